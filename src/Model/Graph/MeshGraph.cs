@@ -1,0 +1,305 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+using Mesh.Model.Specs;
+
+namespace Mesh.Model.Graph;
+
+/// <summary>
+/// Every resource of one mesh, parsed, with lookups. Collections are sorted by name (ordinal), so two graphs
+/// built from the same rows are equal whatever order the rows came in, and anything derived from a graph
+/// can be deterministic.
+/// </summary>
+public sealed record MeshGraph
+{
+    private FrozenDictionary<string, MeshResource<VirtualNodeSpec>>? _nodes;
+    private FrozenDictionary<string, MeshResource<VirtualServiceSpec>>? _services;
+    private FrozenDictionary<string, VirtualRouterResource>? _routers;
+    private FrozenDictionary<string, VirtualGatewayResource>? _gateways;
+
+    public required string MeshName { get; init; }
+
+    public long MeshVersion { get; init; }
+
+    public required MeshSpec Mesh { get; init; }
+
+    public EquatableList<MeshResource<VirtualNodeSpec>> VirtualNodes { get; init; } = [];
+
+    public EquatableList<MeshResource<VirtualServiceSpec>> VirtualServices { get; init; } = [];
+
+    public EquatableList<VirtualRouterResource> VirtualRouters { get; init; } = [];
+
+    public EquatableList<VirtualGatewayResource> VirtualGateways { get; init; } = [];
+
+    public MeshResource<VirtualNodeSpec>? FindVirtualNode(string name) =>
+        (_nodes ??= VirtualNodes.ToFrozenDictionary(n => n.Name, StringComparer.Ordinal)).GetValueOrDefault(name);
+
+    public MeshResource<VirtualServiceSpec>? FindVirtualService(string name) =>
+        (_services ??= VirtualServices.ToFrozenDictionary(s => s.Name, StringComparer.Ordinal)).GetValueOrDefault(name);
+
+    public VirtualRouterResource? FindVirtualRouter(string name) =>
+        (_routers ??= VirtualRouters.ToFrozenDictionary(r => r.Name, StringComparer.Ordinal)).GetValueOrDefault(name);
+
+    public VirtualGatewayResource? FindVirtualGateway(string name) =>
+        (_gateways ??= VirtualGateways.ToFrozenDictionary(g => g.Name, StringComparer.Ordinal)).GetValueOrDefault(name);
+
+    /// <summary>The routes of a router, sorted by name; empty when the router does not exist.</summary>
+    public EquatableList<MeshResource<RouteSpec>> RoutesOf(string virtualRouterName) =>
+        FindVirtualRouter(virtualRouterName)?.Routes ?? [];
+
+    /// <summary>The gateway routes of a gateway, sorted by name; empty when the gateway does not exist.</summary>
+    public EquatableList<MeshResource<GatewayRouteSpec>> GatewayRoutesOf(string virtualGatewayName) =>
+        FindVirtualGateway(virtualGatewayName)?.GatewayRoutes ?? [];
+
+    /// <summary>
+    /// The node or router that provides a virtual service, or null when the service does not exist, has no
+    /// provider, or names a provider that is not in the mesh.
+    /// </summary>
+    public ServiceProvider? ProviderOf(string virtualServiceName)
+    {
+        var provider = FindVirtualService(virtualServiceName)?.Spec.Provider;
+        if (provider?.VirtualNode is { } node)
+        {
+            return FindVirtualNode(node.VirtualNodeName) is { } n ? new ServiceProvider(n, null) : null;
+        }
+
+        if (provider?.VirtualRouter is { } router)
+        {
+            return FindVirtualRouter(router.VirtualRouterName) is { } r ? new ServiceProvider(null, r) : null;
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// References that point at nothing: a service provider, a route target, a backend or a gateway route target.
+    /// The API lets some of these exist (App Mesh did too); translation skips what they name.
+    /// </summary>
+    public IReadOnlyList<string> FindBrokenReferences()
+    {
+        var problems = new List<string>();
+        foreach (var service in VirtualServices)
+        {
+            var provider = service.Spec.Provider;
+            if (provider?.VirtualNode is { } n && FindVirtualNode(n.VirtualNodeName) is null)
+            {
+                problems.Add($"virtualService/{service.Name}: provider virtualNode/{n.VirtualNodeName} does not exist");
+            }
+
+            if (provider?.VirtualRouter is { } r && FindVirtualRouter(r.VirtualRouterName) is null)
+            {
+                problems.Add($"virtualService/{service.Name}: provider virtualRouter/{r.VirtualRouterName} does not exist");
+            }
+        }
+
+        foreach (var node in VirtualNodes)
+        {
+            foreach (var backend in node.Spec.Backends ?? [])
+            {
+                if (backend.VirtualService is { } vs && FindVirtualService(vs.VirtualServiceName) is null)
+                {
+                    problems.Add($"virtualNode/{node.Name}: backend virtualService/{vs.VirtualServiceName} does not exist");
+                }
+            }
+        }
+
+        foreach (var router in VirtualRouters)
+        {
+            foreach (var route in router.Routes)
+            {
+                var targets = route.Spec.HttpRoute?.Action.WeightedTargets
+                    ?? route.Spec.Http2Route?.Action.WeightedTargets
+                    ?? route.Spec.GrpcRoute?.Action.WeightedTargets
+                    ?? route.Spec.TcpRoute?.Action.WeightedTargets
+                    ?? [];
+                foreach (var target in targets)
+                {
+                    if (FindVirtualNode(target.VirtualNode) is null)
+                    {
+                        problems.Add($"virtualRouter/{router.Name}/route/{route.Name}: target virtualNode/{target.VirtualNode} does not exist");
+                    }
+                }
+            }
+        }
+
+        foreach (var gateway in VirtualGateways)
+        {
+            foreach (var route in gateway.GatewayRoutes)
+            {
+                var target = route.Spec.HttpRoute?.Action.Target
+                    ?? route.Spec.Http2Route?.Action.Target
+                    ?? route.Spec.GrpcRoute?.Action.Target;
+                if (target is not null && FindVirtualService(target.VirtualService.VirtualServiceName) is null)
+                {
+                    problems.Add($"virtualGateway/{gateway.Name}/gatewayRoute/{route.Name}: target virtualService/{target.VirtualService.VirtualServiceName} does not exist");
+                }
+            }
+        }
+
+        return problems;
+    }
+
+    /// <summary>
+    /// Builds the graph of one mesh from stored rows (any order). Every row that cannot be used is reported at
+    /// once in an <see cref="InvalidMeshGraphException"/>: bad JSON, an unknown kind, a second mesh row, a
+    /// duplicate name, or a route or gateway route whose parent is missing.
+    /// </summary>
+    public static MeshGraph Build(IEnumerable<MeshResourceRow> rows)
+    {
+        var errors = new List<string>();
+        MeshResource<MeshSpec>? mesh = null;
+        var nodes = new List<MeshResource<VirtualNodeSpec>>();
+        var services = new List<MeshResource<VirtualServiceSpec>>();
+        var routers = new List<MeshResource<VirtualRouterSpec>>();
+        var gateways = new List<MeshResource<VirtualGatewaySpec>>();
+        var routes = new List<(string Parent, MeshResource<RouteSpec> Route)>();
+        var gatewayRoutes = new List<(string Parent, MeshResource<GatewayRouteSpec> Route)>();
+
+        foreach (var row in rows)
+        {
+            switch (row.Kind)
+            {
+                case MeshResourceKinds.Mesh:
+                    if (mesh is not null)
+                    {
+                        errors.Add($"mesh/{row.Name}: more than one mesh row (already have mesh/{mesh.Name})");
+                    }
+                    else if (Parse<MeshSpec>(row, errors) is { } m)
+                    {
+                        mesh = m;
+                    }
+
+                    break;
+                case MeshResourceKinds.VirtualNode:
+                    Add(nodes, Parse<VirtualNodeSpec>(row, errors));
+                    break;
+                case MeshResourceKinds.VirtualService:
+                    Add(services, Parse<VirtualServiceSpec>(row, errors));
+                    break;
+                case MeshResourceKinds.VirtualRouter:
+                    Add(routers, Parse<VirtualRouterSpec>(row, errors));
+                    break;
+                case MeshResourceKinds.VirtualGateway:
+                    Add(gateways, Parse<VirtualGatewaySpec>(row, errors));
+                    break;
+                case MeshResourceKinds.Route:
+                    if (Parse<RouteSpec>(row, errors) is { } route)
+                    {
+                        routes.Add((row.ParentName ?? "", route));
+                    }
+
+                    break;
+                case MeshResourceKinds.GatewayRoute:
+                    if (Parse<GatewayRouteSpec>(row, errors) is { } gatewayRoute)
+                    {
+                        gatewayRoutes.Add((row.ParentName ?? "", gatewayRoute));
+                    }
+
+                    break;
+                default:
+                    errors.Add($"{row.Kind}/{row.Name}: unknown resource kind");
+                    break;
+            }
+        }
+
+        if (mesh is null && errors.Count == 0)
+        {
+            errors.Add("no mesh row");
+        }
+
+        CheckUnique(MeshResourceKinds.VirtualNode, nodes.Select(n => n.Name), errors);
+        CheckUnique(MeshResourceKinds.VirtualService, services.Select(n => n.Name), errors);
+        CheckUnique(MeshResourceKinds.VirtualRouter, routers.Select(n => n.Name), errors);
+        CheckUnique(MeshResourceKinds.VirtualGateway, gateways.Select(n => n.Name), errors);
+        CheckUnique(MeshResourceKinds.Route, routes.Select(r => r.Parent + "/" + r.Route.Name), errors);
+        CheckUnique(MeshResourceKinds.GatewayRoute, gatewayRoutes.Select(r => r.Parent + "/" + r.Route.Name), errors);
+
+        var routerNames = routers.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var (parent, route) in routes.Where(r => !routerNames.Contains(r.Parent)))
+        {
+            errors.Add($"route/{route.Name}: virtualRouter/{parent} does not exist");
+        }
+
+        var gatewayNames = gateways.Select(g => g.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var (parent, route) in gatewayRoutes.Where(r => !gatewayNames.Contains(r.Parent)))
+        {
+            errors.Add($"gatewayRoute/{route.Name}: virtualGateway/{parent} does not exist");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new InvalidMeshGraphException(errors);
+        }
+
+        return new MeshGraph
+        {
+            MeshName = mesh!.Name,
+            MeshVersion = mesh.Version,
+            Mesh = mesh.Spec,
+            VirtualNodes = Sorted(nodes, n => n.Name),
+            VirtualServices = Sorted(services, s => s.Name),
+            VirtualRouters = Sorted(
+                routers.Select(r => new VirtualRouterResource(
+                    r.Name,
+                    r.Version,
+                    r.Spec,
+                    Sorted(routes.Where(x => x.Parent == r.Name).Select(x => x.Route), x => x.Name))),
+                r => r.Name),
+            VirtualGateways = Sorted(
+                gateways.Select(g => new VirtualGatewayResource(
+                    g.Name,
+                    g.Version,
+                    g.Spec,
+                    Sorted(gatewayRoutes.Where(x => x.Parent == g.Name).Select(x => x.Route), x => x.Name))),
+                g => g.Name),
+        };
+    }
+
+    public static MeshGraph Build(IEnumerable<(string Kind, string? ParentName, string Name, long Version, string SpecJson)> rows) =>
+        Build(rows.Select(r => new MeshResourceRow(r.Kind, r.ParentName, r.Name, r.Version, r.SpecJson)));
+
+    public bool Equals(MeshGraph? other) =>
+        other is not null
+        && MeshName == other.MeshName
+        && MeshVersion == other.MeshVersion
+        && Mesh == other.Mesh
+        && VirtualNodes == other.VirtualNodes
+        && VirtualServices == other.VirtualServices
+        && VirtualRouters == other.VirtualRouters
+        && VirtualGateways == other.VirtualGateways;
+
+    public override int GetHashCode() =>
+        HashCode.Combine(MeshName, MeshVersion, Mesh, VirtualNodes, VirtualServices, VirtualRouters, VirtualGateways);
+
+    private static MeshResource<T>? Parse<T>(MeshResourceRow row, List<string> errors)
+    {
+        try
+        {
+            return new MeshResource<T>(row.Name, row.Version, SpecJson.Deserialize<T>(row.SpecJson));
+        }
+        catch (JsonException e)
+        {
+            var where = string.IsNullOrEmpty(row.ParentName) ? "" : row.ParentName + "/";
+            errors.Add($"{row.Kind}/{where}{row.Name}: spec is not a valid {typeof(T).Name}: {e.Message}");
+            return null;
+        }
+    }
+
+    private static void Add<T>(List<MeshResource<T>> list, MeshResource<T>? item)
+    {
+        if (item is not null)
+        {
+            list.Add(item);
+        }
+    }
+
+    private static void CheckUnique(string kind, IEnumerable<string> names, List<string> errors)
+    {
+        foreach (var group in names.GroupBy(n => n, StringComparer.Ordinal).Where(g => g.Count() > 1).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            errors.Add($"{kind}/{group.Key}: appears {group.Count()} times");
+        }
+    }
+
+    private static EquatableList<T> Sorted<T>(IEnumerable<T> items, Func<T, string> name) =>
+        items.OrderBy(name, StringComparer.Ordinal).ToEquatableList();
+}
