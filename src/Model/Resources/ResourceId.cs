@@ -1,0 +1,65 @@
+namespace Mesh.Model.Resources;
+
+/// <summary>
+/// Identifies one resource inside an account: its mesh, its kind, its parent (the virtual router of a
+/// route, the virtual gateway of a gateway route, else empty) and its name.
+/// </summary>
+public sealed record ResourceId(ResourceKind Kind, string MeshName, string ParentName, string Name)
+{
+    public static ResourceId ForMesh(string meshName) => new(ResourceKind.Mesh, meshName, "", meshName);
+
+    /// <summary>The path App Mesh puts after the account in an ARN.</summary>
+    public string ArnPath => Kind switch
+    {
+        _ when Kind.IsMesh => $"mesh/{MeshName}",
+        _ when Kind.Parent is { } parent => $"mesh/{MeshName}/{parent.WireName}/{ParentName}/{Kind.WireName}/{Name}",
+        _ => $"mesh/{MeshName}/{Kind.WireName}/{Name}",
+    };
+
+    public string ToArn(string region, string accountId) => $"arn:aws:appmesh:{region}:{accountId}:{ArnPath}";
+
+    /// <summary>A human-readable description for messages, e.g. "virtual node 'web' in mesh 'demo'".</summary>
+    public string Describe()
+    {
+        var kind = Humanize(Kind);
+        return Kind switch
+        {
+            _ when Kind.IsMesh => $"mesh '{MeshName}'",
+            _ when Kind.Parent is { } parent => $"{kind} '{Name}' of {Humanize(parent)} '{ParentName}' in mesh '{MeshName}'",
+            _ => $"{kind} '{Name}' in mesh '{MeshName}'",
+        };
+    }
+
+    /// <summary>Parses an App Mesh ARN into its account and resource; null when it is not one.</summary>
+    public static (string Region, string AccountId, ResourceId Id)? TryParseArn(string arn)
+    {
+        var parts = arn.Split(':', 6);
+        if (parts.Length != 6 || parts[0] != "arn" || parts[2] != "appmesh" || parts[1].Length == 0)
+        {
+            return null;
+        }
+
+        var segments = parts[5].Split('/');
+        if (segments.Length < 2 || segments[0] != "mesh" || segments.Any(s => s.Length == 0))
+        {
+            return null;
+        }
+
+        var mesh = segments[1];
+        ResourceId? id = segments.Length switch
+        {
+            2 => ForMesh(mesh),
+            4 => ResourceKind.All.FirstOrDefault(k => k.Parent is null && !k.IsMesh && k.WireName == segments[2]) is { } kind
+                ? new ResourceId(kind, mesh, "", segments[3])
+                : null,
+            6 => ResourceKind.All.FirstOrDefault(k => k.Parent?.WireName == segments[2] && k.WireName == segments[4]) is { } child
+                ? new ResourceId(child, mesh, segments[3], segments[5])
+                : null,
+            _ => null,
+        };
+        return id is null ? null : (parts[3], parts[4], id);
+    }
+
+    private static string Humanize(ResourceKind kind) =>
+        string.Concat(kind.WireName.Select(c => char.IsUpper(c) ? " " + char.ToLowerInvariant(c) : c.ToString()));
+}

@@ -1,0 +1,225 @@
+using System.Text.Json.Nodes;
+using Mesh.Model.Wire;
+
+namespace Mesh.Model.Resources;
+
+/// <summary>
+/// App Mesh's own rules on top of the model's constraints. They run on a spec that already passed
+/// <see cref="ShapeValidator"/>, so member types can be trusted here.
+/// </summary>
+public static class SpecRules
+{
+    private static readonly string[] RouteProtocols = ["httpRoute", "http2Route", "grpcRoute", "tcpRoute"];
+    private static readonly string[] GatewayRouteProtocols = ["httpRoute", "http2Route", "grpcRoute"];
+    private static readonly string[] ReservedPrefixes = ["/aws-appmesh", "/aws-app-mesh"];
+
+    public static IReadOnlyList<Violation> Check(ResourceKind kind, JsonObject spec)
+    {
+        var violations = new List<Violation>();
+        if (kind == ResourceKind.VirtualNode)
+        {
+            CheckListeners(spec["listeners"] as JsonArray, "spec.listeners", violations, checkPoolAndTimeout: true);
+        }
+        else if (kind == ResourceKind.VirtualRouter)
+        {
+            CheckListeners(spec["listeners"] as JsonArray, "spec.listeners", violations, checkPoolAndTimeout: false);
+        }
+        else if (kind == ResourceKind.VirtualGateway)
+        {
+            CheckListeners(spec["listeners"] as JsonArray, "spec.listeners", violations, checkPoolAndTimeout: true);
+        }
+        else if (kind == ResourceKind.Route)
+        {
+            CheckRoute(spec, violations);
+        }
+        else if (kind == ResourceKind.GatewayRoute)
+        {
+            CheckGatewayRoute(spec, violations);
+        }
+
+        return violations;
+    }
+
+    /// <summary>The listener ports a virtual node, router or gateway spec declares.</summary>
+    public static IReadOnlyList<int> ListenerPorts(JsonObject spec) =>
+        spec["listeners"] is JsonArray listeners
+            ? listeners.Select(l => l?["portMapping"]?["port"]?.GetValue<long>()).OfType<long>().Select(p => (int)p).ToList()
+            : [];
+
+    /// <summary>The match.port a route spec names, if any.</summary>
+    public static (int Port, string Path)? RouteMatchPort(JsonObject spec)
+    {
+        foreach (var protocol in RouteProtocols)
+        {
+            if (spec[protocol]?["match"]?["port"] is JsonValue port)
+            {
+                return ((int)port.GetValue<long>(), $"spec.{protocol}.match.port");
+            }
+        }
+
+        return null;
+    }
+
+    private static void CheckListeners(JsonArray? listeners, string path, List<Violation> violations, bool checkPoolAndTimeout)
+    {
+        if (listeners is null)
+        {
+            return;
+        }
+
+        var seen = new Dictionary<long, int>();
+        for (var i = 0; i < listeners.Count; i++)
+        {
+            var listenerPath = $"{path}[{i}]";
+            var mapping = listeners[i]?["portMapping"];
+            var port = mapping?["port"]?.GetValue<long>();
+            var protocol = mapping?["protocol"]?.GetValue<string>();
+            if (port is { } p)
+            {
+                if (seen.TryGetValue(p, out var first))
+                {
+                    violations.Add(new Violation($"{listenerPath}.portMapping.port", $"port {p} is already used by {path}[{first}]; listener ports must be unique"));
+                }
+                else
+                {
+                    seen[p] = i;
+                }
+            }
+
+            if (!checkPoolAndTimeout || protocol is null)
+            {
+                continue;
+            }
+
+            foreach (var setting in new[] { "connectionPool", "timeout" })
+            {
+                if (listeners[i]?[setting] is JsonObject union && union.Count == 1)
+                {
+                    var chosen = union.First().Key;
+                    if (chosen != protocol)
+                    {
+                        violations.Add(new Violation($"{listenerPath}.{setting}.{chosen}",
+                            $"is for protocol {chosen}, but the listener's protocol is {protocol}; they must match"));
+                    }
+                }
+            }
+        }
+    }
+
+    private static void CheckRoute(JsonObject spec, List<Violation> violations)
+    {
+        CheckExactlyOneProtocol(spec, RouteProtocols, violations);
+        foreach (var protocol in RouteProtocols)
+        {
+            if (spec[protocol] is not JsonObject route)
+            {
+                continue;
+            }
+
+            var path = $"spec.{protocol}";
+            if (route["action"]?["weightedTargets"] is JsonArray targets && targets.Count > 0)
+            {
+                var total = targets.Sum(t => t?["weight"]?.GetValue<long>() ?? 0);
+                if (total is < 1 or > 100)
+                {
+                    violations.Add(new Violation($"{path}.action.weightedTargets",
+                        $"weights must add up to between 1 and 100, but they add up to {total}"));
+                }
+            }
+
+            if (route["match"] is JsonObject match)
+            {
+                if (protocol == "grpcRoute" && match["methodName"] is not null && match["serviceName"] is null)
+                {
+                    violations.Add(new Violation($"{path}.match.methodName", "requires serviceName to be set as well"));
+                }
+
+                if (protocol is "httpRoute" or "http2Route")
+                {
+                    CheckHttpPathMatch(match, $"{path}.match", violations, reserved: false);
+                }
+            }
+        }
+    }
+
+    private static void CheckGatewayRoute(JsonObject spec, List<Violation> violations)
+    {
+        CheckExactlyOneProtocol(spec, GatewayRouteProtocols, violations);
+        foreach (var protocol in GatewayRouteProtocols)
+        {
+            if (spec[protocol]?["match"] is not JsonObject match)
+            {
+                continue;
+            }
+
+            var path = $"spec.{protocol}.match";
+            if (protocol == "grpcRoute")
+            {
+                if (match["serviceName"]?.GetValue<string>() is { } service && service.StartsWith("aws.appmesh", StringComparison.Ordinal))
+                {
+                    violations.Add(new Violation($"{path}.serviceName", "service names starting with 'aws.appmesh' are reserved"));
+                }
+            }
+            else
+            {
+                CheckHttpPathMatch(match, path, violations, reserved: true);
+            }
+
+            if (match["hostname"] is JsonObject hostname && hostname.Count != 1)
+            {
+                violations.Add(new Violation($"{path}.hostname", "must set exactly one of exact, suffix"));
+            }
+        }
+    }
+
+    private static void CheckHttpPathMatch(JsonObject match, string path, List<Violation> violations, bool reserved)
+    {
+        var prefix = match["prefix"]?.GetValue<string>();
+        var pathMatch = match["path"] as JsonObject;
+        if (prefix is null && pathMatch is null)
+        {
+            violations.Add(new Violation(path, "must set either prefix or path"));
+        }
+        else if (prefix is not null && pathMatch is not null)
+        {
+            violations.Add(new Violation(path, "must set only one of prefix and path"));
+        }
+
+        if (prefix is not null && !prefix.StartsWith('/'))
+        {
+            violations.Add(new Violation($"{path}.prefix", $"must start with '/', got \"{prefix}\""));
+        }
+
+        if (pathMatch is not null && pathMatch.Count != 1)
+        {
+            violations.Add(new Violation($"{path}.path", "must set exactly one of exact, regex"));
+        }
+
+        if (pathMatch?["exact"]?.GetValue<string>() is { } exact && !exact.StartsWith('/'))
+        {
+            violations.Add(new Violation($"{path}.path.exact", $"must start with '/', got \"{exact}\""));
+        }
+
+        if (reserved)
+        {
+            foreach (var (value, member) in new[] { (prefix, "prefix"), (pathMatch?["exact"]?.GetValue<string>(), "path.exact") })
+            {
+                if (value is not null && ReservedPrefixes.Any(r => value.StartsWith(r, StringComparison.OrdinalIgnoreCase)))
+                {
+                    violations.Add(new Violation($"{path}.{member}", "paths starting with /aws-appmesh or /aws-app-mesh are reserved"));
+                }
+            }
+        }
+    }
+
+    private static void CheckExactlyOneProtocol(JsonObject spec, string[] protocols, List<Violation> violations)
+    {
+        var set = protocols.Where(p => spec[p] is not null).ToList();
+        if (set.Count != 1)
+        {
+            violations.Add(new Violation("spec", set.Count == 0
+                ? $"must set exactly one of {string.Join(", ", protocols)}, but sets none"
+                : $"must set exactly one of {string.Join(", ", protocols)}, but sets {string.Join(" and ", set)}"));
+        }
+    }
+}

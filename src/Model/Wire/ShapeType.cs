@@ -1,0 +1,12 @@
+namespace Mesh.Model.Wire;
+
+public enum ShapeType
+{
+    Structure,
+    List,
+    String,
+    Integer,
+    Long,
+    Boolean,
+    Timestamp,
+}

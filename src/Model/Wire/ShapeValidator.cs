@@ -1,0 +1,254 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace Mesh.Model.Wire;
+
+/// <summary>
+/// Checks a JSON value against a model shape: types, required members, string length and pattern,
+/// numeric range, enums, list sizes and unions. It walks the whole value and reports every violation
+/// with its JSON path, and returns a copy without unknown members so that nothing the model does not
+/// name is ever stored.
+/// </summary>
+public sealed class ShapeValidator(ServiceModel model)
+{
+    public ValidationResult Validate(string shapeName, JsonNode? value, string path = "")
+    {
+        var violations = new List<Violation>();
+        var cleaned = Visit(model.Shape(shapeName), value, path, violations);
+        return new ValidationResult(cleaned, violations);
+    }
+
+    private JsonNode? Visit(Shape shape, JsonNode? value, string path, List<Violation> violations)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        return shape.Type switch
+        {
+            ShapeType.Structure => VisitStructure(shape, value, path, violations),
+            ShapeType.List => VisitList(shape, value, path, violations),
+            ShapeType.String => VisitString(shape, value, path, violations),
+            ShapeType.Integer => VisitInteger(shape, value, path, violations, int.MinValue, int.MaxValue),
+            ShapeType.Long => VisitInteger(shape, value, path, violations, long.MinValue, long.MaxValue),
+            ShapeType.Boolean => VisitBoolean(value, path, violations),
+            ShapeType.Timestamp => VisitTimestamp(value, path, violations),
+            _ => throw new NotSupportedException(shape.Type.ToString()),
+        };
+    }
+
+    private JsonNode? VisitStructure(Shape shape, JsonNode value, string path, List<Violation> violations)
+    {
+        if (value is not JsonObject obj)
+        {
+            violations.Add(new Violation(DisplayPath(path), $"must be a JSON object, got {Describe(value)}"));
+            return null;
+        }
+
+        var cleaned = new JsonObject();
+        var setMembers = new List<string>();
+        foreach (var member in shape.Members)
+        {
+            var memberPath = Join(path, member.Name);
+            if (!obj.TryGetPropertyValue(member.Name, out var memberValue) || memberValue is null)
+            {
+                if (shape.Required.Contains(member.Name))
+                {
+                    violations.Add(new Violation(memberPath, "is required"));
+                }
+
+                continue;
+            }
+
+            setMembers.Add(member.Name);
+            var cleanedMember = Visit(model.Shape(member.ShapeName), memberValue, memberPath, violations);
+            if (cleanedMember is not null)
+            {
+                cleaned[member.Name] = cleanedMember;
+            }
+        }
+
+        if (shape.IsUnion && setMembers.Count != 1)
+        {
+            var names = string.Join(", ", shape.Members.Select(m => m.Name));
+            violations.Add(new Violation(
+                DisplayPath(path),
+                setMembers.Count == 0
+                    ? $"must set exactly one of {names}, but sets none"
+                    : $"must set exactly one of {names}, but sets {string.Join(" and ", setMembers)}"));
+        }
+
+        return cleaned;
+    }
+
+    private JsonNode? VisitList(Shape shape, JsonNode value, string path, List<Violation> violations)
+    {
+        if (value is not JsonArray array)
+        {
+            violations.Add(new Violation(DisplayPath(path), $"must be a JSON array, got {Describe(value)}"));
+            return null;
+        }
+
+        CheckRange(shape, array.Count, path, violations, "must have at least {0} item(s)", "must have at most {0} item(s)");
+        var element = model.Shape(shape.ElementShape!);
+        var cleaned = new JsonArray();
+        for (var i = 0; i < array.Count; i++)
+        {
+            var itemPath = $"{path}[{i}]";
+            if (array[i] is null)
+            {
+                violations.Add(new Violation(itemPath, "must not be null"));
+                continue;
+            }
+
+            var cleanedItem = Visit(element, array[i], itemPath, violations);
+            if (cleanedItem is not null)
+            {
+                cleaned.Add(cleanedItem);
+            }
+        }
+
+        return cleaned;
+    }
+
+    private static JsonNode? VisitString(Shape shape, JsonNode value, string path, List<Violation> violations)
+    {
+        if (value is not JsonValue v || v.GetValueKind() != JsonValueKind.String)
+        {
+            violations.Add(new Violation(DisplayPath(path), $"must be a string, got {Describe(value)}"));
+            return null;
+        }
+
+        var text = v.GetValue<string>();
+        var before = violations.Count;
+        if (text.Contains('\0'))
+        {
+            violations.Add(new Violation(DisplayPath(path), "must not contain NUL characters"));
+        }
+
+        // The model counts characters, not UTF-16 code units.
+        var length = CountCharacters(text);
+        CheckRange(shape, length, path, violations, "must be at least {0} character(s) long", "must be at most {0} character(s) long");
+
+        if (shape.Enum is { } allowed && !allowed.Contains(text, StringComparer.Ordinal))
+        {
+            violations.Add(new Violation(DisplayPath(path), $"must be one of [{string.Join(", ", allowed)}], got \"{Truncate(text)}\""));
+        }
+
+        if (shape.Pattern is { } pattern && !MatchesPattern(pattern, text))
+        {
+            violations.Add(new Violation(DisplayPath(path), $"must match the pattern {pattern}"));
+        }
+
+        return violations.Count == before ? JsonValue.Create(text) : null;
+    }
+
+    private static JsonNode? VisitInteger(Shape shape, JsonNode value, string path, List<Violation> violations, long lowest, long highest)
+    {
+        if (value is not JsonValue v || v.GetValueKind() != JsonValueKind.Number)
+        {
+            violations.Add(new Violation(DisplayPath(path), $"must be an integer, got {Describe(value)}"));
+            return null;
+        }
+
+        var element = v.GetValue<JsonElement>();
+        if (!element.TryGetInt64(out var number) || number < lowest || number > highest)
+        {
+            violations.Add(new Violation(DisplayPath(path), $"must be an integer between {lowest} and {highest}, got {element.GetRawText()}"));
+            return null;
+        }
+
+        var before = violations.Count;
+        CheckRange(shape, number, path, violations, "must be at least {0}", "must be at most {0}", number);
+        return violations.Count == before ? JsonValue.Create(number) : null;
+    }
+
+    private static JsonNode? VisitBoolean(JsonNode value, string path, List<Violation> violations)
+    {
+        if (value is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False)
+        {
+            return JsonValue.Create(v.GetValueKind() == JsonValueKind.True);
+        }
+
+        violations.Add(new Violation(DisplayPath(path), $"must be a boolean, got {Describe(value)}"));
+        return null;
+    }
+
+    private static JsonNode? VisitTimestamp(JsonNode value, string path, List<Violation> violations)
+    {
+        if (value is JsonValue v && v.GetValueKind() == JsonValueKind.Number)
+        {
+            return JsonValue.Create(v.GetValue<JsonElement>().GetDouble());
+        }
+
+        violations.Add(new Violation(DisplayPath(path), $"must be a timestamp in epoch seconds, got {Describe(value)}"));
+        return null;
+    }
+
+    private static void CheckRange(Shape shape, long actual, string path, List<Violation> violations, string tooSmall, string tooLarge, long? shown = null)
+    {
+        var suffix = shown is { } s ? $", got {s}" : $", got {actual}";
+        if (shape.Min is { } min && actual < min)
+        {
+            violations.Add(new Violation(DisplayPath(path), string.Format(CultureInfo.InvariantCulture, tooSmall, min) + suffix));
+        }
+
+        if (shape.Max is { } max && actual > max)
+        {
+            violations.Add(new Violation(DisplayPath(path), string.Format(CultureInfo.InvariantCulture, tooLarge, max) + suffix));
+        }
+    }
+
+    private static bool MatchesPattern(Regex pattern, string text)
+    {
+        try
+        {
+            return pattern.IsMatch(text);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            // A hostile string that makes the pattern backtrack is treated as not matching it.
+            return false;
+        }
+    }
+
+    private static int CountCharacters(string text)
+    {
+        var count = 0;
+        foreach (var _ in text.EnumerateRunes())
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    private static string Describe(JsonNode value) => value.GetValueKind() switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => "null",
+    };
+
+    private static string Truncate(string text)
+    {
+        var builder = new StringBuilder();
+        foreach (var rune in text.EnumerateRunes().Take(64))
+        {
+            builder.Append(Rune.IsControl(rune) ? "?" : rune.ToString());
+        }
+
+        return builder.ToString();
+    }
+
+    private static string Join(string path, string member) => path.Length == 0 ? member : $"{path}.{member}";
+
+    private static string DisplayPath(string path) => path.Length == 0 ? "(request body)" : path;
+}

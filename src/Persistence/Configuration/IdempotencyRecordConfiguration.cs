@@ -1,0 +1,19 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Mesh.Persistence.Configuration;
+
+internal sealed class IdempotencyRecordConfiguration : IEntityTypeConfiguration<IdempotencyRecordEntity>
+{
+    public void Configure(EntityTypeBuilder<IdempotencyRecordEntity> builder)
+    {
+        builder.ToTable("idempotency_records");
+        builder.HasKey(r => new { r.AccountId, r.ClientToken });
+        builder.Property(r => r.AccountId).HasColumnName("account_id").HasMaxLength(12);
+        builder.Property(r => r.ClientToken).HasColumnName("client_token").HasMaxLength(64);
+        builder.Property(r => r.Operation).HasColumnName("operation").HasMaxLength(64);
+        builder.Property(r => r.RequestHash).HasColumnName("request_hash").HasMaxLength(64);
+        builder.Property(r => r.Response).HasColumnName("response").HasColumnType("jsonb");
+        builder.Property(r => r.CreatedAt).HasColumnName("created_at");
+    }
+}

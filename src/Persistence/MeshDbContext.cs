@@ -1,0 +1,17 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Mesh.Persistence;
+
+public sealed class MeshDbContext(DbContextOptions<MeshDbContext> options) : DbContext(options)
+{
+    public DbSet<ResourceEntity> Resources => Set<ResourceEntity>();
+
+    public DbSet<ChangeEntity> Changes => Set<ChangeEntity>();
+
+    public DbSet<IdempotencyRecordEntity> IdempotencyRecords => Set<IdempotencyRecordEntity>();
+
+    public DbSet<SettingEntity> Settings => Set<SettingEntity>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+        => modelBuilder.ApplyConfigurationsFromAssembly(typeof(MeshDbContext).Assembly);
+}
