@@ -1,0 +1,47 @@
+using Mesh.Migrations;
+using Mesh.Testing;
+using Npgsql;
+
+namespace Mesh.Persistence.Tests;
+
+public sealed class MigrationTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
+{
+    [Fact]
+    public async Task FixtureDatabase_HasEveryMigrationApplied()
+    {
+        var applied = await MeshMigrator.GetAppliedAsync(database.ConnectionString, CancellationToken.None);
+        var again = await MeshMigrator.MigrateAsync(database.ConnectionString, CancellationToken.None);
+
+        Assert.Contains(applied, id => id.EndsWith("_InitialCreate", StringComparison.Ordinal));
+        Assert.Empty(again);
+    }
+
+    [Fact]
+    public async Task Migrate_OnEmptyDatabase_AppliesAllInOrder()
+    {
+        var admin = database.Server.ConnectionString;
+        var name = $"mesh_empty_{Guid.NewGuid():N}";
+        await ExecuteAsync(admin, $"CREATE DATABASE \"{name}\"");
+        var connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
+        try
+        {
+            var applied = await MeshMigrator.MigrateAsync(connectionString, CancellationToken.None);
+
+            Assert.NotEmpty(applied);
+            Assert.Equal(applied.Order(StringComparer.Ordinal), applied);
+            Assert.Equal(applied, await MeshMigrator.GetAppliedAsync(connectionString, CancellationToken.None));
+        }
+        finally
+        {
+            await database.Server.DropDatabaseAsync(connectionString);
+        }
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}

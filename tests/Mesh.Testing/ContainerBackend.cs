@@ -1,0 +1,58 @@
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+using Testcontainers.PostgreSql;
+
+namespace Mesh.Testing;
+
+/// <summary>PostgreSQL in a container. Testcontainers' reaper removes it if the test process dies.</summary>
+internal sealed class ContainerBackend : IPostgresBackend
+{
+    /// <summary>Pinned like docker-compose.yml, so tests and the compose stack see the same server.</summary>
+    public const string Image = "postgres:15.8";
+
+    private readonly PostgreSqlContainer _container;
+    private readonly int _hostPort;
+
+    private ContainerBackend(PostgreSqlContainer container, int hostPort)
+    {
+        _container = container;
+        _hostPort = hostPort;
+    }
+
+    public PostgresSource Source => PostgresSource.Testcontainers;
+
+    public string AdminConnectionString => new NpgsqlConnectionStringBuilder(_container.GetConnectionString())
+    {
+        Database = "postgres",
+    }.ConnectionString;
+
+    public bool CanRestart => true;
+
+    public static async Task<ContainerBackend> StartNewAsync(CancellationToken cancellationToken)
+    {
+        // A fixed host port keeps the connection string valid across a restart.
+        var hostPort = FreePort();
+        var container = new PostgreSqlBuilder(Image)
+            .WithPortBinding(hostPort, PostgreSqlBuilder.PostgreSqlPort)
+            .WithCommand("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300")
+            .Build();
+        await container.StartAsync(cancellationToken);
+        return new ContainerBackend(container, hostPort);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => _container.StopAsync(cancellationToken);
+
+    public Task StartAsync(CancellationToken cancellationToken) => _container.StartAsync(cancellationToken);
+
+    public ValueTask DisposeAsync() => _container.DisposeAsync();
+
+    public override string ToString() => $"{Image} on 127.0.0.1:{_hostPort}";
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,19 @@
+namespace Mesh.Testing;
+
+/// <summary>A server someone else runs, named by <c>MESH_TEST_DATABASE</c>. It is never stopped or restarted.</summary>
+internal sealed class ExternalBackend(string connectionString) : IPostgresBackend
+{
+    public PostgresSource Source => PostgresSource.Environment;
+
+    public string AdminConnectionString { get; } = connectionString;
+
+    public bool CanRestart => false;
+
+    public Task StopAsync(CancellationToken cancellationToken)
+        => throw new NotSupportedException("A server from MESH_TEST_DATABASE cannot be stopped by tests.");
+
+    public Task StartAsync(CancellationToken cancellationToken)
+        => throw new NotSupportedException("A server from MESH_TEST_DATABASE cannot be started by tests.");
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

@@ -1,0 +1,220 @@
+using Mesh.Migrations;
+using Npgsql;
+
+namespace Mesh.Testing;
+
+/// <summary>
+/// A PostgreSQL server for tests, and the place fresh, migrated databases come from.
+/// The server is, in order: <c>MESH_TEST_DATABASE</c> (a connection string) when set; a Testcontainers
+/// container when a Docker engine answers; otherwise a throwaway cluster from the machine's binaries.
+/// </summary>
+/// <remarks>
+/// The schema is migrated once into a template database; every <see cref="CreateDatabaseAsync"/> copies
+/// it with <c>CREATE DATABASE … TEMPLATE</c>, which takes milliseconds.
+/// </remarks>
+public sealed class PostgresServer : IAsyncDisposable
+{
+    public const string EnvironmentVariable = "MESH_TEST_DATABASE";
+
+    private static readonly SemaphoreSlim SharedLock = new(1, 1);
+    private static PostgresServer? _shared;
+
+    private readonly IPostgresBackend _backend;
+    private readonly SemaphoreSlim _templateLock = new(1, 1);
+    private readonly string _prefix = $"mesh_{Guid.NewGuid().ToString("N")[..10]}";
+    private readonly bool _isShared;
+    private string? _templateName;
+    private int _databaseCount;
+
+    private PostgresServer(IPostgresBackend backend, bool isShared)
+    {
+        _backend = backend;
+        _isShared = isShared;
+    }
+
+    public PostgresSource Source => _backend.Source;
+
+    /// <summary>A server-level connection string (the <c>postgres</c> database, or the one MESH_TEST_DATABASE names).</summary>
+    public string ConnectionString => _backend.AdminConnectionString;
+
+    /// <summary>True for servers this process started (local cluster or container); false for MESH_TEST_DATABASE.</summary>
+    public bool CanRestart => _backend.CanRestart;
+
+    /// <summary>The one server every <see cref="PostgresDatabase"/> in this test process shares, started on first use.</summary>
+    public static async Task<PostgresServer> GetSharedAsync(CancellationToken cancellationToken = default)
+    {
+        if (_shared is { } shared)
+        {
+            return shared;
+        }
+
+        await SharedLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_shared is null)
+            {
+                var fromEnvironment = System.Environment.GetEnvironmentVariable(EnvironmentVariable);
+                var backend = string.IsNullOrWhiteSpace(fromEnvironment)
+                    ? await StartBackendAsync(cancellationToken)
+                    : new ExternalBackend(fromEnvironment);
+                _shared = new PostgresServer(backend, isShared: true);
+            }
+
+            return _shared;
+        }
+        finally
+        {
+            SharedLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// A server of the caller's own, for tests that stop or restart PostgreSQL. It ignores
+    /// MESH_TEST_DATABASE (that server is not ours to stop). Dispose it when done.
+    /// </summary>
+    public static async Task<PostgresServer> StartDedicatedAsync(CancellationToken cancellationToken = default)
+        => new(await StartBackendAsync(cancellationToken), isShared: false);
+
+    /// <summary>Creates a database holding the current schema and no rows, and returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync(CancellationToken cancellationToken = default)
+    {
+        var template = await EnsureTemplateAsync(cancellationToken);
+        var name = $"{_prefix}_{Interlocked.Increment(ref _databaseCount)}";
+        await ExecuteAsync($"CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"", cancellationToken);
+        return DatabaseConnectionString(name);
+    }
+
+    /// <summary>Drops a database made by <see cref="CreateDatabaseAsync"/>, closing any connections still open to it.</summary>
+    public async Task DropDatabaseAsync(string connectionString, CancellationToken cancellationToken = default)
+    {
+        var name = new NpgsqlConnectionStringBuilder(connectionString).Database
+            ?? throw new ArgumentException("The connection string names no database.", nameof(connectionString));
+        using (var pooled = new NpgsqlConnection(connectionString))
+        {
+            NpgsqlConnection.ClearPool(pooled);
+        }
+
+        await ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", cancellationToken);
+    }
+
+    /// <summary>Stops the server; connections fail until <see cref="StartAsync"/>. Only when <see cref="CanRestart"/>.</summary>
+    public Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfShared();
+        return _backend.StopAsync(cancellationToken);
+    }
+
+    /// <summary>Starts a stopped server again, on the same address, with its data kept.</summary>
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfShared();
+        return _backend.StartAsync(cancellationToken);
+    }
+
+    /// <summary>Stops and starts the server; every open connection breaks, the data and connection strings stay valid.</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken = default)
+    {
+        await StopAsync(cancellationToken);
+        await StartAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // The shared server lives as long as the process; its backend cleans up on process exit.
+        if (_isShared)
+        {
+            return;
+        }
+
+        NpgsqlConnection.ClearAllPools();
+        await _backend.DisposeAsync();
+        _templateLock.Dispose();
+    }
+
+    public override string ToString() => $"{Source}: {_backend}";
+
+    private static async Task<IPostgresBackend> StartBackendAsync(CancellationToken cancellationToken)
+    {
+        if (await DockerEngine.AnswersAsync(cancellationToken))
+        {
+            return await ContainerBackend.StartNewAsync(cancellationToken);
+        }
+
+        var binaries = LocalClusterBackend.FindBinaries()
+            ?? throw new InvalidOperationException(
+                $"No PostgreSQL for tests: set {EnvironmentVariable} to a connection string, start a Docker engine, " +
+                "or install the PostgreSQL server binaries (apt-get install postgresql; or set MESH_PG_BIN).");
+        return await LocalClusterBackend.StartNewAsync(binaries, cancellationToken);
+    }
+
+    private async Task<string> EnsureTemplateAsync(CancellationToken cancellationToken)
+    {
+        if (_templateName is { } ready)
+        {
+            return ready;
+        }
+
+        await _templateLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_templateName is null)
+            {
+                var name = $"{_prefix}_template";
+                await ExecuteAsync($"CREATE DATABASE \"{name}\"", cancellationToken);
+
+                // No pooling: CREATE DATABASE … TEMPLATE fails while any session is connected to the template.
+                var migrate = new NpgsqlConnectionStringBuilder(DatabaseConnectionString(name)) { Pooling = false };
+                await MeshMigrator.MigrateAsync(migrate.ConnectionString, cancellationToken);
+                _templateName = name;
+                if (Source == PostgresSource.Environment)
+                {
+                    AppDomain.CurrentDomain.ProcessExit += (_, _) => DropQuietly(name);
+                }
+            }
+
+            return _templateName;
+        }
+        finally
+        {
+            _templateLock.Release();
+        }
+    }
+
+    private string DatabaseConnectionString(string database)
+        => new NpgsqlConnectionStringBuilder(ConnectionString) { Database = database }.ConnectionString;
+
+    private async Task ExecuteAsync(string sql, CancellationToken cancellationToken)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false };
+        await using var connection = new NpgsqlConnection(builder.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private void DropQuietly(string database)
+    {
+        try
+        {
+            ExecuteAsync($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (NpgsqlException)
+        {
+            // Best effort at exit: a leftover template on an external server is harmless and uniquely named.
+        }
+    }
+
+    private void ThrowIfShared()
+    {
+        if (_isShared)
+        {
+            throw new InvalidOperationException(
+                "The shared test server is used by other test classes; use PostgresServer.StartDedicatedAsync() or DedicatedPostgresDatabase to stop or restart one.");
+        }
+
+        if (!CanRestart)
+        {
+            throw new NotSupportedException("This server cannot be stopped or restarted by tests.");
+        }
+    }
+}
