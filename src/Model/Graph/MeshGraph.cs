@@ -254,7 +254,8 @@ public sealed record MeshGraph
         };
     }
 
-    public static MeshGraph Build(IEnumerable<(string Kind, string? ParentName, string Name, long Version, string SpecJson)> rows) =>
+    /// <summary>As <see cref="Build"/>, from plain (kind, parentName, name, version, specJson) tuples.</summary>
+    public static MeshGraph FromTuples(IEnumerable<(string Kind, string? ParentName, string Name, long Version, string SpecJson)> rows) =>
         Build(rows.Select(r => new MeshResourceRow(r.Kind, r.ParentName, r.Name, r.Version, r.SpecJson)));
 
     public bool Equals(MeshGraph? other) =>

@@ -1,0 +1,102 @@
+using Mesh.Model.Graph;
+
+namespace Mesh.Translation.Tests.Graph;
+
+public sealed class MeshGraphTests
+{
+    private static readonly MeshResourceRow[] Rows =
+    [
+        new("route", "router", "r2", 1, """{"httpRoute":{"match":{"prefix":"/b"},"action":{"weightedTargets":[{"virtualNode":"b","weight":1}]}}}"""),
+        new("virtualNode", null, "b", 3, """{"listeners":[{"portMapping":{"port":80,"protocol":"http"}}]}"""),
+        new("virtualNode", null, "a", 1, """{"backends":[{"virtualService":{"virtualServiceName":"svc.local"}}]}"""),
+        new("mesh", null, "m", 2, """{"egressFilter":{"type":"DROP_ALL"}}"""),
+        new("virtualRouter", null, "router", 1, """{"listeners":[{"portMapping":{"port":80,"protocol":"http"}}]}"""),
+        new("route", "router", "r1", 5, """{"httpRoute":{"match":{"prefix":"/"},"action":{"weightedTargets":[{"virtualNode":"b","weight":1}]}}}"""),
+        new("virtualService", null, "svc.local", 1, """{"provider":{"virtualRouter":{"virtualRouterName":"router"}}}"""),
+        new("virtualService", null, "direct.local", 1, """{"provider":{"virtualNode":{"virtualNodeName":"b"}}}"""),
+        new("virtualGateway", null, "gw", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}]}"""),
+        new("gatewayRoute", "gw", "gr", 1, """{"httpRoute":{"match":{"prefix":"/"},"action":{"target":{"virtualService":{"virtualServiceName":"svc.local"}}}}}"""),
+    ];
+
+    [Fact]
+    public void Builds_SortedGraph_WithLookups()
+    {
+        var graph = MeshGraph.Build(Rows);
+
+        Assert.Equal("m", graph.MeshName);
+        Assert.Equal(2, graph.MeshVersion);
+        Assert.Equal(["a", "b"], graph.VirtualNodes.Select(n => n.Name));
+        Assert.Equal(3, graph.FindVirtualNode("b")!.Version);
+        Assert.Equal(["r1", "r2"], graph.RoutesOf("router").Select(r => r.Name));
+        Assert.Empty(graph.RoutesOf("nope"));
+        Assert.Equal("router", graph.ProviderOf("svc.local")!.VirtualRouter!.Name);
+        Assert.Equal("b", graph.ProviderOf("direct.local")!.VirtualNode!.Name);
+        Assert.Null(graph.ProviderOf("missing"));
+        Assert.Equal("gr", Assert.Single(graph.GatewayRoutesOf("gw")).Name);
+        Assert.Empty(graph.FindBrokenReferences());
+    }
+
+    [Fact]
+    public void Equal_WhateverTheRowOrder()
+    {
+        var a = MeshGraph.Build(Rows);
+        var b = MeshGraph.Build(Rows.Reverse());
+        _ = a.FindVirtualNode("a"); // a filled lookup cache must not affect equality
+
+        Assert.Equal(a, b);
+        Assert.Equal(a.GetHashCode(), b.GetHashCode());
+        Assert.NotEqual(a, MeshGraph.Build(Rows.Where(r => r.Name != "r2")));
+    }
+
+    [Fact]
+    public void Builds_FromTuples()
+    {
+        var graph = MeshGraph.FromTuples([("mesh", (string?)null, "m", 1L, "{}")]);
+
+        Assert.Equal("m", graph.MeshName);
+        Assert.Empty(graph.VirtualNodes);
+    }
+
+    [Fact]
+    public void Rejects_EveryBadRow_AtOnce()
+    {
+        var error = Assert.Throws<InvalidMeshGraphException>(() => MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "a", 1, """{"listeners":[{}]}"""),
+            new("virtualNode", null, "b", 1, "{}"),
+            new("virtualNode", null, "b", 1, "{}"),
+            new("route", "ghost", "r", 1, "{}"),
+            new("gizmo", null, "g", 1, "{}"),
+        }));
+
+        Assert.Equal(4, error.Errors.Count);
+        Assert.Contains(error.Errors, e => e.StartsWith("virtualNode/a: spec is not a valid VirtualNodeSpec", StringComparison.Ordinal));
+        Assert.Contains("virtualNode/b: appears 2 times", error.Errors);
+        Assert.Contains("route/r: virtualRouter/ghost does not exist", error.Errors);
+        Assert.Contains("gizmo/g: unknown resource kind", error.Errors);
+    }
+
+    [Fact]
+    public void Rejects_MissingMesh()
+    {
+        var error = Assert.Throws<InvalidMeshGraphException>(() => MeshGraph.Build([new MeshResourceRow("virtualNode", null, "a", 1, "{}")]));
+
+        Assert.Equal(["no mesh row"], error.Errors);
+    }
+
+    [Fact]
+    public void Reports_BrokenReferences()
+    {
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "a", 1, """{"backends":[{"virtualService":{"virtualServiceName":"nope"}}]}"""),
+            new("virtualService", null, "s", 1, """{"provider":{"virtualNode":{"virtualNodeName":"ghost"}}}"""),
+        });
+
+        Assert.Equal(
+            ["virtualService/s: provider virtualNode/ghost does not exist", "virtualNode/a: backend virtualService/nope does not exist"],
+            graph.FindBrokenReferences());
+    }
+}
