@@ -11,13 +11,15 @@ internal sealed class ResourceConfiguration : IEntityTypeConfiguration<ResourceE
         builder.HasKey(r => r.Id);
         builder.Property(r => r.Id).HasColumnName("id").UseIdentityAlwaysColumn();
         builder.Property(r => r.AccountId).HasColumnName("account_id").HasMaxLength(12);
-        builder.Property(r => r.MeshName).HasColumnName("mesh_name").HasMaxLength(255);
+        builder.Property(r => r.MeshName).HasColumnName("mesh_name").HasMaxLength(255).UseCollation("C");
         builder.Property(r => r.Kind).HasColumnName("kind").HasMaxLength(32);
-        builder.Property(r => r.ParentName).HasColumnName("parent_name").HasMaxLength(255);
-        builder.Property(r => r.Name).HasColumnName("name").HasMaxLength(255);
+        builder.Property(r => r.ParentName).HasColumnName("parent_name").HasMaxLength(255).UseCollation("C");
+        // Byte-wise collation: list order and pagination tokens must not depend on the server's locale.
+        builder.Property(r => r.Name).HasColumnName("name").HasMaxLength(255).UseCollation("C");
         builder.Property(r => r.Arn).HasColumnName("arn");
         builder.Property(r => r.Uid).HasColumnName("uid");
-        builder.Property(r => r.Version).HasColumnName("version");
+        // Checked in every UPDATE's WHERE clause, so concurrent updates can never both win.
+        builder.Property(r => r.Version).HasColumnName("version").IsConcurrencyToken();
         builder.Property(r => r.Status).HasColumnName("status").HasMaxLength(16);
         builder.Property(r => r.Spec).HasColumnName("spec").HasColumnType("jsonb");
         builder.Property(r => r.Tags).HasColumnName("tags").HasColumnType("jsonb");

@@ -1,0 +1,49 @@
+using Mesh.Api.Protocol;
+using Mesh.Api.Resources;
+using Mesh.Model.Wire;
+using Mesh.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Mesh.Api;
+
+/// <summary>Service registration and the request pipeline of the API host.</summary>
+public static class MeshApiHosting
+{
+    public static WebApplicationBuilder AddMeshApi(this WebApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetConnectionString("Mesh")
+            ?? throw new InvalidOperationException("ConnectionStrings:Mesh is not configured (set the ConnectionStrings__Mesh environment variable).");
+
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = RequestBinder.MaxBodyBytes);
+        builder.Services.Configure<MeshApiOptions>(builder.Configuration.GetSection(MeshApiOptions.Section));
+        builder.Services.AddPooledDbContextFactory<MeshDbContext>(db => db.UseNpgsql(connectionString));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(ServiceModel.AppMesh);
+        builder.Services.AddSingleton<ShapeValidator>();
+        builder.Services.AddSingleton<RequestBinder>();
+        builder.Services.AddSingleton<ResourceView>();
+        builder.Services.AddSingleton<PageTokens>();
+        builder.Services.AddSingleton<WriteTransactions>();
+        builder.Services.AddSingleton<ResourceOperations>();
+        builder.Services.AddSingleton<TagOperations>();
+        builder.Services.AddSingleton<OperationDispatcher>();
+        return builder;
+    }
+
+    public static WebApplication UseMeshApi(this WebApplication app)
+    {
+        app.UseMiddleware<RequestIdMiddleware>();
+        app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.UseStatusCodePages(async context =>
+        {
+            // Routing answers unknown paths and methods with a bare 404/405; give them an AWS-style body.
+            var http = context.HttpContext;
+            var message = $"No App Mesh operation is bound to {http.Request.Method} {http.Request.Path}.";
+            await ErrorResponses.WriteAsync(http, ErrorCode.UnknownOperation, message);
+        });
+
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapAppMeshApi();
+        return app;
+    }
+}

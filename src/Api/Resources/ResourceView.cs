@@ -1,0 +1,79 @@
+using System.Text.Json.Nodes;
+using Mesh.Model.Resources;
+using Mesh.Model.Wire;
+using Mesh.Persistence;
+
+namespace Mesh.Api.Resources;
+
+/// <summary>
+/// Renders a stored resource as the model's *Data and *Ref shapes. Members are taken in the order and
+/// with the names the shape declares, so the output cannot carry anything the model does not name.
+/// </summary>
+public sealed class ResourceView(ServiceModel model)
+{
+    public const string Active = "ACTIVE";
+    public const string Deleted = "DELETED";
+
+    public JsonObject Data(ResourceKind kind, ResourceEntity entity, string status)
+    {
+        var values = CommonValues(kind, entity);
+        values["metadata"] = new JsonObject
+        {
+            ["arn"] = entity.Arn,
+            ["createdAt"] = EpochSeconds(entity.CreatedAt),
+            ["lastUpdatedAt"] = EpochSeconds(entity.LastUpdatedAt),
+            ["meshOwner"] = entity.AccountId,
+            ["resourceOwner"] = entity.ResourceOwner,
+            ["uid"] = entity.Uid.ToString(),
+            ["version"] = entity.Version,
+        };
+        values["spec"] = JsonNode.Parse(entity.Spec);
+        values["status"] = new JsonObject { ["status"] = status };
+        return Project(kind.DataShape, values);
+    }
+
+    public JsonObject Ref(ResourceKind kind, ResourceEntity entity)
+    {
+        var values = CommonValues(kind, entity);
+        values["arn"] = entity.Arn;
+        values["createdAt"] = EpochSeconds(entity.CreatedAt);
+        values["lastUpdatedAt"] = EpochSeconds(entity.LastUpdatedAt);
+        values["meshOwner"] = entity.AccountId;
+        values["resourceOwner"] = entity.ResourceOwner;
+        values["version"] = entity.Version;
+        return Project(kind.RefShape, values);
+    }
+
+    /// <summary>Epoch seconds with millisecond precision, as a JSON number: the form every AWS SDK parses.</summary>
+    public static decimal EpochSeconds(DateTimeOffset time) => time.ToUnixTimeMilliseconds() / 1000m;
+
+    private static Dictionary<string, JsonNode?> CommonValues(ResourceKind kind, ResourceEntity entity)
+    {
+        var values = new Dictionary<string, JsonNode?>(StringComparer.Ordinal) { ["meshName"] = entity.MeshName };
+        if (!kind.IsMesh)
+        {
+            values[kind.NameMember] = entity.Name;
+        }
+
+        if (kind.Parent is { } parent)
+        {
+            values[parent.NameMember] = entity.ParentName;
+        }
+
+        return values;
+    }
+
+    private JsonObject Project(string shapeName, Dictionary<string, JsonNode?> values)
+    {
+        var result = new JsonObject();
+        foreach (var member in model.Shape(shapeName).Members)
+        {
+            if (values.TryGetValue(member.Name, out var value) && value is not null)
+            {
+                result[member.Name] = value;
+            }
+        }
+
+        return result;
+    }
+}
