@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Starts the whole local stack without Docker: PostgreSQL from this machine's binaries (data under
+# .mesh/pg), the migrations, the API and the xDS server. Ctrl-C stops everything. Safe to re-run:
+# existing data is kept.
+#
+# Environment (all optional):
+#   MESH_PG_PORT      PostgreSQL TCP port on 127.0.0.1          (default 5432)
+#   MESH_API_URL      API listen URL                            (default http://127.0.0.1:8080)
+#   MESH_XDS_HEALTH   xDS server health URL                     (default http://127.0.0.1:18001/healthz)
+#   MESH_PG_BIN       directory holding initdb/pg_ctl           (default: newest /usr/lib/postgresql/*/bin)
+#   MESH_NO_BUILD=1   skip the Release build (use what is already built)
+set -euo pipefail
+
+cd "$(dirname "$(readlink -f "$0")")"
+ROOT=$PWD
+STATE=$ROOT/.mesh
+PGDATA=$STATE/pg
+PGSOCK=$STATE/run
+LOGS=$STATE/logs
+PG_PORT=${MESH_PG_PORT:-5432}
+API_URL=${MESH_API_URL:-http://127.0.0.1:8080}
+XDS_HEALTH=${MESH_XDS_HEALTH:-http://127.0.0.1:18001/healthz}
+CONFIGURATION=Release
+DB_NAME=mesh
+DB_USER=postgres
+
+API_DLL=src/Api/bin/$CONFIGURATION/net10.0/Mesh.Api.dll
+XDS_DLL=src/XdsServer/bin/$CONFIGURATION/net10.0/Mesh.XdsServer.dll
+MIGRATIONS_DLL=migrations/bin/$CONFIGURATION/net10.0/Mesh.Migrations.dll
+
+say() { printf '\033[1mrun.sh:\033[0m %s\n' "$*"; }
+die() { printf 'run.sh: error: %s\n' "$*" >&2; exit 1; }
+
+# --- prerequisites -------------------------------------------------------------------------------
+command -v dotnet >/dev/null || die "the .NET 10 SDK is required (dotnet not on PATH)"
+command -v curl >/dev/null || die "curl is required"
+
+PG_BIN=${MESH_PG_BIN:-}
+if [[ -z $PG_BIN ]]; then
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+fi
+[[ -x $PG_BIN/initdb && -x $PG_BIN/pg_ctl ]] ||
+  die "PostgreSQL server binaries not found (apt-get install postgresql, or set MESH_PG_BIN)"
+
+# PostgreSQL refuses to run as root: run it as nobody, which must own its data and socket directory.
+if [[ $(id -u) -eq 0 ]]; then
+  PG_USER=nobody
+  as_pg() { runuser -u "$PG_USER" -- "$@"; }
+else
+  PG_USER=$(id -un)
+  as_pg() { "$@"; }
+fi
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+healthy() { curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null; }
+
+# --- build ---------------------------------------------------------------------------------------
+HAVE_XDS=0
+XDS_BUILD_FAILED=0
+if [[ ${MESH_NO_BUILD:-0} != 1 ]]; then
+  say "building ($CONFIGURATION)..."
+  dotnet build migrations/Mesh.Migrations.csproj -c "$CONFIGURATION" -nologo -v quiet ||
+    die "build of migrations failed"
+  dotnet build src/Api/Mesh.Api.csproj -c "$CONFIGURATION" -nologo -v quiet ||
+    die "build of src/Api failed"
+  if [[ -f src/XdsServer/Mesh.XdsServer.csproj ]]; then
+    mkdir -p "$LOGS"
+    dotnet build src/XdsServer/Mesh.XdsServer.csproj -c "$CONFIGURATION" -nologo -v quiet >"$LOGS/build-xds.log" 2>&1 ||
+      { say "warning: build of src/XdsServer failed (.mesh/logs/build-xds.log)"; XDS_BUILD_FAILED=1; }
+  fi
+fi
+[[ -f $API_DLL ]] || die "$API_DLL is missing (build failed?)"
+[[ -f $XDS_DLL && $XDS_BUILD_FAILED == 0 ]] && HAVE_XDS=1
+
+# --- PostgreSQL ----------------------------------------------------------------------------------
+mkdir -p "$STATE" "$PGSOCK" "$LOGS"
+# nobody must reach .mesh through the checkout; only the execute bit is needed on the path.
+chmod o+x "$STATE"
+touch "$LOGS/postgres.log"
+if [[ $(id -u) -eq 0 ]]; then
+  chown "$PG_USER" "$PGSOCK" "$LOGS/postgres.log"
+  [[ -d $PGDATA ]] && chown -R "$PG_USER" "$PGDATA"
+fi
+as_pg test -x "$STATE" || die "user $PG_USER cannot reach $STATE (a parent directory is not searchable by others)"
+
+if [[ ! -f $PGDATA/PG_VERSION ]]; then
+  say "creating a PostgreSQL cluster in $PGDATA"
+  install -d -m 700 ${PG_USER:+-o "$PG_USER"} "$PGDATA"
+  as_pg "$PG_BIN/initdb" -D "$PGDATA" -U "$DB_USER" -A trust -E UTF8 --no-instructions >"$LOGS/initdb.log" 2>&1 ||
+    { cat "$LOGS/initdb.log" >&2; die "initdb failed"; }
+fi
+
+STARTED_PG=0
+if as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
+  # Left running by an earlier run that was killed: adopt it (and stop it when we stop).
+  PG_PORT=$(sed -n '4p' "$PGDATA/postmaster.pid")
+  say "PostgreSQL already running from $PGDATA on port $PG_PORT; using it"
+else
+  if port_in_use "$PG_PORT"; then
+    die "port $PG_PORT on 127.0.0.1 is already in use (another PostgreSQL?). Stop it, or choose another port: MESH_PG_PORT=5433 ./run.sh"
+  fi
+  say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+  as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$LOGS/postgres.log" -w -t 60 \
+    -o "-p $PG_PORT -k $PGSOCK -c listen_addresses=127.0.0.1" start >/dev/null ||
+    { tail -n 20 "$LOGS/postgres.log" >&2; die "PostgreSQL did not start (log: $LOGS/postgres.log)"; }
+fi
+STARTED_PG=1
+
+PIDS=()
+stop_all() {
+  trap - INT TERM EXIT
+  echo
+  say "stopping..."
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ $STARTED_PG == 1 ]]; then
+    as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+  say "stopped"
+}
+trap 'stop_all; exit 130' INT
+trap 'stop_all; exit 143' TERM
+trap 'stop_all' EXIT
+
+psql_admin() { "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$DB_USER" -d postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
+if [[ -z $(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'") ]]; then
+  say "creating database $DB_NAME"
+  psql_admin -c "CREATE DATABASE \"$DB_NAME\"" >/dev/null
+fi
+
+export ConnectionStrings__Mesh="Host=127.0.0.1;Port=$PG_PORT;Database=$DB_NAME;Username=$DB_USER"
+
+# --- migrations (the explicit step: the hosts never migrate on start) ---------------------------
+dotnet "$MIGRATIONS_DLL" | sed 's/^/  /' || die "migrations failed"
+
+# --- hosts ---------------------------------------------------------------------------------------
+port_of() { local hostport=${1#*://}; hostport=${hostport%%/*}; echo "${hostport##*:}"; }
+port_in_use "$(port_of "$API_URL")" && die "$API_URL is already in use (an earlier ./run.sh still running?)"
+
+say "starting the API on $API_URL"
+dotnet "$API_DLL" --urls "$API_URL" >"$LOGS/api.log" 2>&1 &
+API_PID=$!
+PIDS+=("$API_PID")
+
+XDS_PID=
+if [[ $HAVE_XDS == 1 ]]; then
+  say "starting the xDS server (gRPC 127.0.0.1:18000, admin $XDS_HEALTH)"
+  dotnet "$XDS_DLL" >"$LOGS/xds.log" 2>&1 &
+  XDS_PID=$!
+  PIDS+=("$XDS_PID")
+else
+  say "warning: no working build of src/XdsServer; the xDS server is not started"
+fi
+
+wait_healthy() { # name pid url log
+  for _ in $(seq 1 120); do
+    healthy "$3" && return 0
+    kill -0 "$2" 2>/dev/null || { tail -n 30 "$4" >&2; die "$1 exited during start (log: $4)"; }
+    sleep 0.5
+  done
+  tail -n 30 "$4" >&2
+  die "$1 did not answer $3 within 60 s (log: $4)"
+}
+wait_healthy "the API" "$API_PID" "$API_URL/healthz" "$LOGS/api.log"
+[[ -n $XDS_PID ]] && wait_healthy "the xDS server" "$XDS_PID" "$XDS_HEALTH" "$LOGS/xds.log"
+
+cat <<EOF
+
+  Mesh is running.
+    API          $API_URL            (GET /healthz)
+EOF
+[[ -n $XDS_PID ]] && cat <<EOF
+    xDS (gRPC)   127.0.0.1:18000
+    xDS admin    ${XDS_HEALTH%/healthz}
+EOF
+cat <<EOF
+    PostgreSQL   127.0.0.1:$PG_PORT, database $DB_NAME, user $DB_USER (data: .mesh/pg)
+    Logs         .mesh/logs/
+
+  Try:  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
+          aws appmesh list-meshes --endpoint-url $API_URL --region us-east-1
+
+  Ctrl-C stops everything.
+
+EOF
+
+# Stay up until Ctrl-C, or until a host dies (then stop the rest rather than limp on).
+set +e
+wait -n "${PIDS[@]}"
+status=$?
+say "a host exited (status $status); see .mesh/logs/"
+exit 1
