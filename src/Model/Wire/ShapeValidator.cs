@@ -155,10 +155,10 @@ public sealed class ShapeValidator(ServiceModel model)
             return null;
         }
 
-        var element = v.GetValue<JsonElement>();
-        if (!element.TryGetInt64(out var number) || number < lowest || number > highest)
+        // Values parsed from a body are JSON elements; values bound from a query string are CLR longs.
+        if (!v.TryGetValue<long>(out var number) || number < lowest || number > highest)
         {
-            violations.Add(new Violation(DisplayPath(path), $"must be an integer between {lowest} and {highest}, got {element.GetRawText()}"));
+            violations.Add(new Violation(DisplayPath(path), $"must be an integer between {lowest} and {highest}, got {Truncate(v.ToJsonString())}"));
             return null;
         }
 
@@ -182,7 +182,7 @@ public sealed class ShapeValidator(ServiceModel model)
     {
         if (value is JsonValue v && v.GetValueKind() == JsonValueKind.Number)
         {
-            return JsonValue.Create(v.GetValue<JsonElement>().GetDouble());
+            return JsonValue.Create(v.GetValue<double>());
         }
 
         violations.Add(new Violation(DisplayPath(path), $"must be a timestamp in epoch seconds, got {Describe(value)}"));
