@@ -39,7 +39,8 @@ public static class MeshApiHosting
             // Routing answers unknown paths and methods with a bare 404/405; give them an AWS-style body.
             var http = context.HttpContext;
             var message = $"No App Mesh operation is bound to {http.Request.Method} {http.Request.Path}.";
-            await ErrorResponses.WriteAsync(http, ErrorCode.UnknownOperation, message);
+            var code = ErrorCode.UnknownOperation with { StatusCode = http.Response.StatusCode };
+            await ErrorResponses.WriteAsync(http, code, message);
         });
 
         app.MapGet("/healthz", () => Results.Text("ok"));

@@ -33,6 +33,8 @@ public sealed class ApiServer : IAsyncLifetime
         await database.InitializeAsync();
         factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
+            // Port 0: every test class gets its own free port, so classes can run in parallel.
+            web.UseUrls("http://127.0.0.1:0");
             web.UseSetting("ConnectionStrings:Mesh", database.ConnectionString);
             web.UseSetting("Mesh:AccountId", AccountId);
             web.UseSetting("Mesh:Region", Region);
@@ -41,7 +43,7 @@ public sealed class ApiServer : IAsyncLifetime
                 web.UseSetting(key, value);
             }
         });
-        factory.UseKestrel(0);
+        factory.UseKestrel();
         factory.StartServer();
         Client = factory.CreateClient();
         BaseAddress = Client.BaseAddress!;

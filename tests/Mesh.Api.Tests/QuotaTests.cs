@@ -1,0 +1,51 @@
+using System.Text.Json.Nodes;
+using Mesh.Api.Tests.Infrastructure;
+
+namespace Mesh.Api.Tests;
+
+/// <summary>Quotas come from configuration; this class runs an API with small ones.</summary>
+public sealed class QuotaTests : IClassFixture<QuotaTests.SmallQuotaApi>
+{
+    private readonly ApiServer api;
+
+    public QuotaTests(SmallQuotaApi api) => this.api = api;
+
+    [Fact]
+    public async Task NodesPerMesh_IsLimitExceeded()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("one");
+        await mesh.NodeAsync("two");
+        var response = await api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh),
+            new JsonObject { ["virtualNodeName"] = "three", ["spec"] = Specs.VirtualNode() });
+        response.AssertError(400, "LimitExceededException");
+        Assert.Contains($"The quota of 2 virtual nodes in mesh '{mesh.Mesh}' is reached", response.Message);
+    }
+
+    [Fact]
+    public async Task BackendsPerNode_IsLimitExceeded()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        var response = await api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh),
+            new JsonObject { ["virtualNodeName"] = "n", ["spec"] = Specs.VirtualNode(8080, "a.local", "b.local", "c.local", "d.local") });
+        response.AssertError(400, "LimitExceededException");
+        Assert.Contains("spec.backends: a virtual node may have at most 3 backends, got 4", response.Message);
+    }
+
+    public sealed class SmallQuotaApi : IAsyncLifetime
+    {
+        private readonly ApiServer server = new();
+
+        public SmallQuotaApi()
+        {
+            server.Settings["Mesh:Quotas:VirtualNodesPerMesh"] = "2";
+            server.Settings["Mesh:Quotas:BackendsPerVirtualNode"] = "3";
+        }
+
+        public static implicit operator ApiServer(SmallQuotaApi fixture) => fixture.server;
+
+        public Task InitializeAsync() => server.InitializeAsync();
+
+        public Task DisposeAsync() => server.DisposeAsync();
+    }
+}

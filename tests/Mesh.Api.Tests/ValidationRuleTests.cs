@@ -1,0 +1,214 @@
+using System.Text.Json.Nodes;
+using Mesh.Api.Tests.Infrastructure;
+
+namespace Mesh.Api.Tests;
+
+/// <summary>App Mesh's own rules on top of the model's constraints, each with the exact path it names.</summary>
+public sealed class ValidationRuleTests(ApiServer api) : IClassFixture<ApiServer>
+{
+    [Fact]
+    public async Task Rejects_MoreThanTenWeightedTargets()
+    {
+        var mesh = await RouterMeshAsync();
+        var targets = Enumerable.Range(0, 11).Select(i => ("v1", 1)).ToArray();
+        var response = await api.SendAsync(HttpMethod.Put, Paths.Routes(mesh.Mesh, "router"),
+            new JsonObject { ["routeName"] = "r", ["spec"] = Specs.HttpRoute(targets) });
+        response.AssertError(400, "BadRequestException");
+        Assert.Contains("spec.httpRoute.action.weightedTargets: must have at most 10 item(s)", response.Message);
+    }
+
+    [Fact]
+    public async Task Rejects_ZeroWeightedTargets()
+    {
+        var mesh = await RouterMeshAsync();
+        var response = await api.SendAsync(HttpMethod.Put, Paths.Routes(mesh.Mesh, "router"),
+            new JsonObject { ["routeName"] = "r", ["spec"] = Specs.HttpRoute() });
+        response.AssertError(400, "BadRequestException");
+        Assert.Contains("spec.httpRoute.action.weightedTargets: must have at least 1 item(s)", response.Message);
+    }
+
+    [Theory]
+    [InlineData(101, "must be at most 100")]
+    [InlineData(-1, "must be at least 0")]
+    public async Task Rejects_WeightOutOfRange(int weight, string expected)
+    {
+        var mesh = await RouterMeshAsync();
+        var response = await api.SendAsync(HttpMethod.Put, Paths.Routes(mesh.Mesh, "router"),
+            new JsonObject { ["routeName"] = "r", ["spec"] = Specs.HttpRoute(("v1", weight)) });
+        response.AssertError(400, "BadRequestException");
+        Assert.Contains($"spec.httpRoute.action.weightedTargets[0].weight: {expected}", response.Message);
+    }
+
+    [Theory]
+    [InlineData(0, 0, 0)]
+    [InlineData(60, 50, 110)]
+    public async Task Rejects_WeightTotalOutsideOneToHundred(int first, int second, int total)
+    {
+        var mesh = await RouterMeshAsync();
+        var response = await api.SendAsync(HttpMethod.Put, Paths.Routes(mesh.Mesh, "router"),
+            new JsonObject { ["routeName"] = "r", ["spec"] = Specs.HttpRoute(("v1", first), ("v2", second)) });
+        response.AssertError(400, "BadRequestException");
+        Assert.Contains($"weights must add up to between 1 and 100, but they add up to {total}", response.Message);
+    }
+
+    [Fact]
+    public async Task Rejects_GrpcMethodNameWithoutServiceName()
+    {
+        var mesh = await RouterMeshAsync();
+        var spec = new JsonObject
+        {
+            ["grpcRoute"] = new JsonObject
+            {
+                ["match"] = new JsonObject { ["methodName"] = "Get" },
+                ["action"] = new JsonObject { ["weightedTargets"] = new JsonArray(new JsonObject { ["virtualNode"] = "v1", ["weight"] = 1 }) },
+            },
+        };
+        var response = await api.SendAsync(HttpMethod.Put, Paths.Routes(mesh.Mesh, "router"), new JsonObject { ["routeName"] = "r", ["spec"] = spec });
+        response.AssertError(400, "BadRequestException");
+        Assert.Contains("spec.grpcRoute.match.methodName: requires serviceName", response.Message);
+    }
+
+    [Fact]
+    public async Task Rejects_ConnectionPoolProtocolDifferentFromListener()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        var spec = Specs.VirtualNode(8080);
+        spec["listeners"]![0]!["connectionPool"] = new JsonObject { ["tcp"] = new JsonObject { ["maxConnections"] = 10 } };
+        var response = await api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh), new JsonObject { ["virtualNodeName"] = "n", ["spec"] = spec });
+        response.AssertError(400, "BadRequestException");
+        Assert.Contains("spec.listeners[0].connectionPool.tcp: is for protocol tcp, but the listener's protocol is http", response.Message);
+    }
+
+    [Fact]
+    public async Task Rejects_DuplicateListenerPorts()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        var response = await api.SendAsync(HttpMethod.Put, Paths.VirtualRouters(mesh.Mesh),
+            new JsonObject { ["virtualRouterName"] = "r", ["spec"] = Specs.RouterSpec(8080, 8080) });
+        response.AssertError(400, "BadRequestException");
+        Assert.Contains("spec.listeners[1].portMapping.port: port 8080 is already used by spec.listeners[0]", response.Message);
+    }
+
+    [Fact]
+    public async Task Requires_MatchPort_WhenRouterHasSeveralListeners()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("v1");
+        await mesh.RouterAsync("router", Specs.RouterSpec(8080, 9090));
+        var missing = await api.SendAsync(HttpMethod.Put, Paths.Routes(mesh.Mesh, "router"),
+            new JsonObject { ["routeName"] = "r", ["spec"] = Specs.HttpRoute(("v1", 100)) });
+        missing.AssertError(400, "BadRequestException");
+        Assert.Contains("is required because virtual router 'router' has 2 listeners (8080, 9090)", missing.Message);
+
+        var wrong = await api.SendAsync(HttpMethod.Put, Paths.Routes(mesh.Mesh, "router"), new JsonObject
+        {
+            ["routeName"] = "r",
+            ["spec"] = Specs.HttpRouteWithMatch(new JsonObject { ["prefix"] = "/", ["port"] = 7000 }, ("v1", 100)),
+        });
+        wrong.AssertError(400, "BadRequestException");
+        Assert.Contains("spec.httpRoute.match.port: port 7000 is not a listener of virtual router 'router'", wrong.Message);
+
+        await mesh.RouteAsync("router", "r", Specs.HttpRouteWithMatch(new JsonObject { ["prefix"] = "/", ["port"] = 9090 }, ("v1", 100)));
+    }
+
+    [Fact]
+    public async Task ReportsEveryViolationInOneMessage()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        var spec = new JsonObject
+        {
+            ["listeners"] = new JsonArray(new JsonObject
+            {
+                ["portMapping"] = new JsonObject { ["port"] = 70000, ["protocol"] = "smtp" },
+            }),
+            ["serviceDiscovery"] = new JsonObject(),
+        };
+        var response = await api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh), new JsonObject { ["spec"] = spec });
+        response.AssertError(400, "BadRequestException");
+        Assert.StartsWith("4 validation errors detected:", response.Message);
+        Assert.Contains("virtualNodeName: is required", response.Message);
+        Assert.Contains("spec.listeners[0].portMapping.port: must be at most 65535, got 70000", response.Message);
+        Assert.Contains("spec.listeners[0].portMapping.protocol: must be one of [", response.Message);
+        Assert.Contains("spec.serviceDiscovery: must set exactly one of awsCloudMap, dns, but sets none", response.Message);
+    }
+
+    [Fact]
+    public async Task Rejects_UnionWithTwoMembers()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        var spec = new JsonObject
+        {
+            ["provider"] = new JsonObject
+            {
+                ["virtualNode"] = new JsonObject { ["virtualNodeName"] = "a" },
+                ["virtualRouter"] = new JsonObject { ["virtualRouterName"] = "b" },
+            },
+        };
+        var response = await api.SendAsync(HttpMethod.Put, Paths.VirtualServices(mesh.Mesh), new JsonObject { ["virtualServiceName"] = "s", ["spec"] = spec });
+        response.AssertError(400, "BadRequestException");
+        Assert.Contains("spec.provider: must set exactly one of virtualNode, virtualRouter, but sets virtualNode and virtualRouter", response.Message);
+    }
+
+    [Theory]
+    [InlineData("{\"meshName\": ", "The request body is not valid JSON")]
+    [InlineData("[1,2]", "The request body must be a JSON object")]
+    [InlineData("{\"meshName\": 5}", "meshName: must be a string, got a number")]
+    [InlineData("{\"meshName\": \"m\", \"spec\": []}", "spec: must be a JSON object, got an array")]
+    [InlineData("{\"meshName\": \"m\", \"spec\": {\"egressFilter\": {\"type\": \"OPEN\"}}}", "spec.egressFilter.type: must be one of [ALLOW_ALL, DROP_ALL], got \"OPEN\"")]
+    [InlineData("{\"meshName\": \"a/b\"}", "meshName: must not contain '/'")]
+    [InlineData("{\"meshName\": \"nul\\u0000\"}", "meshName: must not contain NUL characters")]
+    public async Task Rejects_MalformedBodies(string body, string expected)
+    {
+        var response = await api.SendRawAsync(HttpMethod.Put, Paths.Meshes, body);
+        response.AssertError(400, "BadRequestException");
+        Assert.Contains(expected, response.Message);
+    }
+
+    [Fact]
+    public async Task Rejects_DeeplyNestedJson()
+    {
+        var body = "{\"meshName\":\"deep\",\"spec\":" + new string('[', 5000) + new string(']', 5000) + "}";
+        var response = await api.SendRawAsync(HttpMethod.Put, Paths.Meshes, body);
+        response.AssertError(400, "BadRequestException");
+        Assert.Contains("not valid JSON", response.Message);
+    }
+
+    [Fact]
+    public async Task Rejects_OversizedBody()
+    {
+        var body = "{\"meshName\":\"" + new string('x', 2 * 1024 * 1024) + "\"}";
+        var response = await api.SendRawAsync(HttpMethod.Put, Paths.Meshes, body);
+        response.AssertError(400, "BadRequestException");
+        Assert.Contains("larger than the", response.Message);
+    }
+
+    [Theory]
+    [InlineData("limit=abc", "limit: must be an integer, got \"abc\"")]
+    [InlineData("limit=0", "limit: must be at least 1, got 0")]
+    [InlineData("limit=101", "limit: must be at most 100, got 101")]
+    [InlineData("nextToken=forged", "nextToken: is not a token this API issued for this list")]
+    public async Task Rejects_BadListParameters(string query, string expected)
+    {
+        var response = await api.SendAsync(HttpMethod.Get, Paths.Meshes + "?" + query);
+        response.AssertError(400, "BadRequestException");
+        Assert.Contains(expected, response.Message);
+    }
+
+    [Fact]
+    public async Task UnknownPath_IsAnAwsStyleError()
+    {
+        var response = await api.SendAsync(HttpMethod.Post, "/v20190125/meshes");
+        Assert.Equal(405, response.Status);
+        Assert.Equal("UnknownOperationException", response.ErrorType);
+        Assert.Contains("No App Mesh operation is bound to POST /v20190125/meshes", response.Message);
+    }
+
+    private async Task<MeshBuilder> RouterMeshAsync()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("v1");
+        await mesh.NodeAsync("v2");
+        await mesh.RouterAsync("router");
+        return mesh;
+    }
+}
