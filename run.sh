@@ -28,7 +28,11 @@ API_DLL=src/Api/bin/$CONFIGURATION/net10.0/Mesh.Api.dll
 XDS_DLL=src/XdsServer/bin/$CONFIGURATION/net10.0/Mesh.XdsServer.dll
 MIGRATIONS_DLL=migrations/bin/$CONFIGURATION/net10.0/Mesh.Migrations.dll
 
-say() { printf '\033[1mrun.sh:\033[0m %s\n' "$*"; }
+if [[ -t 1 ]]; then
+  say() { printf '\033[1mrun.sh:\033[0m %s\n' "$*"; }
+else
+  say() { printf 'run.sh: %s\n' "$*"; }
+fi
 die() { printf 'run.sh: error: %s\n' "$*" >&2; exit 1; }
 
 # --- prerequisites -------------------------------------------------------------------------------
@@ -71,6 +75,15 @@ if [[ ${MESH_NO_BUILD:-0} != 1 ]]; then
 fi
 [[ -f $API_DLL ]] || die "$API_DLL is missing (build failed?)"
 [[ -f $XDS_DLL && $XDS_BUILD_FAILED == 0 ]] && HAVE_XDS=1
+
+# The hosts' ports are checked before PostgreSQL starts, so a clash leaves nothing half-started.
+port_of() { local hostport=${1#*://}; hostport=${hostport%%/*}; echo "${hostport##*:}"; }
+port_in_use "$(port_of "$API_URL")" && die "$API_URL is already in use (an earlier ./run.sh still running?)"
+if [[ $HAVE_XDS == 1 ]]; then
+  for port in 18000 "$(port_of "$XDS_HEALTH")"; do
+    port_in_use "$port" && die "port $port (xDS server) is already in use (an earlier ./run.sh still running?)"
+  done
+fi
 
 # --- PostgreSQL ----------------------------------------------------------------------------------
 mkdir -p "$STATE" "$PGSOCK" "$LOGS"
@@ -134,9 +147,6 @@ export ConnectionStrings__Mesh="Host=127.0.0.1;Port=$PG_PORT;Database=$DB_NAME;U
 dotnet "$MIGRATIONS_DLL" | sed 's/^/  /' || die "migrations failed"
 
 # --- hosts ---------------------------------------------------------------------------------------
-port_of() { local hostport=${1#*://}; hostport=${hostport%%/*}; echo "${hostport##*:}"; }
-port_in_use "$(port_of "$API_URL")" && die "$API_URL is already in use (an earlier ./run.sh still running?)"
-
 say "starting the API on $API_URL"
 dotnet "$API_DLL" --urls "$API_URL" >"$LOGS/api.log" 2>&1 &
 API_PID=$!
