@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.XdsServer.Diagnostics;
+
+/// <summary>Source-generated log messages of the xDS protocol and the change feed.</summary>
+internal static partial class XdsLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Stream {StreamId} ({Variant}) opened by {NodeId} as {Proxy}")]
+    public static partial void StreamOpened(this ILogger logger, long streamId, string variant, string nodeId, string proxy);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Stream {StreamId} closed")]
+    public static partial void StreamClosed(this ILogger logger, long streamId);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Stream {StreamId} rejected: {Reason}")]
+    public static partial void StreamRejected(this ILogger logger, long streamId, string reason);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Stream {StreamId} ({Proxy}) NACKed {Type} version {Version}: {Error}. Not re-sending until the configuration changes.")]
+    public static partial void Nack(this ILogger logger, long streamId, string proxy, string type, string version, string error);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "Stream {StreamId} ACKed {Type} version {Version}")]
+    public static partial void Ack(this ILogger logger, long streamId, string type, string version);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "Stream {StreamId} ignored a stale {Type} request (nonce {Nonce}, latest {Latest})")]
+    public static partial void StaleNonce(this ILogger logger, long streamId, string type, string nonce, string latest);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Debug, Message = "Stream {StreamId} sent {Type} version {Version} ({Count} resources, {Removed} removed), nonce {Nonce}")]
+    public static partial void Sent(this ILogger logger, long streamId, string type, string version, int count, int removed, string nonce);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "Stream {StreamId} is waiting: {Reason}")]
+    public static partial void Waiting(this ILogger logger, long streamId, string reason);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Stream {StreamId} asked for unsupported type {Type}; ignored")]
+    public static partial void UnknownType(this ILogger logger, long streamId, string type);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Change feed loaded {Meshes} meshes up to change {Seq}")]
+    public static partial void FeedLoaded(this ILogger logger, int meshes, long seq);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Debug, Message = "Change feed applied {Count} changes up to {Seq}; reloaded {Meshes} meshes")]
+    public static partial void FeedApplied(this ILogger logger, int count, long seq, int meshes);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "Change feed lost the database; serving the last snapshots and retrying in {Delay}")]
+    public static partial void FeedDisconnected(this ILogger logger, Exception exception, TimeSpan delay);
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Error, Message = "Mesh {Mesh} is invalid; its last good graph keeps serving: {Reason}")]
+    public static partial void MeshRejected(this ILogger logger, string mesh, string reason);
+
+    [LoggerMessage(EventId = 24, Level = LogLevel.Information, Message = "Change feed skipped change {Seq}: it never committed within {Wait}")]
+    public static partial void GapSkipped(this ILogger logger, long seq, TimeSpan wait);
+}

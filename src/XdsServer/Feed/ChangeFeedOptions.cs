@@ -1,0 +1,24 @@
+namespace Mesh.XdsServer.Feed;
+
+/// <summary>How the server follows the database (configuration section <c>Xds:Feed</c>).</summary>
+public sealed class ChangeFeedOptions
+{
+    /// <summary>After a notification, wait this long for more before recomputing, so a burst becomes one push.</summary>
+    public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>A continuous burst is cut off after this, so propagation time stays bounded.</summary>
+    public TimeSpan MaxDebounce { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Read the log even without a notification this often: covers a lost notification and fills holes.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>A sequence number still missing after this belongs to a transaction that rolled back.</summary>
+    public TimeSpan GapTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Numbers below the start-up maximum that may still be in flight, and so are watched as holes.</summary>
+    public long StartWindow { get; set; } = 256;
+
+    public TimeSpan MinBackoff { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(10);
+}

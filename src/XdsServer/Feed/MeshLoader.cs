@@ -1,0 +1,36 @@
+using Mesh.Model.Graph;
+using Mesh.Persistence;
+using Mesh.XdsServer.Diagnostics;
+using Mesh.XdsServer.Identity;
+using Mesh.XdsServer.Snapshots;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.XdsServer.Feed;
+
+/// <summary>
+/// Reads one mesh from the database, validates it as a whole graph and hands it to the cache. A graph that does
+/// not validate is logged and counted, and the last good one keeps serving.
+/// </summary>
+public sealed class MeshLoader(SnapshotCache cache, XdsMetrics metrics, ILogger<MeshLoader> logger)
+{
+    public async Task LoadAsync(ChangeLogReader reader, MeshKey mesh, CancellationToken cancellationToken)
+    {
+        var rows = await reader.MeshRowsAsync(mesh.AccountId, mesh.MeshName, cancellationToken);
+        if (!rows.Any(r => r.Kind == MeshResourceKinds.Mesh))
+        {
+            cache.SetMesh(mesh, null);
+            return;
+        }
+
+        try
+        {
+            var graph = MeshGraph.Build(rows.Select(r => new MeshResourceRow(r.Kind, r.ParentName, r.Name, r.Version, r.Spec)));
+            cache.SetMesh(mesh, graph);
+        }
+        catch (InvalidMeshGraphException e)
+        {
+            metrics.MeshRejected();
+            logger.MeshRejected(mesh.ToString(), e.Message);
+        }
+    }
+}

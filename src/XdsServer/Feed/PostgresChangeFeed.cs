@@ -1,0 +1,162 @@
+using Mesh.Persistence;
+using Mesh.XdsServer.Diagnostics;
+using Mesh.XdsServer.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Mesh.XdsServer.Feed;
+
+/// <summary>
+/// Follows the database. It LISTENs on <see cref="ChangeFeed.Channel"/>, and on each notification (debounced) or
+/// poll tick reads the durable change log after its watermark, then reloads each mesh that changed. The
+/// notification only says "look"; the log says what. Start-up and every reconnect run the same catch-up, so a
+/// change made while this replica was down or disconnected is never missed. While the database is unreachable the
+/// cache keeps serving the last snapshots, and the feed retries with capped exponential backoff.
+/// </summary>
+public sealed class PostgresChangeFeed(
+    IDbContextFactory<MeshDbContext> contexts,
+    NpgsqlDataSource dataSource,
+    MeshLoader loader,
+    FeedStatus status,
+    XdsMetrics metrics,
+    IOptions<ChangeFeedOptions> options,
+    TimeProvider clock,
+    ILogger<PostgresChangeFeed> logger) : BackgroundService
+{
+    private const int BatchSize = 1000;
+    private readonly ChangeFeedOptions _options = options.Value;
+    private readonly SequenceTracker _tracker = new(options.Value.GapTimeout, clock);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        status.State = FeedState.Starting;
+        var backoff = _options.MinBackoff;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await FollowAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException or IOException)
+            {
+                status.State = FeedState.Disconnected;
+                status.LastError = clock.GetUtcNow();
+                metrics.FeedError();
+                logger.FeedDisconnected(e, backoff);
+                await Task.Delay(backoff, clock, stoppingToken);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxBackoff.Ticks));
+                continue;
+            }
+
+            backoff = _options.MinBackoff;
+        }
+    }
+
+    private async Task FollowAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var notified = false;
+        connection.Notification += (_, _) => notified = true;
+        await using (var listen = new NpgsqlCommand($"LISTEN {ChangeFeed.Channel}", connection))
+        {
+            await listen.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        // LISTEN is in place before the first read, so nothing committed from here on can slip between them.
+        if (!status.Loaded)
+        {
+            await LoadEverythingAsync(cancellationToken);
+        }
+        else
+        {
+            await CatchUpAsync(cancellationToken);
+        }
+
+        status.State = FeedState.Live;
+        while (true)
+        {
+            notified = false;
+            await connection.WaitAsync(_options.PollInterval, cancellationToken);
+            if (notified)
+            {
+                // Coalesce a burst: keep waiting while notifications keep coming, up to MaxDebounce.
+                var started = clock.GetTimestamp();
+                do
+                {
+                    notified = false;
+                    await connection.WaitAsync(_options.Debounce, cancellationToken);
+                }
+                while (notified && clock.GetElapsedTime(started) < _options.MaxDebounce);
+            }
+
+            await CatchUpAsync(cancellationToken);
+        }
+    }
+
+    private async Task LoadEverythingAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var reader = new ChangeLogReader(db);
+        var max = await reader.MaxSeqAsync(cancellationToken);
+        var present = await reader.SeqsBetweenAsync(Math.Max(0, max - _options.StartWindow), max, cancellationToken);
+        _tracker.Start(max, present, _options.StartWindow);
+        var meshes = await reader.MeshesAsync(cancellationToken);
+        foreach (var (account, mesh) in meshes)
+        {
+            await loader.LoadAsync(reader, new MeshKey(account, mesh), cancellationToken);
+        }
+
+        status.Loaded = true;
+        status.Watermark = _tracker.Watermark;
+        logger.FeedLoaded(meshes.Count, max);
+    }
+
+    private async Task CatchUpAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var reader = new ChangeLogReader(db);
+        var changed = new SortedSet<(string, string)>();
+        var applied = 0;
+        var after = _tracker.Watermark;
+        while (true)
+        {
+            var batch = await reader.ReadAfterAsync(after, BatchSize, cancellationToken);
+            foreach (var change in batch.Where(c => _tracker.TryApply(c.Seq)))
+            {
+                changed.Add((change.AccountId, change.MeshName));
+                applied++;
+            }
+
+            if (batch.Count < BatchSize)
+            {
+                break;
+            }
+
+            after = batch[^1].Seq;
+        }
+
+        foreach (var (account, mesh) in changed)
+        {
+            await loader.LoadAsync(reader, new MeshKey(account, mesh), cancellationToken);
+        }
+
+        foreach (var skipped in _tracker.Advance())
+        {
+            logger.GapSkipped(skipped, _options.GapTimeout);
+        }
+
+        status.Watermark = _tracker.Watermark;
+        if (applied > 0)
+        {
+            metrics.FeedApplied(applied);
+            logger.FeedApplied(applied, _tracker.Watermark, changed.Count);
+        }
+    }
+}

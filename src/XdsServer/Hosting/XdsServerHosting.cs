@@ -1,0 +1,102 @@
+using System.Net;
+using Mesh.Persistence;
+using Mesh.XdsServer.Diagnostics;
+using Mesh.XdsServer.Feed;
+using Mesh.XdsServer.Identity;
+using Mesh.XdsServer.Protocol;
+using Mesh.XdsServer.Services;
+using Mesh.XdsServer.Snapshots;
+using Mesh.XdsServer.Translation;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Mesh.XdsServer.Hosting;
+
+/// <summary>Wires the xDS server into a web application: listeners, services, the change feed, and endpoints.</summary>
+public static class XdsServerHosting
+{
+    /// <summary>
+    /// Registers everything. With <c>ConnectionStrings:Mesh</c> set, meshes come from PostgreSQL through the change
+    /// feed; without it the feed is disabled and meshes are given to <see cref="SnapshotCache.SetMesh"/> directly.
+    /// A translator registered before this call replaces <see cref="BasicMeshTranslator"/>.
+    /// </summary>
+    public static WebApplicationBuilder AddXdsServer(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.Configure<XdsOptions>(builder.Configuration.GetSection("Xds"));
+        services.Configure<MeshIdentityOptions>(builder.Configuration.GetSection("Mesh"));
+        services.Configure<ChangeFeedOptions>(builder.Configuration.GetSection("Xds:Feed"));
+
+        var xds = builder.Configuration.GetSection("Xds").Get<XdsOptions>() ?? new XdsOptions();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(EndpointOf(xds.GrpcUrl), o => o.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(EndpointOf(xds.AdminUrl), o => o.Protocols = HttpProtocols.Http1AndHttp2);
+        });
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IMeshTranslator, BasicMeshTranslator>();
+        services.AddSingleton<XdsMetrics>();
+        services.AddSingleton<StreamRegistry>();
+        services.AddSingleton<FeedStatus>();
+        services.AddSingleton<SnapshotCache>();
+        services.AddSingleton<MeshLoader>();
+        services.AddSingleton(sp => new ProxyIdentityParser(sp.GetRequiredService<IOptions<MeshIdentityOptions>>().Value.AccountId));
+        services.AddSingleton<XdsSessionContext>();
+        services.AddGrpc();
+
+        if (builder.Configuration.GetConnectionString("Mesh") is { Length: > 0 } connectionString)
+        {
+            services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+            services.AddDbContextFactory<MeshDbContext>((sp, o) => o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
+            services.AddHostedService<PostgresChangeFeed>();
+        }
+
+        return builder;
+    }
+
+    public static WebApplication MapXdsServer(this WebApplication app)
+    {
+        var metrics = app.Services.GetRequiredService<XdsMetrics>();
+        var streams = app.Services.GetRequiredService<StreamRegistry>();
+        var cache = app.Services.GetRequiredService<SnapshotCache>();
+        var feed = app.Services.GetRequiredService<FeedStatus>();
+        metrics.Gauge("mesh_xds_streams", "Open xDS streams.", () => streams.Count);
+        metrics.Gauge("mesh_xds_proxy_identities", "Distinct proxy identities with a stream open (one snapshot each).", () => cache.WatchedIdentities);
+        metrics.Gauge("mesh_xds_interned_resources", "Distinct serialised resources held for live snapshots.", () => cache.InternedResources);
+        metrics.Gauge("mesh_xds_feed_watermark", "Change-log sequence number applied up to.", () => feed.Watermark);
+        if (app.Services.GetService<PostgresChangeFeed>() is null && app.Configuration.GetConnectionString("Mesh") is not { Length: > 0 })
+        {
+            feed.State = FeedState.Disabled;
+        }
+
+        app.MapGrpcService<AggregatedDiscovery>();
+        app.MapGrpcService<ListenerDiscovery>();
+        app.MapGrpcService<RouteDiscovery>();
+        app.MapGrpcService<ClusterDiscovery>();
+        app.MapGrpcService<EndpointDiscovery>();
+        app.MapGrpcService<SecretDiscovery>();
+        app.MapGrpcService<ClientStatusDiscovery>();
+        app.MapAdminApi();
+        return app;
+    }
+
+    private static IPEndPoint EndpointOf(string url)
+    {
+        var uri = new Uri(url);
+        var address = uri.Host switch
+        {
+            "localhost" => IPAddress.Loopback,
+            "*" or "+" or "0.0.0.0" => IPAddress.Any,
+            "[::]" => IPAddress.IPv6Any,
+            _ => IPAddress.Parse(uri.Host.Trim('[', ']')),
+        };
+        return new IPEndPoint(address, uri.Port);
+    }
+}

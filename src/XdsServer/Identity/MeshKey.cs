@@ -1,0 +1,7 @@
+namespace Mesh.XdsServer.Identity;
+
+/// <summary>One mesh: meshes are named per owning account, so the account is part of the key.</summary>
+public readonly record struct MeshKey(string AccountId, string MeshName)
+{
+    public override string ToString() => $"{AccountId}/{MeshName}";
+}

@@ -1,0 +1,23 @@
+namespace Mesh.XdsServer.Protocol;
+
+/// <summary>Per-type state of a delta stream: the subscription and the version of each resource the client holds.</summary>
+internal sealed class DeltaTypeState
+{
+    /// <summary>How many unanswered responses are remembered for ACK/NACK bookkeeping.</summary>
+    public const int MaxPending = 16;
+
+    public bool Subscribed { get; set; }
+
+    public bool Wildcard { get; set; }
+
+    public HashSet<string> Names { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>What the client holds: seeded from initial_resource_versions, then updated by every response.</summary>
+    public Dictionary<string, string> ClientHas { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Names already reported in removed_resources as not existing, so that they are not reported again.</summary>
+    public HashSet<string> ReportedMissing { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Responses not yet ACKed or NACKed, by nonce, with the resources each carried.</summary>
+    public List<(string Nonce, List<(string Name, string Version)> Resources)> Pending { get; } = [];
+}

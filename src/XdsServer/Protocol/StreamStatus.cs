@@ -1,0 +1,149 @@
+using Envoy.Admin.V3;
+using Envoy.Config.Core.V3;
+using Envoy.Service.Status.V3;
+using Google.Protobuf.WellKnownTypes;
+using Mesh.XdsServer.Identity;
+
+namespace Mesh.XdsServer.Protocol;
+
+/// <summary>
+/// The client-side view of one xDS stream, kept for CSDS: the node, and for each resource the version sent and
+/// whether the client ACKed or NACKed it. Written by the stream's own loop, read by CSDS; hence the lock.
+/// </summary>
+public sealed class StreamStatus(long id, string variant, TimeProvider clock)
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<(string Type, string Name), ResourceStatus> _resources = [];
+    private readonly HashSet<string> _requestedTypes = [];
+
+    public long Id { get; } = id;
+
+    /// <summary>ads, ads-delta, lds, lds-delta, …</summary>
+    public string Variant { get; } = variant;
+
+    public Node? Node { get; private set; }
+
+    public ProxyIdentity? Identity { get; private set; }
+
+    /// <summary>Why the proxy has no configuration yet (e.g. its virtual node does not exist); null once it has one.</summary>
+    public string? Waiting { get; set; }
+
+    public void Identify(Node node, ProxyIdentity identity)
+    {
+        lock (_lock)
+        {
+            Node = node;
+            Identity = identity;
+        }
+    }
+
+    public void Requested(string typeUrl)
+    {
+        lock (_lock)
+        {
+            _requestedTypes.Add(typeUrl);
+        }
+    }
+
+    public void Sent(string typeUrl, string name, string version)
+    {
+        Set(typeUrl, name, new ResourceStatus(version, ConfigStatus.Stale, ClientResourceStatus.Requested, null, clock.GetUtcNow()));
+    }
+
+    public void DoesNotExist(string typeUrl, string name)
+    {
+        Set(typeUrl, name, new ResourceStatus("", ConfigStatus.NotSent, ClientResourceStatus.DoesNotExist, null, clock.GetUtcNow()));
+    }
+
+    public void Removed(string typeUrl, string name)
+    {
+        lock (_lock)
+        {
+            _resources.Remove((typeUrl, name));
+        }
+    }
+
+    public void Acked(string typeUrl, IEnumerable<(string Name, string Version)> resources)
+    {
+        foreach (var (name, version) in resources)
+        {
+            Set(typeUrl, name, new ResourceStatus(version, ConfigStatus.Synced, ClientResourceStatus.Acked, null, clock.GetUtcNow()));
+        }
+    }
+
+    public void Nacked(string typeUrl, IEnumerable<(string Name, string Version)> resources, string error)
+    {
+        foreach (var (name, version) in resources)
+        {
+            Set(typeUrl, name, new ResourceStatus(version, ConfigStatus.Error, ClientResourceStatus.Nacked, error, clock.GetUtcNow()));
+        }
+    }
+
+    public IReadOnlyDictionary<(string Type, string Name), ResourceStatus> Resources
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return new Dictionary<(string, string), ResourceStatus>(_resources);
+            }
+        }
+    }
+
+    /// <summary>The CSDS view of this stream.</summary>
+    public ClientConfig ToClientConfig()
+    {
+        lock (_lock)
+        {
+            var config = new ClientConfig { Node = Node ?? new Node() };
+            foreach (var ((type, name), status) in _resources.OrderBy(r => r.Key.Type, StringComparer.Ordinal).ThenBy(r => r.Key.Name, StringComparer.Ordinal))
+            {
+                var generic = new ClientConfig.Types.GenericXdsConfig
+                {
+                    TypeUrl = type,
+                    Name = name,
+                    VersionInfo = status.Version,
+                    ConfigStatus = status.ConfigStatus,
+                    ClientStatus = status.ClientStatus,
+                    LastUpdated = Timestamp.FromDateTimeOffset(status.LastUpdated),
+                };
+                if (status.Error is { } error)
+                {
+                    generic.ErrorState = new UpdateFailureState
+                    {
+                        Details = error,
+                        VersionInfo = status.Version,
+                        LastUpdateAttempt = Timestamp.FromDateTimeOffset(status.LastUpdated),
+                    };
+                }
+
+                config.GenericXdsConfigs.Add(generic);
+            }
+
+            // A proxy whose virtual node or gateway does not exist yet is shown as waiting for each type it asked for.
+            if (Waiting is { } waiting)
+            {
+                foreach (var type in _requestedTypes.Order(StringComparer.Ordinal))
+                {
+                    config.GenericXdsConfigs.Add(new ClientConfig.Types.GenericXdsConfig
+                    {
+                        TypeUrl = type,
+                        ConfigStatus = ConfigStatus.NotSent,
+                        ClientStatus = ClientResourceStatus.Requested,
+                        ErrorState = new UpdateFailureState { Details = waiting },
+                    });
+                }
+            }
+
+            return config;
+        }
+    }
+
+    private void Set(string typeUrl, string name, ResourceStatus status)
+    {
+        lock (_lock)
+        {
+            _resources[(typeUrl, name)] = status;
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using Envoy.Config.Core.V3;
+using Grpc.Core;
+using Mesh.XdsServer.Diagnostics;
+using Mesh.XdsServer.Identity;
+using Mesh.XdsServer.Resources;
+using Mesh.XdsServer.Snapshots;
+
+namespace Mesh.XdsServer.Protocol;
+
+/// <summary>
+/// What SotW and delta streams share: identity from the first request's node, a watch on the proxy's snapshot,
+/// the CSDS status, and the single-writer pump.
+/// </summary>
+internal abstract class XdsSession<TRequest> : IDisposable
+{
+    private IDisposable? _watch;
+    private long _nonce;
+
+    protected XdsSession(XdsSessionContext context, string variant, string? fixedTypeUrl)
+    {
+        Context = context;
+        FixedTypeUrl = fixedTypeUrl;
+        Status = context.Registry.Open(variant);
+        context.Metrics.StreamOpened(variant);
+    }
+
+    protected XdsSessionContext Context { get; }
+
+    /// <summary>Set for the per-type services (LDS, CDS, …); null for ADS.</summary>
+    protected string? FixedTypeUrl { get; }
+
+    protected StreamStatus Status { get; }
+
+    protected StreamPump<TRequest> Pump { get; } = new();
+
+    protected ProxyIdentity? Identity { get; private set; }
+
+    /// <summary>The snapshot this stream last took from the pump; null while the proxy waits for its resource.</summary>
+    protected Snapshot? Snapshot { get; private set; }
+
+    protected string NextNonce() => (++_nonce).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    protected string ProxyName => Identity?.ToString() ?? "?";
+
+    public Task RunAsync(IAsyncStreamReader<TRequest> requests, CancellationToken cancellationToken) =>
+        Pump.RunAsync(requests, HandleRequestAsync, HandleSnapshotAsync, cancellationToken);
+
+    private Task HandleSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)
+    {
+        Snapshot = snapshot;
+        Status.Waiting = null;
+        return OnSnapshotAsync(snapshot, cancellationToken);
+    }
+
+    private Task HandleRequestAsync(TRequest request, CancellationToken cancellationToken)
+    {
+        if (Identity is null)
+        {
+            Identify(NodeOf(request));
+        }
+
+        var typeUrl = TypeUrlOf(request);
+        if (FixedTypeUrl is not null && typeUrl.Length > 0 && typeUrl != FixedTypeUrl)
+        {
+            Reject("type_mismatch", $"this service serves {FixedTypeUrl}; the request asked for {typeUrl}");
+        }
+
+        typeUrl = FixedTypeUrl ?? typeUrl;
+        if (!TypeUrls.IsKnown(typeUrl))
+        {
+            Context.Logger.UnknownType(Status.Id, typeUrl);
+            return Task.CompletedTask;
+        }
+
+        Status.Requested(typeUrl);
+        return OnRequestAsync(typeUrl, request, cancellationToken);
+    }
+
+    protected abstract Node? NodeOf(TRequest request);
+
+    protected abstract string TypeUrlOf(TRequest request);
+
+    protected abstract Task OnRequestAsync(string typeUrl, TRequest request, CancellationToken cancellationToken);
+
+    protected abstract Task OnSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken);
+
+    /// <summary>The node of the first request names the proxy for the life of the stream (xDS: later requests may omit it).</summary>
+    private void Identify(Node? node)
+    {
+        if (node is null)
+        {
+            Reject("no_node", "the first request on a stream must carry node with node.id set to the App Mesh resource ARN");
+        }
+
+        if (!Context.Parser.TryParse(node!.Id, out var identity, out var error))
+        {
+            Reject("bad_node_id", error);
+        }
+
+        Identity = identity;
+        Status.Identify(node, identity!);
+        Context.Logger.StreamOpened(Status.Id, Status.Variant, node.Id, identity!.ToString());
+        _watch = Context.Cache.Watch(identity, Pump.Offer);
+        if (Context.Cache.Current(identity) is null)
+        {
+            Status.Waiting = Context.Cache.Problem(identity) ?? $"waiting for {identity.ShortForm}";
+            Context.Logger.Waiting(Status.Id, Status.Waiting);
+        }
+    }
+
+    private void Reject(string reason, string message)
+    {
+        Context.Metrics.StreamRejected(reason);
+        Context.Logger.StreamRejected(Status.Id, message);
+        throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, message));
+    }
+
+    public void Dispose()
+    {
+        _watch?.Dispose();
+        Context.Registry.Close(Status);
+        Context.Logger.StreamClosed(Status.Id);
+    }
+}

@@ -1,0 +1,25 @@
+using Mesh.XdsServer.Diagnostics;
+using Mesh.XdsServer.Identity;
+using Mesh.XdsServer.Snapshots;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.XdsServer.Protocol;
+
+/// <summary>Everything a stream session needs from the host, bundled so that services stay thin.</summary>
+public sealed class XdsSessionContext(
+    SnapshotCache cache,
+    ProxyIdentityParser parser,
+    StreamRegistry registry,
+    XdsMetrics metrics,
+    ILoggerFactory loggers)
+{
+    public SnapshotCache Cache { get; } = cache;
+
+    public ProxyIdentityParser Parser { get; } = parser;
+
+    public StreamRegistry Registry { get; } = registry;
+
+    public XdsMetrics Metrics { get; } = metrics;
+
+    public ILogger Logger { get; } = loggers.CreateLogger("Mesh.XdsServer.Protocol");
+}

@@ -1,0 +1,34 @@
+namespace Mesh.XdsServer.Resources;
+
+/// <summary>The v3 resource type URLs this server serves, and the order ADS sends them in.</summary>
+public static class TypeUrls
+{
+    private const string Prefix = "type.googleapis.com/";
+
+    public const string Listener = Prefix + "envoy.config.listener.v3.Listener";
+    public const string Route = Prefix + "envoy.config.route.v3.RouteConfiguration";
+    public const string Cluster = Prefix + "envoy.config.cluster.v3.Cluster";
+    public const string Endpoint = Prefix + "envoy.config.endpoint.v3.ClusterLoadAssignment";
+    public const string Secret = Prefix + "envoy.extensions.transport_sockets.tls.v3.Secret";
+
+    /// <summary>
+    /// Make-before-break order for ADS (xDS protocol, "Eventual consistency considerations"): clusters, then
+    /// their endpoints, then listeners, then the routes those listeners name. Secrets last, like go-control-plane.
+    /// </summary>
+    public static IReadOnlyList<string> AdsOrder { get; } = [Cluster, Endpoint, Listener, Route, Secret];
+
+    /// <summary>LDS and CDS are state-of-the-world: a resource missing from a response is removed.</summary>
+    public static bool IsFullState(string typeUrl) => typeUrl is Listener or Cluster;
+
+    public static bool IsKnown(string typeUrl) => typeUrl is Listener or Route or Cluster or Endpoint or Secret;
+
+    public static string ShortName(string typeUrl) => typeUrl switch
+    {
+        Listener => "lds",
+        Route => "rds",
+        Cluster => "cds",
+        Endpoint => "eds",
+        Secret => "sds",
+        _ => "unknown",
+    };
+}
