@@ -1,3 +1,4 @@
+using System.Globalization;
 using Mesh.Migrations;
 using Npgsql;
 
@@ -15,6 +16,9 @@ namespace Mesh.Testing;
 public sealed class PostgresServer : IAsyncDisposable
 {
     public const string EnvironmentVariable = "MESH_TEST_DATABASE";
+
+    private const string StampPrefix = "mesh-test created ";
+    private static readonly TimeSpan AbandonedAfter = TimeSpan.FromHours(3);
 
     private static readonly SemaphoreSlim SharedLock = new(1, 1);
     private static PostgresServer? _shared;
@@ -81,6 +85,7 @@ public sealed class PostgresServer : IAsyncDisposable
         var template = await EnsureTemplateAsync(cancellationToken);
         var name = $"{_prefix}_{Interlocked.Increment(ref _databaseCount)}";
         await ExecuteAsync($"CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"", cancellationToken);
+        await StampAsync(name, cancellationToken);
         return DatabaseConnectionString(name);
     }
 
@@ -159,8 +164,14 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             if (_templateName is null)
             {
+                if (Source == PostgresSource.Environment)
+                {
+                    await DropAbandonedDatabasesAsync(cancellationToken);
+                }
+
                 var name = $"{_prefix}_template";
                 await ExecuteAsync($"CREATE DATABASE \"{name}\"", cancellationToken);
+                await StampAsync(name, cancellationToken);
 
                 // No pooling: CREATE DATABASE … TEMPLATE fails while any session is connected to the template.
                 var migrate = new NpgsqlConnectionStringBuilder(DatabaseConnectionString(name)) { Pooling = false };
@@ -168,6 +179,8 @@ public sealed class PostgresServer : IAsyncDisposable
                 _templateName = name;
                 if (Source == PostgresSource.Environment)
                 {
+                    // Best effort only: the test host may be killed before this runs. The stamp lets a later
+                    // run drop what this one left (DropAbandonedDatabasesAsync).
                     AppDomain.CurrentDomain.ProcessExit += (_, _) => DropQuietly(name);
                 }
             }
@@ -190,6 +203,44 @@ public sealed class PostgresServer : IAsyncDisposable
         await connection.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Marks a database as made by this fixture, with its creation time, for <see cref="DropAbandonedDatabasesAsync"/>.</summary>
+    private Task StampAsync(string database, CancellationToken cancellationToken)
+        => ExecuteAsync(
+            $"COMMENT ON DATABASE \"{database}\" IS '{StampPrefix}{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}'",
+            cancellationToken);
+
+    /// <summary>
+    /// On a server that outlives test runs (MESH_TEST_DATABASE), drops the databases earlier runs made and
+    /// could not drop (a killed test host) once they are older than any test run can be.
+    /// </summary>
+    private async Task DropAbandonedDatabasesAsync(CancellationToken cancellationToken)
+    {
+        var cutoff = DateTimeOffset.UtcNow.Subtract(AbandonedAfter).ToUnixTimeSeconds();
+        var abandoned = new List<string>();
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false };
+        await using (var connection = new NpgsqlConnection(builder.ConnectionString))
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var command = new NpgsqlCommand(
+                "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database WHERE shobj_description(oid, 'pg_database') LIKE @prefix",
+                connection);
+            command.Parameters.AddWithValue("prefix", StampPrefix + "%");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                if (long.TryParse(reader.GetString(1)[StampPrefix.Length..], CultureInfo.InvariantCulture, out var createdAt) && createdAt < cutoff)
+                {
+                    abandoned.Add(reader.GetString(0));
+                }
+            }
+        }
+
+        foreach (var database in abandoned)
+        {
+            await ExecuteAsync($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", cancellationToken);
+        }
     }
 
     private void DropQuietly(string database)
