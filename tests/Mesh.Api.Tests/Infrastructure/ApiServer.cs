@@ -25,6 +25,9 @@ public sealed class ApiServer : IAsyncLifetime
 
     public string ConnectionString => database.ConnectionString;
 
+    /// <summary>The host's services, for tests that check wiring.</summary>
+    public IServiceProvider Services => factory!.Services;
+
     /// <summary>Settings a test class wants on top of the defaults (e.g. lower quotas).</summary>
     public Dictionary<string, string?> Settings { get; } = new();
 
