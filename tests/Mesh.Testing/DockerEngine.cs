@@ -17,8 +17,8 @@ internal static class DockerEngine
 
             if (string.IsNullOrEmpty(dockerHost) || dockerHost.StartsWith("unix://", StringComparison.Ordinal))
             {
-                var socketPath = string.IsNullOrEmpty(dockerHost) ? "/var/run/docker.sock" : dockerHost["unix://".Length..];
-                if (!File.Exists(socketPath))
+                var socketPath = string.IsNullOrEmpty(dockerHost) ? DefaultSockets().FirstOrDefault(File.Exists) : dockerHost["unix://".Length..];
+                if (socketPath is null || !File.Exists(socketPath))
                 {
                     return false;
                 }
@@ -56,6 +56,18 @@ internal static class DockerEngine
             cancellationToken.ThrowIfCancellationRequested();
             return false;
         }
+    }
+
+    /// <summary>Where Docker Engine, rootless Docker and Docker Desktop put their socket.</summary>
+    private static IEnumerable<string> DefaultSockets()
+    {
+        yield return "/var/run/docker.sock";
+        if (System.Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } runtimeDir)
+        {
+            yield return Path.Combine(runtimeDir, "docker.sock");
+        }
+
+        yield return Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".docker", "run", "docker.sock");
     }
 
     private static async Task<bool> PingAsync(HttpMessageHandler handler, Uri uri, CancellationToken cancellationToken)
