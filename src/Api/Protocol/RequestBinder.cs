@@ -102,10 +102,11 @@ public sealed class RequestBinder(ServiceModel model, ShapeValidator validator)
             return [];
         }
 
+        var json = buffer.ToArray();
         JsonNode? parsed;
         try
         {
-            parsed = JsonNode.Parse(buffer.ToArray(), documentOptions: BodyOptions);
+            parsed = JsonNode.Parse(json, documentOptions: BodyOptions);
         }
         catch (JsonException error)
         {
@@ -115,8 +116,57 @@ public sealed class RequestBinder(ServiceModel model, ShapeValidator validator)
             throw AppMeshException.BadRequest($"The request body is not valid JSON{where}: {FirstSentence(error.Message)}");
         }
 
+        CheckStringsAndMembers(json);
         return parsed as JsonObject
             ?? throw AppMeshException.BadRequest("The request body must be a JSON object.");
+    }
+
+    /// <summary>
+    /// JsonNode decodes strings lazily, so a body the parser accepted can still fail later (a 500) when a
+    /// string is invalid UTF-8 or holds an unpaired surrogate escape, or when an object names a member
+    /// twice. Decode every member name and string once here, so each of those is a BadRequest.
+    /// </summary>
+    private static void CheckStringsAndMembers(byte[] json)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = BodyOptions.MaxDepth });
+        var objects = new Stack<HashSet<string>>();
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject:
+                    objects.Push(new HashSet<string>(StringComparer.Ordinal));
+                    break;
+                case JsonTokenType.EndObject:
+                    objects.Pop();
+                    break;
+                case JsonTokenType.PropertyName:
+                    var name = DecodeString(ref reader);
+                    if (!objects.Peek().Add(name))
+                    {
+                        throw AppMeshException.BadRequest(
+                            $"The request body is not valid: member \"{Printable(name)}\" appears more than once in the same object (byte {reader.TokenStartIndex + 1}).");
+                    }
+
+                    break;
+                case JsonTokenType.String:
+                    DecodeString(ref reader);
+                    break;
+            }
+        }
+    }
+
+    private static string DecodeString(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw AppMeshException.BadRequest(
+                $"The request body is not valid JSON at byte {reader.TokenStartIndex + 1}: a string is not valid UTF-8 or holds an unpaired UTF-16 surrogate escape.");
+        }
     }
 
     private static string FirstSentence(string message)

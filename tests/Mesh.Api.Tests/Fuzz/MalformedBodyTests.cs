@@ -11,21 +11,24 @@ namespace Mesh.Api.Tests.Fuzz;
 /// </summary>
 public sealed class MalformedBodyTests(ApiServer api) : IClassFixture<ApiServer>
 {
-    public static TheoryData<string, byte[]> Bodies => new()
+    private static readonly Dictionary<string, byte[]> Bodies = new()
     {
-        { "unpaired high surrogate in a value", Encoding.UTF8.GetBytes("""{"meshName":"m1","spec":{"egressFilter":{"type":"\ud800"}}}""") },
-        { "unpaired low surrogate in a value", Encoding.UTF8.GetBytes("""{"meshName":"\udc00x"}""") },
-        { "unpaired surrogate in a member name", Encoding.UTF8.GetBytes("""{"meshName":"m2","\ud800":1}""") },
-        { "invalid UTF-8 in a value", [.. Encoding.UTF8.GetBytes("""{"meshName":"m3"""), 0xC3, 0x28, (byte)'"', (byte)'}'] },
-        { "invalid UTF-8 in a member name", [.. Encoding.UTF8.GetBytes("""{"meshName":"m4","""), (byte)'"', 0xFF, (byte)'"', (byte)':', (byte)'1', (byte)'}'] },
-        { "duplicate member", Encoding.UTF8.GetBytes("""{"meshName":"m5","meshName":"m6"}""") },
-        { "duplicate nested member", Encoding.UTF8.GetBytes("""{"meshName":"m7","spec":{"egressFilter":{"type":"ALLOW_ALL"},"egressFilter":{"type":"DROP_ALL"}}}""") },
+        ["unpaired high surrogate in a value"] = Encoding.UTF8.GetBytes("""{"meshName":"m1","spec":{"egressFilter":{"type":"\ud800"}}}"""),
+        ["unpaired low surrogate in a value"] = Encoding.UTF8.GetBytes("""{"meshName":"\udc00x"}"""),
+        ["unpaired surrogate in a member name"] = Encoding.UTF8.GetBytes("""{"meshName":"m2","\ud800":1}"""),
+        ["invalid UTF-8 in a value"] = [.. Encoding.UTF8.GetBytes("""{"meshName":"m3"""), 0xC3, 0x28, (byte)'"', (byte)'}'],
+        ["invalid UTF-8 in a member name"] = [.. Encoding.UTF8.GetBytes("""{"meshName":"m4","""), (byte)'"', 0xFF, (byte)'"', (byte)':', (byte)'1', (byte)'}'],
+        ["duplicate member"] = Encoding.UTF8.GetBytes("""{"meshName":"m5","meshName":"m6"}"""),
+        ["duplicate nested member"] = Encoding.UTF8.GetBytes("""{"meshName":"m7","spec":{"egressFilter":{"type":"ALLOW_ALL"},"egressFilter":{"type":"DROP_ALL"}}}"""),
     };
 
+    public static TheoryData<string> Cases => [.. Bodies.Keys];
+
     [Theory]
-    [MemberData(nameof(Bodies))]
-    public async Task CreateMesh_WithUnreadableText_IsBadRequest(string what, byte[] body)
+    [MemberData(nameof(Cases))]
+    public async Task CreateMesh_WithUnreadableText_IsBadRequest(string what)
     {
+        var body = Bodies[what];
         var before = await DatabaseSnapshot.TakeAsync(api.ConnectionString);
         using var content = new ByteArrayContent(body);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
