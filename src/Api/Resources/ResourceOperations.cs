@@ -196,7 +196,7 @@ public sealed class ResourceOperations(
     {
         CheckMeshOwner(input);
         var names = new List<Violation>();
-        foreach (var member in new[] { "meshName", kind.NameMember, kind.Parent?.NameMember })
+        foreach (var member in new[] { "meshName", kind.NameMember, kind.Parent?.NameMember }.Distinct())
         {
             if (member is not null && input[member]?.GetValue<string>() is { } name)
             {
