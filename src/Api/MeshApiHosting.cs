@@ -1,3 +1,4 @@
+using Mesh.Api.OpenApi;
 using Mesh.Api.Protocol;
 using Mesh.Api.Resources;
 using Mesh.Model.Wire;
@@ -44,6 +45,13 @@ public static class MeshApiHosting
         });
 
         app.MapGet("/healthz", () => Results.Text("ok"));
+        var openApi = OpenApiDocument.Build(ServiceModel.AppMesh).ToJsonString();
+        app.MapGet("/openapi/v1.json", () => Results.Text(openApi, "application/json"));
+        app.UseSwaggerUI(ui =>
+        {
+            ui.RoutePrefix = "docs";
+            ui.SwaggerEndpoint("/openapi/v1.json", "App Mesh 2019-01-25");
+        });
         app.MapAppMeshApi();
         return app;
     }

@@ -1,0 +1,228 @@
+using System.Text.Json.Nodes;
+using Mesh.Model.Wire;
+
+namespace Mesh.Api.OpenApi;
+
+/// <summary>
+/// An OpenAPI 3.0 description of the API, derived from the same App Mesh model that binds and
+/// validates requests. Deriving it (rather than annotating handlers) means the document cannot
+/// disagree with the wire: every operation, member name, constraint and error comes from one source.
+/// </summary>
+public static class OpenApiDocument
+{
+    public static JsonObject Build(ServiceModel model)
+    {
+        var schemas = new JsonObject { ["ErrorBody"] = ErrorBody() };
+        var paths = new JsonObject();
+        foreach (var operation in model.Operations)
+        {
+            var item = paths[operation.PathTemplate] as JsonObject ?? new JsonObject();
+            paths[operation.PathTemplate] = item;
+            item[operation.HttpMethod.ToLowerInvariant()] = Operation(model, operation, schemas);
+        }
+
+        return new JsonObject
+        {
+            ["openapi"] = "3.0.3",
+            ["info"] = new JsonObject
+            {
+                ["title"] = "Mesh: App Mesh API",
+                ["version"] = "2019-01-25",
+                ["description"] = "The AWS App Mesh 2019-01-25 REST API (rest-json), served by Mesh. Errors carry the code in the x-amzn-ErrorType header.",
+            },
+            ["paths"] = paths,
+            ["components"] = new JsonObject { ["schemas"] = schemas },
+        };
+    }
+
+    private static JsonObject Operation(ServiceModel model, Operation operation, JsonObject schemas)
+    {
+        var input = model.Shape(operation.InputShape!);
+        var parameters = new JsonArray();
+        foreach (var member in input.Members.Where(m => m.Location != MemberLocation.Body))
+        {
+            parameters.Add(new JsonObject
+            {
+                ["name"] = member.LocationName,
+                ["in"] = member.Location == MemberLocation.Uri ? "path" : "query",
+                ["required"] = member.Location == MemberLocation.Uri || input.Required.Contains(member.Name),
+                ["schema"] = Reference(model, member.ShapeName, schemas),
+            });
+        }
+
+        var result = new JsonObject
+        {
+            ["operationId"] = operation.Name,
+            ["tags"] = new JsonArray(Tag(operation.Name)),
+            ["parameters"] = parameters,
+        };
+
+        var bodyMembers = input.Members.Where(m => m.Location == MemberLocation.Body).ToList();
+        if (bodyMembers.Count > 0)
+        {
+            var properties = new JsonObject();
+            foreach (var member in bodyMembers)
+            {
+                properties[member.Name] = Reference(model, member.ShapeName, schemas);
+            }
+
+            var body = new JsonObject { ["type"] = "object", ["properties"] = properties };
+            var required = bodyMembers.Where(m => input.Required.Contains(m.Name)).Select(m => (JsonNode)m.Name).ToArray();
+            if (required.Length > 0)
+            {
+                body["required"] = new JsonArray(required);
+            }
+
+            result["requestBody"] = new JsonObject
+            {
+                ["required"] = required.Length > 0,
+                ["content"] = new JsonObject { ["application/json"] = new JsonObject { ["schema"] = body } },
+            };
+        }
+
+        var output = model.Shape(operation.OutputShape!);
+        var responses = new JsonObject
+        {
+            [operation.ResponseCode.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new JsonObject
+            {
+                ["description"] = $"{operation.Name} succeeded.",
+                ["content"] = new JsonObject
+                {
+                    ["application/json"] = new JsonObject { ["schema"] = OutputSchema(model, output, schemas) },
+                },
+            },
+        };
+        foreach (var group in operation.Errors.Select(model.Shape).GroupBy(e => e.ErrorStatusCode ?? 500))
+        {
+            responses[group.Key.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new JsonObject
+            {
+                ["description"] = string.Join(", ", group.Select(e => e.Name)) + " (named by the x-amzn-ErrorType header).",
+                ["content"] = new JsonObject
+                {
+                    ["application/json"] = new JsonObject { ["schema"] = new JsonObject { ["$ref"] = "#/components/schemas/ErrorBody" } },
+                },
+            };
+        }
+
+        result["responses"] = responses;
+        return result;
+    }
+
+    private static JsonNode OutputSchema(ServiceModel model, Shape output, JsonObject schemas)
+    {
+        if (output.Payload is { } payload)
+        {
+            return Reference(model, output.FindMember(payload)!.ShapeName, schemas);
+        }
+
+        return Reference(model, output.Name, schemas);
+    }
+
+    private static JsonObject Reference(ServiceModel model, string shapeName, JsonObject schemas)
+    {
+        if (!schemas.ContainsKey(shapeName))
+        {
+            schemas[shapeName] = null;
+            schemas[shapeName] = Schema(model, model.Shape(shapeName), schemas);
+        }
+
+        return new JsonObject { ["$ref"] = $"#/components/schemas/{shapeName}" };
+    }
+
+    private static JsonObject Schema(ServiceModel model, Shape shape, JsonObject schemas)
+    {
+        var schema = new JsonObject();
+        switch (shape.Type)
+        {
+            case ShapeType.Structure:
+                schema["type"] = "object";
+                var properties = new JsonObject();
+                foreach (var member in shape.Members.Where(m => m.Location == MemberLocation.Body))
+                {
+                    properties[member.Name] = Reference(model, member.ShapeName, schemas);
+                }
+
+                schema["properties"] = properties;
+                var required = shape.Members.Where(m => m.Location == MemberLocation.Body && shape.Required.Contains(m.Name)).Select(m => (JsonNode)m.Name).ToArray();
+                if (required.Length > 0)
+                {
+                    schema["required"] = new JsonArray(required);
+                }
+
+                if (shape.IsUnion)
+                {
+                    // A union sets exactly one member.
+                    schema["minProperties"] = 1;
+                    schema["maxProperties"] = 1;
+                }
+
+                break;
+            case ShapeType.List:
+                schema["type"] = "array";
+                schema["items"] = Reference(model, shape.ElementShape!, schemas);
+                SetIfPresent(schema, "minItems", shape.Min);
+                SetIfPresent(schema, "maxItems", shape.Max);
+                break;
+            case ShapeType.String:
+                schema["type"] = "string";
+                SetIfPresent(schema, "minLength", shape.Min);
+                SetIfPresent(schema, "maxLength", shape.Max);
+                if (shape.Pattern is { } pattern)
+                {
+                    schema["pattern"] = pattern.ToString();
+                }
+
+                if (shape.Enum is { } values)
+                {
+                    schema["enum"] = new JsonArray(values.Select(v => (JsonNode)v).ToArray());
+                }
+
+                break;
+            case ShapeType.Integer:
+            case ShapeType.Long:
+                schema["type"] = "integer";
+                schema["format"] = shape.Type == ShapeType.Integer ? "int32" : "int64";
+                SetIfPresent(schema, "minimum", shape.Min);
+                SetIfPresent(schema, "maximum", shape.Max);
+                break;
+            case ShapeType.Boolean:
+                schema["type"] = "boolean";
+                break;
+            case ShapeType.Timestamp:
+                schema["type"] = "number";
+                schema["description"] = "Epoch seconds.";
+                break;
+        }
+
+        return schema;
+    }
+
+    private static void SetIfPresent(JsonObject schema, string name, long? value)
+    {
+        if (value is { } v)
+        {
+            schema[name] = v;
+        }
+    }
+
+    private static JsonObject ErrorBody() => new()
+    {
+        ["type"] = "object",
+        ["properties"] = new JsonObject { ["message"] = new JsonObject { ["type"] = "string" } },
+        ["required"] = new JsonArray("message"),
+    };
+
+    private static string Tag(string operationName)
+    {
+        foreach (var verb in new[] { "Create", "Describe", "Update", "Delete", "List" })
+        {
+            if (operationName.StartsWith(verb, StringComparison.Ordinal) && operationName != "ListTagsForResource")
+            {
+                var noun = operationName[verb.Length..];
+                return noun.EndsWith("es", StringComparison.Ordinal) && noun == "Meshes" ? "Mesh" : noun.TrimEnd('s');
+            }
+        }
+
+        return "Tags";
+    }
+}

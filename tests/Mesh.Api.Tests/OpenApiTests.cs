@@ -1,0 +1,89 @@
+using System.Text.Json.Nodes;
+using Mesh.Api.Tests.Infrastructure;
+using Mesh.Model.Wire;
+
+namespace Mesh.Api.Tests;
+
+/// <summary>The served OpenAPI document, checked against the App Mesh model.</summary>
+public sealed class OpenApiTests(ApiServer api) : IClassFixture<ApiServer>
+{
+    private static readonly ServiceModel Model = ServiceModel.AppMesh;
+
+    [Fact]
+    public async Task Document_HasEveryOperationWithItsBinding()
+    {
+        var document = await DocumentAsync();
+        foreach (var operation in Model.Operations)
+        {
+            var item = document["paths"]![operation.PathTemplate]?[operation.HttpMethod.ToLowerInvariant()];
+            Assert.True(item is not null, $"{operation.Name} ({operation.HttpMethod} {operation.PathTemplate}) is missing");
+            Assert.Equal(operation.Name, item["operationId"]!.GetValue<string>());
+
+            var input = Model.Shape(operation.InputShape!);
+            var parameters = item["parameters"]!.AsArray().Select(p => p!["name"]!.GetValue<string>()).ToHashSet();
+            foreach (var member in input.Members)
+            {
+                if (member.Location == MemberLocation.Body)
+                {
+                    Assert.NotNull(item["requestBody"]!["content"]!["application/json"]!["schema"]!["properties"]![member.Name]);
+                }
+                else
+                {
+                    Assert.Contains(member.LocationName, parameters);
+                }
+            }
+
+            foreach (var error in operation.Errors.Select(Model.Shape))
+            {
+                var description = item["responses"]![error.ErrorStatusCode!.Value.ToString()]!["description"]!.GetValue<string>();
+                Assert.Contains(error.Name, description);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Schemas_CarryTheModelsConstraints()
+    {
+        var schemas = (await DocumentAsync())["components"]!["schemas"]!.AsObject();
+        var checkedShapes = 0;
+        foreach (var (name, schema) in schemas)
+        {
+            if (!Model.Shapes.TryGetValue(name, out var shape))
+            {
+                continue;
+            }
+
+            checkedShapes++;
+            var (minKey, maxKey) = shape.Type switch
+            {
+                ShapeType.String => ("minLength", "maxLength"),
+                ShapeType.List => ("minItems", "maxItems"),
+                _ => ("minimum", "maximum"),
+            };
+            Assert.Equal(shape.Min, schema![minKey]?.GetValue<long>());
+            Assert.Equal(shape.Max, schema[maxKey]?.GetValue<long>());
+            Assert.Equal(shape.Enum, schema["enum"]?.AsArray().Select(v => v!.GetValue<string>()).ToList());
+            foreach (var member in shape.Members.Where(m => m.Location == MemberLocation.Body))
+            {
+                Assert.Equal($"#/components/schemas/{member.ShapeName}", schema["properties"]![member.Name]!["$ref"]!.GetValue<string>());
+            }
+        }
+
+        Assert.True(checkedShapes > 200, $"only {checkedShapes} shapes were described");
+        Assert.Equal(65535, schemas["PortNumber"]!["maximum"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task DocsPage_IsServed()
+    {
+        using var response = await api.Client.GetAsync("/docs/index.html");
+        Assert.True(response.IsSuccessStatusCode);
+        Assert.Contains("swagger", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    private async Task<JsonNode> DocumentAsync()
+    {
+        var text = await api.Client.GetStringAsync("/openapi/v1.json");
+        return JsonNode.Parse(text)!;
+    }
+}
