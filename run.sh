@@ -6,7 +6,8 @@
 # Environment (all optional):
 #   MESH_PG_PORT      PostgreSQL TCP port on 127.0.0.1          (default 5432)
 #   MESH_API_URL      API listen URL                            (default http://127.0.0.1:8080)
-#   MESH_XDS_HEALTH   xDS server health URL                     (default http://127.0.0.1:18001/healthz)
+#   MESH_XDS_GRPC_URL xDS gRPC (h2c) listen URL                 (default http://127.0.0.1:18000)
+#   MESH_XDS_ADMIN_URL xDS admin listen URL (/healthz)          (default http://127.0.0.1:18001)
 #   MESH_PG_BIN       directory holding initdb/pg_ctl           (default: newest /usr/lib/postgresql/*/bin)
 #   MESH_NO_BUILD=1   skip the Release build (use what is already built)
 set -euo pipefail
@@ -19,7 +20,8 @@ PGSOCK=$STATE/run
 LOGS=$STATE/logs
 PG_PORT=${MESH_PG_PORT:-5432}
 API_URL=${MESH_API_URL:-http://127.0.0.1:8080}
-XDS_HEALTH=${MESH_XDS_HEALTH:-http://127.0.0.1:18001/healthz}
+XDS_GRPC_URL=${MESH_XDS_GRPC_URL:-http://127.0.0.1:18000}
+XDS_ADMIN_URL=${MESH_XDS_ADMIN_URL:-http://127.0.0.1:18001}
 CONFIGURATION=Release
 DB_NAME=mesh
 DB_USER=postgres
@@ -80,7 +82,7 @@ fi
 port_of() { local hostport=${1#*://}; hostport=${hostport%%/*}; echo "${hostport##*:}"; }
 port_in_use "$(port_of "$API_URL")" && die "$API_URL is already in use (an earlier ./run.sh still running?)"
 if [[ $HAVE_XDS == 1 ]]; then
-  for port in 18000 "$(port_of "$XDS_HEALTH")"; do
+  for port in "$(port_of "$XDS_GRPC_URL")" "$(port_of "$XDS_ADMIN_URL")"; do
     port_in_use "$port" && die "port $port (xDS server) is already in use (an earlier ./run.sh still running?)"
   done
 fi
@@ -154,8 +156,8 @@ PIDS+=("$API_PID")
 
 XDS_PID=
 if [[ $HAVE_XDS == 1 ]]; then
-  say "starting the xDS server (gRPC 127.0.0.1:18000, admin $XDS_HEALTH)"
-  dotnet "$XDS_DLL" >"$LOGS/xds.log" 2>&1 &
+  say "starting the xDS server (gRPC $XDS_GRPC_URL, admin $XDS_ADMIN_URL)"
+  dotnet "$XDS_DLL" --Xds:GrpcUrl="$XDS_GRPC_URL" --Xds:AdminUrl="$XDS_ADMIN_URL" >"$LOGS/xds.log" 2>&1 &
   XDS_PID=$!
   PIDS+=("$XDS_PID")
 else
@@ -172,7 +174,7 @@ wait_healthy() { # name pid url log
   die "$1 did not answer $3 within 60 s (log: $4)"
 }
 wait_healthy "the API" "$API_PID" "$API_URL/healthz" "$LOGS/api.log"
-[[ -n $XDS_PID ]] && wait_healthy "the xDS server" "$XDS_PID" "$XDS_HEALTH" "$LOGS/xds.log"
+[[ -n $XDS_PID ]] && wait_healthy "the xDS server" "$XDS_PID" "$XDS_ADMIN_URL/healthz" "$LOGS/xds.log"
 
 cat <<EOF
 
@@ -180,8 +182,8 @@ cat <<EOF
     API          $API_URL            (GET /healthz)
 EOF
 [[ -n $XDS_PID ]] && cat <<EOF
-    xDS (gRPC)   127.0.0.1:18000
-    xDS admin    ${XDS_HEALTH%/healthz}
+    xDS (gRPC)   $XDS_GRPC_URL      (h2c: ADS, CSDS)
+    xDS admin    $XDS_ADMIN_URL      (GET /healthz, /metrics)
 EOF
 cat <<EOF
     PostgreSQL   127.0.0.1:$PG_PORT, database $DB_NAME, user $DB_USER (data: .mesh/pg)
