@@ -175,13 +175,22 @@ public sealed class PostgresServer : IAsyncDisposable
 
                 // No pooling: CREATE DATABASE … TEMPLATE fails while any session is connected to the template.
                 var migrate = new NpgsqlConnectionStringBuilder(DatabaseConnectionString(name)) { Pooling = false };
-                await MeshMigrator.MigrateAsync(migrate.ConnectionString, cancellationToken);
+                try
+                {
+                    await MeshMigrator.MigrateAsync(migrate.ConnectionString, cancellationToken);
+                }
+                catch
+                {
+                    // Leave nothing half-migrated: the next test class retries and reports the same real error.
+                    await DropQuietlyAsync(name);
+                    throw;
+                }
                 _templateName = name;
                 if (Source == PostgresSource.Environment)
                 {
                     // Best effort only: the test host may be killed before this runs. The stamp lets a later
                     // run drop what this one left (DropAbandonedDatabasesAsync).
-                    AppDomain.CurrentDomain.ProcessExit += (_, _) => DropQuietly(name);
+                    AppDomain.CurrentDomain.ProcessExit += (_, _) => DropQuietlyAsync(name).GetAwaiter().GetResult();
                 }
             }
 
@@ -243,15 +252,15 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
-    private void DropQuietly(string database)
+    private async Task DropQuietlyAsync(string database)
     {
         try
         {
-            ExecuteAsync($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", CancellationToken.None).GetAwaiter().GetResult();
+            await ExecuteAsync($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", CancellationToken.None);
         }
         catch (NpgsqlException)
         {
-            // Best effort at exit: a leftover template on an external server is harmless and uniquely named.
+            // Best effort: a leftover database is uniquely named, stamped, and dropped by a later run.
         }
     }
 
