@@ -116,7 +116,7 @@ else
   fi
   say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
   as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$LOGS/postgres.log" -w -t 60 \
-    -o "-p $PG_PORT -k $PGSOCK -c listen_addresses=127.0.0.1" start >/dev/null ||
+    -o "-p $PG_PORT -k '$PGSOCK' -c listen_addresses=127.0.0.1" start >/dev/null ||
     { tail -n 20 "$LOGS/postgres.log" >&2; die "PostgreSQL did not start (log: $LOGS/postgres.log)"; }
 fi
 STARTED_PG=1
