@@ -1,0 +1,303 @@
+using System.Net;
+using Envoy.Config.Cluster.V3;
+using Envoy.Config.Core.V3;
+using Envoy.Config.Endpoint.V3;
+using Mesh.Model.Graph;
+using Specs = Mesh.Model.Specs;
+
+namespace Mesh.Translation;
+
+/// <summary>Clusters: the local application behind a listener, and the listeners of other nodes.</summary>
+internal static class Clusters
+{
+    /// <summary>App Mesh's default for every circuit-breaker threshold, i.e. unlimited ([UG] envoy-defaults).</summary>
+    private const uint Unlimited = 2147483647;
+
+    private const string HttpProtocolOptionsKey = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+
+    /// <summary><c>cds_ingress_*</c>: STATIC, loopback, carrying the listener's connection pool as circuit breakers.</summary>
+    public static string LocalApp(TranslationContext context, string node, Specs.Listener listener, bool ipv6)
+    {
+        var port = listener.PortMapping.Port;
+        var protocol = listener.PortMapping.Protocol;
+        var name = EnvoyNames.IngressCluster(context.Mesh, node, protocol, port);
+        var cluster = new Cluster
+        {
+            Name = name,
+            Type = Cluster.Types.DiscoveryType.Static,
+            ConnectTimeout = Protos.Duration(context.Options.LocalAppConnectTimeout),
+            LoadAssignment = Assignment(name, [(ipv6 ? "::1" : "127.0.0.1", (uint)port, null)], null),
+            CircuitBreakers = Breakers(NodePool(listener.ConnectionPool)),
+        };
+        UseHttp2(cluster, protocol);
+        context.Add(cluster);
+        return name;
+    }
+
+    /// <summary>The listener of <paramref name="node"/> a target or a service reaches: the one on the port, or the only one.</summary>
+    public static Specs.Listener? TargetListener(TranslationContext context, MeshResource<Specs.VirtualNodeSpec> node, int? port, string where)
+    {
+        var listeners = node.Spec.Listeners ?? [];
+        var listener = port is { } p
+            ? listeners.FirstOrDefault(l => l.PortMapping.Port == p)
+            : listeners.Count == 1 ? listeners[0] : null;
+        if (listener is null)
+        {
+            context.Warn(port is { } q
+                ? $"{where}: virtualNode/{node.Name} has no listener on port {q}"
+                : $"{where}: virtualNode/{node.Name} has {listeners.Count} listeners, so a port is needed");
+        }
+
+        return listener;
+    }
+
+    /// <summary>
+    /// <c>cds_egress_&lt;mesh&gt;_&lt;node&gt;_&lt;proto&gt;_&lt;port&gt;</c>: how this proxy reaches a listener of another node. Returns
+    /// null (with a warning) when the node cannot be reached: it has no service discovery.
+    /// </summary>
+    public static string? Upstream(TranslationContext context, UpstreamRequest request)
+    {
+        var node = request.Node;
+        var listener = request.Listener;
+        var port = listener.PortMapping.Port;
+        var protocol = listener.PortMapping.Protocol;
+        var name = EnvoyNames.EgressCluster(context.Mesh, node.Name, protocol, port);
+        var discovery = node.Spec.ServiceDiscovery;
+        var meshPreference = context.Graph.Mesh.ServiceDiscovery?.IpPreference;
+        var cluster = new Cluster { Name = name, ConnectTimeout = Protos.Duration(context.Options.UpstreamConnectTimeout) };
+        string? hostname = null;
+        IReadOnlyList<string> defaultSans;
+        var healthPort = listener.HealthCheck?.Port is { } hp && hp != port ? (uint?)hp : null;
+
+        if (discovery?.Dns is { } dns)
+        {
+            hostname = dns.Hostname;
+            defaultSans = [dns.Hostname];
+            cluster.DnsLookupFamily = LookupFamily(dns.IpPreference ?? meshPreference);
+            if (request.Proxyless && IPAddress.TryParse(dns.Hostname, out var ip))
+            {
+                // gRPC accepts EDS with literal IPs; the "resolution" is the address itself.
+                UseEds(cluster);
+                context.Add(Assignment(name, [(ip.ToString(), (uint)port, null)], new Locality()));
+            }
+            else
+            {
+                // gRPC has no STRICT_DNS; a proxyless client always gets LOGICAL_DNS.
+                cluster.Type = dns.ResponseType == Specs.DnsResponseType.Endpoints && !request.Proxyless
+                    ? Cluster.Types.DiscoveryType.StrictDns
+                    : Cluster.Types.DiscoveryType.LogicalDns;
+                cluster.LoadAssignment = Assignment(name, [(dns.Hostname, (uint)port, request.Proxyless ? null : healthPort)], null);
+            }
+        }
+        else if (discovery?.AwsCloudMap is { } cloudMap)
+        {
+            // Endpoints come from a Cloud Map registry that is not built yet: an empty assignment is sent so
+            // the cluster finishes warming (with no hosts) instead of holding the proxy's initial load forever.
+            defaultSans = [$"{cloudMap.ServiceName}.{cloudMap.NamespaceName}"];
+            UseEds(cluster);
+            context.Add(Assignment(name, [], request.Proxyless ? new Locality() : null));
+        }
+        else
+        {
+            context.Warn($"{request.Where}: virtualNode/{node.Name} has no service discovery, so it cannot be reached");
+            return null;
+        }
+
+        cluster.CircuitBreakers = Breakers(request.GatewayPool is { } gatewayPool ? GatewayPool(gatewayPool) : null);
+        if (listener.OutlierDetection is { } outlier)
+        {
+            cluster.OutlierDetection = Outlier(outlier);
+        }
+
+        if (!request.Proxyless)
+        {
+            if (listener.HealthCheck is { } check)
+            {
+                cluster.HealthChecks.Add(HealthCheck(check, hostname));
+            }
+
+            var policy = request.ClientPolicy?.Tls is { } tls
+                && (tls.Enforce ?? true)
+                && (tls.Ports is not { Count: > 0 } ports || ports.Contains(port))
+                ? tls
+                : null;
+            if (policy is not null || listener.Tls?.Mode is Specs.ListenerTlsMode.Strict or Specs.ListenerTlsMode.Permissive)
+            {
+                cluster.TransportSocket = Tls.Socket(Tls.Upstream(policy, hostname, defaultSans, protocol, request.Where, context));
+            }
+        }
+
+        UseHttp2(cluster, protocol);
+        context.Add(cluster);
+        return name;
+    }
+
+    /// <summary>App Mesh's ipPreference → dns_lookup_family table (ENVOY-MAPPING.md §6).</summary>
+    public static Cluster.Types.DnsLookupFamily LookupFamily(Specs.IpPreference? preference) => preference switch
+    {
+        Specs.IpPreference.IPv4Preferred => Cluster.Types.DnsLookupFamily.V4Preferred,
+        Specs.IpPreference.IPv4Only => Cluster.Types.DnsLookupFamily.V4Only,
+        Specs.IpPreference.IPv6Only => Cluster.Types.DnsLookupFamily.V6Only,
+        _ => Cluster.Types.DnsLookupFamily.Auto,
+    };
+
+    /// <summary>The catch-all cluster of ALLOW_ALL and of the amazonaws passthrough: to wherever the app was connecting.</summary>
+    public static string OriginalDestination(TranslationContext context, string name)
+    {
+        context.Add(new Cluster
+        {
+            Name = name,
+            Type = Cluster.Types.DiscoveryType.OriginalDst,
+            LbPolicy = Cluster.Types.LbPolicy.ClusterProvided,
+            ConnectTimeout = Protos.Duration(context.Options.UpstreamConnectTimeout),
+            CircuitBreakers = Breakers(null),
+        });
+        return name;
+    }
+
+    private static void UseEds(Cluster cluster)
+    {
+        cluster.Type = Cluster.Types.DiscoveryType.Eds;
+        cluster.EdsClusterConfig = new Cluster.Types.EdsClusterConfig { EdsConfig = Protos.Ads() };
+    }
+
+    private static void UseHttp2(Cluster cluster, Specs.PortProtocol protocol)
+    {
+        if (protocol is Specs.PortProtocol.Http2 or Specs.PortProtocol.Grpc)
+        {
+            var options = new Envoy.Extensions.Upstreams.Http.V3.HttpProtocolOptions
+            {
+                ExplicitHttpConfig = new Envoy.Extensions.Upstreams.Http.V3.HttpProtocolOptions.Types.ExplicitHttpConfig { Http2ProtocolOptions = new Http2ProtocolOptions() },
+            };
+            cluster.TypedExtensionProtocolOptions[HttpProtocolOptionsKey] = Protos.Pack(options);
+        }
+    }
+
+    private static ClusterLoadAssignment Assignment(string cluster, IEnumerable<(string Address, uint Port, uint? HealthPort)> endpoints, Locality? locality)
+    {
+        var group = new LocalityLbEndpoints();
+        if (locality is not null)
+        {
+            // gRPC ignores a locality without weight, and wants each locality once (DESIGN.md, "Known behaviour").
+            group.Locality = locality;
+            group.LoadBalancingWeight = 1;
+        }
+
+        foreach (var (address, port, healthPort) in endpoints)
+        {
+            var endpoint = new Endpoint { Address = Protos.SocketAddress(address, port) };
+            if (healthPort is { } hp)
+            {
+                endpoint.HealthCheckConfig = new Endpoint.Types.HealthCheckConfig { PortValue = hp };
+            }
+
+            group.LbEndpoints.Add(new LbEndpoint { Endpoint = endpoint });
+        }
+
+        var assignment = new ClusterLoadAssignment { ClusterName = cluster };
+        if (group.LbEndpoints.Count > 0 || locality is not null)
+        {
+            assignment.Endpoints.Add(group);
+        }
+
+        return assignment;
+    }
+
+    private static (uint? Connections, uint? Pending, uint? Requests)? NodePool(Specs.VirtualNodeConnectionPool? pool) => pool switch
+    {
+        { Http: { } http } => ((uint)http.MaxConnections, (uint?)http.MaxPendingRequests, null),
+        { Http2: { } http2 } => (null, null, (uint)http2.MaxRequests),
+        { Grpc: { } grpc } => (null, null, (uint)grpc.MaxRequests),
+        { Tcp: { } tcp } => ((uint)tcp.MaxConnections, null, null),
+        _ => null,
+    };
+
+    private static (uint? Connections, uint? Pending, uint? Requests)? GatewayPool(Specs.VirtualGatewayConnectionPool pool) => pool switch
+    {
+        { Http: { } http } => ((uint)http.MaxConnections, (uint?)http.MaxPendingRequests, null),
+        { Http2: { } http2 } => (null, null, (uint)http2.MaxRequests),
+        { Grpc: { } grpc } => (null, null, (uint)grpc.MaxRequests),
+        _ => null,
+    };
+
+    /// <summary>Connection pool → <c>circuit_breakers.thresholds[0]</c>; what the pool does not name stays unlimited.</summary>
+    private static CircuitBreakers Breakers((uint? Connections, uint? Pending, uint? Requests)? pool) => new()
+    {
+        Thresholds =
+        {
+            new CircuitBreakers.Types.Thresholds
+            {
+                MaxConnections = pool?.Connections ?? Unlimited,
+                MaxPendingRequests = pool?.Pending ?? Unlimited,
+                MaxRequests = pool?.Requests ?? Unlimited,
+                MaxRetries = Unlimited,
+            },
+        },
+    };
+
+    /// <summary>
+    /// App Mesh outlier detection counts server errors only, so Envoy's success-rate ejection (on by default) is
+    /// switched off and consecutive-5xx enforcement is made explicit.
+    /// </summary>
+    private static OutlierDetection Outlier(Specs.OutlierDetection outlier) => new()
+    {
+        Consecutive5Xx = (uint)Math.Min(outlier.MaxServerErrors, uint.MaxValue),
+        EnforcingConsecutive5Xx = 100,
+        EnforcingSuccessRate = 0,
+        Interval = Protos.Duration(outlier.Interval.ToTimeSpan() ?? TimeSpan.FromSeconds(10)),
+        BaseEjectionTime = Protos.Duration(outlier.BaseEjectionDuration.ToTimeSpan() ?? TimeSpan.FromSeconds(30)),
+        MaxEjectionPercent = (uint)outlier.MaxEjectionPercent,
+    };
+
+    private static HealthCheck HealthCheck(Specs.HealthCheckPolicy check, string? hostname)
+    {
+        var result = new HealthCheck
+        {
+            Timeout = Protos.Duration(TimeSpan.FromMilliseconds(check.TimeoutMillis)),
+            Interval = Protos.Duration(TimeSpan.FromMilliseconds(check.IntervalMillis)),
+            UnhealthyThreshold = (uint)check.UnhealthyThreshold,
+            HealthyThreshold = (uint)check.HealthyThreshold,
+        };
+        switch (check.Protocol)
+        {
+            case Specs.PortProtocol.Http:
+            case Specs.PortProtocol.Http2:
+                var http = new HealthCheck.Types.HttpHealthCheck { Path = string.IsNullOrEmpty(check.Path) ? "/" : check.Path };
+                if (hostname is not null)
+                {
+                    http.Host = hostname;
+                }
+
+                if (check.Protocol == Specs.PortProtocol.Http2)
+                {
+                    http.CodecClientType = Envoy.Type.V3.CodecClientType.Http2;
+                }
+
+                result.HttpHealthCheck = http;
+                break;
+            case Specs.PortProtocol.Grpc:
+                result.GrpcHealthCheck = new HealthCheck.Types.GrpcHealthCheck();
+                if (hostname is not null)
+                {
+                    result.GrpcHealthCheck.Authority = hostname;
+                }
+
+                break;
+            default:
+                result.TcpHealthCheck = new HealthCheck.Types.TcpHealthCheck();
+                break;
+        }
+
+        return result;
+    }
+
+    /// <summary>Whether a node's listeners should bind <c>::</c>: any IP preference, the node's or the mesh's (§6).</summary>
+    public static bool PrefersIpv6Loopback(Specs.IpPreference? preference) =>
+        preference is Specs.IpPreference.IPv6Preferred or Specs.IpPreference.IPv6Only;
+
+    public static Specs.IpPreference? NodePreference(TranslationContext context, Specs.VirtualNodeSpec node) =>
+        node.ServiceDiscovery?.Dns?.IpPreference
+        ?? node.ServiceDiscovery?.AwsCloudMap?.IpPreference
+        ?? context.Graph.Mesh.ServiceDiscovery?.IpPreference;
+
+}

@@ -1,0 +1,212 @@
+using Envoy.Config.Core.V3;
+using Envoy.Config.Listener.V3;
+using Envoy.Config.Route.V3;
+using Mesh.Model.Graph;
+using Specs = Mesh.Model.Specs;
+
+namespace Mesh.Translation;
+
+/// <summary>
+/// A virtual gateway (ENVOY-MAPPING.md §5) in one stage: each listener port gets <c>lds_ingress_0.0.0.0_&lt;port&gt;</c>
+/// and <c>rds_ingress_&lt;proto&gt;_&lt;port&gt;</c> whose routes lead straight to the target service's provider, with
+/// the router's routes folded into the gateway route (see <see cref="PathComposition"/>). There is no
+/// self-redirect hop, so timeouts and retries of the router routes apply (they were lost in App Mesh, RM#376).
+/// </summary>
+internal static class GatewayTranslator
+{
+    public static void Translate(TranslationContext context, VirtualGatewayResource gateway)
+    {
+        var accessLog = AccessLogs.Build(gateway.Spec.Logging);
+        var listeners = gateway.Spec.Listeners.OrderBy(l => l.PortMapping.Port).ToList();
+        foreach (var listener in listeners)
+        {
+            var port = listener.PortMapping.Port;
+            var protocol = listener.PortMapping.Protocol;
+            var proto = EnvoyNames.Protocol(protocol);
+            var where = $"virtualGateway/{gateway.Name} listener {proto}:{port}";
+            if (protocol == Specs.PortProtocol.Tcp)
+            {
+                context.Warn($"{where}: gateways accept http, http2 or grpc only");
+                continue;
+            }
+
+            var routeName = EnvoyNames.IngressRoute(protocol, port);
+            var statPrefix = listeners.Count > 1 ? $"ingress.{proto}.{port}" : "ingress";
+            // Host "name:port" must match a hostname route too; App Mesh did not do this (RM#365).
+            var filter = Filters.EnvoyHcm(statPrefix, routeName, accessLog, ServiceRouting.DefaultIdle, websocket: protocol == Specs.PortProtocol.Http, stripPort: true);
+            var result = new Listener
+            {
+                Name = EnvoyNames.GatewayListener(port),
+                Address = Protos.SocketAddress("0.0.0.0", (uint)port),
+                TrafficDirection = TrafficDirection.Inbound,
+            };
+            if (listener.Tls?.Mode == Specs.ListenerTlsMode.Permissive)
+            {
+                result.ListenerFilters.Add(Filters.TlsInspector());
+            }
+
+            result.FilterChains.AddRange(ListenerChains.Inbound($"ingress_{proto}_{port}", port, protocol, listener.Tls, filter, where, context));
+            context.Add(result);
+
+            var flavor = new RouteFlavor(false, gateway.Spec.BackendDefaults?.ClientPolicy, listener.ConnectionPool);
+            var host = new VirtualHost { Name = gateway.Name, Domains = { "*" } };
+            host.Routes.AddRange(Routes(context, gateway, listener.PortMapping, flavor));
+            context.Add(new RouteConfiguration { Name = routeName, VirtualHosts = { host } });
+        }
+    }
+
+    private sealed record Unit(string Name, int? Priority, RouteMatch Match, string? RewriteTo, bool RewriteHost, Specs.GatewayRouteTarget Target);
+
+    private static IEnumerable<Route> Routes(TranslationContext context, VirtualGatewayResource gateway, Specs.PortMapping listener, RouteFlavor flavor)
+    {
+        var units = new List<Unit>();
+        foreach (var resource in gateway.GatewayRoutes)
+        {
+            var spec = resource.Spec;
+            var unit = listener.Protocol switch
+            {
+                Specs.PortProtocol.Http when spec.HttpRoute is { } http => FromHttp(resource.Name, spec.Priority, http),
+                Specs.PortProtocol.Http2 when spec.Http2Route is { } http2 => FromHttp(resource.Name, spec.Priority, http2),
+                Specs.PortProtocol.Grpc when spec.GrpcRoute is { } grpc => FromGrpc(resource.Name, spec.Priority, grpc),
+                _ => null,
+            };
+            var routePort = spec.HttpRoute?.Match.Port ?? spec.Http2Route?.Match.Port ?? spec.GrpcRoute?.Match.Port;
+            if (unit is not null && (routePort is null || routePort == listener.Port))
+            {
+                units.Add(unit);
+            }
+        }
+
+        // Gateway routes are ordered as whole units (priority, then most specific first); each unit keeps its
+        // router's own route order inside it.
+        foreach (var unit in RouteOrder.Sort(units, u => u.Priority, u => u.Match, u => u.Name))
+        {
+            var where = $"virtualGateway/{gateway.Name}/gatewayRoute/{unit.Name}";
+            var service = unit.Target.VirtualService.VirtualServiceName;
+            var port = ServicePortFor(context, service, unit.Target.Port, listener.Protocol, where);
+            if (port is null)
+            {
+                continue;
+            }
+
+            foreach (var inner in ServiceRouting.HttpRoutes(context, service, port.Value, flavor, where))
+            {
+                var composed = PathComposition.Compose(unit.Match, unit.RewriteTo, inner.Match);
+                if (composed is null)
+                {
+                    continue; // The router route can never see a request from this gateway route.
+                }
+
+                if (composed.Unsupported is { } reason)
+                {
+                    context.Warn($"{where}: route {inner.Name} left out: {reason}");
+                    continue;
+                }
+
+                var route = inner.Clone();
+                route.Name = $"{unit.Name}/{inner.Name}";
+                route.Match = composed.Match;
+                if (route.Route_ is { } action)
+                {
+                    if (composed.PrefixRewrite is { } rewrite)
+                    {
+                        action.PrefixRewrite = rewrite;
+                    }
+
+                    if (unit.RewriteHost)
+                    {
+                        action.HostRewriteLiteral = service;
+                    }
+                }
+
+                yield return route;
+            }
+        }
+    }
+
+    private static ServicePort? ServicePortFor(TranslationContext context, string service, int? port, Specs.PortProtocol protocol, string where)
+    {
+        var ports = ServiceRouting.Ports(context, service, where);
+        if (port is { } p)
+        {
+            var found = ports.Where(x => x.Port == p).ToList();
+            if (found.Count == 0)
+            {
+                context.Warn($"{where}: virtualService/{service} has no listener on port {p}");
+                return null;
+            }
+
+            return found[0];
+        }
+
+        if (ports.Count == 1)
+        {
+            return ports[0];
+        }
+
+        var sameProtocol = ports.Where(x => x.Protocol == protocol).ToList();
+        if (sameProtocol.Count == 1)
+        {
+            return sameProtocol[0];
+        }
+
+        if (ports.Count > 1)
+        {
+            context.Warn($"{where}: virtualService/{service} listens on {ports.Count} ports; the gateway route needs target.port");
+        }
+
+        return null;
+    }
+
+    private static Unit FromHttp(string name, int? priority, Specs.HttpGatewayRoute route)
+    {
+        var m = route.Match;
+        var match = Matches.Path(m.Prefix, m.Path);
+        AddHostname(match, m.Hostname);
+        Matches.AddHeaders(match, m.Headers);
+        if (m.Method is { } method)
+        {
+            match.Headers.Add(Matches.Exact(":method", Matches.Method(method)));
+        }
+
+        Matches.AddQuery(match, m.QueryParameters);
+
+        // Rewrites (§5): by default the matched prefix becomes "/", unless defaultPrefix is DISABLED; a value
+        // replaces it; an exact path match can be rewritten to another exact path.
+        var rewrite = route.Action.Rewrite;
+        string? rewriteTo = null;
+        if (match.PathSpecifierCase == RouteMatch.PathSpecifierOneofCase.Prefix)
+        {
+            rewriteTo = rewrite?.Prefix?.Value
+                ?? (rewrite?.Prefix?.DefaultPrefix == Specs.DefaultGatewayRouteRewrite.Disabled ? null : "/");
+        }
+        else if (match.PathSpecifierCase == RouteMatch.PathSpecifierOneofCase.Path)
+        {
+            rewriteTo = rewrite?.Path?.Exact;
+        }
+
+        var rewriteHost = rewrite?.Hostname?.DefaultTargetHostname != Specs.DefaultGatewayRouteRewrite.Disabled;
+        return new Unit(name, priority, match, rewriteTo == match.Prefix && rewriteTo is not null ? null : rewriteTo, rewriteHost, route.Action.Target);
+    }
+
+    private static Unit FromGrpc(string name, int? priority, Specs.GrpcGatewayRoute route)
+    {
+        var match = Matches.Grpc(route.Match.ServiceName, null, route.Match.Metadata);
+        AddHostname(match, route.Match.Hostname);
+        var rewriteHost = route.Action.Rewrite?.Hostname?.DefaultTargetHostname != Specs.DefaultGatewayRouteRewrite.Disabled;
+        return new Unit(name, priority, match, null, rewriteHost, route.Action.Target);
+    }
+
+    /// <summary>Hostname matches test <c>:authority</c> (Host for HTTP/1.1) inside one virtual host, so priorities stay global.</summary>
+    private static void AddHostname(RouteMatch match, Specs.GatewayRouteHostnameMatch? hostname)
+    {
+        if (hostname?.Exact is { } exact)
+        {
+            match.Headers.Add(Matches.Exact(":authority", exact));
+        }
+        else if (hostname?.Suffix is { } suffix)
+        {
+            match.Headers.Add(new HeaderMatcher { Name = ":authority", StringMatch = new Envoy.Type.Matcher.V3.StringMatcher { Suffix = suffix } });
+        }
+    }
+}

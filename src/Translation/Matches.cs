@@ -1,0 +1,135 @@
+using Envoy.Config.Route.V3;
+using Envoy.Type.Matcher.V3;
+using Specs = Mesh.Model.Specs;
+
+namespace Mesh.Translation;
+
+/// <summary>App Mesh route matches → Envoy <c>RouteMatch</c> (ENVOY-MAPPING.md §4 "Matching").</summary>
+internal static class Matches
+{
+    public static RouteMatch Http(Specs.HttpRouteMatch match)
+    {
+        var result = Path(match.Prefix, match.Path);
+        AddHeaders(result, match.Headers);
+        if (match.Method is { } method)
+        {
+            result.Headers.Add(Exact(":method", Method(method)));
+        }
+
+        if (match.Scheme is { } scheme)
+        {
+            result.Headers.Add(Exact(":scheme", scheme == Specs.HttpScheme.Https ? "https" : "http"));
+        }
+
+        AddQuery(result, match.QueryParameters);
+        return result;
+    }
+
+    public static RouteMatch Grpc(Specs.GrpcRouteMatch match) => Grpc(match.ServiceName, match.MethodName, match.Metadata);
+
+    /// <summary>gRPC calls are POSTs to <c>/&lt;service&gt;/&lt;method&gt;</c>: both names make an exact path, a service alone a prefix.</summary>
+    public static RouteMatch Grpc(string? service, string? method, Specs.EquatableList<Specs.GrpcRouteMetadata>? metadata)
+    {
+        var result = new RouteMatch();
+        if (!string.IsNullOrEmpty(service) && !string.IsNullOrEmpty(method))
+        {
+            result.Path = $"/{service}/{method}";
+        }
+        else if (!string.IsNullOrEmpty(service))
+        {
+            result.Prefix = $"/{service}/";
+        }
+        else
+        {
+            result.Prefix = "/";
+        }
+
+        foreach (var entry in metadata ?? [])
+        {
+            result.Headers.Add(Header(entry.Name, entry.Match, entry.Invert ?? false));
+        }
+
+        return result;
+    }
+
+    public static RouteMatch Path(string? prefix, Specs.HttpPathMatch? path)
+    {
+        var result = new RouteMatch();
+        if (path?.Exact is { } exact)
+        {
+            result.Path = exact;
+        }
+        else if (path?.Regex is { } regex)
+        {
+            result.SafeRegex = Regex(regex);
+        }
+        else
+        {
+            result.Prefix = string.IsNullOrEmpty(prefix) ? "/" : prefix;
+        }
+
+        return result;
+    }
+
+    public static void AddHeaders(RouteMatch result, Specs.EquatableList<Specs.HttpRouteHeader>? headers)
+    {
+        foreach (var header in headers ?? [])
+        {
+            result.Headers.Add(Header(header.Name, header.Match, header.Invert ?? false));
+        }
+    }
+
+    public static void AddQuery(RouteMatch result, Specs.EquatableList<Specs.HttpQueryParameter>? parameters)
+    {
+        foreach (var parameter in parameters ?? [])
+        {
+            var matcher = new QueryParameterMatcher { Name = parameter.Name };
+            if (parameter.Match?.Exact is { } exact)
+            {
+                matcher.StringMatch = new StringMatcher { Exact = exact };
+            }
+            else
+            {
+                matcher.PresentMatch = true;
+            }
+
+            result.QueryParameters.Add(matcher);
+        }
+    }
+
+    /// <summary>A header or gRPC metadata match. No match method means "present"; range is [start, end).</summary>
+    public static HeaderMatcher Header(string name, Specs.HeaderMatchMethod? match, bool invert)
+    {
+        var result = new HeaderMatcher { Name = name, InvertMatch = invert };
+        switch (match)
+        {
+            case { Exact: { } exact }:
+                result.StringMatch = new StringMatcher { Exact = exact };
+                break;
+            case { Prefix: { } prefix }:
+                result.StringMatch = new StringMatcher { Prefix = prefix };
+                break;
+            case { Suffix: { } suffix }:
+                result.StringMatch = new StringMatcher { Suffix = suffix };
+                break;
+            case { Regex: { } regex }:
+                result.StringMatch = new StringMatcher { SafeRegex = Regex(regex) };
+                break;
+            case { Range: { } range }:
+                result.RangeMatch = new Envoy.Type.V3.Int64Range { Start = range.Start, End = range.End };
+                break;
+            default:
+                result.PresentMatch = true;
+                break;
+        }
+
+        return result;
+    }
+
+    public static HeaderMatcher Exact(string name, string value) =>
+        new() { Name = name, StringMatch = new StringMatcher { Exact = value } };
+
+    public static RegexMatcher Regex(string regex) => new() { Regex = regex };
+
+    public static string Method(Specs.HttpMethod method) => method.ToString().ToUpperInvariant();
+}

@@ -1,0 +1,120 @@
+using Envoy.Config.Route.V3;
+
+namespace Mesh.Translation;
+
+/// <summary>
+/// One-stage gateways: App Mesh matched a gateway route, rewrote the path, and then matched the target's
+/// router routes against the rewritten path in a second pass through the gateway's own egress listener
+/// (ENVOY-MAPPING.md §5). Here both matches are folded into one Envoy route: the router route's condition on the
+/// rewritten path is turned into a condition on the original path, and the rewrite is adjusted to match.
+/// </summary>
+internal static class PathComposition
+{
+    /// <summary>The folded path match and the rewrite to apply; <c>Unsupported</c> says why it could not be folded.</summary>
+    public sealed record Result(RouteMatch Match, string? PrefixRewrite, string? Unsupported);
+
+    /// <param name="gateway">The gateway route's match (path part and conditions).</param>
+    /// <param name="rewriteTo">
+    /// For a prefix match, the prefix that replaces the gateway's prefix; for an exact path, the new path. Null: no rewrite.
+    /// </param>
+    /// <param name="inner">The router route's match, written against the rewritten path.</param>
+    /// <returns>Null when no request can satisfy both.</returns>
+    public static Result? Compose(RouteMatch gateway, string? rewriteTo, RouteMatch inner)
+    {
+        var match = new RouteMatch();
+        string? rewrite = null;
+        switch (gateway.PathSpecifierCase)
+        {
+            case RouteMatch.PathSpecifierOneofCase.Prefix:
+            {
+                var pg = gateway.Prefix;
+                var v = rewriteTo ?? pg;
+                switch (inner.PathSpecifierCase)
+                {
+                    case RouteMatch.PathSpecifierOneofCase.Prefix:
+                        var pi = inner.Prefix;
+                        if (pi.StartsWith(v, StringComparison.Ordinal))
+                        {
+                            match.Prefix = pg + pi[v.Length..];
+                            rewrite = rewriteTo is null ? null : pi;
+                        }
+                        else if (v.StartsWith(pi, StringComparison.Ordinal))
+                        {
+                            match.Prefix = pg;
+                            rewrite = rewriteTo;
+                        }
+                        else
+                        {
+                            return null;
+                        }
+
+                        break;
+                    case RouteMatch.PathSpecifierOneofCase.Path:
+                        if (!inner.Path.StartsWith(v, StringComparison.Ordinal))
+                        {
+                            return null;
+                        }
+
+                        match.Path = pg + inner.Path[v.Length..];
+                        rewrite = rewriteTo is null ? null : inner.Path;
+                        break;
+                    default:
+                        if (pg != "/" || (rewriteTo is not null && rewriteTo != "/"))
+                        {
+                            return new Result(match, null, $"a regex route ({inner.SafeRegex.Regex}) cannot be combined with gateway prefix '{pg}'");
+                        }
+
+                        match.SafeRegex = inner.SafeRegex.Clone();
+                        break;
+                }
+
+                break;
+            }
+
+            case RouteMatch.PathSpecifierOneofCase.Path:
+            {
+                // The rewritten path is known exactly, so the router route is decided here and now.
+                var rewritten = rewriteTo ?? gateway.Path;
+                var matches = inner.PathSpecifierCase switch
+                {
+                    RouteMatch.PathSpecifierOneofCase.Prefix => rewritten.StartsWith(inner.Prefix, StringComparison.Ordinal),
+                    RouteMatch.PathSpecifierOneofCase.Path => rewritten == inner.Path,
+                    _ => System.Text.RegularExpressions.Regex.IsMatch(rewritten, $"^(?:{inner.SafeRegex.Regex})$"),
+                };
+                if (!matches)
+                {
+                    return null;
+                }
+
+                match.Path = gateway.Path;
+                rewrite = rewriteTo;
+                break;
+            }
+
+            default:
+            {
+                if (inner.PathSpecifierCase == RouteMatch.PathSpecifierOneofCase.Prefix && inner.Prefix == "/")
+                {
+                    match.SafeRegex = gateway.SafeRegex.Clone();
+                }
+                else if (inner.PathSpecifierCase == RouteMatch.PathSpecifierOneofCase.Path
+                    && System.Text.RegularExpressions.Regex.IsMatch(inner.Path, $"^(?:{gateway.SafeRegex.Regex})$"))
+                {
+                    match.Path = inner.Path;
+                }
+                else
+                {
+                    return new Result(match, null, $"gateway regex '{gateway.SafeRegex.Regex}' cannot be combined with a router route on a specific path");
+                }
+
+                break;
+            }
+        }
+
+        match.Headers.AddRange(gateway.Headers);
+        match.Headers.AddRange(inner.Headers);
+        match.QueryParameters.AddRange(gateway.QueryParameters);
+        match.QueryParameters.AddRange(inner.QueryParameters);
+        return new Result(match, rewrite, null);
+    }
+}

@@ -1,1 +1,0 @@
-namespace Mesh.Translation;

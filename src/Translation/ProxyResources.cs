@@ -1,0 +1,23 @@
+using Envoy.Config.Cluster.V3;
+using Envoy.Config.Endpoint.V3;
+using Envoy.Config.Listener.V3;
+using Envoy.Config.Route.V3;
+using Envoy.Extensions.TransportSockets.Tls.V3;
+
+namespace Mesh.Translation;
+
+/// <summary>
+/// Everything one proxy needs, each list sorted by resource name (ordinal) so the output is deterministic.
+/// The messages are freshly built and owned by the caller. <see cref="Warnings"/> lists the parts of the mesh
+/// that could not be expressed and were left out (sorted, de-duplicated).
+/// </summary>
+public sealed record ProxyResources(
+    IReadOnlyList<Listener> Listeners,
+    IReadOnlyList<RouteConfiguration> RouteConfigurations,
+    IReadOnlyList<Cluster> Clusters,
+    IReadOnlyList<ClusterLoadAssignment> ClusterLoadAssignments,
+    IReadOnlyList<Secret> Secrets,
+    IReadOnlyList<string> Warnings)
+{
+    public static ProxyResources Empty { get; } = new([], [], [], [], [], []);
+}

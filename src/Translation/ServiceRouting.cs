@@ -1,0 +1,250 @@
+using Envoy.Config.Route.V3;
+using Mesh.Model.Graph;
+using Specs = Mesh.Model.Specs;
+
+namespace Mesh.Translation;
+
+/// <summary>
+/// How a client reaches a virtual service: the ports its provider listens on, and per port the ordered Envoy
+/// routes (a router's routes, or one route to the provider node). Shared by sidecars, gateways and proxyless clients.
+/// </summary>
+internal static class ServiceRouting
+{
+    /// <summary>App Mesh's default per-request timeout ([API] HttpTimeout; RM#53).</summary>
+    public static readonly TimeSpan DefaultPerRequest = TimeSpan.FromSeconds(15);
+
+    /// <summary>App Mesh's default idle timeout.</summary>
+    public static readonly TimeSpan DefaultIdle = TimeSpan.FromSeconds(300);
+
+    public static IReadOnlyList<ServicePort> Ports(TranslationContext context, string service, string where)
+    {
+        var provider = context.Graph.ProviderOf(service);
+        if (provider is null)
+        {
+            context.Warn($"{where}: virtualService/{service} does not exist or has no provider in the mesh");
+            return [];
+        }
+
+        var mappings = provider.VirtualNode is { } node
+            ? (node.Spec.Listeners ?? []).Select(l => l.PortMapping)
+            : (provider.VirtualRouter!.Spec.Listeners ?? []).Select(l => l.PortMapping);
+        return mappings.Select(m => new ServicePort(m.Port, m.Protocol)).Distinct().OrderBy(p => p.Port).ToList();
+    }
+
+    /// <summary>The ordered HTTP, HTTP/2 or gRPC routes of a service on one of its ports.</summary>
+    public static List<Route> HttpRoutes(TranslationContext context, string service, ServicePort port, RouteFlavor flavor, string where)
+    {
+        var provider = context.Graph.ProviderOf(service);
+        if (provider?.VirtualNode is { } node)
+        {
+            var listener = Clusters.TargetListener(context, node, port.Port, where);
+            var cluster = listener is null ? null : Clusters.Upstream(context, new UpstreamRequest(node, listener, flavor.ClientPolicy, flavor.Proxyless, flavor.GatewayPool, where));
+            if (listener is null || cluster is null)
+            {
+                return [];
+            }
+
+            // A node provider has no route resource; its listener's timeouts are the ones the user set for it.
+            var timeout = listener.Timeout;
+            var (perRequest, idle) = port.Protocol switch
+            {
+                Specs.PortProtocol.Http => (timeout?.Http?.PerRequest, timeout?.Http?.Idle),
+                Specs.PortProtocol.Http2 => (timeout?.Http2?.PerRequest, timeout?.Http2?.Idle),
+                _ => (timeout?.Grpc?.PerRequest, timeout?.Grpc?.Idle),
+            };
+            var action = new RouteAction { Cluster = cluster };
+            ApplyTimeouts(action, perRequest, idle, flavor);
+            action.RetryPolicy = Retries.Default();
+            return [new Route { Name = service, Match = new RouteMatch { Prefix = "/" }, Route_ = action }];
+        }
+
+        if (provider?.VirtualRouter is not { } router)
+        {
+            return [];
+        }
+
+        var routes = new List<(int? Priority, Route Route)>();
+        foreach (var resource in RoutesOn(router, port))
+        {
+            var spec = resource.Spec;
+            var routeWhere = $"{where}: virtualRouter/{router.Name}/route/{resource.Name}";
+            Route? route = port.Protocol switch
+            {
+                Specs.PortProtocol.Http when spec.HttpRoute is { } http => FromHttp(context, resource.Name, http, port, flavor, routeWhere),
+                Specs.PortProtocol.Http2 when spec.Http2Route is { } http2 => FromHttp(context, resource.Name, http2, port, flavor, routeWhere),
+                Specs.PortProtocol.Grpc when spec.GrpcRoute is { } grpc => FromGrpc(context, resource.Name, grpc, port, flavor, routeWhere),
+                _ => null,
+            };
+            if (route is not null)
+            {
+                routes.Add((spec.Priority, route));
+            }
+        }
+
+        return RouteOrder.Sort(routes);
+    }
+
+    /// <summary>Where a TCP service's port leads; a router's TCP routes are ordered like HTTP ones and the first wins.</summary>
+    public static TcpTargets? Tcp(TranslationContext context, string service, ServicePort port, RouteFlavor flavor, string where)
+    {
+        var provider = context.Graph.ProviderOf(service);
+        if (provider?.VirtualNode is { } node)
+        {
+            var listener = Clusters.TargetListener(context, node, port.Port, where);
+            var cluster = listener is null ? null : Clusters.Upstream(context, new UpstreamRequest(node, listener, flavor.ClientPolicy, flavor.Proxyless, flavor.GatewayPool, where));
+            return cluster is null ? null : new TcpTargets([(cluster, 1)], listener!.Timeout?.Tcp?.Idle?.ToTimeSpan());
+        }
+
+        if (provider?.VirtualRouter is not { } router)
+        {
+            return null;
+        }
+
+        var candidates = RoutesOn(router, port)
+            .Where(r => r.Spec.TcpRoute is not null)
+            .OrderBy(r => r.Spec.Priority ?? RouteOrder.Unprioritised)
+            .ThenBy(r => r.Name, StringComparer.Ordinal)
+            .ToList();
+        if (candidates.Count == 0)
+        {
+            return null;
+        }
+
+        if (candidates.Count > 1)
+        {
+            context.Warn($"{where}: virtualRouter/{router.Name} has {candidates.Count} TCP routes on port {port.Port}; only route/{candidates[0].Name} is used");
+        }
+
+        var tcp = candidates[0].Spec.TcpRoute!;
+        var targets = Targets(context, tcp.Action.WeightedTargets, port, flavor, $"{where}: virtualRouter/{router.Name}/route/{candidates[0].Name}");
+        return targets.Count == 0 ? null : new TcpTargets(targets, tcp.Timeout?.Idle?.ToTimeSpan());
+    }
+
+    /// <summary>
+    /// The routes of a router that serve a port: those naming the port, and those naming none (a router with
+    /// one listener needs no port; App Mesh required it with several).
+    /// </summary>
+    private static IEnumerable<MeshResource<Specs.RouteSpec>> RoutesOn(VirtualRouterResource router, ServicePort port) =>
+        router.Routes.Where(r =>
+        {
+            var routePort = r.Spec.HttpRoute?.Match.Port ?? r.Spec.Http2Route?.Match.Port ?? r.Spec.GrpcRoute?.Match.Port ?? r.Spec.TcpRoute?.Match?.Port;
+            return routePort is null || routePort == port.Port;
+        });
+
+    private static Route? FromHttp(TranslationContext context, string name, Specs.HttpRoute http, ServicePort port, RouteFlavor flavor, string where)
+    {
+        var action = Action(context, http.Action.WeightedTargets, port, flavor, where);
+        if (action is null)
+        {
+            return DirectUnavailable(name, Matches.Http(http.Match));
+        }
+
+        ApplyTimeouts(action, http.Timeout?.PerRequest, http.Timeout?.Idle, flavor);
+        SetRetry(action, Retries.Http(http.RetryPolicy, where, context), flavor);
+        return new Route { Name = name, Match = Matches.Http(http.Match), Route_ = action };
+    }
+
+    private static Route? FromGrpc(TranslationContext context, string name, Specs.GrpcRoute grpc, ServicePort port, RouteFlavor flavor, string where)
+    {
+        var action = Action(context, grpc.Action.WeightedTargets, port, flavor, where);
+        if (action is null)
+        {
+            return DirectUnavailable(name, Matches.Grpc(grpc.Match));
+        }
+
+        ApplyTimeouts(action, grpc.Timeout?.PerRequest, grpc.Timeout?.Idle, flavor);
+        SetRetry(action, Retries.Grpc(grpc.RetryPolicy, where, context), flavor);
+        return new Route { Name = name, Match = Matches.Grpc(grpc.Match), Route_ = action };
+    }
+
+    /// <summary>
+    /// gRPC treats <c>num_retries: 0</c> as invalid, and App Mesh's <c>maxRetries: 0</c> means "do not retry",
+    /// so a proxyless client gets no policy then.
+    /// </summary>
+    private static void SetRetry(RouteAction action, RetryPolicy? policy, RouteFlavor flavor)
+    {
+        if (policy is not null && !(flavor.Proxyless && policy.NumRetries == 0))
+        {
+            action.RetryPolicy = policy;
+        }
+    }
+
+    /// <summary>A route whose every target is gone (or weighs 0) answers 503 instead of falling through to a later route.</summary>
+    private static Route DirectUnavailable(string name, RouteMatch match) =>
+        new() { Name = name, Match = match, DirectResponse = new DirectResponseAction { Status = 503 } };
+
+    private static RouteAction? Action(TranslationContext context, Specs.EquatableList<Specs.WeightedTarget> weighted, ServicePort port, RouteFlavor flavor, string where)
+    {
+        var targets = Targets(context, weighted, port, flavor, where);
+        if (targets.Count == 0 || targets.Sum(t => t.Weight) == 0)
+        {
+            context.Warn($"{where}: no reachable target with a weight above 0; the route answers 503");
+            return null;
+        }
+
+        // Weighted targets become weighted_clusters; zero weights are kept (ENVOY-MAPPING.md §2). total_weight is
+        // deprecated and Envoy takes the sum, which is what App Mesh set it to.
+        var clusters = new WeightedCluster();
+        foreach (var (cluster, weight) in targets)
+        {
+            clusters.Clusters.Add(new WeightedCluster.Types.ClusterWeight { Name = cluster, Weight = weight });
+        }
+
+        return new RouteAction { WeightedClusters = clusters };
+    }
+
+    /// <summary>Resolves weighted targets to clusters, merging targets that land on the same cluster.</summary>
+    private static List<(string Cluster, uint Weight)> Targets(TranslationContext context, Specs.EquatableList<Specs.WeightedTarget> weighted, ServicePort port, RouteFlavor flavor, string where)
+    {
+        var result = new List<(string Cluster, uint Weight)>();
+        foreach (var target in weighted)
+        {
+            var node = context.Graph.FindVirtualNode(target.VirtualNode);
+            if (node is null)
+            {
+                context.Warn($"{where}: target virtualNode/{target.VirtualNode} does not exist");
+                continue;
+            }
+
+            // Without a port, a node with one listener is unambiguous; otherwise try the router's own port.
+            var listenerPort = target.Port ?? ((node.Spec.Listeners?.Count ?? 0) == 1 ? null : port.Port);
+            var listener = Clusters.TargetListener(context, node, listenerPort, where);
+            var cluster = listener is null ? null : Clusters.Upstream(context, new UpstreamRequest(node, listener, flavor.ClientPolicy, flavor.Proxyless, flavor.GatewayPool, where));
+            if (cluster is null)
+            {
+                continue;
+            }
+
+            var index = result.FindIndex(r => r.Cluster == cluster);
+            if (index >= 0)
+            {
+                result[index] = (cluster, result[index].Weight + (uint)target.Weight);
+            }
+            else
+            {
+                result.Add((cluster, (uint)target.Weight));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// perRequest → route <c>timeout</c> (15 s by default; 0 disables it, as in Envoy); idle → route <c>idle_timeout</c>.
+    /// gRPC clients ignore <c>timeout</c> and read <c>max_stream_duration</c> (gRFC A31), so proxyless routes carry both.
+    /// </summary>
+    public static void ApplyTimeouts(RouteAction action, Specs.Duration? perRequest, Specs.Duration? idle, RouteFlavor flavor)
+    {
+        var request = perRequest?.ToTimeSpan() ?? DefaultPerRequest;
+        action.Timeout = Protos.Duration(request);
+        if (flavor.Proxyless && request > TimeSpan.Zero)
+        {
+            action.MaxStreamDuration = new RouteAction.Types.MaxStreamDuration { MaxStreamDuration_ = Protos.Duration(request) };
+        }
+
+        if (idle?.ToTimeSpan() is { } i)
+        {
+            action.IdleTimeout = Protos.Duration(i);
+        }
+    }
+}

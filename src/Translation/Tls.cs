@@ -1,0 +1,164 @@
+using Envoy.Config.Core.V3;
+using Envoy.Extensions.TransportSockets.Tls.V3;
+using Envoy.Type.Matcher.V3;
+using Specs = Mesh.Model.Specs;
+
+namespace Mesh.Translation;
+
+/// <summary>
+/// TLS contexts (ENVOY-MAPPING.md §3 "TLS"). File certificates are read by Envoy from disk; SDS certificates come
+/// from the local SDS server (SPIRE) through the bootstrap's <see cref="EnvoyNames.SdsUnixSocketCluster"/>;
+/// ACM certificates and ACM Private CA trust would be SDS secrets over ADS named by their ARN, which this control
+/// plane cannot issue, so such contexts fail closed (the secret never arrives) and a warning says so.
+/// </summary>
+internal static class Tls
+{
+    private const string TransportSocketName = "envoy.transport_sockets.tls";
+
+    public static TransportSocket Socket(Google.Protobuf.IMessage context) =>
+        new() { Name = TransportSocketName, TypedConfig = Protos.Pack(context) };
+
+    public static DownstreamTlsContext Downstream(Specs.ListenerTls tls, Specs.PortProtocol protocol, string where, TranslationContext context)
+    {
+        var common = new CommonTlsContext();
+        common.AlpnProtocols.AddRange(Alpn(protocol));
+        var certificate = tls.Certificate;
+        if (certificate.File is { } file)
+        {
+            common.TlsCertificates.Add(new TlsCertificate
+            {
+                CertificateChain = Protos.File(file.CertificateChain),
+                PrivateKey = Protos.File(file.PrivateKey),
+            });
+        }
+        else if (certificate.Sds is { } sds)
+        {
+            common.TlsCertificateSdsSecretConfigs.Add(new SdsSecretConfig { Name = sds.SecretName, SdsConfig = Protos.LocalSds() });
+        }
+        else if (certificate.Acm is { } acm)
+        {
+            context.Warn($"{where}: ACM certificate {acm.CertificateArn} cannot be issued by this control plane; the listener waits for SDS secret '{acm.CertificateArn}'");
+            common.TlsCertificateSdsSecretConfigs.Add(new SdsSecretConfig { Name = acm.CertificateArn, SdsConfig = Protos.Ads() });
+        }
+
+        var result = new DownstreamTlsContext { CommonTlsContext = common };
+        if (tls.Validation is { } validation)
+        {
+            // A listener validation context is what makes the TLS mutual ([UG] mutual-tls).
+            result.RequireClientCertificate = true;
+            var sans = validation.SubjectAlternativeNames?.Match.Exact ?? [];
+            if (validation.Trust.File is { } fileTrust)
+            {
+                common.ValidationContext = Validation(Protos.File(fileTrust.CertificateChain), sans);
+            }
+            else if (validation.Trust.Sds is { } sdsTrust)
+            {
+                common.CombinedValidationContext = new CommonTlsContext.Types.CombinedCertificateValidationContext
+                {
+                    DefaultValidationContext = Validation(null, sans),
+                    ValidationContextSdsSecretConfig = new SdsSecretConfig { Name = sdsTrust.SecretName, SdsConfig = Protos.LocalSds() },
+                };
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// The client side. With a client policy: present its certificate (mTLS) and validate the server against its
+    /// trust and SANs; when the policy names no SANs, the server must carry <paramref name="defaultSans"/>
+    /// (its DNS hostname or Cloud Map <c>service.namespace</c>). Without one, originate TLS but do not validate,
+    /// which is what App Mesh did for file and SDS server certificates.
+    /// </summary>
+    public static UpstreamTlsContext Upstream(Specs.ClientPolicyTls? policy, string? sni, IReadOnlyList<string> defaultSans, Specs.PortProtocol protocol, string where, TranslationContext context)
+    {
+        var common = new CommonTlsContext();
+        if (protocol is Specs.PortProtocol.Http2 or Specs.PortProtocol.Grpc)
+        {
+            common.AlpnProtocols.Add("h2");
+        }
+
+        var result = new UpstreamTlsContext { CommonTlsContext = common };
+        if (!string.IsNullOrEmpty(sni))
+        {
+            result.Sni = sni;
+        }
+
+        if (policy is null)
+        {
+            return result;
+        }
+
+        if (policy.Certificate?.File is { } file)
+        {
+            common.TlsCertificates.Add(new TlsCertificate
+            {
+                CertificateChain = Protos.File(file.CertificateChain),
+                PrivateKey = Protos.File(file.PrivateKey),
+            });
+        }
+        else if (policy.Certificate?.Sds is { } sds)
+        {
+            common.TlsCertificateSdsSecretConfigs.Add(new SdsSecretConfig { Name = sds.SecretName, SdsConfig = Protos.LocalSds() });
+        }
+
+        var sans = policy.Validation.SubjectAlternativeNames?.Match.Exact is { Count: > 0 } exact ? (IReadOnlyList<string>)exact : defaultSans;
+        var trust = policy.Validation.Trust;
+        if (trust.File is { } fileTrust)
+        {
+            common.ValidationContext = Validation(Protos.File(fileTrust.CertificateChain), sans);
+        }
+        else
+        {
+            string name;
+            ConfigSource source;
+            if (trust.Sds is { } sdsTrust)
+            {
+                (name, source) = (sdsTrust.SecretName, Protos.LocalSds());
+            }
+            else
+            {
+                var arns = trust.Acm?.CertificateAuthorityArns ?? [];
+                name = string.Join(",", arns);
+                source = Protos.Ads();
+                context.Warn($"{where}: ACM Private CA trust ({name}) cannot be served by this control plane; the cluster waits for SDS secret '{name}'");
+            }
+
+            common.CombinedValidationContext = new CommonTlsContext.Types.CombinedCertificateValidationContext
+            {
+                DefaultValidationContext = Validation(null, sans),
+                ValidationContextSdsSecretConfig = new SdsSecretConfig { Name = name, SdsConfig = source },
+            };
+        }
+
+        return result;
+    }
+
+    private static CertificateValidationContext Validation(DataSource? trustedCa, IReadOnlyList<string> sans)
+    {
+        var validation = new CertificateValidationContext();
+        if (trustedCa is not null)
+        {
+            validation.TrustedCa = trustedCa;
+        }
+
+        foreach (var san in sans)
+        {
+            // App Mesh SANs are plain strings; a scheme marks a URI SAN (SPIFFE IDs), anything else is a DNS name.
+            validation.MatchTypedSubjectAltNames.Add(new SubjectAltNameMatcher
+            {
+                SanType = san.Contains("://", StringComparison.Ordinal) ? SubjectAltNameMatcher.Types.SanType.Uri : SubjectAltNameMatcher.Types.SanType.Dns,
+                Matcher = new StringMatcher { Exact = san },
+            });
+        }
+
+        return validation;
+    }
+
+    private static string[] Alpn(Specs.PortProtocol protocol) => protocol switch
+    {
+        Specs.PortProtocol.Http => ["http/1.1"],
+        Specs.PortProtocol.Http2 or Specs.PortProtocol.Grpc => ["h2", "http/1.1"],
+        _ => [],
+    };
+}

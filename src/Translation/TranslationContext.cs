@@ -1,0 +1,67 @@
+using Envoy.Config.Cluster.V3;
+using Envoy.Config.Endpoint.V3;
+using Envoy.Config.Listener.V3;
+using Envoy.Config.Route.V3;
+using Envoy.Extensions.TransportSockets.Tls.V3;
+using Google.Protobuf;
+using Mesh.Model.Graph;
+
+namespace Mesh.Translation;
+
+/// <summary>
+/// The state of one translation: the graph, what has been built so far (keyed by name, so a cluster that
+/// several routes need is built once), and warnings. Sorted collections make the output deterministic.
+/// </summary>
+internal sealed class TranslationContext(MeshGraph graph, TranslatorOptions options)
+{
+    private readonly SortedDictionary<string, Listener> _listeners = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, RouteConfiguration> _routes = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, Cluster> _clusters = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, ClusterLoadAssignment> _endpoints = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, Secret> _secrets = new(StringComparer.Ordinal);
+    private readonly SortedSet<string> _warnings = new(StringComparer.Ordinal);
+
+    public MeshGraph Graph { get; } = graph;
+
+    public TranslatorOptions Options { get; } = options;
+
+    public string Mesh => Graph.MeshName;
+
+    public void Warn(string warning) => _warnings.Add(warning);
+
+    public bool HasCluster(string name) => _clusters.ContainsKey(name);
+
+    public void Add(Listener listener) => AddOnce(_listeners, listener.Name, listener);
+
+    public void Add(RouteConfiguration route) => AddOnce(_routes, route.Name, route);
+
+    public void Add(Cluster cluster) => AddOnce(_clusters, cluster.Name, cluster);
+
+    public void Add(ClusterLoadAssignment endpoints) => AddOnce(_endpoints, endpoints.ClusterName, endpoints);
+
+    public void Add(Secret secret) => AddOnce(_secrets, secret.Name, secret);
+
+    public ProxyResources ToResources() => new(
+        [.. _listeners.Values],
+        [.. _routes.Values],
+        [.. _clusters.Values],
+        [.. _endpoints.Values],
+        [.. _secrets.Values],
+        [.. _warnings]);
+
+    private void AddOnce<T>(SortedDictionary<string, T> store, string name, T message)
+        where T : IMessage
+    {
+        if (store.TryGetValue(name, out var existing))
+        {
+            if (!existing.Equals(message))
+            {
+                Warn($"{typeof(T).Name} {name} was derived twice with different content; the first was kept");
+            }
+
+            return;
+        }
+
+        store.Add(name, message);
+    }
+}

@@ -1,0 +1,13 @@
+using Mesh.Model.Graph;
+using Specs = Mesh.Model.Specs;
+
+namespace Mesh.Translation;
+
+/// <summary>What <see cref="Clusters.Upstream"/> needs to build one <c>cds_egress_*</c> cluster.</summary>
+internal sealed record UpstreamRequest(
+    MeshResource<Specs.VirtualNodeSpec> Node,
+    Specs.Listener Listener,
+    Specs.ClientPolicy? ClientPolicy,
+    bool Proxyless,
+    Specs.VirtualGatewayConnectionPool? GatewayPool,
+    string Where);
