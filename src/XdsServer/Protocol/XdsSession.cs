@@ -101,7 +101,11 @@ internal abstract class XdsSession<TRequest> : IDisposable
         Status.Identify(node, identity!);
         Context.Logger.StreamOpened(Status.Id, Status.Variant, node.Id, identity!.ToString());
         _watch = Context.Cache.Watch(identity, Pump.Offer);
-        if (Context.Cache.Current(identity) is null)
+
+        // Answer this very request from the current snapshot; the pump delivers the same one again later, which
+        // then changes nothing.
+        Snapshot = Context.Cache.Current(identity);
+        if (Snapshot is null)
         {
             Status.Waiting = Context.Cache.Problem(identity) ?? $"waiting for {identity.ShortForm}";
             Context.Logger.Waiting(Status.Id, Status.Waiting);

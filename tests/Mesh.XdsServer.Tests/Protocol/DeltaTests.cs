@@ -1,0 +1,152 @@
+using Envoy.Config.Cluster.V3;
+using Envoy.Config.Endpoint.V3;
+using Mesh.XdsServer.Resources;
+using Mesh.XdsServer.Tests.Support;
+
+namespace Mesh.XdsServer.Tests.Protocol;
+
+/// <summary>Incremental (delta) ADS, rule by rule from the xDS protocol document.</summary>
+public sealed class DeltaTests : IAsyncLifetime
+{
+    private XdsTestHost _host = null!;
+    private MeshRows _mesh = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await XdsTestHost.StartAsync();
+        _mesh = MeshRows.Demo();
+        _host.Cache.SetMesh(_mesh.Key, _mesh.Graph);
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task Wildcard_Sends_Every_Resource_With_Its_Version()
+    {
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster);
+        var cds = await client.NextAsync();
+
+        Assert.Equal(
+            ["cds_egress_demo_api-v1_http_9080", "cds_egress_demo_api-v2_http_9080", "cds_ingress_demo_web_http_8080"],
+            cds.Resources.Select(r => r.Name));
+        Assert.All(cds.Resources, r => Assert.Matches("^[0-9a-f]{16}$", r.Version));
+        Assert.Empty(cds.RemovedResources);
+        Assert.Equal("cds_egress_demo_api-v1_http_9080", cds.Resources[0].Resource_.Unpack<Cluster>().Name);
+    }
+
+    [Fact]
+    public async Task A_Deleted_Resource_Comes_Back_In_Removed_Resources()
+    {
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster);
+        await client.AckAsync(await client.NextAsync());
+        await _host.ProcessedAsync(TypeUrls.Cluster, "cds_egress_demo_api-v2_http_9080", Envoy.Admin.V3.ClientResourceStatus.Acked);
+
+        _host.Cache.SetMesh(_mesh.Key, _mesh
+            .HttpRoute("api-router", "default", "/", ("api-v1", 100))
+            .Delete("virtualNode", "", "api-v2")
+            .Graph);
+
+        var removal = await client.NextAsync();
+        Assert.Empty(removal.Resources);
+        Assert.Equal(["cds_egress_demo_api-v2_http_9080"], removal.RemovedResources);
+    }
+
+    [Fact]
+    public async Task Reconnect_With_Initial_Versions_Resends_Only_What_Changed()
+    {
+        Dictionary<string, string> held;
+        await using (var first = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web")))
+        {
+            await first.SendAsync(TypeUrls.Cluster);
+            held = (await first.NextAsync()).Resources.ToDictionary(r => r.Name, r => r.Version);
+        }
+
+        // While disconnected: api-v2 goes away, a new service appears.
+        _host.Cache.SetMesh(_mesh.Key, _mesh
+            .HttpRoute("api-router", "default", "/", ("api-v1", 100))
+            .Delete("virtualNode", "", "api-v2")
+            .Node("web", "10.0.0.1", 8080, "http", "api.demo.local", "billing.demo.local")
+            .Graph);
+
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster, initialVersions: held);
+        var update = await client.NextAsync();
+
+        Assert.Equal(["cds_egress_demo_billing_grpc_7000"], update.Resources.Select(r => r.Name));
+        Assert.Equal(["cds_egress_demo_api-v2_http_9080"], update.RemovedResources);
+    }
+
+    [Fact]
+    public async Task Reconnect_With_Everything_Current_Sends_Nothing()
+    {
+        Dictionary<string, string> held;
+        await using (var first = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web")))
+        {
+            await first.SendAsync(TypeUrls.Cluster);
+            held = (await first.NextAsync()).Resources.ToDictionary(r => r.Name, r => r.Version);
+        }
+
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster, initialVersions: held);
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_egress_demo_api-v1_http_9080"]);
+
+        // The first response is the EDS one: nothing about clusters was re-sent.
+        var next = await client.NextAsync();
+        Assert.Equal(TypeUrls.Endpoint, next.TypeUrl);
+    }
+
+    [Fact]
+    public async Task A_Subscribed_Name_That_Does_Not_Exist_Is_Reported_Then_Sent_When_It_Appears()
+    {
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_egress_demo_api-v3_http_9080"]);
+        var missing = await client.NextAsync();
+        Assert.Empty(missing.Resources);
+        Assert.Equal(["cds_egress_demo_api-v3_http_9080"], missing.RemovedResources);
+        await client.AckAsync(missing);
+        await _host.ProcessedAsync(TypeUrls.Endpoint, "cds_egress_demo_api-v3_http_9080", Envoy.Admin.V3.ClientResourceStatus.DoesNotExist);
+
+        _host.Cache.SetMesh(_mesh.Key, _mesh
+            .Node("api-v3", "127.0.0.4", 9080)
+            .HttpRoute("api-router", "default", "/", ("api-v1", 40), ("api-v2", 30), ("api-v3", 30))
+            .Graph);
+
+        var appeared = await client.NextAsync();
+        var resource = Assert.Single(appeared.Resources);
+        Assert.Equal("127.0.0.4", resource.Resource_.Unpack<ClusterLoadAssignment>().Endpoints[0].LbEndpoints[0].Endpoint.Address.SocketAddress.Address);
+    }
+
+    [Fact]
+    public async Task Nack_Is_Recorded_And_Nothing_Is_Resent()
+    {
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster);
+        var cds = await client.NextAsync();
+        await client.NackAsync(cds, "cluster rejected by test");
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_egress_demo_api-v1_http_9080"]);
+
+        var next = await client.NextAsync();
+        Assert.Equal(TypeUrls.Endpoint, next.TypeUrl);
+        Assert.Equal(1, _host.Metrics.Get("mesh_xds_nacks_total", "type=\"cds\""));
+        var status = Assert.Single(_host.Streams.Streams).Resources[(TypeUrls.Cluster, "cds_egress_demo_api-v1_http_9080")];
+        Assert.Equal(Envoy.Admin.V3.ClientResourceStatus.Nacked, status.ClientStatus);
+    }
+
+    [Fact]
+    public async Task Unsubscribe_Stops_Updates_For_That_Name()
+    {
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_egress_demo_api-v1_http_9080", "cds_egress_demo_api-v2_http_9080"]);
+        var eds = await client.NextAsync();
+        Assert.Equal(2, eds.Resources.Count);
+        await client.SendAsync(TypeUrls.Endpoint, unsubscribe: ["cds_egress_demo_api-v2_http_9080"], nonce: eds.Nonce);
+        await _host.ProcessedAsync(TypeUrls.Endpoint, "cds_egress_demo_api-v2_http_9080", null);
+
+        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.9", 9080).Node("api-v1", "127.0.0.8", 9080).Graph);
+        var next = await client.NextAsync();
+        Assert.Equal(["cds_egress_demo_api-v1_http_9080"], next.Resources.Select(r => r.Name));
+        Assert.Empty(next.RemovedResources);
+    }
+}

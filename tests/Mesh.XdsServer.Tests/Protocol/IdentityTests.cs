@@ -1,0 +1,67 @@
+using Envoy.Config.Listener.V3;
+using Envoy.Service.Status.V3;
+using Grpc.Core;
+using Mesh.XdsServer.Resources;
+using Mesh.XdsServer.Tests.Support;
+
+namespace Mesh.XdsServer.Tests.Protocol;
+
+/// <summary>Proxy identity from node.id, and proxies that connect before their resource exists.</summary>
+public sealed class IdentityTests : IAsyncLifetime
+{
+    private XdsTestHost _host = null!;
+    private MeshRows _mesh = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await XdsTestHost.StartAsync();
+        _mesh = MeshRows.Demo();
+        _host.Cache.SetMesh(_mesh.Key, _mesh.Graph);
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Theory]
+    [InlineData("web", "must name a virtual node or virtual gateway")]
+    [InlineData("mesh/demo/virtualService/api.demo.local", "only a virtualNode or virtualGateway can run a proxy")]
+    [InlineData("arn:aws:s3:::bucket", "is not an App Mesh ARN")]
+    [InlineData("", "node.id is empty")]
+    public async Task A_Malformed_Node_Id_Closes_The_Stream_With_A_Clear_Message(string nodeId, string message)
+    {
+        await using var client = AdsClient.Connect(_host.Channel, nodeId);
+        await client.SendAsync(TypeUrls.Listener);
+
+        var closed = await client.ClosedAsync();
+        Assert.Equal(StatusCode.InvalidArgument, closed.StatusCode);
+        Assert.Contains(message, closed.Status.Detail);
+    }
+
+    [Fact]
+    public async Task A_Full_Arn_Names_The_Same_Proxy_As_The_Short_Form()
+    {
+        await using var client = AdsClient.Connect(_host.Channel, "arn:aws:appmesh:us-east-1:111122223333:mesh/demo/virtualNode/web");
+        await client.SendAsync(TypeUrls.Listener);
+        var lds = await client.NextAsync();
+        Assert.Contains("lds_egress_0.0.0.0_15001", AdsClient.Unpack<Listener>(lds).Select(l => l.Name));
+    }
+
+    [Fact]
+    public async Task A_Proxy_Whose_Node_Does_Not_Exist_Waits_And_Gets_Config_When_It_Is_Created()
+    {
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("newbie"));
+        await client.SendAsync(TypeUrls.Listener);
+
+        var csds = new ClientStatusDiscoveryService.ClientStatusDiscoveryServiceClient(_host.Channel);
+        var waiting = await Eventually.ValueAsync(async () =>
+        {
+            var status = await csds.FetchClientStatusAsync(new ClientStatusRequest()).ResponseAsync.DefaultTimeout();
+            return status.Config.SelectMany(c => c.GenericXdsConfigs).FirstOrDefault(g => g.ErrorState?.Details.Contains("waiting") == true);
+        });
+        Assert.Equal(ConfigStatus.NotSent, waiting.ConfigStatus);
+        Assert.Contains("mesh/demo/virtualNode/newbie", waiting.ErrorState.Details);
+
+        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("newbie", "127.0.0.5", 8000).Graph);
+        var lds = await client.NextAsync();
+        Assert.Equal(["lds_ingress_0.0.0.0_15000"], AdsClient.Unpack<Listener>(lds).Select(l => l.Name));
+    }
+}

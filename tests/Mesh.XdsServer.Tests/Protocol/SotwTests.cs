@@ -1,0 +1,199 @@
+using Envoy.Config.Cluster.V3;
+using Envoy.Config.Endpoint.V3;
+using Envoy.Config.Listener.V3;
+using Envoy.Config.Route.V3;
+using Mesh.XdsServer.Resources;
+using Mesh.XdsServer.Tests.Support;
+using static Envoy.Admin.V3.ClientResourceStatus;
+
+namespace Mesh.XdsServer.Tests.Protocol;
+
+/// <summary>State-of-the-world ADS, rule by rule from the xDS protocol document.</summary>
+public sealed class SotwTests : IAsyncLifetime
+{
+    private XdsTestHost _host = null!;
+    private MeshRows _mesh = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await XdsTestHost.StartAsync();
+        _mesh = MeshRows.Demo();
+        _host.Cache.SetMesh(_mesh.Key, _mesh.Graph);
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task Wildcard_Lds_And_Cds_Carry_The_Full_State()
+    {
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+
+        await client.SendAsync(TypeUrls.Cluster);
+        var cds = await client.NextAsync();
+        await client.SendAsync(TypeUrls.Listener);
+        var lds = await client.NextAsync();
+
+        Assert.Equal(TypeUrls.Cluster, cds.TypeUrl);
+        Assert.Equal(
+            ["cds_egress_demo_api-v1_http_9080", "cds_egress_demo_api-v2_http_9080", "cds_ingress_demo_web_http_8080"],
+            AdsClient.Unpack<Cluster>(cds).Select(c => c.Name));
+        Assert.Equal(TypeUrls.Listener, lds.TypeUrl);
+
+        // The proxyless api_listeners exist in the snapshot but are never part of a wildcard.
+        Assert.Equal(["lds_egress_0.0.0.0_15001", "lds_ingress_0.0.0.0_15000"], AdsClient.Unpack<Listener>(lds).Select(l => l.Name));
+        Assert.NotEmpty(cds.Nonce);
+        Assert.NotEqual(cds.Nonce, lds.Nonce);
+        Assert.Matches("^[0-9a-f]{16}$", cds.VersionInfo);
+    }
+
+    [Fact]
+    public async Task Named_Rds_And_Eds_Return_Only_The_Names_Asked_For()
+    {
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_egress_demo_api-v2_http_9080"]);
+        var eds = await client.NextAsync();
+        await client.SendAsync(TypeUrls.Route, ["rds_egress_http_9080"]);
+        var rds = await client.NextAsync();
+
+        var assignment = Assert.Single(AdsClient.Unpack<ClusterLoadAssignment>(eds));
+        Assert.Equal("cds_egress_demo_api-v2_http_9080", assignment.ClusterName);
+        Assert.Equal("127.0.0.2", assignment.Endpoints[0].LbEndpoints[0].Endpoint.Address.SocketAddress.Address);
+        var routes = Assert.Single(AdsClient.Unpack<RouteConfiguration>(rds));
+        Assert.Equal("rds_egress_http_9080", routes.Name);
+    }
+
+    [Fact]
+    public async Task Ack_Is_Recorded_And_Answered_With_Nothing()
+    {
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_egress_demo_api-v2_http_9080"]);
+        var eds = await client.NextAsync();
+        await client.SendAsync(TypeUrls.Listener);
+        var lds = await client.NextAsync();
+
+        await client.AckAsync(lds);
+        await client.AckAsync(eds, ["cds_egress_demo_api-v2_http_9080"]);
+        await _host.ProcessedAsync(TypeUrls.Listener, "lds_egress_0.0.0.0_15001", Acked);
+        await _host.ProcessedAsync(TypeUrls.Endpoint, "cds_egress_demo_api-v2_http_9080", Acked);
+
+        // Barrier: a change to api-v2's address must produce the next response, an EDS one. Had either ACK
+        // been answered, that answer would have come first on this single, ordered stream.
+        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.9", 9080).Graph);
+        var next = await client.NextAsync();
+        Assert.Equal(TypeUrls.Endpoint, next.TypeUrl);
+        Assert.Equal("127.0.0.9", AdsClient.Unpack<ClusterLoadAssignment>(next)[0].Endpoints[0].LbEndpoints[0].Endpoint.Address.SocketAddress.Address);
+        Assert.Equal(1, _host.Metrics.Get("mesh_xds_acks_total", "type=\"lds\""));
+    }
+
+    [Fact]
+    public async Task Nack_Is_Recorded_And_Not_Resent_Until_A_New_Version_Exists()
+    {
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_egress_demo_api-v2_http_9080"]);
+        var eds = await client.NextAsync();
+        await client.AckAsync(eds, ["cds_egress_demo_api-v2_http_9080"]);
+        await client.SendAsync(TypeUrls.Listener);
+        var lds = await client.NextAsync();
+
+        await client.NackAsync(lds, "", "listener rejected by test");
+        await _host.ProcessedAsync(TypeUrls.Listener, "lds_egress_0.0.0.0_15001", Envoy.Admin.V3.ClientResourceStatus.Nacked);
+
+        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.9", 9080).Graph);
+        var barrier = await client.NextAsync();
+        Assert.Equal(TypeUrls.Endpoint, barrier.TypeUrl);
+        Assert.Equal(1, _host.Metrics.Get("mesh_xds_nacks_total", "type=\"lds\""));
+        var stream = Assert.Single(_host.Streams.Streams);
+        var status = stream.Resources[(TypeUrls.Listener, "lds_egress_0.0.0.0_15001")];
+        Assert.Equal(Envoy.Admin.V3.ClientResourceStatus.Nacked, status.ClientStatus);
+        Assert.Contains("listener rejected by test", status.Error);
+
+        // A real change to the listeners is a new version, and that is sent.
+        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("web", "10.0.0.1", 8081, "http", "api.demo.local").Graph);
+        var fixedLds = await client.NextAsync();
+        while (fixedLds.TypeUrl != TypeUrls.Listener)
+        {
+            fixedLds = await client.NextAsync();
+        }
+
+        Assert.NotEqual(lds.VersionInfo, fixedLds.VersionInfo);
+    }
+
+    [Fact]
+    public async Task A_Request_With_A_Stale_Nonce_Is_Ignored()
+    {
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_egress_demo_api-v2_http_9080"]);
+        var first = await client.NextAsync();
+        await client.AckAsync(first, ["cds_egress_demo_api-v2_http_9080"]);
+        await _host.ProcessedAsync(TypeUrls.Endpoint, "cds_egress_demo_api-v2_http_9080", Acked);
+
+        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.9", 9080).Graph);
+        var second = await client.NextAsync();
+
+        // Echoing the first nonce after the second response was sent: stale. Its new name must not be honoured.
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_egress_demo_api-v1_http_9080", "cds_egress_demo_api-v2_http_9080"], first.VersionInfo, first.Nonce);
+        await client.AckAsync(second, ["cds_egress_demo_api-v2_http_9080"]);
+        await Eventually.TrueAsync(() => _host.Metrics.Get("mesh_xds_acks_total", "type=\"eds\"") == 2);
+
+        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.10", 9080).Graph);
+        var third = await client.NextAsync();
+        Assert.Equal(["cds_egress_demo_api-v2_http_9080"], AdsClient.Unpack<ClusterLoadAssignment>(third).Select(a => a.ClusterName));
+        Assert.Equal(1, _host.Metrics.Get("mesh_xds_stale_requests_total", "type=\"eds\""));
+    }
+
+    [Fact]
+    public async Task A_Name_That_Does_Not_Exist_Yet_Is_Sent_When_It_Appears()
+    {
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_egress_demo_api-v3_http_9080"]);
+        await client.SendAsync(TypeUrls.Cluster);
+        var cds = await client.NextAsync();
+        Assert.Equal(TypeUrls.Cluster, cds.TypeUrl); // and no EDS response before it: nothing to send yet
+        await client.AckAsync(cds);
+        await _host.ProcessedAsync(TypeUrls.Cluster, "cds_egress_demo_api-v1_http_9080", Acked);
+
+        _host.Cache.SetMesh(_mesh.Key, _mesh
+            .Node("api-v3", "127.0.0.4", 9080)
+            .HttpRoute("api-router", "default", "/", ("api-v1", 40), ("api-v2", 30), ("api-v3", 30))
+            .Graph);
+
+        var next = await client.NextAsync();
+        Assert.Equal(TypeUrls.Cluster, next.TypeUrl); // CDS first
+        var eds = await client.NextAsync();
+        Assert.Equal(TypeUrls.Endpoint, eds.TypeUrl);
+        Assert.Equal("cds_egress_demo_api-v3_http_9080", Assert.Single(AdsClient.Unpack<ClusterLoadAssignment>(eds)).ClusterName);
+    }
+
+    [Fact]
+    public async Task A_Reconnecting_Client_With_The_Current_Version_Gets_No_Churn()
+    {
+        DiscoveryResponseSummary before;
+        await using (var first = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web")))
+        {
+            await first.SendAsync(TypeUrls.Listener);
+            var lds = await first.NextAsync();
+            before = new DiscoveryResponseSummary(lds.VersionInfo);
+        }
+
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Listener, version: before.Version);
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_egress_demo_api-v2_http_9080"]);
+
+        // The first response is EDS: the listener request, already up to date, was not answered.
+        var next = await client.NextAsync();
+        Assert.Equal(TypeUrls.Endpoint, next.TypeUrl);
+    }
+
+    [Fact]
+    public async Task Only_The_First_Request_Needs_The_Node()
+    {
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster);
+        Assert.Equal(TypeUrls.Cluster, (await client.NextAsync()).TypeUrl);
+        await client.SendAsync(TypeUrls.Listener); // carries no node
+        Assert.Equal(TypeUrls.Listener, (await client.NextAsync()).TypeUrl);
+    }
+
+    private sealed record DiscoveryResponseSummary(string Version);
+}

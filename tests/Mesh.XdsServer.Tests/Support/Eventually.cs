@@ -1,0 +1,30 @@
+namespace Mesh.XdsServer.Tests.Support;
+
+/// <summary>
+/// Waits for a condition that another task will make true (a background feed, a stream's bookkeeping). It only
+/// ever fails by timing out, so it never turns a slow machine into a wrong answer.
+/// </summary>
+public static class Eventually
+{
+    public static async Task<T> ValueAsync<T>(Func<Task<T?>> probe)
+        where T : class
+    {
+        using var timeout = new CancellationTokenSource(TaskTimeouts.Default);
+        while (true)
+        {
+            if (await probe() is { } value)
+            {
+                return value;
+            }
+
+            await Task.Delay(20, timeout.Token);
+        }
+    }
+
+    public static async Task TrueAsync(Func<Task<bool>> probe)
+    {
+        await ValueAsync<object>(async () => await probe() ? new object() : null);
+    }
+
+    public static Task TrueAsync(Func<bool> probe) => TrueAsync(() => Task.FromResult(probe()));
+}

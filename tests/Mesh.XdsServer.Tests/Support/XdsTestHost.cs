@@ -1,0 +1,102 @@
+using Grpc.Net.Client;
+using Mesh.XdsServer.Diagnostics;
+using Mesh.XdsServer.Hosting;
+using Mesh.XdsServer.Protocol;
+using Mesh.XdsServer.Snapshots;
+using Mesh.XdsServer.Translation;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.XdsServer.Tests.Support;
+
+/// <summary>
+/// The real server, hosted in-process on loopback ports chosen by the OS: the same Kestrel h2c listener, services
+/// and endpoints that Program.cs builds. Without a connection string its meshes are set through <see cref="Cache"/>.
+/// </summary>
+public sealed class XdsTestHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private XdsTestHost(WebApplication app, Uri grpc, Uri admin)
+    {
+        _app = app;
+        GrpcUri = grpc;
+        AdminUri = admin;
+        Channel = GrpcChannel.ForAddress(grpc);
+        Admin = new HttpClient { BaseAddress = admin };
+    }
+
+    public Uri GrpcUri { get; }
+
+    public Uri AdminUri { get; }
+
+    public GrpcChannel Channel { get; }
+
+    public HttpClient Admin { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public SnapshotCache Cache => Services.GetRequiredService<SnapshotCache>();
+
+    public StreamRegistry Streams => Services.GetRequiredService<StreamRegistry>();
+
+    public XdsMetrics Metrics => Services.GetRequiredService<XdsMetrics>();
+
+    /// <summary>
+    /// Waits until the server has processed what a client sent (an ACK, a NACK, an unsubscribe), as its CSDS
+    /// bookkeeping shows. A test that changes the mesh next would otherwise race the request it just sent.
+    /// </summary>
+    public Task ProcessedAsync(string typeUrl, string name, Envoy.Admin.V3.ClientResourceStatus? status) =>
+        Eventually.TrueAsync(() => Streams.Streams.Any(s =>
+            s.Resources.TryGetValue((typeUrl, name), out var r) ? r.ClientStatus == status : status is null));
+
+    public static async Task<XdsTestHost> StartAsync(
+        string? connectionString = null,
+        IMeshTranslator? translator = null,
+        IDictionary<string, string?>? settings = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        var config = new Dictionary<string, string?>
+        {
+            ["Xds:GrpcUrl"] = "http://127.0.0.1:0",
+            ["Xds:AdminUrl"] = "http://127.0.0.1:0",
+            ["ConnectionStrings:Mesh"] = connectionString,
+            ["Xds:Feed:PollInterval"] = "00:00:00.500",
+            ["Xds:Feed:MinBackoff"] = "00:00:00.100",
+            ["Xds:Feed:MaxBackoff"] = "00:00:01",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            config[key] = value;
+        }
+
+        builder.Configuration.AddInMemoryCollection(config);
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        if (translator is not null)
+        {
+            builder.Services.AddSingleton(translator);
+        }
+
+        builder.AddXdsServer();
+        var app = builder.Build();
+        app.MapXdsServer();
+        await app.StartAsync(TaskTimeouts.Token());
+
+        // Kestrel reports its endpoints in the order they were configured: gRPC first, then admin.
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
+        return new XdsTestHost(app, new Uri(addresses[0]), new Uri(addresses[1]));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Admin.Dispose();
+        Channel.Dispose();
+        await _app.StopAsync(TaskTimeouts.Token());
+        await _app.DisposeAsync();
+    }
+}
