@@ -1,0 +1,43 @@
+using System.Net;
+using System.Net.Http.Json;
+using Mesh.XdsServer.Hosting;
+using Mesh.XdsServer.Resources;
+using Mesh.XdsServer.Tests.Support;
+
+namespace Mesh.XdsServer.Tests.Hosting;
+
+public sealed class AdminApiTests
+{
+    [Fact]
+    public async Task Healthz_Reports_Ok_And_The_Server_State()
+    {
+        await using var host = await XdsTestHost.StartAsync();
+
+        var response = await host.Admin.GetAsync("/healthz").DefaultTimeout();
+        var report = await response.Content.ReadFromJsonAsync<HealthReport>().DefaultTimeout();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("ok", report!.Status);
+        Assert.Equal("disabled", report.Feed);
+    }
+
+    [Fact]
+    public async Task Metrics_Are_Prometheus_Text_And_Count_The_Protocol()
+    {
+        await using var host = await XdsTestHost.StartAsync();
+        var mesh = MeshRows.Demo();
+        host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster);
+        await client.NackAsync(await client.NextAsync(), "", "nope");
+        await host.ProcessedAsync(TypeUrls.Cluster, "cds_ingress_demo_web_http_8080", Envoy.Admin.V3.ClientResourceStatus.Nacked);
+
+        var response = await host.Admin.GetAsync("/metrics").DefaultTimeout();
+        var text = await response.Content.ReadAsStringAsync().DefaultTimeout();
+
+        Assert.Equal("text/plain", response.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("# TYPE mesh_xds_nacks_total counter\nmesh_xds_nacks_total{type=\"cds\"} 1\n", text);
+        Assert.Contains("mesh_xds_responses_total{type=\"cds\",variant=\"sotw\"} 1\n", text);
+        Assert.Contains("# TYPE mesh_xds_streams gauge\nmesh_xds_streams 1\n", text);
+    }
+}
