@@ -87,7 +87,7 @@ public sealed class MeshRows
     /// The mesh most tests use: <c>web</c> (10.0.0.1) calls <c>api.demo.local</c>, which a router splits between
     /// <c>api-v1</c> (127.0.0.1) and <c>api-v2</c> (127.0.0.2); <c>billing.demo.local</c> is provided by node <c>billing</c>.
     /// </summary>
-    public static MeshRows Demo() => new MeshRows()
+    public static MeshRows Demo(string meshName = "demo") => new MeshRows(meshName)
         .Node("web", "10.0.0.1", 8080, "http", "api.demo.local")
         .Node("api-v1", "127.0.0.1", 9080)
         .Node("api-v2", "127.0.0.2", 9080)

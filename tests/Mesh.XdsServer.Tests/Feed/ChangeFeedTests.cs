@@ -1,0 +1,207 @@
+using System.Net.Http.Json;
+using Envoy.Config.Endpoint.V3;
+using Envoy.Service.Discovery.V3;
+using Mesh.Testing;
+using Mesh.XdsServer.Feed;
+using Mesh.XdsServer.Hosting;
+using Mesh.XdsServer.Resources;
+using Mesh.XdsServer.Tests.Support;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Mesh.XdsServer.Tests.Feed;
+
+/// <summary>
+/// The server following PostgreSQL: changes arrive by LISTEN/NOTIFY and the durable log, over real streams, and
+/// nothing is lost to a missed notification, an out-of-order commit, or the database going away.
+/// </summary>
+public sealed class ChangeFeedTests
+{
+    private const string V2Endpoints = "cds_egress_demo_api-v2_http_9080";
+
+    [Fact]
+    public async Task Serves_What_Is_Stored_And_Pushes_A_Change_Without_Reconnecting()
+    {
+        var store = await NewStoreAsync();
+        var mesh = MeshRows.Demo();
+        await store.ApplyAsync(mesh, TaskTimeouts.Token());
+        await using var host = await StartLoadedAsync(store);
+        await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
+        var eds = await SubscribeAsync(host, client);
+        Assert.Equal("127.0.0.2", AddressOf(eds));
+
+        await store.ApplyAsync(mesh.Node("api-v2", "127.0.0.9", 9080), TaskTimeouts.Token());
+
+        Assert.Equal("127.0.0.9", AddressOf(await client.NextAsync()));
+    }
+
+    [Fact]
+    public async Task A_Change_Whose_Notification_Was_Missed_Is_Caught_Up_From_The_Log()
+    {
+        var store = await NewStoreAsync();
+        var mesh = MeshRows.Demo();
+        await store.ApplyAsync(mesh, TaskTimeouts.Token());
+        await using var host = await StartLoadedAsync(store);
+        await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
+        await SubscribeAsync(host, client);
+
+        // No NOTIFY at all: only the log records the change.
+        await using (var db = store.Open())
+        {
+            await db.Database.ExecuteSqlRawAsync("ALTER TABLE changes DISABLE TRIGGER changes_notify", TaskTimeouts.Token());
+        }
+
+        await store.ApplyAsync(mesh.Node("api-v2", "127.0.0.9", 9080), TaskTimeouts.Token());
+
+        Assert.Equal("127.0.0.9", AddressOf(await client.NextAsync()));
+    }
+
+    [Fact]
+    public async Task A_Change_That_Commits_After_A_Later_One_Is_Not_Lost()
+    {
+        var store = await NewStoreAsync();
+        var demo = MeshRows.Demo();
+        var other = MeshRows.Demo("other");
+        await store.ApplyAsync(demo, TaskTimeouts.Token());
+        await store.ApplyAsync(other, TaskTimeouts.Token());
+        await using var host = await StartLoadedAsync(store);
+        await using var demoClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
+        await SubscribeAsync(host, demoClient);
+        await using var otherClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web", "other"));
+        await otherClient.SendAsync(TypeUrls.Endpoint, ["cds_egress_other_api-v2_http_9080"]);
+        await otherClient.AckAsync(await otherClient.NextAsync(), ["cds_egress_other_api-v2_http_9080"]);
+
+        // Transaction A takes the earlier sequence number but commits last.
+        await using var slow = store.Open();
+        await using var slowTransaction = await slow.Database.BeginTransactionAsync(TaskTimeouts.Token());
+        await MeshStore.StageAsync(slow, demo.Node("api-v2", "127.0.0.9", 9080), TaskTimeouts.Token());
+        await slow.SaveChangesAsync(TaskTimeouts.Token());
+
+        await store.ApplyAsync(other.Node("api-v2", "127.0.0.7", 9080), TaskTimeouts.Token());
+        Assert.Equal("127.0.0.7", AddressOf(await otherClient.NextAsync())); // the later change is applied first
+
+        await slowTransaction.CommitAsync(TaskTimeouts.Token());
+        Assert.Equal("127.0.0.9", AddressOf(await demoClient.NextAsync()));
+    }
+
+    [Fact]
+    public async Task An_Invalid_Mesh_In_The_Database_Keeps_The_Last_Good_Config()
+    {
+        var store = await NewStoreAsync();
+        var mesh = MeshRows.Demo();
+        await store.ApplyAsync(mesh, TaskTimeouts.Token());
+        await using var host = await StartLoadedAsync(store);
+        await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
+        await SubscribeAsync(host, client);
+
+        await store.ApplyAsync(mesh.Put("virtualNode", "", "api-v2", """{"listeners":"not a list"}"""), TaskTimeouts.Token());
+        await Eventually.TrueAsync(() => host.Metrics.Get("mesh_xds_mesh_graphs_rejected_total") == 1);
+        await store.ApplyAsync(mesh.Node("api-v2", "127.0.0.9", 9080), TaskTimeouts.Token());
+
+        // The next thing the proxy sees is the next valid configuration; nothing half-built came before it.
+        Assert.Equal("127.0.0.9", AddressOf(await client.NextAsync()));
+    }
+
+    [Fact]
+    public async Task Two_Replicas_On_One_Database_Serve_The_Same_Versions()
+    {
+        var store = await NewStoreAsync();
+        var mesh = MeshRows.Demo();
+        await store.ApplyAsync(mesh, TaskTimeouts.Token());
+        await using var one = await StartLoadedAsync(store);
+        await using var two = await StartLoadedAsync(store);
+        await using var clientOne = AdsClient.Connect(one.Channel, MeshRows.NodeId("web"));
+        await using var clientTwo = AdsClient.Connect(two.Channel, MeshRows.NodeId("web"));
+
+        var a = await SubscribeAsync(one, clientOne);
+        var b = await SubscribeAsync(two, clientTwo);
+        Assert.Equal(a.VersionInfo, b.VersionInfo);
+        Assert.Equal(a.Resources, b.Resources);
+
+        await store.ApplyAsync(mesh.Node("api-v2", "127.0.0.9", 9080), TaskTimeouts.Token());
+        var nextA = await clientOne.NextAsync();
+        var nextB = await clientTwo.NextAsync();
+        Assert.Equal(nextA.VersionInfo, nextB.VersionInfo);
+        Assert.NotEqual(a.VersionInfo, nextA.VersionInfo);
+    }
+
+    [Fact]
+    public async Task A_Restarted_Server_Gives_A_Reconnecting_Proxy_No_Churn()
+    {
+        var store = await NewStoreAsync();
+        await store.ApplyAsync(MeshRows.Demo(), TaskTimeouts.Token());
+        string version;
+        await using (var first = await StartLoadedAsync(store))
+        await using (var client = AdsClient.Connect(first.Channel, MeshRows.NodeId("web")))
+        {
+            await client.SendAsync(TypeUrls.Listener);
+            version = (await client.NextAsync()).VersionInfo;
+        }
+
+        await using var second = await StartLoadedAsync(store);
+        await using var reconnected = AdsClient.Connect(second.Channel, MeshRows.NodeId("web"));
+        await reconnected.SendAsync(TypeUrls.Listener, version: version);
+        await reconnected.SendAsync(TypeUrls.Endpoint, [V2Endpoints]);
+
+        Assert.Equal(TypeUrls.Endpoint, (await reconnected.NextAsync()).TypeUrl); // the listener request was already current
+    }
+
+    [Fact]
+    public async Task Keeps_Serving_While_PostgreSQL_Restarts_And_Catches_Up_After()
+    {
+        await using var server = await PostgresServer.StartDedicatedAsync(TaskTimeouts.Token());
+        var store = new MeshStore(await server.CreateDatabaseAsync(TaskTimeouts.Token()));
+        var mesh = MeshRows.Demo();
+        await store.ApplyAsync(mesh, TaskTimeouts.Token());
+        await using var host = await StartLoadedAsync(store);
+        await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
+        await SubscribeAsync(host, client);
+        var feed = host.Services.GetRequiredService<FeedStatus>();
+
+        await server.StopAsync(TaskTimeouts.Token());
+        await Eventually.TrueAsync(() => feed.State == FeedState.Disconnected);
+
+        // The database is gone; a proxy that connects now still gets the last good configuration.
+        await using (var late = AdsClient.Connect(host.Channel, MeshRows.NodeId("web")))
+        {
+            await late.SendAsync(TypeUrls.Endpoint, [V2Endpoints]);
+            Assert.Equal("127.0.0.2", AddressOf(await late.NextAsync()));
+        }
+
+        var health = await host.Admin.GetFromJsonAsync<HealthReport>("/healthz").DefaultTimeout();
+        Assert.Equal(("ok", "disconnected"), (health!.Status, health.Feed));
+
+        await server.StartAsync(TaskTimeouts.Token());
+        await store.ApplyAsync(mesh.Node("api-v2", "127.0.0.9", 9080), TaskTimeouts.Token());
+
+        Assert.Equal("127.0.0.9", AddressOf(await client.NextAsync()));
+        Assert.Equal(FeedState.Live, feed.State);
+    }
+
+    private static async Task<MeshStore> NewStoreAsync()
+    {
+        var server = await PostgresServer.GetSharedAsync(TaskTimeouts.Token());
+        return new MeshStore(await server.CreateDatabaseAsync(TaskTimeouts.Token()));
+    }
+
+    private static async Task<XdsTestHost> StartLoadedAsync(MeshStore store)
+    {
+        var host = await XdsTestHost.StartAsync(store.ConnectionString);
+        var feed = host.Services.GetRequiredService<FeedStatus>();
+        await Eventually.TrueAsync(() => feed.Loaded);
+        return host;
+    }
+
+    /// <summary>Subscribes to api-v2's endpoints, ACKs them, and waits until the server has the ACK.</summary>
+    private static async Task<DiscoveryResponse> SubscribeAsync(XdsTestHost host, AdsClient client)
+    {
+        await client.SendAsync(TypeUrls.Endpoint, [V2Endpoints]);
+        var eds = await client.NextAsync();
+        await client.AckAsync(eds, [V2Endpoints]);
+        await host.ProcessedAsync(TypeUrls.Endpoint, V2Endpoints, Envoy.Admin.V3.ClientResourceStatus.Acked);
+        return eds;
+    }
+
+    private static string AddressOf(DiscoveryResponse eds) =>
+        Assert.Single(AdsClient.Unpack<ClusterLoadAssignment>(eds)).Endpoints[0].LbEndpoints[0].Endpoint.Address.SocketAddress.Address;
+}
