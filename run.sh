@@ -98,7 +98,9 @@ if [[ $(id -u) -eq 0 ]]; then
 fi
 as_pg test -x "$STATE" || die "user $PG_USER cannot reach $STATE (a parent directory is not searchable by others)"
 
+NEW_CLUSTER=0
 if [[ ! -f $PGDATA/PG_VERSION ]]; then
+  NEW_CLUSTER=1
   say "creating a PostgreSQL cluster in $PGDATA"
   install -d -m 700 ${PG_USER:+-o "$PG_USER"} "$PGDATA"
   as_pg "$PG_BIN/initdb" -D "$PGDATA" -U "$DB_USER" -A trust -E UTF8 --no-instructions >"$LOGS/initdb.log" 2>&1 ||
@@ -148,6 +150,24 @@ export ConnectionStrings__Mesh="Host=127.0.0.1;Port=$PG_PORT;Database=$DB_NAME;U
 # --- migrations (the explicit step: the hosts never migrate on start) ---------------------------
 dotnet "$MIGRATIONS_DLL" | sed 's/^/  /' || die "migrations failed"
 
+# --- credentials ---------------------------------------------------------------------------------
+# The master key encrypts access-key secrets at rest; it is made once and kept with the data.
+MASTER_KEY_FILE=$STATE/master.key
+if [[ ! -s $MASTER_KEY_FILE ]]; then
+  (umask 077; head -c 32 /dev/urandom | base64 >"$MASTER_KEY_FILE")
+fi
+export Mesh__Auth__MasterKey
+Mesh__Auth__MasterKey=$(cat "$MASTER_KEY_FILE")
+# Every API call is SigV4-authenticated: on first start, make an admin key in the AWS CLI's format.
+CREDENTIALS=$STATE/credentials
+if [[ ! -s $CREDENTIALS || $NEW_CLUSTER == 1 ]]; then
+  say "creating an admin access key (written to .mesh/credentials, profile default)"
+  rm -f "$CREDENTIALS"
+  dotnet "$API_DLL" keys create --account "${Mesh__AccountId:-111122223333}" --admin \
+    --description "created by run.sh" --credentials-file "$CREDENTIALS" | sed 's/^/  /' ||
+    die "could not create the admin key"
+fi
+
 # --- hosts ---------------------------------------------------------------------------------------
 say "starting the API on $API_URL"
 dotnet "$API_DLL" --urls "$API_URL" >"$LOGS/api.log" 2>&1 &
@@ -189,8 +209,10 @@ cat <<EOF
     PostgreSQL   127.0.0.1:$PG_PORT, database $DB_NAME, user $DB_USER (data: .mesh/pg)
     Logs         .mesh/logs/
 
-  Try:  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
-          aws appmesh list-meshes --endpoint-url $API_URL --region us-east-1
+  Use the AWS CLI with the admin key run.sh made:
+    export AWS_SHARED_CREDENTIALS_FILE=$CREDENTIALS
+    export AWS_DEFAULT_REGION=us-east-1
+    aws appmesh create-mesh --mesh-name demo --endpoint-url $API_URL
 
   Ctrl-C stops everything.
 

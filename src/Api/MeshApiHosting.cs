@@ -1,14 +1,16 @@
 using Mesh.Api.OpenApi;
 using Mesh.Api.Protocol;
 using Mesh.Api.Resources;
+using Mesh.Api.Security;
 using Mesh.Model.Wire;
 using Mesh.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.Api;
 
 /// <summary>Service registration and the request pipeline of the API host.</summary>
-public static class MeshApiHosting
+public static partial class MeshApiHosting
 {
     public static WebApplicationBuilder AddMeshApi(this WebApplicationBuilder builder)
     {
@@ -28,6 +30,15 @@ public static class MeshApiHosting
         builder.Services.AddSingleton<ResourceOperations>();
         builder.Services.AddSingleton<TagOperations>();
         builder.Services.AddSingleton<OperationDispatcher>();
+        builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection(AuthOptions.Section));
+        builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddSingleton(services =>
+        {
+            var auth = services.GetRequiredService<IOptions<AuthOptions>>().Value;
+            return new SecretProtector(auth.MasterKey
+                ?? throw new InvalidOperationException("Mesh:Auth:MasterKey is not configured; it encrypts access-key secrets (base64 of 32 random bytes)."));
+        });
+        builder.Services.AddSingleton<AccessKeyStore>();
         return builder;
     }
 
@@ -35,6 +46,8 @@ public static class MeshApiHosting
     {
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
+        CheckAuthConfiguration(app);
+        app.UseMiddleware<AuthenticationMiddleware>();
         app.UseStatusCodePages(async context =>
         {
             // Routing answers unknown paths and methods with a bare 404/405; give them an AWS-style body.
@@ -55,4 +68,23 @@ public static class MeshApiHosting
         app.MapAppMeshApi();
         return app;
     }
+
+    private static void CheckAuthConfiguration(WebApplication app)
+    {
+        var auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
+        if (auth.Mode == AuthMode.SigV4)
+        {
+            // Fail at start, not at the first request, when keys could not be read.
+            app.Services.GetRequiredService<SecretProtector>();
+        }
+        else
+        {
+            var account = app.Services.GetRequiredService<IOptions<MeshApiOptions>>().Value.AccountId;
+            LogAuthenticationOff(app.Logger, account);
+        }
+    }
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning,
+        Message = "Mesh:Auth:Mode is None: API requests are NOT authenticated and act as account {AccountId} with full rights. Use only for local development.")]
+    private static partial void LogAuthenticationOff(ILogger logger, string accountId);
 }

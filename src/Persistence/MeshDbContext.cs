@@ -12,6 +12,10 @@ public sealed class MeshDbContext(DbContextOptions<MeshDbContext> options) : DbC
 
     public DbSet<SettingEntity> Settings => Set<SettingEntity>();
 
+    public DbSet<AccessKeyEntity> AccessKeys => Set<AccessKeyEntity>();
+
+    public DbSet<AuditRecordEntity> AuditLog => Set<AuditRecordEntity>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
         => modelBuilder.ApplyConfigurationsFromAssembly(typeof(MeshDbContext).Assembly);
 }

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mesh.Api.Security;
 using Mesh.Model.Wire;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.Api.Protocol;
 
@@ -26,13 +28,38 @@ public static class AppMeshEndpoints
     private static async Task HandleAsync(Operation operation, HttpContext context)
     {
         var services = context.RequestServices;
-        var binder = services.GetRequiredService<RequestBinder>();
-        var dispatcher = services.GetRequiredService<OperationDispatcher>();
-        var model = services.GetRequiredService<ServiceModel>();
+        var caller = Caller.Of(context);
+        var action = "appmesh:" + operation.Name;
+        var mutating = operation.HttpMethod != HttpMethods.Get;
+        var resourceArn = "";
+        try
+        {
+            var input = await services.GetRequiredService<RequestBinder>().BindAsync(operation, context, context.RequestAborted);
+            var region = services.GetRequiredService<IOptions<MeshApiOptions>>().Value.Region;
+            resourceArn = OperationResources.Arn(operation.Name, input, region, caller.AccountId);
+            if (!caller.Policy.Allows(action, resourceArn))
+            {
+                throw new AppMeshException(ErrorCode.Forbidden,
+                    $"Access key {caller.AccessKeyId} is not authorized to perform {action} on resource {resourceArn}.");
+            }
 
-        var input = await binder.BindAsync(operation, context, context.RequestAborted);
-        var output = await dispatcher.DispatchAsync(operation.Name, input, context.RequestAborted);
+            var output = await services.GetRequiredService<OperationDispatcher>().DispatchAsync(operation.Name, caller.AccountId, input, context.RequestAborted);
+            await WriteOutputAsync(operation, output, context, services.GetRequiredService<ServiceModel>());
+            if (mutating)
+            {
+                await services.GetRequiredService<AuditLog>().RecordAsync(caller, action, resourceArn, context.TraceIdentifier, operation.ResponseCode, "");
+            }
+        }
+        catch (Exception error) when (mutating)
+        {
+            var code = error is AppMeshException known ? known.Code : ErrorCode.InternalServerError;
+            await services.GetRequiredService<AuditLog>().RecordAsync(caller, action, resourceArn, context.TraceIdentifier, code.StatusCode, code.Name);
+            throw;
+        }
+    }
 
+    private static async Task WriteOutputAsync(Operation operation, JsonObject output, HttpContext context, ServiceModel model)
+    {
         var outputShape = model.Shape(operation.OutputShape!);
         JsonNode body = outputShape.Payload is { } payload ? output[payload]! : output;
         context.Response.StatusCode = operation.ResponseCode;

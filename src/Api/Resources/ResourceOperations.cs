@@ -22,16 +22,16 @@ public sealed class ResourceOperations(
 {
     private MeshApiOptions Options => options.Value;
 
-    public async Task<JsonObject> CreateAsync(ResourceKind kind, string operation, JsonObject input, CancellationToken cancellationToken)
+    public async Task<JsonObject> CreateAsync(string account, ResourceKind kind, string operation, JsonObject input, CancellationToken cancellationToken)
     {
-        var id = IdentityOf(kind, input);
+        var id = IdentityOf(account, kind, input);
         var spec = (JsonObject?)input["spec"]?.DeepClone() ?? [];
         var tags = Tags.Normalize(input["tags"] as JsonArray);
         CheckSpec(kind, spec);
 
         return await writes.RunAsync($"{operation} {id.Describe()}", async (db, ct) =>
         {
-            var idempotency = await Idempotency.BeginAsync(db, Options.AccountId, operation, input, ct);
+            var idempotency = await Idempotency.BeginAsync(db, account, operation, input, ct);
             if (idempotency.PreviousResponse is { } previous)
             {
                 return previous;
@@ -39,34 +39,34 @@ public sealed class ResourceOperations(
 
             if (!kind.IsMesh)
             {
-                await RequireAsync(db, ResourceId.ForMesh(id.MeshName), ct);
+                await RequireAsync(account, db, ResourceId.ForMesh(id.MeshName), ct);
             }
 
             ResourceEntity? parent = null;
             if (kind.Parent is { } parentKind)
             {
-                parent = await RequireAsync(db, new ResourceId(parentKind, id.MeshName, "", id.ParentName), ct);
+                parent = await RequireAsync(account, db, new ResourceId(parentKind, id.MeshName, "", id.ParentName), ct);
             }
 
-            var references = await CheckReferencesAsync(db, kind, id, spec, parent, ct);
-            await CheckQuotaAsync(db, kind, id, ct);
+            var references = await CheckReferencesAsync(account, db, kind, id, spec, parent, ct);
+            await CheckQuotaAsync(account, db, kind, id, ct);
 
             var now = clock.GetUtcNow();
             var entity = new ResourceEntity
             {
-                AccountId = Options.AccountId,
+                AccountId = account,
                 MeshName = id.MeshName,
                 Kind = kind.WireName,
                 ParentName = id.ParentName,
                 Name = id.Name,
-                Arn = id.ToArn(Options.Region, Options.AccountId),
+                Arn = id.ToArn(Options.Region, account),
                 Uid = Guid.NewGuid(),
                 Version = 1,
                 Status = ResourceView.Active,
                 Spec = spec.ToJsonString(),
                 Tags = tags.ToJsonString(),
                 Refs = references,
-                ResourceOwner = Options.AccountId,
+                ResourceOwner = account,
                 CreatedAt = now,
                 LastUpdatedAt = now,
             };
@@ -88,33 +88,33 @@ public sealed class ResourceOperations(
         }, cancellationToken);
     }
 
-    public async Task<JsonObject> DescribeAsync(ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
+    public async Task<JsonObject> DescribeAsync(string account, ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
     {
-        var id = IdentityOf(kind, input);
+        var id = IdentityOf(account, kind, input);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var entity = await RequireAsync(db, id, cancellationToken, missingParentsFirst: true);
+        var entity = await RequireAsync(account, db, id, cancellationToken, missingParentsFirst: true);
         return Output(kind, entity, ResourceView.Active);
     }
 
-    public async Task<JsonObject> UpdateAsync(ResourceKind kind, string operation, JsonObject input, CancellationToken cancellationToken)
+    public async Task<JsonObject> UpdateAsync(string account, ResourceKind kind, string operation, JsonObject input, CancellationToken cancellationToken)
     {
-        var id = IdentityOf(kind, input);
+        var id = IdentityOf(account, kind, input);
         var spec = (JsonObject?)input["spec"]?.DeepClone() ?? [];
         CheckSpec(kind, spec);
 
         return await writes.RunAsync($"{operation} {id.Describe()}", async (db, ct) =>
         {
-            var idempotency = await Idempotency.BeginAsync(db, Options.AccountId, operation, input, ct);
+            var idempotency = await Idempotency.BeginAsync(db, account, operation, input, ct);
             if (idempotency.PreviousResponse is { } previous)
             {
                 return previous;
             }
 
-            var entity = await RequireAsync(db, id, ct, missingParentsFirst: true);
+            var entity = await RequireAsync(account, db, id, ct, missingParentsFirst: true);
             ResourceEntity? parent = kind.Parent is { } parentKind
-                ? await RequireAsync(db, new ResourceId(parentKind, id.MeshName, "", id.ParentName), ct)
+                ? await RequireAsync(account, db, new ResourceId(parentKind, id.MeshName, "", id.ParentName), ct)
                 : null;
-            entity.Refs = await CheckReferencesAsync(db, kind, id, spec, parent, ct);
+            entity.Refs = await CheckReferencesAsync(account, db, kind, id, spec, parent, ct);
 
             var now = clock.GetUtcNow();
             entity.Spec = spec.ToJsonString();
@@ -131,13 +131,13 @@ public sealed class ResourceOperations(
         }, cancellationToken);
     }
 
-    public async Task<JsonObject> DeleteAsync(ResourceKind kind, string operation, JsonObject input, CancellationToken cancellationToken)
+    public async Task<JsonObject> DeleteAsync(string account, ResourceKind kind, string operation, JsonObject input, CancellationToken cancellationToken)
     {
-        var id = IdentityOf(kind, input);
+        var id = IdentityOf(account, kind, input);
         return await writes.RunAsync($"{operation} {id.Describe()}", async (db, ct) =>
         {
-            var entity = await RequireAsync(db, id, ct, missingParentsFirst: true);
-            await CheckNotInUseAsync(db, kind, id, ct);
+            var entity = await RequireAsync(account, db, id, ct, missingParentsFirst: true);
+            await CheckNotInUseAsync(account, db, kind, id, ct);
             db.Resources.Remove(entity);
             await db.SaveChangesAsync(ct);
             await ChangeLog.AppendAsync(db, entity, "delete", clock.GetUtcNow(), ct);
@@ -145,11 +145,11 @@ public sealed class ResourceOperations(
         }, cancellationToken);
     }
 
-    public async Task<JsonObject> ListAsync(ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
+    public async Task<JsonObject> ListAsync(string account, ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
     {
         var meshName = kind.IsMesh ? "" : input["meshName"]!.GetValue<string>();
         var parentName = kind.Parent is { } p ? input[p.NameMember]!.GetValue<string>() : "";
-        CheckMeshOwner(input);
+        CheckMeshOwner(account, input);
         var limit = (int)(input["limit"]?.GetValue<long>() ?? 100);
         var scope = $"{kind.WireName}/{meshName}/{parentName}";
         var after = input["nextToken"]?.GetValue<string>() is { } token
@@ -159,16 +159,16 @@ public sealed class ResourceOperations(
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         if (!kind.IsMesh)
         {
-            await RequireAsync(db, ResourceId.ForMesh(meshName), cancellationToken);
+            await RequireAsync(account, db, ResourceId.ForMesh(meshName), cancellationToken);
         }
 
         if (kind.Parent is { } parentKind)
         {
-            await RequireAsync(db, new ResourceId(parentKind, meshName, "", parentName), cancellationToken);
+            await RequireAsync(account, db, new ResourceId(parentKind, meshName, "", parentName), cancellationToken);
         }
 
         var query = db.Resources.AsNoTracking().Where(r =>
-            r.AccountId == Options.AccountId && r.Kind == kind.WireName && r.ParentName == parentName
+            r.AccountId == account && r.Kind == kind.WireName && r.ParentName == parentName
             && (kind.IsMesh || r.MeshName == meshName));
         if (after is not null)
         {
@@ -192,9 +192,9 @@ public sealed class ResourceOperations(
     private JsonObject Output(ResourceKind kind, ResourceEntity entity, string status) =>
         new() { [kind.WireName] = view.Data(kind, entity, status) };
 
-    private ResourceId IdentityOf(ResourceKind kind, JsonObject input)
+    private static ResourceId IdentityOf(string account, ResourceKind kind, JsonObject input)
     {
-        CheckMeshOwner(input);
+        CheckMeshOwner(account, input);
         var names = new List<Violation>();
         foreach (var member in new[] { "meshName", kind.NameMember, kind.Parent?.NameMember }.Distinct())
         {
@@ -215,12 +215,12 @@ public sealed class ResourceOperations(
             : new ResourceId(kind, mesh, kind.Parent is { } p ? input[p.NameMember]!.GetValue<string>() : "", input[kind.NameMember]!.GetValue<string>());
     }
 
-    private void CheckMeshOwner(JsonObject input)
+    private static void CheckMeshOwner(string account, JsonObject input)
     {
-        if (input["meshOwner"]?.GetValue<string>() is { } owner && owner != Options.AccountId)
+        if (input["meshOwner"]?.GetValue<string>() is { } owner && owner != account)
         {
             var mesh = input["meshName"]?.GetValue<string>();
-            throw AppMeshException.NotFound($"Mesh '{mesh}' owned by account {owner} was not found; this API serves account {Options.AccountId}.");
+            throw AppMeshException.NotFound($"Mesh '{mesh}' owned by account {owner} was not found; you are account {account}.");
         }
     }
 
@@ -240,13 +240,13 @@ public sealed class ResourceOperations(
     }
 
     /// <summary>Checks every resource the spec names exists, and returns their keys for the refs column.</summary>
-    private async Task<string[]> CheckReferencesAsync(MeshDbContext db, ResourceKind kind, ResourceId id, JsonObject spec, ResourceEntity? parent, CancellationToken ct)
+    private static async Task<string[]> CheckReferencesAsync(string account, MeshDbContext db, ResourceKind kind, ResourceId id, JsonObject spec, ResourceEntity? parent, CancellationToken ct)
     {
         var references = SpecReferences.Of(kind, spec);
         foreach (var reference in references)
         {
             var target = new ResourceId(reference.Kind, id.MeshName, "", reference.Name);
-            if (await FindAsync(db, target, ct) is null)
+            if (await FindAsync(account, db, target, ct) is null)
             {
                 throw AppMeshException.NotFound($"{reference.Path}: {target.Describe()} does not exist.");
             }
@@ -278,7 +278,7 @@ public sealed class ResourceOperations(
         }
     }
 
-    private async Task CheckQuotaAsync(MeshDbContext db, ResourceKind kind, ResourceId id, CancellationToken ct)
+    private async Task CheckQuotaAsync(string account, MeshDbContext db, ResourceKind kind, ResourceId id, CancellationToken ct)
     {
         var quotas = Options.Quotas;
         var (limit, scope) = kind.WireName switch
@@ -294,7 +294,7 @@ public sealed class ResourceOperations(
         };
 
         var count = await db.Resources.CountAsync(r =>
-            r.AccountId == Options.AccountId && r.Kind == kind.WireName && r.ParentName == id.ParentName
+            r.AccountId == account && r.Kind == kind.WireName && r.ParentName == id.ParentName
             && (kind.IsMesh || r.MeshName == id.MeshName), ct);
         if (count >= limit)
         {
@@ -302,9 +302,9 @@ public sealed class ResourceOperations(
         }
     }
 
-    private async Task CheckNotInUseAsync(MeshDbContext db, ResourceKind kind, ResourceId id, CancellationToken ct)
+    private static async Task CheckNotInUseAsync(string account, MeshDbContext db, ResourceKind kind, ResourceId id, CancellationToken ct)
     {
-        var inMesh = db.Resources.Where(r => r.AccountId == Options.AccountId && r.MeshName == id.MeshName);
+        var inMesh = db.Resources.Where(r => r.AccountId == account && r.MeshName == id.MeshName);
         if (kind.IsMesh)
         {
             var children = await inMesh.Where(r => r.Kind != kind.WireName).OrderBy(r => r.Kind).ThenBy(r => r.Name)
@@ -340,9 +340,9 @@ public sealed class ResourceOperations(
         }
     }
 
-    private async Task<ResourceEntity> RequireAsync(MeshDbContext db, ResourceId id, CancellationToken ct, bool missingParentsFirst = false)
+    private static async Task<ResourceEntity> RequireAsync(string account, MeshDbContext db, ResourceId id, CancellationToken ct, bool missingParentsFirst = false)
     {
-        if (await FindAsync(db, id, ct) is { } entity)
+        if (await FindAsync(account, db, id, ct) is { } entity)
         {
             return entity;
         }
@@ -351,7 +351,7 @@ public sealed class ResourceOperations(
         if (missingParentsFirst && !id.Kind.IsMesh)
         {
             var mesh = ResourceId.ForMesh(id.MeshName);
-            if (await FindAsync(db, mesh, ct) is null)
+            if (await FindAsync(account, db, mesh, ct) is null)
             {
                 throw AppMeshException.NotFound($"{Capitalize(mesh.Describe())} does not exist.");
             }
@@ -359,7 +359,7 @@ public sealed class ResourceOperations(
             if (id.Kind.Parent is { } parentKind)
             {
                 var parent = new ResourceId(parentKind, id.MeshName, "", id.ParentName);
-                if (await FindAsync(db, parent, ct) is null)
+                if (await FindAsync(account, db, parent, ct) is null)
                 {
                     throw AppMeshException.NotFound($"{Capitalize(parent.Describe())} does not exist.");
                 }
@@ -369,9 +369,9 @@ public sealed class ResourceOperations(
         throw AppMeshException.NotFound($"{Capitalize(id.Describe())} does not exist.");
     }
 
-    private Task<ResourceEntity?> FindAsync(MeshDbContext db, ResourceId id, CancellationToken ct) =>
+    private static Task<ResourceEntity?> FindAsync(string account, MeshDbContext db, ResourceId id, CancellationToken ct) =>
         db.Resources.SingleOrDefaultAsync(r =>
-            r.AccountId == Options.AccountId && r.MeshName == id.MeshName && r.Kind == id.Kind.WireName
+            r.AccountId == account && r.MeshName == id.MeshName && r.Kind == id.Kind.WireName
             && r.ParentName == id.ParentName && r.Name == id.Name, ct);
 
     private static string Capitalize(string text) => char.ToUpperInvariant(text[0]) + text[1..];

@@ -15,13 +15,13 @@ public sealed class TagOperations(
     IOptions<MeshApiOptions> options,
     TimeProvider clock)
 {
-    public async Task<JsonObject> TagAsync(JsonObject input, CancellationToken cancellationToken)
+    public async Task<JsonObject> TagAsync(string account, JsonObject input, CancellationToken cancellationToken)
     {
         var arn = input["resourceArn"]!.GetValue<string>();
         var added = Tags.Normalize(input["tags"] as JsonArray);
         await writes.RunAsync($"TagResource {arn}", async (db, ct) =>
         {
-            var entity = await FindByArnAsync(db, arn, ct);
+            var entity = await FindByArnAsync(account, db, arn, ct);
             var merged = JsonNode.Parse(entity.Tags)!.AsArray();
             foreach (var tag in added)
             {
@@ -50,13 +50,13 @@ public sealed class TagOperations(
         return [];
     }
 
-    public async Task<JsonObject> UntagAsync(JsonObject input, CancellationToken cancellationToken)
+    public async Task<JsonObject> UntagAsync(string account, JsonObject input, CancellationToken cancellationToken)
     {
         var arn = input["resourceArn"]!.GetValue<string>();
         var keys = input["tagKeys"]!.AsArray().Select(k => k!.GetValue<string>()).ToHashSet(StringComparer.Ordinal);
         await writes.RunAsync($"UntagResource {arn}", async (db, ct) =>
         {
-            var entity = await FindByArnAsync(db, arn, ct);
+            var entity = await FindByArnAsync(account, db, arn, ct);
             var remaining = new JsonArray(JsonNode.Parse(entity.Tags)!.AsArray()
                 .Where(t => !keys.Contains(t!["key"]!.GetValue<string>()))
                 .Select(t => t!.DeepClone())
@@ -67,7 +67,7 @@ public sealed class TagOperations(
         return [];
     }
 
-    public async Task<JsonObject> ListAsync(JsonObject input, CancellationToken cancellationToken)
+    public async Task<JsonObject> ListAsync(string account, JsonObject input, CancellationToken cancellationToken)
     {
         var arn = input["resourceArn"]!.GetValue<string>();
         var limit = (int)(input["limit"]?.GetValue<long>() ?? 50);
@@ -77,7 +77,7 @@ public sealed class TagOperations(
             : null;
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var entity = await FindByArnAsync(db, arn, cancellationToken);
+        var entity = await FindByArnAsync(account, db, arn, cancellationToken);
         var sorted = JsonNode.Parse(entity.Tags)!.AsArray()
             .OrderBy(t => t!["key"]!.GetValue<string>(), StringComparer.Ordinal)
             .Where(t => after is null || string.CompareOrdinal(t!["key"]!.GetValue<string>(), after) > 0)
@@ -92,7 +92,7 @@ public sealed class TagOperations(
         return output;
     }
 
-    private async Task<ResourceEntity> FindByArnAsync(MeshDbContext db, string arn, CancellationToken ct)
+    private static async Task<ResourceEntity> FindByArnAsync(string account, MeshDbContext db, string arn, CancellationToken ct)
     {
         if (ResourceId.TryParseArn(arn) is null)
         {
@@ -100,7 +100,7 @@ public sealed class TagOperations(
                 $"resourceArn: '{arn}' is not an App Mesh ARN (arn:aws:appmesh:<region>:<account>:mesh/<mesh>[/<kind>/<name>...]).");
         }
 
-        return await db.Resources.SingleOrDefaultAsync(r => r.Arn == arn && r.AccountId == options.Value.AccountId, ct)
+        return await db.Resources.SingleOrDefaultAsync(r => r.Arn == arn && r.AccountId == account, ct)
             ?? throw AppMeshException.NotFound($"No resource with ARN {arn} exists.");
     }
 

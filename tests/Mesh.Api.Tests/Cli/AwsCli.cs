@@ -5,7 +5,7 @@ namespace Mesh.Api.Tests.Cli;
 
 /// <summary>
 /// One installed AWS CLI binary (v1 from pip, v2 from Debian's awscli package), run as a user would run
-/// it: no config or credentials files, dummy keys in the environment, no pager, JSON output, and the
+/// it: no config or credentials files, the test API's admin key in the environment, no pager, JSON output, and the
 /// API's endpoint URL. Each run is a real process; nothing in the CLI is stubbed.
 /// </summary>
 public sealed partial class AwsCli
@@ -59,7 +59,7 @@ public sealed partial class AwsCli
         ExternalProcess.RunAsync(
             Path,
             ["appmesh", .. arguments, "--endpoint-url", endpoint.ToString().TrimEnd('/'), "--region", Region, "--output", "json"],
-            Environment());
+            Environment(endpoint));
 
     /// <summary>Runs an appmesh command that must succeed and returns the JSON it printed (null when it prints nothing).</summary>
     public async Task<JsonNode?> SucceedAsync(Uri endpoint, params string[] arguments)
@@ -100,11 +100,18 @@ public sealed partial class AwsCli
         return DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    private static Dictionary<string, string?> Environment(Uri endpoint)
+    {
+        var environment = Environment();
+        var key = Infrastructure.ApiServer.AdminKeyFor(endpoint);
+        environment["AWS_ACCESS_KEY_ID"] = key.AccessKeyId;
+        environment["AWS_SECRET_ACCESS_KEY"] = key.SecretAccessKey;
+        return environment;
+    }
+
     private static Dictionary<string, string?> Environment()
     {
         var environment = ExternalProcess.EnvironmentWithout("AWS_");
-        environment["AWS_ACCESS_KEY_ID"] = "AKIDMESHCLITEST";
-        environment["AWS_SECRET_ACCESS_KEY"] = "mesh-cli-test-secret";
         environment["AWS_CONFIG_FILE"] = System.IO.Path.Combine(MissingFiles, "config");
         environment["AWS_SHARED_CREDENTIALS_FILE"] = System.IO.Path.Combine(MissingFiles, "credentials");
         environment["AWS_PAGER"] = "";

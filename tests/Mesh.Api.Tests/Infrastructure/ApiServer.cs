@@ -1,9 +1,11 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Mesh.Api.Security;
 using Mesh.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Mesh.Api.Tests.Infrastructure;
 
@@ -19,7 +21,11 @@ public sealed class ApiServer : IAsyncLifetime
     private readonly PostgresDatabase database = new();
     private WebApplicationFactory<Program>? factory;
 
+    /// <summary>A client signed with <see cref="AdminKey"/>.</summary>
     public HttpClient Client { get; private set; } = null!;
+
+    /// <summary>An access key with every right in <see cref="AccountId"/>, for clients such as the AWS CLI.</summary>
+    public IssuedKey AdminKey { get; private set; } = null!;
 
     public Uri BaseAddress { get; private set; } = null!;
 
@@ -41,6 +47,8 @@ public sealed class ApiServer : IAsyncLifetime
             web.UseSetting("ConnectionStrings:Mesh", database.ConnectionString);
             web.UseSetting("Mesh:AccountId", AccountId);
             web.UseSetting("Mesh:Region", Region);
+            web.UseSetting("Mesh:Auth:Mode", "SigV4");
+            web.UseSetting("Mesh:Auth:MasterKey", SecretProtector.NewMasterKey());
             foreach (var (key, value) in Settings)
             {
                 web.UseSetting(key, value);
@@ -48,9 +56,26 @@ public sealed class ApiServer : IAsyncLifetime
         });
         factory.UseKestrel();
         factory.StartServer();
-        Client = factory.CreateClient();
-        BaseAddress = Client.BaseAddress!;
+        BaseAddress = factory.CreateClient().BaseAddress!;
+        AdminKey = await CreateKeyAsync(AccountId, KeyPolicy.Admin);
+        AdminKeys[BaseAddress.GetLeftPart(UriPartial.Authority)] = AdminKey;
+        Client = CreateClient(AdminKey);
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, IssuedKey> AdminKeys = new();
+
+    /// <summary>The admin key of the server at this endpoint, for out-of-process clients that only know the URL.</summary>
+    public static IssuedKey AdminKeyFor(Uri endpoint) =>
+        AdminKeys.TryGetValue(endpoint.GetLeftPart(UriPartial.Authority), out var key)
+            ? key
+            : throw new InvalidOperationException($"No test API server runs at {endpoint}.");
+
+    public Task<IssuedKey> CreateKeyAsync(string account, KeyPolicy policy) =>
+        factory!.Services.GetRequiredService<AccessKeyStore>().CreateAsync(account, policy, "test", CancellationToken.None);
+
+    /// <summary>A client that signs every request with the given key.</summary>
+    public HttpClient CreateClient(IssuedKey key) =>
+        new(new SigningHandler(key.AccessKeyId, key.SecretAccessKey, Region)) { BaseAddress = BaseAddress };
 
     public async Task DisposeAsync()
     {
@@ -63,7 +88,9 @@ public sealed class ApiServer : IAsyncLifetime
         await database.DisposeAsync();
     }
 
-    public async Task<ApiResponse> SendAsync(HttpMethod method, string path, JsonNode? body = null)
+    public Task<ApiResponse> SendAsync(HttpMethod method, string path, JsonNode? body = null) => SendAsync(Client, method, path, body);
+
+    public async Task<ApiResponse> SendAsync(HttpClient client, HttpMethod method, string path, JsonNode? body = null)
     {
         using var request = new HttpRequestMessage(method, path);
         if (body is not null)
@@ -71,7 +98,7 @@ public sealed class ApiServer : IAsyncLifetime
             request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
         }
 
-        return await SendAsync(request);
+        return await SendAsync(client, request);
     }
 
     public async Task<ApiResponse> SendRawAsync(HttpMethod method, string path, string rawBody)
@@ -81,12 +108,12 @@ public sealed class ApiServer : IAsyncLifetime
             Content = new StringContent(rawBody, Encoding.UTF8),
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        return await SendAsync(request);
+        return await SendAsync(Client, request);
     }
 
-    private async Task<ApiResponse> SendAsync(HttpRequestMessage request)
+    public static async Task<ApiResponse> SendAsync(HttpClient client, HttpRequestMessage request)
     {
-        using var response = await Client.SendAsync(request);
+        using var response = await client.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         return new ApiResponse(
             (int)response.StatusCode,

@@ -1,0 +1,80 @@
+using System.Security.Cryptography;
+using Mesh.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Mesh.Api.Security;
+
+/// <summary>Creates, finds, lists, revokes and rotates access keys; secrets are encrypted before they are stored.</summary>
+public sealed class AccessKeyStore(IDbContextFactory<MeshDbContext> contexts, SecretProtector protector, TimeProvider clock)
+{
+    private const string KeyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    private const string SecretAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    public async Task<IssuedKey> CreateAsync(string accountId, KeyPolicy policy, string description, CancellationToken ct)
+    {
+        if (accountId.Length != 12 || !accountId.All(char.IsAsciiDigit))
+        {
+            throw new ArgumentException($"An account id is 12 digits, not '{accountId}'.", nameof(accountId));
+        }
+
+        // "MKIA" marks Mesh keys the way "AKIA" marks AWS ones; 16 base32 characters follow, as in AWS.
+        var id = "MKIA" + RandomNumberGenerator.GetString(KeyAlphabet, 16);
+        var secret = RandomNumberGenerator.GetString(SecretAlphabet, 40);
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        db.AccessKeys.Add(new AccessKeyEntity
+        {
+            AccessKeyId = id,
+            AccountId = accountId,
+            SecretCiphertext = protector.Protect(id, secret),
+            Policy = policy.ToJson(),
+            Description = description,
+            CreatedAt = clock.GetUtcNow(),
+        });
+        await db.SaveChangesAsync(ct);
+        return new IssuedKey(id, secret, accountId, policy);
+    }
+
+    /// <summary>The key if it exists and is not revoked. Read on every request, so a revocation takes effect at once.</summary>
+    public async Task<ActiveKey?> FindActiveAsync(string accessKeyId, CancellationToken ct)
+    {
+        if (accessKeyId.Length > 32)
+        {
+            return null;
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var key = await db.AccessKeys.AsNoTracking().SingleOrDefaultAsync(k => k.AccessKeyId == accessKeyId && k.RevokedAt == null, ct);
+        return key is null
+            ? null
+            : new ActiveKey(key.AccessKeyId, protector.Unprotect(key.AccessKeyId, key.SecretCiphertext), key.AccountId, KeyPolicy.FromJson(key.Policy));
+    }
+
+    public async Task<IReadOnlyList<AccessKeyEntity>> ListAsync(CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        return await db.AccessKeys.AsNoTracking().OrderBy(k => k.AccountId).ThenBy(k => k.CreatedAt).ToListAsync(ct);
+    }
+
+    public async Task<bool> RevokeAsync(string accessKeyId, CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var now = clock.GetUtcNow();
+        return await db.AccessKeys.Where(k => k.AccessKeyId == accessKeyId && k.RevokedAt == null)
+            .ExecuteUpdateAsync(k => k.SetProperty(x => x.RevokedAt, now), ct) == 1;
+    }
+
+    /// <summary>Issues a new key with the old one's account, policy and description, and revokes the old one.</summary>
+    public async Task<IssuedKey?> RotateAsync(string accessKeyId, CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var old = await db.AccessKeys.AsNoTracking().SingleOrDefaultAsync(k => k.AccessKeyId == accessKeyId && k.RevokedAt == null, ct);
+        if (old is null)
+        {
+            return null;
+        }
+
+        var issued = await CreateAsync(old.AccountId, KeyPolicy.FromJson(old.Policy), old.Description, ct);
+        await RevokeAsync(accessKeyId, ct);
+        return issued;
+    }
+}

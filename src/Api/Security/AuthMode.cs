@@ -1,0 +1,7 @@
+namespace Mesh.Api.Security;
+
+public enum AuthMode
+{
+    SigV4,
+    None,
+}

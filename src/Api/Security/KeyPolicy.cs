@@ -1,0 +1,34 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Mesh.Api.Security;
+
+/// <summary>
+/// What an access key may do: IAM-style allow-statements, small on purpose. Anything no statement
+/// allows is denied. Action and resource patterns use '*' (any run of characters) and '?' (one).
+/// </summary>
+public sealed record KeyPolicy(IReadOnlyList<PolicyStatement> Statements)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false };
+
+    /// <summary>Everything in the account.</summary>
+    public static KeyPolicy Admin { get; } = new([new PolicyStatement(["appmesh:*"], ["*"])]);
+
+    /// <summary>Describe and List on everything, and nothing else.</summary>
+    public static KeyPolicy ReadOnly { get; } = new([new PolicyStatement(["appmesh:Describe*", "appmesh:List*"], ["*"])]);
+
+    /// <summary>A proxy's key: stream its own configuration and nothing else.</summary>
+    public static KeyPolicy Proxy(string resourceArn) => new([new PolicyStatement(["appmesh:StreamAggregatedResources"], [resourceArn])]);
+
+    public bool Allows(string action, string resourceArn) =>
+        Statements.Any(s => s.Actions.Any(a => Wildcard.Matches(a, action, ignoreCase: true))
+                            && s.Resources.Any(r => Wildcard.Matches(r, resourceArn, ignoreCase: false)));
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static KeyPolicy FromJson(string json) =>
+        JsonSerializer.Deserialize<KeyPolicy>(json, Json) ?? throw new InvalidOperationException("A key policy must be a JSON object.");
+
+    [JsonIgnore]
+    public string Summary => string.Join("; ", Statements.Select(s => $"{string.Join(",", s.Actions)} on {string.Join(",", s.Resources)}"));
+}

@@ -1,0 +1,25 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Mesh.Persistence.Configuration;
+
+internal sealed class AuditRecordConfiguration : IEntityTypeConfiguration<AuditRecordEntity>
+{
+    public void Configure(EntityTypeBuilder<AuditRecordEntity> builder)
+    {
+        builder.ToTable("audit_log");
+        builder.HasKey(a => a.Id);
+        builder.Property(a => a.Id).HasColumnName("id").UseIdentityAlwaysColumn();
+        builder.Property(a => a.At).HasColumnName("at");
+        builder.Property(a => a.AccountId).HasColumnName("account_id").HasMaxLength(12);
+        builder.Property(a => a.AccessKeyId).HasColumnName("access_key_id").HasMaxLength(32);
+        builder.Property(a => a.Action).HasColumnName("action").HasMaxLength(64);
+        builder.Property(a => a.ResourceArn).HasColumnName("resource_arn");
+        builder.Property(a => a.RequestId).HasColumnName("request_id").HasMaxLength(64);
+        builder.Property(a => a.StatusCode).HasColumnName("status_code");
+        builder.Property(a => a.ErrorCode).HasColumnName("error_code").HasMaxLength(64);
+
+        // Listing by time range is the audit log's one query.
+        builder.HasIndex(a => a.At).HasDatabaseName("ix_audit_log_at");
+    }
+}
