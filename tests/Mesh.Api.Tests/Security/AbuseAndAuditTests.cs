@@ -1,0 +1,73 @@
+using System.Text.Json.Nodes;
+using Mesh.Api.Security;
+using Mesh.Api.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Mesh.Api.Tests.Security;
+
+/// <summary>The per-account rate limit, and the audit log of mutating calls.</summary>
+public sealed class AbuseAndAuditTests : IClassFixture<AbuseAndAuditTests.LowRateApi>
+{
+    private readonly ApiServer api;
+
+    public AbuseAndAuditTests(LowRateApi api) => this.api = api;
+
+    [Fact]
+    public async Task OverTheRate_IsTooManyRequests_PerAccount()
+    {
+        var key = await api.CreateKeyAsync("777788889999", KeyPolicy.Admin);
+        using var client = api.CreateClient(key);
+        var responses = new List<ApiResponse>();
+        for (var i = 0; i < 12; i++)
+        {
+            responses.Add(await api.SendAsync(client, HttpMethod.Get, Paths.Meshes));
+        }
+
+        Assert.Contains(responses, r => r.Status == 200);
+        var throttled = responses.First(r => r.Status == 429);
+        throttled.AssertError(429, "TooManyRequestsException");
+        Assert.Contains("Account 777788889999 is over its limit", throttled.Message);
+    }
+
+    [Fact]
+    public async Task MutatingCalls_AreAudited_WithOutcome()
+    {
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var created = await api.SendAsync(HttpMethod.Put, Paths.Meshes, new JsonObject { ["meshName"] = "audited" });
+        created.AssertOk();
+        var duplicate = await api.SendAsync(HttpMethod.Put, Paths.Meshes, new JsonObject { ["meshName"] = "audited" });
+        duplicate.AssertError(409, "ConflictException");
+        (await api.SendAsync(HttpMethod.Get, Paths.Mesh("audited"))).AssertOk();
+
+        var records = await api.Services.GetRequiredService<AuditLog>().ListAsync(before, DateTimeOffset.UtcNow.AddSeconds(1), ApiServer.AccountId, CancellationToken.None);
+        var mine = records.Where(r => r.ResourceArn.EndsWith(":mesh/audited", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, mine.Count);
+        Assert.All(mine, r =>
+        {
+            Assert.Equal("appmesh:CreateMesh", r.Action);
+            Assert.Equal(api.AdminKey.AccessKeyId, r.AccessKeyId);
+        });
+        Assert.Equal((200, ""), (mine[0].StatusCode, mine[0].ErrorCode));
+        Assert.Equal((409, "ConflictException"), (mine[1].StatusCode, mine[1].ErrorCode));
+        Assert.Equal(created.RequestId, mine[0].RequestId);
+        Assert.Equal(duplicate.RequestId, mine[1].RequestId);
+    }
+
+    public sealed class LowRateApi : IAsyncLifetime
+    {
+        private readonly ApiServer server = new();
+
+        public LowRateApi()
+        {
+            // Low enough that twelve back-to-back requests must exceed it, whatever the machine's speed.
+            server.Settings["Mesh:Auth:RequestsPerSecond"] = "1";
+            server.Settings["Mesh:Auth:Burst"] = "5";
+        }
+
+        public static implicit operator ApiServer(LowRateApi fixture) => fixture.server;
+
+        public Task InitializeAsync() => server.InitializeAsync();
+
+        public Task DisposeAsync() => server.DisposeAsync();
+    }
+}

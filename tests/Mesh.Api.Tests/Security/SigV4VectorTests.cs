@@ -1,0 +1,56 @@
+using System.Globalization;
+using Mesh.Api.Protocol;
+using Mesh.Api.Security;
+
+namespace Mesh.Api.Tests.Security;
+
+/// <summary>
+/// Cases from AWS's public SigV4 test suite (credentials AKIDEXAMPLE, 2015-08-30T12:36:00Z, us-east-1,
+/// service "service"): the request facts and the signature AWS publishes for each.
+/// </summary>
+public sealed class SigV4VectorTests
+{
+    private const string Secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    private const string AmzDate = "20150830T123600Z";
+    private const string EmptyHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    [Theory]
+    [InlineData("get-vanilla", "GET", "/", "", "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31")]
+    [InlineData("post-vanilla", "POST", "/", "", "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b")]
+    [InlineData("get-vanilla-query-order-key-case", "GET", "/", "Param2=value2&Param1=value1", "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500")]
+    public async Task Verifier_AcceptsThePublishedSignature(string name, string method, string path, string query, string signature)
+    {
+        var request = Request(method, path, query, signature);
+        var verifier = new SigV4Verifier("us-east-1", "service", new FixedClock(AmzDate));
+        var authorization = await verifier.VerifyAsync(request, (_, _) => Task.FromResult<string?>(Secret), CancellationToken.None);
+        Assert.True(authorization.AccessKeyId == "AKIDEXAMPLE", name);
+    }
+
+    [Fact]
+    public async Task Verifier_RejectsAFlippedSignatureBit()
+    {
+        var request = Request("GET", "/", "", "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf30");
+        var verifier = new SigV4Verifier("us-east-1", "service", new FixedClock(AmzDate));
+        var error = await Assert.ThrowsAsync<AppMeshException>(() =>
+            verifier.VerifyAsync(request, (_, _) => Task.FromResult<string?>(Secret), CancellationToken.None));
+        Assert.Equal("InvalidSignatureException", error.Code.Name);
+    }
+
+    private static SignedRequest Request(string method, string path, string query, string signature) => new(
+        method,
+        path,
+        query,
+        new Dictionary<string, IReadOnlyList<string>>
+        {
+            ["host"] = ["example.amazonaws.com"],
+            ["x-amz-date"] = [AmzDate],
+            ["authorization"] = [$"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature={signature}"],
+        },
+        EmptyHash);
+
+    private sealed class FixedClock(string amzDate) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() =>
+            DateTimeOffset.ParseExact(amzDate, SigV4.DateFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+    }
+}
