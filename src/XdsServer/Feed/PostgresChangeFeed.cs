@@ -44,8 +44,9 @@ public sealed class PostgresChangeFeed(
             {
                 return;
             }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException or IOException)
+            catch (Exception e)
             {
+                // Whatever broke (the database, the network, a query), the cache keeps serving; retry and catch up.
                 status.State = FeedState.Disconnected;
                 status.LastError = clock.GetUtcNow();
                 metrics.FeedError();

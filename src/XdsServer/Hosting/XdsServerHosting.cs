@@ -36,6 +36,9 @@ public static class XdsServerHosting
         var xds = builder.Configuration.GetSection("Xds").Get<XdsOptions>() ?? new XdsOptions();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            // Find proxies that vanished without closing their connection, so their streams are released.
+            kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
+            kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
             kestrel.Listen(EndpointOf(xds.GrpcUrl), o => o.Protocols = HttpProtocols.Http2);
             kestrel.Listen(EndpointOf(xds.AdminUrl), o => o.Protocols = HttpProtocols.Http1AndHttp2);
         });

@@ -1,6 +1,7 @@
 using Mesh.XdsServer.Diagnostics;
 using Mesh.XdsServer.Identity;
 using Mesh.XdsServer.Snapshots;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Mesh.XdsServer.Protocol;
@@ -11,8 +12,15 @@ public sealed class XdsSessionContext(
     ProxyIdentityParser parser,
     StreamRegistry registry,
     XdsMetrics metrics,
-    ILoggerFactory loggers)
+    ILoggerFactory loggers,
+    IHostApplicationLifetime? lifetime = null)
 {
+    /// <summary>
+    /// Fires when the server shuts down: streams end at once, so proxies reconnect to another replica instead of
+    /// holding the shutdown open until its timeout.
+    /// </summary>
+    public CancellationToken Stopping { get; } = lifetime?.ApplicationStopping ?? CancellationToken.None;
+
     public SnapshotCache Cache { get; } = cache;
 
     public ProxyIdentityParser Parser { get; } = parser;

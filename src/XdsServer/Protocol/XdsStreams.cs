@@ -14,8 +14,9 @@ public static class XdsStreams
         IServerStreamWriter<DiscoveryResponse> responses,
         CancellationToken cancellationToken)
     {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, context.Stopping);
         using var session = new SotwSession(context, responses, variant, typeUrl);
-        await session.RunAsync(requests, cancellationToken);
+        await session.RunAsync(requests, stop.Token);
     }
 
     public static async Task RunDeltaAsync(
@@ -26,7 +27,8 @@ public static class XdsStreams
         IServerStreamWriter<DeltaDiscoveryResponse> responses,
         CancellationToken cancellationToken)
     {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, context.Stopping);
         using var session = new DeltaSession(context, responses, variant, typeUrl);
-        await session.RunAsync(requests, cancellationToken);
+        await session.RunAsync(requests, stop.Token);
     }
 }

@@ -172,11 +172,13 @@ public sealed partial class SnapshotCache(IMeshTranslator translator, XdsMetrics
             problem = null;
             return SnapshotBuilder.Build(resources, _interner.Intern);
         }
-        catch (Exception e) when (e is TranslationException or InconsistentSnapshotException)
+        catch (Exception e)
         {
-            problem = e.Message;
+            // A translator bug is treated like an invalid mesh: this proxy keeps its last good snapshot, and the
+            // feed and every other proxy carry on.
+            problem = e is TranslationException or InconsistentSnapshotException ? e.Message : $"translation failed: {e.GetType().Name}: {e.Message}";
             metrics.SnapshotRejected();
-            LogRejected(identity.ToString(), e.Message);
+            LogRejected(identity.ToString(), problem);
             return null;
         }
     }

@@ -40,4 +40,21 @@ public sealed class AdminApiTests
         Assert.Contains("mesh_xds_responses_total{type=\"cds\",variant=\"sotw\"} 1\n", text);
         Assert.Contains("# TYPE mesh_xds_streams gauge\nmesh_xds_streams 1\n", text);
     }
+
+    [Fact]
+    public async Task Shutdown_Ends_Open_Streams_So_Proxies_Reconnect_Elsewhere()
+    {
+        var host = await XdsTestHost.StartAsync();
+        var mesh = MeshRows.Demo();
+        host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(host.GrpcUri); // outlives the host
+        await using var client = AdsClient.Connect(channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Listener);
+        await client.NextAsync();
+
+        await host.DisposeAsync().AsTask().DefaultTimeout();
+
+        var closed = await client.ClosedAsync();
+        Assert.NotEqual(Grpc.Core.StatusCode.OK, closed.StatusCode);
+    }
 }

@@ -114,6 +114,23 @@ public sealed class SnapshotCacheTests
         Assert.Equal(0, cache.WatchedIdentities);
     }
 
+    [Fact]
+    public void A_Translator_That_Throws_Leaves_The_Last_Good_Snapshot_Serving()
+    {
+        var translator = new SwitchableTranslator();
+        var cache = NewCache(translator);
+        var mesh = MeshRows.Demo();
+        cache.SetMesh(mesh.Key, mesh.Graph);
+        var seen = new List<Snapshot>();
+        using var watch = cache.Watch(Web, seen.Add);
+
+        translator.Throws = true;
+        cache.SetMesh(mesh.Key, mesh.Node("web", "10.0.0.1", 8081, "http", "api.demo.local").Graph);
+
+        Assert.Single(seen);
+        Assert.Equal("translation failed: InvalidOperationException: translator bug", cache.Problem(Web));
+    }
+
     private SnapshotCache NewCache(IMeshTranslator translator) => new(translator, _metrics, NullLogger<SnapshotCache>.Instance);
 
     /// <summary>The real translator, or the same output with a listener that names a route configuration that is not there.</summary>
@@ -123,8 +140,15 @@ public sealed class SnapshotCacheTests
 
         public bool Broken { get; set; }
 
+        public bool Throws { get; set; }
+
         public ProxyResources Translate(MeshGraph mesh, ProxyIdentity proxy)
         {
+            if (Throws)
+            {
+                throw new InvalidOperationException("translator bug");
+            }
+
             var resources = _inner.Translate(mesh, proxy);
             if (!Broken)
             {
