@@ -70,6 +70,16 @@ public sealed class MeshRows
             },
         }));
 
+    public MeshRows GrpcRoute(string router, string name, string serviceName, params (string Node, int Weight)[] targets) =>
+        Put(MeshResourceKinds.Route, router, name, Json(new
+        {
+            grpcRoute = new
+            {
+                match = new { serviceName },
+                action = new { weightedTargets = targets.Select(t => new { virtualNode = t.Node, weight = t.Weight }) },
+            },
+        }));
+
     public MeshRows Gateway(string name, int port = 9000) =>
         Put(MeshResourceKinds.VirtualGateway, "", name, Json(new { listeners = new[] { new { portMapping = new { port, protocol = "http" } } } }));
 

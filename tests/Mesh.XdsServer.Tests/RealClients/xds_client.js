@@ -1,0 +1,29 @@
+// Proxyless gRPC over xDS with @grpc/grpc-js-xds, driven by a test over stdin/stdout (same protocol as xds_client.py).
+require('@grpc/grpc-js-xds').register();
+const grpc = require('@grpc/grpc-js');
+const readline = require('readline');
+
+const METHOD = '/envoy.service.status.v3.ClientStatusDiscoveryService/FetchClientStatus';
+const client = new grpc.Client(process.argv[2], grpc.credentials.createInsecure());
+const call = () => new Promise(resolve =>
+  client.makeUnaryRequest(METHOD, b => b, b => b, Buffer.alloc(0), { deadline: Date.now() + 10000 }, (err, reply) => {
+    if (err) return resolve('error:' + grpc.status[err.code]);
+    const text = reply.toString('latin1');
+    resolve(['backend-1', 'backend-2'].find(n => text.includes(n)) || 'unknown');
+  }));
+
+const lines = readline.createInterface({ input: process.stdin });
+console.log('ready');
+(async () => {
+  for await (const line of lines) {
+    const words = line.trim().split(/\s+/);
+    if (words[0] === 'quit' || words[0] === '') break;
+    const seen = {};
+    for (let i = 0; i < Number(words[1]); i++) {
+      const name = await call();
+      seen[name] = (seen[name] || 0) + 1;
+    }
+    console.log(JSON.stringify(seen));
+  }
+  process.exit(0);
+})();

@@ -1,0 +1,36 @@
+"""Proxyless gRPC over xDS with Debian's python3-grpcio (gRPC C-core), driven by a test over stdin/stdout.
+
+Usage: GRPC_XDS_BOOTSTRAP=<file> python3 xds_client.py xds:///NAME
+Reads lines: "call N" makes N calls and prints a JSON object {backend: count}; "quit" exits.
+The method is CSDS's FetchClientStatus, which the test's backends answer with their own name as node.id,
+so no generated code is needed here: the response bytes contain the name.
+"""
+import json
+import sys
+
+import grpc
+
+METHOD = "/envoy.service.status.v3.ClientStatusDiscoveryService/FetchClientStatus"
+
+
+def main():
+    channel = grpc.insecure_channel(sys.argv[1])
+    call = channel.unary_unary(METHOD, request_serializer=None, response_deserializer=None)
+    print("ready", flush=True)
+    for line in sys.stdin:
+        words = line.split()
+        if not words or words[0] == "quit":
+            break
+        seen = {}
+        for _ in range(int(words[1])):
+            try:
+                reply = call(b"", timeout=10)
+                name = next((n for n in ("backend-1", "backend-2") if n.encode() in reply), "unknown")
+            except grpc.RpcError as error:
+                name = "error:" + error.code().name
+            seen[name] = seen.get(name, 0) + 1
+        print(json.dumps(seen), flush=True)
+
+
+if __name__ == "__main__":
+    main()

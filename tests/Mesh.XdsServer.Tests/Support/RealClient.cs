@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.Json;
+
+namespace Mesh.XdsServer.Tests.Support;
+
+/// <summary>
+/// A real proxyless xDS client in its own process (python3-grpcio's C-core, or @grpc/grpc-js-xds), bootstrapped
+/// against a test host and driven line by line: <c>call N</c> answers with how many calls reached each backend.
+/// </summary>
+public sealed class RealClient : IAsyncDisposable
+{
+    private static readonly SemaphoreSlim NpmLock = new(1, 1);
+    private readonly Process _process;
+    private readonly string _bootstrap;
+
+    private RealClient(Process process, string bootstrap)
+    {
+        _process = process;
+        _bootstrap = bootstrap;
+    }
+
+    public static string Directory { get; } = typeof(RealClient).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "RealClientsDirectory").Value!;
+
+    public static Task<RealClient> StartPythonAsync(Uri xds, string nodeId, string target) =>
+        StartAsync("/usr/bin/python3", Path.Combine(Directory, "xds_client.py"), xds, nodeId, target);
+
+    public static async Task<RealClient> StartNodeAsync(Uri xds, string nodeId, string target)
+    {
+        await EnsureNodeModulesAsync();
+        return await StartAsync("node", Path.Combine(Directory, "xds_client.js"), xds, nodeId, target);
+    }
+
+    /// <summary>Makes <paramref name="count"/> calls and returns how many each backend (or error) answered.</summary>
+    public async Task<Dictionary<string, int>> CallAsync(int count)
+    {
+        await _process.StandardInput.WriteLineAsync($"call {count}").DefaultTimeout();
+        await _process.StandardInput.FlushAsync().DefaultTimeout();
+        var line = await ReadLineAsync();
+        return JsonSerializer.Deserialize<Dictionary<string, int>>(line)!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                await _process.StandardInput.WriteLineAsync("quit");
+                await _process.StandardInput.FlushAsync();
+                await _process.WaitForExitAsync(TaskTimeouts.Token());
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        finally
+        {
+            _process.Dispose();
+            File.Delete(_bootstrap);
+        }
+    }
+
+    private static async Task<RealClient> StartAsync(string program, string script, Uri xds, string nodeId, string target)
+    {
+        // DESIGN.md: grpc-js-xds needs node.locality (may be empty) and insecure channel_creds.
+        var bootstrap = Path.GetTempFileName();
+        await File.WriteAllTextAsync(bootstrap, JsonSerializer.Serialize(new
+        {
+            xds_servers = new[] { new { server_uri = $"{xds.Host}:{xds.Port}", channel_creds = new[] { new { type = "insecure" } }, server_features = new[] { "xds_v3" } } },
+            node = new { id = nodeId, cluster = "test", locality = new { } },
+        }));
+        var start = new ProcessStartInfo(program)
+        {
+            ArgumentList = { script, target },
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Directory,
+            Environment = { ["GRPC_XDS_BOOTSTRAP"] = bootstrap },
+        };
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
+        process.ErrorDataReceived += (_, _) => { }; // keep stderr drained; gRPC logs there
+        process.BeginErrorReadLine();
+        var client = new RealClient(process, bootstrap);
+        var ready = await client.ReadLineAsync();
+        Assert.Equal("ready", ready);
+        return client;
+    }
+
+    private async Task<string> ReadLineAsync() =>
+        await _process.StandardOutput.ReadLineAsync(TaskTimeouts.Token()).AsTask().DefaultTimeout()
+        ?? throw new InvalidOperationException($"the client exited with code {(_process.HasExited ? _process.ExitCode : -1)}");
+
+    private static async Task EnsureNodeModulesAsync()
+    {
+        await NpmLock.WaitAsync(TaskTimeouts.Token());
+        try
+        {
+            if (System.IO.Directory.Exists(Path.Combine(Directory, "node_modules", "@grpc", "grpc-js-xds")))
+            {
+                return;
+            }
+
+            // .ci/run installs these; a developer's first run installs them here, as npm would.
+            using var npm = Process.Start(new ProcessStartInfo("npm", "install --no-audit --no-fund --loglevel=error") { WorkingDirectory = Directory })!;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+            await npm.WaitForExitAsync(timeout.Token);
+            Assert.Equal(0, npm.ExitCode);
+        }
+        finally
+        {
+            NpmLock.Release();
+        }
+    }
+}
