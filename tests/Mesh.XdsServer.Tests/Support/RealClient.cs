@@ -105,7 +105,7 @@ public sealed class RealClient : IAsyncDisposable
             }
 
             // .ci/run installs these; a developer's first run installs them here, as npm would.
-            using var npm = Process.Start(new ProcessStartInfo("npm", "install --no-audit --no-fund --loglevel=error") { WorkingDirectory = Directory })!;
+            using var npm = Process.Start(new ProcessStartInfo("npm", "install --no-package-lock --no-audit --no-fund --loglevel=error") { WorkingDirectory = Directory })!;
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
             await npm.WaitForExitAsync(timeout.Token);
             Assert.Equal(0, npm.ExitCode);
