@@ -433,7 +433,7 @@ public static class PgvValidator
                 var strict = !rules.HasStrict || rules.Strict;
                 var pattern = rules.WellKnownRegex switch
                 {
-                    KnownRegex.HttpHeaderName => strict ? @"^:?[0-9a-zA-Z!#$%&'*+\-.^_|~`]+$" : @"^[^\u0000\u000A\u000D]+$",
+                    KnownRegex.HttpHeaderName => strict ? @"^:?[0-9a-zA-Z!#$%&'*+\-.^_|~`]+$" : @"^[^\u0000\u000A\u000D]*$",
                     KnownRegex.HttpHeaderValue => strict ? @"^[^\u0000-\u0008\u000A-\u001F\u007F]*$" : @"^[^\u0000\u000A\u000D]*$",
                     _ => null,
                 };
