@@ -1,3 +1,4 @@
+using Mesh.Api.Observability;
 using Mesh.Api.OpenApi;
 using Mesh.Api.Protocol;
 using Mesh.Api.Resources;
@@ -39,6 +40,7 @@ public static partial class MeshApiHosting
                 ?? throw new InvalidOperationException("Mesh:Auth:MasterKey is not configured; it encrypts access-key secrets (base64 of 32 random bytes)."));
         });
         builder.Services.AddSingleton<AccessKeyStore>();
+        builder.AddMeshObservability();
         return builder;
     }
 
@@ -57,7 +59,7 @@ public static partial class MeshApiHosting
             await ErrorResponses.WriteAsync(http, code, message);
         });
 
-        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapMeshObservability();
         var openApi = OpenApiDocument.Build(ServiceModel.AppMesh).ToJsonString();
         app.MapGet("/openapi/v1.json", () => Results.Text(openApi, "application/json"));
         app.UseSwaggerUI(ui =>

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mesh.Api.Observability;
 using Mesh.Api.Security;
 using Mesh.Model.Wire;
 using Microsoft.Extensions.Options;
@@ -32,6 +34,9 @@ public static class AppMeshEndpoints
         var action = "appmesh:" + operation.Name;
         var mutating = operation.HttpMethod != HttpMethods.Get;
         var resourceArn = "";
+        var metrics = services.GetRequiredService<ApiMetrics>();
+        var started = Stopwatch.GetTimestamp();
+        using var activity = ApiMetrics.Activities.StartActivity(operation.Name);
         try
         {
             var input = await services.GetRequiredService<RequestBinder>().BindAsync(operation, context, context.RequestAborted);
@@ -45,15 +50,22 @@ public static class AppMeshEndpoints
 
             var output = await services.GetRequiredService<OperationDispatcher>().DispatchAsync(operation.Name, caller.AccountId, input, context.RequestAborted);
             await WriteOutputAsync(operation, output, context, services.GetRequiredService<ServiceModel>());
+            metrics.Record(operation.Name, operation.ResponseCode, "", Stopwatch.GetElapsedTime(started));
             if (mutating)
             {
                 await services.GetRequiredService<AuditLog>().RecordAsync(caller, action, resourceArn, context.TraceIdentifier, operation.ResponseCode, "");
             }
         }
-        catch (Exception error) when (mutating)
+        catch (Exception error) when (error is not OperationCanceledException)
         {
             var code = error is AppMeshException known ? known.Code : ErrorCode.InternalServerError;
-            await services.GetRequiredService<AuditLog>().RecordAsync(caller, action, resourceArn, context.TraceIdentifier, code.StatusCode, code.Name);
+            metrics.Record(operation.Name, code.StatusCode, code.Name, Stopwatch.GetElapsedTime(started));
+            activity?.SetStatus(ActivityStatusCode.Error, code.Name);
+            if (mutating)
+            {
+                await services.GetRequiredService<AuditLog>().RecordAsync(caller, action, resourceArn, context.TraceIdentifier, code.StatusCode, code.Name);
+            }
+
             throw;
         }
     }

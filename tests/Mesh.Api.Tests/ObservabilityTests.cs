@@ -1,0 +1,43 @@
+using Mesh.Api.Tests.Infrastructure;
+
+namespace Mesh.Api.Tests;
+
+public sealed class ObservabilityTests(ApiServer api) : IClassFixture<ApiServer>
+{
+    [Fact]
+    public async Task Metrics_CountCallsPerOperationAndOutcome()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        (await api.SendAsync(HttpMethod.Get, Paths.Mesh(mesh.Mesh))).AssertOk();
+        (await api.SendAsync(HttpMethod.Get, Paths.Mesh("missing-mesh"))).AssertError(404, "NotFoundException");
+
+        // The exporter caches a scrape briefly; poll until this traffic shows, with a deadline.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        string text;
+        do
+        {
+            text = await api.Client.GetStringAsync("/metrics");
+            if (text.Contains("operation=\"DescribeMesh\"", StringComparison.Ordinal) && text.Contains("error=\"NotFoundException\"", StringComparison.Ordinal))
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        Assert.Contains("mesh_api_calls_total{", text);
+        Assert.Matches("mesh_api_calls_total\\{[^}]*error=\"none\"[^}]*operation=\"CreateMesh\"[^}]*status=\"200\"", text);
+        Assert.Matches("mesh_api_calls_total\\{[^}]*error=\"NotFoundException\"[^}]*operation=\"DescribeMesh\"[^}]*status=\"404\"", text);
+        Assert.Contains("mesh_api_call_duration_seconds_bucket{", text);
+        Assert.Contains("db_client_", text);
+    }
+
+    [Fact]
+    public async Task LivenessAndReadiness_AreSeparate()
+    {
+        using var client = new HttpClient { BaseAddress = api.BaseAddress };
+        Assert.Equal("Healthy", await client.GetStringAsync("/healthz"));
+        Assert.Equal("Healthy", await client.GetStringAsync("/readyz"));
+    }
+}
