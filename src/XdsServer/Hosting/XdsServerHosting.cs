@@ -44,6 +44,13 @@ public static class XdsServerHosting
         });
 
         services.TryAddSingleton(TimeProvider.System);
+        // Xds:Translator selects the translation: "basic" (BasicMeshTranslator, the default for now) or "full"
+        // (issue 4's Mesh.Translation). A translator registered before this call wins over both.
+        if (string.Equals(builder.Configuration["Xds:Translator"], "full", StringComparison.OrdinalIgnoreCase))
+        {
+            services.TryAddSingleton<IMeshTranslator>(_ => new MeshTranslationAdapter(new Mesh.Translation.MeshTranslator()));
+        }
+
         services.TryAddSingleton<IMeshTranslator, BasicMeshTranslator>();
         services.AddSingleton<XdsMetrics>();
         services.AddSingleton<StreamRegistry>();
