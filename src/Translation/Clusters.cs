@@ -95,7 +95,7 @@ internal static class Clusters
             // the cluster finishes warming (with no hosts) instead of holding the proxy's initial load forever.
             defaultSans = [$"{cloudMap.ServiceName}.{cloudMap.NamespaceName}"];
             UseEds(cluster);
-            context.Add(Assignment(name, [], request.Proxyless ? new Locality() : null));
+            context.Add(Assignment(name, [], null));
         }
         else
         {
@@ -127,7 +127,12 @@ internal static class Clusters
             }
         }
 
-        UseHttp2(cluster, protocol);
+        if (!request.Proxyless)
+        {
+            // gRPC speaks HTTP/2 by itself and has no use for Envoy's upstream protocol options.
+            UseHttp2(cluster, protocol);
+        }
+
         context.Add(cluster);
         return name;
     }

@@ -60,7 +60,8 @@ internal static class ProxylessTranslator
         });
 
         var host = new VirtualHost { Name = service };
-        host.Domains.AddRange(new[] { listenerName, service, $"{service}:{port.Port}" }.Distinct(StringComparer.Ordinal));
+        // The listener name is one of these two, so both spellings share one route config.
+        host.Domains.AddRange([service, $"{service}:{port.Port}"]);
         host.Routes.AddRange(ServiceRouting.HttpRoutes(context, service, port, new RouteFlavor(true, null, null), where));
         context.Add(new RouteConfiguration { Name = routeName, VirtualHosts = { host } });
     }
