@@ -54,14 +54,15 @@ public static class XdsServerHosting
         services.TryAddSingleton<IMeshTranslator, BasicMeshTranslator>();
         services.AddSingleton<XdsMetrics>();
         services.AddSingleton<StreamRegistry>();
-        services.AddSingleton<FeedStatus>();
         services.AddSingleton<SnapshotCache>();
         services.AddSingleton<MeshLoader>();
         services.AddSingleton(sp => new ProxyIdentityParser(sp.GetRequiredService<IOptions<MeshIdentityOptions>>().Value.AccountId));
         services.AddSingleton<XdsSessionContext>();
         services.AddGrpc();
 
-        if (builder.Configuration.GetConnectionString("Mesh") is { Length: > 0 } connectionString)
+        var connectionString = builder.Configuration.GetConnectionString("Mesh");
+        services.AddSingleton(new FeedStatus { State = string.IsNullOrEmpty(connectionString) ? FeedState.Disabled : FeedState.Starting });
+        if (!string.IsNullOrEmpty(connectionString))
         {
             services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
             services.AddDbContextFactory<MeshDbContext>((sp, o) => o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
@@ -81,11 +82,6 @@ public static class XdsServerHosting
         metrics.Gauge("mesh_xds_proxy_identities", "Distinct proxy identities with a stream open (one snapshot each).", () => cache.WatchedIdentities);
         metrics.Gauge("mesh_xds_interned_resources", "Distinct serialised resources held for live snapshots.", () => cache.InternedResources);
         metrics.Gauge("mesh_xds_feed_watermark", "Change-log sequence number applied up to.", () => feed.Watermark);
-        if (app.Services.GetService<PostgresChangeFeed>() is null && app.Configuration.GetConnectionString("Mesh") is not { Length: > 0 })
-        {
-            feed.State = FeedState.Disabled;
-        }
-
         app.MapGrpcService<AggregatedDiscovery>();
         app.MapGrpcService<ListenerDiscovery>();
         app.MapGrpcService<RouteDiscovery>();
