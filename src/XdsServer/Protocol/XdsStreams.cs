@@ -31,4 +31,28 @@ public static class XdsStreams
         using var session = new DeltaSession(context, responses, variant, typeUrl);
         await session.RunAsync(requests, stop.Token);
     }
+
+    /// <summary>
+    /// The unary Fetch of a per-type service: the resources the request names (all, for none) from the proxy's
+    /// current snapshot, with the same content-hash version a stream would send. A proxy whose resource does not
+    /// exist yet gets UNAVAILABLE, and an unparseable node.id INVALID_ARGUMENT, as on a stream.
+    /// </summary>
+    public static DiscoveryResponse Fetch(XdsSessionContext context, string typeUrl, DiscoveryRequest request)
+    {
+        if (!context.Parser.TryParse(request.Node?.Id, out var identity, out var error))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, error));
+        }
+
+        using var watch = context.Cache.Watch(identity, _ => { });
+        var snapshot = context.Cache.Current(identity)
+            ?? throw new RpcException(new Status(StatusCode.Unavailable, context.Cache.Problem(identity) ?? $"no configuration for {identity.ShortForm}"));
+        var set = snapshot[typeUrl];
+        var resources = request.ResourceNames.Count == 0 || request.ResourceNames.Contains("*")
+            ? set.Wildcard
+            : request.ResourceNames.Select(n => set.ByName.GetValueOrDefault(n)).OfType<Resources.XdsResource>().ToList();
+        var response = new DiscoveryResponse { TypeUrl = typeUrl, VersionInfo = Resources.Hashing.VersionOf(resources) };
+        response.Resources.AddRange(resources.Select(r => r.Packed));
+        return response;
+    }
 }

@@ -5,7 +5,7 @@ using Mesh.XdsServer.Resources;
 
 namespace Mesh.XdsServer.Services;
 
-/// <summary>EDS over its own stream (SotW and delta); the same sessions as ADS, restricted to one type.</summary>
+/// <summary>EDS over its own stream (SotW, delta and unary fetch); the same sessions as ADS, restricted to one type.</summary>
 public sealed class EndpointDiscovery(XdsSessionContext context) : Envoy.Service.Endpoint.V3.EndpointDiscoveryService.EndpointDiscoveryServiceBase
 {
     public override Task StreamEndpoints(IAsyncStreamReader<DiscoveryRequest> requestStream, IServerStreamWriter<DiscoveryResponse> responseStream, ServerCallContext callContext) =>
@@ -13,4 +13,7 @@ public sealed class EndpointDiscovery(XdsSessionContext context) : Envoy.Service
 
     public override Task DeltaEndpoints(IAsyncStreamReader<DeltaDiscoveryRequest> requestStream, IServerStreamWriter<DeltaDiscoveryResponse> responseStream, ServerCallContext callContext) =>
         XdsStreams.RunDeltaAsync(context, "eds-delta", TypeUrls.Endpoint, requestStream, responseStream, callContext.CancellationToken);
+
+    public override Task<DiscoveryResponse> FetchEndpoints(DiscoveryRequest request, ServerCallContext callContext) =>
+        Task.FromResult(XdsStreams.Fetch(context, TypeUrls.Endpoint, request));
 }

@@ -1,4 +1,6 @@
+using Envoy.Config.Core.V3;
 using Envoy.Service.Cluster.V3;
+using Envoy.Service.Discovery.V3;
 using Envoy.Service.Listener.V3;
 using Envoy.Service.Secret.V3;
 using Grpc.Core;
@@ -62,5 +64,31 @@ public sealed class PerTypeServiceTests : IAsyncLifetime
         await client.SendAsync(TypeUrls.Cluster);
         var closed = await client.ClosedAsync();
         Assert.Equal(StatusCode.InvalidArgument, closed.StatusCode);
+    }
+
+    [Fact]
+    public async Task Fetch_Returns_The_Current_Resources_With_The_Stream_Version()
+    {
+        var cds = new ClusterDiscoveryService.ClusterDiscoveryServiceClient(_host.Channel);
+        var all = await cds.FetchClustersAsync(new DiscoveryRequest { Node = new Node { Id = MeshRows.NodeId("web") } }).ResponseAsync.DefaultTimeout();
+        var named = new DiscoveryRequest { Node = new Node { Id = MeshRows.NodeId("web") }, ResourceNames = { "cds_ingress_demo_web_http_8080" } };
+        var one = await cds.FetchClustersAsync(named).ResponseAsync.DefaultTimeout();
+
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster);
+        Assert.Equal((await client.NextAsync()).VersionInfo, all.VersionInfo);
+        Assert.Equal(3, all.Resources.Count);
+        Assert.Single(one.Resources);
+    }
+
+    [Theory]
+    [InlineData("mesh/demo/virtualNode/newbie", StatusCode.Unavailable)]
+    [InlineData("newbie", StatusCode.InvalidArgument)]
+    public async Task Fetch_For_A_Proxy_Without_Configuration_Fails_With_A_Status(string nodeId, StatusCode expected)
+    {
+        var lds = new ListenerDiscoveryService.ListenerDiscoveryServiceClient(_host.Channel);
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            lds.FetchListenersAsync(new DiscoveryRequest { Node = new Node { Id = nodeId } }).ResponseAsync.DefaultTimeout());
+        Assert.Equal(expected, error.StatusCode);
     }
 }
