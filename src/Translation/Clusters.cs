@@ -52,7 +52,7 @@ internal static class Clusters
     }
 
     /// <summary>
-    /// <c>cds_egress_&lt;mesh&gt;_&lt;node&gt;_&lt;proto&gt;_&lt;port&gt;</c>: how this proxy reaches a listener of another node. Returns
+    /// <c>cds_egress_&lt;mesh&gt;_&lt;node&gt;_&lt;proto&gt;_&lt;port&gt;</c> (<c>cds_proxyless_*</c> for gRPC clients): how this client reaches a listener of another node. Returns
     /// null (with a warning) when the node cannot be reached: it has no service discovery.
     /// </summary>
     public static string? Upstream(TranslationContext context, UpstreamRequest request)
@@ -61,7 +61,9 @@ internal static class Clusters
         var listener = request.Listener;
         var port = listener.PortMapping.Port;
         var protocol = listener.PortMapping.Protocol;
-        var name = EnvoyNames.EgressCluster(context.Mesh, node.Name, protocol, port);
+        var name = request.Proxyless
+            ? EnvoyNames.ProxylessCluster(context.Mesh, node.Name, protocol, port)
+            : EnvoyNames.EgressCluster(context.Mesh, node.Name, protocol, port);
         var discovery = node.Spec.ServiceDiscovery;
         var meshPreference = context.Graph.Mesh.ServiceDiscovery?.IpPreference;
         var cluster = new Cluster { Name = name, ConnectTimeout = Protos.Duration(context.Options.UpstreamConnectTimeout) };

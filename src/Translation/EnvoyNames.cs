@@ -43,6 +43,14 @@ public static class EnvoyNames
     public static string EgressCluster(string mesh, string virtualNode, PortProtocol protocol, int port) =>
         $"cds_egress_{mesh}_{virtualNode}_{Protocol(protocol)}_{port}";
 
+    /// <summary>
+    /// The cluster a proxyless gRPC client uses to reach a node's listener. It differs from the sidecar's
+    /// <c>cds_egress_*</c> (EDS or LOGICAL_DNS only, no TLS files, no health checks), so it has its own name and both
+    /// can live in one snapshot.
+    /// </summary>
+    public static string ProxylessCluster(string mesh, string virtualNode, PortProtocol protocol, int port) =>
+        $"cds_proxyless_{mesh}_{virtualNode}_{Protocol(protocol)}_{port}";
+
     public static string AllowAllCluster(string mesh) => $"cds_egress_{mesh}_mesh-allow-all";
 
     public static string AmazonAwsCluster(string mesh) => $"cds_egress_{mesh}_amazonaws";

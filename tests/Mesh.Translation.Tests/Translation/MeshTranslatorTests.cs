@@ -1,0 +1,66 @@
+using Google.Protobuf;
+using Mesh.Model.Graph;
+
+namespace Mesh.Translation.Tests.Translation;
+
+public sealed class MeshTranslatorTests
+{
+    private static readonly MeshGraph Graph = MeshGraph.Build(new MeshResourceRow[]
+    {
+        new("mesh", null, "m", 1, "{}"),
+        new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"greeter"}}]}"""),
+        new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":50051,"protocol":"grpc"},"tls":{"mode":"STRICT","certificate":{"file":{"certificateChain":"/c","privateKey":"/k"}}}}],"serviceDiscovery":{"dns":{"hostname":"127.0.0.1","responseType":"ENDPOINTS"}}}"""),
+        new("virtualService", null, "greeter", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
+    });
+
+    [Fact]
+    public void SidecarAndProxyless_ShareNoNameWithDifferentContent()
+    {
+        // The xDS server serves a node's proxyless listeners from the node's own snapshot, so names must not clash.
+        var translator = new MeshTranslator();
+        var sidecar = translator.Translate(Graph, ProxyTarget.VirtualNode("client"));
+        var proxyless = translator.Translate(Graph, ProxyTarget.Proxyless("greeter", "greeter:50051"));
+
+        Assert.NotEmpty(proxyless.Listeners);
+        AssertNoClash(sidecar.Clusters.Select(c => (c.Name, (IMessage)c)), proxyless.Clusters.Select(c => (c.Name, (IMessage)c)));
+        AssertNoClash(sidecar.RouteConfigurations.Select(c => (c.Name, (IMessage)c)), proxyless.RouteConfigurations.Select(c => (c.Name, (IMessage)c)));
+        AssertNoClash(sidecar.ClusterLoadAssignments.Select(c => (c.ClusterName, (IMessage)c)), proxyless.ClusterLoadAssignments.Select(c => (c.ClusterName, (IMessage)c)));
+        Assert.Empty(sidecar.Warnings);
+        Assert.Empty(proxyless.Warnings);
+    }
+
+    [Fact]
+    public void Translation_IsDeterministic()
+    {
+        var a = new MeshTranslator().Translate(Graph, ProxyTarget.VirtualNode("client"));
+        var b = new MeshTranslator().Translate(Graph, ProxyTarget.VirtualNode("client"));
+
+        Assert.Equal(a.Listeners, b.Listeners);
+        Assert.Equal(a.Clusters, b.Clusters);
+        Assert.Equal(a.RouteConfigurations, b.RouteConfigurations);
+    }
+
+    [Theory]
+    [InlineData("virtualNode/ghost")]
+    [InlineData("virtualGateway/ghost")]
+    public void MissingProxy_GivesNothing_AndSaysWhy(string target)
+    {
+        var resources = new MeshTranslator().Translate(Graph, GoldenCase.ParseTarget(target));
+
+        Assert.Empty(resources.Listeners);
+        Assert.Empty(resources.Clusters);
+        Assert.Equal([$"{target} does not exist in mesh m"], resources.Warnings);
+    }
+
+    private static void AssertNoClash(IEnumerable<(string Name, IMessage Message)> left, IEnumerable<(string Name, IMessage Message)> right)
+    {
+        var byName = left.ToDictionary(x => x.Name, x => x.Message);
+        foreach (var (name, message) in right)
+        {
+            if (byName.TryGetValue(name, out var other))
+            {
+                Assert.True(other.Equals(message), $"{name} differs between sidecar and proxyless output");
+            }
+        }
+    }
+}
