@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mesh.Model.Wire;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Mesh.Api.Protocol;
 
@@ -30,7 +31,8 @@ public sealed class RequestBinder(ServiceModel model, ShapeValidator validator)
                 case MemberLocation.Uri:
                     if (context.Request.RouteValues.TryGetValue(member.LocationName, out var label) && label is string text)
                     {
-                        input[member.Name] = Uri.UnescapeDataString(text);
+                        input[member.Name] = RawLabel(operation, context, member.LocationName)
+                            ?? text.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
                     }
 
                     break;
@@ -60,6 +62,28 @@ public sealed class RequestBinder(ServiceModel model, ShapeValidator validator)
         }
 
         return (JsonObject)result.Value!;
+    }
+
+    /// <summary>
+    /// A URI label taken from the raw request target and percent-decoded exactly once, as the SDKs
+    /// encoded it. The server's decoded path cannot be used: it leaves %2F encoded but decodes %25, so
+    /// the names "a/b" and "a%2Fb" would arrive alike, and decoding it again turns "a%41" into "aA".
+    /// Null when the raw target does not line up with the template (the route values are used then).
+    /// </summary>
+    private static string? RawLabel(Operation operation, HttpContext context, string name)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(raw) || raw[0] != '/')
+        {
+            return null;
+        }
+
+        var rawSegments = raw.Split('?', 2)[0].Split('/');
+        var templateSegments = operation.PathTemplate.Split('/');
+        var index = Array.IndexOf(templateSegments, "{" + name + "}");
+        return index >= 0 && rawSegments.Length == templateSegments.Length
+            ? Uri.UnescapeDataString(rawSegments[index])
+            : null;
     }
 
     private static void BindQuery(IQueryCollection query, Member member, Shape shape, JsonObject input, List<Violation> violations)

@@ -29,6 +29,39 @@ public sealed class HostileNameTests(ApiServer api) : IClassFixture<ApiServer>
         Assert.Equal(1, CountOf(response.Message, "virtualNodeName: must not contain control characters"));
     }
 
+    [Theory]
+    [InlineData("a%41")]
+    [InlineData("a%2Fb")]
+    [InlineData("100%")]
+    [InlineData("%25")]
+    [InlineData("sp ace+plus")]
+    public async Task NameWithPercentSigns_IsAddressedByItsEncodedForm(string name)
+    {
+        // Created with the name in the body, then addressed by the label the SDKs send: the name
+        // percent-encoded once. The label must decode to the same name, not be decoded twice.
+        var created = await api.SendAsync(HttpMethod.Put, Paths.Meshes, new System.Text.Json.Nodes.JsonObject { ["meshName"] = name });
+        created.AssertOk();
+
+        var described = await api.SendAsync(HttpMethod.Get, Paths.Mesh(name));
+        described.AssertOk();
+        Assert.Equal(name, described.Body!["meshName"]!.GetValue<string>());
+
+        var deleted = await api.SendAsync(HttpMethod.Delete, Paths.Mesh(name));
+        Assert.Equal(name, deleted.AssertOk().Body!["meshName"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task EncodedSlashInLabel_IsASlash_NotTheLiteralName()
+    {
+        (await api.SendAsync(HttpMethod.Put, Paths.Meshes, new System.Text.Json.Nodes.JsonObject { ["meshName"] = "x%2Fy" })).AssertOk();
+
+        // "x%2Fy" on the wire is the name "x/y", which no resource can have; the mesh named "x%2Fy" is "x%252Fy".
+        var response = await api.SendAsync(HttpMethod.Get, "/v20190125/meshes/x%2Fy");
+        response.AssertError(400, "BadRequestException");
+        Assert.Contains("meshName: must not contain '/'", response.Message);
+        (await api.SendAsync(HttpMethod.Get, "/v20190125/meshes/x%252Fy")).AssertOk();
+    }
+
     private static int CountOf(string text, string part)
     {
         var count = 0;
