@@ -25,9 +25,6 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
 
     public ProxyIdentity? Identity { get; private set; }
 
-    /// <summary>Why the proxy has no configuration yet (e.g. its virtual node does not exist); null once it has one.</summary>
-    public string? Waiting { get; set; }
-
     public void Identify(Node node, ProxyIdentity identity)
     {
         lock (_lock)
@@ -90,8 +87,12 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
         }
     }
 
-    /// <summary>The CSDS view of this stream.</summary>
-    public ClientConfig ToClientConfig()
+    /// <summary>
+    /// The CSDS view of this stream. <paramref name="problem"/> is why the proxy's newest configuration was not
+    /// sent (its virtual node does not exist yet or any more, or the translation was rejected); it is shown as
+    /// NOT_SENT for each type the proxy asked for, beside what it does have.
+    /// </summary>
+    public ClientConfig ToClientConfig(string? problem)
     {
         lock (_lock)
         {
@@ -120,8 +121,7 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
                 config.GenericXdsConfigs.Add(generic);
             }
 
-            // A proxy whose virtual node or gateway does not exist yet is shown as waiting for each type it asked for.
-            if (Waiting is { } waiting)
+            if (problem is not null)
             {
                 foreach (var type in _requestedTypes.Order(StringComparer.Ordinal))
                 {
@@ -130,7 +130,7 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
                         TypeUrl = type,
                         ConfigStatus = ConfigStatus.NotSent,
                         ClientStatus = ClientResourceStatus.Requested,
-                        ErrorState = new UpdateFailureState { Details = waiting },
+                        ErrorState = new UpdateFailureState { Details = problem },
                     });
                 }
             }

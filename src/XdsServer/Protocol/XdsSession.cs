@@ -48,7 +48,6 @@ internal abstract class XdsSession<TRequest> : IDisposable
     private Task HandleSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)
     {
         Snapshot = snapshot;
-        Status.Waiting = null;
         return OnSnapshotAsync(snapshot, cancellationToken);
     }
 
@@ -107,8 +106,7 @@ internal abstract class XdsSession<TRequest> : IDisposable
         Snapshot = Context.Cache.Current(identity);
         if (Snapshot is null)
         {
-            Status.Waiting = Context.Cache.Problem(identity) ?? $"waiting for {identity.ShortForm}";
-            Context.Logger.Waiting(Status.Id, Status.Waiting);
+            Context.Logger.Waiting(Status.Id, Context.Cache.Problem(identity) ?? $"waiting for {identity.ShortForm}");
         }
     }
 

@@ -2,15 +2,17 @@ using Envoy.Service.Status.V3;
 using Envoy.Type.Matcher.V3;
 using Grpc.Core;
 using Mesh.XdsServer.Protocol;
+using Mesh.XdsServer.Snapshots;
 
 namespace Mesh.XdsServer.Services;
 
 /// <summary>
 /// CSDS: for every proxy connected to this replica, the version of each resource sent and whether it was ACKed or
-/// NACKed (with the error), and for a proxy whose virtual node or gateway does not exist yet, that it is waiting.
+/// NACKed (with the error), and why a proxy is not on its newest configuration: its virtual node or gateway does
+/// not exist (yet, or any more), or the translation was rejected.
 /// <c>node_matchers</c> filter by node id (exact, prefix, suffix, contains).
 /// </summary>
-public sealed class ClientStatusDiscovery(StreamRegistry registry) : ClientStatusDiscoveryService.ClientStatusDiscoveryServiceBase
+public sealed class ClientStatusDiscovery(StreamRegistry registry, SnapshotCache cache) : ClientStatusDiscoveryService.ClientStatusDiscoveryServiceBase
 {
     public override Task<ClientStatusResponse> FetchClientStatus(ClientStatusRequest request, ServerCallContext context) =>
         Task.FromResult(Collect(request));
@@ -30,7 +32,7 @@ public sealed class ClientStatusDiscovery(StreamRegistry registry) : ClientStatu
         {
             if (request.NodeMatchers.Count == 0 || request.NodeMatchers.Any(m => Matches(m.NodeId, stream.Node!.Id)))
             {
-                response.Config.Add(stream.ToClientConfig());
+                response.Config.Add(stream.ToClientConfig(stream.Identity is { } identity ? cache.Problem(identity) : null));
             }
         }
 

@@ -64,4 +64,27 @@ public sealed class IdentityTests : IAsyncLifetime
         var lds = await client.NextAsync();
         Assert.Equal(["lds_ingress_0.0.0.0_15000"], AdsClient.Unpack<Listener>(lds).Select(l => l.Name));
     }
+
+    [Fact]
+    public async Task A_Proxy_Whose_Node_Is_Deleted_Keeps_Its_Config_And_Csds_Says_Why()
+    {
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("api-v1"));
+        await client.SendAsync(TypeUrls.Listener);
+        await client.AckAsync(await client.NextAsync());
+        await _host.ProcessedAsync(TypeUrls.Listener, "lds_ingress_0.0.0.0_15000", Envoy.Admin.V3.ClientResourceStatus.Acked);
+
+        _host.Cache.SetMesh(_mesh.Key, _mesh.HttpRoute("api-router", "default", "/", ("api-v2", 100)).Delete("virtualNode", "", "api-v1").Graph);
+
+        var csds = new ClientStatusDiscoveryService.ClientStatusDiscoveryServiceClient(_host.Channel);
+        var config = (await csds.FetchClientStatusAsync(new ClientStatusRequest()).ResponseAsync.DefaultTimeout()).Config.Single();
+        var listener = config.GenericXdsConfigs.Single(g => g.Name == "lds_ingress_0.0.0.0_15000");
+        Assert.Equal(ConfigStatus.Synced, listener.ConfigStatus); // still what the proxy runs
+        var waiting = config.GenericXdsConfigs.Single(g => g.ConfigStatus == ConfigStatus.NotSent);
+        Assert.Contains("waiting for mesh/demo/virtualNode/api-v1", waiting.ErrorState.Details);
+
+        // Recreated: the proxy is served again on the same stream (its configuration is unchanged, so nothing is sent).
+        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("api-v1", "127.0.0.1", 9080).Graph);
+        config = (await csds.FetchClientStatusAsync(new ClientStatusRequest()).ResponseAsync.DefaultTimeout()).Config.Single();
+        Assert.DoesNotContain(config.GenericXdsConfigs, g => g.ConfigStatus == ConfigStatus.NotSent);
+    }
 }
