@@ -317,6 +317,31 @@ public sealed class AwsCliOperationTests(ApiServer api) : IClassFixture<ApiServe
         await cli.FailWithAsync(api.BaseAddress, "NotFoundException", "tag-resource", "--resource-arn", $"{meshArn}/virtualNode/absent", "--tags", "key=a,value=b");
     }
 
+    [Theory]
+    [MemberData(nameof(Clis))]
+    public async Task NamesWithPercentSignsUnicodeAndColons_RoundTrip(int version)
+    {
+        // Valid App Mesh names the CLI percent-encodes into URI labels and ARNs; each must come back as sent.
+        var cli = await AwsCli.GetAsync(version);
+        var mesh = $"cli{version} a%41 ü名:x+y";
+        const string node = "n:1%2F";
+        var nodeArn = $"{ArnPrefix}{mesh}/virtualNode/{node}";
+
+        Assert.Equal(mesh, Text((await cli.SucceedAsync(api.BaseAddress, "create-mesh", "--mesh-name", mesh))!["mesh"]!["meshName"]));
+        Assert.Equal(mesh, Text((await cli.SucceedAsync(api.BaseAddress, "describe-mesh", "--mesh-name", mesh))!["mesh"]!["meshName"]));
+        var created = (await cli.SucceedAsync(api.BaseAddress, "create-virtual-node", "--mesh-name", mesh, "--virtual-node-name", node, "--spec", "{}"))!["virtualNode"]!;
+        Assert.Equal(nodeArn, Text(created["metadata"]!["arn"]));
+        Assert.Equal(node, Text((await cli.SucceedAsync(api.BaseAddress, "describe-virtual-node", "--mesh-name", mesh, "--virtual-node-name", node))!["virtualNode"]!["virtualNodeName"]));
+
+        await cli.SucceedAsync(api.BaseAddress, "tag-resource", "--resource-arn", nodeArn, "--tags", "key=k,value=v");
+        Assert.Equal(["k=v"], await TagsAsync(cli, nodeArn));
+
+        var listed = (await cli.SucceedAsync(api.BaseAddress, "list-virtual-nodes", "--mesh-name", mesh))!["virtualNodes"]!.AsArray();
+        Assert.Equal(node, Text(Assert.Single(listed)!["virtualNodeName"]));
+        Assert.Equal("DELETED", Text((await cli.SucceedAsync(api.BaseAddress, "delete-virtual-node", "--mesh-name", mesh, "--virtual-node-name", node))!["virtualNode"]!["status"]!["status"]));
+        Assert.Equal("DELETED", Text((await cli.SucceedAsync(api.BaseAddress, "delete-mesh", "--mesh-name", mesh))!["mesh"]!["status"]!["status"]));
+    }
+
     private async Task<string> CreateMeshAsync(AwsCli cli, string mesh)
     {
         await cli.SucceedAsync(api.BaseAddress, "create-mesh", "--mesh-name", mesh);
