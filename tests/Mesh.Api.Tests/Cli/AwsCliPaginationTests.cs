@@ -91,6 +91,23 @@ public sealed class AwsCliPaginationTests(ApiServer api) : IClassFixture<ApiServ
 
     [Theory]
     [MemberData(nameof(Clis))]
+    public async Task ListTagsForResource_PageSize_ListsEveryTagOnceInKeyOrder(int version)
+    {
+        var cli = await AwsCli.GetAsync(version);
+        var mesh = $"cli{version}-tagged";
+        await MeshBuilder.CreateAsync(api, mesh);
+        var arn = $"arn:aws:appmesh:{ApiServer.Region}:{ApiServer.AccountId}:mesh/{mesh}";
+        var keys = Enumerable.Range(0, 7).Select(i => $"key-{6 - i}").ToList();
+        var tags = new JsonArray(keys.Select(k => (JsonNode)new JsonObject { ["key"] = k, ["value"] = "v" }).ToArray());
+        (await api.SendAsync(HttpMethod.Put, Paths.Tag(arn), new JsonObject { ["tags"] = tags })).AssertOk();
+
+        var output = await cli.SucceedAsync(api.BaseAddress, "list-tags-for-resource", "--resource-arn", arn, "--page-size", "2");
+        var listed = output!["tags"]!.AsArray().Select(t => t!["key"]!.GetValue<string>()).ToList();
+        Assert.Equal(keys.Order(StringComparer.Ordinal), listed);
+    }
+
+    [Theory]
+    [MemberData(nameof(Clis))]
     public async Task ListMeshes_LimitAboveMaximum_IsRefusedByTheServer(int version)
     {
         // The CLIs check only a member's minimum client-side; a limit above 100 reaches the API.
