@@ -45,13 +45,7 @@ internal static class ServiceRouting
             }
 
             // A node provider has no route resource; its listener's timeouts are the ones the user set for it.
-            var timeout = listener.Timeout;
-            var (perRequest, idle) = port.Protocol switch
-            {
-                Specs.PortProtocol.Http => (timeout?.Http?.PerRequest, timeout?.Http?.Idle),
-                Specs.PortProtocol.Http2 => (timeout?.Http2?.PerRequest, timeout?.Http2?.Idle),
-                _ => (timeout?.Grpc?.PerRequest, timeout?.Grpc?.Idle),
-            };
+            var (perRequest, idle) = ListenerTimeouts(listener.Timeout, port.Protocol);
             var action = new RouteAction { Cluster = cluster };
             ApplyTimeouts(action, perRequest, idle, flavor);
             action.RetryPolicy = Retries.Default();
@@ -228,6 +222,15 @@ internal static class ServiceRouting
 
         return result;
     }
+
+    /// <summary>The per-request and idle timeouts a listener sets for its own protocol.</summary>
+    public static (Specs.Duration? PerRequest, Specs.Duration? Idle) ListenerTimeouts(Specs.ListenerTimeout? timeout, Specs.PortProtocol protocol) => protocol switch
+    {
+        Specs.PortProtocol.Http => (timeout?.Http?.PerRequest, timeout?.Http?.Idle),
+        Specs.PortProtocol.Http2 => (timeout?.Http2?.PerRequest, timeout?.Http2?.Idle),
+        Specs.PortProtocol.Grpc => (timeout?.Grpc?.PerRequest, timeout?.Grpc?.Idle),
+        _ => (null, timeout?.Tcp?.Idle),
+    };
 
     /// <summary>
     /// perRequest → route <c>timeout</c> (15 s by default; 0 disables it, as in Envoy); idle → route <c>idle_timeout</c>.

@@ -60,14 +60,8 @@ internal static class SidecarTranslator
             }
             else
             {
-                var timeout = protocol switch
-                {
-                    Specs.PortProtocol.Http => listener.Timeout?.Http,
-                    Specs.PortProtocol.Http2 => listener.Timeout?.Http2,
-                    _ => null,
-                };
-                var perRequest = timeout?.PerRequest ?? listener.Timeout?.Grpc?.PerRequest;
-                var idle = (timeout?.Idle ?? listener.Timeout?.Grpc?.Idle)?.ToTimeSpan() ?? ServiceRouting.DefaultIdle;
+                var (perRequest, idleTimeout) = ServiceRouting.ListenerTimeouts(listener.Timeout, protocol);
+                var idle = idleTimeout?.ToTimeSpan() ?? ServiceRouting.DefaultIdle;
                 var routeName = EnvoyNames.IngressRoute(protocol, port);
                 filter = Filters.EnvoyHcm(statPrefix, routeName, accessLog, idle, websocket: protocol == Specs.PortProtocol.Http);
 
