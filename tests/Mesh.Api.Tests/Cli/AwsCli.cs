@@ -133,7 +133,8 @@ public sealed partial class AwsCli
         }
 
         candidates.AddRange(ExternalProcess.FindAllOnPath("aws"));
-        candidates.AddRange(["/usr/bin/aws", "/usr/local/bin/aws"]);
+        // Where pip (under pyenv, when PATH lacks its shims) and Debian's awscli package put the binary.
+        candidates.AddRange([ExternalProcess.InPyenvShims("aws"), "/usr/local/bin/aws", "/usr/bin/aws"]);
 
         var found = new Dictionary<int, AwsCli>();
         foreach (var candidate in candidates.Where(File.Exists).Distinct(StringComparer.Ordinal))

@@ -104,6 +104,15 @@ public static class ExternalProcess
         }
     }
 
+    /// <summary>The pyenv shim of a program (PYENV_ROOT, else ~/.pyenv), whether or not it exists.</summary>
+    public static string InPyenvShims(string name)
+    {
+        var root = System.Environment.GetEnvironmentVariable("PYENV_ROOT") is { Length: > 0 } configured
+            ? configured
+            : Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".pyenv");
+        return Path.Combine(root, "shims", name);
+    }
+
     private static string Quote(string argument) =>
         argument.Length > 0 && argument.All(c => char.IsLetterOrDigit(c) || "-_./:=@,".Contains(c))
             ? argument

@@ -82,7 +82,7 @@ public static class SdkClients
     /// <summary>The first python3 (on PATH, then Debian's) that can import boto3.</summary>
     private static async Task<string> FindBotoPythonAsync()
     {
-        var candidates = ExternalProcess.FindAllOnPath("python3").Append("/usr/bin/python3").Where(File.Exists).Distinct().ToList();
+        var candidates = ExternalProcess.FindAllOnPath("python3").Append(ExternalProcess.InPyenvShims("python3")).Append("/usr/bin/python3").Where(File.Exists).Distinct().ToList();
         foreach (var python in candidates)
         {
             var result = await ExternalProcess.RunAsync(python, ["-c", "import boto3"]);
