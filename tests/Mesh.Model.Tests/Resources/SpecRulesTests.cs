@@ -1,0 +1,31 @@
+using System.Text.Json.Nodes;
+using Mesh.Model.Resources;
+
+namespace Mesh.Model.Tests.Resources;
+
+public sealed class SpecRulesTests
+{
+    [Theory]
+    [InlineData("route", """{"httpRoute":{"match":{"prefix":"/"},"action":{"weightedTargets":[{"virtualNode":"a","weight":0}]}}}""", "weights must add up to between 1 and 100")]
+    [InlineData("route", """{"httpRoute":{"match":{},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}""", "spec.httpRoute.match: must set either prefix or path")]
+    [InlineData("route", """{"httpRoute":{"match":{"prefix":"api"},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}""", "spec.httpRoute.match.prefix: must start with '/'")]
+    [InlineData("route", """{}""", "spec: must set exactly one of httpRoute, http2Route, grpcRoute, tcpRoute, but sets none")]
+    [InlineData("gatewayRoute", """{"httpRoute":{"match":{"prefix":"/aws-appmesh/x"},"action":{"target":{"virtualService":{"virtualServiceName":"s"}}}}}""", "are reserved")]
+    [InlineData("gatewayRoute", """{"grpcRoute":{"match":{"serviceName":"aws.appmesh.Foo"},"action":{"target":{"virtualService":{"virtualServiceName":"s"}}}}}""", "service names starting with 'aws.appmesh' are reserved")]
+    [InlineData("virtualGateway", """{"listeners":[{"portMapping":{"port":80,"protocol":"http"},"connectionPool":{"grpc":{"maxRequests":1}}}]}""", "is for protocol grpc, but the listener's protocol is http")]
+    public void Rules_ReportPathAndReason(string kind, string spec, string expected)
+    {
+        var violations = SpecRules.Check(ResourceKind.FromWireName(kind), JsonNode.Parse(spec)!.AsObject());
+        Assert.Contains(violations, v => v.ToString().Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void References_AreTheResourcesASpecNeeds()
+    {
+        var route = JsonNode.Parse("""{"tcpRoute":{"action":{"weightedTargets":[{"virtualNode":"a","weight":50},{"virtualNode":"b","weight":50}]}}}""")!.AsObject();
+        Assert.Equal(["virtualNode/a", "virtualNode/b"], SpecReferences.Of(ResourceKind.Route, route).Select(r => r.Key));
+
+        var node = JsonNode.Parse("""{"backends":[{"virtualService":{"virtualServiceName":"later.local"}}]}""")!.AsObject();
+        Assert.Empty(SpecReferences.Of(ResourceKind.VirtualNode, node));
+    }
+}
