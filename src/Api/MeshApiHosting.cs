@@ -1,3 +1,5 @@
+using Mesh.Security;
+using Mesh.Api.Bootstrap;
 using Mesh.Api.Observability;
 using Mesh.Api.OpenApi;
 using Mesh.Api.Protocol;
@@ -68,6 +70,7 @@ public static partial class MeshApiHosting
             ui.SwaggerEndpoint("/openapi/v1.json", "App Mesh 2019-01-25");
         });
         app.MapAppMeshApi();
+        app.MapEnvoyBootstrap();
         return app;
     }
 

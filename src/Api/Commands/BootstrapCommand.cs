@@ -1,0 +1,31 @@
+using Mesh.Security;
+using Mesh.Api.Bootstrap;
+using Mesh.Bootstrap;
+
+namespace Mesh.Api.Commands;
+
+/// <summary>
+/// <c>Mesh.Api bootstrap --node … [--xds host:port] …</c>: prints a complete Envoy bootstrap for a virtual node or
+/// gateway (see <see cref="BootstrapArguments.Usage"/>). It reads only configuration, never the database.
+/// </summary>
+public static class BootstrapCommand
+{
+    public static bool Handles(string[] args) => args is ["bootstrap", ..];
+
+    public static async Task<int> RunAsync(string[] args, IConfiguration configuration, TextWriter output)
+    {
+        try
+        {
+            var values = BootstrapArguments.FromCommandLine(args[1..]);
+            var options = BootstrapArguments.Parse(values, BootstrapEndpoints.DefaultXds(configuration), BootstrapEndpoints.Region(configuration));
+            var text = BootstrapArguments.Format(values) == "json" ? EnvoyBootstrap.ToJson(options) + "\n" : EnvoyBootstrap.ToYaml(options);
+            await output.WriteAsync(text);
+            return 0;
+        }
+        catch (ArgumentException error)
+        {
+            await output.WriteLineAsync(error.Message + Environment.NewLine + BootstrapArguments.Usage);
+            return 2;
+        }
+    }
+}

@@ -1,0 +1,207 @@
+using System.Globalization;
+
+namespace Mesh.Bootstrap;
+
+/// <summary>
+/// The named settings the <c>bootstrap</c> command (<c>--name value</c>) and <c>GET /envoy/bootstrap</c> (<c>?name=value</c>)
+/// share, turned into <see cref="BootstrapOptions"/>. Every problem is an <see cref="ArgumentException"/> saying which.
+/// </summary>
+public static class BootstrapArguments
+{
+    public const string Usage = """
+        Mesh.Api bootstrap --node <arn | mesh/<mesh>/virtualNode/<name> | mesh/<mesh>/virtualGateway/<name>>
+            [--cluster <name>]                node.cluster (default: the node)
+            [--xds <host:port>]               the xDS server's gRPC port (default: Mesh:Bootstrap:Xds, else 127.0.0.1:18000)
+            [--delta]                         incremental (DELTA_GRPC) instead of state-of-the-world ADS
+            [--admin-port 9901] [--admin-address 0.0.0.0] [--admin-access-log /dev/null]
+            [--initial-fetch-timeout <seconds>]   0 (default) waits for the first configuration forever
+            [--xds-tls --ca <pem file> [--server-name <name>] [--cert <pem file> --key <pem file>]]
+            [--sigv4 [--region <region>] [--signing-name appmesh]]   needs --xds-tls; see README (not verified by the xDS server yet)
+            [--tracing zipkin|jaeger|otel --tracing-address <host:port> [--service-name <name>]]
+            [--sds-socket <path>]             a local SDS server's Unix socket (static_cluster_sds_unix_socket)
+            [--no-stats-tags]                 leave out App Mesh's stats tags
+            [--format yaml|json]
+        Prints a complete Envoy v3 bootstrap. File paths are as the proxy sees them.
+        """;
+
+    private static readonly HashSet<string> FlagNames = new(StringComparer.Ordinal) { "delta", "xds-tls", "sigv4", "no-stats-tags" };
+
+    private static readonly HashSet<string> ValueNames = new(StringComparer.Ordinal)
+    {
+        "node", "cluster", "xds", "admin-port", "admin-address", "admin-access-log", "initial-fetch-timeout", "ca", "server-name",
+        "cert", "key", "region", "signing-name", "tracing", "tracing-address", "service-name", "sds-socket", "format",
+    };
+
+    public static bool IsFlag(string name) => FlagNames.Contains(name);
+
+    /// <summary>Reads <c>--name value</c> and <c>--flag</c> command-line arguments.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string?>> FromCommandLine(IReadOnlyList<string> args)
+    {
+        var pairs = new List<KeyValuePair<string, string?>>();
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"Unexpected argument '{args[i]}'.");
+            }
+
+            var name = args[i][2..];
+            if (IsFlag(name))
+            {
+                pairs.Add(new(name, "true"));
+            }
+            else if (i + 1 >= args.Count)
+            {
+                throw new ArgumentException($"--{name} needs a value.");
+            }
+            else
+            {
+                pairs.Add(new(name, args[++i]));
+            }
+        }
+
+        return pairs;
+    }
+
+    /// <summary>The output format asked for: <c>yaml</c> (default) or <c>json</c>.</summary>
+    public static string Format(IReadOnlyList<KeyValuePair<string, string?>> values) =>
+        Last(values, "format")?.ToLowerInvariant() switch
+        {
+            null or "" or "yaml" => "yaml",
+            "json" => "json",
+            var other => throw new ArgumentException($"format '{other}' is neither yaml nor json."),
+        };
+
+    public static BootstrapOptions Parse(IReadOnlyList<KeyValuePair<string, string?>> values, HostPort defaultXds, string defaultRegion)
+    {
+        foreach (var (name, _) in values)
+        {
+            if (!FlagNames.Contains(name) && !ValueNames.Contains(name))
+            {
+                throw new ArgumentException($"Unknown setting '{name}'.");
+            }
+        }
+
+        var node = Last(values, "node");
+        if (!ProxyResource.TryParse(node, out _, out var error))
+        {
+            throw new ArgumentException(error);
+        }
+
+        var options = new BootstrapOptions
+        {
+            NodeId = node!,
+            Cluster = Last(values, "cluster"),
+            Xds = Last(values, "xds") is { } xds ? HostPort.Parse(xds, "xds") : defaultXds,
+            Delta = Flag(values, "delta"),
+            StatsTags = !Flag(values, "no-stats-tags"),
+            SdsSocketPath = Last(values, "sds-socket"),
+        };
+
+        if (Last(values, "admin-port") is { } adminPort)
+        {
+            options = options with { AdminPort = Port(adminPort, "admin-port") };
+        }
+
+        if (Last(values, "admin-address") is { } adminAddress)
+        {
+            options = options with { AdminAddress = adminAddress };
+        }
+
+        if (Last(values, "admin-access-log") is { Length: > 0 } adminLog)
+        {
+            options = options with { AdminAccessLogPath = adminLog };
+        }
+
+        if (Last(values, "initial-fetch-timeout") is { } timeout)
+        {
+            if (!int.TryParse(timeout, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+            {
+                throw new ArgumentException($"initial-fetch-timeout takes whole seconds, not '{timeout}'.");
+            }
+
+            options = options with { InitialFetchTimeout = TimeSpan.FromSeconds(seconds) };
+        }
+
+        var ca = Last(values, "ca");
+        if (Flag(values, "xds-tls"))
+        {
+            options = options with
+            {
+                Tls = new XdsTlsOptions
+                {
+                    CaFile = ca ?? throw new ArgumentException("xds-tls needs ca: the PEM file of the CA that signed the xDS server's certificate."),
+                    ServerName = Last(values, "server-name"),
+                    CertificateFile = Last(values, "cert"),
+                    PrivateKeyFile = Last(values, "key"),
+                },
+            };
+        }
+        else if (ca is not null || Last(values, "cert") is not null || Last(values, "key") is not null || Last(values, "server-name") is not null)
+        {
+            throw new ArgumentException("ca, server-name, cert and key only apply with xds-tls.");
+        }
+
+        if (Flag(values, "sigv4"))
+        {
+            options = options with
+            {
+                SigV4 = new SigV4Options
+                {
+                    Region = Last(values, "region") ?? defaultRegion,
+                    SigningName = Last(values, "signing-name") ?? "appmesh",
+                },
+            };
+        }
+        else if (Last(values, "region") is not null || Last(values, "signing-name") is not null)
+        {
+            throw new ArgumentException("region and signing-name only apply with sigv4.");
+        }
+
+        var tracing = Last(values, "tracing");
+        var tracingAddress = Last(values, "tracing-address");
+        if (tracing is not null)
+        {
+            var provider = tracing.ToLowerInvariant() switch
+            {
+                "zipkin" => TracingProvider.Zipkin,
+                "jaeger" => TracingProvider.Jaeger,
+                "otel" or "opentelemetry" => TracingProvider.OpenTelemetry,
+                _ => throw new ArgumentException($"tracing '{tracing}' is not one of zipkin, jaeger, otel."),
+            };
+            options = options with
+            {
+                Tracing = new TracingOptions
+                {
+                    Provider = provider,
+                    Collector = HostPort.Parse(
+                        tracingAddress ?? throw new ArgumentException("tracing needs tracing-address (host:port of the collector)."), "tracing-address"),
+                    ServiceName = Last(values, "service-name"),
+                },
+            };
+        }
+        else if (tracingAddress is not null || Last(values, "service-name") is not null)
+        {
+            throw new ArgumentException("tracing-address and service-name only apply with tracing.");
+        }
+
+        return options;
+    }
+
+    private static string? Last(IReadOnlyList<KeyValuePair<string, string?>> values, string name) =>
+        values.LastOrDefault(v => v.Key == name).Value;
+
+    private static bool Flag(IReadOnlyList<KeyValuePair<string, string?>> values, string name) =>
+        Last(values, name)?.ToLowerInvariant() switch
+        {
+            null => values.Any(v => v.Key == name),
+            "" or "true" or "1" or "yes" => true,
+            "false" or "0" or "no" => false,
+            var other => throw new ArgumentException($"{name} is a switch (true or false), not '{other}'."),
+        };
+
+    private static int Port(string value, string what) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 1 and <= 65535
+            ? port
+            : throw new ArgumentException($"{what} '{value}' is not a port from 1 to 65535.");
+}
