@@ -1,4 +1,3 @@
-using Mesh.Security;
 using Mesh.Api.Bootstrap;
 using Mesh.Api.Observability;
 using Mesh.Api.OpenApi;

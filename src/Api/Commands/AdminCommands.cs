@@ -1,4 +1,3 @@
-using Mesh.Security;
 using System.Globalization;
 using System.Text.Json;
 using Mesh.Api.Security;
