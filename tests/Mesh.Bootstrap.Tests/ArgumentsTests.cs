@@ -1,0 +1,92 @@
+namespace Mesh.Bootstrap.Tests;
+
+/// <summary>The settings shared by the command line and the HTTP query, and the pieces they are read with.</summary>
+public sealed class ArgumentsTests
+{
+    private static BootstrapOptions Parse(params string[] args) =>
+        BootstrapArguments.Parse(BootstrapArguments.FromCommandLine(args), BootstrapOptions.DefaultXds, "us-east-1");
+
+    [Fact]
+    public void Defaults_AreAppMeshs()
+    {
+        var options = Parse("--node", "mesh/demo/virtualNode/web");
+        Assert.Equal("mesh/demo/virtualNode/web", options.NodeId);
+        Assert.Null(options.Cluster);
+        Assert.Equal(new HostPort("127.0.0.1", 18000), options.Xds);
+        Assert.Equal(("0.0.0.0", 9901), (options.AdminAddress, options.AdminPort));
+        Assert.False(options.Delta);
+        Assert.True(options.StatsTags);
+        Assert.Null(options.Tls);
+        Assert.Null(options.SigV4);
+        Assert.Null(options.Tracing);
+    }
+
+    [Fact]
+    public void EverySetting_IsRead()
+    {
+        var options = Parse(
+            "--node", "mesh/demo/virtualGateway/edge", "--cluster", "edges", "--xds", "[::1]:18443", "--delta", "--admin-port", "9902",
+            "--admin-address", "127.0.0.1", "--admin-access-log", "/tmp/admin.log", "--initial-fetch-timeout", "30",
+            "--xds-tls", "--ca", "/ca.pem", "--server-name", "xds", "--cert", "/c.pem", "--key", "/k.pem",
+            "--sigv4", "--region", "eu-west-1", "--signing-name", "appmesh-preview",
+            "--tracing", "otel", "--tracing-address", "collector:4317", "--service-name", "edge",
+            "--sds-socket", "/run/sds.sock", "--no-stats-tags");
+        Assert.Equal("edges", options.Cluster);
+        Assert.Equal(new HostPort("::1", 18443), options.Xds);
+        Assert.True(options.Delta);
+        Assert.Equal(("127.0.0.1", 9902, "/tmp/admin.log"), (options.AdminAddress, options.AdminPort, options.AdminAccessLogPath));
+        Assert.Equal(TimeSpan.FromSeconds(30), options.InitialFetchTimeout);
+        Assert.Equal(new XdsTlsOptions { CaFile = "/ca.pem", ServerName = "xds", CertificateFile = "/c.pem", PrivateKeyFile = "/k.pem" }, options.Tls);
+        Assert.Equal(new SigV4Options { Region = "eu-west-1", SigningName = "appmesh-preview" }, options.SigV4);
+        Assert.Equal(new TracingOptions { Provider = TracingProvider.OpenTelemetry, Collector = new HostPort("collector", 4317), ServiceName = "edge" }, options.Tracing);
+        Assert.Equal("/run/sds.sock", options.SdsSocketPath);
+        Assert.False(options.StatsTags);
+    }
+
+    [Fact]
+    public void SigV4_TakesTheConfiguredRegion()
+    {
+        var options = BootstrapArguments.Parse(BootstrapArguments.FromCommandLine(["--node", "mesh/m/virtualNode/n", "--xds-tls", "--ca", "/ca", "--sigv4"]), BootstrapOptions.DefaultXds, "ap-south-1");
+        Assert.Equal("ap-south-1", options.SigV4!.Region);
+    }
+
+    [Theory]
+    [InlineData("missing", "--xds", "xds:1")]
+    [InlineData("Unknown setting 'color'", "--node", "mesh/m/virtualNode/n", "--color", "red")]
+    [InlineData("not host:port", "--node", "mesh/m/virtualNode/n", "--xds", "xds")]
+    [InlineData("not host:port", "--node", "mesh/m/virtualNode/n", "--xds", "::1:18000")]
+    [InlineData("not a port", "--node", "mesh/m/virtualNode/n", "--admin-port", "70000")]
+    [InlineData("needs ca", "--node", "mesh/m/virtualNode/n", "--xds-tls")]
+    [InlineData("only apply with xds-tls", "--node", "mesh/m/virtualNode/n", "--ca", "/ca.pem")]
+    [InlineData("only apply with sigv4", "--node", "mesh/m/virtualNode/n", "--region", "us-west-2")]
+    [InlineData("not one of zipkin, jaeger, otel", "--node", "mesh/m/virtualNode/n", "--tracing", "xray", "--tracing-address", "x:1")]
+    [InlineData("needs tracing-address", "--node", "mesh/m/virtualNode/n", "--tracing", "zipkin")]
+    [InlineData("needs a value", "--node")]
+    [InlineData("Unexpected argument", "mesh/m/virtualNode/n")]
+    public void Mistakes_AreNamed(string expected, params string[] args)
+    {
+        var error = Assert.Throws<ArgumentException>(() => Parse(args));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("xds:18000", "xds", 18000)]
+    [InlineData("10.1.2.3:1", "10.1.2.3", 1)]
+    [InlineData("[fd00::1]:65535", "fd00::1", 65535)]
+    public void HostPort_Parses(string text, string host, int port)
+    {
+        var address = HostPort.Parse(text, "xds");
+        Assert.Equal(new HostPort(host, port), address);
+        Assert.Equal(text, address.ToString());
+    }
+
+    [Theory]
+    [InlineData("yaml", null)]
+    [InlineData("yaml", "YAML")]
+    [InlineData("json", "json")]
+    public void Format_IsYamlUnlessJsonIsAsked(string expected, string? format)
+    {
+        var values = format is null ? [] : new List<KeyValuePair<string, string?>> { new("format", format) };
+        Assert.Equal(expected, BootstrapArguments.Format(values));
+    }
+}
