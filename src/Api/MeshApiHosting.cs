@@ -1,3 +1,4 @@
+using Mesh.Security;
 using Mesh.Api.Bootstrap;
 using Mesh.Api.Observability;
 using Mesh.Api.OpenApi;

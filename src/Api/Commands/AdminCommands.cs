@@ -1,3 +1,4 @@
+using Mesh.Security;
 using System.Globalization;
 using System.Text.Json;
 using Mesh.Api.Security;

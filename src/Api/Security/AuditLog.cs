@@ -1,3 +1,4 @@
+using Mesh.Security;
 using Mesh.Persistence;
 using Microsoft.EntityFrameworkCore;
 

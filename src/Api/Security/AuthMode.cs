@@ -1,3 +1,5 @@
+using Mesh.Security;
+
 namespace Mesh.Api.Security;
 
 public enum AuthMode

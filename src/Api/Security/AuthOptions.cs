@@ -1,3 +1,5 @@
+using Mesh.Security;
+
 namespace Mesh.Api.Security;
 
 /// <summary>The "Mesh:Auth" configuration section.</summary>

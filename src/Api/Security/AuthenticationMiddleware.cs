@@ -1,3 +1,4 @@
+using Mesh.Security;
 using System.Security.Cryptography;
 using System.Threading.RateLimiting;
 using Mesh.Api.Protocol;
@@ -70,7 +71,15 @@ public sealed class AuthenticationMiddleware : IDisposable
         var request = await ReadSignedRequestAsync(context);
         var keys = services.GetRequiredService<AccessKeyStore>();
         ActiveKey? key = null;
-        await verifier.VerifyAsync(request, async (id, ct) => (key = await keys.FindActiveAsync(id, ct))?.Secret, context.RequestAborted);
+        try
+        {
+            await verifier.VerifyAsync(request, async (id, ct) => (key = await keys.FindActiveAsync(id, ct))?.Secret, context.RequestAborted);
+        }
+        catch (AuthFailure failure)
+        {
+            throw new AppMeshException(new ErrorCode(failure.Code, failure.HttpStatus), failure.Message);
+        }
+
         return new Caller(key!.AccountId, key.AccessKeyId, key.Policy);
     }
 

@@ -1,3 +1,5 @@
+using Mesh.Security;
+
 namespace Mesh.Api.Security;
 
 /// <summary>Who is making the current request: the account it acts in, the key it proved, and what that key may do.</summary>

@@ -1,3 +1,4 @@
+using Mesh.Security;
 using System.Text.Json.Nodes;
 using Mesh.Model.Resources;
 

@@ -1,3 +1,4 @@
+using Mesh.Security;
 using System.Globalization;
 using System.Security.Cryptography;
 using Mesh.Api.Security;

@@ -1,3 +1,4 @@
+using Mesh.Security;
 using System.Text.Json.Nodes;
 using Mesh.Api.Security;
 using Mesh.Api.Tests.Infrastructure;

@@ -1,3 +1,4 @@
+using Mesh.Security;
 using System.Diagnostics;
 using System.Text;
 using Mesh.Api.Security;

@@ -1,5 +1,5 @@
+using Mesh.Security;
 using System.Globalization;
-using Mesh.Api.Protocol;
 using Mesh.Api.Security;
 
 namespace Mesh.Api.Tests.Security;
@@ -31,9 +31,9 @@ public sealed class SigV4VectorTests
     {
         var request = Request("GET", "/", "", "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf30");
         var verifier = new SigV4Verifier("us-east-1", "service", new FixedClock(AmzDate));
-        var error = await Assert.ThrowsAsync<AppMeshException>(() =>
+        var error = await Assert.ThrowsAsync<AuthFailure>(() =>
             verifier.VerifyAsync(request, (_, _) => Task.FromResult<string?>(Secret), CancellationToken.None));
-        Assert.Equal("InvalidSignatureException", error.Code.Name);
+        Assert.Equal(AuthFailure.InvalidSignature, error.Code);
     }
 
     private static SignedRequest Request(string method, string path, string query, string signature) => new(

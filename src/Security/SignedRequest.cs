@@ -1,4 +1,4 @@
-namespace Mesh.Api.Security;
+namespace Mesh.Security;
 
 /// <summary>
 /// The parts of an HTTP request that Signature Version 4 covers, exactly as they were on the wire:

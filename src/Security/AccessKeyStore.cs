@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using Mesh.Persistence;
 using Microsoft.EntityFrameworkCore;
 
-namespace Mesh.Api.Security;
+namespace Mesh.Security;
 
 /// <summary>Creates, finds, lists, revokes and rotates access keys; secrets are encrypted before they are stored.</summary>
 public sealed class AccessKeyStore(IDbContextFactory<MeshDbContext> contexts, SecretProtector protector, TimeProvider clock)

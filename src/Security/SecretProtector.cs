@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Mesh.Api.Security;
+namespace Mesh.Security;
 
 /// <summary>
 /// Encrypts access-key secrets with AES-256-GCM under the master key. The access key id is bound in as

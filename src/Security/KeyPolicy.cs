@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Mesh.Api.Security;
+namespace Mesh.Security;
 
 /// <summary>
 /// What an access key may do: IAM-style allow-statements, small on purpose. Anything no statement

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Mesh.Api.Security;
+namespace Mesh.Security;
 
 /// <summary>
 /// The Signature Version 4 computation, per AWS's specification: canonical request, string to sign,

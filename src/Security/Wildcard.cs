@@ -1,4 +1,4 @@
-namespace Mesh.Api.Security;
+namespace Mesh.Security;
 
 /// <summary>IAM-style glob matching: '*' matches any run of characters (including '/' and ':'), '?' one character.</summary>
 public static class Wildcard

@@ -1,4 +1,4 @@
-namespace Mesh.Api.Security;
+namespace Mesh.Security;
 
 /// <summary>
 /// A parsed "AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…" Authorization header.
