@@ -1,0 +1,82 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Mesh.Api.Tests.Infrastructure;
+using Mesh.Bootstrap;
+
+namespace Mesh.Api.Tests.Bootstrap;
+
+/// <summary>
+/// <c>GET /envoy/bootstrap</c> on the running API host: unsigned (it is outside the SigV4 API and holds no secrets),
+/// the same bytes as the library and the command for the same settings, and a 400 that names the mistake.
+/// </summary>
+public sealed class BootstrapEndpointTests(ApiServer server) : IClassFixture<ApiServer>
+{
+    private HttpClient Unsigned() => new() { BaseAddress = server.BaseAddress };
+
+    [Fact]
+    public async Task Bootstrap_NeedsNoSignature_AndDefaultsToTheLocalXdsServer()
+    {
+        using var client = Unsigned();
+        using var response = await client.GetAsync("/envoy/bootstrap?node=mesh/demo/virtualNode/web-v1");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/yaml", response.Content.Headers.ContentType!.MediaType);
+        var expected = EnvoyBootstrap.ToYaml(new BootstrapOptions { NodeId = "mesh/demo/virtualNode/web-v1", Xds = BootstrapOptions.DefaultXds });
+        Assert.Equal(expected, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Bootstrap_TakesTheCommandsSettingsAsQueryParameters()
+    {
+        var arn = "arn:aws:appmesh:us-east-1:111122223333:mesh/demo/virtualGateway/edge";
+        using var client = Unsigned();
+        var body = await client.GetStringAsync(
+            $"/envoy/bootstrap?node={Uri.EscapeDataString(arn)}&xds=xds:18000&delta&admin-port=9902&tracing=zipkin&tracing-address=zipkin:9411");
+
+        var expected = EnvoyBootstrap.ToYaml(new BootstrapOptions
+        {
+            NodeId = arn,
+            Xds = new HostPort("xds", 18000),
+            Delta = true,
+            AdminPort = 9902,
+            Tracing = new TracingOptions { Provider = TracingProvider.Zipkin, Collector = new HostPort("zipkin", 9411) },
+        });
+        Assert.Equal(expected, body);
+    }
+
+    [Fact]
+    public async Task Bootstrap_AsJson()
+    {
+        using var client = Unsigned();
+        using var response = await client.GetAsync("/envoy/bootstrap?node=mesh/demo/virtualNode/web-v1&format=json");
+
+        Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
+        var json = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal("mesh/demo/virtualNode/web-v1", json["node"]!["id"]!.GetValue<string>());
+        Assert.Equal("GRPC", json["dynamic_resources"]!["ads_config"]!["api_type"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("/envoy/bootstrap", "The node is missing")]
+    [InlineData("/envoy/bootstrap?node=mesh/demo/virtualRouter/web", "only a virtualNode or virtualGateway")]
+    [InlineData("/envoy/bootstrap?node=mesh/demo/virtualNode/web&colour=red", "Unknown setting 'colour'")]
+    [InlineData("/envoy/bootstrap?node=mesh/demo/virtualNode/web&sigv4", "needs TLS")]
+    [InlineData("/envoy/bootstrap?node=mesh/demo/virtualNode/web&delta=maybe", "switch")]
+    public async Task Mistakes_AreABadRequestSayingWhat(string path, string reason)
+    {
+        using var client = Unsigned();
+        using var response = await client.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(reason, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignedApi_StaysSigned()
+    {
+        // The bootstrap endpoint being open does not open anything under /v20190125.
+        using var client = Unsigned();
+        using var response = await client.GetAsync("/v20190125/meshes");
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+}
