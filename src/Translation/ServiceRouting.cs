@@ -176,12 +176,20 @@ internal static class ServiceRouting
             return null;
         }
 
-        // Weighted targets become weighted_clusters; zero weights are kept (ENVOY-MAPPING.md §2). total_weight is
-        // deprecated and Envoy takes the sum, which is what App Mesh set it to.
+        // Weighted targets become weighted_clusters; zero weights are kept (ENVOY-MAPPING.md §2). Envoy takes the
+        // sum as the total, so its deprecated total_weight is left unset; gRPC C-core before 1.5x still defaults
+        // total_weight to 100 and NACKs any other sum, so proxyless clients get it set to the sum (as App Mesh did).
         var clusters = new WeightedCluster();
         foreach (var (cluster, weight) in targets)
         {
             clusters.Clusters.Add(new WeightedCluster.Types.ClusterWeight { Name = cluster, Weight = weight });
+        }
+
+        if (flavor.Proxyless)
+        {
+#pragma warning disable CS0612 // Deprecated in Envoy, still required by older gRPC clients.
+            clusters.TotalWeight = (uint)targets.Sum(t => t.Weight);
+#pragma warning restore CS0612
         }
 
         return new RouteAction { WeightedClusters = clusters };

@@ -72,13 +72,9 @@ public sealed class PgvValidatorTests
 #pragma warning disable CS0612 // The point is to set a deprecated field.
     public void Reports_DeprecatedField()
     {
-        var errors = Validate(new WeightedCluster
-        {
-            TotalWeight = 1,
-            Clusters = { new WeightedCluster.Types.ClusterWeight { Name = "c", Weight = 1 } },
-        });
+        var errors = Validate(new RouteAction { Cluster = "c", MaxGrpcTimeout = Duration.FromTimeSpan(TimeSpan.FromSeconds(1)) });
 
-        Assert.Contains("envoy.config.route.v3.WeightedCluster.total_weight: deprecated field is set", errors);
+        Assert.Contains("envoy.config.route.v3.RouteAction.max_grpc_timeout: deprecated field is set", errors);
     }
 #pragma warning restore CS0612
 
