@@ -16,6 +16,22 @@ public sealed record MeshGraph
     private FrozenDictionary<string, VirtualRouterResource>? _routers;
     private FrozenDictionary<string, VirtualGatewayResource>? _gateways;
 
+    public MeshGraph()
+    {
+    }
+
+    /// <summary>Used by <c>with</c>: copies the resources but not the lookup caches, which may no longer fit.</summary>
+    private MeshGraph(MeshGraph original)
+    {
+        MeshName = original.MeshName;
+        MeshVersion = original.MeshVersion;
+        Mesh = original.Mesh;
+        VirtualNodes = original.VirtualNodes;
+        VirtualServices = original.VirtualServices;
+        VirtualRouters = original.VirtualRouters;
+        VirtualGateways = original.VirtualGateways;
+    }
+
     public required string MeshName { get; init; }
 
     public long MeshVersion { get; init; }

@@ -1,4 +1,5 @@
 using Mesh.Model.Graph;
+using Mesh.Model.Specs;
 
 namespace Mesh.Translation.Tests.Graph;
 
@@ -46,6 +47,18 @@ public sealed class MeshGraphTests
         Assert.Equal(a, b);
         Assert.Equal(a.GetHashCode(), b.GetHashCode());
         Assert.NotEqual(a, MeshGraph.Build(Rows.Where(r => r.Name != "r2")));
+    }
+
+    [Fact]
+    public void With_DoesNotKeepStaleLookups()
+    {
+        var graph = MeshGraph.Build(Rows);
+        Assert.NotNull(graph.FindVirtualNode("a"));
+
+        var changed = graph with { VirtualNodes = graph.VirtualNodes.Where(n => n.Name != "a").ToEquatableList() };
+
+        Assert.Null(changed.FindVirtualNode("a"));
+        Assert.NotNull(graph.FindVirtualNode("a"));
     }
 
     [Fact]
