@@ -33,7 +33,7 @@ ensure() {
 }
 
 wait_for() { # <what> <seconds> <command…>
-  local what=$1 seconds=$2
+  local what=$1 seconds=$2 i
   shift 2
   for ((i = 0; i < seconds; i++)); do
     if "$@" >/dev/null 2>&1; then return 0; fi
@@ -53,7 +53,7 @@ route_spec() { # <v1 weight> <v2 weight>
 
 # One pass of $REQUESTS requests through the gateway; prints "v1 v2 errors".
 sample() {
-  local v1=0 v2=0 errors=0 body
+  local v1=0 v2=0 errors=0 body i
   for ((i = 0; i < REQUESTS; i++)); do
     body=$(curl -fsS --max-time 3 "$GATEWAY/" 2>/dev/null || true)
     case $body in
@@ -66,7 +66,7 @@ sample() {
 }
 
 only() { # <expected body> : a short run gets nothing else
-  local got
+  local got i
   for ((i = 0; i < 10; i++)); do
     got=$(curl -fsS --max-time 3 "$GATEWAY/" 2>/dev/null) || return 1
     [[ $got == "$1" ]] || return 1
