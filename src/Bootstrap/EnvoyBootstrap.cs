@@ -180,8 +180,20 @@ public static class EnvoyBootstrap
                 ["path"] = options.AdminAccessLogPath,
             },
         }),
-        ["address"] = SocketAddress(options.AdminAddress, options.AdminPort),
+        ["address"] = AdminAddress(options),
     };
+
+    /// <summary>The admin socket; <c>::</c> also accepts IPv4, as App Mesh's ENVOY_ADMIN_ACCESS_ENABLE_IPV6 did.</summary>
+    private static JsonObject AdminAddress(BootstrapOptions options)
+    {
+        var address = SocketAddress(options.AdminAddress, options.AdminPort);
+        if (IPAddress.Parse(options.AdminAddress).Equals(IPAddress.IPv6Any))
+        {
+            address["socket_address"]!["ipv4_compat"] = true;
+        }
+
+        return address;
+    }
 
     private static JsonObject DynamicResources(BootstrapOptions options)
     {
