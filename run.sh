@@ -177,7 +177,7 @@ PIDS+=("$API_PID")
 XDS_PID=
 if [[ $HAVE_XDS == 1 ]]; then
   say "starting the xDS server (gRPC $XDS_GRPC_URL, admin $XDS_ADMIN_URL)"
-  dotnet "$XDS_DLL" --Xds:GrpcUrl="$XDS_GRPC_URL" --Xds:AdminUrl="$XDS_ADMIN_URL" >"$LOGS/xds.log" 2>&1 &
+  dotnet "$XDS_DLL" --Xds:GrpcUrl="$XDS_GRPC_URL" --Xds:AdminUrl="$XDS_ADMIN_URL" --Xds:Auth:Mode=None >"$LOGS/xds.log" 2>&1 &
   XDS_PID=$!
   PIDS+=("$XDS_PID")
 else

@@ -1,10 +1,17 @@
 using Mesh.XdsServer.Hosting;
+using Mesh.XdsServer.ProxyStatus;
+
+if (args.Length > 0 && args[0] == "proxy-status")
+{
+    return await ProxyStatusCommand.RunAsync(args[1..], Console.Out, Console.Error, CancellationToken.None);
+}
 
 // Configuration: Xds:GrpcUrl (default http://127.0.0.1:18000, h2c), Xds:AdminUrl (http://127.0.0.1:18001:
-// /healthz, /metrics), ConnectionStrings:Mesh (PostgreSQL), Mesh:Region, Mesh:AccountId, Xds:Feed:*.
+// /healthz, /metrics, /proxy-status), ConnectionStrings:Mesh (PostgreSQL), Mesh:Region, Mesh:AccountId, Xds:Feed:*.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddXdsServer();
 
 var app = builder.Build();
 app.MapXdsServer();
-app.Run();
+await app.RunAsync();
+return 0;

@@ -1,11 +1,14 @@
 using System.Net;
 using Mesh.Persistence;
+using Mesh.Security;
+using Mesh.XdsServer.Auth;
 using Mesh.XdsServer.Diagnostics;
 using Mesh.XdsServer.Feed;
 using Mesh.XdsServer.Identity;
 using Mesh.XdsServer.Protocol;
 using Mesh.XdsServer.Services;
 using Mesh.XdsServer.Snapshots;
+using Mesh.XdsServer.ProxyStatus;
 using Mesh.XdsServer.Translation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -32,14 +35,26 @@ public static class XdsServerHosting
         services.Configure<XdsOptions>(builder.Configuration.GetSection("Xds"));
         services.Configure<MeshIdentityOptions>(builder.Configuration.GetSection("Mesh"));
         services.Configure<ChangeFeedOptions>(builder.Configuration.GetSection("Xds:Feed"));
+        services.Configure<ProxyAuthOptions>(builder.Configuration.GetSection("Xds:Auth"));
+        services.Configure<XdsTlsOptions>(builder.Configuration.GetSection("Xds:Tls"));
+        services.Configure<ProxyStatusOptions>(builder.Configuration.GetSection("Xds:ProxyStatus"));
 
         var xds = builder.Configuration.GetSection("Xds").Get<XdsOptions>() ?? new XdsOptions();
+        var tls = builder.Configuration.GetSection("Xds:Tls").Get<XdsTlsOptions>() ?? new XdsTlsOptions();
+        var authMode = builder.Configuration.GetSection("Xds:Auth").Get<ProxyAuthOptions>()?.Mode ?? ProxyAuthMode.SigV4;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // Find proxies that vanished without closing their connection, so their streams are released.
             kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
             kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
-            kestrel.Listen(EndpointOf(xds.GrpcUrl), o => o.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(EndpointOf(xds.GrpcUrl), o =>
+            {
+                o.Protocols = HttpProtocols.Http2;
+                if (tls.Enabled)
+                {
+                    o.UseHttps(XdsTls.ServerOptions(tls, authMode));
+                }
+            });
             kestrel.Listen(EndpointOf(xds.AdminUrl), o => o.Protocols = HttpProtocols.Http1AndHttp2);
         });
 
@@ -58,7 +73,10 @@ public static class XdsServerHosting
         services.AddSingleton<MeshLoader>();
         services.AddSingleton(sp => new ProxyIdentityParser(sp.GetRequiredService<IOptions<MeshIdentityOptions>>().Value.AccountId));
         services.AddSingleton<XdsSessionContext>();
-        services.AddGrpc();
+        services.AddSingleton<ProxyAuthenticator>();
+        services.AddHttpClient("proxy-status");
+        services.AddSingleton<ProxyStatusCollector>();
+        services.AddGrpc(o => o.Interceptors.Add<ProxyAuthInterceptor>());
 
         var connectionString = builder.Configuration.GetConnectionString("Mesh");
         services.AddSingleton(new FeedStatus { State = string.IsNullOrEmpty(connectionString) ? FeedState.Disabled : FeedState.Starting });
@@ -67,6 +85,11 @@ public static class XdsServerHosting
             services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
             services.AddDbContextFactory<MeshDbContext>((sp, o) => o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
             services.AddHostedService<PostgresChangeFeed>();
+            if (builder.Configuration["Mesh:Auth:MasterKey"] is { Length: > 0 } masterKey)
+            {
+                services.TryAddSingleton<IProxyKeyStore>(sp => new DatabaseProxyKeyStore(new AccessKeyStore(
+                    sp.GetRequiredService<IDbContextFactory<MeshDbContext>>(), new SecretProtector(masterKey), sp.GetRequiredService<TimeProvider>())));
+            }
         }
 
         return builder;
@@ -82,6 +105,7 @@ public static class XdsServerHosting
         metrics.Gauge("mesh_xds_proxy_identities", "Distinct proxy identities with a stream open (one snapshot each).", () => cache.WatchedIdentities);
         metrics.Gauge("mesh_xds_interned_resources", "Distinct serialised resources held for live snapshots.", () => cache.InternedResources);
         metrics.Gauge("mesh_xds_feed_watermark", "Change-log sequence number applied up to.", () => feed.Watermark);
+        XdsTls.CheckAuthentication(app.Services, authTransport: app.Configuration["Xds:Tls:CertificatePath"] is { Length: > 0 } ? "TLS" : "cleartext HTTP/2 (h2c)");
         app.MapGrpcService<AggregatedDiscovery>();
         app.MapGrpcService<ListenerDiscovery>();
         app.MapGrpcService<RouteDiscovery>();
@@ -90,6 +114,7 @@ public static class XdsServerHosting
         app.MapGrpcService<SecretDiscovery>();
         app.MapGrpcService<ClientStatusDiscovery>();
         app.MapAdminApi();
+        app.MapProxyStatus();
         return app;
     }
 

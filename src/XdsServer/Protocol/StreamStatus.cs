@@ -34,6 +34,18 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
         }
     }
 
+    /// <summary>The types this stream has asked for, in ordinal order.</summary>
+    public IReadOnlyList<string> RequestedTypes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _requestedTypes.Order(StringComparer.Ordinal).ToList();
+            }
+        }
+    }
+
     public void Requested(string typeUrl)
     {
         lock (_lock)

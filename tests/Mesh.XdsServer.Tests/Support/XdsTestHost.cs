@@ -57,7 +57,8 @@ public sealed class XdsTestHost : IAsyncDisposable
     public static async Task<XdsTestHost> StartAsync(
         string? connectionString = null,
         IMeshTranslator? translator = null,
-        IDictionary<string, string?>? settings = null)
+        IDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         var config = new Dictionary<string, string?>
@@ -68,6 +69,9 @@ public sealed class XdsTestHost : IAsyncDisposable
             ["Xds:Feed:PollInterval"] = "00:00:00.500",
             ["Xds:Feed:MinBackoff"] = "00:00:00.100",
             ["Xds:Feed:MaxBackoff"] = "00:00:01",
+
+            // Authentication has its own tests (Auth/); the protocol tests run as local development does.
+            ["Xds:Auth:Mode"] = "None",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
@@ -82,6 +86,7 @@ public sealed class XdsTestHost : IAsyncDisposable
             builder.Services.AddSingleton(translator);
         }
 
+        services?.Invoke(builder.Services);
         builder.AddXdsServer();
         var app = builder.Build();
         app.MapXdsServer();

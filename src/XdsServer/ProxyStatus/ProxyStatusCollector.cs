@@ -1,0 +1,134 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using Envoy.Admin.V3;
+using Mesh.XdsServer.Hosting;
+using Mesh.XdsServer.Identity;
+using Mesh.XdsServer.Protocol;
+using Mesh.XdsServer.Resources;
+using Mesh.XdsServer.Snapshots;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.XdsServer.ProxyStatus;
+
+/// <summary>
+/// Builds the proxy-status report from this replica's CSDS state (<see cref="StreamRegistry"/>), and merges the
+/// reports of the peers in <c>Xds:ProxyStatus:Peers</c>: each replica knows only its own streams.
+/// </summary>
+public sealed class ProxyStatusCollector(
+    StreamRegistry registry,
+    SnapshotCache cache,
+    IOptions<ProxyStatusOptions> options,
+    IOptions<MeshIdentityOptions> mesh,
+    TimeProvider clock,
+    IHttpClientFactory? httpClients = null)
+{
+    public string ReplicaId { get; } = options.Value.ReplicaId is { Length: > 0 } id ? id : $"{Environment.MachineName}:{Environment.ProcessId}";
+
+    public ProxyStatusReport Local()
+    {
+        var now = clock.GetUtcNow();
+        var proxies = registry.Streams.Where(s => s.Node is not null).Select(s => Entry(s, now)).ToList();
+        return Merge([new ProxyStatusReport(now, [ReplicaId], proxies, [])], [], now);
+    }
+
+    /// <summary>This replica and every configured peer (each asked for its own streams only, so peers never loop).</summary>
+    public async Task<ProxyStatusReport> AllAsync(CancellationToken cancellationToken)
+    {
+        var local = Local();
+        var peers = options.Value.Peers.Where(p => p.Length > 0).ToList();
+        if (peers.Count == 0)
+        {
+            return local;
+        }
+
+        var answers = await Task.WhenAll(peers.Select(p => FetchAsync(p, cancellationToken)));
+        return Merge([local, .. answers.Select(a => a.Report).OfType<ProxyStatusReport>()], answers.Select(a => a.Failure).OfType<UnreachableReplica>(), now: local.GeneratedAt);
+    }
+
+    public static ProxyStatusReport Merge(IEnumerable<ProxyStatusReport> reports, IEnumerable<UnreachableReplica> unreachable, DateTimeOffset now)
+    {
+        var list = reports.ToList();
+        return new ProxyStatusReport(
+            now,
+            list.SelectMany(r => r.Replicas).Distinct().ToList(),
+            list.SelectMany(r => r.Proxies).OrderBy(p => p.NodeId, StringComparer.Ordinal).ThenBy(p => p.Replica, StringComparer.Ordinal).ThenBy(p => p.StreamId).ToList(),
+            [.. list.SelectMany(r => r.Unreachable), .. unreachable]);
+    }
+
+    private async Task<(ProxyStatusReport? Report, UnreachableReplica? Failure)> FetchAsync(string peer, CancellationToken cancellationToken)
+    {
+        var url = $"{peer.TrimEnd('/')}/proxy-status?local=true";
+        try
+        {
+            using var http = httpClients?.CreateClient("proxy-status") ?? new HttpClient();
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.Value.PeerTimeout);
+            var report = await http.GetFromJsonAsync<ProxyStatusReport>(url, ProxyStatusJson.Options, timeout.Token);
+            return (report, report is null ? new UnreachableReplica(peer, "empty answer") : null);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
+        {
+            return (null, new UnreachableReplica(peer, e.Message));
+        }
+    }
+
+    private ProxyStatusEntry Entry(StreamStatus stream, DateTimeOffset now)
+    {
+        var identity = stream.Identity;
+        var problem = identity is null ? null : cache.Problem(identity);
+        var types = new SortedDictionary<string, TypeStatus>(StringComparer.Ordinal);
+        foreach (var group in stream.Resources.GroupBy(r => r.Key.Type))
+        {
+            types[TypeUrls.ShortName(group.Key)] = TypeOf(group.Select(g => (g.Key.Name, g.Value)).ToList(), now);
+        }
+
+        foreach (var requested in stream.RequestedTypes.Where(t => !types.ContainsKey(TypeUrls.ShortName(t))))
+        {
+            types[TypeUrls.ShortName(requested)] = new TypeStatus("NOT_SENT", 0, 0, null, null, null, null);
+        }
+
+        return new ProxyStatusEntry(
+            ReplicaId,
+            stream.Id,
+            stream.Variant,
+            stream.Node!.Id,
+            identity is null ? null : $"arn:aws:appmesh:{mesh.Value.Region}:{identity.Mesh.AccountId}:{identity.ShortForm}",
+            identity?.Mesh.MeshName,
+            identity is null ? null : identity.Kind == ProxyKind.VirtualNode ? "virtualNode" : "virtualGateway",
+            identity?.Name,
+            problem,
+            types);
+    }
+
+    private static TypeStatus TypeOf(IReadOnlyList<(string Name, ResourceStatus Status)> resources, DateTimeOffset now)
+    {
+        var acked = resources.Where(r => r.Status.ClientStatus == ClientResourceStatus.Acked).ToList();
+        var nacked = resources.Where(r => r.Status.ClientStatus == ClientResourceStatus.Nacked).OrderByDescending(r => r.Status.LastUpdated).ToList();
+        var pending = resources.Any(r => r.Status.ClientStatus == ClientResourceStatus.Requested);
+        var sync = nacked.Count > 0 ? "NACKED" : pending ? "STALE" : acked.Count > 0 || resources.Count > 0 ? "SYNCED" : "NOT_SENT";
+        DateTimeOffset? lastAck = acked.Count > 0 ? acked.Max(r => r.Status.LastUpdated) : null;
+        // The refused response's version: a NACK marks every resource of the response it refers to.
+        var lastNack = nacked.Count > 0 ? new NackStatus(VersionOf(nacked.Select(n => (n.Name, n.Status.Version))), nacked[0].Status.Error ?? "", nacked[0].Status.LastUpdated) : null;
+        return new TypeStatus(
+            sync,
+            resources.Count,
+            acked.Count,
+            acked.Count > 0 ? VersionOf(acked.Select(a => (a.Name, a.Status.Version))) : null,
+            lastAck,
+            lastAck is { } at ? Math.Round((now - at).TotalSeconds, 3) : null,
+            lastNack);
+    }
+
+    /// <summary>The same hash as <see cref="Hashing.VersionOf"/>: names and versions in name order.</summary>
+    private static string VersionOf(IEnumerable<(string Name, string Version)> resources)
+    {
+        var text = new StringBuilder();
+        foreach (var (name, version) in resources.OrderBy(r => r.Name, StringComparer.Ordinal))
+        {
+            text.Append(name).Append('=').Append(version).Append('\n');
+        }
+
+        return Hashing.Hex(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())), 16);
+    }
+}

@@ -1,0 +1,132 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace Mesh.XdsServer.ProxyStatus;
+
+/// <summary>
+/// <c>Mesh.XdsServer proxy-status [--url http://127.0.0.1:18001]… [--json]</c>: reads <c>GET /proxy-status</c> from
+/// one or more replicas' admin ports and prints one line per connected proxy, like <c>istioctl proxy-status</c>,
+/// then every NACK with its error and every proxy still waiting for its configuration.
+/// </summary>
+public static class ProxyStatusCommand
+{
+    public const string DefaultUrl = "http://127.0.0.1:18001";
+    private static readonly string[] Types = ["cds", "eds", "lds", "rds"];
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken cancellationToken, HttpMessageHandler? handler = null)
+    {
+        var urls = new List<string>();
+        var json = false;
+        for (var i = 0; i < args.Count; i++)
+        {
+            switch (args[i])
+            {
+                case "--url" when i + 1 < args.Count:
+                    urls.Add(args[++i]);
+                    break;
+                case "--json":
+                    json = true;
+                    break;
+                case "-h" or "--help":
+                    await output.WriteLineAsync("usage: Mesh.XdsServer proxy-status [--url <admin url>]... [--json]   (default --url " + DefaultUrl + ")");
+                    return 0;
+                default:
+                    await error.WriteLineAsync($"proxy-status: unknown argument '{args[i]}' (usage: proxy-status [--url <admin url>]... [--json])");
+                    return 2;
+            }
+        }
+
+        if (urls.Count == 0)
+        {
+            urls.Add(DefaultUrl);
+        }
+
+        using var http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
+        http.Timeout = TimeSpan.FromSeconds(15);
+
+        // One URL: that replica merges its configured peers. Several: each is asked for its own streams only.
+        var reports = new List<ProxyStatusReport>();
+        var unreachable = new List<UnreachableReplica>();
+        foreach (var url in urls)
+        {
+            var target = $"{url.TrimEnd('/')}/proxy-status{(urls.Count > 1 ? "?local=true" : "")}";
+            try
+            {
+                reports.Add(await http.GetFromJsonAsync<ProxyStatusReport>(target, ProxyStatusJson.Options, cancellationToken)
+                    ?? throw new JsonException("empty answer"));
+            }
+            catch (Exception e) when (e is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                unreachable.Add(new UnreachableReplica(url, e.Message));
+            }
+        }
+
+        var report = ProxyStatusCollector.Merge(reports, unreachable, DateTimeOffset.UtcNow);
+        if (json)
+        {
+            await output.WriteLineAsync(JsonSerializer.Serialize(report, ProxyStatusJson.Options));
+        }
+        else
+        {
+            await output.WriteAsync(Render(report));
+        }
+
+        return reports.Count == 0 ? 1 : 0;
+    }
+
+    public static string Render(ProxyStatusReport report)
+    {
+        var rows = new List<string[]> { (string[])["NODE", "MESH", "KIND", .. Types.Select(t => t.ToUpperInvariant()), "LAST ACK", "REPLICA", "STREAM"] };
+        foreach (var p in report.Proxies)
+        {
+            var lastAck = p.Types.Values.Where(t => t.SecondsSinceLastAck is not null).Select(t => t.SecondsSinceLastAck!.Value).DefaultIfEmpty(double.NaN).Min();
+            rows.Add([
+                p.NodeId,
+                p.Mesh ?? "-",
+                p.Kind ?? "-",
+                .. Types.Select(t => p.Types.TryGetValue(t, out var s) ? s.Sync : "-"),
+                double.IsNaN(lastAck) ? "never" : Ago(lastAck),
+                p.Replica,
+                $"{p.StreamId} ({p.Variant})",
+            ]);
+        }
+
+        var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        var text = new StringBuilder();
+        foreach (var row in rows)
+        {
+            text.AppendLine(string.Join("  ", row.Select((cell, c) => c == row.Length - 1 ? cell : cell.PadRight(widths[c]))).TrimEnd());
+        }
+
+        foreach (var p in report.Proxies)
+        {
+            foreach (var (type, status) in p.Types.Where(t => t.Value.LastNack is not null))
+            {
+                text.Append(CultureInfo.InvariantCulture, $"NACK    {p.NodeId} {type.ToUpperInvariant()} version {status.LastNack!.Version}: {status.LastNack.Error}");
+                text.AppendLine(status.AckedVersion is null ? "" : $" (still on {status.AckedVersion})");
+            }
+
+            if (p.Waiting is not null)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"WAITING {p.NodeId}: {p.Waiting}");
+            }
+        }
+
+        foreach (var u in report.Unreachable)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"UNREACHABLE {u.Url}: {u.Error}");
+        }
+
+        text.AppendLine(CultureInfo.InvariantCulture, $"{report.Proxies.Count} proxies on {report.Replicas.Count} replicas ({string.Join(", ", report.Replicas)})");
+        return text.ToString();
+    }
+
+    private static string Ago(double seconds) => seconds switch
+    {
+        < 60 => $"{Math.Max(0, Math.Floor(seconds)).ToString(CultureInfo.InvariantCulture)}s ago",
+        < 3600 => $"{Math.Floor(seconds / 60).ToString(CultureInfo.InvariantCulture)}m ago",
+        _ => $"{Math.Floor(seconds / 3600).ToString(CultureInfo.InvariantCulture)}h ago",
+    };
+}

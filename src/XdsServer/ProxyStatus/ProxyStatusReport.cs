@@ -1,0 +1,44 @@
+using System.Text.Json.Serialization;
+
+namespace Mesh.XdsServer.ProxyStatus;
+
+/// <summary>The body of <c>GET /proxy-status</c>: every proxy connected to the replicas asked, like <c>istioctl proxy-status</c>.</summary>
+public sealed record ProxyStatusReport(
+    DateTimeOffset GeneratedAt,
+    IReadOnlyList<string> Replicas,
+    IReadOnlyList<ProxyStatusEntry> Proxies,
+    IReadOnlyList<UnreachableReplica> Unreachable);
+
+/// <summary>A replica named in <c>Xds:ProxyStatus:Peers</c> that did not answer; its proxies are missing from the report.</summary>
+public sealed record UnreachableReplica(string Url, string Error);
+
+/// <summary>One xDS stream and the proxy on it.</summary>
+public sealed record ProxyStatusEntry(
+    string Replica,
+    long StreamId,
+    string Variant,
+    string NodeId,
+    string? Resource,
+    string? Mesh,
+    string? Kind,
+    string? Name,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Waiting,
+    IReadOnlyDictionary<string, TypeStatus> Types);
+
+/// <summary>
+/// One resource type on one stream (keys: cds, eds, lds, rds, sds). <see cref="AckedVersion"/> is the hash of the
+/// ACKed resources' names and versions, which is the SotW <c>version_info</c> the proxy ACKed when it holds the whole
+/// response. <see cref="Sync"/>: SYNCED (all ACKed), STALE (sent, no answer yet), NACKED (the proxy rejected the
+/// newest version and keeps its last good one), NOT_SENT (nothing to send yet, see Waiting).
+/// </summary>
+public sealed record TypeStatus(
+    string Sync,
+    int Resources,
+    int Acked,
+    string? AckedVersion,
+    DateTimeOffset? LastAck,
+    double? SecondsSinceLastAck,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] NackStatus? LastNack);
+
+/// <summary>The proxy's latest rejection of this type: the version it refused (the hash of the refused resources, which is the SotW response's version_info) and its error_detail.</summary>
+public sealed record NackStatus(string Version, string Error, DateTimeOffset At);

@@ -1,0 +1,140 @@
+using System.Net.Http.Json;
+using Mesh.XdsServer.Resources;
+using Mesh.XdsServer.ProxyStatus;
+using Mesh.XdsServer.Tests.Support;
+
+namespace Mesh.XdsServer.Tests.ProxyStatus;
+
+/// <summary>
+/// Proxy status (istioctl proxy-status): GET /proxy-status on the admin port and the proxy-status command list
+/// every connected proxy with its resource, the ACKed version per type, the last NACK and its error, and how
+/// long ago it last ACKed; a replica merges the replicas named in Xds:ProxyStatus:Peers.
+/// </summary>
+public sealed class ProxyStatusTests : IAsyncLifetime
+{
+    private XdsTestHost _host = null!;
+    private AdsClient _web = null!;
+    private AdsClient _api = null!;
+    private AdsClient _ghost = null!;
+    private Envoy.Service.Discovery.V3.DiscoveryResponse _webCds = null!;
+    private Envoy.Service.Discovery.V3.DiscoveryResponse _apiCds = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await XdsTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Xds:ProxyStatus:ReplicaId"] = "xds-a" });
+        var mesh = MeshRows.Demo();
+        _host.Cache.SetMesh(mesh.Key, mesh.Graph);
+
+        _web = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await _web.SendAsync(TypeUrls.Cluster);
+        _webCds = await _web.NextAsync();
+        await _web.AckAsync(_webCds);
+
+        _api = AdsClient.Connect(_host.Channel, MeshRows.NodeId("api-v1"));
+        await _api.SendAsync(TypeUrls.Cluster);
+        _apiCds = await _api.NextAsync();
+        await _api.NackAsync(_apiCds, "", "cds_egress_demo_web: unknown field");
+
+        _ghost = AdsClient.Connect(_host.Channel, MeshRows.NodeId("ghost"));
+        await _ghost.SendAsync(TypeUrls.Cluster);
+
+        await _host.ProcessedAsync(TypeUrls.Cluster, _apiCds.Resources[0].Unpack<Envoy.Config.Cluster.V3.Cluster>().Name, Envoy.Admin.V3.ClientResourceStatus.Nacked);
+        await Eventually.TrueAsync(() => _host.Streams.Streams.Count(s => s.Identity is not null) == 3
+            && _host.Streams.Streams.Single(s => s.Identity?.Name == "web").Resources.Values.All(r => r.ClientStatus == Envoy.Admin.V3.ClientResourceStatus.Acked));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _web.DisposeAsync();
+        await _api.DisposeAsync();
+        await _ghost.DisposeAsync();
+        await _host.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task The_Endpoint_Lists_Synced_Nacked_And_Waiting_Proxies()
+    {
+        var report = await _host.Admin.GetFromJsonAsync<ProxyStatusReport>("/proxy-status", ProxyStatusJson.Options, TaskTimeouts.Token()).DefaultTimeout();
+        Assert.NotNull(report);
+        Assert.Equal(["xds-a"], report.Replicas);
+        Assert.Empty(report.Unreachable);
+        Assert.Equal([MeshRows.NodeId("api-v1"), MeshRows.NodeId("ghost"), MeshRows.NodeId("web")], report.Proxies.Select(p => p.NodeId));
+
+        var web = report.Proxies.Single(p => p.Name == "web");
+        Assert.Equal("arn:aws:appmesh:us-east-1:111122223333:mesh/demo/virtualNode/web", web.Resource);
+        Assert.Equal(("demo", "virtualNode", "ads", "xds-a"), (web.Mesh, web.Kind, web.Variant, web.Replica));
+        var webCds = web.Types["cds"];
+        Assert.Equal("SYNCED", webCds.Sync);
+        Assert.Equal((3, 3), (webCds.Resources, webCds.Acked));
+        Assert.Equal(_webCds.VersionInfo, webCds.AckedVersion);
+        Assert.NotNull(webCds.LastAck);
+        Assert.True(webCds.SecondsSinceLastAck >= 0);
+        Assert.Null(webCds.LastNack);
+        Assert.Null(web.Waiting);
+
+        var apiCds = report.Proxies.Single(p => p.Name == "api-v1").Types["cds"];
+        Assert.Equal("NACKED", apiCds.Sync);
+        Assert.Equal(0, apiCds.Acked);
+        Assert.Null(apiCds.LastAck);
+        Assert.NotNull(apiCds.LastNack);
+        Assert.Equal(_apiCds.VersionInfo, apiCds.LastNack.Version);
+        Assert.Equal("code 3: cds_egress_demo_web: unknown field", apiCds.LastNack.Error);
+
+        var ghost = report.Proxies.Single(p => p.Name == "ghost");
+        Assert.Contains("ghost", ghost.Waiting);
+        Assert.Equal("NOT_SENT", ghost.Types["cds"].Sync);
+    }
+
+    [Fact]
+    public async Task The_Command_Prints_A_Table_With_The_Nack_And_The_Waiting_Proxy()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exit = await ProxyStatusCommand.RunAsync(["--url", _host.AdminUri.ToString()], output, error, TaskTimeouts.Token()).DefaultTimeout();
+        Assert.Equal(0, exit);
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("NODE", lines[0]);
+        Assert.Matches(@"^mesh/demo/virtualNode/web\s+demo\s+virtualNode\s+SYNCED\s+-\s+-\s+-\s+\d+s ago\s+xds-a\s+\d+ \(ads\)$", lines.Single(l => l.StartsWith(MeshRows.NodeId("web"), StringComparison.Ordinal)));
+        Assert.Matches(@"^mesh/demo/virtualNode/api-v1\s+demo\s+virtualNode\s+NACKED\s+-\s+-\s+-\s+never\s+xds-a", lines.Single(l => l.StartsWith(MeshRows.NodeId("api-v1"), StringComparison.Ordinal)));
+        Assert.Contains($"NACK    mesh/demo/virtualNode/api-v1 CDS version {_apiCds.VersionInfo}: code 3: cds_egress_demo_web: unknown field", lines);
+        Assert.Contains(lines, l => l.StartsWith("WAITING mesh/demo/virtualNode/ghost: ", StringComparison.Ordinal));
+        Assert.Equal("3 proxies on 1 replicas (xds-a)", lines[^1].TrimEnd());
+        Assert.Equal("", error.ToString());
+
+        using var json = new StringWriter();
+        Assert.Equal(0, await ProxyStatusCommand.RunAsync(["--url", _host.AdminUri.ToString(), "--json"], json, error, TaskTimeouts.Token()).DefaultTimeout());
+        var parsed = System.Text.Json.JsonSerializer.Deserialize<ProxyStatusReport>(json.ToString(), ProxyStatusJson.Options)!;
+        Assert.Equal(3, parsed.Proxies.Count);
+    }
+
+    [Fact]
+    public async Task A_Replica_Merges_Its_Peers_And_Names_The_Unreachable_Ones()
+    {
+        await using var other = await XdsTestHost.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Xds:ProxyStatus:ReplicaId"] = "xds-b",
+            ["Xds:ProxyStatus:Peers:0"] = _host.AdminUri.ToString(),
+            ["Xds:ProxyStatus:Peers:1"] = "http://127.0.0.1:1",
+        });
+        var mesh = MeshRows.Demo();
+        other.Cache.SetMesh(mesh.Key, mesh.Graph);
+        await using var web2 = AdsClient.Connect(other.Channel, MeshRows.NodeId("web"));
+        await web2.SendAsync(TypeUrls.Listener);
+        await web2.AckAsync(await web2.NextAsync());
+        await Eventually.TrueAsync(() => other.Streams.Streams.Any(s => s.Resources.Values.Any(r => r.ClientStatus == Envoy.Admin.V3.ClientResourceStatus.Acked)));
+
+        var report = await other.Admin.GetFromJsonAsync<ProxyStatusReport>("/proxy-status", ProxyStatusJson.Options, TaskTimeouts.Token()).DefaultTimeout();
+        Assert.NotNull(report);
+        Assert.Equal(["xds-b", "xds-a"], report.Replicas);
+        Assert.Equal(4, report.Proxies.Count);
+        Assert.Equal(["xds-a", "xds-b"], report.Proxies.Where(p => p.Name == "web").Select(p => p.Replica));
+        Assert.Equal("SYNCED", report.Proxies.Single(p => p.Replica == "xds-b").Types["lds"].Sync);
+        Assert.Equal("http://127.0.0.1:1", Assert.Single(report.Unreachable).Url);
+
+        // Asked directly, several replicas are each asked for their own streams only: no duplicates.
+        using var output = new StringWriter();
+        var exit = await ProxyStatusCommand.RunAsync(["--url", _host.AdminUri.ToString(), "--url", other.AdminUri.ToString()], output, TextWriter.Null, TaskTimeouts.Token()).DefaultTimeout();
+        Assert.Equal(0, exit);
+        Assert.EndsWith("4 proxies on 2 replicas (xds-a, xds-b)", output.ToString().TrimEnd());
+    }
+}
