@@ -28,11 +28,45 @@ public static class YamlJson
 
     private static JsonNode? Convert(YamlNode node) => node switch
     {
-        YamlMappingNode map => new JsonObject(map.Children.Select(c => KeyValuePair.Create(((YamlScalarNode)c.Key).Value!, Convert(c.Value)))),
+        YamlMappingNode map => Mapping(map),
         YamlSequenceNode seq => new JsonArray(seq.Children.Select(Convert).ToArray()),
         YamlScalarNode scalar => Scalar(scalar),
         _ => throw new InvalidOperationException($"unexpected YAML node {node.NodeType}"),
     };
+
+    /// <summary>A mapping, with YAML's merge key (<c>&lt;&lt;: *anchor</c>, as docker-compose.yml uses): own keys win.</summary>
+    private static JsonObject Mapping(YamlMappingNode map)
+    {
+        var result = new JsonObject();
+        foreach (var (key, value) in map.Children)
+        {
+            var name = ((YamlScalarNode)key).Value!;
+            if (name != "<<")
+            {
+                result[name] = Convert(value);
+            }
+        }
+
+        foreach (var (key, value) in map.Children)
+        {
+            if (((YamlScalarNode)key).Value == "<<")
+            {
+                var sources = value is YamlSequenceNode list ? list.Children : [value];
+                foreach (var source in sources.Cast<YamlMappingNode>())
+                {
+                    foreach (var (k, v) in Mapping(source).ToList())
+                    {
+                        if (!result.ContainsKey(k))
+                        {
+                            result[k] = v?.DeepClone();
+                        }
+                    }
+                }
+            }
+        }
+
+        return result;
+    }
 
     /// <summary>YAML 1.2 core schema for plain scalars (what Envoy's loader does too); quoted scalars are strings.</summary>
     private static JsonNode? Scalar(YamlScalarNode scalar)

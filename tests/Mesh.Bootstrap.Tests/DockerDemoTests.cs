@@ -1,0 +1,103 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Mesh.Bootstrap.Tests.Support;
+
+namespace Mesh.Bootstrap.Tests;
+
+/// <summary>
+/// There is no Docker engine here, so CI runs only <c>docker-compose config</c>. These checks read docker-compose.yml,
+/// the committed bootstraps and demo/canary.sh together, so the pieces that must agree (ports, names, paths) do.
+/// </summary>
+public sealed class DockerDemoTests
+{
+    private static readonly JsonObject Compose = (JsonObject)YamlJson.ToJson(File.ReadAllText(Repository.PathOf("docker-compose.yml")))!;
+    private static readonly string Canary = File.ReadAllText(Repository.PathOf("demo/canary.sh"));
+
+    private static JsonObject Service(string name) => (JsonObject)Compose["services"]![name]!;
+
+    private static IEnumerable<string> Strings(JsonNode? node) => node switch
+    {
+        JsonArray array => array.Select(n => n!.GetValue<string>()),
+        JsonValue value => [value.ToString()],
+        _ => [],
+    };
+
+    private static Envoy.Config.Bootstrap.V3.Bootstrap BootstrapOf(string service)
+    {
+        var mount = Strings(Service(service)["volumes"]).Single(v => v.EndsWith(":/etc/envoy/bootstrap.yaml:ro", StringComparison.Ordinal));
+        return YamlJson.ParseBootstrap(File.ReadAllText(Repository.PathOf(mount[2..mount.IndexOf(':', StringComparison.Ordinal)])));
+    }
+
+    [Fact]
+    public void Images_ArePinned()
+    {
+        foreach (var (name, service) in (JsonObject)Compose["services"]!)
+        {
+            if (service!["image"] is { } image)
+            {
+                var text = image.GetValue<string>();
+                Assert.Matches(@"^[\w./-]+:v?\d+(\.\d+)+$", text);
+            }
+            else
+            {
+                Assert.True(service["build"]?["dockerfile"]?.GetValue<string>() == "deploy/Dockerfile", $"{name} has neither a pinned image nor our Dockerfile");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("web-v1-envoy", "mesh/demo/virtualNode/web-v1", "web-v1")]
+    [InlineData("web-v2-envoy", "mesh/demo/virtualNode/web-v2", "web-v2")]
+    [InlineData("gateway", "mesh/demo/virtualGateway/gateway", null)]
+    public void Envoys_AreTheDemoResources_AndReachTheXdsService(string service, string node, string? app)
+    {
+        var bootstrap = BootstrapOf(service);
+        Assert.Equal(node, bootstrap.Node.Id);
+        Assert.Equal(["envoy", "-c", "/etc/envoy/bootstrap.yaml"], Strings(Service(service)["command"]));
+
+        var xds = bootstrap.StaticResources.Clusters.Single(c => c.Name == EnvoyBootstrap.XdsClusterName)
+            .LoadAssignment.Endpoints[0].LbEndpoints[0].Endpoint.Address.SocketAddress;
+        var grpcUrl = new Uri(Service("xds")["environment"]!["Xds__GrpcUrl"]!.GetValue<string>());
+        Assert.Equal(("xds", (uint)grpcUrl.Port), (xds.Address, xds.PortValue));
+        Assert.Equal("0.0.0.0", grpcUrl.Host); // reachable from the other containers
+
+        if (app is not null)
+        {
+            Assert.Equal($"service:{app}", Service(service)["network_mode"]!.GetValue<string>());
+            Assert.Equal($"service:{app}", Service($"{app}-redirect")["network_mode"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
+    public void Ports_Agree()
+    {
+        // The application port: what httpd listens on, what the redirect sends to 15000, what the nodes declare.
+        var appPort = Regex.Match(Canary, @"""port"":(\d+),""protocol"":""http""\}\}\],""serviceDiscovery""").Groups[1].Value;
+        Assert.NotEmpty(appPort);
+        foreach (var app in new[] { "web-v1", "web-v2" })
+        {
+            Assert.Contains($"httpd -f -v -p {appPort} ", string.Join(' ', Strings(Service(app)["command"])), StringComparison.Ordinal);
+            Assert.Equal([appPort], Strings(Service($"{app}-redirect")["command"]));
+        }
+
+        // The gateway's listener: what the script declares, what compose publishes, what the demo service calls.
+        var gatewayPort = Regex.Match(Canary, @"create-virtual-gateway .*\n.*\{""port"":(\d+),").Groups[1].Value;
+        Assert.NotEmpty(gatewayPort);
+        Assert.Contains($"127.0.0.1:{gatewayPort}:{gatewayPort}", Strings(Service("gateway")["ports"]));
+        Assert.Equal($"http://gateway:{gatewayPort}", Service("demo")["environment"]!["MESH_GATEWAY_URL"]!.GetValue<string>());
+        Assert.Contains($"MESH_GATEWAY_URL:-http://127.0.0.1:{gatewayPort}", Canary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Secrets_AreMadeWhereTheApiAndTheDemoReadThem()
+    {
+        var script = File.ReadAllText(Repository.PathOf("deploy/demo/secrets.sh"));
+        Assert.Contains("dir=/mesh/secrets", script, StringComparison.Ordinal);
+        Assert.Contains("secrets:/mesh/secrets", Strings(Service("secrets")["volumes"]));
+        Assert.Contains("secrets:/mesh/secrets:ro", Strings(Service("api")["volumes"]));
+        Assert.Contains("cat /mesh/secrets/master.key", string.Join(' ', Strings(Service("api")["entrypoint"])), StringComparison.Ordinal);
+        Assert.Contains("secrets:/mesh/secrets:ro", Strings(Service("demo")["volumes"]));
+        Assert.Equal("/mesh/secrets/credentials", Service("demo")["environment"]!["AWS_SHARED_CREDENTIALS_FILE"]!.GetValue<string>());
+        Assert.Equal("service_completed_successfully", Service("api")["depends_on"]!["secrets"]!["condition"]!.GetValue<string>());
+    }
+}
