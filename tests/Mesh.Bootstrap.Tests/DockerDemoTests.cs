@@ -61,6 +61,11 @@ public sealed class DockerDemoTests
         Assert.Equal(("xds", (uint)grpcUrl.Port), (xds.Address, xds.PortValue));
         Assert.Equal("0.0.0.0", grpcUrl.Host); // reachable from the other containers
 
+        // Bootstraps without SigV4 or a client certificate only work when the xDS server asks for neither.
+        var ads = bootstrap.DynamicResources.AdsConfig.GrpcServices.Single();
+        Assert.Null(ads.GoogleGrpc);
+        Assert.Equal("None", Service("xds")["environment"]!["Xds__Auth__Mode"]!.GetValue<string>());
+
         if (app is not null)
         {
             Assert.Equal($"service:{app}", Service(service)["network_mode"]!.GetValue<string>());
