@@ -16,7 +16,7 @@ public static class BootstrapArguments
             [--admin-port 9901] [--admin-address 0.0.0.0] [--admin-access-log /dev/null]
             [--initial-fetch-timeout <seconds>]   0 (default) waits for the first configuration forever
             [--xds-tls --ca <pem file> [--server-name <name>] [--cert <pem file> --key <pem file>]]
-            [--sigv4 [--region <region>] [--signing-name appmesh]]   needs --xds-tls; see README (not verified by the xDS server yet)
+            [--sigv4 [--region <region>] [--signing-name appmesh]]   needs --xds-tls; AWS keys come from the proxy's environment
             [--tracing zipkin|jaeger|otel --tracing-address <host:port> [--service-name <name>]]
             [--sds-socket <path>]             a local SDS server's Unix socket (static_cluster_sds_unix_socket)
             [--no-stats-tags]                 leave out App Mesh's stats tags
