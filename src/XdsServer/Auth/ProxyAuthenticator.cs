@@ -62,16 +62,15 @@ public sealed class ProxyAuthenticator
 
     public string Region => _region;
 
-    public async Task<ProxyPrincipal> AuthenticateAsync(ServerCallContext call)
+    public Task<ProxyPrincipal> AuthenticateAsync(ServerCallContext call) => AuthenticateAsync(call.GetHttpContext(), call.CancellationToken);
+
+    /// <summary>The HTTP/2 request of a gRPC call: its path, authority and headers (call metadata), and its TLS connection.</summary>
+    public async Task<ProxyPrincipal> AuthenticateAsync(HttpContext http, CancellationToken cancellationToken) => _mode switch
     {
-        var http = call.GetHttpContext();
-        return _mode switch
-        {
-            ProxyAuthMode.None => AnonymousPrincipal.Instance,
-            ProxyAuthMode.MutualTls => FromCertificate(http),
-            _ => await FromSignatureAsync(http, call.CancellationToken),
-        };
-    }
+        ProxyAuthMode.None => AnonymousPrincipal.Instance,
+        ProxyAuthMode.MutualTls => FromCertificate(http),
+        _ => await FromSignatureAsync(http, cancellationToken),
+    };
 
     private CertificatePrincipal FromCertificate(HttpContext http)
     {
@@ -120,7 +119,7 @@ public sealed class ProxyAuthenticator
 
     private static SignedRequest SignedRequestOf(HttpContext http, out string host)
     {
-        var target = http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? (http.Request.PathBase + http.Request.Path).ToString();
+        var target = http.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : (http.Request.PathBase + http.Request.Path).ToString();
         var query = target.IndexOf('?', StringComparison.Ordinal);
         var headers = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (var (name, values) in http.Request.Headers)
