@@ -27,7 +27,7 @@ public static class XdsServerHosting
     /// <summary>
     /// Registers everything. With <c>ConnectionStrings:Mesh</c> set, meshes come from PostgreSQL through the change
     /// feed; without it the feed is disabled and meshes are given to <see cref="SnapshotCache.SetMesh"/> directly.
-    /// A translator registered before this call replaces <see cref="BasicMeshTranslator"/>.
+    /// A translator registered before this call replaces the default (<see cref="MeshTranslationAdapter"/>).
     /// </summary>
     public static WebApplicationBuilder AddXdsServer(this WebApplicationBuilder builder)
     {
@@ -59,14 +59,15 @@ public static class XdsServerHosting
         });
 
         services.TryAddSingleton(TimeProvider.System);
-        // Xds:Translator selects the translation: "basic" (BasicMeshTranslator, the default for now) or "full"
-        // (issue 4's Mesh.Translation). A translator registered before this call wins over both.
-        if (string.Equals(builder.Configuration["Xds:Translator"], "full", StringComparison.OrdinalIgnoreCase))
+        // Xds:Translator selects the translation: "full" (Mesh.Translation, every App Mesh construct; the
+        // default) or "basic" (BasicMeshTranslator, a small stand-in the protocol tests use). A translator
+        // registered before this call wins over both.
+        if (string.Equals(builder.Configuration["Xds:Translator"], "basic", StringComparison.OrdinalIgnoreCase))
         {
-            services.TryAddSingleton<IMeshTranslator>(_ => new MeshTranslationAdapter(new Mesh.Translation.MeshTranslator()));
+            services.TryAddSingleton<IMeshTranslator, BasicMeshTranslator>();
         }
 
-        services.TryAddSingleton<IMeshTranslator, BasicMeshTranslator>();
+        services.TryAddSingleton<IMeshTranslator>(_ => new MeshTranslationAdapter(new Mesh.Translation.MeshTranslator()));
         services.AddSingleton<XdsMetrics>();
         services.AddSingleton<StreamRegistry>();
         services.AddSingleton<SnapshotCache>();

@@ -72,6 +72,9 @@ public sealed class XdsTestHost : IAsyncDisposable
 
             // Authentication has its own tests (Auth/); the protocol tests run as local development does.
             ["Xds:Auth:Mode"] = "None",
+
+            // The protocol tests use the small stand-in translation; the full one has its own tests.
+            ["Xds:Translator"] = "basic",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
