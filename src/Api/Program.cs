@@ -2,6 +2,12 @@ using Mesh.Api;
 using Mesh.Api.Commands;
 
 var builder = WebApplication.CreateBuilder(args);
+if (BootstrapCommand.Handles(args))
+{
+    // Rendering a bootstrap needs configuration only: no database, no keys.
+    return await BootstrapCommand.RunAsync(args, builder.Configuration, Console.Out);
+}
+
 builder.AddMeshApi();
 
 if (AdminCommands.Handles(args))
