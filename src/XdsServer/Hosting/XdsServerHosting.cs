@@ -54,6 +54,8 @@ public static class XdsServerHosting
                 {
                     o.UseHttps(XdsTls.ServerOptions(tls, authMode));
                 }
+
+                o.Use(ProxyStatusEndpoint.MarkGrpcConnection);
             });
             kestrel.Listen(EndpointOf(xds.AdminUrl), o => o.Protocols = HttpProtocols.Http1AndHttp2);
         });

@@ -86,6 +86,16 @@ public sealed class ProxyStatusTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_Grpc_Port_Does_Not_Serve_Proxy_Status()
+    {
+        using var h2c = new HttpClient { BaseAddress = _host.GrpcUri, DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var response = await h2c.GetAsync("/proxy-status", TaskTimeouts.Token()).DefaultTimeout();
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+        using var admin = await _host.Admin.GetAsync("/proxy-status", TaskTimeouts.Token()).DefaultTimeout();
+        Assert.Equal(System.Net.HttpStatusCode.OK, admin.StatusCode);
+    }
+
+    [Fact]
     public async Task The_Command_Prints_A_Table_With_The_Nack_And_The_Waiting_Proxy()
     {
         using var output = new StringWriter();
