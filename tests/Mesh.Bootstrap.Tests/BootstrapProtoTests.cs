@@ -6,7 +6,7 @@ using Envoy.Config.GrpcCredential.V3;
 using Envoy.Config.Trace.V3;
 using Envoy.Extensions.TransportSockets.Tls.V3;
 using Mesh.Bootstrap.Tests.Support;
-using Mesh.Translation.Tests.Validation;
+using Mesh.EnvoyTesting;
 using UpstreamHttpOptions = Envoy.Extensions.Upstreams.Http.V3.HttpProtocolOptions;
 
 namespace Mesh.Bootstrap.Tests;

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using EnvoyBootstrapProto = Envoy.Config.Bootstrap.V3.Bootstrap;
 using Google.Protobuf;
-using Mesh.Translation.Tests.Validation;
+using Mesh.EnvoyTesting;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

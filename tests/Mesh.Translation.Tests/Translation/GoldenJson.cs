@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Google.Protobuf;
-using Mesh.Translation.Tests.Validation;
+using Mesh.EnvoyTesting;
 
 namespace Mesh.Translation.Tests.Translation;
 

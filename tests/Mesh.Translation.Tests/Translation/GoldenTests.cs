@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Mesh.Model.Graph;
-using Mesh.Translation.Tests.Validation;
+using Mesh.EnvoyTesting;
 
 namespace Mesh.Translation.Tests.Translation;
 

@@ -1,3 +1,4 @@
+using Mesh.EnvoyTesting;
 using Envoy.Config.Cluster.V3;
 using Envoy.Config.Core.V3;
 using Envoy.Config.Listener.V3;

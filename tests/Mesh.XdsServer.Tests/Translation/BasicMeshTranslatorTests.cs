@@ -1,3 +1,4 @@
+using Mesh.EnvoyTesting;
 using Envoy.Config.Cluster.V3;
 using Envoy.Config.Listener.V3;
 using Envoy.Config.Route.V3;
@@ -17,12 +18,6 @@ namespace Mesh.XdsServer.Tests.Translation;
 
 public sealed class BasicMeshTranslatorTests
 {
-    private static readonly PgvValidator Pgv = new(TypeRegistry.FromMessages(
-        HttpConnectionManager.Descriptor,
-        Router.Descriptor,
-        TcpProxy.Descriptor,
-        OriginalDst.Descriptor,
-        HttpProtocolOptions.Descriptor));
 
     private readonly BasicMeshTranslator _translator = new();
 
@@ -46,7 +41,7 @@ public sealed class BasicMeshTranslatorTests
         var snapshot = SnapshotBuilder.Build(resources);
         var errors = resources.Listeners.Concat(resources.OnDemandListeners).Cast<IMessage>()
             .Concat(resources.Routes).Concat(resources.Clusters).Concat(resources.Endpoints)
-            .SelectMany(Pgv.Validate)
+            .SelectMany(m => PgvValidator.Validate(m, EnvoyTypes.Registry))
             .ToList();
 
         Assert.True(errors.Count == 0, $"{why}: {string.Join("\n", errors)}");
@@ -64,10 +59,10 @@ public sealed class BasicMeshTranslatorTests
             FilterChains = { new FilterChain { Filters = { new Envoy.Config.Listener.V3.Filter { Name = "hcm", TypedConfig = Google.Protobuf.WellKnownTypes.Any.Pack(hcm) } } } },
         };
 
-        Assert.Contains(Pgv.Validate(cluster), e => e.StartsWith("Cluster.connect_timeout", StringComparison.Ordinal));
-        var listenerErrors = Pgv.Validate(listener);
-        Assert.Contains(listenerErrors, e => e.Contains("<HttpConnectionManager>.stat_prefix", StringComparison.Ordinal));
-        Assert.Contains(listenerErrors, e => e.Contains("<HttpConnectionManager>.rds.config_source: is required", StringComparison.Ordinal));
+        Assert.Contains(PgvValidator.Validate(cluster, EnvoyTypes.Registry), e => e.Contains("Cluster.connect_timeout", StringComparison.Ordinal));
+        var listenerErrors = PgvValidator.Validate(listener, EnvoyTypes.Registry);
+        Assert.Contains(listenerErrors, e => e.Contains("HttpConnectionManager>.stat_prefix", StringComparison.Ordinal));
+        Assert.Contains(listenerErrors, e => e.Contains("HttpConnectionManager>.rds.config_source: is required", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Mesh.EnvoyTesting;
 using Envoy.Config.Listener.V3;
 using Envoy.Extensions.Filters.Http.Router.V3;
 using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
@@ -16,14 +17,6 @@ namespace Mesh.XdsServer.Tests.Translation;
 /// <summary>The full translation (issue 4) behind <see cref="IMeshTranslator"/>: what the server needs from it.</summary>
 public sealed class MeshTranslationAdapterTests
 {
-    private static readonly PgvValidator Pgv = new(TypeRegistry.FromMessages(
-        HttpConnectionManager.Descriptor,
-        Router.Descriptor,
-        TcpProxy.Descriptor,
-        HttpProtocolOptions.Descriptor,
-        Envoy.Extensions.Filters.Listener.OriginalDst.V3.OriginalDst.Descriptor,
-        Envoy.Extensions.Filters.Listener.TlsInspector.V3.TlsInspector.Descriptor,
-        Envoy.Extensions.AccessLoggers.File.V3.FileAccessLog.Descriptor));
 
     private readonly MeshTranslationAdapter _translator = new(new Mesh.Translation.MeshTranslator());
 
@@ -39,7 +32,7 @@ public sealed class MeshTranslationAdapterTests
         var snapshot = SnapshotBuilder.Build(resources);
         var errors = resources.Listeners.Concat(resources.OnDemandListeners).Cast<IMessage>()
             .Concat(resources.Routes).Concat(resources.Clusters).Concat(resources.Endpoints)
-            .SelectMany(Pgv.Validate)
+            .SelectMany(m => PgvValidator.Validate(m, EnvoyTypes.Registry))
             .ToList();
 
         Assert.True(errors.Count == 0, string.Join("\n", errors));

@@ -7,7 +7,7 @@ using Google.Protobuf.Reflection;
 using Google.Protobuf.WellKnownTypes;
 using Validate;
 
-namespace Mesh.Translation.Tests.Validation;
+namespace Mesh.EnvoyTesting;
 
 /// <summary>
 /// Checks a message against the protoc-gen-validate rules its .proto files carry (<c>(validate.rules)</c> on

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 
-namespace Mesh.Translation.Tests.Validation;
+namespace Mesh.EnvoyTesting;
 
 /// <summary>Every message type compiled into Mesh.EnvoyApi, for unpacking <c>Any</c> and for JSON output.</summary>
 public static class EnvoyTypes
