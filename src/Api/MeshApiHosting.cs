@@ -33,6 +33,7 @@ public static partial class MeshApiHosting
         builder.Services.AddSingleton<ResourceOperations>();
         builder.Services.AddSingleton<TagOperations>();
         builder.Services.AddSingleton<OperationDispatcher>();
+        builder.Services.AddHostedService<IdempotencyRecordPruner>();
         builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection(AuthOptions.Section));
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddSingleton(services =>

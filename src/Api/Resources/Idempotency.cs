@@ -26,10 +26,13 @@ public sealed class Idempotency
         PreviousResponse = previousResponse;
     }
 
+    /// <summary>How long a token is remembered; an older record is pruned and no longer counts.</summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromDays(1);
+
     /// <summary>The response of the first request with this token, when this is a faithful retry of it.</summary>
     public JsonObject? PreviousResponse { get; }
 
-    public static async Task<Idempotency> BeginAsync(MeshDbContext db, string accountId, string operation, JsonObject input, CancellationToken ct)
+    public static async Task<Idempotency> BeginAsync(MeshDbContext db, string accountId, string operation, JsonObject input, DateTimeOffset now, CancellationToken ct)
     {
         var token = input["clientToken"]?.GetValue<string>();
         var request = (JsonObject)input.DeepClone();
@@ -45,8 +48,16 @@ public sealed class Idempotency
             throw AppMeshException.BadRequest("clientToken: must be 1 to 64 printable ASCII characters without spaces.");
         }
 
-        var record = await db.IdempotencyRecords.AsNoTracking()
+        var record = await db.IdempotencyRecords
             .SingleOrDefaultAsync(r => r.AccountId == accountId && r.ClientToken == token, ct);
+        if (record is not null && record.CreatedAt < now - Retention)
+        {
+            // Expired but not yet pruned: the token is free again.
+            db.IdempotencyRecords.Remove(record);
+            await db.SaveChangesAsync(ct);
+            record = null;
+        }
+
         if (record is null)
         {
             return new Idempotency(accountId, token, operation, hash, null);

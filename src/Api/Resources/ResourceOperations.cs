@@ -31,7 +31,7 @@ public sealed class ResourceOperations(
 
         return await writes.RunAsync($"{operation} {id.Describe()}", async (db, ct) =>
         {
-            var idempotency = await Idempotency.BeginAsync(db, account, operation, input, ct);
+            var idempotency = await Idempotency.BeginAsync(db, account, operation, input, clock.GetUtcNow(), ct);
             if (idempotency.PreviousResponse is { } previous)
             {
                 return previous;
@@ -104,7 +104,7 @@ public sealed class ResourceOperations(
 
         return await writes.RunAsync($"{operation} {id.Describe()}", async (db, ct) =>
         {
-            var idempotency = await Idempotency.BeginAsync(db, account, operation, input, ct);
+            var idempotency = await Idempotency.BeginAsync(db, account, operation, input, clock.GetUtcNow(), ct);
             if (idempotency.PreviousResponse is { } previous)
             {
                 return previous;
