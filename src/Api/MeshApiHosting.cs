@@ -7,6 +7,7 @@ using Mesh.Api.Resources;
 using Mesh.Api.Security;
 using Mesh.Model.Wire;
 using Mesh.Persistence;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -20,7 +21,15 @@ public static partial class MeshApiHosting
         var connectionString = builder.Configuration.GetConnectionString("Mesh")
             ?? throw new InvalidOperationException("ConnectionStrings:Mesh is not configured (set the ConnectionStrings__Mesh environment variable).");
 
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = RequestBinder.MaxBodyBytes);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // Abuse limits: bodies are small, and a client that trickles its headers or body is cut off
+            // rather than holding a connection open.
+            kestrel.Limits.MaxRequestBodySize = RequestBinder.MaxBodyBytes;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 1024, gracePeriod: TimeSpan.FromSeconds(5));
+            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(120);
+        });
         builder.Services.Configure<MeshApiOptions>(builder.Configuration.GetSection(MeshApiOptions.Section));
         builder.Services.AddPooledDbContextFactory<MeshDbContext>(db => db.UseNpgsql(connectionString));
         builder.Services.AddSingleton(TimeProvider.System);

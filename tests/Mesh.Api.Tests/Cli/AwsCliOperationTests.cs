@@ -1,3 +1,5 @@
+using Mesh.Api.Security;
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json.Nodes;
 using Mesh.Api.Tests.Infrastructure;
 
@@ -52,6 +54,13 @@ public sealed class AwsCliOperationTests(ApiServer api) : IClassFixture<ApiServe
         Assert.Equal(mesh, Text(deleted["meshName"]));
         Assert.Equal("DELETED", Text(deleted["status"]!["status"]));
         await cli.FailWithAsync(api.BaseAddress, "NotFoundException", "describe-mesh", "--mesh-name", mesh);
+
+        // The audit log holds each of the CLI's mutating calls, signed with the key the CLI used.
+        var audit = await api.Services.GetRequiredService<AuditLog>().ListAsync(
+            DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddMinutes(1), ApiServer.AccountId, CancellationToken.None);
+        var mine = audit.Where(r => r.ResourceArn == ArnPrefix + mesh).ToList();
+        Assert.Equal(["appmesh:CreateMesh", "appmesh:UpdateMesh", "appmesh:DeleteMesh"], mine.Select(r => r.Action));
+        Assert.All(mine, r => Assert.Equal((api.AdminKey.AccessKeyId, 200, ""), (r.AccessKeyId, r.StatusCode, r.ErrorCode)));
     }
 
     [Theory]
