@@ -177,7 +177,15 @@ public sealed class ValidationRuleTests(ApiServer api) : IClassFixture<ApiServer
     public async Task Rejects_OversizedBody()
     {
         var body = "{\"meshName\":\"" + new string('x', 2 * 1024 * 1024) + "\"}";
-        var response = await api.SendRawAsync(HttpMethod.Put, Paths.Meshes, body);
+        using var request = new HttpRequestMessage(HttpMethod.Put, Paths.Meshes)
+        {
+            Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
+        };
+
+        // With Expect: 100-continue the server refuses before the client uploads; without it the
+        // answer races the upload, and a client still sending can see its connection reset instead.
+        request.Headers.ExpectContinue = true;
+        var response = await ApiServer.SendAsync(api.Client, request);
         response.AssertError(400, "BadRequestException");
         Assert.Contains("larger than the", response.Message);
     }
