@@ -27,13 +27,15 @@ public sealed class NamedBackend : IAsyncDisposable
 
     public int Port { get; }
 
-    public static async Task<NamedBackend> StartAsync(string name)
+    /// <param name="failEveryOther">When set, every other call fails with UNAVAILABLE, for retry tests.</param>
+    /// <param name="delay">How long each answer waits, for timeout tests.</param>
+    public static async Task<NamedBackend> StartAsync(string name, bool failEveryOther = false, TimeSpan delay = default)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc();
-        builder.Services.AddSingleton(new Answer(name));
+        builder.Services.AddSingleton(new Answer(name, failEveryOther, delay));
         var app = builder.Build();
         app.MapGrpcService<Service>();
         await app.StartAsync(TaskTimeouts.Token());
@@ -47,11 +49,28 @@ public sealed class NamedBackend : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    private sealed record Answer(string Name);
+    private sealed record Answer(string Name, bool FailEveryOther, TimeSpan Delay)
+    {
+        private int calls;
+
+        public bool NextFails() => FailEveryOther && Interlocked.Increment(ref calls) % 2 == 1;
+    }
 
     private sealed class Service(Answer answer) : ClientStatusDiscoveryService.ClientStatusDiscoveryServiceBase
     {
-        public override Task<ClientStatusResponse> FetchClientStatus(ClientStatusRequest request, ServerCallContext context) =>
-            Task.FromResult(new ClientStatusResponse { Config = { new ClientConfig { Node = new Node { Id = answer.Name } } } });
+        public override async Task<ClientStatusResponse> FetchClientStatus(ClientStatusRequest request, ServerCallContext context)
+        {
+            if (answer.NextFails())
+            {
+                throw new RpcException(new Status(StatusCode.Unavailable, "failing every other call on purpose"));
+            }
+
+            if (answer.Delay > TimeSpan.Zero)
+            {
+                await Task.Delay(answer.Delay, context.CancellationToken);
+            }
+
+            return new ClientStatusResponse { Config = { new ClientConfig { Node = new Node { Id = answer.Name } } } };
+        }
     }
 }

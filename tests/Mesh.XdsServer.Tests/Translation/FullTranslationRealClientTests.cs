@@ -84,6 +84,62 @@ public sealed class FullTranslationRealClientTests
         Assert.All(status.Config.SelectMany(c => c.GenericXdsConfigs), g => Assert.Equal(Envoy.Admin.V3.ClientResourceStatus.Acked, g.ClientStatus));
     }
 
+    [Theory]
+    [MemberData(nameof(Clients))]
+    public async Task RetryPolicy_IsHonoured(string kind)
+    {
+        await using var flaky = await NamedBackend.StartAsync("backend-1", failEveryOther: true);
+        await using var host = await StartHostAsync();
+        var mesh = new MeshRows()
+            .Node("web", "10.0.0.1", 8080, "http", "api.demo.local")
+            .Node("api-v1", "127.0.0.1", flaky.Port, "grpc")
+            .Router("api-router", 7000, "grpc")
+            .Put("route", "api-router", "default", RetryRoute(maxRetries: 0))
+            .ServiceByRouter("api.demo.local", "api-router");
+        host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        await using var client = await StartClientAsync(kind, host, "xds:///api.demo.local");
+
+        // Without retries, every other call fails.
+        Assert.Equal(10, (await client.CallAsync(20)).GetValueOrDefault("error:UNAVAILABLE"));
+
+        // With two retries on "unavailable", every call succeeds on its second attempt.
+        host.Cache.SetMesh(mesh.Key, mesh.Put("route", "api-router", "default", RetryRoute(maxRetries: 2)).Graph);
+        await Eventually.TrueAsync(async () => (await client.CallAsync(20)).GetValueOrDefault("backend-1") == 20);
+    }
+
+    [Theory]
+    [MemberData(nameof(Clients))]
+    public async Task PerRequestTimeout_IsHonoured(string kind)
+    {
+        await using var slow = await NamedBackend.StartAsync("backend-1", delay: TimeSpan.FromSeconds(2));
+        await using var host = await StartHostAsync();
+        var mesh = new MeshRows()
+            .Node("web", "10.0.0.1", 8080, "http", "api.demo.local")
+            .Node("api-v1", "127.0.0.1", slow.Port, "grpc")
+            .Router("api-router", 7000, "grpc")
+            .Put("route", "api-router", "default", TimeoutRoute(milliseconds: 300))
+            .ServiceByRouter("api.demo.local", "api-router");
+        host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        await using var client = await StartClientAsync(kind, host, "xds:///api.demo.local");
+
+        // The backend answers after 2 s; a 300 ms per-request timeout cuts every call off.
+        Assert.Equal(2, (await client.CallAsync(2)).GetValueOrDefault("error:DEADLINE_EXCEEDED"));
+
+        // Raised to 5 s through a route change, the same calls succeed.
+        host.Cache.SetMesh(mesh.Key, mesh.Put("route", "api-router", "default", TimeoutRoute(milliseconds: 5000)).Graph);
+        await Eventually.TrueAsync(async () => (await client.CallAsync(2)).GetValueOrDefault("backend-1") == 2);
+    }
+
+    private static string TimeoutRoute(int milliseconds) =>
+        "{\"grpcRoute\":{\"match\":{\"serviceName\":\"" + Service + "\"},"
+        + "\"timeout\":{\"perRequest\":{\"unit\":\"ms\",\"value\":" + milliseconds + "}},"
+        + "\"action\":{\"weightedTargets\":[{\"virtualNode\":\"api-v1\",\"weight\":1}]}}}";
+
+    private static string RetryRoute(int maxRetries) =>
+        "{\"grpcRoute\":{\"match\":{\"serviceName\":\"" + Service + "\"},"
+        + "\"retryPolicy\":{\"maxRetries\":" + maxRetries + ",\"perRetryTimeout\":{\"unit\":\"s\",\"value\":5},\"grpcRetryEvents\":[\"unavailable\"]},"
+        + "\"action\":{\"weightedTargets\":[{\"virtualNode\":\"api-v1\",\"weight\":1}]}}}";
+
     private static Task<XdsTestHost> StartHostAsync() =>
         XdsTestHost.StartAsync(translator: new MeshTranslationAdapter(new Mesh.Translation.MeshTranslator()));
 
