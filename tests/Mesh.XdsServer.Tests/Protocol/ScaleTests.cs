@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Mesh.XdsServer.Resources;
 using Mesh.XdsServer.Tests.Support;
 using Xunit.Abstractions;
@@ -26,7 +25,6 @@ public sealed class ScaleTests(ITestOutputHelper output)
 
         host.Cache.SetMesh(mesh.Key, mesh.Graph);
         var clients = new List<AdsClient>();
-        var connect = Stopwatch.StartNew();
         for (var i = 0; i < Nodes * ProxiesPerNode; i++)
         {
             var client = AdsClient.Connect(host.Channel, MeshRows.NodeId($"client-{i % Nodes}"));
@@ -35,7 +33,6 @@ public sealed class ScaleTests(ITestOutputHelper output)
         }
 
         var first = await Task.WhenAll(clients.Select(c => c.NextAsync()));
-        connect.Stop();
         await Task.WhenAll(clients.Zip(first).Select(p => p.First.AckAsync(p.Second)));
 
         Assert.Equal(Nodes, host.Cache.WatchedIdentities);
@@ -45,14 +42,12 @@ public sealed class ScaleTests(ITestOutputHelper output)
         // and their 3 assignments. Per node: its ingress route configuration and ingress cluster. (Unshared: 20 × 16.)
         Assert.Equal(14 + (2 * Nodes), host.Cache.InternedResources);
 
-        var push = Stopwatch.StartNew();
         host.Cache.SetMesh(mesh.Key, mesh.Node("api-v2", "127.0.0.2", 9081).Graph);
         var updates = await Task.WhenAll(clients.Select(c => c.NextAsync()));
-        push.Stop();
 
         Assert.All(updates, u => Assert.Equal(TypeUrls.Cluster, u.TypeUrl));
         Assert.All(updates, u => Assert.Contains("cds_egress_demo_api-v2_http_9081", u.Resources.Select(r => r.Unpack<Envoy.Config.Cluster.V3.Cluster>().Name)));
-        output.WriteLine($"{clients.Count} streams, {Nodes} identities: first config to all in {connect.ElapsedMilliseconds} ms, one change to all in {push.ElapsedMilliseconds} ms");
+        output.WriteLine($"{clients.Count} streams, {Nodes} identities: every stream got its first config and the change");
 
         foreach (var client in clients)
         {
