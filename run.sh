@@ -7,7 +7,7 @@
 #   MESH_PG_PORT      PostgreSQL TCP port on 127.0.0.1          (default 5432)
 #   MESH_API_URL      API listen URL                            (default http://127.0.0.1:8080)
 #   MESH_XDS_GRPC_URL xDS gRPC (h2c) listen URL                 (default http://127.0.0.1:18000)
-#   MESH_XDS_ADMIN_URL xDS admin listen URL (/healthz)          (default http://127.0.0.1:18001)
+#   MESH_XDS_ADMIN_URL xDS admin listen URL (/healthz, /readyz)          (default http://127.0.0.1:18001)
 #   MESH_PG_BIN       directory holding initdb/pg_ctl           (default: newest /usr/lib/postgresql/*/bin)
 #   MESH_NO_BUILD=1   skip the Release build (use what is already built)
 set -euo pipefail
@@ -194,7 +194,8 @@ wait_healthy() { # name pid url log
   die "$1 did not answer $3 within 60 s (log: $4)"
 }
 wait_healthy "the API" "$API_PID" "$API_URL/healthz" "$LOGS/api.log"
-[[ -n $XDS_PID ]] && wait_healthy "the xDS server" "$XDS_PID" "$XDS_ADMIN_URL/healthz" "$LOGS/xds.log"
+# Readiness, not liveness: /readyz answers 200 only after the first full load from PostgreSQL.
+[[ -n $XDS_PID ]] && wait_healthy "the xDS server" "$XDS_PID" "$XDS_ADMIN_URL/readyz" "$LOGS/xds.log"
 
 cat <<EOF
 
@@ -203,7 +204,7 @@ cat <<EOF
 EOF
 [[ -n $XDS_PID ]] && cat <<EOF
     xDS (gRPC)   $XDS_GRPC_URL      (h2c: ADS, CSDS)
-    xDS admin    $XDS_ADMIN_URL      (GET /healthz, /metrics)
+    xDS admin    $XDS_ADMIN_URL      (GET /healthz, /readyz, /metrics, /proxy-status)
 EOF
 cat <<EOF
     PostgreSQL   127.0.0.1:$PG_PORT, database $DB_NAME, user $DB_USER (data: .mesh/pg)

@@ -38,11 +38,17 @@ public static class AppMeshEndpoints
         var metrics = services.GetRequiredService<ApiMetrics>();
         var started = Stopwatch.GetTimestamp();
         using var activity = ApiMetrics.Activities.StartActivity(operation.Name);
+        activity?.SetTag("rpc.system", "aws-api");
+        activity?.SetTag("rpc.service", "AppMesh");
+        activity?.SetTag("rpc.method", operation.Name);
+        activity?.SetTag("aws.request_id", context.TraceIdentifier);
+        activity?.SetTag("cloud.account.id", caller.AccountId);
         try
         {
             var input = await services.GetRequiredService<RequestBinder>().BindAsync(operation, context, context.RequestAborted);
             var region = services.GetRequiredService<IOptions<MeshApiOptions>>().Value.Region;
             resourceArn = OperationResources.Arn(operation.Name, input, region, caller.AccountId);
+            activity?.SetTag("aws.appmesh.resource_arn", resourceArn);
             if (!caller.Policy.Allows(action, resourceArn))
             {
                 throw new AppMeshException(ErrorCode.Forbidden,

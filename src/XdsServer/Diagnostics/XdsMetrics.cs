@@ -5,7 +5,7 @@ using System.Text;
 namespace Mesh.XdsServer.Diagnostics;
 
 /// <summary>
-/// Counters and gauges for the Prometheus text endpoint. Kept as plain interlocked numbers so that recording on
+/// Counters, gauges and histograms for the Prometheus text endpoint. Kept as plain interlocked numbers so that recording on
 /// the hot path costs an atomic add and nothing else.
 /// </summary>
 public sealed class XdsMetrics
@@ -13,6 +13,16 @@ public sealed class XdsMetrics
     private readonly ConcurrentDictionary<(string Name, string Labels), long> _counters = new();
     private readonly ConcurrentDictionary<string, Func<double>> _gauges = new();
     private readonly ConcurrentDictionary<string, string> _help = new();
+
+    /// <summary>From a snapshot being built to the responses it caused being written to one stream.</summary>
+    public LatencyHistogram PushLatency { get; } = new(
+        "mesh_xds_push_latency_seconds",
+        "Time from a new snapshot being built to the responses it caused being written to a stream (includes waiting behind a slow reader).");
+
+    /// <summary>Translation plus serialisation of one proxy identity's snapshot.</summary>
+    public LatencyHistogram SnapshotBuild { get; } = new(
+        "mesh_xds_snapshot_build_seconds",
+        "Time to translate a mesh for one proxy identity and serialise, intern and check its snapshot.");
 
     public void Increment(string name, string help, string labels = "", long by = 1)
     {
@@ -69,6 +79,9 @@ public sealed class XdsMetrics
                 text.Append(' ').Append(c.Value.ToString(CultureInfo.InvariantCulture)).Append('\n');
             }
         }
+
+        PushLatency.Render(text);
+        SnapshotBuild.Render(text);
 
         foreach (var (name, read) in _gauges.OrderBy(g => g.Key, StringComparer.Ordinal))
         {

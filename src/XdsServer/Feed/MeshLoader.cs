@@ -15,7 +15,11 @@ public sealed class MeshLoader(SnapshotCache cache, XdsMetrics metrics, ILogger<
 {
     public async Task LoadAsync(ChangeLogReader reader, MeshKey mesh, CancellationToken cancellationToken)
     {
+        using var activity = XdsTracing.Source.StartActivity("LoadMesh");
+        activity?.SetTag("appmesh.mesh", mesh.MeshName);
+        activity?.SetTag("appmesh.account", mesh.AccountId);
         var rows = await reader.MeshRowsAsync(mesh.AccountId, mesh.MeshName, cancellationToken);
+        activity?.SetTag("appmesh.resources", rows.Count);
         if (!rows.Any(r => r.Kind == MeshResourceKinds.Mesh))
         {
             cache.SetMesh(mesh, null);
@@ -29,6 +33,7 @@ public sealed class MeshLoader(SnapshotCache cache, XdsMetrics metrics, ILogger<
         }
         catch (InvalidMeshGraphException e)
         {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
             metrics.MeshRejected();
             logger.MeshRejected(mesh.ToString(), e.Message);
         }

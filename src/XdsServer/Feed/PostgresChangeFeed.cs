@@ -103,6 +103,7 @@ public sealed class PostgresChangeFeed(
 
     private async Task LoadEverythingAsync(CancellationToken cancellationToken)
     {
+        using var activity = XdsTracing.Source.StartActivity("LoadAllMeshes");
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var reader = new ChangeLogReader(db);
         var max = await reader.MaxSeqAsync(cancellationToken);

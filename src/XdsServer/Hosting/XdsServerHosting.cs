@@ -80,6 +80,7 @@ public static class XdsServerHosting
         services.AddHttpClient("proxy-status");
         services.AddSingleton<ProxyStatusCollector>();
         services.AddGrpc(o => o.Interceptors.Add<ProxyAuthInterceptor>());
+        builder.AddXdsTelemetry();
 
         var connectionString = builder.Configuration.GetConnectionString("Mesh");
         services.AddSingleton(new FeedStatus { State = string.IsNullOrEmpty(connectionString) ? FeedState.Disabled : FeedState.Starting });
@@ -105,6 +106,7 @@ public static class XdsServerHosting
         var cache = app.Services.GetRequiredService<SnapshotCache>();
         var feed = app.Services.GetRequiredService<FeedStatus>();
         metrics.Gauge("mesh_xds_streams", "Open xDS streams.", () => streams.Count);
+        metrics.Gauge("mesh_xds_connected_proxies", "Streams whose proxy has identified itself (one per proxy using ADS; a proxy on the per-type services opens one per type).", () => streams.Identified);
         metrics.Gauge("mesh_xds_proxy_identities", "Distinct proxy identities with a stream open (one snapshot each).", () => cache.WatchedIdentities);
         metrics.Gauge("mesh_xds_interned_resources", "Distinct serialised resources held for live snapshots.", () => cache.InternedResources);
         metrics.Gauge("mesh_xds_feed_watermark", "Change-log sequence number applied up to.", () => feed.Watermark);

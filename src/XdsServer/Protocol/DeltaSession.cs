@@ -195,7 +195,7 @@ internal sealed class DeltaSession(
             state.Pending.RemoveAt(0);
         }
 
-        Context.Metrics.ResponseSent(TypeUrls.ShortName(typeUrl), "delta");
+        ResponseWritten(typeUrl, "delta");
         Context.Logger.Sent(Status.Id, TypeUrls.ShortName(typeUrl), response.SystemVersionInfo, upserts.Count, removals.Count, response.Nonce);
     }
 }

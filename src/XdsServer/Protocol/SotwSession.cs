@@ -170,7 +170,7 @@ internal sealed class SotwSession(
             }
         }
 
-        Context.Metrics.ResponseSent(TypeUrls.ShortName(typeUrl), "sotw");
+        ResponseWritten(typeUrl, "sotw");
         Context.Logger.Sent(Status.Id, TypeUrls.ShortName(typeUrl), version, resources.Count, removed.Count, response.Nonce);
     }
 }

@@ -12,6 +12,12 @@ public sealed class StreamRegistry(TimeProvider clock)
 
     public IEnumerable<StreamStatus> Streams => _streams.Values.OrderBy(s => s.Id);
 
+    /// <summary>
+    /// Streams that have named their proxy. Envoy and gRPC clients use one ADS stream each, so this is the number
+    /// of connected proxies; node ids cannot be counted instead, because every replica of a virtual node shares one.
+    /// </summary>
+    public int Identified => _streams.Values.Count(s => s.Identity is not null);
+
     public StreamStatus Open(string variant)
     {
         var status = new StreamStatus(Interlocked.Increment(ref _nextId), variant, clock);

@@ -15,6 +15,7 @@ internal abstract class XdsSession<TRequest> : IDisposable
 {
     private IDisposable? _watch;
     private long _nonce;
+    private long _responses;
 
     protected XdsSession(XdsSessionContext context, string variant, string? fixedTypeUrl)
     {
@@ -45,10 +46,24 @@ internal abstract class XdsSession<TRequest> : IDisposable
     public Task RunAsync(IAsyncStreamReader<TRequest> requests, CancellationToken cancellationToken) =>
         Pump.RunAsync(requests, HandleRequestAsync, HandleSnapshotAsync, cancellationToken);
 
-    private Task HandleSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)
+    private async Task HandleSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)
     {
         Snapshot = snapshot;
-        return OnSnapshotAsync(snapshot, cancellationToken);
+        var before = _responses;
+        await OnSnapshotAsync(snapshot, cancellationToken);
+
+        // Only a snapshot that changed something for this stream is a push; one it already had is not.
+        if (_responses != before)
+        {
+            Context.Metrics.PushLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(snapshot.BuiltAt));
+        }
+    }
+
+    /// <summary>Counts a response written to the stream, for the metrics.</summary>
+    protected void ResponseWritten(string typeUrl, string variant)
+    {
+        _responses++;
+        Context.Metrics.ResponseSent(TypeUrls.ShortName(typeUrl), variant);
     }
 
     private Task HandleRequestAsync(TRequest request, CancellationToken cancellationToken)

@@ -23,6 +23,9 @@ public sealed class Snapshot
         Version = Hashing.Hex(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())), 16);
     }
 
+    /// <summary>When it was built (a <see cref="System.Diagnostics.Stopwatch"/> timestamp): pushes are timed from here.</summary>
+    public long BuiltAt { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+
     /// <summary>A hash of every resource version: equal snapshots have equal versions on every replica.</summary>
     public string Version { get; }
 

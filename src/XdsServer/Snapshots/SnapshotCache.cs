@@ -168,9 +168,12 @@ public sealed partial class SnapshotCache(IMeshTranslator translator, XdsMetrics
 
         try
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var resources = translator.Translate(graph, identity);
             problem = null;
-            return SnapshotBuilder.Build(resources, _interner.Intern);
+            var snapshot = SnapshotBuilder.Build(resources, _interner.Intern);
+            metrics.SnapshotBuild.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            return snapshot;
         }
         catch (Exception e)
         {

@@ -171,6 +171,10 @@ public sealed class ChangeFeedTests
         var health = await host.Admin.GetFromJsonAsync<HealthReport>("/healthz").DefaultTimeout();
         Assert.Equal(("ok", "disconnected"), (health!.Status, health.Feed));
 
+        // Still ready: the last snapshots keep serving through a database outage.
+        var ready = await host.Admin.GetAsync("/readyz").DefaultTimeout();
+        Assert.Equal(System.Net.HttpStatusCode.OK, ready.StatusCode);
+
         await server.StartAsync(TaskTimeouts.Token());
         await store.ApplyAsync(mesh.Node("api-v2", "127.0.0.9", 9080), TaskTimeouts.Token());
 

@@ -22,6 +22,49 @@ public sealed class AdminApiTests
     }
 
     [Fact]
+    public async Task Before_The_First_Load_It_Is_Live_But_Not_Ready()
+    {
+        // Nothing listens on port 1: the feed cannot load, as when PostgreSQL is not up yet.
+        await using var host = await XdsTestHost.StartAsync("Host=127.0.0.1;Port=1;Database=mesh;Username=mesh;Timeout=1");
+
+        var live = await host.Admin.GetAsync("/healthz").DefaultTimeout();
+        var ready = await host.Admin.GetAsync("/readyz").DefaultTimeout();
+        var report = await ready.Content.ReadFromJsonAsync<HealthReport>().DefaultTimeout();
+
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Equal("starting", report!.Status);
+        Assert.NotEqual("live", report.Feed);
+    }
+
+    [Fact]
+    public async Task Metrics_Time_Pushes_And_Snapshot_Builds_And_Count_Connected_Proxies()
+    {
+        await using var host = await XdsTestHost.StartAsync();
+        var mesh = MeshRows.Demo();
+        host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
+        const string V2Endpoints = "cds_egress_demo_api-v2_http_9080";
+        await client.SendAsync(TypeUrls.Endpoint, [V2Endpoints]);
+        await client.AckAsync(await client.NextAsync(), [V2Endpoints]);
+        await host.ProcessedAsync(TypeUrls.Endpoint, V2Endpoints, Envoy.Admin.V3.ClientResourceStatus.Acked);
+        Assert.Equal(0, host.Metrics.PushLatency.Count); // the first answer is a reply to a request, not a push
+
+        var changed = mesh.Node("api-v2", "127.0.0.9", 9080);
+        host.Cache.SetMesh(changed.Key, changed.Graph);
+        await client.NextAsync();
+        await Eventually.TrueAsync(() => host.Metrics.PushLatency.Count == 1);
+
+        var text = await host.Admin.GetStringAsync("/metrics").DefaultTimeout();
+
+        Assert.Contains("# TYPE mesh_xds_push_latency_seconds histogram\n", text);
+        Assert.Contains("mesh_xds_push_latency_seconds_bucket{le=\"+Inf\"} 1\n", text);
+        Assert.Contains("mesh_xds_push_latency_seconds_count 1\n", text);
+        Assert.Contains("mesh_xds_snapshot_build_seconds_count 2\n", text); // the first snapshot and the changed one
+        Assert.Contains("# TYPE mesh_xds_connected_proxies gauge\nmesh_xds_connected_proxies 1\n", text);
+    }
+
+    [Fact]
     public async Task Metrics_Are_Prometheus_Text_And_Count_The_Protocol()
     {
         await using var host = await XdsTestHost.StartAsync();
