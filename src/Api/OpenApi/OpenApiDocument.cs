@@ -10,6 +10,12 @@ namespace Mesh.Api.OpenApi;
 /// </summary>
 public static class OpenApiDocument
 {
+    /// <summary>
+    /// The document as served at <c>/openapi/v1.json</c> and written by <c>Mesh.Api openapi</c>. Both call
+    /// this, so the client generated at build time is generated from exactly the bytes the server serves.
+    /// </summary>
+    public static string ToJson(ServiceModel model) => Build(model).ToJsonString();
+
     public static JsonObject Build(ServiceModel model)
     {
         var schemas = new JsonObject { ["ErrorBody"] = ErrorBody() };
