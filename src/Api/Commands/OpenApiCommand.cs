@@ -1,3 +1,4 @@
+using System.Text;
 using Mesh.Api.OpenApi;
 using Mesh.Model.Wire;
 
@@ -23,15 +24,27 @@ public static class OpenApiCommand
                 await output.WriteAsync(document.AsMemory(), ct);
                 return 0;
             case ["openapi", "--out", var path]:
-                var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-                Directory.CreateDirectory(directory);
-
-                // UTF-8 without a byte-order mark: the same bytes as the served document.
-                await File.WriteAllTextAsync(path, document, ct);
+                await WriteIfChangedAsync(path, document, ct);
                 return 0;
             default:
                 await output.WriteLineAsync(Usage);
                 return 2;
         }
+    }
+
+    /// <summary>
+    /// Leaves the file alone when it already holds the document, so its timestamp moves only when the
+    /// document does and a build that generates code from it stays incremental.
+    /// </summary>
+    private static async Task WriteIfChangedAsync(string path, string document, CancellationToken ct)
+    {
+        var bytes = Encoding.UTF8.GetBytes(document);
+        if (File.Exists(path) && (await File.ReadAllBytesAsync(path, ct)).AsSpan().SequenceEqual(bytes))
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        await File.WriteAllBytesAsync(path, bytes, ct);
     }
 }
