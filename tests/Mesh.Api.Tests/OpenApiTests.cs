@@ -25,7 +25,8 @@ public sealed class OpenApiTests(ApiServer api) : IClassFixture<ApiServer>
             {
                 if (member.Location == MemberLocation.Body)
                 {
-                    Assert.NotNull(item["requestBody"]!["content"]!["application/json"]!["schema"]!["properties"]![member.Name]);
+                    var body = Resolve(document, item["requestBody"]!["content"]!["application/json"]!["schema"]!);
+                    Assert.NotNull(body["properties"]![member.Name]);
                 }
                 else
                 {
@@ -80,6 +81,11 @@ public sealed class OpenApiTests(ApiServer api) : IClassFixture<ApiServer>
         Assert.True(response.IsSuccessStatusCode);
         Assert.Contains("swagger", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
     }
+
+    private static JsonNode Resolve(JsonNode document, JsonNode schema) =>
+        schema["$ref"]?.GetValue<string>() is { } reference
+            ? document["components"]!["schemas"]![reference["#/components/schemas/".Length..]]!
+            : schema;
 
     private async Task<JsonNode> DocumentAsync()
     {

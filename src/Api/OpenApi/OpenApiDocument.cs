@@ -66,23 +66,13 @@ public static class OpenApiDocument
         var bodyMembers = input.Members.Where(m => m.Location == MemberLocation.Body).ToList();
         if (bodyMembers.Count > 0)
         {
-            var properties = new JsonObject();
-            foreach (var member in bodyMembers)
-            {
-                properties[member.Name] = Reference(model, member.ShapeName, schemas);
-            }
-
-            var body = new JsonObject { ["type"] = "object", ["properties"] = properties };
-            var required = bodyMembers.Where(m => input.Required.Contains(m.Name)).Select(m => (JsonNode)m.Name).ToArray();
-            if (required.Length > 0)
-            {
-                body["required"] = new JsonArray(required);
-            }
-
+            // The body is the input shape's body members, so it is the input shape's own schema (which
+            // leaves out path and query members). Naming it gives generated clients a type such as
+            // CreateMeshInput instead of an anonymous one per operation.
             result["requestBody"] = new JsonObject
             {
-                ["required"] = required.Length > 0,
-                ["content"] = new JsonObject { ["application/json"] = new JsonObject { ["schema"] = body } },
+                ["required"] = bodyMembers.Any(m => input.Required.Contains(m.Name)),
+                ["content"] = new JsonObject { ["application/json"] = new JsonObject { ["schema"] = Reference(model, input.Name, schemas) } },
             };
         }
 
