@@ -25,6 +25,7 @@ public sealed class OpenApiTests(ApiServer api) : IClassFixture<ApiServer>
             {
                 if (member.Location == MemberLocation.Body)
                 {
+                    Assert.True(item["requestBody"]!["required"]!.GetValue<bool>(), $"{operation.Name} must always send a JSON object body");
                     var body = Resolve(document, item["requestBody"]!["content"]!["application/json"]!["schema"]!);
                     Assert.NotNull(body["properties"]![member.Name]);
                 }

@@ -45,7 +45,12 @@ public static class OpenApiDocument
     {
         var input = model.Shape(operation.InputShape!);
         var parameters = new JsonArray();
-        foreach (var member in input.Members.Where(m => m.Location != MemberLocation.Body))
+        // Path parameters in the order the path names them, then query parameters: generated clients take
+        // them in this order, e.g. DescribeRoute(meshName, virtualRouterName, routeName).
+        var bound = input.Members
+            .Where(m => m.Location != MemberLocation.Body)
+            .OrderBy(m => m.Location == MemberLocation.Uri ? operation.PathTemplate.IndexOf("{" + m.LocationName + "}", StringComparison.Ordinal) : int.MaxValue);
+        foreach (var member in bound)
         {
             parameters.Add(new JsonObject
             {
@@ -63,15 +68,16 @@ public static class OpenApiDocument
             ["parameters"] = parameters,
         };
 
-        var bodyMembers = input.Members.Where(m => m.Location == MemberLocation.Body).ToList();
-        if (bodyMembers.Count > 0)
+        if (input.Members.Any(m => m.Location == MemberLocation.Body))
         {
             // The body is the input shape's body members, so it is the input shape's own schema (which
             // leaves out path and query members). Naming it gives generated clients a type such as
             // CreateMeshInput instead of an anonymous one per operation.
+            // It is required even when no member is: rest-json clients always send an object ({} at least),
+            // and a generator told the body is optional sends the JSON literal null, which the API refuses.
             result["requestBody"] = new JsonObject
             {
-                ["required"] = bodyMembers.Any(m => input.Required.Contains(m.Name)),
+                ["required"] = true,
                 ["content"] = new JsonObject { ["application/json"] = new JsonObject { ["schema"] = Reference(model, input.Name, schemas) } },
             };
         }
