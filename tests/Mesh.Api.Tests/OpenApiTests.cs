@@ -35,10 +35,13 @@ public sealed class OpenApiTests(ApiServer api) : IClassFixture<ApiServer>
                 }
             }
 
-            foreach (var error in operation.Errors.Select(Model.Shape))
+            var errors = operation.Errors.Select(Model.Shape).Select(e => (e.Name, Status: e.ErrorStatusCode!.Value))
+                .Concat([("MissingAuthenticationTokenException", 403), ("IncompleteSignatureException", 400), ("UnrecognizedClientException", 403), ("InvalidSignatureException", 403)]);
+            foreach (var (name, status) in errors)
             {
-                var description = item["responses"]![error.ErrorStatusCode!.Value.ToString()]!["description"]!.GetValue<string>();
-                Assert.Contains(error.Name, description);
+                var response = item["responses"]![status.ToString()]!;
+                Assert.Contains(name, response["description"]!.GetValue<string>());
+                Assert.Equal("string", response["headers"]!["x-amzn-ErrorType"]!["schema"]!["type"]!.GetValue<string>());
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Mesh.Model.Wire;
+using Mesh.Security;
 
 namespace Mesh.Api.OpenApi;
 
@@ -15,6 +16,15 @@ public static class OpenApiDocument
     /// this, so the client generated at build time is generated from exactly the bytes the server serves.
     /// </summary>
     public static string ToJson(ServiceModel model) => Build(model).ToJsonString();
+
+    /// <summary>
+    /// Authentication runs before every operation, so each can also answer with these codes. They are not
+    /// shapes in the model but what AWS answers (and the SDKs recognise), at the status AWS gives them.
+    /// </summary>
+    private static readonly (string Name, int Status)[] AuthenticationErrors =
+        new[] { AuthFailure.MissingToken, AuthFailure.IncompleteSignature, AuthFailure.UnrecognizedClient, AuthFailure.InvalidSignature }
+            .Select(code => (code, new AuthFailure(code, code).HttpStatus))
+            .ToArray();
 
     public static JsonObject Build(ServiceModel model)
     {
@@ -94,11 +104,21 @@ public static class OpenApiDocument
                 },
             },
         };
-        foreach (var group in operation.Errors.Select(model.Shape).GroupBy(e => e.ErrorStatusCode ?? 500))
+        var errors = operation.Errors.Select(model.Shape).Select(e => (e.Name, Status: e.ErrorStatusCode ?? 500)).Concat(AuthenticationErrors);
+        foreach (var group in errors.GroupBy(e => e.Status))
         {
             responses[group.Key.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new JsonObject
             {
                 ["description"] = string.Join(", ", group.Select(e => e.Name)) + " (named by the x-amzn-ErrorType header).",
+                ["headers"] = new JsonObject
+                {
+                    ["x-amzn-ErrorType"] = new JsonObject
+                    {
+                        ["description"] = "The error code; the AWS SDKs read it from here, not from the body.",
+                        ["required"] = true,
+                        ["schema"] = new JsonObject { ["type"] = "string" },
+                    },
+                },
                 ["content"] = new JsonObject
                 {
                     ["application/json"] = new JsonObject { ["schema"] = new JsonObject { ["$ref"] = "#/components/schemas/ErrorBody" } },
