@@ -47,6 +47,21 @@ public sealed class OpenApiTests(ApiServer api) : IClassFixture<ApiServer>
     }
 
     [Fact]
+    public async Task PathParameters_ComeInThePathsOrder()
+    {
+        // Generated clients take parameters in document order: DescribeRoute(meshName, virtualRouterName, routeName).
+        var document = await DocumentAsync();
+        foreach (var operation in Model.Operations)
+        {
+            var parameters = document["paths"]![operation.PathTemplate]![operation.HttpMethod.ToLowerInvariant()]!["parameters"]!.AsArray();
+            var inPath = System.Text.RegularExpressions.Regex.Matches(operation.PathTemplate, @"\{(\w+)\}").Select(m => m.Groups[1].Value);
+
+            Assert.Equal(inPath, parameters.Where(p => p!["in"]!.GetValue<string>() == "path").Select(p => p!["name"]!.GetValue<string>()));
+            Assert.All(parameters.SkipWhile(p => p!["in"]!.GetValue<string>() == "path"), p => Assert.Equal("query", p!["in"]!.GetValue<string>()));
+        }
+    }
+
+    [Fact]
     public async Task Schemas_CarryTheModelsConstraints()
     {
         var schemas = (await DocumentAsync())["components"]!["schemas"]!.AsObject();
