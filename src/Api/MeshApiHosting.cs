@@ -72,7 +72,7 @@ public static partial class MeshApiHosting
         });
 
         app.MapMeshObservability();
-        var openApi = OpenApiDocument.Build(ServiceModel.AppMesh).ToJsonString();
+        var openApi = OpenApiDocument.ToJson(ServiceModel.AppMesh);
         app.MapGet("/openapi/v1.json", () => Results.Text(openApi, "application/json"));
         app.UseSwaggerUI(ui =>
         {

@@ -1,6 +1,12 @@
 using Mesh.Api;
 using Mesh.Api.Commands;
 
+if (OpenApiCommand.Handles(args))
+{
+    // The document is derived from the embedded model alone: no configuration, database or keys.
+    return await OpenApiCommand.RunAsync(args, Console.Out, CancellationToken.None);
+}
+
 var builder = WebApplication.CreateBuilder(args);
 if (BootstrapCommand.Handles(args))
 {

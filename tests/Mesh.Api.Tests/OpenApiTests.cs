@@ -25,7 +25,9 @@ public sealed class OpenApiTests(ApiServer api) : IClassFixture<ApiServer>
             {
                 if (member.Location == MemberLocation.Body)
                 {
-                    Assert.NotNull(item["requestBody"]!["content"]!["application/json"]!["schema"]!["properties"]![member.Name]);
+                    Assert.True(item["requestBody"]!["required"]!.GetValue<bool>(), $"{operation.Name} must always send a JSON object body");
+                    var body = Resolve(document, item["requestBody"]!["content"]!["application/json"]!["schema"]!);
+                    Assert.NotNull(body["properties"]![member.Name]);
                 }
                 else
                 {
@@ -33,11 +35,29 @@ public sealed class OpenApiTests(ApiServer api) : IClassFixture<ApiServer>
                 }
             }
 
-            foreach (var error in operation.Errors.Select(Model.Shape))
+            var errors = operation.Errors.Select(Model.Shape).Select(e => (e.Name, Status: e.ErrorStatusCode!.Value))
+                .Concat([("MissingAuthenticationTokenException", 403), ("IncompleteSignatureException", 400), ("UnrecognizedClientException", 403), ("InvalidSignatureException", 403)]);
+            foreach (var (name, status) in errors)
             {
-                var description = item["responses"]![error.ErrorStatusCode!.Value.ToString()]!["description"]!.GetValue<string>();
-                Assert.Contains(error.Name, description);
+                var response = item["responses"]![status.ToString()]!;
+                Assert.Contains(name, response["description"]!.GetValue<string>());
+                Assert.Equal("string", response["headers"]!["x-amzn-ErrorType"]!["schema"]!["type"]!.GetValue<string>());
             }
+        }
+    }
+
+    [Fact]
+    public async Task PathParameters_ComeInThePathsOrder()
+    {
+        // Generated clients take parameters in document order: DescribeRoute(meshName, virtualRouterName, routeName).
+        var document = await DocumentAsync();
+        foreach (var operation in Model.Operations)
+        {
+            var parameters = document["paths"]![operation.PathTemplate]![operation.HttpMethod.ToLowerInvariant()]!["parameters"]!.AsArray();
+            var inPath = System.Text.RegularExpressions.Regex.Matches(operation.PathTemplate, @"\{(\w+)\}").Select(m => m.Groups[1].Value);
+
+            Assert.Equal(inPath, parameters.Where(p => p!["in"]!.GetValue<string>() == "path").Select(p => p!["name"]!.GetValue<string>()));
+            Assert.All(parameters.SkipWhile(p => p!["in"]!.GetValue<string>() == "path"), p => Assert.Equal("query", p!["in"]!.GetValue<string>()));
         }
     }
 
@@ -80,6 +100,11 @@ public sealed class OpenApiTests(ApiServer api) : IClassFixture<ApiServer>
         Assert.True(response.IsSuccessStatusCode);
         Assert.Contains("swagger", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
     }
+
+    private static JsonNode Resolve(JsonNode document, JsonNode schema) =>
+        schema["$ref"]?.GetValue<string>() is { } reference
+            ? document["components"]!["schemas"]![reference["#/components/schemas/".Length..]]!
+            : schema;
 
     private async Task<JsonNode> DocumentAsync()
     {

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Mesh.Model.Wire;
+using Mesh.Security;
 
 namespace Mesh.Api.OpenApi;
 
@@ -10,6 +11,21 @@ namespace Mesh.Api.OpenApi;
 /// </summary>
 public static class OpenApiDocument
 {
+    /// <summary>
+    /// The document as served at <c>/openapi/v1.json</c> and written by <c>Mesh.Api openapi</c>. Both call
+    /// this, so the client generated at build time is generated from exactly the bytes the server serves.
+    /// </summary>
+    public static string ToJson(ServiceModel model) => Build(model).ToJsonString();
+
+    /// <summary>
+    /// Authentication runs before every operation, so each can also answer with these codes. They are not
+    /// shapes in the model but what AWS answers (and the SDKs recognise), at the status AWS gives them.
+    /// </summary>
+    private static readonly (string Name, int Status)[] AuthenticationErrors =
+        new[] { AuthFailure.MissingToken, AuthFailure.IncompleteSignature, AuthFailure.UnrecognizedClient, AuthFailure.InvalidSignature }
+            .Select(code => (code, new AuthFailure(code, code).HttpStatus))
+            .ToArray();
+
     public static JsonObject Build(ServiceModel model)
     {
         var schemas = new JsonObject { ["ErrorBody"] = ErrorBody() };
@@ -39,7 +55,12 @@ public static class OpenApiDocument
     {
         var input = model.Shape(operation.InputShape!);
         var parameters = new JsonArray();
-        foreach (var member in input.Members.Where(m => m.Location != MemberLocation.Body))
+        // Path parameters in the order the path names them, then query parameters: generated clients take
+        // them in this order, e.g. DescribeRoute(meshName, virtualRouterName, routeName).
+        var bound = input.Members
+            .Where(m => m.Location != MemberLocation.Body)
+            .OrderBy(m => m.Location == MemberLocation.Uri ? operation.PathTemplate.IndexOf("{" + m.LocationName + "}", StringComparison.Ordinal) : int.MaxValue);
+        foreach (var member in bound)
         {
             parameters.Add(new JsonObject
             {
@@ -57,26 +78,17 @@ public static class OpenApiDocument
             ["parameters"] = parameters,
         };
 
-        var bodyMembers = input.Members.Where(m => m.Location == MemberLocation.Body).ToList();
-        if (bodyMembers.Count > 0)
+        if (input.Members.Any(m => m.Location == MemberLocation.Body))
         {
-            var properties = new JsonObject();
-            foreach (var member in bodyMembers)
-            {
-                properties[member.Name] = Reference(model, member.ShapeName, schemas);
-            }
-
-            var body = new JsonObject { ["type"] = "object", ["properties"] = properties };
-            var required = bodyMembers.Where(m => input.Required.Contains(m.Name)).Select(m => (JsonNode)m.Name).ToArray();
-            if (required.Length > 0)
-            {
-                body["required"] = new JsonArray(required);
-            }
-
+            // The body is the input shape's body members, so it is the input shape's own schema (which
+            // leaves out path and query members). Naming it gives generated clients a type such as
+            // CreateMeshInput instead of an anonymous one per operation.
+            // It is required even when no member is: rest-json clients always send an object ({} at least),
+            // and a generator told the body is optional sends the JSON literal null, which the API refuses.
             result["requestBody"] = new JsonObject
             {
-                ["required"] = required.Length > 0,
-                ["content"] = new JsonObject { ["application/json"] = new JsonObject { ["schema"] = body } },
+                ["required"] = true,
+                ["content"] = new JsonObject { ["application/json"] = new JsonObject { ["schema"] = Reference(model, input.Name, schemas) } },
             };
         }
 
@@ -92,11 +104,21 @@ public static class OpenApiDocument
                 },
             },
         };
-        foreach (var group in operation.Errors.Select(model.Shape).GroupBy(e => e.ErrorStatusCode ?? 500))
+        var errors = operation.Errors.Select(model.Shape).Select(e => (e.Name, Status: e.ErrorStatusCode ?? 500)).Concat(AuthenticationErrors);
+        foreach (var group in errors.GroupBy(e => e.Status))
         {
             responses[group.Key.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new JsonObject
             {
                 ["description"] = string.Join(", ", group.Select(e => e.Name)) + " (named by the x-amzn-ErrorType header).",
+                ["headers"] = new JsonObject
+                {
+                    ["x-amzn-ErrorType"] = new JsonObject
+                    {
+                        ["description"] = "The error code; the AWS SDKs read it from here, not from the body.",
+                        ["required"] = true,
+                        ["schema"] = new JsonObject { ["type"] = "string" },
+                    },
+                },
                 ["content"] = new JsonObject
                 {
                     ["application/json"] = new JsonObject { ["schema"] = new JsonObject { ["$ref"] = "#/components/schemas/ErrorBody" } },
