@@ -3,6 +3,7 @@ using Envoy.Config.Cluster.V3;
 using Envoy.Config.Core.V3;
 using Envoy.Config.Endpoint.V3;
 using Mesh.Model.Graph;
+using Mesh.Model.Observability;
 using Specs = Mesh.Model.Specs;
 
 namespace Mesh.Translation;
@@ -106,6 +107,11 @@ internal static class Clusters
         }
 
         cluster.CircuitBreakers = Breakers(request.GatewayPool is { } gatewayPool ? GatewayPool(gatewayPool) : null);
+        if (!request.Proxyless)
+        {
+            cluster.Metadata = AggregateStats.TargetVirtualNode(node.Name);
+        }
+
         if (listener.OutlierDetection is { } outlier)
         {
             cluster.OutlierDetection = Outlier(outlier);
@@ -159,6 +165,35 @@ internal static class Clusters
             ConnectTimeout = Protos.Duration(context.Options.UpstreamConnectTimeout),
             CircuitBreakers = Breakers(null),
         });
+        return name;
+    }
+
+    /// <summary>
+    /// <see cref="EnvoyNames.TracingCollectorCluster"/>: the mesh's trace collector, STATIC for an IP and STRICT_DNS
+    /// for a name (every address it resolves to takes spans), HTTP/2 for OTLP/gRPC.
+    /// </summary>
+    public static string TracingCollector(TranslationContext context, TracingCollector collector, bool http2)
+    {
+        var name = EnvoyNames.TracingCollectorCluster;
+        var cluster = new Cluster
+        {
+            Name = name,
+            Type = collector.IsIpAddress ? Cluster.Types.DiscoveryType.Static : Cluster.Types.DiscoveryType.StrictDns,
+            ConnectTimeout = Protos.Duration(context.Options.UpstreamConnectTimeout),
+            LoadAssignment = Assignment(name, [(collector.Host, (uint)collector.Port, null)], null),
+            CircuitBreakers = Breakers(null),
+        };
+        if (!collector.IsIpAddress)
+        {
+            cluster.DnsLookupFamily = LookupFamily(context.Graph.Mesh.ServiceDiscovery?.IpPreference);
+        }
+
+        if (http2)
+        {
+            UseHttp2(cluster, Specs.PortProtocol.Grpc);
+        }
+
+        context.Add(cluster);
         return name;
     }
 

@@ -18,6 +18,12 @@ public static class EnvoyNames
 
     public const string AllowAllVirtualHost = "mesh_allow_all";
 
+    /// <summary>
+    /// The collector of the mesh's tracer (App Mesh had none: its image put the collector in the bootstrap). Not a
+    /// <c>cds_*</c> name, so it can clash neither with App Mesh's names nor with the bootstrap's static tracer clusters.
+    /// </summary>
+    public const string TracingCollectorCluster = "mesh_tracing_collector";
+
     public static string Protocol(PortProtocol protocol) => protocol switch
     {
         PortProtocol.Http => "http",

@@ -36,11 +36,13 @@ internal static class Filters
 
     /// <summary>
     /// The Envoy-side HCM: App Mesh's newer builds normalise paths and merge slashes so that path and prefix
-    /// matches see one spelling of a path ([UG] routes), and HTTP/1.1 listeners pass WebSocket upgrades.
+    /// matches see one spelling of a path ([UG] routes), HTTP/1.1 listeners pass WebSocket upgrades, and every
+    /// one traces (<see cref="Tracers"/>). Proxyless clients get none of this: gRPC reads none of it.
     /// </summary>
-    public static Filter EnvoyHcm(string statPrefix, string routeConfig, AccessLog? accessLog, TimeSpan streamIdle, bool websocket, bool stripPort = false)
+    public static Filter EnvoyHcm(string statPrefix, string routeConfig, AccessLog? accessLog, HttpConnectionManager.Types.Tracing tracing, TimeSpan streamIdle, bool websocket, bool stripPort = false)
     {
         var hcm = Hcm(statPrefix, routeConfig, accessLog);
+        hcm.Tracing = tracing;
         hcm.StreamIdleTimeout = Protos.Duration(streamIdle);
         hcm.NormalizePath = true;
         hcm.MergeSlashes = true;

@@ -17,6 +17,7 @@ internal static class GatewayTranslator
     public static void Translate(TranslationContext context, VirtualGatewayResource gateway)
     {
         var accessLog = AccessLogs.Build(gateway.Spec.Logging);
+        var tracing = Tracers.For(context, gateway.Name);
         var listeners = gateway.Spec.Listeners.OrderBy(l => l.PortMapping.Port).ToList();
         foreach (var listener in listeners)
         {
@@ -33,12 +34,13 @@ internal static class GatewayTranslator
             var routeName = EnvoyNames.IngressRoute(protocol, port);
             var statPrefix = listeners.Count > 1 ? $"ingress.{proto}.{port}" : "ingress";
             // Host "name:port" must match a hostname route too; App Mesh did not do this (RM#365).
-            var filter = Filters.EnvoyHcm(statPrefix, routeName, accessLog, ServiceRouting.DefaultIdle, websocket: protocol == Specs.PortProtocol.Http, stripPort: true);
+            var filter = Filters.EnvoyHcm(statPrefix, routeName, accessLog, tracing, ServiceRouting.DefaultIdle, websocket: protocol == Specs.PortProtocol.Http, stripPort: true);
             var result = new Listener
             {
                 Name = EnvoyNames.GatewayListener(port),
                 Address = Protos.SocketAddress("0.0.0.0", (uint)port),
                 TrafficDirection = TrafficDirection.Inbound,
+                Metadata = AggregateStats.Untagged(),
             };
             if (listener.Tls?.Mode == Specs.ListenerTlsMode.Permissive)
             {

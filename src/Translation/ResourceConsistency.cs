@@ -1,6 +1,7 @@
 using Envoy.Config.Cluster.V3;
 using Envoy.Config.Listener.V3;
 using Envoy.Config.Route.V3;
+using Envoy.Config.Trace.V3;
 using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
 using Envoy.Extensions.Filters.Network.TcpProxy.V3;
 
@@ -8,7 +9,7 @@ namespace Mesh.Translation;
 
 /// <summary>
 /// The snapshot consistency rule (DESIGN.md; go-control-plane's <c>Consistent()</c>): every route config a
-/// listener names exists, every cluster a route or TCP proxy names exists, and every EDS cluster has its
+/// listener names exists, every cluster a route, TCP proxy or tracer names exists, and every EDS cluster has its
 /// ClusterLoadAssignment. Returns every problem, or none.
 /// </summary>
 public static class ResourceConsistency
@@ -35,6 +36,12 @@ public static class ResourceConsistency
                     if (hcm.Rds is { } rds && !routeNames.Contains(rds.RouteConfigName))
                     {
                         problems.Add($"listener {listener.Name}: route config {rds.RouteConfigName} is missing");
+                    }
+
+                    // Envoy refuses a connection manager whose tracer names a cluster it does not have.
+                    if (TracerCluster(hcm) is { } collector && !clusterNames.Contains(collector))
+                    {
+                        problems.Add($"listener {listener.Name}: tracer cluster {collector} is missing");
                     }
                 }
                 else if (config.TryUnpack<TcpProxy>(out var tcp))
@@ -79,5 +86,26 @@ public static class ResourceConsistency
         }
 
         return problems;
+    }
+
+    private static string? TracerCluster(HttpConnectionManager hcm)
+    {
+        var config = hcm.Tracing?.Provider?.TypedConfig;
+        if (config is null)
+        {
+            return null;
+        }
+
+        if (config.TryUnpack<ZipkinConfig>(out var zipkin))
+        {
+            return zipkin.CollectorCluster;
+        }
+
+        if (config.TryUnpack<DatadogConfig>(out var datadog))
+        {
+            return datadog.CollectorCluster;
+        }
+
+        return config.TryUnpack<OpenTelemetryConfig>(out var otel) ? otel.GrpcService?.EnvoyGrpc?.ClusterName : null;
     }
 }

@@ -31,8 +31,25 @@ internal static class ServiceRouting
         return mappings.Select(m => new ServicePort(m.Port, m.Protocol)).Distinct().OrderBy(p => p.Port).ToList();
     }
 
-    /// <summary>The ordered HTTP, HTTP/2 or gRPC routes of a service on one of its ports.</summary>
+    /// <summary>
+    /// The ordered HTTP, HTTP/2 or gRPC routes of a service on one of its ports. An Envoy's routes name the service
+    /// for App Mesh's metrics extension (<see cref="AggregateStats"/>); a gateway's routes are copies of these.
+    /// </summary>
     public static List<Route> HttpRoutes(TranslationContext context, string service, ServicePort port, RouteFlavor flavor, string where)
+    {
+        var routes = ProviderRoutes(context, service, port, flavor, where);
+        if (!flavor.Proxyless)
+        {
+            foreach (var route in routes)
+            {
+                route.Metadata = AggregateStats.TargetVirtualService(service);
+            }
+        }
+
+        return routes;
+    }
+
+    private static List<Route> ProviderRoutes(TranslationContext context, string service, ServicePort port, RouteFlavor flavor, string where)
     {
         var provider = context.Graph.ProviderOf(service);
         if (provider?.VirtualNode is { } node)

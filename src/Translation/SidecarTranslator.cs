@@ -1,6 +1,7 @@
 using Envoy.Config.Core.V3;
 using Envoy.Config.Listener.V3;
 using Envoy.Config.Route.V3;
+using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
 using Mesh.Model.Graph;
 using Specs = Mesh.Model.Specs;
 
@@ -16,15 +17,16 @@ internal static class SidecarTranslator
     {
         var preference = Clusters.NodePreference(context, node.Spec);
         var accessLog = AccessLogs.Build(node.Spec.Logging);
-        Ingress(context, node, preference, accessLog);
-        Egress(context, node, preference, accessLog);
+        var tracing = Tracers.For(context, node.Name);
+        Ingress(context, node, preference, accessLog, tracing);
+        Egress(context, node, preference, accessLog, tracing);
     }
 
     private static Address Bind(Specs.IpPreference? preference, uint port) =>
         // Any IP preference makes App Mesh listeners bind "::" and accept IPv4 too (§6).
         preference is null ? Protos.SocketAddress("0.0.0.0", port) : Protos.SocketAddress("::", port, ipv4Compat: true);
 
-    private static void Ingress(TranslationContext context, MeshResource<Specs.VirtualNodeSpec> node, Specs.IpPreference? preference, Envoy.Config.Accesslog.V3.AccessLog? accessLog)
+    private static void Ingress(TranslationContext context, MeshResource<Specs.VirtualNodeSpec> node, Specs.IpPreference? preference, Envoy.Config.Accesslog.V3.AccessLog? accessLog, HttpConnectionManager.Types.Tracing tracing)
     {
         var listeners = (node.Spec.Listeners ?? []).OrderBy(l => l.PortMapping.Port).ToList();
         if (listeners.Count == 0)
@@ -38,6 +40,7 @@ internal static class SidecarTranslator
             Address = Bind(preference, EnvoyNames.IngressPort),
             TrafficDirection = TrafficDirection.Inbound,
             ListenerFilters = { Filters.OriginalDst() },
+            Metadata = AggregateStats.Untagged(),
         };
         if (listeners.Any(l => l.Tls?.Mode == Specs.ListenerTlsMode.Permissive))
         {
@@ -63,7 +66,7 @@ internal static class SidecarTranslator
                 var (perRequest, idleTimeout) = ServiceRouting.ListenerTimeouts(listener.Timeout, protocol);
                 var idle = idleTimeout?.ToTimeSpan() ?? ServiceRouting.DefaultIdle;
                 var routeName = EnvoyNames.IngressRoute(protocol, port);
-                filter = Filters.EnvoyHcm(statPrefix, routeName, accessLog, idle, websocket: protocol == Specs.PortProtocol.Http);
+                filter = Filters.EnvoyHcm(statPrefix, routeName, accessLog, tracing, idle, websocket: protocol == Specs.PortProtocol.Http);
 
                 // The listener's timeout governs the ingress route (§3 "Timeouts").
                 var action = new RouteAction { Cluster = cluster };
@@ -89,7 +92,7 @@ internal static class SidecarTranslator
         context.Add(result);
     }
 
-    private static void Egress(TranslationContext context, MeshResource<Specs.VirtualNodeSpec> node, Specs.IpPreference? preference, Envoy.Config.Accesslog.V3.AccessLog? accessLog)
+    private static void Egress(TranslationContext context, MeshResource<Specs.VirtualNodeSpec> node, Specs.IpPreference? preference, Envoy.Config.Accesslog.V3.AccessLog? accessLog, HttpConnectionManager.Types.Tracing tracing)
     {
         var http = new SortedDictionary<int, (SortedSet<Specs.PortProtocol> Protocols, List<VirtualHost> Hosts)>();
         var tcp = new SortedDictionary<int, (string Service, TcpTargets Targets)>();
@@ -144,6 +147,7 @@ internal static class SidecarTranslator
             Address = Bind(preference, EnvoyNames.EgressPort),
             TrafficDirection = TrafficDirection.Outbound,
             ListenerFilters = { Filters.OriginalDst() },
+            Metadata = AggregateStats.Untagged(),
         };
 
         var chainCount = http.Count + tcp.Count;
@@ -172,7 +176,7 @@ internal static class SidecarTranslator
             {
                 Name = $"egress_{proto}_{port}",
                 FilterChainMatch = new FilterChainMatch { DestinationPort = (uint)port },
-                Filters = { Filters.EnvoyHcm(statPrefix, routeName, accessLog, ServiceRouting.DefaultIdle, websocket: protocol == Specs.PortProtocol.Http) },
+                Filters = { Filters.EnvoyHcm(statPrefix, routeName, accessLog, tracing, ServiceRouting.DefaultIdle, websocket: protocol == Specs.PortProtocol.Http) },
             });
         }
 

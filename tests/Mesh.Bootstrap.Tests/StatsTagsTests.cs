@@ -63,6 +63,7 @@ public sealed class StatsTagsTests
     [InlineData("cluster.cds_egress_demo_amazonaws.upstream_cx_total")]
     [InlineData("cluster.cds_egress_demo_mesh-allow-all.upstream_rq_total")]
     [InlineData("cluster.xds_cluster.upstream_cx_http2_total")]
+    [InlineData("cluster." + EnvoyNames.TracingCollectorCluster + ".upstream_rq_total")] // the mesh's trace collector
     [InlineData("tcp.egress.mesh_allow_all.downstream_cx_total")]
     [InlineData("listener.0.0.0.0_15001.downstream_cx_total")]
     [InlineData("cluster_manager.cds.update_success")]

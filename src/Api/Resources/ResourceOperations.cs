@@ -28,6 +28,10 @@ public sealed class ResourceOperations(
         var spec = (JsonObject?)input["spec"]?.DeepClone() ?? [];
         var tags = Tags.Normalize(input["tags"] as JsonArray);
         CheckSpec(kind, spec);
+        if (kind.IsMesh)
+        {
+            TracingTagRules.CheckCreate(tags);
+        }
 
         return await writes.RunAsync($"{operation} {id.Describe()}", async (db, ct) =>
         {

@@ -44,6 +44,11 @@ public sealed class TagOperations(
                     $"{arn} would have {merged.Count} tags; a resource may have at most {limit}.");
             }
 
+            if (entity.Kind == ResourceKind.Mesh.WireName)
+            {
+                TracingTagRules.CheckTag(added, merged);
+            }
+
             await SaveTagsAsync(db, entity, merged, ct);
             return 0;
         }, cancellationToken);

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Text.Json;
+using Mesh.Model.Observability;
 using Mesh.Model.Specs;
 
 namespace Mesh.Model.Graph;
@@ -26,6 +27,7 @@ public sealed record MeshGraph
         MeshName = original.MeshName;
         MeshVersion = original.MeshVersion;
         Mesh = original.Mesh;
+        Observability = original.Observability;
         VirtualNodes = original.VirtualNodes;
         VirtualServices = original.VirtualServices;
         VirtualRouters = original.VirtualRouters;
@@ -37,6 +39,9 @@ public sealed record MeshGraph
     public long MeshVersion { get; init; }
 
     public required MeshSpec Mesh { get; init; }
+
+    /// <summary>Settings the mesh carries as tags (App Mesh's API has no field for them), e.g. its tracer.</summary>
+    public MeshObservability Observability { get; init; } = MeshObservability.None;
 
     public EquatableList<MeshResource<VirtualNodeSpec>> VirtualNodes { get; init; } = [];
 
@@ -163,6 +168,7 @@ public sealed record MeshGraph
     {
         var errors = new List<string>();
         MeshResource<MeshSpec>? mesh = null;
+        var observability = MeshObservability.None;
         var nodes = new List<MeshResource<VirtualNodeSpec>>();
         var services = new List<MeshResource<VirtualServiceSpec>>();
         var routers = new List<MeshResource<VirtualRouterSpec>>();
@@ -182,6 +188,7 @@ public sealed record MeshGraph
                     else if (Parse<MeshSpec>(row, errors) is { } m)
                     {
                         mesh = m;
+                        observability = MeshObservability.FromTagsJson(row.TagsJson);
                     }
 
                     break;
@@ -251,6 +258,7 @@ public sealed record MeshGraph
             MeshName = mesh!.Name,
             MeshVersion = mesh.Version,
             Mesh = mesh.Spec,
+            Observability = observability,
             VirtualNodes = Sorted(nodes, n => n.Name),
             VirtualServices = Sorted(services, s => s.Name),
             VirtualRouters = Sorted(
@@ -279,13 +287,14 @@ public sealed record MeshGraph
         && MeshName == other.MeshName
         && MeshVersion == other.MeshVersion
         && Mesh == other.Mesh
+        && Observability == other.Observability
         && VirtualNodes == other.VirtualNodes
         && VirtualServices == other.VirtualServices
         && VirtualRouters == other.VirtualRouters
         && VirtualGateways == other.VirtualGateways;
 
     public override int GetHashCode() =>
-        HashCode.Combine(MeshName, MeshVersion, Mesh, VirtualNodes, VirtualServices, VirtualRouters, VirtualGateways);
+        HashCode.Combine(MeshName, MeshVersion, Mesh, Observability, VirtualNodes, VirtualServices, VirtualRouters, VirtualGateways);
 
     private static MeshResource<T>? Parse<T>(MeshResourceRow row, List<string> errors)
     {

@@ -46,4 +46,7 @@ internal static partial class XdsLog
 
     [LoggerMessage(EventId = 24, Level = LogLevel.Information, Message = "Change feed skipped change {Seq}: it never committed within {Wait}")]
     public static partial void GapSkipped(this ILogger logger, long seq, TimeSpan wait);
+
+    [LoggerMessage(EventId = 25, Level = LogLevel.Warning, Message = "Mesh {Mesh} has tracing tags that cannot be used, so its proxies get no tracer of the mesh's: {Problems}")]
+    public static partial void MeshTagsIgnored(this ILogger logger, string mesh, string problems);
 }

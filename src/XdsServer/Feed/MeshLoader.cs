@@ -9,7 +9,8 @@ namespace Mesh.XdsServer.Feed;
 
 /// <summary>
 /// Reads one mesh from the database, validates it as a whole graph and hands it to the cache. A graph that does
-/// not validate is logged and counted, and the last good one keeps serving.
+/// not validate is logged and counted, and the last good one keeps serving. Tracing tags that cannot be used do
+/// not make a graph invalid: they are logged here, once per load, and the translator leaves them out.
 /// </summary>
 public sealed class MeshLoader(SnapshotCache cache, XdsMetrics metrics, ILogger<MeshLoader> logger)
 {
@@ -28,7 +29,12 @@ public sealed class MeshLoader(SnapshotCache cache, XdsMetrics metrics, ILogger<
 
         try
         {
-            var graph = MeshGraph.Build(rows.Select(r => new MeshResourceRow(r.Kind, r.ParentName, r.Name, r.Version, r.Spec)));
+            var graph = MeshGraph.Build(rows.Select(r => new MeshResourceRow(r.Kind, r.ParentName, r.Name, r.Version, r.Spec, r.Tags)));
+            if (graph.Observability.Problems.Count > 0)
+            {
+                logger.MeshTagsIgnored(mesh.ToString(), string.Join("; ", graph.Observability.Problems));
+            }
+
             cache.SetMesh(mesh, graph);
         }
         catch (InvalidMeshGraphException e)

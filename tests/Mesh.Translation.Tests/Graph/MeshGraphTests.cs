@@ -1,4 +1,5 @@
 using Mesh.Model.Graph;
+using Mesh.Model.Observability;
 using Mesh.Model.Specs;
 
 namespace Mesh.Translation.Tests.Graph;
@@ -111,5 +112,41 @@ public sealed class MeshGraphTests
         Assert.Equal(
             ["virtualService/s: provider virtualNode/ghost does not exist", "virtualNode/a: backend virtualService/nope does not exist"],
             graph.FindBrokenReferences());
+    }
+
+    [Fact]
+    public void MeshTags_GiveTheObservability_OtherRowsTagsDoNot()
+    {
+        const string zipkin = """[{"key":"mesh.tracing/provider","value":"zipkin"}]""";
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}", zipkin),
+            new("virtualNode", null, "a", 1, "{}", """[{"key":"mesh.tracing/provider","value":"xray"}]"""),
+        });
+
+        Assert.Equal(TracingProvider.Zipkin, graph.Observability.Tracing!.Provider);
+        Assert.Same(MeshObservability.None, MeshGraph.Build(Rows).Observability);
+    }
+
+    [Fact]
+    public void TagChange_ChangesTheGraph()
+    {
+        // Tagging does not bump the mesh's version, so only the tags tell the cache that the graph changed.
+        MeshGraph WithTags(string? tags) => MeshGraph.Build([new MeshResourceRow("mesh", null, "m", 1, "{}", tags)]);
+        var untagged = WithTags(null);
+        var zipkin = WithTags("""[{"key":"mesh.tracing/provider","value":"zipkin"}]""");
+
+        Assert.NotEqual(untagged, zipkin);
+        Assert.Equal(zipkin, WithTags("""[{"key":"mesh.tracing/provider","value":"zipkin"},{"key":"team","value":"a"}]"""));
+        Assert.Equal(zipkin.Observability, (zipkin with { VirtualNodes = [] }).Observability);
+    }
+
+    [Fact]
+    public void UnusableTracingTags_DoNotMakeTheMeshInvalid()
+    {
+        var graph = MeshGraph.Build([new MeshResourceRow("mesh", null, "m", 1, "{}", """[{"key":"mesh.tracing/provider","value":"lightstep"}]""")]);
+
+        Assert.Null(graph.Observability.Tracing);
+        Assert.Equal("mesh.tracing/provider", Assert.Single(graph.Observability.Problems).Key);
     }
 }

@@ -8,7 +8,7 @@ namespace Mesh.Translation.Tests.Translation;
 /// <summary>
 /// One golden case: <c>Golden/&lt;name&gt;.input.json</c> holds a mesh and the proxies to translate for;
 /// <c>Golden/&lt;name&gt;.golden.json</c> holds what they get. Input shape:
-/// <code>{"mesh": {"name": "m", "spec": {}}, "resources": [{"kind": "virtualNode", "name": "a", "spec": {}}, {"kind": "route", "parent": "r", ...}],
+/// <code>{"mesh": {"name": "m", "spec": {}, "tags": [{"key": "k", "value": "v"}]}, "resources": [{"kind": "virtualNode", "name": "a", "spec": {}}, {"kind": "route", "parent": "r", ...}],
 ///  "targets": ["virtualNode/a", "virtualGateway/g", "proxyless/svc:80"]}</code>
 /// </summary>
 public sealed record GoldenCase(string Name, IReadOnlyList<MeshResourceRow> Rows, IReadOnlyList<string> Targets)
@@ -31,7 +31,7 @@ public sealed record GoldenCase(string Name, IReadOnlyList<MeshResourceRow> Rows
         var root = JsonNode.Parse(File.ReadAllText(Path.Combine(Directory, name + ".input.json")))!;
         var mesh = root["mesh"]!;
         var meshName = (string)mesh["name"]!;
-        var rows = new List<MeshResourceRow> { new("mesh", null, meshName, 1, (mesh["spec"] ?? new JsonObject()).ToJsonString()) };
+        var rows = new List<MeshResourceRow> { new("mesh", null, meshName, 1, (mesh["spec"] ?? new JsonObject()).ToJsonString(), mesh["tags"]?.ToJsonString()) };
         foreach (var r in root["resources"]?.AsArray() ?? [])
         {
             rows.Add(new MeshResourceRow((string)r!["kind"]!, (string?)r["parent"], (string)r["name"]!, (long?)r["version"] ?? 1, r["spec"]!.ToJsonString()));
