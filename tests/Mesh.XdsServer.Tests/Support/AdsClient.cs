@@ -40,7 +40,7 @@ public sealed class AdsClient : IAsyncDisposable
             request.ErrorDetail = new Google.Rpc.Status { Code = 3, Message = error };
         }
 
-        return _call.RequestStream.WriteAsync(request).DefaultTimeout();
+        return RefusableWrite.WriteAsync(_call.RequestStream, request);
     }
 
     public Task AckAsync(DiscoveryResponse response, IEnumerable<string>? names = null) =>

@@ -47,7 +47,7 @@ public sealed class DeltaAdsClient : IAsyncDisposable
             request.ErrorDetail = new Google.Rpc.Status { Code = 3, Message = error };
         }
 
-        return _call.RequestStream.WriteAsync(request).DefaultTimeout();
+        return RefusableWrite.WriteAsync(_call.RequestStream, request);
     }
 
     public Task AckAsync(DeltaDiscoveryResponse response) => SendAsync(response.TypeUrl, nonce: response.Nonce);
