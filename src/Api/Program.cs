@@ -14,6 +14,20 @@ if (BootstrapCommand.Handles(args))
     return await BootstrapCommand.RunAsync(args, builder.Configuration, Console.Out);
 }
 
+if (AdminCommands.Handles(args) && args.Any(a => a is "--help" or "-h"))
+{
+    await Console.Out.WriteLineAsync(AdminCommands.Usage);
+    return 0;
+}
+
+if (string.IsNullOrEmpty(builder.Configuration.GetConnectionString("Mesh")))
+{
+    // Said plainly, instead of as an unhandled exception: it is the first thing a new operator runs into.
+    await Console.Error.WriteLineAsync("Mesh.Api: ConnectionStrings:Mesh is not configured. Set the ConnectionStrings__Mesh environment variable "
+        + "(e.g. \"Host=127.0.0.1;Port=5432;Database=mesh;Username=postgres\"), or start the local stack with ./run.sh.");
+    return 2;
+}
+
 builder.AddMeshApi();
 
 if (AdminCommands.Handles(args))

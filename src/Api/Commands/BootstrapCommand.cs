@@ -14,6 +14,12 @@ public static class BootstrapCommand
 
     public static async Task<int> RunAsync(string[] args, IConfiguration configuration, TextWriter output)
     {
+        if (args is [_, "--help" or "-h"])
+        {
+            await output.WriteLineAsync(BootstrapArguments.Usage);
+            return 0;
+        }
+
         try
         {
             var values = BootstrapArguments.FromCommandLine(args[1..]);

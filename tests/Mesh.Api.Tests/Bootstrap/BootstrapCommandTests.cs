@@ -49,6 +49,16 @@ public sealed class BootstrapCommandTests
         Assert.Contains("\"xds_cluster\"", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    public async Task Command_Help_PrintsUsageAndSucceeds(string flag)
+    {
+        var (code, output) = await Run(Configuration(), flag);
+        Assert.Equal(0, code);
+        Assert.StartsWith("Mesh.Api bootstrap --node", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Command_Mistake_ExitsTwoWithUsage()
     {
