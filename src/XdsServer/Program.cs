@@ -8,10 +8,18 @@ if (args.Length > 0 && args[0] == "proxy-status")
 
 // Configuration: Xds:GrpcUrl (default http://127.0.0.1:18000, h2c), Xds:AdminUrl (http://127.0.0.1:18001:
 // /healthz, /metrics, /proxy-status), ConnectionStrings:Mesh (PostgreSQL), Mesh:Region, Mesh:AccountId, Xds:Feed:*.
-var builder = WebApplication.CreateBuilder(args);
-builder.AddXdsServer();
+try
+{
+    var builder = WebApplication.CreateBuilder(args);
+    builder.AddXdsServer();
 
-var app = builder.Build();
-app.MapXdsServer();
-await app.RunAsync();
-return 0;
+    var app = builder.Build();
+    app.MapXdsServer();
+    await app.RunAsync();
+    return 0;
+}
+catch (XdsConfigurationException e)
+{
+    await Console.Error.WriteLineAsync($"Mesh.XdsServer: {e.Message}");
+    return 2;
+}

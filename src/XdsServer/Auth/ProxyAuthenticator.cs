@@ -51,7 +51,7 @@ public sealed class ProxyAuthenticator
         {
             if (!tls.Value.Enabled || string.IsNullOrEmpty(tls.Value.ClientCaPath))
             {
-                throw new InvalidOperationException("Xds:Auth:Mode=MutualTls needs Xds:Tls:CertificatePath, Xds:Tls:KeyPath and Xds:Tls:ClientCaPath.");
+                throw new XdsConfigurationException("Xds:Auth:Mode=MutualTls needs Xds:Tls:CertificatePath, Xds:Tls:KeyPath and Xds:Tls:ClientCaPath.");
             }
 
             _clientAuthorities.ImportFromPemFile(tls.Value.ClientCaPath);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Mesh.XdsServer.Auth;
+using Mesh.XdsServer.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -18,7 +19,7 @@ public static class XdsTls
     {
         if (string.IsNullOrEmpty(tls.KeyPath))
         {
-            throw new InvalidOperationException("Xds:Tls:CertificatePath is set but Xds:Tls:KeyPath is not.");
+            throw new XdsConfigurationException("Xds:Tls:CertificatePath is set but Xds:Tls:KeyPath is not.");
         }
 
         return new HttpsConnectionAdapterOptions
@@ -36,7 +37,7 @@ public static class XdsTls
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Mesh.XdsServer.Auth");
         if (authenticator.Mode == ProxyAuthMode.SigV4 && services.GetService<IProxyKeyStore>() is null)
         {
-            throw new InvalidOperationException(
+            throw new XdsConfigurationException(
                 "Xds:Auth:Mode is SigV4 (the default) but there are no access keys to check signatures with: set ConnectionStrings:Mesh and " +
                 "Mesh:Auth:MasterKey (the API's), use Xds:Auth:Mode=MutualTls with Xds:Tls:*, or set Xds:Auth:Mode=None explicitly for local development.");
         }

@@ -49,4 +49,7 @@ internal static partial class XdsLog
 
     [LoggerMessage(EventId = 25, Level = LogLevel.Warning, Message = "Mesh {Mesh} has tracing tags that cannot be used, so its proxies get no tracer of the mesh's: {Problems}")]
     public static partial void MeshTagsIgnored(this ILogger logger, string mesh, string problems);
+
+    [LoggerMessage(EventId = 26, Level = LogLevel.Warning, Message = "ConnectionStrings:Mesh is not set: the change feed is off, so no mesh is served from PostgreSQL. Set it to the API's database.")]
+    public static partial void FeedDisabled(this ILogger logger);
 }

@@ -16,6 +16,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -110,6 +111,11 @@ public static class XdsServerHosting
         metrics.Gauge("mesh_xds_proxy_identities", "Distinct proxy identities with a stream open (one snapshot each).", () => cache.WatchedIdentities);
         metrics.Gauge("mesh_xds_interned_resources", "Distinct serialised resources held for live snapshots.", () => cache.InternedResources);
         metrics.Gauge("mesh_xds_feed_watermark", "Change-log sequence number applied up to.", () => feed.Watermark);
+        if (feed.State == FeedState.Disabled)
+        {
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Mesh.XdsServer.Feed").FeedDisabled();
+        }
+
         XdsTls.CheckAuthentication(app.Services, authTransport: app.Configuration["Xds:Tls:CertificatePath"] is { Length: > 0 } ? "TLS" : "cleartext HTTP/2 (h2c)");
         app.MapGrpcService<AggregatedDiscovery>();
         app.MapGrpcService<ListenerDiscovery>();

@@ -1,27 +1,21 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Mesh.XdsServer.Tests.Support;
 
 namespace Mesh.XdsServer.Tests.Hosting;
 
-/// <summary>The server as an operator runs it, with <c>Logging__Console__FormatterName=json</c>: one JSON object per line.</summary>
-public sealed class JsonLogTests
+/// <summary>The server as an operator runs it: JSON logs on request, and a plain refusal of settings that cannot work.</summary>
+public sealed class ProcessTests
 {
     [Fact]
     public async Task The_Process_Logs_One_Json_Object_Per_Line_When_Asked()
     {
-        var start = new ProcessStartInfo("dotnet")
+        using var process = XdsProcess.Start(new Dictionary<string, string>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(typeof(Mesh.XdsServer.Hosting.XdsServerHosting).Assembly.Location);
-        start.Environment["Logging__Console__FormatterName"] = "json";
-        start.Environment["Xds__GrpcUrl"] = "http://127.0.0.1:0";
-        start.Environment["Xds__AdminUrl"] = "http://127.0.0.1:0";
-        start.Environment["Xds__Auth__Mode"] = "None";
-        using var process = Process.Start(start)!;
+            ["Logging__Console__FormatterName"] = "json",
+            ["Xds__GrpcUrl"] = "http://127.0.0.1:0",
+            ["Xds__AdminUrl"] = "http://127.0.0.1:0",
+            ["Xds__Auth__Mode"] = "None",
+        });
         try
         {
             // The host logs its listening addresses once it has started; read up to that line.
@@ -48,5 +42,25 @@ public sealed class JsonLogTests
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
         }
+    }
+
+    [Fact]
+    public async Task Settings_That_Cannot_Work_Are_Refused_With_A_Message_Not_A_Stack_Trace()
+    {
+        // SigV4 is the default, and without a database there are no keys to check signatures with.
+        using var process = XdsProcess.Start(new Dictionary<string, string>
+        {
+            ["Xds__GrpcUrl"] = "http://127.0.0.1:0",
+            ["Xds__AdminUrl"] = "http://127.0.0.1:0",
+        });
+        var timeout = TaskTimeouts.Token();
+        var output = process.StandardOutput.ReadToEndAsync(timeout);
+        var error = await process.StandardError.ReadToEndAsync(timeout);
+        await process.WaitForExitAsync(timeout);
+
+        Assert.Equal(2, process.ExitCode);
+        Assert.StartsWith("Mesh.XdsServer: Xds:Auth:Mode is SigV4 (the default) but there are no access keys", error, StringComparison.Ordinal);
+        Assert.Contains("ConnectionStrings:Mesh is not set", await output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", error, StringComparison.Ordinal);
     }
 }
