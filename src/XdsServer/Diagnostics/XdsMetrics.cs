@@ -19,6 +19,11 @@ public sealed class XdsMetrics
         "mesh_xds_push_latency_seconds",
         "Time from a new snapshot being built to the responses it caused being written to a stream (includes waiting behind a slow reader).");
 
+    /// <summary>Each read of the change log or of a mesh from PostgreSQL.</summary>
+    public LatencyHistogram DatabaseQuery { get; } = new(
+        "mesh_xds_database_query_seconds",
+        "Time of each change-log or mesh read from PostgreSQL (the feed polls even when nothing changes).");
+
     /// <summary>Translation plus serialisation of one proxy identity's snapshot.</summary>
     public LatencyHistogram SnapshotBuild { get; } = new(
         "mesh_xds_snapshot_build_seconds",
@@ -61,6 +66,20 @@ public sealed class XdsMetrics
 
     public void MeshRejected() => Increment("mesh_xds_mesh_graphs_rejected_total", "Mesh graphs that failed validation; the last good graph kept serving.");
 
+    /// <summary>Runs a database read and records how long it took, whether or not it succeeded.</summary>
+    public async Task<T> QueryAsync<T>(Func<Task<T>> query)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            return await query();
+        }
+        finally
+        {
+            DatabaseQuery.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        }
+    }
+
     public string Render()
     {
         var text = new StringBuilder();
@@ -80,6 +99,7 @@ public sealed class XdsMetrics
             }
         }
 
+        DatabaseQuery.Render(text);
         PushLatency.Render(text);
         SnapshotBuild.Render(text);
 

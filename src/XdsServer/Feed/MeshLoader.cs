@@ -19,7 +19,7 @@ public sealed class MeshLoader(SnapshotCache cache, XdsMetrics metrics, ILogger<
         using var activity = XdsTracing.Source.StartActivity("LoadMesh");
         activity?.SetTag("appmesh.mesh", mesh.MeshName);
         activity?.SetTag("appmesh.account", mesh.AccountId);
-        var rows = await reader.MeshRowsAsync(mesh.AccountId, mesh.MeshName, cancellationToken);
+        var rows = await metrics.QueryAsync(() => reader.MeshRowsAsync(mesh.AccountId, mesh.MeshName, cancellationToken));
         activity?.SetTag("appmesh.resources", rows.Count);
         if (!rows.Any(r => r.Kind == MeshResourceKinds.Mesh))
         {

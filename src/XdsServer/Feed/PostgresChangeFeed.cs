@@ -106,10 +106,10 @@ public sealed class PostgresChangeFeed(
         using var activity = XdsTracing.Source.StartActivity("LoadAllMeshes");
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var reader = new ChangeLogReader(db);
-        var max = await reader.MaxSeqAsync(cancellationToken);
-        var present = await reader.SeqsBetweenAsync(Math.Max(0, max - _options.StartWindow), max, cancellationToken);
+        var max = await metrics.QueryAsync(() => reader.MaxSeqAsync(cancellationToken));
+        var present = await metrics.QueryAsync(() => reader.SeqsBetweenAsync(Math.Max(0, max - _options.StartWindow), max, cancellationToken));
         _tracker.Start(max, present, _options.StartWindow);
-        var meshes = await reader.MeshesAsync(cancellationToken);
+        var meshes = await metrics.QueryAsync(() => reader.MeshesAsync(cancellationToken));
         foreach (var (account, mesh) in meshes)
         {
             await loader.LoadAsync(reader, new MeshKey(account, mesh), cancellationToken);
@@ -129,7 +129,7 @@ public sealed class PostgresChangeFeed(
         var after = _tracker.Watermark;
         while (true)
         {
-            var batch = await reader.ReadAfterAsync(after, BatchSize, cancellationToken);
+            var batch = await metrics.QueryAsync(() => reader.ReadAfterAsync(after, BatchSize, cancellationToken));
             foreach (var change in batch.Where(c => _tracker.TryApply(c.Seq)))
             {
                 changed.Add((change.AccountId, change.MeshName));

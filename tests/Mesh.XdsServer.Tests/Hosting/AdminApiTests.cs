@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using Mesh.XdsServer.Hosting;
 using Mesh.XdsServer.Resources;
 using Mesh.XdsServer.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Mesh.XdsServer.Tests.Hosting;
 
@@ -62,6 +63,26 @@ public sealed class AdminApiTests
         Assert.Contains("mesh_xds_push_latency_seconds_count 1\n", text);
         Assert.Contains("mesh_xds_snapshot_build_seconds_count 2\n", text); // the first snapshot and the changed one
         Assert.Contains("# TYPE mesh_xds_connected_proxies gauge\nmesh_xds_connected_proxies 1\n", text);
+    }
+
+    [Fact]
+    public async Task Metrics_Time_The_Reads_From_PostgreSQL()
+    {
+        var server = await Mesh.Testing.PostgresServer.GetSharedAsync(TaskTimeouts.Token());
+        var store = new MeshStore(await server.CreateDatabaseAsync(TaskTimeouts.Token()));
+        await using var host = await XdsTestHost.StartAsync(store.ConnectionString);
+        await Eventually.TrueAsync(() => host.Services.GetRequiredService<Mesh.XdsServer.Feed.FeedStatus>().Loaded);
+        var atStart = host.Metrics.DatabaseQuery.Count; // the first load: the log's end, its window, the meshes
+
+        var mesh = MeshRows.Demo("timed-mesh");
+        await store.ApplyAsync(mesh, TaskTimeouts.Token());
+        await Eventually.TrueAsync(() => host.Cache.Meshes.Contains(mesh.Key));
+
+        Assert.True(atStart >= 3, $"{atStart} reads timed at start");
+        Assert.True(host.Metrics.DatabaseQuery.Count >= atStart + 2, "reading the change and then the mesh are timed");
+        var text = await host.Admin.GetStringAsync("/metrics").DefaultTimeout();
+        Assert.Contains("# TYPE mesh_xds_database_query_seconds histogram\n", text);
+        Assert.Matches("mesh_xds_database_query_seconds_count [1-9][0-9]*\n", text);
     }
 
     [Fact]
