@@ -44,7 +44,9 @@ public static class OpenApiDocument
             {
                 ["title"] = "Mesh: App Mesh API",
                 ["version"] = "2019-01-25",
-                ["description"] = "The AWS App Mesh 2019-01-25 REST API (rest-json), served by Mesh. Errors carry the code in the x-amzn-ErrorType header.",
+                ["description"] = "The AWS App Mesh 2019-01-25 REST API (rest-json), served by Mesh. Errors carry the code in the x-amzn-ErrorType header. "
+                    + "Every call is signed with AWS Signature Version 4 (service appmesh) by a Mesh access key, as the AWS CLI and SDKs do; "
+                    + "this page cannot sign, so its 'Try it out' works only against an API started with Mesh:Auth:Mode=None, for local experiments.",
             },
             ["paths"] = paths,
             ["components"] = new JsonObject { ["schemas"] = schemas },
