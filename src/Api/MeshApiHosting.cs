@@ -26,6 +26,11 @@ public static partial class MeshApiHosting
             // Abuse limits: bodies are small, and a client that trickles its headers or body is cut off
             // rather than holding a connection open.
             kestrel.Limits.MaxRequestBodySize = RequestBinder.MaxBodyBytes;
+
+            // Kestrel answers a request line over its limit itself (414, no x-amzn-ErrorType). App Mesh paths hold
+            // at most three 255-character names plus a paging token, so anything between that and this limit is a
+            // bad name the API should name in a BadRequestException; beyond it is abuse.
+            kestrel.Limits.MaxRequestLineSize = 64 * 1024;
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
             kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 1024, gracePeriod: TimeSpan.FromSeconds(5));
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(120);

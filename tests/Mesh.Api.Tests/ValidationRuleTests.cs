@@ -202,6 +202,17 @@ public sealed class ValidationRuleTests(ApiServer api) : IClassFixture<ApiServer
         Assert.Contains(expected, response.Message);
     }
 
+    [Theory]
+    [InlineData(10_000)]
+    [InlineData(40_000)]
+    public async Task Rejects_AnOverlongNameInThePath_AsTheModelSays(int length)
+    {
+        // Longer than Kestrel's default request line (8 KiB): the API, not the web server, must answer it.
+        var response = await api.SendAsync(HttpMethod.Get, Paths.Mesh(new string('m', length)));
+        response.AssertError(400, "BadRequestException");
+        Assert.Contains("meshName", response.Message);
+    }
+
     [Fact]
     public async Task UnknownPath_IsAnAwsStyleError()
     {
