@@ -47,6 +47,24 @@ public sealed class OpenApiTests(ApiServer api) : IClassFixture<ApiServer>
     }
 
     [Fact]
+    public async Task EveryResponse_DeclaresTheRequestIdHeader_ThatTheApiSends()
+    {
+        var document = await DocumentAsync();
+        var declared = Resolve(document, document["components"]!["headers"]!["x-amzn-RequestId"]!);
+        Assert.True(declared["required"]!.GetValue<bool>());
+
+        foreach (var operation in Model.Operations)
+        {
+            var responses = document["paths"]![operation.PathTemplate]![operation.HttpMethod.ToLowerInvariant()]!["responses"]!.AsObject();
+            Assert.All(responses, r => Assert.Equal("#/components/headers/x-amzn-RequestId", r.Value!["headers"]!["x-amzn-RequestId"]!["$ref"]!.GetValue<string>()));
+        }
+
+        // And the API does send it, on success and on error alike.
+        Assert.NotNull((await api.SendAsync(HttpMethod.Get, Paths.Meshes)).RequestId);
+        Assert.NotNull((await api.SendAsync(HttpMethod.Get, Paths.Mesh("no-such-mesh"))).AssertError(404, "NotFoundException").RequestId);
+    }
+
+    [Fact]
     public async Task PathParameters_ComeInThePathsOrder()
     {
         // Generated clients take parameters in document order: DescribeRoute(meshName, virtualRouterName, routeName).

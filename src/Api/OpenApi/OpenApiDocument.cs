@@ -49,7 +49,19 @@ public static class OpenApiDocument
                     + "this page cannot sign, so its 'Try it out' works only against an API started with Mesh:Auth:Mode=None, for local experiments.",
             },
             ["paths"] = paths,
-            ["components"] = new JsonObject { ["schemas"] = schemas },
+            ["components"] = new JsonObject
+            {
+                ["schemas"] = schemas,
+                ["headers"] = new JsonObject
+                {
+                    [RequestIdHeader] = new JsonObject
+                    {
+                        ["description"] = "Identifies the request in the API's logs, traces and audit log; the AWS SDKs surface it in errors.",
+                        ["required"] = true,
+                        ["schema"] = new JsonObject { ["type"] = "string" },
+                    },
+                },
+            },
         };
     }
 
@@ -100,6 +112,7 @@ public static class OpenApiDocument
             [operation.ResponseCode.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new JsonObject
             {
                 ["description"] = $"{operation.Name} succeeded.",
+                ["headers"] = new JsonObject { [RequestIdHeader] = RequestIdReference() },
                 ["content"] = new JsonObject
                 {
                     ["application/json"] = new JsonObject { ["schema"] = OutputSchema(model, output, schemas) },
@@ -114,6 +127,7 @@ public static class OpenApiDocument
                 ["description"] = string.Join(", ", group.Select(e => e.Name)) + " (named by the x-amzn-ErrorType header).",
                 ["headers"] = new JsonObject
                 {
+                    [RequestIdHeader] = RequestIdReference(),
                     ["x-amzn-ErrorType"] = new JsonObject
                     {
                         ["description"] = "The error code; the AWS SDKs read it from here, not from the body.",
@@ -131,6 +145,10 @@ public static class OpenApiDocument
         result["responses"] = responses;
         return result;
     }
+
+    private const string RequestIdHeader = "x-amzn-RequestId";
+
+    private static JsonObject RequestIdReference() => new() { ["$ref"] = "#/components/headers/" + RequestIdHeader };
 
     private static JsonNode OutputSchema(ServiceModel model, Shape output, JsonObject schemas)
     {
