@@ -11,8 +11,8 @@ namespace Mesh.Benchmarks;
 
 /// <summary>
 /// The real xDS server (the services and Kestrel listeners Program.cs builds, full translation) on loopback
-/// ports the OS picks, without a database: meshes are handed to <see cref="Cache"/> directly, so the benchmark
-/// measures the server and not PostgreSQL.
+/// ports the OS picks. Without a connection string meshes are handed to <see cref="Cache"/> directly, so a
+/// benchmark measures the server and not PostgreSQL; with one it follows the database's change feed.
 /// </summary>
 public sealed class InProcessXdsServer : IAsyncDisposable
 {
@@ -28,7 +28,9 @@ public sealed class InProcessXdsServer : IAsyncDisposable
 
     public SnapshotCache Cache => _app.Services.GetRequiredService<SnapshotCache>();
 
-    public static async Task<InProcessXdsServer> StartAsync()
+    public Mesh.XdsServer.Feed.FeedStatus Feed => _app.Services.GetRequiredService<Mesh.XdsServer.Feed.FeedStatus>();
+
+    public static async Task<InProcessXdsServer> StartAsync(string? connectionString = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Benchmark" });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -37,6 +39,7 @@ public sealed class InProcessXdsServer : IAsyncDisposable
             ["Xds:AdminUrl"] = "http://127.0.0.1:0",
             ["Mesh:AccountId"] = SyntheticMesh.Account,
             ["Xds:Auth:Mode"] = "None",
+            ["ConnectionStrings:Mesh"] = connectionString,
         });
         builder.Logging.ClearProviders();
         builder.AddXdsServer();
