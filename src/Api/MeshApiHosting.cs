@@ -18,8 +18,10 @@ public static partial class MeshApiHosting
 {
     public static WebApplicationBuilder AddMeshApi(this WebApplicationBuilder builder)
     {
-        var connectionString = builder.Configuration.GetConnectionString("Mesh")
-            ?? throw new InvalidOperationException("ConnectionStrings:Mesh is not configured (set the ConnectionStrings__Mesh environment variable).");
+        var connectionString = builder.Configuration.GetConnectionString("Mesh") is { Length: > 0 } configured
+            ? configured
+            : throw new ApiConfigurationException("ConnectionStrings:Mesh is not configured. Set the ConnectionStrings__Mesh environment variable "
+                + "(e.g. \"Host=127.0.0.1;Port=5432;Database=mesh;Username=postgres\"), or start the local stack with ./run.sh.");
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -54,7 +56,7 @@ public static partial class MeshApiHosting
         {
             var auth = services.GetRequiredService<IOptions<AuthOptions>>().Value;
             return new SecretProtector(auth.MasterKey
-                ?? throw new InvalidOperationException("Mesh:Auth:MasterKey is not configured; it encrypts access-key secrets (base64 of 32 random bytes)."));
+                ?? throw new ApiConfigurationException("Mesh:Auth:MasterKey is not configured; it encrypts access-key secrets (base64 of 32 random bytes)."));
         });
         builder.Services.AddSingleton<AccessKeyStore>();
         builder.AddMeshObservability();

@@ -20,28 +20,29 @@ if (AdminCommands.Handles(args) && args.Any(a => a is "--help" or "-h"))
     return 0;
 }
 
-if (string.IsNullOrEmpty(builder.Configuration.GetConnectionString("Mesh")))
+try
+{
+    builder.AddMeshApi();
+
+    if (AdminCommands.Handles(args))
+    {
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // Operator commands share the host's configuration and services but start no server.
+        await using var commandHost = builder.Build();
+        return await AdminCommands.RunAsync(args, commandHost.Services, Console.Out, CancellationToken.None);
+    }
+
+    var app = builder.Build();
+    app.UseMeshApi();
+    await app.RunAsync();
+    return 0;
+}
+catch (ApiConfigurationException e)
 {
     // Said plainly, instead of as an unhandled exception: it is the first thing a new operator runs into.
-    await Console.Error.WriteLineAsync("Mesh.Api: ConnectionStrings:Mesh is not configured. Set the ConnectionStrings__Mesh environment variable "
-        + "(e.g. \"Host=127.0.0.1;Port=5432;Database=mesh;Username=postgres\"), or start the local stack with ./run.sh.");
+    await Console.Error.WriteLineAsync($"Mesh.Api: {e.Message}");
     return 2;
 }
-
-builder.AddMeshApi();
-
-if (AdminCommands.Handles(args))
-{
-    builder.Logging.SetMinimumLevel(LogLevel.Warning);
-    // Operator commands share the host's configuration and services but start no server.
-    await using var commandHost = builder.Build();
-    return await AdminCommands.RunAsync(args, commandHost.Services, Console.Out, CancellationToken.None);
-}
-
-var app = builder.Build();
-app.UseMeshApi();
-await app.RunAsync();
-return 0;
 
 /// <summary>The API host; public so that tests can start it in-process.</summary>
 public partial class Program;
