@@ -36,9 +36,15 @@ public sealed class LatencyHistogram(string name, string help)
 
     public void Record(TimeSpan duration)
     {
+        // A plain scan: this runs for every push to every stream, so no closure is allocated here.
         var seconds = duration.TotalSeconds;
-        var bucket = Array.FindIndex(Bounds, bound => seconds <= bound);
-        Interlocked.Increment(ref _counts[bucket < 0 ? Bounds.Length : bucket]);
+        var bucket = 0;
+        while (bucket < Bounds.Length && seconds > Bounds[bucket])
+        {
+            bucket++;
+        }
+
+        Interlocked.Increment(ref _counts[bucket]);
         Interlocked.Add(ref _sumTicks, Math.Max(0, duration.Ticks));
     }
 
