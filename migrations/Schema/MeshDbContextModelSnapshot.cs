@@ -103,6 +103,13 @@ namespace Mesh.Migrations.Schema
                         .HasColumnType("character varying(64)")
                         .HasColumnName("error_code");
 
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .HasDefaultValue("")
+                        .HasColumnName("message");
+
                     b.Property<string>("RequestId")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -113,6 +120,14 @@ namespace Mesh.Migrations.Schema
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("resource_arn");
+
+                    b.Property<string>("SourceAddress")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasDefaultValue("")
+                        .HasColumnName("source_address");
 
                     b.Property<int>("StatusCode")
                         .HasColumnType("integer")
@@ -220,6 +235,39 @@ namespace Mesh.Migrations.Schema
                     b.HasKey("AccountId", "ClientToken");
 
                     b.ToTable("idempotency_records", (string)null);
+                });
+
+            modelBuilder.Entity("Mesh.Persistence.ResourceCountEntity", b =>
+                {
+                    b.Property<string>("AccountId")
+                        .HasMaxLength(12)
+                        .HasColumnType("character varying(12)")
+                        .HasColumnName("account_id");
+
+                    b.Property<string>("MeshName")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("mesh_name")
+                        .UseCollation("C");
+
+                    b.Property<string>("Kind")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("ParentName")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("parent_name")
+                        .UseCollation("C");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer")
+                        .HasColumnName("count");
+
+                    b.HasKey("AccountId", "MeshName", "Kind", "ParentName");
+
+                    b.ToTable("resource_counts", (string)null);
                 });
 
             modelBuilder.Entity("Mesh.Persistence.ResourceEntity", b =>

@@ -1,6 +1,9 @@
 namespace Mesh.Persistence;
 
-/// <summary>One mutating API call, kept durably: who did what to which resource, and how it ended.</summary>
+/// <summary>
+/// One mutating API call, or one call refused before it ran (authentication, rate limit), kept durably:
+/// who did what to which resource, from where, and how it ended.
+/// </summary>
 public sealed class AuditRecordEntity
 {
     public long Id { get; set; }
@@ -23,4 +26,10 @@ public sealed class AuditRecordEntity
 
     /// <summary>The error code (x-amzn-ErrorType) when the call failed, else empty.</summary>
     public required string ErrorCode { get; set; }
+
+    /// <summary>Why the call failed (the error's message), else empty.</summary>
+    public string Message { get; set; } = "";
+
+    /// <summary>The client's IP address as the API saw it.</summary>
+    public string SourceAddress { get; set; } = "";
 }

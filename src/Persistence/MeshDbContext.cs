@@ -16,6 +16,8 @@ public sealed class MeshDbContext(DbContextOptions<MeshDbContext> options) : DbC
 
     public DbSet<AuditRecordEntity> AuditLog => Set<AuditRecordEntity>();
 
+    public DbSet<ResourceCountEntity> ResourceCounts => Set<ResourceCountEntity>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
         => modelBuilder.ApplyConfigurationsFromAssembly(typeof(MeshDbContext).Assembly);
 }

@@ -18,6 +18,8 @@ internal sealed class AuditRecordConfiguration : IEntityTypeConfiguration<AuditR
         builder.Property(a => a.RequestId).HasColumnName("request_id").HasMaxLength(64);
         builder.Property(a => a.StatusCode).HasColumnName("status_code");
         builder.Property(a => a.ErrorCode).HasColumnName("error_code").HasMaxLength(64);
+        builder.Property(a => a.Message).HasColumnName("message").HasDefaultValue("");
+        builder.Property(a => a.SourceAddress).HasColumnName("source_address").HasMaxLength(64).HasDefaultValue("");
 
         // Listing by time range is the audit log's one query.
         builder.HasIndex(a => a.At).HasDatabaseName("ix_audit_log_at");

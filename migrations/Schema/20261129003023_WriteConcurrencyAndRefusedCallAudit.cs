@@ -1,0 +1,70 @@
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Mesh.Migrations.Schema
+{
+    /// <summary>
+    /// Writes move from SERIALIZABLE-with-retries to READ COMMITTED with row locks: <c>resource_counts</c> holds
+    /// each quota scope's count (meshes per account under mesh_name ''), filled here from the rows that exist.
+    /// The audit log also records calls refused before they ran, with the reason and the source address.
+    /// </summary>
+    public partial class WriteConcurrencyAndRefusedCallAudit : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "message",
+                table: "audit_log",
+                type: "text",
+                nullable: false,
+                defaultValue: "");
+
+            migrationBuilder.AddColumn<string>(
+                name: "source_address",
+                table: "audit_log",
+                type: "character varying(64)",
+                maxLength: 64,
+                nullable: false,
+                defaultValue: "");
+
+            migrationBuilder.CreateTable(
+                name: "resource_counts",
+                columns: table => new
+                {
+                    account_id = table.Column<string>(type: "character varying(12)", maxLength: 12, nullable: false),
+                    mesh_name = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false, collation: "C"),
+                    kind = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    parent_name = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false, collation: "C"),
+                    count = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_resource_counts", x => new { x.account_id, x.mesh_name, x.kind, x.parent_name });
+                });
+
+            migrationBuilder.Sql("""
+                INSERT INTO resource_counts (account_id, mesh_name, kind, parent_name, count)
+                SELECT account_id, CASE WHEN kind = 'mesh' THEN '' ELSE mesh_name END, kind, parent_name, count(*)
+                FROM resources
+                GROUP BY account_id, CASE WHEN kind = 'mesh' THEN '' ELSE mesh_name END, kind, parent_name;
+                """);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "resource_counts");
+
+            migrationBuilder.DropColumn(
+                name: "message",
+                table: "audit_log");
+
+            migrationBuilder.DropColumn(
+                name: "source_address",
+                table: "audit_log");
+        }
+    }
+}
