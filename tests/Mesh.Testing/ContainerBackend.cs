@@ -29,13 +29,14 @@ internal sealed class ContainerBackend : IPostgresBackend
 
     public bool CanRestart => true;
 
-    public static async Task<ContainerBackend> StartNewAsync(CancellationToken cancellationToken)
+    /// <param name="durableCommits">synchronous_commit=on, so a crashed server keeps every acknowledged transaction.</param>
+    public static async Task<ContainerBackend> StartNewAsync(bool durableCommits, CancellationToken cancellationToken)
     {
         // A fixed host port keeps the connection string valid across a restart.
         var hostPort = FreePort();
         var container = new PostgreSqlBuilder(Image)
             .WithPortBinding(hostPort, PostgreSqlBuilder.PostgreSqlPort)
-            .WithCommand("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300")
+            .WithCommand("-c", "fsync=off", "-c", durableCommits ? "synchronous_commit=on" : "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300")
             .Build();
         await container.StartAsync(cancellationToken);
         return new ContainerBackend(container, hostPort);
@@ -44,6 +45,17 @@ internal sealed class ContainerBackend : IPostgresBackend
     public Task StopAsync(CancellationToken cancellationToken) => _container.StopAsync(cancellationToken);
 
     public Task StartAsync(CancellationToken cancellationToken) => _container.StartAsync(cancellationToken);
+
+    public async Task CrashAsync(CancellationToken cancellationToken)
+    {
+        // The official image runs the server as "postgres" and ships gosu to step down from root.
+        await _container.ExecAsync(["gosu", "postgres", "pg_ctl", "-D", "/var/lib/postgresql/data", "-m", "immediate", "stop"], cancellationToken);
+        await _container.StopAsync(cancellationToken);
+    }
+
+    public Task PauseAsync(CancellationToken cancellationToken) => _container.PauseAsync(cancellationToken);
+
+    public Task ResumeAsync(CancellationToken cancellationToken) => _container.UnpauseAsync(cancellationToken);
 
     public ValueTask DisposeAsync() => _container.DisposeAsync();
 

@@ -15,5 +15,11 @@ internal sealed class ExternalBackend(string connectionString) : IPostgresBacken
     public Task StartAsync(CancellationToken cancellationToken)
         => throw new NotSupportedException("A server from MESH_TEST_DATABASE cannot be started by tests.");
 
+    public Task CrashAsync(CancellationToken cancellationToken) => StopAsync(cancellationToken);
+
+    public Task PauseAsync(CancellationToken cancellationToken) => StopAsync(cancellationToken);
+
+    public Task ResumeAsync(CancellationToken cancellationToken) => StartAsync(cancellationToken);
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -13,4 +13,12 @@ internal interface IPostgresBackend : IAsyncDisposable
     Task StopAsync(CancellationToken cancellationToken);
 
     Task StartAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stops the server the way a crash would: no checkpoint, every connection cut; recovery runs at the next start.</summary>
+    Task CrashAsync(CancellationToken cancellationToken);
+
+    /// <summary>Freezes every server process (SIGSTOP): connections stay open and new ones are accepted, but nothing answers.</summary>
+    Task PauseAsync(CancellationToken cancellationToken);
+
+    Task ResumeAsync(CancellationToken cancellationToken);
 }

@@ -23,8 +23,11 @@ internal sealed class LocalClusterBackend : IPostgresBackend
     private int _port;
     private int _disposed;
 
-    private LocalClusterBackend(string binDirectory, string root, Process? watchdog)
+    private readonly bool _durableCommits;
+
+    private LocalClusterBackend(string binDirectory, string root, Process? watchdog, bool durableCommits)
     {
+        _durableCommits = durableCommits;
         _binDirectory = binDirectory;
         _root = root;
         _watchdog = watchdog;
@@ -72,7 +75,11 @@ internal sealed class LocalClusterBackend : IPostgresBackend
             .FirstOrDefault();
     }
 
-    public static async Task<LocalClusterBackend> StartNewAsync(string binDirectory, CancellationToken cancellationToken)
+    /// <param name="durableCommits">
+    /// A commit is acknowledged only once its WAL is written (synchronous_commit=on), so a crashed server keeps
+    /// every acknowledged transaction, as a production server does. Off for the shared server: tests run faster.
+    /// </param>
+    public static async Task<LocalClusterBackend> StartNewAsync(string binDirectory, bool durableCommits, CancellationToken cancellationToken)
     {
         RemoveAbandonedClusters();
 
@@ -85,7 +92,7 @@ internal sealed class LocalClusterBackend : IPostgresBackend
             File.SetUnixFileMode(root, (UnixFileMode)0b111_111_111);
         }
 
-        var backend = new LocalClusterBackend(binDirectory, root, StartWatchdog(binDirectory, root));
+        var backend = new LocalClusterBackend(binDirectory, root, StartWatchdog(binDirectory, root), durableCommits);
         try
         {
             await backend.RunPostgresToolAsync(
@@ -126,6 +133,61 @@ internal sealed class LocalClusterBackend : IPostgresBackend
     public Task StopAsync(CancellationToken cancellationToken)
         => RunPostgresToolAsync("pg_ctl", ["-D", DataDirectory, "-w", "-t", "60", "-m", "fast", "stop"], cancellationToken);
 
+    public Task CrashAsync(CancellationToken cancellationToken)
+        => RunPostgresToolAsync("pg_ctl", ["-D", DataDirectory, "-w", "-t", "60", "-m", "immediate", "stop"], cancellationToken);
+
+    public Task PauseAsync(CancellationToken cancellationToken)
+    {
+        SignalServer(Signals.Stop);
+        return Task.CompletedTask;
+    }
+
+    public Task ResumeAsync(CancellationToken cancellationToken)
+    {
+        SignalServer(Signals.Continue);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Signals the postmaster and every process it started (backends, checkpointer, WAL writer…).</summary>
+    private void SignalServer(int signal)
+    {
+        var postmaster = int.Parse(File.ReadLines(Path.Combine(DataDirectory, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
+        var processes = new List<int> { postmaster };
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), CultureInfo.InvariantCulture, out var pid) && ParentOf(pid) == postmaster)
+            {
+                processes.Add(pid);
+            }
+        }
+
+        // Stop the postmaster first so it starts nothing new; continue it last for the same reason.
+        if (signal == Signals.Continue)
+        {
+            processes.Reverse();
+        }
+
+        foreach (var pid in processes)
+        {
+            Signals.Send(pid, signal);
+        }
+    }
+
+    private static int? ParentOf(int pid)
+    {
+        try
+        {
+            // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so read after the last ')'.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return int.Parse(fields[1], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return null; // The process ended while we looked.
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
@@ -165,7 +227,9 @@ internal sealed class LocalClusterBackend : IPostgresBackend
             $"-k {_root}",
             "-c listen_addresses=127.0.0.1",
             "-c fsync=off",
-            "-c synchronous_commit=off",
+            // fsync stays off even for durable commits: the tests crash the server, never the machine, and WAL
+            // handed to the kernel survives a killed server.
+            _durableCommits ? "-c synchronous_commit=on" : "-c synchronous_commit=off",
             "-c full_page_writes=off",
             "-c max_connections=300");
         await RunPostgresToolAsync("pg_ctl", ["-D", DataDirectory, "-l", LogFile, "-w", "-t", "60", "-o", options, "start"], cancellationToken);

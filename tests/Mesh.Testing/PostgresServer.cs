@@ -59,7 +59,7 @@ public sealed class PostgresServer : IAsyncDisposable
             {
                 var fromEnvironment = System.Environment.GetEnvironmentVariable(EnvironmentVariable);
                 var backend = string.IsNullOrWhiteSpace(fromEnvironment)
-                    ? await StartBackendAsync(cancellationToken)
+                    ? await StartBackendAsync(durableCommits: false, cancellationToken)
                     : new ExternalBackend(fromEnvironment);
                 _shared = new PostgresServer(backend, isShared: true);
             }
@@ -73,11 +73,12 @@ public sealed class PostgresServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// A server of the caller's own, for tests that stop or restart PostgreSQL. It ignores
-    /// MESH_TEST_DATABASE (that server is not ours to stop). Dispose it when done.
+    /// A server of the caller's own, for tests that stop, crash or restart PostgreSQL. It ignores
+    /// MESH_TEST_DATABASE (that server is not ours to stop). Its commits are durable, so a crash loses
+    /// nothing that was acknowledged, as in production. Dispose it when done.
     /// </summary>
     public static async Task<PostgresServer> StartDedicatedAsync(CancellationToken cancellationToken = default)
-        => new(await StartBackendAsync(cancellationToken), isShared: false);
+        => new(await StartBackendAsync(durableCommits: true, cancellationToken), isShared: false);
 
     /// <summary>Creates a database holding the current schema and no rows, and returns its connection string.</summary>
     public async Task<string> CreateDatabaseAsync(CancellationToken cancellationToken = default)
@@ -116,6 +117,26 @@ public sealed class PostgresServer : IAsyncDisposable
         return _backend.StartAsync(cancellationToken);
     }
 
+    /// <summary>Stops the server as a crash would (immediate shutdown, recovery at the next start). Only when <see cref="CanRestart"/>.</summary>
+    public Task CrashAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfShared();
+        return _backend.CrashAsync(cancellationToken);
+    }
+
+    /// <summary>Freezes the server (SIGSTOP): it accepts connections and answers nothing until <see cref="ResumeAsync"/>.</summary>
+    public Task PauseAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfShared();
+        return _backend.PauseAsync(cancellationToken);
+    }
+
+    public Task ResumeAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfShared();
+        return _backend.ResumeAsync(cancellationToken);
+    }
+
     /// <summary>Stops and starts the server; every open connection breaks, the data and connection strings stay valid.</summary>
     public async Task RestartAsync(CancellationToken cancellationToken = default)
     {
@@ -138,18 +159,18 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public override string ToString() => $"{Source}: {_backend}";
 
-    private static async Task<IPostgresBackend> StartBackendAsync(CancellationToken cancellationToken)
+    private static async Task<IPostgresBackend> StartBackendAsync(bool durableCommits, CancellationToken cancellationToken)
     {
         if (await DockerEngine.AnswersAsync(cancellationToken))
         {
-            return await ContainerBackend.StartNewAsync(cancellationToken);
+            return await ContainerBackend.StartNewAsync(durableCommits, cancellationToken);
         }
 
         var binaries = LocalClusterBackend.FindBinaries()
             ?? throw new InvalidOperationException(
                 $"No PostgreSQL for tests: set {EnvironmentVariable} to a connection string, start a Docker engine, " +
                 "or install the PostgreSQL server binaries (apt-get install postgresql; or set MESH_PG_BIN).");
-        return await LocalClusterBackend.StartNewAsync(binaries, cancellationToken);
+        return await LocalClusterBackend.StartNewAsync(binaries, durableCommits, cancellationToken);
     }
 
     private async Task<string> EnsureTemplateAsync(CancellationToken cancellationToken)
