@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Mesh.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -7,6 +8,15 @@ namespace Mesh.Security;
 /// <summary>Creates, finds, lists, revokes and rotates access keys; secrets are encrypted before they are stored.</summary>
 public sealed class AccessKeyStore(IDbContextFactory<MeshDbContext> contexts, SecretProtector protector, TimeProvider clock)
 {
+    /// <summary>
+    /// How long a looked-up key is used without asking the database again: a revocation (on any replica) takes
+    /// effect within this time, and a busy client costs one key read and decryption per second, not per call.
+    /// </summary>
+    public static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(1);
+
+    private const int MaxCachedKeys = 10_000;
+    private readonly ConcurrentDictionary<string, (ActiveKey Key, long ReadAt)> cache = new(StringComparer.Ordinal);
+
     private const string KeyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     private const string SecretAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -34,7 +44,7 @@ public sealed class AccessKeyStore(IDbContextFactory<MeshDbContext> contexts, Se
         return new IssuedKey(id, secret, accountId, policy);
     }
 
-    /// <summary>The key if it exists and is not revoked. Read on every request, so a revocation takes effect at once.</summary>
+    /// <summary>The key if it exists and is not revoked, as the database said at most <see cref="CacheLifetime"/> ago.</summary>
     public async Task<ActiveKey?> FindActiveAsync(string accessKeyId, CancellationToken ct)
     {
         if (accessKeyId.Length > 32)
@@ -42,11 +52,29 @@ public sealed class AccessKeyStore(IDbContextFactory<MeshDbContext> contexts, Se
             return null;
         }
 
+        if (cache.TryGetValue(accessKeyId, out var cached) && clock.GetElapsedTime(cached.ReadAt) < CacheLifetime)
+        {
+            return cached.Key;
+        }
+
+        var readAt = clock.GetTimestamp();
         await using var db = await contexts.CreateDbContextAsync(ct);
         var key = await db.AccessKeys.AsNoTracking().SingleOrDefaultAsync(k => k.AccessKeyId == accessKeyId && k.RevokedAt == null, ct);
-        return key is null
-            ? null
-            : new ActiveKey(key.AccessKeyId, protector.Unprotect(key.AccessKeyId, key.SecretCiphertext), key.AccountId, KeyPolicy.FromJson(key.Policy));
+        if (key is null)
+        {
+            // Unknown and revoked keys are not cached: a revoked key must stay refused, and random ids must not fill memory.
+            cache.TryRemove(accessKeyId, out _);
+            return null;
+        }
+
+        var active = new ActiveKey(key.AccessKeyId, protector.Unprotect(key.AccessKeyId, key.SecretCiphertext), key.AccountId, KeyPolicy.FromJson(key.Policy));
+        if (cache.Count >= MaxCachedKeys)
+        {
+            cache.Clear();
+        }
+
+        cache[accessKeyId] = (active, readAt);
+        return active;
     }
 
     public async Task<IReadOnlyList<AccessKeyEntity>> ListAsync(CancellationToken ct)
@@ -57,6 +85,8 @@ public sealed class AccessKeyStore(IDbContextFactory<MeshDbContext> contexts, Se
 
     public async Task<bool> RevokeAsync(string accessKeyId, CancellationToken ct)
     {
+        // Other processes see the revocation within CacheLifetime; this one at once.
+        cache.TryRemove(accessKeyId, out _);
         await using var db = await contexts.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow();
         return await db.AccessKeys.Where(k => k.AccessKeyId == accessKeyId && k.RevokedAt == null)

@@ -72,6 +72,26 @@ public sealed class AuthenticationTests(ApiServer api) : IClassFixture<ApiServer
     }
 
     [Fact]
+    public async Task KeyRevokedElsewhere_IsRefusedWithinTheCacheLifetime()
+    {
+        // Another replica (here: the database directly) revokes the key this API has cached.
+        var key = await api.CreateKeyAsync(ApiServer.AccountId, KeyPolicy.ReadOnly);
+        using var client = api.CreateClient(key);
+        (await api.SendAsync(client, HttpMethod.Get, Paths.Meshes)).AssertOk();
+        await using (var connection = new Npgsql.NpgsqlConnection(api.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var revoke = new Npgsql.NpgsqlCommand("UPDATE access_keys SET revoked_at = now() WHERE access_key_id = @id", connection);
+            revoke.Parameters.AddWithValue("id", key.AccessKeyId);
+            Assert.Equal(1, await revoke.ExecuteNonQueryAsync());
+        }
+
+        // Past the cache's lifetime (with margin for a loaded machine), the key is refused.
+        await Task.Delay(AccessKeyStore.CacheLifetime + TimeSpan.FromMilliseconds(200));
+        (await api.SendAsync(client, HttpMethod.Get, Paths.Meshes)).AssertError(403, "UnrecognizedClientException");
+    }
+
+    [Fact]
     public async Task RequestSignedByBotocore_IsAccepted()
     {
         // botocore is the signer of the AWS CLI v1 and boto3, written independently of ours.
