@@ -52,6 +52,7 @@ public static partial class MeshApiHosting
         builder.Services.AddHostedService<IdempotencyRecordPruner>();
         builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection(AuthOptions.Section));
         builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<AuditLog>());
         builder.Services.AddSingleton(services =>
         {
             var auth = services.GetRequiredService<IOptions<AuthOptions>>().Value;

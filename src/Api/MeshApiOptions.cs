@@ -12,4 +12,10 @@ public sealed class MeshApiOptions
     public string AccountId { get; set; } = "111122223333";
 
     public QuotaOptions Quotas { get; set; } = new();
+
+    /// <summary>
+    /// How long one API call may take before it is answered with ServiceUnavailableException: a database that
+    /// hangs (stopped, not gone) must not hang callers. Far above any call's normal time.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -105,12 +105,16 @@ public sealed class OperationTests(ApiServer api) : IClassFixture<ApiServer>
     }
 
     [Fact]
-    public async Task DeleteVirtualNode_ReturnsDeleted()
+    public async Task DeleteVirtualNode_ReturnsDeleted_AtTheTimeOfDeletion()
     {
         var mesh = await MeshBuilder.CreateAsync(api);
-        await mesh.NodeAsync("web");
+        var created = await mesh.NodeAsync("web");
+        await Task.Delay(20); // lastUpdatedAt has millisecond precision; make the deletion's time distinct.
         var response = (await api.SendAsync(HttpMethod.Delete, Paths.VirtualNode(mesh.Mesh, "web"))).AssertOk();
         Assert.Equal("DELETED", response.Body!["status"]!["status"]!.GetValue<string>());
+        Assert.Equal(created["metadata"]!["createdAt"]!.GetValue<decimal>(), response.Body["metadata"]!["createdAt"]!.GetValue<decimal>());
+        Assert.True(response.Body["metadata"]!["lastUpdatedAt"]!.GetValue<decimal>() > created["metadata"]!["lastUpdatedAt"]!.GetValue<decimal>(),
+            "App Mesh sets a deleted resource's lastUpdatedAt to the time of deletion.");
         (await api.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh.Mesh, "web"))).AssertError(404, "NotFoundException");
     }
 

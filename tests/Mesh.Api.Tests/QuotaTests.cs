@@ -23,6 +23,26 @@ public sealed class QuotaTests : IClassFixture<QuotaTests.SmallQuotaApi>
     }
 
     [Fact]
+    public async Task NodesPerMesh_HoldsExactly_WhenCreatesRace()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh),
+            new JsonObject { ["virtualNodeName"] = $"racer-{i}", ["spec"] = Specs.VirtualNode() })));
+
+        Assert.Equal(2, attempts.Count(a => a.Status == 200));
+        Assert.All(attempts.Where(a => a.Status != 200), a => a.AssertError(400, "LimitExceededException"));
+        var listed = (await api.SendAsync(HttpMethod.Get, Paths.VirtualNodes(mesh.Mesh))).AssertOk();
+        Assert.Equal(2, listed.Body!["virtualNodes"]!.AsArray().Count);
+
+        // A delete frees its place in the quota, and only one place.
+        var survivor = listed.Body["virtualNodes"]![0]!["virtualNodeName"]!.GetValue<string>();
+        (await api.SendAsync(HttpMethod.Delete, Paths.VirtualNode(mesh.Mesh, survivor))).AssertOk();
+        var refill = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh),
+            new JsonObject { ["virtualNodeName"] = $"refill-{i}", ["spec"] = Specs.VirtualNode() })));
+        Assert.Equal(1, refill.Count(a => a.Status == 200));
+    }
+
+    [Fact]
     public async Task BackendsPerNode_IsLimitExceeded()
     {
         var mesh = await MeshBuilder.CreateAsync(api);

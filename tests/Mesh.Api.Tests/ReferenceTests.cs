@@ -67,9 +67,24 @@ public sealed class ReferenceTests(ApiServer api) : IClassFixture<ApiServer>
         await mesh.NodeAsync("web");
         var response = await api.SendAsync(HttpMethod.Delete, Paths.Mesh(mesh.Mesh));
         response.AssertError(409, "ResourceInUseException");
-        Assert.Contains("virtualNode 'web'", response.Message);
+        Assert.Contains($"Mesh '{mesh.Mesh}' still contains 1 resource: virtual node 'web'; delete them first.", response.Message);
         (await api.SendAsync(HttpMethod.Delete, Paths.VirtualNode(mesh.Mesh, "web"))).AssertOk();
         (await api.SendAsync(HttpMethod.Delete, Paths.Mesh(mesh.Mesh))).AssertOk();
+    }
+
+    [Fact]
+    public async Task Mesh_InUse_NamesTenAndCountsTheRest()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        for (var i = 0; i < 12; i++)
+        {
+            await mesh.NodeAsync($"node-{i:00}");
+        }
+
+        var response = await api.SendAsync(HttpMethod.Delete, Paths.Mesh(mesh.Mesh));
+        response.AssertError(409, "ResourceInUseException");
+        Assert.Contains($"Mesh '{mesh.Mesh}' still contains 12 resources: virtual node 'node-00', ", response.Message);
+        Assert.Contains("virtual node 'node-09' and 2 more; delete them first.", response.Message);
     }
 
     [Fact]
@@ -81,7 +96,7 @@ public sealed class ReferenceTests(ApiServer api) : IClassFixture<ApiServer>
         await mesh.RouteAsync("router", "r", Specs.HttpRoute(("web", 100)));
         var withRoutes = await api.SendAsync(HttpMethod.Delete, Paths.VirtualRouter(mesh.Mesh, "router"));
         withRoutes.AssertError(409, "ResourceInUseException");
-        Assert.Contains("still has Routes (r)", withRoutes.Message);
+        Assert.Contains("still has 1 route: r; delete them first.", withRoutes.Message);
 
         (await api.SendAsync(HttpMethod.Delete, Paths.Route(mesh.Mesh, "router", "r"))).AssertOk();
         await mesh.ServiceAsync("svc.local", Specs.ServiceByRouter("router"));

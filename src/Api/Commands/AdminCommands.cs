@@ -114,6 +114,8 @@ public static class AdminCommands
                 requestId = record.RequestId,
                 status = record.StatusCode,
                 error = record.ErrorCode,
+                message = record.Message,
+                sourceAddress = record.SourceAddress,
             }, LineJson));
         }
 

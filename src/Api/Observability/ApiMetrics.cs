@@ -17,13 +17,23 @@ public sealed class ApiMetrics : IDisposable
     private readonly Meter meter;
     private readonly Counter<long> calls;
     private readonly Histogram<double> duration;
+    private readonly Counter<long> auditDropped;
+    private readonly Counter<long> writeRetries;
 
     public ApiMetrics(IMeterFactory meters)
     {
         meter = meters.Create(MeterName);
         calls = meter.CreateCounter<long>("mesh.api.calls", unit: "{call}", description: "App Mesh API calls by operation and outcome.");
         duration = meter.CreateHistogram<double>("mesh.api.call.duration", unit: "s", description: "App Mesh API call latency by operation.");
+        auditDropped = meter.CreateCounter<long>("mesh.api.audit.records.dropped", unit: "{record}",
+            description: "Audit records of calls that changed nothing, dropped because the database stayed away longer than the queue could hold.");
+        writeRetries = meter.CreateCounter<long>("mesh.api.write.retries", unit: "{retry}",
+            description: "Write transactions run again after a deadlock or serialization failure.");
     }
+
+    public void AuditRecordDropped(int count = 1) => auditDropped.Add(count);
+
+    public void WriteRetried() => writeRetries.Add(1);
 
     /// <summary>Records one finished call; <paramref name="errorCode"/> is empty on success.</summary>
     public void Record(string operation, int statusCode, string errorCode, TimeSpan elapsed)

@@ -32,7 +32,6 @@ public static class AppMeshEndpoints
     {
         var services = context.RequestServices;
         var caller = Caller.Of(context);
-        var action = "appmesh:" + operation.Name;
         var mutating = operation.HttpMethod != HttpMethods.Get;
         var resourceArn = "";
         var metrics = services.GetRequiredService<ApiMetrics>();
@@ -49,28 +48,30 @@ public static class AppMeshEndpoints
             var region = services.GetRequiredService<IOptions<MeshApiOptions>>().Value.Region;
             resourceArn = OperationResources.Arn(operation.Name, input, region, caller.AccountId);
             activity?.SetTag("aws.appmesh.resource_arn", resourceArn);
-            if (!caller.Policy.Allows(action, resourceArn))
+            var call = new ApiCall(caller, operation.Name, resourceArn, context.TraceIdentifier,
+                context.Connection.RemoteIpAddress?.ToString() ?? "", operation.ResponseCode);
+            if (!caller.Policy.Allows(call.Action, resourceArn))
             {
                 throw new AppMeshException(ErrorCode.Forbidden,
-                    $"Access key {caller.AccessKeyId} is not authorized to perform {action} on resource {resourceArn}.");
+                    $"Access key {caller.AccessKeyId} is not authorized to perform {call.Action} on resource {resourceArn}.");
             }
 
-            var output = await services.GetRequiredService<OperationDispatcher>().DispatchAsync(operation.Name, caller.AccountId, input, context.RequestAborted);
-            await WriteOutputAsync(operation, output, context, services.GetRequiredService<ServiceModel>());
+            // A successful write's audit record is committed with the write itself (WriteTransactions).
+            var output = await services.GetRequiredService<OperationDispatcher>().DispatchAsync(call, input, context.RequestAborted);
             metrics.Record(operation.Name, operation.ResponseCode, "", Stopwatch.GetElapsedTime(started));
-            if (mutating)
-            {
-                await services.GetRequiredService<AuditLog>().RecordAsync(caller, action, resourceArn, context.TraceIdentifier, operation.ResponseCode, "");
-            }
+            await WriteOutputAsync(operation, output, context, services.GetRequiredService<ServiceModel>());
         }
-        catch (Exception error) when (error is not OperationCanceledException)
+        catch (Exception error) when (ApiFailures.Answer(context, error) is { } answer)
         {
-            var code = error is AppMeshException known ? known.Code : ErrorCode.InternalServerError;
-            metrics.Record(operation.Name, code.StatusCode, code.Name, Stopwatch.GetElapsedTime(started));
-            activity?.SetStatus(ActivityStatusCode.Error, code.Name);
+            metrics.Record(operation.Name, answer.Code.StatusCode, answer.Code.Name, Stopwatch.GetElapsedTime(started));
+            activity?.SetStatus(ActivityStatusCode.Error, answer.Code.Name);
             if (mutating)
             {
-                await services.GetRequiredService<AuditLog>().RecordAsync(caller, action, resourceArn, context.TraceIdentifier, code.StatusCode, code.Name);
+                // Nothing was committed; the record is queued so that answering never waits on the database.
+                services.GetRequiredService<AuditLog>().Enqueue(AuditRecords.Create(
+                    services.GetRequiredService<TimeProvider>().GetUtcNow(), caller.AccountId, caller.AccessKeyId,
+                    ApiCall.ActionOf(operation.Name), resourceArn, context.TraceIdentifier,
+                    context.Connection.RemoteIpAddress?.ToString() ?? "", answer.Code.StatusCode, answer.Code.Name, answer.Message));
             }
 
             throw;
@@ -85,6 +86,8 @@ public static class AppMeshEndpoints
         context.Response.ContentType = "application/json";
         await using var writer = new Utf8JsonWriter(context.Response.Body);
         body.WriteTo(writer);
-        await writer.FlushAsync(context.RequestAborted);
+
+        // The work is done (and committed): the deadline no longer applies, only the client going away.
+        await writer.FlushAsync(context.Features.Get<RequestDeadline>()?.ClientAborted ?? context.RequestAborted);
     }
 }

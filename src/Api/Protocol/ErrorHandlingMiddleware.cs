@@ -1,45 +1,53 @@
-using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.Api.Protocol;
 
 /// <summary>
-/// Turns every failure into an App Mesh error. Known errors keep their code; anything unexpected is
-/// logged and reported as InternalServerErrorException without internal details.
+/// Gives every request its deadline (<see cref="RequestDeadline"/>) and turns every failure into an App Mesh
+/// error (<see cref="ApiFailures"/>). Anything unexpected is logged and answered as InternalServerErrorException
+/// without internal details; a database that cannot be reached is ServiceUnavailableException with Retry-After.
 /// </summary>
-public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> logger)
+public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, IOptions<MeshApiOptions> options, ILogger<ErrorHandlingMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
+        var timeout = options.Value.RequestTimeout;
+        var clientAborted = context.RequestAborted;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
+        deadline.CancelAfter(timeout);
+        context.RequestAborted = deadline.Token;
+        context.Features.Set(new RequestDeadline(timeout, clientAborted, deadline.Token));
         try
         {
             await next(context);
         }
-        catch (AppMeshException error) when (!context.Response.HasStarted)
-        {
-            await ErrorResponses.WriteAsync(context, error.Code, error.Message);
-        }
-        catch (BadHttpRequestException error) when (!context.Response.HasStarted)
-        {
-            var message = error.StatusCode == StatusCodes.Status413PayloadTooLarge
-                ? $"The request body is larger than the {MaxBody(context)} bytes allowed."
-                : $"The request could not be read: {error.Message}";
-            await ErrorResponses.WriteAsync(context, ErrorCode.BadRequest, message);
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-        {
-            // The client went away; there is nobody to answer.
-        }
         catch (Exception error) when (!context.Response.HasStarted)
         {
-            LogUnexpected(logger, error, context.Request.Method, context.Request.Path, context.TraceIdentifier);
-            await ErrorResponses.WriteAsync(context, ErrorCode.InternalServerError,
-                $"The request failed unexpectedly; request id {context.TraceIdentifier}.");
+            if (ApiFailures.Answer(context, error) is not { } answer)
+            {
+                return; // The client went away; there is nobody to answer.
+            }
+
+            // The deadline may have passed; the answer itself is written under the client's own token.
+            context.RequestAborted = clientAborted;
+
+            if (answer.Code == ErrorCode.InternalServerError)
+            {
+                LogUnexpected(logger, error, context.Request.Method, context.Request.Path, context.TraceIdentifier);
+            }
+            else if (answer.Code == ErrorCode.ServiceUnavailable)
+            {
+                LogUnavailable(logger, error, context.Request.Method, context.Request.Path, context.TraceIdentifier);
+                context.Response.Headers.RetryAfter = ApiFailures.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            await ErrorResponses.WriteAsync(context, answer.Code, answer.Message);
         }
     }
 
-    private static string MaxBody(HttpContext context) =>
-        context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize?.ToString() ?? "maximum";
-
     [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "Unexpected failure in {Method} {Path} (request {RequestId})")]
     private static partial void LogUnexpected(ILogger logger, Exception error, string method, string path, string requestId);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Database unavailable in {Method} {Path} (request {RequestId}); answered 503")]
+    private static partial void LogUnavailable(ILogger logger, Exception error, string method, string path, string requestId);
 }

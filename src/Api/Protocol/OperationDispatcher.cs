@@ -8,26 +8,23 @@ namespace Mesh.Api.Protocol;
 /// <summary>Maps each operation name of the model to the code that performs it.</summary>
 public sealed class OperationDispatcher
 {
-    private readonly FrozenDictionary<string, Func<string, JsonObject, CancellationToken, Task<JsonObject>>> handlers;
+    private readonly FrozenDictionary<string, Func<ApiCall, JsonObject, CancellationToken, Task<JsonObject>>> handlers;
 
     public OperationDispatcher(ResourceOperations resources, TagOperations tags)
     {
-        var map = new Dictionary<string, Func<string, JsonObject, CancellationToken, Task<JsonObject>>>(StringComparer.Ordinal)
+        var map = new Dictionary<string, Func<ApiCall, JsonObject, CancellationToken, Task<JsonObject>>>(StringComparer.Ordinal)
         {
             ["TagResource"] = tags.TagAsync,
             ["UntagResource"] = tags.UntagAsync,
-            ["ListTagsForResource"] = tags.ListAsync,
+            ["ListTagsForResource"] = (call, input, ct) => tags.ListAsync(call.AccountId, input, ct),
         };
         foreach (var kind in ResourceKind.All)
         {
-            var create = "Create" + kind.PascalName;
-            var update = "Update" + kind.PascalName;
-            var delete = "Delete" + kind.PascalName;
-            map[create] = (account, input, ct) => resources.CreateAsync(account, kind, create, input, ct);
-            map["Describe" + kind.PascalName] = (account, input, ct) => resources.DescribeAsync(account, kind, input, ct);
-            map[update] = (account, input, ct) => resources.UpdateAsync(account, kind, update, input, ct);
-            map[delete] = (account, input, ct) => resources.DeleteAsync(account, kind, delete, input, ct);
-            map["List" + kind.PluralPascalName] = (account, input, ct) => resources.ListAsync(account, kind, input, ct);
+            map["Create" + kind.PascalName] = (call, input, ct) => resources.CreateAsync(call, kind, input, ct);
+            map["Describe" + kind.PascalName] = (call, input, ct) => resources.DescribeAsync(call.AccountId, kind, input, ct);
+            map["Update" + kind.PascalName] = (call, input, ct) => resources.UpdateAsync(call, kind, input, ct);
+            map["Delete" + kind.PascalName] = (call, input, ct) => resources.DeleteAsync(call, kind, input, ct);
+            map["List" + kind.PluralPascalName] = (call, input, ct) => resources.ListAsync(call.AccountId, kind, input, ct);
         }
 
         handlers = map.ToFrozenDictionary(StringComparer.Ordinal);
@@ -35,9 +32,9 @@ public sealed class OperationDispatcher
 
     public IReadOnlyCollection<string> OperationNames => handlers.Keys;
 
-    /// <summary>Runs an operation on behalf of the caller's account; resources of other accounts are invisible to it.</summary>
-    public Task<JsonObject> DispatchAsync(string operation, string account, JsonObject input, CancellationToken cancellationToken) =>
-        handlers.TryGetValue(operation, out var handler)
-            ? handler(account, input, cancellationToken)
-            : throw new InvalidOperationException($"No handler is registered for operation {operation}.");
+    /// <summary>Runs the call's operation on behalf of the caller's account; resources of other accounts are invisible to it.</summary>
+    public Task<JsonObject> DispatchAsync(ApiCall call, JsonObject input, CancellationToken cancellationToken) =>
+        handlers.TryGetValue(call.Operation, out var handler)
+            ? handler(call, input, cancellationToken)
+            : throw new InvalidOperationException($"No handler is registered for operation {call.Operation}.");
 }

@@ -3,12 +3,13 @@ using Mesh.Persistence;
 namespace Mesh.Api.Resources;
 
 /// <summary>
-/// Appends to the durable change feed inside the caller's transaction. A trigger on the changes table
-/// (see migrations) NOTIFYs followers; PostgreSQL delivers it only when the transaction commits.
+/// Appends to the durable change feed inside the caller's transaction: the row is saved with the rest of the
+/// write. A trigger on the changes table (see migrations) NOTIFYs followers; PostgreSQL delivers it only when
+/// the transaction commits.
 /// </summary>
 public static class ChangeLog
 {
-    public static async Task AppendAsync(MeshDbContext db, ResourceEntity resource, string operation, DateTimeOffset at, CancellationToken ct)
+    public static void Append(MeshDbContext db, ResourceEntity resource, string operation, DateTimeOffset at)
     {
         var change = new ChangeEntity
         {
@@ -22,6 +23,5 @@ public static class ChangeLog
             At = at,
         };
         db.Changes.Add(change);
-        await db.SaveChangesAsync(ct);
     }
 }

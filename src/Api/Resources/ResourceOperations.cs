@@ -22,8 +22,9 @@ public sealed class ResourceOperations(
 {
     private MeshApiOptions Options => options.Value;
 
-    public async Task<JsonObject> CreateAsync(string account, ResourceKind kind, string operation, JsonObject input, CancellationToken cancellationToken)
+    public async Task<JsonObject> CreateAsync(ApiCall call, ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
     {
+        var account = call.AccountId;
         var id = IdentityOf(account, kind, input);
         var spec = (JsonObject?)input["spec"]?.DeepClone() ?? [];
         var tags = Tags.Normalize(input["tags"] as JsonArray);
@@ -33,29 +34,18 @@ public sealed class ResourceOperations(
             TracingTagRules.CheckCreate(tags);
         }
 
-        return await writes.RunAsync($"{operation} {id.Describe()}", async (db, ct) =>
+        return await writes.RunAsync(call, id.Describe(), async (db, ct) =>
         {
-            var idempotency = await Idempotency.BeginAsync(db, account, operation, input, clock.GetUtcNow(), ct);
+            var now = clock.GetUtcNow();
+            var idempotency = await Idempotency.ClaimAsync(db, account, call.Operation, input, now, ct);
             if (idempotency.PreviousResponse is { } previous)
             {
                 return previous;
             }
 
-            if (!kind.IsMesh)
-            {
-                await RequireAsync(account, db, ResourceId.ForMesh(id.MeshName), ct);
-            }
-
-            ResourceEntity? parent = null;
-            if (kind.Parent is { } parentKind)
-            {
-                parent = await RequireAsync(account, db, new ResourceId(parentKind, id.MeshName, "", id.ParentName), ct);
-            }
-
-            var references = await CheckReferencesAsync(account, db, kind, id, spec, parent, ct);
+            var references = await LockDependenciesAsync(account, db, kind, id, spec, ct);
             await CheckQuotaAsync(account, db, kind, id, ct);
 
-            var now = clock.GetUtcNow();
             var entity = new ResourceEntity
             {
                 AccountId = account,
@@ -74,20 +64,12 @@ public sealed class ResourceOperations(
                 CreatedAt = now,
                 LastUpdatedAt = now,
             };
-            db.Resources.Add(entity);
-            try
-            {
-                await db.SaveChangesAsync(ct);
-            }
-            catch (DbUpdateException error) when (WriteTransactions.IsUniqueViolation(error, "ux_resources_identity")
-                                                  || WriteTransactions.IsUniqueViolation(error, "ux_resources_arn"))
-            {
-                throw AppMeshException.Conflict($"{Capitalize(id.Describe())} already exists.");
-            }
 
-            await ChangeLog.AppendAsync(db, entity, "create", now, ct);
+            // A duplicate name surfaces when this is saved, as a unique violation WriteTransactions reports as a conflict.
+            db.Resources.Add(entity);
+            ChangeLog.Append(db, entity, "create", now);
             var response = Output(kind, entity, ResourceView.Active);
-            await idempotency.CompleteAsync(db, response, now, ct);
+            idempotency.Complete(db, response);
             return response;
         }, cancellationToken);
     }
@@ -96,55 +78,55 @@ public sealed class ResourceOperations(
     {
         var id = IdentityOf(account, kind, input);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var entity = await RequireAsync(account, db, id, cancellationToken, missingParentsFirst: true);
+        var entity = await FindAsync(account, db.Resources.AsNoTracking(), id, cancellationToken)
+            ?? throw await MissingAsync(account, db, id, cancellationToken);
         return Output(kind, entity, ResourceView.Active);
     }
 
-    public async Task<JsonObject> UpdateAsync(string account, ResourceKind kind, string operation, JsonObject input, CancellationToken cancellationToken)
+    public async Task<JsonObject> UpdateAsync(ApiCall call, ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
     {
+        var account = call.AccountId;
         var id = IdentityOf(account, kind, input);
         var spec = (JsonObject?)input["spec"]?.DeepClone() ?? [];
         CheckSpec(kind, spec);
 
-        return await writes.RunAsync($"{operation} {id.Describe()}", async (db, ct) =>
+        return await writes.RunAsync(call, id.Describe(), async (db, ct) =>
         {
-            var idempotency = await Idempotency.BeginAsync(db, account, operation, input, clock.GetUtcNow(), ct);
+            var now = clock.GetUtcNow();
+            var idempotency = await Idempotency.ClaimAsync(db, account, call.Operation, input, now, ct);
             if (idempotency.PreviousResponse is { } previous)
             {
                 return previous;
             }
 
-            var entity = await RequireAsync(account, db, id, ct, missingParentsFirst: true);
-            ResourceEntity? parent = kind.Parent is { } parentKind
-                ? await RequireAsync(account, db, new ResourceId(parentKind, id.MeshName, "", id.ParentName), ct)
-                : null;
-            entity.Refs = await CheckReferencesAsync(account, db, kind, id, spec, parent, ct);
-
-            var now = clock.GetUtcNow();
+            var entity = await ResourceLocks.ForUpdateAsync(db, account, id, ct) ?? throw await MissingAsync(account, db, id, ct);
+            entity.Refs = await LockDependenciesAsync(account, db, kind, id, spec, ct);
             entity.Spec = spec.ToJsonString();
             entity.Version += 1;
             entity.LastUpdatedAt = now;
-
-            // Version is a concurrency token: the UPDATE carries "WHERE version = <read version>", and a
-            // lost race surfaces as DbUpdateConcurrencyException, which the transaction runner retries.
-            await db.SaveChangesAsync(ct);
-            await ChangeLog.AppendAsync(db, entity, "update", now, ct);
+            ChangeLog.Append(db, entity, "update", now);
             var response = Output(kind, entity, ResourceView.Active);
-            await idempotency.CompleteAsync(db, response, now, ct);
+            idempotency.Complete(db, response);
             return response;
         }, cancellationToken);
     }
 
-    public async Task<JsonObject> DeleteAsync(string account, ResourceKind kind, string operation, JsonObject input, CancellationToken cancellationToken)
+    public async Task<JsonObject> DeleteAsync(ApiCall call, ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
     {
+        var account = call.AccountId;
         var id = IdentityOf(account, kind, input);
-        return await writes.RunAsync($"{operation} {id.Describe()}", async (db, ct) =>
+        return await writes.RunAsync(call, id.Describe(), async (db, ct) =>
         {
-            var entity = await RequireAsync(account, db, id, ct, missingParentsFirst: true);
+            // Locked first, so every write that depends on this resource has committed (and is seen below) or waits.
+            var entity = await ResourceLocks.ForDeleteAsync(db, account, id, ct) ?? throw await MissingAsync(account, db, id, ct);
             await CheckNotInUseAsync(account, db, kind, id, ct);
+            await ResourceLocks.CountDeletedAsync(db, account, id, ct);
             db.Resources.Remove(entity);
-            await db.SaveChangesAsync(ct);
-            await ChangeLog.AppendAsync(db, entity, "delete", clock.GetUtcNow(), ct);
+
+            // App Mesh answers a delete with the resource as it was, marked DELETED at the time of deletion.
+            var now = clock.GetUtcNow();
+            ChangeLog.Append(db, entity, "delete", now);
+            entity.LastUpdatedAt = now;
             return Output(kind, entity, ResourceView.Deleted);
         }, cancellationToken);
     }
@@ -161,14 +143,13 @@ public sealed class ResourceOperations(
             : null;
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        if (!kind.IsMesh)
-        {
-            await RequireAsync(account, db, ResourceId.ForMesh(meshName), cancellationToken);
-        }
-
         if (kind.Parent is { } parentKind)
         {
             await RequireAsync(account, db, new ResourceId(parentKind, meshName, "", parentName), cancellationToken);
+        }
+        else if (!kind.IsMesh)
+        {
+            await RequireAsync(account, db, ResourceId.ForMesh(meshName), cancellationToken);
         }
 
         var query = db.Resources.AsNoTracking().Where(r =>
@@ -243,22 +224,49 @@ public sealed class ResourceOperations(
         }
     }
 
-    /// <summary>Checks every resource the spec names exists, and returns their keys for the refs column.</summary>
-    private static async Task<string[]> CheckReferencesAsync(string account, MeshDbContext db, ResourceKind kind, ResourceId id, JsonObject spec, ResourceEntity? parent, CancellationToken ct)
+    /// <summary>
+    /// Locks what the write depends on (its mesh, its parent, every resource its spec names) FOR KEY SHARE, so none
+    /// of them can be deleted before this write commits; says which is missing; and returns the spec's
+    /// references as keys for the refs column.
+    /// </summary>
+    private static async Task<string[]> LockDependenciesAsync(string account, MeshDbContext db, ResourceKind kind, ResourceId id, JsonObject spec, CancellationToken ct)
     {
         var references = SpecReferences.Of(kind, spec);
-        foreach (var reference in references)
+        var mesh = ResourceId.ForMesh(id.MeshName);
+        var parent = kind.Parent is { } parentKind ? new ResourceId(parentKind, id.MeshName, "", id.ParentName) : null;
+        var targets = references.Select(r => (Reference: r, Id: new ResourceId(r.Kind, id.MeshName, "", r.Name))).ToList();
+        var wanted = new HashSet<ResourceId>(targets.Select(t => t.Id));
+        if (!kind.IsMesh)
         {
-            var target = new ResourceId(reference.Kind, id.MeshName, "", reference.Name);
-            if (await FindAsync(account, db, target, ct) is null)
+            wanted.Add(mesh);
+        }
+
+        if (parent is not null)
+        {
+            wanted.Add(parent);
+        }
+
+        var held = await ResourceLocks.ShareAsync(db, account, id.MeshName, wanted, ct);
+        ResourceEntity? Held(ResourceId target) => held.FirstOrDefault(r =>
+            r.Kind == target.Kind.WireName && r.ParentName == target.ParentName && r.Name == target.Name);
+
+        if (!kind.IsMesh && Held(mesh) is null)
+        {
+            throw AppMeshException.NotFound($"{Capitalize(mesh.Describe())} does not exist.");
+        }
+
+        var parentRow = parent is null ? null : Held(parent) ?? throw AppMeshException.NotFound($"{Capitalize(parent.Describe())} does not exist.");
+        foreach (var (reference, target) in targets)
+        {
+            if (Held(target) is null)
             {
                 throw AppMeshException.NotFound($"{reference.Path}: {target.Describe()} does not exist.");
             }
         }
 
-        if (kind == ResourceKind.Route && parent is not null)
+        if (kind == ResourceKind.Route && parentRow is not null)
         {
-            CheckRoutePort(spec, parent);
+            CheckRoutePort(spec, parentRow);
         }
 
         return references.Select(r => r.Key).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
@@ -297,10 +305,8 @@ public sealed class ResourceOperations(
             _ => throw new InvalidOperationException(kind.WireName),
         };
 
-        var count = await db.Resources.CountAsync(r =>
-            r.AccountId == account && r.Kind == kind.WireName && r.ParentName == id.ParentName
-            && (kind.IsMesh || r.MeshName == id.MeshName), ct);
-        if (count >= limit)
+        // The count includes this create; when it is over the limit the transaction rolls back and the count with it.
+        if (await ResourceLocks.CountCreatedAsync(db, account, id, ct) > limit)
         {
             throw AppMeshException.LimitExceeded($"The quota of {limit} {scope} is reached; delete one or raise Mesh:Quotas in configuration.");
         }
@@ -308,15 +314,17 @@ public sealed class ResourceOperations(
 
     private static async Task CheckNotInUseAsync(string account, MeshDbContext db, ResourceKind kind, ResourceId id, CancellationToken ct)
     {
-        var inMesh = db.Resources.Where(r => r.AccountId == account && r.MeshName == id.MeshName);
+        var inMesh = db.Resources.AsNoTracking().Where(r => r.AccountId == account && r.MeshName == id.MeshName);
         if (kind.IsMesh)
         {
-            var children = await inMesh.Where(r => r.Kind != kind.WireName).OrderBy(r => r.Kind).ThenBy(r => r.Name)
-                .Select(r => new { r.Kind, r.Name }).Take(5).ToListAsync(ct);
+            var children = await inMesh.Where(r => r.Kind != kind.WireName).OrderBy(r => r.Kind).ThenBy(r => r.ParentName).ThenBy(r => r.Name)
+                .Select(r => new { r.Kind, r.ParentName, r.Name }).Take(NamedInMessages + 1).ToListAsync(ct);
             if (children.Count > 0)
             {
+                var total = children.Count > NamedInMessages ? await inMesh.CountAsync(r => r.Kind != kind.WireName, ct) : children.Count;
+                var names = children.Select(c => new ResourceId(ResourceKind.FromWireName(c.Kind), id.MeshName, c.ParentName, c.Name).DescribeInMesh());
                 throw AppMeshException.ResourceInUse(
-                    $"Mesh '{id.MeshName}' still contains resources ({string.Join(", ", children.Select(c => $"{c.Kind} '{c.Name}'"))}); delete them first.");
+                    $"Mesh '{id.MeshName}' still contains {total} resource{(total == 1 ? "" : "s")}: {NameSome(names, total)}; delete them first.");
             }
 
             return;
@@ -325,56 +333,77 @@ public sealed class ResourceOperations(
         var childKind = ResourceKind.All.FirstOrDefault(k => k.Parent == kind);
         if (childKind is not null)
         {
-            var children = await inMesh.Where(r => r.Kind == childKind.WireName && r.ParentName == id.Name)
-                .OrderBy(r => r.Name).Select(r => r.Name).Take(5).ToListAsync(ct);
+            var ofParent = inMesh.Where(r => r.Kind == childKind.WireName && r.ParentName == id.Name);
+            var children = await ofParent.OrderBy(r => r.Name).Select(r => r.Name).Take(NamedInMessages + 1).ToListAsync(ct);
             if (children.Count > 0)
             {
+                var total = children.Count > NamedInMessages ? await ofParent.CountAsync(ct) : children.Count;
                 throw AppMeshException.ResourceInUse(
-                    $"{Capitalize(id.Describe())} still has {childKind.PluralPascalName} ({string.Join(", ", children)}); delete them first.");
+                    $"{Capitalize(id.Describe())} still has {total} {ResourceId.Noun(childKind, total)}: {NameSome(children, total)}; delete them first.");
             }
         }
 
         var key = SpecReference.ToKey(kind, id.Name);
-        var users = await inMesh.Where(r => r.Refs.Contains(key)).OrderBy(r => r.Kind).ThenBy(r => r.Name)
-            .Select(r => new { r.Kind, r.ParentName, r.Name }).Take(5).ToListAsync(ct);
+        var dependents = inMesh.Where(r => r.Refs.Contains(key));
+        var users = await dependents.OrderBy(r => r.Kind).ThenBy(r => r.ParentName).ThenBy(r => r.Name)
+            .Select(r => new { r.Kind, r.ParentName, r.Name }).Take(NamedInMessages + 1).ToListAsync(ct);
         if (users.Count > 0)
         {
-            var names = users.Select(u => new ResourceId(ResourceKind.FromWireName(u.Kind), id.MeshName, u.ParentName, u.Name).Describe());
-            throw AppMeshException.ResourceInUse($"{Capitalize(id.Describe())} is in use by {string.Join(", ", names)}.");
+            var total = users.Count > NamedInMessages ? await dependents.CountAsync(ct) : users.Count;
+            var names = users.Select(u => new ResourceId(ResourceKind.FromWireName(u.Kind), id.MeshName, u.ParentName, u.Name).DescribeInMesh());
+            throw AppMeshException.ResourceInUse($"{Capitalize(id.Describe())} is in use by {NameSome(names, total)}.");
         }
     }
 
-    private static async Task<ResourceEntity> RequireAsync(string account, MeshDbContext db, ResourceId id, CancellationToken ct, bool missingParentsFirst = false)
-    {
-        if (await FindAsync(account, db, id, ct) is { } entity)
-        {
-            return entity;
-        }
+    /// <summary>How many dependents a ResourceInUseException names before it says how many more there are.</summary>
+    private const int NamedInMessages = 10;
 
-        // Say which link is missing: "mesh 'x' does not exist" helps more than "route 'y' ... does not exist".
-        if (missingParentsFirst && !id.Kind.IsMesh)
+    private static string NameSome(IEnumerable<string> names, int total)
+    {
+        var named = names.Take(NamedInMessages).ToList();
+        return total > named.Count
+            ? $"{string.Join(", ", named)} and {total - named.Count} more"
+            : string.Join(", ", named);
+    }
+
+    /// <summary>
+    /// The NotFoundException for a resource that is not there, naming the first missing link: "mesh 'x' does not
+    /// exist" helps more than "route 'y' of virtual router 'z' in mesh 'x' does not exist".
+    /// </summary>
+    private static async Task<AppMeshException> MissingAsync(string account, MeshDbContext db, ResourceId id, CancellationToken ct)
+    {
+        if (!id.Kind.IsMesh)
         {
             var mesh = ResourceId.ForMesh(id.MeshName);
-            if (await FindAsync(account, db, mesh, ct) is null)
+            if (await FindAsync(account, db.Resources.AsNoTracking(), mesh, ct) is null)
             {
-                throw AppMeshException.NotFound($"{Capitalize(mesh.Describe())} does not exist.");
+                return AppMeshException.NotFound($"{Capitalize(mesh.Describe())} does not exist.");
             }
 
             if (id.Kind.Parent is { } parentKind)
             {
                 var parent = new ResourceId(parentKind, id.MeshName, "", id.ParentName);
-                if (await FindAsync(account, db, parent, ct) is null)
+                if (await FindAsync(account, db.Resources.AsNoTracking(), parent, ct) is null)
                 {
-                    throw AppMeshException.NotFound($"{Capitalize(parent.Describe())} does not exist.");
+                    return AppMeshException.NotFound($"{Capitalize(parent.Describe())} does not exist.");
                 }
             }
         }
 
-        throw AppMeshException.NotFound($"{Capitalize(id.Describe())} does not exist.");
+        return AppMeshException.NotFound($"{Capitalize(id.Describe())} does not exist.");
     }
 
-    private static Task<ResourceEntity?> FindAsync(string account, MeshDbContext db, ResourceId id, CancellationToken ct) =>
-        db.Resources.SingleOrDefaultAsync(r =>
+    /// <summary>Throws the NotFoundException for the first missing link when the resource is not there.</summary>
+    private static async Task RequireAsync(string account, MeshDbContext db, ResourceId id, CancellationToken ct)
+    {
+        if (await FindAsync(account, db.Resources.AsNoTracking(), id, ct) is null)
+        {
+            throw await MissingAsync(account, db, id, ct);
+        }
+    }
+
+    private static Task<ResourceEntity?> FindAsync(string account, IQueryable<ResourceEntity> resources, ResourceId id, CancellationToken ct) =>
+        resources.SingleOrDefaultAsync(r =>
             r.AccountId == account && r.MeshName == id.MeshName && r.Kind == id.Kind.WireName
             && r.ParentName == id.ParentName && r.Name == id.Name, ct);
 

@@ -15,13 +15,13 @@ public sealed class TagOperations(
     IOptions<MeshApiOptions> options,
     TimeProvider clock)
 {
-    public async Task<JsonObject> TagAsync(string account, JsonObject input, CancellationToken cancellationToken)
+    public async Task<JsonObject> TagAsync(ApiCall call, JsonObject input, CancellationToken cancellationToken)
     {
-        var arn = input["resourceArn"]!.GetValue<string>();
+        var arn = CheckArn(input);
         var added = Tags.Normalize(input["tags"] as JsonArray);
-        await writes.RunAsync($"TagResource {arn}", async (db, ct) =>
+        return await writes.RunAsync(call, arn, async (db, ct) =>
         {
-            var entity = await FindByArnAsync(account, db, arn, ct);
+            var entity = await LockByArnAsync(call.AccountId, db, arn, ct);
             var merged = JsonNode.Parse(entity.Tags)!.AsArray();
             foreach (var tag in added)
             {
@@ -49,32 +49,30 @@ public sealed class TagOperations(
                 TracingTagRules.CheckTag(added, merged);
             }
 
-            await SaveTagsAsync(db, entity, merged, ct);
-            return 0;
+            SaveTags(db, entity, merged);
+            return [];
         }, cancellationToken);
-        return [];
     }
 
-    public async Task<JsonObject> UntagAsync(string account, JsonObject input, CancellationToken cancellationToken)
+    public async Task<JsonObject> UntagAsync(ApiCall call, JsonObject input, CancellationToken cancellationToken)
     {
-        var arn = input["resourceArn"]!.GetValue<string>();
+        var arn = CheckArn(input);
         var keys = input["tagKeys"]!.AsArray().Select(k => k!.GetValue<string>()).ToHashSet(StringComparer.Ordinal);
-        await writes.RunAsync($"UntagResource {arn}", async (db, ct) =>
+        return await writes.RunAsync(call, arn, async (db, ct) =>
         {
-            var entity = await FindByArnAsync(account, db, arn, ct);
+            var entity = await LockByArnAsync(call.AccountId, db, arn, ct);
             var remaining = new JsonArray(JsonNode.Parse(entity.Tags)!.AsArray()
                 .Where(t => !keys.Contains(t!["key"]!.GetValue<string>()))
                 .Select(t => t!.DeepClone())
                 .ToArray());
-            await SaveTagsAsync(db, entity, remaining, ct);
-            return 0;
+            SaveTags(db, entity, remaining);
+            return [];
         }, cancellationToken);
-        return [];
     }
 
     public async Task<JsonObject> ListAsync(string account, JsonObject input, CancellationToken cancellationToken)
     {
-        var arn = input["resourceArn"]!.GetValue<string>();
+        var arn = CheckArn(input);
         var limit = (int)(input["limit"]?.GetValue<long>() ?? 50);
         var scope = $"tags/{arn}";
         var after = input["nextToken"]?.GetValue<string>() is { } token
@@ -82,7 +80,8 @@ public sealed class TagOperations(
             : null;
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var entity = await FindByArnAsync(account, db, arn, cancellationToken);
+        var entity = await db.Resources.AsNoTracking().SingleOrDefaultAsync(r => r.Arn == arn && r.AccountId == account, cancellationToken)
+            ?? throw NoSuchArn(arn);
         var sorted = JsonNode.Parse(entity.Tags)!.AsArray()
             .OrderBy(t => t!["key"]!.GetValue<string>(), StringComparer.Ordinal)
             .Where(t => after is null || string.CompareOrdinal(t!["key"]!.GetValue<string>(), after) > 0)
@@ -97,22 +96,24 @@ public sealed class TagOperations(
         return output;
     }
 
-    private static async Task<ResourceEntity> FindByArnAsync(string account, MeshDbContext db, string arn, CancellationToken ct)
+    private static string CheckArn(JsonObject input)
     {
-        if (ResourceId.TryParseArn(arn) is null)
-        {
-            throw AppMeshException.BadRequest(
-                $"resourceArn: '{arn}' is not an App Mesh ARN (arn:aws:appmesh:<region>:<account>:mesh/<mesh>[/<kind>/<name>...]).");
-        }
-
-        return await db.Resources.SingleOrDefaultAsync(r => r.Arn == arn && r.AccountId == account, ct)
-            ?? throw AppMeshException.NotFound($"No resource with ARN {arn} exists.");
+        var arn = input["resourceArn"]!.GetValue<string>();
+        return ResourceId.TryParseArn(arn) is null
+            ? throw AppMeshException.BadRequest(
+                $"resourceArn: '{arn}' is not an App Mesh ARN (arn:aws:appmesh:<region>:<account>:mesh/<mesh>[/<kind>/<name>...]).")
+            : arn;
     }
 
-    private async Task SaveTagsAsync(MeshDbContext db, ResourceEntity entity, JsonArray tags, CancellationToken ct)
+    /// <summary>The resource, locked so that concurrent tag changes apply one after the other and none is lost.</summary>
+    private static async Task<ResourceEntity> LockByArnAsync(string account, MeshDbContext db, string arn, CancellationToken ct) =>
+        await ResourceLocks.ForUpdateAsync(db, account, arn, ct) ?? throw NoSuchArn(arn);
+
+    private static AppMeshException NoSuchArn(string arn) => AppMeshException.NotFound($"No resource with ARN {arn} exists.");
+
+    private void SaveTags(MeshDbContext db, ResourceEntity entity, JsonArray tags)
     {
         entity.Tags = tags.ToJsonString();
-        await db.SaveChangesAsync(ct);
-        await ChangeLog.AppendAsync(db, entity, "tag", clock.GetUtcNow(), ct);
+        ChangeLog.Append(db, entity, "tag", clock.GetUtcNow());
     }
 }

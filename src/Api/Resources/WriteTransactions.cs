@@ -1,68 +1,80 @@
 using System.Data;
+using System.Text.Json.Nodes;
+using Mesh.Api.Observability;
 using Mesh.Api.Protocol;
 using Mesh.Persistence;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 
 namespace Mesh.Api.Resources;
 
 /// <summary>
-/// Runs each write in a SERIALIZABLE transaction on a fresh context, retrying when PostgreSQL reports a
-/// serialization failure or deadlock. Serializable isolation is what makes "check the reference, then
-/// write" safe against a concurrent delete without any application-level locking.
+/// Runs each write as one READ COMMITTED transaction on a fresh context, and commits the call's audit record
+/// with it, so a change is never committed without its record and a failed audit can never break a response
+/// that was already being sent.
 /// </summary>
-public sealed partial class WriteTransactions(IDbContextFactory<MeshDbContext> contexts, ILogger<WriteTransactions> logger)
+/// <remarks>
+/// Correctness under concurrency comes from row locks the write takes (see <see cref="ResourceLocks"/>), not
+/// from SERIALIZABLE: the resources a write depends on are locked FOR KEY SHARE, the resource it changes FOR NO
+/// KEY UPDATE (updates) or FOR UPDATE (deletes), the quota scope's count row on create, and the clientToken's
+/// record first of all. Two writes in one mesh therefore wait for each other only where one really depends on
+/// the other. A deadlock, which PostgreSQL breaks by failing one side, is retried here a few times; if it keeps
+/// happening the caller gets ServiceUnavailableException to retry later, never a 500.
+/// </remarks>
+public sealed partial class WriteTransactions(
+    IDbContextFactory<MeshDbContext> contexts,
+    ApiMetrics metrics,
+    TimeProvider clock,
+    ILogger<WriteTransactions> logger)
 {
-    private const int MaxAttempts = 12;
+    private const int MaxAttempts = 5;
 
-    public async Task<T> RunAsync<T>(string description, Func<MeshDbContext, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="work"/>, then saves what it left pending together with the audit record and commits.
+    /// <paramref name="subject"/> names what is written (e.g. "virtual node 'web' in mesh 'prod'"), for logs and
+    /// for the ConflictException a duplicate name gets.
+    /// </summary>
+    public async Task<JsonObject> RunAsync(ApiCall call, string subject, Func<MeshDbContext, CancellationToken, Task<JsonObject>> work, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
-            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
             try
             {
-                var result = await work(db, cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
-                return result;
+                return await RunOnceAsync(call, work, cancellationToken);
             }
-            catch (Exception error) when (IsTransient(error) && attempt < MaxAttempts)
+            catch (DbUpdateException error) when (DatabaseFailures.IsUniqueViolation(error, "ux_resources_identity")
+                                                  || DatabaseFailures.IsUniqueViolation(error, "ux_resources_arn"))
             {
-                LogRetry(logger, description, attempt);
-                await transaction.RollbackAsync(CancellationToken.None);
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 * attempt)), cancellationToken);
+                throw AppMeshException.Conflict($"{char.ToUpperInvariant(subject[0])}{subject[1..]} already exists.");
             }
-            catch (Exception error) when (IsTransient(error))
+            catch (Exception error) when (DatabaseFailures.IsConflict(error) && attempt < MaxAttempts)
             {
-                throw new AppMeshException(ErrorCode.TooManyRequests,
-                    $"{description} kept conflicting with concurrent writes; retry the request.");
+                // The transaction was rolled back (or never committed) when its scope ended; start a new one.
+                metrics.WriteRetried();
+                LogRetry(logger, call.Operation, subject, attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * attempt)), cancellationToken);
+            }
+            catch (Exception error) when (DatabaseFailures.IsConflict(error))
+            {
+                throw new AppMeshException(ErrorCode.ServiceUnavailable,
+                    $"{call.Operation} on {subject} kept deadlocking with concurrent writes ({MaxAttempts} attempts); retry the request.");
             }
         }
     }
 
-    public static bool IsUniqueViolation(Exception error, string constraint) =>
-        FindPostgresError(error) is { SqlState: PostgresErrorCodes.UniqueViolation } e && e.ConstraintName == constraint;
-
-    private static bool IsTransient(Exception error) =>
-        error is DbUpdateConcurrencyException
-        || FindPostgresError(error)?.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected
-        // Two requests racing with the same clientToken: the loser retries and then sees the winner's record.
-        || IsUniqueViolation(error, "PK_idempotency_records");
-
-    private static PostgresException? FindPostgresError(Exception? error)
+    private async Task<JsonObject> RunOnceAsync(ApiCall call, Func<MeshDbContext, CancellationToken, Task<JsonObject>> work, CancellationToken ct)
     {
-        for (; error is not null; error = error.InnerException)
-        {
-            if (error is PostgresException postgres)
-            {
-                return postgres;
-            }
-        }
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+        var response = await work(db, ct);
+        db.AuditLog.Add(call.ToAuditRecord(clock.GetUtcNow(), call.SuccessStatus));
+        await db.SaveChangesAsync(ct);
 
-        return null;
+        // No explicit rollback on failure anywhere: disposing an uncommitted transaction rolls it back, and one
+        // whose COMMIT failed is already over (rolling it back again would throw and hide the real error).
+        await transaction.CommitAsync(ct);
+        return response;
     }
 
-    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "{Description}: retrying after a serialization conflict (attempt {Attempt})")]
-    private static partial void LogRetry(ILogger logger, string description, int attempt);
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "{Operation} on {Subject}: retrying after a deadlock or serialization failure (attempt {Attempt})")]
+    private static partial void LogRetry(ILogger logger, string operation, string subject, int attempt);
 }

@@ -1,34 +1,53 @@
-using Mesh.Security;
+using System.Threading.Channels;
+using Mesh.Api.Observability;
 using Mesh.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace Mesh.Api.Security;
 
-/// <summary>Durable record of every mutating API call, successful or not.</summary>
-public sealed partial class AuditLog(IDbContextFactory<MeshDbContext> contexts, TimeProvider clock, ILogger<AuditLog> logger)
+/// <summary>
+/// The durable record of API calls. A successful write's record is not written here: it goes into the write's
+/// own transaction (see WriteTransactions), so a committed change always has one. Calls that changed nothing
+/// (a refused or failed mutating call, a call refused at authentication or by the rate limit) are queued here
+/// and written in batches in the background: answering them never waits on the database, a flood of them costs
+/// one insert per batch, and while the database is away they wait in a bounded queue. What the queue cannot
+/// hold is dropped, counted in mesh_api_audit_records_dropped_total and logged.
+/// </summary>
+public sealed partial class AuditLog(
+    IDbContextFactory<MeshDbContext> contexts,
+    ApiMetrics metrics,
+    ILogger<AuditLog> logger) : BackgroundService
 {
-    public async Task RecordAsync(Caller caller, string action, string resourceArn, string requestId, int statusCode, string errorCode)
+    private const int Capacity = 10_000;
+    private const int BatchSize = 500;
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+
+    private readonly Channel<AuditRecordEntity> queue = Channel.CreateBounded<AuditRecordEntity>(
+        new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+
+    private long queued;
+    private long settled;
+
+    /// <summary>Queues the record of a call that changed nothing; never blocks and never throws.</summary>
+    public void Enqueue(AuditRecordEntity record)
     {
-        try
+        if (queue.Writer.TryWrite(record))
         {
-            await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
-            db.AuditLog.Add(new AuditRecordEntity
-            {
-                At = clock.GetUtcNow(),
-                AccountId = caller.AccountId,
-                AccessKeyId = caller.AccessKeyId,
-                Action = action,
-                ResourceArn = resourceArn,
-                RequestId = requestId,
-                StatusCode = statusCode,
-                ErrorCode = errorCode,
-            });
-            await db.SaveChangesAsync(CancellationToken.None);
+            Interlocked.Increment(ref queued);
+            return;
         }
-        catch (Exception error) when (error is DbUpdateException or Npgsql.NpgsqlException or TimeoutException)
+
+        metrics.AuditRecordDropped();
+        LogDropped(logger, record.Action, record.ResourceArn, record.RequestId, Capacity);
+    }
+
+    /// <summary>Waits until every record queued before the call is written (or given up on at shutdown).</summary>
+    public async Task FlushAsync(CancellationToken ct)
+    {
+        var target = Interlocked.Read(ref queued);
+        while (Interlocked.Read(ref settled) < target)
         {
-            // The call itself has already been answered; losing its audit line must at least be loud.
-            LogAuditWriteFailed(logger, error, action, resourceArn, requestId);
+            await Task.Delay(10, ct);
         }
     }
 
@@ -41,6 +60,89 @@ public sealed partial class AuditLog(IDbContextFactory<MeshDbContext> contexts, 
             .ToListAsync(ct);
     }
 
-    [LoggerMessage(EventId = 20, Level = LogLevel.Error, Message = "Could not write the audit record of {Action} on {ResourceArn} (request {RequestId})")]
-    private static partial void LogAuditWriteFailed(ILogger logger, Exception error, string action, string resourceArn, string requestId);
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<AuditRecordEntity>(BatchSize);
+        var backoff = TimeSpan.FromMilliseconds(100);
+        try
+        {
+            while (batch.Count > 0 || await queue.Reader.WaitToReadAsync(stoppingToken))
+            {
+                while (batch.Count < BatchSize && queue.Reader.TryRead(out var record))
+                {
+                    batch.Add(record);
+                }
+
+                try
+                {
+                    await WriteAsync(batch, stoppingToken);
+                    Interlocked.Add(ref settled, batch.Count);
+                    batch.Clear();
+                    backoff = TimeSpan.FromMilliseconds(100);
+                }
+                catch (Exception error) when (error is not OperationCanceledException)
+                {
+                    // Keep the batch and try it again (with whatever arrived meanwhile): the database may be restarting.
+                    LogWriteFailed(logger, error, batch.Count, backoff);
+                    await Task.Delay(backoff, stoppingToken);
+                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            await DrainAtShutdownAsync(batch);
+        }
+    }
+
+    private async Task WriteAsync(List<AuditRecordEntity> batch, CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        foreach (var record in batch)
+        {
+            record.Id = 0;
+        }
+
+        db.AuditLog.AddRange(batch);
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>One last attempt, bounded in time, for what is still queued when the host stops.</summary>
+    private async Task DrainAtShutdownAsync(List<AuditRecordEntity> batch)
+    {
+        while (queue.Reader.TryRead(out var record))
+        {
+            batch.Add(record);
+        }
+
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await WriteAsync(batch, timeout.Token);
+        }
+        catch (Exception error)
+        {
+            metrics.AuditRecordDropped(batch.Count);
+            LogLostAtShutdown(logger, error, batch.Count);
+        }
+        finally
+        {
+            Interlocked.Add(ref settled, batch.Count);
+        }
+    }
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Error,
+        Message = "Audit queue full ({Capacity} records waiting for the database): the record of {Action} on {ResourceArn} (request {RequestId}) is dropped")]
+    private static partial void LogDropped(ILogger logger, string action, string resourceArn, string requestId, int capacity);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Could not write {Count} audit records; retrying in {Backoff}")]
+    private static partial void LogWriteFailed(ILogger logger, Exception error, int count, TimeSpan backoff);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Error, Message = "{Count} audit records could not be written before shutdown and are lost")]
+    private static partial void LogLostAtShutdown(ILogger logger, Exception error, int count);
 }

@@ -1,5 +1,7 @@
 using Mesh.Security;
+using System.Diagnostics;
 using System.Security.Cryptography;
+using Mesh.Api.Observability;
 using System.Threading.RateLimiting;
 using Mesh.Api.Protocol;
 using Microsoft.AspNetCore.Http.Features;
@@ -10,7 +12,8 @@ namespace Mesh.Api.Security;
 /// <summary>
 /// Authenticates every App Mesh API request with SigV4 (or, when explicitly configured, lets it act as
 /// the default account), then applies the per-account request rate. Nothing is read or changed for a
-/// request that fails here.
+/// request that fails here; the refusal itself is counted in mesh_api_calls_total and written to the audit
+/// log with the key id the request claimed, the reason and the source address.
 /// </summary>
 public sealed class AuthenticationMiddleware : IDisposable
 {
@@ -21,11 +24,13 @@ public sealed class AuthenticationMiddleware : IDisposable
     private readonly MeshApiOptions mesh;
     private readonly SigV4Verifier verifier;
     private readonly IServiceProvider services;
+    private readonly TimeProvider clock;
     private readonly PartitionedRateLimiter<string> rateLimiter;
 
     public AuthenticationMiddleware(RequestDelegate next, IOptions<AuthOptions> auth, IOptions<MeshApiOptions> mesh, TimeProvider clock, IServiceProvider services)
     {
         this.next = next;
+        this.clock = clock;
         this.auth = auth.Value;
         this.mesh = mesh.Value;
         this.services = services;
@@ -48,20 +53,58 @@ public sealed class AuthenticationMiddleware : IDisposable
             return;
         }
 
-        var caller = auth.Mode == AuthMode.None
-            ? new Caller(mesh.AccountId, "", KeyPolicy.Admin)
-            : await AuthenticateAsync(context);
-
-        using var lease = rateLimiter.AttemptAcquire(caller.AccountId);
-        if (!lease.IsAcquired)
+        var started = Stopwatch.GetTimestamp();
+        Caller caller;
+        try
         {
-            context.Response.Headers.RetryAfter = "1";
-            throw new AppMeshException(ErrorCode.TooManyRequests,
-                $"Account {caller.AccountId} is over its limit of {auth.RequestsPerSecond} requests per second; retry with backoff.");
+            caller = auth.Mode == AuthMode.None
+                ? new Caller(mesh.AccountId, "", KeyPolicy.Admin)
+                : await AuthenticateAsync(context);
+        }
+        catch (Exception error) when (ApiFailures.Answer(context, error) is { } refused)
+        {
+            // Refused (a bad signature, an unknown key) or unable to check (the database is away).
+            RecordRefusal(context, "", ClaimedKeyId(context.Request), refused, started);
+            throw;
+        }
+
+        using (var lease = rateLimiter.AttemptAcquire(caller.AccountId))
+        {
+            if (!lease.IsAcquired)
+            {
+                context.Response.Headers.RetryAfter = "1";
+                var throttled = new AppMeshException(ErrorCode.TooManyRequests,
+                    $"Account {caller.AccountId} is over its limit of {auth.RequestsPerSecond} requests per second; retry with backoff.");
+                RecordRefusal(context, caller.AccountId, caller.AccessKeyId, throttled, started);
+                throw throttled;
+            }
         }
 
         caller.AttachTo(context);
         await next(context);
+    }
+
+    private void RecordRefusal(HttpContext context, string accountId, string accessKeyId, AppMeshException refused, long started)
+    {
+        // Routing ran before this middleware, so the endpoint (named after its operation) is known even though
+        // the operation will not run; a path no operation is bound to is recorded by its method and path.
+        var operation = context.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName
+            ?? $"{context.Request.Method} {context.Request.Path}";
+        services.GetRequiredService<ApiMetrics>().Record(operation, refused.Code.StatusCode, refused.Code.Name, Stopwatch.GetElapsedTime(started));
+        services.GetRequiredService<AuditLog>().Enqueue(AuditRecords.Create(
+            clock.GetUtcNow(), accountId, accessKeyId, ApiCall.ActionOf(operation), "", context.TraceIdentifier,
+            context.Connection.RemoteIpAddress?.ToString() ?? "", refused.Code.StatusCode, refused.Code.Name, refused.Message));
+    }
+
+    /// <summary>The access key id a request claims (Authorization header or presigned query), whether or not it exists.</summary>
+    private static string ClaimedKeyId(HttpRequest request)
+    {
+        var credential = request.Headers.Authorization.ToString() is { Length: > 0 } header
+            && header.IndexOf("Credential=", StringComparison.Ordinal) is var at and >= 0
+                ? header[(at + "Credential=".Length)..]
+                : request.Query["X-Amz-Credential"].ToString();
+        var end = credential.IndexOfAny(['/', ',', ' ']);
+        return end < 0 ? credential : credential[..end];
     }
 
     public void Dispose() => rateLimiter.Dispose();

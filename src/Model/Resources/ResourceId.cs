@@ -19,16 +19,18 @@ public sealed record ResourceId(ResourceKind Kind, string MeshName, string Paren
     public string ToArn(string region, string accountId) => $"arn:aws:appmesh:{region}:{accountId}:{ArnPath}";
 
     /// <summary>A human-readable description for messages, e.g. "virtual node 'web' in mesh 'demo'".</summary>
-    public string Describe()
+    public string Describe() => Kind.IsMesh ? $"mesh '{MeshName}'" : $"{DescribeInMesh()} in mesh '{MeshName}'";
+
+    /// <summary>The description without the mesh, for messages that already name it, e.g. "route 'r' of virtual router 'vr'".</summary>
+    public string DescribeInMesh() => Kind switch
     {
-        var kind = Humanize(Kind);
-        return Kind switch
-        {
-            _ when Kind.IsMesh => $"mesh '{MeshName}'",
-            _ when Kind.Parent is { } parent => $"{kind} '{Name}' of {Humanize(parent)} '{ParentName}' in mesh '{MeshName}'",
-            _ => $"{kind} '{Name}' in mesh '{MeshName}'",
-        };
-    }
+        _ when Kind.IsMesh => $"mesh '{MeshName}'",
+        _ when Kind.Parent is { } parent => $"{Humanize(Kind)} '{Name}' of {Humanize(parent)} '{ParentName}'",
+        _ => $"{Humanize(Kind)} '{Name}'",
+    };
+
+    /// <summary>The kind in words, e.g. "virtual node", or "virtual nodes" for <paramref name="count"/> other than 1.</summary>
+    public static string Noun(ResourceKind kind, int count = 1) => count == 1 ? Humanize(kind) : Humanize(kind) + "s";
 
     /// <summary>Parses an App Mesh ARN into its account and resource; null when it is not one.</summary>
     public static (string Region, string AccountId, ResourceId Id)? TryParseArn(string arn)

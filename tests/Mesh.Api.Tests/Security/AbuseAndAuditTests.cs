@@ -40,6 +40,8 @@ public sealed class AbuseAndAuditTests : IClassFixture<AbuseAndAuditTests.LowRat
         duplicate.AssertError(409, "ConflictException");
         (await api.SendAsync(HttpMethod.Get, Paths.Mesh("audited"))).AssertOk();
 
+        // A success is audited in its own transaction; a failure is queued and written right after.
+        await api.Services.GetRequiredService<AuditLog>().FlushAsync(CancellationToken.None);
         var records = await api.Services.GetRequiredService<AuditLog>().ListAsync(before, DateTimeOffset.UtcNow.AddSeconds(1), ApiServer.AccountId, CancellationToken.None);
         var mine = records.Where(r => r.ResourceArn.EndsWith(":mesh/audited", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, mine.Count);
@@ -52,6 +54,36 @@ public sealed class AbuseAndAuditTests : IClassFixture<AbuseAndAuditTests.LowRat
         Assert.Equal((409, "ConflictException"), (mine[1].StatusCode, mine[1].ErrorCode));
         Assert.Equal(created.RequestId, mine[0].RequestId);
         Assert.Equal(duplicate.RequestId, mine[1].RequestId);
+    }
+
+    [Fact]
+    public async Task CallsRefusedAtAuthentication_AreAudited_WithKeyReasonAndSource()
+    {
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
+        using var unsigned = new HttpClient { BaseAddress = api.BaseAddress };
+        var missing = await ApiServer.SendAsync(unsigned, new HttpRequestMessage(HttpMethod.Put, Paths.Meshes)
+        {
+            Content = new StringContent("""{"meshName":"unsigned"}""", System.Text.Encoding.UTF8, "application/json"),
+        });
+        missing.AssertError(403, "MissingAuthenticationTokenException");
+
+        using var forged = new HttpClient(new SigningHandler("MKIAFORGEDKEY0000000", "not-a-secret", ApiServer.Region)) { BaseAddress = api.BaseAddress };
+        var unknown = await api.SendAsync(forged, HttpMethod.Delete, Paths.Mesh("someone-elses"));
+        unknown.AssertError(403, "UnrecognizedClientException");
+
+        var audit = api.Services.GetRequiredService<AuditLog>();
+        await audit.FlushAsync(CancellationToken.None);
+        var records = await audit.ListAsync(before, DateTimeOffset.UtcNow.AddSeconds(1), null, CancellationToken.None);
+
+        var first = Assert.Single(records, r => r.RequestId == missing.RequestId);
+        Assert.Equal(("appmesh:CreateMesh", "", 403, "MissingAuthenticationTokenException", "127.0.0.1"),
+            (first.Action, first.AccessKeyId, first.StatusCode, first.ErrorCode, first.SourceAddress));
+        Assert.Equal(missing.Message, first.Message);
+
+        var second = Assert.Single(records, r => r.RequestId == unknown.RequestId);
+        Assert.Equal(("appmesh:DeleteMesh", "MKIAFORGEDKEY0000000", 403, "UnrecognizedClientException", "127.0.0.1"),
+            (second.Action, second.AccessKeyId, second.StatusCode, second.ErrorCode, second.SourceAddress));
+        Assert.Contains("is unknown or revoked", second.Message);
     }
 
     public sealed class LowRateApi : IAsyncLifetime

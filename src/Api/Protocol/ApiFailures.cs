@@ -1,0 +1,44 @@
+using Mesh.Api.Resources;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Mesh.Api.Protocol;
+
+/// <summary>
+/// The one place that decides which App Mesh error a failure is answered with, so the response, the metrics and
+/// the audit log always agree.
+/// </summary>
+public static class ApiFailures
+{
+    /// <summary>How long a client should wait before retrying a ServiceUnavailableException, in seconds.</summary>
+    public const int RetryAfterSeconds = 1;
+
+    /// <summary>The error to answer <paramref name="error"/> with; null when the client went away and nobody is left to answer.</summary>
+    public static AppMeshException? Answer(HttpContext context, Exception error)
+    {
+        switch (error)
+        {
+            case AppMeshException known:
+                return known;
+            case BadHttpRequestException bad:
+                return AppMeshException.BadRequest(bad.StatusCode == StatusCodes.Status413PayloadTooLarge
+                    ? $"The request body is larger than the {MaxBody(context)} bytes allowed."
+                    : $"The request could not be read: {bad.Message}");
+            case OperationCanceledException when context.Features.Get<RequestDeadline>() is { Passed: true } deadline:
+                return new AppMeshException(ErrorCode.ServiceUnavailable,
+                    $"The request did not finish within {deadline.Timeout.TotalSeconds:0.#} s because the database is not answering; "
+                    + "it may or may not have been applied. Retry it (a retry with the same clientToken is safe).");
+            case OperationCanceledException:
+                return null;
+            case var _ when DatabaseFailures.IsUnavailable(error):
+                return new AppMeshException(ErrorCode.ServiceUnavailable,
+                    "The database is unavailable; the request may or may not have been applied. "
+                    + "Retry it (a retry with the same clientToken is safe).");
+            default:
+                return new AppMeshException(ErrorCode.InternalServerError,
+                    $"The request failed unexpectedly; request id {context.TraceIdentifier}.");
+        }
+    }
+
+    private static string MaxBody(HttpContext context) =>
+        context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize?.ToString() ?? "maximum";
+}
