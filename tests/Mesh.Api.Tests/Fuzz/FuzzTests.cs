@@ -15,7 +15,7 @@ namespace Mesh.Api.Tests.Fuzz;
 public sealed class FuzzTests(ApiServer api, ITestOutputHelper output) : IClassFixture<ApiServer>
 {
     private const int Seed = 20190125;
-    private const int RequestCount = 2500;
+    private const int RequestCount = 10_000;
 
     [Fact]
     public async Task InvalidRequestsFromTheModel_AreRefusedWithModelErrors_AndWriteNothing()

@@ -14,13 +14,27 @@ namespace Mesh.Api.Tests.Infrastructure;
 /// The API host on a real Kestrel port (so out-of-process clients such as the AWS CLI can reach it),
 /// backed by its own fresh database. One per test class: tests never see each other's data.
 /// </summary>
-public sealed class ApiServer : IAsyncLifetime
+public class ApiServer : IAsyncLifetime
 {
     public const string AccountId = "111122223333";
     public const string Region = "us-east-1";
 
-    private readonly PostgresDatabase database = new();
+    private readonly bool dedicatedServer;
+    private string? connectionString;
+    private PostgresDatabase? sharedDatabase;
+    private DedicatedPostgresDatabase? dedicatedDatabase;
     private WebApplicationFactory<Program>? factory;
+
+    public ApiServer()
+        : this(dedicatedServer: false)
+    {
+    }
+
+    /// <param name="dedicatedServer">
+    /// True for a PostgreSQL server of this API's own (see <see cref="Database"/>), for tests that stop, crash or
+    /// freeze it; false for a database on the server the test process shares.
+    /// </param>
+    protected ApiServer(bool dedicatedServer) => this.dedicatedServer = dedicatedServer;
 
     /// <summary>A client signed with <see cref="AdminKey"/>.</summary>
     public HttpClient Client { get; private set; } = null!;
@@ -30,7 +44,11 @@ public sealed class ApiServer : IAsyncLifetime
 
     public Uri BaseAddress { get; private set; } = null!;
 
-    public string ConnectionString => database.ConnectionString;
+    public string ConnectionString => connectionString ?? throw new InvalidOperationException("The API server is not started.");
+
+    /// <summary>The PostgreSQL server behind this API; only a dedicated one may be stopped or restarted.</summary>
+    public PostgresServer Database => (PostgresServer?)dedicatedDatabase?.Server ?? sharedDatabase?.Server
+        ?? throw new InvalidOperationException("The API server is not started.");
 
     /// <summary>The host's services, for tests that check wiring.</summary>
     public IServiceProvider Services => factory!.Services;
@@ -40,12 +58,24 @@ public sealed class ApiServer : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await database.InitializeAsync();
+        if (dedicatedServer)
+        {
+            dedicatedDatabase = new DedicatedPostgresDatabase();
+            await dedicatedDatabase.InitializeAsync();
+            connectionString = dedicatedDatabase.ConnectionString;
+        }
+        else
+        {
+            sharedDatabase = new PostgresDatabase();
+            await sharedDatabase.InitializeAsync();
+            connectionString = sharedDatabase.ConnectionString;
+        }
+
         factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             // Port 0: every test class gets its own free port, so classes can run in parallel.
             web.UseUrls("http://127.0.0.1:0");
-            web.UseSetting("ConnectionStrings:Mesh", database.ConnectionString);
+            web.UseSetting("ConnectionStrings:Mesh", connectionString);
             web.UseSetting("Mesh:AccountId", AccountId);
             web.UseSetting("Mesh:Region", Region);
             web.UseSetting("Mesh:Auth:Mode", "SigV4");
@@ -91,7 +121,15 @@ public sealed class ApiServer : IAsyncLifetime
             await factory.DisposeAsync();
         }
 
-        await database.DisposeAsync();
+        if (sharedDatabase is not null)
+        {
+            await sharedDatabase.DisposeAsync();
+        }
+
+        if (dedicatedDatabase is not null)
+        {
+            await dedicatedDatabase.DisposeAsync();
+        }
     }
 
     public Task<ApiResponse> SendAsync(HttpMethod method, string path, JsonNode? body = null) => SendAsync(Client, method, path, body);
@@ -128,3 +166,6 @@ public sealed class ApiServer : IAsyncLifetime
             text.Length == 0 ? null : JsonNode.Parse(text));
     }
 }
+
+/// <summary>An <see cref="ApiServer"/> on a PostgreSQL server of its own, which its tests may stop, crash or freeze.</summary>
+public sealed class DedicatedApiServer() : ApiServer(dedicatedServer: true);

@@ -182,6 +182,65 @@ public sealed class ChangeFeedTests
         Assert.Equal(FeedState.Live, feed.State);
     }
 
+    [Fact]
+    public async Task Keeps_Serving_Through_A_PostgreSQL_Crash_And_Catches_Up_After()
+    {
+        await using var server = await PostgresServer.StartDedicatedAsync(TaskTimeouts.Token());
+        var store = new MeshStore(await server.CreateDatabaseAsync(TaskTimeouts.Token()));
+        var mesh = MeshRows.Demo();
+        await store.ApplyAsync(mesh, TaskTimeouts.Token());
+        await using var host = await StartLoadedAsync(store);
+        await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
+        await SubscribeAsync(host, client);
+        var feed = host.Services.GetRequiredService<FeedStatus>();
+
+        await server.CrashAsync(TaskTimeouts.Token());
+        await Eventually.TrueAsync(() => feed.State == FeedState.Disconnected);
+        await using (var late = AdsClient.Connect(host.Channel, MeshRows.NodeId("web")))
+        {
+            await late.SendAsync(TypeUrls.Endpoint, [V2Endpoints]);
+            Assert.Equal("127.0.0.2", AddressOf(await late.NextAsync()));
+        }
+
+        await server.StartAsync(TaskTimeouts.Token());
+        await store.ApplyAsync(mesh.Node("api-v2", "127.0.0.9", 9080), TaskTimeouts.Token());
+
+        Assert.Equal("127.0.0.9", AddressOf(await client.NextAsync()));
+        await Eventually.TrueAsync(() => feed.State == FeedState.Live);
+    }
+
+    [Fact]
+    public async Task Keeps_Serving_While_PostgreSQL_Is_Frozen_And_Catches_Up_After()
+    {
+        await using var server = await PostgresServer.StartDedicatedAsync(TaskTimeouts.Token());
+        var store = new MeshStore(await server.CreateDatabaseAsync(TaskTimeouts.Token()));
+        var mesh = MeshRows.Demo();
+        await store.ApplyAsync(mesh, TaskTimeouts.Token());
+        await using var host = await StartLoadedAsync(store);
+        await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
+        await SubscribeAsync(host, client);
+
+        // A hung database (stopped, not gone): queries and connection attempts get no answer at all.
+        await server.PauseAsync(TaskTimeouts.Token());
+        try
+        {
+            // Past a poll of the feed, so it is waiting on the frozen server when a proxy arrives.
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            await using var late = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
+            await late.SendAsync(TypeUrls.Endpoint, [V2Endpoints]);
+            Assert.Equal("127.0.0.2", AddressOf(await late.NextAsync()));
+            var ready = await host.Admin.GetAsync("/readyz").DefaultTimeout();
+            Assert.Equal(System.Net.HttpStatusCode.OK, ready.StatusCode);
+        }
+        finally
+        {
+            await server.ResumeAsync(TaskTimeouts.Token());
+        }
+
+        await store.ApplyAsync(mesh.Node("api-v2", "127.0.0.9", 9080), TaskTimeouts.Token());
+        Assert.Equal("127.0.0.9", AddressOf(await client.NextAsync()));
+    }
+
     private static async Task<MeshStore> NewStoreAsync()
     {
         var server = await PostgresServer.GetSharedAsync(TaskTimeouts.Token());
