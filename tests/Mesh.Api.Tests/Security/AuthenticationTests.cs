@@ -126,7 +126,7 @@ public sealed class AuthenticationTests(ApiServer api) : IClassFixture<ApiServer
 
         var request = new HttpRequestMessage(method, new Uri(api.BaseAddress, path));
         var bytes = Encoding.UTF8.GetBytes(body);
-        SigningHandler.Sign(request, bytes, keyId, secret, region, service, at);
+        SigV4Signer.Sign(request, bytes, keyId, secret, region, service, at);
 
         switch (tamper)
         {
