@@ -1,4 +1,6 @@
 using Mesh.Api.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Mesh.Api.Tests;
 
@@ -31,6 +33,38 @@ public sealed class ObservabilityTests(ApiServer api) : IClassFixture<ApiServer>
         Assert.Matches("mesh_api_calls_total\\{[^}]*error=\"NotFoundException\"[^}]*operation=\"DescribeMesh\"[^}]*status=\"404\"", text);
         Assert.Contains("mesh_api_call_duration_seconds_bucket{", text);
         Assert.Contains("db_client_", text);
+    }
+
+    [Fact]
+    public void FrameworkPerRequestLogs_AreOffByDefault_MeshOwnAreOn()
+    {
+        var loggers = api.Services.GetRequiredService<ILoggerFactory>();
+        Assert.False(loggers.CreateLogger("Microsoft.AspNetCore.Hosting.Diagnostics").IsEnabled(LogLevel.Information));
+        Assert.False(loggers.CreateLogger("Microsoft.EntityFrameworkCore.Database.Command").IsEnabled(LogLevel.Information));
+        Assert.True(loggers.CreateLogger("Microsoft.EntityFrameworkCore.Database.Command").IsEnabled(LogLevel.Warning));
+        Assert.True(loggers.CreateLogger("Mesh.Api.Resources.WriteTransactions").IsEnabled(LogLevel.Information));
+    }
+
+    [Fact]
+    public async Task CallsRefusedAtAuthentication_AreCounted()
+    {
+        using var unsigned = new HttpClient { BaseAddress = api.BaseAddress };
+        Assert.Equal(403, (int)(await unsigned.GetAsync(Paths.Meshes)).StatusCode);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        string text;
+        do
+        {
+            text = await api.Client.GetStringAsync("/metrics");
+            if (text.Contains("error=\"MissingAuthenticationTokenException\"", StringComparison.Ordinal))
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        Assert.Matches("mesh_api_calls_total\\{[^}]*error=\"MissingAuthenticationTokenException\"[^}]*operation=\"ListMeshes\"[^}]*status=\"403\"", text);
     }
 
     [Fact]

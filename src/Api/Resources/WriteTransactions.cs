@@ -64,6 +64,9 @@ public sealed partial class WriteTransactions(
     private async Task<JsonObject> RunOnceAsync(ApiCall call, Func<MeshDbContext, CancellationToken, Task<JsonObject>> work, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
+
+        // A failed statement fails the whole write, so EF's savepoint around each SaveChanges would only cost round trips.
+        db.Database.AutoSavepointsEnabled = false;
         await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
         var response = await work(db, ct);
         db.AuditLog.Add(call.ToAuditRecord(clock.GetUtcNow(), call.SuccessStatus));
