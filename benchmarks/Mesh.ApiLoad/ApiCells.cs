@@ -1,0 +1,119 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+
+namespace Mesh.ApiLoad;
+
+/// <summary>
+/// The measured calls: Describe and List on a mesh of 100 nodes; Create in one mesh and in a mesh per client;
+/// Update of many nodes; Delete. Every mesh is named after the run, so runs never share data.
+/// </summary>
+internal sealed class ApiCells(LoadOptions options, string run)
+{
+    private const int ReadNodes = 100;
+    private readonly string readMesh = $"{run}-read";
+    private readonly ConcurrentBag<string> meshes = [];
+
+    public SignedClient Connect(int client) => new(options.Api, options.Credentials, options.Region);
+
+    public async Task PrepareAsync()
+    {
+        using var client = Connect(0);
+        await CreateMeshAsync(client, readMesh);
+        await Parallel.ForEachAsync(Enumerable.Range(0, ReadNodes), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
+        {
+            using var connection = Connect(i);
+            Require(await connection.SendAsync(HttpMethod.Put, $"/v20190125/meshes/{readMesh}/virtualNodes",
+                new JsonObject { ["virtualNodeName"] = $"node-{i}", ["spec"] = Specs.Node($"node-{i}.{readMesh}.local") }), "create a node to read");
+        });
+    }
+
+    public async Task<IReadOnlyList<(CellResult Result, double Ceiling, string CeilingName)>> RunAllAsync(int clients, double selectTps, double insertTps)
+    {
+        var results = new List<(CellResult, double, string)>();
+        var oneMesh = $"{run}-c{clients}-one";
+        using (var setup = Connect(0))
+        {
+            await CreateMeshAsync(setup, oneMesh);
+            for (var client = 0; client < clients; client++)
+            {
+                await CreateMeshAsync(setup, $"{run}-c{clients}-m{client}");
+            }
+        }
+
+        results.Add((await RunAsync("DescribeVirtualNode", clients, async (c, connection, i) =>
+            await connection.SendAsync(HttpMethod.Get, $"/v20190125/meshes/{readMesh}/virtualNodes/node-{(c * 7919 + i) % ReadNodes}")), selectTps, "PK select"));
+        results.Add((await RunAsync("ListVirtualNodes (100)", clients, async (c, connection, i) =>
+            await connection.SendAsync(HttpMethod.Get, $"/v20190125/meshes/{readMesh}/virtualNodes?limit=100")), selectTps, "PK select"));
+
+        // Each client remembers what it created, for the update and delete cells that follow.
+        var created = Enumerable.Range(0, clients).Select(_ => new List<string>()).ToArray();
+        results.Add((await RunAsync("CreateVirtualNode, one mesh", clients, async (c, connection, i) =>
+        {
+            var name = $"w{c}-{i}";
+            var answer = await connection.SendAsync(HttpMethod.Put, $"/v20190125/meshes/{oneMesh}/virtualNodes", new JsonObject
+            {
+                ["virtualNodeName"] = name, ["spec"] = Specs.Node($"{name}.{oneMesh}.local"), ["clientToken"] = Guid.NewGuid().ToString(),
+            });
+            if (answer.Ok)
+            {
+                created[c].Add(name);
+            }
+
+            return answer;
+        }), insertTps, "insert"));
+        results.Add((await RunAsync("CreateVirtualNode, mesh per client", clients, async (c, connection, i) =>
+            await connection.SendAsync(HttpMethod.Put, $"/v20190125/meshes/{run}-c{clients}-m{c}/virtualNodes", new JsonObject
+            {
+                ["virtualNodeName"] = $"n{i}", ["spec"] = Specs.Node($"n{i}.local"), ["clientToken"] = Guid.NewGuid().ToString(),
+            })), insertTps, "insert"));
+        results.Add((await RunAsync("UpdateVirtualNode, many nodes", clients, async (c, connection, i) =>
+            created[c].Count == 0
+                ? null
+                : await connection.SendAsync(HttpMethod.Put, $"/v20190125/meshes/{oneMesh}/virtualNodes/{created[c][i % created[c].Count]}",
+                    new JsonObject { ["spec"] = Specs.Node($"updated-{i}.local", 8000 + i % 1000), ["clientToken"] = Guid.NewGuid().ToString() })), insertTps, "insert"));
+        results.Add((await RunAsync("DeleteVirtualNode, one mesh", clients, async (c, connection, i) =>
+            i >= created[c].Count
+                ? null
+                : await connection.SendAsync(HttpMethod.Delete, $"/v20190125/meshes/{oneMesh}/virtualNodes/{created[c][i]}")), insertTps, "insert"));
+        return results;
+    }
+
+    /// <summary>Deletes what the run left (not measured): the nodes of every mesh, then the meshes.</summary>
+    public async Task CleanUpAsync()
+    {
+        foreach (var mesh in meshes)
+        {
+            using var client = Connect(0);
+            for (var page = await client.SendAsync(HttpMethod.Get, $"/v20190125/meshes/{mesh}/virtualNodes?limit=100");
+                 page.Ok && JsonNode.Parse(page.Body)!["virtualNodes"]!.AsArray() is { Count: > 0 } nodes;
+                 page = await client.SendAsync(HttpMethod.Get, $"/v20190125/meshes/{mesh}/virtualNodes?limit=100"))
+            {
+                await Parallel.ForEachAsync(nodes.Select(n => n!["virtualNodeName"]!.GetValue<string>()), new ParallelOptions { MaxDegreeOfParallelism = 8 },
+                    async (name, _) =>
+                    {
+                        using var connection = Connect(0);
+                        await connection.SendAsync(HttpMethod.Delete, $"/v20190125/meshes/{mesh}/virtualNodes/{name}");
+                    });
+            }
+
+            await client.SendAsync(HttpMethod.Delete, $"/v20190125/meshes/{mesh}");
+        }
+    }
+
+    private Task<CellResult> RunAsync(string name, int clients, Cell.Call call) =>
+        Cell.RunAsync(name, clients, Connect, options.Warmup, options.Measured, call);
+
+    private async Task CreateMeshAsync(SignedClient client, string mesh)
+    {
+        Require(await client.SendAsync(HttpMethod.Put, "/v20190125/meshes", new JsonObject { ["meshName"] = mesh }), $"create mesh {mesh}");
+        meshes.Add(mesh);
+    }
+
+    internal static void Require(Answer answer, string what)
+    {
+        if (!answer.Ok)
+        {
+            throw new InvalidOperationException($"Could not {what}: {answer.Outcome} {answer.Body}");
+        }
+    }
+}

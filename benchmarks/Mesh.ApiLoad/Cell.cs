@@ -1,0 +1,70 @@
+using System.Diagnostics;
+
+namespace Mesh.ApiLoad;
+
+/// <summary>
+/// One measured cell: <c>clients</c> clients, each with its own connection, calling as fast as answers come back,
+/// first for a warm-up that is not counted, then for the measured time.
+/// </summary>
+internal static class Cell
+{
+    /// <summary>
+    /// One call of a client. It returns null when the client has nothing left to do (e.g. no node left to delete).
+    /// </summary>
+    public delegate Task<Answer?> Call(int client, SignedClient connection, int iteration);
+
+    public static async Task<CellResult> RunAsync(string name, int clients, Func<int, SignedClient> connect, TimeSpan warmup, TimeSpan measured, Call call)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var measureFrom = started + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
+        var end = measureFrom + (long)(measured.TotalSeconds * Stopwatch.Frequency);
+        var perClient = await Task.WhenAll(Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
+        {
+            using var connection = connect(client);
+            var answers = new List<Answer>();
+            var lastEnd = measureFrom;
+            for (var i = 0; Stopwatch.GetTimestamp() < end; i++)
+            {
+                var callStart = Stopwatch.GetTimestamp();
+                if (await call(client, connection, i) is not { } answer)
+                {
+                    break;
+                }
+
+                if (callStart >= measureFrom)
+                {
+                    answers.Add(answer);
+                    lastEnd = Stopwatch.GetTimestamp();
+                }
+            }
+
+            return (answers, lastEnd);
+        })));
+
+        // A client that ran out of work early stops the clock at its last answer, not at the cell's end.
+        var elapsed = TimeSpan.FromSeconds((perClient.Max(c => c.lastEnd) - measureFrom) / (double)Stopwatch.Frequency);
+        return CellResult.From(name, clients, perClient.SelectMany(c => c.answers).ToList(), elapsed);
+    }
+}
+
+internal sealed record CellResult(string Name, int Clients, int Calls, double PerSecond, double P50Ms, double P99Ms, IReadOnlyDictionary<string, int> Failures)
+{
+    public int Failed => Failures.Values.Sum();
+
+    public static CellResult From(string name, int clients, List<Answer> answers, TimeSpan elapsed)
+    {
+        var latencies = answers.Select(a => a.Elapsed.TotalMilliseconds).Order().ToArray();
+        var failures = answers.Where(a => !a.Ok).GroupBy(a => a.Outcome).ToDictionary(g => g.Key, g => g.Count());
+        return new CellResult(
+            name,
+            clients,
+            answers.Count,
+            elapsed > TimeSpan.Zero ? answers.Count(a => a.Ok) / elapsed.TotalSeconds : 0,
+            Percentile(latencies, 0.50),
+            Percentile(latencies, 0.99),
+            failures);
+    }
+
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+}

@@ -1,0 +1,53 @@
+using System.Globalization;
+using Npgsql;
+
+namespace Mesh.ApiLoad;
+
+/// <summary>What to load and how hard; defaults fit ./run.sh started from the repository root.</summary>
+internal sealed record LoadOptions(
+    Uri Api,
+    Credentials Credentials,
+    string Region,
+    NpgsqlConnectionStringBuilder Postgres,
+    int[] Clients,
+    TimeSpan Warmup,
+    TimeSpan Measured,
+    int MigrationSize)
+{
+    public const string Usage = """
+        Usage: Mesh.ApiLoad [--api <url>] [--credentials <file>] [--profile <name>] [--region <region>]
+                            [--postgres <connection string>] [--clients 1,8,32] [--seconds 15] [--warmup 3]
+                            [--migration-size 500]
+        Loads the App Mesh API of a running stack (./run.sh) with SigV4-signed calls, one connection per client,
+        and measures PostgreSQL's own ceiling with pgbench in the same run. Defaults: the API at $MESH_API_URL or
+        http://127.0.0.1:8080, the key in .mesh/credentials, PostgreSQL on 127.0.0.1:$MESH_PG_PORT (5432).
+        Start the stack with the per-account rate limit out of the way:
+          Mesh__Auth__RequestsPerSecond=1000000 Mesh__Auth__Burst=1000000 ./run.sh
+        """;
+
+    public static LoadOptions Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+            {
+                throw new ArgumentException($"Unexpected argument '{args[i]}'.");
+            }
+
+            values[args[i]] = args[++i];
+        }
+
+        string Value(string name, string fallback) => values.GetValueOrDefault(name) ?? fallback;
+        var pgPort = Environment.GetEnvironmentVariable("MESH_PG_PORT") is { Length: > 0 } port ? port : "5432";
+        return new LoadOptions(
+            new Uri(Value("--api", Environment.GetEnvironmentVariable("MESH_API_URL") is { Length: > 0 } api ? api : "http://127.0.0.1:8080")),
+            Credentials.Read(Value("--credentials", ".mesh/credentials"), Value("--profile", "default")),
+            Value("--region", "us-east-1"),
+            new NpgsqlConnectionStringBuilder(Value("--postgres", $"Host=127.0.0.1;Port={pgPort};Username=postgres;Database=mesh")),
+            Value("--clients", "1,8,32").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(),
+            TimeSpan.FromSeconds(double.Parse(Value("--warmup", "3"), CultureInfo.InvariantCulture)),
+            TimeSpan.FromSeconds(double.Parse(Value("--seconds", "15"), CultureInfo.InvariantCulture)),
+            int.Parse(Value("--migration-size", "500"), CultureInfo.InvariantCulture));
+    }
+}

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Npgsql;
+
+namespace Mesh.ApiLoad;
+
+/// <summary>
+/// PostgreSQL's own ceiling on this machine, in the same run: pgbench (from the same binaries as the server)
+/// running a primary-key select and a single-row insert of a resource-sized row, at the same client counts.
+/// </summary>
+internal sealed partial class PgBench(string pgbench, NpgsqlConnectionStringBuilder server)
+{
+    private const string Database = "mesh_pgbench";
+    private const int Rows = 10_000;
+
+    public static string? Find()
+    {
+        var configured = Environment.GetEnvironmentVariable("MESH_PG_BIN");
+        var candidates = configured is { Length: > 0 }
+            ? [Path.Combine(configured, "pgbench")]
+            : Directory.Exists("/usr/lib/postgresql")
+                ? Directory.GetDirectories("/usr/lib/postgresql").OrderByDescending(d => d).Select(d => Path.Combine(d, "bin", "pgbench"))
+                : [];
+        return candidates.FirstOrDefault(File.Exists);
+    }
+
+    /// <summary>A scratch database beside Mesh's, with a table shaped like the resources table.</summary>
+    public async Task PrepareAsync()
+    {
+        await using (var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = "postgres", Pooling = false }.ConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var exists = new NpgsqlCommand($"SELECT 1 FROM pg_database WHERE datname = '{Database}'", admin);
+            if (await exists.ExecuteScalarAsync() is null)
+            {
+                await using var create = new NpgsqlCommand($"CREATE DATABASE {Database}", admin);
+                await create.ExecuteNonQueryAsync();
+            }
+        }
+
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = Database, Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        await using var setup = new NpgsqlCommand($$$"""
+            DROP TABLE IF EXISTS bench_resources;
+            CREATE TABLE bench_resources (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                account_id varchar(12) NOT NULL, mesh_name varchar(255) COLLATE "C" NOT NULL, name varchar(255) COLLATE "C" NOT NULL,
+                spec jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+            INSERT INTO bench_resources (account_id, mesh_name, name, spec)
+            SELECT '111122223333', 'bench', 'node-' || i, '{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}]}'
+            FROM generate_series(1, {{{Rows}}}) AS i;
+            """, connection);
+        await setup.ExecuteNonQueryAsync();
+        await using var analyze = new NpgsqlCommand("VACUUM ANALYZE bench_resources", connection);
+        await analyze.ExecuteNonQueryAsync();
+    }
+
+    public Task<double> SelectByKeyAsync(int clients, TimeSpan duration) =>
+        RunAsync(clients, duration, $"\\set id random(1, {Rows})\nSELECT * FROM bench_resources WHERE id = :id;\n");
+
+    public Task<double> InsertRowAsync(int clients, TimeSpan duration) =>
+        RunAsync(clients, duration, """
+            INSERT INTO bench_resources (account_id, mesh_name, name, spec)
+            VALUES ('111122223333', 'bench', md5(random()::text), '{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}]}');
+
+            """);
+
+    private async Task<double> RunAsync(int clients, TimeSpan duration, string script)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"mesh-pgbench-{Guid.NewGuid():N}.sql");
+        await File.WriteAllTextAsync(file, script);
+        try
+        {
+            var start = new ProcessStartInfo(pgbench)
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            foreach (var argument in new[]
+            {
+                "-n", "-h", server.Host!, "-p", server.Port.ToString(CultureInfo.InvariantCulture), "-U", server.Username ?? "postgres",
+                "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", Math.Min(clients, Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
+                "-T", ((int)Math.Ceiling(duration.TotalSeconds)).ToString(CultureInfo.InvariantCulture), "-f", file, Database,
+            })
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            using var process = Process.Start(start)!;
+            var output = await process.StandardOutput.ReadToEndAsync();
+            var errors = await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            var tps = Tps().Match(output);
+            return process.ExitCode == 0 && tps.Success
+                ? double.Parse(tps.Groups[1].Value, CultureInfo.InvariantCulture)
+                : throw new InvalidOperationException($"pgbench failed ({process.ExitCode}): {errors}{output}");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [GeneratedRegex(@"tps = ([0-9.]+) \(without initial connection time\)")]
+    private static partial Regex Tps();
+}

@@ -1,0 +1,66 @@
+using System.Globalization;
+using Mesh.ApiLoad;
+
+if (args is ["--help"] or ["-h"])
+{
+    Console.WriteLine(LoadOptions.Usage);
+    return 0;
+}
+
+LoadOptions options;
+try
+{
+    options = LoadOptions.Parse(args);
+}
+catch (Exception error) when (error is ArgumentException or IOException or InvalidOperationException or FormatException)
+{
+    Console.Error.WriteLine($"error: {error.Message}\n{LoadOptions.Usage}");
+    return 2;
+}
+
+var pgbenchPath = PgBench.Find();
+if (pgbenchPath is null)
+{
+    Console.Error.WriteLine("error: pgbench not found (it ships with the PostgreSQL server binaries; set MESH_PG_BIN).");
+    return 2;
+}
+
+Console.WriteLine($"Mesh API load: {options.Api}, {Environment.ProcessorCount} cores, {options.Warmup.TotalSeconds:0} s warm-up + {options.Measured.TotalSeconds:0} s per cell");
+var pgbench = new PgBench(pgbenchPath, options.Postgres);
+await pgbench.PrepareAsync();
+
+var run = $"load-{DateTime.UtcNow:HHmmss}";
+var cells = new ApiCells(options, run);
+await cells.PrepareAsync();
+
+var rows = new List<string>();
+foreach (var clients in options.Clients)
+{
+    var select = await pgbench.SelectByKeyAsync(clients, options.Measured);
+    var insert = await pgbench.InsertRowAsync(clients, options.Measured);
+    Console.WriteLine($"-- {clients} client(s): pgbench primary-key select {select:0} tps, single-row insert {insert:0} tps");
+    foreach (var (result, ceiling, ceilingName) in await cells.RunAllAsync(clients, select, insert))
+    {
+        var row = Format(result, ceiling, ceilingName);
+        rows.Add(row);
+        Console.WriteLine(row);
+    }
+}
+
+var migration = await new MigrationWorkload(options, run).RunAsync();
+Console.WriteLine();
+Console.WriteLine("| call | clients | req/s | p50 ms | p99 ms | failed | vs PostgreSQL alone |");
+Console.WriteLine("|---|---|---|---|---|---|---|");
+rows.ForEach(Console.WriteLine);
+Console.WriteLine();
+Console.WriteLine(migration);
+
+await cells.CleanUpAsync();
+return 0;
+
+static string Format(CellResult result, double ceiling, string ceilingName)
+{
+    var failures = result.Failed == 0 ? "0" : $"{result.Failed} ({string.Join(", ", result.Failures.Select(f => $"{f.Key}: {f.Value}"))})";
+    return string.Create(CultureInfo.InvariantCulture,
+        $"| {result.Name} | {result.Clients} | {result.PerSecond:0} | {result.P50Ms:0.0} | {result.P99Ms:0.0} | {failures} | {result.PerSecond / ceiling:0.00}× of {ceilingName} {ceiling:0} tps |");
+}
