@@ -261,11 +261,15 @@ namespace Mesh.Migrations.Schema
                         .HasColumnName("parent_name")
                         .UseCollation("C");
 
+                    b.Property<short>("Shard")
+                        .HasColumnType("smallint")
+                        .HasColumnName("shard");
+
                     b.Property<int>("Count")
                         .HasColumnType("integer")
                         .HasColumnName("count");
 
-                    b.HasKey("AccountId", "MeshName", "Kind", "ParentName");
+                    b.HasKey("AccountId", "MeshName", "Kind", "ParentName", "Shard");
 
                     b.ToTable("resource_counts", (string)null);
                 });

@@ -43,6 +43,20 @@ public sealed class QuotaTests : IClassFixture<QuotaTests.SmallQuotaApi>
     }
 
     [Fact]
+    public async Task AQuotaAboveTheShardCount_HoldsExactly_WhenManyCreatesRace()
+    {
+        // 40 routers: the first creates take the fast path (one shard each), the last ones the exact count.
+        var mesh = await MeshBuilder.CreateAsync(api);
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => api.SendAsync(HttpMethod.Put, Paths.VirtualRouters(mesh.Mesh),
+            new JsonObject { ["virtualRouterName"] = $"router-{i}", ["spec"] = Specs.RouterSpec(8080) })));
+
+        Assert.Equal(40, attempts.Count(a => a.Status == 200));
+        Assert.All(attempts.Where(a => a.Status != 200), a => a.AssertError(400, "LimitExceededException"));
+        var listed = (await api.SendAsync(HttpMethod.Get, Paths.VirtualRouters(mesh.Mesh) + "?limit=100")).AssertOk();
+        Assert.Equal(40, listed.Body!["virtualRouters"]!.AsArray().Count);
+    }
+
+    [Fact]
     public async Task BackendsPerNode_IsLimitExceeded()
     {
         var mesh = await MeshBuilder.CreateAsync(api);
@@ -60,6 +74,7 @@ public sealed class QuotaTests : IClassFixture<QuotaTests.SmallQuotaApi>
         {
             server.Settings["Mesh:Quotas:VirtualNodesPerMesh"] = "2";
             server.Settings["Mesh:Quotas:BackendsPerVirtualNode"] = "3";
+            server.Settings["Mesh:Quotas:VirtualRoutersPerMesh"] = "40";
         }
 
         public static implicit operator ApiServer(SmallQuotaApi fixture) => fixture.server;

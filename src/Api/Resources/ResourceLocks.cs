@@ -55,33 +55,4 @@ public static class ResourceLocks
               AND parent_name = {id.ParentName} AND name = {id.Name}
             FOR UPDATE
             """).SingleOrDefaultAsync(ct);
-
-    /// <summary>
-    /// Counts a new resource in its quota scope and returns the scope's count including it. The count row stays
-    /// locked until commit, which is what makes the quota exact when creates race.
-    /// </summary>
-    public static async Task<int> CountCreatedAsync(MeshDbContext db, string account, ResourceId id, CancellationToken ct)
-    {
-        var (mesh, kind, parent) = QuotaScope(id);
-        var counts = await db.Database.SqlQuery<int>($"""
-            INSERT INTO resource_counts (account_id, mesh_name, kind, parent_name, count)
-            VALUES ({account}, {mesh}, {kind}, {parent}, 1)
-            ON CONFLICT (account_id, mesh_name, kind, parent_name) DO UPDATE SET count = resource_counts.count + 1
-            RETURNING count AS "Value"
-            """).ToListAsync(ct);
-        return counts.Single();
-    }
-
-    public static Task CountDeletedAsync(MeshDbContext db, string account, ResourceId id, CancellationToken ct)
-    {
-        var (mesh, kind, parent) = QuotaScope(id);
-        return db.Database.ExecuteSqlAsync($"""
-            UPDATE resource_counts SET count = count - 1
-            WHERE account_id = {account} AND mesh_name = {mesh} AND kind = {kind} AND parent_name = {parent}
-            """, ct);
-    }
-
-    /// <summary>Meshes count per account; everything else per mesh, and routes and gateway routes per parent.</summary>
-    private static (string Mesh, string Kind, string Parent) QuotaScope(ResourceId id) =>
-        (id.Kind.IsMesh ? "" : id.MeshName, id.Kind.WireName, id.ParentName);
 }

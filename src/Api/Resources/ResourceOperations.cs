@@ -120,7 +120,7 @@ public sealed class ResourceOperations(
             // Locked first, so every write that depends on this resource has committed (and is seen below) or waits.
             var entity = await ResourceLocks.ForDeleteAsync(db, account, id, ct) ?? throw await MissingAsync(account, db, id, ct);
             await CheckNotInUseAsync(account, db, kind, id, ct);
-            await ResourceLocks.CountDeletedAsync(db, account, id, ct);
+            await QuotaCounter.CountDeletedAsync(db, account, id, ct);
             db.Resources.Remove(entity);
 
             // App Mesh answers a delete with the resource as it was, marked DELETED at the time of deletion.
@@ -305,8 +305,8 @@ public sealed class ResourceOperations(
             _ => throw new InvalidOperationException(kind.WireName),
         };
 
-        // The count includes this create; when it is over the limit the transaction rolls back and the count with it.
-        if (await ResourceLocks.CountCreatedAsync(db, account, id, ct) > limit)
+        // When this create is over the limit the transaction rolls back, and its count with it.
+        if (!await QuotaCounter.TryCountCreatedAsync(db, account, id, limit, ct))
         {
             throw AppMeshException.LimitExceeded($"The quota of {limit} {scope} is reached; delete one or raise Mesh:Quotas in configuration.");
         }

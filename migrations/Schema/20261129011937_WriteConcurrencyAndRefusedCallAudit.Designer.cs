@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Mesh.Migrations.Schema
 {
     [DbContext(typeof(MeshDbContext))]
-    [Migration("20261129003023_WriteConcurrencyAndRefusedCallAudit")]
+    [Migration("20261129011937_WriteConcurrencyAndRefusedCallAudit")]
     partial class WriteConcurrencyAndRefusedCallAudit
     {
         /// <inheritdoc />
@@ -264,11 +264,15 @@ namespace Mesh.Migrations.Schema
                         .HasColumnName("parent_name")
                         .UseCollation("C");
 
+                    b.Property<short>("Shard")
+                        .HasColumnType("smallint")
+                        .HasColumnName("shard");
+
                     b.Property<int>("Count")
                         .HasColumnType("integer")
                         .HasColumnName("count");
 
-                    b.HasKey("AccountId", "MeshName", "Kind", "ParentName");
+                    b.HasKey("AccountId", "MeshName", "Kind", "ParentName", "Shard");
 
                     b.ToTable("resource_counts", (string)null);
                 });
