@@ -1,5 +1,6 @@
 using Mesh.Api;
 using Mesh.Api.Commands;
+using Mesh.Api.Setup;
 
 if (OpenApiCommand.Handles(args))
 {
@@ -34,10 +35,11 @@ try
 
     var app = builder.Build();
     app.UseMeshApi();
+    await SetupCheckAtStart.RunAsync(app.Services, CancellationToken.None);
     await app.RunAsync();
     return 0;
 }
-catch (ApiConfigurationException e)
+catch (Exception e) when (e is ApiConfigurationException or Mesh.Security.MasterKeyMismatchException)
 {
     // Said plainly, instead of as an unhandled exception: it is the first thing a new operator runs into.
     await Console.Error.WriteLineAsync($"Mesh.Api: {e.Message}");

@@ -15,6 +15,7 @@ try
 
     var app = builder.Build();
     app.MapXdsServer();
+    await SetupCheckAtStart.RunAsync(app.Services, CancellationToken.None);
     await app.RunAsync();
     return 0;
 }
