@@ -2,6 +2,12 @@ using Mesh.Api;
 using Mesh.Api.Commands;
 using Mesh.Api.Setup;
 
+if (await HelpCommand.TryRunAsync(args, Console.Out) is { } helped)
+{
+    // Help and the version need nothing: no configuration, no database.
+    return helped;
+}
+
 if (OpenApiCommand.Handles(args))
 {
     // The document is derived from the embedded model alone: no configuration, database or keys.
@@ -13,12 +19,6 @@ if (BootstrapCommand.Handles(args))
 {
     // Rendering a bootstrap needs configuration only: no database, no keys.
     return await BootstrapCommand.RunAsync(args, builder.Configuration, Console.Out);
-}
-
-if (AdminCommands.Handles(args) && args.Any(a => a is "--help" or "-h"))
-{
-    await Console.Out.WriteLineAsync(AdminCommands.Usage);
-    return 0;
 }
 
 try
