@@ -93,6 +93,8 @@ public static partial class MeshApiHosting
         app.MapMeshObservability();
         var openApi = OpenApiDocument.ToJson(ServiceModel.AppMesh);
         app.MapGet("/openapi/v1.json", () => Results.Text(openApi, "application/json"));
+        // A browser pointed at the API's address lands on its documentation, not on an App Mesh error.
+        app.MapGet("/", () => Results.Redirect("/docs"));
         app.UseSwaggerUI(ui =>
         {
             ui.RoutePrefix = "docs";

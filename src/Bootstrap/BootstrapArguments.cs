@@ -34,6 +34,9 @@ public static class BootstrapArguments
 
     public static bool IsFlag(string name) => FlagNames.Contains(name);
 
+    /// <summary>Every setting's name (without <c>--</c>), flags included, in a stable order: the query parameters of <c>GET /envoy/bootstrap</c>.</summary>
+    public static IReadOnlyList<string> Names { get; } = [.. ValueNames.Order(StringComparer.Ordinal), .. FlagNames.Order(StringComparer.Ordinal)];
+
     /// <summary>Reads <c>--name value</c> and <c>--flag</c> command-line arguments.</summary>
     public static IReadOnlyList<KeyValuePair<string, string?>> FromCommandLine(IReadOnlyList<string> args)
     {
