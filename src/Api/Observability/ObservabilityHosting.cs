@@ -22,6 +22,9 @@ public static class ObservabilityHosting
                 .AddMeter(ApiMetrics.MeterName)
                 .AddAspNetCoreInstrumentation()
                 .AddNpgsqlInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddProcessInstrumentation()
+                .AddView(PrometheusNames.View)
                 .AddPrometheusExporter());
         if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
