@@ -49,5 +49,9 @@ public sealed class DatabaseSetup(IDbContextFactory<MeshDbContext> contexts, Acc
         {
             return SetupState.Unreachable($"PostgreSQL does not answer ({e.Message}).");
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return SetupState.Unreachable("PostgreSQL did not answer in time.");
+        }
     }
 }

@@ -10,9 +10,14 @@ namespace Mesh.Api.Setup;
 /// </summary>
 public static partial class SetupCheckAtStart
 {
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
+
     public static async Task RunAsync(IServiceProvider services, CancellationToken ct)
     {
-        var state = await services.GetRequiredService<DatabaseSetup>().CheckAsync(ct);
+        // A database that is down must not hold the start for long: the host starts and /readyz reports it.
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        patience.CancelAfter(StartTimeout);
+        var state = await services.GetRequiredService<DatabaseSetup>().CheckAsync(patience.Token);
         switch (state.Status)
         {
             case SetupStatus.Misconfigured:

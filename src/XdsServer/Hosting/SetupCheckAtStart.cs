@@ -13,6 +13,8 @@ namespace Mesh.XdsServer.Hosting;
 /// </summary>
 public static class SetupCheckAtStart
 {
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
+
     public static async Task RunAsync(IServiceProvider services, CancellationToken ct)
     {
         if (services.GetService<DatabaseSetup>() is not { } setup)
@@ -20,7 +22,10 @@ public static class SetupCheckAtStart
             return; // no database configured: the feed is off and says so
         }
 
-        var state = await setup.CheckAsync(ct);
+        // A database that is down must not hold the start for long: the feed retries and /readyz reports it.
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        patience.CancelAfter(StartTimeout);
+        var state = await setup.CheckAsync(patience.Token);
         switch (state.Status)
         {
             case SetupStatus.Misconfigured:
