@@ -37,7 +37,7 @@ public static partial class OperationText
         var kind = ResourceKind.All.Single(k => k.PascalName == match.Groups["kind"].Value || k.PluralPascalName == match.Groups["kind"].Value);
         var noun = Words(kind.PascalName);
         var plural = Words(kind.PluralPascalName);
-        var where = kind.IsMesh ? "" : kind.Parent is { } parent ? $" of a {Words(parent.PascalName)} in a mesh" : " in a mesh";
+        var where = Where(kind, "a");
         var article = noun[0] is 'a' or 'e' or 'i' or 'o' or 'u' ? "an" : "a";
         return verb switch
         {
@@ -58,11 +58,15 @@ public static partial class OperationText
                     ? $"its {Words(ResourceKind.All.Single(k => k.Parent == kind).PluralPascalName)}, or a resource whose spec names it."
                     : "a resource whose spec names it.")),
             "List" => ($"{operationName}: list {plural}",
-                $"Returns the {plural}{(kind.IsMesh ? " of the caller's account" : where.Replace(" a ", " the ", StringComparison.Ordinal))}, a page at a time: "
+                $"Returns the {plural}{(kind.IsMesh ? " of the caller's account" : Where(kind, "the"))}, a page at a time: "
                 + "limit caps a page (1 to 100), and the nextToken of one page gets the next."),
             _ => throw new ArgumentException($"No text for operation {operationName}.", nameof(operationName)),
         };
     }
+
+    /// <summary>Where a resource of the kind lives: " of a virtual router in a mesh", " in the mesh", or nothing for a mesh.</summary>
+    private static string Where(ResourceKind kind, string article) =>
+        kind.IsMesh ? "" : kind.Parent is { } parent ? $" of {article} {Words(parent.PascalName)} in {article} mesh" : $" in {article} mesh";
 
     /// <summary>"VirtualNode" → "virtual node".</summary>
     private static string Words(string pascal) => UpperCase().Replace(pascal, m => (m.Index == 0 ? "" : " ") + m.Value.ToLowerInvariant());
