@@ -3,18 +3,38 @@
 # .mesh/pg), the migrations, the API and the xDS server. Ctrl-C stops everything. Safe to re-run:
 # existing data is kept.
 #
+# Usage: ./run.sh [--help | --version]
+#
 # Environment (all optional):
-#   MESH_PG_PORT      PostgreSQL TCP port on 127.0.0.1          (default 5432)
-#   MESH_API_URL      API listen URL                            (default http://127.0.0.1:8080)
-#   MESH_XDS_GRPC_URL xDS gRPC (h2c) listen URL                 (default http://127.0.0.1:18000)
-#   MESH_XDS_ADMIN_URL xDS admin listen URL (/healthz, /readyz)          (default http://127.0.0.1:18001)
-#   MESH_PG_BIN       directory holding initdb/pg_ctl           (default: newest /usr/lib/postgresql/*/bin)
-#   MESH_NO_BUILD=1   skip the Release build (use what is already built)
+#   MESH_PG_PORT       PostgreSQL TCP port on 127.0.0.1                  (default 5432)
+#   MESH_API_URL       API listen URL                                    (default http://127.0.0.1:8080)
+#   MESH_XDS_GRPC_URL  xDS gRPC (h2c) listen URL; also the address GET /envoy/bootstrap writes
+#                                                                        (default http://127.0.0.1:18000)
+#   MESH_XDS_ADMIN_URL xDS admin listen URL (/healthz, /readyz, /metrics) (default http://127.0.0.1:18001)
+#   MESH_PG_BIN        directory holding initdb/pg_ctl                   (default: newest /usr/lib/postgresql/*/bin)
+#   MESH_NO_BUILD=1    skip the build (use what is already built)
+#   MESH_CONFIGURATION the build configuration to build and run           (default Release)
+#   MESH_STATE_DIR     where the data, keys and logs live                (default .mesh in the checkout)
 set -euo pipefail
 
 cd "$(dirname "$(readlink -f "$0")")"
 ROOT=$PWD
-STATE=$ROOT/.mesh
+
+case ${1:-} in
+  -h | --help | help)
+    # The comment block at the top of this file is the help.
+    sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+    exit 0 ;;
+  --version)
+    echo "Mesh run.sh ($(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo 'not a git checkout'))"
+    exit 0 ;;
+  "") ;;
+  *)
+    printf 'run.sh: unknown argument %s (see ./run.sh --help)\n' "$1" >&2
+    exit 2 ;;
+esac
+
+STATE=${MESH_STATE_DIR:-$ROOT/.mesh}
 PGDATA=$STATE/pg
 PGSOCK=$STATE/run
 LOGS=$STATE/logs
@@ -22,7 +42,7 @@ PG_PORT=${MESH_PG_PORT:-5432}
 API_URL=${MESH_API_URL:-http://127.0.0.1:8080}
 XDS_GRPC_URL=${MESH_XDS_GRPC_URL:-http://127.0.0.1:18000}
 XDS_ADMIN_URL=${MESH_XDS_ADMIN_URL:-http://127.0.0.1:18001}
-CONFIGURATION=Release
+CONFIGURATION=${MESH_CONFIGURATION:-Release}
 DB_NAME=mesh
 DB_USER=postgres
 
@@ -63,16 +83,21 @@ healthy() { curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null; }
 # --- build ---------------------------------------------------------------------------------------
 HAVE_XDS=0
 XDS_BUILD_FAILED=0
+# Each project's line shows as it finishes, so a first build (which also restores NuGet packages and the Envoy
+# protos from npm, several minutes) is never silent. Warnings and errors show too.
+build() { # project description
+  say "building $2 ($CONFIGURATION)..."
+  dotnet build "$1" -c "$CONFIGURATION" -nologo -v minimal -clp:NoSummary 2>&1 | sed -u 's/^/  /'
+  return "${PIPESTATUS[0]}"
+}
 if [[ ${MESH_NO_BUILD:-0} != 1 ]]; then
-  say "building ($CONFIGURATION)..."
-  dotnet build migrations/Mesh.Migrations.csproj -c "$CONFIGURATION" -nologo -v quiet ||
-    die "build of migrations failed"
-  dotnet build src/Api/Mesh.Api.csproj -c "$CONFIGURATION" -nologo -v quiet ||
-    die "build of src/Api failed"
+  say "building; the first build restores packages and takes a few minutes"
+  build migrations/Mesh.Migrations.csproj "the migrations (1/3)" || die "build of migrations failed"
+  build src/Api/Mesh.Api.csproj "the API (2/3)" || die "build of src/Api failed"
   if [[ -f src/XdsServer/Mesh.XdsServer.csproj ]]; then
     mkdir -p "$LOGS"
-    dotnet build src/XdsServer/Mesh.XdsServer.csproj -c "$CONFIGURATION" -nologo -v quiet >"$LOGS/build-xds.log" 2>&1 ||
-      { say "warning: build of src/XdsServer failed (.mesh/logs/build-xds.log)"; XDS_BUILD_FAILED=1; }
+    build src/XdsServer/Mesh.XdsServer.csproj "the xDS server (3/3)" ||
+      { say "warning: build of src/XdsServer failed (output above)"; XDS_BUILD_FAILED=1; }
   fi
 fi
 [[ -f $API_DLL ]] || die "$API_DLL is missing (build failed?)"
@@ -161,7 +186,7 @@ Mesh__Auth__MasterKey=$(cat "$MASTER_KEY_FILE")
 # Every API call is SigV4-authenticated: on first start, make an admin key in the AWS CLI's format.
 CREDENTIALS=$STATE/credentials
 if [[ ! -s $CREDENTIALS || $NEW_CLUSTER == 1 ]]; then
-  say "creating an admin access key (written to .mesh/credentials, profile default)"
+  say "creating an admin access key (written to $CREDENTIALS, profile default)"
   rm -f "$CREDENTIALS"
   dotnet "$API_DLL" keys create --account "${Mesh__AccountId:-111122223333}" --admin \
     --description "created by run.sh" --credentials-file "$CREDENTIALS" | sed 's/^/  /' ||
@@ -169,8 +194,17 @@ if [[ ! -s $CREDENTIALS || $NEW_CLUSTER == 1 ]]; then
 fi
 
 # --- hosts ---------------------------------------------------------------------------------------
+# GET /envoy/bootstrap and `Mesh.Api bootstrap` write this as the xDS address: the server started below. A
+# wildcard listen address is not one a proxy can dial, so it becomes this machine's loopback.
+xds_host_port() {
+  local hostport=${1#*://}; hostport=${hostport%%/*}
+  local host=${hostport%:*}
+  case $host in 0.0.0.0 | '*' | + | localhost) host=127.0.0.1 ;; '[::]') host='[::1]' ;; esac
+  echo "$host:${hostport##*:}"
+}
+BOOTSTRAP_XDS=$(xds_host_port "$XDS_GRPC_URL")
 say "starting the API on $API_URL"
-dotnet "$API_DLL" --urls "$API_URL" >"$LOGS/api.log" 2>&1 &
+dotnet "$API_DLL" --urls "$API_URL" --Mesh:Bootstrap:Xds="$BOOTSTRAP_XDS" >"$LOGS/api.log" 2>&1 &
 API_PID=$!
 PIDS+=("$API_PID")
 
@@ -200,15 +234,17 @@ wait_healthy "the API" "$API_PID" "$API_URL/healthz" "$LOGS/api.log"
 cat <<EOF
 
   Mesh is running.
-    API          $API_URL            (GET /healthz)
+    API          $API_URL            (GET /healthz, /readyz, /metrics)
+    API docs     $API_URL/docs       (OpenAPI: $API_URL/openapi/v1.json)
 EOF
 [[ -n $XDS_PID ]] && cat <<EOF
     xDS (gRPC)   $XDS_GRPC_URL      (h2c: ADS, CSDS)
     xDS admin    $XDS_ADMIN_URL      (GET /healthz, /readyz, /metrics, /proxy-status)
+    Bootstraps   $API_URL/envoy/bootstrap?node=mesh/<mesh>/virtualNode/<name>   (xDS address $BOOTSTRAP_XDS)
 EOF
 cat <<EOF
-    PostgreSQL   127.0.0.1:$PG_PORT, database $DB_NAME, user $DB_USER (data: .mesh/pg)
-    Logs         .mesh/logs/
+    PostgreSQL   127.0.0.1:$PG_PORT, database $DB_NAME, user $DB_USER (data: $PGDATA)
+    Logs         $LOGS/
 
   Use the AWS CLI with the admin key run.sh made:
     export AWS_SHARED_CREDENTIALS_FILE=$CREDENTIALS
@@ -223,5 +259,5 @@ EOF
 set +e
 wait -n "${PIDS[@]}"
 status=$?
-say "a host exited (status $status); see .mesh/logs/"
+say "a host exited (status $status); see $LOGS/"
 exit 1

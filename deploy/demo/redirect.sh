@@ -4,11 +4,11 @@
 # proxy init container did (APPMESH_APP_PORTS → APPMESH_ENVOY_INGRESS_PORT). Envoy's original_dst listener filter then
 # sees the original port and picks the filter chain for it. Envoy's own connections to 127.0.0.1:<port> are local
 # (OUTPUT, not PREROUTING), so they reach the application.
+# Runs in the image of deploy/Dockerfile's redirect target, which carries iptables: nothing is installed at start.
 # Usage: redirect.sh <app port> [ingress port]
 set -eu
 app_port=$1
 ingress_port=${2:-15000}
-apk add --no-cache iptables >/dev/null
 rule="-p tcp --dport $app_port -j REDIRECT --to-ports $ingress_port"
 for iptables in iptables iptables-legacy; do
   if $iptables -t nat -L PREROUTING >/dev/null 2>&1; then

@@ -5,6 +5,7 @@ using Mesh.Api.OpenApi;
 using Mesh.Api.Protocol;
 using Mesh.Api.Resources;
 using Mesh.Api.Security;
+using Mesh.Api.Setup;
 using Mesh.Model.Wire;
 using Mesh.Persistence;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -35,7 +36,11 @@ public static partial class MeshApiHosting
         var connectionString = builder.Configuration.GetConnectionString("Mesh") is { Length: > 0 } configured
             ? configured
             : throw new ApiConfigurationException("ConnectionStrings:Mesh is not configured. Set the ConnectionStrings__Mesh environment variable "
-                + "(e.g. \"Host=127.0.0.1;Port=5432;Database=mesh;Username=postgres\"), or start the local stack with ./run.sh.");
+                + $"(e.g. \"{ConnectionStrings.Example}\"), or start the local stack with ./run.sh.");
+        if (ConnectionStrings.Problem(connectionString) is { } malformed)
+        {
+            throw new ApiConfigurationException(malformed);
+        }
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -70,10 +75,17 @@ public static partial class MeshApiHosting
         builder.Services.AddSingleton(services =>
         {
             var auth = services.GetRequiredService<IOptions<AuthOptions>>().Value;
-            return new SecretProtector(auth.MasterKey
-                ?? throw new ApiConfigurationException("Mesh:Auth:MasterKey is not configured; it encrypts access-key secrets (base64 of 32 random bytes)."));
+            var masterKey = auth.MasterKey
+                ?? throw new ApiConfigurationException("Mesh:Auth:MasterKey is not configured; it encrypts access-key secrets (base64 of 32 random bytes). "
+                    + "Set Mesh__Auth__MasterKey (./run.sh keeps one in .mesh/master.key; a new one: head -c 32 /dev/urandom | base64).");
+            return SecretProtector.FormatProblem(masterKey) is { } problem
+                ? throw new ApiConfigurationException(problem)
+                : new SecretProtector(masterKey);
         });
         builder.Services.AddSingleton<AccessKeyStore>();
+        builder.Services.AddSingleton(services => new DatabaseSetup(
+            services.GetRequiredService<IDbContextFactory<MeshDbContext>>(),
+            services.GetRequiredService<IOptions<AuthOptions>>().Value.Mode == AuthMode.SigV4 ? services.GetRequiredService<AccessKeyStore>() : null));
         builder.AddMeshObservability();
         return builder;
     }
@@ -96,6 +108,8 @@ public static partial class MeshApiHosting
         app.MapMeshObservability();
         var openApi = OpenApiDocument.ToJson(ServiceModel.AppMesh);
         app.MapGet("/openapi/v1.json", () => Results.Text(openApi, "application/json"));
+        // A browser pointed at the API's address lands on its documentation, not on an App Mesh error.
+        app.MapGet("/", () => Results.Redirect("/docs"));
         app.UseSwaggerUI(ui =>
         {
             ui.RoutePrefix = "docs";

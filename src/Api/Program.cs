@@ -1,5 +1,12 @@
 using Mesh.Api;
 using Mesh.Api.Commands;
+using Mesh.Api.Setup;
+
+if (await HelpCommand.TryRunAsync(args, Console.Out) is { } helped)
+{
+    // Help and the version need nothing: no configuration, no database.
+    return helped;
+}
 
 if (OpenApiCommand.Handles(args))
 {
@@ -12,12 +19,6 @@ if (BootstrapCommand.Handles(args))
 {
     // Rendering a bootstrap needs configuration only: no database, no keys.
     return await BootstrapCommand.RunAsync(args, builder.Configuration, Console.Out);
-}
-
-if (AdminCommands.Handles(args) && args.Any(a => a is "--help" or "-h"))
-{
-    await Console.Out.WriteLineAsync(AdminCommands.Usage);
-    return 0;
 }
 
 try
@@ -34,10 +35,11 @@ try
 
     var app = builder.Build();
     app.UseMeshApi();
+    await SetupCheckAtStart.RunAsync(app.Services, CancellationToken.None);
     await app.RunAsync();
     return 0;
 }
-catch (ApiConfigurationException e)
+catch (Exception e) when (e is ApiConfigurationException or Mesh.Security.MasterKeyMismatchException)
 {
     // Said plainly, instead of as an unhandled exception: it is the first thing a new operator runs into.
     await Console.Error.WriteLineAsync($"Mesh.Api: {e.Message}");

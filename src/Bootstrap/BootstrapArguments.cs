@@ -19,7 +19,9 @@ public static class BootstrapArguments
             [--sigv4 [--region <region>] [--signing-name appmesh]]   needs --xds-tls; AWS keys come from the proxy's environment
             [--tracing zipkin|jaeger|otel --tracing-address <host:port> [--service-name <name>]]
             [--sds-socket <path>]             a local SDS server's Unix socket (static_cluster_sds_unix_socket)
-            [--no-stats-tags]                 leave out App Mesh's stats tags
+            [--stats-tags appmesh|extended|none]   appmesh (default): exactly the tags App Mesh's agent set;
+                                              extended: also on egress and cluster stats; none: no tags
+            [--no-stats-tags]                 the same as --stats-tags none
             [--format yaml|json]
         Prints a complete Envoy v3 bootstrap. File paths are as the proxy sees them.
         """;
@@ -29,10 +31,13 @@ public static class BootstrapArguments
     private static readonly HashSet<string> ValueNames = new(StringComparer.Ordinal)
     {
         "node", "cluster", "xds", "admin-port", "admin-address", "admin-access-log", "initial-fetch-timeout", "ca", "server-name",
-        "cert", "key", "region", "signing-name", "tracing", "tracing-address", "service-name", "sds-socket", "format",
+        "cert", "key", "region", "signing-name", "tracing", "tracing-address", "service-name", "sds-socket", "format", "stats-tags",
     };
 
     public static bool IsFlag(string name) => FlagNames.Contains(name);
+
+    /// <summary>Every setting's name (without <c>--</c>), flags included, in a stable order: the query parameters of <c>GET /envoy/bootstrap</c>.</summary>
+    public static IReadOnlyList<string> Names { get; } = [.. ValueNames.Order(StringComparer.Ordinal), .. FlagNames.Order(StringComparer.Ordinal)];
 
     /// <summary>Reads <c>--name value</c> and <c>--flag</c> command-line arguments.</summary>
     public static IReadOnlyList<KeyValuePair<string, string?>> FromCommandLine(IReadOnlyList<string> args)
@@ -94,7 +99,7 @@ public static class BootstrapArguments
             Cluster = Last(values, "cluster"),
             Xds = Last(values, "xds") is { } xds ? HostPort.Parse(xds, "xds") : defaultXds,
             Delta = Flag(values, "delta"),
-            StatsTags = !Flag(values, "no-stats-tags"),
+            StatsTags = Flag(values, "no-stats-tags") ? StatsTagsStyle.None : StatsTagsStyleOf(Last(values, "stats-tags")),
             SdsSocketPath = Last(values, "sds-socket"),
         };
 
@@ -204,4 +209,12 @@ public static class BootstrapArguments
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 1 and <= 65535
             ? port
             : throw new ArgumentException($"{what} '{value}' is not a port from 1 to 65535.");
+
+    private static StatsTagsStyle StatsTagsStyleOf(string? value) => value?.ToLowerInvariant() switch
+    {
+        null or "appmesh" => StatsTagsStyle.AppMesh,
+        "extended" => StatsTagsStyle.Extended,
+        "none" => StatsTagsStyle.None,
+        _ => throw new ArgumentException($"stats-tags is appmesh, extended or none, not '{value}'."),
+    };
 }

@@ -38,8 +38,8 @@ public sealed record BootstrapOptions
     /// <summary>A tracer for HTTP connection managers that enable tracing.</summary>
     public TracingOptions? Tracing { get; init; }
 
-    /// <summary>App Mesh's stats tags (<c>appmesh.mesh</c>, <c>appmesh.virtual_node</c>, listener protocol and port).</summary>
-    public bool StatsTags { get; init; } = true;
+    /// <summary>Which stats tags: by default exactly App Mesh's (<c>appmesh.mesh</c>, <c>appmesh.virtual_node</c>, ingress listener protocol, port and route configuration).</summary>
+    public StatsTagsStyle StatsTags { get; init; } = StatsTagsStyle.AppMesh;
 
     /// <summary>Unix socket of a local SDS server (e.g. a SPIRE agent); adds <c>static_cluster_sds_unix_socket</c> as App Mesh's agent does.</summary>
     public string? SdsSocketPath { get; init; }

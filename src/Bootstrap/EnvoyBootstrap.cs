@@ -66,9 +66,9 @@ public static class EnvoyBootstrap
             bootstrap["cluster_manager"] = new JsonObject { ["outlier_detection"] = new JsonObject { ["event_log_path"] = eventLog } };
         }
 
-        if (options.StatsTags)
+        if (options.StatsTags != StatsTagsStyle.None)
         {
-            bootstrap["stats_config"] = new JsonObject { ["stats_tags"] = StatsTags.For(resource) };
+            bootstrap["stats_config"] = new JsonObject { ["stats_tags"] = StatsTags.For(resource, options.StatsTags) };
         }
 
         if (options.Tracing is { } tracing)

@@ -20,12 +20,23 @@ public sealed class AccessKeyStore(IDbContextFactory<MeshDbContext> contexts, Se
     private const string KeyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     private const string SecretAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+    private readonly MasterKeyCheck masterKey = new(contexts, protector);
+
+    /// <summary>
+    /// Throws <see cref="MasterKeyMismatchException"/> when the master key is not the one the stored keys were
+    /// encrypted with. Hosts call it at start; <see cref="CreateAsync"/> calls it so that no key is ever stored
+    /// under a second master key.
+    /// </summary>
+    public Task VerifyMasterKeyAsync(CancellationToken ct) => masterKey.VerifyAsync(ct);
+
     public async Task<IssuedKey> CreateAsync(string accountId, KeyPolicy policy, string description, CancellationToken ct)
     {
         if (accountId.Length != 12 || !accountId.All(char.IsAsciiDigit))
         {
             throw new ArgumentException($"An account id is 12 digits, not '{accountId}'.", nameof(accountId));
         }
+
+        await VerifyMasterKeyAsync(ct);
 
         // "MKIA" marks Mesh keys the way "AKIA" marks AWS ones; 16 base32 characters follow, as in AWS.
         var id = "MKIA" + RandomNumberGenerator.GetString(KeyAlphabet, 16);

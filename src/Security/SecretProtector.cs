@@ -15,18 +15,37 @@ public sealed class SecretProtector
 
     public SecretProtector(string base64MasterKey)
     {
+        masterKey = Decode(base64MasterKey) ?? throw new InvalidOperationException(FormatProblem(base64MasterKey));
+    }
+
+    /// <summary>
+    /// Why <paramref name="base64MasterKey"/> cannot be a master key, as one line that names the setting and the fix;
+    /// null when it can. The hosts check it at start so that a bad key stops them with this line, not a stack trace.
+    /// </summary>
+    public static string? FormatProblem(string base64MasterKey)
+    {
+        if (Decode(base64MasterKey) is not null)
+        {
+            return null;
+        }
+
+        var what = TryBase64(base64MasterKey) is { } bytes ? $"it decodes to {bytes.Length} bytes" : "it is not base64";
+        return $"Mesh:Auth:MasterKey must be base64 of 32 random bytes, but {what}. "
+            + "Set the key the access keys were created with (./run.sh keeps it in .mesh/master.key), "
+            + "or make a new one for a new database with: head -c 32 /dev/urandom | base64";
+    }
+
+    private static byte[]? Decode(string base64MasterKey) => TryBase64(base64MasterKey) is { Length: 32 } key ? key : null;
+
+    private static byte[]? TryBase64(string text)
+    {
         try
         {
-            masterKey = Convert.FromBase64String(base64MasterKey);
+            return Convert.FromBase64String(text.Trim());
         }
         catch (FormatException)
         {
-            throw new InvalidOperationException("Mesh:Auth:MasterKey must be base64 of 32 bytes.");
-        }
-
-        if (masterKey.Length != 32)
-        {
-            throw new InvalidOperationException($"Mesh:Auth:MasterKey must be base64 of 32 bytes, not {masterKey.Length}.");
+            return null;
         }
     }
 

@@ -1,6 +1,11 @@
 using Mesh.XdsServer.Hosting;
 using Mesh.XdsServer.ProxyStatus;
 
+if (await HelpCommand.TryRunAsync(args, Console.Out) is { } helped)
+{
+    return helped;
+}
+
 if (args.Length > 0 && args[0] == "proxy-status")
 {
     return await ProxyStatusCommand.RunAsync(args[1..], Console.Out, Console.Error, CancellationToken.None);
@@ -15,6 +20,7 @@ try
 
     var app = builder.Build();
     app.MapXdsServer();
+    await SetupCheckAtStart.RunAsync(app.Services, CancellationToken.None);
     await app.RunAsync();
     return 0;
 }

@@ -27,6 +27,75 @@ public sealed class CommandLineTests
         Assert.Contains("Mesh.Api keys create --account", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    [InlineData("help")]
+    [InlineData("--urls", "http://127.0.0.1:0", "--help")]
+    public async Task Help_Lists_Every_Command_Without_A_Database(params string[] args)
+    {
+        var (code, output, error) = await RunAsync(args);
+
+        Assert.Equal(0, code);
+        Assert.Equal("", error);
+        foreach (var command in new[] { "Mesh.Api keys", "Mesh.Api audit list", "Mesh.Api bootstrap --node", "Mesh.Api openapi", "Mesh.Api --version" })
+        {
+            Assert.Contains(command, output, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("ConnectionStrings__Mesh", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("keys")]
+    [InlineData("audit")]
+    [InlineData("keys", "create", "--help")]
+    [InlineData("help", "keys")]
+    public async Task A_Command_Group_Alone_Or_With_Help_Shows_Its_Subcommands(params string[] args)
+    {
+        var (code, output, _) = await RunAsync(args);
+
+        Assert.Equal(0, code);
+        Assert.Contains("Mesh.Api keys revoke <access key id>", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("openapi", "--help", "Usage: Mesh.Api openapi [--out <file>]")]
+    [InlineData("help", "openapi", "Usage: Mesh.Api openapi [--out <file>]")]
+    [InlineData("bootstrap", "-h", "Mesh.Api bootstrap --node <arn")]
+    [InlineData("help", "bootstrap", "Mesh.Api bootstrap --node <arn")]
+    public async Task Each_Command_Has_Help(string command, string flag, string expected)
+    {
+        var (code, output, _) = await RunAsync(command, flag);
+
+        Assert.Equal(0, code);
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--version")]
+    [InlineData("keys", "--version")]
+    [InlineData("openapi", "--version")]
+    [InlineData("bootstrap", "--version")]
+    public async Task Version_Answers_On_Every_Command_Without_A_Database(params string[] args)
+    {
+        var (code, output, error) = await RunAsync(args);
+
+        Assert.Equal(0, code);
+        Assert.Equal("", error);
+        Assert.Matches(@"^Mesh\.Api \d+\.\d+\.\d+\S* \(App Mesh API 2019-01-25\)\n$", output);
+    }
+
+    [Fact]
+    public async Task An_Unknown_Command_Is_Named_With_The_Usage_And_Exits_2()
+    {
+        var (code, output, _) = await RunAsync("kyes", "list");
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("Mesh.Api has no command 'kyes'.", output, StringComparison.Ordinal);
+        Assert.Contains("Mesh.Api keys <subcommand>", output, StringComparison.Ordinal);
+    }
+
     private static async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

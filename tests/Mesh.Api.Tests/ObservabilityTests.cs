@@ -1,4 +1,5 @@
 using Mesh.Api.Tests.Infrastructure;
+using Mesh.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -65,6 +66,21 @@ public sealed class ObservabilityTests(ApiServer api) : IClassFixture<ApiServer>
         while (DateTime.UtcNow < deadline);
 
         Assert.Matches("mesh_api_calls_total\\{[^}]*error=\"MissingAuthenticationTokenException\"[^}]*operation=\"ListMeshes\"[^}]*status=\"403\"", text);
+    }
+
+    [Fact]
+    public async Task Metrics_Pass_Promtool_And_Include_Process_And_Runtime_Metrics()
+    {
+        (await api.SendAsync(HttpMethod.Get, "/v20190125/meshes")).AssertOk();
+
+        var text = await api.Client.GetStringAsync("/metrics");
+
+        await Promtool.AssertValidAsync(text);
+        Assert.Contains("db_client_connections_usage{", text, StringComparison.Ordinal);
+        foreach (var metric in new[] { "process_cpu_time_seconds_total", "process_memory_usage_bytes", "process_open_fds", "process_threads", "dotnet_gc_collections_total", "dotnet_gc_heap_total_allocated_bytes_total" })
+        {
+            Assert.Contains($"\n# TYPE {metric} ", text, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

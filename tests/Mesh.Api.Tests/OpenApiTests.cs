@@ -119,6 +119,83 @@ public sealed class OpenApiTests(ApiServer api) : IClassFixture<ApiServer>
         Assert.Contains("swagger", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public async Task Document_Names_A_Server_So_Generated_Clients_Get_Absolute_Urls()
+    {
+        var servers = (await DocumentAsync())["servers"]!.AsArray();
+
+        Assert.Equal("http://127.0.0.1:8080", servers[0]!["url"]!.GetValue<string>());
+        Assert.All(servers, s => Assert.False(string.IsNullOrWhiteSpace(s!["description"]!.GetValue<string>())));
+    }
+
+    [Fact]
+    public async Task Every_App_Mesh_Operation_Requires_The_SigV4_Scheme_And_The_Host_Endpoints_None()
+    {
+        var document = await DocumentAsync();
+        var scheme = document["components"]!["securitySchemes"]!["sigv4"]!;
+        Assert.Equal("apiKey", scheme["type"]!.GetValue<string>());
+        Assert.Equal("Authorization", scheme["name"]!.GetValue<string>());
+        Assert.Equal("awsSigv4", scheme["x-amazon-apigateway-authtype"]!.GetValue<string>());
+        Assert.Equal("[{\"sigv4\":[]}]", document["security"]!.ToJsonString());
+
+        foreach (var operation in Model.Operations)
+        {
+            Assert.Null(document["paths"]![operation.PathTemplate]![operation.HttpMethod.ToLowerInvariant()]!["security"]);
+        }
+
+        foreach (var path in new[] { "/envoy/bootstrap", "/healthz", "/readyz", "/metrics" })
+        {
+            Assert.Equal("[]", document["paths"]![path]!["get"]!["security"]!.ToJsonString());
+        }
+    }
+
+    [Fact]
+    public async Task Every_Operation_Has_A_Summary_Naming_It_And_A_Description_Of_Its_Own()
+    {
+        var document = await DocumentAsync();
+        var operations = document["paths"]!.AsObject().SelectMany(p => p.Value!.AsObject().Select(m => m.Value!)).ToList();
+        Assert.Equal(Model.Operations.Count + 4, operations.Count);
+        foreach (var operation in operations)
+        {
+            var id = operation["operationId"]!.GetValue<string>();
+            Assert.StartsWith(id + ": ", operation["summary"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.True(operation["description"]!.GetValue<string>().Length > 40, $"{id} has no real description");
+        }
+
+        Assert.Equal(operations.Count, operations.Select(o => o["description"]!.GetValue<string>()).Distinct().Count());
+        var update = document["paths"]!["/v20190125/meshes/{meshName}"]!["put"]!;
+        Assert.Equal("UpdateMesh: replace a mesh's spec", update["summary"]!.GetValue<string>());
+        Assert.Equal("ListRoutes: list routes", document["paths"]!["/v20190125/meshes/{meshName}/virtualRouter/{virtualRouterName}/routes"]!["get"]!["summary"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task The_Host_Endpoints_Are_Described_As_They_Answer()
+    {
+        var document = await DocumentAsync();
+        var bootstrap = document["paths"]!["/envoy/bootstrap"]!["get"]!;
+        var node = bootstrap["parameters"]!.AsArray().Single(p => p!["name"]!.GetValue<string>() == "node")!;
+        Assert.True(node["required"]!.GetValue<bool>());
+        Assert.Contains(bootstrap["parameters"]!.AsArray(), p => p!["name"]!.GetValue<string>() == "xds");
+
+        using var http = new HttpClient { BaseAddress = api.BaseAddress };
+        foreach (var path in new[] { "/healthz", "/readyz", "/metrics", "/envoy/bootstrap?node=mesh/m/virtualNode/n" })
+        {
+            using var response = await http.GetAsync(path);
+            var item = document["paths"]![path.Split('?')[0]]!["get"]!;
+            Assert.NotNull(item["responses"]![((int)response.StatusCode).ToString()]);
+        }
+    }
+
+    [Fact]
+    public async Task The_Root_Leads_To_The_Documentation()
+    {
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = api.BaseAddress };
+        using var response = await http.GetAsync("/");
+
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/docs", response.Headers.Location!.OriginalString);
+    }
+
     private static JsonNode Resolve(JsonNode document, JsonNode schema) =>
         schema["$ref"]?.GetValue<string>() is { } reference
             ? document["components"]!["schemas"]![reference["#/components/schemas/".Length..]]!

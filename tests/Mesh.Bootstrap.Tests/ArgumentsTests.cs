@@ -15,7 +15,7 @@ public sealed class ArgumentsTests
         Assert.Equal(new HostPort("127.0.0.1", 18000), options.Xds);
         Assert.Equal(("0.0.0.0", 9901), (options.AdminAddress, options.AdminPort));
         Assert.False(options.Delta);
-        Assert.True(options.StatsTags);
+        Assert.Equal(StatsTagsStyle.AppMesh, options.StatsTags);
         Assert.Null(options.Tls);
         Assert.Null(options.SigV4);
         Assert.Null(options.Tracing);
@@ -40,7 +40,21 @@ public sealed class ArgumentsTests
         Assert.Equal(new SigV4Options { Region = "eu-west-1", SigningName = "appmesh-preview" }, options.SigV4);
         Assert.Equal(new TracingOptions { Provider = TracingProvider.OpenTelemetry, Collector = new HostPort("collector", 4317), ServiceName = "edge" }, options.Tracing);
         Assert.Equal("/run/sds.sock", options.SdsSocketPath);
-        Assert.False(options.StatsTags);
+        Assert.Equal(StatsTagsStyle.None, options.StatsTags);
+    }
+
+    [Theory]
+    [InlineData("appmesh", StatsTagsStyle.AppMesh)]
+    [InlineData("extended", StatsTagsStyle.Extended)]
+    [InlineData("none", StatsTagsStyle.None)]
+    public void StatsTags_Style_Is_Read(string value, StatsTagsStyle expected) =>
+        Assert.Equal(expected, Parse("--node", "mesh/demo/virtualNode/web", "--stats-tags", value).StatsTags);
+
+    [Fact]
+    public void StatsTags_Style_Must_Be_Known()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Parse("--node", "mesh/demo/virtualNode/web", "--stats-tags", "all"));
+        Assert.Equal("stats-tags is appmesh, extended or none, not 'all'.", error.Message);
     }
 
     [Fact]

@@ -32,7 +32,8 @@ public static class BootstrapCases
         ["jaeger"] = VirtualNode with { Tracing = new TracingOptions { Provider = TracingProvider.Jaeger, Collector = new HostPort("127.0.0.1", 9411) } },
         ["otel"] = VirtualNode with { Tracing = new TracingOptions { Provider = TracingProvider.OpenTelemetry, Collector = new HostPort("otel-collector", 4317), ServiceName = "web" } },
         ["sds"] = VirtualNode with { SdsSocketPath = "/run/spire/sockets/agent.sock" },
-        ["no-stats-tags"] = VirtualNode with { StatsTags = false, OutlierEventLogPath = null },
+        ["no-stats-tags"] = VirtualNode with { StatsTags = StatsTagsStyle.None, OutlierEventLogPath = null },
+        ["extended-stats-tags"] = VirtualNode with { StatsTags = StatsTagsStyle.Extended },
     };
 
     public static TheoryData<string> Names() => new(All.Keys);

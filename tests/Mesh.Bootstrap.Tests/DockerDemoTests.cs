@@ -105,4 +105,87 @@ public sealed class DockerDemoTests
         Assert.Equal("/mesh/secrets/credentials", Service("demo")["environment"]!["AWS_SHARED_CREDENTIALS_FILE"]!.GetValue<string>());
         Assert.Equal("service_completed_successfully", Service("api")["depends_on"]!["secrets"]!["condition"]!.GetValue<string>());
     }
+
+    private static readonly string[] Dockerfile = File.ReadAllLines(Repository.PathOf("deploy/Dockerfile"));
+
+    [Fact]
+    public void Dockerfile_Images_Are_Exact_Versions()
+    {
+        var stages = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var from in Dockerfile.Where(l => l.StartsWith("FROM ", StringComparison.Ordinal)))
+        {
+            var match = Regex.Match(from, @"^FROM (\S+)(?: AS (\S+))?$");
+            Assert.True(match.Success, from);
+            var image = match.Groups[1].Value;
+            if (!stages.Contains(image))
+            {
+                // name:1.2.3 (a full version, not a floating 10.0) or a digest.
+                Assert.Matches(@"^[\w./-]+(:v?\d+\.\d+\.\d+|@sha256:[0-9a-f]{64})$", image);
+            }
+
+            stages.Add(match.Groups[2].Value);
+        }
+    }
+
+    [Fact]
+    public void Dockerfile_Restores_Before_Copying_Sources_And_Leaves_Tests_Out()
+    {
+        var copies = Dockerfile.Select((line, index) => (line, index)).Where(l => l.line.StartsWith("COPY ", StringComparison.Ordinal) && !l.line.Contains("--from=", StringComparison.Ordinal)).ToList();
+        var restore = Array.FindIndex(Dockerfile, l => l.Contains("dotnet restore", StringComparison.Ordinal));
+        var protos = Array.FindIndex(Dockerfile, l => l.Contains("-t:MeshRestoreEnvoyProtos", StringComparison.Ordinal));
+        var sources = copies.First(c => c.line.StartsWith("COPY src/ ", StringComparison.Ordinal)).index;
+
+        Assert.InRange(restore, 0, sources);
+        Assert.InRange(protos, restore, sources);
+        Assert.All(copies.Where(c => c.index < restore), c => Assert.Matches(@"^COPY ((\S+\.(csproj|props|json)) )+\S+/$", c.line));
+        Assert.DoesNotContain(copies, c => c.line.StartsWith("COPY . ", StringComparison.Ordinal) || c.line.Contains("tests", StringComparison.Ordinal) || c.line.Contains("benchmarks", StringComparison.Ordinal));
+
+        // Every project the hosts build from has its project file copied for the restore.
+        foreach (var project in Directory.GetFiles(Repository.PathOf("src"), "*.csproj", SearchOption.AllDirectories).Append(Repository.PathOf("migrations/Mesh.Migrations.csproj")))
+        {
+            var relative = Path.GetRelativePath(Repository.PathOf("."), project).Replace('\\', '/');
+            Assert.Contains(copies, c => c.index < restore && c.line.StartsWith($"COPY {relative} ", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void The_Hosts_Have_Readiness_Healthchecks_That_The_Proxies_And_The_Demo_Wait_For()
+    {
+        Assert.Equal(["CMD", "curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:8080/readyz"], Strings(Service("api")["healthcheck"]!["test"]));
+        var admin = new Uri(Service("xds")["environment"]!["Xds__AdminUrl"]!.GetValue<string>());
+        Assert.Equal(["CMD", "curl", "-fsS", "-o", "/dev/null", $"http://127.0.0.1:{admin.Port}/readyz"], Strings(Service("xds")["healthcheck"]!["test"]));
+        Assert.Contains("apt-get install -y --no-install-recommends curl", string.Join('\n', Dockerfile), StringComparison.Ordinal);
+
+        foreach (var proxy in new[] { "web-v1-envoy", "web-v2-envoy", "gateway" })
+        {
+            Assert.Equal("service_healthy", Service(proxy)["depends_on"]!["xds"]!["condition"]!.GetValue<string>());
+        }
+
+        Assert.Equal("service_healthy", Service("demo")["depends_on"]!["api"]!["condition"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Only_What_The_Demo_Needs_Is_Published_And_Only_On_Loopback()
+    {
+        var published = ((JsonObject)Compose["services"]!)
+            .SelectMany(s => Strings(s.Value!["ports"]).Select(p => $"{s.Key} {p}"))
+            .Order(StringComparer.Ordinal);
+
+        Assert.Equal(["api 127.0.0.1:8080:8080", "gateway 127.0.0.1:8088:8088", "gateway 127.0.0.1:9901:9901"], published);
+    }
+
+    [Fact]
+    public void Nothing_Is_Installed_At_Start()
+    {
+        var redirect = File.ReadAllText(Repository.PathOf("deploy/demo/redirect.sh"));
+        Assert.DoesNotMatch(@"(?m)^[^#]*\b(apk|apt-get|pip|npm) (add|install)", redirect);
+        foreach (var app in new[] { "web-v1", "web-v2" })
+        {
+            Assert.Equal("redirect", Service($"{app}-redirect")["build"]!["target"]!.GetValue<string>());
+        }
+
+        var stage = string.Join('\n', Dockerfile.SkipWhile(l => !l.StartsWith("FROM alpine:", StringComparison.Ordinal)));
+        Assert.Contains("RUN apk add --no-cache iptables", stage, StringComparison.Ordinal);
+        Assert.Contains("COPY deploy/demo/redirect.sh /redirect.sh", stage, StringComparison.Ordinal);
+    }
 }

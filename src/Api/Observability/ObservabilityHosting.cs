@@ -1,5 +1,5 @@
-using Mesh.Persistence;
-using Microsoft.EntityFrameworkCore;
+using Mesh.Security;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -22,6 +22,9 @@ public static class ObservabilityHosting
                 .AddMeter(ApiMetrics.MeterName)
                 .AddAspNetCoreInstrumentation()
                 .AddNpgsqlInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddProcessInstrumentation()
+                .AddView(PrometheusNames.View)
                 .AddPrometheusExporter());
         if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
@@ -40,26 +43,25 @@ public static class ObservabilityHosting
     {
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthChecks("/healthz", new() { Predicate = _ => false });
-        app.MapHealthChecks("/readyz", new() { Predicate = check => check.Tags.Contains("ready") });
+        app.MapHealthChecks("/readyz", new() { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = WriteReadinessAsync });
         return app;
     }
 
-    private sealed class DatabaseHealthCheck(IDbContextFactory<MeshDbContext> contexts) : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
+    /// <summary>"Healthy", or "Unhealthy: " and why: a probe's log then says what to fix, not just that something is wrong.</summary>
+    private static Task WriteReadinessAsync(HttpContext context, HealthReport report)
     {
-        public async Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(
-            Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default)
+        var problems = report.Entries.Values.Select(e => e.Description).OfType<string>().Where(d => d.Length > 0).ToList();
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(problems.Count == 0 ? report.Status.ToString() : $"{report.Status}: {string.Join(" ", problems)}\n");
+    }
+
+    /// <summary>Ready while the database answers, is migrated and opens with the master key; otherwise says why.</summary>
+    private sealed class DatabaseHealthCheck(DatabaseSetup setup) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
-            try
-            {
-                await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-                return await db.Database.CanConnectAsync(cancellationToken)
-                    ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy()
-                    : Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy("PostgreSQL does not answer.");
-            }
-            catch (NpgsqlException error)
-            {
-                return Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy("PostgreSQL does not answer.", error);
-            }
+            var state = await setup.CheckAsync(cancellationToken);
+            return state.Status == SetupStatus.Ready ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy(state.Message);
         }
     }
 }

@@ -37,6 +37,11 @@ public static class OpenApiDocument
             item[operation.HttpMethod.ToLowerInvariant()] = Operation(model, operation, schemas);
         }
 
+        foreach (var (path, item) in HostPaths.All())
+        {
+            paths[path] = item;
+        }
+
         return new JsonObject
         {
             ["openapi"] = "3.0.3",
@@ -48,9 +53,15 @@ public static class OpenApiDocument
                     + "Every call is signed with AWS Signature Version 4 (service appmesh) by a Mesh access key, as the AWS CLI and SDKs do; "
                     + "this page cannot sign, so its 'Try it out' works only against an API started with Mesh:Auth:Mode=None, for local experiments.",
             },
+            ["servers"] = new JsonArray(
+                new JsonObject { ["url"] = "http://127.0.0.1:8080", ["description"] = "The local stack that ./run.sh starts; put your deployment's URL here." },
+                new JsonObject { ["url"] = "/", ["description"] = "The server this document was fetched from." }),
+            // Every App Mesh operation is signed; the host's own endpoints (HostPaths) opt out with an empty list.
+            ["security"] = new JsonArray(new JsonObject { [SigV4Scheme] = new JsonArray() }),
             ["paths"] = paths,
             ["components"] = new JsonObject
             {
+                ["securitySchemes"] = new JsonObject { [SigV4Scheme] = SigV4() },
                 ["schemas"] = schemas,
                 ["headers"] = new JsonObject
                 {
@@ -85,9 +96,12 @@ public static class OpenApiDocument
             });
         }
 
+        var (summary, description) = OperationText.For(operation.Name);
         var result = new JsonObject
         {
             ["operationId"] = operation.Name,
+            ["summary"] = summary,
+            ["description"] = description,
             ["tags"] = new JsonArray(Tag(operation.Name)),
             ["parameters"] = parameters,
         };
@@ -147,6 +161,23 @@ public static class OpenApiDocument
     }
 
     private const string RequestIdHeader = "x-amzn-RequestId";
+
+    private const string SigV4Scheme = "sigv4";
+
+    /// <summary>
+    /// OpenAPI 3.0 has no scheme type for AWS Signature Version 4. It is declared as what it puts on the wire, an
+    /// Authorization header, marked with the <c>x-amazon-apigateway-authtype: awsSigv4</c> extension that AWS's own
+    /// tooling uses for exactly this, so generators and readers can tell it is SigV4 and not a static key.
+    /// </summary>
+    private static JsonObject SigV4() => new()
+    {
+        ["type"] = "apiKey",
+        ["in"] = "header",
+        ["name"] = "Authorization",
+        ["description"] = "AWS Signature Version 4, service appmesh, in the API's region (Mesh:Region), signed with a Mesh access key "
+            + "(Mesh.Api keys create). The AWS CLI and SDKs sign this way; the signature also covers x-amz-date (and x-amz-content-sha256 when sent).",
+        ["x-amazon-apigateway-authtype"] = "awsSigv4",
+    };
 
     private static JsonObject RequestIdReference() => new() { ["$ref"] = "#/components/headers/" + RequestIdHeader };
 

@@ -43,28 +43,96 @@ public sealed class XdsMetrics
         _gauges[name] = read;
     }
 
-    public void ResponseSent(string type, string variant) =>
-        Increment("mesh_xds_responses_total", "xDS responses sent.", $"type=\"{type}\",variant=\"{variant}\"");
+    private const string Responses = "mesh_xds_responses_total";
+    private const string ResponsesHelp = "xDS responses sent.";
+    private const string Acks = "mesh_xds_acks_total";
+    private const string AcksHelp = "Responses a client accepted.";
+    private const string Nacks = "mesh_xds_nacks_total";
+    private const string NacksHelp = "Responses a client rejected (error_detail set).";
+    private const string StaleRequests = "mesh_xds_stale_requests_total";
+    private const string StaleRequestsHelp = "SotW requests ignored because their nonce was not the latest.";
+    private const string StreamsOpened = "mesh_xds_streams_opened_total";
+    private const string StreamsOpenedHelp = "xDS streams opened.";
+    private const string StreamsRejected = "mesh_xds_streams_rejected_total";
+    private const string StreamsRejectedHelp = "xDS streams closed because of a bad request.";
+    private const string SnapshotsBuilt = "mesh_xds_snapshots_built_total";
+    private const string SnapshotsBuiltHelp = "Snapshots built and swapped in.";
+    private const string SnapshotsRejected = "mesh_xds_snapshots_rejected_total";
+    private const string SnapshotsRejectedHelp = "Translations rejected (invalid or inconsistent); the last good snapshot kept serving.";
+    private const string FeedChanges = "mesh_xds_feed_changes_total";
+    private const string FeedChangesHelp = "Change-log rows applied.";
+    private const string FeedErrors = "mesh_xds_feed_errors_total";
+    private const string FeedErrorsHelp = "Change-feed failures (database unreachable, query failed).";
+    private const string GraphsRejected = "mesh_xds_mesh_graphs_rejected_total";
+    private const string GraphsRejectedHelp = "Mesh graphs that failed validation; the last good graph kept serving.";
 
-    public void Ack(string type) => Increment("mesh_xds_acks_total", "Responses a client accepted.", $"type=\"{type}\"");
+    /// <summary>
+    /// Every counter exists from the start at zero, for each resource type and protocol variant it is counted by:
+    /// an alert such as <c>increase(mesh_xds_nacks_total[5m]) &gt; 0</c> needs a series before the first NACK.
+    /// </summary>
+    public XdsMetrics()
+    {
+        string[] types = ["lds", "rds", "cds", "eds", "sds"];
+        string[] variants = ["sotw", "delta"];
+        foreach (var type in types)
+        {
+            foreach (var variant in variants)
+            {
+                Increment(Responses, ResponsesHelp, TypeAndVariant(type, variant), by: 0);
+            }
 
-    public void Nack(string type) => Increment("mesh_xds_nacks_total", "Responses a client rejected (error_detail set).", $"type=\"{type}\"");
+            Increment(Acks, AcksHelp, TypeLabel(type), by: 0);
+            Increment(Nacks, NacksHelp, TypeLabel(type), by: 0);
+            Increment(StaleRequests, StaleRequestsHelp, TypeLabel(type), by: 0);
+        }
 
-    public void StaleNonce(string type) => Increment("mesh_xds_stale_requests_total", "SotW requests ignored because their nonce was not the latest.", $"type=\"{type}\"");
+        foreach (var variant in variants)
+        {
+            Increment(StreamsOpened, StreamsOpenedHelp, VariantLabel(variant), by: 0);
+        }
 
-    public void StreamOpened(string variant) => Increment("mesh_xds_streams_opened_total", "xDS streams opened.", $"variant=\"{variant}\"");
+        // The reasons XdsSession rejects a stream for.
+        foreach (var reason in new[] { "type_mismatch", "no_node", "bad_node_id" })
+        {
+            Increment(StreamsRejected, StreamsRejectedHelp, ReasonLabel(reason), by: 0);
+        }
 
-    public void StreamRejected(string reason) => Increment("mesh_xds_streams_rejected_total", "xDS streams closed because of a bad request.", $"reason=\"{reason}\"");
+        Increment(SnapshotsBuilt, SnapshotsBuiltHelp, by: 0);
+        Increment(SnapshotsRejected, SnapshotsRejectedHelp, by: 0);
+        Increment(FeedChanges, FeedChangesHelp, by: 0);
+        Increment(FeedErrors, FeedErrorsHelp, by: 0);
+        Increment(GraphsRejected, GraphsRejectedHelp, by: 0);
+    }
 
-    public void SnapshotBuilt() => Increment("mesh_xds_snapshots_built_total", "Snapshots built and swapped in.");
+    public void ResponseSent(string type, string variant) => Increment(Responses, ResponsesHelp, TypeAndVariant(type, variant));
 
-    public void SnapshotRejected() => Increment("mesh_xds_snapshots_rejected_total", "Translations rejected (invalid or inconsistent); the last good snapshot kept serving.");
+    public void Ack(string type) => Increment(Acks, AcksHelp, TypeLabel(type));
 
-    public void FeedApplied(long count) => Increment("mesh_xds_feed_changes_total", "Change-log rows applied.", by: count);
+    public void Nack(string type) => Increment(Nacks, NacksHelp, TypeLabel(type));
 
-    public void FeedError() => Increment("mesh_xds_feed_errors_total", "Change-feed failures (database unreachable, query failed).");
+    public void StaleNonce(string type) => Increment(StaleRequests, StaleRequestsHelp, TypeLabel(type));
 
-    public void MeshRejected() => Increment("mesh_xds_mesh_graphs_rejected_total", "Mesh graphs that failed validation; the last good graph kept serving.");
+    public void StreamOpened(string variant) => Increment(StreamsOpened, StreamsOpenedHelp, VariantLabel(variant));
+
+    public void StreamRejected(string reason) => Increment(StreamsRejected, StreamsRejectedHelp, ReasonLabel(reason));
+
+    public void SnapshotBuilt() => Increment(SnapshotsBuilt, SnapshotsBuiltHelp);
+
+    public void SnapshotRejected() => Increment(SnapshotsRejected, SnapshotsRejectedHelp);
+
+    public void FeedApplied(long count) => Increment(FeedChanges, FeedChangesHelp, by: count);
+
+    public void FeedError() => Increment(FeedErrors, FeedErrorsHelp);
+
+    public void MeshRejected() => Increment(GraphsRejected, GraphsRejectedHelp);
+
+    private static string TypeLabel(string type) => $"type=\"{type}\"";
+
+    private static string ReasonLabel(string reason) => $"reason=\"{reason}\"";
+
+    private static string VariantLabel(string variant) => $"variant=\"{variant}\"";
+
+    private static string TypeAndVariant(string type, string variant) => $"type=\"{type}\",variant=\"{variant}\"";
 
     /// <summary>Runs a database read and records how long it took, whether or not it succeeded.</summary>
     public async Task<T> QueryAsync<T>(Func<Task<T>> query)
@@ -102,6 +170,7 @@ public sealed class XdsMetrics
         DatabaseQuery.Render(text);
         PushLatency.Render(text);
         SnapshotBuild.Render(text);
+        RuntimeMetrics.Render(text);
 
         foreach (var (name, read) in _gauges.OrderBy(g => g.Key, StringComparer.Ordinal))
         {

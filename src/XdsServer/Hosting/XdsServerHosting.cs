@@ -87,14 +87,28 @@ public static class XdsServerHosting
         services.AddSingleton(new FeedStatus { State = string.IsNullOrEmpty(connectionString) ? FeedState.Disabled : FeedState.Starting });
         if (!string.IsNullOrEmpty(connectionString))
         {
+            if (ConnectionStrings.Problem(connectionString) is { } malformed)
+            {
+                throw new XdsConfigurationException(malformed);
+            }
+
             services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
             services.AddDbContextFactory<MeshDbContext>((sp, o) => o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
             services.AddHostedService<PostgresChangeFeed>();
-            if (builder.Configuration["Mesh:Auth:MasterKey"] is { Length: > 0 } masterKey)
+            var masterKey = builder.Configuration["Mesh:Auth:MasterKey"];
+            if (!string.IsNullOrEmpty(masterKey))
             {
-                services.TryAddSingleton<IProxyKeyStore>(sp => new DatabaseProxyKeyStore(new AccessKeyStore(
-                    sp.GetRequiredService<IDbContextFactory<MeshDbContext>>(), new SecretProtector(masterKey), sp.GetRequiredService<TimeProvider>())));
+                if (SecretProtector.FormatProblem(masterKey) is { } badKey)
+                {
+                    throw new XdsConfigurationException(badKey);
+                }
+
+                services.AddSingleton(sp => new AccessKeyStore(
+                    sp.GetRequiredService<IDbContextFactory<MeshDbContext>>(), new SecretProtector(masterKey), sp.GetRequiredService<TimeProvider>()));
+                services.TryAddSingleton<IProxyKeyStore>(sp => new DatabaseProxyKeyStore(sp.GetRequiredService<AccessKeyStore>()));
             }
+
+            services.AddSingleton(sp => new DatabaseSetup(sp.GetRequiredService<IDbContextFactory<MeshDbContext>>(), sp.GetService<AccessKeyStore>()));
         }
 
         return builder;

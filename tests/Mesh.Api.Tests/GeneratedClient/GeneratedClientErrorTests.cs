@@ -114,7 +114,7 @@ public sealed class GeneratedClientErrorTests(ApiServer api) : IClassFixture<Api
     public async Task UnknownAccessKey_IsAnAuthenticationErrorTheDocumentDeclares()
     {
         using var http = new HttpClient(new SigningHandler("AKIAUNKNOWNKEY000000", "not-a-secret", ApiServer.Region)) { BaseAddress = api.BaseAddress };
-        var stranger = new AppMeshClient(api.BaseAddress.ToString(), http);
+        var stranger = new AppMeshClient(http) { BaseUrl = api.BaseAddress.ToString() };
 
         var error = await Assert.ThrowsAsync<AppMeshApiException<ErrorBody>>(() => stranger.ListMeshesAsync());
 

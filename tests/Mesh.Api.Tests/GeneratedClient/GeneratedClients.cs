@@ -10,9 +10,9 @@ namespace Mesh.Api.Tests.GeneratedClient;
 /// </summary>
 public static class GeneratedClients
 {
-    public static AppMeshClient For(ApiServer api) => new(api.BaseAddress.ToString(), api.Client);
+    public static AppMeshClient For(ApiServer api) => new(api.Client) { BaseUrl = api.BaseAddress.ToString() };
 
-    public static AppMeshClient For(ApiServer api, IssuedKey key) => new(api.BaseAddress.ToString(), api.CreateClient(key));
+    public static AppMeshClient For(ApiServer api, IssuedKey key) => new(api.CreateClient(key)) { BaseUrl = api.BaseAddress.ToString() };
 
     public static string NewMeshName() => "gen-" + Guid.NewGuid().ToString("N")[..10];
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Mesh.Testing;
 using Mesh.XdsServer.Hosting;
 using Mesh.XdsServer.Resources;
 using Mesh.XdsServer.Tests.Support;
@@ -127,5 +128,31 @@ public sealed class AdminApiTests
         await client.DisposeAsync();
         channel.Dispose();
         await stopping.DefaultTimeout();
+    }
+
+    [Fact]
+    public async Task Every_Counter_The_Readme_Lists_Exists_From_The_Start_And_Promtool_Accepts_The_Metrics()
+    {
+        await using var host = await XdsTestHost.StartAsync();
+
+        var text = await host.Admin.GetStringAsync("/metrics").DefaultTimeout();
+
+        await Promtool.AssertValidAsync(text);
+        foreach (var series in new[]
+        {
+            "mesh_xds_responses_total{type=\"lds\",variant=\"sotw\"} 0", "mesh_xds_responses_total{type=\"eds\",variant=\"delta\"} 0",
+            "mesh_xds_acks_total{type=\"cds\"} 0", "mesh_xds_nacks_total{type=\"rds\"} 0", "mesh_xds_nacks_total{type=\"sds\"} 0",
+            "mesh_xds_feed_changes_total 0", "mesh_xds_feed_errors_total 0",
+            "mesh_xds_snapshots_built_total 0", "mesh_xds_snapshots_rejected_total 0", "mesh_xds_mesh_graphs_rejected_total 0",
+            "mesh_xds_streams_opened_total{variant=\"delta\"} 0", "mesh_xds_streams_rejected_total{reason=\"bad_node_id\"} 0",
+        })
+        {
+            Assert.Contains("\n" + series + "\n", text, StringComparison.Ordinal);
+        }
+
+        foreach (var metric in new[] { "process_cpu_time_seconds_total", "process_memory_usage_bytes", "process_open_fds", "process_threads", "dotnet_gc_collections_total", "dotnet_gc_heap_total_allocated_bytes_total" })
+        {
+            Assert.Contains($"\n# TYPE {metric} ", text, StringComparison.Ordinal);
+        }
     }
 }

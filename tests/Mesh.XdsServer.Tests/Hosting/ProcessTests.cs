@@ -63,4 +63,26 @@ public sealed class ProcessTests
         Assert.Contains("ConnectionStrings:Mesh is not set", await output, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhandled exception", error, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("--help", "Usage:")]
+    [InlineData("-h", "Usage:")]
+    [InlineData("help", "Usage:")]
+    [InlineData("--version", "Mesh.XdsServer 1.0.0")]
+    [InlineData("proxy-status --help", "usage: Mesh.XdsServer proxy-status")]
+    [InlineData("proxy-status --version", "Mesh.XdsServer 1.0.0")]
+    public async Task Help_And_Version_Answer_And_Exit_0_Without_Serving(string args, string expected)
+    {
+        // A server that started anyway would never exit, and the timeout would fail the test.
+        using var process = XdsProcess.Start(new Dictionary<string, string>(), args.Split(' '));
+        var timeout = TaskTimeouts.Token();
+        var output = process.StandardOutput.ReadToEndAsync(timeout);
+        var error = process.StandardError.ReadToEndAsync(timeout);
+        await process.WaitForExitAsync(timeout);
+
+        Assert.Equal(0, process.ExitCode);
+        Assert.Equal("", await error);
+        Assert.Contains(expected, await output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Now listening", await output, StringComparison.Ordinal);
+    }
 }

@@ -1,0 +1,30 @@
+using Npgsql;
+
+namespace Mesh.Persistence;
+
+/// <summary>Checks <c>ConnectionStrings:Mesh</c> before a host builds anything on it.</summary>
+public static class ConnectionStrings
+{
+    public const string Setting = "ConnectionStrings:Mesh";
+
+    public const string Example = "Host=127.0.0.1;Port=5432;Database=mesh;Username=postgres";
+
+    /// <summary>
+    /// Why the connection string cannot be used, as one line naming the setting and showing the right form;
+    /// null when Npgsql accepts it. Npgsql itself would throw only at the first use, deep inside a request or a
+    /// hosted service.
+    /// </summary>
+    public static string? Problem(string connectionString)
+    {
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(connectionString);
+            return null;
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException)
+        {
+            return $"{Setting} is malformed ({e.Message.TrimEnd('.')}). Write it as \"{Example}\" "
+                + "(environment variable ConnectionStrings__Mesh).";
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
+
+namespace Mesh.Persistence;
+
+/// <summary>
+/// Compares the tables and columns <see cref="MeshDbContext"/> maps with what the database has. The hosts never
+/// migrate on start, so a database that was never migrated (or is behind the code) is found here and named, instead
+/// of answering every call with a 500.
+/// </summary>
+public static class SchemaCheck
+{
+    /// <summary>How to fix what <see cref="MissingAsync"/> finds, for messages.</summary>
+    public const string Remedy =
+        "apply the migrations: dotnet Mesh.Migrations.dll with the same ConnectionStrings__Mesh "
+        + "(or dotnet run --project migrations; ./run.sh and the compose service migrate do it for you)";
+
+    /// <summary>
+    /// What the schema lacks, as <c>table</c> for a missing table and <c>table.column</c> for a missing column;
+    /// empty when the migrations are applied.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> MissingAsync(MeshDbContext db, CancellationToken ct)
+    {
+        var present = new HashSet<(string Table, string Column)>();
+        var connection = db.Database.GetDbConnection();
+        var opened = connection.State != System.Data.ConnectionState.Open;
+        if (opened)
+        {
+            await connection.OpenAsync(ct);
+        }
+
+        try
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()";
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                present.Add((reader.GetString(0), reader.GetString(1)));
+            }
+        }
+        finally
+        {
+            if (opened)
+            {
+                await connection.CloseAsync();
+            }
+        }
+
+        var tables = present.Select(p => p.Table).ToHashSet();
+        var missing = new List<string>();
+        foreach (var entity in db.Model.GetEntityTypes().Where(e => e.GetTableName() is not null).OrderBy(e => e.GetTableName(), StringComparer.Ordinal))
+        {
+            var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
+            if (!tables.Contains(table.Name))
+            {
+                missing.Add(table.Name);
+                continue;
+            }
+
+            missing.AddRange(entity.GetProperties()
+                .Select(p => p.GetColumnName(table))
+                .OfType<string>()
+                .Where(column => !present.Contains((table.Name, column)))
+                .Select(column => $"{table.Name}.{column}"));
+        }
+
+        return missing;
+    }
+
+    /// <summary>One line for an operator: what is missing (the first few) and what to do.</summary>
+    public static string Describe(IReadOnlyList<string> missing)
+    {
+        var shown = string.Join(", ", missing.Take(5)) + (missing.Count > 5 ? $" and {missing.Count - 5} more" : "");
+        return $"the database's schema is not migrated (missing {shown}); {Remedy}.";
+    }
+}

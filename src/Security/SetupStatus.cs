@@ -1,0 +1,8 @@
+namespace Mesh.Security;
+
+public enum SetupStatus
+{
+    Ready,
+    Unreachable,
+    Misconfigured,
+}

@@ -1,0 +1,112 @@
+using Mesh.Persistence;
+using Mesh.Security;
+using Mesh.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Npgsql;
+
+namespace Mesh.Api.Tests.Setup;
+
+/// <summary>
+/// Each misconfiguration a new operator can make stops the API at start with exit code 2 and one line that names
+/// the setting and what to do: never a stack trace, never a host that starts and answers 500 to every call.
+/// </summary>
+public sealed class BadSetupTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
+{
+    [Theory]
+    [InlineData("not base64 at all!", "it is not base64")]
+    [InlineData("c2hvcnQ=", "it decodes to 5 bytes")]
+    public async Task A_Master_Key_That_Is_Not_Base64_Of_32_Bytes_Is_Named(string masterKey, string why)
+    {
+        var (code, output, error) = await ApiProcess.RunAsync(Settings(database.ConnectionString, masterKey));
+
+        AssertRefused(code, output, error, $"Mesh:Auth:MasterKey must be base64 of 32 random bytes, but {why}.");
+    }
+
+    [Fact]
+    public async Task A_Master_Key_Other_Than_The_Keys_Were_Made_With_Stops_The_Start_And_Key_Creation()
+    {
+        var connectionString = await database.Server.CreateDatabaseAsync();
+        await CreateKeyAsync(connectionString, SecretProtector.NewMasterKey());
+        var otherKey = SecretProtector.NewMasterKey();
+
+        var (code, output, error) = await ApiProcess.RunAsync(Settings(connectionString, otherKey), "--urls", "http://127.0.0.1:0");
+        AssertRefused(code, output, error, "Mesh:Auth:MasterKey is not the key this database's access keys were encrypted with");
+
+        (code, output, error) = await ApiProcess.RunAsync(Settings(connectionString, otherKey), "keys", "create", "--account", "111122223333", "--admin");
+        AssertRefused(code, output, error, "Mesh:Auth:MasterKey is not the key this database's access keys were encrypted with");
+        await using var db = Context(connectionString);
+        Assert.Equal(1, await db.AccessKeys.CountAsync());
+    }
+
+    [Fact]
+    public async Task The_Check_Value_Stored_With_The_First_Key_Catches_A_Wrong_Key_Even_When_No_Key_Is_Left()
+    {
+        var connectionString = await database.Server.CreateDatabaseAsync();
+        var firstKey = SecretProtector.NewMasterKey();
+        var issued = await CreateKeyAsync(connectionString, firstKey);
+        await using (var db = Context(connectionString))
+        {
+            await db.AccessKeys.Where(k => k.AccessKeyId == issued.AccessKeyId).ExecuteDeleteAsync();
+            Assert.True(await db.Settings.AnyAsync(s => s.Key == MasterKeyCheck.Setting));
+        }
+
+        var (code, output, error) = await ApiProcess.RunAsync(Settings(connectionString, SecretProtector.NewMasterKey()), "keys", "create", "--account", "111122223333", "--admin");
+
+        AssertRefused(code, output, error, "(the check value in settings (master_key_check) does not decrypt)");
+    }
+
+    [Fact]
+    public async Task A_Database_Without_The_Migrations_Says_Apply_The_Migrations()
+    {
+        var name = $"unmigrated_{Guid.NewGuid():N}";
+        await using (var admin = new NpgsqlConnection(database.Server.ConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var connectionString = new NpgsqlConnectionStringBuilder(database.Server.ConnectionString) { Database = name }.ConnectionString;
+        var (code, output, error) = await ApiProcess.RunAsync(Settings(connectionString, SecretProtector.NewMasterKey()), "--urls", "http://127.0.0.1:0");
+
+        AssertRefused(code, output, error, "the database's schema is not migrated (missing access_keys, audit_log,");
+        Assert.Contains("apply the migrations: dotnet Mesh.Migrations.dll", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("this is not a connection string")]
+    [InlineData("Host=127.0.0.1;Port=not-a-port;Database=mesh")]
+    public async Task A_Malformed_Connection_String_Is_Named(string connectionString)
+    {
+        var (code, output, error) = await ApiProcess.RunAsync(Settings(connectionString, SecretProtector.NewMasterKey()), "--urls", "http://127.0.0.1:0");
+
+        AssertRefused(code, output, error, "ConnectionStrings:Mesh is malformed (");
+        Assert.Contains("Write it as \"Host=127.0.0.1;Port=5432;Database=mesh;Username=postgres\"", error, StringComparison.Ordinal);
+    }
+
+    private static void AssertRefused(int code, string output, string error, string expected)
+    {
+        Assert.True(code == 2, $"exit code {code}; stderr: {error}; stdout: {output}");
+        var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("Mesh.Api: ", line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output + error, StringComparison.Ordinal);
+    }
+
+    private static Dictionary<string, string> Settings(string connectionString, string masterKey) => new()
+    {
+        ["ConnectionStrings__Mesh"] = connectionString,
+        ["Mesh__Auth__MasterKey"] = masterKey,
+    };
+
+    private static MeshDbContext Context(string connectionString) =>
+        new(new DbContextOptionsBuilder<MeshDbContext>().UseNpgsql(connectionString).Options);
+
+    private static async Task<IssuedKey> CreateKeyAsync(string connectionString, string masterKey)
+    {
+        var contexts = new PooledDbContextFactory<MeshDbContext>(new DbContextOptionsBuilder<MeshDbContext>().UseNpgsql(connectionString).Options);
+        var keys = new AccessKeyStore(contexts, new SecretProtector(masterKey), TimeProvider.System);
+        return await keys.CreateAsync("111122223333", KeyPolicy.Admin, "made with the first master key", CancellationToken.None);
+    }
+}

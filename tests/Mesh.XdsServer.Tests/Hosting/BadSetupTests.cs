@@ -1,0 +1,96 @@
+using Mesh.Persistence;
+using Mesh.Security;
+using Mesh.Testing;
+using Mesh.XdsServer.Tests.Support;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Npgsql;
+
+namespace Mesh.XdsServer.Tests.Hosting;
+
+/// <summary>
+/// The xDS host refuses each misconfiguration at start with exit code 2 and one line naming the setting and the fix,
+/// instead of aborting with a stack trace (exit 134) or serving with a feed that can never load.
+/// </summary>
+public sealed class BadSetupTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
+{
+    [Theory]
+    [InlineData("this is not a connection string")]
+    [InlineData("Host=127.0.0.1;Port=not-a-port;Database=mesh")]
+    public async Task A_Malformed_Connection_String_Is_Named(string connectionString)
+    {
+        var (code, error) = await RunAsync(new() { ["ConnectionStrings__Mesh"] = connectionString, ["Xds__Auth__Mode"] = "None" });
+
+        AssertRefused(code, error, "ConnectionStrings:Mesh is malformed (");
+    }
+
+    [Fact]
+    public async Task A_Master_Key_That_Is_Not_Base64_Of_32_Bytes_Is_Named()
+    {
+        var (code, error) = await RunAsync(new() { ["ConnectionStrings__Mesh"] = database.ConnectionString, ["Mesh__Auth__MasterKey"] = "c2hvcnQ=" });
+
+        AssertRefused(code, error, "Mesh:Auth:MasterKey must be base64 of 32 random bytes, but it decodes to 5 bytes.");
+    }
+
+    [Fact]
+    public async Task A_Master_Key_Other_Than_The_Keys_Were_Made_With_Is_Named()
+    {
+        var connectionString = await database.Server.CreateDatabaseAsync();
+        var contexts = new PooledDbContextFactory<MeshDbContext>(new DbContextOptionsBuilder<MeshDbContext>().UseNpgsql(connectionString).Options);
+        await new AccessKeyStore(contexts, new SecretProtector(SecretProtector.NewMasterKey()), TimeProvider.System)
+            .CreateAsync("111122223333", KeyPolicy.Proxy("arn:aws:appmesh:us-east-1:111122223333:mesh/m/virtualNode/a"), "", CancellationToken.None);
+
+        var (code, error) = await RunAsync(new() { ["ConnectionStrings__Mesh"] = connectionString, ["Mesh__Auth__MasterKey"] = SecretProtector.NewMasterKey() });
+
+        AssertRefused(code, error, "Mesh:Auth:MasterKey is not the key this database's access keys were encrypted with");
+    }
+
+    [Fact]
+    public async Task A_Database_Without_The_Migrations_Says_Apply_The_Migrations()
+    {
+        var name = $"unmigrated_{Guid.NewGuid():N}";
+        await using (var admin = new NpgsqlConnection(database.Server.ConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var connectionString = new NpgsqlConnectionStringBuilder(database.Server.ConnectionString) { Database = name }.ConnectionString;
+        var (code, error) = await RunAsync(new() { ["ConnectionStrings__Mesh"] = connectionString, ["Xds__Auth__Mode"] = "None" });
+
+        AssertRefused(code, error, "the database's schema is not migrated (missing access_keys, audit_log,");
+        Assert.Contains("apply the migrations: dotnet Mesh.Migrations.dll", error, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int Code, string Error)> RunAsync(Dictionary<string, string> environment)
+    {
+        environment["Xds__GrpcUrl"] = "http://127.0.0.1:0";
+        environment["Xds__AdminUrl"] = "http://127.0.0.1:0";
+        using var process = XdsProcess.Start(environment);
+        try
+        {
+            var timeout = TaskTimeouts.Token();
+            var output = process.StandardOutput.ReadToEndAsync(timeout);
+            var error = await process.StandardError.ReadToEndAsync(timeout);
+            await process.WaitForExitAsync(timeout);
+            Assert.DoesNotContain("   at ", await output + error, StringComparison.Ordinal);
+            return (process.ExitCode, error);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    private static void AssertRefused(int code, string error, string expected)
+    {
+        Assert.True(code == 2, $"exit code {code}; stderr: {error}");
+        var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("Mesh.XdsServer: ", line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+    }
+}
