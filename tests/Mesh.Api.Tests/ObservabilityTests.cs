@@ -37,6 +37,29 @@ public sealed class ObservabilityTests(ApiServer api) : IClassFixture<ApiServer>
     }
 
     [Fact]
+    public async Task EveryApiCounter_HasASeriesFromTheStart()
+    {
+        // A fresh host, never called: its counters must already be there at zero.
+        var fresh = new ApiServer();
+        await fresh.InitializeAsync();
+        string text;
+        try
+        {
+            text = await fresh.Client.GetStringAsync("/metrics");
+        }
+        finally
+        {
+            await fresh.DisposeAsync();
+        }
+
+        Assert.Matches("mesh_api_calls_total\\{[^}]*error=\"none\"[^}]*operation=\"DeleteGatewayRoute\"[^}]*status=\"200\"[^}]*\\} 0", text);
+        Assert.Equal(Mesh.Model.Wire.ServiceModel.AppMesh.Operations.Count,
+            System.Text.RegularExpressions.Regex.Matches(text, "mesh_api_calls_total\\{[^}]*error=\"none\"").Count);
+        Assert.Matches("mesh_api_audit_records_dropped_total(\\{[^}]*\\})? 0", text);
+        Assert.Matches("mesh_api_write_retries_total(\\{[^}]*\\})? 0", text);
+    }
+
+    [Fact]
     public void FrameworkPerRequestLogs_AreOffByDefault_MeshOwnAreOn()
     {
         var loggers = api.Services.GetRequiredService<ILoggerFactory>();

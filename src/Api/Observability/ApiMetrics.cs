@@ -31,6 +31,21 @@ public sealed class ApiMetrics : IDisposable
             description: "Write transactions run again after a deadlock or serialization failure.");
     }
 
+    /// <summary>
+    /// Gives every counter a series at zero (calls: one per operation, as it answers when it succeeds), so that
+    /// alerts and rates have a series before the first event.
+    /// </summary>
+    public void SeedZeros(IEnumerable<(string Operation, int SuccessStatus)> operations)
+    {
+        foreach (var (operation, status) in operations)
+        {
+            calls.Add(0, new TagList { { "operation", operation }, { "status", status }, { "error", "none" } });
+        }
+
+        auditDropped.Add(0);
+        writeRetries.Add(0);
+    }
+
     public void AuditRecordDropped(int count = 1) => auditDropped.Add(count);
 
     public void WriteRetried() => writeRetries.Add(1);

@@ -35,6 +35,8 @@ public static class ObservabilityHosting
                 .AddOtlpExporter());
         }
 
+        // Registered after OpenTelemetry's own hosted service, so its listener is there when the series are seeded.
+        builder.Services.AddHostedService<ApiMetricsSeeder>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         return builder;
     }
