@@ -20,7 +20,8 @@ public sealed class ObservabilityTests(ApiServer api) : IClassFixture<ApiServer>
         do
         {
             text = await api.Client.GetStringAsync("/metrics");
-            if (text.Contains("operation=\"DescribeMesh\"", StringComparison.Ordinal) && text.Contains("error=\"NotFoundException\"", StringComparison.Ordinal))
+            // Every operation has a series from the start (at zero), so wait for this call's own series.
+            if (System.Text.RegularExpressions.Regex.IsMatch(text, "mesh_api_calls_total\\{[^}]*error=\"NotFoundException\"[^}]*operation=\"DescribeMesh\""))
             {
                 break;
             }

@@ -52,6 +52,10 @@ public sealed class DatabaseKeysAuthTests(PostgresDatabase database) : IClassFix
         }
 
         Assert.True(await keys.RevokeAsync(proxyKey.AccessKeyId, TaskTimeouts.Token()).DefaultTimeout());
+
+        // Revoked elsewhere (this test's own store, as another replica would): the server's cached copy of the key
+        // lives at most AccessKeyStore.CacheLifetime, after which the key is refused.
+        await Task.Delay(AccessKeyStore.CacheLifetime + TimeSpan.FromMilliseconds(200));
         await using var revoked = Connect("web");
         await revoked.SendAsync(TypeUrls.Cluster);
         var closed = await revoked.ClosedAsync();
