@@ -12,18 +12,24 @@ internal sealed record LoadOptions(
     int[] Clients,
     TimeSpan Warmup,
     TimeSpan Measured,
-    int MigrationSize)
+    int MigrationSize,
+    string? Only,
+    bool WithPgBench)
 {
     public const string Usage = """
         Usage: Mesh.ApiLoad [--api <url>] [--credentials <file>] [--profile <name>] [--region <region>]
                             [--postgres <connection string>] [--clients 1,8,32] [--seconds 15] [--warmup 3]
-                            [--migration-size 500]
+                            [--migration-size 500] [--only <cell name prefix>] [--pgbench on|off]
         Loads the App Mesh API of a running stack (./run.sh) with SigV4-signed calls, one connection per client,
         and measures PostgreSQL's own ceiling with pgbench in the same run. Defaults: the API at $MESH_API_URL or
         http://127.0.0.1:8080, the key in .mesh/credentials, PostgreSQL on 127.0.0.1:$MESH_PG_PORT (5432).
+        --only runs just the cells whose name starts with the prefix (e.g. "Describe"; the migration runs with
+        "Migration"), and --pgbench off skips the ceiling: both for profiling one kind of call.
         Start the stack with the per-account rate limit out of the way:
           Mesh__Auth__RequestsPerSecond=1000000 Mesh__Auth__Burst=1000000 ./run.sh
         """;
+
+    public bool Runs(string cell) => Only is null || cell.StartsWith(Only, StringComparison.OrdinalIgnoreCase);
 
     public static LoadOptions Parse(string[] args)
     {
@@ -48,6 +54,8 @@ internal sealed record LoadOptions(
             Value("--clients", "1,8,32").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(),
             TimeSpan.FromSeconds(double.Parse(Value("--warmup", "3"), CultureInfo.InvariantCulture)),
             TimeSpan.FromSeconds(double.Parse(Value("--seconds", "15"), CultureInfo.InvariantCulture)),
-            int.Parse(Value("--migration-size", "500"), CultureInfo.InvariantCulture));
+            int.Parse(Value("--migration-size", "500"), CultureInfo.InvariantCulture),
+            values.GetValueOrDefault("--only"),
+            Value("--pgbench", "on") != "off");
     }
 }

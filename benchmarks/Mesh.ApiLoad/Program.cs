@@ -27,7 +27,10 @@ if (pgbenchPath is null)
 
 Console.WriteLine($"Mesh API load: {options.Api}, {Environment.ProcessorCount} cores, {options.Warmup.TotalSeconds:0} s warm-up + {options.Measured.TotalSeconds:0} s per cell");
 var pgbench = new PgBench(pgbenchPath, options.Postgres);
-await pgbench.PrepareAsync();
+if (options.WithPgBench)
+{
+    await pgbench.PrepareAsync();
+}
 
 var run = $"load-{DateTime.UtcNow:HHmmss}";
 var cells = new ApiCells(options, run);
@@ -36,8 +39,8 @@ await cells.PrepareAsync();
 var rows = new List<string>();
 foreach (var clients in options.Clients)
 {
-    var select = await pgbench.SelectByKeyAsync(clients, options.Measured);
-    var insert = await pgbench.InsertRowAsync(clients, options.Measured);
+    var select = options.WithPgBench ? await pgbench.SelectByKeyAsync(clients, options.Measured) : double.NaN;
+    var insert = options.WithPgBench ? await pgbench.InsertRowAsync(clients, options.Measured) : double.NaN;
     Console.WriteLine($"-- {clients} client(s): pgbench primary-key select {select:0} tps, single-row insert {insert:0} tps");
     foreach (var (result, ceiling, ceilingName) in await cells.RunAllAsync(clients, select, insert))
     {
@@ -47,7 +50,9 @@ foreach (var clients in options.Clients)
     }
 }
 
-var migration = await new MigrationWorkload(options, run).RunAsync();
+var migration = options.Runs("Migration") && options.MigrationSize > 0
+    ? await new MigrationWorkload(options, run).RunAsync()
+    : "Migration: not run.";
 Console.WriteLine();
 Console.WriteLine("| call | clients | req/s | p50 ms | p99 ms | failed | vs PostgreSQL alone |");
 Console.WriteLine("|---|---|---|---|---|---|---|");
