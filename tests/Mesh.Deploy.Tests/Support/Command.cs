@@ -11,7 +11,8 @@ public static class Command
     public static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
 
     public static async Task<CommandResult> RunAsync(
-        string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+        string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null,
+        string? standardInput = null)
     {
         var startInfo = new ProcessStartInfo(fileName)
         {
@@ -30,7 +31,23 @@ public static class Command
             startInfo.Environment[name] = value;
         }
 
-        using var process = Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start {fileName}.");
+        Process process;
+        try
+        {
+            process = Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start {fileName}.");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            // A missing tool fails the test with what to install, never skips it.
+            throw new InvalidOperationException($"Could not run {fileName} ({e.Message}); .ci/run installs what the tests need.", e);
+        }
+
+        using var _ = process;
+        if (standardInput is not null)
+        {
+            await process.StandardInput.WriteAsync(standardInput);
+        }
+
         process.StandardInput.Close();
         using var timeout = new CancellationTokenSource(Limit);
         var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
@@ -50,9 +67,10 @@ public static class Command
 
     /// <summary>Runs a command that must succeed; a non-zero exit fails the test with the command's output.</summary>
     public static async Task<string> RunCheckedAsync(
-        string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+        string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null,
+        string? standardInput = null)
     {
-        var result = await RunAsync(fileName, arguments, environment);
+        var result = await RunAsync(fileName, arguments, environment, standardInput);
         if (result.ExitCode != 0)
         {
             throw new InvalidOperationException(
