@@ -1,0 +1,51 @@
+using System.Security.Cryptography.X509Certificates;
+using Mesh.Webhook.Admission;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Webhook.Hosting;
+
+public static class WebhookHosting
+{
+    public static WebApplicationBuilder AddWebhook(this WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(WebhookOptions.Section).Get<WebhookOptions>() ?? new WebhookOptions();
+        _ = options.XdsAddress; // a bad address stops the host at start, not at the first pod
+        if (string.IsNullOrEmpty(options.CertificatePath) || string.IsNullOrEmpty(options.KeyPath))
+        {
+            throw new WebhookConfigurationException(
+                "Webhook:CertificatePath and Webhook:KeyPath are required: the Kubernetes API server calls webhooks over HTTPS only.");
+        }
+
+        X509Certificate2 certificate;
+        try
+        {
+            certificate = X509Certificate2.CreateFromPemFile(options.CertificatePath, options.KeyPath);
+        }
+        catch (Exception e) when (e is IOException or System.Security.Cryptography.CryptographicException)
+        {
+            throw new WebhookConfigurationException($"Webhook:CertificatePath/KeyPath could not be read: {e.Message}");
+        }
+
+        var url = new Uri(options.Url);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(System.Net.IPAddress.Parse(url.Host == "localhost" ? "127.0.0.1" : url.Host), url.Port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(certificate);
+            });
+        });
+        builder.Services.AddSingleton(Options.Create(options));
+        builder.Services.AddSingleton<AdmissionHandler>();
+        return builder;
+    }
+
+    public static WebApplication MapWebhook(this WebApplication app)
+    {
+        app.MapPost(AdmissionHandler.Path, (AdmissionHandler handler, System.Text.Json.Nodes.JsonNode review) =>
+            Results.Json(handler.Review(review)));
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        return app;
+    }
+}
