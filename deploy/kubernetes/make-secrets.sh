@@ -7,6 +7,8 @@
 #   xds-ca.crt, xds-tls.crt, xds-tls.key
 #                      a CA and the xDS server's certificate, for the names proxies use to reach it; kept if present.
 #                      Proxies trust xds-ca.crt (bootstrap --xds-tls --ca, or App Mesh's image's CA bundle).
+#   webhook-ca.crt, webhook-tls.crt, webhook-tls.key, webhook-ca-bundle.yaml
+#                      the same for the sidecar injector, and the caBundle patch for its MutatingWebhookConfiguration
 # Usage: make-secrets.sh <overlay dir> <connection string>
 #        make-secrets.sh --try-it <overlay dir>
 set -euo pipefail
@@ -34,14 +36,26 @@ if ((try_it)); then
 fi
 printf '%s' "$connection_string" >"$out/connection-string"
 
-if [[ ! -s $out/xds-tls.crt ]]; then
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 -subj "/CN=mesh xds CA" \
-    -keyout "$out/xds-ca.key" -out "$out/xds-ca.crt" 2>/dev/null
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=mesh-xds" \
-    -keyout "$out/xds-tls.key" -out "$out/xds-tls.csr" 2>/dev/null
-  openssl x509 -req -in "$out/xds-tls.csr" -CA "$out/xds-ca.crt" -CAkey "$out/xds-ca.key" -CAcreateserial -days 825 \
-    -extfile <(printf 'subjectAltName=DNS:mesh-xds,DNS:mesh-xds.%s.svc,DNS:mesh-xds.%s.svc.cluster.local\nextendedKeyUsage=serverAuth\n' \
-      "$namespace" "$namespace") -out "$out/xds-tls.crt" 2>/dev/null
-  rm -f "$out/xds-tls.csr" "$out/xds-ca.srl"
-fi
+# issue <name> <DNS names...>: a CA of its own (<name>-ca.crt) and a server certificate signed by it (<name>-tls.*).
+issue() {
+  local name=$1 sans
+  shift
+  [[ -s $out/$name-tls.crt ]] && return 0
+  sans=$(printf 'DNS:%s,' "$@")
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 -subj "/CN=mesh $name CA" \
+    -keyout "$out/$name-ca.key" -out "$out/$name-ca.crt" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" \
+    -keyout "$out/$name-tls.key" -out "$out/$name-tls.csr" 2>/dev/null
+  openssl x509 -req -in "$out/$name-tls.csr" -CA "$out/$name-ca.crt" -CAkey "$out/$name-ca.key" -CAcreateserial \
+    -days 825 -extfile <(printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "${sans%,}") \
+    -out "$out/$name-tls.crt" 2>/dev/null
+  rm -f "$out/$name-tls.csr" "$out/$name-ca.srl"
+}
+issue xds mesh-xds "mesh-xds.$namespace.svc" "mesh-xds.$namespace.svc.cluster.local"
+# The API server calls the webhook by its Service name, <service>.<namespace>.svc.
+issue webhook "mesh-webhook.$namespace.svc" "mesh-webhook.$namespace.svc.cluster.local"
+
+# The caBundle the API server checks the webhook's certificate against, as a JSON patch the overlay applies.
+printf -- '- op: add\n  path: /webhooks/0/clientConfig/caBundle\n  value: %s\n' "$(base64 -w0 "$out/webhook-ca.crt")" \
+  >"$out/webhook-ca-bundle.yaml"
 echo "wrote $out"

@@ -53,15 +53,27 @@ public sealed class KustomizeTests : IDisposable
             Single(objects, "Service", name);
         }
 
+        var webhook = Single(objects, "Deployment", "mesh-webhook");
+        Assert.True(int.Parse(Scalar(webhook, "spec", "replicas")) >= 2, "the webhook runs fewer than two replicas");
+        Assert.Equal("true", Scalar(webhook, "spec", "template", "spec", "securityContext", "runAsNonRoot"));
+        Single(objects, "PodDisruptionBudget", "mesh-webhook");
+        Single(objects, "Service", "mesh-webhook");
+        var injector = (YamlMappingNode)((YamlSequenceNode)Node(Single(objects, "MutatingWebhookConfiguration", "mesh-sidecar-injector"), "webhooks")).Children[0];
+        Assert.Equal("enabled", Scalar(injector, "namespaceSelector", "matchLabels", "appmesh.k8s.aws/sidecarInjectorWebhook"));
+        Assert.Equal("mesh-webhook", Scalar(injector, "clientConfig", "service", "name"));
+        var webhookCa = await File.ReadAllBytesAsync(Path.Combine(_copy, "overlays", overlay, "secrets", "webhook-ca.crt"));
+        Assert.Equal(Convert.ToBase64String(webhookCa), Scalar(injector, "clientConfig", "caBundle"));
+
         Single(objects, "Job", "mesh-migrate");
-        foreach (var secret in new[] { "mesh-database", "mesh-master-key", "mesh-xds-tls" })
+        foreach (var secret in new[] { "mesh-database", "mesh-master-key", "mesh-xds-tls", "mesh-webhook-tls" })
         {
             // Generated with a content hash suffix, so pods roll when a secret changes; references are rewritten to it.
             Assert.Single(objects, o => Kind(o) == "Secret" && Name(o).StartsWith(secret + "-", StringComparison.Ordinal));
         }
 
         Assert.Equal(overlay == "try-it", objects.Any(o => Kind(o) == "StatefulSet" && Name(o) == "mesh-postgres"));
-        Assert.All(objects.Where(o => Kind(o) != "Namespace"), o => Assert.Equal("mesh-system", Scalar(o, "metadata", "namespace")));
+        Assert.All(objects.Where(o => Kind(o) is not ("Namespace" or "MutatingWebhookConfiguration")),
+            o => Assert.Equal("mesh-system", Scalar(o, "metadata", "namespace")));
     }
 
     [Fact]
