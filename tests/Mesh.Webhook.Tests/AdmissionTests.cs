@@ -178,21 +178,7 @@ public sealed class AdmissionTests : IAsyncLifetime
         Assert.Contains("2 objects, 0 invalid", validation.Output);
     }
 
-    private static JsonObject Pod(params (string Name, string Value)[] annotations) => new()
-    {
-        ["apiVersion"] = "v1",
-        ["kind"] = "Pod",
-        ["metadata"] = new JsonObject
-        {
-            ["name"] = "cart-7d9f",
-            ["namespace"] = "shop",
-            ["annotations"] = new JsonObject(annotations.Select(a => KeyValuePair.Create(a.Name, (JsonNode?)a.Value))),
-        },
-        ["spec"] = new JsonObject
-        {
-            ["containers"] = new JsonArray(new JsonObject { ["name"] = "app", ["image"] = "shop/cart:1" }),
-        },
-    };
+    private static JsonObject Pod(params (string Name, string Value)[] annotations) => AdmissionPods.Annotated(annotations);
 
     private static string[] Paths(AdmissionOutcome outcome) =>
         [.. outcome.Patch!.Select(o => o!["path"]!.GetValue<string>())];

@@ -11,6 +11,12 @@ public static class WebhookHosting
     {
         var options = builder.Configuration.GetSection(WebhookOptions.Section).Get<WebhookOptions>() ?? new WebhookOptions();
         _ = options.XdsAddress; // a bad address stops the host at start, not at the first pod
+        if (!Uri.TryCreate(options.Url, UriKind.Absolute, out var url) || url.Scheme != "https"
+            || !System.Net.IPAddress.TryParse(url.Host.Trim('[', ']'), out var address))
+        {
+            throw new WebhookConfigurationException($"Webhook:Url must be https://<IP address>:<port>, got '{options.Url}'.");
+        }
+
         if (string.IsNullOrEmpty(options.CertificatePath) || string.IsNullOrEmpty(options.KeyPath))
         {
             throw new WebhookConfigurationException(
@@ -27,10 +33,9 @@ public static class WebhookHosting
             throw new WebhookConfigurationException($"Webhook:CertificatePath/KeyPath could not be read: {e.Message}");
         }
 
-        var url = new Uri(options.Url);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(System.Net.IPAddress.Parse(url.Host == "localhost" ? "127.0.0.1" : url.Host), url.Port, listen =>
+            kestrel.Listen(address, url.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.UseHttps(certificate);
