@@ -19,9 +19,9 @@ namespace Mesh.Webhook.Tests.Support;
 public sealed class WebhookServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly string _folder;
+    private readonly string? _folder;
 
-    private WebhookServer(WebApplication app, string folder, HttpClient client)
+    private WebhookServer(WebApplication app, string? folder, HttpClient client)
     {
         _app = app;
         _folder = folder;
@@ -30,17 +30,34 @@ public sealed class WebhookServer : IAsyncDisposable
 
     public HttpClient Client { get; }
 
+    /// <summary>Starts the host with a fresh self-signed certificate; the client trusts exactly that certificate.</summary>
     public static async Task<WebhookServer> StartAsync(params (string Key, string Value)[] settings)
     {
         var folder = Directory.CreateTempSubdirectory("mesh-webhook-").FullName;
         using var certificate = SelfSigned();
         await File.WriteAllTextAsync(Path.Combine(folder, "tls.crt"), certificate.ExportCertificatePem());
         await File.WriteAllTextAsync(Path.Combine(folder, "tls.key"), certificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+        var thumbprint = certificate.GetCertHashString(HashAlgorithmName.SHA256);
+        var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, presented, _, _) =>
+                presented?.GetCertHashString(HashAlgorithmName.SHA256) == thumbprint,
+        };
+        return await StartAsync(Path.Combine(folder, "tls.crt"), Path.Combine(folder, "tls.key"), handler, address => address, folder, settings);
+    }
 
+    /// <summary>
+    /// Starts the host with the given PEM files; <paramref name="handler"/> decides what the client trusts, and
+    /// <paramref name="baseAddress"/> what URL it calls, given the address the host listens on.
+    /// </summary>
+    public static async Task<WebhookServer> StartAsync(
+        string certificatePath, string keyPath, HttpMessageHandler handler, Func<Uri, Uri> baseAddress, string? folderToDelete,
+        params (string Key, string Value)[] settings)
+    {
         var builder = WebApplication.CreateBuilder();
         builder.Configuration["Webhook:Url"] = "https://127.0.0.1:0";
-        builder.Configuration["Webhook:CertificatePath"] = Path.Combine(folder, "tls.crt");
-        builder.Configuration["Webhook:KeyPath"] = Path.Combine(folder, "tls.key");
+        builder.Configuration["Webhook:CertificatePath"] = certificatePath;
+        builder.Configuration["Webhook:KeyPath"] = keyPath;
         builder.Configuration["Webhook:Xds"] = "mesh-xds.mesh-system.svc:18000";
         builder.Configuration["Webhook:Region"] = "eu-west-1";
         foreach (var (key, value) in settings)
@@ -52,16 +69,9 @@ public sealed class WebhookServer : IAsyncDisposable
         var app = builder.Build();
         app.MapWebhook();
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-
-        var thumbprint = certificate.GetCertHashString(HashAlgorithmName.SHA256);
-        var handler = new HttpClientHandler
-        {
-            ServerCertificateCustomValidationCallback = (_, presented, _, _) =>
-                presented?.GetCertHashString(HashAlgorithmName.SHA256) == thumbprint,
-        };
-        var client = new HttpClient(handler) { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
-        return new WebhookServer(app, folder, client);
+        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+        var client = new HttpClient(handler) { BaseAddress = baseAddress(address), Timeout = TimeSpan.FromSeconds(30) };
+        return new WebhookServer(app, folderToDelete, client);
     }
 
     /// <summary>Sends an AdmissionReview for creating <paramref name="pod"/> and returns the review's response.</summary>
@@ -104,7 +114,10 @@ public sealed class WebhookServer : IAsyncDisposable
         Client.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
-        Directory.Delete(_folder, recursive: true);
+        if (_folder is not null)
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
     }
 
     private static X509Certificate2 SelfSigned()
