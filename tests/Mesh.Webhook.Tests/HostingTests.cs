@@ -11,6 +11,7 @@ public sealed class HostingTests
     [InlineData("Webhook:CertificatePath", "/nonexistent/tls.crt", "Webhook:CertificatePath/KeyPath could not be read")]
     [InlineData("Webhook:Url", "http://0.0.0.0:8443", "Webhook:Url must be https://<IP address>:<port>, got 'http://0.0.0.0:8443'.")]
     [InlineData("Webhook:Xds", "mesh-xds", "Webhook:Xds must be host:port, got 'mesh-xds'.")]
+    [InlineData("Webhook:AuthMode", "Kerberos", "Failed to convert configuration value 'Kerberos' at 'Webhook:AuthMode'")]
     public void ASettingThatCannotWork_IsNamedAtStart(string key, string value, string message)
     {
         var builder = WebApplication.CreateBuilder();

@@ -9,7 +9,17 @@ public static class WebhookHosting
 {
     public static WebApplicationBuilder AddWebhook(this WebApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection(WebhookOptions.Section).Get<WebhookOptions>() ?? new WebhookOptions();
+        WebhookOptions options;
+        try
+        {
+            options = builder.Configuration.GetSection(WebhookOptions.Section).Get<WebhookOptions>() ?? new WebhookOptions();
+        }
+        catch (InvalidOperationException e)
+        {
+            // The binder's message names the key and the value it could not convert (e.g. Webhook:AuthMode).
+            throw new WebhookConfigurationException(e.Message);
+        }
+
         _ = options.XdsAddress; // a bad address stops the host at start, not at the first pod
         if (!Uri.TryCreate(options.Url, UriKind.Absolute, out var url) || url.Scheme != "https"
             || !System.Net.IPAddress.TryParse(url.Host.Trim('[', ']'), out var address))
