@@ -1,0 +1,70 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Mesh.Webhook.Hosting;
+using Mesh.Webhook.Injection;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Webhook.Admission;
+
+/// <summary>
+/// Answers admission.k8s.io/v1 AdmissionReview requests for pods
+/// (https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#request).
+/// A pod with an invalid annotation is refused, with every bad annotation named in the message: admitting it
+/// unchanged would start a workload outside the mesh that its owner asked to mesh, and that only shows up later as
+/// traffic bypassing policy. (failurePolicy, in the MutatingWebhookConfiguration, is a different matter: it only says
+/// what happens when the webhook cannot be reached.)
+/// </summary>
+public sealed partial class AdmissionHandler(IOptions<WebhookOptions> options, ILogger<AdmissionHandler> logger)
+{
+    public const string Path = "/mutate";
+
+    public JsonObject Review(JsonNode review)
+    {
+        var request = review["request"] as JsonObject;
+        var uid = request?["uid"]?.GetValue<string>() ?? "";
+        if (request?["object"] is not JsonObject pod || request["kind"]?["kind"]?.GetValue<string>() != "Pod")
+        {
+            // Only pods are registered; anything else is let through untouched rather than blocked.
+            return Response(uid, allowed: true);
+        }
+
+        var name = $"{request["namespace"]?.GetValue<string>()}/{pod["metadata"]?["name"]?.GetValue<string>() ?? pod["metadata"]?["generateName"]?.GetValue<string>()}";
+        switch (PodReader.Decide(pod, options.Value))
+        {
+            case InjectionDecision.Leave leave:
+                LogLeft(logger, name, leave.Reason);
+                return Response(uid, allowed: true);
+            case InjectionDecision.Refuse refuse:
+                var message = "sidecar injection: " + string.Join("; ", refuse.Problems);
+                LogRefused(logger, name, message);
+                var refused = Response(uid, allowed: false);
+                refused["response"]!["status"] = new JsonObject { ["code"] = 400, ["message"] = message };
+                return refused;
+            case InjectionDecision.Inject inject:
+                var patch = PodPatch.Build(pod, inject.Request, options.Value);
+                LogInjected(logger, name, inject.Request.Resource.NodeId);
+                var patched = Response(uid, allowed: true);
+                patched["response"]!["patchType"] = "JSONPatch";
+                patched["response"]!["patch"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(patch.ToJsonString()));
+                return patched;
+            default:
+                throw new InvalidOperationException("unreachable");
+        }
+    }
+
+    private static JsonObject Response(string uid, bool allowed) => new()
+    {
+        ["apiVersion"] = "admission.k8s.io/v1",
+        ["kind"] = "AdmissionReview",
+        ["response"] = new JsonObject { ["uid"] = uid, ["allowed"] = allowed },
+    };
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Injected a proxy for {Node} into pod {Pod}")]
+    private static partial void LogInjected(ILogger logger, string pod, string node);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Left pod {Pod} unchanged: {Reason}")]
+    private static partial void LogLeft(ILogger logger, string pod, string reason);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Refused pod {Pod}: {Message}")]
+    private static partial void LogRefused(ILogger logger, string pod, string message);
+}

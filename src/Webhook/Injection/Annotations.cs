@@ -1,0 +1,29 @@
+namespace Mesh.Webhook.Injection;
+
+/// <summary>
+/// The pod annotations App Mesh's Kubernetes injector read, with the same names and meanings, plus one of ours. The
+/// namespace label <see cref="NamespaceLabel"/> is honoured by the MutatingWebhookConfiguration's namespaceSelector
+/// (the API server only calls the webhook for pods in such namespaces), exactly as App Mesh's controller did.
+/// </summary>
+public static class Annotations
+{
+    public const string NamespaceLabel = "appmesh.k8s.aws/sidecarInjectorWebhook";
+
+    /// <summary><c>disabled</c> on a pod opts it out.</summary>
+    public const string SidecarInjectorWebhook = "appmesh.k8s.aws/sidecarInjectorWebhook";
+
+    public const string Mesh = "appmesh.k8s.aws/mesh";
+    public const string VirtualNode = "appmesh.k8s.aws/virtualNode";
+    public const string VirtualGateway = "appmesh.k8s.aws/virtualGateway";
+
+    /// <summary>Comma-separated application ports redirected to Envoy's ingress; default: every containerPort.</summary>
+    public const string Ports = "appmesh.k8s.aws/ports";
+
+    public const string EgressIgnoredPorts = "appmesh.k8s.aws/egressIgnoredPorts";
+    public const string EgressIgnoredIps = "appmesh.k8s.aws/egressIgnoredIPs";
+    public const string CpuRequests = "appmesh.k8s.aws/cpuRequests";
+    public const string MemoryRequests = "appmesh.k8s.aws/memoryRequests";
+
+    /// <summary>Ours: the Secret with this proxy's xDS credentials, instead of the webhook's default.</summary>
+    public const string CredentialsSecret = "mesh-proxy/credentials-secret";
+}

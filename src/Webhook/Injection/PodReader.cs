@@ -1,0 +1,156 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Mesh.Bootstrap;
+using Mesh.Webhook.Hosting;
+
+namespace Mesh.Webhook.Injection;
+
+/// <summary>Reads a pod's annotations into an <see cref="InjectionDecision"/>, collecting every problem before refusing.</summary>
+public static partial class PodReader
+{
+    public const string EnvoyContainerName = "envoy";
+    public const string ProxyInitContainerName = "proxyinit";
+
+    // App Mesh's injector defaults: the instance metadata address is never redirected, and these requests.
+    private const string DefaultEgressIgnoredIp = "169.254.169.254";
+    private const string DefaultCpuRequest = "10m";
+    private const string DefaultMemoryRequest = "32Mi";
+
+    public static InjectionDecision Decide(JsonObject pod, WebhookOptions options)
+    {
+        var annotations = pod["metadata"]?["annotations"] as JsonObject;
+        string? Annotation(string name) => annotations?[name]?.GetValue<string>();
+
+        if (string.Equals(Annotation(Annotations.SidecarInjectorWebhook), "disabled", StringComparison.OrdinalIgnoreCase))
+        {
+            return new InjectionDecision.Leave($"{Annotations.SidecarInjectorWebhook} is disabled");
+        }
+
+        if (HasContainer(pod, "containers", EnvoyContainerName) || HasContainer(pod, "initContainers", ProxyInitContainerName))
+        {
+            return new InjectionDecision.Leave("the pod already has a proxy");
+        }
+
+        var node = Annotation(Annotations.VirtualNode);
+        var gateway = Annotation(Annotations.VirtualGateway);
+        if (node is null && gateway is null)
+        {
+            return new InjectionDecision.Leave($"the pod names neither {Annotations.VirtualNode} nor {Annotations.VirtualGateway}");
+        }
+
+        var problems = new List<string>();
+        if (node is not null && gateway is not null)
+        {
+            problems.Add($"{Annotations.VirtualNode} and {Annotations.VirtualGateway}: a pod is one or the other, not both");
+        }
+
+        var mesh = Annotation(Annotations.Mesh) ?? options.DefaultMesh;
+        if (string.IsNullOrEmpty(mesh))
+        {
+            problems.Add($"{Annotations.Mesh}: required (the webhook has no Webhook:DefaultMesh)");
+        }
+
+        var (kind, name, annotation) = node is not null
+            ? ("virtualNode", node, Annotations.VirtualNode)
+            : ("virtualGateway", gateway!, Annotations.VirtualGateway);
+        ProxyResource? resource = null;
+        if (!string.IsNullOrEmpty(mesh) && !ProxyResource.TryParse($"mesh/{mesh}/{kind}/{name}", out resource, out var why))
+        {
+            problems.Add($"{annotation} / {Annotations.Mesh}: '{mesh}' / '{name}' do not make a proxy identity ({why})");
+        }
+
+        var ports = Annotation(Annotations.Ports) is { } listed
+            ? Ports(Annotations.Ports, listed, problems)
+            : ContainerPorts(pod);
+        var ignoredPorts = Ports(Annotations.EgressIgnoredPorts, Annotation(Annotations.EgressIgnoredPorts) ?? "", problems);
+        var ignoredIps = Addresses(Annotation(Annotations.EgressIgnoredIps) ?? DefaultEgressIgnoredIp, problems);
+        var cpu = Quantity(Annotations.CpuRequests, Annotation(Annotations.CpuRequests) ?? DefaultCpuRequest, problems);
+        var memory = Quantity(Annotations.MemoryRequests, Annotation(Annotations.MemoryRequests) ?? DefaultMemoryRequest, problems);
+        var secret = Annotation(Annotations.CredentialsSecret) ?? options.CredentialsSecret;
+        if (!DnsSubdomain().IsMatch(secret))
+        {
+            problems.Add($"{Annotations.CredentialsSecret}: '{secret}' is not a Secret name");
+        }
+
+        if (problems.Count > 0)
+        {
+            return new InjectionDecision.Refuse(problems);
+        }
+
+        return new InjectionDecision.Inject(new SidecarRequest
+        {
+            Resource = resource!,
+            ApplicationPorts = ports,
+            EgressIgnoredPorts = ignoredPorts,
+            EgressIgnoredIps = ignoredIps,
+            CpuRequest = cpu,
+            MemoryRequest = memory,
+            CredentialsSecret = secret,
+        });
+    }
+
+    private static bool HasContainer(JsonObject pod, string list, string name) =>
+        pod["spec"]?[list] is JsonArray containers && containers.Any(c => c?["name"]?.GetValue<string>() == name);
+
+    private static List<int> ContainerPorts(JsonObject pod) =>
+        (pod["spec"]?["containers"] as JsonArray ?? [])
+        .SelectMany(c => c?["ports"] as JsonArray ?? [])
+        .Where(p => (p?["protocol"]?.GetValue<string>() ?? "TCP") == "TCP")
+        .Select(p => p!["containerPort"]!.GetValue<int>())
+        .Distinct()
+        .Order()
+        .ToList();
+
+    private static List<int> Ports(string annotation, string value, List<string> problems)
+    {
+        var ports = new List<int>();
+        foreach (var item in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (int.TryParse(item, out var port) && port is >= 1 and <= 65535)
+            {
+                ports.Add(port);
+            }
+            else
+            {
+                problems.Add($"{annotation}: '{item}' is not a port (1-65535)");
+            }
+        }
+
+        return ports;
+    }
+
+    private static List<string> Addresses(string value, List<string> problems)
+    {
+        var addresses = new List<string>();
+        foreach (var item in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (IPAddress.TryParse(item, out _) || IPNetwork.TryParse(item, out _))
+            {
+                addresses.Add(item);
+            }
+            else
+            {
+                problems.Add($"{Annotations.EgressIgnoredIps}: '{item}' is not an IP address or CIDR");
+            }
+        }
+
+        return addresses;
+    }
+
+    private static string Quantity(string annotation, string value, List<string> problems)
+    {
+        if (!KubernetesQuantity().IsMatch(value))
+        {
+            problems.Add($"{annotation}: '{value}' is not a Kubernetes quantity (e.g. 10m, 0.5, 32Mi)");
+        }
+
+        return value;
+    }
+
+    [GeneratedRegex(@"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")]
+    private static partial Regex KubernetesQuantity();
+
+    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+    private static partial Regex DnsSubdomain();
+}

@@ -1,0 +1,136 @@
+using System.Text.Json.Nodes;
+using Mesh.Bootstrap;
+using Mesh.Webhook.Hosting;
+
+namespace Mesh.Webhook.Injection;
+
+/// <summary>The containers and volumes added to a pod, as Kubernetes JSON.</summary>
+public static class SidecarBuilder
+{
+    /// <summary>Envoy runs as this UID; mesh-proxy-init exempts its traffic (App Mesh's APPMESH_IGNORE_UID).</summary>
+    public const int EnvoyUid = 1337;
+
+    public const int IngressPort = 15000;
+    public const int EgressPort = 15001;
+    public const int AdminPort = 9901;
+
+    public const string XdsCaVolume = "mesh-xds-ca";
+    public const string ProxyTlsVolume = "mesh-proxy-tls";
+    private const string XdsCaDirectory = "/etc/mesh/xds-ca";
+    private const string ProxyTlsDirectory = "/etc/mesh/proxy-tls";
+
+    public static BootstrapOptions Bootstrap(SidecarRequest request, WebhookOptions options) => new()
+    {
+        NodeId = request.Resource.NodeId,
+        Xds = options.XdsAddress,
+        Tls = options.AuthMode == ProxyAuthMode.None ? null : new XdsTlsOptions
+        {
+            CaFile = $"{XdsCaDirectory}/ca.crt",
+            CertificateFile = options.AuthMode == ProxyAuthMode.MutualTls ? $"{ProxyTlsDirectory}/tls.crt" : null,
+            PrivateKeyFile = options.AuthMode == ProxyAuthMode.MutualTls ? $"{ProxyTlsDirectory}/tls.key" : null,
+        },
+        SigV4 = options.AuthMode == ProxyAuthMode.SigV4 ? new SigV4Options { Region = options.Region } : null,
+    };
+
+    /// <summary>mesh-proxy-init with App Mesh's variables; it needs root and NET_ADMIN, and only for the moment it runs.</summary>
+    public static JsonObject ProxyInit(SidecarRequest request, WebhookOptions options) => new()
+    {
+        ["name"] = PodReader.ProxyInitContainerName,
+        ["image"] = options.ProxyInitImage,
+        ["env"] = Env(
+            ("APPMESH_APP_PORTS", string.Join(',', request.ApplicationPorts)),
+            ("APPMESH_ENVOY_INGRESS_PORT", $"{IngressPort}"),
+            ("APPMESH_ENVOY_EGRESS_PORT", $"{EgressPort}"),
+            ("APPMESH_ENVOY_ADMIN_PORT", $"{AdminPort}"),
+            ("APPMESH_IGNORE_UID", $"{EnvoyUid}"),
+            ("APPMESH_EGRESS_IGNORED_PORTS", string.Join(',', request.EgressIgnoredPorts)),
+            ("APPMESH_EGRESS_IGNORED_IP", string.Join(',', request.EgressIgnoredIps)),
+            ("APPMESH_ENABLE_IPV6", options.EnableIpv6 ? "1" : "0")),
+        ["resources"] = new JsonObject { ["requests"] = new JsonObject { ["cpu"] = "10m", ["memory"] = "32Mi" } },
+        ["securityContext"] = new JsonObject
+        {
+            ["runAsUser"] = 0,
+            ["runAsNonRoot"] = false,
+            ["allowPrivilegeEscalation"] = false,
+            ["capabilities"] = new JsonObject { ["add"] = new JsonArray("NET_ADMIN", "NET_RAW"), ["drop"] = new JsonArray("ALL") },
+        },
+    };
+
+    public static JsonObject Envoy(SidecarRequest request, WebhookOptions options)
+    {
+        var env = Env(("APPMESH_RESOURCE_ARN", request.Resource.NodeId));
+        var mounts = new JsonArray();
+        if (options.AuthMode != ProxyAuthMode.None)
+        {
+            mounts.Add(new JsonObject { ["name"] = XdsCaVolume, ["mountPath"] = XdsCaDirectory, ["readOnly"] = true });
+        }
+
+        if (options.AuthMode == ProxyAuthMode.SigV4)
+        {
+            // The aws_iam plugin signs with the credentials in Envoy's environment, scoped to this region.
+            env.Add(SecretEnv("AWS_ACCESS_KEY_ID", request.CredentialsSecret));
+            env.Add(SecretEnv("AWS_SECRET_ACCESS_KEY", request.CredentialsSecret));
+            env.Add(new JsonObject { ["name"] = "AWS_REGION", ["value"] = options.Region });
+        }
+        else if (options.AuthMode == ProxyAuthMode.MutualTls)
+        {
+            mounts.Add(new JsonObject { ["name"] = ProxyTlsVolume, ["mountPath"] = ProxyTlsDirectory, ["readOnly"] = true });
+        }
+
+        return new JsonObject
+        {
+            ["name"] = PodReader.EnvoyContainerName,
+            ["image"] = options.EnvoyImage,
+            ["command"] = new JsonArray("envoy"),
+            // The bootstrap travels in the pod spec itself: it holds no secrets (paths and addresses only), and the
+            // pod needs no ConfigMap per virtual node.
+            ["args"] = new JsonArray("--config-yaml", EnvoyBootstrap.ToYaml(Bootstrap(request, options))),
+            ["env"] = env,
+            ["ports"] = new JsonArray(new JsonObject { ["name"] = "stats", ["containerPort"] = AdminPort, ["protocol"] = "TCP" }),
+            ["readinessProbe"] = new JsonObject
+            {
+                ["httpGet"] = new JsonObject { ["path"] = "/ready", ["port"] = AdminPort },
+                ["periodSeconds"] = 2,
+                ["failureThreshold"] = 3,
+            },
+            ["resources"] = new JsonObject
+            {
+                ["requests"] = new JsonObject { ["cpu"] = request.CpuRequest, ["memory"] = request.MemoryRequest },
+            },
+            ["securityContext"] = new JsonObject
+            {
+                ["runAsUser"] = EnvoyUid,
+                ["runAsGroup"] = EnvoyUid,
+                ["runAsNonRoot"] = true,
+                ["allowPrivilegeEscalation"] = false,
+                ["capabilities"] = new JsonObject { ["drop"] = new JsonArray("ALL") },
+            },
+            ["volumeMounts"] = mounts,
+        };
+    }
+
+    public static IEnumerable<JsonObject> Volumes(SidecarRequest request, WebhookOptions options)
+    {
+        if (options.AuthMode != ProxyAuthMode.None)
+        {
+            yield return SecretVolume(XdsCaVolume, options.XdsCaSecret);
+        }
+
+        if (options.AuthMode == ProxyAuthMode.MutualTls)
+        {
+            yield return SecretVolume(ProxyTlsVolume, request.CredentialsSecret);
+        }
+    }
+
+    private static JsonObject SecretVolume(string name, string secret) =>
+        new() { ["name"] = name, ["secret"] = new JsonObject { ["secretName"] = secret } };
+
+    private static JsonObject SecretEnv(string name, string secret) => new()
+    {
+        ["name"] = name,
+        ["valueFrom"] = new JsonObject { ["secretKeyRef"] = new JsonObject { ["name"] = secret, ["key"] = name } },
+    };
+
+    private static JsonArray Env(params (string Name, string Value)[] variables) =>
+        new([.. variables.Select(v => (JsonNode)new JsonObject { ["name"] = v.Name, ["value"] = v.Value })]);
+}

@@ -1,0 +1,26 @@
+using Mesh.Webhook.Hosting;
+using Microsoft.AspNetCore.Builder;
+
+namespace Mesh.Webhook.Tests;
+
+/// <summary>Settings that cannot work stop the host at start with one line naming the setting.</summary>
+public sealed class HostingTests
+{
+    [Theory]
+    [InlineData("Webhook:CertificatePath", "", "Webhook:CertificatePath and Webhook:KeyPath are required")]
+    [InlineData("Webhook:CertificatePath", "/nonexistent/tls.crt", "Webhook:CertificatePath/KeyPath could not be read")]
+    [InlineData("Webhook:Url", "http://0.0.0.0:8443", "Webhook:Url must be https://<IP address>:<port>, got 'http://0.0.0.0:8443'.")]
+    [InlineData("Webhook:Xds", "mesh-xds", "Webhook:Xds must be host:port, got 'mesh-xds'.")]
+    [InlineData("Webhook:AuthMode", "Kerberos", "Failed to convert configuration value 'Kerberos' at 'Webhook:AuthMode'")]
+    public void ASettingThatCannotWork_IsNamedAtStart(string key, string value, string message)
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration["Webhook:CertificatePath"] = "/etc/mesh/webhook-tls/tls.crt";
+        builder.Configuration["Webhook:KeyPath"] = "/etc/mesh/webhook-tls/tls.key";
+        builder.Configuration[key] = value;
+
+        var error = Assert.Throws<WebhookConfigurationException>(() => builder.AddWebhook());
+
+        Assert.StartsWith(message, error.Message);
+    }
+}
