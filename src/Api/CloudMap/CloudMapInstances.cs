@@ -105,12 +105,13 @@ public sealed class CloudMapInstances(
         {
             var now = clock.GetUtcNow();
             var service = await CloudMapLookups.ServiceAsync(db, call.AccountId, serviceId, CloudMapLookups.Lock.Update, ct);
-            var instance = await db.CloudMapInstances.SingleOrDefaultAsync(i => i.ServiceId == service.Id && i.InstanceId == instanceId, ct)
-                ?? throw CloudMapErrors.InstanceNotFound(service.Id, instanceId);
             if (service.HealthCheckCustomConfig is null)
             {
                 throw CloudMapErrors.CustomHealthNotFound(service.Id);
             }
+
+            var instance = await db.CloudMapInstances.SingleOrDefaultAsync(i => i.ServiceId == service.Id && i.InstanceId == instanceId, ct)
+                ?? throw CloudMapErrors.InstanceNotFound(service.Id, instanceId);
 
             if (instance.HealthStatus != status)
             {
