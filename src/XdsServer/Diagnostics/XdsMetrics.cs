@@ -58,6 +58,8 @@ public sealed class XdsMetrics
 
     public void SnapshotBuilt() => Increment("mesh_xds_snapshots_built_total", "Snapshots built and swapped in.");
 
+    public void TranslationWarning() => Increment("mesh_xds_translation_warnings_total", "Translation warnings raised (logged once per change per proxy identity): configuration left out, such as an unknown Cloud Map service.");
+
     public void SnapshotRejected() => Increment("mesh_xds_snapshots_rejected_total", "Translations rejected (invalid or inconsistent); the last good snapshot kept serving.");
 
     public void FeedApplied(long count) => Increment("mesh_xds_feed_changes_total", "Change-log rows applied.", by: count);
