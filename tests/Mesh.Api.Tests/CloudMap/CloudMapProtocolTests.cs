@@ -128,6 +128,46 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
         Assert.Contains(records, r => r.Action == "servicediscovery:DeleteNamespace" && r.ErrorCode == "InvalidSignatureException");
     }
 
+    public static TheoryData<string> Operations() => [.. Mesh.Model.Wire.ServiceModel.CloudMap.Operations.Select(o => o.Name)];
+
+    /// <summary>
+    /// Every operation with inputs of the wrong kind in every member, and with nothing at all: always a 4xx with
+    /// __type, never a 5xx, and a message that names each member it refuses.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Operations))]
+    public async Task WrongTypes_AreRefusedByName_NeverA5xx(string operation)
+    {
+        using var client = CloudMapClient(api.AdminKey);
+        var model = Mesh.Model.Wire.ServiceModel.CloudMap;
+        var input = model.Shape(model.OperationsByName[operation].InputShape!);
+        var wrong = new JsonObject();
+        foreach (var member in input.Members)
+        {
+            wrong[member.Name] = model.Shape(member.ShapeName).Type switch
+            {
+                Mesh.Model.Wire.ShapeType.String => 12,
+                Mesh.Model.Wire.ShapeType.Integer or Mesh.Model.Wire.ShapeType.Long => "twelve",
+                Mesh.Model.Wire.ShapeType.List => new JsonObject(),
+                _ => new JsonArray(1, 2),
+            };
+        }
+
+        var (status, _, body) = await SendAsync(client, operation, wrong.ToJsonString());
+        Assert.Equal(400, status);
+        Assert.Equal("InvalidInput", body!["__type"]!.GetValue<string>());
+        var message = body["message"]!.GetValue<string>();
+        Assert.All(input.Members, member => Assert.Contains(member.Name + ":", message));
+
+        var (emptyStatus, _, emptyBody) = await SendAsync(client, operation, "{}");
+        Assert.InRange(emptyStatus, 200, 499);
+        if (input.Required.Count > 0)
+        {
+            Assert.Equal("InvalidInput", emptyBody!["__type"]!.GetValue<string>());
+            Assert.All(input.Required, name => Assert.Contains($"{name}: is required", emptyBody["message"]!.GetValue<string>()));
+        }
+    }
+
     private const string ContentType = "application/x-amz-json-1.1";
 
     private HttpClient CloudMapClient(IssuedKey key) =>
