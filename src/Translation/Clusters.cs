@@ -98,7 +98,7 @@ internal static class Clusters
             // cluster finish warming instead of holding the proxy's initial load forever.
             defaultSans = [$"{cloudMap.ServiceName}.{cloudMap.NamespaceName}"];
             UseEds(cluster);
-            context.Add(CloudMapEndpoints.Assignment(context, name, request, cloudMap, request.Proxyless ? null : healthPort));
+            context.Add(CloudMapAssignments.Assignment(context, name, request, cloudMap, request.Proxyless ? null : healthPort));
         }
         else
         {

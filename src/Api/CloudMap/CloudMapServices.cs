@@ -175,9 +175,6 @@ public sealed class CloudMapServices(
         }
     }
 
-    private static AppMeshException InUse(string id, int instances) =>
-        CloudMapErrors.ResourceInUse($"Service {id} still has {instances} registered instance(s); deregister them first.");
-
     public async Task<JsonObject> GetAttributesAsync(string accountId, JsonObject input, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -230,6 +227,9 @@ public sealed class CloudMapServices(
             return new JsonObject();
         }, cancellationToken);
     }
+
+    private static AppMeshException InUse(string id, int instances) =>
+        CloudMapErrors.ResourceInUse($"Service {id} still has {instances} registered instance(s); deregister them first.");
 
     /// <summary>
     /// The service's type as Cloud Map derives it: HTTP in an HTTP namespace (which takes no DNS configuration),

@@ -5,7 +5,7 @@ using Mesh.Model.Specs;
 namespace Mesh.Translation.Tests.Translation;
 
 /// <summary>The endpoints of a virtual node discovered through Cloud Map, as a caller's sidecar receives them.</summary>
-public sealed class CloudMapEndpointsTests
+public sealed class CloudMapAssignmentsTests
 {
     private const string Cluster = "cds_egress_m_api_http_8080";
 

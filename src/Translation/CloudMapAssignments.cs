@@ -17,7 +17,7 @@ namespace Mesh.Translation;
 /// A service that does not exist, or that has no matching instance, gives an empty assignment and a warning:
 /// the callers get no hosts, and the operator sees why.
 /// </summary>
-internal static class CloudMapEndpoints
+internal static class CloudMapAssignments
 {
     public const string Ipv4 = "AWS_INSTANCE_IPV4";
     public const string Ipv6 = "AWS_INSTANCE_IPV6";
