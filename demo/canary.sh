@@ -2,6 +2,7 @@
 # The canary from the App Mesh story, against Mesh: builds mesh "demo" with the AWS CLI (two virtual nodes, a
 # virtual router and route, a virtual service, a virtual gateway and a gateway route), then shifts the route's
 # weights web-v1/web-v2 100/0 -> 97/3 -> 0/100, sending requests through the gateway at each step.
+# web-v1 is found by DNS; web-v2 through Cloud Map, where demo/cloudmap-register.sh (compose: web-v2-register) puts it.
 #
 # In the compose stack:   docker compose up --build -d && docker compose run --rm demo
 # Elsewhere:              MESH_API_URL=… MESH_GATEWAY_URL=… AWS_SHARED_CREDENTIALS_FILE=… demo/canary.sh
@@ -47,6 +48,10 @@ node_spec() { # <name> : an HTTP listener on 8080, found by its compose service 
   printf '{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":"%s"}}}' "$1"
 }
 
+cloud_map_node_spec() { # <service> : an HTTP listener on 8080, found through Cloud Map (demo/cloudmap-register.sh registers it)
+  printf '{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}],"serviceDiscovery":{"awsCloudMap":{"namespaceName":"%s","serviceName":"%s"}}}' "${CLOUD_MAP_NAMESPACE:-demo.local}" "$1"
+}
+
 route_spec() { # <v1 weight> <v2 weight>
   printf '{"httpRoute":{"match":{"prefix":"/"},"action":{"weightedTargets":[{"virtualNode":"web-v1","weight":%d},{"virtualNode":"web-v2","weight":%d}]}}}' "$1" "$2"
 }
@@ -80,7 +85,7 @@ am list-meshes >/dev/null # fails early on missing or wrong credentials
 echo "== mesh"
 ensure "mesh $MESH" create-mesh --mesh-name "$MESH" --spec '{"egressFilter":{"type":"DROP_ALL"}}'
 ensure "virtual node web-v1" create-virtual-node --mesh-name "$MESH" --virtual-node-name web-v1 --spec "$(node_spec web-v1)"
-ensure "virtual node web-v2" create-virtual-node --mesh-name "$MESH" --virtual-node-name web-v2 --spec "$(node_spec web-v2)"
+ensure "virtual node web-v2" create-virtual-node --mesh-name "$MESH" --virtual-node-name web-v2 --spec "$(cloud_map_node_spec web-v2)"
 ensure "virtual router web" create-virtual-router --mesh-name "$MESH" --virtual-router-name web \
   --spec '{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}]}'
 ensure "route web/canary" create-route --mesh-name "$MESH" --virtual-router-name web --route-name canary --spec "$(route_spec 100 0)"

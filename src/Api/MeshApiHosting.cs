@@ -1,5 +1,6 @@
 using Mesh.Security;
 using Mesh.Api.Bootstrap;
+using Mesh.Api.CloudMap;
 using Mesh.Api.Observability;
 using Mesh.Api.OpenApi;
 using Mesh.Api.Protocol;
@@ -69,6 +70,7 @@ public static partial class MeshApiHosting
         builder.Services.AddSingleton<TagOperations>();
         builder.Services.AddSingleton<OperationDispatcher>();
         builder.Services.AddHostedService<IdempotencyRecordPruner>();
+        AddCloudMap(builder.Services);
         builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection(AuthOptions.Section));
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AuditLog>());
@@ -117,7 +119,22 @@ public static partial class MeshApiHosting
         });
         app.MapAppMeshApi();
         app.MapEnvoyBootstrap();
+        app.MapCloudMapApi();
         return app;
+    }
+
+    /// <summary>The Cloud Map (servicediscovery) API, served on the same port with the same keys, audit and limits.</summary>
+    private static void AddCloudMap(IServiceCollection services)
+    {
+        services.AddSingleton<CloudMapBinder>();
+        services.AddSingleton<CloudMapPages>();
+        services.AddSingleton<CloudMapNamespaces>();
+        services.AddSingleton<CloudMapServices>();
+        services.AddSingleton<CloudMapInstances>();
+        services.AddSingleton<CloudMapDiscovery>();
+        services.AddSingleton<CloudMapOperationQueries>();
+        services.AddSingleton<CloudMapTags>();
+        services.AddSingleton<CloudMapDispatcher>();
     }
 
     private static void CheckAuthConfiguration(WebApplication app)

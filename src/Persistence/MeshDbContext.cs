@@ -18,6 +18,14 @@ public sealed class MeshDbContext(DbContextOptions<MeshDbContext> options) : DbC
 
     public DbSet<ResourceCountEntity> ResourceCounts => Set<ResourceCountEntity>();
 
+    public DbSet<CloudMapNamespaceEntity> CloudMapNamespaces => Set<CloudMapNamespaceEntity>();
+
+    public DbSet<CloudMapServiceEntity> CloudMapServices => Set<CloudMapServiceEntity>();
+
+    public DbSet<CloudMapInstanceEntity> CloudMapInstances => Set<CloudMapInstanceEntity>();
+
+    public DbSet<CloudMapOperationEntity> CloudMapOperations => Set<CloudMapOperationEntity>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
         => modelBuilder.ApplyConfigurationsFromAssembly(typeof(MeshDbContext).Assembly);
 }

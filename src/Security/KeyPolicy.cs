@@ -11,11 +11,12 @@ public sealed record KeyPolicy(IReadOnlyList<PolicyStatement> Statements)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false };
 
-    /// <summary>Everything in the account.</summary>
-    public static KeyPolicy Admin { get; } = new([new PolicyStatement(["appmesh:*"], ["*"])]);
+    /// <summary>Everything in the account: App Mesh and Cloud Map.</summary>
+    public static KeyPolicy Admin { get; } = new([new PolicyStatement(["appmesh:*", "servicediscovery:*"], ["*"])]);
 
-    /// <summary>Describe and List on everything, and nothing else.</summary>
-    public static KeyPolicy ReadOnly { get; } = new([new PolicyStatement(["appmesh:Describe*", "appmesh:List*"], ["*"])]);
+    /// <summary>Reading on everything (App Mesh Describe and List, Cloud Map Get, List and Discover), and nothing else.</summary>
+    public static KeyPolicy ReadOnly { get; } = new([new PolicyStatement(
+        ["appmesh:Describe*", "appmesh:List*", "servicediscovery:Get*", "servicediscovery:List*", "servicediscovery:Discover*"], ["*"])]);
 
     /// <summary>A proxy's key: stream its own configuration and nothing else.</summary>
     public static KeyPolicy Proxy(string resourceArn) => new([new PolicyStatement(["appmesh:StreamAggregatedResources"], [resourceArn])]);

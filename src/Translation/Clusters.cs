@@ -94,11 +94,11 @@ internal static class Clusters
         }
         else if (discovery?.AwsCloudMap is { } cloudMap)
         {
-            // Endpoints come from a Cloud Map registry that is not built yet: an empty assignment is sent so
-            // the cluster finishes warming (with no hosts) instead of holding the proxy's initial load forever.
+            // Endpoints are the registry's matching instances; an empty assignment (with a warning) still lets the
+            // cluster finish warming instead of holding the proxy's initial load forever.
             defaultSans = [$"{cloudMap.ServiceName}.{cloudMap.NamespaceName}"];
             UseEds(cluster);
-            context.Add(Assignment(name, [], null));
+            context.Add(CloudMapAssignments.Assignment(context, name, request, cloudMap, request.Proxyless ? null : healthPort));
         }
         else
         {

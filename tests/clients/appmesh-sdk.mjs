@@ -1,7 +1,10 @@
-// Runs App Mesh calls through the real AWS SDK for JavaScript v3 (@aws-sdk/client-app-mesh) and prints
-// what the SDK returned, so that a test can check it. It never asserts anything itself.
+// Runs App Mesh calls through the real AWS SDK for JavaScript v3 (@aws-sdk/client-app-mesh), or Cloud Map calls
+// through @aws-sdk/client-servicediscovery, and prints what the SDK returned, so that a test can check it. It never
+// asserts anything itself.
 //
-// Usage: node appmesh-sdk.mjs <endpoint-url> < plan.json
+// Usage: node appmesh-sdk.mjs <endpoint-url> [servicediscovery] < plan.json
+// Cloud Map's DiscoverInstances goes to a "data-" host in AWS; against a custom endpoint the client is told not to
+// add it (disableHostPrefix), as docs/cloud-map.md tells users.
 //   plan.json: [{"operation": "CreateMesh", "input": {...}}, ...]
 // Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY; the region is us-east-1.
 // Prints one JSON array with, for each call in order, either
@@ -10,19 +13,24 @@
 //   {"ok": false, "name": <error name>, "status": <http status>, "message": <message>,
 //    "fault": "client"|"server", "modeled": <true when the error is the SDK's own App Mesh exception class>}
 // Timestamps in outputs are Date objects in the SDK, printed as ISO 8601 strings.
-import * as appmesh from "@aws-sdk/client-app-mesh";
-
 const endpoint = process.argv[2];
-if (!endpoint) {
-  console.error("usage: node appmesh-sdk.mjs <endpoint-url> < plan.json");
+const service = process.argv[3] ?? "appmesh";
+if (!endpoint || !["appmesh", "servicediscovery"].includes(service)) {
+  console.error("usage: node appmesh-sdk.mjs <endpoint-url> [servicediscovery] < plan.json");
   process.exit(2);
 }
+
+const sdk = service === "appmesh"
+  ? await import("@aws-sdk/client-app-mesh")
+  : await import("@aws-sdk/client-servicediscovery");
+const ClientClass = service === "appmesh" ? sdk.AppMeshClient : sdk.ServiceDiscoveryClient;
+const ServiceException = service === "appmesh" ? sdk.AppMeshServiceException : sdk.ServiceDiscoveryServiceException;
 
 const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);
 const plan = JSON.parse(Buffer.concat(chunks).toString("utf8"));
 
-const client = new appmesh.AppMeshClient({
+const client = new ClientClass({
   endpoint,
   region: "us-east-1",
   credentials: {
@@ -31,11 +39,12 @@ const client = new appmesh.AppMeshClient({
   },
   // One attempt: a 5xx or a throttle must show up as what it is, not be retried away.
   maxAttempts: 1,
+  disableHostPrefix: true,
 });
 
 const results = [];
 for (const call of plan) {
-  const Command = appmesh[`${call.operation}Command`];
+  const Command = sdk[`${call.operation}Command`];
   if (typeof Command !== "function") {
     results.push({ ok: false, name: "UnknownCommand", message: `no ${call.operation}Command in the SDK` });
     continue;
@@ -44,7 +53,7 @@ for (const call of plan) {
     const { $metadata, ...output } = await client.send(new Command(call.input ?? {}));
     results.push({ ok: true, status: $metadata.httpStatusCode, output, outputTypes: describeTypes(output) });
   } catch (error) {
-    const modeledClass = appmesh[error.name];
+    const modeledClass = sdk[error.name];
     results.push({
       ok: false,
       name: error.name,
@@ -53,7 +62,7 @@ for (const call of plan) {
       fault: error.$fault,
       modeled: typeof modeledClass === "function"
         && error instanceof modeledClass
-        && error instanceof appmesh.AppMeshServiceException,
+        && error instanceof ServiceException,
     });
   }
 }

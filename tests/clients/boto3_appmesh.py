@@ -1,6 +1,8 @@
-"""Runs App Mesh calls through boto3 and prints what it returned, so that a test can check it.
+"""Runs App Mesh (or Cloud Map) calls through boto3 and prints what it returned, so that a test can check it.
 
-Usage: python3 boto3_appmesh.py <endpoint-url> < plan.json
+Usage: python3 boto3_appmesh.py <endpoint-url> [servicediscovery] < plan.json
+Cloud Map's DiscoverInstances goes to a "data-" host in AWS; against a custom endpoint the client is told not to
+add it (inject_host_prefix=False), as docs/cloud-map.md tells users.
   plan.json: [{"operation": "CreateMesh", "input": {...}}, ...]
 
 Parameter validation is off (botocore's parameter_validation=False), so out-of-range values reach the
@@ -20,15 +22,16 @@ from botocore import xform_name
 
 
 def main() -> int:
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3) or sys.argv[2:] not in ([], ["servicediscovery"]):
         print(__doc__, file=sys.stderr)
         return 2
     plan = json.load(sys.stdin)
     client = boto3.session.Session().client(
-        "appmesh",
+        sys.argv[2] if len(sys.argv) == 3 else "appmesh",
         endpoint_url=sys.argv[1],
         region_name="us-east-1",
-        config=botocore.config.Config(parameter_validation=False, retries={"total_max_attempts": 1}),
+        config=botocore.config.Config(
+            parameter_validation=False, retries={"total_max_attempts": 1}, inject_host_prefix=False),
     )
     results = []
     for call in plan:

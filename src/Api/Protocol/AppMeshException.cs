@@ -2,10 +2,16 @@ using Mesh.Model.Wire;
 
 namespace Mesh.Api.Protocol;
 
-/// <summary>An App Mesh error: it reaches the client as the code's status, x-amzn-ErrorType and {"message": ...}.</summary>
+/// <summary>
+/// An API error: it reaches the client as the code's status, x-amzn-ErrorType and {"message": ...}; a Cloud Map
+/// error also carries <c>__type</c> and the exception shape's other members (<see cref="Fields"/>).
+/// </summary>
 public sealed class AppMeshException(ErrorCode code, string message) : Exception(message)
 {
     public ErrorCode Code { get; } = code;
+
+    /// <summary>Members of the error shape besides the message, e.g. DuplicateOperationId of Cloud Map's DuplicateRequest.</summary>
+    public IReadOnlyDictionary<string, string> Fields { get; init; } = new Dictionary<string, string>();
 
     public static AppMeshException BadRequest(string message) => new(ErrorCode.BadRequest, message);
 

@@ -41,7 +41,7 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, IOptio
                 context.Response.Headers.RetryAfter = ApiFailures.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
 
-            await ErrorResponses.WriteAsync(context, answer.Code, answer.Message);
+            await ErrorResponses.WriteAsync(context, answer.Code, answer.Message, answer.Fields);
         }
     }
 

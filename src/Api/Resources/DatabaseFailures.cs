@@ -38,6 +38,9 @@ public static class DatabaseFailures
         return false;
     }
 
+    public static bool IsForeignKeyViolation(Exception error, string constraint) =>
+        FindPostgresError(error) is { SqlState: PostgresErrorCodes.ForeignKeyViolation } e && e.ConstraintName == constraint;
+
     public static bool IsUniqueViolation(Exception error, string constraint) =>
         FindPostgresError(error) is { SqlState: PostgresErrorCodes.UniqueViolation } e && e.ConstraintName == constraint;
 

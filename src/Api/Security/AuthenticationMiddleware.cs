@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Mesh.Api.Observability;
 using System.Threading.RateLimiting;
+using Mesh.Api.CloudMap;
 using Mesh.Api.Protocol;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -10,8 +11,10 @@ using Microsoft.Extensions.Options;
 namespace Mesh.Api.Security;
 
 /// <summary>
-/// Authenticates every App Mesh API request with SigV4 (or, when explicitly configured, lets it act as
-/// the default account), then applies the per-account request rate. Nothing is read or changed for a
+/// Authenticates every App Mesh and Cloud Map API request with SigV4 (service <c>appmesh</c> under
+/// <see cref="ApiPrefix"/>, <c>servicediscovery</c> for <c>POST /</c> with a Cloud Map X-Amz-Target), or, when
+/// explicitly configured, lets it act as the default account, then applies the per-account request rate, shared
+/// by both APIs. Nothing is read or changed for a
 /// request that fails here; the refusal itself is counted in mesh_api_calls_total and written to the audit
 /// log with the key id the request claimed, the reason and the source address.
 /// </summary>
@@ -23,6 +26,7 @@ public sealed class AuthenticationMiddleware : IDisposable
     private readonly AuthOptions auth;
     private readonly MeshApiOptions mesh;
     private readonly SigV4Verifier verifier;
+    private readonly SigV4Verifier cloudMapVerifier;
     private readonly IServiceProvider services;
     private readonly TimeProvider clock;
     private readonly PartitionedRateLimiter<string> rateLimiter;
@@ -35,6 +39,7 @@ public sealed class AuthenticationMiddleware : IDisposable
         this.mesh = mesh.Value;
         this.services = services;
         verifier = new SigV4Verifier(this.mesh.Region, "appmesh", clock);
+        cloudMapVerifier = new SigV4Verifier(this.mesh.Region, CloudMapRequest.SigningName, clock);
         rateLimiter = PartitionedRateLimiter.Create<string, string>(account => RateLimitPartition.GetTokenBucketLimiter(account, _ => new TokenBucketRateLimiterOptions
         {
             TokenLimit = Math.Max(1, this.auth.Burst),
@@ -47,7 +52,8 @@ public sealed class AuthenticationMiddleware : IDisposable
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (!context.Request.Path.StartsWithSegments(ApiPrefix, StringComparison.Ordinal))
+        var cloudMap = CloudMapRequest.Is(context.Request);
+        if (!cloudMap && !context.Request.Path.StartsWithSegments(ApiPrefix, StringComparison.Ordinal))
         {
             await next(context);
             return;
@@ -59,7 +65,7 @@ public sealed class AuthenticationMiddleware : IDisposable
         {
             caller = auth.Mode == AuthMode.None
                 ? new Caller(mesh.AccountId, "", KeyPolicy.Admin)
-                : await AuthenticateAsync(context);
+                : await AuthenticateAsync(context, cloudMap ? cloudMapVerifier : verifier);
         }
         catch (Exception error) when (ApiFailures.Answer(context, error) is { } refused)
         {
@@ -88,11 +94,15 @@ public sealed class AuthenticationMiddleware : IDisposable
     {
         // Routing ran before this middleware, so the endpoint (named after its operation) is known even though
         // the operation will not run; a path no operation is bound to is recorded by its method and path.
-        var operation = context.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName
-            ?? $"{context.Request.Method} {context.Request.Path}";
+        // A Cloud Map call is named by its X-Amz-Target, its action's service prefix included.
+        var action = CloudMapRequest.Is(context.Request)
+            ? ApiCall.ActionOf(CloudMapRequest.OperationName(context.Request), CloudMapRequest.ActionService)
+            : ApiCall.ActionOf(context.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName
+                ?? $"{context.Request.Method} {context.Request.Path}");
+        var operation = CloudMapRequest.Is(context.Request) ? action : action["appmesh:".Length..];
         services.GetRequiredService<ApiMetrics>().Record(operation, refused.Code.StatusCode, refused.Code.Name, Stopwatch.GetElapsedTime(started));
         services.GetRequiredService<AuditLog>().Enqueue(AuditRecords.Create(
-            clock.GetUtcNow(), accountId, accessKeyId, ApiCall.ActionOf(operation), "", context.TraceIdentifier,
+            clock.GetUtcNow(), accountId, accessKeyId, action, "", context.TraceIdentifier,
             context.Connection.RemoteIpAddress?.ToString() ?? "", refused.Code.StatusCode, refused.Code.Name, refused.Message));
     }
 
@@ -109,14 +119,14 @@ public sealed class AuthenticationMiddleware : IDisposable
 
     public void Dispose() => rateLimiter.Dispose();
 
-    private async Task<Caller> AuthenticateAsync(HttpContext context)
+    private async Task<Caller> AuthenticateAsync(HttpContext context, SigV4Verifier signatureVerifier)
     {
         var request = await ReadSignedRequestAsync(context);
         var keys = services.GetRequiredService<AccessKeyStore>();
         ActiveKey? key = null;
         try
         {
-            await verifier.VerifyAsync(request, async (id, ct) => (key = await keys.FindActiveAsync(id, ct))?.Secret, context.RequestAborted);
+            await signatureVerifier.VerifyAsync(request, async (id, ct) => (key = await keys.FindActiveAsync(id, ct))?.Secret, context.RequestAborted);
         }
         catch (AuthFailure failure)
         {
@@ -146,6 +156,13 @@ public sealed class AuthenticationMiddleware : IDisposable
 
         http.Body.Position = 0;
         var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? (http.PathBase + http.Path + http.QueryString).ToString();
+        if (!target.StartsWith('/') && Uri.TryCreate(target, UriKind.Absolute, out var absolute))
+        {
+            // Absolute form (a client sending through an HTTP proxy, e.g. to reach Cloud Map's data- host): the
+            // client signed the path and query, not the scheme and authority.
+            target = absolute.GetComponents(UriComponents.PathAndQuery, UriFormat.UriEscaped);
+        }
+
         var query = target.IndexOf('?', StringComparison.Ordinal);
         var headers = http.Headers.ToDictionary(
             h => h.Key.ToLowerInvariant(),

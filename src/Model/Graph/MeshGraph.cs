@@ -32,6 +32,7 @@ public sealed record MeshGraph
         VirtualServices = original.VirtualServices;
         VirtualRouters = original.VirtualRouters;
         VirtualGateways = original.VirtualGateways;
+        CloudMap = original.CloudMap;
     }
 
     public required string MeshName { get; init; }
@@ -50,6 +51,12 @@ public sealed record MeshGraph
     public EquatableList<VirtualRouterResource> VirtualRouters { get; init; } = [];
 
     public EquatableList<VirtualGatewayResource> VirtualGateways { get; init; } = [];
+
+    /// <summary>
+    /// The Cloud Map services the virtual nodes discover through and their instances, read with the mesh (the
+    /// xDS server's loader sets it; <see cref="Build"/> leaves it empty, so every such service is unknown).
+    /// </summary>
+    public CloudMapRegistry CloudMap { get; init; } = CloudMapRegistry.Empty;
 
     public MeshResource<VirtualNodeSpec>? FindVirtualNode(string name) =>
         (_nodes ??= VirtualNodes.ToFrozenDictionary(n => n.Name, StringComparer.Ordinal)).GetValueOrDefault(name);
@@ -291,10 +298,11 @@ public sealed record MeshGraph
         && VirtualNodes == other.VirtualNodes
         && VirtualServices == other.VirtualServices
         && VirtualRouters == other.VirtualRouters
-        && VirtualGateways == other.VirtualGateways;
+        && VirtualGateways == other.VirtualGateways
+        && CloudMap == other.CloudMap;
 
     public override int GetHashCode() =>
-        HashCode.Combine(MeshName, MeshVersion, Mesh, Observability, VirtualNodes, VirtualServices, VirtualRouters, VirtualGateways);
+        HashCode.Combine(HashCode.Combine(MeshName, MeshVersion, Mesh, Observability, VirtualNodes, VirtualServices, VirtualRouters, VirtualGateways), CloudMap);
 
     private static MeshResource<T>? Parse<T>(MeshResourceRow row, List<string> errors)
     {

@@ -4,15 +4,15 @@ using System.Text.Json;
 namespace Mesh.Model.Wire;
 
 /// <summary>
-/// The App Mesh 2019-01-25 service model, loaded once from the embedded model JSON. It is the
-/// single source of truth for HTTP bindings, member names and constraints, so the API cannot drift
+/// A service model (App Mesh 2019-01-25, Cloud Map 2017-03-14), loaded once from the embedded model JSON. It
+/// is the single source of truth for HTTP bindings, member names and constraints, so the API cannot drift
 /// from the wire contract the AWS CLI and SDKs were generated from.
 /// </summary>
 public sealed class ServiceModel
 {
-    private const string ResourceName = "appmesh-2019-01-25.model.json";
+    private static readonly Lazy<ServiceModel> LazyAppMesh = new(() => LoadEmbedded("appmesh-2019-01-25.model.json"));
 
-    private static readonly Lazy<ServiceModel> LazyAppMesh = new(LoadEmbedded);
+    private static readonly Lazy<ServiceModel> LazyCloudMap = new(() => LoadEmbedded("servicediscovery-2017-03-14.model.json"));
 
     private ServiceModel(FrozenDictionary<string, Shape> shapes, IReadOnlyList<Operation> operations)
     {
@@ -23,6 +23,9 @@ public sealed class ServiceModel
 
     /// <summary>The App Mesh model embedded in this assembly.</summary>
     public static ServiceModel AppMesh => LazyAppMesh.Value;
+
+    /// <summary>The Cloud Map (servicediscovery, awsJson1.1) model embedded in this assembly.</summary>
+    public static ServiceModel CloudMap => LazyCloudMap.Value;
 
     public FrozenDictionary<string, Shape> Shapes { get; }
 
@@ -49,10 +52,10 @@ public sealed class ServiceModel
         return new ServiceModel(shapes.ToFrozenDictionary(StringComparer.Ordinal), operations);
     }
 
-    private static ServiceModel LoadEmbedded()
+    private static ServiceModel LoadEmbedded(string resourceName)
     {
-        using var stream = typeof(ServiceModel).Assembly.GetManifestResourceStream(ResourceName)
-            ?? throw new InvalidOperationException($"Embedded resource {ResourceName} is missing.");
+        using var stream = typeof(ServiceModel).Assembly.GetManifestResourceStream(resourceName)
+            ?? throw new InvalidOperationException($"Embedded resource {resourceName} is missing.");
         using var document = JsonDocument.Parse(stream);
         return Parse(document.RootElement);
     }

@@ -21,6 +21,11 @@ public sealed record Shape
     /// <summary>For a list: the shape of its elements.</summary>
     public string? ElementShape { get; init; }
 
+    /// <summary>For a map: the shapes of its keys and of its values.</summary>
+    public string? KeyShape { get; init; }
+
+    public string? ValueShape { get; init; }
+
     /// <summary>The minimum length (string, list) or value (number).</summary>
     public long? Min { get; init; }
 
@@ -52,6 +57,7 @@ public sealed record Shape
             "long" => ShapeType.Long,
             "boolean" => ShapeType.Boolean,
             "timestamp" => ShapeType.Timestamp,
+            "map" => ShapeType.Map,
             var other => throw new NotSupportedException($"Shape {name} has unsupported type '{other}'."),
         };
 
@@ -87,6 +93,8 @@ public sealed record Shape
                 : new HashSet<string>(),
             IsUnion = element.TryGetProperty("union", out var union) && union.GetBoolean(),
             ElementShape = element.TryGetProperty("member", out var member) ? member.GetProperty("shape").GetString() : null,
+            KeyShape = element.TryGetProperty("key", out var key) ? key.GetProperty("shape").GetString() : null,
+            ValueShape = element.TryGetProperty("value", out var mapValue) ? mapValue.GetProperty("shape").GetString() : null,
             Min = element.TryGetProperty("min", out var min) ? min.GetInt64() : null,
             Max = element.TryGetProperty("max", out var max) ? max.GetInt64() : null,
             Pattern = element.TryGetProperty("pattern", out var pattern)

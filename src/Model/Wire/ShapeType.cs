@@ -9,4 +9,5 @@ public enum ShapeType
     Long,
     Boolean,
     Timestamp,
+    Map,
 }

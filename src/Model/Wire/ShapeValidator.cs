@@ -37,6 +37,7 @@ public sealed class ShapeValidator(ServiceModel model)
             ShapeType.Long => VisitInteger(shape, value, path, violations, long.MinValue, long.MaxValue),
             ShapeType.Boolean => VisitBoolean(value, path, violations),
             ShapeType.Timestamp => VisitTimestamp(value, path, violations),
+            ShapeType.Map => VisitMap(shape, value, path, violations),
             _ => throw new NotSupportedException(shape.Type.ToString()),
         };
     }
@@ -109,6 +110,40 @@ public sealed class ShapeValidator(ServiceModel model)
             if (cleanedItem is not null)
             {
                 cleaned.Add(cleanedItem);
+            }
+        }
+
+        return cleaned;
+    }
+
+    private JsonNode? VisitMap(Shape shape, JsonNode value, string path, List<Violation> violations)
+    {
+        if (value is not JsonObject obj)
+        {
+            violations.Add(new Violation(DisplayPath(path), $"must be a JSON object of string keys to values, got {Describe(value)}"));
+            return null;
+        }
+
+        CheckRange(shape, obj.Count, path, violations, "must have at least {0} entry(ies)", "must have at most {0} entry(ies)");
+        var keyShape = model.Shape(shape.KeyShape!);
+        var valueShape = model.Shape(shape.ValueShape!);
+        var cleaned = new JsonObject();
+        foreach (var (key, item) in obj)
+        {
+            var itemPath = $"{path}[\"{Truncate(key)}\"]";
+            var keyViolations = new List<Violation>();
+            VisitString(keyShape, JsonValue.Create(key), itemPath, keyViolations);
+            violations.AddRange(keyViolations.Select(v => v with { Message = "key " + v.Message }));
+            if (item is null)
+            {
+                violations.Add(new Violation(itemPath, "must not be null"));
+                continue;
+            }
+
+            var cleanedItem = Visit(valueShape, item, itemPath, violations);
+            if (cleanedItem is not null && keyViolations.Count == 0)
+            {
+                cleaned[key] = cleanedItem;
             }
         }
 

@@ -37,4 +37,38 @@ public sealed class ChangeLogReader(MeshDbContext db)
         db.Resources.AsNoTracking()
             .Where(r => r.AccountId == accountId && r.MeshName == meshName && r.Status != "DELETED")
             .ToListAsync(cancellationToken);
+
+    /// <summary>
+    /// The Cloud Map services among <paramref name="services"/> (namespace name, service name) that exist in the
+    /// account, and the instances registered in them. A requested service missing from the first list does not exist.
+    /// </summary>
+    public async Task<(List<(string NamespaceName, string ServiceName)> Existing, List<CloudMapRegistryRow> Instances)> CloudMapServicesAsync(
+        string accountId, IReadOnlyCollection<(string NamespaceName, string ServiceName)> services, CancellationToken cancellationToken)
+    {
+        if (services.Count == 0)
+        {
+            return ([], []);
+        }
+
+        var namespaceNames = services.Select(s => s.NamespaceName).Distinct().ToList();
+        var serviceNames = services.Select(s => s.ServiceName).Distinct().ToList();
+        var candidates = await (
+            from service in db.CloudMapServices.AsNoTracking()
+            join ns in db.CloudMapNamespaces.AsNoTracking() on service.NamespaceId equals ns.Id
+            where ns.AccountId == accountId && namespaceNames.Contains(ns.Name) && serviceNames.Contains(service.Name)
+            select new { service.Id, NamespaceName = ns.Name, ServiceName = service.Name })
+            .ToListAsync(cancellationToken);
+        var wanted = services.ToHashSet();
+        var existing = candidates.Where(c => wanted.Contains((c.NamespaceName, c.ServiceName))).ToList();
+        var ids = existing.Select(e => e.Id).ToList();
+        var names = existing.ToDictionary(e => e.Id, e => (e.NamespaceName, e.ServiceName));
+        var instances = await db.CloudMapInstances.AsNoTracking()
+            .Where(i => ids.Contains(i.ServiceId))
+            .OrderBy(i => i.ServiceId).ThenBy(i => i.InstanceId)
+            .Select(i => new { i.ServiceId, i.InstanceId, i.Attributes, i.HealthStatus })
+            .ToListAsync(cancellationToken);
+        return (
+            existing.Select(e => (e.NamespaceName, e.ServiceName)).ToList(),
+            instances.Select(i => new CloudMapRegistryRow(names[i.ServiceId].NamespaceName, names[i.ServiceId].ServiceName, i.InstanceId, i.Attributes, i.HealthStatus)).ToList());
+    }
 }

@@ -65,6 +65,9 @@ public sealed class XdsMetrics
     private const string FeedErrorsHelp = "Change-feed failures (database unreachable, query failed).";
     private const string GraphsRejected = "mesh_xds_mesh_graphs_rejected_total";
     private const string GraphsRejectedHelp = "Mesh graphs that failed validation; the last good graph kept serving.";
+    private const string TranslationWarnings = "mesh_xds_translation_warnings_total";
+    private const string TranslationWarningsHelp =
+        "Translation warnings raised (logged once per change per proxy identity): configuration left out, such as an unknown Cloud Map service.";
 
     /// <summary>
     /// Every counter exists from the start at zero, for each resource type and protocol variant it is counted by:
@@ -102,11 +105,14 @@ public sealed class XdsMetrics
         Increment(FeedChanges, FeedChangesHelp, by: 0);
         Increment(FeedErrors, FeedErrorsHelp, by: 0);
         Increment(GraphsRejected, GraphsRejectedHelp, by: 0);
+        Increment(TranslationWarnings, TranslationWarningsHelp, by: 0);
     }
 
     public void ResponseSent(string type, string variant) => Increment(Responses, ResponsesHelp, TypeAndVariant(type, variant));
 
     public void Ack(string type) => Increment(Acks, AcksHelp, TypeLabel(type));
+
+    public void TranslationWarning() => Increment(TranslationWarnings, TranslationWarningsHelp);
 
     public void Nack(string type) => Increment(Nacks, NacksHelp, TypeLabel(type));
 

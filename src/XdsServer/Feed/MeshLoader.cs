@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
 using Mesh.Model.Graph;
+using Mesh.Model.Specs;
 using Mesh.Persistence;
 using Mesh.XdsServer.Diagnostics;
 using Mesh.XdsServer.Identity;
@@ -11,9 +14,18 @@ namespace Mesh.XdsServer.Feed;
 /// Reads one mesh from the database, validates it as a whole graph and hands it to the cache. A graph that does
 /// not validate is logged and counted, and the last good one keeps serving. Tracing tags that cannot be used do
 /// not make a graph invalid: they are logged here, once per load, and the translator leaves them out.
+/// The Cloud Map services the mesh's virtual nodes discover through are read with it (their registered
+/// instances become the graph's <see cref="MeshGraph.CloudMap"/>), and the loader remembers which namespaces each
+/// mesh uses, so that a registry change reloads only the meshes that use its namespace.
 /// </summary>
 public sealed class MeshLoader(SnapshotCache cache, XdsMetrics metrics, ILogger<MeshLoader> logger)
 {
+    private readonly ConcurrentDictionary<MeshKey, IReadOnlySet<string>> _namespacesUsed = new();
+
+    /// <summary>The loaded meshes of an account whose virtual nodes discover through the named Cloud Map namespace.</summary>
+    public IReadOnlyList<MeshKey> MeshesUsingNamespace(string accountId, string namespaceName) =>
+        _namespacesUsed.Where(m => m.Key.AccountId == accountId && m.Value.Contains(namespaceName)).Select(m => m.Key).ToList();
+
     public async Task LoadAsync(ChangeLogReader reader, MeshKey mesh, CancellationToken cancellationToken)
     {
         using var activity = XdsTracing.Source.StartActivity("LoadMesh");
@@ -23,6 +35,7 @@ public sealed class MeshLoader(SnapshotCache cache, XdsMetrics metrics, ILogger<
         activity?.SetTag("appmesh.resources", rows.Count);
         if (!rows.Any(r => r.Kind == MeshResourceKinds.Mesh))
         {
+            _namespacesUsed.TryRemove(mesh, out _);
             cache.SetMesh(mesh, null);
             return;
         }
@@ -35,6 +48,14 @@ public sealed class MeshLoader(SnapshotCache cache, XdsMetrics metrics, ILogger<
                 logger.MeshTagsIgnored(mesh.ToString(), string.Join("; ", graph.Observability.Problems));
             }
 
+            var referenced = CloudMapRegistry.ReferencedBy(graph);
+            _namespacesUsed[mesh] = referenced.Select(r => r.NamespaceName).ToHashSet(StringComparer.Ordinal);
+            if (referenced.Count > 0)
+            {
+                var (existing, instances) = await metrics.QueryAsync(() => reader.CloudMapServicesAsync(mesh.AccountId, referenced, cancellationToken));
+                graph = graph with { CloudMap = Registry(existing, instances) };
+            }
+
             cache.SetMesh(mesh, graph);
         }
         catch (InvalidMeshGraphException e)
@@ -43,5 +64,17 @@ public sealed class MeshLoader(SnapshotCache cache, XdsMetrics metrics, ILogger<
             metrics.MeshRejected();
             logger.MeshRejected(mesh.ToString(), e.Message);
         }
+    }
+
+    private static CloudMapRegistry Registry(List<(string NamespaceName, string ServiceName)> existing, List<CloudMapRegistryRow> instances)
+    {
+        var byService = instances.ToLookup(i => (i.NamespaceName, i.ServiceName));
+        return new CloudMapRegistry(existing.Order().Select(s => new CloudMapService(
+            s.NamespaceName,
+            s.ServiceName,
+            byService[s].OrderBy(i => i.InstanceId, StringComparer.Ordinal).Select(i => new CloudMapInstance(
+                i.InstanceId,
+                JsonSerializer.Deserialize<Dictionary<string, string>>(i.Attributes)!.OrderBy(a => a.Key, StringComparer.Ordinal).ToEquatableList(),
+                i.HealthStatus == "HEALTHY")).ToEquatableList())).ToEquatableList());
     }
 }

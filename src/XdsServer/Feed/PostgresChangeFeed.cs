@@ -132,7 +132,19 @@ public sealed class PostgresChangeFeed(
             var batch = await metrics.QueryAsync(() => reader.ReadAfterAsync(after, BatchSize, cancellationToken));
             foreach (var change in batch.Where(c => _tracker.TryApply(c.Seq)))
             {
-                changed.Add((change.AccountId, change.MeshName));
+                if (CloudMapChanges.IsCloudMap(change))
+                {
+                    // A registry change belongs to no mesh: it reaches the meshes whose nodes use its namespace.
+                    foreach (var mesh in loader.MeshesUsingNamespace(change.AccountId, change.ParentName))
+                    {
+                        changed.Add((mesh.AccountId, mesh.MeshName));
+                    }
+                }
+                else
+                {
+                    changed.Add((change.AccountId, change.MeshName));
+                }
+
                 applied++;
             }
 

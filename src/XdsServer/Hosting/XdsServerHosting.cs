@@ -124,6 +124,7 @@ public static class XdsServerHosting
         metrics.Gauge("mesh_xds_connected_proxies", "Streams whose proxy has identified itself (one per proxy using ADS; a proxy on the per-type services opens one per type).", () => streams.Identified);
         metrics.Gauge("mesh_xds_proxy_identities", "Distinct proxy identities with a stream open (one snapshot each).", () => cache.WatchedIdentities);
         metrics.Gauge("mesh_xds_interned_resources", "Distinct serialised resources held for live snapshots.", () => cache.InternedResources);
+        metrics.Gauge("mesh_xds_translation_warnings", "Translation warnings standing now, summed over the watched proxy identities (GET /proxy-status lists them).", () => cache.WarningCount);
         metrics.Gauge("mesh_xds_feed_watermark", "Change-log sequence number applied up to.", () => feed.Watermark);
         if (feed.State == FeedState.Disabled)
         {

@@ -98,7 +98,8 @@ public sealed class ProxyStatusCollector(
             identity is null ? null : identity.Kind == ProxyKind.VirtualNode ? "virtualNode" : "virtualGateway",
             identity?.Name,
             problem,
-            types);
+            types,
+            identity is not null && cache.Warnings(identity) is { Count: > 0 } warnings ? warnings : null);
     }
 
     private static TypeStatus TypeOf(IReadOnlyList<(string Name, ResourceStatus Status)> resources, DateTimeOffset now)

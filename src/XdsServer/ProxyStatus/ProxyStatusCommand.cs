@@ -112,6 +112,11 @@ public static class ProxyStatusCommand
             {
                 text.AppendLine(CultureInfo.InvariantCulture, $"WAITING {p.NodeId}: {p.Waiting}");
             }
+
+            foreach (var warning in p.Warnings ?? [])
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"WARNING {p.NodeId}: {warning}");
+            }
         }
 
         foreach (var u in report.Unreachable)

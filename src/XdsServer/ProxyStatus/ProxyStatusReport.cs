@@ -23,7 +23,8 @@ public sealed record ProxyStatusEntry(
     string? Kind,
     string? Name,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Waiting,
-    IReadOnlyDictionary<string, TypeStatus> Types);
+    IReadOnlyDictionary<string, TypeStatus> Types,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Warnings = null);
 
 /// <summary>
 /// One resource type on one stream (keys: cds, eds, lds, rds, sds). <see cref="AckedVersion"/> is the hash of the

@@ -76,6 +76,27 @@ public sealed partial class SnapshotCache(IMeshTranslator translator, XdsMetrics
         }
     }
 
+    /// <summary>What the translation of an identity's configuration left out, sorted; empty when nothing.</summary>
+    public IReadOnlyList<string> Warnings(ProxyIdentity identity)
+    {
+        lock (_lock)
+        {
+            return _entries.TryGetValue(identity, out var e) ? e.Warnings : [];
+        }
+    }
+
+    /// <summary>Translation warnings across every watched identity (for the mesh_xds_translation_warnings gauge).</summary>
+    public int WarningCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _entries.Values.Sum(e => e.Warnings.Count);
+            }
+        }
+    }
+
     /// <summary>Why an identity has no (or an outdated) snapshot; null when it is up to date.</summary>
     public string? Problem(ProxyIdentity identity)
     {
@@ -138,8 +159,20 @@ public sealed partial class SnapshotCache(IMeshTranslator translator, XdsMetrics
 
     private void Recompute(Entry entry)
     {
-        var snapshot = Build(entry.Identity, out var problem);
+        var snapshot = Build(entry.Identity, out var problem, out var warnings);
         entry.Problem = problem;
+        if (warnings is not null && !warnings.SequenceEqual(entry.Warnings, StringComparer.Ordinal))
+        {
+            // Logged and counted when they change, not on every rebuild: a warning that stays is not news.
+            var added = warnings.Except(entry.Warnings, StringComparer.Ordinal).ToList();
+            entry.Warnings = warnings;
+            foreach (var warning in added)
+            {
+                metrics.TranslationWarning();
+                LogWarning(entry.Identity.ToString(), warning);
+            }
+        }
+
         if (snapshot is null || snapshot.Version == entry.Current?.Version)
         {
             return;
@@ -154,8 +187,9 @@ public sealed partial class SnapshotCache(IMeshTranslator translator, XdsMetrics
         }
     }
 
-    private Snapshot? Build(ProxyIdentity identity, out string? problem)
+    private Snapshot? Build(ProxyIdentity identity, out string? problem, out IReadOnlyList<string>? warnings)
     {
+        warnings = null;
         var graph = _meshes.GetValueOrDefault(identity.Mesh);
         var exists = identity.Kind == ProxyKind.VirtualNode
             ? graph?.FindVirtualNode(identity.Name) is not null
@@ -171,6 +205,7 @@ public sealed partial class SnapshotCache(IMeshTranslator translator, XdsMetrics
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var resources = translator.Translate(graph, identity);
             problem = null;
+            warnings = resources.Warnings;
             var snapshot = SnapshotBuilder.Build(resources, _interner.Intern);
             metrics.SnapshotBuild.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started));
             return snapshot;
@@ -204,9 +239,14 @@ public sealed partial class SnapshotCache(IMeshTranslator translator, XdsMetrics
     [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "Configuration for {Proxy} rejected; the last good snapshot keeps serving: {Reason}")]
     private partial void LogRejected(string proxy, string reason);
 
+    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Configuration for {Proxy} leaves something out: {Warning}")]
+    private partial void LogWarning(string proxy, string warning);
+
     private sealed class Entry(ProxyIdentity identity)
     {
         public ProxyIdentity Identity { get; } = identity;
+
+        public IReadOnlyList<string> Warnings { get; set; } = [];
 
         public Snapshot? Current { get; set; }
 

@@ -56,6 +56,7 @@ public sealed class MeshTranslationAdapter(Full.MeshTranslator translator) : IMe
         private readonly Dictionary<string, IMessage> _clusters = main.Clusters.ToDictionary(c => c.Name, c => (IMessage)c);
         private readonly Dictionary<string, IMessage> _endpoints = main.ClusterLoadAssignments.ToDictionary(e => e.ClusterName, e => (IMessage)e);
         private readonly Dictionary<string, IMessage> _secrets = main.Secrets.ToDictionary(s => s.Name, s => (IMessage)s);
+        private readonly SortedSet<string> _warnings = new(main.Warnings, StringComparer.Ordinal);
 
         public void TryAddProxyless(Full.ProxyResources extra)
         {
@@ -69,6 +70,7 @@ public sealed class MeshTranslationAdapter(Full.MeshTranslator translator) : IMe
             }
 
             _onDemand.AddRange(extra.Listeners);
+            _warnings.UnionWith(extra.Warnings);
             Add(_routes, extra.RouteConfigurations.Select(r => (r.Name, (IMessage)r)));
             Add(_clusters, extra.Clusters.Select(c => (c.Name, (IMessage)c)));
             Add(_endpoints, extra.ClusterLoadAssignments.Select(e => (e.ClusterName, (IMessage)e)));
@@ -83,6 +85,7 @@ public sealed class MeshTranslationAdapter(Full.MeshTranslator translator) : IMe
             Clusters = [.. Sorted(_clusters).Cast<Envoy.Config.Cluster.V3.Cluster>()],
             Endpoints = [.. Sorted(_endpoints).Cast<Envoy.Config.Endpoint.V3.ClusterLoadAssignment>()],
             Secrets = [.. Sorted(_secrets).Cast<Envoy.Extensions.TransportSockets.Tls.V3.Secret>()],
+            Warnings = [.. _warnings],
         };
 
         private static bool Clashes(Dictionary<string, IMessage> have, IEnumerable<(string Name, IMessage Message)> more) =>

@@ -30,4 +30,10 @@ public sealed record ProxyResources
     public IReadOnlyList<ClusterLoadAssignment> Endpoints { get; init; } = [];
 
     public IReadOnlyList<Secret> Secrets { get; init; } = [];
+
+    /// <summary>
+    /// What the translation could not express and left out (an unknown Cloud Map service, a certificate that cannot
+    /// be served, …), sorted. The cache logs and counts them and proxy-status shows them; they never block a snapshot.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }

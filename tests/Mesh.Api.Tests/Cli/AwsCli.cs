@@ -61,6 +61,48 @@ public sealed partial class AwsCli
             ["appmesh", .. arguments, "--endpoint-url", endpoint.ToString().TrimEnd('/'), "--region", Region, "--output", "json"],
             Environment(endpoint));
 
+    /// <summary>
+    /// Runs <c>aws servicediscovery &lt;arguments&gt;</c> against the API, configured as docs/cloud-map.md tells a user:
+    /// DiscoverInstances goes to a <c>data-</c> host in AWS. v1 is told not to add the prefix
+    /// (<c>AWS_DISABLE_HOST_PREFIX_INJECTION</c>); v2 as Debian ships it (2.9) has no such setting and sends to
+    /// <c>data-&lt;host&gt;</c>, so it reaches the API through the API itself as its HTTP proxy (a name that resolves
+    /// for <c>data-&lt;host&gt;</c> works as well).
+    /// </summary>
+    public Task<ProcessResult> ServiceDiscoveryAsync(Uri endpoint, params string[] arguments)
+    {
+        var environment = Environment(endpoint);
+        environment["AWS_DISABLE_HOST_PREFIX_INJECTION"] = "true";
+        if (MajorVersion == 2 && arguments.Length > 0 && arguments[0].StartsWith("discover-instances", StringComparison.Ordinal))
+        {
+            environment["HTTP_PROXY"] = endpoint.GetLeftPart(UriPartial.Authority);
+            environment["NO_PROXY"] = "";
+        }
+
+        return ExternalProcess.RunAsync(
+            Path,
+            ["servicediscovery", .. arguments, "--endpoint-url", endpoint.ToString().TrimEnd('/'), "--region", Region, "--output", "json"],
+            environment);
+    }
+
+    /// <summary>Runs a servicediscovery command that must succeed and returns the JSON it printed (null when it prints nothing).</summary>
+    public async Task<JsonNode?> CloudMapSucceedAsync(Uri endpoint, params string[] arguments)
+    {
+        var result = await ServiceDiscoveryAsync(endpoint, arguments);
+        Assert.True(result.ExitCode == 0, $"Expected exit code 0.\n{result}");
+        return result.Stdout.Trim().Length == 0 ? null : JsonNode.Parse(result.Stdout);
+    }
+
+    /// <summary>Runs a servicediscovery command that the service must refuse with the given Cloud Map error.</summary>
+    public async Task<ProcessResult> CloudMapFailWithAsync(Uri endpoint, string errorCode, params string[] arguments)
+    {
+        var result = await ServiceDiscoveryAsync(endpoint, arguments);
+        Assert.True(result.ExitCode == ServiceErrorExitCode,
+            $"Expected exit code {ServiceErrorExitCode} (a service error from CLI v{MajorVersion}).\n{result}");
+        Assert.True(result.Stderr.Contains($"An error occurred ({errorCode})", StringComparison.Ordinal),
+            $"Expected {errorCode} in stderr.\n{result}");
+        return result;
+    }
+
     /// <summary>Runs an appmesh command that must succeed and returns the JSON it printed (null when it prints nothing).</summary>
     public async Task<JsonNode?> SucceedAsync(Uri endpoint, params string[] arguments)
     {

@@ -34,6 +34,20 @@ public static class SdkClients
         return await RunDriverAsync(python, [Path.Combine(ClientsDirectory, "boto3_appmesh.py"), Endpoint(endpoint)], credentials, calls);
     }
 
+    /// <summary>Cloud Map calls through @aws-sdk/client-servicediscovery (with disableHostPrefix).</summary>
+    public static async Task<JsonArray> RunJavaScriptCloudMapAsync(Uri endpoint, (string AccessKeyId, string SecretAccessKey) credentials, params SdkCall[] calls)
+    {
+        await NodeModules.Value;
+        return await RunDriverAsync(Node(), [Path.Combine(ClientsDirectory, "appmesh-sdk.mjs"), Endpoint(endpoint), "servicediscovery"], credentials, calls);
+    }
+
+    /// <summary>Cloud Map calls through boto3's servicediscovery client (with inject_host_prefix=False).</summary>
+    public static async Task<JsonArray> RunBoto3CloudMapAsync(Uri endpoint, (string AccessKeyId, string SecretAccessKey) credentials, params SdkCall[] calls)
+    {
+        var python = await BotoPython.Value;
+        return await RunDriverAsync(python, [Path.Combine(ClientsDirectory, "boto3_appmesh.py"), Endpoint(endpoint), "servicediscovery"], credentials, calls);
+    }
+
     private static async Task<JsonArray> RunDriverAsync(string program, string[] arguments, (string AccessKeyId, string SecretAccessKey) credentials, SdkCall[] calls)
     {
         var environment = ExternalProcess.EnvironmentWithout("AWS_");
@@ -58,16 +72,21 @@ public static class SdkClients
         ExternalProcess.FindAllOnPath("node").FirstOrDefault()
         ?? throw new InvalidOperationException("node is not on PATH; the JavaScript SDK suite needs Node.js 18 or later.");
 
-    /// <summary>Runs <c>npm ci</c> in tests/clients when the pinned SDK is not installed there, so a fresh clone works.</summary>
+    /// <summary>Runs <c>npm ci</c> in tests/clients when a pinned SDK is not installed there, so a fresh clone works.</summary>
     private static async Task<string> EnsureNodeModulesAsync()
     {
-        var pinned = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(ClientsDirectory, "package.json")))!
-            ["dependencies"]!["@aws-sdk/client-app-mesh"]!.GetValue<string>();
-        var installedManifest = Path.Combine(ClientsDirectory, "node_modules", "@aws-sdk", "client-app-mesh", "package.json");
-        var installed = File.Exists(installedManifest)
-            ? JsonNode.Parse(await File.ReadAllTextAsync(installedManifest))!["version"]!.GetValue<string>()
-            : null;
-        if (installed != pinned)
+        var dependencies = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(ClientsDirectory, "package.json")))!["dependencies"]!.AsObject();
+        var stale = false;
+        foreach (var (package, version) in dependencies)
+        {
+            var installedManifest = Path.Combine(ClientsDirectory, "node_modules", package, "package.json");
+            var installed = File.Exists(installedManifest)
+                ? JsonNode.Parse(await File.ReadAllTextAsync(installedManifest))!["version"]!.GetValue<string>()
+                : null;
+            stale |= installed != version!.GetValue<string>();
+        }
+
+        if (stale)
         {
             var npm = ExternalProcess.FindAllOnPath("npm").FirstOrDefault()
                 ?? throw new InvalidOperationException("npm is not on PATH; it installs tests/clients (npm ci).");

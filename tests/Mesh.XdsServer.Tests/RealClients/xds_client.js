@@ -9,7 +9,8 @@ const call = () => new Promise(resolve =>
   client.makeUnaryRequest(METHOD, b => b, b => b, Buffer.alloc(0), { deadline: Date.now() + 10000 }, (err, reply) => {
     if (err) return resolve('error:' + grpc.status[err.code]);
     const text = reply.toString('latin1');
-    resolve(['backend-1', 'backend-2'].find(n => text.includes(n)) || 'unknown');
+    const found = text.match(/backend-\d+/);
+    resolve(found ? found[0] : 'unknown');
   }));
 
 const lines = readline.createInterface({ input: process.stdin });

@@ -1,0 +1,74 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Mesh.Model.Wire;
+
+namespace Mesh.Api.CloudMap;
+
+/// <summary>
+/// The Filters of ListNamespaces, ListServices and ListOperations: each names a field, a condition (EQ when not
+/// given) and values, and an item must pass every filter. A condition a field does not support, or a wrong number
+/// of values, is InvalidInput naming the filter.
+/// </summary>
+public static class CloudMapFilters
+{
+    /// <summary>How a list exposes one filterable field: the conditions it allows and the field's value.</summary>
+    public sealed record Field<T>(IReadOnlyList<string> Conditions, Func<T, string> Value);
+
+    public static Func<T, bool> Build<T>(JsonArray? filters, IReadOnlyDictionary<string, Field<T>> fields)
+    {
+        var predicates = new List<Func<T, bool>>();
+        var violations = new List<Violation>();
+        for (var i = 0; i < (filters?.Count ?? 0); i++)
+        {
+            var filter = filters![i]!.AsObject();
+            var path = $"Filters[{i}]";
+            var name = filter["Name"]!.GetValue<string>();
+            var condition = filter["Condition"]?.GetValue<string>() ?? "EQ";
+            var values = filter["Values"]!.AsArray().Select(v => v!.GetValue<string>()).ToList();
+            if (!fields.TryGetValue(name, out var field))
+            {
+                violations.Add(new Violation($"{path}.Name", $"{name} cannot filter this list; it takes {string.Join(", ", fields.Keys)}"));
+                continue;
+            }
+
+            if (!field.Conditions.Contains(condition))
+            {
+                violations.Add(new Violation($"{path}.Condition", $"{name} takes {string.Join(" or ", field.Conditions)}, not {condition}"));
+                continue;
+            }
+
+            var expected = condition switch { "EQ" or "BEGINS_WITH" => 1, "BETWEEN" => 2, _ => -1 };
+            if ((expected > 0 && values.Count != expected) || values.Count == 0)
+            {
+                violations.Add(new Violation($"{path}.Values", $"{condition} takes {(expected > 0 ? expected.ToString(CultureInfo.InvariantCulture) : "at least one")} value(s), got {values.Count}"));
+                continue;
+            }
+
+            switch (condition)
+            {
+                case "EQ" or "IN":
+                    predicates.Add(item => values.Contains(field.Value(item), StringComparer.Ordinal));
+                    break;
+                case "BEGINS_WITH":
+                    predicates.Add(item => field.Value(item).StartsWith(values[0], StringComparison.Ordinal));
+                    break;
+                case "BETWEEN":
+                    if (!double.TryParse(values[0], CultureInfo.InvariantCulture, out var from) || !double.TryParse(values[1], CultureInfo.InvariantCulture, out var to))
+                    {
+                        violations.Add(new Violation($"{path}.Values", "BETWEEN takes two timestamps in epoch seconds"));
+                        continue;
+                    }
+
+                    predicates.Add(item => double.Parse(field.Value(item), CultureInfo.InvariantCulture) is var at && at >= from && at <= to);
+                    break;
+            }
+        }
+
+        if (violations.Count > 0)
+        {
+            throw CloudMapErrors.Invalid(violations);
+        }
+
+        return item => predicates.All(p => p(item));
+    }
+}

@@ -1,0 +1,183 @@
+using System.Text.Json.Nodes;
+using Mesh.Api.Protocol;
+using Mesh.Api.Resources;
+using Mesh.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Api.CloudMap;
+
+/// <summary>
+/// Namespaces: HTTP, private DNS and public DNS. All three are stored and served through the API (GetNamespace,
+/// DiscoverInstances, the xDS server's endpoints); no DNS server answers for the DNS ones, and no Route 53 hosted
+/// zone is made, so DnsProperties carries the SOA given and no HostedZoneId.
+/// </summary>
+public sealed class CloudMapNamespaces(
+    IDbContextFactory<MeshDbContext> contexts,
+    WriteTransactions writes,
+    CloudMapPages pages,
+    IOptions<MeshApiOptions> options,
+    TimeProvider clock)
+{
+    public Task<JsonObject> CreateAsync(ApiCall call, string type, JsonObject input, CancellationToken cancellationToken)
+    {
+        var name = input["Name"]!.GetValue<string>();
+        var requestId = input["CreatorRequestId"]?.GetValue<string>();
+        var properties = new JsonObject();
+        if (type != "HTTP")
+        {
+            var dns = new JsonObject();
+            if (input["Properties"]?["DnsProperties"]?["SOA"] is { } soa)
+            {
+                dns["SOA"] = soa.DeepClone();
+            }
+
+            properties["DnsProperties"] = dns;
+        }
+
+        properties["HttpProperties"] = new JsonObject { ["HttpName"] = name };
+        var tags = CloudMapTags.Normalize(input["Tags"] as JsonArray, name);
+        return CatchDuplicateName(name, call.AccountId, writes.RunAsync(call, $"namespace '{name}'", async (db, ct) =>
+        {
+            var now = clock.GetUtcNow();
+            var operation = await CloudMapOperationLog.BeginAsync(db, call.AccountId, "CREATE_NAMESPACE", requestId, input, now, ct);
+            if (operation.PreviousOperationId is { } previous)
+            {
+                return new JsonObject { ["OperationId"] = previous };
+            }
+
+            var id = CloudMapIds.NewNamespaceId();
+            db.CloudMapNamespaces.Add(new CloudMapNamespaceEntity
+            {
+                Id = id,
+                AccountId = call.AccountId,
+                Name = name,
+                Type = type,
+                Arn = CloudMapIds.NamespaceArn(options.Value.Region, call.AccountId, id),
+                Description = input["Description"]?.GetValue<string>(),
+                Properties = properties.ToJsonString(),
+                CreatorRequestId = requestId,
+                Tags = tags,
+                CreatedAt = now,
+            });
+            db.Changes.Add(CloudMapChanges.Create(call.AccountId, CloudMapChanges.NamespaceKind, name, "", 0, "create", now));
+            return operation.Complete(db, new Dictionary<string, string> { ["NAMESPACE"] = id });
+        }, cancellationToken));
+    }
+
+    public async Task<JsonObject> GetAsync(string accountId, JsonObject input, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var ns = await CloudMapLookups.NamespaceAsync(db, accountId, input["Id"]!.GetValue<string>(), CloudMapLookups.Lock.None, cancellationToken);
+        var services = await db.CloudMapServices.CountAsync(s => s.NamespaceId == ns.Id, cancellationToken);
+        return new JsonObject { ["Namespace"] = CloudMapWire.Namespace(ns, services) };
+    }
+
+    public async Task<JsonObject> ListAsync(string accountId, JsonObject input, CancellationToken cancellationToken)
+    {
+        var filter = CloudMapFilters.Build(input["Filters"] as JsonArray, new Dictionary<string, CloudMapFilters.Field<CloudMapNamespaceEntity>>
+        {
+            ["TYPE"] = new(["EQ", "IN"], n => n.Type),
+            ["NAME"] = new(["EQ", "BEGINS_WITH"], n => n.Name),
+            ["HTTP_NAME"] = new(["EQ", "BEGINS_WITH"], n => n.Name),
+            ["RESOURCE_OWNER"] = new(["EQ"], n => n.AccountId),
+        });
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var all = await db.CloudMapNamespaces.AsNoTracking().Where(n => n.AccountId == accountId).OrderBy(n => n.Id).ToListAsync(cancellationToken);
+        var (page, next) = await pages.PageAsync(all.Where(filter), n => n.Id, input, CloudMapPages.Scope("ListNamespaces", accountId, input), 100, cancellationToken);
+        var ids = page.Select(n => n.Id).ToList();
+        var counts = await db.CloudMapServices.Where(s => ids.Contains(s.NamespaceId)).GroupBy(s => s.NamespaceId)
+            .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
+        var result = new JsonObject
+        {
+            ["Namespaces"] = new JsonArray(page.Select(n => (JsonNode)CloudMapWire.Namespace(n, counts.GetValueOrDefault(n.Id), summary: true)).ToArray()),
+        };
+        if (next is not null)
+        {
+            result["NextToken"] = next;
+        }
+
+        return result;
+    }
+
+    public Task<JsonObject> UpdateAsync(ApiCall call, string type, JsonObject input, CancellationToken cancellationToken)
+    {
+        var id = CloudMapIds.IdOf(input["Id"]!.GetValue<string>());
+        var change = input["Namespace"]!.AsObject();
+        return writes.RunAsync(call, $"namespace {id}", async (db, ct) =>
+        {
+            var now = clock.GetUtcNow();
+            var operation = await CloudMapOperationLog.BeginAsync(db, call.AccountId, "UPDATE_NAMESPACE", input["UpdaterRequestId"]?.GetValue<string>(), input, now, ct);
+            if (operation.PreviousOperationId is { } previous)
+            {
+                return new JsonObject { ["OperationId"] = previous };
+            }
+
+            var ns = await CloudMapLookups.NamespaceAsync(db, call.AccountId, id, CloudMapLookups.Lock.Update, ct);
+            if (ns.Type != type)
+            {
+                throw CloudMapErrors.InvalidInput($"Id: namespace {ns.Id} is a {ns.Type} namespace; update it with the operation for that type.");
+            }
+
+            if (change["Description"]?.GetValue<string>() is { } description)
+            {
+                ns.Description = description;
+            }
+
+            if (change["Properties"]?["DnsProperties"]?["SOA"] is { } soa)
+            {
+                var properties = JsonNode.Parse(ns.Properties)!.AsObject();
+                properties["DnsProperties"] = new JsonObject { ["SOA"] = soa.DeepClone() };
+                ns.Properties = properties.ToJsonString();
+            }
+
+            db.Changes.Add(CloudMapChanges.Create(call.AccountId, CloudMapChanges.NamespaceKind, ns.Name, "", 0, "update", now));
+            return operation.Complete(db, new Dictionary<string, string> { ["NAMESPACE"] = ns.Id });
+        }, cancellationToken);
+    }
+
+    public async Task<JsonObject> DeleteAsync(ApiCall call, JsonObject input, CancellationToken cancellationToken)
+    {
+        var id = CloudMapIds.IdOf(input["Id"]!.GetValue<string>());
+        try
+        {
+            return await writes.RunAsync(call, $"namespace {id}", async (db, ct) =>
+            {
+                var now = clock.GetUtcNow();
+                var ns = await CloudMapLookups.NamespaceAsync(db, call.AccountId, id, CloudMapLookups.Lock.Update, ct);
+                var services = await db.CloudMapServices.CountAsync(s => s.NamespaceId == ns.Id, ct);
+                if (services > 0)
+                {
+                    throw InUse(id, services);
+                }
+
+                db.CloudMapNamespaces.Remove(ns);
+                db.Changes.Add(CloudMapChanges.Create(call.AccountId, CloudMapChanges.NamespaceKind, ns.Name, "", 0, "delete", now));
+                var operation = await CloudMapOperationLog.BeginAsync(db, call.AccountId, "DELETE_NAMESPACE", null, input, now, ct);
+                return operation.Complete(db, new Dictionary<string, string> { ["NAMESPACE"] = ns.Id });
+            }, cancellationToken);
+        }
+        catch (Exception e) when (DatabaseFailures.IsForeignKeyViolation(e, "fk_cloud_map_services_namespace"))
+        {
+            // A service was created between the check and the delete: the foreign key refused the delete.
+            throw InUse(id, 1);
+        }
+    }
+
+    private static AppMeshException InUse(string id, int services) =>
+        CloudMapErrors.ResourceInUse($"Namespace {id} still has {services} service(s); delete them first.");
+
+    private async Task<JsonObject> CatchDuplicateName(string name, string accountId, Task<JsonObject> write)
+    {
+        try
+        {
+            return await write;
+        }
+        catch (Exception e) when (DatabaseFailures.IsUniqueViolation(e, "ux_cloud_map_namespaces_name"))
+        {
+            await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
+            var existing = await db.CloudMapNamespaces.AsNoTracking().SingleOrDefaultAsync(n => n.AccountId == accountId && n.Name == name);
+            throw CloudMapErrors.NamespaceAlreadyExists(name, existing?.Id ?? "", existing?.CreatorRequestId);
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Mesh.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Mesh.Api.CloudMap;
+
+/// <summary>GetOperation and ListOperations.</summary>
+public sealed class CloudMapOperationQueries(IDbContextFactory<MeshDbContext> contexts, CloudMapPages pages)
+{
+    public async Task<JsonObject> GetAsync(string accountId, JsonObject input, CancellationToken cancellationToken)
+    {
+        var id = input["OperationId"]!.GetValue<string>();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var operation = await db.CloudMapOperations.AsNoTracking().SingleOrDefaultAsync(o => o.Id == id && o.AccountId == accountId, cancellationToken)
+            ?? throw CloudMapErrors.OperationNotFound(id);
+        return new JsonObject { ["Operation"] = CloudMapWire.Operation(operation) };
+    }
+
+    public async Task<JsonObject> ListAsync(string accountId, JsonObject input, CancellationToken cancellationToken)
+    {
+        static string Target(CloudMapOperationEntity o, string type) => JsonNode.Parse(o.Targets)?[type]?.GetValue<string>() ?? "";
+        var filter = CloudMapFilters.Build(input["Filters"] as JsonArray, new Dictionary<string, CloudMapFilters.Field<CloudMapOperationEntity>>
+        {
+            ["NAMESPACE_ID"] = new(["EQ"], o => Target(o, "NAMESPACE")),
+            ["SERVICE_ID"] = new(["EQ"], o => Target(o, "SERVICE")),
+            ["STATUS"] = new(["EQ", "IN"], o => o.Status),
+            ["TYPE"] = new(["EQ", "IN"], o => o.Type),
+            ["UPDATE_DATE"] = new(["BETWEEN"], o => (o.UpdatedAt.ToUnixTimeMilliseconds() / 1000.0).ToString(CultureInfo.InvariantCulture)),
+        });
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var all = await db.CloudMapOperations.AsNoTracking().Where(o => o.AccountId == accountId).OrderBy(o => o.Id).ToListAsync(cancellationToken);
+        var (page, next) = await pages.PageAsync(all.Where(filter), o => o.Id, input, CloudMapPages.Scope("ListOperations", accountId, input), 100, cancellationToken);
+        var result = new JsonObject
+        {
+            ["Operations"] = new JsonArray(page.Select(o => (JsonNode)new JsonObject { ["Id"] = o.Id, ["Status"] = o.Status }).ToArray()),
+        };
+        if (next is not null)
+        {
+            result["NextToken"] = next;
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,28 @@
+namespace Mesh.Api.CloudMap;
+
+/// <summary>
+/// Recognises a Cloud Map (servicediscovery 2017-03-14, awsJson1.1) request: <c>POST /</c> whose X-Amz-Target
+/// names an operation of the Route53AutoNaming_v20170314 target prefix. The App Mesh API lives under
+/// <c>/v20190125</c>, so the two share the API port without overlapping.
+/// </summary>
+public static class CloudMapRequest
+{
+    public const string TargetPrefix = "Route53AutoNaming_v20170314.";
+
+    /// <summary>The SigV4 service name the SDKs sign Cloud Map calls with.</summary>
+    public const string SigningName = "servicediscovery";
+
+    /// <summary>The IAM service prefix of Cloud Map actions in key policies and the audit log.</summary>
+    public const string ActionService = "servicediscovery";
+
+    public const string ContentType = "application/x-amz-json-1.1";
+
+    public static bool Is(HttpRequest request) =>
+        HttpMethods.IsPost(request.Method)
+        && request.Path is { Value: "/" or "" }
+        && request.Headers["X-Amz-Target"].ToString().StartsWith(TargetPrefix, StringComparison.Ordinal);
+
+    /// <summary>The operation the X-Amz-Target names, e.g. RegisterInstance (not checked against the model here).</summary>
+    public static string OperationName(HttpRequest request) =>
+        request.Headers["X-Amz-Target"].ToString()[TargetPrefix.Length..];
+}

@@ -1,0 +1,274 @@
+using System.Text.Json.Nodes;
+using Mesh.Api.Protocol;
+using Mesh.Api.Resources;
+using Mesh.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Api.CloudMap;
+
+/// <summary>Services and their attributes.</summary>
+public sealed class CloudMapServices(
+    IDbContextFactory<MeshDbContext> contexts,
+    WriteTransactions writes,
+    CloudMapPages pages,
+    IOptions<MeshApiOptions> options,
+    TimeProvider clock)
+{
+    /// <summary>Cloud Map's limit of attributes per service.</summary>
+    public const int MaxServiceAttributes = 30;
+
+    public async Task<JsonObject> CreateAsync(ApiCall call, JsonObject input, CancellationToken cancellationToken)
+    {
+        var name = input["Name"]!.GetValue<string>();
+        var namespaceRef = input["NamespaceId"]?.GetValue<string>() ?? input["DnsConfig"]?["NamespaceId"]?.GetValue<string>()
+            ?? throw CloudMapErrors.InvalidInput("NamespaceId: is required (the namespace the service is created in).");
+        if (input["HealthCheckConfig"] is not null && input["HealthCheckCustomConfig"] is not null)
+        {
+            throw CloudMapErrors.InvalidInput("HealthCheckConfig, HealthCheckCustomConfig: a service takes one of them, not both.");
+        }
+
+        var tags = CloudMapTags.Normalize(input["Tags"] as JsonArray, name);
+        try
+        {
+            return await writes.RunAsync(call, $"service '{name}'", async (db, ct) =>
+            {
+                var now = clock.GetUtcNow();
+                var ns = await CloudMapLookups.NamespaceAsync(db, call.AccountId, namespaceRef, CloudMapLookups.Lock.KeyShare, ct);
+                var dnsConfig = input["DnsConfig"]?.DeepClone().AsObject();
+                dnsConfig?.Remove("NamespaceId");
+                var type = ServiceType(ns, dnsConfig, input["Type"]?.GetValue<string>(), input["HealthCheckConfig"] is not null);
+                var id = CloudMapIds.NewServiceId();
+                var service = new CloudMapServiceEntity
+                {
+                    Id = id,
+                    AccountId = call.AccountId,
+                    NamespaceId = ns.Id,
+                    Name = name,
+                    Arn = CloudMapIds.ServiceArn(options.Value.Region, call.AccountId, id),
+                    Description = input["Description"]?.GetValue<string>(),
+                    Type = type,
+                    DnsConfig = dnsConfig?.ToJsonString(),
+                    HealthCheckConfig = input["HealthCheckConfig"]?.ToJsonString(),
+                    HealthCheckCustomConfig = input["HealthCheckCustomConfig"] is { } custom
+                        ? new JsonObject { ["FailureThreshold"] = custom["FailureThreshold"]?.DeepClone() ?? 1 }.ToJsonString()
+                        : null,
+                    Attributes = "{}",
+                    CreatorRequestId = input["CreatorRequestId"]?.GetValue<string>(),
+                    Tags = tags,
+                    Revision = 0,
+                    CreatedAt = now,
+                };
+                db.CloudMapServices.Add(service);
+                db.Changes.Add(CloudMapChanges.Create(call.AccountId, CloudMapChanges.ServiceKind, ns.Name, name, 0, "create", now));
+                return new JsonObject { ["Service"] = CloudMapWire.Service(service, 0) };
+            }, cancellationToken);
+        }
+        catch (Exception e) when (DatabaseFailures.IsUniqueViolation(e, "ux_cloud_map_services_name"))
+        {
+            await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
+            var namespaceId = CloudMapIds.IdOf(namespaceRef);
+            var existing = await db.CloudMapServices.AsNoTracking().SingleOrDefaultAsync(s => s.NamespaceId == namespaceId && s.Name == name);
+            throw CloudMapErrors.ServiceAlreadyExists(name, namespaceId, existing?.Id ?? "", existing?.Arn ?? "", existing?.CreatorRequestId);
+        }
+    }
+
+    public async Task<JsonObject> GetAsync(string accountId, JsonObject input, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var service = await CloudMapLookups.ServiceAsync(db, accountId, input["Id"]!.GetValue<string>(), CloudMapLookups.Lock.None, cancellationToken);
+        var instances = await db.CloudMapInstances.CountAsync(i => i.ServiceId == service.Id, cancellationToken);
+        return new JsonObject { ["Service"] = CloudMapWire.Service(service, instances) };
+    }
+
+    public async Task<JsonObject> ListAsync(string accountId, JsonObject input, CancellationToken cancellationToken)
+    {
+        var filter = CloudMapFilters.Build(input["Filters"] as JsonArray, new Dictionary<string, CloudMapFilters.Field<CloudMapServiceEntity>>
+        {
+            ["NAMESPACE_ID"] = new(["EQ", "IN"], s => s.NamespaceId),
+            ["RESOURCE_OWNER"] = new(["EQ"], s => s.AccountId),
+        });
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var all = await db.CloudMapServices.AsNoTracking().Where(s => s.AccountId == accountId).OrderBy(s => s.Id).ToListAsync(cancellationToken);
+        var (page, next) = await pages.PageAsync(all.Where(filter), s => s.Id, input, CloudMapPages.Scope("ListServices", accountId, input), 100, cancellationToken);
+        var ids = page.Select(s => s.Id).ToList();
+        var counts = await db.CloudMapInstances.Where(i => ids.Contains(i.ServiceId)).GroupBy(i => i.ServiceId)
+            .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
+        var result = new JsonObject
+        {
+            ["Services"] = new JsonArray(page.Select(s => (JsonNode)CloudMapWire.Service(s, counts.GetValueOrDefault(s.Id), summary: true)).ToArray()),
+        };
+        if (next is not null)
+        {
+            result["NextToken"] = next;
+        }
+
+        return result;
+    }
+
+    public Task<JsonObject> UpdateAsync(ApiCall call, JsonObject input, CancellationToken cancellationToken)
+    {
+        var id = CloudMapIds.IdOf(input["Id"]!.GetValue<string>());
+        var change = input["Service"]!.AsObject();
+        return writes.RunAsync(call, $"service {id}", async (db, ct) =>
+        {
+            var now = clock.GetUtcNow();
+            var service = await CloudMapLookups.ServiceAsync(db, call.AccountId, id, CloudMapLookups.Lock.Update, ct);
+            if (change["Description"]?.GetValue<string>() is { } description)
+            {
+                service.Description = description;
+            }
+
+            if (change["DnsConfig"] is { } dns)
+            {
+                if (service.DnsConfig is null)
+                {
+                    throw CloudMapErrors.InvalidInput($"Service.DnsConfig: service {id} has no DNS configuration to change.");
+                }
+
+                var current = JsonNode.Parse(service.DnsConfig)!.AsObject();
+                current["DnsRecords"] = dns["DnsRecords"]!.DeepClone();
+                service.DnsConfig = current.ToJsonString();
+            }
+
+            if (change["HealthCheckConfig"] is { } check)
+            {
+                if (service.HealthCheckCustomConfig is not null)
+                {
+                    throw CloudMapErrors.InvalidInput($"Service.HealthCheckConfig: service {id} uses custom health checks; it cannot also take a Route 53 health check.");
+                }
+
+                service.HealthCheckConfig = check.ToJsonString();
+            }
+
+            var namespaceName = await CloudMapLookups.NamespaceNameAsync(db, service.NamespaceId, ct);
+            db.Changes.Add(CloudMapChanges.Create(call.AccountId, CloudMapChanges.ServiceKind, namespaceName, service.Name, service.Revision, "update", now));
+            var operation = await CloudMapOperationLog.BeginAsync(db, call.AccountId, "UPDATE_SERVICE", null, input, now, ct);
+            return operation.Complete(db, new Dictionary<string, string> { ["SERVICE"] = service.Id });
+        }, cancellationToken);
+    }
+
+    public async Task<JsonObject> DeleteAsync(ApiCall call, JsonObject input, CancellationToken cancellationToken)
+    {
+        var id = CloudMapIds.IdOf(input["Id"]!.GetValue<string>());
+        try
+        {
+            return await writes.RunAsync(call, $"service {id}", async (db, ct) =>
+            {
+                var now = clock.GetUtcNow();
+                var service = await CloudMapLookups.ServiceAsync(db, call.AccountId, id, CloudMapLookups.Lock.Update, ct);
+                var instances = await db.CloudMapInstances.CountAsync(i => i.ServiceId == service.Id, ct);
+                if (instances > 0)
+                {
+                    throw InUse(id, instances);
+                }
+
+                var namespaceName = await CloudMapLookups.NamespaceNameAsync(db, service.NamespaceId, ct);
+                db.CloudMapServices.Remove(service);
+                db.Changes.Add(CloudMapChanges.Create(call.AccountId, CloudMapChanges.ServiceKind, namespaceName, service.Name, service.Revision, "delete", now));
+                return new JsonObject();
+            }, cancellationToken);
+        }
+        catch (Exception e) when (DatabaseFailures.IsForeignKeyViolation(e, "fk_cloud_map_instances_service"))
+        {
+            throw InUse(id, 1);
+        }
+    }
+
+    public async Task<JsonObject> GetAttributesAsync(string accountId, JsonObject input, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var service = await CloudMapLookups.ServiceAsync(db, accountId, input["ServiceId"]!.GetValue<string>(), CloudMapLookups.Lock.None, cancellationToken);
+        return new JsonObject
+        {
+            ["ServiceAttributes"] = new JsonObject
+            {
+                ["ServiceArn"] = service.Arn,
+                ["ResourceOwner"] = service.AccountId,
+                ["Attributes"] = JsonNode.Parse(service.Attributes),
+            },
+        };
+    }
+
+    public Task<JsonObject> UpdateAttributesAsync(ApiCall call, JsonObject input, CancellationToken cancellationToken) =>
+        ChangeAttributesAsync(call, input, attributes =>
+        {
+            foreach (var (key, value) in input["Attributes"]!.AsObject())
+            {
+                attributes[key] = value!.DeepClone();
+            }
+
+            if (attributes.Count > MaxServiceAttributes)
+            {
+                throw CloudMapErrors.ServiceAttributesLimitExceeded(MaxServiceAttributes, attributes.Count);
+            }
+        }, cancellationToken);
+
+    public Task<JsonObject> DeleteAttributesAsync(ApiCall call, JsonObject input, CancellationToken cancellationToken) =>
+        ChangeAttributesAsync(call, input, attributes =>
+        {
+            foreach (var key in input["Attributes"]!.AsArray())
+            {
+                attributes.Remove(key!.GetValue<string>());
+            }
+        }, cancellationToken);
+
+    private Task<JsonObject> ChangeAttributesAsync(ApiCall call, JsonObject input, Action<JsonObject> change, CancellationToken cancellationToken)
+    {
+        var id = CloudMapIds.IdOf(input["ServiceId"]!.GetValue<string>());
+        return writes.RunAsync(call, $"service {id}", async (db, ct) =>
+        {
+            var service = await CloudMapLookups.ServiceAsync(db, call.AccountId, id, CloudMapLookups.Lock.Update, ct);
+            var attributes = JsonNode.Parse(service.Attributes)!.AsObject();
+            change(attributes);
+            service.Attributes = attributes.ToJsonString();
+            var namespaceName = await CloudMapLookups.NamespaceNameAsync(db, service.NamespaceId, ct);
+            db.Changes.Add(CloudMapChanges.Create(call.AccountId, CloudMapChanges.ServiceKind, namespaceName, service.Name, service.Revision, "update", clock.GetUtcNow()));
+            return new JsonObject();
+        }, cancellationToken);
+    }
+
+    private static AppMeshException InUse(string id, int instances) =>
+        CloudMapErrors.ResourceInUse($"Service {id} still has {instances} registered instance(s); deregister them first.");
+
+    /// <summary>
+    /// The service's type as Cloud Map derives it: HTTP in an HTTP namespace (which takes no DNS configuration),
+    /// DNS_HTTP with DNS records in a DNS namespace, and HTTP there when asked for (Type HTTP, no DnsConfig).
+    /// </summary>
+    private static string ServiceType(CloudMapNamespaceEntity ns, JsonObject? dnsConfig, string? requested, bool routeFiftyThreeCheck)
+    {
+        if (ns.Type == "HTTP")
+        {
+            if (dnsConfig is not null)
+            {
+                throw CloudMapErrors.InvalidInput($"DnsConfig: namespace {ns.Id} is an HTTP namespace; its services take no DNS configuration.");
+            }
+
+            if (routeFiftyThreeCheck)
+            {
+                throw CloudMapErrors.InvalidInput($"HealthCheckConfig: Route 53 health checks need a public DNS namespace; {ns.Id} is an HTTP namespace. Use HealthCheckCustomConfig.");
+            }
+
+            return "HTTP";
+        }
+
+        if (routeFiftyThreeCheck && ns.Type != "DNS_PUBLIC")
+        {
+            throw CloudMapErrors.InvalidInput($"HealthCheckConfig: Route 53 health checks need a public DNS namespace; {ns.Id} is {ns.Type}. Use HealthCheckCustomConfig.");
+        }
+
+        if (requested == "HTTP")
+        {
+            if (dnsConfig is not null)
+            {
+                throw CloudMapErrors.InvalidInput("Type, DnsConfig: a service of Type HTTP takes no DNS configuration.");
+            }
+
+            return "HTTP";
+        }
+
+        return dnsConfig is not null
+            ? "DNS_HTTP"
+            : throw CloudMapErrors.InvalidInput($"DnsConfig: namespace {ns.Id} is a DNS namespace; give DnsConfig, or Type HTTP for a service found through the API only.");
+    }
+}

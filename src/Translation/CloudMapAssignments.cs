@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Envoy.Config.Core.V3;
+using Envoy.Config.Endpoint.V3;
+using Mesh.Model.Graph;
+using Specs = Mesh.Model.Specs;
+
+namespace Mesh.Translation;
+
+/// <summary>
+/// The endpoints of a virtual node that discovers through Cloud Map: the registered instances of its namespace
+/// and service that are healthy and carry every attribute the node names, as App Mesh's control plane queried
+/// them. The address is AWS_INSTANCE_IPV4 or AWS_INSTANCE_IPV6 as the IP preference says; the port is the
+/// instance's AWS_INSTANCE_PORT for a node with one listener, otherwise the listener's own port. The
+/// AVAILABILITY_ZONE and REGION attributes become the endpoint's locality, so zone-aware routing works.
+/// A service that does not exist, or that has no matching instance, gives an empty assignment and a warning:
+/// the callers get no hosts, and the operator sees why.
+/// </summary>
+internal static class CloudMapAssignments
+{
+    public const string Ipv4 = "AWS_INSTANCE_IPV4";
+    public const string Ipv6 = "AWS_INSTANCE_IPV6";
+    public const string Port = "AWS_INSTANCE_PORT";
+    public const string AvailabilityZone = "AVAILABILITY_ZONE";
+    public const string Region = "REGION";
+
+    public static ClusterLoadAssignment Assignment(TranslationContext context, string cluster, UpstreamRequest request, Specs.AwsCloudMapServiceDiscovery cloudMap, uint? healthPort)
+    {
+        var node = request.Node;
+        var where = $"{request.Where}: virtualNode/{node.Name} (Cloud Map service '{cloudMap.ServiceName}' in namespace '{cloudMap.NamespaceName}')";
+        var assignment = new ClusterLoadAssignment { ClusterName = cluster };
+        if (context.Graph.CloudMap.Find(cloudMap.NamespaceName, cloudMap.ServiceName) is not { } service)
+        {
+            context.Warn($"{where}: the service does not exist in the registry, so the node has no endpoints");
+            return assignment;
+        }
+
+        var wanted = cloudMap.Attributes ?? [];
+        var preference = cloudMap.IpPreference ?? context.Graph.Mesh.ServiceDiscovery?.IpPreference;
+        var singleListener = (node.Spec.Listeners?.Count ?? 0) == 1;
+        var listenerPort = (uint)request.Listener.PortMapping.Port;
+        var endpoints = new List<(string Region, string Zone, string InstanceId, string Address, uint Port)>();
+        var withoutAddress = 0;
+        foreach (var instance in service.Instances.Where(i => i.Healthy && wanted.All(w => i.Attribute(w.Key) == w.Value)))
+        {
+            if (Address(instance, preference) is not { } address)
+            {
+                withoutAddress++;
+                continue;
+            }
+
+            var port = singleListener && uint.TryParse(instance.Attribute(Port), NumberStyles.None, CultureInfo.InvariantCulture, out var instancePort) && instancePort is > 0 and <= 65535
+                ? instancePort
+                : listenerPort;
+            endpoints.Add((instance.Attribute(Region) ?? "", instance.Attribute(AvailabilityZone) ?? "", instance.InstanceId, address, port));
+        }
+
+        if (withoutAddress > 0)
+        {
+            context.Warn($"{where}: {withoutAddress} matching instance(s) have no {AddressAttributes(preference)} address and were left out");
+        }
+
+        if (endpoints.Count == 0)
+        {
+            var filter = wanted.Count == 0 ? "" : " with " + string.Join(", ", wanted.Select(w => $"{w.Key}={w.Value}"));
+            context.Warn($"{where}: no healthy instance{filter} is registered ({service.Instances.Count} registered), so the node has no endpoints");
+            return assignment;
+        }
+
+        // One group per locality, each with a weight: gRPC ignores a locality without one and wants each once.
+        foreach (var group in endpoints.GroupBy(e => (e.Region, e.Zone)).OrderBy(g => g.Key.Region, StringComparer.Ordinal).ThenBy(g => g.Key.Zone, StringComparer.Ordinal))
+        {
+            var locality = new LocalityLbEndpoints
+            {
+                Locality = new Locality { Region = group.Key.Region, Zone = group.Key.Zone },
+                LoadBalancingWeight = 1,
+            };
+            foreach (var endpoint in group.OrderBy(e => e.InstanceId, StringComparer.Ordinal))
+            {
+                var lb = new Endpoint { Address = Protos.SocketAddress(endpoint.Address, endpoint.Port) };
+                if (healthPort is { } hp)
+                {
+                    lb.HealthCheckConfig = new Endpoint.Types.HealthCheckConfig { PortValue = hp };
+                }
+
+                locality.LbEndpoints.Add(new LbEndpoint { Endpoint = lb });
+            }
+
+            assignment.Endpoints.Add(locality);
+        }
+
+        return assignment;
+    }
+
+    private static string? Address(CloudMapInstance instance, Specs.IpPreference? preference)
+    {
+        var v4 = Valid(instance.Attribute(Ipv4), AddressFamily.InterNetwork);
+        var v6 = Valid(instance.Attribute(Ipv6), AddressFamily.InterNetworkV6);
+        return preference switch
+        {
+            Specs.IpPreference.IPv4Only => v4,
+            Specs.IpPreference.IPv6Only => v6,
+            Specs.IpPreference.IPv6Preferred => v6 ?? v4,
+            _ => v4 ?? v6,
+        };
+    }
+
+    private static string AddressAttributes(Specs.IpPreference? preference) => preference switch
+    {
+        Specs.IpPreference.IPv4Only => Ipv4,
+        Specs.IpPreference.IPv6Only => Ipv6,
+        _ => $"{Ipv4} or {Ipv6}",
+    };
+
+    /// <summary>The address in canonical form, or null: EDS endpoints must be literal IPs of the right family.</summary>
+    private static string? Valid(string? text, AddressFamily family) =>
+        text is not null && IPAddress.TryParse(text, out var address) && address.AddressFamily == family ? address.ToString() : null;
+}

@@ -1,0 +1,186 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Mesh.Api.Security;
+using Mesh.Api.Tests.Infrastructure;
+using Mesh.Persistence;
+using Mesh.Security;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Mesh.Api.Tests.CloudMap;
+
+/// <summary>
+/// The awsJson1.1 wire of the Cloud Map API as the SDKs rely on it, checked byte for byte where the SDK suites
+/// cannot see: the error body's <c>__type</c>, the content type, SigV4 scoped to servicediscovery, servicediscovery:*
+/// policies, the audit record and change row committed with each write, and bad input never answered with a 5xx.
+/// </summary>
+public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServer>
+{
+    private const string Target = "Route53AutoNaming_v20170314.";
+
+    [Fact]
+    public async Task Error_CarriesTypeAndMessage_InTheBody()
+    {
+        using var client = CloudMapClient(api.AdminKey);
+        var (status, type, body) = await SendAsync(client, "GetNamespace", """{"Id":"ns-absent"}""");
+        Assert.Equal(400, status);
+        Assert.Equal(ContentType, type);
+        Assert.Equal("NamespaceNotFound", body!["__type"]!.GetValue<string>());
+        Assert.Equal("Namespace ns-absent does not exist.", body["message"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("GetNamespace", "{", "not valid JSON")]
+    [InlineData("GetNamespace", "[]", "must be a JSON object")]
+    [InlineData("GetNamespace", "{}", "Id: is required")]
+    [InlineData("RegisterInstance", """{"ServiceId":"srv-x","InstanceId":"bad id!","Attributes":{"k":"v\u0001"}}""", "InstanceId: must match")]
+    [InlineData("ListNamespaces", """{"MaxResults":0,"Filters":[{"Name":"COLOR","Values":["x"]}]}""", "MaxResults: must be at least 1")]
+    [InlineData("ListNamespaces", """{"Filters":[{"Name":"TYPE","Condition":"BETWEEN","Values":["HTTP"]}]}""", "Filters[0].Condition")]
+    [InlineData("ListInstances", """{"ServiceId":"srv-x","NextToken":"forged"}""", "ServiceNotFound")]
+    public async Task BadInput_IsInvalidInputNamingThePlace(string operation, string body, string expected)
+    {
+        using var client = CloudMapClient(api.AdminKey);
+        var (status, _, answer) = await SendAsync(client, operation, body);
+        Assert.Equal(400, status);
+        Assert.Contains(expected, answer!.ToJsonString().Replace("\\u0022", "\""));
+    }
+
+    [Fact]
+    public async Task UnknownTarget_IsUnknownOperation()
+    {
+        using var client = CloudMapClient(api.AdminKey);
+        var (status, _, body) = await SendAsync(client, "DeleteEverything", "{}");
+        Assert.Equal(400, status);
+        Assert.Equal("UnknownOperationException", body!["__type"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task SignedForAppMesh_IsRefused()
+    {
+        using var client = new HttpClient(new SigningHandler(api.AdminKey.AccessKeyId, api.AdminKey.SecretAccessKey, ApiServer.Region, "appmesh")) { BaseAddress = api.BaseAddress };
+        var (status, _, body) = await SendAsync(client, "ListNamespaces", "{}");
+        Assert.Equal(403, status);
+        Assert.Equal("InvalidSignatureException", body!["__type"]!.GetValue<string>());
+        Assert.Contains("'servicediscovery'", body["message"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Unsigned_IsRefused()
+    {
+        using var client = new HttpClient { BaseAddress = api.BaseAddress };
+        var (status, _, body) = await SendAsync(client, "ListNamespaces", "{}");
+        Assert.Equal("MissingAuthenticationTokenException", body!["__type"]!.GetValue<string>());
+        Assert.Equal(403, status);
+    }
+
+    [Fact]
+    public async Task Policy_LimitsCloudMapActions()
+    {
+        var reader = await api.CreateKeyAsync(ApiServer.AccountId, KeyPolicy.ReadOnly);
+        using var readOnly = CloudMapClient(reader);
+        Assert.Equal(200, (await SendAsync(readOnly, "ListNamespaces", "{}")).Status);
+        var (status, _, body) = await SendAsync(readOnly, "CreateHttpNamespace", """{"Name":"denied"}""");
+        Assert.Equal(400, status);
+        Assert.Equal("AccessDeniedException", body!["__type"]!.GetValue<string>());
+        Assert.Contains("servicediscovery:CreateHttpNamespace", body["message"]!.GetValue<string>());
+
+        var appMeshOnly = await api.CreateKeyAsync(ApiServer.AccountId, new KeyPolicy([new PolicyStatement(["appmesh:*"], ["*"])]));
+        using var appMesh = CloudMapClient(appMeshOnly);
+        Assert.Equal("AccessDeniedException", (await SendAsync(appMesh, "ListNamespaces", "{}")).Body!["__type"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Write_CommitsItsAuditRecordAndChangeRow()
+    {
+        using var client = CloudMapClient(api.AdminKey);
+        var (status, _, created) = await SendAsync(client, "CreateHttpNamespace", """{"Name":"audited"}""");
+        Assert.Equal(200, status);
+        var operationId = created!["OperationId"]!.GetValue<string>();
+        var operation = (await SendAsync(client, "GetOperation", $$"""{"OperationId":"{{operationId}}"}""")).Body!["Operation"]!;
+        var nsId = operation["Targets"]!["NAMESPACE"]!.GetValue<string>();
+        var service = (await SendAsync(client, "CreateService", $$"""{"Name":"web","NamespaceId":"{{nsId}}"}""")).Body!["Service"]!;
+        var serviceId = service["Id"]!.GetValue<string>();
+        await SendAsync(client, "RegisterInstance", $$$"""{"ServiceId":"{{{serviceId}}}","InstanceId":"i-1","Attributes":{"AWS_INSTANCE_IPV4":"10.1.1.1"}}""");
+
+        await using var db = new MeshDbContext(new DbContextOptionsBuilder<MeshDbContext>().UseNpgsql(api.ConnectionString).Options);
+        var actions = await db.AuditLog.Where(a => a.Action.StartsWith("servicediscovery:") && a.StatusCode == 200).Select(a => a.Action).ToListAsync();
+        Assert.Contains("servicediscovery:CreateHttpNamespace", actions);
+        Assert.Contains("servicediscovery:RegisterInstance", actions);
+        var changes = await db.Changes.Where(c => c.ParentName == "audited").OrderBy(c => c.Seq).ToListAsync();
+        Assert.Equal(
+            [(CloudMapChanges.NamespaceKind, "", "create"), (CloudMapChanges.ServiceKind, "web", "create"), (CloudMapChanges.InstanceKind, "web", "create")],
+            changes.Select(c => (c.Kind, c.Name, c.Operation)));
+        Assert.All(changes, c => Assert.Equal("", c.MeshName));
+        Assert.Equal(1, changes[^1].Version);
+    }
+
+    [Fact]
+    public async Task RefusedCall_IsAuditedUnderItsServiceDiscoveryAction()
+    {
+        using var client = new HttpClient(new SigningHandler(api.AdminKey.AccessKeyId, "wrong-secret", ApiServer.Region, "servicediscovery")) { BaseAddress = api.BaseAddress };
+        var (status, _, body) = await SendAsync(client, "DeleteNamespace", """{"Id":"ns-x"}""");
+        Assert.Equal(403, status);
+        Assert.Equal("InvalidSignatureException", body!["__type"]!.GetValue<string>());
+        var audit = api.Services.GetRequiredService<AuditLog>();
+        await audit.FlushAsync(CancellationToken.None);
+        var records = await audit.ListAsync(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(1), null, CancellationToken.None);
+        Assert.Contains(records, r => r.Action == "servicediscovery:DeleteNamespace" && r.ErrorCode == "InvalidSignatureException");
+    }
+
+    public static TheoryData<string> Operations() => [.. Mesh.Model.Wire.ServiceModel.CloudMap.Operations.Select(o => o.Name)];
+
+    /// <summary>
+    /// Every operation with inputs of the wrong kind in every member, and with nothing at all: always a 4xx with
+    /// __type, never a 5xx, and a message that names each member it refuses.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Operations))]
+    public async Task WrongTypes_AreRefusedByName_NeverA5xx(string operation)
+    {
+        using var client = CloudMapClient(api.AdminKey);
+        var model = Mesh.Model.Wire.ServiceModel.CloudMap;
+        var input = model.Shape(model.OperationsByName[operation].InputShape!);
+        var wrong = new JsonObject();
+        foreach (var member in input.Members)
+        {
+            wrong[member.Name] = model.Shape(member.ShapeName).Type switch
+            {
+                Mesh.Model.Wire.ShapeType.String => 12,
+                Mesh.Model.Wire.ShapeType.Integer or Mesh.Model.Wire.ShapeType.Long => "twelve",
+                Mesh.Model.Wire.ShapeType.List => new JsonObject(),
+                _ => new JsonArray(1, 2),
+            };
+        }
+
+        var (status, _, body) = await SendAsync(client, operation, wrong.ToJsonString());
+        Assert.Equal(400, status);
+        Assert.Equal("InvalidInput", body!["__type"]!.GetValue<string>());
+        var message = body["message"]!.GetValue<string>();
+        Assert.All(input.Members, member => Assert.Contains(member.Name + ":", message));
+
+        var (emptyStatus, _, emptyBody) = await SendAsync(client, operation, "{}");
+        Assert.InRange(emptyStatus, 200, 499);
+        if (input.Required.Count > 0)
+        {
+            Assert.Equal("InvalidInput", emptyBody!["__type"]!.GetValue<string>());
+            Assert.All(input.Required, name => Assert.Contains($"{name}: is required", emptyBody["message"]!.GetValue<string>()));
+        }
+    }
+
+    private const string ContentType = "application/x-amz-json-1.1";
+
+    private HttpClient CloudMapClient(IssuedKey key) =>
+        new(new SigningHandler(key.AccessKeyId, key.SecretAccessKey, ApiServer.Region, "servicediscovery")) { BaseAddress = api.BaseAddress };
+
+    private static async Task<(int Status, string? ContentType, JsonNode? Body)> SendAsync(HttpClient client, string operation, string body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new StringContent(body, Encoding.UTF8) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(ContentType);
+        request.Headers.Add("X-Amz-Target", Target + operation);
+        using var response = await client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode < 500, $"{operation} answered {(int)response.StatusCode}: {text}");
+        return ((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+}

@@ -1,0 +1,113 @@
+using Envoy.Config.Endpoint.V3;
+using Mesh.Model.Graph;
+using Mesh.Model.Specs;
+
+namespace Mesh.Translation.Tests.Translation;
+
+/// <summary>The endpoints of a virtual node discovered through Cloud Map, as a caller's sidecar receives them.</summary>
+public sealed class CloudMapAssignmentsTests
+{
+    private const string Cluster = "cds_egress_m_api_http_8080";
+
+    [Fact]
+    public void HealthyMatchingInstances_AreTheEndpoints_ByLocality()
+    {
+        var assignment = Translate(null, null,
+            Instance("i-1", true, ("AWS_INSTANCE_IPV4", "10.0.0.1"), ("AVAILABILITY_ZONE", "us-east-1a"), ("REGION", "us-east-1")),
+            Instance("i-2", false, ("AWS_INSTANCE_IPV4", "10.0.0.2"), ("AVAILABILITY_ZONE", "us-east-1a"), ("REGION", "us-east-1")),
+            Instance("i-3", true, ("AWS_INSTANCE_IPV4", "10.0.0.3"), ("AWS_INSTANCE_PORT", "9090"), ("AVAILABILITY_ZONE", "us-east-1b"), ("REGION", "us-east-1")),
+            Instance("i-4", true, ("AWS_INSTANCE_IPV4", "10.0.0.4")));
+
+        Assert.Equal(
+            ["/:10.0.0.4:8080", "us-east-1/us-east-1a:10.0.0.1:8080", "us-east-1/us-east-1b:10.0.0.3:9090"],
+            Endpoints(assignment.Assignment));
+        Assert.All(assignment.Assignment.Endpoints, group => Assert.Equal(1u, group.LoadBalancingWeight));
+        Assert.Empty(assignment.Warnings);
+    }
+
+    [Fact]
+    public void Attributes_SelectASubset()
+    {
+        var result = Translate([("version", "v2")], null,
+            Instance("i-1", true, ("AWS_INSTANCE_IPV4", "10.0.0.1"), ("version", "v1")),
+            Instance("i-2", true, ("AWS_INSTANCE_IPV4", "10.0.0.2"), ("version", "v2")));
+
+        Assert.Equal(["/:10.0.0.2:8080"], Endpoints(result.Assignment));
+    }
+
+    [Theory]
+    [InlineData(null, "/:10.0.0.1:8080")]
+    [InlineData("IPv4_PREFERRED", "/:10.0.0.1:8080")]
+    [InlineData("IPv6_PREFERRED", "/:2001:db8::1:8080")]
+    [InlineData("IPv6_ONLY", "/:2001:db8::1:8080")]
+    public void IpPreference_PicksTheAddress(string? preference, string expected)
+    {
+        var result = Translate(null, preference,
+            Instance("i-1", true, ("AWS_INSTANCE_IPV4", "10.0.0.1"), ("AWS_INSTANCE_IPV6", "2001:0db8::1")));
+
+        Assert.Equal([expected], Endpoints(result.Assignment));
+    }
+
+    [Fact]
+    public void Ipv6Only_LeavesOutInstancesWithoutOne_AndSaysSo()
+    {
+        var result = Translate(null, "IPv6_ONLY", Instance("i-1", true, ("AWS_INSTANCE_IPV4", "10.0.0.1")));
+
+        Assert.Empty(result.Assignment.Endpoints);
+        Assert.Contains(result.Warnings, w => w.Contains("1 matching instance(s) have no AWS_INSTANCE_IPV6 address", StringComparison.Ordinal));
+        Assert.Contains(result.Warnings, w => w.Contains("no healthy instance is registered (1 registered)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void NoMatchingInstance_IsAnEmptyAssignment_AndAWarning()
+    {
+        var result = Translate([("version", "v9")], null, Instance("i-1", true, ("AWS_INSTANCE_IPV4", "10.0.0.1"), ("version", "v1")));
+
+        Assert.Equal(Cluster, result.Assignment.ClusterName);
+        Assert.Empty(result.Assignment.Endpoints);
+        Assert.Equal(
+            ["virtualNode/client backend virtualService/api.m.local: virtualNode/api (Cloud Map service 'api' in namespace 'ns.local'): no healthy instance with version=v9 is registered (1 registered), so the node has no endpoints"],
+            result.Warnings);
+    }
+
+    [Fact]
+    public void UnknownService_IsAnEmptyAssignment_AndAWarning()
+    {
+        var graph = Graph(null, null) with { CloudMap = CloudMapRegistry.Empty };
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+
+        Assert.Empty(resources.ClusterLoadAssignments.Single(c => c.ClusterName == Cluster).Endpoints);
+        Assert.Contains(resources.Warnings, w => w.EndsWith("the service does not exist in the registry, so the node has no endpoints", StringComparison.Ordinal));
+    }
+
+    private static (ClusterLoadAssignment Assignment, IReadOnlyList<string> Warnings) Translate(
+        (string Key, string Value)[]? attributes, string? preference, params CloudMapInstance[] instances)
+    {
+        var graph = Graph(attributes, preference) with
+        {
+            CloudMap = new CloudMapRegistry(new[] { new CloudMapService("ns.local", "api", instances.ToEquatableList()) }.ToEquatableList()),
+        };
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+        return (resources.ClusterLoadAssignments.Single(c => c.ClusterName == Cluster), resources.Warnings);
+    }
+
+    private static MeshGraph Graph((string Key, string Value)[]? attributes, string? preference)
+    {
+        var filter = attributes is null ? "" : ",\"attributes\":[" + string.Join(",", attributes.Select(a => $$"""{"key":"{{a.Key}}","value":"{{a.Value}}"}""")) + "]";
+        var ip = preference is null ? "" : $",\"ipPreference\":\"{preference}\"";
+        return MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"api.m.local"}}]}"""),
+            new("virtualNode", null, "api", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}],"serviceDiscovery":{"awsCloudMap":{"namespaceName":"ns.local","serviceName":"api" """.TrimEnd() + filter + ip + "}}}"),
+            new("virtualService", null, "api.m.local", 1, """{"provider":{"virtualNode":{"virtualNodeName":"api"}}}"""),
+        });
+    }
+
+    private static CloudMapInstance Instance(string id, bool healthy, params (string Key, string Value)[] attributes) =>
+        new(id, attributes.Select(a => KeyValuePair.Create(a.Key, a.Value)).OrderBy(a => a.Key, StringComparer.Ordinal).ToEquatableList(), healthy);
+
+    private static IEnumerable<string> Endpoints(ClusterLoadAssignment assignment) =>
+        assignment.Endpoints.SelectMany(group => group.LbEndpoints.Select(lb =>
+            $"{group.Locality.Region}/{group.Locality.Zone}:{lb.Endpoint.Address.SocketAddress.Address}:{lb.Endpoint.Address.SocketAddress.PortValue}"));
+}
