@@ -5,6 +5,7 @@ using Mesh.Model.Graph;
 using Mesh.Persistence;
 using Mesh.Testing;
 using Mesh.XdsServer.Feed;
+using Mesh.XdsServer.ProxyStatus;
 using Mesh.XdsServer.Registration;
 using Mesh.XdsServer.Resources;
 using Mesh.XdsServer.Tests.Support;
@@ -54,6 +55,10 @@ public sealed class AutomaticRegistrationTests
             Assert.Equal("REGISTERED", entry.GetProperty("registration").GetProperty("state").GetString());
             Assert.Equal("ns.local/api", entry.GetProperty("registration").GetProperty("service").GetString());
         }
+
+        var output = new StringWriter();
+        Assert.Equal(0, await ProxyStatusCommand.RunAsync(["--url", host.AdminUri.ToString()], output, TextWriter.Null, TaskTimeouts.Token()));
+        Assert.Contains($"REGISTRATION {MeshRows.NodeId("api")} {InstanceId}: REGISTERED in ns.local/api", output.ToString(), StringComparison.Ordinal);
 
         Assert.True(host.Metrics.Get("mesh_xds_registrations_total", "event=\"created\"") >= 1, "the registration was not counted");
         Assert.Contains("mesh_xds_registered_proxies 1", host.Metrics.Render(), StringComparison.Ordinal);
