@@ -97,6 +97,12 @@ public static class XdsServerHosting
             services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
             services.AddDbContextFactory<MeshDbContext>((sp, o) => o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
             services.AddHostedService<PostgresChangeFeed>();
+            var registration = builder.Configuration.GetSection("Xds:Registration").Get<RegistrationOptions>() ?? new RegistrationOptions();
+            if (registration.Problem() is { } badRegistration)
+            {
+                throw new XdsConfigurationException(badRegistration);
+            }
+
             services.AddSingleton<InstanceLeases>();
             services.AddSingleton<ProxyRegistrations>();
             services.AddHostedService(sp => sp.GetRequiredService<ProxyRegistrations>());

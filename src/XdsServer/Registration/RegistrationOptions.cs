@@ -11,4 +11,10 @@ public sealed class RegistrationOptions
 
     /// <summary>How often a replica renews the leases of the sidecars connected to it and sweeps lapsed ones; well under <see cref="GracePeriod"/>.</summary>
     public TimeSpan RenewInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Why these settings cannot work, or null: a lease renewed less often than it lasts would lapse under a connected sidecar.</summary>
+    public string? Problem() =>
+        RenewInterval <= TimeSpan.Zero || GracePeriod <= RenewInterval
+            ? $"Xds:Registration:GracePeriod ({GracePeriod}) must be longer than Xds:Registration:RenewInterval ({RenewInterval}), which must be positive; otherwise a connected sidecar's lease lapses between renewals."
+            : null;
 }
