@@ -239,11 +239,24 @@ namespace Mesh.Migrations.Schema
                         .HasColumnType("character varying(16)")
                         .HasColumnName("health_status");
 
+                    b.Property<DateTimeOffset?>("LeaseExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("lease_expires_at");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("lease_owner");
+
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
                     b.HasKey("ServiceId", "InstanceId");
+
+                    b.HasIndex("LeaseExpiresAt")
+                        .HasDatabaseName("ix_cloud_map_instances_lease_expires_at")
+                        .HasFilter("lease_expires_at IS NOT NULL");
 
                     b.ToTable("cloud_map_instances", (string)null);
                 });

@@ -22,6 +22,8 @@ public static class BootstrapArguments
             [--stats-tags appmesh|extended|none]   appmesh (default): exactly the tags App Mesh's agent set;
                                               extended: also on egress and cluster stats; none: no tags
             [--no-stats-tags]                 the same as --stats-tags none
+            [--register-instance <ip>[:<port>] [--instance-id <id>]]   register this sidecar in its virtual node's
+                                              Cloud Map service while its xDS stream is connected
             [--format yaml|json]
         Prints a complete Envoy v3 bootstrap. File paths are as the proxy sees them.
         """;
@@ -32,6 +34,7 @@ public static class BootstrapArguments
     {
         "node", "cluster", "xds", "admin-port", "admin-address", "admin-access-log", "initial-fetch-timeout", "ca", "server-name",
         "cert", "key", "region", "signing-name", "tracing", "tracing-address", "service-name", "sds-socket", "format", "stats-tags",
+        "register-instance", "instance-id",
     };
 
     public static bool IsFlag(string name) => FlagNames.Contains(name);
@@ -188,6 +191,21 @@ public static class BootstrapArguments
         else if (tracingAddress is not null || Last(values, "service-name") is not null)
         {
             throw new ArgumentException("tracing-address and service-name only apply with tracing.");
+        }
+
+        var instanceId = Last(values, "instance-id");
+        if (Last(values, "register-instance") is { } register)
+        {
+            if (instanceId is { Length: 0 or > 64 })
+            {
+                throw new ArgumentException("instance-id takes 1 to 64 characters.");
+            }
+
+            options = options with { RegisterInstance = InstanceRegistration.Parse(register, instanceId) };
+        }
+        else if (instanceId is not null)
+        {
+            throw new ArgumentException("instance-id only applies with register-instance.");
         }
 
         return options;

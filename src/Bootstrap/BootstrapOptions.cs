@@ -46,6 +46,41 @@ public sealed record BootstrapOptions
 
     /// <summary>Where outlier-detection ejection events are written (App Mesh's default: stdout).</summary>
     public string? OutlierEventLogPath { get; init; } = "/dev/stdout";
+
+    /// <summary>
+    /// Asks the xDS server to register this sidecar in its virtual node's Cloud Map service while connected
+    /// (node metadata <c>mesh.registration</c>); null registers nothing.
+    /// </summary>
+    public InstanceRegistration? RegisterInstance { get; init; }
+}
+
+/// <summary>The instance a sidecar is registered as: the address its application is reached at.</summary>
+public sealed record InstanceRegistration
+{
+    /// <summary>An IPv4 or IPv6 address (Cloud Map's AWS_INSTANCE_IPV4 / AWS_INSTANCE_IPV6), never a name.</summary>
+    public required string Address { get; init; }
+
+    /// <summary>AWS_INSTANCE_PORT; without it callers use each listener's port.</summary>
+    public int? Port { get; init; }
+
+    /// <summary>The Cloud Map instance id; the server makes one from the address and port when not set.</summary>
+    public string? InstanceId { get; init; }
+
+    /// <summary>Reads <c>&lt;ip&gt;</c>, <c>&lt;ip&gt;:&lt;port&gt;</c> or <c>[&lt;ipv6&gt;]:&lt;port&gt;</c>.</summary>
+    public static InstanceRegistration Parse(string value, string? instanceId)
+    {
+        if (System.Net.IPAddress.TryParse(value, out var bare) && !value.StartsWith('['))
+        {
+            return new InstanceRegistration { Address = bare.ToString(), InstanceId = instanceId };
+        }
+
+        if (HostPort.TryParse(value, out var withPort) && System.Net.IPAddress.TryParse(withPort.Host, out var ip))
+        {
+            return new InstanceRegistration { Address = ip.ToString(), Port = withPort.Port, InstanceId = instanceId };
+        }
+
+        throw new ArgumentException($"register-instance '{value}' is not <ip> or <ip>:<port> ([<ipv6>]:<port>): Cloud Map instances are registered by address.");
+    }
 }
 
 /// <summary>TLS from Envoy to the xDS server.</summary>

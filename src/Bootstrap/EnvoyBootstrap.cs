@@ -141,6 +141,11 @@ public static class EnvoyBootstrap
             lines.Add("SigV4 on xDS: signed by envoy.grpc_credentials.aws_iam (google_grpc); the server must verify it (see README).");
         }
 
+        if (options.RegisterInstance is { } register)
+        {
+            lines.Add($"Registered in the node's Cloud Map service as {register.Address}{(register.Port is { } p ? $" port {p}" : "")} while connected (docs/cloud-map.md).");
+        }
+
         return string.Join('\n', lines);
     }
 
@@ -157,15 +162,33 @@ public static class EnvoyBootstrap
             mesh["meshOwner"] = owner;
         }
 
+        var metadata = new JsonObject
+        {
+            // What the proxy runs for, readable without parsing node.id; the server still goes by node.id.
+            ["mesh.resource"] = mesh,
+        };
+        if (options.RegisterInstance is { } register)
+        {
+            // Read by the xDS server, which registers the sidecar in Cloud Map while this stream is connected.
+            var registration = new JsonObject { ["address"] = register.Address };
+            if (register.Port is { } port)
+            {
+                registration["port"] = port;
+            }
+
+            if (register.InstanceId is { } instanceId)
+            {
+                registration["instanceId"] = instanceId;
+            }
+
+            metadata["mesh.registration"] = registration;
+        }
+
         return new JsonObject
         {
             ["id"] = options.NodeId,
             ["cluster"] = options.Cluster ?? options.NodeId,
-            ["metadata"] = new JsonObject
-            {
-                // What the proxy runs for, readable without parsing node.id; the server still goes by node.id.
-                ["mesh.resource"] = mesh,
-            },
+            ["metadata"] = metadata,
         };
     }
 

@@ -21,4 +21,13 @@ public sealed class CloudMapInstanceEntity
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>
+    /// The xDS server replica that keeps this instance registered for a connected sidecar (automatic registration);
+    /// null for an instance registered through the API, which never expires.
+    /// </summary>
+    public string? LeaseOwner { get; set; }
+
+    /// <summary>When an automatic registration lapses unless a replica holding the sidecar's stream renews it.</summary>
+    public DateTimeOffset? LeaseExpiresAt { get; set; }
 }

@@ -84,6 +84,34 @@ public sealed class ArgumentsTests
     }
 
     [Theory]
+    [InlineData("10.0.3.7", "10.0.3.7", null)]
+    [InlineData("10.0.3.7:8080", "10.0.3.7", 8080)]
+    [InlineData("fd00::7", "fd00::7", null)]
+    [InlineData("[fd00::7]:8080", "fd00::7", 8080)]
+    public void RegisterInstance_IsAnAddressAndOptionalPort(string value, string address, int? port)
+    {
+        var options = Parse("--node", "mesh/demo/virtualNode/web", "--register-instance", value, "--instance-id", "web-1");
+        Assert.Equal(new InstanceRegistration { Address = address, Port = port, InstanceId = "web-1" }, options.RegisterInstance);
+        Assert.Null(Parse("--node", "mesh/demo/virtualNode/web").RegisterInstance);
+    }
+
+    [Theory]
+    [InlineData("is not <ip> or <ip>:<port>", "--register-instance", "web.local:8080")]
+    [InlineData("is not <ip> or <ip>:<port>", "--register-instance", "10.0.3.7:0")]
+    [InlineData("is not <ip> or <ip>:<port>", "--register-instance", "[10.0.3.7]")]
+    [InlineData("only applies with register-instance", "--instance-id", "web-1")]
+    [InlineData("1 to 64 characters", "--register-instance", "10.0.3.7", "--instance-id", "")]
+    public void RegisterInstance_Mistakes_AreNamed(string expected, params string[] args)
+    {
+        var error = Assert.Throws<ArgumentException>(() => Parse(["--node", "mesh/demo/virtualNode/web", .. args]));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RegisterInstance_IsAQueryParameterToo() =>
+        Assert.Contains("register-instance", BootstrapArguments.Names);
+
+    [Theory]
     [InlineData("xds:18000", "xds", 18000)]
     [InlineData("10.1.2.3:1", "10.1.2.3", 1)]
     [InlineData("[fd00::1]:65535", "fd00::1", 65535)]

@@ -34,6 +34,7 @@ public static class BootstrapCases
         ["sds"] = VirtualNode with { SdsSocketPath = "/run/spire/sockets/agent.sock" },
         ["no-stats-tags"] = VirtualNode with { StatsTags = StatsTagsStyle.None, OutlierEventLogPath = null },
         ["extended-stats-tags"] = VirtualNode with { StatsTags = StatsTagsStyle.Extended },
+        ["register-instance"] = VirtualNode with { RegisterInstance = new InstanceRegistration { Address = "10.0.3.7", Port = 8080, InstanceId = "web-v1-a" } },
     };
 
     public static TheoryData<string> Names() => new(All.Keys);

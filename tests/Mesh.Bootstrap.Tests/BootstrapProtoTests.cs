@@ -81,6 +81,17 @@ public sealed class BootstrapProtoTests
         Repository.AssertGolden($"tests/Mesh.Bootstrap.Tests/Golden/{name}.yaml", EnvoyBootstrap.ToYaml(BootstrapCases.All[name]));
 
     [Fact]
+    public void RegisterInstance_IsNodeMetadata_TheXdsServerReads()
+    {
+        var metadata = Parse(BootstrapCases.All["register-instance"]).Node.Metadata;
+        var registration = metadata.Fields["mesh.registration"].StructValue.Fields;
+        Assert.Equal("10.0.3.7", registration["address"].StringValue);
+        Assert.Equal(8080, registration["port"].NumberValue);
+        Assert.Equal("web-v1-a", registration["instanceId"].StringValue);
+        Assert.False(Parse(BootstrapCases.VirtualNode).Node.Metadata.Fields.ContainsKey("mesh.registration"));
+    }
+
+    [Fact]
     public void XdsCluster_IsHttp2WithAppMeshKeepalive()
     {
         var bootstrap = Parse(BootstrapCases.VirtualNode);

@@ -17,6 +17,11 @@ internal sealed class CloudMapInstanceConfiguration : IEntityTypeConfiguration<C
         builder.Property(i => i.HealthStatus).HasColumnName("health_status").HasMaxLength(16);
         builder.Property(i => i.CreatedAt).HasColumnName("created_at");
         builder.Property(i => i.UpdatedAt).HasColumnName("updated_at");
+        builder.Property(i => i.LeaseOwner).HasColumnName("lease_owner").HasMaxLength(200);
+        builder.Property(i => i.LeaseExpiresAt).HasColumnName("lease_expires_at");
+
+        // Every replica sweeps for lapsed leases; only automatic registrations have one.
+        builder.HasIndex(i => i.LeaseExpiresAt).HasDatabaseName("ix_cloud_map_instances_lease_expires_at").HasFilter("lease_expires_at IS NOT NULL");
 
         builder.HasOne<CloudMapServiceEntity>().WithMany().HasForeignKey(i => i.ServiceId)
             .OnDelete(DeleteBehavior.Restrict).HasConstraintName("fk_cloud_map_instances_service");

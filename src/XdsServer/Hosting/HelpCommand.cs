@@ -23,7 +23,7 @@ public static class HelpCommand
           Xds:GrpcUrl              default http://127.0.0.1:18000 (h2c; TLS with Xds:Tls:CertificatePath and KeyPath)
           Xds:AdminUrl             default http://127.0.0.1:18001
           Xds:Auth:Mode            SigV4 (default; needs Mesh:Auth:MasterKey, the API's), MutualTls, or None (local only)
-          Mesh:Region, Mesh:AccountId, Xds:Feed:*, Xds:ProxyStatus:Peers: README.md and src/XdsServer/README.md
+          Mesh:Region, Mesh:AccountId, Xds:Feed:*, Xds:ProxyStatus:Peers, Xds:Registration:*: README.md and src/XdsServer/README.md
         """;
 
     /// <summary>The exit code (0) when <paramref name="args"/> ask for help or the version; null otherwise.</summary>

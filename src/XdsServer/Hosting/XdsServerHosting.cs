@@ -9,6 +9,7 @@ using Mesh.XdsServer.Protocol;
 using Mesh.XdsServer.Services;
 using Mesh.XdsServer.Snapshots;
 using Mesh.XdsServer.ProxyStatus;
+using Mesh.XdsServer.Registration;
 using Mesh.XdsServer.Translation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -39,6 +40,7 @@ public static class XdsServerHosting
         services.Configure<ProxyAuthOptions>(builder.Configuration.GetSection("Xds:Auth"));
         services.Configure<XdsTlsOptions>(builder.Configuration.GetSection("Xds:Tls"));
         services.Configure<ProxyStatusOptions>(builder.Configuration.GetSection("Xds:ProxyStatus"));
+        services.Configure<RegistrationOptions>(builder.Configuration.GetSection("Xds:Registration"));
 
         var xds = builder.Configuration.GetSection("Xds").Get<XdsOptions>() ?? new XdsOptions();
         var tls = builder.Configuration.GetSection("Xds:Tls").Get<XdsTlsOptions>() ?? new XdsTlsOptions();
@@ -95,6 +97,15 @@ public static class XdsServerHosting
             services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
             services.AddDbContextFactory<MeshDbContext>((sp, o) => o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
             services.AddHostedService<PostgresChangeFeed>();
+            var registration = builder.Configuration.GetSection("Xds:Registration").Get<RegistrationOptions>() ?? new RegistrationOptions();
+            if (registration.Problem() is { } badRegistration)
+            {
+                throw new XdsConfigurationException(badRegistration);
+            }
+
+            services.AddSingleton<InstanceLeases>();
+            services.AddSingleton<ProxyRegistrations>();
+            services.AddHostedService(sp => sp.GetRequiredService<ProxyRegistrations>());
             var masterKey = builder.Configuration["Mesh:Auth:MasterKey"];
             if (!string.IsNullOrEmpty(masterKey))
             {
@@ -126,6 +137,11 @@ public static class XdsServerHosting
         metrics.Gauge("mesh_xds_interned_resources", "Distinct serialised resources held for live snapshots.", () => cache.InternedResources);
         metrics.Gauge("mesh_xds_translation_warnings", "Translation warnings standing now, summed over the watched proxy identities (GET /proxy-status lists them).", () => cache.WarningCount);
         metrics.Gauge("mesh_xds_feed_watermark", "Change-log sequence number applied up to.", () => feed.Watermark);
+        if (app.Services.GetService<ProxyRegistrations>() is { } registrations)
+        {
+            metrics.Gauge("mesh_xds_registered_proxies", "Sidecars on this replica whose automatic Cloud Map registration is held now.", () => registrations.Registered);
+        }
+
         if (feed.State == FeedState.Disabled)
         {
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Mesh.XdsServer.Feed").FeedDisabled();

@@ -25,6 +25,11 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
 
     public ProxyIdentity? Identity { get; private set; }
 
+    /// <summary>The proxy's automatic Cloud Map registration; null when its bootstrap asks for none.</summary>
+    public Registration.RegistrationStatus? Registration { get => _registration; set => _registration = value; }
+
+    private volatile Registration.RegistrationStatus? _registration;
+
     public void Identify(Node node, ProxyIdentity identity)
     {
         lock (_lock)

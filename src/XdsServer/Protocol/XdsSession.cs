@@ -14,6 +14,7 @@ namespace Mesh.XdsServer.Protocol;
 internal abstract class XdsSession<TRequest> : IDisposable
 {
     private IDisposable? _watch;
+    private IDisposable? _registration;
     private long _nonce;
     private long _responses;
 
@@ -115,6 +116,7 @@ internal abstract class XdsSession<TRequest> : IDisposable
         Status.Identify(node, identity!);
         Context.Logger.StreamOpened(Status.Id, Status.Variant, node.Id, identity!.ToString());
         _watch = Context.Cache.Watch(identity, Pump.Offer);
+        Register(node, identity);
 
         // Answer this very request from the current snapshot; the pump delivers the same one again later, which
         // then changes nothing.
@@ -122,6 +124,26 @@ internal abstract class XdsSession<TRequest> : IDisposable
         if (Snapshot is null)
         {
             Context.Logger.Waiting(Status.Id, Context.Cache.Problem(identity) ?? $"waiting for {identity.ShortForm}");
+        }
+    }
+
+    /// <summary>A sidecar whose bootstrap carries <c>mesh.registration</c> is kept registered in Cloud Map while connected.</summary>
+    private void Register(Node node, ProxyIdentity identity)
+    {
+        var requested = Registration.RequestedInstance.FromNode(node, out var error);
+        if (error is not null)
+        {
+            // A bad request does not cost the proxy its configuration; it is shown and logged instead.
+            Status.Registration = new Registration.RegistrationStatus("INVALID", null, null, error, null);
+            Registration.RegistrationLog.RegistrationInvalid(Context.Logger, Status.Id, identity.ToString(), error);
+        }
+        else if (requested is not null && Context.Registrations is null)
+        {
+            Status.Registration = new Registration.RegistrationStatus("WAITING", requested.InstanceId, null, "this xDS server has no database (ConnectionStrings:Mesh), so it registers nothing", null);
+        }
+        else if (requested is not null)
+        {
+            _registration = Context.Registrations!.Track(Status, identity, requested);
         }
     }
 
@@ -135,6 +157,7 @@ internal abstract class XdsSession<TRequest> : IDisposable
     public void Dispose()
     {
         _watch?.Dispose();
+        _registration?.Dispose();
         Context.Registry.Close(Status);
         Context.Logger.StreamClosed(Status.Id);
     }

@@ -13,7 +13,8 @@ public sealed class XdsSessionContext(
     StreamRegistry registry,
     XdsMetrics metrics,
     ILoggerFactory loggers,
-    IHostApplicationLifetime? lifetime = null)
+    IHostApplicationLifetime? lifetime = null,
+    Registration.ProxyRegistrations? registrations = null)
 {
     /// <summary>
     /// Fires when the server shuts down: streams end at once, so proxies reconnect to another replica instead of
@@ -28,6 +29,9 @@ public sealed class XdsSessionContext(
     public StreamRegistry Registry { get; } = registry;
 
     public XdsMetrics Metrics { get; } = metrics;
+
+    /// <summary>Automatic Cloud Map registration; null without a database.</summary>
+    public Registration.ProxyRegistrations? Registrations { get; } = registrations;
 
     public ILogger Logger { get; } = loggers.CreateLogger("Mesh.XdsServer.Protocol");
 }

@@ -99,7 +99,8 @@ public sealed class ProxyStatusCollector(
             identity?.Name,
             problem,
             types,
-            identity is not null && cache.Warnings(identity) is { Count: > 0 } warnings ? warnings : null);
+            identity is not null && cache.Warnings(identity) is { Count: > 0 } warnings ? warnings : null,
+            stream.Registration);
     }
 
     private static TypeStatus TypeOf(IReadOnlyList<(string Name, ResourceStatus Status)> resources, DateTimeOffset now)

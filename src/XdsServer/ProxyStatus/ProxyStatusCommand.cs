@@ -117,6 +117,11 @@ public static class ProxyStatusCommand
             {
                 text.AppendLine(CultureInfo.InvariantCulture, $"WARNING {p.NodeId}: {warning}");
             }
+
+            if (p.Registration is { } r)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"REGISTRATION {p.NodeId} {r.InstanceId ?? "?"}: {r.State}{(r.Service is null ? "" : $" in {r.Service}")}{(r.Detail is null ? "" : $": {r.Detail}")}");
+            }
         }
 
         foreach (var u in report.Unreachable)

@@ -19,6 +19,9 @@ public sealed class AdsClient : IAsyncDisposable
 
     public string NodeId { get; }
 
+    /// <summary>Node metadata sent with the node on the first request (e.g. <c>mesh.registration</c>).</summary>
+    public Google.Protobuf.WellKnownTypes.Struct? Metadata { get; set; }
+
     public static AdsClient Connect(GrpcChannel channel, string nodeId) =>
         new(new AggregatedDiscoveryService.AggregatedDiscoveryServiceClient(channel).StreamAggregatedResources(), nodeId);
 
@@ -31,7 +34,7 @@ public sealed class AdsClient : IAsyncDisposable
         request.ResourceNames.AddRange(names ?? []);
         if (!_nodeSent)
         {
-            request.Node = new Node { Id = NodeId, Cluster = "test" };
+            request.Node = new Node { Id = NodeId, Cluster = "test", Metadata = Metadata };
             _nodeSent = true;
         }
 
