@@ -2,6 +2,9 @@ using Mesh.Api.Tests.Infrastructure;
 using Mesh.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Hosting;
+using System.Diagnostics.Metrics;
+using Mesh.Api.Observability;
 
 namespace Mesh.Api.Tests;
 
@@ -38,26 +41,45 @@ public sealed class ObservabilityTests(ApiServer api) : IClassFixture<ApiServer>
     }
 
     [Fact]
-    public async Task EveryApiCounter_HasASeriesFromTheStart()
+    public async Task EveryApiCounter_IsSeededAtZero_WhenTheHostStarts()
     {
-        // A fresh host, never called: its counters must already be there at zero.
-        var fresh = new ApiServer();
-        await fresh.InitializeAsync();
-        string text;
-        try
-        {
-            text = await fresh.Client.GetStringAsync("/metrics");
-        }
-        finally
-        {
-            await fresh.DisposeAsync();
-        }
+        // The host seeds at start...
+        Assert.Contains(api.Services.GetServices<IHostedService>(), s => s is ApiMetricsSeeder);
 
-        Assert.Matches("mesh_api_calls_total\\{[^}]*error=\"none\"[^}]*operation=\"DeleteGatewayRoute\"[^}]*status=\"200\"[^}]*\\} 0", text);
-        Assert.Equal(Mesh.Model.Wire.ServiceModel.AppMesh.Operations.Count,
-            System.Text.RegularExpressions.Regex.Matches(text, "mesh_api_calls_total\\{[^}]*error=\"none\"").Count);
-        Assert.Matches("mesh_api_audit_records_dropped_total(\\{[^}]*\\})? 0", text);
-        Assert.Matches("mesh_api_write_retries_total(\\{[^}]*\\})? 0", text);
+        // ...and seeding gives every counter a measurement of zero. Watched on a meter factory of its own: every
+        // test host in this process has a "Mesh.Api" meter, and the others are busy.
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
+        using var metrics = new ApiMetrics(meters);
+        var seen = new List<(string Instrument, long Value, string? Operation)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Scope == meters)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            string? operation = null;
+            foreach (var tag in tags)
+            {
+                operation = tag.Key == "operation" ? (string?)tag.Value : operation;
+            }
+
+            seen.Add((instrument.Name, value, operation));
+        });
+        listener.Start();
+
+        await new ApiMetricsSeeder(metrics, Mesh.Model.Wire.ServiceModel.AppMesh).StartAsync(CancellationToken.None);
+
+        Assert.All(seen, m => Assert.Equal(0, m.Value));
+        Assert.Equal(
+            Mesh.Model.Wire.ServiceModel.AppMesh.Operations.Select(o => o.Name).Order(StringComparer.Ordinal),
+            seen.Where(m => m.Instrument == "mesh.api.calls").Select(m => m.Operation!).Order(StringComparer.Ordinal));
+        Assert.Contains(seen, m => m.Instrument == "mesh.api.audit.records.dropped");
+        Assert.Contains(seen, m => m.Instrument == "mesh.api.write.retries");
     }
 
     [Fact]
