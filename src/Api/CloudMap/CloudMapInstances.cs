@@ -138,8 +138,7 @@ public sealed class CloudMapInstances(
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var service = await CloudMapLookups.ServiceAsync(db, accountId, input["ServiceId"]!.GetValue<string>(), CloudMapLookups.Lock.None, cancellationToken);
-        var all = await db.CloudMapInstances.AsNoTracking().Where(i => i.ServiceId == service.Id).OrderBy(i => i.InstanceId).ToListAsync(cancellationToken);
-        var (page, next) = await pages.PageAsync(all, i => i.InstanceId, input, CloudMapPages.Scope("ListInstances", accountId, input), 100, cancellationToken);
+        var (page, next) = await pages.PageAsync(db.CloudMapInstances.AsNoTracking().Where(i => i.ServiceId == service.Id), i => i.InstanceId, null, input, CloudMapPages.Scope("ListInstances", accountId, input), 100, cancellationToken);
         var result = new JsonObject
         {
             ["Instances"] = new JsonArray(page.Select(i => (JsonNode)CloudMapWire.Instance(i, summary: true)).ToArray()),
@@ -157,20 +156,19 @@ public sealed class CloudMapInstances(
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var service = await CloudMapLookups.ServiceAsync(db, accountId, input["ServiceId"]!.GetValue<string>(), CloudMapLookups.Lock.None, cancellationToken);
-        var all = await db.CloudMapInstances.AsNoTracking().Where(i => i.ServiceId == service.Id).OrderBy(i => i.InstanceId).ToListAsync(cancellationToken);
-        IEnumerable<CloudMapInstanceEntity> selected = all;
+        var selected = db.CloudMapInstances.AsNoTracking().Where(i => i.ServiceId == service.Id);
         if (input["Instances"] is JsonArray wanted)
         {
-            var ids = wanted.Select(w => w!.GetValue<string>()).ToHashSet(StringComparer.Ordinal);
-            if (ids.FirstOrDefault(id => all.All(i => i.InstanceId != id)) is { } missing)
+            var ids = wanted.Select(w => w!.GetValue<string>()).Distinct(StringComparer.Ordinal).ToList();
+            selected = selected.Where(i => ids.Contains(i.InstanceId));
+            var found = await selected.Select(i => i.InstanceId).ToListAsync(cancellationToken);
+            if (ids.FirstOrDefault(id => !found.Contains(id, StringComparer.Ordinal)) is { } missing)
             {
                 throw CloudMapErrors.InstanceNotFound(service.Id, missing);
             }
-
-            selected = all.Where(i => ids.Contains(i.InstanceId));
         }
 
-        var (page, next) = await pages.PageAsync(selected, i => i.InstanceId, input, CloudMapPages.Scope("GetInstancesHealthStatus", accountId, input), 100, cancellationToken);
+        var (page, next) = await pages.PageAsync(selected, i => i.InstanceId, null, input, CloudMapPages.Scope("GetInstancesHealthStatus", accountId, input), 100, cancellationToken);
         var result = new JsonObject
         {
             ["Status"] = new JsonObject(page.Select(i => KeyValuePair.Create(i.InstanceId, (JsonNode?)JsonValue.Create(i.HealthStatus)))),

@@ -83,8 +83,7 @@ public sealed class CloudMapNamespaces(
             ["RESOURCE_OWNER"] = new(["EQ"], n => n.AccountId),
         });
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var all = await db.CloudMapNamespaces.AsNoTracking().Where(n => n.AccountId == accountId).OrderBy(n => n.Id).ToListAsync(cancellationToken);
-        var (page, next) = await pages.PageAsync(all.Where(filter), n => n.Id, input, CloudMapPages.Scope("ListNamespaces", accountId, input), 100, cancellationToken);
+        var (page, next) = await pages.PageAsync(db.CloudMapNamespaces.AsNoTracking().Where(n => n.AccountId == accountId), n => n.Id, filter, input, CloudMapPages.Scope("ListNamespaces", accountId, input), 100, cancellationToken);
         var ids = page.Select(n => n.Id).ToList();
         var counts = await db.CloudMapServices.Where(s => ids.Contains(s.NamespaceId)).GroupBy(s => s.NamespaceId)
             .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);

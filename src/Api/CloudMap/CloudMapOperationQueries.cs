@@ -29,8 +29,7 @@ public sealed class CloudMapOperationQueries(IDbContextFactory<MeshDbContext> co
             ["UPDATE_DATE"] = new(["BETWEEN"], o => (o.UpdatedAt.ToUnixTimeMilliseconds() / 1000.0).ToString(CultureInfo.InvariantCulture)),
         });
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var all = await db.CloudMapOperations.AsNoTracking().Where(o => o.AccountId == accountId).OrderBy(o => o.Id).ToListAsync(cancellationToken);
-        var (page, next) = await pages.PageAsync(all.Where(filter), o => o.Id, input, CloudMapPages.Scope("ListOperations", accountId, input), 100, cancellationToken);
+        var (page, next) = await pages.PageAsync(db.CloudMapOperations.AsNoTracking().Where(o => o.AccountId == accountId), o => o.Id, filter, input, CloudMapPages.Scope("ListOperations", accountId, input), 100, cancellationToken);
         var result = new JsonObject
         {
             ["Operations"] = new JsonArray(page.Select(o => (JsonNode)new JsonObject { ["Id"] = o.Id, ["Status"] = o.Status }).ToArray()),

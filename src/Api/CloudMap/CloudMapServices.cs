@@ -89,8 +89,7 @@ public sealed class CloudMapServices(
             ["RESOURCE_OWNER"] = new(["EQ"], s => s.AccountId),
         });
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var all = await db.CloudMapServices.AsNoTracking().Where(s => s.AccountId == accountId).OrderBy(s => s.Id).ToListAsync(cancellationToken);
-        var (page, next) = await pages.PageAsync(all.Where(filter), s => s.Id, input, CloudMapPages.Scope("ListServices", accountId, input), 100, cancellationToken);
+        var (page, next) = await pages.PageAsync(db.CloudMapServices.AsNoTracking().Where(s => s.AccountId == accountId), s => s.Id, filter, input, CloudMapPages.Scope("ListServices", accountId, input), 100, cancellationToken);
         var ids = page.Select(s => s.Id).ToList();
         var counts = await db.CloudMapInstances.Where(i => ids.Contains(i.ServiceId)).GroupBy(i => i.ServiceId)
             .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Mesh.Api.CloudMap;
 using Mesh.Api.Security;
 using Mesh.Api.Tests.Infrastructure;
 using Mesh.Persistence;
@@ -113,6 +114,52 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
             changes.Select(c => (c.Kind, c.Name, c.Operation)));
         Assert.All(changes, c => Assert.Equal("", c.MeshName));
         Assert.Equal(1, changes[^1].Version);
+    }
+
+    [Fact]
+    public async Task Lists_PageInByteOrder_AcrossTheDatabaseBatches()
+    {
+        using var client = CloudMapClient(api.AdminKey);
+        var created = (await SendAsync(client, "CreateHttpNamespace", """{"Name":"paged"}""")).Body!;
+        var operation = (await SendAsync(client, "GetOperation", $$"""{"OperationId":"{{created["OperationId"]}}"}""")).Body!["Operation"]!;
+        var nsId = operation["Targets"]!["NAMESPACE"]!.GetValue<string>();
+        var serviceId = (await SendAsync(client, "CreateService", $$"""{"Name":"many","NamespaceId":"{{nsId}}"}""")).Body!["Service"]!["Id"]!.GetValue<string>();
+
+        // More instances than one database batch, with ids whose byte order differs from a locale's (case, punctuation).
+        var ids = Enumerable.Range(0, CloudMapPages.BatchSize + 37)
+            .Select(i => (i % 4) switch { 0 => $"B-{i}", 1 => $"a_{i}", 2 => $"a.{i}", _ => $"Z{i}" }).ToList();
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (id, _) =>
+        {
+            var (status, _, body) = await SendAsync(client, "RegisterInstance", $$$"""{"ServiceId":"{{{serviceId}}}","InstanceId":"{{{id}}}","Attributes":{"AWS_INSTANCE_IPV4":"10.0.0.1"}}""");
+            Assert.True(status == 200, body?.ToJsonString());
+        });
+
+        var listed = new List<string>();
+        string? token = null;
+        var pages = 0;
+        do
+        {
+            var next = token is null ? "" : $$""","NextToken":"{{token}}" """;
+            var page = (await SendAsync(client, "ListInstances", $$"""{"ServiceId":"{{serviceId}}","MaxResults":50{{next}}}""")).Body!;
+            listed.AddRange(page["Instances"]!.AsArray().Select(i => i!["Id"]!.GetValue<string>()));
+            token = page["NextToken"]?.GetValue<string>();
+            pages++;
+        }
+        while (token is not null && pages < 20);
+
+        Assert.Equal(ids.Order(StringComparer.Ordinal).ToList(), listed);
+        Assert.Equal(5, pages);
+
+        // A filter that only the API evaluates, matching one operation among hundreds: found across batches.
+        var namespaces = (await SendAsync(client, "ListOperations", $$"""{"Filters":[{"Name":"NAMESPACE_ID","Values":["{{nsId}}"]},{"Name":"TYPE","Values":["CREATE_NAMESPACE"]}]}""")).Body!;
+        Assert.Equal(created["OperationId"]!.GetValue<string>(), Assert.Single(namespaces["Operations"]!.AsArray())!["Id"]!.GetValue<string>());
+
+        // Health of named instances, one of them unknown: the unknown one is named.
+        var (healthStatus, _, health) = await SendAsync(client, "GetInstancesHealthStatus", $$"""{"ServiceId":"{{serviceId}}","Instances":["{{ids[0]}}","nope"]}""");
+        Assert.Equal(400, healthStatus);
+        Assert.Contains("nope", health!["message"]!.GetValue<string>());
+        var known = (await SendAsync(client, "GetInstancesHealthStatus", $$"""{"ServiceId":"{{serviceId}}","Instances":["{{ids[0]}}","{{ids[1]}}"]}""")).Body!;
+        Assert.Equal([ids[0], ids[1]], known["Status"]!.AsObject().Select(p => p.Key).ToArray());
     }
 
     [Fact]
