@@ -83,6 +83,7 @@ public static class XdsServerHosting
         services.AddHttpClient("proxy-status");
         services.AddSingleton<ProxyStatusCollector>();
         services.AddGrpc(o => o.Interceptors.Add<ProxyAuthInterceptor>());
+        UseNodeSlicing(services);
         builder.AddXdsTelemetry();
 
         var connectionString = builder.Configuration.GetConnectionString("Mesh");
@@ -125,6 +126,20 @@ public static class XdsServerHosting
         return builder;
     }
 
+    /// <summary>
+    /// Discovery requests are read with their node sliced out and interned (<see cref="NodeSlicingMarshaller"/>):
+    /// the default binder of generated services is replaced by one that binds them the same way with that marshaller.
+    /// </summary>
+    private static void UseNodeSlicing(IServiceCollection services)
+    {
+        services.AddSingleton<NodeInterner>();
+        var binder = services.SingleOrDefault(d => d.ServiceType == typeof(Grpc.AspNetCore.Server.Model.IServiceMethodProvider<>)
+            && d.ImplementationType?.Name.StartsWith("BinderServiceMethodProvider", StringComparison.Ordinal) == true)
+            ?? throw new InvalidOperationException("Grpc.AspNetCore's BinderServiceMethodProvider was not found; the node-slicing binder cannot replace it");
+        services.Remove(binder);
+        services.AddSingleton(typeof(Grpc.AspNetCore.Server.Model.IServiceMethodProvider<>), typeof(NodeSlicingMethodProvider<>));
+    }
+
     public static WebApplication MapXdsServer(this WebApplication app)
     {
         var metrics = app.Services.GetRequiredService<XdsMetrics>();
@@ -136,6 +151,9 @@ public static class XdsServerHosting
         metrics.Gauge("mesh_xds_proxy_identities", "Distinct proxy identities with a stream open (one snapshot each).", () => cache.WatchedIdentities);
         metrics.Gauge("mesh_xds_interned_resources", "Distinct serialised resources held for live snapshots.", () => cache.InternedResources);
         metrics.Gauge("mesh_xds_translation_warnings", "Translation warnings standing now, summed over the watched proxy identities (GET /proxy-status lists them).", () => cache.WarningCount);
+        var nodes = app.Services.GetRequiredService<NodeInterner>();
+        metrics.Gauge("mesh_xds_distinct_nodes", "Distinct proxy node contents held (each parsed once, shared by the streams that sent the same bytes).", () => nodes.Count);
+        metrics.Gauge("mesh_xds_node_parses", "Nodes parsed since start because their bytes were new (a node sent again is not parsed again).", () => nodes.Parsed);
         metrics.Gauge("mesh_xds_feed_watermark", "Change-log sequence number applied up to.", () => feed.Watermark);
         if (app.Services.GetService<ProxyRegistrations>() is { } registrations)
         {

@@ -70,24 +70,17 @@ internal sealed class SotwSession(
         state.Wildcard = names.Contains("*") || (names.Count == 0 && (first || state.Wildcard));
         state.Names = names.Where(n => n != "*").ToHashSet(StringComparer.Ordinal);
         state.Subscribed = true;
+        if (first && request.VersionInfo.Length > 0)
+        {
+            state.ClientVersion = request.VersionInfo;
+        }
 
         if (Snapshot is null)
         {
             return;
         }
 
-        var desired = Select(typeUrl, state, Snapshot);
-        if (first && request.VersionInfo.Length > 0 && request.VersionInfo == Hashing.VersionOf(desired))
-        {
-            // A reconnecting client already has exactly this: answering would only churn its config.
-            state.SentVersion = request.VersionInfo;
-            state.Sent = desired;
-            state.EverSent = true;
-            Status.Acked(typeUrl, desired.Select(r => (r.Name, r.Version)));
-            return;
-        }
-
-        await SendIfChangedAsync(typeUrl, state, desired, cancellationToken);
+        await SendIfChangedAsync(typeUrl, state, Select(typeUrl, state, Snapshot), cancellationToken);
     }
 
     protected override async Task OnSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)
@@ -141,6 +134,16 @@ internal sealed class SotwSession(
         if (version == state.SentVersion)
         {
             return; // includes a version the client NACKed: never re-sent
+        }
+
+        if (!state.EverSent && version == state.ClientVersion)
+        {
+            // A reconnecting client already has exactly this: answering would only churn its config.
+            state.SentVersion = version;
+            state.Sent = resources;
+            state.EverSent = true;
+            Status.Acked(typeUrl, resources.Select(r => (r.Name, r.Version)));
+            return;
         }
 
         if (!state.EverSent && !state.Wildcard && resources.Count == 0)

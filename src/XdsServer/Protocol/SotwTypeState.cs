@@ -19,4 +19,11 @@ internal sealed class SotwTypeState
     public IReadOnlyList<XdsResource> Sent { get; set; } = [];
 
     public bool EverSent { get; set; }
+
+    /// <summary>
+    /// The version a reconnecting client said it holds on its first request for the type. Kept until something is
+    /// sent, so a snapshot that arrives after the request (the server restarted and had not loaded yet) is not
+    /// re-sent when it is exactly what the client has.
+    /// </summary>
+    public string? ClientVersion { get; set; }
 }

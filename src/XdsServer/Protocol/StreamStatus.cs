@@ -39,6 +39,15 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
         }
     }
 
+    /// <summary>A later request carried a different node with the same id (the identity does not change).</summary>
+    public void NodeChanged(Node node)
+    {
+        lock (_lock)
+        {
+            Node = node;
+        }
+    }
+
     /// <summary>The types this stream has asked for, in ordinal order.</summary>
     public IReadOnlyList<string> RequestedTypes
     {

@@ -73,6 +73,10 @@ internal abstract class XdsSession<TRequest> : IDisposable
         {
             Identify(NodeOf(request));
         }
+        else if (NodeOf(request) is { } node && !ReferenceEquals(node, Status.Node))
+        {
+            NodeChanged(node);
+        }
 
         var typeUrl = TypeUrlOf(request);
         if (FixedTypeUrl is not null && typeUrl.Length > 0 && typeUrl != FixedTypeUrl)
@@ -125,6 +129,21 @@ internal abstract class XdsSession<TRequest> : IDisposable
         {
             Context.Logger.Waiting(Status.Id, Context.Cache.Problem(identity) ?? $"waiting for {identity.ShortForm}");
         }
+    }
+
+    /// <summary>
+    /// A later request whose node differs from the one the stream holds (interned nodes are the same instance for
+    /// the same bytes, so a different instance is a different content): CSDS and proxy status show the new one.
+    /// The identity stays the first request's: a stream serves one proxy, so a different node.id is refused.
+    /// </summary>
+    private void NodeChanged(Node node)
+    {
+        if (node.Id != Status.Node!.Id)
+        {
+            Reject("node_id_changed", $"node.id changed on the stream from '{Status.Node.Id}' to '{node.Id}'; a stream serves one proxy for its whole life");
+        }
+
+        Status.NodeChanged(node);
     }
 
     /// <summary>A sidecar whose bootstrap carries <c>mesh.registration</c> is kept registered in Cloud Map while connected.</summary>

@@ -16,7 +16,7 @@ public static class XdsStreams
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, context.Stopping);
         using var session = new SotwSession(context, responses, variant, typeUrl);
-        await session.RunAsync(requests, stop.Token);
+        await EndAsUnavailableOnShutdown(context, session.RunAsync(requests, stop.Token), cancellationToken);
     }
 
     public static async Task RunDeltaAsync(
@@ -29,7 +29,23 @@ public static class XdsStreams
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, context.Stopping);
         using var session = new DeltaSession(context, responses, variant, typeUrl);
-        await session.RunAsync(requests, stop.Token);
+        await EndAsUnavailableOnShutdown(context, session.RunAsync(requests, stop.Token), cancellationToken);
+    }
+
+    /// <summary>
+    /// A stream ended because this server is stopping ends with UNAVAILABLE, which tells the proxy to reconnect
+    /// (to another replica), rather than with the UNKNOWN gRPC gives a handler's cancellation, which reads as an error.
+    /// </summary>
+    private static async Task EndAsUnavailableOnShutdown(XdsSessionContext context, Task session, CancellationToken call)
+    {
+        try
+        {
+            await session;
+        }
+        catch (OperationCanceledException) when (context.Stopping.IsCancellationRequested && !call.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "the xDS server is shutting down; reconnect"));
+        }
     }
 
     /// <summary>

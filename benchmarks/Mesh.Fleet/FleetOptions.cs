@@ -1,0 +1,79 @@
+using System.Globalization;
+
+namespace Mesh.Fleet;
+
+/// <summary>The command line; <c>--help</c> prints it.</summary>
+internal sealed record FleetOptions
+{
+    public int Proxies { get; init; } = 1000;
+    public int Services { get; init; } = 50;
+    public int ProxiesPerClient { get; init; } = 50;
+    public int Changes { get; init; } = 3;
+    public int ConnectParallelism { get; init; } = 100;
+    public string[] Variants { get; init; } = ["sotw-every", "sotw-first", "delta-every"];
+    public bool Storm { get; init; } = true;
+    public bool Replicas { get; init; } = true;
+    public Uri Api { get; init; } = new(Environment.GetEnvironmentVariable("MESH_API_URL") ?? "http://127.0.0.1:8080");
+    public string CredentialsFile { get; init; } = Path.Combine(Environment.GetEnvironmentVariable("MESH_STATE_DIR") ?? ".mesh", "credentials");
+    public string Region { get; init; } = "us-east-1";
+    public string Database { get; init; } = $"Host=127.0.0.1;Port={Environment.GetEnvironmentVariable("MESH_PG_PORT") ?? "5432"};Database=mesh;Username=postgres";
+    public string XdsDll { get; init; } = "src/XdsServer/bin/Release/net10.0/Mesh.XdsServer.dll";
+    public int BasePort { get; init; } = 19000;
+
+    public const string Help = """
+        Mesh.Fleet: simulated Envoys against the xDS server, and the raw gRPC limit in the same run.
+        Needs a running ./run.sh (PostgreSQL and the API); starts its own xDS servers and raw server.
+
+          --proxies N              simulated Envoys, each on its own HTTP/2 connection (1000)
+          --services N             services in the generated mesh (50)
+          --per-client N           proxies per client virtual node (50)
+          --changes N              route changes measured per variant (3)
+          --parallel N             connections opening at once (100)
+          --variants a,b           of sotw-every, sotw-first, delta-every, delta-first (sotw-every,sotw-first,delta-every)
+          --storm on|off           restart the xDS server under the fleet (on)
+          --replicas on|off        two xDS servers on one database, stop one (on)
+          --api URL                the API ($MESH_API_URL or http://127.0.0.1:8080)
+          --credentials FILE       admin key ($MESH_STATE_DIR/credentials or .mesh/credentials)
+          --database CS            the xDS servers' ConnectionStrings:Mesh (127.0.0.1:$MESH_PG_PORT, database mesh)
+          --xds-dll PATH           the built xDS server (src/XdsServer/bin/Release/net10.0/Mesh.XdsServer.dll)
+          --port N                 first of the ports the fleet's servers listen on (19000; uses N..N+4)
+        """;
+
+    public static FleetOptions Parse(string[] args)
+    {
+        var o = new FleetOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            int Int() => int.Parse(Next(), CultureInfo.InvariantCulture);
+            o = args[i] switch
+            {
+                "--proxies" => o with { Proxies = Int() },
+                "--services" => o with { Services = Int() },
+                "--per-client" => o with { ProxiesPerClient = Int() },
+                "--changes" => o with { Changes = Int() },
+                "--parallel" => o with { ConnectParallelism = Int() },
+                "--variants" => o with { Variants = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) },
+                "--storm" => o with { Storm = Next() == "on" },
+                "--replicas" => o with { Replicas = Next() == "on" },
+                "--api" => o with { Api = new Uri(Next()) },
+                "--credentials" => o with { CredentialsFile = Next() },
+                "--database" => o with { Database = Next() },
+                "--xds-dll" => o with { XdsDll = Next() },
+                "--port" => o with { BasePort = Int() },
+                var other => throw new ArgumentException($"unknown option {other}; --help lists them"),
+            };
+        }
+
+        return o;
+    }
+
+    public static FleetVariant Variant(string name) => name switch
+    {
+        "sotw-every" => new(name, Delta: false, NodeOnEveryRequest: true),
+        "sotw-first" => new(name, Delta: false, NodeOnEveryRequest: false),
+        "delta-every" => new(name, Delta: true, NodeOnEveryRequest: true),
+        "delta-first" => new(name, Delta: true, NodeOnEveryRequest: false),
+        _ => throw new ArgumentException($"unknown variant {name}"),
+    };
+}

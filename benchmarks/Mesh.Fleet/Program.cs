@@ -1,0 +1,338 @@
+using System.Diagnostics;
+using System.Globalization;
+using Mesh.ApiLoad;
+using Mesh.Fleet;
+
+if (args is ["raw-server", var rawUrl])
+{
+    await RawLimit.ServeAsync(rawUrl);
+    return 0;
+}
+
+if (args.Contains("--help"))
+{
+    Console.WriteLine(FleetOptions.Help);
+    return 0;
+}
+
+var options = FleetOptions.Parse(args);
+ThreadPool.SetMinThreads(64, 64);
+var logDir = Directory.CreateTempSubdirectory("mesh-fleet-").FullName;
+var report = new Report { ProxyCount = options.Proxies };
+report.Line($"Mesh.Fleet {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC: {options.Proxies} proxies, {options.Services} services, {options.ProxiesPerClient} proxies per client node, {Environment.ProcessorCount} cores, load average {Machine.LoadAverage()}");
+report.Line($"server logs in {logDir}; gcdump for forced collections: {ForcedCollection.Tool ?? "not found (heap figures are as of the server's last collection)"}");
+
+var credentials = Credentials.Read(options.CredentialsFile, "default");
+var clients = Math.Max(1, (options.Proxies + options.ProxiesPerClient - 1) / options.ProxiesPerClient);
+var mesh = new FleetMesh(options.Api, credentials, options.Region, $"fleet-{DateTime.UtcNow:MMddHHmmss}", options.Services, clients);
+var created = Stopwatch.GetTimestamp();
+await mesh.CreateAsync();
+report.Line($"node: {RealisticNode.Build($"mesh/{mesh.Name}/virtualNode/client-0", "client-0").CalculateSize()} bytes serialised, {RealisticNode.Build("x", "x").Extensions.Count} extensions");
+report.Line($"mesh {mesh.Name}: {options.Services} services and {clients} client nodes created through the API in {Stopwatch.GetElapsedTime(created).TotalSeconds:F1} s");
+
+var xds = new XdsServers(options, logDir);
+var results = new List<MeshFigures>();
+foreach (var name in options.Variants)
+{
+    var variant = FleetOptions.Variant(name);
+    results.Add(await MeasureMeshAsync(variant));
+}
+
+var reference = results[0];
+var raw = await MeasureRawAsync(reference.BytesPerProxy, reference.RdsSize);
+report.Line($"load average after: {Machine.LoadAverage()}");
+report.Table(raw, results);
+
+if (options.Storm)
+{
+    await MeasureStormAsync(FleetOptions.Variant(options.Variants[0]), reference);
+}
+
+if (options.Replicas)
+{
+    await MeasureReplicasAsync(FleetOptions.Variant(options.Variants[0]));
+}
+
+report.Line($"load average at the end: {Machine.LoadAverage()}");
+return 0;
+
+async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
+{
+    using var server = await xds.StartAsync(0);
+    var admin = xds.Admin(0);
+    await Task.Delay(1000);
+    await ForcedCollection.CollectAsync(server.Pid);
+    var rssBefore = server.Rss;
+    var heapBefore = await admin.MetricAsync("dotnet_gc_heap_size_bytes") ?? 0;
+    var cpuBefore = server.Cpu;
+
+    using var stop = new CancellationTokenSource();
+    var proxies = Enumerable.Range(0, options.Proxies)
+        .Select(i => new SimulatedEnvoy(RealisticNode.Build($"mesh/{mesh.Name}/virtualNode/{mesh.ClientNode(i)}", mesh.ClientNode(i)), variant, [xds.Grpc(0)]))
+        .ToList();
+    var started = Stopwatch.GetTimestamp();
+    var loops = await Fleet.OpenAsync(proxies.Select(p => ((Func<Task>)(() => p.RunAsync(stop.Token)), p.Configured.Task)).ToList(), options.ConnectParallelism, TimeSpan.FromMinutes(10));
+    var connect = Stopwatch.GetElapsedTime(started);
+    var connectCpu = server.Cpu - cpuBefore;
+    var bytes = proxies.Average(p => p.BytesReceived);
+
+    await Task.Delay(2000);
+    await ForcedCollection.CollectAsync(server.Pid);
+    var rss = server.Rss;
+    var heap = await admin.MetricAsync("dotnet_gc_heap_size_bytes") ?? 0;
+
+    var latencies = new List<double>();
+    var changeCpu = TimeSpan.Zero;
+    for (var c = 0; c < options.Changes; c++)
+    {
+        var counts = proxies.Select(p => p.RdsResponses).ToList();
+        var cpu = server.Cpu;
+        var before = await mesh.ChangeRouteAsync(3 + (c % 5));
+        await Fleet.WaitAsync(() => proxies.Select((p, i) => p.RdsResponses > counts[i]).All(x => x), TimeSpan.FromMinutes(5), "every proxy to get the new route");
+        changeCpu += server.Cpu - cpu;
+        latencies.AddRange(proxies.Select(p => Stopwatch.GetElapsedTime(before, p.LastRdsAt).TotalMilliseconds));
+        await Task.Delay(500);
+    }
+
+    var figures = new MeshFigures(
+        variant.Name,
+        connect,
+        connectCpu,
+        (rss - rssBefore) / (double)options.Proxies,
+        (heap - heapBefore) / options.Proxies,
+        Percentile(latencies, 0.5),
+        Percentile(latencies, 0.99),
+        changeCpu / Math.Max(1, options.Changes),
+        bytes,
+        proxies[0].LastRdsSize,
+        proxies.Sum(p => p.Errors),
+        rss);
+    report.Line($"{variant.Name}: configured {options.Proxies} in {connect.TotalSeconds:F2} s, server CPU {connectCpu.TotalSeconds:F2} s, RSS {rssBefore / 1048576.0:F0} → {rss / 1048576.0:F0} MiB, heap {heapBefore / 1048576.0:F0} → {heap / 1048576.0:F0} MiB, errors {figures.Errors}{(figures.Errors > 0 ? $" ({proxies.First(p => p.Errors > 0).LastError})" : "")}");
+    await stop.CancelAsync();
+    await Task.WhenAll(loops);
+    proxies.ForEach(p => p.Dispose());
+    await server.StopAsync();
+    return figures;
+}
+
+async Task<RawFigures> MeasureRawAsync(double firstSize, int pushSize)
+{
+    var url = new Uri($"http://127.0.0.1:{options.BasePort + 4}");
+    // The same program serves the raw limit in a process of its own: the apphost, or `dotnet Mesh.Fleet.dll`.
+    var self = Environment.ProcessPath!;
+    string[] rawArgs = Path.GetFileNameWithoutExtension(self) == "dotnet" ? [typeof(MeshFigures).Assembly.Location, "raw-server", url.ToString()] : ["raw-server", url.ToString()];
+    using var server = ServerProcess.Start(self, rawArgs, new Dictionary<string, string>(), Path.Combine(logDir, "raw.log"));
+    await Fleet.WaitAsync(() => { try { RawLimit.Client.CollectAsync(url).GetAwaiter().GetResult(); return true; } catch { return false; } }, TimeSpan.FromSeconds(60), "the raw server to start");
+    await Task.Delay(1000);
+    var heapBefore = await RawLimit.Client.CollectAsync(url);
+    var rssBefore = server.Rss;
+    var cpuBefore = server.Cpu;
+    using var stop = new CancellationTokenSource();
+    var clients = Enumerable.Range(0, options.Proxies).Select(_ => new RawLimit.Client(url)).ToList();
+    var started = Stopwatch.GetTimestamp();
+    var loops = await Fleet.OpenAsync(clients.Select(c => ((Func<Task>)(() => c.RunAsync((int)firstSize, stop.Token)), c.Opened.Task)).ToList(), options.ConnectParallelism, TimeSpan.FromMinutes(10));
+    var connect = Stopwatch.GetElapsedTime(started);
+    var connectCpu = server.Cpu - cpuBefore;
+    await Task.Delay(2000);
+    var heap = await RawLimit.Client.CollectAsync(url);
+    var rss = server.Rss;
+
+    var latencies = new List<double>();
+    var pushCpu = TimeSpan.Zero;
+    for (var c = 0; c < options.Changes; c++)
+    {
+        var counts = clients.Select(x => x.Pushes).ToList();
+        var cpu = server.Cpu;
+        var before = Stopwatch.GetTimestamp();
+        await RawLimit.Client.PushAsync(url, pushSize);
+        await Fleet.WaitAsync(() => clients.Select((x, i) => x.Pushes > counts[i]).All(x => x), TimeSpan.FromMinutes(5), "every raw stream to get the push");
+        pushCpu += server.Cpu - cpu;
+        latencies.AddRange(clients.Select(x => Stopwatch.GetElapsedTime(before, x.LastPushAt).TotalMilliseconds));
+        await Task.Delay(500);
+    }
+
+    report.Line($"raw: {options.Proxies} streams open in {connect.TotalSeconds:F2} s (first message {firstSize:F0} B), server CPU {connectCpu.TotalSeconds:F2} s, RSS {rssBefore / 1048576.0:F0} → {rss / 1048576.0:F0} MiB; push of {pushSize} B");
+    await stop.CancelAsync();
+    await Task.WhenAll(loops);
+    clients.ForEach(c => c.Dispose());
+    return new RawFigures(connect, connectCpu, (rss - rssBefore) / (double)options.Proxies, (heap - heapBefore) / (double)options.Proxies,
+        Percentile(latencies, 0.5), Percentile(latencies, 0.99), pushCpu / Math.Max(1, options.Changes));
+}
+
+async Task MeasureStormAsync(FleetVariant variant, MeshFigures cold)
+{
+    var server = await xds.StartAsync(0);
+    using var stop = new CancellationTokenSource();
+    var proxies = Enumerable.Range(0, options.Proxies)
+        .Select(i => new SimulatedEnvoy(RealisticNode.Build($"mesh/{mesh.Name}/virtualNode/{mesh.ClientNode(i)}", mesh.ClientNode(i)), variant, [xds.Grpc(0)]))
+        .ToList();
+    var loops = await Fleet.OpenAsync(proxies.Select(p => ((Func<Task>)(() => p.RunAsync(stop.Token)), p.Configured.Task)).ToList(), options.ConnectParallelism, TimeSpan.FromMinutes(10));
+    var responses = proxies.Sum(p => p.Responses);
+    var errors = proxies.Sum(p => p.Errors);
+    var restarted = Stopwatch.GetTimestamp();
+    await server.StopAsync();
+    server.Dispose();
+    server = await xds.StartAsync(0);
+    var ready = Stopwatch.GetElapsedTime(restarted);
+    var admin = xds.Admin(0);
+    var cpu = server.Cpu;
+    await Fleet.WaitAsync(() => admin.MetricAsync("mesh_xds_connected_proxies").GetAwaiter().GetResult() >= options.Proxies, TimeSpan.FromMinutes(10), "every proxy to reconnect");
+    var resynced = Stopwatch.GetElapsedTime(restarted);
+    await Task.Delay(3000);
+    var resent = proxies.Sum(p => p.Responses) - responses;
+    report.Line($"reconnect storm ({variant.Name}): server restarted and ready in {ready.TotalSeconds:F1} s; all {options.Proxies} reconnected {resynced.TotalSeconds:F1} s after the stop " +
+        $"({resynced / cold.Connect:F2}× the cold connect of {cold.Connect.TotalSeconds:F1} s), server CPU {(server.Cpu - cpu).TotalSeconds:F1} s, " +
+        $"responses re-sent {resent} (0 when versions match), errors {proxies.Sum(p => p.Errors) - errors}{FirstError(proxies)}");
+    await stop.CancelAsync();
+    await Task.WhenAll(loops);
+    proxies.ForEach(p => p.Dispose());
+    await server.StopAsync();
+    server.Dispose();
+}
+
+async Task MeasureReplicasAsync(FleetVariant variant)
+{
+    using var a = await xds.StartAsync(0);
+    using var b = await xds.StartAsync(1);
+    using var stop = new CancellationTokenSource();
+    var proxies = Enumerable.Range(0, options.Proxies)
+        .Select(i => new SimulatedEnvoy(RealisticNode.Build($"mesh/{mesh.Name}/virtualNode/{mesh.ClientNode(i)}", mesh.ClientNode(i)), variant,
+            i % 2 == 0 ? [xds.Grpc(0), xds.Grpc(1)] : [xds.Grpc(1), xds.Grpc(0)]))
+        .ToList();
+    var loops = await Fleet.OpenAsync(proxies.Select(p => ((Func<Task>)(() => p.RunAsync(stop.Token)), p.Configured.Task)).ToList(), options.ConnectParallelism, TimeSpan.FromMinutes(10));
+    var responses = proxies.Sum(p => p.Responses);
+    var stopped = Stopwatch.GetTimestamp();
+    await a.StopAsync();
+    var admin = xds.Admin(1);
+    await Fleet.WaitAsync(() => admin.MetricAsync("mesh_xds_connected_proxies").GetAwaiter().GetResult() >= options.Proxies, TimeSpan.FromMinutes(10), "every proxy to move to the second replica");
+    var moved = Stopwatch.GetElapsedTime(stopped);
+    await Task.Delay(3000);
+    var resent = proxies.Sum(p => p.Responses) - responses;
+    report.Line($"two replicas ({variant.Name}): one of two stopped; its {options.Proxies / 2} proxies were on the other {moved.TotalSeconds:F1} s later; " +
+        $"responses re-sent to them {resent} (0: the other replica had the same versions), errors {proxies.Sum(p => p.Errors)}{FirstError(proxies)}");
+    await stop.CancelAsync();
+    await Task.WhenAll(loops);
+    proxies.ForEach(p => p.Dispose());
+    await b.StopAsync();
+}
+
+static string FirstError(List<SimulatedEnvoy> proxies) =>
+    proxies.FirstOrDefault(p => p.LastError is not null)?.LastError is { } e ? $" (first: {e})" : "";
+
+static double Percentile(List<double> values, double p)
+{
+    if (values.Count == 0)
+    {
+        return double.NaN;
+    }
+
+    var sorted = values.Order().ToList();
+    return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+}
+
+namespace Mesh.Fleet
+{
+    internal sealed record MeshFigures(string Variant, TimeSpan Connect, TimeSpan ConnectCpu, double RssPerProxy, double HeapPerProxy,
+        double P50, double P99, TimeSpan CpuPerChange, double BytesPerProxy, int RdsSize, int Errors, long Rss);
+
+    internal sealed record RawFigures(TimeSpan Connect, TimeSpan ConnectCpu, double RssPerStream, double HeapPerStream,
+        double P50, double P99, TimeSpan CpuPerPush);
+
+    /// <summary>Starting proxies with a bounded number of connections opening at once, and waiting on conditions.</summary>
+    internal static class Fleet
+    {
+        /// <summary>Starts every loop, at most <paramref name="parallel"/> not yet ready at a time; returns the loops once all are ready.</summary>
+        public static async Task<List<Task>> OpenAsync(List<(Func<Task> Run, Task Ready)> members, int parallel, TimeSpan timeout)
+        {
+            using var gate = new SemaphoreSlim(parallel);
+            var loops = new List<Task>(members.Count);
+            foreach (var (run, ready) in members)
+            {
+                await gate.WaitAsync();
+                loops.Add(Task.Run(run));
+                _ = ready.ContinueWith(_ => gate.Release(), TaskScheduler.Default);
+            }
+
+            await Task.WhenAll(members.Select(m => m.Ready)).WaitAsync(timeout);
+            return loops;
+        }
+
+        public static async Task WaitAsync(Func<bool> condition, TimeSpan timeout, string what)
+        {
+            var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+            while (!condition())
+            {
+                if (Stopwatch.GetTimestamp() > deadline)
+                {
+                    throw new TimeoutException($"timed out waiting for {what}");
+                }
+
+                await Task.Delay(5);
+            }
+        }
+    }
+
+    /// <summary>The xDS servers the fleet starts, on the database ./run.sh serves.</summary>
+    internal sealed class XdsServers(FleetOptions options, string logDir)
+    {
+        private int _started;
+
+        public Uri Grpc(int replica) => new($"http://127.0.0.1:{options.BasePort + (2 * replica)}");
+
+        public XdsAdmin Admin(int replica) => new(new Uri($"http://127.0.0.1:{options.BasePort + (2 * replica) + 1}"));
+
+        public async Task<ServerProcess> StartAsync(int replica)
+        {
+            var process = ServerProcess.Start("dotnet",
+                [options.XdsDll, $"--Xds:GrpcUrl={Grpc(replica)}", $"--Xds:AdminUrl=http://127.0.0.1:{options.BasePort + (2 * replica) + 1}", "--Xds:Auth:Mode=None"],
+                new Dictionary<string, string> { ["ConnectionStrings__Mesh"] = options.Database },
+                Path.Combine(logDir, $"xds-{replica}-{++_started}.log"));
+            try
+            {
+                await Admin(replica).WaitReadyAsync(process, TimeSpan.FromMinutes(2));
+                return process;
+            }
+            catch
+            {
+                process.Dispose();
+                throw;
+            }
+        }
+    }
+
+    internal static class Machine
+    {
+        public static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+    }
+
+    internal sealed class Report
+    {
+        public void Line(string text) => Console.WriteLine(text);
+
+        public void Table(RawFigures raw, List<MeshFigures> mesh)
+        {
+            var n = mesh.Count;
+            Console.WriteLine();
+            Console.WriteLine($"| figure | {string.Join(" | ", mesh.Select(m => m.Variant))} | raw limit, same run |");
+            Console.WriteLine($"|---|{string.Concat(Enumerable.Repeat("---|", n))}---|");
+            Row("server RSS per connected idle proxy", m => $"{m.RssPerProxy / 1024:F1} KiB ({m.RssPerProxy / raw.RssPerStream:F1}×)", $"{raw.RssPerStream / 1024:F1} KiB");
+            Row("managed heap per proxy, after a full GC", m => $"{m.HeapPerProxy / 1024:F1} KiB ({m.HeapPerProxy / raw.HeapPerStream:F1}×)", $"{raw.HeapPerStream / 1024:F1} KiB");
+            Row("all connected and fully configured", m => $"{m.Connect.TotalSeconds:F2} s ({m.Connect / raw.Connect:F1}×)", $"{raw.Connect.TotalSeconds:F2} s to open the streams");
+            Row("server CPU per proxy to connect", m => $"{m.ConnectCpu.TotalMilliseconds / Count(m):F2} ms ({m.ConnectCpu / raw.ConnectCpu:F1}×)", $"{raw.ConnectCpu.TotalMilliseconds / Count(mesh[0]):F2} ms");
+            Row("route change, p50 across proxies", m => $"{m.P50:F0} ms ({m.P50 / raw.P50:F1}×)", $"{raw.P50:F0} ms");
+            Row("route change, p99 across proxies", m => $"{m.P99:F0} ms ({m.P99 / raw.P99:F1}×)", $"{raw.P99:F0} ms");
+            Row("server CPU per change", m => $"{m.CpuPerChange.TotalMilliseconds:F0} ms ({m.CpuPerChange / raw.CpuPerPush:F1}×)", $"{raw.CpuPerPush.TotalMilliseconds:F0} ms");
+            Row("bytes per proxy at connect", m => $"{m.BytesPerProxy:F0} B", "the same, as one message");
+            Row("RDS response of the change", m => $"{m.RdsSize} B", "the same size");
+            Row("errors", m => $"{m.Errors}", "");
+            Console.WriteLine();
+
+            void Row(string name, Func<MeshFigures, string> cell, string rawCell) =>
+                Console.WriteLine($"| {name} | {string.Join(" | ", mesh.Select(cell))} | {rawCell} |");
+
+            double Count(MeshFigures m) => ProxyCount;
+        }
+
+        public int ProxyCount { get; set; }
+    }
+}

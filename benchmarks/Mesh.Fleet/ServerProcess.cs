@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Mesh.Fleet;
+
+/// <summary>
+/// A server the fleet runs in a process of its own (the xDS server or the raw one), and what Linux says about
+/// it: resident memory from /proc/&lt;pid&gt;/status, CPU time from /proc/&lt;pid&gt;/stat.
+/// </summary>
+internal sealed class ServerProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private ServerProcess(Process process, string log)
+    {
+        _process = process;
+        Log = log;
+    }
+
+    public int Pid => _process.Id;
+
+    public string Log { get; }
+
+    public bool Exited => _process.HasExited;
+
+    public static ServerProcess Start(string fileName, IEnumerable<string> arguments, IDictionary<string, string> environment, string log)
+    {
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {fileName}");
+        var writer = new StreamWriter(log, append: true) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (writer) { writer.WriteLine(e.Data); } } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (writer) { writer.WriteLine(e.Data); } } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new ServerProcess(process, log);
+    }
+
+    /// <summary>Resident set size in bytes (VmRSS).</summary>
+    public long Rss
+    {
+        get
+        {
+            foreach (var line in File.ReadLines($"/proc/{Pid}/status"))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                {
+                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+                }
+            }
+
+            return 0;
+        }
+    }
+
+    /// <summary>User plus system CPU time (fields 14 and 15 of /proc/&lt;pid&gt;/stat, in clock ticks of 1/100 s).</summary>
+    public TimeSpan Cpu
+    {
+        get
+        {
+            var stat = File.ReadAllText($"/proc/{Pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            return TimeSpan.FromSeconds(ticks / 100.0);
+        }
+    }
+
+    /// <summary>SIGTERM and wait, as a deployment stops a replica.</summary>
+    public async Task StopAsync()
+    {
+        if (_process.HasExited)
+        {
+            return;
+        }
+
+        using (var kill = Process.Start("kill", ["-TERM", Pid.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await kill!.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit(10_000);
+        }
+
+        _process.Dispose();
+    }
+}
+
+/// <summary>The xDS server's admin port: readiness, and figures from /metrics.</summary>
+internal sealed class XdsAdmin(Uri admin)
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    public async Task WaitReadyAsync(ServerProcess process, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.Exited)
+            {
+                throw new InvalidOperationException($"the xDS server exited; see {process.Log}");
+            }
+
+            try
+            {
+                using var response = await Http.GetAsync(new Uri(admin, "/readyz"));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"the xDS server at {admin} was not ready in {timeout}; see {process.Log}");
+    }
+
+    public async Task<double?> MetricAsync(string name)
+    {
+        var text = await Http.GetStringAsync(new Uri(admin, "/metrics"));
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith(name + " ", StringComparison.Ordinal) || line.StartsWith(name + "{", StringComparison.Ordinal))
+            {
+                return double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>
+/// Forces a full collection in another .NET process without it exposing anything: dotnet-gcdump induces a
+/// blocking gen2 GC to walk the heap.
+/// </summary>
+internal static class ForcedCollection
+{
+    public static string? Tool { get; } = new[]
+    {
+        Environment.GetEnvironmentVariable("DOTNET_GCDUMP"),
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dotnet", "tools", "dotnet-gcdump"),
+    }.FirstOrDefault(File.Exists);
+
+    /// <summary>Forces the collection; false without the tool. The heap size is then read where the process reports it.</summary>
+    public static async Task<bool> CollectAsync(int pid)
+    {
+        if (Tool is null)
+        {
+            return false;
+        }
+
+        var output = Path.Combine(Path.GetTempPath(), $"mesh-fleet-{pid}-{Environment.TickCount64}.gcdump");
+        var info = new ProcessStartInfo(Tool) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "collect", "-p", pid.ToString(CultureInfo.InvariantCulture), "-o", output })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(info)!;
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        File.Delete(output);
+        return process.ExitCode == 0;
+    }
+}

@@ -1,0 +1,405 @@
+using System.Diagnostics;
+using Envoy.Config.Cluster.V3;
+using Envoy.Config.Core.V3;
+using Envoy.Config.Listener.V3;
+using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
+using Envoy.Service.Discovery.V3;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Mesh.Fleet;
+
+/// <summary>How the fleet talks: SotW or delta ADS, and whether the node goes on every request or only the first.</summary>
+internal sealed record FleetVariant(string Name, bool Delta, bool NodeOnEveryRequest);
+
+/// <summary>
+/// One simulated Envoy on its own HTTP/2 connection, subscribing and ACKing as Envoy does with ADS: CDS first,
+/// then EDS for the EDS clusters, then LDS, then RDS for the route configurations the listeners name; every
+/// response is ACKed with its version and nonce. It reconnects on a broken stream (jittered, like Envoy's backoff),
+/// to the next address when it has several, with what it holds (version_info, initial_resource_versions).
+/// </summary>
+internal sealed class SimulatedEnvoy : IDisposable
+{
+    private readonly Node _node;
+    private readonly FleetVariant _variant;
+    private readonly Uri[] _servers;
+    private readonly GrpcChannel?[] _channels;
+    private readonly Dictionary<string, string> _sotwVersions = [];
+    private readonly Dictionary<string, Dictionary<string, string>> _deltaVersions = [];
+    private HashSet<string> _edsNames = [];
+    private HashSet<string> _rdsNames = [];
+    private int _server;
+    private bool _nodeSent;
+
+    public SimulatedEnvoy(Node node, FleetVariant variant, Uri[] servers)
+    {
+        _node = node;
+        _variant = variant;
+        _servers = servers;
+        _channels = new GrpcChannel?[servers.Length];
+    }
+
+    /// <summary>Set once CDS, EDS (when there are EDS clusters), LDS and RDS have all been received and ACKed.</summary>
+    public long ConfiguredAt { get; private set; }
+
+    public TaskCompletionSource Configured { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public long BytesReceived => Volatile.Read(ref _bytes);
+
+    private long _bytes;
+
+    public int Responses => Volatile.Read(ref _responses);
+
+    private int _responses;
+
+    public int RdsResponses => Volatile.Read(ref _rdsResponses);
+
+    private int _rdsResponses;
+
+    public long LastRdsAt => Volatile.Read(ref _lastRdsAt);
+
+    private long _lastRdsAt;
+
+    public int LastRdsSize { get; private set; }
+
+    public int Reconnects => Volatile.Read(ref _reconnects);
+
+    private int _reconnects;
+
+    public int Errors => Volatile.Read(ref _errors);
+
+    private int _errors;
+
+    /// <summary>Which server address the current stream is on.</summary>
+    public int ServerIndex => Volatile.Read(ref _server);
+
+    public string? LastError { get; private set; }
+
+    public async Task RunAsync(CancellationToken stop)
+    {
+        var random = new Random();
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                var channel = _channels[_server] ??= GrpcChannel.ForAddress(_servers[_server], new GrpcChannelOptions
+                {
+                    // One connection of its own, as each Envoy has.
+                    HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = false, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan },
+                    MaxReceiveMessageSize = null,
+                });
+                var client = new AggregatedDiscoveryService.AggregatedDiscoveryServiceClient(channel);
+                _nodeSent = false;
+                if (_variant.Delta)
+                {
+                    await RunDeltaAsync(client, stop);
+                }
+                else
+                {
+                    await RunSotwAsync(client, stop);
+                }
+            }
+            catch (Exception) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // A stream that ends because the server went away is what a storm or failover is; anything
+                // else is an error the run reports.
+                if (e is not RpcException { StatusCode: StatusCode.Unavailable or StatusCode.Cancelled or StatusCode.Internal })
+                {
+                    Interlocked.Increment(ref _errors);
+                    LastError = e.Message;
+                }
+            }
+
+            Interlocked.Increment(ref _reconnects);
+            _server = (_server + 1) % _servers.Length;
+            try
+            {
+                await Task.Delay(random.Next(50, 1000), stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private Node? NodeForRequest()
+    {
+        if (_variant.NodeOnEveryRequest || !_nodeSent)
+        {
+            _nodeSent = true;
+            return _node;
+        }
+
+        return null;
+    }
+
+    private async Task RunSotwAsync(AggregatedDiscoveryService.AggregatedDiscoveryServiceClient client, CancellationToken stop)
+    {
+        using var call = client.StreamAggregatedResources(cancellationToken: stop);
+        var writer = call.RequestStream;
+        var requestedLds = false;
+        async Task RequestAsync(string type, IEnumerable<string> names, string? nonce = null, string? version = null)
+        {
+            var request = new DiscoveryRequest
+            {
+                Node = NodeForRequest(),
+                TypeUrl = type,
+                VersionInfo = version ?? _sotwVersions.GetValueOrDefault(type, ""),
+                ResponseNonce = nonce ?? "",
+            };
+            request.ResourceNames.AddRange(names.Order(StringComparer.Ordinal));
+            await writer.WriteAsync(request, stop);
+        }
+
+        await RequestAsync(TypeUrls.Cluster, []);
+        if (_sotwVersions.ContainsKey(TypeUrls.Listener))
+        {
+            // Reconnecting: Envoy asks again for everything it holds, with the versions it has.
+            if (_edsNames.Count > 0)
+            {
+                await RequestAsync(TypeUrls.Endpoint, _edsNames);
+            }
+
+            await RequestAsync(TypeUrls.Listener, []);
+            requestedLds = true;
+            if (_rdsNames.Count > 0)
+            {
+                await RequestAsync(TypeUrls.Route, _rdsNames);
+            }
+        }
+
+        await foreach (var response in call.ResponseStream.ReadAllAsync(stop))
+        {
+            Received(response.TypeUrl, response.CalculateSize());
+            _sotwVersions[response.TypeUrl] = response.VersionInfo;
+            switch (response.TypeUrl)
+            {
+                case TypeUrls.Cluster:
+                    var eds = response.Resources.Select(r => r.Unpack<Cluster>()).Where(c => c.Type == Cluster.Types.DiscoveryType.Eds)
+                        .Select(c => c.EdsClusterConfig?.ServiceName is { Length: > 0 } s ? s : c.Name).ToHashSet(StringComparer.Ordinal);
+                    var edsChanged = !eds.SetEquals(_edsNames);
+                    _edsNames = eds;
+                    if (edsChanged && eds.Count > 0)
+                    {
+                        await RequestAsync(TypeUrls.Endpoint, eds);
+                    }
+
+                    await RequestAsync(TypeUrls.Cluster, [], response.Nonce, response.VersionInfo);
+                    if (!requestedLds && eds.Count == 0)
+                    {
+                        requestedLds = true;
+                        await RequestAsync(TypeUrls.Listener, []);
+                    }
+
+                    break;
+                case TypeUrls.Endpoint:
+                    await RequestAsync(TypeUrls.Endpoint, _edsNames, response.Nonce, response.VersionInfo);
+                    if (!requestedLds)
+                    {
+                        requestedLds = true;
+                        await RequestAsync(TypeUrls.Listener, []);
+                    }
+
+                    break;
+                case TypeUrls.Listener:
+                    var routes = RouteNames(response.Resources.Select(r => r.Unpack<Listener>()));
+                    var routesChanged = !routes.SetEquals(_rdsNames);
+                    _rdsNames = routes;
+                    if (routesChanged)
+                    {
+                        await RequestAsync(TypeUrls.Route, routes);
+                    }
+
+                    await RequestAsync(TypeUrls.Listener, [], response.Nonce, response.VersionInfo);
+                    if (routes.Count == 0)
+                    {
+                        MarkConfigured();
+                    }
+
+                    break;
+                case TypeUrls.Route:
+                    await RequestAsync(TypeUrls.Route, _rdsNames, response.Nonce, response.VersionInfo);
+                    RouteReceived(response.CalculateSize());
+                    break;
+                default:
+                    await RequestAsync(response.TypeUrl, [], response.Nonce, response.VersionInfo);
+                    break;
+            }
+        }
+    }
+
+    private async Task RunDeltaAsync(AggregatedDiscoveryService.AggregatedDiscoveryServiceClient client, CancellationToken stop)
+    {
+        using var call = client.DeltaAggregatedResources(cancellationToken: stop);
+        var writer = call.RequestStream;
+        var subscribed = new HashSet<string>(StringComparer.Ordinal);
+        async Task SubscribeAsync(string type, IEnumerable<string> subscribe, IEnumerable<string> unsubscribe)
+        {
+            var request = new DeltaDiscoveryRequest { Node = NodeForRequest(), TypeUrl = type };
+            request.ResourceNamesSubscribe.AddRange(subscribe);
+            request.ResourceNamesUnsubscribe.AddRange(unsubscribe);
+            if (subscribed.Add(type) && _deltaVersions.TryGetValue(type, out var held))
+            {
+                request.InitialResourceVersions.Add(held);
+            }
+
+            await writer.WriteAsync(request, stop);
+        }
+
+        async Task AckAsync(string type, string nonce)
+        {
+            await writer.WriteAsync(new DeltaDiscoveryRequest { Node = NodeForRequest(), TypeUrl = type, ResponseNonce = nonce }, stop);
+        }
+
+        await SubscribeAsync(TypeUrls.Cluster, [], []);
+        var requestedLds = false;
+        if (_deltaVersions.ContainsKey(TypeUrls.Listener))
+        {
+            if (_edsNames.Count > 0)
+            {
+                await SubscribeAsync(TypeUrls.Endpoint, _edsNames, []);
+            }
+
+            await SubscribeAsync(TypeUrls.Listener, [], []);
+            requestedLds = true;
+            if (_rdsNames.Count > 0)
+            {
+                await SubscribeAsync(TypeUrls.Route, _rdsNames, []);
+            }
+        }
+
+        await foreach (var response in call.ResponseStream.ReadAllAsync(stop))
+        {
+            Received(response.TypeUrl, response.CalculateSize());
+            if (!_deltaVersions.TryGetValue(response.TypeUrl, out var held))
+            {
+                held = _deltaVersions[response.TypeUrl] = new Dictionary<string, string>(StringComparer.Ordinal);
+            }
+
+            foreach (var r in response.Resources)
+            {
+                held[r.Name] = r.Version;
+            }
+
+            foreach (var name in response.RemovedResources)
+            {
+                held.Remove(name);
+            }
+
+            switch (response.TypeUrl)
+            {
+                case TypeUrls.Cluster:
+                    foreach (var cluster in response.Resources.Select(r => r.Resource_.Unpack<Cluster>()).Where(c => c.Type == Cluster.Types.DiscoveryType.Eds))
+                    {
+                        var name = cluster.EdsClusterConfig?.ServiceName is { Length: > 0 } s ? s : cluster.Name;
+                        if (_edsNames.Add(name))
+                        {
+                            await SubscribeAsync(TypeUrls.Endpoint, [name], []);
+                        }
+                    }
+
+                    await AckAsync(TypeUrls.Cluster, response.Nonce);
+                    if (!requestedLds && _edsNames.Count == 0)
+                    {
+                        requestedLds = true;
+                        await SubscribeAsync(TypeUrls.Listener, [], []);
+                    }
+
+                    break;
+                case TypeUrls.Endpoint:
+                    await AckAsync(TypeUrls.Endpoint, response.Nonce);
+                    if (!requestedLds)
+                    {
+                        requestedLds = true;
+                        await SubscribeAsync(TypeUrls.Listener, [], []);
+                    }
+
+                    break;
+                case TypeUrls.Listener:
+                    var routes = RouteNames(response.Resources.Select(r => r.Resource_.Unpack<Listener>()));
+                    var added = routes.Except(_rdsNames).ToList();
+                    _rdsNames.UnionWith(added);
+                    if (added.Count > 0)
+                    {
+                        await SubscribeAsync(TypeUrls.Route, added, []);
+                    }
+
+                    await AckAsync(TypeUrls.Listener, response.Nonce);
+                    if (_rdsNames.Count == 0)
+                    {
+                        MarkConfigured();
+                    }
+
+                    break;
+                case TypeUrls.Route:
+                    await AckAsync(TypeUrls.Route, response.Nonce);
+                    RouteReceived(response.CalculateSize());
+                    break;
+                default:
+                    await AckAsync(response.TypeUrl, response.Nonce);
+                    break;
+            }
+        }
+    }
+
+    private static HashSet<string> RouteNames(IEnumerable<Listener> listeners)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var listener in listeners)
+        {
+            foreach (var filter in listener.FilterChains.SelectMany(c => c.Filters).Concat(listener.DefaultFilterChain?.Filters ?? []))
+            {
+                if (filter.TypedConfig is { } any && any.Is(HttpConnectionManager.Descriptor) && any.Unpack<HttpConnectionManager>().Rds is { } rds)
+                {
+                    names.Add(rds.RouteConfigName);
+                }
+            }
+        }
+
+        return names;
+    }
+
+    private void Received(string typeUrl, int size)
+    {
+        Interlocked.Add(ref _bytes, size);
+        Interlocked.Increment(ref _responses);
+    }
+
+    private void RouteReceived(int size)
+    {
+        LastRdsSize = size;
+        Volatile.Write(ref _lastRdsAt, Stopwatch.GetTimestamp());
+        Interlocked.Increment(ref _rdsResponses);
+        MarkConfigured();
+    }
+
+    private void MarkConfigured()
+    {
+        if (ConfiguredAt == 0)
+        {
+            ConfiguredAt = Stopwatch.GetTimestamp();
+            Configured.TrySetResult();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var channel in _channels)
+        {
+            channel?.Dispose();
+        }
+    }
+}
+
+internal static class TypeUrls
+{
+    public const string Cluster = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
+    public const string Endpoint = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
+    public const string Listener = "type.googleapis.com/envoy.config.listener.v3.Listener";
+    public const string Route = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+}

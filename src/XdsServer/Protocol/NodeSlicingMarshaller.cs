@@ -1,0 +1,118 @@
+using System.Buffers;
+using Envoy.Config.Core.V3;
+using Envoy.Service.Discovery.V3;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace Mesh.XdsServer.Protocol;
+
+/// <summary>
+/// Reads a <c>DiscoveryRequest</c> or <c>DeltaDiscoveryRequest</c> from the wire with its <c>node</c> field sliced
+/// out of the bytes and given to the <see cref="NodeInterner"/>: the rest of the request (a few hundred bytes) is
+/// parsed, and the node (tens of KB) only when its content is new. Requests with no node, or anything the slicer
+/// does not recognise, are parsed the usual way, so malformed input fails exactly as with the generated marshaller.
+/// </summary>
+public static class NodeSlicingMarshaller
+{
+    public static Marshaller<DiscoveryRequest> ForSotw(NodeInterner interner, Action? malformed = null) =>
+        Create(interner, DiscoveryRequest.Parser, DiscoveryRequest.NodeFieldNumber, (r, n) => r.Node = n, malformed);
+
+    public static Marshaller<DeltaDiscoveryRequest> ForDelta(NodeInterner interner, Action? malformed = null) =>
+        Create(interner, DeltaDiscoveryRequest.Parser, DeltaDiscoveryRequest.NodeFieldNumber, (r, n) => r.Node = n, malformed);
+
+    /// <summary>
+    /// A request that does not decode ends the call with INVALID_ARGUMENT saying why (rather than gRPC's UNKNOWN
+    /// for an exception in the handler), and <paramref name="malformed"/> counts it.
+    /// </summary>
+    private static Marshaller<T> Create<T>(NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Action? malformed)
+        where T : IMessage<T>, new() =>
+        new(
+            (message, context) =>
+            {
+                context.SetPayloadLength(message.CalculateSize());
+                message.WriteTo(context.GetBufferWriter());
+                context.Complete();
+            },
+            context =>
+            {
+                try
+                {
+                    return Read(context.PayloadAsReadOnlySequence(), interner, parser, nodeField, setNode);
+                }
+                catch (InvalidProtocolBufferException e)
+                {
+                    malformed?.Invoke();
+                    throw new RpcException(new Status(StatusCode.InvalidArgument, $"the request is not a valid {typeof(T).Name}: {e.Message}"));
+                }
+            });
+
+    private static T Read<T>(ReadOnlySequence<byte> payload, NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode)
+        where T : IMessage<T>, new()
+    {
+        if (payload.IsSingleSegment)
+        {
+            return Parse(payload.FirstSpan, interner, parser, nodeField, setNode);
+        }
+
+        var copy = ArrayPool<byte>.Shared.Rent((int)payload.Length);
+        try
+        {
+            payload.CopyTo(copy);
+            return Parse(copy.AsSpan(0, (int)payload.Length), interner, parser, nodeField, setNode);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
+
+    /// <summary>The request in <paramref name="bytes"/>, its node taken from <paramref name="interner"/>.</summary>
+    internal static T Parse<T>(ReadOnlySpan<byte> bytes, NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode)
+        where T : IMessage<T>, new()
+    {
+        int nodeStart = -1, nodeEnd = -1;
+        try
+        {
+            var fields = new WireFields(bytes);
+            while (fields.MoveNext())
+            {
+                if (fields.Number != nodeField)
+                {
+                    continue;
+                }
+
+                if (nodeStart >= 0 || fields.WireType != 2)
+                {
+                    return parser.ParseFrom(bytes); // node twice (protobuf merges them) or not a message: the parser's case
+                }
+
+                nodeStart = fields.Start;
+                nodeEnd = fields.End;
+            }
+
+            if (nodeStart < 0)
+            {
+                return parser.ParseFrom(bytes);
+            }
+
+            var nodeFields = new WireFields(bytes[nodeStart..nodeEnd]);
+            nodeFields.MoveNext();
+            if (nodeFields.End != nodeEnd - nodeStart)
+            {
+                return parser.ParseFrom(bytes);
+            }
+
+            var node = interner.Intern(nodeFields.Payload);
+            var request = new T();
+            request.MergeFrom(bytes[..nodeStart]);
+            request.MergeFrom(bytes[nodeEnd..]);
+            setNode(request, node);
+            return request;
+        }
+        catch (FormatException)
+        {
+            // Not a message the slicer can walk: the parser says what is wrong with it (or parses it).
+            return parser.ParseFrom(bytes);
+        }
+    }
+}
