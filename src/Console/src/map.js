@@ -6,7 +6,7 @@ import { h, s } from './dom.js';
 import { inParallel, proxyStatus } from './api.js';
 import { GATEWAY_ROUTE_TYPES, describe, list, weightedTargetsOf } from './kinds.js';
 
-const WIDTH = 190;
+const WIDTH = 220;
 const HEIGHT = { vg: 40, gr: 40, vs: 40, vr: 40, rt: 40, vn: 74 };
 const KIND_LABEL = { vg: 'gateway', gr: 'gateway route', vs: 'service', vr: 'router', rt: 'route', vn: 'node' };
 
@@ -47,7 +47,7 @@ export function proxiesOf(data, kind, name) {
 /** The graph: node ids are kind-prefixed names, edges carry weights for routes' targets. */
 export function buildGraph(data) {
   const graph = new dagre.graphlib.Graph({ multigraph: true });
-  graph.setGraph({ rankdir: 'LR', nodesep: 14, ranksep: 70, marginx: 16, marginy: 16 });
+  graph.setGraph({ rankdir: 'LR', nodesep: 14, ranksep: 70, marginx: 16, marginy: 60 });
   graph.setDefaultEdgeLabel(() => ({}));
   const add = (id, kind, title, extra = {}) => graph.setNode(id, { id, kind, title, width: WIDTH, height: HEIGHT[kind], ...extra });
   const link = (from, to, label, style) => {
@@ -78,11 +78,16 @@ export function buildGraph(data) {
     link(`vr:${r.virtualRouterName}`, id);
     for (const t of weightedTargetsOf(r.spec)?.targets || []) link(id, `vn:${t.virtualNode}`, String(t.weight));
   }
+  // Backends point back up the flow (a node calls a service further left), so they are drawn over the layout
+  // rather than laid out: as edges, they would make dagre reverse them and stretch the map around long loops.
+  const backends = [];
   for (const n of data.nodes) {
     for (const b of n.spec?.backends || []) {
-      if (b.virtualService) link(`vn:${n.virtualNodeName}`, `vs:${b.virtualService.virtualServiceName}`, undefined, 'backend');
+      const to = `vs:${b.virtualService?.virtualServiceName}`;
+      if (b.virtualService && graph.hasNode(to)) backends.push({ from: `vn:${n.virtualNodeName}`, to });
     }
   }
+  graph.graph().backends = backends;
   return graph;
 }
 
@@ -112,7 +117,7 @@ export function renderMap(data, onSelect) {
   const info = graph.graph();
   const svg = s('svg', {
     class: 'map', width: Math.ceil(info.width), height: Math.ceil(info.height),
-    viewBox: `0 0 ${Math.ceil(info.width)} ${Math.ceil(info.height)}`, role: 'img',
+    viewBox: `0 0 ${Math.ceil(info.width)} ${Math.ceil(info.height)}`, role: 'group',
     'aria-label': `Service map of mesh ${data.mesh}: ${graph.nodeCount()} resources`,
   });
   svg.append(s('defs', null, s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
@@ -124,13 +129,22 @@ export function renderMap(data, onSelect) {
     edges.append(s('path', { d, class: `edge ${edge.style || ''}`, 'marker-end': 'url(#arrow)' }));
     if (edge.label) edges.append(s('text', { x: edge.x, y: edge.y + 4, class: 'weight', 'text-anchor': 'middle', 'data-edge': `${e.v}>${e.w}` }, edge.label));
   }
+  for (const { from, to } of info.backends) {
+    const a = graph.node(from);
+    const b = graph.node(to);
+    const start = { x: a.x, y: a.y + a.height / 2 };
+    const end = { x: b.x, y: b.y + b.height / 2 };
+    const sag = 30 + Math.abs(start.x - end.x) * 0.08;
+    const d = `M${start.x.toFixed(1)},${start.y.toFixed(1)} C${start.x.toFixed(1)},${(start.y + sag).toFixed(1)} ${end.x.toFixed(1)},${(end.y + sag).toFixed(1)} ${end.x.toFixed(1)},${end.y.toFixed(1)}`;
+    edges.append(s('path', { d, class: 'edge backend', 'marker-end': 'url(#arrow)', 'data-backend': `${from}>${to}` }));
+  }
   svg.append(edges);
   const nodes = s('g', { class: 'nodes' });
   for (const id of graph.nodes()) {
     const node = graph.node(id);
     const x = node.x - node.width / 2;
     const y = node.y - node.height / 2;
-    const group = s('g', { class: `node ${node.kind}`, 'data-id': id, transform: `translate(${x.toFixed(1)},${y.toFixed(1)})`, tabindex: 0, role: 'button', 'aria-label': `${KIND_LABEL[node.kind]} ${node.title}` });
+    const group = s('g', { class: `node ${node.kind}`, 'data-id': id, transform: `translate(${x.toFixed(1)},${y.toFixed(1)})`, tabindex: 0, role: 'button' });
     group.append(s('rect', { width: node.width, height: node.height, rx: 6 }));
     group.append(s('text', { x: 8, y: 15, class: 'kind' }, KIND_LABEL[node.kind]));
     group.append(s('text', { x: 8, y: 31, class: 'title' }, clip(node.title, 28)));
