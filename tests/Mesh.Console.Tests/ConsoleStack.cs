@@ -20,6 +20,7 @@ public sealed class ConsoleStack : IAsyncLifetime
 
     public static string BrowserDirectory { get; } = Metadata("BrowserDirectory");
 
+    private Dictionary<string, string> environment = [];
     private HostProcess? api;
     private HostProcess? xds;
     private string? keyDirectory;
@@ -44,7 +45,7 @@ public sealed class ConsoleStack : IAsyncLifetime
         ApiUrl = new Uri($"http://127.0.0.1:{HostProcess.FreePort()}");
         XdsGrpcUrl = new Uri($"http://127.0.0.1:{HostProcess.FreePort()}");
         XdsAdminUrl = new Uri($"http://127.0.0.1:{HostProcess.FreePort()}");
-        var environment = new Dictionary<string, string>
+        environment = new Dictionary<string, string>
         {
             ["ConnectionStrings__Mesh"] = database,
             ["Mesh__Auth__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
@@ -53,8 +54,8 @@ public sealed class ConsoleStack : IAsyncLifetime
         };
 
         keyDirectory = Directory.CreateTempSubdirectory("mesh-console-keys-").FullName;
-        Admin = await CreateKeyAsync(environment, "--admin");
-        ReadOnly = await CreateKeyAsync(environment, "--read-only");
+        Admin = await CreateKeyAsync("--admin");
+        ReadOnly = await CreateKeyAsync("--read-only");
 
         api = HostProcess.Start(Metadata("ApiAssembly"), environment, "--urls", ApiUrl.ToString());
         xds = HostProcess.Start(Metadata("XdsAssembly"), new Dictionary<string, string>
@@ -65,6 +66,8 @@ public sealed class ConsoleStack : IAsyncLifetime
         await api.WaitUntilAnswersAsync(new Uri(ApiUrl, "/readyz"));
         await xds.WaitUntilAnswersAsync(new Uri(XdsAdminUrl, "/readyz"));
     }
+
+    public Task RevokeKeyAsync(string id) => HostProcess.RunAsync(Metadata("ApiAssembly"), environment, "keys", "revoke", id);
 
     public async Task DisposeAsync()
     {
@@ -84,11 +87,12 @@ public sealed class ConsoleStack : IAsyncLifetime
         }
     }
 
-    private async Task<AccessKey> CreateKeyAsync(Dictionary<string, string> environment, string policy)
+    /// <summary>A new key of the test account, made by <c>keys create</c> with these policy arguments (e.g. "--admin").</summary>
+    public async Task<AccessKey> CreateKeyAsync(params string[] policy)
     {
-        var file = Path.Combine(keyDirectory!, policy.TrimStart('-'));
-        await HostProcess.RunAsync(Metadata("ApiAssembly"), environment, "keys", "create", "--account", "111122223333", policy,
-            "--description", $"console tests {policy}", "--credentials-file", file);
+        var file = Path.Combine(keyDirectory!, Guid.NewGuid().ToString("N"));
+        await HostProcess.RunAsync(Metadata("ApiAssembly"), environment,
+            ["keys", "create", "--account", "111122223333", .. policy, "--description", "console tests", "--credentials-file", file]);
         var values = File.ReadAllLines(file).Select(l => l.Split('=', 2)).Where(p => p.Length == 2)
             .ToDictionary(p => p[0].Trim(), p => p[1].Trim());
         return new AccessKey(values["aws_access_key_id"], values["aws_secret_access_key"]);

@@ -90,4 +90,67 @@ public sealed class SessionEndpointTests(ConsoleStack stack)
         Assert.Equal(HttpStatusCode.OK, console.StatusCode);
         Assert.Contains("default-src 'self'", console.Headers.GetValues("Content-Security-Policy").Single());
     }
+
+    [Fact]
+    public async Task Revoking_The_Key_Ends_Its_Console_Sessions()
+    {
+        var key = await stack.CreateKeyAsync("--admin");
+        using var http = await SignedInAsync(key);
+        using (var before = await http.GetAsync("/v20190125/meshes"))
+        {
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        }
+
+        await stack.RevokeKeyAsync(key.Id);
+        // The API host caches a looked-up key for a second (AccessKeyStore.CacheLifetime).
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        using var after = await http.GetAsync("/v20190125/meshes");
+        Assert.Equal(HttpStatusCode.Forbidden, after.StatusCode);
+        Assert.StartsWith("UnrecognizedClientException", after.Headers.GetValues("x-amzn-ErrorType").Single());
+    }
+
+    [Fact]
+    public async Task Proxy_Status_And_The_Audit_Log_Are_Allowed_By_The_Key_Policy()
+    {
+        var key = await stack.CreateKeyAsync("--allow", "appmesh:DescribeMesh on arn:aws:appmesh:*:*:mesh/allowed");
+        using var limited = await SignedInAsync(key);
+        using (var allowed = await limited.GetAsync("/console/api/proxy-status?meshName=allowed"))
+        {
+            Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+            Assert.True(JsonNode.Parse(await allowed.Content.ReadAsStringAsync())!["configured"]!.GetValue<bool>());
+        }
+
+        using (var other = await limited.GetAsync("/console/api/proxy-status?meshName=other"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, other.StatusCode);
+        }
+
+        using (var audit = await limited.GetAsync("/console/api/audit"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, audit.StatusCode);
+        }
+
+        using var readOnly = await SignedInAsync(stack.ReadOnly);
+        using var records = await readOnly.GetAsync("/console/api/audit?limit=5");
+        Assert.Equal(HttpStatusCode.OK, records.StatusCode);
+        var page = JsonNode.Parse(await records.Content.ReadAsStringAsync())!;
+        Assert.NotEmpty(page["records"]!.AsArray());
+        Assert.All(page["records"]!.AsArray(), r => Assert.DoesNotContain("secret", r!.ToJsonString(), StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task Without_A_Session_Console_Reads_Are_Refused()
+    {
+        using var http = new HttpClient { BaseAddress = stack.ApiUrl };
+        using var response = await http.GetAsync("/console/api/audit");
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    private async Task<HttpClient> SignedInAsync(AccessKey key)
+    {
+        var http = new HttpClient(new HttpClientHandler { UseCookies = true }) { BaseAddress = stack.ApiUrl };
+        using var response = await http.PostAsJsonAsync("/console/session", new { accessKeyId = key.Id, secretAccessKey = key.Secret });
+        response.EnsureSuccessStatusCode();
+        return http;
+    }
 }

@@ -82,20 +82,30 @@ export async function editorPage({ kindName, mesh, parent, name, canWrite, go })
     jsonError.textContent = '';
   }
 
-  /** Puts the API's message next to the field it names; the JSON editor takes what no field shows. */
+  /**
+   * The API answers "N validation errors detected: <path>: <problem>; <path>: <problem>": each problem goes next to
+   * the field its path names.
+   */
+  function showErrors(message) {
+    const detected = message.match(/^\d+ validation errors? detected: (.*)$/s);
+    const parts = detected ? detected[1].split(/; (?=spec[.\[]|\w+Name:)/) : [message];
+    for (const part of parts) showError(part);
+  }
+
+  /** Puts one message next to the field it names; the JSON editor takes what no field shows. */
   function showError(message) {
     const path = memberPathOf(message);
     if (path && path === kind.nameMember) {
-      nameError.textContent = message;
+      nameError.textContent = nameError.textContent ? `${nameError.textContent} ${message}` : message;
       nameInput.setAttribute('aria-invalid', 'true');
       return;
     }
     const owner = path && path.startsWith('spec') && inputs.find(({ field }) => related(field.errorPath(spec), path));
     if (owner) {
-      owner.error.textContent = message;
+      owner.error.textContent = owner.error.textContent ? `${owner.error.textContent} ${message}` : message;
       owner.input.setAttribute('aria-invalid', 'true');
     } else {
-      jsonError.textContent = message;
+      jsonError.textContent = jsonError.textContent ? `${jsonError.textContent} ${message}` : message;
     }
   }
 
@@ -118,7 +128,7 @@ export async function editorPage({ kindName, mesh, parent, name, canWrite, go })
       go(kindName === 'mesh' ? `#/mesh?mesh=${encodeURIComponent(newName)}` : `#/mesh?mesh=${encodeURIComponent(mesh)}`);
     } catch (e) {
       status.textContent = `${e.code || 'Error'}: ${e.message}`;
-      showError(e.message);
+      showErrors(e.message);
     }
   }
 

@@ -138,9 +138,18 @@ async function resources(browser) {
   await createThroughForm(page, `#/edit?mesh=${SHOP}&kind=virtualRouter`, 'catalog-router', { 'Listener port': '8080', 'Listener protocol': 'http' });
   await createThroughForm(page, `#/edit?mesh=${SHOP}&kind=route&parent=catalog-router`, 'all', { 'Match prefix (HTTP)': '/', 'Targets (node:weight, ...)': 'catalog:1' });
   await createThroughForm(page, `#/edit?mesh=${SHOP}&kind=virtualService`, 'catalog.shop.local', { 'Provider: virtual router': 'catalog-router' });
+  await createThroughForm(page, `#/edit?mesh=${SHOP}&kind=virtualGateway`, 'ingress', { 'Listener port': '9080', 'Listener protocol': 'http' });
+  await createThroughForm(page, `#/edit?mesh=${SHOP}&kind=gatewayRoute&parent=ingress`, 'to-catalog', { 'Match prefix (HTTP)': '/catalog', 'Target virtual service': 'catalog.shop.local' });
   const listed = await page.$eval('main', m => m.textContent);
-  for (const name of ['catalog', 'catalog-router', 'all', 'catalog.shop.local']) expect(listed.includes(name), `the mesh page lists ${name}`);
+  for (const name of ['catalog', 'catalog-router', 'all', 'catalog.shop.local', 'ingress', 'to-catalog']) expect(listed.includes(name), `the mesh page lists ${name}`);
   await capture(page, 'mesh-resources');
+
+  // The map of every kind: gateway → gateway route → service → router → route → node.
+  await go(page, `#/map?mesh=${SHOP}`, 'map');
+  for (const id of ['vg:ingress', 'gr:ingress/to-catalog', 'vs:catalog.shop.local', 'vr:catalog-router', 'rt:catalog-router/all', 'vn:catalog']) {
+    expect(await page.$(`g.node[data-id="${id}"]`), `the map shows ${id}`);
+  }
+  await capture(page, 'map');
 
   // Edit through the JSON: the form follows, and the saved spec has the change.
   await go(page, `#/edit?mesh=${SHOP}&kind=virtualNode&name=catalog`, 'edit');
@@ -163,13 +172,15 @@ async function resources(browser) {
 
   // Delete: the service goes.
   await go(page, `#/mesh?mesh=${SHOP}`, 'mesh');
+  await page.click('button[aria-label="Delete gateway route to-catalog"]');
+  await page.waitForFunction(() => document.querySelector('main').dataset.page === 'mesh' && !document.querySelector('main').textContent.includes('to-catalog'));
   await page.click('button[aria-label="Delete virtual service catalog.shop.local"]');
   await page.waitForFunction(() => document.querySelector('main').dataset.page === 'mesh' && !document.querySelector('#list-virtualService'));
 
   // The audit log shows who did it.
   await go(page, '#/audit', 'audit');
   const audit = await page.$eval('#audit', t => t.textContent);
-  for (const action of ['appmesh:CreateMesh', 'appmesh:UpdateVirtualNode', 'appmesh:DeleteVirtualService', 'console:SignIn']) {
+  for (const action of ['appmesh:CreateMesh', 'appmesh:UpdateVirtualNode', 'appmesh:CreateGatewayRoute', 'appmesh:DeleteGatewayRoute', 'appmesh:DeleteVirtualService', 'console:SignIn']) {
     expect(audit.includes(action), `the audit log shows ${action}`);
   }
   expect(audit.includes(process.env.MESH_ADMIN_KEY_ID), 'the audit log names the admin key');
