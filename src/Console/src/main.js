@@ -148,6 +148,14 @@ async function mapPage(mesh) {
   const { svg, layoutMs, drawMs, nodeCount } = renderMap(data, node => show(detail, detailPanel(data, node, links)));
   const unreachable = data.status.unreachable || [];
   const container = h('div', { class: 'map-scroll', id: 'map' }, svg);
+  // A map up to twice the window's width is shown whole; a larger one at full size, scrolled, so labels stay readable.
+  const fit = h('button', { type: 'button', id: 'zoom', 'aria-pressed': 'false' }, 'Fit to width');
+  const setFit = on => {
+    svg.classList.toggle('fit', on);
+    fit.setAttribute('aria-pressed', String(on));
+  };
+  fit.addEventListener('click', () => setFit(!svg.classList.contains('fit')));
+  setFit(Number(svg.getAttribute('width')) <= 2 * window.innerWidth);
   // Measured for the benchmark (benchmarks/console): layout and drawing, and the first paint after them.
   requestAnimationFrame(() => {
     window.meshMapTiming = { nodes: nodeCount, fetchMs: fetched - fetchStarted, layoutMs, drawMs, renderMs: performance.now() - fetched };
@@ -156,7 +164,7 @@ async function mapPage(mesh) {
   return [
     h('h1', null, `Service map: ${mesh}`),
     h('p', null, `${nodeCount} resources. Select one for its proxies and warnings. `, h('a', { href: `#/mesh?mesh=${q(mesh)}` }, 'Resources'), ' · ',
-      h('a', { href: `#/map?mesh=${q(mesh)}`, id: 'refresh' }, 'Refresh')),
+      h('a', { href: `#/map?mesh=${q(mesh)}`, id: 'refresh' }, 'Refresh'), ' ', fit),
     data.status.configured ? null : h('p', { class: 'notice' }, 'Proxy status is not configured on the API host (Mesh:Console:ProxyStatusUrls): no proxies are shown.'),
     unreachable.length ? h('p', { class: 'notice' }, `Proxy status missing from: ${unreachable.map(u => `${u.url} (${u.error})`).join('; ')}`) : null,
     h('p', { class: 'legend' }, h('span', { class: 'sync synced' }, '■ in sync'), ' ', h('span', { class: 'sync waiting' }, '■ waiting'), ' ', h('span', { class: 'sync nacked' }, '■ NACKed')),
