@@ -204,7 +204,9 @@ xds_host_port() {
 }
 BOOTSTRAP_XDS=$(xds_host_port "$XDS_GRPC_URL")
 say "starting the API on $API_URL"
-dotnet "$API_DLL" --urls "$API_URL" --Mesh:Bootstrap:Xds="$BOOTSTRAP_XDS" >"$LOGS/api.log" 2>&1 &
+# The console's service map reads the xDS server's proxy status from its admin port, through the API host.
+dotnet "$API_DLL" --urls "$API_URL" --Mesh:Bootstrap:Xds="$BOOTSTRAP_XDS" \
+  --Mesh:Console:ProxyStatusUrls:0="$XDS_ADMIN_URL" >"$LOGS/api.log" 2>&1 &
 API_PID=$!
 PIDS+=("$API_PID")
 
@@ -236,6 +238,7 @@ cat <<EOF
   Mesh is running.
     API          $API_URL            (GET /healthz, /readyz, /metrics)
     API docs     $API_URL/docs       (OpenAPI: $API_URL/openapi/v1.json)
+    Console      $API_URL/console    (sign in with the admin key in $CREDENTIALS)
 EOF
 [[ -n $XDS_PID ]] && cat <<EOF
     xDS (gRPC)   $XDS_GRPC_URL      (h2c: ADS, CSDS)

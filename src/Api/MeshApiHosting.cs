@@ -1,6 +1,7 @@
 using Mesh.Security;
 using Mesh.Api.Bootstrap;
 using Mesh.Api.CloudMap;
+using Mesh.Api.WebConsole;
 using Mesh.Api.Observability;
 using Mesh.Api.OpenApi;
 using Mesh.Api.Protocol;
@@ -71,6 +72,7 @@ public static partial class MeshApiHosting
         builder.Services.AddSingleton<OperationDispatcher>();
         builder.Services.AddHostedService<IdempotencyRecordPruner>();
         AddCloudMap(builder.Services);
+        builder.Services.AddConsole(builder.Configuration);
         builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection(AuthOptions.Section));
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AuditLog>());
@@ -110,8 +112,8 @@ public static partial class MeshApiHosting
         app.MapMeshObservability();
         var openApi = OpenApiDocument.ToJson(ServiceModel.AppMesh);
         app.MapGet("/openapi/v1.json", () => Results.Text(openApi, "application/json"));
-        // A browser pointed at the API's address lands on its documentation, not on an App Mesh error.
-        app.MapGet("/", () => Results.Redirect("/docs"));
+        // A browser pointed at the API's address lands on a page linking the console and the documentation.
+        app.MapConsole();
         app.UseSwaggerUI(ui =>
         {
             ui.RoutePrefix = "docs";

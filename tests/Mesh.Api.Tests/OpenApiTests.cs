@@ -187,13 +187,15 @@ public sealed class OpenApiTests(ApiServer api) : IClassFixture<ApiServer>
     }
 
     [Fact]
-    public async Task The_Root_Leads_To_The_Documentation()
+    public async Task The_Root_Leads_To_The_Documentation_And_The_Console()
     {
         using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = api.BaseAddress };
         using var response = await http.GetAsync("/");
 
-        Assert.Equal(System.Net.HttpStatusCode.Redirect, response.StatusCode);
-        Assert.Equal("/docs", response.Headers.Location!.OriginalString);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        var page = await response.Content.ReadAsStringAsync();
+        Assert.Contains("href=\"/docs\"", page);
+        Assert.Contains("href=\"/console\"", page);
     }
 
     private static JsonNode Resolve(JsonNode document, JsonNode schema) =>

@@ -60,6 +60,17 @@ public sealed partial class AuditLog(
             .ToListAsync(ct);
     }
 
+    /// <summary>An account's records newest first, <paramref name="limit"/> at most, older than the record <paramref name="beforeId"/> when given.</summary>
+    public async Task<IReadOnlyList<AuditRecordEntity>> ListNewestAsync(string accountId, int limit, long? beforeId, CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        return await db.AuditLog.AsNoTracking()
+            .Where(a => a.AccountId == accountId && (beforeId == null || a.Id < beforeId))
+            .OrderByDescending(a => a.Id)
+            .Take(limit)
+            .ToListAsync(ct);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var batch = new List<AuditRecordEntity>(BatchSize);

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Mesh.Api.Observability;
 using System.Threading.RateLimiting;
 using Mesh.Api.CloudMap;
+using Mesh.Api.WebConsole;
 using Mesh.Api.Protocol;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -53,7 +54,8 @@ public sealed class AuthenticationMiddleware : IDisposable
     public async Task InvokeAsync(HttpContext context)
     {
         var cloudMap = CloudMapRequest.Is(context.Request);
-        if (!cloudMap && !context.Request.Path.StartsWithSegments(ApiPrefix, StringComparison.Ordinal))
+        if (!cloudMap && !context.Request.Path.StartsWithSegments(ApiPrefix, StringComparison.Ordinal)
+            && !context.Request.Path.StartsWithSegments(ConsoleEndpoints.ApiPrefix, StringComparison.Ordinal))
         {
             await next(context);
             return;
@@ -65,7 +67,10 @@ public sealed class AuthenticationMiddleware : IDisposable
         {
             caller = auth.Mode == AuthMode.None
                 ? new Caller(mesh.AccountId, "", KeyPolicy.Admin)
-                : await AuthenticateAsync(context, cloudMap ? cloudMapVerifier : verifier);
+                : ConsoleSessionAuthenticator.Carries(context.Request)
+                    // The web console's calls: its session stands for the key it was signed in with.
+                    ? await services.GetRequiredService<ConsoleSessionAuthenticator>().AuthenticateAsync(context)
+                    : await AuthenticateAsync(context, cloudMap ? cloudMapVerifier : verifier);
         }
         catch (Exception error) when (ApiFailures.Answer(context, error) is { } refused)
         {

@@ -1,0 +1,142 @@
+using System.Text.Json;
+using Mesh.Api.Protocol;
+using Mesh.Api.Security;
+using Mesh.Model.Wire;
+using Mesh.Security;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Api.WebConsole;
+
+/// <summary>
+/// Signing in to the console with an access key id and secret, checked against the same key store SigV4 uses.
+/// The secret is only compared, never kept: the browser gets a random session id in an HttpOnly, SameSite=Strict
+/// cookie (Secure over HTTPS), and a CSRF token it must echo on every call that changes state. Sign-ins, failed
+/// ones included, are written to the audit log as console:SignIn.
+/// </summary>
+public sealed class ConsoleSignIn(
+    ConsoleSessions sessions,
+    AccessKeyStore keys,
+    AuditLog audit,
+    ServiceModel model,
+    TimeProvider clock,
+    IOptions<AuthOptions> auth,
+    IOptions<MeshApiOptions> mesh)
+{
+    private const string Action = "console:SignIn";
+
+    public async Task<IResult> SignInAsync(HttpContext context)
+    {
+        if (auth.Value.Mode == AuthMode.None)
+        {
+            return Results.Json(Describe(mesh.Value.AccountId, "", KeyPolicy.Admin, ""));
+        }
+
+        // A cross-site form cannot send JSON without a CORS preflight, which this host never grants; a browser's
+        // Origin, when sent, must be this host (no signing a victim in as the attacker).
+        if (!context.Request.HasJsonContentType())
+        {
+            throw AppMeshException.BadRequest("Sign in with a JSON body: {\"accessKeyId\": ..., \"secretAccessKey\": ...}.");
+        }
+
+        if (context.Request.Headers.Origin.ToString() is { Length: > 0 } origin
+            && !string.Equals(origin, $"{context.Request.Scheme}://{context.Request.Host}", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new AppMeshException(ErrorCode.Forbidden, $"Sign-in from origin {origin} is not allowed.");
+        }
+
+        SignInRequest? request;
+        try
+        {
+            request = await JsonSerializer.DeserializeAsync<SignInRequest>(context.Request.Body, JsonSerializerOptions.Web, context.RequestAborted);
+        }
+        catch (JsonException e)
+        {
+            throw AppMeshException.BadRequest($"The sign-in body is not valid JSON: {e.Message}");
+        }
+
+        var keyId = request?.AccessKeyId?.Trim() ?? "";
+        var secret = request?.SecretAccessKey ?? "";
+        if (keyId.Length == 0)
+        {
+            throw AppMeshException.BadRequest("accessKeyId: enter the access key id.");
+        }
+
+        if (secret.Length == 0)
+        {
+            throw AppMeshException.BadRequest("secretAccessKey: enter the secret access key.");
+        }
+
+        var key = await keys.FindActiveAsync(keyId, context.RequestAborted);
+        if (key is null || !ConsoleSessionAuthenticator.TokenMatches(key.Secret, secret))
+        {
+            // One answer for an unknown key and a wrong secret, as SigV4 gives: nothing to probe key ids with.
+            var refused = new AppMeshException(new ErrorCode(AuthFailure.UnrecognizedClient, 403),
+                "The access key id or secret access key is not valid.");
+            Audit(context, "", keyId, refused.Code.StatusCode, refused.Code.Name, refused.Message);
+            throw refused;
+        }
+
+        var session = sessions.Create(key.AccessKeyId);
+        context.Response.Cookies.Append(ConsoleSessionAuthenticator.CookieName, session.Id, new CookieOptions
+        {
+            HttpOnly = true,
+            SameSite = SameSiteMode.Strict,
+            Secure = context.Request.IsHttps,
+            Path = "/",
+            Expires = session.ExpiresAt,
+        });
+        Audit(context, key.AccountId, key.AccessKeyId, StatusCodes.Status200OK, "", "");
+        return Results.Json(Describe(key.AccountId, key.AccessKeyId, key.Policy, session.CsrfToken));
+    }
+
+    /// <summary>Who the browser is signed in as, with the CSRF token (only a same-origin script can read this answer).</summary>
+    public async Task<IResult> CurrentAsync(HttpContext context)
+    {
+        if (auth.Value.Mode == AuthMode.None)
+        {
+            return Results.Json(Describe(mesh.Value.AccountId, "", KeyPolicy.Admin, ""));
+        }
+
+        var session = sessions.Find(context.Request.Cookies[ConsoleSessionAuthenticator.CookieName]);
+        var key = session is null ? null : await keys.FindActiveAsync(session.AccessKeyId, context.RequestAborted);
+        if (session is null || key is null)
+        {
+            throw new AppMeshException(new ErrorCode(AuthFailure.UnrecognizedClient, 403), "Not signed in to the console.");
+        }
+
+        return Results.Json(Describe(key.AccountId, key.AccessKeyId, key.Policy, session.CsrfToken));
+    }
+
+    public IResult SignOut(HttpContext context)
+    {
+        if (sessions.Find(context.Request.Cookies[ConsoleSessionAuthenticator.CookieName]) is { } session)
+        {
+            if (!ConsoleSessionAuthenticator.TokenMatches(session.CsrfToken, context.Request.Headers[ConsoleSessionAuthenticator.CsrfHeader].ToString()))
+            {
+                throw new AppMeshException(ErrorCode.Forbidden, $"Signing out must carry the session's {ConsoleSessionAuthenticator.CsrfHeader} header.");
+            }
+
+            sessions.Remove(session.Id);
+        }
+
+        context.Response.Cookies.Delete(ConsoleSessionAuthenticator.CookieName, new CookieOptions { Path = "/", SameSite = SameSiteMode.Strict, HttpOnly = true, Secure = context.Request.IsHttps });
+        return Results.NoContent();
+    }
+
+    private object Describe(string accountId, string accessKeyId, KeyPolicy policy, string csrfToken) => new
+    {
+        accountId,
+        accessKeyId,
+        region = mesh.Value.Region,
+        csrfToken,
+        canWrite = ConsoleEndpoints.CanWrite(policy, model),
+        policy = policy.Summary,
+        authMode = auth.Value.Mode.ToString(),
+    };
+
+    private void Audit(HttpContext context, string accountId, string keyId, int status, string errorCode, string message) =>
+        audit.Enqueue(AuditRecords.Create(clock.GetUtcNow(), accountId, keyId, Action, "", context.TraceIdentifier,
+            context.Connection.RemoteIpAddress?.ToString() ?? "", status, errorCode, message));
+
+    private sealed record SignInRequest(string? AccessKeyId, string? SecretAccessKey);
+}

@@ -1,0 +1,151 @@
+// Create and edit any resource: the common fields as a form, the whole spec as JSON, kept in step. The API's
+// validation errors are shown next to the field whose member path they name (or next to the JSON when no field
+// shows that member).
+import { h } from './dom.js';
+import { KINDS, create, describe, update } from './kinds.js';
+
+/** The member path an API error message names, e.g. "spec.listeners[0].portMapping.port", or null. */
+export function memberPathOf(message) {
+  const match = message.match(/\b(spec(?:\.\w+|\[\d+\])*)/) || message.match(/\b(\w+Name)\b/);
+  return match ? match[1] : null;
+}
+
+function related(a, b) {
+  const strip = path => path.replace(/\[\d+\]/g, '');
+  return strip(a).startsWith(strip(b)) || strip(b).startsWith(strip(a));
+}
+
+export async function editorPage({ kindName, mesh, parent, name, canWrite, go }) {
+  const kind = KINDS[kindName];
+  const creating = !name;
+  let spec = kind.template();
+  let version = null;
+  if (!creating) {
+    const existing = await describe(kindName, mesh, parent, name);
+    spec = existing.spec || {};
+    version = existing.metadata?.version;
+  }
+
+  const errors = new Map();
+  const status = h('p', { role: 'status', class: 'status', 'aria-live': 'polite' });
+  const nameInput = h('input', { id: 'f-name', name: kind.nameMember, value: name || '', required: true, disabled: !creating, autocomplete: 'off' });
+  const nameError = h('p', { class: 'field-error', id: 'e-name', 'data-for': kind.nameMember });
+  const json = h('textarea', { id: 'f-json', rows: 18, spellcheck: 'false', class: 'json' });
+  const jsonError = h('p', { class: 'field-error', id: 'e-json' });
+
+  const inputs = kind.fields.map((field, i) => {
+    const id = `f-${i}`;
+    const input = field.type === 'select'
+      ? h('select', { id }, field.options.map(o => h('option', { value: o }, o || '(not set)')))
+      : h('input', { id, type: field.type === 'number' ? 'number' : 'text', autocomplete: 'off' });
+    const error = h('p', { class: 'field-error', id: `e-${i}` });
+    input.setAttribute('aria-describedby', error.id);
+    input.addEventListener('input', () => {
+      spec = field.set(structuredClone(spec), input.value) || spec;
+      renderJson();
+      fillForm(input);
+    });
+    return { field, input, error, row: h('div', { class: 'field' }, h('label', { for: id }, field.label), input, error) };
+  });
+  nameInput.setAttribute('aria-describedby', nameError.id);
+  json.setAttribute('aria-describedby', jsonError.id);
+
+  function renderJson() {
+    json.value = JSON.stringify(spec, null, 2);
+  }
+
+  function fillForm(except) {
+    for (const { field, input } of inputs) {
+      if (input === except) continue;
+      const value = field.get(spec);
+      input.value = value === undefined || value === null ? '' : String(value);
+    }
+  }
+
+  json.addEventListener('input', () => {
+    try {
+      spec = JSON.parse(json.value || '{}');
+      jsonError.textContent = '';
+      fillForm();
+    } catch (e) {
+      jsonError.textContent = `Not valid JSON: ${e.message}`;
+    }
+  });
+
+  function clearErrors() {
+    errors.clear();
+    for (const { error, input } of inputs) {
+      error.textContent = '';
+      input.removeAttribute('aria-invalid');
+    }
+    nameError.textContent = '';
+    jsonError.textContent = '';
+  }
+
+  /**
+   * The API answers "N validation errors detected: <path>: <problem>; <path>: <problem>": each problem goes next to
+   * the field its path names.
+   */
+  function showErrors(message) {
+    const detected = message.match(/^\d+ validation errors? detected: (.*)$/s);
+    const parts = detected ? detected[1].split(/; (?=spec[.\[]|\w+Name:)/) : [message];
+    for (const part of parts) showError(part);
+  }
+
+  /** Puts one message next to the field it names; the JSON editor takes what no field shows. */
+  function showError(message) {
+    const path = memberPathOf(message);
+    if (path && path === kind.nameMember) {
+      nameError.textContent = nameError.textContent ? `${nameError.textContent} ${message}` : message;
+      nameInput.setAttribute('aria-invalid', 'true');
+      return;
+    }
+    const owner = path && path.startsWith('spec') && inputs.find(({ field }) => related(field.errorPath(spec), path));
+    if (owner) {
+      owner.error.textContent = owner.error.textContent ? `${owner.error.textContent} ${message}` : message;
+      owner.input.setAttribute('aria-invalid', 'true');
+    } else {
+      jsonError.textContent = jsonError.textContent ? `${jsonError.textContent} ${message}` : message;
+    }
+  }
+
+  async function save(event) {
+    event.preventDefault();
+    clearErrors();
+    try {
+      JSON.parse(json.value || '{}');
+    } catch (e) {
+      jsonError.textContent = `Not valid JSON: ${e.message}`;
+      return;
+    }
+    status.textContent = 'Saving…';
+    try {
+      const newName = creating ? nameInput.value.trim() : name;
+      const saved = creating
+        ? await create(kindName, mesh, parent, newName, spec)
+        : await update(kindName, mesh, parent, newName, spec);
+      status.textContent = `Saved (version ${saved?.metadata?.version ?? '?'}).`;
+      go(kindName === 'mesh' ? `#/mesh?mesh=${encodeURIComponent(newName)}` : `#/mesh?mesh=${encodeURIComponent(mesh)}`);
+    } catch (e) {
+      status.textContent = `${e.code || 'Error'}: ${e.message}`;
+      showErrors(e.message);
+    }
+  }
+
+  renderJson();
+  fillForm();
+  const title = creating ? `New ${kind.label.toLowerCase()}` : `${kind.label} ${name}`;
+  const where = [mesh && kindName !== 'mesh' ? `mesh ${mesh}` : '', parent ? `${KINDS[kind.parent].label.toLowerCase()} ${parent}` : '']
+    .filter(Boolean).join(', ');
+  return [
+    h('h1', null, title),
+    where ? h('p', null, `In ${where}.`, version ? ` Version ${version}.` : '') : null,
+    canWrite ? null : h('p', { class: 'notice' }, 'You are signed in with a read-only key: the API will refuse to save.'),
+    h('form', { id: 'editor', onsubmit: save, novalidate: true },
+      h('div', { class: 'field' }, h('label', { for: 'f-name' }, `${kind.label} name`), nameInput, nameError),
+      h('fieldset', null, h('legend', null, 'Common fields'), inputs.map(i => i.row)),
+      h('div', { class: 'field' }, h('label', { for: 'f-json' }, 'Spec (JSON, all fields)'), json, jsonError),
+      h('button', { type: 'submit', id: 'save' }, creating ? 'Create' : 'Save'),
+      status),
+  ];
+}

@@ -1,0 +1,236 @@
+// The App Mesh resource kinds: where each lives in the REST API, and the spec fields the form shows (the JSON
+// editor shows all of the spec). Field paths are the member paths the API names in its validation errors.
+import { API, call, listAll } from './api.js';
+
+const enc = encodeURIComponent;
+
+export const ROUTE_TYPES = ['httpRoute', 'http2Route', 'grpcRoute', 'tcpRoute'];
+export const GATEWAY_ROUTE_TYPES = ['httpRoute', 'http2Route', 'grpcRoute'];
+const PROTOCOLS = ['http', 'http2', 'grpc', 'tcp'];
+
+export function getPath(object, path) {
+  return path.split('.').reduce((value, key) => {
+    if (value == null) return undefined;
+    const match = key.match(/^(\w+)\[(\d+)\]$/);
+    return match ? value[match[1]]?.[Number(match[2])] : value[key];
+  }, object);
+}
+
+export function setPath(object, path, value) {
+  const keys = path.split('.');
+  let target = object;
+  keys.forEach((key, i) => {
+    const last = i === keys.length - 1;
+    const match = key.match(/^(\w+)\[(\d+)\]$/);
+    if (match) {
+      target[match[1]] ??= [];
+      const list = target[match[1]];
+      if (last) list[Number(match[2])] = value;
+      else target = list[Number(match[2])] ??= {};
+    } else if (last) {
+      if (value === undefined || value === '') delete target[key];
+      else target[key] = value;
+    } else {
+      target = target[key] ??= {};
+    }
+  });
+  return object;
+}
+
+const text = (label, path, extra = {}) => ({ label, path, type: 'text', ...extra });
+const number = (label, path) => ({ label, path, type: 'number' });
+const select = (label, path, options) => ({ label, path, type: 'select', options });
+
+function routeType(spec, types) {
+  return types.find(t => spec[t]) || types[0];
+}
+
+/** A field over whichever route type the spec holds (httpRoute, grpcRoute, ...). */
+function typed(types, label, subPath, kind = 'text') {
+  return {
+    label,
+    type: kind,
+    errorPath: spec => `spec.${routeType(spec, types)}.${subPath}`,
+    get: spec => getPath(spec, `${routeType(spec, types)}.${subPath}`),
+    set: (spec, value) => setPath(spec, `${routeType(spec, types)}.${subPath}`, kind === 'number' && value !== '' ? Number(value) : value),
+  };
+}
+
+function typeSelector(types) {
+  return {
+    label: 'Type',
+    type: 'select',
+    options: types,
+    errorPath: () => 'spec',
+    get: spec => routeType(spec, types),
+    set: (spec, value) => {
+      const current = routeType(spec, types);
+      if (current !== value) {
+        spec[value] = spec[current] || {};
+        delete spec[current];
+      }
+      return spec;
+    },
+  };
+}
+
+const weightedTargets = types => ({
+  label: 'Targets (node:weight, ...)',
+  type: 'text',
+  errorPath: spec => `spec.${routeType(spec, types)}.action.weightedTargets`,
+  get: spec => (getPath(spec, `${routeType(spec, types)}.action.weightedTargets`) || [])
+    .map(t => `${t.virtualNode}:${t.weight}`).join(', '),
+  set: (spec, value) => setPath(spec, `${routeType(spec, types)}.action.weightedTargets`, value.split(',')
+    .map(part => part.trim()).filter(Boolean)
+    .map(part => {
+      const [node, weight] = part.split(':');
+      return { virtualNode: node.trim(), weight: Number(weight ?? 1) };
+    })),
+});
+
+const backends = {
+  label: 'Backends (virtual service names, comma-separated)',
+  type: 'text',
+  errorPath: () => 'spec.backends',
+  get: spec => (spec.backends || []).map(b => b.virtualService?.virtualServiceName).filter(Boolean).join(', '),
+  set: (spec, value) => {
+    const names = value.split(',').map(v => v.trim()).filter(Boolean);
+    if (names.length === 0) delete spec.backends;
+    else spec.backends = names.map(virtualServiceName => ({ virtualService: { virtualServiceName } }));
+    return spec;
+  },
+};
+
+const listener = [
+  number('Listener port', 'listeners[0].portMapping.port'),
+  select('Listener protocol', 'listeners[0].portMapping.protocol', PROTOCOLS),
+];
+
+export const KINDS = {
+  mesh: {
+    label: 'Mesh',
+    plural: 'Meshes',
+    nameMember: 'meshName',
+    collection: () => `${API}/meshes`,
+    listKey: 'meshes',
+    fields: [select('Egress filter', 'egressFilter.type', ['', 'ALLOW_ALL', 'DROP_ALL'])],
+    template: () => ({}),
+  },
+  virtualNode: {
+    label: 'Virtual node',
+    plural: 'Virtual nodes',
+    nameMember: 'virtualNodeName',
+    collection: mesh => `${API}/meshes/${enc(mesh)}/virtualNodes`,
+    listKey: 'virtualNodes',
+    fields: [...listener, text('DNS hostname', 'serviceDiscovery.dns.hostname'), backends],
+    template: () => ({ listeners: [{ portMapping: { port: 8080, protocol: 'http' } }], serviceDiscovery: { dns: { hostname: '' } } }),
+  },
+  virtualService: {
+    label: 'Virtual service',
+    plural: 'Virtual services',
+    nameMember: 'virtualServiceName',
+    collection: mesh => `${API}/meshes/${enc(mesh)}/virtualServices`,
+    listKey: 'virtualServices',
+    fields: [
+      text('Provider: virtual router', 'provider.virtualRouter.virtualRouterName'),
+      text('Provider: virtual node', 'provider.virtualNode.virtualNodeName'),
+    ],
+    template: () => ({ provider: { virtualRouter: { virtualRouterName: '' } } }),
+  },
+  virtualRouter: {
+    label: 'Virtual router',
+    plural: 'Virtual routers',
+    nameMember: 'virtualRouterName',
+    collection: mesh => `${API}/meshes/${enc(mesh)}/virtualRouters`,
+    listKey: 'virtualRouters',
+    fields: listener,
+    template: () => ({ listeners: [{ portMapping: { port: 8080, protocol: 'http' } }] }),
+  },
+  route: {
+    label: 'Route',
+    plural: 'Routes',
+    nameMember: 'routeName',
+    parent: 'virtualRouter',
+    collection: (mesh, router) => `${API}/meshes/${enc(mesh)}/virtualRouter/${enc(router)}/routes`,
+    listKey: 'routes',
+    fields: [
+      typeSelector(ROUTE_TYPES),
+      typed(ROUTE_TYPES, 'Match prefix (HTTP)', 'match.prefix'),
+      typed(ROUTE_TYPES, 'Match service name (gRPC)', 'match.serviceName'),
+      weightedTargets(ROUTE_TYPES),
+      { label: 'Priority', type: 'number', errorPath: () => 'spec.priority', get: s => s.priority, set: (s, v) => setPath(s, 'priority', v === '' ? undefined : Number(v)) },
+    ],
+    template: () => ({ httpRoute: { match: { prefix: '/' }, action: { weightedTargets: [] } } }),
+  },
+  virtualGateway: {
+    label: 'Virtual gateway',
+    plural: 'Virtual gateways',
+    nameMember: 'virtualGatewayName',
+    collection: mesh => `${API}/meshes/${enc(mesh)}/virtualGateways`,
+    listKey: 'virtualGateways',
+    fields: listener,
+    template: () => ({ listeners: [{ portMapping: { port: 8080, protocol: 'http' } }] }),
+  },
+  gatewayRoute: {
+    label: 'Gateway route',
+    plural: 'Gateway routes',
+    nameMember: 'gatewayRouteName',
+    parent: 'virtualGateway',
+    collection: (mesh, gateway) => `${API}/meshes/${enc(mesh)}/virtualGateway/${enc(gateway)}/gatewayRoutes`,
+    listKey: 'gatewayRoutes',
+    fields: [
+      typeSelector(GATEWAY_ROUTE_TYPES),
+      typed(GATEWAY_ROUTE_TYPES, 'Match prefix (HTTP)', 'match.prefix'),
+      typed(GATEWAY_ROUTE_TYPES, 'Target virtual service', 'action.target.virtualService.virtualServiceName'),
+    ],
+    template: () => ({ httpRoute: { match: { prefix: '/' }, action: { target: { virtualService: { virtualServiceName: '' } } } } }),
+  },
+};
+
+export const MESH_CHILD_KINDS = ['virtualNode', 'virtualService', 'virtualRouter', 'virtualGateway'];
+
+// Generic fields read and write their path under spec.
+for (const kind of Object.values(KINDS)) {
+  for (const field of kind.fields) {
+    if (field.path) {
+      const path = field.path;
+      field.errorPath ??= () => `spec.${path}`;
+      field.get ??= spec => getPath(spec, path);
+      field.set ??= (spec, value) => setPath(spec, path, field.type === 'number' && value !== '' ? Number(value) : value);
+    }
+  }
+}
+
+export function resourcePath(kindName, mesh, parent, name) {
+  const kind = KINDS[kindName];
+  if (kindName === 'mesh') return `${API}/meshes/${enc(name)}`;
+  return `${kind.collection(mesh, parent)}/${enc(name)}`;
+}
+
+export function describe(kindName, mesh, parent, name) {
+  return call('GET', resourcePath(kindName, mesh, parent, name));
+}
+
+export function list(kindName, mesh, parent) {
+  const kind = KINDS[kindName];
+  return listAll(kind.collection(mesh, parent), kind.listKey);
+}
+
+export function create(kindName, mesh, parent, name, spec) {
+  const kind = KINDS[kindName];
+  return call('PUT', kind.collection(mesh, parent), { [kind.nameMember]: name, spec });
+}
+
+export function update(kindName, mesh, parent, name, spec) {
+  return call('PUT', resourcePath(kindName, mesh, parent, name), { spec });
+}
+
+export function remove(kindName, mesh, parent, name) {
+  return call('DELETE', resourcePath(kindName, mesh, parent, name));
+}
+
+/** The weighted targets of a route spec, whatever its type, or null. */
+export function weightedTargetsOf(spec) {
+  const type = ROUTE_TYPES.find(t => spec?.[t]);
+  return type ? { type, targets: spec[type].action?.weightedTargets || [] } : null;
+}

@@ -1,0 +1,261 @@
+// The console's pages, chosen by the URL's hash: sign in, meshes, a mesh's resources, the editor, the service map,
+// traffic shifting and the audit log.
+import { h, show } from './dom.js';
+import { auditRecords, session as sessionApi, useSession } from './api.js';
+import { KINDS, MESH_CHILD_KINDS, list, remove } from './kinds.js';
+import { editorPage } from './editor.js';
+import { detailPanel, loadMesh, renderMap } from './map.js';
+import { shiftPage } from './shift.js';
+
+const main = document.getElementById('main');
+const nav = document.getElementById('nav');
+let session = null;
+
+const go = hash => {
+  if (location.hash === hash) render();
+  else location.hash = hash;
+};
+const q = encodeURIComponent;
+
+function signedOut() {
+  session = null;
+  useSession(null);
+  go('#/signin');
+}
+
+function renderNav() {
+  show(nav, session
+    ? [
+      h('a', { href: '#/meshes' }, 'Meshes'),
+      h('a', { href: '#/audit' }, 'Audit log'),
+      h('span', { class: 'who', id: 'who' }, `${session.accessKeyId || 'no authentication'} · account ${session.accountId}${session.canWrite ? '' : ' · read-only'}`),
+      session.authMode === 'None' ? null : h('button', { type: 'button', id: 'signout', onclick: signOut }, 'Sign out'),
+    ]
+    : []);
+}
+
+async function signOut() {
+  try {
+    await sessionApi.signOut();
+  } finally {
+    signedOut();
+  }
+}
+
+function signInPage() {
+  const id = h('input', { id: 'access-key-id', name: 'accessKeyId', autocomplete: 'username', required: true });
+  const secret = h('input', { id: 'secret-access-key', name: 'secretAccessKey', type: 'password', autocomplete: 'current-password', required: true });
+  const status = h('p', { role: 'alert', class: 'status', id: 'signin-status' });
+  async function submit(event) {
+    event.preventDefault();
+    status.textContent = 'Signing in…';
+    try {
+      session = await sessionApi.signIn(id.value.trim(), secret.value);
+      secret.value = '';
+      useSession(session, signedOut);
+      go('#/meshes');
+    } catch (e) {
+      status.textContent = e.message;
+    }
+  }
+  return [
+    h('h1', null, 'Sign in'),
+    h('p', null, 'Use an access key of this API (as made by ', h('code', null, 'Mesh.Api keys create'), '). The secret is checked by the server and never kept by this page.'),
+    h('form', { id: 'signin', onsubmit: submit },
+      h('div', { class: 'field' }, h('label', { for: 'access-key-id' }, 'Access key id'), id),
+      h('div', { class: 'field' }, h('label', { for: 'secret-access-key' }, 'Secret access key'), secret),
+      h('button', { type: 'submit', id: 'signin-submit' }, 'Sign in'),
+      status),
+  ];
+}
+
+function deleteButton(label, action) {
+  const button = h('button', { type: 'button', class: 'danger', 'aria-label': label }, 'Delete');
+  button.addEventListener('click', async () => {
+    if (!confirm(`${label}?`)) return;
+    try {
+      await action();
+      render();
+    } catch (e) {
+      alert(`${e.code || 'Error'}: ${e.message}`);
+    }
+  });
+  return button;
+}
+
+async function meshesPage() {
+  const meshes = await list('mesh');
+  return [
+    h('h1', null, 'Meshes'),
+    session.canWrite ? h('p', null, h('a', { href: '#/edit?kind=mesh', class: 'button', id: 'new-mesh' }, 'New mesh')) : null,
+    meshes.length
+      ? h('table', { id: 'meshes' },
+        h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Mesh'), h('th', { scope: 'col' }, 'Version'), h('th', { scope: 'col' }, 'Actions'))),
+        h('tbody', null, meshes.map(m => h('tr', null,
+          h('td', null, h('a', { href: `#/mesh?mesh=${q(m.meshName)}` }, m.meshName)),
+          h('td', null, m.version),
+          h('td', null,
+            h('a', { href: `#/map?mesh=${q(m.meshName)}` }, 'Map'), ' ',
+            h('a', { href: `#/edit?kind=mesh&name=${q(m.meshName)}` }, 'Edit'), ' ',
+            session.canWrite ? deleteButton(`Delete mesh ${m.meshName}`, () => remove('mesh', null, null, m.meshName)) : null)))))
+      : h('p', null, 'No meshes yet.'),
+  ];
+}
+
+async function meshPage(mesh) {
+  const sections = [];
+  for (const kindName of MESH_CHILD_KINDS) {
+    const kind = KINDS[kindName];
+    const items = await list(kindName, mesh);
+    const childKind = kindName === 'virtualRouter' ? 'route' : kindName === 'virtualGateway' ? 'gatewayRoute' : null;
+    const rows = [];
+    for (const item of items) {
+      const name = item[kind.nameMember];
+      rows.push(h('tr', null,
+        h('td', null, name),
+        h('td', null,
+          h('a', { href: `#/edit?mesh=${q(mesh)}&kind=${kindName}&name=${q(name)}` }, 'Edit'), ' ',
+          session.canWrite ? deleteButton(`Delete ${kind.label.toLowerCase()} ${name}`, () => remove(kindName, mesh, null, name)) : null,
+          childKind && session.canWrite ? [' ', h('a', { href: `#/edit?mesh=${q(mesh)}&kind=${childKind}&parent=${q(name)}` }, `New ${KINDS[childKind].label.toLowerCase()}`)] : null)));
+      if (childKind) {
+        for (const child of await list(childKind, mesh, name)) {
+          const childName = child[KINDS[childKind].nameMember];
+          rows.push(h('tr', { class: 'child' },
+            h('td', null, `↳ ${KINDS[childKind].label.toLowerCase()} ${childName}`),
+            h('td', null,
+              h('a', { href: `#/edit?mesh=${q(mesh)}&kind=${childKind}&parent=${q(name)}&name=${q(childName)}` }, 'Edit'), ' ',
+              childKind === 'route' ? [h('a', { href: `#/shift?mesh=${q(mesh)}&router=${q(name)}&route=${q(childName)}` }, 'Shift traffic'), ' '] : null,
+              session.canWrite ? deleteButton(`Delete ${KINDS[childKind].label.toLowerCase()} ${childName}`, () => remove(childKind, mesh, name, childName)) : null)));
+        }
+      }
+    }
+    sections.push(h('section', { 'aria-labelledby': `h-${kindName}` },
+      h('h2', { id: `h-${kindName}` }, kind.plural),
+      session.canWrite ? h('p', null, h('a', { href: `#/edit?mesh=${q(mesh)}&kind=${kindName}`, id: `new-${kindName}` }, `New ${kind.label.toLowerCase()}`)) : null,
+      rows.length
+        ? h('table', { id: `list-${kindName}` }, h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Actions'))), h('tbody', null, rows))
+        : h('p', null, 'None.')));
+  }
+  return [h('h1', null, `Mesh ${mesh}`), h('p', null, h('a', { href: `#/map?mesh=${q(mesh)}`, id: 'map-link' }, 'Service map')), sections];
+}
+
+async function mapPage(mesh) {
+  const fetchStarted = performance.now();
+  const data = await loadMesh(mesh);
+  const fetched = performance.now();
+  const detail = h('div', { id: 'detail' });
+  const links = { shift: node => `#/shift?mesh=${q(mesh)}&router=${q(node.router)}&route=${q(node.title)}` };
+  const { svg, layoutMs, drawMs, nodeCount } = renderMap(data, node => show(detail, detailPanel(data, node, links)));
+  const unreachable = data.status.unreachable || [];
+  const container = h('div', { class: 'map-scroll', id: 'map' }, svg);
+  // A map up to twice the window's width is shown whole; a larger one at full size, scrolled, so labels stay readable.
+  const fit = h('button', { type: 'button', id: 'zoom', 'aria-pressed': 'false' }, 'Fit to width');
+  const setFit = on => {
+    svg.classList.toggle('fit', on);
+    fit.setAttribute('aria-pressed', String(on));
+  };
+  fit.addEventListener('click', () => setFit(!svg.classList.contains('fit')));
+  setFit(Number(svg.getAttribute('width')) <= 2 * window.innerWidth);
+  // Measured for the benchmark (benchmarks/console): layout and drawing, and the first paint after them.
+  requestAnimationFrame(() => {
+    window.meshMapTiming = { nodes: nodeCount, fetchMs: fetched - fetchStarted, layoutMs, drawMs, renderMs: performance.now() - fetched };
+    container.dataset.rendered = 'true';
+  });
+  return [
+    h('h1', null, `Service map: ${mesh}`),
+    h('p', null, `${nodeCount} resources. Select one for its proxies and warnings. `, h('a', { href: `#/mesh?mesh=${q(mesh)}` }, 'Resources'), ' · ',
+      h('a', { href: `#/map?mesh=${q(mesh)}`, id: 'refresh' }, 'Refresh'), ' ', fit),
+    data.status.configured ? null : h('p', { class: 'notice' }, 'Proxy status is not configured on the API host (Mesh:Console:ProxyStatusUrls): no proxies are shown.'),
+    unreachable.length ? h('p', { class: 'notice' }, `Proxy status missing from: ${unreachable.map(u => `${u.url} (${u.error})`).join('; ')}`) : null,
+    h('p', { class: 'legend' }, h('span', { class: 'sync synced' }, '■ in sync'), ' ', h('span', { class: 'sync waiting' }, '■ waiting'), ' ', h('span', { class: 'sync nacked' }, '■ NACKed')),
+    container,
+    detail,
+  ];
+}
+
+async function auditPage() {
+  const table = h('tbody');
+  const more = h('button', { type: 'button', id: 'older' }, 'Older records');
+  let before = null;
+  async function load() {
+    const page = await auditRecords(before);
+    for (const r of page.records) {
+      table.append(h('tr', { class: r.errorCode ? 'failed' : '' },
+        h('td', null, new Date(r.at).toISOString().replace('T', ' ').replace('Z', ' UTC')),
+        h('td', null, r.accessKeyId || '(none)'),
+        h('td', null, r.action),
+        h('td', { class: 'arn' }, r.resourceArn),
+        h('td', null, r.errorCode ? `${r.statusCode} ${r.errorCode}: ${r.message}` : String(r.statusCode)),
+        h('td', null, r.sourceAddress)));
+    }
+    before = page.nextBefore;
+    more.hidden = !before;
+  }
+  more.addEventListener('click', load);
+  await load();
+  return [
+    h('h1', null, 'Audit log'),
+    h('p', null, 'Who changed what in this account, newest first: every write, every refused call and every console sign-in.'),
+    h('table', { id: 'audit' }, h('thead', null, h('tr', null, ['When', 'Access key', 'Action', 'Resource', 'Result', 'From'].map(t => h('th', { scope: 'col' }, t)))), table),
+    more,
+  ];
+}
+
+async function page(path, params) {
+  const canWrite = session.canWrite;
+  switch (path) {
+    case '/meshes': return meshesPage();
+    case '/mesh': return meshPage(params.get('mesh'));
+    case '/map': return mapPage(params.get('mesh'));
+    case '/audit': return auditPage();
+    case '/shift': return shiftPage({ mesh: params.get('mesh'), router: params.get('router'), route: params.get('route'), canWrite });
+    case '/edit': {
+      const kindName = params.get('kind');
+      if (!KINDS[kindName]) return [h('h1', null, 'Not found'), h('p', null, `No resource kind ${kindName}.`)];
+      return editorPage({
+        kindName,
+        mesh: kindName === 'mesh' ? params.get('name') : params.get('mesh'),
+        parent: params.get('parent'),
+        name: params.get('name'),
+        canWrite,
+        go,
+      });
+    }
+    default: return meshesPage();
+  }
+}
+
+const TITLES = { '/signin': 'Sign in', '/meshes': 'Meshes', '/mesh': 'Mesh', '/map': 'Service map', '/audit': 'Audit log', '/shift': 'Traffic shifting', '/edit': 'Editor' };
+
+async function render() {
+  const [path, query] = (location.hash.slice(1) || '/meshes').split('?');
+  const params = new URLSearchParams(query || '');
+  document.title = `${TITLES[path] || 'Console'} · Mesh console`;
+  if (!session && path !== '/signin') {
+    try {
+      session = await sessionApi.current();
+      useSession(session, signedOut);
+    } catch {
+      go('#/signin');
+      return;
+    }
+  }
+  renderNav();
+  if (path === '/signin') {
+    show(main, signInPage());
+    main.dataset.page = 'signin';
+    return;
+  }
+  main.dataset.page = 'loading';
+  show(main, h('p', { role: 'status' }, 'Loading…'));
+  try {
+    show(main, await page(path, params));
+    main.dataset.page = path.slice(1);
+  } catch (e) {
+    show(main, h('h1', null, 'Error'), h('p', { role: 'alert', class: 'status' }, `${e.code || 'Error'}: ${e.message}`));
+    main.dataset.page = 'error';
+  }
+}
+
+window.addEventListener('hashchange', render);
+render();

@@ -1,0 +1,191 @@
+// The service map of one mesh: gateways → gateway routes → virtual services → routers → routes (with weights) →
+// virtual nodes → their backends, laid out by dagre. Each virtual node shows its connected proxies' sync state
+// (from the xDS servers' proxy status) and its translation warnings.
+import dagre from '@dagrejs/dagre';
+import { h, s } from './dom.js';
+import { inParallel, proxyStatus } from './api.js';
+import { GATEWAY_ROUTE_TYPES, describe, list, weightedTargetsOf } from './kinds.js';
+
+const WIDTH = 220;
+const HEIGHT = { vg: 40, gr: 40, vs: 40, vr: 40, rt: 40, vn: 74 };
+const KIND_LABEL = { vg: 'gateway', gr: 'gateway route', vs: 'service', vr: 'router', rt: 'route', vn: 'node' };
+
+/** Everything the map draws, read through the App Mesh API (a describe per resource, a few at a time). */
+export async function loadMesh(mesh) {
+  const width = 8;
+  const [nodes, services, routers, gateways] = await Promise.all(
+    ['virtualNode', 'virtualService', 'virtualRouter', 'virtualGateway'].map(kind => list(kind, mesh)));
+  const routeRefs = (await Promise.all(routers.map(r => list('route', mesh, r.virtualRouterName)))).flat();
+  const gatewayRouteRefs = (await Promise.all(gateways.map(g => list('gatewayRoute', mesh, g.virtualGatewayName)))).flat();
+  const describeAll = (kind, refs, parent, nameOf) =>
+    inParallel(refs, width, ref => describe(kind, mesh, parent ? ref[parent] : undefined, nameOf(ref)));
+  const [n, sv, r, g, rt, gr, status] = await Promise.all([
+    describeAll('virtualNode', nodes, null, x => x.virtualNodeName),
+    describeAll('virtualService', services, null, x => x.virtualServiceName),
+    describeAll('virtualRouter', routers, null, x => x.virtualRouterName),
+    describeAll('virtualGateway', gateways, null, x => x.virtualGatewayName),
+    describeAll('route', routeRefs, 'virtualRouterName', x => x.routeName),
+    describeAll('gatewayRoute', gatewayRouteRefs, 'virtualGatewayName', x => x.gatewayRouteName),
+    proxyStatus(mesh).catch(e => ({ configured: true, proxies: [], unreachable: [{ url: 'API host', error: e.message }] })),
+  ]);
+  return { mesh, nodes: n, services: sv, routers: r, gateways: g, routes: rt, gatewayRoutes: gr, status };
+}
+
+/** One proxy's state over all its resource types: NACKED beats waiting beats in sync. */
+export function proxyState(proxy) {
+  const types = Object.values(proxy.types || {});
+  const nacked = Object.entries(proxy.types || {}).find(([, t]) => t.sync === 'NACKED');
+  if (nacked) return { state: 'nacked', label: 'NACKed', error: `${nacked[0]}: ${nacked[1].lastNack?.error ?? ''}` };
+  if (types.length > 0 && types.every(t => t.sync === 'SYNCED')) return { state: 'synced', label: 'in sync' };
+  return { state: 'waiting', label: proxy.waiting ? `waiting (${proxy.waiting})` : 'waiting' };
+}
+
+export function proxiesOf(data, kind, name) {
+  return (data.status.proxies || []).filter(p => p.kind === kind && p.name === name);
+}
+
+/** The graph: node ids are kind-prefixed names, edges carry weights for routes' targets. */
+export function buildGraph(data) {
+  const graph = new dagre.graphlib.Graph({ multigraph: true });
+  graph.setGraph({ rankdir: 'LR', nodesep: 14, ranksep: 70, marginx: 16, marginy: 60 });
+  graph.setDefaultEdgeLabel(() => ({}));
+  const add = (id, kind, title, extra = {}) => graph.setNode(id, { id, kind, title, width: WIDTH, height: HEIGHT[kind], ...extra });
+  const link = (from, to, label, style) => {
+    if (graph.hasNode(from) && graph.hasNode(to)) graph.setEdge(from, to, { label, style, width: label ? 30 : 0, height: label ? 14 : 0 }, `${from}>${to}>${label ?? ''}`);
+  };
+
+  for (const g of data.gateways) add(`vg:${g.virtualGatewayName}`, 'vg', g.virtualGatewayName, { proxies: proxiesOf(data, 'virtualGateway', g.virtualGatewayName) });
+  for (const r of data.gatewayRoutes) add(`gr:${r.virtualGatewayName}/${r.gatewayRouteName}`, 'gr', r.gatewayRouteName);
+  for (const v of data.services) add(`vs:${v.virtualServiceName}`, 'vs', v.virtualServiceName);
+  for (const r of data.routers) add(`vr:${r.virtualRouterName}`, 'vr', r.virtualRouterName);
+  for (const r of data.routes) add(`rt:${r.virtualRouterName}/${r.routeName}`, 'rt', r.routeName, { router: r.virtualRouterName, route: r });
+  for (const n of data.nodes) add(`vn:${n.virtualNodeName}`, 'vn', n.virtualNodeName, { proxies: proxiesOf(data, 'virtualNode', n.virtualNodeName) });
+
+  for (const r of data.gatewayRoutes) {
+    const id = `gr:${r.virtualGatewayName}/${r.gatewayRouteName}`;
+    link(`vg:${r.virtualGatewayName}`, id);
+    const type = GATEWAY_ROUTE_TYPES.find(t => r.spec?.[t]);
+    const target = type && r.spec[type].action?.target?.virtualService?.virtualServiceName;
+    if (target) link(id, `vs:${target}`);
+  }
+  for (const v of data.services) {
+    const provider = v.spec?.provider;
+    if (provider?.virtualRouter) link(`vs:${v.virtualServiceName}`, `vr:${provider.virtualRouter.virtualRouterName}`);
+    if (provider?.virtualNode) link(`vs:${v.virtualServiceName}`, `vn:${provider.virtualNode.virtualNodeName}`);
+  }
+  for (const r of data.routes) {
+    const id = `rt:${r.virtualRouterName}/${r.routeName}`;
+    link(`vr:${r.virtualRouterName}`, id);
+    for (const t of weightedTargetsOf(r.spec)?.targets || []) link(id, `vn:${t.virtualNode}`, String(t.weight));
+  }
+  // Backends point back up the flow (a node calls a service further left), so they are drawn over the layout
+  // rather than laid out: as edges, they would make dagre reverse them and stretch the map around long loops.
+  const backends = [];
+  for (const n of data.nodes) {
+    for (const b of n.spec?.backends || []) {
+      const to = `vs:${b.virtualService?.virtualServiceName}`;
+      if (b.virtualService && graph.hasNode(to)) backends.push({ from: `vn:${n.virtualNodeName}`, to });
+    }
+  }
+  graph.graph().backends = backends;
+  return graph;
+}
+
+function summary(node) {
+  const proxies = node.proxies || [];
+  if (proxies.length === 0) return { text: 'no proxy connected', state: 'none' };
+  const states = proxies.map(proxyState);
+  const count = state => states.filter(x => x.state === state).length;
+  const state = count('nacked') ? 'nacked' : count('waiting') ? 'waiting' : 'synced';
+  const parts = [['synced', 'in sync'], ['waiting', 'waiting'], ['nacked', 'NACKed']]
+    .filter(([k]) => count(k) > 0).map(([k, label]) => `${count(k)} ${label}`);
+  return { text: `${proxies.length} prox${proxies.length === 1 ? 'y' : 'ies'}: ${parts.join(', ')}`, state };
+}
+
+function warningsOf(node) {
+  return [...new Set((node.proxies || []).flatMap(p => p.warnings || []))];
+}
+
+const clip = (value, length) => (value.length > length ? `${value.slice(0, length - 1)}…` : value);
+
+/** Lays out and draws the map; returns the SVG and how long layout and drawing took. */
+export function renderMap(data, onSelect) {
+  const started = performance.now();
+  const graph = buildGraph(data);
+  dagre.layout(graph);
+  const laidOut = performance.now();
+  const info = graph.graph();
+  const svg = s('svg', {
+    class: 'map', width: Math.ceil(info.width), height: Math.ceil(info.height),
+    viewBox: `0 0 ${Math.ceil(info.width)} ${Math.ceil(info.height)}`, role: 'group',
+    'aria-label': `Service map of mesh ${data.mesh}: ${graph.nodeCount()} resources`,
+  });
+  svg.append(s('defs', null, s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
+    s('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'arrowhead' }))));
+  const edges = s('g', { class: 'edges' });
+  for (const e of graph.edges()) {
+    const edge = graph.edge(e);
+    const d = edge.points.map((p, i) => `${i ? 'L' : 'M'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
+    edges.append(s('path', { d, class: `edge ${edge.style || ''}`, 'marker-end': 'url(#arrow)' }));
+    if (edge.label) edges.append(s('text', { x: edge.x, y: edge.y + 4, class: 'weight', 'text-anchor': 'middle', 'data-edge': `${e.v}>${e.w}` }, edge.label));
+  }
+  for (const { from, to } of info.backends) {
+    const a = graph.node(from);
+    const b = graph.node(to);
+    const start = { x: a.x, y: a.y + a.height / 2 };
+    const end = { x: b.x, y: b.y + b.height / 2 };
+    const sag = 30 + Math.abs(start.x - end.x) * 0.08;
+    const d = `M${start.x.toFixed(1)},${start.y.toFixed(1)} C${start.x.toFixed(1)},${(start.y + sag).toFixed(1)} ${end.x.toFixed(1)},${(end.y + sag).toFixed(1)} ${end.x.toFixed(1)},${end.y.toFixed(1)}`;
+    edges.append(s('path', { d, class: 'edge backend', 'marker-end': 'url(#arrow)', 'data-backend': `${from}>${to}` }));
+  }
+  svg.append(edges);
+  const nodes = s('g', { class: 'nodes' });
+  for (const id of graph.nodes()) {
+    const node = graph.node(id);
+    const x = node.x - node.width / 2;
+    const y = node.y - node.height / 2;
+    const group = s('g', { class: `node ${node.kind}`, 'data-id': id, transform: `translate(${x.toFixed(1)},${y.toFixed(1)})`, tabindex: 0, role: 'button' });
+    group.append(s('rect', { width: node.width, height: node.height, rx: 6 }));
+    group.append(s('text', { x: 8, y: 15, class: 'kind' }, KIND_LABEL[node.kind]));
+    group.append(s('text', { x: 8, y: 31, class: 'title' }, clip(node.title, 28)));
+    if (node.kind === 'vn' || node.kind === 'vg') {
+      const sum = summary(node);
+      const warnings = warningsOf(node);
+      if (node.kind === 'vn') {
+        group.append(s('text', { x: 8, y: 48, class: `sync ${sum.state}`, 'data-sync': sum.state }, clip(sum.text, 30)));
+        group.append(s('text', { x: 8, y: 64, class: warnings.length ? 'warn' : 'muted' }, warnings.length ? `${warnings.length} translation warning${warnings.length > 1 ? 's' : ''}` : 'no warnings'));
+      }
+    }
+    const select = () => onSelect(node);
+    group.addEventListener('click', select);
+    group.addEventListener('keydown', e => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select(); } });
+    nodes.append(group);
+  }
+  svg.append(nodes);
+  return { svg, layoutMs: laidOut - started, drawMs: performance.now() - laidOut, nodeCount: graph.nodeCount() };
+}
+
+/** The panel under the map for the selected resource: its proxies, their sync state and errors, and its warnings. */
+export function detailPanel(data, node, links) {
+  const rows = (node.proxies || []).map(p => {
+    const st = proxyState(p);
+    return h('tr', { class: `proxy ${st.state}` },
+      h('td', null, p.nodeId), h('td', null, p.replica), h('td', { 'data-state': st.state }, st.label), h('td', { class: 'nack-error' }, st.error || ''));
+  });
+  const warnings = warningsOf(node);
+  const targets = node.kind === 'rt' ? weightedTargetsOf(node.route.spec) : null;
+  return h('section', { class: 'detail', 'aria-labelledby': 'detail-title' },
+    h('h2', { id: 'detail-title' }, `${KIND_LABEL[node.kind]} ${node.title}`),
+    targets ? h('p', null, 'Targets: ', targets.targets.map(t => `${t.virtualNode} ${t.weight}`).join(', '), ' ',
+      h('a', { href: links.shift(node), id: 'shift-link' }, 'Shift traffic')) : null,
+    node.kind === 'vn' || node.kind === 'vg'
+      ? [
+        h('h3', null, 'Connected proxies'),
+        rows.length
+          ? h('table', { class: 'proxies' }, h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Node id'), h('th', { scope: 'col' }, 'xDS replica'), h('th', { scope: 'col' }, 'Sync'), h('th', { scope: 'col' }, 'Error'))), h('tbody', null, rows))
+          : h('p', null, data.status.configured ? 'No proxy is connected.' : 'Proxy status is not configured on the API host (Mesh:Console:ProxyStatusUrls).'),
+        h('h3', null, 'Translation warnings'),
+        warnings.length ? h('ul', { class: 'warnings' }, warnings.map(w => h('li', null, w))) : h('p', null, 'None.'),
+      ]
+      : null);
+}

@@ -1,0 +1,122 @@
+// Traffic shifting on a route with weighted targets: move weight between targets (97/3 → 50/50) through
+// UpdateRoute, then follow the affected proxies' proxy status until every one has ACKed the new routes.
+import { h } from './dom.js';
+import { proxyStatus } from './api.js';
+import { describe, list, update, weightedTargetsOf } from './kinds.js';
+import { proxyState } from './map.js';
+
+const timeOf = value => (typeof value === 'number' ? value * 1000 : Date.parse(value));
+
+/**
+ * The proxies a router's routes reach: virtual nodes with a backend provided by the router, and gateways whose
+ * routes target such a service.
+ */
+async function affectedProxies(mesh, router) {
+  const [services, nodes, gateways] = await Promise.all([list('virtualService', mesh), list('virtualNode', mesh), list('virtualGateway', mesh)]);
+  const described = await Promise.all(services.map(v => describe('virtualService', mesh, null, v.virtualServiceName)));
+  const provided = new Set(described.filter(v => v.spec?.provider?.virtualRouter?.virtualRouterName === router).map(v => v.virtualServiceName));
+  const clients = new Set();
+  for (const n of await Promise.all(nodes.map(v => describe('virtualNode', mesh, null, v.virtualNodeName)))) {
+    if ((n.spec?.backends || []).some(b => provided.has(b.virtualService?.virtualServiceName))) clients.add(`virtualNode/${n.virtualNodeName}`);
+  }
+  for (const g of gateways) {
+    const routes = await list('gatewayRoute', mesh, g.virtualGatewayName);
+    const full = await Promise.all(routes.map(r => describe('gatewayRoute', mesh, g.virtualGatewayName, r.gatewayRouteName)));
+    if (full.some(r => Object.values(r.spec || {}).some(t => provided.has(t?.action?.target?.virtualService?.virtualServiceName)))) clients.add(`virtualGateway/${g.virtualGatewayName}`);
+  }
+  return clients;
+}
+
+export async function shiftPage({ mesh, router, route, canWrite }) {
+  let current = await describe('route', mesh, router, route);
+  const weighted = weightedTargetsOf(current.spec);
+  if (!weighted || weighted.targets.length < 2) {
+    return [h('h1', null, `Route ${route}`), h('p', null, 'This route has fewer than two weighted targets: there is no weight to shift.')];
+  }
+
+  const status = h('p', { role: 'status', class: 'status', id: 'shift-status', 'aria-live': 'polite' });
+  const acks = h('div', { id: 'acks' });
+  const inputs = weighted.targets.map((t, i) => {
+    const range = h('input', { type: 'range', min: 0, max: 100, value: t.weight, id: `w-range-${i}`, 'aria-label': `Weight of ${t.virtualNode} (slider)` });
+    const number = h('input', { type: 'number', min: 0, max: 100, value: t.weight, id: `w-${i}`, class: 'weight-input' });
+    return { target: t, range, number };
+  });
+  const two = inputs.length === 2;
+  inputs.forEach((input, i) => {
+    const set = value => {
+      input.range.value = value;
+      input.number.value = value;
+      if (two) {
+        // With two targets, what one gains the other gives up: the total stays the same.
+        const other = inputs[1 - i];
+        const total = weighted.targets.reduce((sum, t) => sum + t.weight, 0) || 100;
+        const rest = Math.max(0, Math.min(100, total - Number(value)));
+        other.range.value = rest;
+        other.number.value = rest;
+      }
+    };
+    input.range.addEventListener('input', () => set(input.range.value));
+    input.number.addEventListener('input', () => set(input.number.value));
+  });
+
+  let polling = 0;
+  async function follow(changedAt, clients, generation) {
+    while (generation === polling && document.body.contains(acks)) {
+      const report = await proxyStatus(mesh);
+      const proxies = (report.proxies || []).filter(p => clients.has(`${p.kind}/${p.name}`));
+      const rows = proxies.map(p => {
+        const rds = p.types?.rds;
+        const state = proxyState(p);
+        const acked = rds && rds.sync === 'SYNCED' && rds.lastAck && timeOf(rds.lastAck) >= changedAt;
+        const label = state.state === 'nacked' ? `NACKed: ${state.error}` : acked ? 'ACKed' : 'waiting';
+        return { p, acked, label, nacked: state.state === 'nacked' };
+      });
+      acks.replaceChildren(
+        rows.length
+          ? h('table', { class: 'proxies' }, h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Proxy'), h('th', { scope: 'col' }, 'Route configuration'))),
+            h('tbody', null, rows.map(r => h('tr', { class: r.acked ? 'synced' : r.nacked ? 'nacked' : 'waiting' }, h('td', null, r.p.nodeId), h('td', { 'data-ack': r.acked ? 'acked' : r.nacked ? 'nacked' : 'waiting' }, r.label)))))
+          : h('p', null, report.configured ? 'No connected proxy routes through this router.' : 'Proxy status is not configured on the API host.'));
+      if (rows.length > 0 && rows.every(r => r.acked)) {
+        status.textContent = `Weights applied; all ${rows.length} affected prox${rows.length === 1 ? 'y has' : 'ies have'} ACKed the change.`;
+        status.dataset.state = 'acked';
+        return;
+      }
+      if (rows.some(r => r.nacked)) status.textContent = 'Weights applied; a proxy NACKed its configuration (see below).';
+      await new Promise(resolve => setTimeout(resolve, 1000));
+    }
+  }
+
+  async function apply(event) {
+    event.preventDefault();
+    const spec = structuredClone(current.spec);
+    spec[weighted.type].action.weightedTargets = inputs.map(i => ({ ...i.target, weight: Number(i.number.value) }));
+    status.textContent = 'Applying…';
+    status.dataset.state = 'applying';
+    try {
+      current = await update('route', mesh, router, route, spec);
+      const weights = weightedTargetsOf(current.spec).targets.map(t => `${t.virtualNode} ${t.weight}`).join(', ');
+      status.textContent = `Weights applied (${weights}); waiting for the proxies to ACK…`;
+      status.dataset.state = 'waiting';
+      const clients = await affectedProxies(mesh, router);
+      follow(timeOf(current.metadata.lastUpdatedAt), clients, ++polling);
+    } catch (e) {
+      status.textContent = `${e.code || 'Error'}: ${e.message}`;
+      status.dataset.state = 'error';
+    }
+  }
+
+  return [
+    h('h1', null, `Shift traffic: route ${route}`),
+    h('p', null, `Router ${router} in mesh ${mesh}, ${weighted.type}.`),
+    canWrite ? null : h('p', { class: 'notice' }, 'You are signed in with a read-only key: the API will refuse the change.'),
+    h('form', { id: 'shift', onsubmit: apply },
+      h('table', { class: 'weights' },
+        h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Target'), h('th', { scope: 'col' }, 'Weight'), h('th', { scope: 'col' }, 'Set'))),
+        h('tbody', null, inputs.map((input, i) => h('tr', null,
+          h('th', { scope: 'row' }, h('label', { for: `w-${i}` }, input.target.virtualNode)), h('td', null, input.range), h('td', null, input.number))))),
+      h('button', { type: 'submit', id: 'apply' }, 'Apply weights'),
+      status),
+    h('h2', null, 'Affected proxies'),
+    acks,
+  ];
+}

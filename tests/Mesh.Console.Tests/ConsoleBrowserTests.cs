@@ -1,0 +1,37 @@
+namespace Mesh.Console.Tests;
+
+/// <summary>
+/// The web console in a real headless Chromium (Debian's chromium, driven by puppeteer-core) against the API host
+/// and the xDS server as separate processes. Each scenario screenshots every page it visits (TestResults/
+/// console-screenshots) and fails on any serious or critical axe-core finding on any of them.
+/// </summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class ConsoleBrowserTests(ConsoleStack stack)
+{
+    [Fact]
+    public async Task Sign_In_Then_Create_Edit_Validate_And_Delete_Resources_And_Read_The_Audit_Log()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "resources");
+        Assert.Contains("resources: passed", output);
+    }
+
+    [Fact]
+    public async Task Service_Map_Shows_A_Proxyless_Client_Which_Acks_A_97_3_To_50_50_Shift_And_Then_A_Nack()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "shift");
+        Assert.Contains("shift: passed", output);
+    }
+
+    [Fact]
+    public async Task A_Read_Only_Key_Gets_A_Read_Only_Console_Whose_Writes_The_Api_Refuses()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "readonly");
+        Assert.Contains("readonly: passed", output);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ConsoleCollection : ICollectionFixture<ConsoleStack>
+{
+    public const string Name = "console stack";
+}

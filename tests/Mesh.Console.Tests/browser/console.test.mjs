@@ -1,0 +1,406 @@
+// Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
+//   node console.test.mjs resources | shift | readonly | benchmark
+// Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
+// the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
+// Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
+// Exits 0 when every expectation held; otherwise prints the one that did not and exits 1.
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import puppeteer from 'puppeteer-core';
+import grpc from '@grpc/grpc-js';
+
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const API = process.env.MESH_API_URL;
+const SHOTS = process.env.MESH_SCREENSHOTS || 'screenshots';
+const scenario = process.argv[2];
+// Mesh names get MESH_TEST_SUFFIX, so a scenario can run again against the same stack.
+const DEMO = `demo${process.env.MESH_TEST_SUFFIX || ''}`;
+const SHOP = `shop${process.env.MESH_TEST_SUFFIX || ''}`;
+const axeFindings = [];
+
+function expect(condition, message) {
+  if (!condition) throw new Error(`expectation failed: ${message}`);
+}
+
+async function launch() {
+  return puppeteer.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    // Tests run as root, where Chromium's sandbox cannot start.
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    defaultViewport: { width: 1400, height: 900 },
+  });
+}
+
+async function newPage(browser) {
+  const page = await browser.newPage();
+  // The console's Content-Security-Policy allows only its own scripts; axe is injected by the test itself.
+  await page.setBypassCSP(true);
+  page.on('dialog', dialog => dialog.accept());
+  page.on('pageerror', error => console.log(`page error: ${error.message}`));
+  page.setDefaultTimeout(30000);
+  return page;
+}
+
+async function waitPage(page, name) {
+  await page.waitForSelector(`main[data-page="${name}"]`);
+}
+
+/** Screenshot of the page as it is, and axe-core's serious and critical findings on it. */
+async function capture(page, name) {
+  await page.screenshot({ path: `${SHOTS}/${scenario}-${name}.png`, fullPage: true });
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.addScriptTag({ content: AXE_SOURCE });
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ')) }));
+  });
+  const bad = violations.filter(v => v.impact === 'serious' || v.impact === 'critical');
+  console.log(`page ${name}: screenshot ${scenario}-${name}.png, axe: ${violations.length} violations, ${bad.length} serious or critical`);
+  for (const v of bad) {
+    axeFindings.push(`${name}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.join(', ')}`);
+    console.log(`  ${axeFindings[axeFindings.length - 1]}`);
+  }
+}
+
+async function go(page, hash, name) {
+  await page.goto(`${API}/console${hash}`, { waitUntil: 'domcontentloaded' });
+  await page.evaluate(h => { if (location.hash !== h) location.hash = h; }, hash);
+  await waitPage(page, name);
+}
+
+async function signIn(page, id, secret) {
+  await page.goto(`${API}/console`, { waitUntil: 'domcontentloaded' });
+  await waitPage(page, 'signin');
+  await capture(page, 'signin');
+  await page.type('#access-key-id', id);
+  await page.type('#secret-access-key', secret);
+  await page.click('#signin-submit');
+  await waitPage(page, 'meshes');
+  const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie);
+  expect(!stored.includes(secret), 'the secret is not kept where a script can read it (storage, readable cookies)');
+}
+
+async function setField(page, selector, value) {
+  await page.$eval(selector, (element, v) => {
+    element.value = v;
+    element.dispatchEvent(new Event('input', { bubbles: true }));
+  }, value);
+}
+
+async function fieldByLabel(page, label) {
+  const id = await page.evaluate(text => [...document.querySelectorAll('label')].find(l => l.textContent.trim() === text)?.htmlFor, label);
+  expect(id, `the editor has a field labelled "${label}"`);
+  return `#${id}`;
+}
+
+/** Creates a resource through the editor form: name, then form fields by label. */
+async function createThroughForm(page, hash, name, fields) {
+  await go(page, hash, 'edit');
+  await setField(page, '#f-name', name);
+  for (const [label, value] of Object.entries(fields)) await setField(page, await fieldByLabel(page, label), value);
+  await page.click('#save');
+  await page.waitForFunction(() => ['mesh', 'error'].includes(document.querySelector('main').dataset.page) || /Error|Exception/.test(document.querySelector('#editor .status')?.textContent || ''));
+  const status = await page.$eval('main', m => m.dataset.page === 'mesh' ? 'ok' : m.textContent);
+  expect(status === 'ok', `creating ${name} succeeded (${status})`);
+}
+
+// --- scenarios ------------------------------------------------------------------------------------------------
+
+async function resources(browser) {
+  const page = await newPage(browser);
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  await capture(page, 'meshes-empty');
+
+  // A mesh through the form.
+  await go(page, '#/edit?kind=mesh', 'edit');
+  await capture(page, 'editor-new-mesh');
+  await createThroughForm(page, '#/edit?kind=mesh', SHOP, { 'Egress filter': 'ALLOW_ALL' });
+
+  // A validation error lands next to the field it names.
+  await go(page, `#/edit?mesh=${SHOP}&kind=virtualNode`, 'edit');
+  await setField(page, '#f-name', 'catalog');
+  await setField(page, await fieldByLabel(page, 'Listener port'), '70000');
+  await page.click('#save');
+  const portError = `#e-${(await fieldByLabel(page, 'Listener port')).slice('#f-'.length)}`;
+  await page.waitForFunction(sel => document.querySelector(sel)?.textContent.length > 0, {}, portError);
+  const message = await page.$eval(portError, e => e.textContent);
+  expect(/port/i.test(message), `the port's error names the port: ${message}`);
+  await capture(page, 'editor-validation-error');
+
+  // Fixed, it saves; the node then appears in the mesh's list.
+  await setField(page, await fieldByLabel(page, 'Listener port'), '8080');
+  await setField(page, await fieldByLabel(page, 'DNS hostname'), 'catalog.shop.local');
+  await page.click('#save');
+  await waitPage(page, 'mesh');
+  await createThroughForm(page, `#/edit?mesh=${SHOP}&kind=virtualRouter`, 'catalog-router', { 'Listener port': '8080', 'Listener protocol': 'http' });
+  await createThroughForm(page, `#/edit?mesh=${SHOP}&kind=route&parent=catalog-router`, 'all', { 'Match prefix (HTTP)': '/', 'Targets (node:weight, ...)': 'catalog:1' });
+  await createThroughForm(page, `#/edit?mesh=${SHOP}&kind=virtualService`, 'catalog.shop.local', { 'Provider: virtual router': 'catalog-router' });
+  await createThroughForm(page, `#/edit?mesh=${SHOP}&kind=virtualGateway`, 'ingress', { 'Listener port': '9080', 'Listener protocol': 'http' });
+  await createThroughForm(page, `#/edit?mesh=${SHOP}&kind=gatewayRoute&parent=ingress`, 'to-catalog', { 'Match prefix (HTTP)': '/catalog', 'Target virtual service': 'catalog.shop.local' });
+  const listed = await page.$eval('main', m => m.textContent);
+  for (const name of ['catalog', 'catalog-router', 'all', 'catalog.shop.local', 'ingress', 'to-catalog']) expect(listed.includes(name), `the mesh page lists ${name}`);
+  await capture(page, 'mesh-resources');
+
+  // The map of every kind: gateway → gateway route → service → router → route → node.
+  await go(page, `#/map?mesh=${SHOP}`, 'map');
+  for (const id of ['vg:ingress', 'gr:ingress/to-catalog', 'vs:catalog.shop.local', 'vr:catalog-router', 'rt:catalog-router/all', 'vn:catalog']) {
+    expect(await page.$(`g.node[data-id="${id}"]`), `the map shows ${id}`);
+  }
+  await capture(page, 'map');
+
+  // Edit through the JSON: the form follows, and the saved spec has the change.
+  await go(page, `#/edit?mesh=${SHOP}&kind=virtualNode&name=catalog`, 'edit');
+  const spec = JSON.parse(await page.$eval('#f-json', e => e.value));
+  spec.serviceDiscovery.dns.hostname = 'catalog-v2.shop.local';
+  await setField(page, '#f-json', JSON.stringify(spec, null, 2));
+  expect(await page.$eval(await fieldByLabel(page, 'DNS hostname'), e => e.value) === 'catalog-v2.shop.local', 'the form follows the JSON');
+  await capture(page, 'editor-edit-node');
+  await page.click('#save');
+  await waitPage(page, 'mesh');
+  await go(page, `#/edit?mesh=${SHOP}&kind=virtualNode&name=catalog`, 'edit');
+  expect(await page.$eval(await fieldByLabel(page, 'DNS hostname'), e => e.value) === 'catalog-v2.shop.local', 'the edit was saved');
+
+  // A state-changing call without the CSRF token is refused, even with the session cookie.
+  const forged = await page.evaluate(async () => {
+    const r = await fetch('/v20190125/meshes', { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ meshName: 'forged' }) });
+    return r.status;
+  });
+  expect(forged === 403, `a write without the CSRF token is refused (status ${forged})`);
+
+  // Delete: the service goes.
+  await go(page, `#/mesh?mesh=${SHOP}`, 'mesh');
+  await page.click('button[aria-label="Delete gateway route to-catalog"]');
+  await page.waitForFunction(() => document.querySelector('main').dataset.page === 'mesh' && !document.querySelector('main').textContent.includes('to-catalog'));
+  await page.click('button[aria-label="Delete virtual service catalog.shop.local"]');
+  await page.waitForFunction(() => document.querySelector('main').dataset.page === 'mesh' && !document.querySelector('#list-virtualService'));
+
+  // The audit log shows who did it.
+  await go(page, '#/audit', 'audit');
+  const audit = await page.$eval('#audit', t => t.textContent);
+  for (const action of ['appmesh:CreateMesh', 'appmesh:UpdateVirtualNode', 'appmesh:CreateGatewayRoute', 'appmesh:DeleteGatewayRoute', 'appmesh:DeleteVirtualService', 'console:SignIn']) {
+    expect(audit.includes(action), `the audit log shows ${action}`);
+  }
+  expect(audit.includes(process.env.MESH_ADMIN_KEY_ID), 'the audit log names the admin key');
+  await capture(page, 'audit');
+  await page.click('#signout');
+  await waitPage(page, 'signin');
+}
+
+/** A gRPC server answering /mesh.Echo/Who with its name. */
+function startBackend(name) {
+  const server = new grpc.Server();
+  const identity = b => b;
+  server.addService({ Who: { path: '/mesh.Echo/Who', requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
+    { Who: (_call, callback) => callback(null, Buffer.from(name)) });
+  return new Promise((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve({ server, port }))));
+}
+
+function startProxyless(nodeId, target) {
+  const bootstrap = {
+    xds_servers: [{ server_uri: process.env.MESH_XDS_GRPC, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
+    node: { id: nodeId, cluster: 'console-test', locality: {} },
+  };
+  const child = spawn(process.execPath, ['proxyless.mjs', target], { env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: JSON.stringify(bootstrap) }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const recent = [];
+  createInterface({ input: child.stdout }).on('line', line => {
+    recent.push(JSON.parse(line));
+    if (recent.length > 400) recent.shift();
+  });
+  return { child, recent };
+}
+
+async function mapNode(page, id) {
+  return page.$eval(`g.node[data-id="${id}"] .sync`, e => e.dataset.sync).catch(() => null);
+}
+
+/** Reloads the map until the web node shows `state`. */
+async function waitForSync(page, id, state) {
+  for (let i = 0; i < 60; i++) {
+    await go(page, `#/map?mesh=${DEMO}&t=${Date.now()}`, 'map');
+    if ((await mapNode(page, id)) === state) return;
+    await new Promise(r => setTimeout(r, 1000));
+  }
+  throw new Error(`expectation failed: ${id} shows ${state} on the map (it shows ${await mapNode(page, id)})`);
+}
+
+async function shift(browser) {
+  const v1 = await startBackend('backend-v1');
+  const v2 = await startBackend('backend-v2');
+  const page = await newPage(browser);
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  await createThroughForm(page, '#/edit?kind=mesh', `${DEMO}`, {});
+  for (const [name, port] of [['api-v1', v1.port], ['api-v2', v2.port]]) {
+    await createThroughForm(page, `#/edit?mesh=${DEMO}&kind=virtualNode`, name, { 'Listener port': String(port), 'Listener protocol': 'grpc', 'DNS hostname': '127.0.0.1' });
+  }
+  await createThroughForm(page, `#/edit?mesh=${DEMO}&kind=virtualRouter`, 'api-router', { 'Listener port': '7000', 'Listener protocol': 'grpc' });
+  await createThroughForm(page, `#/edit?mesh=${DEMO}&kind=route&parent=api-router`, 'split', {
+    Type: 'grpcRoute', 'Match prefix (HTTP)': '', 'Match service name (gRPC)': 'mesh.Echo', 'Targets (node:weight, ...)': 'api-v1:97, api-v2:3',
+  });
+  await createThroughForm(page, `#/edit?mesh=${DEMO}&kind=virtualService`, 'api.demo.local', { 'Provider: virtual router': 'api-router' });
+  await createThroughForm(page, `#/edit?mesh=${DEMO}&kind=virtualNode`, 'web', {
+    'Listener port': '8080', 'Listener protocol': 'http', 'DNS hostname': '10.0.0.1', 'Backends (virtual service names, comma-separated)': 'api.demo.local',
+  });
+  await capture(page, 'mesh-resources');
+
+  // A real proxyless client connects as the web node and calls the service.
+  const client = startProxyless(`mesh/${DEMO}/virtualNode/web`, 'xds:///api.demo.local');
+  let rejecting = null;
+  try {
+    await waitForSync(page, 'vn:web', 'synced');
+    const weights = await page.$$eval('text.weight', ts => ts.map(t => t.textContent).sort());
+    expect(JSON.stringify(weights) === JSON.stringify(['3', '97']), `the map shows the route's weights 97 and 3 (${weights})`);
+    await page.click('g.node[data-id="vn:web"]');
+    await page.waitForSelector('#detail table.proxies');
+    const detail = await page.$eval('#detail', d => d.textContent);
+    expect(detail.includes(`mesh/${DEMO}/virtualNode/web`) && detail.includes('in sync'), `the web node's panel lists its proxy in sync: ${detail}`);
+    await capture(page, 'map-synced');
+
+    // Shift 97/3 → 50/50 from the route's panel.
+    await page.click('g.node[data-id="rt:api-router/split"]');
+    await page.waitForSelector('#shift-link');
+    await page.click('#shift-link');
+    await waitPage(page, 'shift');
+    expect(await page.$eval('#w-0', e => e.value) === '97' && await page.$eval('#w-1', e => e.value) === '3', 'the shift page starts at 97/3');
+    await capture(page, 'shift-before');
+    await setField(page, '#w-0', '50');
+    expect(await page.$eval('#w-1', e => e.value) === '50', 'moving one weight moves the other (50/50)');
+    await page.click('#apply');
+    await page.waitForSelector('#shift-status[data-state="acked"]', { timeout: 60000 });
+    const acked = await page.$eval('#shift-status', e => e.textContent);
+    expect(/all 1 affected proxy has ACKed/.test(acked), `the shift page says the proxy ACKed: ${acked}`);
+    expect(await page.$eval('#acks', (e, id) => e.textContent.includes(id), `mesh/${DEMO}/virtualNode/web`), 'the ACK is the web proxy\'s');
+    await capture(page, 'shift-acked');
+
+    // The client's traffic follows: both backends answer now (at 97/3, v2 got about 3 in 100).
+    client.recent.length = 0;
+    await new Promise(r => setTimeout(r, 8000));
+    const seen = client.recent.map(r => r.backend).filter(Boolean);
+    const v2share = seen.filter(b => b === 'backend-v2').length / Math.max(1, seen.length);
+    console.log(`after the shift: ${seen.length} calls, ${(v2share * 100).toFixed(0)}% to backend-v2`);
+    expect(seen.length >= 20 && v2share > 0.2 && v2share < 0.8, `traffic is split about 50/50 after the shift (${(v2share * 100).toFixed(0)}% of ${seen.length} to v2)`);
+
+    // A configuration the client rejects: web also dials a service whose name, as a route configuration's domain,
+    // has a wildcard in the middle, which gRPC refuses (A28); the API and the translation let it through.
+    await createThroughForm(page, `#/edit?mesh=${DEMO}&kind=virtualService`, 'bad*name.demo.local', { 'Provider: virtual router': 'api-router' });
+    await go(page, `#/edit?mesh=${DEMO}&kind=virtualNode&name=web`, 'edit');
+    await setField(page, await fieldByLabel(page, 'Backends (virtual service names, comma-separated)'), 'api.demo.local, bad*name.demo.local');
+    await page.click('#save');
+    await waitPage(page, 'mesh');
+    rejecting = startProxyless(`mesh/${DEMO}/virtualNode/web`, 'xds:///bad*name.demo.local');
+    await waitForSync(page, 'vn:web', 'nacked');
+    await page.click('g.node[data-id="vn:web"]');
+    await page.waitForSelector('#detail td.nack-error');
+    const error = await page.$eval('#detail', d => d.textContent);
+    expect(/NACKed/.test(error) && /rds|wildcard/i.test(error), `the web node's panel shows the NACK with the client's error: ${error}`);
+    await capture(page, 'map-nacked');
+  } finally {
+    client.child.kill();
+    rejecting?.child.kill();
+    v1.server.forceShutdown();
+    v2.server.forceShutdown();
+  }
+}
+
+async function readonly(browser) {
+  const page = await newPage(browser);
+  await signIn(page, process.env.MESH_READONLY_KEY_ID, process.env.MESH_READONLY_SECRET);
+  expect((await page.$eval('#who', e => e.textContent)).includes('read-only'), 'the console says it is read-only');
+  expect(!(await page.$('#new-mesh')), 'a read-only console offers no "New mesh"');
+  await capture(page, 'meshes');
+
+  // Writing anyway (the form reached by its address) is refused by the API, which names the missing permission.
+  await go(page, '#/edit?kind=mesh', 'edit');
+  await setField(page, '#f-name', 'not-allowed');
+  await page.click('#save');
+  await page.waitForFunction(() => /Forbidden/.test(document.querySelector('#editor .status').textContent));
+  const refusal = await page.$eval('#editor .status', e => e.textContent);
+  expect(refusal.includes('not authorized to perform appmesh:CreateMesh'), `the write is refused: ${refusal}`);
+  await capture(page, 'write-refused');
+
+  // Reading works; the refused write is in the audit log.
+  await go(page, '#/meshes', 'meshes');
+  expect(!(await page.$eval('main', m => m.textContent)).includes('not-allowed'), 'the refused mesh does not exist');
+  await go(page, '#/audit', 'audit');
+  const audit = await page.$eval('#audit', t => t.textContent);
+  expect(audit.includes('ForbiddenException') && audit.includes(process.env.MESH_READONLY_KEY_ID), 'the audit log shows the refused write by the read-only key');
+  await capture(page, 'audit');
+}
+
+/** Not a test: generates a mesh of 200 virtual nodes (plus services, routers, routes) and times the map. */
+async function benchmark(browser) {
+  const page = await newPage(browser);
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const mesh = process.env.MESH_BENCH_MESH || `bench-${Date.now()}`;
+  const nodes = Number(process.env.MESH_BENCH_NODES || 200);
+  await page.evaluate(async (mesh, nodes) => {
+    const csrf = (await (await fetch('/console/session')).json()).csrfToken;
+    const put = async (path, body) => {
+      for (let attempt = 0; ; attempt++) {
+        const r = await fetch(`/v20190125/meshes${path}`, { method: 'PUT', headers: { 'Content-Type': 'application/json', 'X-Mesh-Csrf': csrf }, body: JSON.stringify(body) });
+        if (r.ok || r.status === 409) return;
+        // Throttled or busy: back off and retry, as an SDK would.
+        if ((r.status === 429 || r.status === 503) && attempt < 8) await new Promise(done => setTimeout(done, 250 * 2 ** attempt));
+        else throw new Error(`${path}: ${r.status} ${await r.text()}`);
+      }
+    };
+    const listener = [{ portMapping: { port: 8080, protocol: 'http' } }];
+    await put('', { meshName: mesh, spec: {} });
+    // 40 services of 5 nodes each: service → router → route (weights) → 5 nodes; each node calls the next service.
+    const groups = nodes / 5;
+    const tasks = [];
+    for (let g = 0; g < groups; g++) {
+      for (let i = 0; i < 5; i++) {
+        tasks.push(() => put(`/${mesh}/virtualNodes`, { virtualNodeName: `svc${g}-v${i}`, spec: { listeners: listener, serviceDiscovery: { dns: { hostname: `svc${g}-v${i}.local` } }, backends: [{ virtualService: { virtualServiceName: `svc${(g + 1) % groups}.local` } }] } }));
+      }
+      tasks.push(async () => {
+        await put(`/${mesh}/virtualRouters`, { virtualRouterName: `svc${g}-router`, spec: { listeners: listener } });
+        await put(`/${mesh}/virtualRouter/svc${g}-router/routes`, { routeName: 'split', spec: { httpRoute: { match: { prefix: '/' }, action: { weightedTargets: [0, 1, 2, 3, 4].map(i => ({ virtualNode: `svc${g}-v${i}`, weight: 20 })) } } } });
+        await put(`/${mesh}/virtualServices`, { virtualServiceName: `svc${g}.local`, spec: { provider: { virtualRouter: { virtualRouterName: `svc${g}-router` } } } });
+      });
+    }
+    let next = 0;
+    await Promise.all(Array.from({ length: 8 }, async () => { while (next < tasks.length) await tasks[next++](); }));
+  }, mesh, nodes);
+  const runs = [];
+  for (let i = 0; i < 6; i++) {
+    await go(page, `#/map?mesh=${mesh}&run=${i}`, 'map');
+    await page.waitForSelector('#map[data-rendered="true"]');
+    runs.push(await page.evaluate(() => window.meshMapTiming));
+  }
+  await capture(page, 'map-200');
+  const measured = runs.slice(1); // the first run warms up the JIT
+  const median = key => measured.map(r => r[key]).sort((a, b) => a - b)[Math.floor(measured.length / 2)];
+  console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
+}
+
+const scenarios = { resources, shift, readonly, benchmark };
+if (!scenarios[scenario]) {
+  console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
+  process.exit(2);
+}
+
+const browser = await launch();
+let failed = false;
+try {
+  await scenarios[scenario](browser);
+  if (axeFindings.length > 0) {
+    failed = true;
+    console.log(`axe-core found serious or critical violations:\n  ${axeFindings.join('\n  ')}`);
+  }
+} catch (error) {
+  failed = true;
+  console.log(error.stack || String(error));
+  try {
+    const [page] = (await browser.pages()).slice(-1);
+    if (page) await page.screenshot({ path: `${SHOTS}/${scenario}-failure.png`, fullPage: true });
+  } catch {
+    // Best effort: the failure itself is what matters.
+  }
+} finally {
+  await browser.close();
+}
+console.log(failed ? `${scenario}: FAILED` : `${scenario}: passed`);
+process.exit(failed ? 1 : 0);
