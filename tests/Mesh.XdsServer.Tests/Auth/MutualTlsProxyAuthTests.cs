@@ -28,7 +28,7 @@ public sealed class MutualTlsProxyAuthTests : IAsyncLifetime
             ["Xds:Tls:ClientCaPath"] = _pki.CaPath,
         });
         var mesh = MeshRows.Demo();
-        _host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        _host.Producer.SetMesh(mesh.Key, mesh.Graph);
     }
 
     public async Task DisposeAsync()

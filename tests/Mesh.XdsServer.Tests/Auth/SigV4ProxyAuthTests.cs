@@ -31,7 +31,7 @@ public sealed class SigV4ProxyAuthTests : IAsyncLifetime
             settings: new Dictionary<string, string?> { ["Xds:Auth:Mode"] = "SigV4" },
             services: s => s.AddSingleton<IProxyKeyStore>(_keys));
         var mesh = MeshRows.Demo();
-        _host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        _host.Producer.SetMesh(mesh.Key, mesh.Graph);
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();

@@ -15,7 +15,7 @@ public sealed class DeltaTests : IAsyncLifetime
     {
         _host = await XdsTestHost.StartAsync();
         _mesh = MeshRows.Demo();
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Graph);
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
@@ -43,7 +43,7 @@ public sealed class DeltaTests : IAsyncLifetime
         await client.AckAsync(await client.NextAsync());
         await _host.ProcessedAsync(TypeUrls.Cluster, "cds_egress_demo_api-v2_http_9080", Envoy.Admin.V3.ClientResourceStatus.Acked);
 
-        _host.Cache.SetMesh(_mesh.Key, _mesh
+        _host.Producer.SetMesh(_mesh.Key, _mesh
             .HttpRoute("api-router", "default", "/", ("api-v1", 100))
             .Delete("virtualNode", "", "api-v2")
             .Graph);
@@ -64,7 +64,7 @@ public sealed class DeltaTests : IAsyncLifetime
         }
 
         // While disconnected: api-v2 goes away, a new service appears.
-        _host.Cache.SetMesh(_mesh.Key, _mesh
+        _host.Producer.SetMesh(_mesh.Key, _mesh
             .HttpRoute("api-router", "default", "/", ("api-v1", 100))
             .Delete("virtualNode", "", "api-v2")
             .Node("web", "10.0.0.1", 8080, "http", "api.demo.local", "billing.demo.local")
@@ -108,7 +108,7 @@ public sealed class DeltaTests : IAsyncLifetime
         await client.AckAsync(missing);
         await _host.ProcessedAsync(TypeUrls.Endpoint, "cds_egress_demo_api-v3_http_9080", Envoy.Admin.V3.ClientResourceStatus.DoesNotExist);
 
-        _host.Cache.SetMesh(_mesh.Key, _mesh
+        _host.Producer.SetMesh(_mesh.Key, _mesh
             .Node("api-v3", "127.0.0.4", 9080)
             .HttpRoute("api-router", "default", "/", ("api-v1", 40), ("api-v2", 30), ("api-v3", 30))
             .Graph);
@@ -144,7 +144,7 @@ public sealed class DeltaTests : IAsyncLifetime
         await client.SendAsync(TypeUrls.Endpoint, unsubscribe: ["cds_egress_demo_api-v2_http_9080"], nonce: eds.Nonce);
         await _host.ProcessedAsync(TypeUrls.Endpoint, "cds_egress_demo_api-v2_http_9080", null);
 
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.9", 9080).Node("api-v1", "127.0.0.8", 9080).Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.9", 9080).Node("api-v1", "127.0.0.8", 9080).Graph);
         var next = await client.NextAsync();
         Assert.Equal(["cds_egress_demo_api-v1_http_9080"], next.Resources.Select(r => r.Name));
         Assert.Empty(next.RemovedResources);

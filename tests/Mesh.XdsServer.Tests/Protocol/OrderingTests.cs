@@ -17,7 +17,7 @@ public sealed class OrderingTests : IAsyncLifetime
     {
         _host = await XdsTestHost.StartAsync();
         _mesh = MeshRows.Demo();
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Graph);
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
@@ -44,7 +44,7 @@ public sealed class OrderingTests : IAsyncLifetime
         await client.AckAsync(await client.NextAsync(), ["rds_egress_http_9080", "rds_ingress_http_8080"]);
         await _host.ProcessedAsync(TypeUrls.Route, "rds_ingress_http_8080", Envoy.Admin.V3.ClientResourceStatus.Acked);
 
-        _host.Cache.SetMesh(_mesh.Key, Change().Graph);
+        _host.Producer.SetMesh(_mesh.Key, Change().Graph);
 
         var responses = new List<Envoy.Service.Discovery.V3.DiscoveryResponse>();
         for (var i = 0; i < 5; i++)
@@ -78,7 +78,7 @@ public sealed class OrderingTests : IAsyncLifetime
 
         await _host.ProcessedAsync(TypeUrls.Route, "rds_ingress_http_8080", Envoy.Admin.V3.ClientResourceStatus.Acked);
 
-        _host.Cache.SetMesh(_mesh.Key, Change().Graph);
+        _host.Producer.SetMesh(_mesh.Key, Change().Graph);
 
         var responses = new List<Envoy.Service.Discovery.V3.DeltaDiscoveryResponse>();
         for (var i = 0; i < 6; i++)

@@ -18,7 +18,7 @@ public sealed class SotwTests : IAsyncLifetime
     {
         _host = await XdsTestHost.StartAsync();
         _mesh = MeshRows.Demo();
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Graph);
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
@@ -79,7 +79,7 @@ public sealed class SotwTests : IAsyncLifetime
 
         // Barrier: a change to api-v2's address must produce the next response, an EDS one. Had either ACK
         // been answered, that answer would have come first on this single, ordered stream.
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.9", 9080).Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.9", 9080).Graph);
         var next = await client.NextAsync();
         Assert.Equal(TypeUrls.Endpoint, next.TypeUrl);
         Assert.Equal("127.0.0.9", AdsClient.Unpack<ClusterLoadAssignment>(next)[0].Endpoints[0].LbEndpoints[0].Endpoint.Address.SocketAddress.Address);
@@ -99,7 +99,7 @@ public sealed class SotwTests : IAsyncLifetime
         await client.NackAsync(lds, "", "listener rejected by test");
         await _host.ProcessedAsync(TypeUrls.Listener, "lds_egress_0.0.0.0_15001", Envoy.Admin.V3.ClientResourceStatus.Nacked);
 
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.9", 9080).Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.9", 9080).Graph);
         var barrier = await client.NextAsync();
         Assert.Equal(TypeUrls.Endpoint, barrier.TypeUrl);
         Assert.Equal(1, _host.Metrics.Get("mesh_xds_nacks_total", "type=\"lds\""));
@@ -109,7 +109,7 @@ public sealed class SotwTests : IAsyncLifetime
         Assert.Contains("listener rejected by test", status.Error);
 
         // A real change to the listeners is a new version, and that is sent.
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("web", "10.0.0.1", 8081, "http", "api.demo.local").Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("web", "10.0.0.1", 8081, "http", "api.demo.local").Graph);
         var fixedLds = await client.NextAsync();
         while (fixedLds.TypeUrl != TypeUrls.Listener)
         {
@@ -128,7 +128,7 @@ public sealed class SotwTests : IAsyncLifetime
         await client.AckAsync(first, ["cds_egress_demo_api-v2_http_9080"]);
         await _host.ProcessedAsync(TypeUrls.Endpoint, "cds_egress_demo_api-v2_http_9080", Acked);
 
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.9", 9080).Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.9", 9080).Graph);
         var second = await client.NextAsync();
 
         // Echoing the first nonce after the second response was sent: stale. Its new name must not be honoured.
@@ -136,7 +136,7 @@ public sealed class SotwTests : IAsyncLifetime
         await client.AckAsync(second, ["cds_egress_demo_api-v2_http_9080"]);
         await Eventually.TrueAsync(() => _host.Metrics.Get("mesh_xds_acks_total", "type=\"eds\"") == 2);
 
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.10", 9080).Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.10", 9080).Graph);
         var third = await client.NextAsync();
         Assert.Equal(["cds_egress_demo_api-v2_http_9080"], AdsClient.Unpack<ClusterLoadAssignment>(third).Select(a => a.ClusterName));
         Assert.Equal(1, _host.Metrics.Get("mesh_xds_stale_requests_total", "type=\"eds\""));
@@ -153,7 +153,7 @@ public sealed class SotwTests : IAsyncLifetime
         await client.AckAsync(cds);
         await _host.ProcessedAsync(TypeUrls.Cluster, "cds_egress_demo_api-v1_http_9080", Acked);
 
-        _host.Cache.SetMesh(_mesh.Key, _mesh
+        _host.Producer.SetMesh(_mesh.Key, _mesh
             .Node("api-v3", "127.0.0.4", 9080)
             .HttpRoute("api-router", "default", "/", ("api-v1", 40), ("api-v2", 30), ("api-v3", 30))
             .Graph);

@@ -23,7 +23,7 @@ public sealed class ProxyStatusTests : IAsyncLifetime
     {
         _host = await XdsTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Xds:ProxyStatus:ReplicaId"] = "xds-a" });
         var mesh = MeshRows.Demo();
-        _host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        _host.Producer.SetMesh(mesh.Key, mesh.Graph);
 
         _web = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
         await _web.SendAsync(TypeUrls.Cluster);
@@ -127,7 +127,7 @@ public sealed class ProxyStatusTests : IAsyncLifetime
             ["Xds:ProxyStatus:Peers:1"] = "http://127.0.0.1:1",
         });
         var mesh = MeshRows.Demo();
-        other.Cache.SetMesh(mesh.Key, mesh.Graph);
+        other.Producer.SetMesh(mesh.Key, mesh.Graph);
         await using var web2 = AdsClient.Connect(other.Channel, MeshRows.NodeId("web"));
         await web2.SendAsync(TypeUrls.Listener);
         await web2.AckAsync(await web2.NextAsync());

@@ -32,7 +32,7 @@ public sealed class DeterminismTests
         }
 
         var mesh = MeshRows.Demo();
-        host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        host.Producer.SetMesh(mesh.Key, mesh.Graph);
         await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
         var seen = new List<string>();
         foreach (var (type, names) in new (string, string[])[]
