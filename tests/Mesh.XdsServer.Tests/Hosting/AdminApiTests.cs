@@ -46,7 +46,7 @@ public sealed class AdminApiTests
         var mesh = MeshRows.Demo();
         host.Producer.SetMesh(mesh.Key, mesh.Graph);
         await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
-        const string V2Endpoints = "cds_egress_demo_api-v2_http_9080";
+        const string V2Endpoints = "cds_proxyless_demo_api-v2_http_9080";
         await client.SendAsync(TypeUrls.Endpoint, [V2Endpoints]);
         await client.AckAsync(await client.NextAsync(), [V2Endpoints]);
         await host.ProcessedAsync(TypeUrls.Endpoint, V2Endpoints, Envoy.Admin.V3.ClientResourceStatus.Acked);

@@ -62,7 +62,7 @@ public sealed class IdentityTests : IAsyncLifetime
 
         _host.Producer.SetMesh(_mesh.Key, _mesh.Node("newbie", "127.0.0.5", 8000).Graph);
         var lds = await client.NextAsync();
-        Assert.Equal(["lds_ingress_0.0.0.0_15000"], AdsClient.Unpack<Listener>(lds).Select(l => l.Name));
+        Assert.Equal(["lds_egress_0.0.0.0_15001", "lds_ingress_0.0.0.0_15000"], AdsClient.Unpack<Listener>(lds).Select(l => l.Name));
     }
 
     [Fact]

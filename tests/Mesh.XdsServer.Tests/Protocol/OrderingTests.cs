@@ -33,7 +33,7 @@ public sealed class OrderingTests : IAsyncLifetime
     public async Task Sotw_Sends_Cds_Eds_Lds_Rds_Then_Drops_Stale_Clusters()
     {
         await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
-        string[] edsNames = ["cds_egress_demo_api-v1_http_9080", "cds_egress_demo_api-v2_http_9080"];
+        string[] edsNames = ["cds_proxyless_demo_api-v1_http_9080", "cds_proxyless_demo_api-v2_http_9080"];
         await client.SendAsync(TypeUrls.Cluster);
         await client.AckAsync(await client.NextAsync());
         await client.SendAsync(TypeUrls.Endpoint, edsNames);
@@ -91,8 +91,8 @@ public sealed class OrderingTests : IAsyncLifetime
             responses.Select(r => r.TypeUrl));
         Assert.All(responses.Take(4), r => Assert.Empty(r.RemovedResources));
         Assert.All(responses.Skip(4), r => Assert.Empty(r.Resources));
-        Assert.Equal(["cds_egress_demo_api-v2_http_9080"], responses[4].RemovedResources);
-        Assert.Equal(["cds_egress_demo_api-v2_http_9080"], responses[5].RemovedResources);
+        Assert.Equal(["cds_egress_demo_api-v2_http_9080", "cds_proxyless_demo_api-v2_http_9080"], responses[4].RemovedResources.Order(StringComparer.Ordinal));
+        Assert.Equal(["cds_proxyless_demo_api-v2_http_9080"], responses[5].RemovedResources);
         Assert.Contains("rds_egress_grpc_7000", responses[3].Resources.Select(r => r.Name));
     }
 }

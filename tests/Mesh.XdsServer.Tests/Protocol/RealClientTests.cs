@@ -65,7 +65,7 @@ public sealed class RealClientTests : IAsyncLifetime
         });
         Assert.Contains(userAgent, config.Node.UserAgentName);
         Assert.Equal(
-            ["api.demo.local", "cds_egress_demo_api-v1_grpc_" + _one.Port, "cds_egress_demo_api-v1_grpc_" + _one.Port, "rds_egress_grpc_7000"],
+            ["api.demo.local", "cds_proxyless_demo_api-v1_grpc_" + _one.Port, "cds_proxyless_demo_api-v1_grpc_" + _one.Port, "rds_proxyless_api.demo.local_7000"],
             config.GenericXdsConfigs.Select(g => g.Name).Order(StringComparer.Ordinal));
 
         _host.Producer.SetMesh(_mesh.Key, _mesh.GrpcRoute("api-router", "default", Service, ("api-v2", 100)).Graph);

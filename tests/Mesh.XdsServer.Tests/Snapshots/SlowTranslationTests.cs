@@ -28,7 +28,7 @@ public sealed class SlowTranslationTests
         await slowClient.AckAsync(before);
 
         translator.Close();
-        var change = Task.Run(() => host.Producer.SetMesh(slow.Key, slow.Node("billing", "127.0.0.33", 7001, "grpc").Graph));
+        var change = Task.Run(() => host.Producer.SetMesh(slow.Key, slow.Node("web", "10.0.0.1", 8081, "http", "api.demo.local").Graph));
         await translator.Entered.WaitAsync(TaskTimeouts.Default);
 
         await using var fastClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web", "fast"));
