@@ -69,8 +69,9 @@ public sealed class SlowTranslationTests
             {
                 EnteredSource.TrySetResult();
 
-                // Bounded: a broken test fails on its assertions, it does not hang the suite.
-                gate.Wait(TaskTimeouts.Default);
+                // Bounded, so a broken test fails instead of hanging the suite; longer than the other stream's wait
+                // for its first response, so a server that makes that stream wait for this translation fails the test.
+                gate.Wait(TaskTimeouts.Default * 2);
             }
 
             return _inner.TranslateProxy(graph, target);
