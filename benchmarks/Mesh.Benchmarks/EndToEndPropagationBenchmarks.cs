@@ -30,7 +30,7 @@ public class EndToEndPropagationBenchmarks
         _api = await InProcessApi.StartAsync(database);
         await _api.CreateAsync(SyntheticMesh.Rows(Services, _revision));
         _xds = await InProcessXdsServer.StartAsync(database);
-        while (_xds.Cache.Mesh(SyntheticMesh.Key)?.FindVirtualGateway("ingress") is null)
+        while (_xds.Producer.Mesh(SyntheticMesh.Key)?.FindVirtualGateway("ingress") is null)
         {
             await Task.Delay(50);
         }

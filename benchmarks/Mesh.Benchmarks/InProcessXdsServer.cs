@@ -11,7 +11,7 @@ namespace Mesh.Benchmarks;
 
 /// <summary>
 /// The real xDS server (the services and Kestrel listeners Program.cs builds, full translation) on loopback
-/// ports the OS picks. Without a connection string meshes are handed to <see cref="Cache"/> directly, so a
+/// ports the OS picks. Without a connection string meshes are handed to <see cref="Producer"/> directly, so a
 /// benchmark measures the server and not PostgreSQL; with one it follows the database's change feed.
 /// </summary>
 public sealed class InProcessXdsServer : IAsyncDisposable
@@ -26,7 +26,7 @@ public sealed class InProcessXdsServer : IAsyncDisposable
 
     public Uri GrpcUri { get; }
 
-    public SnapshotCache Cache => _app.Services.GetRequiredService<SnapshotCache>();
+    public SnapshotProducer Producer => _app.Services.GetRequiredService<SnapshotProducer>();
 
     public Mesh.XdsServer.Feed.FeedStatus Feed => _app.Services.GetRequiredService<Mesh.XdsServer.Feed.FeedStatus>();
 

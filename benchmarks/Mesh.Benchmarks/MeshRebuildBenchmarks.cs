@@ -2,7 +2,6 @@ using BenchmarkDotNet.Attributes;
 using Mesh.XdsServer.Diagnostics;
 using Mesh.XdsServer.Identity;
 using Mesh.XdsServer.Snapshots;
-using Mesh.XdsServer.Translation;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Mesh.Benchmarks;
@@ -17,6 +16,7 @@ public class MeshRebuildBenchmarks
 {
     private readonly List<IDisposable> _watches = [];
     private SnapshotCache _cache = null!;
+    private SnapshotProducer _producer = null!;
     private int _revision;
 
     [Params(50, 500)]
@@ -25,8 +25,9 @@ public class MeshRebuildBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _cache = new SnapshotCache(new MeshTranslationAdapter(new Mesh.Translation.MeshTranslator()), new XdsMetrics(), NullLogger<SnapshotCache>.Instance);
-        _cache.SetMesh(SyntheticMesh.Key, SyntheticMesh.Build(Services, _revision));
+        _cache = new SnapshotCache();
+        _producer = new SnapshotProducer(_cache, new Mesh.Translation.MeshTranslator(), new XdsMetrics(), NullLogger<SnapshotProducer>.Instance);
+        _producer.SetMesh(SyntheticMesh.Key, SyntheticMesh.Build(Services, _revision));
         var identities = Enumerable.Range(0, Services)
             .SelectMany(i => new[] { SyntheticMesh.Node($"svc-{i}-v1"), SyntheticMesh.Node($"svc-{i}-v2") })
             .Append(SyntheticMesh.Node("frontend"))
@@ -38,7 +39,7 @@ public class MeshRebuildBenchmarks
     }
 
     [Benchmark(Description = "one mesh change: every identity's snapshot rebuilt")]
-    public void RebuildEveryIdentity() => _cache.SetMesh(SyntheticMesh.Key, SyntheticMesh.Build(Services, ++_revision));
+    public void RebuildEveryIdentity() => _producer.SetMesh(SyntheticMesh.Key, SyntheticMesh.Build(Services, ++_revision));
 
     [GlobalCleanup]
     public void Cleanup()

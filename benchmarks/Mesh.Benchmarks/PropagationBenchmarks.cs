@@ -23,7 +23,7 @@ public class PropagationBenchmarks
     public async Task SetupAsync()
     {
         _server = await InProcessXdsServer.StartAsync();
-        _server.Cache.SetMesh(SyntheticMesh.Key, SyntheticMesh.Build(Services, _revision));
+        _server.Producer.SetMesh(SyntheticMesh.Key, SyntheticMesh.Build(Services, _revision));
 
         // Each revision flips the egress filter, which changes every sidecar's listeners: every proxy gets every change.
         var identities = new[] { "frontend" }.Concat(Enumerable.Range(0, Services).Select(i => $"svc-{i}-v1")).ToArray();
@@ -34,7 +34,7 @@ public class PropagationBenchmarks
     public async Task OneChangeReachesEveryProxy()
     {
         var received = _fleet.ExpectOneResponseEach();
-        _server.Cache.SetMesh(SyntheticMesh.Key, SyntheticMesh.Build(Services, ++_revision));
+        _server.Producer.SetMesh(SyntheticMesh.Key, SyntheticMesh.Build(Services, ++_revision));
         await received;
     }
 

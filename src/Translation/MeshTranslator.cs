@@ -7,10 +7,24 @@ namespace Mesh.Translation;
 /// of a virtual gateway, or a proxyless gRPC client. Pure and deterministic: no I/O, no clock, no randomness; the
 /// same graph and target always give equal messages in the same order. Thread-safe.
 /// </summary>
-public sealed class MeshTranslator(TranslatorOptions? options = null)
+public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTranslator
 {
     private readonly TranslatorOptions _options = options ?? TranslatorOptions.Default;
 
+    /// <summary>
+    /// Everything one proxy identity is served: for a virtual node, its sidecar configuration plus, on demand, the
+    /// proxyless listeners of its backends (so that a proxyless gRPC client with the node's identity can dial any
+    /// of them, see <see cref="ProxylessOnDemand"/>); for anything else, <see cref="Translate"/>.
+    /// </summary>
+    public ProxyResources TranslateProxy(MeshGraph graph, ProxyTarget target)
+    {
+        var resources = Translate(graph, target);
+        return target.Kind == ProxyTargetKind.VirtualNode && graph.FindVirtualNode(target.Name) is not null
+            ? ProxylessOnDemand.AddTo(resources, graph, target.Name, name => Translate(graph, ProxyTarget.Proxyless(name)))
+            : resources;
+    }
+
+    /// <summary>The configuration of one target as its golden files show it (no on-demand listeners).</summary>
     public ProxyResources Translate(MeshGraph graph, ProxyTarget target)
     {
         ArgumentNullException.ThrowIfNull(graph);

@@ -9,7 +9,8 @@ namespace Mesh.Translation;
 /// <summary>
 /// Everything one proxy needs, each list sorted by resource name (ordinal) so the output is deterministic.
 /// The messages are freshly built and owned by the caller. <see cref="Warnings"/> lists the parts of the mesh
-/// that could not be expressed and were left out (sorted, de-duplicated).
+/// that could not be expressed and were left out (sorted, de-duplicated). The xDS server serves this record as
+/// it is: it only serialises, versions and interns it.
 /// </summary>
 public sealed record ProxyResources(
     IReadOnlyList<Listener> Listeners,
@@ -20,4 +21,11 @@ public sealed record ProxyResources(
     IReadOnlyList<string> Warnings)
 {
     public static ProxyResources Empty { get; } = new([], [], [], [], [], []);
+
+    /// <summary>
+    /// Listeners sent only to a client that names them, never to a wildcard (LDS with no names) subscriber such as
+    /// Envoy: a proxyless gRPC client asks for <c>xds:///NAME</c> as Listener <c>NAME</c> and needs an api_listener,
+    /// which an Envoy must never receive. Filled by <see cref="MeshTranslator.TranslateProxy"/> (sorted by name).
+    /// </summary>
+    public IReadOnlyList<Listener> OnDemandListeners { get; init; } = [];
 }

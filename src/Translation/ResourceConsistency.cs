@@ -8,20 +8,31 @@ using Envoy.Extensions.Filters.Network.TcpProxy.V3;
 namespace Mesh.Translation;
 
 /// <summary>
-/// The snapshot consistency rule (DESIGN.md; go-control-plane's <c>Consistent()</c>): every route config a
-/// listener names exists, every cluster a route, TCP proxy or tracer names exists, and every EDS cluster has its
-/// ClusterLoadAssignment. Returns every problem, or none.
+/// The snapshot consistency rule (go-control-plane's <c>Consistent()</c>, made stricter), the one check the xDS
+/// server runs on every translation before anyone can see it: every resource has a name, unique within its type
+/// (a listener served on demand counts as a listener); every route config a listener names exists, and every
+/// route config is named by some listener; every cluster a route (in RDS or inline), TCP proxy or tracer names
+/// exists; every EDS cluster has its ClusterLoadAssignment, and every assignment belongs to an EDS cluster.
+/// Returns every problem, in a stable order, or none.
 /// </summary>
 public static class ResourceConsistency
 {
     public static IReadOnlyList<string> Check(ProxyResources resources)
     {
         var problems = new List<string>();
+        var listeners = resources.Listeners.Concat(resources.OnDemandListeners).ToList();
+        CheckNames("listener", listeners.Select(l => l.Name), problems);
+        CheckNames("route config", resources.RouteConfigurations.Select(r => r.Name), problems);
+        CheckNames("cluster", resources.Clusters.Select(c => c.Name), problems);
+        CheckNames("EDS assignment", resources.ClusterLoadAssignments.Select(c => c.ClusterName), problems);
+        CheckNames("secret", resources.Secrets.Select(s => s.Name), problems);
+
         var routeNames = resources.RouteConfigurations.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
         var clusterNames = resources.Clusters.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
         var assignments = resources.ClusterLoadAssignments.Select(c => c.ClusterName).ToHashSet(StringComparer.Ordinal);
+        var namedRoutes = new HashSet<string>(StringComparer.Ordinal);
 
-        foreach (var listener in resources.Listeners)
+        foreach (var listener in listeners)
         {
             var filters = listener.FilterChains.Append(listener.DefaultFilterChain).OfType<FilterChain>().SelectMany(c => c.Filters).Select(f => f.TypedConfig);
             if (listener.ApiListener?.ApiListener_ is { } api)
@@ -29,13 +40,21 @@ public static class ResourceConsistency
                 filters = filters.Append(api);
             }
 
-            foreach (var config in filters)
+            foreach (var config in filters.OfType<Google.Protobuf.WellKnownTypes.Any>())
             {
                 if (config.TryUnpack<HttpConnectionManager>(out var hcm))
                 {
-                    if (hcm.Rds is { } rds && !routeNames.Contains(rds.RouteConfigName))
+                    if (hcm.Rds is { } rds)
                     {
-                        problems.Add($"listener {listener.Name}: route config {rds.RouteConfigName} is missing");
+                        namedRoutes.Add(rds.RouteConfigName);
+                        if (!routeNames.Contains(rds.RouteConfigName))
+                        {
+                            problems.Add($"listener {listener.Name}: route config {rds.RouteConfigName} is missing");
+                        }
+                    }
+                    else if (hcm.RouteConfig is { } inline)
+                    {
+                        CheckRoutes($"listener {listener.Name}, inline route config", inline, clusterNames, problems);
                     }
 
                     // Envoy refuses a connection manager whose tracer names a cluster it does not have.
@@ -59,33 +78,66 @@ public static class ResourceConsistency
 
         foreach (var config in resources.RouteConfigurations)
         {
-            foreach (var route in config.VirtualHosts.SelectMany(h => h.Routes))
+            if (!namedRoutes.Contains(config.Name))
             {
-                if (route.Route_ is not { } action)
-                {
-                    continue;
-                }
-
-                var names = action.ClusterSpecifierCase == RouteAction.ClusterSpecifierOneofCase.Cluster
-                    ? [action.Cluster]
-                    : action.WeightedClusters?.Clusters.Select(c => c.Name) ?? [];
-                foreach (var name in names.Where(n => !clusterNames.Contains(n)))
-                {
-                    problems.Add($"route config {config.Name}, route {route.Name}: cluster {name} is missing");
-                }
+                problems.Add($"route config {config.Name} is named by no listener");
             }
+
+            CheckRoutes($"route config {config.Name}", config, clusterNames, problems);
         }
 
+        var edsNames = new HashSet<string>(StringComparer.Ordinal);
         foreach (var cluster in resources.Clusters.Where(c => c.Type == Cluster.Types.DiscoveryType.Eds))
         {
             var name = string.IsNullOrEmpty(cluster.EdsClusterConfig?.ServiceName) ? cluster.Name : cluster.EdsClusterConfig.ServiceName;
+            edsNames.Add(name);
             if (!assignments.Contains(name))
             {
                 problems.Add($"cluster {cluster.Name}: EDS assignment {name} is missing");
             }
         }
 
+        foreach (var name in assignments.Where(n => !edsNames.Contains(n)).Order(StringComparer.Ordinal))
+        {
+            problems.Add($"EDS assignment {name} belongs to no EDS cluster");
+        }
+
         return problems;
+    }
+
+    private static void CheckNames(string kind, IEnumerable<string> names, List<string> problems)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            if (string.IsNullOrEmpty(name))
+            {
+                problems.Add($"a {kind} has no name");
+            }
+            else if (!seen.Add(name))
+            {
+                problems.Add($"{kind} {name} appears more than once");
+            }
+        }
+    }
+
+    private static void CheckRoutes(string where, RouteConfiguration config, HashSet<string> clusterNames, List<string> problems)
+    {
+        foreach (var route in config.VirtualHosts.SelectMany(h => h.Routes))
+        {
+            if (route.Route_ is not { } action)
+            {
+                continue;
+            }
+
+            var names = action.ClusterSpecifierCase == RouteAction.ClusterSpecifierOneofCase.Cluster
+                ? [action.Cluster]
+                : action.WeightedClusters?.Clusters.Select(c => c.Name) ?? [];
+            foreach (var name in names.Where(n => !clusterNames.Contains(n)))
+            {
+                problems.Add($"{where}, route {route.Name}: cluster {name} is missing");
+            }
+        }
     }
 
     private static string? TracerCluster(HttpConnectionManager hcm)

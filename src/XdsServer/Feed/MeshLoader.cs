@@ -11,14 +11,14 @@ using Microsoft.Extensions.Logging;
 namespace Mesh.XdsServer.Feed;
 
 /// <summary>
-/// Reads one mesh from the database, validates it as a whole graph and hands it to the cache. A graph that does
+/// Reads one mesh from the database, validates it as a whole graph and hands it to the snapshot producer. A graph that does
 /// not validate is logged and counted, and the last good one keeps serving. Tracing tags that cannot be used do
 /// not make a graph invalid: they are logged here, once per load, and the translator leaves them out.
 /// The Cloud Map services the mesh's virtual nodes discover through are read with it (their registered
 /// instances become the graph's <see cref="MeshGraph.CloudMap"/>), and the loader remembers which namespaces each
 /// mesh uses, so that a registry change reloads only the meshes that use its namespace.
 /// </summary>
-public sealed class MeshLoader(SnapshotCache cache, XdsMetrics metrics, ILogger<MeshLoader> logger)
+public sealed class MeshLoader(SnapshotProducer producer, XdsMetrics metrics, ILogger<MeshLoader> logger)
 {
     private readonly ConcurrentDictionary<MeshKey, IReadOnlySet<string>> _namespacesUsed = new();
 
@@ -36,7 +36,7 @@ public sealed class MeshLoader(SnapshotCache cache, XdsMetrics metrics, ILogger<
         if (!rows.Any(r => r.Kind == MeshResourceKinds.Mesh))
         {
             _namespacesUsed.TryRemove(mesh, out _);
-            cache.SetMesh(mesh, null);
+            producer.SetMesh(mesh, null);
             return;
         }
 
@@ -56,7 +56,7 @@ public sealed class MeshLoader(SnapshotCache cache, XdsMetrics metrics, ILogger<
                 graph = graph with { CloudMap = Registry(existing, instances) };
             }
 
-            cache.SetMesh(mesh, graph);
+            producer.SetMesh(mesh, graph);
         }
         catch (InvalidMeshGraphException e)
         {

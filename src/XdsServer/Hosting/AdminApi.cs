@@ -24,17 +24,17 @@ public static class AdminApi
     }
 
     /// <summary>200 while the process answers: restarting it would not help a server that is still loading.</summary>
-    public static Ok<HealthReport> Liveness(FeedStatus feed, StreamRegistry streams, SnapshotCache cache) =>
-        TypedResults.Ok(Report(feed, streams, cache));
+    public static Ok<HealthReport> Liveness(FeedStatus feed, StreamRegistry streams, SnapshotCache cache, SnapshotProducer producer) =>
+        TypedResults.Ok(Report(feed, streams, cache, producer));
 
     /// <summary>
     /// 200 once the server can serve: before the first load from the database it cannot (503), and a load balancer
     /// should send proxies elsewhere. A database outage after that is reported but stays 200, because the last
     /// snapshots keep serving.
     /// </summary>
-    public static Results<Ok<HealthReport>, JsonHttpResult<HealthReport>> Readiness(FeedStatus feed, StreamRegistry streams, SnapshotCache cache)
+    public static Results<Ok<HealthReport>, JsonHttpResult<HealthReport>> Readiness(FeedStatus feed, StreamRegistry streams, SnapshotCache cache, SnapshotProducer producer)
     {
-        var report = Report(feed, streams, cache);
+        var report = Report(feed, streams, cache, producer);
         return report.Status == "ok"
             ? TypedResults.Ok(report)
             : TypedResults.Json(report, statusCode: StatusCodes.Status503ServiceUnavailable);
@@ -43,11 +43,11 @@ public static class AdminApi
     public static ContentHttpResult Metrics(XdsMetrics metrics) =>
         TypedResults.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
 
-    private static HealthReport Report(FeedStatus feed, StreamRegistry streams, SnapshotCache cache) => new(
+    private static HealthReport Report(FeedStatus feed, StreamRegistry streams, SnapshotCache cache, SnapshotProducer producer) => new(
         feed.State is FeedState.Disabled || feed.Loaded ? "ok" : "starting",
         feed.State.ToString().ToLowerInvariant(),
         feed.Watermark,
         streams.Count,
         cache.WatchedIdentities,
-        cache.Meshes.Count);
+        producer.Meshes.Count);
 }

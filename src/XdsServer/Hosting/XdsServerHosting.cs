@@ -10,7 +10,6 @@ using Mesh.XdsServer.Services;
 using Mesh.XdsServer.Snapshots;
 using Mesh.XdsServer.ProxyStatus;
 using Mesh.XdsServer.Registration;
-using Mesh.XdsServer.Translation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.EntityFrameworkCore;
@@ -28,8 +27,9 @@ public static class XdsServerHosting
 {
     /// <summary>
     /// Registers everything. With <c>ConnectionStrings:Mesh</c> set, meshes come from PostgreSQL through the change
-    /// feed; without it the feed is disabled and meshes are given to <see cref="SnapshotCache.SetMesh"/> directly.
-    /// A translator registered before this call replaces the default (<see cref="MeshTranslationAdapter"/>).
+    /// feed; without it the feed is disabled and meshes are given to <see cref="SnapshotProducer.SetMesh"/> directly.
+    /// An <see cref="Mesh.Translation.IProxyTranslator"/> registered before this call wraps or replaces
+    /// <see cref="Mesh.Translation.MeshTranslator"/> (tests use it to slow or break translation).
     /// </summary>
     public static WebApplicationBuilder AddXdsServer(this WebApplicationBuilder builder)
     {
@@ -64,18 +64,11 @@ public static class XdsServerHosting
         });
 
         services.TryAddSingleton(TimeProvider.System);
-        // Xds:Translator selects the translation: "full" (Mesh.Translation, every App Mesh construct; the
-        // default) or "basic" (BasicMeshTranslator, a small stand-in the protocol tests use). A translator
-        // registered before this call wins over both.
-        if (string.Equals(builder.Configuration["Xds:Translator"], "basic", StringComparison.OrdinalIgnoreCase))
-        {
-            services.TryAddSingleton<IMeshTranslator, BasicMeshTranslator>();
-        }
-
-        services.TryAddSingleton<IMeshTranslator>(_ => new MeshTranslationAdapter(new Mesh.Translation.MeshTranslator()));
+        services.TryAddSingleton<Mesh.Translation.IProxyTranslator>(_ => new Mesh.Translation.MeshTranslator());
         services.AddSingleton<XdsMetrics>();
         services.AddSingleton<StreamRegistry>();
         services.AddSingleton<SnapshotCache>();
+        services.AddSingleton<SnapshotProducer>();
         services.AddSingleton<MeshLoader>();
         services.AddSingleton(sp => new ProxyIdentityParser(sp.GetRequiredService<IOptions<MeshIdentityOptions>>().Value.AccountId));
         services.AddSingleton<XdsSessionContext>();
@@ -145,11 +138,14 @@ public static class XdsServerHosting
         var metrics = app.Services.GetRequiredService<XdsMetrics>();
         var streams = app.Services.GetRequiredService<StreamRegistry>();
         var cache = app.Services.GetRequiredService<SnapshotCache>();
+
+        // Created now, before any stream: it builds the first snapshot of each identity a stream watches.
+        var producer = app.Services.GetRequiredService<SnapshotProducer>();
         var feed = app.Services.GetRequiredService<FeedStatus>();
         metrics.Gauge("mesh_xds_streams", "Open xDS streams.", () => streams.Count);
         metrics.Gauge("mesh_xds_connected_proxies", "Streams whose proxy has identified itself (one per proxy using ADS; a proxy on the per-type services opens one per type).", () => streams.Identified);
         metrics.Gauge("mesh_xds_proxy_identities", "Distinct proxy identities with a stream open (one snapshot each).", () => cache.WatchedIdentities);
-        metrics.Gauge("mesh_xds_interned_resources", "Distinct serialised resources held for live snapshots.", () => cache.InternedResources);
+        metrics.Gauge("mesh_xds_interned_resources", "Distinct serialised resources held for live snapshots.", () => producer.InternedResources);
         metrics.Gauge("mesh_xds_translation_warnings", "Translation warnings standing now, summed over the watched proxy identities (GET /proxy-status lists them).", () => cache.WarningCount);
         var nodes = app.Services.GetRequiredService<NodeInterner>();
         metrics.Gauge("mesh_xds_distinct_nodes", "Distinct proxy node contents held (each parsed once, shared by the streams that sent the same bytes).", () => nodes.Count);

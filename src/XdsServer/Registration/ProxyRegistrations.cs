@@ -19,7 +19,7 @@ namespace Mesh.XdsServer.Registration;
 /// </summary>
 public sealed class ProxyRegistrations(
     InstanceLeases leases,
-    SnapshotCache cache,
+    SnapshotProducer producer,
     XdsMetrics metrics,
     ProxyStatusCollector replica,
     IOptions<RegistrationOptions> options,
@@ -112,7 +112,7 @@ public sealed class ProxyRegistrations(
             return new("WAITING", instance.InstanceId, null, "only a virtual node's sidecar is registered, not a gateway", null);
         }
 
-        var discovery = cache.Mesh(identity.Mesh)?.FindVirtualNode(identity.Name)?.Spec.ServiceDiscovery?.AwsCloudMap;
+        var discovery = producer.Mesh(identity.Mesh)?.FindVirtualNode(identity.Name)?.Spec.ServiceDiscovery?.AwsCloudMap;
         if (discovery is null)
         {
             return new("WAITING", instance.InstanceId, null, $"virtualNode/{identity.Name} does not exist or does not use awsCloudMap service discovery", null);

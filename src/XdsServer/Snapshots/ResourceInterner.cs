@@ -1,33 +1,28 @@
+using System.Collections.Concurrent;
 using Mesh.XdsServer.Resources;
 
 namespace Mesh.XdsServer.Snapshots;
 
 /// <summary>
 /// Keeps one instance of each distinct resource (type, name, content version), so that a cluster shared by many
-/// proxy identities is held, and packed, once. Not thread-safe: the snapshot cache calls it under its lock.
+/// proxy identities is held, and packed, once. Thread-safe: snapshots of several identities are built at once.
 /// </summary>
 internal sealed class ResourceInterner
 {
-    private Dictionary<(string Type, string Name, string Version, bool OnDemand), XdsResource> _resources = [];
+    private volatile ConcurrentDictionary<(string Type, string Name, string Version, bool OnDemand), XdsResource> _resources = new();
 
     public int Count => _resources.Count;
 
-    public XdsResource Intern(XdsResource resource)
-    {
-        var key = (resource.TypeUrl, resource.Name, resource.Version, resource.OnDemandOnly);
-        if (_resources.TryGetValue(key, out var existing))
-        {
-            return existing;
-        }
+    public XdsResource Intern(XdsResource resource) =>
+        _resources.GetOrAdd((resource.TypeUrl, resource.Name, resource.Version, resource.OnDemandOnly), resource);
 
-        _resources[key] = resource;
-        return resource;
-    }
-
-    /// <summary>Forgets every resource that no live snapshot holds any more.</summary>
+    /// <summary>
+    /// Forgets every resource that no live snapshot holds any more. A build running meanwhile may lose the sharing
+    /// of what it interned just before the swap; its snapshot is still whole, only not deduplicated.
+    /// </summary>
     public void Retain(IEnumerable<Snapshot> live)
     {
-        var kept = new Dictionary<(string, string, string, bool), XdsResource>();
+        var kept = new ConcurrentDictionary<(string, string, string, bool), XdsResource>();
         foreach (var r in live.SelectMany(s => s.Resources))
         {
             kept[(r.TypeUrl, r.Name, r.Version, r.OnDemandOnly)] = r;

@@ -1,24 +1,25 @@
-using Mesh.Model.Graph;
-using Mesh.XdsServer.Diagnostics;
 using Mesh.XdsServer.Identity;
-using Mesh.XdsServer.Translation;
-using Microsoft.Extensions.Logging;
 
 namespace Mesh.XdsServer.Snapshots;
 
 /// <summary>
-/// The live holder (YARP's "state" tier): the last good mesh graph of every mesh, and the last good snapshot of
-/// every proxy identity that has a stream open. A new graph recomputes only the identities of that mesh; a
-/// snapshot that fails translation or its consistency check is logged and counted, and the previous one keeps
-/// serving. Watchers are told under the lock, so they see snapshots in order; they must not block (streams
-/// post into a latest-wins channel).
+/// The passive cache of proxy identity → snapshot and its watchers (go-control-plane's SnapshotCache: set a
+/// snapshot, watch, cancel). It builds nothing: <see cref="SnapshotProducer"/> translates and builds outside this
+/// cache's lock and hands the result to <see cref="Set"/>. The lock guards only dictionary and list updates, so a
+/// new stream's <see cref="Watch"/>, a proxy-status read or a <c>/metrics</c> scrape never waits for a translation.
+/// Watchers are told under the lock, so they see snapshots in order; they must not block (streams post into a
+/// latest-wins channel).
 /// </summary>
-public sealed partial class SnapshotCache(IMeshTranslator translator, XdsMetrics metrics, ILogger<SnapshotCache> logger)
+public sealed class SnapshotCache
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<MeshKey, MeshGraph> _meshes = [];
     private readonly Dictionary<ProxyIdentity, Entry> _entries = [];
-    private readonly ResourceInterner _interner = new();
+
+    /// <summary>
+    /// Raised, outside the lock, when an identity gets its first watcher: the producer builds its snapshot then, on
+    /// the watching thread, so that it is delivered before <see cref="Watch"/> returns when it can be built.
+    /// </summary>
+    public event Action<ProxyIdentity>? FirstWatch;
 
     public int WatchedIdentities
     {
@@ -31,39 +32,61 @@ public sealed partial class SnapshotCache(IMeshTranslator translator, XdsMetrics
         }
     }
 
-    public int InternedResources
+    /// <summary>Translation warnings across every watched identity (for the mesh_xds_translation_warnings gauge).</summary>
+    public int WarningCount
     {
         get
         {
             lock (_lock)
             {
-                return _interner.Count;
+                return _entries.Values.Sum(e => e.Warnings.Count);
             }
         }
     }
 
     /// <summary>
-    /// Registers a watcher for an identity. If a snapshot exists it is delivered before this returns. Dispose the
-    /// result when the stream ends.
+    /// Registers a watcher for an identity. If a snapshot exists, or can be built for a first watcher, it is
+    /// delivered before this returns. Dispose the result when the stream ends.
     /// </summary>
     public IDisposable Watch(ProxyIdentity identity, Action<Snapshot> onSnapshot)
     {
+        bool first;
+        Entry entry;
         lock (_lock)
         {
-            if (!_entries.TryGetValue(identity, out var entry))
-            {
-                entry = new Entry(identity);
-                _entries[identity] = entry;
-                Recompute(entry);
-            }
-
+            first = !_entries.TryGetValue(identity, out var existing);
+            entry = existing ?? new Entry(identity);
+            _entries[identity] = entry;
             entry.Watchers.Add(onSnapshot);
             if (entry.Current is { } current)
             {
                 onSnapshot(current);
             }
+        }
 
-            return new Subscription(this, entry, onSnapshot);
+        if (first)
+        {
+            FirstWatch?.Invoke(identity);
+        }
+
+        return new Subscription(this, entry, onSnapshot);
+    }
+
+    /// <summary>The identities of one mesh that have a watcher now.</summary>
+    public IReadOnlyList<ProxyIdentity> WatchedIn(MeshKey mesh)
+    {
+        lock (_lock)
+        {
+            return [.. _entries.Keys.Where(i => i.Mesh == mesh)];
+        }
+    }
+
+    /// <summary>Every snapshot being served (what the resource interner must keep).</summary>
+    public IReadOnlyList<Snapshot> Snapshots()
+    {
+        lock (_lock)
+        {
+            return [.. _entries.Values.Select(e => e.Current).OfType<Snapshot>()];
         }
     }
 
@@ -85,18 +108,6 @@ public sealed partial class SnapshotCache(IMeshTranslator translator, XdsMetrics
         }
     }
 
-    /// <summary>Translation warnings across every watched identity (for the mesh_xds_translation_warnings gauge).</summary>
-    public int WarningCount
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _entries.Values.Sum(e => e.Warnings.Count);
-            }
-        }
-    }
-
     /// <summary>Why an identity has no (or an outdated) snapshot; null when it is up to date.</summary>
     public string? Problem(ProxyIdentity identity)
     {
@@ -106,118 +117,41 @@ public sealed partial class SnapshotCache(IMeshTranslator translator, XdsMetrics
         }
     }
 
-    public MeshGraph? Mesh(MeshKey key)
-    {
-        lock (_lock)
-        {
-            return _meshes.GetValueOrDefault(key);
-        }
-    }
-
-    public IReadOnlyList<MeshKey> Meshes
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return [.. _meshes.Keys];
-            }
-        }
-    }
-
     /// <summary>
-    /// Replaces a mesh's graph (null: the mesh is gone) and pushes new snapshots to the proxies whose
-    /// configuration changed. A graph equal to the current one changes nothing.
+    /// Records what the producer made of an identity from its mesh's graph number <see cref="SnapshotUpdate.Generation"/>,
+    /// and tells the watchers if the snapshot changed. An update from an older graph than the one already applied
+    /// (two builds finishing out of order) and an update for an identity nobody watches any more are ignored.
     /// </summary>
-    public void SetMesh(MeshKey key, MeshGraph? graph)
+    public SetResult Set(ProxyIdentity identity, SnapshotUpdate update)
     {
         lock (_lock)
         {
-            var old = _meshes.GetValueOrDefault(key);
-            if (Equals(old, graph))
+            if (!_entries.TryGetValue(identity, out var entry) || update.Generation < entry.Generation)
             {
-                return;
+                return SetResult.Ignored;
             }
 
-            if (graph is null)
+            entry.Generation = update.Generation;
+            entry.Problem = update.Problem;
+            IReadOnlyList<string> added = [];
+            if (update.Warnings is { } warnings && !warnings.SequenceEqual(entry.Warnings, StringComparer.Ordinal))
             {
-                _meshes.Remove(key);
-            }
-            else
-            {
-                _meshes[key] = graph;
-            }
-
-            foreach (var entry in _entries.Values.Where(e => e.Identity.Mesh == key))
-            {
-                Recompute(entry);
+                added = [.. warnings.Except(entry.Warnings, StringComparer.Ordinal)];
+                entry.Warnings = warnings;
             }
 
-            _interner.Retain(_entries.Values.Select(e => e.Current).OfType<Snapshot>());
-        }
-    }
-
-    private void Recompute(Entry entry)
-    {
-        var snapshot = Build(entry.Identity, out var problem, out var warnings);
-        entry.Problem = problem;
-        if (warnings is not null && !warnings.SequenceEqual(entry.Warnings, StringComparer.Ordinal))
-        {
-            // Logged and counted when they change, not on every rebuild: a warning that stays is not news.
-            var added = warnings.Except(entry.Warnings, StringComparer.Ordinal).ToList();
-            entry.Warnings = warnings;
-            foreach (var warning in added)
+            if (update.Snapshot is not { } snapshot || snapshot.Version == entry.Current?.Version)
             {
-                metrics.TranslationWarning();
-                LogWarning(entry.Identity.ToString(), warning);
+                return new SetResult(true, false, added);
             }
-        }
 
-        if (snapshot is null || snapshot.Version == entry.Current?.Version)
-        {
-            return;
-        }
+            entry.Current = snapshot;
+            foreach (var watcher in entry.Watchers)
+            {
+                watcher(snapshot);
+            }
 
-        entry.Current = snapshot;
-        metrics.SnapshotBuilt();
-        LogSnapshot(entry.Identity.ToString(), snapshot.Version, snapshot.Resources.Count());
-        foreach (var watcher in entry.Watchers)
-        {
-            watcher(snapshot);
-        }
-    }
-
-    private Snapshot? Build(ProxyIdentity identity, out string? problem, out IReadOnlyList<string>? warnings)
-    {
-        warnings = null;
-        var graph = _meshes.GetValueOrDefault(identity.Mesh);
-        var exists = identity.Kind == ProxyKind.VirtualNode
-            ? graph?.FindVirtualNode(identity.Name) is not null
-            : graph?.FindVirtualGateway(identity.Name) is not null;
-        if (graph is null || !exists)
-        {
-            problem = $"waiting for {identity.ShortForm} (account {identity.Mesh.AccountId}) to be created";
-            return null;
-        }
-
-        try
-        {
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var resources = translator.Translate(graph, identity);
-            problem = null;
-            warnings = resources.Warnings;
-            var snapshot = SnapshotBuilder.Build(resources, _interner.Intern);
-            metrics.SnapshotBuild.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started));
-            return snapshot;
-        }
-        catch (Exception e)
-        {
-            // A translator bug is treated like an invalid mesh: this proxy keeps its last good snapshot, and the
-            // feed and every other proxy carry on.
-            problem = e is TranslationException or InconsistentSnapshotException ? e.Message : $"translation failed: {e.GetType().Name}: {e.Message}";
-            metrics.SnapshotRejected();
-            LogRejected(identity.ToString(), problem);
-            return null;
+            return new SetResult(true, true, added);
         }
     }
 
@@ -233,18 +167,17 @@ public sealed partial class SnapshotCache(IMeshTranslator translator, XdsMetrics
         }
     }
 
-    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "New snapshot for {Proxy}: version {Version}, {Count} resources")]
-    private partial void LogSnapshot(string proxy, string version, int count);
-
-    [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "Configuration for {Proxy} rejected; the last good snapshot keeps serving: {Reason}")]
-    private partial void LogRejected(string proxy, string reason);
-
-    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Configuration for {Proxy} leaves something out: {Warning}")]
-    private partial void LogWarning(string proxy, string warning);
+    /// <summary>What <see cref="Set"/> did: whether it applied the update, swapped the snapshot, and which warnings are new.</summary>
+    public sealed record SetResult(bool Applied, bool SnapshotChanged, IReadOnlyList<string> AddedWarnings)
+    {
+        public static SetResult Ignored { get; } = new(false, false, []);
+    }
 
     private sealed class Entry(ProxyIdentity identity)
     {
         public ProxyIdentity Identity { get; } = identity;
+
+        public long Generation { get; set; } = -1;
 
         public IReadOnlyList<string> Warnings { get; set; } = [];
 
@@ -268,3 +201,9 @@ public sealed partial class SnapshotCache(IMeshTranslator translator, XdsMetrics
         }
     }
 }
+
+/// <summary>
+/// What the producer made of one identity from one graph: a snapshot (null: none could be built, the last good one
+/// keeps serving), why not, and the translation's warnings (null: translation did not run, keep the last ones).
+/// </summary>
+public sealed record SnapshotUpdate(long Generation, Snapshot? Snapshot, string? Problem, IReadOnlyList<string>? Warnings);

@@ -28,7 +28,7 @@ public sealed class MutualTlsProxyAuthTests : IAsyncLifetime
             ["Xds:Tls:ClientCaPath"] = _pki.CaPath,
         });
         var mesh = MeshRows.Demo();
-        _host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        _host.Producer.SetMesh(mesh.Key, mesh.Graph);
     }
 
     public async Task DisposeAsync()
@@ -71,7 +71,7 @@ public sealed class MutualTlsProxyAuthTests : IAsyncLifetime
         await using var client = Ads(channel, MeshRows.NodeId("web"));
         await client.SendAsync(TypeUrls.Cluster);
         var cds = await client.NextAsync();
-        Assert.Equal(3, cds.Resources.Count);
+        Assert.Equal(6, cds.Resources.Count);
     }
 
     [Fact]

@@ -27,7 +27,7 @@ public sealed class CloudMapDiscoveryTests
         await using var b2 = await NamedBackend.StartAsync("backend-2");
         await using var b3 = await NamedBackend.StartAsync("backend-3");
         await using var api = await ApiProcess.StartAsync(database);
-        await using var xds = await XdsTestHost.StartAsync(database, settings: new Dictionary<string, string?> { ["Xds:Translator"] = "full" });
+        await using var xds = await XdsTestHost.StartAsync(database);
         var aws = new AwsCli(api);
 
         // The registry: an HTTP namespace and a service with custom health checks, two instances in two zones.

@@ -25,7 +25,7 @@ public sealed class RestApiToProxylessClientsTests
         await using var v1 = await NamedBackend.StartAsync("backend-1");
         await using var v2 = await NamedBackend.StartAsync("backend-2");
         await using var api = await ApiProcess.StartAsync(database);
-        await using var xds = await XdsTestHost.StartAsync(database, settings: new Dictionary<string, string?> { ["Xds:Translator"] = "full" });
+        await using var xds = await XdsTestHost.StartAsync(database);
         var aws = new AwsCli(api);
 
         // Two gRPC backends, a router splitting 80/20, the virtual service it provides, and the client node.

@@ -17,7 +17,7 @@ namespace Mesh.XdsServer.Tests.Feed;
 /// </summary>
 public sealed class ChangeFeedTests
 {
-    private const string V2Endpoints = "cds_egress_demo_api-v2_http_9080";
+    private const string V2Endpoints = "cds_proxyless_demo_api-v2_http_9080";
 
     [Fact]
     public async Task Serves_What_Is_Stored_And_Pushes_A_Change_Without_Reconnecting()
@@ -68,8 +68,8 @@ public sealed class ChangeFeedTests
         await using var demoClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
         await SubscribeAsync(host, demoClient);
         await using var otherClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web", "other"));
-        await otherClient.SendAsync(TypeUrls.Endpoint, ["cds_egress_other_api-v2_http_9080"]);
-        await otherClient.AckAsync(await otherClient.NextAsync(), ["cds_egress_other_api-v2_http_9080"]);
+        await otherClient.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_other_api-v2_http_9080"]);
+        await otherClient.AckAsync(await otherClient.NextAsync(), ["cds_proxyless_other_api-v2_http_9080"]);
 
         // Transaction A takes the earlier sequence number but commits last.
         await using var slow = store.Open();

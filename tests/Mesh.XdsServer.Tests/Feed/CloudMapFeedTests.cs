@@ -33,7 +33,7 @@ public sealed class CloudMapFeedTests
         await store.ApplyAsync(mesh, TaskTimeouts.Token());
         await RegistryAsync(store, instance: null);
 
-        await using var host = await XdsTestHost.StartAsync(store.ConnectionString, settings: new Dictionary<string, string?> { ["Xds:Translator"] = "full" });
+        await using var host = await XdsTestHost.StartAsync(store.ConnectionString);
         await Eventually.TrueAsync(() => host.Services.GetRequiredService<FeedStatus>().Loaded);
         await using var web = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
         await using var other = AdsClient.Connect(host.Channel, MeshRows.NodeId("other"));

@@ -44,16 +44,16 @@ public sealed class AdminApiTests
     {
         await using var host = await XdsTestHost.StartAsync();
         var mesh = MeshRows.Demo();
-        host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        host.Producer.SetMesh(mesh.Key, mesh.Graph);
         await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
-        const string V2Endpoints = "cds_egress_demo_api-v2_http_9080";
+        const string V2Endpoints = "cds_proxyless_demo_api-v2_http_9080";
         await client.SendAsync(TypeUrls.Endpoint, [V2Endpoints]);
         await client.AckAsync(await client.NextAsync(), [V2Endpoints]);
         await host.ProcessedAsync(TypeUrls.Endpoint, V2Endpoints, Envoy.Admin.V3.ClientResourceStatus.Acked);
         Assert.Equal(0, host.Metrics.PushLatency.Count); // the first answer is a reply to a request, not a push
 
         var changed = mesh.Node("api-v2", "127.0.0.9", 9080);
-        host.Cache.SetMesh(changed.Key, changed.Graph);
+        host.Producer.SetMesh(changed.Key, changed.Graph);
         await client.NextAsync();
         await Eventually.TrueAsync(() => host.Metrics.PushLatency.Count == 1);
 
@@ -77,7 +77,7 @@ public sealed class AdminApiTests
 
         var mesh = MeshRows.Demo("timed-mesh");
         await store.ApplyAsync(mesh, TaskTimeouts.Token());
-        await Eventually.TrueAsync(() => host.Cache.Meshes.Contains(mesh.Key));
+        await Eventually.TrueAsync(() => host.Producer.Meshes.Contains(mesh.Key));
 
         Assert.True(atStart >= 3, $"{atStart} reads timed at start");
         Assert.True(host.Metrics.DatabaseQuery.Count >= atStart + 2, "reading the change and then the mesh are timed");
@@ -91,7 +91,7 @@ public sealed class AdminApiTests
     {
         await using var host = await XdsTestHost.StartAsync();
         var mesh = MeshRows.Demo();
-        host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        host.Producer.SetMesh(mesh.Key, mesh.Graph);
         await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
         await client.SendAsync(TypeUrls.Cluster);
         await client.NackAsync(await client.NextAsync(), "", "nope");
@@ -111,7 +111,7 @@ public sealed class AdminApiTests
     {
         var host = await XdsTestHost.StartAsync();
         var mesh = MeshRows.Demo();
-        host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        host.Producer.SetMesh(mesh.Key, mesh.Graph);
         var channel = Grpc.Net.Client.GrpcChannel.ForAddress(host.GrpcUri); // outlives the host
         var client = AdsClient.Connect(channel, MeshRows.NodeId("web"));
         await client.SendAsync(TypeUrls.Listener);

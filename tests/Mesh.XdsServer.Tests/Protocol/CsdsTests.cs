@@ -15,7 +15,7 @@ public sealed class CsdsTests : IAsyncLifetime
     {
         _host = await XdsTestHost.StartAsync();
         var mesh = MeshRows.Demo();
-        _host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        _host.Producer.SetMesh(mesh.Key, mesh.Graph);
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
@@ -37,14 +37,14 @@ public sealed class CsdsTests : IAsyncLifetime
         await Eventually.TrueAsync(async () =>
         {
             var all = await csds.FetchClientStatusAsync(new ClientStatusRequest()).ResponseAsync.DefaultTimeout();
-            return all.Config.SelectMany(c => c.GenericXdsConfigs).Count(g => g.ClientStatus is ClientResourceStatus.Acked or ClientResourceStatus.Nacked) == 4;
+            return all.Config.SelectMany(c => c.GenericXdsConfigs).Count(g => g.ClientStatus is ClientResourceStatus.Acked or ClientResourceStatus.Nacked) == 8;
         });
 
         var request = new ClientStatusRequest();
         request.NodeMatchers.Add(new NodeMatcher { NodeId = new StringMatcher { Exact = MeshRows.NodeId("web") } });
         var webStatus = Assert.Single((await csds.FetchClientStatusAsync(request).ResponseAsync.DefaultTimeout()).Config);
         Assert.Equal(MeshRows.NodeId("web"), webStatus.Node.Id);
-        Assert.Equal(3, webStatus.GenericXdsConfigs.Count);
+        Assert.Equal(6, webStatus.GenericXdsConfigs.Count);
         Assert.All(webStatus.GenericXdsConfigs, g =>
         {
             Assert.Equal(ClientResourceStatus.Acked, g.ClientStatus);
@@ -54,10 +54,14 @@ public sealed class CsdsTests : IAsyncLifetime
 
         request.NodeMatchers[0].NodeId = new StringMatcher { Suffix = "api-v1" };
         var apiStatus = Assert.Single((await csds.FetchClientStatusAsync(request).ResponseAsync.DefaultTimeout()).Config);
-        var nacked = Assert.Single(apiStatus.GenericXdsConfigs);
-        Assert.Equal(ClientResourceStatus.Nacked, nacked.ClientStatus);
-        Assert.Equal(ConfigStatus.Error, nacked.ConfigStatus);
-        Assert.Contains("bad cluster", nacked.ErrorState.Details);
-        Assert.Equal(apiCds.Resources[0].Unpack<Envoy.Config.Cluster.V3.Cluster>().Name, nacked.Name);
+        Assert.All(apiStatus.GenericXdsConfigs, nacked =>
+        {
+            Assert.Equal(ClientResourceStatus.Nacked, nacked.ClientStatus);
+            Assert.Equal(ConfigStatus.Error, nacked.ConfigStatus);
+            Assert.Contains("bad cluster", nacked.ErrorState.Details);
+        });
+        Assert.Equal(
+            apiCds.Resources.Select(r => r.Unpack<Envoy.Config.Cluster.V3.Cluster>().Name).Order(StringComparer.Ordinal),
+            apiStatus.GenericXdsConfigs.Select(g => g.Name).Order(StringComparer.Ordinal));
     }
 }

@@ -15,7 +15,7 @@ public sealed class DeltaTests : IAsyncLifetime
     {
         _host = await XdsTestHost.StartAsync();
         _mesh = MeshRows.Demo();
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Graph);
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
@@ -28,11 +28,14 @@ public sealed class DeltaTests : IAsyncLifetime
         var cds = await client.NextAsync();
 
         Assert.Equal(
-            ["cds_egress_demo_api-v1_http_9080", "cds_egress_demo_api-v2_http_9080", "cds_ingress_demo_web_http_8080"],
+            [
+                "cds_egress_demo_amazonaws", "cds_egress_demo_api-v1_http_9080", "cds_egress_demo_api-v2_http_9080", "cds_ingress_demo_web_http_8080",
+                "cds_proxyless_demo_api-v1_http_9080", "cds_proxyless_demo_api-v2_http_9080",
+            ],
             cds.Resources.Select(r => r.Name));
         Assert.All(cds.Resources, r => Assert.Matches("^[0-9a-f]{16}$", r.Version));
         Assert.Empty(cds.RemovedResources);
-        Assert.Equal("cds_egress_demo_api-v1_http_9080", cds.Resources[0].Resource_.Unpack<Cluster>().Name);
+        Assert.Equal("cds_egress_demo_amazonaws", cds.Resources[0].Resource_.Unpack<Cluster>().Name);
     }
 
     [Fact]
@@ -43,14 +46,14 @@ public sealed class DeltaTests : IAsyncLifetime
         await client.AckAsync(await client.NextAsync());
         await _host.ProcessedAsync(TypeUrls.Cluster, "cds_egress_demo_api-v2_http_9080", Envoy.Admin.V3.ClientResourceStatus.Acked);
 
-        _host.Cache.SetMesh(_mesh.Key, _mesh
+        _host.Producer.SetMesh(_mesh.Key, _mesh
             .HttpRoute("api-router", "default", "/", ("api-v1", 100))
             .Delete("virtualNode", "", "api-v2")
             .Graph);
 
         var removal = await client.NextAsync();
         Assert.Empty(removal.Resources);
-        Assert.Equal(["cds_egress_demo_api-v2_http_9080"], removal.RemovedResources);
+        Assert.Equal(["cds_egress_demo_api-v2_http_9080", "cds_proxyless_demo_api-v2_http_9080"], removal.RemovedResources.Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -64,7 +67,7 @@ public sealed class DeltaTests : IAsyncLifetime
         }
 
         // While disconnected: api-v2 goes away, a new service appears.
-        _host.Cache.SetMesh(_mesh.Key, _mesh
+        _host.Producer.SetMesh(_mesh.Key, _mesh
             .HttpRoute("api-router", "default", "/", ("api-v1", 100))
             .Delete("virtualNode", "", "api-v2")
             .Node("web", "10.0.0.1", 8080, "http", "api.demo.local", "billing.demo.local")
@@ -74,8 +77,8 @@ public sealed class DeltaTests : IAsyncLifetime
         await client.SendAsync(TypeUrls.Cluster, initialVersions: held);
         var update = await client.NextAsync();
 
-        Assert.Equal(["cds_egress_demo_billing_grpc_7000"], update.Resources.Select(r => r.Name));
-        Assert.Equal(["cds_egress_demo_api-v2_http_9080"], update.RemovedResources);
+        Assert.Equal(["cds_egress_demo_billing_grpc_7000", "cds_proxyless_demo_billing_grpc_7000"], update.Resources.Select(r => r.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["cds_egress_demo_api-v2_http_9080", "cds_proxyless_demo_api-v2_http_9080"], update.RemovedResources.Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -90,7 +93,7 @@ public sealed class DeltaTests : IAsyncLifetime
 
         await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
         await client.SendAsync(TypeUrls.Cluster, initialVersions: held);
-        await client.SendAsync(TypeUrls.Endpoint, ["cds_egress_demo_api-v1_http_9080"]);
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_demo_api-v1_http_9080"]);
 
         // The first response is the EDS one: nothing about clusters was re-sent.
         var next = await client.NextAsync();
@@ -101,14 +104,14 @@ public sealed class DeltaTests : IAsyncLifetime
     public async Task A_Subscribed_Name_That_Does_Not_Exist_Is_Reported_Then_Sent_When_It_Appears()
     {
         await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
-        await client.SendAsync(TypeUrls.Endpoint, ["cds_egress_demo_api-v3_http_9080"]);
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_demo_api-v3_http_9080"]);
         var missing = await client.NextAsync();
         Assert.Empty(missing.Resources);
-        Assert.Equal(["cds_egress_demo_api-v3_http_9080"], missing.RemovedResources);
+        Assert.Equal(["cds_proxyless_demo_api-v3_http_9080"], missing.RemovedResources);
         await client.AckAsync(missing);
-        await _host.ProcessedAsync(TypeUrls.Endpoint, "cds_egress_demo_api-v3_http_9080", Envoy.Admin.V3.ClientResourceStatus.DoesNotExist);
+        await _host.ProcessedAsync(TypeUrls.Endpoint, "cds_proxyless_demo_api-v3_http_9080", Envoy.Admin.V3.ClientResourceStatus.DoesNotExist);
 
-        _host.Cache.SetMesh(_mesh.Key, _mesh
+        _host.Producer.SetMesh(_mesh.Key, _mesh
             .Node("api-v3", "127.0.0.4", 9080)
             .HttpRoute("api-router", "default", "/", ("api-v1", 40), ("api-v2", 30), ("api-v3", 30))
             .Graph);
@@ -125,7 +128,7 @@ public sealed class DeltaTests : IAsyncLifetime
         await client.SendAsync(TypeUrls.Cluster);
         var cds = await client.NextAsync();
         await client.NackAsync(cds, "cluster rejected by test");
-        await client.SendAsync(TypeUrls.Endpoint, ["cds_egress_demo_api-v1_http_9080"]);
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_demo_api-v1_http_9080"]);
 
         var next = await client.NextAsync();
         Assert.Equal(TypeUrls.Endpoint, next.TypeUrl);
@@ -138,15 +141,15 @@ public sealed class DeltaTests : IAsyncLifetime
     public async Task Unsubscribe_Stops_Updates_For_That_Name()
     {
         await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
-        await client.SendAsync(TypeUrls.Endpoint, ["cds_egress_demo_api-v1_http_9080", "cds_egress_demo_api-v2_http_9080"]);
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_demo_api-v1_http_9080", "cds_proxyless_demo_api-v2_http_9080"]);
         var eds = await client.NextAsync();
         Assert.Equal(2, eds.Resources.Count);
-        await client.SendAsync(TypeUrls.Endpoint, unsubscribe: ["cds_egress_demo_api-v2_http_9080"], nonce: eds.Nonce);
-        await _host.ProcessedAsync(TypeUrls.Endpoint, "cds_egress_demo_api-v2_http_9080", null);
+        await client.SendAsync(TypeUrls.Endpoint, unsubscribe: ["cds_proxyless_demo_api-v2_http_9080"], nonce: eds.Nonce);
+        await _host.ProcessedAsync(TypeUrls.Endpoint, "cds_proxyless_demo_api-v2_http_9080", null);
 
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.9", 9080).Node("api-v1", "127.0.0.8", 9080).Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.9", 9080).Node("api-v1", "127.0.0.8", 9080).Graph);
         var next = await client.NextAsync();
-        Assert.Equal(["cds_egress_demo_api-v1_http_9080"], next.Resources.Select(r => r.Name));
+        Assert.Equal(["cds_proxyless_demo_api-v1_http_9080"], next.Resources.Select(r => r.Name));
         Assert.Empty(next.RemovedResources);
     }
 }

@@ -6,7 +6,6 @@ using Mesh.XdsServer.Protocol;
 using Mesh.XdsServer.Resources;
 using Mesh.XdsServer.Snapshots;
 using Mesh.XdsServer.Tests.Support;
-using Mesh.XdsServer.Translation;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Mesh.XdsServer.Tests.Protocol;
@@ -22,10 +21,11 @@ public sealed class FlowControlTests
     public async Task A_Stuck_Proxy_Does_Not_Delay_Another_And_Resumes_At_The_Latest_Snapshot()
     {
         var metrics = new XdsMetrics();
-        var cache = new SnapshotCache(new BasicMeshTranslator(), metrics, NullLogger<SnapshotCache>.Instance);
+        var cache = new SnapshotCache();
+        var producer = new SnapshotProducer(cache, new Mesh.Translation.MeshTranslator(), metrics, NullLogger<SnapshotProducer>.Instance);
         var context = new XdsSessionContext(cache, new ProxyIdentityParser(MeshRows.Account), new StreamRegistry(TimeProvider.System), metrics, NullLoggerFactory.Instance);
         var mesh = MeshRows.Demo();
-        cache.SetMesh(mesh.Key, mesh.Graph);
+        producer.SetMesh(mesh.Key, mesh.Graph);
 
         using var stop = new CancellationTokenSource(TaskTimeouts.Default);
         var slowRequests = new ChannelStreamReader<DiscoveryRequest>();
@@ -44,7 +44,7 @@ public sealed class FlowControlTests
         var versions = new List<string> { first.VersionInfo };
         for (var port = 8081; port <= 8085; port++)
         {
-            cache.SetMesh(mesh.Key, mesh.Node("web", "10.0.0.1", port, "http", "api.demo.local").Graph);
+            producer.SetMesh(mesh.Key, mesh.Node("web", "10.0.0.1", port, "http", "api.demo.local").Graph);
             var update = await fast.NextAsync();
             versions.Add(update.VersionInfo);
         }

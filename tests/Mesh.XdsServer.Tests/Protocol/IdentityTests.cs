@@ -16,7 +16,7 @@ public sealed class IdentityTests : IAsyncLifetime
     {
         _host = await XdsTestHost.StartAsync();
         _mesh = MeshRows.Demo();
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Graph);
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
@@ -60,9 +60,9 @@ public sealed class IdentityTests : IAsyncLifetime
         Assert.Equal(ConfigStatus.NotSent, waiting.ConfigStatus);
         Assert.Contains("mesh/demo/virtualNode/newbie", waiting.ErrorState.Details);
 
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("newbie", "127.0.0.5", 8000).Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("newbie", "127.0.0.5", 8000).Graph);
         var lds = await client.NextAsync();
-        Assert.Equal(["lds_ingress_0.0.0.0_15000"], AdsClient.Unpack<Listener>(lds).Select(l => l.Name));
+        Assert.Equal(["lds_egress_0.0.0.0_15001", "lds_ingress_0.0.0.0_15000"], AdsClient.Unpack<Listener>(lds).Select(l => l.Name));
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public sealed class IdentityTests : IAsyncLifetime
         await client.AckAsync(await client.NextAsync());
         await _host.ProcessedAsync(TypeUrls.Listener, "lds_ingress_0.0.0.0_15000", Envoy.Admin.V3.ClientResourceStatus.Acked);
 
-        _host.Cache.SetMesh(_mesh.Key, _mesh.HttpRoute("api-router", "default", "/", ("api-v2", 100)).Delete("virtualNode", "", "api-v1").Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.HttpRoute("api-router", "default", "/", ("api-v2", 100)).Delete("virtualNode", "", "api-v1").Graph);
 
         var csds = new ClientStatusDiscoveryService.ClientStatusDiscoveryServiceClient(_host.Channel);
         var config = (await csds.FetchClientStatusAsync(new ClientStatusRequest()).ResponseAsync.DefaultTimeout()).Config.Single();
@@ -83,7 +83,7 @@ public sealed class IdentityTests : IAsyncLifetime
         Assert.Contains("waiting for mesh/demo/virtualNode/api-v1", waiting.ErrorState.Details);
 
         // Recreated: the proxy is served again on the same stream (its configuration is unchanged, so nothing is sent).
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("api-v1", "127.0.0.1", 9080).Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v1", "127.0.0.1", 9080).Graph);
         config = (await csds.FetchClientStatusAsync(new ClientStatusRequest()).ResponseAsync.DefaultTimeout()).Config.Single();
         Assert.DoesNotContain(config.GenericXdsConfigs, g => g.ConfigStatus == ConfigStatus.NotSent);
     }

@@ -17,7 +17,7 @@ public sealed class OrderingTests : IAsyncLifetime
     {
         _host = await XdsTestHost.StartAsync();
         _mesh = MeshRows.Demo();
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Graph);
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
@@ -33,7 +33,7 @@ public sealed class OrderingTests : IAsyncLifetime
     public async Task Sotw_Sends_Cds_Eds_Lds_Rds_Then_Drops_Stale_Clusters()
     {
         await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
-        string[] edsNames = ["cds_egress_demo_api-v1_http_9080", "cds_egress_demo_api-v2_http_9080"];
+        string[] edsNames = ["cds_proxyless_demo_api-v1_http_9080", "cds_proxyless_demo_api-v2_http_9080"];
         await client.SendAsync(TypeUrls.Cluster);
         await client.AckAsync(await client.NextAsync());
         await client.SendAsync(TypeUrls.Endpoint, edsNames);
@@ -44,7 +44,7 @@ public sealed class OrderingTests : IAsyncLifetime
         await client.AckAsync(await client.NextAsync(), ["rds_egress_http_9080", "rds_ingress_http_8080"]);
         await _host.ProcessedAsync(TypeUrls.Route, "rds_ingress_http_8080", Envoy.Admin.V3.ClientResourceStatus.Acked);
 
-        _host.Cache.SetMesh(_mesh.Key, Change().Graph);
+        _host.Producer.SetMesh(_mesh.Key, Change().Graph);
 
         var responses = new List<Envoy.Service.Discovery.V3.DiscoveryResponse>();
         for (var i = 0; i < 5; i++)
@@ -78,7 +78,7 @@ public sealed class OrderingTests : IAsyncLifetime
 
         await _host.ProcessedAsync(TypeUrls.Route, "rds_ingress_http_8080", Envoy.Admin.V3.ClientResourceStatus.Acked);
 
-        _host.Cache.SetMesh(_mesh.Key, Change().Graph);
+        _host.Producer.SetMesh(_mesh.Key, Change().Graph);
 
         var responses = new List<Envoy.Service.Discovery.V3.DeltaDiscoveryResponse>();
         for (var i = 0; i < 6; i++)
@@ -91,8 +91,8 @@ public sealed class OrderingTests : IAsyncLifetime
             responses.Select(r => r.TypeUrl));
         Assert.All(responses.Take(4), r => Assert.Empty(r.RemovedResources));
         Assert.All(responses.Skip(4), r => Assert.Empty(r.Resources));
-        Assert.Equal(["cds_egress_demo_api-v2_http_9080"], responses[4].RemovedResources);
-        Assert.Equal(["cds_egress_demo_api-v2_http_9080"], responses[5].RemovedResources);
+        Assert.Equal(["cds_egress_demo_api-v2_http_9080", "cds_proxyless_demo_api-v2_http_9080"], responses[4].RemovedResources.Order(StringComparer.Ordinal));
+        Assert.Equal(["cds_proxyless_demo_api-v2_http_9080"], responses[5].RemovedResources);
         Assert.Contains("rds_egress_grpc_7000", responses[3].Resources.Select(r => r.Name));
     }
 }

@@ -22,7 +22,7 @@ public sealed class ProxylessTests : IAsyncLifetime
     {
         _host = await XdsTestHost.StartAsync();
         var mesh = MeshRows.Demo();
-        _host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        _host.Producer.SetMesh(mesh.Key, mesh.Graph);
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
@@ -45,7 +45,7 @@ public sealed class ProxylessTests : IAsyncLifetime
         var routes = Assert.Single(AdsClient.Unpack<RouteConfiguration>(await client.NextAsync()));
         var host = Assert.Single(routes.VirtualHosts, h => h.Domains.Contains(target));
         var clusters = host.Routes[0].Route_.WeightedClusters.Clusters.Select(c => c.Name).ToList();
-        Assert.Equal(["cds_egress_demo_api-v1_http_9080", "cds_egress_demo_api-v2_http_9080"], clusters);
+        Assert.Equal(["cds_proxyless_demo_api-v1_http_9080", "cds_proxyless_demo_api-v2_http_9080"], clusters);
 
         await client.SendAsync(TypeUrls.Cluster, clusters);
         var cds = AdsClient.Unpack<Cluster>(await client.NextAsync());

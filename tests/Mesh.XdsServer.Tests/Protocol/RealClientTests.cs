@@ -28,7 +28,7 @@ public sealed class RealClientTests : IAsyncLifetime
             .Router("api-router", 7000, "grpc")
             .GrpcRoute("api-router", "default", Service, ("api-v1", 100))
             .ServiceByRouter("api.demo.local", "api-router");
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Graph);
     }
 
     public async Task DisposeAsync()
@@ -65,10 +65,10 @@ public sealed class RealClientTests : IAsyncLifetime
         });
         Assert.Contains(userAgent, config.Node.UserAgentName);
         Assert.Equal(
-            ["api.demo.local", "cds_egress_demo_api-v1_grpc_" + _one.Port, "cds_egress_demo_api-v1_grpc_" + _one.Port, "rds_egress_grpc_7000"],
+            ["api.demo.local", "cds_proxyless_demo_api-v1_grpc_" + _one.Port, "cds_proxyless_demo_api-v1_grpc_" + _one.Port, "rds_proxyless_api.demo.local_7000"],
             config.GenericXdsConfigs.Select(g => g.Name).Order(StringComparer.Ordinal));
 
-        _host.Cache.SetMesh(_mesh.Key, _mesh.GrpcRoute("api-router", "default", Service, ("api-v2", 100)).Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.GrpcRoute("api-router", "default", Service, ("api-v2", 100)).Graph);
 
         // The client picks the change up on its open stream; calls move over once it has applied it.
         await Eventually.TrueAsync(async () => (await client.CallAsync(5)).GetValueOrDefault("backend-2") == 5);

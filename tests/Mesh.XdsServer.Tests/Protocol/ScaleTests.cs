@@ -23,7 +23,7 @@ public sealed class ScaleTests(ITestOutputHelper output)
             mesh.Node($"client-{i}", $"10.1.0.{i}", 8080, "http", "api.demo.local", "billing.demo.local");
         }
 
-        host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        host.Producer.SetMesh(mesh.Key, mesh.Graph);
         var clients = new List<AdsClient>();
         for (var i = 0; i < Nodes * ProxiesPerNode; i++)
         {
@@ -38,11 +38,12 @@ public sealed class ScaleTests(ITestOutputHelper output)
         Assert.Equal(Nodes, host.Cache.WatchedIdentities);
         Assert.Equal(Nodes * ProxiesPerNode, host.Streams.Count);
 
-        // Held once for all: 2 listeners, 4 proxyless listeners, 2 egress route configurations, 3 egress clusters
-        // and their 3 assignments. Per node: its ingress route configuration and ingress cluster. (Unshared: 20 × 16.)
-        Assert.Equal(14 + (2 * Nodes), host.Cache.InternedResources);
+        // Held once for all: 2 listeners, 4 proxyless listeners, 2 egress and 2 proxyless route configurations, 4
+        // egress clusters (the allow-all one included), 3 proxyless (EDS) clusters and their 3 assignments. Per node:
+        // its ingress route configuration and ingress cluster. (Unshared: 20 × 22.)
+        Assert.Equal(20 + (2 * Nodes), host.Producer.InternedResources);
 
-        host.Cache.SetMesh(mesh.Key, mesh.Node("api-v2", "127.0.0.2", 9081).Graph);
+        host.Producer.SetMesh(mesh.Key, mesh.Node("api-v2", "127.0.0.2", 9081).Graph);
         var updates = await Task.WhenAll(clients.Select(c => c.NextAsync()));
 
         Assert.All(updates, u => Assert.Equal(TypeUrls.Cluster, u.TypeUrl));

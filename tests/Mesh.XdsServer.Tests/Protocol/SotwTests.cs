@@ -18,7 +18,7 @@ public sealed class SotwTests : IAsyncLifetime
     {
         _host = await XdsTestHost.StartAsync();
         _mesh = MeshRows.Demo();
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Graph);
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
@@ -35,7 +35,10 @@ public sealed class SotwTests : IAsyncLifetime
 
         Assert.Equal(TypeUrls.Cluster, cds.TypeUrl);
         Assert.Equal(
-            ["cds_egress_demo_api-v1_http_9080", "cds_egress_demo_api-v2_http_9080", "cds_ingress_demo_web_http_8080"],
+            [
+                "cds_egress_demo_amazonaws", "cds_egress_demo_api-v1_http_9080", "cds_egress_demo_api-v2_http_9080", "cds_ingress_demo_web_http_8080",
+                "cds_proxyless_demo_api-v1_http_9080", "cds_proxyless_demo_api-v2_http_9080",
+            ],
             AdsClient.Unpack<Cluster>(cds).Select(c => c.Name));
         Assert.Equal(TypeUrls.Listener, lds.TypeUrl);
 
@@ -51,13 +54,13 @@ public sealed class SotwTests : IAsyncLifetime
     {
         await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
 
-        await client.SendAsync(TypeUrls.Endpoint, ["cds_egress_demo_api-v2_http_9080"]);
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_demo_api-v2_http_9080"]);
         var eds = await client.NextAsync();
         await client.SendAsync(TypeUrls.Route, ["rds_egress_http_9080"]);
         var rds = await client.NextAsync();
 
         var assignment = Assert.Single(AdsClient.Unpack<ClusterLoadAssignment>(eds));
-        Assert.Equal("cds_egress_demo_api-v2_http_9080", assignment.ClusterName);
+        Assert.Equal("cds_proxyless_demo_api-v2_http_9080", assignment.ClusterName);
         Assert.Equal("127.0.0.2", assignment.Endpoints[0].LbEndpoints[0].Endpoint.Address.SocketAddress.Address);
         var routes = Assert.Single(AdsClient.Unpack<RouteConfiguration>(rds));
         Assert.Equal("rds_egress_http_9080", routes.Name);
@@ -67,19 +70,19 @@ public sealed class SotwTests : IAsyncLifetime
     public async Task Ack_Is_Recorded_And_Answered_With_Nothing()
     {
         await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
-        await client.SendAsync(TypeUrls.Endpoint, ["cds_egress_demo_api-v2_http_9080"]);
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_demo_api-v2_http_9080"]);
         var eds = await client.NextAsync();
         await client.SendAsync(TypeUrls.Listener);
         var lds = await client.NextAsync();
 
         await client.AckAsync(lds);
-        await client.AckAsync(eds, ["cds_egress_demo_api-v2_http_9080"]);
+        await client.AckAsync(eds, ["cds_proxyless_demo_api-v2_http_9080"]);
         await _host.ProcessedAsync(TypeUrls.Listener, "lds_egress_0.0.0.0_15001", Acked);
-        await _host.ProcessedAsync(TypeUrls.Endpoint, "cds_egress_demo_api-v2_http_9080", Acked);
+        await _host.ProcessedAsync(TypeUrls.Endpoint, "cds_proxyless_demo_api-v2_http_9080", Acked);
 
         // Barrier: a change to api-v2's address must produce the next response, an EDS one. Had either ACK
         // been answered, that answer would have come first on this single, ordered stream.
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.9", 9080).Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.9", 9080).Graph);
         var next = await client.NextAsync();
         Assert.Equal(TypeUrls.Endpoint, next.TypeUrl);
         Assert.Equal("127.0.0.9", AdsClient.Unpack<ClusterLoadAssignment>(next)[0].Endpoints[0].LbEndpoints[0].Endpoint.Address.SocketAddress.Address);
@@ -90,16 +93,16 @@ public sealed class SotwTests : IAsyncLifetime
     public async Task Nack_Is_Recorded_And_Not_Resent_Until_A_New_Version_Exists()
     {
         await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
-        await client.SendAsync(TypeUrls.Endpoint, ["cds_egress_demo_api-v2_http_9080"]);
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_demo_api-v2_http_9080"]);
         var eds = await client.NextAsync();
-        await client.AckAsync(eds, ["cds_egress_demo_api-v2_http_9080"]);
+        await client.AckAsync(eds, ["cds_proxyless_demo_api-v2_http_9080"]);
         await client.SendAsync(TypeUrls.Listener);
         var lds = await client.NextAsync();
 
         await client.NackAsync(lds, "", "listener rejected by test");
         await _host.ProcessedAsync(TypeUrls.Listener, "lds_egress_0.0.0.0_15001", Envoy.Admin.V3.ClientResourceStatus.Nacked);
 
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.9", 9080).Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.9", 9080).Graph);
         var barrier = await client.NextAsync();
         Assert.Equal(TypeUrls.Endpoint, barrier.TypeUrl);
         Assert.Equal(1, _host.Metrics.Get("mesh_xds_nacks_total", "type=\"lds\""));
@@ -109,7 +112,7 @@ public sealed class SotwTests : IAsyncLifetime
         Assert.Contains("listener rejected by test", status.Error);
 
         // A real change to the listeners is a new version, and that is sent.
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("web", "10.0.0.1", 8081, "http", "api.demo.local").Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("web", "10.0.0.1", 8081, "http", "api.demo.local").Graph);
         var fixedLds = await client.NextAsync();
         while (fixedLds.TypeUrl != TypeUrls.Listener)
         {
@@ -123,22 +126,22 @@ public sealed class SotwTests : IAsyncLifetime
     public async Task A_Request_With_A_Stale_Nonce_Is_Ignored()
     {
         await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
-        await client.SendAsync(TypeUrls.Endpoint, ["cds_egress_demo_api-v2_http_9080"]);
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_demo_api-v2_http_9080"]);
         var first = await client.NextAsync();
-        await client.AckAsync(first, ["cds_egress_demo_api-v2_http_9080"]);
-        await _host.ProcessedAsync(TypeUrls.Endpoint, "cds_egress_demo_api-v2_http_9080", Acked);
+        await client.AckAsync(first, ["cds_proxyless_demo_api-v2_http_9080"]);
+        await _host.ProcessedAsync(TypeUrls.Endpoint, "cds_proxyless_demo_api-v2_http_9080", Acked);
 
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.9", 9080).Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.9", 9080).Graph);
         var second = await client.NextAsync();
 
         // Echoing the first nonce after the second response was sent: stale. Its new name must not be honoured.
-        await client.SendAsync(TypeUrls.Endpoint, ["cds_egress_demo_api-v1_http_9080", "cds_egress_demo_api-v2_http_9080"], first.VersionInfo, first.Nonce);
-        await client.AckAsync(second, ["cds_egress_demo_api-v2_http_9080"]);
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_demo_api-v1_http_9080", "cds_proxyless_demo_api-v2_http_9080"], first.VersionInfo, first.Nonce);
+        await client.AckAsync(second, ["cds_proxyless_demo_api-v2_http_9080"]);
         await Eventually.TrueAsync(() => _host.Metrics.Get("mesh_xds_acks_total", "type=\"eds\"") == 2);
 
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.10", 9080).Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.10", 9080).Graph);
         var third = await client.NextAsync();
-        Assert.Equal(["cds_egress_demo_api-v2_http_9080"], AdsClient.Unpack<ClusterLoadAssignment>(third).Select(a => a.ClusterName));
+        Assert.Equal(["cds_proxyless_demo_api-v2_http_9080"], AdsClient.Unpack<ClusterLoadAssignment>(third).Select(a => a.ClusterName));
         Assert.Equal(1, _host.Metrics.Get("mesh_xds_stale_requests_total", "type=\"eds\""));
     }
 
@@ -146,14 +149,14 @@ public sealed class SotwTests : IAsyncLifetime
     public async Task A_Name_That_Does_Not_Exist_Yet_Is_Sent_When_It_Appears()
     {
         await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
-        await client.SendAsync(TypeUrls.Endpoint, ["cds_egress_demo_api-v3_http_9080"]);
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_demo_api-v3_http_9080"]);
         await client.SendAsync(TypeUrls.Cluster);
         var cds = await client.NextAsync();
         Assert.Equal(TypeUrls.Cluster, cds.TypeUrl); // and no EDS response before it: nothing to send yet
         await client.AckAsync(cds);
-        await _host.ProcessedAsync(TypeUrls.Cluster, "cds_egress_demo_api-v1_http_9080", Acked);
+        await _host.ProcessedAsync(TypeUrls.Cluster, "cds_proxyless_demo_api-v1_http_9080", Acked);
 
-        _host.Cache.SetMesh(_mesh.Key, _mesh
+        _host.Producer.SetMesh(_mesh.Key, _mesh
             .Node("api-v3", "127.0.0.4", 9080)
             .HttpRoute("api-router", "default", "/", ("api-v1", 40), ("api-v2", 30), ("api-v3", 30))
             .Graph);
@@ -162,7 +165,7 @@ public sealed class SotwTests : IAsyncLifetime
         Assert.Equal(TypeUrls.Cluster, next.TypeUrl); // CDS first
         var eds = await client.NextAsync();
         Assert.Equal(TypeUrls.Endpoint, eds.TypeUrl);
-        Assert.Equal("cds_egress_demo_api-v3_http_9080", Assert.Single(AdsClient.Unpack<ClusterLoadAssignment>(eds)).ClusterName);
+        Assert.Equal("cds_proxyless_demo_api-v3_http_9080", Assert.Single(AdsClient.Unpack<ClusterLoadAssignment>(eds)).ClusterName);
     }
 
     [Fact]
@@ -178,7 +181,7 @@ public sealed class SotwTests : IAsyncLifetime
 
         await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
         await client.SendAsync(TypeUrls.Listener, version: before.Version);
-        await client.SendAsync(TypeUrls.Endpoint, ["cds_egress_demo_api-v2_http_9080"]);
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_demo_api-v2_http_9080"]);
 
         // The first response is EDS: the listener request, already up to date, was not answered.
         var next = await client.NextAsync();

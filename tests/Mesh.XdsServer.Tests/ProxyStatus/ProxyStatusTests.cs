@@ -23,7 +23,7 @@ public sealed class ProxyStatusTests : IAsyncLifetime
     {
         _host = await XdsTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Xds:ProxyStatus:ReplicaId"] = "xds-a" });
         var mesh = MeshRows.Demo();
-        _host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        _host.Producer.SetMesh(mesh.Key, mesh.Graph);
 
         _web = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
         await _web.SendAsync(TypeUrls.Cluster);
@@ -65,7 +65,7 @@ public sealed class ProxyStatusTests : IAsyncLifetime
         Assert.Equal(("demo", "virtualNode", "ads", "xds-a"), (web.Mesh, web.Kind, web.Variant, web.Replica));
         var webCds = web.Types["cds"];
         Assert.Equal("SYNCED", webCds.Sync);
-        Assert.Equal((3, 3), (webCds.Resources, webCds.Acked));
+        Assert.Equal((6, 6), (webCds.Resources, webCds.Acked));
         Assert.Equal(_webCds.VersionInfo, webCds.AckedVersion);
         Assert.NotNull(webCds.LastAck);
         Assert.True(webCds.SecondsSinceLastAck >= 0);
@@ -127,7 +127,7 @@ public sealed class ProxyStatusTests : IAsyncLifetime
             ["Xds:ProxyStatus:Peers:1"] = "http://127.0.0.1:1",
         });
         var mesh = MeshRows.Demo();
-        other.Cache.SetMesh(mesh.Key, mesh.Graph);
+        other.Producer.SetMesh(mesh.Key, mesh.Graph);
         await using var web2 = AdsClient.Connect(other.Channel, MeshRows.NodeId("web"));
         await web2.SendAsync(TypeUrls.Listener);
         await web2.AckAsync(await web2.NextAsync());

@@ -1,9 +1,8 @@
 using Envoy.Config.Route.V3;
 using Mesh.Model.Graph;
-using Mesh.XdsServer.Identity;
 using Mesh.XdsServer.ProxyStatus;
 using Mesh.XdsServer.Tests.Support;
-using Mesh.XdsServer.Translation;
+using Mesh.Translation;
 
 namespace Mesh.XdsServer.Tests.ProxyStatus;
 
@@ -15,7 +14,7 @@ namespace Mesh.XdsServer.Tests.ProxyStatus;
 public sealed class RealClientProxyStatusTests : IAsyncLifetime
 {
     private const string Service = "envoy.service.status.v3.ClientStatusDiscoveryService";
-    private readonly RejectableTranslator _translator = new(new BasicMeshTranslator());
+    private readonly RejectableTranslator _translator = new(new MeshTranslator());
     private XdsTestHost _host = null!;
     private NamedBackend _one = null!;
     private MeshRows _mesh = null!;
@@ -30,7 +29,7 @@ public sealed class RealClientProxyStatusTests : IAsyncLifetime
             .Router("api-router", 7000, "grpc")
             .GrpcRoute("api-router", "default", Service, ("api-v1", 100))
             .ServiceByRouter("api.demo.local", "api-router");
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Graph);
     }
 
     public async Task DisposeAsync()
@@ -66,7 +65,7 @@ public sealed class RealClientProxyStatusTests : IAsyncLifetime
         var goodRds = synced.Types["rds"].AckedVersion;
 
         _translator.RejectRoutes = true;
-        _host.Cache.SetMesh(_mesh.Key, _mesh.Node("other", "10.0.0.9").Graph);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("other", "10.0.0.9").Graph);
         var nacked = await Eventually.ValueAsync(async () =>
         {
             var web = (await ReportAsync()).Proxies.SingleOrDefault(p => p.NodeId == MeshRows.NodeId("web"));
@@ -89,14 +88,14 @@ public sealed class RealClientProxyStatusTests : IAsyncLifetime
     private async Task<ProxyStatusReport> ReportAsync() =>
         (await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<ProxyStatusReport>(_host.Admin, "/proxy-status", ProxyStatusJson.Options, TaskTimeouts.Token()).DefaultTimeout())!;
 
-    /// <summary>The basic translation; once told to, every route configuration gains a virtual host whose domain both clients reject.</summary>
-    private sealed class RejectableTranslator(IMeshTranslator inner) : IMeshTranslator
+    /// <summary>The product's translation; once told to, every route configuration gains a virtual host whose domain both clients reject.</summary>
+    private sealed class RejectableTranslator(IProxyTranslator inner) : IProxyTranslator
     {
         public volatile bool RejectRoutes;
 
-        public ProxyResources Translate(MeshGraph mesh, ProxyIdentity proxy)
+        public ProxyResources TranslateProxy(MeshGraph mesh, ProxyTarget target)
         {
-            var resources = inner.Translate(mesh, proxy);
+            var resources = inner.TranslateProxy(mesh, target);
             if (!RejectRoutes)
             {
                 return resources;
@@ -104,10 +103,10 @@ public sealed class RealClientProxyStatusTests : IAsyncLifetime
 
             return resources with
             {
-                Routes = resources.Routes.Select(r =>
+                RouteConfigurations = resources.RouteConfigurations.Select(r =>
                 {
                     var copy = r.Clone();
-                    copy.VirtualHosts.Add(new VirtualHost { Name = "rejected", Domains = { "a*b" }, Routes = { new Route { Match = new RouteMatch { Prefix = "/" }, Route_ = new RouteAction { Cluster = r.VirtualHosts[0].Routes[0].Route_.Cluster } } } });
+                    copy.VirtualHosts.Add(new VirtualHost { Name = "rejected", Domains = { "a*b" }, Routes = { new Route { Match = new RouteMatch { Prefix = "/" }, Route_ = r.VirtualHosts[0].Routes[0].Route_.Clone() } } });
                     return copy;
                 }).ToList(),
             };

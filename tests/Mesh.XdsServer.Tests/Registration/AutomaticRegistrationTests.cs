@@ -162,7 +162,6 @@ public sealed class AutomaticRegistrationTests
     {
         var host = await XdsTestHost.StartAsync(store.ConnectionString, settings: new Dictionary<string, string?>
         {
-            ["Xds:Translator"] = "full",
             ["Xds:ProxyStatus:ReplicaId"] = replica,
             ["Xds:Registration:GracePeriod"] = grace.ToString(),
             ["Xds:Registration:RenewInterval"] = "00:00:00.200",

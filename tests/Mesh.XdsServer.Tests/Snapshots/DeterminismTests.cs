@@ -32,13 +32,13 @@ public sealed class DeterminismTests
         }
 
         var mesh = MeshRows.Demo();
-        host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        host.Producer.SetMesh(mesh.Key, mesh.Graph);
         await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
         var seen = new List<string>();
         foreach (var (type, names) in new (string, string[])[]
         {
             (TypeUrls.Cluster, []),
-            (TypeUrls.Endpoint, ["cds_egress_demo_api-v1_http_9080", "cds_egress_demo_api-v2_http_9080"]),
+            (TypeUrls.Endpoint, ["cds_proxyless_demo_api-v1_http_9080", "cds_proxyless_demo_api-v2_http_9080"]),
             (TypeUrls.Listener, []),
             (TypeUrls.Route, ["rds_egress_http_9080", "rds_ingress_http_8080"]),
         })

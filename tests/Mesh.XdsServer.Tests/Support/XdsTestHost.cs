@@ -3,7 +3,7 @@ using Mesh.XdsServer.Diagnostics;
 using Mesh.XdsServer.Hosting;
 using Mesh.XdsServer.Protocol;
 using Mesh.XdsServer.Snapshots;
-using Mesh.XdsServer.Translation;
+using Mesh.Translation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -15,7 +15,8 @@ namespace Mesh.XdsServer.Tests.Support;
 
 /// <summary>
 /// The real server, hosted in-process on loopback ports chosen by the OS: the same Kestrel h2c listener, services
-/// and endpoints that Program.cs builds. Without a connection string its meshes are set through <see cref="Cache"/>.
+/// and endpoints that Program.cs builds, with the product's translator. Without a connection string its meshes are
+/// set through <see cref="Producer"/>.
 /// </summary>
 public sealed class XdsTestHost : IAsyncDisposable
 {
@@ -42,6 +43,8 @@ public sealed class XdsTestHost : IAsyncDisposable
 
     public SnapshotCache Cache => Services.GetRequiredService<SnapshotCache>();
 
+    public SnapshotProducer Producer => Services.GetRequiredService<SnapshotProducer>();
+
     public StreamRegistry Streams => Services.GetRequiredService<StreamRegistry>();
 
     public XdsMetrics Metrics => Services.GetRequiredService<XdsMetrics>();
@@ -56,7 +59,7 @@ public sealed class XdsTestHost : IAsyncDisposable
 
     public static async Task<XdsTestHost> StartAsync(
         string? connectionString = null,
-        IMeshTranslator? translator = null,
+        IProxyTranslator? translator = null,
         IDictionary<string, string?>? settings = null,
         Action<IServiceCollection>? services = null)
     {
@@ -72,9 +75,6 @@ public sealed class XdsTestHost : IAsyncDisposable
 
             // Authentication has its own tests (Auth/); the protocol tests run as local development does.
             ["Xds:Auth:Mode"] = "None",
-
-            // The protocol tests use the small stand-in translation; the full one has its own tests.
-            ["Xds:Translator"] = "basic",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

@@ -1,6 +1,5 @@
 using Envoy.Service.Status.V3;
 using Mesh.XdsServer.Tests.Support;
-using Mesh.XdsServer.Translation;
 
 namespace Mesh.XdsServer.Tests.Translation;
 
@@ -29,7 +28,7 @@ public sealed class FullTranslationRealClientTests
             .Router("api-router", 7000, "grpc")
             .GrpcRoute("api-router", "default", Service, ("api-v1", 80), ("api-v2", 20))
             .ServiceByRouter("api.demo.local", "api-router");
-        host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        host.Producer.SetMesh(mesh.Key, mesh.Graph);
         await using var client = await StartClientAsync(kind, host, "xds:///api.demo.local:7000");
 
         // 200 calls at 80/20: 160 expected with a standard deviation near 6, so [130, 190] fails only
@@ -38,7 +37,7 @@ public sealed class FullTranslationRealClientTests
         Assert.InRange(counts.GetValueOrDefault("backend-1"), 130, 190);
         Assert.InRange(counts.GetValueOrDefault("backend-2"), 10, 70);
 
-        host.Cache.SetMesh(mesh.Key, mesh.GrpcRoute("api-router", "default", Service, ("api-v2", 100)).Graph);
+        host.Producer.SetMesh(mesh.Key, mesh.GrpcRoute("api-router", "default", Service, ("api-v2", 100)).Graph);
         await Eventually.TrueAsync(async () => (await client.CallAsync(5)).GetValueOrDefault("backend-2") == 5);
     }
 
@@ -58,7 +57,7 @@ public sealed class FullTranslationRealClientTests
             .Put("route", "api-router", "by-method",
                 "{\"grpcRoute\":{\"match\":{\"serviceName\":\"" + Service + "\",\"methodName\":\"FetchClientStatus\"},\"action\":{\"weightedTargets\":[{\"virtualNode\":\"api-v2\",\"weight\":1}]}}}")
             .ServiceByRouter("api.demo.local", "api-router");
-        host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        host.Producer.SetMesh(mesh.Key, mesh.Graph);
         await using var client = await StartClientAsync(kind, host, "xds:///api.demo.local");
 
         // The clients call FetchClientStatus, so the method route (more specific) takes every call.
@@ -75,7 +74,7 @@ public sealed class FullTranslationRealClientTests
             .Node("web", "10.0.0.1", 8080, "http", "api.demo.local")
             .Node("api-v1", "localhost", one.Port, "grpc")
             .ServiceByNode("api.demo.local", "api-v1");
-        host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        host.Producer.SetMesh(mesh.Key, mesh.Graph);
         await using var client = await StartClientAsync(kind, host, "xds:///api.demo.local");
 
         Assert.Equal(5, (await client.CallAsync(5)).GetValueOrDefault("backend-1"));
@@ -96,14 +95,14 @@ public sealed class FullTranslationRealClientTests
             .Router("api-router", 7000, "grpc")
             .Put("route", "api-router", "default", RetryRoute(maxRetries: 0))
             .ServiceByRouter("api.demo.local", "api-router");
-        host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        host.Producer.SetMesh(mesh.Key, mesh.Graph);
         await using var client = await StartClientAsync(kind, host, "xds:///api.demo.local");
 
         // Without retries, every other call fails.
         Assert.Equal(10, (await client.CallAsync(20)).GetValueOrDefault("error:UNAVAILABLE"));
 
         // With two retries on "unavailable", every call succeeds on its second attempt.
-        host.Cache.SetMesh(mesh.Key, mesh.Put("route", "api-router", "default", RetryRoute(maxRetries: 2)).Graph);
+        host.Producer.SetMesh(mesh.Key, mesh.Put("route", "api-router", "default", RetryRoute(maxRetries: 2)).Graph);
         await Eventually.TrueAsync(async () => (await client.CallAsync(20)).GetValueOrDefault("backend-1") == 20);
     }
 
@@ -119,14 +118,14 @@ public sealed class FullTranslationRealClientTests
             .Router("api-router", 7000, "grpc")
             .Put("route", "api-router", "default", TimeoutRoute(milliseconds: 300))
             .ServiceByRouter("api.demo.local", "api-router");
-        host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        host.Producer.SetMesh(mesh.Key, mesh.Graph);
         await using var client = await StartClientAsync(kind, host, "xds:///api.demo.local");
 
         // The backend answers after 2 s; a 300 ms per-request timeout cuts every call off.
         Assert.Equal(2, (await client.CallAsync(2)).GetValueOrDefault("error:DEADLINE_EXCEEDED"));
 
         // Raised to 5 s through a route change, the same calls succeed.
-        host.Cache.SetMesh(mesh.Key, mesh.Put("route", "api-router", "default", TimeoutRoute(milliseconds: 5000)).Graph);
+        host.Producer.SetMesh(mesh.Key, mesh.Put("route", "api-router", "default", TimeoutRoute(milliseconds: 5000)).Graph);
         await Eventually.TrueAsync(async () => (await client.CallAsync(2)).GetValueOrDefault("backend-1") == 2);
     }
 
@@ -141,7 +140,7 @@ public sealed class FullTranslationRealClientTests
         + "\"action\":{\"weightedTargets\":[{\"virtualNode\":\"api-v1\",\"weight\":1}]}}}";
 
     private static Task<XdsTestHost> StartHostAsync() =>
-        XdsTestHost.StartAsync(translator: new MeshTranslationAdapter(new Mesh.Translation.MeshTranslator()));
+        XdsTestHost.StartAsync();
 
     private static Task<RealClient> StartClientAsync(string kind, XdsTestHost host, string target) => kind == "python"
         ? RealClient.StartPythonAsync(host.GrpcUri, MeshRows.NodeId("web"), target)

@@ -10,15 +10,14 @@ using Mesh.XdsServer.Identity;
 using Mesh.XdsServer.Resources;
 using Mesh.XdsServer.Snapshots;
 using Mesh.XdsServer.Tests.Support;
-using Mesh.XdsServer.Translation;
+using Mesh.Translation;
 
 namespace Mesh.XdsServer.Tests.Translation;
 
-/// <summary>The full translation (issue 4) behind <see cref="IMeshTranslator"/>: what the server needs from it.</summary>
-public sealed class MeshTranslationAdapterTests
+/// <summary>What the server needs from <see cref="MeshTranslator.TranslateProxy"/>: one proxy identity's whole configuration.</summary>
+public sealed class ProxyTranslationTests
 {
-
-    private readonly MeshTranslationAdapter _translator = new(new Mesh.Translation.MeshTranslator());
+    private readonly MeshTranslator _translator = new();
 
     [Theory]
     [InlineData(ProxyKind.VirtualNode, "web")]
@@ -27,11 +26,12 @@ public sealed class MeshTranslationAdapterTests
     public void Builds_A_Consistent_Snapshot_That_Passes_The_Envoy_Validation_Rules(ProxyKind kind, string name)
     {
         var mesh = MeshRows.Demo().Gateway("gw", 9000).GatewayRoute("gw", "api", "/api", "api.demo.local");
-        var resources = _translator.Translate(mesh.Graph, new ProxyIdentity(mesh.Key, kind, name));
+        var resources = _translator.TranslateProxy(mesh.Graph, kind == ProxyKind.VirtualNode ? ProxyTarget.VirtualNode(name) : ProxyTarget.VirtualGateway(name));
 
+        Assert.Empty(ResourceConsistency.Check(resources));
         var snapshot = SnapshotBuilder.Build(resources);
         var errors = resources.Listeners.Concat(resources.OnDemandListeners).Cast<IMessage>()
-            .Concat(resources.Routes).Concat(resources.Clusters).Concat(resources.Endpoints)
+            .Concat(resources.RouteConfigurations).Concat(resources.Clusters).Concat(resources.ClusterLoadAssignments)
             .SelectMany(m => PgvValidator.Validate(m, EnvoyTypes.Registry))
             .ToList();
 
@@ -43,10 +43,11 @@ public sealed class MeshTranslationAdapterTests
     public void Proxyless_Listeners_Are_On_Demand_Only_And_Never_Break_The_Sidecar_Config()
     {
         var mesh = MeshRows.Demo();
-        var sidecarOnly = new Mesh.Translation.MeshTranslator().Translate(mesh.Graph, Mesh.Translation.ProxyTarget.VirtualNode("web"));
-        var resources = _translator.Translate(mesh.Graph, new ProxyIdentity(mesh.Key, ProxyKind.VirtualNode, "web"));
+        var sidecarOnly = _translator.Translate(mesh.Graph, ProxyTarget.VirtualNode("web"));
+        var resources = _translator.TranslateProxy(mesh.Graph, ProxyTarget.VirtualNode("web"));
 
-        SnapshotBuilder.Build(resources);
+        Assert.Empty(ResourceConsistency.Check(resources));
+        Assert.Equal(["api.demo.local", "api.demo.local:9080"], resources.OnDemandListeners.Select(l => l.Name));
         Assert.All(resources.OnDemandListeners, l => Assert.NotNull(l.ApiListener));
         Assert.All(resources.Listeners, l => Assert.Null(l.ApiListener));
 
@@ -56,11 +57,11 @@ public sealed class MeshTranslationAdapterTests
     }
 
     [Fact]
-    public async Task Serves_Envoy_And_Proxyless_Clients_When_Selected_By_Configuration()
+    public async Task The_Server_Serves_Envoy_The_Sidecar_Listeners_Without_The_Proxyless_Ones()
     {
-        await using var host = await XdsTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Xds:Translator"] = "full" });
+        await using var host = await XdsTestHost.StartAsync();
         var mesh = MeshRows.Demo();
-        host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        host.Producer.SetMesh(mesh.Key, mesh.Graph);
         await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
 
         await client.SendAsync(TypeUrls.Listener);

@@ -1,0 +1,106 @@
+using Envoy.Config.Listener.V3;
+using Google.Protobuf;
+using Mesh.Model.Graph;
+
+namespace Mesh.Translation;
+
+/// <summary>
+/// Which proxyless names a virtual node's identity may dial, and how their resources join the sidecar's: each
+/// backend service alone and with each provider port (<c>vs</c>, <c>vs:port</c>), as on-demand listeners. A
+/// proxyless name whose resources would clash with the sidecar's (same name, different content) is left out
+/// rather than let it break the whole configuration.
+/// </summary>
+internal static class ProxylessOnDemand
+{
+    public static ProxyResources AddTo(ProxyResources sidecar, MeshGraph graph, string nodeName, Func<string, ProxyResources> translateProxyless)
+    {
+        var merged = new Merged(sidecar);
+        foreach (var name in NamesFor(graph, nodeName))
+        {
+            merged.TryAdd(translateProxyless(name));
+        }
+
+        return merged.ToResources();
+    }
+
+    /// <summary>Every name a proxyless client with this node's identity may dial, sorted.</summary>
+    public static IEnumerable<string> NamesFor(MeshGraph graph, string nodeName)
+    {
+        var backends = graph.FindVirtualNode(nodeName)?.Spec.Backends ?? [];
+        foreach (var service in backends.Select(b => b.VirtualService?.VirtualServiceName).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            yield return service;
+            var provider = graph.ProviderOf(service);
+            var ports = provider?.VirtualNode?.Spec.Listeners?.Select(l => l.PortMapping.Port)
+                ?? provider?.VirtualRouter?.Spec.Listeners?.Select(l => l.PortMapping.Port)
+                ?? [];
+            foreach (var port in ports.Distinct().Order())
+            {
+                yield return $"{service}:{port}";
+            }
+        }
+    }
+
+    private sealed class Merged(ProxyResources sidecar)
+    {
+        private readonly List<Listener> _onDemand = [];
+        private readonly SortedDictionary<string, IMessage> _routes = ByName(sidecar.RouteConfigurations.Select(r => (r.Name, (IMessage)r)));
+        private readonly SortedDictionary<string, IMessage> _clusters = ByName(sidecar.Clusters.Select(c => (c.Name, (IMessage)c)));
+        private readonly SortedDictionary<string, IMessage> _endpoints = ByName(sidecar.ClusterLoadAssignments.Select(e => (e.ClusterName, (IMessage)e)));
+        private readonly SortedDictionary<string, IMessage> _secrets = ByName(sidecar.Secrets.Select(s => (s.Name, (IMessage)s)));
+        private readonly SortedSet<string> _warnings = new(sidecar.Warnings, StringComparer.Ordinal);
+
+        public void TryAdd(ProxyResources proxyless)
+        {
+            var routes = proxyless.RouteConfigurations.Select(r => (r.Name, (IMessage)r)).ToList();
+            var clusters = proxyless.Clusters.Select(c => (c.Name, (IMessage)c)).ToList();
+            var endpoints = proxyless.ClusterLoadAssignments.Select(e => (e.ClusterName, (IMessage)e)).ToList();
+            var secrets = proxyless.Secrets.Select(s => (s.Name, (IMessage)s)).ToList();
+            if (proxyless.Listeners.Count == 0
+                || Clashes(_routes, routes) || Clashes(_clusters, clusters) || Clashes(_endpoints, endpoints) || Clashes(_secrets, secrets))
+            {
+                return;
+            }
+
+            _onDemand.AddRange(proxyless.Listeners);
+            _warnings.UnionWith(proxyless.Warnings);
+            Add(_routes, routes);
+            Add(_clusters, clusters);
+            Add(_endpoints, endpoints);
+            Add(_secrets, secrets);
+        }
+
+        public ProxyResources ToResources() => new(
+            sidecar.Listeners,
+            [.. _routes.Values.Cast<Envoy.Config.Route.V3.RouteConfiguration>()],
+            [.. _clusters.Values.Cast<Envoy.Config.Cluster.V3.Cluster>()],
+            [.. _endpoints.Values.Cast<Envoy.Config.Endpoint.V3.ClusterLoadAssignment>()],
+            [.. _secrets.Values.Cast<Envoy.Extensions.TransportSockets.Tls.V3.Secret>()],
+            [.. _warnings])
+        {
+            OnDemandListeners = [.. _onDemand.DistinctBy(l => l.Name).OrderBy(l => l.Name, StringComparer.Ordinal)],
+        };
+
+        private static SortedDictionary<string, IMessage> ByName(IEnumerable<(string Name, IMessage Message)> items)
+        {
+            var byName = new SortedDictionary<string, IMessage>(StringComparer.Ordinal);
+            foreach (var (name, message) in items)
+            {
+                byName[name] = message;
+            }
+
+            return byName;
+        }
+
+        private static bool Clashes(SortedDictionary<string, IMessage> have, List<(string Name, IMessage Message)> more) =>
+            more.Any(m => have.TryGetValue(m.Name, out var existing) && !existing.Equals(m.Message));
+
+        private static void Add(SortedDictionary<string, IMessage> have, List<(string Name, IMessage Message)> more)
+        {
+            foreach (var (name, message) in more)
+            {
+                have.TryAdd(name, message);
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using Mesh.Model.Graph;
+using Mesh.Translation;
+using Mesh.XdsServer.Diagnostics;
+using Mesh.XdsServer.Identity;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.XdsServer.Snapshots;
+
+/// <summary>
+/// Turns mesh graphs into snapshots for the <see cref="SnapshotCache"/>: holds the last good graph of every mesh,
+/// and when one changes, translates, checks (<see cref="ResourceConsistency"/>) and builds the snapshot of each
+/// watched identity of that mesh, in parallel across cores and without holding the cache's lock. A slow
+/// translation of one mesh therefore delays neither another mesh's streams nor a new stream's first response.
+/// A snapshot that fails translation or its consistency check is logged and counted, and the previous one keeps
+/// serving.
+/// </summary>
+public sealed partial class SnapshotProducer
+{
+    private readonly SnapshotCache _cache;
+    private readonly IProxyTranslator _translator;
+    private readonly XdsMetrics _metrics;
+    private readonly ILogger<SnapshotProducer> _logger;
+    private readonly ResourceInterner _interner = new();
+    private readonly Lock _meshesLock = new();
+    private readonly Dictionary<MeshKey, MeshState> _meshes = [];
+    private long _generation;
+
+    public SnapshotProducer(SnapshotCache cache, IProxyTranslator translator, XdsMetrics metrics, ILogger<SnapshotProducer> logger)
+    {
+        _cache = cache;
+        _translator = translator;
+        _metrics = metrics;
+        _logger = logger;
+        cache.FirstWatch += identity => Produce(identity, Read(identity.Mesh));
+    }
+
+    public int InternedResources => _interner.Count;
+
+    public MeshGraph? Mesh(MeshKey key) => Read(key).Graph;
+
+    public IReadOnlyList<MeshKey> Meshes
+    {
+        get
+        {
+            lock (_meshesLock)
+            {
+                return [.. _meshes.Keys];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Replaces a mesh's graph (null: the mesh is gone) and pushes new snapshots to the proxies of that mesh whose
+    /// configuration changed; returns when they have been handed to the cache. A graph equal to the current one
+    /// changes nothing.
+    /// </summary>
+    public void SetMesh(MeshKey key, MeshGraph? graph)
+    {
+        MeshState state;
+        lock (_meshesLock)
+        {
+            var old = _meshes.GetValueOrDefault(key);
+            if (Equals(old?.Graph, graph))
+            {
+                return;
+            }
+
+            // Numbered across meshes, so that a build from an older graph never replaces one from a newer graph.
+            state = new MeshState(graph, ++_generation);
+            if (graph is null)
+            {
+                _meshes.Remove(key);
+            }
+            else
+            {
+                _meshes[key] = state;
+            }
+        }
+
+        var identities = _cache.WatchedIn(key);
+        Parallel.ForEach(identities, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, identity => Produce(identity, state));
+        _interner.Retain(_cache.Snapshots());
+    }
+
+    private MeshState Read(MeshKey key)
+    {
+        lock (_meshesLock)
+        {
+            return _meshes.GetValueOrDefault(key) ?? new MeshState(null, _generation);
+        }
+    }
+
+    private void Produce(ProxyIdentity identity, MeshState state)
+    {
+        var update = Build(identity, state);
+        var result = _cache.Set(identity, update);
+        foreach (var warning in result.AddedWarnings)
+        {
+            // Logged and counted when they appear, not on every rebuild: a warning that stays is not news.
+            _metrics.TranslationWarning();
+            LogWarning(identity.ToString(), warning);
+        }
+
+        if (result.SnapshotChanged && update.Snapshot is { } snapshot)
+        {
+            _metrics.SnapshotBuilt();
+            LogSnapshot(identity.ToString(), snapshot.Version, snapshot.Resources.Count());
+        }
+    }
+
+    private SnapshotUpdate Build(ProxyIdentity identity, MeshState state)
+    {
+        var graph = state.Graph;
+        var exists = identity.Kind == ProxyKind.VirtualNode
+            ? graph?.FindVirtualNode(identity.Name) is not null
+            : graph?.FindVirtualGateway(identity.Name) is not null;
+        if (graph is null || !exists)
+        {
+            return new SnapshotUpdate(state.Generation, null, $"waiting for {identity.ShortForm} (account {identity.Mesh.AccountId}) to be created", null);
+        }
+
+        ProxyResources resources;
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var target = identity.Kind == ProxyKind.VirtualNode ? ProxyTarget.VirtualNode(identity.Name) : ProxyTarget.VirtualGateway(identity.Name);
+            resources = _translator.TranslateProxy(graph, target);
+        }
+        catch (Exception e)
+        {
+            // A translator bug is treated like an invalid mesh: this proxy keeps its last good snapshot, and the
+            // feed and every other proxy carry on.
+            return Rejected(identity, state, $"translation failed: {e.GetType().Name}: {e.Message}", null);
+        }
+
+        // A broken reference would make Envoy reject the update or wait for a resource that never comes.
+        if (ResourceConsistency.Check(resources) is { Count: > 0 } problems)
+        {
+            return Rejected(identity, state, "The snapshot is inconsistent: " + string.Join("; ", problems), resources.Warnings);
+        }
+
+        var snapshot = SnapshotBuilder.Build(resources, _interner.Intern);
+        _metrics.SnapshotBuild.Record(Stopwatch.GetElapsedTime(started));
+        return new SnapshotUpdate(state.Generation, snapshot, null, resources.Warnings);
+    }
+
+    private SnapshotUpdate Rejected(ProxyIdentity identity, MeshState state, string problem, IReadOnlyList<string>? warnings)
+    {
+        _metrics.SnapshotRejected();
+        LogRejected(identity.ToString(), problem);
+        return new SnapshotUpdate(state.Generation, null, problem, warnings);
+    }
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "New snapshot for {Proxy}: version {Version}, {Count} resources")]
+    private partial void LogSnapshot(string proxy, string version, int count);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "Configuration for {Proxy} rejected; the last good snapshot keeps serving: {Reason}")]
+    private partial void LogRejected(string proxy, string reason);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Configuration for {Proxy} leaves something out: {Warning}")]
+    private partial void LogWarning(string proxy, string warning);
+
+    /// <summary>A mesh's graph and the number of the change that set it.</summary>
+    private sealed record MeshState(MeshGraph? Graph, long Generation);
+}

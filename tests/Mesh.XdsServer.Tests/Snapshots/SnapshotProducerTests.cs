@@ -1,0 +1,220 @@
+using Mesh.Model.Graph;
+using Mesh.Translation;
+using Mesh.XdsServer.Diagnostics;
+using Mesh.XdsServer.Identity;
+using Mesh.XdsServer.Resources;
+using Mesh.XdsServer.Snapshots;
+using Mesh.XdsServer.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Mesh.XdsServer.Tests.Snapshots;
+
+/// <summary>The producer (translate, check, build) feeding the passive cache (identity → snapshot, watchers).</summary>
+public sealed class SnapshotProducerTests
+{
+    private static readonly ProxyIdentity Web = new(new MeshKey(MeshRows.Account, "demo"), ProxyKind.VirtualNode, "web");
+    private static readonly ProxyIdentity Web2 = Web with { Name = "web2" };
+
+    private readonly XdsMetrics _metrics = new();
+    private readonly SnapshotCache _cache = new();
+
+    [Fact]
+    public void Every_Watcher_Of_One_Identity_Shares_One_Snapshot()
+    {
+        var producer = NewProducer(new MeshTranslator());
+        producer.SetMesh(MeshRows.Demo().Key, MeshRows.Demo().Graph);
+        Snapshot? a = null, b = null;
+
+        using var first = _cache.Watch(Web, s => a = s);
+        using var second = _cache.Watch(Web, s => b = s);
+
+        Assert.NotNull(a);
+        Assert.Same(a, b);
+        Assert.Equal(1, _cache.WatchedIdentities);
+    }
+
+    [Fact]
+    public void A_Resource_Two_Identities_Share_Is_Held_Once()
+    {
+        var producer = NewProducer(new MeshTranslator());
+        var mesh = MeshRows.Demo().Node("web2", "10.0.0.2", 8080, "http", "api.demo.local");
+        producer.SetMesh(mesh.Key, mesh.Graph);
+        Snapshot? a = null, b = null;
+
+        using var first = _cache.Watch(Web, s => a = s);
+        using var second = _cache.Watch(Web2, s => b = s);
+
+        var shared = a![TypeUrls.Cluster].ByName.Keys.Intersect(b![TypeUrls.Cluster].ByName.Keys).ToList();
+        Assert.Contains("cds_egress_demo_api-v1_http_9080", shared);
+        Assert.All(shared, name => Assert.Same(a[TypeUrls.Cluster].ByName[name], b[TypeUrls.Cluster].ByName[name]));
+    }
+
+    [Fact]
+    public void An_Inconsistent_Translation_Keeps_The_Last_Good_Snapshot_And_Says_Why()
+    {
+        var translator = new SwitchableTranslator();
+        var producer = NewProducer(translator);
+        var mesh = MeshRows.Demo();
+        producer.SetMesh(mesh.Key, mesh.Graph);
+        var seen = new List<Snapshot>();
+        using var watch = _cache.Watch(Web, seen.Add);
+        var good = Assert.Single(seen);
+
+        translator.Broken = true;
+        producer.SetMesh(mesh.Key, mesh.Node("web", "10.0.0.1", 8081, "http", "api.demo.local").Graph);
+
+        Assert.Single(seen);
+        Assert.Same(good, _cache.Current(Web));
+        Assert.Equal("The snapshot is inconsistent: listener broken: route config rds_does_not_exist is missing", _cache.Problem(Web));
+        Assert.Equal(1, _metrics.Get("mesh_xds_snapshots_rejected_total"));
+
+        translator.Broken = false;
+        producer.SetMesh(mesh.Key, mesh.Node("web", "10.0.0.1", 8082, "http", "api.demo.local").Graph);
+        Assert.Equal(2, seen.Count);
+        Assert.Null(_cache.Problem(Web));
+    }
+
+    [Fact]
+    public void A_Change_To_Another_Node_That_Does_Not_Alter_This_Config_Pushes_Nothing()
+    {
+        var producer = NewProducer(new MeshTranslator());
+        var mesh = MeshRows.Demo();
+        producer.SetMesh(mesh.Key, mesh.Graph);
+        var seen = new List<Snapshot>();
+        using var watch = _cache.Watch(Web, seen.Add);
+
+        producer.SetMesh(mesh.Key, mesh.Node("billing", "127.0.0.33", 7000, "grpc").Graph);
+
+        Assert.Single(seen);
+    }
+
+    [Fact]
+    public void A_Change_To_One_Mesh_Rebuilds_No_Identity_Of_Another()
+    {
+        var translator = new CountingTranslator();
+        var producer = NewProducer(translator);
+        var demo = MeshRows.Demo();
+        var other = MeshRows.Demo("other");
+        producer.SetMesh(demo.Key, demo.Graph);
+        producer.SetMesh(other.Key, other.Graph);
+        using var web = _cache.Watch(Web, _ => { });
+        using var otherWeb = _cache.Watch(Web with { Mesh = other.Key }, _ => { });
+        Assert.Equal(2, translator.Calls);
+
+        producer.SetMesh(demo.Key, demo.Node("billing", "127.0.0.33", 7000, "grpc").Graph);
+
+        Assert.Equal(3, translator.Calls);
+    }
+
+    [Fact]
+    public void A_Proxy_Without_Its_Node_Waits_With_A_Reason()
+    {
+        var producer = NewProducer(new MeshTranslator());
+        var mesh = MeshRows.Demo();
+        producer.SetMesh(mesh.Key, mesh.Graph);
+        var seen = new List<Snapshot>();
+        var newbie = Web with { Name = "newbie" };
+
+        using var watch = _cache.Watch(newbie, seen.Add);
+
+        Assert.Empty(seen);
+        Assert.Equal("waiting for mesh/demo/virtualNode/newbie (account 111122223333) to be created", _cache.Problem(newbie));
+        producer.SetMesh(mesh.Key, mesh.Node("newbie", "127.0.0.5", 8000).Graph);
+        Assert.Single(seen);
+    }
+
+    [Fact]
+    public void The_Last_Watcher_Leaving_Frees_The_Identity()
+    {
+        var producer = NewProducer(new MeshTranslator());
+        producer.SetMesh(MeshRows.Demo().Key, MeshRows.Demo().Graph);
+
+        _cache.Watch(Web, _ => { }).Dispose();
+
+        Assert.Equal(0, _cache.WatchedIdentities);
+    }
+
+    [Fact]
+    public void A_Translator_That_Throws_Leaves_The_Last_Good_Snapshot_Serving()
+    {
+        var translator = new SwitchableTranslator();
+        var producer = NewProducer(translator);
+        var mesh = MeshRows.Demo();
+        producer.SetMesh(mesh.Key, mesh.Graph);
+        var seen = new List<Snapshot>();
+        using var watch = _cache.Watch(Web, seen.Add);
+
+        translator.Throws = true;
+        producer.SetMesh(mesh.Key, mesh.Node("web", "10.0.0.1", 8081, "http", "api.demo.local").Graph);
+
+        Assert.Single(seen);
+        Assert.Equal("translation failed: InvalidOperationException: translator bug", _cache.Problem(Web));
+    }
+
+    [Fact]
+    public void An_Update_From_An_Older_Graph_Never_Replaces_One_From_A_Newer_Graph()
+    {
+        var seen = new List<Snapshot>();
+        using var watch = _cache.Watch(Web, seen.Add);
+        var older = SnapshotBuilder.Build(new MeshTranslator().TranslateProxy(MeshRows.Demo().Graph, ProxyTarget.VirtualNode("web")));
+        var newer = SnapshotBuilder.Build(new MeshTranslator().TranslateProxy(
+            MeshRows.Demo().Node("web", "10.0.0.1", 8081, "http", "api.demo.local").Graph, ProxyTarget.VirtualNode("web")));
+
+        Assert.True(_cache.Set(Web, new SnapshotUpdate(2, newer, null, [])).SnapshotChanged);
+        Assert.False(_cache.Set(Web, new SnapshotUpdate(1, older, null, [])).Applied);
+
+        Assert.Same(newer, Assert.Single(seen));
+    }
+
+    private SnapshotProducer NewProducer(IProxyTranslator translator) => new(_cache, translator, _metrics, NullLogger<SnapshotProducer>.Instance);
+
+    private sealed class CountingTranslator : IProxyTranslator
+    {
+        private int _calls;
+
+        public int Calls => _calls;
+
+        public ProxyResources TranslateProxy(MeshGraph graph, ProxyTarget target)
+        {
+            Interlocked.Increment(ref _calls);
+            return new MeshTranslator().TranslateProxy(graph, target);
+        }
+    }
+
+    /// <summary>The real translator, or the same output with a listener that names a route configuration that is not there.</summary>
+    private sealed class SwitchableTranslator : IProxyTranslator
+    {
+        private readonly MeshTranslator _inner = new();
+
+        public bool Broken { get; set; }
+
+        public bool Throws { get; set; }
+
+        public ProxyResources TranslateProxy(MeshGraph graph, ProxyTarget target)
+        {
+            if (Throws)
+            {
+                throw new InvalidOperationException("translator bug");
+            }
+
+            var resources = _inner.TranslateProxy(graph, target);
+            if (!Broken)
+            {
+                return resources;
+            }
+
+            var api = new Envoy.Config.Listener.V3.Listener
+            {
+                Name = "broken",
+                ApiListener = new Envoy.Config.Listener.V3.ApiListener
+                {
+                    ApiListener_ = Google.Protobuf.WellKnownTypes.Any.Pack(new Envoy.Extensions.Filters.Network.HttpConnectionManager.V3.HttpConnectionManager
+                    {
+                        Rds = new Envoy.Extensions.Filters.Network.HttpConnectionManager.V3.Rds { RouteConfigName = "rds_does_not_exist" },
+                    }),
+                },
+            };
+            return resources with { OnDemandListeners = [.. resources.OnDemandListeners, api] };
+        }
+    }
+}
