@@ -62,7 +62,7 @@ public sealed class ConsoleStack : IAsyncLifetime
         {
             ["ConnectionStrings__Mesh"] = database,
             ["Logging__LogLevel__Default"] = "Warning",
-        }, $"--Xds:GrpcUrl={XdsGrpcUrl}", $"--Xds:AdminUrl={XdsAdminUrl}", "--Xds:Auth:Mode=None", "--Xds:Translator=full");
+        }, $"--Xds:GrpcUrl={XdsGrpcUrl}", $"--Xds:AdminUrl={XdsAdminUrl}", "--Xds:Auth:Mode=None");
         await api.WaitUntilAnswersAsync(new Uri(ApiUrl, "/readyz"));
         await xds.WaitUntilAnswersAsync(new Uri(XdsAdminUrl, "/readyz"));
     }

@@ -87,7 +87,7 @@ public sealed class GrafanaDashboardTests
         var server = await PostgresServer.GetSharedAsync(TaskTimeouts.Token());
         var database = await server.CreateDatabaseAsync(TaskTimeouts.Token());
         await using var api = await ApiProcess.StartAsync(database);
-        await using var xds = await XdsTestHost.StartAsync(database, settings: new Dictionary<string, string?> { ["Xds:Translator"] = "full" });
+        await using var xds = await XdsTestHost.StartAsync(database);
         var aws = new AwsCli(api);
         await aws.AppMeshAsync("create-mesh", "--mesh-name", "demo");
         await aws.AppMeshAsync("create-virtual-node", "--mesh-name", "demo", "--virtual-node-name", "backend", "--spec",

@@ -21,7 +21,7 @@ public sealed class NodeInterningStreamTests : IAsyncLifetime
     {
         _host = await XdsTestHost.StartAsync();
         var mesh = MeshRows.Demo();
-        _host.Cache.SetMesh(mesh.Key, mesh.Graph);
+        _host.Producer.SetMesh(mesh.Key, mesh.Graph);
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
