@@ -39,7 +39,7 @@ public sealed class SnapshotBuilderTests
     public void The_Same_Resources_Always_Give_The_Same_Versions()
     {
         var mesh = Support.MeshRows.Demo();
-        var identity = new Mesh.XdsServer.Identity.ProxyIdentity(mesh.Key, Mesh.XdsServer.Identity.ProxyKind.VirtualNode, "web");
+        var identity = new ProxyIdentity(mesh.Key, ProxyKind.VirtualNode, "web");
         var a = SnapshotBuilder.Build(new BasicMeshTranslator().Translate(mesh.Graph, identity));
         var b = SnapshotBuilder.Build(new BasicMeshTranslator().Translate(Support.MeshRows.Demo().Graph, identity));
 
