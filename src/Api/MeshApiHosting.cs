@@ -58,7 +58,8 @@ public static partial class MeshApiHosting
             kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 1024, gracePeriod: TimeSpan.FromSeconds(5));
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(120);
         });
-        builder.Services.Configure<MeshApiOptions>(builder.Configuration.GetSection(MeshApiOptions.Section));
+        // Checked before the host serves: a bad setting stops the start with its message (Program prints it, exit 2).
+        builder.Services.AddOptions<MeshApiOptions>().BindConfiguration(MeshApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddPooledDbContextFactory<MeshDbContext>(db => db.UseNpgsql(connectionString));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(ServiceModel.AppMesh);
@@ -73,7 +74,7 @@ public static partial class MeshApiHosting
         builder.Services.AddHostedService<IdempotencyRecordPruner>();
         AddCloudMap(builder.Services);
         builder.Services.AddConsole(builder.Configuration);
-        builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection(AuthOptions.Section));
+        builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AuditLog>());
         builder.Services.AddSingleton(services =>
@@ -96,6 +97,9 @@ public static partial class MeshApiHosting
 
     public static WebApplication UseMeshApi(this WebApplication app)
     {
+        // Settings are checked before anything runs, so a refusal is one message (Program prints it), not a host
+        // start failure logged with its stack.
+        app.Services.GetService<IStartupValidator>()?.Validate();
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         CheckAuthConfiguration(app);

@@ -1,16 +1,13 @@
+using Mesh.Model.Identity;
+
 namespace Mesh.Api;
 
-/// <summary>The "Mesh" configuration section.</summary>
-public sealed class MeshApiOptions
+/// <summary>
+/// The "Mesh" configuration section as the API host reads it: the region and account every host shares
+/// (<see cref="AccountOptions"/>) and the API's own settings. The section is bound by this one type.
+/// </summary>
+public sealed class MeshApiOptions : AccountOptions
 {
-    public const string Section = "Mesh";
-
-    /// <summary>The region written into ARNs.</summary>
-    public string Region { get; set; } = "us-east-1";
-
-    /// <summary>The 12-digit account that owns resources created through this API.</summary>
-    public string AccountId { get; set; } = "111122223333";
-
     public QuotaOptions Quotas { get; set; } = new();
 
     /// <summary>

@@ -45,6 +45,12 @@ catch (Exception e) when (e is ApiConfigurationException or Mesh.Security.Master
     await Console.Error.WriteLineAsync($"Mesh.Api: {e.Message}");
     return 2;
 }
+catch (Microsoft.Extensions.Options.OptionsValidationException e)
+{
+    // A setting the options' validation refused at start (ValidateOnStart), said as plainly.
+    await Console.Error.WriteLineAsync($"Mesh.Api: {string.Join(" ", e.Failures)}");
+    return 2;
+}
 
 /// <summary>The API host; public so that tests can start it in-process.</summary>
 public partial class Program;

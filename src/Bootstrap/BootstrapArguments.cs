@@ -1,3 +1,4 @@
+using Mesh.Model.Identity;
 using System.Globalization;
 
 namespace Mesh.Bootstrap;
@@ -91,7 +92,7 @@ public static class BootstrapArguments
         }
 
         var node = Last(values, "node");
-        if (!ProxyResource.TryParse(node, out _, out var error))
+        if (!NodeId.TryParse(node, out _, out var error, subject: "node"))
         {
             throw new ArgumentException(error);
         }

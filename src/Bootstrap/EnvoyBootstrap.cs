@@ -1,3 +1,4 @@
+using Mesh.Model.Identity;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -16,7 +17,7 @@ public static class EnvoyBootstrap
     /// <summary>The static cluster that reaches the xDS server.</summary>
     public const string XdsClusterName = "xds_cluster";
 
-    /// <summary>App Mesh's name for the cluster of a local SDS server (ENVOY-MAPPING.md §2).</summary>
+    /// <summary>App Mesh's name for the cluster of a local SDS server (docs/envoy-mapping.md §2).</summary>
     public const string SdsClusterName = "static_cluster_sds_unix_socket";
 
     private const string TypePrefix = "type.googleapis.com/";
@@ -34,7 +35,7 @@ public static class EnvoyBootstrap
 
     public static JsonObject Build(BootstrapOptions options)
     {
-        var resource = ProxyResource.Parse(options.NodeId);
+        var resource = Mesh.Model.Identity.NodeId.Parse(options.NodeId, subject: "node");
         Validate(options);
 
         var bootstrap = new JsonObject
@@ -149,12 +150,12 @@ public static class EnvoyBootstrap
         return string.Join('\n', lines);
     }
 
-    private static JsonObject Node(BootstrapOptions options, ProxyResource resource)
+    private static JsonObject Node(BootstrapOptions options, NodeId resource)
     {
         var mesh = new JsonObject
         {
             ["mesh"] = resource.Mesh,
-            ["kind"] = resource.KindName,
+            ["kind"] = resource.Kind.WireName(),
             ["name"] = resource.Name,
         };
         if (resource.MeshOwner is { } owner)
@@ -233,6 +234,9 @@ public static class EnvoyBootstrap
             {
                 ["api_type"] = options.Delta ? "DELTA_GRPC" : "GRPC",
                 ["transport_api_version"] = "V3",
+                // Mesh's xDS server takes the node from a stream's first request and keeps it for the stream, so
+                // Envoy need not repeat it (with its metadata) in every later request.
+                ["set_node_on_first_message_only"] = true,
                 ["grpc_services"] = new JsonArray(options.SigV4 is { } sigV4 ? SignedGoogleGrpc(options, sigV4) : EnvoyGrpc()),
             },
             ["lds_config"] = AdsSource(),
@@ -447,7 +451,7 @@ public static class EnvoyBootstrap
     /// <c>tracing</c> set and names no provider of its own. Envoy marks this bootstrap field deprecated in favour of
     /// <c>HttpConnectionManager.tracing.provider</c> but still honours it (App Mesh's agent used it the same way).
     /// </summary>
-    private static JsonObject Tracer(TracingOptions tracing, ProxyResource resource)
+    private static JsonObject Tracer(TracingOptions tracing, NodeId resource)
     {
         var cluster = TracingClusterName(tracing.Provider);
         var serviceName = tracing.ServiceName ?? $"{resource.Mesh}/{resource.Name}";

@@ -1,14 +1,15 @@
+using Mesh.Model.Identity;
 using System.Text.Json.Nodes;
 
 namespace Mesh.Bootstrap;
 
 /// <summary>
-/// The bootstrap's <c>stats_config.stats_tags</c> (ENVOY-MAPPING.md §1), in one of two styles (<see cref="StatsTagsStyle"/>).
+/// The bootstrap's <c>stats_config.stats_tags</c> (docs/envoy-mapping.md §1), in one of two styles (<see cref="StatsTagsStyle"/>).
 /// </summary>
 /// <remarks>
 /// Envoy's tag extraction: a tag's regex is searched in the full stat name, its first group is cut from the name and
 /// its second group is the tag's value. A tag name may appear only once, so each regex covers every place its value
-/// appears in the names the translation uses (ENVOY-MAPPING.md §2).
+/// appears in the names the translation uses (docs/envoy-mapping.md §2).
 /// <para>
 /// App Mesh's agent tagged ingress stats only: HTTP connection manager and TCP proxy stats with the stat prefix
 /// <c>ingress.&lt;proto&gt;.&lt;port&gt;</c> (a node with several listeners), e.g. <c>http.ingress.http.8080.downstream_rq_2xx</c>
@@ -53,12 +54,12 @@ public static class StatsTags
     public const string RouteConfigRegex = @"^.*?\.(?:ingress|egress)\." + Protocols + @"\.[0-9]+\.rds\.((.*?)\.)";
 
     /// <summary>The <c>stats_tags</c> list for a proxy of this resource; empty for <see cref="StatsTagsStyle.None"/>.</summary>
-    public static JsonArray For(ProxyResource resource, StatsTagsStyle style) => style switch
+    public static JsonArray For(NodeId resource, StatsTagsStyle style) => style switch
     {
         StatsTagsStyle.AppMesh =>
         [
             Fixed("appmesh.mesh", resource.Mesh),
-            Fixed("appmesh." + resource.KindSnakeName, resource.Name),
+            Fixed("appmesh." + resource.Kind.SnakeName(), resource.Name),
             Regex("appmesh.listener_protocol", IngressProtocolRegex),
             Regex("appmesh.listener_port", IngressPortRegex),
             Regex(RouteConfigTag, IngressRouteConfigRegex),
@@ -66,7 +67,7 @@ public static class StatsTags
         StatsTagsStyle.Extended =>
         [
             Fixed("appmesh.mesh", resource.Mesh),
-            Fixed("appmesh." + resource.KindSnakeName, resource.Name),
+            Fixed("appmesh." + resource.Kind.SnakeName(), resource.Name),
             Regex("appmesh.listener_protocol", ListenerProtocolRegex),
             Regex("appmesh.listener_port", ListenerPortRegex),
             Regex(RouteConfigTag, RouteConfigRegex),

@@ -14,7 +14,7 @@ public sealed class ResourceEntity
     /// <summary>The mesh the resource lives in; for a mesh row, its own name.</summary>
     public required string MeshName { get; set; }
 
-    /// <summary>A <see cref="Mesh.Model.ResourceKind"/> wire name: mesh, virtualNode, virtualService, virtualRouter, route, virtualGateway, gatewayRoute.</summary>
+    /// <summary>A resource kind's wire name (the model's <c>ResourceKind.WireName</c>): mesh, virtualNode, virtualService, virtualRouter, route, virtualGateway, gatewayRoute.</summary>
     public required string Kind { get; set; }
 
     /// <summary>The virtual router of a route or the virtual gateway of a gateway route; empty for every other kind.</summary>

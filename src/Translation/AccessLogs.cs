@@ -7,7 +7,7 @@ using Specs = Mesh.Model.Specs;
 namespace Mesh.Translation;
 
 /// <summary>
-/// <c>logging.accessLog.file</c> → <c>envoy.access_loggers.file</c> (ENVOY-MAPPING.md §3 "Access log").
+/// <c>logging.accessLog.file</c> → <c>envoy.access_loggers.file</c> (docs/envoy-mapping.md §3 "Access log").
 /// Text patterns get a trailing newline when they lack one, or every entry would run into the next.
 /// JSON key/value pairs become a JSON format struct; keys are written in sorted order for stable output.
 /// </summary>

@@ -5,7 +5,7 @@ using Google.Protobuf.WellKnownTypes;
 namespace Mesh.Translation;
 
 /// <summary>
-/// The metadata App Mesh's metrics extension reads (ENVOY-MAPPING.md §1 "Metrics extension"): App Mesh's Envoy
+/// The metadata App Mesh's metrics extension reads (docs/envoy-mapping.md §1 "Metrics extension"): App Mesh's Envoy
 /// build emits <c>envoy.appmesh.*</c> stats (RequestCount, TargetResponseTime, …) whose TargetVirtualNode and
 /// TargetVirtualService dimensions come from <c>filter_metadata["aws.appmesh.aggregate_stats"]</c>. As the
 /// virtual-gateway <c>config_dump</c> shows it, the value is a struct with one string field <c>config</c> holding

@@ -145,7 +145,7 @@ internal static class Clusters
         return name;
     }
 
-    /// <summary>App Mesh's ipPreference → dns_lookup_family table (ENVOY-MAPPING.md §6).</summary>
+    /// <summary>App Mesh's ipPreference → dns_lookup_family table (docs/envoy-mapping.md §6).</summary>
     public static Cluster.Types.DnsLookupFamily LookupFamily(Specs.IpPreference? preference) => preference switch
     {
         Specs.IpPreference.IPv4Preferred => Cluster.Types.DnsLookupFamily.V4Preferred,
@@ -220,7 +220,7 @@ internal static class Clusters
         var group = new LocalityLbEndpoints();
         if (locality is not null)
         {
-            // gRPC ignores a locality without weight, and wants each locality once (DESIGN.md, "Known behaviour").
+            // gRPC ignores a locality without weight, and wants each locality once (docs/design.md, "Known behaviour").
             group.Locality = locality;
             group.LoadBalancingWeight = 1;
         }

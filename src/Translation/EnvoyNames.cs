@@ -3,7 +3,7 @@ using Mesh.Model.Specs;
 namespace Mesh.Translation;
 
 /// <summary>
-/// App Mesh's Envoy resource names (ENVOY-MAPPING.md §2), kept so that dashboards built on App Mesh stats keep
+/// App Mesh's Envoy resource names (docs/envoy-mapping.md §2), kept so that dashboards built on App Mesh stats keep
 /// working, plus the names this translator adds where App Mesh had none.
 /// </summary>
 public static class EnvoyNames

@@ -7,7 +7,7 @@ using Specs = Mesh.Model.Specs;
 namespace Mesh.Translation;
 
 /// <summary>
-/// A virtual gateway (ENVOY-MAPPING.md §5) in one stage: each listener port gets <c>lds_ingress_0.0.0.0_&lt;port&gt;</c>
+/// A virtual gateway (docs/envoy-mapping.md §5) in one stage: each listener port gets <c>lds_ingress_0.0.0.0_&lt;port&gt;</c>
 /// and <c>rds_ingress_&lt;proto&gt;_&lt;port&gt;</c> whose routes lead straight to the target service's provider, with
 /// the router's routes folded into the gateway route (see <see cref="PathComposition"/>). There is no
 /// self-redirect hop, so timeouts and retries of the router routes apply (they were lost in App Mesh, RM#376).

@@ -4,7 +4,7 @@ using Specs = Mesh.Model.Specs;
 
 namespace Mesh.Translation;
 
-/// <summary>App Mesh route matches → Envoy <c>RouteMatch</c> (ENVOY-MAPPING.md §4 "Matching").</summary>
+/// <summary>App Mesh route matches → Envoy <c>RouteMatch</c> (docs/envoy-mapping.md §4 "Matching").</summary>
 internal static class Matches
 {
     public static RouteMatch Http(Specs.HttpRouteMatch match)

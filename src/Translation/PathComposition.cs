@@ -5,7 +5,7 @@ namespace Mesh.Translation;
 /// <summary>
 /// One-stage gateways: App Mesh matched a gateway route, rewrote the path, and then matched the target's
 /// router routes against the rewritten path in a second pass through the gateway's own egress listener
-/// (ENVOY-MAPPING.md §5). Here both matches are folded into one Envoy route: the router route's condition on the
+/// (docs/envoy-mapping.md §5). Here both matches are folded into one Envoy route: the router route's condition on the
 /// rewritten path is turned into a condition on the original path, and the rewrite is adjusted to match.
 /// </summary>
 internal static class PathComposition

@@ -5,7 +5,7 @@ using Specs = Mesh.Model.Specs;
 namespace Mesh.Translation;
 
 /// <summary>
-/// Retry policies (ENVOY-MAPPING.md §4 "Retries"). Events map by the mapping's table; <c>retry_on</c> lists them in
+/// Retry policies (docs/envoy-mapping.md §4 "Retries"). Events map by the mapping's table; <c>retry_on</c> lists them in
 /// one fixed order and status codes ascend, so equal policies serialise identically.
 /// </summary>
 internal static class Retries

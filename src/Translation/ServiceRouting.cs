@@ -193,7 +193,7 @@ internal static class ServiceRouting
             return null;
         }
 
-        // Weighted targets become weighted_clusters; zero weights are kept (ENVOY-MAPPING.md §2). Envoy takes the
+        // Weighted targets become weighted_clusters; zero weights are kept (docs/envoy-mapping.md §2). Envoy takes the
         // sum as the total, so its deprecated total_weight is left unset; gRPC C-core before 1.5x still defaults
         // total_weight to 100 and NACKs any other sum, so proxyless clients get it set to the sum (as App Mesh did).
         var clusters = new WeightedCluster();

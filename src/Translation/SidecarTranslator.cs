@@ -8,7 +8,7 @@ using Specs = Mesh.Model.Specs;
 namespace Mesh.Translation;
 
 /// <summary>
-/// A virtual node's sidecar (ENVOY-MAPPING.md §2–§3): the ingress listener in front of the local application and
+/// A virtual node's sidecar (docs/envoy-mapping.md §2–§3): the ingress listener in front of the local application and
 /// the egress listener through which the application reaches its backends.
 /// </summary>
 internal static class SidecarTranslator

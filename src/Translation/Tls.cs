@@ -6,7 +6,7 @@ using Specs = Mesh.Model.Specs;
 namespace Mesh.Translation;
 
 /// <summary>
-/// TLS contexts (ENVOY-MAPPING.md §3 "TLS"). File certificates are read by Envoy from disk; SDS certificates come
+/// TLS contexts (docs/envoy-mapping.md §3 "TLS"). File certificates are read by Envoy from disk; SDS certificates come
 /// from the local SDS server (SPIRE) through the bootstrap's <see cref="EnvoyNames.SdsUnixSocketCluster"/>;
 /// ACM certificates and ACM Private CA trust would be SDS secrets over ADS named by their ARN, which this control
 /// plane cannot issue, so such contexts fail closed (the secret never arrives) and a warning says so.

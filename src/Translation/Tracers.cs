@@ -9,7 +9,7 @@ namespace Mesh.Translation;
 
 /// <summary>
 /// The <c>tracing</c> block of an Envoy proxy's HTTP connection managers. Without tracing tags on the mesh it is
-/// App Mesh's empty <c>tracing: {}</c> (ENVOY-MAPPING.md §2): requests are traced by the tracer in the proxy's
+/// App Mesh's empty <c>tracing: {}</c> (docs/envoy-mapping.md §2): requests are traced by the tracer in the proxy's
 /// bootstrap, if it has one. With them, the mesh's tracer is named here, so it replaces the bootstrap's, and its
 /// collector becomes the cluster <see cref="EnvoyNames.TracingCollectorCluster"/>. Each provider is set up the way
 /// App Mesh's image set it up from its environment variables, so spans keep the names App Mesh-era trace views

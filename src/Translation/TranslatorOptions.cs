@@ -13,7 +13,7 @@ public sealed record TranslatorOptions
 
     /// <summary>
     /// Keep App Mesh's always-on passthrough of <c>*.amazonaws.com:443</c> even under DROP_ALL
-    /// (ENVOY-MAPPING.md §2 "Egress listener").
+    /// (docs/envoy-mapping.md §2 "Egress listener").
     /// </summary>
     public bool AllowAmazonAwsEgress { get; init; } = true;
 }

@@ -1,5 +1,6 @@
 using Mesh.XdsServer.Hosting;
 using Mesh.XdsServer.ProxyStatus;
+using Microsoft.Extensions.Options;
 
 if (await HelpCommand.TryRunAsync(args, Console.Out) is { } helped)
 {
@@ -27,5 +28,11 @@ try
 catch (XdsConfigurationException e)
 {
     await Console.Error.WriteLineAsync($"Mesh.XdsServer: {e.Message}");
+    return 2;
+}
+catch (OptionsValidationException e)
+{
+    // A setting the options' validation refused (ValidateOnStart): said as plainly as the checks above.
+    await Console.Error.WriteLineAsync($"Mesh.XdsServer: {string.Join(" ", e.Failures)}");
     return 2;
 }

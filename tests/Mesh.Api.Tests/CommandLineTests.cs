@@ -96,7 +96,31 @@ public sealed class CommandLineTests
         Assert.Contains("Mesh.Api keys <subcommand>", output, StringComparison.Ordinal);
     }
 
-    private static async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
+    [Theory]
+    [InlineData("Mesh__AccountId", "12", "Mesh:AccountId must be 12 digits")]
+    [InlineData("Mesh__Region", "", "Mesh:Region must not be empty")]
+    [InlineData("Mesh__Auth__RequestsPerSecond", "0", "Mesh:Auth:RequestsPerSecond must be at least 1.")]
+    public async Task A_Setting_The_Options_Refuse_Stops_The_Start_With_Its_Message(string variable, string value, string expected)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Mesh"] = "Host=127.0.0.1;Port=1;Database=mesh;Username=mesh;Timeout=1",
+            ["Mesh__Auth__Mode"] = "None",
+            ["Urls"] = "http://127.0.0.1:0",
+            [variable] = value,
+        };
+
+        var (code, _, error) = await RunAsync(environment);
+
+        Assert.True(code == 2, $"exit code {code}; stderr: {error}");
+        var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("Mesh.Api: ", line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+    }
+
+    private static Task<(int Code, string Output, string Error)> RunAsync(params string[] args) => RunAsync(new Dictionary<string, string>(), args);
+
+    private static async Task<(int Code, string Output, string Error)> RunAsync(Dictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(typeof(Program).Assembly.Location);
@@ -107,6 +131,11 @@ public sealed class CommandLineTests
 
         // Whatever the machine has set, this process has no database configured.
         start.Environment.Remove("ConnectionStrings__Mesh");
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         using var process = Process.Start(start)!;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var output = process.StandardOutput.ReadToEndAsync(timeout.Token);

@@ -38,6 +38,7 @@ public sealed class BootstrapProtoTests
         var ads = bootstrap.DynamicResources.AdsConfig;
         Assert.Equal(options.Delta ? ApiConfigSource.Types.ApiType.DeltaGrpc : ApiConfigSource.Types.ApiType.Grpc, ads.ApiType);
         Assert.Equal(ApiVersion.V3, ads.TransportApiVersion);
+        Assert.True(ads.SetNodeOnFirstMessageOnly, "the xDS server reads the node from a stream's first request only");
         Assert.Single(ads.GrpcServices);
         foreach (var source in new[] { bootstrap.DynamicResources.LdsConfig, bootstrap.DynamicResources.CdsConfig })
         {

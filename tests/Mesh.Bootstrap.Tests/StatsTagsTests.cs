@@ -1,3 +1,4 @@
+using Mesh.Model.Identity;
 using System.Text.RegularExpressions;
 using Mesh.Bootstrap.Tests.Support;
 using Mesh.Model.Specs;
@@ -12,7 +13,7 @@ namespace Mesh.Bootstrap.Tests;
 /// </summary>
 public sealed class StatsTagsTests
 {
-    private static readonly ProxyResource Node = ProxyResource.Parse("mesh/demo/virtualNode/web-v1");
+    private static readonly NodeId Node = NodeId.Parse("mesh/demo/virtualNode/web-v1");
 
     private static EnvoyTagExtraction.Result Extract(string stat, StatsTagsStyle style) =>
         EnvoyTagExtraction.Apply(stat, Envoy.Config.Bootstrap.V3.Bootstrap.Parser.ParseJson(
@@ -27,7 +28,7 @@ public sealed class StatsTagsTests
         Assert.Equal("demo", node.Tags["appmesh.mesh"]);
         Assert.Equal("web-v1", node.Tags["appmesh.virtual_node"]);
 
-        var gateway = StatsTags.For(ProxyResource.Parse("arn:aws:appmesh:us-east-1:111122223333:mesh/shared@444455556666/virtualGateway/edge"), style);
+        var gateway = StatsTags.For(NodeId.Parse("arn:aws:appmesh:us-east-1:111122223333:mesh/shared@444455556666/virtualGateway/edge"), style);
         Assert.Equal("appmesh.virtual_gateway", gateway[1]!["tag_name"]!.GetValue<string>());
         Assert.Equal("edge", gateway[1]!["fixed_value"]!.GetValue<string>());
         Assert.Equal("shared", gateway[0]!["fixed_value"]!.GetValue<string>()); // the mesh's name, not mesh@owner

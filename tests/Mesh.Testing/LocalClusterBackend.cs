@@ -238,12 +238,15 @@ internal sealed class LocalClusterBackend : IPostgresBackend
     private bool PortWasTaken()
         => File.Exists(LogFile) && File.ReadAllText(LogFile).Contains("could not bind", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>initdb and pg_ctl finish in seconds; on a machine shared by many builds they may take minutes, never this long.</summary>
+    private static readonly TimeSpan PostgresToolLimit = TimeSpan.FromMinutes(10);
+
     private Task<string> RunPostgresToolAsync(string tool, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         var path = Path.Combine(_binDirectory, tool);
         return IsRoot
-            ? ProcessRunner.RunAsync("runuser", ["-u", RunAsUser, "--", path, .. arguments], cancellationToken)
-            : ProcessRunner.RunAsync(path, arguments, cancellationToken);
+            ? ExternalProcess.RunCheckedAsync("runuser", ["-u", RunAsUser, "--", path, .. arguments], timeout: PostgresToolLimit, cancellationToken: cancellationToken)
+            : ExternalProcess.RunCheckedAsync(path, arguments, timeout: PostgresToolLimit, cancellationToken: cancellationToken);
     }
 
     private void OnProcessExit(object? sender, EventArgs e) => DisposeAsync().AsTask().GetAwaiter().GetResult();

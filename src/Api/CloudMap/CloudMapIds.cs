@@ -1,3 +1,4 @@
+using Mesh.Model.Identity;
 using System.Security.Cryptography;
 
 namespace Mesh.Api.CloudMap;
@@ -17,13 +18,13 @@ public static class CloudMapIds
 
     public static string NewOperationId() => Random(32);
 
-    public static string NamespaceArn(string region, string account, string id) => $"arn:aws:servicediscovery:{region}:{account}:namespace/{id}";
+    public static string NamespaceArn(string region, string account, string id) => Arn.CloudMap(region, account, "namespace/" + id).ToString();
 
-    public static string ServiceArn(string region, string account, string id) => $"arn:aws:servicediscovery:{region}:{account}:service/{id}";
+    public static string ServiceArn(string region, string account, string id) => Arn.CloudMap(region, account, "service/" + id).ToString();
 
     /// <summary>The id an id-or-ARN member names: the ARN's last path segment, or the value itself.</summary>
     public static string IdOf(string idOrArn) =>
-        idOrArn.StartsWith("arn:", StringComparison.Ordinal) && idOrArn.LastIndexOf('/') is var slash and >= 0
+        Arn.LooksLikeArn(idOrArn) && idOrArn.LastIndexOf('/') is var slash and >= 0
             ? idOrArn[(slash + 1)..]
             : idOrArn;
 

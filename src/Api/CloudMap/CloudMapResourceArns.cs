@@ -1,3 +1,4 @@
+using AwsArn = Mesh.Model.Identity.Arn;
 using System.Text.Json.Nodes;
 
 namespace Mesh.Api.CloudMap;
@@ -11,7 +12,7 @@ public static class CloudMapResourceArns
 {
     public static string Arn(string operation, JsonObject input, string region, string account)
     {
-        var prefix = $"arn:aws:servicediscovery:{region}:{account}:";
+        var prefix = AwsArn.Prefix(AwsArn.CloudMapService, region, account);
         string Id(string member) => CloudMapIds.IdOf(input[member]?.GetValue<string>() ?? "");
         return operation switch
         {

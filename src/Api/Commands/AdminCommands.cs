@@ -30,7 +30,8 @@ public static class AdminCommands
 
     private static readonly JsonSerializerOptions LineJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static bool Handles(string[] args) => args is ["keys", ..] or ["audit", ..] || BootstrapCommand.Handles(args);
+    /// <summary>The commands that need the database. <c>bootstrap</c> needs none; Program runs it before building this host.</summary>
+    public static bool Handles(string[] args) => args is ["keys", ..] or ["audit", ..];
 
     public static async Task<int> RunAsync(string[] args, IServiceProvider services, TextWriter output, CancellationToken ct)
     {
@@ -43,7 +44,6 @@ public static class AdminCommands
                 ["keys", "revoke", var id] => await RevokeAsync(services, id, output, ct),
                 ["keys", "rotate", var id, .. var rest] => await RotateAsync(services, id, Options.Parse(rest), output, ct),
                 ["audit", "list", .. var rest] => await AuditAsync(services, Options.Parse(rest), output, ct),
-                ["bootstrap", ..] => await BootstrapCommand.RunAsync(args, services.GetRequiredService<IConfiguration>(), output),
                 _ => Fail(output, Usage),
             };
         }

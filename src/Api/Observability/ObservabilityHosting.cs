@@ -1,3 +1,4 @@
+using Mesh.Observability;
 using Mesh.Security;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
@@ -22,10 +23,7 @@ public static class ObservabilityHosting
                 .AddMeter(ApiMetrics.MeterName)
                 .AddAspNetCoreInstrumentation()
                 .AddNpgsqlInstrumentation()
-                .AddRuntimeInstrumentation()
-                .AddProcessInstrumentation()
-                .AddView(PrometheusNames.View)
-                .AddPrometheusExporter());
+                .AddPlatformMetrics());
         if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             otel.WithTracing(tracing => tracing

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Mesh.Security;
 
 namespace Mesh.Api.Security;
@@ -17,8 +18,10 @@ public sealed class AuthOptions
     public string? MasterKey { get; set; }
 
     /// <summary>Sustained requests per second allowed to one account before TooManyRequestsException.</summary>
+    [Range(1, int.MaxValue, ErrorMessage = "Mesh:Auth:RequestsPerSecond must be at least 1.")]
     public int RequestsPerSecond { get; set; } = 200;
 
     /// <summary>Requests an account may burst above its sustained rate.</summary>
+    [Range(0, int.MaxValue, ErrorMessage = "Mesh:Auth:Burst must not be negative.")]
     public int Burst { get; set; } = 400;
 }

@@ -1,3 +1,4 @@
+using AwsArn = Mesh.Model.Identity.Arn;
 using Mesh.Security;
 using System.Text.Json.Nodes;
 using Mesh.Model.Resources;
@@ -18,7 +19,7 @@ public static class OperationResources
             return arn;
         }
 
-        var prefix = $"arn:aws:appmesh:{region}:{account}:";
+        var prefix = AwsArn.Prefix(AwsArn.AppMeshService, region, account);
         foreach (var kind in ResourceKind.All)
         {
             if (operation == "List" + kind.PluralPascalName)

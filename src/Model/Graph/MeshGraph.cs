@@ -99,74 +99,6 @@ public sealed record MeshGraph
     }
 
     /// <summary>
-    /// References that point at nothing: a service provider, a route target, a backend or a gateway route target.
-    /// The API lets some of these exist (App Mesh did too); translation skips what they name.
-    /// </summary>
-    public IReadOnlyList<string> FindBrokenReferences()
-    {
-        var problems = new List<string>();
-        foreach (var service in VirtualServices)
-        {
-            var provider = service.Spec.Provider;
-            if (provider?.VirtualNode is { } n && FindVirtualNode(n.VirtualNodeName) is null)
-            {
-                problems.Add($"virtualService/{service.Name}: provider virtualNode/{n.VirtualNodeName} does not exist");
-            }
-
-            if (provider?.VirtualRouter is { } r && FindVirtualRouter(r.VirtualRouterName) is null)
-            {
-                problems.Add($"virtualService/{service.Name}: provider virtualRouter/{r.VirtualRouterName} does not exist");
-            }
-        }
-
-        foreach (var node in VirtualNodes)
-        {
-            foreach (var backend in node.Spec.Backends ?? [])
-            {
-                if (backend.VirtualService is { } vs && FindVirtualService(vs.VirtualServiceName) is null)
-                {
-                    problems.Add($"virtualNode/{node.Name}: backend virtualService/{vs.VirtualServiceName} does not exist");
-                }
-            }
-        }
-
-        foreach (var router in VirtualRouters)
-        {
-            foreach (var route in router.Routes)
-            {
-                var targets = route.Spec.HttpRoute?.Action.WeightedTargets
-                    ?? route.Spec.Http2Route?.Action.WeightedTargets
-                    ?? route.Spec.GrpcRoute?.Action.WeightedTargets
-                    ?? route.Spec.TcpRoute?.Action.WeightedTargets
-                    ?? [];
-                foreach (var target in targets)
-                {
-                    if (FindVirtualNode(target.VirtualNode) is null)
-                    {
-                        problems.Add($"virtualRouter/{router.Name}/route/{route.Name}: target virtualNode/{target.VirtualNode} does not exist");
-                    }
-                }
-            }
-        }
-
-        foreach (var gateway in VirtualGateways)
-        {
-            foreach (var route in gateway.GatewayRoutes)
-            {
-                var target = route.Spec.HttpRoute?.Action.Target
-                    ?? route.Spec.Http2Route?.Action.Target
-                    ?? route.Spec.GrpcRoute?.Action.Target;
-                if (target is not null && FindVirtualService(target.VirtualService.VirtualServiceName) is null)
-                {
-                    problems.Add($"virtualGateway/{gateway.Name}/gatewayRoute/{route.Name}: target virtualService/{target.VirtualService.VirtualServiceName} does not exist");
-                }
-            }
-        }
-
-        return problems;
-    }
-
-    /// <summary>
     /// Builds the graph of one mesh from stored rows (any order). Every row that cannot be used is reported at
     /// once in an <see cref="InvalidMeshGraphException"/>: bad JSON, an unknown kind, a second mesh row, a
     /// duplicate name, or a route or gateway route whose parent is missing.
@@ -284,10 +216,6 @@ public sealed record MeshGraph
                 g => g.Name),
         };
     }
-
-    /// <summary>As <see cref="Build"/>, from plain (kind, parentName, name, version, specJson) tuples.</summary>
-    public static MeshGraph FromTuples(IEnumerable<(string Kind, string? ParentName, string Name, long Version, string SpecJson)> rows) =>
-        Build(rows.Select(r => new MeshResourceRow(r.Kind, r.ParentName, r.Name, r.Version, r.SpecJson)));
 
     public bool Equals(MeshGraph? other) =>
         other is not null

@@ -1,6 +1,10 @@
 namespace Mesh.Model.Graph;
 
-/// <summary>The resource kind names the store uses, which are App Mesh's own.</summary>
+/// <summary>
+/// The wire names of the resource kinds (App Mesh's own, also the store's <c>kind</c> column) as constants, for
+/// <c>switch</c> labels and row building. <see cref="Mesh.Model.Resources.ResourceKind"/> takes its names from here;
+/// everything else about a kind lives there.
+/// </summary>
 public static class MeshResourceKinds
 {
     public const string Mesh = "mesh";

@@ -1,3 +1,5 @@
+using Mesh.Model.Identity;
+
 namespace Mesh.Model.Resources;
 
 /// <summary>
@@ -16,7 +18,7 @@ public sealed record ResourceId(ResourceKind Kind, string MeshName, string Paren
         _ => $"mesh/{MeshName}/{Kind.WireName}/{Name}",
     };
 
-    public string ToArn(string region, string accountId) => $"arn:aws:appmesh:{region}:{accountId}:{ArnPath}";
+    public string ToArn(string region, string accountId) => Arn.AppMesh(region, accountId, ArnPath).ToString();
 
     /// <summary>A human-readable description for messages, e.g. "virtual node 'web' in mesh 'demo'".</summary>
     public string Describe() => Kind.IsMesh ? $"mesh '{MeshName}'" : $"{DescribeInMesh()} in mesh '{MeshName}'";
@@ -35,13 +37,12 @@ public sealed record ResourceId(ResourceKind Kind, string MeshName, string Paren
     /// <summary>Parses an App Mesh ARN into its account and resource; null when it is not one.</summary>
     public static (string Region, string AccountId, ResourceId Id)? TryParseArn(string arn)
     {
-        var parts = arn.Split(':', 6);
-        if (parts.Length != 6 || parts[0] != "arn" || parts[2] != "appmesh" || parts[1].Length == 0)
+        if (!Arn.TryParse(arn, out var parsed) || parsed.Value.Service != Arn.AppMeshService)
         {
             return null;
         }
 
-        var segments = parts[5].Split('/');
+        var segments = parsed.Value.Resource.Split('/');
         if (segments.Length < 2 || segments[0] != "mesh" || segments.Any(s => s.Length == 0))
         {
             return null;
@@ -59,7 +60,7 @@ public sealed record ResourceId(ResourceKind Kind, string MeshName, string Paren
                 : null,
             _ => null,
         };
-        return id is null ? null : (parts[3], parts[4], id);
+        return id is null ? null : (parsed.Value.Region, parsed.Value.AccountId, id);
     }
 
     private static string Humanize(ResourceKind kind) =>

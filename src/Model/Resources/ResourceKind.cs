@@ -1,3 +1,5 @@
+using Mesh.Model.Graph;
+
 namespace Mesh.Model.Resources;
 
 /// <summary>
@@ -14,13 +16,13 @@ public sealed record ResourceKind
         Parent = parent;
     }
 
-    public static readonly ResourceKind Mesh = new("mesh", "Mesh", "Meshes", null);
-    public static readonly ResourceKind VirtualNode = new("virtualNode", "VirtualNode", "VirtualNodes", null);
-    public static readonly ResourceKind VirtualService = new("virtualService", "VirtualService", "VirtualServices", null);
-    public static readonly ResourceKind VirtualRouter = new("virtualRouter", "VirtualRouter", "VirtualRouters", null);
-    public static readonly ResourceKind Route = new("route", "Route", "Routes", VirtualRouter);
-    public static readonly ResourceKind VirtualGateway = new("virtualGateway", "VirtualGateway", "VirtualGateways", null);
-    public static readonly ResourceKind GatewayRoute = new("gatewayRoute", "GatewayRoute", "GatewayRoutes", VirtualGateway);
+    public static readonly ResourceKind Mesh = new(MeshResourceKinds.Mesh, "Mesh", "Meshes", null);
+    public static readonly ResourceKind VirtualNode = new(MeshResourceKinds.VirtualNode, "VirtualNode", "VirtualNodes", null);
+    public static readonly ResourceKind VirtualService = new(MeshResourceKinds.VirtualService, "VirtualService", "VirtualServices", null);
+    public static readonly ResourceKind VirtualRouter = new(MeshResourceKinds.VirtualRouter, "VirtualRouter", "VirtualRouters", null);
+    public static readonly ResourceKind Route = new(MeshResourceKinds.Route, "Route", "Routes", VirtualRouter);
+    public static readonly ResourceKind VirtualGateway = new(MeshResourceKinds.VirtualGateway, "VirtualGateway", "VirtualGateways", null);
+    public static readonly ResourceKind GatewayRoute = new(MeshResourceKinds.GatewayRoute, "GatewayRoute", "GatewayRoutes", VirtualGateway);
 
     public static IReadOnlyList<ResourceKind> All { get; } =
         [Mesh, VirtualNode, VirtualService, VirtualRouter, Route, VirtualGateway, GatewayRoute];

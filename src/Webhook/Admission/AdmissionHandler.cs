@@ -42,7 +42,7 @@ public sealed partial class AdmissionHandler(IOptions<WebhookOptions> options, I
                 return refused;
             case InjectionDecision.Inject inject:
                 var patch = PodPatch.Build(pod, inject.Request, options.Value);
-                LogInjected(logger, name, inject.Request.Resource.NodeId);
+                LogInjected(logger, name, inject.Request.Resource.Value);
                 var patched = Response(uid, allowed: true);
                 patched["response"]!["patchType"] = "JSONPatch";
                 patched["response"]!["patch"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(patch.ToJsonString()));

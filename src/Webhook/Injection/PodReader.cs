@@ -1,3 +1,4 @@
+using Mesh.Model.Identity;
 using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -54,8 +55,8 @@ public static partial class PodReader
         var (kind, name, annotation) = node is not null
             ? ("virtualNode", node, Annotations.VirtualNode)
             : ("virtualGateway", gateway!, Annotations.VirtualGateway);
-        ProxyResource? resource = null;
-        if (!string.IsNullOrEmpty(mesh) && !ProxyResource.TryParse($"mesh/{mesh}/{kind}/{name}", out resource, out var why))
+        NodeId? resource = null;
+        if (!string.IsNullOrEmpty(mesh) && !NodeId.TryParse($"mesh/{mesh}/{kind}/{name}", out resource, out var why, subject: "the proxy identity"))
         {
             problems.Add($"{annotation} / {Annotations.Mesh}: '{mesh}' / '{name}' do not make a proxy identity ({why})");
         }

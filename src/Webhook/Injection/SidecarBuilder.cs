@@ -21,7 +21,7 @@ public static class SidecarBuilder
 
     public static BootstrapOptions Bootstrap(SidecarRequest request, WebhookOptions options) => new()
     {
-        NodeId = request.Resource.NodeId,
+        NodeId = request.Resource.Value,
         Xds = options.XdsAddress,
         Tls = options.AuthMode == ProxyAuthMode.None ? null : new XdsTlsOptions
         {
@@ -58,7 +58,7 @@ public static class SidecarBuilder
 
     public static JsonObject Envoy(SidecarRequest request, WebhookOptions options)
     {
-        var env = Env(("APPMESH_RESOURCE_ARN", request.Resource.NodeId));
+        var env = Env(("APPMESH_RESOURCE_ARN", request.Resource.Value));
         var mounts = new JsonArray();
         if (options.AuthMode != ProxyAuthMode.None)
         {

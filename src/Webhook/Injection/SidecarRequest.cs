@@ -1,3 +1,4 @@
+using Mesh.Model.Identity;
 using Mesh.Bootstrap;
 
 namespace Mesh.Webhook.Injection;
@@ -5,7 +6,7 @@ namespace Mesh.Webhook.Injection;
 /// <summary>What one pod asked for, read from its annotations and checked: everything the patch is built from.</summary>
 public sealed record SidecarRequest
 {
-    public required ProxyResource Resource { get; init; }
+    public required NodeId Resource { get; init; }
 
     /// <summary>Inbound ports redirected to Envoy's ingress listener (none for a gateway).</summary>
     public required IReadOnlyList<int> ApplicationPorts { get; init; }
@@ -21,5 +22,5 @@ public sealed record SidecarRequest
     public required string CredentialsSecret { get; init; }
 
     /// <summary>A gateway pod is its Envoy's own workload: it gets the sidecar but no traffic redirection.</summary>
-    public bool Redirects => Resource.Kind == ProxyResourceKind.VirtualNode;
+    public bool Redirects => Resource.Kind == ProxyKind.VirtualNode;
 }

@@ -36,7 +36,7 @@ public sealed class ProxyAuthenticator
     public ProxyAuthenticator(
         IOptions<ProxyAuthOptions> auth,
         IOptions<XdsTlsOptions> tls,
-        IOptions<MeshIdentityOptions> mesh,
+        IOptions<AccountOptions> mesh,
         ProxyIdentityParser parser,
         TimeProvider clock,
         IServiceProvider services)

@@ -13,7 +13,7 @@ public abstract class ProxyPrincipal
     public abstract string? Deny(string action, ProxyIdentity node);
 
     /// <summary>The full ARN of a node or gateway, as policies name it.</summary>
-    public static string ArnOf(ProxyIdentity node, string region) => $"arn:aws:appmesh:{region}:{node.Mesh.AccountId}:{node.ShortForm}";
+    public static string ArnOf(ProxyIdentity node, string region) => node.ToArn(region);
 }
 
 /// <summary><c>Xds:Auth:Mode=None</c>: anything goes.</summary>

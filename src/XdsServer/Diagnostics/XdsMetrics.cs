@@ -1,46 +1,78 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using System.Text;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 
 namespace Mesh.XdsServer.Diagnostics;
 
 /// <summary>
-/// Counters, gauges and histograms for the Prometheus text endpoint. Kept as plain interlocked numbers so that recording on
-/// the hot path costs an atomic add and nothing else.
+/// The xDS server's instruments on a <see cref="System.Diagnostics.Metrics.Meter"/>, exported at <c>GET /metrics</c> by the
+/// OpenTelemetry Prometheus exporter (<see cref="Hosting.XdsTelemetry"/>). The names are the Prometheus names
+/// dashboards already use: a counter is created without its <c>_total</c>, which the exporter appends.
 /// </summary>
-public sealed class XdsMetrics
+public sealed class XdsMetrics : IDisposable
 {
-    private readonly ConcurrentDictionary<(string Name, string Labels), long> _counters = new();
-    private readonly ConcurrentDictionary<string, Func<double>> _gauges = new();
-    private readonly ConcurrentDictionary<string, string> _help = new();
+    public const string MeterName = "Mesh.XdsServer";
 
-    /// <summary>From a snapshot being built to the responses it caused being written to one stream.</summary>
-    public LatencyHistogram PushLatency { get; } = new(
-        "mesh_xds_push_latency_seconds",
-        "Time from a new snapshot being built to the responses it caused being written to a stream (includes waiting behind a slow reader).");
+    private const string TotalSuffix = "_total";
 
-    /// <summary>Each read of the change log or of a mesh from PostgreSQL.</summary>
-    public LatencyHistogram DatabaseQuery { get; } = new(
-        "mesh_xds_database_query_seconds",
-        "Time of each change-log or mesh read from PostgreSQL (the feed polls even when nothing changes).");
+    private readonly ConcurrentDictionary<string, Counter<long>> _counters = new();
+    private readonly ConcurrentDictionary<(string Name, string Labels), long> _totals = new();
+    private readonly ConcurrentDictionary<string, ObservableGauge<double>> _gauges = new();
+    private readonly ConcurrentDictionary<string, Func<double>> _gaugeReads = new();
 
-    /// <summary>Translation plus serialisation of one proxy identity's snapshot.</summary>
-    public LatencyHistogram SnapshotBuild { get; } = new(
-        "mesh_xds_snapshot_build_seconds",
-        "Time to translate a mesh for one proxy identity and serialise, intern and check its snapshot.");
-
-    public void Increment(string name, string help, string labels = "", long by = 1)
+    /// <summary>A meter of its own, read by no host: for code that counts but is not hosted (tests, benchmarks).</summary>
+    public XdsMetrics()
+        : this(scope: null)
     {
-        _help.TryAdd(name, help);
-        _counters.AddOrUpdate((name, labels), by, (_, v) => v + by);
     }
 
-    public long Get(string name, string labels = "") => _counters.GetValueOrDefault((name, labels));
+    /// <summary>
+    /// <paramref name="scope"/> marks this server's meter, so that the host's exporter reads only it when several
+    /// servers share a process, as in tests (<see cref="Hosting.XdsTelemetry"/>).
+    /// </summary>
+    public XdsMetrics(object? scope)
+    {
+        Meter = new Meter(new MeterOptions(MeterName) { Scope = scope });
+        PushLatency = new DurationHistogram(Meter, "mesh_xds_push_latency_seconds",
+            "Time from a new snapshot being built to the responses it caused being written to a stream (includes waiting behind a slow reader).");
+        DatabaseQuery = new DurationHistogram(Meter, "mesh_xds_database_query_seconds",
+            "Time of each change-log or mesh read from PostgreSQL (the feed polls even when nothing changes).");
+        SnapshotBuild = new DurationHistogram(Meter, "mesh_xds_snapshot_build_seconds",
+            "Time to translate a mesh for one proxy identity and serialise, intern and check its snapshot.");
+        SeedZeros();
+    }
 
+    public Meter Meter { get; }
+
+    /// <summary>From a snapshot being built to the responses it caused being written to one stream.</summary>
+    public DurationHistogram PushLatency { get; }
+
+    /// <summary>Each read of the change log or of a mesh from PostgreSQL.</summary>
+    public DurationHistogram DatabaseQuery { get; }
+
+    /// <summary>Translation plus serialisation of one proxy identity's snapshot.</summary>
+    public DurationHistogram SnapshotBuild { get; }
+
+    /// <summary>
+    /// Adds to a counter. <paramref name="name"/> is its Prometheus name (ending in <c>_total</c>), <paramref name="labels"/>
+    /// the Prometheus label set, e.g. <c>type="lds",variant="sotw"</c>.
+    /// </summary>
+    public void Increment(string name, string help, string labels = "", long by = 1)
+    {
+        var counter = _counters.GetOrAdd(name, n => Meter.CreateCounter<long>(
+            n.EndsWith(TotalSuffix, StringComparison.Ordinal) ? n[..^TotalSuffix.Length] : n, description: help));
+        counter.Add(by, Tags(labels));
+        _totals.AddOrUpdate((name, labels), by, (_, v) => v + by);
+    }
+
+    /// <summary>What a counter has counted in this process, for the server's tests and diagnostics.</summary>
+    public long Get(string name, string labels = "") => _totals.GetValueOrDefault((name, labels));
+
+    /// <summary>A gauge read at each scrape; registering a name again replaces how it is read.</summary>
     public void Gauge(string name, string help, Func<double> read)
     {
-        _help[name] = help;
-        _gauges[name] = read;
+        _gaugeReads[name] = read;
+        _gauges.GetOrAdd(name, n => Meter.CreateObservableGauge(n, () => _gaugeReads[n](), description: help));
     }
 
     private const string Responses = "mesh_xds_responses_total";
@@ -72,8 +104,9 @@ public sealed class XdsMetrics
     /// <summary>
     /// Every counter exists from the start at zero, for each resource type and protocol variant it is counted by:
     /// an alert such as <c>increase(mesh_xds_nacks_total[5m]) &gt; 0</c> needs a series before the first NACK.
+    /// The host's meter provider must listen before this runs (<see cref="Hosting.XdsTelemetry"/> sees to it).
     /// </summary>
-    public XdsMetrics()
+    private void SeedZeros()
     {
         string[] types = ["lds", "rds", "cds", "eds", "sds"];
         string[] variants = ["sotw", "delta"];
@@ -132,6 +165,22 @@ public sealed class XdsMetrics
 
     public void MeshRejected() => Increment(GraphsRejected, GraphsRejectedHelp);
 
+    /// <summary>Runs a database read and records how long it took, whether or not it succeeded.</summary>
+    public async Task<T> QueryAsync<T>(Func<Task<T>> query)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            return await query();
+        }
+        finally
+        {
+            DatabaseQuery.Record(Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    public void Dispose() => Meter.Dispose();
+
     private static string TypeLabel(string type) => $"type=\"{type}\"";
 
     private static string ReasonLabel(string reason) => $"reason=\"{reason}\"";
@@ -140,51 +189,16 @@ public sealed class XdsMetrics
 
     private static string TypeAndVariant(string type, string variant) => $"type=\"{type}\",variant=\"{variant}\"";
 
-    /// <summary>Runs a database read and records how long it took, whether or not it succeeded.</summary>
-    public async Task<T> QueryAsync<T>(Func<Task<T>> query)
+    /// <summary>The tags of a Prometheus label set written <c>a="x",b="y"</c> (values hold no quotes or commas).</summary>
+    private static TagList Tags(string labels)
     {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        try
+        var tags = new TagList();
+        foreach (var pair in labels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            return await query();
-        }
-        finally
-        {
-            DatabaseQuery.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started));
-        }
-    }
-
-    public string Render()
-    {
-        var text = new StringBuilder();
-        foreach (var group in _counters.GroupBy(c => c.Key.Name).OrderBy(g => g.Key, StringComparer.Ordinal))
-        {
-            text.Append("# HELP ").Append(group.Key).Append(' ').Append(_help.GetValueOrDefault(group.Key, "")).Append('\n');
-            text.Append("# TYPE ").Append(group.Key).Append(" counter\n");
-            foreach (var c in group.OrderBy(c => c.Key.Labels, StringComparer.Ordinal))
-            {
-                text.Append(group.Key);
-                if (c.Key.Labels.Length > 0)
-                {
-                    text.Append('{').Append(c.Key.Labels).Append('}');
-                }
-
-                text.Append(' ').Append(c.Value.ToString(CultureInfo.InvariantCulture)).Append('\n');
-            }
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            tags.Add(pair[..equals], pair[(equals + 1)..].Trim('"'));
         }
 
-        DatabaseQuery.Render(text);
-        PushLatency.Render(text);
-        SnapshotBuild.Render(text);
-        RuntimeMetrics.Render(text);
-
-        foreach (var (name, read) in _gauges.OrderBy(g => g.Key, StringComparer.Ordinal))
-        {
-            text.Append("# HELP ").Append(name).Append(' ').Append(_help.GetValueOrDefault(name, "")).Append('\n');
-            text.Append("# TYPE ").Append(name).Append(" gauge\n");
-            text.Append(name).Append(' ').Append(read().ToString(CultureInfo.InvariantCulture)).Append('\n');
-        }
-
-        return text.ToString();
+        return tags;
     }
 }

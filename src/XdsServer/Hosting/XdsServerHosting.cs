@@ -1,4 +1,3 @@
-using System.Net;
 using Mesh.Persistence;
 using Mesh.Security;
 using Mesh.XdsServer.Auth;
@@ -34,43 +33,48 @@ public static class XdsServerHosting
     public static WebApplicationBuilder AddXdsServer(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.Configure<XdsOptions>(builder.Configuration.GetSection("Xds"));
-        services.Configure<MeshIdentityOptions>(builder.Configuration.GetSection("Mesh"));
-        services.Configure<ChangeFeedOptions>(builder.Configuration.GetSection("Xds:Feed"));
-        services.Configure<ProxyAuthOptions>(builder.Configuration.GetSection("Xds:Auth"));
-        services.Configure<XdsTlsOptions>(builder.Configuration.GetSection("Xds:Tls"));
-        services.Configure<ProxyStatusOptions>(builder.Configuration.GetSection("Xds:ProxyStatus"));
-        services.Configure<RegistrationOptions>(builder.Configuration.GetSection("Xds:Registration"));
+        // Each section is bound by one type and checked before the host serves: a bad setting stops the start
+        // with a message naming it (Program prints it and exits 2).
+        services.AddOptions<XdsOptions>().BindConfiguration(XdsOptions.Section).ValidateWith(o => o.Problem()).ValidateOnStart();
+        services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ChangeFeedOptions>().BindConfiguration("Xds:Feed").ValidateWith(FeedProblem).ValidateOnStart();
+        services.AddOptions<ProxyAuthOptions>().BindConfiguration("Xds:Auth").ValidateOnStart();
+        services.AddOptions<XdsTlsOptions>().BindConfiguration("Xds:Tls").ValidateWith(TlsProblem).ValidateOnStart();
+        services.AddOptions<ProxyStatusOptions>().BindConfiguration("Xds:ProxyStatus").ValidateWith(ProxyStatusProblem).ValidateOnStart();
+        services.AddOptions<RegistrationOptions>().BindConfiguration("Xds:Registration").ValidateWith(o => o.Problem()).ValidateOnStart();
 
-        var xds = builder.Configuration.GetSection("Xds").Get<XdsOptions>() ?? new XdsOptions();
-        var tls = builder.Configuration.GetSection("Xds:Tls").Get<XdsTlsOptions>() ?? new XdsTlsOptions();
-        var authMode = builder.Configuration.GetSection("Xds:Auth").Get<ProxyAuthOptions>()?.Mode ?? ProxyAuthMode.SigV4;
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            // Find proxies that vanished without closing their connection, so their streams are released.
-            kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
-            kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
-            kestrel.Listen(EndpointOf(xds.GrpcUrl), o =>
+        // Kestrel reads the listen addresses from the options above, when the server starts (after validation).
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<XdsOptions>, IOptions<XdsTlsOptions>, IOptions<ProxyAuthOptions>>(
+            (kestrel, xdsOptions, tlsOptions, authOptions) =>
             {
-                o.Protocols = HttpProtocols.Http2;
-                if (tls.Enabled)
-                {
-                    o.UseHttps(XdsTls.ServerOptions(tls, authMode));
-                }
+                var xds = xdsOptions.Value;
+                var tls = tlsOptions.Value;
+                var authMode = authOptions.Value.Mode;
 
-                o.Use(ProxyStatusEndpoint.MarkGrpcConnection);
+                // Find proxies that vanished without closing their connection, so their streams are released.
+                kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
+                kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
+                kestrel.Listen(XdsOptions.EndpointOf(xds.GrpcUrl), o =>
+                {
+                    o.Protocols = HttpProtocols.Http2;
+                    if (tls.Enabled)
+                    {
+                        o.UseHttps(XdsTls.ServerOptions(tls, authMode));
+                    }
+
+                    o.Use(ProxyStatusEndpoint.MarkGrpcConnection);
+                });
+                kestrel.Listen(XdsOptions.EndpointOf(xds.AdminUrl), o => o.Protocols = HttpProtocols.Http1AndHttp2);
             });
-            kestrel.Listen(EndpointOf(xds.AdminUrl), o => o.Protocols = HttpProtocols.Http1AndHttp2);
-        });
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<Mesh.Translation.IProxyTranslator>(_ => new Mesh.Translation.MeshTranslator());
-        services.AddSingleton<XdsMetrics>();
         services.AddSingleton<StreamRegistry>();
         services.AddSingleton<SnapshotCache>();
         services.AddSingleton<SnapshotProducer>();
         services.AddSingleton<MeshLoader>();
-        services.AddSingleton(sp => new ProxyIdentityParser(sp.GetRequiredService<IOptions<MeshIdentityOptions>>().Value.AccountId));
+        services.AddSingleton(sp => new ProxyIdentityParser(sp.GetRequiredService<IOptions<AccountOptions>>().Value.AccountId));
+        services.AddHealthChecks().AddCheck<FeedLoadedCheck>(FeedLoadedCheck.Name, tags: [AdminApi.ReadyTag]);
         services.AddSingleton<XdsSessionContext>();
         services.AddSingleton<ProxyAuthenticator>();
         services.AddHttpClient("proxy-status");
@@ -91,12 +95,6 @@ public static class XdsServerHosting
             services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
             services.AddDbContextFactory<MeshDbContext>((sp, o) => o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
             services.AddHostedService<PostgresChangeFeed>();
-            var registration = builder.Configuration.GetSection("Xds:Registration").Get<RegistrationOptions>() ?? new RegistrationOptions();
-            if (registration.Problem() is { } badRegistration)
-            {
-                throw new XdsConfigurationException(badRegistration);
-            }
-
             services.AddSingleton<InstanceLeases>();
             services.AddSingleton<ProxyRegistrations>();
             services.AddHostedService(sp => sp.GetRequiredService<ProxyRegistrations>());
@@ -135,6 +133,9 @@ public static class XdsServerHosting
 
     public static WebApplication MapXdsServer(this WebApplication app)
     {
+        // The settings are checked here, before anything runs, rather than when the host starts: a refusal is then
+        // one OptionsValidationException for Program to print, not a host start failure logged with its stack.
+        app.Services.GetService<IStartupValidator>()?.Validate();
         var metrics = app.Services.GetRequiredService<XdsMetrics>();
         var streams = app.Services.GetRequiredService<StreamRegistry>();
         var cache = app.Services.GetRequiredService<SnapshotCache>();
@@ -174,16 +175,40 @@ public static class XdsServerHosting
         return app;
     }
 
-    private static IPEndPoint EndpointOf(string url)
+    private static string? FeedProblem(ChangeFeedOptions feed)
     {
-        var uri = new Uri(url);
-        var address = uri.Host switch
+        var problems = new List<string>();
+        if (feed.Debounce < TimeSpan.Zero || feed.MaxDebounce < feed.Debounce)
         {
-            "localhost" => IPAddress.Loopback,
-            "*" or "+" or "0.0.0.0" => IPAddress.Any,
-            "[::]" => IPAddress.IPv6Any,
-            _ => IPAddress.Parse(uri.Host.Trim('[', ']')),
-        };
-        return new IPEndPoint(address, uri.Port);
+            problems.Add($"Xds:Feed:Debounce ({feed.Debounce}) must be between zero and Xds:Feed:MaxDebounce ({feed.MaxDebounce}).");
+        }
+
+        foreach (var (name, value) in new[] { ("PollInterval", feed.PollInterval), ("GapTimeout", feed.GapTimeout), ("MinBackoff", feed.MinBackoff) })
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                problems.Add($"Xds:Feed:{name} ({value}) must be positive.");
+            }
+        }
+
+        if (feed.MaxBackoff < feed.MinBackoff)
+        {
+            problems.Add($"Xds:Feed:MaxBackoff ({feed.MaxBackoff}) must not be below Xds:Feed:MinBackoff ({feed.MinBackoff}).");
+        }
+
+        if (feed.StartWindow < 0)
+        {
+            problems.Add($"Xds:Feed:StartWindow ({feed.StartWindow}) must not be negative.");
+        }
+
+        return problems.Count == 0 ? null : string.Join(" ", problems);
     }
+
+    private static string? TlsProblem(XdsTlsOptions tls) =>
+        tls.Enabled && string.IsNullOrEmpty(tls.KeyPath) ? "Xds:Tls:CertificatePath is set but Xds:Tls:KeyPath is not." : null;
+
+    private static string? ProxyStatusProblem(ProxyStatusOptions status) =>
+        status.Peers.FirstOrDefault(p => !Uri.TryCreate(p, UriKind.Absolute, out var peer) || peer.Scheme is not ("http" or "https")) is { } bad
+            ? $"Xds:ProxyStatus:Peers holds '{bad}', which is not the http:// admin URL of a replica (e.g. http://xds-1:18001)."
+            : status.PeerTimeout <= TimeSpan.Zero ? $"Xds:ProxyStatus:PeerTimeout ({status.PeerTimeout}) must be positive." : null;
 }

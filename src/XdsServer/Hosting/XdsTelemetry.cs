@@ -1,37 +1,56 @@
+using System.Diagnostics.Metrics;
+using Mesh.Observability;
 using Mesh.XdsServer.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
 namespace Mesh.XdsServer.Hosting;
 
 /// <summary>
-/// Traces exported over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the OpenTelemetry SDK also reads
-/// <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, <c>OTEL_BSP_*</c> and the rest of its standard variables). Metrics stay
-/// on the admin port's Prometheus text (<see cref="XdsMetrics"/>); JSON logs come from
-/// <c>Logging:Console:FormatterName=json</c>, as on the API.
+/// Metrics through OpenTelemetry: the server's own instruments (<see cref="XdsMetrics"/>) and the platform's process and
+/// runtime metrics, exported as Prometheus text at the admin port's <c>GET /metrics</c>, as on the API. Traces are
+/// exported over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the SDK also reads <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>,
+/// <c>OTEL_BSP_*</c> and the rest of its standard variables). JSON logs come from <c>Logging:Console:FormatterName=json</c>.
 /// </summary>
 public static class XdsTelemetry
 {
     public static WebApplicationBuilder AddXdsTelemetry(this WebApplicationBuilder builder)
     {
-        if (string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-        {
-            return builder;
-        }
+        // This server's meter. Several servers can share a process (tests do); each exports only its own instruments.
+        var scope = new object();
 
-        builder.Services.AddOpenTelemetry()
+        // The meter provider is built first, so that it listens when XdsMetrics seeds its counters at zero.
+        builder.Services.AddSingleton(services =>
+        {
+            services.GetService<MeterProvider>();
+            return new XdsMetrics(scope);
+        });
+
+        var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("mesh-xds"))
-            .WithTracing(tracing => tracing
+            .WithMetrics(metrics => metrics
+                .AddMeter(XdsMetrics.MeterName)
+                .AddView(instrument => IsAnotherServers(instrument, scope) ? MetricStreamConfiguration.Drop : null)
+                .AddPlatformMetrics());
+        if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            otel.WithTracing(tracing => tracing
                 .AddSource(XdsTracing.SourceName)
                 .AddAspNetCoreInstrumentation(o => o.Filter = IsNotXdsStream)
                 .AddNpgsql()
                 .AddOtlpExporter());
+        }
+
         return builder;
     }
+
+    private static bool IsAnotherServers(Instrument instrument, object scope) =>
+        instrument.Meter.Name == XdsMetrics.MeterName && !ReferenceEquals(instrument.Meter.Scope, scope);
 
     /// <summary>An xDS stream lives as long as its proxy; as a span it would be hours long and say nothing.</summary>
     private static bool IsNotXdsStream(HttpContext context) =>

@@ -19,7 +19,7 @@ public sealed class ProxyStatusCollector(
     StreamRegistry registry,
     SnapshotCache cache,
     IOptions<ProxyStatusOptions> options,
-    IOptions<MeshIdentityOptions> mesh,
+    IOptions<AccountOptions> mesh,
     TimeProvider clock,
     IHttpClientFactory? httpClients = null)
 {
@@ -93,9 +93,9 @@ public sealed class ProxyStatusCollector(
             stream.Id,
             stream.Variant,
             stream.Node!.Id,
-            identity is null ? null : $"arn:aws:appmesh:{mesh.Value.Region}:{identity.Mesh.AccountId}:{identity.ShortForm}",
+            identity?.ToArn(mesh.Value.Region),
             identity?.Mesh.MeshName,
-            identity is null ? null : identity.Kind == ProxyKind.VirtualNode ? "virtualNode" : "virtualGateway",
+            identity?.Kind.WireName(),
             identity?.Name,
             problem,
             types,

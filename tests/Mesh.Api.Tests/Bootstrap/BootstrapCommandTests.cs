@@ -22,7 +22,11 @@ public sealed class BootstrapCommandTests
     }
 
     [Fact]
-    public void AdminCommands_DispatchBootstrap() => Assert.True(AdminCommands.Handles(["bootstrap", "--node", "x"]));
+    public void Bootstrap_Is_Its_Own_Command_Not_An_Admin_One()
+    {
+        Assert.True(BootstrapCommand.Handles(["bootstrap", "--node", "x"]));
+        Assert.False(AdminCommands.Handles(["bootstrap", "--node", "x"])); // it needs no database, so no admin host
+    }
 
     [Fact]
     public async Task Command_PrintsTheBootstrap_WithTheConfiguredXdsAddress()

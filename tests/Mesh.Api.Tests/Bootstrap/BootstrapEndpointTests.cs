@@ -57,7 +57,7 @@ public sealed class BootstrapEndpointTests(ApiServer server) : IClassFixture<Api
     }
 
     [Theory]
-    [InlineData("/envoy/bootstrap", "The node is missing")]
+    [InlineData("/envoy/bootstrap", "node is empty (missing)")]
     [InlineData("/envoy/bootstrap?node=mesh/demo/virtualRouter/web", "only a virtualNode or virtualGateway")]
     [InlineData("/envoy/bootstrap?node=mesh/demo/virtualNode/web&colour=red", "Unknown setting 'colour'")]
     [InlineData("/envoy/bootstrap?node=mesh/demo/virtualNode/web&sigv4", "needs TLS")]

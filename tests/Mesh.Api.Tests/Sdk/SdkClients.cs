@@ -1,3 +1,4 @@
+using Mesh.Testing;
 using System.Text.Json.Nodes;
 using Mesh.Api.Tests.Cli;
 

@@ -20,7 +20,7 @@ public sealed class ProxyAuthenticatorTests
         return new ProxyAuthenticator(
             Options.Create(new ProxyAuthOptions { Mode = ProxyAuthMode.SigV4 }),
             Options.Create(new XdsTlsOptions()),
-            Options.Create(new MeshIdentityOptions { Region = region }),
+            Options.Create(new AccountOptions { Region = region }),
             new ProxyIdentityParser(MeshRows.Account),
             TimeProvider.System,
             services);

@@ -17,7 +17,7 @@ namespace Mesh.XdsServer.Tests.Auth;
 /// <summary>
 /// The least-change migration (README, "With App Mesh's own image, unchanged"): a task keeps the aws-appmesh-envoy
 /// image, its <c>APPMESH_RESOURCE_ARN</c> and the bootstrap the image's agent writes, and only gains
-/// <c>APPMESH_XDS_ENDPOINT</c>. That bootstrap (ENVOY-MAPPING.md §1) makes one state-of-the-world ADS stream over TLS,
+/// <c>APPMESH_XDS_ENDPOINT</c>. That bootstrap (docs/envoy-mapping.md §1) makes one state-of-the-world ADS stream over TLS,
 /// checked against the image's CA bundle, to the endpoint as written; each stream is signed by the
 /// <c>envoy.grpc_credentials.aws_iam</c> plugin (service <c>appmesh</c>, the task's <c>AWS_REGION</c>) with the task's
 /// AWS credentials, here a Mesh proxy key; <c>node.id</c> and <c>node.cluster</c> are the ARN; and LDS and CDS come over

@@ -63,10 +63,27 @@ public sealed class BadSetupTests(PostgresDatabase database) : IClassFixture<Pos
         Assert.Contains("apply the migrations: dotnet Mesh.Migrations.dll", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Mesh__AccountId", "12", "Mesh:AccountId must be 12 digits")]
+    [InlineData("Mesh__Region", "US East", "Mesh:Region must be a region name")]
+    [InlineData("Xds__Registration__RenewInterval", "00:01:00", "Xds:Registration:GracePeriod (00:00:30) must be longer than Xds:Registration:RenewInterval (00:01:00)")]
+    [InlineData("Xds__Feed__PollInterval", "00:00:00", "Xds:Feed:PollInterval (00:00:00) must be positive.")]
+    [InlineData("Xds__ProxyStatus__Peers__0", "xds-1:18001", "Xds:ProxyStatus:Peers holds 'xds-1:18001'")]
+    [InlineData("Xds__GrpcUrl", "http://xds.example:18000", "Xds:GrpcUrl 'http://xds.example:18000' is not a listen URL")]
+    public async Task A_Setting_The_Options_Refuse_Is_Named(string variable, string value, string expected)
+    {
+        var environment = new Dictionary<string, string> { ["Xds__Auth__Mode"] = "None" };
+        environment[variable] = value;
+
+        var (code, error) = await RunAsync(environment);
+
+        AssertRefused(code, error, expected);
+    }
+
     private static async Task<(int Code, string Error)> RunAsync(Dictionary<string, string> environment)
     {
-        environment["Xds__GrpcUrl"] = "http://127.0.0.1:0";
-        environment["Xds__AdminUrl"] = "http://127.0.0.1:0";
+        environment.TryAdd("Xds__GrpcUrl", "http://127.0.0.1:0");
+        environment.TryAdd("Xds__AdminUrl", "http://127.0.0.1:0");
         using var process = XdsProcess.Start(environment);
         try
         {

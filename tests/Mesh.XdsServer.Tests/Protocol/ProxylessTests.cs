@@ -11,7 +11,7 @@ namespace Mesh.XdsServer.Tests.Protocol;
 
 /// <summary>
 /// What a proxyless gRPC client (target <c>xds:///NAME</c>) walks: Listener NAME with an api_listener, its route
-/// configuration, EDS clusters, and endpoints that are literal IPs in a weighted locality (DESIGN.md, "Known
+/// configuration, EDS clusters, and endpoints that are literal IPs in a weighted locality (docs/design.md, "Known
 /// behaviour of the real xDS clients").
 /// </summary>
 public sealed class ProxylessTests : IAsyncLifetime

@@ -61,7 +61,7 @@ public sealed class AutomaticRegistrationTests
         Assert.Contains($"REGISTRATION {MeshRows.NodeId("api")} {InstanceId}: REGISTERED in ns.local/api", output.ToString(), StringComparison.Ordinal);
 
         Assert.True(host.Metrics.Get("mesh_xds_registrations_total", "event=\"created\"") >= 1, "the registration was not counted");
-        Assert.Contains("mesh_xds_registered_proxies 1", host.Metrics.Render(), StringComparison.Ordinal);
+        Assert.Equal(1, PrometheusText.Value(await host.Admin.GetStringAsync("/metrics"), "mesh_xds_registered_proxies"));
 
         await api.DisposeAsync();
         await WaitForInstanceAsync(store, present: false, "the disconnected sidecar to be deregistered after the grace period");

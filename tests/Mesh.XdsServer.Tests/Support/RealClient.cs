@@ -65,7 +65,7 @@ public sealed class RealClient : IAsyncDisposable
 
     private static async Task<RealClient> StartAsync(string program, string script, Uri xds, string nodeId, string target)
     {
-        // DESIGN.md: grpc-js-xds needs node.locality (may be empty) and insecure channel_creds.
+        // docs/design.md: grpc-js-xds needs node.locality (may be empty) and insecure channel_creds.
         var bootstrap = Path.GetTempFileName();
         await File.WriteAllTextAsync(bootstrap, JsonSerializer.Serialize(new
         {

@@ -1,8 +1,7 @@
 using Mesh.Security;
 using System.Globalization;
-using Mesh.Api.Security;
 
-namespace Mesh.Api.Tests.Security;
+namespace Mesh.Security.Tests;
 
 /// <summary>
 /// Cases from AWS's public SigV4 test suite (credentials AKIDEXAMPLE, 2015-08-30T12:36:00Z, us-east-1,

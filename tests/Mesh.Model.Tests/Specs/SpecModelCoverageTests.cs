@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Mesh.Model.Specs;
 
-namespace Mesh.Translation.Tests.Specs;
+namespace Mesh.Model.Tests.Specs;
 
 /// <summary>
 /// Walks the App Mesh model from each spec shape alongside the records and checks that every member has a property

@@ -2,7 +2,7 @@ using Mesh.Model.Graph;
 using Mesh.Model.Observability;
 using Mesh.Model.Specs;
 
-namespace Mesh.Translation.Tests.Graph;
+namespace Mesh.Model.Tests.Graph;
 
 public sealed class MeshGraphTests
 {
@@ -35,7 +35,6 @@ public sealed class MeshGraphTests
         Assert.Equal("b", graph.ProviderOf("direct.local")!.VirtualNode!.Name);
         Assert.Null(graph.ProviderOf("missing"));
         Assert.Equal("gr", Assert.Single(graph.GatewayRoutesOf("gw")).Name);
-        Assert.Empty(graph.FindBrokenReferences());
     }
 
     [Fact]
@@ -60,15 +59,6 @@ public sealed class MeshGraphTests
 
         Assert.Null(changed.FindVirtualNode("a"));
         Assert.NotNull(graph.FindVirtualNode("a"));
-    }
-
-    [Fact]
-    public void Builds_FromTuples()
-    {
-        var graph = MeshGraph.FromTuples([("mesh", (string?)null, "m", 1L, "{}")]);
-
-        Assert.Equal("m", graph.MeshName);
-        Assert.Empty(graph.VirtualNodes);
     }
 
     [Fact]
@@ -97,21 +87,6 @@ public sealed class MeshGraphTests
         var error = Assert.Throws<InvalidMeshGraphException>(() => MeshGraph.Build([new MeshResourceRow("virtualNode", null, "a", 1, "{}")]));
 
         Assert.Equal(["no mesh row"], error.Errors);
-    }
-
-    [Fact]
-    public void Reports_BrokenReferences()
-    {
-        var graph = MeshGraph.Build(new MeshResourceRow[]
-        {
-            new("mesh", null, "m", 1, "{}"),
-            new("virtualNode", null, "a", 1, """{"backends":[{"virtualService":{"virtualServiceName":"nope"}}]}"""),
-            new("virtualService", null, "s", 1, """{"provider":{"virtualNode":{"virtualNodeName":"ghost"}}}"""),
-        });
-
-        Assert.Equal(
-            ["virtualService/s: provider virtualNode/ghost does not exist", "virtualNode/a: backend virtualService/nope does not exist"],
-            graph.FindBrokenReferences());
     }
 
     [Fact]

@@ -1,14 +1,14 @@
 using System.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 
-namespace Mesh.Api.Observability;
+namespace Mesh.Observability;
 
 /// <summary>
 /// Renames instruments whose Prometheus names would end in <c>_count</c>, which Prometheus reserves for a histogram's or
 /// summary's sample count (<c>promtool check metrics</c> refuses them, and queries mistake them for one). OpenTelemetry's
 /// semantic conventions name several gauges <c>*.count</c>; the names chosen here are the ones Prometheus users know
 /// (<c>process_open_fds</c>, as every Prometheus client exports it) or the earlier conventions' (<c>db.client.connections.usage</c>).
-/// The xDS server writes its process metrics under the same names.
+/// Both hosts export their process and runtime metrics through this view (<see cref="PlatformMetrics"/>).
 /// </summary>
 public static class PrometheusNames
 {

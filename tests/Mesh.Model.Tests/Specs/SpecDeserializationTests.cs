@@ -2,7 +2,7 @@ using System.Text.Json;
 using Mesh.Model.Specs;
 using HttpMethod = Mesh.Model.Specs.HttpMethod;
 
-namespace Mesh.Translation.Tests.Specs;
+namespace Mesh.Model.Tests.Specs;
 
 public sealed class SpecDeserializationTests
 {

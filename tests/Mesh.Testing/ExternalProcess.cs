@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Mesh.Api.Tests.Cli;
+namespace Mesh.Testing;
 
 /// <summary>What an external client process did: its exit code and what it printed.</summary>
 public sealed record ProcessResult(string CommandLine, int ExitCode, string Stdout, string Stderr)
@@ -10,8 +10,9 @@ public sealed record ProcessResult(string CommandLine, int ExitCode, string Stdo
 }
 
 /// <summary>
-/// Runs a real client (the AWS CLI, node, python) to completion with a chosen environment. A process
-/// that hangs is killed after the timeout and fails the test; the timeout is a safety net, not an assertion.
+/// The one way tests run another program (the AWS CLI, node, python, kubectl, ip, PostgreSQL's tools) to completion,
+/// with a chosen environment. A process that hangs is killed after the timeout and fails the test; the timeout is a
+/// safety net, not an assertion. A program that is not installed fails with what to install, never skips.
 /// </summary>
 public static class ExternalProcess
 {
@@ -23,7 +24,8 @@ public static class ExternalProcess
         IReadOnlyDictionary<string, string?>? environment = null,
         string? standardInput = null,
         string? workingDirectory = null,
-        TimeSpan? timeout = null)
+        TimeSpan? timeout = null,
+        CancellationToken cancellationToken = default)
     {
         var startInfo = new ProcessStartInfo(fileName)
         {
@@ -48,7 +50,17 @@ public static class ExternalProcess
         }
 
         var commandLine = string.Join(' ', new[] { fileName }.Concat(startInfo.ArgumentList.Select(Quote)));
-        using var process = Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start {fileName}.");
+        Process process;
+        try
+        {
+            process = Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start {fileName}.");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException($"Could not run {fileName} ({e.Message}); .ci/run installs what the tests need.", e);
+        }
+
+        using var _ = process;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (standardInput is not null)
@@ -58,7 +70,8 @@ public static class ExternalProcess
 
         process.StandardInput.Close();
 
-        using var deadline = new CancellationTokenSource(timeout ?? DefaultTimeout);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout ?? DefaultTimeout);
         try
         {
             await process.WaitForExitAsync(deadline.Token);
@@ -67,11 +80,39 @@ public static class ExternalProcess
         {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
+            cancellationToken.ThrowIfCancellationRequested();
             throw new TimeoutException(
                 $"{commandLine} did not finish within {timeout ?? DefaultTimeout} and was killed.\n--- stdout ---\n{await stdout}\n--- stderr ---\n{await stderr}");
         }
 
         return new ProcessResult(commandLine, process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Runs a program that must succeed and returns what it printed (stdout, then stderr); a non-zero exit throws with the output.</summary>
+    public static async Task<string> RunCheckedAsync(
+        string fileName,
+        IEnumerable<string> arguments,
+        IReadOnlyDictionary<string, string?>? environment = null,
+        string? standardInput = null,
+        TimeSpan? timeout = null,
+        CancellationToken cancellationToken = default)
+    {
+        var result = await RunAsync(fileName, arguments, environment, standardInput, timeout: timeout, cancellationToken: cancellationToken);
+        return result.ExitCode == 0
+            ? result.Stdout + result.Stderr
+            : throw new InvalidOperationException($"{result.CommandLine} exited with {result.ExitCode}:{System.Environment.NewLine}{result.Stdout}{result.Stderr}");
+    }
+
+    /// <summary>The current environment with <paramref name="overrides"/> set on top.</summary>
+    public static Dictionary<string, string?> EnvironmentWith(IReadOnlyDictionary<string, string>? overrides)
+    {
+        var result = EnvironmentWithout();
+        foreach (var (name, value) in overrides ?? new Dictionary<string, string>())
+        {
+            result[name] = value;
+        }
+
+        return result;
     }
 
     /// <summary>The current environment without any variable whose name starts with one of the prefixes.</summary>
