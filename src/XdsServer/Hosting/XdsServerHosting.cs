@@ -147,7 +147,7 @@ public static class XdsServerHosting
         metrics.Gauge("mesh_xds_connected_proxies", "Streams whose proxy has identified itself (one per proxy using ADS; a proxy on the per-type services opens one per type).", () => streams.Identified);
         metrics.Gauge("mesh_xds_proxy_identities", "Distinct proxy identities with a stream open (one snapshot each).", () => cache.WatchedIdentities);
         metrics.Gauge("mesh_xds_interned_resources", "Distinct serialised resources held for live snapshots.", () => producer.InternedResources);
-        metrics.Gauge("mesh_xds_translation_warnings", "Translation warnings standing now, summed over the watched proxy identities (GET /proxy-status lists them).", () => cache.WarningCount);
+        metrics.Gauge("mesh_xds_translation_warnings_standing", "Translation warnings standing now, summed over the watched proxy identities (GET /proxy-status lists them).", () => cache.WarningCount);
         var nodes = app.Services.GetRequiredService<NodeInterner>();
         metrics.Gauge("mesh_xds_distinct_nodes", "Distinct proxy node contents held (each parsed once, shared by the streams that sent the same bytes).", () => nodes.Count);
         metrics.Gauge("mesh_xds_node_parses", "Nodes parsed since start because their bytes were new (a node sent again is not parsed again).", () => nodes.Parsed);

@@ -32,7 +32,7 @@ public sealed class SnapshotCache
         }
     }
 
-    /// <summary>Translation warnings across every watched identity (for the mesh_xds_translation_warnings gauge).</summary>
+    /// <summary>Translation warnings across every watched identity (for the mesh_xds_translation_warnings_standing gauge).</summary>
     public int WarningCount
     {
         get

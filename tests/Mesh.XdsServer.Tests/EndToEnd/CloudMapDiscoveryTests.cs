@@ -88,7 +88,7 @@ public sealed class CloudMapDiscoveryTests
                                        && w.Contains("does not exist", StringComparison.Ordinal));
         var metrics = await xds.Admin.GetStringAsync("/metrics");
         Assert.True(PrometheusText.Value(metrics, "mesh_xds_translation_warnings_total") >= 1, metrics);
-        Assert.True(PrometheusText.Value(metrics, "mesh_xds_translation_warnings") >= 1, metrics);
+        Assert.True(PrometheusText.Value(metrics, "mesh_xds_translation_warnings_standing") >= 1, metrics);
     }
 
     private static string ApiNode(string? version) =>

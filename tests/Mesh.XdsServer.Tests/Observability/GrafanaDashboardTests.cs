@@ -100,8 +100,14 @@ public sealed class GrafanaDashboardTests
         // The sidecar of "web": its bootstrap from the API, its listeners and clusters from the xDS server.
         using var http = new HttpClient();
         var bootstrap = JsonNode.Parse(await http.GetStringAsync(new Uri(api.Endpoint, "/envoy/bootstrap?node=mesh/demo/virtualNode/web&format=json")))!;
-        var (clusters, listeners) = await ConfigurationOfAsync(xds, "mesh/demo/virtualNode/web");
+        await using var ads = AdsClient.Connect(xds.Channel, "mesh/demo/virtualNode/web");
+        var (clusters, listeners) = await ConfigurationOfAsync(ads);
         var sidecar = SidecarStats(bootstrap, clusters, listeners);
+
+        // A change while the proxy is connected, so that a push (and its latency) is recorded.
+        await aws.AppMeshAsync("update-virtual-node", "--mesh-name", "demo", "--virtual-node-name", "backend", "--spec",
+            """{"listeners":[{"portMapping":{"port":9090,"protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":"backend-v2.demo.local"}}}""");
+        await ads.AckAsync(await ads.NextAsync());
 
         // One call that fails (unsigned), so that the errors panel has a series to show.
         Assert.False((await http.GetAsync(new Uri(api.Endpoint, "/v20190125/meshes/demo"))).IsSuccessStatusCode);
@@ -240,9 +246,8 @@ public sealed class GrafanaDashboardTests
         return stats;
     }
 
-    private static async Task<(IReadOnlyList<Cluster> Clusters, IReadOnlyList<Listener> Listeners)> ConfigurationOfAsync(XdsTestHost xds, string nodeId)
+    private static async Task<(IReadOnlyList<Cluster> Clusters, IReadOnlyList<Listener> Listeners)> ConfigurationOfAsync(AdsClient ads)
     {
-        await using var ads = AdsClient.Connect(xds.Channel, nodeId);
         IReadOnlyList<Cluster> clusters = [];
         await Eventually.TrueAsync(async () =>
         {
@@ -254,8 +259,9 @@ public sealed class GrafanaDashboardTests
         });
 
         await ads.SendAsync(TypeUrls.Listener);
-        var listeners = AdsClient.Unpack<Listener>(await ads.NextAsync());
-        return (clusters, listeners);
+        var response = await ads.NextAsync();
+        await ads.AckAsync(response);
+        return (clusters, AdsClient.Unpack<Listener>(response));
     }
 
     private static async Task<StatsEndpoint> ServeAsync(EnvoyStatsExposition stats)
