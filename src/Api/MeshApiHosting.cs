@@ -10,9 +10,9 @@ using Mesh.Api.Security;
 using Mesh.Api.Setup;
 using Mesh.Model.Wire;
 using Mesh.Persistence;
+using Mesh.Observability;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Api;
@@ -20,20 +20,9 @@ namespace Mesh.Api;
 /// <summary>Service registration and the request pipeline of the API host.</summary>
 public static partial class MeshApiHosting
 {
-    /// <summary>
-    /// Log levels beneath every other configuration source. ASP.NET Core's and EF Core's per-request logs (each
-    /// request's start and end, each SQL command, at Information) cost more than the request itself and fill the
-    /// log; Logging:LogLevel:Microsoft.AspNetCore=Information (or EntityFrameworkCore) brings them back.
-    /// </summary>
-    private static readonly Dictionary<string, string?> QuietFrameworkLogs = new()
-    {
-        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
-        ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
-    };
-
     public static WebApplicationBuilder AddMeshApi(this WebApplicationBuilder builder)
     {
-        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = QuietFrameworkLogs });
+        builder.Configuration.AddQuietFrameworkLogs();
 
         var connectionString = builder.Configuration.GetConnectionString("Mesh") is { Length: > 0 } configured
             ? configured

@@ -1,3 +1,4 @@
+using Mesh.Observability;
 using Mesh.Persistence;
 using Mesh.Security;
 using Mesh.XdsServer.Auth;
@@ -33,6 +34,8 @@ public static class XdsServerHosting
     public static WebApplicationBuilder AddXdsServer(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        builder.Configuration.AddQuietFrameworkLogs();
+
         // Each section is bound by one type and checked before the host serves: a bad setting stops the start
         // with a message naming it (Program prints it and exits 2).
         services.AddOptions<XdsOptions>().BindConfiguration(XdsOptions.Section).ValidateWith(o => o.Problem()).ValidateOnStart();

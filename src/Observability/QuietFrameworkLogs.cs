@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
+
+namespace Mesh.Observability;
+
+/// <summary>
+/// Log levels beneath every other configuration source of a host. ASP.NET Core's and EF Core's per-request logs (each
+/// request's start and end, each gRPC stream's, each SQL command, at Information) cost more than the request itself and
+/// fill the log; <c>Logging:LogLevel:Microsoft.AspNetCore=Information</c> (or <c>EntityFrameworkCore</c>) brings them back.
+/// </summary>
+public static class QuietFrameworkLogs
+{
+    private static readonly Dictionary<string, string?> Levels = new()
+    {
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
+    };
+
+    /// <summary>Adds the levels as the configuration's first (lowest-precedence) source.</summary>
+    public static void AddQuietFrameworkLogs(this IConfigurationBuilder configuration) =>
+        configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = Levels });
+}
