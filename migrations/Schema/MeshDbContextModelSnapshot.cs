@@ -623,12 +623,6 @@ namespace Mesh.Migrations.Schema
                         .HasColumnType("jsonb")
                         .HasColumnName("spec");
 
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
-                        .HasColumnName("status");
-
                     b.Property<string>("Tags")
                         .IsRequired()
                         .HasColumnType("jsonb")

@@ -29,8 +29,6 @@ public sealed class ResourceEntity
     /// <summary>App Mesh's version: 1 on create, +1 on each update, checked in the UPDATE itself.</summary>
     public long Version { get; set; }
 
-    public required string Status { get; set; }
-
     /// <summary>The spec exactly as the wire carries it (e.g. a VirtualNodeSpec), stored as jsonb.</summary>
     public required string Spec { get; set; }
 

@@ -15,7 +15,6 @@ internal static class Entities
         Arn = $"arn:aws:appmesh:us-east-1:111122223333:mesh/{name}",
         Uid = Guid.NewGuid(),
         Version = 1,
-        Status = "ACTIVE",
         Spec = "{}",
         Tags = "[]",
         ResourceOwner = "111122223333",

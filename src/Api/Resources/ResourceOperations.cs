@@ -56,7 +56,6 @@ public sealed class ResourceOperations(
                 Arn = id.ToArn(Options.Region, account),
                 Uid = Guid.NewGuid(),
                 Version = 1,
-                Status = ResourceView.Active,
                 Spec = spec.ToJsonString(),
                 Tags = tags.ToJsonString(),
                 Refs = references,

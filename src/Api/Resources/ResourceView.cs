@@ -11,7 +11,12 @@ namespace Mesh.Api.Resources;
 /// </summary>
 public sealed class ResourceView(ServiceModel model)
 {
+    /// <summary>
+    /// The wire's <c>status.status</c>. A delete removes the row, so everything stored is ACTIVE and DELETED appears only
+    /// in a delete's answer; nothing is stored for it.
+    /// </summary>
     public const string Active = "ACTIVE";
+
     public const string Deleted = "DELETED";
 
     public JsonObject Data(ResourceKind kind, ResourceEntity entity, string status)

@@ -25,7 +25,7 @@ public sealed class ChangeLogReader(MeshDbContext db)
     public async Task<List<(string AccountId, string MeshName)>> MeshesAsync(CancellationToken cancellationToken)
     {
         var meshes = await db.Resources.AsNoTracking()
-            .Where(r => r.Kind == "mesh" && r.Status != "DELETED")
+            .Where(r => r.Kind == "mesh")
             .OrderBy(r => r.AccountId).ThenBy(r => r.MeshName)
             .Select(r => new { r.AccountId, r.MeshName })
             .ToListAsync(cancellationToken);
@@ -35,7 +35,7 @@ public sealed class ChangeLogReader(MeshDbContext db)
     /// <summary>The live rows of one mesh (the mesh row included), or an empty list when the mesh does not exist.</summary>
     public Task<List<ResourceEntity>> MeshRowsAsync(string accountId, string meshName, CancellationToken cancellationToken) =>
         db.Resources.AsNoTracking()
-            .Where(r => r.AccountId == accountId && r.MeshName == meshName && r.Status != "DELETED")
+            .Where(r => r.AccountId == accountId && r.MeshName == meshName)
             .ToListAsync(cancellationToken);
 
     /// <summary>

@@ -20,7 +20,6 @@ internal sealed class ResourceConfiguration : IEntityTypeConfiguration<ResourceE
         builder.Property(r => r.Uid).HasColumnName("uid");
         // Checked in every UPDATE's WHERE clause, so concurrent updates can never both win.
         builder.Property(r => r.Version).HasColumnName("version").IsConcurrencyToken();
-        builder.Property(r => r.Status).HasColumnName("status").HasMaxLength(16);
         builder.Property(r => r.Spec).HasColumnName("spec").HasColumnType("jsonb");
         builder.Property(r => r.Tags).HasColumnName("tags").HasColumnType("jsonb");
         builder.Property(r => r.Refs).HasColumnName("refs");

@@ -52,7 +52,6 @@ public sealed class MeshStore(string connectionString)
                     Arn = Arn(mesh.MeshName, kind, parent, name),
                     Uid = Guid.NewGuid(),
                     Version = 1,
-                    Status = "ACTIVE",
                     Spec = row.SpecJson,
                     Tags = "[]",
                     ResourceOwner = MeshRows.Account,
