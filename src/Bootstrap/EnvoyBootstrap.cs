@@ -1,7 +1,24 @@
+using Envoy.Config.Accesslog.V3;
+using Envoy.Config.Bootstrap.V3;
+using Envoy.Config.Cluster.V3;
+using Envoy.Config.Core.V3;
+using Envoy.Config.Endpoint.V3;
+using Envoy.Config.GrpcCredential.V3;
+using Envoy.Config.Metrics.V3;
+using Envoy.Config.Trace.V3;
+using Envoy.Extensions.AccessLoggers.File.V3;
+using Envoy.Extensions.TransportSockets.Tls.V3;
+using Envoy.Type.Matcher.V3;
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+using Google.Protobuf.WellKnownTypes;
 using Mesh.Model.Identity;
 using System.Net;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using BootstrapProto = Envoy.Config.Bootstrap.V3.Bootstrap;
+using GoogleGrpc = Envoy.Config.Core.V3.GrpcService.Types.GoogleGrpc;
+using ProtoDuration = Google.Protobuf.WellKnownTypes.Duration;
+using UpstreamHttpOptions = Envoy.Extensions.Upstreams.Http.V3.HttpProtocolOptions;
 
 namespace Mesh.Bootstrap;
 
@@ -9,8 +26,8 @@ namespace Mesh.Bootstrap;
 /// Builds a complete Envoy v3 bootstrap for one proxy: its App Mesh identity as <c>node.id</c>, one ADS stream to the
 /// xDS server (LDS and CDS over ADS; RDS, EDS and SDS follow from what the server sends), the admin interface, App
 /// Mesh's stats tags and runtime flags, and optionally TLS or SigV4 to the xDS server and a tracer.
-/// The result is the proto3 JSON mapping of <c>envoy.config.bootstrap.v3.Bootstrap</c>, with the proto field names
-/// Envoy's own docs use; <see cref="ToYaml"/> renders it for <c>envoy -c</c>.
+/// The result is an <c>envoy.config.bootstrap.v3.Bootstrap</c> message; <see cref="ToJson"/> gives its proto3 JSON
+/// mapping with the proto field names Envoy's own docs use, and <see cref="ToYaml"/> the same as YAML for <c>envoy -c</c>.
 /// </summary>
 public static class EnvoyBootstrap
 {
@@ -20,61 +37,82 @@ public static class EnvoyBootstrap
     /// <summary>App Mesh's name for the cluster of a local SDS server (docs/envoy-mapping.md §2).</summary>
     public const string SdsClusterName = "static_cluster_sds_unix_socket";
 
-    private const string TypePrefix = "type.googleapis.com/";
+    private const string Http2OptionsKey = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
     /// <summary>App Mesh's gRPC keepalive on the xDS channel: a ping every 10 s, dead after 20 s without an answer.</summary>
     public static readonly TimeSpan KeepaliveInterval = TimeSpan.FromSeconds(10);
 
     public static readonly TimeSpan KeepaliveTimeout = TimeSpan.FromSeconds(20);
 
+    /// <summary>Every message the bootstrap packs into an <c>Any</c>, so the formatter can write it out.</summary>
+    private static readonly TypeRegistry AnyTypes = TypeRegistry.FromMessages(
+        FileAccessLog.Descriptor,
+        AwsIamConfig.Descriptor,
+        UpstreamTlsContext.Descriptor,
+        UpstreamHttpOptions.Descriptor,
+        OpenTelemetryConfig.Descriptor,
+        ZipkinConfig.Descriptor);
+
+    private static readonly JsonFormatter Formatter = new(
+        JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true).WithTypeRegistry(AnyTypes).WithIndentation());
+
     public static string ToYaml(BootstrapOptions options) =>
-        YamlWriter.Write(Build(options), Header(options));
+        YamlWriter.Write(JsonNode.Parse(ToJson(options))!, Header(options));
 
-    public static string ToJson(BootstrapOptions options) =>
-        Build(options).ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    public static string ToJson(BootstrapOptions options) => Formatter.Format(Build(options));
 
-    public static JsonObject Build(BootstrapOptions options)
+    public static BootstrapProto Build(BootstrapOptions options)
     {
         var resource = Mesh.Model.Identity.NodeId.Parse(options.NodeId, subject: "node");
         Validate(options);
 
-        var bootstrap = new JsonObject
+        var bootstrap = new BootstrapProto
         {
-            ["node"] = Node(options, resource),
-            ["admin"] = Admin(options),
-            ["layered_runtime"] = new JsonObject
+            Node = Node(options, resource),
+            Admin = Admin(options),
+            LayeredRuntime = new LayeredRuntime
             {
-                ["layers"] = new JsonArray(
-                    new JsonObject
+                Layers =
+                {
+                    new RuntimeLayer
                     {
-                        ["name"] = "static_layer_0",
-                        ["static_layer"] = new JsonObject
+                        Name = "static_layer_0",
+                        // App Mesh's agent sets both: translated config may use fields Envoy has deprecated, and
+                        // regexes from route matches may be large.
+                        StaticLayer = new Struct
                         {
-                            // App Mesh's agent sets both: translated config may use fields Envoy has deprecated, and
-                            // regexes from route matches may be large.
-                            ["envoy.features.enable_all_deprecated_features"] = true,
-                            ["re2.max_program_size.error_level"] = 1000,
+                            Fields =
+                            {
+                                ["envoy.features.enable_all_deprecated_features"] = Value.ForBool(true),
+                                ["re2.max_program_size.error_level"] = Value.ForNumber(1000),
+                            },
                         },
                     },
-                    new JsonObject { ["name"] = "admin_layer", ["admin_layer"] = new JsonObject() }),
+                    new RuntimeLayer { Name = "admin_layer", AdminLayer = new RuntimeLayer.Types.AdminLayer() },
+                },
             },
-            ["dynamic_resources"] = DynamicResources(options),
-            ["static_resources"] = new JsonObject { ["clusters"] = StaticClusters(options) },
+            DynamicResources = DynamicResources(options),
+            StaticResources = new BootstrapProto.Types.StaticResources { Clusters = { StaticClusters(options) } },
         };
 
         if (options.OutlierEventLogPath is { Length: > 0 } eventLog)
         {
-            bootstrap["cluster_manager"] = new JsonObject { ["outlier_detection"] = new JsonObject { ["event_log_path"] = eventLog } };
+            bootstrap.ClusterManager = new ClusterManager
+            {
+                OutlierDetection = new ClusterManager.Types.OutlierDetection { EventLogPath = eventLog },
+            };
         }
 
         if (options.StatsTags != StatsTagsStyle.None)
         {
-            bootstrap["stats_config"] = new JsonObject { ["stats_tags"] = StatsTags.For(resource, options.StatsTags) };
+            bootstrap.StatsConfig = new StatsConfig { StatsTags = { StatsTags.Tags(resource, options.StatsTags) } };
         }
 
         if (options.Tracing is { } tracing)
         {
-            bootstrap["tracing"] = new JsonObject { ["http"] = Tracer(tracing, resource) };
+#pragma warning disable CS0612 // deprecated in Envoy's proto but honoured; see Tracer.
+            bootstrap.Tracing = new Tracing { Http = Tracer(tracing, resource) };
+#pragma warning restore CS0612
         }
 
         return bootstrap;
@@ -150,109 +188,115 @@ public static class EnvoyBootstrap
         return string.Join('\n', lines);
     }
 
-    private static JsonObject Node(BootstrapOptions options, NodeId resource)
+    private static Node Node(BootstrapOptions options, NodeId resource)
     {
-        var mesh = new JsonObject
+        var mesh = new Struct
         {
-            ["mesh"] = resource.Mesh,
-            ["kind"] = resource.Kind.WireName(),
-            ["name"] = resource.Name,
+            Fields =
+            {
+                ["mesh"] = Value.ForString(resource.Mesh),
+                ["kind"] = Value.ForString(resource.Kind.WireName()),
+                ["name"] = Value.ForString(resource.Name),
+            },
         };
         if (resource.MeshOwner is { } owner)
         {
-            mesh["meshOwner"] = owner;
+            mesh.Fields["meshOwner"] = Value.ForString(owner);
         }
 
-        var metadata = new JsonObject
+        var metadata = new Struct
         {
             // What the proxy runs for, readable without parsing node.id; the server still goes by node.id.
-            ["mesh.resource"] = mesh,
+            Fields = { ["mesh.resource"] = Value.ForStruct(mesh) },
         };
         if (options.RegisterInstance is { } register)
         {
             // Read by the xDS server, which registers the sidecar in Cloud Map while this stream is connected.
-            var registration = new JsonObject { ["address"] = register.Address };
+            var registration = new Struct { Fields = { ["address"] = Value.ForString(register.Address) } };
             if (register.Port is { } port)
             {
-                registration["port"] = port;
+                registration.Fields["port"] = Value.ForNumber(port);
             }
 
             if (register.InstanceId is { } instanceId)
             {
-                registration["instanceId"] = instanceId;
+                registration.Fields["instanceId"] = Value.ForString(instanceId);
             }
 
-            metadata["mesh.registration"] = registration;
+            metadata.Fields["mesh.registration"] = Value.ForStruct(registration);
         }
 
-        return new JsonObject
+        return new Node
         {
-            ["id"] = options.NodeId,
-            ["cluster"] = options.Cluster ?? options.NodeId,
-            ["metadata"] = metadata,
+            Id = options.NodeId,
+            Cluster = options.Cluster ?? options.NodeId,
+            Metadata = metadata,
         };
     }
 
-    private static JsonObject Admin(BootstrapOptions options) => new()
+    private static Admin Admin(BootstrapOptions options) => new()
     {
-        ["access_log"] = new JsonArray(new JsonObject
+        AccessLog =
         {
-            ["name"] = "envoy.access_loggers.file",
-            ["typed_config"] = new JsonObject
+            new AccessLog
             {
-                ["@type"] = TypePrefix + "envoy.extensions.access_loggers.file.v3.FileAccessLog",
-                ["path"] = options.AdminAccessLogPath,
+                Name = "envoy.access_loggers.file",
+                TypedConfig = Any.Pack(new FileAccessLog { Path = options.AdminAccessLogPath }),
             },
-        }),
-        ["address"] = AdminAddress(options),
+        },
+        Address = AdminAddress(options),
     };
 
     /// <summary>The admin socket; <c>::</c> also accepts IPv4, as App Mesh's ENVOY_ADMIN_ACCESS_ENABLE_IPV6 did.</summary>
-    private static JsonObject AdminAddress(BootstrapOptions options)
+    private static Address AdminAddress(BootstrapOptions options)
     {
         var address = SocketAddress(options.AdminAddress, options.AdminPort);
         if (IPAddress.Parse(options.AdminAddress).Equals(IPAddress.IPv6Any))
         {
-            address["socket_address"]!["ipv4_compat"] = true;
+            address.SocketAddress.Ipv4Compat = true;
         }
 
         return address;
     }
 
-    private static JsonObject DynamicResources(BootstrapOptions options)
+    private static BootstrapProto.Types.DynamicResources DynamicResources(BootstrapOptions options)
     {
-        JsonObject AdsSource() => new()
+        ConfigSource AdsSource() => new()
         {
-            ["initial_fetch_timeout"] = Duration(options.InitialFetchTimeout),
-            ["resource_api_version"] = "V3",
-            ["ads"] = new JsonObject(),
+            InitialFetchTimeout = ProtoDuration.FromTimeSpan(options.InitialFetchTimeout),
+            ResourceApiVersion = ApiVersion.V3,
+            Ads = new AggregatedConfigSource(),
         };
 
-        return new JsonObject
+        return new BootstrapProto.Types.DynamicResources
         {
-            ["ads_config"] = new JsonObject
+            AdsConfig = new ApiConfigSource
             {
-                ["api_type"] = options.Delta ? "DELTA_GRPC" : "GRPC",
-                ["transport_api_version"] = "V3",
+                ApiType = options.Delta ? ApiConfigSource.Types.ApiType.DeltaGrpc : ApiConfigSource.Types.ApiType.Grpc,
+                TransportApiVersion = ApiVersion.V3,
                 // Mesh's xDS server takes the node from a stream's first request and keeps it for the stream, so
                 // Envoy need not repeat it (with its metadata) in every later request.
-                ["set_node_on_first_message_only"] = true,
-                ["grpc_services"] = new JsonArray(options.SigV4 is { } sigV4 ? SignedGoogleGrpc(options, sigV4) : EnvoyGrpc()),
+                SetNodeOnFirstMessageOnly = true,
+                GrpcServices = { options.SigV4 is { } sigV4 ? SignedGoogleGrpc(options, sigV4) : EnvoyGrpc() },
             },
-            ["lds_config"] = AdsSource(),
-            ["cds_config"] = AdsSource(),
+            LdsConfig = AdsSource(),
+            CdsConfig = AdsSource(),
         };
     }
 
-    private static JsonObject EnvoyGrpc() => new()
+    private static GrpcService EnvoyGrpc() => new()
     {
-        ["envoy_grpc"] = new JsonObject
+        EnvoyGrpc = new GrpcService.Types.EnvoyGrpc
         {
-            ["cluster_name"] = XdsClusterName,
+            ClusterName = XdsClusterName,
             // Reconnect quickly after an xDS server restart or failover, backing off to 30 s.
-            ["retry_policy"] = new JsonObject
+            RetryPolicy = new RetryPolicy
             {
-                ["retry_back_off"] = new JsonObject { ["base_interval"] = "1s", ["max_interval"] = "30s" },
+                RetryBackOff = new BackoffStrategy
+                {
+                    BaseInterval = ProtoDuration.FromTimeSpan(TimeSpan.FromSeconds(1)),
+                    MaxInterval = ProtoDuration.FromTimeSpan(TimeSpan.FromSeconds(30)),
+                },
             },
         },
     };
@@ -261,181 +305,165 @@ public static class EnvoyBootstrap
     /// App Mesh's signed channel: google_grpc with TLS channel credentials and the aws_iam call-credentials plugin,
     /// with App Mesh's keepalive channel arguments. The AWS credentials come from the proxy's environment.
     /// </summary>
-    private static JsonObject SignedGoogleGrpc(BootstrapOptions options, SigV4Options sigV4)
+    private static GrpcService SignedGoogleGrpc(BootstrapOptions options, SigV4Options sigV4)
     {
         var tls = options.Tls!;
-        var ssl = new JsonObject { ["root_certs"] = new JsonObject { ["filename"] = tls.CaFile } };
+        var ssl = new GoogleGrpc.Types.SslCredentials { RootCerts = File(tls.CaFile) };
         if (tls.CertificateFile is { } cert)
         {
-            ssl["private_key"] = new JsonObject { ["filename"] = tls.PrivateKeyFile };
-            ssl["cert_chain"] = new JsonObject { ["filename"] = cert };
+            ssl.PrivateKey = File(tls.PrivateKeyFile!);
+            ssl.CertChain = File(cert);
         }
 
-        static JsonObject Int(long value) => new() { ["int_value"] = value };
+        static GoogleGrpc.Types.ChannelArgs.Types.Value Int(long value) => new() { IntValue = value };
 
-        var channelArgs = new JsonObject
+        var channelArgs = new GoogleGrpc.Types.ChannelArgs
         {
-            ["grpc.http2.max_pings_without_data"] = Int(0),
-            ["grpc.keepalive_time_ms"] = Int((long)KeepaliveInterval.TotalMilliseconds),
-            ["grpc.keepalive_timeout_ms"] = Int((long)KeepaliveTimeout.TotalMilliseconds),
+            Args =
+            {
+                ["grpc.http2.max_pings_without_data"] = Int(0),
+                ["grpc.keepalive_time_ms"] = Int((long)KeepaliveInterval.TotalMilliseconds),
+                ["grpc.keepalive_timeout_ms"] = Int((long)KeepaliveTimeout.TotalMilliseconds),
+            },
         };
         if (tls.ServerName is { } serverName)
         {
-            channelArgs["grpc.ssl_target_name_override"] = new JsonObject { ["string_value"] = serverName };
+            channelArgs.Args["grpc.ssl_target_name_override"] = new GoogleGrpc.Types.ChannelArgs.Types.Value { StringValue = serverName };
         }
 
-        return new JsonObject
+        return new GrpcService
         {
-            ["google_grpc"] = new JsonObject
+            GoogleGrpc = new GoogleGrpc
             {
-                ["target_uri"] = options.Xds.ToString(),
-                ["stat_prefix"] = "ads",
-                ["channel_credentials"] = new JsonObject { ["ssl_credentials"] = ssl },
-                ["call_credentials"] = new JsonArray(new JsonObject
+                TargetUri = options.Xds.ToString(),
+                StatPrefix = "ads",
+                ChannelCredentials = new GoogleGrpc.Types.ChannelCredentials { SslCredentials = ssl },
+                CallCredentials =
                 {
-                    ["from_plugin"] = new JsonObject
+                    new GoogleGrpc.Types.CallCredentials
                     {
-                        ["name"] = "envoy.grpc_credentials.aws_iam",
-                        ["typed_config"] = new JsonObject
+                        FromPlugin = new GoogleGrpc.Types.CallCredentials.Types.MetadataCredentialsFromPlugin
                         {
-                            ["@type"] = TypePrefix + "envoy.config.grpc_credential.v3.AwsIamConfig",
-                            ["service_name"] = sigV4.SigningName,
-                            ["region"] = sigV4.Region,
+                            Name = "envoy.grpc_credentials.aws_iam",
+                            TypedConfig = Any.Pack(new AwsIamConfig { ServiceName = sigV4.SigningName, Region = sigV4.Region }),
                         },
                     },
-                }),
-                ["credentials_factory_name"] = "envoy.grpc_credentials.aws_iam",
-                ["channel_args"] = new JsonObject { ["args"] = channelArgs },
+                },
+                CredentialsFactoryName = "envoy.grpc_credentials.aws_iam",
+                ChannelArgs = channelArgs,
             },
         };
     }
 
-    private static JsonArray StaticClusters(BootstrapOptions options)
+    private static IEnumerable<Cluster> StaticClusters(BootstrapOptions options)
     {
-        var clusters = new JsonArray();
         if (options.SigV4 is null)
         {
-            clusters.Add(XdsCluster(options));
+            yield return XdsCluster(options);
         }
 
         if (options.SdsSocketPath is { Length: > 0 } socket)
         {
-            clusters.Add(new JsonObject
+            yield return new Cluster
             {
-                ["name"] = SdsClusterName,
-                ["type"] = "STATIC",
-                ["connect_timeout"] = "1s",
-                ["typed_extension_protocol_options"] = Http2Options(keepalive: false),
-                ["load_assignment"] = LoadAssignment(SdsClusterName, new JsonObject { ["pipe"] = new JsonObject { ["path"] = socket } }),
-            });
+                Name = SdsClusterName,
+                Type = Cluster.Types.DiscoveryType.Static,
+                ConnectTimeout = ProtoDuration.FromTimeSpan(TimeSpan.FromSeconds(1)),
+                TypedExtensionProtocolOptions = { [Http2OptionsKey] = Http2Options(keepalive: false) },
+                LoadAssignment = LoadAssignment(SdsClusterName, new Address { Pipe = new Pipe { Path = socket } }),
+            };
         }
 
         if (options.Tracing is { } tracing)
         {
             var name = TracingClusterName(tracing.Provider);
-            var cluster = new JsonObject
+            var cluster = new Cluster
             {
-                ["name"] = name,
-                ["type"] = IsIp(tracing.Collector.Host) ? "STATIC" : "STRICT_DNS",
-                ["connect_timeout"] = "1s",
-                ["dns_lookup_family"] = "V4_PREFERRED",
-                ["load_assignment"] = LoadAssignment(name, SocketAddress(tracing.Collector.Host, tracing.Collector.Port)),
+                Name = name,
+                Type = IsIp(tracing.Collector.Host) ? Cluster.Types.DiscoveryType.Static : Cluster.Types.DiscoveryType.StrictDns,
+                ConnectTimeout = ProtoDuration.FromTimeSpan(TimeSpan.FromSeconds(1)),
+                DnsLookupFamily = Cluster.Types.DnsLookupFamily.V4Preferred,
+                LoadAssignment = LoadAssignment(name, SocketAddress(tracing.Collector.Host, tracing.Collector.Port)),
             };
             if (tracing.Provider == TracingProvider.OpenTelemetry)
             {
-                cluster["typed_extension_protocol_options"] = Http2Options(keepalive: false); // OTLP/gRPC
+                cluster.TypedExtensionProtocolOptions[Http2OptionsKey] = Http2Options(keepalive: false); // OTLP/gRPC
             }
 
-            clusters.Add(cluster);
+            yield return cluster;
         }
-
-        return clusters;
     }
 
-    private static JsonObject XdsCluster(BootstrapOptions options)
+    private static Cluster XdsCluster(BootstrapOptions options)
     {
-        var cluster = new JsonObject
+        var cluster = new Cluster
         {
-            ["name"] = XdsClusterName,
+            Name = XdsClusterName,
             // A name (e.g. a Kubernetes Service or a compose service) is resolved; an IP is used as is.
-            ["type"] = IsIp(options.Xds.Host) ? "STATIC" : "STRICT_DNS",
-            ["connect_timeout"] = "1s",
-            ["dns_lookup_family"] = "V4_PREFERRED",
-            ["typed_extension_protocol_options"] = Http2Options(keepalive: true),
-            ["upstream_connection_options"] = new JsonObject
+            Type = IsIp(options.Xds.Host) ? Cluster.Types.DiscoveryType.Static : Cluster.Types.DiscoveryType.StrictDns,
+            ConnectTimeout = ProtoDuration.FromTimeSpan(TimeSpan.FromSeconds(1)),
+            DnsLookupFamily = Cluster.Types.DnsLookupFamily.V4Preferred,
+            TypedExtensionProtocolOptions = { [Http2OptionsKey] = Http2Options(keepalive: true) },
+            UpstreamConnectionOptions = new UpstreamConnectionOptions
             {
-                ["tcp_keepalive"] = new JsonObject { ["keepalive_time"] = 60, ["keepalive_interval"] = 10, ["keepalive_probes"] = 3 },
+                TcpKeepalive = new TcpKeepalive { KeepaliveTime = 60, KeepaliveInterval = 10, KeepaliveProbes = 3 },
             },
-            ["load_assignment"] = LoadAssignment(XdsClusterName, SocketAddress(options.Xds.Host, options.Xds.Port)),
+            LoadAssignment = LoadAssignment(XdsClusterName, SocketAddress(options.Xds.Host, options.Xds.Port)),
         };
 
         if (options.Tls is { } tls)
         {
             var serverName = tls.ServerName ?? options.Xds.Host;
-            var validation = new JsonObject
+            var common = new CommonTlsContext
             {
-                ["trusted_ca"] = new JsonObject { ["filename"] = tls.CaFile },
-                ["match_typed_subject_alt_names"] = new JsonArray(new JsonObject
+                AlpnProtocols = { "h2" },
+                ValidationContext = new CertificateValidationContext
                 {
-                    ["san_type"] = IsIp(serverName) ? "IP_ADDRESS" : "DNS",
-                    ["matcher"] = new JsonObject { ["exact"] = serverName },
-                }),
-            };
-            var common = new JsonObject
-            {
-                ["alpn_protocols"] = new JsonArray("h2"),
-                ["validation_context"] = validation,
+                    TrustedCa = File(tls.CaFile),
+                    MatchTypedSubjectAltNames =
+                    {
+                        new SubjectAltNameMatcher
+                        {
+                            SanType = IsIp(serverName) ? SubjectAltNameMatcher.Types.SanType.IpAddress : SubjectAltNameMatcher.Types.SanType.Dns,
+                            Matcher = new StringMatcher { Exact = serverName },
+                        },
+                    },
+                },
             };
             if (tls.CertificateFile is { } cert)
             {
-                common["tls_certificates"] = new JsonArray(new JsonObject
-                {
-                    ["certificate_chain"] = new JsonObject { ["filename"] = cert },
-                    ["private_key"] = new JsonObject { ["filename"] = tls.PrivateKeyFile },
-                });
+                common.TlsCertificates.Add(new TlsCertificate { CertificateChain = File(cert), PrivateKey = File(tls.PrivateKeyFile!) });
             }
 
-            var context = new JsonObject
-            {
-                ["@type"] = TypePrefix + "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
-                ["common_tls_context"] = common,
-            };
+            var context = new UpstreamTlsContext { CommonTlsContext = common };
             if (!IsIp(serverName))
             {
-                context["sni"] = serverName;
+                context.Sni = serverName;
             }
 
-            cluster["transport_socket"] = new JsonObject
-            {
-                ["name"] = "envoy.transport_sockets.tls",
-                ["typed_config"] = context,
-            };
+            cluster.TransportSocket = new TransportSocket { Name = "envoy.transport_sockets.tls", TypedConfig = Any.Pack(context) };
         }
 
         return cluster;
     }
 
     /// <summary>HTTP/2 to the upstream (gRPC), with App Mesh's keepalive on the xDS channel.</summary>
-    private static JsonObject Http2Options(bool keepalive)
+    private static Any Http2Options(bool keepalive)
     {
-        var http2 = new JsonObject();
+        var http2 = new Http2ProtocolOptions();
         if (keepalive)
         {
-            http2["connection_keepalive"] = new JsonObject
+            http2.ConnectionKeepalive = new KeepaliveSettings
             {
-                ["interval"] = Duration(KeepaliveInterval),
-                ["timeout"] = Duration(KeepaliveTimeout),
+                Interval = ProtoDuration.FromTimeSpan(KeepaliveInterval),
+                Timeout = ProtoDuration.FromTimeSpan(KeepaliveTimeout),
             };
         }
 
-        return new JsonObject
+        return Any.Pack(new UpstreamHttpOptions
         {
-            ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"] = new JsonObject
-            {
-                ["@type"] = TypePrefix + "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-                ["explicit_http_config"] = new JsonObject { ["http2_protocol_options"] = http2 },
-            },
-        };
+            ExplicitHttpConfig = new UpstreamHttpOptions.Types.ExplicitHttpConfig { Http2ProtocolOptions = http2 },
+        });
     }
 
     public static string TracingClusterName(TracingProvider provider) => provider switch
@@ -451,62 +479,57 @@ public static class EnvoyBootstrap
     /// <c>tracing</c> set and names no provider of its own. Envoy marks this bootstrap field deprecated in favour of
     /// <c>HttpConnectionManager.tracing.provider</c> but still honours it (App Mesh's agent used it the same way).
     /// </summary>
-    private static JsonObject Tracer(TracingOptions tracing, NodeId resource)
+    private static Tracing.Types.Http Tracer(TracingOptions tracing, NodeId resource)
     {
         var cluster = TracingClusterName(tracing.Provider);
         var serviceName = tracing.ServiceName ?? $"{resource.Mesh}/{resource.Name}";
         return tracing.Provider switch
         {
-            TracingProvider.OpenTelemetry => new JsonObject
+            TracingProvider.OpenTelemetry => new Tracing.Types.Http
             {
-                ["name"] = "envoy.tracers.opentelemetry",
-                ["typed_config"] = new JsonObject
+                Name = "envoy.tracers.opentelemetry",
+                TypedConfig = Any.Pack(new OpenTelemetryConfig
                 {
-                    ["@type"] = TypePrefix + "envoy.config.trace.v3.OpenTelemetryConfig",
-                    ["grpc_service"] = new JsonObject
+                    GrpcService = new GrpcService
                     {
-                        ["envoy_grpc"] = new JsonObject { ["cluster_name"] = cluster },
-                        ["timeout"] = "1s",
+                        EnvoyGrpc = new GrpcService.Types.EnvoyGrpc { ClusterName = cluster },
+                        Timeout = ProtoDuration.FromTimeSpan(TimeSpan.FromSeconds(1)),
                     },
-                    ["service_name"] = serviceName,
-                },
+                    ServiceName = serviceName,
+                }),
             },
-            _ => new JsonObject
+            _ => new Tracing.Types.Http
             {
-                ["name"] = "envoy.tracers.zipkin",
-                ["typed_config"] = new JsonObject
+                Name = "envoy.tracers.zipkin",
+                TypedConfig = Any.Pack(new ZipkinConfig
                 {
-                    ["@type"] = TypePrefix + "envoy.config.trace.v3.ZipkinConfig",
-                    ["collector_cluster"] = cluster,
-                    ["collector_endpoint"] = "/api/v2/spans",
-                    ["collector_endpoint_version"] = "HTTP_JSON",
-                    ["shared_span_context"] = false,
-                },
+                    CollectorCluster = cluster,
+                    CollectorEndpoint = "/api/v2/spans",
+                    CollectorEndpointVersion = ZipkinConfig.Types.CollectorEndpointVersion.HttpJson,
+                    SharedSpanContext = false,
+                }),
             },
         };
     }
 
-    private static JsonObject LoadAssignment(string clusterName, JsonObject address) => new()
+    private static ClusterLoadAssignment LoadAssignment(string clusterName, Address address) => new()
     {
-        ["cluster_name"] = clusterName,
-        ["endpoints"] = new JsonArray(new JsonObject
+        ClusterName = clusterName,
+        Endpoints =
         {
-            ["lb_endpoints"] = new JsonArray(new JsonObject
+            new LocalityLbEndpoints
             {
-                ["endpoint"] = new JsonObject { ["address"] = address },
-            }),
-        }),
+                LbEndpoints = { new LbEndpoint { Endpoint = new Endpoint { Address = address } } },
+            },
+        },
     };
 
-    private static JsonObject SocketAddress(string host, int port) => new()
+    private static Address SocketAddress(string host, int port) => new()
     {
-        ["socket_address"] = new JsonObject { ["address"] = host, ["port_value"] = port },
+        SocketAddress = new Envoy.Config.Core.V3.SocketAddress { Address = host, PortValue = (uint)port },
     };
+
+    private static DataSource File(string path) => new() { Filename = path };
 
     private static bool IsIp(string host) => IPAddress.TryParse(host, out _);
-
-    private static string Duration(TimeSpan value) =>
-        value.Ticks % TimeSpan.TicksPerSecond == 0
-            ? $"{(long)value.TotalSeconds}s"
-            : $"{value.TotalSeconds.ToString("0.#########", System.Globalization.CultureInfo.InvariantCulture)}s";
 }

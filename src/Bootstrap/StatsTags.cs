@@ -1,3 +1,5 @@
+using Envoy.Config.Metrics.V3;
+using Google.Protobuf;
 using Mesh.Model.Identity;
 using System.Text.Json.Nodes;
 
@@ -54,7 +56,7 @@ public static class StatsTags
     public const string RouteConfigRegex = @"^.*?\.(?:ingress|egress)\." + Protocols + @"\.[0-9]+\.rds\.((.*?)\.)";
 
     /// <summary>The <c>stats_tags</c> list for a proxy of this resource; empty for <see cref="StatsTagsStyle.None"/>.</summary>
-    public static JsonArray For(NodeId resource, StatsTagsStyle style) => style switch
+    public static IReadOnlyList<TagSpecifier> Tags(NodeId resource, StatsTagsStyle style) => style switch
     {
         StatsTagsStyle.AppMesh =>
         [
@@ -75,7 +77,13 @@ public static class StatsTags
         _ => [],
     };
 
-    private static JsonObject Fixed(string name, string value) => new() { ["tag_name"] = name, ["fixed_value"] = value };
+    /// <summary><see cref="Tags"/> in the proto3 JSON mapping, as the bootstrap's JSON and YAML carry them.</summary>
+    public static JsonArray For(NodeId resource, StatsTagsStyle style) =>
+        new(Tags(resource, style).Select(tag => JsonNode.Parse(Formatter.Format(tag))).ToArray());
 
-    private static JsonObject Regex(string name, string regex) => new() { ["tag_name"] = name, ["regex"] = regex };
+    private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true));
+
+    private static TagSpecifier Fixed(string name, string value) => new() { TagName = name, FixedValue = value };
+
+    private static TagSpecifier Regex(string name, string regex) => new() { TagName = name, Regex = regex };
 }
