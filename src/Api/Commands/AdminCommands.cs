@@ -5,7 +5,6 @@ using System.Text.Json;
 using Mesh.Api.Security;
 using Mesh.Persistence;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace Mesh.Api.Commands;
 
