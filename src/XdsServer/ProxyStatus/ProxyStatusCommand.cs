@@ -38,7 +38,8 @@ public static class ProxyStatusCommand
         };
         command.SetAction((parsed, ct) => ReportAsync(parsed.GetValue(UrlOption) ?? [], parsed.GetValue(JsonOption), output, handler, ct));
 
-        var result = command.Parse(args);
+        // Under the binary's name, so that the help's usage line reads "Mesh.XdsServer proxy-status [options]".
+        var result = new Command("Mesh.XdsServer") { command }.Parse([command.Name, .. args]);
         if (result.Errors is [var first, ..])
         {
             // One line naming the problem; System.CommandLine's default would print every error and the whole help.

@@ -33,7 +33,7 @@ public sealed class ProxyStatusCommandLineTests
         var exit = await ProxyStatusCommand.RunAsync([flag], output, TextWriter.Null, CancellationToken.None);
 
         Assert.Equal(0, exit);
-        Assert.Contains("proxy-status", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Mesh.XdsServer proxy-status [options]", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("--url <admin url>", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("--json", output.ToString(), StringComparison.Ordinal);
         Assert.Contains(ProxyStatusCommand.DefaultUrl, output.ToString(), StringComparison.Ordinal);
