@@ -97,6 +97,30 @@ public sealed class CommandLineTests
     }
 
     [Theory]
+    [InlineData("'--acount'", "keys", "create", "--acount", "111122223333", "--admin")]
+    [InlineData("--account", "keys", "create", "--admin")]
+    [InlineData("keys create needs at least one of --admin, --read-only, --proxy, --allow.", "keys", "create", "--account", "111122223333")]
+    [InlineData("--allow takes \"<actions> on <resources>\", not 'appmesh:*'.", "keys", "create", "--account", "111122223333", "--allow", "appmesh:*")]
+    [InlineData("Required argument missing for command: 'revoke'", "keys", "revoke")]
+    [InlineData("'extra'", "keys", "list", "extra")]
+    [InlineData("--since takes an ISO 8601 time, not 'yesterday'.", "audit", "list", "--since", "yesterday")]
+    public async Task Operator_Command_Misuse_Names_The_Problem_With_The_Usage_And_Exits_2(string problem, params string[] args)
+    {
+        // Configured, but with no database behind it: misuse is refused before any query.
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Mesh"] = "Host=127.0.0.1;Port=1;Database=mesh;Username=mesh;Timeout=1",
+            ["Mesh__Auth__MasterKey"] = Convert.ToBase64String(new byte[32]),
+        };
+
+        var (code, output, error) = await RunAsync(environment, args);
+
+        Assert.True(code == 2, $"exit code {code}; stdout: {output}; stderr: {error}");
+        Assert.Contains(problem, output.Split('\n')[0], StringComparison.Ordinal);
+        Assert.Contains("Mesh.Api keys revoke <access key id>", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("Mesh__AccountId", "12", "Mesh:AccountId must be 12 digits")]
     [InlineData("Mesh__Region", "", "Mesh:Region must not be empty")]
     [InlineData("Mesh__Auth__RequestsPerSecond", "0", "Mesh:Auth:RequestsPerSecond must be at least 1.")]

@@ -8,6 +8,20 @@ public sealed class OpenApiCommandTests(ApiServer api) : IClassFixture<ApiServer
 {
     private readonly string directory = Directory.CreateTempSubdirectory("mesh-openapi-").FullName;
 
+    [Theory]
+    [InlineData("'--output'", "openapi", "--output", "x.json")]
+    [InlineData("'--out'", "openapi", "--out")]
+    [InlineData("'extra'", "openapi", "extra")]
+    public async Task Misuse_NamesTheProblemWithTheUsageAndExits2(string named, params string[] args)
+    {
+        using var output = new StringWriter();
+
+        Assert.Equal(2, await OpenApiCommand.RunAsync(args, output, CancellationToken.None));
+        var lines = output.ToString().Split('\n');
+        Assert.Contains(named, lines[0], StringComparison.Ordinal);
+        Assert.Equal(OpenApiCommand.Usage, lines[1].TrimEnd());
+    }
+
     [Fact]
     public async Task Out_WritesTheServedBytes()
     {

@@ -1,10 +1,10 @@
 using Mesh.Security;
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Mesh.Api.Security;
 using Mesh.Persistence;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace Mesh.Api.Commands;
 
@@ -35,17 +35,15 @@ public static class AdminCommands
 
     public static async Task<int> RunAsync(string[] args, IServiceProvider services, TextWriter output, CancellationToken ct)
     {
+        var result = AdminCommandLine.Build(services, output).Parse(args);
+        if (result.Errors is [var first, ..])
+        {
+            return Fail(output, first.Message + Environment.NewLine + Usage);
+        }
+
         try
         {
-            return args switch
-            {
-                ["keys", "create", .. var rest] => await CreateAsync(services, Options.Parse(rest), output, ct),
-                ["keys", "list"] => await ListAsync(services, output, ct),
-                ["keys", "revoke", var id] => await RevokeAsync(services, id, output, ct),
-                ["keys", "rotate", var id, .. var rest] => await RotateAsync(services, id, Options.Parse(rest), output, ct),
-                ["audit", "list", .. var rest] => await AuditAsync(services, Options.Parse(rest), output, ct),
-                _ => Fail(output, Usage),
-            };
+            return await result.InvokeAsync(new InvocationConfiguration { Output = output, Error = output, EnableDefaultExceptionHandler = false }, ct);
         }
         catch (ArgumentException error)
         {
@@ -53,16 +51,14 @@ public static class AdminCommands
         }
     }
 
-    private static async Task<int> CreateAsync(IServiceProvider services, Options options, TextWriter output, CancellationToken ct)
+    internal static async Task<int> CreateAsync(IServiceProvider services, string account, KeyPolicy policy, string description, CredentialsTarget? credentials, TextWriter output, CancellationToken ct)
     {
-        var account = options.Single("--account") ?? throw new ArgumentException("keys create needs --account.");
-        var policy = options.Policy() ?? throw new ArgumentException("keys create needs at least one of --admin, --read-only, --proxy, --allow.");
-        var issued = await services.GetRequiredService<AccessKeyStore>().CreateAsync(account, policy, options.Single("--description") ?? "", ct);
-        await ReportIssuedAsync(issued, options, output);
+        var issued = await services.GetRequiredService<AccessKeyStore>().CreateAsync(account, policy, description, ct);
+        await ReportIssuedAsync(issued, credentials, output);
         return 0;
     }
 
-    private static async Task<int> RotateAsync(IServiceProvider services, string id, Options options, TextWriter output, CancellationToken ct)
+    internal static async Task<int> RotateAsync(IServiceProvider services, string id, CredentialsTarget? credentials, TextWriter output, CancellationToken ct)
     {
         var issued = await services.GetRequiredService<AccessKeyStore>().RotateAsync(id, ct);
         if (issued is null)
@@ -71,11 +67,11 @@ public static class AdminCommands
         }
 
         await output.WriteLineAsync($"revoked {id}");
-        await ReportIssuedAsync(issued, options, output);
+        await ReportIssuedAsync(issued, credentials, output);
         return 0;
     }
 
-    private static async Task<int> ListAsync(IServiceProvider services, TextWriter output, CancellationToken ct)
+    internal static async Task<int> ListAsync(IServiceProvider services, TextWriter output, CancellationToken ct)
     {
         foreach (var key in await services.GetRequiredService<AccessKeyStore>().ListAsync(ct))
         {
@@ -87,7 +83,7 @@ public static class AdminCommands
         return 0;
     }
 
-    private static async Task<int> RevokeAsync(IServiceProvider services, string id, TextWriter output, CancellationToken ct)
+    internal static async Task<int> RevokeAsync(IServiceProvider services, string id, TextWriter output, CancellationToken ct)
     {
         if (!await services.GetRequiredService<AccessKeyStore>().RevokeAsync(id, ct))
         {
@@ -98,11 +94,11 @@ public static class AdminCommands
         return 0;
     }
 
-    private static async Task<int> AuditAsync(IServiceProvider services, Options options, TextWriter output, CancellationToken ct)
+    internal static async Task<int> AuditAsync(IServiceProvider services, DateTimeOffset? since, DateTimeOffset? until, string? account, TextWriter output, CancellationToken ct)
     {
-        var since = options.Time("--since") ?? DateTimeOffset.UtcNow.AddDays(-1);
-        var until = options.Time("--until") ?? DateTimeOffset.UtcNow.AddMinutes(1);
-        foreach (var record in await services.GetRequiredService<AuditLog>().ListAsync(since, until, options.Single("--account"), ct))
+        var from = since ?? DateTimeOffset.UtcNow.AddDays(-1);
+        var to = until ?? DateTimeOffset.UtcNow.AddMinutes(1);
+        foreach (var record in await services.GetRequiredService<AuditLog>().ListAsync(from, to, account, ct))
         {
             await output.WriteLineAsync(JsonSerializer.Serialize(new
             {
@@ -122,14 +118,13 @@ public static class AdminCommands
         return 0;
     }
 
-    private static async Task ReportIssuedAsync(IssuedKey issued, Options options, TextWriter output)
+    private static async Task ReportIssuedAsync(IssuedKey issued, CredentialsTarget? credentials, TextWriter output)
     {
         await output.WriteLineAsync($"access key id:     {issued.AccessKeyId}");
         await output.WriteLineAsync($"account:           {issued.AccountId}");
         await output.WriteLineAsync($"policy:            {issued.Policy.Summary}");
-        if (options.Single("--credentials-file") is { } path)
+        if (credentials is var (path, profile))
         {
-            var profile = options.Single("--profile") ?? "default";
             await CredentialsFile.WriteProfileAsync(path, profile, issued.AccessKeyId, issued.SecretAccessKey);
             await output.WriteLineAsync($"secret written to: {path} (profile {profile})");
         }
@@ -144,73 +139,7 @@ public static class AdminCommands
         output.WriteLine(message);
         return 2;
     }
-
-    /// <summary>"--name value" pairs; a name may repeat (e.g. --allow).</summary>
-    private sealed class Options
-    {
-        private readonly List<(string Name, string? Value)> pairs = [];
-
-        public static Options Parse(string[] args)
-        {
-            var options = new Options();
-            for (var i = 0; i < args.Length; i++)
-            {
-                if (!args[i].StartsWith("--", StringComparison.Ordinal))
-                {
-                    throw new ArgumentException($"Unexpected argument '{args[i]}'.");
-                }
-
-                var takesValue = args[i] is not ("--admin" or "--read-only");
-                if (takesValue && i + 1 >= args.Length)
-                {
-                    throw new ArgumentException($"{args[i]} needs a value.");
-                }
-
-                options.pairs.Add((args[i], takesValue ? args[++i] : null));
-            }
-
-            return options;
-        }
-
-        public string? Single(string name) => pairs.LastOrDefault(p => p.Name == name).Value;
-
-        public DateTimeOffset? Time(string name) => Single(name) is { } text
-            ? DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
-                ? time
-                : throw new ArgumentException($"{name} takes an ISO 8601 time, not '{text}'.")
-            : null;
-
-        public KeyPolicy? Policy()
-        {
-            var statements = new List<PolicyStatement>();
-            foreach (var (name, value) in pairs)
-            {
-                switch (name)
-                {
-                    case "--admin":
-                        statements.AddRange(KeyPolicy.Admin.Statements);
-                        break;
-                    case "--read-only":
-                        statements.AddRange(KeyPolicy.ReadOnly.Statements);
-                        break;
-                    case "--proxy":
-                        statements.AddRange(KeyPolicy.Proxy(value!).Statements);
-                        break;
-                    case "--allow":
-                        var parts = value!.Split(" on ", 2, StringSplitOptions.TrimEntries);
-                        if (parts.Length != 2)
-                        {
-                            throw new ArgumentException($"--allow takes \"<actions> on <resources>\", not '{value}'.");
-                        }
-
-                        statements.Add(new PolicyStatement(Split(parts[0]), Split(parts[1])));
-                        break;
-                }
-            }
-
-            return statements.Count == 0 ? null : new KeyPolicy(statements);
-        }
-
-        private static string[] Split(string list) => list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-    }
 }
+
+/// <summary>Where <c>--credentials-file</c> and <c>--profile</c> ask a new secret to be written instead of printed.</summary>
+internal sealed record CredentialsTarget(string Path, string Profile);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text;
 using Mesh.Api.OpenApi;
 using Mesh.Model.Wire;
@@ -17,19 +18,30 @@ public static class OpenApiCommand
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken ct)
     {
-        var document = OpenApiDocument.ToJson(ServiceModel.AppMesh);
-        switch (args)
+        var outFile = new Option<string>("--out") { Description = "Write the document to this file (only when it changed)" };
+        var command = new Command("openapi", "Write the OpenAPI document without a server or database") { outFile };
+        command.SetAction(async (parsed, token) =>
         {
-            case ["openapi"]:
-                await output.WriteAsync(document.AsMemory(), ct);
-                return 0;
-            case ["openapi", "--out", var path]:
-                await WriteIfChangedAsync(path, document, ct);
-                return 0;
-            default:
-                await output.WriteLineAsync(Usage);
-                return 2;
+            var document = OpenApiDocument.ToJson(ServiceModel.AppMesh);
+            if (parsed.GetValue(outFile) is { } path)
+            {
+                await WriteIfChangedAsync(path, document, token);
+            }
+            else
+            {
+                await output.WriteAsync(document.AsMemory(), token);
+            }
+        });
+
+        // The command's own name comes first, as Program passes the whole command line.
+        var result = command.Parse(args);
+        if (result.Errors is [var first, ..])
+        {
+            await output.WriteLineAsync(first.Message + Environment.NewLine + Usage);
+            return 2;
         }
+
+        return await result.InvokeAsync(new InvocationConfiguration { Output = output, Error = output, EnableDefaultExceptionHandler = false }, ct);
     }
 
     /// <summary>

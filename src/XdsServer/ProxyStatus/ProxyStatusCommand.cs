@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.CommandLine.Help;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
@@ -15,33 +17,42 @@ public static class ProxyStatusCommand
     public const string DefaultUrl = "http://127.0.0.1:18001";
     private static readonly string[] Types = ["cds", "eds", "lds", "rds"];
 
+    private const string ShortUsage = "usage: proxy-status [--url <admin url>]... [--json]";
+
+    private static readonly Option<string[]> UrlOption = new("--url")
+    {
+        Description = $"An xDS replica's admin URL; repeat it to ask several replicas directly [default: {DefaultUrl}]",
+        HelpName = "admin url",
+        Arity = ArgumentArity.OneOrMore,
+    };
+
+    private static readonly Option<bool> JsonOption = new("--json") { Description = "Print the merged report as JSON" };
+
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken cancellationToken, HttpMessageHandler? handler = null)
     {
-        var urls = new List<string>();
-        var json = false;
-        for (var i = 0; i < args.Count; i++)
+        var command = new Command("proxy-status", "Every connected proxy's sync state, from one or more xDS replicas' admin ports")
         {
-            switch (args[i])
-            {
-                case "--url" when i + 1 < args.Count:
-                    urls.Add(args[++i]);
-                    break;
-                case "--json":
-                    json = true;
-                    break;
-                case "-h" or "--help":
-                    await output.WriteLineAsync("usage: Mesh.XdsServer proxy-status [--url <admin url>]... [--json]   (default --url " + DefaultUrl + ")");
-                    return 0;
-                default:
-                    await error.WriteLineAsync($"proxy-status: unknown argument '{args[i]}' (usage: proxy-status [--url <admin url>]... [--json])");
-                    return 2;
-            }
+            UrlOption,
+            JsonOption,
+            new HelpOption(),
+        };
+        command.SetAction((parsed, ct) => ReportAsync(parsed.GetValue(UrlOption) ?? [], parsed.GetValue(JsonOption), output, handler, ct));
+
+        // Under the binary's name, so that the help's usage line reads "Mesh.XdsServer proxy-status [options]".
+        var result = new Command("Mesh.XdsServer") { command }.Parse([command.Name, .. args]);
+        if (result.Errors is [var first, ..])
+        {
+            // One line naming the problem; System.CommandLine's default would print every error and the whole help.
+            await error.WriteLineAsync($"proxy-status: {first.Message} ({ShortUsage})");
+            return 2;
         }
 
-        if (urls.Count == 0)
-        {
-            urls.Add(DefaultUrl);
-        }
+        return await result.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false }, cancellationToken);
+    }
+
+    private static async Task<int> ReportAsync(string[] requested, bool json, TextWriter output, HttpMessageHandler? handler, CancellationToken cancellationToken)
+    {
+        string[] urls = requested.Length == 0 ? [DefaultUrl] : requested;
 
         using var http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
         http.Timeout = TimeSpan.FromSeconds(15);
@@ -51,7 +62,7 @@ public static class ProxyStatusCommand
         var unreachable = new List<UnreachableReplica>();
         foreach (var url in urls)
         {
-            var target = $"{url.TrimEnd('/')}/proxy-status{(urls.Count > 1 ? "?local=true" : "")}";
+            var target = $"{url.TrimEnd('/')}/proxy-status{(urls.Length > 1 ? "?local=true" : "")}";
             try
             {
                 reports.Add(await http.GetFromJsonAsync<ProxyStatusReport>(target, ProxyStatusJson.Options, cancellationToken)

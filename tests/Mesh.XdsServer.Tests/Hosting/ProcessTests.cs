@@ -69,7 +69,7 @@ public sealed class ProcessTests
     [InlineData("-h", "Usage:")]
     [InlineData("help", "Usage:")]
     [InlineData("--version", "Mesh.XdsServer 1.0.0")]
-    [InlineData("proxy-status --help", "usage: Mesh.XdsServer proxy-status")]
+    [InlineData("proxy-status --help", "Mesh.XdsServer proxy-status [options]")]
     [InlineData("proxy-status --version", "Mesh.XdsServer 1.0.0")]
     public async Task Help_And_Version_Answer_And_Exit_0_Without_Serving(string args, string expected)
     {
