@@ -19,6 +19,7 @@ public sealed class ApiMetrics : IDisposable
     private readonly Histogram<double> duration;
     private readonly Counter<long> auditDropped;
     private readonly Counter<long> writeRetries;
+    private readonly Counter<long> proxyStatusUnreachable;
 
     public ApiMetrics(IMeterFactory meters)
     {
@@ -29,6 +30,8 @@ public sealed class ApiMetrics : IDisposable
             description: "Audit records of calls that changed nothing, dropped because the database stayed away longer than the queue could hold.");
         writeRetries = meter.CreateCounter<long>("mesh.api.write.retries", unit: "{retry}",
             description: "Write transactions run again after a deadlock or serialization failure.");
+        proxyStatusUnreachable = meter.CreateCounter<long>("mesh.api.proxy_status.unreachable", unit: "{read}",
+            description: "Reads of an xDS server's proxy status (Mesh:Console:ProxyStatusUrls) that failed; the console shows the server as unreachable.");
     }
 
     /// <summary>
@@ -44,11 +47,14 @@ public sealed class ApiMetrics : IDisposable
 
         auditDropped.Add(0);
         writeRetries.Add(0);
+        proxyStatusUnreachable.Add(0);
     }
 
     public void AuditRecordDropped(int count = 1) => auditDropped.Add(count);
 
     public void WriteRetried() => writeRetries.Add(1);
+
+    public void ProxyStatusUnreachable() => proxyStatusUnreachable.Add(1);
 
     /// <summary>Records one finished call; <paramref name="errorCode"/> is empty on success.</summary>
     public void Record(string operation, int statusCode, string errorCode, TimeSpan elapsed)

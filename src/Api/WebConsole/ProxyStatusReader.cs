@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Mesh.Api.Observability;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Api.WebConsole;
@@ -8,7 +9,7 @@ namespace Mesh.Api.WebConsole;
 /// keeps one mesh's proxies. The report's shape is the xDS server's; it is passed on as JSON, not re-modelled here.
 /// A server that does not answer is named in <c>unreachable</c> rather than failing the whole read.
 /// </summary>
-public sealed partial class ProxyStatusReader(IHttpClientFactory clients, IOptions<ConsoleOptions> options, ILogger<ProxyStatusReader> logger)
+public sealed partial class ProxyStatusReader(IHttpClientFactory clients, IOptions<ConsoleOptions> options, ApiMetrics metrics, ILogger<ProxyStatusReader> logger)
 {
     public const string HttpClientName = "console-proxy-status";
 
@@ -46,6 +47,7 @@ public sealed partial class ProxyStatusReader(IHttpClientFactory clients, IOptio
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException && !ct.IsCancellationRequested)
             {
                 LogUnreachable(logger, url, e.Message);
+                metrics.ProxyStatusUnreachable();
                 unreachable.Add(new JsonObject { ["url"] = url, ["error"] = e.Message });
             }
         }
