@@ -139,17 +139,13 @@ public sealed class CloudMapInstances(
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var service = await CloudMapLookups.ServiceAsync(db, accountId, input["ServiceId"]!.GetValue<string>(), CloudMapLookups.Lock.None, cancellationToken);
         var (page, next) = await pages.PageAsync(db.CloudMapInstances.AsNoTracking().Where(i => i.ServiceId == service.Id), i => i.InstanceId, null, input, CloudMapPages.Scope("ListInstances", accountId, input), 100, cancellationToken);
-        var result = new JsonObject
-        {
-            ["Instances"] = new JsonArray(page.Select(i => (JsonNode)CloudMapWire.Instance(i, summary: true)).ToArray()),
-            ["ResourceOwner"] = service.AccountId,
-        };
-        if (next is not null)
-        {
-            result["NextToken"] = next;
-        }
-
-        return result;
+        return CloudMapPages.Answer(
+            new JsonObject
+            {
+                ["Instances"] = new JsonArray(page.Select(i => (JsonNode)CloudMapWire.Instance(i, summary: true)).ToArray()),
+                ["ResourceOwner"] = service.AccountId,
+            },
+            next);
     }
 
     public async Task<JsonObject> GetHealthAsync(string accountId, JsonObject input, CancellationToken cancellationToken)
@@ -169,16 +165,12 @@ public sealed class CloudMapInstances(
         }
 
         var (page, next) = await pages.PageAsync(selected, i => i.InstanceId, null, input, CloudMapPages.Scope("GetInstancesHealthStatus", accountId, input), 100, cancellationToken);
-        var result = new JsonObject
-        {
-            ["Status"] = new JsonObject(page.Select(i => KeyValuePair.Create(i.InstanceId, (JsonNode?)JsonValue.Create(i.HealthStatus)))),
-        };
-        if (next is not null)
-        {
-            result["NextToken"] = next;
-        }
-
-        return result;
+        return CloudMapPages.Answer(
+            new JsonObject
+            {
+                ["Status"] = new JsonObject(page.Select(i => KeyValuePair.Create(i.InstanceId, (JsonNode?)JsonValue.Create(i.HealthStatus)))),
+            },
+            next);
     }
 
     private static async Task BumpAsync(MeshDbContext db, string accountId, CloudMapServiceEntity service, string operation, DateTimeOffset now, CancellationToken ct)

@@ -87,16 +87,12 @@ public sealed class CloudMapNamespaces(
         var ids = page.Select(n => n.Id).ToList();
         var counts = await db.CloudMapServices.Where(s => ids.Contains(s.NamespaceId)).GroupBy(s => s.NamespaceId)
             .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
-        var result = new JsonObject
-        {
-            ["Namespaces"] = new JsonArray(page.Select(n => (JsonNode)CloudMapWire.Namespace(n, counts.GetValueOrDefault(n.Id), summary: true)).ToArray()),
-        };
-        if (next is not null)
-        {
-            result["NextToken"] = next;
-        }
-
-        return result;
+        return CloudMapPages.Answer(
+            new JsonObject
+            {
+                ["Namespaces"] = new JsonArray(page.Select(n => (JsonNode)CloudMapWire.Namespace(n, counts.GetValueOrDefault(n.Id), summary: true)).ToArray()),
+            },
+            next);
     }
 
     public Task<JsonObject> UpdateAsync(ApiCall call, string type, JsonObject input, CancellationToken cancellationToken)

@@ -30,15 +30,11 @@ public sealed class CloudMapOperationQueries(IDbContextFactory<MeshDbContext> co
         });
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var (page, next) = await pages.PageAsync(db.CloudMapOperations.AsNoTracking().Where(o => o.AccountId == accountId), o => o.Id, filter, input, CloudMapPages.Scope("ListOperations", accountId, input), 100, cancellationToken);
-        var result = new JsonObject
-        {
-            ["Operations"] = new JsonArray(page.Select(o => (JsonNode)new JsonObject { ["Id"] = o.Id, ["Status"] = o.Status }).ToArray()),
-        };
-        if (next is not null)
-        {
-            result["NextToken"] = next;
-        }
-
-        return result;
+        return CloudMapPages.Answer(
+            new JsonObject
+            {
+                ["Operations"] = new JsonArray(page.Select(o => (JsonNode)new JsonObject { ["Id"] = o.Id, ["Status"] = o.Status }).ToArray()),
+            },
+            next);
     }
 }

@@ -51,6 +51,17 @@ public sealed class CloudMapPages(PageTokens tokens)
         return (page, await tokens.IssueAsync(scope, keyOf(page[^1]), cancellationToken));
     }
 
+    /// <summary>A list's answer: <paramref name="result"/> with <c>NextToken</c> when there is a next page.</summary>
+    public static JsonObject Answer(JsonObject result, string? nextToken)
+    {
+        if (nextToken is not null)
+        {
+            result["NextToken"] = nextToken;
+        }
+
+        return result;
+    }
+
     /// <summary>A list's scope: the operation, the account and its filters, so a token cannot be replayed on another list.</summary>
     public static string Scope(string operation, string accountId, JsonObject input) =>
         $"servicediscovery:{operation}:{accountId}:{CanonicalJson.Hash(new JsonObject { ["Filters"] = input["Filters"]?.DeepClone(), ["ServiceId"] = input["ServiceId"]?.DeepClone(), ["Instances"] = input["Instances"]?.DeepClone() })}";

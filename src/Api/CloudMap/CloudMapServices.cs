@@ -93,16 +93,12 @@ public sealed class CloudMapServices(
         var ids = page.Select(s => s.Id).ToList();
         var counts = await db.CloudMapInstances.Where(i => ids.Contains(i.ServiceId)).GroupBy(i => i.ServiceId)
             .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
-        var result = new JsonObject
-        {
-            ["Services"] = new JsonArray(page.Select(s => (JsonNode)CloudMapWire.Service(s, counts.GetValueOrDefault(s.Id), summary: true)).ToArray()),
-        };
-        if (next is not null)
-        {
-            result["NextToken"] = next;
-        }
-
-        return result;
+        return CloudMapPages.Answer(
+            new JsonObject
+            {
+                ["Services"] = new JsonArray(page.Select(s => (JsonNode)CloudMapWire.Service(s, counts.GetValueOrDefault(s.Id), summary: true)).ToArray()),
+            },
+            next);
     }
 
     public Task<JsonObject> UpdateAsync(ApiCall call, JsonObject input, CancellationToken cancellationToken)

@@ -163,16 +163,8 @@ public sealed class GrafanaDashboardTests
     [Fact]
     public async Task ExampleScrapeConfiguration_IsValidForPrometheus()
     {
-        var start = new System.Diagnostics.ProcessStartInfo("promtool") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add("check");
-        start.ArgumentList.Add("config");
-        start.ArgumentList.Add(Path.Combine(Root, "deploy", "grafana", "prometheus.yml"));
-        using var promtool = System.Diagnostics.Process.Start(start)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var output = promtool.StandardOutput.ReadToEndAsync(timeout.Token);
-        var error = promtool.StandardError.ReadToEndAsync(timeout.Token);
-        await promtool.WaitForExitAsync(timeout.Token);
-        Assert.True(promtool.ExitCode == 0, await output + await error);
+        var result = await ExternalProcess.RunAsync("promtool", ["check", "config", Path.Combine(Root, "deploy", "grafana", "prometheus.yml")]);
+        Assert.True(result.ExitCode == 0, result.ToString());
     }
 
     [Fact]
