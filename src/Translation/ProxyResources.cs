@@ -28,4 +28,11 @@ public sealed record ProxyResources(
     /// which an Envoy must never receive. Filled by <see cref="MeshTranslator.TranslateProxy"/> (sorted by name).
     /// </summary>
     public IReadOnlyList<Listener> OnDemandListeners { get; init; } = [];
+
+    /// <summary>
+    /// Clusters only the on-demand (proxyless) listeners' routes use, sent only to a client that names them: a
+    /// proxyless gRPC client asks CDS by name, while an Envoy subscribes to CDS as a wildcard and would otherwise get
+    /// a second, unused cluster per backend. Filled by <see cref="MeshTranslator.TranslateProxy"/> (sorted by name).
+    /// </summary>
+    public IReadOnlyList<Cluster> OnDemandClusters { get; init; } = [];
 }

@@ -6,7 +6,8 @@ namespace Mesh.Translation;
 
 /// <summary>
 /// Which proxyless names a virtual node's identity may dial, and how their resources join the sidecar's: each
-/// backend service alone and with each provider port (<c>vs</c>, <c>vs:port</c>), as on-demand listeners. A
+/// backend service alone and with each provider port (<c>vs</c>, <c>vs:port</c>), as on-demand listeners (and the
+/// clusters only they use, as on-demand clusters). A
 /// proxyless name whose resources would clash with the sidecar's (same name, different content) is left out
 /// rather than let it break the whole configuration.
 /// </summary>
@@ -46,6 +47,7 @@ internal static class ProxylessOnDemand
         private readonly List<Listener> _onDemand = [];
         private readonly SortedDictionary<string, IMessage> _routes = ByName(sidecar.RouteConfigurations.Select(r => (r.Name, (IMessage)r)));
         private readonly SortedDictionary<string, IMessage> _clusters = ByName(sidecar.Clusters.Select(c => (c.Name, (IMessage)c)));
+        private readonly SortedDictionary<string, IMessage> _onDemandClusters = new(StringComparer.Ordinal);
         private readonly SortedDictionary<string, IMessage> _endpoints = ByName(sidecar.ClusterLoadAssignments.Select(e => (e.ClusterName, (IMessage)e)));
         private readonly SortedDictionary<string, IMessage> _secrets = ByName(sidecar.Secrets.Select(s => (s.Name, (IMessage)s)));
         private readonly SortedSet<string> _warnings = new(sidecar.Warnings, StringComparer.Ordinal);
@@ -57,7 +59,8 @@ internal static class ProxylessOnDemand
             var endpoints = proxyless.ClusterLoadAssignments.Select(e => (e.ClusterName, (IMessage)e)).ToList();
             var secrets = proxyless.Secrets.Select(s => (s.Name, (IMessage)s)).ToList();
             if (proxyless.Listeners.Count == 0
-                || Clashes(_routes, routes) || Clashes(_clusters, clusters) || Clashes(_endpoints, endpoints) || Clashes(_secrets, secrets))
+                || Clashes(_routes, routes) || Clashes(_clusters, clusters) || Clashes(_onDemandClusters, clusters)
+                || Clashes(_endpoints, endpoints) || Clashes(_secrets, secrets))
             {
                 return;
             }
@@ -65,7 +68,8 @@ internal static class ProxylessOnDemand
             _onDemand.AddRange(proxyless.Listeners);
             _warnings.UnionWith(proxyless.Warnings);
             Add(_routes, routes);
-            Add(_clusters, clusters);
+            // A cluster the sidecar has too is already sent to everyone; the others only to clients that name them.
+            Add(_onDemandClusters, clusters.Where(c => !_clusters.ContainsKey(c.Name)).ToList());
             Add(_endpoints, endpoints);
             Add(_secrets, secrets);
         }
@@ -79,6 +83,7 @@ internal static class ProxylessOnDemand
             [.. _warnings])
         {
             OnDemandListeners = [.. _onDemand.DistinctBy(l => l.Name).OrderBy(l => l.Name, StringComparer.Ordinal)],
+            OnDemandClusters = [.. _onDemandClusters.Values.Cast<Envoy.Config.Cluster.V3.Cluster>()],
         };
 
         private static SortedDictionary<string, IMessage> ByName(IEnumerable<(string Name, IMessage Message)> items)

@@ -12,7 +12,8 @@ namespace Mesh.Translation;
 /// server runs on every translation before anyone can see it: every resource has a name, unique within its type
 /// (a listener served on demand counts as a listener); every route config a listener names exists, and every
 /// route config is named by some listener; every cluster a route (in RDS or inline), TCP proxy or tracer names
-/// exists; every EDS cluster has its ClusterLoadAssignment, and every assignment belongs to an EDS cluster.
+/// exists, and is one sent to wildcard subscribers unless only on-demand listeners use it; every EDS cluster has
+/// its ClusterLoadAssignment, and every assignment belongs to an EDS cluster.
 /// Returns every problem, in a stable order, or none.
 /// </summary>
 public static class ResourceConsistency
@@ -23,17 +24,26 @@ public static class ResourceConsistency
         var listeners = resources.Listeners.Concat(resources.OnDemandListeners).ToList();
         CheckNames("listener", listeners.Select(l => l.Name), problems);
         CheckNames("route config", resources.RouteConfigurations.Select(r => r.Name), problems);
-        CheckNames("cluster", resources.Clusters.Select(c => c.Name), problems);
+        var clusters = resources.Clusters.Concat(resources.OnDemandClusters).ToList();
+        CheckNames("cluster", clusters.Select(c => c.Name), problems);
         CheckNames("EDS assignment", resources.ClusterLoadAssignments.Select(c => c.ClusterName), problems);
         CheckNames("secret", resources.Secrets.Select(s => s.Name), problems);
 
         var routeNames = resources.RouteConfigurations.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
-        var clusterNames = resources.Clusters.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        var clusterNames = clusters.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
         var assignments = resources.ClusterLoadAssignments.Select(c => c.ClusterName).ToHashSet(StringComparer.Ordinal);
         var namedRoutes = new HashSet<string>(StringComparer.Ordinal);
 
+        // An Envoy subscribes to CDS as a wildcard, so what its own listeners use must be among the wildcard clusters;
+        // only the on-demand (proxyless) listeners may use on-demand clusters, which a client gets by naming them.
+        var wildcardClusterNames = resources.Clusters.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        var onDemandListeners = resources.OnDemandListeners.ToHashSet(ReferenceEqualityComparer.Instance);
+        var routesOfWildcardListeners = new HashSet<string>(StringComparer.Ordinal);
+
         foreach (var listener in listeners)
         {
+            var onDemand = onDemandListeners.Contains(listener);
+            var usable = onDemand ? clusterNames : wildcardClusterNames;
             var filters = listener.FilterChains.Append(listener.DefaultFilterChain).OfType<FilterChain>().SelectMany(c => c.Filters).Select(f => f.TypedConfig);
             if (listener.ApiListener?.ApiListener_ is { } api)
             {
@@ -47,6 +57,11 @@ public static class ResourceConsistency
                     if (hcm.Rds is { } rds)
                     {
                         namedRoutes.Add(rds.RouteConfigName);
+                        if (!onDemand)
+                        {
+                            routesOfWildcardListeners.Add(rds.RouteConfigName);
+                        }
+
                         if (!routeNames.Contains(rds.RouteConfigName))
                         {
                             problems.Add($"listener {listener.Name}: route config {rds.RouteConfigName} is missing");
@@ -54,11 +69,11 @@ public static class ResourceConsistency
                     }
                     else if (hcm.RouteConfig is { } inline)
                     {
-                        CheckRoutes($"listener {listener.Name}, inline route config", inline, clusterNames, problems);
+                        CheckRoutes($"listener {listener.Name}, inline route config", inline, usable, problems);
                     }
 
                     // Envoy refuses a connection manager whose tracer names a cluster it does not have.
-                    if (TracerCluster(hcm) is { } collector && !clusterNames.Contains(collector))
+                    if (TracerCluster(hcm) is { } collector && !usable.Contains(collector))
                     {
                         problems.Add($"listener {listener.Name}: tracer cluster {collector} is missing");
                     }
@@ -68,7 +83,7 @@ public static class ResourceConsistency
                     var names = tcp.ClusterSpecifierCase == TcpProxy.ClusterSpecifierOneofCase.Cluster
                         ? [tcp.Cluster]
                         : tcp.WeightedClusters.Clusters.Select(c => c.Name);
-                    foreach (var name in names.Where(n => !clusterNames.Contains(n)))
+                    foreach (var name in names.Where(n => !usable.Contains(n)))
                     {
                         problems.Add($"listener {listener.Name}: cluster {name} is missing");
                     }
@@ -83,11 +98,11 @@ public static class ResourceConsistency
                 problems.Add($"route config {config.Name} is named by no listener");
             }
 
-            CheckRoutes($"route config {config.Name}", config, clusterNames, problems);
+            CheckRoutes($"route config {config.Name}", config, routesOfWildcardListeners.Contains(config.Name) ? wildcardClusterNames : clusterNames, problems);
         }
 
         var edsNames = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var cluster in resources.Clusters.Where(c => c.Type == Cluster.Types.DiscoveryType.Eds))
+        foreach (var cluster in clusters.Where(c => c.Type == Cluster.Types.DiscoveryType.Eds))
         {
             var name = string.IsNullOrEmpty(cluster.EdsClusterConfig?.ServiceName) ? cluster.Name : cluster.EdsClusterConfig.ServiceName;
             edsNames.Add(name);

@@ -19,7 +19,8 @@ public static class SnapshotBuilder
             [TypeUrls.Listener] = Pack(TypeUrls.Listener, resources.Listeners.Select(l => (l.Name, (IMessage)l, false))
                 .Concat(resources.OnDemandListeners.Select(l => (l.Name, (IMessage)l, true))), intern),
             [TypeUrls.Route] = Pack(TypeUrls.Route, resources.RouteConfigurations.Select(r => (r.Name, (IMessage)r, false)), intern),
-            [TypeUrls.Cluster] = Pack(TypeUrls.Cluster, resources.Clusters.Select(c => (c.Name, (IMessage)c, false)), intern),
+            [TypeUrls.Cluster] = Pack(TypeUrls.Cluster, resources.Clusters.Select(c => (c.Name, (IMessage)c, false))
+                .Concat(resources.OnDemandClusters.Select(c => (c.Name, (IMessage)c, true))), intern),
             [TypeUrls.Endpoint] = Pack(TypeUrls.Endpoint, resources.ClusterLoadAssignments.Select(e => (e.ClusterName, (IMessage)e, false)), intern),
             [TypeUrls.Secret] = Pack(TypeUrls.Secret, resources.Secrets.Select(s => (s.Name, (IMessage)s, false)), intern),
         });

@@ -42,7 +42,7 @@ public sealed class DatabaseKeysAuthTests(PostgresDatabase database) : IClassFix
         await using (var web = Connect("web"))
         {
             await web.SendAsync(TypeUrls.Cluster);
-            Assert.Equal(6, (await web.NextAsync()).Resources.Count);
+            Assert.Equal(4, (await web.NextAsync()).Resources.Count);
         }
 
         await using (var api = Connect("api-v1"))

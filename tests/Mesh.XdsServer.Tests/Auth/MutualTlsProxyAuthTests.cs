@@ -71,7 +71,7 @@ public sealed class MutualTlsProxyAuthTests : IAsyncLifetime
         await using var client = Ads(channel, MeshRows.NodeId("web"));
         await client.SendAsync(TypeUrls.Cluster);
         var cds = await client.NextAsync();
-        Assert.Equal(6, cds.Resources.Count);
+        Assert.Equal(4, cds.Resources.Count);
     }
 
     [Fact]

@@ -37,14 +37,14 @@ public sealed class CsdsTests : IAsyncLifetime
         await Eventually.TrueAsync(async () =>
         {
             var all = await csds.FetchClientStatusAsync(new ClientStatusRequest()).ResponseAsync.DefaultTimeout();
-            return all.Config.SelectMany(c => c.GenericXdsConfigs).Count(g => g.ClientStatus is ClientResourceStatus.Acked or ClientResourceStatus.Nacked) == 8;
+            return all.Config.SelectMany(c => c.GenericXdsConfigs).Count(g => g.ClientStatus is ClientResourceStatus.Acked or ClientResourceStatus.Nacked) == 6;
         });
 
         var request = new ClientStatusRequest();
         request.NodeMatchers.Add(new NodeMatcher { NodeId = new StringMatcher { Exact = MeshRows.NodeId("web") } });
         var webStatus = Assert.Single((await csds.FetchClientStatusAsync(request).ResponseAsync.DefaultTimeout()).Config);
         Assert.Equal(MeshRows.NodeId("web"), webStatus.Node.Id);
-        Assert.Equal(6, webStatus.GenericXdsConfigs.Count);
+        Assert.Equal(4, webStatus.GenericXdsConfigs.Count);
         Assert.All(webStatus.GenericXdsConfigs, g =>
         {
             Assert.Equal(ClientResourceStatus.Acked, g.ClientStatus);

@@ -37,7 +37,6 @@ public sealed class SotwTests : IAsyncLifetime
         Assert.Equal(
             [
                 "cds_egress_demo_amazonaws", "cds_egress_demo_api-v1_http_9080", "cds_egress_demo_api-v2_http_9080", "cds_ingress_demo_web_http_8080",
-                "cds_proxyless_demo_api-v1_http_9080", "cds_proxyless_demo_api-v2_http_9080",
             ],
             AdsClient.Unpack<Cluster>(cds).Select(c => c.Name));
         Assert.Equal(TypeUrls.Listener, lds.TypeUrl);
@@ -154,7 +153,7 @@ public sealed class SotwTests : IAsyncLifetime
         var cds = await client.NextAsync();
         Assert.Equal(TypeUrls.Cluster, cds.TypeUrl); // and no EDS response before it: nothing to send yet
         await client.AckAsync(cds);
-        await _host.ProcessedAsync(TypeUrls.Cluster, "cds_proxyless_demo_api-v1_http_9080", Acked);
+        await _host.ProcessedAsync(TypeUrls.Cluster, "cds_egress_demo_api-v1_http_9080", Acked);
 
         _host.Producer.SetMesh(_mesh.Key, _mesh
             .Node("api-v3", "127.0.0.4", 9080)

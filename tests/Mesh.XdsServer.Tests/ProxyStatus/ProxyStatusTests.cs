@@ -65,7 +65,7 @@ public sealed class ProxyStatusTests : IAsyncLifetime
         Assert.Equal(("demo", "virtualNode", "ads", "xds-a"), (web.Mesh, web.Kind, web.Variant, web.Replica));
         var webCds = web.Types["cds"];
         Assert.Equal("SYNCED", webCds.Sync);
-        Assert.Equal((6, 6), (webCds.Resources, webCds.Acked));
+        Assert.Equal((4, 4), (webCds.Resources, webCds.Acked));
         Assert.Equal(_webCds.VersionInfo, webCds.AckedVersion);
         Assert.NotNull(webCds.LastAck);
         Assert.True(webCds.SecondsSinceLastAck >= 0);

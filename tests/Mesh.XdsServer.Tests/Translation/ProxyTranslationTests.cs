@@ -53,7 +53,31 @@ public sealed class ProxyTranslationTests
 
         // Whatever the proxyless part adds, the sidecar's own resources are exactly the full translator's.
         Assert.Equal(sidecarOnly.Listeners, resources.Listeners);
-        Assert.All(sidecarOnly.Clusters, c => Assert.Equal(c, resources.Clusters.Single(x => x.Name == c.Name)));
+        Assert.Equal(sidecarOnly.Clusters, resources.Clusters);
+    }
+
+    [Fact]
+    public void Clusters_Only_Proxyless_Clients_Dial_Are_On_Demand_And_Not_In_The_Envoy_Wildcard()
+    {
+        var resources = _translator.TranslateProxy(MeshRows.Demo().Graph, ProxyTarget.VirtualNode("web"));
+        var snapshot = SnapshotBuilder.Build(resources);
+
+        Assert.Equal(["cds_proxyless_demo_api-v1_http_9080", "cds_proxyless_demo_api-v2_http_9080"], resources.OnDemandClusters.Select(c => c.Name));
+        Assert.DoesNotContain(snapshot[TypeUrls.Cluster].Wildcard, r => r.Name.StartsWith("cds_proxyless_", StringComparison.Ordinal));
+        Assert.True(snapshot[TypeUrls.Cluster].ByName["cds_proxyless_demo_api-v1_http_9080"].OnDemandOnly);
+    }
+
+    [Fact]
+    public void A_Sidecar_Route_To_An_On_Demand_Cluster_Is_Inconsistent()
+    {
+        // Envoy subscribes to CDS as a wildcard and would never get the cluster its route names.
+        var resources = _translator.TranslateProxy(MeshRows.Demo().Graph, ProxyTarget.VirtualNode("web"));
+        var egress = resources.Clusters.Single(c => c.Name == "cds_egress_demo_api-v1_http_9080");
+        var broken = resources with { Clusters = resources.Clusters.Where(c => c != egress).ToList() };
+        broken = broken with { OnDemandClusters = [.. broken.OnDemandClusters, egress] };
+
+        Assert.Contains(ResourceConsistency.Check(broken), p => p.Contains("cluster cds_egress_demo_api-v1_http_9080 is missing", StringComparison.Ordinal));
+        Assert.Empty(ResourceConsistency.Check(resources));
     }
 
     [Fact]
