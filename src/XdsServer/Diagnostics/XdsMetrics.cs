@@ -89,6 +89,10 @@ public sealed class XdsMetrics : IDisposable
     private const string StreamsRejectedHelp = "xDS streams closed because of a bad request.";
     private const string SnapshotsBuilt = "mesh_xds_snapshots_built_total";
     private const string SnapshotsBuiltHelp = "Snapshots built and swapped in.";
+    private const string IdentitiesRebuilt = "mesh_xds_identities_rebuilt_total";
+    private const string IdentitiesRebuiltHelp = "Watched proxy identities re-translated because a change to their mesh touched something their configuration reads.";
+    private const string IdentitiesSkipped = "mesh_xds_identities_skipped_total";
+    private const string IdentitiesSkippedHelp = "Watched proxy identities of a changed mesh left as they were: nothing their configuration reads changed.";
     private const string SnapshotsRejected = "mesh_xds_snapshots_rejected_total";
     private const string SnapshotsRejectedHelp = "Translations rejected (invalid or inconsistent); the last good snapshot kept serving.";
     private const string FeedChanges = "mesh_xds_feed_changes_total";
@@ -135,6 +139,8 @@ public sealed class XdsMetrics : IDisposable
 
         Increment(SnapshotsBuilt, SnapshotsBuiltHelp, by: 0);
         Increment(SnapshotsRejected, SnapshotsRejectedHelp, by: 0);
+        Increment(IdentitiesRebuilt, IdentitiesRebuiltHelp, by: 0);
+        Increment(IdentitiesSkipped, IdentitiesSkippedHelp, by: 0);
         Increment(FeedChanges, FeedChangesHelp, by: 0);
         Increment(FeedErrors, FeedErrorsHelp, by: 0);
         Increment(GraphsRejected, GraphsRejectedHelp, by: 0);
@@ -156,6 +162,13 @@ public sealed class XdsMetrics : IDisposable
     public void StreamRejected(string reason) => Increment(StreamsRejected, StreamsRejectedHelp, ReasonLabel(reason));
 
     public void SnapshotBuilt() => Increment(SnapshotsBuilt, SnapshotsBuiltHelp);
+
+    /// <summary>What one change to a mesh cost: identities re-translated, and identities it could not affect.</summary>
+    public void MeshChangeApplied(int rebuilt, int skipped)
+    {
+        Increment(IdentitiesRebuilt, IdentitiesRebuiltHelp, by: rebuilt);
+        Increment(IdentitiesSkipped, IdentitiesSkippedHelp, by: skipped);
+    }
 
     public void SnapshotRejected() => Increment(SnapshotsRejected, SnapshotsRejectedHelp);
 
