@@ -99,6 +99,10 @@ public sealed class XdsMetrics : IDisposable
     private const string FeedChangesHelp = "Change-log rows applied.";
     private const string FeedErrors = "mesh_xds_feed_errors_total";
     private const string FeedErrorsHelp = "Change-feed failures (database unreachable, query failed).";
+    private const string MeshLoads = "mesh_xds_mesh_loads_total";
+    private const string MeshLoadsHelp = "Mesh reads from PostgreSQL (each change-feed catch-up reads each changed mesh once, however many writes it saw).";
+    private const string MeshLoadsSuperseded = "mesh_xds_mesh_loads_superseded_total";
+    private const string MeshLoadsSupersededHelp = "Mesh reads dropped because a later read of the same mesh was applied first.";
     private const string GraphsRejected = "mesh_xds_mesh_graphs_rejected_total";
     private const string GraphsRejectedHelp = "Mesh graphs that failed validation; the last good graph kept serving.";
     private const string TranslationWarnings = "mesh_xds_translation_warnings_total";
@@ -144,6 +148,8 @@ public sealed class XdsMetrics : IDisposable
         Increment(FeedChanges, FeedChangesHelp, by: 0);
         Increment(FeedErrors, FeedErrorsHelp, by: 0);
         Increment(GraphsRejected, GraphsRejectedHelp, by: 0);
+        Increment(MeshLoads, MeshLoadsHelp, by: 0);
+        Increment(MeshLoadsSuperseded, MeshLoadsSupersededHelp, by: 0);
         Increment(TranslationWarnings, TranslationWarningsHelp, by: 0);
     }
 
@@ -175,6 +181,10 @@ public sealed class XdsMetrics : IDisposable
     public void FeedApplied(long count) => Increment(FeedChanges, FeedChangesHelp, by: count);
 
     public void FeedError() => Increment(FeedErrors, FeedErrorsHelp);
+
+    public void MeshLoaded() => Increment(MeshLoads, MeshLoadsHelp);
+
+    public void MeshLoadSuperseded() => Increment(MeshLoadsSuperseded, MeshLoadsSupersededHelp);
 
     public void MeshRejected() => Increment(GraphsRejected, GraphsRejectedHelp);
 
