@@ -19,36 +19,21 @@ public static class ProxyDependencies
     /// <summary>What <paramref name="target"/>'s configuration reads in <paramref name="graph"/> (null: the mesh does not exist).</summary>
     public static IReadOnlySet<GraphResourceKey> Of(MeshGraph? graph, ProxyTarget target)
     {
-        var found = new Walk(graph);
-        switch (target.Kind)
+        var keys = new HashSet<GraphResourceKey>();
+        new Walk(graph, key =>
         {
-            case ProxyTargetKind.VirtualNode:
-                found.VirtualNode(target.Name);
-                break;
-            case ProxyTargetKind.VirtualGateway:
-                found.VirtualGateway(target.Name);
-                break;
-            default:
-                foreach (var name in target.ListenerNames)
-                {
-                    // A proxyless listener is "service" or "service:port"; both spellings are counted.
-                    found.VirtualService(name);
-                    if (name.LastIndexOf(':') is var colon and > 0)
-                    {
-                        found.VirtualService(name[..colon]);
-                    }
-                }
-
-                break;
-        }
-
-        return found.Keys;
+            keys.Add(key);
+            return false;
+        }).Target(target);
+        return keys;
     }
 
     /// <summary>
     /// Whether the change from <paramref name="old"/> to <paramref name="new"/> (described by <paramref name="diff"/>)
     /// can change <paramref name="target"/>'s configuration: it reads, in either graph, something that changed.
-    /// Both graphs count, because a change can add a reference (a new backend) or take one away.
+    /// Both graphs count, because a change can add a reference (a new backend) or take one away. Walks the graphs
+    /// without collecting anything and stops at the first hit: the server asks this for every watched identity of
+    /// a mesh on every change.
     /// </summary>
     public static bool Affected(MeshGraphDiff diff, MeshGraph? old, MeshGraph? @new, ProxyTarget target)
     {
@@ -62,103 +47,146 @@ public static class ProxyDependencies
             return false;
         }
 
-        return Of(old, target).Overlaps(diff.Changed) || Of(@new, target).Overlaps(diff.Changed);
+        return new Walk(old, diff.Touches).Target(target) || new Walk(@new, diff.Touches).Target(target);
     }
 
-    private sealed class Walk(MeshGraph? graph)
+    /// <summary>
+    /// Visits every key the target reads (some more than once); stops, returning true, as soon as
+    /// <paramref name="stop"/> says so. The graph has no cycles to follow: a node reached as an upstream is not
+    /// walked into its own backends.
+    /// </summary>
+    private sealed class Walk(MeshGraph? graph, Func<GraphResourceKey, bool> stop)
     {
-        public HashSet<GraphResourceKey> Keys { get; } = [];
-
-        public void VirtualNode(string name)
+        public bool Target(ProxyTarget target)
         {
-            if (!Keys.Add(GraphResourceKey.VirtualNode(name)) || graph?.FindVirtualNode(name) is not { } node)
+            switch (target.Kind)
             {
-                return;
-            }
+                case ProxyTargetKind.VirtualNode:
+                    return VirtualNode(target.Name);
+                case ProxyTargetKind.VirtualGateway:
+                    return VirtualGateway(target.Name);
+                default:
+                    foreach (var name in target.ListenerNames)
+                    {
+                        // A proxyless listener is "service" or "service:port"; both spellings are counted.
+                        if (VirtualService(name) || (name.LastIndexOf(':') is var colon and > 0 && VirtualService(name[..colon])))
+                        {
+                            return true;
+                        }
+                    }
 
-            CloudMapOf(node.Spec);
-            foreach (var backend in node.Spec.Backends ?? [])
-            {
-                if (backend.VirtualService is { } service)
-                {
-                    VirtualService(service.VirtualServiceName);
-                }
+                    return false;
             }
         }
 
-        public void VirtualGateway(string name)
+        private bool VirtualNode(string name)
         {
-            if (!Keys.Add(GraphResourceKey.VirtualGateway(name)) || graph?.FindVirtualGateway(name) is not { } gateway)
+            if (stop(GraphResourceKey.VirtualNode(name)))
             {
-                return;
+                return true;
+            }
+
+            if (graph?.FindVirtualNode(name) is not { } node)
+            {
+                return false;
+            }
+
+            if (CloudMapOf(node.Spec))
+            {
+                return true;
+            }
+
+            foreach (var backend in node.Spec.Backends ?? [])
+            {
+                if (backend.VirtualService is { } service && VirtualService(service.VirtualServiceName))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private bool VirtualGateway(string name)
+        {
+            if (stop(GraphResourceKey.VirtualGateway(name)))
+            {
+                return true;
+            }
+
+            if (graph?.FindVirtualGateway(name) is not { } gateway)
+            {
+                return false;
             }
 
             foreach (var route in gateway.GatewayRoutes)
             {
-                var targets = new[] { route.Spec.HttpRoute?.Action.Target, route.Spec.Http2Route?.Action.Target, route.Spec.GrpcRoute?.Action.Target };
-                foreach (var target in targets.OfType<Specs.GatewayRouteTarget>())
+                var spec = route.Spec;
+                if ((spec.HttpRoute?.Action.Target is { } http && VirtualService(http.VirtualService.VirtualServiceName))
+                    || (spec.Http2Route?.Action.Target is { } http2 && VirtualService(http2.VirtualService.VirtualServiceName))
+                    || (spec.GrpcRoute?.Action.Target is { } grpc && VirtualService(grpc.VirtualService.VirtualServiceName)))
                 {
-                    VirtualService(target.VirtualService.VirtualServiceName);
+                    return true;
                 }
             }
+
+            return false;
         }
 
-        public void VirtualService(string name)
+        private bool VirtualService(string name)
         {
-            if (!Keys.Add(GraphResourceKey.VirtualService(name)) || graph?.FindVirtualService(name) is not { } service)
+            if (stop(GraphResourceKey.VirtualService(name)))
             {
-                return;
+                return true;
             }
 
-            if (service.Spec.Provider?.VirtualNode is { } node)
-            {
-                // A provider node is reached, not configured: what its callers read of it is its spec and registry.
-                ReachedNode(node.VirtualNodeName);
-            }
+            var provider = graph?.FindVirtualService(name)?.Spec.Provider;
 
-            if (service.Spec.Provider?.VirtualRouter is { } router)
-            {
-                VirtualRouter(router.VirtualRouterName);
-            }
+            // A provider node is reached, not configured: what its callers read of it is its spec and registry.
+            return (provider?.VirtualNode is { } node && ReachedNode(node.VirtualNodeName))
+                || (provider?.VirtualRouter is { } router && VirtualRouter(router.VirtualRouterName));
         }
 
-        private void VirtualRouter(string name)
+        private bool VirtualRouter(string name)
         {
-            if (!Keys.Add(GraphResourceKey.VirtualRouter(name)) || graph?.FindVirtualRouter(name) is not { } router)
+            if (stop(GraphResourceKey.VirtualRouter(name)))
             {
-                return;
+                return true;
             }
 
-            foreach (var route in router.Routes)
+            foreach (var route in graph?.FindVirtualRouter(name)?.Routes ?? [])
             {
                 var spec = route.Spec;
-                var targets = (spec.HttpRoute?.Action.WeightedTargets ?? [])
-                    .Concat(spec.Http2Route?.Action.WeightedTargets ?? [])
-                    .Concat(spec.GrpcRoute?.Action.WeightedTargets ?? [])
-                    .Concat(spec.TcpRoute?.Action.WeightedTargets ?? []);
-                foreach (var target in targets)
+                if (Targets(spec.HttpRoute?.Action.WeightedTargets)
+                    || Targets(spec.Http2Route?.Action.WeightedTargets)
+                    || Targets(spec.GrpcRoute?.Action.WeightedTargets)
+                    || Targets(spec.TcpRoute?.Action.WeightedTargets))
                 {
-                    ReachedNode(target.VirtualNode);
+                    return true;
                 }
             }
+
+            return false;
+        }
+
+        private bool Targets(Specs.EquatableList<Specs.WeightedTarget>? targets)
+        {
+            foreach (var target in targets ?? [])
+            {
+                if (ReachedNode(target.VirtualNode))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         /// <summary>A node as an upstream: its listeners, discovery and, through Cloud Map, its instances.</summary>
-        private void ReachedNode(string name)
-        {
-            Keys.Add(GraphResourceKey.VirtualNode(name));
-            if (graph?.FindVirtualNode(name) is { } node)
-            {
-                CloudMapOf(node.Spec);
-            }
-        }
+        private bool ReachedNode(string name) =>
+            stop(GraphResourceKey.VirtualNode(name)) || (graph?.FindVirtualNode(name) is { } node && CloudMapOf(node.Spec));
 
-        private void CloudMapOf(Specs.VirtualNodeSpec spec)
-        {
-            if (spec.ServiceDiscovery?.AwsCloudMap is { } cloudMap)
-            {
-                Keys.Add(GraphResourceKey.CloudMapService(cloudMap.NamespaceName, cloudMap.ServiceName));
-            }
-        }
+        private bool CloudMapOf(Specs.VirtualNodeSpec spec) =>
+            spec.ServiceDiscovery?.AwsCloudMap is { } cloudMap && stop(GraphResourceKey.CloudMapService(cloudMap.NamespaceName, cloudMap.ServiceName));
     }
 }
