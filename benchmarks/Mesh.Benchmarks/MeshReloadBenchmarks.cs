@@ -2,6 +2,10 @@ using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using Mesh.Model.Graph;
 using Mesh.Translation;
+using Mesh.XdsServer.Diagnostics;
+using Mesh.XdsServer.Identity;
+using Mesh.XdsServer.Snapshots;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Mesh.Benchmarks;
 
@@ -10,7 +14,8 @@ namespace Mesh.Benchmarks;
 /// from all its rows (<see cref="MeshGraph.Build"/>), compare it with the previous one (<see cref="MeshGraphDiff"/>),
 /// and pick the identities the change affects (<see cref="ProxyDependencies"/>). The mesh: 500 services, each a
 /// router with one route splitting between two nodes, and 9,000 client nodes calling five services each
-/// (10,000 nodes). The change moves service 0's split, which affects the 90 clients that call it.
+/// (10,000 nodes). The change moves service 0's split, which affects the 90 clients that call it. The last
+/// benchmark is the whole of one such change in the producer with 1,000 clients watched (10 of them call service 0).
 /// </summary>
 [MemoryDiagnoser]
 public class MeshReloadBenchmarks
@@ -24,6 +29,9 @@ public class MeshReloadBenchmarks
     private MeshGraph _new = null!;
     private MeshGraphDiff _diff = null!;
     private ProxyTarget[] _clients = null!;
+    private readonly List<IDisposable> _watches = [];
+    private SnapshotProducer _producer = null!;
+    private bool _flip;
 
     [GlobalSetup]
     public void Setup()
@@ -33,7 +41,19 @@ public class MeshReloadBenchmarks
         _new = MeshGraph.Build(Rows(canary: 20));
         _diff = MeshGraphDiff.Between(_old, _new);
         _clients = [.. Enumerable.Range(0, Clients).Select(c => ProxyTarget.VirtualNode($"client-{c}"))];
+        var cache = new SnapshotCache();
+        _producer = new SnapshotProducer(cache, new MeshTranslator(), new XdsMetrics(), NullLogger<SnapshotProducer>.Instance);
+        _producer.SetMesh(Key, _old);
+        for (var c = 0; c < 1000; c++)
+        {
+            _watches.Add(cache.Watch(new ProxyIdentity(Key, ProxyKind.VirtualNode, $"client-{c}"), _ => { }));
+        }
     }
+
+    [GlobalCleanup]
+    public void Cleanup() => _watches.ForEach(w => w.Dispose());
+
+    private static MeshKey Key { get; } = new("111122223333", "big");
 
     [Benchmark(Description = "MeshGraph.Build of 10,000 nodes / 500 services")]
     public MeshGraph Build() => MeshGraph.Build(_rows);
@@ -43,6 +63,9 @@ public class MeshReloadBenchmarks
 
     [Benchmark(Description = "ProxyDependencies.Affected for all 9,000 client identities")]
     public int AffectedClients() => _clients.Count(c => ProxyDependencies.Affected(_diff, _old, _new, c));
+
+    [Benchmark(Description = "SnapshotProducer.SetMesh of a route change, 1,000 clients watched, 10 affected")]
+    public void RouteChange() => _producer.SetMesh(Key, (_flip = !_flip) ? _new : _old);
 
     private static IEnumerable<MeshResourceRow> Rows(int canary)
     {
