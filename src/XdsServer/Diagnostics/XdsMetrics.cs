@@ -89,12 +89,20 @@ public sealed class XdsMetrics : IDisposable
     private const string StreamsRejectedHelp = "xDS streams closed because of a bad request.";
     private const string SnapshotsBuilt = "mesh_xds_snapshots_built_total";
     private const string SnapshotsBuiltHelp = "Snapshots built and swapped in.";
+    private const string IdentitiesRebuilt = "mesh_xds_identities_rebuilt_total";
+    private const string IdentitiesRebuiltHelp = "Watched proxy identities re-translated because a change to their mesh touched something their configuration reads.";
+    private const string IdentitiesSkipped = "mesh_xds_identities_skipped_total";
+    private const string IdentitiesSkippedHelp = "Watched proxy identities of a changed mesh left as they were: nothing their configuration reads changed.";
     private const string SnapshotsRejected = "mesh_xds_snapshots_rejected_total";
     private const string SnapshotsRejectedHelp = "Translations rejected (invalid or inconsistent); the last good snapshot kept serving.";
     private const string FeedChanges = "mesh_xds_feed_changes_total";
     private const string FeedChangesHelp = "Change-log rows applied.";
     private const string FeedErrors = "mesh_xds_feed_errors_total";
     private const string FeedErrorsHelp = "Change-feed failures (database unreachable, query failed).";
+    private const string MeshLoads = "mesh_xds_mesh_loads_total";
+    private const string MeshLoadsHelp = "Mesh reads from PostgreSQL (each change-feed catch-up reads each changed mesh once, however many writes it saw).";
+    private const string MeshLoadsSuperseded = "mesh_xds_mesh_loads_superseded_total";
+    private const string MeshLoadsSupersededHelp = "Mesh reads dropped because a later read of the same mesh was applied first.";
     private const string GraphsRejected = "mesh_xds_mesh_graphs_rejected_total";
     private const string GraphsRejectedHelp = "Mesh graphs that failed validation; the last good graph kept serving.";
     private const string TranslationWarnings = "mesh_xds_translation_warnings_total";
@@ -135,9 +143,13 @@ public sealed class XdsMetrics : IDisposable
 
         Increment(SnapshotsBuilt, SnapshotsBuiltHelp, by: 0);
         Increment(SnapshotsRejected, SnapshotsRejectedHelp, by: 0);
+        Increment(IdentitiesRebuilt, IdentitiesRebuiltHelp, by: 0);
+        Increment(IdentitiesSkipped, IdentitiesSkippedHelp, by: 0);
         Increment(FeedChanges, FeedChangesHelp, by: 0);
         Increment(FeedErrors, FeedErrorsHelp, by: 0);
         Increment(GraphsRejected, GraphsRejectedHelp, by: 0);
+        Increment(MeshLoads, MeshLoadsHelp, by: 0);
+        Increment(MeshLoadsSuperseded, MeshLoadsSupersededHelp, by: 0);
         Increment(TranslationWarnings, TranslationWarningsHelp, by: 0);
     }
 
@@ -157,11 +169,22 @@ public sealed class XdsMetrics : IDisposable
 
     public void SnapshotBuilt() => Increment(SnapshotsBuilt, SnapshotsBuiltHelp);
 
+    /// <summary>What one change to a mesh cost: identities re-translated, and identities it could not affect.</summary>
+    public void MeshChangeApplied(int rebuilt, int skipped)
+    {
+        Increment(IdentitiesRebuilt, IdentitiesRebuiltHelp, by: rebuilt);
+        Increment(IdentitiesSkipped, IdentitiesSkippedHelp, by: skipped);
+    }
+
     public void SnapshotRejected() => Increment(SnapshotsRejected, SnapshotsRejectedHelp);
 
     public void FeedApplied(long count) => Increment(FeedChanges, FeedChangesHelp, by: count);
 
     public void FeedError() => Increment(FeedErrors, FeedErrorsHelp);
+
+    public void MeshLoaded() => Increment(MeshLoads, MeshLoadsHelp);
+
+    public void MeshLoadSuperseded() => Increment(MeshLoadsSuperseded, MeshLoadsSupersededHelp);
 
     public void MeshRejected() => Increment(GraphsRejected, GraphsRejectedHelp);
 

@@ -21,22 +21,29 @@ namespace Mesh.XdsServer.Feed;
 public sealed class MeshLoader(SnapshotProducer producer, XdsMetrics metrics, ILogger<MeshLoader> logger)
 {
     private readonly ConcurrentDictionary<MeshKey, IReadOnlySet<string>> _namespacesUsed = new();
+    private readonly MeshLoadOrder _order = new();
 
     /// <summary>The loaded meshes of an account whose virtual nodes discover through the named Cloud Map namespace.</summary>
     public IReadOnlyList<MeshKey> MeshesUsingNamespace(string accountId, string namespaceName) =>
         _namespacesUsed.Where(m => m.Key.AccountId == accountId && m.Value.Contains(namespaceName)).Select(m => m.Key).ToList();
 
+    /// <summary>
+    /// Reads the mesh and hands its graph to the producer. Loads of different meshes may run at once; a load of a
+    /// mesh that finishes after a later load of the same mesh is dropped (<see cref="MeshLoadOrder"/>), so an older
+    /// read never replaces a newer one.
+    /// </summary>
     public async Task LoadAsync(ChangeLogReader reader, MeshKey mesh, CancellationToken cancellationToken)
     {
         using var activity = XdsTracing.Source.StartActivity("LoadMesh");
         activity?.SetTag("appmesh.mesh", mesh.MeshName);
         activity?.SetTag("appmesh.account", mesh.AccountId);
+        var ticket = _order.Begin(mesh);
+        metrics.MeshLoaded();
         var rows = await metrics.QueryAsync(() => reader.MeshRowsAsync(mesh.AccountId, mesh.MeshName, cancellationToken));
         activity?.SetTag("appmesh.resources", rows.Count);
         if (!rows.Any(r => r.Kind == MeshResourceKinds.Mesh))
         {
-            _namespacesUsed.TryRemove(mesh, out _);
-            producer.SetMesh(mesh, null);
+            Apply(mesh, ticket, null, new HashSet<string>());
             return;
         }
 
@@ -49,20 +56,40 @@ public sealed class MeshLoader(SnapshotProducer producer, XdsMetrics metrics, IL
             }
 
             var referenced = CloudMapRegistry.ReferencedBy(graph);
-            _namespacesUsed[mesh] = referenced.Select(r => r.NamespaceName).ToHashSet(StringComparer.Ordinal);
             if (referenced.Count > 0)
             {
                 var (existing, instances) = await metrics.QueryAsync(() => reader.CloudMapServicesAsync(mesh.AccountId, referenced, cancellationToken));
                 graph = graph with { CloudMap = Registry(existing, instances) };
             }
 
-            producer.SetMesh(mesh, graph);
+            Apply(mesh, ticket, graph, referenced.Select(r => r.NamespaceName).ToHashSet(StringComparer.Ordinal));
         }
         catch (InvalidMeshGraphException e)
         {
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
             metrics.MeshRejected();
             logger.MeshRejected(mesh.ToString(), e.Message);
+        }
+    }
+
+    private void Apply(MeshKey mesh, long ticket, MeshGraph? graph, IReadOnlySet<string> namespaces)
+    {
+        var applied = _order.TryApply(mesh, ticket, () =>
+        {
+            if (graph is null)
+            {
+                _namespacesUsed.TryRemove(mesh, out _);
+            }
+            else
+            {
+                _namespacesUsed[mesh] = namespaces;
+            }
+
+            producer.SetMesh(mesh, graph);
+        });
+        if (!applied)
+        {
+            metrics.MeshLoadSuperseded();
         }
     }
 

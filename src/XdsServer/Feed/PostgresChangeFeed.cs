@@ -11,7 +11,8 @@ namespace Mesh.XdsServer.Feed;
 
 /// <summary>
 /// Follows the database. It LISTENs on <see cref="ChangeFeed.Channel"/>, and on each notification (debounced) or
-/// poll tick reads the durable change log after its watermark, then reloads each mesh that changed. The
+/// poll tick reads the durable change log after its watermark, then reloads each mesh that changed, once however
+/// many changes it had, several meshes at once (up to one per core). The
 /// notification only says "look"; the log says what. Start-up and every reconnect run the same catch-up, so a
 /// change made while this replica was down or disconnected is never missed. While the database is unreachable the
 /// cache keeps serving the last snapshots, and the feed retries with capped exponential backoff.
@@ -110,10 +111,7 @@ public sealed class PostgresChangeFeed(
         var present = await metrics.QueryAsync(() => reader.SeqsBetweenAsync(Math.Max(0, max - _options.StartWindow), max, cancellationToken));
         _tracker.Start(max, present, _options.StartWindow);
         var meshes = await metrics.QueryAsync(() => reader.MeshesAsync(cancellationToken));
-        foreach (var (account, mesh) in meshes)
-        {
-            await loader.LoadAsync(reader, new MeshKey(account, mesh), cancellationToken);
-        }
+        await LoadAsync(meshes.Select(m => new MeshKey(m.AccountId, m.MeshName)).ToList(), cancellationToken);
 
         status.Loaded = true;
         status.Watermark = _tracker.Watermark;
@@ -124,28 +122,27 @@ public sealed class PostgresChangeFeed(
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var reader = new ChangeLogReader(db);
-        var changed = new SortedSet<(string, string)>();
-        var applied = 0;
+
+        // However many writes a mesh saw since the last catch-up (a burst of API calls), it is read once.
+        var changed = new HashSet<MeshKey>();
+        var seen = new List<long>();
         var after = _tracker.Watermark;
         while (true)
         {
             var batch = await metrics.QueryAsync(() => reader.ReadAfterAsync(after, BatchSize, cancellationToken));
-            foreach (var change in batch.Where(c => _tracker.TryApply(c.Seq)))
+            foreach (var change in batch.Where(c => _tracker.IsNew(c.Seq)))
             {
                 if (CloudMapChanges.IsCloudMap(change))
                 {
                     // A registry change belongs to no mesh: it reaches the meshes whose nodes use its namespace.
-                    foreach (var mesh in loader.MeshesUsingNamespace(change.AccountId, change.ParentName))
-                    {
-                        changed.Add((mesh.AccountId, mesh.MeshName));
-                    }
+                    changed.UnionWith(loader.MeshesUsingNamespace(change.AccountId, change.ParentName));
                 }
                 else
                 {
-                    changed.Add((change.AccountId, change.MeshName));
+                    changed.Add(new MeshKey(change.AccountId, change.MeshName));
                 }
 
-                applied++;
+                seen.Add(change.Seq);
             }
 
             if (batch.Count < BatchSize)
@@ -156,11 +153,11 @@ public sealed class PostgresChangeFeed(
             after = batch[^1].Seq;
         }
 
-        foreach (var (account, mesh) in changed)
-        {
-            await loader.LoadAsync(reader, new MeshKey(account, mesh), cancellationToken);
-        }
+        await LoadAsync([.. changed], cancellationToken);
 
+        // Recorded as applied only once their meshes are loaded: if a load failed (the database went away), the
+        // retry reads these changes again instead of skipping them.
+        var applied = seen.Count(_tracker.TryApply);
         foreach (var skipped in _tracker.Advance())
         {
             logger.GapSkipped(skipped, _options.GapTimeout);
@@ -173,4 +170,18 @@ public sealed class PostgresChangeFeed(
             logger.FeedApplied(applied, _tracker.Watermark, changed.Count);
         }
     }
+
+    /// <summary>
+    /// Loads meshes concurrently, up to one per core, each on a database context of its own. Each mesh appears at
+    /// most once, and the caller awaits every load before the next catch-up, so one mesh's loads never overlap.
+    /// </summary>
+    private Task LoadAsync(IReadOnlyCollection<MeshKey> meshes, CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(
+            meshes,
+            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
+            async (mesh, token) =>
+            {
+                await using var db = await contexts.CreateDbContextAsync(token);
+                await loader.LoadAsync(new ChangeLogReader(db), mesh, token);
+            });
 }

@@ -44,6 +44,9 @@ public sealed class SequenceTracker(TimeSpan gapTimeout, TimeProvider clock)
         Advance();
     }
 
+    /// <summary>True when <paramref name="seq"/> has not been applied (nor given up); records nothing.</summary>
+    public bool IsNew(long seq) => seq > Watermark && !_applied.Contains(seq);
+
     /// <summary>True when <paramref name="seq"/> is new and must be applied; records it as applied.</summary>
     public bool TryApply(long seq)
     {

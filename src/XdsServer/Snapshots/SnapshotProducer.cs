@@ -10,7 +10,8 @@ namespace Mesh.XdsServer.Snapshots;
 /// <summary>
 /// Turns mesh graphs into snapshots for the <see cref="SnapshotCache"/>: holds the last good graph of every mesh,
 /// and when one changes, translates, checks (<see cref="ResourceConsistency"/>) and builds the snapshot of each
-/// watched identity of that mesh, in parallel across cores and without holding the cache's lock. A slow
+/// watched identity of that mesh that the change can affect, in parallel across cores and without holding the
+/// cache's lock. A slow
 /// translation of one mesh therefore delays neither another mesh's streams nor a new stream's first response.
 /// A snapshot that fails translation or its consistency check is logged and counted, and the previous one keeps
 /// serving.
@@ -52,36 +53,71 @@ public sealed partial class SnapshotProducer
 
     /// <summary>
     /// Replaces a mesh's graph (null: the mesh is gone) and pushes new snapshots to the proxies of that mesh whose
-    /// configuration changed; returns when they have been handed to the cache. A graph equal to the current one
+    /// configuration changed; returns when they have been handed to the cache. Only the watched identities whose
+    /// configuration reads something that changed (<see cref="MeshGraphDiff"/>, <see cref="ProxyDependencies"/>)
+    /// are translated again; every other keeps its snapshot object as it is. A graph equal to the current one
     /// changes nothing.
     /// </summary>
     public void SetMesh(MeshKey key, MeshGraph? graph)
     {
+        MeshGraph? previous;
+        MeshGraphDiff diff;
         MeshState state;
-        lock (_meshesLock)
+        while (true)
         {
-            var old = _meshes.GetValueOrDefault(key);
-            if (Equals(old?.Graph, graph))
+            previous = Read(key).Graph;
+
+            // Compared outside the lock: a first watch of another identity reads the graphs through it.
+            diff = MeshGraphDiff.Between(previous, graph);
+            lock (_meshesLock)
             {
-                return;
+                if (!ReferenceEquals(_meshes.GetValueOrDefault(key)?.Graph, previous))
+                {
+                    continue; // Set by another call meanwhile: compare with that one.
+                }
+
+                if (diff.IsEmpty)
+                {
+                    return;
+                }
+
+                // Numbered across meshes, so that a build from an older graph never replaces one from a newer graph.
+                state = new MeshState(graph, ++_generation);
+                if (graph is null)
+                {
+                    _meshes.Remove(key);
+                }
+                else
+                {
+                    _meshes[key] = state;
+                }
             }
 
-            // Numbered across meshes, so that a build from an older graph never replaces one from a newer graph.
-            state = new MeshState(graph, ++_generation);
-            if (graph is null)
-            {
-                _meshes.Remove(key);
-            }
-            else
-            {
-                _meshes[key] = state;
-            }
+            break;
         }
 
         var identities = _cache.WatchedIn(key);
-        Parallel.ForEach(identities, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, identity => Produce(identity, state));
-        _interner.Retain(_cache.Snapshots());
+        var rebuilt = 0;
+        Parallel.ForEach(identities, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, identity =>
+        {
+            // An identity this change cannot affect already has the snapshot the new graph would give it (it was
+            // built from the previous graph, or from an older one equal for it), so it is left alone.
+            if (ProxyDependencies.Affected(diff, previous, graph, Target(identity)))
+            {
+                Interlocked.Increment(ref rebuilt);
+                Produce(identity, state);
+            }
+        });
+        _metrics.MeshChangeApplied(rebuilt, identities.Count - rebuilt);
+        LogChange(key.ToString(), rebuilt, identities.Count - rebuilt);
+        if (rebuilt > 0)
+        {
+            _interner.Retain(_cache.Snapshots());
+        }
     }
+
+    private static ProxyTarget Target(ProxyIdentity identity) =>
+        identity.Kind == ProxyKind.VirtualNode ? ProxyTarget.VirtualNode(identity.Name) : ProxyTarget.VirtualGateway(identity.Name);
 
     private MeshState Read(MeshKey key)
     {
@@ -124,8 +160,7 @@ public sealed partial class SnapshotProducer
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var target = identity.Kind == ProxyKind.VirtualNode ? ProxyTarget.VirtualNode(identity.Name) : ProxyTarget.VirtualGateway(identity.Name);
-            resources = _translator.TranslateProxy(graph, target);
+            resources = _translator.TranslateProxy(graph, Target(identity));
         }
         catch (Exception e)
         {
@@ -157,6 +192,9 @@ public sealed partial class SnapshotProducer
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "Configuration for {Proxy} rejected; the last good snapshot keeps serving: {Reason}")]
     private partial void LogRejected(string proxy, string reason);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Debug, Message = "Mesh {Mesh} changed: {Rebuilt} watched identities rebuilt, {Skipped} not affected")]
+    private partial void LogChange(string mesh, int rebuilt, int skipped);
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Configuration for {Proxy} leaves something out: {Warning}")]
     private partial void LogWarning(string proxy, string warning);

@@ -147,6 +147,7 @@ public sealed class AdminApiTests
             ("mesh_xds_acks_total", [("type", "cds")]), ("mesh_xds_nacks_total", [("type", "rds")]), ("mesh_xds_nacks_total", [("type", "sds")]),
             ("mesh_xds_feed_changes_total", []), ("mesh_xds_feed_errors_total", []),
             ("mesh_xds_snapshots_built_total", []), ("mesh_xds_snapshots_rejected_total", []), ("mesh_xds_mesh_graphs_rejected_total", []),
+            ("mesh_xds_identities_rebuilt_total", []), ("mesh_xds_identities_skipped_total", []), ("mesh_xds_mesh_loads_total", []),
             ("mesh_xds_streams_opened_total", [("variant", "delta")]), ("mesh_xds_streams_rejected_total", [("reason", "bad_node_id")]),
         })
         {

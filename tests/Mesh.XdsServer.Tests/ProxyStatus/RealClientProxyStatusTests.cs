@@ -65,7 +65,9 @@ public sealed class RealClientProxyStatusTests : IAsyncLifetime
         var goodRds = synced.Types["rds"].AckedVersion;
 
         _translator.RejectRoutes = true;
-        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("other", "10.0.0.9").Graph);
+        // A change web's configuration reads (its route, written again), so that web is translated again; a change
+        // to an unrelated node would leave web's snapshot as it is.
+        _host.Producer.SetMesh(_mesh.Key, _mesh.GrpcRoute("api-router", "default", Service, ("api-v1", 100)).Graph);
         var nacked = await Eventually.ValueAsync(async () =>
         {
             var web = (await ReportAsync()).Proxies.SingleOrDefault(p => p.NodeId == MeshRows.NodeId("web"));

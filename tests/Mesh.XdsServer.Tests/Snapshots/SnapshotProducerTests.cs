@@ -101,7 +101,8 @@ public sealed class SnapshotProducerTests
         using var otherWeb = _cache.Watch(Web with { Mesh = other.Key }, _ => { });
         Assert.Equal(2, translator.Calls);
 
-        producer.SetMesh(demo.Key, demo.Node("billing", "127.0.0.33", 7000, "grpc").Graph);
+        // A change web's configuration reads (its service's route), so that web is rebuilt and the other mesh's is not.
+        producer.SetMesh(demo.Key, demo.HttpRoute("api-router", "default", "/v2", ("api-v1", 100)).Graph);
 
         Assert.Equal(3, translator.Calls);
     }
