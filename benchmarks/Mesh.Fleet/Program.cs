@@ -63,7 +63,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     await Task.Delay(1000);
     await ForcedCollection.CollectAsync(server.Pid);
     var rssBefore = server.Rss;
-    var heapBefore = await admin.MetricAsync("dotnet_gc_heap_size_bytes") ?? 0;
+    var heapBefore = await admin.HeapAsync() ?? 0;
     var cpuBefore = server.Cpu;
 
     using var stop = new CancellationTokenSource();
@@ -79,7 +79,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     await Task.Delay(2000);
     await ForcedCollection.CollectAsync(server.Pid);
     var rss = server.Rss;
-    var heap = await admin.MetricAsync("dotnet_gc_heap_size_bytes") ?? 0;
+    var heap = await admin.HeapAsync() ?? 0;
 
     var latencies = new List<double>();
     var changeCpu = TimeSpan.Zero;

@@ -148,6 +148,26 @@ internal sealed class XdsAdmin(Uri admin)
         throw new TimeoutException($"the xDS server at {admin} was not ready in {timeout}; see {process.Log}");
     }
 
+    /// <summary>
+    /// The managed heap as of the last collection: the sum over generations of the runtime's
+    /// <c>dotnet_gc_last_collection_heap_size_bytes</c> (the System.Runtime meter), or the older instrumentation's
+    /// <c>dotnet_gc_heap_size_bytes</c>.
+    /// </summary>
+    public async Task<double?> HeapAsync()
+    {
+        var text = await Http.GetStringAsync(new Uri(admin, "/metrics"));
+        double? sum = null;
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith("dotnet_gc_last_collection_heap_size_bytes{", StringComparison.Ordinal))
+            {
+                sum = (sum ?? 0) + double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return sum ?? await MetricAsync("dotnet_gc_heap_size_bytes");
+    }
+
     public async Task<double?> MetricAsync(string name)
     {
         var text = await Http.GetStringAsync(new Uri(admin, "/metrics"));

@@ -5,10 +5,12 @@ namespace Mesh.XdsServer.Diagnostics;
 /// <summary>Source-generated log messages of the xDS protocol and the change feed.</summary>
 internal static partial class XdsLog
 {
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Stream {StreamId} ({Variant}) opened by {NodeId} as {Proxy}")]
+    // Debug, like every per-stream line: a server holds thousands of streams, and a reconnect storm opens them all at
+    // once. mesh_xds_streams_opened_total / mesh_xds_connected_proxies and proxy status show them.
+    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Stream {StreamId} ({Variant}) opened by {NodeId} as {Proxy}")]
     public static partial void StreamOpened(this ILogger logger, long streamId, string variant, string nodeId, string proxy);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Stream {StreamId} closed")]
+    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Stream {StreamId} closed")]
     public static partial void StreamClosed(this ILogger logger, long streamId);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Stream {StreamId} rejected: {Reason}")]

@@ -16,7 +16,7 @@ public sealed class XdsMetrics : IDisposable
     private const string TotalSuffix = "_total";
 
     private readonly ConcurrentDictionary<string, Counter<long>> _counters = new();
-    private readonly ConcurrentDictionary<(string Name, string Labels), long> _totals = new();
+    private readonly ConcurrentDictionary<(string Name, string Labels), Series> _series = new();
     private readonly ConcurrentDictionary<string, ObservableGauge<double>> _gauges = new();
     private readonly ConcurrentDictionary<string, Func<double>> _gaugeReads = new();
 
@@ -59,14 +59,30 @@ public sealed class XdsMetrics : IDisposable
     /// </summary>
     public void Increment(string name, string help, string labels = "", long by = 1)
     {
-        var counter = _counters.GetOrAdd(name, n => Meter.CreateCounter<long>(
-            n.EndsWith(TotalSuffix, StringComparison.Ordinal) ? n[..^TotalSuffix.Length] : n, description: help));
-        counter.Add(by, Tags(labels));
-        _totals.AddOrUpdate((name, labels), by, (_, v) => v + by);
+        // Every response and ACK of every stream counts here: the series (counter, parsed tags, total) is looked up
+        // without a lock once it exists, and the total is added to atomically. An AddOrUpdate on the dictionary
+        // took its stripe lock on every call, which thousands of streams contended for.
+        var series = _series.GetOrAdd((name, labels), key => new Series(
+            _counters.GetOrAdd(key.Name, n => Meter.CreateCounter<long>(
+                n.EndsWith(TotalSuffix, StringComparison.Ordinal) ? n[..^TotalSuffix.Length] : n, description: help)),
+            Tags(key.Labels)));
+        series.Counter.Add(by, series.Tags);
+        Interlocked.Add(ref series.Total, by);
     }
 
     /// <summary>What a counter has counted in this process, for the server's tests and diagnostics.</summary>
-    public long Get(string name, string labels = "") => _totals.GetValueOrDefault((name, labels));
+    public long Get(string name, string labels = "") =>
+        _series.TryGetValue((name, labels), out var series) ? Interlocked.Read(ref series.Total) : 0;
+
+    /// <summary>One counter with one label set.</summary>
+    private sealed class Series(Counter<long> counter, KeyValuePair<string, object?>[] tags)
+    {
+        public long Total;
+
+        public Counter<long> Counter { get; } = counter;
+
+        public KeyValuePair<string, object?>[] Tags { get; } = tags;
+    }
 
     /// <summary>A gauge read at each scrape; registering a name again replaces how it is read.</summary>
     public void Gauge(string name, string help, Func<double> read)
@@ -213,15 +229,12 @@ public sealed class XdsMetrics : IDisposable
     private static string TypeAndVariant(string type, string variant) => $"type=\"{type}\",variant=\"{variant}\"";
 
     /// <summary>The tags of a Prometheus label set written <c>a="x",b="y"</c> (values hold no quotes or commas).</summary>
-    private static TagList Tags(string labels)
-    {
-        var tags = new TagList();
-        foreach (var pair in labels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            tags.Add(pair[..equals], pair[(equals + 1)..].Trim('"'));
-        }
-
-        return tags;
-    }
+    private static KeyValuePair<string, object?>[] Tags(string labels) =>
+        labels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(pair =>
+            {
+                var equals = pair.IndexOf('=', StringComparison.Ordinal);
+                return new KeyValuePair<string, object?>(pair[..equals], pair[(equals + 1)..].Trim('"'));
+            })
+            .ToArray();
 }

@@ -164,7 +164,11 @@ internal sealed class DeltaSession(
             TypeUrl = typeUrl,
             Nonce = NextNonce(),
         };
-        response.Resources.AddRange(upserts.Select(r => r.DeltaResource));
+        foreach (var r in upserts)
+        {
+            response.Resources.Add(r.DeltaResource);
+        }
+
         response.RemovedResources.AddRange(removals);
         await responses.WriteAsync(response, cancellationToken);
 
@@ -189,7 +193,7 @@ internal sealed class DeltaSession(
             }
         }
 
-        state.Pending.Add((response.Nonce, upserts.Select(r => (r.Name, r.Version)).ToList()));
+        state.Pending.Add((response.Nonce, upserts));
         if (state.Pending.Count > DeltaTypeState.MaxPending)
         {
             state.Pending.RemoveAt(0);

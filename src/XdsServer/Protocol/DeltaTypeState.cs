@@ -1,3 +1,5 @@
+using Mesh.XdsServer.Resources;
+
 namespace Mesh.XdsServer.Protocol;
 
 /// <summary>Per-type state of a delta stream: the subscription and the version of each resource the client holds.</summary>
@@ -19,5 +21,5 @@ internal sealed class DeltaTypeState
     public HashSet<string> ReportedMissing { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Responses not yet ACKed or NACKed, by nonce, with the resources each carried.</summary>
-    public List<(string Nonce, List<(string Name, string Version)> Resources)> Pending { get; } = [];
+    public List<(string Nonce, IReadOnlyList<XdsResource> Resources)> Pending { get; } = [];
 }

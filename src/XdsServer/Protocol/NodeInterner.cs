@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Envoy.Config.Core.V3;
 using Google.Protobuf;
 
@@ -18,8 +19,10 @@ public sealed class NodeInterner
 {
     private const int SweepEvery = 256;
 
+    // Readers (every request of every stream) look up and compare without a lock: a bucket is an immutable array,
+    // replaced whole under _lock by the rare writer. Comparing 36–49 KB under one lock made every stream wait.
     private readonly Lock _lock = new();
-    private readonly Dictionary<int, List<Entry>> _entries = [];
+    private readonly ConcurrentDictionary<int, Entry[]> _entries = new();
     private int _addedSinceSweep;
     private long _parsed;
     private long _reused;
@@ -29,10 +32,7 @@ public sealed class NodeInterner
     {
         get
         {
-            lock (_lock)
-            {
-                return _entries.Values.Sum(e => e.Count);
-            }
+            return _entries.Values.Sum(e => e.Length);
         }
     }
 
@@ -46,49 +46,35 @@ public sealed class NodeInterner
     public Node Intern(ReadOnlySpan<byte> bytes)
     {
         var hash = Hash(bytes);
-        lock (_lock)
+        if (Find(hash, bytes) is { } known)
         {
-            if (_entries.TryGetValue(hash, out var bucket))
-            {
-                foreach (var entry in bucket)
-                {
-                    if (entry.Bytes.AsSpan().SequenceEqual(bytes) && entry.Node.TryGetTarget(out var known))
-                    {
-                        _reused++;
-                        return known;
-                    }
-                }
-            }
+            Interlocked.Increment(ref _reused);
+            return known;
         }
 
         // Parsed outside the lock: a new node does not hold up the streams whose node is known.
         var node = ParseWithoutExtensions(bytes);
         lock (_lock)
         {
-            if (!_entries.TryGetValue(hash, out var bucket))
+            if (Find(hash, bytes) is { } raced)
             {
-                bucket = _entries[hash] = [];
+                Interlocked.Increment(ref _reused);
+                return raced; // another stream parsed the same node meanwhile
             }
 
-            foreach (var entry in bucket)
+            // Same bytes whose node is gone are replaced, and dead entries of the bucket dropped.
+            var kept = new List<Entry>();
+            foreach (var entry in _entries.GetValueOrDefault(hash) ?? [])
             {
-                if (entry.Bytes.AsSpan().SequenceEqual(bytes) && entry.Node.TryGetTarget(out var raced))
+                if (entry.Node.TryGetTarget(out _) && !entry.Bytes.AsSpan().SequenceEqual(bytes))
                 {
-                    _reused++;
-                    return raced; // another stream parsed the same node meanwhile
+                    kept.Add(entry);
                 }
             }
 
-            for (var i = bucket.Count - 1; i >= 0; i--)
-            {
-                if (bucket[i].Bytes.AsSpan().SequenceEqual(bytes))
-                {
-                    bucket.RemoveAt(i); // its node is gone
-                }
-            }
-
-            bucket.Add(new Entry(bytes.ToArray(), new WeakReference<Node>(node)));
-            _parsed++;
+            kept.Add(new Entry(bytes.ToArray(), new WeakReference<Node>(node)));
+            _entries[hash] = [.. kept];
+            Interlocked.Increment(ref _parsed);
             if (++_addedSinceSweep >= SweepEvery)
             {
                 Sweep();
@@ -96,6 +82,23 @@ public sealed class NodeInterner
 
             return node;
         }
+    }
+
+    /// <summary>The live node of an entry with these bytes; no lock (buckets are immutable arrays).</summary>
+    private Node? Find(int hash, ReadOnlySpan<byte> bytes)
+    {
+        if (_entries.TryGetValue(hash, out var bucket))
+        {
+            foreach (var entry in bucket)
+            {
+                if (entry.Bytes.AsSpan().SequenceEqual(bytes) && entry.Node.TryGetTarget(out var node))
+                {
+                    return node;
+                }
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Parses a node, leaving out field 9 (<c>extensions</c>), which nothing here reads.</summary>
@@ -120,12 +123,16 @@ public sealed class NodeInterner
     private void Sweep()
     {
         _addedSinceSweep = 0;
-        foreach (var (hash, bucket) in _entries.ToList())
+        foreach (var (hash, bucket) in _entries)
         {
-            bucket.RemoveAll(e => !e.Node.TryGetTarget(out _));
-            if (bucket.Count == 0)
+            var live = bucket.Where(e => e.Node.TryGetTarget(out _)).ToArray();
+            if (live.Length == 0)
             {
-                _entries.Remove(hash);
+                _entries.TryRemove(hash, out _);
+            }
+            else if (live.Length != bucket.Length)
+            {
+                _entries[hash] = live;
             }
         }
     }

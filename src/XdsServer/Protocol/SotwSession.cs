@@ -50,25 +50,24 @@ internal sealed class SotwSession(
                 return;
             }
 
-            var sent = state.Sent.Select(r => (r.Name, r.Version)).ToList();
             if (request.ErrorDetail is { } error)
             {
                 Context.Metrics.Nack(type);
                 Context.Logger.Nack(Status.Id, ProxyName, type, state.SentVersion ?? "", error.Message);
-                Status.Nacked(typeUrl, sent, $"code {error.Code}: {error.Message}");
+                Status.NackedSet(typeUrl, state.Sent, $"code {error.Code}: {error.Message}");
             }
             else
             {
                 Context.Metrics.Ack(type);
                 Context.Logger.Ack(Status.Id, type, request.VersionInfo);
-                Status.Acked(typeUrl, sent);
+                Status.AckedSet(typeUrl, state.Sent);
             }
         }
 
         var first = !state.Subscribed;
         var names = request.ResourceNames;
         state.Wildcard = names.Contains("*") || (names.Count == 0 && (first || state.Wildcard));
-        state.Names = names.Where(n => n != "*").ToHashSet(StringComparer.Ordinal);
+        state.Request(names);
         state.Subscribed = true;
         if (first && request.VersionInfo.Length > 0)
         {
@@ -80,7 +79,7 @@ internal sealed class SotwSession(
             return;
         }
 
-        await SendIfChangedAsync(typeUrl, state, Select(typeUrl, state, Snapshot), cancellationToken);
+        await SendIfChangedAsync(typeUrl, state, Select(typeUrl, state, Snapshot), Snapshot, cancellationToken);
     }
 
     protected override async Task OnSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)
@@ -94,33 +93,57 @@ internal sealed class SotwSession(
             }
 
             var desired = Select(typeUrl, state, snapshot);
-            if (TypeUrls.IsFullState(typeUrl) && state.EverSent)
+            if (TypeUrls.IsFullState(typeUrl) && state.EverSent && !SameResources(desired, state.Sent))
             {
                 var keep = desired.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
                 var dropped = state.Sent.Where(r => !keep.Contains(r.Name)).ToList();
                 if (dropped.Count > 0)
                 {
-                    await SendIfChangedAsync(typeUrl, state, desired.Concat(dropped).OrderBy(r => r.Name, StringComparer.Ordinal).ToList(), cancellationToken);
+                    await SendIfChangedAsync(typeUrl, state, desired.Concat(dropped).OrderBy(r => r.Name, StringComparer.Ordinal).ToList(), snapshot, cancellationToken);
                     removals.Add((typeUrl, state, desired));
                     continue;
                 }
             }
 
-            await SendIfChangedAsync(typeUrl, state, desired, cancellationToken);
+            await SendIfChangedAsync(typeUrl, state, desired, snapshot, cancellationToken);
         }
 
         foreach (var (typeUrl, state, final) in removals)
         {
-            await SendIfChangedAsync(typeUrl, state, final, cancellationToken);
+            await SendIfChangedAsync(typeUrl, state, final, snapshot, cancellationToken);
         }
     }
 
+    /// <summary>
+    /// What the client should have of the type: the snapshot's own wildcard list when it asks for everything
+    /// (shared, with its version precomputed), the list it last got when nothing it names changed (every ACK),
+    /// and only otherwise a new list.
+    /// </summary>
     private static IReadOnlyList<XdsResource> Select(string typeUrl, SotwTypeState state, Snapshot snapshot)
     {
         var set = snapshot[typeUrl];
+        if (state.Wildcard && state.Names.Length == 0)
+        {
+            return set.Wildcard;
+        }
+
         if (!state.Wildcard)
         {
-            return state.Names.Order(StringComparer.Ordinal).Select(n => set.ByName.GetValueOrDefault(n)).OfType<XdsResource>().ToList();
+            if (NamedUnchanged(state, set))
+            {
+                return state.Sent;
+            }
+
+            var named = new List<XdsResource>(state.Names.Length);
+            foreach (var name in state.Names)
+            {
+                if (set.ByName.GetValueOrDefault(name) is { } resource)
+                {
+                    named.Add(resource);
+                }
+            }
+
+            return named;
         }
 
         // A wildcard subscriber may also name on-demand resources explicitly (xDS: wildcard plus named).
@@ -128,9 +151,70 @@ internal sealed class SotwSession(
         return set.Wildcard.Concat(onDemand).OrderBy(r => r.Name, StringComparer.Ordinal).ToList();
     }
 
-    private async Task SendIfChangedAsync(string typeUrl, SotwTypeState state, IReadOnlyList<XdsResource> resources, CancellationToken cancellationToken)
+    /// <summary>Whether the named resources the snapshot has are exactly (the same instances as) those last sent.</summary>
+    private static bool NamedUnchanged(SotwTypeState state, ResourceSet set)
     {
-        var version = Hashing.VersionOf(resources);
+        var sent = state.Sent;
+        var i = 0;
+        foreach (var name in state.Names)
+        {
+            if (set.ByName.GetValueOrDefault(name) is { } resource)
+            {
+                if (i >= sent.Count || !ReferenceEquals(sent[i], resource))
+                {
+                    return false;
+                }
+
+                i++;
+            }
+        }
+
+        return i == sent.Count;
+    }
+
+    /// <summary>Same resources in the same order; resources are interned, so the same content is the same instance.</summary>
+    private static bool SameResources(IReadOnlyList<XdsResource> a, IReadOnlyList<XdsResource> b)
+    {
+        if (ReferenceEquals(a, b))
+        {
+            return true;
+        }
+
+        if (a.Count != b.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < a.Count; i++)
+        {
+            if (!ReferenceEquals(a[i], b[i]) && (a[i].Name != b[i].Name || a[i].Version != b[i].Version))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The version of <paramref name="resources"/>, hashed only when it is neither a snapshot's wildcard list nor what was last sent.</summary>
+    private static string VersionOf(string typeUrl, SotwTypeState state, IReadOnlyList<XdsResource> resources, Snapshot? snapshot)
+    {
+        if (snapshot is not null && ReferenceEquals(resources, snapshot[typeUrl].Wildcard))
+        {
+            return snapshot[typeUrl].WildcardVersion;
+        }
+
+        if (state.SentVersion is not null && SameResources(resources, state.Sent))
+        {
+            return state.SentVersion;
+        }
+
+        return Hashing.VersionOf(resources);
+    }
+
+    private async Task SendIfChangedAsync(string typeUrl, SotwTypeState state, IReadOnlyList<XdsResource> resources, Snapshot? snapshot, CancellationToken cancellationToken)
+    {
+        var version = VersionOf(typeUrl, state, resources, snapshot);
         if (version == state.SentVersion)
         {
             return; // includes a version the client NACKed: never re-sent
@@ -142,7 +226,7 @@ internal sealed class SotwSession(
             state.SentVersion = version;
             state.Sent = resources;
             state.EverSent = true;
-            Status.Acked(typeUrl, resources.Select(r => (r.Name, r.Version)));
+            Status.AckedSet(typeUrl, resources);
             return;
         }
 
@@ -152,28 +236,24 @@ internal sealed class SotwSession(
         }
 
         var response = new DiscoveryResponse { VersionInfo = version, TypeUrl = typeUrl, Nonce = NextNonce() };
-        response.Resources.AddRange(resources.Select(r => r.Packed));
+        foreach (var r in resources)
+        {
+            response.Resources.Add(r.Packed);
+        }
+
         await responses.WriteAsync(response, cancellationToken);
 
-        var removed = state.Sent.Select(r => r.Name).Except(resources.Select(r => r.Name), StringComparer.Ordinal).ToList();
+        var removed = Context.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug) ? CountRemoved(state.Sent, resources) : 0;
         state.SentNonce = response.Nonce;
         state.SentVersion = version;
         state.Sent = resources;
         state.EverSent = true;
-        foreach (var r in resources)
-        {
-            Status.Sent(typeUrl, r.Name, r.Version);
-        }
-
-        if (TypeUrls.IsFullState(typeUrl))
-        {
-            foreach (var name in removed)
-            {
-                Status.Removed(typeUrl, name);
-            }
-        }
-
+        Status.SentSet(typeUrl, resources);
         ResponseWritten(typeUrl, "sotw");
-        Context.Logger.Sent(Status.Id, TypeUrls.ShortName(typeUrl), version, resources.Count, removed.Count, response.Nonce);
+        Context.Logger.Sent(Status.Id, TypeUrls.ShortName(typeUrl), version, resources.Count, removed, response.Nonce);
     }
+
+    /// <summary>For the log: how many names of the previous response the new one leaves out.</summary>
+    private static int CountRemoved(IReadOnlyList<XdsResource> before, IReadOnlyList<XdsResource> after) =>
+        before.Count == 0 || ReferenceEquals(before, after) ? 0 : before.Select(r => r.Name).Except(after.Select(r => r.Name), StringComparer.Ordinal).Count();
 }

@@ -1,3 +1,4 @@
+using Google.Protobuf.Collections;
 using Mesh.XdsServer.Resources;
 
 namespace Mesh.XdsServer.Protocol;
@@ -9,13 +10,18 @@ internal sealed class SotwTypeState
 
     public bool Wildcard { get; set; }
 
-    public HashSet<string> Names { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>The names the client asks for, but <c>*</c>: distinct, in ordinal order.</summary>
+    public string[] Names { get; private set; } = [];
+
+    /// <summary>The client's <c>resource_names</c> as it last sent them, so an unchanged list (every ACK) is recognised without allocating.</summary>
+    private string[] _requestedNames = [];
 
     /// <summary>The nonce of the latest response; a request that echoes any other nonce is stale.</summary>
     public string? SentNonce { get; set; }
 
     public string? SentVersion { get; set; }
 
+    /// <summary>The resources of the latest response, in name order: often the snapshot's own list, shared.</summary>
     public IReadOnlyList<XdsResource> Sent { get; set; } = [];
 
     public bool EverSent { get; set; }
@@ -26,4 +32,25 @@ internal sealed class SotwTypeState
     /// re-sent when it is exactly what the client has.
     /// </summary>
     public string? ClientVersion { get; set; }
+
+    /// <summary>Takes the request's <c>resource_names</c>; allocates only when they differ from the last request's.</summary>
+    public void Request(RepeatedField<string> names)
+    {
+        if (names.Count == _requestedNames.Length)
+        {
+            var same = true;
+            for (var i = 0; i < names.Count && same; i++)
+            {
+                same = names[i] == _requestedNames[i];
+            }
+
+            if (same)
+            {
+                return;
+            }
+        }
+
+        _requestedNames = [.. names];
+        Names = names.Where(n => n != "*").Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+    }
 }

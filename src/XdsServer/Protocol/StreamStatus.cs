@@ -3,18 +3,27 @@ using Envoy.Config.Core.V3;
 using Envoy.Service.Status.V3;
 using Google.Protobuf.WellKnownTypes;
 using Mesh.XdsServer.Identity;
+using Mesh.XdsServer.Resources;
 
 namespace Mesh.XdsServer.Protocol;
 
 /// <summary>
 /// The client-side view of one xDS stream, kept for CSDS: the node, and for each resource the version sent and
 /// whether the client ACKed or NACKed it. Written by the stream's own loop, read by CSDS; hence the lock.
+/// <para>
+/// A state-of-the-world stream keeps, per type, one <c>SotwTypeStatus</c>: the resources of its latest response
+/// (the very list the session holds, shared with the snapshot) and what the client said of them. Every resource
+/// of a response is ACKed or NACKed together, so names and versions are resolved only when CSDS or proxy status
+/// asks, and a send or an ACK costs one small record instead of a dictionary entry per resource. A delta stream
+/// ACKs each response's own subset, so it keeps a <see cref="ResourceStatus"/> per resource.
+/// </para>
 /// </summary>
 public sealed class StreamStatus(long id, string variant, TimeProvider clock)
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<(string Type, string Name), ResourceStatus> _resources = [];
-    private readonly HashSet<string> _requestedTypes = [];
+    private readonly List<string> _requestedTypes = new(4);
+    private readonly List<SotwTypeStatus> _sets = new(4);
+    private Dictionary<(string Type, string Name), ResourceStatus>? _resources;
 
     public long Id { get; } = id;
 
@@ -64,51 +73,84 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
     {
         lock (_lock)
         {
-            _requestedTypes.Add(typeUrl);
+            if (!_requestedTypes.Contains(typeUrl))
+            {
+                _requestedTypes.Add(typeUrl);
+            }
         }
     }
 
+    /// <summary>
+    /// State of the world: <paramref name="resources"/> were sent as the type's whole response. Of the type's
+    /// earlier resources, LDS and CDS drop those left out (a missing resource is removed); RDS and EDS keep them
+    /// as they were (the client keeps a resource it is no longer sent).
+    /// </summary>
+    public void SentSet(string typeUrl, IReadOnlyList<XdsResource> resources) =>
+        SetState(typeUrl, resources, ClientResourceStatus.Requested, null, keepLeftOut: !TypeUrls.IsFullState(typeUrl));
+
+    /// <summary>State of the world: the client ACKed the response that carried <paramref name="resources"/>.</summary>
+    public void AckedSet(string typeUrl, IReadOnlyList<XdsResource> resources) =>
+        SetState(typeUrl, resources, ClientResourceStatus.Acked, null, keepLeftOut: true);
+
+    /// <summary>State of the world: the client NACKed the response that carried <paramref name="resources"/>.</summary>
+    public void NackedSet(string typeUrl, IReadOnlyList<XdsResource> resources, string error) =>
+        SetState(typeUrl, resources, ClientResourceStatus.Nacked, error, keepLeftOut: true);
+
+    /// <summary>Delta: one resource sent.</summary>
     public void Sent(string typeUrl, string name, string version)
     {
         Set(typeUrl, name, new ResourceStatus(version, ConfigStatus.Stale, ClientResourceStatus.Requested, null, clock.GetUtcNow()));
     }
 
+    /// <summary>Delta: a name the client subscribed to was reported as not existing.</summary>
     public void DoesNotExist(string typeUrl, string name)
     {
         Set(typeUrl, name, new ResourceStatus("", ConfigStatus.NotSent, ClientResourceStatus.DoesNotExist, null, clock.GetUtcNow()));
     }
 
+    /// <summary>Delta: a resource removed from the client.</summary>
     public void Removed(string typeUrl, string name)
     {
         lock (_lock)
         {
-            _resources.Remove((typeUrl, name));
+            _resources?.Remove((typeUrl, name));
         }
     }
 
-    public void Acked(string typeUrl, IEnumerable<(string Name, string Version)> resources)
+    /// <summary>Delta: the client ACKed the response that carried <paramref name="resources"/>.</summary>
+    public void Acked(string typeUrl, IReadOnlyList<XdsResource> resources)
     {
-        foreach (var (name, version) in resources)
+        var at = clock.GetUtcNow();
+        foreach (var r in resources)
         {
-            Set(typeUrl, name, new ResourceStatus(version, ConfigStatus.Synced, ClientResourceStatus.Acked, null, clock.GetUtcNow()));
+            Set(typeUrl, r.Name, new ResourceStatus(r.Version, ConfigStatus.Synced, ClientResourceStatus.Acked, null, at));
         }
     }
 
-    public void Nacked(string typeUrl, IEnumerable<(string Name, string Version)> resources, string error)
+    /// <summary>Delta: the client NACKed the response that carried <paramref name="resources"/>.</summary>
+    public void Nacked(string typeUrl, IReadOnlyList<XdsResource> resources, string error)
     {
-        foreach (var (name, version) in resources)
+        var at = clock.GetUtcNow();
+        foreach (var r in resources)
         {
-            Set(typeUrl, name, new ResourceStatus(version, ConfigStatus.Error, ClientResourceStatus.Nacked, error, clock.GetUtcNow()));
+            Set(typeUrl, r.Name, new ResourceStatus(r.Version, ConfigStatus.Error, ClientResourceStatus.Nacked, error, at));
         }
     }
 
+    /// <summary>Every resource the client was sent, with what it said of it; built on each call.</summary>
     public IReadOnlyDictionary<(string Type, string Name), ResourceStatus> Resources
     {
         get
         {
             lock (_lock)
             {
-                return new Dictionary<(string, string), ResourceStatus>(_resources);
+                var all = _resources is null ? [] : new Dictionary<(string, string), ResourceStatus>(_resources);
+                foreach (var set in _sets)
+                {
+                    set.AddTo(all);
+                }
+
+                return all;
             }
         }
     }
@@ -120,48 +162,73 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
     /// </summary>
     public ClientConfig ToClientConfig(string? problem)
     {
+        var resources = Resources;
+        Node? node;
+        IReadOnlyList<string> requested;
         lock (_lock)
         {
-            var config = new ClientConfig { Node = Node ?? new Node() };
-            foreach (var ((type, name), status) in _resources.OrderBy(r => r.Key.Type, StringComparer.Ordinal).ThenBy(r => r.Key.Name, StringComparer.Ordinal))
+            node = Node;
+            requested = _requestedTypes.Order(StringComparer.Ordinal).ToList();
+        }
+
+        var config = new ClientConfig { Node = node ?? new Node() };
+        foreach (var ((type, name), status) in resources.OrderBy(r => r.Key.Type, StringComparer.Ordinal).ThenBy(r => r.Key.Name, StringComparer.Ordinal))
+        {
+            var generic = new ClientConfig.Types.GenericXdsConfig
             {
-                var generic = new ClientConfig.Types.GenericXdsConfig
+                TypeUrl = type,
+                Name = name,
+                VersionInfo = status.Version,
+                ConfigStatus = status.ConfigStatus,
+                ClientStatus = status.ClientStatus,
+                LastUpdated = Timestamp.FromDateTimeOffset(status.LastUpdated),
+            };
+            if (status.Error is { } error)
+            {
+                generic.ErrorState = new UpdateFailureState
+                {
+                    Details = error,
+                    VersionInfo = status.Version,
+                    LastUpdateAttempt = Timestamp.FromDateTimeOffset(status.LastUpdated),
+                };
+            }
+
+            config.GenericXdsConfigs.Add(generic);
+        }
+
+        if (problem is not null)
+        {
+            foreach (var type in requested)
+            {
+                config.GenericXdsConfigs.Add(new ClientConfig.Types.GenericXdsConfig
                 {
                     TypeUrl = type,
-                    Name = name,
-                    VersionInfo = status.Version,
-                    ConfigStatus = status.ConfigStatus,
-                    ClientStatus = status.ClientStatus,
-                    LastUpdated = Timestamp.FromDateTimeOffset(status.LastUpdated),
-                };
-                if (status.Error is { } error)
-                {
-                    generic.ErrorState = new UpdateFailureState
-                    {
-                        Details = error,
-                        VersionInfo = status.Version,
-                        LastUpdateAttempt = Timestamp.FromDateTimeOffset(status.LastUpdated),
-                    };
-                }
-
-                config.GenericXdsConfigs.Add(generic);
+                    ConfigStatus = ConfigStatus.NotSent,
+                    ClientStatus = ClientResourceStatus.Requested,
+                    ErrorState = new UpdateFailureState { Details = problem },
+                });
             }
+        }
 
-            if (problem is not null)
+        return config;
+    }
+
+    private void SetState(string typeUrl, IReadOnlyList<XdsResource> resources, ClientResourceStatus state, string? error, bool keepLeftOut)
+    {
+        var at = clock.GetUtcNow();
+        lock (_lock)
+        {
+            var index = _sets.FindIndex(s => ReferenceEquals(s.TypeUrl, typeUrl) || s.TypeUrl == typeUrl);
+            var previous = index >= 0 ? _sets[index] : null;
+            var set = new SotwTypeStatus(typeUrl, resources, state, error, at, keepLeftOut ? previous?.LeftOutOf(resources) : null);
+            if (index >= 0)
             {
-                foreach (var type in _requestedTypes.Order(StringComparer.Ordinal))
-                {
-                    config.GenericXdsConfigs.Add(new ClientConfig.Types.GenericXdsConfig
-                    {
-                        TypeUrl = type,
-                        ConfigStatus = ConfigStatus.NotSent,
-                        ClientStatus = ClientResourceStatus.Requested,
-                        ErrorState = new UpdateFailureState { Details = problem },
-                    });
-                }
+                _sets[index] = set;
             }
-
-            return config;
+            else
+            {
+                _sets.Add(set);
+            }
         }
     }
 
@@ -169,7 +236,110 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
     {
         lock (_lock)
         {
+            _resources ??= [];
             _resources[(typeUrl, name)] = status;
+        }
+    }
+
+    /// <summary>
+    /// One type of a state-of-the-world stream: the resources of its latest response and what the client said
+    /// of them, all at once. <see cref="Earlier"/> holds resources of earlier responses that this one left out and
+    /// that the client still has (RDS, EDS); it is null unless a name was left out, which is rare.
+    /// </summary>
+    private sealed record SotwTypeStatus(
+        string TypeUrl,
+        IReadOnlyList<XdsResource> Resources,
+        ClientResourceStatus State,
+        string? Error,
+        DateTimeOffset At,
+        IReadOnlyDictionary<string, ResourceStatus>? Earlier)
+    {
+        private ResourceStatus StatusOf(XdsResource resource) => new(
+            resource.Version,
+            State switch
+            {
+                ClientResourceStatus.Acked => ConfigStatus.Synced,
+                ClientResourceStatus.Nacked => ConfigStatus.Error,
+                _ => ConfigStatus.Stale,
+            },
+            State,
+            Error,
+            At);
+
+        public void AddTo(Dictionary<(string, string), ResourceStatus> all)
+        {
+            if (Earlier is not null)
+            {
+                foreach (var (name, status) in Earlier)
+                {
+                    all[(TypeUrl, name)] = status;
+                }
+            }
+
+            foreach (var r in Resources)
+            {
+                all[(TypeUrl, r.Name)] = StatusOf(r);
+            }
+        }
+
+        /// <summary>What of this set (and the ones before it) <paramref name="next"/> leaves out; null when nothing.</summary>
+        public IReadOnlyDictionary<string, ResourceStatus>? LeftOutOf(IReadOnlyList<XdsResource> next)
+        {
+            if (ReferenceEquals(next, Resources) && Earlier is null)
+            {
+                return null;
+            }
+
+            Dictionary<string, ResourceStatus>? leftOut = null;
+            var inNext = new NameLookup(next);
+            if (Earlier is not null)
+            {
+                foreach (var (name, status) in Earlier)
+                {
+                    if (!inNext.Contains(name))
+                    {
+                        (leftOut ??= new(StringComparer.Ordinal))[name] = status;
+                    }
+                }
+            }
+
+            if (!ReferenceEquals(next, Resources))
+            {
+                foreach (var r in Resources)
+                {
+                    if (!inNext.Contains(r.Name))
+                    {
+                        (leftOut ??= new(StringComparer.Ordinal))[r.Name] = StatusOf(r);
+                    }
+                }
+            }
+
+            return leftOut;
+        }
+
+        /// <summary>Whether a name is in a list: a scan for a few names, a hash set (built on first use) for more.</summary>
+        private struct NameLookup(IReadOnlyList<XdsResource> resources)
+        {
+            private HashSet<string>? _names;
+
+            public bool Contains(string name)
+            {
+                if (resources.Count <= 8)
+                {
+                    foreach (var r in resources)
+                    {
+                        if (r.Name == name)
+                        {
+                            return true;
+                        }
+                    }
+
+                    return false;
+                }
+
+                _names ??= resources.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
+                return _names.Contains(name);
+            }
         }
     }
 }

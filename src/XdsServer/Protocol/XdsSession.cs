@@ -85,11 +85,13 @@ internal abstract class XdsSession<TRequest> : IDisposable
         }
 
         typeUrl = FixedTypeUrl ?? typeUrl;
-        if (!TypeUrls.IsKnown(typeUrl))
+        if (TypeUrls.Known(typeUrl) is not { } known)
         {
             Context.Logger.UnknownType(Status.Id, typeUrl);
             return Task.CompletedTask;
         }
+
+        typeUrl = known;
 
         Status.Requested(typeUrl);
         return OnRequestAsync(typeUrl, request, cancellationToken);

@@ -64,10 +64,11 @@ public static class XdsStreams
         var snapshot = context.Cache.Current(identity)
             ?? throw new RpcException(new Status(StatusCode.Unavailable, context.Cache.Problem(identity) ?? $"no configuration for {identity.ShortForm}"));
         var set = snapshot[typeUrl];
-        var resources = request.ResourceNames.Count == 0 || request.ResourceNames.Contains("*")
+        var wildcard = request.ResourceNames.Count == 0 || request.ResourceNames.Contains("*");
+        var resources = wildcard
             ? set.Wildcard
             : request.ResourceNames.Select(n => set.ByName.GetValueOrDefault(n)).OfType<Resources.XdsResource>().ToList();
-        var response = new DiscoveryResponse { TypeUrl = typeUrl, VersionInfo = Resources.Hashing.VersionOf(resources) };
+        var response = new DiscoveryResponse { TypeUrl = typeUrl, VersionInfo = wildcard ? set.WildcardVersion : Resources.Hashing.VersionOf(resources) };
         response.Resources.AddRange(resources.Select(r => r.Packed));
         return response;
     }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -8,15 +9,74 @@ public static class Hashing
 {
     public static string Hex(ReadOnlySpan<byte> hash, int chars) => Convert.ToHexStringLower(hash)[..chars];
 
-    /// <summary>The version of a set of resources: a hash over their names and versions in name order.</summary>
-    public static string VersionOf(IEnumerable<XdsResource> resources)
+    /// <summary>
+    /// The version of a set of resources: the first 16 hex digits of the SHA-256 of <c>name=version\n</c> for each
+    /// resource in ordinal name order, in UTF-8. Replicas and restarts give the same content the same version, so
+    /// it must not change; sessions compute it only when what they would send changed (a snapshot precomputes
+    /// its wildcard sets' versions, see <see cref="Snapshots.ResourceSet"/>).
+    /// </summary>
+    public static string VersionOf(IReadOnlyList<XdsResource> resources) =>
+        VersionOf(resources.Count, i => (resources[i].Name, resources[i].Version), IsSorted(resources));
+
+    /// <inheritdoc cref="VersionOf(IReadOnlyList{XdsResource})"/>
+    public static string VersionOf(IEnumerable<XdsResource> resources) => VersionOf(resources as IReadOnlyList<XdsResource> ?? resources.ToList());
+
+    /// <summary>The same hash over names and versions (proxy status shows the version a set of resources had).</summary>
+    public static string VersionOf(IReadOnlyList<(string Name, string Version)> resources)
     {
-        var text = new StringBuilder();
-        foreach (var r in resources.OrderBy(r => r.Name, StringComparer.Ordinal))
+        var sorted = resources.OrderBy(r => r.Name, StringComparer.Ordinal).ToList();
+        return VersionOf(sorted.Count, i => sorted[i], sorted: true);
+    }
+
+    private static string VersionOf(int count, Func<int, (string Name, string Version)> item, bool sorted)
+    {
+        if (!sorted)
         {
-            text.Append(r.Name).Append('=').Append(r.Version).Append('\n');
+            var list = Enumerable.Range(0, count).Select(item).OrderBy(r => r.Name, StringComparer.Ordinal).ToList();
+            return VersionOf(list.Count, i => list[i], sorted: true);
         }
 
-        return Hex(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())), 16);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = ArrayPool<byte>.Shared.Rent(512);
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var (name, version) = item(i);
+                var length = Encoding.UTF8.GetMaxByteCount(name.Length + version.Length + 2);
+                if (length > buffer.Length)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = ArrayPool<byte>.Shared.Rent(length);
+                }
+
+                var written = Encoding.UTF8.GetBytes(name, buffer);
+                buffer[written++] = (byte)'=';
+                written += Encoding.UTF8.GetBytes(version, buffer.AsSpan(written));
+                buffer[written++] = (byte)'\n';
+                sha.AppendData(buffer, 0, written);
+            }
+
+            Span<byte> hash = stackalloc byte[32];
+            sha.GetHashAndReset(hash);
+            return Hex(hash, 16);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static bool IsSorted(IReadOnlyList<XdsResource> resources)
+    {
+        for (var i = 1; i < resources.Count; i++)
+        {
+            if (string.CompareOrdinal(resources[i - 1].Name, resources[i].Name) > 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

@@ -22,6 +22,20 @@ public static class TypeUrls
 
     public static bool IsKnown(string typeUrl) => typeUrl is Listener or Route or Cluster or Endpoint or Secret;
 
+    /// <summary>
+    /// This class's own instance of a known type URL (null for an unknown one). A request's type URL is a new string
+    /// each time it is parsed; a stream keeps the shared one instead of one copy per type per stream.
+    /// </summary>
+    public static string? Known(string typeUrl) => typeUrl switch
+    {
+        Listener => Listener,
+        Route => Route,
+        Cluster => Cluster,
+        Endpoint => Endpoint,
+        Secret => Secret,
+        _ => null,
+    };
+
     public static string ShortName(string typeUrl) => typeUrl switch
     {
         Listener => "lds",

@@ -10,7 +10,10 @@ public sealed class ResourceSet
     {
         All = resources.OrderBy(r => r.Name, StringComparer.Ordinal).ToArray();
         ByName = All.ToFrozenDictionary(r => r.Name, StringComparer.Ordinal);
-        Wildcard = All.Where(r => !r.OnDemandOnly).ToArray();
+        var wildcard = All.Where(r => !r.OnDemandOnly).ToArray();
+        Wildcard = wildcard.Length == All.Count ? All : wildcard;
+        AllVersion = Hashing.VersionOf(All);
+        WildcardVersion = ReferenceEquals(Wildcard, All) ? AllVersion : Hashing.VersionOf(Wildcard);
     }
 
     public static ResourceSet Empty { get; } = new([]);
@@ -22,6 +25,16 @@ public sealed class ResourceSet
     public IReadOnlyList<XdsResource> Wildcard { get; }
 
     public FrozenDictionary<string, XdsResource> ByName { get; }
+
+    /// <summary>
+    /// The <see cref="Hashing.VersionOf(IReadOnlyList{XdsResource})"/> of <see cref="All"/>, and of
+    /// <see cref="Wildcard"/>: computed once here, since every wildcard stream of every proxy that shares this
+    /// snapshot sends (or compares) exactly that version.
+    /// </summary>
+    public string AllVersion { get; }
+
+    /// <inheritdoc cref="AllVersion"/>
+    public string WildcardVersion { get; }
 
     public int Count => All.Count;
 }

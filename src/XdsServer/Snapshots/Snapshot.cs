@@ -17,7 +17,7 @@ public sealed class Snapshot
         var text = new StringBuilder();
         foreach (var type in TypeUrls.AdsOrder)
         {
-            text.Append(type).Append(':').Append(Hashing.VersionOf(this[type].All)).Append('\n');
+            text.Append(type).Append(':').Append(this[type].AllVersion).Append('\n');
         }
 
         Version = Hashing.Hex(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())), 16);

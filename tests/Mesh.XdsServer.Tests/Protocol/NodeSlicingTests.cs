@@ -102,6 +102,19 @@ public sealed class NodeSlicingTests
     }
 
     [Fact]
+    public void Streams_Interning_The_Same_Node_At_Once_Get_One_Instance()
+    {
+        // Lookups take no lock; the parse of a new node is raced, and the loser takes the winner's instance.
+        var bytes = Sotw(EnvoyNode("mesh/demo/virtualNode/web")).ToByteArray();
+        var nodes = new Node[400];
+        Parallel.For(0, nodes.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => nodes[i] = ParseSotw(bytes).Node);
+
+        Assert.All(nodes, n => Assert.Same(nodes[0], n));
+        Assert.Equal(1, _interner.Count);
+        Assert.Equal(nodes.Length, _interner.Parsed + _interner.Reused);
+    }
+
+    [Fact]
     public void A_Node_That_Differs_In_Any_Byte_Gets_Its_Own_Instance()
     {
         var before = ParseSotw(Sotw(EnvoyNode("mesh/demo/virtualNode/web", zone: "us-west-2a")).ToByteArray());

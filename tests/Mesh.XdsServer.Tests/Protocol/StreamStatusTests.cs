@@ -1,0 +1,135 @@
+using Envoy.Admin.V3;
+using Envoy.Config.Cluster.V3;
+using Envoy.Config.Route.V3;
+using Envoy.Service.Status.V3;
+using Mesh.XdsServer.Protocol;
+using Mesh.XdsServer.Resources;
+
+namespace Mesh.XdsServer.Tests.Protocol;
+
+/// <summary>
+/// A SotW stream's CSDS view is kept as one record per type (the resources of the latest response and what the
+/// client said of them) and resolved per resource only when asked: what it resolves to is what a dictionary of
+/// one status per resource, written on every send and ACK, used to hold.
+/// </summary>
+public sealed class StreamStatusTests
+{
+    private readonly SteppingClock _clock = new();
+
+    [Fact]
+    public void A_Sent_Then_Acked_Response_Shows_Every_Resource_With_Its_Version()
+    {
+        var status = new StreamStatus(1, "ads", _clock);
+        var clusters = new[] { Cluster("a"), Cluster("b") };
+        status.SentSet(TypeUrls.Cluster, clusters);
+        var sentAt = _clock.Now;
+
+        Assert.All(clusters, c => Assert.Equal(
+            new ResourceStatus(c.Version, ConfigStatus.Stale, ClientResourceStatus.Requested, null, sentAt),
+            status.Resources[(TypeUrls.Cluster, c.Name)]));
+
+        _clock.Step();
+        status.AckedSet(TypeUrls.Cluster, clusters);
+        Assert.Equal(2, status.Resources.Count);
+        Assert.All(clusters, c => Assert.Equal(
+            new ResourceStatus(c.Version, ConfigStatus.Synced, ClientResourceStatus.Acked, null, _clock.Now),
+            status.Resources[(TypeUrls.Cluster, c.Name)]));
+    }
+
+    [Fact]
+    public void A_Nack_Marks_Every_Resource_Of_The_Response_With_The_Error()
+    {
+        var status = new StreamStatus(1, "ads", _clock);
+        var clusters = new[] { Cluster("a"), Cluster("b") };
+        status.SentSet(TypeUrls.Cluster, clusters);
+        status.NackedSet(TypeUrls.Cluster, clusters, "code 3: bad");
+
+        var config = status.ToClientConfig(problem: null);
+        Assert.Equal(["a", "b"], config.GenericXdsConfigs.Select(g => g.Name));
+        Assert.All(config.GenericXdsConfigs, g =>
+        {
+            Assert.Equal((ClientResourceStatus.Nacked, ConfigStatus.Error), (g.ClientStatus, g.ConfigStatus));
+            Assert.Equal("code 3: bad", g.ErrorState.Details);
+            Assert.Equal(g.VersionInfo, g.ErrorState.VersionInfo);
+        });
+    }
+
+    [Fact]
+    public void Lds_And_Cds_Drop_What_A_Later_Response_Leaves_Out_Rds_And_Eds_Keep_It()
+    {
+        var status = new StreamStatus(1, "ads", _clock);
+        status.SentSet(TypeUrls.Cluster, [Cluster("a"), Cluster("b")]);
+        status.SentSet(TypeUrls.Cluster, [Cluster("b")]);
+        Assert.Equal(["b"], status.Resources.Keys.Where(k => k.Type == TypeUrls.Cluster).Select(k => k.Name));
+
+        var first = new[] { Route("r1"), Route("r2") };
+        status.SentSet(TypeUrls.Route, first);
+        status.AckedSet(TypeUrls.Route, first);
+        var ackedAt = _clock.Now;
+        _clock.Step();
+        var second = new[] { Route("r2", "other content") };
+        status.SentSet(TypeUrls.Route, second);
+        status.AckedSet(TypeUrls.Route, second);
+        _clock.Step();
+        status.SentSet(TypeUrls.Route, [Route("r3")]);
+
+        // r1 and r2 stay as the client last acknowledged them; r3 is pending.
+        Assert.Equal(new ResourceStatus(first[0].Version, ConfigStatus.Synced, ClientResourceStatus.Acked, null, ackedAt), status.Resources[(TypeUrls.Route, "r1")]);
+        Assert.Equal(second[0].Version, status.Resources[(TypeUrls.Route, "r2")].Version);
+        Assert.Equal(ClientResourceStatus.Acked, status.Resources[(TypeUrls.Route, "r2")].ClientStatus);
+        Assert.Equal(ClientResourceStatus.Requested, status.Resources[(TypeUrls.Route, "r3")].ClientStatus);
+
+        // Sent again, a kept name is the new response's once more.
+        status.SentSet(TypeUrls.Route, [Route("r1"), Route("r3")]);
+        Assert.Equal(ClientResourceStatus.Requested, status.Resources[(TypeUrls.Route, "r1")].ClientStatus);
+        Assert.Equal(3, status.Resources.Count(k => k.Key.Type == TypeUrls.Route));
+    }
+
+    [Fact]
+    public void Csds_Lists_Types_Then_Names_In_Ordinal_Order_And_The_Problem_Per_Requested_Type()
+    {
+        var status = new StreamStatus(1, "ads", _clock);
+        status.Requested(TypeUrls.Route);
+        status.Requested(TypeUrls.Cluster);
+        status.Requested(TypeUrls.Route);
+        status.SentSet(TypeUrls.Route, [Route("b"), Route("a")]);
+        status.SentSet(TypeUrls.Cluster, [Cluster("z")]);
+
+        var config = status.ToClientConfig("virtual node web does not exist");
+
+        Assert.Equal(
+            [(TypeUrls.Cluster, "z"), (TypeUrls.Route, "a"), (TypeUrls.Route, "b"), (TypeUrls.Cluster, ""), (TypeUrls.Route, "")],
+            config.GenericXdsConfigs.Select(g => (g.TypeUrl, g.Name)));
+        Assert.Equal([TypeUrls.Cluster, TypeUrls.Route], status.RequestedTypes);
+        Assert.All(config.GenericXdsConfigs.Skip(3), g => Assert.Equal("virtual node web does not exist", g.ErrorState.Details));
+    }
+
+    [Fact]
+    public void Delta_Keeps_A_Status_Per_Resource_Beside_The_Sotw_Types()
+    {
+        var status = new StreamStatus(1, "ads-delta", _clock);
+        var a = Cluster("a");
+        status.Sent(TypeUrls.Cluster, a.Name, a.Version);
+        status.DoesNotExist(TypeUrls.Cluster, "missing");
+        status.Acked(TypeUrls.Cluster, [a]);
+
+        Assert.Equal(ClientResourceStatus.Acked, status.Resources[(TypeUrls.Cluster, "a")].ClientStatus);
+        Assert.Equal(ClientResourceStatus.DoesNotExist, status.Resources[(TypeUrls.Cluster, "missing")].ClientStatus);
+        status.Removed(TypeUrls.Cluster, "missing");
+        Assert.Single(status.Resources);
+    }
+
+    private static XdsResource Cluster(string name) => XdsResource.Create(TypeUrls.Cluster, name, new Cluster { Name = name });
+
+    private static XdsResource Route(string name, string? content = null) =>
+        XdsResource.Create(TypeUrls.Route, name, new RouteConfiguration { Name = name, VirtualHosts = { new VirtualHost { Name = content ?? name } } });
+
+    private sealed class SteppingClock : TimeProvider
+    {
+        public DateTimeOffset Now { get; private set; } = new(2026, 11, 29, 6, 0, 0, TimeSpan.Zero);
+
+        public void Step() => Now = Now.AddSeconds(1);
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+}
