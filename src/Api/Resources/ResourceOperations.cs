@@ -90,7 +90,7 @@ public sealed class ResourceOperations(
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var entity = await FindAsync(account, db, id, cancellationToken)
             ?? throw await MissingAsync(account, db, id, cancellationToken);
-        return Output(kind, entity, ResourceView.Active);
+        return new JsonObject { [kind.WireName] = view.StoredData(kind, entity, ResourceView.Active) };
     }
 
     public async Task<JsonObject> UpdateAsync(ApiCall call, ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
@@ -173,26 +173,59 @@ public sealed class ResourceOperations(
             ? await pageTokens.ReadAsync(token, scope, cancellationToken)
             : null;
 
+        // One round trip: whether the mesh (or parent) exists, and the page, read through Npgsql without the spec
+        // and tags a list does not show.
+        var container = kind.Parent is { } parentKind ? new ResourceId(parentKind, meshName, "", parentName)
+            : kind.IsMesh ? null : ResourceId.ForMesh(meshName);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        if (kind.Parent is { } parentKind)
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection());
+        if (container is not null)
         {
-            await RequireAsync(account, db, new ResourceId(parentKind, meshName, "", parentName), cancellationToken);
-        }
-        else if (!kind.IsMesh)
-        {
-            await RequireAsync(account, db, ResourceId.ForMesh(meshName), cancellationToken);
+            batch.BatchCommands.Add(WriteBatch.Statement(
+                "SELECT 1 FROM resources WHERE account_id = $1 AND mesh_name = $2 AND kind = $3 AND parent_name = $4 AND name = $5",
+                account, container.MeshName, container.Kind.WireName, container.ParentName, container.Name));
         }
 
-        var query = db.Resources.AsNoTracking().Where(r =>
-            r.AccountId == account && r.Kind == kind.WireName && r.ParentName == parentName
-            && (kind.IsMesh || r.MeshName == meshName));
+        // A mesh row's mesh_name is its own name, so meshes are listed whatever it is. The name columns use the "C"
+        // collation, so name > $n is byte-wise, like the ORDER BY.
+        List<object> values = [account, kind.WireName, parentName, limit + 1];
+        var where = "account_id = $1 AND kind = $2 AND parent_name = $3";
+        if (!kind.IsMesh)
+        {
+            values.Add(meshName);
+            where += $" AND mesh_name = ${values.Count}";
+        }
+
         if (after is not null)
         {
-            // The name columns use the "C" collation, so this comparison is byte-wise, like the ORDER BY.
-            query = query.Where(r => string.Compare(r.Name, after) > 0);
+            values.Add(after);
+            where += $" AND name > ${values.Count}";
         }
 
-        var page = await query.OrderBy(r => r.Name).Take(limit + 1).ToListAsync(cancellationToken);
+        batch.BatchCommands.Add(WriteBatch.Statement(
+            $"SELECT {ResourceRows.ListColumns} FROM resources WHERE {where} ORDER BY name LIMIT $4", [.. values]));
+
+        var page = new List<ResourceEntity>(limit + 1);
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            if (container is not null)
+            {
+                var exists = await reader.ReadAsync(cancellationToken);
+                await reader.NextResultAsync(cancellationToken);
+                if (!exists)
+                {
+                    await reader.DisposeAsync();
+                    throw await MissingAsync(account, db, container, cancellationToken);
+                }
+            }
+
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                page.Add(ResourceRows.From(reader));
+            }
+        }
+
         var output = new JsonObject
         {
             [kind.ListMember] = new JsonArray(page.Take(limit).Select(e => (JsonNode)view.Ref(kind, e)).ToArray()),
@@ -371,15 +404,6 @@ public sealed class ResourceOperations(
         }
 
         return AppMeshException.NotFound($"{Capitalize(id.Describe())} does not exist.");
-    }
-
-    /// <summary>Throws the NotFoundException for the first missing link when the resource is not there.</summary>
-    private static async Task RequireAsync(string account, MeshDbContext db, ResourceId id, CancellationToken ct)
-    {
-        if (await FindAsync(account, db, id, ct) is null)
-        {
-            throw await MissingAsync(account, db, id, ct);
-        }
     }
 
     /// <summary>

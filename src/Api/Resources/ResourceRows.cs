@@ -12,6 +12,10 @@ public static class ResourceRows
     public const string Columns =
         "id, account_id, mesh_name, kind, parent_name, name, arn, uid, version, spec::text, tags::text, refs, resource_owner, created_at, last_updated_at";
 
+    /// <summary>The same columns for a list, whose answer shows neither spec nor tags: those are not read.</summary>
+    public const string ListColumns =
+        "id, account_id, mesh_name, kind, parent_name, name, arn, uid, version, '{}'::text, '[]'::text, refs, resource_owner, created_at, last_updated_at";
+
     public static ResourceEntity From(object?[] row) => new()
     {
         Id = (long)row[0]!,
