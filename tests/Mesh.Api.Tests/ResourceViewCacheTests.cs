@@ -71,7 +71,7 @@ public sealed class ResourceViewCacheTests
         Arn = "arn:aws:appmesh:us-east-1:111122223333:mesh/m/virtualNode/web",
         Uid = uid ?? Guid.NewGuid(),
         Version = version,
-        Spec = $$"""{"listeners": [{"portMapping": {"port": {{port}}, "protocol": "http"}}]}""",
+        Spec = $$$"""{"listeners": [{"portMapping": {"port": {{{port}}}, "protocol": "http"}}]}""",
         Tags = "[]",
         ResourceOwner = "111122223333",
         CreatedAt = DateTimeOffset.UnixEpoch,

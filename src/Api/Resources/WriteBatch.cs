@@ -20,6 +20,7 @@ namespace Mesh.Api.Resources;
 public sealed class WriteBatch(MeshDbContext db)
 {
     private readonly List<NpgsqlBatchCommand> queued = [];
+    private bool notifyAfterCommit;
 
     /// <summary>The write's context: its connection and transaction, for the rare paths that read through EF Core.</summary>
     public MeshDbContext Db { get; } = db;
@@ -39,6 +40,21 @@ public sealed class WriteBatch(MeshDbContext db)
         }
 
         return command;
+    }
+
+    /// <summary>
+    /// Queues the change-feed row's insert; the followers are notified right after the COMMIT rather than by the
+    /// trigger inside the transaction, which would make concurrent writes commit one at a time.
+    /// </summary>
+    public void QueueChange(string sql, params object[] values)
+    {
+        if (!notifyAfterCommit)
+        {
+            queued.Add(Statement($"SELECT set_config('{ChangeFeed.NotifyAfterCommitSetting}', 'on', true)"));
+            notifyAfterCommit = true;
+        }
+
+        Queue(sql, values);
     }
 
     /// <summary>Queues a statement to be sent with the commit.</summary>
@@ -92,6 +108,11 @@ public sealed class WriteBatch(MeshDbContext db)
 
         batch.BatchCommands.Add(last);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        if (notifyAfterCommit)
+        {
+            // After COMMIT, so in a transaction of its own with nothing to flush: see the NotifyAfterCommit migration.
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"NOTIFY {ChangeFeed.Channel}"));
+        }
         RoundTrips++;
         await batch.ExecuteNonQueryAsync(ct);
         queued.Clear();
