@@ -12,6 +12,8 @@ public sealed class SigV4Verifier(string region, string service, TimeProvider cl
 {
     public static readonly TimeSpan MaxSkew = TimeSpan.FromMinutes(15);
 
+    private readonly SigningKeyCache signingKeys = new(region, service);
+
     /// <summary>Returns the authorization on success; throws an <see cref="AuthFailure"/> that says what failed.</summary>
     public async Task<SigV4Authorization> VerifyAsync(SignedRequest request, Func<string, CancellationToken, Task<string?>> findSecret, CancellationToken ct)
     {
@@ -79,7 +81,7 @@ public sealed class SigV4Verifier(string region, string service, TimeProvider cl
 
         var canonical = SigV4.CanonicalRequest(request, authorization.SignedHeaders);
         var stringToSign = SigV4.StringToSign(amzDate, authorization.Scope, canonical);
-        var expected = SigV4.Signature(SigV4.SigningKey(secret, authorization.Date, region, service), stringToSign);
+        var expected = SigV4.Signature(signingKeys.For(secret, authorization.Date), stringToSign);
         if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(authorization.Signature)))
         {
             throw new AuthFailure(AuthFailure.InvalidSignature,

@@ -24,4 +24,12 @@ public static class ChangeLog
         };
         db.Changes.Add(change);
     }
+
+    /// <summary>Like <see cref="Append"/>, for a write that sends its statements through a <see cref="WriteBatch"/>.</summary>
+    public static void Queue(WriteBatch batch, ResourceEntity resource, string operation, DateTimeOffset at) =>
+        batch.QueueChange("""
+            INSERT INTO changes (account_id, mesh_name, kind, parent_name, name, version, operation, at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            """,
+            resource.AccountId, resource.MeshName, resource.Kind, resource.ParentName, resource.Name, resource.Version, operation, at);
 }

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Mesh.Api.Protocol;
-using Mesh.Persistence;
-using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace Mesh.Api.Resources;
 
@@ -14,30 +13,45 @@ namespace Mesh.Api.Resources;
 /// the same token (an SDK's retry racing the original) blocks on that uncommitted row until the first commits,
 /// then finds the finished record and returns its response; if the first rolls back, the second claims the
 /// token and runs. So the decision is made before any uniqueness conflict of the resource itself can happen,
-/// and the record can never outlive a rolled-back write.
+/// and the record can never outlive a rolled-back write. The claim travels in the write's first batch, followed by
+/// a read of the record and a savepoint: when the token turns out to be taken, the write rolls back to that
+/// savepoint (undoing its locks and quota count) and answers with the stored response.
 /// </remarks>
 public sealed class Idempotency
 {
-    private readonly IdempotencyRecordEntity? claim;
+    private const string Savepoint = "claimed";
 
-    private Idempotency(IdempotencyRecordEntity? claim, JsonObject? previousResponse)
+    private readonly string accountId;
+    private readonly string operation;
+    private readonly string? token;
+    private readonly string hash;
+    private readonly DateTimeOffset now;
+
+    private Idempotency(string accountId, string operation, string? token, string hash, DateTimeOffset now)
     {
-        this.claim = claim;
-        PreviousResponse = previousResponse;
+        this.accountId = accountId;
+        this.operation = operation;
+        this.token = token;
+        this.hash = hash;
+        this.now = now;
     }
 
     /// <summary>How long a token is remembered; an older record is pruned and no longer counts.</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromDays(1);
 
     /// <summary>The response of the first request with this token, when this is a faithful retry of it.</summary>
-    public JsonObject? PreviousResponse { get; }
+    public JsonObject? PreviousResponse { get; private set; }
 
-    public static async Task<Idempotency> ClaimAsync(MeshDbContext db, string accountId, string operation, JsonObject input, DateTimeOffset now, CancellationToken ct)
+    /// <summary>How many of the batch's results (row sets) <see cref="Statements"/> makes; the write's own follow them.</summary>
+    public int ResultCount => token is null ? 0 : 2;
+
+    /// <summary>Checks the request's clientToken (if any) and prepares its claim.</summary>
+    public static Idempotency For(string accountId, string operation, JsonObject input, DateTimeOffset now)
     {
         var token = input["clientToken"]?.GetValue<string>();
         if (token is null)
         {
-            return new Idempotency(null, null);
+            return new Idempotency(accountId, operation, null, "", now);
         }
 
         if (token.Length is 0 or > 64 || token.Any(c => c is < '!' or > '~'))
@@ -48,46 +62,72 @@ public sealed class Idempotency
         var request = (JsonObject)input.DeepClone();
         request.Remove("clientToken");
         var hash = CanonicalJson.Hash(new JsonObject { ["operation"] = operation, ["input"] = request });
-        var expired = now - Retention;
+        return new Idempotency(accountId, operation, token, hash, now);
+    }
 
-        // Inserts the claim, or takes over a record old enough to be pruned; returns nothing when a live record
-        // with this token exists (committed by another call, possibly after waiting for it to commit).
-        var claimed = await db.Database.SqlQuery<int>($"""
+    /// <summary>
+    /// The claim (inserts the record, or takes over one old enough to be pruned; returns nothing when a live record
+    /// with this token exists, committed by another call, possibly after waiting for it to commit), the record as
+    /// it now stands, and the savepoint the write returns to if the claim failed.
+    /// </summary>
+    public IEnumerable<NpgsqlBatchCommand> Statements()
+    {
+        if (token is null)
+        {
+            yield break;
+        }
+
+        yield return WriteBatch.Statement("""
             INSERT INTO idempotency_records (account_id, client_token, operation, request_hash, response, created_at)
-            VALUES ({accountId}, {token}, {operation}, {hash}, jsonb_build_object(), {now})
+            VALUES ($1, $2, $3, $4, jsonb_build_object(), $5)
             ON CONFLICT (account_id, client_token) DO UPDATE
                 SET operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash,
                     response = EXCLUDED.response, created_at = EXCLUDED.created_at
-                WHERE idempotency_records.created_at < {expired}
-            RETURNING 1 AS "Value"
-            """).ToListAsync(ct);
-        if (claimed.Count == 1)
-        {
-            return new Idempotency(
-                new IdempotencyRecordEntity { AccountId = accountId, ClientToken = token, Operation = operation, RequestHash = hash, Response = "{}", CreatedAt = now },
-                null);
-        }
-
-        var record = await db.IdempotencyRecords.AsNoTracking().SingleAsync(r => r.AccountId == accountId && r.ClientToken == token, ct);
-        if (record.Operation != operation || record.RequestHash != hash)
-        {
-            throw AppMeshException.Conflict(
-                $"clientToken '{token}' was already used for a different {record.Operation} request; use a new token for a new request.");
-        }
-
-        return new Idempotency(null, JsonNode.Parse(record.Response)!.AsObject());
+                WHERE idempotency_records.created_at < $6
+            RETURNING 1
+            """, accountId, token, operation, hash, now, now - Retention);
+        yield return WriteBatch.Statement(
+            "SELECT operation, request_hash, response::text FROM idempotency_records WHERE account_id = $1 AND client_token = $2",
+            accountId, token);
+        yield return WriteBatch.Statement($"SAVEPOINT {Savepoint}");
     }
 
-    /// <summary>Stores the response with the claimed token; saved with the rest of the write.</summary>
-    public void Complete(MeshDbContext db, JsonObject response)
+    /// <summary>
+    /// Reads the claim's outcome from the first batch's results. When the token was taken by an identical request,
+    /// undoes the write's other statements and returns that request's response; the same token with another
+    /// request is a ConflictException.
+    /// </summary>
+    public JsonObject? Settle(WriteBatch batch, IReadOnlyList<BatchResult> results)
     {
-        if (claim is null)
+        if (token is null || results[0].Rows.Count == 1)
+        {
+            return null;
+        }
+
+        // The claim failed, so a live record exists; only a prune racing this write could remove it meanwhile.
+        var record = results[1].Rows.SingleOrDefault()
+            ?? throw new AppMeshException(ErrorCode.ServiceUnavailable, $"clientToken '{token}' changed hands while this request ran; retry it.");
+        if ((string)record[0]! != operation || (string)record[1]! != hash)
+        {
+            throw AppMeshException.Conflict(
+                $"clientToken '{token}' was already used for a different {(string)record[0]!} request; use a new token for a new request.");
+        }
+
+        batch.Queue($"ROLLBACK TO SAVEPOINT {Savepoint}");
+        PreviousResponse = JsonNode.Parse((string)record[2]!)!.AsObject();
+        return PreviousResponse;
+    }
+
+    /// <summary>Queues the response to be stored with the claimed token, with the rest of the write.</summary>
+    public void Complete(WriteBatch batch, JsonObject response)
+    {
+        if (token is null)
         {
             return;
         }
 
-        claim.Response = response.ToJsonString();
-        db.IdempotencyRecords.Attach(claim);
-        db.Entry(claim).Property(r => r.Response).IsModified = true;
+        batch.Queue(
+            "UPDATE idempotency_records SET response = $3::jsonb WHERE account_id = $1 AND client_token = $2",
+            accountId, token, response.ToJsonString());
     }
 }

@@ -1,7 +1,5 @@
 using Mesh.Model.Resources;
 using Mesh.Persistence;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 
 namespace Mesh.Api.Resources;
@@ -23,72 +21,70 @@ public static class QuotaCounter
 {
     public const int Shards = 32;
 
-    private const string Scope = "account_id = @account AND mesh_name = @mesh AND kind = @kind AND parent_name = @parent";
+    private const string Scope = "account_id = $1 AND mesh_name = $2 AND kind = $3 AND parent_name = $4";
 
-    /// <summary>Counts a new resource in its scope; false when that takes the scope over <paramref name="limit"/> (the write must then fail).</summary>
-    public static async Task<bool> TryCountCreatedAsync(MeshDbContext db, string account, ResourceId id, int limit, CancellationToken ct)
+    /// <summary>
+    /// The statements that count a new resource in its scope, sent in the write's first batch: a savepoint, the
+    /// increment (waiting only for a create that holds the same shard), and the total as committed after the lock
+    /// was taken (each statement of a batch takes a new snapshot). The last returns the total.
+    /// </summary>
+    public static IEnumerable<NpgsqlBatchCommand> CountCreated(string account, ResourceId id)
     {
-        // One round trip: the savepoint, the increment (waiting only for a create that holds the same shard), and
-        // the total as committed after the lock was taken (each statement of a batch takes a new snapshot).
-        var total = await LastValueAsync(db, account, id, $"""
-            SAVEPOINT quota;
+        var shard = (short)Random.Shared.Next(Shards);
+        yield return WriteBatch.Statement("SAVEPOINT quota");
+        yield return ScopeStatement(account, id, """
             INSERT INTO resource_counts (account_id, mesh_name, kind, parent_name, shard, count)
-            VALUES (@account, @mesh, @kind, @parent, @shard, 1)
-            ON CONFLICT (account_id, mesh_name, kind, parent_name, shard) DO UPDATE SET count = resource_counts.count + 1;
-            SELECT coalesce(sum(count), 0)::bigint FROM resource_counts WHERE {Scope};
-            """, ct);
+            VALUES ($1, $2, $3, $4, $5, 1)
+            ON CONFLICT (account_id, mesh_name, kind, parent_name, shard) DO UPDATE SET count = resource_counts.count + 1
+            """, shard);
+        yield return ScopeStatement(account, id, $"SELECT coalesce(sum(count), 0)::bigint FROM resource_counts WHERE {Scope}");
+    }
+
+    /// <summary>
+    /// Whether the create counted by <see cref="CountCreated"/> (which saw <paramref name="total"/>) stays within
+    /// <paramref name="limit"/>; false when it does not (the write must then fail). Near the limit this costs a
+    /// round trip of its own, to count exactly.
+    /// </summary>
+    public static async Task<bool> WithinLimitAsync(WriteBatch batch, string account, ResourceId id, long total, int limit, CancellationToken ct)
+    {
         if (total + Shards - 1 <= limit)
         {
             return true;
         }
 
-        total = await LastValueAsync(db, account, id, $"""
-            ROLLBACK TO SAVEPOINT quota;
-            INSERT INTO resource_counts (account_id, mesh_name, kind, parent_name, shard, count)
-            SELECT @account, @mesh, @kind, @parent, s, 0 FROM generate_series(0, {Shards - 1}) AS s
-            ON CONFLICT DO NOTHING;
-            SELECT count(*) FROM (SELECT 1 FROM resource_counts WHERE {Scope} ORDER BY shard FOR UPDATE) AS locked;
-            UPDATE resource_counts SET count = count + 1 WHERE {Scope} AND shard = 0;
-            SELECT coalesce(sum(count), 0)::bigint FROM resource_counts WHERE {Scope};
-            """, ct);
-        return total <= limit;
+        var results = await batch.SendAsync(
+        [
+            WriteBatch.Statement("ROLLBACK TO SAVEPOINT quota"),
+            ScopeStatement(account, id, $"""
+                INSERT INTO resource_counts (account_id, mesh_name, kind, parent_name, shard, count)
+                SELECT $1, $2, $3, $4, s, 0 FROM generate_series(0, {Shards - 1}) AS s
+                ON CONFLICT DO NOTHING
+                """),
+            ScopeStatement(account, id, $"SELECT count(*) FROM (SELECT 1 FROM resource_counts WHERE {Scope} ORDER BY shard FOR UPDATE) AS locked"),
+            ScopeStatement(account, id, $"UPDATE resource_counts SET count = count + 1 WHERE {Scope} AND shard = 0"),
+            ScopeStatement(account, id, $"SELECT coalesce(sum(count), 0)::bigint FROM resource_counts WHERE {Scope}"),
+        ], ct);
+        return (long)results[^1].Single! <= limit;
     }
 
-    public static Task CountDeletedAsync(MeshDbContext db, string account, ResourceId id, CancellationToken ct) =>
-        LastValueAsync(db, account, id, """
-            INSERT INTO resource_counts (account_id, mesh_name, kind, parent_name, shard, count)
-            VALUES (@account, @mesh, @kind, @parent, @shard, -1)
-            ON CONFLICT (account_id, mesh_name, kind, parent_name, shard) DO UPDATE SET count = resource_counts.count - 1;
-            SELECT 0::bigint;
-            """, ct);
-
-    /// <summary>Runs the statements in the write's transaction, in one round trip, and returns what the last one selected.</summary>
-    private static async Task<long> LastValueAsync(MeshDbContext db, string account, ResourceId id, string sql, CancellationToken ct)
+    /// <summary>Queues the decrement of a random shard with the delete's other changes.</summary>
+    public static void CountDeleted(WriteBatch batch, string account, ResourceId id)
     {
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        await using var command = new NpgsqlCommand(sql, connection)
-        {
-            Transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction()
-                ?? throw new InvalidOperationException("Quota counts change only inside a write transaction."),
-        };
-
-        // Meshes count per account; everything else per mesh, and routes and gateway routes per parent.
-        command.Parameters.AddWithValue("account", account);
-        command.Parameters.AddWithValue("mesh", id.Kind.IsMesh ? "" : id.MeshName);
-        command.Parameters.AddWithValue("kind", id.Kind.WireName);
-        command.Parameters.AddWithValue("parent", id.ParentName);
-        command.Parameters.AddWithValue("shard", (short)Random.Shared.Next(Shards));
-
-        long last = 0;
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        do
-        {
-            while (await reader.ReadAsync(ct))
-            {
-                last = reader.GetInt64(0);
-            }
-        }
-        while (await reader.NextResultAsync(ct));
-        return last;
+        var (mesh, kind, parent) = ScopeOf(id);
+        batch.Queue("""
+            INSERT INTO resource_counts (account_id, mesh_name, kind, parent_name, shard, count)
+            VALUES ($1, $2, $3, $4, $5, -1)
+            ON CONFLICT (account_id, mesh_name, kind, parent_name, shard) DO UPDATE SET count = resource_counts.count - 1
+            """, account, mesh, kind, parent, (short)Random.Shared.Next(Shards));
     }
+
+    private static NpgsqlBatchCommand ScopeStatement(string account, ResourceId id, string sql, params object[] more)
+    {
+        var (mesh, kind, parent) = ScopeOf(id);
+        return WriteBatch.Statement(sql, [account, mesh, kind, parent, .. more]);
+    }
+
+    /// <summary>Meshes count per account; everything else per mesh, and routes and gateway routes per parent.</summary>
+    private static (string Mesh, string Kind, string Parent) ScopeOf(ResourceId id) =>
+        (id.Kind.IsMesh ? "" : id.MeshName, id.Kind.WireName, id.ParentName);
 }

@@ -5,6 +5,7 @@ using Mesh.Model.Wire;
 using Mesh.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Mesh.Api.Resources;
 
@@ -34,17 +35,21 @@ public sealed class ResourceOperations(
             TracingTagRules.CheckCreate(tags);
         }
 
-        return await writes.RunAsync(call, id.Describe(), async (db, ct) =>
+        var dependencies = WriteDependencies.Of(kind, id, spec);
+        return await writes.RunAsync(call, id.Describe(), async (batch, ct) =>
         {
+            // First round trip: claim the clientToken, lock what the resource depends on, count it in its quota.
             var now = clock.GetUtcNow();
-            var idempotency = await Idempotency.ClaimAsync(db, account, call.Operation, input, now, ct);
-            if (idempotency.PreviousResponse is { } previous)
+            var idempotency = Idempotency.For(account, call.Operation, input, now);
+            var results = await batch.SendAsync(
+                [.. idempotency.Statements(), dependencies.Lock(account), .. QuotaCounter.CountCreated(account, id)], ct);
+            if (idempotency.Settle(batch, results) is { } previous)
             {
                 return previous;
             }
 
-            var references = await LockDependenciesAsync(account, db, kind, id, spec, ct);
-            await CheckQuotaAsync(account, db, kind, id, ct);
+            var references = dependencies.Check(results[idempotency.ResultCount].Rows);
+            await CheckQuotaAsync(batch, account, kind, id, (long)results[^1].Single!, ct);
 
             var entity = new ResourceEntity
             {
@@ -64,11 +69,17 @@ public sealed class ResourceOperations(
                 LastUpdatedAt = now,
             };
 
-            // A duplicate name surfaces when this is saved, as a unique violation WriteTransactions reports as a conflict.
-            db.Resources.Add(entity);
-            ChangeLog.Append(db, entity, "create", now);
+            // Second round trip (with the audit record and COMMIT): the row, its change, the token's response. A
+            // duplicate name fails the INSERT with a unique violation, which WriteTransactions reports as a conflict.
+            batch.Queue("""
+                INSERT INTO resources (account_id, mesh_name, kind, parent_name, name, arn, uid, version, spec, tags, refs, resource_owner, created_at, last_updated_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12, $13, $14)
+                """,
+                entity.AccountId, entity.MeshName, entity.Kind, entity.ParentName, entity.Name, entity.Arn, entity.Uid, entity.Version,
+                entity.Spec, entity.Tags, entity.Refs, entity.ResourceOwner, entity.CreatedAt, entity.LastUpdatedAt);
+            ChangeLog.Queue(batch, entity, "create", now);
             var response = Output(kind, entity, ResourceView.Active);
-            idempotency.Complete(db, response);
+            idempotency.Complete(batch, response);
             return response;
         }, cancellationToken);
     }
@@ -77,9 +88,9 @@ public sealed class ResourceOperations(
     {
         var id = IdentityOf(account, kind, input);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var entity = await FindAsync(account, db.Resources.AsNoTracking(), id, cancellationToken)
+        var entity = await FindAsync(account, db, id, cancellationToken)
             ?? throw await MissingAsync(account, db, id, cancellationToken);
-        return Output(kind, entity, ResourceView.Active);
+        return new JsonObject { [kind.WireName] = view.StoredData(kind, entity, ResourceView.Active) };
     }
 
     public async Task<JsonObject> UpdateAsync(ApiCall call, ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
@@ -89,23 +100,34 @@ public sealed class ResourceOperations(
         var spec = (JsonObject?)input["spec"]?.DeepClone() ?? [];
         CheckSpec(kind, spec);
 
-        return await writes.RunAsync(call, id.Describe(), async (db, ct) =>
+        var dependencies = WriteDependencies.Of(kind, id, spec);
+        return await writes.RunAsync(call, id.Describe(), async (batch, ct) =>
         {
+            // First round trip: claim the clientToken, lock the resource, then what its new spec depends on.
             var now = clock.GetUtcNow();
-            var idempotency = await Idempotency.ClaimAsync(db, account, call.Operation, input, now, ct);
-            if (idempotency.PreviousResponse is { } previous)
+            var idempotency = Idempotency.For(account, call.Operation, input, now);
+            var results = await batch.SendAsync(
+                [.. idempotency.Statements(), ResourceLocks.ForUpdate(account, id), dependencies.Lock(account)], ct);
+            if (idempotency.Settle(batch, results) is { } previous)
             {
                 return previous;
             }
 
-            var entity = await ResourceLocks.ForUpdateAsync(db, account, id, ct) ?? throw await MissingAsync(account, db, id, ct);
-            entity.Refs = await LockDependenciesAsync(account, db, kind, id, spec, ct);
+            var row = results[idempotency.ResultCount].Rows.SingleOrDefault()
+                ?? throw await MissingAsync(account, batch.Db, id, ct);
+            var entity = ResourceRows.From(row);
+            entity.Refs = dependencies.Check(results[idempotency.ResultCount + 1].Rows);
             entity.Spec = spec.ToJsonString();
             entity.Version += 1;
             entity.LastUpdatedAt = now;
-            ChangeLog.Append(db, entity, "update", now);
+
+            // Second round trip (with the audit record and COMMIT). The row is locked, so its version cannot move.
+            batch.Queue(
+                "UPDATE resources SET spec = $2::jsonb, refs = $3, version = $4, last_updated_at = $5 WHERE id = $1",
+                entity.Id, entity.Spec, entity.Refs, entity.Version, entity.LastUpdatedAt);
+            ChangeLog.Queue(batch, entity, "update", now);
             var response = Output(kind, entity, ResourceView.Active);
-            idempotency.Complete(db, response);
+            idempotency.Complete(batch, response);
             return response;
         }, cancellationToken);
     }
@@ -114,17 +136,27 @@ public sealed class ResourceOperations(
     {
         var account = call.AccountId;
         var id = IdentityOf(account, kind, input);
-        return await writes.RunAsync(call, id.Describe(), async (db, ct) =>
+        return await writes.RunAsync(call, id.Describe(), async (batch, ct) =>
         {
-            // Locked first, so every write that depends on this resource has committed (and is seen below) or waits.
-            var entity = await ResourceLocks.ForDeleteAsync(db, account, id, ct) ?? throw await MissingAsync(account, db, id, ct);
-            await CheckNotInUseAsync(account, db, kind, id, ct);
-            await QuotaCounter.CountDeletedAsync(db, account, id, ct);
-            db.Resources.Remove(entity);
+            // First round trip: the row locked first, so every write that depends on it has committed (and is seen
+            // by the statements after the lock, each with a new snapshot) or waits; then what still uses it.
+            var inUse = InUseQueries(account, kind, id);
+            var results = await batch.SendAsync([ResourceLocks.ForDelete(account, id), .. inUse.Select(q => q.Statement)], ct);
+            var row = results[0].Rows.SingleOrDefault() ?? throw await MissingAsync(account, batch.Db, id, ct);
+            for (var i = 0; i < inUse.Count; i++)
+            {
+                if (results[i + 1].Rows.Count > 0)
+                {
+                    throw inUse[i].Refusal(results[i + 1].Rows);
+                }
+            }
 
             // App Mesh answers a delete with the resource as it was, marked DELETED at the time of deletion.
+            var entity = ResourceRows.From(row);
             var now = clock.GetUtcNow();
-            ChangeLog.Append(db, entity, "delete", now);
+            QuotaCounter.CountDeleted(batch, account, id);
+            batch.Queue("DELETE FROM resources WHERE id = $1", entity.Id);
+            ChangeLog.Queue(batch, entity, "delete", now);
             entity.LastUpdatedAt = now;
             return Output(kind, entity, ResourceView.Deleted);
         }, cancellationToken);
@@ -141,26 +173,59 @@ public sealed class ResourceOperations(
             ? await pageTokens.ReadAsync(token, scope, cancellationToken)
             : null;
 
+        // One round trip: whether the mesh (or parent) exists, and the page, read through Npgsql without the spec
+        // and tags a list does not show.
+        var container = kind.Parent is { } parentKind ? new ResourceId(parentKind, meshName, "", parentName)
+            : kind.IsMesh ? null : ResourceId.ForMesh(meshName);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        if (kind.Parent is { } parentKind)
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection());
+        if (container is not null)
         {
-            await RequireAsync(account, db, new ResourceId(parentKind, meshName, "", parentName), cancellationToken);
-        }
-        else if (!kind.IsMesh)
-        {
-            await RequireAsync(account, db, ResourceId.ForMesh(meshName), cancellationToken);
+            batch.BatchCommands.Add(WriteBatch.Statement(
+                "SELECT 1 FROM resources WHERE account_id = $1 AND mesh_name = $2 AND kind = $3 AND parent_name = $4 AND name = $5",
+                account, container.MeshName, container.Kind.WireName, container.ParentName, container.Name));
         }
 
-        var query = db.Resources.AsNoTracking().Where(r =>
-            r.AccountId == account && r.Kind == kind.WireName && r.ParentName == parentName
-            && (kind.IsMesh || r.MeshName == meshName));
+        // A mesh row's mesh_name is its own name, so meshes are listed whatever it is. The name columns use the "C"
+        // collation, so name > $n is byte-wise, like the ORDER BY.
+        List<object> values = [account, kind.WireName, parentName, limit + 1];
+        var where = "account_id = $1 AND kind = $2 AND parent_name = $3";
+        if (!kind.IsMesh)
+        {
+            values.Add(meshName);
+            where += $" AND mesh_name = ${values.Count}";
+        }
+
         if (after is not null)
         {
-            // The name columns use the "C" collation, so this comparison is byte-wise, like the ORDER BY.
-            query = query.Where(r => string.Compare(r.Name, after) > 0);
+            values.Add(after);
+            where += $" AND name > ${values.Count}";
         }
 
-        var page = await query.OrderBy(r => r.Name).Take(limit + 1).ToListAsync(cancellationToken);
+        batch.BatchCommands.Add(WriteBatch.Statement(
+            $"SELECT {ResourceRows.ListColumns} FROM resources WHERE {where} ORDER BY name LIMIT $4", [.. values]));
+
+        var page = new List<ResourceEntity>(limit + 1);
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            if (container is not null)
+            {
+                var exists = await reader.ReadAsync(cancellationToken);
+                await reader.NextResultAsync(cancellationToken);
+                if (!exists)
+                {
+                    await reader.DisposeAsync();
+                    throw await MissingAsync(account, db, container, cancellationToken);
+                }
+            }
+
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                page.Add(ResourceRows.From(reader));
+            }
+        }
+
         var output = new JsonObject
         {
             [kind.ListMember] = new JsonArray(page.Take(limit).Select(e => (JsonNode)view.Ref(kind, e)).ToArray()),
@@ -223,73 +288,7 @@ public sealed class ResourceOperations(
         }
     }
 
-    /// <summary>
-    /// Locks what the write depends on (its mesh, its parent, every resource its spec names) FOR KEY SHARE, so none
-    /// of them can be deleted before this write commits; says which is missing; and returns the spec's
-    /// references as keys for the refs column.
-    /// </summary>
-    private static async Task<string[]> LockDependenciesAsync(string account, MeshDbContext db, ResourceKind kind, ResourceId id, JsonObject spec, CancellationToken ct)
-    {
-        var references = SpecReferences.Of(kind, spec);
-        var mesh = ResourceId.ForMesh(id.MeshName);
-        var parent = kind.Parent is { } parentKind ? new ResourceId(parentKind, id.MeshName, "", id.ParentName) : null;
-        var targets = references.Select(r => (Reference: r, Id: new ResourceId(r.Kind, id.MeshName, "", r.Name))).ToList();
-        var wanted = new HashSet<ResourceId>(targets.Select(t => t.Id));
-        if (!kind.IsMesh)
-        {
-            wanted.Add(mesh);
-        }
-
-        if (parent is not null)
-        {
-            wanted.Add(parent);
-        }
-
-        var held = await ResourceLocks.ShareAsync(db, account, id.MeshName, wanted, ct);
-        ResourceEntity? Held(ResourceId target) => held.FirstOrDefault(r =>
-            r.Kind == target.Kind.WireName && r.ParentName == target.ParentName && r.Name == target.Name);
-
-        if (!kind.IsMesh && Held(mesh) is null)
-        {
-            throw AppMeshException.NotFound($"{Capitalize(mesh.Describe())} does not exist.");
-        }
-
-        var parentRow = parent is null ? null : Held(parent) ?? throw AppMeshException.NotFound($"{Capitalize(parent.Describe())} does not exist.");
-        foreach (var (reference, target) in targets)
-        {
-            if (Held(target) is null)
-            {
-                throw AppMeshException.NotFound($"{reference.Path}: {target.Describe()} does not exist.");
-            }
-        }
-
-        if (kind == ResourceKind.Route && parentRow is not null)
-        {
-            CheckRoutePort(spec, parentRow);
-        }
-
-        return references.Select(r => r.Key).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-    }
-
-    /// <summary>A route on a router with several listeners must say which one it belongs to.</summary>
-    private static void CheckRoutePort(JsonObject spec, ResourceEntity router)
-    {
-        var ports = SpecRules.ListenerPorts(JsonNode.Parse(router.Spec)!.AsObject());
-        var matchPort = SpecRules.RouteMatchPort(spec);
-        if (matchPort is { } named && ports.Count > 0 && !ports.Contains(named.Port))
-        {
-            throw AppMeshException.Invalid([new Violation(named.Path,
-                $"port {named.Port} is not a listener of virtual router '{router.Name}' (listeners: {string.Join(", ", ports)})")]);
-        }
-
-        if (matchPort is null && ports.Count > 1)
-        {
-            throw AppMeshException.Invalid([new Violation("spec.<protocol>Route.match.port",
-                $"is required because virtual router '{router.Name}' has {ports.Count} listeners ({string.Join(", ", ports)})")]);
-        }
-    }
-
-    private async Task CheckQuotaAsync(string account, MeshDbContext db, ResourceKind kind, ResourceId id, CancellationToken ct)
+    private async Task CheckQuotaAsync(WriteBatch batch, string account, ResourceKind kind, ResourceId id, long total, CancellationToken ct)
     {
         var quotas = Options.Quotas;
         var (limit, scope) = kind.WireName switch
@@ -305,54 +304,69 @@ public sealed class ResourceOperations(
         };
 
         // When this create is over the limit the transaction rolls back, and its count with it.
-        if (!await QuotaCounter.TryCountCreatedAsync(db, account, id, limit, ct))
+        if (!await QuotaCounter.WithinLimitAsync(batch, account, id, total, limit, ct))
         {
             throw AppMeshException.LimitExceeded($"The quota of {limit} {scope} is reached; delete one or raise Mesh:Quotas in configuration.");
         }
     }
 
-    private static async Task CheckNotInUseAsync(string account, MeshDbContext db, ResourceKind kind, ResourceId id, CancellationToken ct)
+    /// <summary>A query for what keeps a resource from being deleted, and the refusal it makes when it finds any.</summary>
+    private sealed record InUseQuery(NpgsqlBatchCommand Statement, Func<IReadOnlyList<object?[]>, AppMeshException> Refusal);
+
+    /// <summary>
+    /// What must not exist for the delete to go ahead, in the order it is reported: a mesh's resources; a router's
+    /// routes or a gateway's gateway routes; the resources whose specs name it. Each query returns the first few
+    /// names (for the message) and how many there are in all.
+    /// </summary>
+    private static List<InUseQuery> InUseQueries(string account, ResourceKind kind, ResourceId id)
     {
-        var inMesh = db.Resources.AsNoTracking().Where(r => r.AccountId == account && r.MeshName == id.MeshName);
+        var limit = NamedInMessages + 1;
         if (kind.IsMesh)
         {
-            var children = await inMesh.Where(r => r.Kind != kind.WireName).OrderBy(r => r.Kind).ThenBy(r => r.ParentName).ThenBy(r => r.Name)
-                .Select(r => new { r.Kind, r.ParentName, r.Name }).Take(NamedInMessages + 1).ToListAsync(ct);
-            if (children.Count > 0)
-            {
-                var total = children.Count > NamedInMessages ? await inMesh.CountAsync(r => r.Kind != kind.WireName, ct) : children.Count;
-                var names = children.Select(c => new ResourceId(ResourceKind.FromWireName(c.Kind), id.MeshName, c.ParentName, c.Name).DescribeInMesh());
-                throw AppMeshException.ResourceInUse(
-                    $"Mesh '{id.MeshName}' still contains {total} resource{(total == 1 ? "" : "s")}: {NameSome(names, total)}; delete them first.");
-            }
-
-            return;
+            return
+            [
+                new InUseQuery(WriteBatch.Statement($"""
+                    SELECT kind, parent_name, name, count(*) OVER () FROM resources
+                    WHERE account_id = $1 AND mesh_name = $2 AND kind <> $3
+                    ORDER BY kind, parent_name, name LIMIT {limit}
+                    """, account, id.MeshName, kind.WireName),
+                    rows =>
+                    {
+                        var total = (int)(long)rows[0][3]!;
+                        return AppMeshException.ResourceInUse(
+                            $"Mesh '{id.MeshName}' still contains {total} resource{(total == 1 ? "" : "s")}: {NameSome(DescribeRows(id, rows), total)}; delete them first.");
+                    }),
+            ];
         }
 
-        var childKind = ResourceKind.All.FirstOrDefault(k => k.Parent == kind);
-        if (childKind is not null)
+        var queries = new List<InUseQuery>();
+        if (ResourceKind.All.FirstOrDefault(k => k.Parent == kind) is { } childKind)
         {
-            var ofParent = inMesh.Where(r => r.Kind == childKind.WireName && r.ParentName == id.Name);
-            var children = await ofParent.OrderBy(r => r.Name).Select(r => r.Name).Take(NamedInMessages + 1).ToListAsync(ct);
-            if (children.Count > 0)
-            {
-                var total = children.Count > NamedInMessages ? await ofParent.CountAsync(ct) : children.Count;
-                throw AppMeshException.ResourceInUse(
-                    $"{Capitalize(id.Describe())} still has {total} {ResourceId.Noun(childKind, total)}: {NameSome(children, total)}; delete them first.");
-            }
+            queries.Add(new InUseQuery(WriteBatch.Statement($"""
+                SELECT name, count(*) OVER () FROM resources
+                WHERE account_id = $1 AND mesh_name = $2 AND kind = $3 AND parent_name = $4
+                ORDER BY name LIMIT {limit}
+                """, account, id.MeshName, childKind.WireName, id.Name),
+                rows =>
+                {
+                    var total = (int)(long)rows[0][1]!;
+                    return AppMeshException.ResourceInUse(
+                        $"{Capitalize(id.Describe())} still has {total} {ResourceId.Noun(childKind, total)}: {NameSome(rows.Select(r => (string)r[0]!), total)}; delete them first.");
+                }));
         }
 
-        var key = SpecReference.ToKey(kind, id.Name);
-        var dependents = inMesh.Where(r => r.Refs.Contains(key));
-        var users = await dependents.OrderBy(r => r.Kind).ThenBy(r => r.ParentName).ThenBy(r => r.Name)
-            .Select(r => new { r.Kind, r.ParentName, r.Name }).Take(NamedInMessages + 1).ToListAsync(ct);
-        if (users.Count > 0)
-        {
-            var total = users.Count > NamedInMessages ? await dependents.CountAsync(ct) : users.Count;
-            var names = users.Select(u => new ResourceId(ResourceKind.FromWireName(u.Kind), id.MeshName, u.ParentName, u.Name).DescribeInMesh());
-            throw AppMeshException.ResourceInUse($"{Capitalize(id.Describe())} is in use by {NameSome(names, total)}.");
-        }
+        queries.Add(new InUseQuery(WriteBatch.Statement($"""
+            SELECT kind, parent_name, name, count(*) OVER () FROM resources
+            WHERE account_id = $1 AND mesh_name = $2 AND refs @> ARRAY[$3]::text[]
+            ORDER BY kind, parent_name, name LIMIT {limit}
+            """, account, id.MeshName, SpecReference.ToKey(kind, id.Name)),
+            rows => AppMeshException.ResourceInUse(
+                $"{Capitalize(id.Describe())} is in use by {NameSome(DescribeRows(id, rows), (int)(long)rows[0][3]!)}.")));
+        return queries;
     }
+
+    private static IEnumerable<string> DescribeRows(ResourceId id, IReadOnlyList<object?[]> rows) =>
+        rows.Select(r => new ResourceId(ResourceKind.FromWireName((string)r[0]!), id.MeshName, (string)r[1]!, (string)r[2]!).DescribeInMesh());
 
     /// <summary>How many dependents a ResourceInUseException names before it says how many more there are.</summary>
     private const int NamedInMessages = 10;
@@ -374,7 +388,7 @@ public sealed class ResourceOperations(
         if (!id.Kind.IsMesh)
         {
             var mesh = ResourceId.ForMesh(id.MeshName);
-            if (await FindAsync(account, db.Resources.AsNoTracking(), mesh, ct) is null)
+            if (await FindAsync(account, db, mesh, ct) is null)
             {
                 return AppMeshException.NotFound($"{Capitalize(mesh.Describe())} does not exist.");
             }
@@ -382,7 +396,7 @@ public sealed class ResourceOperations(
             if (id.Kind.Parent is { } parentKind)
             {
                 var parent = new ResourceId(parentKind, id.MeshName, "", id.ParentName);
-                if (await FindAsync(account, db.Resources.AsNoTracking(), parent, ct) is null)
+                if (await FindAsync(account, db, parent, ct) is null)
                 {
                     return AppMeshException.NotFound($"{Capitalize(parent.Describe())} does not exist.");
                 }
@@ -392,19 +406,27 @@ public sealed class ResourceOperations(
         return AppMeshException.NotFound($"{Capitalize(id.Describe())} does not exist.");
     }
 
-    /// <summary>Throws the NotFoundException for the first missing link when the resource is not there.</summary>
-    private static async Task RequireAsync(string account, MeshDbContext db, ResourceId id, CancellationToken ct)
+    /// <summary>
+    /// The resource, or null: one primary-key-like lookup through Npgsql on the context's connection (and its
+    /// transaction, if any), without EF Core's per-call query translation.
+    /// </summary>
+    private static async Task<ResourceEntity?> FindAsync(string account, MeshDbContext db, ResourceId id, CancellationToken ct)
     {
-        if (await FindAsync(account, db.Resources.AsNoTracking(), id, ct) is null)
+        await db.Database.OpenConnectionAsync(ct);
+        await using var command = new NpgsqlCommand($"""
+            SELECT {ResourceRows.Columns} FROM resources
+            WHERE account_id = $1 AND mesh_name = $2 AND kind = $3 AND parent_name = $4 AND name = $5
+            """, (NpgsqlConnection)db.Database.GetDbConnection())
         {
-            throw await MissingAsync(account, db, id, ct);
-        }
+            Parameters =
+            {
+                new() { Value = account }, new() { Value = id.MeshName }, new() { Value = id.Kind.WireName },
+                new() { Value = id.ParentName }, new() { Value = id.Name },
+            },
+        };
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? ResourceRows.From(reader) : null;
     }
-
-    private static Task<ResourceEntity?> FindAsync(string account, IQueryable<ResourceEntity> resources, ResourceId id, CancellationToken ct) =>
-        resources.SingleOrDefaultAsync(r =>
-            r.AccountId == account && r.MeshName == id.MeshName && r.Kind == id.Kind.WireName
-            && r.ParentName == id.ParentName && r.Name == id.Name, ct);
 
     private static string Capitalize(string text) => char.ToUpperInvariant(text[0]) + text[1..];
 }

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mesh.Model.Resources;
 using Mesh.Model.Wire;
@@ -19,7 +21,43 @@ public sealed class ResourceView(ServiceModel model)
 
     public const string Deleted = "DELETED";
 
-    public JsonObject Data(ResourceKind kind, ResourceEntity entity, string status)
+    /// <summary>How many stored specs <see cref="StoredData"/> keeps parsed; past it, the cache starts over.</summary>
+    public const int CachedSpecs = 10_000;
+
+    // A resource's spec never changes without a new version (and a re-created resource has a new uid), so
+    // (uid, version) names one spec for good. JsonElements are immutable and safe to share between requests.
+    private readonly ConcurrentDictionary<(Guid Uid, long Version), JsonElement> storedSpecs = new();
+
+    /// <summary>How many parsed specs are cached.</summary>
+    public int CachedSpecCount => storedSpecs.Count;
+
+    /// <summary>
+    /// Like <see cref="Data"/>, for a resource as read from the database: its spec is parsed once per uid and
+    /// version, and each answer wraps the parsed element in a JsonObject of its own, which is written out by
+    /// copying the element rather than building a tree.
+    /// </summary>
+    public JsonObject StoredData(ResourceKind kind, ResourceEntity entity, string status)
+    {
+        var key = (entity.Uid, entity.Version);
+        if (!storedSpecs.TryGetValue(key, out var spec))
+        {
+            using var document = JsonDocument.Parse(entity.Spec);
+            spec = document.RootElement.Clone();
+            if (storedSpecs.Count >= CachedSpecs)
+            {
+                storedSpecs.Clear();
+            }
+
+            storedSpecs[key] = spec;
+        }
+
+        return Data(kind, entity, status, JsonObject.Create(spec));
+    }
+
+    public JsonObject Data(ResourceKind kind, ResourceEntity entity, string status) =>
+        Data(kind, entity, status, JsonNode.Parse(entity.Spec));
+
+    private JsonObject Data(ResourceKind kind, ResourceEntity entity, string status, JsonNode? spec)
     {
         var values = CommonValues(kind, entity);
         values["metadata"] = new JsonObject
@@ -32,7 +70,7 @@ public sealed class ResourceView(ServiceModel model)
             ["uid"] = entity.Uid.ToString(),
             ["version"] = entity.Version,
         };
-        values["spec"] = JsonNode.Parse(entity.Spec);
+        values["spec"] = spec;
         values["status"] = new JsonObject { ["status"] = status };
         return Project(kind.DataShape, values);
     }

@@ -4,6 +4,7 @@ using Mesh.Api.Observability;
 using Mesh.Api.Protocol;
 using Mesh.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace Mesh.Api.Resources;
 
@@ -33,7 +34,14 @@ public sealed partial class WriteTransactions(
     /// <paramref name="subject"/> names what is written (e.g. "virtual node 'web' in mesh 'prod'"), for logs and
     /// for the ConflictException a duplicate name gets.
     /// </summary>
-    public async Task<JsonObject> RunAsync(ApiCall call, string subject, Func<MeshDbContext, CancellationToken, Task<JsonObject>> work, CancellationToken cancellationToken)
+    public Task<JsonObject> RunAsync(ApiCall call, string subject, Func<MeshDbContext, CancellationToken, Task<JsonObject>> work, CancellationToken cancellationToken) =>
+        RunAsync(call, subject, (batch, ct) => work(batch.Db, ct), cancellationToken);
+
+    /// <summary>
+    /// Like the other overload, for a write that sends its statements itself through a <see cref="WriteBatch"/>:
+    /// what it queued is sent with the audit record and the COMMIT in one round trip.
+    /// </summary>
+    public async Task<JsonObject> RunAsync(ApiCall call, string subject, Func<WriteBatch, CancellationToken, Task<JsonObject>> work, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -41,7 +49,7 @@ public sealed partial class WriteTransactions(
             {
                 return await RunOnceAsync(call, work, cancellationToken);
             }
-            catch (DbUpdateException error) when (DatabaseFailures.IsUniqueViolation(error, "ux_resources_identity")
+            catch (Exception error) when (DatabaseFailures.IsUniqueViolation(error, "ux_resources_identity")
                                                   || DatabaseFailures.IsUniqueViolation(error, "ux_resources_arn"))
             {
                 throw AppMeshException.Conflict($"{char.ToUpperInvariant(subject[0])}{subject[1..]} already exists.");
@@ -61,22 +69,40 @@ public sealed partial class WriteTransactions(
         }
     }
 
-    private async Task<JsonObject> RunOnceAsync(ApiCall call, Func<MeshDbContext, CancellationToken, Task<JsonObject>> work, CancellationToken ct)
+    private async Task<JsonObject> RunOnceAsync(ApiCall call, Func<WriteBatch, CancellationToken, Task<JsonObject>> work, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
 
         // A failed statement fails the whole write, so EF's savepoint around each SaveChanges would only cost round trips.
         db.Database.AutoSavepointsEnabled = false;
         await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-        var response = await work(db, ct);
-        db.AuditLog.Add(call.ToAuditRecord(clock.GetUtcNow(), call.SuccessStatus));
-        await db.SaveChangesAsync(ct);
+        var batch = new WriteBatch(db);
+        var response = await work(batch, ct);
+        var audit = call.ToAuditRecord(clock.GetUtcNow(), call.SuccessStatus);
+        if (db.ChangeTracker.HasChanges())
+        {
+            // A write that changed entities through EF Core (Cloud Map, tags): saved, then committed.
+            db.AuditLog.Add(audit);
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+        }
+        else
+        {
+            // Everything queued, the audit record and COMMIT in one round trip. Npgsql sees the transaction end
+            // (the server reports it idle), so disposing it afterwards sends nothing.
+            await batch.CommitAsync(AuditStatement(audit), ct);
+        }
 
         // No explicit rollback on failure anywhere: disposing an uncommitted transaction rolls it back, and one
         // whose COMMIT failed is already over (rolling it back again would throw and hide the real error).
-        await transaction.CommitAsync(ct);
         return response;
     }
+
+    private static NpgsqlBatchCommand AuditStatement(AuditRecordEntity audit) => WriteBatch.Statement("""
+        INSERT INTO audit_log (at, account_id, access_key_id, action, resource_arn, request_id, status_code, error_code, message, source_address)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        """, audit.At, audit.AccountId, audit.AccessKeyId, audit.Action, audit.ResourceArn, audit.RequestId,
+        audit.StatusCode, audit.ErrorCode, audit.Message, audit.SourceAddress);
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "{Operation} on {Subject}: retrying after a deadlock or serialization failure (attempt {Attempt})")]
     private static partial void LogRetry(ILogger logger, string operation, string subject, int attempt);

@@ -1,0 +1,104 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Text.Json.Nodes;
+using Mesh.Api.Observability;
+using Mesh.Api.Tests.Infrastructure;
+
+namespace Mesh.Api.Tests;
+
+/// <summary>
+/// How many round trips to PostgreSQL each resource call takes, counted by Npgsql itself: every command or batch
+/// it executes is one measurement of its db.client.operation.duration, attributed here to the API call (by its
+/// request id) whose activity was current when it ran.
+/// </summary>
+public sealed class WriteRoundTripTests(ApiServer api) : IClassFixture<ApiServer>
+{
+    [Fact]
+    public async Task Create_Update_Delete_TakeTwoRoundTripsEach_AndDescribeOne()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("backend");
+        using var counter = new RoundTripCounter();
+
+        var create = await api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh),
+            new JsonObject { ["virtualNodeName"] = "web", ["spec"] = Specs.VirtualNode(), ["clientToken"] = Guid.NewGuid().ToString() });
+        var update = new JsonObject { ["spec"] = Specs.VirtualNode(9000), ["clientToken"] = Guid.NewGuid().ToString() };
+        var updated = await api.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh.Mesh, "web"), update);
+        var retried = await api.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh.Mesh, "web"), update.DeepClone());
+        var described = await api.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh.Mesh, "web"));
+        var deleted = await api.SendAsync(HttpMethod.Delete, Paths.VirtualNode(mesh.Mesh, "web"));
+
+        Assert.Equal(2, counter.Of(create.AssertOk()));
+        Assert.Equal(2, counter.Of(updated.AssertOk()));
+        Assert.Equal(2, counter.Of(retried.AssertOk()));
+        Assert.Equal(1, counter.Of(described.AssertOk()));
+        Assert.Equal(2, counter.Of(deleted.AssertOk()));
+        Assert.Equal(2, described.Body!["metadata"]!["version"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task ARouteWithItsRouterAndTargets_StillTakesTwoRoundTrips()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("a");
+        await mesh.NodeAsync("b");
+        await mesh.RouterAsync("router");
+        using var counter = new RoundTripCounter();
+
+        var route = await api.SendAsync(HttpMethod.Put, Paths.Routes(mesh.Mesh, "router"),
+            new JsonObject { ["routeName"] = "split", ["spec"] = Specs.HttpRoute(("a", 1), ("b", 1)), ["clientToken"] = Guid.NewGuid().ToString() });
+
+        Assert.Equal(2, counter.Of(route.AssertOk()));
+    }
+
+    /// <summary>Counts Npgsql's executed commands and batches per API request id, while it lives.</summary>
+    private sealed class RoundTripCounter : IDisposable
+    {
+        private readonly ConcurrentDictionary<string, int> byRequest = new();
+        private readonly ActivityListener activities;
+        private readonly MeterListener meters;
+
+        public RoundTripCounter()
+        {
+            // The API starts an activity per call only when something listens to its source.
+            activities = new ActivityListener
+            {
+                ShouldListenTo = source => source.Name == ApiMetrics.ActivitySourceName,
+                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+            };
+            ActivitySource.AddActivityListener(activities);
+
+            meters = new MeterListener
+            {
+                InstrumentPublished = (instrument, listener) =>
+                {
+                    if (instrument.Meter.Name == "Npgsql" && instrument.Name == "db.client.operation.duration")
+                    {
+                        listener.EnableMeasurementEvents(instrument);
+                    }
+                },
+            };
+            meters.SetMeasurementEventCallback<double>((_, _, _, _) =>
+            {
+                for (var activity = Activity.Current; activity is not null; activity = activity.Parent)
+                {
+                    if (activity.Source.Name == ApiMetrics.ActivitySourceName && activity.GetTagItem("aws.request_id") is string requestId)
+                    {
+                        byRequest.AddOrUpdate(requestId, 1, (_, n) => n + 1);
+                        return;
+                    }
+                }
+            });
+            meters.Start();
+        }
+
+        public int Of(ApiResponse response) => byRequest.GetValueOrDefault(response.RequestId!);
+
+        public void Dispose()
+        {
+            meters.Dispose();
+            activities.Dispose();
+        }
+    }
+}
