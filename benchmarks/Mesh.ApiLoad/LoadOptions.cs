@@ -22,7 +22,7 @@ internal sealed record LoadOptions(
                             [--migration-size 500] [--only <cell name prefix>] [--pgbench on|off]
         Loads the App Mesh API of a running stack (./run.sh) with SigV4-signed calls, one connection per client,
         and measures PostgreSQL's own ceiling with pgbench in the same run. Defaults: the API at $MESH_API_URL or
-        http://127.0.0.1:8080, the key in .mesh/credentials, PostgreSQL on 127.0.0.1:$MESH_PG_PORT (5432).
+        http://127.0.0.1:8080, the key in $MESH_STATE_DIR/credentials (.mesh/credentials), PostgreSQL on 127.0.0.1:$MESH_PG_PORT (5432).
         --only runs just the cells whose name starts with the prefix (e.g. "Describe"; the migration runs with
         "Migration"), and --pgbench off skips the ceiling: both for profiling one kind of call.
         Start the stack with the per-account rate limit out of the way:
@@ -48,7 +48,7 @@ internal sealed record LoadOptions(
         var pgPort = Environment.GetEnvironmentVariable("MESH_PG_PORT") is { Length: > 0 } port ? port : "5432";
         return new LoadOptions(
             new Uri(Value("--api", Environment.GetEnvironmentVariable("MESH_API_URL") is { Length: > 0 } api ? api : "http://127.0.0.1:8080")),
-            Credentials.Read(Value("--credentials", ".mesh/credentials"), Value("--profile", "default")),
+            Credentials.Read(Value("--credentials", Path.Combine(Environment.GetEnvironmentVariable("MESH_STATE_DIR") is { Length: > 0 } state ? state : ".mesh", "credentials")), Value("--profile", "default")),
             Value("--region", "us-east-1"),
             new NpgsqlConnectionStringBuilder(Value("--postgres", $"Host=127.0.0.1;Port={pgPort};Username=postgres;Database=mesh")),
             Value("--clients", "1,8,32").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(),
