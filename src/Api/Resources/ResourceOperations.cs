@@ -36,21 +36,42 @@ public sealed class ResourceOperations(
         }
 
         var dependencies = WriteDependencies.Of(kind, id, spec);
-        return await writes.RunAsync(call, id.Describe(), async (batch, ct) =>
+        var (limit, scope) = QuotaOf(kind, id);
+        try
         {
-            // First round trip: claim the clientToken, lock what the resource depends on, count it in its quota.
+            try
+            {
+                return await CreateOnceAsync(call, kind, id, input, spec, tags, dependencies, limit, exactCount: false, cancellationToken);
+            }
+            catch (PostgresException error) when (QuotaCounter.IsNearLimit(error))
+            {
+                // Too close to the quota for the optimistic count to admit it (nothing was committed): count exactly.
+                return await CreateOnceAsync(call, kind, id, input, spec, tags, dependencies, limit, exactCount: true, cancellationToken);
+            }
+        }
+        catch (PostgresException error) when (QuotaCounter.IsOverLimit(error))
+        {
+            // The transaction rolled back, and this create's count with it.
+            throw AppMeshException.LimitExceeded($"The quota of {limit} {scope} is reached; delete one or raise Mesh:Quotas in configuration.");
+        }
+    }
+
+    private Task<JsonObject> CreateOnceAsync(ApiCall call, ResourceKind kind, ResourceId id, JsonObject input, JsonObject spec, JsonArray tags,
+        WriteDependencies dependencies, int limit, bool exactCount, CancellationToken cancellationToken)
+    {
+        var account = call.AccountId;
+        return writes.RunAsync(call, id.Describe(), async (batch, ct) =>
+        {
+            // First round trip: claim the clientToken, lock what the resource depends on and read it.
             var now = clock.GetUtcNow();
             var idempotency = Idempotency.For(account, call.Operation, input, now);
-            var results = await batch.SendAsync(
-                [.. idempotency.Statements(), dependencies.Lock(account), .. QuotaCounter.CountCreated(account, id)], ct);
+            var results = await batch.SendAsync([.. idempotency.Statements(), .. dependencies.Lock(account)], ct);
             if (idempotency.Settle(batch, results) is { } previous)
             {
                 return previous;
             }
 
-            var references = dependencies.Check(results[idempotency.ResultCount].Rows);
-            await CheckQuotaAsync(batch, account, kind, id, (long)results[^1].Single!, ct);
-
+            var references = dependencies.Check(results[idempotency.ResultCount + WriteDependencies.ResultCount - 1].Rows);
             var entity = new ResourceEntity
             {
                 AccountId = account,
@@ -69,8 +90,9 @@ public sealed class ResourceOperations(
                 LastUpdatedAt = now,
             };
 
-            // Second round trip (with the audit record and COMMIT): the row, its change, the token's response. A
-            // duplicate name fails the INSERT with a unique violation, which WriteTransactions reports as a conflict.
+            // Second round trip (with the audit record and COMMIT): the row, its change, the token's response, and
+            // last the quota count, so its shard is locked only for the commit. A duplicate name fails the INSERT with
+            // a unique violation, which WriteTransactions reports as a conflict.
             batch.Queue("""
                 INSERT INTO resources (account_id, mesh_name, kind, parent_name, name, arn, uid, version, spec, tags, refs, resource_owner, created_at, last_updated_at)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12, $13, $14)
@@ -80,6 +102,7 @@ public sealed class ResourceOperations(
             ChangeLog.Queue(batch, entity, "create", now);
             var response = Output(kind, entity, ResourceView.Active);
             idempotency.Complete(batch, response);
+            QuotaCounter.CountCreated(batch, account, id, limit, exactCount);
             return response;
         }, cancellationToken);
     }
@@ -107,7 +130,7 @@ public sealed class ResourceOperations(
             var now = clock.GetUtcNow();
             var idempotency = Idempotency.For(account, call.Operation, input, now);
             var results = await batch.SendAsync(
-                [.. idempotency.Statements(), ResourceLocks.ForUpdate(account, id), dependencies.Lock(account)], ct);
+                [.. idempotency.Statements(), ResourceLocks.ForUpdate(account, id), .. dependencies.Lock(account)], ct);
             if (idempotency.Settle(batch, results) is { } previous)
             {
                 return previous;
@@ -116,7 +139,7 @@ public sealed class ResourceOperations(
             var row = results[idempotency.ResultCount].Rows.SingleOrDefault()
                 ?? throw await MissingAsync(account, batch.Db, id, ct);
             var entity = ResourceRows.From(row);
-            entity.Refs = dependencies.Check(results[idempotency.ResultCount + 1].Rows);
+            entity.Refs = dependencies.Check(results[idempotency.ResultCount + WriteDependencies.ResultCount].Rows);
             entity.Spec = spec.ToJsonString();
             entity.Version += 1;
             entity.LastUpdatedAt = now;
@@ -141,22 +164,23 @@ public sealed class ResourceOperations(
             // First round trip: the row locked first, so every write that depends on it has committed (and is seen
             // by the statements after the lock, each with a new snapshot) or waits; then what still uses it.
             var inUse = InUseQueries(account, kind, id);
-            var results = await batch.SendAsync([ResourceLocks.ForDelete(account, id), .. inUse.Select(q => q.Statement)], ct);
-            var row = results[0].Rows.SingleOrDefault() ?? throw await MissingAsync(account, batch.Db, id, ct);
+            var results = await batch.SendAsync([.. ResourceLocks.ForDelete(account, id), .. inUse.Select(q => q.Statement)], ct);
+            var rowResult = ResourceLocks.LockResults;
+            var row = results[rowResult].Rows.SingleOrDefault() ?? throw await MissingAsync(account, batch.Db, id, ct);
             for (var i = 0; i < inUse.Count; i++)
             {
-                if (results[i + 1].Rows.Count > 0)
+                if (results[rowResult + 1 + i].Rows is { Count: > 0 } users)
                 {
-                    throw inUse[i].Refusal(results[i + 1].Rows);
+                    throw inUse[i].Refusal(users);
                 }
             }
 
             // App Mesh answers a delete with the resource as it was, marked DELETED at the time of deletion.
             var entity = ResourceRows.From(row);
             var now = clock.GetUtcNow();
-            QuotaCounter.CountDeleted(batch, account, id);
             batch.Queue("DELETE FROM resources WHERE id = $1", entity.Id);
             ChangeLog.Queue(batch, entity, "delete", now);
+            QuotaCounter.CountDeleted(batch, account, id);
             entity.LastUpdatedAt = now;
             return Output(kind, entity, ResourceView.Deleted);
         }, cancellationToken);
@@ -288,10 +312,11 @@ public sealed class ResourceOperations(
         }
     }
 
-    private async Task CheckQuotaAsync(WriteBatch batch, string account, ResourceKind kind, ResourceId id, long total, CancellationToken ct)
+    /// <summary>The quota a new resource of <paramref name="kind"/> counts in, and its scope as error messages name it.</summary>
+    private (int Limit, string Scope) QuotaOf(ResourceKind kind, ResourceId id)
     {
         var quotas = Options.Quotas;
-        var (limit, scope) = kind.WireName switch
+        return kind.WireName switch
         {
             "mesh" => (quotas.MeshesPerAccount, "meshes in this account"),
             "virtualNode" => (quotas.VirtualNodesPerMesh, $"virtual nodes in mesh '{id.MeshName}'"),
@@ -302,12 +327,6 @@ public sealed class ResourceOperations(
             "gatewayRoute" => (quotas.GatewayRoutesPerVirtualGateway, $"gateway routes in virtual gateway '{id.ParentName}'"),
             _ => throw new InvalidOperationException(kind.WireName),
         };
-
-        // When this create is over the limit the transaction rolls back, and its count with it.
-        if (!await QuotaCounter.WithinLimitAsync(batch, account, id, total, limit, ct))
-        {
-            throw AppMeshException.LimitExceeded($"The quota of {limit} {scope} is reached; delete one or raise Mesh:Quotas in configuration.");
-        }
     }
 
     /// <summary>A query for what keeps a resource from being deleted, and the refusal it makes when it finds any.</summary>

@@ -20,6 +20,7 @@ namespace Mesh.Api.Resources;
 public sealed class WriteBatch(MeshDbContext db)
 {
     private readonly List<NpgsqlBatchCommand> queued = [];
+    private readonly List<NpgsqlBatchCommand> atCommit = [];
     private bool notifyAfterCommit;
 
     /// <summary>The write's context: its connection and transaction, for the rare paths that read through EF Core.</summary>
@@ -28,7 +29,7 @@ public sealed class WriteBatch(MeshDbContext db)
     /// <summary>How many batches (round trips) this write has sent so far, for tests and the commit's own count.</summary>
     public int RoundTrips { get; private set; }
 
-    public bool HasQueued => queued.Count > 0;
+    public bool HasQueued => queued.Count > 0 || atCommit.Count > 0;
 
     /// <summary>A statement with positional parameters ($1, $2, ...).</summary>
     public static NpgsqlBatchCommand Statement(string sql, params object[] values)
@@ -59,6 +60,13 @@ public sealed class WriteBatch(MeshDbContext db)
 
     /// <summary>Queues a statement to be sent with the commit.</summary>
     public void Queue(string sql, params object[] values) => queued.Add(Statement(sql, values));
+
+    /// <summary>
+    /// Queues a statement to run last, after the audit record and right before COMMIT: for a lock that writes in the
+    /// same scope wait for (a quota shard), so that it is held only for the commit itself, never across the API's
+    /// turn between round trips or the write's other statements.
+    /// </summary>
+    public void QueueAtCommit(string sql, params object[] values) => atCommit.Add(Statement(sql, values));
 
     /// <summary>
     /// Sends <paramref name="statements"/> in one round trip, in the write's transaction, and reads their rows: one
@@ -107,6 +115,11 @@ public sealed class WriteBatch(MeshDbContext db)
         }
 
         batch.BatchCommands.Add(last);
+        foreach (var statement in atCommit)
+        {
+            batch.BatchCommands.Add(statement);
+        }
+
         batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
         if (notifyAfterCommit)
         {
@@ -116,6 +129,7 @@ public sealed class WriteBatch(MeshDbContext db)
         RoundTrips++;
         await batch.ExecuteNonQueryAsync(ct);
         queued.Clear();
+        atCommit.Clear();
     }
 
     private NpgsqlBatch NewBatch()

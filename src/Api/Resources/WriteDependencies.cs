@@ -9,9 +9,9 @@ namespace Mesh.Api.Resources;
 
 /// <summary>
 /// What a create or update depends on: its mesh, its parent, every resource its spec names. <see cref="Lock"/> is
-/// the statement that locks them FOR KEY SHARE (so none can be deleted before the write commits), sent in the
-/// write's first batch; <see cref="Check"/> reads what it locked, says which is missing, and returns the spec's
-/// references as keys for the refs column.
+/// the statements that lock them against deletion until the write commits and read them (see
+/// <see cref="ResourceLocks.Share"/>), sent in the write's first batch; <see cref="Check"/> reads what they
+/// returned, says which is missing, and returns the spec's references as keys for the refs column.
 /// </summary>
 public sealed class WriteDependencies
 {
@@ -47,7 +47,10 @@ public sealed class WriteDependencies
 
     public static WriteDependencies Of(ResourceKind kind, ResourceId id, JsonObject spec) => new(kind, id, spec);
 
-    public NpgsqlBatchCommand Lock(string account) => ResourceLocks.Share(account, id.MeshName, wanted);
+    public IEnumerable<NpgsqlBatchCommand> Lock(string account) => ResourceLocks.Share(account, id.MeshName, wanted);
+
+    /// <summary>How many results <see cref="Lock"/> makes; the rows <see cref="Check"/> reads are the last of them.</summary>
+    public const int ResultCount = ResourceLocks.LockResults + 1;
 
     /// <summary>Throws NotFound for the first missing dependency; returns the refs column's keys.</summary>
     public string[] Check(IReadOnlyList<object?[]> lockedRows)

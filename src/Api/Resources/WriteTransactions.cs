@@ -14,10 +14,11 @@ namespace Mesh.Api.Resources;
 /// that was already being sent.
 /// </summary>
 /// <remarks>
-/// Correctness under concurrency comes from row locks the write takes (see <see cref="ResourceLocks"/>), not
-/// from SERIALIZABLE: the resources a write depends on are locked FOR KEY SHARE, the resource it changes FOR NO
-/// KEY UPDATE (updates) or FOR UPDATE (deletes), the quota scope's count row on create, and the clientToken's
-/// record first of all. Two writes in one mesh therefore wait for each other only where one really depends on
+/// Correctness under concurrency comes from locks the write takes (see <see cref="ResourceLocks"/>), not from
+/// SERIALIZABLE: the resources a write depends on are locked against deletion (a shared advisory lock per
+/// resource, which a delete takes exclusively), the resource it changes FOR NO KEY UPDATE (updates) or FOR UPDATE
+/// (deletes), one shard of the quota scope's count on create and delete (right before COMMIT, see
+/// <see cref="QuotaCounter"/>), and the clientToken's record first of all. Two writes in one mesh therefore wait for each other only where one really depends on
 /// the other. A deadlock, which PostgreSQL breaks by failing one side, is retried here a few times; if it keeps
 /// happening the caller gets ServiceUnavailableException to retry later, never a 500.
 /// </remarks>
