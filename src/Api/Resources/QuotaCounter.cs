@@ -10,15 +10,17 @@ namespace Mesh.Api.Resources;
 /// <remarks>
 /// A scope's count is split over <see cref="Shards"/> rows (resource_counts). A create counts itself with one
 /// statement, <c>mesh_count_created</c> (migration <c>QuotaCountAtCommit</c>), sent last before its COMMIT, so the
-/// shard it locks is held only for the commit itself: the function increments a shard picked at random, then
-/// reads the scope's total in a new statement (a VOLATILE function's statements each take a new snapshot, so the
+/// shard it locks is held only for the commit itself: the function increments a shard row no other write holds
+/// (FOR UPDATE SKIP LOCKED), or, when every existing row is held, one picked at random (waiting for its holder's
+/// commit), then reads the scope's total in a new statement (a VOLATILE function's statements each take a new snapshot, so the
 /// total includes everything committed before the lock was granted). Every create still uncommitted at that
 /// moment holds a different shard, so at most <c>Shards - 1</c> of them are missing from the total: when
 /// total + Shards - 1 is within the limit, the create is safe whatever they do. Otherwise the function fails the
 /// write with <see cref="NearLimitState"/>; the caller runs it again counting exactly (<c>exact</c>: every shard
 /// row made to exist and locked in order, then counted), which fails with <see cref="OverLimitState"/> when the
-/// create would exceed the limit. Deletes decrement a random shard, also last before their COMMIT; they only ever
-/// make the total smaller, so they cannot break the reasoning.
+/// create would exceed the limit. Deletes decrement a shard the same way, also last before their COMMIT; they only ever
+/// make the total smaller, so they cannot break the reasoning. A scope's shard rows appear as concurrency needs
+/// them, never more than <see cref="Shards"/>.
 /// </remarks>
 public static class QuotaCounter
 {
@@ -46,11 +48,9 @@ public static class QuotaCounter
     public static void CountDeleted(WriteBatch batch, string account, ResourceId id)
     {
         var (mesh, kind, parent) = ScopeOf(id);
-        batch.QueueAtCommit("""
-            INSERT INTO resource_counts (account_id, mesh_name, kind, parent_name, shard, count)
-            VALUES ($1, $2, $3, $4, $5, -1)
-            ON CONFLICT (account_id, mesh_name, kind, parent_name, shard) DO UPDATE SET count = resource_counts.count - 1
-            """, account, mesh, kind, parent, (short)Random.Shared.Next(Shards));
+        batch.QueueAtCommit(
+            "SELECT count(*) FROM (SELECT mesh_count_deleted($1, $2, $3, $4, $5)) AS counted",
+            account, mesh, kind, parent, (short)Random.Shared.Next(Shards));
     }
 
     public static bool IsNearLimit(Exception error) => error is PostgresException { SqlState: NearLimitState };

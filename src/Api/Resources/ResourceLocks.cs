@@ -41,10 +41,16 @@ public static class ResourceLocks
                 SELECT pg_advisory_xact_lock_shared({AdvisoryClass}, {Key("$1", "$2", "k", "p", "n")})
                 FROM unnest($3::text[], $4::text[], $5::text[]) AS t(k, p, n)) AS locked
             """, account, mesh, kinds, parents, names);
+        // One index probe per identity: LATERAL with LIMIT (the identity is unique) keeps the planner from flattening
+        // the subquery, so the full key is the index condition. Written as IN (...), the
+        // planner took a mesh it had no statistics for yet (any mesh being filled) for a tiny one, scanned every
+        // row of the mesh by its key prefix and filtered: ~400 buffers per call in a mesh of a few thousand.
         yield return WriteBatch.Statement($"""
-            SELECT {ResourceRows.Columns} FROM resources
-            WHERE account_id = $1 AND mesh_name = $2
-              AND (kind, parent_name, name) IN (SELECT * FROM unnest($3::text[], $4::text[], $5::text[]))
+            SELECT {ResourceRows.Columns} FROM unnest($3::text[], $4::text[], $5::text[]) AS wanted(k, p, n)
+            CROSS JOIN LATERAL (
+                SELECT * FROM resources
+                WHERE account_id = $1 AND mesh_name = $2 AND kind = wanted.k AND parent_name = wanted.p AND name = wanted.n
+                LIMIT 1) AS resources
             ORDER BY id
             """, account, mesh, kinds, parents, names);
     }
