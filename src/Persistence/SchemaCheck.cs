@@ -16,12 +16,19 @@ public static class SchemaCheck
         + "(or dotnet run --project migrations; ./run.sh and the compose service migrate do it for you)";
 
     /// <summary>
-    /// What the schema lacks, as <c>table</c> for a missing table and <c>table.column</c> for a missing column;
-    /// empty when the migrations are applied.
+    /// The database functions the API calls by name (migration <c>QuotaCountAtCommit</c>): a database migrated only
+    /// as far as the tables would otherwise answer every create and delete with a 500.
+    /// </summary>
+    public static readonly IReadOnlyList<string> RequiredFunctions = ["mesh_count_created", "mesh_count_deleted"];
+
+    /// <summary>
+    /// What the schema lacks, as <c>table</c> for a missing table, <c>table.column</c> for a missing column and
+    /// <c>function()</c> for a missing function; empty when the migrations are applied.
     /// </summary>
     public static async Task<IReadOnlyList<string>> MissingAsync(MeshDbContext db, CancellationToken ct)
     {
         var present = new HashSet<(string Table, string Column)>();
+        var functions = new HashSet<string>(StringComparer.Ordinal);
         var connection = db.Database.GetDbConnection();
         var opened = connection.State != System.Data.ConnectionState.Open;
         if (opened)
@@ -33,10 +40,21 @@ public static class SchemaCheck
         {
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()";
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
+            await using (var reader = await command.ExecuteReaderAsync(ct))
             {
-                present.Add((reader.GetString(0), reader.GetString(1)));
+                while (await reader.ReadAsync(ct))
+                {
+                    present.Add((reader.GetString(0), reader.GetString(1)));
+                }
+            }
+
+            command.CommandText = "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema()";
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    functions.Add(reader.GetString(0));
+                }
             }
         }
         finally
@@ -65,6 +83,7 @@ public static class SchemaCheck
                 .Select(column => $"{table.Name}.{column}"));
         }
 
+        missing.AddRange(RequiredFunctions.Where(f => !functions.Contains(f)).Select(f => f + "()"));
         return missing;
     }
 

@@ -37,6 +37,31 @@ public sealed class MigrationTests(PostgresDatabase database) : IClassFixture<Po
         }
     }
 
+    [Fact]
+    public async Task SchemaCheck_NamesAFunctionTheApiCalls_WhenItIsMissing()
+    {
+        var connectionString = await database.Server.CreateDatabaseAsync();
+        try
+        {
+            await using (var migrated = new MeshDbContext(MeshDbContextOptions.Create(connectionString)))
+            {
+                Assert.Empty(await SchemaCheck.MissingAsync(migrated, CancellationToken.None));
+            }
+
+            await ExecuteAsync(connectionString, "DROP FUNCTION mesh_count_created");
+
+            await using var behind = new MeshDbContext(MeshDbContextOptions.Create(connectionString));
+            var missing = await SchemaCheck.MissingAsync(behind, CancellationToken.None);
+
+            Assert.Equal(["mesh_count_created()"], missing);
+            Assert.Contains("missing mesh_count_created()", SchemaCheck.Describe(missing), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await database.Server.DropDatabaseAsync(connectionString);
+        }
+    }
+
     private static async Task ExecuteAsync(string connectionString, string sql)
     {
         await using var connection = new NpgsqlConnection(connectionString);
