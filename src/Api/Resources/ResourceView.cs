@@ -75,16 +75,35 @@ public sealed class ResourceView(ServiceModel model)
         return Project(kind.DataShape, values);
     }
 
+    /// <summary>
+    /// The *Ref of a resource, as lists show it: built member by member in the shape's order (a list renders one
+    /// per item, so without the intermediate dictionary <see cref="Data"/> uses).
+    /// </summary>
     public JsonObject Ref(ResourceKind kind, ResourceEntity entity)
     {
-        var values = CommonValues(kind, entity);
-        values["arn"] = entity.Arn;
-        values["createdAt"] = EpochSeconds(entity.CreatedAt);
-        values["lastUpdatedAt"] = EpochSeconds(entity.LastUpdatedAt);
-        values["meshOwner"] = entity.AccountId;
-        values["resourceOwner"] = entity.ResourceOwner;
-        values["version"] = entity.Version;
-        return Project(kind.RefShape, values);
+        var result = new JsonObject();
+        foreach (var member in model.Shape(kind.RefShape).Members)
+        {
+            JsonNode? value = member.Name switch
+            {
+                "meshName" => entity.MeshName,
+                "arn" => entity.Arn,
+                "createdAt" => EpochSeconds(entity.CreatedAt),
+                "lastUpdatedAt" => EpochSeconds(entity.LastUpdatedAt),
+                "meshOwner" => entity.AccountId,
+                "resourceOwner" => entity.ResourceOwner,
+                "version" => entity.Version,
+                var name when !kind.IsMesh && name == kind.NameMember => entity.Name,
+                var name when kind.Parent is { } parent && name == parent.NameMember => entity.ParentName,
+                _ => null,
+            };
+            if (value is not null)
+            {
+                result[member.Name] = value;
+            }
+        }
+
+        return result;
     }
 
     /// <summary>Epoch seconds with millisecond precision, as a JSON number: the form every AWS SDK parses.</summary>
