@@ -49,7 +49,8 @@ public static partial class MeshApiHosting
         });
         // Checked before the host serves: a bad setting stops the start with its message (Program prints it, exit 2).
         builder.Services.AddOptions<MeshApiOptions>().BindConfiguration(MeshApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddPooledDbContextFactory<MeshDbContext>(db => db.UseNpgsql(connectionString));
+        var tuned = ApiConnectionString.Tune(connectionString);
+        builder.Services.AddPooledDbContextFactory<MeshDbContext>(db => db.UseNpgsql(tuned));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(ServiceModel.AppMesh);
         builder.Services.AddSingleton<ShapeValidator>();

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Mesh.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -14,8 +13,8 @@ public sealed class AccessKeyStore(IDbContextFactory<MeshDbContext> contexts, Se
     /// </summary>
     public static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(1);
 
-    private const int MaxCachedKeys = 10_000;
-    private readonly ConcurrentDictionary<string, (ActiveKey Key, long ReadAt)> cache = new(StringComparer.Ordinal);
+    private readonly AccessKeyCache cache = new(clock, CacheLifetime);
+    private Func<string, CancellationToken, Task<ActiveKey?>>? readActive;
 
     private const string KeyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     private const string SecretAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -56,36 +55,18 @@ public sealed class AccessKeyStore(IDbContextFactory<MeshDbContext> contexts, Se
     }
 
     /// <summary>The key if it exists and is not revoked, as the database said at most <see cref="CacheLifetime"/> ago.</summary>
-    public async Task<ActiveKey?> FindActiveAsync(string accessKeyId, CancellationToken ct)
+    public Task<ActiveKey?> FindActiveAsync(string accessKeyId, CancellationToken ct) =>
+        accessKeyId.Length > 32
+            ? Task.FromResult<ActiveKey?>(null)
+            : cache.GetAsync(accessKeyId, readActive ??= ReadActiveAsync, ct);
+
+    private async Task<ActiveKey?> ReadActiveAsync(string accessKeyId, CancellationToken ct)
     {
-        if (accessKeyId.Length > 32)
-        {
-            return null;
-        }
-
-        if (cache.TryGetValue(accessKeyId, out var cached) && clock.GetElapsedTime(cached.ReadAt) < CacheLifetime)
-        {
-            return cached.Key;
-        }
-
-        var readAt = clock.GetTimestamp();
         await using var db = await contexts.CreateDbContextAsync(ct);
         var key = await db.AccessKeys.AsNoTracking().SingleOrDefaultAsync(k => k.AccessKeyId == accessKeyId && k.RevokedAt == null, ct);
-        if (key is null)
-        {
-            // Unknown and revoked keys are not cached: a revoked key must stay refused, and random ids must not fill memory.
-            cache.TryRemove(accessKeyId, out _);
-            return null;
-        }
-
-        var active = new ActiveKey(key.AccessKeyId, protector.Unprotect(key.AccessKeyId, key.SecretCiphertext), key.AccountId, KeyPolicy.FromJson(key.Policy));
-        if (cache.Count >= MaxCachedKeys)
-        {
-            cache.Clear();
-        }
-
-        cache[accessKeyId] = (active, readAt);
-        return active;
+        return key is null
+            ? null
+            : new ActiveKey(key.AccessKeyId, protector.Unprotect(key.AccessKeyId, key.SecretCiphertext), key.AccountId, KeyPolicy.FromJson(key.Policy));
     }
 
     public async Task<IReadOnlyList<AccessKeyEntity>> ListAsync(CancellationToken ct)
@@ -97,7 +78,7 @@ public sealed class AccessKeyStore(IDbContextFactory<MeshDbContext> contexts, Se
     public async Task<bool> RevokeAsync(string accessKeyId, CancellationToken ct)
     {
         // Other processes see the revocation within CacheLifetime; this one at once.
-        cache.TryRemove(accessKeyId, out _);
+        cache.Forget(accessKeyId);
         await using var db = await contexts.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow();
         return await db.AccessKeys.Where(k => k.AccessKeyId == accessKeyId && k.RevokedAt == null)

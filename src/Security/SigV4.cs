@@ -12,6 +12,9 @@ public static class SigV4
 {
     public const string DateFormat = "yyyyMMdd'T'HHmmss'Z'";
 
+    private static readonly System.Buffers.SearchValues<char> Unreserved =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~");
+
     public static string CanonicalRequest(SignedRequest request, IReadOnlyList<string> signedHeaders)
     {
         var builder = new StringBuilder();
@@ -55,6 +58,12 @@ public static class SigV4
             return "/";
         }
 
+        if (IsCanonicalPath(rawPath))
+        {
+            // What SDKs send for App Mesh: names of unreserved characters, nothing to normalise or encode.
+            return rawPath;
+        }
+
         var segments = new List<string>();
         foreach (var segment in rawPath.Split('/'))
         {
@@ -73,6 +82,46 @@ public static class SigV4
 
         var normalized = "/" + string.Join('/', segments.Select(Encode));
         return rawPath.EndsWith('/') && segments.Count > 0 ? normalized + "/" : normalized;
+    }
+
+    /// <summary>
+    /// True when normalising and encoding would give the path back unchanged: it starts with '/', holds only
+    /// unreserved characters and '/', and has no empty, "." or ".." segment (a trailing '/' is kept either way).
+    /// </summary>
+    private static bool IsCanonicalPath(string rawPath)
+    {
+        if (rawPath == "/")
+        {
+            return true;
+        }
+
+        if (rawPath[0] != '/')
+        {
+            return false;
+        }
+
+        var rest = rawPath.AsSpan(1);
+        if (rest.EndsWith('/'))
+        {
+            rest = rest[..^1];
+        }
+
+        while (true)
+        {
+            var end = rest.IndexOf('/');
+            var segment = end < 0 ? rest : rest[..end];
+            if (segment.IsEmpty || segment is "." or ".." || segment.ContainsAnyExcept(Unreserved))
+            {
+                return false;
+            }
+
+            if (end < 0)
+            {
+                return true;
+            }
+
+            rest = rest[(end + 1)..];
+        }
     }
 
     private static string CanonicalQuery(string rawQuery)
@@ -101,12 +150,25 @@ public static class SigV4
             return "";
         }
 
+        if (values.Count == 1 && IsTrimmedSingleSpaced(values[0]))
+        {
+            return values[0];
+        }
+
         return string.Join(',', values.Select(v => string.Join(' ', v.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries))));
     }
+
+    private static bool IsTrimmedSingleSpaced(string value) =>
+        value.Length == 0 || (!char.IsWhiteSpace(value[0]) && !char.IsWhiteSpace(value[^1]) && !value.Contains("  ", StringComparison.Ordinal) && !value.AsSpan().ContainsAny('\t', '\n', '\r'));
 
     /// <summary>RFC 3986 encoding as SigV4 wants it: unreserved characters kept, everything else %XX upper-case.</summary>
     private static string Encode(string value)
     {
+        if (!value.AsSpan().ContainsAnyExcept(Unreserved))
+        {
+            return value;
+        }
+
         var builder = new StringBuilder();
         foreach (var b in Encoding.UTF8.GetBytes(value))
         {

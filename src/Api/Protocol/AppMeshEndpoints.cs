@@ -84,10 +84,25 @@ public static class AppMeshEndpoints
         JsonNode body = outputShape.Payload is { } payload ? output[payload]! : output;
         context.Response.StatusCode = operation.ResponseCode;
         context.Response.ContentType = "application/json";
-        await using var writer = new Utf8JsonWriter(context.Response.Body);
-        body.WriteTo(writer);
 
-        // The work is done (and committed): the deadline no longer applies, only the client going away.
-        await writer.FlushAsync(context.Features.Get<RequestDeadline>()?.ClientAborted ?? context.RequestAborted);
+        // Rendered whole into a pooled buffer, then sent with its Content-Length in one write: no chunked framing,
+        // no stream adapter, no per-call writer buffer.
+        var buffer = RenderBuffers.Rent();
+        try
+        {
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                body.WriteTo(writer);
+            }
+
+            context.Response.ContentLength = buffer.WrittenCount;
+
+            // The work is done (and committed): the deadline no longer applies, only the client going away.
+            await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.Features.Get<RequestDeadline>()?.ClientAborted ?? context.RequestAborted);
+        }
+        finally
+        {
+            RenderBuffers.Return(buffer);
+        }
     }
 }

@@ -246,13 +246,13 @@ public sealed class ResourceOperations(
 
             while (await reader.ReadAsync(cancellationToken))
             {
-                page.Add(ResourceRows.From(reader));
+                page.Add(ResourceRows.FromListRow(reader));
             }
         }
 
         var output = new JsonObject
         {
-            [kind.ListMember] = new JsonArray(page.Take(limit).Select(e => (JsonNode)view.Ref(kind, e)).ToArray()),
+            [kind.ListMember] = view.RefList(kind, page.Count > limit ? page[..limit] : page),
         };
         if (page.Count > limit)
         {

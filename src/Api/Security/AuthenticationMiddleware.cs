@@ -1,8 +1,8 @@
+using System.Buffers;
 using Mesh.Security;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Mesh.Api.Observability;
-using System.Threading.RateLimiting;
 using Mesh.Api.CloudMap;
 using Mesh.Api.WebConsole;
 using Mesh.Api.Protocol;
@@ -19,7 +19,7 @@ namespace Mesh.Api.Security;
 /// request that fails here; the refusal itself is counted in mesh_api_calls_total and written to the audit
 /// log with the key id the request claimed, the reason and the source address.
 /// </summary>
-public sealed class AuthenticationMiddleware : IDisposable
+public sealed class AuthenticationMiddleware
 {
     public const string ApiPrefix = "/v20190125";
 
@@ -30,7 +30,7 @@ public sealed class AuthenticationMiddleware : IDisposable
     private readonly SigV4Verifier cloudMapVerifier;
     private readonly IServiceProvider services;
     private readonly TimeProvider clock;
-    private readonly PartitionedRateLimiter<string> rateLimiter;
+    private readonly AccountRateLimiter rateLimiter;
 
     public AuthenticationMiddleware(RequestDelegate next, IOptions<AuthOptions> auth, IOptions<MeshApiOptions> mesh, TimeProvider clock, IServiceProvider services)
     {
@@ -41,14 +41,7 @@ public sealed class AuthenticationMiddleware : IDisposable
         this.services = services;
         verifier = new SigV4Verifier(this.mesh.Region, "appmesh", clock);
         cloudMapVerifier = new SigV4Verifier(this.mesh.Region, CloudMapRequest.SigningName, clock);
-        rateLimiter = PartitionedRateLimiter.Create<string, string>(account => RateLimitPartition.GetTokenBucketLimiter(account, _ => new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = Math.Max(1, this.auth.Burst),
-            TokensPerPeriod = Math.Max(1, this.auth.RequestsPerSecond),
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        }));
+        rateLimiter = new AccountRateLimiter(this.auth.RequestsPerSecond, this.auth.Burst, clock);
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -79,16 +72,13 @@ public sealed class AuthenticationMiddleware : IDisposable
             throw;
         }
 
-        using (var lease = rateLimiter.AttemptAcquire(caller.AccountId))
+        if (!rateLimiter.TryAcquire(caller.AccountId))
         {
-            if (!lease.IsAcquired)
-            {
-                context.Response.Headers.RetryAfter = "1";
-                var throttled = new AppMeshException(ErrorCode.TooManyRequests,
-                    $"Account {caller.AccountId} is over its limit of {auth.RequestsPerSecond} requests per second; retry with backoff.");
-                RecordRefusal(context, caller.AccountId, caller.AccessKeyId, throttled, started);
-                throw throttled;
-            }
+            context.Response.Headers.RetryAfter = "1";
+            var throttled = new AppMeshException(ErrorCode.TooManyRequests,
+                $"Account {caller.AccountId} is over its limit of {auth.RequestsPerSecond} requests per second; retry with backoff.");
+            RecordRefusal(context, caller.AccountId, caller.AccessKeyId, throttled, started);
+            throw throttled;
         }
 
         caller.AttachTo(context);
@@ -122,8 +112,6 @@ public sealed class AuthenticationMiddleware : IDisposable
         return end < 0 ? credential : credential[..end];
     }
 
-    public void Dispose() => rateLimiter.Dispose();
-
     private async Task<Caller> AuthenticateAsync(HttpContext context, SigV4Verifier signatureVerifier)
     {
         var request = await ReadSignedRequestAsync(context);
@@ -141,25 +129,17 @@ public sealed class AuthenticationMiddleware : IDisposable
         return new Caller(key!.AccountId, key.AccessKeyId, key.Policy);
     }
 
+    /// <summary>SHA-256 of an empty body, the payload hash of every GET and DELETE.</summary>
+    private static readonly string EmptyPayloadHash = SigV4.Hex(SHA256.HashData([]));
+
     /// <summary>The request as signed: raw target, headers, and the body's hash (the body is buffered and rewound for the endpoint).</summary>
     private static async Task<SignedRequest> ReadSignedRequestAsync(HttpContext context)
     {
         var http = context.Request;
-        http.EnableBuffering(bufferThreshold: 64 * 1024, bufferLimit: RequestBinder.MaxBodyBytes);
-        string payloadHash;
-        using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
-        {
-            var buffer = new byte[16 * 1024];
-            int read;
-            while ((read = await http.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
-            {
-                sha.AppendData(buffer, 0, read);
-            }
-
-            payloadHash = SigV4.Hex(sha.GetHashAndReset());
-        }
-
-        http.Body.Position = 0;
+        var payloadHash = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false
+            // Kestrel knows there is no body (no Content-Length, or 0, and not chunked): nothing to read or buffer.
+            ? EmptyPayloadHash
+            : await HashBodyAsync(context);
         var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? (http.PathBase + http.Path + http.QueryString).ToString();
         if (!target.StartsWith('/') && Uri.TryCreate(target, UriKind.Absolute, out var absolute))
         {
@@ -169,15 +149,35 @@ public sealed class AuthenticationMiddleware : IDisposable
         }
 
         var query = target.IndexOf('?', StringComparison.Ordinal);
-        var headers = http.Headers.ToDictionary(
-            h => h.Key.ToLowerInvariant(),
-            h => (IReadOnlyList<string>)h.Value.Select(v => v ?? "").ToList(),
-            StringComparer.Ordinal);
         return new SignedRequest(
             http.Method,
             query < 0 ? target : target[..query],
             query < 0 ? "" : target[(query + 1)..],
-            headers,
+            new SignedHeaders(http.Headers),
             payloadHash);
+    }
+
+    /// <summary>Reads the body once to hash it, keeping it buffered and rewound for the endpoint.</summary>
+    private static async Task<string> HashBodyAsync(HttpContext context)
+    {
+        var http = context.Request;
+        http.EnableBuffering(bufferThreshold: 64 * 1024, bufferLimit: RequestBinder.MaxBodyBytes);
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            int read;
+            while ((read = await http.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+            {
+                sha.AppendData(buffer, 0, read);
+            }
+
+            http.Body.Position = 0;
+            return SigV4.Hex(sha.GetHashAndReset());
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using AwsArn = Mesh.Model.Identity.Arn;
 using Mesh.Security;
 using System.Text.Json.Nodes;
@@ -12,6 +13,12 @@ namespace Mesh.Api.Security;
 /// </summary>
 public static class OperationResources
 {
+    /// <summary>Each resource operation's kind, and whether it lists; found once rather than by matching names on every call.</summary>
+    private static readonly FrozenDictionary<string, (ResourceKind Kind, bool Lists)> Operations = ResourceKind.All
+        .SelectMany(kind => new[] { ("List" + kind.PluralPascalName, (kind, true)) }
+            .Concat(new[] { "Create", "Describe", "Update", "Delete" }.Select(verb => (verb + kind.PascalName, (kind, false)))))
+        .ToFrozenDictionary(o => o.Item1, o => o.Item2, StringComparer.Ordinal);
+
     public static string Arn(string operation, JsonObject input, string region, string account)
     {
         if (input["resourceArn"]?.GetValue<string>() is { } arn)
@@ -19,30 +26,27 @@ public static class OperationResources
             return arn;
         }
 
-        var prefix = AwsArn.Prefix(AwsArn.AppMeshService, region, account);
-        foreach (var kind in ResourceKind.All)
+        if (!Operations.TryGetValue(operation, out var target))
         {
-            if (operation == "List" + kind.PluralPascalName)
-            {
-                var mesh = input["meshName"]?.GetValue<string>();
-                return kind switch
-                {
-                    _ when kind.IsMesh => prefix + "mesh/*",
-                    _ when kind.Parent is { } parent => $"{prefix}mesh/{mesh}/{parent.WireName}/{input[parent.NameMember]?.GetValue<string>()}/{kind.WireName}/*",
-                    _ => $"{prefix}mesh/{mesh}/{kind.WireName}/*",
-                };
-            }
-
-            if (operation.EndsWith(kind.PascalName, StringComparison.Ordinal) && operation[..^kind.PascalName.Length] is "Create" or "Describe" or "Update" or "Delete")
-            {
-                var mesh = input["meshName"]?.GetValue<string>() ?? "";
-                var id = kind.IsMesh
-                    ? ResourceId.ForMesh(mesh)
-                    : new ResourceId(kind, mesh, kind.Parent is { } p ? input[p.NameMember]?.GetValue<string>() ?? "" : "", input[kind.NameMember]?.GetValue<string>() ?? "");
-                return id.ToArn(region, account);
-            }
+            throw new ArgumentException($"No resource is known for operation {operation}.", nameof(operation));
         }
 
-        throw new ArgumentException($"No resource is known for operation {operation}.", nameof(operation));
+        var kind = target.Kind;
+        var mesh = input["meshName"]?.GetValue<string>();
+        if (target.Lists)
+        {
+            var prefix = AwsArn.Prefix(AwsArn.AppMeshService, region, account);
+            return kind switch
+            {
+                _ when kind.IsMesh => prefix + "mesh/*",
+                _ when kind.Parent is { } parent => $"{prefix}mesh/{mesh}/{parent.WireName}/{input[parent.NameMember]?.GetValue<string>()}/{kind.WireName}/*",
+                _ => $"{prefix}mesh/{mesh}/{kind.WireName}/*",
+            };
+        }
+
+        var id = kind.IsMesh
+            ? ResourceId.ForMesh(mesh ?? "")
+            : new ResourceId(kind, mesh ?? "", kind.Parent is { } p ? input[p.NameMember]?.GetValue<string>() ?? "" : "", input[kind.NameMember]?.GetValue<string>() ?? "");
+        return id.ToArn(region, account);
     }
 }

@@ -84,7 +84,9 @@ internal sealed class WriterLoop
     public async Task AssertNoAcknowledgedWriteLostAsync()
     {
         var all = Outcomes;
-        await using var connection = new NpgsqlConnection(api.ConnectionString);
+        // A connection of its own, not one pooled before the outage: the database may have dropped that one. (The
+        // API's pool is separate: it adds its own settings to the connection string, see ApiConnectionString.)
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(api.ConnectionString) { Pooling = false }.ConnectionString);
         await connection.OpenAsync();
 
         var stored = new HashSet<string>();

@@ -1,0 +1,51 @@
+using System.Text.Json.Nodes;
+using Mesh.Api.Resources;
+using Mesh.Model.Resources;
+using Mesh.Model.Wire;
+using Mesh.Persistence;
+
+namespace Mesh.Api.Tests;
+
+/// <summary>A list page's refs, written straight to JSON: exactly the Ref shape's members, in its order, nothing else.</summary>
+public sealed class ResourceViewRefListTests
+{
+    private readonly ResourceView view = new(ServiceModel.AppMesh);
+
+    [Fact]
+    public void RefList_WritesEachItemAsItsRefShape()
+    {
+        var created = DateTimeOffset.FromUnixTimeMilliseconds(1_764_400_000_123);
+        var page = new JsonObject { ["routes"] = view.RefList(ResourceKind.Route, [Route("a", created), Route("b", created)]) };
+
+        Assert.Equal(
+            """{"routes":[""" + Expected("a") + "," + Expected("b") + "]}",
+            page.ToJsonString());
+        Assert.Equal(
+            ServiceModel.AppMesh.Shape("RouteRef").Members.Select(m => m.Name),
+            ((JsonObject)JsonNode.Parse(page.ToJsonString())!["routes"]![0]!).Select(p => p.Key));
+    }
+
+    [Fact]
+    public void RefList_OfNothing_IsAnEmptyArray() =>
+        Assert.Equal("""{"meshes":[]}""", new JsonObject { ["meshes"] = view.RefList(ResourceKind.Mesh, []) }.ToJsonString());
+
+    private static string Expected(string name) =>
+        $$"""{"arn":"arn:aws:appmesh:us-east-1:111122223333:mesh/m/virtualRouter/r/route/{{name}}","createdAt":1764400000.123,"lastUpdatedAt":1764400000.123,"meshName":"m","meshOwner":"111122223333","resourceOwner":"444455556666","routeName":"{{name}}","version":3,"virtualRouterName":"r"}""";
+
+    private static ResourceEntity Route(string name, DateTimeOffset at) => new()
+    {
+        AccountId = "111122223333",
+        MeshName = "m",
+        Kind = ResourceKind.Route.WireName,
+        ParentName = "r",
+        Name = name,
+        Arn = $"arn:aws:appmesh:us-east-1:111122223333:mesh/m/virtualRouter/r/route/{name}",
+        Uid = Guid.NewGuid(),
+        Version = 3,
+        Spec = "{}",
+        Tags = "[]",
+        ResourceOwner = "444455556666",
+        CreatedAt = at,
+        LastUpdatedAt = at,
+    };
+}
