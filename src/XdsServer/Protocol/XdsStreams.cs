@@ -35,6 +35,8 @@ public static class XdsStreams
     /// <summary>
     /// A stream ended because this server is stopping ends with UNAVAILABLE, which tells the proxy to reconnect
     /// (to another replica), rather than with the UNKNOWN gRPC gives a handler's cancellation, which reads as an error.
+    /// One ended because the proxy went away ends as cancelled. The session returns normally in both cases, so
+    /// each stream throws once here rather than once per frame of its loop (thousands at once at shutdown).
     /// </summary>
     private static async Task EndAsUnavailableOnShutdown(XdsSessionContext context, Task session, CancellationToken call)
     {
@@ -44,9 +46,17 @@ public static class XdsStreams
         }
         catch (OperationCanceledException) when (context.Stopping.IsCancellationRequested && !call.IsCancellationRequested)
         {
-            throw new RpcException(new Status(StatusCode.Unavailable, "the xDS server is shutting down; reconnect"));
+            throw ShuttingDown();
+        }
+
+        call.ThrowIfCancellationRequested();
+        if (context.Stopping.IsCancellationRequested)
+        {
+            throw ShuttingDown();
         }
     }
+
+    private static RpcException ShuttingDown() => new(new Status(StatusCode.Unavailable, "the xDS server is shutting down; reconnect"));
 
     /// <summary>
     /// The unary Fetch of a per-type service: the resources the request names (all, for none) from the proxy's
