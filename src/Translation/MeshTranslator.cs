@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Mesh.Model.Graph;
 
 namespace Mesh.Translation;
@@ -11,18 +13,28 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
 {
     private readonly TranslatorOptions _options = options ?? TranslatorOptions.Default;
 
+    // A proxyless name's translation depends on the graph and the name alone, and every node calling a service
+    // offers the same names for it: kept per graph (for as long as the graph lives), a change translates each name
+    // once rather than once per identity, and the identities share its messages (serialised once, by reference).
+    private readonly ConditionalWeakTable<MeshGraph, ConcurrentDictionary<string, ProxyResources>> _proxyless = new();
+
     /// <summary>
     /// Everything one proxy identity is served: for a virtual node, its sidecar configuration plus, on demand, the
     /// proxyless listeners of its backends (so that a proxyless gRPC client with the node's identity can dial any
-    /// of them, see <see cref="ProxylessOnDemand"/>); for anything else, <see cref="Translate"/>.
+    /// of them, see <see cref="ProxylessOnDemand"/>); for anything else, <see cref="Translate"/>. The proxyless
+    /// part is translated once per graph and shared by every identity's result: treat the messages as read-only.
     /// </summary>
     public ProxyResources TranslateProxy(MeshGraph graph, ProxyTarget target)
     {
         var resources = Translate(graph, target);
         return target.Kind == ProxyTargetKind.VirtualNode && graph.FindVirtualNode(target.Name) is not null
-            ? ProxylessOnDemand.AddTo(resources, graph, target.Name, name => Translate(graph, ProxyTarget.Proxyless(name)))
+            ? ProxylessOnDemand.AddTo(resources, graph, target.Name, name => Proxyless(graph, name))
             : resources;
     }
+
+    private ProxyResources Proxyless(MeshGraph graph, string name) =>
+        _proxyless.GetValue(graph, _ => new ConcurrentDictionary<string, ProxyResources>(StringComparer.Ordinal))
+            .GetOrAdd(name, (n, g) => Translate(g, ProxyTarget.Proxyless(n)), graph);
 
     /// <summary>The configuration of one target as its golden files show it (no on-demand listeners).</summary>
     public ProxyResources Translate(MeshGraph graph, ProxyTarget target)
