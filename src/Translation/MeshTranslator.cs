@@ -14,9 +14,11 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
     private readonly TranslatorOptions _options = options ?? TranslatorOptions.Default;
 
     // A proxyless name's translation depends on the graph and the name alone, and every node calling a service
-    // offers the same names for it: kept per graph (for as long as the graph lives), a change translates each name
-    // once rather than once per identity, and the identities share its messages (serialised once, by reference).
-    private readonly ConditionalWeakTable<MeshGraph, ConcurrentDictionary<string, ProxyResources>> _proxyless = new();
+    // offers the same names for it; a sidecar's egress routes and clusters depend on the graph and the node's
+    // backends alone, and client nodes mostly call the same services. Both are kept per graph (for as long as the
+    // graph lives, so a new graph never sees an old one's): a change translates each once rather than once per
+    // identity, and the identities share the messages (serialised once, by reference).
+    private readonly ConditionalWeakTable<MeshGraph, Shared> _shared = new();
 
     /// <summary>
     /// Everything one proxy identity is served: for a virtual node, its sidecar configuration plus, on demand, the
@@ -33,15 +35,16 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
     }
 
     private ProxyResources Proxyless(MeshGraph graph, string name) =>
-        _proxyless.GetValue(graph, _ => new ConcurrentDictionary<string, ProxyResources>(StringComparer.Ordinal))
-            .GetOrAdd(name, (n, g) => Translate(g, ProxyTarget.Proxyless(n)), graph);
+        SharedOf(graph).Proxyless.GetOrAdd(name, (n, g) => Translate(g, ProxyTarget.Proxyless(n)), graph);
+
+    private Shared SharedOf(MeshGraph graph) => _shared.GetValue(graph, _ => new Shared());
 
     /// <summary>The configuration of one target as its golden files show it (no on-demand listeners).</summary>
     public ProxyResources Translate(MeshGraph graph, ProxyTarget target)
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(target);
-        var context = new TranslationContext(graph, _options);
+        var context = new TranslationContext(graph, _options, SharedOf(graph).Egress);
         switch (target.Kind)
         {
             case ProxyTargetKind.VirtualNode:
@@ -76,5 +79,13 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
         }
 
         return context.ToResources();
+    }
+
+    /// <summary>What the identities of one graph share: proxyless translations by name, egress routings by key.</summary>
+    private sealed class Shared
+    {
+        public ConcurrentDictionary<string, ProxyResources> Proxyless { get; } = new(StringComparer.Ordinal);
+
+        public ConcurrentDictionary<string, EgressRouting> Egress { get; } = new(StringComparer.Ordinal);
     }
 }
