@@ -25,6 +25,8 @@ public class MeshReloadBenchmarks
     private const int BackendsPerClient = 5;
 
     private List<MeshResourceRow> _rows = null!;
+    private List<MeshResourceRow> _changedRows = null!;
+    private ParsedRows _parsed = ParsedRows.Empty;
     private MeshGraph _old = null!;
     private MeshGraph _new = null!;
     private MeshGraphDiff _diff = null!;
@@ -38,7 +40,9 @@ public class MeshReloadBenchmarks
     {
         _rows = [.. Rows(canary: 10)];
         _old = MeshGraph.Build(_rows);
-        _new = MeshGraph.Build(Rows(canary: 20));
+        _changedRows = [.. Rows(canary: 20)];
+        _new = MeshGraph.Build(_changedRows);
+        MeshGraph.Build(_rows, null, out _parsed);
         _diff = MeshGraphDiff.Between(_old, _new);
         _clients = [.. Enumerable.Range(0, Clients).Select(c => ProxyTarget.VirtualNode($"client-{c}"))];
         var cache = new SnapshotCache();
@@ -57,6 +61,9 @@ public class MeshReloadBenchmarks
 
     [Benchmark(Description = "MeshGraph.Build of 10,000 nodes / 500 services")]
     public MeshGraph Build() => MeshGraph.Build(_rows);
+
+    [Benchmark(Description = "MeshGraph.Build of the same after one route change, the unchanged rows reused")]
+    public MeshGraph BuildReusing() => MeshGraph.Build((_flip = !_flip) ? _changedRows : _rows, _parsed, out _parsed);
 
     [Benchmark(Description = "MeshGraphDiff.Between two such graphs (one route changed)")]
     public MeshGraphDiff Diff() => MeshGraphDiff.Between(_old, _new);

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Mesh.Model.Graph;
 
 namespace Mesh.Translation;
@@ -11,25 +13,38 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
 {
     private readonly TranslatorOptions _options = options ?? TranslatorOptions.Default;
 
+    // A proxyless name's translation depends on the graph and the name alone, and every node calling a service
+    // offers the same names for it; a sidecar's egress routes and clusters depend on the graph and the node's
+    // backends alone, and client nodes mostly call the same services. Both are kept per graph (for as long as the
+    // graph lives, so a new graph never sees an old one's): a change translates each once rather than once per
+    // identity, and the identities share the messages (serialised once, by reference).
+    private readonly ConditionalWeakTable<MeshGraph, Shared> _shared = new();
+
     /// <summary>
     /// Everything one proxy identity is served: for a virtual node, its sidecar configuration plus, on demand, the
     /// proxyless listeners of its backends (so that a proxyless gRPC client with the node's identity can dial any
-    /// of them, see <see cref="ProxylessOnDemand"/>); for anything else, <see cref="Translate"/>.
+    /// of them, see <see cref="ProxylessOnDemand"/>); for anything else, <see cref="Translate"/>. The proxyless
+    /// part is translated once per graph and shared by every identity's result: treat the messages as read-only.
     /// </summary>
     public ProxyResources TranslateProxy(MeshGraph graph, ProxyTarget target)
     {
         var resources = Translate(graph, target);
         return target.Kind == ProxyTargetKind.VirtualNode && graph.FindVirtualNode(target.Name) is not null
-            ? ProxylessOnDemand.AddTo(resources, graph, target.Name, name => Translate(graph, ProxyTarget.Proxyless(name)))
+            ? ProxylessOnDemand.AddTo(resources, graph, target.Name, name => Proxyless(graph, name))
             : resources;
     }
+
+    private ProxyResources Proxyless(MeshGraph graph, string name) =>
+        SharedOf(graph).Proxyless.GetOrAdd(name, (n, g) => Translate(g, ProxyTarget.Proxyless(n)), graph);
+
+    private Shared SharedOf(MeshGraph graph) => _shared.GetValue(graph, _ => new Shared());
 
     /// <summary>The configuration of one target as its golden files show it (no on-demand listeners).</summary>
     public ProxyResources Translate(MeshGraph graph, ProxyTarget target)
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(target);
-        var context = new TranslationContext(graph, _options);
+        var context = new TranslationContext(graph, _options, SharedOf(graph).Egress);
         switch (target.Kind)
         {
             case ProxyTargetKind.VirtualNode:
@@ -64,5 +79,13 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
         }
 
         return context.ToResources();
+    }
+
+    /// <summary>What the identities of one graph share: proxyless translations by name, egress routings by key.</summary>
+    private sealed class Shared
+    {
+        public ConcurrentDictionary<string, ProxyResources> Proxyless { get; } = new(StringComparer.Ordinal);
+
+        public ConcurrentDictionary<string, EgressRouting> Egress { get; } = new(StringComparer.Ordinal);
     }
 }

@@ -8,7 +8,8 @@ namespace Mesh.Translation;
 
 /// <summary>
 /// Everything one proxy needs, each list sorted by resource name (ordinal) so the output is deterministic.
-/// The messages are freshly built and owned by the caller. <see cref="Warnings"/> lists the parts of the mesh
+/// The messages are built for the caller but may be shared with other identities' translations of the same graph
+/// (see <see cref="MeshTranslator.TranslateProxy"/>): read them, never change them. <see cref="Warnings"/> lists the parts of the mesh
 /// that could not be expressed and were left out (sorted, de-duplicated). The xDS server serves this record as
 /// it is: it only serialises, versions and interns it.
 /// </summary>

@@ -94,53 +94,11 @@ internal static class SidecarTranslator
 
     private static void Egress(TranslationContext context, MeshResource<Specs.VirtualNodeSpec> node, Specs.IpPreference? preference, Envoy.Config.Accesslog.V3.AccessLog? accessLog, HttpConnectionManager.Types.Tracing tracing)
     {
-        var http = new SortedDictionary<int, (SortedSet<Specs.PortProtocol> Protocols, List<VirtualHost> Hosts)>();
-        var tcp = new SortedDictionary<int, (string Service, TcpTargets Targets)>();
-        var backends = (node.Spec.Backends ?? [])
-            .Select(b => b.VirtualService)
-            .OfType<Specs.VirtualServiceBackend>()
-            .GroupBy(b => b.VirtualServiceName, StringComparer.Ordinal)
-            .Select(g => g.First())
-            .OrderBy(b => b.VirtualServiceName, StringComparer.Ordinal);
-
-        foreach (var backend in backends)
-        {
-            var service = backend.VirtualServiceName;
-            var where = $"virtualNode/{node.Name} backend virtualService/{service}";
-            // A backend's own client policy replaces the node's backendDefaults (§3 "Backend defaults").
-            var flavor = new RouteFlavor(false, backend.ClientPolicy ?? node.Spec.BackendDefaults?.ClientPolicy, null);
-            foreach (var port in ServiceRouting.Ports(context, service, where))
-            {
-                if (port.Protocol == Specs.PortProtocol.Tcp)
-                {
-                    if (tcp.TryGetValue(port.Port, out var taken))
-                    {
-                        // Egress matches TCP on the destination port alone, so one TCP service per port (RM#195).
-                        context.Warn($"{where}: TCP port {port.Port} is already taken by virtualService/{taken.Service}; not reachable from this node");
-                    }
-                    else if (ServiceRouting.Tcp(context, service, port, flavor, where) is { } targets)
-                    {
-                        tcp.Add(port.Port, (service, targets));
-                    }
-
-                    continue;
-                }
-
-                if (!http.TryGetValue(port.Port, out var entry))
-                {
-                    entry = (new SortedSet<Specs.PortProtocol>(), []);
-                    http.Add(port.Port, entry);
-                }
-
-                entry.Protocols.Add(port.Protocol);
-                var host = new VirtualHost { Name = service, Domains = { service, $"{service}:{port.Port}" } };
-                host.Routes.AddRange(ServiceRouting.HttpRoutes(context, service, port, flavor, where));
-                entry.Hosts.Add(host);
-            }
-        }
-
-        var allowAll = context.Graph.Mesh.EgressFilter?.Type == Specs.EgressFilterType.AllowAll;
-        var allowAllCluster = allowAll ? Clusters.OriginalDestination(context, EnvoyNames.AllowAllCluster(context.Mesh)) : null;
+        // The routes and clusters are the same for every node with these backends: shared per graph when it can be.
+        var routing = context.EgressRouting(node);
+        context.AddAll(routing.Resources);
+        var tcp = new SortedDictionary<int, (string Service, TcpTargets Targets)>(routing.Tcp.ToDictionary());
+        var allowAllCluster = routing.AllowAllCluster;
         var result = new Listener
         {
             Name = EnvoyNames.EgressListener,
@@ -150,27 +108,15 @@ internal static class SidecarTranslator
             Metadata = AggregateStats.Untagged(),
         };
 
-        var chainCount = http.Count + tcp.Count;
-        foreach (var (port, (protocols, hosts)) in http)
+        var chainCount = routing.Http.Count + tcp.Count;
+        foreach (var (port, protocol, routeName) in routing.Http)
         {
             if (tcp.Remove(port, out var loser))
             {
                 context.Warn($"virtualNode/{node.Name}: port {port} is used by HTTP and TCP backends; TCP virtualService/{loser.Service} is not reachable from this node");
             }
 
-            // One HCM per port whatever the HTTP flavour (codec AUTO serves HTTP/1.1 and HTTP/2); the route config
-            // is named after the most capable protocol on the port. App Mesh produced invalid config here (RM#175).
-            var protocol = protocols.Contains(Specs.PortProtocol.Grpc) ? Specs.PortProtocol.Grpc : protocols.Max;
             var proto = EnvoyNames.Protocol(protocol);
-            var routeName = EnvoyNames.EgressRoute(protocol, port);
-            var routeConfig = new RouteConfiguration { Name = routeName };
-            routeConfig.VirtualHosts.AddRange(hosts.OrderBy(h => h.Name, StringComparer.Ordinal));
-            if (allowAllCluster is not null)
-            {
-                routeConfig.VirtualHosts.Add(AllowAllHost(allowAllCluster));
-            }
-
-            context.Add(routeConfig);
             var statPrefix = chainCount > 1 ? $"egress.{proto}.{port}" : "egress";
             result.FilterChains.Add(new FilterChain
             {
@@ -191,10 +137,9 @@ internal static class SidecarTranslator
             });
         }
 
-        if (context.Options.AllowAmazonAwsEgress)
+        if (routing.AmazonAwsCluster is { } cluster)
         {
             // App Mesh always let *.amazonaws.com:443 through, even under DROP_ALL (§2 "Egress listener").
-            var cluster = Clusters.OriginalDestination(context, EnvoyNames.AmazonAwsCluster(context.Mesh));
             result.ListenerFilters.Add(Filters.TlsInspector(onlyPort: 443));
             result.FilterChains.Add(new FilterChain
             {
@@ -219,12 +164,4 @@ internal static class SidecarTranslator
             context.Add(result);
         }
     }
-
-    /// <summary>ALLOW_ALL inside HTTP route configs: unknown hosts go to their original destination.</summary>
-    private static VirtualHost AllowAllHost(string cluster) => new()
-    {
-        Name = EnvoyNames.AllowAllVirtualHost,
-        Domains = { "*" },
-        Routes = { new Route { Name = EnvoyNames.AllowAllVirtualHost, Match = new RouteMatch { Prefix = "/" }, Route_ = new RouteAction { Cluster = cluster } } },
-    };
 }

@@ -3,6 +3,7 @@ using Envoy.Config.Endpoint.V3;
 using Envoy.Config.Listener.V3;
 using Envoy.Config.Route.V3;
 using Envoy.Extensions.TransportSockets.Tls.V3;
+using System.Collections.Concurrent;
 using Google.Protobuf;
 using Mesh.Model.Graph;
 
@@ -12,7 +13,7 @@ namespace Mesh.Translation;
 /// The state of one translation: the graph, what has been built so far (keyed by name, so a cluster that
 /// several routes need is built once), and warnings. Sorted collections make the output deterministic.
 /// </summary>
-internal sealed class TranslationContext(MeshGraph graph, TranslatorOptions options)
+internal sealed class TranslationContext(MeshGraph graph, TranslatorOptions options, ConcurrentDictionary<string, EgressRouting>? sharedEgress = null)
 {
     private readonly SortedDictionary<string, Listener> _listeners = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, RouteConfiguration> _routes = new(StringComparer.Ordinal);
@@ -40,6 +41,50 @@ internal sealed class TranslationContext(MeshGraph graph, TranslatorOptions opti
     public void Add(ClusterLoadAssignment endpoints) => AddOnce(_endpoints, endpoints.ClusterName, endpoints);
 
     public void Add(Secret secret) => AddOnce(_secrets, secret.Name, secret);
+
+    /// <summary>
+    /// A node's egress routing: from the graph's shared ones (<see cref="MeshTranslator"/>) when another node with
+    /// the same backends built it already and it names no node in warnings, otherwise built for this node.
+    /// </summary>
+    public EgressRouting EgressRouting(MeshResource<Mesh.Model.Specs.VirtualNodeSpec> node)
+    {
+        if (sharedEgress is null)
+        {
+            return Translation.EgressRouting.Build(Graph, Options, node);
+        }
+
+        var shared = sharedEgress.GetOrAdd(Translation.EgressRouting.KeyOf(node), static (_, a) => Translation.EgressRouting.Build(a.Graph, a.Options, a.node), (Graph, Options, node));
+        return shared.ServesNode(node.Name) ? shared : Translation.EgressRouting.Build(Graph, Options, node);
+    }
+
+    /// <summary>Adds what another context built, as if built here (the first of two different same-named messages kept).</summary>
+    public void AddAll(ProxyResources resources)
+    {
+        foreach (var route in resources.RouteConfigurations)
+        {
+            Add(route);
+        }
+
+        foreach (var cluster in resources.Clusters)
+        {
+            Add(cluster);
+        }
+
+        foreach (var endpoints in resources.ClusterLoadAssignments)
+        {
+            Add(endpoints);
+        }
+
+        foreach (var secret in resources.Secrets)
+        {
+            Add(secret);
+        }
+
+        foreach (var warning in resources.Warnings)
+        {
+            Warn(warning);
+        }
+    }
 
     public ProxyResources ToResources() => new(
         [.. _listeners.Values],

@@ -103,8 +103,17 @@ public sealed record MeshGraph
     /// once in an <see cref="InvalidMeshGraphException"/>: bad JSON, an unknown kind, a second mesh row, a
     /// duplicate name, or a route or gateway route whose parent is missing.
     /// </summary>
-    public static MeshGraph Build(IEnumerable<MeshResourceRow> rows)
+    public static MeshGraph Build(IEnumerable<MeshResourceRow> rows) => Build(rows, null, out _);
+
+    /// <summary>
+    /// <see cref="Build(IEnumerable{MeshResourceRow})"/>, reusing the resources an earlier build of the same mesh
+    /// parsed (<paramref name="previous"/>) for every row that did not change, and returning in
+    /// <paramref name="parsed"/> what this build parsed, for the next. The graph is equal to one built from scratch.
+    /// </summary>
+    public static MeshGraph Build(IEnumerable<MeshResourceRow> rows, ParsedRows? previous, out ParsedRows parsed)
     {
+        previous ??= ParsedRows.Empty;
+        var kept = new ParsedRows.Builder();
         var errors = new List<string>();
         MeshResource<MeshSpec>? mesh = null;
         var observability = MeshObservability.None;
@@ -124,7 +133,7 @@ public sealed record MeshGraph
                     {
                         errors.Add($"mesh/{row.Name}: more than one mesh row (already have mesh/{mesh.Name})");
                     }
-                    else if (Parse<MeshSpec>(row, errors) is { } m)
+                    else if (Parse<MeshSpec>(row, errors, previous, kept) is { } m)
                     {
                         mesh = m;
                         observability = MeshObservability.FromTagsJson(row.TagsJson);
@@ -132,26 +141,26 @@ public sealed record MeshGraph
 
                     break;
                 case MeshResourceKinds.VirtualNode:
-                    Add(nodes, Parse<VirtualNodeSpec>(row, errors));
+                    Add(nodes, Parse<VirtualNodeSpec>(row, errors, previous, kept));
                     break;
                 case MeshResourceKinds.VirtualService:
-                    Add(services, Parse<VirtualServiceSpec>(row, errors));
+                    Add(services, Parse<VirtualServiceSpec>(row, errors, previous, kept));
                     break;
                 case MeshResourceKinds.VirtualRouter:
-                    Add(routers, Parse<VirtualRouterSpec>(row, errors));
+                    Add(routers, Parse<VirtualRouterSpec>(row, errors, previous, kept));
                     break;
                 case MeshResourceKinds.VirtualGateway:
-                    Add(gateways, Parse<VirtualGatewaySpec>(row, errors));
+                    Add(gateways, Parse<VirtualGatewaySpec>(row, errors, previous, kept));
                     break;
                 case MeshResourceKinds.Route:
-                    if (Parse<RouteSpec>(row, errors) is { } route)
+                    if (Parse<RouteSpec>(row, errors, previous, kept) is { } route)
                     {
                         routes.Add((row.ParentName ?? "", route));
                     }
 
                     break;
                 case MeshResourceKinds.GatewayRoute:
-                    if (Parse<GatewayRouteSpec>(row, errors) is { } gatewayRoute)
+                    if (Parse<GatewayRouteSpec>(row, errors, previous, kept) is { } gatewayRoute)
                     {
                         gatewayRoutes.Add((row.ParentName ?? "", gatewayRoute));
                     }
@@ -192,6 +201,7 @@ public sealed record MeshGraph
             throw new InvalidMeshGraphException(errors);
         }
 
+        parsed = kept.ToParsedRows();
         return new MeshGraph
         {
             MeshName = mesh!.Name,
@@ -232,11 +242,13 @@ public sealed record MeshGraph
     public override int GetHashCode() =>
         HashCode.Combine(HashCode.Combine(MeshName, MeshVersion, Mesh, Observability, VirtualNodes, VirtualServices, VirtualRouters, VirtualGateways), CloudMap);
 
-    private static MeshResource<T>? Parse<T>(MeshResourceRow row, List<string> errors)
+    private static MeshResource<T>? Parse<T>(MeshResourceRow row, List<string> errors, ParsedRows previous, ParsedRows.Builder kept)
     {
         try
         {
-            return new MeshResource<T>(row.Name, row.Version, SpecJson.Deserialize<T>(row.SpecJson));
+            var resource = previous.Find<T>(row) ?? new MeshResource<T>(row.Name, row.Version, SpecJson.Deserialize<T>(row.SpecJson));
+            kept.Add(row, resource);
+            return resource;
         }
         catch (JsonException e)
         {

@@ -23,6 +23,9 @@ public sealed class MeshLoader(SnapshotProducer producer, XdsMetrics metrics, IL
     private readonly ConcurrentDictionary<MeshKey, IReadOnlySet<string>> _namespacesUsed = new();
     private readonly MeshLoadOrder _order = new();
 
+    // What the last good load of each mesh parsed: a reload parses only the rows that changed.
+    private readonly ConcurrentDictionary<MeshKey, ParsedRows> _parsed = new();
+
     /// <summary>The loaded meshes of an account whose virtual nodes discover through the named Cloud Map namespace.</summary>
     public IReadOnlyList<MeshKey> MeshesUsingNamespace(string accountId, string namespaceName) =>
         _namespacesUsed.Where(m => m.Key.AccountId == accountId && m.Value.Contains(namespaceName)).Select(m => m.Key).ToList();
@@ -49,7 +52,11 @@ public sealed class MeshLoader(SnapshotProducer producer, XdsMetrics metrics, IL
 
         try
         {
-            var graph = MeshGraph.Build(rows.Select(r => new MeshResourceRow(r.Kind, r.ParentName, r.Name, r.Version, r.Spec, r.Tags)));
+            var graph = MeshGraph.Build(
+                rows.Select(r => new MeshResourceRow(r.Kind, r.ParentName, r.Name, r.Version, r.Spec, r.Tags)),
+                _parsed.GetValueOrDefault(mesh),
+                out var parsed);
+            _parsed[mesh] = parsed;
             if (graph.Observability.Problems.Count > 0)
             {
                 logger.MeshTagsIgnored(mesh.ToString(), string.Join("; ", graph.Observability.Problems));
@@ -79,6 +86,7 @@ public sealed class MeshLoader(SnapshotProducer producer, XdsMetrics metrics, IL
             if (graph is null)
             {
                 _namespacesUsed.TryRemove(mesh, out _);
+                _parsed.TryRemove(mesh, out _);
             }
             else
             {

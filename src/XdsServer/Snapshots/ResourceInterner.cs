@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Google.Protobuf;
 using Mesh.XdsServer.Resources;
 
 namespace Mesh.XdsServer.Snapshots;
@@ -11,10 +13,28 @@ internal sealed class ResourceInterner
 {
     private volatile ConcurrentDictionary<(string Type, string Name, string Version, bool OnDemand), XdsResource> _resources = new();
 
+    // The resource each message was packed into, for as long as the message lives. The translator shares messages
+    // between identities (a graph's proxyless resources), so a message seen before is not serialised and hashed again.
+    private readonly ConditionalWeakTable<IMessage, XdsResource> _packed = new();
+
     public int Count => _resources.Count;
 
     public XdsResource Intern(XdsResource resource) =>
         _resources.GetOrAdd((resource.TypeUrl, resource.Name, resource.Version, resource.OnDemandOnly), resource);
+
+    /// <summary>The interned resource of a message: packed once per message object, then looked up by reference.</summary>
+    public XdsResource Pack(string typeUrl, string name, IMessage message, bool onDemandOnly)
+    {
+        if (_packed.TryGetValue(message, out var packed)
+            && packed.OnDemandOnly == onDemandOnly && packed.Name == name && packed.TypeUrl == typeUrl)
+        {
+            return packed;
+        }
+
+        packed = Intern(XdsResource.Create(typeUrl, name, message, onDemandOnly));
+        _packed.AddOrUpdate(message, packed);
+        return packed;
+    }
 
     /// <summary>
     /// Forgets every resource that no live snapshot holds any more. A build running meanwhile may lose the sharing

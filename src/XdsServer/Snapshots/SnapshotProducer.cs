@@ -175,7 +175,7 @@ public sealed partial class SnapshotProducer
             return Rejected(identity, state, "The snapshot is inconsistent: " + string.Join("; ", problems), resources.Warnings);
         }
 
-        var snapshot = SnapshotBuilder.Build(resources, _interner.Intern);
+        var snapshot = SnapshotBuilder.Build(resources, _interner);
         _metrics.SnapshotBuild.Record(Stopwatch.GetElapsedTime(started));
         return new SnapshotUpdate(state.Generation, snapshot, null, resources.Warnings);
     }

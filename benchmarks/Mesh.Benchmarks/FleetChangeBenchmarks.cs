@@ -1,0 +1,126 @@
+using System.Text.Json;
+using BenchmarkDotNet.Attributes;
+using Mesh.Model.Graph;
+using Mesh.Translation;
+using Mesh.XdsServer.Diagnostics;
+using Mesh.XdsServer.Identity;
+using Mesh.XdsServer.Snapshots;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Mesh.Benchmarks;
+
+/// <summary>
+/// The server's side of the fleet benchmark's route change (benchmarks/Mesh.Fleet), in process and without
+/// streams: the fleet's mesh at 10,000 proxies (50 services, each a node behind a router with one route with a
+/// retry policy; 200 client nodes calling all 50 services), every client identity watched, and service 0's retry
+/// count changed, which every client's configuration reads. <c>Reload</c> is what the xDS server does per change
+/// from the rows it read: build the graph (reusing what the previous build parsed for unchanged rows, as the
+/// loader does), then hand it to the producer, which diffs it and rebuilds the 200 identities' snapshots.
+/// <c>Build</c>, <c>BuildReusing</c> and <c>Translate</c> are its parts.
+/// </summary>
+[MemoryDiagnoser]
+public class FleetChangeBenchmarks
+{
+    private const int Services = 50;
+    private const int Clients = 200;
+
+    private readonly List<MeshResourceRow>[] _rows = new List<MeshResourceRow>[2];
+    private readonly MeshGraph[] _graphs = new MeshGraph[2];
+    private readonly List<IDisposable> _watches = [];
+    private SnapshotProducer _producer = null!;
+    private ParsedRows _parsed = ParsedRows.Empty;
+    private int _revision;
+
+    private static MeshKey Key { get; } = new("111122223333", "fleet");
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        for (var r = 0; r < 2; r++)
+        {
+            _rows[r] = [.. Rows(retries: 3 + r)];
+            _graphs[r] = MeshGraph.Build(_rows[r]);
+        }
+
+        MeshGraph.Build(_rows[0], null, out _parsed);
+
+        var cache = new SnapshotCache();
+        _producer = new SnapshotProducer(cache, new MeshTranslator(), new XdsMetrics(), NullLogger<SnapshotProducer>.Instance);
+        _producer.SetMesh(Key, _graphs[0]);
+        for (var c = 0; c < Clients; c++)
+        {
+            _watches.Add(cache.Watch(new ProxyIdentity(Key, ProxyKind.VirtualNode, $"client-{c}"), _ => { }));
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _watches.ForEach(w => w.Dispose());
+
+    [Benchmark(Description = "route change: graph from the rows (the unchanged ones reused), diff, 200 identities rebuilt")]
+    public void Reload()
+    {
+        _revision ^= 1;
+        _producer.SetMesh(Key, MeshGraph.Build(_rows[_revision], _parsed, out _parsed));
+    }
+
+    [Benchmark(Description = "MeshGraph.Build of the fleet mesh, every row parsed")]
+    public MeshGraph Build() => MeshGraph.Build(_rows[0]);
+
+    [Benchmark(Description = "MeshGraph.Build of the fleet mesh after a route change, the other rows reused")]
+    public MeshGraph BuildReusing()
+    {
+        _revision ^= 1;
+        return MeshGraph.Build(_rows[_revision], _parsed, out _parsed);
+    }
+
+    [Benchmark(Description = "TranslateProxy of one client (50 backends)")]
+    public ProxyResources Translate() => new MeshTranslator().TranslateProxy(_graphs[0], ProxyTarget.VirtualNode("client-0"));
+
+    private static IEnumerable<MeshResourceRow> Rows(int retries)
+    {
+        yield return Row(MeshResourceKinds.Mesh, "", "fleet", new { });
+        for (var i = 0; i < Services; i++)
+        {
+            yield return Row(MeshResourceKinds.VirtualNode, "", $"svc-{i}", Node($"svc-{i}.fleet.local", null));
+            yield return Row(MeshResourceKinds.VirtualRouter, "", $"router-{i}", new { listeners = new[] { new { portMapping = new { port = 8080, protocol = "http" } } } });
+            yield return Row(MeshResourceKinds.Route, $"router-{i}", "route", new
+            {
+                httpRoute = new
+                {
+                    match = new { prefix = "/" },
+                    action = new { weightedTargets = new[] { new { virtualNode = $"svc-{i}", weight = 100 } } },
+                    retryPolicy = new
+                    {
+                        maxRetries = i == 0 ? retries : 2,
+                        perRetryTimeout = new { unit = "ms", value = 1000 },
+                        httpRetryEvents = new[] { "server-error", "gateway-error" },
+                    },
+                },
+            }, version: i == 0 ? retries : 1);
+            yield return Row(MeshResourceKinds.VirtualService, "", $"svc-{i}.fleet.local", new { provider = new { virtualRouter = new { virtualRouterName = $"router-{i}" } } });
+        }
+
+        var backends = Enumerable.Range(0, Services).Select(i => new { virtualService = new { virtualServiceName = $"svc-{i}.fleet.local" } }).ToArray();
+        for (var c = 0; c < Clients; c++)
+        {
+            yield return Row(MeshResourceKinds.VirtualNode, "", $"client-{c}", Node($"client-{c}.fleet.local", backends));
+        }
+    }
+
+    private static object Node(string host, object[]? backends) => new
+    {
+        listeners = new[]
+        {
+            new
+            {
+                portMapping = new { port = 8080, protocol = "http" },
+                healthCheck = new { protocol = "http", path = "/health", healthyThreshold = 2, unhealthyThreshold = 3, timeoutMillis = 2000, intervalMillis = 5000 },
+            },
+        },
+        serviceDiscovery = new { dns = new { hostname = host } },
+        backends,
+    };
+
+    private static MeshResourceRow Row(string kind, string parent, string name, object spec, long version = 1) =>
+        new(kind, parent, name, version, JsonSerializer.Serialize(spec));
+}
