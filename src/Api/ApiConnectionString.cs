@@ -21,8 +21,9 @@ public static class ApiConnectionString
 
         // Npgsql resets a pooled connection's session (DISCARD ALL, which also drops its prepared statements) each
         // time it is taken from the pool. The API leaves no session state behind to reset: its only setting is
-        // transaction-local (set_config(…, true)), it takes no advisory locks and does not LISTEN, and an open
-        // transaction is still rolled back when a connection returns to the pool.
+        // transaction-local (set_config(…, true)), its advisory locks are transaction-level (pg_advisory_xact_lock*,
+        // released at COMMIT or ROLLBACK), it does not LISTEN, and an open transaction is still rolled back when a
+        // connection returns to the pool.
         if (!Written("No Reset On Close", "NoResetOnClose"))
         {
             settings.NoResetOnClose = true;
