@@ -12,6 +12,9 @@ internal sealed record FleetOptions
     public int ConnectParallelism { get; init; } = 100;
     public string[] Variants { get; init; } = ["sotw-every", "sotw-first", "delta-every"];
     public bool Storm { get; init; } = true;
+
+    /// <summary>Whether each simulated Envoy serialises its node again for every request (as the fleet did before), instead of once.</summary>
+    public bool SerialiseNodeEveryRequest { get; init; }
     public bool Replicas { get; init; } = true;
     public Uri Api { get; init; } = new(Environment.GetEnvironmentVariable("MESH_API_URL") ?? "http://127.0.0.1:8080");
     public string CredentialsFile { get; init; } = Path.Combine(Environment.GetEnvironmentVariable("MESH_STATE_DIR") ?? ".mesh", "credentials");
@@ -30,6 +33,8 @@ internal sealed record FleetOptions
           --changes N              route changes measured per variant (3)
           --parallel N             connections opening at once (100)
           --variants a,b           of sotw-every, sotw-first, delta-every, delta-first (sotw-every,sotw-first,delta-every)
+          --fleet-node once|every  the fleet serialises each proxy's node once and sends its bytes (once), or again for
+                                   every request (every: costs the fleet, on the server's cores, what Envoys pay on theirs)
           --storm on|off           restart the xDS server under the fleet (on)
           --replicas on|off        two xDS servers on one database, stop one (on)
           --api URL                the API ($MESH_API_URL or http://127.0.0.1:8080)
@@ -55,6 +60,7 @@ internal sealed record FleetOptions
                 "--parallel" => o with { ConnectParallelism = Int() },
                 "--variants" => o with { Variants = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) },
                 "--storm" => o with { Storm = Next() == "on" },
+                "--fleet-node" => o with { SerialiseNodeEveryRequest = Next() == "every" },
                 "--replicas" => o with { Replicas = Next() == "on" },
                 "--api" => o with { Api = new Uri(Next()) },
                 "--credentials" => o with { CredentialsFile = Next() },

@@ -19,7 +19,7 @@ var options = FleetOptions.Parse(args);
 ThreadPool.SetMinThreads(64, 64);
 var logDir = Directory.CreateTempSubdirectory("mesh-fleet-").FullName;
 var report = new Report { ProxyCount = options.Proxies };
-report.Line($"Mesh.Fleet {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC: {options.Proxies} proxies, {options.Services} services, {options.ProxiesPerClient} proxies per client node, {Environment.ProcessorCount} cores, load average {Machine.LoadAverage()}");
+report.Line($"Mesh.Fleet {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC: {options.Proxies} proxies, {options.Services} services, {options.ProxiesPerClient} proxies per client node, {Environment.ProcessorCount} cores, load average {Machine.LoadAverage()}, each proxy's node serialised {(options.SerialiseNodeEveryRequest ? "for every request" : "once")}");
 report.Line($"server logs in {logDir}; gcdump for forced collections: {ForcedCollection.Tool ?? "not found (heap figures are as of the server's last collection)"}");
 
 var credentials = Credentials.Read(options.CredentialsFile, "default");
@@ -34,7 +34,7 @@ var xds = new XdsServers(options, logDir);
 var results = new List<MeshFigures>();
 foreach (var name in options.Variants)
 {
-    var variant = FleetOptions.Variant(name);
+    var variant = FleetOptions.Variant(name) with { SerialiseNodeEveryRequest = options.SerialiseNodeEveryRequest };
     results.Add(await MeasureMeshAsync(variant));
 }
 
@@ -45,12 +45,12 @@ report.Table(raw, results);
 
 if (options.Storm)
 {
-    await MeasureStormAsync(FleetOptions.Variant(options.Variants[0]), reference);
+    await MeasureStormAsync((FleetOptions.Variant(options.Variants[0]) with { SerialiseNodeEveryRequest = options.SerialiseNodeEveryRequest }), reference);
 }
 
 if (options.Replicas)
 {
-    await MeasureReplicasAsync(FleetOptions.Variant(options.Variants[0]));
+    await MeasureReplicasAsync((FleetOptions.Variant(options.Variants[0]) with { SerialiseNodeEveryRequest = options.SerialiseNodeEveryRequest }));
 }
 
 report.Line($"load average at the end: {Machine.LoadAverage()}");
@@ -65,6 +65,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     var rssBefore = server.Rss;
     var heapBefore = await admin.HeapAsync() ?? 0;
     var cpuBefore = server.Cpu;
+    var fleetCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
 
     using var stop = new CancellationTokenSource();
     var proxies = Enumerable.Range(0, options.Proxies)
@@ -74,6 +75,8 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     var loops = await Fleet.OpenAsync(proxies.Select(p => ((Func<Task>)(() => p.RunAsync(stop.Token)), p.Configured.Task)).ToList(), options.ConnectParallelism, TimeSpan.FromMinutes(10));
     var connect = Stopwatch.GetElapsedTime(started);
     var connectCpu = server.Cpu - cpuBefore;
+    // The fleet shares the machine's cores with the server: its own CPU says whether it, not the server, set the pace.
+    var fleetCpu = Process.GetCurrentProcess().TotalProcessorTime - fleetCpuBefore;
     var bytes = proxies.Average(p => p.BytesReceived);
 
     await Task.Delay(2000);
@@ -107,7 +110,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
         proxies[0].LastRdsSize,
         proxies.Sum(p => p.Errors),
         rss);
-    report.Line($"{variant.Name}: configured {options.Proxies} in {connect.TotalSeconds:F2} s, server CPU {connectCpu.TotalSeconds:F2} s, RSS {rssBefore / 1048576.0:F0} → {rss / 1048576.0:F0} MiB, heap {heapBefore / 1048576.0:F0} → {heap / 1048576.0:F0} MiB, errors {figures.Errors}{(figures.Errors > 0 ? $" ({proxies.First(p => p.Errors > 0).LastError})" : "")}");
+    report.Line($"{variant.Name}: configured {options.Proxies} in {connect.TotalSeconds:F2} s, server CPU {connectCpu.TotalSeconds:F2} s (fleet CPU {fleetCpu.TotalSeconds:F2} s), RSS {rssBefore / 1048576.0:F0} → {rss / 1048576.0:F0} MiB, heap {heapBefore / 1048576.0:F0} → {heap / 1048576.0:F0} MiB, errors {figures.Errors}{(figures.Errors > 0 ? $" ({proxies.First(p => p.Errors > 0).LastError})" : "")}");
     await stop.CancelAsync();
     await Task.WhenAll(loops);
     proxies.ForEach(p => p.Dispose());
@@ -127,12 +130,14 @@ async Task<RawFigures> MeasureRawAsync(double firstSize, int pushSize)
     var heapBefore = await RawLimit.Client.CollectAsync(url);
     var rssBefore = server.Rss;
     var cpuBefore = server.Cpu;
+    var fleetCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
     using var stop = new CancellationTokenSource();
     var clients = Enumerable.Range(0, options.Proxies).Select(_ => new RawLimit.Client(url)).ToList();
     var started = Stopwatch.GetTimestamp();
     var loops = await Fleet.OpenAsync(clients.Select(c => ((Func<Task>)(() => c.RunAsync((int)firstSize, stop.Token)), c.Opened.Task)).ToList(), options.ConnectParallelism, TimeSpan.FromMinutes(10));
     var connect = Stopwatch.GetElapsedTime(started);
     var connectCpu = server.Cpu - cpuBefore;
+    var fleetCpu = Process.GetCurrentProcess().TotalProcessorTime - fleetCpuBefore;
     await Task.Delay(2000);
     var heap = await RawLimit.Client.CollectAsync(url);
     var rss = server.Rss;
@@ -151,7 +156,7 @@ async Task<RawFigures> MeasureRawAsync(double firstSize, int pushSize)
         await Task.Delay(500);
     }
 
-    report.Line($"raw: {options.Proxies} streams open in {connect.TotalSeconds:F2} s (first message {firstSize:F0} B), server CPU {connectCpu.TotalSeconds:F2} s, RSS {rssBefore / 1048576.0:F0} → {rss / 1048576.0:F0} MiB; push of {pushSize} B");
+    report.Line($"raw: {options.Proxies} streams open in {connect.TotalSeconds:F2} s (first message {firstSize:F0} B), server CPU {connectCpu.TotalSeconds:F2} s (fleet CPU {fleetCpu.TotalSeconds:F2} s), RSS {rssBefore / 1048576.0:F0} → {rss / 1048576.0:F0} MiB; push of {pushSize} B");
     await stop.CancelAsync();
     await Task.WhenAll(loops);
     clients.ForEach(c => c.Dispose());

@@ -10,7 +10,11 @@ using Grpc.Net.Client;
 namespace Mesh.Fleet;
 
 /// <summary>How the fleet talks: SotW or delta ADS, and whether the node goes on every request or only the first.</summary>
-internal sealed record FleetVariant(string Name, bool Delta, bool NodeOnEveryRequest);
+internal sealed record FleetVariant(string Name, bool Delta, bool NodeOnEveryRequest)
+{
+    /// <summary>The generated client, which serialises the node for every request, instead of <see cref="NodeBytes"/>.</summary>
+    public bool SerialiseNodeEveryRequest { get; init; }
+}
 
 /// <summary>
 /// One simulated Envoy on its own HTTP/2 connection, subscribing and ACKing as Envoy does with ADS: CDS first,
@@ -88,15 +92,15 @@ internal sealed class SimulatedEnvoy : IDisposable
                     HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = false, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan },
                     MaxReceiveMessageSize = null,
                 });
-                var client = new AggregatedDiscoveryService.AggregatedDiscoveryServiceClient(channel);
+                var invoker = channel.CreateCallInvoker();
                 _nodeSent = false;
                 if (_variant.Delta)
                 {
-                    await RunDeltaAsync(client, stop);
+                    await RunDeltaAsync(invoker, stop);
                 }
                 else
                 {
-                    await RunSotwAsync(client, stop);
+                    await RunSotwAsync(invoker, stop);
                 }
             }
             catch (Exception) when (stop.IsCancellationRequested)
@@ -138,9 +142,10 @@ internal sealed class SimulatedEnvoy : IDisposable
         return null;
     }
 
-    private async Task RunSotwAsync(AggregatedDiscoveryService.AggregatedDiscoveryServiceClient client, CancellationToken stop)
+    private async Task RunSotwAsync(CallInvoker invoker, CancellationToken stop)
     {
-        using var call = client.StreamAggregatedResources(cancellationToken: stop);
+        var method = _variant.SerialiseNodeEveryRequest ? NodeBytes.SotwGenerated : NodeBytes.Sotw;
+        using var call = invoker.AsyncDuplexStreamingCall(method, null, new CallOptions(cancellationToken: stop));
         var writer = call.RequestStream;
         var requestedLds = false;
         async Task RequestAsync(string type, IEnumerable<string> names, string? nonce = null, string? version = null)
@@ -233,9 +238,10 @@ internal sealed class SimulatedEnvoy : IDisposable
         }
     }
 
-    private async Task RunDeltaAsync(AggregatedDiscoveryService.AggregatedDiscoveryServiceClient client, CancellationToken stop)
+    private async Task RunDeltaAsync(CallInvoker invoker, CancellationToken stop)
     {
-        using var call = client.DeltaAggregatedResources(cancellationToken: stop);
+        var method = _variant.SerialiseNodeEveryRequest ? NodeBytes.DeltaGenerated : NodeBytes.Delta;
+        using var call = invoker.AsyncDuplexStreamingCall(method, null, new CallOptions(cancellationToken: stop));
         var writer = call.RequestStream;
         var subscribed = new HashSet<string>(StringComparer.Ordinal);
         async Task SubscribeAsync(string type, IEnumerable<string> subscribe, IEnumerable<string> unsubscribe)
