@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.IO.Hashing;
 using Envoy.Config.Core.V3;
 using Google.Protobuf;
 
@@ -22,7 +23,7 @@ public sealed class NodeInterner
     // Readers (every request of every stream) look up and compare without a lock: a bucket is an immutable array,
     // replaced whole under _lock by the rare writer. Comparing 36–49 KB under one lock made every stream wait.
     private readonly Lock _lock = new();
-    private readonly ConcurrentDictionary<int, Entry[]> _entries = new();
+    private readonly ConcurrentDictionary<ulong, Entry[]> _entries = new();
     private int _addedSinceSweep;
     private long _parsed;
     private long _reused;
@@ -85,7 +86,7 @@ public sealed class NodeInterner
     }
 
     /// <summary>The live node of an entry with these bytes; no lock (buckets are immutable arrays).</summary>
-    private Node? Find(int hash, ReadOnlySpan<byte> bytes)
+    private Node? Find(ulong hash, ReadOnlySpan<byte> bytes)
     {
         if (_entries.TryGetValue(hash, out var bucket))
         {
@@ -137,12 +138,12 @@ public sealed class NodeInterner
         }
     }
 
-    private static int Hash(ReadOnlySpan<byte> bytes)
-    {
-        var hash = new HashCode();
-        hash.AddBytes(bytes);
-        return hash.ToHashCode();
-    }
+    /// <summary>
+    /// XXH3, vectorised: every request of a proxy without <c>set_node_on_first_message_only</c> hashes its whole
+    /// node here. <see cref="HashCode.AddBytes"/>, used before, takes four bytes a step and cost 30–50 µs per 49 KB
+    /// node, several times the full comparison that follows (a measured 6–9 µs).
+    /// </summary>
+    internal static ulong Hash(ReadOnlySpan<byte> bytes) => XxHash3.HashToUInt64(bytes);
 
     private sealed record Entry(byte[] Bytes, WeakReference<Node> Node);
 }
