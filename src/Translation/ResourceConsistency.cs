@@ -15,7 +15,9 @@ namespace Mesh.Translation;
 /// route config is named by some listener; every cluster a route (in RDS or inline), TCP proxy or tracer names
 /// exists, and is one sent to wildcard subscribers unless only on-demand listeners use it; every EDS cluster has
 /// its ClusterLoadAssignment, and every assignment belongs to an EDS cluster.
-/// Returns every problem, in a stable order, or none.
+/// Returns every problem, in a stable order, or none. What each listener and route configuration names is read
+/// once per message object and remembered, so a message must not change after it was checked (the translator's
+/// never do: <see cref="ProxyResources"/>).
 /// </summary>
 public static class ResourceConsistency
 {
