@@ -1,6 +1,34 @@
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 
+// `--loop-fleet-change <seconds>` repeats FleetChangeBenchmarks.Reload for that long (after ten changes not
+// counted) without BenchmarkDotNet and prints wall and CPU time per change; a profiler (perf record -p,
+// dotnet-trace collect -p) can attach to the process, which does nothing else.
+if (args is ["--loop-fleet-change", var seconds])
+{
+    var fleet = new Mesh.Benchmarks.FleetChangeBenchmarks();
+    fleet.Setup();
+    for (var warmup = 0; warmup < 10; warmup++)
+    {
+        fleet.Reload(); // not counted: the first changes are mostly the JIT
+    }
+
+    var until = DateTime.UtcNow.AddSeconds(double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture));
+    var changes = 0;
+    var watch = System.Diagnostics.Stopwatch.StartNew();
+    var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+    while (DateTime.UtcNow < until)
+    {
+        fleet.Reload();
+        changes++;
+    }
+
+    cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu;
+    Console.WriteLine($"{changes} route changes, {watch.Elapsed.TotalMilliseconds / changes:F1} ms each, {cpu.TotalMilliseconds / changes:F1} ms of CPU each (pid {Environment.ProcessId})");
+    fleet.Cleanup();
+    return;
+}
+
 // Benchmarks run in this process (BenchmarkDotNet's --inProcess): its default, a fresh build per job, recompiles
 // the Envoy protos each time for nothing. Pick benchmarks with its own arguments, e.g. --filter '*Propagation*';
 // --list flat lists them; --job short gives quicker, rougher figures.

@@ -16,6 +16,10 @@ namespace Mesh.Translation;
 /// </summary>
 internal sealed class EgressRouting
 {
+    // A node's key serialises its client policies; the parsed node object is immutable and outlives a change when its
+    // row did not change (the loader reuses it), so the key is computed once per node object.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<MeshResource<Specs.VirtualNodeSpec>, string> Keys = new();
+
     private EgressRouting(string builtFor, IReadOnlyList<(int Port, Specs.PortProtocol Protocol, string RouteName)> http, IReadOnlyDictionary<int, (string Service, TcpTargets Targets)> tcp, string? allowAllCluster, string? amazonAwsCluster, ProxyResources resources)
     {
         BuiltFor = builtFor;
@@ -51,7 +55,9 @@ internal sealed class EgressRouting
     public bool ServesNode(string nodeName) => Resources.Warnings.Count == 0 || string.Equals(BuiltFor, nodeName, StringComparison.Ordinal);
 
     /// <summary>What the routing reads of a node: its distinct backends, by name, each with its effective client policy.</summary>
-    public static string KeyOf(MeshResource<Specs.VirtualNodeSpec> node)
+    public static string KeyOf(MeshResource<Specs.VirtualNodeSpec> node) => Keys.GetValue(node, ComputeKey);
+
+    private static string ComputeKey(MeshResource<Specs.VirtualNodeSpec> node)
     {
         var key = new StringBuilder();
         foreach (var backend in Backends(node))

@@ -29,9 +29,28 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
     public ProxyResources TranslateProxy(MeshGraph graph, ProxyTarget target)
     {
         var resources = Translate(graph, target);
-        return target.Kind == ProxyTargetKind.VirtualNode && graph.FindVirtualNode(target.Name) is not null
-            ? ProxylessOnDemand.AddTo(resources, graph, target.Name, name => Proxyless(graph, name))
-            : resources;
+        if (target.Kind != ProxyTargetKind.VirtualNode || graph.FindVirtualNode(target.Name) is not { } node)
+        {
+            return resources;
+        }
+
+        // Nodes with the same egress routing dial the same proxyless names: merged onto it once per graph, then
+        // each node's own resources joined to that, when doing so gives exactly what merging name by name gives.
+        var shared = SharedOf(graph);
+        var key = EgressRouting.KeyOf(node);
+        if (shared.Egress.TryGetValue(key, out var egress))
+        {
+            var bundle = shared.Bundles.GetOrAdd(
+                key,
+                static (_, a) => ProxylessOnDemand.BundleFor(a.Egress, ProxylessOnDemand.NamesFor(a.Graph, a.Node), name => a.Translator.Proxyless(a.Graph, name)),
+                (Translator: this, Egress: egress, Graph: graph, Node: node.Name));
+            if (ReferenceEquals(bundle.Egress, egress) && ProxylessOnDemand.TryAddTo(resources, bundle) is { } joined)
+            {
+                return joined;
+            }
+        }
+
+        return ProxylessOnDemand.AddTo(resources, graph, target.Name, name => Proxyless(graph, name));
     }
 
     private ProxyResources Proxyless(MeshGraph graph, string name) =>
@@ -87,5 +106,8 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
         public ConcurrentDictionary<string, ProxyResources> Proxyless { get; } = new(StringComparer.Ordinal);
 
         public ConcurrentDictionary<string, EgressRouting> Egress { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>By the same key as <see cref="Egress"/>: that routing with its nodes' proxyless names merged.</summary>
+        public ConcurrentDictionary<string, ProxylessOnDemand.Bundle> Bundles { get; } = new(StringComparer.Ordinal);
     }
 }

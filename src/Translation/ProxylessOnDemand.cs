@@ -24,6 +24,126 @@ internal static class ProxylessOnDemand
         return merged.ToResources();
     }
 
+    /// <summary>
+    /// The proxyless names of a node's backends merged, once, onto its shared egress routing (whose key fixes the
+    /// backends, hence the names): what every node with that routing would get from <see cref="AddTo"/> but for its
+    /// own resources (<see cref="TryAddTo"/> adds those).
+    /// </summary>
+    public static Bundle BundleFor(EgressRouting egress, IEnumerable<string> names, Func<string, ProxyResources> translateProxyless)
+    {
+        var merged = new Merged(egress.Resources);
+        var touched = new Touched();
+        touched.Add(egress.Resources);
+        foreach (var name in names)
+        {
+            var proxyless = translateProxyless(name);
+            touched.Add(proxyless);
+            merged.TryAdd(proxyless);
+        }
+
+        return new Bundle(egress, merged.ToResources(), touched);
+    }
+
+    /// <summary>
+    /// <see cref="AddTo"/> of a sidecar built on the bundle's egress routing, from the bundle instead of merging
+    /// every proxyless name again; null when that would not give exactly what <see cref="AddTo"/> gives, which is
+    /// when the sidecar does not hold the routing's resources as they are, or when one of the sidecar's own resources
+    /// shares a name with the routing's or any proxyless name's (a clash there may decide which names are left out).
+    /// Otherwise the clash decisions only ever compared the routing's and the proxyless resources, which the bundle
+    /// made already, and the result is the sidecar's own resources joined to the bundle's.
+    /// </summary>
+    public static ProxyResources? TryAddTo(ProxyResources sidecar, Bundle bundle)
+    {
+        var egress = bundle.Egress.Resources;
+        if (egress.Warnings.Count > 0
+            || OwnOf(sidecar.RouteConfigurations, egress.RouteConfigurations, r => r.Name, bundle.Touched.Routes) is not { } routes
+            || OwnOf(sidecar.Clusters, egress.Clusters, c => c.Name, bundle.Touched.Clusters) is null
+            || OwnOf(sidecar.ClusterLoadAssignments, egress.ClusterLoadAssignments, e => e.ClusterName, bundle.Touched.Endpoints) is not { } endpoints
+            || OwnOf(sidecar.Secrets, egress.Secrets, s => s.Name, bundle.Touched.Secrets) is not { } secrets)
+        {
+            return null;
+        }
+
+        var merged = bundle.Merged;
+        return new ProxyResources(
+            sidecar.Listeners,
+            Join(routes, merged.RouteConfigurations, r => r.Name),
+            sidecar.Clusters,
+            Join(endpoints, merged.ClusterLoadAssignments, e => e.ClusterName),
+            Join(secrets, merged.Secrets, s => s.Name),
+            [.. sidecar.Warnings.Union(merged.Warnings, StringComparer.Ordinal).Order(StringComparer.Ordinal)])
+        {
+            OnDemandListeners = merged.OnDemandListeners,
+            OnDemandClusters = merged.OnDemandClusters,
+        };
+    }
+
+    /// <summary>
+    /// The sidecar's own resources of one type (those not from the egress routing), or null when the sidecar lacks
+    /// one of the routing's as it is or one of its own shares a name with anything the bundle looked at.
+    /// </summary>
+    private static List<T>? OwnOf<T>(IReadOnlyList<T> sidecar, IReadOnlyList<T> egress, Func<T, string> nameOf, HashSet<string> touched)
+        where T : class
+    {
+        var fromEgress = new HashSet<T>(egress, ReferenceEqualityComparer.Instance);
+        var own = new List<T>();
+        var seen = 0;
+        foreach (var item in sidecar)
+        {
+            if (fromEgress.Contains(item))
+            {
+                seen++;
+            }
+            else if (touched.Contains(nameOf(item)))
+            {
+                return null;
+            }
+            else
+            {
+                own.Add(item);
+            }
+        }
+
+        return seen == fromEgress.Count ? own : null;
+    }
+
+    private static List<T> Join<T>(List<T> own, IReadOnlyList<T> bundled, Func<T, string> nameOf)
+    {
+        if (own.Count == 0)
+        {
+            return [.. bundled];
+        }
+
+        var all = new List<T>(own.Count + bundled.Count);
+        all.AddRange(own);
+        all.AddRange(bundled);
+        all.Sort((a, b) => string.CompareOrdinal(nameOf(a), nameOf(b)));
+        return all;
+    }
+
+    /// <summary>What <see cref="BundleFor"/> made: the routing it started from, the merged result, the names it compared.</summary>
+    internal sealed record Bundle(EgressRouting Egress, ProxyResources Merged, Touched Touched);
+
+    /// <summary>Every resource name, by type, that a bundle's merge looked up or added (left out names' too).</summary>
+    internal sealed class Touched
+    {
+        public HashSet<string> Routes { get; } = new(StringComparer.Ordinal);
+
+        public HashSet<string> Clusters { get; } = new(StringComparer.Ordinal);
+
+        public HashSet<string> Endpoints { get; } = new(StringComparer.Ordinal);
+
+        public HashSet<string> Secrets { get; } = new(StringComparer.Ordinal);
+
+        public void Add(ProxyResources resources)
+        {
+            Routes.UnionWith(resources.RouteConfigurations.Select(r => r.Name));
+            Clusters.UnionWith(resources.Clusters.Select(c => c.Name));
+            Endpoints.UnionWith(resources.ClusterLoadAssignments.Select(e => e.ClusterName));
+            Secrets.UnionWith(resources.Secrets.Select(s => s.Name));
+        }
+    }
+
     /// <summary>Every name a proxyless client with this node's identity may dial, sorted.</summary>
     public static IEnumerable<string> NamesFor(MeshGraph graph, string nodeName)
     {

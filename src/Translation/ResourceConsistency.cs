@@ -4,6 +4,7 @@ using Envoy.Config.Route.V3;
 using Envoy.Config.Trace.V3;
 using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
 using Envoy.Extensions.Filters.Network.TcpProxy.V3;
+using System.Runtime.CompilerServices;
 
 namespace Mesh.Translation;
 
@@ -14,10 +15,15 @@ namespace Mesh.Translation;
 /// route config is named by some listener; every cluster a route (in RDS or inline), TCP proxy or tracer names
 /// exists, and is one sent to wildcard subscribers unless only on-demand listeners use it; every EDS cluster has
 /// its ClusterLoadAssignment, and every assignment belongs to an EDS cluster.
-/// Returns every problem, in a stable order, or none.
+/// Returns every problem, in a stable order, or none. What each listener and route configuration names is read
+/// once per message object and remembered, so a message must not change after it was checked (the translator's
+/// never do: <see cref="ProxyResources"/>).
 /// </summary>
 public static class ResourceConsistency
 {
+    private static readonly ConditionalWeakTable<Listener, Use[]> ListenerUses = new();
+    private static readonly ConditionalWeakTable<RouteConfiguration, Use[]> RouteConfigUses = new();
+
     public static IReadOnlyList<string> Check(ProxyResources resources)
     {
         var problems = new List<string>();
@@ -44,49 +50,24 @@ public static class ResourceConsistency
         {
             var onDemand = onDemandListeners.Contains(listener);
             var usable = onDemand ? clusterNames : wildcardClusterNames;
-            var filters = listener.FilterChains.Append(listener.DefaultFilterChain).OfType<FilterChain>().SelectMany(c => c.Filters).Select(f => f.TypedConfig);
-            if (listener.ApiListener?.ApiListener_ is { } api)
+            foreach (var use in UsesOf(listener))
             {
-                filters = filters.Append(api);
-            }
-
-            foreach (var config in filters.OfType<Google.Protobuf.WellKnownTypes.Any>())
-            {
-                if (config.TryUnpack<HttpConnectionManager>(out var hcm))
+                if (use.What is null)
                 {
-                    if (hcm.Rds is { } rds)
+                    namedRoutes.Add(use.Name);
+                    if (!onDemand)
                     {
-                        namedRoutes.Add(rds.RouteConfigName);
-                        if (!onDemand)
-                        {
-                            routesOfWildcardListeners.Add(rds.RouteConfigName);
-                        }
-
-                        if (!routeNames.Contains(rds.RouteConfigName))
-                        {
-                            problems.Add($"listener {listener.Name}: route config {rds.RouteConfigName} is missing");
-                        }
-                    }
-                    else if (hcm.RouteConfig is { } inline)
-                    {
-                        CheckRoutes($"listener {listener.Name}, inline route config", inline, usable, problems);
+                        routesOfWildcardListeners.Add(use.Name);
                     }
 
-                    // Envoy refuses a connection manager whose tracer names a cluster it does not have.
-                    if (TracerCluster(hcm) is { } collector && !usable.Contains(collector))
+                    if (!routeNames.Contains(use.Name))
                     {
-                        problems.Add($"listener {listener.Name}: tracer cluster {collector} is missing");
+                        problems.Add($"listener {listener.Name}: route config {use.Name} is missing");
                     }
                 }
-                else if (config.TryUnpack<TcpProxy>(out var tcp))
+                else if (!usable.Contains(use.Name))
                 {
-                    var names = tcp.ClusterSpecifierCase == TcpProxy.ClusterSpecifierOneofCase.Cluster
-                        ? [tcp.Cluster]
-                        : tcp.WeightedClusters.Clusters.Select(c => c.Name);
-                    foreach (var name in names.Where(n => !usable.Contains(n)))
-                    {
-                        problems.Add($"listener {listener.Name}: cluster {name} is missing");
-                    }
+                    problems.Add($"{use.Where}: {use.What} {use.Name} is missing");
                 }
             }
         }
@@ -98,7 +79,14 @@ public static class ResourceConsistency
                 problems.Add($"route config {config.Name} is named by no listener");
             }
 
-            CheckRoutes($"route config {config.Name}", config, routesOfWildcardListeners.Contains(config.Name) ? wildcardClusterNames : clusterNames, problems);
+            var usable = routesOfWildcardListeners.Contains(config.Name) ? wildcardClusterNames : clusterNames;
+            foreach (var use in UsesOf(config))
+            {
+                if (!usable.Contains(use.Name))
+                {
+                    problems.Add($"{use.Where}: {use.What} {use.Name} is missing");
+                }
+            }
         }
 
         var edsNames = new HashSet<string>(StringComparer.Ordinal);
@@ -136,7 +124,58 @@ public static class ResourceConsistency
         }
     }
 
-    private static void CheckRoutes(string where, RouteConfiguration config, HashSet<string> clusterNames, List<string> problems)
+    /// <summary>
+    /// What a listener names, in the order its filters name them: route configs (<see cref="Use.What"/> null) and
+    /// clusters. Read from the message once and remembered for as long as it lives: the translator shares listeners
+    /// between identities and never changes a message it has returned, and unpacking every connection manager of
+    /// every identity's listeners was most of this check.
+    /// </summary>
+    private static Use[] UsesOf(Listener listener) => ListenerUses.GetValue(listener, static l =>
+    {
+        var uses = new List<Use>();
+        var filters = l.FilterChains.Append(l.DefaultFilterChain).OfType<FilterChain>().SelectMany(c => c.Filters).Select(f => f.TypedConfig);
+        if (l.ApiListener?.ApiListener_ is { } api)
+        {
+            filters = filters.Append(api);
+        }
+
+        var where = $"listener {l.Name}";
+        foreach (var config in filters.OfType<Google.Protobuf.WellKnownTypes.Any>())
+        {
+            if (config.TryUnpack<HttpConnectionManager>(out var hcm))
+            {
+                if (hcm.Rds is { } rds)
+                {
+                    uses.Add(new Use(null, rds.RouteConfigName, where));
+                }
+                else if (hcm.RouteConfig is { } inline)
+                {
+                    uses.AddRange(RouteUses($"{where}, inline route config", inline));
+                }
+
+                // Envoy refuses a connection manager whose tracer names a cluster it does not have.
+                if (TracerCluster(hcm) is { } collector)
+                {
+                    uses.Add(new Use("tracer cluster", collector, where));
+                }
+            }
+            else if (config.TryUnpack<TcpProxy>(out var tcp))
+            {
+                var names = tcp.ClusterSpecifierCase == TcpProxy.ClusterSpecifierOneofCase.Cluster
+                    ? [tcp.Cluster]
+                    : tcp.WeightedClusters.Clusters.Select(c => c.Name);
+                uses.AddRange(names.Select(n => new Use("cluster", n, where)));
+            }
+        }
+
+        return [.. uses];
+    });
+
+    /// <summary>The clusters a route configuration's routes name, remembered like <see cref="UsesOf(Listener)"/>.</summary>
+    private static Use[] UsesOf(RouteConfiguration config) =>
+        RouteConfigUses.GetValue(config, static c => [.. RouteUses($"route config {c.Name}", c)]);
+
+    private static IEnumerable<Use> RouteUses(string where, RouteConfiguration config)
     {
         foreach (var route in config.VirtualHosts.SelectMany(h => h.Routes))
         {
@@ -148,9 +187,9 @@ public static class ResourceConsistency
             var names = action.ClusterSpecifierCase == RouteAction.ClusterSpecifierOneofCase.Cluster
                 ? [action.Cluster]
                 : action.WeightedClusters?.Clusters.Select(c => c.Name) ?? [];
-            foreach (var name in names.Where(n => !clusterNames.Contains(n)))
+            foreach (var name in names)
             {
-                problems.Add($"{where}, route {route.Name}: cluster {name} is missing");
+                yield return new Use("cluster", name, $"{where}, route {route.Name}");
             }
         }
     }
@@ -175,4 +214,7 @@ public static class ResourceConsistency
 
         return config.TryUnpack<OpenTelemetryConfig>(out var otel) ? otel.GrpcService?.EnvoyGrpc?.ClusterName : null;
     }
+
+    /// <summary>A name a resource uses: a route config (<paramref name="What"/> null) or a cluster, and where, for the problem.</summary>
+    private readonly record struct Use(string? What, string Name, string Where);
 }

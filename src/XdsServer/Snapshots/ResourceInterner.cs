@@ -42,8 +42,22 @@ internal sealed class ResourceInterner
     /// </summary>
     public void Retain(IEnumerable<Snapshot> live)
     {
+        // Identities share most resource instances: find the distinct ones by reference first, so that the keys
+        // (three strings and a flag, hashed in full) are hashed once per resource, not once per snapshot holding it.
+        var distinct = new HashSet<XdsResource>(ReferenceEqualityComparer.Instance);
+        foreach (var snapshot in live)
+        {
+            foreach (var set in snapshot.ByType.Values)
+            {
+                foreach (var r in set.All)
+                {
+                    distinct.Add(r);
+                }
+            }
+        }
+
         var kept = new ConcurrentDictionary<(string, string, string, bool), XdsResource>();
-        foreach (var r in live.SelectMany(s => s.Resources))
+        foreach (var r in distinct)
         {
             kept[(r.TypeUrl, r.Name, r.Version, r.OnDemandOnly)] = r;
         }

@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using Mesh.XdsServer.Resources;
 
 namespace Mesh.XdsServer.Snapshots;
@@ -8,8 +7,19 @@ public sealed class ResourceSet
 {
     public ResourceSet(IEnumerable<XdsResource> resources)
     {
-        All = resources.OrderBy(r => r.Name, StringComparer.Ordinal).ToArray();
-        ByName = All.ToFrozenDictionary(r => r.Name, StringComparer.Ordinal);
+        var all = resources.ToArray();
+        Array.Sort(all, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        All = all;
+
+        // A plain dictionary: a frozen one analyses its keys when built, which cost more per change (a set per type
+        // per identity) than it saves on the few lookups by name the streams of one identity make.
+        var byName = new Dictionary<string, XdsResource>(all.Length, StringComparer.Ordinal);
+        foreach (var resource in all)
+        {
+            byName.Add(resource.Name, resource); // Throws on a duplicate name, as the frozen one did.
+        }
+
+        ByName = byName;
         var wildcard = All.Where(r => !r.OnDemandOnly).ToArray();
         Wildcard = wildcard.Length == All.Count ? All : wildcard;
         AllVersion = Hashing.VersionOf(All);
@@ -24,7 +34,7 @@ public sealed class ResourceSet
     /// <summary>What a wildcard subscriber receives: everything but on-demand-only resources.</summary>
     public IReadOnlyList<XdsResource> Wildcard { get; }
 
-    public FrozenDictionary<string, XdsResource> ByName { get; }
+    public IReadOnlyDictionary<string, XdsResource> ByName { get; }
 
     /// <summary>
     /// The <see cref="Hashing.VersionOf(IReadOnlyList{XdsResource})"/> of <see cref="All"/>, and of

@@ -33,6 +33,20 @@ public sealed class HashingTests
     }
 
     [Fact]
+    public void A_Long_Set_Hashes_Like_All_Its_Lines_Hashed_At_Once()
+    {
+        // Lines are hashed a buffer at a time: sets far longer than a buffer, and one line longer than a buffer alone.
+        var items = Enumerable.Range(0, 700)
+            .Select(i => ($"route-{i:D4}-{new string('\u00e9', i % 40)}", $"v{i}"))
+            .Append(("zz-long", new string('v', 20_000)))
+            .ToList();
+        var text = string.Concat(items.Select(i => $"{i.Item1}={i.Item2}\n"));
+        var expected = Hashing.Hex(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)), 16);
+
+        Assert.Equal(expected, Hashing.VersionOf(items));
+    }
+
+    [Fact]
     public void A_Resource_Set_Precomputes_The_Versions_Of_All_And_Of_The_Wildcard()
     {
         var set = new ResourceSet(

@@ -1,0 +1,94 @@
+using Google.Protobuf;
+using Mesh.Translation.Tests.Support;
+
+namespace Mesh.Translation.Tests.Translation;
+
+/// <summary>
+/// <see cref="MeshTranslator.TranslateProxy"/> merges a node's proxyless names onto its shared egress routing once
+/// per graph (<see cref="ProxylessOnDemand.BundleFor"/>) and joins each node's own resources to that
+/// (<see cref="ProxylessOnDemand.TryAddTo"/>) instead of merging every name for every node. Whichever way it goes,
+/// every node must get exactly what merging name by name onto its sidecar gives (<see cref="ProxylessOnDemand.AddTo"/>).
+/// </summary>
+public sealed class ProxylessBundleTests
+{
+    [Fact]
+    public void Over_Random_Meshes_And_Changes_Every_Node_Gets_What_Merging_Name_By_Name_Gives()
+    {
+        var bundled = 0;
+        var withProxyless = 0;
+        for (var seed = 0; seed < 300; seed++)
+        {
+            var meshes = new RandomMeshes(seed);
+            for (var step = 0; step < 4; step++)
+            {
+                var graph = meshes.Graph();
+                var translator = new MeshTranslator();
+                var reference = new MeshTranslator();
+                foreach (var name in RandomMeshes.NodeNames.Where(n => graph.FindVirtualNode(n) is not null))
+                {
+                    var target = ProxyTarget.VirtualNode(name);
+                    var expected = ProxylessOnDemand.AddTo(
+                        reference.Translate(graph, target), graph, name, n => reference.Translate(graph, ProxyTarget.Proxyless(n)));
+                    var actual = translator.TranslateProxy(graph, target);
+                    AssertSameResources(expected, actual, $"seed {seed}, step {step}: node {name}");
+
+                    // Joined from the bundle, a node's on-demand listeners are the bundle's list itself.
+                    if (ReferenceEquals(actual.OnDemandListeners, translator.TranslateProxy(graph, target).OnDemandListeners))
+                    {
+                        bundled++;
+                    }
+
+                    withProxyless += actual.OnDemandListeners.Count > 0 ? 1 : 0;
+                }
+
+                meshes.Mutate();
+            }
+        }
+
+        // The shortcut must be taken often, and with proxyless names to merge, or the property says little.
+        Assert.True(bundled > 1000, $"only {bundled} nodes joined from a bundle");
+        Assert.True(withProxyless > 1000, $"only {withProxyless} nodes with proxyless names ({bundled} joined from a bundle)");
+    }
+
+    [Fact]
+    public void Nodes_With_The_Same_Backends_Share_One_Merge_But_Keep_Their_Own_Listeners()
+    {
+        var graph = Mesh.Model.Graph.MeshGraph.Build(
+        [
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "a", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}],"backends":[{"virtualService":{"virtualServiceName":"svc.local"}}]}"""),
+            new("virtualNode", null, "b", 1, """{"listeners":[{"portMapping":{"port":9090,"protocol":"grpc"}}],"backends":[{"virtualService":{"virtualServiceName":"svc.local"}}]}"""),
+            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":80,"protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}"""),
+            new("virtualService", null, "svc.local", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
+        ]);
+        var translator = new MeshTranslator();
+
+        var a = translator.TranslateProxy(graph, ProxyTarget.VirtualNode("a"));
+        var b = translator.TranslateProxy(graph, ProxyTarget.VirtualNode("b"));
+
+        Assert.Equal(["svc.local", "svc.local:80"], a.OnDemandListeners.Select(l => l.Name));
+        Assert.Same(a.OnDemandListeners, b.OnDemandListeners);
+        Assert.NotEqual(a.Listeners, b.Listeners);
+        // Each keeps its own ingress route and local cluster next to the shared ones.
+        Assert.Contains(a.RouteConfigurations, r => r.Name.Contains("8080", StringComparison.Ordinal));
+        Assert.DoesNotContain(b.RouteConfigurations, r => r.Name.Contains("8080", StringComparison.Ordinal));
+        Assert.Empty(ResourceConsistency.Check(a));
+        Assert.Empty(ResourceConsistency.Check(b));
+    }
+
+    private static void AssertSameResources(ProxyResources expected, ProxyResources actual, string why)
+    {
+        AssertSame(expected.Listeners, actual.Listeners, why + " (listeners)");
+        AssertSame(expected.OnDemandListeners, actual.OnDemandListeners, why + " (on-demand listeners)");
+        AssertSame(expected.RouteConfigurations, actual.RouteConfigurations, why + " (routes)");
+        AssertSame(expected.Clusters, actual.Clusters, why + " (clusters)");
+        AssertSame(expected.OnDemandClusters, actual.OnDemandClusters, why + " (on-demand clusters)");
+        AssertSame(expected.ClusterLoadAssignments, actual.ClusterLoadAssignments, why + " (endpoints)");
+        AssertSame(expected.Secrets, actual.Secrets, why + " (secrets)");
+        Assert.True(expected.Warnings.SequenceEqual(actual.Warnings, StringComparer.Ordinal), why + " (warnings)");
+    }
+
+    private static void AssertSame<T>(IReadOnlyList<T> expected, IReadOnlyList<T> actual, string why)
+        where T : IMessage<T> =>
+        Assert.True(expected.SequenceEqual(actual), why);
+}
