@@ -85,10 +85,15 @@ internal sealed class ApiCells(LoadOptions options, string run)
                 ? null
                 : await connection.SendAsync(HttpMethod.Put, $"/v20190125/meshes/{oneMesh}/virtualNodes/{created[c][i % created[c].Count]}",
                     new JsonObject { ["spec"] = Specs.Node($"updated-{i}.local", 8000 + i % 1000), ["clientToken"] = Guid.NewGuid().ToString() })), insertTps, "insert"));
+        // Deletes share one queue of everything the clients created, so when the nodes run out (at high rates the
+        // cell can delete all of them) every client stops within one call of the others; with a list per client,
+        // the clients that had created fewer stopped first and the cell's tail ran with fewer clients than it names.
+        var toDelete = new ConcurrentQueue<string>(
+            Enumerable.Range(0, created.Max(names => names.Count)).SelectMany(i => created.Where(names => i < names.Count).Select(names => names[i])));
         results.Add((await RunAsync("DeleteVirtualNode, one mesh", clients, async (c, connection, i) =>
-            i >= created[c].Count
+            !toDelete.TryDequeue(out var name)
                 ? null
-                : await connection.SendAsync(HttpMethod.Delete, $"/v20190125/meshes/{oneMesh}/virtualNodes/{created[c][i]}")), insertTps, "insert"));
+                : await connection.SendAsync(HttpMethod.Delete, $"/v20190125/meshes/{oneMesh}/virtualNodes/{name}")), insertTps, "insert"));
         return results;
     }
 

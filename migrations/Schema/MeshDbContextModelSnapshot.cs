@@ -643,11 +643,6 @@ namespace Mesh.Migrations.Schema
                         .IsUnique()
                         .HasDatabaseName("ux_resources_arn");
 
-                    b.HasIndex("Refs")
-                        .HasDatabaseName("ix_resources_refs");
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Refs"), "gin");
-
                     b.HasIndex("AccountId", "MeshName", "Kind", "ParentName", "Name")
                         .IsUnique()
                         .HasDatabaseName("ux_resources_identity");

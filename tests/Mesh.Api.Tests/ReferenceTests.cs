@@ -122,6 +122,32 @@ public sealed class ReferenceTests(ApiServer api) : IClassFixture<ApiServer>
     }
 
     [Fact]
+    public async Task InUse_CountsOnlyReferencesFromTheSameMesh()
+    {
+        // The same names in two meshes: a delete in one is held up only by what refers to it in that mesh, and by
+        // every such reference (the in-use check looks references up by account, mesh, kind and name).
+        var used = await MeshBuilder.CreateAsync(api);
+        var other = await MeshBuilder.CreateAsync(api);
+        foreach (var mesh in new[] { used, other })
+        {
+            await mesh.NodeAsync("web");
+            await mesh.GatewayAsync("gw");
+        }
+
+        await used.ServiceAsync("svc.local", Specs.ServiceByNode("web"));
+        await used.GatewayRouteAsync("gw", "r1", Specs.GatewayRoute("svc.local"));
+        await used.GatewayRouteAsync("gw", "r2", Specs.GatewayRoute("svc.local"));
+        await other.ServiceAsync("svc.local", new JsonObject());
+
+        (await api.SendAsync(HttpMethod.Delete, Paths.VirtualNode(other.Mesh, "web"))).AssertOk();
+        var service = await api.SendAsync(HttpMethod.Delete, Paths.VirtualService(used.Mesh, "svc.local"));
+        service.AssertError(409, "ResourceInUseException");
+        Assert.Contains("is in use by gateway route 'r1' of virtual gateway 'gw', gateway route 'r2' of virtual gateway 'gw'.", service.Message);
+        (await api.SendAsync(HttpMethod.Delete, Paths.VirtualService(other.Mesh, "svc.local"))).AssertOk();
+        (await api.SendAsync(HttpMethod.Delete, Paths.VirtualNode(used.Mesh, "web"))).AssertError(409, "ResourceInUseException");
+    }
+
+    [Fact]
     public async Task Gateway_InUseWhileItHasGatewayRoutes_AndServiceWhileTargeted()
     {
         var mesh = await MeshBuilder.CreateAsync(api);

@@ -62,6 +62,26 @@ public sealed class MigrationTests(PostgresDatabase database) : IClassFixture<Po
         }
     }
 
+    [Fact]
+    public async Task SchemaCheck_NamesTheReferenceKeyFunction_WhenItIsMissing()
+    {
+        // mesh_refs keys the in-use index (migration MeshQualifiedRefs); the API's delete calls it by name.
+        var connectionString = await database.Server.CreateDatabaseAsync();
+        try
+        {
+            await ExecuteAsync(connectionString, "DROP FUNCTION mesh_refs CASCADE");
+
+            await using var behind = new MeshDbContext(MeshDbContextOptions.Create(connectionString));
+            var missing = await SchemaCheck.MissingAsync(behind, CancellationToken.None);
+
+            Assert.Equal(["mesh_refs()"], missing);
+        }
+        finally
+        {
+            await database.Server.DropDatabaseAsync(connectionString);
+        }
+    }
+
     private static async Task ExecuteAsync(string connectionString, string sql)
     {
         await using var connection = new NpgsqlConnection(connectionString);

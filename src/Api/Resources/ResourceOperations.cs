@@ -374,11 +374,14 @@ public sealed class ResourceOperations(
                 }));
         }
 
-        queries.Add(new InUseQuery(WriteBatch.Statement($"""
+        // One probe of ix_resources_mesh_refs (migration MeshQualifiedRefs): the key names the account and mesh, so
+        // no other condition is needed, and none is given that would tempt the planner to walk the mesh's rows instead.
+        // "refs <> '{}'" is the index's predicate, written out so that the planner may use it.
+        queries.Add(new InUseQuery(WriteBatch.Statement($$"""
             SELECT kind, parent_name, name, count(*) OVER () FROM resources
-            WHERE account_id = $1 AND mesh_name = $2 AND refs @> ARRAY[$3]::text[]
-            ORDER BY kind, parent_name, name LIMIT {limit}
-            """, account, id.MeshName, SpecReference.ToKey(kind, id.Name)),
+            WHERE mesh_refs(account_id, mesh_name, refs) @> ARRAY[$1]::text[] AND refs <> '{}'
+            ORDER BY kind, parent_name, name LIMIT {{limit}}
+            """, $"{account}/{id.MeshName}/{SpecReference.ToKey(kind, id.Name)}"),
             rows => AppMeshException.ResourceInUse(
                 $"{Capitalize(id.Describe())} is in use by {NameSome(DescribeRows(id, rows), (int)(long)rows[0][3]!)}.")));
         return queries;

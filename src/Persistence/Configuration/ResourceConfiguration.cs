@@ -31,7 +31,8 @@ internal sealed class ResourceConfiguration : IEntityTypeConfiguration<ResourceE
         builder.HasIndex(r => new { r.AccountId, r.MeshName, r.Kind, r.ParentName, r.Name })
             .IsUnique()
             .HasDatabaseName("ux_resources_identity");
-        builder.HasIndex(r => r.Refs).HasMethod("gin").HasDatabaseName("ix_resources_refs");
+        // "Who refers to me?" is answered by ix_resources_mesh_refs, a GIN index on the refs qualified by account and
+        // mesh (migration MeshQualifiedRefs): an expression index, created in SQL because EF Core cannot model it.
         builder.HasIndex(r => r.Arn).IsUnique().HasDatabaseName("ux_resources_arn");
     }
 }
