@@ -24,6 +24,9 @@ internal static class Specs
         ["listeners"] = new JsonArray(new JsonObject { ["portMapping"] = new JsonObject { ["port"] = 8080, ["protocol"] = "http" } }),
     };
 
+    /// <summary>The retry count of a route as <see cref="Route"/> writes it.</summary>
+    public const int RouteRetries = 2;
+
     public static JsonObject Route(string node) => new()
     {
         ["httpRoute"] = new JsonObject
@@ -32,7 +35,7 @@ internal static class Specs
             ["action"] = new JsonObject { ["weightedTargets"] = new JsonArray(new JsonObject { ["virtualNode"] = node, ["weight"] = 100 }) },
             ["retryPolicy"] = new JsonObject
             {
-                ["maxRetries"] = 2,
+                ["maxRetries"] = RouteRetries,
                 ["perRetryTimeout"] = new JsonObject { ["unit"] = "ms", ["value"] = 1000 },
                 ["httpRetryEvents"] = new JsonArray("server-error", "gateway-error"),
             },

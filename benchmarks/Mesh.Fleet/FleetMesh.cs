@@ -17,6 +17,12 @@ internal sealed class FleetMesh(Uri api, Credentials credentials, string region,
 
     public string ClientNode(int i) => $"client-{i % Clients}";
 
+    // The route's retry count as last written: every change must write a different one, or the API stores the same
+    // spec, nothing reaches any proxy and the run waits out its timeout. The count is kept here, not derived from a
+    // change's index, because every variant of a run changes the same route (two variants of one change each used to
+    // write the same count).
+    private int _retries = Specs.RouteRetries;
+
     private string Prefix => $"/v20190125/meshes/{Name}";
 
     public async Task CreateAsync()
@@ -45,14 +51,15 @@ internal sealed class FleetMesh(Uri api, Credentials credentials, string region,
     private string Service(int i) => $"svc-{i}.{Name}.local";
 
     /// <summary>
-    /// One route change that every client's RDS carries: service 0's route gets another retry count. Returns the
-    /// timestamp taken just before the call.
+    /// One route change that every client's RDS carries: service 0's route gets another retry count (cycling
+    /// through 3–7, never the one it has). Returns the timestamp taken just before the call.
     /// </summary>
-    public async Task<long> ChangeRouteAsync(int retries)
+    public async Task<long> ChangeRouteAsync()
     {
         using var client = new SignedClient(api, credentials, region);
+        _retries = _retries is >= 3 and < 7 ? _retries + 1 : 3;
         var spec = Specs.Route("svc-0");
-        spec["httpRoute"]!["retryPolicy"]!["maxRetries"] = retries;
+        spec["httpRoute"]!["retryPolicy"]!["maxRetries"] = _retries;
         var before = Stopwatch.GetTimestamp();
         Require(await client.SendAsync(HttpMethod.Put, $"{Prefix}/virtualRouter/router-0/routes/route", new JsonObject { ["spec"] = spec }), "update the route");
         return before;

@@ -90,7 +90,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     {
         var counts = proxies.Select(p => p.RdsResponses).ToList();
         var cpu = server.Cpu;
-        var before = await mesh.ChangeRouteAsync(3 + (c % 5));
+        var before = await mesh.ChangeRouteAsync();
         await Fleet.WaitAsync(() => proxies.Select((p, i) => p.RdsResponses > counts[i]).All(x => x), TimeSpan.FromMinutes(5), "every proxy to get the new route");
         changeCpu += server.Cpu - cpu;
         latencies.AddRange(proxies.Select(p => Stopwatch.GetElapsedTime(before, p.LastRdsAt).TotalMilliseconds));
