@@ -108,11 +108,13 @@ public static partial class MeshApiHosting
         app.MapGet("/openapi/v1.json", () => Results.Text(openApi, "application/json"));
         // A browser pointed at the API's address lands on a page linking the console and the documentation.
         app.MapConsole();
-        app.UseSwaggerUI(ui =>
+        // The documentation UI's middleware runs only for its own paths: in the main pipeline it ran on every API
+        // call (a regular expression on the path, then the embedded-file lookup) to serve none of them.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/docs", StringComparison.OrdinalIgnoreCase), docs => docs.UseSwaggerUI(ui =>
         {
             ui.RoutePrefix = "docs";
             ui.SwaggerEndpoint("/openapi/v1.json", "App Mesh 2019-01-25");
-        });
+        }));
         app.MapAppMeshApi();
         app.MapEnvoyBootstrap();
         app.MapCloudMapApi();

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mesh.Api.Protocol;
 using Mesh.Model.Resources;
@@ -197,19 +199,12 @@ public sealed class ResourceOperations(
             ? await pageTokens.ReadAsync(token, scope, cancellationToken)
             : null;
 
-        // One round trip: whether the mesh (or parent) exists, and the page, read through Npgsql without the spec
-        // and tags a list does not show.
+        // One statement: the page alone, read without the spec and tags a list does not show, each row written straight
+        // to the answer's JSON as it is read (no entity per row). A resource exists only while its mesh and parent do
+        // (a delete refuses while children remain), so a page with items proves its container exists; only an empty
+        // page asks whether the mesh or parent is there at all.
         var container = kind.Parent is { } parentKind ? new ResourceId(parentKind, meshName, "", parentName)
             : kind.IsMesh ? null : ResourceId.ForMesh(meshName);
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection());
-        if (container is not null)
-        {
-            batch.BatchCommands.Add(WriteBatch.Statement(
-                "SELECT 1 FROM resources WHERE account_id = $1 AND mesh_name = $2 AND kind = $3 AND parent_name = $4 AND name = $5",
-                account, container.MeshName, container.Kind.WireName, container.ParentName, container.Name));
-        }
 
         // A mesh row's mesh_name is its own name, so meshes are listed whatever it is. The name columns use the "C"
         // collation, so name > $n is byte-wise, like the ORDER BY.
@@ -227,36 +222,48 @@ public sealed class ResourceOperations(
             where += $" AND name > ${values.Count}";
         }
 
-        batch.BatchCommands.Add(WriteBatch.Statement(
-            $"SELECT {ResourceRows.ListColumns} FROM resources WHERE {where} ORDER BY name LIMIT $4", [.. values]));
-
-        var page = new List<ResourceEntity>(limit + 1);
-        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        var sql = $"SELECT {RefRow.Columns} FROM resources WHERE {where} ORDER BY name LIMIT $4";
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(sql, (NpgsqlConnection)db.Database.GetDbConnection());
+        foreach (var value in values)
         {
-            if (container is not null)
-            {
-                var exists = await reader.ReadAsync(cancellationToken);
-                await reader.NextResultAsync(cancellationToken);
-                if (!exists)
-                {
-                    await reader.DisposeAsync();
-                    throw await MissingAsync(account, db, container, cancellationToken);
-                }
-            }
-
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                page.Add(ResourceRows.FromListRow(reader));
-            }
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
         }
 
-        var output = new JsonObject
+        // About 300 bytes per item: sized so that a full page of 100 is written without growing.
+        var items = new ArrayBufferWriter<byte>(Math.Max(limit, 1) * 320);
+        var refs = view.Refs(kind);
+        var count = 0;
+        string? lastName = null;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        await using (var writer = new Utf8JsonWriter(items))
         {
-            [kind.ListMember] = view.RefList(kind, page.Count > limit ? page[..limit] : page),
-        };
-        if (page.Count > limit)
+            writer.WriteStartArray();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                if (++count > limit)
+                {
+                    break; // the row past the page only says that there is a next page
+                }
+
+                var row = RefRow.Read(reader, account, kind.IsMesh ? null : meshName, parentName);
+                refs.Write(writer, row);
+                lastName = row.Name;
+            }
+
+            writer.WriteEndArray();
+        }
+
+        if (count == 0 && container is not null && await FindAsync(account, db, container, cancellationToken) is null)
         {
-            output["nextToken"] = await pageTokens.IssueAsync(scope, page[limit - 1].Name, cancellationToken);
+            throw await MissingAsync(account, db, container, cancellationToken);
+        }
+
+        var output = new JsonObject { [kind.ListMember] = RawJson.Of(items.WrittenMemory) };
+        if (count > limit)
+        {
+            output["nextToken"] = await pageTokens.IssueAsync(scope, lastName!, cancellationToken);
         }
 
         return output;

@@ -12,29 +12,6 @@ public static class ResourceRows
     public const string Columns =
         "id, account_id, mesh_name, kind, parent_name, name, arn, uid, version, spec::text, tags::text, refs, resource_owner, created_at, last_updated_at";
 
-    /// <summary>What a list shows of each resource (its *Ref): no spec, tags or references are read.</summary>
-    public const string ListColumns =
-        "id, account_id, mesh_name, kind, parent_name, name, arn, uid, version, resource_owner, created_at, last_updated_at";
-
-    /// <summary>A row of <see cref="ListColumns"/>, read column by column with typed getters (no boxing of every value).</summary>
-    public static ResourceEntity FromListRow(NpgsqlDataReader reader) => new()
-    {
-        Id = reader.GetInt64(0),
-        AccountId = reader.GetString(1),
-        MeshName = reader.GetString(2),
-        Kind = reader.GetString(3),
-        ParentName = reader.GetString(4),
-        Name = reader.GetString(5),
-        Arn = reader.GetString(6),
-        Uid = reader.GetGuid(7),
-        Version = reader.GetInt64(8),
-        Spec = "{}",
-        Tags = "[]",
-        ResourceOwner = reader.GetString(9),
-        CreatedAt = new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(10), DateTimeKind.Utc)),
-        LastUpdatedAt = new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(11), DateTimeKind.Utc)),
-    };
-
     public static ResourceEntity From(object?[] row) => new()
     {
         Id = (long)row[0]!,

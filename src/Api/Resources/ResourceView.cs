@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -77,74 +78,30 @@ public sealed class ResourceView(ServiceModel model)
         return Project(kind.DataShape, values);
     }
 
+    private readonly Dictionary<ResourceKind, RefWriter> refWriters = ResourceKind.All.ToDictionary(kind => kind, kind => new RefWriter(model, kind));
+
+    /// <summary>How <paramref name="kind"/>'s *Ref items are written: members in the Ref shape's order.</summary>
+    public RefWriter Refs(ResourceKind kind) => refWriters[kind];
+
     /// <summary>
-    /// A list page's *Ref items as one JSON value that writes itself straight to the response: each member in the
-    /// order and with the name the Ref shape declares, without a JsonObject per item in between (a list of 100
-    /// spent most of its rendering building and then walking those).
+    /// A list page's *Ref items as one JSON value that writes itself straight to the response, without a JsonObject
+    /// per item in between (a list of 100 spent most of its rendering building and then walking those).
     /// </summary>
-    public JsonNode RefList(ResourceKind kind, IReadOnlyList<ResourceEntity> entities) =>
-        JsonValue.Create(new RefPage(kind, entities), refPages)!;
-
-    private readonly JsonTypeInfo<RefPage> refPages = (JsonTypeInfo<RefPage>)new JsonSerializerOptions
+    public JsonNode RefList(ResourceKind kind, IReadOnlyList<ResourceEntity> entities)
     {
-        Converters = { new RefPageConverter(model) },
-        TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
-    }.GetTypeInfo(typeof(RefPage));
-
-    private sealed record RefPage(ResourceKind Kind, IReadOnlyList<ResourceEntity> Entities);
-
-    private sealed class RefPageConverter(ServiceModel model) : JsonConverter<RefPage>
-    {
-        public override RefPage Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            throw new NotSupportedException("A list page is only ever written.");
-
-        public override void Write(Utf8JsonWriter writer, RefPage page, JsonSerializerOptions options)
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
         {
-            var kind = page.Kind;
-            var members = model.Shape(kind.RefShape).Members;
             writer.WriteStartArray();
-            foreach (var entity in page.Entities)
+            foreach (var entity in entities)
             {
-                writer.WriteStartObject();
-                foreach (var member in members)
-                {
-                    switch (member.Name)
-                    {
-                        case "createdAt":
-                            writer.WriteNumber(member.Name, EpochSeconds(entity.CreatedAt));
-                            break;
-                        case "lastUpdatedAt":
-                            writer.WriteNumber(member.Name, EpochSeconds(entity.LastUpdatedAt));
-                            break;
-                        case "version":
-                            writer.WriteNumber(member.Name, entity.Version);
-                            break;
-                        default:
-                            if (RefString(kind, entity, member.Name) is { } text)
-                            {
-                                writer.WriteString(member.Name, text);
-                            }
-
-                            break;
-                    }
-                }
-
-                writer.WriteEndObject();
+                Refs(kind).Write(writer, RefRow.Of(entity));
             }
 
             writer.WriteEndArray();
         }
 
-        private static string? RefString(ResourceKind kind, ResourceEntity entity, string member) => member switch
-        {
-            "meshName" => entity.MeshName,
-            "arn" => entity.Arn,
-            "meshOwner" => entity.AccountId,
-            "resourceOwner" => entity.ResourceOwner,
-            _ when !kind.IsMesh && member == kind.NameMember => entity.Name,
-            _ when kind.Parent is { } parent && member == parent.NameMember => entity.ParentName,
-            _ => null,
-        };
+        return RawJson.Of(buffer.WrittenMemory);
     }
 
     /// <summary>Epoch seconds with millisecond precision, as a JSON number: the form every AWS SDK parses.</summary>
