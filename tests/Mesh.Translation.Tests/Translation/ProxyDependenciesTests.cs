@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using Mesh.Model.Graph;
 using Mesh.Translation.Tests.Support;
 
@@ -43,7 +42,7 @@ public sealed class ProxyDependenciesTests
                     else
                     {
                         unaffected++;
-                        AssertSameResources(before[target], after, $"seed {seed}, step {step} ({change}): {target.Kind} {target.Name} was called unaffected");
+                        ProxyResourcesAssert.Equal(before[target], after, $"seed {seed}, step {step} ({change}): {target.Kind} {target.Name} was called unaffected");
                     }
 
                     before[target] = after;
@@ -108,19 +107,4 @@ public sealed class ProxyDependenciesTests
             },
             keys.ToHashSet());
     }
-
-    private static void AssertSameResources(ProxyResources expected, ProxyResources actual, string why)
-    {
-        AssertSame(expected.Listeners, actual.Listeners, why + " (listeners)");
-        AssertSame(expected.OnDemandListeners, actual.OnDemandListeners, why + " (on-demand listeners)");
-        AssertSame(expected.RouteConfigurations, actual.RouteConfigurations, why + " (routes)");
-        AssertSame(expected.Clusters, actual.Clusters, why + " (clusters)");
-        AssertSame(expected.ClusterLoadAssignments, actual.ClusterLoadAssignments, why + " (endpoints)");
-        AssertSame(expected.Secrets, actual.Secrets, why + " (secrets)");
-        Assert.True(expected.Warnings.SequenceEqual(actual.Warnings, StringComparer.Ordinal), why + " (warnings)");
-    }
-
-    private static void AssertSame<T>(IReadOnlyList<T> expected, IReadOnlyList<T> actual, string why)
-        where T : IMessage<T> =>
-        Assert.True(expected.SequenceEqual(actual), why);
 }

@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using Mesh.Translation.Tests.Support;
 
 namespace Mesh.Translation.Tests.Translation;
@@ -30,7 +29,7 @@ public sealed class ProxylessBundleTests
                     var expected = ProxylessOnDemand.AddTo(
                         reference.Translate(graph, target), graph, name, n => reference.Translate(graph, ProxyTarget.Proxyless(n)));
                     var actual = translator.TranslateProxy(graph, target);
-                    AssertSameResources(expected, actual, $"seed {seed}, step {step}: node {name}");
+                    ProxyResourcesAssert.Equal(expected, actual, $"seed {seed}, step {step}: node {name}");
 
                     // Joined from the bundle, a node's on-demand listeners are the bundle's list itself.
                     if (ReferenceEquals(actual.OnDemandListeners, translator.TranslateProxy(graph, target).OnDemandListeners))
@@ -75,20 +74,4 @@ public sealed class ProxylessBundleTests
         Assert.Empty(ResourceConsistency.Check(a));
         Assert.Empty(ResourceConsistency.Check(b));
     }
-
-    private static void AssertSameResources(ProxyResources expected, ProxyResources actual, string why)
-    {
-        AssertSame(expected.Listeners, actual.Listeners, why + " (listeners)");
-        AssertSame(expected.OnDemandListeners, actual.OnDemandListeners, why + " (on-demand listeners)");
-        AssertSame(expected.RouteConfigurations, actual.RouteConfigurations, why + " (routes)");
-        AssertSame(expected.Clusters, actual.Clusters, why + " (clusters)");
-        AssertSame(expected.OnDemandClusters, actual.OnDemandClusters, why + " (on-demand clusters)");
-        AssertSame(expected.ClusterLoadAssignments, actual.ClusterLoadAssignments, why + " (endpoints)");
-        AssertSame(expected.Secrets, actual.Secrets, why + " (secrets)");
-        Assert.True(expected.Warnings.SequenceEqual(actual.Warnings, StringComparer.Ordinal), why + " (warnings)");
-    }
-
-    private static void AssertSame<T>(IReadOnlyList<T> expected, IReadOnlyList<T> actual, string why)
-        where T : IMessage<T> =>
-        Assert.True(expected.SequenceEqual(actual), why);
 }
