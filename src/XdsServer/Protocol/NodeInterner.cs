@@ -140,8 +140,8 @@ public sealed class NodeInterner
 
     /// <summary>
     /// XXH3, vectorised: every request of a proxy without <c>set_node_on_first_message_only</c> hashes its whole
-    /// node here. <see cref="HashCode.AddBytes"/>, used before, takes four bytes a step and cost 30–50 µs per 49 KB
-    /// node, several times the full comparison that follows (a measured 6–9 µs).
+    /// node here. <see cref="HashCode.AddBytes"/>, used before, takes four bytes a step and cost 18–23 µs per 49 KB
+    /// node against XXH3's 2–3 µs, several times the full comparison that follows (2–3 µs; docs/benchmarks.md, issue13e).
     /// </summary>
     internal static ulong Hash(ReadOnlySpan<byte> bytes) => XxHash3.HashToUInt64(bytes);
 
