@@ -89,9 +89,20 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     for (var c = 0; c < options.Changes; c++)
     {
         var counts = proxies.Select(p => p.RdsResponses).ToList();
+        var serverBefore = await ChangeTrace.ReadAsync(admin);
         var cpu = server.Cpu;
         var before = await mesh.ChangeRouteAsync();
-        await Fleet.WaitAsync(() => proxies.Select((p, i) => p.RdsResponses > counts[i]).All(x => x), TimeSpan.FromMinutes(5), "every proxy to get the new route");
+        try
+        {
+            await Fleet.WaitAsync(() => proxies.Select((p, i) => p.RdsResponses > counts[i]).All(x => x), TimeSpan.FromMinutes(5), "every proxy to get the new route");
+        }
+        catch (TimeoutException e)
+        {
+            // Say what the server made of the change, so a hang tells a change that altered nothing from one lost on the way.
+            var missing = proxies.Where((p, i) => p.RdsResponses <= counts[i]).Count();
+            throw new TimeoutException($"{missing} of {options.Proxies} proxies did not get route change {c + 1} of {variant.Name}; {await ChangeTrace.SinceAsync(admin, serverBefore)}", e);
+        }
+
         changeCpu += server.Cpu - cpu;
         latencies.AddRange(proxies.Select(p => Stopwatch.GetElapsedTime(before, p.LastRdsAt).TotalMilliseconds));
         await Task.Delay(500);
@@ -274,6 +285,32 @@ namespace Mesh.Fleet
 
                 await Task.Delay(5);
             }
+        }
+    }
+
+    /// <summary>
+    /// What an xDS server did with a change, from its /metrics: change-log rows applied, snapshots built (one per
+    /// identity whose configuration changed), RDS responses sent. Read before a change and again when the fleet
+    /// gave up waiting for it.
+    /// </summary>
+    internal sealed record ChangeTrace(double FeedChanges, double SnapshotsBuilt, double RdsResponses)
+    {
+        public static async Task<ChangeTrace> ReadAsync(XdsAdmin admin) => new(
+            await admin.MetricAsync("mesh_xds_feed_changes_total") ?? 0,
+            await admin.MetricAsync("mesh_xds_snapshots_built_total") ?? 0,
+            await admin.SumAsync("mesh_xds_responses_total", "type=\"rds\""));
+
+        public static async Task<string> SinceAsync(XdsAdmin admin, ChangeTrace before)
+        {
+            var now = await ReadAsync(admin);
+            var (feed, built, rds) = (now.FeedChanges - before.FeedChanges, now.SnapshotsBuilt - before.SnapshotsBuilt, now.RdsResponses - before.RdsResponses);
+            var reading = (feed, built) switch
+            {
+                (0, _) => "the server's change feed never applied it",
+                (_, 0) => "the server applied it but no identity's snapshot changed: the change left every proxy's configuration as it was",
+                _ => "the server built new snapshots for it; compare the RDS responses sent with the proxies waiting (GET /proxy-status on the admin port)",
+            };
+            return $"since the change the server applied {feed} change-log rows, built {built} new snapshots and sent {rds} RDS responses: {reading}";
         }
     }
 

@@ -168,6 +168,22 @@ internal sealed class XdsAdmin(Uri admin)
         return sum ?? await MetricAsync("dotnet_gc_heap_size_bytes");
     }
 
+    /// <summary>The sum of a metric's series whose labels contain <paramref name="label"/> (e.g. <c>type="rds"</c>); 0 when none.</summary>
+    public async Task<double> SumAsync(string name, string label)
+    {
+        var text = await Http.GetStringAsync(new Uri(admin, "/metrics"));
+        var sum = 0.0;
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith(name + "{", StringComparison.Ordinal) && line[..line.IndexOf('}', StringComparison.Ordinal)].Contains(label, StringComparison.Ordinal))
+            {
+                sum += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return sum;
+    }
+
     public async Task<double?> MetricAsync(string name)
     {
         var text = await Http.GetStringAsync(new Uri(admin, "/metrics"));
