@@ -186,7 +186,9 @@ async Task MeasureStormAsync(FleetVariant variant, MeshFigures cold)
     var responses = proxies.Sum(p => p.Responses);
     var errors = proxies.Sum(p => p.Errors);
     var restarted = Stopwatch.GetTimestamp();
-    await server.StopAsync();
+    var endedByStop = proxies.Sum(p => p.EndedByStoppingServer);
+    var (stopping, killed) = await server.StopAsync();
+    var endedWhileStopping = proxies.Sum(p => p.EndedByStoppingServer) - endedByStop;
     server.Dispose();
     server = await xds.StartAsync(0);
     var ready = Stopwatch.GetElapsedTime(restarted);
@@ -198,7 +200,9 @@ async Task MeasureStormAsync(FleetVariant variant, MeshFigures cold)
     var resent = proxies.Sum(p => p.Responses) - responses;
     report.Line($"reconnect storm ({variant.Name}): server restarted and ready in {ready.TotalSeconds:F1} s; all {options.Proxies} reconnected {resynced.TotalSeconds:F1} s after the stop " +
         $"({resynced / cold.Connect:F2}× the cold connect of {cold.Connect.TotalSeconds:F1} s), server CPU {(server.Cpu - cpu).TotalSeconds:F1} s, " +
-        $"responses re-sent {resent} (0 when versions match), errors {proxies.Sum(p => p.Errors) - errors}{FirstError(proxies)}");
+        $"responses re-sent {resent} (0 when versions match), errors {proxies.Sum(p => p.Errors) - errors}{FirstError(proxies)}; " +
+        $"the stopped server exited {stopping.TotalSeconds:F1} s after SIGTERM{(killed ? " (killed: it had not exited in 30 s)" : "")}, " +
+        $"streams it ended with UNAVAILABLE {endedWhileStopping} (above {options.Proxies}: proxies reconnected to it while it stopped)");
     await stop.CancelAsync();
     await Task.WhenAll(loops);
     proxies.ForEach(p => p.Dispose());

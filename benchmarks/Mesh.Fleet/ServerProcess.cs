@@ -79,13 +79,18 @@ internal sealed class ServerProcess : IDisposable
         }
     }
 
-    /// <summary>SIGTERM and wait, as a deployment stops a replica.</summary>
-    public async Task StopAsync()
+    /// <summary>
+    /// SIGTERM and wait, as a deployment stops a replica: how long the server took to exit, and whether it had to be
+    /// killed after 30 s (its streams then end with a reset, not the UNAVAILABLE a stopping server sends).
+    /// </summary>
+    public async Task<(TimeSpan Took, bool Killed)> StopAsync()
     {
         if (_process.HasExited)
         {
-            return;
+            return (TimeSpan.Zero, false);
         }
+
+        var started = Stopwatch.GetTimestamp();
 
         using (var kill = Process.Start("kill", ["-TERM", Pid.ToString(CultureInfo.InvariantCulture)]))
         {
@@ -96,10 +101,12 @@ internal sealed class ServerProcess : IDisposable
         try
         {
             await _process.WaitForExitAsync(timeout.Token);
+            return (Stopwatch.GetElapsedTime(started), false);
         }
         catch (OperationCanceledException)
         {
             _process.Kill();
+            return (Stopwatch.GetElapsedTime(started), true);
         }
     }
 

@@ -79,6 +79,11 @@ internal sealed class SimulatedEnvoy : IDisposable
 
     public string? LastError { get; private set; }
 
+    /// <summary>Streams the server ended with its UNAVAILABLE "shutting down" status: one per stop, more if it reconnected to a stopping server.</summary>
+    public int EndedByStoppingServer => Volatile.Read(ref _endedByStoppingServer);
+
+    private int _endedByStoppingServer;
+
     public async Task RunAsync(CancellationToken stop)
     {
         var random = new Random();
@@ -111,10 +116,14 @@ internal sealed class SimulatedEnvoy : IDisposable
             {
                 // A stream that ends because the server went away is what a storm or failover is; anything
                 // else is an error the run reports.
-                if (e is not RpcException { StatusCode: StatusCode.Unavailable or StatusCode.Cancelled or StatusCode.Internal })
+                if (e is RpcException { StatusCode: StatusCode.Unavailable } u && u.Status.Detail.Contains("shutting down", StringComparison.Ordinal))
+                {
+                    Interlocked.Increment(ref _endedByStoppingServer);
+                }
+                else if (e is not RpcException { StatusCode: StatusCode.Unavailable or StatusCode.Cancelled or StatusCode.Internal })
                 {
                     Interlocked.Increment(ref _errors);
-                    LastError = e.Message;
+                    LastError = $"{e.GetType().Name}: {e.Message}";
                 }
             }
 

@@ -57,4 +57,10 @@ internal static partial class XdsLog
 
     [LoggerMessage(EventId = 27, Level = LogLevel.Warning, Message = "Starting without the database: {Problem} The change feed retries; /readyz answers 503 until the first load.")]
     public static partial void StartingWithoutDatabase(this ILogger logger, string problem);
+
+    [LoggerMessage(EventId = 28, Level = LogLevel.Information, Message = "Stopping: no new connections; {Streams} streams end with UNAVAILABLE as their connections are asked to close (GOAWAY), within {Timeout}")]
+    public static partial void StoppingStreams(this ILogger logger, int streams, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 29, Level = LogLevel.Error, Message = "Stopping the gRPC listener failed; the host stops it again, and resets what is left after its timeout")]
+    public static partial void ServerStopFailed(this ILogger logger, Exception error);
 }

@@ -70,6 +70,8 @@ public static class XdsServerHosting
                 kestrel.Listen(XdsOptions.EndpointOf(xds.AdminUrl), o => o.Protocols = HttpProtocols.Http1AndHttp2);
             });
 
+        // Sized for a stop that ends every stream at once (StopListeningFirst), not the host's 30 s default.
+        services.Configure<Microsoft.Extensions.Hosting.HostOptions>(o => o.ShutdownTimeout = StopListeningFirst.ShutdownTimeout);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<Mesh.Translation.IProxyTranslator>(_ => new Mesh.Translation.MeshTranslator());
         services.AddSingleton<StreamRegistry>();
@@ -175,6 +177,7 @@ public static class XdsServerHosting
         app.MapGrpcService<ClientStatusDiscovery>();
         app.MapAdminApi();
         app.MapProxyStatus();
+        StopListeningFirst.Register(app.Services);
         return app;
     }
 

@@ -17,8 +17,8 @@ public sealed class XdsSessionContext(
     Registration.ProxyRegistrations? registrations = null)
 {
     /// <summary>
-    /// Fires when the server shuts down: streams end at once, so proxies reconnect to another replica instead of
-    /// holding the shutdown open until its timeout.
+    /// Fires when the server shuts down. Streams served by Kestrel end when their connection is asked to close
+    /// (<see cref="XdsStreams.ConnectionClosing"/>), which follows at once; this ends those without a connection.
     /// </summary>
     public CancellationToken Stopping { get; } = lifetime?.ApplicationStopping ?? CancellationToken.None;
 

@@ -1,5 +1,6 @@
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
+using Microsoft.AspNetCore.Connections.Features;
 
 namespace Mesh.XdsServer.Protocol;
 
@@ -12,11 +13,13 @@ public static class XdsStreams
         string? typeUrl,
         IAsyncStreamReader<DiscoveryRequest> requests,
         IServerStreamWriter<DiscoveryResponse> responses,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        CancellationToken connectionClosing = default)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, context.Stopping);
+        var stopping = connectionClosing.CanBeCanceled ? connectionClosing : context.Stopping;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
         using var session = new SotwSession(context, responses, variant, typeUrl);
-        await EndAsUnavailableOnShutdown(context, session.RunAsync(requests, stop.Token), cancellationToken);
+        await EndAsUnavailableOnShutdown(stopping, session.RunAsync(requests, stop.Token), cancellationToken);
     }
 
     public static async Task RunDeltaAsync(
@@ -25,12 +28,23 @@ public static class XdsStreams
         string? typeUrl,
         IAsyncStreamReader<DeltaDiscoveryRequest> requests,
         IServerStreamWriter<DeltaDiscoveryResponse> responses,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        CancellationToken connectionClosing = default)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, context.Stopping);
+        var stopping = connectionClosing.CanBeCanceled ? connectionClosing : context.Stopping;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
         using var session = new DeltaSession(context, responses, variant, typeUrl);
-        await EndAsUnavailableOnShutdown(context, session.RunAsync(requests, stop.Token), cancellationToken);
+        await EndAsUnavailableOnShutdown(stopping, session.RunAsync(requests, stop.Token), cancellationToken);
     }
+
+    /// <summary>
+    /// Fires when the stream's HTTP/2 connection is asked to close, which Kestrel does to every connection when the
+    /// server stops, after it stopped listening and as it sends the GOAWAY (<see cref="Hosting.StopListeningFirst"/>).
+    /// A stream ended then cannot be followed by the proxy's reconnect on the same, closing connection. Without
+    /// Kestrel (an in-memory call), the stream ends when the application stops.
+    /// </summary>
+    public static CancellationToken ConnectionClosing(ServerCallContext call) =>
+        call.GetHttpContext().Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
 
     /// <summary>
     /// A stream ended because this server is stopping ends with UNAVAILABLE, which tells the proxy to reconnect
@@ -38,19 +52,19 @@ public static class XdsStreams
     /// One ended because the proxy went away ends as cancelled. The session returns normally in both cases, so
     /// each stream throws once here rather than once per frame of its loop (thousands at once at shutdown).
     /// </summary>
-    private static async Task EndAsUnavailableOnShutdown(XdsSessionContext context, Task session, CancellationToken call)
+    private static async Task EndAsUnavailableOnShutdown(CancellationToken stopping, Task session, CancellationToken call)
     {
         try
         {
             await session;
         }
-        catch (OperationCanceledException) when (context.Stopping.IsCancellationRequested && !call.IsCancellationRequested)
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested && !call.IsCancellationRequested)
         {
             throw ShuttingDown();
         }
 
         call.ThrowIfCancellationRequested();
-        if (context.Stopping.IsCancellationRequested)
+        if (stopping.IsCancellationRequested)
         {
             throw ShuttingDown();
         }

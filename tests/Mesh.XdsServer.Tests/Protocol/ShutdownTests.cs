@@ -1,4 +1,6 @@
+using System.Net.Sockets;
 using Grpc.Core;
+using Grpc.Net.Client;
 using Mesh.XdsServer.Resources;
 using Mesh.XdsServer.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -6,7 +8,10 @@ using Microsoft.Extensions.Hosting;
 
 namespace Mesh.XdsServer.Tests.Protocol;
 
-/// <summary>A server that stops ends its streams with UNAVAILABLE, so proxies reconnect (elsewhere) without reporting an error.</summary>
+/// <summary>
+/// A server that stops ends its streams with UNAVAILABLE, so proxies reconnect (elsewhere) without reporting an
+/// error; it stops listening first, so a proxy told so does not reconnect to it and have that stream cut.
+/// </summary>
 public sealed class ShutdownTests : IAsyncLifetime
 {
     private XdsTestHost _host = null!;
@@ -32,5 +37,72 @@ public sealed class ShutdownTests : IAsyncLifetime
         var closed = await client.ClosedAsync();
         Assert.Equal(StatusCode.Unavailable, closed.StatusCode);
         Assert.Contains("shutting down", closed.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Every_Stream_Ends_With_Unavailable_None_Reset_When_The_Server_Stops_Under_Many_Proxies()
+    {
+        // Each proxy on its own HTTP/2 connection, as Envoys are, all configured before the stop.
+        var channels = Enumerable.Range(0, 40).Select(_ => GrpcChannel.ForAddress(_host.GrpcUri)).ToList();
+        var clients = channels.Select(c => AdsClient.Connect(c, MeshRows.NodeId("web"))).ToList();
+        try
+        {
+            foreach (var client in clients)
+            {
+                await client.SendAsync(TypeUrls.Cluster);
+                await client.AckAsync(await client.NextAsync());
+            }
+
+            _host.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+
+            // A reset stream reads as an RpcException too, but with the client's own detail ("Error reading next
+            // message", "The request was aborted"), never the server's status.
+            var endings = await Task.WhenAll(clients.Select(c => c.ClosedAsync()));
+            Assert.All(endings, e =>
+            {
+                Assert.Equal(StatusCode.Unavailable, e.StatusCode);
+                Assert.Contains("shutting down", e.Status.Detail);
+                Assert.Null(e.Status.DebugException);
+            });
+            await Eventually.TrueAsync(() => _host.Streams.Count == 0);
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+
+            channels.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task The_Server_Stops_Listening_As_Soon_As_It_Is_Asked_To_Stop()
+    {
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster);
+        await client.AckAsync(await client.NextAsync());
+
+        // Only the stop is requested: nothing else stops the host here, so it is the xDS server that stops Kestrel
+        // at once, before the host's other services, rather than leaving its port open to reconnecting proxies.
+        _host.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+
+        Assert.Equal(StatusCode.Unavailable, (await client.ClosedAsync()).StatusCode);
+        await Eventually.TrueAsync(async () => !await AcceptsAsync(_host.GrpcUri));
+    }
+
+    private static async Task<bool> AcceptsAsync(Uri uri)
+    {
+        using var tcp = new TcpClient();
+        try
+        {
+            await tcp.ConnectAsync(uri.Host, uri.Port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 }
