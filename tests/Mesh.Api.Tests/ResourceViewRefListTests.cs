@@ -1,8 +1,9 @@
+using System.Buffers;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mesh.Api.Resources;
 using Mesh.Model.Resources;
 using Mesh.Model.Wire;
-using Mesh.Persistence;
 
 namespace Mesh.Api.Tests;
 
@@ -15,7 +16,7 @@ public sealed class ResourceViewRefListTests
     public void RefList_WritesEachItemAsItsRefShape()
     {
         var created = DateTimeOffset.FromUnixTimeMilliseconds(1_764_400_000_123);
-        var page = new JsonObject { ["routes"] = view.RefList(ResourceKind.Route, [Route("a", created), Route("b", created)]) };
+        var page = new JsonObject { ["routes"] = Page(ResourceKind.Route, [Route("a", created), Route("b", created)]) };
 
         Assert.Equal(
             """{"routes":[""" + Expected("a") + "," + Expected("b") + "]}",
@@ -27,25 +28,29 @@ public sealed class ResourceViewRefListTests
 
     [Fact]
     public void RefList_OfNothing_IsAnEmptyArray() =>
-        Assert.Equal("""{"meshes":[]}""", new JsonObject { ["meshes"] = view.RefList(ResourceKind.Mesh, []) }.ToJsonString());
+        Assert.Equal("""{"meshes":[]}""", new JsonObject { ["meshes"] = Page(ResourceKind.Mesh, []) }.ToJsonString());
 
     private static string Expected(string name) =>
         $$"""{"arn":"arn:aws:appmesh:us-east-1:111122223333:mesh/m/virtualRouter/r/route/{{name}}","createdAt":1764400000.123,"lastUpdatedAt":1764400000.123,"meshName":"m","meshOwner":"111122223333","resourceOwner":"444455556666","routeName":"{{name}}","version":3,"virtualRouterName":"r"}""";
 
-    private static ResourceEntity Route(string name, DateTimeOffset at) => new()
+    /// <summary>A page's items as <see cref="ResourceOperations"/> writes them: each row through its kind's Ref writer.</summary>
+    private JsonNode Page(ResourceKind kind, IReadOnlyList<RefRow> rows)
     {
-        AccountId = "111122223333",
-        MeshName = "m",
-        Kind = ResourceKind.Route.WireName,
-        ParentName = "r",
-        Name = name,
-        Arn = $"arn:aws:appmesh:us-east-1:111122223333:mesh/m/virtualRouter/r/route/{name}",
-        Uid = Guid.NewGuid(),
-        Version = 3,
-        Spec = "{}",
-        Tags = "[]",
-        ResourceOwner = "444455556666",
-        CreatedAt = at,
-        LastUpdatedAt = at,
-    };
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            foreach (var row in rows)
+            {
+                view.Refs(kind).Write(writer, row);
+            }
+
+            writer.WriteEndArray();
+        }
+
+        return RawJson.Of(buffer.WrittenMemory);
+    }
+
+    private static RefRow Route(string name, DateTimeOffset at) => new(
+        "111122223333", "m", "r", name, $"arn:aws:appmesh:us-east-1:111122223333:mesh/m/virtualRouter/r/route/{name}", 3, "444455556666", at, at);
 }

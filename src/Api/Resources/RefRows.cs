@@ -1,12 +1,11 @@
 using System.Text.Json;
 using Mesh.Model.Resources;
 using Mesh.Model.Wire;
-using Mesh.Persistence;
 using Npgsql;
 
 namespace Mesh.Api.Resources;
 
-/// <summary>What a list shows of one resource (its *Ref shape), as read from a row or taken from an entity.</summary>
+/// <summary>What a list shows of one resource (its *Ref shape), as read from a row.</summary>
 public readonly record struct RefRow(
     string AccountId, string MeshName, string ParentName, string Name, string Arn, long Version, string ResourceOwner,
     DateTimeOffset CreatedAt, DateTimeOffset LastUpdatedAt)
@@ -16,9 +15,6 @@ public readonly record struct RefRow(
     /// account, mesh and parent are the page's own, so they are not read and allocated again for every row).
     /// </summary>
     public const string Columns = "name, arn, version, resource_owner, created_at, last_updated_at";
-
-    public static RefRow Of(ResourceEntity entity) => new(entity.AccountId, entity.MeshName, entity.ParentName, entity.Name,
-        entity.Arn, entity.Version, entity.ResourceOwner, entity.CreatedAt, entity.LastUpdatedAt);
 
     /// <summary>
     /// The current row of a reader over <see cref="Columns"/>, with typed getters, in the page of the given account,

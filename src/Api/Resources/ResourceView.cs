@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -82,27 +81,6 @@ public sealed class ResourceView(ServiceModel model)
 
     /// <summary>How <paramref name="kind"/>'s *Ref items are written: members in the Ref shape's order.</summary>
     public RefWriter Refs(ResourceKind kind) => refWriters[kind];
-
-    /// <summary>
-    /// A list page's *Ref items as one JSON value that writes itself straight to the response, without a JsonObject
-    /// per item in between (a list of 100 spent most of its rendering building and then walking those).
-    /// </summary>
-    public JsonNode RefList(ResourceKind kind, IReadOnlyList<ResourceEntity> entities)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartArray();
-            foreach (var entity in entities)
-            {
-                Refs(kind).Write(writer, RefRow.Of(entity));
-            }
-
-            writer.WriteEndArray();
-        }
-
-        return RawJson.Of(buffer.WrittenMemory);
-    }
 
     /// <summary>Epoch seconds with millisecond precision, as a JSON number: the form every AWS SDK parses.</summary>
     public static decimal EpochSeconds(DateTimeOffset time) => time.ToUnixTimeMilliseconds() / 1000m;
