@@ -117,6 +117,10 @@ public sealed class XdsMetrics : IDisposable
     private const string FeedErrorsHelp = "Change-feed failures (database unreachable, query failed).";
     private const string MeshLoads = "mesh_xds_mesh_loads_total";
     private const string MeshLoadsHelp = "Mesh reads from PostgreSQL (each change-feed catch-up reads each changed mesh once, however many writes it saw).";
+    private const string MeshRows = "mesh_xds_mesh_rows_total";
+    private const string MeshRowsHelp = "Rows of the meshes read (each mesh read counts all its live rows).";
+    private const string MeshRowsInFull = "mesh_xds_mesh_rows_read_in_full_total";
+    private const string MeshRowsInFullHelp = "Of mesh_xds_mesh_rows_total, the rows whose spec was read from PostgreSQL (the others were unchanged since the last read, and reused).";
     private const string MeshLoadsSuperseded = "mesh_xds_mesh_loads_superseded_total";
     private const string MeshLoadsSupersededHelp = "Mesh reads dropped because a later read of the same mesh was applied first.";
     private const string GraphsRejected = "mesh_xds_mesh_graphs_rejected_total";
@@ -165,6 +169,8 @@ public sealed class XdsMetrics : IDisposable
         Increment(FeedErrors, FeedErrorsHelp, by: 0);
         Increment(GraphsRejected, GraphsRejectedHelp, by: 0);
         Increment(MeshLoads, MeshLoadsHelp, by: 0);
+        Increment(MeshRows, MeshRowsHelp, by: 0);
+        Increment(MeshRowsInFull, MeshRowsInFullHelp, by: 0);
         Increment(MeshLoadsSuperseded, MeshLoadsSupersededHelp, by: 0);
         Increment(TranslationWarnings, TranslationWarningsHelp, by: 0);
     }
@@ -199,6 +205,13 @@ public sealed class XdsMetrics : IDisposable
     public void FeedError() => Increment(FeedErrors, FeedErrorsHelp);
 
     public void MeshLoaded() => Increment(MeshLoads, MeshLoadsHelp);
+
+    /// <summary>What one mesh read transferred: all its rows, of which these in full.</summary>
+    public void MeshRowsRead(int rows, int readInFull)
+    {
+        Increment(MeshRows, MeshRowsHelp, by: rows);
+        Increment(MeshRowsInFull, MeshRowsInFullHelp, by: readInFull);
+    }
 
     public void MeshLoadSuperseded() => Increment(MeshLoadsSuperseded, MeshLoadsSupersededHelp);
 

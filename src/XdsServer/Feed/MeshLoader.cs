@@ -26,6 +26,9 @@ public sealed class MeshLoader(SnapshotProducer producer, XdsMetrics metrics, IL
     // What the last good load of each mesh parsed: a reload parses only the rows that changed.
     private readonly ConcurrentDictionary<MeshKey, ParsedRows> _parsed = new();
 
+    // What the last read of each mesh read: a reload transfers in full only the rows that changed.
+    private readonly MeshRowReader _rows = new();
+
     /// <summary>The loaded meshes of an account whose virtual nodes discover through the named Cloud Map namespace.</summary>
     public IReadOnlyList<MeshKey> MeshesUsingNamespace(string accountId, string namespaceName) =>
         _namespacesUsed.Where(m => m.Key.AccountId == accountId && m.Value.Contains(namespaceName)).Select(m => m.Key).ToList();
@@ -35,15 +38,18 @@ public sealed class MeshLoader(SnapshotProducer producer, XdsMetrics metrics, IL
     /// mesh that finishes after a later load of the same mesh is dropped (<see cref="MeshLoadOrder"/>), so an older
     /// read never replaces a newer one.
     /// </summary>
-    public async Task LoadAsync(ChangeLogReader reader, MeshKey mesh, CancellationToken cancellationToken)
+    public async Task LoadAsync(MeshDbContext db, MeshKey mesh, CancellationToken cancellationToken)
     {
+        var reader = new ChangeLogReader(db);
         using var activity = XdsTracing.Source.StartActivity("LoadMesh");
         activity?.SetTag("appmesh.mesh", mesh.MeshName);
         activity?.SetTag("appmesh.account", mesh.AccountId);
         var ticket = _order.Begin(mesh);
         metrics.MeshLoaded();
-        var rows = await metrics.QueryAsync(() => reader.MeshRowsAsync(mesh.AccountId, mesh.MeshName, cancellationToken));
+        var (rows, counts) = await metrics.QueryAsync(() => _rows.ReadAsync(db, mesh, cancellationToken));
+        metrics.MeshRowsRead(counts.Rows, counts.ReadInFull);
         activity?.SetTag("appmesh.resources", rows.Count);
+        activity?.SetTag("appmesh.resources_read_in_full", counts.ReadInFull);
         if (!rows.Any(r => r.Kind == MeshResourceKinds.Mesh))
         {
             Apply(mesh, ticket, null, new HashSet<string>());
@@ -53,7 +59,7 @@ public sealed class MeshLoader(SnapshotProducer producer, XdsMetrics metrics, IL
         try
         {
             var graph = MeshGraph.Build(
-                rows.Select(r => new MeshResourceRow(r.Kind, r.ParentName, r.Name, r.Version, r.Spec, r.Tags)),
+                rows,
                 _parsed.GetValueOrDefault(mesh),
                 out var parsed);
             _parsed[mesh] = parsed;
@@ -87,6 +93,7 @@ public sealed class MeshLoader(SnapshotProducer producer, XdsMetrics metrics, IL
             {
                 _namespacesUsed.TryRemove(mesh, out _);
                 _parsed.TryRemove(mesh, out _);
+                _rows.Forget(mesh);
             }
             else
             {

@@ -182,6 +182,6 @@ public sealed class PostgresChangeFeed(
             async (mesh, token) =>
             {
                 await using var db = await contexts.CreateDbContextAsync(token);
-                await loader.LoadAsync(new ChangeLogReader(db), mesh, token);
+                await loader.LoadAsync(db, mesh, token);
             });
 }
