@@ -29,6 +29,14 @@ if (args is ["--loop-fleet-change", var seconds])
     return;
 }
 
+// `--loop-mesh-read <nodes> <reads>` times the xDS server's mesh read per change against a throwaway PostgreSQL,
+// before (every row) and after (only the changed rows in full); see MeshReadLoop.
+if (args is ["--loop-mesh-read", var nodes, var reads])
+{
+    await Mesh.Benchmarks.MeshReadLoop.RunAsync(int.Parse(nodes, System.Globalization.CultureInfo.InvariantCulture), int.Parse(reads, System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
 // Benchmarks run in this process (BenchmarkDotNet's --inProcess): its default, a fresh build per job, recompiles
 // the Envoy protos each time for nothing. Pick benchmarks with its own arguments, e.g. --filter '*Propagation*';
 // --list flat lists them; --job short gives quicker, rougher figures.
