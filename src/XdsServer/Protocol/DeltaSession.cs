@@ -176,8 +176,9 @@ internal sealed class DeltaSession(
         {
             state.ClientHas[r.Name] = r.Version;
             state.ReportedMissing.Remove(r.Name);
-            Status.Sent(typeUrl, r.Name, r.Version);
         }
+
+        Status.Sent(typeUrl, upserts);
 
         foreach (var name in removals)
         {

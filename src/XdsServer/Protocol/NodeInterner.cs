@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Hashing;
 using Envoy.Config.Core.V3;
@@ -11,9 +12,12 @@ namespace Mesh.XdsServer.Protocol;
 /// <c>set_node_on_first_message_only</c>, and every proxy of a deployment sends the same one; parsing it each time
 /// and keeping a copy per stream cost most of the server's CPU at connect and of its memory per proxy.
 /// <para>
-/// What is kept is the node without <c>extensions</c>: nothing in the server reads them, and they are most of its
-/// size. A node's entry lives as long as a stream holds its parsed node (a weak reference); the bytes of dead
-/// entries are dropped now and then.
+/// What is kept, and compared, is the node without <c>extensions</c>: nothing in the server reads them, and they
+/// are most of its size (48 of 49 KB in the fleet's node). Two nodes that differ only in their extensions are the
+/// same node to this server, so they share one entry; keeping the whole bytes to compare cost a full node copy per
+/// distinct node, i.e. per proxy wherever each pod's node differs (its pod name in the metadata).
+/// A node's entry lives as long as a stream holds its parsed node (a weak reference); the bytes of dead entries
+/// are dropped now and then.
 /// </para>
 /// </summary>
 public sealed class NodeInterner
@@ -43,8 +47,30 @@ public sealed class NodeInterner
     /// <summary>Nodes answered from an earlier parse of the same bytes.</summary>
     public long Reused => Interlocked.Read(ref _reused);
 
-    /// <summary>The node these bytes (a serialised <c>Node</c>) parse to; the same instance for the same bytes.</summary>
+    /// <summary>Bytes held by the entries (the nodes' fields but <c>extensions</c>), dead ones included until the next sweep.</summary>
+    public long BytesHeld => _entries.Values.Sum(b => b.Sum(e => (long)e.Bytes.Length));
+
+    /// <summary>
+    /// The node these bytes (a serialised <c>Node</c>) parse to, less its <c>extensions</c>; the same instance for
+    /// the same bytes, and for bytes that differ only in the extensions.
+    /// </summary>
     public Node Intern(ReadOnlySpan<byte> bytes)
+    {
+        byte[]? rented = null;
+        try
+        {
+            return InternKept(WithoutExtensions(bytes, ref rented));
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private Node InternKept(ReadOnlySpan<byte> bytes)
     {
         var hash = Hash(bytes);
         if (Find(hash, bytes) is { } known)
@@ -54,7 +80,7 @@ public sealed class NodeInterner
         }
 
         // Parsed outside the lock: a new node does not hold up the streams whose node is known.
-        var node = ParseWithoutExtensions(bytes);
+        var node = Node.Parser.ParseFrom(bytes);
         lock (_lock)
         {
             if (Find(hash, bytes) is { } raced)
@@ -85,6 +111,37 @@ public sealed class NodeInterner
         }
     }
 
+    /// <summary>
+    /// The node's bytes less field 9 (<c>extensions</c>): <paramref name="bytes"/> itself when it has none, else the
+    /// other fields copied, in order, into an array rented into <paramref name="rented"/>. Throws
+    /// <see cref="FormatException"/> for bytes that are not a message (the caller leaves those to the parser).
+    /// </summary>
+    internal static ReadOnlySpan<byte> WithoutExtensions(ReadOnlySpan<byte> bytes, ref byte[]? rented)
+    {
+        var fields = new WireFields(bytes);
+        var runStart = 0;
+        var written = 0;
+        while (fields.MoveNext())
+        {
+            if (fields.Number == Node.ExtensionsFieldNumber)
+            {
+                rented ??= ArrayPool<byte>.Shared.Rent(bytes.Length);
+                bytes[runStart..fields.Start].CopyTo(rented.AsSpan(written));
+                written += fields.Start - runStart;
+                runStart = fields.End;
+            }
+        }
+
+        if (rented is null)
+        {
+            return bytes;
+        }
+
+        bytes[runStart..].CopyTo(rented.AsSpan(written));
+        written += bytes.Length - runStart;
+        return rented.AsSpan(0, written);
+    }
+
     /// <summary>The live node of an entry with these bytes; no lock (buckets are immutable arrays).</summary>
     private Node? Find(ulong hash, ReadOnlySpan<byte> bytes)
     {
@@ -100,25 +157,6 @@ public sealed class NodeInterner
         }
 
         return null;
-    }
-
-    /// <summary>Parses a node, leaving out field 9 (<c>extensions</c>), which nothing here reads.</summary>
-    internal static Node ParseWithoutExtensions(ReadOnlySpan<byte> bytes)
-    {
-        var node = new Node();
-        var fields = new WireFields(bytes);
-        var runStart = 0;
-        while (fields.MoveNext())
-        {
-            if (fields.Number == Node.ExtensionsFieldNumber)
-            {
-                node.MergeFrom(bytes[runStart..fields.Start]);
-                runStart = fields.End;
-            }
-        }
-
-        node.MergeFrom(bytes[runStart..]);
-        return node;
     }
 
     private void Sweep()
@@ -139,8 +177,8 @@ public sealed class NodeInterner
     }
 
     /// <summary>
-    /// XXH3, vectorised: every request of a proxy without <c>set_node_on_first_message_only</c> hashes its whole
-    /// node here. <see cref="HashCode.AddBytes"/>, used before, takes four bytes a step and cost 18–23 µs per 49 KB
+    /// XXH3, vectorised: every request of a proxy without <c>set_node_on_first_message_only</c> hashes its node
+    /// (less the extensions) here. <see cref="HashCode.AddBytes"/>, used before, takes four bytes a step and cost 18–23 µs per 49 KB
     /// node against XXH3's 2–3 µs, several times the full comparison that follows (2–3 µs; docs/benchmarks.md, issue13e).
     /// </summary>
     internal static ulong Hash(ReadOnlySpan<byte> bytes) => XxHash3.HashToUInt64(bytes);

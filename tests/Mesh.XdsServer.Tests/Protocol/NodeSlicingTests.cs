@@ -128,6 +128,44 @@ public sealed class NodeSlicingTests
     }
 
     [Fact]
+    public void Nodes_That_Differ_Only_In_Their_Extensions_Share_One_Instance_And_No_Extension_Bytes_Are_Kept()
+    {
+        var full = EnvoyNode("mesh/demo/virtualNode/web");
+        var fewer = EnvoyNode("mesh/demo/virtualNode/web");
+        fewer.Extensions.RemoveAt(3);
+        var none = EnvoyNode("mesh/demo/virtualNode/web");
+        none.Extensions.Clear();
+
+        var first = ParseSotw(Sotw(full).ToByteArray());
+        var second = ParseSotw(Sotw(fewer).ToByteArray());
+        var third = ParseSotw(Sotw(none).ToByteArray());
+
+        Assert.Same(first.Node, second.Node);
+        Assert.Same(first.Node, third.Node);
+        Assert.Equal(none, first.Node);
+        Assert.Equal(1, _interner.Count);
+        Assert.Equal(none.CalculateSize(), _interner.BytesHeld);
+        Assert.True(_interner.BytesHeld * 5 < full.CalculateSize(), "the interner keeps the node without its extensions");
+    }
+
+    [Fact]
+    public void Extensions_Between_Other_Fields_Are_Cut_Out_And_The_Rest_Kept_In_Order()
+    {
+        // Field order on the wire is the sender's: extensions (9) before and after other fields, twice.
+        var id = new Node { Id = "mesh/demo/virtualNode/web" }.ToByteArray();
+        var extension = new Node { Extensions = { new Envoy.Config.Core.V3.Extension { Name = "e" } } }.ToByteArray();
+        var cluster = new Node { Cluster = "web" }.ToByteArray();
+        byte[] bytes = [.. extension, .. id, .. extension, .. cluster, .. extension];
+
+        byte[]? rented = null;
+        var kept = NodeInterner.WithoutExtensions(bytes, ref rented).ToArray();
+
+        Assert.Equal([.. id, .. cluster], kept);
+        Assert.NotNull(rented);
+        Assert.Equal(new Node { Id = "mesh/demo/virtualNode/web", Cluster = "web" }, _interner.Intern(bytes));
+    }
+
+    [Fact]
     public void A_Request_Without_A_Node_Has_None()
     {
         var parsed = ParseSotw(Sotw(null).ToByteArray());

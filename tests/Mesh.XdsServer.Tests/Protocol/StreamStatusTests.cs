@@ -119,6 +119,33 @@ public sealed class StreamStatusTests
         Assert.Single(status.Resources);
     }
 
+    [Fact]
+    public void Delta_Resources_Of_One_Response_Share_What_The_Client_Said_And_Other_Responses_Keep_Theirs()
+    {
+        var status = new StreamStatus(1, "ads-delta", _clock);
+        var (a, b, c) = (Cluster("a"), Cluster("b"), Cluster("c"));
+        status.Sent(TypeUrls.Cluster, [a, b]);
+        _clock.Step();
+        status.Sent(TypeUrls.Cluster, [c]);
+        _clock.Step();
+        status.Acked(TypeUrls.Cluster, [a, b]);
+
+        var resources = status.Resources;
+        Assert.Equal(ClientResourceStatus.Acked, resources[(TypeUrls.Cluster, "a")].ClientStatus);
+        Assert.Equal(ClientResourceStatus.Acked, resources[(TypeUrls.Cluster, "b")].ClientStatus);
+        Assert.Equal(_clock.Now, resources[(TypeUrls.Cluster, "b")].LastUpdated);
+        Assert.Equal(ClientResourceStatus.Requested, resources[(TypeUrls.Cluster, "c")].ClientStatus);
+        Assert.Equal(_clock.Now.AddSeconds(-1), resources[(TypeUrls.Cluster, "c")].LastUpdated);
+
+        status.Nacked(TypeUrls.Cluster, [c], "bad c");
+        status.Removed(TypeUrls.Cluster, "a");
+        resources = status.Resources;
+        Assert.Equal((ConfigStatus.Error, ClientResourceStatus.Nacked, "bad c"), (resources[(TypeUrls.Cluster, "c")].ConfigStatus, resources[(TypeUrls.Cluster, "c")].ClientStatus, resources[(TypeUrls.Cluster, "c")].Error));
+        Assert.Equal((ConfigStatus.Synced, ClientResourceStatus.Acked, (string?)null), (resources[(TypeUrls.Cluster, "b")].ConfigStatus, resources[(TypeUrls.Cluster, "b")].ClientStatus, resources[(TypeUrls.Cluster, "b")].Error));
+        Assert.Equal(["b", "c"], resources.Keys.Select(k => k.Name).Order());
+        Assert.Equal(b.Version, resources[(TypeUrls.Cluster, "b")].Version);
+    }
+
     private static XdsResource Cluster(string name) => XdsResource.Create(TypeUrls.Cluster, name, new Cluster { Name = name });
 
     private static XdsResource Route(string name, string? content = null) =>
