@@ -17,11 +17,9 @@ internal sealed class FleetMesh(Uri api, Credentials credentials, string region,
 
     public string ClientNode(int i) => $"client-{i % Clients}";
 
-    // The route's retry count as last written: every change must write a different one, or the API stores the same
-    // spec, nothing reaches any proxy and the run waits out its timeout. The count is kept here, not derived from a
-    // change's index, because every variant of a run changes the same route (two variants of one change each used to
-    // write the same count).
-    private int _retries = Specs.RouteRetries;
+    // Kept here, not derived from a change's index, because every variant of a run changes the same route (two
+    // variants of one change each used to write the same count).
+    private readonly RouteRetryCycle _retries = new();
 
     private string Prefix => $"/v20190125/meshes/{Name}";
 
@@ -51,18 +49,24 @@ internal sealed class FleetMesh(Uri api, Credentials credentials, string region,
     private string Service(int i) => $"svc-{i}.{Name}.local";
 
     /// <summary>
-    /// One route change that every client's RDS carries: service 0's route gets another retry count (cycling
-    /// through 3–7, never the one it has). Returns the timestamp taken just before the call.
+    /// One route change that every client's RDS carries: service 0's route gets another retry count
+    /// (<see cref="RouteRetryCycle"/>). Returns the timestamp taken just before the call.
     /// </summary>
     public async Task<long> ChangeRouteAsync()
     {
         using var client = new SignedClient(api, credentials, region);
-        _retries = _retries is >= 3 and < 7 ? _retries + 1 : 3;
-        var spec = Specs.Route("svc-0");
-        spec["httpRoute"]!["retryPolicy"]!["maxRetries"] = _retries;
+        var spec = ChangedRoute(_retries.Next());
         var before = Stopwatch.GetTimestamp();
         Require(await client.SendAsync(HttpMethod.Put, $"{Prefix}/virtualRouter/router-0/routes/route", new JsonObject { ["spec"] = spec }), "update the route");
         return before;
+    }
+
+    /// <summary>Service 0's route as a change writes it: the route it was created with, with another retry count.</summary>
+    internal static JsonObject ChangedRoute(int retries)
+    {
+        var spec = Specs.Route("svc-0");
+        spec["httpRoute"]!["retryPolicy"]!["maxRetries"] = retries;
+        return spec;
     }
 
     private async Task AllAsync(IEnumerable<(string Path, JsonObject Body)> creates)
@@ -81,4 +85,19 @@ internal sealed class FleetMesh(Uri api, Credentials credentials, string region,
             throw new InvalidOperationException($"{what}: {answer.Outcome} {answer.Body}");
         }
     }
+}
+
+/// <summary>
+/// The retry count each route change writes: 3, 4, … 7, then 3 again, starting from the count the route was created
+/// with (<see cref="Specs.RouteRetries"/>, outside the cycle). Every change must write a count other than the one
+/// stored, or the API stores the same spec, nothing reaches any proxy and the run waits out its timeout.
+/// </summary>
+internal sealed class RouteRetryCycle
+{
+    public const int Lowest = 3;
+    public const int Highest = 7;
+
+    public int Current { get; private set; } = Specs.RouteRetries;
+
+    public int Next() => Current = Current is >= Lowest and < Highest ? Current + 1 : Lowest;
 }

@@ -41,12 +41,14 @@ internal static class NodeBytes
         MethodType.DuplexStreaming, Service, "DeltaAggregatedResources",
         Marshallers.Create(r => r.ToByteArray(), DeltaDiscoveryRequest.Parser.ParseFrom), Delta.ResponseMarshaller);
 
-    // One entry per distinct node object (the fleet builds one per proxy, shared by all its requests).
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Node, byte[]> Fields = new();
+    // One entry per distinct node object (the fleet builds one per proxy, shared by all its requests), one table per
+    // field number: the node is field 2 of a SotW request and field 1 of a delta one, so one node's bytes cached for
+    // one kind of request must not be sent in the other (field 2 of a delta request is its type URL).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, System.Runtime.CompilerServices.ConditionalWeakTable<Node, byte[]>> Fields = new();
 
     /// <summary>The node as its field of a request: tag, length and the serialised node (both requests number it differently).</summary>
     internal static byte[] FieldOf(Node node, int fieldNumber) =>
-        Fields.GetValue(node, n =>
+        Fields.GetOrAdd(fieldNumber, _ => new()).GetValue(node, n =>
         {
             var body = n.ToByteArray();
             var output = new MemoryStream(body.Length + 16);

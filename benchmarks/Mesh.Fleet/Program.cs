@@ -185,13 +185,18 @@ async Task MeasureStormAsync(FleetVariant variant, MeshFigures cold)
     var loops = await Fleet.OpenAsync(proxies.Select(p => ((Func<Task>)(() => p.RunAsync(stop.Token)), p.Configured.Task)).ToList(), options.ConnectParallelism, TimeSpan.FromMinutes(10));
     var responses = proxies.Sum(p => p.Responses);
     var errors = proxies.Sum(p => p.Errors);
+    var kernelBefore = KernelTcpCounters.Read();
+    var refused = proxies.Sum(p => p.Refused);
     var restarted = Stopwatch.GetTimestamp();
     var endedByStop = proxies.Sum(p => p.EndedByStoppingServer);
     var (stopping, killed) = await server.StopAsync();
+    var exited = Stopwatch.GetTimestamp();
     var endedWhileStopping = proxies.Sum(p => p.EndedByStoppingServer) - endedByStop;
     server.Dispose();
+    var starting = Stopwatch.GetTimestamp();
     server = await xds.StartAsync(0);
     var ready = Stopwatch.GetElapsedTime(restarted);
+    var readyAt = Stopwatch.GetTimestamp();
     var admin = xds.Admin(0);
     var cpu = server.Cpu;
     await Fleet.WaitAsync(() => admin.MetricAsync("mesh_xds_connected_proxies").GetAwaiter().GetResult() >= options.Proxies, TimeSpan.FromMinutes(10), "every proxy to reconnect");
@@ -203,6 +208,20 @@ async Task MeasureStormAsync(FleetVariant variant, MeshFigures cold)
         $"responses re-sent {resent} (0 when versions match), errors {proxies.Sum(p => p.Errors) - errors}{FirstError(proxies)}; " +
         $"the stopped server exited {stopping.TotalSeconds:F1} s after SIGTERM{(killed ? " (killed: it had not exited in 30 s)" : "")}, " +
         $"streams it ended with UNAVAILABLE {endedWhileStopping} (above {options.Proxies}: proxies reconnected to it while it stopped)");
+    report.Line($"reconnect storm: connections refused {proxies.Sum(p => p.Refused) - refused}; streams ended otherwise (UNAVAILABLE, CANCELLED or INTERNAL without the server's stop status; not counted as errors), times from the SIGTERM:");
+    foreach (var line in ErrorTimeline.Describe(proxies.SelectMany(p => p.OtherEnds), restarted, []))
+    {
+        report.Line(line);
+    }
+
+    report.Line($"reconnect storm, the kernel's TCP counters from the stop to 3 s after all were back: {KernelTcpCounters.Read().Since(kernelBefore)}");
+    report.Line("reconnect storm errors, times from the SIGTERM:");
+    foreach (var line in ErrorTimeline.Describe(proxies.SelectMany(p => p.ErrorLog), restarted,
+        [("SIGTERM", restarted), ("stopped server exited", exited), ("new server started", starting), ("new server ready", readyAt), ("all back", restarted + (long)(resynced.TotalSeconds * Stopwatch.Frequency))]))
+    {
+        report.Line(line);
+    }
+
     await stop.CancelAsync();
     await Task.WhenAll(loops);
     proxies.ForEach(p => p.Dispose());
@@ -221,15 +240,33 @@ async Task MeasureReplicasAsync(FleetVariant variant)
         .ToList();
     var loops = await Fleet.OpenAsync(proxies.Select(p => ((Func<Task>)(() => p.RunAsync(stop.Token)), p.Configured.Task)).ToList(), options.ConnectParallelism, TimeSpan.FromMinutes(10));
     var responses = proxies.Sum(p => p.Responses);
+    var errors = proxies.Sum(p => p.Errors);
+    var kernelBefore = KernelTcpCounters.Read();
     var stopped = Stopwatch.GetTimestamp();
-    await a.StopAsync();
+    var (stopping, killed) = await a.StopAsync();
+    var exited = Stopwatch.GetTimestamp();
     var admin = xds.Admin(1);
     await Fleet.WaitAsync(() => admin.MetricAsync("mesh_xds_connected_proxies").GetAwaiter().GetResult() >= options.Proxies, TimeSpan.FromMinutes(10), "every proxy to move to the second replica");
     var moved = Stopwatch.GetElapsedTime(stopped);
     await Task.Delay(3000);
     var resent = proxies.Sum(p => p.Responses) - responses;
     report.Line($"two replicas ({variant.Name}): one of two stopped; its {options.Proxies / 2} proxies were on the other {moved.TotalSeconds:F1} s later; " +
-        $"responses re-sent to them {resent} (0: the other replica had the same versions), errors {proxies.Sum(p => p.Errors)}{FirstError(proxies)}");
+        $"responses re-sent to them {resent} (0: the other replica had the same versions), errors {proxies.Sum(p => p.Errors) - errors}{FirstError(proxies)} " +
+        $"(at connect: {errors}); the stopped replica exited {stopping.TotalSeconds:F1} s after SIGTERM{(killed ? " (killed: it had not exited in 30 s)" : "")}");
+    report.Line("two replicas: streams ended otherwise (not counted as errors), times from the SIGTERM:");
+    foreach (var line in ErrorTimeline.Describe(proxies.SelectMany(p => p.OtherEnds), stopped, []))
+    {
+        report.Line(line);
+    }
+
+    report.Line($"two replicas, the kernel's TCP counters from the stop to 3 s after all had moved: {KernelTcpCounters.Read().Since(kernelBefore)}");
+    report.Line("two replicas errors, times from the SIGTERM:");
+    foreach (var line in ErrorTimeline.Describe(proxies.SelectMany(p => p.ErrorLog), stopped,
+        [("SIGTERM", stopped), ("stopped replica exited", exited), ("all on the other", stopped + (long)(moved.TotalSeconds * Stopwatch.Frequency))]))
+    {
+        report.Line(line);
+    }
+
     await stop.CancelAsync();
     await Task.WhenAll(loops);
     proxies.ForEach(p => p.Dispose());

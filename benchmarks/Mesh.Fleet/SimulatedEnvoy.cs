@@ -79,6 +79,42 @@ internal sealed class SimulatedEnvoy : IDisposable
 
     public string? LastError { get; private set; }
 
+    /// <summary>
+    /// Every error with when its stream was opened and when it failed (Stopwatch timestamps) and the server it was
+    /// opened to, so a run can place each one against a server's stop or start.
+    /// </summary>
+    public IReadOnlyList<FleetError> ErrorLog
+    {
+        get
+        {
+            lock (_errorLog)
+            {
+                return [.. _errorLog];
+            }
+        }
+    }
+
+    private readonly List<FleetError> _errorLog = [];
+
+    /// <summary>Streams that ended with UNAVAILABLE, CANCELLED or INTERNAL other than the stopping server's status or a refused connection.</summary>
+    public IReadOnlyList<FleetError> OtherEnds
+    {
+        get
+        {
+            lock (_errorLog)
+            {
+                return [.. _otherEnds];
+            }
+        }
+    }
+
+    private readonly List<FleetError> _otherEnds = [];
+
+    /// <summary>Connections refused: no server listening at the address (a stopped server, or one not yet started).</summary>
+    public int Refused => Volatile.Read(ref _refused);
+
+    private int _refused;
+
     /// <summary>Streams the server ended with its UNAVAILABLE "shutting down" status: one per stop, more if it reconnected to a stopping server.</summary>
     public int EndedByStoppingServer => Volatile.Read(ref _endedByStoppingServer);
 
@@ -89,6 +125,7 @@ internal sealed class SimulatedEnvoy : IDisposable
         var random = new Random();
         while (!stop.IsCancellationRequested)
         {
+            var opened = Stopwatch.GetTimestamp();
             try
             {
                 var channel = _channels[_server] ??= GrpcChannel.ForAddress(_servers[_server], new GrpcChannelOptions
@@ -120,10 +157,27 @@ internal sealed class SimulatedEnvoy : IDisposable
                 {
                     Interlocked.Increment(ref _endedByStoppingServer);
                 }
-                else if (e is not RpcException { StatusCode: StatusCode.Unavailable or StatusCode.Cancelled or StatusCode.Internal })
+                else if (e is RpcException { StatusCode: StatusCode.Unavailable } refused && IsRefused(refused))
+                {
+                    Interlocked.Increment(ref _refused);
+                }
+                else if (e is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.Cancelled or StatusCode.Internal })
+                {
+                    // What a proxy treats as the server going away, not an error; logged, as a stream that ended
+                    // without the stopping server's own status means it did not end as a stop should.
+                    lock (_errorLog)
+                    {
+                        _otherEnds.Add(new FleetError(opened, Stopwatch.GetTimestamp(), _servers[_server], Describe(e)));
+                    }
+                }
+                else
                 {
                     Interlocked.Increment(ref _errors);
-                    LastError = $"{e.GetType().Name}: {e.Message}";
+                    LastError = Describe(e);
+                    lock (_errorLog)
+                    {
+                        _errorLog.Add(new FleetError(opened, Stopwatch.GetTimestamp(), _servers[_server], LastError));
+                    }
                 }
             }
 
@@ -138,6 +192,31 @@ internal sealed class SimulatedEnvoy : IDisposable
                 return;
             }
         }
+    }
+
+    /// <summary>The exception and its inner ones, type and message each: the outer one alone says "aborted", not by what.</summary>
+    internal static string Describe(Exception e)
+    {
+        var parts = new List<string>();
+        for (var current = e; current is not null && parts.Count < 4; current = current.InnerException)
+        {
+            parts.Add($"{current.GetType().Name}: {current.Message}");
+        }
+
+        return string.Join(" ← ", parts);
+    }
+
+    private static bool IsRefused(RpcException e)
+    {
+        for (Exception? inner = e.InnerException ?? e.Status.DebugException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private Node? NodeForRequest()
@@ -410,6 +489,9 @@ internal sealed class SimulatedEnvoy : IDisposable
         }
     }
 }
+
+/// <summary>One error a simulated Envoy counted: its stream's open and failure times (Stopwatch timestamps), the server, the exception.</summary>
+internal sealed record FleetError(long OpenedAt, long FailedAt, Uri Server, string Message);
 
 internal static class TypeUrls
 {

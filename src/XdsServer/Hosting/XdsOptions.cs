@@ -13,9 +13,20 @@ public sealed class XdsOptions
     /// <summary>HTTP admin endpoint: <c>GET /healthz</c>, <c>GET /readyz</c>, Prometheus <c>GET /metrics</c> and <c>GET /proxy-status</c>.</summary>
     public string AdminUrl { get; set; } = "http://127.0.0.1:18001";
 
-    /// <summary>Why the listen addresses cannot be used, or null.</summary>
+    /// <summary>
+    /// How many connections the kernel may hold for the gRPC and admin ports before the server accepts them (the
+    /// <c>listen(2)</c> backlog; Linux caps it at <c>net.core.somaxconn</c>, 4096 by default since 5.4). Kestrel's
+    /// own default is 512: when a replica stops or restarts, every proxy it served connects again within about a
+    /// second, and beyond the backlog the kernel drops their handshakes, each retried only after a 1–3 s timeout.
+    /// </summary>
+    public int ListenBacklog { get; set; } = DefaultListenBacklog;
+
+    public const int DefaultListenBacklog = 4096;
+
+    /// <summary>Why the listen settings cannot be used, or null.</summary>
     public string? Problem() =>
-        EndpointProblem(nameof(GrpcUrl), GrpcUrl) ?? EndpointProblem(nameof(AdminUrl), AdminUrl);
+        EndpointProblem(nameof(GrpcUrl), GrpcUrl) ?? EndpointProblem(nameof(AdminUrl), AdminUrl)
+        ?? (ListenBacklog < 1 ? $"Xds:ListenBacklog ({ListenBacklog}) must be at least 1." : null);
 
     /// <summary>
     /// The address and port a listen URL names: a literal IP address, <c>localhost</c> (loopback), or <c>*</c>,

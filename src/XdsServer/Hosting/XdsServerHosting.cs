@@ -12,6 +12,7 @@ using Mesh.XdsServer.ProxyStatus;
 using Mesh.XdsServer.Registration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -69,6 +70,9 @@ public static class XdsServerHosting
                 });
                 kestrel.Listen(XdsOptions.EndpointOf(xds.AdminUrl), o => o.Protocols = HttpProtocols.Http1AndHttp2);
             });
+
+        // A stopped or restarted replica's proxies all connect again within about a second (XdsOptions.ListenBacklog).
+        services.AddOptions<SocketTransportOptions>().Configure<IOptions<XdsOptions>>((sockets, xds) => sockets.Backlog = xds.Value.ListenBacklog);
 
         // Sized for a stop that ends every stream at once (StopListeningFirst), not the host's 30 s default.
         services.Configure<Microsoft.Extensions.Hosting.HostOptions>(o => o.ShutdownTimeout = StopListeningFirst.ShutdownTimeout);

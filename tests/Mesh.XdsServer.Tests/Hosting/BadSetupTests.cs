@@ -70,6 +70,7 @@ public sealed class BadSetupTests(PostgresDatabase database) : IClassFixture<Pos
     [InlineData("Xds__Feed__PollInterval", "00:00:00", "Xds:Feed:PollInterval (00:00:00) must be positive.")]
     [InlineData("Xds__ProxyStatus__Peers__0", "xds-1:18001", "Xds:ProxyStatus:Peers holds 'xds-1:18001'")]
     [InlineData("Xds__GrpcUrl", "http://xds.example:18000", "Xds:GrpcUrl 'http://xds.example:18000' is not a listen URL")]
+    [InlineData("Xds__ListenBacklog", "0", "Xds:ListenBacklog (0) must be at least 1.")]
     public async Task A_Setting_The_Options_Refuse_Is_Named(string variable, string value, string expected)
     {
         var environment = new Dictionary<string, string> { ["Xds__Auth__Mode"] = "None" };
