@@ -43,7 +43,9 @@ public sealed class RequestBinder(ServiceModel model, ShapeValidator validator)
                     body ??= await ReadBodyAsync(context.Request, cancellationToken);
                     if (body.TryGetPropertyValue(member.Name, out var value) && value is not null)
                     {
-                        input[member.Name] = value.DeepClone();
+                        // Moved, not copied: the body's tree is this request's own and is not used again.
+                        body.Remove(member.Name);
+                        input[member.Name] = value;
                     }
 
                     break;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -7,15 +8,32 @@ namespace Mesh.Api.Resources;
 /// <summary>JSON with object keys sorted, so that equal requests hash equally whatever their member order.</summary>
 public static class CanonicalJson
 {
-    public static string Hash(JsonNode node)
+    public static string Hash(JsonNode node) => Hash(writer => Write(writer, node));
+
+    /// <summary>
+    /// The hash of <c>{"input": <paramref name="input"/> without its member <paramref name="left"/>, "operation":
+    /// <paramref name="operation"/>}</c>, written canonically: the same as <see cref="Hash(JsonNode)"/> of that object,
+    /// without copying the input to build it (a write's request is hashed for its clientToken on every call).
+    /// </summary>
+    public static string HashRequest(string operation, JsonObject input, string left) => Hash(writer =>
     {
-        using var buffer = new MemoryStream();
+        // Sorted as Write sorts: "input" < "operation".
+        writer.WriteStartObject();
+        writer.WritePropertyName("input");
+        WriteObject(writer, input, left);
+        writer.WriteString("operation", operation);
+        writer.WriteEndObject();
+    });
+
+    private static string Hash(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
         using (var writer = new Utf8JsonWriter(buffer))
         {
-            Write(writer, node);
+            write(writer);
         }
 
-        return Convert.ToHexStringLower(SHA256.HashData(buffer.ToArray()));
+        return Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));
     }
 
     private static void Write(Utf8JsonWriter writer, JsonNode? node)
@@ -23,14 +41,7 @@ public static class CanonicalJson
         switch (node)
         {
             case JsonObject obj:
-                writer.WriteStartObject();
-                foreach (var (key, value) in obj.OrderBy(p => p.Key, StringComparer.Ordinal))
-                {
-                    writer.WritePropertyName(key);
-                    Write(writer, value);
-                }
-
-                writer.WriteEndObject();
+                WriteObject(writer, obj, left: null);
                 break;
             case JsonArray array:
                 writer.WriteStartArray();
@@ -48,5 +59,22 @@ public static class CanonicalJson
                 node.WriteTo(writer);
                 break;
         }
+    }
+
+    private static void WriteObject(Utf8JsonWriter writer, JsonObject obj, string? left)
+    {
+        writer.WriteStartObject();
+        foreach (var (key, value) in obj.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            if (key == left)
+            {
+                continue;
+            }
+
+            writer.WritePropertyName(key);
+            Write(writer, value);
+        }
+
+        writer.WriteEndObject();
     }
 }

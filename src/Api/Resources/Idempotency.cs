@@ -59,9 +59,8 @@ public sealed class Idempotency
             throw AppMeshException.BadRequest("clientToken: must be 1 to 64 printable ASCII characters without spaces.");
         }
 
-        var request = (JsonObject)input.DeepClone();
-        request.Remove("clientToken");
-        var hash = CanonicalJson.Hash(new JsonObject { ["operation"] = operation, ["input"] = request });
+        // The request as it would be without its token, hashed without copying it.
+        var hash = CanonicalJson.HashRequest(operation, input, left: "clientToken");
         return new Idempotency(accountId, operation, token, hash, now);
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mesh.Api.Protocol;
@@ -29,7 +30,7 @@ public sealed class ResourceOperations(
     {
         var account = call.AccountId;
         var id = IdentityOf(account, kind, input);
-        var spec = (JsonObject?)input["spec"]?.DeepClone() ?? [];
+        var spec = SpecOf(input);
         var tags = Tags.Normalize(input["tags"] as JsonArray);
         CheckSpec(kind, spec);
         if (kind.IsMesh)
@@ -62,6 +63,7 @@ public sealed class ResourceOperations(
         WriteDependencies dependencies, int limit, bool exactCount, CancellationToken cancellationToken)
     {
         var account = call.AccountId;
+        var specJson = spec.ToJsonString();
         return writes.RunAsync(call, id.Describe(), async (batch, ct) =>
         {
             // First round trip: claim the clientToken, lock what the resource depends on and read it.
@@ -84,7 +86,7 @@ public sealed class ResourceOperations(
                 Arn = id.ToArn(Options.Region, account),
                 Uid = Guid.NewGuid(),
                 Version = 1,
-                Spec = spec.ToJsonString(),
+                Spec = specJson,
                 Tags = tags.ToJsonString(),
                 Refs = references,
                 ResourceOwner = account,
@@ -102,7 +104,7 @@ public sealed class ResourceOperations(
                 entity.AccountId, entity.MeshName, entity.Kind, entity.ParentName, entity.Name, entity.Arn, entity.Uid, entity.Version,
                 entity.Spec, entity.Tags, entity.Refs, entity.ResourceOwner, entity.CreatedAt, entity.LastUpdatedAt);
             ChangeLog.Queue(batch, entity, "create", now);
-            var response = Output(kind, entity, ResourceView.Active);
+            var response = WrittenOutput(kind, entity);
             idempotency.Complete(batch, response);
             QuotaCounter.CountCreated(batch, account, id, limit, exactCount);
             return response;
@@ -122,10 +124,11 @@ public sealed class ResourceOperations(
     {
         var account = call.AccountId;
         var id = IdentityOf(account, kind, input);
-        var spec = (JsonObject?)input["spec"]?.DeepClone() ?? [];
+        var spec = SpecOf(input);
         CheckSpec(kind, spec);
 
         var dependencies = WriteDependencies.Of(kind, id, spec);
+        var specJson = spec.ToJsonString();
         return await writes.RunAsync(call, id.Describe(), async (batch, ct) =>
         {
             // First round trip: claim the clientToken, lock the resource, then what its new spec depends on.
@@ -142,7 +145,7 @@ public sealed class ResourceOperations(
                 ?? throw await MissingAsync(account, batch.Db, id, ct);
             var entity = ResourceRows.From(row);
             entity.Refs = dependencies.Check(results[idempotency.ResultCount + WriteDependencies.ResultCount].Rows);
-            entity.Spec = spec.ToJsonString();
+            entity.Spec = specJson;
             entity.Version += 1;
             entity.LastUpdatedAt = now;
 
@@ -151,7 +154,7 @@ public sealed class ResourceOperations(
                 "UPDATE resources SET spec = $2::jsonb, refs = $3, version = $4, last_updated_at = $5 WHERE id = $1",
                 entity.Id, entity.Spec, entity.Refs, entity.Version, entity.LastUpdatedAt);
             ChangeLog.Queue(batch, entity, "update", now);
-            var response = Output(kind, entity, ResourceView.Active);
+            var response = WrittenOutput(kind, entity);
             idempotency.Complete(batch, response);
             return response;
         }, cancellationToken);
@@ -271,6 +274,29 @@ public sealed class ResourceOperations(
 
     private JsonObject Output(ResourceKind kind, ResourceEntity entity, string status) =>
         new() { [kind.WireName] = view.Data(kind, entity, status) };
+
+    /// <summary>
+    /// The request's spec, read where it is: it is only checked and serialized (once, for the row and the answer),
+    /// never changed or attached to another tree, so it is not copied.
+    /// </summary>
+    private static JsonObject SpecOf(JsonObject input) => (JsonObject?)input["spec"] ?? [];
+
+    /// <summary>
+    /// The answer to a create or update, rendered once: the spec is the JSON just serialized from the request (it
+    /// is not parsed back), and the *Data object is written to UTF-8 here and carried as <see cref="RawJson"/>, so
+    /// storing it with the clientToken and sending it copy those bytes instead of walking a tree twice.
+    /// </summary>
+    private JsonObject WrittenOutput(ResourceKind kind, ResourceEntity entity)
+    {
+        var data = view.Data(kind, entity, ResourceView.Active, RawJson.Of(Encoding.UTF8.GetBytes(entity.Spec)));
+        var rendered = new ArrayBufferWriter<byte>(entity.Spec.Length + 768);
+        using (var writer = new Utf8JsonWriter(rendered))
+        {
+            data.WriteTo(writer);
+        }
+
+        return new JsonObject { [kind.WireName] = RawJson.Of(rendered.WrittenMemory) };
+    }
 
     private static ResourceId IdentityOf(string account, ResourceKind kind, JsonObject input)
     {

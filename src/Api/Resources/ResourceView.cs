@@ -59,7 +59,8 @@ public sealed class ResourceView(ServiceModel model)
     public JsonObject Data(ResourceKind kind, ResourceEntity entity, string status) =>
         Data(kind, entity, status, JsonNode.Parse(entity.Spec));
 
-    private JsonObject Data(ResourceKind kind, ResourceEntity entity, string status, JsonNode? spec)
+    /// <summary>Like the other overloads, with the spec given as a node (e.g. <see cref="RawJson"/> of JSON already written).</summary>
+    public JsonObject Data(ResourceKind kind, ResourceEntity entity, string status, JsonNode? spec)
     {
         var values = CommonValues(kind, entity);
         values["metadata"] = new JsonObject
