@@ -21,9 +21,33 @@ public sealed record KeyPolicy(IReadOnlyList<PolicyStatement> Statements)
     /// <summary>A proxy's key: stream its own configuration and nothing else.</summary>
     public static KeyPolicy Proxy(string resourceArn) => new([new PolicyStatement(["appmesh:StreamAggregatedResources"], [resourceArn])]);
 
-    public bool Allows(string action, string resourceArn) =>
-        Statements.Any(s => s.Actions.Any(a => Wildcard.Matches(a, action, ignoreCase: true))
-                            && s.Resources.Any(r => Wildcard.Matches(r, resourceArn, ignoreCase: false)));
+    // Asked on every API call: indexed loops, not LINQ, so the check makes no closures or enumerators.
+    public bool Allows(string action, string resourceArn)
+    {
+        for (var i = 0; i < Statements.Count; i++)
+        {
+            var statement = Statements[i];
+            if (AnyMatches(statement.Actions, action, ignoreCase: true) && AnyMatches(statement.Resources, resourceArn, ignoreCase: false))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool AnyMatches(IReadOnlyList<string> patterns, string value, bool ignoreCase)
+    {
+        for (var i = 0; i < patterns.Count; i++)
+        {
+            if (Wildcard.Matches(patterns[i], value, ignoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 

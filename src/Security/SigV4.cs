@@ -17,19 +17,95 @@ public static class SigV4
 
     public static string CanonicalRequest(SignedRequest request, IReadOnlyList<string> signedHeaders)
     {
-        var builder = new StringBuilder();
-        builder.Append(request.Method).Append('\n');
-        builder.Append(CanonicalUri(request.RawPath)).Append('\n');
-        builder.Append(CanonicalQuery(request.RawQuery)).Append('\n');
-        foreach (var name in signedHeaders)
+        var text = new PooledText(512);
+        try
         {
-            builder.Append(name).Append(':').Append(CanonicalHeaderValue(request, name)).Append('\n');
+            AppendCanonicalRequest(ref text, request, signedHeaders);
+            return text.ToString();
+        }
+        finally
+        {
+            text.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Writes the request's signature (64 lower-case hex characters) to <paramref name="signature"/>: the same value as
+    /// <see cref="Signature"/> of <see cref="StringToSign"/> of <see cref="CanonicalRequest"/>, computed in pooled and
+    /// stack buffers, as the verifier does on every call.
+    /// </summary>
+    public static void Sign(SignedRequest request, IReadOnlyList<string> signedHeaders, string amzDate, string scope, byte[] signingKey, Span<char> signature)
+    {
+        var text = new PooledText(512);
+        try
+        {
+            AppendCanonicalRequest(ref text, request, signedHeaders);
+            Span<byte> digest = stackalloc byte[32];
+            Span<char> hex = stackalloc char[64];
+            HashUtf8(text.Span, digest, key: null);
+            Convert.TryToHexStringLower(digest, hex, out _);
+
+            text.Clear();
+            text.Append(SigV4Authorization.Algorithm);
+            text.Append('\n');
+            text.Append(amzDate);
+            text.Append('\n');
+            text.Append(scope);
+            text.Append('\n');
+            text.Append(hex);
+            HashUtf8(text.Span, digest, signingKey);
+            Convert.TryToHexStringLower(digest, signature, out _);
+        }
+        finally
+        {
+            text.Dispose();
+        }
+    }
+
+    private static void AppendCanonicalRequest(ref PooledText text, SignedRequest request, IReadOnlyList<string> signedHeaders)
+    {
+        text.Append(request.Method);
+        text.Append('\n');
+        text.Append(CanonicalUri(request.RawPath));
+        text.Append('\n');
+        text.Append(CanonicalQuery(request.RawQuery));
+        text.Append('\n');
+        for (var i = 0; i < signedHeaders.Count; i++)
+        {
+            text.Append(signedHeaders[i]);
+            text.Append(':');
+            text.Append(CanonicalHeaderValue(request, signedHeaders[i]));
+            text.Append('\n');
         }
 
-        builder.Append('\n');
-        builder.Append(string.Join(';', signedHeaders)).Append('\n');
-        builder.Append(request.PayloadHash);
-        return builder.ToString();
+        text.Append('\n');
+        for (var i = 0; i < signedHeaders.Count; i++)
+        {
+            if (i > 0)
+            {
+                text.Append(';');
+            }
+
+            text.Append(signedHeaders[i]);
+        }
+
+        text.Append('\n');
+        text.Append(request.PayloadHash);
+    }
+
+    /// <summary>SHA-256 (or HMAC-SHA256 under <paramref name="key"/>) of the UTF-8 of <paramref name="text"/>.</summary>
+    private static void HashUtf8(ReadOnlySpan<char> text, Span<byte> digest, byte[]? key)
+    {
+        var bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        try
+        {
+            var utf8 = bytes.AsSpan(0, Encoding.UTF8.GetBytes(text, bytes));
+            _ = key is null ? SHA256.HashData(utf8, digest) : HMACSHA256.HashData(key, utf8, digest);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(bytes);
+        }
     }
 
     public static string StringToSign(string amzDate, string scope, string canonicalRequest) =>

@@ -26,36 +26,56 @@ public sealed record SigV4Authorization(
             return null;
         }
 
-        var parts = header[(Algorithm.Length + 1)..]
-            .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Select(p => p.Split('=', 2))
-            .Where(p => p.Length == 2)
-            .GroupBy(p => p[0], StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.First()[1], StringComparer.Ordinal);
-
-        foreach (var required in new[] { "Credential", "SignedHeaders", "Signature" })
+        // Comma-separated name=value parameters, each trimmed; the first of a name counts and unknown names are ignored.
+        // Parsed in place: this runs on every API call.
+        string? credentialText = null, signedHeadersText = null, signature = null;
+        var rest = header.AsSpan(Algorithm.Length + 1);
+        foreach (var range in rest.Split(','))
         {
-            if (!parts.ContainsKey(required))
+            var part = rest[range].Trim();
+            var equals = part.IndexOf('=');
+            if (equals < 0)
             {
-                problem = $"Authorization header requires '{required}' parameter.";
-                return null;
+                continue;
+            }
+
+            var name = part[..equals];
+            var value = part[(equals + 1)..];
+            if (name.SequenceEqual("Credential"))
+            {
+                credentialText ??= value.ToString();
+            }
+            else if (name.SequenceEqual("SignedHeaders"))
+            {
+                signedHeadersText ??= value.ToString();
+            }
+            else if (name.SequenceEqual("Signature"))
+            {
+                signature ??= value.ToString();
             }
         }
 
-        var credential = parts["Credential"].Split('/');
-        if (credential.Length != 5 || credential.Any(c => c.Length == 0))
+        var missing = credentialText is null ? "Credential" : signedHeadersText is null ? "SignedHeaders" : signature is null ? "Signature" : null;
+        if (missing is not null)
+        {
+            problem = $"Authorization header requires '{missing}' parameter.";
+            return null;
+        }
+
+        var credential = credentialText!.Split('/');
+        if (credential.Length != 5 || Array.Exists(credential, c => c.Length == 0))
         {
             problem = "Credential must have the form <access key>/<yyyyMMdd>/<region>/<service>/aws4_request.";
             return null;
         }
 
-        var signedHeaders = parts["SignedHeaders"].Split(';');
-        if (signedHeaders.Any(h => h.Length == 0 || h != h.ToLowerInvariant()))
+        var signedHeaders = signedHeadersText!.Split(';');
+        if (Array.Exists(signedHeaders, h => h.Length == 0 || h != h.ToLowerInvariant()))
         {
             problem = "SignedHeaders must be lower-case header names separated by ';'.";
             return null;
         }
 
-        return new SigV4Authorization(credential[0], credential[1], credential[2], credential[3], credential[4], signedHeaders, parts["Signature"]);
+        return new SigV4Authorization(credential[0], credential[1], credential[2], credential[3], credential[4], signedHeaders, signature!);
     }
 }

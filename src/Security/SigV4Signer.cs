@@ -10,9 +10,19 @@ namespace Mesh.Security;
 /// </summary>
 public static class SigV4Signer
 {
+    private static readonly string EmptyBodyHash = SigV4.Hex(SHA256.HashData([]));
+
     /// <summary>Adds Host, X-Amz-Date and Authorization headers for the given key, scope and time.</summary>
-    public static void Sign(HttpRequestMessage request, byte[] body, string accessKeyId, string secret, string region, string service, DateTimeOffset at)
+    public static void Sign(HttpRequestMessage request, byte[] body, string accessKeyId, string secret, string region, string service, DateTimeOffset at) =>
+        Sign(request, body, accessKeyId, secret, new SigningKeyCache(region, service), at);
+
+    /// <summary>
+    /// As above, with signing keys taken from <paramref name="signingKeys"/> (its region and service): a client that signs
+    /// many requests derives the key (four HMACs) once a day instead of on every request.
+    /// </summary>
+    public static void Sign(HttpRequestMessage request, byte[] body, string accessKeyId, string secret, SigningKeyCache signingKeys, DateTimeOffset at)
     {
+        var (region, service) = (signingKeys.Region, signingKeys.Service);
         var amzDate = at.ToString(SigV4.DateFormat, CultureInfo.InvariantCulture);
         var uri = request.RequestUri!;
         request.Headers.Host = uri.Authority;
@@ -26,10 +36,10 @@ public static class SigV4Signer
             ["host"] = [uri.Authority],
             ["x-amz-date"] = [amzDate],
         };
-        var signed = new SignedRequest(request.Method.Method, uri.AbsolutePath, uri.Query.TrimStart('?'), headers, SigV4.Hex(SHA256.HashData(body)));
+        var signed = new SignedRequest(request.Method.Method, uri.AbsolutePath, uri.Query.TrimStart('?'), headers, body.Length == 0 ? EmptyBodyHash : SigV4.Hex(SHA256.HashData(body)));
         var date = amzDate[..8];
         var scope = $"{date}/{region}/{service}/aws4_request";
-        var signature = SigV4.Signature(SigV4.SigningKey(secret, date, region, service),
+        var signature = SigV4.Signature(signingKeys.For(secret, date),
             SigV4.StringToSign(amzDate, scope, SigV4.CanonicalRequest(signed, signedHeaders)));
         request.Headers.TryAddWithoutValidation("Authorization",
             $"{SigV4Authorization.Algorithm} Credential={accessKeyId}/{scope}, SignedHeaders={string.Join(';', signedHeaders)}, Signature={signature}");

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
+using System.Runtime.InteropServices;
 
 namespace Mesh.Security;
 
@@ -26,12 +26,14 @@ public sealed class SigV4Verifier(string region, string service, TimeProvider cl
         var authorization = SigV4Authorization.TryParse(header, out var problem)
             ?? throw new AuthFailure(AuthFailure.IncompleteSignature, problem!);
 
-        foreach (var required in new[] { "host", "x-amz-date" })
+        if (!authorization.SignedHeaders.Contains("host"))
         {
-            if (!authorization.SignedHeaders.Contains(required) && !(required == "x-amz-date" && authorization.SignedHeaders.Contains("date")))
-            {
-                throw new AuthFailure(AuthFailure.IncompleteSignature, $"SignedHeaders must include '{required}'.");
-            }
+            throw new AuthFailure(AuthFailure.IncompleteSignature, "SignedHeaders must include 'host'.");
+        }
+
+        if (!authorization.SignedHeaders.Contains("x-amz-date") && !authorization.SignedHeaders.Contains("date"))
+        {
+            throw new AuthFailure(AuthFailure.IncompleteSignature, "SignedHeaders must include 'x-amz-date'.");
         }
 
         var amzDate = request.Header("x-amz-date");
@@ -49,7 +51,7 @@ public sealed class SigV4Verifier(string region, string service, TimeProvider cl
                 $"Signature expired: {amzDate} is outside the allowed window ({window}); check the client's clock.");
         }
 
-        if (authorization.Date != amzDate[..8])
+        if (!amzDate.AsSpan(0, 8).SequenceEqual(authorization.Date))
         {
             throw new AuthFailure(AuthFailure.InvalidSignature,
                 $"Credential should be scoped to the request date {amzDate[..8]}, not '{authorization.Date}'.");
@@ -79,15 +81,23 @@ public sealed class SigV4Verifier(string region, string service, TimeProvider cl
         var secret = await findSecret(authorization.AccessKeyId, ct)
             ?? throw new AuthFailure(AuthFailure.UnrecognizedClient, $"The security token included in the request is invalid: access key '{authorization.AccessKeyId}' is unknown or revoked.");
 
-        var canonical = SigV4.CanonicalRequest(request, authorization.SignedHeaders);
-        var stringToSign = SigV4.StringToSign(amzDate, authorization.Scope, canonical);
-        var expected = SigV4.Signature(signingKeys.For(secret, authorization.Date), stringToSign);
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(authorization.Signature)))
+        if (!SignatureMatches(request, authorization, amzDate, signingKeys.For(secret, authorization.Date)))
         {
             throw new AuthFailure(AuthFailure.InvalidSignature,
                 "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.");
         }
 
         return authorization;
+    }
+
+    /// <summary>
+    /// Whether the signature the request carries is the one its canonical form and the key give, compared in constant
+    /// time. Any character that is not the expected lower-case hex fails, as it did when both were compared as ASCII.
+    /// </summary>
+    private static bool SignatureMatches(SignedRequest request, SigV4Authorization authorization, string amzDate, byte[] signingKey)
+    {
+        Span<char> expected = stackalloc char[64];
+        SigV4.Sign(request, authorization.SignedHeaders, amzDate, authorization.Scope, signingKey, expected);
+        return CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes<char>(expected), MemoryMarshal.AsBytes(authorization.Signature.AsSpan()));
     }
 }

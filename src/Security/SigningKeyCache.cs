@@ -13,6 +13,12 @@ public sealed class SigningKeyCache(string region, string service, int capacity 
 
     private readonly ConcurrentDictionary<(string Secret, string Date), byte[]> keys = new();
 
+    /// <summary>The region every key is derived for.</summary>
+    public string Region => region;
+
+    /// <summary>The service every key is derived for.</summary>
+    public string Service => service;
+
     /// <summary>How many keys are held (at most the capacity).</summary>
     public int Count => keys.Count;
 

@@ -20,7 +20,9 @@ public static class AppMeshEndpoints
         var model = app.ServiceProvider.GetRequiredService<ServiceModel>();
         foreach (var operation in model.Operations)
         {
-            app.MapMethods(operation.PathTemplate, [operation.HttpMethod], (HttpContext context) => HandleAsync(operation, context))
+            // Everything the handler uses is a singleton: taken from the root provider, so no call makes a DI scope.
+            var services = app.ServiceProvider;
+            app.MapMethods(operation.PathTemplate, [operation.HttpMethod], (HttpContext context) => HandleAsync(operation, context, services))
                 .WithName(operation.Name)
                 .WithTags("App Mesh");
         }
@@ -28,9 +30,8 @@ public static class AppMeshEndpoints
         return app;
     }
 
-    private static async Task HandleAsync(Operation operation, HttpContext context)
+    private static async Task HandleAsync(Operation operation, HttpContext context, IServiceProvider services)
     {
-        var services = context.RequestServices;
         var caller = Caller.Of(context);
         var mutating = operation.HttpMethod != HttpMethods.Get;
         var resourceArn = "";

@@ -80,12 +80,32 @@ public sealed class RequestBinder(ServiceModel model, ShapeValidator validator)
             return null;
         }
 
-        var rawSegments = raw.Split('?', 2)[0].Split('/');
-        var templateSegments = operation.PathTemplate.Split('/');
-        var index = Array.IndexOf(templateSegments, "{" + name + "}");
-        return index >= 0 && rawSegments.Length == templateSegments.Length
-            ? Uri.UnescapeDataString(rawSegments[index])
-            : null;
+        // Compared segment by segment in place (this runs for every label of every call): the raw path must have as
+        // many segments as the template, and the label is the raw segment where the template has {name}.
+        var path = raw.AsSpan();
+        if (path.IndexOf('?') is var query and >= 0)
+        {
+            path = path[..query];
+        }
+
+        var template = operation.PathTemplate.AsSpan();
+        if (path.Count('/') != template.Count('/'))
+        {
+            return null;
+        }
+
+        var rawSegments = path.Split('/');
+        foreach (var segment in template.Split('/'))
+        {
+            rawSegments.MoveNext();
+            var part = template[segment];
+            if (part.Length == name.Length + 2 && part[0] == '{' && part[^1] == '}' && part[1..^1].SequenceEqual(name))
+            {
+                return Uri.UnescapeDataString(path[rawSegments.Current]);
+            }
+        }
+
+        return null;
     }
 
     private static void BindQuery(IQueryCollection query, Member member, Shape shape, JsonObject input, List<Violation> violations)

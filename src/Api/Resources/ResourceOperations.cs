@@ -115,9 +115,10 @@ public sealed class ResourceOperations(
     {
         var id = IdentityOf(account, kind, input);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var entity = await FindAsync(account, db, id, cancellationToken)
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        var data = await DataRow.DescribeAsync(view, (NpgsqlConnection)db.Database.GetDbConnection(), account, id, cancellationToken)
             ?? throw await MissingAsync(account, db, id, cancellationToken);
-        return new JsonObject { [kind.WireName] = view.StoredData(kind, entity, ResourceView.Active) };
+        return new JsonObject { [kind.WireName] = data };
     }
 
     public async Task<JsonObject> UpdateAsync(ApiCall call, ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
@@ -301,13 +302,17 @@ public sealed class ResourceOperations(
     private static ResourceId IdentityOf(string account, ResourceKind kind, JsonObject input)
     {
         CheckMeshOwner(account, input);
+        // The mesh's name, the resource's own (a mesh's is the mesh name) and its parent's, each checked once.
         var names = new List<Violation>();
-        foreach (var member in new[] { "meshName", kind.NameMember, kind.Parent?.NameMember }.Distinct())
+        CheckName(input, "meshName", names);
+        if (!kind.IsMesh)
         {
-            if (member is not null && input[member]?.GetValue<string>() is { } name)
-            {
-                ResourceNames.Check(member, name, names);
-            }
+            CheckName(input, kind.NameMember, names);
+        }
+
+        if (kind.Parent is { } parent)
+        {
+            CheckName(input, parent.NameMember, names);
         }
 
         if (names.Count > 0)
@@ -319,6 +324,14 @@ public sealed class ResourceOperations(
         return kind.IsMesh
             ? ResourceId.ForMesh(mesh)
             : new ResourceId(kind, mesh, kind.Parent is { } p ? input[p.NameMember]!.GetValue<string>() : "", input[kind.NameMember]!.GetValue<string>());
+    }
+
+    private static void CheckName(JsonObject input, string member, List<Violation> names)
+    {
+        if (input[member]?.GetValue<string>() is { } name)
+        {
+            ResourceNames.Check(member, name, names);
+        }
     }
 
     private static void CheckMeshOwner(string account, JsonObject input)

@@ -23,7 +23,7 @@ public sealed class ResourceView(ServiceModel model)
 
     public const string Deleted = "DELETED";
 
-    /// <summary>How many stored specs <see cref="StoredData"/> keeps parsed; past it, the cache starts over.</summary>
+    /// <summary>How many stored specs <see cref="Spec{TState}"/> keeps parsed; past it, the cache starts over.</summary>
     public const int CachedSpecs = 10_000;
 
     // A resource's spec never changes without a new version (and a re-created resource has a new uid), so
@@ -34,27 +34,33 @@ public sealed class ResourceView(ServiceModel model)
     public int CachedSpecCount => storedSpecs.Count;
 
     /// <summary>
-    /// Like <see cref="Data"/>, for a resource as read from the database: its spec is parsed once per uid and
-    /// version, and each answer wraps the parsed element in a JsonObject of its own, which is written out by
-    /// copying the element rather than building a tree.
+    /// The parsed spec of <paramref name="uid"/> at <paramref name="version"/>: from the cache, or else
+    /// <paramref name="readText"/>(<paramref name="state"/>) parsed and kept, so a Describe neither reads nor parses the
+    /// text of a spec it has answered before, and copies the parsed element into its answer.
     /// </summary>
-    public JsonObject StoredData(ResourceKind kind, ResourceEntity entity, string status)
+    public JsonElement Spec<TState>(Guid uid, long version, TState state, Func<TState, string> readText)
     {
-        var key = (entity.Uid, entity.Version);
-        if (!storedSpecs.TryGetValue(key, out var spec))
+        var key = (uid, version);
+        if (storedSpecs.TryGetValue(key, out var spec))
         {
-            using var document = JsonDocument.Parse(entity.Spec);
-            spec = document.RootElement.Clone();
-            if (storedSpecs.Count >= CachedSpecs)
-            {
-                storedSpecs.Clear();
-            }
-
-            storedSpecs[key] = spec;
+            return spec;
         }
 
-        return Data(kind, entity, status, JsonObject.Create(spec));
+        using var document = JsonDocument.Parse(readText(state));
+        spec = document.RootElement.Clone();
+        if (storedSpecs.Count >= CachedSpecs)
+        {
+            storedSpecs.Clear();
+        }
+
+        storedSpecs[key] = spec;
+        return spec;
     }
+
+    private readonly Dictionary<ResourceKind, DataWriter> dataWriters = ResourceKind.All.ToDictionary(kind => kind, kind => new DataWriter(model, kind));
+
+    /// <summary>How <paramref name="kind"/>'s *Data answer is written from a stored row: members in the Data shape's order.</summary>
+    public DataWriter DataOf(ResourceKind kind) => dataWriters[kind];
 
     public JsonObject Data(ResourceKind kind, ResourceEntity entity, string status) =>
         Data(kind, entity, status, JsonNode.Parse(entity.Spec));

@@ -5,10 +5,10 @@ namespace Mesh.Api.Security;
 /// <summary>Who is making the current request: the account it acts in, the key it proved, and what that key may do.</summary>
 public sealed record Caller(string AccountId, string AccessKeyId, KeyPolicy Policy)
 {
-    private const string ItemKey = "Mesh.Caller";
-
+    // Carried as a request feature rather than in HttpContext.Items, whose dictionary was made for this one entry on
+    // every call (the request's deadline is a feature already).
     public static Caller Of(HttpContext context) =>
-        context.Items[ItemKey] as Caller ?? throw new InvalidOperationException("The request was not authenticated.");
+        context.Features.Get<Caller>() ?? throw new InvalidOperationException("The request was not authenticated.");
 
-    public void AttachTo(HttpContext context) => context.Items[ItemKey] = this;
+    public void AttachTo(HttpContext context) => context.Features.Set(this);
 }

@@ -1,0 +1,153 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Mesh.Api.Protocol;
+using Mesh.Model.Resources;
+using Mesh.Model.Wire;
+using Npgsql;
+
+namespace Mesh.Api.Resources;
+
+/// <summary>
+/// What a Describe shows of one resource beyond the identity it was asked by (account, mesh, parent and name, which
+/// the query matched exactly): read with typed getters, the spec's text only when its parsed form is not cached.
+/// </summary>
+public readonly record struct DataRow(string Arn, Guid Uid, long Version, JsonElement Spec, string ResourceOwner, DateTimeOffset CreatedAt, DateTimeOffset LastUpdatedAt)
+{
+    /// <summary>The columns <see cref="Read"/> reads, in its order.</summary>
+    public const string Columns = "arn, uid, version, spec::text, resource_owner, created_at, last_updated_at";
+
+    /// <summary>
+    /// The resource <paramref name="id"/> of <paramref name="account"/> rendered as its *Data shape, or null when there is
+    /// none. One statement, one row; the answer is written straight to JSON, not built as nodes.
+    /// </summary>
+    public static async Task<JsonNode?> DescribeAsync(ResourceView view, NpgsqlConnection connection, string account, ResourceId id, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            $"SELECT {Columns} FROM resources WHERE account_id = $1 AND mesh_name = $2 AND kind = $3 AND parent_name = $4 AND name = $5",
+            connection)
+        {
+            Parameters =
+            {
+                new() { Value = account }, new() { Value = id.MeshName }, new() { Value = id.Kind.WireName },
+                new() { Value = id.ParentName }, new() { Value = id.Name },
+            },
+        };
+        DataRow row;
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            if (!await reader.ReadAsync(ct))
+            {
+                return null;
+            }
+
+            row = Read(reader, view);
+        }
+
+        // Written into a pooled buffer and kept as an array of exactly its size (a few hundred bytes).
+        var json = RenderBuffers.Rent();
+        try
+        {
+            using (var writer = new Utf8JsonWriter(json))
+            {
+                view.DataOf(id.Kind).Write(writer, account, id, row, ResourceView.Active);
+            }
+
+            return RawJson.Of(json.WrittenSpan.ToArray());
+        }
+        finally
+        {
+            RenderBuffers.Return(json);
+        }
+    }
+
+    /// <summary>The current row of a reader over <see cref="Columns"/>.</summary>
+    public static DataRow Read(NpgsqlDataReader reader, ResourceView view)
+    {
+        var uid = reader.GetGuid(1);
+        var version = reader.GetInt64(2);
+        var spec = view.Spec(uid, version, reader, static r => r.GetString(3));
+        return new(reader.GetString(0), uid, version, spec, reader.GetString(4), Utc(reader.GetDateTime(5)), Utc(reader.GetDateTime(6)));
+    }
+
+    private static DateTimeOffset Utc(DateTime time) => new(DateTime.SpecifyKind(time, DateTimeKind.Utc));
+}
+
+/// <summary>
+/// Writes one kind's *Data shape straight to JSON: each member in the order and with the name the shape declares, worked
+/// out once per kind, with what <see cref="ResourceView.Data"/> puts in it (the metadata in the same member order).
+/// </summary>
+public sealed class DataWriter
+{
+    private enum Field { MeshName, Name, ParentName, Metadata, Spec, Status }
+
+    private static readonly JsonEncodedText Arn = JsonEncodedText.Encode("arn");
+    private static readonly JsonEncodedText CreatedAt = JsonEncodedText.Encode("createdAt");
+    private static readonly JsonEncodedText LastUpdatedAt = JsonEncodedText.Encode("lastUpdatedAt");
+    private static readonly JsonEncodedText MeshOwner = JsonEncodedText.Encode("meshOwner");
+    private static readonly JsonEncodedText ResourceOwner = JsonEncodedText.Encode("resourceOwner");
+    private static readonly JsonEncodedText Uid = JsonEncodedText.Encode("uid");
+    private static readonly JsonEncodedText Version = JsonEncodedText.Encode("version");
+    private static readonly JsonEncodedText Status = JsonEncodedText.Encode("status");
+
+    private readonly (JsonEncodedText Name, Field Field)[] members;
+
+    public DataWriter(ServiceModel model, ResourceKind kind)
+    {
+        var plan = new List<(JsonEncodedText, Field)>();
+        foreach (var member in model.Shape(kind.DataShape).Members)
+        {
+            Field? field = member.Name switch
+            {
+                "meshName" => Field.MeshName,
+                "metadata" => Field.Metadata,
+                "spec" => Field.Spec,
+                "status" => Field.Status,
+                _ when !kind.IsMesh && member.Name == kind.NameMember => Field.Name,
+                _ when kind.Parent is { } parent && member.Name == parent.NameMember => Field.ParentName,
+                _ => null, // nothing stored answers it: left out, as ResourceView.Data leaves it out
+            };
+            if (field is { } known)
+            {
+                plan.Add((JsonEncodedText.Encode(member.Name), known));
+            }
+        }
+
+        members = [.. plan];
+    }
+
+    public void Write(Utf8JsonWriter writer, string account, ResourceId id, in DataRow row, string status)
+    {
+        writer.WriteStartObject();
+        foreach (var (name, field) in members)
+        {
+            switch (field)
+            {
+                case Field.MeshName: writer.WriteString(name, id.MeshName); break;
+                case Field.Name: writer.WriteString(name, id.Name); break;
+                case Field.ParentName: writer.WriteString(name, id.ParentName); break;
+                case Field.Metadata:
+                    writer.WriteStartObject(name);
+                    writer.WriteString(Arn, row.Arn);
+                    writer.WriteNumber(CreatedAt, ResourceView.EpochSeconds(row.CreatedAt));
+                    writer.WriteNumber(LastUpdatedAt, ResourceView.EpochSeconds(row.LastUpdatedAt));
+                    writer.WriteString(MeshOwner, account);
+                    writer.WriteString(ResourceOwner, row.ResourceOwner);
+                    writer.WriteString(Uid, row.Uid);
+                    writer.WriteNumber(Version, row.Version);
+                    writer.WriteEndObject();
+                    break;
+                case Field.Spec when row.Spec.ValueKind is not JsonValueKind.Null and not JsonValueKind.Undefined:
+                    writer.WritePropertyName(name);
+                    row.Spec.WriteTo(writer);
+                    break;
+                case Field.Status:
+                    writer.WriteStartObject(name);
+                    writer.WriteString(Status, status);
+                    writer.WriteEndObject();
+                    break;
+            }
+        }
+
+        writer.WriteEndObject();
+    }
+}
