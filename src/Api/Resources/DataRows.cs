@@ -93,26 +93,14 @@ public sealed class DataWriter
 
     public DataWriter(ServiceModel model, ResourceKind kind)
     {
-        var plan = new List<(JsonEncodedText, Field)>();
-        foreach (var member in model.Shape(kind.DataShape).Members)
+        members = ShapePlan.For(model, kind.DataShape, kind, static member => member switch
         {
-            Field? field = member.Name switch
-            {
-                "meshName" => Field.MeshName,
-                "metadata" => Field.Metadata,
-                "spec" => Field.Spec,
-                "status" => Field.Status,
-                _ when !kind.IsMesh && member.Name == kind.NameMember => Field.Name,
-                _ when kind.Parent is { } parent && member.Name == parent.NameMember => Field.ParentName,
-                _ => null, // nothing stored answers it: left out, as ResourceView.Data leaves it out
-            };
-            if (field is { } known)
-            {
-                plan.Add((JsonEncodedText.Encode(member.Name), known));
-            }
-        }
-
-        members = [.. plan];
+            "meshName" => Field.MeshName,
+            "metadata" => Field.Metadata,
+            "spec" => Field.Spec,
+            "status" => Field.Status,
+            _ => (Field?)null,
+        }, Field.Name, Field.ParentName);
     }
 
     public void Write(Utf8JsonWriter writer, string account, ResourceId id, in DataRow row, string status)

@@ -42,29 +42,17 @@ public sealed class RefWriter
 
     public RefWriter(ServiceModel model, ResourceKind kind)
     {
-        var plan = new List<(JsonEncodedText, Field)>();
-        foreach (var member in model.Shape(kind.RefShape).Members)
+        members = ShapePlan.For(model, kind.RefShape, kind, static member => member switch
         {
-            Field? field = member.Name switch
-            {
-                "arn" => Field.Arn,
-                "createdAt" => Field.CreatedAt,
-                "lastUpdatedAt" => Field.LastUpdatedAt,
-                "version" => Field.Version,
-                "meshName" => Field.MeshName,
-                "meshOwner" => Field.MeshOwner,
-                "resourceOwner" => Field.ResourceOwner,
-                _ when !kind.IsMesh && member.Name == kind.NameMember => Field.Name,
-                _ when kind.Parent is { } parent && member.Name == parent.NameMember => Field.ParentName,
-                _ => null, // nothing stored answers it: left out, as before
-            };
-            if (field is { } known)
-            {
-                plan.Add((JsonEncodedText.Encode(member.Name), known));
-            }
-        }
-
-        members = [.. plan];
+            "arn" => Field.Arn,
+            "createdAt" => Field.CreatedAt,
+            "lastUpdatedAt" => Field.LastUpdatedAt,
+            "version" => Field.Version,
+            "meshName" => Field.MeshName,
+            "meshOwner" => Field.MeshOwner,
+            "resourceOwner" => Field.ResourceOwner,
+            _ => (Field?)null,
+        }, Field.Name, Field.ParentName);
     }
 
     public void Write(Utf8JsonWriter writer, in RefRow row)
