@@ -34,10 +34,11 @@ public sealed class MeshRowReader
         try
         {
             var read = new Dictionary<long, StoredRow>();
+            int readInFull;
             if (known.Count == 0)
             {
                 // Nothing remembered: one statement, every row in full, as before.
-                await ReadFullAsync(connection, null, FullRowsOfMesh, p => AddMesh(p, mesh), read, cancellationToken);
+                readInFull = await ReadFullAsync(connection, null, FullRowsOfMesh, p => AddMesh(p, mesh), read, cancellationToken);
             }
             else
             {
@@ -62,15 +63,15 @@ public sealed class MeshRowReader
                     }
                 }
 
+                readInFull = 0;
                 if (missing.Count > 0)
                 {
-                    await ReadFullAsync(connection, transaction, FullRowsById, p => p.AddWithValue(missing.ToArray()), read, cancellationToken);
+                    readInFull = await ReadFullAsync(connection, transaction, FullRowsById, p => p.AddWithValue(missing.ToArray()), read, cancellationToken);
                 }
 
                 await transaction.CommitAsync(cancellationToken);
             }
 
-            var fromCache = known.Count == 0 ? 0 : read.Values.Count(r => known.TryGetValue(r.Id, out var k) && ReferenceEquals(k, r));
             if (read.Count == 0)
             {
                 _known.TryRemove(mesh, out _);
@@ -80,7 +81,7 @@ public sealed class MeshRowReader
                 _known[mesh] = read;
             }
 
-            return ([.. read.Values.Select(r => r.Row)], new ReadCounts(read.Count, read.Count - fromCache));
+            return ([.. read.Values.Select(r => r.Row)], new ReadCounts(read.Count, readInFull));
         }
         finally
         {
@@ -105,7 +106,8 @@ public sealed class MeshRowReader
         parameters.AddWithValue(mesh.MeshName);
     }
 
-    private static async Task ReadFullAsync(
+    /// <summary>Reads full rows into <paramref name="into"/>; returns how many.</summary>
+    private static async Task<int> ReadFullAsync(
         NpgsqlConnection connection,
         NpgsqlTransaction? transaction,
         string sql,
@@ -116,8 +118,10 @@ public sealed class MeshRowReader
         await using var command = new NpgsqlCommand(sql, connection, transaction);
         parameters(command.Parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var count = 0;
         while (await reader.ReadAsync(cancellationToken))
         {
+            count++;
             var id = reader.GetInt64(0);
             into[id] = new StoredRow(id, reader.GetInt64(1), new MeshResourceRow(
                 reader.GetString(2),
@@ -127,6 +131,8 @@ public sealed class MeshRowReader
                 reader.GetString(6),
                 reader.IsDBNull(7) ? null : reader.GetString(7)));
         }
+
+        return count;
     }
 
     /// <summary>A row as read, with the id and row version (<c>xmin</c>) it was read at.</summary>
