@@ -25,8 +25,9 @@ public static class XdsTelemetry
     /// <c>Activity</c> and a log scope, and an xDS stream keeps both for as long as its proxy is connected: about
     /// 0.56 KB per idle proxy in heap dumps (the activity with its tags and ids, hosting's scope and its two entries
     /// in the logger's scope chain, the execution context carrying them; docs/benchmarks.md, issue13m). The
-    /// category logs nothing above Information a stream needs (Kestrel logs an application's unhandled exceptions
-    /// under its own category), so the xDS host turns it off beneath every other source:
+    /// category's only lines above Information are start-up errors, which this host does not capture (they end the
+    /// start with their exception); Kestrel logs an application's unhandled exceptions under its own category. So
+    /// the xDS host turns the category off beneath every other source:
     /// <c>Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=Information</c> brings the request lines back.
     /// Tracing does not depend on it: with an OTLP endpoint the instrumentation listens to hosting's ActivitySource,
     /// which makes hosting create the activity again.
