@@ -3,7 +3,11 @@ using System.Diagnostics;
 namespace Mesh.Fleet;
 
 /// <summary>One route change (or raw push): each proxy's latency from the API call, and the server's CPU for it.</summary>
-internal sealed record ChangeFigures(IReadOnlyList<double> Latencies, TimeSpan Cpu);
+internal sealed record ChangeFigures(IReadOnlyList<double> Latencies, TimeSpan Cpu)
+{
+    /// <summary>Methods the server's JIT compiled meanwhile (NaN when not known).</summary>
+    public double JitMethods { get; init; } = double.NaN;
+}
 
 /// <summary>
 /// The first change after a server started apart from the later ones: the first pays whatever a fresh process

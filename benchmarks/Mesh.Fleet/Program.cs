@@ -67,6 +67,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     var heapBefore = await admin.HeapAsync() ?? 0;
     var cpuBefore = server.Cpu;
     var fleetCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+    var jitBefore = await JitMethodsAsync(admin);
 
     using var stop = new CancellationTokenSource();
     var proxies = Enumerable.Range(0, options.Proxies)
@@ -83,6 +84,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     // The fleet shares the machine's cores with the server: its own CPU says whether it, not the server, set the pace.
     var fleetCpu = Process.GetCurrentProcess().TotalProcessorTime - fleetCpuBefore;
     var bytes = proxies.Average(p => p.BytesReceived);
+    var connectJit = await JitMethodsAsync(admin) - jitBefore;
 
     await Task.Delay(2000);
     await ForcedCollection.CollectAsync(server.Pid);
@@ -94,6 +96,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     {
         var counts = proxies.Select(p => p.RdsResponses).ToList();
         var serverBefore = await ChangeTrace.ReadAsync(admin);
+        var jit = await JitMethodsAsync(admin);
         var cpu = server.Cpu;
         var before = await mesh.ChangeRouteAsync();
         try
@@ -107,7 +110,8 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
             throw new TimeoutException($"{missing} of {options.Proxies} proxies did not get route change {c + 1} of {variant.Name}; {await ChangeTrace.SinceAsync(admin, serverBefore)}", e);
         }
 
-        changes.Add(new ChangeFigures(proxies.Select(p => Stopwatch.GetElapsedTime(before, p.LastRdsAt).TotalMilliseconds).ToList(), server.Cpu - cpu));
+        var cpuOfChange = server.Cpu - cpu;
+        changes.Add(new ChangeFigures(proxies.Select(p => Stopwatch.GetElapsedTime(before, p.LastRdsAt).TotalMilliseconds).ToList(), cpuOfChange) { JitMethods = await JitMethodsAsync(admin) - jit });
         await Task.Delay(500);
     }
 
@@ -132,8 +136,8 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
         Changes = ChangeSplit.Of(changes),
         Start = start,
     };
-    report.Line($"{variant.Name}: server started and ready in {start.Ready.TotalSeconds:F1} s using {start.Cpu.TotalSeconds:F2} s of CPU (of which the warm-up {start.WarmUp.TotalSeconds:F2} s, {start.WarmUpCpu.TotalSeconds:F2} s of CPU); per change, p99 and server CPU: {string.Join(", ", changes.Select((c, i) => $"#{i + 1} {Percentile(c.Latencies, 0.99):F0} ms {c.Cpu.TotalMilliseconds:F0} ms"))}");
-    report.Line($"{variant.Name}: configured {options.Proxies} in {connect.TotalSeconds:F2} s, server CPU {connectCpu.TotalSeconds:F2} s (second half {secondHalfCpu.TotalSeconds:F2} s; fleet CPU {fleetCpu.TotalSeconds:F2} s), RSS {rssBefore / 1048576.0:F0} → {rss / 1048576.0:F0} MiB, heap {heapBefore / 1048576.0:F0} → {heap / 1048576.0:F0} MiB, errors {figures.Errors}{(figures.Errors > 0 ? $" ({proxies.First(p => p.Errors > 0).LastError})" : "")}");
+    report.Line($"{variant.Name}: server started and ready in {start.Ready.TotalSeconds:F1} s using {start.Cpu.TotalSeconds:F2} s of CPU (of which the warm-up {start.WarmUp.TotalSeconds:F2} s, {start.WarmUpCpu.TotalSeconds:F2} s of CPU); per change, p99 and server CPU: {string.Join(", ", changes.Select((c, i) => $"#{i + 1} {Percentile(c.Latencies, 0.99):F0} ms {c.Cpu.TotalMilliseconds:F0} ms ({c.JitMethods:F0} methods compiled)"))}");
+    report.Line($"{variant.Name}: configured {options.Proxies} in {connect.TotalSeconds:F2} s, server CPU {connectCpu.TotalSeconds:F2} s (second half {secondHalfCpu.TotalSeconds:F2} s; the JIT compiled {connectJit:F0} methods; fleet CPU {fleetCpu.TotalSeconds:F2} s), RSS {rssBefore / 1048576.0:F0} → {rss / 1048576.0:F0} MiB, heap {heapBefore / 1048576.0:F0} → {heap / 1048576.0:F0} MiB, errors {figures.Errors}{(figures.Errors > 0 ? $" ({proxies.First(p => p.Errors > 0).LastError})" : "")}");
     await stop.CancelAsync();
     await Task.WhenAll(loops);
     proxies.ForEach(p => p.Dispose());
@@ -294,6 +298,10 @@ static string FirstError(List<SimulatedEnvoy> proxies) =>
     proxies.FirstOrDefault(p => p.LastError is not null)?.LastError is { } e ? $" (first: {e})" : "";
 
 static double Percentile(IReadOnlyList<double> values, double p) => Stats.Percentile(values, p);
+
+// Methods the server's JIT has compiled so far (the runtime's own counter, in its /metrics): what a phase compiled is
+// a one-time cost a warm server no longer pays.
+static async Task<double> JitMethodsAsync(XdsAdmin admin) => await admin.MetricAsync("dotnet_jit_compiled_methods_total") ?? double.NaN;
 
 namespace Mesh.Fleet
 {
