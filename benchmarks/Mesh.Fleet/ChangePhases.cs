@@ -5,8 +5,26 @@ namespace Mesh.Fleet;
 /// <summary>One route change (or raw push): each proxy's latency from the API call, and the server's CPU for it.</summary>
 internal sealed record ChangeFigures(IReadOnlyList<double> Latencies, TimeSpan Cpu)
 {
-    /// <summary>Methods the server's JIT compiled meanwhile (NaN when not known).</summary>
-    public double JitMethods { get; init; } = double.NaN;
+    /// <summary>What the server's JIT compiled meanwhile.</summary>
+    public JitCount Jit { get; init; } = JitCount.Unknown;
+}
+
+/// <summary>
+/// Methods the server's JIT has compiled and the time it spent compiling them (the runtime's own counters, in the
+/// server's /metrics). What a phase compiled is a one-time cost that a server which had run that code already does
+/// not pay again; recompiling hot methods optimised (tiered compilation) counts too.
+/// </summary>
+internal readonly record struct JitCount(double Methods, double Seconds)
+{
+    public static JitCount Unknown { get; } = new(double.NaN, double.NaN);
+
+    public static async Task<JitCount> ReadAsync(XdsAdmin admin) => new(
+        await admin.MetricAsync("dotnet_jit_compiled_methods_total") ?? double.NaN,
+        await admin.MetricAsync("dotnet_jit_compilation_time_seconds_total") ?? double.NaN);
+
+    public static JitCount operator -(JitCount after, JitCount before) => new(after.Methods - before.Methods, after.Seconds - before.Seconds);
+
+    public override string ToString() => $"the JIT compiled {Methods:F0} methods in {Seconds * 1000:F0} ms";
 }
 
 /// <summary>

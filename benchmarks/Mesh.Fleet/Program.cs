@@ -67,7 +67,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     var heapBefore = await admin.HeapAsync() ?? 0;
     var cpuBefore = server.Cpu;
     var fleetCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-    var jitBefore = await JitMethodsAsync(admin);
+    var jitBefore = await JitCount.ReadAsync(admin);
 
     using var stop = new CancellationTokenSource();
     var proxies = Enumerable.Range(0, options.Proxies)
@@ -84,7 +84,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     // The fleet shares the machine's cores with the server: its own CPU says whether it, not the server, set the pace.
     var fleetCpu = Process.GetCurrentProcess().TotalProcessorTime - fleetCpuBefore;
     var bytes = proxies.Average(p => p.BytesReceived);
-    var connectJit = await JitMethodsAsync(admin) - jitBefore;
+    var connectJit = await JitCount.ReadAsync(admin) - jitBefore;
 
     await Task.Delay(2000);
     await ForcedCollection.CollectAsync(server.Pid);
@@ -96,7 +96,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     {
         var counts = proxies.Select(p => p.RdsResponses).ToList();
         var serverBefore = await ChangeTrace.ReadAsync(admin);
-        var jit = await JitMethodsAsync(admin);
+        var jit = await JitCount.ReadAsync(admin);
         var cpu = server.Cpu;
         var before = await mesh.ChangeRouteAsync();
         try
@@ -111,8 +111,12 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
         }
 
         var cpuOfChange = server.Cpu - cpu;
-        changes.Add(new ChangeFigures(proxies.Select(p => Stopwatch.GetElapsedTime(before, p.LastRdsAt).TotalMilliseconds).ToList(), cpuOfChange) { JitMethods = await JitMethodsAsync(admin) - jit });
+        var changeLatencies = proxies.Select(p => Stopwatch.GetElapsedTime(before, p.LastRdsAt).TotalMilliseconds).ToList();
         await Task.Delay(500);
+
+        // Read after the pause: the exporter answers a scrape from its cache for a moment, and the runtime's tiering
+        // thread finishes what the change made hot in the background.
+        changes.Add(new ChangeFigures(changeLatencies, cpuOfChange) { Jit = await JitCount.ReadAsync(admin) - jit });
     }
 
     var latencies = changes.SelectMany(c => c.Latencies).ToList();
@@ -136,8 +140,8 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
         Changes = ChangeSplit.Of(changes),
         Start = start,
     };
-    report.Line($"{variant.Name}: server started and ready in {start.Ready.TotalSeconds:F1} s using {start.Cpu.TotalSeconds:F2} s of CPU (of which the warm-up {start.WarmUp.TotalSeconds:F2} s, {start.WarmUpCpu.TotalSeconds:F2} s of CPU); per change, p99 and server CPU: {string.Join(", ", changes.Select((c, i) => $"#{i + 1} {Percentile(c.Latencies, 0.99):F0} ms {c.Cpu.TotalMilliseconds:F0} ms ({c.JitMethods:F0} methods compiled)"))}");
-    report.Line($"{variant.Name}: configured {options.Proxies} in {connect.TotalSeconds:F2} s, server CPU {connectCpu.TotalSeconds:F2} s (second half {secondHalfCpu.TotalSeconds:F2} s; the JIT compiled {connectJit:F0} methods; fleet CPU {fleetCpu.TotalSeconds:F2} s), RSS {rssBefore / 1048576.0:F0} → {rss / 1048576.0:F0} MiB, heap {heapBefore / 1048576.0:F0} → {heap / 1048576.0:F0} MiB, errors {figures.Errors}{(figures.Errors > 0 ? $" ({proxies.First(p => p.Errors > 0).LastError})" : "")}");
+    report.Line($"{variant.Name}: server started and ready in {start.Ready.TotalSeconds:F1} s using {start.Cpu.TotalSeconds:F2} s of CPU (of which the warm-up {start.WarmUp.TotalSeconds:F2} s, {start.WarmUpCpu.TotalSeconds:F2} s of CPU); per change, p99 and server CPU: {string.Join(", ", changes.Select((c, i) => $"#{i + 1} {Percentile(c.Latencies, 0.99):F0} ms {c.Cpu.TotalMilliseconds:F0} ms ({c.Jit})"))}");
+    report.Line($"{variant.Name}: configured {options.Proxies} in {connect.TotalSeconds:F2} s, server CPU {connectCpu.TotalSeconds:F2} s (second half {secondHalfCpu.TotalSeconds:F2} s; {connectJit}; fleet CPU {fleetCpu.TotalSeconds:F2} s), RSS {rssBefore / 1048576.0:F0} → {rss / 1048576.0:F0} MiB, heap {heapBefore / 1048576.0:F0} → {heap / 1048576.0:F0} MiB, errors {figures.Errors}{(figures.Errors > 0 ? $" ({proxies.First(p => p.Errors > 0).LastError})" : "")}");
     await stop.CancelAsync();
     await Task.WhenAll(loops);
     proxies.ForEach(p => p.Dispose());
@@ -299,9 +303,6 @@ static string FirstError(List<SimulatedEnvoy> proxies) =>
 
 static double Percentile(IReadOnlyList<double> values, double p) => Stats.Percentile(values, p);
 
-// Methods the server's JIT has compiled so far (the runtime's own counter, in its /metrics): what a phase compiled is
-// a one-time cost a warm server no longer pays.
-static async Task<double> JitMethodsAsync(XdsAdmin admin) => await admin.MetricAsync("dotnet_jit_compiled_methods_total") ?? double.NaN;
 
 namespace Mesh.Fleet
 {
