@@ -16,6 +16,12 @@ internal sealed record FleetOptions
     /// <summary>Whether each simulated Envoy serialises its node again for every request (as the fleet did before), instead of once.</summary>
     public bool SerialiseNodeEveryRequest { get; init; }
     public bool Replicas { get; init; } = true;
+
+    /// <summary>Whether each proxy sends a node of its own (its pod's name and address), as real pods do, instead of one per client virtual node.</summary>
+    public bool DistinctNodes { get; init; }
+
+    /// <summary>Settings given to every xDS server the fleet starts, as <c>--Key=Value</c> (e.g. <c>Xds:WarmUp:Enabled=false</c>).</summary>
+    public string[] XdsSettings { get; init; } = [];
     public Uri Api { get; init; } = new(Environment.GetEnvironmentVariable("MESH_API_URL") ?? "http://127.0.0.1:8080");
     public string CredentialsFile { get; init; } = Path.Combine(Environment.GetEnvironmentVariable("MESH_STATE_DIR") ?? ".mesh", "credentials");
     public string Region { get; init; } = "us-east-1";
@@ -37,6 +43,9 @@ internal sealed record FleetOptions
                                    every request (every: costs the fleet, on the server's cores, what Envoys pay on theirs)
           --storm on|off           restart the xDS server under the fleet (on)
           --replicas on|off        two xDS servers on one database, stop one (on)
+          --distinct-nodes on|off  each proxy sends its own node (its pod's name and address, as real pods do), so the
+                                   server's node interner holds one per proxy; off: one node per client virtual node (off)
+          --xds-setting KEY=VALUE  a setting for the xDS servers the fleet starts, e.g. Xds:WarmUp:Enabled=false (repeatable)
           --api URL                the API ($MESH_API_URL or http://127.0.0.1:8080)
           --credentials FILE       admin key ($MESH_STATE_DIR/credentials or .mesh/credentials)
           --database CS            the xDS servers' ConnectionStrings:Mesh (127.0.0.1:$MESH_PG_PORT, database mesh)
@@ -62,6 +71,8 @@ internal sealed record FleetOptions
                 "--storm" => o with { Storm = Next() == "on" },
                 "--fleet-node" => o with { SerialiseNodeEveryRequest = Next() == "every" },
                 "--replicas" => o with { Replicas = Next() == "on" },
+                "--distinct-nodes" => o with { DistinctNodes = OnOff(args[i], Next()) },
+                "--xds-setting" => o with { XdsSettings = [.. o.XdsSettings, Setting(Next())] },
                 "--api" => o with { Api = new Uri(Next()) },
                 "--credentials" => o with { CredentialsFile = Next() },
                 "--database" => o with { Database = Next() },
@@ -73,6 +84,16 @@ internal sealed record FleetOptions
 
         return o;
     }
+
+    private static bool OnOff(string option, string value) => value switch
+    {
+        "on" => true,
+        "off" => false,
+        _ => throw new ArgumentException($"{option} takes on or off, not {value}"),
+    };
+
+    private static string Setting(string value) =>
+        value.IndexOf('=', StringComparison.Ordinal) > 0 ? value : throw new ArgumentException($"--xds-setting takes KEY=VALUE, not {value}");
 
     public static FleetVariant Variant(string name) => name switch
     {

@@ -19,7 +19,7 @@ var options = FleetOptions.Parse(args);
 ThreadPool.SetMinThreads(64, 64);
 var logDir = Directory.CreateTempSubdirectory("mesh-fleet-").FullName;
 var report = new Report { ProxyCount = options.Proxies };
-report.Line($"Mesh.Fleet {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC: {options.Proxies} proxies, {options.Services} services, {options.ProxiesPerClient} proxies per client node, {Environment.ProcessorCount} cores, load average {Machine.LoadAverage()}, each proxy's node serialised {(options.SerialiseNodeEveryRequest ? "for every request" : "once")}");
+report.Line($"Mesh.Fleet {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC: {options.Proxies} proxies, {options.Services} services, {options.ProxiesPerClient} proxies per client node, {Environment.ProcessorCount} cores, load average {Machine.LoadAverage()}, each proxy's node serialised {(options.SerialiseNodeEveryRequest ? "for every request" : "once")}, {(options.DistinctNodes ? "a distinct node per proxy" : "one node per client virtual node")}{(options.XdsSettings.Length > 0 ? $", xDS server settings {string.Join(' ', options.XdsSettings)}" : "")}");
 report.Line($"server logs in {logDir}; gcdump for forced collections: {ForcedCollection.Tool ?? "not found (heap figures are as of the server's last collection)"}");
 
 var credentials = Credentials.Read(options.CredentialsFile, "default");
@@ -60,36 +60,43 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
 {
     using var server = await xds.StartAsync(0);
     var admin = xds.Admin(0);
+    var start = await ServerStart.ReadAsync(server, admin);
     await Task.Delay(1000);
     await ForcedCollection.CollectAsync(server.Pid);
     var rssBefore = server.Rss;
     var heapBefore = await admin.HeapAsync() ?? 0;
     var cpuBefore = server.Cpu;
     var fleetCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+    var jitBefore = await JitCount.ReadAsync(admin);
 
     using var stop = new CancellationTokenSource();
     var proxies = Enumerable.Range(0, options.Proxies)
-        .Select(i => new SimulatedEnvoy(RealisticNode.Build($"mesh/{mesh.Name}/virtualNode/{mesh.ClientNode(i)}", mesh.ClientNode(i)), variant, [xds.Grpc(0)]))
+        .Select(i => new SimulatedEnvoy(NodeOf(i), variant, [xds.Grpc(0)]))
         .ToList();
     var started = Stopwatch.GetTimestamp();
+    // The server's CPU when half the fleet is configured: the second half's cost is what a proxy costs once
+    // whatever is paid once (the JIT, descriptors, each identity's first snapshot) has been paid.
+    var cpuAtHalf = Fleet.WhenCount(proxies.Select(p => p.Configured.Task).ToList(), options.Proxies / 2).ContinueWith(_ => server.Cpu, TaskScheduler.Default);
     var loops = await Fleet.OpenAsync(proxies.Select(p => ((Func<Task>)(() => p.RunAsync(stop.Token)), p.Configured.Task)).ToList(), options.ConnectParallelism, TimeSpan.FromMinutes(10));
     var connect = Stopwatch.GetElapsedTime(started);
     var connectCpu = server.Cpu - cpuBefore;
+    var secondHalfCpu = server.Cpu - await cpuAtHalf;
     // The fleet shares the machine's cores with the server: its own CPU says whether it, not the server, set the pace.
     var fleetCpu = Process.GetCurrentProcess().TotalProcessorTime - fleetCpuBefore;
     var bytes = proxies.Average(p => p.BytesReceived);
+    var connectJit = await JitCount.ReadAsync(admin) - jitBefore;
 
     await Task.Delay(2000);
     await ForcedCollection.CollectAsync(server.Pid);
     var rss = server.Rss;
     var heap = await admin.HeapAsync() ?? 0;
 
-    var latencies = new List<double>();
-    var changeCpu = TimeSpan.Zero;
+    var changes = new List<ChangeFigures>();
     for (var c = 0; c < options.Changes; c++)
     {
         var counts = proxies.Select(p => p.RdsResponses).ToList();
         var serverBefore = await ChangeTrace.ReadAsync(admin);
+        var jit = await JitCount.ReadAsync(admin);
         var cpu = server.Cpu;
         var before = await mesh.ChangeRouteAsync();
         try
@@ -103,10 +110,17 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
             throw new TimeoutException($"{missing} of {options.Proxies} proxies did not get route change {c + 1} of {variant.Name}; {await ChangeTrace.SinceAsync(admin, serverBefore)}", e);
         }
 
-        changeCpu += server.Cpu - cpu;
-        latencies.AddRange(proxies.Select(p => Stopwatch.GetElapsedTime(before, p.LastRdsAt).TotalMilliseconds));
+        var cpuOfChange = server.Cpu - cpu;
+        var changeLatencies = proxies.Select(p => Stopwatch.GetElapsedTime(before, p.LastRdsAt).TotalMilliseconds).ToList();
         await Task.Delay(500);
+
+        // Read after the pause: the exporter answers a scrape from its cache for a moment, and the runtime's tiering
+        // thread finishes what the change made hot in the background.
+        changes.Add(new ChangeFigures(changeLatencies, cpuOfChange) { Jit = await JitCount.ReadAsync(admin) - jit });
     }
+
+    var latencies = changes.SelectMany(c => c.Latencies).ToList();
+    var changeCpu = changes.Aggregate(TimeSpan.Zero, (sum, c) => sum + c.Cpu);
 
     var figures = new MeshFigures(
         variant.Name,
@@ -120,8 +134,14 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
         bytes,
         proxies[0].LastRdsSize,
         proxies.Sum(p => p.Errors),
-        rss);
-    report.Line($"{variant.Name}: configured {options.Proxies} in {connect.TotalSeconds:F2} s, server CPU {connectCpu.TotalSeconds:F2} s (fleet CPU {fleetCpu.TotalSeconds:F2} s), RSS {rssBefore / 1048576.0:F0} → {rss / 1048576.0:F0} MiB, heap {heapBefore / 1048576.0:F0} → {heap / 1048576.0:F0} MiB, errors {figures.Errors}{(figures.Errors > 0 ? $" ({proxies.First(p => p.Errors > 0).LastError})" : "")}");
+        rss)
+    {
+        SecondHalfConnectCpu = secondHalfCpu,
+        Changes = ChangeSplit.Of(changes),
+        Start = start,
+    };
+    report.Line($"{variant.Name}: server started and ready in {start.Ready.TotalSeconds:F1} s using {start.Cpu.TotalSeconds:F2} s of CPU (of which the warm-up {start.WarmUp.TotalSeconds:F2} s, {start.WarmUpCpu.TotalSeconds:F2} s of CPU); per change, p99 and server CPU: {string.Join(", ", changes.Select((c, i) => $"#{i + 1} {Percentile(c.Latencies, 0.99):F0} ms {c.Cpu.TotalMilliseconds:F0} ms ({c.Jit})"))}");
+    report.Line($"{variant.Name}: configured {options.Proxies} in {connect.TotalSeconds:F2} s, server CPU {connectCpu.TotalSeconds:F2} s (second half {secondHalfCpu.TotalSeconds:F2} s; {connectJit}; fleet CPU {fleetCpu.TotalSeconds:F2} s), RSS {rssBefore / 1048576.0:F0} → {rss / 1048576.0:F0} MiB, heap {heapBefore / 1048576.0:F0} → {heap / 1048576.0:F0} MiB, errors {figures.Errors}{(figures.Errors > 0 ? $" ({proxies.First(p => p.Errors > 0).LastError})" : "")}");
     await stop.CancelAsync();
     await Task.WhenAll(loops);
     proxies.ForEach(p => p.Dispose());
@@ -153,8 +173,7 @@ async Task<RawFigures> MeasureRawAsync(double firstSize, int pushSize)
     var heap = await RawLimit.Client.CollectAsync(url);
     var rss = server.Rss;
 
-    var latencies = new List<double>();
-    var pushCpu = TimeSpan.Zero;
+    var pushes = new List<ChangeFigures>();
     for (var c = 0; c < options.Changes; c++)
     {
         var counts = clients.Select(x => x.Pushes).ToList();
@@ -162,17 +181,19 @@ async Task<RawFigures> MeasureRawAsync(double firstSize, int pushSize)
         var before = Stopwatch.GetTimestamp();
         await RawLimit.Client.PushAsync(url, pushSize);
         await Fleet.WaitAsync(() => clients.Select((x, i) => x.Pushes > counts[i]).All(x => x), TimeSpan.FromMinutes(5), "every raw stream to get the push");
-        pushCpu += server.Cpu - cpu;
-        latencies.AddRange(clients.Select(x => Stopwatch.GetElapsedTime(before, x.LastPushAt).TotalMilliseconds));
+        pushes.Add(new ChangeFigures(clients.Select(x => Stopwatch.GetElapsedTime(before, x.LastPushAt).TotalMilliseconds).ToList(), server.Cpu - cpu));
         await Task.Delay(500);
     }
+
+    var latencies = pushes.SelectMany(p => p.Latencies).ToList();
+    var pushCpu = pushes.Aggregate(TimeSpan.Zero, (sum, p) => sum + p.Cpu);
 
     report.Line($"raw: {options.Proxies} streams open in {connect.TotalSeconds:F2} s (first message {firstSize:F0} B), server CPU {connectCpu.TotalSeconds:F2} s (fleet CPU {fleetCpu.TotalSeconds:F2} s), RSS {rssBefore / 1048576.0:F0} → {rss / 1048576.0:F0} MiB; push of {pushSize} B");
     await stop.CancelAsync();
     await Task.WhenAll(loops);
     clients.ForEach(c => c.Dispose());
     return new RawFigures(connect, connectCpu, (rss - rssBefore) / (double)options.Proxies, (heap - heapBefore) / (double)options.Proxies,
-        Percentile(latencies, 0.5), Percentile(latencies, 0.99), pushCpu / Math.Max(1, options.Changes));
+        Percentile(latencies, 0.5), Percentile(latencies, 0.99), pushCpu / Math.Max(1, options.Changes)) { Pushes = ChangeSplit.Of(pushes) };
 }
 
 async Task MeasureStormAsync(FleetVariant variant, MeshFigures cold)
@@ -180,7 +201,7 @@ async Task MeasureStormAsync(FleetVariant variant, MeshFigures cold)
     var server = await xds.StartAsync(0);
     using var stop = new CancellationTokenSource();
     var proxies = Enumerable.Range(0, options.Proxies)
-        .Select(i => new SimulatedEnvoy(RealisticNode.Build($"mesh/{mesh.Name}/virtualNode/{mesh.ClientNode(i)}", mesh.ClientNode(i)), variant, [xds.Grpc(0)]))
+        .Select(i => new SimulatedEnvoy(NodeOf(i), variant, [xds.Grpc(0)]))
         .ToList();
     var loops = await Fleet.OpenAsync(proxies.Select(p => ((Func<Task>)(() => p.RunAsync(stop.Token)), p.Configured.Task)).ToList(), options.ConnectParallelism, TimeSpan.FromMinutes(10));
     var responses = proxies.Sum(p => p.Responses);
@@ -235,7 +256,7 @@ async Task MeasureReplicasAsync(FleetVariant variant)
     using var b = await xds.StartAsync(1);
     using var stop = new CancellationTokenSource();
     var proxies = Enumerable.Range(0, options.Proxies)
-        .Select(i => new SimulatedEnvoy(RealisticNode.Build($"mesh/{mesh.Name}/virtualNode/{mesh.ClientNode(i)}", mesh.ClientNode(i)), variant,
+        .Select(i => new SimulatedEnvoy(NodeOf(i), variant,
             i % 2 == 0 ? [xds.Grpc(0), xds.Grpc(1)] : [xds.Grpc(1), xds.Grpc(0)]))
         .ToList();
     var loops = await Fleet.OpenAsync(proxies.Select(p => ((Func<Task>)(() => p.RunAsync(stop.Token)), p.Configured.Task)).ToList(), options.ConnectParallelism, TimeSpan.FromMinutes(10));
@@ -273,27 +294,34 @@ async Task MeasureReplicasAsync(FleetVariant variant)
     await b.StopAsync();
 }
 
+// The node proxy i sends: its client virtual node's, and with --distinct-nodes its pod's own.
+Envoy.Config.Core.V3.Node NodeOf(int i) =>
+    RealisticNode.Build($"mesh/{mesh.Name}/virtualNode/{mesh.ClientNode(i)}", mesh.ClientNode(i), pod: options.DistinctNodes ? i : null);
+
 static string FirstError(List<SimulatedEnvoy> proxies) =>
     proxies.FirstOrDefault(p => p.LastError is not null)?.LastError is { } e ? $" (first: {e})" : "";
 
-static double Percentile(List<double> values, double p)
-{
-    if (values.Count == 0)
-    {
-        return double.NaN;
-    }
+static double Percentile(IReadOnlyList<double> values, double p) => Stats.Percentile(values, p);
 
-    var sorted = values.Order().ToList();
-    return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
-}
 
 namespace Mesh.Fleet
 {
     internal sealed record MeshFigures(string Variant, TimeSpan Connect, TimeSpan ConnectCpu, double RssPerProxy, double HeapPerProxy,
-        double P50, double P99, TimeSpan CpuPerChange, double BytesPerProxy, int RdsSize, int Errors, long Rss);
+        double P50, double P99, TimeSpan CpuPerChange, double BytesPerProxy, int RdsSize, int Errors, long Rss)
+    {
+        /// <summary>Server CPU from half the fleet configured to all of it: what proxies cost once one-time costs are paid.</summary>
+        public TimeSpan SecondHalfConnectCpu { get; init; }
+
+        public ChangeSplit Changes { get; init; } = ChangeSplit.Of([]);
+
+        public ServerStart Start { get; init; } = ServerStart.Unknown;
+    }
 
     internal sealed record RawFigures(TimeSpan Connect, TimeSpan ConnectCpu, double RssPerStream, double HeapPerStream,
-        double P50, double P99, TimeSpan CpuPerPush);
+        double P50, double P99, TimeSpan CpuPerPush)
+    {
+        public ChangeSplit Pushes { get; init; } = ChangeSplit.Of([]);
+    }
 
     /// <summary>Starting proxies with a bounded number of connections opening at once, and waiting on conditions.</summary>
     internal static class Fleet
@@ -312,6 +340,30 @@ namespace Mesh.Fleet
 
             await Task.WhenAll(members.Select(m => m.Ready)).WaitAsync(timeout);
             return loops;
+        }
+
+        /// <summary>Completes when <paramref name="count"/> of the tasks have completed.</summary>
+        public static Task WhenCount(IReadOnlyList<Task> tasks, int count)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var left = count;
+            if (left <= 0)
+            {
+                done.SetResult();
+            }
+
+            foreach (var task in tasks)
+            {
+                _ = task.ContinueWith(_ =>
+                {
+                    if (Interlocked.Decrement(ref left) == 0)
+                    {
+                        done.TrySetResult();
+                    }
+                }, TaskScheduler.Default);
+            }
+
+            return done.Task;
         }
 
         public static async Task WaitAsync(Func<bool> condition, TimeSpan timeout, string what)
@@ -367,7 +419,8 @@ namespace Mesh.Fleet
         public async Task<ServerProcess> StartAsync(int replica)
         {
             var process = ServerProcess.Start("dotnet",
-                [options.XdsDll, $"--Xds:GrpcUrl={Grpc(replica)}", $"--Xds:AdminUrl=http://127.0.0.1:{options.BasePort + (2 * replica) + 1}", "--Xds:Auth:Mode=None"],
+                [options.XdsDll, $"--Xds:GrpcUrl={Grpc(replica)}", $"--Xds:AdminUrl=http://127.0.0.1:{options.BasePort + (2 * replica) + 1}", "--Xds:Auth:Mode=None",
+                    .. options.XdsSettings.Select(s => $"--{s}")],
                 new Dictionary<string, string> { ["ConnectionStrings__Mesh"] = options.Database },
                 Path.Combine(logDir, $"xds-{replica}-{++_started}.log"));
             try
@@ -402,13 +455,22 @@ namespace Mesh.Fleet
             Row("managed heap per proxy, after a full GC", m => $"{m.HeapPerProxy / 1024:F1} KiB ({m.HeapPerProxy / raw.HeapPerStream:F1}×)", $"{raw.HeapPerStream / 1024:F1} KiB");
             Row("all connected and fully configured", m => $"{m.Connect.TotalSeconds:F2} s ({m.Connect / raw.Connect:F1}×)", $"{raw.Connect.TotalSeconds:F2} s to open the streams");
             Row("server CPU per proxy to connect", m => $"{m.ConnectCpu.TotalMilliseconds / Count(m):F2} ms ({m.ConnectCpu / raw.ConnectCpu:F1}×)", $"{raw.ConnectCpu.TotalMilliseconds / Count(mesh[0]):F2} ms");
+            Row("server CPU per proxy to connect, second half", m => $"{m.SecondHalfConnectCpu.TotalMilliseconds / (Count(m) - Count(m) / 2):F2} ms", "");
+            Row("server start: ready, CPU (warm-up CPU)", m => $"{m.Start.Ready.TotalSeconds:F1} s, {m.Start.Cpu.TotalSeconds:F2} s ({m.Start.WarmUpCpu.TotalSeconds:F2} s)", "");
             Row("route change, p50 across proxies", m => $"{m.P50:F0} ms ({m.P50 / raw.P50:F1}×)", $"{raw.P50:F0} ms");
             Row("route change, p99 across proxies", m => $"{m.P99:F0} ms ({m.P99 / raw.P99:F1}×)", $"{raw.P99:F0} ms");
             Row("server CPU per change", m => $"{m.CpuPerChange.TotalMilliseconds:F0} ms ({m.CpuPerChange / raw.CpuPerPush:F1}×)", $"{raw.CpuPerPush.TotalMilliseconds:F0} ms");
+            Row("first change after start, p99", m => Ratio(m.Changes.FirstP99, raw.Pushes.FirstP99, "ms"), $"{raw.Pushes.FirstP99:F0} ms (first push)");
+            Row("first change after start, server CPU", m => Ratio(m.Changes.FirstCpu, raw.Pushes.FirstCpu, "ms"), $"{raw.Pushes.FirstCpu:F0} ms (first push)");
+            Row("steady changes (2nd on), p99", m => Ratio(m.Changes.SteadyP99, raw.Pushes.SteadyP99, "ms"), $"{raw.Pushes.SteadyP99:F0} ms (later pushes)");
+            Row("steady changes (2nd on), server CPU per change", m => Ratio(m.Changes.SteadyCpu, raw.Pushes.SteadyCpu, "ms"), $"{raw.Pushes.SteadyCpu:F0} ms (later pushes)");
             Row("bytes per proxy at connect", m => $"{m.BytesPerProxy:F0} B", "the same, as one message");
             Row("RDS response of the change", m => $"{m.RdsSize} B", "the same size");
             Row("errors", m => $"{m.Errors}", "");
             Console.WriteLine();
+
+            static string Ratio(double value, double raw, string unit) =>
+                double.IsNaN(value) ? "n/a (one change)" : $"{value:F0} {unit} ({value / raw:F1}×)";
 
             void Row(string name, Func<MeshFigures, string> cell, string rawCell) =>
                 Console.WriteLine($"| {name} | {string.Join(" | ", mesh.Select(cell))} | {rawCell} |");

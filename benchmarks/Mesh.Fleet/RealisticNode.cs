@@ -57,8 +57,16 @@ internal static class RealisticNode
         "cel", "ip", "consistent_hashing", "runtime_fraction", "metadata", "filter_state", "uuid", "cares", "getaddrinfo", "apple",
     ];
 
-    public static Node Build(string nodeId, string cluster, int extensions = 390)
+    /// <summary>
+    /// The node of one proxy. With <paramref name="pod"/> set, the node is that pod's own, as on Kubernetes, where
+    /// each pod of a virtual node sends the same node id but its own pod name and address: every proxy's node then
+    /// differs from every other's, and the server's node interner holds one entry per proxy. Without it, every pod
+    /// of a virtual node sends the same node (the fleet's default, and the best case for the interner).
+    /// </summary>
+    public static Node Build(string nodeId, string cluster, int extensions = 390, int? pod = null)
     {
+        var podName = pod is { } p ? $"{cluster}-7d9f8c6b5-{PodSuffix(p)}" : $"{cluster}-7d9f8c6b5-x2k4p";
+        var address = pod is { } q ? $"10.{(q >> 16) & 255}.{(q >> 8) & 255}.{q & 255}/16" : "10.0.12.34/24";
         var node = new Node
         {
             Id = nodeId,
@@ -89,11 +97,11 @@ internal static class RealisticNode
                         {
                             ["k8sPlatformInfo"] = Value.ForStruct(new Struct
                             {
-                                Fields = { ["namespace"] = Value.ForString("fleet"), ["podName"] = Value.ForString($"{cluster}-7d9f8c6b5-x2k4p") },
+                                Fields = { ["namespace"] = Value.ForString("fleet"), ["podName"] = Value.ForString(podName) },
                             }),
                         },
                     }),
-                    ["aws.appmesh.task.interfaces"] = Value.ForString("{\"ipv4\":{\"eth0\":[\"10.0.12.34/24\"]}}"),
+                    ["aws.appmesh.task.interfaces"] = Value.ForString($"{{\"ipv4\":{{\"eth0\":[\"{address}\"]}}}}"),
                 },
             },
         };
@@ -120,5 +128,19 @@ internal static class RealisticNode
         }
 
         return node;
+    }
+
+    /// <summary>A pod-name suffix like Kubernetes' (five lower-case letters and digits), distinct for each pod number.</summary>
+    private static string PodSuffix(int pod)
+    {
+        const string alphabet = "bcdfghjklmnpqrstvwxz2456789";
+        var chars = new char[5];
+        for (var i = 4; i >= 0; i--)
+        {
+            chars[i] = alphabet[pod % alphabet.Length];
+            pod /= alphabet.Length;
+        }
+
+        return new string(chars);
     }
 }

@@ -19,6 +19,9 @@ internal sealed class ServerProcess : IDisposable
 
     public int Pid => _process.Id;
 
+    /// <summary>When the process was started (a <see cref="Stopwatch"/> timestamp).</summary>
+    public long Started { get; } = Stopwatch.GetTimestamp();
+
     public string Log { get; }
 
     public bool Exited => _process.HasExited;

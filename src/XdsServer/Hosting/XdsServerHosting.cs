@@ -4,6 +4,7 @@ using Mesh.Security;
 using Mesh.XdsServer.Auth;
 using Mesh.XdsServer.Diagnostics;
 using Mesh.XdsServer.Feed;
+using Mesh.XdsServer.Hosting.WarmUp;
 using Mesh.XdsServer.Identity;
 using Mesh.XdsServer.Protocol;
 using Mesh.XdsServer.Services;
@@ -46,6 +47,7 @@ public static class XdsServerHosting
         services.AddOptions<XdsTlsOptions>().BindConfiguration("Xds:Tls").ValidateWith(TlsProblem).ValidateOnStart();
         services.AddOptions<ProxyStatusOptions>().BindConfiguration("Xds:ProxyStatus").ValidateWith(ProxyStatusProblem).ValidateOnStart();
         services.AddOptions<RegistrationOptions>().BindConfiguration("Xds:Registration").ValidateWith(o => o.Problem()).ValidateOnStart();
+        services.AddOptions<WarmUpOptions>().BindConfiguration(WarmUpOptions.Section).ValidateWith(o => o.Problem()).ValidateOnStart();
 
         // Kestrel reads the listen addresses from the options above, when the server starts (after validation).
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<XdsOptions>, IOptions<XdsTlsOptions>, IOptions<ProxyAuthOptions>>(
@@ -91,6 +93,10 @@ public static class XdsServerHosting
         services.AddGrpc(o => o.Interceptors.Add<ProxyAuthInterceptor>());
         UseNodeSlicing(services);
         builder.AddXdsTelemetry();
+
+        // Before any hosted service starts, Kestrel's listeners included (XdsWarmUp).
+        services.AddSingleton<XdsWarmUp>();
+        services.AddHostedService(sp => sp.GetRequiredService<XdsWarmUp>());
 
         var connectionString = builder.Configuration.GetConnectionString("Mesh");
         services.AddSingleton(new FeedStatus { State = string.IsNullOrEmpty(connectionString) ? FeedState.Disabled : FeedState.Starting });

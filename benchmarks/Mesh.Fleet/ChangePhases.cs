@@ -1,0 +1,75 @@
+using System.Diagnostics;
+
+namespace Mesh.Fleet;
+
+/// <summary>One route change (or raw push): each proxy's latency from the API call, and the server's CPU for it.</summary>
+internal sealed record ChangeFigures(IReadOnlyList<double> Latencies, TimeSpan Cpu)
+{
+    /// <summary>What the server's JIT compiled meanwhile.</summary>
+    public JitCount Jit { get; init; } = JitCount.Unknown;
+}
+
+/// <summary>
+/// Methods the server's JIT has compiled and the time it spent compiling them (the runtime's own counters, in the
+/// server's /metrics). What a phase compiled is a one-time cost that a server which had run that code already does
+/// not pay again; recompiling hot methods optimised (tiered compilation) counts too.
+/// </summary>
+internal readonly record struct JitCount(double Methods, double Seconds)
+{
+    public static JitCount Unknown { get; } = new(double.NaN, double.NaN);
+
+    public static async Task<JitCount> ReadAsync(XdsAdmin admin) => new(
+        await admin.MetricAsync("dotnet_jit_compiled_methods_total") ?? double.NaN,
+        await admin.MetricAsync("dotnet_jit_compilation_time_seconds_total") ?? double.NaN);
+
+    public static JitCount operator -(JitCount after, JitCount before) => new(after.Methods - before.Methods, after.Seconds - before.Seconds);
+
+    public override string ToString() => $"the JIT compiled {Methods:F0} methods in {Seconds * 1000:F0} ms";
+}
+
+/// <summary>
+/// The first change after a server started apart from the later ones: the first pays whatever a fresh process
+/// compiles and builds for the change path once, the later ones (the steady state) only what each change costs.
+/// Milliseconds; NaN for the steady figures when only one change was measured.
+/// </summary>
+internal sealed record ChangeSplit(double FirstP99, double FirstCpu, double SteadyP99, double SteadyCpu)
+{
+    public static ChangeSplit Of(IReadOnlyList<ChangeFigures> changes) => changes.Count switch
+    {
+        0 => new(double.NaN, double.NaN, double.NaN, double.NaN),
+        _ => new(
+            Stats.Percentile(changes[0].Latencies, 0.99),
+            changes[0].Cpu.TotalMilliseconds,
+            changes.Count > 1 ? Stats.Percentile([.. changes.Skip(1).SelectMany(c => c.Latencies)], 0.99) : double.NaN,
+            changes.Count > 1 ? changes.Skip(1).Average(c => c.Cpu.TotalMilliseconds) : double.NaN),
+    };
+}
+
+/// <summary>
+/// What starting the xDS server cost, before any proxy: time to ready, the process's CPU by then, and of it the
+/// start-up warm-up's (its /metrics gauges; zero for a server without one). Paid once per server, not per proxy.
+/// </summary>
+internal sealed record ServerStart(TimeSpan Ready, TimeSpan Cpu, TimeSpan WarmUp, TimeSpan WarmUpCpu)
+{
+    public static ServerStart Unknown { get; } = new(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
+
+    public static async Task<ServerStart> ReadAsync(ServerProcess server, XdsAdmin admin) => new(
+        Stopwatch.GetElapsedTime(server.Started),
+        server.Cpu,
+        TimeSpan.FromSeconds(await admin.MetricAsync("mesh_xds_warm_up_seconds") ?? 0),
+        TimeSpan.FromSeconds(await admin.MetricAsync("mesh_xds_warm_up_cpu_seconds") ?? 0));
+}
+
+internal static class Stats
+{
+    public static double Percentile(IReadOnlyList<double> values, double p)
+    {
+        if (values.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        var sorted = values.Order().ToList();
+        return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+    }
+}
