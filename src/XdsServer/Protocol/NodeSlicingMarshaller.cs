@@ -54,17 +54,6 @@ public static class NodeSlicingMarshaller
             return Parse(payload.FirstSpan, interner, parser, nodeField, setNode);
         }
 
-        // Kestrel hands a 49 KB request over in its 4 KB pipe blocks: the node is sliced out where it lies, and only
-        // the rest of the request and the node's fields but extensions (about 1 KB) are copied, not the whole request.
-        return SequenceSlicer.TryRead(payload, interner, nodeField, setNode, out T? request)
-            ? request!
-            : ReadCopied(payload, interner, parser, nodeField, setNode);
-    }
-
-    /// <summary>The request copied into one array first: what the slicer leaves to the parser (its errors included).</summary>
-    private static T ReadCopied<T>(ReadOnlySequence<byte> payload, NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode)
-        where T : IMessage<T>, new()
-    {
         var copy = ArrayPool<byte>.Shared.Rent((int)payload.Length);
         try
         {

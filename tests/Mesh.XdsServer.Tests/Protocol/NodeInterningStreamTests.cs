@@ -119,8 +119,8 @@ public sealed class NodeInterningStreamTests : IAsyncLifetime
     [Fact]
     public async Task A_Large_Node_Changed_On_An_Ack_Is_Noticed()
     {
-        // 400 extensions make the node about 40 KB: Kestrel hands such a request over in several blocks, which the
-        // marshaller reads where they lie rather than as one array.
+        // 400 extensions make the node about 40 KB: Kestrel hands such a request over in several blocks, as it does
+        // every ACK of an Envoy that sends its node on every request.
         static Node Large(string zone)
         {
             var node = Node("web", zone);

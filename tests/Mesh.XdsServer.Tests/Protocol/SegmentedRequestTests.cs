@@ -9,9 +9,9 @@ using Mesh.XdsServer.Resources;
 namespace Mesh.XdsServer.Tests.Protocol;
 
 /// <summary>
-/// Requests that reach the marshaller in several segments (Kestrel hands a 49 KB request over in 4 KB blocks) are
-/// read without being copied into one array first: they must read exactly as one array does, wherever the segment
-/// boundaries fall (inside a tag, a length, the node), and what is malformed must fail as the generated parser fails.
+/// Requests that reach the marshaller in several segments (Kestrel hands a 49 KB request over in 4 KB blocks) must
+/// read exactly as one array does, wherever the segment boundaries fall (inside a tag, a length, the node), and what
+/// is malformed must fail with INVALID_ARGUMENT as the generated parser fails.
 /// </summary>
 public sealed class SegmentedRequestTests
 {
