@@ -37,6 +37,14 @@ if (args is ["--loop-mesh-read", var nodes, var reads])
     return;
 }
 
+// `--loop-ack-parse <iterations>` reads one SotW ACK carrying a 49 KB node through the server's marshaller that
+// many times (three rounds) and prints CPU and allocation per ACK; see AckParseLoop.
+if (args is ["--loop-ack-parse", var iterations])
+{
+    Mesh.Benchmarks.AckParseLoop.Run(int.Parse(iterations, System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
 // Benchmarks run in this process (BenchmarkDotNet's --inProcess): its default, a fresh build per job, recompiles
 // the Envoy protos each time for nothing. Pick benchmarks with its own arguments, e.g. --filter '*Propagation*';
 // --list flat lists them; --job short gives quicker, rougher figures.

@@ -7,34 +7,84 @@ namespace Mesh.XdsServer.Protocol;
 /// <summary>Runs a SotW or delta session for a gRPC call; every discovery service method is one line over these.</summary>
 public static class XdsStreams
 {
+    /// <summary>
+    /// A SotW stream of a gRPC call. A stream the server ends because it is stopping ends with UNAVAILABLE set as the
+    /// call's status and a normal return: Grpc.AspNetCore writes the same trailers as for a thrown
+    /// <see cref="RpcException"/>, without an exception per stream (thousands at once when a busy server stops).
+    /// </summary>
     public static async Task RunSotwAsync(
         XdsSessionContext context,
         string variant,
         string? typeUrl,
         IAsyncStreamReader<DiscoveryRequest> requests,
         IServerStreamWriter<DiscoveryResponse> responses,
-        CancellationToken cancellationToken,
-        CancellationToken connectionClosing = default)
+        ServerCallContext call)
     {
-        var stopping = connectionClosing.CanBeCanceled ? connectionClosing : context.Stopping;
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
-        using var session = new SotwSession(context, responses, variant, typeUrl);
-        await EndAsUnavailableOnShutdown(stopping, session.RunAsync(requests, stop.Token), cancellationToken);
+        if (await RunSotwCoreAsync(context, variant, typeUrl, requests, responses, call.CancellationToken, ConnectionClosing(call)))
+        {
+            call.Status = ShuttingDown;
+        }
     }
 
+    /// <summary>A delta stream of a gRPC call; ends as <see cref="RunSotwAsync(XdsSessionContext, string, string?, IAsyncStreamReader{DiscoveryRequest}, IServerStreamWriter{DiscoveryResponse}, ServerCallContext)"/> does.</summary>
     public static async Task RunDeltaAsync(
         XdsSessionContext context,
         string variant,
         string? typeUrl,
         IAsyncStreamReader<DeltaDiscoveryRequest> requests,
         IServerStreamWriter<DeltaDiscoveryResponse> responses,
+        ServerCallContext call)
+    {
+        if (await RunDeltaCoreAsync(context, variant, typeUrl, requests, responses, call.CancellationToken, ConnectionClosing(call)))
+        {
+            call.Status = ShuttingDown;
+        }
+    }
+
+    /// <summary>A SotW stream without a gRPC call (in process): one the server ends because it stops throws UNAVAILABLE.</summary>
+    public static async Task RunSotwAsync(
+        XdsSessionContext context,
+        string variant,
+        string? typeUrl,
+        IAsyncStreamReader<DiscoveryRequest> requests,
+        IServerStreamWriter<DiscoveryResponse> responses,
+        CancellationToken cancellationToken)
+    {
+        if (await RunSotwCoreAsync(context, variant, typeUrl, requests, responses, cancellationToken, default))
+        {
+            throw new RpcException(ShuttingDown);
+        }
+    }
+
+    /// <summary>True when the stream ended because the server is stopping (or its connection closing).</summary>
+    private static async Task<bool> RunSotwCoreAsync(
+        XdsSessionContext context,
+        string variant,
+        string? typeUrl,
+        IAsyncStreamReader<DiscoveryRequest> requests,
+        IServerStreamWriter<DiscoveryResponse> responses,
         CancellationToken cancellationToken,
-        CancellationToken connectionClosing = default)
+        CancellationToken connectionClosing)
+    {
+        var stopping = connectionClosing.CanBeCanceled ? connectionClosing : context.Stopping;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
+        using var session = new SotwSession(context, responses, variant, typeUrl);
+        return await EndedByShutdown(stopping, session.RunAsync(requests, stop.Token), cancellationToken);
+    }
+
+    private static async Task<bool> RunDeltaCoreAsync(
+        XdsSessionContext context,
+        string variant,
+        string? typeUrl,
+        IAsyncStreamReader<DeltaDiscoveryRequest> requests,
+        IServerStreamWriter<DeltaDiscoveryResponse> responses,
+        CancellationToken cancellationToken,
+        CancellationToken connectionClosing)
     {
         var stopping = connectionClosing.CanBeCanceled ? connectionClosing : context.Stopping;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
         using var session = new DeltaSession(context, responses, variant, typeUrl);
-        await EndAsUnavailableOnShutdown(stopping, session.RunAsync(requests, stop.Token), cancellationToken);
+        return await EndedByShutdown(stopping, session.RunAsync(requests, stop.Token), cancellationToken);
     }
 
     /// <summary>
@@ -47,12 +97,12 @@ public static class XdsStreams
         call.GetHttpContext().Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
 
     /// <summary>
-    /// A stream ended because this server is stopping ends with UNAVAILABLE, which tells the proxy to reconnect
-    /// (to another replica), rather than with the UNKNOWN gRPC gives a handler's cancellation, which reads as an error.
-    /// One ended because the proxy went away ends as cancelled. The session returns normally in both cases, so
-    /// each stream throws once here rather than once per frame of its loop (thousands at once at shutdown).
+    /// Whether a stream ended because this server is stopping: it then ends with UNAVAILABLE, which tells the proxy
+    /// to reconnect (to another replica), rather than with the UNKNOWN gRPC gives a handler's cancellation, which
+    /// reads as an error. One ended because the proxy went away ends as cancelled (thrown). The session returns
+    /// normally in both cases, so no exception runs through the frames of its loop (thousands at once at shutdown).
     /// </summary>
-    private static async Task EndAsUnavailableOnShutdown(CancellationToken stopping, Task session, CancellationToken call)
+    private static async Task<bool> EndedByShutdown(CancellationToken stopping, Task session, CancellationToken call)
     {
         try
         {
@@ -60,17 +110,14 @@ public static class XdsStreams
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested && !call.IsCancellationRequested)
         {
-            throw ShuttingDown();
+            return true;
         }
 
         call.ThrowIfCancellationRequested();
-        if (stopping.IsCancellationRequested)
-        {
-            throw ShuttingDown();
-        }
+        return stopping.IsCancellationRequested;
     }
 
-    private static RpcException ShuttingDown() => new(new Status(StatusCode.Unavailable, "the xDS server is shutting down; reconnect"));
+    private static readonly Status ShuttingDown = new(StatusCode.Unavailable, "the xDS server is shutting down; reconnect");
 
     /// <summary>
     /// The unary Fetch of a per-type service: the resources the request names (all, for none) from the proxy's

@@ -8,8 +8,8 @@ namespace Mesh.XdsServer.Services;
 public sealed class AggregatedDiscovery(XdsSessionContext context) : AggregatedDiscoveryService.AggregatedDiscoveryServiceBase
 {
     public override Task StreamAggregatedResources(IAsyncStreamReader<DiscoveryRequest> requestStream, IServerStreamWriter<DiscoveryResponse> responseStream, ServerCallContext callContext) =>
-        XdsStreams.RunSotwAsync(context, "ads", null, requestStream, responseStream, callContext.CancellationToken, XdsStreams.ConnectionClosing(callContext));
+        XdsStreams.RunSotwAsync(context, "ads", null, requestStream, responseStream, callContext);
 
     public override Task DeltaAggregatedResources(IAsyncStreamReader<DeltaDiscoveryRequest> requestStream, IServerStreamWriter<DeltaDiscoveryResponse> responseStream, ServerCallContext callContext) =>
-        XdsStreams.RunDeltaAsync(context, "ads-delta", null, requestStream, responseStream, callContext.CancellationToken, XdsStreams.ConnectionClosing(callContext));
+        XdsStreams.RunDeltaAsync(context, "ads-delta", null, requestStream, responseStream, callContext);
 }

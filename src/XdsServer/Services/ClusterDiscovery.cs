@@ -9,10 +9,10 @@ namespace Mesh.XdsServer.Services;
 public sealed class ClusterDiscovery(XdsSessionContext context) : Envoy.Service.Cluster.V3.ClusterDiscoveryService.ClusterDiscoveryServiceBase
 {
     public override Task StreamClusters(IAsyncStreamReader<DiscoveryRequest> requestStream, IServerStreamWriter<DiscoveryResponse> responseStream, ServerCallContext callContext) =>
-        XdsStreams.RunSotwAsync(context, "cds", TypeUrls.Cluster, requestStream, responseStream, callContext.CancellationToken, XdsStreams.ConnectionClosing(callContext));
+        XdsStreams.RunSotwAsync(context, "cds", TypeUrls.Cluster, requestStream, responseStream, callContext);
 
     public override Task DeltaClusters(IAsyncStreamReader<DeltaDiscoveryRequest> requestStream, IServerStreamWriter<DeltaDiscoveryResponse> responseStream, ServerCallContext callContext) =>
-        XdsStreams.RunDeltaAsync(context, "cds-delta", TypeUrls.Cluster, requestStream, responseStream, callContext.CancellationToken, XdsStreams.ConnectionClosing(callContext));
+        XdsStreams.RunDeltaAsync(context, "cds-delta", TypeUrls.Cluster, requestStream, responseStream, callContext);
 
     public override Task<DiscoveryResponse> FetchClusters(DiscoveryRequest request, ServerCallContext callContext) =>
         Task.FromResult(XdsStreams.Fetch(context, TypeUrls.Cluster, request));

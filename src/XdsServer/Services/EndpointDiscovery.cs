@@ -9,10 +9,10 @@ namespace Mesh.XdsServer.Services;
 public sealed class EndpointDiscovery(XdsSessionContext context) : Envoy.Service.Endpoint.V3.EndpointDiscoveryService.EndpointDiscoveryServiceBase
 {
     public override Task StreamEndpoints(IAsyncStreamReader<DiscoveryRequest> requestStream, IServerStreamWriter<DiscoveryResponse> responseStream, ServerCallContext callContext) =>
-        XdsStreams.RunSotwAsync(context, "eds", TypeUrls.Endpoint, requestStream, responseStream, callContext.CancellationToken, XdsStreams.ConnectionClosing(callContext));
+        XdsStreams.RunSotwAsync(context, "eds", TypeUrls.Endpoint, requestStream, responseStream, callContext);
 
     public override Task DeltaEndpoints(IAsyncStreamReader<DeltaDiscoveryRequest> requestStream, IServerStreamWriter<DeltaDiscoveryResponse> responseStream, ServerCallContext callContext) =>
-        XdsStreams.RunDeltaAsync(context, "eds-delta", TypeUrls.Endpoint, requestStream, responseStream, callContext.CancellationToken, XdsStreams.ConnectionClosing(callContext));
+        XdsStreams.RunDeltaAsync(context, "eds-delta", TypeUrls.Endpoint, requestStream, responseStream, callContext);
 
     public override Task<DiscoveryResponse> FetchEndpoints(DiscoveryRequest request, ServerCallContext callContext) =>
         Task.FromResult(XdsStreams.Fetch(context, TypeUrls.Endpoint, request));

@@ -9,10 +9,10 @@ namespace Mesh.XdsServer.Services;
 public sealed class ListenerDiscovery(XdsSessionContext context) : Envoy.Service.Listener.V3.ListenerDiscoveryService.ListenerDiscoveryServiceBase
 {
     public override Task StreamListeners(IAsyncStreamReader<DiscoveryRequest> requestStream, IServerStreamWriter<DiscoveryResponse> responseStream, ServerCallContext callContext) =>
-        XdsStreams.RunSotwAsync(context, "lds", TypeUrls.Listener, requestStream, responseStream, callContext.CancellationToken, XdsStreams.ConnectionClosing(callContext));
+        XdsStreams.RunSotwAsync(context, "lds", TypeUrls.Listener, requestStream, responseStream, callContext);
 
     public override Task DeltaListeners(IAsyncStreamReader<DeltaDiscoveryRequest> requestStream, IServerStreamWriter<DeltaDiscoveryResponse> responseStream, ServerCallContext callContext) =>
-        XdsStreams.RunDeltaAsync(context, "lds-delta", TypeUrls.Listener, requestStream, responseStream, callContext.CancellationToken, XdsStreams.ConnectionClosing(callContext));
+        XdsStreams.RunDeltaAsync(context, "lds-delta", TypeUrls.Listener, requestStream, responseStream, callContext);
 
     public override Task<DiscoveryResponse> FetchListeners(DiscoveryRequest request, ServerCallContext callContext) =>
         Task.FromResult(XdsStreams.Fetch(context, TypeUrls.Listener, request));
