@@ -27,6 +27,7 @@ public sealed class WarmUpTests
         {
             ["Xds:GrpcUrl"] = $"http://127.0.0.1:{grpcPort}",
             ["Xds:AdminUrl"] = $"http://127.0.0.1:{adminPort}",
+            ["Xds:WarmUp:Enabled"] = "true",
         });
 
         Assert.True(translator.WarmUpTranslations > 0, "the warm-up translated nothing through the server's translator");
@@ -40,7 +41,7 @@ public sealed class WarmUpTests
     [Fact]
     public async Task It_Leaves_Nothing_A_Proxy_Or_A_Scrape_Can_See()
     {
-        await using var host = await XdsTestHost.StartAsync();
+        await using var host = await XdsTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Xds:WarmUp:Enabled"] = "true" });
         var warmUp = host.Services.GetRequiredService<XdsWarmUp>();
         var nodes = host.Services.GetRequiredService<NodeInterner>();
 

@@ -75,6 +75,10 @@ public sealed class XdsTestHost : IAsyncDisposable
 
             // Authentication has its own tests (Auth/); the protocol tests run as local development does.
             ["Xds:Auth:Mode"] = "None",
+
+            // The start-up warm-up has its own tests (Hosting/WarmUpTests); it costs about a second of CPU per start,
+            // which some fifty hosts in this suite would pay for nothing. The spawned servers (XdsProcess) keep it on.
+            ["Xds:WarmUp:Enabled"] = "false",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
