@@ -56,6 +56,21 @@ public static class XdsStreams
         }
     }
 
+    /// <summary>A delta stream without a gRPC call (in process): one the server ends because it stops throws UNAVAILABLE.</summary>
+    public static async Task RunDeltaAsync(
+        XdsSessionContext context,
+        string variant,
+        string? typeUrl,
+        IAsyncStreamReader<DeltaDiscoveryRequest> requests,
+        IServerStreamWriter<DeltaDiscoveryResponse> responses,
+        CancellationToken cancellationToken)
+    {
+        if (await RunDeltaCoreAsync(context, variant, typeUrl, requests, responses, cancellationToken, default))
+        {
+            throw new RpcException(ShuttingDown);
+        }
+    }
+
     /// <summary>True when the stream ended because the server is stopping (or its connection closing).</summary>
     private static async Task<bool> RunSotwCoreAsync(
         XdsSessionContext context,
