@@ -8,8 +8,8 @@ namespace Mesh.Api.Protocol;
 /// that passed (answered with ServiceUnavailableException) from a client that went away (nobody to answer).
 /// </summary>
 /// <remarks>
-/// Every call had a linked cancellation source of its own and a new timer, about 300 bytes and a timer-queue
-/// insertion per call; a deadline is now taken from a small pool, its source reset (<see cref="CancellationTokenSource.TryReset"/>
+/// Every call had a linked cancellation source of its own, its registration on the client's token and a new timer;
+/// a deadline is now taken from a small pool, its source reset (<see cref="CancellationTokenSource.TryReset"/>
 /// also stops its timer, which the next <see cref="CancellationTokenSource.CancelAfter(TimeSpan)"/> moves again) and
 /// the client's abort relayed to it by a registration instead of a linked source. A deadline that fired or whose
 /// client went away is not reused.
