@@ -103,9 +103,9 @@ internal sealed class ApiCells(LoadOptions options, string run)
         foreach (var mesh in meshes)
         {
             using var client = Connect(0);
-            for (var page = await client.SendAsync(HttpMethod.Get, $"/v20190125/meshes/{mesh}/virtualNodes?limit=100");
+            for (var page = await client.SendAsync(HttpMethod.Get, $"/v20190125/meshes/{mesh}/virtualNodes?limit=100", keepBody: true);
                  page.Ok && JsonNode.Parse(page.Body)!["virtualNodes"]!.AsArray() is { Count: > 0 } nodes;
-                 page = await client.SendAsync(HttpMethod.Get, $"/v20190125/meshes/{mesh}/virtualNodes?limit=100"))
+                 page = await client.SendAsync(HttpMethod.Get, $"/v20190125/meshes/{mesh}/virtualNodes?limit=100", keepBody: true))
             {
                 await Parallel.ForEachAsync(nodes.Select(n => n!["virtualNodeName"]!.GetValue<string>()), new ParallelOptions { MaxDegreeOfParallelism = 8 },
                     async (name, _) =>

@@ -18,6 +18,14 @@ internal static class Cell
         var started = Stopwatch.GetTimestamp();
         var measureFrom = started + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
         var end = measureFrom + (long)(measured.TotalSeconds * Stopwatch.Frequency);
+
+        // The load client's own CPU over the measured calls (from the measured time's start until the last of them
+        // has answered): it runs on the same cores as the API, so what it costs per call is reported beside the rate.
+        var cpuAtStart = Task.Run(async () =>
+        {
+            await Task.Delay(warmup);
+            return Environment.CpuUsage.TotalTime;
+        });
         var perClient = await Task.WhenAll(Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
         {
             using var connection = connect(client);
@@ -40,18 +48,20 @@ internal static class Cell
 
             return (answers, lastEnd);
         })));
+        var clientCpu = Environment.CpuUsage.TotalTime - await cpuAtStart;
 
         // A client that ran out of work early stops the clock at its last answer, not at the cell's end.
         var elapsed = TimeSpan.FromSeconds((perClient.Max(c => c.lastEnd) - measureFrom) / (double)Stopwatch.Frequency);
-        return CellResult.From(name, clients, perClient.SelectMany(c => c.answers).ToList(), elapsed);
+        return CellResult.From(name, clients, perClient.SelectMany(c => c.answers).ToList(), elapsed, clientCpu);
     }
 }
 
-internal sealed record CellResult(string Name, int Clients, int Calls, double PerSecond, double P50Ms, double P99Ms, IReadOnlyDictionary<string, int> Failures)
+internal sealed record CellResult(
+    string Name, int Clients, int Calls, double PerSecond, double P50Ms, double P99Ms, IReadOnlyDictionary<string, int> Failures, double ClientCpuMsPerCall)
 {
     public int Failed => Failures.Values.Sum();
 
-    public static CellResult From(string name, int clients, List<Answer> answers, TimeSpan elapsed)
+    public static CellResult From(string name, int clients, List<Answer> answers, TimeSpan elapsed, TimeSpan clientCpu)
     {
         var latencies = answers.Select(a => a.Elapsed.TotalMilliseconds).Order().ToArray();
         var failures = answers.Where(a => !a.Ok).GroupBy(a => a.Outcome).ToDictionary(g => g.Key, g => g.Count());
@@ -62,7 +72,8 @@ internal sealed record CellResult(string Name, int Clients, int Calls, double Pe
             elapsed > TimeSpan.Zero ? answers.Count(a => a.Ok) / elapsed.TotalSeconds : 0,
             Percentile(latencies, 0.50),
             Percentile(latencies, 0.99),
-            failures);
+            failures,
+            answers.Count == 0 ? 0 : clientCpu.TotalMilliseconds / answers.Count);
     }
 
     private static double Percentile(double[] sorted, double p) =>

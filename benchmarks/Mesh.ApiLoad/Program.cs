@@ -54,8 +54,8 @@ var migration = options.Runs("Migration") && options.MigrationSize > 0
     ? await new MigrationWorkload(options, run).RunAsync()
     : "Migration: not run.";
 Console.WriteLine();
-Console.WriteLine("| call | clients | req/s | p50 ms | p99 ms | failed | vs PostgreSQL alone |");
-Console.WriteLine("|---|---|---|---|---|---|---|");
+Console.WriteLine("| call | clients | req/s | p50 ms | p99 ms | failed | vs PostgreSQL alone | load client CPU ms/call |");
+Console.WriteLine("|---|---|---|---|---|---|---|---|");
 rows.ForEach(Console.WriteLine);
 Console.WriteLine();
 Console.WriteLine(migration);
@@ -67,5 +67,5 @@ static string Format(CellResult result, double ceiling, string ceilingName)
 {
     var failures = result.Failed == 0 ? "0" : $"{result.Failed} ({string.Join(", ", result.Failures.Select(f => $"{f.Key}: {f.Value}"))})";
     return string.Create(CultureInfo.InvariantCulture,
-        $"| {result.Name} | {result.Clients} | {result.PerSecond:0} | {result.P50Ms:0.0} | {result.P99Ms:0.0} | {failures} | {result.PerSecond / ceiling:0.00}× of {ceilingName} {ceiling:0} tps |");
+        $"| {result.Name} | {result.Clients} | {result.PerSecond:0} | {result.P50Ms:0.0} | {result.P99Ms:0.0} | {failures} | {result.PerSecond / ceiling:0.00}× of {ceilingName} {ceiling:0} tps | {result.ClientCpuMsPerCall:0.000} |");
 }

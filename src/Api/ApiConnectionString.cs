@@ -38,4 +38,19 @@ public static class ApiConnectionString
 
         return settings.ConnectionString;
     }
+
+    /// <summary>
+    /// The connection string of the reads' own data source (<see cref="Resources.ReadDatabase"/>): the tuned one, with
+    /// multiplexing as <paramref name="multiplexing"/> says unless the operator wrote it in the connection string.
+    /// </summary>
+    public static string ForReads(string tuned, bool multiplexing)
+    {
+        var settings = new NpgsqlConnectionStringBuilder(tuned);
+        if (!new DbConnectionStringBuilder { ConnectionString = tuned }.ContainsKey("Multiplexing"))
+        {
+            settings.Multiplexing = multiplexing;
+        }
+
+        return settings.ConnectionString;
+    }
 }

@@ -14,6 +14,7 @@ using Mesh.Observability;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Mesh.Api;
 
@@ -51,6 +52,8 @@ public static partial class MeshApiHosting
         builder.Services.AddOptions<MeshApiOptions>().BindConfiguration(MeshApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         var tuned = ApiConnectionString.Tune(connectionString);
         builder.Services.AddPooledDbContextFactory<MeshDbContext>(db => db.UseNpgsql(tuned));
+        builder.Services.AddSingleton(services => new ReadDatabase(NpgsqlDataSource.Create(
+            ApiConnectionString.ForReads(tuned, services.GetRequiredService<IOptions<MeshApiOptions>>().Value.ReadMultiplexing))));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(ServiceModel.AppMesh);
         builder.Services.AddSingleton<ShapeValidator>();

@@ -15,4 +15,10 @@ public sealed class MeshApiOptions : AccountOptions
     /// hangs (stopped, not gone) must not hang callers. Far above any call's normal time.
     /// </summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Whether Describe and List read through Npgsql's multiplexing (<see cref="Resources.ReadDatabase"/>): many
+    /// concurrent reads share a few connections and are sent and answered together.
+    /// </summary>
+    public bool ReadMultiplexing { get; set; } = true;
 }

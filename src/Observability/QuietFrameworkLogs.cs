@@ -6,7 +6,8 @@ namespace Mesh.Observability;
 /// <summary>
 /// Log levels beneath every other configuration source of a host. ASP.NET Core's and EF Core's per-request logs (each
 /// request's start and end, each gRPC stream's and its status, each SQL command, at Information) cost more than the
-/// request itself and fill the log; <c>Logging:LogLevel:Microsoft.AspNetCore=Information</c> (or
+/// request itself and fill the log; <c>Logging:LogLevel:Microsoft.AspNetCore=Information</c> (with
+/// <c>Microsoft.AspNetCore.Hosting.Diagnostics</c> for the request lines, or
 /// <c>EntityFrameworkCore</c>, <c>Grpc.AspNetCore.Server</c>) brings them back.
 /// </summary>
 public static class QuietFrameworkLogs
@@ -14,6 +15,13 @@ public static class QuietFrameworkLogs
     private static readonly Dictionary<string, string?> Levels = new()
     {
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+
+        // Hosting's per-request logger: while it is enabled at any level, ASP.NET Core starts an Activity and a log
+        // scope for every request, whether or not anything traces or logs it. Its per-request messages are each request's
+        // start and end (Information); a failure to start still ends the host with its exception, and OpenTelemetry's
+        // tracing, when configured, still gets its Activity (it listens to the source itself).
+        // Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=Information brings the request logs back.
+        ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "None",
         ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
 
         // gRPC logs every call that ends with a status other than OK at Information: when an xDS server stops under

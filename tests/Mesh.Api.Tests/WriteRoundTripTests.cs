@@ -12,8 +12,17 @@ namespace Mesh.Api.Tests;
 /// it executes is one measurement of its db.client.operation.duration, attributed here to the API call (by its
 /// request id) whose activity was current when it ran.
 /// </summary>
-public sealed class WriteRoundTripTests(ApiServer api) : IClassFixture<ApiServer>
+public sealed class WriteRoundTripTests(WriteRoundTripTests.UnmultiplexedApi api) : IClassFixture<WriteRoundTripTests.UnmultiplexedApi>
 {
+    /// <summary>
+    /// Reads not multiplexed: a multiplexed command is executed by Npgsql's own send loop, where its measurement has no
+    /// API call's activity to be attributed to (the statements are the same either way; ReadDatabaseTests covers them).
+    /// </summary>
+    public sealed class UnmultiplexedApi : ApiServer
+    {
+        public UnmultiplexedApi() => Settings["Mesh:ReadMultiplexing"] = "false";
+    }
+
     [Fact]
     public async Task Create_Update_Delete_TakeTwoRoundTripsEach_AndDescribeOne()
     {

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mesh.Api.Observability;
+using Mesh.Api.Resources;
 using Mesh.Api.Security;
 using Mesh.Model.Wire;
 using Microsoft.Extensions.Options;
@@ -104,6 +105,7 @@ public static class AppMeshEndpoints
         finally
         {
             RenderBuffers.Return(buffer);
+            RawJson.ReturnRented(output);
         }
     }
 }

@@ -11,12 +11,10 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, IOptio
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        var timeout = options.Value.RequestTimeout;
         var clientAborted = context.RequestAborted;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
-        deadline.CancelAfter(timeout);
+        var deadline = RequestDeadline.Start(options.Value.RequestTimeout, clientAborted);
         context.RequestAborted = deadline.Token;
-        context.Features.Set(new RequestDeadline(timeout, clientAborted, deadline.Token));
+        context.Features.Set(deadline);
         try
         {
             await next(context);
@@ -42,6 +40,13 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, IOptio
             }
 
             await ErrorResponses.WriteAsync(context, answer.Code, answer.Message, answer.Fields);
+        }
+        finally
+        {
+            // The request is over: nothing of it waits on the deadline's token any more.
+            context.Features.Set<RequestDeadline>(null);
+            context.RequestAborted = clientAborted;
+            deadline.End();
         }
     }
 

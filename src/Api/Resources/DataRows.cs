@@ -16,22 +16,21 @@ public readonly record struct DataRow(string Arn, Guid Uid, long Version, JsonEl
     /// <summary>The columns <see cref="Read"/> reads, in its order.</summary>
     public const string Columns = "arn, uid, version, spec::text, resource_owner, created_at, last_updated_at";
 
+    private const string Select =
+        $"SELECT {Columns} FROM resources WHERE account_id = $1 AND mesh_name = $2 AND kind = $3 AND parent_name = $4 AND name = $5";
+
     /// <summary>
     /// The resource <paramref name="id"/> of <paramref name="account"/> rendered as its *Data shape, or null when there is
     /// none. One statement, one row; the answer is written straight to JSON, not built as nodes.
     /// </summary>
-    public static async Task<JsonNode?> DescribeAsync(ResourceView view, NpgsqlConnection connection, string account, ResourceId id, CancellationToken ct)
+    public static async Task<JsonNode?> DescribeAsync(ResourceView view, ReadDatabase reads, string account, ResourceId id, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand(
-            $"SELECT {Columns} FROM resources WHERE account_id = $1 AND mesh_name = $2 AND kind = $3 AND parent_name = $4 AND name = $5",
-            connection)
-        {
-            Parameters =
-            {
-                new() { Value = account }, new() { Value = id.MeshName }, new() { Value = id.Kind.WireName },
-                new() { Value = id.ParentName }, new() { Value = id.Name },
-            },
-        };
+        await using var command = reads.Command(Select);
+        command.Parameters.Add(new() { Value = account });
+        command.Parameters.Add(new() { Value = id.MeshName });
+        command.Parameters.Add(new() { Value = id.Kind.WireName });
+        command.Parameters.Add(new() { Value = id.ParentName });
+        command.Parameters.Add(new() { Value = id.Name });
         DataRow row;
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {

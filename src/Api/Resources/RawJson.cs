@@ -1,7 +1,10 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
+
+using Mesh.Api.Protocol;
 
 namespace Mesh.Api.Resources;
 
@@ -17,12 +20,38 @@ public sealed class RawJson
         TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
     }.GetTypeInfo(typeof(RawJson));
 
-    private readonly ReadOnlyMemory<byte> utf8;
+    private ReadOnlyMemory<byte> utf8;
+    private ArrayBufferWriter<byte>? rented;
 
-    private RawJson(ReadOnlyMemory<byte> utf8) => this.utf8 = utf8;
+    private RawJson(ReadOnlyMemory<byte> utf8, ArrayBufferWriter<byte>? rented = null)
+    {
+        this.utf8 = utf8;
+        this.rented = rented;
+    }
 
     /// <summary>A node holding <paramref name="utf8"/>, which must be one complete JSON value written by Utf8JsonWriter.</summary>
     public static JsonNode Of(ReadOnlyMemory<byte> utf8) => JsonValue.Create(new RawJson(utf8), TypeInfo)!;
+
+    /// <summary>
+    /// A node holding what was written into <paramref name="buffer"/>, rented from <see cref="RenderBuffers"/>: the
+    /// buffer goes back when the answer it is part of has been sent (<see cref="ReturnRented"/>). Only for answers
+    /// that are sent once and not kept (a list page), never for one stored with a clientToken.
+    /// </summary>
+    public static JsonNode OfRented(ArrayBufferWriter<byte> buffer) => JsonValue.Create(new RawJson(buffer.WrittenMemory, buffer), TypeInfo)!;
+
+    /// <summary>Gives back the rented buffers of an answer's members once it has been sent; the answer is not written again.</summary>
+    public static void ReturnRented(JsonObject sent)
+    {
+        foreach (var (_, member) in sent)
+        {
+            if (member is JsonValue value && value.TryGetValue<RawJson>(out var raw) && raw.rented is { } buffer)
+            {
+                raw.rented = null;
+                raw.utf8 = default;
+                RenderBuffers.Return(buffer);
+            }
+        }
+    }
 
     private sealed class Converter : JsonConverter<RawJson>
     {

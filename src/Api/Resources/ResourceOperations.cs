@@ -18,6 +18,7 @@ namespace Mesh.Api.Resources;
 /// </summary>
 public sealed class ResourceOperations(
     IDbContextFactory<MeshDbContext> contexts,
+    ReadDatabase reads,
     WriteTransactions writes,
     ResourceView view,
     PageTokens pageTokens,
@@ -114,10 +115,13 @@ public sealed class ResourceOperations(
     public async Task<JsonObject> DescribeAsync(string account, ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
     {
         var id = IdentityOf(account, kind, input);
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        var data = await DataRow.DescribeAsync(view, (NpgsqlConnection)db.Database.GetDbConnection(), account, id, cancellationToken)
-            ?? throw await MissingAsync(account, db, id, cancellationToken);
+        if (await DataRow.DescribeAsync(view, reads, account, id, cancellationToken) is not { } data)
+        {
+            // Only a miss needs a context: to name what is missing (the resource, or its mesh or parent).
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            throw await MissingAsync(account, db, id, cancellationToken);
+        }
+
         return new JsonObject { [kind.WireName] = data };
     }
 
@@ -227,22 +231,24 @@ public sealed class ResourceOperations(
         }
 
         var sql = $"SELECT {RefRow.Columns} FROM resources WHERE {where} ORDER BY name LIMIT $4";
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(sql, (NpgsqlConnection)db.Database.GetDbConnection());
+        await using var command = reads.Command(sql);
         foreach (var value in values)
         {
             command.Parameters.Add(new NpgsqlParameter { Value = value });
         }
 
-        // About 300 bytes per item: sized so that a full page of 100 is written without growing.
-        var items = new ArrayBufferWriter<byte>(Math.Max(limit, 1) * 320);
+        // The items are written into a pooled buffer (about 300 bytes each), which goes back to the pool once the
+        // answer is sent (RawJson.ReturnRented); each row's text passes through one scratch buffer.
+        var items = RenderBuffers.Rent();
+        var scratch = ArrayPool<byte>.Shared.Rent(RowScratchBytes);
+        var page = new RefPage(account, kind.IsMesh ? null : meshName, parentName);
         var refs = view.Refs(kind);
         var count = 0;
         string? lastName = null;
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        await using (var writer = new Utf8JsonWriter(items))
+        try
         {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await using var writer = new Utf8JsonWriter(items);
             writer.WriteStartArray();
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -251,20 +257,36 @@ public sealed class ResourceOperations(
                     break; // the row past the page only says that there is a next page
                 }
 
-                var row = RefRow.Read(reader, account, kind.IsMesh ? null : meshName, parentName);
+                var row = RefRow.Read(reader, page, scratch);
                 refs.Write(writer, row);
-                lastName = row.Name;
+                if (count == limit)
+                {
+                    lastName = Encoding.UTF8.GetString(row.Name); // where the next page starts, if there is one
+                }
             }
 
             writer.WriteEndArray();
         }
-
-        if (count == 0 && container is not null && await FindAsync(account, db, container, cancellationToken) is null)
+        catch
         {
-            throw await MissingAsync(account, db, container, cancellationToken);
+            RenderBuffers.Return(items);
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
         }
 
-        var output = new JsonObject { [kind.ListMember] = RawJson.Of(items.WrittenMemory) };
+        if (count == 0 && container is not null)
+        {
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            if (await FindAsync(account, db, container, cancellationToken) is null)
+            {
+                throw await MissingAsync(account, db, container, cancellationToken);
+            }
+        }
+
+        var output = new JsonObject { [kind.ListMember] = RawJson.OfRented(items) };
         if (count > limit)
         {
             output["nextToken"] = await pageTokens.IssueAsync(scope, lastName!, cancellationToken);
@@ -272,6 +294,12 @@ public sealed class ResourceOperations(
 
         return output;
     }
+
+    /// <summary>
+    /// Room for one list row's text (name, ARN and owner as UTF-8; names are at most 255 characters, an ARN three
+    /// names and its prefix): a longer row is still read, as strings.
+    /// </summary>
+    private const int RowScratchBytes = 8 * 1024;
 
     private JsonObject Output(ResourceKind kind, ResourceEntity entity, string status) =>
         new() { [kind.WireName] = view.Data(kind, entity, status) };

@@ -1,0 +1,22 @@
+using Npgsql;
+
+namespace Mesh.Api.Resources;
+
+/// <summary>
+/// Where Describe and List read: an Npgsql data source of their own, outside EF Core and outside any transaction.
+/// With <see cref="MeshApiOptions.ReadMultiplexing"/> (<see cref="ApiConnectionString.ForReads"/>) concurrent reads
+/// share a few connections: Npgsql writes the commands that are waiting together in one send and reads their results
+/// in one pass, instead of a connection (and a wake-up of the API and of a PostgreSQL backend) per call.
+/// Multiplexing serves statements that need no connection state, which these reads are: one statement each, no
+/// transaction, no session setting. Writes keep their own connections (EF Core's pool, <see cref="WriteTransactions"/>).
+/// </summary>
+public sealed class ReadDatabase(NpgsqlDataSource source) : IAsyncDisposable
+{
+    /// <summary>
+    /// A command on the read source: executing it takes a connection (or, multiplexed, a place in the next send) and
+    /// disposing its reader gives it back; nothing is held between calls.
+    /// </summary>
+    public NpgsqlCommand Command(string sql) => source.CreateCommand(sql);
+
+    public ValueTask DisposeAsync() => source.DisposeAsync();
+}
