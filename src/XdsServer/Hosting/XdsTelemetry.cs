@@ -3,7 +3,6 @@ using Mesh.Observability;
 using Mesh.XdsServer.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using OpenTelemetry.Metrics;
@@ -20,27 +19,8 @@ namespace Mesh.XdsServer.Hosting;
 /// </summary>
 public static class XdsTelemetry
 {
-    /// <summary>
-    /// ASP.NET Core's request log category. While it is enabled at any level, hosting gives every request an
-    /// <c>Activity</c> and a log scope, and an xDS stream keeps both for as long as its proxy is connected: about
-    /// 0.56 KB per idle proxy in heap dumps (the activity with its tags and ids, hosting's scope and its two entries
-    /// in the logger's scope chain, the execution context carrying them; docs/benchmarks.md, issue13m). The
-    /// category's only lines above Information are start-up errors, which this host does not capture (they end the
-    /// start with their exception); Kestrel logs an application's unhandled exceptions under its own category. So
-    /// the xDS host turns the category off beneath every other source:
-    /// <c>Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=Information</c> brings the request lines back.
-    /// Tracing does not depend on it: with an OTLP endpoint the instrumentation listens to hosting's ActivitySource,
-    /// which makes hosting create the activity again.
-    /// </summary>
-    internal const string HostingRequestLogs = "Microsoft.AspNetCore.Hosting.Diagnostics";
-
     public static WebApplicationBuilder AddXdsTelemetry(this WebApplicationBuilder builder)
     {
-        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
-        {
-            InitialData = new Dictionary<string, string?> { [$"Logging:LogLevel:{HostingRequestLogs}"] = "None" },
-        });
-
         // This server's meter. Several servers can share a process (tests do); each exports only its own instruments.
         var scope = new object();
 
