@@ -66,6 +66,11 @@ return 0;
 static string Format(CellResult result, double ceiling, string ceilingName)
 {
     var failures = result.Failed == 0 ? "0" : $"{result.Failed} ({string.Join(", ", result.Failures.Select(f => $"{f.Key}: {f.Value}"))})";
+
+    // With --pgbench off there is no ceiling to divide by; the cell says so instead of printing NaN.
+    var ratio = double.IsNaN(ceiling)
+        ? "not measured (--pgbench off)"
+        : string.Create(CultureInfo.InvariantCulture, $"{result.PerSecond / ceiling:0.00}× of {ceilingName} {ceiling:0} tps");
     return string.Create(CultureInfo.InvariantCulture,
-        $"| {result.Name} | {result.Clients} | {result.PerSecond:0} | {result.P50Ms:0.0} | {result.P99Ms:0.0} | {failures} | {result.PerSecond / ceiling:0.00}× of {ceilingName} {ceiling:0} tps | {result.ClientCpuMsPerCall:0.000} |");
+        $"| {result.Name} | {result.Clients} | {result.PerSecond:0} | {result.P50Ms:0.0} | {result.P99Ms:0.0} | {failures} | {ratio} | {result.ClientCpuMsPerCall:0.000} |");
 }
