@@ -12,60 +12,56 @@ public static class XdsStreams
     /// call's status and a normal return: Grpc.AspNetCore writes the same trailers as for a thrown
     /// <see cref="RpcException"/>, without an exception per stream (thousands at once when a busy server stops).
     /// </summary>
-    public static async Task RunSotwAsync(
+    public static Task RunSotwAsync(
         XdsSessionContext context,
         string variant,
         string? typeUrl,
         IAsyncStreamReader<DiscoveryRequest> requests,
         IServerStreamWriter<DiscoveryResponse> responses,
-        ServerCallContext call)
-    {
-        if (await RunSotwCoreAsync(context, variant, typeUrl, requests, responses, call.CancellationToken, ConnectionClosing(call)))
-        {
-            call.Status = ShuttingDown;
-        }
-    }
+        ServerCallContext call) =>
+        EndCallAsync(RunSotwCoreAsync(context, variant, typeUrl, requests, responses, call.CancellationToken, ConnectionClosing(call)), call);
 
     /// <summary>A delta stream of a gRPC call; ends as <see cref="RunSotwAsync(XdsSessionContext, string, string?, IAsyncStreamReader{DiscoveryRequest}, IServerStreamWriter{DiscoveryResponse}, ServerCallContext)"/> does.</summary>
-    public static async Task RunDeltaAsync(
+    public static Task RunDeltaAsync(
         XdsSessionContext context,
         string variant,
         string? typeUrl,
         IAsyncStreamReader<DeltaDiscoveryRequest> requests,
         IServerStreamWriter<DeltaDiscoveryResponse> responses,
-        ServerCallContext call)
-    {
-        if (await RunDeltaCoreAsync(context, variant, typeUrl, requests, responses, call.CancellationToken, ConnectionClosing(call)))
-        {
-            call.Status = ShuttingDown;
-        }
-    }
+        ServerCallContext call) =>
+        EndCallAsync(RunDeltaCoreAsync(context, variant, typeUrl, requests, responses, call.CancellationToken, ConnectionClosing(call)), call);
 
     /// <summary>A SotW stream without a gRPC call (in process): one the server ends because it stops throws UNAVAILABLE.</summary>
-    public static async Task RunSotwAsync(
+    public static Task RunSotwAsync(
         XdsSessionContext context,
         string variant,
         string? typeUrl,
         IAsyncStreamReader<DiscoveryRequest> requests,
         IServerStreamWriter<DiscoveryResponse> responses,
-        CancellationToken cancellationToken)
-    {
-        if (await RunSotwCoreAsync(context, variant, typeUrl, requests, responses, cancellationToken, default))
-        {
-            throw new RpcException(ShuttingDown);
-        }
-    }
+        CancellationToken cancellationToken) =>
+        ThrowIfShutDownAsync(RunSotwCoreAsync(context, variant, typeUrl, requests, responses, cancellationToken, default));
 
     /// <summary>A delta stream without a gRPC call (in process): one the server ends because it stops throws UNAVAILABLE.</summary>
-    public static async Task RunDeltaAsync(
+    public static Task RunDeltaAsync(
         XdsSessionContext context,
         string variant,
         string? typeUrl,
         IAsyncStreamReader<DeltaDiscoveryRequest> requests,
         IServerStreamWriter<DeltaDiscoveryResponse> responses,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken) =>
+        ThrowIfShutDownAsync(RunDeltaCoreAsync(context, variant, typeUrl, requests, responses, cancellationToken, default));
+
+    private static async Task EndCallAsync(Task<bool> endedByShutdown, ServerCallContext call)
     {
-        if (await RunDeltaCoreAsync(context, variant, typeUrl, requests, responses, cancellationToken, default))
+        if (await endedByShutdown)
+        {
+            call.Status = ShuttingDown;
+        }
+    }
+
+    private static async Task ThrowIfShutDownAsync(Task<bool> endedByShutdown)
+    {
+        if (await endedByShutdown)
         {
             throw new RpcException(ShuttingDown);
         }
