@@ -7,6 +7,37 @@ internal sealed record ChangeFigures(IReadOnlyList<double> Latencies, TimeSpan C
 {
     /// <summary>What the server's JIT compiled meanwhile.</summary>
     public JitCount Jit { get; init; } = JitCount.Unknown;
+
+    /// <summary>p99 of when each proxy read the response, before writing its ACK (ms; NaN for the raw push, which has no ACK).</summary>
+    public double ReceivedP99 { get; init; } = double.NaN;
+
+    /// <summary>The fleet process's own CPU meanwhile: it shares the server's cores.</summary>
+    public TimeSpan FleetCpu { get; init; }
+
+    /// <summary>The server's garbage collections meanwhile.</summary>
+    public GcCount Gc { get; init; } = GcCount.Unknown;
+}
+
+/// <summary>
+/// The server's garbage collections by generation, the time it was paused for them, and the thread pool's work
+/// items (the runtime's counters in its /metrics): whether a change's latency went into collections, and how many
+/// hand-offs between threads the change's receives and sends took.
+/// </summary>
+internal readonly record struct GcCount(double Gen0, double Gen1, double Gen2, double PauseSeconds, double WorkItems)
+{
+    public static GcCount Unknown { get; } = new(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
+
+    public static async Task<GcCount> ReadAsync(XdsAdmin admin) => new(
+        await admin.SumAsync("dotnet_gc_collections_total", "\"gen0\""),
+        await admin.SumAsync("dotnet_gc_collections_total", "\"gen1\""),
+        await admin.SumAsync("dotnet_gc_collections_total", "\"gen2\""),
+        await admin.MetricAsync("dotnet_gc_pause_time_seconds_total") ?? double.NaN,
+        await admin.MetricAsync("dotnet_thread_pool_work_item_number_total") ?? double.NaN);
+
+    public static GcCount operator -(GcCount after, GcCount before) =>
+        new(after.Gen0 - before.Gen0, after.Gen1 - before.Gen1, after.Gen2 - before.Gen2, after.PauseSeconds - before.PauseSeconds, after.WorkItems - before.WorkItems);
+
+    public override string ToString() => $"GCs {Gen0:F0}/{Gen1:F0}/{Gen2:F0} (gen0/1/2) pausing {PauseSeconds * 1000:F0} ms, {WorkItems:F0} thread-pool work items";
 }
 
 /// <summary>

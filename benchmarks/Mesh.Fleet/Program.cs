@@ -97,7 +97,9 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
         var counts = proxies.Select(p => p.RdsResponses).ToList();
         var serverBefore = await ChangeTrace.ReadAsync(admin);
         var jit = await JitCount.ReadAsync(admin);
+        var gc = await GcCount.ReadAsync(admin);
         var cpu = server.Cpu;
+        var fleetCpuOfChange = Process.GetCurrentProcess().TotalProcessorTime;
         var before = await mesh.ChangeRouteAsync();
         try
         {
@@ -111,12 +113,20 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
         }
 
         var cpuOfChange = server.Cpu - cpu;
+        fleetCpuOfChange = Process.GetCurrentProcess().TotalProcessorTime - fleetCpuOfChange;
         var changeLatencies = proxies.Select(p => Stopwatch.GetElapsedTime(before, p.LastRdsAt).TotalMilliseconds).ToList();
+        var receivedLatencies = proxies.Select(p => Stopwatch.GetElapsedTime(before, p.LastRdsReceivedAt).TotalMilliseconds).ToList();
         await Task.Delay(500);
 
         // Read after the pause: the exporter answers a scrape from its cache for a moment, and the runtime's tiering
         // thread finishes what the change made hot in the background.
-        changes.Add(new ChangeFigures(changeLatencies, cpuOfChange) { Jit = await JitCount.ReadAsync(admin) - jit });
+        changes.Add(new ChangeFigures(changeLatencies, cpuOfChange)
+        {
+            Jit = await JitCount.ReadAsync(admin) - jit,
+            ReceivedP99 = Percentile(receivedLatencies, 0.99),
+            FleetCpu = fleetCpuOfChange,
+            Gc = await GcCount.ReadAsync(admin) - gc,
+        });
     }
 
     var latencies = changes.SelectMany(c => c.Latencies).ToList();
@@ -141,6 +151,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
         Start = start,
     };
     report.Line($"{variant.Name}: server started and ready in {start.Ready.TotalSeconds:F1} s using {start.Cpu.TotalSeconds:F2} s of CPU (of which the warm-up {start.WarmUp.TotalSeconds:F2} s, {start.WarmUpCpu.TotalSeconds:F2} s of CPU); per change, p99 and server CPU: {string.Join(", ", changes.Select((c, i) => $"#{i + 1} {Percentile(c.Latencies, 0.99):F0} ms {c.Cpu.TotalMilliseconds:F0} ms ({c.Jit})"))}");
+    report.Line($"{variant.Name}: per change, p99 of the response's arrival (before its ACK is written), the fleet's own CPU, the server's collections: {string.Join(", ", changes.Select((c, i) => $"#{i + 1} {c.ReceivedP99:F0} ms, fleet {c.FleetCpu.TotalMilliseconds:F0} ms, {c.Gc}"))}");
     report.Line($"{variant.Name}: configured {options.Proxies} in {connect.TotalSeconds:F2} s, server CPU {connectCpu.TotalSeconds:F2} s (second half {secondHalfCpu.TotalSeconds:F2} s; {connectJit}; fleet CPU {fleetCpu.TotalSeconds:F2} s), RSS {rssBefore / 1048576.0:F0} → {rss / 1048576.0:F0} MiB, heap {heapBefore / 1048576.0:F0} → {heap / 1048576.0:F0} MiB, errors {figures.Errors}{(figures.Errors > 0 ? $" ({proxies.First(p => p.Errors > 0).LastError})" : "")}");
     await stop.CancelAsync();
     await Task.WhenAll(loops);
