@@ -89,6 +89,33 @@ public sealed class MeshRowReader
         }
     }
 
+    /// <summary>
+    /// Runs once what a reload runs and a first read does not, reading no row: a repeatable-read transaction and the
+    /// read by an array of ids (here empty). Npgsql builds its array, range and multirange type mappings the first time
+    /// a statement has an array parameter, about 500 methods for the JIT; unprimed, the first route change after a
+    /// start paid for them while every proxy waited (docs/benchmarks.md, issue13q).
+    /// </summary>
+    public static async Task PrimeAsync(MeshDbContext db, CancellationToken cancellationToken)
+    {
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+            var none = new Dictionary<long, StoredRow>();
+            var read = await ReadFullAsync(connection, transaction, FullRowsById, p => p.AddWithValue(Array.Empty<long>()), none, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            if (read != 0)
+            {
+                throw new InvalidOperationException($"a read by no id returned {read} rows");
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
     /// <summary>Forgets a mesh (it was deleted): its next read reads every row in full.</summary>
     public void Forget(MeshKey mesh) => _known.TryRemove(mesh, out _);
 
