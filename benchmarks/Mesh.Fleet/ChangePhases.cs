@@ -7,6 +7,14 @@ internal sealed record ChangeFigures(IReadOnlyList<double> Latencies, TimeSpan C
 {
     /// <summary>What the server's JIT compiled meanwhile.</summary>
     public JitCount Jit { get; init; } = JitCount.Unknown;
+
+    /// <summary>
+    /// Full (gen2) collections the server's GC ran meanwhile: a background gen2 marks the whole heap, whose size grows
+    /// with the proxies connected, so the change that has one costs more CPU than one without.
+    /// </summary>
+    public double Gen2Collections { get; init; } = double.NaN;
+
+    public static Task<double> Gen2CountAsync(XdsAdmin admin) => admin.SumAsync("dotnet_gc_collections_total", "gc_heap_generation=\"gen2\"");
 }
 
 /// <summary>

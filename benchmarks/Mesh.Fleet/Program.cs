@@ -97,6 +97,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
         var counts = proxies.Select(p => p.RdsResponses).ToList();
         var serverBefore = await ChangeTrace.ReadAsync(admin);
         var jit = await JitCount.ReadAsync(admin);
+        var gen2 = await ChangeFigures.Gen2CountAsync(admin);
         var cpu = server.Cpu;
         var before = await mesh.ChangeRouteAsync();
         try
@@ -116,7 +117,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
 
         // Read after the pause: the exporter answers a scrape from its cache for a moment, and the runtime's tiering
         // thread finishes what the change made hot in the background.
-        changes.Add(new ChangeFigures(changeLatencies, cpuOfChange) { Jit = await JitCount.ReadAsync(admin) - jit });
+        changes.Add(new ChangeFigures(changeLatencies, cpuOfChange) { Jit = await JitCount.ReadAsync(admin) - jit, Gen2Collections = await ChangeFigures.Gen2CountAsync(admin) - gen2 });
     }
 
     var latencies = changes.SelectMany(c => c.Latencies).ToList();
@@ -140,7 +141,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
         Changes = ChangeSplit.Of(changes),
         Start = start,
     };
-    report.Line($"{variant.Name}: server started and ready in {start.Ready.TotalSeconds:F1} s using {start.Cpu.TotalSeconds:F2} s of CPU (of which the warm-up {start.WarmUp.TotalSeconds:F2} s, {start.WarmUpCpu.TotalSeconds:F2} s of CPU); per change, p99 and server CPU: {string.Join(", ", changes.Select((c, i) => $"#{i + 1} {Percentile(c.Latencies, 0.99):F0} ms {c.Cpu.TotalMilliseconds:F0} ms ({c.Jit})"))}");
+    report.Line($"{variant.Name}: server started and ready in {start.Ready.TotalSeconds:F1} s using {start.Cpu.TotalSeconds:F2} s of CPU (of which the warm-up {start.WarmUp.TotalSeconds:F2} s, {start.WarmUpCpu.TotalSeconds:F2} s of CPU); per change, p99 and server CPU: {string.Join(", ", changes.Select((c, i) => $"#{i + 1} {Percentile(c.Latencies, 0.99):F0} ms {c.Cpu.TotalMilliseconds:F0} ms ({c.Jit}; {c.Gen2Collections:F0} gen2 GCs)"))}");
     report.Line($"{variant.Name}: configured {options.Proxies} in {connect.TotalSeconds:F2} s, server CPU {connectCpu.TotalSeconds:F2} s (second half {secondHalfCpu.TotalSeconds:F2} s; {connectJit}; fleet CPU {fleetCpu.TotalSeconds:F2} s), RSS {rssBefore / 1048576.0:F0} → {rss / 1048576.0:F0} MiB, heap {heapBefore / 1048576.0:F0} → {heap / 1048576.0:F0} MiB, errors {figures.Errors}{(figures.Errors > 0 ? $" ({proxies.First(p => p.Errors > 0).LastError})" : "")}");
     await stop.CancelAsync();
     await Task.WhenAll(loops);
