@@ -1,8 +1,6 @@
-using Envoy.Config.Endpoint.V3;
 using Mesh.Persistence;
 using Mesh.Testing;
 using Mesh.XdsServer.Feed;
-using Mesh.XdsServer.Resources;
 using Mesh.XdsServer.Tests.Support;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,13 +14,12 @@ namespace Mesh.XdsServer.Tests.Feed;
 /// </summary>
 public sealed class ChangePathPrimerTests
 {
-    private const string V2Endpoints = "cds_proxyless_demo_api-v2_http_9080";
     private const string PrimeFailures = "mesh_xds_feed_prime_failures_total";
 
     [Fact]
     public async Task It_Runs_Once_Before_The_Feed_Is_Loaded_And_Changes_Nothing()
     {
-        var store = await NewStoreAsync();
+        var store = await ChangeFeedTests.NewStoreAsync();
         var mesh = MeshRows.Demo();
         await store.ApplyAsync(mesh, TaskTimeouts.Token());
         var before = await LogAndRowsAsync(store);
@@ -41,16 +38,16 @@ public sealed class ChangePathPrimerTests
 
         // The first change after the start is applied and pushed as any other; the primer does not run again.
         await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
-        await SubscribeAsync(host, client);
+        await ChangeFeedTests.SubscribeAsync(host, client);
         await store.ApplyAsync(mesh.Node("api-v2", "127.0.0.9", 9080), TaskTimeouts.Token());
-        Assert.Equal("127.0.0.9", AddressOf(await client.NextAsync()));
+        Assert.Equal("127.0.0.9", ChangeFeedTests.AddressOf(await client.NextAsync()));
         Assert.Single(primer.LastSeqs);
     }
 
     [Fact]
     public async Task It_Reads_An_Empty_Log_And_A_Mesh_Without_Error()
     {
-        var store = await NewStoreAsync();
+        var store = await ChangeFeedTests.NewStoreAsync();
         await using var db = store.Open();
         var primer = new DatabaseChangePathPrimer(new StoreContexts(store));
 
@@ -67,7 +64,7 @@ public sealed class ChangePathPrimerTests
     [Fact]
     public async Task A_Failure_Is_Counted_And_The_Server_Serves_And_Follows_Changes_Anyway()
     {
-        var store = await NewStoreAsync();
+        var store = await ChangeFeedTests.NewStoreAsync();
         var mesh = MeshRows.Demo();
         await store.ApplyAsync(mesh, TaskTimeouts.Token());
         await using var host = await XdsTestHost.StartAsync(store.ConnectionString, services: s => s.AddSingleton<IChangePathPrimer>(new FailingPrimer()));
@@ -78,9 +75,9 @@ public sealed class ChangePathPrimerTests
         var ready = await host.Admin.GetAsync("/readyz").DefaultTimeout();
         Assert.Equal(System.Net.HttpStatusCode.OK, ready.StatusCode);
         await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
-        Assert.Equal("127.0.0.2", AddressOf(await SubscribeAsync(host, client)));
+        Assert.Equal("127.0.0.2", ChangeFeedTests.AddressOf(await ChangeFeedTests.SubscribeAsync(host, client)));
         await store.ApplyAsync(mesh.Node("api-v2", "127.0.0.9", 9080), TaskTimeouts.Token());
-        Assert.Equal("127.0.0.9", AddressOf(await client.NextAsync()));
+        Assert.Equal("127.0.0.9", ChangeFeedTests.AddressOf(await client.NextAsync()));
         Assert.Equal(FeedState.Live, feed.State);
         Assert.Equal(0, host.Metrics.Get("mesh_xds_feed_errors_total"));
     }
@@ -90,24 +87,6 @@ public sealed class ChangePathPrimerTests
         await using var db = store.Open();
         return (await db.Changes.MaxAsync(c => (long?)c.Seq) ?? 0, await db.Changes.CountAsync(), await db.Resources.CountAsync());
     }
-
-    private static async Task<MeshStore> NewStoreAsync()
-    {
-        var server = await PostgresServer.GetSharedAsync(TaskTimeouts.Token());
-        return new MeshStore(await server.CreateDatabaseAsync(TaskTimeouts.Token()));
-    }
-
-    private static async Task<Envoy.Service.Discovery.V3.DiscoveryResponse> SubscribeAsync(XdsTestHost host, AdsClient client)
-    {
-        await client.SendAsync(TypeUrls.Endpoint, [V2Endpoints]);
-        var eds = await client.NextAsync();
-        await client.AckAsync(eds, [V2Endpoints]);
-        await host.ProcessedAsync(TypeUrls.Endpoint, V2Endpoints, Envoy.Admin.V3.ClientResourceStatus.Acked);
-        return eds;
-    }
-
-    private static string AddressOf(Envoy.Service.Discovery.V3.DiscoveryResponse eds) =>
-        Assert.Single(AdsClient.Unpack<ClusterLoadAssignment>(eds)).Endpoints[0].LbEndpoints[0].Endpoint.Address.SocketAddress.Address;
 
     /// <summary>The real primer, recording when it was called and whether the feed said it was loaded then.</summary>
     private sealed class RecordingPrimer(FeedStatus status, IChangePathPrimer inner) : IChangePathPrimer
