@@ -22,6 +22,9 @@ internal sealed record FleetOptions
 
     /// <summary>Settings given to every xDS server the fleet starts, as <c>--Key=Value</c> (e.g. <c>Xds:WarmUp:Enabled=false</c>).</summary>
     public string[] XdsSettings { get; init; } = [];
+
+    /// <summary>Environment variables given to every xDS server the fleet starts (runtime knobs such as <c>DOTNET_TieredPGO=1</c>), not to the fleet.</summary>
+    public string[] XdsEnvironment { get; init; } = [];
     public Uri Api { get; init; } = new(Environment.GetEnvironmentVariable("MESH_API_URL") ?? "http://127.0.0.1:8080");
     public string CredentialsFile { get; init; } = Path.Combine(Environment.GetEnvironmentVariable("MESH_STATE_DIR") ?? ".mesh", "credentials");
     public string Region { get; init; } = "us-east-1";
@@ -46,6 +49,9 @@ internal sealed record FleetOptions
           --distinct-nodes on|off  each proxy sends its own node (its pod's name and address, as real pods do), so the
                                    server's node interner holds one per proxy; off: one node per client virtual node (off)
           --xds-setting KEY=VALUE  a setting for the xDS servers the fleet starts, e.g. Xds:WarmUp:Enabled=false (repeatable)
+          --xds-env KEY=VALUE      an environment variable for the xDS servers the fleet starts, not for the fleet, e.g.
+                                   DOTNET_TieredPGO=1; {n} in the value becomes the server's number (each server its
+                                   own file: DOTNET_JitStdOutFile=/tmp/jit-{n}.txt) (repeatable)
           --api URL                the API ($MESH_API_URL or http://127.0.0.1:8080)
           --credentials FILE       admin key ($MESH_STATE_DIR/credentials or .mesh/credentials)
           --database CS            the xDS servers' ConnectionStrings:Mesh (127.0.0.1:$MESH_PG_PORT, database mesh)
@@ -73,6 +79,7 @@ internal sealed record FleetOptions
                 "--replicas" => o with { Replicas = Next() == "on" },
                 "--distinct-nodes" => o with { DistinctNodes = OnOff(args[i], Next()) },
                 "--xds-setting" => o with { XdsSettings = [.. o.XdsSettings, Setting(Next())] },
+                "--xds-env" => o with { XdsEnvironment = [.. o.XdsEnvironment, Setting(Next())] },
                 "--api" => o with { Api = new Uri(Next()) },
                 "--credentials" => o with { CredentialsFile = Next() },
                 "--database" => o with { Database = Next() },
@@ -93,7 +100,7 @@ internal sealed record FleetOptions
     };
 
     private static string Setting(string value) =>
-        value.IndexOf('=', StringComparison.Ordinal) > 0 ? value : throw new ArgumentException($"--xds-setting takes KEY=VALUE, not {value}");
+        value.IndexOf('=', StringComparison.Ordinal) > 0 ? value : throw new ArgumentException($"--xds-setting and --xds-env take KEY=VALUE, not {value}");
 
     public static FleetVariant Variant(string name) => name switch
     {

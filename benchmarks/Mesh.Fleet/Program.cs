@@ -19,7 +19,7 @@ var options = FleetOptions.Parse(args);
 ThreadPool.SetMinThreads(64, 64);
 var logDir = Directory.CreateTempSubdirectory("mesh-fleet-").FullName;
 var report = new Report { ProxyCount = options.Proxies };
-report.Line($"Mesh.Fleet {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC: {options.Proxies} proxies, {options.Services} services, {options.ProxiesPerClient} proxies per client node, {Environment.ProcessorCount} cores, load average {Machine.LoadAverage()}, each proxy's node serialised {(options.SerialiseNodeEveryRequest ? "for every request" : "once")}, {(options.DistinctNodes ? "a distinct node per proxy" : "one node per client virtual node")}{(options.XdsSettings.Length > 0 ? $", xDS server settings {string.Join(' ', options.XdsSettings)}" : "")}");
+report.Line($"Mesh.Fleet {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC: {options.Proxies} proxies, {options.Services} services, {options.ProxiesPerClient} proxies per client node, {Environment.ProcessorCount} cores, load average {Machine.LoadAverage()}, each proxy's node serialised {(options.SerialiseNodeEveryRequest ? "for every request" : "once")}, {(options.DistinctNodes ? "a distinct node per proxy" : "one node per client virtual node")}{(options.XdsSettings.Length > 0 ? $", xDS server settings {string.Join(' ', options.XdsSettings)}" : "")}{(options.XdsEnvironment.Length > 0 ? $", xDS server environment {string.Join(' ', options.XdsEnvironment)}" : "")}");
 report.Line($"server logs in {logDir}; gcdump for forced collections: {ForcedCollection.Tool ?? "not found (heap figures are as of the server's last collection)"}");
 
 var credentials = Credentials.Read(options.CredentialsFile, "default");
@@ -429,11 +429,19 @@ namespace Mesh.Fleet
 
         public async Task<ServerProcess> StartAsync(int replica)
         {
+            var number = ++_started;
+            var environment = new Dictionary<string, string> { ["ConnectionStrings__Mesh"] = options.Database };
+            foreach (var variable in options.XdsEnvironment)
+            {
+                var equals = variable.IndexOf('=', StringComparison.Ordinal);
+                environment[variable[..equals]] = variable[(equals + 1)..].Replace("{n}", number.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+            }
+
             var process = ServerProcess.Start("dotnet",
                 [options.XdsDll, $"--Xds:GrpcUrl={Grpc(replica)}", $"--Xds:AdminUrl=http://127.0.0.1:{options.BasePort + (2 * replica) + 1}", "--Xds:Auth:Mode=None",
                     .. options.XdsSettings.Select(s => $"--{s}")],
-                new Dictionary<string, string> { ["ConnectionStrings__Mesh"] = options.Database },
-                Path.Combine(logDir, $"xds-{replica}-{++_started}.log"));
+                environment,
+                Path.Combine(logDir, $"xds-{replica}-{number}.log"));
             try
             {
                 await Admin(replica).WaitReadyAsync(process, TimeSpan.FromMinutes(2));

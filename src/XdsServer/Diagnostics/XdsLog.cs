@@ -55,6 +55,9 @@ internal static partial class XdsLog
     [LoggerMessage(EventId = 26, Level = LogLevel.Warning, Message = "ConnectionStrings:Mesh is not set: the change feed is off, so no mesh is served from PostgreSQL. Set it to the API's database.")]
     public static partial void FeedDisabled(this ILogger logger);
 
+    [LoggerMessage(EventId = 19, Level = LogLevel.Warning, Message = "Change feed could not prime its change path at start; the first route change pays for it instead")]
+    public static partial void FeedPrimeFailed(this ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 27, Level = LogLevel.Warning, Message = "Starting without the database: {Problem} The change feed retries; /readyz answers 503 until the first load.")]
     public static partial void StartingWithoutDatabase(this ILogger logger, string problem);
 

@@ -21,6 +21,7 @@ public sealed class PostgresChangeFeed(
     IDbContextFactory<MeshDbContext> contexts,
     NpgsqlDataSource dataSource,
     MeshLoader loader,
+    IChangePathPrimer primer,
     FeedStatus status,
     XdsMetrics metrics,
     IOptions<ChangeFeedOptions> options,
@@ -34,6 +35,7 @@ public sealed class PostgresChangeFeed(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         status.State = FeedState.Starting;
+        metrics.Increment(PrimeFailures, PrimeFailuresHelp, by: 0);
         var backoff = _options.MinBackoff;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -112,11 +114,32 @@ public sealed class PostgresChangeFeed(
         _tracker.Start(max, present, _options.StartWindow);
         var meshes = await metrics.QueryAsync(() => reader.MeshesAsync(cancellationToken));
         await LoadAsync(meshes.Select(m => new MeshKey(m.AccountId, m.MeshName)).ToList(), cancellationToken);
+        await PrimeChangePathAsync(max, cancellationToken);
 
         status.Loaded = true;
         status.Watermark = _tracker.Watermark;
         logger.FeedLoaded(meshes.Count, max);
     }
+
+    /// <summary>
+    /// Primes the change path once (<see cref="IChangePathPrimer"/>). A failure is logged and counted and the load
+    /// goes on: priming only saves the first change some CPU.
+    /// </summary>
+    private async Task PrimeChangePathAsync(long max, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await primer.PrimeAsync(max, cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            metrics.Increment(PrimeFailures, PrimeFailuresHelp);
+            logger.FeedPrimeFailed(e);
+        }
+    }
+
+    private const string PrimeFailures = "mesh_xds_feed_prime_failures_total";
+    private const string PrimeFailuresHelp = "Start-ups whose change feed could not prime its change path (the first route change paid for it; the log says why).";
 
     private async Task CatchUpAsync(CancellationToken cancellationToken)
     {

@@ -109,6 +109,7 @@ public static class XdsServerHosting
 
             services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
             services.AddDbContextFactory<MeshDbContext>((sp, o) => o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
+            services.TryAddSingleton<IChangePathPrimer, DatabaseChangePathPrimer>();
             services.AddHostedService<PostgresChangeFeed>();
             services.AddSingleton<InstanceLeases>();
             services.AddSingleton<ProxyRegistrations>();

@@ -215,7 +215,7 @@ public sealed class ChangeFeedTests
         await Eventually.TrueAsync(() => feed.State == FeedState.Live);
     }
 
-    private static async Task<MeshStore> NewStoreAsync()
+    internal static async Task<MeshStore> NewStoreAsync()
     {
         var server = await PostgresServer.GetSharedAsync(TaskTimeouts.Token());
         return new MeshStore(await server.CreateDatabaseAsync(TaskTimeouts.Token()));
@@ -230,7 +230,7 @@ public sealed class ChangeFeedTests
     }
 
     /// <summary>Subscribes to api-v2's endpoints, ACKs them, and waits until the server has the ACK.</summary>
-    private static async Task<DiscoveryResponse> SubscribeAsync(XdsTestHost host, AdsClient client)
+    internal static async Task<DiscoveryResponse> SubscribeAsync(XdsTestHost host, AdsClient client)
     {
         await client.SendAsync(TypeUrls.Endpoint, [V2Endpoints]);
         var eds = await client.NextAsync();
@@ -239,6 +239,6 @@ public sealed class ChangeFeedTests
         return eds;
     }
 
-    private static string AddressOf(DiscoveryResponse eds) =>
+    internal static string AddressOf(DiscoveryResponse eds) =>
         Assert.Single(AdsClient.Unpack<ClusterLoadAssignment>(eds)).Endpoints[0].LbEndpoints[0].Endpoint.Address.SocketAddress.Address;
 }
