@@ -109,8 +109,8 @@ public sealed class DataWriter
                 case Field.Metadata:
                     writer.WriteStartObject(name);
                     writer.WriteString(Arn, row.Arn);
-                    writer.WriteNumber(CreatedAt, ResourceView.EpochSeconds(row.CreatedAt));
-                    writer.WriteNumber(LastUpdatedAt, ResourceView.EpochSeconds(row.LastUpdatedAt));
+                    EpochSecondsJson.Write(writer, CreatedAt, row.CreatedAt);
+                    EpochSecondsJson.Write(writer, LastUpdatedAt, row.LastUpdatedAt);
                     writer.WriteString(MeshOwner, account);
                     writer.WriteString(ResourceOwner, row.ResourceOwner);
                     writer.WriteString(Uid, row.Uid);
