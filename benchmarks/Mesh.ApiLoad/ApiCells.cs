@@ -12,6 +12,7 @@ internal sealed class ApiCells(LoadOptions options, string run)
     private const int ReadNodes = 100;
     private readonly string readMesh = $"{run}-read";
     private readonly ConcurrentBag<string> meshes = [];
+    private readonly GcPauses pauses = new(options.Api);
 
     public SignedClient Connect(int client) => new(options.Api, options.Credentials, options.Region);
 
@@ -122,7 +123,7 @@ internal sealed class ApiCells(LoadOptions options, string run)
     /// <summary>Runs the cell, or, when --only leaves it out, still does its work (later cells use what it created) unmeasured and briefly.</summary>
     private Task<CellResult> RunAsync(string name, int clients, Cell.Call call) =>
         options.Runs(name)
-            ? Cell.RunAsync(name, clients, Connect, options.Warmup, options.Measured, call)
+            ? Cell.RunAsync(name, clients, Connect, options.Warmup, options.Measured, call, pauses)
             : Cell.RunAsync(name, clients, Connect, TimeSpan.Zero, TimeSpan.FromSeconds(1), call);
 
     private async Task CreateMeshAsync(SignedClient client, string mesh)

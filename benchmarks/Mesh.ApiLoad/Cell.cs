@@ -13,7 +13,7 @@ internal static class Cell
     /// </summary>
     public delegate Task<Answer?> Call(int client, SignedClient connection, int iteration);
 
-    public static async Task<CellResult> RunAsync(string name, int clients, Func<int, SignedClient> connect, TimeSpan warmup, TimeSpan measured, Call call)
+    public static async Task<CellResult> RunAsync(string name, int clients, Func<int, SignedClient> connect, TimeSpan warmup, TimeSpan measured, Call call, GcPauses? pauses = null)
     {
         var started = Stopwatch.GetTimestamp();
         var measureFrom = started + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
@@ -24,7 +24,7 @@ internal static class Cell
         var cpuAtStart = Task.Run(async () =>
         {
             await Task.Delay(warmup);
-            return Environment.CpuUsage.TotalTime;
+            return (Cpu: Environment.CpuUsage.TotalTime, Pauses: pauses is null ? default : await pauses.ReadAsync());
         });
         var perClient = await Task.WhenAll(Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
         {
@@ -48,11 +48,21 @@ internal static class Cell
 
             return (answers, lastEnd);
         })));
-        var clientCpu = Environment.CpuUsage.TotalTime - await cpuAtStart;
+        var atStart = await cpuAtStart;
+        var clientCpu = Environment.CpuUsage.TotalTime - atStart.Cpu;
+        var pausesAtEnd = pauses is null ? default : await pauses.ReadAsync();
 
         // A client that ran out of work early stops the clock at its last answer, not at the cell's end.
         var elapsed = TimeSpan.FromSeconds((perClient.Max(c => c.lastEnd) - measureFrom) / (double)Stopwatch.Frequency);
-        return CellResult.From(name, clients, perClient.SelectMany(c => c.answers).ToList(), elapsed, clientCpu);
+        var gc = pauses is null || elapsed <= TimeSpan.Zero
+            ? (Api: double.NaN, Client: double.NaN)
+            : (Api: (pausesAtEnd.ApiSeconds - atStart.Pauses.ApiSeconds) * 1000 / elapsed.TotalSeconds,
+                Client: (pausesAtEnd.ClientSeconds - atStart.Pauses.ClientSeconds) * 1000 / elapsed.TotalSeconds);
+        return CellResult.From(name, clients, perClient.SelectMany(c => c.answers).ToList(), elapsed, clientCpu) with
+        {
+            ApiGcPauseMsPerSecond = gc.Api,
+            ClientGcPauseMsPerSecond = gc.Client,
+        };
     }
 }
 
@@ -60,6 +70,12 @@ internal sealed record CellResult(
     string Name, int Clients, int Calls, double PerSecond, double P50Ms, double P99Ms, IReadOnlyDictionary<string, int> Failures, double ClientCpuMsPerCall)
 {
     public int Failed => Failures.Values.Sum();
+
+    /// <summary>Milliseconds per second of the measured time that the API's garbage collector held all its threads (NaN: not read).</summary>
+    public double ApiGcPauseMsPerSecond { get; init; } = double.NaN;
+
+    /// <summary>The same for the load client itself, whose pauses delay the calls it has in flight just as much.</summary>
+    public double ClientGcPauseMsPerSecond { get; init; } = double.NaN;
 
     public static CellResult From(string name, int clients, List<Answer> answers, TimeSpan elapsed, TimeSpan clientCpu)
     {

@@ -54,8 +54,8 @@ var migration = options.Runs("Migration") && options.MigrationSize > 0
     ? await new MigrationWorkload(options, run).RunAsync()
     : "Migration: not run.";
 Console.WriteLine();
-Console.WriteLine("| call | clients | req/s | p50 ms | p99 ms | failed | vs PostgreSQL alone | load client CPU ms/call |");
-Console.WriteLine("|---|---|---|---|---|---|---|---|");
+Console.WriteLine("| call | clients | req/s | p50 ms | p99 ms | failed | vs PostgreSQL alone | load client CPU ms/call | GC pause ms/s: API / client |");
+Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
 rows.ForEach(Console.WriteLine);
 Console.WriteLine();
 Console.WriteLine(migration);
@@ -72,5 +72,5 @@ static string Format(CellResult result, double ceiling, string ceilingName)
         ? "not measured (--pgbench off)"
         : string.Create(CultureInfo.InvariantCulture, $"{result.PerSecond / ceiling:0.00}× of {ceilingName} {ceiling:0} tps");
     return string.Create(CultureInfo.InvariantCulture,
-        $"| {result.Name} | {result.Clients} | {result.PerSecond:0} | {result.P50Ms:0.0} | {result.P99Ms:0.0} | {failures} | {ratio} | {result.ClientCpuMsPerCall:0.000} |");
+        $"| {result.Name} | {result.Clients} | {result.PerSecond:0} | {result.P50Ms:0.0} | {result.P99Ms:0.0} | {failures} | {ratio} | {result.ClientCpuMsPerCall:0.000} | {result.ApiGcPauseMsPerSecond:0.0} / {result.ClientGcPauseMsPerSecond:0.0} |");
 }

@@ -19,11 +19,17 @@ public static class AppMeshEndpoints
     public static IEndpointRouteBuilder MapAppMeshApi(this IEndpointRouteBuilder app)
     {
         var model = app.ServiceProvider.GetRequiredService<ServiceModel>();
+        // Everything the handler uses is a singleton: resolved here once (the root provider), not looked up on every
+        // call and with no DI scope per call. What only a refused write needs is resolved when it happens.
+        var handler = new Handler(
+            app.ServiceProvider,
+            app.ServiceProvider.GetRequiredService<ApiMetrics>(),
+            app.ServiceProvider.GetRequiredService<RequestBinder>(),
+            app.ServiceProvider.GetRequiredService<OperationDispatcher>(),
+            model);
         foreach (var operation in model.Operations)
         {
-            // Everything the handler uses is a singleton: taken from the root provider, so no call makes a DI scope.
-            var services = app.ServiceProvider;
-            app.MapMethods(operation.PathTemplate, [operation.HttpMethod], (HttpContext context) => HandleAsync(operation, context, services))
+            app.MapMethods(operation.PathTemplate, [operation.HttpMethod], (HttpContext context) => HandleAsync(operation, context, handler))
                 .WithName(operation.Name)
                 .WithTags("App Mesh");
         }
@@ -31,12 +37,19 @@ public static class AppMeshEndpoints
         return app;
     }
 
-    private static async Task HandleAsync(Operation operation, HttpContext context, IServiceProvider services)
+    /// <summary>The singletons every call uses, resolved once when the endpoints are mapped.</summary>
+    private sealed record Handler(IServiceProvider Services, ApiMetrics Metrics, RequestBinder Binder, OperationDispatcher Dispatcher, ServiceModel Model)
+    {
+        public string Region { get; } = Services.GetRequiredService<IOptions<MeshApiOptions>>().Value.Region;
+    }
+
+    private static async Task HandleAsync(Operation operation, HttpContext context, Handler handler)
     {
         var caller = Caller.Of(context);
         var mutating = operation.HttpMethod != HttpMethods.Get;
         var resourceArn = "";
-        var metrics = services.GetRequiredService<ApiMetrics>();
+        var services = handler.Services;
+        var metrics = handler.Metrics;
         var started = Stopwatch.GetTimestamp();
         using var activity = ApiMetrics.Activities.StartActivity(operation.Name);
         activity?.SetTag("rpc.system", "aws-api");
@@ -46,9 +59,8 @@ public static class AppMeshEndpoints
         activity?.SetTag("cloud.account.id", caller.AccountId);
         try
         {
-            var input = await services.GetRequiredService<RequestBinder>().BindAsync(operation, context, context.RequestAborted);
-            var region = services.GetRequiredService<IOptions<MeshApiOptions>>().Value.Region;
-            resourceArn = OperationResources.Arn(operation.Name, input, region, caller.AccountId);
+            var input = await handler.Binder.BindAsync(operation, context, context.RequestAborted);
+            resourceArn = OperationResources.Arn(operation.Name, input, handler.Region, caller.AccountId);
             activity?.SetTag("aws.appmesh.resource_arn", resourceArn);
             var call = new ApiCall(caller, operation.Name, resourceArn, context.TraceIdentifier,
                 context.Connection.RemoteIpAddress?.ToString() ?? "", operation.ResponseCode);
@@ -59,9 +71,9 @@ public static class AppMeshEndpoints
             }
 
             // A successful write's audit record is committed with the write itself (WriteTransactions).
-            var output = await services.GetRequiredService<OperationDispatcher>().DispatchAsync(call, input, context.RequestAborted);
+            var output = await handler.Dispatcher.DispatchAsync(call, input, context.RequestAborted);
             metrics.Record(operation.Name, operation.ResponseCode, "", Stopwatch.GetElapsedTime(started));
-            await WriteOutputAsync(operation, output, context, services.GetRequiredService<ServiceModel>());
+            await WriteOutputAsync(operation, output, context, handler.Model);
         }
         catch (Exception error) when (ApiFailures.Answer(context, error) is { } answer)
         {
@@ -86,6 +98,24 @@ public static class AppMeshEndpoints
         JsonNode body = outputShape.Payload is { } payload ? output[payload]! : output;
         context.Response.StatusCode = operation.ResponseCode;
         context.Response.ContentType = "application/json";
+        var sent = context.Features.Get<RequestDeadline>()?.ClientAborted ?? context.RequestAborted;
+
+        if (RawJson.TryGetUtf8(body, out var rendered))
+        {
+            // The whole answer was rendered already (a Describe's *Data): its bytes are what the writer below would
+            // copy, so they are sent as they are, with their Content-Length, in one write.
+            try
+            {
+                context.Response.ContentLength = rendered.Length;
+                await context.Response.Body.WriteAsync(rendered, sent);
+            }
+            finally
+            {
+                RawJson.ReturnRented(output);
+            }
+
+            return;
+        }
 
         // Rendered whole into a pooled buffer, then sent with its Content-Length in one write: no chunked framing,
         // no stream adapter, no per-call writer buffer.
@@ -100,7 +130,7 @@ public static class AppMeshEndpoints
             context.Response.ContentLength = buffer.WrittenCount;
 
             // The work is done (and committed): the deadline no longer applies, only the client going away.
-            await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.Features.Get<RequestDeadline>()?.ClientAborted ?? context.RequestAborted);
+            await context.Response.Body.WriteAsync(buffer.WrittenMemory, sent);
         }
         finally
         {

@@ -42,21 +42,15 @@ public readonly record struct DataRow(string Arn, Guid Uid, long Version, JsonEl
             row = Read(reader, view);
         }
 
-        // Written into a pooled buffer and kept as an array of exactly its size (a few hundred bytes).
+        // Written into a pooled buffer that the answer carries and gives back once it has been sent
+        // (RawJson.ReturnRented): a Describe's answer is sent once and never kept.
         var json = RenderBuffers.Rent();
-        try
+        using (var writer = new Utf8JsonWriter(json))
         {
-            using (var writer = new Utf8JsonWriter(json))
-            {
-                view.DataOf(id.Kind).Write(writer, account, id, row, ResourceView.Active);
-            }
+            view.DataOf(id.Kind).Write(writer, account, id, row, ResourceView.Active);
+        }
 
-            return RawJson.Of(json.WrittenSpan.ToArray());
-        }
-        finally
-        {
-            RenderBuffers.Return(json);
-        }
+        return RawJson.OfRented(json);
     }
 
     /// <summary>The current row of a reader over <see cref="Columns"/>.</summary>
@@ -115,8 +109,8 @@ public sealed class DataWriter
                 case Field.Metadata:
                     writer.WriteStartObject(name);
                     writer.WriteString(Arn, row.Arn);
-                    writer.WriteNumber(CreatedAt, ResourceView.EpochSeconds(row.CreatedAt));
-                    writer.WriteNumber(LastUpdatedAt, ResourceView.EpochSeconds(row.LastUpdatedAt));
+                    EpochSecondsJson.Write(writer, CreatedAt, row.CreatedAt);
+                    EpochSecondsJson.Write(writer, LastUpdatedAt, row.LastUpdatedAt);
                     writer.WriteString(MeshOwner, account);
                     writer.WriteString(ResourceOwner, row.ResourceOwner);
                     writer.WriteString(Uid, row.Uid);

@@ -39,6 +39,22 @@ public sealed class RawJson
     /// </summary>
     public static JsonNode OfRented(ArrayBufferWriter<byte> buffer) => JsonValue.Create(new RawJson(buffer.WrittenMemory, buffer), TypeInfo)!;
 
+    /// <summary>
+    /// Whether <paramref name="node"/> is rendered JSON itself (not an object holding some), and then its bytes: what
+    /// writing it with a Utf8JsonWriter would produce, since it was written by one and is copied verbatim.
+    /// </summary>
+    public static bool TryGetUtf8(JsonNode node, out ReadOnlyMemory<byte> utf8)
+    {
+        if (node is JsonValue value && value.TryGetValue<RawJson>(out var raw))
+        {
+            utf8 = raw.utf8;
+            return true;
+        }
+
+        utf8 = default;
+        return false;
+    }
+
     /// <summary>Gives back the rented buffers of an answer's members once it has been sent; the answer is not written again.</summary>
     public static void ReturnRented(JsonObject sent)
     {

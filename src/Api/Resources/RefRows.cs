@@ -111,8 +111,8 @@ public sealed class RefWriter
             switch (field)
             {
                 case Field.Arn: writer.WriteString(name, row.Arn); break;
-                case Field.CreatedAt: writer.WriteNumber(name, ResourceView.EpochSeconds(row.CreatedAt)); break;
-                case Field.LastUpdatedAt: writer.WriteNumber(name, ResourceView.EpochSeconds(row.LastUpdatedAt)); break;
+                case Field.CreatedAt: EpochSecondsJson.Write(writer, name, row.CreatedAt); break;
+                case Field.LastUpdatedAt: EpochSecondsJson.Write(writer, name, row.LastUpdatedAt); break;
                 case Field.Version: writer.WriteNumber(name, row.Version); break;
                 case Field.MeshName: writer.WriteString(name, row.MeshName); break;
                 case Field.MeshOwner: writer.WriteString(name, row.AccountId); break;
