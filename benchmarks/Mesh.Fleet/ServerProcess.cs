@@ -178,6 +178,31 @@ internal sealed class XdsAdmin(Uri admin)
         return sum ?? await MetricAsync("dotnet_gc_heap_size_bytes");
     }
 
+    /// <summary>
+    /// The managed heap as of the last collection less its fragmentation (the free space between objects that
+    /// collection left), from one scrape: the runtime's <c>dotnet_gc_last_collection_heap_size_bytes</c> minus
+    /// <c>dotnet_gc_last_collection_heap_fragmentation_size_bytes</c>, summed over generations. Null without them.
+    /// </summary>
+    public async Task<double?> LiveHeapAsync()
+    {
+        var text = await Http.GetStringAsync(new Uri(admin, "/metrics"));
+        double? size = null;
+        var free = 0.0;
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith("dotnet_gc_last_collection_heap_size_bytes{", StringComparison.Ordinal))
+            {
+                size = (size ?? 0) + double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+            else if (line.StartsWith("dotnet_gc_last_collection_heap_fragmentation_size_bytes{", StringComparison.Ordinal))
+            {
+                free += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return size - free;
+    }
+
     /// <summary>The sum of a metric's series whose labels contain <paramref name="label"/> (e.g. <c>type="rds"</c>); 0 when none.</summary>
     public async Task<double> SumAsync(string name, string label)
     {

@@ -37,15 +37,24 @@ internal sealed class DeltaSession(
     {
         if (!_types.TryGetValue(typeUrl, out var state))
         {
-            state = _types[typeUrl] = new DeltaTypeState();
+            state = _types[typeUrl] = new DeltaTypeState { ClientHas = Status.Holdings(typeUrl) };
         }
 
         var type = TypeUrls.ShortName(typeUrl);
         if (!state.Subscribed)
         {
+            var current = Snapshot?[typeUrl].ByName;
             foreach (var (name, version) in request.InitialResourceVersions)
             {
-                state.ClientHas[name] = version;
+                // A version the snapshot has is kept as the snapshot's own strings rather than the request's copies.
+                if (current?.GetValueOrDefault(name) is { } resource && resource.Version == version)
+                {
+                    state.ClientHas.Seed(resource.Name, resource.Version);
+                }
+                else
+                {
+                    state.ClientHas.Seed(name, version);
+                }
             }
 
             state.Wildcard = request.ResourceNamesSubscribe.Count == 0;
@@ -99,8 +108,7 @@ internal sealed class DeltaSession(
             if (!state.Wildcard || Snapshot?[typeUrl].ByName.GetValueOrDefault(name) is { OnDemandOnly: true })
             {
                 // The client drops what it unsubscribed from; if it subscribes again, it must be sent again.
-                state.ClientHas.Remove(name);
-                Status.Removed(typeUrl, name);
+                state.ClientHas.Removed(name);
             }
         }
 
@@ -141,13 +149,13 @@ internal sealed class DeltaSession(
 
         var byName = wanted.DistinctBy(r => r.Name).ToDictionary(r => r.Name, StringComparer.Ordinal);
         var upserts = byName.Values
-            .Where(r => state.ClientHas.GetValueOrDefault(r.Name) != r.Version)
+            .Where(r => state.ClientHas.VersionOf(r.Name) != r.Version)
             .OrderBy(r => r.Name, StringComparer.Ordinal)
             .ToList();
-        var removals = state.ClientHas.Keys.Where(n => !byName.ContainsKey(n)).ToList();
+        var removals = state.ClientHas.HeldNames().Where(n => !byName.ContainsKey(n)).ToList();
 
         // xDS "Knowing when a requested resource does not exist": delta says so in removed_resources.
-        removals.AddRange(state.Names.Where(n => !byName.ContainsKey(n) && !state.ClientHas.ContainsKey(n) && !state.ReportedMissing.Contains(n)));
+        removals.AddRange(state.Names.Where(n => !byName.ContainsKey(n) && !state.ClientHas.Holds(n) && !state.ReportedMissing.Contains(n)));
         return (upserts, removals.Order(StringComparer.Ordinal).ToList());
     }
 
@@ -172,17 +180,15 @@ internal sealed class DeltaSession(
         response.RemovedResources.AddRange(removals);
         await responses.WriteAsync(response, cancellationToken);
 
+        // The client now holds what was sent (the stream status's map is the session's record of it).
+        Status.Sent(typeUrl, upserts);
         foreach (var r in upserts)
         {
-            state.ClientHas[r.Name] = r.Version;
             state.ReportedMissing.Remove(r.Name);
         }
 
-        Status.Sent(typeUrl, upserts);
-
         foreach (var name in removals)
         {
-            state.ClientHas.Remove(name);
             if (state.Names.Contains(name))
             {
                 state.ReportedMissing.Add(name);

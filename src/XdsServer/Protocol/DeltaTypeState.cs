@@ -14,8 +14,11 @@ internal sealed class DeltaTypeState
 
     public HashSet<string> Names { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>What the client holds: seeded from initial_resource_versions, then updated by every response.</summary>
-    public Dictionary<string, string> ClientHas { get; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// What the client holds: seeded from initial_resource_versions, then updated by every response. It is the
+    /// stream status's own map of the type (what CSDS shows), not a copy of it.
+    /// </summary>
+    public required DeltaHoldings ClientHas { get; init; }
 
     /// <summary>Names already reported in removed_resources as not existing, so that they are not reported again.</summary>
     public HashSet<string> ReportedMissing { get; } = new(StringComparer.Ordinal);

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Grpc.Core;
 using Mesh.XdsServer.Snapshots;
 
@@ -7,8 +6,8 @@ namespace Mesh.XdsServer.Protocol;
 /// <summary>
 /// The loop behind every xDS stream (grpc-dotnet's health <c>Watch</c> pattern): one task owns the response
 /// stream and is the only writer. It keeps one read of the request stream pending and takes snapshots from a
-/// one-slot, latest-wins channel, so a proxy that reads slowly holds up only its own loop and skips intermediate
-/// snapshots instead of queueing them. A request the proxy sent is not read until the one before it is handled:
+/// one-slot, latest-wins hand-over (<see cref="LatestSnapshot"/>), so a proxy that reads slowly holds up only its
+/// own loop and skips intermediate snapshots instead of queueing them. A request the proxy sent is not read until the one before it is handled:
 /// HTTP/2 flow control holds the rest, as the bounded queue and reader task of an earlier design did at the cost
 /// of a task, a channel and a wake-up per request on every stream.
 /// <para>
@@ -19,27 +18,31 @@ namespace Mesh.XdsServer.Protocol;
 /// </summary>
 internal sealed class StreamPump<TRequest>
 {
-    private readonly Channel<Snapshot> _snapshots = Channel.CreateBounded<Snapshot>(
-        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+    private readonly LatestSnapshot _snapshots = new();
 
     /// <summary>Offers a snapshot without ever blocking; an unsent older one is replaced.</summary>
-    public void Offer(Snapshot snapshot) => _snapshots.Writer.TryWrite(snapshot);
+    public void Offer(Snapshot snapshot) => _snapshots.Offer(snapshot);
 
     /// <summary>
-    /// Runs until the proxy closes its side or <paramref name="cancellationToken"/> fires (both end it normally);
-    /// an error reading a request (a malformed one ends the call with INVALID_ARGUMENT) or handling one is thrown.
+    /// Runs until the proxy closes its side or <paramref name="call"/> or <paramref name="stopping"/> fires (all end
+    /// it normally); an error reading a request (a malformed one ends the call with INVALID_ARGUMENT) or handling
+    /// one is thrown.
     /// </summary>
     public async Task RunAsync(
         IAsyncStreamReader<TRequest> requestStream,
         Func<TRequest, CancellationToken, Task> onRequest,
         Func<Snapshot, CancellationToken, Task> onSnapshot,
-        CancellationToken cancellationToken)
+        CancellationToken call,
+        CancellationToken stopping)
     {
-        // Cancelled on the way out, so a read still pending (the loop ended on a failed write) completes and is observed.
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // The stream's one cancellation source: it fires when the call is cancelled or the server stops, and is
+        // cancelled on the way out, so a read still pending (the loop ended on a failed write) completes and is
+        // observed. (A source linked to the call and the stop, and a second one linked to that for the way out,
+        // cost a stream two sources and three registrations for what one source and two registrations do.)
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(call, stopping);
         var token = stop.Token;
         var read = requestStream.MoveNext(token);
-        Task<bool>? snapshotWaiting = null;
+        Task? snapshotWaiting = null;
         try
         {
             while (!token.IsCancellationRequested)
@@ -57,13 +60,14 @@ internal sealed class StreamPump<TRequest>
                     continue;
                 }
 
-                if (_snapshots.Reader.TryRead(out var snapshot))
+                if (_snapshots.TryTake(out var snapshot))
                 {
                     await onSnapshot(snapshot, token);
                     continue;
                 }
 
-                snapshotWaiting ??= _snapshots.Reader.WaitToReadAsync(token).AsTask();
+                // Not cancellable: the stream's cancellation ends the pending read, which ends this wait too.
+                snapshotWaiting ??= _snapshots.WaitAsync();
                 await Task.WhenAny(read, snapshotWaiting);
                 if (snapshotWaiting.IsCompleted)
                 {
@@ -71,7 +75,7 @@ internal sealed class StreamPump<TRequest>
                 }
             }
         }
-        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        catch (Exception) when (call.IsCancellationRequested || stopping.IsCancellationRequested)
         {
             // Cancelled while reading or writing (an OperationCanceledException, or whatever the aborted request
             // or response stream threw): the stream is ending, and the caller reports how.

@@ -18,6 +18,8 @@ namespace Mesh.XdsServer.Protocol;
 /// ACKs each response's own subset, so it keeps per type a name → (version, outcome) entry, where the outcome
 /// (what the client said, and when) is one object shared by every resource of the response or ACK it came from:
 /// a delta proxy holds tens of resources, and a record per resource per ACK was most of what its status cost.
+/// That map (<see cref="DeltaHoldings"/>) is also the delta session's record of what the client holds, so each
+/// version is kept once per stream.
 /// </para>
 /// </summary>
 public sealed class StreamStatus(long id, string variant, TimeProvider clock)
@@ -25,7 +27,7 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
     private readonly Lock _lock = new();
     private readonly List<string> _requestedTypes = new(4);
     private readonly List<SotwTypeStatus> _sets = new(4);
-    private List<DeltaType>? _delta;
+    private List<DeltaHoldings>? _delta;
 
     public long Id { get; } = id;
 
@@ -99,33 +101,46 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
         SetState(typeUrl, resources, ClientResourceStatus.Nacked, error, keepLeftOut: true);
 
     /// <summary>Delta: one resource sent.</summary>
-    public void Sent(string typeUrl, string name, string version) =>
-        Set(typeUrl, [(name, version)], new DeltaOutcome(ConfigStatus.Stale, ClientResourceStatus.Requested, null, clock.GetUtcNow()));
+    public void Sent(string typeUrl, string name, string version) => Holdings(typeUrl).Sent(name, version, clock.GetUtcNow());
 
     /// <summary>Delta: the resources of one response sent; they share one outcome until the client answers.</summary>
-    public void Sent(string typeUrl, IReadOnlyList<XdsResource> resources) =>
-        Set(typeUrl, resources, new DeltaOutcome(ConfigStatus.Stale, ClientResourceStatus.Requested, null, clock.GetUtcNow()));
+    public void Sent(string typeUrl, IReadOnlyList<XdsResource> resources) => Holdings(typeUrl).Sent(resources, clock.GetUtcNow());
 
     /// <summary>Delta: a name the client subscribed to was reported as not existing.</summary>
-    public void DoesNotExist(string typeUrl, string name) =>
-        Set(typeUrl, [(name, "")], new DeltaOutcome(ConfigStatus.NotSent, ClientResourceStatus.DoesNotExist, null, clock.GetUtcNow()));
+    public void DoesNotExist(string typeUrl, string name) => Holdings(typeUrl).DoesNotExist(name, clock.GetUtcNow());
 
     /// <summary>Delta: a resource removed from the client.</summary>
-    public void Removed(string typeUrl, string name)
-    {
-        lock (_lock)
-        {
-            DeltaOf(typeUrl, create: false)?.Remove(name);
-        }
-    }
+    public void Removed(string typeUrl, string name) => Holdings(typeUrl).Removed(name);
 
     /// <summary>Delta: the client ACKed the response that carried <paramref name="resources"/>.</summary>
     public void Acked(string typeUrl, IReadOnlyList<XdsResource> resources) =>
-        Set(typeUrl, resources, new DeltaOutcome(ConfigStatus.Synced, ClientResourceStatus.Acked, null, clock.GetUtcNow()));
+        Holdings(typeUrl).Answered(resources, new DeltaOutcome(ConfigStatus.Synced, ClientResourceStatus.Acked, null, clock.GetUtcNow()));
 
     /// <summary>Delta: the client NACKed the response that carried <paramref name="resources"/>.</summary>
     public void Nacked(string typeUrl, IReadOnlyList<XdsResource> resources, string error) =>
-        Set(typeUrl, resources, new DeltaOutcome(ConfigStatus.Error, ClientResourceStatus.Nacked, error, clock.GetUtcNow()));
+        Holdings(typeUrl).Answered(resources, new DeltaOutcome(ConfigStatus.Error, ClientResourceStatus.Nacked, error, clock.GetUtcNow()));
+
+    /// <summary>
+    /// Delta: what the client holds of a type, the session's protocol state and this status's view in one
+    /// (<see cref="DeltaHoldings"/>); created on first use. A stream has at most a handful of types, so a list is scanned.
+    /// </summary>
+    internal DeltaHoldings Holdings(string typeUrl)
+    {
+        lock (_lock)
+        {
+            foreach (var type in _delta ?? [])
+            {
+                if (ReferenceEquals(type.TypeUrl, typeUrl) || type.TypeUrl == typeUrl)
+                {
+                    return type;
+                }
+            }
+
+            var added = new DeltaHoldings(typeUrl, _lock);
+            (_delta ??= new(4)).Add(added);
+            return added;
+        }
+    }
 
     /// <summary>Every resource the client was sent, with what it said of it; built on each call.</summary>
     public IReadOnlyDictionary<(string Type, string Name), ResourceStatus> Resources
@@ -223,77 +238,6 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
             else
             {
                 _sets.Add(set);
-            }
-        }
-    }
-
-    private void Set(string typeUrl, IReadOnlyList<XdsResource> resources, DeltaOutcome outcome)
-    {
-        if (resources.Count == 0)
-        {
-            return;
-        }
-
-        lock (_lock)
-        {
-            var type = DeltaOf(typeUrl, create: true)!;
-            foreach (var r in resources)
-            {
-                type[r.Name] = new DeltaEntry(r.Version, outcome);
-            }
-        }
-    }
-
-    private void Set(string typeUrl, (string Name, string Version)[] resources, DeltaOutcome outcome)
-    {
-        lock (_lock)
-        {
-            var type = DeltaOf(typeUrl, create: true)!;
-            foreach (var (name, version) in resources)
-            {
-                type[name] = new DeltaEntry(version, outcome);
-            }
-        }
-    }
-
-    /// <summary>The delta entries of a type; a stream has at most a handful of types, so a list is scanned.</summary>
-    private DeltaType? DeltaOf(string typeUrl, bool create)
-    {
-        foreach (var type in _delta ?? [])
-        {
-            if (ReferenceEquals(type.TypeUrl, typeUrl) || type.TypeUrl == typeUrl)
-            {
-                return type;
-            }
-        }
-
-        if (!create)
-        {
-            return null;
-        }
-
-        var added = new DeltaType(typeUrl);
-        (_delta ??= new(4)).Add(added);
-        return added;
-    }
-
-    /// <summary>What the client said of a delta response (or of the ACK of one), shared by all its resources.</summary>
-    private sealed record DeltaOutcome(ConfigStatus ConfigStatus, ClientResourceStatus ClientStatus, string? Error, DateTimeOffset At);
-
-    /// <summary>One resource of a delta stream: the version the client was sent (empty: reported missing) and its outcome.</summary>
-    private readonly record struct DeltaEntry(string Version, DeltaOutcome Outcome);
-
-    /// <summary>One type of a delta stream: its resources by name.</summary>
-    private sealed class DeltaType(string typeUrl) : Dictionary<string, DeltaEntry>(StringComparer.Ordinal)
-    {
-        public string TypeUrl { get; } = typeUrl;
-
-        public void AddTo(Dictionary<(string, string), ResourceStatus> all)
-        {
-            foreach (var (name, entry) in this)
-            {
-                var o = entry.Outcome;
-                all[(TypeUrl, name)] = new ResourceStatus(entry.Version, o.ConfigStatus, o.ClientStatus, o.Error, o.At);
             }
         }
     }

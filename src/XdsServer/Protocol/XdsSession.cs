@@ -44,8 +44,9 @@ internal abstract class XdsSession<TRequest> : IDisposable
 
     protected string ProxyName => Identity?.ToString() ?? "?";
 
-    public Task RunAsync(IAsyncStreamReader<TRequest> requests, CancellationToken cancellationToken) =>
-        Pump.RunAsync(requests, HandleRequestAsync, HandleSnapshotAsync, cancellationToken);
+    /// <summary>Runs until the proxy closes its side, the call is cancelled or <paramref name="stopping"/> fires.</summary>
+    public Task RunAsync(IAsyncStreamReader<TRequest> requests, CancellationToken call, CancellationToken stopping) =>
+        Pump.RunAsync(requests, HandleRequestAsync, HandleSnapshotAsync, call, stopping);
 
     private async Task HandleSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)
     {

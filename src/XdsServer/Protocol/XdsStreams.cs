@@ -78,9 +78,8 @@ public static class XdsStreams
         CancellationToken connectionClosing)
     {
         var stopping = connectionClosing.CanBeCanceled ? connectionClosing : context.Stopping;
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
         using var session = new SotwSession(context, responses, variant, typeUrl);
-        return await EndedByShutdown(stopping, session.RunAsync(requests, stop.Token), cancellationToken);
+        return await EndedByShutdown(stopping, session.RunAsync(requests, cancellationToken, stopping), cancellationToken);
     }
 
     private static async Task<bool> RunDeltaCoreAsync(
@@ -93,9 +92,8 @@ public static class XdsStreams
         CancellationToken connectionClosing)
     {
         var stopping = connectionClosing.CanBeCanceled ? connectionClosing : context.Stopping;
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
         using var session = new DeltaSession(context, responses, variant, typeUrl);
-        return await EndedByShutdown(stopping, session.RunAsync(requests, stop.Token), cancellationToken);
+        return await EndedByShutdown(stopping, session.RunAsync(requests, cancellationToken, stopping), cancellationToken);
     }
 
     /// <summary>

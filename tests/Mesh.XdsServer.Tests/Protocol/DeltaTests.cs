@@ -137,6 +137,38 @@ public sealed class DeltaTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_Change_Resends_Only_The_Changed_Resource_And_Csds_Shows_The_Version_The_Client_Holds()
+    {
+        const string v1 = "cds_proxyless_demo_api-v1_http_9080", v2 = "cds_proxyless_demo_api-v2_http_9080";
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Endpoint, [v1, v2]);
+        var eds = await client.NextAsync();
+        var first = eds.Resources.ToDictionary(r => r.Name, r => r.Version);
+        await client.AckAsync(eds);
+        await _host.ProcessedAsync(TypeUrls.Endpoint, v2, Envoy.Admin.V3.ClientResourceStatus.Acked);
+
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v1", "127.0.0.8", 9080).Graph);
+        var change = await client.NextAsync();
+        var changed = Assert.Single(change.Resources);
+        Assert.Equal(v1, changed.Name);
+        Assert.NotEqual(first[v1], changed.Version);
+        Assert.Empty(change.RemovedResources);
+
+        // Before the ACK: the changed resource is the new version, sent and not answered; the other is as it was.
+        var status = Assert.Single(_host.Streams.Streams).Resources;
+        Assert.Equal((changed.Version, Envoy.Admin.V3.ClientResourceStatus.Requested), (status[(TypeUrls.Endpoint, v1)].Version, status[(TypeUrls.Endpoint, v1)].ClientStatus));
+        Assert.Equal((first[v2], Envoy.Admin.V3.ClientResourceStatus.Acked), (status[(TypeUrls.Endpoint, v2)].Version, status[(TypeUrls.Endpoint, v2)].ClientStatus));
+
+        await client.AckAsync(change);
+        await _host.ProcessedAsync(TypeUrls.Endpoint, v1, Envoy.Admin.V3.ClientResourceStatus.Acked);
+
+        // The same content again sends nothing; the next response is for a type asked for afterwards.
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v1", "127.0.0.8", 9080).Graph);
+        await client.SendAsync(TypeUrls.Cluster);
+        Assert.Equal(TypeUrls.Cluster, (await client.NextAsync()).TypeUrl);
+    }
+
+    [Fact]
     public async Task Unsubscribe_Stops_Updates_For_That_Name()
     {
         await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));

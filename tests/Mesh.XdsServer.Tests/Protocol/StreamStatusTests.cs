@@ -146,6 +146,46 @@ public sealed class StreamStatusTests
         Assert.Equal(b.Version, resources[(TypeUrls.Cluster, "b")].Version);
     }
 
+    [Fact]
+    public void Delta_A_Late_Answer_To_An_Older_Response_Does_Not_Roll_Back_What_The_Client_Holds()
+    {
+        var status = new StreamStatus(1, "ads-delta", _clock);
+        var (old, changed, removed) = (Cluster("a"), XdsResource.Create(TypeUrls.Cluster, "a", new Cluster { Name = "a", AltStatName = "changed" }), Cluster("b"));
+        status.Sent(TypeUrls.Cluster, [old, removed]);
+        status.Sent(TypeUrls.Cluster, [changed]);
+        status.Removed(TypeUrls.Cluster, "b");
+        status.Acked(TypeUrls.Cluster, [old, removed]);
+
+        // The session's own view (what it diffs against) and CSDS's are one map: both say the newer version, unanswered.
+        Assert.Equal(changed.Version, status.Holdings(TypeUrls.Cluster).VersionOf("a"));
+        var a = Assert.Single(status.Resources).Value;
+        Assert.Equal((changed.Version, ClientResourceStatus.Requested), (a.Version, a.ClientStatus));
+
+        status.Nacked(TypeUrls.Cluster, [changed], "bad a");
+        Assert.Equal((changed.Version, ClientResourceStatus.Nacked), (status.Resources[(TypeUrls.Cluster, "a")].Version, status.Resources[(TypeUrls.Cluster, "a")].ClientStatus));
+        Assert.Equal(changed.Version, status.Holdings(TypeUrls.Cluster).VersionOf("a"));
+    }
+
+    [Fact]
+    public void Delta_Versions_The_Client_Had_On_Connecting_Are_Held_But_Not_Shown_And_Missing_Names_Are_Shown_But_Not_Held()
+    {
+        var status = new StreamStatus(1, "ads-delta", _clock);
+        var holdings = status.Holdings(TypeUrls.Cluster);
+        holdings.Seed("a", "v-a");
+        status.DoesNotExist(TypeUrls.Cluster, "missing");
+
+        Assert.Equal("v-a", holdings.VersionOf("a"));
+        Assert.False(holdings.Holds("missing"));
+        Assert.Equal(["a"], holdings.HeldNames());
+        Assert.Equal([(TypeUrls.Cluster, "missing")], status.Resources.Keys);
+
+        var a = Cluster("a");
+        status.Sent(TypeUrls.Cluster, [a]);
+        Assert.Equal(a.Version, holdings.VersionOf("a"));
+        Assert.Equal(ClientResourceStatus.Requested, status.Resources[(TypeUrls.Cluster, "a")].ClientStatus);
+        Assert.Same(holdings, status.Holdings(TypeUrls.Cluster));
+    }
+
     private static XdsResource Cluster(string name) => XdsResource.Create(TypeUrls.Cluster, name, new Cluster { Name = name });
 
     private static XdsResource Route(string name, string? content = null) =>
