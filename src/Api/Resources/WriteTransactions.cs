@@ -64,7 +64,8 @@ public sealed partial class WriteTransactions(
         {
             try
             {
-                return await once(cancellationToken);
+                // The call stops waiting at its deadline even if PostgreSQL never answers (see DeadlineRace).
+                return await DeadlineRace.RunAsync(once, cancellationToken, ended => Abandoned(call, subject, ended));
             }
             catch (Exception error) when (DatabaseFailures.IsUniqueViolation(error, "ux_resources_identity")
                                                   || DatabaseFailures.IsUniqueViolation(error, "ux_resources_arn"))
@@ -83,6 +84,24 @@ public sealed partial class WriteTransactions(
                 throw new AppMeshException(ErrorCode.ServiceUnavailable,
                     $"{call.Operation} on {subject} kept deadlocking with concurrent writes ({MaxAttempts} attempts); retry the request.");
             }
+        }
+    }
+
+    /// <summary>
+    /// A write its caller stopped waiting for (answered 503 at the deadline, or the client went away) has ended: logged
+    /// and counted by what became of it, since the caller was told it may or may not have been applied.
+    /// </summary>
+    private void Abandoned(ApiCall call, string subject, Task ended)
+    {
+        var committed = ended.IsCompletedSuccessfully;
+        metrics.WriteAbandoned(committed);
+        if (committed)
+        {
+            LogAbandonedCommitted(logger, call.Operation, subject, call.RequestId);
+        }
+        else
+        {
+            LogAbandonedNotCommitted(logger, ended.Exception?.GetBaseException(), call.Operation, subject, call.RequestId);
         }
     }
 
@@ -120,6 +139,12 @@ public sealed partial class WriteTransactions(
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
         """, audit.At, audit.AccountId, audit.AccessKeyId, audit.Action, audit.ResourceArn, audit.RequestId,
         audit.StatusCode, audit.ErrorCode, audit.Message, audit.SourceAddress);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "{Operation} on {Subject} (request {RequestId}) committed after its caller stopped waiting (the deadline passed or the client left); a retry with its clientToken answers with it")]
+    private static partial void LogAbandonedCommitted(ILogger logger, string operation, string subject, string requestId);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "{Operation} on {Subject} (request {RequestId}) ended without committing after its caller stopped waiting")]
+    private static partial void LogAbandonedNotCommitted(ILogger logger, Exception? error, string operation, string subject, string requestId);
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "{Operation} on {Subject}: retrying after a deadlock or serialization failure (attempt {Attempt})")]
     private static partial void LogRetry(ILogger logger, string operation, string subject, int attempt);
