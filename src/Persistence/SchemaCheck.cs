@@ -16,10 +16,16 @@ public static class SchemaCheck
         + "(or dotnet run --project migrations; ./run.sh and the compose service migrate do it for you)";
 
     /// <summary>
-    /// The database functions the API calls by name (migrations <c>QuotaCountAtCommit</c> and <c>MeshQualifiedRefs</c>):
-    /// a database migrated only as far as the tables would otherwise answer every create and delete with a 500.
+    /// The database functions the API calls by name (migrations <c>QuotaCountAtCommit</c>, <c>MeshQualifiedRefs</c> and
+    /// <c>WriteFunctions</c>): a database migrated only as far as the tables would otherwise answer every create,
+    /// update and delete with a 500.
     /// </summary>
-    public static readonly IReadOnlyList<string> RequiredFunctions = ["mesh_count_created", "mesh_count_deleted", "mesh_refs"];
+    public static readonly IReadOnlyList<string> RequiredFunctions =
+    [
+        "mesh_count_created", "mesh_count_deleted", "mesh_refs",
+        "mesh_claim_token", "mesh_first_missing", "mesh_lock_needed", "mesh_check_route_port",
+        "mesh_create_resource", "mesh_update_resource", "mesh_delete_resource",
+    ];
 
     /// <summary>
     /// What the schema lacks, as <c>table</c> for a missing table, <c>table.column</c> for a missing column and

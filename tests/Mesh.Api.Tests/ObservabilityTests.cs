@@ -80,6 +80,7 @@ public sealed class ObservabilityTests(ApiServer api) : IClassFixture<ApiServer>
             seen.Where(m => m.Instrument == "mesh.api.calls").Select(m => m.Operation!).Order(StringComparer.Ordinal));
         Assert.Contains(seen, m => m.Instrument == "mesh.api.audit.records.dropped");
         Assert.Contains(seen, m => m.Instrument == "mesh.api.write.retries");
+        Assert.Contains(seen, m => m.Instrument == "mesh.api.write.abandoned");
     }
 
     [Fact]

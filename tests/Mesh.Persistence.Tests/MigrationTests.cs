@@ -82,6 +82,31 @@ public sealed class MigrationTests(PostgresDatabase database) : IClassFixture<Po
         }
     }
 
+    [Theory]
+    [InlineData("mesh_create_resource")]
+    [InlineData("mesh_update_resource")]
+    [InlineData("mesh_delete_resource")]
+    [InlineData("mesh_claim_token")]
+    [InlineData("mesh_lock_needed")]
+    public async Task SchemaCheck_NamesAWriteFunction_WhenItIsMissing(string function)
+    {
+        // Every resource write is one call of a write function (migration WriteFunctions), which calls the others.
+        var connectionString = await database.Server.CreateDatabaseAsync();
+        try
+        {
+            await ExecuteAsync(connectionString, $"DROP FUNCTION {function}");
+
+            await using var behind = new MeshDbContext(MeshDbContextOptions.Create(connectionString));
+            var missing = await SchemaCheck.MissingAsync(behind, CancellationToken.None);
+
+            Assert.Equal([function + "()"], missing);
+        }
+        finally
+        {
+            await database.Server.DropDatabaseAsync(connectionString);
+        }
+    }
+
     private static async Task ExecuteAsync(string connectionString, string sql)
     {
         await using var connection = new NpgsqlConnection(connectionString);

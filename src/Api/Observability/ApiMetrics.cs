@@ -19,6 +19,7 @@ public sealed class ApiMetrics : IDisposable
     private readonly Histogram<double> duration;
     private readonly Counter<long> auditDropped;
     private readonly Counter<long> writeRetries;
+    private readonly Counter<long> writesAbandoned;
     private readonly Counter<long> proxyStatusUnreachable;
 
     public ApiMetrics(IMeterFactory meters)
@@ -30,6 +31,8 @@ public sealed class ApiMetrics : IDisposable
             description: "Audit records of calls that changed nothing, dropped because the database stayed away longer than the queue could hold.");
         writeRetries = meter.CreateCounter<long>("mesh.api.write.retries", unit: "{retry}",
             description: "Write transactions run again after a deadlock or serialization failure.");
+        writesAbandoned = meter.CreateCounter<long>("mesh.api.write.abandoned", unit: "{write}",
+            description: "Writes whose caller stopped waiting (the deadline passed or the client left) before the database answered, by whether they committed after all.");
         proxyStatusUnreachable = meter.CreateCounter<long>("mesh.api.proxy_status.unreachable", unit: "{read}",
             description: "Reads of an xDS server's proxy status (Mesh:Console:ProxyStatusUrls) that failed; the console shows the server as unreachable.");
     }
@@ -47,12 +50,16 @@ public sealed class ApiMetrics : IDisposable
 
         auditDropped.Add(0);
         writeRetries.Add(0);
+        writesAbandoned.Add(0, new TagList { { "committed", false } });
+        writesAbandoned.Add(0, new TagList { { "committed", true } });
         proxyStatusUnreachable.Add(0);
     }
 
     public void AuditRecordDropped(int count = 1) => auditDropped.Add(count);
 
     public void WriteRetried() => writeRetries.Add(1);
+
+    public void WriteAbandoned(bool committed) => writesAbandoned.Add(1, new TagList { { "committed", committed } });
 
     public void ProxyStatusUnreachable() => proxyStatusUnreachable.Add(1);
 

@@ -4,7 +4,7 @@ namespace Mesh.Api.Resources;
 
 /// <summary>
 /// Appends to the durable change feed inside the caller's transaction: the row is saved with the rest of the
-/// write. A trigger on the changes table (see migrations) NOTIFYs followers; PostgreSQL delivers it only when
+/// write. (The resource writes insert their change row in their write functions, migration WriteFunctions.) A trigger on the changes table (see migrations) NOTIFYs followers; PostgreSQL delivers it only when
 /// the transaction commits.
 /// </summary>
 public static class ChangeLog
@@ -24,12 +24,4 @@ public static class ChangeLog
         };
         db.Changes.Add(change);
     }
-
-    /// <summary>Like <see cref="Append"/>, for a write that sends its statements through a <see cref="WriteBatch"/>.</summary>
-    public static void Queue(WriteBatch batch, ResourceEntity resource, string operation, DateTimeOffset at) =>
-        batch.QueueChange("""
-            INSERT INTO changes (account_id, mesh_name, kind, parent_name, name, version, operation, at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-            """,
-            resource.AccountId, resource.MeshName, resource.Kind, resource.ParentName, resource.Name, resource.Version, operation, at);
 }

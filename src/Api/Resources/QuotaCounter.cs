@@ -9,7 +9,8 @@ namespace Mesh.Api.Resources;
 /// </summary>
 /// <remarks>
 /// A scope's count is split over <see cref="Shards"/> rows (resource_counts). A create counts itself with one
-/// statement, <c>mesh_count_created</c> (migration <c>QuotaCountAtCommit</c>), sent last before its COMMIT, so the
+/// statement, <c>mesh_count_created</c> (migration <c>QuotaCountAtCommit</c>), which the create's write function
+/// (migration <c>WriteFunctions</c>) runs last, right before the batch's COMMIT, so the
 /// shard it locks is held only for the commit itself: the function increments a shard row no other write holds
 /// (FOR UPDATE SKIP LOCKED), or, when every existing row is held, one picked at random (waiting for its holder's
 /// commit), then reads the scope's total in a new statement (a VOLATILE function's statements each take a new snapshot, so the
@@ -18,7 +19,7 @@ namespace Mesh.Api.Resources;
 /// total + Shards - 1 is within the limit, the create is safe whatever they do. Otherwise the function fails the
 /// write with <see cref="NearLimitState"/>; the caller runs it again counting exactly (<c>exact</c>: every shard
 /// row made to exist and locked in order, then counted), which fails with <see cref="OverLimitState"/> when the
-/// create would exceed the limit. Deletes decrement a shard the same way, also last before their COMMIT; they only ever
+/// create would exceed the limit. Deletes decrement a shard the same way (<c>mesh_count_deleted</c>), also last before their COMMIT; they only ever
 /// make the total smaller, so they cannot break the reasoning. A scope's shard rows appear as concurrency needs
 /// them, never more than <see cref="Shards"/>.
 /// </remarks>
@@ -33,31 +34,16 @@ public static class QuotaCounter
     public const string OverLimitState = "MQ002";
 
     /// <summary>
-    /// Queues the count of a new resource in its scope to run right before the write's COMMIT; the write fails with
-    /// <see cref="NearLimitState"/> or <see cref="OverLimitState"/> (see the remarks) when it cannot be admitted.
+    /// The shard a write counts itself in when every existing shard of its scope is held by another write (the
+    /// functions take a free one first): picked at random, so that such writes spread over the scope's shards.
     /// </summary>
-    public static void CountCreated(WriteBatch batch, string account, ResourceId id, int limit, bool exact)
-    {
-        var (mesh, kind, parent) = ScopeOf(id);
-        batch.QueueAtCommit(
-            "SELECT mesh_count_created($1, $2, $3, $4, $5, $6, $7, $8)",
-            account, mesh, kind, parent, (short)Random.Shared.Next(Shards), Shards, (long)limit, exact);
-    }
-
-    /// <summary>Queues the decrement of a random shard, last before the delete's COMMIT.</summary>
-    public static void CountDeleted(WriteBatch batch, string account, ResourceId id)
-    {
-        var (mesh, kind, parent) = ScopeOf(id);
-        batch.QueueAtCommit(
-            "SELECT count(*) FROM (SELECT mesh_count_deleted($1, $2, $3, $4, $5)) AS counted",
-            account, mesh, kind, parent, (short)Random.Shared.Next(Shards));
-    }
+    public static short PickShard() => (short)Random.Shared.Next(Shards);
 
     public static bool IsNearLimit(Exception error) => error is PostgresException { SqlState: NearLimitState };
 
     public static bool IsOverLimit(Exception error) => error is PostgresException { SqlState: OverLimitState };
 
     /// <summary>Meshes count per account; everything else per mesh, and routes and gateway routes per parent.</summary>
-    private static (string Mesh, string Kind, string Parent) ScopeOf(ResourceId id) =>
+    public static (string Mesh, string Kind, string Parent) ScopeOf(ResourceId id) =>
         (id.Kind.IsMesh ? "" : id.MeshName, id.Kind.WireName, id.ParentName);
 }

@@ -64,52 +64,43 @@ public sealed class ResourceOperations(
         WriteDependencies dependencies, int limit, bool exactCount, CancellationToken cancellationToken)
     {
         var account = call.AccountId;
-        var specJson = spec.ToJsonString();
-        return writes.RunAsync(call, id.Describe(), async (batch, ct) =>
+        var now = clock.GetUtcNow();
+        var token = Idempotency.For(call.Operation, input, now);
+        var entity = new ResourceEntity
         {
-            // First round trip: claim the clientToken, lock what the resource depends on and read it.
-            var now = clock.GetUtcNow();
-            var idempotency = Idempotency.For(account, call.Operation, input, now);
-            var results = await batch.SendAsync([.. idempotency.Statements(), .. dependencies.Lock(account)], ct);
-            if (idempotency.Settle(batch, results) is { } previous)
-            {
-                return previous;
-            }
+            AccountId = account,
+            MeshName = id.MeshName,
+            Kind = kind.WireName,
+            ParentName = id.ParentName,
+            Name = id.Name,
+            Arn = id.ToArn(Options.Region, account),
+            Uid = Guid.NewGuid(),
+            Version = 1,
+            Spec = spec.ToJsonString(),
+            Tags = tags.ToJsonString(),
+            Refs = dependencies.Keys,
+            ResourceOwner = account,
+            CreatedAt = now,
+            LastUpdatedAt = now,
+        };
 
-            var references = dependencies.Check(results[idempotency.ResultCount + WriteDependencies.ResultCount - 1].Rows);
-            var entity = new ResourceEntity
-            {
-                AccountId = account,
-                MeshName = id.MeshName,
-                Kind = kind.WireName,
-                ParentName = id.ParentName,
-                Name = id.Name,
-                Arn = id.ToArn(Options.Region, account),
-                Uid = Guid.NewGuid(),
-                Version = 1,
-                Spec = specJson,
-                Tags = tags.ToJsonString(),
-                Refs = references,
-                ResourceOwner = account,
-                CreatedAt = now,
-                LastUpdatedAt = now,
-            };
-
-            // Second round trip (with the audit record and COMMIT): the row, its change, the token's response, and
-            // last the quota count, so its shard is locked only for the commit. A duplicate name fails the INSERT with
-            // a unique violation, which WriteTransactions reports as a conflict.
-            batch.Queue("""
-                INSERT INTO resources (account_id, mesh_name, kind, parent_name, name, arn, uid, version, spec, tags, refs, resource_owner, created_at, last_updated_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12, $13, $14)
+        // Everything is known before the write, so the answer is made now and stored with the token by the function.
+        var response = WrittenOutput(kind, entity);
+        var answer = token.Token is null ? null : response.ToJsonString();
+        var scope = QuotaCounter.ScopeOf(id);
+        return writes.RunAsync(call, id.Describe(),
+            () => WriteBatch.Statement("""
+                SELECT mesh_create_resource($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15, $16,
+                    $17::integer, $18::text, $19, $20, $21, $22::jsonb, $23, $24, $25, $26, $27)
                 """,
-                entity.AccountId, entity.MeshName, entity.Kind, entity.ParentName, entity.Name, entity.Arn, entity.Uid, entity.Version,
-                entity.Spec, entity.Tags, entity.Refs, entity.ResourceOwner, entity.CreatedAt, entity.LastUpdatedAt);
-            ChangeLog.Queue(batch, entity, "create", now);
-            var response = WrittenOutput(kind, entity);
-            idempotency.Complete(batch, response);
-            QuotaCounter.CountCreated(batch, account, id, limit, exactCount);
-            return response;
-        }, cancellationToken);
+                entity.AccountId, entity.MeshName, entity.Kind, entity.ParentName, entity.Name, entity.Arn, entity.Uid,
+                entity.Spec, entity.Tags, entity.Refs, entity.ResourceOwner, now,
+                dependencies.Kinds, dependencies.Parents, dependencies.Names, dependencies.ChecksRoutePort, dependencies.MatchPort,
+                token.Token, token.Operation, token.Hash, token.Cutoff, answer,
+                scope.Mesh, QuotaCounter.PickShard(), QuotaCounter.Shards, (long)limit, exactCount),
+            row => Idempotency.Replayed(row![0]) ?? response,
+            error => dependencies.Refusal(error) ?? token.Refusal(error),
+            cancellationToken);
     }
 
     public async Task<JsonObject> DescribeAsync(string account, ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
@@ -133,67 +124,94 @@ public sealed class ResourceOperations(
         CheckSpec(kind, spec);
 
         var dependencies = WriteDependencies.Of(kind, id, spec);
-        var specJson = spec.ToJsonString();
-        return await writes.RunAsync(call, id.Describe(), async (batch, ct) =>
+        var now = clock.GetUtcNow();
+        var token = Idempotency.For(call.Operation, input, now);
+        var entity = new ResourceEntity
         {
-            // First round trip: claim the clientToken, lock the resource, then what its new spec depends on.
-            var now = clock.GetUtcNow();
-            var idempotency = Idempotency.For(account, call.Operation, input, now);
-            var results = await batch.SendAsync(
-                [.. idempotency.Statements(), ResourceLocks.ForUpdate(account, id), .. dependencies.Lock(account)], ct);
-            if (idempotency.Settle(batch, results) is { } previous)
+            AccountId = account,
+            MeshName = id.MeshName,
+            Kind = kind.WireName,
+            ParentName = id.ParentName,
+            Name = id.Name,
+            Arn = id.ToArn(Options.Region, account),
+            Spec = spec.ToJsonString(),
+            Tags = "[]", // an update keeps the row's tags; the answer does not show them
+            Refs = dependencies.Keys,
+            ResourceOwner = account,
+            CreatedAt = now,
+            LastUpdatedAt = now,
+        };
+
+        // What only the row knows (arn, createdAt, resourceOwner, uid, version) the function fills into the answer it
+        // stores with the token; here they are placeholders.
+        var answer = token.Token is null ? null : WrittenOutput(kind, entity).ToJsonString();
+        return await writes.RunAsync(call, id.Describe(),
+            () => WriteBatch.Statement("""
+                SELECT * FROM mesh_update_resource($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13,
+                    $14::integer, $15::text, $16, $17, $18, $19::jsonb)
+                """,
+                account, id.MeshName, kind.WireName, id.ParentName, id.Name, entity.Spec, entity.Refs, now,
+                dependencies.Kinds, dependencies.Parents, dependencies.Names, dependencies.Containers,
+                dependencies.ChecksRoutePort, dependencies.MatchPort,
+                token.Token, token.Operation, token.Hash, token.Cutoff, answer),
+            row =>
             {
-                return previous;
-            }
+                if (Idempotency.Replayed(row![0]) is { } previous)
+                {
+                    return previous;
+                }
 
-            var row = results[idempotency.ResultCount].Rows.SingleOrDefault()
-                ?? throw await MissingAsync(account, batch.Db, id, ct);
-            var entity = ResourceRows.From(row);
-            entity.Refs = dependencies.Check(results[idempotency.ResultCount + WriteDependencies.ResultCount].Rows);
-            entity.Spec = specJson;
-            entity.Version += 1;
-            entity.LastUpdatedAt = now;
-
-            // Second round trip (with the audit record and COMMIT). The row is locked, so its version cannot move.
-            batch.Queue(
-                "UPDATE resources SET spec = $2::jsonb, refs = $3, version = $4, last_updated_at = $5 WHERE id = $1",
-                entity.Id, entity.Spec, entity.Refs, entity.Version, entity.LastUpdatedAt);
-            ChangeLog.Queue(batch, entity, "update", now);
-            var response = WrittenOutput(kind, entity);
-            idempotency.Complete(batch, response);
-            return response;
-        }, cancellationToken);
+                entity.Arn = (string)row[1]!;
+                entity.Uid = (Guid)row[2]!;
+                entity.Version = (long)row[3]!;
+                entity.ResourceOwner = (string)row[4]!;
+                entity.CreatedAt = ResourceRows.AsOffset(row[5]!);
+                return WrittenOutput(kind, entity);
+            },
+            error => dependencies.Refusal(error) ?? token.Refusal(error),
+            cancellationToken);
     }
 
     public async Task<JsonObject> DeleteAsync(ApiCall call, ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
     {
         var account = call.AccountId;
         var id = IdentityOf(account, kind, input);
-        return await writes.RunAsync(call, id.Describe(), async (batch, ct) =>
-        {
-            // First round trip: the row locked first, so every write that depends on it has committed (and is seen
-            // by the statements after the lock, each with a new snapshot) or waits; then what still uses it.
-            var inUse = InUseQueries(account, kind, id);
-            var results = await batch.SendAsync([.. ResourceLocks.ForDelete(account, id), .. inUse.Select(q => q.Statement)], ct);
-            var rowResult = ResourceLocks.LockResults;
-            var row = results[rowResult].Rows.SingleOrDefault() ?? throw await MissingAsync(account, batch.Db, id, ct);
-            for (var i = 0; i < inUse.Count; i++)
+        var containers = WriteDependencies.ContainersOf(kind, id);
+        var childKind = ResourceKind.All.FirstOrDefault(k => k.Parent == kind);
+        var refsKey = kind.IsMesh ? null : $"{account}/{id.MeshName}/{SpecReference.ToKey(kind, id.Name)}";
+        var now = clock.GetUtcNow();
+        return await writes.RunAsync(call, id.Describe(),
+            () => WriteBatch.Statement("""
+                SELECT * FROM mesh_delete_resource($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text, $11::text, $12, $13, $14)
+                """,
+                account, id.MeshName, kind.WireName, id.ParentName, id.Name, now,
+                containers.Kinds, containers.Parents, containers.Names,
+                childKind?.WireName, refsKey, NamedInMessages + 1, QuotaCounter.ScopeOf(id).Mesh, QuotaCounter.PickShard()),
+            row =>
             {
-                if (results[rowResult + 1 + i].Rows is { Count: > 0 } users)
+                // App Mesh answers a delete with the resource as it was, marked DELETED at the time of deletion.
+                var entity = new ResourceEntity
                 {
-                    throw inUse[i].Refusal(users);
-                }
-            }
-
-            // App Mesh answers a delete with the resource as it was, marked DELETED at the time of deletion.
-            var entity = ResourceRows.From(row);
-            var now = clock.GetUtcNow();
-            batch.Queue("DELETE FROM resources WHERE id = $1", entity.Id);
-            ChangeLog.Queue(batch, entity, "delete", now);
-            QuotaCounter.CountDeleted(batch, account, id);
-            entity.LastUpdatedAt = now;
-            return Output(kind, entity, ResourceView.Deleted);
-        }, cancellationToken);
+                    Id = (long)row![0]!,
+                    AccountId = account,
+                    MeshName = id.MeshName,
+                    Kind = kind.WireName,
+                    ParentName = id.ParentName,
+                    Name = id.Name,
+                    Arn = (string)row[1]!,
+                    Uid = (Guid)row[2]!,
+                    Version = (long)row[3]!,
+                    Spec = (string)row[4]!,
+                    Tags = (string)row[5]!,
+                    Refs = (string[])row[6]!,
+                    ResourceOwner = (string)row[7]!,
+                    CreatedAt = ResourceRows.AsOffset(row[8]!),
+                    LastUpdatedAt = now,
+                };
+                return Output(kind, entity, ResourceView.Deleted);
+            },
+            error => containers.Refusal(error) ?? InUseRefusal(kind, id, childKind, error),
+            cancellationToken);
     }
 
     public async Task<JsonObject> ListAsync(string account, ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
@@ -403,62 +421,31 @@ public sealed class ResourceOperations(
         };
     }
 
-    /// <summary>A query for what keeps a resource from being deleted, and the refusal it makes when it finds any.</summary>
-    private sealed record InUseQuery(NpgsqlBatchCommand Statement, Func<IReadOnlyList<object?[]>, AppMeshException> Refusal);
-
     /// <summary>
-    /// What must not exist for the delete to go ahead, in the order it is reported: a mesh's resources; a router's
-    /// routes or a gateway's gateway routes; the resources whose specs name it. Each query returns the first few
-    /// names (for the message) and how many there are in all.
+    /// The ResourceInUseException for a delete the function refused (<see cref="WriteRefusals.InUse"/>): what keeps the
+    /// resource from being deleted, in the order it is checked: a mesh's resources; a router's routes or a gateway's
+    /// gateway routes; the resources whose specs name it. The function lists the first few and how many there are.
     /// </summary>
-    private static List<InUseQuery> InUseQueries(string account, ResourceKind kind, ResourceId id)
+    private static AppMeshException? InUseRefusal(ResourceKind kind, ResourceId id, ResourceKind? childKind, Exception error)
     {
-        var limit = NamedInMessages + 1;
-        if (kind.IsMesh)
+        if (WriteRefusals.Facts(error, WriteRefusals.InUse) is not { } facts)
         {
-            return
-            [
-                new InUseQuery(WriteBatch.Statement($"""
-                    SELECT kind, parent_name, name, count(*) OVER () FROM resources
-                    WHERE account_id = $1 AND mesh_name = $2 AND kind <> $3
-                    ORDER BY kind, parent_name, name LIMIT {limit}
-                    """, account, id.MeshName, kind.WireName),
-                    rows =>
-                    {
-                        var total = (int)(long)rows[0][3]!;
-                        return AppMeshException.ResourceInUse(
-                            $"Mesh '{id.MeshName}' still contains {total} resource{(total == 1 ? "" : "s")}: {NameSome(DescribeRows(id, rows), total)}; delete them first.");
-                    }),
-            ];
+            return null;
         }
 
-        var queries = new List<InUseQuery>();
-        if (ResourceKind.All.FirstOrDefault(k => k.Parent == kind) is { } childKind)
+        var space = facts.IndexOf(' ');
+        var rows = JsonNode.Parse(facts[(space + 1)..])!.AsArray()
+            .Select(row => new object?[] { row![0]!.GetValue<string>(), row[1]!.GetValue<string>(), row[2]!.GetValue<string>(), row[3]!.GetValue<long>() })
+            .ToList();
+        var total = (int)(long)rows[0][3]!;
+        return facts[..space] switch
         {
-            queries.Add(new InUseQuery(WriteBatch.Statement($"""
-                SELECT name, count(*) OVER () FROM resources
-                WHERE account_id = $1 AND mesh_name = $2 AND kind = $3 AND parent_name = $4
-                ORDER BY name LIMIT {limit}
-                """, account, id.MeshName, childKind.WireName, id.Name),
-                rows =>
-                {
-                    var total = (int)(long)rows[0][1]!;
-                    return AppMeshException.ResourceInUse(
-                        $"{Capitalize(id.Describe())} still has {total} {ResourceId.Noun(childKind, total)}: {NameSome(rows.Select(r => (string)r[0]!), total)}; delete them first.");
-                }));
-        }
-
-        // One probe of ix_resources_mesh_refs (migration MeshQualifiedRefs): the key names the account and mesh, so
-        // no other condition is needed, and none is given that would tempt the planner to walk the mesh's rows instead.
-        // "refs <> '{}'" is the index's predicate, written out so that the planner may use it.
-        queries.Add(new InUseQuery(WriteBatch.Statement($$"""
-            SELECT kind, parent_name, name, count(*) OVER () FROM resources
-            WHERE mesh_refs(account_id, mesh_name, refs) @> ARRAY[$1]::text[] AND refs <> '{}'
-            ORDER BY kind, parent_name, name LIMIT {{limit}}
-            """, $"{account}/{id.MeshName}/{SpecReference.ToKey(kind, id.Name)}"),
-            rows => AppMeshException.ResourceInUse(
-                $"{Capitalize(id.Describe())} is in use by {NameSome(DescribeRows(id, rows), (int)(long)rows[0][3]!)}.")));
-        return queries;
+            "contents" => AppMeshException.ResourceInUse(
+                $"Mesh '{id.MeshName}' still contains {total} resource{(total == 1 ? "" : "s")}: {NameSome(DescribeRows(id, rows), total)}; delete them first."),
+            "children" => AppMeshException.ResourceInUse(
+                $"{Capitalize(id.Describe())} still has {total} {ResourceId.Noun(childKind!, total)}: {NameSome(rows.Select(r => (string)r[2]!), total)}; delete them first."),
+            _ => AppMeshException.ResourceInUse($"{Capitalize(id.Describe())} is in use by {NameSome(DescribeRows(id, rows), total)}."),
+        };
     }
 
     private static IEnumerable<string> DescribeRows(ResourceId id, IReadOnlyList<object?[]> rows) =>

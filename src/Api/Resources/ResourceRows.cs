@@ -39,7 +39,7 @@ public static class ResourceRows
     }
 
     /// <summary>Npgsql reads timestamptz as a UTC DateTime.</summary>
-    private static DateTimeOffset AsOffset(object value) => value switch
+    public static DateTimeOffset AsOffset(object value) => value switch
     {
         DateTimeOffset offset => offset,
         DateTime time => new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)),

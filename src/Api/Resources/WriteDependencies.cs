@@ -1,102 +1,110 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Mesh.Api.Protocol;
 using Mesh.Model.Resources;
 using Mesh.Model.Wire;
-using Mesh.Persistence;
-using Npgsql;
 
 namespace Mesh.Api.Resources;
 
 /// <summary>
-/// What a create or update depends on: its mesh, its parent, every resource its spec names. <see cref="Lock"/> is
-/// the statements that lock them against deletion until the write commits and read them (see
-/// <see cref="ResourceLocks.Share"/>), sent in the write's first batch; <see cref="Check"/> reads what they
-/// returned, says which is missing, and returns the spec's references as keys for the refs column.
+/// What a write needs to exist, in the order a NotFoundException names the first missing one: its mesh, its parent
+/// (the containers), then, for a create or update, every resource its spec names. The write function locks them
+/// against deletion and checks them (migration <c>WriteFunctions</c>); <see cref="Refusal"/> words what it found
+/// missing, or the route's port that does not fit its router.
 /// </summary>
 public sealed class WriteDependencies
 {
     private readonly ResourceKind kind;
     private readonly ResourceId id;
-    private readonly JsonObject spec;
-    private readonly IReadOnlyList<SpecReference> references;
-    private readonly ResourceId mesh;
-    private readonly ResourceId? parent;
-    private readonly List<(SpecReference Reference, ResourceId Id)> targets;
-    private readonly HashSet<ResourceId> wanted;
+    private readonly List<(ResourceId Id, string Missing)> needed = [];
+    private readonly (int Port, string Path)? matchPort;
 
-    private WriteDependencies(ResourceKind kind, ResourceId id, JsonObject spec)
+    private WriteDependencies(ResourceKind kind, ResourceId id, JsonObject? spec)
     {
         this.kind = kind;
         this.id = id;
-        this.spec = spec;
-        references = SpecReferences.Of(kind, spec);
-        mesh = ResourceId.ForMesh(id.MeshName);
-        parent = kind.Parent is { } parentKind ? new ResourceId(parentKind, id.MeshName, "", id.ParentName) : null;
-        targets = references.Select(r => (Reference: r, Id: new ResourceId(r.Kind, id.MeshName, "", r.Name))).ToList();
-        wanted = new HashSet<ResourceId>(targets.Select(t => t.Id));
         if (!kind.IsMesh)
         {
-            wanted.Add(mesh);
+            var mesh = ResourceId.ForMesh(id.MeshName);
+            needed.Add((mesh, $"{Capitalize(mesh.Describe())} does not exist."));
         }
 
-        if (parent is not null)
+        if (kind.Parent is { } parentKind)
         {
-            wanted.Add(parent);
-        }
-    }
-
-    public static WriteDependencies Of(ResourceKind kind, ResourceId id, JsonObject spec) => new(kind, id, spec);
-
-    public IEnumerable<NpgsqlBatchCommand> Lock(string account) => ResourceLocks.Share(account, id.MeshName, wanted);
-
-    /// <summary>How many results <see cref="Lock"/> makes; the rows <see cref="Check"/> reads are the last of them.</summary>
-    public const int ResultCount = ResourceLocks.LockResults + 1;
-
-    /// <summary>Throws NotFound for the first missing dependency; returns the refs column's keys.</summary>
-    public string[] Check(IReadOnlyList<object?[]> lockedRows)
-    {
-        var held = lockedRows.Select(ResourceRows.From).ToList();
-        ResourceEntity? Held(ResourceId target) => held.FirstOrDefault(r =>
-            r.Kind == target.Kind.WireName && r.ParentName == target.ParentName && r.Name == target.Name);
-
-        if (!kind.IsMesh && Held(mesh) is null)
-        {
-            throw AppMeshException.NotFound($"{Capitalize(mesh.Describe())} does not exist.");
+            var parent = new ResourceId(parentKind, id.MeshName, "", id.ParentName);
+            needed.Add((parent, $"{Capitalize(parent.Describe())} does not exist."));
         }
 
-        var parentRow = parent is null ? null : Held(parent) ?? throw AppMeshException.NotFound($"{Capitalize(parent.Describe())} does not exist.");
-        foreach (var (reference, target) in targets)
+        Containers = needed.Count;
+        if (spec is null)
         {
-            if (Held(target) is null)
+            Keys = [];
+            return;
+        }
+
+        var references = SpecReferences.Of(kind, spec);
+        var seen = new HashSet<ResourceId>();
+        foreach (var reference in references)
+        {
+            // A resource named twice is checked once, where the spec first names it.
+            var target = new ResourceId(reference.Kind, id.MeshName, "", reference.Name);
+            if (seen.Add(target))
             {
-                throw AppMeshException.NotFound($"{reference.Path}: {target.Describe()} does not exist.");
+                needed.Add((target, $"{reference.Path}: {target.Describe()} does not exist."));
             }
         }
 
-        if (kind == ResourceKind.Route && parentRow is not null)
+        Keys = references.Select(r => r.Key).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        if (kind == ResourceKind.Route)
         {
-            CheckRoutePort(parentRow);
+            matchPort = SpecRules.RouteMatchPort(spec);
         }
-
-        return references.Select(r => r.Key).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
     }
 
-    /// <summary>A route on a router with several listeners must say which one it belongs to.</summary>
-    private void CheckRoutePort(ResourceEntity router)
+    /// <summary>What a create or update of <paramref name="id"/> with <paramref name="spec"/> needs.</summary>
+    public static WriteDependencies Of(ResourceKind kind, ResourceId id, JsonObject spec) => new(kind, id, spec);
+
+    /// <summary>Only the containers: what a delete names when the resource is not there.</summary>
+    public static WriteDependencies ContainersOf(ResourceKind kind, ResourceId id) => new(kind, id, null);
+
+    /// <summary>How many of the needed resources are containers (the mesh, the parent); they come first.</summary>
+    public int Containers { get; }
+
+    public string[] Kinds => needed.Select(n => n.Id.Kind.WireName).ToArray();
+
+    public string[] Parents => needed.Select(n => n.Id.ParentName).ToArray();
+
+    public string[] Names => needed.Select(n => n.Id.Name).ToArray();
+
+    /// <summary>The spec's references as keys for the refs column, sorted and without repeats.</summary>
+    public string[] Keys { get; }
+
+    /// <summary>Whether the write is a route's, whose port the function checks against its router's listeners.</summary>
+    public bool ChecksRoutePort => kind == ResourceKind.Route;
+
+    /// <summary>The port a route's match names, if any.</summary>
+    public int? MatchPort => matchPort?.Port;
+
+    /// <summary>The NotFoundException for a missing resource, or the BadRequestException for a route's port; null for any other error.</summary>
+    public AppMeshException? Refusal(Exception error)
     {
-        var ports = SpecRules.ListenerPorts(JsonNode.Parse(router.Spec)!.AsObject());
-        var matchPort = SpecRules.RouteMatchPort(spec);
-        if (matchPort is { } named && ports.Count > 0 && !ports.Contains(named.Port))
+        if (WriteRefusals.Facts(error, WriteRefusals.Missing) is { } position)
         {
-            throw AppMeshException.Invalid([new Violation(named.Path,
-                $"port {named.Port} is not a listener of virtual router '{router.Name}' (listeners: {string.Join(", ", ports)})")]);
+            var index = int.Parse(position, CultureInfo.InvariantCulture);
+            return AppMeshException.NotFound(index == 0 ? $"{Capitalize(id.Describe())} does not exist." : needed[index - 1].Missing);
         }
 
-        if (matchPort is null && ports.Count > 1)
+        if (WriteRefusals.Facts(error, WriteRefusals.RoutePort) is { } ports)
         {
-            throw AppMeshException.Invalid([new Violation("spec.<protocol>Route.match.port",
-                $"is required because virtual router '{router.Name}' has {ports.Count} listeners ({string.Join(", ", ports)})")]);
+            var count = ports.Length == 0 ? 0 : ports.Split(", ").Length;
+            return matchPort is { } named
+                ? AppMeshException.Invalid([new Violation(named.Path,
+                    $"port {named.Port} is not a listener of virtual router '{id.ParentName}' (listeners: {ports})")])
+                : AppMeshException.Invalid([new Violation("spec.<protocol>Route.match.port",
+                    $"is required because virtual router '{id.ParentName}' has {count} listeners ({ports})")]);
         }
+
+        return null;
     }
 
     private static string Capitalize(string text) => char.ToUpperInvariant(text[0]) + text[1..];

@@ -36,19 +36,36 @@ public sealed partial class WriteTransactions(
     /// for the ConflictException a duplicate name gets.
     /// </summary>
     public Task<JsonObject> RunAsync(ApiCall call, string subject, Func<MeshDbContext, CancellationToken, Task<JsonObject>> work, CancellationToken cancellationToken) =>
-        RunAsync(call, subject, (batch, ct) => work(batch.Db, ct), cancellationToken);
+        RunAsync(call, subject, ct => RunOnceAsync(call, work, ct), cancellationToken);
 
     /// <summary>
-    /// Like the other overload, for a write that sends its statements itself through a <see cref="WriteBatch"/>:
-    /// what it queued is sent with the audit record and the COMMIT in one round trip.
+    /// Runs <paramref name="write"/> (a call of a write function, migration <c>WriteFunctions</c>) with the audit record,
+    /// COMMIT and NOTIFY in one round trip (<see cref="WriteBatch"/>), then makes the answer from the row it returned
+    /// with <paramref name="answer"/>. A refusal of the function is the App Mesh error <paramref name="refusal"/> words;
+    /// the other errors are sorted as for the other overload.
     /// </summary>
-    public async Task<JsonObject> RunAsync(ApiCall call, string subject, Func<WriteBatch, CancellationToken, Task<JsonObject>> work, CancellationToken cancellationToken)
+    public Task<JsonObject> RunAsync(ApiCall call, string subject, Func<NpgsqlBatchCommand> write, Func<object?[]?, JsonObject> answer,
+        Func<Exception, AppMeshException?> refusal, CancellationToken cancellationToken) =>
+        RunAsync(call, subject, async ct =>
+        {
+            try
+            {
+                return answer(await RunInOneRoundTripAsync(call, write(), ct));
+            }
+            catch (PostgresException error) when (refusal(error) is { } refused)
+            {
+                throw refused;
+            }
+        }, cancellationToken);
+
+    private async Task<JsonObject> RunAsync(ApiCall call, string subject, Func<CancellationToken, Task<JsonObject>> once, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await RunOnceAsync(call, work, cancellationToken);
+                // The call stops waiting at its deadline even if PostgreSQL never answers (see DeadlineRace).
+                return await DeadlineRace.RunAsync(once, cancellationToken, ended => Abandoned(call, subject, ended));
             }
             catch (Exception error) when (DatabaseFailures.IsUniqueViolation(error, "ux_resources_identity")
                                                   || DatabaseFailures.IsUniqueViolation(error, "ux_resources_arn"))
@@ -70,32 +87,50 @@ public sealed partial class WriteTransactions(
         }
     }
 
-    private async Task<JsonObject> RunOnceAsync(ApiCall call, Func<WriteBatch, CancellationToken, Task<JsonObject>> work, CancellationToken ct)
+    /// <summary>
+    /// A write its caller stopped waiting for (answered 503 at the deadline, or the client went away) has ended: logged
+    /// and counted by what became of it, since the caller was told it may or may not have been applied.
+    /// </summary>
+    private void Abandoned(ApiCall call, string subject, Task ended)
+    {
+        var committed = ended.IsCompletedSuccessfully;
+        metrics.WriteAbandoned(committed);
+        if (committed)
+        {
+            LogAbandonedCommitted(logger, call.Operation, subject, call.RequestId);
+        }
+        else
+        {
+            LogAbandonedNotCommitted(logger, ended.Exception?.GetBaseException(), call.Operation, subject, call.RequestId);
+        }
+    }
+
+    private async Task<object?[]?> RunInOneRoundTripAsync(ApiCall call, NpgsqlBatchCommand write, CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+        var audit = call.ToAuditRecord(clock.GetUtcNow(), call.SuccessStatus);
+
+        // Npgsql sees the transaction end (the server reports it idle), so disposing it afterwards sends nothing; a
+        // failed batch leaves it open, and disposing it rolls it back.
+        return await new WriteBatch(db).CommitAsync(AuditStatement(audit), write, ct);
+    }
+
+    private async Task<JsonObject> RunOnceAsync(ApiCall call, Func<MeshDbContext, CancellationToken, Task<JsonObject>> work, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
 
         // A failed statement fails the whole write, so EF's savepoint around each SaveChanges would only cost round trips.
         db.Database.AutoSavepointsEnabled = false;
         await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-        var batch = new WriteBatch(db);
-        var response = await work(batch, ct);
-        var audit = call.ToAuditRecord(clock.GetUtcNow(), call.SuccessStatus);
-        if (db.ChangeTracker.HasChanges())
-        {
-            // A write that changed entities through EF Core (Cloud Map, tags): saved, then committed.
-            db.AuditLog.Add(audit);
-            await db.SaveChangesAsync(ct);
-            await transaction.CommitAsync(ct);
-        }
-        else
-        {
-            // Everything queued, the audit record and COMMIT in one round trip. Npgsql sees the transaction end
-            // (the server reports it idle), so disposing it afterwards sends nothing.
-            await batch.CommitAsync(AuditStatement(audit), ct);
-        }
+        var response = await work(db, ct);
 
+        // A write that changed entities through EF Core (Cloud Map, tags): saved with its audit record, then committed.
         // No explicit rollback on failure anywhere: disposing an uncommitted transaction rolls it back, and one
         // whose COMMIT failed is already over (rolling it back again would throw and hide the real error).
+        db.AuditLog.Add(call.ToAuditRecord(clock.GetUtcNow(), call.SuccessStatus));
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         return response;
     }
 
@@ -104,6 +139,12 @@ public sealed partial class WriteTransactions(
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
         """, audit.At, audit.AccountId, audit.AccessKeyId, audit.Action, audit.ResourceArn, audit.RequestId,
         audit.StatusCode, audit.ErrorCode, audit.Message, audit.SourceAddress);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "{Operation} on {Subject} (request {RequestId}) committed after its caller stopped waiting (the deadline passed or the client left); a retry with its clientToken answers with it")]
+    private static partial void LogAbandonedCommitted(ILogger logger, string operation, string subject, string requestId);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "{Operation} on {Subject} (request {RequestId}) ended without committing after its caller stopped waiting")]
+    private static partial void LogAbandonedNotCommitted(ILogger logger, Exception? error, string operation, string subject, string requestId);
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "{Operation} on {Subject}: retrying after a deadlock or serialization failure (attempt {Attempt})")]
     private static partial void LogRetry(ILogger logger, string operation, string subject, int attempt);

@@ -1,0 +1,63 @@
+namespace Mesh.Api.Resources;
+
+/// <summary>
+/// Runs database work so that its caller stops waiting when the call's token is cancelled (the deadline passed, or
+/// the client went away), even while PostgreSQL answers nothing at all.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Npgsql cancels a running command by sending PostgreSQL a cancel request on a new connection and then waiting,
+/// synchronously and with no time limit, for the server to close that connection; only then does its
+/// <c>Cancellation Timeout</c> start. A frozen server (SIGSTOP, a stalled VM) has that connection accepted by its
+/// kernel and closes it only once it runs again. So a write whose token fired while the server was frozen waited for
+/// the server, and if its batch carried the COMMIT (a write in one round trip) it then finished normally: the call
+/// answered 200 seconds after its deadline (issue14j).
+/// </para>
+/// <para>
+/// Here the work gets a token of its own. When the caller's token is cancelled first, the caller gets
+/// <see cref="OperationCanceledException"/> at once; the work's token is cancelled on the thread pool (Npgsql's cancel
+/// request may block that thread until the server answers, never the call), and the work ends in the background,
+/// disposing what it opened. A write is one transaction, so it is then applied whole or not at all, and which of the
+/// two the caller cannot know: it answers 503 saying so, and a retry with the same clientToken answers with what was
+/// committed (the token's claim is taken first, so the retry waits for the abandoned transaction to end).
+/// </para>
+/// </remarks>
+public static class DeadlineRace
+{
+    /// <summary>
+    /// Runs <paramref name="work"/> until it ends or <paramref name="callToken"/> is cancelled. Work left behind by a
+    /// cancelled caller is cancelled too, and <paramref name="abandonedEnded"/> is called with it once it has ended
+    /// (to say whether it committed after all).
+    /// </summary>
+    public static async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> work, CancellationToken callToken, Action<Task<T>> abandonedEnded)
+    {
+        callToken.ThrowIfCancellationRequested();
+        var own = new CancellationTokenSource();
+        var running = work(own.Token);
+        try
+        {
+            var result = await running.WaitAsync(callToken);
+            own.Dispose();
+            return result;
+        }
+        catch (OperationCanceledException) when (callToken.IsCancellationRequested && !running.IsCompleted)
+        {
+            // Not own.Cancel() here: Npgsql's callback on it may block until the server runs again. The source is not
+            // disposed, as its callback may still be running when the work ends; it holds no timer.
+            _ = Task.Run(own.Cancel, CancellationToken.None);
+            _ = running.ContinueWith(abandonedEnded, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+        catch when (running.IsCompleted)
+        {
+            own.Dispose();
+            if (running.IsCompletedSuccessfully)
+            {
+                // It ended as the token was cancelled: its outcome is known, so it is answered.
+                return running.Result;
+            }
+
+            throw;
+        }
+    }
+}

@@ -1,0 +1,267 @@
+using System.Text.Json.Nodes;
+using Mesh.Api.Tests.Infrastructure;
+using Npgsql;
+
+namespace Mesh.Api.Tests;
+
+/// <summary>
+/// Every refusal the write functions (migration WriteFunctions) can make, each with the message the API words from
+/// it; clientToken replays, which the functions answer from the stored record; and races of writes that the
+/// functions' locks and constraints settle.
+/// </summary>
+public sealed class WriteFunctionTests(ApiServer api) : IClassFixture<ApiServer>
+{
+    [Fact]
+    public async Task Create_InAMissingMesh_NamesTheMesh()
+    {
+        var mesh = $"absent-{Guid.NewGuid():N}"[..20];
+        var response = await api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh),
+            new JsonObject { ["virtualNodeName"] = "web", ["spec"] = Specs.VirtualNode() });
+        response.AssertError(404, "NotFoundException");
+        Assert.Equal($"Mesh '{mesh}' does not exist.", response.Message);
+    }
+
+    [Fact]
+    public async Task Create_OfARouteOnAMissingRouter_NamesTheRouter()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("a");
+        var response = await api.SendAsync(HttpMethod.Put, Paths.Routes(mesh.Mesh, "nowhere"),
+            new JsonObject { ["routeName"] = "r", ["spec"] = Specs.HttpRoute(("a", 1)) });
+        response.AssertError(404, "NotFoundException");
+        Assert.Equal($"Virtual router 'nowhere' in mesh '{mesh.Mesh}' does not exist.", response.Message);
+    }
+
+    [Fact]
+    public async Task Create_NamesTheFirstMissingReference_InTheSpecsOrder()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("a");
+        await mesh.RouterAsync("router");
+        var response = await api.SendAsync(HttpMethod.Put, Paths.Routes(mesh.Mesh, "router"),
+            new JsonObject { ["routeName"] = "r", ["spec"] = Specs.HttpRoute(("a", 1), ("ghost", 1), ("phantom", 1)) });
+        response.AssertError(404, "NotFoundException");
+        Assert.Equal($"spec.httpRoute.action.weightedTargets[1].virtualNode: virtual node 'ghost' in mesh '{mesh.Mesh}' does not exist.", response.Message);
+    }
+
+    [Fact]
+    public async Task Update_OfAMissingResource_NamesTheFirstMissingLink()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        var missingNode = await api.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh.Mesh, "ghost"), new JsonObject { ["spec"] = Specs.VirtualNode() });
+        missingNode.AssertError(404, "NotFoundException");
+        Assert.Equal($"Virtual node 'ghost' in mesh '{mesh.Mesh}' does not exist.", missingNode.Message);
+
+        var missingMesh = await api.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh.Mesh + "-x", "ghost"), new JsonObject { ["spec"] = Specs.VirtualNode() });
+        missingMesh.AssertError(404, "NotFoundException");
+        Assert.Equal($"Mesh '{mesh.Mesh}-x' does not exist.", missingMesh.Message);
+
+        var missingRouter = await api.SendAsync(HttpMethod.Put, Paths.Route(mesh.Mesh, "nowhere", "r"), new JsonObject { ["spec"] = Specs.HttpRoute(("a", 1)) });
+        missingRouter.AssertError(404, "NotFoundException");
+        Assert.Equal($"Virtual router 'nowhere' in mesh '{mesh.Mesh}' does not exist.", missingRouter.Message);
+
+        // The resource exists, what its new spec names does not.
+        await mesh.NodeAsync("web");
+        await mesh.ServiceAsync("svc.local", Specs.ServiceByNode("web"));
+        var missingProvider = await api.SendAsync(HttpMethod.Put, Paths.VirtualService(mesh.Mesh, "svc.local"), new JsonObject { ["spec"] = Specs.ServiceByNode("ghost") });
+        missingProvider.AssertError(404, "NotFoundException");
+        Assert.Equal($"spec.provider.virtualNode.virtualNodeName: virtual node 'ghost' in mesh '{mesh.Mesh}' does not exist.", missingProvider.Message);
+    }
+
+    [Fact]
+    public async Task Delete_OfAMissingResource_NamesTheFirstMissingLink()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        var node = await api.SendAsync(HttpMethod.Delete, Paths.VirtualNode(mesh.Mesh, "ghost"));
+        node.AssertError(404, "NotFoundException");
+        Assert.Equal($"Virtual node 'ghost' in mesh '{mesh.Mesh}' does not exist.", node.Message);
+
+        var inMissingMesh = await api.SendAsync(HttpMethod.Delete, Paths.VirtualNode(mesh.Mesh + "-x", "ghost"));
+        inMissingMesh.AssertError(404, "NotFoundException");
+        Assert.Equal($"Mesh '{mesh.Mesh}-x' does not exist.", inMissingMesh.Message);
+
+        var route = await api.SendAsync(HttpMethod.Delete, Paths.Route(mesh.Mesh, "nowhere", "r"));
+        route.AssertError(404, "NotFoundException");
+        Assert.Equal($"Virtual router 'nowhere' in mesh '{mesh.Mesh}' does not exist.", route.Message);
+
+        var meshItself = await api.SendAsync(HttpMethod.Delete, Paths.Mesh(mesh.Mesh + "-x"));
+        meshItself.AssertError(404, "NotFoundException");
+        Assert.Equal($"Mesh '{mesh.Mesh}-x' does not exist.", meshItself.Message);
+    }
+
+    [Fact]
+    public async Task Update_OfARoute_ChecksItsPortAgainstTheRouter()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("v1");
+        await mesh.RouterAsync("router", Specs.RouterSpec(8080, 9090));
+        await mesh.RouteAsync("router", "r", Specs.HttpRouteWithMatch(new JsonObject { ["prefix"] = "/", ["port"] = 9090 }, ("v1", 100)));
+
+        var wrong = await api.SendAsync(HttpMethod.Put, Paths.Route(mesh.Mesh, "router", "r"),
+            new JsonObject { ["spec"] = Specs.HttpRouteWithMatch(new JsonObject { ["prefix"] = "/", ["port"] = 7000 }, ("v1", 100)) });
+        wrong.AssertError(400, "BadRequestException");
+        Assert.Contains("spec.httpRoute.match.port: port 7000 is not a listener of virtual router 'router' (listeners: 8080, 9090)", wrong.Message);
+
+        var unnamed = await api.SendAsync(HttpMethod.Put, Paths.Route(mesh.Mesh, "router", "r"), new JsonObject { ["spec"] = Specs.HttpRoute(("v1", 100)) });
+        unnamed.AssertError(400, "BadRequestException");
+        Assert.Contains("spec.<protocol>Route.match.port: is required because virtual router 'router' has 2 listeners (8080, 9090)", unnamed.Message);
+
+        var current = (await api.SendAsync(HttpMethod.Get, Paths.Route(mesh.Mesh, "router", "r"))).AssertOk();
+        Assert.Equal(1, current.Body!["metadata"]!["version"]!.GetValue<long>());
+
+        // One listener: a route need not name it.
+        await mesh.RouterAsync("single", Specs.RouterSpec(8080));
+        await mesh.RouteAsync("single", "r", Specs.HttpRoute(("v1", 100)));
+    }
+
+    [Fact]
+    public async Task ARefusedDelete_ChangesNothing()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("web");
+        await mesh.ServiceAsync("svc.local", Specs.ServiceByNode("web"));
+        var refused = await api.SendAsync(HttpMethod.Delete, Paths.VirtualNode(mesh.Mesh, "web"));
+        refused.AssertError(409, "ResourceInUseException");
+        Assert.Equal($"Virtual node 'web' in mesh '{mesh.Mesh}' is in use by virtual service 'svc.local'.", refused.Message);
+
+        (await api.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh.Mesh, "web"))).AssertOk();
+        Assert.Equal(["create virtualNode web 1", "create virtualService svc.local 1"], await ChangesAsync(mesh.Mesh));
+    }
+
+    [Fact]
+    public async Task ARefusedCreate_DoesNotUseUpItsToken()
+    {
+        var mesh = $"later-{Guid.NewGuid():N}"[..20];
+        var request = new JsonObject { ["virtualNodeName"] = "web", ["spec"] = Specs.VirtualNode(), ["clientToken"] = Guid.NewGuid().ToString() };
+        (await api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh), request)).AssertError(404, "NotFoundException");
+
+        await MeshBuilder.CreateAsync(api, mesh);
+        var created = (await api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh), request.DeepClone())).AssertOk();
+        Assert.Equal(1, created.Body!["metadata"]!["version"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task ATokenUsedForACreate_RefusesAnUpdate_NamingTheCreate()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        var token = Guid.NewGuid().ToString();
+        (await api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh),
+            new JsonObject { ["virtualNodeName"] = "web", ["spec"] = Specs.VirtualNode(), ["clientToken"] = token })).AssertOk();
+        var update = await api.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh.Mesh, "web"),
+            new JsonObject { ["spec"] = Specs.VirtualNode(9000), ["clientToken"] = token });
+        update.AssertError(409, "ConflictException");
+        Assert.Equal($"clientToken '{token}' was already used for a different CreateVirtualNode request; use a new token for a new request.", update.Message);
+
+        var otherCreate = await api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh),
+            new JsonObject { ["virtualNodeName"] = "web2", ["spec"] = Specs.VirtualNode(), ["clientToken"] = token });
+        otherCreate.AssertError(409, "ConflictException");
+        Assert.Contains("already used for a different CreateVirtualNode request", otherCreate.Message);
+    }
+
+    [Fact]
+    public async Task AReplayedCreate_AfterTheResourceIsGone_AnswersAsFirstAndCreatesNothing()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        var request = new JsonObject { ["virtualNodeName"] = "web", ["spec"] = Specs.VirtualNode(), ["clientToken"] = Guid.NewGuid().ToString() };
+        var first = (await api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh), request)).AssertOk();
+        (await api.SendAsync(HttpMethod.Delete, Paths.VirtualNode(mesh.Mesh, "web"))).AssertOk();
+
+        var replayed = (await api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh), request.DeepClone())).AssertOk();
+        Assert.Equal(first.Body!["metadata"]!["uid"]!.GetValue<string>(), replayed.Body!["metadata"]!["uid"]!.GetValue<string>());
+        (await api.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh.Mesh, "web"))).AssertError(404, "NotFoundException");
+        Assert.Equal(["create virtualNode web 1", "delete virtualNode web 1"], await ChangesAsync(mesh.Mesh));
+    }
+
+    [Fact]
+    public async Task AReplayedUpdate_AnswersWithTheFirstAnswersMetadata_ToTheCharacter()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("web");
+        var update = new JsonObject { ["spec"] = Specs.VirtualNode(9000), ["clientToken"] = Guid.NewGuid().ToString() };
+        var first = (await api.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh.Mesh, "web"), update)).AssertOk();
+        var replayed = (await api.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh.Mesh, "web"), update.DeepClone())).AssertOk();
+        var described = (await api.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh.Mesh, "web"))).AssertOk();
+
+        // The stored answer's row values were filled in by the function: they must read exactly as the API writes them.
+        foreach (var member in new[] { "arn", "createdAt", "lastUpdatedAt", "meshOwner", "resourceOwner", "uid", "version" })
+        {
+            var expected = first.Body!["metadata"]![member]!.ToJsonString();
+            Assert.Equal(expected, replayed.Body!["metadata"]![member]!.ToJsonString());
+            Assert.Equal(expected, described.Body!["metadata"]![member]!.ToJsonString());
+        }
+
+        Assert.Equal(2, described.Body!["metadata"]!["version"]!.GetValue<long>());
+        Assert.Equal(["create virtualNode web 1", "update virtualNode web 2"], await ChangesAsync(mesh.Mesh));
+    }
+
+    [Fact]
+    public async Task ConcurrentCreates_WithOneToken_AllGetTheOneAnswer_AndOneResourceIsWritten()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        var request = new JsonObject { ["virtualNodeName"] = "web", ["spec"] = Specs.VirtualNode(), ["clientToken"] = Guid.NewGuid().ToString() };
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh), request.DeepClone())));
+        Assert.All(answers, a => a.AssertOk());
+        Assert.Single(answers.Select(a => a.Body!["metadata"]!["uid"]!.GetValue<string>()).Distinct());
+        Assert.Equal(["create virtualNode web 1"], await ChangesAsync(mesh.Mesh));
+    }
+
+    [Fact]
+    public async Task ConcurrentCreates_OfOneName_WithTokensOfTheirOwn_OneWinsAndTheRestAreConflicts()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh),
+            new JsonObject { ["virtualNodeName"] = "race", ["spec"] = Specs.VirtualNode(), ["clientToken"] = Guid.NewGuid().ToString() })));
+        Assert.Equal(1, answers.Count(a => a.Status == 200));
+        Assert.All(answers.Where(a => a.Status != 200), a =>
+        {
+            a.AssertError(409, "ConflictException");
+            Assert.Equal($"Virtual node 'race' in mesh '{mesh.Mesh}' already exists.", a.Message);
+        });
+        Assert.Equal(["create virtualNode race 1"], await ChangesAsync(mesh.Mesh));
+    }
+
+    [Fact]
+    public async Task ADeleteRacingCreatesThatNeedIt_EitherWinsCleanly()
+    {
+        // Each create of a service provided by the node holds the node against deletion until it commits; the delete
+        // then sees every service that committed and is refused, or it wins and every later create is NotFound.
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("web");
+        var creates = Enumerable.Range(0, 6).Select(i => api.SendAsync(HttpMethod.Put, Paths.VirtualServices(mesh.Mesh),
+            new JsonObject { ["virtualServiceName"] = $"s{i}.local", ["spec"] = Specs.ServiceByNode("web") })).ToList();
+        var deleting = api.SendAsync(HttpMethod.Delete, Paths.VirtualNode(mesh.Mesh, "web"));
+        var answers = await Task.WhenAll(creates);
+        var delete = await deleting;
+
+        var created = answers.Count(c => c.Status == 200);
+        Assert.All(answers.Where(c => c.Status != 200), c => c.AssertError(404, "NotFoundException"));
+        if (delete.Status == 200)
+        {
+            Assert.Equal(0, created);
+        }
+        else
+        {
+            delete.AssertError(409, "ResourceInUseException");
+            Assert.True(created > 0);
+            (await api.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh.Mesh, "web"))).AssertOk();
+        }
+    }
+
+    /// <summary>The mesh's change records, in order, as "operation kind name version".</summary>
+    private async Task<List<string>> ChangesAsync(string mesh)
+    {
+        await using var connection = new NpgsqlConnection(api.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT operation, kind, name, version FROM changes WHERE mesh_name = @mesh AND kind <> 'mesh' ORDER BY seq", connection);
+        command.Parameters.AddWithValue("mesh", mesh);
+        var rows = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            rows.Add($"{reader.GetString(0)} {reader.GetString(1)} {reader.GetString(2)} {reader.GetInt64(3)}");
+        }
+
+        return rows;
+    }
+}
