@@ -66,23 +66,9 @@ public sealed class ResourceOperations(
         var account = call.AccountId;
         var now = clock.GetUtcNow();
         var token = Idempotency.For(call.Operation, input, now);
-        var entity = new ResourceEntity
-        {
-            AccountId = account,
-            MeshName = id.MeshName,
-            Kind = kind.WireName,
-            ParentName = id.ParentName,
-            Name = id.Name,
-            Arn = id.ToArn(Options.Region, account),
-            Uid = Guid.NewGuid(),
-            Version = 1,
-            Spec = spec.ToJsonString(),
-            Tags = tags.ToJsonString(),
-            Refs = dependencies.Keys,
-            ResourceOwner = account,
-            CreatedAt = now,
-            LastUpdatedAt = now,
-        };
+        var entity = WrittenEntity(account, kind, id, spec, tags.ToJsonString(), dependencies, now);
+        entity.Uid = Guid.NewGuid();
+        entity.Version = 1;
 
         // Everything is known before the write, so the answer is made now and stored with the token by the function.
         var response = WrittenOutput(kind, entity);
@@ -102,6 +88,27 @@ public sealed class ResourceOperations(
             error => dependencies.Refusal(error) ?? token.Refusal(error),
             cancellationToken);
     }
+
+    /// <summary>
+    /// The row a create or update writes, as far as the API knows it before the write function runs (an update's
+    /// arn, uid, version, owner and creation time come back from the function).
+    /// </summary>
+    private ResourceEntity WrittenEntity(string account, ResourceKind kind, ResourceId id, JsonObject spec, string tags,
+        WriteDependencies dependencies, DateTimeOffset now) => new()
+    {
+        AccountId = account,
+        MeshName = id.MeshName,
+        Kind = kind.WireName,
+        ParentName = id.ParentName,
+        Name = id.Name,
+        Arn = id.ToArn(Options.Region, account),
+        Spec = spec.ToJsonString(),
+        Tags = tags,
+        Refs = dependencies.Keys,
+        ResourceOwner = account,
+        CreatedAt = now,
+        LastUpdatedAt = now,
+    };
 
     public async Task<JsonObject> DescribeAsync(string account, ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
     {
@@ -126,21 +133,8 @@ public sealed class ResourceOperations(
         var dependencies = WriteDependencies.Of(kind, id, spec);
         var now = clock.GetUtcNow();
         var token = Idempotency.For(call.Operation, input, now);
-        var entity = new ResourceEntity
-        {
-            AccountId = account,
-            MeshName = id.MeshName,
-            Kind = kind.WireName,
-            ParentName = id.ParentName,
-            Name = id.Name,
-            Arn = id.ToArn(Options.Region, account),
-            Spec = spec.ToJsonString(),
-            Tags = "[]", // an update keeps the row's tags; the answer does not show them
-            Refs = dependencies.Keys,
-            ResourceOwner = account,
-            CreatedAt = now,
-            LastUpdatedAt = now,
-        };
+        // An update keeps the row's tags; the answer does not show them.
+        var entity = WrittenEntity(account, kind, id, spec, "[]", dependencies, now);
 
         // What only the row knows (arn, createdAt, resourceOwner, uid, version) the function fills into the answer it
         // stores with the token; here they are placeholders.
