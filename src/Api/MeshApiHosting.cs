@@ -12,6 +12,7 @@ using Mesh.Model.Wire;
 using Mesh.Persistence;
 using Mesh.Observability;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -48,6 +49,8 @@ public static partial class MeshApiHosting
             kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 1024, gracePeriod: TimeSpan.FromSeconds(5));
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(120);
         });
+        builder.Services.AddOptions<SocketTransportOptions>().Configure<IOptions<MeshApiOptions>>(
+            static (socket, mesh) => mesh.Value.Transport.ApplyTo(socket));
         // Checked before the host serves: a bad setting stops the start with its message (Program prints it, exit 2).
         builder.Services.AddOptions<MeshApiOptions>().BindConfiguration(MeshApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         var tuned = ApiConnectionString.Tune(connectionString);

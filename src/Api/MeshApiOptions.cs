@@ -21,4 +21,7 @@ public sealed class MeshApiOptions : AccountOptions
     /// concurrent reads share a few connections and are sent and answered together.
     /// </summary>
     public bool ReadMultiplexing { get; set; } = true;
+
+    /// <summary>How Kestrel's socket transport schedules connections ("Mesh:Transport").</summary>
+    public TransportOptions Transport { get; set; } = new();
 }
