@@ -1,6 +1,7 @@
 using Envoy.Admin.V3;
 using Envoy.Service.Status.V3;
 using Mesh.XdsServer.Resources;
+using Mesh.XdsServer.Snapshots;
 
 namespace Mesh.XdsServer.Protocol;
 
@@ -10,10 +11,18 @@ namespace Mesh.XdsServer.Protocol;
 /// show, so each version is kept once per stream instead of once for each (a delta proxy holds tens of resources).
 /// <para>
 /// The stream's own loop is the only writer; it writes under the stream status's lock and reads without it (no
-/// other thread writes). CSDS reads under the lock. An entry is one of three kinds: a version the client was sent
+/// other thread writes). CSDS reads under the lock. An entry is one of four kinds: a version the client was sent
 /// (with the outcome of that response), a version the client said it had on connecting
 /// (<c>initial_resource_versions</c>: the protocol counts it, CSDS does not show it, as this stream sent nothing),
-/// or a name reported as not existing (CSDS shows it; the client holds nothing of it).
+/// a name reported as not existing (CSDS shows it; the client holds nothing of it), or a name of the baseline the
+/// client no longer holds.
+/// </para>
+/// <para>
+/// The baseline: a wildcard type's first response carries the whole of a snapshot's wildcard list (every Envoy's
+/// CDS and LDS), which every stream of that proxy identity receives alike. That response is kept as the set it
+/// came from and one outcome, instead of an entry per resource: the set is shared with the snapshot and with the
+/// identity's other streams, so a stream's holdings cost a few references until something changes, and entries
+/// are kept only for what differs from it (a resource sent again at another version, or removed).
 /// </para>
 /// </summary>
 internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
@@ -21,25 +30,83 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     /// <summary>The outcome of a version the client had before this stream sent anything.</summary>
     private static readonly DeltaOutcome Seeded = new(ConfigStatus.Unknown, ClientResourceStatus.Unknown, null, default);
 
+    /// <summary>The outcome of a baseline name the client no longer holds (removed or unsubscribed).</summary>
+    private static readonly DeltaOutcome Dropped = new(ConfigStatus.Unknown, ClientResourceStatus.Unknown, null, default);
+
     private readonly Dictionary<string, DeltaEntry> _entries = new(StringComparer.Ordinal);
+
+    /// <summary>The set whose wildcard list was this type's first response, held whole but where an entry says otherwise.</summary>
+    private ResourceSet? _baseline;
+
+    /// <summary>What the client said of the baseline's response (or the response itself, until it answers).</summary>
+    private DeltaOutcome _baselineOutcome = Seeded;
 
     public string TypeUrl { get; } = typeUrl;
 
     /// <summary>The version the client holds of <paramref name="name"/>; null when it holds none.</summary>
-    public string? VersionOf(string name) =>
-        _entries.TryGetValue(name, out var entry) && entry.Outcome.ClientStatus != ClientResourceStatus.DoesNotExist ? entry.Version : null;
+    public string? VersionOf(string name)
+    {
+        if (_entries.TryGetValue(name, out var entry))
+        {
+            return IsHeld(entry) ? entry.Version : null;
+        }
+
+        return InBaseline(name) is { } resource ? resource.Version : null;
+    }
 
     public bool Holds(string name) => VersionOf(name) is not null;
+
+    /// <summary>How many names the client holds (those reported missing are not held).</summary>
+    public int HeldCount
+    {
+        get
+        {
+            var count = 0;
+            foreach (var entry in _entries.Values)
+            {
+                if (IsHeld(entry))
+                {
+                    count++;
+                }
+            }
+
+            if (_baseline is not null)
+            {
+                var wildcard = _baseline.Wildcard;
+                for (var i = 0; i < wildcard.Count; i++)
+                {
+                    if (!_entries.ContainsKey(wildcard[i].Name))
+                    {
+                        count++;
+                    }
+                }
+            }
+
+            return count;
+        }
+    }
 
     /// <summary>The names the client holds (a new list: the caller may change the holdings while it walks it).</summary>
     public List<string> HeldNames()
     {
-        var names = new List<string>(_entries.Count);
+        var names = new List<string>(_entries.Count + (_baseline?.Wildcard.Count ?? 0));
         foreach (var (name, entry) in _entries)
         {
-            if (entry.Outcome.ClientStatus != ClientResourceStatus.DoesNotExist)
+            if (IsHeld(entry))
             {
                 names.Add(name);
+            }
+        }
+
+        if (_baseline is not null)
+        {
+            var wildcard = _baseline.Wildcard;
+            for (var i = 0; i < wildcard.Count; i++)
+            {
+                if (!_entries.ContainsKey(wildcard[i].Name))
+                {
+                    names.Add(wildcard[i].Name);
+                }
             }
         }
 
@@ -49,8 +116,12 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     /// <summary>The client said on connecting that it has this version (<c>initial_resource_versions</c>).</summary>
     public void Seed(string name, string version) => Write(name, version, Seeded);
 
-    /// <summary>The resources of one response were sent; they share one outcome until the client answers.</summary>
-    public void Sent(IReadOnlyList<XdsResource> resources, DateTimeOffset at)
+    /// <summary>
+    /// The resources of one response were sent; they share one outcome until the client answers. When they are
+    /// <paramref name="from"/>'s whole wildcard list (the very list) and nothing is held yet, they become the
+    /// baseline instead of an entry each.
+    /// </summary>
+    public void Sent(IReadOnlyList<XdsResource> resources, DateTimeOffset at, ResourceSet? from = null)
     {
         if (resources.Count == 0)
         {
@@ -60,6 +131,20 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
         var outcome = new DeltaOutcome(ConfigStatus.Stale, ClientResourceStatus.Requested, null, at);
         lock (statusLock)
         {
+            if (from is not null && ReferenceEquals(resources, from.Wildcard) && _baseline is null && _entries.Count == 0)
+            {
+                _baseline = from;
+                _baselineOutcome = outcome;
+                return;
+            }
+
+            // A type's first response carries most of what the client will hold: sized for it at once, the map is
+            // made once (not grown through 3, 7, 17, 37, 79 entries) and keeps no more room than that needs.
+            if (_entries.Count == 0)
+            {
+                _entries.EnsureCapacity(resources.Count);
+            }
+
             foreach (var r in resources)
             {
                 _entries[r.Name] = new DeltaEntry(r.Version, outcome);
@@ -85,9 +170,16 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
 
         lock (statusLock)
         {
+            if (_baseline is not null && ReferenceEquals(resources, _baseline.Wildcard))
+            {
+                // The baseline's own response: what was sent again or removed since has an entry, and keeps it.
+                _baselineOutcome = outcome;
+                return;
+            }
+
             foreach (var r in resources)
             {
-                if (_entries.TryGetValue(r.Name, out var entry) && entry.Outcome.ClientStatus != ClientResourceStatus.DoesNotExist
+                if (_entries.TryGetValue(r.Name, out var entry) && IsHeld(entry)
                     && string.Equals(entry.Version, r.Version, StringComparison.Ordinal))
                 {
                     _entries[r.Name] = new DeltaEntry(entry.Version, outcome);
@@ -105,22 +197,48 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     {
         lock (statusLock)
         {
-            _entries.Remove(name);
+            if (InBaseline(name) is not null)
+            {
+                _entries[name] = new DeltaEntry("", Dropped);
+            }
+            else
+            {
+                _entries.Remove(name);
+            }
         }
     }
 
     /// <summary>What CSDS shows of this type; called under the status lock.</summary>
     public void AddTo(Dictionary<(string, string), ResourceStatus> all)
     {
+        if (_baseline is not null)
+        {
+            var o = _baselineOutcome;
+            foreach (var r in _baseline.Wildcard)
+            {
+                if (!_entries.ContainsKey(r.Name))
+                {
+                    all[(TypeUrl, r.Name)] = new ResourceStatus(r.Version, o.ConfigStatus, o.ClientStatus, o.Error, o.At);
+                }
+            }
+        }
+
         foreach (var (name, entry) in _entries)
         {
             var o = entry.Outcome;
-            if (!ReferenceEquals(o, Seeded))
+            if (!ReferenceEquals(o, Seeded) && !ReferenceEquals(o, Dropped))
             {
                 all[(TypeUrl, name)] = new ResourceStatus(entry.Version, o.ConfigStatus, o.ClientStatus, o.Error, o.At);
             }
         }
     }
+
+    private static bool IsHeld(DeltaEntry entry) =>
+        entry.Outcome.ClientStatus != ClientResourceStatus.DoesNotExist && !ReferenceEquals(entry.Outcome, Dropped);
+
+    /// <summary>The baseline's resource of that name, when there is a baseline and the name is in its wildcard list.</summary>
+    private XdsResource? InBaseline(string name) =>
+        _baseline is not null && _baseline.ByName.TryGetValue(name, out var resource) && !resource.OnDemandOnly ? resource : null;
 
     private void Write(string name, string version, DeltaOutcome outcome)
     {
@@ -130,6 +248,6 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
         }
     }
 
-    /// <summary>One resource: the version (empty: reported missing) and the outcome of the response or ACK it came from.</summary>
+    /// <summary>One resource: the version (empty: not held) and the outcome of the response or ACK it came from.</summary>
     private readonly record struct DeltaEntry(string Version, DeltaOutcome Outcome);
 }

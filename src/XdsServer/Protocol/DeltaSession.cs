@@ -33,6 +33,9 @@ internal sealed class DeltaSession(
 
     protected override string TypeUrlOf(DeltaDiscoveryRequest request) => request.TypeUrl;
 
+    private static readonly IReadOnlyList<XdsResource> NoUpserts = [];
+    private static readonly IReadOnlyList<string> NoRemovals = [];
+
     protected override async Task OnRequestAsync(string typeUrl, DeltaDiscoveryRequest request, CancellationToken cancellationToken)
     {
         if (!_types.TryGetValue(typeUrl, out var state))
@@ -59,28 +62,30 @@ internal sealed class DeltaSession(
 
             state.Wildcard = request.ResourceNamesSubscribe.Count == 0;
             state.Subscribed = true;
+            state.InSyncWith = null;
         }
 
-        if (request.ResponseNonce.Length > 0)
+        if (request.ResponseNonce.Length > 0 && PendingIndex(state, request.ResponseNonce) is var index and >= 0)
         {
-            var index = state.Pending.FindIndex(p => p.Nonce == request.ResponseNonce);
-            if (index >= 0)
+            var (_, sent) = state.Pending[index];
+            state.Pending.RemoveRange(0, index + 1);
+            if (request.ErrorDetail is { } error)
             {
-                var (_, sent) = state.Pending[index];
-                state.Pending.RemoveRange(0, index + 1);
-                if (request.ErrorDetail is { } error)
-                {
-                    Context.Metrics.Nack(type);
-                    Context.Logger.Nack(Status.Id, ProxyName, type, Snapshot?.Version ?? "", error.Message);
-                    Status.Nacked(typeUrl, sent, $"code {error.Code}: {error.Message}");
-                }
-                else
-                {
-                    Context.Metrics.Ack(type);
-                    Context.Logger.Ack(Status.Id, type, request.ResponseNonce);
-                    Status.Acked(typeUrl, sent);
-                }
+                Context.Metrics.Nack(type);
+                Context.Logger.Nack(Status.Id, ProxyName, type, Snapshot?.Version ?? "", error.Message);
+                Status.Nacked(typeUrl, sent, $"code {error.Code}: {error.Message}");
             }
+            else
+            {
+                Context.Metrics.Ack(type);
+                Context.Logger.Ack(Status.Id, type, request.ResponseNonce);
+                Status.Acked(typeUrl, sent);
+            }
+        }
+
+        if (request.ResourceNamesSubscribe.Count > 0 || request.ResourceNamesUnsubscribe.Count > 0)
+        {
+            state.InSyncWith = null;
         }
 
         foreach (var name in request.ResourceNamesSubscribe)
@@ -91,7 +96,7 @@ internal sealed class DeltaSession(
             }
             else
             {
-                state.Names.Add(name);
+                state.Subscribe(name);
             }
         }
 
@@ -103,8 +108,7 @@ internal sealed class DeltaSession(
                 continue;
             }
 
-            state.Names.Remove(name);
-            state.ReportedMissing.Remove(name);
+            state.Unsubscribe(name);
             if (!state.Wildcard || Snapshot?[typeUrl].ByName.GetValueOrDefault(name) is { OnDemandOnly: true })
             {
                 // The client drops what it unsubscribed from; if it subscribes again, it must be sent again.
@@ -112,54 +116,152 @@ internal sealed class DeltaSession(
             }
         }
 
-        if (Snapshot is not null)
+        if (Snapshot is { } snapshot)
         {
-            var (upserts, removals) = Diff(typeUrl, state, Snapshot);
-            await SendAsync(typeUrl, state, upserts, removals, cancellationToken);
+            var (upserts, removals) = Diff(typeUrl, state, snapshot);
+            await SendAsync(typeUrl, state, snapshot[typeUrl], upserts, removals, cancellationToken);
+            state.InSyncWith = snapshot[typeUrl];
         }
+    }
+
+    /// <summary>Where the response with <paramref name="nonce"/> is among those not yet answered; -1 when it is not (stale or unknown).</summary>
+    private static int PendingIndex(DeltaTypeState state, string nonce)
+    {
+        for (var i = 0; i < state.Pending.Count; i++)
+        {
+            if (state.Pending[i].Nonce == nonce)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     protected override async Task OnSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)
     {
-        var later = new List<(string TypeUrl, DeltaTypeState State, List<string> Removals)>();
+        // Most changes remove nothing from a proxy, so the list of removals sent last is made only when one does.
+        List<(string TypeUrl, DeltaTypeState State, IReadOnlyList<string> Removals)>? later = null;
         foreach (var typeUrl in TypeUrls.AdsOrder)
         {
             if (_types.TryGetValue(typeUrl, out var state) && state.Subscribed)
             {
                 var (upserts, removals) = Diff(typeUrl, state, snapshot);
-                await SendAsync(typeUrl, state, upserts, [], cancellationToken);
-                later.Add((typeUrl, state, removals));
+                await SendAsync(typeUrl, state, snapshot[typeUrl], upserts, NoRemovals, cancellationToken);
+                if (removals.Count > 0)
+                {
+                    (later ??= []).Add((typeUrl, state, removals));
+                }
             }
         }
 
-        foreach (var (typeUrl, state, removals) in later)
+        foreach (var (typeUrl, state, removals) in later ?? [])
         {
-            await SendAsync(typeUrl, state, [], removals, cancellationToken);
+            await SendAsync(typeUrl, state, snapshot[typeUrl], NoUpserts, removals, cancellationToken);
+        }
+
+        foreach (var typeUrl in TypeUrls.AdsOrder)
+        {
+            if (_types.TryGetValue(typeUrl, out var state) && state.Subscribed)
+            {
+                state.InSyncWith = snapshot[typeUrl];
+            }
         }
     }
 
-    private static (List<XdsResource> Upserts, List<string> Removals) Diff(string typeUrl, DeltaTypeState state, Snapshot snapshot)
+    /// <summary>
+    /// What to send so that the client holds what it asks for of <paramref name="snapshot"/>: the resources it
+    /// lacks or holds at another version (sorted by name), and the names to remove (sorted): those it holds and
+    /// no longer gets, and those it named that do not exist and were not reported yet. Nothing is allocated when
+    /// there is nothing to send (every ACK, and every type a change leaves as it was, on every stream).
+    /// </summary>
+    private static (IReadOnlyList<XdsResource> Upserts, IReadOnlyList<string> Removals) Diff(string typeUrl, DeltaTypeState state, Snapshot snapshot)
     {
         var set = snapshot[typeUrl];
-        var wanted = state.Names.Select(n => set.ByName.GetValueOrDefault(n)).OfType<XdsResource>();
-        if (state.Wildcard)
+        if (ReferenceEquals(state.InSyncWith, set))
         {
-            wanted = wanted.Concat(set.Wildcard);
+            return (NoUpserts, NoRemovals);
         }
 
-        var byName = wanted.DistinctBy(r => r.Name).ToDictionary(r => r.Name, StringComparer.Ordinal);
-        var upserts = byName.Values
-            .Where(r => state.ClientHas.VersionOf(r.Name) != r.Version)
-            .OrderBy(r => r.Name, StringComparer.Ordinal)
-            .ToList();
-        var removals = state.ClientHas.HeldNames().Where(n => !byName.ContainsKey(n)).ToList();
+        var holdings = state.ClientHas;
+        List<XdsResource>? upserts = null;
+        List<string>? removals = null;
+        var sortUpserts = false;
+        var heldAndWanted = 0;
 
-        // xDS "Knowing when a requested resource does not exist": delta says so in removed_resources.
-        removals.AddRange(state.Names.Where(n => !byName.ContainsKey(n) && !state.ClientHas.Holds(n) && !state.ReportedMissing.Contains(n)));
-        return (upserts, removals.Order(StringComparer.Ordinal).ToList());
+        void Compare(XdsResource resource)
+        {
+            var held = holdings.VersionOf(resource.Name);
+            if (held is not null)
+            {
+                heldAndWanted++;
+            }
+
+            if (!string.Equals(held, resource.Version, StringComparison.Ordinal))
+            {
+                (upserts ??= []).Add(resource);
+            }
+        }
+
+        if (state.Wildcard)
+        {
+            var wildcard = set.Wildcard;
+            for (var i = 0; i < wildcard.Count; i++)
+            {
+                Compare(wildcard[i]);
+            }
+        }
+
+        if (state.Names is { Count: > 0 } names)
+        {
+            foreach (var name in names)
+            {
+                if (set.ByName.TryGetValue(name, out var resource))
+                {
+                    if (!state.Wildcard || resource.OnDemandOnly)
+                    {
+                        // Not already compared as part of the wildcard (a wildcard subscriber may also name on-demand resources).
+                        Compare(resource);
+                        sortUpserts = true;
+                    }
+                }
+                else if (!holdings.Holds(name) && !state.WasReportedMissing(name))
+                {
+                    // xDS "Knowing when a requested resource does not exist": delta says so in removed_resources.
+                    (removals ??= []).Add(name);
+                }
+            }
+        }
+
+        if (holdings.HeldCount != heldAndWanted)
+        {
+            foreach (var name in holdings.HeldNames())
+            {
+                var wanted = set.ByName.TryGetValue(name, out var resource) && ((state.Wildcard && !resource.OnDemandOnly) || state.IsNamed(name));
+                if (!wanted)
+                {
+                    (removals ??= []).Add(name);
+                }
+            }
+        }
+
+        removals?.Sort(StringComparer.Ordinal);
+        if (state.Wildcard && !sortUpserts && upserts is not null && upserts.Count == set.Wildcard.Count)
+        {
+            // Everything the snapshot has for a wildcard (a first response): the set's own list, the same resources
+            // in the same order, which the client's holdings then keep as one reference (DeltaHoldings' baseline).
+            return (set.Wildcard, (IReadOnlyList<string>?)removals ?? NoRemovals);
+        }
+
+        if (sortUpserts && upserts is { Count: > 1 })
+        {
+            upserts.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        }
+
+        return ((IReadOnlyList<XdsResource>?)upserts ?? NoUpserts, (IReadOnlyList<string>?)removals ?? NoRemovals);
     }
 
-    private async Task SendAsync(string typeUrl, DeltaTypeState state, List<XdsResource> upserts, List<string> removals, CancellationToken cancellationToken)
+    private async Task SendAsync(string typeUrl, DeltaTypeState state, ResourceSet set, IReadOnlyList<XdsResource> upserts, IReadOnlyList<string> removals, CancellationToken cancellationToken)
     {
         if (upserts.Count == 0 && removals.Count == 0)
         {
@@ -172,26 +274,27 @@ internal sealed class DeltaSession(
             TypeUrl = typeUrl,
             Nonce = NextNonce(),
         };
-        foreach (var r in upserts)
+        for (var i = 0; i < upserts.Count; i++)
         {
-            response.Resources.Add(r.DeltaResource);
+            response.Resources.Add(upserts[i].DeltaResource);
         }
 
         response.RemovedResources.AddRange(removals);
         await responses.WriteAsync(response, cancellationToken);
 
         // The client now holds what was sent (the stream status's map is the session's record of it).
-        Status.Sent(typeUrl, upserts);
-        foreach (var r in upserts)
+        Status.Sent(typeUrl, upserts, set);
+        for (var i = 0; i < upserts.Count; i++)
         {
-            state.ReportedMissing.Remove(r.Name);
+            state.NoLongerMissing(upserts[i].Name);
         }
 
-        foreach (var name in removals)
+        for (var i = 0; i < removals.Count; i++)
         {
-            if (state.Names.Contains(name))
+            var name = removals[i];
+            if (state.IsNamed(name))
             {
-                state.ReportedMissing.Add(name);
+                state.ReportedMissing(name);
                 Status.DoesNotExist(typeUrl, name);
             }
             else

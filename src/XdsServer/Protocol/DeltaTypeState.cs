@@ -1,4 +1,5 @@
 using Mesh.XdsServer.Resources;
+using Mesh.XdsServer.Snapshots;
 
 namespace Mesh.XdsServer.Protocol;
 
@@ -8,11 +9,30 @@ internal sealed class DeltaTypeState
     /// <summary>How many unanswered responses are remembered for ACK/NACK bookkeeping.</summary>
     public const int MaxPending = 16;
 
+    // Both sets are made on first use: a wildcard stream (every Envoy's CDS and LDS) names nothing, and a name is
+    // reported missing rarely, so most of a proxy's types never need either.
+    private HashSet<string>? _names;
+    private HashSet<string>? _reportedMissing;
+
     public bool Subscribed { get; set; }
 
     public bool Wildcard { get; set; }
 
-    public HashSet<string> Names { get; } = new(StringComparer.Ordinal);
+    /// <summary>The names subscribed to explicitly (besides the wildcard); null when none ever was.</summary>
+    public HashSet<string>? Names => _names;
+
+    public bool HasNames => _names is { Count: > 0 };
+
+    public bool IsNamed(string name) => _names?.Contains(name) == true;
+
+    public void Subscribe(string name) => (_names ??= new(StringComparer.Ordinal)).Add(name);
+
+    /// <summary>The client no longer asks for <paramref name="name"/>: neither wanted nor reported missing any more.</summary>
+    public void Unsubscribe(string name)
+    {
+        _names?.Remove(name);
+        _reportedMissing?.Remove(name);
+    }
 
     /// <summary>
     /// What the client holds: seeded from initial_resource_versions, then updated by every response. It is the
@@ -20,8 +40,22 @@ internal sealed class DeltaTypeState
     /// </summary>
     public required DeltaHoldings ClientHas { get; init; }
 
-    /// <summary>Names already reported in removed_resources as not existing, so that they are not reported again.</summary>
-    public HashSet<string> ReportedMissing { get; } = new(StringComparer.Ordinal);
+    /// <summary>Whether <paramref name="name"/> was already reported in removed_resources as not existing (so not again).</summary>
+    public bool WasReportedMissing(string name) => _reportedMissing?.Contains(name) == true;
+
+    public void ReportedMissing(string name) => (_reportedMissing ??= new(StringComparer.Ordinal)).Add(name);
+
+    /// <summary>The name was sent: it exists again, and is reported again if it goes.</summary>
+    public void NoLongerMissing(string name) => _reportedMissing?.Remove(name);
+
+    /// <summary>
+    /// The resource set (of a snapshot, for this type) that the client holds everything of that it asked for,
+    /// at the set's versions, with nothing to remove: a diff against it would send nothing. Set once a diff's
+    /// responses are written; cleared when the subscription changes or the client's holdings are seeded. An ACK
+    /// is diffed against the very snapshot whose response it answers, so this saves each ACK (and a snapshot the
+    /// stream is handed again) a walk of the type's resources.
+    /// </summary>
+    public ResourceSet? InSyncWith { get; set; }
 
     /// <summary>Responses not yet ACKed or NACKed, by nonce, with the resources each carried.</summary>
     public List<(string Nonce, IReadOnlyList<XdsResource> Resources)> Pending { get; } = [];

@@ -103,8 +103,12 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
     /// <summary>Delta: one resource sent.</summary>
     public void Sent(string typeUrl, string name, string version) => Holdings(typeUrl).Sent(name, version, clock.GetUtcNow());
 
-    /// <summary>Delta: the resources of one response sent; they share one outcome until the client answers.</summary>
-    public void Sent(string typeUrl, IReadOnlyList<XdsResource> resources) => Holdings(typeUrl).Sent(resources, clock.GetUtcNow());
+    /// <summary>
+    /// Delta: the resources of one response sent; they share one outcome until the client answers.
+    /// <paramref name="from"/> is the set they were taken from (see <see cref="DeltaHoldings.Sent(IReadOnlyList{XdsResource}, DateTimeOffset, Snapshots.ResourceSet?)"/>).
+    /// </summary>
+    public void Sent(string typeUrl, IReadOnlyList<XdsResource> resources, Snapshots.ResourceSet? from = null) =>
+        Holdings(typeUrl).Sent(resources, clock.GetUtcNow(), from);
 
     /// <summary>Delta: a name the client subscribed to was reported as not existing.</summary>
     public void DoesNotExist(string typeUrl, string name) => Holdings(typeUrl).DoesNotExist(name, clock.GetUtcNow());

@@ -183,4 +183,61 @@ public sealed class DeltaTests : IAsyncLifetime
         Assert.Equal(["cds_proxyless_demo_api-v1_http_9080"], next.Resources.Select(r => r.Name));
         Assert.Empty(next.RemovedResources);
     }
+    [Fact]
+    public async Task Subscribing_To_Another_Name_After_An_Ack_Sends_Only_That_Name()
+    {
+        const string v1 = "cds_proxyless_demo_api-v1_http_9080", v2 = "cds_proxyless_demo_api-v2_http_9080";
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Endpoint, [v1]);
+        var first = await client.NextAsync();
+        Assert.Equal([v1], first.Resources.Select(r => r.Name));
+
+        // The ACK (on the same snapshot) sends nothing; the new name, in the same request, is sent alone.
+        await client.SendAsync(TypeUrls.Endpoint, [v2], nonce: first.Nonce);
+        var second = await client.NextAsync();
+        Assert.Equal([v2], second.Resources.Select(r => r.Name));
+        Assert.Empty(second.RemovedResources);
+    }
+
+    [Fact]
+    public async Task A_Name_Unsubscribed_And_Subscribed_Again_On_The_Same_Snapshot_Is_Sent_Again()
+    {
+        const string v1 = "cds_proxyless_demo_api-v1_http_9080", v2 = "cds_proxyless_demo_api-v2_http_9080";
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Endpoint, [v1, v2]);
+        var eds = await client.NextAsync();
+        await client.SendAsync(TypeUrls.Endpoint, unsubscribe: [v2], nonce: eds.Nonce);
+        await _host.ProcessedAsync(TypeUrls.Endpoint, v2, null);
+
+        await client.SendAsync(TypeUrls.Endpoint, [v2]);
+        var again = await client.NextAsync();
+        Assert.Equal([v2], again.Resources.Select(r => r.Name));
+        Assert.Equal(eds.Resources.Single(r => r.Name == v2).Version, again.Resources[0].Version);
+    }
+
+    [Fact]
+    public async Task Wildcard_With_A_Named_Resource_Sends_Each_Once_In_Name_Order_And_Removes_What_Is_Gone()
+    {
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster, ["*", "cds_egress_demo_api-v1_http_9080", "cds_egress_demo_nowhere"]);
+        var cds = await client.NextAsync();
+        Assert.Equal(
+            [
+                "cds_egress_demo_amazonaws", "cds_egress_demo_api-v1_http_9080", "cds_egress_demo_api-v2_http_9080", "cds_ingress_demo_web_http_8080",
+            ],
+            cds.Resources.Select(r => r.Name));
+        Assert.Equal(["cds_egress_demo_nowhere"], cds.RemovedResources);
+        await client.AckAsync(cds);
+        await _host.ProcessedAsync(TypeUrls.Cluster, "cds_egress_demo_api-v2_http_9080", Envoy.Admin.V3.ClientResourceStatus.Acked);
+
+        _host.Producer.SetMesh(_mesh.Key, _mesh
+            .HttpRoute("api-router", "default", "/", ("api-v1", 100))
+            .Delete("virtualNode", "", "api-v2")
+            .Graph);
+
+        // The missing name is not reported again; only what went is removed.
+        var removal = await client.NextAsync();
+        Assert.Empty(removal.Resources);
+        Assert.Equal(["cds_egress_demo_api-v2_http_9080"], removal.RemovedResources);
+    }
 }

@@ -186,6 +186,55 @@ public sealed class StreamStatusTests
         Assert.Same(holdings, status.Holdings(TypeUrls.Cluster));
     }
 
+    [Fact]
+    public void Delta_A_Whole_Wildcard_Response_Kept_As_Its_Set_Answers_Like_An_Entry_Per_Resource()
+    {
+        var status = new StreamStatus(1, "ads-delta", _clock);
+        var set = new Mesh.XdsServer.Snapshots.ResourceSet([Cluster("a"), Cluster("b"), Cluster("c")]);
+        var holdings = status.Holdings(TypeUrls.Cluster);
+        status.Sent(TypeUrls.Cluster, set.Wildcard, set);
+        var sentAt = _clock.Now;
+        Assert.Equal(["a", "b", "c"], status.Resources.Keys.Select(k => k.Name).Order());
+        Assert.All(set.Wildcard, r => Assert.Equal(
+            new ResourceStatus(r.Version, ConfigStatus.Stale, ClientResourceStatus.Requested, null, sentAt),
+            status.Resources[(TypeUrls.Cluster, r.Name)]));
+
+        // A change to b (sent, not answered yet) and the removal of c, then the late ACK of the first response.
+        _clock.Step();
+        var changed = XdsResource.Create(TypeUrls.Cluster, "b", new Cluster { Name = "b", AltStatName = "changed" });
+        status.Sent(TypeUrls.Cluster, [changed]);
+        status.Removed(TypeUrls.Cluster, "c");
+        _clock.Step();
+        status.Acked(TypeUrls.Cluster, set.Wildcard);
+
+        Assert.Equal((set.Wildcard[0].Version, changed.Version, (string?)null), (holdings.VersionOf("a"), holdings.VersionOf("b"), holdings.VersionOf("c")));
+        Assert.Equal(["a", "b"], holdings.HeldNames().Order());
+        Assert.Equal(2, holdings.HeldCount);
+        var resources = status.Resources;
+        Assert.Equal(["a", "b"], resources.Keys.Select(k => k.Name).Order());
+        Assert.Equal((ClientResourceStatus.Acked, _clock.Now), (resources[(TypeUrls.Cluster, "a")].ClientStatus, resources[(TypeUrls.Cluster, "a")].LastUpdated));
+        Assert.Equal((changed.Version, ClientResourceStatus.Requested), (resources[(TypeUrls.Cluster, "b")].Version, resources[(TypeUrls.Cluster, "b")].ClientStatus));
+
+        // c comes back: held again, as sent.
+        status.Sent(TypeUrls.Cluster, [set.Wildcard[2]]);
+        Assert.Equal(set.Wildcard[2].Version, holdings.VersionOf("c"));
+        Assert.Equal(3, holdings.HeldCount);
+    }
+
+    [Fact]
+    public void Delta_A_Response_That_Is_Not_A_Sets_Whole_List_Is_Kept_Per_Resource()
+    {
+        var status = new StreamStatus(1, "ads-delta", _clock);
+        var set = new Mesh.XdsServer.Snapshots.ResourceSet([Cluster("a"), Cluster("b")]);
+        var holdings = status.Holdings(TypeUrls.Cluster);
+        holdings.Seed("a", set.Wildcard[0].Version);
+        status.Sent(TypeUrls.Cluster, set.Wildcard, set);
+        status.Removed(TypeUrls.Cluster, "a");
+
+        Assert.Equal(["b"], holdings.HeldNames());
+        Assert.Equal(["b"], status.Resources.Keys.Select(k => k.Name));
+    }
+
     private static XdsResource Cluster(string name) => XdsResource.Create(TypeUrls.Cluster, name, new Cluster { Name = name });
 
     private static XdsResource Route(string name, string? content = null) =>
