@@ -23,21 +23,22 @@ internal sealed record ChangeFigures(IReadOnlyList<double> Latencies, TimeSpan C
 /// items (the runtime's counters in its /metrics): whether a change's latency went into collections, and how many
 /// hand-offs between threads the change's receives and sends took.
 /// </summary>
-internal readonly record struct GcCount(double Gen0, double Gen1, double Gen2, double PauseSeconds, double WorkItems)
+internal readonly record struct GcCount(double Gen0, double Gen1, double Gen2, double PauseSeconds, double WorkItems, double AllocatedBytes)
 {
-    public static GcCount Unknown { get; } = new(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
+    public static GcCount Unknown { get; } = new(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
 
     public static async Task<GcCount> ReadAsync(XdsAdmin admin) => new(
         await admin.SumAsync("dotnet_gc_collections_total", "\"gen0\""),
         await admin.SumAsync("dotnet_gc_collections_total", "\"gen1\""),
         await admin.SumAsync("dotnet_gc_collections_total", "\"gen2\""),
         await admin.MetricAsync("dotnet_gc_pause_time_seconds_total") ?? double.NaN,
-        await admin.MetricAsync("dotnet_thread_pool_work_item_number_total") ?? double.NaN);
+        await admin.MetricAsync("dotnet_thread_pool_work_item_number_total") ?? double.NaN,
+        await admin.MetricAsync("dotnet_gc_heap_total_allocated_bytes_total") ?? double.NaN);
 
     public static GcCount operator -(GcCount after, GcCount before) =>
-        new(after.Gen0 - before.Gen0, after.Gen1 - before.Gen1, after.Gen2 - before.Gen2, after.PauseSeconds - before.PauseSeconds, after.WorkItems - before.WorkItems);
+        new(after.Gen0 - before.Gen0, after.Gen1 - before.Gen1, after.Gen2 - before.Gen2, after.PauseSeconds - before.PauseSeconds, after.WorkItems - before.WorkItems, after.AllocatedBytes - before.AllocatedBytes);
 
-    public override string ToString() => $"GCs {Gen0:F0}/{Gen1:F0}/{Gen2:F0} (gen0/1/2) pausing {PauseSeconds * 1000:F0} ms, {WorkItems:F0} thread-pool work items";
+    public override string ToString() => $"GCs {Gen0:F0}/{Gen1:F0}/{Gen2:F0} (gen0/1/2) pausing {PauseSeconds * 1000:F0} ms, {WorkItems:F0} thread-pool work items, {AllocatedBytes / 1048576:F1} MiB allocated";
 }
 
 /// <summary>

@@ -117,7 +117,7 @@ internal sealed class SotwSession(
     /// <summary>
     /// What the client should have of the type: the snapshot's own wildcard list when it asks for everything
     /// (shared, with its version precomputed), the list it last got when nothing it names changed (every ACK),
-    /// and only otherwise a new list.
+    /// and otherwise the snapshot's list for those names (shared by the streams that name the same, with its version).
     /// </summary>
     private static IReadOnlyList<XdsResource> Select(string typeUrl, SotwTypeState state, Snapshot snapshot)
     {
@@ -134,16 +134,7 @@ internal sealed class SotwSession(
                 return state.Sent;
             }
 
-            var named = new List<XdsResource>(state.Names.Length);
-            foreach (var name in state.Names)
-            {
-                if (set.ByName.GetValueOrDefault(name) is { } resource)
-                {
-                    named.Add(resource);
-                }
-            }
-
-            return named;
+            return set.Named(state.Names).Resources;
         }
 
         // A wildcard subscriber may also name on-demand resources explicitly (xDS: wildcard plus named).
@@ -196,12 +187,12 @@ internal sealed class SotwSession(
         return true;
     }
 
-    /// <summary>The version of <paramref name="resources"/>, hashed only when it is neither a snapshot's wildcard list nor what was last sent.</summary>
+    /// <summary>The version of <paramref name="resources"/>, hashed only when it is neither a list the snapshot shares (its wildcard list, a named selection) nor what was last sent.</summary>
     private static string VersionOf(string typeUrl, SotwTypeState state, IReadOnlyList<XdsResource> resources, Snapshot? snapshot)
     {
-        if (snapshot is not null && ReferenceEquals(resources, snapshot[typeUrl].Wildcard))
+        if (snapshot?[typeUrl].SharedVersionOf(resources) is { } shared)
         {
-            return snapshot[typeUrl].WildcardVersion;
+            return shared;
         }
 
         if (state.SentVersion is not null && SameResources(resources, state.Sent))

@@ -232,33 +232,56 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
         var at = clock.GetUtcNow();
         lock (_lock)
         {
-            var index = _sets.FindIndex(s => ReferenceEquals(s.TypeUrl, typeUrl) || s.TypeUrl == typeUrl);
-            var previous = index >= 0 ? _sets[index] : null;
-            var set = new SotwTypeStatus(typeUrl, resources, state, error, at, keepLeftOut ? previous?.LeftOutOf(resources) : null);
-            if (index >= 0)
+            SotwTypeStatus? set = null;
+            foreach (var candidate in _sets)
             {
-                _sets[index] = set;
+                if (ReferenceEquals(candidate.TypeUrl, typeUrl) || candidate.TypeUrl == typeUrl)
+                {
+                    set = candidate;
+                    break;
+                }
             }
-            else
+
+            if (set is null)
             {
-                _sets.Add(set);
+                _sets.Add(set = new SotwTypeStatus(typeUrl));
             }
+
+            set.Record(resources, state, error, at, keepLeftOut);
         }
     }
 
     /// <summary>
     /// One type of a state-of-the-world stream: the resources of its latest response and what the client said
     /// of them, all at once. <see cref="Earlier"/> holds resources of earlier responses that this one left out and
-    /// that the client still has (RDS, EDS); it is null unless a name was left out, which is rare.
+    /// that the client still has (RDS, EDS); it is null unless a name was left out, which is rare. One object per
+    /// type for the life of the stream, updated in place under the status's lock: a record per send and per ACK
+    /// lived until the next change, so every stream promoted a new one into gen2 at every change.
     /// </summary>
-    private sealed record SotwTypeStatus(
-        string TypeUrl,
-        IReadOnlyList<XdsResource> Resources,
-        ClientResourceStatus State,
-        string? Error,
-        DateTimeOffset At,
-        IReadOnlyDictionary<string, ResourceStatus>? Earlier)
+    private sealed class SotwTypeStatus(string typeUrl)
     {
+        public string TypeUrl { get; } = typeUrl;
+
+        public IReadOnlyList<XdsResource> Resources { get; private set; } = [];
+
+        public ClientResourceStatus State { get; private set; }
+
+        public string? Error { get; private set; }
+
+        public DateTimeOffset At { get; private set; }
+
+        public IReadOnlyDictionary<string, ResourceStatus>? Earlier { get; private set; }
+
+        /// <summary>The type's latest response (or what the client said of it); with <paramref name="keepLeftOut"/>, what it leaves out of the earlier ones is kept.</summary>
+        public void Record(IReadOnlyList<XdsResource> resources, ClientResourceStatus state, string? error, DateTimeOffset at, bool keepLeftOut)
+        {
+            Earlier = keepLeftOut ? LeftOutOf(resources) : null;
+            Resources = resources;
+            State = state;
+            Error = error;
+            At = at;
+        }
+
         private ResourceStatus StatusOf(XdsResource resource) => new(
             resource.Version,
             State switch
