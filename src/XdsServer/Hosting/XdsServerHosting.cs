@@ -73,6 +73,11 @@ public static class XdsServerHosting
                 kestrel.Listen(XdsOptions.EndpointOf(xds.AdminUrl), o => o.Protocols = HttpProtocols.Http1AndHttp2);
             });
 
+        // Kestrel's own settings (Kestrel:Limits:Http2:InitialStreamWindowSize, Kestrel:Limits:MaxRequestBufferSize, …)
+        // from configuration, over the ones above: the host's defaults read only endpoints and certificates from the
+        // section, and these bound what a proxy may send unread (memory per connection, docs/benchmarks.md).
+        services.Configure<KestrelServerOptions>(builder.Configuration.GetSection("Kestrel"));
+
         // A stopped or restarted replica's proxies all connect again within about a second (XdsOptions.ListenBacklog).
         services.AddOptions<SocketTransportOptions>().Configure<IOptions<XdsOptions>>((sockets, xds) => sockets.Backlog = xds.Value.ListenBacklog);
 
