@@ -5,8 +5,8 @@ using Npgsql;
 namespace Mesh.Api.Tests;
 
 /// <summary>
-/// Followers of the change feed hear of every change: resource writes NOTIFY right after their COMMIT (in the same
-/// round trip), every other writer through the changes table's trigger.
+/// Followers of the change feed hear of every change: resource writes through the API's ChangeNotifier (one NOTIFY
+/// after their COMMITs, for however many committed meanwhile), every other writer through the changes table's trigger.
 /// </summary>
 public sealed class ChangeNotifyTests(ApiServer api) : IClassFixture<ApiServer>
 {

@@ -21,6 +21,7 @@ public sealed class ApiMetrics : IDisposable
     private readonly Counter<long> writeRetries;
     private readonly Counter<long> writesAbandoned;
     private readonly Counter<long> proxyStatusUnreachable;
+    private readonly Counter<long> changeNotifyFailed;
 
     public ApiMetrics(IMeterFactory meters)
     {
@@ -35,6 +36,8 @@ public sealed class ApiMetrics : IDisposable
             description: "Writes whose caller stopped waiting (the deadline passed or the client left) before the database answered, by whether they committed after all.");
         proxyStatusUnreachable = meter.CreateCounter<long>("mesh.api.proxy_status.unreachable", unit: "{read}",
             description: "Reads of an xDS server's proxy status (Mesh:Console:ProxyStatusUrls) that failed; the console shows the server as unreachable.");
+        changeNotifyFailed = meter.CreateCounter<long>("mesh.api.change_notify.failed", unit: "{notify}",
+            description: "NOTIFYs waking the change feed's followers after resource writes that failed (sent again a second later; followers also poll).");
     }
 
     /// <summary>
@@ -53,6 +56,7 @@ public sealed class ApiMetrics : IDisposable
         writesAbandoned.Add(0, new TagList { { "committed", false } });
         writesAbandoned.Add(0, new TagList { { "committed", true } });
         proxyStatusUnreachable.Add(0);
+        changeNotifyFailed.Add(0);
     }
 
     public void AuditRecordDropped(int count = 1) => auditDropped.Add(count);
@@ -62,6 +66,8 @@ public sealed class ApiMetrics : IDisposable
     public void WriteAbandoned(bool committed) => writesAbandoned.Add(1, new TagList { { "committed", committed } });
 
     public void ProxyStatusUnreachable() => proxyStatusUnreachable.Add(1);
+
+    public void ChangeNotifyFailed() => changeNotifyFailed.Add(1);
 
     /// <summary>Records one finished call; <paramref name="errorCode"/> is empty on success.</summary>
     public void Record(string operation, int statusCode, string errorCode, TimeSpan elapsed)

@@ -8,16 +8,17 @@ namespace Mesh.Api.Resources;
 /// <summary>
 /// A resource write sent to PostgreSQL in one round trip: the call's audit record, the write itself (one call of a
 /// write function of migration <c>WriteFunctions</c>, which claims the clientToken, locks and checks what the write
-/// needs, writes and counts the quota), COMMIT, and the change feed's NOTIFY after it. BEGIN travels with it (Npgsql
+/// needs, writes and counts the quota) and COMMIT. BEGIN travels with it (Npgsql
 /// prepends it). The API decides nothing between statements: what it would have decided is in the function, which
 /// answers with a row (the stored answer of a replay, or what the answer needs of the row) or fails with an error
 /// the API words (<see cref="WriteRefusals"/>).
 /// </summary>
 /// <remarks>
 /// Statements of a batch run one after the other. When one fails, PostgreSQL skips the rest of the batch (the COMMIT
-/// too), and the transaction is rolled back when it is disposed. The NOTIFY runs after the COMMIT, in a transaction of
-/// its own with nothing to flush (see the NotifyAfterCommit migration); a replay, which changes nothing, sends it too,
-/// and the followers then find nothing new.
+/// too), and the transaction is rolled back when it is disposed. The change feed's NOTIFY is not in the batch: the
+/// function tells the changes table's trigger to leave it out (see the NotifyAfterCommit migration), and the caller
+/// signals <see cref="ChangeNotifier"/> once the batch has answered, which sends one NOTIFY for all the writes that
+/// committed meanwhile.
 /// </remarks>
 public sealed class WriteBatch(MeshDbContext db)
 {
@@ -34,7 +35,7 @@ public sealed class WriteBatch(MeshDbContext db)
     }
 
     /// <summary>
-    /// Sends <paramref name="audit"/>, <paramref name="write"/>, COMMIT and NOTIFY in one round trip, and returns the
+    /// Sends <paramref name="audit"/>, <paramref name="write"/> and COMMIT in one round trip, and returns the
     /// first row <paramref name="write"/> returned (null if none).
     /// </summary>
     internal async Task<object?[]?> CommitAsync(NpgsqlBatchCommand audit, NpgsqlBatchCommand write, CancellationToken ct)
@@ -44,7 +45,7 @@ public sealed class WriteBatch(MeshDbContext db)
             ?? throw new InvalidOperationException("A write batch runs only inside a write transaction.");
         await using var batch = new NpgsqlBatch(connection, transaction)
         {
-            BatchCommands = { audit, write, new NpgsqlBatchCommand("COMMIT"), new NpgsqlBatchCommand($"NOTIFY {ChangeFeed.Channel}") },
+            BatchCommands = { audit, write, new NpgsqlBatchCommand("COMMIT") },
         };
 
         object?[]? row = null;

@@ -25,6 +25,7 @@ namespace Mesh.Api.Resources;
 public sealed partial class WriteTransactions(
     IDbContextFactory<MeshDbContext> contexts,
     ApiMetrics metrics,
+    ChangeNotifier notifier,
     TimeProvider clock,
     ILogger<WriteTransactions> logger)
 {
@@ -39,8 +40,9 @@ public sealed partial class WriteTransactions(
         RunAsync(call, subject, ct => RunOnceAsync(call, work, ct), cancellationToken);
 
     /// <summary>
-    /// Runs <paramref name="write"/> (a call of a write function, migration <c>WriteFunctions</c>) with the audit record,
-    /// COMMIT and NOTIFY in one round trip (<see cref="WriteBatch"/>), then makes the answer from the row it returned
+    /// Runs <paramref name="write"/> (a call of a write function, migration <c>WriteFunctions</c>) with the audit record
+    /// and COMMIT in one round trip (<see cref="WriteBatch"/>), wakes the change feed's followers
+    /// (<see cref="ChangeNotifier"/>), then makes the answer from the row it returned
     /// with <paramref name="answer"/>. A refusal of the function is the App Mesh error <paramref name="refusal"/> words;
     /// the other errors are sorted as for the other overload.
     /// </summary>
@@ -112,8 +114,11 @@ public sealed partial class WriteTransactions(
         var audit = call.ToAuditRecord(clock.GetUtcNow(), call.SuccessStatus);
 
         // Npgsql sees the transaction end (the server reports it idle), so disposing it afterwards sends nothing; a
-        // failed batch leaves it open, and disposing it rolls it back.
-        return await new WriteBatch(db).CommitAsync(AuditStatement(audit), write, ct);
+        // failed batch leaves it open, and disposing it rolls it back (and wakes nobody). A replay, which changed
+        // nothing, wakes the followers too; they find nothing new.
+        var row = await new WriteBatch(db).CommitAsync(AuditStatement(audit), write, ct);
+        notifier.Changed();
+        return row;
     }
 
     private async Task<JsonObject> RunOnceAsync(ApiCall call, Func<MeshDbContext, CancellationToken, Task<JsonObject>> work, CancellationToken ct)
