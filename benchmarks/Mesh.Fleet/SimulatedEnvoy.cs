@@ -1,8 +1,5 @@
 using System.Diagnostics;
-using Envoy.Config.Cluster.V3;
 using Envoy.Config.Core.V3;
-using Envoy.Config.Listener.V3;
-using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -282,8 +279,7 @@ internal sealed class SimulatedEnvoy : IDisposable
             switch (response.TypeUrl)
             {
                 case TypeUrls.Cluster:
-                    var eds = response.Resources.Select(r => r.Unpack<Cluster>()).Where(c => c.Type == Cluster.Types.DiscoveryType.Eds)
-                        .Select(c => c.EdsClusterConfig?.ServiceName is { Length: > 0 } s ? s : c.Name).ToHashSet(StringComparer.Ordinal);
+                    var eds = response.Resources.Select(ConfigNames.EdsServiceName).OfType<string>().ToHashSet(StringComparer.Ordinal);
                     var edsChanged = !eds.SetEquals(_edsNames);
                     _edsNames = eds;
                     if (edsChanged && eds.Count > 0)
@@ -309,7 +305,7 @@ internal sealed class SimulatedEnvoy : IDisposable
 
                     break;
                 case TypeUrls.Listener:
-                    var routes = RouteNames(response.Resources.Select(r => r.Unpack<Listener>()));
+                    var routes = RouteNames(response.Resources);
                     var routesChanged = !routes.SetEquals(_rdsNames);
                     _rdsNames = routes;
                     if (routesChanged)
@@ -398,10 +394,9 @@ internal sealed class SimulatedEnvoy : IDisposable
             switch (response.TypeUrl)
             {
                 case TypeUrls.Cluster:
-                    foreach (var cluster in response.Resources.Select(r => r.Resource_.Unpack<Cluster>()).Where(c => c.Type == Cluster.Types.DiscoveryType.Eds))
+                    foreach (var resource in response.Resources)
                     {
-                        var name = cluster.EdsClusterConfig?.ServiceName is { Length: > 0 } s ? s : cluster.Name;
-                        if (_edsNames.Add(name))
+                        if (ConfigNames.EdsServiceName(resource.Resource_) is { } name && _edsNames.Add(name))
                         {
                             await SubscribeAsync(TypeUrls.Endpoint, [name], []);
                         }
@@ -425,7 +420,7 @@ internal sealed class SimulatedEnvoy : IDisposable
 
                     break;
                 case TypeUrls.Listener:
-                    var routes = RouteNames(response.Resources.Select(r => r.Resource_.Unpack<Listener>()));
+                    var routes = RouteNames(response.Resources.Select(r => r.Resource_));
                     var added = routes.Except(_rdsNames).ToList();
                     _rdsNames.UnionWith(added);
                     if (added.Count > 0)
@@ -452,18 +447,12 @@ internal sealed class SimulatedEnvoy : IDisposable
         }
     }
 
-    private static HashSet<string> RouteNames(IEnumerable<Listener> listeners)
+    private static HashSet<string> RouteNames(IEnumerable<Google.Protobuf.WellKnownTypes.Any> listeners)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var listener in listeners)
         {
-            foreach (var filter in listener.FilterChains.SelectMany(c => c.Filters).Concat(listener.DefaultFilterChain?.Filters ?? []))
-            {
-                if (filter.TypedConfig is { } any && any.Is(HttpConnectionManager.Descriptor) && any.Unpack<HttpConnectionManager>().Rds is { } rds)
-                {
-                    names.Add(rds.RouteConfigName);
-                }
-            }
+            names.UnionWith(ConfigNames.RouteNames(listener));
         }
 
         return names;
