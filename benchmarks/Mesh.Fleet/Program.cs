@@ -173,7 +173,9 @@ async Task<RawFigures> MeasureRawAsync(double firstSize, int pushSize)
     // The same program serves the raw limit in a process of its own: the apphost, or `dotnet Mesh.Fleet.dll`.
     var self = Environment.ProcessPath!;
     string[] rawArgs = Path.GetFileNameWithoutExtension(self) == "dotnet" ? [typeof(MeshFigures).Assembly.Location, "raw-server", url.ToString()] : ["raw-server", url.ToString()];
-    using var server = ServerProcess.Start(self, rawArgs, new Dictionary<string, string>(), Path.Combine(logDir, "raw.log"));
+    // The raw server is this program, whose runtimeconfig turns TieredPGO off for the fleet: the raw server keeps the
+    // runtime's default, as before, so the limit it measures does not move with the fleet's own setting.
+    using var server = ServerProcess.Start(self, rawArgs, new Dictionary<string, string> { ["DOTNET_TieredPGO"] = "1" }, Path.Combine(logDir, "raw.log"));
     await Fleet.WaitAsync(() => { try { RawLimit.Client.CollectAsync(url).GetAwaiter().GetResult(); return true; } catch { return false; } }, TimeSpan.FromSeconds(60), "the raw server to start");
     await Task.Delay(1000);
     var heapBefore = await RawLimit.Client.CollectAsync(url);
