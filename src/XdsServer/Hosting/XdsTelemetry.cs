@@ -3,6 +3,7 @@ using Mesh.Observability;
 using Mesh.XdsServer.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using OpenTelemetry.Metrics;
@@ -31,16 +32,27 @@ public static class XdsTelemetry
             return new XdsMetrics(scope);
         });
 
+        var memoryPool = builder.Configuration.GetValue(KestrelMemoryPoolSetting, true);
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("mesh-xds"))
-            .WithMetrics(metrics => metrics
-                .AddMeter(XdsMetrics.MeterName)
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(XdsMetrics.MeterName);
 
                 // Kestrel's memory pool: what it keeps pooled (idle 4 KB blocks, released a few percent every 10 s
                 // once idle) is a large and changing part of an xDS server's memory after a burst of connections.
-                .AddMeter("Microsoft.AspNetCore.MemoryPool")
-                .AddView(instrument => IsAnotherServers(instrument, scope) ? MetricStreamConfiguration.Drop : null)
-                .AddPlatformMetrics());
+                // Listening costs a measurement on every rent and return of a block (a 49 KB request of a proxy that
+                // sends its node each time takes a dozen): 2–3% of the server's CPU at connect (docs/benchmarks.md,
+                // issue13x). Xds:Metrics:KestrelMemoryPool=false turns it off.
+                if (memoryPool)
+                {
+                    metrics.AddMeter(KestrelMemoryPoolMeter);
+                }
+
+                metrics
+                    .AddView(instrument => IsAnotherServers(instrument, scope) ? MetricStreamConfiguration.Drop : null)
+                    .AddPlatformMetrics();
+            });
         if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             otel.WithTracing(tracing => tracing
@@ -52,6 +64,11 @@ public static class XdsTelemetry
 
         return builder;
     }
+
+    /// <summary>Whether <c>/metrics</c> carries Kestrel's memory pool (<c>aspnetcore_memory_pool_*</c>); on unless set to false.</summary>
+    public const string KestrelMemoryPoolSetting = "Xds:Metrics:KestrelMemoryPool";
+
+    private const string KestrelMemoryPoolMeter = "Microsoft.AspNetCore.MemoryPool";
 
     private static bool IsAnotherServers(Instrument instrument, object scope) =>
         instrument.Meter.Name == XdsMetrics.MeterName && !ReferenceEquals(instrument.Meter.Scope, scope);

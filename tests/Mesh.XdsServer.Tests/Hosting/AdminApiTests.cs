@@ -67,6 +67,26 @@ public sealed class AdminApiTests
         Assert.Equal(1, PrometheusText.Value(text, "mesh_xds_connected_proxies"));
     }
 
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("true", true)]
+    [InlineData("false", false)]
+    public async Task Kestrels_Memory_Pool_Is_In_The_Metrics_Unless_Turned_Off(string? setting, bool exported)
+    {
+        await using var host = await XdsTestHost.StartAsync(settings: new Dictionary<string, string?> { [XdsTelemetry.KestrelMemoryPoolSetting] = setting });
+        var mesh = MeshRows.Demo();
+        host.Producer.SetMesh(mesh.Key, mesh.Graph);
+        await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster);
+        await client.NextAsync(); // the gRPC connection has rented and returned pool blocks by now
+        await host.Admin.GetStringAsync("/metrics").DefaultTimeout(); // the exporter's first scrape starts its collection
+
+        var text = await host.Admin.GetStringAsync("/metrics").DefaultTimeout();
+
+        Assert.Equal(exported, text.Contains("aspnetcore_memory_pool_", StringComparison.Ordinal));
+        Assert.Contains("mesh_xds_connected_proxies", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Metrics_Time_The_Reads_From_PostgreSQL()
     {
