@@ -81,6 +81,28 @@ public sealed class SegmentedRequestTests
         Assert.Equal(expected, parsed);
     }
 
+    [Theory]
+    [MemberData(nameof(SegmentSizes))]
+    public void Fields_Before_And_After_The_Node_Are_Kept_Wherever_The_Node_Lies(int segmentSize)
+    {
+        var node = LargeNode("mesh/demo/virtualNode/web");
+        var withoutNode = Ack(null);
+        var nodeField = Tag(DiscoveryRequest.NodeFieldNumber, 2).Concat(Varint((ulong)node.CalculateSize())).Concat(node.ToByteArray()).ToArray();
+        var rest = withoutNode.ToByteArray();
+        var expected = Ack(node.Clone());
+        expected.Node.Extensions.Clear();
+
+        // first (as in delta), last (as the fleet writes it), and after version_info (as in field order: "v1" is 4 bytes)
+        foreach (var bytes in new[] { nodeField.Concat(rest).ToArray(), rest.Concat(nodeField).ToArray(), rest[..4].Concat(nodeField).Concat(rest[4..]).ToArray() })
+        {
+            var read = Read(bytes, segmentSize);
+
+            Assert.Equal(expected, read);
+        }
+
+        Assert.Equal(1, _interner.Parsed);
+    }
+
     [Fact]
     public void An_Ack_Whose_Node_Differs_From_The_Streams_Gets_Another_Instance()
     {
