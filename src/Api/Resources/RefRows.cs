@@ -46,21 +46,22 @@ public readonly ref struct RefRow(
     }
 
     /// <summary>
-    /// A text column's UTF-8 bytes. The row is already in Npgsql's buffer (the reader is not sequential), so its
-    /// column stream is a copy from memory; a value longer than what is left of the scratch buffer is read as a string.
+    /// A text column's UTF-8 bytes, copied from the row Npgsql already holds (the reader is not sequential). GetBytes
+    /// copies them straight from its buffer; GetStream, used before, went through Npgsql's generic async-shaped value
+    /// read and a stream per column (8% of a list page's API samples in 14m; about 2x the CPU of GetBytes for a page's
+    /// 300 columns in a loop). A value longer than what is left of the scratch buffer is read as a string.
     /// </summary>
     private static ReadOnlySpan<byte> Utf8(NpgsqlDataReader reader, int ordinal, byte[] scratch, scoped ref int used)
     {
-        using var stream = reader.GetStream(ordinal);
-        var length = (int)stream.Length;
+        var length = (int)reader.GetBytes(ordinal, 0, null, 0, 0);
         if (length > scratch.Length - used)
         {
             return Encoding.UTF8.GetBytes(reader.GetString(ordinal));
         }
 
-        stream.ReadExactly(scratch, used, length);
-        var text = scratch.AsSpan(used, length);
-        used += length;
+        var copied = (int)reader.GetBytes(ordinal, 0, scratch, used, length);
+        var text = scratch.AsSpan(used, copied);
+        used += copied;
         return text;
     }
 
