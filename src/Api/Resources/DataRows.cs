@@ -22,7 +22,7 @@ public readonly record struct DataRow(string Arn, Guid Uid, long Version, JsonEl
     /// <summary>
     /// The resource <paramref name="id"/> of <paramref name="account"/> rendered as its *Data shape, or null when there is
     /// none. One statement, one row; the answer is written straight to JSON, not built as nodes, once per uid and version
-    /// (<see cref="ResourceView.TryGetDescribed"/>).
+    /// (<see cref="ResourceView.Described"/>).
     /// </summary>
     public static async Task<JsonNode?> DescribeAsync(ResourceView view, ReadDatabase reads, string account, ResourceId id, CancellationToken ct)
     {
@@ -40,8 +40,8 @@ public readonly record struct DataRow(string Arn, Guid Uid, long Version, JsonEl
                 return null;
             }
 
-            // The answer rendered for this uid and version before is this row's answer (ResourceView.TryGetDescribed).
-            if (view.TryGetDescribed(reader.GetGuid(1), reader.GetInt64(2), out var described))
+            // The answer rendered for this uid and version before is this row's answer (RenderedPerVersion).
+            if (view.Described.TryGet(reader.GetGuid(1), reader.GetInt64(2), out var described))
             {
                 return RawJson.Of(described);
             }
@@ -67,7 +67,7 @@ public readonly record struct DataRow(string Arn, Guid Uid, long Version, JsonEl
             RenderBuffers.Return(json);
         }
 
-        view.KeepDescribed(row.Uid, row.Version, answer);
+        view.Described.Keep(row.Uid, row.Version, answer);
         return RawJson.Of(answer);
     }
 

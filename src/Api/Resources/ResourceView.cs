@@ -57,33 +57,14 @@ public sealed class ResourceView(ServiceModel model)
         return spec;
     }
 
-    /// <summary>How many rendered Describe answers <see cref="TryGetDescribed"/> keeps; past it, that cache starts over.</summary>
-    public const int CachedAnswers = 10_000;
+    /// <summary>How many rendered answers and list items are kept, each (<see cref="RenderedPerVersion"/>).</summary>
+    public const int CachedRenderings = 10_000;
 
-    // Everything a Describe answers is fixed by the row's (uid, version): the identity is what the query matched
-    // byte for byte (and a uid is one resource's: a re-created resource has a new one), the arn, resourceOwner and
-    // createdAt never change, the spec and lastUpdatedAt change only with a new version (mesh_update_resource), tags
-    // are not shown and a stored row's status is always ACTIVE. So the bytes rendered once are the answer for as long
-    // as the row has that version, and a hit neither reads the row's other columns nor renders anything.
-    private readonly ConcurrentDictionary<(Guid Uid, long Version), byte[]> describedAnswers = new();
+    /// <summary>Describe answers (*Data, as UTF-8 JSON) rendered once per uid and version.</summary>
+    public RenderedPerVersion Described { get; } = new(CachedRenderings);
 
-    /// <summary>How many rendered Describe answers are cached.</summary>
-    public int CachedAnswerCount => describedAnswers.Count;
-
-    /// <summary>The Describe answer (*Data, as UTF-8 JSON) rendered for <paramref name="uid"/> at <paramref name="version"/>, if kept.</summary>
-    public bool TryGetDescribed(Guid uid, long version, out byte[] answer) =>
-        describedAnswers.TryGetValue((uid, version), out answer!);
-
-    /// <summary>Keeps <paramref name="answer"/>, rendered from the row of <paramref name="uid"/> at <paramref name="version"/>, for the next Describe.</summary>
-    public void KeepDescribed(Guid uid, long version, byte[] answer)
-    {
-        if (describedAnswers.Count >= CachedAnswers)
-        {
-            describedAnswers.Clear();
-        }
-
-        describedAnswers[(uid, version)] = answer;
-    }
+    /// <summary>List items (*Ref, as UTF-8 JSON) rendered once per uid and version.</summary>
+    public RenderedPerVersion Listed { get; } = new(CachedRenderings);
 
     private readonly Dictionary<ResourceKind, DataWriter> dataWriters = ResourceKind.All.ToDictionary(kind => kind, kind => new DataWriter(model, kind));
 
