@@ -7,7 +7,8 @@ namespace Mesh.Api.Tests;
 
 /// <summary>
 /// A Describe's answer is rendered once per uid and version and then sent as it was rendered
-/// (<see cref="ResourceView.TryGetDescribed"/>): the kept answer is byte for byte the first, for large specs and
+/// (<see cref="ResourceView.Described"/>), and so is a list
+/// item (<see cref="ResourceView.Listed"/>): the kept answer is byte for byte the first, for large specs and
 /// escaped text too, and an update, or a delete and a re-create under the same name, is answered with the new row.
 /// </summary>
 public sealed class DescribeAnswerTests(ApiServer api) : IClassFixture<ApiServer>
@@ -36,13 +37,13 @@ public sealed class DescribeAnswerTests(ApiServer api) : IClassFixture<ApiServer
         foreach (var path in new[] { Paths.VirtualNode(mesh.Mesh, "big"), Paths.Route(mesh.Mesh, "router", "r1"), Paths.Mesh(mesh.Mesh) })
         {
             var first = await RawAsync(path);
-            var kept = View.CachedAnswerCount;
+            var kept = View.Described.Count;
             var second = await RawAsync(path);
             var third = await RawAsync(path);
 
             Assert.Equal(first, second);
             Assert.Equal(first, third);
-            Assert.Equal(kept, View.CachedAnswerCount); // the later calls were answered from what the first kept
+            Assert.Equal(kept, View.Described.Count); // the later calls were answered from what the first kept
         }
 
         var node = JsonNode.Parse(await RawAsync(Paths.VirtualNode(mesh.Mesh, "big")))!;
@@ -75,23 +76,49 @@ public sealed class DescribeAnswerTests(ApiServer api) : IClassFixture<ApiServer
     }
 
     [Fact]
-    public void KeptAnswers_AreBounded_AndKeyedByUidAndVersion()
+    public async Task AListPage_OfKeptItems_IsTheRenderedOne_AndShowsUpdates()
     {
-        var view = new ResourceView(Mesh.Model.Wire.ServiceModel.AppMesh);
-        var uid = Guid.NewGuid();
-        view.KeepDescribed(uid, 1, [1]);
-
-        Assert.True(view.TryGetDescribed(uid, 1, out var kept));
-        Assert.Equal([1], kept);
-        Assert.False(view.TryGetDescribed(uid, 2, out _));
-        Assert.False(view.TryGetDescribed(Guid.NewGuid(), 1, out _));
-
-        for (var i = 0; i < ResourceView.CachedAnswers + 5; i++)
+        var mesh = await MeshBuilder.CreateAsync(api);
+        foreach (var name in new[] { "a", "b", "c", "d" })
         {
-            view.KeepDescribed(Guid.NewGuid(), 1, [2]);
+            await mesh.NodeAsync(name);
         }
 
-        Assert.InRange(view.CachedAnswerCount, 1, ResourceView.CachedAnswers);
+        var path = Paths.VirtualNodes(mesh.Mesh);
+        var first = await RawAsync(path);
+        Assert.Equal(first, await RawAsync(path));
+        var page = await RawAsync(path + "?limit=2");
+        var token = JsonNode.Parse(page)!["nextToken"]!.GetValue<string>();
+        Assert.Equal(page, await RawAsync(path + "?limit=2"));
+        Assert.Equal(await RawAsync(path + "?limit=2&nextToken=" + Uri.EscapeDataString(token)), await RawAsync(path + "?limit=2&nextToken=" + Uri.EscapeDataString(token)));
+
+        (await api.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh.Mesh, "b"), new JsonObject { ["spec"] = Specs.VirtualNode(9090) })).AssertOk();
+        var items = JsonNode.Parse(await RawAsync(path))!["virtualNodes"]!.AsArray();
+        var described = JsonNode.Parse(await RawAsync(Paths.VirtualNode(mesh.Mesh, "b")))!;
+        var b = Assert.Single(items, i => i!["virtualNodeName"]!.GetValue<string>() == "b")!;
+        Assert.Equal(2, b["version"]!.GetValue<long>());
+        Assert.Equal(described["metadata"]!["lastUpdatedAt"]!.ToJsonString(), b["lastUpdatedAt"]!.ToJsonString());
+        Assert.All(items.Where(i => i!["virtualNodeName"]!.GetValue<string>() != "b"), i => Assert.Equal(1, i!["version"]!.GetValue<long>()));
+    }
+
+    [Fact]
+    public void Renderings_AreBounded_AndKeyedByUidAndVersion()
+    {
+        var kept = new RenderedPerVersion(capacity: 100);
+        var uid = Guid.NewGuid();
+        kept.Keep(uid, 1, [1]);
+
+        Assert.True(kept.TryGet(uid, 1, out var utf8));
+        Assert.Equal([1], utf8);
+        Assert.False(kept.TryGet(uid, 2, out _));
+        Assert.False(kept.TryGet(Guid.NewGuid(), 1, out _));
+
+        for (var i = 0; i < 105; i++)
+        {
+            kept.Keep(Guid.NewGuid(), 1, [2]);
+        }
+
+        Assert.InRange(kept.Count, 1, kept.Capacity);
     }
 
     private async Task<string> RawAsync(string path)
