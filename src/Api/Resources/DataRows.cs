@@ -21,7 +21,8 @@ public readonly record struct DataRow(string Arn, Guid Uid, long Version, JsonEl
 
     /// <summary>
     /// The resource <paramref name="id"/> of <paramref name="account"/> rendered as its *Data shape, or null when there is
-    /// none. One statement, one row; the answer is written straight to JSON, not built as nodes.
+    /// none. One statement, one row; the answer is written straight to JSON, not built as nodes, once per uid and version
+    /// (<see cref="ResourceView.Described"/>).
     /// </summary>
     public static async Task<JsonNode?> DescribeAsync(ResourceView view, ReadDatabase reads, string account, ResourceId id, CancellationToken ct)
     {
@@ -39,18 +40,35 @@ public readonly record struct DataRow(string Arn, Guid Uid, long Version, JsonEl
                 return null;
             }
 
+            // The answer rendered for this uid and version before is this row's answer (RenderedPerVersion).
+            if (view.Described.TryGet(reader.GetGuid(1), reader.GetInt64(2), out var described))
+            {
+                return RawJson.Of(described);
+            }
+
             row = Read(reader, view);
         }
 
-        // Written into a pooled buffer that the answer carries and gives back once it has been sent
-        // (RawJson.ReturnRented): a Describe's answer is sent once and never kept.
+        // Rendered once into a pooled buffer, then kept as an array of its exact size: the next Describe of this
+        // version sends those bytes as they are.
         var json = RenderBuffers.Rent();
-        using (var writer = new Utf8JsonWriter(json))
+        byte[] answer;
+        try
         {
-            view.DataOf(id.Kind).Write(writer, account, id, row, ResourceView.Active);
+            using (var writer = new Utf8JsonWriter(json))
+            {
+                view.DataOf(id.Kind).Write(writer, account, id, row, ResourceView.Active);
+            }
+
+            answer = json.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            RenderBuffers.Return(json);
         }
 
-        return RawJson.OfRented(json);
+        view.Described.Keep(row.Uid, row.Version, answer);
+        return RawJson.Of(answer);
     }
 
     /// <summary>The current row of a reader over <see cref="Columns"/>.</summary>

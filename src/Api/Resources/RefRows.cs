@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Mesh.Model.Resources;
@@ -19,7 +20,10 @@ public readonly ref struct RefRow(
     /// The columns <see cref="Read"/> reads, in its order: what differs between the items of one list page (their
     /// account, mesh and parent are the page's own, so they are not read again for every row).
     /// </summary>
-    public const string Columns = "name, arn, version, resource_owner, created_at, last_updated_at";
+    public const string Columns = "name, arn, version, resource_owner, created_at, last_updated_at, uid";
+
+    /// <summary>Where <see cref="Columns"/> has the version and the uid, which name what an item shows (<see cref="RenderedPerVersion"/>).</summary>
+    public const int VersionOrdinal = 2, UidOrdinal = 6;
 
     public ReadOnlySpan<byte> AccountId { get; } = accountId;
     public ReadOnlySpan<byte> MeshName { get; } = meshName;
@@ -41,26 +45,27 @@ public readonly ref struct RefRow(
         var name = Utf8(reader, 0, scratch, ref used);
         var arn = Utf8(reader, 1, scratch, ref used);
         var owner = Utf8(reader, 3, scratch, ref used);
-        return new(page.AccountId, page.MeshName ?? name, page.ParentName, name, arn, reader.GetInt64(2), owner,
+        return new(page.AccountId, page.MeshName ?? name, page.ParentName, name, arn, reader.GetInt64(VersionOrdinal), owner,
             Utc(reader.GetDateTime(4)), Utc(reader.GetDateTime(5)));
     }
 
     /// <summary>
-    /// A text column's UTF-8 bytes. The row is already in Npgsql's buffer (the reader is not sequential), so its
-    /// column stream is a copy from memory; a value longer than what is left of the scratch buffer is read as a string.
+    /// A text column's UTF-8 bytes, copied from the row Npgsql already holds (the reader is not sequential). GetBytes
+    /// copies them straight from its buffer; GetStream, used before, went through Npgsql's generic async-shaped value
+    /// read and a stream per column (8% of a list page's API samples in 14m; about 2x the CPU of GetBytes for a page's
+    /// 300 columns in a loop). A value longer than what is left of the scratch buffer is read as a string.
     /// </summary>
     private static ReadOnlySpan<byte> Utf8(NpgsqlDataReader reader, int ordinal, byte[] scratch, scoped ref int used)
     {
-        using var stream = reader.GetStream(ordinal);
-        var length = (int)stream.Length;
+        var length = (int)reader.GetBytes(ordinal, 0, null, 0, 0);
         if (length > scratch.Length - used)
         {
             return Encoding.UTF8.GetBytes(reader.GetString(ordinal));
         }
 
-        stream.ReadExactly(scratch, used, length);
-        var text = scratch.AsSpan(used, length);
-        used += length;
+        var copied = (int)reader.GetBytes(ordinal, 0, scratch, used, length);
+        var text = scratch.AsSpan(used, copied);
+        used += copied;
         return text;
     }
 
@@ -123,5 +128,27 @@ public sealed class RefWriter
         }
 
         writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// <paramref name="row"/>'s item on its own, as the bytes a list page carries for it: written into
+    /// <paramref name="buffer"/> by <paramref name="writer"/> (made on the first call, reset on the next), which
+    /// writes with the page's options, so the item's bytes are what writing it into the page would give.
+    /// </summary>
+    public byte[] Render(in RefRow row, ArrayBufferWriter<byte> buffer, ref Utf8JsonWriter? writer)
+    {
+        buffer.ResetWrittenCount();
+        if (writer is null)
+        {
+            writer = new Utf8JsonWriter(buffer);
+        }
+        else
+        {
+            writer.Reset(buffer);
+        }
+
+        Write(writer, row);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
     }
 }

@@ -250,11 +250,15 @@ public sealed class ResourceOperations(
         }
 
         // The items are written into a pooled buffer (about 300 bytes each), which goes back to the pool once the
-        // answer is sent (RawJson.ReturnRented); each row's text passes through one scratch buffer.
+        // answer is sent (RawJson.ReturnRented). Each item is the bytes rendered for its row's uid and version
+        // (RenderedPerVersion); only an item not kept yet is read (its text through one scratch buffer) and rendered.
         var items = RenderBuffers.Rent();
         var scratch = ArrayPool<byte>.Shared.Rent(RowScratchBytes);
         var page = new RefPage(account, kind.IsMesh ? null : meshName, parentName);
         var refs = view.Refs(kind);
+        var listed = view.Listed;
+        ArrayBufferWriter<byte>? itemBuffer = null;
+        Utf8JsonWriter? itemWriter = null;
         var count = 0;
         string? lastName = null;
         try
@@ -269,11 +273,19 @@ public sealed class ResourceOperations(
                     break; // the row past the page only says that there is a next page
                 }
 
-                var row = RefRow.Read(reader, page, scratch);
-                refs.Write(writer, row);
+                var uid = reader.GetGuid(RefRow.UidOrdinal);
+                var version = reader.GetInt64(RefRow.VersionOrdinal);
+                if (!listed.TryGet(uid, version, out var item))
+                {
+                    item = refs.Render(RefRow.Read(reader, page, scratch), itemBuffer ??= RenderBuffers.Rent(), ref itemWriter);
+                    listed.Keep(uid, version, item);
+                }
+
+                // Written by the same writer with the same options: valid, so not validated again.
+                writer.WriteRawValue(item, skipInputValidation: true);
                 if (count == limit)
                 {
-                    lastName = Encoding.UTF8.GetString(row.Name); // where the next page starts, if there is one
+                    lastName = reader.GetString(0); // where the next page starts, if there is one
                 }
             }
 
@@ -287,6 +299,11 @@ public sealed class ResourceOperations(
         finally
         {
             ArrayPool<byte>.Shared.Return(scratch);
+            itemWriter?.Dispose();
+            if (itemBuffer is not null)
+            {
+                RenderBuffers.Return(itemBuffer);
+            }
         }
 
         if (count == 0 && container is not null)

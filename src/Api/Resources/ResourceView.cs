@@ -57,6 +57,15 @@ public sealed class ResourceView(ServiceModel model)
         return spec;
     }
 
+    /// <summary>How many rendered answers and list items are kept, each (<see cref="RenderedPerVersion"/>).</summary>
+    public const int CachedRenderings = 10_000;
+
+    /// <summary>Describe answers (*Data, as UTF-8 JSON) rendered once per uid and version.</summary>
+    public RenderedPerVersion Described { get; } = new(CachedRenderings);
+
+    /// <summary>List items (*Ref, as UTF-8 JSON) rendered once per uid and version.</summary>
+    public RenderedPerVersion Listed { get; } = new(CachedRenderings);
+
     private readonly Dictionary<ResourceKind, DataWriter> dataWriters = ResourceKind.All.ToDictionary(kind => kind, kind => new DataWriter(model, kind));
 
     /// <summary>How <paramref name="kind"/>'s *Data answer is written from a stored row: members in the Data shape's order.</summary>
