@@ -188,6 +188,59 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
         }
     }
 
+    /// <summary>
+    /// The client holds exactly <paramref name="set"/>'s wildcard list, at its versions (the caller knows: the
+    /// stream takes the wildcard and is in sync with that set). The holdings then become that set as the baseline,
+    /// so that they no longer keep the earlier baseline's set, and the entries kept over it, alive; done only when
+    /// that loses nothing CSDS shows: when there are no entries (the outcome stays), or when the baseline and every
+    /// entry are ACKed (the baseline then takes the latest of those ACKs). A NACK, a seeded version or a name
+    /// reported missing keeps the holdings as they are.
+    /// </summary>
+    public void Rebase(ResourceSet set)
+    {
+        lock (statusLock)
+        {
+            if (ReferenceEquals(_baseline, set) || (_baseline is null && _entries.Count == 0))
+            {
+                return;
+            }
+
+            if (_entries.Count == 0)
+            {
+                _baseline = set;
+                return;
+            }
+
+            var latest = _baseline is null ? null : _baselineOutcome;
+            if (latest is not null && latest.ClientStatus != ClientResourceStatus.Acked)
+            {
+                return;
+            }
+
+            foreach (var entry in _entries.Values)
+            {
+                if (ReferenceEquals(entry.Outcome, Dropped))
+                {
+                    continue; // a name of the old baseline the client no longer holds, and that the new one lacks
+                }
+
+                if (entry.Outcome.ClientStatus != ClientResourceStatus.Acked)
+                {
+                    return;
+                }
+
+                if (latest is null || entry.Outcome.At > latest.At)
+                {
+                    latest = entry.Outcome;
+                }
+            }
+
+            _baseline = set;
+            _baselineOutcome = latest ?? _baselineOutcome;
+            _entries.Clear();
+        }
+    }
+
     /// <summary>A name the client subscribed to was reported as not existing; the client holds nothing of it.</summary>
     public void DoesNotExist(string name, DateTimeOffset at) =>
         Write(name, "", new DeltaOutcome(ConfigStatus.NotSent, ClientResourceStatus.DoesNotExist, null, at));

@@ -80,6 +80,13 @@ internal sealed class DeltaSession(
                 Context.Metrics.Ack(type);
                 Context.Logger.Ack(Status.Id, type, request.ResponseNonce);
                 Status.Acked(typeUrl, sent);
+                if (state.Pending.Count == 0 && state.Wildcard && !state.HasNames
+                    && state.InSyncWith is { } inSync && ReferenceEquals(inSync, Snapshot?[typeUrl]))
+                {
+                    // Every response is answered and the client holds exactly the current set: its holdings can
+                    // refer to that set alone and let go of the earlier one (and the entries kept over it).
+                    state.ClientHas.Rebase(inSync);
+                }
             }
         }
 
@@ -141,23 +148,52 @@ internal sealed class DeltaSession(
     protected override async Task OnSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)
     {
         // Most changes remove nothing from a proxy, so the list of removals sent last is made only when one does.
-        List<(string TypeUrl, DeltaTypeState State, IReadOnlyList<string> Removals)>? later = null;
+        List<(string TypeUrl, DeltaTypeState State, IReadOnlyList<string> Removals, DeltaDiscoveryResponse? Shared)>? later = null;
         foreach (var typeUrl in TypeUrls.AdsOrder)
         {
             if (_types.TryGetValue(typeUrl, out var state) && state.Subscribed)
             {
+                var set = snapshot[typeUrl];
+                if (SharedChange(typeUrl, state, snapshot) is { } change)
+                {
+                    if (change.UpsertResponse is { } upsert)
+                    {
+                        await WriteAsync(typeUrl, state, set, upsert, change.Upserts, NoRemovals, cancellationToken);
+                    }
+                    else if (change.Removals.Count == 0 && state.Wildcard)
+                    {
+                        // The content is what the client holds: the holdings may refer to this set instead of the
+                        // earlier one, which they would otherwise keep alive.
+                        state.ClientHas.Rebase(set);
+                    }
+
+                    if (change.RemovalResponse is { } removal)
+                    {
+                        (later ??= []).Add((typeUrl, state, change.Removals, removal));
+                    }
+
+                    continue;
+                }
+
                 var (upserts, removals) = Diff(typeUrl, state, snapshot);
-                await SendAsync(typeUrl, state, snapshot[typeUrl], upserts, NoRemovals, cancellationToken);
+                await SendAsync(typeUrl, state, set, upserts, NoRemovals, cancellationToken);
                 if (removals.Count > 0)
                 {
-                    (later ??= []).Add((typeUrl, state, removals));
+                    (later ??= []).Add((typeUrl, state, removals, null));
                 }
             }
         }
 
-        foreach (var (typeUrl, state, removals) in later ?? [])
+        foreach (var (typeUrl, state, removals, shared) in later ?? [])
         {
-            await SendAsync(typeUrl, state, snapshot[typeUrl], NoUpserts, removals, cancellationToken);
+            if (shared is not null)
+            {
+                await WriteAsync(typeUrl, state, snapshot[typeUrl], shared, NoUpserts, removals, cancellationToken);
+            }
+            else
+            {
+                await SendAsync(typeUrl, state, snapshot[typeUrl], NoUpserts, removals, cancellationToken);
+            }
         }
 
         foreach (var typeUrl in TypeUrls.AdsOrder)
@@ -167,6 +203,41 @@ internal sealed class DeltaSession(
                 state.InSyncWith = snapshot[typeUrl];
             }
         }
+    }
+
+    /// <summary>
+    /// The change this stream shares with the identity's other streams in the same position (see
+    /// <see cref="DeltaChange"/>), made now if none of them made it yet; null when the stream differs from what any
+    /// shared change assumes: it was not in sync with a set before this one, or it both takes the wildcard and
+    /// names resources (what on-demand names it holds is its own), or it asks for nothing.
+    /// </summary>
+    private DeltaChange? SharedChange(string typeUrl, DeltaTypeState state, Snapshot snapshot)
+    {
+        var set = snapshot[typeUrl];
+        if (state.InSyncWith is not { } from || ReferenceEquals(from, set) || state.Wildcard == state.HasNames)
+        {
+            return null;
+        }
+
+        // In sync with `from`, a wildcard client holds exactly its wildcard list; a client that names resources
+        // holds exactly those of them that exist, and was told of the others. Either is named by a content version.
+        var fromVersion = state.Wildcard ? from.WildcardVersion : from.AllVersion;
+        var names = state.Wildcard ? null : state.Names;
+        if (set.FindDeltaChange(fromVersion, state.Wildcard, names, snapshot.Version) is { } found)
+        {
+            Context.Metrics.DeltaChangeShared(TypeUrls.ShortName(typeUrl));
+            return found;
+        }
+
+        var (upserts, removals) = Diff(typeUrl, state, snapshot);
+        var made = new DeltaChange(typeUrl, fromVersion, state.Wildcard, names, snapshot.Version, upserts, removals);
+        var kept = set.KeepDeltaChange(made);
+        if (!ReferenceEquals(kept, made))
+        {
+            Context.Metrics.DeltaChangeShared(TypeUrls.ShortName(typeUrl)); // another stream kept one first
+        }
+
+        return kept;
     }
 
     /// <summary>
@@ -261,25 +332,20 @@ internal sealed class DeltaSession(
         return ((IReadOnlyList<XdsResource>?)upserts ?? NoUpserts, (IReadOnlyList<string>?)removals ?? NoRemovals);
     }
 
-    private async Task SendAsync(string typeUrl, DeltaTypeState state, ResourceSet set, IReadOnlyList<XdsResource> upserts, IReadOnlyList<string> removals, CancellationToken cancellationToken)
+    private Task SendAsync(string typeUrl, DeltaTypeState state, ResourceSet set, IReadOnlyList<XdsResource> upserts, IReadOnlyList<string> removals, CancellationToken cancellationToken)
     {
         if (upserts.Count == 0 && removals.Count == 0)
         {
-            return;
+            return Task.CompletedTask;
         }
 
-        var response = new DeltaDiscoveryResponse
-        {
-            SystemVersionInfo = Snapshot?.Version ?? "",
-            TypeUrl = typeUrl,
-            Nonce = NextNonce(),
-        };
-        for (var i = 0; i < upserts.Count; i++)
-        {
-            response.Resources.Add(upserts[i].DeltaResource);
-        }
+        var response = DeltaResponses.Create(Snapshot?.Version ?? "", typeUrl, NextNonce(), upserts, removals);
+        return WriteAsync(typeUrl, state, set, response, upserts, removals, cancellationToken);
+    }
 
-        response.RemovedResources.AddRange(removals);
+    /// <summary>Writes a response (this stream's own, or one shared by the identity's streams) and records what the client now holds.</summary>
+    private async Task WriteAsync(string typeUrl, DeltaTypeState state, ResourceSet set, DeltaDiscoveryResponse response, IReadOnlyList<XdsResource> upserts, IReadOnlyList<string> removals, CancellationToken cancellationToken)
+    {
         await responses.WriteAsync(response, cancellationToken);
 
         // The client now holds what was sent (the stream status's map is the session's record of it).

@@ -106,7 +106,60 @@ public sealed class ResourceSet
         return null;
     }
 
+    /// <summary>
+    /// The delta change to this set, in a snapshot of version <paramref name="systemVersion"/>, for a client that
+    /// held all it asked for of a set with content version <paramref name="fromVersion"/> and subscribes as
+    /// <paramref name="wildcard"/> and <paramref name="names"/> say, if a stream of this identity made it already
+    /// (see <see cref="Protocol.DeltaChange"/>); null otherwise.
+    /// </summary>
+    internal Protocol.DeltaChange? FindDeltaChange(string fromVersion, bool wildcard, HashSet<string>? names, string systemVersion)
+    {
+        foreach (var change in Volatile.Read(ref _deltaChanges))
+        {
+            if (change.Matches(fromVersion, wildcard, names, systemVersion))
+            {
+                return change;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="change"/> for the identity's other streams (newest first, at most a few, as
+    /// <see cref="Named"/>) and returns it; or returns the one for the same client position that another stream
+    /// kept meanwhile, so that streams racing to make it still end up sending one response.
+    /// </summary>
+    internal Protocol.DeltaChange KeepDeltaChange(Protocol.DeltaChange change)
+    {
+        while (true)
+        {
+            var recent = Volatile.Read(ref _deltaChanges);
+            foreach (var kept in recent)
+            {
+                if (kept.SameClientPosition(change))
+                {
+                    return kept;
+                }
+            }
+
+            var next = new Protocol.DeltaChange[Math.Min(recent.Length + 1, MaxDeltaChanges)];
+            next[0] = change;
+            Array.Copy(recent, 0, next, 1, next.Length - 1);
+            if (ReferenceEquals(Interlocked.CompareExchange(ref _deltaChanges, next, recent), recent))
+            {
+                return change;
+            }
+        }
+    }
+
     private const int MaxNamedSelections = 4;
+
+    // The streams of one identity come from one or two earlier contents (most from the snapshot before this one)
+    // and subscribe alike per type (a wildcard, or the same route names), so a few changes cover them.
+    private const int MaxDeltaChanges = 4;
+
+    private Protocol.DeltaChange[] _deltaChanges = [];
 
     private NamedSelection[] _named = [];
 
