@@ -1,4 +1,6 @@
 using System.Net;
+using Mesh.XdsServer.Hosting.Buffers;
+using Microsoft.Extensions.Configuration;
 
 namespace Mesh.XdsServer.Hosting;
 
@@ -22,6 +24,27 @@ public sealed class XdsOptions
     public int ListenBacklog { get; set; } = DefaultListenBacklog;
 
     public const int DefaultListenBacklog = 4096;
+
+    /// <summary>
+    /// Which memory Kestrel's socket transport buffers in: <c>Pinned</c> (Kestrel's own pool on the pinned object
+    /// heap) or <c>Heap</c> (the server's pool of ordinary arrays, <see cref="KestrelBlockPools"/>).
+    /// Read when the host is built (<see cref="KestrelBuffersOf"/>); here for the settings' documentation.
+    /// </summary>
+    public KestrelBufferKind KestrelBuffers { get; set; } = KestrelBufferKind.Pinned;
+
+    /// <summary><c>Xds:KestrelBuffers</c> from configuration; a value that is not a kind stops the start.</summary>
+    public static KestrelBufferKind KestrelBuffersOf(IConfiguration configuration)
+    {
+        var value = configuration[$"{Section}:{nameof(KestrelBuffers)}"];
+        if (string.IsNullOrEmpty(value))
+        {
+            return KestrelBufferKind.Pinned;
+        }
+
+        return Enum.TryParse<KestrelBufferKind>(value, ignoreCase: true, out var kind) && Enum.IsDefined(kind)
+            ? kind
+            : throw new XdsConfigurationException($"Xds:KestrelBuffers '{value}' is not one of Pinned, Heap.");
+    }
 
     /// <summary>Why the listen settings cannot be used, or null.</summary>
     public string? Problem() =>

@@ -4,6 +4,7 @@ using Mesh.Security;
 using Mesh.XdsServer.Auth;
 using Mesh.XdsServer.Diagnostics;
 using Mesh.XdsServer.Feed;
+using Mesh.XdsServer.Hosting.Buffers;
 using Mesh.XdsServer.Hosting.WarmUp;
 using Mesh.XdsServer.Identity;
 using Mesh.XdsServer.Protocol;
@@ -12,6 +13,7 @@ using Mesh.XdsServer.Snapshots;
 using Mesh.XdsServer.ProxyStatus;
 using Mesh.XdsServer.Registration;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.EntityFrameworkCore;
@@ -80,6 +82,7 @@ public static class XdsServerHosting
 
         // A stopped or restarted replica's proxies all connect again within about a second (XdsOptions.ListenBacklog).
         services.AddOptions<SocketTransportOptions>().Configure<IOptions<XdsOptions>>((sockets, xds) => sockets.Backlog = xds.Value.ListenBacklog);
+        UseKestrelBuffers(services, XdsOptions.KestrelBuffersOf(builder.Configuration));
 
         // Sized for a stop that ends every stream at once (StopListeningFirst), not the host's 30 s default.
         services.Configure<Microsoft.Extensions.Hosting.HostOptions>(o => o.ShutdownTimeout = StopListeningFirst.ShutdownTimeout);
@@ -139,6 +142,23 @@ public static class XdsServerHosting
     }
 
     /// <summary>
+    /// Kestrel's socket transport buffers in the server's <see cref="KestrelBlockPools"/> instead of its own pinned
+    /// pool, unless <c>Xds:KestrelBuffers</c> is <c>Pinned</c>. The transport takes the host's last registered
+    /// <see cref="IMemoryPoolFactory{T}"/> (its options are configured from the container), and this registration
+    /// comes after Kestrel's own.
+    /// </summary>
+    private static void UseKestrelBuffers(IServiceCollection services, KestrelBufferKind kind)
+    {
+        if (kind == KestrelBufferKind.Pinned)
+        {
+            return;
+        }
+
+        services.AddSingleton(sp => new KestrelBlockPools(new HeapBlocks(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IMemoryPoolFactory<byte>>(sp => sp.GetRequiredService<KestrelBlockPools>());
+    }
+
+    /// <summary>
     /// Discovery requests are read with their node sliced out and interned (<see cref="NodeSlicingMarshaller"/>):
     /// the default binder of generated services is replaced by one that binds them the same way with that marshaller.
     /// </summary>
@@ -172,6 +192,7 @@ public static class XdsServerHosting
         var nodes = app.Services.GetRequiredService<NodeInterner>();
         metrics.Gauge("mesh_xds_distinct_nodes", "Distinct proxy node contents held (each parsed once, shared by the streams that sent the same bytes).", () => nodes.Count);
         metrics.Gauge("mesh_xds_node_parses", "Nodes parsed since start because their bytes were new (a node sent again is not parsed again).", () => nodes.Parsed);
+        app.Services.GetService<KestrelBlockPools>()?.Observe(metrics, XdsOptions.KestrelBuffersOf(app.Configuration).ToString());
         metrics.Gauge("mesh_xds_feed_watermark", "Change-log sequence number applied up to.", () => feed.Watermark);
         if (app.Services.GetService<ProxyRegistrations>() is { } registrations)
         {

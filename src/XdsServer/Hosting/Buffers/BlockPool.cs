@@ -1,0 +1,159 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+
+namespace Mesh.XdsServer.Hosting.Buffers;
+
+/// <summary>
+/// A pool of fixed-size blocks for Kestrel's pipes (<see cref="KestrelBlockPools"/>), whose blocks come from a
+/// <see cref="IBlockSource"/> instead of the pinned object heap. A rented block goes back to the pool when Kestrel
+/// disposes it; blocks nobody rented for a whole release interval are freed a share at a time
+/// (<see cref="ReleaseIdle"/>), so a burst's blocks do not stay forever. Thread safe: Kestrel rents and returns from
+/// every I/O thread at once.
+/// </summary>
+public class BlockPool : MemoryPool<byte>
+{
+    private readonly IBlockSource _source;
+    private readonly ConcurrentStack<PoolBlock> _free = new();
+    private long _rented;
+    private long _allocated;
+    private long _released;
+    private long _returnedTwice;
+
+    // The fewest blocks the free stack held since the last ReleaseIdle: that many were idle the whole interval.
+    private long _lowWater;
+    private int _disposed;
+
+    public BlockPool(IBlockSource source)
+    {
+        _source = source;
+    }
+
+    /// <summary>Bytes in one block: Kestrel asks for at most this (its pipes' segment size).</summary>
+    public const int BlockSize = 4096;
+
+    public override int MaxBufferSize => BlockSize;
+
+    /// <summary>Blocks out with Kestrel now.</summary>
+    public long Rented => Interlocked.Read(ref _rented);
+
+    /// <summary>Blocks kept free in the pool now, for the next rent.</summary>
+    public long Retained => _free.Count;
+
+    /// <summary>Blocks made since the pool was created.</summary>
+    public long Allocated => Interlocked.Read(ref _allocated);
+
+    /// <summary>Blocks freed since the pool was created (idle release, or the pool's disposal).</summary>
+    public long Released => Interlocked.Read(ref _released);
+
+    /// <summary>Returns of a block that was not out (a caller's double dispose); ignored, never pooled twice.</summary>
+    public long ReturnedTwice => Interlocked.Read(ref _returnedTwice);
+
+    public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
+    {
+        if (minBufferSize > BlockSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(minBufferSize), minBufferSize, $"The pool's blocks hold {BlockSize} bytes.");
+        }
+
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (!_free.TryPop(out var block))
+        {
+            block = new PoolBlock(this, _source.Allocate(BlockSize));
+            Interlocked.Increment(ref _allocated);
+        }
+        else
+        {
+            LowerLowWater(_free.Count);
+        }
+
+        block.MarkRented();
+        Interlocked.Increment(ref _rented);
+        return block;
+    }
+
+    /// <summary>
+    /// Frees half of the blocks that stayed free since the last call (at least one when any did), and starts the
+    /// next interval. A load that keeps coming back keeps most of its blocks; after a burst the pool shrinks by
+    /// halves, one interval at a time. Returns how many blocks were freed.
+    /// </summary>
+    public int ReleaseIdle()
+    {
+        var idle = Interlocked.Exchange(ref _lowWater, _free.Count);
+        var toFree = idle <= 0 ? 0 : Math.Max(1, idle / 2);
+        var freed = 0;
+        while (freed < toFree && _free.TryPop(out var block))
+        {
+            block.Memory.Free();
+            freed++;
+        }
+
+        Interlocked.Add(ref _released, freed);
+        Interlocked.Exchange(ref _lowWater, _free.Count);
+        return freed;
+    }
+
+    internal void Return(PoolBlock block)
+    {
+        if (!block.MarkReturned())
+        {
+            Interlocked.Increment(ref _returnedTwice);
+            return;
+        }
+
+        Interlocked.Decrement(ref _rented);
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            block.Memory.Free();
+            Interlocked.Increment(ref _released);
+            return;
+        }
+
+        _free.Push(block);
+    }
+
+    private void LowerLowWater(long count)
+    {
+        var seen = Interlocked.Read(ref _lowWater);
+        while (count < seen)
+        {
+            var previous = Interlocked.CompareExchange(ref _lowWater, count, seen);
+            if (previous == seen)
+            {
+                return;
+            }
+
+            seen = previous;
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        // Kestrel disposes a transport's pools when it stops; blocks still out are freed as they come back.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        while (_free.TryPop(out var block))
+        {
+            block.Memory.Free();
+            Interlocked.Increment(ref _released);
+        }
+    }
+
+    /// <summary>What Kestrel holds: the block's memory, and the way back to the pool on dispose.</summary>
+    internal sealed class PoolBlock(BlockPool pool, IBlockMemory memory) : IMemoryOwner<byte>
+    {
+        private int _out;
+
+        public IBlockMemory Memory { get; } = memory;
+
+        Memory<byte> IMemoryOwner<byte>.Memory => Memory.Memory;
+
+        public void MarkRented() => Volatile.Write(ref _out, 1);
+
+        public bool MarkReturned() => Interlocked.Exchange(ref _out, 0) == 1;
+
+        public void Dispose() => pool.Return(this);
+    }
+}

@@ -1,0 +1,86 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using Mesh.XdsServer.Diagnostics;
+using Microsoft.AspNetCore.Connections;
+
+namespace Mesh.XdsServer.Hosting.Buffers;
+
+/// <summary>Which memory Kestrel's socket transport buffers in (setting <c>Xds:KestrelBuffers</c>).</summary>
+public enum KestrelBufferKind
+{
+    /// <summary>Kestrel's own pool: 4 KB blocks on the pinned object heap.</summary>
+    Pinned,
+
+    /// <summary>
+    /// <see cref="BlockPool"/> with ordinary arrays (<see cref="HeapBlocks"/>). Not native memory: Kestrel's socket
+    /// transport sends several blocks at once as a list of array segments and resets the connection when a block is
+    /// not an array (docs/benchmarks.md, issue13v).
+    /// </summary>
+    Heap,
+}
+
+/// <summary>
+/// The <see cref="IMemoryPoolFactory{T}"/> Kestrel's socket transport creates its pools with (one per I/O queue)
+/// when <c>Xds:KestrelBuffers</c> is <see cref="KestrelBufferKind.Heap"/>. Why: Kestrel's own pool allocates
+/// its blocks on the pinned object heap, and while a route change's responses wait to be sent the pool grows by
+/// tens of megabytes; the pinned heap's small allocation budget then runs out and the GC runs a full (gen2)
+/// collection in the middle of the change (docs/benchmarks.md, issue13s and issue13v). Frees every pool's idle
+/// blocks a share at a time, once per <see cref="ReleaseInterval"/>, and shows the pools in <c>/metrics</c>.
+/// </summary>
+public sealed class KestrelBlockPools : IMemoryPoolFactory<byte>, IDisposable
+{
+    /// <summary>How often idle blocks are released: Kestrel's own pool evicts on a 10 s cycle too.</summary>
+    public static readonly TimeSpan ReleaseInterval = TimeSpan.FromSeconds(10);
+
+    private readonly IBlockSource _source;
+    private readonly ConcurrentDictionary<BlockPool, byte> _pools = new();
+    private readonly ITimer? _timer;
+
+    public KestrelBlockPools(IBlockSource source, TimeProvider? timeProvider = null)
+    {
+        _source = source;
+        _timer = timeProvider?.CreateTimer(_ => ReleaseIdle(), null, ReleaseInterval, ReleaseInterval);
+    }
+
+    public MemoryPool<byte> Create(MemoryPoolOptions? options = null)
+    {
+        // Kept after Kestrel disposes it (at stop): its blocks still out are freed, and counted, as they come back.
+        // Kestrel makes a few per listener when it binds, so this does not grow.
+        var pool = new BlockPool(_source);
+        _pools.TryAdd(pool, 0);
+        return pool;
+    }
+
+    /// <summary>Blocks out with Kestrel now, over every pool.</summary>
+    public long Rented => _pools.Keys.Sum(p => p.Rented);
+
+    /// <summary>Blocks kept free for reuse now, over every pool.</summary>
+    public long Retained => _pools.Keys.Sum(p => p.Retained);
+
+    /// <summary>Bytes of the blocks that exist now (rented and retained).</summary>
+    public long Bytes => (Rented + Retained) * BlockPool.BlockSize;
+
+    /// <summary>Blocks made since start.</summary>
+    public long Allocated => _pools.Keys.Sum(p => p.Allocated);
+
+    /// <summary>Blocks freed since start (idle, or with their pool).</summary>
+    public long Released => _pools.Keys.Sum(p => p.Released);
+
+    /// <summary>Releases idle blocks in every pool (<see cref="BlockPool.ReleaseIdle"/>); the timer's work.</summary>
+    public int ReleaseIdle() => _pools.Keys.Sum(p => p.ReleaseIdle());
+
+    /// <summary>Puts the pools' state in <c>/metrics</c>.</summary>
+    public void Observe(XdsMetrics metrics, string kind)
+    {
+        metrics.Gauge("mesh_xds_kestrel_blocks_rented", $"Kestrel buffer blocks ({kind}, {BlockPool.BlockSize} bytes) out with its connections now (Xds:KestrelBuffers).", () => Rented);
+        metrics.Gauge("mesh_xds_kestrel_blocks_retained", "Kestrel buffer blocks kept free for reuse now (idle ones are freed by halves every 10 s).", () => Retained);
+        metrics.Gauge("mesh_xds_kestrel_block_bytes", "Bytes of Kestrel buffer blocks that exist now, rented and retained.", () => Bytes);
+        metrics.Gauge("mesh_xds_kestrel_blocks_allocated", "Kestrel buffer blocks made since start.", () => Allocated);
+        metrics.Gauge("mesh_xds_kestrel_blocks_released", "Kestrel buffer blocks freed since start (idle, or with their pool).", () => Released);
+    }
+
+    public void Dispose()
+    {
+        _timer?.Dispose();
+    }
+}

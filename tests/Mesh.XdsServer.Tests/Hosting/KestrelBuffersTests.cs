@@ -1,0 +1,261 @@
+using System.Buffers;
+using Mesh.XdsServer.Hosting;
+using Mesh.XdsServer.Hosting.Buffers;
+using Mesh.XdsServer.Resources;
+using Mesh.XdsServer.Tests.Support;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Mesh.XdsServer.Tests.Hosting;
+
+/// <summary>
+/// The server's own pool for Kestrel's buffers (<see cref="BlockPool"/>, <see cref="KestrelBlockPools"/>): blocks are
+/// reused, idle ones are freed by halves, its state is in /metrics, and with <c>Xds:KestrelBuffers</c> set the socket
+/// transport really buffers in it (docs/benchmarks.md, issue13v).
+/// </summary>
+public sealed class KestrelBuffersTests
+{
+    [Fact]
+    public void A_Returned_Block_Is_Rented_Again_Instead_Of_A_New_One()
+    {
+        using var pool = new BlockPool(new HeapBlocks());
+
+        var first = pool.Rent();
+        first.Memory.Span.Fill(7);
+        var firstMemory = first.Memory;
+        Assert.Equal(BlockPool.BlockSize, first.Memory.Length);
+        Assert.Equal((1, 0, 1), (pool.Rented, pool.Retained, pool.Allocated));
+
+        first.Dispose();
+        Assert.Equal((0, 1, 1), (pool.Rented, pool.Retained, pool.Allocated));
+
+        using var again = pool.Rent(100);
+        Assert.True(again.Memory.Span.Overlaps(firstMemory.Span), "the returned block was not the one rented again");
+        Assert.Equal((1, 0, 1), (pool.Rented, pool.Retained, pool.Allocated));
+
+        using var second = pool.Rent();
+        Assert.False(second.Memory.Span.Overlaps(again.Memory.Span));
+        Assert.Equal((2, 0, 2), (pool.Rented, pool.Retained, pool.Allocated));
+    }
+
+    [Fact]
+    public void A_Block_Disposed_Twice_Is_Pooled_Once_And_Counted()
+    {
+        using var pool = new BlockPool(new HeapBlocks());
+        var block = pool.Rent();
+
+        block.Dispose();
+        block.Dispose();
+
+        Assert.Equal((0, 1, 1), (pool.Rented, pool.Retained, pool.ReturnedTwice));
+        using var one = pool.Rent();
+        using var two = pool.Rent();
+        Assert.False(one.Memory.Span.Overlaps(two.Memory.Span));
+    }
+
+    [Fact]
+    public void More_Than_A_Block_Is_Refused_As_Kestrel_Expects_Of_Its_Pools()
+    {
+        using var pool = new BlockPool(new HeapBlocks());
+
+        Assert.Equal(BlockPool.BlockSize, pool.MaxBufferSize);
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.Rent(BlockPool.BlockSize + 1));
+    }
+
+    [Fact]
+    public void Heap_Blocks_Are_Arrays_Because_The_Socket_Sends_Several_Blocks_As_Array_Segments()
+    {
+        using var pool = new BlockPool(new HeapBlocks());
+        using var block = pool.Rent();
+
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray<byte>(block.Memory, out var segment));
+        Assert.Equal(BlockPool.BlockSize, segment.Count);
+    }
+
+    [Fact]
+    public void Blocks_Idle_For_A_Whole_Interval_Are_Freed_By_Halves_And_Busy_Ones_Are_Kept()
+    {
+        using var pool = new BlockPool(new HeapBlocks());
+        var blocks = Enumerable.Range(0, 16).Select(_ => pool.Rent()).ToList();
+        blocks.ForEach(b => b.Dispose());
+        Assert.Equal(16, pool.Retained);
+
+        // The blocks came back during this interval: none was idle for all of it.
+        Assert.Equal(0, pool.ReleaseIdle());
+        Assert.Equal(16, pool.Retained);
+
+        // A load that used 6 at once during the next interval: 10 stayed idle, half of them go.
+        var busy = Enumerable.Range(0, 6).Select(_ => pool.Rent()).ToList();
+        busy.ForEach(b => b.Dispose());
+        Assert.Equal(5, pool.ReleaseIdle());
+        Assert.Equal(11, pool.Retained);
+
+        // No load at all: halves, down to nothing.
+        var freed = new List<int>();
+        while (pool.Retained > 0)
+        {
+            freed.Add(pool.ReleaseIdle());
+        }
+
+        Assert.Equal([5, 3, 1, 1, 1], freed);
+        Assert.Equal(16, pool.Released);
+        Assert.Equal(0, pool.ReleaseIdle());
+    }
+
+    [Fact]
+    public void The_Factorys_Timer_Frees_Idle_Blocks_Of_Every_Pool_And_A_Disposed_Pool_Frees_Them_All()
+    {
+        var time = new CapturedTimer();
+        using var pools = new KestrelBlockPools(new HeapBlocks(), time);
+        var first = pools.Create(new Microsoft.AspNetCore.Connections.MemoryPoolOptions());
+        var second = pools.Create(new Microsoft.AspNetCore.Connections.MemoryPoolOptions());
+        foreach (var pool in new[] { first, second })
+        {
+            Enumerable.Range(0, 8).Select(_ => pool.Rent()).ToList().ForEach(b => b.Dispose());
+        }
+
+        Assert.Equal(KestrelBlockPools.ReleaseInterval, time.Period);
+        Assert.Equal((0, 16, 16 * BlockPool.BlockSize), (pools.Rented, pools.Retained, pools.Bytes));
+
+        time.Tick(); // starts the interval: the blocks just came back
+        time.Tick(); // idle all of it: half of each pool's go
+        Assert.Equal((8, 8, 16), (pools.Retained, pools.Released, pools.Allocated));
+
+        var held = first.Rent();
+        first.Dispose();
+        // Kestrel disposed the first pool (a stop): its free blocks go at once, the one still out when it comes back.
+        Assert.Equal((1, 4, 11, 16), (pools.Rented, pools.Retained, pools.Released, pools.Allocated));
+        held.Dispose();
+        Assert.Equal((0, 4, 12, 16), (pools.Rented, pools.Retained, pools.Released, pools.Allocated));
+    }
+
+    [Fact]
+    public async Task Rents_And_Returns_From_Many_Threads_Lose_And_Duplicate_No_Block()
+    {
+        using var pool = new BlockPool(new HeapBlocks());
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(() =>
+        {
+            for (var i = 0; i < 2_000; i++)
+            {
+                var held = new IMemoryOwner<byte>[4];
+                for (var j = 0; j < held.Length; j++)
+                {
+                    held[j] = pool.Rent();
+                    held[j].Memory.Span[0] = (byte)t;
+                }
+
+                foreach (var block in held)
+                {
+                    Assert.Equal((byte)t, block.Memory.Span[0]);
+                    block.Dispose();
+                }
+
+                if (i % 500 == 0)
+                {
+                    pool.ReleaseIdle();
+                }
+            }
+        })));
+
+        Assert.Equal(0, pool.Rented);
+        Assert.Equal(pool.Allocated - pool.Released, pool.Retained);
+        Assert.Equal(0, pool.ReturnedTwice);
+    }
+
+    [Fact]
+    public void Disposing_The_Pool_Frees_What_It_Keeps_And_Blocks_Returned_Later()
+    {
+        var pool = new BlockPool(new HeapBlocks());
+        var kept = pool.Rent();
+        var outstanding = pool.Rent();
+        kept.Dispose();
+
+        pool.Dispose();
+        Assert.Equal(1, pool.Released);
+        outstanding.Dispose();
+        Assert.Equal((2, 0, 0), (pool.Released, pool.Retained, pool.Rented));
+        Assert.Throws<ObjectDisposedException>(() => pool.Rent());
+    }
+
+    [Fact]
+    public async Task Without_The_Setting_Kestrel_Keeps_Its_Own_Pool()
+    {
+        await using var host = await XdsTestHost.StartAsync();
+
+        Assert.Null(host.Services.GetService<KestrelBlockPools>());
+        Assert.IsNotType<KestrelBlockPools>(host.Services.GetRequiredService<IMemoryPoolFactory<byte>>());
+        Assert.DoesNotContain("mesh_xds_kestrel_blocks", await host.Admin.GetStringAsync("/metrics").DefaultTimeout());
+    }
+
+    [Fact]
+    public async Task A_Kind_That_Does_Not_Exist_Stops_The_Start_With_The_Setting_Named()
+    {
+        var refused = await Assert.ThrowsAsync<XdsConfigurationException>(() =>
+            XdsTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Xds:KestrelBuffers"] = "Huge" }));
+
+        Assert.Contains("Xds:KestrelBuffers 'Huge'", refused.Message);
+    }
+
+    [Fact]
+    public async Task With_The_Setting_A_Real_Stream_Is_Served_From_The_Pool_And_Metrics_Show_It()
+    {
+        await using var host = await XdsTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Xds:KestrelBuffers"] = "Heap" });
+        var pools = host.Services.GetRequiredService<KestrelBlockPools>();
+        Assert.Same(pools, host.Services.GetRequiredService<IMemoryPoolFactory<byte>>());
+
+        // A proxy with many backends: its clusters are several blocks long, so the socket sends several blocks at once.
+        var mesh = MeshRows.Demo();
+        var backends = Enumerable.Range(0, 60).Select(i => $"svc{i}.demo.local").ToArray();
+        for (var i = 0; i < backends.Length; i++)
+        {
+            mesh.Node($"backend{i}", $"backend{i}.demo.local").ServiceByNode(backends[i], $"backend{i}");
+        }
+
+        mesh.Node("wide", "10.0.0.9", backends: backends);
+        host.Producer.SetMesh(mesh.Key, mesh.Graph);
+
+        await using var proxy = AdsClient.Connect(host.Channel, MeshRows.NodeId("wide"));
+        await proxy.SendAsync(TypeUrls.Cluster);
+        var clusters = await proxy.NextAsync().DefaultTimeout();
+        Assert.True(clusters.CalculateSize() > 3 * BlockPool.BlockSize, $"the response is {clusters.CalculateSize()} bytes, not several blocks");
+        Assert.True(clusters.Resources.Count > backends.Length); // each backend's, and the local app's
+        await proxy.AckAsync(clusters);
+        await host.ProcessedAsync(TypeUrls.Cluster, clusters.Resources[0].Unpack<Envoy.Config.Cluster.V3.Cluster>().Name, Envoy.Admin.V3.ClientResourceStatus.Acked);
+
+        Assert.True(pools.Allocated > 0);
+        Assert.True(pools.Rented + pools.Retained > 0);
+        var text = await host.Admin.GetStringAsync("/metrics").DefaultTimeout();
+        Assert.True(PrometheusText.Value(text, "mesh_xds_kestrel_blocks_allocated") > 0, text);
+        Assert.NotNull(PrometheusText.Value(text, "mesh_xds_kestrel_blocks_rented"));
+        Assert.NotNull(PrometheusText.Value(text, "mesh_xds_kestrel_blocks_retained"));
+        Assert.True(PrometheusText.Value(text, "mesh_xds_kestrel_block_bytes") >= BlockPool.BlockSize);
+    }
+
+    /// <summary>Hands the factory's timer callback to the test, to run one release interval at a time.</summary>
+    private sealed class CapturedTimer : TimeProvider
+    {
+        private TimerCallback? _callback;
+        private object? _state;
+
+        public TimeSpan Period { get; private set; }
+
+        public void Tick() => _callback!(_state);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            (_callback, _state, Period) = (callback, state, period);
+            return new Stopped();
+        }
+
+        private sealed class Stopped : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period) => true;
+
+            public void Dispose()
+            {
+            }
+
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
+    }
+}
