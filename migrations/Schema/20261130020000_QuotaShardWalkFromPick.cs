@@ -6,16 +6,18 @@ namespace Mesh.Migrations.Schema
 {
     /// <summary>
     /// <c>mesh_count_created</c> and <c>mesh_count_deleted</c> (migration <c>QuotaCountAtCommit</c>) look for a shard no
-    /// other write holds starting at the shard the API picked at random, instead of at shard 0. Before, every count of
-    /// a scope walked the scope's shard rows in order and tried to lock each, so at 32 concurrent creates in one mesh
-    /// each create tried (and skipped) every shard held by the writes ahead of it, most of them queued on their commit's
-    /// WAL flush: a lock attempt per held shard, each reading the row's page. Started at a random shard the walk
-    /// usually takes the first row it tries (issue14n). Which shard a write counts in does not matter to the count
-    /// or to the bound: every write still holds one shard row until it commits, so at most <c>Shards - 1</c>
-    /// uncounted creates can be missing from a create's total (see QuotaCounter in the API). The walk is two index
-    /// range scans, from the picked shard up and then from 0 below it, in a <c>coalesce</c> so the second runs only when
+    /// other write holds starting at the shard the API picked at random, instead of at the first row of the scope
+    /// (issue14n). Before, every count of a scope tried the scope's shard rows in the same order, so at 32 concurrent
+    /// creates in one mesh each create tried (and skipped) every shard held by the writes ahead of it, most of them
+    /// queued on their commit's WAL flush: a tuple-lock attempt per held row. Started at a random shard, the walk
+    /// usually locks the first row it tries (the count's shard UPDATE at 32 clients: 0.24 → 0.09 ms per call).
+    /// Which shard a write counts in does not matter to the count or to the bound: every write still holds one shard
+    /// row of its scope until it commits, and a scope has at most <c>Shards</c> of them, so at most <c>Shards - 1</c>
+    /// uncommitted creates can be missing from a create's total (see QuotaCounter in the API). The walk is two index
+    /// range scans, from the picked shard up and then below it, in a <c>coalesce</c> so that the second runs only when
     /// the first finds nothing (PostgreSQL allows no FOR UPDATE under UNION). Nothing else changes: the fallback when
-    /// every shard is held, the total in its own statement, the exact count.
+    /// every shard is held, the total in a statement of its own (its snapshot must be taken after the shard is
+    /// locked), the exact count.
     /// </summary>
     public partial class QuotaShardWalkFromPick : Migration
     {
@@ -32,8 +34,8 @@ namespace Mesh.Migrations.Schema
                     total bigint;
                 BEGIN
                     IF NOT exact THEN
-                        -- A shard no other write holds, looked for from the picked one up and then from 0; if every one is held,
-                        -- the picked one (created if need be), waiting.
+                        -- A shard no other write holds, looked for from the picked one up and then from 0; if every one is
+                        -- held, the picked one (created if need be), waiting.
                         UPDATE resource_counts SET count = count + 1
                         WHERE account_id = scope_account AND mesh_name = scope_mesh AND kind = scope_kind AND parent_name = scope_parent
                           AND shard = coalesce(
