@@ -22,7 +22,11 @@ namespace Mesh.Migrations.Schema
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.Sql("""
+            migrationBuilder.Sql(Functions);
+        }
+
+        /// <summary>The functions as this migration made them; <c>QuotaShardWalkFromPick</c>'s down puts them back.</summary>
+        internal const string Functions = """
                 CREATE OR REPLACE FUNCTION mesh_count_created(
                     scope_account text, scope_mesh text, scope_kind text, scope_parent text,
                     picked_shard smallint, shards integer, quota bigint, exact boolean)
@@ -85,8 +89,7 @@ namespace Mesh.Migrations.Schema
                     END IF;
                 END;
                 $$;
-                """);
-        }
+                """;
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)

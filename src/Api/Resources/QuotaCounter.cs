@@ -12,8 +12,9 @@ namespace Mesh.Api.Resources;
 /// statement, <c>mesh_count_created</c> (migration <c>QuotaCountAtCommit</c>), which the create's write function
 /// (migration <c>WriteFunctions</c>) runs last, right before the batch's COMMIT, so the
 /// shard it locks is held only for the commit itself: the function increments a shard row no other write holds
-/// (FOR UPDATE SKIP LOCKED), or, when every existing row is held, one picked at random (waiting for its holder's
-/// commit), then reads the scope's total in a new statement (a VOLATILE function's statements each take a new snapshot, so the
+/// (FOR UPDATE SKIP LOCKED, looked for from the shard picked here at random, so that concurrent creates do not all try
+/// the same held rows first; migration <c>QuotaShardWalkFromPick</c>), or, when every existing row is held, the picked
+/// one (waiting for its holder's commit), then reads the scope's total in a new statement (a VOLATILE function's statements each take a new snapshot, so the
 /// total includes everything committed before the lock was granted). Every create still uncommitted at that
 /// moment holds a different shard, so at most <c>Shards - 1</c> of them are missing from the total: when
 /// total + Shards - 1 is within the limit, the create is safe whatever they do. Otherwise the function fails the
@@ -34,8 +35,8 @@ public static class QuotaCounter
     public const string OverLimitState = "MQ002";
 
     /// <summary>
-    /// The shard a write counts itself in when every existing shard of its scope is held by another write (the
-    /// functions take a free one first): picked at random, so that such writes spread over the scope's shards.
+    /// Where a write starts looking for a shard of its scope that no other write holds, and the shard it waits for
+    /// when every one is held: picked at random, so that concurrent writes spread over the scope's shards.
     /// </summary>
     public static short PickShard() => (short)Random.Shared.Next(Shards);
 
