@@ -228,6 +228,7 @@ public sealed class KestrelBuffersTests
         Assert.True(PrometheusText.Value(text, "mesh_xds_kestrel_blocks_allocated") > 0, text);
         Assert.NotNull(PrometheusText.Value(text, "mesh_xds_kestrel_blocks_rented"));
         Assert.NotNull(PrometheusText.Value(text, "mesh_xds_kestrel_blocks_retained"));
+        Assert.Equal((double?)0, PrometheusText.Value(text, "mesh_xds_kestrel_blocks_returned_twice"));
         Assert.True(PrometheusText.Value(text, "mesh_xds_kestrel_block_bytes") >= BlockPool.BlockSize);
     }
 

@@ -66,6 +66,9 @@ public sealed class KestrelBlockPools : IMemoryPoolFactory<byte>, IDisposable
     /// <summary>Blocks freed since start (idle, or with their pool).</summary>
     public long Released => _pools.Keys.Sum(p => p.Released);
 
+    /// <summary>Returns of blocks that were not out (a double dispose), ignored by the pools; nonzero is a bug to look into.</summary>
+    public long ReturnedTwice => _pools.Keys.Sum(p => p.ReturnedTwice);
+
     /// <summary>Releases idle blocks in every pool (<see cref="BlockPool.ReleaseIdle"/>); the timer's work.</summary>
     public int ReleaseIdle() => _pools.Keys.Sum(p => p.ReleaseIdle());
 
@@ -77,6 +80,8 @@ public sealed class KestrelBlockPools : IMemoryPoolFactory<byte>, IDisposable
         metrics.Gauge("mesh_xds_kestrel_block_bytes", "Bytes of Kestrel buffer blocks that exist now, rented and retained.", () => Bytes);
         metrics.Gauge("mesh_xds_kestrel_blocks_allocated", "Kestrel buffer blocks made since start.", () => Allocated);
         metrics.Gauge("mesh_xds_kestrel_blocks_released", "Kestrel buffer blocks freed since start (idle, or with their pool).", () => Released);
+        // A second dispose of a block is ignored so that it is never pooled twice; shown so that it is not silent.
+        metrics.Gauge("mesh_xds_kestrel_blocks_returned_twice", "Returns of Kestrel buffer blocks that were not out (a double dispose), ignored since start.", () => ReturnedTwice);
     }
 
     public void Dispose()
