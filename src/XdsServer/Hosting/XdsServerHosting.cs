@@ -29,6 +29,12 @@ namespace Mesh.XdsServer.Hosting;
 /// <summary>Wires the xDS server into a web application: listeners, services, the change feed, and endpoints.</summary>
 public static class XdsServerHosting
 {
+    /// <summary>The HTTP/2 stream receive window the xDS port starts with (HTTP/2's and Kestrel's least, 64 KiB); <c>Kestrel:Limits:Http2:InitialStreamWindowSize</c> overrides it.</summary>
+    public const int StreamWindowBytes = 64 * 1024;
+
+    /// <summary>The HTTP/2 connection receive window (two streams' windows); <c>Kestrel:Limits:Http2:InitialConnectionWindowSize</c> overrides it.</summary>
+    public const int ConnectionWindowBytes = 128 * 1024;
+
     /// <summary>
     /// Registers everything. With <c>ConnectionStrings:Mesh</c> set, meshes come from PostgreSQL through the change
     /// feed; without it the feed is disabled and meshes are given to <see cref="SnapshotProducer.SetMesh"/> directly.
@@ -62,6 +68,14 @@ public static class XdsServerHosting
                 // Find proxies that vanished without closing their connection, so their streams are released.
                 kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
                 kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
+
+                // What a proxy may send before the server reads it: a stream's request is one ~49 KB message at
+                // most (an Envoy's node on every request), read as it arrives, so Kestrel's 768 KB stream and 1 MB
+                // connection windows only let a connect burst's requests pile up unread in pooled blocks that stay
+                // with the pool afterwards (about 4 KB per idle proxy, docs/benchmarks.md issue13z). A message
+                // larger than the window still arrives: Kestrel reopens the window as gRPC examines the bytes.
+                kestrel.Limits.Http2.InitialStreamWindowSize = StreamWindowBytes;
+                kestrel.Limits.Http2.InitialConnectionWindowSize = ConnectionWindowBytes;
                 kestrel.Listen(XdsOptions.EndpointOf(xds.GrpcUrl), o =>
                 {
                     o.Protocols = HttpProtocols.Http2;
