@@ -96,7 +96,7 @@ public static class XdsServerHosting
 
         // A stopped or restarted replica's proxies all connect again within about a second (XdsOptions.ListenBacklog).
         services.AddOptions<SocketTransportOptions>().Configure<IOptions<XdsOptions>>((sockets, xds) => sockets.Backlog = xds.Value.ListenBacklog);
-        UseKestrelBuffers(services, XdsOptions.KestrelBuffersOf(builder.Configuration));
+        UseKestrelBuffers(services, XdsOptions.KestrelBuffersOf(builder.Configuration), XdsOptions.KestrelBlockSizeOf(builder.Configuration));
 
         // Sized for a stop that ends every stream at once (StopListeningFirst), not the host's 30 s default.
         services.Configure<Microsoft.Extensions.Hosting.HostOptions>(o => o.ShutdownTimeout = StopListeningFirst.ShutdownTimeout);
@@ -161,14 +161,14 @@ public static class XdsServerHosting
     /// <see cref="IMemoryPoolFactory{T}"/> (its options are configured from the container), and this registration
     /// comes after Kestrel's own.
     /// </summary>
-    private static void UseKestrelBuffers(IServiceCollection services, KestrelBufferKind kind)
+    private static void UseKestrelBuffers(IServiceCollection services, KestrelBufferKind kind, int blockSize)
     {
         if (kind == KestrelBufferKind.Pinned)
         {
             return;
         }
 
-        services.AddSingleton(sp => new KestrelBlockPools(new HeapBlocks(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new KestrelBlockPools(new HeapBlocks(), sp.GetRequiredService<TimeProvider>(), blockSize));
         services.AddSingleton<IMemoryPoolFactory<byte>>(sp => sp.GetRequiredService<KestrelBlockPools>());
     }
 

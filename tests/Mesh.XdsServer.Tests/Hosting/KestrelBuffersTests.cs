@@ -23,7 +23,7 @@ public sealed class KestrelBuffersTests
         var first = pool.Rent();
         first.Memory.Span.Fill(7);
         var firstMemory = first.Memory;
-        Assert.Equal(BlockPool.BlockSize, first.Memory.Length);
+        Assert.Equal(BlockPool.DefaultBlockSize, first.Memory.Length);
         Assert.Equal((1, 0, 1), (pool.Rented, pool.Retained, pool.Allocated));
 
         first.Dispose();
@@ -58,8 +58,8 @@ public sealed class KestrelBuffersTests
     {
         using var pool = new BlockPool(new HeapBlocks());
 
-        Assert.Equal(BlockPool.BlockSize, pool.MaxBufferSize);
-        Assert.Throws<ArgumentOutOfRangeException>(() => pool.Rent(BlockPool.BlockSize + 1));
+        Assert.Equal(BlockPool.DefaultBlockSize, pool.MaxBufferSize);
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.Rent(BlockPool.DefaultBlockSize + 1));
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public sealed class KestrelBuffersTests
         using var block = pool.Rent();
 
         Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray<byte>(block.Memory, out var segment));
-        Assert.Equal(BlockPool.BlockSize, segment.Count);
+        Assert.Equal(BlockPool.DefaultBlockSize, segment.Count);
     }
 
     [Fact]
@@ -115,7 +115,7 @@ public sealed class KestrelBuffersTests
         }
 
         Assert.Equal(KestrelBlockPools.ReleaseInterval, time.Period);
-        Assert.Equal((0, 16, 16 * BlockPool.BlockSize), (pools.Rented, pools.Retained, pools.Bytes));
+        Assert.Equal((0, 16, 16 * BlockPool.DefaultBlockSize), (pools.Rented, pools.Retained, pools.Bytes));
 
         time.Tick(); // starts the interval: the blocks just came back
         time.Tick(); // idle all of it: half of each pool's go
@@ -217,7 +217,7 @@ public sealed class KestrelBuffersTests
         await using var proxy = AdsClient.Connect(host.Channel, MeshRows.NodeId("wide"));
         await proxy.SendAsync(TypeUrls.Cluster);
         var clusters = await proxy.NextAsync().DefaultTimeout();
-        Assert.True(clusters.CalculateSize() > 3 * BlockPool.BlockSize, $"the response is {clusters.CalculateSize()} bytes, not several blocks");
+        Assert.True(clusters.CalculateSize() > 3 * BlockPool.DefaultBlockSize, $"the response is {clusters.CalculateSize()} bytes, not several blocks");
         Assert.True(clusters.Resources.Count > backends.Length); // each backend's, and the local app's
         await proxy.AckAsync(clusters);
         await host.ProcessedAsync(TypeUrls.Cluster, clusters.Resources[0].Unpack<Envoy.Config.Cluster.V3.Cluster>().Name, Envoy.Admin.V3.ClientResourceStatus.Acked);
@@ -229,7 +229,66 @@ public sealed class KestrelBuffersTests
         Assert.NotNull(PrometheusText.Value(text, "mesh_xds_kestrel_blocks_rented"));
         Assert.NotNull(PrometheusText.Value(text, "mesh_xds_kestrel_blocks_retained"));
         Assert.Equal((double?)0, PrometheusText.Value(text, "mesh_xds_kestrel_blocks_returned_twice"));
-        Assert.True(PrometheusText.Value(text, "mesh_xds_kestrel_block_bytes") >= BlockPool.BlockSize);
+        Assert.True(PrometheusText.Value(text, "mesh_xds_kestrel_block_bytes") >= BlockPool.DefaultBlockSize);
+    }
+
+    [Fact]
+    public void A_Pool_Of_Larger_Blocks_Hands_Out_And_Counts_Whole_Blocks_Of_That_Size()
+    {
+        using var pools = new KestrelBlockPools(new HeapBlocks(), blockSize: 16384);
+        using var pool = pools.Create();
+
+        Assert.Equal(16384, pool.MaxBufferSize);
+        using var block = pool.Rent(BlockPool.DefaultBlockSize); // what Kestrel's pipes ask for
+        Assert.Equal(16384, block.Memory.Length);
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.Rent(16385));
+        Assert.Equal(16384, pools.Bytes);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BlockPool(new HeapBlocks(), 2048));
+    }
+
+    [Theory]
+    [InlineData("Heap", "4095", "from 4096 to 65536")]
+    [InlineData("Heap", "65537", "from 4096 to 65536")]
+    [InlineData("Heap", "16k", "from 4096 to 65536")]
+    [InlineData(null, "16384", "needs Xds:KestrelBuffers=Heap")]
+    [InlineData("Pinned", "16384", "needs Xds:KestrelBuffers=Heap")]
+    public async Task A_Block_Size_That_Cannot_Be_Used_Stops_The_Start_With_The_Setting_Named(string? kind, string size, string why)
+    {
+        var refused = await Assert.ThrowsAsync<XdsConfigurationException>(() =>
+            XdsTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Xds:KestrelBuffers"] = kind, ["Xds:KestrelBlockSize"] = size }));
+
+        Assert.Contains("Xds:KestrelBlockSize", refused.Message);
+        Assert.Contains(why, refused.Message);
+    }
+
+    [Theory]
+    [InlineData(4096)]
+    [InlineData(16384)]
+    public async Task A_Request_Of_Several_Blocks_Is_Read_And_Answered_With_Blocks_Of_Either_Size(int blockSize)
+    {
+        await using var host = await XdsTestHost.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Xds:KestrelBuffers"] = "Heap",
+            ["Xds:KestrelBlockSize"] = blockSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        var pools = host.Services.GetRequiredService<KestrelBlockPools>();
+        Assert.Equal(blockSize, pools.BlockSize);
+        var mesh = MeshRows.Demo();
+        mesh.Node("web", "10.0.0.9");
+        host.Producer.SetMesh(mesh.Key, mesh.Graph);
+
+        // A node of ~40 KB (metadata standing in for a stock Envoy's extensions): the request spans several blocks.
+        await using var proxy = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
+        proxy.Metadata = new Google.Protobuf.WellKnownTypes.Struct();
+        proxy.Metadata.Fields["padding"] = Google.Protobuf.WellKnownTypes.Value.ForString(new string('x', 40_000));
+        await proxy.SendAsync(TypeUrls.Cluster);
+        var clusters = await proxy.NextAsync().DefaultTimeout();
+        Assert.NotEmpty(clusters.Resources);
+
+        Assert.True(pools.Allocated > 0);
+        var bytes = PrometheusText.Value(await host.Admin.GetStringAsync("/metrics").DefaultTimeout(), "mesh_xds_kestrel_block_bytes");
+        Assert.True(bytes > 0);
+        Assert.Equal(0, (long)bytes!.Value % blockSize); // whole blocks of the configured size
     }
 
     /// <summary>Hands the factory's timer callback to the test, to run one release interval at a time.</summary>

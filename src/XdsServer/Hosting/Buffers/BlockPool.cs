@@ -23,13 +23,21 @@ public class BlockPool : MemoryPool<byte>
     private long _lowWater;
     private int _disposed;
 
-    public BlockPool(IBlockSource source)
+    public BlockPool(IBlockSource source, int blockSize = DefaultBlockSize)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, DefaultBlockSize);
         _source = source;
+        BlockSize = blockSize;
     }
 
-    /// <summary>Bytes in one block: Kestrel asks for at most this (its pipes' segment size).</summary>
-    public const int BlockSize = 4096;
+    /// <summary>Kestrel's own block size, and the least a pool may use: its pipes ask for segments of 4 KB.</summary>
+    public const int DefaultBlockSize = 4096;
+
+    /// <summary>
+    /// Bytes in one block. Kestrel's pipes ask for 4 KB and use the whole block they get, so with larger blocks a
+    /// large request arrives in fewer socket receives and pipe segments (<c>Xds:KestrelBlockSize</c>).
+    /// </summary>
+    public int BlockSize { get; }
 
     public override int MaxBufferSize => BlockSize;
 

@@ -33,12 +33,15 @@ public sealed class KestrelBlockPools : IMemoryPoolFactory<byte>, IDisposable
     public static readonly TimeSpan ReleaseInterval = TimeSpan.FromSeconds(10);
 
     private readonly IBlockSource _source;
+    private readonly int _blockSize;
     private readonly ConcurrentDictionary<BlockPool, byte> _pools = new();
     private readonly ITimer? _timer;
 
-    public KestrelBlockPools(IBlockSource source, TimeProvider? timeProvider = null)
+    public KestrelBlockPools(IBlockSource source, TimeProvider? timeProvider = null, int blockSize = BlockPool.DefaultBlockSize)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, BlockPool.DefaultBlockSize);
         _source = source;
+        _blockSize = blockSize;
         _timer = timeProvider?.CreateTimer(_ => ReleaseIdle(), null, ReleaseInterval, ReleaseInterval);
     }
 
@@ -46,10 +49,13 @@ public sealed class KestrelBlockPools : IMemoryPoolFactory<byte>, IDisposable
     {
         // Kept after Kestrel disposes it (at stop): its blocks still out are freed, and counted, as they come back.
         // Kestrel makes a few per listener when it binds, so this does not grow.
-        var pool = new BlockPool(_source);
+        var pool = new BlockPool(_source, _blockSize);
         _pools.TryAdd(pool, 0);
         return pool;
     }
+
+    /// <summary>Bytes in each block of every pool.</summary>
+    public int BlockSize => _blockSize;
 
     /// <summary>Blocks out with Kestrel now, over every pool.</summary>
     public long Rented => _pools.Keys.Sum(p => p.Rented);
@@ -58,7 +64,7 @@ public sealed class KestrelBlockPools : IMemoryPoolFactory<byte>, IDisposable
     public long Retained => _pools.Keys.Sum(p => p.Retained);
 
     /// <summary>Bytes of the blocks that exist now (rented and retained).</summary>
-    public long Bytes => (Rented + Retained) * BlockPool.BlockSize;
+    public long Bytes => (Rented + Retained) * _blockSize;
 
     /// <summary>Blocks made since start.</summary>
     public long Allocated => _pools.Keys.Sum(p => p.Allocated);
@@ -75,7 +81,7 @@ public sealed class KestrelBlockPools : IMemoryPoolFactory<byte>, IDisposable
     /// <summary>Puts the pools' state in <c>/metrics</c>.</summary>
     public void Observe(XdsMetrics metrics, string kind)
     {
-        metrics.Gauge("mesh_xds_kestrel_blocks_rented", $"Kestrel buffer blocks ({kind}, {BlockPool.BlockSize} bytes) out with its connections now (Xds:KestrelBuffers).", () => Rented);
+        metrics.Gauge("mesh_xds_kestrel_blocks_rented", $"Kestrel buffer blocks ({kind}, {_blockSize} bytes) out with its connections now (Xds:KestrelBuffers).", () => Rented);
         metrics.Gauge("mesh_xds_kestrel_blocks_retained", "Kestrel buffer blocks kept free for reuse now (idle ones are freed by halves every 10 s).", () => Retained);
         metrics.Gauge("mesh_xds_kestrel_block_bytes", "Bytes of Kestrel buffer blocks that exist now, rented and retained.", () => Bytes);
         metrics.Gauge("mesh_xds_kestrel_blocks_allocated", "Kestrel buffer blocks made since start.", () => Allocated);
