@@ -23,12 +23,13 @@ public sealed class RefRowReadTests(ApiServer api) : IClassFixture<ApiServer>
 
         await using var source = NpgsqlDataSource.Create(api.ConnectionString);
         await using var command = source.CreateCommand(
-            "SELECT $1::text AS name, $2::text AS arn, 7::bigint AS version, $3::text AS resource_owner, now() AS created_at, now() AS last_updated_at");
+            "SELECT gen_random_uuid() AS uid, 7::bigint AS version, $1::text AS name, $2::text AS arn, $3::text AS resource_owner, now() AS created_at, now() AS last_updated_at");
         command.Parameters.Add(new() { Value = name });
         command.Parameters.Add(new() { Value = arn });
         command.Parameters.Add(new() { Value = owner });
         await using var reader = await command.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
+        Assert.Equal(RefRow.Columns.Split(", "), Enumerable.Range(0, reader.FieldCount).Select(reader.GetName)); // the same columns, in the same order
 
         var row = RefRow.Read(reader, new RefPage("111122223333", "m", ""), new byte[scratchBytes]);
 

@@ -36,12 +36,17 @@ public sealed class WriteRoundTripTests(WriteRoundTripTests.UnmultiplexedApi api
         var updated = await api.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh.Mesh, "web"), update);
         var retried = await api.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh.Mesh, "web"), update.DeepClone());
         var described = await api.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh.Mesh, "web"));
+        var describedAgain = await api.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh.Mesh, "web"));
         var deleted = await api.SendAsync(HttpMethod.Delete, Paths.VirtualNode(mesh.Mesh, "web"));
 
         Assert.Equal(1, counter.Of(create.AssertOk()));
         Assert.Equal(1, counter.Of(updated.AssertOk()));
         Assert.Equal(1, counter.Of(retried.AssertOk()));
-        Assert.Equal(1, counter.Of(described.AssertOk()));
+        // A Describe of a version whose answer is not kept yet reads its uid and version, then the whole row
+        // (DataRow.DescribeAsync); the next Describe of that version is the first statement alone.
+        Assert.Equal(2, counter.Of(described.AssertOk()));
+        Assert.Equal(1, counter.Of(describedAgain.AssertOk()));
+        Assert.Equal(described.Body!.ToJsonString(), describedAgain.Body!.ToJsonString());
         Assert.Equal(1, counter.Of(deleted.AssertOk()));
         Assert.Equal(2, described.Body!["metadata"]!["version"]!.GetValue<long>());
     }

@@ -10,40 +10,69 @@ namespace Mesh.Api.Resources;
 /// <summary>
 /// What a Describe shows of one resource beyond the identity it was asked by (account, mesh, parent and name, which
 /// the query matched exactly): read with typed getters, the spec's text only when its parsed form is not cached.
+/// Read only when the answer for the row's uid and version is not kept (<see cref="DescribeAsync"/>).
 /// </summary>
 public readonly record struct DataRow(string Arn, Guid Uid, long Version, JsonElement Spec, string ResourceOwner, DateTimeOffset CreatedAt, DateTimeOffset LastUpdatedAt)
 {
     /// <summary>The columns <see cref="Read"/> reads, in its order.</summary>
     public const string Columns = "arn, uid, version, spec::text, resource_owner, created_at, last_updated_at";
 
-    private const string Select =
-        $"SELECT {Columns} FROM resources WHERE account_id = $1 AND mesh_name = $2 AND kind = $3 AND parent_name = $4 AND name = $5";
+    private const string Identity =
+        "FROM resources WHERE account_id = $1 AND mesh_name = $2 AND kind = $3 AND parent_name = $4 AND name = $5";
+
+    /// <summary>
+    /// What names the answer: a hit needs nothing more. The spec is not selected, so PostgreSQL does not convert the
+    /// jsonb to text (and the other columns are not sent) for a call that would not read them.
+    /// </summary>
+    private const string SelectVersion = $"SELECT uid, version {Identity}";
+
+    private const string Select = $"SELECT {Columns} {Identity}";
 
     /// <summary>
     /// The resource <paramref name="id"/> of <paramref name="account"/> rendered as its *Data shape, or null when there is
-    /// none. One statement, one row; the answer is written straight to JSON, not built as nodes, once per uid and version
-    /// (<see cref="ResourceView.Described"/>).
+    /// none. The answer is written straight to JSON, not built as nodes, once per uid and version
+    /// (<see cref="ResourceView.Described"/>): a call whose uid and version were rendered before is one statement that
+    /// reads those two columns; any other reads the whole row with a second statement and renders it (<see cref="RenderAsync"/>).
     /// </summary>
     public static async Task<JsonNode?> DescribeAsync(ResourceView view, ReadDatabase reads, string account, ResourceId id, CancellationToken ct)
     {
-        await using var command = reads.Command(Select);
-        command.Parameters.Add(new() { Value = account });
-        command.Parameters.Add(new() { Value = id.MeshName });
-        command.Parameters.Add(new() { Value = id.Kind.WireName });
-        command.Parameters.Add(new() { Value = id.ParentName });
-        command.Parameters.Add(new() { Value = id.Name });
+        if (await CurrentVersionAsync(reads, account, id, ct) is not { } current)
+        {
+            return null;
+        }
+
+        // The answer rendered for this uid and version before is this row's answer (RenderedPerVersion).
+        if (view.Described.TryGet(current.Uid, current.Version, out var described))
+        {
+            return RawJson.Of(described);
+        }
+
+        return await RenderAsync(view, reads, account, id, ct) is { } answer ? RawJson.Of(answer) : null;
+    }
+
+    /// <summary>The uid and version of the resource <paramref name="id"/>, or null when there is none.</summary>
+    public static async Task<(Guid Uid, long Version)?> CurrentVersionAsync(ReadDatabase reads, string account, ResourceId id, CancellationToken ct)
+    {
+        await using var command = IdentityCommand(reads, SelectVersion, account, id);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? (reader.GetGuid(0), reader.GetInt64(1)) : null;
+    }
+
+    /// <summary>
+    /// The answer for the resource <paramref name="id"/> as its row is now, rendered and kept under that row's own uid
+    /// and version, or null when there is no row (any more). Everything in the answer, its uid and version included,
+    /// comes from this one statement's row, so an update or a delete after <see cref="CurrentVersionAsync"/> is answered
+    /// as the newer row (or as missing), never as a mix of the two.
+    /// </summary>
+    public static async Task<byte[]?> RenderAsync(ResourceView view, ReadDatabase reads, string account, ResourceId id, CancellationToken ct)
+    {
         DataRow row;
+        await using (var command = IdentityCommand(reads, Select, account, id))
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             if (!await reader.ReadAsync(ct))
             {
                 return null;
-            }
-
-            // The answer rendered for this uid and version before is this row's answer (RenderedPerVersion).
-            if (view.Described.TryGet(reader.GetGuid(1), reader.GetInt64(2), out var described))
-            {
-                return RawJson.Of(described);
             }
 
             row = Read(reader, view);
@@ -68,7 +97,18 @@ public readonly record struct DataRow(string Arn, Guid Uid, long Version, JsonEl
         }
 
         view.Described.Keep(row.Uid, row.Version, answer);
-        return RawJson.Of(answer);
+        return answer;
+    }
+
+    private static NpgsqlCommand IdentityCommand(ReadDatabase reads, string sql, string account, ResourceId id)
+    {
+        var command = reads.Command(sql);
+        command.Parameters.Add(new() { Value = account });
+        command.Parameters.Add(new() { Value = id.MeshName });
+        command.Parameters.Add(new() { Value = id.Kind.WireName });
+        command.Parameters.Add(new() { Value = id.ParentName });
+        command.Parameters.Add(new() { Value = id.Name });
+        return command;
     }
 
     /// <summary>The current row of a reader over <see cref="Columns"/>.</summary>

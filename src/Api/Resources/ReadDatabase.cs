@@ -7,8 +7,9 @@ namespace Mesh.Api.Resources;
 /// With <see cref="MeshApiOptions.ReadMultiplexing"/> (<see cref="ApiConnectionString.ForReads"/>) concurrent reads
 /// share a few connections: Npgsql writes the commands that are waiting together in one send and reads their results
 /// in one pass, instead of a connection (and a wake-up of the API and of a PostgreSQL backend) per call.
-/// Multiplexing serves statements that need no connection state, which these reads are: one statement each, no
-/// transaction, no session setting. Writes keep their own connections (EF Core's pool, <see cref="WriteTransactions"/>).
+/// Multiplexing serves statements that need no connection state, which these reads are: each statement stands on its
+/// own (a Describe's second statement, on a miss, does not rely on the first's connection), no transaction, no session
+/// setting. Writes keep their own connections (EF Core's pool, <see cref="WriteTransactions"/>).
 /// </summary>
 public sealed class ReadDatabase(NpgsqlDataSource source) : IAsyncDisposable
 {

@@ -18,12 +18,14 @@ public readonly ref struct RefRow(
 {
     /// <summary>
     /// The columns <see cref="Read"/> reads, in its order: what differs between the items of one list page (their
-    /// account, mesh and parent are the page's own, so they are not read again for every row).
+    /// account, mesh and parent are the page's own, so they are not read again for every row). The uid and version
+    /// come first: they name what an item shows (<see cref="RenderedPerVersion"/>) and are all a kept item reads, so
+    /// every row is read front to back, never seeking back to an earlier column.
     /// </summary>
-    public const string Columns = "name, arn, version, resource_owner, created_at, last_updated_at, uid";
+    public const string Columns = "uid, version, name, arn, resource_owner, created_at, last_updated_at";
 
-    /// <summary>Where <see cref="Columns"/> has the version and the uid, which name what an item shows (<see cref="RenderedPerVersion"/>).</summary>
-    public const int VersionOrdinal = 2, UidOrdinal = 6;
+    /// <summary>Where <see cref="Columns"/> has each column.</summary>
+    public const int UidOrdinal = 0, VersionOrdinal = 1, NameOrdinal = 2, ArnOrdinal = 3, ResourceOwnerOrdinal = 4, CreatedAtOrdinal = 5, LastUpdatedAtOrdinal = 6;
 
     public ReadOnlySpan<byte> AccountId { get; } = accountId;
     public ReadOnlySpan<byte> MeshName { get; } = meshName;
@@ -42,11 +44,12 @@ public readonly ref struct RefRow(
     public static RefRow Read(NpgsqlDataReader reader, RefPage page, byte[] scratch)
     {
         var used = 0;
-        var name = Utf8(reader, 0, scratch, ref used);
-        var arn = Utf8(reader, 1, scratch, ref used);
-        var owner = Utf8(reader, 3, scratch, ref used);
-        return new(page.AccountId, page.MeshName ?? name, page.ParentName, name, arn, reader.GetInt64(VersionOrdinal), owner,
-            Utc(reader.GetDateTime(4)), Utc(reader.GetDateTime(5)));
+        var version = reader.GetInt64(VersionOrdinal);
+        var name = Utf8(reader, NameOrdinal, scratch, ref used);
+        var arn = Utf8(reader, ArnOrdinal, scratch, ref used);
+        var owner = Utf8(reader, ResourceOwnerOrdinal, scratch, ref used);
+        return new(page.AccountId, page.MeshName ?? name, page.ParentName, name, arn, version, owner,
+            Utc(reader.GetDateTime(CreatedAtOrdinal)), Utc(reader.GetDateTime(LastUpdatedAtOrdinal)));
     }
 
     /// <summary>

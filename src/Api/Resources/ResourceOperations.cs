@@ -285,7 +285,7 @@ public sealed class ResourceOperations(
                 writer.WriteRawValue(item, skipInputValidation: true);
                 if (count == limit)
                 {
-                    lastName = reader.GetString(0); // where the next page starts, if there is one
+                    lastName = reader.GetString(RefRow.NameOrdinal); // where the next page starts, if there is one
                 }
             }
 
