@@ -507,7 +507,7 @@ namespace Mesh.Migrations.Schema
 
                     b.Property<string>("Response")
                         .IsRequired()
-                        .HasColumnType("jsonb")
+                        .HasColumnType("text")
                         .HasColumnName("response");
 
                     b.HasKey("AccountId", "ClientToken");

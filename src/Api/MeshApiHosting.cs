@@ -67,6 +67,7 @@ public static partial class MeshApiHosting
         builder.Services.AddSingleton(services => new ChangeNotifier(NpgsqlDataSource.Create(tuned),
             services.GetRequiredService<ApiMetrics>(), services.GetRequiredService<ILogger<ChangeNotifier>>()));
         builder.Services.AddHostedService(services => services.GetRequiredService<ChangeNotifier>());
+        builder.Services.AddSingleton<DatabaseCancels>();
         builder.Services.AddSingleton<WriteTransactions>();
         builder.Services.AddSingleton<ResourceOperations>();
         builder.Services.AddSingleton<TagOperations>();

@@ -8,6 +8,8 @@ namespace Mesh.Api.Tests;
 /// </summary>
 public sealed class DeadlineRaceTests
 {
+    private static readonly DatabaseCancels Cancels = new(DatabaseCancels.DefaultCapacity, () => { }, _ => { });
+
     [Fact]
     public async Task ACancelledCaller_StopsWaiting_WhileTheWorkIgnoresCancellation()
     {
@@ -21,12 +23,12 @@ public sealed class DeadlineRaceTests
         {
             workToken.SetResult(token);
             return release.Task;
-        }, caller.Token, task => ended.SetResult(task));
+        }, caller.Token, Cancels, running => running.ContinueWith(task => ended.SetResult(task), TaskScheduler.Default));
 
         await caller.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
 
-        // The work was asked to stop too (on the thread pool), and is reported when it ends, here having committed.
+        // The work was asked to stop too (on the cancel thread), and is followed until it ends, here having committed.
         var token = await workToken.Task;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (!token.IsCancellationRequested)
@@ -44,9 +46,9 @@ public sealed class DeadlineRaceTests
     public async Task WorkThatEnds_IsAnsweredWithItsResultOrError_AndNotReportedAsAbandoned()
     {
         var reported = false;
-        Assert.Equal(3, await DeadlineRace.RunAsync(_ => Task.FromResult(3), CancellationToken.None, _ => reported = true));
+        Assert.Equal(3, await DeadlineRace.RunAsync(_ => Task.FromResult(3), CancellationToken.None, Cancels, _ => reported = true));
         await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            DeadlineRace.RunAsync<int>(_ => Task.FromException<int>(new InvalidOperationException("refused")), CancellationToken.None, _ => reported = true));
+            DeadlineRace.RunAsync<int>(_ => Task.FromException<int>(new InvalidOperationException("refused")), CancellationToken.None, Cancels, _ => reported = true));
         Assert.False(reported);
     }
 
@@ -55,7 +57,63 @@ public sealed class DeadlineRaceTests
     {
         var started = false;
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            DeadlineRace.RunAsync(_ => { started = true; return Task.FromResult(1); }, new CancellationToken(canceled: true), _ => { }));
+            DeadlineRace.RunAsync(_ => { started = true; return Task.FromResult(1); }, new CancellationToken(canceled: true), Cancels, _ => { }));
         Assert.False(started);
+    }
+
+    [Fact]
+    public async Task CancelsOfAbandonedWork_AreSentOneAtATime_OffTheThreadPool_AndBeyondTheBoundNotAtAll()
+    {
+        // Each work's cancellation blocks until the server answers, as Npgsql's cancel request does on a frozen server.
+        using var server = new ManualResetEventSlim(false);
+        var entered = 0;
+        var poolThreadsUsed = 0;
+        var skipped = 0;
+        using var cancels = new DatabaseCancels(capacity: 3, () => Interlocked.Increment(ref skipped), _ => { });
+        var works = new List<TaskCompletionSource<int>>();
+        var firstEntered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        for (var i = 0; i < 8; i++)
+        {
+            var release = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+            works.Add(release);
+            using var caller = new CancellationTokenSource();
+            var call = DeadlineRace.RunAsync(token =>
+            {
+                token.Register(() =>
+                {
+                    Interlocked.Increment(ref entered);
+                    if (Thread.CurrentThread.IsThreadPoolThread)
+                    {
+                        Interlocked.Increment(ref poolThreadsUsed);
+                    }
+
+                    firstEntered.TrySetResult();
+                    server.Wait();
+                });
+                return release.Task;
+            }, caller.Token, cancels, _ => { });
+            await caller.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        }
+
+        // Every caller was answered. The first cancel holds the cancel thread; three wait behind it, the other four are
+        // not sent (counted). Sent from the thread pool, all eight would be blocked at once, each on a pool thread.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await firstEntered.Task.WaitAsync(timeout.Token);
+        await Task.Delay(200, timeout.Token);
+        Assert.Equal((1, 0, 4), (Volatile.Read(ref entered), Volatile.Read(ref poolThreadsUsed), Volatile.Read(ref skipped)));
+
+        // The server answers again: the queued cancels are sent, one after the other.
+        server.Set();
+        while (Volatile.Read(ref entered) < 4)
+        {
+            await Task.Delay(10, timeout.Token);
+        }
+
+        Assert.Equal((4, 0), (Volatile.Read(ref entered), Volatile.Read(ref poolThreadsUsed)));
+        foreach (var work in works)
+        {
+            work.SetResult(0);
+        }
     }
 }

@@ -81,6 +81,7 @@ public sealed class ObservabilityTests(ApiServer api) : IClassFixture<ApiServer>
         Assert.Contains(seen, m => m.Instrument == "mesh.api.audit.records.dropped");
         Assert.Contains(seen, m => m.Instrument == "mesh.api.write.retries");
         Assert.Contains(seen, m => m.Instrument == "mesh.api.write.abandoned");
+        Assert.Contains(seen, m => m.Instrument == "mesh.api.write.cancels.skipped");
         Assert.Contains(seen, m => m.Instrument == "mesh.api.change_notify.failed");
     }
 

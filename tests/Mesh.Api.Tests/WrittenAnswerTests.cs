@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json.Nodes;
 using Mesh.Api.Resources;
 using Mesh.Api.Tests.Infrastructure;
@@ -53,6 +54,39 @@ public sealed class WrittenAnswerTests(ApiServer api) : IClassFixture<ApiServer>
         AssertSame(updated.Body, updatedAgain.Body);
         Assert.Equal(9000, updated.Body!["spec"]!["listeners"]![0]!["portMapping"]!["port"]!.GetValue<int>());
         Assert.Equal(2, updated.Body!["metadata"]!["version"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task AReplayedCreateOrUpdate_AnswersExactlyTheBytesOfTheFirstAnswer()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+
+        // Tags whose text needs escapes, as in the test above.
+        var create = new JsonObject
+        {
+            ["virtualNodeName"] = "web-bytes", ["spec"] = Specs.VirtualNode(), ["clientToken"] = Guid.NewGuid().ToString(),
+            ["tags"] = new JsonArray(new JsonObject { ["key"] = "team", ["value"] = "<payments & é>" }),
+        };
+        var (createdStatus, created) = await SendForBytesAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh), create);
+        var (replayedStatus, replayed) = await SendForBytesAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh), create);
+        Assert.Equal((200, 200), (createdStatus, replayedStatus));
+        Assert.Equal(created, replayed);
+
+        var update = new JsonObject { ["spec"] = Specs.VirtualNode(9000), ["clientToken"] = Guid.NewGuid().ToString() };
+        var path = Paths.VirtualNode(mesh.Mesh, "web-bytes");
+        var (updatedStatus, updated) = await SendForBytesAsync(HttpMethod.Put, path, update);
+        var (updateReplayedStatus, updateReplayed) = await SendForBytesAsync(HttpMethod.Put, path, update);
+        Assert.Equal((200, 200), (updatedStatus, updateReplayedStatus));
+        Assert.Equal(updated, updateReplayed);
+        Assert.Equal(2, JsonNode.Parse(updateReplayed)!["metadata"]!["version"]!.GetValue<long>());
+    }
+
+    /// <summary>The answer's status and body text exactly as sent (the body is UTF-8 of escaped JSON).</summary>
+    private async Task<(int Status, string Body)> SendForBytesAsync(HttpMethod method, string path, JsonNode body)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json") };
+        using var response = await api.Client.SendAsync(request);
+        return ((int)response.StatusCode, Encoding.UTF8.GetString(await response.Content.ReadAsByteArrayAsync()));
     }
 
     private static void AssertSame(JsonNode? expected, JsonNode? actual) =>

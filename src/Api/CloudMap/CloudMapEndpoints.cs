@@ -48,6 +48,7 @@ public static class CloudMapEndpoints
         activity?.SetTag("rpc.method", name);
         activity?.SetTag("aws.request_id", context.TraceIdentifier);
         activity?.SetTag("cloud.account.id", caller.AccountId);
+        ApiCall? call = null;
         try
         {
             if (!model.OperationsByName.TryGetValue(name, out var operation))
@@ -60,7 +61,7 @@ public static class CloudMapEndpoints
             var region = services.GetRequiredService<IOptions<MeshApiOptions>>().Value.Region;
             resourceArn = CloudMapResourceArns.Arn(name, input, region, caller.AccountId);
             activity?.SetTag("aws.servicediscovery.resource_arn", resourceArn);
-            var call = new ApiCall(caller, name, resourceArn, context.TraceIdentifier,
+            call = new ApiCall(caller, name, resourceArn, context.TraceIdentifier,
                 context.Connection.RemoteIpAddress?.ToString() ?? "", 200, CloudMapRequest.ActionService);
             if (!caller.Policy.Allows(call.Action, resourceArn))
             {
@@ -83,8 +84,9 @@ public static class CloudMapEndpoints
             activity?.SetStatus(ActivityStatusCode.Error, answer.Code.Name);
             if (mutating)
             {
-                // Nothing was committed; the record is queued so that answering never waits on the database.
-                services.GetRequiredService<AuditLog>().Enqueue(AuditRecords.Create(
+                // Nothing was committed (or a write left running at the deadline settles it, see AbandonedWriteAudit);
+                // the record is queued so that answering never waits on the database.
+                ApiCall.AuditRefused(call, services.GetRequiredService<AuditLog>(), AuditRecords.Create(
                     services.GetRequiredService<TimeProvider>().GetUtcNow(), caller.AccountId, caller.AccessKeyId,
                     action, resourceArn, context.TraceIdentifier,
                     context.Connection.RemoteIpAddress?.ToString() ?? "", answer.Code.StatusCode, answer.Code.Name, answer.Message));

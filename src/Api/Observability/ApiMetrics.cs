@@ -20,6 +20,7 @@ public sealed class ApiMetrics : IDisposable
     private readonly Counter<long> auditDropped;
     private readonly Counter<long> writeRetries;
     private readonly Counter<long> writesAbandoned;
+    private readonly Counter<long> writeCancelsSkipped;
     private readonly Counter<long> proxyStatusUnreachable;
     private readonly Counter<long> changeNotifyFailed;
 
@@ -34,6 +35,8 @@ public sealed class ApiMetrics : IDisposable
             description: "Write transactions run again after a deadlock or serialization failure.");
         writesAbandoned = meter.CreateCounter<long>("mesh.api.write.abandoned", unit: "{write}",
             description: "Writes whose caller stopped waiting (the deadline passed or the client left) before the database answered, by whether they committed after all.");
+        writeCancelsSkipped = meter.CreateCounter<long>("mesh.api.write.cancels.skipped", unit: "{cancel}",
+            description: "Cancel requests for abandoned writes not sent because too many were waiting for the database already (the writes end when it answers).");
         proxyStatusUnreachable = meter.CreateCounter<long>("mesh.api.proxy_status.unreachable", unit: "{read}",
             description: "Reads of an xDS server's proxy status (Mesh:Console:ProxyStatusUrls) that failed; the console shows the server as unreachable.");
         changeNotifyFailed = meter.CreateCounter<long>("mesh.api.change_notify.failed", unit: "{notify}",
@@ -55,6 +58,7 @@ public sealed class ApiMetrics : IDisposable
         writeRetries.Add(0);
         writesAbandoned.Add(0, new TagList { { "committed", false } });
         writesAbandoned.Add(0, new TagList { { "committed", true } });
+        writeCancelsSkipped.Add(0);
         proxyStatusUnreachable.Add(0);
         changeNotifyFailed.Add(0);
     }
@@ -64,6 +68,8 @@ public sealed class ApiMetrics : IDisposable
     public void WriteRetried() => writeRetries.Add(1);
 
     public void WriteAbandoned(bool committed) => writesAbandoned.Add(1, new TagList { { "committed", committed } });
+
+    public void WriteCancelSkipped() => writeCancelsSkipped.Add(1);
 
     public void ProxyStatusUnreachable() => proxyStatusUnreachable.Add(1);
 

@@ -17,6 +17,25 @@ public sealed record ApiCall(Caller Caller, string Operation, string ResourceArn
 
     public static string ActionOf(string operation, string service = "appmesh") => service + ":" + operation;
 
+    /// <summary>
+    /// Set when the call's write was left running at the deadline (see WriteTransactions): the endpoint hands it the
+    /// refused call's audit record instead of queueing it, so the request gets one record saying what became of it.
+    /// </summary>
+    public AbandonedWriteAudit? AbandonedWrite { get; set; }
+
+    /// <summary>The record of a refused or failed mutating call: handed to its abandoned write if it has one, else queued.</summary>
+    public static void AuditRefused(ApiCall? call, AuditLog log, AuditRecordEntity record)
+    {
+        if (call?.AbandonedWrite is { } abandoned)
+        {
+            abandoned.Answered(record);
+        }
+        else
+        {
+            log.Enqueue(record);
+        }
+    }
+
     public AuditRecordEntity ToAuditRecord(DateTimeOffset at, int statusCode, string errorCode = "", string message = "") =>
         AuditRecords.Create(at, AccountId, Caller.AccessKeyId, Action, ResourceArn, RequestId, SourceAddress, statusCode, errorCode, message);
 }

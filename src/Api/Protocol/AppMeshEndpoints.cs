@@ -57,12 +57,13 @@ public static class AppMeshEndpoints
         activity?.SetTag("rpc.method", operation.Name);
         activity?.SetTag("aws.request_id", context.TraceIdentifier);
         activity?.SetTag("cloud.account.id", caller.AccountId);
+        ApiCall? call = null;
         try
         {
             var input = await handler.Binder.BindAsync(operation, context, context.RequestAborted);
             resourceArn = OperationResources.Arn(operation.Name, input, handler.Region, caller.AccountId);
             activity?.SetTag("aws.appmesh.resource_arn", resourceArn);
-            var call = new ApiCall(caller, operation.Name, resourceArn, context.TraceIdentifier,
+            call = new ApiCall(caller, operation.Name, resourceArn, context.TraceIdentifier,
                 context.Connection.RemoteIpAddress?.ToString() ?? "", operation.ResponseCode);
             if (!caller.Policy.Allows(call.Action, resourceArn))
             {
@@ -81,8 +82,9 @@ public static class AppMeshEndpoints
             activity?.SetStatus(ActivityStatusCode.Error, answer.Code.Name);
             if (mutating)
             {
-                // Nothing was committed; the record is queued so that answering never waits on the database.
-                services.GetRequiredService<AuditLog>().Enqueue(AuditRecords.Create(
+                // Nothing was committed (or a write left running at the deadline settles it, see AbandonedWriteAudit);
+                // the record is queued so that answering never waits on the database.
+                ApiCall.AuditRefused(call, services.GetRequiredService<AuditLog>(), AuditRecords.Create(
                     services.GetRequiredService<TimeProvider>().GetUtcNow(), caller.AccountId, caller.AccessKeyId,
                     ApiCall.ActionOf(operation.Name), resourceArn, context.TraceIdentifier,
                     context.Connection.RemoteIpAddress?.ToString() ?? "", answer.Code.StatusCode, answer.Code.Name, answer.Message));

@@ -15,10 +15,11 @@ namespace Mesh.Api.Resources;
 /// </para>
 /// <para>
 /// Here the work gets a token of its own. When the caller's token is cancelled first, the caller gets
-/// <see cref="OperationCanceledException"/> at once; the work's token is cancelled on the thread pool (Npgsql's cancel
-/// request may block that thread until the server answers, never the call), and the work ends in the background,
-/// disposing what it opened. A write is one transaction, so it is then applied whole or not at all, and which of the
-/// two the caller cannot know: it answers 503 saying so, and a retry with the same clientToken answers with what was
+/// <see cref="OperationCanceledException"/> at once; the work's token is cancelled by <see cref="DatabaseCancels"/>
+/// (Npgsql's cancel request may block the thread that sends it until the server answers: one thread of its own for
+/// all of them, never the call's and not the thread pool's, issue14p), and the work ends in the background, disposing
+/// what it opened. A write is one transaction, so it is then applied whole or not at all, and which of the two the
+/// caller cannot know: it answers 503 saying so, and a retry with the same clientToken answers with what was
 /// committed (the token's claim is taken first, so the retry waits for the abandoned transaction to end).
 /// </para>
 /// </remarks>
@@ -26,10 +27,12 @@ public static class DeadlineRace
 {
     /// <summary>
     /// Runs <paramref name="work"/> until it ends or <paramref name="callToken"/> is cancelled. Work left behind by a
-    /// cancelled caller is cancelled too, and <paramref name="abandonedEnded"/> is called with it once it has ended
-    /// (to say whether it committed after all).
+    /// cancelled caller is cancelled through <paramref name="cancels"/>, and <paramref name="abandoned"/> is called with
+    /// it at once, before the caller's <see cref="OperationCanceledException"/> is thrown (to follow how it ends: whether
+    /// it committed after all).
     /// </summary>
-    public static async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> work, CancellationToken callToken, Action<Task<T>> abandonedEnded)
+    public static async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> work, CancellationToken callToken, DatabaseCancels cancels,
+        Action<Task<T>> abandoned)
     {
         callToken.ThrowIfCancellationRequested();
         var own = new CancellationTokenSource();
@@ -44,8 +47,8 @@ public static class DeadlineRace
         {
             // Not own.Cancel() here: Npgsql's callback on it may block until the server runs again. The source is not
             // disposed, as its callback may still be running when the work ends; it holds no timer.
-            _ = Task.Run(own.Cancel, CancellationToken.None);
-            _ = running.ContinueWith(abandonedEnded, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            cancels.Cancel(own);
+            abandoned(running);
             throw;
         }
         catch when (running.IsCompleted)

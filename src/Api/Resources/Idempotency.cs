@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mesh.Api.Protocol;
 
@@ -58,9 +60,27 @@ public sealed class Idempotency
         return new Idempotency(operation, token, hash, now);
     }
 
-    /// <summary>The stored response a write function returned for a faithful retry (its text), parsed; null when this call wrote.</summary>
-    public static JsonObject? Replayed(object? storedResponse) =>
-        storedResponse is string text ? JsonNode.Parse(text)!.AsObject() : null;
+    /// <summary>
+    /// The stored response a write function returned for a faithful retry (its text), null when this call wrote. Each
+    /// member is kept as the stored text's bytes (<see cref="RawJson"/>) and sent as they are, so the replay answers
+    /// exactly the bytes of the first answer (a parsed tree would be written again, with this writer's escaping).
+    /// </summary>
+    public static JsonObject? Replayed(object? storedResponse)
+    {
+        if (storedResponse is not string text)
+        {
+            return null;
+        }
+
+        var replayed = new JsonObject();
+        using var stored = JsonDocument.Parse(text);
+        foreach (var member in stored.RootElement.EnumerateObject())
+        {
+            replayed[member.Name] = RawJson.Of(Encoding.UTF8.GetBytes(member.Value.GetRawText()));
+        }
+
+        return replayed;
+    }
 
     /// <summary>The ConflictException for a token used for another request, the retryable error for a record pruned meanwhile; null for any other error.</summary>
     public AppMeshException? Refusal(Exception error)

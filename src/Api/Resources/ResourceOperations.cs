@@ -77,7 +77,7 @@ public sealed class ResourceOperations(
         return writes.RunAsync(call, id.Describe(),
             () => WriteBatch.Statement("""
                 SELECT mesh_create_resource($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15, $16,
-                    $17::integer, $18::text, $19, $20, $21, $22::jsonb, $23, $24, $25, $26, $27)
+                    $17::integer, $18::text, $19, $20, $21, $22::text, $23, $24, $25, $26, $27)
                 """,
                 entity.AccountId, entity.MeshName, entity.Kind, entity.ParentName, entity.Name, entity.Arn, entity.Uid,
                 entity.Spec, entity.Tags, entity.Refs, entity.ResourceOwner, now,
@@ -136,18 +136,18 @@ public sealed class ResourceOperations(
         // An update keeps the row's tags; the answer does not show them.
         var entity = WrittenEntity(account, kind, id, spec, "[]", dependencies, now);
 
-        // What only the row knows (arn, createdAt, resourceOwner, uid, version) the function fills into the answer it
-        // stores with the token; here they are placeholders.
-        var answer = token.Token is null ? null : WrittenOutput(kind, entity).ToJsonString();
+        // What only the row knows (uid, version, createdAt) the function fills into the answer it stores with the token,
+        // replacing placeholders' exact text (see AnswerHoles), so that a replay answers the bytes this call answers.
+        var (answer, holes) = token.Token is null ? (null, null) : UpdateAnswerTemplate(kind, entity);
         return await writes.RunAsync(call, id.Describe(),
             () => WriteBatch.Statement("""
                 SELECT * FROM mesh_update_resource($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13,
-                    $14::integer, $15::text, $16, $17, $18, $19::jsonb)
+                    $14::integer, $15::text, $16, $17, $18, $19::text, $20::text[])
                 """,
                 account, id.MeshName, kind.WireName, id.ParentName, id.Name, entity.Spec, entity.Refs, now,
                 dependencies.Kinds, dependencies.Parents, dependencies.Names, dependencies.Containers,
                 dependencies.ChecksRoutePort, dependencies.MatchPort,
-                token.Token, token.Operation, token.Hash, token.Cutoff, answer),
+                token.Token, token.Operation, token.Hash, token.Cutoff, answer, holes),
             row =>
             {
                 if (Idempotency.Replayed(row![0]) is { } previous)
@@ -354,6 +354,37 @@ public sealed class ResourceOperations(
         }
 
         return new JsonObject { [kind.WireName] = RawJson.Of(rendered.WrittenMemory) };
+    }
+
+    /// <summary>
+    /// An update's answer as text with placeholders for what only the row knows, and the placeholders' exact text
+    /// ("uid":"…", "version":…, "createdAt":…) for <c>mesh_update_resource</c> to replace with the row's values, written
+    /// as this API writes them (migration ReplayedAnswersVerbatim). Each placeholder holds a value drawn at random for
+    /// this call, so a spec cannot contain one by chance. The arn and resourceOwner are the API's own (the ones the row
+    /// was created with, for the same account and region).
+    /// </summary>
+    private (string Answer, string[] Holes) UpdateAnswerTemplate(ResourceKind kind, ResourceEntity entity)
+    {
+        entity.Uid = Guid.NewGuid();
+        entity.Version = Random.Shared.NextInt64(1L << 40, long.MaxValue);
+        entity.CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(Random.Shared.NextInt64(1L << 40, 1L << 45));
+        var answer = WrittenOutput(kind, entity).ToJsonString();
+        Span<byte> seconds = stackalloc byte[32];
+        string[] holes =
+        [
+            $"\"uid\":\"{entity.Uid}\"",
+            $"\"version\":{entity.Version}",
+            "\"createdAt\":" + Encoding.ASCII.GetString(seconds[..EpochSecondsJson.Format(entity.CreatedAt.ToUnixTimeMilliseconds(), seconds)]),
+        ];
+        foreach (var hole in holes)
+        {
+            if (answer.IndexOf(hole, StringComparison.Ordinal) < 0)
+            {
+                throw new InvalidOperationException($"The update's answer has no placeholder {hole}: {answer}");
+            }
+        }
+
+        return (answer, holes);
     }
 
     private static ResourceId IdentityOf(string account, ResourceKind kind, JsonObject input)

@@ -2,6 +2,7 @@ using System.Data;
 using System.Text.Json.Nodes;
 using Mesh.Api.Observability;
 using Mesh.Api.Protocol;
+using Mesh.Api.Security;
 using Mesh.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -26,6 +27,8 @@ public sealed partial class WriteTransactions(
     IDbContextFactory<MeshDbContext> contexts,
     ApiMetrics metrics,
     ChangeNotifier notifier,
+    DatabaseCancels cancels,
+    AuditLog audits,
     TimeProvider clock,
     ILogger<WriteTransactions> logger)
 {
@@ -37,7 +40,7 @@ public sealed partial class WriteTransactions(
     /// for the ConflictException a duplicate name gets.
     /// </summary>
     public Task<JsonObject> RunAsync(ApiCall call, string subject, Func<MeshDbContext, CancellationToken, Task<JsonObject>> work, CancellationToken cancellationToken) =>
-        RunAsync(call, subject, ct => RunOnceAsync(call, work, ct), cancellationToken);
+        RunAsync(call, subject, (audit, ct) => RunOnceAsync(audit, work, ct), cancellationToken);
 
     /// <summary>
     /// Runs <paramref name="write"/> (a call of a write function, migration <c>WriteFunctions</c>) with the audit record
@@ -48,11 +51,11 @@ public sealed partial class WriteTransactions(
     /// </summary>
     public Task<JsonObject> RunAsync(ApiCall call, string subject, Func<NpgsqlBatchCommand> write, Func<object?[]?, JsonObject> answer,
         Func<Exception, AppMeshException?> refusal, CancellationToken cancellationToken) =>
-        RunAsync(call, subject, async ct =>
+        RunAsync(call, subject, async (audit, ct) =>
         {
             try
             {
-                return answer(await RunInOneRoundTripAsync(call, write(), ct));
+                return answer(await RunInOneRoundTripAsync(audit, write(), ct));
             }
             catch (PostgresException error) when (refusal(error) is { } refused)
             {
@@ -60,14 +63,17 @@ public sealed partial class WriteTransactions(
             }
         }, cancellationToken);
 
-    private async Task<JsonObject> RunAsync(ApiCall call, string subject, Func<CancellationToken, Task<JsonObject>> once, CancellationToken cancellationToken)
+    private async Task<JsonObject> RunAsync(ApiCall call, string subject, Func<AuditRecordEntity, CancellationToken, Task<JsonObject>> once,
+        CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
+            // The call's audit record, committed with the write.
+            var audit = call.ToAuditRecord(clock.GetUtcNow(), call.SuccessStatus);
             try
             {
                 // The call stops waiting at its deadline even if PostgreSQL never answers (see DeadlineRace).
-                return await DeadlineRace.RunAsync(once, cancellationToken, ended => Abandoned(call, subject, ended));
+                return await DeadlineRace.RunAsync(ct => once(audit, ct), cancellationToken, cancels, running => Abandoned(call, subject, audit, running));
             }
             catch (Exception error) when (DatabaseFailures.IsUniqueViolation(error, "ux_resources_identity")
                                                   || DatabaseFailures.IsUniqueViolation(error, "ux_resources_arn"))
@@ -90,12 +96,22 @@ public sealed partial class WriteTransactions(
     }
 
     /// <summary>
-    /// A write its caller stopped waiting for (answered 503 at the deadline, or the client went away) has ended: logged
-    /// and counted by what became of it, since the caller was told it may or may not have been applied.
+    /// A write its caller stopped waiting for (answered 503 at the deadline, or the client went away): once it has
+    /// ended, logged and counted by what became of it, since the caller was told it may or may not have been applied,
+    /// and its audit record settled (<see cref="AbandonedWriteAudit"/>: one record per request, saying what happened).
     /// </summary>
-    private void Abandoned(ApiCall call, string subject, Task ended)
+    private void Abandoned(ApiCall call, string subject, AuditRecordEntity audit, Task running)
+    {
+        var settled = new AbandonedWriteAudit(audits, audit);
+        call.AbandonedWrite = settled;
+        _ = running.ContinueWith(ended => Ended(call, subject, settled, ended), CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void Ended(ApiCall call, string subject, AbandonedWriteAudit settled, Task ended)
     {
         var committed = ended.IsCompletedSuccessfully;
+        settled.Ended(committed);
         metrics.WriteAbandoned(committed);
         if (committed)
         {
@@ -107,11 +123,10 @@ public sealed partial class WriteTransactions(
         }
     }
 
-    private async Task<object?[]?> RunInOneRoundTripAsync(ApiCall call, NpgsqlBatchCommand write, CancellationToken ct)
+    private async Task<object?[]?> RunInOneRoundTripAsync(AuditRecordEntity audit, NpgsqlBatchCommand write, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-        var audit = call.ToAuditRecord(clock.GetUtcNow(), call.SuccessStatus);
 
         // Npgsql sees the transaction end (the server reports it idle), so disposing it afterwards sends nothing; a
         // failed batch leaves it open, and disposing it rolls it back (and wakes nobody). A replay, which changed
@@ -121,7 +136,7 @@ public sealed partial class WriteTransactions(
         return row;
     }
 
-    private async Task<JsonObject> RunOnceAsync(ApiCall call, Func<MeshDbContext, CancellationToken, Task<JsonObject>> work, CancellationToken ct)
+    private async Task<JsonObject> RunOnceAsync(AuditRecordEntity audit, Func<MeshDbContext, CancellationToken, Task<JsonObject>> work, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
 
@@ -133,7 +148,7 @@ public sealed partial class WriteTransactions(
         // A write that changed entities through EF Core (Cloud Map, tags): saved with its audit record, then committed.
         // No explicit rollback on failure anywhere: disposing an uncommitted transaction rolls it back, and one
         // whose COMMIT failed is already over (rolling it back again would throw and hide the real error).
-        db.AuditLog.Add(call.ToAuditRecord(clock.GetUtcNow(), call.SuccessStatus));
+        db.AuditLog.Add(audit);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
         return response;

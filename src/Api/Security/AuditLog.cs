@@ -41,6 +41,63 @@ public sealed partial class AuditLog(
         LogDropped(logger, record.Action, record.ResourceArn, record.RequestId, Capacity);
     }
 
+    /// <summary>
+    /// Sets the message of <paramref name="written"/>, a record committed with its write, to <paramref name="message"/>
+    /// (see <see cref="AbandonedWriteAudit"/>): in the background, tried a few times; never blocks and never throws.
+    /// What cannot be written is logged and counted as a dropped record.
+    /// </summary>
+    public void AmendCommitted(AuditRecordEntity written, string message)
+    {
+        Interlocked.Increment(ref queued);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await AmendAsync(written, message);
+            }
+            finally
+            {
+                Interlocked.Increment(ref settled);
+            }
+        });
+    }
+
+    private async Task AmendAsync(AuditRecordEntity written, string message)
+    {
+        var backoff = TimeSpan.FromMilliseconds(100);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var db = await contexts.CreateDbContextAsync();
+
+                // PostgreSQL keeps microseconds, so the record's time is matched to within a millisecond (the request
+                // id alone is not indexed; the time is).
+                var amended = await db.AuditLog
+                    .Where(a => a.At >= written.At.AddMilliseconds(-1) && a.At <= written.At.AddMilliseconds(1) && a.RequestId == written.RequestId)
+                    .ExecuteUpdateAsync(set => set.SetProperty(a => a.Message, message.Length <= 2048 ? message : message[..2048]));
+                if (amended == 0)
+                {
+                    LogAmendFoundNothing(logger, written.RequestId);
+                }
+
+                return;
+            }
+            catch (Exception error) when (attempt < 5)
+            {
+                LogWriteFailed(logger, error, 1, backoff);
+                await Task.Delay(backoff);
+                backoff *= 2;
+            }
+            catch (Exception error)
+            {
+                metrics.AuditRecordDropped();
+                LogAmendFailed(logger, error, written.RequestId, message);
+                return;
+            }
+        }
+    }
+
     /// <summary>Waits until every record queued before the call is written (or given up on at shutdown).</summary>
     public async Task FlushAsync(CancellationToken ct)
     {
@@ -153,6 +210,12 @@ public sealed partial class AuditLog(
 
     [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Could not write {Count} audit records; retrying in {Backoff}")]
     private static partial void LogWriteFailed(ILogger logger, Exception error, int count, TimeSpan backoff);
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Error, Message = "The audit record of request {RequestId} could not be amended to say: {Message}")]
+    private static partial void LogAmendFailed(ILogger logger, Exception error, string requestId, string message);
+
+    [LoggerMessage(EventId = 24, Level = LogLevel.Warning, Message = "The audit record of request {RequestId}, committed with its write, was not found to amend")]
+    private static partial void LogAmendFoundNothing(ILogger logger, string requestId);
 
     [LoggerMessage(EventId = 22, Level = LogLevel.Error, Message = "{Count} audit records could not be written before shutdown and are lost")]
     private static partial void LogLostAtShutdown(ILogger logger, Exception error, int count);

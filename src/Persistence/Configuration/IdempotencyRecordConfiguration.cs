@@ -13,7 +13,9 @@ internal sealed class IdempotencyRecordConfiguration : IEntityTypeConfiguration<
         builder.Property(r => r.ClientToken).HasColumnName("client_token").HasMaxLength(64);
         builder.Property(r => r.Operation).HasColumnName("operation").HasMaxLength(64);
         builder.Property(r => r.RequestHash).HasColumnName("request_hash").HasMaxLength(64);
-        builder.Property(r => r.Response).HasColumnName("response").HasColumnType("jsonb");
+        // Text, not jsonb: a replay answers exactly the bytes of the first answer, and jsonb reorders members (migration
+        // ReplayedAnswersVerbatim).
+        builder.Property(r => r.Response).HasColumnName("response").HasColumnType("text");
         builder.Property(r => r.CreatedAt).HasColumnName("created_at");
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Mesh.Api.Protocol;
 using Mesh.Api.Security;
 using Mesh.Api.Tests.Infrastructure;
+using Mesh.Persistence;
 using Mesh.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -88,7 +89,10 @@ public sealed class DatabaseOutageTests(DatabaseOutageTests.OutageApi fixture) :
 
         // The create's batch (BEGIN … COMMIT in one round trip) reaches a frozen server. Npgsql's cancellation waits
         // for the server to run again, so the call must not: it answers 503 at its deadline while the server is still
-        // frozen (resumed only 7 s later, after the answer was due), whatever the batch does afterwards.
+        // frozen (resumed only 7 s later, after the answer was due), whatever the batch does afterwards. A call just
+        // before the freeze has the access key read (kept for a second), so that the create is authenticated and
+        // reaches its write instead of waiting at the key's read.
+        (await api.SendAsync(HttpMethod.Get, Paths.Mesh(mesh.Mesh))).AssertOk();
         await Database.PauseAsync();
         Task<ApiResponse> held;
         try
@@ -112,12 +116,54 @@ public sealed class DatabaseOutageTests(DatabaseOutageTests.OutageApi fixture) :
         retried.AssertOk();
         var again = await api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh), create.DeepClone());
         again.AssertOk();
-        // The same members and values (a replay's keys come in the stored jsonb's order, not the first answer's).
-        Assert.True(JsonNode.DeepEquals(retried.Body!["metadata"], again.Body!["metadata"]),
-            $"{retried.Body!["metadata"]!.ToJsonString()} was replayed as {again.Body!["metadata"]!.ToJsonString()}");
+        // The same answer, members in the same order (the stored answer is the first answer's text).
+        Assert.Equal(retried.Body!.ToJsonString(), again.Body!.ToJsonString());
 
         var listed = (await api.SendAsync(HttpMethod.Get, Paths.VirtualNodes(mesh.Mesh))).AssertOk();
         Assert.Single(listed.Body!["virtualNodes"]!.AsArray(), n => n!["virtualNodeName"]!.GetValue<string>() == "held");
+
+        // The audit says once what became of the held request: the write committed after its caller's 503 (its own
+        // record, amended to say so), or it was left running and did not commit (the 503's record, saying it was not
+        // applied), or the call never had a write running (the 503's record as it was). Before, a write that committed
+        // left its 200 record beside the 503's.
+        var records = await SettledAuditAsync(answer.RequestId!);
+        var record = Assert.Single(records);
+        if (record.StatusCode == 200)
+        {
+            Assert.StartsWith("Committed after the caller was answered 503 ServiceUnavailableException: The request did not finish within 3 s",
+                record.Message, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Equal((503, "ServiceUnavailableException"), (record.StatusCode, record.ErrorCode));
+            Assert.StartsWith(answer.Message, record.Message, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>
+    /// The audit records of <paramref name="requestId"/> once a record saying how its abandoned write ended is there
+    /// (settled in the background once the write ends, which it has once a retry of it was answered), or else after
+    /// 15 s whatever they are (the call may never have had a write running: then nothing is settled).
+    /// </summary>
+    private async Task<IReadOnlyList<AuditRecordEntity>> SettledAuditAsync(string requestId)
+    {
+        var audit = api.Services.GetRequiredService<AuditLog>();
+        var since = DateTimeOffset.UtcNow.AddMinutes(-10);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await audit.FlushAsync(timeout.Token);
+            var records = (await audit.ListAsync(since, DateTimeOffset.UtcNow.AddSeconds(1), null, CancellationToken.None))
+                .Where(r => r.RequestId == requestId).ToList();
+            if (records.Any(r => r.Message.StartsWith("Committed after", StringComparison.Ordinal) || r.Message.EndsWith("It was not applied.", StringComparison.Ordinal))
+                || waited.Elapsed > TimeSpan.FromSeconds(15))
+            {
+                return records;
+            }
+
+            await Task.Delay(100);
+        }
     }
 
     [Fact]
