@@ -65,6 +65,7 @@ public static partial class MeshApiHosting
         builder.Services.AddSingleton<PageTokens>();
         // Its own small pool, so a wake-up never waits for a connection behind the writers it stands for.
         builder.Services.AddSingleton(services => new ChangeNotifier(NpgsqlDataSource.Create(tuned),
+            services.GetRequiredService<IOptions<MeshApiOptions>>().Value.ChangeNotifyInterval, services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<ApiMetrics>(), services.GetRequiredService<ILogger<ChangeNotifier>>()));
         builder.Services.AddHostedService(services => services.GetRequiredService<ChangeNotifier>());
         builder.Services.AddSingleton<DatabaseCancels>();

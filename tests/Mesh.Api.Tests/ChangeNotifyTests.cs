@@ -1,5 +1,11 @@
+using System.Diagnostics.Metrics;
+using Mesh.Api.Observability;
+using Mesh.Api.Resources;
 using Mesh.Api.Tests.Infrastructure;
 using Mesh.Persistence;
+using Mesh.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace Mesh.Api.Tests;
@@ -52,9 +58,62 @@ public sealed class ChangeNotifyTests(ApiServer api) : IClassFixture<ApiServer>
         Assert.False(await listener.WaitAsync(TimeSpan.FromSeconds(1)), "The trigger notified although the writer said it would.");
     }
 
-    private async Task<NpgsqlConnection> ListenAsync()
+    [Fact]
+    public async Task WritesWithinTheNotifyInterval_ShareTheNextNotify()
     {
-        var listener = new NpgsqlConnection(api.ConnectionString);
+        // A database of its own: no other test's writes can NOTIFY on it.
+        var database = await (await PostgresServer.GetSharedAsync()).CreateDatabaseAsync();
+        await using var listener = await ListenAsync(database);
+        await using var notifier = await StartNotifierAsync(database, TimeSpan.FromHours(1));
+
+        notifier.Changed();
+        Assert.True(await listener.WaitAsync(Patience), "No NOTIFY after the first write.");
+        notifier.Changed();
+
+        Assert.False(await listener.WaitAsync(TimeSpan.FromSeconds(1)), "A second NOTIFY came within the interval.");
+    }
+
+    [Fact]
+    public async Task WithNoNotifyInterval_EachWriteAfterTheLastNotifyGetsOne()
+    {
+        var database = await (await PostgresServer.GetSharedAsync()).CreateDatabaseAsync();
+        await using var listener = await ListenAsync(database);
+        await using var notifier = await StartNotifierAsync(database, TimeSpan.Zero);
+
+        notifier.Changed();
+        Assert.True(await listener.WaitAsync(Patience), "No NOTIFY after the first write.");
+        notifier.Changed();
+
+        Assert.True(await listener.WaitAsync(Patience), "No NOTIFY after the second write.");
+    }
+
+    private static async Task<RunningNotifier> StartNotifierAsync(string database, TimeSpan interval)
+    {
+        var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var metrics = new ApiMetrics(services.GetRequiredService<IMeterFactory>());
+        var notifier = new ChangeNotifier(NpgsqlDataSource.Create(database), interval, TimeProvider.System, metrics, NullLogger<ChangeNotifier>.Instance);
+        await notifier.StartAsync(CancellationToken.None);
+        return new RunningNotifier(notifier, metrics, services);
+    }
+
+    private sealed class RunningNotifier(ChangeNotifier notifier, ApiMetrics metrics, ServiceProvider services) : IAsyncDisposable
+    {
+        public void Changed() => notifier.Changed();
+
+        public async ValueTask DisposeAsync()
+        {
+            await notifier.StopAsync(CancellationToken.None);
+            notifier.Dispose();
+            metrics.Dispose();
+            await services.DisposeAsync();
+        }
+    }
+
+    private Task<NpgsqlConnection> ListenAsync() => ListenAsync(api.ConnectionString);
+
+    private static async Task<NpgsqlConnection> ListenAsync(string connectionString)
+    {
+        var listener = new NpgsqlConnection(connectionString);
         await listener.OpenAsync();
         await using var listen = new NpgsqlCommand($"LISTEN {ChangeFeed.Channel}", listener);
         await listen.ExecuteNonQueryAsync();

@@ -120,6 +120,8 @@ public sealed class XdsMetrics : IDisposable
     private const string FeedErrorsHelp = "Change-feed failures (database unreachable, query failed).";
     private const string MeshLoads = "mesh_xds_mesh_loads_total";
     private const string MeshLoadsHelp = "Mesh reads from PostgreSQL (each change-feed catch-up reads each changed mesh once, however many writes it saw).";
+    private const string MeshLoadsDeferred = "mesh_xds_mesh_loads_deferred_total";
+    private const string MeshLoadsDeferredHelp = "Changed meshes no proxy watched whose read a catch-up left for later (Xds:Feed:UnwatchedDelay): loaded when due or watched, with every change made meanwhile.";
     private const string MeshRows = "mesh_xds_mesh_rows_total";
     private const string MeshRowsHelp = "Rows of the meshes read (each mesh read counts all its live rows).";
     private const string MeshRowsInFull = "mesh_xds_mesh_rows_read_in_full_total";
@@ -173,6 +175,7 @@ public sealed class XdsMetrics : IDisposable
         Increment(FeedErrors, FeedErrorsHelp, by: 0);
         Increment(GraphsRejected, GraphsRejectedHelp, by: 0);
         Increment(MeshLoads, MeshLoadsHelp, by: 0);
+        Increment(MeshLoadsDeferred, MeshLoadsDeferredHelp, by: 0);
         Increment(MeshRows, MeshRowsHelp, by: 0);
         Increment(MeshRowsInFull, MeshRowsInFullHelp, by: 0);
         Increment(MeshLoadsSuperseded, MeshLoadsSupersededHelp, by: 0);
@@ -211,6 +214,8 @@ public sealed class XdsMetrics : IDisposable
     public void FeedError() => Increment(FeedErrors, FeedErrorsHelp);
 
     public void MeshLoaded() => Increment(MeshLoads, MeshLoadsHelp);
+
+    public void MeshLoadsDeferredBy(int count) => Increment(MeshLoadsDeferred, MeshLoadsDeferredHelp, by: count);
 
     /// <summary>What one mesh read transferred: all its rows, of which these in full.</summary>
     public void MeshRowsRead(int rows, int readInFull)

@@ -9,6 +9,13 @@ public sealed class ChangeFeedOptions
     /// <summary>A continuous burst is cut off after this, so propagation time stays bounded.</summary>
     public TimeSpan MaxDebounce { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// A mesh that changes while no proxy watches it is loaded this long after its first such change at the latest
+    /// (with every change made meanwhile), or as soon as a proxy watches it, instead of at every wake-up. Zero loads
+    /// every changed mesh at once, as before.
+    /// </summary>
+    public TimeSpan UnwatchedDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Read the log even without a notification this often: covers a lost notification and fills holes.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
 

@@ -1,6 +1,7 @@
 using Mesh.Persistence;
 using Mesh.XdsServer.Diagnostics;
 using Mesh.XdsServer.Identity;
+using Mesh.XdsServer.Snapshots;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -12,7 +13,9 @@ namespace Mesh.XdsServer.Feed;
 /// <summary>
 /// Follows the database. It LISTENs on <see cref="ChangeFeed.Channel"/>, and on each notification (debounced) or
 /// poll tick reads the durable change log after its watermark, then reloads each mesh that changed, once however
-/// many changes it had, several meshes at once (up to one per core). The
+/// many changes it had, several meshes at once (up to one per core). A changed mesh that no proxy watches is
+/// loaded later (<see cref="ChangeFeedOptions.UnwatchedDelay"/>, <see cref="DeferredMeshes"/>), once for every change
+/// made meanwhile, or at the first catch-up after a proxy starts to watch it. The
 /// notification only says "look"; the log says what. Start-up and every reconnect run the same catch-up, so a
 /// change made while this replica was down or disconnected is never missed. While the database is unreachable the
 /// cache keeps serving the last snapshots, and the feed retries with capped exponential backoff.
@@ -22,6 +25,7 @@ public sealed class PostgresChangeFeed(
     NpgsqlDataSource dataSource,
     MeshLoader loader,
     IChangePathPrimer primer,
+    SnapshotCache cache,
     FeedStatus status,
     XdsMetrics metrics,
     IOptions<ChangeFeedOptions> options,
@@ -31,6 +35,7 @@ public sealed class PostgresChangeFeed(
     private const int BatchSize = 1000;
     private readonly ChangeFeedOptions _options = options.Value;
     private readonly SequenceTracker _tracker = new(options.Value.GapTimeout, clock);
+    private readonly DeferredMeshes _deferred = new(clock);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -87,7 +92,10 @@ public sealed class PostgresChangeFeed(
         while (true)
         {
             notified = false;
-            await connection.WaitAsync(_options.PollInterval, cancellationToken);
+
+            // A mesh left for later is loaded when it is due even if nothing else happens.
+            var wait = _deferred.UntilNextDue() is { } due && due < _options.PollInterval ? due : _options.PollInterval;
+            await connection.WaitAsync(wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(1), cancellationToken);
             if (notified)
             {
                 // Coalesce a burst: keep waiting while notifications keep coming, up to MaxDebounce.
@@ -176,10 +184,34 @@ public sealed class PostgresChangeFeed(
             after = batch[^1].Seq;
         }
 
-        await LoadAsync([.. changed], cancellationToken);
+        // A mesh nobody watches is left for later: its changes wait in _deferred, which it leaves only once loaded.
+        var load = new HashSet<MeshKey>();
+        var deferred = 0;
+        foreach (var mesh in changed)
+        {
+            if (_options.UnwatchedDelay > TimeSpan.Zero && !cache.IsWatched(mesh))
+            {
+                _deferred.Defer(mesh, _options.UnwatchedDelay);
+                deferred++;
+            }
+            else
+            {
+                load.Add(mesh);
+            }
+        }
 
-        // Recorded as applied only once their meshes are loaded: if a load failed (the database went away), the
-        // retry reads these changes again instead of skipping them.
+        load.UnionWith(_deferred.Ready(cache.IsWatched));
+        if (deferred > 0)
+        {
+            metrics.MeshLoadsDeferredBy(deferred);
+        }
+
+        await LoadAsync(load, cancellationToken);
+        _deferred.Loaded(load);
+
+        // Recorded as applied only once their meshes are loaded or left in _deferred (which a failed load does not
+        // empty): if a load failed (the database went away), the retry reads these changes again instead of
+        // skipping them.
         var applied = seen.Count(_tracker.TryApply);
         foreach (var skipped in _tracker.Advance())
         {
@@ -190,7 +222,7 @@ public sealed class PostgresChangeFeed(
         if (applied > 0)
         {
             metrics.FeedApplied(applied);
-            logger.FeedApplied(applied, _tracker.Watermark, changed.Count);
+            logger.FeedApplied(applied, _tracker.Watermark, load.Count);
         }
     }
 

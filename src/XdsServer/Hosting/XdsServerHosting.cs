@@ -253,6 +253,11 @@ public static class XdsServerHosting
             problems.Add($"Xds:Feed:MaxBackoff ({feed.MaxBackoff}) must not be below Xds:Feed:MinBackoff ({feed.MinBackoff}).");
         }
 
+        if (feed.UnwatchedDelay < TimeSpan.Zero)
+        {
+            problems.Add($"Xds:Feed:UnwatchedDelay ({feed.UnwatchedDelay}) must not be negative.");
+        }
+
         if (feed.StartWindow < 0)
         {
             problems.Add($"Xds:Feed:StartWindow ({feed.StartWindow}) must not be negative.");

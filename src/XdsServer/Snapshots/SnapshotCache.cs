@@ -81,6 +81,23 @@ public sealed class SnapshotCache
         }
     }
 
+    /// <summary>Whether any identity of the mesh has a watcher now.</summary>
+    public bool IsWatched(MeshKey mesh)
+    {
+        lock (_lock)
+        {
+            foreach (var identity in _entries.Keys)
+            {
+                if (identity.Mesh == mesh)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
     /// <summary>Every snapshot being served (what the resource interner must keep).</summary>
     public IReadOnlyList<Snapshot> Snapshots()
     {

@@ -85,6 +85,45 @@ public sealed class ChangeFeedTests
     }
 
     [Fact]
+    public async Task A_Change_To_A_Mesh_Nobody_Watches_Waits_And_Reaches_The_First_Proxy_That_Watches_It()
+    {
+        var store = await NewStoreAsync();
+        var demo = MeshRows.Demo();
+        var other = MeshRows.Demo("other");
+        await store.ApplyAsync(demo, TaskTimeouts.Token());
+        await store.ApplyAsync(other, TaskTimeouts.Token());
+
+        // A delay no test waits out: only a proxy watching the mesh can bring its load forward.
+        await using var host = await XdsTestHost.StartAsync(store.ConnectionString, settings: new Dictionary<string, string?>
+        {
+            ["Xds:Feed:UnwatchedDelay"] = "01:00:00",
+        });
+        await Eventually.TrueAsync(() => host.Services.GetRequiredService<FeedStatus>().Loaded);
+        await using var demoClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
+        await SubscribeAsync(host, demoClient);
+
+        await store.ApplyAsync(other.Node("api-v2", "127.0.0.7", 9080), TaskTimeouts.Token());
+        await store.ApplyAsync(demo.Node("api-v2", "127.0.0.9", 9080), TaskTimeouts.Token());
+
+        // The watched mesh is loaded at once; the other one's change is read from the log and left waiting.
+        Assert.Equal("127.0.0.9", AddressOf(await demoClient.NextAsync()));
+        await Eventually.TrueAsync(() => host.Metrics.Get("mesh_xds_mesh_loads_deferred_total") >= 1);
+        Assert.Equal("127.0.0.2", AddressOfV2(host.Producer.Mesh(other.Key)));
+
+        // A proxy of that mesh gets what was loaded, then the change, without another write.
+        await using var otherClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web", "other"));
+        await otherClient.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_other_api-v2_http_9080"]);
+        var first = await otherClient.NextAsync();
+        if (AddressOf(first) == "127.0.0.2")
+        {
+            await otherClient.AckAsync(first, ["cds_proxyless_other_api-v2_http_9080"]);
+            first = await otherClient.NextAsync();
+        }
+
+        Assert.Equal("127.0.0.7", AddressOf(first));
+    }
+
+    [Fact]
     public async Task An_Invalid_Mesh_In_The_Database_Keeps_The_Last_Good_Config()
     {
         var store = await NewStoreAsync();
@@ -238,6 +277,9 @@ public sealed class ChangeFeedTests
         await host.ProcessedAsync(TypeUrls.Endpoint, V2Endpoints, Envoy.Admin.V3.ClientResourceStatus.Acked);
         return eds;
     }
+
+    private static string? AddressOfV2(Mesh.Model.Graph.MeshGraph? graph) =>
+        graph?.FindVirtualNode("api-v2")?.Spec.ServiceDiscovery?.Dns?.Hostname;
 
     internal static string AddressOf(DiscoveryResponse eds) =>
         Assert.Single(AdsClient.Unpack<ClusterLoadAssignment>(eds)).Endpoints[0].LbEndpoints[0].Endpoint.Address.SocketAddress.Address;
