@@ -94,8 +94,11 @@ public sealed class PostgresChangeFeed(
             notified = false;
 
             // A mesh left for later is loaded when it is due even if nothing else happens.
+            // Whole milliseconds, at least one: the wait is handed on as milliseconds, where a fraction truncated
+            // to 0 means no time-out at all, and a deferred mesh due in under a millisecond would then wait for the
+            // next NOTIFY, however long that takes.
             var wait = _deferred.UntilNextDue() is { } due && due < _options.PollInterval ? due : _options.PollInterval;
-            await connection.WaitAsync(wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(1), cancellationToken);
+            await connection.WaitAsync(TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(wait.TotalMilliseconds))), cancellationToken);
             if (notified)
             {
                 // Coalesce a burst: keep waiting while notifications keep coming, up to MaxDebounce.
