@@ -94,6 +94,12 @@ public sealed class DeadlineRaceTests
             }, caller.Token, cancels, _ => { });
             await caller.CancelAsync();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+            if (i == 0)
+            {
+                // The cancel thread must hold the first cancel before the rest are queued; otherwise the first is
+                // still in the queue, takes one of its three places, and one more than four is not sent.
+                await firstEntered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            }
         }
 
         // Every caller was answered. The first cancel holds the cancel thread; three wait behind it, the other four are
