@@ -96,6 +96,9 @@ public sealed class XdsMetrics : IDisposable
     private const string DeltaChangesShared = "mesh_xds_delta_changes_shared_total";
     private const string DeltaChangesSharedHelp =
         "Delta stream updates (one type, one snapshot change) taken as another stream of the same proxy identity worked them out and encoded them, instead of diffed and encoded again.";
+    private const string DeltaFirstResponsesShared = "mesh_xds_delta_first_responses_shared_total";
+    private const string DeltaFirstResponsesSharedHelp =
+        "Delta first responses (one type, to a stream that held nothing of it) written as another stream of the same proxy identity that subscribed alike worked them out and encoded them.";
     private const string Acks = "mesh_xds_acks_total";
     private const string AcksHelp = "Responses a client accepted.";
     private const string Nacks = "mesh_xds_nacks_total";
@@ -152,6 +155,7 @@ public sealed class XdsMetrics : IDisposable
 
             Increment(Acks, AcksHelp, TypeLabel(type), by: 0);
             Increment(DeltaChangesShared, DeltaChangesSharedHelp, TypeLabel(type), by: 0);
+            Increment(DeltaFirstResponsesShared, DeltaFirstResponsesSharedHelp, TypeLabel(type), by: 0);
             Increment(Nacks, NacksHelp, TypeLabel(type), by: 0);
             Increment(StaleRequests, StaleRequestsHelp, TypeLabel(type), by: 0);
         }
@@ -185,6 +189,8 @@ public sealed class XdsMetrics : IDisposable
     public void ResponseSent(string type, string variant) => Increment(Responses, ResponsesHelp, TypeAndVariant(type, variant));
 
     public void DeltaChangeShared(string type) => Increment(DeltaChangesShared, DeltaChangesSharedHelp, TypeLabel(type));
+
+    public void DeltaFirstResponseShared(string type) => Increment(DeltaFirstResponsesShared, DeltaFirstResponsesSharedHelp, TypeLabel(type));
 
     public void Ack(string type) => Increment(Acks, AcksHelp, TypeLabel(type));
 

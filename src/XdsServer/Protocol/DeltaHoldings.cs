@@ -56,6 +56,12 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
 
     public bool Holds(string name) => VersionOf(name) is not null;
 
+    /// <summary>
+    /// Whether there is nothing at all: nothing held, seeded, reported missing or dropped (a type's first request
+    /// without <c>initial_resource_versions</c>, or after the client unsubscribed from all it held).
+    /// </summary>
+    public bool IsEmpty => _baseline is null && _entries.Count == 0;
+
     /// <summary>How many names the client holds (those reported missing are not held).</summary>
     public int HeldCount
     {

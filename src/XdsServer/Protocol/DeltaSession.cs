@@ -69,6 +69,11 @@ internal sealed class DeltaSession(
         {
             var (_, sent) = state.Pending[index];
             state.Pending.RemoveRange(0, index + 1);
+            if (state.SharedFirst?.UpsertResponse is { } first && PendingIndex(state, first.Nonce) < 0)
+            {
+                state.SharedFirst = null; // answered: the identity's streams that connect later make it again if it was collected
+            }
+
             if (request.ErrorDetail is { } error)
             {
                 Context.Metrics.Nack(type);
@@ -125,10 +130,56 @@ internal sealed class DeltaSession(
 
         if (Snapshot is { } snapshot)
         {
-            var (upserts, removals) = Diff(typeUrl, state, snapshot);
-            await SendAsync(typeUrl, state, snapshot[typeUrl], upserts, removals, cancellationToken);
+            if (SharedFirst(typeUrl, state, snapshot) is { } first)
+            {
+                if (first.UpsertResponse is { } response)
+                {
+                    await WriteAsync(typeUrl, state, snapshot[typeUrl], response, first.Upserts, first.Removals, cancellationToken);
+                    state.SharedFirst = first;
+                }
+            }
+            else
+            {
+                var (upserts, removals) = Diff(typeUrl, state, snapshot);
+                await SendAsync(typeUrl, state, snapshot[typeUrl], upserts, removals, cancellationToken);
+            }
+
             state.InSyncWith = snapshot[typeUrl];
         }
+    }
+
+    /// <summary>
+    /// The response to a request from a stream that holds nothing of the type (its first, with no
+    /// <c>initial_resource_versions</c>; or one after it dropped all it had), shared with the identity's other
+    /// streams that hold nothing and subscribe alike: the diff from nothing depends only on the subscription and
+    /// the set, so the first of them works it out and encodes it (<see cref="DeltaChange"/>, one response carrying
+    /// the resources and the names that do not exist) and the others write those bytes. Null when the stream holds
+    /// something, or both takes the wildcard and names resources, or asks for nothing, or is in sync already.
+    /// </summary>
+    private DeltaChange? SharedFirst(string typeUrl, DeltaTypeState state, Snapshot snapshot)
+    {
+        var set = snapshot[typeUrl];
+        if (ReferenceEquals(state.InSyncWith, set) || state.Wildcard == state.HasNames || !state.ClientHas.IsEmpty || state.HasReportedMissing)
+        {
+            return null;
+        }
+
+        var names = state.Wildcard ? null : state.Names;
+        if (set.FindFirstDeltaResponse(state.Wildcard, names, snapshot.Version) is { } found)
+        {
+            Context.Metrics.DeltaFirstResponseShared(TypeUrls.ShortName(typeUrl));
+            return found;
+        }
+
+        var (upserts, removals) = Diff(typeUrl, state, snapshot);
+        var made = new DeltaChange(typeUrl, DeltaChange.FromNothing, state.Wildcard, names, snapshot.Version, upserts, removals, oneResponse: true);
+        var kept = set.KeepFirstDeltaResponse(made);
+        if (!ReferenceEquals(kept, made))
+        {
+            Context.Metrics.DeltaFirstResponseShared(TypeUrls.ShortName(typeUrl)); // another stream kept one first
+        }
+
+        return kept;
     }
 
     /// <summary>Where the response with <paramref name="nonce"/> is among those not yet answered; -1 when it is not (stale or unknown).</summary>

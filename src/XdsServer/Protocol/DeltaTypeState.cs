@@ -43,6 +43,9 @@ internal sealed class DeltaTypeState
     /// <summary>Whether <paramref name="name"/> was already reported in removed_resources as not existing (so not again).</summary>
     public bool WasReportedMissing(string name) => _reportedMissing?.Contains(name) == true;
 
+    /// <summary>Whether any name is reported missing (and not sent since).</summary>
+    public bool HasReportedMissing => _reportedMissing is { Count: > 0 };
+
     public void ReportedMissing(string name) => (_reportedMissing ??= new(StringComparer.Ordinal)).Add(name);
 
     /// <summary>The name was sent: it exists again, and is reported again if it goes.</summary>
@@ -56,6 +59,13 @@ internal sealed class DeltaTypeState
     /// stream is handed again) a walk of the type's resources.
     /// </summary>
     public ResourceSet? InSyncWith { get; set; }
+
+    /// <summary>
+    /// The first response this stream was sent, when it was shared by the identity's streams (see
+    /// <see cref="DeltaChange.FromNothing"/>): the resource set holds it weakly, so the streams that were sent it
+    /// keep it alive until their client answers, and the identity's other streams connecting meanwhile find it.
+    /// </summary>
+    public DeltaChange? SharedFirst { get; set; }
 
     /// <summary>Responses not yet ACKed or NACKed, by nonce, with the resources each carried.</summary>
     public List<(string Nonce, IReadOnlyList<XdsResource> Resources)> Pending { get; } = [];

@@ -153,6 +153,62 @@ public sealed class ResourceSet
         }
     }
 
+    /// <summary>
+    /// The first response of this set for a client that holds nothing of the type and subscribes as
+    /// <paramref name="wildcard"/> and <paramref name="names"/> say, in a snapshot of version
+    /// <paramref name="systemVersion"/>, if a stream of this identity made it and it is still alive (see
+    /// <see cref="KeepFirstDeltaResponse"/>); null otherwise.
+    /// </summary>
+    internal Protocol.DeltaChange? FindFirstDeltaResponse(bool wildcard, HashSet<string>? names, string systemVersion)
+    {
+        foreach (var weak in Volatile.Read(ref _firstResponses))
+        {
+            if (weak.TryGetTarget(out var first) && first.Matches(Protocol.DeltaChange.FromNothing, wildcard, names, systemVersion, oneResponse: true))
+            {
+                return first;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="first"/> for the identity's other streams and returns it, or the one for the same
+    /// subscription that another stream kept meanwhile. It is held weakly: the streams that were sent it keep it
+    /// until their client answers, which covers a connect burst, and then the encoded response (the whole type, tens
+    /// of KB per identity) goes with the next collection instead of living as long as the snapshot.
+    /// </summary>
+    internal Protocol.DeltaChange KeepFirstDeltaResponse(Protocol.DeltaChange first)
+    {
+        while (true)
+        {
+            var recent = Volatile.Read(ref _firstResponses);
+            var next = new List<WeakReference<Protocol.DeltaChange>>(MaxDeltaChanges) { new(first) };
+            foreach (var weak in recent)
+            {
+                if (!weak.TryGetTarget(out var kept))
+                {
+                    continue;
+                }
+
+                if (kept.SameClientPosition(first))
+                {
+                    return kept;
+                }
+
+                if (next.Count < MaxDeltaChanges)
+                {
+                    next.Add(weak);
+                }
+            }
+
+            if (ReferenceEquals(Interlocked.CompareExchange(ref _firstResponses, [.. next], recent), recent))
+            {
+                return first;
+            }
+        }
+    }
+
     private const int MaxNamedSelections = 4;
 
     // The streams of one identity come from one or two earlier contents (most from the snapshot before this one)
@@ -160,6 +216,8 @@ public sealed class ResourceSet
     private const int MaxDeltaChanges = 4;
 
     private Protocol.DeltaChange[] _deltaChanges = [];
+
+    private WeakReference<Protocol.DeltaChange>[] _firstResponses = [];
 
     private NamedSelection[] _named = [];
 
