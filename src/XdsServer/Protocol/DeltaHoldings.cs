@@ -33,7 +33,12 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     /// <summary>The outcome of a baseline name the client no longer holds (removed or unsubscribed).</summary>
     private static readonly DeltaOutcome Dropped = new(ConfigStatus.Unknown, ClientResourceStatus.Unknown, null, default);
 
-    private readonly Dictionary<string, DeltaEntry> _entries = new(StringComparer.Ordinal);
+    /// <summary>Shared by every holdings with no entries, and never written: most types of an idle proxy have none.</summary>
+    private static readonly Dictionary<string, DeltaEntry> NoEntries = new(StringComparer.Ordinal);
+
+    // A wildcard type held as its baseline (every Envoy's CDS and LDS once re-based) has no entries; the map is made
+    // on the first write and let go when a re-base empties it, instead of a dictionary per type per stream for life.
+    private Dictionary<string, DeltaEntry> _entries = NoEntries;
 
     /// <summary>The set whose wildcard list was this type's first response, held whole but where an entry says otherwise.</summary>
     private ResourceSet? _baseline;
@@ -148,7 +153,7 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
             // made once (not grown through 3, 7, 17, 37, 79 entries) and keeps no more room than that needs.
             if (_entries.Count == 0)
             {
-                _entries.EnsureCapacity(resources.Count);
+                _entries = new Dictionary<string, DeltaEntry>(resources.Count, StringComparer.Ordinal);
             }
 
             foreach (var r in resources)
@@ -243,7 +248,7 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
 
             _baseline = set;
             _baselineOutcome = latest ?? _baselineOutcome;
-            _entries.Clear();
+            _entries = NoEntries;
         }
     }
 
@@ -258,7 +263,7 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
         {
             if (InBaseline(name) is not null)
             {
-                _entries[name] = new DeltaEntry("", Dropped);
+                Writable()[name] = new DeltaEntry("", Dropped);
             }
             else
             {
@@ -303,9 +308,13 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     {
         lock (statusLock)
         {
-            _entries[name] = new DeltaEntry(version, outcome);
+            Writable()[name] = new DeltaEntry(version, outcome);
         }
     }
+
+    /// <summary>The entries, made when the first is written (called under the status lock).</summary>
+    private Dictionary<string, DeltaEntry> Writable() =>
+        ReferenceEquals(_entries, NoEntries) ? _entries = new Dictionary<string, DeltaEntry>(StringComparer.Ordinal) : _entries;
 
     /// <summary>One resource: the version (empty: not held) and the outcome of the response or ACK it came from.</summary>
     private readonly record struct DeltaEntry(string Version, DeltaOutcome Outcome);

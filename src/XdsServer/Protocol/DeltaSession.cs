@@ -65,11 +65,10 @@ internal sealed class DeltaSession(
             state.InSyncWith = null;
         }
 
-        if (request.ResponseNonce.Length > 0 && PendingIndex(state, request.ResponseNonce) is var index and >= 0)
+        if (request.ResponseNonce.Length > 0 && state.PendingIndex(request.ResponseNonce) is var index and >= 0)
         {
-            var (_, sent) = state.Pending[index];
-            state.Pending.RemoveRange(0, index + 1);
-            if (state.SharedFirst?.UpsertResponse is { } first && PendingIndex(state, first.Nonce) < 0)
+            var sent = state.Answered(index);
+            if (state.SharedFirst?.UpsertResponse is { } first && state.PendingIndex(first.Nonce) < 0)
             {
                 state.SharedFirst = null; // answered: the identity's streams that connect later make it again if it was collected
             }
@@ -85,7 +84,7 @@ internal sealed class DeltaSession(
                 Context.Metrics.Ack(type);
                 Context.Logger.Ack(Status.Id, type, request.ResponseNonce);
                 Status.Acked(typeUrl, sent);
-                if (state.Pending.Count == 0 && state.Wildcard && !state.HasNames
+                if (state.PendingCount == 0 && state.Wildcard && !state.HasNames
                     && state.InSyncWith is { } inSync && ReferenceEquals(inSync, Snapshot?[typeUrl]))
                 {
                     // Every response is answered and the client holds exactly the current set: its holdings can
@@ -180,20 +179,6 @@ internal sealed class DeltaSession(
         }
 
         return kept;
-    }
-
-    /// <summary>Where the response with <paramref name="nonce"/> is among those not yet answered; -1 when it is not (stale or unknown).</summary>
-    private static int PendingIndex(DeltaTypeState state, string nonce)
-    {
-        for (var i = 0; i < state.Pending.Count; i++)
-        {
-            if (state.Pending[i].Nonce == nonce)
-            {
-                return i;
-            }
-        }
-
-        return -1;
     }
 
     protected override async Task OnSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)
@@ -420,11 +405,7 @@ internal sealed class DeltaSession(
             }
         }
 
-        state.Pending.Add((response.Nonce, upserts));
-        if (state.Pending.Count > DeltaTypeState.MaxPending)
-        {
-            state.Pending.RemoveAt(0);
-        }
+        state.AddPending(response.Nonce, upserts);
 
         ResponseWritten(typeUrl, "delta");
         Context.Logger.Sent(Status.Id, TypeUrls.ShortName(typeUrl), response.SystemVersionInfo, upserts.Count, removals.Count, response.Nonce);

@@ -67,6 +67,53 @@ internal sealed class DeltaTypeState
     /// </summary>
     public DeltaChange? SharedFirst { get; set; }
 
-    /// <summary>Responses not yet ACKed or NACKed, by nonce, with the resources each carried.</summary>
-    public List<(string Nonce, IReadOnlyList<XdsResource> Resources)> Pending { get; } = [];
+    // Responses not yet ACKed or NACKed, by nonce, with the resources each carried, oldest first. Made on the
+    // first response and let go when the client has answered all: an idle proxy's types have nothing pending.
+    private List<(string Nonce, IReadOnlyList<XdsResource> Resources)>? _pending;
+
+    /// <summary>How many responses are not answered yet.</summary>
+    public int PendingCount => _pending?.Count ?? 0;
+
+    /// <summary>A response was written; the oldest unanswered one is forgotten past <see cref="MaxPending"/>.</summary>
+    public void AddPending(string nonce, IReadOnlyList<XdsResource> resources)
+    {
+        (_pending ??= new(1)).Add((nonce, resources));
+        if (_pending.Count > MaxPending)
+        {
+            _pending.RemoveAt(0);
+        }
+    }
+
+    /// <summary>Where the response with <paramref name="nonce"/> is among those not yet answered; -1 when it is not (stale or unknown).</summary>
+    public int PendingIndex(string nonce)
+    {
+        for (var i = 0; i < PendingCount; i++)
+        {
+            if (_pending![i].Nonce == nonce)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// The client answered the response at <paramref name="index"/> (of <see cref="PendingIndex"/>): it and the
+    /// older ones are no longer pending. Returns the resources it carried.
+    /// </summary>
+    public IReadOnlyList<XdsResource> Answered(int index)
+    {
+        var resources = _pending![index].Resources;
+        if (index == _pending.Count - 1)
+        {
+            _pending = null;
+        }
+        else
+        {
+            _pending.RemoveRange(0, index + 1);
+        }
+
+        return resources;
+    }
 }
