@@ -26,6 +26,16 @@ public sealed class XdsOptions
     public const int DefaultListenBacklog = 4096;
 
     /// <summary>
+    /// Bytes the socket transport may hold unsent on one connection before Kestrel's flushes wait (its
+    /// <c>MaxWriteBufferSize</c>; Kestrel's own default is 64 KiB); 0, the default, for no limit. With a limit, a
+    /// connection that has more than it unsent when the server stops (a large push to a slow proxy, or a starved
+    /// machine) loses its GOAWAY and stream trailers: Kestrel buffers them behind the pending flush and discards that
+    /// buffer when it closes the connection, and the proxy sees INTERNAL instead of UNAVAILABLE (docs/benchmarks.md,
+    /// issue13aa). Without one, what a proxy can be sent unread is bounded by its HTTP/2 windows.
+    /// </summary>
+    public long TransportWriteBufferBytes { get; set; }
+
+    /// <summary>
     /// Which memory Kestrel's socket transport buffers in: <c>Pinned</c> (Kestrel's own pool on the pinned object
     /// heap) or <c>Heap</c> (the server's pool of ordinary arrays, <see cref="KestrelBlockPools"/>).
     /// Read when the host is built (<see cref="KestrelBuffersOf"/>); here for the settings' documentation.
@@ -85,7 +95,8 @@ public sealed class XdsOptions
     /// <summary>Why the listen settings cannot be used, or null.</summary>
     public string? Problem() =>
         EndpointProblem(nameof(GrpcUrl), GrpcUrl) ?? EndpointProblem(nameof(AdminUrl), AdminUrl)
-        ?? (ListenBacklog < 1 ? $"Xds:ListenBacklog ({ListenBacklog}) must be at least 1." : null);
+        ?? (ListenBacklog < 1 ? $"Xds:ListenBacklog ({ListenBacklog}) must be at least 1." : null)
+        ?? (TransportWriteBufferBytes < 0 ? $"Xds:TransportWriteBufferBytes ({TransportWriteBufferBytes}) must be 0 (no limit) or more." : null);
 
     /// <summary>
     /// The address and port a listen URL names: a literal IP address, <c>localhost</c> (loopback), or <c>*</c>,

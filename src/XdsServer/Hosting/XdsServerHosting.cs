@@ -95,7 +95,13 @@ public static class XdsServerHosting
         services.Configure<KestrelServerOptions>(builder.Configuration.GetSection("Kestrel"));
 
         // A stopped or restarted replica's proxies all connect again within about a second (XdsOptions.ListenBacklog).
-        services.AddOptions<SocketTransportOptions>().Configure<IOptions<XdsOptions>>((sockets, xds) => sockets.Backlog = xds.Value.ListenBacklog);
+        // A stop must not find a flush pending on a connection: Kestrel would discard the GOAWAY and trailers buffered
+        // behind it (XdsOptions.TransportWriteBufferBytes), so by default the transport never makes a flush wait.
+        services.AddOptions<SocketTransportOptions>().Configure<IOptions<XdsOptions>>((sockets, xds) =>
+        {
+            sockets.Backlog = xds.Value.ListenBacklog;
+            sockets.MaxWriteBufferSize = xds.Value.TransportWriteBufferBytes > 0 ? xds.Value.TransportWriteBufferBytes : null;
+        });
         UseKestrelBuffers(services, XdsOptions.KestrelBuffersOf(builder.Configuration), XdsOptions.KestrelBlockSizeOf(builder.Configuration));
 
         // Sized for a stop that ends every stream at once (StopListeningFirst), not the host's 30 s default.
