@@ -69,6 +69,7 @@ public static partial class MeshApiHosting
             services.GetRequiredService<ApiMetrics>(), services.GetRequiredService<ILogger<ChangeNotifier>>()));
         builder.Services.AddHostedService(services => services.GetRequiredService<ChangeNotifier>());
         builder.Services.AddSingleton<DatabaseCancels>();
+        builder.Services.AddSingleton<ReadRace>();
         builder.Services.AddSingleton<WriteTransactions>();
         builder.Services.AddSingleton<ResourceOperations>();
         builder.Services.AddSingleton<TagOperations>();
@@ -89,7 +90,19 @@ public static partial class MeshApiHosting
                 ? throw new ApiConfigurationException(problem)
                 : new SecretProtector(masterKey);
         });
-        builder.Services.AddSingleton<AccessKeyStore>();
+        builder.Services.AddSingleton(services =>
+        {
+            // A key read nobody waits for any more (their deadlines passed on a frozen database) is counted and
+            // cancelled on the database-cancel thread, as abandoned reads and writes are.
+            var cancels = services.GetRequiredService<DatabaseCancels>();
+            var metrics = services.GetRequiredService<ApiMetrics>();
+            return new AccessKeyStore(services.GetRequiredService<IDbContextFactory<MeshDbContext>>(), services.GetRequiredService<SecretProtector>(),
+                services.GetRequiredService<TimeProvider>(), read =>
+                {
+                    metrics.ReadAbandoned(AbandonedRead.AccessKey);
+                    cancels.Cancel(read);
+                });
+        });
         builder.Services.AddSingleton(services => new DatabaseSetup(
             services.GetRequiredService<IDbContextFactory<MeshDbContext>>(),
             services.GetRequiredService<IOptions<AuthOptions>>().Value.Mode == AuthMode.SigV4 ? services.GetRequiredService<AccessKeyStore>() : null));

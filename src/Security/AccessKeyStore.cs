@@ -5,7 +5,12 @@ using Microsoft.EntityFrameworkCore;
 namespace Mesh.Security;
 
 /// <summary>Creates, finds, lists, revokes and rotates access keys; secrets are encrypted before they are stored.</summary>
-public sealed class AccessKeyStore(IDbContextFactory<MeshDbContext> contexts, SecretProtector protector, TimeProvider clock)
+/// <param name="abandonRead">
+/// Cancels a key read that no call waits for any more (their deadlines passed while the database did not answer); it
+/// must not block its caller (<see cref="AccessKeyCache"/>). By default the cancel runs on a thread-pool thread.
+/// </param>
+public sealed class AccessKeyStore(IDbContextFactory<MeshDbContext> contexts, SecretProtector protector, TimeProvider clock,
+    Action<CancellationTokenSource>? abandonRead = null)
 {
     /// <summary>
     /// How long a looked-up key is used without asking the database again: a revocation (on any replica) takes
@@ -13,7 +18,7 @@ public sealed class AccessKeyStore(IDbContextFactory<MeshDbContext> contexts, Se
     /// </summary>
     public static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(1);
 
-    private readonly AccessKeyCache cache = new(clock, CacheLifetime);
+    private readonly AccessKeyCache cache = new(clock, CacheLifetime, abandon: abandonRead);
     private Func<string, CancellationToken, Task<ActiveKey?>>? readActive;
 
     private const string KeyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";

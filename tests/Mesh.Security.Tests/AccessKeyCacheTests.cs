@@ -99,4 +99,119 @@ public sealed class AccessKeyCacheTests
 
         Assert.Equal(4, reads); // C cleared A and B, so A was read again
     }
+
+    /// <summary>A read that answers only when told to, as a slow or frozen database does, ignoring its token.</summary>
+    private sealed class HeldRead
+    {
+        private readonly TaskCompletionSource<ActiveKey?> answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int reads;
+
+        public int Reads => Volatile.Read(ref reads);
+
+        public CancellationToken LastToken { get; private set; }
+
+        public Task<ActiveKey?> ReadAsync(string id, CancellationToken ct)
+        {
+            Interlocked.Increment(ref reads);
+            LastToken = ct;
+            return answer.Task;
+        }
+
+        public void Answer(ActiveKey? key) => answer.SetResult(key);
+
+        public void Fail(Exception error) => answer.SetException(error);
+    }
+
+    [Fact]
+    public async Task CallsArrivingWhileTheKeyIsRead_ShareThatRead()
+    {
+        var held = new HeldRead();
+        var calls = Enumerable.Range(0, 32).Select(_ => cache.GetAsync(Key.AccessKeyId, held.ReadAsync, CancellationToken.None)).ToList();
+        Assert.Equal(1, held.Reads); // before: one read (and decryption) per call, 32
+        Assert.DoesNotContain(calls, c => c.IsCompleted);
+
+        held.Answer(Key);
+        foreach (var call in calls)
+        {
+            Assert.Same(Key, await call);
+        }
+
+        Assert.Same(Key, await cache.GetAsync(Key.AccessKeyId, held.ReadAsync, CancellationToken.None));
+        Assert.Equal(1, held.Reads);
+    }
+
+    [Fact]
+    public async Task ARunningReadStartedALifetimeAgo_IsNotShared_SoARevocationSinceIsSeen()
+    {
+        var old = new HeldRead();
+        var first = cache.GetAsync(Key.AccessKeyId, old.ReadAsync, CancellationToken.None);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        revoked = true;
+
+        // The running read began a second ago: what it finds may predate the revocation, so this call reads again.
+        Assert.Null(await cache.GetAsync(Key.AccessKeyId, ReadAsync, CancellationToken.None));
+        Assert.Equal(1, reads);
+
+        old.Answer(Key); // the old read ends last, with what the database said before the revocation
+        Assert.Same(Key, await first);
+        Assert.Null(await FindAsync()); // not served: it is a second old
+    }
+
+    [Fact]
+    public async Task AFailedRead_IsGivenOnlyToTheCallsAlreadyWaiting_AndNotKept()
+    {
+        var failing = new HeldRead();
+        var waiting = new[]
+        {
+            cache.GetAsync(Key.AccessKeyId, failing.ReadAsync, CancellationToken.None),
+            cache.GetAsync(Key.AccessKeyId, failing.ReadAsync, CancellationToken.None),
+        };
+        failing.Fail(new TimeoutException("the database did not answer"));
+        foreach (var call in waiting)
+        {
+            await Assert.ThrowsAsync<TimeoutException>(() => call);
+        }
+
+        // The next call reads again, and what it finds is kept.
+        Assert.Same(Key, await FindAsync());
+        Assert.Same(Key, await FindAsync());
+        Assert.Equal((1, 1), (failing.Reads, reads));
+    }
+
+    [Fact]
+    public async Task ACallStopsWaitingAtItsToken_AndTheLastToLeaveCancelsTheRead()
+    {
+        var cancelled = new List<CancellationTokenSource>();
+        var abandoning = new AccessKeyCache(clock, TimeSpan.FromSeconds(1), abandon: source =>
+        {
+            lock (cancelled)
+            {
+                cancelled.Add(source);
+            }
+        });
+        var frozen = new HeldRead();
+        using var firstDeadline = new CancellationTokenSource();
+        using var secondDeadline = new CancellationTokenSource();
+        var first = abandoning.GetAsync(Key.AccessKeyId, frozen.ReadAsync, firstDeadline.Token);
+        var second = abandoning.GetAsync(Key.AccessKeyId, frozen.ReadAsync, secondDeadline.Token);
+        Assert.False(frozen.LastToken.IsCancellationRequested);
+
+        // The read never answers; each call ends at its own token all the same (before: only when the read ended).
+        // The wait is bounded only so that a failure is a failure rather than a hang.
+        await firstDeadline.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Empty(cancelled); // the second call still waits on it
+
+        await secondDeadline.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second.WaitAsync(TimeSpan.FromSeconds(30)));
+        var source = Assert.Single(cancelled);
+        Assert.Equal(frozen.LastToken, source.Token); // the read's own token, handed over to be cancelled
+
+        // An abandoned read is not joined: the next call reads again.
+        var next = new HeldRead();
+        var third = abandoning.GetAsync(Key.AccessKeyId, next.ReadAsync, CancellationToken.None);
+        Assert.Equal(1, next.Reads);
+        next.Answer(Key);
+        Assert.Same(Key, await third);
+    }
 }

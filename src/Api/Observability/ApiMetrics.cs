@@ -21,6 +21,7 @@ public sealed class ApiMetrics : IDisposable
     private readonly Counter<long> writeRetries;
     private readonly Counter<long> writesAbandoned;
     private readonly Counter<long> writeCancelsSkipped;
+    private readonly Counter<long> readsAbandoned;
     private readonly Counter<long> proxyStatusUnreachable;
     private readonly Counter<long> changeNotifyFailed;
 
@@ -36,7 +37,9 @@ public sealed class ApiMetrics : IDisposable
         writesAbandoned = meter.CreateCounter<long>("mesh.api.write.abandoned", unit: "{write}",
             description: "Writes whose caller stopped waiting (the deadline passed or the client left) before the database answered, by whether they committed after all.");
         writeCancelsSkipped = meter.CreateCounter<long>("mesh.api.write.cancels.skipped", unit: "{cancel}",
-            description: "Cancel requests for abandoned writes not sent because too many were waiting for the database already (the writes end when it answers).");
+            description: "Cancel requests for abandoned writes and reads not sent because too many were waiting for the database already (they end when it answers).");
+        readsAbandoned = meter.CreateCounter<long>("mesh.api.read.abandoned", unit: "{read}",
+            description: "Database reads whose callers all stopped waiting (the deadline passed or the client left) before the database answered, by what was read (resource: Describe, List and ListTagsForResource; access_key: the key of a signed call); each is cancelled.");
         proxyStatusUnreachable = meter.CreateCounter<long>("mesh.api.proxy_status.unreachable", unit: "{read}",
             description: "Reads of an xDS server's proxy status (Mesh:Console:ProxyStatusUrls) that failed; the console shows the server as unreachable.");
         changeNotifyFailed = meter.CreateCounter<long>("mesh.api.change_notify.failed", unit: "{notify}",
@@ -59,6 +62,8 @@ public sealed class ApiMetrics : IDisposable
         writesAbandoned.Add(0, new TagList { { "committed", false } });
         writesAbandoned.Add(0, new TagList { { "committed", true } });
         writeCancelsSkipped.Add(0);
+        readsAbandoned.Add(0, new TagList { { "read", AbandonedRead.Resource } });
+        readsAbandoned.Add(0, new TagList { { "read", AbandonedRead.AccessKey } });
         proxyStatusUnreachable.Add(0);
         changeNotifyFailed.Add(0);
     }
@@ -70,6 +75,9 @@ public sealed class ApiMetrics : IDisposable
     public void WriteAbandoned(bool committed) => writesAbandoned.Add(1, new TagList { { "committed", committed } });
 
     public void WriteCancelSkipped() => writeCancelsSkipped.Add(1);
+
+    /// <summary>A read nobody waits for any more, cancelled; <paramref name="read"/> is one of <see cref="AbandonedRead"/>'s names.</summary>
+    public void ReadAbandoned(string read) => readsAbandoned.Add(1, new TagList { { "read", read } });
 
     public void ProxyStatusUnreachable() => proxyStatusUnreachable.Add(1);
 
@@ -89,4 +97,11 @@ public sealed class ApiMetrics : IDisposable
     }
 
     public void Dispose() => meter.Dispose();
+}
+
+/// <summary>What an abandoned read read (the <c>read</c> tag of <c>mesh.api.read.abandoned</c>).</summary>
+public static class AbandonedRead
+{
+    public const string Resource = "resource";
+    public const string AccessKey = "access_key";
 }

@@ -23,6 +23,11 @@ public static class ApiFailures
                 return AppMeshException.BadRequest(bad.StatusCode == StatusCodes.Status413PayloadTooLarge
                     ? $"The request body is larger than the {MaxBody(context)} bytes allowed."
                     : $"The request could not be read: {bad.Message}");
+            case OperationCanceledException when context.Features.Get<RequestDeadline>() is { Passed: true } deadline
+                                                 && HttpMethods.IsGet(context.Request.Method):
+                // A read (every App Mesh read is a GET) changed nothing, so there is nothing to say about being applied.
+                return new AppMeshException(ErrorCode.ServiceUnavailable,
+                    $"The request did not finish within {deadline.Timeout.TotalSeconds:0.#} s because the database did not answer in time. Retry it.");
             case OperationCanceledException when context.Features.Get<RequestDeadline>() is { Passed: true } deadline:
                 return new AppMeshException(ErrorCode.ServiceUnavailable,
                     $"The request did not finish within {deadline.Timeout.TotalSeconds:0.#} s because the database is not answering; "

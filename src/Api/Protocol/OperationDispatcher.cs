@@ -10,21 +10,25 @@ public sealed class OperationDispatcher
 {
     private readonly FrozenDictionary<string, Func<ApiCall, JsonObject, CancellationToken, Task<JsonObject>>> handlers;
 
-    public OperationDispatcher(ResourceOperations resources, TagOperations tags)
+    public OperationDispatcher(ResourceOperations resources, TagOperations tags, ReadRace reads)
     {
+        // Reads end at the call's deadline even when the database does not answer (ReadRace); writes do in WriteTransactions.
+        Func<ApiCall, JsonObject, CancellationToken, Task<JsonObject>> Read(Func<ApiCall, JsonObject, CancellationToken, Task<JsonObject>> read) =>
+            (call, input, ct) => reads.RunAsync(read, call, input, ct);
+
         var map = new Dictionary<string, Func<ApiCall, JsonObject, CancellationToken, Task<JsonObject>>>(StringComparer.Ordinal)
         {
             ["TagResource"] = tags.TagAsync,
             ["UntagResource"] = tags.UntagAsync,
-            ["ListTagsForResource"] = (call, input, ct) => tags.ListAsync(call.AccountId, input, ct),
+            ["ListTagsForResource"] = Read((call, input, ct) => tags.ListAsync(call.AccountId, input, ct)),
         };
         foreach (var kind in ResourceKind.All)
         {
             map["Create" + kind.PascalName] = (call, input, ct) => resources.CreateAsync(call, kind, input, ct);
-            map["Describe" + kind.PascalName] = (call, input, ct) => resources.DescribeAsync(call.AccountId, kind, input, ct);
+            map["Describe" + kind.PascalName] = Read((call, input, ct) => resources.DescribeAsync(call.AccountId, kind, input, ct));
             map["Update" + kind.PascalName] = (call, input, ct) => resources.UpdateAsync(call, kind, input, ct);
             map["Delete" + kind.PascalName] = (call, input, ct) => resources.DeleteAsync(call, kind, input, ct);
-            map["List" + kind.PluralPascalName] = (call, input, ct) => resources.ListAsync(call.AccountId, kind, input, ct);
+            map["List" + kind.PluralPascalName] = Read((call, input, ct) => resources.ListAsync(call.AccountId, kind, input, ct));
         }
 
         handlers = map.ToFrozenDictionary(StringComparer.Ordinal);

@@ -4,8 +4,8 @@ using Mesh.Api.Observability;
 namespace Mesh.Api.Resources;
 
 /// <summary>
-/// Cancels database work that its caller stopped waiting for (see <see cref="DeadlineRace"/>), one at a time, on a
-/// thread of its own, with a bounded queue.
+/// Cancels database work that its caller stopped waiting for (writes and reads, see <see cref="DeadlineRace"/>; access-key
+/// reads, see <c>AccessKeyCache</c>), one at a time, on a thread of its own, with a bounded queue.
 /// </summary>
 /// <remarks>
 /// Cancelling a running Npgsql command sends PostgreSQL a cancel request on a new connection and waits,
@@ -73,9 +73,9 @@ public sealed partial class DatabaseCancels : IDisposable
         }
     }
 
-    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "{Capacity} cancels of abandoned writes are waiting for the database already; this one is not sent (its write ends when the database answers)")]
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "{Capacity} cancels of abandoned database work are waiting for the database already; this one is not sent (its write or read ends when the database answers)")]
     private static partial void LogSkipped(ILogger logger, int capacity);
 
-    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Cancelling an abandoned write failed")]
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Cancelling abandoned database work failed")]
     private static partial void LogFailed(ILogger logger, Exception error);
 }

@@ -31,12 +31,20 @@ public static class DeadlineRace
     /// it at once, before the caller's <see cref="OperationCanceledException"/> is thrown (to follow how it ends: whether
     /// it committed after all).
     /// </summary>
-    public static async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> work, CancellationToken callToken, DatabaseCancels cancels,
-        Action<Task<T>> abandoned)
+    public static Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> work, CancellationToken callToken, DatabaseCancels cancels,
+        Action<Task<T>> abandoned) =>
+        RunAsync(static (work, ct) => work(ct), work, callToken, cancels, abandoned);
+
+    /// <summary>
+    /// As <see cref="RunAsync{T}(Func{CancellationToken, Task{T}}, CancellationToken, DatabaseCancels, Action{Task{T}})"/>,
+    /// with what the work needs passed as <paramref name="state"/> (no closure per call on a hot path).
+    /// </summary>
+    public static async Task<T> RunAsync<TState, T>(Func<TState, CancellationToken, Task<T>> work, TState state, CancellationToken callToken,
+        DatabaseCancels cancels, Action<Task<T>> abandoned)
     {
         callToken.ThrowIfCancellationRequested();
         var own = new CancellationTokenSource();
-        var running = work(own.Token);
+        var running = work(state, own.Token);
         try
         {
             var result = await running.WaitAsync(callToken);

@@ -3,6 +3,7 @@ using Mesh.Api.Protocol;
 using Mesh.Api.Security;
 using Mesh.Api.Tests.Infrastructure;
 using Mesh.Persistence;
+using Mesh.Security;
 using Mesh.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -138,6 +139,46 @@ public sealed class DatabaseOutageTests(DatabaseOutageTests.OutageApi fixture) :
             Assert.Equal((503, "ServiceUnavailableException"), (record.StatusCode, record.ErrorCode));
             Assert.StartsWith(answer.Message, record.Message, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task Frozen_WhileTheAccessKeyIsRead_ADescribeAndASignedWriteAnswerAtTheDeadline()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        (await api.SendAsync(HttpMethod.Get, Paths.Mesh(mesh.Mesh))).AssertOk();
+
+        // The key was read by the call above and is kept for a second: past it, each call below must read it again
+        // from the frozen server. Before, that read ended only when the server ran again (resumed here 15 s later),
+        // so both calls waited for the thaw, and the write never reached its own deadline race.
+        await Task.Delay(AccessKeyStore.CacheLifetime + TimeSpan.FromMilliseconds(200));
+        await Database.PauseAsync();
+        Task<ApiResponse> describe, write;
+        bool answeredWhileFrozen;
+        try
+        {
+            describe = api.SendAsync(HttpMethod.Get, Paths.Mesh(mesh.Mesh));
+            write = api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh),
+                new JsonObject { ["virtualNodeName"] = "signed", ["spec"] = Specs.VirtualNode(), ["clientToken"] = Guid.NewGuid().ToString() });
+            await Task.Delay(TimeSpan.FromSeconds(14));
+            answeredWhileFrozen = describe.IsCompleted && write.IsCompleted;
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+        finally
+        {
+            await Database.ResumeAsync();
+        }
+
+        var (described, written) = (await describe, await write);
+        Assert.True(answeredWhileFrozen, $"Not answered while the server was frozen: Describe {described.Status}, create {written.Status}");
+        described.AssertError(503, "ServiceUnavailableException");
+        Assert.Equal("The request did not finish within 3 s because the database did not answer in time. Retry it.", described.Message);
+        written.AssertError(503, "ServiceUnavailableException");
+        Assert.Contains("did not finish within 3 s", written.Message, StringComparison.Ordinal);
+
+        // After the thaw the key is read again and both work, with no restart.
+        (await RetryWhileUnavailableAsync(() => api.SendAsync(HttpMethod.Get, Paths.Mesh(mesh.Mesh)))).AssertOk();
+        (await RetryWhileUnavailableAsync(() => api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh),
+            new JsonObject { ["virtualNodeName"] = "after", ["spec"] = Specs.VirtualNode() }))).AssertOk();
     }
 
     /// <summary>
