@@ -99,4 +99,90 @@ public sealed class AccessKeyCacheTests
 
         Assert.Equal(4, reads); // C cleared A and B, so A was read again
     }
+
+    [Fact]
+    public async Task CallsArrivingWhileAKeyIsRead_ShareThatRead()
+    {
+        var answer = new TaskCompletionSource<ActiveKey?>();
+        var slowReads = 0;
+        Task<ActiveKey?> Slow(string id, CancellationToken ct)
+        {
+            Interlocked.Increment(ref slowReads);
+            return answer.Task;
+        }
+
+        var waiting = Enumerable.Range(0, 32).Select(_ => cache.GetAsync(Key.AccessKeyId, Slow, CancellationToken.None)).ToList();
+        Assert.Equal(1, slowReads);
+        Assert.All(waiting, call => Assert.False(call.IsCompleted));
+
+        answer.SetResult(Key);
+        Assert.All(await Task.WhenAll(waiting), key => Assert.Same(Key, key));
+        Assert.Same(Key, await cache.GetAsync(Key.AccessKeyId, Slow, CancellationToken.None)); // kept, as before
+        Assert.Equal(1, slowReads);
+    }
+
+    [Fact]
+    public async Task ACallerThatGivesUp_StopsOnlyItsOwnWait()
+    {
+        var answer = new TaskCompletionSource<ActiveKey?>();
+        CancellationToken readToken = default;
+        Task<ActiveKey?> Slow(string id, CancellationToken ct)
+        {
+            reads++;
+            readToken = ct;
+            return answer.Task;
+        }
+
+        using var givesUp = new CancellationTokenSource();
+        var first = cache.GetAsync(Key.AccessKeyId, Slow, givesUp.Token);
+        var second = cache.GetAsync(Key.AccessKeyId, Slow, CancellationToken.None);
+        givesUp.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+        Assert.False(readToken.CanBeCanceled); // the shared read is nobody's to cancel
+
+        answer.SetResult(Key);
+        Assert.Same(Key, await second);
+        Assert.Equal(1, reads);
+    }
+
+    [Fact]
+    public async Task AFailedRead_FailsItsWaiters_AndTheNextCallReadsAgain()
+    {
+        var answer = new TaskCompletionSource<ActiveKey?>();
+        var calls = 0;
+        Task<ActiveKey?> Failing(string id, CancellationToken ct)
+        {
+            calls++;
+            return calls == 1 ? answer.Task : Task.FromResult<ActiveKey?>(Key);
+        }
+
+        var waiting = new[] { cache.GetAsync(Key.AccessKeyId, Failing, CancellationToken.None), cache.GetAsync(Key.AccessKeyId, Failing, CancellationToken.None) };
+        answer.SetException(new TimeoutException("the database is away"));
+        foreach (var call in waiting)
+        {
+            await Assert.ThrowsAsync<TimeoutException>(() => call);
+        }
+
+        Assert.Same(Key, await cache.GetAsync(Key.AccessKeyId, Failing, CancellationToken.None));
+        Assert.Equal(2, calls);
+    }
+
+    [Fact]
+    public async Task AKeyForgottenWhileItIsRead_IsReadAgainByTheNextCall()
+    {
+        var answer = new TaskCompletionSource<ActiveKey?>();
+        var calls = 0;
+        Task<ActiveKey?> Read(string id, CancellationToken ct)
+        {
+            calls++;
+            return calls == 1 ? answer.Task : Task.FromResult<ActiveKey?>(null); // revoked by then
+        }
+
+        var before = cache.GetAsync(Key.AccessKeyId, Read, CancellationToken.None);
+        cache.Forget(Key.AccessKeyId); // this process revoked it
+        Assert.Null(await cache.GetAsync(Key.AccessKeyId, Read, CancellationToken.None));
+        answer.SetResult(Key);
+        Assert.Same(Key, await before);
+        Assert.Equal(2, calls);
+    }
 }
