@@ -54,7 +54,9 @@ public static partial class MeshApiHosting
         // Checked before the host serves: a bad setting stops the start with its message (Program prints it, exit 2).
         builder.Services.AddOptions<MeshApiOptions>().BindConfiguration(MeshApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         var tuned = ApiConnectionString.Tune(connectionString);
-        builder.Services.AddPooledDbContextFactory<MeshDbContext>(db => db.UseNpgsql(tuned));
+        // One pool for every write connection: EF Core's contexts and the resource writes' batches (WriteDatabase).
+        builder.Services.AddSingleton(_ => new WriteDatabase(NpgsqlDataSource.Create(tuned)));
+        builder.Services.AddPooledDbContextFactory<MeshDbContext>((services, db) => db.UseNpgsql(services.GetRequiredService<WriteDatabase>().Source));
         builder.Services.AddSingleton(services => new ReadDatabase(NpgsqlDataSource.Create(
             ApiConnectionString.ForReads(tuned, services.GetRequiredService<IOptions<MeshApiOptions>>().Value.ReadMultiplexing))));
         builder.Services.AddSingleton(TimeProvider.System);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -40,7 +41,7 @@ public sealed class RequestBinder(ServiceModel model, ShapeValidator validator)
                     BindQuery(context.Request.Query, member, model.Shape(member.ShapeName), input, violations);
                     break;
                 case MemberLocation.Body:
-                    body ??= await ReadBodyAsync(context.Request, cancellationToken);
+                    body ??= await ReadBodyAsync(context, cancellationToken);
                     if (body.TryGetPropertyValue(member.Name, out var value) && value is not null)
                     {
                         // Moved, not copied: the body's tree is this request's own and is not used again.
@@ -139,20 +140,19 @@ public sealed class RequestBinder(ServiceModel model, ShapeValidator validator)
         input[member.Name] = raw;
     }
 
-    private static async Task<JsonObject> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<JsonObject> ReadBodyAsync(HttpContext context, CancellationToken cancellationToken)
     {
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, cancellationToken);
-        if (buffer.Length == 0)
+        // The bytes SigV4 hashed, parsed where they are (JsonNode keeps a copy of its own).
+        var body = await RequestBody.OfAsync(context, cancellationToken);
+        if (body.Length == 0)
         {
             return [];
         }
 
-        var json = buffer.ToArray();
         JsonNode? parsed;
         try
         {
-            parsed = JsonNode.Parse(json, documentOptions: BodyOptions);
+            parsed = JsonNode.Parse(body.Span, documentOptions: BodyOptions);
         }
         catch (JsonException error)
         {
@@ -162,7 +162,7 @@ public sealed class RequestBinder(ServiceModel model, ShapeValidator validator)
             throw AppMeshException.BadRequest($"The request body is not valid JSON{where}: {FirstSentence(error.Message)}");
         }
 
-        CheckStringsAndMembers(json);
+        CheckStringsAndMembers(body.Span);
         return parsed as JsonObject
             ?? throw AppMeshException.BadRequest("The request body must be a JSON object.");
     }
@@ -172,33 +172,77 @@ public sealed class RequestBinder(ServiceModel model, ShapeValidator validator)
     /// string is invalid UTF-8 or holds an unpaired surrogate escape, or when an object names a member
     /// twice. Decode every member name and string once here, so each of those is a BadRequest.
     /// </summary>
-    private static void CheckStringsAndMembers(byte[] json)
+    private static void CheckStringsAndMembers(ReadOnlySpan<byte> json)
     {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = BodyOptions.MaxDepth });
-        var objects = new Stack<HashSet<string>>();
-        while (reader.Read())
+        // One set of member names per nesting level, cleared and used again by the next object at that level (a
+        // body has a dozen objects or more, a few levels deep); string values are decoded into one scratch buffer.
+        var levels = new List<HashSet<string>>();
+        var depth = 0;
+        char[]? scratch = null;
+        try
         {
-            switch (reader.TokenType)
+            while (reader.Read())
             {
-                case JsonTokenType.StartObject:
-                    objects.Push(new HashSet<string>(StringComparer.Ordinal));
-                    break;
-                case JsonTokenType.EndObject:
-                    objects.Pop();
-                    break;
-                case JsonTokenType.PropertyName:
-                    var name = DecodeString(ref reader);
-                    if (!objects.Peek().Add(name))
-                    {
-                        throw AppMeshException.BadRequest(
-                            $"The request body is not valid: member \"{Printable(name)}\" appears more than once in the same object (byte {reader.TokenStartIndex + 1}).");
-                    }
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.StartObject:
+                        if (depth == levels.Count)
+                        {
+                            levels.Add(new HashSet<string>(StringComparer.Ordinal));
+                        }
 
-                    break;
-                case JsonTokenType.String:
-                    DecodeString(ref reader);
-                    break;
+                        levels[depth++].Clear();
+                        break;
+                    case JsonTokenType.EndObject:
+                        depth--;
+                        break;
+                    case JsonTokenType.PropertyName:
+                        var name = DecodeString(ref reader);
+                        if (!levels[depth - 1].Add(name))
+                        {
+                            throw AppMeshException.BadRequest(
+                                $"The request body is not valid: member \"{Printable(name)}\" appears more than once in the same object (byte {reader.TokenStartIndex + 1}).");
+                        }
+
+                        break;
+                    case JsonTokenType.String:
+                        CheckString(ref reader, ref scratch);
+                        break;
+                }
             }
+        }
+        finally
+        {
+            if (scratch is not null)
+            {
+                ArrayPool<char>.Shared.Return(scratch);
+            }
+        }
+    }
+
+    /// <summary>Decodes a string value as <see cref="DecodeString"/> does, into <paramref name="scratch"/> instead of a new string.</summary>
+    private static void CheckString(ref Utf8JsonReader reader, ref char[]? scratch)
+    {
+        // A string's UTF-16 length is at most its UTF-8 (escaped or not) length.
+        var longest = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
+        if (scratch is null || scratch.Length < longest)
+        {
+            if (scratch is not null)
+            {
+                ArrayPool<char>.Shared.Return(scratch);
+            }
+
+            scratch = ArrayPool<char>.Shared.Rent(Math.Max(longest, 256));
+        }
+
+        try
+        {
+            reader.CopyString(scratch);
+        }
+        catch (InvalidOperationException)
+        {
+            throw InvalidString(ref reader);
         }
     }
 
@@ -210,10 +254,12 @@ public sealed class RequestBinder(ServiceModel model, ShapeValidator validator)
         }
         catch (InvalidOperationException)
         {
-            throw AppMeshException.BadRequest(
-                $"The request body is not valid JSON at byte {reader.TokenStartIndex + 1}: a string is not valid UTF-8 or holds an unpaired UTF-16 surrogate escape.");
+            throw InvalidString(ref reader);
         }
     }
+
+    private static AppMeshException InvalidString(ref Utf8JsonReader reader) => AppMeshException.BadRequest(
+        $"The request body is not valid JSON at byte {reader.TokenStartIndex + 1}: a string is not valid UTF-8 or holds an unpaired UTF-16 surrogate escape.");
 
     private static string FirstSentence(string message)
     {

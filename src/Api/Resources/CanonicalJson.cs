@@ -64,17 +64,49 @@ public static class CanonicalJson
     private static void WriteObject(Utf8JsonWriter writer, JsonObject obj, string? left)
     {
         writer.WriteStartObject();
-        foreach (var (key, value) in obj.OrderBy(p => p.Key, StringComparer.Ordinal))
+        if (InOrder(obj))
         {
-            if (key == left)
+            // Most objects arrive with their members in order already (or have one): written as they are, without
+            // sorting a copy of the members for each object of each request.
+            for (var i = 0; i < obj.Count; i++)
             {
-                continue;
+                var (key, value) = obj.GetAt(i);
+                WriteMember(writer, key, value, left);
             }
-
-            writer.WritePropertyName(key);
-            Write(writer, value);
+        }
+        else
+        {
+            foreach (var (key, value) in obj.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                WriteMember(writer, key, value, left);
+            }
         }
 
         writer.WriteEndObject();
+    }
+
+    private static bool InOrder(JsonObject obj)
+    {
+        // By index: enumerating a JsonObject allocates an enumerator each time.
+        for (var i = 1; i < obj.Count; i++)
+        {
+            if (string.CompareOrdinal(obj.GetAt(i - 1).Key, obj.GetAt(i).Key) > 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void WriteMember(Utf8JsonWriter writer, string key, JsonNode? value, string? left)
+    {
+        if (key == left)
+        {
+            return;
+        }
+
+        writer.WritePropertyName(key);
+        Write(writer, value);
     }
 }

@@ -138,7 +138,7 @@ public sealed class ResourceOperations(
 
         // What only the row knows (uid, version, createdAt) the function fills into the answer it stores with the token,
         // replacing placeholders' exact text (see AnswerHoles), so that a replay answers the bytes this call answers.
-        var (answer, holes) = token.Token is null ? (null, null) : UpdateAnswerTemplate(kind, entity);
+        var template = token.Token is null ? null : UpdateAnswerTemplate(kind, entity);
         return await writes.RunAsync(call, id.Describe(),
             () => WriteBatch.Statement("""
                 SELECT * FROM mesh_update_resource($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13,
@@ -147,7 +147,7 @@ public sealed class ResourceOperations(
                 account, id.MeshName, kind.WireName, id.ParentName, id.Name, entity.Spec, entity.Refs, now,
                 dependencies.Kinds, dependencies.Parents, dependencies.Names, dependencies.Containers,
                 dependencies.ChecksRoutePort, dependencies.MatchPort,
-                token.Token, token.Operation, token.Hash, token.Cutoff, answer, holes),
+                token.Token, token.Operation, token.Hash, token.Cutoff, template?.Text, template?.Holes),
             row =>
             {
                 if (Idempotency.Replayed(row![0]) is { } previous)
@@ -155,11 +155,22 @@ public sealed class ResourceOperations(
                     return previous;
                 }
 
-                entity.Arn = (string)row[1]!;
-                entity.Uid = (Guid)row[2]!;
-                entity.Version = (long)row[3]!;
-                entity.ResourceOwner = (string)row[4]!;
-                entity.CreatedAt = ResourceRows.AsOffset(row[5]!);
+                var arn = (string)row[1]!;
+                var uid = (Guid)row[2]!;
+                var version = (long)row[3]!;
+                var owner = (string)row[4]!;
+                var createdAt = ResourceRows.AsOffset(row[5]!);
+                if (template?.Fill(arn, owner, uid, version, createdAt) is { } filled)
+                {
+                    // The template's bytes with the row's values: what rendering again would give, without doing it.
+                    return filled;
+                }
+
+                entity.Arn = arn;
+                entity.Uid = uid;
+                entity.Version = version;
+                entity.ResourceOwner = owner;
+                entity.CreatedAt = createdAt;
                 return WrittenOutput(kind, entity);
             },
             error => dependencies.Refusal(error) ?? token.Refusal(error),
@@ -363,19 +374,15 @@ public sealed class ResourceOperations(
     /// this call, so a spec cannot contain one by chance. The arn and resourceOwner are the API's own (the ones the row
     /// was created with, for the same account and region).
     /// </summary>
-    private (string Answer, string[] Holes) UpdateAnswerTemplate(ResourceKind kind, ResourceEntity entity)
+    private UpdateAnswer UpdateAnswerTemplate(ResourceKind kind, ResourceEntity entity)
     {
         entity.Uid = Guid.NewGuid();
         entity.Version = Random.Shared.NextInt64(1L << 40, long.MaxValue);
         entity.CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(Random.Shared.NextInt64(1L << 40, 1L << 45));
-        var answer = WrittenOutput(kind, entity).ToJsonString();
-        Span<byte> seconds = stackalloc byte[32];
-        string[] holes =
-        [
-            $"\"uid\":\"{entity.Uid}\"",
-            $"\"version\":{entity.Version}",
-            "\"createdAt\":" + Encoding.ASCII.GetString(seconds[..EpochSecondsJson.Format(entity.CreatedAt.ToUnixTimeMilliseconds(), seconds)]),
-        ];
+        var output = WrittenOutput(kind, entity);
+        RawJson.TryGetUtf8(output[kind.WireName]!, out var data);
+        var answer = output.ToJsonString();
+        var holes = UpdateAnswer.HolesFor(entity.Uid, entity.Version, entity.CreatedAt);
         foreach (var hole in holes)
         {
             if (answer.IndexOf(hole, StringComparison.Ordinal) < 0)
@@ -384,7 +391,7 @@ public sealed class ResourceOperations(
             }
         }
 
-        return (answer, holes);
+        return new UpdateAnswer(kind.WireName, answer, holes, data, entity.Arn, entity.ResourceOwner);
     }
 
     private static ResourceId IdentityOf(string account, ResourceKind kind, JsonObject input)

@@ -1,6 +1,3 @@
-using Mesh.Persistence;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 
 namespace Mesh.Api.Resources;
@@ -20,7 +17,7 @@ namespace Mesh.Api.Resources;
 /// signals <see cref="ChangeNotifier"/> once the batch has answered, which sends one NOTIFY for all the writes that
 /// committed meanwhile.
 /// </remarks>
-public sealed class WriteBatch(MeshDbContext db)
+public static class WriteBatch
 {
     /// <summary>A statement with positional parameters ($1, $2, ...); a null value is sent as SQL NULL (cast it in the SQL).</summary>
     public static NpgsqlBatchCommand Statement(string sql, params object?[] values)
@@ -38,11 +35,9 @@ public sealed class WriteBatch(MeshDbContext db)
     /// Sends <paramref name="audit"/>, <paramref name="write"/> and COMMIT in one round trip, and returns the
     /// first row <paramref name="write"/> returned (null if none).
     /// </summary>
-    internal async Task<object?[]?> CommitAsync(NpgsqlBatchCommand audit, NpgsqlBatchCommand write, CancellationToken ct)
+    internal static async Task<object?[]?> CommitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        NpgsqlBatchCommand audit, NpgsqlBatchCommand write, CancellationToken ct)
     {
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        var transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction()
-            ?? throw new InvalidOperationException("A write batch runs only inside a write transaction.");
         await using var batch = new NpgsqlBatch(connection, transaction)
         {
             BatchCommands = { audit, write, new NpgsqlBatchCommand("COMMIT") },

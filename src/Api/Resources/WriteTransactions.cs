@@ -25,6 +25,7 @@ namespace Mesh.Api.Resources;
 /// </remarks>
 public sealed partial class WriteTransactions(
     IDbContextFactory<MeshDbContext> contexts,
+    WriteDatabase database,
     ApiMetrics metrics,
     ChangeNotifier notifier,
     DatabaseCancels cancels,
@@ -125,13 +126,14 @@ public sealed partial class WriteTransactions(
 
     private async Task<object?[]?> RunInOneRoundTripAsync(AuditRecordEntity audit, NpgsqlBatchCommand write, CancellationToken ct)
     {
-        await using var db = await contexts.CreateDbContextAsync(ct);
-        await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+        // Straight from the pool EF Core shares (WriteDatabase): no context is needed for one batch.
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
 
         // Npgsql sees the transaction end (the server reports it idle), so disposing it afterwards sends nothing; a
         // failed batch leaves it open, and disposing it rolls it back (and wakes nobody). A replay, which changed
         // nothing, wakes the followers too; they find nothing new.
-        var row = await new WriteBatch(db).CommitAsync(AuditStatement(audit), write, ct);
+        var row = await WriteBatch.CommitAsync(connection, transaction, AuditStatement(audit), write, ct);
         notifier.Changed();
         return row;
     }

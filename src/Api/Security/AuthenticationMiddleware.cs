@@ -1,4 +1,3 @@
-using System.Buffers;
 using Mesh.Security;
 using System.Diagnostics;
 using System.Security.Cryptography;
@@ -157,27 +156,12 @@ public sealed class AuthenticationMiddleware
             payloadHash);
     }
 
-    /// <summary>Reads the body once to hash it, keeping it buffered and rewound for the endpoint.</summary>
+    /// <summary>The SHA-256 of the body, read once (<see cref="RequestBody"/>) and kept for the endpoint.</summary>
     private static async Task<string> HashBodyAsync(HttpContext context)
     {
-        var http = context.Request;
-        http.EnableBuffering(bufferThreshold: 64 * 1024, bufferLimit: RequestBinder.MaxBodyBytes);
-        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        try
-        {
-            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            int read;
-            while ((read = await http.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
-            {
-                sha.AppendData(buffer, 0, read);
-            }
-
-            http.Body.Position = 0;
-            return SigV4.Hex(sha.GetHashAndReset());
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        var body = await RequestBody.OfAsync(context, context.RequestAborted);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(body.Span, hash);
+        return Convert.ToHexStringLower(hash);
     }
 }

@@ -17,11 +17,11 @@ public sealed class ShapeValidator(ServiceModel model)
     public ValidationResult Validate(string shapeName, JsonNode? value, string path = "")
     {
         var violations = new List<Violation>();
-        var cleaned = Visit(model.Shape(shapeName), value, path, violations);
+        var cleaned = Visit(model.Shape(shapeName), value, new JsonPath(path), violations);
         return new ValidationResult(cleaned, violations);
     }
 
-    private JsonNode? Visit(Shape shape, JsonNode? value, string path, List<Violation> violations)
+    private JsonNode? Visit(Shape shape, JsonNode? value, JsonPath path, List<Violation> violations)
     {
         if (value is null)
         {
@@ -42,43 +42,48 @@ public sealed class ShapeValidator(ServiceModel model)
         };
     }
 
-    private JsonNode? VisitStructure(Shape shape, JsonNode value, string path, List<Violation> violations)
+    private JsonNode? VisitStructure(Shape shape, JsonNode value, JsonPath path, List<Violation> violations)
     {
         if (value is not JsonObject obj)
         {
-            violations.Add(new Violation(DisplayPath(path), $"must be a JSON object, got {Describe(value)}"));
+            violations.Add(new Violation(path.Display(), $"must be a JSON object, got {Describe(value)}"));
             return null;
         }
 
         var cleaned = new JsonObject();
-        var setMembers = new List<string>();
+        List<string>? setMembers = null; // only a union reads it
         foreach (var member in shape.Members)
         {
-            var memberPath = Join(path, member.Name);
             if (!obj.TryGetPropertyValue(member.Name, out var memberValue) || memberValue is null)
             {
                 if (shape.Required.Contains(member.Name))
                 {
-                    violations.Add(new Violation(memberPath, "is required"));
+                    violations.Add(new Violation(path.Text(member.Name), "is required"));
                 }
 
                 continue;
             }
 
-            setMembers.Add(member.Name);
-            var cleanedMember = Visit(model.Shape(member.ShapeName), memberValue, memberPath, violations);
+            if (shape.IsUnion)
+            {
+                (setMembers ??= []).Add(member.Name);
+            }
+
+            path.Push(member.Name);
+            var cleanedMember = Visit(model.Shape(member.ShapeName), memberValue, path, violations);
+            path.Pop();
             if (cleanedMember is not null)
             {
                 cleaned[member.Name] = cleanedMember;
             }
         }
 
-        if (shape.IsUnion && setMembers.Count != 1)
+        if (shape.IsUnion && setMembers?.Count != 1)
         {
             var names = string.Join(", ", shape.Members.Select(m => m.Name));
             violations.Add(new Violation(
-                DisplayPath(path),
-                setMembers.Count == 0
+                path.Display(),
+                setMembers is null
                     ? $"must set exactly one of {names}, but sets none"
                     : $"must set exactly one of {names}, but sets {string.Join(" and ", setMembers)}"));
         }
@@ -86,11 +91,11 @@ public sealed class ShapeValidator(ServiceModel model)
         return cleaned;
     }
 
-    private JsonNode? VisitList(Shape shape, JsonNode value, string path, List<Violation> violations)
+    private JsonNode? VisitList(Shape shape, JsonNode value, JsonPath path, List<Violation> violations)
     {
         if (value is not JsonArray array)
         {
-            violations.Add(new Violation(DisplayPath(path), $"must be a JSON array, got {Describe(value)}"));
+            violations.Add(new Violation(path.Display(), $"must be a JSON array, got {Describe(value)}"));
             return null;
         }
 
@@ -99,14 +104,16 @@ public sealed class ShapeValidator(ServiceModel model)
         var cleaned = new JsonArray();
         for (var i = 0; i < array.Count; i++)
         {
-            var itemPath = $"{path}[{i}]";
+            path.Push(i);
             if (array[i] is null)
             {
-                violations.Add(new Violation(itemPath, "must not be null"));
+                violations.Add(new Violation(path.Text(), "must not be null"));
+                path.Pop();
                 continue;
             }
 
-            var cleanedItem = Visit(element, array[i], itemPath, violations);
+            var cleanedItem = Visit(element, array[i], path, violations);
+            path.Pop();
             if (cleanedItem is not null)
             {
                 cleaned.Add(cleanedItem);
@@ -116,11 +123,11 @@ public sealed class ShapeValidator(ServiceModel model)
         return cleaned;
     }
 
-    private JsonNode? VisitMap(Shape shape, JsonNode value, string path, List<Violation> violations)
+    private JsonNode? VisitMap(Shape shape, JsonNode value, JsonPath path, List<Violation> violations)
     {
         if (value is not JsonObject obj)
         {
-            violations.Add(new Violation(DisplayPath(path), $"must be a JSON object of string keys to values, got {Describe(value)}"));
+            violations.Add(new Violation(path.Display(), $"must be a JSON object of string keys to values, got {Describe(value)}"));
             return null;
         }
 
@@ -130,17 +137,19 @@ public sealed class ShapeValidator(ServiceModel model)
         var cleaned = new JsonObject();
         foreach (var (key, item) in obj)
         {
-            var itemPath = $"{path}[\"{Truncate(key)}\"]";
+            path.PushKey(key);
             var keyViolations = new List<Violation>();
-            VisitString(keyShape, JsonValue.Create(key), itemPath, keyViolations);
+            VisitString(keyShape, JsonValue.Create(key), path, keyViolations);
             violations.AddRange(keyViolations.Select(v => v with { Message = "key " + v.Message }));
             if (item is null)
             {
-                violations.Add(new Violation(itemPath, "must not be null"));
+                violations.Add(new Violation(path.Text(), "must not be null"));
+                path.Pop();
                 continue;
             }
 
-            var cleanedItem = Visit(valueShape, item, itemPath, violations);
+            var cleanedItem = Visit(valueShape, item, path, violations);
+            path.Pop();
             if (cleanedItem is not null && keyViolations.Count == 0)
             {
                 cleaned[key] = cleanedItem;
@@ -150,11 +159,11 @@ public sealed class ShapeValidator(ServiceModel model)
         return cleaned;
     }
 
-    private static JsonNode? VisitString(Shape shape, JsonNode value, string path, List<Violation> violations)
+    private static JsonNode? VisitString(Shape shape, JsonNode value, JsonPath path, List<Violation> violations)
     {
         if (value is not JsonValue v || v.GetValueKind() != JsonValueKind.String)
         {
-            violations.Add(new Violation(DisplayPath(path), $"must be a string, got {Describe(value)}"));
+            violations.Add(new Violation(path.Display(), $"must be a string, got {Describe(value)}"));
             return null;
         }
 
@@ -162,7 +171,7 @@ public sealed class ShapeValidator(ServiceModel model)
         var before = violations.Count;
         if (text.Contains('\0'))
         {
-            violations.Add(new Violation(DisplayPath(path), "must not contain NUL characters"));
+            violations.Add(new Violation(path.Display(), "must not contain NUL characters"));
         }
 
         // The model counts characters, not UTF-16 code units.
@@ -171,29 +180,29 @@ public sealed class ShapeValidator(ServiceModel model)
 
         if (shape.Enum is { } allowed && !allowed.Contains(text, StringComparer.Ordinal))
         {
-            violations.Add(new Violation(DisplayPath(path), $"must be one of [{string.Join(", ", allowed)}], got \"{Truncate(text)}\""));
+            violations.Add(new Violation(path.Display(), $"must be one of [{string.Join(", ", allowed)}], got \"{Truncate(text)}\""));
         }
 
         if (shape.Pattern is { } pattern && !MatchesPattern(pattern, text))
         {
-            violations.Add(new Violation(DisplayPath(path), $"must match the pattern {pattern}"));
+            violations.Add(new Violation(path.Display(), $"must match the pattern {pattern}"));
         }
 
         return violations.Count == before ? JsonValue.Create(text) : null;
     }
 
-    private static JsonNode? VisitInteger(Shape shape, JsonNode value, string path, List<Violation> violations, long lowest, long highest)
+    private static JsonNode? VisitInteger(Shape shape, JsonNode value, JsonPath path, List<Violation> violations, long lowest, long highest)
     {
         if (value is not JsonValue v || v.GetValueKind() != JsonValueKind.Number)
         {
-            violations.Add(new Violation(DisplayPath(path), $"must be an integer, got {Describe(value)}"));
+            violations.Add(new Violation(path.Display(), $"must be an integer, got {Describe(value)}"));
             return null;
         }
 
         // Values parsed from a body are JSON elements; values bound from a query string are CLR longs.
         if (!v.TryGetValue<long>(out var number) || number < lowest || number > highest)
         {
-            violations.Add(new Violation(DisplayPath(path), $"must be an integer between {lowest} and {highest}, got {Truncate(v.ToJsonString())}"));
+            violations.Add(new Violation(path.Display(), $"must be an integer between {lowest} and {highest}, got {Truncate(v.ToJsonString())}"));
             return null;
         }
 
@@ -202,39 +211,40 @@ public sealed class ShapeValidator(ServiceModel model)
         return violations.Count == before ? JsonValue.Create(number) : null;
     }
 
-    private static JsonNode? VisitBoolean(JsonNode value, string path, List<Violation> violations)
+    private static JsonNode? VisitBoolean(JsonNode value, JsonPath path, List<Violation> violations)
     {
         if (value is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False)
         {
             return JsonValue.Create(v.GetValueKind() == JsonValueKind.True);
         }
 
-        violations.Add(new Violation(DisplayPath(path), $"must be a boolean, got {Describe(value)}"));
+        violations.Add(new Violation(path.Display(), $"must be a boolean, got {Describe(value)}"));
         return null;
     }
 
-    private static JsonNode? VisitTimestamp(JsonNode value, string path, List<Violation> violations)
+    private static JsonNode? VisitTimestamp(JsonNode value, JsonPath path, List<Violation> violations)
     {
         if (value is JsonValue v && v.GetValueKind() == JsonValueKind.Number)
         {
             return JsonValue.Create(v.GetValue<double>());
         }
 
-        violations.Add(new Violation(DisplayPath(path), $"must be a timestamp in epoch seconds, got {Describe(value)}"));
+        violations.Add(new Violation(path.Display(), $"must be a timestamp in epoch seconds, got {Describe(value)}"));
         return null;
     }
 
-    private static void CheckRange(Shape shape, long actual, string path, List<Violation> violations, string tooSmall, string tooLarge, long? shown = null)
+    private static void CheckRange(Shape shape, long actual, JsonPath path, List<Violation> violations, string tooSmall, string tooLarge, long? shown = null)
     {
-        var suffix = shown is { } s ? $", got {s}" : $", got {actual}";
+        // The suffix is written only for a violation: this runs for every string, list and number of every request.
+        string Suffix() => shown is { } s ? $", got {s}" : $", got {actual}";
         if (shape.Min is { } min && actual < min)
         {
-            violations.Add(new Violation(DisplayPath(path), string.Format(CultureInfo.InvariantCulture, tooSmall, min) + suffix));
+            violations.Add(new Violation(path.Display(), string.Format(CultureInfo.InvariantCulture, tooSmall, min) + Suffix()));
         }
 
         if (shape.Max is { } max && actual > max)
         {
-            violations.Add(new Violation(DisplayPath(path), string.Format(CultureInfo.InvariantCulture, tooLarge, max) + suffix));
+            violations.Add(new Violation(path.Display(), string.Format(CultureInfo.InvariantCulture, tooLarge, max) + Suffix()));
         }
     }
 
@@ -285,5 +295,38 @@ public sealed class ShapeValidator(ServiceModel model)
 
     private static string Join(string path, string member) => path.Length == 0 ? member : $"{path}.{member}";
 
-    private static string DisplayPath(string path) => path.Length == 0 ? "(request body)" : path;
+    /// <summary>
+    /// Where the walk is, as a stack of members, list indexes and map keys, written out as text ("spec.listeners[0]",
+    /// a map entry as [\"key\"]) only when a violation names it: the walk visits every member of every shape, and the
+    /// text of each path was built on every call, for requests that are almost always valid.
+    /// </summary>
+    private sealed class JsonPath(string root)
+    {
+        private readonly List<(string? Member, int Index, string? Key)> steps = [];
+
+        public void Push(string member) => steps.Add((member, 0, null));
+
+        public void Push(int index) => steps.Add((null, index, null));
+
+        public void PushKey(string key) => steps.Add((null, 0, key));
+
+        public void Pop() => steps.RemoveAt(steps.Count - 1);
+
+        /// <summary>The path as violations name it, with <paramref name="member"/> after it if given.</summary>
+        public string Text(string? member = null)
+        {
+            var text = root;
+            foreach (var (name, index, key) in steps)
+            {
+                text = name is not null ? Join(text, name)
+                    : key is not null ? $"{text}[\"{Truncate(key)}\"]"
+                    : $"{text}[{index}]";
+            }
+
+            return member is null ? text : Join(text, member);
+        }
+
+        /// <summary>The path, or "(request body)" for the whole request.</summary>
+        public string Display() => Text() is { Length: > 0 } text ? text : "(request body)";
+    }
 }
