@@ -124,6 +124,44 @@ public sealed class ChangeFeedTests
     }
 
     [Fact]
+    public async Task A_Proxy_That_Starts_To_Watch_A_Waiting_Mesh_Wakes_The_Feed_With_No_Write_Or_Poll()
+    {
+        var store = await NewStoreAsync();
+        var demo = MeshRows.Demo();
+        var other = MeshRows.Demo("other");
+        await store.ApplyAsync(demo, TaskTimeouts.Token());
+        await store.ApplyAsync(other, TaskTimeouts.Token());
+
+        // Neither the delay nor the poll comes within the test: only the new watch can bring the feed round.
+        await using var host = await XdsTestHost.StartAsync(store.ConnectionString, settings: new Dictionary<string, string?>
+        {
+            ["Xds:Feed:UnwatchedDelay"] = "01:00:00",
+            ["Xds:Feed:PollInterval"] = "01:00:00",
+        });
+        await Eventually.TrueAsync(() => host.Services.GetRequiredService<FeedStatus>().Loaded);
+        await using var demoClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
+        await SubscribeAsync(host, demoClient);
+
+        await store.ApplyAsync(other.Node("api-v2", "127.0.0.7", 9080), TaskTimeouts.Token());
+        await store.ApplyAsync(demo.Node("api-v2", "127.0.0.9", 9080), TaskTimeouts.Token());
+        Assert.Equal("127.0.0.9", AddressOf(await demoClient.NextAsync()));
+        await Eventually.TrueAsync(() => host.Metrics.Get("mesh_xds_mesh_loads_deferred_total") >= 1);
+        Assert.Equal("127.0.0.2", AddressOfV2(host.Producer.Mesh(other.Key)));
+
+        await using var otherClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web", "other"));
+        await otherClient.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_other_api-v2_http_9080"]);
+        var first = await otherClient.NextAsync();
+        if (AddressOf(first) == "127.0.0.2")
+        {
+            // The graph last loaded may be served first (the producer builds on the watching thread); the change follows.
+            await otherClient.AckAsync(first, ["cds_proxyless_other_api-v2_http_9080"]);
+            first = await otherClient.NextAsync();
+        }
+
+        Assert.Equal("127.0.0.7", AddressOf(first));
+    }
+
+    [Fact]
     public async Task An_Invalid_Mesh_In_The_Database_Keeps_The_Last_Good_Config()
     {
         var store = await NewStoreAsync();
