@@ -37,7 +37,11 @@ public sealed class PostgresChangeFeed(
     private readonly ChangeFeedOptions _options = options.Value;
     private readonly SequenceTracker _tracker = new(options.Value.GapTimeout, clock);
     private readonly DeferredMeshes _deferred = new(clock);
-    private readonly FeedWakeup _wakeup = new(clock);
+
+    // One per LISTEN connection, so that the end of the last one (WakeReasons.ListenEnded) is not taken for the end of
+    // the next. A watch that sets the old one between connections is not lost: the reconnect's catch-up loads every
+    // waiting mesh that is watched.
+    private volatile FeedWakeup? _wakeup;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -86,16 +90,18 @@ public sealed class PostgresChangeFeed(
     private async Task FollowAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        connection.Notification += (_, _) => _wakeup.Set(WakeReasons.Notified);
+        var wakeup = new FeedWakeup(clock);
+        _wakeup = wakeup;
+        connection.Notification += (_, _) => wakeup.Set(WakeReasons.Notified);
         await using (var listen = new NpgsqlCommand($"LISTEN {ChangeFeed.Channel}", connection))
         {
             await listen.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        // From here the LISTEN connection is read on its own (notifications set _wakeup), so the loop below can be
+        // From here the LISTEN connection is read on its own (its notifications set wakeup), so the loop below can be
         // woken by other things too, and its time-outs are its own.
         using var stopListening = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var listening = ListenAsync(connection, stopListening.Token);
+        var listening = ListenAsync(connection, wakeup, stopListening.Token);
         try
         {
             // LISTEN is in place before the first read, so nothing committed from here on can slip between them.
@@ -114,7 +120,7 @@ public sealed class PostgresChangeFeed(
                 // A mesh left for later is loaded when it is due even if nothing else happens. Whole milliseconds
                 // (rounded up), so a timer that truncates a fraction does not wake the loop just before the deadline.
                 var wait = _deferred.UntilNextDue() is { } due && due < _options.PollInterval ? due : _options.PollInterval;
-                var woken = await _wakeup.WaitAsync(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)), cancellationToken);
+                var woken = await wakeup.WaitAsync(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)), cancellationToken);
                 if (woken == WakeReasons.Notified)
                 {
                     // Coalesce a burst: keep waiting while notifications keep coming, up to MaxDebounce. Anything
@@ -122,7 +128,7 @@ public sealed class PostgresChangeFeed(
                     var started = clock.GetTimestamp();
                     do
                     {
-                        woken = await _wakeup.WaitAsync(_options.Debounce, cancellationToken);
+                        woken = await wakeup.WaitAsync(_options.Debounce, cancellationToken);
                     }
                     while (woken == WakeReasons.Notified && clock.GetElapsedTime(started) < _options.MaxDebounce);
                 }
@@ -155,7 +161,7 @@ public sealed class PostgresChangeFeed(
     /// (the connection's Notification event), and its end sets <see cref="WakeReasons.ListenEnded"/> so the feed finds
     /// out at once rather than at its next time-out.
     /// </summary>
-    private async Task ListenAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    private static async Task ListenAsync(NpgsqlConnection connection, FeedWakeup wakeup, CancellationToken cancellationToken)
     {
         try
         {
@@ -166,7 +172,7 @@ public sealed class PostgresChangeFeed(
         }
         finally
         {
-            _wakeup.Set(WakeReasons.ListenEnded);
+            wakeup.Set(WakeReasons.ListenEnded);
         }
     }
 
@@ -179,7 +185,7 @@ public sealed class PostgresChangeFeed(
     {
         if (_deferred.IsWaiting(identity.Mesh))
         {
-            _wakeup.Set(WakeReasons.Watched);
+            _wakeup?.Set(WakeReasons.Watched);
         }
     }
 

@@ -162,6 +162,35 @@ public sealed class ChangeFeedTests
     }
 
     [Fact]
+    public async Task When_Its_Listen_Connection_Is_Cut_The_Feed_Reconnects_And_Follows_Later_Changes()
+    {
+        var store = await NewStoreAsync();
+        var mesh = MeshRows.Demo();
+        await store.ApplyAsync(mesh, TaskTimeouts.Token());
+        await using var host = await StartLoadedAsync(store);
+        await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
+        await SubscribeAsync(host, client);
+        var feed = host.Services.GetRequiredService<FeedStatus>();
+
+        await using (var db = store.Open())
+        {
+            var listen = $"LISTEN {Persistence.ChangeFeed.Channel}";
+            await db.Database.ExecuteSqlAsync(
+                $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = {listen}",
+                TaskTimeouts.Token());
+        }
+
+        // The feed notices at once (its LISTEN connection's wait ends), reconnects and is live again; only then is
+        // the next change made, so it is the new connection's loop that must follow it, not the reconnect's catch-up.
+        await Eventually.TrueAsync(() => host.Metrics.Get("mesh_xds_feed_errors_total") >= 1 && feed.State == FeedState.Live);
+        await store.ApplyAsync(mesh.Node("api-v2", "127.0.0.9", 9080), TaskTimeouts.Token());
+        Assert.Equal("127.0.0.9", AddressOf(await client.NextAsync()));
+
+        await store.ApplyAsync(mesh.Node("api-v2", "127.0.0.8", 9080), TaskTimeouts.Token());
+        Assert.Equal("127.0.0.8", AddressOf(await client.NextAsync()));
+    }
+
+    [Fact]
     public async Task An_Invalid_Mesh_In_The_Database_Keeps_The_Last_Good_Config()
     {
         var store = await NewStoreAsync();
