@@ -191,6 +191,34 @@ public sealed class ChangeFeedTests
     }
 
     [Fact]
+    public async Task After_A_Catch_Up_Fails_The_Feed_Reconnects_And_Follows_Later_Changes()
+    {
+        var store = await NewStoreAsync();
+        var mesh = MeshRows.Demo();
+        await store.ApplyAsync(mesh, TaskTimeouts.Token());
+        await using var host = await StartLoadedAsync(store);
+        await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
+        await SubscribeAsync(host, client);
+        var feed = host.Services.GetRequiredService<FeedStatus>();
+
+        // The log's table away: the next catch-up (a poll) fails while the LISTEN connection is still fine, so it is
+        // the feed that closes that connection, and the next one must not take that for its own end.
+        await using (var db = store.Open())
+        {
+            await db.Database.ExecuteSqlRawAsync("ALTER TABLE changes RENAME TO changes_away", TaskTimeouts.Token());
+            await Eventually.TrueAsync(() => host.Metrics.Get("mesh_xds_feed_errors_total") >= 1);
+            await db.Database.ExecuteSqlRawAsync("ALTER TABLE changes_away RENAME TO changes", TaskTimeouts.Token());
+        }
+
+        await Eventually.TrueAsync(() => feed.State == FeedState.Live);
+        await store.ApplyAsync(mesh.Node("api-v2", "127.0.0.9", 9080), TaskTimeouts.Token());
+        Assert.Equal("127.0.0.9", AddressOf(await client.NextAsync()));
+
+        await store.ApplyAsync(mesh.Node("api-v2", "127.0.0.8", 9080), TaskTimeouts.Token());
+        Assert.Equal("127.0.0.8", AddressOf(await client.NextAsync()));
+    }
+
+    [Fact]
     public async Task An_Invalid_Mesh_In_The_Database_Keeps_The_Last_Good_Config()
     {
         var store = await NewStoreAsync();
