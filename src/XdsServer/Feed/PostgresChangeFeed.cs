@@ -1,3 +1,4 @@
+using Mesh.Model.Identity;
 using Mesh.Persistence;
 using Mesh.XdsServer.Diagnostics;
 using Mesh.XdsServer.Identity;
@@ -15,7 +16,7 @@ namespace Mesh.XdsServer.Feed;
 /// poll tick reads the durable change log after its watermark, then reloads each mesh that changed, once however
 /// many changes it had, several meshes at once (up to one per core). A changed mesh that no proxy watches is
 /// loaded later (<see cref="ChangeFeedOptions.UnwatchedDelay"/>, <see cref="DeferredMeshes"/>), once for every change
-/// made meanwhile, or at the first catch-up after a proxy starts to watch it. The
+/// made meanwhile, or as soon as a proxy starts to watch it (which wakes the feed, <see cref="FeedWakeup"/>). The
 /// notification only says "look"; the log says what. Start-up and every reconnect run the same catch-up, so a
 /// change made while this replica was down or disconnected is never missed. While the database is unreachable the
 /// cache keeps serving the last snapshots, and the feed retries with capped exponential backoff.
@@ -37,10 +38,28 @@ public sealed class PostgresChangeFeed(
     private readonly SequenceTracker _tracker = new(options.Value.GapTimeout, clock);
     private readonly DeferredMeshes _deferred = new(clock);
 
+    // One per LISTEN connection, so that the end of the last one (WakeReasons.ListenEnded) is not taken for the end of
+    // the next. A watch that sets the old one between connections is not lost: the reconnect's catch-up loads every
+    // waiting mesh that is watched.
+    private volatile FeedWakeup? _wakeup;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         status.State = FeedState.Starting;
         metrics.Increment(PrimeFailures, PrimeFailuresHelp, by: 0);
+        cache.FirstWatch += OnFirstWatch;
+        try
+        {
+            await FollowWithRetriesAsync(stoppingToken);
+        }
+        finally
+        {
+            cache.FirstWatch -= OnFirstWatch;
+        }
+    }
+
+    private async Task FollowWithRetriesAsync(CancellationToken stoppingToken)
+    {
         var backoff = _options.MinBackoff;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -71,47 +90,102 @@ public sealed class PostgresChangeFeed(
     private async Task FollowAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var notified = false;
-        connection.Notification += (_, _) => notified = true;
+        var wakeup = new FeedWakeup(clock);
+        _wakeup = wakeup;
+        connection.Notification += (_, _) => wakeup.Set(WakeReasons.Notified);
         await using (var listen = new NpgsqlCommand($"LISTEN {ChangeFeed.Channel}", connection))
         {
             await listen.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        // LISTEN is in place before the first read, so nothing committed from here on can slip between them.
-        if (!status.Loaded)
+        // From here the LISTEN connection is read on its own (its notifications set wakeup), so the loop below can be
+        // woken by other things too, and its time-outs are its own.
+        using var stopListening = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var listening = ListenAsync(connection, wakeup, stopListening.Token);
+        try
         {
-            await LoadEverythingAsync(cancellationToken);
-        }
-        else
-        {
-            await CatchUpAsync(cancellationToken);
-        }
-
-        status.State = FeedState.Live;
-        while (true)
-        {
-            notified = false;
-
-            // A mesh left for later is loaded when it is due even if nothing else happens.
-            // Whole milliseconds, at least one: the wait is handed on as milliseconds, where a fraction truncated
-            // to 0 means no time-out at all, and a deferred mesh due in under a millisecond would then wait for the
-            // next NOTIFY, however long that takes.
-            var wait = _deferred.UntilNextDue() is { } due && due < _options.PollInterval ? due : _options.PollInterval;
-            await connection.WaitAsync(TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(wait.TotalMilliseconds))), cancellationToken);
-            if (notified)
+            // LISTEN is in place before the first read, so nothing committed from here on can slip between them.
+            if (!status.Loaded)
             {
-                // Coalesce a burst: keep waiting while notifications keep coming, up to MaxDebounce.
-                var started = clock.GetTimestamp();
-                do
-                {
-                    notified = false;
-                    await connection.WaitAsync(_options.Debounce, cancellationToken);
-                }
-                while (notified && clock.GetElapsedTime(started) < _options.MaxDebounce);
+                await LoadEverythingAsync(cancellationToken);
+            }
+            else
+            {
+                await CatchUpAsync(cancellationToken);
             }
 
-            await CatchUpAsync(cancellationToken);
+            status.State = FeedState.Live;
+            while (true)
+            {
+                // A mesh left for later is loaded when it is due even if nothing else happens. Whole milliseconds
+                // (rounded up), so a timer that truncates a fraction does not wake the loop just before the deadline.
+                var wait = _deferred.UntilNextDue() is { } due && due < _options.PollInterval ? due : _options.PollInterval;
+                var woken = await wakeup.WaitAsync(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)), cancellationToken);
+                if (woken == WakeReasons.Notified)
+                {
+                    // Coalesce a burst: keep waiting while notifications keep coming, up to MaxDebounce. Anything
+                    // else (a proxy watching a waiting mesh, the LISTEN connection ending) ends the wait at once.
+                    var started = clock.GetTimestamp();
+                    do
+                    {
+                        woken = await wakeup.WaitAsync(_options.Debounce, cancellationToken);
+                    }
+                    while (woken == WakeReasons.Notified && clock.GetElapsedTime(started) < _options.MaxDebounce);
+                }
+
+                if (woken.HasFlag(WakeReasons.ListenEnded) || listening.IsCompleted)
+                {
+                    await listening; // throws what broke the LISTEN connection; the caller reconnects and catches up
+                    throw new InvalidOperationException("The LISTEN connection stopped waiting.");
+                }
+
+                await CatchUpAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            await stopListening.CancelAsync();
+            try
+            {
+                await listening;
+            }
+            catch (Exception) when (stopListening.IsCancellationRequested)
+            {
+                // Cancelling Npgsql's wait breaks the connection, which is being closed anyway.
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads the LISTEN connection until it breaks or the feed stops: each NOTIFY sets <see cref="WakeReasons.Notified"/>
+    /// (the connection's Notification event), and its end sets <see cref="WakeReasons.ListenEnded"/> so the feed finds
+    /// out at once rather than at its next time-out.
+    /// </summary>
+    private static async Task ListenAsync(NpgsqlConnection connection, FeedWakeup wakeup, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await connection.WaitAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            wakeup.Set(WakeReasons.ListenEnded);
+        }
+    }
+
+    /// <summary>
+    /// A proxy that starts to watch a mesh whose changes wait in <see cref="_deferred"/> wakes the feed, so that it
+    /// is served the current graph at once instead of after the delay or the next catch-up. Raised on the watching
+    /// stream's thread; cheap when the mesh does not wait.
+    /// </summary>
+    private void OnFirstWatch(ProxyIdentity identity)
+    {
+        if (_deferred.IsWaiting(identity.Mesh))
+        {
+            _wakeup?.Set(WakeReasons.Watched);
         }
     }
 

@@ -124,6 +124,101 @@ public sealed class ChangeFeedTests
     }
 
     [Fact]
+    public async Task A_Proxy_That_Starts_To_Watch_A_Waiting_Mesh_Wakes_The_Feed_With_No_Write_Or_Poll()
+    {
+        var store = await NewStoreAsync();
+        var demo = MeshRows.Demo();
+        var other = MeshRows.Demo("other");
+        await store.ApplyAsync(demo, TaskTimeouts.Token());
+        await store.ApplyAsync(other, TaskTimeouts.Token());
+
+        // Neither the delay nor the poll comes within the test: only the new watch can bring the feed round.
+        await using var host = await XdsTestHost.StartAsync(store.ConnectionString, settings: new Dictionary<string, string?>
+        {
+            ["Xds:Feed:UnwatchedDelay"] = "01:00:00",
+            ["Xds:Feed:PollInterval"] = "01:00:00",
+        });
+        await Eventually.TrueAsync(() => host.Services.GetRequiredService<FeedStatus>().Loaded);
+        await using var demoClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
+        await SubscribeAsync(host, demoClient);
+
+        await store.ApplyAsync(other.Node("api-v2", "127.0.0.7", 9080), TaskTimeouts.Token());
+        await store.ApplyAsync(demo.Node("api-v2", "127.0.0.9", 9080), TaskTimeouts.Token());
+        Assert.Equal("127.0.0.9", AddressOf(await demoClient.NextAsync()));
+        await Eventually.TrueAsync(() => host.Metrics.Get("mesh_xds_mesh_loads_deferred_total") >= 1);
+        Assert.Equal("127.0.0.2", AddressOfV2(host.Producer.Mesh(other.Key)));
+
+        await using var otherClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web", "other"));
+        await otherClient.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_other_api-v2_http_9080"]);
+        var first = await otherClient.NextAsync();
+        if (AddressOf(first) == "127.0.0.2")
+        {
+            // The graph last loaded may be served first (the producer builds on the watching thread); the change follows.
+            await otherClient.AckAsync(first, ["cds_proxyless_other_api-v2_http_9080"]);
+            first = await otherClient.NextAsync();
+        }
+
+        Assert.Equal("127.0.0.7", AddressOf(first));
+    }
+
+    [Fact]
+    public async Task When_Its_Listen_Connection_Is_Cut_The_Feed_Reconnects_And_Follows_Later_Changes()
+    {
+        var store = await NewStoreAsync();
+        var mesh = MeshRows.Demo();
+        await store.ApplyAsync(mesh, TaskTimeouts.Token());
+        await using var host = await StartLoadedAsync(store);
+        await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
+        await SubscribeAsync(host, client);
+        var feed = host.Services.GetRequiredService<FeedStatus>();
+
+        await using (var db = store.Open())
+        {
+            var listen = $"LISTEN {Persistence.ChangeFeed.Channel}";
+            await db.Database.ExecuteSqlAsync(
+                $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = {listen}",
+                TaskTimeouts.Token());
+        }
+
+        // The feed notices at once (its LISTEN connection's wait ends), reconnects and is live again; only then is
+        // the next change made, so it is the new connection's loop that must follow it, not the reconnect's catch-up.
+        await Eventually.TrueAsync(() => host.Metrics.Get("mesh_xds_feed_errors_total") >= 1 && feed.State == FeedState.Live);
+        await store.ApplyAsync(mesh.Node("api-v2", "127.0.0.9", 9080), TaskTimeouts.Token());
+        Assert.Equal("127.0.0.9", AddressOf(await client.NextAsync()));
+
+        await store.ApplyAsync(mesh.Node("api-v2", "127.0.0.8", 9080), TaskTimeouts.Token());
+        Assert.Equal("127.0.0.8", AddressOf(await client.NextAsync()));
+    }
+
+    [Fact]
+    public async Task After_A_Catch_Up_Fails_The_Feed_Reconnects_And_Follows_Later_Changes()
+    {
+        var store = await NewStoreAsync();
+        var mesh = MeshRows.Demo();
+        await store.ApplyAsync(mesh, TaskTimeouts.Token());
+        await using var host = await StartLoadedAsync(store);
+        await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
+        await SubscribeAsync(host, client);
+        var feed = host.Services.GetRequiredService<FeedStatus>();
+
+        // The log's table away: the next catch-up (a poll) fails while the LISTEN connection is still fine, so it is
+        // the feed that closes that connection, and the next one must not take that for its own end.
+        await using (var db = store.Open())
+        {
+            await db.Database.ExecuteSqlRawAsync("ALTER TABLE changes RENAME TO changes_away", TaskTimeouts.Token());
+            await Eventually.TrueAsync(() => host.Metrics.Get("mesh_xds_feed_errors_total") >= 1);
+            await db.Database.ExecuteSqlRawAsync("ALTER TABLE changes_away RENAME TO changes", TaskTimeouts.Token());
+        }
+
+        await Eventually.TrueAsync(() => feed.State == FeedState.Live);
+        await store.ApplyAsync(mesh.Node("api-v2", "127.0.0.9", 9080), TaskTimeouts.Token());
+        Assert.Equal("127.0.0.9", AddressOf(await client.NextAsync()));
+
+        await store.ApplyAsync(mesh.Node("api-v2", "127.0.0.8", 9080), TaskTimeouts.Token());
+        Assert.Equal("127.0.0.8", AddressOf(await client.NextAsync()));
+    }
+
+    [Fact]
     public async Task An_Invalid_Mesh_In_The_Database_Keeps_The_Last_Good_Config()
     {
         var store = await NewStoreAsync();

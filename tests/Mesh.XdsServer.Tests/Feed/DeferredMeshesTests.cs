@@ -53,4 +53,36 @@ public sealed class DeferredMeshesTests
         Assert.Null(deferred.UntilNextDue());
         Assert.Equal(0, deferred.Count);
     }
+
+    [Fact]
+    public void A_Step_Of_The_Wall_Clock_Neither_Holds_A_Mesh_Past_Its_Delay_Nor_Loads_It_Early()
+    {
+        var clock = new ManualTimeProvider();
+        var deferred = new DeferredMeshes(clock);
+        deferred.Defer(Demo, Delay);
+
+        clock.StepWallClock(TimeSpan.FromHours(1)); // forward: still waits its delay
+        Assert.Empty(deferred.Ready(_ => false));
+        Assert.Equal(Delay, deferred.UntilNextDue());
+
+        clock.StepWallClock(TimeSpan.FromHours(-2)); // back: due after its delay all the same
+        clock.Advance(Delay);
+
+        Assert.Equal([Demo], deferred.Ready(_ => false));
+        Assert.Equal(TimeSpan.Zero, deferred.UntilNextDue());
+    }
+
+    [Fact]
+    public void A_Mesh_Is_Waiting_From_Its_Deferral_Until_It_Is_Loaded()
+    {
+        var deferred = new DeferredMeshes(new ManualTimeProvider());
+        Assert.False(deferred.IsWaiting(Demo));
+
+        deferred.Defer(Demo, Delay);
+        Assert.True(deferred.IsWaiting(Demo));
+        Assert.False(deferred.IsWaiting(Other));
+
+        deferred.Loaded([Demo]);
+        Assert.False(deferred.IsWaiting(Demo));
+    }
 }
