@@ -53,18 +53,29 @@ public sealed class ApiProcess : IAsyncDisposable
         api.BeginErrorReadLine();
         var started = new ApiProcess(api, endpoint, credentials);
         using var client = new HttpClient();
-        await Support.Eventually.TrueAsync(async () =>
+        try
         {
-            Assert.False(api.HasExited, "the API process exited during start");
-            try
+            await Support.Eventually.TrueAsync(async () =>
             {
-                return (await client.GetAsync(new Uri(endpoint, "/readyz"))).IsSuccessStatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        });
+                Assert.False(api.HasExited, "the API process exited during start");
+                try
+                {
+                    return (await client.GetAsync(new Uri(endpoint, "/readyz"))).IsSuccessStatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            });
+        }
+        catch
+        {
+            // A start that never became ready is the test's failure; the process must not outlive it (a loaded run
+            // left such API processes running after the suite).
+            await started.DisposeAsync();
+            throw;
+        }
+
         return started;
     }
 
