@@ -51,7 +51,7 @@ public sealed class ObservabilityTests(ApiServer api) : IClassFixture<ApiServer>
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var meters = services.GetRequiredService<IMeterFactory>();
         using var metrics = new ApiMetrics(meters);
-        var seen = new List<(string Instrument, long Value, string? Operation)>();
+        var seen = new List<(string Instrument, long Value, string? Operation, string? Read)>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
@@ -63,12 +63,14 @@ public sealed class ObservabilityTests(ApiServer api) : IClassFixture<ApiServer>
         listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
             string? operation = null;
+            string? read = null;
             foreach (var tag in tags)
             {
                 operation = tag.Key == "operation" ? (string?)tag.Value : operation;
+                read = tag.Key == "read" ? (string?)tag.Value : read;
             }
 
-            seen.Add((instrument.Name, value, operation));
+            seen.Add((instrument.Name, value, operation, read));
         });
         listener.Start();
 
@@ -83,6 +85,9 @@ public sealed class ObservabilityTests(ApiServer api) : IClassFixture<ApiServer>
         Assert.Contains(seen, m => m.Instrument == "mesh.api.write.abandoned");
         Assert.Contains(seen, m => m.Instrument == "mesh.api.write.cancels.skipped");
         Assert.Contains(seen, m => m.Instrument == "mesh.api.change_notify.failed");
+        Assert.Equal(
+            ["access_key", "cloud_map", "console", "readiness", "resource"],
+            seen.Where(m => m.Instrument == "mesh.api.read.abandoned").Select(m => m.Read!).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Text.Json.Nodes;
 using Mesh.Api.Protocol;
+using Mesh.Api.Resources;
 
 namespace Mesh.Api.CloudMap;
 
@@ -15,9 +16,10 @@ public sealed class CloudMapDispatcher
         CloudMapInstances instances,
         CloudMapDiscovery discovery,
         CloudMapOperationQueries operations,
-        CloudMapTags tags)
+        CloudMapTags tags,
+        ReadRace reads)
     {
-        handlers = new Dictionary<string, Func<ApiCall, JsonObject, CancellationToken, Task<JsonObject>>>(StringComparer.Ordinal)
+        var map = new Dictionary<string, Func<ApiCall, JsonObject, CancellationToken, Task<JsonObject>>>(StringComparer.Ordinal)
         {
             ["CreateHttpNamespace"] = (call, input, ct) => namespaces.CreateAsync(call, "HTTP", input, ct),
             ["CreatePrivateDnsNamespace"] = (call, input, ct) => namespaces.CreateAsync(call, "DNS_PRIVATE", input, ct),
@@ -49,7 +51,17 @@ public sealed class CloudMapDispatcher
             ["TagResource"] = tags.TagAsync,
             ["UntagResource"] = tags.UntagAsync,
             ["ListTagsForResource"] = (call, input, ct) => tags.ListAsync(call.AccountId, input, ct),
-        }.ToFrozenDictionary(StringComparer.Ordinal);
+        };
+
+        // Reads end at the call's deadline even when the database does not answer (ReadRace), as App Mesh's do; writes
+        // do in WriteTransactions.
+        foreach (var name in map.Keys.Where(CloudMapRequest.IsRead).ToList())
+        {
+            var read = map[name];
+            map[name] = (call, input, ct) => reads.RunCloudMapAsync(read, call, input, ct);
+        }
+
+        handlers = map.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
     public IReadOnlyCollection<string> OperationNames => handlers.Keys;

@@ -37,8 +37,7 @@ public static class CloudMapEndpoints
         var name = CloudMapRequest.OperationName(context.Request);
         var caller = Caller.Of(context);
         var action = ApiCall.ActionOf(name, CloudMapRequest.ActionService);
-        var mutating = !(name.StartsWith("Get", StringComparison.Ordinal) || name.StartsWith("List", StringComparison.Ordinal)
-                         || name.StartsWith("Discover", StringComparison.Ordinal));
+        var mutating = !CloudMapRequest.IsRead(name);
         var resourceArn = "";
         var metrics = services.GetRequiredService<ApiMetrics>();
         var started = Stopwatch.GetTimestamp();

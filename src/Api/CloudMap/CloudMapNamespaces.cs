@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Mesh.Api.Observability;
 using Mesh.Api.Protocol;
 using Mesh.Api.Resources;
 using Mesh.Persistence;
@@ -16,6 +17,7 @@ public sealed class CloudMapNamespaces(
     IDbContextFactory<MeshDbContext> contexts,
     WriteTransactions writes,
     CloudMapPages pages,
+    ReadRace reads,
     IOptions<MeshApiOptions> options,
     TimeProvider clock)
 {
@@ -37,7 +39,7 @@ public sealed class CloudMapNamespaces(
 
         properties["HttpProperties"] = new JsonObject { ["HttpName"] = name };
         var tags = CloudMapTags.Normalize(input["Tags"] as JsonArray, name);
-        return CatchDuplicateName(name, call.AccountId, writes.RunAsync(call, $"namespace '{name}'", async (db, ct) =>
+        return CatchDuplicateName(name, call.AccountId, cancellationToken, writes.RunAsync(call, $"namespace '{name}'", async (db, ct) =>
         {
             var now = clock.GetUtcNow();
             var operation = await CloudMapOperationLog.BeginAsync(db, call.AccountId, "CREATE_NAMESPACE", requestId, input, now, ct);
@@ -162,7 +164,7 @@ public sealed class CloudMapNamespaces(
     private static AppMeshException InUse(string id, int services) =>
         CloudMapErrors.ResourceInUse($"Namespace {id} still has {services} service(s); delete them first.");
 
-    private async Task<JsonObject> CatchDuplicateName(string name, string accountId, Task<JsonObject> write)
+    private async Task<JsonObject> CatchDuplicateName(string name, string accountId, CancellationToken cancellationToken, Task<JsonObject> write)
     {
         try
         {
@@ -170,8 +172,12 @@ public sealed class CloudMapNamespaces(
         }
         catch (Exception e) when (DatabaseFailures.IsUniqueViolation(e, "ux_cloud_map_namespaces_name"))
         {
-            await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
-            var existing = await db.CloudMapNamespaces.AsNoTracking().SingleOrDefaultAsync(n => n.AccountId == accountId && n.Name == name);
+            // Naming the namespace that exists is a read of its own, also answered by the call's deadline.
+            var existing = await reads.RunAsync(async ct =>
+            {
+                await using var db = await contexts.CreateDbContextAsync(ct);
+                return await db.CloudMapNamespaces.AsNoTracking().SingleOrDefaultAsync(n => n.AccountId == accountId && n.Name == name, ct);
+            }, AbandonedRead.CloudMap, cancellationToken);
             throw CloudMapErrors.NamespaceAlreadyExists(name, existing?.Id ?? "", existing?.CreatorRequestId);
         }
     }

@@ -22,6 +22,14 @@ public static class CloudMapRequest
         && request.Path is { Value: "/" or "" }
         && request.Headers["X-Amz-Target"].ToString().StartsWith(TargetPrefix, StringComparison.Ordinal);
 
+    /// <summary>
+    /// Whether <paramref name="operation"/> only reads (Get*, List*, Discover*): it changes nothing, has no audit record
+    /// of its own, and a deadline that passes while it runs leaves nothing applied.
+    /// </summary>
+    public static bool IsRead(string operation) =>
+        operation.StartsWith("Get", StringComparison.Ordinal) || operation.StartsWith("List", StringComparison.Ordinal)
+        || operation.StartsWith("Discover", StringComparison.Ordinal);
+
     /// <summary>The operation the X-Amz-Target names, e.g. RegisterInstance (not checked against the model here).</summary>
     public static string OperationName(HttpRequest request) =>
         request.Headers["X-Amz-Target"].ToString()[TargetPrefix.Length..];

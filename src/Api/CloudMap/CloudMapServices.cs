@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Mesh.Api.Observability;
 using Mesh.Api.Protocol;
 using Mesh.Api.Resources;
 using Mesh.Persistence;
@@ -12,6 +13,7 @@ public sealed class CloudMapServices(
     IDbContextFactory<MeshDbContext> contexts,
     WriteTransactions writes,
     CloudMapPages pages,
+    ReadRace reads,
     IOptions<MeshApiOptions> options,
     TimeProvider clock)
 {
@@ -66,9 +68,13 @@ public sealed class CloudMapServices(
         }
         catch (Exception e) when (DatabaseFailures.IsUniqueViolation(e, "ux_cloud_map_services_name"))
         {
-            await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
+            // Naming the service that exists is a read of its own, also answered by the call's deadline.
             var namespaceId = CloudMapIds.IdOf(namespaceRef);
-            var existing = await db.CloudMapServices.AsNoTracking().SingleOrDefaultAsync(s => s.NamespaceId == namespaceId && s.Name == name);
+            var existing = await reads.RunAsync(async ct =>
+            {
+                await using var db = await contexts.CreateDbContextAsync(ct);
+                return await db.CloudMapServices.AsNoTracking().SingleOrDefaultAsync(s => s.NamespaceId == namespaceId && s.Name == name, ct);
+            }, AbandonedRead.CloudMap, cancellationToken);
             throw CloudMapErrors.ServiceAlreadyExists(name, namespaceId, existing?.Id ?? "", existing?.Arn ?? "", existing?.CreatorRequestId);
         }
     }

@@ -39,7 +39,7 @@ public sealed class ApiMetrics : IDisposable
         writeCancelsSkipped = meter.CreateCounter<long>("mesh.api.write.cancels.skipped", unit: "{cancel}",
             description: "Cancel requests for abandoned writes and reads not sent because too many were waiting for the database already (they end when it answers).");
         readsAbandoned = meter.CreateCounter<long>("mesh.api.read.abandoned", unit: "{read}",
-            description: "Database reads whose callers all stopped waiting (the deadline passed or the client left) before the database answered, by what was read (resource: Describe, List and ListTagsForResource; access_key: the key of a signed call); each is cancelled.");
+            description: "Database reads whose callers all stopped waiting (the deadline passed or the client left) before the database answered, by what was read (resource: App Mesh's Describe, List and ListTagsForResource; cloud_map: Cloud Map's Get, List and Discover operations; console: the console's audit log; readiness: /readyz's database check; access_key: the key of a signed call); each is cancelled.");
         proxyStatusUnreachable = meter.CreateCounter<long>("mesh.api.proxy_status.unreachable", unit: "{read}",
             description: "Reads of an xDS server's proxy status (Mesh:Console:ProxyStatusUrls) that failed; the console shows the server as unreachable.");
         changeNotifyFailed = meter.CreateCounter<long>("mesh.api.change_notify.failed", unit: "{notify}",
@@ -62,8 +62,10 @@ public sealed class ApiMetrics : IDisposable
         writesAbandoned.Add(0, new TagList { { "committed", false } });
         writesAbandoned.Add(0, new TagList { { "committed", true } });
         writeCancelsSkipped.Add(0);
-        readsAbandoned.Add(0, new TagList { { "read", AbandonedRead.Resource } });
-        readsAbandoned.Add(0, new TagList { { "read", AbandonedRead.AccessKey } });
+        foreach (var read in AbandonedRead.All)
+        {
+            readsAbandoned.Add(0, new TagList { { "read", read } });
+        }
         proxyStatusUnreachable.Add(0);
         changeNotifyFailed.Add(0);
     }
@@ -102,6 +104,20 @@ public sealed class ApiMetrics : IDisposable
 /// <summary>What an abandoned read read (the <c>read</c> tag of <c>mesh.api.read.abandoned</c>).</summary>
 public static class AbandonedRead
 {
+    /// <summary>App Mesh's Describe, List and ListTagsForResource.</summary>
     public const string Resource = "resource";
+
+    /// <summary>Cloud Map's reads: its Get, List and Discover operations, and the lookup naming an existing duplicate.</summary>
+    public const string CloudMap = "cloud_map";
+
+    /// <summary>The console's own reads (the audit log).</summary>
+    public const string Console = "console";
+
+    /// <summary>The database check of <c>/readyz</c>.</summary>
+    public const string Readiness = "readiness";
+
+    /// <summary>The access key of a signed call or a console session.</summary>
     public const string AccessKey = "access_key";
+
+    public static readonly IReadOnlyList<string> All = [Resource, CloudMap, Console, Readiness, AccessKey];
 }

@@ -1,3 +1,4 @@
+using Mesh.Api.Resources;
 using Mesh.Observability;
 using Mesh.Security;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -55,12 +56,25 @@ public static class ObservabilityHosting
         return context.Response.WriteAsync(problems.Count == 0 ? report.Status.ToString() : $"{report.Status}: {string.Join(" ", problems)}\n");
     }
 
-    /// <summary>Ready while the database answers, is migrated and opens with the master key; otherwise says why.</summary>
-    private sealed class DatabaseHealthCheck(DatabaseSetup setup) : IHealthCheck
+    /// <summary>
+    /// Ready while the database answers, is migrated and opens with the master key; otherwise says why. The check is
+    /// raced against the probe's deadline (<see cref="ReadRace"/>): on a frozen server it would otherwise wait for the
+    /// thaw, and a probe that never answers tells an orchestrator less than one that answers unready.
+    /// </summary>
+    private sealed class DatabaseHealthCheck(DatabaseSetup setup, ReadRace reads) : IHealthCheck
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
-            var state = await setup.CheckAsync(cancellationToken);
+            SetupState state;
+            try
+            {
+                state = await reads.RunAsync(setup.CheckAsync, AbandonedRead.Readiness, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                state = SetupState.Unreachable("PostgreSQL did not answer in time.");
+            }
+
             return state.Status == SetupStatus.Ready ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy(state.Message);
         }
     }

@@ -24,8 +24,8 @@ public static class ApiFailures
                     ? $"The request body is larger than the {MaxBody(context)} bytes allowed."
                     : $"The request could not be read: {bad.Message}");
             case OperationCanceledException when context.Features.Get<RequestDeadline>() is { Passed: true } deadline
-                                                 && HttpMethods.IsGet(context.Request.Method):
-                // A read (every App Mesh read is a GET) changed nothing, so there is nothing to say about being applied.
+                                                 && ChangesNothing(context.Request):
+                // A read changed nothing, so there is nothing to say about being applied.
                 return new AppMeshException(ErrorCode.ServiceUnavailable,
                     $"The request did not finish within {deadline.Timeout.TotalSeconds:0.#} s because the database did not answer in time. Retry it.");
             case OperationCanceledException when context.Features.Get<RequestDeadline>() is { Passed: true } deadline:
@@ -43,6 +43,15 @@ public static class ApiFailures
                     $"The request failed unexpectedly; request id {context.TraceIdentifier}.");
         }
     }
+
+    /// <summary>
+    /// Whether the request only reads: every App Mesh read and console read is a GET; Cloud Map's reads are POSTs named
+    /// by their operation (Get*, List*, Discover*); a console sign-in reads the access key and changes nothing stored.
+    /// </summary>
+    private static bool ChangesNothing(HttpRequest request) =>
+        HttpMethods.IsGet(request.Method)
+        || (CloudMap.CloudMapRequest.Is(request) && CloudMap.CloudMapRequest.IsRead(CloudMap.CloudMapRequest.OperationName(request)))
+        || (HttpMethods.IsPost(request.Method) && request.Path.Equals(WebConsole.ConsoleEndpoints.SessionPath, StringComparison.Ordinal));
 
     private static string MaxBody(HttpContext context) =>
         context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize?.ToString() ?? "maximum";

@@ -1,6 +1,12 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
 using Mesh.Api.Protocol;
 using Mesh.Api.Tests.Infrastructure;
 using Mesh.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Mesh.Api.Tests.Reliability;
 
@@ -9,6 +15,8 @@ namespace Mesh.Api.Tests.Reliability;
 /// ServiceUnavailableException at their deadline while the server is still frozen, many at once without starving the
 /// thread pool (<c>/healthz</c> keeps answering), and read normally once it runs again. Authentication is off here so
 /// that every call reaches the resource read itself; the access key's read is tested in <see cref="DatabaseOutageTests"/>.
+/// Cloud Map's reads, the console's audit log and <c>/readyz</c> answer at their deadline the same way, each in its own
+/// shape (issue14x).
 /// </summary>
 public sealed class FrozenReadTests(FrozenReadTests.FrozenReadApi fixture) : IClassFixture<FrozenReadTests.FrozenReadApi>
 {
@@ -70,6 +78,68 @@ public sealed class FrozenReadTests(FrozenReadTests.FrozenReadApi fixture) : ICl
         await AssertReadsAgainAsync(mesh.Mesh);
     }
 
+    [Fact]
+    public async Task CloudMapConsoleAndReadinessReads_AnswerAtTheDeadline_WhileTheServerIsFrozen_AndReadAgainAfterTheThaw()
+    {
+        var names = await CloudMapServiceAsync();
+        var reads = new (string Operation, JsonObject Input)[]
+        {
+            ("GetNamespace", new JsonObject { ["Id"] = names.NamespaceId }),
+            ("ListNamespaces", new JsonObject()),
+            ("GetService", new JsonObject { ["Id"] = names.ServiceId }),
+            ("ListServices", new JsonObject()),
+            ("GetInstance", new JsonObject { ["ServiceId"] = names.ServiceId, ["InstanceId"] = "i-1" }),
+            ("ListInstances", new JsonObject { ["ServiceId"] = names.ServiceId }),
+            ("DiscoverInstances", new JsonObject { ["NamespaceName"] = names.Namespace, ["ServiceName"] = "web" }),
+        };
+        foreach (var (operation, input) in reads)
+        {
+            (await CloudMapAsync(operation, input)).AssertOk();
+        }
+
+        (await api.SendAsync(HttpMethod.Get, "/console/api/audit?limit=5")).AssertOk();
+        Assert.Equal(200, (await ReadyAsync()).Status);
+
+        using var abandoned = new AbandonedReads(api);
+        var (answers, _) = await WhileFrozenAsync(() =>
+        [
+            .. reads.Select(r => CloudMapAsync(r.Operation, r.Input)),
+            api.SendAsync(HttpMethod.Get, "/console/api/audit?limit=5"),
+            ReadyAsync(),
+        ]);
+
+        // Cloud Map answers in its own (awsJson1.1) shape: the error named in __type as well as in the header.
+        foreach (var answer in answers.Take(reads.Length))
+        {
+            AssertAnsweredAtTheDeadline(answer);
+            Assert.Equal("ServiceUnavailableException", answer.Body?["__type"]?.GetValue<string>());
+        }
+
+        // The console's reads answer as the App Mesh API's do.
+        AssertAnsweredAtTheDeadline(answers[reads.Length]);
+        Assert.Null(answers[reads.Length].Body?["__type"]);
+
+        // /readyz answers unready with why, rather than not at all.
+        var ready = answers[reads.Length + 1];
+        Assert.Equal(503, ready.Status);
+        Assert.StartsWith("Unhealthy: PostgreSQL", ready.Message, StringComparison.Ordinal);
+
+        // Each abandoned read was counted by what it read (a read that ended with a broken connection first is not abandoned).
+        Assert.InRange(abandoned.Of("cloud_map"), 1, reads.Length);
+        Assert.Equal(1, abandoned.Of("console"));
+        Assert.Equal(1, abandoned.Of("readiness"));
+        Assert.Equal(0, abandoned.Of("resource"));
+
+        await AssertReadsAgainAsync(async () => await CloudMapAsync("GetService", new JsonObject { ["Id"] = names.ServiceId }));
+        foreach (var (operation, input) in reads)
+        {
+            (await CloudMapAsync(operation, input)).AssertOk();
+        }
+
+        (await api.SendAsync(HttpMethod.Get, "/console/api/audit?limit=5")).AssertOk();
+        Assert.Equal(200, (await ReadyAsync()).Status);
+    }
+
     /// <summary>
     /// Freezes the server, sends <paramref name="calls"/>, and keeps it frozen for <see cref="Freeze"/> while probing
     /// <c>/healthz</c>; fails if any call or probe had not answered by then (it would answer only at the thaw).
@@ -122,19 +192,91 @@ public sealed class FrozenReadTests(FrozenReadTests.FrozenReadApi fixture) : ICl
     /// <summary>After the thaw the same API reads again, with no restart (a retry on 503 while the server comes back, as SDKs do).</summary>
     private async Task AssertReadsAgainAsync(string mesh)
     {
+        await AssertReadsAgainAsync(() => api.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh, "frozen")));
+        (await api.SendAsync(HttpMethod.Get, Paths.VirtualNodes(mesh))).AssertOk();
+    }
+
+    private static async Task AssertReadsAgainAsync(Func<Task<ApiResponse>> read)
+    {
         for (var attempt = 1; ; attempt++)
         {
-            var described = await api.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh, "frozen"));
-            if (described.Status != 503 || attempt == 10)
+            var answer = await read();
+            if (answer.Status != 503 || attempt == 10)
             {
-                described.AssertOk();
+                answer.AssertOk();
                 break;
             }
 
             await Task.Delay(TimeSpan.FromSeconds(ApiFailures.RetryAfterSeconds));
         }
+    }
 
-        (await api.SendAsync(HttpMethod.Get, Paths.VirtualNodes(mesh))).AssertOk();
+    /// <summary>An HTTP namespace of its own with service <c>web</c> and its instance <c>i-1</c>.</summary>
+    private async Task<(string Namespace, string NamespaceId, string ServiceId)> CloudMapServiceAsync()
+    {
+        var name = $"frozen-{Guid.NewGuid():N}"[..20];
+        (await CloudMapAsync("CreateHttpNamespace", new JsonObject { ["Name"] = name })).AssertOk();
+        var listed = (await CloudMapAsync("ListNamespaces", new JsonObject())).AssertOk();
+        var namespaceId = listed.Body!["Namespaces"]!.AsArray().Single(n => n!["Name"]!.GetValue<string>() == name)!["Id"]!.GetValue<string>();
+        var service = (await CloudMapAsync("CreateService", new JsonObject { ["Name"] = "web", ["NamespaceId"] = namespaceId })).AssertOk();
+        var serviceId = service.Body!["Service"]!["Id"]!.GetValue<string>();
+        (await CloudMapAsync("RegisterInstance", new JsonObject
+        {
+            ["ServiceId"] = serviceId,
+            ["InstanceId"] = "i-1",
+            ["Attributes"] = new JsonObject { ["AWS_INSTANCE_IPV4"] = "10.0.0.1", ["AWS_INSTANCE_PORT"] = "8080" },
+        })).AssertOk();
+        return (name, namespaceId, serviceId);
+    }
+
+    private Task<ApiResponse> CloudMapAsync(string operation, JsonObject input)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new StringContent(input.ToJsonString(), Encoding.UTF8) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-amz-json-1.1");
+        request.Headers.Add("X-Amz-Target", "Route53AutoNaming_v20170314." + operation);
+        return ApiServer.SendAsync(api.Client, request);
+    }
+
+    /// <summary><c>/readyz</c>'s status, its text as the message.</summary>
+    private async Task<ApiResponse> ReadyAsync()
+    {
+        using var probe = new HttpClient { BaseAddress = api.BaseAddress };
+        using var response = await probe.GetAsync("/readyz");
+        return new ApiResponse((int)response.StatusCode, null, null, new JsonObject { ["message"] = (await response.Content.ReadAsStringAsync()).Trim() });
+    }
+
+    /// <summary>Counts <c>mesh.api.read.abandoned</c> of the fixture's host (its own meter factory) by the <c>read</c> tag.</summary>
+    private sealed class AbandonedReads : IDisposable
+    {
+        private readonly ConcurrentDictionary<string, long> counts = new(StringComparer.Ordinal);
+        private readonly MeterListener listener = new();
+
+        public AbandonedReads(ApiServer api)
+        {
+            var meters = api.Services.GetRequiredService<IMeterFactory>();
+            listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Scope == meters && instrument.Name == "mesh.api.read.abandoned")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            };
+            listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == "read")
+                    {
+                        counts.AddOrUpdate((string)tag.Value!, value, (_, sum) => sum + value);
+                    }
+                }
+            });
+            listener.Start();
+        }
+
+        public long Of(string read) => counts.GetValueOrDefault(read);
+
+        public void Dispose() => listener.Dispose();
     }
 
     public sealed class FrozenReadApi : IAsyncLifetime
