@@ -24,7 +24,17 @@ namespace Mesh.Migrations.Schema
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.Sql("""
+            migrationBuilder.Sql(Functions);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.Sql(QuotaCountAtCommit.Functions);
+        }
+
+        /// <summary>This migration's two functions, which <c>QuotaShardAdvisoryLocks</c>' down puts back.</summary>
+        internal const string Functions = """
                 CREATE OR REPLACE FUNCTION mesh_count_created(
                     scope_account text, scope_mesh text, scope_kind text, scope_parent text,
                     picked_shard smallint, shards integer, quota bigint, exact boolean)
@@ -100,13 +110,6 @@ namespace Mesh.Migrations.Schema
                     END IF;
                 END;
                 $$;
-                """);
-        }
-
-        /// <inheritdoc />
-        protected override void Down(MigrationBuilder migrationBuilder)
-        {
-            migrationBuilder.Sql(QuotaCountAtCommit.Functions);
-        }
+            """;
     }
 }

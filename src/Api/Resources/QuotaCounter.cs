@@ -11,15 +11,17 @@ namespace Mesh.Api.Resources;
 /// A scope's count is split over <see cref="Shards"/> rows (resource_counts). A create counts itself with one
 /// statement, <c>mesh_count_created</c> (migration <c>QuotaCountAtCommit</c>), which the create's write function
 /// (migration <c>WriteFunctions</c>) runs last, right before the batch's COMMIT, so the
-/// shard it locks is held only for the commit itself: the function increments a shard row no other write holds
-/// (FOR UPDATE SKIP LOCKED, looked for from the shard picked here at random, so that concurrent creates do not all try
-/// the same held rows first; migration <c>QuotaShardWalkFromPick</c>), or, when every existing row is held, the picked
-/// one (waiting for its holder's commit), then reads the scope's total in a new statement (a VOLATILE function's statements each take a new snapshot, so the
-/// total includes everything committed before the lock was granted). Every create still uncommitted at that
+/// shard it holds is held only for the commit itself: the function takes a shard no other write holds (a
+/// transaction-level advisory lock per scope and shard, tried without waiting from the shard picked here at random, so
+/// that concurrent creates do not all try the same held shards first; migrations <c>QuotaShardWalkFromPick</c> and
+/// <c>QuotaShardAdvisoryLocks</c>), or, when every shard is held, the picked one (waiting for its holder's commit), and
+/// increments that shard's row (making it when missing: no other write can be making it, so a new scope's first creates
+/// do not wait for each other), then reads the scope's total in a new statement (a VOLATILE function's statements each
+/// take a new snapshot, so the total includes everything committed before the lock was granted). Every create still uncommitted at that
 /// moment holds a different shard, so at most <c>Shards - 1</c> of them are missing from the total: when
 /// total + Shards - 1 is within the limit, the create is safe whatever they do. Otherwise the function fails the
 /// write with <see cref="NearLimitState"/>; the caller runs it again counting exactly (<c>exact</c>: every shard
-/// row made to exist and locked in order, then counted), which fails with <see cref="OverLimitState"/> when the
+/// shard locked in order and its row made to exist, then counted), which fails with <see cref="OverLimitState"/> when the
 /// create would exceed the limit. Deletes decrement a shard the same way (<c>mesh_count_deleted</c>), also last before their COMMIT; they only ever
 /// make the total smaller, so they cannot break the reasoning. A scope's shard rows appear as concurrency needs
 /// them, never more than <see cref="Shards"/>.
