@@ -134,6 +134,14 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
         });
     }
 
+    // What an idle proxy costs once the changes are over: with Xds:KestrelBuffers=Heap the server's pool keeps the
+    // blocks its busiest change needed for Xds:KestrelBlocksKeptSeconds (issue13ac), which the connect's RSS omits.
+    await Task.Delay(2000);
+    await ForcedCollection.CollectAsync(server.Pid);
+    var rssAfterChanges = server.Rss;
+    var blocksAfterChanges = await admin.MetricAsync("mesh_xds_kestrel_block_bytes");
+    var blocksMade = await admin.MetricAsync("mesh_xds_kestrel_blocks_allocated");
+
     var latencies = changes.SelectMany(c => c.Latencies).ToList();
     var changeCpu = changes.Aggregate(TimeSpan.Zero, (sum, c) => sum + c.Cpu);
 
@@ -160,6 +168,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     report.Line($"{variant.Name}: server started and ready in {start.Ready.TotalSeconds:F1} s using {start.Cpu.TotalSeconds:F2} s of CPU (of which the warm-up {start.WarmUp.TotalSeconds:F2} s, {start.WarmUpCpu.TotalSeconds:F2} s of CPU); per change, p99 and server CPU: {string.Join(", ", changes.Select((c, i) => $"#{i + 1} {Percentile(c.Latencies, 0.99):F0} ms {c.Cpu.TotalMilliseconds:F0} ms ({c.Jit})"))}");
     report.Line($"{variant.Name}: per change, p99 of the response's arrival (before its ACK is written), the fleet's own CPU, the server's collections: {string.Join(", ", changes.Select((c, i) => $"#{i + 1} {c.ReceivedP99:F0} ms, fleet {c.FleetCpu.TotalMilliseconds:F0} ms, {c.Gc}"))}");
     report.Line($"{variant.Name}: configured {options.Proxies} in {connect.TotalSeconds:F2} s, server CPU {connectCpu.TotalSeconds:F2} s (second half {secondHalfCpu.TotalSeconds:F2} s; {connectJit}; fleet CPU {fleetCpu.TotalSeconds:F2} s), RSS {rssBefore / 1048576.0:F0} → {rss / 1048576.0:F0} MiB, heap {heapBefore / 1048576.0:F0} → {heap / 1048576.0:F0} MiB, errors {figures.Errors}{(figures.Errors > 0 ? $" ({proxies.First(p => p.Errors > 0).LastError})" : "")}");
+    report.Line($"{variant.Name}: after the changes, idle: RSS {rssAfterChanges / 1048576.0:F0} MiB, {(rssAfterChanges - rssBefore) / 1024.0 / options.Proxies:F1} KiB per proxy; {(blocksAfterChanges is { } blockBytes ? $"the server's pool holds {blockBytes / 1048576.0:F0} MiB of Kestrel blocks ({blockBytes / 1024.0 / options.Proxies:F1} KiB per proxy; {blocksMade:F0} made since start)" : "Kestrel's own pool")}");
     await stop.CancelAsync();
     await Task.WhenAll(loops);
     proxies.ForEach(p => p.Dispose());

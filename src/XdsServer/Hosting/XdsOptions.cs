@@ -92,6 +92,30 @@ public sealed class XdsOptions
         return size;
     }
 
+    /// <summary>
+    /// Seconds the server's pool (<c>Heap</c> only) keeps enough blocks for the most that were out at once: a route
+    /// change needs more than the connect did, and blocks freed in between are allocated again inside the next change
+    /// (docs/benchmarks.md, issue13ac). 0 frees idle blocks by halves every 10 s whatever was needed before.
+    /// Read when the host is built (<see cref="KestrelBlocksKeptOf"/>).
+    /// </summary>
+    public int KestrelBlocksKeptSeconds { get; set; } = DefaultKestrelBlocksKeptSeconds;
+
+    public const int DefaultKestrelBlocksKeptSeconds = 300;
+
+    /// <summary><c>Xds:KestrelBlocksKeptSeconds</c> from configuration; a value that is not a whole number of seconds stops the start.</summary>
+    public static TimeSpan KestrelBlocksKeptOf(IConfiguration configuration)
+    {
+        var value = configuration[$"{Section}:{nameof(KestrelBlocksKeptSeconds)}"];
+        if (string.IsNullOrEmpty(value))
+        {
+            return TimeSpan.FromSeconds(DefaultKestrelBlocksKeptSeconds);
+        }
+
+        return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new XdsConfigurationException($"Xds:KestrelBlocksKeptSeconds '{value}' is not a whole number of seconds (0 or more).");
+    }
+
     /// <summary>Why the listen settings cannot be used, or null.</summary>
     public string? Problem() =>
         EndpointProblem(nameof(GrpcUrl), GrpcUrl) ?? EndpointProblem(nameof(AdminUrl), AdminUrl)

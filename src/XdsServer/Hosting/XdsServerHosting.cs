@@ -102,7 +102,7 @@ public static class XdsServerHosting
             sockets.Backlog = xds.Value.ListenBacklog;
             sockets.MaxWriteBufferSize = xds.Value.TransportWriteBufferBytes > 0 ? xds.Value.TransportWriteBufferBytes : null;
         });
-        UseKestrelBuffers(services, XdsOptions.KestrelBuffersOf(builder.Configuration), XdsOptions.KestrelBlockSizeOf(builder.Configuration));
+        UseKestrelBuffers(services, XdsOptions.KestrelBuffersOf(builder.Configuration), XdsOptions.KestrelBlockSizeOf(builder.Configuration), XdsOptions.KestrelBlocksKeptOf(builder.Configuration));
 
         // Sized for a stop that ends every stream at once (StopListeningFirst), not the host's 30 s default.
         services.Configure<Microsoft.Extensions.Hosting.HostOptions>(o => o.ShutdownTimeout = StopListeningFirst.ShutdownTimeout);
@@ -167,14 +167,14 @@ public static class XdsServerHosting
     /// <see cref="IMemoryPoolFactory{T}"/> (its options are configured from the container), and this registration
     /// comes after Kestrel's own.
     /// </summary>
-    private static void UseKestrelBuffers(IServiceCollection services, KestrelBufferKind kind, int blockSize)
+    private static void UseKestrelBuffers(IServiceCollection services, KestrelBufferKind kind, int blockSize, TimeSpan blocksKept)
     {
         if (kind == KestrelBufferKind.Pinned)
         {
             return;
         }
 
-        services.AddSingleton(sp => new KestrelBlockPools(new HeapBlocks(), sp.GetRequiredService<TimeProvider>(), blockSize));
+        services.AddSingleton(sp => new KestrelBlockPools(new HeapBlocks(), sp.GetRequiredService<TimeProvider>(), blockSize, blocksKept));
         services.AddSingleton<IMemoryPoolFactory<byte>>(sp => sp.GetRequiredService<KestrelBlockPools>());
     }
 

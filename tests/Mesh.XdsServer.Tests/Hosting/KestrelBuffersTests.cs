@@ -103,6 +103,69 @@ public sealed class KestrelBuffersTests
     }
 
     [Fact]
+    public void Blocks_The_Busiest_Remembered_Interval_Needed_Are_Kept_Then_Freed_By_Halves()
+    {
+        using var pool = new BlockPool(new HeapBlocks(), peakIntervals: 3);
+        Assert.Equal(0, pool.PeakKept);
+
+        // A burst (a change) needs 10 at once; they all come back.
+        var burst = Enumerable.Range(0, 10).Select(_ => pool.Rent()).ToList();
+        burst.ForEach(b => b.Dispose());
+        Assert.Equal(0, pool.ReleaseIdle());
+        Assert.Equal(10, pool.PeakKept);
+
+        // Two quieter intervals (2 out at once, then none): 8 and then 10 idle all along, but the burst is remembered.
+        var quiet = Enumerable.Range(0, 2).Select(_ => pool.Rent()).ToList();
+        quiet.ForEach(b => b.Dispose());
+        Assert.Equal(0, pool.ReleaseIdle());
+        Assert.Equal(0, pool.ReleaseIdle());
+        Assert.Equal((10, 10, 0), (pool.Retained, pool.PeakKept, pool.Released));
+
+        // A burst like the first within the remembered intervals reuses every block: nothing new is made.
+        var again = Enumerable.Range(0, 10).Select(_ => pool.Rent()).ToList();
+        again.ForEach(b => b.Dispose());
+        Assert.Equal(10, pool.Allocated);
+
+        // Its interval and the two after it keep every block; once three intervals passed with none out, the blocks
+        // go by halves.
+        Assert.Equal(0, pool.ReleaseIdle());
+        Assert.Equal(0, pool.ReleaseIdle());
+        Assert.Equal(0, pool.ReleaseIdle());
+        Assert.Equal((10, 10), (pool.Retained, pool.PeakKept));
+        var freed = new List<int>();
+        while (pool.Retained > 0)
+        {
+            freed.Add(pool.ReleaseIdle());
+        }
+
+        Assert.Equal([5, 2, 1, 1, 1], freed);
+        Assert.Equal((0, 10), (pool.PeakKept, pool.Released));
+    }
+
+    [Fact]
+    public void The_Factory_Keeps_The_Peak_For_Whole_Release_Intervals_And_Counts_It()
+    {
+        var time = new CapturedTimer();
+        using var pools = new KestrelBlockPools(new HeapBlocks(), time, peakKeptFor: TimeSpan.FromSeconds(25));
+        Assert.Equal(TimeSpan.FromSeconds(30), pools.PeakKeptFor);
+        var first = pools.Create();
+        var second = pools.Create();
+        Enumerable.Range(0, 8).Select(_ => first.Rent()).ToList().ForEach(b => b.Dispose());
+        Enumerable.Range(0, 4).Select(_ => second.Rent()).ToList().ForEach(b => b.Dispose());
+
+        // The bursts' interval and the two after it (30 s) keep every block of both pools.
+        for (var tick = 0; tick < 3; tick++)
+        {
+            time.Tick();
+            Assert.Equal((12, 12, 0), (pools.Retained, pools.PeakKept, pools.Released));
+        }
+
+        // Then each pool frees half of its idle blocks.
+        time.Tick();
+        Assert.Equal((6, 0, 6, 12), (pools.Retained, pools.PeakKept, pools.Released, pools.Allocated));
+    }
+
+    [Fact]
     public void The_Factorys_Timer_Frees_Idle_Blocks_Of_Every_Pool_And_A_Disposed_Pool_Frees_Them_All()
     {
         var time = new CapturedTimer();
@@ -244,6 +307,33 @@ public sealed class KestrelBuffersTests
         Assert.Throws<ArgumentOutOfRangeException>(() => pool.Rent(16385));
         Assert.Equal(16384, pools.Bytes);
         Assert.Throws<ArgumentOutOfRangeException>(() => new BlockPool(new HeapBlocks(), 2048));
+    }
+
+    [Theory]
+    [InlineData(null, 300)]
+    [InlineData("0", 0)]
+    [InlineData("45", 50)]
+    public async Task The_Heap_Pool_Keeps_Its_Peak_For_The_Setting_Five_Minutes_Unless_Set_And_Metrics_Show_It(string? seconds, int keptFor)
+    {
+        await using var host = await XdsTestHost.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Xds:KestrelBuffers"] = "Heap",
+            ["Xds:KestrelBlocksKeptSeconds"] = seconds,
+        });
+
+        Assert.Equal(TimeSpan.FromSeconds(keptFor), host.Services.GetRequiredService<KestrelBlockPools>().PeakKeptFor);
+        Assert.NotNull(PrometheusText.Value(await host.Admin.GetStringAsync("/metrics").DefaultTimeout(), "mesh_xds_kestrel_blocks_peak_kept"));
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("5m")]
+    public async Task A_Kept_Time_That_Is_Not_Seconds_Stops_The_Start_With_The_Setting_Named(string seconds)
+    {
+        var refused = await Assert.ThrowsAsync<XdsConfigurationException>(() =>
+            XdsTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Xds:KestrelBuffers"] = "Heap", ["Xds:KestrelBlocksKeptSeconds"] = seconds }));
+
+        Assert.Contains($"Xds:KestrelBlocksKeptSeconds '{seconds}'", refused.Message);
     }
 
     [Theory]

@@ -7,8 +7,11 @@ namespace Mesh.XdsServer.Hosting.Buffers;
 /// A pool of fixed-size blocks for Kestrel's pipes (<see cref="KestrelBlockPools"/>), whose blocks come from a
 /// <see cref="IBlockSource"/> instead of the pinned object heap. A rented block goes back to the pool when Kestrel
 /// disposes it; blocks nobody rented for a whole release interval are freed a share at a time
-/// (<see cref="ReleaseIdle"/>), so a burst's blocks do not stay forever. Thread safe: Kestrel rents and returns from
-/// every I/O thread at once.
+/// (<see cref="ReleaseIdle"/>), so a burst's blocks do not stay forever, but never below the most that were out at
+/// once in the last few intervals (<see cref="PeakKept"/>): a route change needs more blocks out at once than the
+/// connect did (each proxy's push going out while its ACK comes in), and a pool that had shrunk by then allocates them
+/// again inside the next change, new arrays the GC must then collect or promote (docs/benchmarks.md, issue13aa,
+/// issue13ac). Thread safe: Kestrel rents and returns from every I/O thread at once.
 /// </summary>
 public class BlockPool : MemoryPool<byte>
 {
@@ -21,13 +24,28 @@ public class BlockPool : MemoryPool<byte>
 
     // The fewest blocks the free stack held since the last ReleaseIdle: that many were idle the whole interval.
     private long _lowWater;
+
+    // The most blocks out at once since the last ReleaseIdle, and in each of the intervals before it that are kept.
+    private long _intervalPeak;
+    private readonly long[] _recentPeaks;
+    private int _nextPeak;
+    private long _peakKept;
+    private readonly Lock _releasing = new();
     private int _disposed;
 
-    public BlockPool(IBlockSource source, int blockSize = DefaultBlockSize)
+    /// <param name="source">Where new blocks come from.</param>
+    /// <param name="blockSize">Bytes in each block.</param>
+    /// <param name="peakIntervals">
+    /// How many release intervals (<see cref="ReleaseIdle"/> calls, the last one included) the pool keeps enough
+    /// blocks for their busiest moment; 0 frees idle blocks by halves whatever was needed before.
+    /// </param>
+    public BlockPool(IBlockSource source, int blockSize = DefaultBlockSize, int peakIntervals = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, DefaultBlockSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(peakIntervals);
         _source = source;
         BlockSize = blockSize;
+        _recentPeaks = new long[peakIntervals];
     }
 
     /// <summary>Kestrel's own block size, and the least a pool may use: its pipes ask for segments of 4 KB.</summary>
@@ -53,6 +71,12 @@ public class BlockPool : MemoryPool<byte>
     /// <summary>Blocks freed since the pool was created (idle release, or the pool's disposal).</summary>
     public long Released => Interlocked.Read(ref _released);
 
+    /// <summary>
+    /// The most blocks that were out at once in the intervals the pool remembers, as of the last
+    /// <see cref="ReleaseIdle"/>: the pool does not shrink below this many (rented and free).
+    /// </summary>
+    public long PeakKept => Interlocked.Read(ref _peakKept);
+
     /// <summary>Returns of a block that was not out (a caller's double dispose); ignored, never pooled twice.</summary>
     public long ReturnedTwice => Interlocked.Read(ref _returnedTwice);
 
@@ -75,29 +99,65 @@ public class BlockPool : MemoryPool<byte>
         }
 
         block.MarkRented();
-        Interlocked.Increment(ref _rented);
+        RaisePeak(Interlocked.Increment(ref _rented));
         return block;
     }
 
     /// <summary>
-    /// Frees half of the blocks that stayed free since the last call (at least one when any did), and starts the
-    /// next interval. A load that keeps coming back keeps most of its blocks; after a burst the pool shrinks by
+    /// Frees half of the blocks that stayed free since the last call (at least one when any did), but none that the
+    /// busiest moment of the remembered intervals needed, and starts the next interval. A load that keeps coming back
+    /// keeps its blocks; after a burst the pool keeps the burst's blocks for the remembered intervals, then shrinks by
     /// halves, one interval at a time. Returns how many blocks were freed.
     /// </summary>
     public int ReleaseIdle()
     {
-        var idle = Interlocked.Exchange(ref _lowWater, _free.Count);
-        var toFree = idle <= 0 ? 0 : Math.Max(1, idle / 2);
-        var freed = 0;
-        while (freed < toFree && _free.TryPop(out var block))
+        lock (_releasing)
         {
-            block.Memory.Free();
-            freed++;
+            var keep = RememberPeak(Interlocked.Exchange(ref _intervalPeak, Rented));
+            var idle = Interlocked.Exchange(ref _lowWater, _free.Count);
+            var toFree = idle <= 0 ? 0 : Math.Max(1, idle / 2);
+            toFree = (int)Math.Min(toFree, Math.Max(0, Rented + _free.Count - keep));
+            var freed = 0;
+            while (freed < toFree && _free.TryPop(out var block))
+            {
+                block.Memory.Free();
+                freed++;
+            }
+
+            Interlocked.Add(ref _released, freed);
+            Interlocked.Exchange(ref _lowWater, _free.Count);
+            return freed;
+        }
+    }
+
+    /// <summary>Records the interval's peak and returns the most blocks out at once in the remembered intervals.</summary>
+    private long RememberPeak(long intervalPeak)
+    {
+        if (_recentPeaks.Length == 0)
+        {
+            return 0;
         }
 
-        Interlocked.Add(ref _released, freed);
-        Interlocked.Exchange(ref _lowWater, _free.Count);
-        return freed;
+        _recentPeaks[_nextPeak] = intervalPeak;
+        _nextPeak = (_nextPeak + 1) % _recentPeaks.Length;
+        var keep = _recentPeaks.Max();
+        Interlocked.Exchange(ref _peakKept, keep);
+        return keep;
+    }
+
+    private void RaisePeak(long rented)
+    {
+        var seen = Volatile.Read(ref _intervalPeak);
+        while (rented > seen)
+        {
+            var previous = Interlocked.CompareExchange(ref _intervalPeak, rented, seen);
+            if (previous == seen)
+            {
+                return;
+            }
+
+            seen = previous;
+        }
     }
 
     internal void Return(PoolBlock block)

@@ -25,7 +25,8 @@ public enum KestrelBufferKind
 /// its blocks on the pinned object heap, and while a route change's responses wait to be sent the pool grows by
 /// tens of megabytes; the pinned heap's small allocation budget then runs out and the GC runs a full (gen2)
 /// collection in the middle of the change (docs/benchmarks.md, issue13s and issue13v). Frees every pool's idle
-/// blocks a share at a time, once per <see cref="ReleaseInterval"/>, and shows the pools in <c>/metrics</c>.
+/// blocks a share at a time, once per <see cref="ReleaseInterval"/>, keeping enough for the most that were out at
+/// once within <c>Xds:KestrelBlocksKeptSeconds</c> (issue13ac), and shows the pools in <c>/metrics</c>.
 /// </summary>
 public sealed class KestrelBlockPools : IMemoryPoolFactory<byte>, IDisposable
 {
@@ -34,14 +35,21 @@ public sealed class KestrelBlockPools : IMemoryPoolFactory<byte>, IDisposable
 
     private readonly IBlockSource _source;
     private readonly int _blockSize;
+    private readonly int _peakIntervals;
     private readonly ConcurrentDictionary<BlockPool, byte> _pools = new();
     private readonly ITimer? _timer;
 
-    public KestrelBlockPools(IBlockSource source, TimeProvider? timeProvider = null, int blockSize = BlockPool.DefaultBlockSize)
+    /// <param name="peakKeptFor">
+    /// How long each pool keeps enough blocks for the most that were out at once (rounded up to whole release
+    /// intervals); zero frees idle blocks by halves whatever was needed before.
+    /// </param>
+    public KestrelBlockPools(IBlockSource source, TimeProvider? timeProvider = null, int blockSize = BlockPool.DefaultBlockSize, TimeSpan peakKeptFor = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, BlockPool.DefaultBlockSize);
+        ArgumentOutOfRangeException.ThrowIfLessThan(peakKeptFor, TimeSpan.Zero);
         _source = source;
         _blockSize = blockSize;
+        _peakIntervals = (int)Math.Ceiling(peakKeptFor / ReleaseInterval);
         _timer = timeProvider?.CreateTimer(_ => ReleaseIdle(), null, ReleaseInterval, ReleaseInterval);
     }
 
@@ -49,10 +57,13 @@ public sealed class KestrelBlockPools : IMemoryPoolFactory<byte>, IDisposable
     {
         // Kept after Kestrel disposes it (at stop): its blocks still out are freed, and counted, as they come back.
         // Kestrel makes a few per listener when it binds, so this does not grow.
-        var pool = new BlockPool(_source, _blockSize);
+        var pool = new BlockPool(_source, _blockSize, _peakIntervals);
         _pools.TryAdd(pool, 0);
         return pool;
     }
+
+    /// <summary>How long each pool keeps enough blocks for the most that were out at once, in whole release intervals.</summary>
+    public TimeSpan PeakKeptFor => ReleaseInterval * _peakIntervals;
 
     /// <summary>Bytes in each block of every pool.</summary>
     public int BlockSize => _blockSize;
@@ -65,6 +76,9 @@ public sealed class KestrelBlockPools : IMemoryPoolFactory<byte>, IDisposable
 
     /// <summary>Bytes of the blocks that exist now (rented and retained).</summary>
     public long Bytes => (Rented + Retained) * _blockSize;
+
+    /// <summary>Blocks the pools keep for their busiest moment within the kept time, as of their last release.</summary>
+    public long PeakKept => _pools.Keys.Sum(p => p.PeakKept);
 
     /// <summary>Blocks made since start.</summary>
     public long Allocated => _pools.Keys.Sum(p => p.Allocated);
@@ -82,7 +96,8 @@ public sealed class KestrelBlockPools : IMemoryPoolFactory<byte>, IDisposable
     public void Observe(XdsMetrics metrics, string kind)
     {
         metrics.Gauge("mesh_xds_kestrel_blocks_rented", $"Kestrel buffer blocks ({kind}, {_blockSize} bytes) out with its connections now (Xds:KestrelBuffers).", () => Rented);
-        metrics.Gauge("mesh_xds_kestrel_blocks_retained", "Kestrel buffer blocks kept free for reuse now (idle ones are freed by halves every 10 s).", () => Retained);
+        metrics.Gauge("mesh_xds_kestrel_blocks_retained", "Kestrel buffer blocks kept free for reuse now (idle ones are freed by halves every 10 s, down to the peak kept).", () => Retained);
+        metrics.Gauge("mesh_xds_kestrel_blocks_peak_kept", "The most Kestrel buffer blocks out at once within Xds:KestrelBlocksKeptSeconds: the pools keep this many.", () => PeakKept);
         metrics.Gauge("mesh_xds_kestrel_block_bytes", "Bytes of Kestrel buffer blocks that exist now, rented and retained.", () => Bytes);
         metrics.Gauge("mesh_xds_kestrel_blocks_allocated", "Kestrel buffer blocks made since start.", () => Allocated);
         metrics.Gauge("mesh_xds_kestrel_blocks_released", "Kestrel buffer blocks freed since start (idle, or with their pool).", () => Released);
