@@ -32,6 +32,17 @@ public sealed class MeshApiOptions : AccountOptions
     [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
     public TimeSpan ChangeNotifyInterval { get; set; } = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>
+    /// Whether <c>/metrics</c> carries ASP.NET Core's own HTTP server metrics (<c>http_server_request_duration_seconds</c>,
+    /// <c>http_server_active_requests</c>, Kestrel's connections, routing, ...) through OpenTelemetry's ASP.NET Core
+    /// instrumentation. Off, each request is no longer measured a second time (the hosting layer's duration and
+    /// active-request instruments, and the instrumentation's middleware that tags 5xx answers): <c>mesh_api_calls_total</c>
+    /// and <c>mesh_api_call_duration_seconds</c> count and time every call anyway. On by default, since the Grafana
+    /// dashboard's request duration panel reads <c>http_server_request_duration_seconds</c>. Read once at start
+    /// (<see cref="Observability.ObservabilityHosting"/>).
+    /// </summary>
+    public bool HttpServerMetrics { get; set; } = true;
+
     /// <summary>How Kestrel's socket transport schedules connections ("Mesh:Transport").</summary>
     public TransportOptions Transport { get; set; } = new();
 }

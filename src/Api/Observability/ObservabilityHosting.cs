@@ -18,13 +18,20 @@ public static class ObservabilityHosting
     public static WebApplicationBuilder AddMeshObservability(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ApiMetrics>();
+        var httpServerMetrics = HttpServerMetrics(builder.Configuration);
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("mesh-api"))
-            .WithMetrics(metrics => metrics
-                .AddMeter(ApiMetrics.MeterName)
-                .AddAspNetCoreInstrumentation()
-                .AddNpgsqlInstrumentation()
-                .AddPlatformMetrics());
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(ApiMetrics.MeterName);
+                if (httpServerMetrics)
+                {
+                    // ASP.NET Core's meters, and (before .NET 11) a middleware that tags 5xx answers for them.
+                    metrics.AddAspNetCoreInstrumentation();
+                }
+
+                metrics.AddNpgsqlInstrumentation().AddPlatformMetrics();
+            });
         if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             otel.WithTracing(tracing => tracing
@@ -38,6 +45,21 @@ public static class ObservabilityHosting
         builder.Services.AddHostedService<ApiMetricsSeeder>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         return builder;
+    }
+
+    /// <summary>
+    /// <c>Mesh:HttpServerMetrics</c> (<see cref="MeshApiOptions.HttpServerMetrics"/>), read here because the metrics
+    /// pipeline is built before the options are.
+    /// </summary>
+    internal static bool HttpServerMetrics(IConfiguration configuration)
+    {
+        var key = $"{MeshApiOptions.Section}:{nameof(MeshApiOptions.HttpServerMetrics)}";
+        return configuration[key] switch
+        {
+            null or "" => true,
+            var text when bool.TryParse(text, out var on) => on,
+            var text => throw new ApiConfigurationException($"{key} must be true or false, not '{text}'."),
+        };
     }
 
     public static WebApplication MapMeshObservability(this WebApplication app)

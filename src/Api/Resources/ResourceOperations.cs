@@ -27,6 +27,21 @@ public sealed class ResourceOperations(
 {
     private MeshApiOptions Options => options.Value;
 
+    // The write functions' calls (migration WriteFunctions), each with its parameters kept between calls (WriteStatement).
+    private static readonly WriteStatement CreateStatement = new("""
+        SELECT mesh_create_resource($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15, $16,
+            $17::integer, $18::text, $19, $20, $21, $22::text, $23, $24, $25, $26, $27)
+        """);
+
+    private static readonly WriteStatement UpdateStatement = new("""
+        SELECT * FROM mesh_update_resource($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13,
+            $14::integer, $15::text, $16, $17, $18, $19::text, $20::text[])
+        """);
+
+    private static readonly WriteStatement DeleteStatement = new("""
+        SELECT * FROM mesh_delete_resource($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text, $11::text, $12, $13, $14)
+        """);
+
     public async Task<JsonObject> CreateAsync(ApiCall call, ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
     {
         var account = call.AccountId;
@@ -75,15 +90,13 @@ public sealed class ResourceOperations(
         var answer = token.Token is null ? null : response.ToJsonString();
         var scope = QuotaCounter.ScopeOf(id);
         return writes.RunAsync(call, id.Describe(),
-            () => WriteBatch.Statement("""
-                SELECT mesh_create_resource($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15, $16,
-                    $17::integer, $18::text, $19, $20, $21, $22::text, $23, $24, $25, $26, $27)
-                """,
-                entity.AccountId, entity.MeshName, entity.Kind, entity.ParentName, entity.Name, entity.Arn, entity.Uid,
-                entity.Spec, entity.Tags, entity.Refs, entity.ResourceOwner, now,
-                dependencies.Kinds, dependencies.Parents, dependencies.Names, dependencies.ChecksRoutePort, dependencies.MatchPort,
-                token.Token, token.Operation, token.Hash, token.Cutoff, answer,
-                scope.Mesh, QuotaCounter.PickShard(), QuotaCounter.Shards, (long)limit, exactCount),
+            () => CreateStatement.Rent()
+                .Text(entity.AccountId).Text(entity.MeshName).Text(entity.Kind).Text(entity.ParentName).Text(entity.Name).Text(entity.Arn)
+                .Value(entity.Uid).Text(entity.Spec).Text(entity.Tags).Object(entity.Refs).Text(entity.ResourceOwner).Value(now)
+                .Object(dependencies.Kinds).Object(dependencies.Parents).Object(dependencies.Names).Value(dependencies.ChecksRoutePort)
+                .Object(dependencies.MatchPort)
+                .Text(token.Token).Text(token.Operation).Text(token.Hash).Value(token.Cutoff).Text(answer)
+                .Text(scope.Mesh).Value(QuotaCounter.PickShard()).Value(QuotaCounter.Shards).Value((long)limit).Value(exactCount),
             row => Idempotency.Replayed(row![0]) ?? response,
             error => dependencies.Refusal(error) ?? token.Refusal(error),
             cancellationToken);
@@ -140,14 +153,11 @@ public sealed class ResourceOperations(
         // replacing placeholders' exact text (see AnswerHoles), so that a replay answers the bytes this call answers.
         var template = token.Token is null ? null : UpdateAnswerTemplate(kind, entity);
         return await writes.RunAsync(call, id.Describe(),
-            () => WriteBatch.Statement("""
-                SELECT * FROM mesh_update_resource($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13,
-                    $14::integer, $15::text, $16, $17, $18, $19::text, $20::text[])
-                """,
-                account, id.MeshName, kind.WireName, id.ParentName, id.Name, entity.Spec, entity.Refs, now,
-                dependencies.Kinds, dependencies.Parents, dependencies.Names, dependencies.Containers,
-                dependencies.ChecksRoutePort, dependencies.MatchPort,
-                token.Token, token.Operation, token.Hash, token.Cutoff, template?.Text, template?.Holes),
+            () => UpdateStatement.Rent()
+                .Text(account).Text(id.MeshName).Text(kind.WireName).Text(id.ParentName).Text(id.Name).Text(entity.Spec).Object(entity.Refs).Value(now)
+                .Object(dependencies.Kinds).Object(dependencies.Parents).Object(dependencies.Names).Value(dependencies.Containers)
+                .Value(dependencies.ChecksRoutePort).Object(dependencies.MatchPort)
+                .Text(token.Token).Text(token.Operation).Text(token.Hash).Value(token.Cutoff).Text(template?.Text).Object(template?.Holes),
             row =>
             {
                 if (Idempotency.Replayed(row![0]) is { } previous)
@@ -186,12 +196,10 @@ public sealed class ResourceOperations(
         var refsKey = kind.IsMesh ? null : $"{account}/{id.MeshName}/{SpecReference.ToKey(kind, id.Name)}";
         var now = clock.GetUtcNow();
         return await writes.RunAsync(call, id.Describe(),
-            () => WriteBatch.Statement("""
-                SELECT * FROM mesh_delete_resource($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text, $11::text, $12, $13, $14)
-                """,
-                account, id.MeshName, kind.WireName, id.ParentName, id.Name, now,
-                containers.Kinds, containers.Parents, containers.Names,
-                childKind?.WireName, refsKey, NamedInMessages + 1, QuotaCounter.ScopeOf(id).Mesh, QuotaCounter.PickShard()),
+            () => DeleteStatement.Rent()
+                .Text(account).Text(id.MeshName).Text(kind.WireName).Text(id.ParentName).Text(id.Name).Value(now)
+                .Object(containers.Kinds).Object(containers.Parents).Object(containers.Names)
+                .Text(childKind?.WireName).Text(refsKey).Value(NamedInMessages + 1).Text(QuotaCounter.ScopeOf(id).Mesh).Value(QuotaCounter.PickShard()),
             row =>
             {
                 // App Mesh answers a delete with the resource as it was, marked DELETED at the time of deletion.

@@ -19,23 +19,21 @@ namespace Mesh.Api.Resources;
 /// </remarks>
 public static class WriteBatch
 {
-    /// <summary>A statement with positional parameters ($1, $2, ...); a null value is sent as SQL NULL (cast it in the SQL).</summary>
-    public static NpgsqlBatchCommand Statement(string sql, params object?[] values)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var value in values)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
-        }
-
-        return command;
-    }
-
     /// <summary>
     /// Sends <paramref name="audit"/>, <paramref name="write"/> and COMMIT in one round trip, and returns the
-    /// first row <paramref name="write"/> returned (null if none).
+    /// first row <paramref name="write"/> returned (null if none). Once the batch has succeeded, both sets of parameters
+    /// are kept for the next call (<see cref="WriteStatement"/>).
     /// </summary>
     internal static async Task<object?[]?> CommitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        WriteParameters audit, WriteParameters write, CancellationToken ct)
+    {
+        var row = await CommitAsync(connection, transaction, audit.Command(), write.Command(), ct);
+        audit.Release();
+        write.Release();
+        return row;
+    }
+
+    private static async Task<object?[]?> CommitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
         NpgsqlBatchCommand audit, NpgsqlBatchCommand write, CancellationToken ct)
     {
         await using var batch = new NpgsqlBatch(connection, transaction)

@@ -50,7 +50,7 @@ public sealed partial class WriteTransactions(
     /// with <paramref name="answer"/>. A refusal of the function is the App Mesh error <paramref name="refusal"/> words;
     /// the other errors are sorted as for the other overload.
     /// </summary>
-    public Task<JsonObject> RunAsync(ApiCall call, string subject, Func<NpgsqlBatchCommand> write, Func<object?[]?, JsonObject> answer,
+    public Task<JsonObject> RunAsync(ApiCall call, string subject, Func<WriteParameters> write, Func<object?[]?, JsonObject> answer,
         Func<Exception, AppMeshException?> refusal, CancellationToken cancellationToken) =>
         RunAsync(call, subject, async (audit, ct) =>
         {
@@ -124,7 +124,7 @@ public sealed partial class WriteTransactions(
         }
     }
 
-    private async Task<object?[]?> RunInOneRoundTripAsync(AuditRecordEntity audit, NpgsqlBatchCommand write, CancellationToken ct)
+    private async Task<object?[]?> RunInOneRoundTripAsync(AuditRecordEntity audit, WriteParameters write, CancellationToken ct)
     {
         // Straight from the pool EF Core shares (WriteDatabase): no context is needed for one batch.
         await using var connection = await database.OpenConnectionAsync(ct);
@@ -156,11 +156,14 @@ public sealed partial class WriteTransactions(
         return response;
     }
 
-    private static NpgsqlBatchCommand AuditStatement(AuditRecordEntity audit) => WriteBatch.Statement("""
+    private static readonly WriteStatement AuditInsert = new("""
         INSERT INTO audit_log (at, account_id, access_key_id, action, resource_arn, request_id, status_code, error_code, message, source_address)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-        """, audit.At, audit.AccountId, audit.AccessKeyId, audit.Action, audit.ResourceArn, audit.RequestId,
-        audit.StatusCode, audit.ErrorCode, audit.Message, audit.SourceAddress);
+        """);
+
+    private static WriteParameters AuditStatement(AuditRecordEntity audit) => AuditInsert.Rent()
+        .Value(audit.At).Text(audit.AccountId).Text(audit.AccessKeyId).Text(audit.Action).Text(audit.ResourceArn).Text(audit.RequestId)
+        .Value(audit.StatusCode).Text(audit.ErrorCode).Text(audit.Message).Text(audit.SourceAddress);
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "{Operation} on {Subject} (request {RequestId}) committed after its caller stopped waiting (the deadline passed or the client left); a retry with its clientToken answers with it")]
     private static partial void LogAbandonedCommitted(ILogger logger, string operation, string subject, string requestId);
