@@ -70,54 +70,6 @@ public sealed class NodeInterner
         }
     }
 
-    /// <summary>
-    /// <see cref="Intern(ReadOnlySpan{byte})"/> for a node that lies in several segments: only its fields but
-    /// <c>extensions</c> (about 1 KB of 49) are copied out, into one rented array, where the span overload needs the
-    /// whole node in one array first. Throws <see cref="FormatException"/> for bytes that are not a message.
-    /// </summary>
-    public Node Intern(in ReadOnlySequence<byte> bytes)
-    {
-        if (bytes.IsSingleSegment)
-        {
-            return Intern(bytes.FirstSpan);
-        }
-
-        var kept = ArrayPool<byte>.Shared.Rent((int)bytes.Length);
-        try
-        {
-            var fields = new SequenceFields(bytes);
-            var written = 0;
-            long runStart = 0;
-            while (fields.MoveNext())
-            {
-                if (fields.Number == Node.ExtensionsFieldNumber)
-                {
-                    written += CopyRun(bytes, runStart, fields.Start, kept.AsSpan(written));
-                    runStart = fields.End;
-                }
-            }
-
-            written += CopyRun(bytes, runStart, bytes.Length, kept.AsSpan(written));
-            return InternKept(kept.AsSpan(0, written));
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(kept);
-        }
-    }
-
-    /// <summary>Copies bytes [start, end) of <paramref name="bytes"/>; extensions come one after another, so most runs are empty.</summary>
-    private static int CopyRun(in ReadOnlySequence<byte> bytes, long start, long end, Span<byte> destination)
-    {
-        if (end <= start)
-        {
-            return 0;
-        }
-
-        bytes.Slice(start, end - start).CopyTo(destination);
-        return (int)(end - start);
-    }
-
     private Node InternKept(ReadOnlySpan<byte> bytes)
     {
         var hash = Hash(bytes);

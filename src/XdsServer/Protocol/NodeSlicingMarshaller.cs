@@ -25,7 +25,7 @@ public static class NodeSlicingMarshaller
     /// for an exception in the handler), and <paramref name="malformed"/> counts it.
     /// </summary>
     private static Marshaller<T> Create<T>(NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Action? malformed)
-        where T : class, IMessage<T>, new() =>
+        where T : IMessage<T>, new() =>
         new(
             (message, context) =>
             {
@@ -47,16 +47,11 @@ public static class NodeSlicingMarshaller
             });
 
     private static T Read<T>(ReadOnlySequence<byte> payload, NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode)
-        where T : class, IMessage<T>, new()
+        where T : IMessage<T>, new()
     {
         if (payload.IsSingleSegment)
         {
             return Parse(payload.FirstSpan, interner, parser, nodeField, setNode);
-        }
-
-        if (ParseSegmented(payload, interner, nodeField, setNode) is { } request)
-        {
-            return request;
         }
 
         var copy = ArrayPool<byte>.Shared.Rent((int)payload.Length);
@@ -68,70 +63,6 @@ public static class NodeSlicingMarshaller
         finally
         {
             ArrayPool<byte>.Shared.Return(copy);
-        }
-    }
-
-    /// <summary>
-    /// A request in several segments, read where it lies: its one node field is found and interned from the segments
-    /// (<see cref="NodeInterner.Intern(in ReadOnlySequence{byte})"/>), and only the fields around it (a few hundred
-    /// bytes) are copied to be parsed. Copying the whole request into one array first cost a 49 KB copy per request
-    /// with the node on every request. Null for what this path does not take (no node, the node twice or not a
-    /// message, anything malformed): the caller then reads the request from one array as before, which parses it
-    /// or fails it exactly as the generated parser does.
-    /// </summary>
-    internal static T? ParseSegmented<T>(ReadOnlySequence<byte> payload, NodeInterner interner, int nodeField, Action<T, Node> setNode)
-        where T : class, IMessage<T>, new()
-    {
-        long nodeStart = -1, nodeEnd = -1, nodePayload = -1;
-        Node node;
-        try
-        {
-            var fields = new SequenceFields(payload);
-            while (fields.MoveNext())
-            {
-                if (fields.Number != nodeField)
-                {
-                    continue;
-                }
-
-                if (nodeStart >= 0 || fields.WireType != 2)
-                {
-                    return null;
-                }
-
-                nodeStart = fields.Start;
-                nodeEnd = fields.End;
-                nodePayload = fields.PayloadStart;
-            }
-
-            if (nodeStart < 0)
-            {
-                return null;
-            }
-
-            node = interner.Intern(payload.Slice(nodePayload, nodeEnd - nodePayload));
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-
-        var before = (int)nodeStart;
-        var rest = ArrayPool<byte>.Shared.Rent(Math.Max(1, (int)(payload.Length - (nodeEnd - nodeStart))));
-        try
-        {
-            payload.Slice(0, nodeStart).CopyTo(rest);
-            payload.Slice(nodeEnd).CopyTo(rest.AsSpan(before));
-            var after = (int)(payload.Length - nodeEnd);
-            var request = new T();
-            request.MergeFrom(rest.AsSpan(0, before));
-            request.MergeFrom(rest.AsSpan(before, after));
-            setNode(request, node);
-            return request;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rest);
         }
     }
 

@@ -103,58 +103,6 @@ public sealed class SegmentedRequestTests
         Assert.Equal(1, _interner.Parsed);
     }
 
-    [Theory]
-    [MemberData(nameof(SegmentSizes))]
-    public void A_Segmented_Request_Is_Read_Where_It_Lies_Not_From_A_Copy(int segmentSize)
-    {
-        var bytes = Ack(LargeNode("mesh/demo/virtualNode/web")).ToByteArray();
-        var whole = Read(bytes, bytes.Length);
-
-        foreach (var empties in new[] { false, true })
-        {
-            var inPlace = NodeSlicingMarshaller.ParseSegmented<DiscoveryRequest>(Segments.Of(bytes, segmentSize, empties), _interner, DiscoveryRequest.NodeFieldNumber, (r, n) => r.Node = n);
-
-            Assert.NotNull(inPlace); // taken by the segmented path, not left to the copy
-            Assert.Equal(whole, inPlace);
-            Assert.Same(whole.Node, inPlace.Node);
-        }
-
-        Assert.Equal(1, _interner.Parsed);
-    }
-
-    [Fact]
-    public void The_Segmented_Path_Leaves_A_Request_Without_A_Node_To_The_Copy()
-    {
-        var bytes = Ack(null).ToByteArray();
-
-        Assert.Null(NodeSlicingMarshaller.ParseSegmented<DiscoveryRequest>(Segments.Of(bytes, 3), _interner, DiscoveryRequest.NodeFieldNumber, (r, n) => r.Node = n));
-    }
-
-    [Theory]
-    [MemberData(nameof(SegmentSizes))]
-    public void A_Node_In_Segments_Is_Interned_As_The_Same_Node_In_One_Array(int segmentSize)
-    {
-        // Extensions between other fields (protobuf merges the pieces), so the kept runs are several.
-        var extension = LargeNode("x", extensions: 1).Extensions[0];
-        var extensionField = Tag(Node.ExtensionsFieldNumber, 2).Concat(Varint((ulong)extension.CalculateSize())).Concat(extension.ToByteArray()).ToArray();
-        var bytes = new Node { Id = "mesh/demo/virtualNode/web" }.ToByteArray()
-            .Concat(extensionField).Concat(extensionField)
-            .Concat(new Node { Cluster = "web", Locality = new Locality { Zone = "us-west-2a" } }.ToByteArray())
-            .Concat(extensionField)
-            .Concat(new Node { UserAgentName = "envoy" }.ToByteArray())
-            .ToArray();
-
-        var whole = _interner.Intern(bytes);
-        var segmented = _interner.Intern(Segments.Of(bytes, segmentSize));
-        var withoutExtensions = _interner.Intern(new Node { Id = "mesh/demo/virtualNode/web", Cluster = "web", Locality = new Locality { Zone = "us-west-2a" }, UserAgentName = "envoy" }.ToByteArray());
-
-        Assert.Same(whole, segmented);
-        Assert.Same(whole, withoutExtensions);
-        Assert.Empty(segmented.Extensions);
-        Assert.Equal("envoy", segmented.UserAgentName);
-        Assert.Equal(1, _interner.Parsed);
-    }
-
     [Fact]
     public void An_Ack_Whose_Node_Differs_From_The_Streams_Gets_Another_Instance()
     {
@@ -255,12 +203,12 @@ public sealed class SegmentedRequestTests
             RunningIndex = runningIndex;
         }
 
-        /// <summary><paramref name="emptyBetween"/>: an empty segment after each, as a pipe can leave.</summary>
-        public static ReadOnlySequence<byte> Of(byte[] bytes, int size, bool emptyBetween = false)
+        public static ReadOnlySequence<byte> Of(byte[] bytes, int size)
         {
             Segments? first = null, last = null;
-            void Add(Segments next)
+            for (var offset = 0; offset < bytes.Length; offset += size)
             {
+                var next = new Segments(bytes.AsMemory(offset, Math.Min(size, bytes.Length - offset)), offset);
                 if (last is null)
                 {
                     first = next;
@@ -271,16 +219,6 @@ public sealed class SegmentedRequestTests
                 }
 
                 last = next;
-            }
-
-            for (var offset = 0; offset < bytes.Length; offset += size)
-            {
-                var length = Math.Min(size, bytes.Length - offset);
-                Add(new Segments(bytes.AsMemory(offset, length), offset));
-                if (emptyBetween && offset + length < bytes.Length)
-                {
-                    Add(new Segments(ReadOnlyMemory<byte>.Empty, offset + length));
-                }
             }
 
             return first is null ? ReadOnlySequence<byte>.Empty : new ReadOnlySequence<byte>(first, 0, last!, last!.Memory.Length);
