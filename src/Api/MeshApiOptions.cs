@@ -37,8 +37,8 @@ public sealed class MeshApiOptions : AccountOptions
     /// <c>http_server_active_requests</c>, Kestrel's connections, routing, ...) through OpenTelemetry's ASP.NET Core
     /// instrumentation. Off, each request is no longer measured a second time (the hosting layer's duration and
     /// active-request instruments, and the instrumentation's middleware that tags 5xx answers): <c>mesh_api_calls_total</c>
-    /// and <c>mesh_api_call_duration_seconds</c> count and time every call anyway. On by default, since the Grafana
-    /// dashboard's request duration panel reads <c>http_server_request_duration_seconds</c>. Read once at start
+    /// and <c>mesh_api_call_duration_seconds</c> count and time every call anyway. On by default, since users' own
+    /// dashboards may read them (Mesh's Grafana dashboard reads <c>mesh_api_call_duration_seconds</c>). Read once at start
     /// (<see cref="Observability.ObservabilityHosting"/>).
     /// </summary>
     public bool HttpServerMetrics { get; set; } = true;

@@ -37,6 +37,9 @@ public sealed class ObservabilityTests(ApiServer api) : IClassFixture<ApiServer>
         Assert.Matches("mesh_api_calls_total\\{[^}]*error=\"none\"[^}]*operation=\"CreateMesh\"[^}]*status=\"200\"", text);
         Assert.Matches("mesh_api_calls_total\\{[^}]*error=\"NotFoundException\"[^}]*operation=\"DescribeMesh\"[^}]*status=\"404\"", text);
         Assert.Contains("mesh_api_call_duration_seconds_bucket{", text);
+        // Bounds in seconds, not OpenTelemetry's millisecond defaults (whose first bound is 5 s for this unit).
+        Assert.Matches("mesh_api_call_duration_seconds_bucket\\{(?=[^}]*operation=\"CreateMesh\")(?=[^}]*le=\"0\\.005\")", text);
+        Assert.DoesNotMatch("mesh_api_call_duration_seconds_bucket\\{[^}]*le=\"750\"", text);
         Assert.Contains("db_client_", text);
     }
 

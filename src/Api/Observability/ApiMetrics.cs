@@ -14,6 +14,11 @@ public sealed class ApiMetrics : IDisposable
 
     public static readonly ActivitySource Activities = new(ActivitySourceName);
 
+    /// <summary>Upper bounds in seconds of <c>mesh_api_call_duration_seconds</c>: from a cached read (well under a
+    /// millisecond) to a write held at its deadline.</summary>
+    public static readonly IReadOnlyList<double> CallDurationBounds =
+        [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
     private readonly Meter meter;
     private readonly Counter<long> calls;
     private readonly Histogram<double> duration;
@@ -29,7 +34,10 @@ public sealed class ApiMetrics : IDisposable
     {
         meter = meters.Create(MeterName);
         calls = meter.CreateCounter<long>("mesh.api.calls", unit: "{call}", description: "App Mesh API calls by operation and outcome.");
-        duration = meter.CreateHistogram<double>("mesh.api.call.duration", unit: "s", description: "App Mesh API call latency by operation.");
+        // Bounds in seconds: without advice OpenTelemetry's default bounds (5 … 10,000, meant for milliseconds) put
+        // nearly every call in the first bucket and its quantiles say nothing.
+        duration = meter.CreateHistogram("mesh.api.call.duration", unit: "s", description: "App Mesh API call latency by operation.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = CallDurationBounds });
         auditDropped = meter.CreateCounter<long>("mesh.api.audit.records.dropped", unit: "{record}",
             description: "Audit records of calls that changed nothing, dropped because the database stayed away longer than the queue could hold.");
         writeRetries = meter.CreateCounter<long>("mesh.api.write.retries", unit: "{retry}",
