@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Mesh.Model.Graph;
 using Mesh.Persistence;
 using Mesh.Testing;
@@ -132,7 +133,7 @@ public sealed class IncrementalLoadTests
         if (existing is null)
         {
             Create(db, MeshResourceKinds.VirtualNode, node, NodeSpec(random));
-            Create(db, MeshResourceKinds.VirtualService, service, $$"""{"provider": {"virtualNode": {"virtualNodeName": "{{node}}"}}}""");
+            Create(db, MeshResourceKinds.VirtualService, service, JsonSerializer.Serialize(new { provider = new { virtualNode = new { virtualNodeName = node } } }));
             return;
         }
 
@@ -179,7 +180,11 @@ public sealed class IncrementalLoadTests
         db.Resources.Where(r => r.AccountId == Demo.AccountId && r.MeshName == Demo.MeshName);
 
     private static string NodeSpec(Random random) =>
-        $$"""{"listeners": [{"portMapping": {"port": {{8000 + random.Next(5)}}, "protocol": "http"}}], "serviceDiscovery": {"dns": {"hostname": "10.1.0.{{random.Next(1, 250)}}"}}}""";
+        JsonSerializer.Serialize(new
+        {
+            listeners = new[] { new { portMapping = new { port = 8000 + random.Next(5), protocol = "http" } } },
+            serviceDiscovery = new { dns = new { hostname = $"10.1.0.{random.Next(1, 250)}" } },
+        });
 
     private static void Create(MeshDbContext db, string kind, string name, string spec)
     {
