@@ -97,7 +97,7 @@ public sealed class IncrementalLoadTests
             {
                 await using var db = store.Open();
                 await using var transaction = await db.Database.BeginTransactionAsync(TaskTimeouts.Token());
-                if (random.Next(6) == 0)
+                if (random.Next(3) == 0)
                 {
                     await StageMeshWriteAsync(db, random);
                 }
@@ -159,13 +159,20 @@ public sealed class IncrementalLoadTests
         }
     }
 
-    /// <summary>The mesh row: its tags (the graph reads its tracing tags) or its spec (the egress filter).</summary>
+    /// <summary>
+    /// The mesh row: its tags (its tracing tags, which every proxy's configuration reads; the version stays) or its
+    /// spec (the egress filter).
+    /// </summary>
     private static async Task StageMeshWriteAsync(MeshDbContext db, Random random)
     {
         var mesh = await Rows(db).SingleAsync(r => r.Kind == MeshResourceKinds.Mesh, TaskTimeouts.Token());
         if (random.Next(2) == 0)
         {
-            mesh.Tags = $$"""[{"key": "team", "value": "t{{random.Next(1000)}}"}]""";
+            mesh.Tags = JsonSerializer.Serialize(new[]
+            {
+                new { key = "mesh.tracing/provider", value = "zipkin" },
+                new { key = "mesh.tracing/sampling", value = random.Next(101).ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            });
             Log(db, mesh, "tag");
         }
         else
