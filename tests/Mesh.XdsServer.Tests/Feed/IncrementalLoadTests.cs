@@ -20,7 +20,9 @@ public sealed class IncrementalLoadTests
 {
     private static readonly MeshKey Demo = new(MeshRows.Account, "demo");
 
-    private static readonly string[] Watched = ["web", "api-v1", "billing", "n0", "n1", "h0"];
+    // Identities that exist throughout: their versions are compared. (Also comparing n0, n1 and h0, whose nodes the
+    // random writes create and delete, failed about one run in five with the graphs equal: docs/benchmarks.md, issue14w.)
+    private static readonly string[] Watched = ["web", "api-v1", "billing"];
 
     [Theory]
     [InlineData(1)]
