@@ -129,6 +129,11 @@ public sealed class XdsMetrics : IDisposable
     private const string MeshRowsHelp = "Rows of the meshes read (each mesh read counts all its live rows).";
     private const string MeshRowsInFull = "mesh_xds_mesh_rows_read_in_full_total";
     private const string MeshRowsInFullHelp = "Of mesh_xds_mesh_rows_total, the rows whose spec was read from PostgreSQL (the others were unchanged since the last read, and reused).";
+    private const string MeshReadsIncremental = "mesh_xds_mesh_reads_incremental_total";
+    private const string MeshReadsIncrementalHelp = "Mesh reads that read only the rows the change log named since the mesh's last read, in the log's snapshot (O(changes)).";
+    private const string MeshReadsFull = "mesh_xds_mesh_reads_full_total";
+    private const string MeshReadsFullHelp =
+        "Mesh reads that read every row (reason=first: its first read; no_log: incremental reads off; gap: a gap in the change log was given up; failed: after a failed catch-up or read; schema: after a migration).";
     private const string MeshLoadsSuperseded = "mesh_xds_mesh_loads_superseded_total";
     private const string MeshLoadsSupersededHelp = "Mesh reads dropped because a later read of the same mesh was applied first.";
     private const string GraphsRejected = "mesh_xds_mesh_graphs_rejected_total";
@@ -183,6 +188,11 @@ public sealed class XdsMetrics : IDisposable
         Increment(MeshRows, MeshRowsHelp, by: 0);
         Increment(MeshRowsInFull, MeshRowsInFullHelp, by: 0);
         Increment(MeshLoadsSuperseded, MeshLoadsSupersededHelp, by: 0);
+        Increment(MeshReadsIncremental, MeshReadsIncrementalHelp, by: 0);
+        foreach (var reason in Feed.MeshRowReader.FullReasons.All)
+        {
+            Increment(MeshReadsFull, MeshReadsFullHelp, ReasonLabel(reason), by: 0);
+        }
         Increment(TranslationWarnings, TranslationWarningsHelp, by: 0);
     }
 
@@ -228,6 +238,19 @@ public sealed class XdsMetrics : IDisposable
     {
         Increment(MeshRows, MeshRowsHelp, by: rows);
         Increment(MeshRowsInFull, MeshRowsInFullHelp, by: readInFull);
+    }
+
+    /// <summary>One mesh read: incremental (<paramref name="fullReason"/> null) or full, and why.</summary>
+    public void MeshRead(string? fullReason)
+    {
+        if (fullReason is null)
+        {
+            Increment(MeshReadsIncremental, MeshReadsIncrementalHelp);
+        }
+        else
+        {
+            Increment(MeshReadsFull, MeshReadsFullHelp, ReasonLabel(fullReason));
+        }
     }
 
     public void MeshLoadSuperseded() => Increment(MeshLoadsSuperseded, MeshLoadsSupersededHelp);

@@ -29,6 +29,9 @@ public sealed class MeshLoader(SnapshotProducer producer, XdsMetrics metrics, IL
     // What the last read of each mesh read: a reload transfers in full only the rows that changed.
     private readonly MeshRowReader _rows = new();
 
+    /// <summary>Makes the next read of every loaded mesh a full reload (<see cref="MeshRowReader.Distrust"/>).</summary>
+    public void DistrustIncrements(string reason) => _rows.Distrust(reason);
+
     /// <summary>The loaded meshes of an account whose virtual nodes discover through the named Cloud Map namespace.</summary>
     public IReadOnlyList<MeshKey> MeshesUsingNamespace(string accountId, string namespaceName) =>
         _namespacesUsed.Where(m => m.Key.AccountId == accountId && m.Value.Contains(namespaceName)).Select(m => m.Key).ToList();
@@ -36,9 +39,10 @@ public sealed class MeshLoader(SnapshotProducer producer, XdsMetrics metrics, IL
     /// <summary>
     /// Reads the mesh and hands its graph to the producer. Loads of different meshes may run at once; a load of a
     /// mesh that finishes after a later load of the same mesh is dropped (<see cref="MeshLoadOrder"/>), so an older
-    /// read never replaces a newer one.
+    /// read never replaces a newer one. With <paramref name="changes"/> (what the change log named since the mesh's
+    /// last load), only those rows are read, unless that cannot be trusted (<see cref="MeshRowReader"/>).
     /// </summary>
-    public async Task LoadAsync(MeshDbContext db, MeshKey mesh, CancellationToken cancellationToken)
+    public async Task LoadAsync(MeshDbContext db, MeshKey mesh, MeshChanges? changes, CancellationToken cancellationToken)
     {
         var reader = new ChangeLogReader(db);
         using var activity = XdsTracing.Source.StartActivity("LoadMesh");
@@ -46,8 +50,9 @@ public sealed class MeshLoader(SnapshotProducer producer, XdsMetrics metrics, IL
         activity?.SetTag("appmesh.account", mesh.AccountId);
         var ticket = _order.Begin(mesh);
         metrics.MeshLoaded();
-        var (rows, counts) = await metrics.QueryAsync(() => _rows.ReadAsync(db, mesh, cancellationToken));
+        var (rows, counts) = await metrics.QueryAsync(() => _rows.ReadAsync(db, mesh, changes, cancellationToken));
         metrics.MeshRowsRead(counts.Rows, counts.ReadInFull);
+        metrics.MeshRead(counts.Kind == MeshRowReader.ReadKind.Incremental ? null : counts.Reason);
         activity?.SetTag("appmesh.resources", rows.Count);
         activity?.SetTag("appmesh.resources_read_in_full", counts.ReadInFull);
         if (!rows.Any(r => r.Kind == MeshResourceKinds.Mesh))

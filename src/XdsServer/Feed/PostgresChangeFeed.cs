@@ -3,7 +3,9 @@ using Mesh.Persistence;
 using Mesh.XdsServer.Diagnostics;
 using Mesh.XdsServer.Identity;
 using Mesh.XdsServer.Snapshots;
+using System.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -37,6 +39,10 @@ public sealed class PostgresChangeFeed(
     private readonly ChangeFeedOptions _options = options.Value;
     private readonly SequenceTracker _tracker = new(options.Value.GapTimeout, clock);
     private readonly DeferredMeshes _deferred = new(clock);
+    private readonly PendingRows _pending = new();
+
+    // The last migration the feed saw applied: a new one may have rewritten rows without logging them.
+    private string? _migration;
 
     // One per LISTEN connection, so that the end of the last one (WakeReasons.ListenEnded) is not taken for the end of
     // the next. A watch that sets the old one between connections is not lost: the reconnect's catch-up loads every
@@ -74,6 +80,10 @@ public sealed class PostgresChangeFeed(
             catch (Exception e)
             {
                 // Whatever broke (the database, the network, a query), the cache keeps serving; retry and catch up.
+                // Which changes reached which mesh before it broke is not known for sure: every mesh's next read is a
+                // full one.
+                loader.DistrustIncrements(MeshRowReader.FullReasons.Failed);
+                _pending.Clear();
                 status.State = FeedState.Disconnected;
                 status.LastError = clock.GetUtcNow();
                 metrics.FeedError();
@@ -198,7 +208,8 @@ public sealed class PostgresChangeFeed(
         var present = await metrics.QueryAsync(() => reader.SeqsBetweenAsync(Math.Max(0, max - _options.StartWindow), max, cancellationToken));
         _tracker.Start(max, present, _options.StartWindow);
         var meshes = await metrics.QueryAsync(() => reader.MeshesAsync(cancellationToken));
-        await LoadAsync(meshes.Select(m => new MeshKey(m.AccountId, m.MeshName)).ToList(), cancellationToken);
+        _migration = await metrics.QueryAsync(() => LastMigrationAsync(db, cancellationToken));
+        await LoadAsync(meshes.Select(m => new MeshKey(m.AccountId, m.MeshName)).ToList(), null, cancellationToken);
         await PrimeChangePathAsync(max, cancellationToken);
 
         status.Loaded = true;
@@ -231,6 +242,12 @@ public sealed class PostgresChangeFeed(
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var reader = new ChangeLogReader(db);
 
+        // With incremental loads, the log is read in one repeatable-read transaction whose snapshot the loads then
+        // use (pg_export_snapshot), so the rows read are exactly those of the state the log describes.
+        await using var transaction = _options.IncrementalLoads
+            ? await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken)
+            : null;
+
         // However many writes a mesh saw since the last catch-up (a burst of API calls), it is read once.
         var changed = new HashSet<MeshKey>();
         var seen = new List<long>();
@@ -243,11 +260,17 @@ public sealed class PostgresChangeFeed(
                 if (CloudMapChanges.IsCloudMap(change))
                 {
                     // A registry change belongs to no mesh: it reaches the meshes whose nodes use its namespace.
-                    changed.UnionWith(loader.MeshesUsingNamespace(change.AccountId, change.ParentName));
+                    foreach (var mesh in loader.MeshesUsingNamespace(change.AccountId, change.ParentName))
+                    {
+                        changed.Add(mesh);
+                        _pending.Touch(mesh);
+                    }
                 }
                 else
                 {
-                    changed.Add(new MeshKey(change.AccountId, change.MeshName));
+                    var mesh = new MeshKey(change.AccountId, change.MeshName);
+                    changed.Add(mesh);
+                    _pending.Add(mesh, new RowKey(change.Kind, change.ParentName, change.Name));
                 }
 
                 seen.Add(change.Seq);
@@ -283,16 +306,41 @@ public sealed class PostgresChangeFeed(
             metrics.MeshLoadsDeferredBy(deferred);
         }
 
-        await LoadAsync(load, cancellationToken);
+        string? snapshot = null;
+        if (transaction is not null && load.Count > 0)
+        {
+            (snapshot, var migration) = await metrics.QueryAsync(() => ExportSnapshotAsync(db, cancellationToken));
+            if (migration != _migration)
+            {
+                // A migration may have rewritten rows without logging them: read every mesh whole once.
+                loader.DistrustIncrements(MeshRowReader.FullReasons.Schema);
+                _migration = migration;
+            }
+        }
+
+        await LoadAsync(load, snapshot, cancellationToken);
         _deferred.Loaded(load);
+        _pending.Loaded(load);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
 
         // Recorded as applied only once their meshes are loaded or left in _deferred (which a failed load does not
         // empty): if a load failed (the database went away), the retry reads these changes again instead of
         // skipping them.
         var applied = seen.Count(_tracker.TryApply);
-        foreach (var skipped in _tracker.Advance())
+        var skipped = _tracker.Advance();
+        foreach (var seq in skipped)
         {
-            logger.GapSkipped(skipped, _options.GapTimeout);
+            logger.GapSkipped(seq, _options.GapTimeout);
+        }
+
+        if (skipped.Count > 0)
+        {
+            // A change given up on may still commit (a transaction that outlived the gap time-out); the log will not
+            // name it again, so only a full read of its mesh would see it.
+            loader.DistrustIncrements(MeshRowReader.FullReasons.Gap);
         }
 
         status.Watermark = _tracker.Watermark;
@@ -304,16 +352,49 @@ public sealed class PostgresChangeFeed(
     }
 
     /// <summary>
+    /// Exports the catch-up transaction's snapshot for the loads, and reads the last migration applied in it (one
+    /// round trip).
+    /// </summary>
+    private static async Task<(string Snapshot, string? Migration)> ExportSnapshotAsync(MeshDbContext db, CancellationToken cancellationToken)
+    {
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await using var command = new NpgsqlCommand(
+            $"SELECT pg_export_snapshot(), ({LastMigrationSql})", connection, (NpgsqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1));
+    }
+
+    private static async Task<string?> LastMigrationAsync(MeshDbContext db, CancellationToken cancellationToken)
+    {
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var command = new NpgsqlCommand(LastMigrationSql, connection);
+            return await command.ExecuteScalarAsync(cancellationToken) as string;
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    // EF Core's history table, which Mesh.Migrations writes (the hosts never migrate themselves).
+    private const string LastMigrationSql = """SELECT max("MigrationId") FROM "__EFMigrationsHistory" """;
+
+    /// <summary>
     /// Loads meshes concurrently, up to one per core, each on a database context of its own. Each mesh appears at
     /// most once, and the caller awaits every load before the next catch-up, so one mesh's loads never overlap.
+    /// With <paramref name="snapshot"/> (the catch-up's, exported), each reads what the log named for it in that snapshot.
     /// </summary>
-    private Task LoadAsync(IReadOnlyCollection<MeshKey> meshes, CancellationToken cancellationToken) =>
+    private Task LoadAsync(IReadOnlyCollection<MeshKey> meshes, string? snapshot, CancellationToken cancellationToken) =>
         Parallel.ForEachAsync(
-            meshes,
+            meshes.Select(mesh => (Mesh: mesh, Changes: snapshot is null ? null : _pending.For(mesh, snapshot))).ToList(),
             new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
-            async (mesh, token) =>
+            async (load, token) =>
             {
                 await using var db = await contexts.CreateDbContextAsync(token);
-                await loader.LoadAsync(db, mesh, token);
+                await loader.LoadAsync(db, load.Mesh, load.Changes, token);
             });
 }
