@@ -25,9 +25,12 @@ public sealed class ChangeFeedOptions
     /// of nodes costs the read of its own row, not of the mesh. A full reload still happens where the increment
     /// cannot be trusted (a gap given up, a failed catch-up or read, a start, a migration;
     /// <c>mesh_xds_mesh_reads_full_total</c>). Off: every load reads every row's stamp, as before 14w, which also sees
-    /// rows written by hand without a change-log row.
+    /// rows written by hand without a change-log row. Off by default: with it on, a watched node's snapshot version
+    /// differed from a full-reading replica's in about one random write sequence in three while both graphs were equal
+    /// (<c>IncrementalLoadTests</c> with the created-and-deleted nodes watched; never with two full-reading servers),
+    /// which is not explained yet.
     /// </summary>
-    public bool IncrementalLoads { get; set; } = true;
+    public bool IncrementalLoads { get; set; }
 
     /// <summary>Read the log even without a notification this often: covers a lost notification and fills holes.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
