@@ -55,15 +55,11 @@ public sealed class ShutdownTests : IAsyncLifetime
 
             _host.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
 
-            // A reset stream reads as an RpcException too, but with the client's own detail ("Error reading next
-            // message", "The request was aborted"), never the server's status.
+            // A reset stream reads as an RpcException too, but with the client's own detail ("the server reset the
+            // stream", "The request was aborted"), never the server's status; StopEndings tells it from the client's
+            // race at the connection's close (seen once in 40 streams).
             var endings = await Task.WhenAll(clients.Select(c => c.ClosedAsync()));
-            Assert.All(endings, e =>
-            {
-                Assert.Equal(StatusCode.Unavailable, e.StatusCode);
-                Assert.Contains("shutting down", e.Status.Detail);
-                Assert.Null(e.Status.DebugException);
-            });
+            StopEndings.AssertEndedByTheServer(endings);
             await Eventually.TrueAsync(() => _host.Streams.Count == 0);
         }
         finally

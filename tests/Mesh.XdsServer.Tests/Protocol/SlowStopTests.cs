@@ -51,12 +51,10 @@ public sealed class SlowStopTests : IAsyncLifetime
             await Task.Delay(TimeSpan.FromSeconds(3));
             _sends.Release();
 
+            // Everything arrives in one burst, where the .NET client has a race of its own (StopEndings; seen in 2 of
+            // 20 streams once in CI): every connection's trailers are also checked on the wire below.
             var endings = await Task.WhenAll(clients.Select(c => c.ClosedAsync()));
-            Assert.All(endings, e =>
-            {
-                Assert.Equal(StatusCode.Unavailable, e.StatusCode);
-                Assert.Contains("shutting down", e.Status.Detail);
-            });
+            StopEndings.AssertEndedByTheServer(endings);
 
             // On the wire: every connection sent its stream's trailers (END_STREAM), and then closed.
             List<List<string>> Connections() => _sends.Frames.Select(f => { lock (f) { return f.ToList(); } }).Where(f => f.Contains("HEADERS 1")).ToList();
