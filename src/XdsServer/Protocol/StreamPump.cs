@@ -41,6 +41,12 @@ internal sealed class StreamPump<TRequest>
         // cost a stream two sources and three registrations for what one source and two registrations do.)
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(call, stopping);
         var token = stop.Token;
+
+        // The handlers' writes are cancelled only by the call's end (the proxy left, or Kestrel aborting what is left
+        // at the stop's time-out), not by the stop itself: a push already handed to Kestrel when the stop begins is
+        // finished and followed by the stream's UNAVAILABLE trailers. Cancelling its flush made Kestrel reset the
+        // stream instead, with no trailers (SlowStopTests, the large push unsent). The loop starts nothing new once
+        // the stop fires.
         var read = requestStream.MoveNext(token);
         Task? snapshotWaiting = null;
         try
@@ -55,14 +61,14 @@ internal sealed class StreamPump<TRequest>
                         return; // the client closed its side
                     }
 
-                    await onRequest(requestStream.Current, token);
+                    await onRequest(requestStream.Current, call);
                     read = requestStream.MoveNext(token);
                     continue;
                 }
 
                 if (_snapshots.TryTake(out var snapshot))
                 {
-                    await onSnapshot(snapshot, token);
+                    await onSnapshot(snapshot, call);
                     continue;
                 }
 
