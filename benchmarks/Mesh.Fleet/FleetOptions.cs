@@ -17,6 +17,12 @@ internal sealed record FleetOptions
     public bool SerialiseNodeEveryRequest { get; init; }
     public bool Replicas { get; init; } = true;
 
+    /// <summary>Whether the raw limit is measured again per variant with that variant's requests (RawLimit.Receive).</summary>
+    public bool RawWithRequests { get; init; } = true;
+
+    /// <summary>Where <c>perf record -g</c> files of each server's steady changes go (<see cref="SteadyProfile"/>); null: no profiles.</summary>
+    public string? ProfileSteady { get; init; }
+
     /// <summary>Whether each proxy sends a node of its own (its pod's name and address), as real pods do, instead of one per client virtual node.</summary>
     public bool DistinctNodes { get; init; }
 
@@ -46,6 +52,11 @@ internal sealed record FleetOptions
                                    every request (every: costs the fleet, on the server's cores, what Envoys pay on theirs)
           --storm on|off           restart the xDS server under the fleet (on)
           --replicas on|off        two xDS servers on one database, stop one (on)
+          --raw-requests on|off    also measure, per variant, the raw limit with clients that send that variant's requests
+                                   (the first proxy's bytes: its connect's requests, an ACK after each push) to the
+                                   plain server, which reads and discards them: the stack's own cost of them (on)
+          --profile-steady DIR     perf record -g each server (xDS and raw) from its 2nd change to its last, into
+                                   DIR/<variant>-mesh.data and DIR/raw*.data (run the fleet with DOTNET_PerfMapEnabled=1)
           --distinct-nodes on|off  each proxy sends its own node (its pod's name and address, as real pods do), so the
                                    server's node interner holds one per proxy; off: one node per client virtual node (off)
           --xds-setting KEY=VALUE  a setting for the xDS servers the fleet starts, e.g. Xds:WarmUp:Enabled=false (repeatable)
@@ -77,6 +88,8 @@ internal sealed record FleetOptions
                 "--storm" => o with { Storm = Next() == "on" },
                 "--fleet-node" => o with { SerialiseNodeEveryRequest = Next() == "every" },
                 "--replicas" => o with { Replicas = Next() == "on" },
+                "--raw-requests" => o with { RawWithRequests = OnOff(args[i], Next()) },
+                "--profile-steady" => o with { ProfileSteady = Next() },
                 "--distinct-nodes" => o with { DistinctNodes = OnOff(args[i], Next()) },
                 "--xds-setting" => o with { XdsSettings = [.. o.XdsSettings, Setting(Next())] },
                 "--xds-env" => o with { XdsEnvironment = [.. o.XdsEnvironment, Setting(Next())] },

@@ -40,9 +40,19 @@ foreach (var name in options.Variants)
 }
 
 var reference = results[0];
-var raw = await MeasureRawAsync(reference.BytesPerProxy, reference.RdsSize);
+var raw = await MeasureRawAsync(reference.BytesPerProxy, reference.RdsSize, null, "raw");
+// The raw limit again with each variant's requests: what the stack costs to receive what that variant's proxies send.
+var rawWithRequests = new Dictionary<string, RawFigures>(StringComparer.Ordinal);
+foreach (var figures in results.Where(_ => options.RawWithRequests))
+{
+    if (figures.Requests is { } requests)
+    {
+        rawWithRequests[figures.Variant] = await MeasureRawAsync(figures.BytesPerProxy, figures.RdsSize, requests, $"raw-{figures.Variant}");
+    }
+}
+
 report.Line($"load average after: {Machine.LoadAverage()}");
-report.Table(raw, results);
+report.Table(raw, results, rawWithRequests);
 
 if (options.Storm)
 {
@@ -74,8 +84,10 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     var gcBefore = await GcCount.ReadAsync(admin);
 
     using var stop = new CancellationTokenSource();
+    // The first proxy keeps its requests' bytes for the raw limit's second form.
+    var recorder = new RequestRecorder();
     var proxies = Enumerable.Range(0, options.Proxies)
-        .Select(i => new SimulatedEnvoy(NodeOf(i), variant, [xds.Grpc(0)]))
+        .Select(i => new SimulatedEnvoy(NodeOf(i), variant, [xds.Grpc(0)]) { Recorder = i == 0 ? recorder : null })
         .ToList();
     var started = Stopwatch.GetTimestamp();
     // The server's CPU when half the fleet is configured: the second half's cost is what a proxy costs once
@@ -88,6 +100,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     // The fleet shares the machine's cores with the server: its own CPU says whether it, not the server, set the pace.
     var fleetCpu = Process.GetCurrentProcess().TotalProcessorTime - fleetCpuBefore;
     var bytes = proxies.Average(p => p.BytesReceived);
+    var requestsAtConnect = proxies.Average(p => p.RequestsSent);
     var connectJit = await JitCount.ReadAsync(admin) - jitBefore;
     // What the connect allocated and collected: per-connect garbage is server CPU twice, to make and to collect.
     var connectGc = await GcCount.ReadAsync(admin) - gcBefore;
@@ -100,8 +113,14 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     var pooled = await admin.SumAsync("aspnetcore_memory_pool_pooled_bytes", "kestrel");
 
     var changes = new List<ChangeFigures>();
+    SteadyProfile? profile = null;
     for (var c = 0; c < options.Changes; c++)
     {
+        if (c == 1)
+        {
+            profile = await SteadyProfile.StartAsync(options.ProfileSteady, server.Pid, $"{variant.Name}-mesh");
+        }
+
         var counts = proxies.Select(p => p.RdsResponses).ToList();
         var serverBefore = await ChangeTrace.ReadAsync(admin);
         var jit = await JitCount.ReadAsync(admin);
@@ -137,6 +156,11 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
         });
     }
 
+    if (profile is not null)
+    {
+        await profile.DisposeAsync();
+    }
+
     // What an idle proxy costs once the changes are over: with Xds:KestrelBuffers=Heap the server's pool keeps the
     // blocks its busiest change needed for Xds:KestrelBlocksKeptSeconds (issue13ac), which the connect's RSS omits.
     await Task.Delay(2000);
@@ -167,6 +191,8 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
         PooledPerProxy = (pooled - pooledBefore) / options.Proxies,
         Changes = ChangeSplit.Of(changes),
         Start = start,
+        RequestsPerProxyAtConnect = requestsAtConnect,
+        Requests = recorder.LastAck is { } ack ? new ProxyRequests(recorder.Connect, ack) : null,
     };
     report.Line($"{variant.Name}: server started and ready in {start.Ready.TotalSeconds:F1} s using {start.Cpu.TotalSeconds:F2} s of CPU (of which the warm-up {start.WarmUp.TotalSeconds:F2} s, {start.WarmUpCpu.TotalSeconds:F2} s of CPU); per change, p99 and server CPU: {string.Join(", ", changes.Select((c, i) => $"#{i + 1} {Percentile(c.Latencies, 0.99):F0} ms {c.Cpu.TotalMilliseconds:F0} ms ({c.Jit})"))}");
     report.Line($"{variant.Name}: per change, p99 of the response's arrival (before its ACK is written), the fleet's own CPU, the server's collections: {string.Join(", ", changes.Select((c, i) => $"#{i + 1} {c.ReceivedP99:F0} ms, fleet {c.FleetCpu.TotalMilliseconds:F0} ms, {c.Gc}"))}");
@@ -179,7 +205,10 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     return figures;
 }
 
-async Task<RawFigures> MeasureRawAsync(double firstSize, int pushSize)
+// The raw limit: streams that each get one message of firstSize at open and one of pushSize per push. With
+// requests, the second form: each stream first sends a proxy's connect requests and an ACK after every push, and the
+// server reads them all (each push waits for the server to have read every ACK, which the plain form has none of).
+async Task<RawFigures> MeasureRawAsync(double firstSize, int pushSize, ProxyRequests? requests, string label)
 {
     var url = new Uri($"http://127.0.0.1:{options.BasePort + 4}");
     // The same program serves the raw limit in a process of its own: the apphost, or `dotnet Mesh.Fleet.dll`.
@@ -195,7 +224,7 @@ async Task<RawFigures> MeasureRawAsync(double firstSize, int pushSize)
     var cpuBefore = server.Cpu;
     var fleetCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
     using var stop = new CancellationTokenSource();
-    var clients = Enumerable.Range(0, options.Proxies).Select(_ => new RawLimit.Client(url)).ToList();
+    var clients = Enumerable.Range(0, options.Proxies).Select(_ => new RawLimit.Client(url, requests)).ToList();
     var started = Stopwatch.GetTimestamp();
     var loops = await Fleet.OpenAsync(clients.Select(c => ((Func<Task>)(() => c.RunAsync((int)firstSize, stop.Token)), c.Opened.Task)).ToList(), options.ConnectParallelism, TimeSpan.FromMinutes(10));
     var connect = Stopwatch.GetElapsedTime(started);
@@ -206,21 +235,40 @@ async Task<RawFigures> MeasureRawAsync(double firstSize, int pushSize)
     var rss = server.Rss;
 
     var pushes = new List<ChangeFigures>();
+    SteadyProfile? profile = null;
     for (var c = 0; c < options.Changes; c++)
     {
+        if (c == 1)
+        {
+            profile = await SteadyProfile.StartAsync(options.ProfileSteady, server.Pid, label);
+        }
+
         var counts = clients.Select(x => x.Pushes).ToList();
         var cpu = server.Cpu;
         var before = Stopwatch.GetTimestamp();
         await RawLimit.Client.PushAsync(url, pushSize);
         await Fleet.WaitAsync(() => clients.Select((x, i) => x.Pushes > counts[i]).All(x => x), TimeSpan.FromMinutes(5), "every raw stream to get the push");
+        if (requests is not null)
+        {
+            // Every ACK written; the server's reading of the last of them may still be under way.
+            var expected = ((long)requests.Connect.Count + c + 1) * options.Proxies;
+            await Fleet.WaitAsync(() => RawLimit.Client.ReceivedAsync(url).GetAwaiter().GetResult() >= expected, TimeSpan.FromMinutes(1), "the raw server to read every ACK", TimeSpan.FromMilliseconds(20));
+        }
+
         pushes.Add(new ChangeFigures(clients.Select(x => Stopwatch.GetElapsedTime(before, x.LastPushAt).TotalMilliseconds).ToList(), server.Cpu - cpu));
         await Task.Delay(500);
+    }
+
+    if (profile is not null)
+    {
+        await profile.DisposeAsync();
     }
 
     var latencies = pushes.SelectMany(p => p.Latencies).ToList();
     var pushCpu = pushes.Aggregate(TimeSpan.Zero, (sum, p) => sum + p.Cpu);
 
-    report.Line($"raw: {options.Proxies} streams open in {connect.TotalSeconds:F2} s (first message {firstSize:F0} B), server CPU {connectCpu.TotalSeconds:F2} s (fleet CPU {fleetCpu.TotalSeconds:F2} s), RSS {rssBefore / 1048576.0:F0} → {rss / 1048576.0:F0} MiB; push of {pushSize} B");
+    var form = requests is null ? "raw" : $"raw with {label[4..]}'s requests ({requests})";
+    report.Line($"{form}: {options.Proxies} streams open in {connect.TotalSeconds:F2} s (first message {firstSize:F0} B), server CPU {connectCpu.TotalSeconds:F2} s (fleet CPU {fleetCpu.TotalSeconds:F2} s), RSS {rssBefore / 1048576.0:F0} → {rss / 1048576.0:F0} MiB; push of {pushSize} B");
     await stop.CancelAsync();
     await Task.WhenAll(loops);
     clients.ForEach(c => c.Dispose());
@@ -364,6 +412,12 @@ namespace Mesh.Fleet
         public ChangeSplit Changes { get; init; } = ChangeSplit.Of([]);
 
         public ServerStart Start { get; init; } = ServerStart.Unknown;
+
+        /// <summary>Requests each proxy wrote until the fleet was configured, on average.</summary>
+        public double RequestsPerProxyAtConnect { get; init; }
+
+        /// <summary>The first proxy's requests as sent (null if it saw no change to ACK): the raw limit's second form sends them.</summary>
+        public ProxyRequests? Requests { get; init; }
     }
 
     internal sealed record RawFigures(TimeSpan Connect, TimeSpan ConnectCpu, double RssPerStream, double HeapPerStream,
@@ -415,7 +469,7 @@ namespace Mesh.Fleet
             return done.Task;
         }
 
-        public static async Task WaitAsync(Func<bool> condition, TimeSpan timeout, string what)
+        public static async Task WaitAsync(Func<bool> condition, TimeSpan timeout, string what, TimeSpan? poll = null)
         {
             var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
             while (!condition())
@@ -425,7 +479,7 @@ namespace Mesh.Fleet
                     throw new TimeoutException($"timed out waiting for {what}");
                 }
 
-                await Task.Delay(5);
+                await Task.Delay(poll ?? TimeSpan.FromMilliseconds(5));
             }
         }
     }
@@ -502,7 +556,7 @@ namespace Mesh.Fleet
     {
         public void Line(string text) => Console.WriteLine(text);
 
-        public void Table(RawFigures raw, List<MeshFigures> mesh)
+        public void Table(RawFigures raw, List<MeshFigures> mesh, IReadOnlyDictionary<string, RawFigures> withRequests)
         {
             var n = mesh.Count;
             Console.WriteLine();
@@ -523,6 +577,13 @@ namespace Mesh.Fleet
             Row("first change after start, server CPU", m => Ratio(m.Changes.FirstCpu, raw.Pushes.FirstCpu, "ms"), $"{raw.Pushes.FirstCpu:F0} ms (first push)");
             Row("steady changes (2nd on), p99", m => Ratio(m.Changes.SteadyP99, raw.Pushes.SteadyP99, "ms"), $"{raw.Pushes.SteadyP99:F0} ms (later pushes)");
             Row("steady changes (2nd on), server CPU per change", m => Ratio(m.Changes.SteadyCpu, raw.Pushes.SteadyCpu, "ms"), $"{raw.Pushes.SteadyCpu:F0} ms (later pushes)");
+            // Against the raw limit with the same variant's requests (its figure in brackets): the part of the ratio
+            // above that is not the stack's cost of receiving the requests, i.e. Mesh's own.
+            Row("requests per proxy at connect (bytes of the first proxy's)", m => $"{m.RequestsPerProxyAtConnect:F1} ({(m.Requests?.ConnectBytes ?? 0) / 1024.0:F1} KiB), ACK {m.Requests?.Ack.Length ?? 0} B", "none");
+            Row("server CPU per proxy to connect, × raw with the proxies' requests", m => withRequests.TryGetValue(m.Variant, out var r)
+                ? $"{m.ConnectCpu.TotalMilliseconds / Count(m):F2} ms ({m.ConnectCpu / r.ConnectCpu:F1}×; that raw {r.ConnectCpu.TotalMilliseconds / Count(m):F2} ms)" : "not measured", "");
+            Row("steady changes, server CPU per proxy, × raw with the proxies' requests", m => withRequests.TryGetValue(m.Variant, out var r)
+                ? $"{m.Changes.SteadyCpu / Count(m):F3} ms ({m.Changes.SteadyCpu / r.Pushes.SteadyCpu:F1}×; that raw {r.Pushes.SteadyCpu / Count(m):F3} ms)" : "not measured", $"{raw.Pushes.SteadyCpu / Count(mesh[0]):F3} ms");
             Row("bytes per proxy at connect", m => $"{m.BytesPerProxy:F0} B", "the same, as one message");
             Row("RDS response of the change", m => $"{m.RdsSize} B", "the same size");
             Row("errors", m => $"{m.Errors}", "");

@@ -40,6 +40,17 @@ internal sealed class SimulatedEnvoy : IDisposable
         _channels = new GrpcChannel?[servers.Length];
     }
 
+    /// <summary>
+    /// Where this proxy's requests are kept as the bytes sent (one proxy per variant is given one): what the raw
+    /// limit's clients then send to the plain server, to measure the stack's own cost of receiving them.
+    /// </summary>
+    public RequestRecorder? Recorder { get; init; }
+
+    /// <summary>Requests written on every stream so far (the connect's, then the ACKs).</summary>
+    public int RequestsSent => Volatile.Read(ref _requestsSent);
+
+    private int _requestsSent;
+
     /// <summary>Set once CDS, EDS (when there are EDS clusters), LDS and RDS have all been received and ACKed.</summary>
     public long ConfiguredAt { get; private set; }
 
@@ -252,6 +263,7 @@ internal sealed class SimulatedEnvoy : IDisposable
                 ResponseNonce = nonce ?? "",
             };
             request.ResourceNames.AddRange(names.Order(StringComparer.Ordinal));
+            Sent(request);
             await writer.WriteAsync(request, stop);
         }
 
@@ -348,12 +360,15 @@ internal sealed class SimulatedEnvoy : IDisposable
                 request.InitialResourceVersions.Add(held);
             }
 
+            Sent(request);
             await writer.WriteAsync(request, stop);
         }
 
         async Task AckAsync(string type, string nonce)
         {
-            await writer.WriteAsync(new DeltaDiscoveryRequest { Node = NodeForRequest(), TypeUrl = type, ResponseNonce = nonce }, stop);
+            var request = new DeltaDiscoveryRequest { Node = NodeForRequest(), TypeUrl = type, ResponseNonce = nonce };
+            Sent(request);
+            await writer.WriteAsync(request, stop);
         }
 
         await SubscribeAsync(TypeUrls.Cluster, [], []);
@@ -458,6 +473,12 @@ internal sealed class SimulatedEnvoy : IDisposable
         return names;
     }
 
+    private void Sent(Google.Protobuf.IMessage request)
+    {
+        Interlocked.Increment(ref _requestsSent);
+        Recorder?.Add(Google.Protobuf.MessageExtensions.ToByteArray(request), configured: ConfiguredAt != 0);
+    }
+
     private void Received(string typeUrl, int size)
     {
         Interlocked.Add(ref _bytes, size);
@@ -486,6 +507,54 @@ internal sealed class SimulatedEnvoy : IDisposable
         foreach (var channel in _channels)
         {
             channel?.Dispose();
+        }
+    }
+}
+
+/// <summary>
+/// One proxy's requests as sent: those of its first stream until it was configured (the connect), and the last one
+/// written since (the ACK of a route change). The bytes are the generated serialisation, the same length as what
+/// <see cref="NodeBytes"/> writes (only the node's place in the message differs).
+/// </summary>
+internal sealed class RequestRecorder
+{
+    private readonly List<byte[]> _connect = [];
+    private byte[]? _lastAck;
+
+    public IReadOnlyList<byte[]> Connect
+    {
+        get
+        {
+            lock (_connect)
+            {
+                return [.. _connect];
+            }
+        }
+    }
+
+    public byte[]? LastAck
+    {
+        get
+        {
+            lock (_connect)
+            {
+                return _lastAck;
+            }
+        }
+    }
+
+    public void Add(byte[] request, bool configured)
+    {
+        lock (_connect)
+        {
+            if (configured)
+            {
+                _lastAck = request;
+            }
+            else if (_lastAck is null)
+            {
+                _connect.Add(request);
+            }
         }
     }
 }
