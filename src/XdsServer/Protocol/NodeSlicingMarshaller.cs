@@ -15,16 +15,16 @@ namespace Mesh.XdsServer.Protocol;
 public static class NodeSlicingMarshaller
 {
     public static Marshaller<DiscoveryRequest> ForSotw(NodeInterner interner, Action? malformed = null) =>
-        Create(interner, DiscoveryRequest.Parser, DiscoveryRequest.NodeFieldNumber, (r, n) => r.Node = n, malformed);
+        Create(interner, DiscoveryRequest.Parser, DiscoveryRequest.NodeFieldNumber, (r, n) => r.Node = n, malformed, static () => new DiscoveryRequest());
 
     public static Marshaller<DeltaDiscoveryRequest> ForDelta(NodeInterner interner, Action? malformed = null) =>
-        Create(interner, DeltaDiscoveryRequest.Parser, DeltaDiscoveryRequest.NodeFieldNumber, (r, n) => r.Node = n, malformed);
+        Create(interner, DeltaDiscoveryRequest.Parser, DeltaDiscoveryRequest.NodeFieldNumber, (r, n) => r.Node = n, malformed, static () => new DeltaDiscoveryRequest());
 
     /// <summary>
     /// A request that does not decode ends the call with INVALID_ARGUMENT saying why (rather than gRPC's UNKNOWN
     /// for an exception in the handler), and <paramref name="malformed"/> counts it.
     /// </summary>
-    private static Marshaller<T> Create<T>(NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Action? malformed)
+    private static Marshaller<T> Create<T>(NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Action? malformed, Func<T> create)
         where T : IMessage<T>, new() =>
         new(
             (message, context) =>
@@ -37,7 +37,7 @@ public static class NodeSlicingMarshaller
             {
                 try
                 {
-                    return Read(context.PayloadAsReadOnlySequence(), interner, parser, nodeField, setNode);
+                    return Read(context.PayloadAsReadOnlySequence(), interner, parser, nodeField, setNode, create);
                 }
                 catch (InvalidProtocolBufferException e)
                 {
@@ -46,19 +46,19 @@ public static class NodeSlicingMarshaller
                 }
             });
 
-    private static T Read<T>(ReadOnlySequence<byte> payload, NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode)
+    private static T Read<T>(ReadOnlySequence<byte> payload, NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Func<T> create)
         where T : IMessage<T>, new()
     {
         if (payload.IsSingleSegment)
         {
-            return Parse(payload.FirstSpan, interner, parser, nodeField, setNode);
+            return Parse(payload.FirstSpan, interner, parser, nodeField, setNode, create);
         }
 
         var copy = ArrayPool<byte>.Shared.Rent((int)payload.Length);
         try
         {
             payload.CopyTo(copy);
-            return Parse(copy.AsSpan(0, (int)payload.Length), interner, parser, nodeField, setNode);
+            return Parse(copy.AsSpan(0, (int)payload.Length), interner, parser, nodeField, setNode, create);
         }
         finally
         {
@@ -67,7 +67,9 @@ public static class NodeSlicingMarshaller
     }
 
     /// <summary>The request in <paramref name="bytes"/>, its node taken from <paramref name="interner"/>.</summary>
-    internal static T Parse<T>(ReadOnlySpan<byte> bytes, NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode)
+    /// <remarks><paramref name="create"/> makes the empty request: <c>new T()</c> in a generic method is a call to
+    /// <see cref="Activator.CreateInstance{T}()"/> (0.4% of the server's samples in a steady change, issue13ae).</remarks>
+    internal static T Parse<T>(ReadOnlySpan<byte> bytes, NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Func<T>? create = null)
         where T : IMessage<T>, new()
     {
         int nodeStart = -1, nodeEnd = -1;
@@ -103,7 +105,7 @@ public static class NodeSlicingMarshaller
             }
 
             var node = interner.Intern(nodeFields.Payload);
-            var request = new T();
+            var request = create is null ? new T() : create();
             request.MergeFrom(bytes[..nodeStart]);
             request.MergeFrom(bytes[nodeEnd..]);
             setNode(request, node);
