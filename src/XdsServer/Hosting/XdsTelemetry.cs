@@ -26,13 +26,19 @@ public static class XdsTelemetry
         var scope = new object();
 
         // The meter provider is built first, so that it listens when XdsMetrics seeds its counters at zero.
+        var memoryPool = builder.Configuration.GetValue(KestrelMemoryPoolSetting, true);
         builder.Services.AddSingleton(services =>
         {
+            // Summing Kestrel's pool from before its first connection: the pooled figure is a sum of deltas.
+            services.GetService<KestrelPoolTotals>();
             services.GetService<MeterProvider>();
             return new XdsMetrics(scope);
         });
+        if (memoryPool)
+        {
+            builder.Services.AddSingleton(services => new KestrelPoolTotals(services.GetRequiredService<IMeterFactory>(), scope));
+        }
 
-        var memoryPool = builder.Configuration.GetValue(KestrelMemoryPoolSetting, true);
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("mesh-xds"))
             .WithMetrics(metrics =>
@@ -50,7 +56,7 @@ public static class XdsTelemetry
                 }
 
                 metrics
-                    .AddView(instrument => IsAnotherServers(instrument, scope) ? MetricStreamConfiguration.Drop : null)
+                    .AddView(instrument => IsAnotherServers(instrument, scope) || IsSummedElsewhere(instrument, scope) ? MetricStreamConfiguration.Drop : null)
                     .AddPlatformMetrics();
             });
         if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
@@ -72,6 +78,14 @@ public static class XdsTelemetry
 
     private static bool IsAnotherServers(Instrument instrument, object scope) =>
         instrument.Meter.Name == XdsMetrics.MeterName && !ReferenceEquals(instrument.Meter.Scope, scope);
+
+    /// <summary>
+    /// Kestrel's per-block pool instruments, which <see cref="KestrelPoolTotals"/> sums and exports under the same
+    /// names (on a meter marked with this server's scope), and another server's export of them.
+    /// </summary>
+    private static bool IsSummedElsewhere(Instrument instrument, object scope) =>
+        instrument.Meter.Name == KestrelPoolTotals.MeterName && instrument.Name is KestrelPoolTotals.PooledName or KestrelPoolTotals.RentedName
+        && !ReferenceEquals(instrument.Meter.Scope, scope);
 
     /// <summary>An xDS stream lives as long as its proxy; as a span it would be hours long and say nothing.</summary>
     private static bool IsNotXdsStream(HttpContext context) =>

@@ -85,6 +85,14 @@ public sealed class AdminApiTests
 
         Assert.Equal(exported, text.Contains("aspnetcore_memory_pool_", StringComparison.Ordinal));
         Assert.Contains("mesh_xds_connected_proxies", text, StringComparison.Ordinal);
+        if (exported)
+        {
+            // Summed by the server's own listener (KestrelPoolTotals) and exported once, under Kestrel's names.
+            Assert.Single(text.Split('\n'), l => l.StartsWith("aspnetcore_memory_pool_pooled_bytes{", StringComparison.Ordinal) && l.Contains("owner=\"kestrel\"", StringComparison.Ordinal));
+            var rented = text.Split('\n').Single(l => l.StartsWith("aspnetcore_memory_pool_rented_bytes_total{", StringComparison.Ordinal) && l.Contains("owner=\"kestrel\"", StringComparison.Ordinal));
+            Assert.True(double.Parse(rented[(rented.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture) > 0, rented);
+            Assert.Contains("aspnetcore_memory_pool_allocated_bytes_total{", text, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
