@@ -90,20 +90,18 @@ public sealed class KestrelPoolTotals : IDisposable
         private readonly Lock _lock = new();
         private Owner[] _owners = [];
 
+        // No lambda here: one capturing the owner would allocate its closure on every call, the fast path's too.
         public void Add(string owner, long value)
         {
-            foreach (var known in Volatile.Read(ref _owners))
+            if (Find(Volatile.Read(ref _owners), owner) is { } known)
             {
-                if (ReferenceEquals(known.Name, owner) || known.Name == owner)
-                {
-                    Interlocked.Add(ref known.Sum, value);
-                    return;
-                }
+                Interlocked.Add(ref known.Sum, value);
+                return;
             }
 
             lock (_lock)
             {
-                var entry = Array.Find(_owners, o => o.Name == owner);
+                var entry = Find(_owners, owner);
                 if (entry is null)
                 {
                     entry = new Owner(owner);
@@ -114,7 +112,20 @@ public sealed class KestrelPoolTotals : IDisposable
             }
         }
 
-        public long Of(string owner) => Array.Find(Volatile.Read(ref _owners), o => o.Name == owner) is { } entry ? Interlocked.Read(ref entry.Sum) : 0;
+        public long Of(string owner) => Find(Volatile.Read(ref _owners), owner) is { } entry ? Interlocked.Read(ref entry.Sum) : 0;
+
+        private static Owner? Find(Owner[] owners, string owner)
+        {
+            foreach (var known in owners)
+            {
+                if (ReferenceEquals(known.Name, owner) || known.Name == owner)
+                {
+                    return known;
+                }
+            }
+
+            return null;
+        }
 
         public IEnumerable<Measurement<long>> Observe() =>
             Volatile.Read(ref _owners).Select(o => new Measurement<long>(Interlocked.Read(ref o.Sum), new KeyValuePair<string, object?>(OwnerTag, o.Name)));
