@@ -14,8 +14,8 @@ namespace Mesh.XdsServer.Tests.Feed;
 /// <summary>
 /// The feed's incremental loads (<see cref="ChangeFeedOptions.IncrementalLoads"/>): after random sequences of every
 /// kind of write (creates, updates, deletes, tags, the mesh row itself, commits out of sequence order), a server that
-/// reads only what the log names serves the graph a full read of the database gives and the same snapshot versions
-/// as a replica that reads every row at every load.
+/// reads only what the log names serves the graph a full read of the database gives, and it and a replica that reads
+/// every row at every load serve the snapshot versions a server started afresh serves.
 /// </summary>
 public sealed class IncrementalLoadTests
 {
