@@ -25,10 +25,10 @@ public sealed class ChangeFeedOptions
     /// of nodes costs the read of its own row, not of the mesh. A full reload still happens where the increment
     /// cannot be trusted (a gap given up, a failed catch-up or read, a start, a migration;
     /// <c>mesh_xds_mesh_reads_full_total</c>). Off: every load reads every row's stamp, as before 14w, which also sees
-    /// rows written by hand without a change-log row. Off by default: with it on, a watched node's snapshot version
-    /// differed from a full-reading replica's in about one random write sequence in three while both graphs were equal
-    /// (<c>IncrementalLoadTests</c> with the created-and-deleted nodes watched; never with two full-reading servers),
-    /// which is not explained yet.
+    /// rows written by hand without a change-log row. Off by default: it serves the same graphs and versions as a full
+    /// read (<c>IncrementalLoadTests</c>; the version mismatch that kept it off was the snapshots deleted nodes kept,
+    /// fixed for both settings in issue14y), but it has not been shown to lower the server's CPU per write
+    /// (docs/benchmarks.md, issue14w and issue14y).
     /// </summary>
     public bool IncrementalLoads { get; set; }
 

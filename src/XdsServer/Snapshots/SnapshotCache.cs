@@ -150,6 +150,20 @@ public sealed class SnapshotCache
 
             entry.Generation = update.Generation;
             entry.Problem = update.Problem;
+            if (update.ResourceMissing)
+            {
+                // The identity's resource is not in the graph (deleted, or never created). Its last snapshot is
+                // dropped rather than kept: which one a replica last built depends on which graphs it happened to
+                // load (a change coalesced with the delete or not), and a replica started now has none, so keeping
+                // it would serve a proxy a version that depends on history. The watchers are told nothing: a
+                // connected proxy keeps the configuration it runs, and is sent nothing again if the resource comes
+                // back as it was.
+                var dropped = entry.Current is not null;
+                entry.Current = null;
+                entry.Warnings = [];
+                return new SetResult(true, dropped, []);
+            }
+
             IReadOnlyList<string> added = [];
             if (update.Warnings is { } warnings && !warnings.SequenceEqual(entry.Warnings, StringComparer.Ordinal))
             {
@@ -222,5 +236,10 @@ public sealed class SnapshotCache
 /// <summary>
 /// What the producer made of one identity from one graph: a snapshot (null: none could be built, the last good one
 /// keeps serving), why not, and the translation's warnings (null: translation did not run, keep the last ones).
+/// <see cref="ResourceMissing"/>: the graph has no resource for the identity, so it has no snapshot at all.
 /// </summary>
-public sealed record SnapshotUpdate(long Generation, Snapshot? Snapshot, string? Problem, IReadOnlyList<string>? Warnings);
+public sealed record SnapshotUpdate(long Generation, Snapshot? Snapshot, string? Problem, IReadOnlyList<string>? Warnings, bool ResourceMissing = false)
+{
+    /// <summary>The graph (or the mesh) has no resource for the identity: it has no snapshot, and waits.</summary>
+    public static SnapshotUpdate Missing(long generation, string problem) => new(generation, null, problem, [], ResourceMissing: true);
+}

@@ -143,6 +143,10 @@ public sealed partial class SnapshotProducer
             _metrics.SnapshotBuilt();
             LogSnapshot(identity.ToString(), snapshot.Version, snapshot.Resources.Count());
         }
+        else if (result.SnapshotChanged && update.ResourceMissing)
+        {
+            LogDropped(identity.ToString());
+        }
     }
 
     private SnapshotUpdate Build(ProxyIdentity identity, MeshState state)
@@ -153,7 +157,9 @@ public sealed partial class SnapshotProducer
             : graph?.FindVirtualGateway(identity.Name) is not null;
         if (graph is null || !exists)
         {
-            return new SnapshotUpdate(state.Generation, null, $"waiting for {identity.ShortForm} (account {identity.Mesh.AccountId}) to be created", null);
+            // No snapshot at all, not the last one: what an identity is served depends on the graph only, so that
+            // every replica, whichever graphs it loaded before, serves what a replica started now would.
+            return SnapshotUpdate.Missing(state.Generation, $"waiting for {identity.ShortForm} (account {identity.Mesh.AccountId}) to be created");
         }
 
         ProxyResources resources;
@@ -195,6 +201,9 @@ public sealed partial class SnapshotProducer
 
     [LoggerMessage(EventId = 103, Level = LogLevel.Debug, Message = "Mesh {Mesh} changed: {Rebuilt} watched identities rebuilt, {Skipped} not affected")]
     private partial void LogChange(string mesh, int rebuilt, int skipped);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Snapshot for {Proxy} dropped: its resource is gone; connected proxies keep what they run, new ones wait")]
+    private partial void LogDropped(string proxy);
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Configuration for {Proxy} leaves something out: {Warning}")]
     private partial void LogWarning(string proxy, string warning);

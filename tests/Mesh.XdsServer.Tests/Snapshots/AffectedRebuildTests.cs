@@ -43,9 +43,11 @@ public sealed class AffectedRebuildTests
                 var graph = meshes.Graph();
                 incremental.Producer.SetMesh(Key, graph);
 
-                // The mesh gone and back: every identity is rebuilt from the new graph, on the same history (so a
-                // rejected configuration keeps the same last good snapshot on both sides).
-                everything.Producer.SetMesh(Key, null);
+                // Through a graph that differs only in the mesh's version (which every identity reads and no
+                // translation uses): every identity is rebuilt from the new graph, on the same history (so a
+                // rejected configuration keeps the same last good snapshot on both sides). Not through no mesh at
+                // all: that drops every snapshot (an identity without its resource has none).
+                everything.Producer.SetMesh(Key, graph with { MeshVersion = graph.MeshVersion + 1 });
                 everything.Producer.SetMesh(Key, graph);
 
                 foreach (var identity in Identities)

@@ -124,6 +124,68 @@ public sealed class SnapshotProducerTests
         Assert.Single(seen);
     }
 
+    /// <summary>
+    /// The sequence that gave two replicas different versions for one proxy with equal graphs (docs/benchmarks.md,
+    /// issue14y): a node changed and then deleted. A replica that loaded the change before the delete kept the
+    /// changed snapshot, one whose load coalesced the change with the delete kept the snapshot from before the
+    /// change, and a replica started afterwards had none. What an identity is served must depend on the graph only.
+    /// </summary>
+    [Fact]
+    public void A_Deleted_Node_Is_Served_The_Same_Whichever_Graphs_Were_Loaded_Before()
+    {
+        var solo = Web with { Name = "solo" };
+        var mesh = MeshRows.Demo().Node("solo", "10.0.0.7", 8080);
+        var created = mesh.Graph;
+        var changed = mesh.Node("solo", "10.0.0.7", 8081).Graph;
+        var deleted = mesh.Delete(MeshResourceKinds.VirtualNode, "", "solo").Graph;
+        var again = mesh.Node("solo", "10.0.0.7", 8080).Graph;
+        var replicas = new[]
+        {
+            ("saw every graph", new[] { created, changed, deleted }),
+            ("coalesced the change with the delete", new[] { created, deleted }),
+            ("started after the delete", new[] { deleted }),
+        }.Select(r => new Replica(r.Item1, r.Item2)).ToList();
+        var watches = replicas.Select(r => r.Cache.Watch(solo, _ => { })).ToList();
+        try
+        {
+            replicas.ForEach(r => r.Load(mesh.Key));
+
+            // The node is gone: no replica has a snapshot for it, and each says why.
+            Assert.All(replicas, r => Assert.True(r.Cache.Current(solo) is null, $"{r.Name}: {r.Cache.Current(solo)?.Version}"));
+            Assert.All(replicas, r => Assert.Equal("waiting for mesh/demo/virtualNode/solo (account 111122223333) to be created", r.Cache.Problem(solo)));
+
+            // Created again as it first was: every replica serves the first snapshot's version again.
+            var first = new Replica("only the first graph", [created]);
+            using var firstWatch = first.Cache.Watch(solo, _ => { });
+            first.Load(mesh.Key);
+            replicas.ForEach(r => r.Producer.SetMesh(mesh.Key, again));
+            Assert.All(replicas, r => Assert.Equal(first.Cache.Current(solo)!.Version, r.Cache.Current(solo)?.Version));
+        }
+        finally
+        {
+            watches.ForEach(w => w.Dispose());
+        }
+    }
+
+    /// <summary>A server of its own (producer and cache) that loads a given sequence of graphs.</summary>
+    private sealed class Replica(string name, MeshGraph[] graphs)
+    {
+        public string Name { get; } = name;
+
+        public SnapshotCache Cache { get; } = new();
+
+        public SnapshotProducer Producer { get; private set; } = null!;
+
+        public void Load(MeshKey key)
+        {
+            Producer = new SnapshotProducer(Cache, new MeshTranslator(), new XdsMetrics(), NullLogger<SnapshotProducer>.Instance);
+            foreach (var graph in graphs)
+            {
+                Producer.SetMesh(key, graph);
+            }
+        }
+    }
+
     [Fact]
     public void The_Last_Watcher_Leaving_Frees_The_Identity()
     {
