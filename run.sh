@@ -15,6 +15,9 @@
 #   MESH_NO_BUILD=1    skip the build (use what is already built)
 #   MESH_CONFIGURATION the build configuration to build and run           (default Release)
 #   MESH_XDS_READY_TO_RUN=0  build the xDS server without ReadyToRun code (a plain dotnet build; see below)
+#   MESH_XDS_INSTRUCTION_SET compile the xDS server's ReadyToRun code for an instruction set, with tiered compilation
+#                      off: auto (x86-64-v3 if this machine has it) or a crossgen2 name (default: unset, the
+#                      portable code with tiering; see below)
 #   MESH_STATE_DIR     where the data, keys and logs live                (default .mesh in the checkout)
 set -euo pipefail
 
@@ -58,6 +61,22 @@ case $(uname -m) in
   *) XDS_RID= ;;
 esac
 [[ ${MESH_XDS_READY_TO_RUN:-1} == 0 ]] && XDS_RID=
+# Opt-in: the server is published and run on this machine, so its code may use this machine's instructions; with
+# them (and inlining across assemblies) the csproj turns tiering off, so the connect and the changes stop paying the
+# JIT to recompile hot methods. Not the default: at 5,000 proxies the untiered code made steady changes dearer
+# (docs/benchmarks.md, issue13af). auto picks x86-64-v3 (AVX2, BMI1/2, FMA, F16C, LZCNT (abm), MOVBE) if all are here.
+x86_64_v3_here() {
+  local flags
+  flags=" $(grep -m 1 '^flags' /proc/cpuinfo 2>/dev/null | cut -d: -f2) "
+  for flag in avx avx2 bmi1 bmi2 fma f16c abm movbe; do
+    [[ $flags == *" $flag "* ]] || return 1
+  done
+}
+XDS_INSTRUCTION_SET=${MESH_XDS_INSTRUCTION_SET:-}
+if [[ $XDS_INSTRUCTION_SET == auto ]]; then
+  XDS_INSTRUCTION_SET=
+  [[ $XDS_RID == linux-x64 ]] && x86_64_v3_here && XDS_INSTRUCTION_SET=x86-64-v3
+fi
 XDS_PUBLISH_DIR=src/XdsServer/bin/$CONFIGURATION/net10.0/$XDS_RID/publish
 XDS_DLL=$XDS_BUILD_DLL
 [[ -n $XDS_RID ]] && XDS_DLL=$XDS_PUBLISH_DIR/Mesh.XdsServer.dll
@@ -104,9 +123,9 @@ build() { # project description
   return "${PIPESTATUS[0]}"
 }
 publish_ready_to_run() { # project description
-  say "building $2 ($CONFIGURATION, ReadyToRun for $XDS_RID)..."
+  say "building $2 ($CONFIGURATION, ReadyToRun for $XDS_RID${XDS_INSTRUCTION_SET:+, $XDS_INSTRUCTION_SET})..."
   dotnet publish "$1" -c "$CONFIGURATION" -r "$XDS_RID" --self-contained false -o "$XDS_PUBLISH_DIR" \
-    -nologo -v minimal -clp:NoSummary 2>&1 | sed -u 's/^/  /'
+    -p:MeshReadyToRunInstructionSet="$XDS_INSTRUCTION_SET" -nologo -v minimal -clp:NoSummary 2>&1 | sed -u 's/^/  /'
   return "${PIPESTATUS[0]}"
 }
 if [[ ${MESH_NO_BUILD:-0} != 1 ]]; then

@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.Json.Nodes;
+
+namespace Mesh.XdsServer.Tests.EndToEnd;
+
+/// <summary>
+/// How the xDS server's project publishes, read from MSBuild's evaluation of it (what <c>./run.sh</c> and
+/// <c>deploy/Dockerfile</c> ask for): code for this machine's instruction set goes with tiering off, and only then;
+/// a portable publish keeps tiering (its untiered code made steady changes dearer), and the plain build the tests
+/// run stays a JIT build.
+/// </summary>
+public sealed class ReadyToRunPublishTests
+{
+    private static readonly string Project = Path.Combine(Metadata("RepositoryRoot"), "src", "XdsServer", "Mesh.XdsServer.csproj");
+
+    [Fact]
+    public async Task A_Publish_For_An_Instruction_Set_Compiles_For_It_With_Cross_Module_Inlining_And_Turns_Tiering_Off()
+    {
+        var properties = await EvaluateAsync("-p:RuntimeIdentifier=linux-x64", "-p:MeshReadyToRunInstructionSet=x86-64-v3");
+
+        Assert.Equal("true", properties["PublishReadyToRun"]);
+        Assert.Equal(new[] { "--instruction-set:x86-64-v3", "--opt-cross-module:*" }, properties["PublishReadyToRunCrossgen2ExtraArgs"].Split(';'));
+        Assert.Equal("false", properties["TieredCompilation"]);
+    }
+
+    [Fact]
+    public async Task A_Publish_Without_An_Instruction_Set_Is_Portable_And_Keeps_Tiering()
+    {
+        var properties = await EvaluateAsync("-p:RuntimeIdentifier=linux-x64");
+
+        Assert.Equal("true", properties["PublishReadyToRun"]);
+        Assert.Equal("", properties["PublishReadyToRunCrossgen2ExtraArgs"]);
+        Assert.NotEqual("false", properties["TieredCompilation"]);
+    }
+
+    [Fact]
+    public async Task The_Plain_Build_Has_No_Precompiled_Code_And_Keeps_Tiering_Even_With_An_Instruction_Set()
+    {
+        // As deploy/Dockerfile publishes (no runtime identifier): the instruction set alone must not turn tiering off.
+        var properties = await EvaluateAsync("-p:MeshReadyToRunInstructionSet=x86-64-v3");
+
+        Assert.NotEqual("true", properties["PublishReadyToRun"]);
+        Assert.Equal("", properties["PublishReadyToRunCrossgen2ExtraArgs"]);
+        Assert.NotEqual("false", properties["TieredCompilation"]);
+    }
+
+    private static async Task<Dictionary<string, string>> EvaluateAsync(params string[] arguments)
+    {
+        string[] names = ["PublishReadyToRun", "PublishReadyToRunCrossgen2ExtraArgs", "TieredCompilation"];
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in (string[])["msbuild", Project, "-nologo", .. names.Select(n => $"-getProperty:{n}"), .. arguments])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var errors = process.StandardError.ReadToEndAsync(timeout.Token);
+        var output = await process.StandardOutput.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.True(process.ExitCode == 0, $"dotnet msbuild exited {process.ExitCode}:\n{output}\n{await errors}");
+
+        var read = JsonNode.Parse(output)!["Properties"]!;
+        return names.ToDictionary(n => n, n => (string?)read[n] ?? "");
+    }
+
+    private static string Metadata(string key) => typeof(ReadyToRunPublishTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+}
