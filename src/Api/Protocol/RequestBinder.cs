@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -15,8 +14,6 @@ public sealed class RequestBinder(ServiceModel model, ShapeValidator validator)
 {
     /// <summary>The largest request body accepted; the biggest legitimate App Mesh spec is a few KiB.</summary>
     public const int MaxBodyBytes = 1024 * 1024;
-
-    private static readonly JsonDocumentOptions BodyOptions = new() { MaxDepth = 64 };
 
     public async Task<JsonObject> BindAsync(Operation operation, HttpContext context, CancellationToken cancellationToken)
     {
@@ -142,131 +139,12 @@ public sealed class RequestBinder(ServiceModel model, ShapeValidator validator)
 
     private static async Task<JsonObject> ReadBodyAsync(HttpContext context, CancellationToken cancellationToken)
     {
-        // The bytes SigV4 hashed, parsed where they are (JsonNode keeps a copy of its own).
+        // The bytes SigV4 hashed, read where they are, in one pass (RequestJson).
         var body = await RequestBody.OfAsync(context, cancellationToken);
-        if (body.Length == 0)
-        {
-            return [];
-        }
-
-        JsonNode? parsed;
-        try
-        {
-            parsed = JsonNode.Parse(body.Span, documentOptions: BodyOptions);
-        }
-        catch (JsonException error)
-        {
-            var where = error.LineNumber is { } line
-                ? $" at line {line + 1}, position {(error.BytePositionInLine ?? 0) + 1}"
-                : "";
-            throw AppMeshException.BadRequest($"The request body is not valid JSON{where}: {FirstSentence(error.Message)}");
-        }
-
-        CheckStringsAndMembers(body.Span);
-        return parsed as JsonObject
-            ?? throw AppMeshException.BadRequest("The request body must be a JSON object.");
+        return body.Length == 0 ? [] : RequestJson.ReadObject(body.Span);
     }
 
-    /// <summary>
-    /// JsonNode decodes strings lazily, so a body the parser accepted can still fail later (a 500) when a
-    /// string is invalid UTF-8 or holds an unpaired surrogate escape, or when an object names a member
-    /// twice. Decode every member name and string once here, so each of those is a BadRequest.
-    /// </summary>
-    private static void CheckStringsAndMembers(ReadOnlySpan<byte> json)
-    {
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = BodyOptions.MaxDepth });
-        // One set of member names per nesting level, cleared and used again by the next object at that level (a
-        // body has a dozen objects or more, a few levels deep); string values are decoded into one scratch buffer.
-        var levels = new List<HashSet<string>>();
-        var depth = 0;
-        char[]? scratch = null;
-        try
-        {
-            while (reader.Read())
-            {
-                switch (reader.TokenType)
-                {
-                    case JsonTokenType.StartObject:
-                        if (depth == levels.Count)
-                        {
-                            levels.Add(new HashSet<string>(StringComparer.Ordinal));
-                        }
-
-                        levels[depth++].Clear();
-                        break;
-                    case JsonTokenType.EndObject:
-                        depth--;
-                        break;
-                    case JsonTokenType.PropertyName:
-                        var name = DecodeString(ref reader);
-                        if (!levels[depth - 1].Add(name))
-                        {
-                            throw AppMeshException.BadRequest(
-                                $"The request body is not valid: member \"{Printable(name)}\" appears more than once in the same object (byte {reader.TokenStartIndex + 1}).");
-                        }
-
-                        break;
-                    case JsonTokenType.String:
-                        CheckString(ref reader, ref scratch);
-                        break;
-                }
-            }
-        }
-        finally
-        {
-            if (scratch is not null)
-            {
-                ArrayPool<char>.Shared.Return(scratch);
-            }
-        }
-    }
-
-    /// <summary>Decodes a string value as <see cref="DecodeString"/> does, into <paramref name="scratch"/> instead of a new string.</summary>
-    private static void CheckString(ref Utf8JsonReader reader, ref char[]? scratch)
-    {
-        // A string's UTF-16 length is at most its UTF-8 (escaped or not) length.
-        var longest = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
-        if (scratch is null || scratch.Length < longest)
-        {
-            if (scratch is not null)
-            {
-                ArrayPool<char>.Shared.Return(scratch);
-            }
-
-            scratch = ArrayPool<char>.Shared.Rent(Math.Max(longest, 256));
-        }
-
-        try
-        {
-            reader.CopyString(scratch);
-        }
-        catch (InvalidOperationException)
-        {
-            throw InvalidString(ref reader);
-        }
-    }
-
-    private static string DecodeString(ref Utf8JsonReader reader)
-    {
-        try
-        {
-            return reader.GetString()!;
-        }
-        catch (InvalidOperationException)
-        {
-            throw InvalidString(ref reader);
-        }
-    }
-
-    private static AppMeshException InvalidString(ref Utf8JsonReader reader) => AppMeshException.BadRequest(
-        $"The request body is not valid JSON at byte {reader.TokenStartIndex + 1}: a string is not valid UTF-8 or holds an unpaired UTF-16 surrogate escape.");
-
-    private static string FirstSentence(string message)
-    {
-        var end = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return end > 0 ? message[..end] : message;
-    }
-
-    private static string Printable(string raw) =>
+    /// <summary>At most 64 characters of <paramref name="raw"/>, control characters shown as "?": for messages that quote the request.</summary>
+    internal static string Printable(string raw) =>
         new(raw.Take(64).Select(c => char.IsControl(c) ? '?' : c).ToArray());
 }

@@ -1,7 +1,7 @@
-using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mesh.Api.Protocol;
 
 namespace Mesh.Api.Resources;
 
@@ -27,13 +27,23 @@ public static class CanonicalJson
 
     private static string Hash(Action<Utf8JsonWriter> write)
     {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer))
+        // A pooled buffer: a write's request is a KiB or two, so a new one grew once or twice on every call.
+        var buffer = RenderBuffers.Rent();
+        try
         {
-            write(writer);
-        }
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                write(writer);
+            }
 
-        return Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(buffer.WrittenSpan, hash);
+            return Convert.ToHexStringLower(hash);
+        }
+        finally
+        {
+            RenderBuffers.Return(buffer);
+        }
     }
 
     private static void Write(Utf8JsonWriter writer, JsonNode? node)

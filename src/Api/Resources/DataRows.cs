@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Mesh.Api.Protocol;
 using Mesh.Model.Resources;
 using Mesh.Model.Wire;
+using Mesh.Persistence;
 using Npgsql;
 
 namespace Mesh.Api.Resources;
@@ -154,30 +155,51 @@ public sealed class DataWriter
         }, Field.Name, Field.ParentName);
     }
 
-    public void Write(Utf8JsonWriter writer, string account, ResourceId id, in DataRow row, string status)
+    public void Write(Utf8JsonWriter writer, string account, ResourceId id, in DataRow row, string status) =>
+        Write(writer, new Written(account, id.MeshName, id.Name, id.ParentName, row.Arn, row.Uid, row.Version, row.ResourceOwner,
+            row.CreatedAt, row.LastUpdatedAt), row.Spec, default, status);
+
+    /// <summary>
+    /// A write's *Data from its entity (<see cref="WrittenAnswer"/>), with the spec as <paramref name="rawSpec"/> (JSON
+    /// written by a Utf8JsonWriter, copied as it is) or, when that is empty, as <paramref name="spec"/>.
+    /// </summary>
+    public void Write(Utf8JsonWriter writer, ResourceEntity entity, JsonElement spec, ReadOnlySpan<byte> rawSpec, string status) =>
+        Write(writer, new Written(entity.AccountId, entity.MeshName, entity.Name, entity.ParentName, entity.Arn, entity.Uid, entity.Version,
+            entity.ResourceOwner, entity.CreatedAt, entity.LastUpdatedAt), spec, rawSpec, status);
+
+    /// <summary>What the *Data shows besides the spec and status, wherever it comes from.</summary>
+    private readonly record struct Written(string Account, string MeshName, string Name, string ParentName, string Arn, Guid Uid, long Version,
+        string ResourceOwner, DateTimeOffset CreatedAt, DateTimeOffset LastUpdatedAt);
+
+    private void Write(Utf8JsonWriter writer, in Written row, JsonElement spec, ReadOnlySpan<byte> rawSpec, string status)
     {
         writer.WriteStartObject();
         foreach (var (name, field) in members)
         {
             switch (field)
             {
-                case Field.MeshName: writer.WriteString(name, id.MeshName); break;
-                case Field.Name: writer.WriteString(name, id.Name); break;
-                case Field.ParentName: writer.WriteString(name, id.ParentName); break;
+                case Field.MeshName: writer.WriteString(name, row.MeshName); break;
+                case Field.Name: writer.WriteString(name, row.Name); break;
+                case Field.ParentName: writer.WriteString(name, row.ParentName); break;
                 case Field.Metadata:
                     writer.WriteStartObject(name);
                     writer.WriteString(Arn, row.Arn);
                     EpochSecondsJson.Write(writer, CreatedAt, row.CreatedAt);
                     EpochSecondsJson.Write(writer, LastUpdatedAt, row.LastUpdatedAt);
-                    writer.WriteString(MeshOwner, account);
+                    writer.WriteString(MeshOwner, row.Account);
                     writer.WriteString(ResourceOwner, row.ResourceOwner);
                     writer.WriteString(Uid, row.Uid);
                     writer.WriteNumber(Version, row.Version);
                     writer.WriteEndObject();
                     break;
-                case Field.Spec when row.Spec.ValueKind is not JsonValueKind.Null and not JsonValueKind.Undefined:
+                case Field.Spec when !rawSpec.IsEmpty:
+                    // Written by a Utf8JsonWriter with the same options, so valid: copied, as RawJson is.
                     writer.WritePropertyName(name);
-                    row.Spec.WriteTo(writer);
+                    writer.WriteRawValue(rawSpec, skipInputValidation: true);
+                    break;
+                case Field.Spec when spec.ValueKind is not JsonValueKind.Null and not JsonValueKind.Undefined:
+                    writer.WritePropertyName(name);
+                    spec.WriteTo(writer);
                     break;
                 case Field.Status:
                     writer.WriteStartObject(name);

@@ -49,6 +49,7 @@ public sealed class ResourceOperations(
         var spec = SpecOf(input);
         var tags = Tags.Normalize(input["tags"] as JsonArray);
         CheckSpec(kind, spec);
+        var specUtf8 = Utf8Of(spec);
         if (kind.IsMesh)
         {
             TracingTagRules.CheckCreate(tags);
@@ -60,12 +61,12 @@ public sealed class ResourceOperations(
         {
             try
             {
-                return await CreateOnceAsync(call, kind, id, input, spec, tags, dependencies, limit, exactCount: false, cancellationToken);
+                return await CreateOnceAsync(call, kind, id, input, specUtf8, tags, dependencies, limit, exactCount: false, cancellationToken);
             }
             catch (PostgresException error) when (QuotaCounter.IsNearLimit(error))
             {
                 // Too close to the quota for the optimistic count to admit it (nothing was committed): count exactly.
-                return await CreateOnceAsync(call, kind, id, input, spec, tags, dependencies, limit, exactCount: true, cancellationToken);
+                return await CreateOnceAsync(call, kind, id, input, specUtf8, tags, dependencies, limit, exactCount: true, cancellationToken);
             }
         }
         catch (PostgresException error) when (QuotaCounter.IsOverLimit(error))
@@ -75,19 +76,20 @@ public sealed class ResourceOperations(
         }
     }
 
-    private Task<JsonObject> CreateOnceAsync(ApiCall call, ResourceKind kind, ResourceId id, JsonObject input, JsonObject spec, JsonArray tags,
+    private Task<JsonObject> CreateOnceAsync(ApiCall call, ResourceKind kind, ResourceId id, JsonObject input, byte[] specUtf8, JsonArray tags,
         WriteDependencies dependencies, int limit, bool exactCount, CancellationToken cancellationToken)
     {
         var account = call.AccountId;
         var now = clock.GetUtcNow();
         var token = Idempotency.For(call.Operation, input, now);
-        var entity = WrittenEntity(account, kind, id, spec, tags.ToJsonString(), dependencies, now);
+        var entity = WrittenEntity(account, kind, id, specUtf8, tags.ToJsonString(), dependencies, now);
         entity.Uid = Guid.NewGuid();
         entity.Version = 1;
 
         // Everything is known before the write, so the answer is made now and stored with the token by the function.
-        var response = WrittenOutput(kind, entity);
-        var answer = token.Token is null ? null : response.ToJsonString();
+        var written = WrittenAnswer.Of(view, kind, entity, specUtf8, ResourceView.Active);
+        var response = written.Output(kind);
+        var answer = token.Token is null ? null : written.Text();
         var scope = QuotaCounter.ScopeOf(id);
         return writes.RunAsync(call, id.Describe(),
             () => CreateStatement.Rent()
@@ -106,7 +108,7 @@ public sealed class ResourceOperations(
     /// The row a create or update writes, as far as the API knows it before the write function runs (an update's
     /// arn, uid, version, owner and creation time come back from the function).
     /// </summary>
-    private ResourceEntity WrittenEntity(string account, ResourceKind kind, ResourceId id, JsonObject spec, string tags,
+    private ResourceEntity WrittenEntity(string account, ResourceKind kind, ResourceId id, byte[] specUtf8, string tags,
         WriteDependencies dependencies, DateTimeOffset now) => new()
     {
         AccountId = account,
@@ -115,7 +117,7 @@ public sealed class ResourceOperations(
         ParentName = id.ParentName,
         Name = id.Name,
         Arn = id.ToArn(Options.Region, account),
-        Spec = spec.ToJsonString(),
+        Spec = Encoding.UTF8.GetString(specUtf8),
         Tags = tags,
         Refs = dependencies.Keys,
         ResourceOwner = account,
@@ -142,16 +144,17 @@ public sealed class ResourceOperations(
         var id = IdentityOf(account, kind, input);
         var spec = SpecOf(input);
         CheckSpec(kind, spec);
+        var specUtf8 = Utf8Of(spec);
 
         var dependencies = WriteDependencies.Of(kind, id, spec);
         var now = clock.GetUtcNow();
         var token = Idempotency.For(call.Operation, input, now);
         // An update keeps the row's tags; the answer does not show them.
-        var entity = WrittenEntity(account, kind, id, spec, "[]", dependencies, now);
+        var entity = WrittenEntity(account, kind, id, specUtf8, "[]", dependencies, now);
 
         // What only the row knows (uid, version, createdAt) the function fills into the answer it stores with the token,
         // replacing placeholders' exact text (see AnswerHoles), so that a replay answers the bytes this call answers.
-        var template = token.Token is null ? null : UpdateAnswerTemplate(kind, entity);
+        var template = token.Token is null ? null : UpdateAnswerTemplate(kind, entity, specUtf8);
         return await writes.RunAsync(call, id.Describe(),
             () => UpdateStatement.Rent()
                 .Text(account).Text(id.MeshName).Text(kind.WireName).Text(id.ParentName).Text(id.Name).Text(entity.Spec).Object(entity.Refs).Value(now)
@@ -181,7 +184,7 @@ public sealed class ResourceOperations(
                 entity.Version = version;
                 entity.ResourceOwner = owner;
                 entity.CreatedAt = createdAt;
-                return WrittenOutput(kind, entity);
+                return WrittenAnswer.Of(view, kind, entity, specUtf8, ResourceView.Active).Output(kind);
             },
             error => dependencies.Refusal(error) ?? token.Refusal(error),
             cancellationToken);
@@ -221,7 +224,11 @@ public sealed class ResourceOperations(
                     CreatedAt = ResourceRows.AsOffset(row[8]!),
                     LastUpdatedAt = now,
                 };
-                return Output(kind, entity, ResourceView.Deleted);
+
+                // The stored spec is jsonb's text (spaced, members in jsonb's order): parsed and written compactly, as
+                // Describe writes it.
+                using var spec = JsonDocument.Parse(entity.Spec);
+                return WrittenAnswer.Of(view, kind, entity, spec.RootElement, ResourceView.Deleted).Output(kind);
             },
             error => containers.Refusal(error) ?? InUseRefusal(kind, id, childKind, error),
             cancellationToken);
@@ -349,9 +356,6 @@ public sealed class ResourceOperations(
     /// </summary>
     private const int RowScratchBytes = 8 * 1024;
 
-    private JsonObject Output(ResourceKind kind, ResourceEntity entity, string status) =>
-        new() { [kind.WireName] = view.Data(kind, entity, status) };
-
     /// <summary>
     /// The request's spec, read where it is: it is only checked and serialized (once, for the row and the answer),
     /// never changed or attached to another tree, so it is not copied.
@@ -359,20 +363,25 @@ public sealed class ResourceOperations(
     private static JsonObject SpecOf(JsonObject input) => (JsonObject?)input["spec"] ?? [];
 
     /// <summary>
-    /// The answer to a create or update, rendered once: the spec is the JSON just serialized from the request (it
-    /// is not parsed back), and the *Data object is written to UTF-8 here and carried as <see cref="RawJson"/>, so
-    /// storing it with the clientToken and sending it copy those bytes instead of walking a tree twice.
+    /// The request's spec written once, compactly (as <c>ToJsonString()</c> writes it): the row's text is made from these
+    /// bytes, and the answer copies them (<see cref="WrittenAnswer"/>) instead of encoding that text again.
     /// </summary>
-    private JsonObject WrittenOutput(ResourceKind kind, ResourceEntity entity)
+    private static byte[] Utf8Of(JsonNode spec)
     {
-        var data = view.Data(kind, entity, ResourceView.Active, RawJson.Of(Encoding.UTF8.GetBytes(entity.Spec)));
-        var rendered = new ArrayBufferWriter<byte>(entity.Spec.Length + 768);
-        using (var writer = new Utf8JsonWriter(rendered))
+        var buffer = RenderBuffers.Rent();
+        try
         {
-            data.WriteTo(writer);
-        }
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                spec.WriteTo(writer);
+            }
 
-        return new JsonObject { [kind.WireName] = RawJson.Of(rendered.WrittenMemory) };
+            return buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            RenderBuffers.Return(buffer);
+        }
     }
 
     /// <summary>
@@ -382,14 +391,13 @@ public sealed class ResourceOperations(
     /// this call, so a spec cannot contain one by chance. The arn and resourceOwner are the API's own (the ones the row
     /// was created with, for the same account and region).
     /// </summary>
-    private UpdateAnswer UpdateAnswerTemplate(ResourceKind kind, ResourceEntity entity)
+    private UpdateAnswer UpdateAnswerTemplate(ResourceKind kind, ResourceEntity entity, byte[] specUtf8)
     {
         entity.Uid = Guid.NewGuid();
         entity.Version = Random.Shared.NextInt64(1L << 40, long.MaxValue);
         entity.CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(Random.Shared.NextInt64(1L << 40, 1L << 45));
-        var output = WrittenOutput(kind, entity);
-        RawJson.TryGetUtf8(output[kind.WireName]!, out var data);
-        var answer = output.ToJsonString();
+        var written = WrittenAnswer.Of(view, kind, entity, specUtf8, ResourceView.Active);
+        var answer = written.Text();
         var holes = UpdateAnswer.HolesFor(entity.Uid, entity.Version, entity.CreatedAt);
         foreach (var hole in holes)
         {
@@ -399,7 +407,7 @@ public sealed class ResourceOperations(
             }
         }
 
-        return new UpdateAnswer(kind.WireName, answer, holes, data, entity.Arn, entity.ResourceOwner);
+        return new UpdateAnswer(kind.WireName, answer, holes, written.Data, entity.Arn, entity.ResourceOwner);
     }
 
     private static ResourceId IdentityOf(string account, ResourceKind kind, JsonObject input)

@@ -71,6 +71,11 @@ public sealed class ResourceView(ServiceModel model)
     /// <summary>How <paramref name="kind"/>'s *Data answer is written from a stored row: members in the Data shape's order.</summary>
     public DataWriter DataOf(ResourceKind kind) => dataWriters[kind];
 
+    /// <summary>
+    /// The *Data shape as nodes. No answer is built this way any more (Describe and the writes write theirs with
+    /// <see cref="DataWriter"/>, see <see cref="WrittenAnswer"/>); it is the plain statement of the shape that the written
+    /// answers are tested against, byte for byte.
+    /// </summary>
     public JsonObject Data(ResourceKind kind, ResourceEntity entity, string status) =>
         Data(kind, entity, status, JsonNode.Parse(entity.Spec));
 

@@ -1,0 +1,173 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Mesh.Api.Protocol;
+
+namespace Mesh.Api.Tests;
+
+/// <summary>
+/// The body read in one pass (<see cref="RequestJson"/>) answers every body as the two passes did: the framework's parse
+/// (<see cref="JsonNode.Parse(ReadOnlySpan{byte}, JsonNodeOptions?, JsonDocumentOptions)"/>, depth 64) and then the check
+/// of every string and member name (kept here, as it was, to compare with): the same tree for a good body, the same
+/// message for a bad one, whatever order its problems come in.
+/// </summary>
+public sealed class RequestJsonTests
+{
+    public static TheoryData<string, byte[]> Bodies()
+    {
+        var bodies = new TheoryData<string, byte[]>();
+        void Add(string what, string body) => bodies.Add(what, Encoding.UTF8.GetBytes(body));
+        void AddBytes(string what, byte[] body) => bodies.Add(what, body);
+
+        Add("a create", """{"virtualNodeName":"web","spec":{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":"web.local"}}},"clientToken":"t","tags":[{"key":"k","value":"v"}]}""");
+        Add("spaces, escapes and every kind of value", " {\r\n \"a\" : \"\\u00e9\\n<\\\"x\\\">\\ud83d\\ude00\", \"b\": [true, false, null, [], {}], \"c\": null, \"\\u0061b\": 1 }\n ");
+        Add("numbers in every form", """{"a": 0, "b": -0, "c": 1.0, "d": 1e2, "e": -12.5E-3, "f": 123456789012345678901234567890, "g": [9223372036854775807, -9223372036854775808]}""");
+        Add("an empty object", "{}");
+        Add("an array", "[1, 2]");
+        Add("a string", "\"x\"");
+        Add("null", "null");
+        Add("a number", "5");
+        Add("only whitespace", "  \n ");
+        Add("cut short", """{"meshName": """);
+        Add("a missing colon", """{"a" 1}""");
+        Add("a trailing comma", """{"a": 1,}""");
+        Add("a comment", """{"a": 1 /* no */}""");
+        Add("content after the value", """{"a": 1} x""");
+        Add("a second value", """{"a": 1} {"b": 2}""");
+        Add("single quotes", "{'a': 1}");
+        Add("a bare word", """{"a": yes}""");
+        Add("on the second line", "{\"a\": 1,\n \"b\": }");
+        Add("nested past 64", "{\"a\":" + new string('[', 70) + new string(']', 70) + "}");
+        Add("nested to 64", "{\"a\":" + new string('[', 63) + new string(']', 63) + "}");
+        Add("a duplicate member", """{"meshName":"m5","meshName":"m6"}""");
+        Add("a duplicate by escape", """{"ab":1,"\u0061b":2}""");
+        Add("a duplicate nested", """{"meshName":"m7","spec":{"egressFilter":{"type":"ALLOW_ALL"},"egressFilter":{"type":"DROP_ALL"}}}""");
+        Add("the same name in sibling objects", """{"a":{"x":1},"b":{"x":2},"c":[{"x":1},{"x":2}]}""");
+        Add("an unpaired high surrogate in a value", """{"meshName":"m1","spec":{"egressFilter":{"type":"\ud800"}}}""");
+        Add("an unpaired low surrogate in a value", """{"meshName":"\udc00x"}""");
+        Add("an unpaired surrogate in a name", """{"meshName":"m2","\ud800":1}""");
+        Add("a duplicate, then a bad string", """{"a":1,"a":"\ud800"}""");
+        Add("a bad string, then a duplicate", """{"a":"\ud800","b":1,"b":2}""");
+        Add("a bad string in a duplicate's value", """{"a":1,"a":{"b":"\ud800"}}""");
+        Add("a duplicate, then not JSON", """{"a":1,"a":2,"b":}""");
+        Add("a bad string, then not JSON", """{"a":"\ud800","b":""");
+        Add("a bad string at the root of an array", """["\udc00"]""");
+        Add("a duplicate in an array", """[{"a":1,"a":2}]""");
+        Add("a long duplicate name", "{\"" + new string('n', 100) + "\":1,\"" + new string('n', 100) + "\":2}");
+        Add("a duplicate name with a control character", "{\"a\\u0001\":1,\"a\\u0001\":2}");
+        AddBytes("invalid UTF-8 in a value", [.. Encoding.UTF8.GetBytes("""{"meshName":"m3"""), 0xC3, 0x28, (byte)'"', (byte)'}']);
+        AddBytes("invalid UTF-8 in a name", [.. Encoding.UTF8.GetBytes("""{"meshName":"m4","""), (byte)'"', 0xFF, (byte)'"', (byte)':', (byte)'1', (byte)'}']);
+        AddBytes("invalid UTF-8 outside a string", [(byte)'{', 0xFF, (byte)'}']);
+        return bodies;
+    }
+
+    [Theory]
+    [MemberData(nameof(Bodies))]
+    public void ABody_IsAnsweredAsTheTwoPassesAnsweredIt(string what, byte[] body)
+    {
+        var expected = TwoPasses(body);
+        string actual;
+        try
+        {
+            actual = "tree " + RequestJson.ReadObject(body).ToJsonString();
+        }
+        catch (AppMeshException error)
+        {
+            actual = $"{error.Code.Name}: {error.Message}";
+        }
+
+        Assert.True(expected == actual, $"{what}:\nexpected {expected}\nactual   {actual}");
+    }
+
+    [Fact]
+    public void Numbers_KeepTheirText_ForTheValidatorsMessages()
+    {
+        var body = RequestJson.ReadObject("""{"a": 1.0, "b": -0, "c": 1e2}"""u8);
+
+        Assert.Equal(["1.0", "-0", "1e2"], body.Select(member => member.Value!.ToJsonString()));
+        Assert.All(body, member => Assert.Equal(JsonValueKind.Number, member.Value!.GetValueKind()));
+        Assert.False(body["a"]!.AsValue().TryGetValue<long>(out _));
+    }
+
+    /// <summary>What the binder did before: the framework's parse, then the check of every string and member name.</summary>
+    private static string TwoPasses(byte[] body)
+    {
+        JsonNode? parsed;
+        try
+        {
+            parsed = JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
+        }
+        catch (JsonException error)
+        {
+            var where = error.LineNumber is { } line ? $" at line {line + 1}, position {(error.BytePositionInLine ?? 0) + 1}" : "";
+            var message = error.Message;
+            var end = message.IndexOf(" Path:", StringComparison.Ordinal);
+            return $"BadRequestException: The request body is not valid JSON{where}: {(end > 0 ? message[..end] : message)}";
+        }
+
+        if (Check(body) is { } refused)
+        {
+            return "BadRequestException: " + refused;
+        }
+
+        return parsed is JsonObject obj ? "tree " + obj.ToJsonString() : "BadRequestException: The request body must be a JSON object.";
+    }
+
+    private static string? Check(byte[] json)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
+        var levels = new List<HashSet<string>>();
+        var depth = 0;
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject:
+                    if (depth == levels.Count)
+                    {
+                        levels.Add(new HashSet<string>(StringComparer.Ordinal));
+                    }
+
+                    levels[depth++].Clear();
+                    break;
+                case JsonTokenType.EndObject:
+                    depth--;
+                    break;
+                case JsonTokenType.PropertyName:
+                    string name;
+                    try
+                    {
+                        name = reader.GetString()!;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return Unreadable(reader.TokenStartIndex);
+                    }
+
+                    if (!levels[depth - 1].Add(name))
+                    {
+                        var printable = new string(name.Take(64).Select(c => char.IsControl(c) ? '?' : c).ToArray());
+                        return $"The request body is not valid: member \"{printable}\" appears more than once in the same object (byte {reader.TokenStartIndex + 1}).";
+                    }
+
+                    break;
+                case JsonTokenType.String:
+                    try
+                    {
+                        reader.GetString();
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return Unreadable(reader.TokenStartIndex);
+                    }
+
+                    break;
+            }
+        }
+
+        return null;
+    }
+
+    private static string Unreadable(long at) =>
+        $"The request body is not valid JSON at byte {at + 1}: a string is not valid UTF-8 or holds an unpaired UTF-16 surrogate escape.";
+}
