@@ -109,8 +109,8 @@ public sealed class ReadParametersTests(ApiServer api) : IClassFixture<ApiServer
                 : null;
             var answer = await api.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh.Mesh, name));
             answer.AssertOk();
-            Assert.Equal(name, answer.Body!["virtualNode"]!["virtualNodeName"]!.GetValue<string>());
-            Assert.Equal(8000 + i % 12, answer.Body!["virtualNode"]!["spec"]!["listeners"]![0]!["portMapping"]!["port"]!.GetValue<int>());
+            Assert.Equal(name, answer.Body!["virtualNodeName"]!.GetValue<string>());
+            Assert.Equal(8000 + i % 12, answer.Body!["spec"]!["listeners"]![0]!["portMapping"]!["port"]!.GetValue<int>());
             if (rendered is not null)
             {
                 Assert.Equal(name, JsonNode.Parse(rendered)!["virtualNodeName"]!.GetValue<string>());
