@@ -54,9 +54,16 @@ public readonly record struct DataRow(string Arn, Guid Uid, long Version, JsonEl
     /// <summary>The uid and version of the resource <paramref name="id"/>, or null when there is none.</summary>
     public static async Task<(Guid Uid, long Version)?> CurrentVersionAsync(ReadDatabase reads, string account, ResourceId id, CancellationToken ct)
     {
-        await using var command = IdentityCommand(reads, SelectVersion, account, id);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) ? (reader.GetGuid(0), reader.GetInt64(1)) : null;
+        var parameters = IdentityParameters(account, id);
+        (Guid Uid, long Version)? current;
+        await using (var command = parameters.Command(reads, SelectVersion))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            current = await reader.ReadAsync(ct) ? (reader.GetGuid(0), reader.GetInt64(1)) : null;
+        }
+
+        parameters.Release();
+        return current;
     }
 
     /// <summary>
@@ -67,16 +74,18 @@ public readonly record struct DataRow(string Arn, Guid Uid, long Version, JsonEl
     /// </summary>
     public static async Task<byte[]?> RenderAsync(ResourceView view, ReadDatabase reads, string account, ResourceId id, CancellationToken ct)
     {
-        DataRow row;
-        await using (var command = IdentityCommand(reads, Select, account, id))
+        DataRow? found;
+        var parameters = IdentityParameters(account, id);
+        await using (var command = parameters.Command(reads, Select))
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
-            if (!await reader.ReadAsync(ct))
-            {
-                return null;
-            }
+            found = await reader.ReadAsync(ct) ? Read(reader, view) : null;
+        }
 
-            row = Read(reader, view);
+        parameters.Release();
+        if (found is not { } row)
+        {
+            return null;
         }
 
         // Rendered once into a pooled buffer, then kept as an array of its exact size: the next Describe of this
@@ -101,16 +110,11 @@ public readonly record struct DataRow(string Arn, Guid Uid, long Version, JsonEl
         return answer;
     }
 
-    private static NpgsqlCommand IdentityCommand(ReadDatabase reads, string sql, string account, ResourceId id)
-    {
-        var command = reads.Command(sql);
-        command.Parameters.Add(new() { Value = account });
-        command.Parameters.Add(new() { Value = id.MeshName });
-        command.Parameters.Add(new() { Value = id.Kind.WireName });
-        command.Parameters.Add(new() { Value = id.ParentName });
-        command.Parameters.Add(new() { Value = id.Name });
-        return command;
-    }
+    /// <summary>The parameters of both Describe statements ($1 to $5 of <see cref="Identity"/>), kept between calls.</summary>
+    private static readonly ReadParameterSets IdentitySets = new();
+
+    private static ReadParameters IdentityParameters(string account, ResourceId id) =>
+        IdentitySets.Rent().Text(account).Text(id.MeshName).Text(id.Kind.WireName).Text(id.ParentName).Text(id.Name);
 
     /// <summary>The current row of a reader over <see cref="Columns"/>.</summary>
     public static DataRow Read(NpgsqlDataReader reader, ResourceView view)

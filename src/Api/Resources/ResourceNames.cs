@@ -24,7 +24,7 @@ public static class ResourceNames
             violations.Add(new Violation(member, "must not contain '/'"));
         }
 
-        if (name.Any(char.IsControl))
+        if (HasControlCharacter(name))
         {
             violations.Add(new Violation(member, "must not contain control characters"));
         }
@@ -33,5 +33,19 @@ public static class ResourceNames
         {
             violations.Add(new Violation(member, "must not be '.' or '..'"));
         }
+    }
+
+    // A loop rather than LINQ's Any: this runs for every name of every call, and Any allocated an enumerator each time.
+    private static bool HasControlCharacter(string name)
+    {
+        foreach (var c in name)
+        {
+            if (char.IsControl(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

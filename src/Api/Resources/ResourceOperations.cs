@@ -254,26 +254,25 @@ public sealed class ResourceOperations(
 
         // A mesh row's mesh_name is its own name, so meshes are listed whatever it is. The name columns use the "C"
         // collation, so name > $n is byte-wise, like the ORDER BY.
-        List<object> values = [account, kind.WireName, parentName, limit + 1];
-        var where = "account_id = $1 AND kind = $2 AND parent_name = $3";
+        var parameters = ListSets.Rent().Text(account).Text(kind.WireName).Text(parentName).Value(limit + 1);
+        var sql = (kind.IsMesh, after is not null) switch
+        {
+            (true, false) => ListMeshes,
+            (true, true) => ListMeshesAfter,
+            (false, false) => ListInMesh,
+            (false, true) => ListInMeshAfter,
+        };
         if (!kind.IsMesh)
         {
-            values.Add(meshName);
-            where += $" AND mesh_name = ${values.Count}";
+            parameters.Text(meshName);
         }
 
         if (after is not null)
         {
-            values.Add(after);
-            where += $" AND name > ${values.Count}";
+            parameters.Text(after);
         }
 
-        var sql = $"SELECT {RefRow.Columns} FROM resources WHERE {where} ORDER BY name LIMIT $4";
-        await using var command = reads.Command(sql);
-        foreach (var value in values)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = value });
-        }
+        await using var command = parameters.Command(reads, sql);
 
         // The items are written into a pooled buffer (about 300 bytes each), which goes back to the pool once the
         // answer is sent (RawJson.ReturnRented). Each item is the bytes rendered for its row's uid and version
@@ -332,6 +331,7 @@ public sealed class ResourceOperations(
             }
         }
 
+        parameters.Release(); // the reader is closed and the page read
         if (count == 0 && container is not null)
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -349,6 +349,16 @@ public sealed class ResourceOperations(
 
         return output;
     }
+
+    /// <summary>The list statement's parameters ($1 account, $2 kind, $3 parent, $4 limit, then mesh and after), kept between calls.</summary>
+    private static readonly ReadParameterSets ListSets = new();
+
+    private const string ListWhere = "account_id = $1 AND kind = $2 AND parent_name = $3";
+    private const string ListOrder = " ORDER BY name LIMIT $4";
+    private const string ListMeshes = $"SELECT {RefRow.Columns} FROM resources WHERE {ListWhere}{ListOrder}";
+    private const string ListMeshesAfter = $"SELECT {RefRow.Columns} FROM resources WHERE {ListWhere} AND name > $5{ListOrder}";
+    private const string ListInMesh = $"SELECT {RefRow.Columns} FROM resources WHERE {ListWhere} AND mesh_name = $5{ListOrder}";
+    private const string ListInMeshAfter = $"SELECT {RefRow.Columns} FROM resources WHERE {ListWhere} AND mesh_name = $5 AND name > $6{ListOrder}";
 
     /// <summary>
     /// Room for one list row's text (name, ARN and owner as UTF-8; names are at most 255 characters, an ARN three

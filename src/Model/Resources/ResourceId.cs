@@ -18,7 +18,17 @@ public sealed record ResourceId(ResourceKind Kind, string MeshName, string Paren
         _ => $"mesh/{MeshName}/{Kind.WireName}/{Name}",
     };
 
-    public string ToArn(string region, string accountId) => Arn.AppMesh(region, accountId, ArnPath).ToString();
+    /// <summary>
+    /// <c>Arn.AppMesh(region, accountId, ArnPath).ToString()</c>, written as one string: every API call's policy check
+    /// makes its resource's ARN, and the path's own string was made only to be copied.
+    /// </summary>
+    public string ToArn(string region, string accountId) => Kind switch
+    {
+        _ when Kind.IsMesh => $"arn:{Arn.DefaultPartition}:{Arn.AppMeshService}:{region}:{accountId}:mesh/{MeshName}",
+        _ when Kind.Parent is { } parent =>
+            $"arn:{Arn.DefaultPartition}:{Arn.AppMeshService}:{region}:{accountId}:mesh/{MeshName}/{parent.WireName}/{ParentName}/{Kind.WireName}/{Name}",
+        _ => $"arn:{Arn.DefaultPartition}:{Arn.AppMeshService}:{region}:{accountId}:mesh/{MeshName}/{Kind.WireName}/{Name}",
+    };
 
     /// <summary>A human-readable description for messages, e.g. "virtual node 'web' in mesh 'demo'".</summary>
     public string Describe() => Kind.IsMesh ? $"mesh '{MeshName}'" : $"{DescribeInMesh()} in mesh '{MeshName}'";

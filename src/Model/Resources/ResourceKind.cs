@@ -14,6 +14,9 @@ public sealed record ResourceKind
         PascalName = pascalName;
         PluralPascalName = pluralPascalName;
         Parent = parent;
+        // Read on every API call (binding, the policy's ARN, a list's answer): made once per kind, not per call.
+        NameMember = wireName + "Name";
+        ListMember = char.ToLowerInvariant(pluralPascalName[0]) + pluralPascalName[1..];
     }
 
     public static readonly ResourceKind Mesh = new(MeshResourceKinds.Mesh, "Mesh", "Meshes", null);
@@ -40,10 +43,10 @@ public sealed record ResourceKind
     public bool IsMesh => ReferenceEquals(this, Mesh);
 
     /// <summary>The JSON member that carries the resource's own name, e.g. virtualNodeName.</summary>
-    public string NameMember => WireName + "Name";
+    public string NameMember { get; }
 
     /// <summary>The JSON member of list outputs, e.g. virtualNodes.</summary>
-    public string ListMember => char.ToLowerInvariant(PluralPascalName[0]) + PluralPascalName[1..];
+    public string ListMember { get; }
 
     public string DataShape => PascalName + "Data";
 

@@ -1,9 +1,23 @@
+using Mesh.Model.Identity;
 using Mesh.Model.Resources;
 
 namespace Mesh.Model.Tests.Resources;
 
 public sealed class ResourceIdTests
 {
+    [Fact]
+    public void ToArn_IsTheArnOfItsPath_ForEveryKind()
+    {
+        foreach (var kind in ResourceKind.All)
+        {
+            var id = kind.IsMesh
+                ? ResourceId.ForMesh("m-ü.1")
+                : new ResourceId(kind, "m-ü.1", kind.Parent is null ? "" : "p_2", "n 3/€");
+
+            Assert.Equal(Arn.AppMesh("eu-west-2", "444455556666", id.ArnPath).ToString(), id.ToArn("eu-west-2", "444455556666"));
+        }
+    }
+
     [Theory]
     [InlineData("mesh", "", "demo", "arn:aws:appmesh:us-east-1:111122223333:mesh/demo")]
     [InlineData("virtualNode", "", "web", "arn:aws:appmesh:us-east-1:111122223333:mesh/demo/virtualNode/web")]

@@ -1,0 +1,127 @@
+using System.Collections.Concurrent;
+using Npgsql;
+
+namespace Mesh.Api.Resources;
+
+/// <summary>
+/// Sets of a read statement's parameters kept between calls (as <see cref="WriteStatement"/> keeps a write's), for the
+/// statements of one call site: each of its calls fills the same kinds of value in the same positions.
+/// </summary>
+/// <remarks>
+/// A Describe sent five new <see cref="NpgsqlParameter"/> objects (about 240 bytes each) per statement and a list page
+/// four to six: the largest single part of a Describe's allocations (10%, issue14z). The command stays new per call
+/// (it is the read source's, taken from the data source; <see cref="ReadDatabase"/>). A set goes back only once its
+/// statement's reader is closed without an error: a failed or cancelled read's set is left to the collector, so a set
+/// is never in two commands at once, even while Npgsql's multiplexing still holds a cancelled command.
+/// </remarks>
+public sealed class ReadParameterSets
+{
+    /// <summary>How many idle sets are kept: more than the reads that run at once is waste.</summary>
+    public const int MaxIdle = 64;
+
+    private readonly ConcurrentQueue<ReadParameters> idle = new();
+    private int idleCount;
+
+    /// <summary>How many sets are kept idle now (for tests).</summary>
+    public int IdleCount => Volatile.Read(ref idleCount);
+
+    /// <summary>A set to fill in, in the order of the positions ($1, $2, ...).</summary>
+    public ReadParameters Rent()
+    {
+        if (idle.TryDequeue(out var parameters))
+        {
+            Interlocked.Decrement(ref idleCount);
+            return parameters;
+        }
+
+        return new ReadParameters(this);
+    }
+
+    internal void Return(ReadParameters parameters)
+    {
+        if (Interlocked.Increment(ref idleCount) <= MaxIdle)
+        {
+            idle.Enqueue(parameters);
+        }
+        else
+        {
+            Interlocked.Decrement(ref idleCount);
+        }
+    }
+}
+
+/// <summary>One set of parameters of a read statement, filled position by position, then given to one command.</summary>
+public sealed class ReadParameters
+{
+    private readonly ReadParameterSets sets;
+    private readonly List<NpgsqlParameter> parameters = [];
+    private int filled;
+    private NpgsqlCommand? command;
+
+    internal ReadParameters(ReadParameterSets sets) => this.sets = sets;
+
+    /// <summary>A text value (never null: the reads' values are names and ids).</summary>
+    public ReadParameters Text(string value)
+    {
+        Next<NpgsqlParameter>().Value = value;
+        return this;
+    }
+
+    /// <summary>A value of a value type, without boxing.</summary>
+    public ReadParameters Value<T>(T value) where T : struct
+    {
+        Next<NpgsqlParameter<T>>().TypedValue = value;
+        return this;
+    }
+
+    /// <summary>A command of <paramref name="reads"/> for <paramref name="sql"/> with the values filled in; once per fill.</summary>
+    public NpgsqlCommand Command(ReadDatabase reads, string sql)
+    {
+        if (command is not null)
+        {
+            throw new InvalidOperationException($"A read statement's parameters were sent twice: {sql}");
+        }
+
+        command = reads.Command(sql);
+        for (var i = 0; i < filled; i++)
+        {
+            command.Parameters.Add(parameters[i]);
+        }
+
+        return command;
+    }
+
+    /// <summary>
+    /// Takes the parameters out of the command (a parameter belongs to one collection at a time) and keeps the set for
+    /// the next call. Only once the command's reader is closed and the read succeeded.
+    /// </summary>
+    public void Release()
+    {
+        command?.Parameters.Clear();
+        command = null;
+        filled = 0;
+        sets.Return(this);
+    }
+
+    private TParameter Next<TParameter>() where TParameter : NpgsqlParameter, new()
+    {
+        if (command is not null)
+        {
+            throw new InvalidOperationException("A read statement's parameters were filled again before being released.");
+        }
+
+        if (filled == parameters.Count)
+        {
+            parameters.Add(new TParameter());
+        }
+
+        // A call site fills the same kinds of value in the same order; a parameter of another kind at this position
+        // is replaced, so that no parameter keeps a type resolved for another kind of value.
+        if (parameters[filled].GetType() != typeof(TParameter))
+        {
+            parameters[filled] = new TParameter();
+        }
+
+        return (TParameter)parameters[filled++];
+    }
+}
