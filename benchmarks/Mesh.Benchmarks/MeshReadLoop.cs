@@ -43,7 +43,7 @@ public static class MeshReadLoop
             (await new ChangeLogReader(db).MeshRowsAsync(mesh.AccountId, mesh.MeshName, CancellationToken.None)).Count);
         var reader = new MeshRowReader();
         await MeasureAsync("ids and row versions, changed rows in full (after)", options, mesh, reads, async (db, _) =>
-            (await reader.ReadAsync(db, mesh, CancellationToken.None)).Rows.Count);
+            (await reader.ReadAsync(db, mesh, changes: null, CancellationToken.None)).Rows.Count);
     }
 
     private static async Task MeasureAsync(string name, DbContextOptions<MeshDbContext> options, MeshKey mesh, int reads, Func<MeshDbContext, int, Task<int>> read)
