@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Npgsql;
 
 namespace Mesh.Api.Resources;
@@ -17,37 +16,17 @@ namespace Mesh.Api.Resources;
 public sealed class ReadParameterSets
 {
     /// <summary>How many idle sets are kept: more than the reads that run at once is waste.</summary>
-    public const int MaxIdle = 64;
+    public const int MaxIdle = IdleSets<ReadParameters>.MaxIdle;
 
-    private readonly ConcurrentQueue<ReadParameters> idle = new();
-    private int idleCount;
+    private readonly IdleSets<ReadParameters> idle = new();
 
     /// <summary>How many sets are kept idle now (for tests).</summary>
-    public int IdleCount => Volatile.Read(ref idleCount);
+    public int IdleCount => idle.Count;
 
     /// <summary>A set to fill in, in the order of the positions ($1, $2, ...).</summary>
-    public ReadParameters Rent()
-    {
-        if (idle.TryDequeue(out var parameters))
-        {
-            Interlocked.Decrement(ref idleCount);
-            return parameters;
-        }
+    public ReadParameters Rent() => idle.TryTake(out var parameters) ? parameters : new ReadParameters(this);
 
-        return new ReadParameters(this);
-    }
-
-    internal void Return(ReadParameters parameters)
-    {
-        if (Interlocked.Increment(ref idleCount) <= MaxIdle)
-        {
-            idle.Enqueue(parameters);
-        }
-        else
-        {
-            Interlocked.Decrement(ref idleCount);
-        }
-    }
+    internal void Return(ReadParameters parameters) => idle.Keep(parameters);
 }
 
 /// <summary>One set of parameters of a read statement, filled position by position, then given to one command.</summary>

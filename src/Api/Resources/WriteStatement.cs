@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Npgsql;
 
 namespace Mesh.Api.Resources;
@@ -31,39 +30,19 @@ public sealed class WriteStatement(string sql)
     /// How many idle sets a statement keeps; more than the writes that run at once (one per write connection) is waste.
     /// A kept set holds on to its last call's values until it is used again.
     /// </summary>
-    public const int MaxIdle = 64;
+    public const int MaxIdle = IdleSets<WriteParameters>.MaxIdle;
 
-    private readonly ConcurrentQueue<WriteParameters> idle = new();
-    private int idleCount;
+    private readonly IdleSets<WriteParameters> idle = new();
 
     public string Sql => sql;
 
     /// <summary>How many sets are kept idle now (for tests).</summary>
-    public int IdleCount => Volatile.Read(ref idleCount);
+    public int IdleCount => idle.Count;
 
     /// <summary>A set of this statement's parameters to fill in, in the order of their positions ($1, $2, ...).</summary>
-    public WriteParameters Rent()
-    {
-        if (idle.TryDequeue(out var parameters))
-        {
-            Interlocked.Decrement(ref idleCount);
-            return parameters;
-        }
+    public WriteParameters Rent() => idle.TryTake(out var parameters) ? parameters : new WriteParameters(this);
 
-        return new WriteParameters(this);
-    }
-
-    internal void Return(WriteParameters parameters)
-    {
-        if (Interlocked.Increment(ref idleCount) <= MaxIdle)
-        {
-            idle.Enqueue(parameters);
-        }
-        else
-        {
-            Interlocked.Decrement(ref idleCount);
-        }
-    }
+    internal void Return(WriteParameters parameters) => idle.Keep(parameters);
 }
 
 /// <summary>
