@@ -33,8 +33,7 @@ public sealed class ReadParameterSets
 public sealed class ReadParameters
 {
     private readonly ReadParameterSets sets;
-    private readonly List<NpgsqlParameter> parameters = [];
-    private int filled;
+    private readonly ParameterSlots slots = new();
     private NpgsqlCommand? command;
 
     internal ReadParameters(ReadParameterSets sets) => this.sets = sets;
@@ -62,11 +61,7 @@ public sealed class ReadParameters
         }
 
         command = reads.Command(sql);
-        for (var i = 0; i < filled; i++)
-        {
-            command.Parameters.Add(parameters[i]);
-        }
-
+        slots.AddFilledTo(command.Parameters);
         return command;
     }
 
@@ -78,7 +73,7 @@ public sealed class ReadParameters
     {
         command?.Parameters.Clear();
         command = null;
-        filled = 0;
+        slots.Rewind();
         sets.Return(this);
     }
 
@@ -89,18 +84,6 @@ public sealed class ReadParameters
             throw new InvalidOperationException("A read statement's parameters were filled again before being released.");
         }
 
-        if (filled == parameters.Count)
-        {
-            parameters.Add(new TParameter());
-        }
-
-        // A call site fills the same kinds of value in the same order; a parameter of another kind at this position
-        // is replaced, so that no parameter keeps a type resolved for another kind of value.
-        if (parameters[filled].GetType() != typeof(TParameter))
-        {
-            parameters[filled] = new TParameter();
-        }
-
-        return (TParameter)parameters[filled++];
+        return slots.Next<TParameter>();
     }
 }

@@ -52,8 +52,7 @@ public sealed class WriteStatement(string sql)
 public sealed class WriteParameters
 {
     private readonly WriteStatement statement;
-    private readonly List<NpgsqlParameter> parameters = [];
-    private int filled;
+    private readonly ParameterSlots slots = new();
     private NpgsqlBatchCommand? command;
 
     internal WriteParameters(WriteStatement statement) => this.statement = statement;
@@ -82,18 +81,14 @@ public sealed class WriteParameters
     /// <summary>The statement with the values filled in; call once per fill, and <see cref="Release"/> after its batch succeeded.</summary>
     public NpgsqlBatchCommand Command()
     {
-        if (command is not null || filled != parameters.Count)
+        if (command is not null || slots.Filled != slots.Count)
         {
             throw new InvalidOperationException(
-                $"A write statement's parameters were filled {filled} of {parameters.Count} before being sent, or sent twice: {statement.Sql}");
+                $"A write statement's parameters were filled {slots.Filled} of {slots.Count} before being sent, or sent twice: {statement.Sql}");
         }
 
         command = new NpgsqlBatchCommand(statement.Sql);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(parameter);
-        }
-
+        slots.AddFilledTo(command.Parameters);
         return command;
     }
 
@@ -106,7 +101,7 @@ public sealed class WriteParameters
     {
         command?.Parameters.Clear();
         command = null;
-        filled = 0;
+        slots.Rewind();
         statement.Return(this);
     }
 
@@ -117,18 +112,6 @@ public sealed class WriteParameters
             throw new InvalidOperationException($"A write statement's parameters were filled again before being released: {statement.Sql}");
         }
 
-        if (filled == parameters.Count)
-        {
-            parameters.Add(new TParameter());
-        }
-
-        // A statement's calls fill the same kinds of value in the same order; a parameter of another kind at this
-        // position is replaced (it would only happen if a call site changed what it sends).
-        if (parameters[filled].GetType() != typeof(TParameter))
-        {
-            parameters[filled] = new TParameter();
-        }
-
-        return (TParameter)parameters[filled++];
+        return slots.Next<TParameter>();
     }
 }
