@@ -207,6 +207,7 @@ public static class XdsServerHosting
         metrics.Gauge("mesh_xds_streams", "Open xDS streams.", () => streams.Count);
         metrics.Gauge("mesh_xds_connected_proxies", "Streams whose proxy has identified itself (one per proxy using ADS; a proxy on the per-type services opens one per type).", () => streams.Identified);
         metrics.Gauge("mesh_xds_proxy_identities", "Distinct proxy identities with a stream open (one snapshot each).", () => cache.WatchedIdentities);
+        metrics.Gauge("mesh_xds_proxy_identities_waiting", "Watched proxy identities with no configuration to serve: their resource is not created (or was deleted) or never translated; GET /proxy-status says why.", () => cache.WaitingIdentities);
         metrics.Gauge("mesh_xds_interned_resources", "Distinct serialised resources held for live snapshots.", () => producer.InternedResources);
         metrics.Gauge("mesh_xds_translation_warnings_standing", "Translation warnings standing now, summed over the watched proxy identities (GET /proxy-status lists them).", () => cache.WarningCount);
         var nodes = app.Services.GetRequiredService<NodeInterner>();

@@ -32,6 +32,21 @@ public sealed class SnapshotCache
         }
     }
 
+    /// <summary>
+    /// Watched identities with no snapshot to serve (for the mesh_xds_proxy_identities_waiting gauge): their resource is
+    /// not in the mesh (never created, or deleted) or no translation of it has succeeded yet, so their proxies wait.
+    /// </summary>
+    public int WaitingIdentities
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _entries.Values.Count(e => e.Current is null);
+            }
+        }
+    }
+
     /// <summary>Translation warnings across every watched identity (for the mesh_xds_translation_warnings_standing gauge).</summary>
     public int WarningCount
     {

@@ -153,6 +153,7 @@ public sealed class SnapshotProducerTests
             // The node is gone: no replica has a snapshot for it, and each says why.
             Assert.All(replicas, r => Assert.True(r.Cache.Current(solo) is null, $"{r.Name}: {r.Cache.Current(solo)?.Version}"));
             Assert.All(replicas, r => Assert.Equal("waiting for mesh/demo/virtualNode/solo (account 111122223333) to be created", r.Cache.Problem(solo)));
+            Assert.All(replicas, r => Assert.Equal(1, r.Cache.WaitingIdentities));
 
             // Created again as it first was: every replica serves the first snapshot's version again.
             var first = new Replica("only the first graph", [created]);
