@@ -61,14 +61,23 @@ public sealed class XdsMetrics : IDisposable
     {
         // Every response and ACK of every stream counts here: the series (counter, parsed tags, total) is looked up
         // without a lock once it exists, and the total is added to atomically. An AddOrUpdate on the dictionary
-        // took its stripe lock on every call, which thousands of streams contended for.
-        var series = _series.GetOrAdd((name, labels), key => new Series(
-            _counters.GetOrAdd(key.Name, n => Meter.CreateCounter<long>(
-                n.EndsWith(TotalSuffix, StringComparison.Ordinal) ? n[..^TotalSuffix.Length] : n, description: help)),
-            Tags(key.Labels)));
+        // took its stripe lock on every call, which thousands of streams contended for. The series is made in a
+        // method of its own: a lambda here that captured `help` made C# allocate its closure and delegate on entry,
+        // on every call, found or not (a delta stream counts five times per change).
+        if (!_series.TryGetValue((name, labels), out var series))
+        {
+            series = AddSeries(name, help, labels);
+        }
+
         series.Counter.Add(by, series.Tags);
         Interlocked.Add(ref series.Total, by);
     }
+
+    private Series AddSeries(string name, string help, string labels) =>
+        _series.GetOrAdd((name, labels), key => new Series(
+            _counters.GetOrAdd(key.Name, n => Meter.CreateCounter<long>(
+                n.EndsWith(TotalSuffix, StringComparison.Ordinal) ? n[..^TotalSuffix.Length] : n, description: help)),
+            Tags(key.Labels)));
 
     /// <summary>What a counter has counted in this process, for the server's tests and diagnostics.</summary>
     public long Get(string name, string labels = "") =>
@@ -273,13 +282,19 @@ public sealed class XdsMetrics : IDisposable
 
     public void Dispose() => Meter.Dispose();
 
-    private static string TypeLabel(string type) => $"type=\"{type}\"";
+    // The label sets of the per-stream counters (a response, an ACK, a shared delta change: several per stream per
+    // change), made once per type and variant instead of a new string on every call.
+    private static readonly ConcurrentDictionary<string, string> TypeLabels = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<(string Type, string Variant), string> TypeAndVariantLabels = new();
+
+    private static string TypeLabel(string type) => TypeLabels.GetOrAdd(type, static t => $"type=\"{t}\"");
 
     private static string ReasonLabel(string reason) => $"reason=\"{reason}\"";
 
     private static string VariantLabel(string variant) => $"variant=\"{variant}\"";
 
-    private static string TypeAndVariant(string type, string variant) => $"type=\"{type}\",variant=\"{variant}\"";
+    private static string TypeAndVariant(string type, string variant) =>
+        TypeAndVariantLabels.GetOrAdd((type, variant), static k => $"type=\"{k.Type}\",variant=\"{k.Variant}\"");
 
     /// <summary>The tags of a Prometheus label set written <c>a="x",b="y"</c> (values hold no quotes or commas).</summary>
     private static KeyValuePair<string, object?>[] Tags(string labels) =>
