@@ -77,13 +77,13 @@ internal sealed class DeltaSession(
             {
                 Context.Metrics.Nack(type);
                 Context.Logger.Nack(Status.Id, ProxyName, type, Snapshot?.Version ?? "", error.Message);
-                Status.Nacked(typeUrl, sent, $"code {error.Code}: {error.Message}");
+                Status.Nacked(state.ClientHas, sent, $"code {error.Code}: {error.Message}");
             }
             else
             {
                 Context.Metrics.Ack(type);
                 Context.Logger.Ack(Status.Id, type, request.ResponseNonce);
-                Status.Acked(typeUrl, sent);
+                Status.Acked(state.ClientHas, sent);
                 if (state.PendingCount == 0 && state.Wildcard && !state.HasNames
                     && state.InSyncWith is { } inSync && ReferenceEquals(inSync, Snapshot?[typeUrl]))
                 {
@@ -94,13 +94,17 @@ internal sealed class DeltaSession(
             }
         }
 
-        if (request.ResourceNamesSubscribe.Count > 0 || request.ResourceNamesUnsubscribe.Count > 0)
+        // By index: a RepeatedField's enumerator is an object, and every ACK carries both lists, empty.
+        var subscribe = request.ResourceNamesSubscribe;
+        var unsubscribe = request.ResourceNamesUnsubscribe;
+        if (subscribe.Count > 0 || unsubscribe.Count > 0)
         {
             state.InSyncWith = null;
         }
 
-        foreach (var name in request.ResourceNamesSubscribe)
+        for (var i = 0; i < subscribe.Count; i++)
         {
+            var name = subscribe[i];
             if (name == "*")
             {
                 state.Wildcard = true;
@@ -111,8 +115,9 @@ internal sealed class DeltaSession(
             }
         }
 
-        foreach (var name in request.ResourceNamesUnsubscribe)
+        for (var i = 0; i < unsubscribe.Count; i++)
         {
+            var name = unsubscribe[i];
             if (name == "*")
             {
                 state.Wildcard = false;
@@ -220,8 +225,9 @@ internal sealed class DeltaSession(
             }
         }
 
-        foreach (var (typeUrl, state, removals, shared) in later ?? [])
+        for (var i = 0; i < (later?.Count ?? 0); i++)
         {
+            var (typeUrl, state, removals, shared) = later![i];
             if (shared is not null)
             {
                 await WriteAsync(typeUrl, state, snapshot[typeUrl], shared, NoUpserts, removals, cancellationToken);
@@ -385,7 +391,7 @@ internal sealed class DeltaSession(
         await responses.WriteAsync(response, cancellationToken);
 
         // The client now holds what was sent (the stream status's map is the session's record of it).
-        Status.Sent(typeUrl, upserts, set);
+        Status.Sent(state.ClientHas, upserts, set);
         for (var i = 0; i < upserts.Count; i++)
         {
             state.NoLongerMissing(upserts[i].Name);
@@ -397,11 +403,11 @@ internal sealed class DeltaSession(
             if (state.IsNamed(name))
             {
                 state.ReportedMissing(name);
-                Status.DoesNotExist(typeUrl, name);
+                Status.DoesNotExist(state.ClientHas, name);
             }
             else
             {
-                Status.Removed(typeUrl, name);
+                state.ClientHas.Removed(name);
             }
         }
 

@@ -67,31 +67,51 @@ internal sealed class DeltaTypeState
     /// </summary>
     public DeltaChange? SharedFirst { get; set; }
 
-    // Responses not yet ACKed or NACKed, by nonce, with the resources each carried, oldest first. Made on the
-    // first response and let go when the client has answered all: an idle proxy's types have nothing pending.
-    private List<(string Nonce, IReadOnlyList<XdsResource> Resources)>? _pending;
+    // Responses not yet ACKed or NACKed, by nonce, with the resources each carried, oldest first: the oldest in a
+    // field, any later ones in a list made when a second is pending. A type of a stream mostly has one response
+    // unanswered at a time (each change's, until its ACK), so a list and its array made per response, as before,
+    // were most of what a send of a shared change allocated; an idle proxy's types hold neither.
+    private (string Nonce, IReadOnlyList<XdsResource> Resources) _oldest;
+    private List<(string Nonce, IReadOnlyList<XdsResource> Resources)>? _later;
 
     /// <summary>How many responses are not answered yet.</summary>
-    public int PendingCount => _pending?.Count ?? 0;
+    public int PendingCount => _oldest.Nonce is null ? 0 : 1 + (_later?.Count ?? 0);
 
     /// <summary>A response was written; the oldest unanswered one is forgotten past <see cref="MaxPending"/>.</summary>
     public void AddPending(string nonce, IReadOnlyList<XdsResource> resources)
     {
-        (_pending ??= new(1)).Add((nonce, resources));
-        if (_pending.Count > MaxPending)
+        if (_oldest.Nonce is null)
         {
-            _pending.RemoveAt(0);
+            _oldest = (nonce, resources);
+            return;
+        }
+
+        (_later ??= new(1)).Add((nonce, resources));
+        if (PendingCount > MaxPending)
+        {
+            _oldest = _later[0];
+            _later.RemoveAt(0);
         }
     }
 
     /// <summary>Where the response with <paramref name="nonce"/> is among those not yet answered; -1 when it is not (stale or unknown).</summary>
     public int PendingIndex(string nonce)
     {
-        for (var i = 0; i < PendingCount; i++)
+        if (_oldest.Nonce is null)
         {
-            if (_pending![i].Nonce == nonce)
+            return -1;
+        }
+
+        if (_oldest.Nonce == nonce)
+        {
+            return 0;
+        }
+
+        for (var i = 0; i < (_later?.Count ?? 0); i++)
+        {
+            if (_later![i].Nonce == nonce)
             {
-                return i;
+                return i + 1;
             }
         }
 
@@ -104,16 +124,30 @@ internal sealed class DeltaTypeState
     /// </summary>
     public IReadOnlyList<XdsResource> Answered(int index)
     {
-        var resources = _pending![index].Resources;
-        if (index == _pending.Count - 1)
+        if (index == 0 && _later is null)
         {
-            _pending = null;
+            var resources = _oldest.Resources;
+            _oldest = default;
+            return resources;
+        }
+
+        var answered = index == 0 ? _oldest.Resources : _later![index - 1].Resources;
+        if (index == _later!.Count)
+        {
+            _oldest = default;
+            _later = null;
         }
         else
         {
-            _pending.RemoveRange(0, index + 1);
+            // The response after the answered one becomes the oldest.
+            _oldest = _later[index];
+            _later.RemoveRange(0, index + 1);
+            if (_later.Count == 0)
+            {
+                _later = null;
+            }
         }
 
-        return resources;
+        return answered;
     }
 }

@@ -100,6 +100,19 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
     public void NackedSet(string typeUrl, IReadOnlyList<XdsResource> resources, string error) =>
         SetState(typeUrl, resources, ClientResourceStatus.Nacked, error, keepLeftOut: true);
 
+    // Delta, from a session that keeps each type's holdings (DeltaTypeState.ClientHas): the same as the overloads by
+    // type URL below without looking the type up under the lock on every send and every ACK.
+    internal void Sent(DeltaHoldings holdings, IReadOnlyList<XdsResource> resources, Snapshots.ResourceSet? from) =>
+        holdings.Sent(resources, clock.GetUtcNow(), from);
+
+    internal void DoesNotExist(DeltaHoldings holdings, string name) => holdings.DoesNotExist(name, clock.GetUtcNow());
+
+    internal void Acked(DeltaHoldings holdings, IReadOnlyList<XdsResource> resources) =>
+        holdings.Answered(resources, new DeltaOutcome(ConfigStatus.Synced, ClientResourceStatus.Acked, null, clock.GetUtcNow()));
+
+    internal void Nacked(DeltaHoldings holdings, IReadOnlyList<XdsResource> resources, string error) =>
+        holdings.Answered(resources, new DeltaOutcome(ConfigStatus.Error, ClientResourceStatus.Nacked, error, clock.GetUtcNow()));
+
     /// <summary>Delta: one resource sent.</summary>
     public void Sent(string typeUrl, string name, string version) => Holdings(typeUrl).Sent(name, version, clock.GetUtcNow());
 
@@ -108,21 +121,19 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
     /// <paramref name="from"/> is the set they were taken from (see <see cref="DeltaHoldings.Sent(IReadOnlyList{XdsResource}, DateTimeOffset, Snapshots.ResourceSet?)"/>).
     /// </summary>
     public void Sent(string typeUrl, IReadOnlyList<XdsResource> resources, Snapshots.ResourceSet? from = null) =>
-        Holdings(typeUrl).Sent(resources, clock.GetUtcNow(), from);
+        Sent(Holdings(typeUrl), resources, from);
 
     /// <summary>Delta: a name the client subscribed to was reported as not existing.</summary>
-    public void DoesNotExist(string typeUrl, string name) => Holdings(typeUrl).DoesNotExist(name, clock.GetUtcNow());
+    public void DoesNotExist(string typeUrl, string name) => DoesNotExist(Holdings(typeUrl), name);
 
     /// <summary>Delta: a resource removed from the client.</summary>
     public void Removed(string typeUrl, string name) => Holdings(typeUrl).Removed(name);
 
     /// <summary>Delta: the client ACKed the response that carried <paramref name="resources"/>.</summary>
-    public void Acked(string typeUrl, IReadOnlyList<XdsResource> resources) =>
-        Holdings(typeUrl).Answered(resources, new DeltaOutcome(ConfigStatus.Synced, ClientResourceStatus.Acked, null, clock.GetUtcNow()));
+    public void Acked(string typeUrl, IReadOnlyList<XdsResource> resources) => Acked(Holdings(typeUrl), resources);
 
     /// <summary>Delta: the client NACKed the response that carried <paramref name="resources"/>.</summary>
-    public void Nacked(string typeUrl, IReadOnlyList<XdsResource> resources, string error) =>
-        Holdings(typeUrl).Answered(resources, new DeltaOutcome(ConfigStatus.Error, ClientResourceStatus.Nacked, error, clock.GetUtcNow()));
+    public void Nacked(string typeUrl, IReadOnlyList<XdsResource> resources, string error) => Nacked(Holdings(typeUrl), resources, error);
 
     /// <summary>
     /// Delta: what the client holds of a type, the session's protocol state and this status's view in one
