@@ -14,12 +14,16 @@ internal sealed record LoadOptions(
     TimeSpan Measured,
     int MigrationSize,
     string? Only,
-    bool WithPgBench)
+    bool WithPgBench,
+    TimeSpan Prewarm,
+    string? FirstCalls,
+    int ApiPid)
 {
     public const string Usage = """
         Usage: Mesh.ApiLoad [--api <url>] [--credentials <file>] [--profile <name>] [--region <region>]
                             [--postgres <connection string>] [--clients 1,8,32] [--seconds 15] [--warmup 3]
-                            [--migration-size 500] [--only <cell name prefix>] [--pgbench on|off]
+                            [--migration-size 500] [--only <cell name prefix>] [--pgbench on|off] [--prewarm 5]
+                            [--first-calls prepare|measure --api-pid <pid>]
         Loads the App Mesh API of a running stack (./run.sh) with SigV4-signed calls, one connection per client,
         and measures PostgreSQL's own ceiling with pgbench in the same run. Defaults: the API at $MESH_API_URL or
         http://127.0.0.1:8080, the key in $MESH_STATE_DIR/credentials (.mesh/credentials), PostgreSQL on 127.0.0.1:$MESH_PG_PORT (5432).
@@ -56,6 +60,11 @@ internal sealed record LoadOptions(
             TimeSpan.FromSeconds(double.Parse(Value("--seconds", "15"), CultureInfo.InvariantCulture)),
             int.Parse(Value("--migration-size", "500"), CultureInfo.InvariantCulture),
             values.GetValueOrDefault("--only"),
-            Value("--pgbench", "on") != "off");
+            Value("--pgbench", "on") != "off",
+            TimeSpan.FromSeconds(double.Parse(Value("--prewarm", "5"), CultureInfo.InvariantCulture)),
+            values.GetValueOrDefault("--first-calls") is { } firstCalls and not ("prepare" or "measure")
+                ? throw new ArgumentException($"--first-calls takes prepare or measure, not '{firstCalls}'.")
+                : values.GetValueOrDefault("--first-calls"),
+            int.Parse(Value("--api-pid", "0"), CultureInfo.InvariantCulture));
     }
 }
