@@ -6,7 +6,7 @@ namespace Mesh.ApiLoad;
 
 /// <summary>
 /// What a freshly started API costs for its first Describes: the wall time and the API process's CPU (its
-/// /proc/&lt;pid&gt;/stat ticks) until the 1st, 100th, 1,000th and 10,000th answer, with every client calling as fast
+/// /proc/&lt;pid&gt;/stat ticks) until the 1st, 100th, 1,000th, 10,000th, 30,000th and 60,000th answer, with every client calling as fast
 /// as answers come back. The mesh it reads is made by <c>--first-calls prepare</c> before the API is restarted, so the
 /// measured process has served nothing but /healthz when the first call arrives.
 /// </summary>
@@ -14,7 +14,7 @@ internal static class FirstCalls
 {
     public const string Mesh = "first-calls-read";
     private const int Nodes = 100;
-    private static readonly int[] Checkpoints = [1, 100, 1_000, 10_000];
+    private static readonly int[] Checkpoints = [1, 100, 1_000, 10_000, 30_000, 60_000];
 
     /// <summary>Makes the mesh and its nodes (a conflict means an earlier prepare made them).</summary>
     public static async Task PrepareAsync(LoadOptions options)
