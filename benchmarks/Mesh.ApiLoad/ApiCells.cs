@@ -30,8 +30,9 @@ internal sealed class ApiCells(LoadOptions options, string run)
 
     /// <summary>
     /// Runs every cell's calls, unmeasured, for <paramref name="perCell"/> each, in meshes of their own. After a start
-    /// the API's code runs first at tier 0 and is recompiled while the calls go on; without this pass the first
-    /// measured cell (Describe at the first client count) carried that warm-up and read 20–35% low (issue14ac).
+    /// the API's code is recompiled (tier 1) while the calls go on, for about its first 30,000 Describes; without this
+    /// pass the first measured cell (Describe at the first client count) carried that warm-up and read 20–35% low
+    /// (docs/benchmarks.md, issue14ac).
     /// </summary>
     public async Task PrewarmAsync(int clients, TimeSpan perCell)
     {

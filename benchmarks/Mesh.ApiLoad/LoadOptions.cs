@@ -29,7 +29,7 @@ internal sealed record LoadOptions(
         http://127.0.0.1:8080, the key in $MESH_STATE_DIR/credentials (.mesh/credentials), PostgreSQL on 127.0.0.1:$MESH_PG_PORT (5432).
         --only runs just the cells whose name starts with the prefix (e.g. "Describe"; the migration runs with
         "Migration"), and --pgbench off skips the ceiling: both for profiling one kind of call.
-        --prewarm runs every cell's calls, unmeasured, for that many seconds each (at the first client count)
+        --prewarm runs every cell's calls, unmeasured, for that many seconds each (at the largest client count)
         before the first measured cell, so that it measures a warm API rather than the JIT; 0 turns the pass off.
         A cell whose rate in the last third of its measured time beat the first third's by more than 10% is
         flagged "(rising)": it measured a warm-up, not a steady rate.

@@ -54,8 +54,8 @@ var cells = new ApiCells(options, run);
 await cells.PrepareAsync();
 if (options.Prewarm > TimeSpan.Zero)
 {
-    Console.WriteLine($"-- warm-up pass, not measured: every cell at {options.Clients[0]} client(s), {options.Prewarm.TotalSeconds:0} s each");
-    await cells.PrewarmAsync(options.Clients[0], options.Prewarm);
+    Console.WriteLine($"-- warm-up pass, not measured: every cell at {options.Clients.Max()} client(s), {options.Prewarm.TotalSeconds:0} s each");
+    await cells.PrewarmAsync(options.Clients.Max(), options.Prewarm);
 }
 
 var rows = new List<string>();
