@@ -63,9 +63,9 @@ case $(uname -m) in
 esac
 API_RID=$XDS_RID
 [[ ${MESH_XDS_READY_TO_RUN:-1} == 0 ]] && XDS_RID=
-# Opt-in: the API published the same way (portable code, tiering on). It starts with about 45% less CPU, but its
-# first 60,000 Describes cost more CPU than the plain build's (the precompiled hot methods are recompiled through
-# the instrumented tier), so the first minute is not shorter (docs/benchmarks.md, issue14ac).
+# Opt-in: the API published the same way (portable code, tiering on). It starts with about 40% less CPU, but its
+# first 60,000 Describes cost no less CPU than the plain build's (the precompiled hot methods are compiled again,
+# through the instrumented tier), so the first minute is not shorter (docs/benchmarks.md, issue14ac).
 [[ ${MESH_API_READY_TO_RUN:-0} == 1 ]] || API_RID=
 API_PUBLISH_DIR=src/Api/bin/$CONFIGURATION/net10.0/$API_RID/publish
 API_DLL=$API_BUILD_DLL
