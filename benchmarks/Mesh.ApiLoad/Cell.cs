@@ -30,6 +30,7 @@ internal static class Cell
         {
             using var connection = connect(client);
             var answers = new List<Answer>();
+            var ends = new List<long>();
             var lastEnd = measureFrom;
             for (var i = 0; Stopwatch.GetTimestamp() < end; i++)
             {
@@ -43,10 +44,14 @@ internal static class Cell
                 {
                     answers.Add(answer);
                     lastEnd = Stopwatch.GetTimestamp();
+                    if (answer.Ok)
+                    {
+                        ends.Add(lastEnd);
+                    }
                 }
             }
 
-            return (answers, lastEnd);
+            return (answers, ends, lastEnd);
         })));
         var atStart = await cpuAtStart;
         var clientCpu = Environment.CpuUsage.TotalTime - atStart.Cpu;
@@ -62,7 +67,47 @@ internal static class Cell
         {
             ApiGcPauseMsPerSecond = gc.Api,
             ClientGcPauseMsPerSecond = gc.Client,
+            Trend = RateTrend.Of(perClient.SelectMany(c => c.ends), measureFrom, elapsed),
         };
+    }
+}
+
+/// <summary>
+/// The rate of successful answers in the first and the last third of a cell's measured time. A rate that is still
+/// rising means the cell measured the API's warm-up (the JIT compiling and recompiling the calls' code), not its
+/// steady rate; the first cell after a start did (docs/benchmarks.md, issue14ac).
+/// </summary>
+internal readonly record struct RateTrend(double FirstThirdPerSecond, double LastThirdPerSecond)
+{
+    /// <summary>How much faster the last third ran than the first beyond which a cell's rate counts as still rising.</summary>
+    public const double RisingBy = 0.10;
+
+    public bool Rising => FirstThirdPerSecond > 0 && LastThirdPerSecond > FirstThirdPerSecond * (1 + RisingBy);
+
+    public static RateTrend Of(IEnumerable<long> ends, long measureFrom, TimeSpan elapsed)
+    {
+        if (elapsed <= TimeSpan.Zero)
+        {
+            return default;
+        }
+
+        var third = elapsed.TotalSeconds / 3 * Stopwatch.Frequency;
+        int first = 0, last = 0;
+        foreach (var end in ends)
+        {
+            var at = end - measureFrom;
+            if (at < third)
+            {
+                first++;
+            }
+            else if (at >= 2 * third)
+            {
+                last++;
+            }
+        }
+
+        var seconds = elapsed.TotalSeconds / 3;
+        return new RateTrend(first / seconds, last / seconds);
     }
 }
 
@@ -76,6 +121,9 @@ internal sealed record CellResult(
 
     /// <summary>The same for the load client itself, whose pauses delay the calls it has in flight just as much.</summary>
     public double ClientGcPauseMsPerSecond { get; init; } = double.NaN;
+
+    /// <summary>The rate in the measured time's first and last thirds, to tell a steady rate from a warm-up.</summary>
+    public RateTrend Trend { get; init; }
 
     public static CellResult From(string name, int clients, List<Answer> answers, TimeSpan elapsed, TimeSpan clientCpu)
     {

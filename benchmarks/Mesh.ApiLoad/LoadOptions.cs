@@ -14,17 +14,28 @@ internal sealed record LoadOptions(
     TimeSpan Measured,
     int MigrationSize,
     string? Only,
-    bool WithPgBench)
+    bool WithPgBench,
+    TimeSpan Prewarm,
+    string? FirstCalls,
+    int ApiPid)
 {
     public const string Usage = """
         Usage: Mesh.ApiLoad [--api <url>] [--credentials <file>] [--profile <name>] [--region <region>]
                             [--postgres <connection string>] [--clients 1,8,32] [--seconds 15] [--warmup 3]
-                            [--migration-size 500] [--only <cell name prefix>] [--pgbench on|off]
+                            [--migration-size 500] [--only <cell name prefix>] [--pgbench on|off] [--prewarm 5]
+                            [--first-calls prepare|measure --api-pid <pid>]
         Loads the App Mesh API of a running stack (./run.sh) with SigV4-signed calls, one connection per client,
         and measures PostgreSQL's own ceiling with pgbench in the same run. Defaults: the API at $MESH_API_URL or
         http://127.0.0.1:8080, the key in $MESH_STATE_DIR/credentials (.mesh/credentials), PostgreSQL on 127.0.0.1:$MESH_PG_PORT (5432).
         --only runs just the cells whose name starts with the prefix (e.g. "Describe"; the migration runs with
         "Migration"), and --pgbench off skips the ceiling: both for profiling one kind of call.
+        --prewarm runs every cell's calls, unmeasured, for that many seconds each (at the largest client count)
+        before the first measured cell, so that it measures a warm API rather than the JIT; 0 turns the pass off.
+        A cell whose rate in the last third of its measured time beat the first third's by more than 10% is
+        flagged "(rising)": it measured a warm-up, not a steady rate.
+        --first-calls measures a fresh API: "prepare" makes the mesh it reads; after a restart of the API,
+        "measure --api-pid <pid>" times the first 1, 100, 1,000, 10,000, 30,000 and 60,000 Describes (at the first
+        client count) and reads the API's CPU from /proc/<pid>/stat.
         Start the stack with the per-account rate limit out of the way:
           Mesh__Auth__RequestsPerSecond=1000000 Mesh__Auth__Burst=1000000 ./run.sh
         """;
@@ -56,6 +67,11 @@ internal sealed record LoadOptions(
             TimeSpan.FromSeconds(double.Parse(Value("--seconds", "15"), CultureInfo.InvariantCulture)),
             int.Parse(Value("--migration-size", "500"), CultureInfo.InvariantCulture),
             values.GetValueOrDefault("--only"),
-            Value("--pgbench", "on") != "off");
+            Value("--pgbench", "on") != "off",
+            TimeSpan.FromSeconds(double.Parse(Value("--prewarm", "5"), CultureInfo.InvariantCulture)),
+            values.GetValueOrDefault("--first-calls") is { } firstCalls and not ("prepare" or "measure")
+                ? throw new ArgumentException($"--first-calls takes prepare or measure, not '{firstCalls}'.")
+                : values.GetValueOrDefault("--first-calls"),
+            int.Parse(Value("--api-pid", "0"), CultureInfo.InvariantCulture));
     }
 }

@@ -18,6 +18,23 @@ catch (Exception error) when (error is ArgumentException or IOException or Inval
     return 2;
 }
 
+if (options.FirstCalls == "prepare")
+{
+    await FirstCalls.PrepareAsync(options);
+    return 0;
+}
+
+if (options.FirstCalls == "measure")
+{
+    if (options.ApiPid <= 0)
+    {
+        Console.Error.WriteLine("error: --first-calls measure needs --api-pid <the API's process id>.");
+        return 2;
+    }
+
+    return await FirstCalls.MeasureAsync(options, options.ApiPid);
+}
+
 var pgbenchPath = PgBench.Find();
 if (pgbenchPath is null)
 {
@@ -35,6 +52,11 @@ if (options.WithPgBench)
 var run = $"load-{DateTime.UtcNow:HHmmss}";
 var cells = new ApiCells(options, run);
 await cells.PrepareAsync();
+if (options.Prewarm > TimeSpan.Zero)
+{
+    Console.WriteLine($"-- warm-up pass, not measured: every cell at {options.Clients.Max()} client(s), {options.Prewarm.TotalSeconds:0} s each");
+    await cells.PrewarmAsync(options.Clients.Max(), options.Prewarm);
+}
 
 var rows = new List<string>();
 foreach (var clients in options.Clients)
@@ -47,6 +69,11 @@ foreach (var clients in options.Clients)
         var row = Format(result, ceiling, ceilingName);
         rows.Add(row);
         Console.WriteLine(row);
+        if (result.Trend.Rising)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"   warning: {result.Name} at {clients} client(s) was still rising: {result.Trend.FirstThirdPerSecond:0} req/s in the first third of its measured time, {result.Trend.LastThirdPerSecond:0} in the last; the rate above is not a steady one (a longer --prewarm or --warmup)"));
+        }
     }
 }
 
@@ -72,5 +99,5 @@ static string Format(CellResult result, double ceiling, string ceilingName)
         ? "not measured (--pgbench off)"
         : string.Create(CultureInfo.InvariantCulture, $"{result.PerSecond / ceiling:0.00}× of {ceilingName} {ceiling:0} tps");
     return string.Create(CultureInfo.InvariantCulture,
-        $"| {result.Name} | {result.Clients} | {result.PerSecond:0} | {result.P50Ms:0.0} | {result.P99Ms:0.0} | {failures} | {ratio} | {result.ClientCpuMsPerCall:0.000} | {result.ApiGcPauseMsPerSecond:0.0} / {result.ClientGcPauseMsPerSecond:0.0} |");
+        $"| {result.Name} | {result.Clients} | {result.PerSecond:0}{(result.Trend.Rising ? " (rising)" : "")} | {result.P50Ms:0.0} | {result.P99Ms:0.0} | {failures} | {ratio} | {result.ClientCpuMsPerCall:0.000} | {result.ApiGcPauseMsPerSecond:0.0} / {result.ClientGcPauseMsPerSecond:0.0} |");
 }

@@ -8,11 +8,12 @@ namespace Mesh.XdsServer.Tests.EndToEnd;
 /// How the xDS server's project publishes, read from MSBuild's evaluation of it (what <c>./run.sh</c> and
 /// <c>deploy/Dockerfile</c> ask for): code for this machine's instruction set goes with tiering off, and only then;
 /// a portable publish keeps tiering (its untiered code made steady changes dearer), and the plain build the tests
-/// run stays a JIT build.
+/// run stays a JIT build. The API's project, which <c>./run.sh</c> publishes the same way, too.
 /// </summary>
 public sealed class ReadyToRunPublishTests
 {
     private static readonly string Project = Path.Combine(Metadata("RepositoryRoot"), "src", "XdsServer", "Mesh.XdsServer.csproj");
+    private static readonly string ApiProject = Path.Combine(Metadata("RepositoryRoot"), "src", "Api", "Mesh.Api.csproj");
 
     [Fact]
     public async Task A_Publish_For_An_Instruction_Set_Compiles_For_It_With_Cross_Module_Inlining_And_Turns_Tiering_Off()
@@ -45,11 +46,32 @@ public sealed class ReadyToRunPublishTests
         Assert.NotEqual("false", properties["TieredCompilation"]);
     }
 
-    private static async Task<Dictionary<string, string>> EvaluateAsync(params string[] arguments)
+    [Fact]
+    public async Task The_Api_Publishes_Portable_ReadyToRun_Code_For_A_Runtime_And_Keeps_Tiering()
+    {
+        var properties = await EvaluateProjectAsync(ApiProject, "-p:RuntimeIdentifier=linux-x64");
+
+        Assert.Equal("true", properties["PublishReadyToRun"]);
+        Assert.Equal("", properties["PublishReadyToRunCrossgen2ExtraArgs"]);
+        Assert.NotEqual("false", properties["TieredCompilation"]);
+    }
+
+    [Fact]
+    public async Task The_Apis_Plain_Build_Has_No_Precompiled_Code()
+    {
+        var properties = await EvaluateProjectAsync(ApiProject);
+
+        Assert.NotEqual("true", properties["PublishReadyToRun"]);
+        Assert.NotEqual("false", properties["TieredCompilation"]);
+    }
+
+    private static Task<Dictionary<string, string>> EvaluateAsync(params string[] arguments) => EvaluateProjectAsync(Project, arguments);
+
+    private static async Task<Dictionary<string, string>> EvaluateProjectAsync(string project, params string[] arguments)
     {
         string[] names = ["PublishReadyToRun", "PublishReadyToRunCrossgen2ExtraArgs", "TieredCompilation"];
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in (string[])["msbuild", Project, "-nologo", .. names.Select(n => $"-getProperty:{n}"), .. arguments])
+        foreach (var argument in (string[])["msbuild", project, "-nologo", .. names.Select(n => $"-getProperty:{n}"), .. arguments])
         {
             start.ArgumentList.Add(argument);
         }
