@@ -82,7 +82,18 @@ internal ref struct SequenceWireFields
         return true;
     }
 
+    /// <summary>A varint; a one-byte one inside the segment (a tag, most lengths) without the general loop.</summary>
     private ulong ReadVarint()
+    {
+        if ((uint)_index < (uint)_span.Length && _span[_index] < 0x80)
+        {
+            return _span[_index++];
+        }
+
+        return ReadVarintAcrossSegments();
+    }
+
+    private ulong ReadVarintAcrossSegments()
     {
         ulong value = 0;
         for (var shift = 0; shift < 70; shift += 7)
@@ -108,6 +119,12 @@ internal ref struct SequenceWireFields
 
     private void Skip(long count)
     {
+        if (count <= _span.Length - _index)
+        {
+            _index += (int)count;
+            return;
+        }
+
         if (count > _length - End)
         {
             throw new FormatException("truncated field");
