@@ -70,28 +70,6 @@ public sealed class NodeInterner
         }
     }
 
-    /// <summary>
-    /// <see cref="Intern(ReadOnlySpan{byte})"/> for a node still in the request's segments: only the fields kept
-    /// (all but <c>extensions</c>) are copied out, walked where they lie.
-    /// </summary>
-    public Node Intern(ReadOnlySequence<byte> bytes)
-    {
-        if (bytes.IsSingleSegment)
-        {
-            return Intern(bytes.FirstSpan);
-        }
-
-        var kept = ArrayPool<byte>.Shared.Rent((int)bytes.Length);
-        try
-        {
-            return InternKept(WithoutExtensions(bytes, kept));
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(kept);
-        }
-    }
-
     private Node InternKept(ReadOnlySpan<byte> bytes)
     {
         var hash = Hash(bytes);
@@ -162,36 +140,6 @@ public sealed class NodeInterner
         bytes[runStart..].CopyTo(rented.AsSpan(written));
         written += bytes.Length - runStart;
         return rented.AsSpan(0, written);
-    }
-
-    /// <summary>
-    /// The node's bytes less field 9 (<c>extensions</c>), copied in order into <paramref name="into"/> (at least as
-    /// long as <paramref name="bytes"/>). Throws <see cref="FormatException"/> as the span's form does.
-    /// </summary>
-    internal static ReadOnlySpan<byte> WithoutExtensions(ReadOnlySequence<byte> bytes, byte[] into)
-    {
-        var fields = new SequenceWireFields(bytes);
-        long runStart = 0;
-        var written = 0;
-        while (fields.MoveNext())
-        {
-            if (fields.Number == Node.ExtensionsFieldNumber)
-            {
-                // Extensions come one after another: only the first of a run ends a run of kept fields.
-                if (fields.Start > runStart)
-                {
-                    bytes.Slice(runStart, fields.Start - runStart).CopyTo(into.AsSpan(written));
-                    written += (int)(fields.Start - runStart);
-                }
-
-                runStart = fields.End;
-            }
-        }
-
-        var tail = bytes.Slice(runStart);
-        tail.CopyTo(into.AsSpan(written));
-        written += (int)tail.Length;
-        return into.AsSpan(0, written);
     }
 
     /// <summary>The live node of an entry with these bytes; no lock (buckets are immutable arrays).</summary>

@@ -47,57 +47,22 @@ public static class NodeSlicingMarshaller
             });
 
     private static T Read<T>(ReadOnlySequence<byte> payload, NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Func<T> create)
-        where T : IMessage<T>, new() =>
-        payload.IsSingleSegment
-            ? Parse(payload.FirstSpan, interner, parser, nodeField, setNode, create)
-            : ParseSegmented(payload, interner, parser, nodeField, setNode, create);
-
-    /// <summary>
-    /// <see cref="Parse{T}"/> for a request in several segments, read where it lies: the fields are walked across the
-    /// segments, the node's kept fields (a few hundred bytes) are copied out for the interner, and the rest of the
-    /// request is merged from its two slices. Copying the whole ~49 KB request into one array first was half of the
-    /// marshaller's cost per ACK with the node on every request (docs/benchmarks.md, issue13ae and issue13ah).
-    /// </summary>
-    internal static T ParseSegmented<T>(ReadOnlySequence<byte> payload, NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Func<T> create)
         where T : IMessage<T>, new()
     {
-        long nodeStart = -1, nodeEnd = -1, nodePayload = -1;
+        if (payload.IsSingleSegment)
+        {
+            return Parse(payload.FirstSpan, interner, parser, nodeField, setNode, create);
+        }
+
+        var copy = ArrayPool<byte>.Shared.Rent((int)payload.Length);
         try
         {
-            var fields = new SequenceWireFields(payload);
-            while (fields.MoveNext())
-            {
-                if (fields.Number != nodeField)
-                {
-                    continue;
-                }
-
-                if (nodeStart >= 0 || fields.WireType != 2)
-                {
-                    return parser.ParseFrom(payload); // node twice (protobuf merges them) or not a message: the parser's case
-                }
-
-                nodeStart = fields.Start;
-                nodeEnd = fields.End;
-                nodePayload = fields.PayloadStart;
-            }
-
-            if (nodeStart < 0)
-            {
-                return parser.ParseFrom(payload);
-            }
-
-            var node = interner.Intern(payload.Slice(nodePayload, nodeEnd - nodePayload));
-            var request = create();
-            request.MergeFrom(payload.Slice(0, nodeStart));
-            request.MergeFrom(payload.Slice(nodeEnd));
-            setNode(request, node);
-            return request;
+            payload.CopyTo(copy);
+            return Parse(copy.AsSpan(0, (int)payload.Length), interner, parser, nodeField, setNode, create);
         }
-        catch (FormatException)
+        finally
         {
-            // Not a message the slicer can walk: the parser says what is wrong with it (or parses it).
-            return parser.ParseFrom(payload);
+            ArrayPool<byte>.Shared.Return(copy);
         }
     }
 

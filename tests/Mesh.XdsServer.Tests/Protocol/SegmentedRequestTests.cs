@@ -127,69 +127,6 @@ public sealed class SegmentedRequestTests
         Assert.Equal(0, _interner.Count);
     }
 
-    [Theory]
-    [MemberData(nameof(SegmentSizes))]
-    public void The_Fields_Walked_Across_Segments_Are_Those_Of_The_Whole_Array(int segmentSize)
-    {
-        var node = LargeNode("mesh/demo/virtualNode/web", extensions: 40).ToByteArray();
-        foreach (var bytes in new[] { Ack(LargeNode("mesh/demo/virtualNode/web", extensions: 40)).ToByteArray(), node, node[..^1], node[..(node.Length / 2)], [.. node, 0xFF, 0xFF], [] })
-        {
-            var whole = new List<(int, int, long, long)>();
-            string? wholeError = null;
-            try
-            {
-                var fields = new WireFields(bytes);
-                while (fields.MoveNext())
-                {
-                    whole.Add((fields.Number, fields.WireType, fields.Start, fields.End));
-                }
-            }
-            catch (FormatException e)
-            {
-                wholeError = e.Message;
-            }
-
-            var segmented = new List<(int, int, long, long)>();
-            string? segmentedError = null;
-            try
-            {
-                var fields = new SequenceWireFields(Segments.Of(bytes, segmentSize));
-                while (fields.MoveNext())
-                {
-                    segmented.Add((fields.Number, fields.WireType, fields.Start, fields.End));
-                }
-            }
-            catch (FormatException e)
-            {
-                segmentedError = e.Message;
-            }
-
-            Assert.Equal(whole, segmented);
-            Assert.Equal(wholeError, segmentedError);
-        }
-    }
-
-    [Theory]
-    [MemberData(nameof(SegmentSizes))]
-    public void A_Node_In_Segments_Interns_To_The_Instance_Its_Whole_Bytes_Get_Without_Its_Extensions(int segmentSize)
-    {
-        var node = LargeNode("mesh/demo/virtualNode/web");
-        node.ClientFeatures.Add("envoy.lb.does_not_support_overprovisioning.2");
-        var bytes = node.ToByteArray();
-        byte[]? rented = null;
-        var expected = NodeInterner.WithoutExtensions(bytes, ref rented).ToArray();
-
-        var kept = NodeInterner.WithoutExtensions(Segments.Of(bytes, segmentSize), new byte[bytes.Length]).ToArray();
-        var whole = _interner.Intern(bytes);
-        var segmented = _interner.Intern(Segments.Of(bytes, segmentSize));
-
-        Assert.Equal(expected, kept);
-        Assert.Same(whole, segmented);
-        Assert.Empty(segmented.Extensions);
-        Assert.Equal(2, segmented.ClientFeatures.Count);
-        Assert.Equal(1, _interner.Parsed);
-    }
-
     public static TheoryData<byte[], int> Malformed()
     {
         var good = Ack(LargeNode("mesh/demo/virtualNode/web")).ToByteArray();
