@@ -21,8 +21,32 @@ namespace Mesh.Model.Wire;
 /// they arrive in another), integers whose text is not the number's own ("-0") and timestamps written from their
 /// double, as the copy wrote them. When there are violations the value is left partly cleaned and must not be used.
 /// </remarks>
-public sealed class ShapeValidator(ServiceModel model)
+public sealed class ShapeValidator
 {
+    private readonly ServiceModel model;
+
+    /// <summary>
+    /// Each structure's, list's and map's shapes of its members, element, key and value, looked up once: the walk
+    /// visits every member of every request, and finding a member's shape by its name hashed the name each time.
+    /// </summary>
+    private readonly Dictionary<Shape, Links> links = new(ReferenceEqualityComparer.Instance);
+
+    public ShapeValidator(ServiceModel model)
+    {
+        this.model = model;
+        foreach (var shape in model.Shapes.Values)
+        {
+            if (shape.Type is ShapeType.Structure or ShapeType.List or ShapeType.Map)
+            {
+                links[shape] = new Links(
+                    shape.Members.Select(m => model.Shape(m.ShapeName)).ToArray(),
+                    shape.ElementShape is { } element ? model.Shape(element) : null,
+                    shape.KeyShape is { } key ? model.Shape(key) : null,
+                    shape.ValueShape is { } value ? model.Shape(value) : null);
+            }
+        }
+    }
+
     public ValidationResult Validate(string shapeName, JsonNode? value, string path = "")
     {
         var violations = new List<Violation>();
@@ -68,6 +92,7 @@ public sealed class ShapeValidator(ServiceModel model)
         var placed = 0;
         List<string>? setMembers = null; // only a union reads it
         var members = shape.Members;
+        var memberShapes = links[shape].Members;
         for (var m = 0; m < members.Count; m++)
         {
             var member = members[m];
@@ -87,7 +112,7 @@ public sealed class ShapeValidator(ServiceModel model)
             }
 
             path.Push(member.Name);
-            var kept = Visit(model.Shape(member.ShapeName), memberValue, path, violations);
+            var kept = Visit(memberShapes[m], memberValue, path, violations);
             path.Pop();
             if (kept is not null)
             {
@@ -144,7 +169,7 @@ public sealed class ShapeValidator(ServiceModel model)
         }
 
         CheckRange(shape, array.Count, path, violations, "must have at least {0} item(s)", "must have at most {0} item(s)");
-        var element = model.Shape(shape.ElementShape!);
+        var element = links[shape].Element!;
         for (var i = 0; i < array.Count; i++)
         {
             path.Push(i);
@@ -177,8 +202,7 @@ public sealed class ShapeValidator(ServiceModel model)
         }
 
         CheckRange(shape, obj.Count, path, violations, "must have at least {0} entry(ies)", "must have at most {0} entry(ies)");
-        var keyShape = model.Shape(shape.KeyShape!);
-        var valueShape = model.Shape(shape.ValueShape!);
+        var (_, _, keyShape, valueShape) = links[shape];
 
         // By index, not enumerated: a value written differently is replaced as the walk goes. An entry that breaks a
         // rule is a violation, so the map is not used and the entry is left where it is.
@@ -186,7 +210,7 @@ public sealed class ShapeValidator(ServiceModel model)
         {
             var (key, item) = obj.GetAt(i);
             path.PushKey(key);
-            CheckText(keyShape, key, path, violations, "key ");
+            CheckText(keyShape!, key, path, violations, "key ");
             if (item is null)
             {
                 violations.Add(new Violation(path.Text(), "must not be null"));
@@ -194,7 +218,7 @@ public sealed class ShapeValidator(ServiceModel model)
                 continue;
             }
 
-            var kept = Visit(valueShape, item, path, violations);
+            var kept = Visit(valueShape!, item, path, violations);
             path.Pop();
             if (kept is not null && !ReferenceEquals(kept, item))
             {
@@ -372,6 +396,9 @@ public sealed class ShapeValidator(ServiceModel model)
     /// a map entry as [\"key\"]) only when a violation names it: the walk visits every member of every shape, and the
     /// text of each path was built on every call, for requests that are almost always valid.
     /// </summary>
+    /// <summary>The shapes a structure's members (in the model's order), a list's elements and a map's keys and values have.</summary>
+    private sealed record Links(Shape[] Members, Shape? Element, Shape? Key, Shape? Value);
+
     private sealed class JsonPath(string root)
     {
         private readonly List<(string? Member, int Index, string? Key)> steps = [];
