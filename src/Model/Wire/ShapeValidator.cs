@@ -1,4 +1,6 @@
+using System.Buffers.Text;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -9,18 +11,53 @@ namespace Mesh.Model.Wire;
 /// <summary>
 /// Checks a JSON value against a model shape: types, required members, string length and pattern,
 /// numeric range, enums, list sizes and unions. It walks the whole value and reports every violation
-/// with its JSON path, and returns a copy without unknown members so that nothing the model does not
-/// name is ever stored.
+/// with its JSON path, and removes unknown and null members from the value itself, so that nothing the
+/// model does not name is ever stored.
 /// </summary>
-public sealed class ShapeValidator(ServiceModel model)
+/// <remarks>
+/// The value is cleaned in place rather than copied: a request's tree is its own (the binder builds it for this
+/// call), and a copy of every object, string and number was made on every write only to be written out once. What
+/// comes out is what the copy was, member for member: a structure's members in the model's order (moved only when
+/// they arrive in another), integers whose text is not the number's own ("-0") and timestamps written from their
+/// double, as the copy wrote them. When there are violations the value is left partly cleaned and must not be used.
+/// </remarks>
+public sealed class ShapeValidator
 {
+    private readonly ServiceModel model;
+
+    /// <summary>
+    /// Each structure's, list's and map's shapes of its members, element, key and value, looked up once: the walk
+    /// visits every member of every request, and finding a member's shape by its name hashed the name each time.
+    /// </summary>
+    private readonly Dictionary<Shape, Links> links = new(ReferenceEqualityComparer.Instance);
+
+    public ShapeValidator(ServiceModel model)
+    {
+        this.model = model;
+        foreach (var shape in model.Shapes.Values)
+        {
+            if (shape.Type is ShapeType.Structure or ShapeType.List or ShapeType.Map)
+            {
+                links[shape] = new Links(
+                    shape.Members.Select(m => model.Shape(m.ShapeName)).ToArray(),
+                    shape.ElementShape is { } element ? model.Shape(element) : null,
+                    shape.KeyShape is { } key ? model.Shape(key) : null,
+                    shape.ValueShape is { } value ? model.Shape(value) : null);
+            }
+        }
+    }
+
     public ValidationResult Validate(string shapeName, JsonNode? value, string path = "")
     {
         var violations = new List<Violation>();
-        var cleaned = Visit(model.Shape(shapeName), value, new JsonPath(path), violations);
-        return new ValidationResult(cleaned, violations);
+        var kept = Visit(model.Shape(shapeName), value, new JsonPath(path), violations);
+        return new ValidationResult(kept, violations);
     }
 
+    /// <summary>
+    /// The value to keep where <paramref name="value"/> was: the same node (cleaned in place), a new leaf for a value
+    /// written differently from its text, or null to leave it out (with a violation, unless it was null).
+    /// </summary>
     private JsonNode? Visit(Shape shape, JsonNode? value, JsonPath path, List<Violation> violations)
     {
         if (value is null)
@@ -50,10 +87,15 @@ public sealed class ShapeValidator(ServiceModel model)
             return null;
         }
 
-        var cleaned = new JsonObject();
+        // The kept members are moved to the front in the model's order (the order the copy had); whatever is left
+        // behind them (unknown members, nulls, values that broke a rule) is removed at the end.
+        var placed = 0;
         List<string>? setMembers = null; // only a union reads it
-        foreach (var member in shape.Members)
+        var members = shape.Members;
+        var memberShapes = links[shape].Members;
+        for (var m = 0; m < members.Count; m++)
         {
+            var member = members[m];
             if (!obj.TryGetPropertyValue(member.Name, out var memberValue) || memberValue is null)
             {
                 if (shape.Required.Contains(member.Name))
@@ -70,12 +112,17 @@ public sealed class ShapeValidator(ServiceModel model)
             }
 
             path.Push(member.Name);
-            var cleanedMember = Visit(model.Shape(member.ShapeName), memberValue, path, violations);
+            var kept = Visit(memberShapes[m], memberValue, path, violations);
             path.Pop();
-            if (cleanedMember is not null)
+            if (kept is not null)
             {
-                cleaned[member.Name] = cleanedMember;
+                Place(obj, placed++, member.Name, memberValue, kept);
             }
+        }
+
+        for (var i = obj.Count - 1; i >= placed; i--)
+        {
+            obj.RemoveAt(i);
         }
 
         if (shape.IsUnion && setMembers?.Count != 1)
@@ -88,7 +135,29 @@ public sealed class ShapeValidator(ServiceModel model)
                     : $"must set exactly one of {names}, but sets {string.Join(" and ", setMembers)}"));
         }
 
-        return cleaned;
+        return obj;
+    }
+
+    /// <summary>
+    /// Puts member <paramref name="name"/> at <paramref name="position"/> with the value <paramref name="kept"/>. Every
+    /// member before the position is one placed already, so the member is at the position or after it; it is moved only
+    /// when a member the model names earlier arrived after it, or something unknown or null came before it.
+    /// </summary>
+    private static void Place(JsonObject obj, int position, string name, JsonNode found, JsonNode kept)
+    {
+        var index = obj.IndexOf(name);
+        if (index == position)
+        {
+            if (!ReferenceEquals(kept, found))
+            {
+                obj.SetAt(index, kept);
+            }
+
+            return;
+        }
+
+        obj.RemoveAt(index);
+        obj.Insert(position, name, kept);
     }
 
     private JsonNode? VisitList(Shape shape, JsonNode value, JsonPath path, List<Violation> violations)
@@ -100,27 +169,28 @@ public sealed class ShapeValidator(ServiceModel model)
         }
 
         CheckRange(shape, array.Count, path, violations, "must have at least {0} item(s)", "must have at most {0} item(s)");
-        var element = model.Shape(shape.ElementShape!);
-        var cleaned = new JsonArray();
+        var element = links[shape].Element!;
         for (var i = 0; i < array.Count; i++)
         {
             path.Push(i);
-            if (array[i] is null)
+            var item = array[i];
+            if (item is null)
             {
+                // A violation: the list is not used, so the item is left where it is.
                 violations.Add(new Violation(path.Text(), "must not be null"));
                 path.Pop();
                 continue;
             }
 
-            var cleanedItem = Visit(element, array[i], path, violations);
+            var kept = Visit(element, item, path, violations);
             path.Pop();
-            if (cleanedItem is not null)
+            if (kept is not null && !ReferenceEquals(kept, item))
             {
-                cleaned.Add(cleanedItem);
+                array[i] = kept;
             }
         }
 
-        return cleaned;
+        return array;
     }
 
     private JsonNode? VisitMap(Shape shape, JsonNode value, JsonPath path, List<Violation> violations)
@@ -132,15 +202,15 @@ public sealed class ShapeValidator(ServiceModel model)
         }
 
         CheckRange(shape, obj.Count, path, violations, "must have at least {0} entry(ies)", "must have at most {0} entry(ies)");
-        var keyShape = model.Shape(shape.KeyShape!);
-        var valueShape = model.Shape(shape.ValueShape!);
-        var cleaned = new JsonObject();
-        foreach (var (key, item) in obj)
+        var (_, _, keyShape, valueShape) = links[shape];
+
+        // By index, not enumerated: a value written differently is replaced as the walk goes. An entry that breaks a
+        // rule is a violation, so the map is not used and the entry is left where it is.
+        for (var i = 0; i < obj.Count; i++)
         {
+            var (key, item) = obj.GetAt(i);
             path.PushKey(key);
-            var keyViolations = new List<Violation>();
-            VisitString(keyShape, JsonValue.Create(key), path, keyViolations);
-            violations.AddRange(keyViolations.Select(v => v with { Message = "key " + v.Message }));
+            CheckText(keyShape!, key, path, violations, "key ");
             if (item is null)
             {
                 violations.Add(new Violation(path.Text(), "must not be null"));
@@ -148,15 +218,15 @@ public sealed class ShapeValidator(ServiceModel model)
                 continue;
             }
 
-            var cleanedItem = Visit(valueShape, item, path, violations);
+            var kept = Visit(valueShape!, item, path, violations);
             path.Pop();
-            if (cleanedItem is not null && keyViolations.Count == 0)
+            if (kept is not null && !ReferenceEquals(kept, item))
             {
-                cleaned[key] = cleanedItem;
+                obj.SetAt(i, kept);
             }
         }
 
-        return cleaned;
+        return obj;
     }
 
     private static JsonNode? VisitString(Shape shape, JsonNode value, JsonPath path, List<Violation> violations)
@@ -167,28 +237,33 @@ public sealed class ShapeValidator(ServiceModel model)
             return null;
         }
 
-        var text = v.GetValue<string>();
+        return CheckText(shape, v.GetValue<string>(), path, violations, prefix: "") ? value : null;
+    }
+
+    /// <summary>Whether <paramref name="text"/> keeps the string shape's rules; each broken one is a violation whose message starts with <paramref name="prefix"/>.</summary>
+    private static bool CheckText(Shape shape, string text, JsonPath path, List<Violation> violations, string prefix)
+    {
         var before = violations.Count;
         if (text.Contains('\0'))
         {
-            violations.Add(new Violation(path.Display(), "must not contain NUL characters"));
+            violations.Add(new Violation(path.Display(), prefix + "must not contain NUL characters"));
         }
 
         // The model counts characters, not UTF-16 code units.
         var length = CountCharacters(text);
-        CheckRange(shape, length, path, violations, "must be at least {0} character(s) long", "must be at most {0} character(s) long");
+        CheckRange(shape, length, path, violations, prefix + "must be at least {0} character(s) long", prefix + "must be at most {0} character(s) long");
 
         if (shape.Enum is { } allowed && !allowed.Contains(text, StringComparer.Ordinal))
         {
-            violations.Add(new Violation(path.Display(), $"must be one of [{string.Join(", ", allowed)}], got \"{Truncate(text)}\""));
+            violations.Add(new Violation(path.Display(), $"{prefix}must be one of [{string.Join(", ", allowed)}], got \"{Truncate(text)}\""));
         }
 
         if (shape.Pattern is { } pattern && !MatchesPattern(pattern, text))
         {
-            violations.Add(new Violation(path.Display(), $"must match the pattern {pattern}"));
+            violations.Add(new Violation(path.Display(), $"{prefix}must match the pattern {pattern}"));
         }
 
-        return violations.Count == before ? JsonValue.Create(text) : null;
+        return violations.Count == before;
     }
 
     private static JsonNode? VisitInteger(Shape shape, JsonNode value, JsonPath path, List<Violation> violations, long lowest, long highest)
@@ -208,14 +283,34 @@ public sealed class ShapeValidator(ServiceModel model)
 
         var before = violations.Count;
         CheckRange(shape, number, path, violations, "must be at least {0}", "must be at most {0}", number);
-        return violations.Count == before ? JsonValue.Create(number) : null;
+        if (violations.Count != before)
+        {
+            return null;
+        }
+
+        // Kept when its text is the number's own; "-0" is written as 0, as a number made from the long would be.
+        return IsWrittenAs(v, number) ? value : JsonValue.Create(number);
+    }
+
+    /// <summary>Whether <paramref name="value"/> is a JSON element whose text is exactly <paramref name="number"/> written out.</summary>
+    private static bool IsWrittenAs(JsonValue value, long number)
+    {
+        if (!value.TryGetValue<JsonElement>(out var element))
+        {
+            return false;
+        }
+
+        Span<byte> text = stackalloc byte[20];
+        return Utf8Formatter.TryFormat(number, text, out var written)
+            && JsonMarshal.GetRawUtf8Value(element).SequenceEqual(text[..written]);
     }
 
     private static JsonNode? VisitBoolean(JsonNode value, JsonPath path, List<Violation> violations)
     {
         if (value is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False)
         {
-            return JsonValue.Create(v.GetValueKind() == JsonValueKind.True);
+            // Written as true or false whatever holds it.
+            return value;
         }
 
         violations.Add(new Violation(path.Display(), $"must be a boolean, got {Describe(value)}"));
@@ -226,6 +321,7 @@ public sealed class ShapeValidator(ServiceModel model)
     {
         if (value is JsonValue v && v.GetValueKind() == JsonValueKind.Number)
         {
+            // Written from the double, not the text it came as ("1.5e9" is stored as 1500000000).
             return JsonValue.Create(v.GetValue<double>());
         }
 
@@ -300,6 +396,9 @@ public sealed class ShapeValidator(ServiceModel model)
     /// a map entry as [\"key\"]) only when a violation names it: the walk visits every member of every shape, and the
     /// text of each path was built on every call, for requests that are almost always valid.
     /// </summary>
+    /// <summary>The shapes a structure's members (in the model's order), a list's elements and a map's keys and values have.</summary>
+    private sealed record Links(Shape[] Members, Shape? Element, Shape? Key, Shape? Value);
+
     private sealed class JsonPath(string root)
     {
         private readonly List<(string? Member, int Index, string? Key)> steps = [];

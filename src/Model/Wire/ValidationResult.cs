@@ -4,7 +4,8 @@ namespace Mesh.Model.Wire;
 
 /// <summary>
 /// The outcome of checking a JSON value against a shape: every violation found (never just the first),
-/// and a copy of the value holding only the members the model knows.
+/// and the value holding only the members the model knows (the value given, cleaned in place; see
+/// <see cref="ShapeValidator"/>).
 /// </summary>
 public sealed record ValidationResult(JsonNode? Value, IReadOnlyList<Violation> Violations)
 {
