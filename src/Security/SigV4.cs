@@ -68,7 +68,7 @@ public static class SigV4
         text.Append('\n');
         text.Append(CanonicalUri(request.RawPath));
         text.Append('\n');
-        text.Append(CanonicalQuery(request.RawQuery));
+        AppendCanonicalQuery(ref text, request.RawQuery);
         text.Append('\n');
         for (var i = 0; i < signedHeaders.Count; i++)
         {
@@ -200,15 +200,94 @@ public static class SigV4
         }
     }
 
-    private static string CanonicalQuery(string rawQuery)
+    /// <summary>
+    /// The query's pairs, each side decoded and encoded again, sorted by key then value, as "k=v" joined by '&amp;'.
+    /// A query that is canonical already (what SDKs send for App Mesh: "limit=100", pairs of unreserved characters in
+    /// order) is copied as it is, with a missing '=' added: the sorting and re-encoding below made a string per side
+    /// and per pair, an array per split and LINQ's sorter on every list call.
+    /// </summary>
+    private static void AppendCanonicalQuery(ref PooledText text, string rawQuery)
     {
-        var query = rawQuery.StartsWith('?') ? rawQuery[1..] : rawQuery;
-        if (query.Length == 0)
+        var query = rawQuery.AsSpan();
+        if (query.StartsWith('?'))
         {
-            return "";
+            query = query[1..];
         }
 
-        return string.Join('&', query.Split('&', StringSplitOptions.RemoveEmptyEntries)
+        if (query.IsEmpty)
+        {
+            return;
+        }
+
+        if (!IsCanonicalQuery(query))
+        {
+            text.Append(SortedCanonicalQuery(query.ToString()));
+            return;
+        }
+
+        var first = true;
+        foreach (var range in query.Split('&'))
+        {
+            var pair = query[range];
+            if (!first)
+            {
+                text.Append('&');
+            }
+
+            first = false;
+            text.Append(pair);
+            if (!pair.Contains('='))
+            {
+                text.Append('=');
+            }
+        }
+    }
+
+    /// <summary>
+    /// True when decoding, encoding and sorting would give every pair back as it is: no empty pair, keys and values of
+    /// unreserved characters only (so nothing to decode or encode), at most one '=' a pair, and the pairs already in
+    /// ordinal order of key, then value.
+    /// </summary>
+    private static bool IsCanonicalQuery(ReadOnlySpan<char> query)
+    {
+        ReadOnlySpan<char> previousKey = default;
+        ReadOnlySpan<char> previousValue = default;
+        var first = true;
+        foreach (var range in query.Split('&'))
+        {
+            var pair = query[range];
+            if (pair.IsEmpty)
+            {
+                return false;
+            }
+
+            var equals = pair.IndexOf('=');
+            var key = equals < 0 ? pair : pair[..equals];
+            var value = equals < 0 ? [] : pair[(equals + 1)..];
+            if (key.ContainsAnyExcept(Unreserved) || value.ContainsAnyExcept(Unreserved))
+            {
+                return false;
+            }
+
+            if (!first)
+            {
+                var order = previousKey.SequenceCompareTo(key);
+                if (order > 0 || (order == 0 && previousValue.SequenceCompareTo(value) > 0))
+                {
+                    return false;
+                }
+            }
+
+            first = false;
+            previousKey = key;
+            previousValue = value;
+        }
+
+        return true;
+    }
+
+    private static string SortedCanonicalQuery(string query) =>
+        string.Join('&', query.Split('&', StringSplitOptions.RemoveEmptyEntries)
             .Select(pair =>
             {
                 var kv = pair.Split('=', 2);
@@ -217,7 +296,6 @@ public static class SigV4
             .OrderBy(p => p.Key, StringComparer.Ordinal)
             .ThenBy(p => p.Value, StringComparer.Ordinal)
             .Select(p => $"{p.Key}={p.Value}"));
-    }
 
     private static string CanonicalHeaderValue(SignedRequest request, string name)
     {
