@@ -121,14 +121,8 @@ public static partial class MeshApiHosting
         app.UseMiddleware<ErrorHandlingMiddleware>();
         CheckAuthConfiguration(app);
         app.UseMiddleware<AuthenticationMiddleware>();
-        app.UseStatusCodePages(async context =>
-        {
-            // Routing answers unknown paths and methods with a bare 404/405; give them an AWS-style body.
-            var http = context.HttpContext;
-            var message = $"No App Mesh operation is bound to {http.Request.Method} {http.Request.Path}.";
-            var code = ErrorCode.UnknownOperation with { StatusCode = http.Response.StatusCode };
-            await ErrorResponses.WriteAsync(http, code, message);
-        });
+        // Routing answers unknown paths and methods with a bare 404/405; give them an AWS-style body.
+        app.UseMiddleware<BareErrorAnswerMiddleware>();
 
         app.MapMeshObservability();
         var openApi = OpenApiDocument.ToJson(ServiceModel.AppMesh);

@@ -222,6 +222,16 @@ public sealed class ValidationRuleTests(ApiServer api) : IClassFixture<ApiServer
         Assert.Contains("No App Mesh operation is bound to POST /v20190125/meshes", response.Message);
     }
 
+    [Fact]
+    public async Task UnboundPath_IsAnAwsStyleNotFound()
+    {
+        var response = await api.SendAsync(HttpMethod.Get, "/v20190125/no-such-collection/x");
+        Assert.Equal(404, response.Status);
+        Assert.Equal("UnknownOperationException", response.ErrorType);
+        Assert.Contains("No App Mesh operation is bound to GET /v20190125/no-such-collection/x", response.Message);
+        Assert.NotNull(response.RequestId);
+    }
+
     private async Task<MeshBuilder> RouterMeshAsync()
     {
         var mesh = await MeshBuilder.CreateAsync(api);
