@@ -19,11 +19,13 @@ public sealed class ConsoleSessionAuthenticator(ConsoleSessions sessions, Access
 
     /// <summary>
     /// True when the request is authenticated by a console session rather than by a signature: it carries the
-    /// cookie and no SigV4 Authorization header or presigned query.
+    /// cookie and no SigV4 Authorization header or presigned query. The Authorization header is looked at first: a
+    /// signed call (nearly every call) then never parses the cookies, which made the request's cookie feature and
+    /// collection on every API call.
     /// </summary>
     public static bool Carries(HttpRequest request) =>
-        request.Cookies.ContainsKey(CookieName)
-        && request.Headers.Authorization.Count == 0
+        request.Headers.Authorization.Count == 0
+        && request.Cookies.ContainsKey(CookieName)
         && !request.Query.ContainsKey("X-Amz-Credential");
 
     public static bool ChangesState(HttpRequest request) =>
