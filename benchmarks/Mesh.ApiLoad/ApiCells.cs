@@ -29,17 +29,38 @@ internal sealed class ApiCells(LoadOptions options, string run)
     }
 
     /// <summary>
-    /// Runs every cell's calls, unmeasured, for <paramref name="perCell"/> each, in meshes of their own. After a start
-    /// the API's code is recompiled (tier 1) while the calls go on, for about its first 30,000 Describes; without this
-    /// pass the first measured cell (Describe at the first client count) carried that warm-up and read 20–35% low
-    /// (docs/benchmarks.md, issue14ac).
+    /// Runs every cell's calls, unmeasured, for <paramref name="perCell"/> each, in meshes of their own, and repeats
+    /// that pass until the API's JIT was quiet through one (<see cref="JitQuiet"/>). After a start the API's code is
+    /// recompiled (tier 1) while the calls go on, for about its first 30,000 Describes; without this pass the first
+    /// measured cell (Describe at the first client count) carried that warm-up and read 20–35% low (issue14ac), and
+    /// with one pass of 5 s a cell the write cells still did on a busy machine (issue14ae).
     /// </summary>
     public async Task PrewarmAsync(int clients, TimeSpan perCell)
     {
-        foreach (var (result, _, _) in await RunEveryCellAsync("warm", clients, double.NaN, double.NaN, perCell))
+        for (var pass = 1; ; pass++)
         {
+            var before = await pauses.ReadAsync();
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            foreach (var (result, _, _) in await RunEveryCellAsync($"warm{pass}", clients, double.NaN, double.NaN, perCell))
+            {
+                Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"   warm-up {result.Name}: {result.PerSecond:0} req/s (first third {result.Trend.FirstThirdPerSecond:0}, last {result.Trend.LastThirdPerSecond:0}){(result.Failed > 0 ? $", {result.Failed} failed" : "")}"));
+            }
+
+            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            var compiled = (await pauses.ReadAsync()).ApiJitMethods - before.ApiJitMethods;
             Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"   warm-up {result.Name}: {result.PerSecond:0} req/s (first third {result.Trend.FirstThirdPerSecond:0}, last {result.Trend.LastThirdPerSecond:0}){(result.Failed > 0 ? $", {result.Failed} failed" : "")}"));
+                $"   warm-up pass {pass}: the API's JIT compiled {compiled:0} methods in {elapsed.TotalSeconds:0} s ({compiled / elapsed.TotalSeconds:0.0} a second)"));
+            if (JitQuiet.Is(compiled, elapsed))
+            {
+                return;
+            }
+
+            if (pass == JitQuiet.MaxPasses)
+            {
+                Console.WriteLine($"   warning: the API's JIT was still compiling after {pass} warm-up passes; the cells may measure tiering (a longer --prewarm)");
+                return;
+            }
         }
     }
 

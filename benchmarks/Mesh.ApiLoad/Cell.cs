@@ -63,10 +63,14 @@ internal static class Cell
             ? (Api: double.NaN, Client: double.NaN)
             : (Api: (pausesAtEnd.ApiSeconds - atStart.Pauses.ApiSeconds) * 1000 / elapsed.TotalSeconds,
                 Client: (pausesAtEnd.ClientSeconds - atStart.Pauses.ClientSeconds) * 1000 / elapsed.TotalSeconds);
+        var jitPerSecond = pauses is null || elapsed <= TimeSpan.Zero
+            ? double.NaN
+            : (pausesAtEnd.ApiJitMethods - atStart.Pauses.ApiJitMethods) / elapsed.TotalSeconds;
         return CellResult.From(name, clients, perClient.SelectMany(c => c.answers).ToList(), elapsed, clientCpu) with
         {
             ApiGcPauseMsPerSecond = gc.Api,
             ClientGcPauseMsPerSecond = gc.Client,
+            ApiJitMethodsPerSecond = jitPerSecond,
             Trend = RateTrend.Of(perClient.SelectMany(c => c.ends), measureFrom, elapsed),
         };
     }
@@ -121,6 +125,9 @@ internal sealed record CellResult(
 
     /// <summary>The same for the load client itself, whose pauses delay the calls it has in flight just as much.</summary>
     public double ClientGcPauseMsPerSecond { get; init; } = double.NaN;
+
+    /// <summary>Methods the API's JIT compiled per second of the measured time (NaN: not read); above <see cref="JitQuiet.MethodsPerSecond"/> the cell measured tiering.</summary>
+    public double ApiJitMethodsPerSecond { get; init; } = double.NaN;
 
     /// <summary>The rate in the measured time's first and last thirds, to tell a steady rate from a warm-up.</summary>
     public RateTrend Trend { get; init; }

@@ -31,6 +31,8 @@ internal sealed record LoadOptions(
         "Migration"), and --pgbench off skips the ceiling: both for profiling one kind of call.
         --prewarm runs every cell's calls, unmeasured, for that many seconds each (at the largest client count)
         before the first measured cell, so that it measures a warm API rather than the JIT; 0 turns the pass off.
+        The pass repeats (at most 6 times) until the API's JIT compiled fewer than 10 methods a second through one
+        (its /metrics, dotnet_jit_compiled_methods_total); a cell measured while it compiled more is flagged.
         A cell whose rate in the last third of its measured time beat the first third's by more than 10% is
         flagged "(rising)": it measured a warm-up, not a steady rate.
         --first-calls measures a fresh API: "prepare" makes the mesh it reads; after a restart of the API,

@@ -54,7 +54,7 @@ var cells = new ApiCells(options, run);
 await cells.PrepareAsync();
 if (options.Prewarm > TimeSpan.Zero)
 {
-    Console.WriteLine($"-- warm-up pass, not measured: every cell at {options.Clients.Max()} client(s), {options.Prewarm.TotalSeconds:0} s each");
+    Console.WriteLine($"-- warm-up pass, not measured: every cell at {options.Clients.Max()} client(s), {options.Prewarm.TotalSeconds:0} s each, repeated until the API's JIT is quiet");
     await cells.PrewarmAsync(options.Clients.Max(), options.Prewarm);
 }
 
@@ -69,6 +69,12 @@ foreach (var clients in options.Clients)
         var row = Format(result, ceiling, ceilingName);
         rows.Add(row);
         Console.WriteLine(row);
+        if (!JitQuiet.Is(result.ApiJitMethodsPerSecond, TimeSpan.FromSeconds(1)))
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"   warning: the API's JIT compiled {result.ApiJitMethodsPerSecond:0} methods a second while {result.Name} at {clients} client(s) was measured: its CPU per call includes tiering"));
+        }
+
         if (result.Trend.Rising)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -1,0 +1,34 @@
+using Mesh.ApiLoad;
+
+namespace Mesh.Fleet.Tests;
+
+/// <summary>The API load client's warm-up repeats until the API's JIT is quiet: it must read the count right and judge it right.</summary>
+public class ApiLoadWarmUpTests
+{
+    private const string Exposition = """
+        # TYPE dotnet_jit_compiled_methods_total counter
+        dotnet_jit_compiled_methods_total{otel_scope_name="System.Runtime"} 27762
+        dotnet_jit_compiled_methods_total_other 5
+        dotnet_gc_pause_time_seconds_total 0.25
+        dotnet_gc_collections_total{gc_heap_generation="gen0"} 3
+        dotnet_gc_collections_total{gc_heap_generation="gen1"} 2
+        """;
+
+    [Fact]
+    public void ReadsACounterByItsWholeName_AndSumsItsLabelSets()
+    {
+        Assert.Equal(27762, ApiMetrics.Counter(Exposition, ApiMetrics.JitCompiledMethods));
+        Assert.Equal(0.25, ApiMetrics.Counter(Exposition, ApiMetrics.GcPauseSeconds));
+        Assert.Equal(5, ApiMetrics.Counter(Exposition, "dotnet_gc_collections_total"));
+        Assert.True(double.IsNaN(ApiMetrics.Counter(Exposition, "dotnet_jit_compiled")));
+    }
+
+    [Fact]
+    public void TheJitIsQuiet_OnlyBelowTheRate_OrWhenTheCountCouldNotBeRead()
+    {
+        Assert.False(JitQuiet.Is(632, TimeSpan.FromSeconds(49)));   // 12.9 a second: another pass
+        Assert.True(JitQuiet.Is(67, TimeSpan.FromSeconds(46)));     // 1.5 a second
+        Assert.False(JitQuiet.Is(JitQuiet.MethodsPerSecond * 30, TimeSpan.FromSeconds(30)));
+        Assert.True(JitQuiet.Is(double.NaN, TimeSpan.FromSeconds(30)));
+    }
+}
