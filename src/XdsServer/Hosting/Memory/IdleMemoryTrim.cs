@@ -12,7 +12,7 @@ namespace Mesh.XdsServer.Hosting.Memory;
 /// <para>
 /// The collection stops every thread for its length (it is blocking and compacting), which is why it waits for a
 /// quiet server; its count, pauses and what it gave back are in <c>/metrics</c>
-/// (<c>mesh_xds_memory_trims_total</c>, <c>mesh_xds_memory_trim_pause_seconds</c>,
+/// (<c>mesh_xds_memory_trims_total</c>, <c>mesh_xds_memory_trim_pause_seconds</c>, <c>mesh_xds_memory_trim_cpu_seconds</c>,
 /// <c>mesh_xds_memory_trim_released_bytes_total</c>).
 /// </para>
 /// </summary>
@@ -23,6 +23,7 @@ internal sealed partial class IdleMemoryTrim : BackgroundService
 
     public const string Trims = "mesh_xds_memory_trims_total";
     public const string PauseSeconds = "mesh_xds_memory_trim_pause_seconds";
+    public const string CpuSeconds = "mesh_xds_memory_trim_cpu_seconds";
     public const string ReleasedBytes = "mesh_xds_memory_trim_released_bytes_total";
 
     private readonly TimeSpan _quiet;
@@ -33,6 +34,7 @@ internal sealed partial class IdleMemoryTrim : BackgroundService
     private readonly Func<long> _resident;
     private readonly Action _collect;
     private double _pauseSeconds;
+    private double _cpuSeconds;
 
     public IdleMemoryTrim(TimeSpan quiet, TimeProvider time, XdsMetrics metrics, ILogger<IdleMemoryTrim> logger)
         : this(quiet, time, metrics, logger, () => GC.GetTotalAllocatedBytes(), () => Environment.WorkingSet, Collect)
@@ -53,6 +55,7 @@ internal sealed partial class IdleMemoryTrim : BackgroundService
         _metrics.Increment(Trims, TrimsHelp, by: 0);
         _metrics.Increment(ReleasedBytes, ReleasedHelp, by: 0);
         _metrics.Gauge(PauseSeconds, "Seconds every thread was stopped for the idle trims' collections since start.", () => Volatile.Read(ref _pauseSeconds));
+        _metrics.Gauge(CpuSeconds, "CPU seconds the process used during the idle trims' collections since start (the GC's threads, all cores).", () => Volatile.Read(ref _cpuSeconds));
     }
 
     private const string TrimsHelp = "Aggressive full collections made after a burst, once the server was quiet (Xds:MemoryTrimQuietSeconds), to give the GC's free memory back.";
@@ -81,14 +84,17 @@ internal sealed partial class IdleMemoryTrim : BackgroundService
     internal long Trim()
     {
         var before = _resident();
+        var cpu = Environment.CpuUsage.TotalTime;
         var started = Stopwatch.GetTimestamp();
         _collect();
         var took = Stopwatch.GetElapsedTime(started);
+        var cpuUsed = Environment.CpuUsage.TotalTime - cpu;
         var after = _resident();
         _metrics.Increment(Trims, TrimsHelp);
         _metrics.Increment(ReleasedBytes, ReleasedHelp, by: Math.Max(0, before - after));
         Volatile.Write(ref _pauseSeconds, _pauseSeconds + took.TotalSeconds);
-        Log.Trimmed(_logger, before >> 20, after >> 20, (long)took.TotalMilliseconds);
+        Volatile.Write(ref _cpuSeconds, _cpuSeconds + cpuUsed.TotalSeconds);
+        Log.Trimmed(_logger, before >> 20, after >> 20, (long)took.TotalMilliseconds, (long)cpuUsed.TotalMilliseconds);
         return after;
     }
 
@@ -97,7 +103,7 @@ internal sealed partial class IdleMemoryTrim : BackgroundService
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 303, Level = LogLevel.Information, Message = "Quiet after a burst: gave the GC's free memory back, resident {BeforeMiB} MiB → {AfterMiB} MiB, threads stopped {PauseMs} ms")]
-        public static partial void Trimmed(ILogger logger, long beforeMiB, long afterMiB, long pauseMs);
+        [LoggerMessage(EventId = 303, Level = LogLevel.Information, Message = "Quiet after a burst: gave the GC's free memory back, resident {BeforeMiB} MiB → {AfterMiB} MiB, threads stopped {PauseMs} ms, CPU {CpuMs} ms")]
+        public static partial void Trimmed(ILogger logger, long beforeMiB, long afterMiB, long pauseMs, long cpuMs);
     }
 }
