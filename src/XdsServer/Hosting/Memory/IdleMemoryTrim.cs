@@ -18,7 +18,7 @@ namespace Mesh.XdsServer.Hosting.Memory;
 /// </summary>
 internal sealed partial class IdleMemoryTrim : BackgroundService
 {
-    /// <summary>How often allocations are sampled: cheap (one counter read), and fine enough for a quiet time of seconds.</summary>
+    /// <summary>How often allocations and the resident size are sampled: cheap (a counter and one /proc read), and fine enough for a quiet time of seconds.</summary>
     public static readonly TimeSpan SampleEvery = TimeSpan.FromSeconds(1);
 
     public const string Trims = "mesh_xds_memory_trims_total";
