@@ -38,6 +38,12 @@ internal sealed record FleetOptions
     public string XdsDll { get; init; } = "src/XdsServer/bin/Release/net10.0/Mesh.XdsServer.dll";
     public int BasePort { get; init; } = 19000;
 
+    /// <summary>How long each variant's server is watched, idle, after its changes (its memory read without and then with a forced collection); zero: not watched.</summary>
+    public TimeSpan IdleWatch { get; init; } = TimeSpan.Zero;
+
+    /// <summary>How long the proxies stay idle before each route change (zero: the changes follow each other at once).</summary>
+    public TimeSpan ChangeGap { get; init; } = TimeSpan.Zero;
+
     public const string Help = """
         Mesh.Fleet: simulated Envoys against the xDS server, and the raw gRPC limit in the same run.
         Needs a running ./run.sh (PostgreSQL and the API); starts its own xDS servers and raw server.
@@ -68,6 +74,11 @@ internal sealed record FleetOptions
           --database CS            the xDS servers' ConnectionStrings:Mesh (127.0.0.1:$MESH_PG_PORT, database mesh)
           --xds-dll PATH           the built xDS server (src/XdsServer/bin/Release/net10.0/Mesh.XdsServer.dll)
           --port N                 first of the ports the fleet's servers listen on (19000; uses N..N+4)
+          --idle-watch SECONDS     after each variant's changes, leave its proxies idle this long and print where the
+                                   server's memory is (RSS anon/file, GC committed and heap per generation, Kestrel's
+                                   pool) every 15-30 s, then after a forced collection (0: not watched)
+          --change-gap SECONDS     the proxies stay idle this long before each route change, as between a user's
+                                   changes, so that what the server does when idle (its memory trim) falls in between (0)
         """;
 
     public static FleetOptions Parse(string[] args)
@@ -98,6 +109,8 @@ internal sealed record FleetOptions
                 "--database" => o with { Database = Next() },
                 "--xds-dll" => o with { XdsDll = Next() },
                 "--port" => o with { BasePort = Int() },
+                "--idle-watch" => o with { IdleWatch = TimeSpan.FromSeconds(Int()) },
+                "--change-gap" => o with { ChangeGap = TimeSpan.FromSeconds(Int()) },
                 var other => throw new ArgumentException($"unknown option {other}; --help lists them"),
             };
         }

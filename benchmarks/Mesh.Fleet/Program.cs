@@ -75,6 +75,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     await Task.Delay(1000);
     await ForcedCollection.CollectAsync(server.Pid);
     var rssBefore = server.Rss;
+    var splitBefore = await MemorySplit.ReadAsync(server, admin);
     var heapBefore = await admin.HeapAsync() ?? 0;
     var liveBefore = await admin.LiveHeapAsync() ?? 0;
     var pooledBefore = await admin.SumAsync("aspnetcore_memory_pool_pooled_bytes", "kestrel");
@@ -108,6 +109,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     await Task.Delay(2000);
     await ForcedCollection.CollectAsync(server.Pid);
     var rss = server.Rss;
+    var splitConnect = await MemorySplit.ReadAsync(server, admin);
     var heap = await admin.HeapAsync() ?? 0;
     var live = await admin.LiveHeapAsync() ?? 0;
     var pooled = await admin.SumAsync("aspnetcore_memory_pool_pooled_bytes", "kestrel");
@@ -119,6 +121,11 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
         if (c == 1)
         {
             profile = await SteadyProfile.StartAsync(options.ProfileSteady, server.Pid, $"{variant.Name}-mesh");
+        }
+
+        if (options.ChangeGap > TimeSpan.Zero)
+        {
+            await Task.Delay(options.ChangeGap);
         }
 
         var counts = proxies.Select(p => p.RdsResponses).ToList();
@@ -166,6 +173,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     await Task.Delay(2000);
     await ForcedCollection.CollectAsync(server.Pid);
     var rssAfterChanges = server.Rss;
+    var splitAfterChanges = await MemorySplit.ReadAsync(server, admin);
     var blocksAfterChanges = await admin.MetricAsync("mesh_xds_kestrel_block_bytes");
     var blocksMade = await admin.MetricAsync("mesh_xds_kestrel_blocks_allocated");
 
@@ -198,11 +206,46 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     report.Line($"{variant.Name}: per change, p99 of the response's arrival (before its ACK is written), the fleet's own CPU, the server's collections: {string.Join(", ", changes.Select((c, i) => $"#{i + 1} {c.ReceivedP99:F0} ms, fleet {c.FleetCpu.TotalMilliseconds:F0} ms, {c.Gc}"))}");
     report.Line($"{variant.Name}: configured {options.Proxies} in {connect.TotalSeconds:F2} s, server CPU {connectCpu.TotalSeconds:F2} s (second half {secondHalfCpu.TotalSeconds:F2} s; {connectJit}; fleet CPU {fleetCpu.TotalSeconds:F2} s; {connectGc}, {connectGc.AllocatedBytes / options.Proxies / 1024:F1} KiB allocated per proxy), RSS {rssBefore / 1048576.0:F0} → {rss / 1048576.0:F0} MiB, heap {heapBefore / 1048576.0:F0} → {heap / 1048576.0:F0} MiB, errors {figures.Errors}{(figures.Errors > 0 ? $" ({proxies.First(p => p.Errors > 0).LastError})" : "")}");
     report.Line($"{variant.Name}: after the changes, idle: RSS {rssAfterChanges / 1048576.0:F0} MiB, {(rssAfterChanges - rssBefore) / 1024.0 / options.Proxies:F1} KiB per proxy; {(blocksAfterChanges is { } blockBytes ? $"the server's pool holds {blockBytes / 1048576.0:F0} MiB of Kestrel blocks ({blockBytes / 1024.0 / options.Proxies:F1} KiB per proxy; {blocksMade:F0} made since start)" : "Kestrel's own pool")}");
+    report.Line($"{variant.Name}: memory after the connect, {splitConnect.PerProxy(splitBefore, options.Proxies)}");
+    report.Line($"{variant.Name}: memory after the changes, {splitAfterChanges.PerProxy(splitBefore, options.Proxies)}");
+    if (options.IdleWatch > TimeSpan.Zero)
+    {
+        // The idle server left alone: does what the changes grew fall back by itself (the GC decommitting free
+        // regions, the pools evicting), or only with a collection, or not at all?
+        var watched = Stopwatch.GetTimestamp();
+        foreach (var at in IdleMarks(options.IdleWatch))
+        {
+            var wait = at - Stopwatch.GetElapsedTime(watched);
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait);
+            }
+
+            report.Line($"{variant.Name}: memory {at.TotalSeconds:F0} s after the changes, idle, no forced collection: {(await MemorySplit.ReadAsync(server, admin)).PerProxy(splitBefore, options.Proxies)}");
+        }
+
+        await ForcedCollection.CollectAsync(server.Pid);
+        report.Line($"{variant.Name}: memory {Stopwatch.GetElapsedTime(watched).TotalSeconds:F0} s after the changes, then a forced collection: {(await MemorySplit.ReadAsync(server, admin)).PerProxy(splitBefore, options.Proxies)}");
+    }
+
     await stop.CancelAsync();
     await Task.WhenAll(loops);
     proxies.ForEach(p => p.Dispose());
     await server.StopAsync();
     return figures;
+}
+
+// When an idle watch reads the server: every 15 s for the first minute, then every 30 s, and at its end.
+static IEnumerable<TimeSpan> IdleMarks(TimeSpan watch)
+{
+    var at = TimeSpan.FromSeconds(15);
+    while (at < watch)
+    {
+        yield return at;
+        at += at < TimeSpan.FromMinutes(1) ? TimeSpan.FromSeconds(15) : TimeSpan.FromSeconds(30);
+    }
+
+    yield return watch;
 }
 
 // The raw limit: streams that each get one message of firstSize at open and one of pushSize per push. With

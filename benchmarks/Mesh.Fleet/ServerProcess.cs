@@ -219,6 +219,41 @@ internal sealed class XdsAdmin(Uri admin)
         return sum;
     }
 
+    /// <summary>The whole of /metrics, once, for several figures of one moment.</summary>
+    public Task<string> ScrapeAsync() => Http.GetStringAsync(new Uri(admin, "/metrics"));
+
+    /// <summary>Each sample line of a scrape: the metric's name, its labels (without braces; empty when none) and its value.</summary>
+    public static IEnumerable<(string Name, string Labels, double Value)> Series(string text)
+    {
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+
+            var brace = line.IndexOf('{', StringComparison.Ordinal);
+            var space = line.LastIndexOf(' ');
+            if (space <= 0 || !double.TryParse(line[(space + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            {
+                continue;
+            }
+
+            if (brace > 0 && brace < space)
+            {
+                yield return (line[..brace], line[(brace + 1)..line.LastIndexOf('}')], value);
+            }
+            else
+            {
+                yield return (line[..line.IndexOf(' ', StringComparison.Ordinal)], "", value);
+            }
+        }
+    }
+
+    /// <summary>The sum of a metric's series in a scrape whose labels contain <paramref name="label"/>; 0 when none.</summary>
+    public static double Sum(string text, string name, string label) =>
+        Series(text).Where(s => s.Name == name && s.Labels.Contains(label, StringComparison.Ordinal)).Sum(s => s.Value);
+
     public async Task<double?> MetricAsync(string name)
     {
         var text = await Http.GetStringAsync(new Uri(admin, "/metrics"));

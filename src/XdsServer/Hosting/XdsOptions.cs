@@ -116,6 +116,30 @@ public sealed class XdsOptions
             : throw new XdsConfigurationException($"Xds:KestrelBlocksKeptSeconds '{value}' is not a whole number of seconds (0 or more).");
     }
 
+    /// <summary>
+    /// Seconds the server must be quiet after a burst (proxies connecting, a route change) before one aggressive full
+    /// collection gives the GC's free memory back (<see cref="Memory.IdleMemoryTrim"/>); 0 turns it off. Without it an
+    /// idle server keeps what its last burst committed (docs/benchmarks.md, issue13ai).
+    /// Read when the host is built (<see cref="MemoryTrimQuietOf"/>).
+    /// </summary>
+    public int MemoryTrimQuietSeconds { get; set; } = DefaultMemoryTrimQuietSeconds;
+
+    public const int DefaultMemoryTrimQuietSeconds = 10;
+
+    /// <summary><c>Xds:MemoryTrimQuietSeconds</c> from configuration; a value that is not a whole number of seconds stops the start.</summary>
+    public static TimeSpan MemoryTrimQuietOf(IConfiguration configuration)
+    {
+        var value = configuration[$"{Section}:{nameof(MemoryTrimQuietSeconds)}"];
+        if (string.IsNullOrEmpty(value))
+        {
+            return TimeSpan.FromSeconds(DefaultMemoryTrimQuietSeconds);
+        }
+
+        return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new XdsConfigurationException($"Xds:MemoryTrimQuietSeconds '{value}' is not a whole number of seconds (0 turns the trim off).");
+    }
+
     /// <summary>Why the listen settings cannot be used, or null.</summary>
     public string? Problem() =>
         EndpointProblem(nameof(GrpcUrl), GrpcUrl) ?? EndpointProblem(nameof(AdminUrl), AdminUrl)

@@ -104,6 +104,13 @@ public static class XdsServerHosting
         });
         UseKestrelBuffers(services, XdsOptions.KestrelBuffersOf(builder.Configuration), XdsOptions.KestrelBlockSizeOf(builder.Configuration), XdsOptions.KestrelBlocksKeptOf(builder.Configuration));
 
+        // After a burst, once quiet, the GC's free memory back to the system (an idle server otherwise keeps it).
+        var trimQuiet = XdsOptions.MemoryTrimQuietOf(builder.Configuration);
+        if (trimQuiet > TimeSpan.Zero)
+        {
+            services.AddHostedService(sp => new Memory.IdleMemoryTrim(trimQuiet, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<XdsMetrics>(), sp.GetRequiredService<ILogger<Memory.IdleMemoryTrim>>()));
+        }
+
         // Sized for a stop that ends every stream at once (StopListeningFirst), not the host's 30 s default.
         services.Configure<Microsoft.Extensions.Hosting.HostOptions>(o => o.ShutdownTimeout = StopListeningFirst.ShutdownTimeout);
         services.TryAddSingleton(TimeProvider.System);

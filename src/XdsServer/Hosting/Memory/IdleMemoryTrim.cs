@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using Mesh.XdsServer.Diagnostics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.XdsServer.Hosting.Memory;
+
+/// <summary>
+/// Once a burst is over and the server is quiet (<see cref="MemoryTrimPolicy"/>), one aggressive full collection:
+/// the GC compacts and decommits every region it does not need, so an idle server's resident memory falls back to its
+/// live objects instead of keeping what the burst committed. Off with <c>Xds:MemoryTrimQuietSeconds=0</c>.
+/// <para>
+/// The collection stops every thread for its length (it is blocking and compacting), which is why it waits for a
+/// quiet server; its count, pauses and what it gave back are in <c>/metrics</c>
+/// (<c>mesh_xds_memory_trims_total</c>, <c>mesh_xds_memory_trim_pause_seconds</c>, <c>mesh_xds_memory_trim_cpu_seconds</c>,
+/// <c>mesh_xds_memory_trim_released_bytes_total</c>).
+/// </para>
+/// </summary>
+internal sealed partial class IdleMemoryTrim : BackgroundService
+{
+    /// <summary>How often allocations and the resident size are sampled: cheap (a counter and one /proc read), and fine enough for a quiet time of seconds.</summary>
+    public static readonly TimeSpan SampleEvery = TimeSpan.FromSeconds(1);
+
+    public const string Trims = "mesh_xds_memory_trims_total";
+    public const string PauseSeconds = "mesh_xds_memory_trim_pause_seconds";
+    public const string CpuSeconds = "mesh_xds_memory_trim_cpu_seconds";
+    public const string ReleasedBytes = "mesh_xds_memory_trim_released_bytes_total";
+
+    private readonly TimeSpan _quiet;
+    private readonly TimeProvider _time;
+    private readonly XdsMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly Func<long> _allocated;
+    private readonly Func<long> _resident;
+    private readonly Action _collect;
+    private double _pauseSeconds;
+    private double _cpuSeconds;
+
+    public IdleMemoryTrim(TimeSpan quiet, TimeProvider time, XdsMetrics metrics, ILogger<IdleMemoryTrim> logger)
+        : this(quiet, time, metrics, logger, () => GC.GetTotalAllocatedBytes(), () => Environment.WorkingSet, Collect)
+    {
+    }
+
+    /// <summary>With the allocation counter, the resident size and the collection given (tests).</summary>
+    internal IdleMemoryTrim(TimeSpan quiet, TimeProvider time, XdsMetrics metrics, ILogger<IdleMemoryTrim> logger, Func<long> allocated, Func<long> resident, Action collect)
+    {
+        _quiet = quiet;
+        _time = time;
+        _metrics = metrics;
+        _logger = logger;
+        _allocated = allocated;
+        _resident = resident;
+        _collect = collect;
+        // Present from the start, at 0, so a scrape tells "never trimmed" from "not running".
+        _metrics.Increment(Trims, TrimsHelp, by: 0);
+        _metrics.Increment(ReleasedBytes, ReleasedHelp, by: 0);
+        _metrics.Gauge(PauseSeconds, "Seconds every thread was stopped for the idle trims' collections since start.", () => Volatile.Read(ref _pauseSeconds));
+        _metrics.Gauge(CpuSeconds, "CPU seconds the process used during the idle trims' collections since start (the GC's threads, all cores).", () => Volatile.Read(ref _cpuSeconds));
+    }
+
+    private const string TrimsHelp = "Aggressive full collections made after a burst, once the server was quiet (Xds:MemoryTrimQuietSeconds), to give the GC's free memory back.";
+    private const string ReleasedHelp = "Resident bytes the idle trims' collections gave back since start (the process's working set before less after).";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var policy = new MemoryTrimPolicy(_quiet, _time.GetElapsedTime(0), _allocated(), _resident());
+        using var timer = new PeriodicTimer(SampleEvery, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                if (policy.Sample(_time.GetElapsedTime(0), _allocated(), _resident()))
+                {
+                    policy.Trimmed(_time.GetElapsedTime(0), Trim());
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>One trim: the collection, counted, with what it gave back; the resident bytes it left.</summary>
+    internal long Trim()
+    {
+        var before = _resident();
+        var cpu = Environment.CpuUsage.TotalTime;
+        var started = Stopwatch.GetTimestamp();
+        _collect();
+        var took = Stopwatch.GetElapsedTime(started);
+        var cpuUsed = Environment.CpuUsage.TotalTime - cpu;
+        var after = _resident();
+        _metrics.Increment(Trims, TrimsHelp);
+        _metrics.Increment(ReleasedBytes, ReleasedHelp, by: Math.Max(0, before - after));
+        Volatile.Write(ref _pauseSeconds, _pauseSeconds + took.TotalSeconds);
+        Volatile.Write(ref _cpuSeconds, _cpuSeconds + cpuUsed.TotalSeconds);
+        Log.Trimmed(_logger, before >> 20, after >> 20, (long)took.TotalMilliseconds, (long)cpuUsed.TotalMilliseconds);
+        return after;
+    }
+
+    // Aggressive: compacts and decommits what the GC would otherwise keep for the next burst (it must be blocking and compacting).
+    private static void Collect() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 303, Level = LogLevel.Information, Message = "Quiet after a burst: gave the GC's free memory back, resident {BeforeMiB} MiB → {AfterMiB} MiB, threads stopped {PauseMs} ms, CPU {CpuMs} ms")]
+        public static partial void Trimmed(ILogger logger, long beforeMiB, long afterMiB, long pauseMs, long cpuMs);
+    }
+}
