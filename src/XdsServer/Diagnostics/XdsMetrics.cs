@@ -15,7 +15,7 @@ public sealed class XdsMetrics : IDisposable
 
     private const string TotalSuffix = "_total";
 
-    private readonly ConcurrentDictionary<string, Counter<long>> _counters = new();
+    private readonly ConcurrentDictionary<string, ObservableCounter<long>> _counters = new();
     private readonly ConcurrentDictionary<(string Name, string Labels), Series> _series = new();
     private readonly ConcurrentDictionary<string, ObservableGauge<double>> _gauges = new();
     private readonly ConcurrentDictionary<string, Func<double>> _gaugeReads = new();
@@ -59,36 +59,51 @@ public sealed class XdsMetrics : IDisposable
     /// </summary>
     public void Increment(string name, string help, string labels = "", long by = 1)
     {
-        // Every response and ACK of every stream counts here: the series (counter, parsed tags, total) is looked up
-        // without a lock once it exists, and the total is added to atomically. An AddOrUpdate on the dictionary
-        // took its stripe lock on every call, which thousands of streams contended for. The series is made in a
-        // method of its own: a lambda here that captured `help` made C# allocate its closure and delegate on entry,
-        // on every call, found or not (a delta stream counts five times per change).
+        // Every response and ACK of every stream counts here: the series (its tags and total) is looked up without a
+        // lock once it exists, and the total is added to atomically; nothing else happens until a scrape reads the
+        // totals (the counters are observable). A Counter<long>.Add per call, as before, also made the meter
+        // provider find the series' aggregator from its tags (hashing and comparing them) on every response and
+        // ACK, several times per stream at connect and per change (docs/benchmarks.md, issue13aj). The series is made
+        // in a method of its own: a lambda here that captured `help` made C# allocate its closure and delegate on
+        // entry, on every call, found or not.
         if (!_series.TryGetValue((name, labels), out var series))
         {
             series = AddSeries(name, help, labels);
         }
 
-        series.Counter.Add(by, series.Tags);
         Interlocked.Add(ref series.Total, by);
     }
 
-    private Series AddSeries(string name, string help, string labels) =>
-        _series.GetOrAdd((name, labels), key => new Series(
-            _counters.GetOrAdd(key.Name, n => Meter.CreateCounter<long>(
-                n.EndsWith(TotalSuffix, StringComparison.Ordinal) ? n[..^TotalSuffix.Length] : n, description: help)),
-            Tags(key.Labels)));
+    private Series AddSeries(string name, string help, string labels)
+    {
+        var series = _series.GetOrAdd((name, labels), key => new Series(Tags(key.Labels)));
+        _counters.GetOrAdd(name, n => Meter.CreateObservableCounter(
+            n.EndsWith(TotalSuffix, StringComparison.Ordinal) ? n[..^TotalSuffix.Length] : n,
+            () => Observe(n),
+            description: help));
+        return series;
+    }
+
+    /// <summary>A counter's series as a scrape reads them: each label set's total so far.</summary>
+    private IEnumerable<Measurement<long>> Observe(string name)
+    {
+        foreach (var ((seriesName, _), series) in _series)
+        {
+            if (seriesName == name)
+            {
+                yield return new Measurement<long>(Interlocked.Read(ref series.Total), series.Tags);
+            }
+        }
+    }
 
     /// <summary>What a counter has counted in this process, for the server's tests and diagnostics.</summary>
     public long Get(string name, string labels = "") =>
         _series.TryGetValue((name, labels), out var series) ? Interlocked.Read(ref series.Total) : 0;
 
     /// <summary>One counter with one label set.</summary>
-    private sealed class Series(Counter<long> counter, KeyValuePair<string, object?>[] tags)
+    private sealed class Series(KeyValuePair<string, object?>[] tags)
     {
         public long Total;
-
-        public Counter<long> Counter { get; } = counter;
 
         public KeyValuePair<string, object?>[] Tags { get; } = tags;
     }
@@ -154,7 +169,6 @@ public sealed class XdsMetrics : IDisposable
     /// <summary>
     /// Every counter exists from the start at zero, for each resource type and protocol variant it is counted by:
     /// an alert such as <c>increase(mesh_xds_nacks_total[5m]) &gt; 0</c> needs a series before the first NACK.
-    /// The host's meter provider must listen before this runs (<see cref="Hosting.XdsTelemetry"/> sees to it).
     /// </summary>
     private void SeedZeros()
     {

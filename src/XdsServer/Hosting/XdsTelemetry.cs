@@ -25,7 +25,7 @@ public static class XdsTelemetry
         // This server's meter. Several servers can share a process (tests do); each exports only its own instruments.
         var scope = new object();
 
-        // The meter provider is built first, so that it listens when XdsMetrics seeds its counters at zero.
+        // The meter provider is built first, so that it listens from the start (Kestrel's pool is summed from its first block).
         var memoryPool = builder.Configuration.GetValue(KestrelMemoryPoolSetting, true);
         builder.Services.AddSingleton(services =>
         {

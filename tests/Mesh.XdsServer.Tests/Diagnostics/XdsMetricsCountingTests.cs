@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Mesh.XdsServer.Diagnostics;
 
 namespace Mesh.XdsServer.Tests.Diagnostics;
@@ -5,6 +6,7 @@ namespace Mesh.XdsServer.Tests.Diagnostics;
 /// <summary>
 /// The per-stream counters (a response, an ACK, a shared delta change: several per stream per change) count under
 /// their label sets, and once a series exists, counting allocates nothing: no label string and no closure per call.
+/// A listener (the exporter) is told nothing as they count, and reads each label set's total when it collects.
 /// </summary>
 public sealed class XdsMetricsCountingTests
 {
@@ -38,6 +40,35 @@ public sealed class XdsMetricsCountingTests
 
         Assert.Equal(0, allocated);
         Assert.Equal(1_100, metrics.Get("mesh_xds_acks_total", "type=\"rds\""));
+    }
+
+    [Fact]
+    public void A_Listener_Reads_The_Totals_When_It_Collects_And_Is_Told_Nothing_Per_Count()
+    {
+        using var metrics = new XdsMetrics();
+        var seen = new List<(string Instrument, long Value, string Tags)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, metrics.Meter))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+            seen.Add((instrument.Name, value, string.Join(',', tags.ToArray().Select(t => $"{t.Key}={t.Value}")))));
+        listener.Start();
+
+        metrics.Ack("cds");
+        metrics.Ack("cds");
+        metrics.ResponseSent("rds", "sotw");
+        Assert.Empty(seen);
+
+        listener.RecordObservableInstruments();
+        Assert.Contains(("mesh_xds_acks", 2L, "type=cds"), seen);
+        Assert.Contains(("mesh_xds_acks", 0L, "type=lds"), seen); // seeded at zero, as every series is
+        Assert.Contains(("mesh_xds_responses", 1L, "type=rds,variant=sotw"), seen);
+        Assert.Single(seen, s => s.Instrument == "mesh_xds_acks" && s.Tags == "type=cds");
     }
 
     private static void Count(XdsMetrics metrics, int times)
