@@ -44,9 +44,18 @@ if (pgbenchPath is null)
 
 Console.WriteLine($"Mesh API load: {options.Api}, {Environment.ProcessorCount} cores, {options.Warmup.TotalSeconds:0} s warm-up + {options.Measured.TotalSeconds:0} s per cell");
 var pgbench = new PgBench(pgbenchPath, options.Postgres);
+
+// PostgreSQL's ceilings are measured first, before the API has been driven: after the warm-up at the most clients the
+// API's pools hold their connections (idle, until their lifetime), and pgbench's own 32 more could then pass the
+// server's max_connections (100) and fail the run with "too many clients".
+var ceilings = new Dictionary<int, (double Select, double Insert)>();
 if (options.WithPgBench)
 {
     await pgbench.PrepareAsync();
+    foreach (var clients in options.Clients)
+    {
+        ceilings[clients] = (await pgbench.SelectByKeyAsync(clients, options.Measured), await pgbench.InsertRowAsync(clients, options.Measured));
+    }
 }
 
 var run = $"load-{DateTime.UtcNow:HHmmss}";
@@ -61,8 +70,7 @@ if (options.Prewarm > TimeSpan.Zero)
 var rows = new List<string>();
 foreach (var clients in options.Clients)
 {
-    var select = options.WithPgBench ? await pgbench.SelectByKeyAsync(clients, options.Measured) : double.NaN;
-    var insert = options.WithPgBench ? await pgbench.InsertRowAsync(clients, options.Measured) : double.NaN;
+    var (select, insert) = ceilings.TryGetValue(clients, out var measured) ? measured : (double.NaN, double.NaN);
     Console.WriteLine($"-- {clients} client(s): pgbench primary-key select {select:0} tps, single-row insert {insert:0} tps");
     foreach (var (result, ceiling, ceilingName) in await cells.RunAllAsync(clients, select, insert))
     {
