@@ -104,17 +104,7 @@ public sealed class XdsOptions
 
     /// <summary><c>Xds:KestrelBlocksKeptSeconds</c> from configuration; a value that is not a whole number of seconds stops the start.</summary>
     public static TimeSpan KestrelBlocksKeptOf(IConfiguration configuration)
-    {
-        var value = configuration[$"{Section}:{nameof(KestrelBlocksKeptSeconds)}"];
-        if (string.IsNullOrEmpty(value))
-        {
-            return TimeSpan.FromSeconds(DefaultKestrelBlocksKeptSeconds);
-        }
-
-        return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
-            ? TimeSpan.FromSeconds(seconds)
-            : throw new XdsConfigurationException($"Xds:KestrelBlocksKeptSeconds '{value}' is not a whole number of seconds (0 or more).");
-    }
+        => WholeSecondsOf(configuration, nameof(KestrelBlocksKeptSeconds), DefaultKestrelBlocksKeptSeconds, "0 or more");
 
     /// <summary>
     /// Seconds the server must be quiet after a burst (proxies connecting, a route change) before one aggressive full
@@ -128,16 +118,20 @@ public sealed class XdsOptions
 
     /// <summary><c>Xds:MemoryTrimQuietSeconds</c> from configuration; a value that is not a whole number of seconds stops the start.</summary>
     public static TimeSpan MemoryTrimQuietOf(IConfiguration configuration)
+        => WholeSecondsOf(configuration, nameof(MemoryTrimQuietSeconds), DefaultMemoryTrimQuietSeconds, "0 turns the trim off");
+
+    /// <summary>A setting of whole seconds (0 or more) from configuration, its default when absent; anything else stops the start.</summary>
+    private static TimeSpan WholeSecondsOf(IConfiguration configuration, string name, int defaultSeconds, string hint)
     {
-        var value = configuration[$"{Section}:{nameof(MemoryTrimQuietSeconds)}"];
+        var value = configuration[$"{Section}:{name}"];
         if (string.IsNullOrEmpty(value))
         {
-            return TimeSpan.FromSeconds(DefaultMemoryTrimQuietSeconds);
+            return TimeSpan.FromSeconds(defaultSeconds);
         }
 
         return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
             ? TimeSpan.FromSeconds(seconds)
-            : throw new XdsConfigurationException($"Xds:MemoryTrimQuietSeconds '{value}' is not a whole number of seconds (0 turns the trim off).");
+            : throw new XdsConfigurationException($"Xds:{name} '{value}' is not a whole number of seconds ({hint}).");
     }
 
     /// <summary>Why the listen settings cannot be used, or null.</summary>
