@@ -18,6 +18,10 @@ public sealed class IdleMemoryTrimTests
     private const long MiB = 1 << 20;
     private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(10);
 
+    // A heap with far more committed than live: enough to give back for any trim these tests expect.
+    private const long Live = 100 * MiB;
+    private const long Committed = 400 * MiB;
+
     private static TimeSpan S(double seconds) => TimeSpan.FromSeconds(seconds);
 
     [Fact]
@@ -30,7 +34,7 @@ public sealed class IdleMemoryTrimTests
         for (var t = 1; t <= 5; t++)
         {
             allocated += 20 * MiB;
-            Assert.False(policy.Sample(S(t), allocated, (200 + (12 * t)) * MiB), $"trimmed while busy at {t} s");
+            Assert.NotEqual(TrimDecision.Trim, policy.Sample(S(t), allocated, (200 + (12 * t)) * MiB, Committed, Live));
         }
 
         // Quiet from 5 s (a trickle below 1 MiB/s): not before 15 s, then once, then not again however long it stays quiet.
@@ -39,7 +43,7 @@ public sealed class IdleMemoryTrimTests
         for (var t = 6; t <= 60; t++)
         {
             allocated += 100_000;
-            if (policy.Sample(S(t), allocated, resident))
+            if (policy.Sample(S(t), allocated, resident, Committed, Live) == TrimDecision.Trim)
             {
                 trims.Add(t);
                 resident = 210 * MiB;
@@ -58,7 +62,7 @@ public sealed class IdleMemoryTrimTests
         for (var t = 1; t <= 120; t++)
         {
             allocated += 2 * MiB;
-            Assert.False(policy.Sample(S(t), allocated, (200 + t) * MiB), $"trimmed at {t} s while allocating 2 MiB/s");
+            Assert.Equal(TrimDecision.Wait, policy.Sample(S(t), allocated, (200 + t) * MiB, Committed, Live));
         }
     }
 
@@ -68,19 +72,19 @@ public sealed class IdleMemoryTrimTests
         var policy = new MemoryTrimPolicy(Quiet, S(0), 0, 200 * MiB);
 
         // A burst that left the resident size 10 MiB higher: quiet, but not worth a full collection.
-        Assert.False(policy.Sample(S(1), 64 * MiB, 210 * MiB));
-        Assert.False(policy.Sample(S(30), 64 * MiB, 210 * MiB));
+        Assert.Equal(TrimDecision.Wait, policy.Sample(S(1), 64 * MiB, 210 * MiB, Committed, Live));
+        Assert.Equal(TrimDecision.Wait, policy.Sample(S(30), 64 * MiB, 210 * MiB, Committed, Live));
 
         // Another burst: now 20 MiB above the start; trimmed once the quiet time has passed since it ended.
-        Assert.False(policy.Sample(S(31), 128 * MiB, 220 * MiB));
-        Assert.False(policy.Sample(S(40), 128 * MiB, 220 * MiB));
-        Assert.True(policy.Sample(S(41), 128 * MiB, 220 * MiB));
+        Assert.Equal(TrimDecision.Wait, policy.Sample(S(31), 128 * MiB, 220 * MiB, Committed, Live));
+        Assert.Equal(TrimDecision.Wait, policy.Sample(S(40), 128 * MiB, 220 * MiB, Committed, Live));
+        Assert.Equal(TrimDecision.Trim, policy.Sample(S(41), 128 * MiB, 220 * MiB, Committed, Live));
         policy.Trimmed(S(41), 205 * MiB);
 
         // Growth is counted from what the trim left, and from lower when the pools let memory go meanwhile.
-        Assert.False(policy.Sample(S(60), 128 * MiB, 190 * MiB));
-        Assert.False(policy.Sample(S(61), 192 * MiB, 215 * MiB));
-        Assert.True(policy.Sample(S(71), 192 * MiB, 215 * MiB));
+        Assert.Equal(TrimDecision.Wait, policy.Sample(S(60), 128 * MiB, 190 * MiB, Committed, Live));
+        Assert.Equal(TrimDecision.Wait, policy.Sample(S(61), 192 * MiB, 215 * MiB, Committed, Live));
+        Assert.Equal(TrimDecision.Trim, policy.Sample(S(71), 192 * MiB, 215 * MiB, Committed, Live));
     }
 
     [Fact]
@@ -89,7 +93,7 @@ public sealed class IdleMemoryTrimTests
         using var metrics = new XdsMetrics();
         var resident = 500 * MiB;
         var collections = 0;
-        var trim = new IdleMemoryTrim(Quiet, TimeProvider.System, metrics, NullLogger<IdleMemoryTrim>.Instance, () => 0, () => resident, () =>
+        var trim = new IdleMemoryTrim(Quiet, TimeProvider.System, metrics, NullLogger<IdleMemoryTrim>.Instance, () => 0, () => resident, () => new GcHeap(Committed, Live), () =>
         {
             collections++;
             resident -= 120 * MiB;
@@ -97,8 +101,8 @@ public sealed class IdleMemoryTrimTests
 
         Assert.Equal(0, metrics.Get(IdleMemoryTrim.Trims));
 
-        trim.Trim();
-        trim.Trim();
+        trim.Trim(new GcHeap(Committed, Live));
+        trim.Trim(new GcHeap(Committed, Live));
 
         Assert.Equal(2, collections);
         Assert.Equal(2, metrics.Get(IdleMemoryTrim.Trims));
@@ -110,12 +114,52 @@ public sealed class IdleMemoryTrimTests
     {
         using var metrics = new XdsMetrics();
         var resident = 300 * MiB;
-        var trim = new IdleMemoryTrim(Quiet, TimeProvider.System, metrics, NullLogger<IdleMemoryTrim>.Instance, () => 0, () => resident, () => resident += MiB);
+        var trim = new IdleMemoryTrim(Quiet, TimeProvider.System, metrics, NullLogger<IdleMemoryTrim>.Instance, () => 0, () => resident, () => new GcHeap(Committed, Live), () => resident += MiB);
 
-        trim.Trim();
+        trim.Trim(new GcHeap(Committed, Live));
 
         Assert.Equal(1, metrics.Get(IdleMemoryTrim.Trims));
         Assert.Equal(0, metrics.Get(IdleMemoryTrim.ReleasedBytes));
+    }
+
+    [Fact]
+    public void A_Burst_Whose_Growth_The_GC_Cannot_Give_Back_Is_Skipped_Once_And_Needs_New_Growth()
+    {
+        var policy = new MemoryTrimPolicy(Quiet, S(0), 0, 500 * MiB);
+
+        // Grown by 40 MiB and quiet, but the GC holds only 20 MiB committed and not live beside 400 MiB live: under
+        // an eighth of the live heap (50 MiB), so no trim, decided once.
+        Assert.Equal(TrimDecision.Wait, policy.Sample(S(1), 64 * MiB, 540 * MiB, 420 * MiB, 400 * MiB));
+        Assert.Equal(TrimDecision.Skip, policy.Sample(S(11), 64 * MiB, 540 * MiB, 420 * MiB, 400 * MiB));
+        for (var t = 12; t <= 40; t++)
+        {
+            Assert.Equal(TrimDecision.Wait, policy.Sample(S(t), 64 * MiB, 540 * MiB, 420 * MiB, 400 * MiB));
+        }
+
+        // A burst that leaves 16 MiB more resident and 60 MiB committed and not live: trimmed.
+        Assert.Equal(TrimDecision.Wait, policy.Sample(S(41), 128 * MiB, 556 * MiB, 460 * MiB, 400 * MiB));
+        Assert.Equal(TrimDecision.Trim, policy.Sample(S(51), 128 * MiB, 556 * MiB, 460 * MiB, 400 * MiB));
+    }
+
+    [Theory]
+    [InlineData(10, 16)]
+    [InlineData(128, 16)]
+    [InlineData(400, 50)]
+    [InlineData(2000, 250)]
+    public void The_Floor_Is_16_MiB_Or_An_Eighth_Of_The_Live_Heap(long liveMiB, long floorMiB) =>
+        Assert.Equal(floorMiB * MiB, MemoryTrimPolicy.Floor(liveMiB * MiB));
+
+    [Fact]
+    public void A_Skipped_Burst_Is_Counted()
+    {
+        using var metrics = new XdsMetrics();
+        var trim = new IdleMemoryTrim(Quiet, TimeProvider.System, metrics, NullLogger<IdleMemoryTrim>.Instance, () => 0, () => 300 * MiB, () => new GcHeap(Committed, Live), () => throw new InvalidOperationException("no collection on a skip"));
+
+        Assert.Equal(0, metrics.Get(IdleMemoryTrim.Skipped));
+        trim.Skip(new GcHeap(110 * MiB, 100 * MiB));
+
+        Assert.Equal(1, metrics.Get(IdleMemoryTrim.Skipped));
+        Assert.Equal(0, metrics.Get(IdleMemoryTrim.Trims));
     }
 
     [Theory]

@@ -4,7 +4,9 @@ namespace Mesh.XdsServer.Hosting.Memory;
 /// When to hand the GC's free memory back to the system: once the server has been quiet (allocating less than
 /// <see cref="QuietBytesPerSecond"/>) for the quiet time, and its resident memory has grown by at least
 /// <see cref="GrownBytes"/> since the last trim (or the start), so that a burst (proxies connecting, a route change's
-/// responses) is followed by one trim, and an idle server or a steady trickle by none.
+/// responses) is followed by one trim, and an idle server or a steady trickle by none. A trim is skipped (and the
+/// burst counted as handled) when the GC holds too little it could give back: less than <see cref="MinReclaimableBytes"/>
+/// or an eighth of the live heap, since a trim marks and compacts the whole live heap whatever it gives back.
 /// <para>
 /// Why: Server GC keeps the regions a burst committed (its allocation budget, emptied by the burst's collections) for
 /// the next burst, and decommits them only as later collections age them, so an idle server collects nothing and keeps
@@ -19,6 +21,15 @@ internal sealed class MemoryTrimPolicy
 
     /// <summary>Resident growth since the last trim before another is worth a full collection.</summary>
     public const long GrownBytes = 16L << 20;
+
+    /// <summary>The least committed-but-not-live memory a trim must be able to give back.</summary>
+    public const long MinReclaimableBytes = 16L << 20;
+
+    /// <summary>
+    /// The live heap divided by this is the least a trim must give back: its pause and CPU grow with the live heap
+    /// (10,000 proxies: 0.24–0.4 s stopped whether it gave back 5 or 259 MiB; docs/benchmarks.md, issue13ak).
+    /// </summary>
+    public const int LiveShareDivisor = 8;
 
     private readonly TimeSpan _quiet;
     private TimeSpan _lastAt;
@@ -39,13 +50,16 @@ internal sealed class MemoryTrimPolicy
         _residentAfterTrim = resident;
     }
 
-    /// <summary>Takes a sample (the clock, <c>GC.GetTotalAllocatedBytes</c> and the resident size) and says whether to trim now.</summary>
-    public bool Sample(TimeSpan now, long allocated, long resident)
+    /// <summary>
+    /// Takes a sample (the clock, <c>GC.GetTotalAllocatedBytes</c>, the resident size, and the GC's committed bytes and
+    /// live bytes as of its last collection) and says whether to trim now, skip this burst, or wait.
+    /// </summary>
+    public TrimDecision Sample(TimeSpan now, long allocated, long resident, long committed, long live)
     {
         var elapsed = now - _lastAt;
         if (elapsed <= TimeSpan.Zero)
         {
-            return false;
+            return TrimDecision.Wait;
         }
 
         var rate = (allocated - _lastAllocated) / elapsed.TotalSeconds;
@@ -54,18 +68,47 @@ internal sealed class MemoryTrimPolicy
         if (rate > QuietBytesPerSecond)
         {
             _quietSince = now;
-            return false;
+            return TrimDecision.Wait;
         }
 
         // Below the last trim's level (memory the pools let go since): that is the new floor to grow from.
         _residentAfterTrim = Math.Min(_residentAfterTrim, resident);
-        return now - _quietSince >= _quiet && resident - _residentAfterTrim >= GrownBytes;
+        if (now - _quietSince < _quiet || resident - _residentAfterTrim < GrownBytes)
+        {
+            return TrimDecision.Wait;
+        }
+
+        if (committed - live < Floor(live))
+        {
+            // Grown, but not in the GC's heap (native buffers, a heap dump's): the burst is handled without a trim,
+            // and the next needs growth of its own.
+            Trimmed(now, resident);
+            return TrimDecision.Skip;
+        }
+
+        return TrimDecision.Trim;
     }
 
-    /// <summary>A trim was made and left <paramref name="resident"/> bytes: the next needs <see cref="GrownBytes"/> more, and another quiet time.</summary>
+    /// <summary>What a trim must be able to give back with <paramref name="live"/> bytes of live objects.</summary>
+    public static long Floor(long live) => Math.Max(MinReclaimableBytes, live / LiveShareDivisor);
+
+    /// <summary>A trim was made (or skipped) and left <paramref name="resident"/> bytes: the next needs <see cref="GrownBytes"/> more, and another quiet time.</summary>
     public void Trimmed(TimeSpan now, long resident)
     {
         _residentAfterTrim = resident;
         _quietSince = now;
     }
+}
+
+/// <summary>What <see cref="MemoryTrimPolicy.Sample"/> decided.</summary>
+internal enum TrimDecision
+{
+    /// <summary>Not quiet long enough, or not grown enough since the last trim.</summary>
+    Wait,
+
+    /// <summary>Quiet after a burst, and the GC holds enough it could give back.</summary>
+    Trim,
+
+    /// <summary>Quiet after a burst, but the GC holds too little it could give back for a trim's cost.</summary>
+    Skip,
 }
