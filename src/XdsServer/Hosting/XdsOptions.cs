@@ -120,6 +120,38 @@ public sealed class XdsOptions
     public static TimeSpan MemoryTrimQuietOf(IConfiguration configuration)
         => WholeSecondsOf(configuration, nameof(MemoryTrimQuietSeconds), DefaultMemoryTrimQuietSeconds, "0 turns the trim off");
 
+    /// <summary>
+    /// How many streams may have a push in flight at once (<see cref="Protocol.PushGate"/>): a stream takes a slot to
+    /// write a snapshot's responses and gives it back when its proxy answers, so a route change's responses wait in
+    /// Kestrel's pool for that many streams, not all of them. 0, the default, for no bound.
+    /// </summary>
+    public int PushesInFlight { get; set; }
+
+    /// <summary>Milliseconds a push slot is held waiting for the proxy's answer before it is given back anyway (1000 by default).</summary>
+    public int PushSlotHoldMilliseconds { get; set; } = DefaultPushSlotHoldMilliseconds;
+
+    public const int DefaultPushSlotHoldMilliseconds = 1000;
+
+    /// <summary><c>Xds:PushesInFlight</c> from configuration (0 when absent); anything but a whole number of 0 or more stops the start.</summary>
+    public static int PushesInFlightOf(IConfiguration configuration) => WholeNumberOf(configuration, nameof(PushesInFlight), 0, 0);
+
+    /// <summary><c>Xds:PushSlotHoldMilliseconds</c> from configuration; anything but a whole number of 1 or more stops the start.</summary>
+    public static TimeSpan PushSlotHoldOf(IConfiguration configuration) =>
+        TimeSpan.FromMilliseconds(WholeNumberOf(configuration, nameof(PushSlotHoldMilliseconds), DefaultPushSlotHoldMilliseconds, 1));
+
+    private static int WholeNumberOf(IConfiguration configuration, string name, int defaultValue, int least)
+    {
+        var value = configuration[$"{Section}:{name}"];
+        if (string.IsNullOrEmpty(value))
+        {
+            return defaultValue;
+        }
+
+        return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) && number >= least
+            ? number
+            : throw new XdsConfigurationException($"Xds:{name} '{value}' is not a whole number of {least} or more.");
+    }
+
     /// <summary>A setting of whole seconds (0 or more) from configuration, its default when absent; anything else stops the start.</summary>
     private static TimeSpan WholeSecondsOf(IConfiguration configuration, string name, int defaultSeconds, string hint)
     {

@@ -111,6 +111,22 @@ public static class XdsServerHosting
             services.AddHostedService(sp => new Memory.IdleMemoryTrim(trimQuiet, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<XdsMetrics>(), sp.GetRequiredService<ILogger<Memory.IdleMemoryTrim>>()));
         }
 
+        // Off by default: how many streams may have a push in flight at once (PushGate).
+        var pushesInFlight = XdsOptions.PushesInFlightOf(builder.Configuration);
+        if (pushesInFlight > 0)
+        {
+            var hold = XdsOptions.PushSlotHoldOf(builder.Configuration);
+            services.AddSingleton(sp =>
+            {
+                var gate = new PushGate(pushesInFlight, hold, sp.GetRequiredService<TimeProvider>());
+                var metrics = sp.GetRequiredService<XdsMetrics>();
+                metrics.Gauge("mesh_xds_push_slots_in_flight", "Streams holding one of the Xds:PushesInFlight slots: a push written and its proxy's answer not read yet.", () => gate.InFlight);
+                metrics.Gauge(PushGate.Waited, "Pushes that found every Xds:PushesInFlight slot taken and waited for one.", () => gate.WaitedCount);
+                metrics.Gauge(PushGate.Expired, "Push slots given back because the proxy did not answer within Xds:PushSlotHoldMilliseconds (the push itself went on).", () => gate.ExpiredCount);
+                return gate;
+            });
+        }
+
         // Sized for a stop that ends every stream at once (StopListeningFirst), not the host's 30 s default.
         services.Configure<Microsoft.Extensions.Hosting.HostOptions>(o => o.ShutdownTimeout = StopListeningFirst.ShutdownTimeout);
         services.TryAddSingleton(TimeProvider.System);

@@ -16,7 +16,7 @@ namespace Mesh.XdsServer.Protocol;
 /// rethrown through every frame of every stream was most of what that cost. The caller says how the call ends.
 /// </para>
 /// </summary>
-internal sealed class StreamPump<TRequest>
+internal sealed class StreamPump<TRequest>(PushGate? gate = null)
 {
     private readonly LatestSnapshot _snapshots = new();
 
@@ -26,12 +26,12 @@ internal sealed class StreamPump<TRequest>
     /// <summary>
     /// Runs until the proxy closes its side or <paramref name="call"/> or <paramref name="stopping"/> fires (all end
     /// it normally); an error reading a request (a malformed one ends the call with INVALID_ARGUMENT) or handling
-    /// one is thrown.
+    /// one is thrown. <paramref name="onSnapshot"/> says whether it wrote anything to the proxy.
     /// </summary>
     public async Task RunAsync(
         IAsyncStreamReader<TRequest> requestStream,
         Func<TRequest, CancellationToken, Task> onRequest,
-        Func<Snapshot, CancellationToken, Task> onSnapshot,
+        Func<Snapshot, CancellationToken, Task<bool>> onSnapshot,
         CancellationToken call,
         CancellationToken stopping)
     {
@@ -49,6 +49,9 @@ internal sealed class StreamPump<TRequest>
         // the stop fires.
         var read = requestStream.MoveNext(token);
         Task? snapshotWaiting = null;
+
+        // With a gate (Xds:PushesInFlight): the slot this stream's last push holds until its proxy answers.
+        PushGate.Slot? slot = null;
         try
         {
             while (!token.IsCancellationRequested)
@@ -56,6 +59,10 @@ internal sealed class StreamPump<TRequest>
                 // Requests first: they can change subscriptions that decide what a snapshot means for this client.
                 if (read.IsCompleted)
                 {
+                    // The proxy answered (an ACK or NACK of what it was sent, or anything else): its push is no
+                    // longer in flight.
+                    slot?.TryRelease();
+                    slot = null;
                     if (!await read)
                     {
                         return; // the client closed its side
@@ -68,7 +75,24 @@ internal sealed class StreamPump<TRequest>
 
                 if (_snapshots.TryTake(out var snapshot))
                 {
-                    await onSnapshot(snapshot, call);
+                    if (gate is not null && slot is null)
+                    {
+                        slot = await gate.EnterAsync(token);
+
+                        // Latest wins while waiting for the slot too.
+                        if (_snapshots.TryTake(out var newer))
+                        {
+                            snapshot = newer;
+                        }
+                    }
+
+                    if (!await onSnapshot(snapshot, call))
+                    {
+                        // Nothing was sent, so no answer will come to give the slot back.
+                        slot?.TryRelease();
+                        slot = null;
+                    }
+
                     continue;
                 }
 
@@ -88,6 +112,7 @@ internal sealed class StreamPump<TRequest>
         }
         finally
         {
+            slot?.TryRelease();
             await stop.CancelAsync();
             await Observe(read);
         }

@@ -22,6 +22,7 @@ internal abstract class XdsSession<TRequest> : IDisposable
     {
         Context = context;
         FixedTypeUrl = fixedTypeUrl;
+        Pump = new StreamPump<TRequest>(context.PushGate);
         Status = context.Registry.Open(variant);
         context.Metrics.StreamOpened(variant);
     }
@@ -33,7 +34,7 @@ internal abstract class XdsSession<TRequest> : IDisposable
 
     protected StreamStatus Status { get; }
 
-    protected StreamPump<TRequest> Pump { get; } = new();
+    protected StreamPump<TRequest> Pump { get; }
 
     protected ProxyIdentity? Identity { get; private set; }
 
@@ -58,17 +59,21 @@ internal abstract class XdsSession<TRequest> : IDisposable
     public Task RunAsync(IAsyncStreamReader<TRequest> requests, CancellationToken call, CancellationToken stopping) =>
         Pump.RunAsync(requests, HandleRequestAsync, HandleSnapshotAsync, call, stopping);
 
-    private async Task HandleSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)
+    /// <summary>Serves a snapshot; true when it wrote a response (a push the proxy will answer).</summary>
+    private async Task<bool> HandleSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)
     {
         Snapshot = snapshot;
         var before = _responses;
         await OnSnapshotAsync(snapshot, cancellationToken);
 
         // Only a snapshot that changed something for this stream is a push; one it already had is not.
-        if (_responses != before)
+        if (_responses == before)
         {
-            Context.Metrics.PushLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(snapshot.BuiltAt));
+            return false;
         }
+
+        Context.Metrics.PushLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(snapshot.BuiltAt));
+        return true;
     }
 
     /// <summary>Counts a response written to the stream, for the metrics.</summary>

@@ -14,8 +14,12 @@ public sealed class XdsSessionContext(
     XdsMetrics metrics,
     ILoggerFactory loggers,
     IHostApplicationLifetime? lifetime = null,
-    Registration.ProxyRegistrations? registrations = null)
+    Registration.ProxyRegistrations? registrations = null,
+    PushGate? pushGate = null)
 {
+    /// <summary>Bounds the pushes in flight across streams (<c>Xds:PushesInFlight</c>); null: unbounded, the default.</summary>
+    public PushGate? PushGate { get; } = pushGate;
+
     /// <summary>
     /// Fires when the server shuts down. Streams served by Kestrel end when their connection is asked to close
     /// (<see cref="XdsStreams.ConnectionClosing"/>), which follows at once; this ends those without a connection.

@@ -1,0 +1,217 @@
+using Envoy.Config.Core.V3;
+using Envoy.Service.Discovery.V3;
+using Mesh.XdsServer.Diagnostics;
+using Mesh.XdsServer.Hosting;
+using Mesh.XdsServer.Identity;
+using Mesh.XdsServer.Protocol;
+using Mesh.XdsServer.Resources;
+using Mesh.XdsServer.Snapshots;
+using Mesh.XdsServer.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Mesh.XdsServer.Tests.Protocol;
+
+/// <summary>
+/// The bound on pushes in flight (<see cref="PushGate"/>, <c>Xds:PushesInFlight</c>): a stream takes a slot to push
+/// and gives it back when its proxy answers; the others wait in order; a proxy that never answers gives its slot back
+/// after the hold time (docs/benchmarks.md, issue13ak).
+/// </summary>
+public sealed class PushGateTests
+{
+    private static readonly TimeSpan Hold = TimeSpan.FromSeconds(1);
+
+    [Fact]
+    public async Task Pushes_Beyond_The_Slots_Wait_And_Get_Them_In_The_Order_They_Asked()
+    {
+        var clock = new SteppedClock();
+        using var gate = new PushGate(2, Hold, clock);
+        var first = await gate.EnterAsync(CancellationToken.None);
+        var second = await gate.EnterAsync(CancellationToken.None);
+        Assert.Equal(2, gate.InFlight);
+
+        var order = new List<int>();
+        var waiting = Enumerable.Range(1, 3).Select(async n =>
+        {
+            var slot = await gate.EnterAsync(CancellationToken.None);
+            lock (order)
+            {
+                order.Add(n);
+            }
+
+            return slot;
+        }).ToList();
+        Assert.All(waiting, w => Assert.False(w.IsCompleted));
+        Assert.Equal(3, gate.WaitedCount);
+
+        Assert.True(first.TryRelease());
+        Assert.False(first.TryRelease()); // given back once only
+        var third = await waiting[0].DefaultTimeout();
+        Assert.False(waiting[1].IsCompleted);
+        second.TryRelease();
+        third.TryRelease();
+        await Task.WhenAll(waiting).DefaultTimeout();
+
+        Assert.Equal([1, 2, 3], order);
+        Assert.Equal(2, gate.InFlight);
+    }
+
+    [Fact]
+    public async Task A_Slot_Not_Given_Back_Within_The_Hold_Time_Is_Given_Back_By_The_Sweep_And_Counted()
+    {
+        var clock = new SteppedClock();
+        using var gate = new PushGate(1, Hold, clock);
+        var stuck = await gate.EnterAsync(CancellationToken.None);
+        var next = gate.EnterAsync(CancellationToken.None).AsTask();
+
+        clock.Advance(TimeSpan.FromMilliseconds(900));
+        gate.Sweep();
+        Assert.False(next.IsCompleted);
+
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        gate.Sweep();
+        var slot = await next.DefaultTimeout();
+
+        Assert.True(stuck.IsReleased);
+        Assert.False(stuck.TryRelease()); // the stream's own late release does not free a second slot
+        Assert.Equal(1, gate.ExpiredCount);
+        Assert.Equal(1, gate.InFlight);
+        slot.TryRelease();
+        Assert.Equal(0, gate.InFlight);
+    }
+
+    [Fact]
+    public async Task With_One_Slot_A_Change_Reaches_The_Second_Proxy_After_The_First_Answers_And_Both_Get_It()
+    {
+        var clock = new SteppedClock();
+        using var gate = new PushGate(1, TimeSpan.FromHours(1), clock);
+        var (context, producer, mesh) = Context(gate);
+
+        using var stop = new CancellationTokenSource(TaskTimeouts.Default);
+        var aRequests = new ChannelStreamReader<DiscoveryRequest>();
+        var a = new RecordingStreamWriter<DiscoveryResponse>();
+        var bRequests = new ChannelStreamReader<DiscoveryRequest>();
+        var b = new RecordingStreamWriter<DiscoveryResponse>();
+        var aRun = XdsStreams.RunSotwAsync(context, "ads", null, aRequests, a, stop.Token);
+        var bRun = XdsStreams.RunSotwAsync(context, "ads", null, bRequests, b, stop.Token);
+
+        // Both connect: each first response answers a request, and the stream then holds no slot.
+        var request = new DiscoveryRequest { TypeUrl = TypeUrls.Listener, Node = new Node { Id = MeshRows.NodeId("web") } };
+        await aRequests.Writer.WriteAsync(request);
+        await bRequests.Writer.WriteAsync(request);
+        var aFirst = await a.NextAsync();
+        var bFirst = await b.NextAsync();
+        await aRequests.Writer.WriteAsync(Ack(aFirst));
+        await bRequests.Writer.WriteAsync(Ack(bFirst));
+        await Eventually.TrueAsync(() => gate.InFlight == 0);
+
+        // A change: one stream pushes and holds the slot; the other waits for it.
+        producer.SetMesh(mesh.Key, mesh.Node("web", "10.0.0.1", 8081, "http", "api.demo.local").Graph);
+        await Eventually.TrueAsync(() => a.Started + b.Started == 3);
+        var (pushed, pushedRequests, waiting) = a.Started == 2 ? (a, aRequests, b) : (b, bRequests, a);
+        var push = await pushed.NextAsync();
+        Assert.NotEqual(aFirst.VersionInfo, push.VersionInfo);
+        Assert.Equal(1, gate.InFlight);
+        Assert.Equal(1, gate.WaitedCount);
+        Assert.Equal(1, waiting.Started);
+
+        // Its proxy ACKs: the slot passes to the other stream, which gets the same change.
+        await pushedRequests.Writer.WriteAsync(Ack(push));
+        var second = await waiting.NextAsync();
+        Assert.Equal(push.VersionInfo, second.VersionInfo);
+        Assert.Equal(0, gate.ExpiredCount);
+
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => aRun.DefaultTimeout());
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => bRun.DefaultTimeout());
+        Assert.Equal(0, gate.InFlight); // a stream that ends gives its slot back
+    }
+
+    [Fact]
+    public async Task A_Proxy_That_Never_Answers_Holds_The_Others_Up_Only_For_The_Hold_Time()
+    {
+        var clock = new SteppedClock();
+        using var gate = new PushGate(1, Hold, clock);
+        var (context, producer, mesh) = Context(gate);
+
+        using var stop = new CancellationTokenSource(TaskTimeouts.Default);
+        var aRequests = new ChannelStreamReader<DiscoveryRequest>();
+        var a = new RecordingStreamWriter<DiscoveryResponse>();
+        var bRequests = new ChannelStreamReader<DiscoveryRequest>();
+        var b = new RecordingStreamWriter<DiscoveryResponse>();
+        var aRun = XdsStreams.RunSotwAsync(context, "ads", null, aRequests, a, stop.Token);
+        var bRun = XdsStreams.RunSotwAsync(context, "ads", null, bRequests, b, stop.Token);
+        var request = new DiscoveryRequest { TypeUrl = TypeUrls.Listener, Node = new Node { Id = MeshRows.NodeId("web") } };
+        await aRequests.Writer.WriteAsync(request);
+        await bRequests.Writer.WriteAsync(request);
+        await aRequests.Writer.WriteAsync(Ack(await a.NextAsync()));
+        await bRequests.Writer.WriteAsync(Ack(await b.NextAsync()));
+        await Eventually.TrueAsync(() => gate.InFlight == 0);
+
+        producer.SetMesh(mesh.Key, mesh.Node("web", "10.0.0.1", 8081, "http", "api.demo.local").Graph);
+        await Eventually.TrueAsync(() => a.Started + b.Started == 3);
+        var (pushed, waiting) = a.Started == 2 ? (a, b) : (b, a);
+        var push = await pushed.NextAsync();
+
+        // No answer: after the hold time the sweep gives the slot to the other stream.
+        clock.Advance(Hold);
+        gate.Sweep();
+        var second = await waiting.NextAsync();
+        Assert.Equal(push.VersionInfo, second.VersionInfo);
+        Assert.Equal(1, gate.ExpiredCount);
+
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => aRun.DefaultTimeout());
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => bRun.DefaultTimeout());
+    }
+
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("0", false)]
+    [InlineData("500", true)]
+    public async Task The_Gate_Is_Off_Unless_Set_And_Metrics_Show_It_When_On(string? slots, bool on)
+    {
+        await using var host = await XdsTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Xds:PushesInFlight"] = slots });
+
+        Assert.Equal(on, host.Services.GetService<PushGate>() is not null);
+        Assert.Equal(on, host.Services.GetRequiredService<XdsSessionContext>().PushGate is not null);
+        var text = await host.Admin.GetStringAsync("/metrics").DefaultTimeout();
+        Assert.Equal(on, PrometheusText.Value(text, PushGate.Expired) is not null);
+    }
+
+    [Theory]
+    [InlineData("Xds:PushesInFlight", "-1")]
+    [InlineData("Xds:PushesInFlight", "many")]
+    [InlineData("Xds:PushSlotHoldMilliseconds", "0")]
+    public async Task A_Setting_That_Is_Not_A_Whole_Number_Stops_The_Start_With_Its_Name(string name, string value)
+    {
+        var refused = await Assert.ThrowsAsync<XdsConfigurationException>(() =>
+            XdsTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Xds:PushesInFlight"] = "100", [name] = value }));
+
+        Assert.Contains($"{name} '{value}'", refused.Message);
+    }
+
+    private static DiscoveryRequest Ack(DiscoveryResponse response) =>
+        new() { TypeUrl = response.TypeUrl, VersionInfo = response.VersionInfo, ResponseNonce = response.Nonce };
+
+    private static (XdsSessionContext Context, SnapshotProducer Producer, MeshRows Mesh) Context(PushGate gate)
+    {
+        var metrics = new XdsMetrics();
+        var cache = new SnapshotCache();
+        var producer = new SnapshotProducer(cache, new Mesh.Translation.MeshTranslator(), metrics, NullLogger<SnapshotProducer>.Instance);
+        var context = new XdsSessionContext(cache, new ProxyIdentityParser(MeshRows.Account), new StreamRegistry(TimeProvider.System), metrics, NullLoggerFactory.Instance, pushGate: gate);
+        var mesh = MeshRows.Demo();
+        producer.SetMesh(mesh.Key, mesh.Graph);
+        return (context, producer, mesh);
+    }
+
+    /// <summary>A clock whose timestamps move only when told (timers are the system's; the tests sweep themselves).</summary>
+    private sealed class SteppedClock : TimeProvider
+    {
+        private long _now = 1_000_000;
+
+        public override long GetTimestamp() => Interlocked.Read(ref _now);
+
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _now, (long)(by.TotalSeconds * TimestampFrequency));
+    }
+}
