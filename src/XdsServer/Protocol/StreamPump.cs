@@ -52,6 +52,10 @@ internal sealed class StreamPump<TRequest>(PushGate? gate = null)
 
         // With a gate (Xds:PushesInFlight): the slot this stream's last push holds until its proxy answers.
         PushGate.Slot? slot = null;
+
+        // The first snapshot is the connect's (the proxy's first requests are answered from it, so taking it again
+        // rarely writes anything): a connecting stream must not queue behind a change's pushes to find that out.
+        var snapshotsTaken = 0;
         try
         {
             while (!token.IsCancellationRequested)
@@ -75,7 +79,7 @@ internal sealed class StreamPump<TRequest>(PushGate? gate = null)
 
                 if (_snapshots.TryTake(out var snapshot))
                 {
-                    if (gate is not null && slot is null)
+                    if (gate is not null && slot is null && snapshotsTaken++ > 0)
                     {
                         slot = await gate.EnterAsync(token);
 
