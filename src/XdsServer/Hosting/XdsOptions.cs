@@ -127,10 +127,10 @@ public sealed class XdsOptions
     /// </summary>
     public int PushesInFlight { get; set; }
 
-    /// <summary>Milliseconds a push slot is held waiting for the proxy's answer before it is given back anyway (1000 by default).</summary>
+    /// <summary>Milliseconds a push slot is held waiting for the proxy's answer before it is given back anyway (3000 by default: at 1000, 5–9% of sotw-every's slots expired at load 45–55, docs/benchmarks.md, issue13ak).</summary>
     public int PushSlotHoldMilliseconds { get; set; } = DefaultPushSlotHoldMilliseconds;
 
-    public const int DefaultPushSlotHoldMilliseconds = 1000;
+    public const int DefaultPushSlotHoldMilliseconds = 3000;
 
     /// <summary><c>Xds:PushesInFlight</c> from configuration (0 when absent); anything but a whole number of 0 or more stops the start.</summary>
     public static int PushesInFlightOf(IConfiguration configuration) => WholeNumberOf(configuration, nameof(PushesInFlight), 0, 0);
