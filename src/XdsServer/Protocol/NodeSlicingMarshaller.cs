@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using Envoy.Config.Core.V3;
 using Envoy.Service.Discovery.V3;
 using Google.Protobuf;
@@ -25,8 +26,12 @@ public static class NodeSlicingMarshaller
     /// for an exception in the handler), and <paramref name="malformed"/> counts it.
     /// </summary>
     private static Marshaller<T> Create<T>(NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Action? malformed, Func<T> create)
-        where T : IMessage<T>, new() =>
-        new(
+        where T : IMessage<T>, new()
+    {
+        // gRPC gives each call one deserialization context for all its requests, so it keys the stream's memo; the
+        // entry goes with the call.
+        var memos = new ConditionalWeakTable<DeserializationContext, StreamNodeMemo>();
+        return new(
             (message, context) =>
             {
                 context.SetPayloadLength(message.CalculateSize());
@@ -37,7 +42,7 @@ public static class NodeSlicingMarshaller
             {
                 try
                 {
-                    return Read(context.PayloadAsReadOnlySequence(), interner, parser, nodeField, setNode, create);
+                    return Read(context.PayloadAsReadOnlySequence(), memos.GetOrCreateValue(context), interner, parser, nodeField, setNode, create);
                 }
                 catch (InvalidProtocolBufferException e)
                 {
@@ -45,20 +50,50 @@ public static class NodeSlicingMarshaller
                     throw new RpcException(new Status(StatusCode.InvalidArgument, $"the request is not a valid {typeof(T).Name}: {e.Message}"));
                 }
             });
+    }
 
-    private static T Read<T>(ReadOnlySequence<byte> payload, NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Func<T> create)
+    /// <summary>
+    /// The request, its node the one the stream's last request had when the bytes hash the same
+    /// (<see cref="StreamNodeMemo"/>: only the fields around the node are read), and otherwise read in full and the
+    /// node remembered.
+    /// </summary>
+    internal static T Read<T>(ReadOnlySequence<byte> payload, StreamNodeMemo memo, NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Func<T> create)
+        where T : IMessage<T>, new()
+    {
+        if (!SequenceNodeField.TryLocate(payload, nodeField, out var fieldStart, out var nodeStart, out var nodeEnd))
+        {
+            return ReadWhole(payload, interner, parser, nodeField, setNode, create, out _);
+        }
+
+        var nodeBytes = payload.Slice(nodeStart, nodeEnd - nodeStart);
+        var hash = StreamNodeMemo.Hash(nodeBytes);
+        if (memo.Find((int)nodeBytes.Length, hash) is { } known)
+        {
+            var request = create();
+            request.MergeFrom(payload.Slice(0, fieldStart));
+            request.MergeFrom(payload.Slice(nodeEnd));
+            setNode(request, known);
+            return request;
+        }
+
+        var read = ReadWhole(payload, interner, parser, nodeField, setNode, create, out var interned);
+        memo.Remember((int)nodeBytes.Length, hash, interned);
+        return read;
+    }
+
+    private static T ReadWhole<T>(ReadOnlySequence<byte> payload, NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Func<T> create, out Node? interned)
         where T : IMessage<T>, new()
     {
         if (payload.IsSingleSegment)
         {
-            return Parse(payload.FirstSpan, interner, parser, nodeField, setNode, create);
+            return Parse(payload.FirstSpan, interner, parser, nodeField, setNode, create, out interned);
         }
 
         var copy = ArrayPool<byte>.Shared.Rent((int)payload.Length);
         try
         {
             payload.CopyTo(copy);
-            return Parse(copy.AsSpan(0, (int)payload.Length), interner, parser, nodeField, setNode, create);
+            return Parse(copy.AsSpan(0, (int)payload.Length), interner, parser, nodeField, setNode, create, out interned);
         }
         finally
         {
@@ -70,8 +105,14 @@ public static class NodeSlicingMarshaller
     /// <remarks><paramref name="create"/> makes the empty request: <c>new T()</c> in a generic method is a call to
     /// <see cref="Activator.CreateInstance{T}()"/> (0.4% of the server's samples in a steady change, issue13ae).</remarks>
     internal static T Parse<T>(ReadOnlySpan<byte> bytes, NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Func<T>? create = null)
+        where T : IMessage<T>, new() =>
+        Parse(bytes, interner, parser, nodeField, setNode, create, out _);
+
+    /// <summary>As above; <paramref name="interned"/> is the node the interner gave, null when the parser read the request.</summary>
+    private static T Parse<T>(ReadOnlySpan<byte> bytes, NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Func<T>? create, out Node? interned)
         where T : IMessage<T>, new()
     {
+        interned = null;
         int nodeStart = -1, nodeEnd = -1;
         try
         {
@@ -109,6 +150,7 @@ public static class NodeSlicingMarshaller
             request.MergeFrom(bytes[..nodeStart]);
             request.MergeFrom(bytes[nodeEnd..]);
             setNode(request, node);
+            interned = node;
             return request;
         }
         catch (FormatException)

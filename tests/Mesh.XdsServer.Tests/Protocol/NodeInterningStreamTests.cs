@@ -78,7 +78,10 @@ public sealed class NodeInterningStreamTests : IAsyncLifetime
         Assert.Same(streams[0].Node, streams[1].Node);
         Assert.Empty(streams[0].Node!.Extensions); // nothing reads them; they are most of a real node's size
         Assert.Equal(1, Interner.Parsed);
-        Assert.True(Interner.Reused >= 5, $"reused {Interner.Reused}");
+
+        // The second stream's first request found the first's node in the interner; every later request of either
+        // stream carried the bytes its stream's last one did, which the stream's memo answers without the interner.
+        Assert.Equal(1, Interner.Reused);
     }
 
     [Fact]

@@ -1,0 +1,61 @@
+using System.Buffers;
+using System.IO.Hashing;
+using Envoy.Config.Core.V3;
+
+namespace Mesh.XdsServer.Protocol;
+
+/// <summary>
+/// One stream's memory of the node its last request carried: the node's whole wire bytes (extensions included) as a
+/// length and a 128-bit hash, and the interned <see cref="Node"/> they were read to. A proxy that sends its node on
+/// every request (the stock App Mesh Envoy) sends the same ~49 KB on every ACK; when this request's node hashes to
+/// what the stream's last one did, the marshaller gives the request the node it already holds and reads only the
+/// fields around it. Without it every ACK's node was copied out of Kestrel's blocks, walked field by field (its ~390
+/// extensions) and looked up in the <see cref="NodeInterner"/>, only to find the instance the stream already had.
+/// <para>
+/// The hash reads the bytes once, front to back, where they lie (no copy, and in an order the prefetcher follows).
+/// It is keyed with a seed chosen at start, so a proxy cannot prepare bytes that hash alike; and it only ever
+/// stands in for the same stream's previous node: the first request of a stream (which names the proxy) is always
+/// read in full, so at worst a proxy could keep its own stream's earlier node in CSDS. A node that changes (its
+/// length or any byte) is read in full as before and remembered instead.
+/// </para>
+/// </summary>
+internal sealed class StreamNodeMemo
+{
+    private static readonly long Seed = Random.Shared.NextInt64();
+
+    [ThreadStatic]
+    private static XxHash128? t_hasher;
+
+    private int _length = -1;
+    private UInt128 _hash;
+    private Node? _node;
+
+    /// <summary>The node remembered for exactly these bytes, or null (none yet, or other bytes).</summary>
+    public Node? Find(int length, UInt128 hash) => length == _length && hash == _hash ? _node : null;
+
+    /// <summary>Remembers the node these bytes were read to; null forgets (a node read some other way).</summary>
+    public void Remember(int length, UInt128 hash, Node? node)
+    {
+        _length = node is null ? -1 : length;
+        _hash = hash;
+        _node = node;
+    }
+
+    /// <summary>The seeded 128-bit XXH3 of <paramref name="bytes"/>, segment by segment.</summary>
+    public static UInt128 Hash(ReadOnlySequence<byte> bytes)
+    {
+        if (bytes.IsSingleSegment)
+        {
+            return XxHash128.HashToUInt128(bytes.FirstSpan, Seed);
+        }
+
+        var hasher = t_hasher ??= new XxHash128(Seed);
+        hasher.Reset();
+        foreach (var segment in bytes)
+        {
+            hasher.Append(segment.Span);
+        }
+
+        return hasher.GetCurrentHashAsUInt128();
+    }
+}
