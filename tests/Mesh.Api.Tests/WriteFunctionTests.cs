@@ -195,6 +195,53 @@ public sealed class WriteFunctionTests(ApiServer api) : IClassFixture<ApiServer>
     }
 
     [Fact]
+    public async Task AClaimedToken_IsWrittenWithTheAnswerItWasGiven()
+    {
+        // Migration AnswerWrittenWithClaim: the claim writes the record once, with the answer, instead of an empty
+        // answer that the write then updated.
+        var token = Guid.NewGuid().ToString();
+        Assert.Null(await ClaimAsync(token, "hash-1", """{"virtualNode":{"a":1}}"""));
+        Assert.Equal("""{"virtualNode":{"a":1}}""", await StoredAnswerAsync(token));
+
+        // The identical request again gets that answer; another request with the token is refused, naming the first.
+        Assert.Equal("""{"virtualNode":{"a":1}}""", await ClaimAsync(token, "hash-1", """{"virtualNode":{"b":2}}"""));
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => ClaimAsync(token, "hash-2", "{}"));
+        Assert.Equal("MT001", refused.SqlState);
+        Assert.Equal("""{"virtualNode":{"a":1}}""", await StoredAnswerAsync(token));
+    }
+
+    [Fact]
+    public async Task AnUpdatesToken_IsStoredWithTheAnswerItSent()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("web");
+        var token = Guid.NewGuid().ToString();
+        var first = (await api.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh.Mesh, "web"),
+            new JsonObject { ["spec"] = Specs.VirtualNode(9000), ["clientToken"] = token })).AssertOk();
+
+        // The update reads its row before it claims the token, so the claim stores the answer with the row's values
+        // (uid, version, createdAt) already in place.
+        var stored = JsonNode.Parse((await StoredAnswerAsync(token))!)!["virtualNode"];
+        Assert.True(JsonNode.DeepEquals(first.Body, stored), $"stored {stored?.ToJsonString()}, sent {first.Body?.ToJsonString()}");
+    }
+
+    [Fact]
+    public async Task AReplayedUpdate_AfterTheResourceIsGone_AnswersAsFirstAndWritesNothing()
+    {
+        // The update claims its token after looking for its row: with no row, a replay still answers the first answer.
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("web");
+        var update = new JsonObject { ["spec"] = Specs.VirtualNode(9000), ["clientToken"] = Guid.NewGuid().ToString() };
+        var first = (await api.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh.Mesh, "web"), update)).AssertOk();
+        (await api.SendAsync(HttpMethod.Delete, Paths.VirtualNode(mesh.Mesh, "web"))).AssertOk();
+
+        var replayed = (await api.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh.Mesh, "web"), update.DeepClone())).AssertOk();
+        Assert.True(JsonNode.DeepEquals(first.Body, replayed.Body));
+        (await api.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh.Mesh, "web"))).AssertError(404, "NotFoundException");
+        Assert.Equal(["create virtualNode web 1", "update virtualNode web 2", "delete virtualNode web 2"], await ChangesAsync(mesh.Mesh));
+    }
+
+    [Fact]
     public async Task ConcurrentCreates_WithOneToken_AllGetTheOneAnswer_AndOneResourceIsWritten()
     {
         var mesh = await MeshBuilder.CreateAsync(api);
@@ -248,6 +295,27 @@ public sealed class WriteFunctionTests(ApiServer api) : IClassFixture<ApiServer>
     }
 
     /// <summary>The mesh's change records, in order, as "operation kind name version".</summary>
+    private async Task<string?> ClaimAsync(string token, string hash, string answer)
+    {
+        await using var connection = new NpgsqlConnection(api.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT mesh_claim_token('111122223333', @token, 'CreateVirtualNode', @hash, now(), now() - interval '1 day', @answer)", connection);
+        command.Parameters.AddWithValue("token", token);
+        command.Parameters.AddWithValue("hash", hash);
+        command.Parameters.AddWithValue("answer", answer);
+        return await command.ExecuteScalarAsync() as string;
+    }
+
+    private async Task<string?> StoredAnswerAsync(string token)
+    {
+        await using var connection = new NpgsqlConnection(api.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT response FROM idempotency_records WHERE client_token = @token", connection);
+        command.Parameters.AddWithValue("token", token);
+        return await command.ExecuteScalarAsync() as string;
+    }
+
     private async Task<List<string>> ChangesAsync(string mesh)
     {
         await using var connection = new NpgsqlConnection(api.ConnectionString);
