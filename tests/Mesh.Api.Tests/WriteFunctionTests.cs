@@ -129,6 +129,24 @@ public sealed class WriteFunctionTests(ApiServer api) : IClassFixture<ApiServer>
     }
 
     [Fact]
+    public async Task ARefusedDeleteOfAMeshOrAParent_ChangesNothing()
+    {
+        // Migration DeleteReturnsTheRow: the row is deleted before the checks that refuse it, so a refusal must roll it back.
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("a");
+        await mesh.RouterAsync("router");
+        (await api.SendAsync(HttpMethod.Put, Paths.Routes(mesh.Mesh, "router"),
+            new JsonObject { ["routeName"] = "r", ["spec"] = Specs.HttpRoute(("a", 1)) })).AssertOk();
+
+        (await api.SendAsync(HttpMethod.Delete, Paths.VirtualRouter(mesh.Mesh, "router"))).AssertError(409, "ResourceInUseException");
+        (await api.SendAsync(HttpMethod.Delete, Paths.Mesh(mesh.Mesh))).AssertError(409, "ResourceInUseException");
+
+        Assert.Equal(1, (await api.SendAsync(HttpMethod.Get, Paths.VirtualRouter(mesh.Mesh, "router"))).AssertOk().Body!["metadata"]!["version"]!.GetValue<long>());
+        Assert.Equal(1, (await api.SendAsync(HttpMethod.Get, Paths.Mesh(mesh.Mesh))).AssertOk().Body!["metadata"]!["version"]!.GetValue<long>());
+        Assert.Equal(["create virtualNode a 1", "create virtualRouter router 1", "create route r 1"], await ChangesAsync(mesh.Mesh));
+    }
+
+    [Fact]
     public async Task ARefusedCreate_DoesNotUseUpItsToken()
     {
         var mesh = $"later-{Guid.NewGuid():N}"[..20];
