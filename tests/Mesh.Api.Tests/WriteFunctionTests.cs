@@ -129,6 +129,24 @@ public sealed class WriteFunctionTests(ApiServer api) : IClassFixture<ApiServer>
     }
 
     [Fact]
+    public async Task ARefusedDeleteOfAMeshOrAParent_ChangesNothing()
+    {
+        // Migration DeleteReturnsTheRow: the row is deleted before the checks that refuse it, so a refusal must roll it back.
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("a");
+        await mesh.RouterAsync("router");
+        (await api.SendAsync(HttpMethod.Put, Paths.Routes(mesh.Mesh, "router"),
+            new JsonObject { ["routeName"] = "r", ["spec"] = Specs.HttpRoute(("a", 1)) })).AssertOk();
+
+        (await api.SendAsync(HttpMethod.Delete, Paths.VirtualRouter(mesh.Mesh, "router"))).AssertError(409, "ResourceInUseException");
+        (await api.SendAsync(HttpMethod.Delete, Paths.Mesh(mesh.Mesh))).AssertError(409, "ResourceInUseException");
+
+        Assert.Equal(1, (await api.SendAsync(HttpMethod.Get, Paths.VirtualRouter(mesh.Mesh, "router"))).AssertOk().Body!["metadata"]!["version"]!.GetValue<long>());
+        Assert.Equal(1, (await api.SendAsync(HttpMethod.Get, Paths.Mesh(mesh.Mesh))).AssertOk().Body!["metadata"]!["version"]!.GetValue<long>());
+        Assert.Equal(["create virtualNode a 1", "create virtualRouter router 1", "create route r 1"], await ChangesAsync(mesh.Mesh));
+    }
+
+    [Fact]
     public async Task ARefusedCreate_DoesNotUseUpItsToken()
     {
         var mesh = $"later-{Guid.NewGuid():N}"[..20];
@@ -195,6 +213,53 @@ public sealed class WriteFunctionTests(ApiServer api) : IClassFixture<ApiServer>
     }
 
     [Fact]
+    public async Task AClaimedToken_IsWrittenWithTheAnswerItWasGiven()
+    {
+        // Migration AnswerWrittenWithClaim: the claim writes the record once, with the answer, instead of an empty
+        // answer that the write then updated.
+        var token = Guid.NewGuid().ToString();
+        Assert.Null(await ClaimAsync(token, "hash-1", """{"virtualNode":{"a":1}}"""));
+        Assert.Equal("""{"virtualNode":{"a":1}}""", await StoredAnswerAsync(token));
+
+        // The identical request again gets that answer; another request with the token is refused, naming the first.
+        Assert.Equal("""{"virtualNode":{"a":1}}""", await ClaimAsync(token, "hash-1", """{"virtualNode":{"b":2}}"""));
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => ClaimAsync(token, "hash-2", "{}"));
+        Assert.Equal("MT001", refused.SqlState);
+        Assert.Equal("""{"virtualNode":{"a":1}}""", await StoredAnswerAsync(token));
+    }
+
+    [Fact]
+    public async Task AnUpdatesToken_IsStoredWithTheAnswerItSent()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("web");
+        var token = Guid.NewGuid().ToString();
+        var first = (await api.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh.Mesh, "web"),
+            new JsonObject { ["spec"] = Specs.VirtualNode(9000), ["clientToken"] = token })).AssertOk();
+
+        // The update reads its row before it claims the token, so the claim stores the answer with the row's values
+        // (uid, version, createdAt) already in place.
+        var stored = JsonNode.Parse((await StoredAnswerAsync(token))!)!["virtualNode"];
+        Assert.True(JsonNode.DeepEquals(first.Body, stored), $"stored {stored?.ToJsonString()}, sent {first.Body?.ToJsonString()}");
+    }
+
+    [Fact]
+    public async Task AReplayedUpdate_AfterTheResourceIsGone_AnswersAsFirstAndWritesNothing()
+    {
+        // The update claims its token after looking for its row: with no row, a replay still answers the first answer.
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("web");
+        var update = new JsonObject { ["spec"] = Specs.VirtualNode(9000), ["clientToken"] = Guid.NewGuid().ToString() };
+        var first = (await api.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh.Mesh, "web"), update)).AssertOk();
+        (await api.SendAsync(HttpMethod.Delete, Paths.VirtualNode(mesh.Mesh, "web"))).AssertOk();
+
+        var replayed = (await api.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh.Mesh, "web"), update.DeepClone())).AssertOk();
+        Assert.True(JsonNode.DeepEquals(first.Body, replayed.Body));
+        (await api.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh.Mesh, "web"))).AssertError(404, "NotFoundException");
+        Assert.Equal(["create virtualNode web 1", "update virtualNode web 2", "delete virtualNode web 2"], await ChangesAsync(mesh.Mesh));
+    }
+
+    [Fact]
     public async Task ConcurrentCreates_WithOneToken_AllGetTheOneAnswer_AndOneResourceIsWritten()
     {
         var mesh = await MeshBuilder.CreateAsync(api);
@@ -248,6 +313,27 @@ public sealed class WriteFunctionTests(ApiServer api) : IClassFixture<ApiServer>
     }
 
     /// <summary>The mesh's change records, in order, as "operation kind name version".</summary>
+    private async Task<string?> ClaimAsync(string token, string hash, string answer)
+    {
+        await using var connection = new NpgsqlConnection(api.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT mesh_claim_token('111122223333', @token, 'CreateVirtualNode', @hash, now(), now() - interval '1 day', @answer)", connection);
+        command.Parameters.AddWithValue("token", token);
+        command.Parameters.AddWithValue("hash", hash);
+        command.Parameters.AddWithValue("answer", answer);
+        return await command.ExecuteScalarAsync() as string;
+    }
+
+    private async Task<string?> StoredAnswerAsync(string token)
+    {
+        await using var connection = new NpgsqlConnection(api.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT response FROM idempotency_records WHERE client_token = @token", connection);
+        command.Parameters.AddWithValue("token", token);
+        return await command.ExecuteScalarAsync() as string;
+    }
+
     private async Task<List<string>> ChangesAsync(string mesh)
     {
         await using var connection = new NpgsqlConnection(api.ConnectionString);
