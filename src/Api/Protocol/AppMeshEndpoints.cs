@@ -138,10 +138,9 @@ public static class AppMeshEndpoints
         var buffer = RenderBuffers.Rent();
         try
         {
-            using (var writer = new Utf8JsonWriter(buffer))
-            {
-                body.WriteTo(writer);
-            }
+            var writer = JsonWriters.Rent(buffer);
+            body.WriteTo(writer);
+            JsonWriters.Return(writer);
 
             context.Response.ContentLength = buffer.WrittenCount;
 

@@ -385,10 +385,9 @@ public sealed class ResourceOperations(
         var buffer = RenderBuffers.Rent();
         try
         {
-            using (var writer = new Utf8JsonWriter(buffer))
-            {
-                spec.WriteTo(writer);
-            }
+            var writer = JsonWriters.Rent(buffer);
+            spec.WriteTo(writer);
+            JsonWriters.Return(writer);
 
             return buffer.WrittenSpan.ToArray();
         }
