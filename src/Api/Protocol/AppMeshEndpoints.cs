@@ -60,8 +60,20 @@ public static class AppMeshEndpoints
         ApiCall? call = null;
         try
         {
-            var input = await handler.Binder.BindAsync(operation, context, context.RequestAborted);
-            resourceArn = OperationResources.Arn(operation.Name, input, handler.Region, caller.AccountId);
+            // A Describe whose labels are kept as they are is bound straight into its resource's id; any other call
+            // (and any Describe something would refuse) into the validated input the dispatcher reads.
+            JsonObject? input = null;
+            var described = handler.Binder.TryBindDescribe(operation, context);
+            if (described is not null)
+            {
+                resourceArn = described.ToArn(handler.Region, caller.AccountId);
+            }
+            else
+            {
+                input = await handler.Binder.BindAsync(operation, context, context.RequestAborted);
+                resourceArn = OperationResources.Arn(operation.Name, input, handler.Region, caller.AccountId);
+            }
+
             activity?.SetTag("aws.appmesh.resource_arn", resourceArn);
             call = new ApiCall(caller, operation.Name, resourceArn, context.TraceIdentifier,
                 context.Connection.RemoteIpAddress?.ToString() ?? "", operation.ResponseCode);
@@ -72,7 +84,9 @@ public static class AppMeshEndpoints
             }
 
             // A successful write's audit record is committed with the write itself (WriteTransactions).
-            var output = await handler.Dispatcher.DispatchAsync(call, input, context.RequestAborted);
+            var output = described is not null
+                ? await handler.Dispatcher.DescribeAsync(call, described, context.RequestAborted)
+                : await handler.Dispatcher.DispatchAsync(call, input!, context.RequestAborted);
             metrics.Record(operation.Name, operation.ResponseCode, "", Stopwatch.GetElapsedTime(started));
             await WriteOutputAsync(operation, output, context, handler.Model);
         }
@@ -124,10 +138,9 @@ public static class AppMeshEndpoints
         var buffer = RenderBuffers.Rent();
         try
         {
-            using (var writer = new Utf8JsonWriter(buffer))
-            {
-                body.WriteTo(writer);
-            }
+            var writer = JsonWriters.Rent(buffer);
+            body.WriteTo(writer);
+            JsonWriters.Return(writer);
 
             context.Response.ContentLength = buffer.WrittenCount;
 

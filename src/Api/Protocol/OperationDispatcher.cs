@@ -10,8 +10,14 @@ public sealed class OperationDispatcher
 {
     private readonly FrozenDictionary<string, Func<ApiCall, JsonObject, CancellationToken, Task<JsonObject>>> handlers;
 
+    private readonly ResourceOperations resources;
+    private readonly ReadRace reads;
+
     public OperationDispatcher(ResourceOperations resources, TagOperations tags, ReadRace reads)
     {
+        this.resources = resources;
+        this.reads = reads;
+
         // Reads end at the call's deadline even when the database does not answer (ReadRace); writes do in WriteTransactions.
         Func<ApiCall, JsonObject, CancellationToken, Task<JsonObject>> Read(Func<ApiCall, JsonObject, CancellationToken, Task<JsonObject>> read) =>
             (call, input, ct) => reads.RunAsync(read, call, input, ct);
@@ -35,6 +41,16 @@ public sealed class OperationDispatcher
     }
 
     public IReadOnlyCollection<string> OperationNames => handlers.Keys;
+
+    /// <summary>
+    /// A Describe bound straight into its resource's id (<see cref="RequestBinder.TryBindDescribe"/>), read as the
+    /// Describe handler above reads it: through <see cref="ReadRace"/>, for the caller's account.
+    /// </summary>
+    public Task<JsonObject> DescribeAsync(ApiCall call, ResourceId id, CancellationToken cancellationToken) =>
+        reads.RunResourceAsync(
+            static (state, ct) => state.Resources.DescribeAsync(state.AccountId, state.Id, ct),
+            (Resources: resources, call.AccountId, Id: id),
+            cancellationToken);
 
     /// <summary>Runs the call's operation on behalf of the caller's account; resources of other accounts are invisible to it.</summary>
     public Task<JsonObject> DispatchAsync(ApiCall call, JsonObject input, CancellationToken cancellationToken) =>

@@ -31,10 +31,9 @@ public static class CanonicalJson
         var buffer = RenderBuffers.Rent();
         try
         {
-            using (var writer = new Utf8JsonWriter(buffer))
-            {
-                write(writer);
-            }
+            var writer = JsonWriters.Rent(buffer);
+            write(writer);
+            JsonWriters.Return(writer);
 
             Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
             SHA256.HashData(buffer.WrittenSpan, hash);

@@ -94,10 +94,9 @@ public readonly record struct DataRow(string Arn, Guid Uid, long Version, JsonEl
         byte[] answer;
         try
         {
-            using (var writer = new Utf8JsonWriter(json))
-            {
-                view.DataOf(id.Kind).Write(writer, account, id, row, ResourceView.Active);
-            }
+            var writer = JsonWriters.Rent(json);
+            view.DataOf(id.Kind).Write(writer, account, id, row, ResourceView.Active);
+            JsonWriters.Return(writer);
 
             answer = json.WrittenSpan.ToArray();
         }

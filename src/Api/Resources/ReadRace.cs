@@ -38,6 +38,14 @@ public sealed class ReadRace
         CancellationToken callToken) =>
         Run(read, call, input, callToken, resourceAbandoned);
 
+    /// <summary>
+    /// An App Mesh read given what it needs as <paramref name="state"/> rather than a call and its bound input (a
+    /// Describe bound into its resource's id), answered no later than <paramref name="callToken"/> is cancelled.
+    /// </summary>
+    public Task<JsonObject> RunResourceAsync<TState>(Func<TState, CancellationToken, Task<JsonObject>> read, TState state,
+        CancellationToken callToken) =>
+        DeadlineRace.RunAsync(read, state, callToken, cancels, resourceAbandoned);
+
     /// <summary>As <see cref="RunAsync(Func{ApiCall, JsonObject, CancellationToken, Task{JsonObject}}, ApiCall, JsonObject, CancellationToken)"/>, for Cloud Map.</summary>
     public Task<JsonObject> RunCloudMapAsync(Func<ApiCall, JsonObject, CancellationToken, Task<JsonObject>> read, ApiCall call, JsonObject input,
         CancellationToken callToken) =>

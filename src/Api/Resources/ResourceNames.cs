@@ -35,6 +35,10 @@ public static class ResourceNames
         }
     }
 
+    /// <summary>Whether <see cref="Check"/> finds nothing to refuse in <paramref name="name"/> (without a list to add to).</summary>
+    public static bool Keeps(string name) =>
+        name.Length <= MaxLength && !name.Contains('/') && !HasControlCharacter(name) && name is not ("." or "..");
+
     // A loop rather than LINQ's Any: this runs for every name of every call, and Any allocated an enumerator each time.
     private static bool HasControlCharacter(string name)
     {

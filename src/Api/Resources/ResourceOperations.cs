@@ -125,9 +125,13 @@ public sealed class ResourceOperations(
         LastUpdatedAt = now,
     };
 
-    public async Task<JsonObject> DescribeAsync(string account, ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
+    public async Task<JsonObject> DescribeAsync(string account, ResourceKind kind, JsonObject input, CancellationToken cancellationToken) =>
+        await DescribeAsync(account, IdentityOf(account, kind, input), cancellationToken);
+
+    /// <summary>The resource <paramref name="id"/> names in <paramref name="account"/>, with its names already checked.</summary>
+    public async Task<JsonObject> DescribeAsync(string account, ResourceId id, CancellationToken cancellationToken)
     {
-        var id = IdentityOf(account, kind, input);
+        var kind = id.Kind;
         if (await DataRow.DescribeAsync(view, reads, account, id, cancellationToken) is not { } data)
         {
             // Only a miss needs a context: to name what is missing (the resource, or its mesh or parent).
@@ -381,10 +385,9 @@ public sealed class ResourceOperations(
         var buffer = RenderBuffers.Rent();
         try
         {
-            using (var writer = new Utf8JsonWriter(buffer))
-            {
-                spec.WriteTo(writer);
-            }
+            var writer = JsonWriters.Rent(buffer);
+            spec.WriteTo(writer);
+            JsonWriters.Return(writer);
 
             return buffer.WrittenSpan.ToArray();
         }

@@ -56,17 +56,16 @@ public sealed class WrittenAnswer
         try
         {
             int start, end;
-            using (var writer = new Utf8JsonWriter(buffer))
-            {
-                writer.WriteStartObject();
-                writer.WritePropertyName(kind.WireName);
-                writer.Flush();
-                start = buffer.WrittenCount;
-                view.DataOf(kind).Write(writer, entity, parsed, raw, status);
-                writer.Flush();
-                end = buffer.WrittenCount;
-                writer.WriteEndObject();
-            }
+            var writer = JsonWriters.Rent(buffer);
+            writer.WriteStartObject();
+            writer.WritePropertyName(kind.WireName);
+            writer.Flush();
+            start = buffer.WrittenCount;
+            view.DataOf(kind).Write(writer, entity, parsed, raw, status);
+            writer.Flush();
+            end = buffer.WrittenCount;
+            writer.WriteEndObject();
+            JsonWriters.Return(writer);
 
             return new WrittenAnswer(buffer.WrittenSpan.ToArray(), start, end - start);
         }

@@ -13,7 +13,8 @@ public sealed record Operation(
     IReadOnlyList<string> Errors)
 {
     /// <summary>The request URI without its query part, in ASP.NET route template form (labels are {name}).</summary>
-    public string PathTemplate => RequestUri.Split('?')[0];
+    /// <remarks>Made once: the binder reads it for every label of every call, and splitting made an array and a string each time.</remarks>
+    public string PathTemplate { get; } = RequestUri.Split('?')[0];
 
     internal static Operation Parse(string name, JsonElement element)
     {

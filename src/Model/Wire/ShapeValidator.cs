@@ -242,6 +242,23 @@ public sealed class ShapeValidator
         return CheckText(shape, v.GetValue<string>(), path, violations, prefix: "") ? value : null;
     }
 
+    /// <summary>
+    /// Whether <see cref="Validate"/> would keep <paramref name="text"/> as a value of the string shape
+    /// <paramref name="shape"/> without a violation, checked without a path or a list: for a binder that takes a call's
+    /// labels as they are when nothing in them is refused, and leaves every other call (and every message) to
+    /// <see cref="Validate"/>. The same rules as <see cref="CheckText"/>, in its order.
+    /// </summary>
+    public static bool KeepsText(Shape shape, string text) =>
+        shape.Type == ShapeType.String
+        && !text.Contains('\0')
+        && InRange(shape, CountCharacters(text))
+        && (shape.Enum is not { } allowed || allowed.Contains(text, StringComparer.Ordinal))
+        && (shape.Pattern is not { } pattern || MatchesPattern(pattern, text));
+
+    /// <summary>Whether <paramref name="actual"/> is within the shape's min and max: what <see cref="CheckRange"/> finds no violation in.</summary>
+    private static bool InRange(Shape shape, long actual) =>
+        (shape.Min is not { } min || actual >= min) && (shape.Max is not { } max || actual <= max);
+
     /// <summary>Whether <paramref name="text"/> keeps the string shape's rules; each broken one is a violation whose message starts with <paramref name="prefix"/>.</summary>
     private static bool CheckText(Shape shape, string text, JsonPath path, List<Violation> violations, string prefix)
     {

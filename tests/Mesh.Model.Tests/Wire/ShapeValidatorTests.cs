@@ -59,4 +59,44 @@ public sealed class ShapeValidatorTests
         Assert.Equal(("PUT", "/v20190125/meshes/{meshName}/virtualRouter/{virtualRouterName}/routes"), (create.HttpMethod, create.PathTemplate));
         Assert.Equal("virtualRouterName", model.Shape(create.InputShape!).Members.Single(m => m.Location == MemberLocation.Uri && m.Name == "virtualRouterName").LocationName);
     }
+    /// <summary>
+    /// <see cref="ShapeValidator.KeepsText"/> is the validator's own verdict on a string without its messages: for every
+    /// string shape of the App Mesh model (lengths, enums, patterns, none) and strings at and around each rule's edge, it
+    /// says true exactly when <see cref="ShapeValidator.Validate"/> finds no violation.
+    /// </summary>
+    [Fact]
+    public void KeepsText_AgreesWithValidate_OnEveryStringShape()
+    {
+        var texts = new List<string>
+        {
+            "", "a", "web", "a\0b", "\0", "a\u0001b", "é", "😀", "😀😀", "a b", ".", "..", "a/b", " ", "http", "tcp", "HTTP", "grpc",
+            "111122223333", "11112222333", "1111222233334", "arn:aws:appmesh:us-east-1:111122223333:mesh/m",
+        };
+        foreach (var length in new[] { 11, 12, 13, 63, 64, 65, 254, 255, 256, 1023, 1024, 1025 })
+        {
+            texts.Add(new string('x', length));
+            // Counted in characters, not UTF-16 units: a pair is one.
+            texts.Add(string.Concat(Enumerable.Repeat("😀", length)));
+        }
+
+        var checkedShapes = 0;
+        var kept = 0;
+        foreach (var shape in ServiceModel.AppMesh.Shapes.Values.Where(s => s.Type == ShapeType.String))
+        {
+            checkedShapes++;
+            foreach (var text in texts.Concat(shape.Enum ?? []))
+            {
+                var validated = Validator.Validate(shape.Name, JsonValue.Create(text)).IsValid;
+                Assert.True(validated == ShapeValidator.KeepsText(shape, text), $"{shape.Name}, \"{text}\": Validate says {validated}");
+                kept += validated ? 1 : 0;
+            }
+        }
+
+        Assert.True(checkedShapes > 10, $"only {checkedShapes} string shapes");
+        Assert.True(kept > 0, "no text was kept");
+    }
+
+    [Fact]
+    public void KeepsText_IsFalse_ForAShapeThatIsNotAString() =>
+        Assert.False(ShapeValidator.KeepsText(ServiceModel.AppMesh.Shape("VirtualNodeSpec"), "web"));
 }
