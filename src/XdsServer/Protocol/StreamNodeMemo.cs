@@ -13,8 +13,8 @@ namespace Mesh.XdsServer.Protocol;
 /// extensions) and looked up in the <see cref="NodeInterner"/>, only to find the instance the stream already had.
 /// <para>
 /// The hash reads the bytes once, front to back, where they lie (no copy, and in an order the prefetcher follows).
-/// It is keyed with a seed chosen at start, so a proxy cannot prepare bytes that hash alike; and it only ever
-/// stands in for the same stream's previous node: the first request of a stream (which names the proxy) is always
+/// It is keyed with a seed chosen at start, so colliding bytes cannot be looked up ahead of time (XXH3 is not a MAC,
+/// which is why the next point matters); and it only ever stands in for the same stream's previous node: the first request of a stream (which names the proxy) is always
 /// read in full, so at worst a proxy could keep its own stream's earlier node in CSDS. A node that changes (its
 /// length or any byte) is read in full as before and remembered instead.
 /// </para>
