@@ -28,7 +28,8 @@ internal sealed record LoadOptions(
         and measures PostgreSQL's own ceiling with pgbench in the same run. Defaults: the API at $MESH_API_URL or
         http://127.0.0.1:8080, the key in $MESH_STATE_DIR/credentials (.mesh/credentials), PostgreSQL on 127.0.0.1:$MESH_PG_PORT (5432).
         --only runs just the cells whose name starts with the prefix (e.g. "Describe"; the migration runs with
-        "Migration"), and --pgbench off skips the ceiling: both for profiling one kind of call.
+        "Migration"; several prefixes with commas, e.g. "Describe,List"), and --pgbench off skips the ceiling: both
+        for profiling one kind of call.
         --prewarm runs every cell's calls, unmeasured, for that many seconds each (at the largest client count)
         before the first measured cell, so that it measures a warm API rather than the JIT; 0 turns the pass off.
         The pass repeats (at most 6 times) until the API's JIT compiled fewer than 10 methods a second through one
@@ -42,7 +43,8 @@ internal sealed record LoadOptions(
           Mesh__Auth__RequestsPerSecond=1000000 Mesh__Auth__Burst=1000000 ./run.sh
         """;
 
-    public bool Runs(string cell) => Only is null || cell.StartsWith(Only, StringComparison.OrdinalIgnoreCase);
+    public bool Runs(string cell) =>
+        Only is null || Only.Split(',', StringSplitOptions.RemoveEmptyEntries).Any(prefix => cell.StartsWith(prefix, StringComparison.OrdinalIgnoreCase));
 
     public static LoadOptions Parse(string[] args)
     {

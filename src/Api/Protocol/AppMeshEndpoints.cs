@@ -60,13 +60,19 @@ public static class AppMeshEndpoints
         ApiCall? call = null;
         try
         {
-            // A Describe whose labels are kept as they are is bound straight into its resource's id; any other call
-            // (and any Describe something would refuse) into the validated input the dispatcher reads.
+            // A Describe or a list page whose labels (and page members) are kept as they are is bound straight from the
+            // request; any other call (and any of those something would refuse) into the validated input the
+            // dispatcher reads.
             JsonObject? input = null;
             var described = handler.Binder.TryBindDescribe(operation, context);
+            var listed = described is null ? handler.Binder.TryBindList(operation, context) : null;
             if (described is not null)
             {
                 resourceArn = described.ToArn(handler.Region, caller.AccountId);
+            }
+            else if (listed is { } page)
+            {
+                resourceArn = OperationResources.ListArn(page.Kind, page.MeshName, page.ParentName, handler.Region, caller.AccountId);
             }
             else
             {
@@ -84,8 +90,8 @@ public static class AppMeshEndpoints
             }
 
             // A successful write's audit record is committed with the write itself (WriteTransactions).
-            var output = described is not null
-                ? await handler.Dispatcher.DescribeAsync(call, described, context.RequestAborted)
+            var output = described is not null ? await handler.Dispatcher.DescribeAsync(call, described, context.RequestAborted)
+                : listed is { } request ? await handler.Dispatcher.ListAsync(call, request, context.RequestAborted)
                 : await handler.Dispatcher.DispatchAsync(call, input!, context.RequestAborted);
             metrics.Record(operation.Name, operation.ResponseCode, "", Stopwatch.GetElapsedTime(started));
             await WriteOutputAsync(operation, output, context, handler.Model);

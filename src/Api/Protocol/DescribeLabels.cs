@@ -22,7 +22,6 @@ internal sealed record DescribeLabels(string Operation, ResourceKind Kind, Descr
             return null;
         }
 
-        var input = model.Shape(inputName);
         var expected = new List<string> { "meshName" };
         if (!kind.IsMesh)
         {
@@ -34,23 +33,32 @@ internal sealed record DescribeLabels(string Operation, ResourceKind Kind, Descr
             expected.Add(parentKind.NameMember);
         }
 
+        if (ExactLabels(model, model.Shape(inputName), expected) is not { } labels)
+        {
+            return null;
+        }
+
+        return new DescribeLabels(
+            operationName,
+            kind,
+            labels["meshName"],
+            kind.Parent is { } parent ? labels[parent.NameMember] : null,
+            kind.IsMesh ? null : labels[kind.NameMember]);
+    }
+
+    /// <summary>
+    /// The input's labels by member name, when its URI members are exactly <paramref name="expected"/> (string labels
+    /// named as their members), every other member travels in the query string and none of those is required; else
+    /// null. Then the labels are all the bound input a call without a query string has.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, Label>? ExactLabels(ServiceModel model, Shape input, IReadOnlyCollection<string> expected)
+    {
         var uri = input.Members.Where(m => m.Location == MemberLocation.Uri).ToList();
         var bindsExactlyTheLabels =
             uri.Count == expected.Count
             && uri.All(m => expected.Contains(m.Name) && m.LocationName == m.Name && model.Shape(m.ShapeName).Type == ShapeType.String)
             && input.Members.All(m => m.Location is MemberLocation.Uri or MemberLocation.QueryString)
             && input.Required.All(name => uri.Any(m => m.Name == name));
-        if (!bindsExactlyTheLabels)
-        {
-            return null;
-        }
-
-        Label LabelOf(string name) => new(name, model.Shape(uri.Single(m => m.Name == name).ShapeName));
-        return new DescribeLabels(
-            operationName,
-            kind,
-            LabelOf("meshName"),
-            kind.Parent is { } parent ? LabelOf(parent.NameMember) : null,
-            kind.IsMesh ? null : LabelOf(kind.NameMember));
+        return bindsExactlyTheLabels ? uri.ToDictionary(m => m.Name, m => new Label(m.Name, model.Shape(m.ShapeName)), StringComparer.Ordinal) : null;
     }
 }

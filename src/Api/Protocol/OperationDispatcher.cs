@@ -52,6 +52,16 @@ public sealed class OperationDispatcher
             (Resources: resources, call.AccountId, Id: id),
             cancellationToken);
 
+    /// <summary>
+    /// A list page bound straight from its request (<see cref="RequestBinder.TryBindList"/>), read as the List handler
+    /// above reads it: through <see cref="ReadRace"/>, for the caller's account.
+    /// </summary>
+    public Task<JsonObject> ListAsync(ApiCall call, ListRequest request, CancellationToken cancellationToken) =>
+        reads.RunResourceAsync(
+            static (state, ct) => state.Resources.ListAsync(state.AccountId, state.Request, ct),
+            (Resources: resources, call.AccountId, Request: request),
+            cancellationToken);
+
     /// <summary>Runs the call's operation on behalf of the caller's account; resources of other accounts are invisible to it.</summary>
     public Task<JsonObject> DispatchAsync(ApiCall call, JsonObject input, CancellationToken cancellationToken) =>
         handlers.TryGetValue(call.Operation, out var handler)

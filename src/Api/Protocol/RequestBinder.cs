@@ -24,20 +24,30 @@ public sealed class RequestBinder
     /// <summary>Each Describe operation's labels, by operation name: the ones <see cref="TryBindDescribe"/> can bind.</summary>
     private readonly FrozenDictionary<string, DescribeLabels> describes;
 
+    /// <summary>Each List operation's labels and page members, by operation name: the ones <see cref="TryBindList"/> can bind.</summary>
+    private readonly FrozenDictionary<string, ListLabels> lists;
+
     public RequestBinder(ServiceModel model, ShapeValidator validator)
     {
         this.model = model;
         this.validator = validator;
         var describes = new Dictionary<string, DescribeLabels>(StringComparer.Ordinal);
+        var lists = new Dictionary<string, ListLabels>(StringComparer.Ordinal);
         foreach (var kind in ResourceKind.All)
         {
             if (DescribeLabels.Of(model, kind) is { } labels)
             {
                 describes[labels.Operation] = labels;
             }
+
+            if (ListLabels.Of(model, kind) is { } listLabels)
+            {
+                lists[listLabels.Operation] = listLabels;
+            }
         }
 
         this.describes = describes.ToFrozenDictionary(StringComparer.Ordinal);
+        this.lists = lists.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
     /// <summary>
@@ -78,6 +88,50 @@ public sealed class RequestBinder
         }
 
         return KeptLabel(operation, context, labels.Name!) is { } name ? new ResourceId(labels.Kind, mesh, parent, name) : null;
+    }
+
+    /// <summary>
+    /// A list page's request, bound straight from its path labels and its query string when <see cref="BindAsync"/>
+    /// would take them as they are: every label lined up in the raw target and keeping its shape's rules and
+    /// <see cref="ResourceNames"/>' rules (which the list itself does not ask of them: a name they refuse finds no
+    /// page and is answered by the general binding's path as before), and a query of nothing but a plain
+    /// <c>limit</c> and <c>nextToken</c> (<see cref="ListLabels.TryReadQuery"/>). Null for any other call (a meshOwner,
+    /// an escape in the query, a repeated member, an integer's bad text), which is then bound by
+    /// <see cref="BindAsync"/>, so every refusal keeps its message and shape. What this skips is the input's tree,
+    /// the query's parsed collection and the validation walk.
+    /// </summary>
+    public ListRequest? TryBindList(Operation operation, HttpContext context)
+    {
+        if (!lists.TryGetValue(operation.Name, out var labels))
+        {
+            return null;
+        }
+
+        var mesh = "";
+        if (labels.Mesh is { } meshLabel)
+        {
+            if (KeptLabel(operation, context, meshLabel) is not { } keptMesh)
+            {
+                return null;
+            }
+
+            mesh = keptMesh;
+        }
+
+        var parent = "";
+        if (labels.Parent is { } parentLabel)
+        {
+            if (KeptLabel(operation, context, parentLabel) is not { } keptParent)
+            {
+                return null;
+            }
+
+            parent = keptParent;
+        }
+
+        return labels.TryReadQuery(context.Request.QueryString.Value, out var limit, out var nextToken)
+            ? new ListRequest(labels.Kind, mesh, parent, limit, nextToken)
+            : null;
     }
 
     /// <summary>The label as <see cref="BindAsync"/> binds it, when nothing in it would be refused; else null.</summary>

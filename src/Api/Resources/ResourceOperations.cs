@@ -238,23 +238,27 @@ public sealed class ResourceOperations(
             cancellationToken);
     }
 
-    public async Task<JsonObject> ListAsync(string account, ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
+    public Task<JsonObject> ListAsync(string account, ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
     {
         var meshName = kind.IsMesh ? "" : input["meshName"]!.GetValue<string>();
         var parentName = kind.Parent is { } p ? input[p.NameMember]!.GetValue<string>() : "";
         CheckMeshOwner(account, input);
-        var limit = (int)(input["limit"]?.GetValue<long>() ?? 100);
-        var scope = $"{kind.WireName}/{meshName}/{parentName}";
-        var after = input["nextToken"]?.GetValue<string>() is { } token
-            ? await pageTokens.ReadAsync(token, scope, cancellationToken)
+        var limit = (int)(input["limit"]?.GetValue<long>() ?? ListRequest.DefaultLimit);
+        return ListAsync(account, new ListRequest(kind, meshName, parentName, limit, input["nextToken"]?.GetValue<string>()), cancellationToken);
+    }
+
+    /// <summary>One page of <paramref name="request"/>'s list in <paramref name="account"/> (its meshOwner already checked).</summary>
+    public async Task<JsonObject> ListAsync(string account, ListRequest request, CancellationToken cancellationToken)
+    {
+        var (kind, meshName, parentName, limit, token) = request;
+        var after = token is not null
+            ? await pageTokens.ReadAsync(token, PageScope(request), cancellationToken)
             : null;
 
         // One statement: the page alone, read without the spec and tags a list does not show, each row written straight
         // to the answer's JSON as it is read (no entity per row). A resource exists only while its mesh and parent do
         // (a delete refuses while children remain), so a page with items proves its container exists; only an empty
-        // page asks whether the mesh or parent is there at all.
-        var container = kind.Parent is { } parentKind ? new ResourceId(parentKind, meshName, "", parentName)
-            : kind.IsMesh ? null : ResourceId.ForMesh(meshName);
+        // page asks whether the mesh or parent is there at all (below).
 
         // A mesh row's mesh_name is its own name, so meshes are listed whatever it is. The name columns use the "C"
         // collation, so name > $n is byte-wise, like the ORDER BY.
@@ -280,10 +284,11 @@ public sealed class ResourceOperations(
 
         // The items are written into a pooled buffer (about 300 bytes each), which goes back to the pool once the
         // answer is sent (RawJson.ReturnRented). Each item is the bytes rendered for its row's uid and version
-        // (RenderedPerVersion); only an item not kept yet is read (its text through one scratch buffer) and rendered.
+        // (RenderedPerVersion); only an item not kept yet is read (its text through one scratch buffer) and rendered,
+        // with what the page's items share (RefPage) encoded on the first such item.
         var items = RenderBuffers.Rent();
         var scratch = ArrayPool<byte>.Shared.Rent(RowScratchBytes);
-        var page = new RefPage(account, kind.IsMesh ? null : meshName, parentName);
+        RefPage? page = null;
         var refs = view.Refs(kind);
         var listed = view.Listed;
         ArrayBufferWriter<byte>? itemBuffer = null;
@@ -293,8 +298,10 @@ public sealed class ResourceOperations(
         try
         {
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await using var writer = new Utf8JsonWriter(items);
-            writer.WriteStartArray();
+
+            // The array is written as a Utf8JsonWriter with the items' options writes it (no indentation: '[', the
+            // items' bytes with ',' between them, ']'), without a writer of its own per page.
+            items.Write("["u8);
             while (await reader.ReadAsync(cancellationToken))
             {
                 if (++count > limit)
@@ -306,19 +313,24 @@ public sealed class ResourceOperations(
                 var version = reader.GetInt64(RefRow.VersionOrdinal);
                 if (!listed.TryGet(uid, version, out var item))
                 {
+                    page ??= new RefPage(account, kind.IsMesh ? null : meshName, parentName);
                     item = refs.Render(RefRow.Read(reader, page, scratch), itemBuffer ??= RenderBuffers.Rent(), ref itemWriter);
                     listed.Keep(uid, version, item);
                 }
 
-                // Written by the same writer with the same options: valid, so not validated again.
-                writer.WriteRawValue(item, skipInputValidation: true);
+                if (count > 1)
+                {
+                    items.Write(","u8);
+                }
+
+                items.Write(item);
                 if (count == limit)
                 {
                     lastName = reader.GetString(RefRow.NameOrdinal); // where the next page starts, if there is one
                 }
             }
 
-            writer.WriteEndArray();
+            items.Write("]"u8);
         }
         catch
         {
@@ -336,7 +348,10 @@ public sealed class ResourceOperations(
         }
 
         parameters.Release(); // the reader is closed and the page read
-        if (count == 0 && container is not null)
+        var container = count > 0 ? null
+            : kind.Parent is { } parentKind ? new ResourceId(parentKind, meshName, "", parentName)
+            : kind.IsMesh ? null : ResourceId.ForMesh(meshName);
+        if (container is not null)
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
             if (await FindAsync(account, db, container, cancellationToken) is null)
@@ -348,11 +363,14 @@ public sealed class ResourceOperations(
         var output = new JsonObject { [kind.ListMember] = RawJson.OfRented(items) };
         if (count > limit)
         {
-            output["nextToken"] = await pageTokens.IssueAsync(scope, lastName!, cancellationToken);
+            output["nextToken"] = await pageTokens.IssueAsync(PageScope(request), lastName!, cancellationToken);
         }
 
         return output;
     }
+
+    /// <summary>The list a page token is issued for and checked against: made only for a page with a token.</summary>
+    private static string PageScope(ListRequest request) => $"{request.Kind.WireName}/{request.MeshName}/{request.ParentName}";
 
     /// <summary>The list statement's parameters ($1 account, $2 kind, $3 parent, $4 limit, then mesh and after), kept between calls.</summary>
     private static readonly ReadParameterSets ListSets = new();

@@ -35,18 +35,24 @@ public static class OperationResources
         var mesh = input["meshName"]?.GetValue<string>();
         if (target.Lists)
         {
-            var prefix = AwsArn.Prefix(AwsArn.AppMeshService, region, account);
-            return kind switch
-            {
-                _ when kind.IsMesh => prefix + "mesh/*",
-                _ when kind.Parent is { } parent => $"{prefix}mesh/{mesh}/{parent.WireName}/{input[parent.NameMember]?.GetValue<string>()}/{kind.WireName}/*",
-                _ => $"{prefix}mesh/{mesh}/{kind.WireName}/*",
-            };
+            return ListArn(kind, mesh ?? "", kind.Parent is { } parent ? input[parent.NameMember]?.GetValue<string>() ?? "" : "", region, account);
         }
 
         var id = kind.IsMesh
             ? ResourceId.ForMesh(mesh ?? "")
             : new ResourceId(kind, mesh ?? "", kind.Parent is { } p ? input[p.NameMember]?.GetValue<string>() ?? "" : "", input[kind.NameMember]?.GetValue<string>() ?? "");
         return id.ToArn(region, account);
+    }
+
+    /// <summary>The wildcard ARN a list of <paramref name="kind"/> in that mesh and parent acts on (see the class's summary).</summary>
+    public static string ListArn(ResourceKind kind, string meshName, string parentName, string region, string account)
+    {
+        var prefix = AwsArn.Prefix(AwsArn.AppMeshService, region, account);
+        return kind switch
+        {
+            _ when kind.IsMesh => prefix + "mesh/*",
+            _ when kind.Parent is { } parent => $"{prefix}mesh/{meshName}/{parent.WireName}/{parentName}/{kind.WireName}/*",
+            _ => $"{prefix}mesh/{meshName}/{kind.WireName}/*",
+        };
     }
 }

@@ -1,12 +1,9 @@
-using System.Text;
-using System.Text.Json.Nodes;
 using Mesh.Api.Protocol;
 using Mesh.Api.Resources;
 using Mesh.Api.Security;
 using Mesh.Model.Resources;
 using Mesh.Model.Wire;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace Mesh.Api.Tests.Validation;
 
@@ -20,11 +17,6 @@ namespace Mesh.Api.Tests.Validation;
 /// </summary>
 public sealed class DescribeLabelBindingTests
 {
-    private const string Region = "us-east-1";
-    private const string Account = "111122223333";
-
-    private static readonly RequestBinder Binder = new(ServiceModel.AppMesh, new ShapeValidator(ServiceModel.AppMesh));
-
     private static readonly string[] RawSegments =
     [
         "web", "node-17", "a.b", "a%2Fb", "a%2fb", "a%25b", "a%41", "%41", ".", "..", "%2E", "%2E%2E", "a%00b", "a%01b", "%7F",
@@ -32,7 +24,7 @@ public sealed class DescribeLabelBindingTests
         string.Concat(Enumerable.Repeat("%C3%A9", 255)), string.Concat(Enumerable.Repeat("%C3%A9", 256)),
     ];
 
-    private static readonly string[] Queries = ["", "?meshOwner=" + Account, "?meshOwner=999988887777", "?meshOwner=1", "?other=1", "?"];
+    private static readonly string[] Queries = ["", "?meshOwner=" + RawRequests.Account, "?meshOwner=999988887777", "?meshOwner=1", "?other=1", "?"];
 
     [Fact]
     public async Task EveryDescribe_BindsTheIdTheInputWouldGive_OrLeavesTheCallToTheBinding()
@@ -42,7 +34,7 @@ public sealed class DescribeLabelBindingTests
         Assert.Equal(ResourceKind.All.Count, describes.Count);
         foreach (var operation in describes)
         {
-            var labels = LabelsOf(operation);
+            var labels = RawRequests.LabelsOf(operation);
             var kind = ResourceKind.All.Single(k => "Describe" + k.PascalName == operation.Name);
             for (var i = 0; i < RawSegments.Length; i++)
             {
@@ -52,8 +44,8 @@ public sealed class DescribeLabelBindingTests
                     for (var varied = 0; varied < labels.Count; varied++)
                     {
                         var raw = labels.Select((_, l) => l == varied ? RawSegments[i] : "name" + l).ToList();
-                        var id = Binder.TryBindDescribe(operation, Request(operation, labels, raw, query));
-                        var oracle = await OracleAsync(operation, kind, Request(operation, labels, raw, query));
+                        var id = RawRequests.Binder.TryBindDescribe(operation, RawRequests.Request(operation, labels, raw, query));
+                        var oracle = await OracleAsync(operation, kind, RawRequests.Request(operation, labels, raw, query));
                         if (id is null)
                         {
                             continue;
@@ -62,7 +54,7 @@ public sealed class DescribeLabelBindingTests
                         direct++;
                         Assert.True(oracle is not null, $"{operation.Name} {string.Join("/", raw)}{query}: bound directly, refused by the binding");
                         Assert.Equal(oracle.Value.Id, id);
-                        Assert.Equal(oracle.Value.Arn, id.ToArn(Region, Account));
+                        Assert.Equal(oracle.Value.Arn, id.ToArn(RawRequests.Region, RawRequests.Account));
                     }
                 }
             }
@@ -74,14 +66,14 @@ public sealed class DescribeLabelBindingTests
     [Theory]
     [InlineData("web", "", true)]
     [InlineData("a%41", "", true)]
-    [InlineData("web", "?meshOwner=" + Account, false)]
+    [InlineData("web", "?meshOwner=" + RawRequests.Account, false)]
     [InlineData("a%2Fb", "", false)]
     [InlineData("..", "", false)]
     [InlineData("a%01b", "", false)]
     public void APlainDescribe_IsBoundDirectly_AndAnythingToCheckIsNot(string rawName, string query, bool direct)
     {
         var operation = ServiceModel.AppMesh.Operations.Single(o => o.Name == "DescribeVirtualNode");
-        var id = Binder.TryBindDescribe(operation, Request(operation, ["meshName", "virtualNodeName"], ["prod", rawName], query));
+        var id = RawRequests.Binder.TryBindDescribe(operation, RawRequests.Request(operation, ["meshName", "virtualNodeName"], ["prod", rawName], query));
         Assert.Equal(direct, id is not null);
         if (id is not null)
         {
@@ -92,17 +84,7 @@ public sealed class DescribeLabelBindingTests
     /// <summary>The id and ARN the handler made from the bound input, or null when the binding or the names' rules refuse it.</summary>
     private static async Task<(ResourceId Id, string Arn)?> OracleAsync(Operation operation, ResourceKind kind, HttpContext context)
     {
-        JsonObject input;
-        try
-        {
-            input = await Binder.BindAsync(operation, context, CancellationToken.None);
-        }
-        catch (AppMeshException)
-        {
-            return null;
-        }
-
-        if (input["meshOwner"]?.GetValue<string>() is { } owner && owner != Account)
+        if (await RawRequests.BoundForThisAccountAsync(operation, context) is not { } input)
         {
             return null;
         }
@@ -136,48 +118,6 @@ public sealed class DescribeLabelBindingTests
         var id = kind.IsMesh
             ? ResourceId.ForMesh(mesh)
             : new ResourceId(kind, mesh, kind.Parent is { } p ? input[p.NameMember]!.GetValue<string>() : "", input[kind.NameMember]!.GetValue<string>());
-        return (id, OperationResources.Arn(operation.Name, input, Region, Account));
-    }
-
-    private static List<string> LabelsOf(Operation operation) =>
-        operation.PathTemplate.Split('/').Where(s => s.StartsWith('{')).Select(s => s[1..^1]).ToList();
-
-    /// <summary>
-    /// A request as Kestrel and routing hand it over: the raw target as sent, and each route value percent-decoded
-    /// except %2F (Kestrel decodes the path but leaves an encoded '/' as it is).
-    /// </summary>
-    private static DefaultHttpContext Request(Operation operation, List<string> labels, IReadOnlyList<string> raw, string query)
-    {
-        var target = new StringBuilder();
-        foreach (var segment in operation.PathTemplate.Split('/').Skip(1))
-        {
-            target.Append('/').Append(segment.StartsWith('{') ? raw[labels.IndexOf(segment[1..^1])] : segment);
-        }
-
-        var context = new DefaultHttpContext();
-        context.Request.Method = "GET";
-        context.Request.QueryString = query.Length == 0 ? QueryString.Empty : new QueryString(query);
-        context.Features.Get<IHttpRequestFeature>()!.RawTarget = target + query;
-        for (var l = 0; l < labels.Count; l++)
-        {
-            context.Request.RouteValues[labels[l]] = KestrelDecoded(raw[l]);
-        }
-
-        return context;
-    }
-
-    private static string KestrelDecoded(string raw) =>
-        string.Join("%2F", raw.Replace("%2f", "%2F", StringComparison.Ordinal).Split("%2F").Select(Decoded));
-
-    private static string Decoded(string part)
-    {
-        try
-        {
-            return Uri.UnescapeDataString(part);
-        }
-        catch (UriFormatException)
-        {
-            return part;
-        }
+        return (id, OperationResources.Arn(operation.Name, input, RawRequests.Region, RawRequests.Account));
     }
 }
