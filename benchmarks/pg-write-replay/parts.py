@@ -19,6 +19,8 @@ parts = {
  'count': "PERFORM mesh_count_created('111122223333', 'bench-one', 'virtualNode', '', (i % 32)::smallint, 32, 1000000::bigint, false)",
  'create': create,
  'update': open(os.path.join(HERE, 'update_call.txt')).read().strip(),
+ # victims e<DELETE_FROM + i> of mesh bench-parts (setup_parts.sql, 20,000 nodes): give each run a range of its own
+ 'delete': f"PERFORM mesh_delete_resource('111122223333', 'bench-parts', 'virtualNode', '', 'e' || ({int(os.environ.get('DELETE_FROM', '0'))} + i), now(), '{{mesh}}'::text[], '{{\"\"}}'::text[], '{{bench-parts}}'::text[], NULL::text, '111122223333/bench-parts/virtualNode/e' || ({int(os.environ.get('DELETE_FROM', '0'))} + i), 11, 'bench-parts', (i % 32)::smallint)",
  'audit+create': audit + ';\n  ' + create,
  'key': "PERFORM mesh_quota_shard_key('111122223333', 'bench-one', 'virtualNode', '')",
  'take': "PERFORM mesh_quota_take_shard(12345::bigint * 256, (i % 32)::smallint, 32)",

@@ -39,10 +39,61 @@ namespace Mesh.Migrations.Schema
     /// </remarks>
     public partial class QuotaShardAdvisoryLocks : Migration
     {
+        /// <summary>The quota count as this migration makes it (migration FewerStatementsPerWrite's down puts it back).</summary>
+        public const string CountCreatedFunction = """
+            CREATE OR REPLACE FUNCTION mesh_count_created(
+                scope_account text, scope_mesh text, scope_kind text, scope_parent text,
+                picked_shard smallint, shards integer, quota bigint, exact boolean)
+            RETURNS bigint
+            LANGUAGE plpgsql VOLATILE AS $$
+            DECLARE
+                scope_key bigint := mesh_quota_shard_key(scope_account, scope_mesh, scope_kind, scope_parent);
+                taken smallint;
+                total bigint;
+            BEGIN
+                IF NOT exact THEN
+                    -- The shard's lock is held, so no other write is changing or inserting its row: the UPDATE's
+                    -- snapshot, taken after the lock, sees the row if it was ever committed.
+                    taken := mesh_quota_take_shard(scope_key, picked_shard, shards);
+                    UPDATE resource_counts SET count = count + 1
+                    WHERE account_id = scope_account AND mesh_name = scope_mesh AND kind = scope_kind AND parent_name = scope_parent
+                      AND shard = taken;
+                    IF NOT FOUND THEN
+                        INSERT INTO resource_counts AS c (account_id, mesh_name, kind, parent_name, shard, count)
+                        VALUES (scope_account, scope_mesh, scope_kind, scope_parent, taken, 1)
+                        ON CONFLICT (account_id, mesh_name, kind, parent_name, shard) DO UPDATE SET count = c.count + 1;
+                    END IF;
+                    SELECT coalesce(sum(count), 0) INTO total FROM resource_counts
+                    WHERE account_id = scope_account AND mesh_name = scope_mesh AND kind = scope_kind AND parent_name = scope_parent;
+                    IF total + shards - 1 <= quota THEN
+                        RETURN total;
+                    END IF;
+                    RAISE EXCEPTION 'within % of the quota of %: count exactly', shards, quota USING ERRCODE = 'MQ001';
+                END IF;
+
+                -- Every shard's lock, in shard order, so that no uncommitted count remains; then every row made.
+                FOR each_shard IN 0 .. shards - 1 LOOP
+                    PERFORM pg_advisory_xact_lock(scope_key + each_shard);
+                END LOOP;
+                INSERT INTO resource_counts (account_id, mesh_name, kind, parent_name, shard, count)
+                SELECT scope_account, scope_mesh, scope_kind, scope_parent, s, 0 FROM generate_series(0, shards - 1) AS s
+                ON CONFLICT DO NOTHING;
+                UPDATE resource_counts SET count = count + 1
+                WHERE account_id = scope_account AND mesh_name = scope_mesh AND kind = scope_kind AND parent_name = scope_parent AND shard = 0;
+                SELECT coalesce(sum(count), 0) INTO total FROM resource_counts
+                WHERE account_id = scope_account AND mesh_name = scope_mesh AND kind = scope_kind AND parent_name = scope_parent;
+                IF total > quota THEN
+                    RAISE EXCEPTION 'the quota of % is reached', quota USING ERRCODE = 'MQ002';
+                END IF;
+                RETURN total;
+            END;
+            $$;
+            """;
+
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.Sql("""
+            migrationBuilder.Sql($$"""
                 CREATE OR REPLACE FUNCTION mesh_quota_shard_key(
                     scope_account text, scope_mesh text, scope_kind text, scope_parent text)
                 RETURNS bigint
@@ -69,53 +120,7 @@ namespace Mesh.Migrations.Schema
                 END;
                 $$;
 
-                CREATE OR REPLACE FUNCTION mesh_count_created(
-                    scope_account text, scope_mesh text, scope_kind text, scope_parent text,
-                    picked_shard smallint, shards integer, quota bigint, exact boolean)
-                RETURNS bigint
-                LANGUAGE plpgsql VOLATILE AS $$
-                DECLARE
-                    scope_key bigint := mesh_quota_shard_key(scope_account, scope_mesh, scope_kind, scope_parent);
-                    taken smallint;
-                    total bigint;
-                BEGIN
-                    IF NOT exact THEN
-                        -- The shard's lock is held, so no other write is changing or inserting its row: the UPDATE's
-                        -- snapshot, taken after the lock, sees the row if it was ever committed.
-                        taken := mesh_quota_take_shard(scope_key, picked_shard, shards);
-                        UPDATE resource_counts SET count = count + 1
-                        WHERE account_id = scope_account AND mesh_name = scope_mesh AND kind = scope_kind AND parent_name = scope_parent
-                          AND shard = taken;
-                        IF NOT FOUND THEN
-                            INSERT INTO resource_counts AS c (account_id, mesh_name, kind, parent_name, shard, count)
-                            VALUES (scope_account, scope_mesh, scope_kind, scope_parent, taken, 1)
-                            ON CONFLICT (account_id, mesh_name, kind, parent_name, shard) DO UPDATE SET count = c.count + 1;
-                        END IF;
-                        SELECT coalesce(sum(count), 0) INTO total FROM resource_counts
-                        WHERE account_id = scope_account AND mesh_name = scope_mesh AND kind = scope_kind AND parent_name = scope_parent;
-                        IF total + shards - 1 <= quota THEN
-                            RETURN total;
-                        END IF;
-                        RAISE EXCEPTION 'within % of the quota of %: count exactly', shards, quota USING ERRCODE = 'MQ001';
-                    END IF;
-
-                    -- Every shard's lock, in shard order, so that no uncommitted count remains; then every row made.
-                    FOR each_shard IN 0 .. shards - 1 LOOP
-                        PERFORM pg_advisory_xact_lock(scope_key + each_shard);
-                    END LOOP;
-                    INSERT INTO resource_counts (account_id, mesh_name, kind, parent_name, shard, count)
-                    SELECT scope_account, scope_mesh, scope_kind, scope_parent, s, 0 FROM generate_series(0, shards - 1) AS s
-                    ON CONFLICT DO NOTHING;
-                    UPDATE resource_counts SET count = count + 1
-                    WHERE account_id = scope_account AND mesh_name = scope_mesh AND kind = scope_kind AND parent_name = scope_parent AND shard = 0;
-                    SELECT coalesce(sum(count), 0) INTO total FROM resource_counts
-                    WHERE account_id = scope_account AND mesh_name = scope_mesh AND kind = scope_kind AND parent_name = scope_parent;
-                    IF total > quota THEN
-                        RAISE EXCEPTION 'the quota of % is reached', quota USING ERRCODE = 'MQ002';
-                    END IF;
-                    RETURN total;
-                END;
-                $$;
+                {{CountCreatedFunction}}
 
                 CREATE OR REPLACE FUNCTION mesh_count_deleted(
                     scope_account text, scope_mesh text, scope_kind text, scope_parent text, picked_shard smallint)

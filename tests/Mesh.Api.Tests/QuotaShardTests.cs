@@ -202,6 +202,30 @@ public sealed class QuotaShardTests(ApiServer api) : IClassFixture<ApiServer>
         Assert.Equal(QuotaCounter.Shards, await RowsAsync(mesh));
     }
 
+    [Fact]
+    public async Task TheOptimisticCount_AdmitsACreateExactlyWhileItsTotalPlusTheOtherShardsIsWithinTheQuota()
+    {
+        // Migration FewerStatementsPerWrite reads the total in the shard's UPDATE (a sum in RETURNING, over the
+        // statement's snapshot, + 1 for its own increment) instead of a SELECT after it: the bound must be where it was.
+        var mesh = await ScopeWithEveryShardAsync();
+        await using var writer = await OpenAsync();
+
+        await using (var transaction = await writer.BeginTransactionAsync())
+        {
+            // Total 2 with this create; 2 + 31 others that may be uncommitted = 33.
+            Assert.Equal(2, await CountCreatedAsync(writer, mesh, picked: 3, quota: 1 + QuotaCounter.Shards));
+            await transaction.RollbackAsync();
+        }
+
+        await using (var transaction = await writer.BeginTransactionAsync())
+        {
+            var refused = await Assert.ThrowsAsync<PostgresException>(() => CountCreatedAsync(writer, mesh, picked: 3, quota: QuotaCounter.Shards));
+            Assert.Equal(QuotaCounter.NearLimitState, refused.SqlState);
+        }
+
+        Assert.Equal(1, await TotalAsync(mesh));
+    }
+
     private static async Task CountAndCommitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string mesh, short picked)
     {
         await using (connection)
@@ -268,10 +292,11 @@ public sealed class QuotaShardTests(ApiServer api) : IClassFixture<ApiServer>
         return connection;
     }
 
-    private static async Task<long> CountCreatedAsync(NpgsqlConnection connection, string mesh, short picked, bool exact = false)
+    private static async Task<long> CountCreatedAsync(NpgsqlConnection connection, string mesh, short picked, bool exact = false, long quota = 1000000)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT mesh_count_created(@account, @mesh, @kind, '', @picked, @shards, 1000000, @exact)", connection);
+            "SELECT mesh_count_created(@account, @mesh, @kind, '', @picked, @shards, @quota, @exact)", connection);
+        command.Parameters.AddWithValue("quota", quota);
         command.Parameters.AddWithValue("account", ApiServer.AccountId);
         command.Parameters.AddWithValue("mesh", mesh);
         command.Parameters.AddWithValue("kind", Kind);

@@ -45,6 +45,46 @@ public sealed class WriteFunctionTests(ApiServer api) : IClassFixture<ApiServer>
     }
 
     [Fact]
+    public async Task ACreate_WithAMissingLinkAndATakenName_NamesTheMissingLink_AndWritesNothing()
+    {
+        // Migration FewerStatementsPerWrite: the probe of the links and the INSERT are one statement, which inserts
+        // nothing when a link is missing, so the missing link is named, not the taken name (as when they were two).
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("web");
+        await mesh.ServiceAsync("svc.local", Specs.ServiceByNode("web"));
+
+        var response = await api.SendAsync(HttpMethod.Put, Paths.VirtualServices(mesh.Mesh),
+            new JsonObject { ["virtualServiceName"] = "svc.local", ["spec"] = Specs.ServiceByNode("ghost") });
+        response.AssertError(404, "NotFoundException");
+        Assert.Contains($"virtual node 'ghost' in mesh '{mesh.Mesh}' does not exist.", response.Message);
+
+        var taken = await api.SendAsync(HttpMethod.Put, Paths.VirtualServices(mesh.Mesh),
+            new JsonObject { ["virtualServiceName"] = "svc.local", ["spec"] = Specs.ServiceByNode("web") });
+        taken.AssertError(409, "ConflictException");
+        Assert.Equal(["create virtualNode web 1", "create virtualService svc.local 1"], await ChangesAsync(mesh.Mesh));
+    }
+
+    [Fact]
+    public async Task ARouteCreate_WithATakenNameAndAPortTheRouterLacks_IsRefusedForItsPort()
+    {
+        // A route's port is checked after its links and before its name, as before the probe and INSERT became one statement.
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("v1");
+        await mesh.RouterAsync("router", Specs.RouterSpec(8080, 9090));
+        await mesh.RouteAsync("router", "r", Specs.HttpRouteWithMatch(new JsonObject { ["prefix"] = "/", ["port"] = 9090 }, ("v1", 100)));
+
+        var wrong = await api.SendAsync(HttpMethod.Put, Paths.Routes(mesh.Mesh, "router"),
+            new JsonObject { ["routeName"] = "r", ["spec"] = Specs.HttpRouteWithMatch(new JsonObject { ["prefix"] = "/", ["port"] = 7000 }, ("v1", 100)) });
+        wrong.AssertError(400, "BadRequestException");
+        Assert.Contains("port 7000 is not a listener of virtual router 'router' (listeners: 8080, 9090)", wrong.Message);
+
+        var ghost = await api.SendAsync(HttpMethod.Put, Paths.Routes(mesh.Mesh, "router"),
+            new JsonObject { ["routeName"] = "r", ["spec"] = Specs.HttpRouteWithMatch(new JsonObject { ["prefix"] = "/", ["port"] = 7000 }, ("ghost", 100)) });
+        ghost.AssertError(404, "NotFoundException");
+        Assert.Equal(["create virtualNode v1 1", "create virtualRouter router 1", "create route r 1"], await ChangesAsync(mesh.Mesh));
+    }
+
+    [Fact]
     public async Task Update_OfAMissingResource_NamesTheFirstMissingLink()
     {
         var mesh = await MeshBuilder.CreateAsync(api);

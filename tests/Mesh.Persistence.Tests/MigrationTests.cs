@@ -1,5 +1,7 @@
 using Mesh.Migrations;
 using Mesh.Testing;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql;
 
 namespace Mesh.Persistence.Tests;
@@ -105,6 +107,53 @@ public sealed class MigrationTests(PostgresDatabase database) : IClassFixture<Po
         {
             await database.Server.DropDatabaseAsync(connectionString);
         }
+    }
+
+    [Fact]
+    public async Task FewerStatementsPerWrite_GoesDownToTheEarlierFunctionsAndUpAgain()
+    {
+        // The migration's down puts back the functions DeleteReturnsTheRow left (their text is kept as constants), and
+        // its up applies to a database at that migration, as an existing installation is.
+        var connectionString = await database.Server.CreateDatabaseAsync();
+        try
+        {
+            await using var context = new MeshDbContext(MeshDbContextOptions.Create(connectionString));
+            var migrator = context.GetService<IMigrator>();
+            Assert.Equal(1, await CountAsync(connectionString, "mesh_create_resource", "WITH need AS"));
+
+            await migrator.MigrateAsync("20261201001000_DeleteReturnsTheRow");
+            Assert.Equal(0, await CountAsync(connectionString, "mesh_create_resource", "WITH need AS"));
+            Assert.Equal(0, await CountAsync(connectionString, "mesh_count_created", "RETURNING (SELECT sum"));
+            Assert.DoesNotContain("WHEN", await ScalarAsync(connectionString,
+                "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'changes_notify'"), StringComparison.Ordinal);
+
+            await migrator.MigrateAsync("20261201020000_FewerStatementsPerWrite");
+            Assert.Equal(1, await CountAsync(connectionString, "mesh_create_resource", "WITH need AS"));
+            Assert.Equal(1, await CountAsync(connectionString, "mesh_count_created", "RETURNING (SELECT sum"));
+            Assert.Contains("WHEN", await ScalarAsync(connectionString,
+                "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'changes_notify'"), StringComparison.Ordinal);
+            await using var again = new MeshDbContext(MeshDbContextOptions.Create(connectionString));
+            Assert.Empty(await SchemaCheck.MissingAsync(again, CancellationToken.None));
+        }
+        finally
+        {
+            await database.Server.DropDatabaseAsync(connectionString);
+        }
+    }
+
+    /// <summary>How many lines of <paramref name="function"/>'s definition contain <paramref name="text"/>.</summary>
+    private static async Task<long> CountAsync(string connectionString, string function, string text) =>
+        long.Parse(await ScalarAsync(connectionString, $"""
+            SELECT count(*) FROM regexp_split_to_table(pg_get_functiondef('{function}'::regproc), E'\n') AS line
+            WHERE strpos(line, '{text}') > 0
+            """), System.Globalization.CultureInfo.InvariantCulture);
+
+    private static async Task<string> ScalarAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToString(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture)!;
     }
 
     private static async Task ExecuteAsync(string connectionString, string sql)
