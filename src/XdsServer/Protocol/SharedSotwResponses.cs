@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Envoy.Service.Discovery.V3;
@@ -24,9 +23,15 @@ internal static class SharedSotwResponses
     // it keep it until their client answers (SotwTypeState.SentEncoding), which covers a push to the identity's streams.
     private static readonly ConditionalWeakTable<IReadOnlyList<XdsResource>, WeakReference<SotwEncoding>> ByList = new();
 
-    // The responses being written with a shared encoding, for the marshaller: a response is in it only for the
-    // duration of its write, so a message the marshaller is given is looked up by reference and nothing stays.
-    private static readonly ConcurrentDictionary<DiscoveryResponse, SotwEncoding> Writing = new(ReferenceEqualityComparer.Instance);
+    // The response this thread is writing with a shared encoding, for the marshaller. gRPC serialises a message
+    // inside the stream's WriteAsync, before it returns (the write then waits for the flush), so the marshaller runs on
+    // this thread while these are set; it checks the message is this one by reference, and anything else (a writer
+    // that serialises later or elsewhere) is serialised as usual. Nothing allocated or locked per write.
+    [ThreadStatic]
+    private static DiscoveryResponse? writingResponse;
+
+    [ThreadStatic]
+    private static SotwEncoding? writingEncoding;
 
     /// <summary>The encoding of <paramref name="resources"/> (a list the snapshot shares) at <paramref name="version"/>, made once.</summary>
     public static SotwEncoding EncodingOf(IReadOnlyList<XdsResource> resources, string version, string typeUrl)
@@ -51,16 +56,18 @@ internal static class SharedSotwResponses
     }
 
     /// <summary>Writes <paramref name="response"/> (which must be <paramref name="encoding"/>'s content with a nonce) as the shared bytes and its nonce.</summary>
-    public static async Task WriteAsync(IServerStreamWriter<DiscoveryResponse> writer, DiscoveryResponse response, SotwEncoding encoding, CancellationToken cancellationToken)
+    public static Task WriteAsync(IServerStreamWriter<DiscoveryResponse> writer, DiscoveryResponse response, SotwEncoding encoding, CancellationToken cancellationToken)
     {
-        Writing[response] = encoding;
+        writingResponse = response;
+        writingEncoding = encoding;
         try
         {
-            await writer.WriteAsync(response, cancellationToken);
+            return writer.WriteAsync(response, cancellationToken);
         }
         finally
         {
-            Writing.TryRemove(response, out _);
+            writingResponse = null;
+            writingEncoding = null;
         }
     }
 
@@ -71,7 +78,7 @@ internal static class SharedSotwResponses
         return new Marshaller<DiscoveryResponse>(
             (response, context) =>
             {
-                if (Writing.TryGetValue(response, out var encoding))
+                if (ReferenceEquals(response, writingResponse) && writingEncoding is { } encoding)
                 {
                     encoding.WriteTo(response.Nonce, context);
                 }
