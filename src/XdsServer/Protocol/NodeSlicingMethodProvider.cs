@@ -9,7 +9,8 @@ namespace Mesh.XdsServer.Protocol;
 /// Binds a generated gRPC service the way Grpc.AspNetCore's own binder does (its <c>BindService</c> method, each
 /// handler taken from the service class by name), except that a method whose request is a
 /// <c>DiscoveryRequest</c> or <c>DeltaDiscoveryRequest</c> reads it with <see cref="NodeSlicingMarshaller"/>, and one
-/// whose response is a <c>DeltaDiscoveryResponse</c> writes a shared response's one encoding (<see cref="SharedDeltaResponses"/>).
+/// whose response is a <c>DeltaDiscoveryResponse</c> or <c>DiscoveryResponse</c> writes a shared response's one encoding
+/// (<see cref="SharedDeltaResponses"/>, <see cref="SharedSotwResponses"/>).
 /// Registered in place of the default binder (see <c>XdsServerHosting</c>), since a method cannot be bound twice.
 /// </summary>
 public sealed class NodeSlicingMethodProvider<TService>(NodeInterner interner, Diagnostics.XdsMetrics metrics) : IServiceMethodProvider<TService>
@@ -63,10 +64,13 @@ public sealed class NodeSlicingMethodProvider<TService>(NodeInterner interner, D
             object? marshaller = typeof(TRequest) == typeof(DiscoveryRequest) ? NodeSlicingMarshaller.ForSotw(interner, malformed)
                 : typeof(TRequest) == typeof(DeltaDiscoveryRequest) ? NodeSlicingMarshaller.ForDelta(interner, malformed)
                 : null;
-            // Delta responses that the streams of one identity share are written from their one encoding.
-            var responseMarshaller = method.ResponseMarshaller is Marshaller<DeltaDiscoveryResponse> delta
-                ? (Marshaller<TResponse>)(object)SharedDeltaResponses.Marshaller(delta)
-                : method.ResponseMarshaller;
+            // Responses that the streams of one identity share are written from their one encoding.
+            var responseMarshaller = method.ResponseMarshaller switch
+            {
+                Marshaller<DeltaDiscoveryResponse> delta => (Marshaller<TResponse>)(object)SharedDeltaResponses.Marshaller(delta),
+                Marshaller<DiscoveryResponse> sotw => (Marshaller<TResponse>)(object)SharedSotwResponses.Marshaller(sotw),
+                _ => method.ResponseMarshaller,
+            };
             return marshaller is null && ReferenceEquals(responseMarshaller, method.ResponseMarshaller)
                 ? method
                 : new Method<TRequest, TResponse>(method.Type, method.ServiceName, method.Name, (Marshaller<TRequest>?)marshaller ?? method.RequestMarshaller, responseMarshaller);

@@ -50,6 +50,7 @@ internal sealed class SotwSession(
                 return;
             }
 
+            state.SentEncoding = null; // answered: the identity's other streams no longer need this stream to keep it
             if (request.ErrorDetail is { } error)
             {
                 Context.Metrics.Nack(type);
@@ -187,14 +188,9 @@ internal sealed class SotwSession(
         return true;
     }
 
-    /// <summary>The version of <paramref name="resources"/>, hashed only when it is neither a list the snapshot shares (its wildcard list, a named selection) nor what was last sent.</summary>
-    private static string VersionOf(string typeUrl, SotwTypeState state, IReadOnlyList<XdsResource> resources, Snapshot? snapshot)
+    /// <summary>The version of <paramref name="resources"/> when it is not a list the snapshot shares: what was last sent, or hashed.</summary>
+    private static string UnsharedVersionOf(SotwTypeState state, IReadOnlyList<XdsResource> resources)
     {
-        if (snapshot?[typeUrl].SharedVersionOf(resources) is { } shared)
-        {
-            return shared;
-        }
-
         if (state.SentVersion is not null && SameResources(resources, state.Sent))
         {
             return state.SentVersion;
@@ -205,7 +201,10 @@ internal sealed class SotwSession(
 
     private async Task SendIfChangedAsync(string typeUrl, SotwTypeState state, IReadOnlyList<XdsResource> resources, Snapshot? snapshot, CancellationToken cancellationToken)
     {
-        var version = VersionOf(typeUrl, state, resources, snapshot);
+        // A list the snapshot shares (its wildcard list, a named selection) has its version precomputed, and every
+        // stream of the identity that sends it sends the same bytes but the nonce: encoded once (SharedSotwResponses).
+        var sharedVersion = snapshot?[typeUrl].SharedVersionOf(resources);
+        var version = sharedVersion ?? UnsharedVersionOf(state, resources);
         if (version == state.SentVersion)
         {
             return; // includes a version the client NACKed: never re-sent
@@ -232,7 +231,17 @@ internal sealed class SotwSession(
             response.Resources.Add(r.Packed);
         }
 
-        await responses.WriteAsync(response, cancellationToken);
+        if (sharedVersion is not null)
+        {
+            // Held until the client answers, so the identity's other streams in this push find the encoding made.
+            state.SentEncoding = SharedSotwResponses.EncodingOf(resources, version, typeUrl);
+            await SharedSotwResponses.WriteAsync(responses, response, state.SentEncoding, cancellationToken);
+        }
+        else
+        {
+            state.SentEncoding = null;
+            await responses.WriteAsync(response, cancellationToken);
+        }
 
         var removed = Context.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug) ? CountRemoved(state.Sent, resources) : 0;
         state.SentNonce = response.Nonce;

@@ -27,6 +27,12 @@ internal sealed class SotwTypeState
     public bool EverSent { get; set; }
 
     /// <summary>
+    /// The shared encoding of the latest response while the client has not answered it: the encodings are held weakly
+    /// (<see cref="SharedSotwResponses"/>), and this keeps one alive through a push to the identity's streams.
+    /// </summary>
+    public SotwEncoding? SentEncoding { get; set; }
+
+    /// <summary>
     /// The version a reconnecting client said it holds on its first request for the type. Kept until something is
     /// sent, so a snapshot that arrives after the request (the server restarted and had not loaded yet) is not
     /// re-sent when it is exactly what the client has.
