@@ -63,14 +63,10 @@ public sealed class NodeSlicingMethodProvider<TService>(NodeInterner interner, D
             object? marshaller = typeof(TRequest) == typeof(DiscoveryRequest) ? NodeSlicingMarshaller.ForSotw(interner, malformed)
                 : typeof(TRequest) == typeof(DeltaDiscoveryRequest) ? NodeSlicingMarshaller.ForDelta(interner, malformed)
                 : null;
-            // Delta responses that the streams of one identity share are written from their one encoding, SotW ones
-            // from their one body and each stream's nonce.
-            var responseMarshaller = method.ResponseMarshaller switch
-            {
-                Marshaller<DeltaDiscoveryResponse> delta => (Marshaller<TResponse>)(object)SharedDeltaResponses.Marshaller(delta),
-                Marshaller<DiscoveryResponse> sotw => (Marshaller<TResponse>)(object)SharedSotwResponses.Marshaller(sotw),
-                _ => method.ResponseMarshaller,
-            };
+            // Delta responses that the streams of one identity share are written from their one encoding.
+            var responseMarshaller = method.ResponseMarshaller is Marshaller<DeltaDiscoveryResponse> delta
+                ? (Marshaller<TResponse>)(object)SharedDeltaResponses.Marshaller(delta)
+                : method.ResponseMarshaller;
             return marshaller is null && ReferenceEquals(responseMarshaller, method.ResponseMarshaller)
                 ? method
                 : new Method<TRequest, TResponse>(method.Type, method.ServiceName, method.Name, (Marshaller<TRequest>?)marshaller ?? method.RequestMarshaller, responseMarshaller);

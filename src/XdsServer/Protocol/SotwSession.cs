@@ -187,17 +187,12 @@ internal sealed class SotwSession(
         return true;
     }
 
-    /// <summary>
-    /// The version of <paramref name="resources"/>, hashed only when it is neither a list the snapshot shares (its
-    /// wildcard list, a named selection: <paramref name="shared"/>) nor what was last sent.
-    /// </summary>
-    private static string VersionOf(string typeUrl, SotwTypeState state, IReadOnlyList<XdsResource> resources, Snapshot? snapshot, out bool shared)
+    /// <summary>The version of <paramref name="resources"/>, hashed only when it is neither a list the snapshot shares (its wildcard list, a named selection) nor what was last sent.</summary>
+    private static string VersionOf(string typeUrl, SotwTypeState state, IReadOnlyList<XdsResource> resources, Snapshot? snapshot)
     {
-        shared = false;
-        if (snapshot?[typeUrl].SharedVersionOf(resources) is { } sharedVersion)
+        if (snapshot?[typeUrl].SharedVersionOf(resources) is { } shared)
         {
-            shared = true;
-            return sharedVersion;
+            return shared;
         }
 
         if (state.SentVersion is not null && SameResources(resources, state.Sent))
@@ -210,7 +205,7 @@ internal sealed class SotwSession(
 
     private async Task SendIfChangedAsync(string typeUrl, SotwTypeState state, IReadOnlyList<XdsResource> resources, Snapshot? snapshot, CancellationToken cancellationToken)
     {
-        var version = VersionOf(typeUrl, state, resources, snapshot, out var shared);
+        var version = VersionOf(typeUrl, state, resources, snapshot);
         if (version == state.SentVersion)
         {
             return; // includes a version the client NACKed: never re-sent
@@ -237,15 +232,7 @@ internal sealed class SotwSession(
             response.Resources.Add(r.Packed);
         }
 
-        if (shared)
-        {
-            // The identity's streams that subscribe alike send this list: its encoding is made once (see SharedSotwResponses).
-            await SharedSotwResponses.WriteAsync(responses, response, SharedSotwResponses.BodyOf(typeUrl, version, resources), cancellationToken);
-        }
-        else
-        {
-            await responses.WriteAsync(response, cancellationToken);
-        }
+        await responses.WriteAsync(response, cancellationToken);
 
         var removed = Context.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug) ? CountRemoved(state.Sent, resources) : 0;
         state.SentNonce = response.Nonce;
