@@ -23,6 +23,9 @@ internal sealed record FleetOptions
     /// <summary>Where <c>perf record -g</c> files of each server's steady changes go (<see cref="SteadyProfile"/>); null: no profiles.</summary>
     public string? ProfileSteady { get; init; }
 
+    /// <summary>Where <c>perf record -g</c> files of each server's connect go (from the first connection opened to the last proxy configured); null: none.</summary>
+    public string? ProfileConnect { get; init; }
+
     /// <summary>Whether each proxy sends a node of its own (its pod's name and address), as real pods do, instead of one per client virtual node.</summary>
     public bool DistinctNodes { get; init; }
 
@@ -63,6 +66,8 @@ internal sealed record FleetOptions
                                    plain server, which reads and discards them: the stack's own cost of them (on)
           --profile-steady DIR     perf record -g each server (xDS and raw) from its 2nd change to its last, into
                                    DIR/<variant>-mesh.data and DIR/raw*.data (run the fleet with DOTNET_PerfMapEnabled=1)
+          --profile-connect DIR    the same over each server's connect (first connection opened to last proxy
+                                   configured), into DIR/<variant>-mesh.data and DIR/raw*.data
           --distinct-nodes on|off  each proxy sends its own node (its pod's name and address, as real pods do), so the
                                    server's node interner holds one per proxy; off: one node per client virtual node (off)
           --xds-setting KEY=VALUE  a setting for the xDS servers the fleet starts, e.g. Xds:WarmUp:Enabled=false (repeatable)
@@ -101,6 +106,7 @@ internal sealed record FleetOptions
                 "--replicas" => o with { Replicas = Next() == "on" },
                 "--raw-requests" => o with { RawWithRequests = OnOff(args[i], Next()) },
                 "--profile-steady" => o with { ProfileSteady = Next() },
+                "--profile-connect" => o with { ProfileConnect = Next() },
                 "--distinct-nodes" => o with { DistinctNodes = OnOff(args[i], Next()) },
                 "--xds-setting" => o with { XdsSettings = [.. o.XdsSettings, Setting(Next())] },
                 "--xds-env" => o with { XdsEnvironment = [.. o.XdsEnvironment, Setting(Next())] },

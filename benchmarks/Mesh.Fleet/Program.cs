@@ -90,6 +90,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     var proxies = Enumerable.Range(0, options.Proxies)
         .Select(i => new SimulatedEnvoy(NodeOf(i), variant, [xds.Grpc(0)]) { Recorder = i == 0 ? recorder : null })
         .ToList();
+    var connectProfile = await SteadyProfile.StartAsync(options.ProfileConnect, server.Pid, $"{variant.Name}-mesh");
     var started = Stopwatch.GetTimestamp();
     // The server's CPU when half the fleet is configured: the second half's cost is what a proxy costs once
     // whatever is paid once (the JIT, descriptors, each identity's first snapshot) has been paid.
@@ -97,6 +98,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     var loops = await Fleet.OpenAsync(proxies.Select(p => ((Func<Task>)(() => p.RunAsync(stop.Token)), p.Configured.Task)).ToList(), options.ConnectParallelism, TimeSpan.FromMinutes(10));
     var connect = Stopwatch.GetElapsedTime(started);
     var connectCpu = server.Cpu - cpuBefore;
+    await connectProfile.DisposeAsync();
     var secondHalfCpu = server.Cpu - await cpuAtHalf;
     // The fleet shares the machine's cores with the server: its own CPU says whether it, not the server, set the pace.
     var fleetCpu = Process.GetCurrentProcess().TotalProcessorTime - fleetCpuBefore;
@@ -268,10 +270,12 @@ async Task<RawFigures> MeasureRawAsync(double firstSize, int pushSize, ProxyRequ
     var fleetCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
     using var stop = new CancellationTokenSource();
     var clients = Enumerable.Range(0, options.Proxies).Select(_ => new RawLimit.Client(url, requests)).ToList();
+    var connectProfile = await SteadyProfile.StartAsync(options.ProfileConnect, server.Pid, label);
     var started = Stopwatch.GetTimestamp();
     var loops = await Fleet.OpenAsync(clients.Select(c => ((Func<Task>)(() => c.RunAsync((int)firstSize, stop.Token)), c.Opened.Task)).ToList(), options.ConnectParallelism, TimeSpan.FromMinutes(10));
     var connect = Stopwatch.GetElapsedTime(started);
     var connectCpu = server.Cpu - cpuBefore;
+    await connectProfile.DisposeAsync();
     var fleetCpu = Process.GetCurrentProcess().TotalProcessorTime - fleetCpuBefore;
     await Task.Delay(2000);
     var heap = await RawLimit.Client.CollectAsync(url);

@@ -4,7 +4,8 @@ namespace Mesh.Fleet;
 
 /// <summary>
 /// <c>perf record -g</c> of a server during the steady changes only (the 2nd change on), when <c>--profile-steady DIR</c>
-/// is given: started after the first change or push, stopped with SIGINT (perf then writes its file) after the last.
+/// is given: started after the first change or push, stopped with SIGINT (perf then writes its file) after the last;
+/// or during the connect, when <c>--profile-connect DIR</c> is (the same file names in that directory).
 /// The servers need <c>DOTNET_PerfMapEnabled=1</c> for names (in the fleet's environment: both servers inherit it).
 /// </summary>
 internal sealed class SteadyProfile : IAsyncDisposable

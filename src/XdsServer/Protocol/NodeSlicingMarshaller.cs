@@ -55,7 +55,7 @@ public static class NodeSlicingMarshaller
     /// <summary>
     /// The request, its node the one the stream's last request had when the bytes hash the same
     /// (<see cref="StreamNodeMemo"/>: only the fields around the node are read), and otherwise read in full and the
-    /// node remembered.
+    /// node remembered; the stream's first node is read in full and not hashed.
     /// </summary>
     internal static T Read<T>(ReadOnlySequence<byte> payload, StreamNodeMemo memo, NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Func<T> create)
         where T : IMessage<T>, new()
@@ -63,6 +63,14 @@ public static class NodeSlicingMarshaller
         if (!SequenceNodeField.TryLocate(payload, nodeField, out var fieldStart, out var nodeStart, out var nodeEnd))
         {
             return ReadWhole(payload, interner, parser, nodeField, setNode, create, out _);
+        }
+
+        if (memo.IsEmpty)
+        {
+            // The stream's first node: nothing to compare it with, so it is read without hashing it.
+            var first = ReadWhole(payload, interner, parser, nodeField, setNode, create, out _);
+            memo.FirstRead();
+            return first;
         }
 
         var nodeBytes = payload.Slice(nodeStart, nodeEnd - nodeStart);

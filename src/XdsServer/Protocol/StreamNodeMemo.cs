@@ -30,12 +30,25 @@ internal sealed class StreamNodeMemo
     private UInt128 _hash;
     private Node? _node;
 
+    /// <summary>
+    /// Whether the stream has not read a node yet. Its first node is not hashed: there is nothing to compare it
+    /// with, and a proxy that sends its node on the first request only (Mesh's own bootstraps) never sends another,
+    /// so that hash was all the memo cost such a stream, a hash of ~49 KB per connect in code the JIT had not
+    /// optimised yet (the hasher's vector code has no precompiled form). The stream's second node is read in full
+    /// and remembered with its hash; from the third on, the memo answers.
+    /// </summary>
+    public bool IsEmpty { get; private set; } = true;
+
     /// <summary>The node remembered for exactly these bytes, or null (none yet, or other bytes).</summary>
     public Node? Find(int length, UInt128 hash) => length == _length && hash == _hash ? _node : null;
+
+    /// <summary>The stream's first node was read; nothing is remembered for its bytes (see <see cref="IsEmpty"/>).</summary>
+    public void FirstRead() => IsEmpty = false;
 
     /// <summary>Remembers the node these bytes were read to; null forgets (a node read some other way).</summary>
     public void Remember(int length, UInt128 hash, Node? node)
     {
+        IsEmpty = false;
         _length = node is null ? -1 : length;
         _hash = hash;
         _node = node;

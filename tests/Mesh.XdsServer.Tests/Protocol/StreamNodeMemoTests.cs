@@ -12,6 +12,8 @@ namespace Mesh.XdsServer.Tests.Protocol;
 /// A stream's requests read through one deserialization context (as gRPC reads a call's): a node whose bytes are
 /// the same as the stream's last request's is given the node the stream holds without the interner, every other
 /// field read as the parser reads it; a node that differs anywhere, on any stream's first request, is read in full.
+/// A stream's first node is not hashed (there is nothing to compare it with), so its second is read in full too and
+/// remembered; the memo answers from the third on.
 /// </summary>
 public sealed class StreamNodeMemoTests
 {
@@ -50,6 +52,7 @@ public sealed class StreamNodeMemoTests
     {
         var stream = new Stream();
         var first = stream.Read(_sotw, Ack(LargeNode(), "", ""), 4096);
+        stream.Read(_sotw, Ack(LargeNode(), "v1", "1"), 4096);
         var reusedAfterFirst = _interner.Reused;
 
         var later = Ack(LargeNode(), "v7", "3", "route-b", "route-a");
@@ -66,6 +69,7 @@ public sealed class StreamNodeMemoTests
     {
         var stream = new Stream();
         var first = stream.Read(_sotw, Ack(LargeNode(), "", ""), 4096);
+        stream.Read(_sotw, Ack(LargeNode(), "v0", "0"), 4096);
         var reused = _interner.Reused;
 
         foreach (var size in new[] { 1, 7, 1000, int.MaxValue })
@@ -119,10 +123,28 @@ public sealed class StreamNodeMemoTests
     }
 
     [Fact]
+    public void The_First_Node_Is_Not_Remembered_By_Its_Bytes_So_The_Second_Is_Read_In_Full_And_The_Third_Is_Not()
+    {
+        var stream = new Stream();
+        var first = stream.Read(_sotw, Ack(LargeNode(), "", ""), 4096).Node;
+        var reused = _interner.Reused;
+
+        var second = stream.Read(_sotw, Ack(LargeNode(), "v1", "1"), 4096).Node;
+        Assert.Equal(reused + 1, _interner.Reused); // read in full: the interner found it
+        var third = stream.Read(_sotw, Ack(LargeNode(), "v2", "2"), 4096).Node;
+
+        Assert.Same(first, second);
+        Assert.Same(first, third);
+        Assert.Equal(reused + 1, _interner.Reused); // the memo answered
+        Assert.Equal(1, _interner.Parsed);
+    }
+
+    [Fact]
     public void A_Request_Without_A_Node_Leaves_The_Memo_As_It_Was()
     {
         var stream = new Stream();
-        var held = stream.Read(_sotw, Ack(LargeNode(), "", ""), 4096).Node;
+        stream.Read(_sotw, Ack(LargeNode(), "", ""), 4096);
+        var held = stream.Read(_sotw, Ack(LargeNode(), "v0", "0"), 4096).Node;
         var reused = _interner.Reused;
 
         var bare = stream.Read(_sotw, Ack(null, "v1", "1", "a"), 4096);
@@ -149,6 +171,7 @@ public sealed class StreamNodeMemoTests
         };
 
         var first = stream.Read(delta, Request(""), 4096);
+        stream.Read(delta, Request("4"), 4096);
         var reused = _interner.Reused;
         var second = stream.Read(delta, Request("5"), 4096);
 
@@ -164,6 +187,7 @@ public sealed class StreamNodeMemoTests
     {
         var stream = new Stream();
         stream.Read(_sotw, Ack(LargeNode(), "", ""), 4096);
+        stream.Read(_sotw, Ack(LargeNode(), "v0", "0"), 4096);
 
         // the same node, then an error_detail whose two bytes are a truncated tag: well-formed around the node, so
         // the node is the remembered one and only the merge of the tail finds the fault, as the parser does
