@@ -48,9 +48,14 @@ public sealed class PushGateTests
         Assert.False(first.TryRelease()); // given back once only
         var third = await waiting[0].DefaultTimeout();
         Assert.False(waiting[1].IsCompleted);
+        // One release at a time, each waited for: two slots given back together hand over in order, but the
+        // waiters' continuations then run on the pool in either order, and the list would record that race.
         second.TryRelease();
+        var fourth = await waiting[1].DefaultTimeout();
+        Assert.False(waiting[2].IsCompleted);
         third.TryRelease();
         await Task.WhenAll(waiting).DefaultTimeout();
+        Assert.Same(fourth, await waiting[1]);
 
         Assert.Equal([1, 2, 3], order);
         Assert.Equal(2, gate.InFlight);
