@@ -639,10 +639,6 @@ namespace Mesh.Migrations.Schema
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Arn")
-                        .IsUnique()
-                        .HasDatabaseName("ux_resources_arn");
-
                     b.HasIndex("AccountId", "MeshName", "Kind", "ParentName", "Name")
                         .IsUnique()
                         .HasDatabaseName("ux_resources_identity");

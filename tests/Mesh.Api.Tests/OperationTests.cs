@@ -420,6 +420,37 @@ public sealed class OperationTests(ApiServer api) : IClassFixture<ApiServer>
         Assert.Equal("payments", tags.Single()!["value"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task TagOperations_FindTheResourceTheArnNames_OnlyByItsOwnArn()
+    {
+        // The tag operations find a row by the identity its ARN names (there is no index on the ARN, migration
+        // ArnFoundByIdentity). A route's ARN names it under its router; the same path in another region, a route of
+        // that name under another router, or a name that does not exist, name nothing, as when they were read by ARN.
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("web");
+        await mesh.RouterAsync("router");
+        await mesh.RouterAsync("other");
+        var arn = (await mesh.RouteAsync("router", "default", Specs.HttpRoute(("web", 100))))["metadata"]!["arn"]!.GetValue<string>();
+        (await api.SendAsync(HttpMethod.Put, Paths.Tag(arn), new JsonObject { ["tags"] = TagList(("team", "a"), ("env", "dev")) })).AssertOk();
+        (await api.SendAsync(HttpMethod.Put, Paths.Untag(arn), new JsonObject { ["tagKeys"] = new JsonArray("env") })).AssertOk();
+        var tags = (await api.SendAsync(HttpMethod.Get, Paths.Tags(arn))).AssertOk().Body!["tags"]!.AsArray();
+        Assert.Equal(["team=a"], tags.Select(t => $"{t!["key"]}={t["value"]}"));
+
+        var otherRegion = arn.Replace($":{ApiServer.Region}:", ":eu-north-1:", StringComparison.Ordinal);
+        Assert.NotEqual(arn, otherRegion);
+        foreach (var missing in new[] { otherRegion, arn.Replace("/virtualRouter/router/", "/virtualRouter/other/", StringComparison.Ordinal), arn + "x" })
+        {
+            (await api.SendAsync(HttpMethod.Get, Paths.Tags(missing))).AssertError(404, "NotFoundException");
+            (await api.SendAsync(HttpMethod.Put, Paths.Tag(missing), new JsonObject { ["tags"] = TagList(("team", "b")) }))
+                .AssertError(404, "NotFoundException");
+            (await api.SendAsync(HttpMethod.Put, Paths.Untag(missing), new JsonObject { ["tagKeys"] = new JsonArray("team") }))
+                .AssertError(404, "NotFoundException");
+        }
+
+        tags = (await api.SendAsync(HttpMethod.Get, Paths.Tags(arn))).AssertOk().Body!["tags"]!.AsArray();
+        Assert.Equal(["team=a"], tags.Select(t => $"{t!["key"]}={t["value"]}"));
+    }
+
     internal static JsonArray TagList(params (string Key, string Value)[] tags) =>
         new(tags.Select(t => (JsonNode)new JsonObject { ["key"] = t.Key, ["value"] = t.Value }).ToArray());
 

@@ -141,6 +141,32 @@ public sealed class MigrationTests(PostgresDatabase database) : IClassFixture<Po
         }
     }
 
+    [Fact]
+    public async Task ArnFoundByIdentity_DropsTheArnIndex_AndItsDownPutsItBack()
+    {
+        var connectionString = await database.Server.CreateDatabaseAsync();
+        try
+        {
+            await using var context = new MeshDbContext(MeshDbContextOptions.Create(connectionString));
+            var migrator = context.GetService<IMigrator>();
+            Assert.Equal("", await IndexAsync(connectionString, "ux_resources_arn"));
+
+            await migrator.MigrateAsync("20261201020000_FewerStatementsPerWrite");
+            Assert.Equal("CREATE UNIQUE INDEX ux_resources_arn ON public.resources USING btree (arn)", await IndexAsync(connectionString, "ux_resources_arn"));
+
+            await migrator.MigrateAsync("20261201030000_ArnFoundByIdentity");
+            Assert.Equal("", await IndexAsync(connectionString, "ux_resources_arn"));
+        }
+        finally
+        {
+            await database.Server.DropDatabaseAsync(connectionString);
+        }
+    }
+
+    /// <summary>The index's definition, or "" when there is no such index.</summary>
+    private static Task<string> IndexAsync(string connectionString, string index) =>
+        ScalarAsync(connectionString, $"SELECT coalesce((SELECT indexdef FROM pg_indexes WHERE indexname = '{index}'), '')");
+
     /// <summary>How many lines of <paramref name="function"/>'s definition contain <paramref name="text"/>.</summary>
     private static async Task<long> CountAsync(string connectionString, string function, string text) =>
         long.Parse(await ScalarAsync(connectionString, $"""

@@ -1,3 +1,4 @@
+using Mesh.Model.Resources;
 using Mesh.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -24,9 +25,17 @@ namespace Mesh.Api.Resources;
 /// </remarks>
 public static class ResourceLocks
 {
-    /// <summary>The resource, by ARN, locked against other writers of it (not against those that only depend on it), for the tag operations.</summary>
-    public static Task<ResourceEntity?> ForUpdateAsync(MeshDbContext db, string account, string arn, CancellationToken ct) =>
+    /// <summary>
+    /// The resource, by ARN, locked against other writers of it (not against those that only depend on it), for the
+    /// tag operations. Found by the identity the ARN names (<c>ux_resources_identity</c>; there is no index on the ARN,
+    /// migration LeanerWriteIndexes), and only if its stored ARN is this one, so an ARN of another region or partition
+    /// names nothing, as before.
+    /// </summary>
+    public static Task<ResourceEntity?> ForUpdateAsync(MeshDbContext db, string account, string arn, ResourceId id, CancellationToken ct) =>
         db.Resources.FromSql($"""
-            SELECT * FROM resources WHERE arn = {arn} AND account_id = {account} FOR NO KEY UPDATE
+            SELECT * FROM resources
+            WHERE account_id = {account} AND mesh_name = {id.MeshName} AND kind = {id.Kind.WireName}
+              AND parent_name = {id.ParentName} AND name = {id.Name} AND arn = {arn}
+            FOR NO KEY UPDATE
             """).SingleOrDefaultAsync(ct);
 }

@@ -17,11 +17,11 @@ public sealed class TagOperations(
 {
     public async Task<JsonObject> TagAsync(ApiCall call, JsonObject input, CancellationToken cancellationToken)
     {
-        var arn = CheckArn(input);
+        var (arn, id) = CheckArn(input);
         var added = Tags.Normalize(input["tags"] as JsonArray);
         return await writes.RunAsync(call, arn, async (db, ct) =>
         {
-            var entity = await LockByArnAsync(call.AccountId, db, arn, ct);
+            var entity = await LockByArnAsync(call.AccountId, db, arn, id, ct);
             var merged = JsonNode.Parse(entity.Tags)!.AsArray();
             foreach (var tag in added)
             {
@@ -56,11 +56,11 @@ public sealed class TagOperations(
 
     public async Task<JsonObject> UntagAsync(ApiCall call, JsonObject input, CancellationToken cancellationToken)
     {
-        var arn = CheckArn(input);
+        var (arn, id) = CheckArn(input);
         var keys = input["tagKeys"]!.AsArray().Select(k => k!.GetValue<string>()).ToHashSet(StringComparer.Ordinal);
         return await writes.RunAsync(call, arn, async (db, ct) =>
         {
-            var entity = await LockByArnAsync(call.AccountId, db, arn, ct);
+            var entity = await LockByArnAsync(call.AccountId, db, arn, id, ct);
             var remaining = new JsonArray(JsonNode.Parse(entity.Tags)!.AsArray()
                 .Where(t => !keys.Contains(t!["key"]!.GetValue<string>()))
                 .Select(t => t!.DeepClone())
@@ -72,7 +72,7 @@ public sealed class TagOperations(
 
     public async Task<JsonObject> ListAsync(string account, JsonObject input, CancellationToken cancellationToken)
     {
-        var arn = CheckArn(input);
+        var (arn, id) = CheckArn(input);
         var limit = (int)(input["limit"]?.GetValue<long>() ?? 50);
         var scope = $"tags/{arn}";
         var after = input["nextToken"]?.GetValue<string>() is { } token
@@ -80,7 +80,10 @@ public sealed class TagOperations(
             : null;
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var entity = await db.Resources.AsNoTracking().SingleOrDefaultAsync(r => r.Arn == arn && r.AccountId == account, cancellationToken)
+        // By the identity the ARN names (ux_resources_identity), and only with this very ARN (see ResourceLocks).
+        var entity = await db.Resources.AsNoTracking().SingleOrDefaultAsync(
+                r => r.AccountId == account && r.MeshName == id.MeshName && r.Kind == id.Kind.WireName
+                     && r.ParentName == id.ParentName && r.Name == id.Name && r.Arn == arn, cancellationToken)
             ?? throw NoSuchArn(arn);
         var sorted = JsonNode.Parse(entity.Tags)!.AsArray()
             .OrderBy(t => t!["key"]!.GetValue<string>(), StringComparer.Ordinal)
@@ -96,18 +99,19 @@ public sealed class TagOperations(
         return output;
     }
 
-    private static string CheckArn(JsonObject input)
+    /// <summary>The ARN and the resource it names.</summary>
+    private static (string Arn, ResourceId Id) CheckArn(JsonObject input)
     {
         var arn = input["resourceArn"]!.GetValue<string>();
-        return ResourceId.TryParseArn(arn) is null
-            ? throw AppMeshException.BadRequest(
-                $"resourceArn: '{arn}' is not an App Mesh ARN (arn:aws:appmesh:<region>:<account>:mesh/<mesh>[/<kind>/<name>...]).")
-            : arn;
+        return ResourceId.TryParseArn(arn) is { } parsed
+            ? (arn, parsed.Id)
+            : throw AppMeshException.BadRequest(
+                $"resourceArn: '{arn}' is not an App Mesh ARN (arn:aws:appmesh:<region>:<account>:mesh/<mesh>[/<kind>/<name>...]).");
     }
 
     /// <summary>The resource, locked so that concurrent tag changes apply one after the other and none is lost.</summary>
-    private static async Task<ResourceEntity> LockByArnAsync(string account, MeshDbContext db, string arn, CancellationToken ct) =>
-        await ResourceLocks.ForUpdateAsync(db, account, arn, ct) ?? throw NoSuchArn(arn);
+    private static async Task<ResourceEntity> LockByArnAsync(string account, MeshDbContext db, string arn, ResourceId id, CancellationToken ct) =>
+        await ResourceLocks.ForUpdateAsync(db, account, arn, id, ct) ?? throw NoSuchArn(arn);
 
     private static AppMeshException NoSuchArn(string arn) => AppMeshException.NotFound($"No resource with ARN {arn} exists.");
 

@@ -76,6 +76,8 @@ public sealed partial class WriteTransactions(
                 // The call stops waiting at its deadline even if PostgreSQL never answers (see DeadlineRace).
                 return await DeadlineRace.RunAsync(ct => once(audit, ct), cancellationToken, cancels, running => Abandoned(call, subject, audit, running));
             }
+            // ux_resources_arn is there only on a schema before migration ArnFoundByIdentity, where it may be the
+            // index that refuses a taken name first.
             catch (Exception error) when (DatabaseFailures.IsUniqueViolation(error, "ux_resources_identity")
                                                   || DatabaseFailures.IsUniqueViolation(error, "ux_resources_arn"))
             {

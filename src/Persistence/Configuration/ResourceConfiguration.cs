@@ -33,6 +33,7 @@ internal sealed class ResourceConfiguration : IEntityTypeConfiguration<ResourceE
             .HasDatabaseName("ux_resources_identity");
         // "Who refers to me?" is answered by ix_resources_mesh_refs, a GIN index on the refs qualified by account and
         // mesh (migration MeshQualifiedRefs): an expression index, created in SQL because EF Core cannot model it.
-        builder.HasIndex(r => r.Arn).IsUnique().HasDatabaseName("ux_resources_arn");
+        // The ARN has no index of its own (migration ArnFoundByIdentity): it is made from the region and the identity,
+        // so the identity's index keeps it unique, and a read by ARN finds the row by the identity the ARN names.
     }
 }
