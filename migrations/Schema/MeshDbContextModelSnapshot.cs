@@ -138,6 +138,10 @@ namespace Mesh.Migrations.Schema
                     b.HasIndex("At")
                         .HasDatabaseName("ix_audit_log_at");
 
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("At"), "brin");
+                    NpgsqlIndexBuilderExtensions.HasStorageParameter(b.HasIndex("At"), "autosummarize", true);
+                    NpgsqlIndexBuilderExtensions.HasStorageParameter(b.HasIndex("At"), "pages_per_range", 32);
+
                     b.ToTable("audit_log", (string)null);
                 });
 

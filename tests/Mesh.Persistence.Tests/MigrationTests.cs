@@ -163,6 +163,29 @@ public sealed class MigrationTests(PostgresDatabase database) : IClassFixture<Po
         }
     }
 
+    [Fact]
+    public async Task AuditTimeBrin_MakesTheTimeIndexBrin_AndItsDownPutsTheBtreeBack()
+    {
+        var connectionString = await database.Server.CreateDatabaseAsync();
+        try
+        {
+            await using var context = new MeshDbContext(MeshDbContextOptions.Create(connectionString));
+            var migrator = context.GetService<IMigrator>();
+            const string brin = "CREATE INDEX ix_audit_log_at ON public.audit_log USING brin (at) WITH (autosummarize='true', pages_per_range='32')";
+            Assert.Equal(brin, await IndexAsync(connectionString, "ix_audit_log_at"));
+
+            await migrator.MigrateAsync("20261201030000_ArnFoundByIdentity");
+            Assert.Equal("CREATE INDEX ix_audit_log_at ON public.audit_log USING btree (at)", await IndexAsync(connectionString, "ix_audit_log_at"));
+
+            await migrator.MigrateAsync("20261201031000_AuditTimeBrin");
+            Assert.Equal(brin, await IndexAsync(connectionString, "ix_audit_log_at"));
+        }
+        finally
+        {
+            await database.Server.DropDatabaseAsync(connectionString);
+        }
+    }
+
     /// <summary>The index's definition, or "" when there is no such index.</summary>
     private static Task<string> IndexAsync(string connectionString, string index) =>
         ScalarAsync(connectionString, $"SELECT coalesce((SELECT indexdef FROM pg_indexes WHERE indexname = '{index}'), '')");
