@@ -63,7 +63,8 @@ internal sealed partial class PgBench(string pgbench, NpgsqlConnectionStringBuil
     /// <summary>
     /// The statement a list page of <paramref name="mesh"/>'s virtual nodes runs in the API (ResourceOperations'
     /// ListInMesh: its columns, its WHERE and ORDER BY, LIMIT the page's 100 + 1), on Mesh's own database and rows,
-    /// prepared with its five values bound as parameters, as the API's auto-prepared statement is. What PostgreSQL
+    /// prepared with its values bound as parameters, as the API's auto-prepared statement is, but for the parent's name,
+    /// empty for a virtual node: pgbench has no empty variable, so it is the literal ''. What PostgreSQL
     /// alone serves of it is the ceiling of a List cell: a page of 100 rows costs it 6–20× a primary-key select
     /// (issue14ai), so the primary-key select's rate is not one a List can approach.
     /// </summary>
@@ -71,10 +72,10 @@ internal sealed partial class PgBench(string pgbench, NpgsqlConnectionStringBuil
     {
         var account = await AccountOfMeshAsync(mesh);
         return await RunAsync(clients, duration, """
-            SELECT uid, version, name, arn, resource_owner, created_at, last_updated_at FROM resources WHERE account_id = :account AND kind = :kind AND parent_name = :parent AND mesh_name = :mesh ORDER BY name LIMIT :limit;
+            SELECT uid, version, name, arn, resource_owner, created_at, last_updated_at FROM resources WHERE account_id = :account AND kind = :kind AND parent_name = '' AND mesh_name = :mesh ORDER BY name LIMIT :limit;
 
             """,
-            server.Database!, ["-M", "prepared", "-D", $"account={account}", "-D", "kind=virtualNode", "-D", "parent=", "-D", $"mesh={mesh}",
+            server.Database!, ["-M", "prepared", "-D", $"account={account}", "-D", "kind=virtualNode", "-D", $"mesh={mesh}",
                 "-D", string.Create(CultureInfo.InvariantCulture, $"limit={limit + 1}")]);
     }
 
