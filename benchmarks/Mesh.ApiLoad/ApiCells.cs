@@ -9,10 +9,18 @@ namespace Mesh.ApiLoad;
 /// </summary>
 internal sealed class ApiCells(LoadOptions options, string run)
 {
-    private const int ReadNodes = 100;
+    /// <summary>The nodes of the mesh Describe and List read, and the List cell's page size.</summary>
+    public const int ReadNodes = 100;
+
+    /// <summary>The cell of unsigned GETs of /healthz: the web stack's own ceiling (no SigV4, no PostgreSQL) for a Describe.</summary>
+    public const string HealthzCell = "Healthz: GET /healthz, no SigV4, no PostgreSQL";
+
     private readonly string readMesh = $"{run}-read";
     private readonly ConcurrentBag<string> meshes = [];
     private readonly GcPauses pauses = new(options.Api);
+
+    /// <summary>The mesh Describe and List read (made by <see cref="PrepareAsync"/>).</summary>
+    public string ReadMesh => readMesh;
 
     public SignedClient Connect(int client) => new(options.Api, options.Credentials, options.Region);
 
@@ -41,7 +49,7 @@ internal sealed class ApiCells(LoadOptions options, string run)
         {
             var before = await pauses.ReadAsync();
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            foreach (var (result, _, _) in await RunEveryCellAsync($"warm{pass}", clients, double.NaN, double.NaN, perCell))
+            foreach (var (result, _) in await RunEveryCellAsync($"warm{pass}", clients, Ceilings.None, perCell))
             {
                 Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"   warm-up {result.Name}: {result.PerSecond:0} req/s (first third {result.Trend.FirstThirdPerSecond:0}, last {result.Trend.LastThirdPerSecond:0}){(result.Failed > 0 ? $", {result.Failed} failed" : "")}"));
@@ -64,10 +72,10 @@ internal sealed class ApiCells(LoadOptions options, string run)
         }
     }
 
-    public async Task<IReadOnlyList<(CellResult Result, double Ceiling, string CeilingName)>> RunAllAsync(int clients, double selectTps, double insertTps)
+    public async Task<IReadOnlyList<(CellResult Result, Ratio[] Ratios)>> RunAllAsync(int clients, Ceilings ceilings)
     {
-        var measured = new List<(CellResult Result, double Ceiling, string CeilingName)>();
-        foreach (var result in await RunEveryCellAsync($"c{clients}", clients, selectTps, insertTps, null))
+        var measured = new List<(CellResult Result, Ratio[] Ratios)>();
+        foreach (var result in await RunEveryCellAsync($"c{clients}", clients, ceilings, null))
         {
             if (options.Runs(result.Result.Name))
             {
@@ -79,13 +87,13 @@ internal sealed class ApiCells(LoadOptions options, string run)
     }
 
     /// <summary>Every cell in order; <paramref name="unmeasured"/> set runs each for that long, unmeasured, as the warm-up pass.</summary>
-    private async Task<IReadOnlyList<(CellResult Result, double Ceiling, string CeilingName)>> RunEveryCellAsync(
-        string tag, int clients, double selectTps, double insertTps, TimeSpan? unmeasured)
+    private async Task<IReadOnlyList<(CellResult Result, Ratio[] Ratios)>> RunEveryCellAsync(
+        string tag, int clients, Ceilings ceilings, TimeSpan? unmeasured)
     {
         Task<CellResult> RunAsync(string name, int clients, Cell.Call call) =>
             unmeasured is { } time ? Cell.RunAsync(name, clients, Connect, TimeSpan.Zero, time, call) : this.RunAsync(name, clients, call);
 
-        var results = new List<(CellResult, double, string)>();
+        var results = new List<(CellResult, Ratio[])>();
         var oneMesh = $"{run}-{tag}-one";
         using (var setup = Connect(0))
         {
@@ -96,10 +104,23 @@ internal sealed class ApiCells(LoadOptions options, string run)
             }
         }
 
+        var pkSelect = new Ratio("PK select", ceilings.Select);
+        var healthz = double.NaN;
+        if (unmeasured is null && options.Runs(HealthzCell))
+        {
+            var web = await Cell.RunAsync(HealthzCell, clients, Connect, options.Warmup, options.Measured, async (_, connection, _) =>
+                await connection.SendAsync(HttpMethod.Get, "/healthz", signed: false), pauses);
+            healthz = web.PerSecond;
+            results.Add((web, []));
+        }
+
         results.Add((await RunAsync("DescribeVirtualNode", clients, async (c, connection, i) =>
-            await connection.SendAsync(HttpMethod.Get, $"/v20190125/meshes/{readMesh}/virtualNodes/node-{(c * 7919 + i) % ReadNodes}")), selectTps, "PK select"));
-        results.Add((await RunAsync("ListVirtualNodes (100)", clients, async (c, connection, i) =>
-            await connection.SendAsync(HttpMethod.Get, $"/v20190125/meshes/{readMesh}/virtualNodes?limit=100")), selectTps, "PK select"));
+            await connection.SendAsync(HttpMethod.Get, $"/v20190125/meshes/{readMesh}/virtualNodes/node-{(c * 7919 + i) % ReadNodes}")),
+            [pkSelect, new Ratio("/healthz", healthz)]));
+        results.Add((await RunAsync($"ListVirtualNodes ({ReadNodes})", clients, async (c, connection, i) =>
+            await connection.SendAsync(HttpMethod.Get, $"/v20190125/meshes/{readMesh}/virtualNodes?limit={ReadNodes}")),
+            [pkSelect, new Ratio("its page statement", ceilings.ListPage)]));
+        Ratio[] insert = [new Ratio("insert", ceilings.Insert)];
 
         // Each client remembers what it created, for the update and delete cells that follow.
         var created = Enumerable.Range(0, clients).Select(_ => new List<string>()).ToArray();
@@ -116,17 +137,17 @@ internal sealed class ApiCells(LoadOptions options, string run)
             }
 
             return answer;
-        }), insertTps, "insert"));
+        }), insert));
         results.Add((await RunAsync("CreateVirtualNode, mesh per client", clients, async (c, connection, i) =>
             await connection.SendAsync(HttpMethod.Put, $"/v20190125/meshes/{run}-{tag}-m{c}/virtualNodes", new JsonObject
             {
                 ["virtualNodeName"] = $"n{i}", ["spec"] = Specs.Node($"n{i}.local"), ["clientToken"] = Guid.NewGuid().ToString(),
-            })), insertTps, "insert"));
+            })), insert));
         results.Add((await RunAsync("UpdateVirtualNode, many nodes", clients, async (c, connection, i) =>
             created[c].Count == 0
                 ? null
                 : await connection.SendAsync(HttpMethod.Put, $"/v20190125/meshes/{oneMesh}/virtualNodes/{created[c][i % created[c].Count]}",
-                    new JsonObject { ["spec"] = Specs.Node($"updated-{i}.local", 8000 + i % 1000), ["clientToken"] = Guid.NewGuid().ToString() })), insertTps, "insert"));
+                    new JsonObject { ["spec"] = Specs.Node($"updated-{i}.local", 8000 + i % 1000), ["clientToken"] = Guid.NewGuid().ToString() })), insert));
         // Deletes share one queue of everything the clients created, so when the nodes run out (at high rates the
         // cell can delete all of them) every client stops within one call of the others; with a list per client,
         // the clients that had created fewer stopped first and the cell's tail ran with fewer clients than it names.
@@ -135,7 +156,7 @@ internal sealed class ApiCells(LoadOptions options, string run)
         results.Add((await RunAsync("DeleteVirtualNode, one mesh", clients, async (c, connection, i) =>
             !toDelete.TryDequeue(out var name)
                 ? null
-                : await connection.SendAsync(HttpMethod.Delete, $"/v20190125/meshes/{oneMesh}/virtualNodes/{name}")), insertTps, "insert"));
+                : await connection.SendAsync(HttpMethod.Delete, $"/v20190125/meshes/{oneMesh}/virtualNodes/{name}")), insert));
         return results;
     }
 
@@ -181,3 +202,12 @@ internal sealed class ApiCells(LoadOptions options, string run)
         }
     }
 }
+
+/// <summary>What serves a cell's calls without (part of) the API, measured in the same run at the same clients; NaN: not measured.</summary>
+internal readonly record struct Ceilings(double Select, double Insert, double ListPage)
+{
+    public static Ceilings None => new(double.NaN, double.NaN, double.NaN);
+}
+
+/// <summary>One ceiling a cell's rate is divided by: its name and its rate (NaN: not measured).</summary>
+internal readonly record struct Ratio(string Name, double PerSecond);

@@ -25,10 +25,13 @@ internal sealed record LoadOptions(
                             [--migration-size 500] [--only <cell name prefix>] [--pgbench on|off] [--prewarm 5]
                             [--first-calls prepare|measure --api-pid <pid>]
         Loads the App Mesh API of a running stack (./run.sh) with SigV4-signed calls, one connection per client,
-        and measures PostgreSQL's own ceiling with pgbench in the same run. Defaults: the API at $MESH_API_URL or
+        and measures PostgreSQL's own ceiling with pgbench in the same run: a primary-key select and an insert (the
+        issue's ratios), and the List cell's own page statement on its mesh (a List's ceiling). The cell "Healthz"
+        (unsigned GET /healthz: Kestrel without SigV4 or PostgreSQL) is the web stack's ceiling for a Describe.
+        Every cell prints the API's CPU and allocations per call (its /metrics). Defaults: the API at $MESH_API_URL or
         http://127.0.0.1:8080, the key in $MESH_STATE_DIR/credentials (.mesh/credentials), PostgreSQL on 127.0.0.1:$MESH_PG_PORT (5432).
         --only runs just the cells whose name starts with the prefix (e.g. "Describe"; the migration runs with
-        "Migration"; several prefixes with commas, e.g. "Describe,List"), and --pgbench off skips the ceiling: both
+        "Migration"; several prefixes with commas, e.g. "Healthz,Describe,List"), and --pgbench off skips the ceilings: both
         for profiling one kind of call.
         --prewarm runs every cell's calls, unmeasured, for that many seconds each (at the largest client count)
         before the first measured cell, so that it measures a warm API rather than the JIT; 0 turns the pass off.

@@ -7,7 +7,8 @@ namespace Mesh.ApiLoad;
 
 /// <summary>
 /// PostgreSQL's own ceiling on this machine, in the same run: pgbench (from the same binaries as the server)
-/// running a primary-key select and a single-row insert of a resource-sized row, at the same client counts.
+/// running a primary-key select and a single-row insert of a resource-sized row, and the list page's own statement on
+/// Mesh's rows, at the same client counts.
 /// </summary>
 internal sealed partial class PgBench(string pgbench, NpgsqlConnectionStringBuilder server)
 {
@@ -59,6 +60,34 @@ internal sealed partial class PgBench(string pgbench, NpgsqlConnectionStringBuil
     public Task<double> SelectByKeyAsync(int clients, TimeSpan duration) =>
         RunAsync(clients, duration, $"\\set id random(1, {Rows})\nSELECT * FROM bench_resources WHERE id = :id;\n");
 
+    /// <summary>
+    /// The statement a list page of <paramref name="mesh"/>'s virtual nodes runs in the API (ResourceOperations'
+    /// ListInMesh: its columns, its WHERE and ORDER BY, LIMIT the page's 100 + 1), on Mesh's own database and rows,
+    /// prepared with its values bound as parameters, as the API's auto-prepared statement is, but for the parent's name,
+    /// empty for a virtual node: pgbench has no empty variable, so it is the literal ''. What PostgreSQL
+    /// alone serves of it is the ceiling of a List cell: a page of 100 rows costs it 6–20× a primary-key select
+    /// (issue14ai), so the primary-key select's rate is not one a List can approach.
+    /// </summary>
+    public async Task<double> ListPageAsync(int clients, TimeSpan duration, string mesh, int limit)
+    {
+        var account = await AccountOfMeshAsync(mesh);
+        return await RunAsync(clients, duration, """
+            SELECT uid, version, name, arn, resource_owner, created_at, last_updated_at FROM resources WHERE account_id = :account AND kind = :kind AND parent_name = '' AND mesh_name = :mesh ORDER BY name LIMIT :limit;
+
+            """,
+            server.Database!, ["-M", "prepared", "-D", $"account={account}", "-D", "kind=virtualNode", "-D", $"mesh={mesh}",
+                "-D", string.Create(CultureInfo.InvariantCulture, $"limit={limit + 1}")]);
+    }
+
+    private async Task<string> AccountOfMeshAsync(string mesh)
+    {
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server.ConnectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        await using var find = new NpgsqlCommand("SELECT account_id FROM resources WHERE kind = 'mesh' AND name = $1", connection);
+        find.Parameters.Add(new NpgsqlParameter { Value = mesh });
+        return await find.ExecuteScalarAsync() as string ?? throw new InvalidOperationException($"Mesh {mesh} is not in the database {server.Database}.");
+    }
+
     public Task<double> InsertRowAsync(int clients, TimeSpan duration) =>
         RunAsync(clients, duration, """
             INSERT INTO bench_resources (account_id, mesh_name, name, spec)
@@ -66,7 +95,7 @@ internal sealed partial class PgBench(string pgbench, NpgsqlConnectionStringBuil
 
             """);
 
-    private async Task<double> RunAsync(int clients, TimeSpan duration, string script)
+    private async Task<double> RunAsync(int clients, TimeSpan duration, string script, string database = Database, string[]? options = null)
     {
         var file = Path.Combine(Path.GetTempPath(), $"mesh-pgbench-{Guid.NewGuid():N}.sql");
         await File.WriteAllTextAsync(file, script);
@@ -77,12 +106,12 @@ internal sealed partial class PgBench(string pgbench, NpgsqlConnectionStringBuil
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             };
-            foreach (var argument in new[]
-            {
+            foreach (var argument in (string[])
+            [
                 "-n", "-h", server.Host!, "-p", server.Port.ToString(CultureInfo.InvariantCulture), "-U", server.Username ?? "postgres",
                 "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", Math.Min(clients, Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
-                "-T", ((int)Math.Ceiling(duration.TotalSeconds)).ToString(CultureInfo.InvariantCulture), "-f", file, Database,
-            })
+                "-T", ((int)Math.Ceiling(duration.TotalSeconds)).ToString(CultureInfo.InvariantCulture), .. options ?? [], "-f", file, database,
+            ])
             {
                 start.ArgumentList.Add(argument);
             }

@@ -61,6 +61,17 @@ if (options.WithPgBench)
 var run = $"load-{DateTime.UtcNow:HHmmss}";
 var cells = new ApiCells(options, run);
 await cells.PrepareAsync();
+
+// The list page's own ceiling needs the mesh the List cell reads, so it follows the preparation; it comes before the
+// warm-up for the same reason as the others (the API's pools hold few connections yet).
+var listPages = new Dictionary<int, double>();
+if (options.WithPgBench && options.Runs("ListVirtualNodes"))
+{
+    foreach (var clients in options.Clients)
+    {
+        listPages[clients] = await pgbench.ListPageAsync(clients, options.Measured, cells.ReadMesh, ApiCells.ReadNodes);
+    }
+}
 if (options.Prewarm > TimeSpan.Zero)
 {
     Console.WriteLine($"-- warm-up pass, not measured: every cell at {options.Clients.Max()} client(s), {options.Prewarm.TotalSeconds:0} s each, repeated until the API's JIT is quiet");
@@ -71,10 +82,11 @@ var rows = new List<string>();
 foreach (var clients in options.Clients)
 {
     var (select, insert) = ceilings.TryGetValue(clients, out var measured) ? measured : (double.NaN, double.NaN);
-    Console.WriteLine($"-- {clients} client(s): pgbench primary-key select {select:0} tps, single-row insert {insert:0} tps");
-    foreach (var (result, ceiling, ceilingName) in await cells.RunAllAsync(clients, select, insert))
+    var listPage = listPages.GetValueOrDefault(clients, double.NaN);
+    Console.WriteLine($"-- {clients} client(s): pgbench primary-key select {select:0} tps, single-row insert {insert:0} tps, the list page's statement ({ApiCells.ReadNodes} rows) {listPage:0} tps");
+    foreach (var (result, ratios) in await cells.RunAllAsync(clients, new Ceilings(select, insert, listPage)))
     {
-        var row = Format(result, ceiling, ceilingName);
+        var row = Format(result, ratios);
         rows.Add(row);
         Console.WriteLine(row);
         if (!JitQuiet.Is(result.ApiJitMethodsPerSecond, TimeSpan.FromSeconds(1)))
@@ -95,8 +107,8 @@ var migration = options.Runs("Migration") && options.MigrationSize > 0
     ? await new MigrationWorkload(options, run).RunAsync()
     : "Migration: not run.";
 Console.WriteLine();
-Console.WriteLine("| call | clients | req/s | p50 ms | p99 ms | failed | vs PostgreSQL alone | load client CPU ms/call | GC pause ms/s: API / client |");
-Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+Console.WriteLine("| call | clients | req/s | p50 ms | p99 ms | failed | vs PostgreSQL alone (the issue's ratio) | vs its own ceiling in this run | API CPU ms/call | API KB/call | load client CPU ms/call | GC pause ms/s: API / client |");
+Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
 rows.ForEach(Console.WriteLine);
 Console.WriteLine();
 Console.WriteLine(migration);
@@ -104,14 +116,20 @@ Console.WriteLine(migration);
 await cells.CleanUpAsync();
 return 0;
 
-static string Format(CellResult result, double ceiling, string ceilingName)
+static string Format(CellResult result, Ratio[] ratios)
 {
     var failures = result.Failed == 0 ? "0" : $"{result.Failed} ({string.Join(", ", result.Failures.Select(f => $"{f.Key}: {f.Value}"))})";
 
-    // With --pgbench off there is no ceiling to divide by; the cell says so instead of printing NaN.
-    var ratio = double.IsNaN(ceiling)
-        ? "not measured (--pgbench off)"
-        : string.Create(CultureInfo.InvariantCulture, $"{result.PerSecond / ceiling:0.00}× of {ceilingName} {ceiling:0} tps");
+    // The first ratio is the issue's (PostgreSQL's primary-key select or insert); the second, where there is one, the
+    // cell's own ceiling: the list page's statement for a List, /healthz for a Describe. With --pgbench off (or a
+    // ceiling's cell left out) there is nothing to divide by, and the cell says so instead of printing NaN.
+    static string Of(CellResult result, Ratio? ratio) => ratio switch
+    {
+        null => "",
+        { PerSecond: double.NaN } => $"not measured ({ratio.Value.Name})",
+        { } r => string.Create(CultureInfo.InvariantCulture, $"{result.PerSecond / r.PerSecond:0.00}× of {r.Name} {r.PerSecond:0}/s"),
+    };
+
     return string.Create(CultureInfo.InvariantCulture,
-        $"| {result.Name} | {result.Clients} | {result.PerSecond:0}{(result.Trend.Rising ? " (rising)" : "")} | {result.P50Ms:0.0} | {result.P99Ms:0.0} | {failures} | {ratio} | {result.ClientCpuMsPerCall:0.000} | {result.ApiGcPauseMsPerSecond:0.0} / {result.ClientGcPauseMsPerSecond:0.0} |");
+        $"| {result.Name} | {result.Clients} | {result.PerSecond:0}{(result.Trend.Rising ? " (rising)" : "")} | {result.P50Ms:0.0} | {result.P99Ms:0.0} | {failures} | {Of(result, ratios.Length > 0 ? ratios[0] : null)} | {Of(result, ratios.Length > 1 ? ratios[1] : null)} | {result.ApiCpuMsPerCall:0.000} | {result.ApiKbPerCall:0.00} | {result.ClientCpuMsPerCall:0.000} | {result.ApiGcPauseMsPerSecond:0.0} / {result.ClientGcPauseMsPerSecond:0.0} |");
 }

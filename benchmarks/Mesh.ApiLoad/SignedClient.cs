@@ -34,9 +34,10 @@ internal sealed class SignedClient(Uri api, Credentials credentials, string regi
 
     /// <summary>
     /// Sends one signed request. The body of a successful answer is kept (as <see cref="Answer.Body"/>) only when
-    /// <paramref name="keepBody"/> asks for it; a failure's body is always kept, to report it.
+    /// <paramref name="keepBody"/> asks for it; a failure's body is always kept, to report it. Unsigned
+    /// (<paramref name="signed"/> false) only for what the API serves without a signature (/healthz).
     /// </summary>
-    public async Task<Answer> SendAsync(HttpMethod method, string path, JsonObject? body = null, bool keepBody = false)
+    public async Task<Answer> SendAsync(HttpMethod method, string path, JsonObject? body = null, bool keepBody = false, bool signed = true)
     {
         var bytes = body is null ? [] : JsonSerializer.SerializeToUtf8Bytes(body);
         using var request = new HttpRequestMessage(method, new Uri(api, path));
@@ -46,7 +47,11 @@ internal sealed class SignedClient(Uri api, Credentials credentials, string regi
             request.Content.Headers.ContentType = new("application/json");
         }
 
-        SigV4Signer.Sign(request, bytes, credentials.AccessKeyId, credentials.SecretAccessKey, signingKeys, DateTimeOffset.UtcNow);
+        if (signed)
+        {
+            SigV4Signer.Sign(request, bytes, credentials.AccessKeyId, credentials.SecretAccessKey, signingKeys, DateTimeOffset.UtcNow);
+        }
+
         var started = Stopwatch.GetTimestamp();
         try
         {

@@ -32,17 +32,31 @@ public static class SigV4
     /// <summary>
     /// Writes the request's signature (64 lower-case hex characters) to <paramref name="signature"/>: the same value as
     /// <see cref="Signature"/> of <see cref="StringToSign"/> of <see cref="CanonicalRequest"/>, computed in pooled and
-    /// stack buffers, as the verifier does on every call.
+    /// stack buffers.
     /// </summary>
     public static void Sign(SignedRequest request, IReadOnlyList<string> signedHeaders, string amzDate, string scope, byte[] signingKey, Span<char> signature)
+    {
+        Span<byte> digest = stackalloc byte[SignatureBytes];
+        SignatureDigest(request, signedHeaders, amzDate, scope, signingKey, digest);
+        Convert.TryToHexStringLower(digest, signature, out _);
+    }
+
+    /// <summary>The length of a signature's HMAC-SHA256, in bytes (its text is twice as many hex characters).</summary>
+    public const int SignatureBytes = 32;
+
+    /// <summary>
+    /// Writes the request's signature as the 32 bytes of its HMAC (<see cref="Sign"/> writes them as hex), as the
+    /// verifier computes it on every call.
+    /// </summary>
+    public static void SignatureDigest(SignedRequest request, IReadOnlyList<string> signedHeaders, string amzDate, string scope, byte[] signingKey, Span<byte> digest)
     {
         var text = new PooledText(512);
         try
         {
             AppendCanonicalRequest(ref text, request, signedHeaders);
-            Span<byte> digest = stackalloc byte[32];
             Span<char> hex = stackalloc char[64];
-            HashUtf8(text.Span, digest, key: null);
+            var hashers = ThreadHashers.Take();
+            hashers.Sha256Utf8(text.Span, digest);
             Convert.TryToHexStringLower(digest, hex, out _);
 
             text.Clear();
@@ -53,8 +67,8 @@ public static class SigV4
             text.Append(scope);
             text.Append('\n');
             text.Append(hex);
-            HashUtf8(text.Span, digest, signingKey);
-            Convert.TryToHexStringLower(digest, signature, out _);
+            hashers.HmacUtf8(signingKey, text.Span, digest);
+            ThreadHashers.Give(hashers);
         }
         finally
         {
@@ -91,21 +105,6 @@ public static class SigV4
 
         text.Append('\n');
         text.Append(request.PayloadHash);
-    }
-
-    /// <summary>SHA-256 (or HMAC-SHA256 under <paramref name="key"/>) of the UTF-8 of <paramref name="text"/>.</summary>
-    private static void HashUtf8(ReadOnlySpan<char> text, Span<byte> digest, byte[]? key)
-    {
-        var bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
-        try
-        {
-            var utf8 = bytes.AsSpan(0, Encoding.UTF8.GetBytes(text, bytes));
-            _ = key is null ? SHA256.HashData(utf8, digest) : HMACSHA256.HashData(key, utf8, digest);
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(bytes);
-        }
     }
 
     public static string StringToSign(string amzDate, string scope, string canonicalRequest) =>
@@ -343,4 +342,62 @@ public static class SigV4
     private static string Decode(string value) => Uri.UnescapeDataString(value);
 
     private static byte[] Hmac(byte[] key, string data) => HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(data));
+}
+
+/// <summary>
+/// A SHA-256 and an HMAC-SHA256 kept per thread and reset after each hash, for the two hashes of every verified call.
+/// The one-shot <c>SHA256.HashData</c> and <c>HMACSHA256.HashData</c> made, keyed, and freed an OpenSSL context per
+/// call (its fetch, error-queue clearing and frees were most of the 5–6% of a Describe's samples in libcrypto,
+/// issue14ak); a kept context is only reset. The HMAC is keyed with the last signing key used on the thread (a copy of
+/// it, compared by value, so a key is never used for another), and made again when another key comes.
+/// </summary>
+internal sealed class ThreadHashers
+{
+    [ThreadStatic]
+    private static ThreadHashers? kept;
+
+    private readonly IncrementalHash sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private IncrementalHash? hmac;
+    private byte[]? hmacKey;
+
+    /// <summary>This thread's hashers, taken out of their slot while they hash: a hash that throws never gives them back.</summary>
+    public static ThreadHashers Take()
+    {
+        var hashers = kept ?? new ThreadHashers();
+        kept = null;
+        return hashers;
+    }
+
+    /// <summary>Gives the hashers back to this thread's slot, both reset by their last hash.</summary>
+    public static void Give(ThreadHashers hashers) => kept = hashers;
+
+    /// <summary>SHA-256 of the UTF-8 of <paramref name="text"/>.</summary>
+    public void Sha256Utf8(ReadOnlySpan<char> text, Span<byte> digest) => HashUtf8(sha256, text, digest);
+
+    /// <summary>HMAC-SHA256 under <paramref name="key"/> of the UTF-8 of <paramref name="text"/>.</summary>
+    public void HmacUtf8(byte[] key, ReadOnlySpan<char> text, Span<byte> digest)
+    {
+        if (hmac is null || !key.AsSpan().SequenceEqual(hmacKey))
+        {
+            hmac?.Dispose();
+            hmacKey = (byte[])key.Clone();
+            hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, hmacKey);
+        }
+
+        HashUtf8(hmac, text, digest);
+    }
+
+    private static void HashUtf8(IncrementalHash hash, ReadOnlySpan<char> text, Span<byte> digest)
+    {
+        var bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        try
+        {
+            hash.AppendData(bytes.AsSpan(0, Encoding.UTF8.GetBytes(text, bytes)));
+            hash.GetHashAndReset(digest);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(bytes);
+        }
+    }
 }

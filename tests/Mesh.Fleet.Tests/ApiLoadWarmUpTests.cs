@@ -24,6 +24,20 @@ public class ApiLoadWarmUpTests
     }
 
     [Fact]
+    public void ReadsTheApisCpu_UserAndSystemSummed_AndItsAllocatedBytes()
+    {
+        const string exposition = """
+            # TYPE dotnet_process_cpu_time_seconds_total counter
+            dotnet_process_cpu_time_seconds_total{cpu_mode="user",otel_scope_name="System.Runtime"} 12.5
+            dotnet_process_cpu_time_seconds_total{cpu_mode="system",otel_scope_name="System.Runtime"} 2.25
+            process_cpu_time_seconds_total 99
+            dotnet_gc_heap_total_allocated_bytes_total{otel_scope_name="System.Runtime"} 1048576
+            """;
+        Assert.Equal(14.75, ApiMetrics.Counter(exposition, ApiMetrics.CpuSeconds));
+        Assert.Equal(1048576, ApiMetrics.Counter(exposition, ApiMetrics.AllocatedBytes));
+    }
+
+    [Fact]
     public void TheJitIsQuiet_OnlyBelowTheRate_OrWhenTheCountCouldNotBeRead()
     {
         Assert.False(JitQuiet.Is(632, TimeSpan.FromSeconds(49)));   // 12.9 a second: another pass
