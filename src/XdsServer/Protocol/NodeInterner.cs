@@ -28,6 +28,7 @@ public sealed class NodeInterner
     // replaced whole under _lock by the rare writer. Comparing 36–49 KB under one lock made every stream wait.
     private readonly Lock _lock = new();
     private readonly ConcurrentDictionary<ulong, Entry[]> _entries = new();
+    private readonly SharedExtensions _extensions = new();
     private int _addedSinceSweep;
     private long _parsed;
     private long _reused;
@@ -47,6 +48,9 @@ public sealed class NodeInterner
     /// <summary>Nodes answered from an earlier parse of the same bytes.</summary>
     public long Reused => Interlocked.Read(ref _reused);
 
+    /// <summary>Distinct runs of extensions held for the streams to compare their nodes with (some may be dead until a sweep).</summary>
+    internal int ExtensionCopies => _extensions.Count;
+
     /// <summary>Bytes held by the entries (the nodes' fields but <c>extensions</c>), dead ones included until the next sweep.</summary>
     public long BytesHeld => _entries.Values.Sum(b => b.Sum(e => (long)e.Bytes.Length));
 
@@ -54,12 +58,24 @@ public sealed class NodeInterner
     /// The node these bytes (a serialised <c>Node</c>) parse to, less its <c>extensions</c>; the same instance for
     /// the same bytes, and for bytes that differ only in the extensions.
     /// </summary>
-    public Node Intern(ReadOnlySpan<byte> bytes)
+    public Node Intern(ReadOnlySpan<byte> bytes) => Intern(bytes, out _);
+
+    /// <summary>
+    /// As <see cref="Intern(ReadOnlySpan{byte})"/>, and <paramref name="wire"/> says where these exact bytes stay
+    /// held without a copy of their own (this entry's bytes and the shared copy of the extensions), for a stream to
+    /// compare its next request's node with (<see cref="StreamNodeMemo"/>); not held when the extensions are not
+    /// one run of fields or their copy is not shared.
+    /// </summary>
+    internal Node Intern(ReadOnlySpan<byte> bytes, out NodeWire wire)
     {
         byte[]? rented = null;
         try
         {
-            return InternKept(WithoutExtensions(bytes, ref rented));
+            var node = InternKept(WithoutExtensions(bytes, ref rented, out var extensions), out var kept);
+            wire = extensions is { } run && _extensions.Share(bytes[run]) is { } shared
+                ? new NodeWire(kept, run.Start.Value, shared)
+                : default;
+            return node;
         }
         finally
         {
@@ -70,13 +86,14 @@ public sealed class NodeInterner
         }
     }
 
-    private Node InternKept(ReadOnlySpan<byte> bytes)
+    private Node InternKept(ReadOnlySpan<byte> bytes, out byte[] kept)
     {
         var hash = Hash(bytes);
         if (Find(hash, bytes) is { } known)
         {
             Interlocked.Increment(ref _reused);
-            return known;
+            kept = known.Bytes;
+            return known.Node;
         }
 
         // Parsed outside the lock: a new node does not hold up the streams whose node is known.
@@ -86,21 +103,23 @@ public sealed class NodeInterner
             if (Find(hash, bytes) is { } raced)
             {
                 Interlocked.Increment(ref _reused);
-                return raced; // another stream parsed the same node meanwhile
+                kept = raced.Bytes;
+                return raced.Node; // another stream parsed the same node meanwhile
             }
 
             // Same bytes whose node is gone are replaced, and dead entries of the bucket dropped.
-            var kept = new List<Entry>();
+            var live = new List<Entry>();
             foreach (var entry in _entries.GetValueOrDefault(hash) ?? [])
             {
                 if (entry.Node.TryGetTarget(out _) && !entry.Bytes.AsSpan().SequenceEqual(bytes))
                 {
-                    kept.Add(entry);
+                    live.Add(entry);
                 }
             }
 
-            kept.Add(new Entry(bytes.ToArray(), new WeakReference<Node>(node)));
-            _entries[hash] = [.. kept];
+            kept = bytes.ToArray();
+            live.Add(new Entry(kept, new WeakReference<Node>(node)));
+            _entries[hash] = [.. live];
             Interlocked.Increment(ref _parsed);
             if (++_addedSinceSweep >= SweepEvery)
             {
@@ -116,16 +135,31 @@ public sealed class NodeInterner
     /// other fields copied, in order, into an array rented into <paramref name="rented"/>. Throws
     /// <see cref="FormatException"/> for bytes that are not a message (the caller leaves those to the parser).
     /// </summary>
-    internal static ReadOnlySpan<byte> WithoutExtensions(ReadOnlySpan<byte> bytes, ref byte[]? rented)
+    internal static ReadOnlySpan<byte> WithoutExtensions(ReadOnlySpan<byte> bytes, ref byte[]? rented) =>
+        WithoutExtensions(bytes, ref rented, out _);
+
+    /// <summary>
+    /// As above; <paramref name="extensions"/> is where the extensions lie in <paramref name="bytes"/> when they are
+    /// one run of fields (as Envoy writes a node, its fields in their numbers' order), an empty run at the end when
+    /// there are none, and null when other fields lie between them.
+    /// </summary>
+    private static ReadOnlySpan<byte> WithoutExtensions(ReadOnlySpan<byte> bytes, ref byte[]? rented, out Range? extensions)
     {
         var fields = new WireFields(bytes);
         var runStart = 0;
         var written = 0;
+        int first = -1, runs = 0;
         while (fields.MoveNext())
         {
             if (fields.Number == Node.ExtensionsFieldNumber)
             {
                 rented ??= ArrayPool<byte>.Shared.Rent(bytes.Length);
+                if (first < 0 || fields.Start != runStart)
+                {
+                    first = first < 0 ? fields.Start : first;
+                    runs++;
+                }
+
                 bytes[runStart..fields.Start].CopyTo(rented.AsSpan(written));
                 written += fields.Start - runStart;
                 runStart = fields.End;
@@ -134,8 +168,11 @@ public sealed class NodeInterner
 
         if (rented is null)
         {
+            extensions = bytes.Length..bytes.Length;
             return bytes;
         }
+
+        extensions = runs == 1 ? first..runStart : null;
 
         bytes[runStart..].CopyTo(rented.AsSpan(written));
         written += bytes.Length - runStart;
@@ -143,7 +180,7 @@ public sealed class NodeInterner
     }
 
     /// <summary>The live node of an entry with these bytes; no lock (buckets are immutable arrays).</summary>
-    private Node? Find(ulong hash, ReadOnlySpan<byte> bytes)
+    private (Node Node, byte[] Bytes)? Find(ulong hash, ReadOnlySpan<byte> bytes)
     {
         if (_entries.TryGetValue(hash, out var bucket))
         {
@@ -151,7 +188,7 @@ public sealed class NodeInterner
             {
                 if (entry.Bytes.AsSpan().SequenceEqual(bytes) && entry.Node.TryGetTarget(out var node))
                 {
-                    return node;
+                    return (node, entry.Bytes);
                 }
             }
         }

@@ -53,29 +53,19 @@ public static class NodeSlicingMarshaller
     }
 
     /// <summary>
-    /// The request, its node the one the stream's last request had when the bytes hash the same
-    /// (<see cref="StreamNodeMemo"/>: only the fields around the node are read), and otherwise read in full and the
-    /// node remembered; the stream's first node is read in full and not hashed.
+    /// The request, its node the one the stream's last request had when the node's bytes are the same
+    /// (<see cref="StreamNodeMemo"/>: compared where they lie, and only the fields around the node are read), and
+    /// otherwise read in full and the node remembered.
     /// </summary>
     internal static T Read<T>(ReadOnlySequence<byte> payload, StreamNodeMemo memo, NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Func<T> create)
         where T : IMessage<T>, new()
     {
         if (!SequenceNodeField.TryLocate(payload, nodeField, out var fieldStart, out var nodeStart, out var nodeEnd))
         {
-            return ReadWhole(payload, interner, parser, nodeField, setNode, create, out _);
+            return ReadWhole(payload, interner, parser, nodeField, setNode, create, out _, out _);
         }
 
-        if (memo.IsEmpty)
-        {
-            // The stream's first node: nothing to compare it with, so it is read without hashing it.
-            var first = ReadWhole(payload, interner, parser, nodeField, setNode, create, out _);
-            memo.FirstRead();
-            return first;
-        }
-
-        var nodeBytes = payload.Slice(nodeStart, nodeEnd - nodeStart);
-        var hash = StreamNodeMemo.Hash(nodeBytes);
-        if (memo.Find((int)nodeBytes.Length, hash) is { } known)
+        if (memo.Find(payload.Slice(nodeStart, nodeEnd - nodeStart)) is { } known)
         {
             var request = create();
             request.MergeFrom(payload.Slice(0, fieldStart));
@@ -84,24 +74,24 @@ public static class NodeSlicingMarshaller
             return request;
         }
 
-        var read = ReadWhole(payload, interner, parser, nodeField, setNode, create, out var interned);
-        memo.Remember((int)nodeBytes.Length, hash, interned);
+        var read = ReadWhole(payload, interner, parser, nodeField, setNode, create, out var interned, out var wire);
+        memo.Remember(interned, wire);
         return read;
     }
 
-    private static T ReadWhole<T>(ReadOnlySequence<byte> payload, NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Func<T> create, out Node? interned)
+    private static T ReadWhole<T>(ReadOnlySequence<byte> payload, NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Func<T> create, out Node? interned, out NodeWire wire)
         where T : IMessage<T>, new()
     {
         if (payload.IsSingleSegment)
         {
-            return Parse(payload.FirstSpan, interner, parser, nodeField, setNode, create, out interned);
+            return Parse(payload.FirstSpan, interner, parser, nodeField, setNode, create, out interned, out wire);
         }
 
         var copy = ArrayPool<byte>.Shared.Rent((int)payload.Length);
         try
         {
             payload.CopyTo(copy);
-            return Parse(copy.AsSpan(0, (int)payload.Length), interner, parser, nodeField, setNode, create, out interned);
+            return Parse(copy.AsSpan(0, (int)payload.Length), interner, parser, nodeField, setNode, create, out interned, out wire);
         }
         finally
         {
@@ -114,13 +104,17 @@ public static class NodeSlicingMarshaller
     /// <see cref="Activator.CreateInstance{T}()"/> (0.4% of the server's samples in a steady change, issue13ae).</remarks>
     internal static T Parse<T>(ReadOnlySpan<byte> bytes, NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Func<T>? create = null)
         where T : IMessage<T>, new() =>
-        Parse(bytes, interner, parser, nodeField, setNode, create, out _);
+        Parse(bytes, interner, parser, nodeField, setNode, create, out _, out _);
 
-    /// <summary>As above; <paramref name="interned"/> is the node the interner gave, null when the parser read the request.</summary>
-    private static T Parse<T>(ReadOnlySpan<byte> bytes, NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Func<T>? create, out Node? interned)
+    /// <summary>
+    /// As above; <paramref name="interned"/> is the node the interner gave, null when the parser read the request,
+    /// and <paramref name="wire"/> where the interner holds its bytes.
+    /// </summary>
+    private static T Parse<T>(ReadOnlySpan<byte> bytes, NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Func<T>? create, out Node? interned, out NodeWire wire)
         where T : IMessage<T>, new()
     {
         interned = null;
+        wire = default;
         int nodeStart = -1, nodeEnd = -1;
         try
         {
@@ -153,7 +147,7 @@ public static class NodeSlicingMarshaller
                 return parser.ParseFrom(bytes);
             }
 
-            var node = interner.Intern(nodeFields.Payload);
+            var node = interner.Intern(nodeFields.Payload, out wire);
             var request = create is null ? new T() : create();
             request.MergeFrom(bytes[..nodeStart]);
             request.MergeFrom(bytes[nodeEnd..]);
