@@ -44,6 +44,9 @@ internal sealed record FleetOptions
     /// <summary>How long each variant's server is watched, idle, after its changes (its memory read without and then with a forced collection); zero: not watched.</summary>
     public TimeSpan IdleWatch { get; init; } = TimeSpan.Zero;
 
+    /// <summary>Which proxies turn stuck after the connect, before the changes (<c>--stuck</c>, <c>--stuck-as</c>).</summary>
+    public StuckProxies Stuck { get; init; } = StuckProxies.None;
+
     /// <summary>How long the proxies stay idle before each route change (zero: the changes follow each other at once).</summary>
     public TimeSpan ChangeGap { get; init; } = TimeSpan.Zero;
 
@@ -84,6 +87,11 @@ internal sealed record FleetOptions
                                    pool) every 15-30 s, then after a forced collection (0: not watched)
           --change-gap SECONDS     the proxies stay idle this long before each route change, as between a user's
                                    changes, so that what the server does when idle (its memory trim) falls in between (0)
+          --stuck PERCENT          this share of the proxies (spread evenly) turns stuck once connected, before the
+                                   changes: the change waits for and measures only the others, whose p99 then says
+                                   whether a stuck proxy holds the rest up (0)
+          --stuck-as HOW           never-answer (reads its pushes, writes no ACK), stop-reading (stops reading its
+                                   socket: its HTTP/2 windows close), or both (alternating) (both)
         """;
 
     public static FleetOptions Parse(string[] args)
@@ -116,6 +124,8 @@ internal sealed record FleetOptions
                 "--xds-dll" => o with { XdsDll = Next() },
                 "--port" => o with { BasePort = Int() },
                 "--idle-watch" => o with { IdleWatch = TimeSpan.FromSeconds(Int()) },
+                "--stuck" => o with { Stuck = o.Stuck with { Percent = Int() is var p and >= 0 and < 100 ? p : throw new ArgumentException("--stuck takes a percentage from 0 to 99") } },
+                "--stuck-as" => o with { Stuck = o.Stuck with { As = Next() is var a && a is "never-answer" or "stop-reading" or "both" ? a : throw new ArgumentException("--stuck-as takes never-answer, stop-reading or both") } },
                 "--change-gap" => o with { ChangeGap = TimeSpan.FromSeconds(Int()) },
                 var other => throw new ArgumentException($"unknown option {other}; --help lists them"),
             };

@@ -88,8 +88,10 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     // The first proxy keeps its requests' bytes for the raw limit's second form.
     var recorder = new RequestRecorder();
     var proxies = Enumerable.Range(0, options.Proxies)
-        .Select(i => new SimulatedEnvoy(NodeOf(i), variant, [xds.Grpc(0)]) { Recorder = i == 0 ? recorder : null })
+        .Select(i => new SimulatedEnvoy(NodeOf(i), variant, [xds.Grpc(0)]) { Recorder = i == 0 ? recorder : null, StuckAs = options.Stuck.Of(i) })
         .ToList();
+    // The proxies a change waits for and measures: all but the stuck ones (--stuck).
+    var healthy = proxies.Where(p => p.StuckAs == StuckAs.None).ToList();
     var connectProfile = await SteadyProfile.StartAsync(options.ProfileConnect, server.Pid, $"{variant.Name}-mesh");
     var started = Stopwatch.GetTimestamp();
     // The server's CPU when half the fleet is configured: the second half's cost is what a proxy costs once
@@ -116,6 +118,11 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     var live = await admin.LiveHeapAsync() ?? 0;
     var pooled = await admin.SumAsync("aspnetcore_memory_pool_pooled_bytes", "kestrel");
 
+    foreach (var proxy in proxies.Where(p => p.StuckAs != StuckAs.None))
+    {
+        proxy.BecomeStuck();
+    }
+
     var changes = new List<ChangeFigures>();
     SteadyProfile? profile = null;
     for (var c = 0; c < options.Changes; c++)
@@ -130,7 +137,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
             await Task.Delay(options.ChangeGap);
         }
 
-        var counts = proxies.Select(p => p.RdsResponses).ToList();
+        var counts = healthy.Select(p => p.RdsResponses).ToList();
         var serverBefore = await ChangeTrace.ReadAsync(admin);
         var jit = await JitCount.ReadAsync(admin);
         var gc = await GcCount.ReadAsync(admin);
@@ -139,19 +146,19 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
         var before = await mesh.ChangeRouteAsync();
         try
         {
-            await Fleet.WaitAsync(() => proxies.Select((p, i) => p.RdsResponses > counts[i]).All(x => x), TimeSpan.FromMinutes(5), "every proxy to get the new route");
+            await Fleet.WaitAsync(() => healthy.Select((p, i) => p.RdsResponses > counts[i]).All(x => x), TimeSpan.FromMinutes(5), "every proxy to get the new route");
         }
         catch (TimeoutException e)
         {
             // Say what the server made of the change, so a hang tells a change that altered nothing from one lost on the way.
-            var missing = proxies.Where((p, i) => p.RdsResponses <= counts[i]).Count();
+            var missing = healthy.Where((p, i) => p.RdsResponses <= counts[i]).Count();
             throw new TimeoutException($"{missing} of {options.Proxies} proxies did not get route change {c + 1} of {variant.Name}; {await ChangeTrace.SinceAsync(admin, serverBefore)}", e);
         }
 
         var cpuOfChange = server.Cpu - cpu;
         fleetCpuOfChange = Process.GetCurrentProcess().TotalProcessorTime - fleetCpuOfChange;
-        var changeLatencies = proxies.Select(p => Stopwatch.GetElapsedTime(before, p.LastRdsAt).TotalMilliseconds).ToList();
-        var receivedLatencies = proxies.Select(p => Stopwatch.GetElapsedTime(before, p.LastRdsReceivedAt).TotalMilliseconds).ToList();
+        var changeLatencies = healthy.Select(p => Stopwatch.GetElapsedTime(before, p.LastRdsAt).TotalMilliseconds).ToList();
+        var receivedLatencies = healthy.Select(p => Stopwatch.GetElapsedTime(before, p.LastRdsReceivedAt).TotalMilliseconds).ToList();
         await Task.Delay(500);
 
         // Read after the pause: the exporter answers a scrape from its cache for a moment, and the runtime's tiering
@@ -193,7 +200,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
         changeCpu / Math.Max(1, options.Changes),
         bytes,
         proxies[0].LastRdsSize,
-        proxies.Sum(p => p.Errors),
+        healthy.Sum(p => p.Errors),
         rss)
     {
         SecondHalfConnectCpu = secondHalfCpu,
@@ -208,6 +215,14 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     report.Line($"{variant.Name}: per change, p99 of the response's arrival (before its ACK is written), the fleet's own CPU, the server's collections: {string.Join(", ", changes.Select((c, i) => $"#{i + 1} {c.ReceivedP99:F0} ms, fleet {c.FleetCpu.TotalMilliseconds:F0} ms, {c.Gc}"))}");
     report.Line($"{variant.Name}: configured {options.Proxies} in {connect.TotalSeconds:F2} s, server CPU {connectCpu.TotalSeconds:F2} s (second half {secondHalfCpu.TotalSeconds:F2} s; {connectJit}; fleet CPU {fleetCpu.TotalSeconds:F2} s; {connectGc}, {connectGc.AllocatedBytes / options.Proxies / 1024:F1} KiB allocated per proxy), RSS {rssBefore / 1048576.0:F0} → {rss / 1048576.0:F0} MiB, heap {heapBefore / 1048576.0:F0} → {heap / 1048576.0:F0} MiB, errors {figures.Errors}{(figures.Errors > 0 ? $" ({proxies.First(p => p.Errors > 0).LastError})" : "")}");
     report.Line($"{variant.Name}: after the changes, idle: RSS {rssAfterChanges / 1048576.0:F0} MiB, {(rssAfterChanges - rssBefore) / 1024.0 / options.Proxies:F1} KiB per proxy; {(blocksAfterChanges is { } blockBytes ? $"the server's pool holds {blockBytes / 1048576.0:F0} MiB of Kestrel blocks ({blockBytes / 1024.0 / options.Proxies:F1} KiB per proxy; {blocksMade:F0} made since start)" : "Kestrel's own pool")}");
+    if (healthy.Count < proxies.Count)
+    {
+        var stuck = proxies.Where(p => p.StuckAs != StuckAs.None).ToList();
+        report.Line($"{variant.Name}: stuck after the connect: {stuck.Count(p => p.StuckAs == StuckAs.NeverAnswer)} never answer, {stuck.Count(p => p.StuckAs == StuckAs.StopReading)} stop reading; the changes above are the other {healthy.Count}'s; the stuck ones got {stuck.Sum(p => p.RdsResponses) - stuck.Count} route pushes in all, {stuck.Sum(p => p.Errors)} errors");
+    }
+
+    report.Line($"{variant.Name}: push gate after the changes: {await PushGateAsync(admin)}");
+
     report.Line($"{variant.Name}: memory after the connect, {splitConnect.PerProxy(splitBefore, options.Proxies)}");
     report.Line($"{variant.Name}: memory after the changes, {splitAfterChanges.PerProxy(splitBefore, options.Proxies)}");
     if (options.IdleWatch > TimeSpan.Zero)
@@ -236,6 +251,12 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     await server.StopAsync();
     return figures;
 }
+
+// The push gate's counters (Xds:PushesInFlight): how many pushes waited for a slot, and how slots were given back other than by their write.
+static async Task<string> PushGateAsync(XdsAdmin admin) =>
+    await admin.MetricAsync("mesh_xds_push_slot_waits_total") is not { } waits
+        ? "off"
+        : $"{await admin.MetricAsync("mesh_xds_push_slots_in_flight"):F0} slots held, {waits:F0} waits, {await admin.MetricAsync("mesh_xds_push_slots_stalled_total"):F0} stalled, {await admin.MetricAsync("mesh_xds_push_slots_expired_total"):F0} expired";
 
 // When an idle watch reads the server: every 15 s for the first minute, then every 30 s, and at its end.
 static IEnumerable<TimeSpan> IdleMarks(TimeSpan watch)

@@ -46,6 +46,16 @@ internal sealed class SimulatedEnvoy : IDisposable
     /// </summary>
     public RequestRecorder? Recorder { get; init; }
 
+    /// <summary>How this proxy fails its server once <see cref="BecomeStuck"/> is called (<c>--stuck</c>); None: never.</summary>
+    public StuckAs StuckAs { get; init; }
+
+    private readonly TaskCompletionSource _stuck = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>From now on the proxy never answers, or stops reading its socket, as <see cref="StuckAs"/> says.</summary>
+    public void BecomeStuck() => _stuck.TrySetResult();
+
+    private bool Silent => StuckAs == StuckAs.NeverAnswer && _stuck.Task.IsCompleted;
+
     /// <summary>Requests written on every stream so far (the connect's, then the ACKs).</summary>
     public int RequestsSent => Volatile.Read(ref _requestsSent);
 
@@ -148,7 +158,12 @@ internal sealed class SimulatedEnvoy : IDisposable
                 var channel = _channels[_server] ??= GrpcChannel.ForAddress(_servers[_server], new GrpcChannelOptions
                 {
                     // One connection of its own, as each Envoy has.
-                    HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = false, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan },
+                    HttpHandler = new SocketsHttpHandler
+                    {
+                        EnableMultipleHttp2Connections = false,
+                        PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+                        ConnectCallback = StuckAs == StuckAs.StopReading ? (context, cancel) => StoppableReads.ConnectAsync(context, _stuck.Task, cancel) : null,
+                    },
                     MaxReceiveMessageSize = null,
                 });
                 var invoker = channel.CreateCallInvoker();
@@ -255,6 +270,11 @@ internal sealed class SimulatedEnvoy : IDisposable
         var requestedLds = false;
         async Task RequestAsync(string type, IEnumerable<string> names, string? nonce = null, string? version = null)
         {
+            if (Silent)
+            {
+                return;
+            }
+
             var request = new DiscoveryRequest
             {
                 Node = NodeForRequest(),
@@ -352,6 +372,11 @@ internal sealed class SimulatedEnvoy : IDisposable
         var subscribed = new HashSet<string>(StringComparer.Ordinal);
         async Task SubscribeAsync(string type, IEnumerable<string> subscribe, IEnumerable<string> unsubscribe)
         {
+            if (Silent)
+            {
+                return;
+            }
+
             var request = new DeltaDiscoveryRequest { Node = NodeForRequest(), TypeUrl = type };
             request.ResourceNamesSubscribe.AddRange(subscribe);
             request.ResourceNamesUnsubscribe.AddRange(unsubscribe);
@@ -366,6 +391,11 @@ internal sealed class SimulatedEnvoy : IDisposable
 
         async Task AckAsync(string type, string nonce)
         {
+            if (Silent)
+            {
+                return;
+            }
+
             var request = new DeltaDiscoveryRequest { Node = NodeForRequest(), TypeUrl = type, ResponseNonce = nonce };
             Sent(request);
             await writer.WriteAsync(request, stop);

@@ -24,6 +24,7 @@ public static class HelpCommand
           Xds:AdminUrl             default http://127.0.0.1:18001
           Xds:ListenBacklog        connections the kernel queues before the server accepts them (default 4096; capped by net.core.somaxconn)
           Xds:TransportWriteBufferBytes  bytes a connection may hold unsent before writes wait (default 0: no limit; Kestrel's own is 65536)
+          Xds:PushesInFlight       streams writing a route change's push at once, the rest wait in order (default 1000; 0: no bound)
           Xds:Auth:Mode            SigV4 (default; needs Mesh:Auth:MasterKey, the API's), MutualTls, or None (local only)
           Mesh:Region, Mesh:AccountId, Xds:Feed:*, Xds:ProxyStatus:Peers, Xds:Registration:*: README.md and src/XdsServer/README.md
         """;

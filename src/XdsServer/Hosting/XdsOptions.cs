@@ -121,19 +121,23 @@ public sealed class XdsOptions
         => WholeSecondsOf(configuration, nameof(MemoryTrimQuietSeconds), DefaultMemoryTrimQuietSeconds, "0 turns the trim off");
 
     /// <summary>
-    /// How many streams may have a push in flight at once (<see cref="Protocol.PushGate"/>): a stream takes a slot to
-    /// write a snapshot's responses and gives it back when its proxy answers, so a route change's responses wait in
-    /// Kestrel's pool for that many streams, not all of them. 0, the default, for no bound.
+    /// How many streams may be writing a push at once (<see cref="Protocol.PushGate"/>): a stream takes a slot to write a
+    /// snapshot's responses and gives it back when the write completes (its bytes handed on to the socket), or when
+    /// the gate finds the write stalled or held past <see cref="PushSlotHoldMilliseconds"/>, so a route change's
+    /// responses wait in Kestrel's pool for about that many streams, not all of them. 0 for no bound.
     /// </summary>
-    public int PushesInFlight { get; set; }
+    public int PushesInFlight { get; set; } = DefaultPushesInFlight;
 
-    /// <summary>Milliseconds a push slot is held waiting for the proxy's answer before it is given back anyway (3000 by default: at 1000, 5–9% of sotw-every's slots expired at load 45–55, docs/benchmarks.md, issue13ak).</summary>
+    /// <summary>1000 slots: at 10,000 proxies the gate then kept the pool's blocks and the change's p99 down (docs/benchmarks.md, issue13ak and the seventeenth pass, issue13ao).</summary>
+    public const int DefaultPushesInFlight = 1000;
+
+    /// <summary>Milliseconds a push slot is held by a write that neither completes nor is found stalled before it is given back anyway: the last resort (3000 by default, docs/benchmarks.md, issue13ak, issue13ao).</summary>
     public int PushSlotHoldMilliseconds { get; set; } = DefaultPushSlotHoldMilliseconds;
 
     public const int DefaultPushSlotHoldMilliseconds = 3000;
 
-    /// <summary><c>Xds:PushesInFlight</c> from configuration (0 when absent); anything but a whole number of 0 or more stops the start.</summary>
-    public static int PushesInFlightOf(IConfiguration configuration) => WholeNumberOf(configuration, nameof(PushesInFlight), 0, 0);
+    /// <summary><c>Xds:PushesInFlight</c> from configuration (<see cref="DefaultPushesInFlight"/> when absent, 0 for no bound); anything but a whole number of 0 or more stops the start.</summary>
+    public static int PushesInFlightOf(IConfiguration configuration) => WholeNumberOf(configuration, nameof(PushesInFlight), DefaultPushesInFlight, 0);
 
     /// <summary><c>Xds:PushSlotHoldMilliseconds</c> from configuration; anything but a whole number of 1 or more stops the start.</summary>
     public static TimeSpan PushSlotHoldOf(IConfiguration configuration) =>

@@ -111,7 +111,7 @@ public static class XdsServerHosting
             services.AddHostedService(sp => new Memory.IdleMemoryTrim(trimQuiet, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<XdsMetrics>(), sp.GetRequiredService<ILogger<Memory.IdleMemoryTrim>>()));
         }
 
-        // Off by default: how many streams may have a push in flight at once (PushGate).
+        // How many streams may be writing a push at once (PushGate); 0 turns the bound off.
         var pushesInFlight = XdsOptions.PushesInFlightOf(builder.Configuration);
         if (pushesInFlight > 0)
         {
@@ -120,9 +120,10 @@ public static class XdsServerHosting
             {
                 var gate = new PushGate(pushesInFlight, hold, sp.GetRequiredService<TimeProvider>());
                 var metrics = sp.GetRequiredService<XdsMetrics>();
-                metrics.Gauge("mesh_xds_push_slots_in_flight", "Streams holding one of the Xds:PushesInFlight slots: a push written and its proxy's answer not read yet.", () => gate.InFlight);
+                metrics.Gauge("mesh_xds_push_slots_in_flight", "Streams holding one of the Xds:PushesInFlight slots: a push being written, not yet handed on to the socket.", () => gate.InFlight);
                 metrics.Gauge(PushGate.Waited, "Pushes that found every Xds:PushesInFlight slot taken and waited for one.", () => gate.WaitedCount);
-                metrics.Gauge(PushGate.Expired, "Push slots given back because the proxy did not answer within Xds:PushSlotHoldMilliseconds (the push itself went on).", () => gate.ExpiredCount);
+                metrics.Gauge(PushGate.Stalled, "Push slots given back because as many later pushes as there are slots were written while this one's write waited (its proxy stopped reading; the push itself goes on).", () => gate.StalledCount);
+                metrics.Gauge(PushGate.Expired, "Push slots given back because the push's write neither completed nor was found stalled within Xds:PushSlotHoldMilliseconds (the push itself goes on).", () => gate.ExpiredCount);
                 return gate;
             });
         }

@@ -50,9 +50,6 @@ internal sealed class StreamPump<TRequest>(PushGate? gate = null)
         var read = requestStream.MoveNext(token);
         Task? snapshotWaiting = null;
 
-        // With a gate (Xds:PushesInFlight): the slot this stream's last push holds until its proxy answers.
-        PushGate.Slot? slot = null;
-
         // The first snapshot is the connect's (the proxy's first requests are answered from it, so taking it again
         // rarely writes anything): a connecting stream must not queue behind a change's pushes to find that out.
         var snapshotsTaken = 0;
@@ -63,10 +60,6 @@ internal sealed class StreamPump<TRequest>(PushGate? gate = null)
                 // Requests first: they can change subscriptions that decide what a snapshot means for this client.
                 if (read.IsCompleted)
                 {
-                    // The proxy answered (an ACK or NACK of what it was sent, or anything else): its push is no
-                    // longer in flight.
-                    slot?.TryRelease();
-                    slot = null;
                     if (!await read)
                     {
                         return; // the client closed its side
@@ -79,22 +72,13 @@ internal sealed class StreamPump<TRequest>(PushGate? gate = null)
 
                 if (_snapshots.TryTake(out var snapshot))
                 {
-                    if (gate is not null && slot is null && snapshotsTaken++ > 0)
+                    if (gate is null || snapshotsTaken++ == 0)
                     {
-                        slot = await gate.EnterAsync(token);
-
-                        // Latest wins while waiting for the slot too.
-                        if (_snapshots.TryTake(out var newer))
-                        {
-                            snapshot = newer;
-                        }
+                        await onSnapshot(snapshot, call);
                     }
-
-                    if (!await onSnapshot(snapshot, call))
+                    else
                     {
-                        // Nothing was sent, so no answer will come to give the slot back.
-                        slot?.TryRelease();
-                        slot = null;
+                        await PushThroughGateAsync(gate, snapshot, onSnapshot, call, token);
                     }
 
                     continue;
@@ -116,9 +100,38 @@ internal sealed class StreamPump<TRequest>(PushGate? gate = null)
         }
         finally
         {
-            slot?.TryRelease();
             await stop.CancelAsync();
             await Observe(read);
+        }
+    }
+
+    /// <summary>
+    /// Writes a snapshot holding one of the gate's slots (<c>Xds:PushesInFlight</c>) for as long as the write takes:
+    /// its completion means Kestrel took the bytes from the stream's pipe for the socket, so the push no longer waits
+    /// in the server's buffers, and the proxy's answer, which can only follow, is not waited for. A write that does
+    /// not complete keeps the slot until the gate finds it stalled or expired (<see cref="PushGate"/>), and goes on.
+    /// </summary>
+    private async Task PushThroughGateAsync(PushGate gate, Snapshot snapshot, Func<Snapshot, CancellationToken, Task<bool>> onSnapshot, CancellationToken call, CancellationToken token)
+    {
+        var slot = await gate.EnterAsync(token);
+        try
+        {
+            // Latest wins while waiting for the slot too.
+            if (_snapshots.TryTake(out var newer))
+            {
+                snapshot = newer;
+            }
+
+            // Only a push that wrote something tells the gate that it overtook older ones.
+            if (await onSnapshot(snapshot, call))
+            {
+                slot.Written();
+            }
+        }
+        finally
+        {
+            // A write that failed (the stream is ending) gives the slot back too, and tells the gate nothing.
+            slot.TryRelease();
         }
     }
 

@@ -17,7 +17,7 @@ public sealed class XdsSessionContext(
     Registration.ProxyRegistrations? registrations = null,
     PushGate? pushGate = null)
 {
-    /// <summary>Bounds the pushes in flight across streams (<c>Xds:PushesInFlight</c>); null: unbounded, the default.</summary>
+    /// <summary>Bounds the pushes being written across streams (<c>Xds:PushesInFlight</c>, on by default); null: unbounded (<c>Xds:PushesInFlight=0</c>, and contexts built without one).</summary>
     public PushGate? PushGate { get; } = pushGate;
 
     /// <summary>

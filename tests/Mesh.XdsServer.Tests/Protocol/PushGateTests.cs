@@ -13,9 +13,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Mesh.XdsServer.Tests.Protocol;
 
 /// <summary>
-/// The bound on pushes in flight (<see cref="PushGate"/>, <c>Xds:PushesInFlight</c>): a stream takes a slot to push
-/// and gives it back when its proxy answers; the others wait in order; a proxy that never answers gives its slot back
-/// after the hold time (docs/benchmarks.md, issue13ak).
+/// The bound on pushes being written (<see cref="PushGate"/>, <c>Xds:PushesInFlight</c>): a stream takes a slot to push
+/// and gives it back when its write completes, without waiting for its proxy's answer; the others wait in order; a
+/// write overtaken by a gate's worth of later ones gives its slot back as stalled, and one nothing overtakes after the
+/// hold time (docs/benchmarks.md, issue13ak, issue13ao). Real proxies that never answer or stop reading:
+/// <see cref="StuckProxyTests"/>.
 /// </summary>
 public sealed class PushGateTests
 {
@@ -86,7 +88,35 @@ public sealed class PushGateTests
     }
 
     [Fact]
-    public async Task With_One_Slot_A_Change_Reaches_The_Second_Proxy_After_The_First_Answers_And_Both_Get_It()
+    public async Task A_Write_Overtaken_By_As_Many_Later_Writes_As_There_Are_Slots_Is_Given_Back_As_Stalled()
+    {
+        var clock = new SteppedClock();
+        using var gate = new PushGate(2, TimeSpan.FromHours(1), clock);
+        var stuck = await gate.EnterAsync(CancellationToken.None);
+        var first = await gate.EnterAsync(CancellationToken.None);
+        var waiting = gate.EnterAsync(CancellationToken.None).AsTask();
+
+        // One later write is not enough: the two writes may simply have run side by side.
+        first.Written();
+        var second = await waiting.DefaultTimeout();
+        Assert.False(stuck.IsReleased);
+        Assert.Equal(0, gate.StalledCount);
+
+        // A gate's worth of later writes went by while this one waited: it is stuck, and its slot goes to the next.
+        var third = gate.EnterAsync(CancellationToken.None).AsTask();
+        Assert.False(third.IsCompleted);
+        second.Written();
+        Assert.True(stuck.IsReleased);
+        Assert.Equal(1, gate.StalledCount);
+        (await third.DefaultTimeout()).Written();
+
+        Assert.False(stuck.TryRelease()); // its write's late end frees nothing more
+        Assert.Equal(0, gate.InFlight);
+        Assert.Equal(0, gate.ExpiredCount);
+    }
+
+    [Fact]
+    public async Task With_One_Slot_A_Change_Reaches_The_Second_Proxy_Once_The_First_Push_Is_Written_Without_Its_Answer()
     {
         var clock = new SteppedClock();
         using var gate = new PushGate(1, TimeSpan.FromHours(1), clock);
@@ -110,30 +140,32 @@ public sealed class PushGateTests
         await bRequests.Writer.WriteAsync(Ack(bFirst));
         await Eventually.TrueAsync(() => gate.InFlight == 0);
 
-        // A change: one stream pushes and holds the slot; the other waits for it.
+        // A change while neither proxy reads: one stream's write takes the slot and waits; the other waits for the slot.
+        a.Close();
+        b.Close();
         producer.SetMesh(mesh.Key, mesh.Node("web", "10.0.0.1", 8081, "http", "api.demo.local").Graph);
-        await Eventually.TrueAsync(() => a.Started + b.Started == 3);
-        var (pushed, pushedRequests, waiting) = a.Started == 2 ? (a, aRequests, b) : (b, bRequests, a);
-        var push = await pushed.NextAsync();
-        Assert.NotEqual(aFirst.VersionInfo, push.VersionInfo);
-        Assert.Equal(1, gate.InFlight);
-        Assert.Equal(1, gate.WaitedCount);
+        await Eventually.TrueAsync(() => a.Started + b.Started == 3 && gate.WaitedCount == 1);
+        var (pushed, waiting) = a.Started == 2 ? (a, b) : (b, a);
         Assert.Equal(1, waiting.Started);
 
-        // Its proxy ACKs: the slot passes to the other stream, which gets the same change.
-        await pushedRequests.Writer.WriteAsync(Ack(push));
-        var second = await waiting.NextAsync();
-        Assert.Equal(push.VersionInfo, second.VersionInfo);
+        // Its proxy reads the push and never answers: the written push gives the slot to the other stream.
+        pushed.Open();
+        var push = await pushed.NextAsync();
+        Assert.NotEqual(aFirst.VersionInfo, push.VersionInfo);
+        await Eventually.TrueAsync(() => waiting.Started == 2);
+        waiting.Open();
+        Assert.Equal(push.VersionInfo, (await waiting.NextAsync()).VersionInfo);
+        await Eventually.TrueAsync(() => gate.InFlight == 0);
         Assert.Equal(0, gate.ExpiredCount);
+        Assert.Equal(0, gate.StalledCount);
 
         await stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => aRun.DefaultTimeout());
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => bRun.DefaultTimeout());
-        Assert.Equal(0, gate.InFlight); // a stream that ends gives its slot back
     }
 
     [Fact]
-    public async Task A_Proxy_That_Never_Answers_Holds_The_Others_Up_Only_For_The_Hold_Time()
+    public async Task A_Write_That_Never_Completes_And_That_Nothing_Overtakes_Holds_The_Others_Up_Only_For_The_Hold_Time()
     {
         var clock = new SteppedClock();
         using var gate = new PushGate(1, Hold, clock);
@@ -153,17 +185,24 @@ public sealed class PushGateTests
         await bRequests.Writer.WriteAsync(Ack(await b.NextAsync()));
         await Eventually.TrueAsync(() => gate.InFlight == 0);
 
+        // Neither reads; with one slot no later write can show that the first is stuck.
+        a.Close();
+        b.Close();
         producer.SetMesh(mesh.Key, mesh.Node("web", "10.0.0.1", 8081, "http", "api.demo.local").Graph);
-        await Eventually.TrueAsync(() => a.Started + b.Started == 3);
-        var (pushed, waiting) = a.Started == 2 ? (a, b) : (b, a);
-        var push = await pushed.NextAsync();
+        await Eventually.TrueAsync(() => a.Started + b.Started == 3 && gate.WaitedCount == 1);
+        var (stuck, waiting) = a.Started == 2 ? (a, b) : (b, a);
 
-        // No answer: after the hold time the sweep gives the slot to the other stream.
+        // After the hold time the sweep gives the slot to the other stream, whose proxy reads.
         clock.Advance(Hold);
         gate.Sweep();
+        waiting.Open();
         var second = await waiting.NextAsync();
-        Assert.Equal(push.VersionInfo, second.VersionInfo);
         Assert.Equal(1, gate.ExpiredCount);
+        Assert.Equal(0, gate.StalledCount);
+
+        // The stuck write goes on: once its proxy reads again it gets the same change.
+        stuck.Open();
+        Assert.Equal(second.VersionInfo, (await stuck.NextAsync()).VersionInfo);
 
         await stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => aRun.DefaultTimeout());
@@ -171,17 +210,20 @@ public sealed class PushGateTests
     }
 
     [Theory]
-    [InlineData(null, false)]
-    [InlineData("0", false)]
-    [InlineData("500", true)]
-    public async Task The_Gate_Is_Off_Unless_Set_And_Metrics_Show_It_When_On(string? slots, bool on)
+    [InlineData(null, XdsOptions.DefaultPushesInFlight)]
+    [InlineData("0", 0)]
+    [InlineData("500", 500)]
+    public async Task The_Gate_Is_On_By_Default_Off_At_Zero_And_Metrics_Show_It_When_On(string? slots, int expected)
     {
         await using var host = await XdsTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Xds:PushesInFlight"] = slots });
 
-        Assert.Equal(on, host.Services.GetService<PushGate>() is not null);
-        Assert.Equal(on, host.Services.GetRequiredService<XdsSessionContext>().PushGate is not null);
+        Assert.Equal(expected, host.Services.GetService<PushGate>()?.Slots ?? 0);
+        Assert.Equal(expected > 0, host.Services.GetRequiredService<XdsSessionContext>().PushGate is not null);
         var text = await host.Admin.GetStringAsync("/metrics").DefaultTimeout();
-        Assert.Equal(on, PrometheusText.Value(text, PushGate.Expired) is not null);
+        foreach (var name in new[] { "mesh_xds_push_slots_in_flight", PushGate.Waited, PushGate.Stalled, PushGate.Expired })
+        {
+            Assert.Equal(expected > 0, PrometheusText.Value(text, name) is not null);
+        }
     }
 
     [Theory]

@@ -28,6 +28,15 @@ public sealed class RecordingStreamWriter<T> : IServerStreamWriter<T>
 
     public void Open() => _gate.TrySetResult();
 
+    /// <summary>Makes the writes from now on wait until <see cref="Open"/>, as for a proxy that stopped reading.</summary>
+    public void Close()
+    {
+        if (_gate.Task.IsCompleted)
+        {
+            _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
     public Task WriteAsync(T message) => WriteAsync(message, CancellationToken.None);
 
     public async Task WriteAsync(T message, CancellationToken cancellationToken)

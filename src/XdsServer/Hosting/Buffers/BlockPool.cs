@@ -145,20 +145,7 @@ public class BlockPool : MemoryPool<byte>
         return keep;
     }
 
-    private void RaisePeak(long rented)
-    {
-        var seen = Volatile.Read(ref _intervalPeak);
-        while (rented > seen)
-        {
-            var previous = Interlocked.CompareExchange(ref _intervalPeak, rented, seen);
-            if (previous == seen)
-            {
-                return;
-            }
-
-            seen = previous;
-        }
-    }
+    private void RaisePeak(long rented) => InterlockedMax.Raise(ref _intervalPeak, rented);
 
     internal void Return(PoolBlock block)
     {
