@@ -23,8 +23,10 @@ public sealed class ObservabilityTests(ApiServer api) : IClassFixture<ApiServer>
         do
         {
             text = await api.Client.GetStringAsync("/metrics");
-            // Every operation has a series from the start (at zero), so wait for this call's own series.
-            if (System.Text.RegularExpressions.Regex.IsMatch(text, "mesh_api_calls_total\\{[^}]*error=\"NotFoundException\"[^}]*operation=\"DescribeMesh\""))
+            // Every operation has a series from the start (at zero), so wait for this call's own series, and for the
+            // create's duration: a cached scrape can hold one instrument's measurements from before the other's.
+            if (System.Text.RegularExpressions.Regex.IsMatch(text, "mesh_api_calls_total\\{[^}]*error=\"NotFoundException\"[^}]*operation=\"DescribeMesh\"")
+                && System.Text.RegularExpressions.Regex.IsMatch(text, "mesh_api_call_duration_seconds_bucket\\{[^}]*operation=\"CreateMesh\""))
             {
                 break;
             }
