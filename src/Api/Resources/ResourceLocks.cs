@@ -28,7 +28,7 @@ public static class ResourceLocks
     /// <summary>
     /// The resource, by ARN, locked against other writers of it (not against those that only depend on it), for the
     /// tag operations. Found by the identity the ARN names (<c>ux_resources_identity</c>; there is no index on the ARN,
-    /// migration LeanerWriteIndexes), and only if its stored ARN is this one, so an ARN of another region or partition
+    /// migration ArnFoundByIdentity), and only if its stored ARN is this one, so an ARN of another region or partition
     /// names nothing, as before.
     /// </summary>
     public static Task<ResourceEntity?> ForUpdateAsync(MeshDbContext db, string account, string arn, ResourceId id, CancellationToken ct) =>
