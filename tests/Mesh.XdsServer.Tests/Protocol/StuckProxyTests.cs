@@ -29,7 +29,11 @@ public sealed class StuckProxyTests
             ["Xds:PushesInFlight"] = Slots.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Xds:PushSlotHoldMilliseconds"] = "3600000",
         });
-        var mesh = MeshRows.Demo();
+        // Every change only adds a cluster: one that removed some would be pushed twice (the removed clusters kept
+        // in the first push, SotwSession), and a healthy proxy reading one push per change would fall a push behind,
+        // its stream then taking a later change while it waited for a slot (seen in a fresh-clone run: two versions
+        // among the healthy proxies).
+        var mesh = LargeMesh(0);
         host.Producer.SetMesh(mesh.Key, mesh.Graph);
         var gate = host.Services.GetRequiredService<PushGate>();
 
@@ -87,7 +91,7 @@ public sealed class StuckProxyTests
         }
     }
 
-    /// <summary>The demo mesh with the web node given 400 backends and one more each change: clusters over 64 KiB in every push.</summary>
+    /// <summary>A mesh whose web node has 400 backends and one more each change: clusters over 64 KiB in every push.</summary>
     private static MeshRows LargeMesh(int change)
     {
         var mesh = new MeshRows("demo");
