@@ -17,6 +17,15 @@ public sealed class MeshApiOptions : AccountOptions
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// How long the start's database check (<see cref="Setup.SetupCheckAtStart"/>) waits for PostgreSQL before the
+    /// host starts without it: a misconfigured database (not migrated, another master key) stops the start only if
+    /// it answers within this time. A database that is down must not hold the start for long, so it is short by
+    /// default; a database that is slow to answer at start (a loaded machine, a cold cache) may need longer.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan StartCheckTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// Whether Describe and List read through Npgsql's multiplexing (<see cref="Resources.ReadDatabase"/>): many
     /// concurrent reads share a few connections and are sent and answered together.
     /// </summary>

@@ -1,4 +1,5 @@
 using Mesh.Security;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.Api.Setup;
 
@@ -10,13 +11,12 @@ namespace Mesh.Api.Setup;
 /// </summary>
 public static partial class SetupCheckAtStart
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
-
     public static async Task RunAsync(IServiceProvider services, CancellationToken ct)
     {
-        // A database that is down must not hold the start for long: the host starts and /readyz reports it.
+        // A database that is down must not hold the start for long (Mesh:StartCheckTimeout): the host starts and
+        // /readyz reports it.
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        patience.CancelAfter(StartTimeout);
+        patience.CancelAfter(services.GetRequiredService<IOptions<MeshApiOptions>>().Value.StartCheckTimeout);
         var state = await services.GetRequiredService<DatabaseSetup>().CheckAsync(patience.Token);
         switch (state.Status)
         {

@@ -2,6 +2,7 @@ using Mesh.Security;
 using Mesh.XdsServer.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.XdsServer.Hosting;
 
@@ -13,8 +14,6 @@ namespace Mesh.XdsServer.Hosting;
 /// </summary>
 public static class SetupCheckAtStart
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
-
     public static async Task RunAsync(IServiceProvider services, CancellationToken ct)
     {
         if (services.GetService<DatabaseSetup>() is not { } setup)
@@ -22,9 +21,10 @@ public static class SetupCheckAtStart
             return; // no database configured: the feed is off and says so
         }
 
-        // A database that is down must not hold the start for long: the feed retries and /readyz reports it.
+        // A database that is down must not hold the start for long (Xds:StartCheckTimeout): the feed retries and
+        // /readyz reports it.
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        patience.CancelAfter(StartTimeout);
+        patience.CancelAfter(services.GetRequiredService<IOptions<XdsOptions>>().Value.StartCheckTimeout);
         var state = await setup.CheckAsync(patience.Token);
         switch (state.Status)
         {

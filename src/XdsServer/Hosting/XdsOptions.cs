@@ -26,6 +26,14 @@ public sealed class XdsOptions
     public const int DefaultListenBacklog = 4096;
 
     /// <summary>
+    /// How long the start's database check (<see cref="SetupCheckAtStart"/>) waits for PostgreSQL before the server
+    /// starts without it: a misconfigured database (not migrated, another master key) stops the start only if it
+    /// answers within this time. A database that is down must not hold the start for long (the feed retries), so it
+    /// is short by default; one slow to answer at start (a loaded machine, a cold cache) may need longer.
+    /// </summary>
+    public TimeSpan StartCheckTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// Bytes the socket transport may hold unsent on one connection before Kestrel's flushes wait (its
     /// <c>MaxWriteBufferSize</c>; Kestrel's own default is 64 KiB); 0, the default, for no limit. With a limit, a
     /// connection that has more than it unsent when the server stops (a large push to a slow proxy, or a starved
@@ -174,6 +182,8 @@ public sealed class XdsOptions
     public string? Problem() =>
         EndpointProblem(nameof(GrpcUrl), GrpcUrl) ?? EndpointProblem(nameof(AdminUrl), AdminUrl)
         ?? (ListenBacklog < 1 ? $"Xds:ListenBacklog ({ListenBacklog}) must be at least 1." : null)
+        ?? (StartCheckTimeout < TimeSpan.FromSeconds(1) || StartCheckTimeout > TimeSpan.FromMinutes(10)
+            ? $"Xds:StartCheckTimeout ({StartCheckTimeout}) must be between 00:00:01 and 00:10:00." : null)
         ?? (TransportWriteBufferBytes < 0 ? $"Xds:TransportWriteBufferBytes ({TransportWriteBufferBytes}) must be 0 (no limit) or more." : null);
 
     /// <summary>

@@ -5,7 +5,10 @@ namespace Mesh.Api.Tests.Setup;
 /// <summary>The API binary in a process of its own, as an operator runs it, with only the configuration given.</summary>
 public static class ApiProcess
 {
-    /// <summary>Runs it to its exit (or kills it after a minute) and returns the exit code and both outputs.</summary>
+    /// <summary>
+    /// Runs it to its exit (or kills it after three minutes: longer than the start check the tests give PostgreSQL)
+    /// and returns the exit code and both outputs.
+    /// </summary>
     public static async Task<(int Code, string Output, string Error)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -27,7 +30,7 @@ public static class ApiProcess
         }
 
         using var process = Process.Start(start)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         try
         {
             var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
