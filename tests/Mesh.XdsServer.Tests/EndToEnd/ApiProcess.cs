@@ -28,6 +28,12 @@ public sealed class ApiProcess : IAsyncDisposable
 
     public string CredentialsFile { get; }
 
+    /// <summary>
+    /// How long the API process may take to become ready: a process's start (the runtime, the JIT, the database
+    /// check) took longer than a stream step's 15 s on a loaded machine. Only a failing start waits this long.
+    /// </summary>
+    private static readonly TimeSpan StartTime = TimeSpan.FromSeconds(90);
+
     public static async Task<ApiProcess> StartAsync(string connectionString)
     {
         var environment = new Dictionary<string, string>
@@ -38,7 +44,7 @@ public sealed class ApiProcess : IAsyncDisposable
         };
         var credentials = Path.Combine(Path.GetTempPath(), $"mesh-e2e-{Guid.NewGuid():N}", "credentials");
         var keys = Start(environment, "keys", "create", "--account", "111122223333", "--admin", "--credentials-file", credentials);
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        using (var timeout = new CancellationTokenSource(StartTime))
         {
             await keys.WaitForExitAsync(timeout.Token);
         }
@@ -66,7 +72,7 @@ public sealed class ApiProcess : IAsyncDisposable
                 {
                     return false;
                 }
-            });
+            }, StartTime);
         }
         catch
         {

@@ -6,10 +6,14 @@ namespace Mesh.XdsServer.Tests.Support;
 /// </summary>
 public static class Eventually
 {
-    public static async Task<T> ValueAsync<T>(Func<Task<T?>> probe)
+    public static Task<T> ValueAsync<T>(Func<Task<T?>> probe)
+        where T : class => ValueAsync(probe, TaskTimeouts.Default);
+
+    /// <summary>With a time of its own, for what takes a loaded machine longer than a stream's step (a process's start).</summary>
+    public static async Task<T> ValueAsync<T>(Func<Task<T?>> probe, TimeSpan within)
         where T : class
     {
-        using var timeout = new CancellationTokenSource(TaskTimeouts.Default);
+        using var timeout = new CancellationTokenSource(within);
         while (true)
         {
             if (await probe() is { } value)
@@ -21,9 +25,11 @@ public static class Eventually
         }
     }
 
-    public static async Task TrueAsync(Func<Task<bool>> probe)
+    public static Task TrueAsync(Func<Task<bool>> probe) => TrueAsync(probe, TaskTimeouts.Default);
+
+    public static async Task TrueAsync(Func<Task<bool>> probe, TimeSpan within)
     {
-        await ValueAsync<object>(async () => await probe() ? new object() : null);
+        await ValueAsync<object>(async () => await probe() ? new object() : null, within);
     }
 
     public static Task TrueAsync(Func<bool> probe) => TrueAsync(() => Task.FromResult(probe()));
