@@ -106,7 +106,11 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     var fleetCpu = Process.GetCurrentProcess().TotalProcessorTime - fleetCpuBefore;
     var bytes = proxies.Average(p => p.BytesReceived);
     var requestsAtConnect = proxies.Average(p => p.RequestsSent);
-    var connectJit = await JitCount.ReadAsync(admin) - jitBefore;
+    var jitAfterConnect = await JitCount.ReadAsync(admin);
+    var connectJit = jitAfterConnect - jitBefore;
+    // The server's running count, so that a list of what the JIT compiled (DOTNET_JitStdOutFile, one numbered line per
+    // method) can be cut into the start, the connect and the changes (each change's count is on its own line below).
+    report.Line($"{variant.Name}: the JIT's running count of compiled methods: {jitBefore.Methods:F0} before the connect, {jitAfterConnect.Methods:F0} after it");
     // What the connect allocated and collected: per-connect garbage is server CPU twice, to make and to collect.
     var connectGc = await GcCount.ReadAsync(admin) - gcBefore;
 
