@@ -106,7 +106,13 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     var fleetCpu = Process.GetCurrentProcess().TotalProcessorTime - fleetCpuBefore;
     var bytes = proxies.Average(p => p.BytesReceived);
     var requestsAtConnect = proxies.Average(p => p.RequestsSent);
-    var connectJit = await JitCount.ReadAsync(admin) - jitBefore;
+    var jitAfterConnect = await JitCount.ReadAsync(admin);
+    var connectJit = jitAfterConnect - jitBefore;
+    // The server's running count, so that a list of what the JIT compiled (DOTNET_JitStdOutFile, one numbered line per
+    // method) can be cut into the start, the connect and the changes (each change's count is on its own line below).
+    report.Line($"{variant.Name}: the JIT's running count of compiled methods: {jitBefore.Methods:F0} before the connect, {jitAfterConnect.Methods:F0} after it");
+    // The connect's own figures at once, so that a run whose changes later fail still has them.
+    report.Line($"{variant.Name}: connect: server CPU per proxy {connectCpu.TotalMilliseconds / options.Proxies:F2} ms, second half {secondHalfCpu.TotalMilliseconds / (options.Proxies - options.Proxies / 2):F2} ms, {connect.TotalSeconds:F2} s, {connectJit}");
     // What the connect allocated and collected: per-connect garbage is server CPU twice, to make and to collect.
     var connectGc = await GcCount.ReadAsync(admin) - gcBefore;
 
