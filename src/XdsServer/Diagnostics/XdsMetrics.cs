@@ -100,6 +100,21 @@ public sealed class XdsMetrics : IDisposable
     public long Get(string name, string labels = "") =>
         _series.TryGetValue((name, labels), out var series) ? Interlocked.Read(ref series.Total) : 0;
 
+    /// <summary>xDS responses written since the start, all types and variants (the idle trim's sign of a change in flight; read once a second).</summary>
+    public long ResponsesSent()
+    {
+        long total = 0;
+        foreach (var ((name, _), series) in _series)
+        {
+            if (name == Responses)
+            {
+                total += Interlocked.Read(ref series.Total);
+            }
+        }
+
+        return total;
+    }
+
     /// <summary>One counter with one label set.</summary>
     private sealed class Series(KeyValuePair<string, object?>[] tags)
     {

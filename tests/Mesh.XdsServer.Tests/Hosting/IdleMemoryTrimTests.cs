@@ -67,6 +67,71 @@ public sealed class IdleMemoryTrimTests
     }
 
     [Fact]
+    public void A_Change_Still_Writing_Responses_Is_Not_Trimmed_However_Little_It_Allocates()
+    {
+        // A route change's tail: the pushes and ACKs allocate a trickle (below 1 MiB/s) while 500 responses a second
+        // still go out. No trim while they do (issue13ar: one stopped every thread mid-change); the quiet time counts
+        // from the last second with more than QuietResponsesPerSecond.
+        var policy = new MemoryTrimPolicy(Quiet, S(0), 0, 200 * MiB, 0);
+        var allocated = 0L;
+        var responses = 0L;
+        var resident = 300 * MiB;
+        var trims = new List<int>();
+        for (var t = 1; t <= 60; t++)
+        {
+            allocated += 100_000;
+            if (t <= 30)
+            {
+                responses += 500;
+            }
+
+            if (policy.Sample(S(t), allocated, resident, Committed, Live, responses) == TrimDecision.Trim)
+            {
+                trims.Add(t);
+                resident = 210 * MiB;
+                policy.Trimmed(S(t), resident);
+            }
+        }
+
+        Assert.Equal([40], trims);
+    }
+
+    [Fact]
+    public void A_Few_Responses_A_Second_Do_Not_Keep_A_Quiet_Server_From_Its_Trim()
+    {
+        // A proxy reconnecting now and then (its connect's responses) is not a change in flight.
+        var policy = new MemoryTrimPolicy(Quiet, S(0), 0, 200 * MiB, 0);
+        var responses = 0L;
+        var resident = 300 * MiB;
+        var trims = new List<int>();
+        for (var t = 1; t <= 30; t++)
+        {
+            responses += MemoryTrimPolicy.QuietResponsesPerSecond;
+            if (policy.Sample(S(t), 0, resident, Committed, Live, responses) == TrimDecision.Trim)
+            {
+                trims.Add(t);
+                resident = 210 * MiB;
+                policy.Trimmed(S(t), resident);
+            }
+        }
+
+        Assert.Equal([10], trims);
+    }
+
+    [Fact]
+    public void The_Responses_The_Trim_Watches_Are_Every_Type_And_Variant_Sent()
+    {
+        using var metrics = new XdsMetrics();
+        var before = metrics.ResponsesSent();
+        metrics.ResponseSent("rds", "sotw");
+        metrics.ResponseSent("rds", "sotw");
+        metrics.ResponseSent("cds", "delta");
+        metrics.Ack("rds");
+
+        Assert.Equal(3, metrics.ResponsesSent() - before);
+    }
+
+    [Fact]
     public void Only_A_Server_Grown_By_The_Grown_Bytes_Since_The_Last_Trim_Is_Trimmed()
     {
         var policy = new MemoryTrimPolicy(Quiet, S(0), 0, 200 * MiB);

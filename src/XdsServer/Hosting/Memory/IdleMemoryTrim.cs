@@ -35,16 +35,17 @@ internal sealed partial class IdleMemoryTrim : BackgroundService
     private readonly Func<long> _resident;
     private readonly Func<GcHeap> _heap;
     private readonly Action _collect;
+    private readonly Func<long> _responses;
     private double _pauseSeconds;
     private double _cpuSeconds;
 
     public IdleMemoryTrim(TimeSpan quiet, TimeProvider time, XdsMetrics metrics, ILogger<IdleMemoryTrim> logger)
-        : this(quiet, time, metrics, logger, () => GC.GetTotalAllocatedBytes(), () => Environment.WorkingSet, HeapNow, Collect)
+        : this(quiet, time, metrics, logger, () => GC.GetTotalAllocatedBytes(), () => Environment.WorkingSet, HeapNow, Collect, metrics.ResponsesSent)
     {
     }
 
     /// <summary>With the allocation counter, the resident size and the collection given (tests).</summary>
-    internal IdleMemoryTrim(TimeSpan quiet, TimeProvider time, XdsMetrics metrics, ILogger<IdleMemoryTrim> logger, Func<long> allocated, Func<long> resident, Func<GcHeap> heap, Action collect)
+    internal IdleMemoryTrim(TimeSpan quiet, TimeProvider time, XdsMetrics metrics, ILogger<IdleMemoryTrim> logger, Func<long> allocated, Func<long> resident, Func<GcHeap> heap, Action collect, Func<long>? responses = null)
     {
         _quiet = quiet;
         _time = time;
@@ -54,6 +55,7 @@ internal sealed partial class IdleMemoryTrim : BackgroundService
         _resident = resident;
         _heap = heap;
         _collect = collect;
+        _responses = responses ?? (() => 0);
         // Present from the start, at 0, so a scrape tells "never trimmed" from "not running".
         _metrics.Increment(Trims, TrimsHelp, by: 0);
         _metrics.Increment(ReleasedBytes, ReleasedHelp, by: 0);
@@ -68,14 +70,14 @@ internal sealed partial class IdleMemoryTrim : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var policy = new MemoryTrimPolicy(_quiet, _time.GetElapsedTime(0), _allocated(), _resident());
+        var policy = new MemoryTrimPolicy(_quiet, _time.GetElapsedTime(0), _allocated(), _resident(), _responses());
         using var timer = new PeriodicTimer(SampleEvery, _time);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 var heap = _heap();
-                switch (policy.Sample(_time.GetElapsedTime(0), _allocated(), _resident(), heap.Committed, heap.Live))
+                switch (policy.Sample(_time.GetElapsedTime(0), _allocated(), _resident(), heap.Committed, heap.Live, _responses()))
                 {
                     case TrimDecision.Trim:
                         policy.Trimmed(_time.GetElapsedTime(0), Trim(heap));

@@ -2,7 +2,8 @@ namespace Mesh.XdsServer.Hosting.Memory;
 
 /// <summary>
 /// When to hand the GC's free memory back to the system: once the server has been quiet (allocating less than
-/// <see cref="QuietBytesPerSecond"/>) for the quiet time, and its resident memory has grown by at least
+/// <see cref="QuietBytesPerSecond"/> and writing fewer than <see cref="QuietResponsesPerSecond"/> xDS responses) for
+/// the quiet time, and its resident memory has grown by at least
 /// <see cref="GrownBytes"/> since the last trim (or the start), so that a burst (proxies connecting, a route change's
 /// responses) is followed by one trim, and an idle server or a steady trickle by none. A trim is skipped (and the
 /// burst counted as handled) when the GC holds too little it could give back: less than <see cref="MinReclaimableBytes"/>
@@ -19,6 +20,14 @@ internal sealed class MemoryTrimPolicy
     /// <summary>Slower than this is quiet: an idle proxy's keep-alive pings and the feed's polling stay below it.</summary>
     public const long QuietBytesPerSecond = 1 << 20;
 
+    /// <summary>
+    /// More xDS responses a second than this is not quiet, whatever the allocations: a route change's tail (the last
+    /// pushes and their ACKs, a few hundred bytes each) allocates below <see cref="QuietBytesPerSecond"/>, and a trim
+    /// there stopped every thread in the middle of the change (10,000 proxies: 6–8 s at load 50, in two of four runs;
+    /// docs/benchmarks.md, issue13ar). A proxy reconnecting now and then stays below it.
+    /// </summary>
+    public const long QuietResponsesPerSecond = 10;
+
     /// <summary>Resident growth since the last trim before another is worth a full collection.</summary>
     public const long GrownBytes = 16L << 20;
 
@@ -34,6 +43,7 @@ internal sealed class MemoryTrimPolicy
     private readonly TimeSpan _quiet;
     private TimeSpan _lastAt;
     private long _lastAllocated;
+    private long _lastResponses;
     private TimeSpan _quietSince;
     private long _residentAfterTrim;
 
@@ -41,20 +51,23 @@ internal sealed class MemoryTrimPolicy
     /// <param name="now">The time of the first sample (any monotonic clock).</param>
     /// <param name="allocated">Bytes allocated since the process started, at <paramref name="now"/>.</param>
     /// <param name="resident">The process's resident bytes at <paramref name="now"/>: growth is counted from here.</param>
-    public MemoryTrimPolicy(TimeSpan quiet, TimeSpan now, long allocated, long resident)
+    /// <param name="responses">xDS responses written since the process started, at <paramref name="now"/>.</param>
+    public MemoryTrimPolicy(TimeSpan quiet, TimeSpan now, long allocated, long resident, long responses = 0)
     {
         _quiet = quiet;
         _lastAt = now;
         _quietSince = now;
         _lastAllocated = allocated;
+        _lastResponses = responses;
         _residentAfterTrim = resident;
     }
 
     /// <summary>
-    /// Takes a sample (the clock, <c>GC.GetTotalAllocatedBytes</c>, the resident size, and the GC's committed bytes and
-    /// live bytes as of its last collection) and says whether to trim now, skip this burst, or wait.
+    /// Takes a sample (the clock, <c>GC.GetTotalAllocatedBytes</c>, the resident size, the GC's committed bytes and
+    /// live bytes as of its last collection, and the xDS responses written since the start) and says whether to trim
+    /// now, skip this burst, or wait.
     /// </summary>
-    public TrimDecision Sample(TimeSpan now, long allocated, long resident, long committed, long live)
+    public TrimDecision Sample(TimeSpan now, long allocated, long resident, long committed, long live, long responses = 0)
     {
         var elapsed = now - _lastAt;
         if (elapsed <= TimeSpan.Zero)
@@ -63,9 +76,11 @@ internal sealed class MemoryTrimPolicy
         }
 
         var rate = (allocated - _lastAllocated) / elapsed.TotalSeconds;
+        var responseRate = (responses - _lastResponses) / elapsed.TotalSeconds;
         _lastAt = now;
         _lastAllocated = allocated;
-        if (rate > QuietBytesPerSecond)
+        _lastResponses = responses;
+        if (rate > QuietBytesPerSecond || responseRate > QuietResponsesPerSecond)
         {
             _quietSince = now;
             return TrimDecision.Wait;
