@@ -8,8 +8,9 @@ using Npgsql;
 namespace Mesh.Api.Tests;
 
 /// <summary>
-/// A read statement's parameters (<see cref="ReadParameterSets"/>): filled position by position into a new command of
-/// the read source, and after a read that succeeded kept for the next call, which fills the same parameter objects;
+/// A read statement's parameters (<see cref="ReadParameterSets"/>): filled position by position into a command of the
+/// read source, and after a read that succeeded kept, with that command, for the next call, which fills the same
+/// parameter objects and sends the same command (a new one only for another read source);
 /// and Describe and List, which use them, answering each call with its own resource and page while many run at once.
 /// </summary>
 public sealed class ReadParametersTests(ApiServer api) : IClassFixture<ApiServer>
@@ -32,7 +33,7 @@ public sealed class ReadParametersTests(ApiServer api) : IClassFixture<ApiServer
     }
 
     [Fact]
-    public void Released_Set_IsFilledAgain_WithTheSameParameters_InANewCommand_AndOnlyThePositionsFilled()
+    public void Released_Set_IsFilledAgain_WithTheSameParameters_InTheSameCommand_AndOnlyThePositionsFilled()
     {
         var sets = new ReadParameterSets();
         var first = sets.Rent().Text("a").Text("b").Value(3).Text("mesh").Text("after");
@@ -40,16 +41,58 @@ public sealed class ReadParametersTests(ApiServer api) : IClassFixture<ApiServer
         var firstParameters = firstCommand.Parameters.ToArray();
         first.Release();
 
-        Assert.Empty(firstCommand.Parameters);
         Assert.Equal(1, sets.IdleCount);
         var second = sets.Rent();
         Assert.Same(first, second);
         Assert.Equal(0, sets.IdleCount);
 
         var secondCommand = second.Text("c").Text("d").Value(4).Command(Unconnected, "SELECT $1, $2, $3");
-        Assert.NotSame(firstCommand, secondCommand);
+        Assert.Same(firstCommand, secondCommand);
+        Assert.Equal("SELECT $1, $2, $3", secondCommand.CommandText);
         Assert.Equal(firstParameters[..3], secondCommand.Parameters.ToArray());
         Assert.Equal(["c", "d", 4], secondCommand.Parameters.Select(p => p.Value));
+        second.Release();
+
+        // The same statement and kinds of value again: the collection already holds them, only the values are new.
+        var third = sets.Rent().Text("e").Text("f").Value(5).Command(Unconnected, "SELECT $1, $2, $3");
+        Assert.Same(firstCommand, third);
+        Assert.Equal(firstParameters[..3], third.Parameters.ToArray());
+        Assert.Equal(["e", "f", 5], third.Parameters.Select(p => p.Value));
+    }
+
+    [Fact]
+    public void Set_SentToAnotherReadSource_GetsACommandOfThatSource_AndTheOldCommandGivesItsParametersUp()
+    {
+        var other = new ReadDatabase(NpgsqlDataSource.Create("Host=127.0.0.1;Port=2;Database=other"));
+        var sets = new ReadParameterSets();
+        var set = sets.Rent().Text("a").Value(1);
+        var firstCommand = set.Command(Unconnected, "SELECT $1, $2");
+        var parameters = firstCommand.Parameters.ToArray();
+        set.Release();
+
+        var otherCommand = sets.Rent().Text("b").Value(2).Command(other, "SELECT $1, $2");
+
+        Assert.NotSame(firstCommand, otherCommand);
+        Assert.Empty(firstCommand.Parameters);
+        Assert.Equal(parameters, otherCommand.Parameters.ToArray());
+        Assert.Equal(["b", 2], otherCommand.Parameters.Select(p => p.Value));
+    }
+
+    [Fact]
+    public void Set_FilledWithAnotherKindOfValue_SendsANewParameterInThatPosition()
+    {
+        var sets = new ReadParameterSets();
+        var set = sets.Rent().Text("a").Value(1);
+        var command = set.Command(Unconnected, "SELECT $1, $2");
+        var first = command.Parameters.ToArray();
+        set.Release();
+
+        var again = sets.Rent().Text("b").Value(2L).Command(Unconnected, "SELECT $1, $2");
+
+        Assert.Same(command, again);
+        Assert.Same(first[0], again.Parameters[0]);
+        Assert.Equal(2L, Assert.IsType<NpgsqlParameter<long>>(again.Parameters[1]).TypedValue);
+        Assert.Equal(2, again.Parameters.Count);
     }
 
     [Fact]

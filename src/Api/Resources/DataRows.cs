@@ -56,8 +56,8 @@ public readonly record struct DataRow(string Arn, Guid Uid, long Version, JsonEl
     {
         var parameters = IdentityParameters(account, id);
         (Guid Uid, long Version)? current;
-        await using (var command = parameters.Command(reads, SelectVersion))
-        await using (var reader = await command.ExecuteReaderAsync(ct))
+        // The command is the parameter set's own, kept with it for the next call (ReadParameters): not disposed.
+        await using (var reader = await parameters.Command(reads, SelectVersion).ExecuteReaderAsync(ct))
         {
             current = await reader.ReadAsync(ct) ? (reader.GetGuid(0), reader.GetInt64(1)) : null;
         }
@@ -76,8 +76,8 @@ public readonly record struct DataRow(string Arn, Guid Uid, long Version, JsonEl
     {
         DataRow? found;
         var parameters = IdentityParameters(account, id);
-        await using (var command = parameters.Command(reads, Select))
-        await using (var reader = await command.ExecuteReaderAsync(ct))
+        // The command is the parameter set's own, kept with it for the next call (ReadParameters): not disposed.
+        await using (var reader = await parameters.Command(reads, Select).ExecuteReaderAsync(ct))
         {
             found = await reader.ReadAsync(ct) ? Read(reader, view) : null;
         }

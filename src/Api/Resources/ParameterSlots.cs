@@ -43,6 +43,30 @@ internal sealed class ParameterSlots
         }
     }
 
+    /// <summary>
+    /// Makes a command's collection hold the filled parameters, in order: left as it is when it holds them already (the
+    /// same command sent again with the same kinds of value), made again otherwise.
+    /// </summary>
+    public void FillInto(NpgsqlParameterCollection collection)
+    {
+        if (collection.Count == Filled)
+        {
+            var same = true;
+            for (var i = 0; i < Filled && same; i++)
+            {
+                same = ReferenceEquals(collection[i], parameters[i]);
+            }
+
+            if (same)
+            {
+                return;
+            }
+        }
+
+        collection.Clear();
+        AddFilledTo(collection);
+    }
+
     /// <summary>The next fill starts at the first position again.</summary>
     public void Rewind() => Filled = 0;
 }

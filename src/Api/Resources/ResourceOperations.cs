@@ -280,7 +280,8 @@ public sealed class ResourceOperations(
             parameters.Text(after);
         }
 
-        await using var command = parameters.Command(reads, sql);
+        // The parameter set's own command, kept with it for the next page (ReadParameters): not disposed.
+        var command = parameters.Command(reads, sql);
 
         // The items are written into a pooled buffer (about 300 bytes each), which goes back to the pool once the
         // answer is sent (RawJson.ReturnRented). Each item is the bytes rendered for its row's uid and version

@@ -43,16 +43,37 @@ public sealed class AuthenticationMiddleware
         rateLimiter = new AccountRateLimiter(this.auth.RequestsPerSecond, this.auth.Burst, clock);
     }
 
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         var cloudMap = CloudMapRequest.Is(context.Request);
         if (!cloudMap && !context.Request.Path.StartsWithSegments(ApiPrefix, StringComparison.Ordinal)
             && !context.Request.Path.StartsWithSegments(ConsoleEndpoints.ApiPrefix, StringComparison.Ordinal))
         {
-            await next(context);
-            return;
+            return next(context);
         }
 
+        // A warm call's key is cached and its signature checked without waiting: the rest of the call then runs with
+        // no frame of this middleware's to resume on its way back (issue14am). Only a call that waited (a key read from
+        // the database, a body still arriving) is awaited here before it goes on.
+        var admitted = AdmitAsync(context, cloudMap);
+        if (admitted.IsCompletedSuccessfully)
+        {
+            admitted.Result.AttachTo(context);
+            return next(context);
+        }
+
+        return ContinueAsync(admitted, context);
+    }
+
+    private async Task ContinueAsync(ValueTask<Caller> admitting, HttpContext context)
+    {
+        (await admitting).AttachTo(context);
+        await next(context);
+    }
+
+    /// <summary>The caller the request is authenticated as and within its rate, or the refusal, recorded and thrown.</summary>
+    private async ValueTask<Caller> AdmitAsync(HttpContext context, bool cloudMap)
+    {
         var started = Stopwatch.GetTimestamp();
         Caller caller;
         try
@@ -80,8 +101,7 @@ public sealed class AuthenticationMiddleware
             throw throttled;
         }
 
-        caller.AttachTo(context);
-        await next(context);
+        return caller;
     }
 
     private void RecordRefusal(HttpContext context, string accountId, string accessKeyId, AppMeshException refused, long started)
