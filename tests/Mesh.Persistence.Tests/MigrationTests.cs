@@ -144,6 +144,35 @@ public sealed class MigrationTests(PostgresDatabase database) : IClassFixture<Po
     }
 
     [Fact]
+    public async Task UpdateWithoutRowLock_GoesDownToTheLockedReadAndUpAgain()
+    {
+        var connectionString = await database.Server.CreateDatabaseAsync();
+        try
+        {
+            await using var context = new MeshDbContext(MeshDbContextOptions.Create(connectionString));
+            var migrator = context.GetService<IMigrator>();
+            // Up: the UPDATE names the version read; the locked read is left only on the lost race's path.
+            Assert.Equal(1, await CountAsync(connectionString, "mesh_update_resource", "AND version = target.version"));
+            Assert.Equal(1, await CountAsync(connectionString, "mesh_update_resource", "FOR NO KEY UPDATE"));
+
+            await migrator.MigrateAsync("20261201040000_IdempotencyRecordFacts");
+            Assert.Equal(0, await CountAsync(connectionString, "mesh_update_resource", "AND version = target.version"));
+            Assert.Equal(1, await CountAsync(connectionString, "mesh_update_resource", "FOR NO KEY UPDATE"));
+            Assert.Equal("force_generic_plan", await ScalarAsync(connectionString,
+                "SELECT split_part(proconfig[1], '=', 2) FROM pg_proc WHERE proname = 'mesh_update_resource'"));
+
+            await migrator.MigrateAsync();
+            Assert.Equal(1, await CountAsync(connectionString, "mesh_update_resource", "AND version = target.version"));
+            Assert.Equal("force_generic_plan", await ScalarAsync(connectionString,
+                "SELECT split_part(proconfig[1], '=', 2) FROM pg_proc WHERE proname = 'mesh_update_resource'"));
+        }
+        finally
+        {
+            await database.Server.DropDatabaseAsync(connectionString);
+        }
+    }
+
+    [Fact]
     public async Task IdempotencyRecordFacts_GoesDownToTheStoredAnswersAndUpAgain()
     {
         // Down: the records without an answer (written since) are deleted, those with one kept, and the claim stores the
