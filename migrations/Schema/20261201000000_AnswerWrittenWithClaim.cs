@@ -139,6 +139,45 @@ namespace Mesh.Migrations.Schema
             $$;
             """;
 
+        /// <summary>The claim as this migration makes it (migration IdempotencyRecordFacts's down puts it back).</summary>
+        public const string ClaimFunction = """
+            -- NULL when this call now holds the token (or sent none), its record written with p_response, the answer
+            -- the write will send; else the stored answer of the identical request that holds it. A concurrent call
+            -- with the same token waits here for the first to commit.
+            CREATE FUNCTION mesh_claim_token(
+                p_account text, p_token text, p_operation text, p_hash text, p_at timestamptz, p_cutoff timestamptz,
+                p_response text)
+            RETURNS text
+            LANGUAGE plpgsql VOLATILE AS $$
+            DECLARE
+                held record;
+            BEGIN
+                IF p_token IS NULL THEN
+                    RETURN NULL;
+                END IF;
+                -- Claims the token, or takes over a record old enough to be pruned.
+                INSERT INTO idempotency_records AS i (account_id, client_token, operation, request_hash, response, created_at)
+                VALUES (p_account, p_token, p_operation, p_hash, p_response, p_at)
+                ON CONFLICT (account_id, client_token) DO UPDATE
+                    SET operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash,
+                        response = EXCLUDED.response, created_at = EXCLUDED.created_at
+                    WHERE i.created_at < p_cutoff;
+                IF FOUND THEN
+                    RETURN NULL;
+                END IF;
+                SELECT operation, request_hash, response INTO held FROM idempotency_records
+                WHERE account_id = p_account AND client_token = p_token;
+                IF NOT FOUND THEN
+                    RAISE EXCEPTION 'clientToken changed hands' USING ERRCODE = 'MT002';
+                END IF;
+                IF held.operation <> p_operation OR held.request_hash <> p_hash THEN
+                    RAISE EXCEPTION '%', held.operation USING ERRCODE = 'MT001';
+                END IF;
+                RETURN held.response;
+            END;
+            $$;
+            """;
+
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
@@ -147,41 +186,7 @@ namespace Mesh.Migrations.Schema
                 DROP FUNCTION {{Create}};
                 DROP FUNCTION {{Update}};
 
-                -- NULL when this call now holds the token (or sent none), its record written with p_response, the answer
-                -- the write will send; else the stored answer of the identical request that holds it. A concurrent call
-                -- with the same token waits here for the first to commit.
-                CREATE FUNCTION mesh_claim_token(
-                    p_account text, p_token text, p_operation text, p_hash text, p_at timestamptz, p_cutoff timestamptz,
-                    p_response text)
-                RETURNS text
-                LANGUAGE plpgsql VOLATILE AS $$
-                DECLARE
-                    held record;
-                BEGIN
-                    IF p_token IS NULL THEN
-                        RETURN NULL;
-                    END IF;
-                    -- Claims the token, or takes over a record old enough to be pruned.
-                    INSERT INTO idempotency_records AS i (account_id, client_token, operation, request_hash, response, created_at)
-                    VALUES (p_account, p_token, p_operation, p_hash, p_response, p_at)
-                    ON CONFLICT (account_id, client_token) DO UPDATE
-                        SET operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash,
-                            response = EXCLUDED.response, created_at = EXCLUDED.created_at
-                        WHERE i.created_at < p_cutoff;
-                    IF FOUND THEN
-                        RETURN NULL;
-                    END IF;
-                    SELECT operation, request_hash, response INTO held FROM idempotency_records
-                    WHERE account_id = p_account AND client_token = p_token;
-                    IF NOT FOUND THEN
-                        RAISE EXCEPTION 'clientToken changed hands' USING ERRCODE = 'MT002';
-                    END IF;
-                    IF held.operation <> p_operation OR held.request_hash <> p_hash THEN
-                        RAISE EXCEPTION '%', held.operation USING ERRCODE = 'MT001';
-                    END IF;
-                    RETURN held.response;
-                END;
-                $$;
+                {{ClaimFunction}}
 
                 {{CreateFunction}}
 

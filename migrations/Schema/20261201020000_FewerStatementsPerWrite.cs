@@ -52,145 +52,155 @@ namespace Mesh.Migrations.Schema
         private const string Create = "mesh_create_resource(text, text, text, text, text, text, uuid, jsonb, jsonb, text[], text, timestamptz, text[], text[], text[], boolean, integer, text, text, text, timestamptz, text, text, smallint, integer, bigint, boolean)";
         private const string Update = "mesh_update_resource(text, text, text, text, text, jsonb, text[], timestamptz, text[], text[], text[], integer, boolean, integer, text, text, text, timestamptz, text, text[])";
 
+        /// <summary>The create function as this migration makes it (migration IdempotencyRecordFacts's down puts it back).</summary>
+        public const string CreateFunction = $$"""
+            -- A create: NULL when the resource was written, else the stored answer of a replayed request. p_answer is the
+            -- text of the answer the API sends, stored with the token as it is.
+            CREATE OR REPLACE FUNCTION mesh_create_resource(
+                p_account text, p_mesh text, p_kind text, p_parent text, p_name text, p_arn text, p_uid uuid,
+                p_spec jsonb, p_tags jsonb, p_refs text[], p_owner text, p_at timestamptz,
+                p_need_kinds text[], p_need_parents text[], p_need_names text[], p_check_route_port boolean, p_match_port integer,
+                p_token text, p_operation text, p_hash text, p_token_cutoff timestamptz, p_answer text,
+                p_scope_mesh text, p_shard smallint, p_shards integer, p_quota bigint, p_exact boolean)
+            RETURNS text
+            LANGUAGE plpgsql VOLATILE AS $$
+            DECLARE
+                replayed text;
+                missing integer;
+                total bigint;
+                quiet text;
+            BEGIN
+                replayed := mesh_claim_token(p_account, p_token, p_operation, p_hash, p_at, p_token_cutoff, p_answer);
+                IF replayed IS NOT NULL THEN
+                    RETURN replayed;
+                END IF;
+                -- The shared "depends on" lock of each resource the create needs; the probe below is a later statement, so its
+                -- snapshot sees any delete this waited for.
+                PERFORM pg_advisory_xact_lock_shared(1296388936, hashtext(p_account || '/' || p_mesh || '/' || k || '/' || p || '/' || n))
+                FROM unnest(p_need_kinds, p_need_parents, p_need_names) AS t(k, p, n);
+                IF p_check_route_port THEN
+                    -- A route's port is checked after its missing links and before its name: the probe first, as before.
+                    missing := mesh_first_missing(p_account, p_mesh, p_need_kinds, p_need_parents, p_need_names);
+                    IF missing > 0 THEN
+                        RAISE EXCEPTION '%', missing USING ERRCODE = 'MR001';
+                    END IF;
+                    PERFORM mesh_check_route_port(p_account, p_mesh, p_parent, p_match_port);
+                END IF;
+                -- Makes the changes trigger leave out its NOTIFY (an assignment: an expression, not a statement).
+                quiet := set_config('{{ChangeFeed.NotifyAfterCommitSetting}}', 'on', true);
+                -- One statement probes the needed resources (mesh_first_missing's probe), and only when all are there inserts the
+                -- resource and its change: all three share its snapshot. A duplicate name fails the INSERT with a unique
+                -- violation, which the API answers as a conflict; a missing link inserts nothing and is named below.
+                WITH need AS MATERIALIZED (
+                    SELECT coalesce(min(w.ord), 0)::integer AS missing
+                    FROM unnest(p_need_kinds, p_need_parents, p_need_names) WITH ORDINALITY AS w(k, p, n, ord)
+                    LEFT JOIN LATERAL (
+                        SELECT 1 AS present FROM resources AS r
+                        WHERE r.account_id = p_account AND r.mesh_name = p_mesh AND r.kind = w.k AND r.parent_name = w.p AND r.name = w.n
+                        LIMIT 1) AS found ON true
+                    WHERE found.present IS NULL),
+                created AS (
+                    INSERT INTO resources (account_id, mesh_name, kind, parent_name, name, arn, uid, version, spec, tags, refs, resource_owner, created_at, last_updated_at)
+                    SELECT p_account, p_mesh, p_kind, p_parent, p_name, p_arn, p_uid, 1, p_spec, p_tags, p_refs, p_owner, p_at, p_at
+                    FROM need WHERE need.missing = 0
+                    RETURNING 1),
+                logged AS (
+                    INSERT INTO changes (account_id, mesh_name, kind, parent_name, name, version, operation, at)
+                    SELECT p_account, p_mesh, p_kind, p_parent, p_name, 1, 'create', p_at FROM created)
+                SELECT need.missing INTO missing FROM need;
+                IF missing > 0 THEN
+                    RAISE EXCEPTION '%', missing USING ERRCODE = 'MR001';
+                END IF;
+
+                -- Last, so that the quota's shard is held only for the commit (QuotaCounter); an assignment, not a statement.
+                total := mesh_count_created(p_account, p_scope_mesh, p_kind, p_parent, p_shard, p_shards, p_quota, p_exact);
+                RETURN NULL;
+            END;
+            $$;
+            """;
+
+        /// <summary>The update function as this migration makes it (migration IdempotencyRecordFacts's down puts it back).</summary>
+        public const string UpdateFunction = $$"""
+            -- An update: the stored answer of a replayed request, or (o_replayed NULL) what the answer needs of the row.
+            -- p_answer is the text of the API's answer with placeholders for what only the row knows: p_answer_holes
+            -- are the placeholders' exact text ("uid":"…", "version":…, "createdAt":…, each with a random value the
+            -- API drew for this call), replaced by the row's values written as the API writes them, so that the text
+            -- stored with the token is byte for byte the answer the API sends. The row is read (and locked) before the
+            -- token is claimed, so that the claim writes the record once, with its answer.
+            CREATE OR REPLACE FUNCTION mesh_update_resource(
+                p_account text, p_mesh text, p_kind text, p_parent text, p_name text, p_spec jsonb, p_refs text[], p_at timestamptz,
+                p_need_kinds text[], p_need_parents text[], p_need_names text[], p_containers integer,
+                p_check_route_port boolean, p_match_port integer,
+                p_token text, p_operation text, p_hash text, p_token_cutoff timestamptz, p_answer text, p_answer_holes text[])
+            RETURNS TABLE (o_replayed text, o_arn text, o_uid uuid, o_version bigint, o_resource_owner text, o_created_at timestamptz)
+            LANGUAGE plpgsql VOLATILE AS $$
+            DECLARE
+                missing integer;
+                target record;
+                found_row boolean;
+                answer text;
+                quiet text;
+            BEGIN
+                SELECT r.id, r.arn, r.uid, r.version, r.resource_owner, r.created_at INTO target FROM resources AS r
+                WHERE r.account_id = p_account AND r.mesh_name = p_mesh AND r.kind = p_kind AND r.parent_name = p_parent AND r.name = p_name
+                FOR NO KEY UPDATE;
+                found_row := FOUND;
+                IF p_token IS NOT NULL AND found_row THEN
+                    -- Written as the API writes them: a uuid in lower case, createdAt as epoch seconds with
+                    -- millisecond precision and no trailing zeros. The row is locked, so its version cannot move.
+                    answer := replace(replace(replace(p_answer,
+                        p_answer_holes[1], '"uid":"' || target.uid::text || '"'),
+                        p_answer_holes[2], '"version":' || (target.version + 1)::text),
+                        p_answer_holes[3], '"createdAt":' || trim_scale(floor(extract(epoch FROM target.created_at) * 1000) / 1000)::text);
+                ELSE
+                    -- No row: the write fails below unless this is a replay, and a failed write's claim is rolled back.
+                    answer := p_answer;
+                END IF;
+                -- The OUT columns are the row's values: a replay returns its stored answer with the others NULL.
+                o_replayed := mesh_claim_token(p_account, p_token, p_operation, p_hash, p_at, p_token_cutoff, answer);
+                IF o_replayed IS NOT NULL THEN
+                    RETURN NEXT;
+                    RETURN;
+                END IF;
+                missing := mesh_lock_needed(p_account, p_mesh, p_need_kinds, p_need_parents, p_need_names);
+                -- Named in this order: the mesh, the parent, the resource itself, then what its spec names.
+                IF missing BETWEEN 1 AND p_containers THEN
+                    RAISE EXCEPTION '%', missing USING ERRCODE = 'MR001';
+                END IF;
+                IF NOT found_row THEN
+                    RAISE EXCEPTION '0' USING ERRCODE = 'MR001';
+                END IF;
+                IF missing > 0 THEN
+                    RAISE EXCEPTION '%', missing USING ERRCODE = 'MR001';
+                END IF;
+                IF p_check_route_port THEN
+                    PERFORM mesh_check_route_port(p_account, p_mesh, p_parent, p_match_port);
+                END IF;
+                quiet := set_config('{{ChangeFeed.NotifyAfterCommitSetting}}', 'on', true);
+                -- The UPDATE and its change in one statement (the row is locked, so it updates exactly that row).
+                WITH updated AS (
+                    UPDATE resources SET spec = p_spec, refs = p_refs, version = target.version + 1, last_updated_at = p_at
+                    WHERE id = target.id
+                    RETURNING 1)
+                INSERT INTO changes (account_id, mesh_name, kind, parent_name, name, version, operation, at)
+                SELECT p_account, p_mesh, p_kind, p_parent, p_name, target.version + 1, 'update', p_at FROM updated;
+                o_arn := target.arn;
+                o_uid := target.uid;
+                o_version := target.version + 1;
+                o_resource_owner := target.resource_owner;
+                o_created_at := target.created_at;
+                RETURN NEXT;
+            END;
+            $$;
+            """;
+
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.Sql($$"""
-                -- A create: NULL when the resource was written, else the stored answer of a replayed request. p_answer is the
-                -- text of the answer the API sends, stored with the token as it is.
-                CREATE OR REPLACE FUNCTION mesh_create_resource(
-                    p_account text, p_mesh text, p_kind text, p_parent text, p_name text, p_arn text, p_uid uuid,
-                    p_spec jsonb, p_tags jsonb, p_refs text[], p_owner text, p_at timestamptz,
-                    p_need_kinds text[], p_need_parents text[], p_need_names text[], p_check_route_port boolean, p_match_port integer,
-                    p_token text, p_operation text, p_hash text, p_token_cutoff timestamptz, p_answer text,
-                    p_scope_mesh text, p_shard smallint, p_shards integer, p_quota bigint, p_exact boolean)
-                RETURNS text
-                LANGUAGE plpgsql VOLATILE AS $$
-                DECLARE
-                    replayed text;
-                    missing integer;
-                    total bigint;
-                    quiet text;
-                BEGIN
-                    replayed := mesh_claim_token(p_account, p_token, p_operation, p_hash, p_at, p_token_cutoff, p_answer);
-                    IF replayed IS NOT NULL THEN
-                        RETURN replayed;
-                    END IF;
-                    -- The shared "depends on" lock of each resource the create needs; the probe below is a later statement, so its
-                    -- snapshot sees any delete this waited for.
-                    PERFORM pg_advisory_xact_lock_shared(1296388936, hashtext(p_account || '/' || p_mesh || '/' || k || '/' || p || '/' || n))
-                    FROM unnest(p_need_kinds, p_need_parents, p_need_names) AS t(k, p, n);
-                    IF p_check_route_port THEN
-                        -- A route's port is checked after its missing links and before its name: the probe first, as before.
-                        missing := mesh_first_missing(p_account, p_mesh, p_need_kinds, p_need_parents, p_need_names);
-                        IF missing > 0 THEN
-                            RAISE EXCEPTION '%', missing USING ERRCODE = 'MR001';
-                        END IF;
-                        PERFORM mesh_check_route_port(p_account, p_mesh, p_parent, p_match_port);
-                    END IF;
-                    -- Makes the changes trigger leave out its NOTIFY (an assignment: an expression, not a statement).
-                    quiet := set_config('{{ChangeFeed.NotifyAfterCommitSetting}}', 'on', true);
-                    -- One statement probes the needed resources (mesh_first_missing's probe), and only when all are there inserts the
-                    -- resource and its change: all three share its snapshot. A duplicate name fails the INSERT with a unique
-                    -- violation, which the API answers as a conflict; a missing link inserts nothing and is named below.
-                    WITH need AS MATERIALIZED (
-                        SELECT coalesce(min(w.ord), 0)::integer AS missing
-                        FROM unnest(p_need_kinds, p_need_parents, p_need_names) WITH ORDINALITY AS w(k, p, n, ord)
-                        LEFT JOIN LATERAL (
-                            SELECT 1 AS present FROM resources AS r
-                            WHERE r.account_id = p_account AND r.mesh_name = p_mesh AND r.kind = w.k AND r.parent_name = w.p AND r.name = w.n
-                            LIMIT 1) AS found ON true
-                        WHERE found.present IS NULL),
-                    created AS (
-                        INSERT INTO resources (account_id, mesh_name, kind, parent_name, name, arn, uid, version, spec, tags, refs, resource_owner, created_at, last_updated_at)
-                        SELECT p_account, p_mesh, p_kind, p_parent, p_name, p_arn, p_uid, 1, p_spec, p_tags, p_refs, p_owner, p_at, p_at
-                        FROM need WHERE need.missing = 0
-                        RETURNING 1),
-                    logged AS (
-                        INSERT INTO changes (account_id, mesh_name, kind, parent_name, name, version, operation, at)
-                        SELECT p_account, p_mesh, p_kind, p_parent, p_name, 1, 'create', p_at FROM created)
-                    SELECT need.missing INTO missing FROM need;
-                    IF missing > 0 THEN
-                        RAISE EXCEPTION '%', missing USING ERRCODE = 'MR001';
-                    END IF;
+                {{CreateFunction}}
 
-                    -- Last, so that the quota's shard is held only for the commit (QuotaCounter); an assignment, not a statement.
-                    total := mesh_count_created(p_account, p_scope_mesh, p_kind, p_parent, p_shard, p_shards, p_quota, p_exact);
-                    RETURN NULL;
-                END;
-                $$;
-
-                -- An update: the stored answer of a replayed request, or (o_replayed NULL) what the answer needs of the row.
-                -- p_answer is the text of the API's answer with placeholders for what only the row knows: p_answer_holes
-                -- are the placeholders' exact text ("uid":"…", "version":…, "createdAt":…, each with a random value the
-                -- API drew for this call), replaced by the row's values written as the API writes them, so that the text
-                -- stored with the token is byte for byte the answer the API sends. The row is read (and locked) before the
-                -- token is claimed, so that the claim writes the record once, with its answer.
-                CREATE OR REPLACE FUNCTION mesh_update_resource(
-                    p_account text, p_mesh text, p_kind text, p_parent text, p_name text, p_spec jsonb, p_refs text[], p_at timestamptz,
-                    p_need_kinds text[], p_need_parents text[], p_need_names text[], p_containers integer,
-                    p_check_route_port boolean, p_match_port integer,
-                    p_token text, p_operation text, p_hash text, p_token_cutoff timestamptz, p_answer text, p_answer_holes text[])
-                RETURNS TABLE (o_replayed text, o_arn text, o_uid uuid, o_version bigint, o_resource_owner text, o_created_at timestamptz)
-                LANGUAGE plpgsql VOLATILE AS $$
-                DECLARE
-                    missing integer;
-                    target record;
-                    found_row boolean;
-                    answer text;
-                    quiet text;
-                BEGIN
-                    SELECT r.id, r.arn, r.uid, r.version, r.resource_owner, r.created_at INTO target FROM resources AS r
-                    WHERE r.account_id = p_account AND r.mesh_name = p_mesh AND r.kind = p_kind AND r.parent_name = p_parent AND r.name = p_name
-                    FOR NO KEY UPDATE;
-                    found_row := FOUND;
-                    IF p_token IS NOT NULL AND found_row THEN
-                        -- Written as the API writes them: a uuid in lower case, createdAt as epoch seconds with
-                        -- millisecond precision and no trailing zeros. The row is locked, so its version cannot move.
-                        answer := replace(replace(replace(p_answer,
-                            p_answer_holes[1], '"uid":"' || target.uid::text || '"'),
-                            p_answer_holes[2], '"version":' || (target.version + 1)::text),
-                            p_answer_holes[3], '"createdAt":' || trim_scale(floor(extract(epoch FROM target.created_at) * 1000) / 1000)::text);
-                    ELSE
-                        -- No row: the write fails below unless this is a replay, and a failed write's claim is rolled back.
-                        answer := p_answer;
-                    END IF;
-                    -- The OUT columns are the row's values: a replay returns its stored answer with the others NULL.
-                    o_replayed := mesh_claim_token(p_account, p_token, p_operation, p_hash, p_at, p_token_cutoff, answer);
-                    IF o_replayed IS NOT NULL THEN
-                        RETURN NEXT;
-                        RETURN;
-                    END IF;
-                    missing := mesh_lock_needed(p_account, p_mesh, p_need_kinds, p_need_parents, p_need_names);
-                    -- Named in this order: the mesh, the parent, the resource itself, then what its spec names.
-                    IF missing BETWEEN 1 AND p_containers THEN
-                        RAISE EXCEPTION '%', missing USING ERRCODE = 'MR001';
-                    END IF;
-                    IF NOT found_row THEN
-                        RAISE EXCEPTION '0' USING ERRCODE = 'MR001';
-                    END IF;
-                    IF missing > 0 THEN
-                        RAISE EXCEPTION '%', missing USING ERRCODE = 'MR001';
-                    END IF;
-                    IF p_check_route_port THEN
-                        PERFORM mesh_check_route_port(p_account, p_mesh, p_parent, p_match_port);
-                    END IF;
-                    quiet := set_config('{{ChangeFeed.NotifyAfterCommitSetting}}', 'on', true);
-                    -- The UPDATE and its change in one statement (the row is locked, so it updates exactly that row).
-                    WITH updated AS (
-                        UPDATE resources SET spec = p_spec, refs = p_refs, version = target.version + 1, last_updated_at = p_at
-                        WHERE id = target.id
-                        RETURNING 1)
-                    INSERT INTO changes (account_id, mesh_name, kind, parent_name, name, version, operation, at)
-                    SELECT p_account, p_mesh, p_kind, p_parent, p_name, target.version + 1, 'update', p_at FROM updated;
-                    o_arn := target.arn;
-                    o_uid := target.uid;
-                    o_version := target.version + 1;
-                    o_resource_owner := target.resource_owner;
-                    o_created_at := target.created_at;
-                    RETURN NEXT;
-                END;
-                $$;
+                {{UpdateFunction}}
 
                 -- A delete: the row as it was (deleted first, then the checks that may refuse it). p_need_* are the
                 -- resource's mesh and parent, to name the first missing link when the resource is not there; p_child_kind

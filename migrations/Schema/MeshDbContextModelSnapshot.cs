@@ -509,10 +509,21 @@ namespace Mesh.Migrations.Schema
                         .HasColumnType("character varying(64)")
                         .HasColumnName("request_hash");
 
+                    b.Property<DateTimeOffset?>("ResourceCreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("resource_created_at");
+
                     b.Property<string>("Response")
-                        .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("response");
+
+                    b.Property<Guid?>("Uid")
+                        .HasColumnType("uuid")
+                        .HasColumnName("uid");
+
+                    b.Property<long?>("Version")
+                        .HasColumnType("bigint")
+                        .HasColumnName("version");
 
                     b.HasKey("AccountId", "ClientToken");
 

@@ -15,8 +15,21 @@ public sealed class IdempotencyRecordEntity
     /// <summary>SHA-256 of the canonical request (operation, labels and body without the token).</summary>
     public required string RequestHash { get; set; }
 
-    /// <summary>The response body that the first request produced.</summary>
-    public required string Response { get; set; }
+    /// <summary>
+    /// The response body that the first request produced, for records written before migration IdempotencyRecordFacts;
+    /// null since: the answer is rendered again from the replayed request with <see cref="Uid"/>, <see cref="Version"/>,
+    /// <see cref="ResourceCreatedAt"/> and <see cref="CreatedAt"/>.
+    /// </summary>
+    public string? Response { get; set; }
+
+    /// <summary>The uid of the resource the first request wrote (null when it found no row: that write failed).</summary>
+    public Guid? Uid { get; set; }
+
+    /// <summary>The version the first request wrote.</summary>
+    public long? Version { get; set; }
+
+    /// <summary>The resource's creation time, when it is not <see cref="CreatedAt"/> (an update's; null for a create).</summary>
+    public DateTimeOffset? ResourceCreatedAt { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
 }

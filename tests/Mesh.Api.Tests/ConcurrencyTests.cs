@@ -81,6 +81,29 @@ public sealed class ConcurrencyTests(ApiServer api) : IClassFixture<ApiServer>
     }
 
     [Fact]
+    public async Task ConcurrentUpdates_WithTokens_EachReplayAnswersItsOwnVersion()
+    {
+        // An update reads its row unlocked and claims its token with that row's values (migration UpdateWithoutRowLock);
+        // one that loses the race to a concurrent update locks the row and corrects its record. A replay of each must
+        // answer the version that update wrote, not the one it first read.
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("web");
+        const int writers = 12;
+        var requests = Enumerable.Range(0, writers)
+            .Select(i => new JsonObject { ["spec"] = Specs.VirtualNode(10000 + i), ["clientToken"] = Guid.NewGuid().ToString() }).ToArray();
+        var results = await Task.WhenAll(requests.Select(r => api.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh.Mesh, "web"), r.DeepClone())));
+        Assert.All(results, r => r.AssertOk());
+        var versions = results.Select(r => r.Body!["metadata"]!["version"]!.GetValue<long>()).Order().ToArray();
+        Assert.Equal(Enumerable.Range(2, writers).Select(v => (long)v), versions);
+
+        for (var i = 0; i < writers; i++)
+        {
+            var replayed = (await api.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh.Mesh, "web"), requests[i].DeepClone())).AssertOk();
+            Assert.True(JsonNode.DeepEquals(results[i].Body, replayed.Body), $"first {results[i].Body?.ToJsonString()}, replayed {replayed.Body?.ToJsonString()}");
+        }
+    }
+
+    [Fact]
     public async Task EveryWrite_AppendsOneChangeRecord()
     {
         var mesh = await MeshBuilder.CreateAsync(api);

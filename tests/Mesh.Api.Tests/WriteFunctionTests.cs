@@ -253,23 +253,26 @@ public sealed class WriteFunctionTests(ApiServer api) : IClassFixture<ApiServer>
     }
 
     [Fact]
-    public async Task AClaimedToken_IsWrittenWithTheAnswerItWasGiven()
+    public async Task AClaimedToken_KeepsTheFirstCallsValues_AndAReplayGetsThem()
     {
-        // Migration AnswerWrittenWithClaim: the claim writes the record once, with the answer, instead of an empty
-        // answer that the write then updated.
+        // Migration IdempotencyRecordFacts: the claim writes the first call's uid, version and resource creation time with
+        // the token, no answer; the identical request again gets them (and the first call's time), another is refused.
         var token = Guid.NewGuid().ToString();
-        Assert.Null(await ClaimAsync(token, "hash-1", """{"virtualNode":{"a":1}}"""));
-        Assert.Equal("""{"virtualNode":{"a":1}}""", await StoredAnswerAsync(token));
+        var uid = Guid.NewGuid();
+        var createdAt = new DateTimeOffset(2026, 11, 30, 8, 0, 0, 123, TimeSpan.Zero);
+        Assert.Null((await ClaimAsync(token, "hash-1", uid, 7, createdAt)).At);
+        Assert.Equal((null, uid, 7L, createdAt), await StoredRecordAsync(token));
 
-        // The identical request again gets that answer; another request with the token is refused, naming the first.
-        Assert.Equal("""{"virtualNode":{"a":1}}""", await ClaimAsync(token, "hash-1", """{"virtualNode":{"b":2}}"""));
-        var refused = await Assert.ThrowsAsync<PostgresException>(() => ClaimAsync(token, "hash-2", "{}"));
+        var replayed = await ClaimAsync(token, "hash-1", Guid.NewGuid(), 8, null);
+        Assert.Equal((null, uid, 7L, createdAt), (replayed.Response, replayed.Uid, replayed.Version, replayed.ResourceCreatedAt));
+        Assert.NotNull(replayed.At);
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => ClaimAsync(token, "hash-2", Guid.NewGuid(), 1, null));
         Assert.Equal("MT001", refused.SqlState);
-        Assert.Equal("""{"virtualNode":{"a":1}}""", await StoredAnswerAsync(token));
+        Assert.Equal((null, uid, 7L, createdAt), await StoredRecordAsync(token));
     }
 
     [Fact]
-    public async Task AnUpdatesToken_IsStoredWithTheAnswerItSent()
+    public async Task AnUpdatesToken_KeepsTheRowsValues_AndNoAnswer()
     {
         var mesh = await MeshBuilder.CreateAsync(api);
         await mesh.NodeAsync("web");
@@ -277,10 +280,37 @@ public sealed class WriteFunctionTests(ApiServer api) : IClassFixture<ApiServer>
         var first = (await api.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh.Mesh, "web"),
             new JsonObject { ["spec"] = Specs.VirtualNode(9000), ["clientToken"] = token })).AssertOk();
 
-        // The update reads its row before it claims the token, so the claim stores the answer with the row's values
-        // (uid, version, createdAt) already in place.
-        var stored = JsonNode.Parse((await StoredAnswerAsync(token))!)!["virtualNode"];
-        Assert.True(JsonNode.DeepEquals(first.Body, stored), $"stored {stored?.ToJsonString()}, sent {first.Body?.ToJsonString()}");
+        // The update reads its row before it claims the token, so the record holds the row's uid, the version written
+        // and the resource's creation time.
+        var (response, uid, version, createdAt) = await StoredRecordAsync(token);
+        Assert.Null(response);
+        Assert.Equal(first.Body!["metadata"]!["uid"]!.GetValue<string>(), uid.ToString());
+        Assert.Equal(2, version);
+        Assert.Equal(first.Body!["metadata"]!["createdAt"]!.GetValue<decimal>(), createdAt!.Value.ToUnixTimeMilliseconds() / 1000m);
+    }
+
+    [Fact]
+    public async Task ARecordWrittenWithItsAnswer_BeforeTheRecordKeptValues_IsAnsweredWithThatText()
+    {
+        // Records written before migration IdempotencyRecordFacts hold the answer's text until they are pruned: a replay
+        // answers that text as it is.
+        var mesh = await MeshBuilder.CreateAsync(api);
+        var request = new JsonObject { ["virtualNodeName"] = "web", ["spec"] = Specs.VirtualNode(), ["clientToken"] = Guid.NewGuid().ToString() };
+        (await api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh), request)).AssertOk();
+        const string Stored = """{"virtualNode":{"meshName":"stored","metadata":{"version":41}}}""";
+        await using (var connection = new NpgsqlConnection(api.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(
+                "UPDATE idempotency_records SET response = @stored, uid = NULL, version = NULL WHERE client_token = @token", connection);
+            command.Parameters.AddWithValue("stored", Stored);
+            command.Parameters.AddWithValue("token", request["clientToken"]!.GetValue<string>());
+            Assert.Equal(1, await command.ExecuteNonQueryAsync());
+        }
+
+        var replayed = (await api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh), request.DeepClone())).AssertOk();
+        Assert.Equal("stored", replayed.Body!["meshName"]!.GetValue<string>());
+        Assert.Equal(41, replayed.Body!["metadata"]!["version"]!.GetValue<long>());
     }
 
     [Fact]
@@ -352,28 +382,46 @@ public sealed class WriteFunctionTests(ApiServer api) : IClassFixture<ApiServer>
         }
     }
 
-    /// <summary>The mesh's change records, in order, as "operation kind name version".</summary>
-    private async Task<string?> ClaimAsync(string token, string hash, string answer)
+    /// <summary>mesh_claim_token's answer: the held record's values for a replay, all null when this call claimed.</summary>
+    private async Task<(string? Response, Guid? Uid, long? Version, DateTimeOffset? ResourceCreatedAt, DateTimeOffset? At)> ClaimAsync(
+        string token, string hash, Guid uid, long version, DateTimeOffset? createdAt)
     {
         await using var connection = new NpgsqlConnection(api.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
-            "SELECT mesh_claim_token('111122223333', @token, 'CreateVirtualNode', @hash, now(), now() - interval '1 day', @answer)", connection);
+            "SELECT * FROM mesh_claim_token('111122223333', @token, 'CreateVirtualNode', @hash, now(), now() - interval '1 day', @uid, @version, @createdAt)",
+            connection);
         command.Parameters.AddWithValue("token", token);
         command.Parameters.AddWithValue("hash", hash);
-        command.Parameters.AddWithValue("answer", answer);
-        return await command.ExecuteScalarAsync() as string;
+        command.Parameters.AddWithValue("uid", uid);
+        command.Parameters.AddWithValue("version", version);
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("createdAt", NpgsqlTypes.NpgsqlDbType.TimestampTz) { TypedValue = createdAt });
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        var held = Values(reader);
+        return (held.Response, held.Uid, held.Version, held.ResourceCreatedAt, reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4));
     }
 
-    private async Task<string?> StoredAnswerAsync(string token)
+    private async Task<(string? Response, Guid? Uid, long? Version, DateTimeOffset? ResourceCreatedAt)> StoredRecordAsync(string token)
     {
         await using var connection = new NpgsqlConnection(api.ConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT response FROM idempotency_records WHERE client_token = @token", connection);
+        await using var command = new NpgsqlCommand(
+            "SELECT response, uid, version, resource_created_at FROM idempotency_records WHERE client_token = @token", connection);
         command.Parameters.AddWithValue("token", token);
-        return await command.ExecuteScalarAsync() as string;
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        return Values(reader);
     }
 
+    /// <summary>A record's response, uid, version and resource creation time (the claim's first four columns too).</summary>
+    private static (string? Response, Guid? Uid, long? Version, DateTimeOffset? ResourceCreatedAt) Values(NpgsqlDataReader reader) => (
+        reader.IsDBNull(0) ? null : reader.GetString(0),
+        reader.IsDBNull(1) ? null : reader.GetGuid(1),
+        reader.IsDBNull(2) ? null : reader.GetInt64(2),
+        reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3));
+
+    /// <summary>The mesh's change records, in order, as "operation kind name version".</summary>
     private async Task<List<string>> ChangesAsync(string mesh)
     {
         await using var connection = new NpgsqlConnection(api.ConnectionString);

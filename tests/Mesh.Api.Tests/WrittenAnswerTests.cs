@@ -81,6 +81,30 @@ public sealed class WrittenAnswerTests(ApiServer api) : IClassFixture<ApiServer>
         Assert.Equal(2, JsonNode.Parse(updateReplayed)!["metadata"]!["version"]!.GetValue<long>());
     }
 
+    [Fact]
+    public async Task AReplay_AfterItsResourceChanged_WasDeletedAndMadeAgain_AnswersTheFirstAnswersBytes()
+    {
+        // The record keeps the first call's uid, version and times, not its answer (migration IdempotencyRecordFacts): the
+        // replay's answer is made again from them, never from the row as it is now.
+        var mesh = await MeshBuilder.CreateAsync(api);
+        var create = new JsonObject { ["virtualNodeName"] = "web-again", ["spec"] = Specs.VirtualNode(), ["clientToken"] = Guid.NewGuid().ToString() };
+        var update = new JsonObject { ["spec"] = Specs.VirtualNode(9000), ["clientToken"] = Guid.NewGuid().ToString() };
+        var path = Paths.VirtualNode(mesh.Mesh, "web-again");
+        var (_, created) = await SendForBytesAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh), create);
+        var (_, updated) = await SendForBytesAsync(HttpMethod.Put, path, update);
+        (await api.SendAsync(HttpMethod.Put, path, new JsonObject { ["spec"] = Specs.VirtualNode(9001) })).AssertOk();
+        Assert.Equal((200, created), await SendForBytesAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh), create));
+        Assert.Equal((200, updated), await SendForBytesAsync(HttpMethod.Put, path, update));
+
+        (await api.SendAsync(HttpMethod.Delete, path)).AssertOk();
+        var remade = (await api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh),
+            new JsonObject { ["virtualNodeName"] = "web-again", ["spec"] = Specs.VirtualNode() })).AssertOk();
+        Assert.NotEqual(JsonNode.Parse(created)!["metadata"]!["uid"]!.GetValue<string>(), remade.Body!["metadata"]!["uid"]!.GetValue<string>());
+        Assert.Equal((200, created), await SendForBytesAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh), create));
+        Assert.Equal((200, updated), await SendForBytesAsync(HttpMethod.Put, path, update));
+        Assert.Equal(1, (await api.SendAsync(HttpMethod.Get, path)).AssertOk().Body!["metadata"]!["version"]!.GetValue<long>());
+    }
+
     /// <summary>The answer's status and body text exactly as sent (the body is UTF-8 of escaped JSON).</summary>
     private async Task<(int Status, string Body)> SendForBytesAsync(HttpMethod method, string path, JsonNode body)
     {

@@ -132,6 +132,75 @@ public sealed class MigrationTests(PostgresDatabase database) : IClassFixture<Po
             Assert.Equal(1, await CountAsync(connectionString, "mesh_count_created", "RETURNING (SELECT sum"));
             Assert.Contains("WHEN", await ScalarAsync(connectionString,
                 "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'changes_notify'"), StringComparison.Ordinal);
+            // The later migrations too: the model's schema is the last migration's.
+            await migrator.MigrateAsync();
+            await using var again = new MeshDbContext(MeshDbContextOptions.Create(connectionString));
+            Assert.Empty(await SchemaCheck.MissingAsync(again, CancellationToken.None));
+        }
+        finally
+        {
+            await database.Server.DropDatabaseAsync(connectionString);
+        }
+    }
+
+    [Fact]
+    public async Task UpdateWithoutRowLock_GoesDownToTheLockedReadAndUpAgain()
+    {
+        var connectionString = await database.Server.CreateDatabaseAsync();
+        try
+        {
+            await using var context = new MeshDbContext(MeshDbContextOptions.Create(connectionString));
+            var migrator = context.GetService<IMigrator>();
+            // Up: the UPDATE names the version read; the locked read is left only on the lost race's path.
+            Assert.Equal(1, await CountAsync(connectionString, "mesh_update_resource", "AND version = target.version"));
+            Assert.Equal(1, await CountAsync(connectionString, "mesh_update_resource", "FOR NO KEY UPDATE"));
+
+            await migrator.MigrateAsync("20261201040000_IdempotencyRecordFacts");
+            Assert.Equal(0, await CountAsync(connectionString, "mesh_update_resource", "AND version = target.version"));
+            Assert.Equal(1, await CountAsync(connectionString, "mesh_update_resource", "FOR NO KEY UPDATE"));
+            Assert.Equal("force_generic_plan", await ScalarAsync(connectionString,
+                "SELECT split_part(proconfig[1], '=', 2) FROM pg_proc WHERE proname = 'mesh_update_resource'"));
+
+            await migrator.MigrateAsync();
+            Assert.Equal(1, await CountAsync(connectionString, "mesh_update_resource", "AND version = target.version"));
+            Assert.Equal("force_generic_plan", await ScalarAsync(connectionString,
+                "SELECT split_part(proconfig[1], '=', 2) FROM pg_proc WHERE proname = 'mesh_update_resource'"));
+        }
+        finally
+        {
+            await database.Server.DropDatabaseAsync(connectionString);
+        }
+    }
+
+    [Fact]
+    public async Task IdempotencyRecordFacts_GoesDownToTheStoredAnswersAndUpAgain()
+    {
+        // Down: the records without an answer (written since) are deleted, those with one kept, and the claim stores the
+        // answer again; up applies to a database at AuditTimeBrin, as an existing installation is.
+        var connectionString = await database.Server.CreateDatabaseAsync();
+        try
+        {
+            await using var context = new MeshDbContext(MeshDbContextOptions.Create(connectionString));
+            var migrator = context.GetService<IMigrator>();
+            Assert.Equal(1, await CountAsync(connectionString, "mesh_claim_token", "OUT o_resource_created_at"));
+            await ExecuteAsync(connectionString, """
+                INSERT INTO idempotency_records (account_id, client_token, operation, request_hash, created_at, uid, version)
+                VALUES ('111122223333', 'kept-values', 'CreateVirtualNode', 'h', now(), gen_random_uuid(), 1);
+                INSERT INTO idempotency_records (account_id, client_token, operation, request_hash, response, created_at)
+                VALUES ('111122223333', 'kept-answer', 'CreateVirtualNode', 'h', '{}', now());
+                """);
+
+            await migrator.MigrateAsync("20261201031000_AuditTimeBrin");
+            Assert.Equal(0, await CountAsync(connectionString, "mesh_claim_token", "OUT o_resource_created_at"));
+            Assert.Equal(1, await CountAsync(connectionString, "mesh_claim_token", "p_response text"));
+            Assert.Equal("kept-answer", await ScalarAsync(connectionString, "SELECT string_agg(client_token, ',') FROM idempotency_records"));
+            Assert.Equal("NO", await ScalarAsync(connectionString,
+                "SELECT is_nullable FROM information_schema.columns WHERE table_name = 'idempotency_records' AND column_name = 'response'"));
+
+            await migrator.MigrateAsync("20261201040000_IdempotencyRecordFacts");
+            Assert.Equal(1, await CountAsync(connectionString, "mesh_claim_token", "OUT o_resource_created_at"));
+            Assert.Equal("YES", await ScalarAsync(connectionString,
+                "SELECT is_nullable FROM information_schema.columns WHERE table_name = 'idempotency_records' AND column_name = 'response'"));
             await using var again = new MeshDbContext(MeshDbContextOptions.Create(connectionString));
             Assert.Empty(await SchemaCheck.MissingAsync(again, CancellationToken.None));
         }

@@ -15,7 +15,9 @@ namespace Mesh.Api.Resources;
 /// racing the original) blocks on that uncommitted row until the first commits, then finds the finished record and
 /// returns its response without writing anything; if the first rolls back, the second claims the token and runs. So
 /// the decision is made before any uniqueness conflict of the resource itself can happen, and the record can never
-/// outlive a rolled-back write. The function stores the write's answer with the token before it commits.
+/// outlive a rolled-back write. The record keeps what the answer needs of the first call (the uid, the version written,
+/// the resource's creation time and the write's time, migration IdempotencyRecordFacts), not the answer's text: a replay
+/// is a request with the first's hash, so rendering it with those values gives the first answer's bytes.
 /// </remarks>
 public sealed class Idempotency
 {
@@ -61,7 +63,8 @@ public sealed class Idempotency
     }
 
     /// <summary>
-    /// The stored response a write function returned for a faithful retry (its text), null when this call wrote. Each
+    /// The stored response a write function returned for a faithful retry whose record holds its answer's text (one
+    /// written before migration IdempotencyRecordFacts), null otherwise. Each
     /// member is kept as the stored text's bytes (<see cref="RawJson"/>) and sent as they are, so the replay answers
     /// exactly the bytes of the first answer (a parsed tree would be written again, with this writer's escaping).
     /// </summary>

@@ -29,13 +29,13 @@ public sealed class ResourceOperations(
 
     // The write functions' calls (migration WriteFunctions), each with its parameters kept between calls (WriteStatement).
     private static readonly WriteStatement CreateStatement = new("""
-        SELECT mesh_create_resource($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15, $16,
-            $17::integer, $18::text, $19, $20, $21, $22::text, $23, $24, $25, $26, $27)
+        SELECT * FROM mesh_create_resource($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15, $16,
+            $17::integer, $18::text, $19, $20, $21, $22, $23, $24, $25, $26)
         """);
 
     private static readonly WriteStatement UpdateStatement = new("""
         SELECT * FROM mesh_update_resource($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13,
-            $14::integer, $15::text, $16, $17, $18, $19::text, $20::text[])
+            $14::integer, $15::text, $16, $17, $18)
         """);
 
     private static readonly WriteStatement DeleteStatement = new("""
@@ -86,10 +86,9 @@ public sealed class ResourceOperations(
         entity.Uid = Guid.NewGuid();
         entity.Version = 1;
 
-        // Everything is known before the write, so the answer is made now and stored with the token by the function.
-        var written = WrittenAnswer.Of(view, kind, entity, specUtf8, ResourceView.Active);
-        var response = written.Output(kind);
-        var answer = token.Token is null ? null : written.Text();
+        // Everything is known before the write, so the answer is made now; the token's record keeps the uid and the time,
+        // from which a replay's answer is made again (migration IdempotencyRecordFacts).
+        var response = WrittenAnswer.Of(view, kind, entity, specUtf8, ResourceView.Active).Output(kind);
         var scope = QuotaCounter.ScopeOf(id);
         return writes.RunAsync(call, id.Describe(),
             () => CreateStatement.Rent()
@@ -97,9 +96,25 @@ public sealed class ResourceOperations(
                 .Value(entity.Uid).Text(entity.Spec).Text(entity.Tags).Object(entity.Refs).Text(entity.ResourceOwner).Value(now)
                 .Object(dependencies.Kinds).Object(dependencies.Parents).Object(dependencies.Names).Value(dependencies.ChecksRoutePort)
                 .Object(dependencies.MatchPort)
-                .Text(token.Token).Text(token.Operation).Text(token.Hash).Value(token.Cutoff).Text(answer)
+                .Text(token.Token).Text(token.Operation).Text(token.Hash).Value(token.Cutoff)
                 .Text(scope.Mesh).Value(QuotaCounter.PickShard()).Value(QuotaCounter.Shards).Value((long)limit).Value(exactCount),
-            row => Idempotency.Replayed(row![0]) ?? response,
+            row =>
+            {
+                if (row![2] is not { } replayedAt)
+                {
+                    return response;
+                }
+
+                if (Idempotency.Replayed(row[0]) is { } stored)
+                {
+                    return stored;
+                }
+
+                // The same request as the first (its hash is the record's), so the same answer with the first's uid and time.
+                entity.Uid = (Guid)row[1]!;
+                entity.CreatedAt = entity.LastUpdatedAt = ResourceRows.AsOffset(replayedAt);
+                return WrittenAnswer.Of(view, kind, entity, specUtf8, ResourceView.Active).Output(kind);
+            },
             error => dependencies.Refusal(error) ?? token.Refusal(error),
             cancellationToken);
     }
@@ -156,38 +171,34 @@ public sealed class ResourceOperations(
         // An update keeps the row's tags; the answer does not show them.
         var entity = WrittenEntity(account, kind, id, specUtf8, "[]", dependencies, now);
 
-        // What only the row knows (uid, version, createdAt) the function fills into the answer it stores with the token,
-        // replacing placeholders' exact text (see AnswerHoles), so that a replay answers the bytes this call answers.
-        var template = token.Token is null ? null : UpdateAnswerTemplate(kind, entity, specUtf8);
         return await writes.RunAsync(call, id.Describe(),
             () => UpdateStatement.Rent()
                 .Text(account).Text(id.MeshName).Text(kind.WireName).Text(id.ParentName).Text(id.Name).Text(entity.Spec).Object(entity.Refs).Value(now)
                 .Object(dependencies.Kinds).Object(dependencies.Parents).Object(dependencies.Names).Value(dependencies.Containers)
                 .Value(dependencies.ChecksRoutePort).Object(dependencies.MatchPort)
-                .Text(token.Token).Text(token.Operation).Text(token.Hash).Value(token.Cutoff).Text(template?.Text).Object(template?.Holes),
+                .Text(token.Token).Text(token.Operation).Text(token.Hash).Value(token.Cutoff),
             row =>
             {
-                if (Idempotency.Replayed(row![0]) is { } previous)
+                if (Idempotency.Replayed(row![0]) is { } stored)
                 {
-                    return previous;
+                    return stored;
                 }
 
-                var arn = (string)row[1]!;
-                var uid = (Guid)row[2]!;
-                var version = (long)row[3]!;
-                var owner = (string)row[4]!;
-                var createdAt = ResourceRows.AsOffset(row[5]!);
-                if (template?.Fill(arn, owner, uid, version, createdAt) is { } filled)
+                if (row[6] is { } replayedAt)
                 {
-                    // The template's bytes with the row's values: what rendering again would give, without doing it.
-                    return filled;
+                    // The same request as the first (its hash is the record's): the same answer, with the uid, version and
+                    // creation time the first wrote and its time; the arn and owner are the API's own, as the row's were.
+                    entity.LastUpdatedAt = ResourceRows.AsOffset(replayedAt);
+                }
+                else
+                {
+                    entity.Arn = (string)row[1]!;
+                    entity.ResourceOwner = (string)row[4]!;
                 }
 
-                entity.Arn = arn;
-                entity.Uid = uid;
-                entity.Version = version;
-                entity.ResourceOwner = owner;
-                entity.CreatedAt = createdAt;
+                entity.Uid = (Guid)row[2]!;
+                entity.Version = (long)row[3]!;
+                entity.CreatedAt = ResourceRows.AsOffset(row[5]!);
                 return WrittenAnswer.Of(view, kind, entity, specUtf8, ResourceView.Active).Output(kind);
             },
             error => dependencies.Refusal(error) ?? token.Refusal(error),
@@ -414,32 +425,6 @@ public sealed class ResourceOperations(
         {
             RenderBuffers.Return(buffer);
         }
-    }
-
-    /// <summary>
-    /// An update's answer as text with placeholders for what only the row knows, and the placeholders' exact text
-    /// ("uid":"…", "version":…, "createdAt":…) for <c>mesh_update_resource</c> to replace with the row's values, written
-    /// as this API writes them (migration ReplayedAnswersVerbatim). Each placeholder holds a value drawn at random for
-    /// this call, so a spec cannot contain one by chance. The arn and resourceOwner are the API's own (the ones the row
-    /// was created with, for the same account and region).
-    /// </summary>
-    private UpdateAnswer UpdateAnswerTemplate(ResourceKind kind, ResourceEntity entity, byte[] specUtf8)
-    {
-        entity.Uid = Guid.NewGuid();
-        entity.Version = Random.Shared.NextInt64(1L << 40, long.MaxValue);
-        entity.CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(Random.Shared.NextInt64(1L << 40, 1L << 45));
-        var written = WrittenAnswer.Of(view, kind, entity, specUtf8, ResourceView.Active);
-        var answer = written.Text();
-        var holes = UpdateAnswer.HolesFor(entity.Uid, entity.Version, entity.CreatedAt);
-        foreach (var hole in holes)
-        {
-            if (answer.IndexOf(hole, StringComparison.Ordinal) < 0)
-            {
-                throw new InvalidOperationException($"The update's answer has no placeholder {hole}: {answer}");
-            }
-        }
-
-        return new UpdateAnswer(kind.WireName, answer, holes, written.Data, entity.Arn, entity.ResourceOwner);
     }
 
     private static ResourceId IdentityOf(string account, ResourceKind kind, JsonObject input)

@@ -14,8 +14,12 @@ internal sealed class IdempotencyRecordConfiguration : IEntityTypeConfiguration<
         builder.Property(r => r.Operation).HasColumnName("operation").HasMaxLength(64);
         builder.Property(r => r.RequestHash).HasColumnName("request_hash").HasMaxLength(64);
         // Text, not jsonb: a replay answers exactly the bytes of the first answer, and jsonb reorders members (migration
-        // ReplayedAnswersVerbatim).
+        // ReplayedAnswersVerbatim). Only records written before migration IdempotencyRecordFacts hold one.
         builder.Property(r => r.Response).HasColumnName("response").HasColumnType("text");
+        // What a replay's answer needs of the first call instead of its text (migration IdempotencyRecordFacts).
+        builder.Property(r => r.Uid).HasColumnName("uid");
+        builder.Property(r => r.Version).HasColumnName("version");
+        builder.Property(r => r.ResourceCreatedAt).HasColumnName("resource_created_at");
         builder.Property(r => r.CreatedAt).HasColumnName("created_at");
     }
 }
