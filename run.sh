@@ -267,6 +267,11 @@ xds_host_port() {
   echo "$host:${hostport##*:}"
 }
 BOOTSTRAP_XDS=$(xds_host_port "$XDS_GRPC_URL")
+
+# Both hosts start in this folder, their content root, and by default watch it (and every folder under it, .mesh/pg
+# included) for appsettings files to reload. Mesh reads its settings once at start, so the watch is pure cost: every
+# file PostgreSQL writes woke it (0.6-1.3% of a Describe's samples, docs/benchmarks.md, issue14am).
+export DOTNET_hostBuilder__reloadConfigOnChange=false
 say "starting the API on $API_URL"
 # The console's service map reads the xDS server's proxy status from its admin port, through the API host.
 dotnet "$API_DLL" --urls "$API_URL" --Mesh:Bootstrap:Xds="$BOOTSTRAP_XDS" \
