@@ -157,12 +157,24 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
         catch (TimeoutException e)
         {
             // Say what the server made of the change, so a hang tells a change that altered nothing from one lost on the way.
+            // and both sides' facts for the proxies it missed (issue13as).
             var missing = healthy.Where((p, i) => p.RdsResponses <= counts[i]).Count();
-            throw new TimeoutException($"{missing} of {options.Proxies} proxies did not get route change {c + 1} of {variant.Name}; {await ChangeTrace.SinceAsync(admin, serverBefore)}", e);
+            var trace = await ChangeTrace.SinceAsync(admin, serverBefore);
+            var sides = MissingProxies.Describe([.. healthy.Select((p, i) => (p, counts[i]))], before, await admin.ProxyStatusAsync());
+            throw new TimeoutException($"{missing} of {options.Proxies} proxies did not get route change {c + 1} of {variant.Name}; {trace}; push gate: {await PushGateAsync(admin)}; {sides}", e);
         }
 
         var cpuOfChange = server.Cpu - cpu;
         fleetCpuOfChange = Process.GetCurrentProcess().TotalProcessorTime - fleetCpuOfChange;
+        // The window a lost change fell into under load (issue13as): a stream that ended after its proxy read the
+        // change's route response and before its ACK went out. The proxy holds the change (and says so when it
+        // reconnects, so nothing is sent again); said when it happened, as it shows the machine's load at work.
+        var ended = healthy.Select(p => p.Trace.Facts()).Where(f => f.StreamEndedSince(before)).ToList();
+        if (ended.Count > 0)
+        {
+            report.Line($"{variant.Name}: change #{c + 1}: {ended.Count} proxies' streams ended during it, {ended.Count(f => f.RouteReadSince(before) && !f.RouteAcked && f.StreamEndedSince(f.Route.ReceivedAt))} of them after reading its route response and before writing the ACK; first end: {ended.Select(f => f.End).First()}");
+        }
+
         var changeLatencies = healthy.Select(p => Stopwatch.GetElapsedTime(before, p.LastRdsAt).TotalMilliseconds).ToList();
         var receivedLatencies = healthy.Select(p => Stopwatch.GetElapsedTime(before, p.LastRdsReceivedAt).TotalMilliseconds).ToList();
         await Task.Delay(500);

@@ -219,6 +219,19 @@ internal sealed class XdsAdmin(Uri admin)
         return sum;
     }
 
+    /// <summary>This server's proxy status (JSON): every stream's node id and per-type sync; null when it does not answer.</summary>
+    public async Task<string?> ProxyStatusAsync()
+    {
+        try
+        {
+            return await Http.GetStringAsync(new Uri(admin, "/proxy-status?local=true"));
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The whole of /metrics, once, for several figures of one moment.</summary>
     public Task<string> ScrapeAsync() => Http.GetStringAsync(new Uri(admin, "/metrics"));
 

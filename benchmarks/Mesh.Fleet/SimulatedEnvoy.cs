@@ -51,6 +51,14 @@ internal sealed class SimulatedEnvoy : IDisposable
 
     private readonly TaskCompletionSource _stuck = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    public string NodeId => _node.Id;
+
+    /// <summary>What the proxy read and ACKed per type, and its streams: printed for a proxy a change never reached.</summary>
+    public ProxyTrace Trace { get; } = new();
+
+    /// <summary>For tests: the call invoker of a stream to server <c>i</c>, instead of an HTTP/2 channel to its address.</summary>
+    internal Func<int, CallInvoker>? Invoker { get; init; }
+
     /// <summary>From now on the proxy never answers, or stops reading its socket, as <see cref="StuckAs"/> says.</summary>
     public void BecomeStuck() => _stuck.TrySetResult();
 
@@ -155,7 +163,7 @@ internal sealed class SimulatedEnvoy : IDisposable
             var opened = Stopwatch.GetTimestamp();
             try
             {
-                var channel = _channels[_server] ??= GrpcChannel.ForAddress(_servers[_server], new GrpcChannelOptions
+                var invoker = Invoker?.Invoke(_server) ?? (_channels[_server] ??= GrpcChannel.ForAddress(_servers[_server], new GrpcChannelOptions
                 {
                     // One connection of its own, as each Envoy has.
                     HttpHandler = new SocketsHttpHandler
@@ -165,9 +173,9 @@ internal sealed class SimulatedEnvoy : IDisposable
                         ConnectCallback = StuckAs == StuckAs.StopReading ? (context, cancel) => StoppableReads.ConnectAsync(context, _stuck.Task, cancel) : null,
                     },
                     MaxReceiveMessageSize = null,
-                });
-                var invoker = channel.CreateCallInvoker();
+                })).CreateCallInvoker();
                 _nodeSent = false;
+                Trace.StreamOpened();
                 if (_variant.Delta)
                 {
                     await RunDeltaAsync(invoker, stop);
@@ -176,6 +184,8 @@ internal sealed class SimulatedEnvoy : IDisposable
                 {
                     await RunSotwAsync(invoker, stop);
                 }
+
+                Trace.StreamEnded("the server ended the stream with OK");
             }
             catch (Exception) when (stop.IsCancellationRequested)
             {
@@ -183,6 +193,7 @@ internal sealed class SimulatedEnvoy : IDisposable
             }
             catch (Exception e)
             {
+                Trace.StreamEnded(Describe(e));
                 // A stream that ends because the server went away is what a storm or failover is; anything
                 // else is an error the run reports.
                 if (e is RpcException { StatusCode: StatusCode.Unavailable } u && u.Status.Detail.Contains("shutting down", StringComparison.Ordinal))
@@ -285,6 +296,10 @@ internal sealed class SimulatedEnvoy : IDisposable
             request.ResourceNames.AddRange(names.Order(StringComparer.Ordinal));
             Sent(request);
             await writer.WriteAsync(request, stop);
+            if (nonce is not null)
+            {
+                Trace.Acked(type, request.VersionInfo, nonce);
+            }
         }
 
         await RequestAsync(TypeUrls.Cluster, []);
@@ -307,6 +322,7 @@ internal sealed class SimulatedEnvoy : IDisposable
         await foreach (var response in call.ResponseStream.ReadAllAsync(stop))
         {
             Received(response.TypeUrl, response.CalculateSize());
+            Trace.Received(response.TypeUrl, response.VersionInfo, response.Nonce);
             _sotwVersions[response.TypeUrl] = response.VersionInfo;
             switch (response.TypeUrl)
             {
@@ -399,7 +415,14 @@ internal sealed class SimulatedEnvoy : IDisposable
             var request = new DeltaDiscoveryRequest { Node = NodeForRequest(), TypeUrl = type, ResponseNonce = nonce };
             Sent(request);
             await writer.WriteAsync(request, stop);
+            Trace.Acked(type, DeltaVersion(type), nonce);
         }
+
+        // What the proxy holds of the type, for its trace: name@version of each route configuration (a proxy has one or
+        // two), the count of the others (the fleet's CPU is the server's too).
+        string DeltaVersion(string type) => !_deltaVersions.TryGetValue(type, out var held) ? ""
+            : type == TypeUrls.Route ? string.Join(",", held.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => $"{h.Key}@{h.Value}"))
+            : $"{held.Count} resources";
 
         await SubscribeAsync(TypeUrls.Cluster, [], []);
         var requestedLds = false;
@@ -435,6 +458,8 @@ internal sealed class SimulatedEnvoy : IDisposable
             {
                 held.Remove(name);
             }
+
+            Trace.Received(response.TypeUrl, DeltaVersion(response.TypeUrl), response.Nonce);
 
             switch (response.TypeUrl)
             {
@@ -598,4 +623,14 @@ internal static class TypeUrls
     public const string Endpoint = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
     public const string Listener = "type.googleapis.com/envoy.config.listener.v3.Listener";
     public const string Route = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+
+    /// <summary>cds, eds, lds, rds: the keys of the server's proxy status.</summary>
+    public static string Short(string typeUrl) => typeUrl switch
+    {
+        Cluster => "cds",
+        Endpoint => "eds",
+        Listener => "lds",
+        Route => "rds",
+        _ => typeUrl,
+    };
 }
