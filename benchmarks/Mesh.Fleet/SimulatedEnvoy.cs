@@ -86,7 +86,7 @@ internal sealed class SimulatedEnvoy : IDisposable
 
     private int _rdsResponses;
 
-    /// <summary>When the last RDS response had been received and its ACK written (the route change's latency).</summary>
+    /// <summary>When the last RDS response had been received and its ACK written, or its stream ended first (the route change's latency).</summary>
     public long LastRdsAt => Volatile.Read(ref _lastRdsAt);
 
     private long _lastRdsAt;
@@ -370,8 +370,15 @@ internal sealed class SimulatedEnvoy : IDisposable
                     break;
                 case TypeUrls.Route:
                     Volatile.Write(ref _lastRdsReceivedAt, Stopwatch.GetTimestamp());
-                    await RequestAsync(TypeUrls.Route, _rdsNames, response.Nonce, response.VersionInfo);
-                    RouteReceived(response.CalculateSize());
+                    try
+                    {
+                        await RequestAsync(TypeUrls.Route, _rdsNames, response.Nonce, response.VersionInfo);
+                    }
+                    finally
+                    {
+                        RouteHeld(response.CalculateSize());
+                    }
+
                     break;
                 default:
                     await RequestAsync(response.TypeUrl, [], response.Nonce, response.VersionInfo);
@@ -507,8 +514,15 @@ internal sealed class SimulatedEnvoy : IDisposable
                     break;
                 case TypeUrls.Route:
                     Volatile.Write(ref _lastRdsReceivedAt, Stopwatch.GetTimestamp());
-                    await AckAsync(TypeUrls.Route, response.Nonce);
-                    RouteReceived(response.CalculateSize());
+                    try
+                    {
+                        await AckAsync(TypeUrls.Route, response.Nonce);
+                    }
+                    finally
+                    {
+                        RouteHeld(response.CalculateSize());
+                    }
+
                     break;
                 default:
                     await AckAsync(response.TypeUrl, response.Nonce);
@@ -540,7 +554,14 @@ internal sealed class SimulatedEnvoy : IDisposable
         Interlocked.Increment(ref _responses);
     }
 
-    private void RouteReceived(int size)
+    /// <summary>
+    /// Counts a route response the proxy has read, once its ACK is written or its stream has ended first. A proxy
+    /// holds what it has read, as Envoy applies a response before it ACKs it, and its next stream says so (SotW
+    /// version_info, delta initial_resource_versions), so the server rightly sends it nothing again: counted only after
+    /// a written ACK, a response read just before its stream ended was never counted, and the change's wait ran out on
+    /// a proxy that had it (issue13as: 1–381 of 10,000 proxies under load). The time is then the stream's end.
+    /// </summary>
+    private void RouteHeld(int size)
     {
         LastRdsSize = size;
         Volatile.Write(ref _lastRdsAt, Stopwatch.GetTimestamp());
