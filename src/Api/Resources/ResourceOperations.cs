@@ -27,18 +27,19 @@ public sealed class ResourceOperations(
 {
     private MeshApiOptions Options => options.Value;
 
-    // The write functions' calls (migration WriteFunctions), each with its parameters kept between calls (WriteStatement).
-    private static readonly WriteStatement CreateStatement = new("""
+    // The write functions' calls (migration WriteFunctions), each with the call's audit record in the same statement
+    // (WriteTransactions.Audited) and its parameters kept between calls (WriteStatement).
+    private static readonly WriteStatement CreateStatement = WriteTransactions.Audited("""
         SELECT * FROM mesh_create_resource($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15, $16,
             $17::integer, $18::text, $19, $20, $21, $22, $23, $24, $25, $26)
         """);
 
-    private static readonly WriteStatement UpdateStatement = new("""
+    private static readonly WriteStatement UpdateStatement = WriteTransactions.Audited("""
         SELECT * FROM mesh_update_resource($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13,
             $14::integer, $15::text, $16, $17, $18)
         """);
 
-    private static readonly WriteStatement DeleteStatement = new("""
+    private static readonly WriteStatement DeleteStatement = WriteTransactions.Audited("""
         SELECT * FROM mesh_delete_resource($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text, $11::text, $12, $13, $14)
         """);
 

@@ -3,12 +3,12 @@ using Npgsql;
 namespace Mesh.Api.Resources;
 
 /// <summary>
-/// A resource write sent to PostgreSQL in one round trip: the call's audit record, the write itself (one call of a
-/// write function of migration <c>WriteFunctions</c>, which claims the clientToken, locks and checks what the write
-/// needs, writes and counts the quota) and COMMIT. BEGIN travels with it (Npgsql
-/// prepends it). The API decides nothing between statements: what it would have decided is in the function, which
-/// answers with a row (the stored answer of a replay, or what the answer needs of the row) or fails with an error
-/// the API words (<see cref="WriteRefusals"/>).
+/// A resource write sent to PostgreSQL in one round trip: the write itself (one call of a write function of migration
+/// <c>WriteFunctions</c>, which claims the clientToken, locks and checks what the write needs, writes and counts the
+/// quota; the same statement inserts the call's audit record, <see cref="WriteTransactions.Audited"/>) and COMMIT.
+/// BEGIN travels with it (Npgsql prepends it). The API decides nothing between statements: what it would have decided
+/// is in the function, which answers with a row (the stored answer of a replay, or what the answer needs of the row)
+/// or fails with an error the API words (<see cref="WriteRefusals"/>).
 /// </summary>
 /// <remarks>
 /// Statements of a batch run one after the other. When one fails, PostgreSQL skips the rest of the batch (the COMMIT
@@ -20,31 +20,30 @@ namespace Mesh.Api.Resources;
 public static class WriteBatch
 {
     /// <summary>
-    /// Sends <paramref name="audit"/>, <paramref name="write"/> and COMMIT in one round trip, and returns the
-    /// first row <paramref name="write"/> returned (null if none). Once the batch has succeeded, both sets of parameters
-    /// are kept for the next call (<see cref="WriteStatement"/>).
+    /// Sends <paramref name="write"/> and COMMIT in one round trip, and returns the first row <paramref name="write"/>
+    /// returned (null if none). Once the batch has succeeded, its parameters are kept for the next call
+    /// (<see cref="WriteStatement"/>).
     /// </summary>
     internal static async Task<object?[]?> CommitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
-        WriteParameters audit, WriteParameters write, CancellationToken ct)
+        WriteParameters write, CancellationToken ct)
     {
-        var row = await CommitAsync(connection, transaction, audit.Command(), write.Command(), ct);
-        audit.Release();
+        var row = await CommitAsync(connection, transaction, write.Command(), ct);
         write.Release();
         return row;
     }
 
     private static async Task<object?[]?> CommitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
-        NpgsqlBatchCommand audit, NpgsqlBatchCommand write, CancellationToken ct)
+        NpgsqlBatchCommand write, CancellationToken ct)
     {
         await using var batch = new NpgsqlBatch(connection, transaction)
         {
-            BatchCommands = { audit, write, new NpgsqlBatchCommand("COMMIT") },
+            BatchCommands = { write, new NpgsqlBatchCommand("COMMIT") },
         };
 
         object?[]? row = null;
         await using var reader = await batch.ExecuteReaderAsync(ct);
-        // The audit INSERT returns no rows, so the first result is the write's. Every result is read to the end, so
-        // that an error of a later statement (the COMMIT) is seen here.
+        // The first result is the write's. Every result is read to the end, so that an error of a later statement (the
+        // COMMIT) is seen here.
         do
         {
             while (await reader.ReadAsync(ct))

@@ -24,7 +24,7 @@ namespace Mesh.Api.Resources;
 /// a failed or abandoned write's set is left to the collector, so no set is ever in two batches at once.
 /// </para>
 /// </remarks>
-public sealed class WriteStatement(string sql)
+public sealed class WriteStatement(string sql, bool audited = false)
 {
     /// <summary>
     /// How many idle sets a statement keeps; more than the writes that run at once (one per write connection) is waste.
@@ -35,6 +35,9 @@ public sealed class WriteStatement(string sql)
     private readonly IdleSets<WriteParameters> idle = new();
 
     public string Sql => sql;
+
+    /// <summary>Whether the statement also inserts the call's audit record (<see cref="WriteTransactions.Audited"/>).</summary>
+    public bool IsAudited => audited;
 
     /// <summary>How many sets are kept idle now (for tests).</summary>
     public int IdleCount => idle.Count;
@@ -56,6 +59,8 @@ public sealed class WriteParameters
     private NpgsqlBatchCommand? command;
 
     internal WriteParameters(WriteStatement statement) => this.statement = statement;
+
+    public WriteStatement Statement => statement;
 
     /// <summary>A text value; null is sent as SQL NULL of unknown type (cast it in the SQL where that matters).</summary>
     public WriteParameters Text(string? value)
