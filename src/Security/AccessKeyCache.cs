@@ -58,9 +58,9 @@ public sealed class AccessKeyCache
     /// </summary>
     public async Task<ActiveKey?> GetAsync(string accessKeyId, Func<string, CancellationToken, Task<ActiveKey?>> read, CancellationToken ct)
     {
-        if (keys.TryGetValue(accessKeyId, out var cached) && clock.GetElapsedTime(cached.ReadAt) < lifetime)
+        if (TryGetFresh(accessKeyId, out var fresh))
         {
-            return cached.Key;
+            return fresh;
         }
 
         ct.ThrowIfCancellationRequested();
@@ -74,6 +74,22 @@ public sealed class AccessKeyCache
             keyRead.Leave();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The key as a read found it less than <see cref="Lifetime"/> ago (null: found absent or revoked), when there is
+    /// such a read; false when the key must be read (<see cref="GetAsync"/>).
+    /// </summary>
+    public bool TryGetFresh(string accessKeyId, out ActiveKey? key)
+    {
+        if (keys.TryGetValue(accessKeyId, out var cached) && clock.GetElapsedTime(cached.ReadAt) < lifetime)
+        {
+            key = cached.Key;
+            return true;
+        }
+
+        key = null;
+        return false;
     }
 
     /// <summary>Forgets a key at once (this process revoked it).</summary>
