@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Concurrent;
 
 namespace Mesh.Security;
@@ -77,10 +78,10 @@ public sealed class AccessKeyCache
     }
 
     /// <summary>
-    /// The key as a read found it less than <see cref="Lifetime"/> ago (null: found absent or revoked), when there is
-    /// such a read; false when the key must be read (<see cref="GetAsync"/>).
+    /// The key, when a read found it active less than <see cref="Lifetime"/> ago; false when it must be read
+    /// (<see cref="GetAsync"/>): never read, read longer ago, or found absent or revoked (a refusal is not kept).
     /// </summary>
-    public bool TryGetFresh(string accessKeyId, out ActiveKey? key)
+    public bool TryGetFresh(string accessKeyId, [NotNullWhen(true)] out ActiveKey? key)
     {
         if (keys.TryGetValue(accessKeyId, out var cached) && clock.GetElapsedTime(cached.ReadAt) < lifetime)
         {
