@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Concurrent;
 
 namespace Mesh.Security;
@@ -58,9 +59,9 @@ public sealed class AccessKeyCache
     /// </summary>
     public async Task<ActiveKey?> GetAsync(string accessKeyId, Func<string, CancellationToken, Task<ActiveKey?>> read, CancellationToken ct)
     {
-        if (keys.TryGetValue(accessKeyId, out var cached) && clock.GetElapsedTime(cached.ReadAt) < lifetime)
+        if (TryGetFresh(accessKeyId, out var fresh))
         {
-            return cached.Key;
+            return fresh;
         }
 
         ct.ThrowIfCancellationRequested();
@@ -74,6 +75,22 @@ public sealed class AccessKeyCache
             keyRead.Leave();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The key, when a read found it active less than <see cref="Lifetime"/> ago; false when it must be read
+    /// (<see cref="GetAsync"/>): never read, read longer ago, or found absent or revoked (a refusal is not kept).
+    /// </summary>
+    public bool TryGetFresh(string accessKeyId, [NotNullWhen(true)] out ActiveKey? key)
+    {
+        if (keys.TryGetValue(accessKeyId, out var cached) && clock.GetElapsedTime(cached.ReadAt) < lifetime)
+        {
+            key = cached.Key;
+            return true;
+        }
+
+        key = null;
+        return false;
     }
 
     /// <summary>Forgets a key at once (this process revoked it).</summary>

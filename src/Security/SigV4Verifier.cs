@@ -14,7 +14,17 @@ public sealed class SigV4Verifier(string region, string service, TimeProvider cl
     private readonly SigningKeyCache signingKeys = new(region, service);
 
     /// <summary>Returns the authorization on success; throws an <see cref="AuthFailure"/> that says what failed.</summary>
-    public async Task<SigV4Authorization> VerifyAsync(SignedRequest request, Func<string, CancellationToken, Task<string?>> findSecret, CancellationToken ct)
+    public async Task<SigV4Authorization> VerifyAsync(SignedRequest request, Func<string, CancellationToken, Task<string?>> findSecret, CancellationToken ct) =>
+        (await VerifyAsync(request, async (id, token) => await findSecret(id, token), static secret => secret, ct)).Authorization;
+
+    /// <summary>
+    /// Returns the authorization and the key it was signed with on success (<paramref name="findKey"/> finds the key a
+    /// request names, null for none; <paramref name="secretOf"/> is its secret); throws an <see cref="AuthFailure"/>
+    /// that says what failed. A call whose key is found without waiting is verified without a task (issue14ao).
+    /// </summary>
+    public async ValueTask<(SigV4Authorization Authorization, TKey Key)> VerifyAsync<TKey>(SignedRequest request,
+        Func<string, CancellationToken, ValueTask<TKey?>> findKey, Func<TKey, string> secretOf, CancellationToken ct)
+        where TKey : class
     {
         var header = request.Header("authorization");
         if (string.IsNullOrEmpty(header))
@@ -76,16 +86,16 @@ public sealed class SigV4Verifier(string region, string service, TimeProvider cl
             throw new AuthFailure(AuthFailure.InvalidSignature, "The x-amz-content-sha256 header does not match the SHA-256 of the request body.");
         }
 
-        var secret = await findSecret(authorization.AccessKeyId, ct)
+        var key = await findKey(authorization.AccessKeyId, ct)
             ?? throw new AuthFailure(AuthFailure.UnrecognizedClient, $"The security token included in the request is invalid: access key '{authorization.AccessKeyId}' is unknown or revoked.");
 
-        if (!SignatureMatches(request, authorization, amzDate, signingKeys.For(secret, authorization.Date)))
+        if (!SignatureMatches(request, authorization, amzDate, signingKeys.For(secretOf(key), authorization.Date)))
         {
             throw new AuthFailure(AuthFailure.InvalidSignature,
                 "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.");
         }
 
-        return authorization;
+        return (authorization, key);
     }
 
     /// <summary>The last X-Amz-Date parsed, with its value: every client's calls in one second carry the same text.</summary>

@@ -50,6 +50,25 @@ public sealed class AccessKeyCacheTests
     }
 
     [Fact]
+    public async Task TryGetFresh_GivesAKeyReadActiveWithinTheSecond_AndNothingElse()
+    {
+        Assert.False(cache.TryGetFresh(Key.AccessKeyId, out _)); // never read
+
+        Assert.Same(Key, await FindAsync());
+        clock.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.True(cache.TryGetFresh(Key.AccessKeyId, out var fresh));
+        Assert.Same(Key, fresh);
+
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.False(cache.TryGetFresh(Key.AccessKeyId, out _)); // the second has passed: it must be read again
+
+        revoked = true;
+        Assert.Null(await FindAsync());
+        Assert.False(cache.TryGetFresh(Key.AccessKeyId, out _)); // a refused key is not kept
+        Assert.Equal(2, reads);
+    }
+
+    [Fact]
     public async Task TheSecondCountsFromBeforeTheRead_SoASlowReadDoesNotExtendIt()
     {
         var slow = new AccessKeyCache(clock, TimeSpan.FromSeconds(1));

@@ -153,6 +153,39 @@ public sealed class SigV4WarmVerifierTests
             "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.");
     }
 
+    [Fact]
+    public async Task TheKeyOverload_ReturnsTheKeyItVerifiedWith_WhetherFoundAtOnceOrAfterWaiting()
+    {
+        var verifier = await WarmAsync();
+        var key = new ActiveKey(KeyId, Secret, "111122223333", KeyPolicy.Admin);
+
+        var (authorization, found) = await verifier.VerifyAsync(Signed(clock.GetUtcNow()),
+            (id, _) => ValueTask.FromResult<ActiveKey?>(id == KeyId ? key : null), static k => k.Secret, CancellationToken.None);
+        Assert.Equal(KeyId, authorization.AccessKeyId);
+        Assert.Same(key, found);
+
+        var read = new TaskCompletionSource<ActiveKey?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var waiting = verifier.VerifyAsync(Signed(clock.GetUtcNow()), (_, _) => new ValueTask<ActiveKey?>(read.Task), static k => k.Secret, CancellationToken.None);
+        Assert.False(waiting.IsCompleted);
+        read.SetResult(key);
+        Assert.Same(key, (await waiting).Key);
+    }
+
+    [Fact]
+    public async Task TheKeyOverload_RefusesAnUnknownKey_AndAWrongSecret_AsTheSecretOverloadDoes()
+    {
+        var verifier = await WarmAsync();
+        var unknown = await Assert.ThrowsAsync<AuthFailure>(async () => await verifier.VerifyAsync(Signed(clock.GetUtcNow()),
+            (_, _) => ValueTask.FromResult<ActiveKey?>(null), static k => k.Secret, CancellationToken.None));
+        Assert.Equal(AuthFailure.UnrecognizedClient, unknown.Code);
+        Assert.Equal($"The security token included in the request is invalid: access key '{KeyId}' is unknown or revoked.", unknown.Message);
+
+        var rotated = new ActiveKey(KeyId, "another-secret", "111122223333", KeyPolicy.Admin);
+        var wrong = await Assert.ThrowsAsync<AuthFailure>(async () => await verifier.VerifyAsync(Signed(clock.GetUtcNow()),
+            (_, _) => ValueTask.FromResult<ActiveKey?>(rotated), static k => k.Secret, CancellationToken.None));
+        Assert.Equal(AuthFailure.InvalidSignature, wrong.Code);
+    }
+
     /// <summary>A verifier that has accepted one good call of the key, so that everything it keeps per key is kept.</summary>
     private async Task<SigV4Verifier> WarmAsync()
     {

@@ -30,25 +30,36 @@ public readonly record struct DataRow(string Arn, Guid Uid, long Version, JsonEl
     private const string Select = $"SELECT {Columns} {Identity}";
 
     /// <summary>
-    /// The resource <paramref name="id"/> of <paramref name="account"/> rendered as its *Data shape, or null when there is
-    /// none. The answer is written straight to JSON, not built as nodes, once per uid and version
-    /// (<see cref="ResourceView.Described"/>): a call whose uid and version were rendered before is one statement that
-    /// reads those two columns; any other reads the whole row with a second statement and renders it (<see cref="RenderAsync"/>).
+    /// The Describe answer for the resource <paramref name="id"/> of <paramref name="account"/>: its *Data shape under
+    /// its kind's member, or the refusal <paramref name="missing"/> makes when there is none. The *Data is written
+    /// straight to JSON, not built as nodes, once per uid and version (<see cref="ResourceView.Described"/>): a call
+    /// whose uid and version were rendered before is one statement that reads those two columns; any other reads the
+    /// whole row with a second statement and renders it (<see cref="RenderAsync"/>).
     /// </summary>
-    public static async Task<JsonNode?> DescribeAsync(ResourceView view, ReadDatabase reads, string account, ResourceId id, CancellationToken ct)
+    /// <remarks>
+    /// The version's read (<see cref="CurrentVersionAsync"/>'s statement) and the answer's wrapping are written out here
+    /// rather than awaited as methods of their own: a Describe waits for PostgreSQL, and each async method between
+    /// Npgsql and the dispatcher allocated its state machine's box and was resumed on the way back (issue14ao).
+    /// </remarks>
+    public static async Task<JsonObject> DescribeAsync(ResourceView view, ReadDatabase reads, string account, ResourceId id,
+        Func<string, ResourceId, CancellationToken, Task<AppMeshException>> missing, CancellationToken ct)
     {
-        if (await CurrentVersionAsync(reads, account, id, ct) is not { } current)
+        var parameters = IdentityParameters(account, id);
+        (Guid Uid, long Version)? current;
+        await using (var reader = await parameters.Command(reads, SelectVersion).ExecuteReaderAsync(ct))
         {
-            return null;
+            current = await reader.ReadAsync(ct) ? (reader.GetGuid(0), reader.GetInt64(1)) : null;
         }
+
+        parameters.Release();
 
         // The answer rendered for this uid and version before is this row's answer (RenderedPerVersion).
-        if (view.Described.TryGet(current.Uid, current.Version, out var described))
-        {
-            return RawJson.Of(described);
-        }
-
-        return await RenderAsync(view, reads, account, id, ct) is { } answer ? RawJson.Of(answer) : null;
+        var answer = current is not { } found ? null
+            : view.Described.TryGet(found.Uid, found.Version, out var described) ? described
+            : await RenderAsync(view, reads, account, id, ct);
+        return answer is not null
+            ? new JsonObject { [id.Kind.WireName] = RawJson.Of(answer) }
+            : throw await missing(account, id, ct);
     }
 
     /// <summary>The uid and version of the resource <paramref name="id"/>, or null when there is none.</summary>

@@ -145,17 +145,17 @@ public sealed class ResourceOperations(
         await DescribeAsync(account, IdentityOf(account, kind, input), cancellationToken);
 
     /// <summary>The resource <paramref name="id"/> names in <paramref name="account"/>, with its names already checked.</summary>
-    public async Task<JsonObject> DescribeAsync(string account, ResourceId id, CancellationToken cancellationToken)
-    {
-        var kind = id.Kind;
-        if (await DataRow.DescribeAsync(view, reads, account, id, cancellationToken) is not { } data)
-        {
-            // Only a miss needs a context: to name what is missing (the resource, or its mesh or parent).
-            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            throw await MissingAsync(account, db, id, cancellationToken);
-        }
+    public Task<JsonObject> DescribeAsync(string account, ResourceId id, CancellationToken cancellationToken) =>
+        DataRow.DescribeAsync(view, reads, account, id, describeMiss ??= DescribeMissAsync, cancellationToken);
 
-        return new JsonObject { [kind.WireName] = data };
+    /// <summary><see cref="DescribeMissAsync"/>, made once: passed to every Describe.</summary>
+    private Func<string, ResourceId, CancellationToken, Task<AppMeshException>>? describeMiss;
+
+    /// <summary>What a Describe that found no row answers. Only a miss needs a context: to name what is missing (the resource, or its mesh or parent).</summary>
+    private async Task<AppMeshException> DescribeMissAsync(string account, ResourceId id, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await MissingAsync(account, db, id, cancellationToken);
     }
 
     public async Task<JsonObject> UpdateAsync(ApiCall call, ResourceKind kind, JsonObject input, CancellationToken cancellationToken)

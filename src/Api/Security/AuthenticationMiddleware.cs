@@ -131,28 +131,36 @@ public sealed class AuthenticationMiddleware
         return end < 0 ? credential : credential[..end];
     }
 
-    private async Task<Caller> AuthenticateAsync(HttpContext context, SigV4Verifier signatureVerifier)
+    /// <summary>The key store's <see cref="AccessKeyStore.FindActiveForCallAsync"/>, resolved and made once (not per call).</summary>
+    private Func<string, CancellationToken, ValueTask<ActiveKey?>>? findKey;
+
+    /// <remarks>
+    /// A warm call (its body read, its key cached) completes without waiting, and then without a task or a closure
+    /// on the way: the request, the key and the verification are value tasks, the key comes back with the
+    /// authorization (issue14ao).
+    /// </remarks>
+    private async ValueTask<Caller> AuthenticateAsync(HttpContext context, SigV4Verifier signatureVerifier)
     {
         var request = await ReadSignedRequestAsync(context);
-        var keys = services.GetRequiredService<AccessKeyStore>();
-        ActiveKey? key = null;
+        findKey ??= services.GetRequiredService<AccessKeyStore>().FindActiveForCallAsync;
+        ActiveKey key;
         try
         {
-            await signatureVerifier.VerifyAsync(request, async (id, ct) => (key = await keys.FindActiveAsync(id, ct))?.Secret, context.RequestAborted);
+            (_, key) = await signatureVerifier.VerifyAsync(request, findKey, static key => key.Secret, context.RequestAborted);
         }
         catch (AuthFailure failure)
         {
             throw new AppMeshException(new ErrorCode(failure.Code, failure.HttpStatus), failure.Message);
         }
 
-        return new Caller(key!.AccountId, key.AccessKeyId, key.Policy);
+        return new Caller(key.AccountId, key.AccessKeyId, key.Policy);
     }
 
     /// <summary>SHA-256 of an empty body, the payload hash of every GET and DELETE.</summary>
     private static readonly string EmptyPayloadHash = SigV4.Hex(SHA256.HashData([]));
 
     /// <summary>The request as signed: raw target, headers, and the body's hash (the body is buffered and rewound for the endpoint).</summary>
-    private static async Task<SignedRequest> ReadSignedRequestAsync(HttpContext context)
+    private static async ValueTask<SignedRequest> ReadSignedRequestAsync(HttpContext context)
     {
         var http = context.Request;
         var payloadHash = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false
