@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Envoy.Config.Core.V3;
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
@@ -33,7 +34,8 @@ internal sealed class SotwSession(
 
     protected override string TypeUrlOf(DiscoveryRequest request) => request.TypeUrl;
 
-    protected override async Task OnRequestAsync(string typeUrl, DiscoveryRequest request, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    protected override async ValueTask OnRequestAsync(string typeUrl, DiscoveryRequest request, CancellationToken cancellationToken)
     {
         if (!_types.TryGetValue(typeUrl, out var state))
         {
@@ -83,7 +85,8 @@ internal sealed class SotwSession(
         await SendIfChangedAsync(typeUrl, state, Select(typeUrl, state, Snapshot), Snapshot, cancellationToken);
     }
 
-    protected override async Task OnSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    protected override async ValueTask OnSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)
     {
         var removals = new List<(string TypeUrl, SotwTypeState State, IReadOnlyList<XdsResource> Final)>();
         foreach (var typeUrl in TypeUrls.AdsOrder)
@@ -199,7 +202,8 @@ internal sealed class SotwSession(
         return Hashing.VersionOf(resources);
     }
 
-    private async Task SendIfChangedAsync(string typeUrl, SotwTypeState state, IReadOnlyList<XdsResource> resources, Snapshot? snapshot, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendIfChangedAsync(string typeUrl, SotwTypeState state, IReadOnlyList<XdsResource> resources, Snapshot? snapshot, CancellationToken cancellationToken)
     {
         // A list the snapshot shares (its wildcard list, a named selection) has its version precomputed, and every
         // stream of the identity that sends it sends the same bytes but the nonce: encoded once (SharedSotwResponses).
