@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Envoy.Config.Core.V3;
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
@@ -37,8 +36,7 @@ internal sealed class DeltaSession(
     private static readonly IReadOnlyList<XdsResource> NoUpserts = [];
     private static readonly IReadOnlyList<string> NoRemovals = [];
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    protected override async ValueTask OnRequestAsync(string typeUrl, DeltaDiscoveryRequest request, CancellationToken cancellationToken)
+    protected override async Task OnRequestAsync(string typeUrl, DeltaDiscoveryRequest request, CancellationToken cancellationToken)
     {
         if (!_types.TryGetValue(typeUrl, out var state))
         {
@@ -188,8 +186,7 @@ internal sealed class DeltaSession(
         return kept;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    protected override async ValueTask OnSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)
+    protected override async Task OnSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)
     {
         // Most changes remove nothing from a proxy, so the list of removals sent last is made only when one does.
         List<(string TypeUrl, DeltaTypeState State, IReadOnlyList<string> Removals, DeltaDiscoveryResponse? Shared)>? later = null;
@@ -379,11 +376,11 @@ internal sealed class DeltaSession(
         return ((IReadOnlyList<XdsResource>?)upserts ?? NoUpserts, (IReadOnlyList<string>?)removals ?? NoRemovals);
     }
 
-    private ValueTask SendAsync(string typeUrl, DeltaTypeState state, ResourceSet set, IReadOnlyList<XdsResource> upserts, IReadOnlyList<string> removals, CancellationToken cancellationToken)
+    private Task SendAsync(string typeUrl, DeltaTypeState state, ResourceSet set, IReadOnlyList<XdsResource> upserts, IReadOnlyList<string> removals, CancellationToken cancellationToken)
     {
         if (upserts.Count == 0 && removals.Count == 0)
         {
-            return ValueTask.CompletedTask;
+            return Task.CompletedTask;
         }
 
         var response = DeltaResponses.Create(Snapshot?.Version ?? "", typeUrl, NextNonce(), upserts, removals);
@@ -391,8 +388,7 @@ internal sealed class DeltaSession(
     }
 
     /// <summary>Writes a response (this stream's own, or one shared by the identity's streams) and records what the client now holds.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WriteAsync(string typeUrl, DeltaTypeState state, ResourceSet set, DeltaDiscoveryResponse response, IReadOnlyList<XdsResource> upserts, IReadOnlyList<string> removals, CancellationToken cancellationToken)
+    private async Task WriteAsync(string typeUrl, DeltaTypeState state, ResourceSet set, DeltaDiscoveryResponse response, IReadOnlyList<XdsResource> upserts, IReadOnlyList<string> removals, CancellationToken cancellationToken)
     {
         await responses.WriteAsync(response, cancellationToken);
 

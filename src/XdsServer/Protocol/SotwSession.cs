@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Envoy.Config.Core.V3;
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
@@ -34,8 +33,7 @@ internal sealed class SotwSession(
 
     protected override string TypeUrlOf(DiscoveryRequest request) => request.TypeUrl;
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    protected override async ValueTask OnRequestAsync(string typeUrl, DiscoveryRequest request, CancellationToken cancellationToken)
+    protected override async Task OnRequestAsync(string typeUrl, DiscoveryRequest request, CancellationToken cancellationToken)
     {
         if (!_types.TryGetValue(typeUrl, out var state))
         {
@@ -85,8 +83,7 @@ internal sealed class SotwSession(
         await SendIfChangedAsync(typeUrl, state, Select(typeUrl, state, Snapshot), Snapshot, cancellationToken);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    protected override async ValueTask OnSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)
+    protected override async Task OnSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)
     {
         // Made when a change removes something (rarely), and the types walked by index: an enumerator of a list
         // typed as an interface is an object, on every push of every stream.
@@ -220,8 +217,7 @@ internal sealed class SotwSession(
         return Hashing.VersionOf(resources);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SendIfChangedAsync(string typeUrl, SotwTypeState state, IReadOnlyList<XdsResource> resources, Snapshot? snapshot, CancellationToken cancellationToken)
+    private async Task SendIfChangedAsync(string typeUrl, SotwTypeState state, IReadOnlyList<XdsResource> resources, Snapshot? snapshot, CancellationToken cancellationToken)
     {
         // A list the snapshot shares (its wildcard list, a named selection) has its version precomputed, and every
         // stream of the identity that sends it sends the same bytes but the nonce: encoded once (SharedSotwResponses).

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Grpc.Core;
 using Mesh.XdsServer.Snapshots;
 
@@ -31,8 +30,8 @@ internal sealed class StreamPump<TRequest>(PushGate? gate = null)
     /// </summary>
     public async Task RunAsync(
         IAsyncStreamReader<TRequest> requestStream,
-        Func<TRequest, CancellationToken, ValueTask> onRequest,
-        Func<Snapshot, CancellationToken, ValueTask<bool>> onSnapshot,
+        Func<TRequest, CancellationToken, Task> onRequest,
+        Func<Snapshot, CancellationToken, Task<bool>> onSnapshot,
         CancellationToken call,
         CancellationToken stopping)
     {
@@ -111,10 +110,8 @@ internal sealed class StreamPump<TRequest>(PushGate? gate = null)
     /// its completion means Kestrel took the bytes from the stream's pipe for the socket, so the push no longer waits
     /// in the server's buffers, and the proxy's answer, which can only follow, is not waited for. A write that does
     /// not complete keeps the slot until the gate finds it stalled or expired (<see cref="PushGate"/>), and goes on.
-    /// Its state machine is pooled, as the session's push methods' are (<see cref="XdsSession{TRequest}"/>).
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask PushThroughGateAsync(PushGate gate, Snapshot snapshot, Func<Snapshot, CancellationToken, ValueTask<bool>> onSnapshot, CancellationToken call, CancellationToken token)
+    private async Task PushThroughGateAsync(PushGate gate, Snapshot snapshot, Func<Snapshot, CancellationToken, Task<bool>> onSnapshot, CancellationToken call, CancellationToken token)
     {
         var slot = await gate.EnterAsync(token);
         try

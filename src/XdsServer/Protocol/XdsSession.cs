@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Envoy.Config.Core.V3;
 using Grpc.Core;
 using Mesh.XdsServer.Diagnostics;
@@ -11,12 +10,6 @@ namespace Mesh.XdsServer.Protocol;
 /// <summary>
 /// What SotW and delta streams share: identity from the first request's node, a watch on the proxy's snapshot,
 /// the CSDS status, and the single-writer pump.
-/// <para>
-/// The methods a push runs through (here, in the sessions and in <see cref="StreamPump{TRequest}"/>) return
-/// <see cref="ValueTask"/>s whose state machines are pooled: a push's write waits for Kestrel to take its bytes, so
-/// each of them went asynchronous and allocated its state machine's box, four per stream per change (about 0.8 KB
-/// per proxy per change, docs/benchmarks.md, issue13at). Each is awaited once, at once, by its caller.
-/// </para>
 /// </summary>
 internal abstract class XdsSession<TRequest> : IDisposable
 {
@@ -67,8 +60,7 @@ internal abstract class XdsSession<TRequest> : IDisposable
         Pump.RunAsync(requests, HandleRequestAsync, HandleSnapshotAsync, call, stopping);
 
     /// <summary>Serves a snapshot; true when it wrote a response (a push the proxy will answer).</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> HandleSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)
+    private async Task<bool> HandleSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)
     {
         Snapshot = snapshot;
         var before = _responses;
@@ -91,7 +83,7 @@ internal abstract class XdsSession<TRequest> : IDisposable
         Context.Metrics.ResponseSent(TypeUrls.ShortName(typeUrl), variant);
     }
 
-    private ValueTask HandleRequestAsync(TRequest request, CancellationToken cancellationToken)
+    private Task HandleRequestAsync(TRequest request, CancellationToken cancellationToken)
     {
         if (Identity is null)
         {
@@ -112,7 +104,7 @@ internal abstract class XdsSession<TRequest> : IDisposable
         if (TypeUrls.Known(typeUrl) is not { } known)
         {
             Context.Logger.UnknownType(Status.Id, typeUrl);
-            return ValueTask.CompletedTask;
+            return Task.CompletedTask;
         }
 
         typeUrl = known;
@@ -125,9 +117,9 @@ internal abstract class XdsSession<TRequest> : IDisposable
 
     protected abstract string TypeUrlOf(TRequest request);
 
-    protected abstract ValueTask OnRequestAsync(string typeUrl, TRequest request, CancellationToken cancellationToken);
+    protected abstract Task OnRequestAsync(string typeUrl, TRequest request, CancellationToken cancellationToken);
 
-    protected abstract ValueTask OnSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken);
+    protected abstract Task OnSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken);
 
     /// <summary>The node of the first request names the proxy for the life of the stream (xDS: later requests may omit it).</summary>
     private void Identify(Node? node)

@@ -1,5 +1,3 @@
-using System.Reflection;
-using System.Runtime.CompilerServices;
 using Envoy.Config.Route.V3;
 using Google.Protobuf.Collections;
 using Mesh.XdsServer.Protocol;
@@ -51,28 +49,6 @@ public sealed class PushAllocationTests
         state.Request(new RepeatedField<string> { "*", "b" });
 
         Assert.Equal(["a", "b", "c"], SotwSession.Select(TypeUrls.Route, state, snapshot).Select(r => r.Name));
-    }
-
-    [Theory]
-    [InlineData(typeof(StreamPump<Envoy.Service.Discovery.V3.DiscoveryRequest>), "PushThroughGateAsync")]
-    [InlineData(typeof(XdsSession<Envoy.Service.Discovery.V3.DiscoveryRequest>), "HandleSnapshotAsync")]
-    [InlineData(typeof(SotwSession), "OnSnapshotAsync")]
-    [InlineData(typeof(SotwSession), "OnRequestAsync")]
-    [InlineData(typeof(SotwSession), "SendIfChangedAsync")]
-    [InlineData(typeof(DeltaSession), "OnSnapshotAsync")]
-    [InlineData(typeof(DeltaSession), "OnRequestAsync")]
-    [InlineData(typeof(DeltaSession), "WriteAsync")]
-    public void The_Methods_A_Push_Runs_Through_Pool_Their_State_Machines(Type type, string method)
-    {
-        // A push's write waits for Kestrel to take its bytes, so each of these goes asynchronous on every push of
-        // every stream: without a pooling builder each allocates its state machine's box (four per stream per change).
-        var found = type.GetMethod(method, BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.DeclaredOnly);
-
-        Assert.NotNull(found);
-        var builder = found.GetCustomAttribute<AsyncMethodBuilderAttribute>()?.BuilderType;
-        Assert.True(
-            builder == typeof(PoolingAsyncValueTaskMethodBuilder) || builder == typeof(PoolingAsyncValueTaskMethodBuilder<>),
-            $"{type.Name}.{method} is built by {builder?.Name ?? "the default builder"}");
     }
 
     private static void Select(SotwTypeState wildcard, SotwTypeState named, Snapshot snapshot, int times)
