@@ -23,6 +23,9 @@ internal sealed record FleetOptions
     /// <summary>Where <c>perf record -g</c> files of each server's steady changes go (<see cref="SteadyProfile"/>); null: no profiles.</summary>
     public string? ProfileSteady { get; init; }
 
+    /// <summary>Where <c>dotnet-trace</c> files of each xDS server's allocations in its steady changes go (<see cref="SteadyProfile.StartAllocationTraceAsync"/>); null: none.</summary>
+    public string? TraceSteady { get; init; }
+
     /// <summary>Where <c>perf record -g</c> files of each server's connect go (from the first connection opened to the last proxy configured); null: none.</summary>
     public string? ProfileConnect { get; init; }
 
@@ -71,6 +74,9 @@ internal sealed record FleetOptions
                                    DIR/<variant>-mesh.data and DIR/raw*.data (run the fleet with DOTNET_PerfMapEnabled=1)
           --profile-connect DIR    the same over each server's connect (first connection opened to last proxy
                                    configured), into DIR/<variant>-mesh.data and DIR/raw*.data
+          --trace-steady DIR       dotnet-trace each xDS server's allocations (AllocationTick by type with its stack, and
+                                   the GC's events) from its 2nd change to its last, into DIR/<variant>-mesh.nettrace
+                                   (dotnet-trace on the PATH; the trace costs the server CPU: not for a run's CPU figures)
           --distinct-nodes on|off  each proxy sends its own node (its pod's name and address, as real pods do), so the
                                    server's node interner holds one per proxy; off: one node per client virtual node (off)
           --xds-setting KEY=VALUE  a setting for the xDS servers the fleet starts, e.g. Xds:WarmUp:Enabled=false (repeatable)
@@ -115,6 +121,7 @@ internal sealed record FleetOptions
                 "--raw-requests" => o with { RawWithRequests = OnOff(args[i], Next()) },
                 "--profile-steady" => o with { ProfileSteady = Next() },
                 "--profile-connect" => o with { ProfileConnect = Next() },
+                "--trace-steady" => o with { TraceSteady = Next() },
                 "--distinct-nodes" => o with { DistinctNodes = OnOff(args[i], Next()) },
                 "--xds-setting" => o with { XdsSettings = [.. o.XdsSettings, Setting(Next())] },
                 "--xds-env" => o with { XdsEnvironment = [.. o.XdsEnvironment, Setting(Next())] },

@@ -131,11 +131,13 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
 
     var changes = new List<ChangeFigures>();
     SteadyProfile? profile = null;
+    SteadyProfile? allocationTrace = null;
     for (var c = 0; c < options.Changes; c++)
     {
         if (c == 1)
         {
             profile = await SteadyProfile.StartAsync(options.ProfileSteady, server.Pid, $"{variant.Name}-mesh");
+            allocationTrace = await SteadyProfile.StartAllocationTraceAsync(options.TraceSteady, server.Pid, $"{variant.Name}-mesh");
         }
 
         if (options.ChangeGap > TimeSpan.Zero)
@@ -193,6 +195,11 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
     if (profile is not null)
     {
         await profile.DisposeAsync();
+    }
+
+    if (allocationTrace is not null)
+    {
+        await allocationTrace.DisposeAsync();
     }
 
     // What an idle proxy costs once the changes are over: with Xds:KestrelBuffers=Heap the server's pool keeps the

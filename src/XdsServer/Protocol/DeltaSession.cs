@@ -190,8 +190,10 @@ internal sealed class DeltaSession(
     {
         // Most changes remove nothing from a proxy, so the list of removals sent last is made only when one does.
         List<(string TypeUrl, DeltaTypeState State, IReadOnlyList<string> Removals, DeltaDiscoveryResponse? Shared)>? later = null;
-        foreach (var typeUrl in TypeUrls.AdsOrder)
+        var order = TypeUrls.AdsOrder; // by index: an interface's enumerator is an object, twice per push of every stream
+        for (var t = 0; t < order.Count; t++)
         {
+            var typeUrl = order[t];
             if (_types.TryGetValue(typeUrl, out var state) && state.Subscribed)
             {
                 var set = snapshot[typeUrl];
@@ -238,11 +240,11 @@ internal sealed class DeltaSession(
             }
         }
 
-        foreach (var typeUrl in TypeUrls.AdsOrder)
+        for (var t = 0; t < order.Count; t++)
         {
-            if (_types.TryGetValue(typeUrl, out var state) && state.Subscribed)
+            if (_types.TryGetValue(order[t], out var state) && state.Subscribed)
             {
-                state.InSyncWith = snapshot[typeUrl];
+                state.InSyncWith = snapshot[order[t]];
             }
         }
     }

@@ -85,9 +85,13 @@ internal sealed class SotwSession(
 
     protected override async Task OnSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)
     {
-        var removals = new List<(string TypeUrl, SotwTypeState State, IReadOnlyList<XdsResource> Final)>();
-        foreach (var typeUrl in TypeUrls.AdsOrder)
+        // Made when a change removes something (rarely), and the types walked by index: an enumerator of a list
+        // typed as an interface is an object, on every push of every stream.
+        List<(string TypeUrl, SotwTypeState State, IReadOnlyList<XdsResource> Final)>? removals = null;
+        var order = TypeUrls.AdsOrder;
+        for (var t = 0; t < order.Count; t++)
         {
+            var typeUrl = order[t];
             if (!_types.TryGetValue(typeUrl, out var state) || !state.Subscribed)
             {
                 continue;
@@ -101,12 +105,17 @@ internal sealed class SotwSession(
                 if (dropped.Count > 0)
                 {
                     await SendIfChangedAsync(typeUrl, state, desired.Concat(dropped).OrderBy(r => r.Name, StringComparer.Ordinal).ToList(), snapshot, cancellationToken);
-                    removals.Add((typeUrl, state, desired));
+                    (removals ??= []).Add((typeUrl, state, desired));
                     continue;
                 }
             }
 
             await SendIfChangedAsync(typeUrl, state, desired, snapshot, cancellationToken);
+        }
+
+        if (removals is null)
+        {
+            return;
         }
 
         foreach (var (typeUrl, state, final) in removals)
@@ -120,7 +129,7 @@ internal sealed class SotwSession(
     /// (shared, with its version precomputed), the list it last got when nothing it names changed (every ACK),
     /// and otherwise the snapshot's list for those names (shared by the streams that name the same, with its version).
     /// </summary>
-    private static IReadOnlyList<XdsResource> Select(string typeUrl, SotwTypeState state, Snapshot snapshot)
+    internal static IReadOnlyList<XdsResource> Select(string typeUrl, SotwTypeState state, Snapshot snapshot)
     {
         var set = snapshot[typeUrl];
         if (state.Wildcard && state.Names.Length == 0)
@@ -138,8 +147,17 @@ internal sealed class SotwSession(
             return set.Named(state.Names).Resources;
         }
 
-        // A wildcard subscriber may also name on-demand resources explicitly (xDS: wildcard plus named).
-        var onDemand = state.Names.Select(n => set.ByName.GetValueOrDefault(n)).OfType<XdsResource>().Where(r => r.OnDemandOnly);
+        return WildcardAndOnDemand(state.Names, set);
+    }
+
+    /// <summary>
+    /// A wildcard subscriber may also name on-demand resources explicitly (xDS: wildcard plus named). Its own method:
+    /// the lambda captures <paramref name="set"/>, and a captured local costs its closure object at the start of the
+    /// method that declares it, on every call, which for <see cref="Select"/> was every push and every ACK.
+    /// </summary>
+    private static List<XdsResource> WildcardAndOnDemand(string[] names, ResourceSet set)
+    {
+        var onDemand = names.Select(n => set.ByName.GetValueOrDefault(n)).OfType<XdsResource>().Where(r => r.OnDemandOnly);
         return set.Wildcard.Concat(onDemand).OrderBy(r => r.Name, StringComparer.Ordinal).ToList();
     }
 
@@ -226,9 +244,9 @@ internal sealed class SotwSession(
         }
 
         var response = new DiscoveryResponse { VersionInfo = version, TypeUrl = typeUrl, Nonce = NextNonce() };
-        foreach (var r in resources)
+        for (var i = 0; i < resources.Count; i++)
         {
-            response.Resources.Add(r.Packed);
+            response.Resources.Add(resources[i].Packed);
         }
 
         if (sharedVersion is not null)
