@@ -47,6 +47,25 @@ public sealed class ReadyToRunPublishTests
     }
 
     [Fact]
+    public async Task A_ReadyToRun_Publish_Recompiles_A_Method_At_Tier_One_After_A_Thousand_Calls()
+    {
+        // The runtime's 30 calls made the JIT recompile thousands of precompiled methods in a 10,000-proxy connect
+        // that run too rarely (the feed's queries, the scrapes) to repay it (docs/benchmarks.md, issue13aq).
+        var options = await RuntimeOptionsAsync(Project, "-p:RuntimeIdentifier=linux-x64");
+
+        Assert.Equal("1000", options.GetValueOrDefault(CallCountThreshold));
+    }
+
+    [Fact]
+    public async Task The_Plain_Build_Keeps_The_Runtimes_Call_Count_Threshold()
+    {
+        // Its first code is the JIT's unoptimised tier 0, which a higher threshold would keep running for longer.
+        var options = await RuntimeOptionsAsync(Project);
+
+        Assert.False(options.ContainsKey(CallCountThreshold), $"the plain build sets {CallCountThreshold}={options.GetValueOrDefault(CallCountThreshold)}");
+    }
+
+    [Fact]
     public async Task The_Api_Publishes_Portable_ReadyToRun_Code_For_A_Runtime_And_Keeps_Tiering()
     {
         var properties = await EvaluateProjectAsync(ApiProject, "-p:RuntimeIdentifier=linux-x64");
@@ -70,8 +89,16 @@ public sealed class ReadyToRunPublishTests
     private static async Task<Dictionary<string, string>> EvaluateProjectAsync(string project, params string[] arguments)
     {
         string[] names = ["PublishReadyToRun", "PublishReadyToRunCrossgen2ExtraArgs", "TieredCompilation"];
+        var output = await MSBuildAsync(project, [.. names.Select(n => $"-getProperty:{n}"), .. arguments]);
+        var read = JsonNode.Parse(output)!["Properties"]!;
+        return names.ToDictionary(n => n, n => (string?)read[n] ?? "");
+    }
+
+    /// <summary>MSBuild's evaluation of <paramref name="project"/> (no build), as the JSON <c>-getProperty</c>/<c>-getItem</c> print.</summary>
+    private static async Task<string> MSBuildAsync(string project, string[] arguments)
+    {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in (string[])["msbuild", project, "-nologo", .. names.Select(n => $"-getProperty:{n}"), .. arguments])
+        foreach (var argument in (string[])["msbuild", project, "-nologo", .. arguments])
         {
             start.ArgumentList.Add(argument);
         }
@@ -82,9 +109,17 @@ public sealed class ReadyToRunPublishTests
         var output = await process.StandardOutput.ReadToEndAsync(timeout.Token);
         await process.WaitForExitAsync(timeout.Token);
         Assert.True(process.ExitCode == 0, $"dotnet msbuild exited {process.ExitCode}:\n{output}\n{await errors}");
+        return output;
+    }
 
-        var read = JsonNode.Parse(output)!["Properties"]!;
-        return names.ToDictionary(n => n, n => (string?)read[n] ?? "");
+    private const string CallCountThreshold = "System.Runtime.TieredCompilation.CallCountThreshold";
+
+    /// <summary>The project's runtime options (what the SDK writes into the runtimeconfig.json), by name.</summary>
+    private static async Task<Dictionary<string, string>> RuntimeOptionsAsync(string project, params string[] arguments)
+    {
+        var output = await MSBuildAsync(project, ["-getItem:RuntimeHostConfigurationOption", .. arguments]);
+        var items = JsonNode.Parse(output)!["Items"]!["RuntimeHostConfigurationOption"]!.AsArray();
+        return items.ToDictionary(i => (string)i!["Identity"]!, i => (string?)i!["Value"] ?? "");
     }
 
     private static string Metadata(string key) => typeof(ReadyToRunPublishTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
