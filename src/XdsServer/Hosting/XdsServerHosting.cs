@@ -65,7 +65,10 @@ public static class XdsServerHosting
                 var tls = tlsOptions.Value;
                 var authMode = authOptions.Value.Mode;
 
-                // Find proxies that vanished without closing their connection, so their streams are released.
+                // Find proxies that vanished without closing their connection, so their streams are released. A
+                // proxy that is alive but paused longer than this (a starved host) is closed too, and resyncs when it
+                // reconnects: those closes are kestrel_connection_duration_seconds{error_type="keep_alive_timeout"} in
+                // /metrics, and Kestrel:Limits:Http2:KeepAlivePingDelay / KeepAlivePingTimeout override both (below).
                 kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
                 kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
 

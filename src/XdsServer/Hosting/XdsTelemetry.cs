@@ -55,6 +55,18 @@ public static class XdsTelemetry
                     metrics.AddMeter(KestrelMemoryPoolMeter);
                 }
 
+                // Kestrel's connections: kestrel_active_connections, kestrel_queued_connections and
+                // kestrel_connection_duration_seconds, whose error_type says why Kestrel ended a connection. The one an
+                // xDS server must not hide is keep_alive_timeout: a proxy that did not answer the HTTP/2 PING within
+                // Kestrel:Limits:Http2:KeepAlivePingTimeout (a vanished peer, or a paused or starved one, which then
+                // reconnects and resyncs; docs/benchmarks.md, issue13as). Measured once per connection, not per request.
+                metrics.AddMeter(KestrelMeter);
+                ((IDeferredMeterProviderBuilder)metrics).Configure((services, builder) =>
+                {
+                    var ownKestrel = services.GetRequiredService<IMeterFactory>();
+                    builder.AddView(instrument => IsAnotherServersKestrel(instrument, ownKestrel) ? MetricStreamConfiguration.Drop : null);
+                });
+
                 metrics
                     .AddView(instrument => IsAnotherServers(instrument, scope) || IsSummedElsewhere(instrument, scope) ? MetricStreamConfiguration.Drop : null)
                     .AddPlatformMetrics();
@@ -75,6 +87,12 @@ public static class XdsTelemetry
     public const string KestrelMemoryPoolSetting = "Xds:Metrics:KestrelMemoryPool";
 
     private const string KestrelMemoryPoolMeter = "Microsoft.AspNetCore.MemoryPool";
+
+    private const string KestrelMeter = "Microsoft.AspNetCore.Server.Kestrel";
+
+    /// <summary>Kestrel's meter is made by each host's <see cref="IMeterFactory"/>; a process with several servers (tests) exports each its own.</summary>
+    private static bool IsAnotherServersKestrel(Instrument instrument, IMeterFactory own) =>
+        instrument.Meter.Name == KestrelMeter && !ReferenceEquals(instrument.Meter.Scope, own);
 
     private static bool IsAnotherServers(Instrument instrument, object scope) =>
         instrument.Meter.Name == XdsMetrics.MeterName && !ReferenceEquals(instrument.Meter.Scope, scope);
