@@ -248,6 +248,9 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
 
     report.Line($"{variant.Name}: push gate after the changes: {await PushGateAsync(admin)}");
 
+    // A proxy that does not answer Kestrel's HTTP/2 PING in time (a starved fleet) loses its connection and resyncs (13as).
+    report.Line($"{variant.Name}: connections the server closed for an unanswered PING: {await admin.SumAsync("kestrel_connection_duration_seconds_count", "error_type=\"keep_alive_timeout\""):F0}");
+
     report.Line($"{variant.Name}: memory after the connect, {splitConnect.PerProxy(splitBefore, options.Proxies)}");
     report.Line($"{variant.Name}: memory after the changes, {splitAfterChanges.PerProxy(splitBefore, options.Proxies)}");
     if (options.IdleWatch > TimeSpan.Zero)
