@@ -22,7 +22,7 @@ namespace Mesh.Api.Resources;
 /// resource, which a delete takes exclusively), the resource it changes FOR NO KEY UPDATE (updates) or FOR UPDATE
 /// (deletes), one shard of the quota scope's count on create and delete (right before the commit, see
 /// <see cref="QuotaCounter"/>), and the clientToken's record first of all. Two writes in one mesh therefore wait for each other only where one really depends on
-/// the other. A deadlock, which PostgreSQL breaks by failing one side, is retried here a few times; if it keeps
+/// the other. A deadlock, which PostgreSQL breaks by failing one side, or a clientToken another call with the same token claimed meanwhile (<see cref="DatabaseFailures.IsConflict"/>), is retried here a few times; if it keeps
 /// happening the caller gets ServiceUnavailableException to retry later, never a 500.
 /// </remarks>
 public sealed partial class WriteTransactions(
@@ -211,6 +211,6 @@ public sealed partial class WriteTransactions(
     [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "{Operation} on {Subject} (request {RequestId}) ended without committing after its caller stopped waiting")]
     private static partial void LogAbandonedNotCommitted(ILogger logger, Exception? error, string operation, string subject, string requestId);
 
-    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "{Operation} on {Subject}: retrying after a deadlock or serialization failure (attempt {Attempt})")]
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "{Operation} on {Subject}: retrying after a deadlock, a serialization failure or its clientToken claimed by a concurrent call (attempt {Attempt})")]
     private static partial void LogRetry(ILogger logger, string operation, string subject, int attempt);
 }
