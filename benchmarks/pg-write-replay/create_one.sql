@@ -1,6 +1,4 @@
 \set r random(1, 2000000000)
 \set shard random(0, 31)
-BEGIN;
 WITH audit AS (INSERT INTO audit_log (at, account_id, access_key_id, action, resource_arn, request_id, status_code, error_code, message, source_address) VALUES (now(), '111122223333', 'MKIAFQC7K2PCEOXOEVJ5', 'appmesh:CreateVirtualNode', 'arn:aws:appmesh:us-east-1:111122223333:mesh/' || 'bench-one' || '/virtualNode/n' || :client_id::text || '-' || :r::text, gen_random_uuid()::text, 200, '', '', '127.0.0.1'))
 SELECT * FROM mesh_create_resource('111122223333', 'bench-one', 'virtualNode', '', 'n' || :client_id::text || '-' || :r::text, 'arn:aws:appmesh:us-east-1:111122223333:mesh/' || 'bench-one' || '/virtualNode/n' || :client_id::text || '-' || :r::text, gen_random_uuid(), '{"listeners":[{"healthCheck":{"healthyThreshold":2,"intervalMillis":5000,"path":"/health","protocol":"http","timeoutMillis":2000,"unhealthyThreshold":3},"portMapping":{"port":8080,"protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":"n27.local"}}}'::jsonb, '[]'::jsonb, '{}'::text[], '111122223333', now(), '{mesh}'::text[], '{""}'::text[], ARRAY['bench-one']::text[], false, NULL::integer, gen_random_uuid()::text, 'CreateVirtualNode', 'ce4c07e175b522b206c178939bbe54f319bf29a78237b3be5ea1f7eb9bde04f5', now() - interval '1 day', 'bench-one', :shard::smallint, 32, 1000000::bigint, false);
-COMMIT;

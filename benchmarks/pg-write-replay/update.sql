@@ -1,5 +1,3 @@
 \set r random(1, 20000)
-BEGIN;
 WITH audit AS (INSERT INTO audit_log (at, account_id, access_key_id, action, resource_arn, request_id, status_code, error_code, message, source_address) VALUES (now(), '111122223333', 'MKIAFQC7K2PCEOXOEVJ5', 'appmesh:UpdateVirtualNode', 'arn:aws:appmesh:us-east-1:111122223333:mesh/bench-upd/virtualNode/u' || :r::text, gen_random_uuid()::text, 200, '', '', '127.0.0.1'))
 SELECT * FROM mesh_update_resource('111122223333', 'bench-upd', 'virtualNode', '', 'u' || :r::text, '{"listeners":[{"healthCheck":{"healthyThreshold":2,"intervalMillis":5000,"path":"/health","protocol":"http","timeoutMillis":2000,"unhealthyThreshold":3},"portMapping":{"port":8080,"protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":"n27.local"}}}'::jsonb, '{}'::text[], now(), '{mesh}'::text[], '{""}'::text[], '{bench-upd}'::text[], 1, false, NULL::integer, gen_random_uuid()::text, 'UpdateVirtualNode', 'ce4c07e175b522b206c178939bbe54f319bf29a78237b3be5ea1f7eb9bde04f5', now() - interval '1 day');
-COMMIT;

@@ -35,6 +35,53 @@ namespace Mesh.Migrations.Schema
         private const string NewUpdate = "mesh_update_resource(text, text, text, text, text, jsonb, text[], timestamptz, text[], text[], text[], integer, boolean, integer, text, text, text, timestamptz)";
         private const string NewClaim = "mesh_claim_token(text, text, text, text, timestamptz, timestamptz, uuid, bigint, timestamptz)";
 
+        /// <summary>The claim function as this migration makes it (migration ClaimWithoutSpeculativeInsert's down puts it back).</summary>
+        public const string ClaimFunction = $$"""
+            -- No row's values (all NULL) when this call now holds the token (or sent none), its record written with the
+            -- values its answer needs of the first call; else the record of the identical request that holds it: the
+            -- resource's uid, the version written, the resource's creation time (NULL: the write's own, a create's)
+            -- and the write's time, or (a record written before migration IdempotencyRecordFacts) its stored answer.
+            -- A concurrent call with the same token waits here for the first to commit.
+            CREATE FUNCTION mesh_claim_token(
+                p_account text, p_token text, p_operation text, p_hash text, p_at timestamptz, p_cutoff timestamptz,
+                p_uid uuid, p_version bigint, p_resource_created_at timestamptz,
+                OUT o_response text, OUT o_uid uuid, OUT o_version bigint, OUT o_resource_created_at timestamptz, OUT o_at timestamptz)
+            LANGUAGE plpgsql VOLATILE AS $$
+            DECLARE
+                held record;
+            BEGIN
+                IF p_token IS NULL THEN
+                    RETURN;
+                END IF;
+                -- Claims the token, or takes over a record old enough to be pruned.
+                INSERT INTO idempotency_records AS i (account_id, client_token, operation, request_hash, created_at, uid, version, resource_created_at)
+                VALUES (p_account, p_token, p_operation, p_hash, p_at, p_uid, p_version, p_resource_created_at)
+                ON CONFLICT (account_id, client_token) DO UPDATE
+                    SET operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash, response = NULL,
+                        created_at = EXCLUDED.created_at, uid = EXCLUDED.uid, version = EXCLUDED.version,
+                        resource_created_at = EXCLUDED.resource_created_at
+                    WHERE i.created_at < p_cutoff;
+                IF FOUND THEN
+                    RETURN;
+                END IF;
+                SELECT i.operation, i.request_hash, i.response, i.uid, i.version, i.resource_created_at, i.created_at INTO held
+                FROM idempotency_records AS i
+                WHERE i.account_id = p_account AND i.client_token = p_token;
+                IF NOT FOUND THEN
+                    RAISE EXCEPTION 'clientToken changed hands' USING ERRCODE = 'MT002';
+                END IF;
+                IF held.operation <> p_operation OR held.request_hash <> p_hash THEN
+                    RAISE EXCEPTION '%', held.operation USING ERRCODE = 'MT001';
+                END IF;
+                o_response := held.response;
+                o_uid := held.uid;
+                o_version := held.version;
+                o_resource_created_at := held.resource_created_at;
+                o_at := held.created_at;
+            END;
+            $$;
+            """;
+
         /// <summary>The update function as this migration makes it (migration UpdateWithoutRowLock's down puts it back).</summary>
         public const string UpdateFunction = $$"""
             -- An update: the row's values for the answer, or (o_replayed_at not NULL) the replayed request's record: the
@@ -116,49 +163,7 @@ namespace Mesh.Migrations.Schema
                 DROP FUNCTION {{OldUpdate}};
                 DROP FUNCTION {{OldClaim}};
 
-                -- No row's values (all NULL) when this call now holds the token (or sent none), its record written with the
-                -- values its answer needs of the first call; else the record of the identical request that holds it: the
-                -- resource's uid, the version written, the resource's creation time (NULL: the write's own, a create's)
-                -- and the write's time, or (a record written before migration IdempotencyRecordFacts) its stored answer.
-                -- A concurrent call with the same token waits here for the first to commit.
-                CREATE FUNCTION mesh_claim_token(
-                    p_account text, p_token text, p_operation text, p_hash text, p_at timestamptz, p_cutoff timestamptz,
-                    p_uid uuid, p_version bigint, p_resource_created_at timestamptz,
-                    OUT o_response text, OUT o_uid uuid, OUT o_version bigint, OUT o_resource_created_at timestamptz, OUT o_at timestamptz)
-                LANGUAGE plpgsql VOLATILE AS $$
-                DECLARE
-                    held record;
-                BEGIN
-                    IF p_token IS NULL THEN
-                        RETURN;
-                    END IF;
-                    -- Claims the token, or takes over a record old enough to be pruned.
-                    INSERT INTO idempotency_records AS i (account_id, client_token, operation, request_hash, created_at, uid, version, resource_created_at)
-                    VALUES (p_account, p_token, p_operation, p_hash, p_at, p_uid, p_version, p_resource_created_at)
-                    ON CONFLICT (account_id, client_token) DO UPDATE
-                        SET operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash, response = NULL,
-                            created_at = EXCLUDED.created_at, uid = EXCLUDED.uid, version = EXCLUDED.version,
-                            resource_created_at = EXCLUDED.resource_created_at
-                        WHERE i.created_at < p_cutoff;
-                    IF FOUND THEN
-                        RETURN;
-                    END IF;
-                    SELECT i.operation, i.request_hash, i.response, i.uid, i.version, i.resource_created_at, i.created_at INTO held
-                    FROM idempotency_records AS i
-                    WHERE i.account_id = p_account AND i.client_token = p_token;
-                    IF NOT FOUND THEN
-                        RAISE EXCEPTION 'clientToken changed hands' USING ERRCODE = 'MT002';
-                    END IF;
-                    IF held.operation <> p_operation OR held.request_hash <> p_hash THEN
-                        RAISE EXCEPTION '%', held.operation USING ERRCODE = 'MT001';
-                    END IF;
-                    o_response := held.response;
-                    o_uid := held.uid;
-                    o_version := held.version;
-                    o_resource_created_at := held.resource_created_at;
-                    o_at := held.created_at;
-                END;
-                $$;
+                {{ClaimFunction}}
 
                 -- A create: a row of NULLs when the resource was written, else the replayed request's record
                 -- (mesh_claim_token's values, o_at never NULL).

@@ -40,6 +40,30 @@ public static class ApiConnectionString
     }
 
     /// <summary>
+    /// The connection string of the writes' data source (<see cref="Resources.WriteDatabase"/>): the tuned one, whose
+    /// sessions start at READ COMMITTED (<c>default_transaction_isolation</c>, sent at connect) whatever the server,
+    /// database or role default is.
+    /// </summary>
+    /// <remarks>
+    /// A resource write is one statement sent without BEGIN (<see cref="Resources.WriteBatch"/>): PostgreSQL runs it
+    /// in a transaction of its own at the session's default isolation, and the write functions are written for READ
+    /// COMMITTED (each statement's snapshot is taken after the locks before it; an UPDATE that lost a race re-checks the
+    /// row's newest version instead of failing). A setting sent at connect outranks the server's, the database's and
+    /// the role's (and RESET ALL goes back to it), so no administrator's default can change how a write runs. EF Core's
+    /// transactions on this pool name their isolation level in their BEGIN, as before. It is added after anything the
+    /// operator wrote in <c>Options</c>, so it is the value that counts.
+    /// </remarks>
+    public static string ForWrites(string tuned)
+    {
+        var settings = new NpgsqlConnectionStringBuilder(tuned);
+        settings.Options = string.IsNullOrWhiteSpace(settings.Options) ? ReadCommitted : $"{settings.Options} {ReadCommitted}";
+        return settings.ConnectionString;
+    }
+
+    /// <summary>The startup option that makes a session's transactions READ COMMITTED (the space escaped, as libpq's options are).</summary>
+    public const string ReadCommitted = @"-c default_transaction_isolation=read\ committed";
+
+    /// <summary>
     /// The connection string of the reads' own data source (<see cref="Resources.ReadDatabase"/>): the tuned one, with
     /// multiplexing as <paramref name="multiplexing"/> says unless the operator wrote it in the connection string.
     /// </summary>

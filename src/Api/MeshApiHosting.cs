@@ -55,7 +55,7 @@ public static partial class MeshApiHosting
         builder.Services.AddOptions<MeshApiOptions>().BindConfiguration(MeshApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         var tuned = ApiConnectionString.Tune(connectionString);
         // One pool for every write connection: EF Core's contexts and the resource writes' batches (WriteDatabase).
-        builder.Services.AddSingleton(_ => new WriteDatabase(NpgsqlDataSource.Create(tuned)));
+        builder.Services.AddSingleton(_ => new WriteDatabase(NpgsqlDataSource.Create(ApiConnectionString.ForWrites(tuned))));
         builder.Services.AddPooledDbContextFactory<MeshDbContext>((services, db) => db.UseNpgsql(services.GetRequiredService<WriteDatabase>().Source));
         builder.Services.AddSingleton(services => new ReadDatabase(NpgsqlDataSource.Create(
             ApiConnectionString.ForReads(tuned, services.GetRequiredService<IOptions<MeshApiOptions>>().Value.ReadMultiplexing))));

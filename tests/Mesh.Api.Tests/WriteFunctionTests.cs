@@ -272,6 +272,51 @@ public sealed class WriteFunctionTests(ApiServer api) : IClassFixture<ApiServer>
     }
 
     [Fact]
+    public async Task AClaimRacingAnUncommittedClaimOfItsToken_FailsAsAConflict_AndRunAgainIsTheReplay()
+    {
+        // Migration ClaimWithoutSpeculativeInsert: the claim is a plain INSERT when no committed record holds the token.
+        // A second claim while the first is uncommitted waits for it on the unique index, then fails as a conflict the
+        // API runs again (DatabaseFailures.IsConflict); run again, it is the replay of the first.
+        var token = Guid.NewGuid().ToString();
+        var uid = Guid.NewGuid();
+        await using var first = new NpgsqlConnection(api.ConnectionString);
+        await first.OpenAsync();
+        await using var held = await first.BeginTransactionAsync();
+        await using (var claim = new NpgsqlCommand(
+            "SELECT o_at FROM mesh_claim_token('111122223333', $1, 'CreateVirtualNode', 'hash-1', now(), now() - interval '1 day', $2, 1, NULL)", first))
+        {
+            claim.Parameters.Add(new NpgsqlParameter<string> { TypedValue = token });
+            claim.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = uid });
+            Assert.Equal(DBNull.Value, await claim.ExecuteScalarAsync());
+        }
+
+        var second = ClaimAsync(token, "hash-1", Guid.NewGuid(), 1, null);
+        await WaitUntilAClaimWaitsAsync(first.ProcessID);
+        await held.CommitAsync();
+
+        var raced = await Assert.ThrowsAsync<PostgresException>(() => second);
+        Assert.Equal(PostgresErrorCodes.UniqueViolation, raced.SqlState);
+        Assert.True(Mesh.Api.Resources.DatabaseFailures.IsConflict(raced));
+        var replayed = await ClaimAsync(token, "hash-1", Guid.NewGuid(), 1, null);
+        Assert.Equal(uid, replayed.Uid);
+        Assert.NotNull(replayed.At);
+    }
+
+    /// <summary>Waits until a session of this database waits for a lock <paramref name="holder"/> holds.</summary>
+    private async Task WaitUntilAClaimWaitsAsync(int holder)
+    {
+        await using var connection = new NpgsqlConnection(api.ConnectionString);
+        await connection.OpenAsync();
+        await using var waiting = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))", connection);
+        waiting.Parameters.Add(new NpgsqlParameter<int> { TypedValue = holder });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        while ((long)(await waiting.ExecuteScalarAsync(timeout.Token))! == 0)
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+    }
+
+    [Fact]
     public async Task AnUpdatesToken_KeepsTheRowsValues_AndNoAnswer()
     {
         var mesh = await MeshBuilder.CreateAsync(api);

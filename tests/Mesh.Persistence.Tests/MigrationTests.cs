@@ -255,6 +255,31 @@ public sealed class MigrationTests(PostgresDatabase database) : IClassFixture<Po
         }
     }
 
+    [Fact]
+    public async Task ClaimWithoutSpeculativeInsert_ClaimsWithAPlainInsert_AndItsDownPutsTheOnConflictInsertBack()
+    {
+        var connectionString = await database.Server.CreateDatabaseAsync();
+        try
+        {
+            await using var context = new MeshDbContext(MeshDbContextOptions.Create(connectionString));
+            var migrator = context.GetService<IMigrator>();
+            Assert.Equal(0, await CountAsync(connectionString, "mesh_claim_token", "ON CONFLICT"));
+            Assert.Equal(1, await CountAsync(connectionString, "mesh_claim_token", "WHERE NOT EXISTS"));
+
+            await migrator.MigrateAsync("20261201041000_UpdateWithoutRowLock");
+            Assert.Equal(1, await CountAsync(connectionString, "mesh_claim_token", "ON CONFLICT"));
+            Assert.Equal(0, await CountAsync(connectionString, "mesh_claim_token", "WHERE NOT EXISTS"));
+
+            await migrator.MigrateAsync("20261201051000_ClaimWithoutSpeculativeInsert");
+            Assert.Equal(0, await CountAsync(connectionString, "mesh_claim_token", "ON CONFLICT"));
+            Assert.Equal(1, await CountAsync(connectionString, "mesh_claim_token", "WHERE NOT EXISTS"));
+        }
+        finally
+        {
+            await database.Server.DropDatabaseAsync(connectionString);
+        }
+    }
+
     /// <summary>The index's definition, or "" when there is no such index.</summary>
     private static Task<string> IndexAsync(string connectionString, string index) =>
         ScalarAsync(connectionString, $"SELECT coalesce((SELECT indexdef FROM pg_indexes WHERE indexname = '{index}'), '')");

@@ -16,7 +16,7 @@ namespace Mesh.Api.Resources;
 /// at most one NOTIFY is in flight per API: a write that commits while one is being sent arms exactly one more,
 /// sent right after it. Nothing is lost by coalescing: the change rows are committed in the writes' transactions,
 /// the payload is empty (followers read the table after their watermark), and the NOTIFY is sent after every commit
-/// it stands for (<see cref="Changed"/> is called once the COMMIT has answered, and the send starts only after the
+/// it stands for (<see cref="Changed"/> is called once the write has answered, committed, and the send starts only after the
 /// signal is taken). If a NOTIFY fails (the database away), it is logged, counted and sent again a second later;
 /// followers also read the log every couple of seconds without one (the xDS server's <c>Xds:Feed:PollInterval</c>),
 /// which covers an API that stops between a commit and its NOTIFY.

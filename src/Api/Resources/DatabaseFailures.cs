@@ -10,10 +10,15 @@ namespace Mesh.Api.Resources;
 /// </summary>
 public static class DatabaseFailures
 {
-    /// <summary>A deadlock or serialization failure: nothing was written, and the same transaction may succeed now.</summary>
+    /// <summary>
+    /// A deadlock, a serialization failure, or a clientToken claimed meanwhile by a concurrent call with the same token
+    /// (migration ClaimWithoutSpeculativeInsert: the claim's INSERT waited for that call and found its record committed):
+    /// nothing was written, and the same transaction may succeed now (the token's replay, or its refusal).
+    /// </summary>
     public static bool IsConflict(Exception error) =>
         error is DbUpdateConcurrencyException
-        || FindPostgresError(error)?.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected;
+        || FindPostgresError(error)?.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected
+        || IsUniqueViolation(error, "PK_idempotency_records");
 
     /// <summary>
     /// The database could not be reached or could not serve: connection refused or broken, a timeout, the pool

@@ -10,7 +10,7 @@ namespace Mesh.Api.Resources;
 /// <remarks>
 /// A scope's count is split over <see cref="Shards"/> rows (resource_counts). A create counts itself with one
 /// statement, <c>mesh_count_created</c> (migration <c>QuotaCountAtCommit</c>), which the create's write function
-/// (migration <c>WriteFunctions</c>) runs last, right before the batch's COMMIT, so the
+/// (migration <c>WriteFunctions</c>) runs last, right before the write's commit, so the
 /// shard it holds is held only for the commit itself: the function takes a shard no other write holds (a
 /// transaction-level advisory lock per scope and shard, tried without waiting from the shard picked here at random, so
 /// that concurrent creates do not all try the same held shards first; migrations <c>QuotaShardWalkFromPick</c> and
@@ -22,7 +22,7 @@ namespace Mesh.Api.Resources;
 /// total + Shards - 1 is within the limit, the create is safe whatever they do. Otherwise the function fails the
 /// write with <see cref="NearLimitState"/>; the caller runs it again counting exactly (<c>exact</c>: every shard
 /// shard locked in order and its row made to exist, then counted), which fails with <see cref="OverLimitState"/> when the
-/// create would exceed the limit. Deletes decrement a shard the same way (<c>mesh_count_deleted</c>), also last before their COMMIT; they only ever
+/// create would exceed the limit. Deletes decrement a shard the same way (<c>mesh_count_deleted</c>), also last before their commit; they only ever
 /// make the total smaller, so they cannot break the reasoning. A scope's shard rows appear as concurrency needs
 /// them, never more than <see cref="Shards"/>.
 /// </remarks>

@@ -20,9 +20,9 @@ namespace Mesh.Api.Resources;
 /// Correctness under concurrency comes from locks the write takes (see <see cref="ResourceLocks"/>), not from
 /// SERIALIZABLE: the resources a write depends on are locked against deletion (a shared advisory lock per
 /// resource, which a delete takes exclusively), the resource it changes FOR NO KEY UPDATE (updates) or FOR UPDATE
-/// (deletes), one shard of the quota scope's count on create and delete (right before COMMIT, see
+/// (deletes), one shard of the quota scope's count on create and delete (right before the commit, see
 /// <see cref="QuotaCounter"/>), and the clientToken's record first of all. Two writes in one mesh therefore wait for each other only where one really depends on
-/// the other. A deadlock, which PostgreSQL breaks by failing one side, is retried here a few times; if it keeps
+/// the other. A deadlock, which PostgreSQL breaks by failing one side, or a clientToken another call with the same token claimed meanwhile (<see cref="DatabaseFailures.IsConflict"/>), is retried here a few times; if it keeps
 /// happening the caller gets ServiceUnavailableException to retry later, never a 500.
 /// </remarks>
 public sealed partial class WriteTransactions(
@@ -47,7 +47,7 @@ public sealed partial class WriteTransactions(
 
     /// <summary>
     /// Runs <paramref name="write"/> (a call of a write function, migration <c>WriteFunctions</c>, made by
-    /// <see cref="Audited"/>) with the audit record in its statement, and COMMIT, in one round trip
+    /// <see cref="Audited"/>) with the audit record in its statement, in one round trip and one transaction of its own
     /// (<see cref="WriteBatch"/>), wakes the change feed's followers
     /// (<see cref="ChangeNotifier"/>), then makes the answer from the row it returned
     /// with <paramref name="answer"/>. A refusal of the function is the App Mesh error <paramref name="refusal"/> words;
@@ -133,12 +133,11 @@ public sealed partial class WriteTransactions(
     {
         // Straight from the pool EF Core shares (WriteDatabase): no context is needed for one batch.
         await using var connection = await database.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
 
-        // Npgsql sees the transaction end (the server reports it idle), so disposing it afterwards sends nothing; a
-        // failed batch leaves it open, and disposing it rolls it back (and wakes nobody). A replay, which changed
-        // nothing, wakes the followers too; they find nothing new.
-        var row = await WriteBatch.CommitAsync(connection, transaction, WithAudit(write, audit), ct);
+        // One statement in a transaction of its own, at the writes' connections' READ COMMITTED (WriteBatch): committed
+        // when it answers, rolled back whole when it fails (and then wakes nobody). A replay, which changed nothing,
+        // wakes the followers too; they find nothing new.
+        var row = await WriteBatch.CommitAsync(connection, WithAudit(write, audit), ct);
         notifier.Changed();
         return row;
     }
@@ -212,6 +211,6 @@ public sealed partial class WriteTransactions(
     [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "{Operation} on {Subject} (request {RequestId}) ended without committing after its caller stopped waiting")]
     private static partial void LogAbandonedNotCommitted(ILogger logger, Exception? error, string operation, string subject, string requestId);
 
-    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "{Operation} on {Subject}: retrying after a deadlock or serialization failure (attempt {Attempt})")]
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "{Operation} on {Subject}: retrying after a deadlock, a serialization failure or its clientToken claimed by a concurrent call (attempt {Attempt})")]
     private static partial void LogRetry(ILogger logger, string operation, string subject, int attempt);
 }
