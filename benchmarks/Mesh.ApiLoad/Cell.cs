@@ -24,7 +24,7 @@ internal static class Cell
         var cpuAtStart = Task.Run(async () =>
         {
             await Task.Delay(warmup);
-            return (Cpu: Environment.CpuUsage.TotalTime, Pauses: pauses is null ? default : await pauses.ReadAsync());
+            return (Cpu: Environment.CpuUsage.TotalTime, Allocated: GC.GetTotalAllocatedBytes(), Pauses: pauses is null ? default : await pauses.ReadAsync());
         });
         var perClient = await Task.WhenAll(Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
         {
@@ -55,6 +55,7 @@ internal static class Cell
         })));
         var atStart = await cpuAtStart;
         var clientCpu = Environment.CpuUsage.TotalTime - atStart.Cpu;
+        var clientAllocated = GC.GetTotalAllocatedBytes() - atStart.Allocated;
         var pausesAtEnd = pauses is null ? default : await pauses.ReadAsync();
 
         // A client that ran out of work early stops the clock at its last answer, not at the cell's end.
@@ -66,6 +67,9 @@ internal static class Cell
         var jitPerSecond = pauses is null || elapsed <= TimeSpan.Zero
             ? double.NaN
             : (pausesAtEnd.ApiJitMethods - atStart.Pauses.ApiJitMethods) / elapsed.TotalSeconds;
+        var collectionsPerSecond = pauses is null || elapsed <= TimeSpan.Zero
+            ? double.NaN
+            : (pausesAtEnd.ApiCollections - atStart.Pauses.ApiCollections) / elapsed.TotalSeconds;
 
         // What the calls cost the API itself: its CPU and its allocations between the two readings (at the measured
         // time's start and after the last measured answer), per measured call. The two /metrics reads are in it too
@@ -75,8 +79,16 @@ internal static class Cell
             ? (double.NaN, double.NaN)
             : ((pausesAtEnd.ApiCpuSeconds - atStart.Pauses.ApiCpuSeconds) * 1000 / answers.Count,
                 (pausesAtEnd.ApiAllocatedBytes - atStart.Pauses.ApiAllocatedBytes) / 1024 / answers.Count);
-        return CellResult.From(name, clients, answers, elapsed, clientCpu) with
+        var result = CellResult.From(name, clients, answers, elapsed, clientCpu);
+        return result with
         {
+            ClientKbPerCall = answers.Count == 0 ? double.NaN : clientAllocated / 1024.0 / answers.Count,
+            ApiCollectionsPerSecond = collectionsPerSecond,
+            Tail = result.Tail with
+            {
+                ApiOver5Ms = TailShares.Over(pausesAtEnd.ApiRequests - atStart.Pauses.ApiRequests, pausesAtEnd.ApiRequestsWithin5Ms - atStart.Pauses.ApiRequestsWithin5Ms),
+                ApiOver10Ms = TailShares.Over(pausesAtEnd.ApiRequests - atStart.Pauses.ApiRequests, pausesAtEnd.ApiRequestsWithin10Ms - atStart.Pauses.ApiRequestsWithin10Ms),
+            },
             ApiCpuMsPerCall = apiCpuMs,
             ApiKbPerCall = apiKb,
             ApiGcPauseMsPerSecond = gc.Api,
@@ -149,6 +161,15 @@ internal sealed record CellResult(
     /// <summary>The rate in the measured time's first and last thirds, to tell a steady rate from a warm-up.</summary>
     public RateTrend Trend { get; init; }
 
+    /// <summary>What the load client itself allocated per measured call, in KB (its garbage collections pause its calls in flight).</summary>
+    public double ClientKbPerCall { get; init; } = double.NaN;
+
+    /// <summary>The API's garbage collections (every generation) per second of the measured time (NaN: not read).</summary>
+    public double ApiCollectionsPerSecond { get; init; } = double.NaN;
+
+    /// <summary>The share of slow calls as the client timed them and as the API's own HTTP server timed them.</summary>
+    public TailShares Tail { get; init; } = TailShares.Unread;
+
     public static CellResult From(string name, int clients, List<Answer> answers, TimeSpan elapsed, TimeSpan clientCpu)
     {
         var latencies = answers.Select(a => a.Elapsed.TotalMilliseconds).Order().ToArray();
@@ -161,7 +182,14 @@ internal sealed record CellResult(
             Percentile(latencies, 0.50),
             Percentile(latencies, 0.99),
             failures,
-            answers.Count == 0 ? 0 : clientCpu.TotalMilliseconds / answers.Count);
+            answers.Count == 0 ? 0 : clientCpu.TotalMilliseconds / answers.Count)
+        {
+            Tail = TailShares.Unread with
+            {
+                ClientOver5Ms = TailShares.Over(latencies.Length, latencies.Count(ms => ms <= 5)),
+                ClientOver10Ms = TailShares.Over(latencies.Length, latencies.Count(ms => ms <= 10)),
+            },
+        };
     }
 
     private static double Percentile(double[] sorted, double p) =>

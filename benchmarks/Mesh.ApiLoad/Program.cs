@@ -107,8 +107,8 @@ var migration = options.Runs("Migration") && options.MigrationSize > 0
     ? await new MigrationWorkload(options, run).RunAsync()
     : "Migration: not run.";
 Console.WriteLine();
-Console.WriteLine("| call | clients | req/s | p50 ms | p99 ms | failed | vs PostgreSQL alone (the issue's ratio) | vs its own ceiling in this run | API CPU ms/call | API KB/call | load client CPU ms/call | GC pause ms/s: API / client |");
-Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+Console.WriteLine("| call | clients | req/s | p50 ms | p99 ms | failed | vs PostgreSQL alone (the issue's ratio) | vs its own ceiling in this run | API CPU ms/call | API KB/call | load client CPU ms/call | load client KB/call | GC pause ms/s: API / client | API GCs/s | calls over 5 / 10 ms: client / API's own timing |");
+Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 rows.ForEach(Console.WriteLine);
 Console.WriteLine();
 Console.WriteLine(migration);
@@ -131,5 +131,5 @@ static string Format(CellResult result, Ratio[] ratios)
     };
 
     return string.Create(CultureInfo.InvariantCulture,
-        $"| {result.Name} | {result.Clients} | {result.PerSecond:0}{(result.Trend.Rising ? " (rising)" : "")} | {result.P50Ms:0.0} | {result.P99Ms:0.0} | {failures} | {Of(result, ratios.Length > 0 ? ratios[0] : null)} | {Of(result, ratios.Length > 1 ? ratios[1] : null)} | {result.ApiCpuMsPerCall:0.000} | {result.ApiKbPerCall:0.00} | {result.ClientCpuMsPerCall:0.000} | {result.ApiGcPauseMsPerSecond:0.0} / {result.ClientGcPauseMsPerSecond:0.0} |");
+        $"| {result.Name} | {result.Clients} | {result.PerSecond:0}{(result.Trend.Rising ? " (rising)" : "")} | {result.P50Ms:0.0} | {result.P99Ms:0.0} | {failures} | {Of(result, ratios.Length > 0 ? ratios[0] : null)} | {Of(result, ratios.Length > 1 ? ratios[1] : null)} | {result.ApiCpuMsPerCall:0.000} | {result.ApiKbPerCall:0.00} | {result.ClientCpuMsPerCall:0.000} | {result.ClientKbPerCall:0.00} | {result.ApiGcPauseMsPerSecond:0.0} / {result.ClientGcPauseMsPerSecond:0.0} | {result.ApiCollectionsPerSecond:0.0} | {result.Tail.ClientOver5Ms:0.0%} / {result.Tail.ClientOver10Ms:0.0%}; {result.Tail.ApiOver5Ms:0.0%} / {result.Tail.ApiOver10Ms:0.0%} |");
 }

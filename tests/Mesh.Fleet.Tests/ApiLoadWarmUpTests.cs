@@ -38,6 +38,29 @@ public class ApiLoadWarmUpTests
     }
 
     [Fact]
+    public void ReadsAHistogramsBucket_SummedOverItsLabelSets_AndTheShareOverIt()
+    {
+        const string exposition = """
+            # TYPE http_server_request_duration_seconds histogram
+            http_server_request_duration_seconds_bucket{http_route="/healthz",le="0.005"} 90
+            http_server_request_duration_seconds_bucket{http_route="/healthz",le="0.01"} 99
+            http_server_request_duration_seconds_bucket{http_route="/healthz",le="+Inf"} 100
+            http_server_request_duration_seconds_bucket{http_route="/v",le="0.005"} 150
+            http_server_request_duration_seconds_bucket{http_route="/v",le="0.0075"} 170
+            http_server_request_duration_seconds_bucket{http_route="/v",le="0.01"} 180
+            http_server_request_duration_seconds_sum{http_route="/v"} 1.5
+            http_server_request_duration_seconds_count{http_route="/v"} 200
+            http_server_request_duration_seconds_count{http_route="/healthz"} 100
+            """;
+        Assert.Equal(240, ApiMetrics.Bucket(exposition, ApiMetrics.RequestDuration, "0.005"));
+        Assert.Equal(279, ApiMetrics.Bucket(exposition, ApiMetrics.RequestDuration, "0.01"));
+        Assert.True(double.IsNaN(ApiMetrics.Bucket(exposition, ApiMetrics.RequestDuration, "0.05")));
+        Assert.Equal(300, ApiMetrics.Counter(exposition, ApiMetrics.RequestDuration + "_count"));
+        Assert.Equal(0.2, TailShares.Over(300, 240), 10);
+        Assert.True(double.IsNaN(TailShares.Over(0, 0)));
+    }
+
+    [Fact]
     public void TheJitIsQuiet_OnlyBelowTheRate_OrWhenTheCountCouldNotBeRead()
     {
         Assert.False(JitQuiet.Is(632, TimeSpan.FromSeconds(49)));   // 12.9 a second: another pass
