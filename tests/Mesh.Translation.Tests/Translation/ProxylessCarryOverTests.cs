@@ -78,7 +78,7 @@ public sealed class ProxylessCarryOverTests
         new("virtualNode", null, "server-b", 1, """{"listeners":[{"portMapping":{"port":80,"protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":"b.internal"}}}"""),
         new("virtualRouter", null, "router-a", 1, """{"listeners":[{"portMapping":{"port":80,"protocol":"http"}}]}"""),
         new("virtualRouter", null, "router-b", 1, """{"listeners":[{"portMapping":{"port":80,"protocol":"http"}}]}"""),
-        new("route", "router-a", "route", retries, $$"""{"httpRoute":{"match":{"prefix":"/"},"action":{"weightedTargets":[{"virtualNode":"server-a","weight":1}]},"retryPolicy":{"maxRetries":{{retries}},"perRetryTimeout":{"unit":"ms","value":1000},"httpRetryEvents":["server-error"]}}}"""),
+        new("route", "router-a", "route", retries, """{"httpRoute":{"match":{"prefix":"/"},"action":{"weightedTargets":[{"virtualNode":"server-a","weight":1}]},"retryPolicy":{"maxRetries":RETRIES,"perRetryTimeout":{"unit":"ms","value":1000},"httpRetryEvents":["server-error"]}}}""".Replace("RETRIES", retries.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)),
         new("route", "router-b", "route", 1, """{"httpRoute":{"match":{"prefix":"/"},"action":{"weightedTargets":[{"virtualNode":"server-b","weight":1}]},"retryPolicy":{"maxRetries":2,"perRetryTimeout":{"unit":"ms","value":1000},"httpRetryEvents":["server-error"]}}}"""),
         new("virtualService", null, "a.local", 1, """{"provider":{"virtualRouter":{"virtualRouterName":"router-a"}}}"""),
         new("virtualService", null, "b.local", 1, """{"provider":{"virtualRouter":{"virtualRouterName":"router-b"}}}"""),
