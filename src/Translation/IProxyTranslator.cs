@@ -10,4 +10,13 @@ namespace Mesh.Translation;
 public interface IProxyTranslator
 {
     ProxyResources TranslateProxy(MeshGraph graph, ProxyTarget target);
+
+    /// <summary>
+    /// Told, before the identities of a changed mesh are translated from <paramref name="new"/>, what it changed
+    /// from, so that what the change cannot affect may be reused rather than translated again. Reusing must give
+    /// exactly what translating again gives; doing nothing is always right.
+    /// </summary>
+    void MeshChanged(MeshGraph old, MeshGraph @new, MeshGraphDiff diff)
+    {
+    }
 }

@@ -53,6 +53,29 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
         return ProxylessOnDemand.AddTo(resources, graph, target.Name, name => Proxyless(graph, name));
     }
 
+    /// <summary>
+    /// Gives <paramref name="new"/> the proxyless translations of <paramref name="old"/> that the change cannot affect
+    /// (<see cref="ProxyDependencies"/>): a route change makes a new graph, and every identity's bundle merged all of
+    /// a node's backends' proxyless names translated afresh, though one service changed. The messages carried are
+    /// the very objects the last change's snapshots hold, so they are not serialised again either.
+    /// </summary>
+    public void MeshChanged(MeshGraph old, MeshGraph @new, MeshGraphDiff diff)
+    {
+        if (diff.Everything || !_shared.TryGetValue(old, out var before))
+        {
+            return;
+        }
+
+        var after = SharedOf(@new);
+        foreach (var (name, resources) in before.Proxyless)
+        {
+            if (!ProxyDependencies.Affected(diff, old, @new, ProxyTarget.Proxyless(name)))
+            {
+                after.Proxyless.TryAdd(name, resources);
+            }
+        }
+    }
+
     private ProxyResources Proxyless(MeshGraph graph, string name) =>
         SharedOf(graph).Proxyless.GetOrAdd(name, (n, g) => Translate(g, ProxyTarget.Proxyless(n)), graph);
 

@@ -55,11 +55,12 @@ internal static class ProxylessOnDemand
     public static ProxyResources? TryAddTo(ProxyResources sidecar, Bundle bundle)
     {
         var egress = bundle.Egress.Resources;
+        var messages = bundle.EgressMessages;
         if (egress.Warnings.Count > 0
-            || OwnOf(sidecar.RouteConfigurations, egress.RouteConfigurations, r => r.Name, bundle.Touched.Routes) is not { } routes
-            || OwnOf(sidecar.Clusters, egress.Clusters, c => c.Name, bundle.Touched.Clusters) is null
-            || OwnOf(sidecar.ClusterLoadAssignments, egress.ClusterLoadAssignments, e => e.ClusterName, bundle.Touched.Endpoints) is not { } endpoints
-            || OwnOf(sidecar.Secrets, egress.Secrets, s => s.Name, bundle.Touched.Secrets) is not { } secrets)
+            || OwnOf(sidecar.RouteConfigurations, messages.Routes, static r => r.Name, bundle.Touched.Routes) is not { } routes
+            || OwnOf(sidecar.Clusters, messages.Clusters, static c => c.Name, bundle.Touched.Clusters) is null
+            || OwnOf(sidecar.ClusterLoadAssignments, messages.Endpoints, static e => e.ClusterName, bundle.Touched.Endpoints) is not { } endpoints
+            || OwnOf(sidecar.Secrets, messages.Secrets, static s => s.Name, bundle.Touched.Secrets) is not { } secrets)
         {
             return null;
         }
@@ -67,11 +68,12 @@ internal static class ProxylessOnDemand
         var merged = bundle.Merged;
         return new ProxyResources(
             sidecar.Listeners,
-            Join(routes, merged.RouteConfigurations, r => r.Name),
+            Join(routes, merged.RouteConfigurations, static r => r.Name),
             sidecar.Clusters,
-            Join(endpoints, merged.ClusterLoadAssignments, e => e.ClusterName),
-            Join(secrets, merged.Secrets, s => s.Name),
-            [.. sidecar.Warnings.Union(merged.Warnings, StringComparer.Ordinal).Order(StringComparer.Ordinal)])
+            Join(endpoints, merged.ClusterLoadAssignments, static e => e.ClusterName),
+            Join(secrets, merged.Secrets, static s => s.Name),
+            // The sidecar's warnings are sorted and distinct already (its translation's set), and nearly always the only ones.
+            merged.Warnings.Count == 0 ? sidecar.Warnings : [.. sidecar.Warnings.Union(merged.Warnings, StringComparer.Ordinal).Order(StringComparer.Ordinal)])
         {
             OnDemandListeners = merged.OnDemandListeners,
             OnDemandClusters = merged.OnDemandClusters,
@@ -82,10 +84,9 @@ internal static class ProxylessOnDemand
     /// The sidecar's own resources of one type (those not from the egress routing), or null when the sidecar lacks
     /// one of the routing's as it is or one of its own shares a name with anything the bundle looked at.
     /// </summary>
-    private static List<T>? OwnOf<T>(IReadOnlyList<T> sidecar, IReadOnlyList<T> egress, Func<T, string> nameOf, HashSet<string> touched)
+    private static List<T>? OwnOf<T>(IReadOnlyList<T> sidecar, HashSet<object> fromEgress, Func<T, string> nameOf, HashSet<string> touched)
         where T : class
     {
-        var fromEgress = new HashSet<T>(egress, ReferenceEqualityComparer.Instance);
         var own = new List<T>();
         var seen = 0;
         foreach (var item in sidecar)
@@ -107,22 +108,57 @@ internal static class ProxylessOnDemand
         return seen == fromEgress.Count ? own : null;
     }
 
-    private static List<T> Join<T>(List<T> own, IReadOnlyList<T> bundled, Func<T, string> nameOf)
+    /// <summary>
+    /// The node's own resources and the bundle's in one list by name (ordinal). Both come sorted and no name is in
+    /// both (<see cref="OwnOf"/> made sure), so they are merged in one pass; with none of its own, a node shares the
+    /// bundle's list itself (the lists are read-only, <see cref="ProxyResources"/>).
+    /// </summary>
+    private static IReadOnlyList<T> Join<T>(List<T> own, IReadOnlyList<T> bundled, Func<T, string> nameOf)
     {
         if (own.Count == 0)
         {
-            return [.. bundled];
+            return bundled;
         }
 
         var all = new List<T>(own.Count + bundled.Count);
-        all.AddRange(own);
-        all.AddRange(bundled);
-        all.Sort((a, b) => string.CompareOrdinal(nameOf(a), nameOf(b)));
+        var o = 0;
+        var b = 0;
+        while (o < own.Count && b < bundled.Count)
+        {
+            all.Add(string.CompareOrdinal(nameOf(own[o]), nameOf(bundled[b])) < 0 ? own[o++] : bundled[b++]);
+        }
+
+        for (; o < own.Count; o++)
+        {
+            all.Add(own[o]);
+        }
+
+        for (; b < bundled.Count; b++)
+        {
+            all.Add(bundled[b]);
+        }
+
         return all;
     }
 
     /// <summary>What <see cref="BundleFor"/> made: the routing it started from, the merged result, the names it compared.</summary>
-    internal sealed record Bundle(EgressRouting Egress, ProxyResources Merged, Touched Touched);
+    internal sealed record Bundle(EgressRouting Egress, ProxyResources Merged, Touched Touched)
+    {
+        /// <summary>The routing's messages of each type, by reference: made once per bundle, not once per node joined to it.</summary>
+        public Messages EgressMessages { get; } = new(Egress.Resources);
+    }
+
+    /// <summary>The messages of one translation by type, each as a set by reference.</summary>
+    internal sealed class Messages(ProxyResources resources)
+    {
+        public HashSet<object> Routes { get; } = new(resources.RouteConfigurations, ReferenceEqualityComparer.Instance);
+
+        public HashSet<object> Clusters { get; } = new(resources.Clusters, ReferenceEqualityComparer.Instance);
+
+        public HashSet<object> Endpoints { get; } = new(resources.ClusterLoadAssignments, ReferenceEqualityComparer.Instance);
+
+        public HashSet<object> Secrets { get; } = new(resources.Secrets, ReferenceEqualityComparer.Instance);
+    }
 
     /// <summary>Every resource name, by type, that a bundle's merge looked up or added (left out names' too).</summary>
     internal sealed class Touched

@@ -7,7 +7,10 @@ namespace Mesh.XdsServer.Resources;
 /// <summary>Content hashes used as versions: stable across processes, unlike string.GetHashCode.</summary>
 public static class Hashing
 {
-    public static string Hex(ReadOnlySpan<byte> hash, int chars) => Convert.ToHexStringLower(hash)[..chars];
+    /// <summary>The first <paramref name="chars"/> lowercase hex digits of <paramref name="hash"/>.</summary>
+    public static string Hex(ReadOnlySpan<byte> hash, int chars) =>
+        // An even count is whole bytes: only those are converted, not the whole hash and then cut (two strings).
+        chars % 2 == 0 ? Convert.ToHexStringLower(hash[..(chars / 2)]) : Convert.ToHexStringLower(hash)[..chars];
 
     /// <summary>
     /// The version of a set of resources: the first 16 hex digits of the SHA-256 of <c>name=version\n</c> for each

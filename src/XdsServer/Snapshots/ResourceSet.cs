@@ -6,27 +6,61 @@ namespace Mesh.XdsServer.Snapshots;
 public sealed class ResourceSet
 {
     public ResourceSet(IEnumerable<XdsResource> resources)
+        : this(resources.ToArray())
     {
-        var all = resources.ToArray();
+    }
+
+    /// <summary>Sorts <paramref name="all"/> in place and keeps it: the caller made it for this set and lets it go.</summary>
+    private ResourceSet(XdsResource[] all)
+    {
         Array.Sort(all, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
         All = all;
 
-        // A plain dictionary: a frozen one analyses its keys when built, which cost more per change (a set per type
-        // per identity) than it saves on the few lookups by name the streams of one identity make.
-        var byName = new Dictionary<string, XdsResource>(all.Length, StringComparer.Ordinal);
-        foreach (var resource in all)
+        // Sorted by name, a repeated name is next to itself: refused here, as adding it to the dictionary refused it.
+        for (var i = 1; i < all.Length; i++)
         {
-            byName.Add(resource.Name, resource); // Throws on a duplicate name, as the frozen one did.
+            if (string.Equals(all[i - 1].Name, all[i].Name, StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"An item with the same key has already been added. Key: {all[i].Name}", nameof(all));
+            }
         }
 
-        ByName = byName;
-        var wildcard = All.Where(r => !r.OnDemandOnly).ToArray();
-        Wildcard = wildcard.Length == All.Count ? All : wildcard;
+        Wildcard = WildcardOf(all);
         AllVersion = Hashing.VersionOf(All);
         WildcardVersion = ReferenceEquals(Wildcard, All) ? AllVersion : Hashing.VersionOf(Wildcard);
     }
 
     public static ResourceSet Empty { get; } = new([]);
+
+    /// <summary>A set of <paramref name="resources"/>, which it sorts in place and keeps (no copy): the caller's array no longer.</summary>
+    internal static ResourceSet Owning(XdsResource[] resources) => new(resources);
+
+    /// <summary><paramref name="all"/> itself when it has no on-demand-only resource (nearly always), else those it has not.</summary>
+    private static IReadOnlyList<XdsResource> WildcardOf(XdsResource[] all)
+    {
+        var onDemandOnly = 0;
+        foreach (var resource in all)
+        {
+            onDemandOnly += resource.OnDemandOnly ? 1 : 0;
+        }
+
+        if (onDemandOnly == 0)
+        {
+            return all;
+        }
+
+        var wildcard = new XdsResource[all.Length - onDemandOnly];
+        var next = 0;
+        foreach (var resource in all)
+        {
+            if (!resource.OnDemandOnly)
+            {
+                wildcard[next++] = resource;
+            }
+        }
+
+        return wildcard;
+    }
 
     /// <summary>Every resource, sorted by name (ordinal).</summary>
     public IReadOnlyList<XdsResource> All { get; }
@@ -34,7 +68,25 @@ public sealed class ResourceSet
     /// <summary>What a wildcard subscriber receives: everything but on-demand-only resources.</summary>
     public IReadOnlyList<XdsResource> Wildcard { get; }
 
-    public IReadOnlyDictionary<string, XdsResource> ByName { get; }
+    /// <summary>
+    /// The resources by name, made when a stream first looks one up (a named subscription, a delta stream): a
+    /// wildcard SotW stream (LDS and CDS of an Envoy) never does, and a route change built one for every type of
+    /// every identity. A plain dictionary: a frozen one analyses its keys when built, which cost more per change than
+    /// it saves on the few lookups by name the streams of one identity make.
+    /// </summary>
+    public IReadOnlyDictionary<string, XdsResource> ByName => Volatile.Read(ref _byName) ?? MakeByName();
+
+    private Dictionary<string, XdsResource> MakeByName()
+    {
+        var byName = new Dictionary<string, XdsResource>(All.Count, StringComparer.Ordinal);
+        foreach (var resource in All)
+        {
+            byName.Add(resource.Name, resource);
+        }
+
+        // Streams of one identity that look up at once each may make one; all of them then use the first kept.
+        return Interlocked.CompareExchange(ref _byName, byName, null) ?? byName;
+    }
 
     /// <summary>
     /// The <see cref="Hashing.VersionOf(IReadOnlyList{XdsResource})"/> of <see cref="All"/>, and of
@@ -214,6 +266,8 @@ public sealed class ResourceSet
     // The streams of one identity come from one or two earlier contents (most from the snapshot before this one)
     // and subscribe alike per type (a wildcard, or the same route names), so a few changes cover them.
     private const int MaxDeltaChanges = 4;
+
+    private Dictionary<string, XdsResource>? _byName;
 
     private Protocol.DeltaChange[] _deltaChanges = [];
 

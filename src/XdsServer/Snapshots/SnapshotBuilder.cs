@@ -23,15 +23,31 @@ public static class SnapshotBuilder
     private static Snapshot Build(ProxyResources resources, Func<string, string, IMessage, bool, XdsResource> pack) =>
         new(new Dictionary<string, ResourceSet>
         {
-            [TypeUrls.Listener] = Pack(TypeUrls.Listener, resources.Listeners.Select(l => (l.Name, (IMessage)l, false))
-                .Concat(resources.OnDemandListeners.Select(l => (l.Name, (IMessage)l, true))), pack),
-            [TypeUrls.Route] = Pack(TypeUrls.Route, resources.RouteConfigurations.Select(r => (r.Name, (IMessage)r, false)), pack),
-            [TypeUrls.Cluster] = Pack(TypeUrls.Cluster, resources.Clusters.Select(c => (c.Name, (IMessage)c, false))
-                .Concat(resources.OnDemandClusters.Select(c => (c.Name, (IMessage)c, true))), pack),
-            [TypeUrls.Endpoint] = Pack(TypeUrls.Endpoint, resources.ClusterLoadAssignments.Select(e => (e.ClusterName, (IMessage)e, false)), pack),
-            [TypeUrls.Secret] = Pack(TypeUrls.Secret, resources.Secrets.Select(s => (s.Name, (IMessage)s, false)), pack),
+            [TypeUrls.Listener] = Pack(TypeUrls.Listener, resources.Listeners, resources.OnDemandListeners, static l => l.Name, pack),
+            [TypeUrls.Route] = Pack(TypeUrls.Route, resources.RouteConfigurations, [], static r => r.Name, pack),
+            [TypeUrls.Cluster] = Pack(TypeUrls.Cluster, resources.Clusters, resources.OnDemandClusters, static c => c.Name, pack),
+            [TypeUrls.Endpoint] = Pack(TypeUrls.Endpoint, resources.ClusterLoadAssignments, [], static e => e.ClusterName, pack),
+            [TypeUrls.Secret] = Pack(TypeUrls.Secret, resources.Secrets, [], static s => s.Name, pack),
         });
 
-    private static ResourceSet Pack(string typeUrl, IEnumerable<(string Name, IMessage Message, bool OnDemand)> items, Func<string, string, IMessage, bool, XdsResource> pack) =>
-        new(items.Select(i => pack(typeUrl, i.Name, i.Message, i.OnDemand)));
+    /// <summary>
+    /// Packs the resources sent to every subscriber, then those sent only to a client that names them, into one array
+    /// of their exact count, which the set sorts and keeps (one array per type per identity, none grown and thrown away).
+    /// </summary>
+    private static ResourceSet Pack<T>(string typeUrl, IReadOnlyList<T> wildcard, IReadOnlyList<T> onDemandOnly, Func<T, string> nameOf, Func<string, string, IMessage, bool, XdsResource> pack)
+        where T : IMessage
+    {
+        var packed = new XdsResource[wildcard.Count + onDemandOnly.Count];
+        for (var i = 0; i < wildcard.Count; i++)
+        {
+            packed[i] = pack(typeUrl, nameOf(wildcard[i]), wildcard[i], false);
+        }
+
+        for (var i = 0; i < onDemandOnly.Count; i++)
+        {
+            packed[wildcard.Count + i] = pack(typeUrl, nameOf(onDemandOnly[i]), onDemandOnly[i], true);
+        }
+
+        return ResourceSet.Owning(packed);
+    }
 }

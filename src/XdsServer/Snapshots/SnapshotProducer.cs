@@ -96,6 +96,11 @@ public sealed partial class SnapshotProducer
             break;
         }
 
+        if (previous is not null && graph is not null)
+        {
+            _translator.MeshChanged(previous, graph, diff);
+        }
+
         var identities = _cache.WatchedIn(key);
         var rebuilt = 0;
         Parallel.ForEach(identities, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, identity =>

@@ -52,6 +52,61 @@ public sealed class ResourceConsistencyTests
         Assert.Empty(ResourceConsistency.Check(resources));
     }
 
+    [Fact]
+    public void A_Check_Sees_Nothing_Of_The_Checks_Before_It_On_The_Same_Thread()
+    {
+        // The name sets are kept per thread between checks: a clean configuration checked after a broken one (whose
+        // names would hide its problems or add others if they stayed) gets exactly what it gets alone.
+        var broken = ProxyResources.Empty with
+        {
+            Listeners = [Listener("lds", "rds_a")],
+            RouteConfigurations = [Routes("rds_a", "cds_a"), Routes("rds_b", "cds_b")],
+            Clusters = [Eds("cds_a"), Eds("cds_b")],
+            ClusterLoadAssignments = [new ClusterLoadAssignment { ClusterName = "cds_a" }, new ClusterLoadAssignment { ClusterName = "cds_b" }],
+        };
+        var other = ProxyResources.Empty with
+        {
+            Listeners = [Listener("lds", "rds_b")],
+            RouteConfigurations = [Routes("rds_b", "cds_a")],
+        };
+        string[] brokenProblems = ["route config rds_b is named by no listener"];
+        string[] otherProblems = ["route config rds_b, route r: cluster cds_a is missing"];
+
+        for (var round = 0; round < 3; round++)
+        {
+            Assert.Equal(brokenProblems, ResourceConsistency.Check(broken));
+            Assert.Equal(otherProblems, ResourceConsistency.Check(other));
+        }
+
+        // And on many threads at once, each with its own sets.
+        Parallel.For(0, 400, i => Assert.Equal(i % 2 == 0 ? brokenProblems : otherProblems, ResourceConsistency.Check(i % 2 == 0 ? broken : other)));
+    }
+
+    [Fact]
+    public void An_Empty_Name_Is_Reported_Once_And_Still_Found_By_What_Names_It()
+    {
+        var resources = ProxyResources.Empty with
+        {
+            Listeners = [Listener("lds", "")],
+            RouteConfigurations = [Routes("", "cds")],
+            Clusters = [new Cluster { Name = "cds" }],
+        };
+
+        Assert.Equal(["a route config has no name"], ResourceConsistency.Check(resources));
+    }
+
+    [Fact]
+    public void An_Assignment_Of_No_Cluster_Is_Reported_Even_When_As_Many_Clusters_Lack_Theirs()
+    {
+        var resources = ProxyResources.Empty with
+        {
+            Clusters = [Eds("cds_a")],
+            ClusterLoadAssignments = [new ClusterLoadAssignment { ClusterName = "cds_b" }],
+        };
+
+        Assert.Equal(["cluster cds_a: EDS assignment cds_a is missing", "EDS assignment cds_b belongs to no EDS cluster"], ResourceConsistency.Check(resources));
+    }
+
     private static Listener Listener(string name, string rds) => new()
     {
         Name = name,

@@ -21,6 +21,18 @@ public sealed class HashingTests
     }
 
     [Fact]
+    public void Hex_Gives_The_First_Digits_Of_The_Whole_Hash_For_Any_Count()
+    {
+        // Even counts convert only the bytes they need; every count must still give the whole hash's first digits.
+        var hash = System.Security.Cryptography.SHA256.HashData("mesh"u8);
+        var whole = Convert.ToHexStringLower(hash);
+        for (var chars = 0; chars <= whole.Length; chars++)
+        {
+            Assert.Equal(whole[..chars], Hashing.Hex(hash, chars));
+        }
+    }
+
+    [Fact]
     public void Resources_Hash_Like_Their_Names_And_Versions_In_Any_Order_And_Length()
     {
         var resources = Enumerable.Range(0, 300)

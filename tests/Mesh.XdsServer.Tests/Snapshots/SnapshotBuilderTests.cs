@@ -41,6 +41,35 @@ public sealed class SnapshotBuilderTests
         Assert.All(resources.OnDemandListeners, l => Assert.True(listeners.ByName[l.Name].OnDemandOnly));
     }
 
+    [Fact]
+    public void Each_Set_Holds_Its_Resources_In_Name_Order_And_Its_Wildcard_Without_The_On_Demand_Ones()
+    {
+        var resources = new MeshTranslator().TranslateProxy(Support.MeshRows.Demo().Graph, ProxyTarget.VirtualNode("web"));
+        Assert.NotEmpty(resources.OnDemandListeners);
+
+        var snapshot = SnapshotBuilder.Build(resources);
+
+        foreach (var (type, wildcard, onDemand) in new (string, IEnumerable<string>, IEnumerable<string>)[]
+        {
+            (TypeUrls.Listener, resources.Listeners.Select(l => l.Name), resources.OnDemandListeners.Select(l => l.Name)),
+            (TypeUrls.Route, resources.RouteConfigurations.Select(r => r.Name), []),
+            (TypeUrls.Cluster, resources.Clusters.Select(c => c.Name), resources.OnDemandClusters.Select(c => c.Name)),
+            (TypeUrls.Endpoint, resources.ClusterLoadAssignments.Select(e => e.ClusterName), []),
+            (TypeUrls.Secret, resources.Secrets.Select(s => s.Name), []),
+        })
+        {
+            var set = snapshot[type];
+            Assert.Equal(wildcard.Concat(onDemand).Order(StringComparer.Ordinal), set.All.Select(r => r.Name));
+            Assert.Equal(wildcard.Order(StringComparer.Ordinal), set.Wildcard.Select(r => r.Name));
+            Assert.Equal(Hashing.VersionOf(set.All.Select(r => (r.Name, r.Version)).ToList()), set.AllVersion);
+            Assert.Equal(Hashing.VersionOf(set.Wildcard.Select(r => (r.Name, r.Version)).ToList()), set.WildcardVersion);
+            if (!onDemand.Any())
+            {
+                Assert.Same(set.All, set.Wildcard); // one list, not a copy, when nothing is on demand
+            }
+        }
+    }
+
     private static ProxyResources Clusters(params Cluster[] clusters) => ProxyResources.Empty with { Clusters = clusters };
 
     private static Cluster Static(string name, int port = 80) => new()
