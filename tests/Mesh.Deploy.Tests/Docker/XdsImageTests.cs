@@ -27,7 +27,10 @@ public sealed class XdsImageTests
 
         Assert.Null(failed);
         var restore = calls.Single(c => c[0] == "restore" && c[1] == XdsProject);
-        Assert.Equal(rid, ValueAfter(restore, "-r"));
+        // The property, not -r: `dotnet restore -r` sets RuntimeIdentifiers, under which the csproj leaves ReadyToRun
+        // off, so crossgen2 is not restored and the --no-restore publish fails (found running the stage, issue13aw).
+        Assert.Contains($"-p:RuntimeIdentifier={rid}", restore);
+        Assert.DoesNotContain(restore, a => a is "-r" or "--runtime");
         var publish = calls.Single(c => c[0] == "publish");
         // From the restored layer: the restore above must have brought the identifier's runtime, apphost and crossgen2 packs.
         Assert.Contains("--no-restore", publish);
@@ -57,7 +60,7 @@ public sealed class XdsImageTests
         Assert.Equal("$BUILDPLATFORM", chain[0].Platform);
 
         var instructions = chain.SelectMany(s => s.Instructions).ToList();
-        var restore = instructions.FindIndex(i => i.Keyword == "RUN" && i.Arguments.Contains($"dotnet restore {XdsProject} -r ", StringComparison.Ordinal));
+        var restore = instructions.FindIndex(i => i.Keyword == "RUN" && i.Arguments.Contains($"dotnet restore {XdsProject} -p:RuntimeIdentifier=", StringComparison.Ordinal));
         var sources = instructions.FindIndex(i => i.Keyword == "COPY" && i.Arguments.StartsWith("src/ ", StringComparison.Ordinal));
         Assert.True(restore >= 0 && sources > restore, "the xDS server's restore for the target must come before the sources are copied, so a source edit reuses it");
 
@@ -151,8 +154,6 @@ public sealed class XdsImageTests
         var end = Array.FindIndex(RunSh, start, l => l == last);
         return RunSh[start..(end + 1)];
     }
-
-    private static string ValueAfter(string[] call, string option) => call[Array.IndexOf(call, option) + 1];
 
     /// <summary>
     /// What a <c>dotnet publish</c> compiles: its project, configuration, runtime, self-contained and the MSBuild
