@@ -296,7 +296,7 @@ public sealed class WriteFunctionTests(ApiServer api) : IClassFixture<ApiServer>
 
         var raced = await Assert.ThrowsAsync<PostgresException>(() => second);
         Assert.Equal(PostgresErrorCodes.UniqueViolation, raced.SqlState);
-        Assert.True(Mesh.Api.Resources.DatabaseFailures.IsConflict(raced));
+        Assert.Equal(Mesh.Api.Observability.WriteRetryReason.TokenRace, Mesh.Api.Resources.DatabaseFailures.ConflictReason(raced));
         var replayed = await ClaimAsync(token, "hash-1", Guid.NewGuid(), 1, null);
         Assert.Equal(uid, replayed.Uid);
         Assert.NotNull(replayed.At);

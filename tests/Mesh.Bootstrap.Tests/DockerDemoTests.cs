@@ -114,7 +114,8 @@ public sealed class DockerDemoTests
         var stages = new HashSet<string>(StringComparer.Ordinal);
         foreach (var from in Dockerfile.Where(l => l.StartsWith("FROM ", StringComparison.Ordinal)))
         {
-            var match = Regex.Match(from, @"^FROM (\S+)(?: AS (\S+))?$");
+            // A .NET stage may run on the builder's platform (--platform=$BUILDPLATFORM); the image is pinned all the same.
+            var match = Regex.Match(from, @"^FROM (?:--platform=\$BUILDPLATFORM )?(\S+)(?: AS (\S+))?$");
             Assert.True(match.Success, from);
             var image = match.Groups[1].Value;
             if (!stages.Contains(image))
@@ -125,6 +126,19 @@ public sealed class DockerDemoTests
 
             stages.Add(match.Groups[2].Value);
         }
+    }
+
+    [Fact]
+    public void Every_Service_Built_Here_Names_A_Stage_Of_The_Dockerfile()
+    {
+        var stages = Dockerfile.Select(l => Regex.Match(l, @"^FROM \S+(?: \S+)? AS (\S+)$")).Where(m => m.Success).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+        var built = ((JsonObject)Compose["services"]!).Where(s => s.Value!["build"] is not null).ToList();
+
+        Assert.NotEmpty(built);
+        Assert.All(built, s => Assert.Contains(s.Value!["build"]!["target"]!.GetValue<string>(), stages));
+        Assert.Equal("xds", Service("xds")["build"]!["target"]!.GetValue<string>());
+        Assert.Equal("api", Service("api")["build"]!["target"]!.GetValue<string>());
+        Assert.Equal("migrate", Service("migrate")["build"]!["target"]!.GetValue<string>());
     }
 
     [Fact]

@@ -41,7 +41,7 @@ public sealed class ApiMetrics : IDisposable
         auditDropped = meter.CreateCounter<long>("mesh.api.audit.records.dropped", unit: "{record}",
             description: "Audit records of calls that changed nothing, dropped because the database stayed away longer than the queue could hold.");
         writeRetries = meter.CreateCounter<long>("mesh.api.write.retries", unit: "{retry}",
-            description: "Write transactions run again after a deadlock or serialization failure.");
+            description: "Writes run again after a conflict with a concurrent write, by reason (deadlock: PostgreSQL broke a deadlock by failing this write; serialization: a serialization failure; token_race: a concurrent call with the same clientToken claimed it first, so the write runs again as that call's replay; concurrent_update: a resource this write changed through EF Core had been changed meanwhile).");
         writesAbandoned = meter.CreateCounter<long>("mesh.api.write.abandoned", unit: "{write}",
             description: "Writes whose caller stopped waiting (the deadline passed or the client left) before the database answered, by whether they committed after all.");
         writeCancelsSkipped = meter.CreateCounter<long>("mesh.api.write.cancels.skipped", unit: "{cancel}",
@@ -66,7 +66,10 @@ public sealed class ApiMetrics : IDisposable
         }
 
         auditDropped.Add(0);
-        writeRetries.Add(0);
+        foreach (var reason in WriteRetryReason.All)
+        {
+            writeRetries.Add(0, new TagList { { "reason", reason } });
+        }
         writesAbandoned.Add(0, new TagList { { "committed", false } });
         writesAbandoned.Add(0, new TagList { { "committed", true } });
         writeCancelsSkipped.Add(0);
@@ -80,7 +83,8 @@ public sealed class ApiMetrics : IDisposable
 
     public void AuditRecordDropped(int count = 1) => auditDropped.Add(count);
 
-    public void WriteRetried() => writeRetries.Add(1);
+    /// <summary>A write run again; <paramref name="reason"/> is one of <see cref="WriteRetryReason"/>'s names.</summary>
+    public void WriteRetried(string reason) => writeRetries.Add(1, new TagList { { "reason", reason } });
 
     public void WriteAbandoned(bool committed) => writesAbandoned.Add(1, new TagList { { "committed", committed } });
 
@@ -136,4 +140,25 @@ public static class AbandonedRead
     public const string AccessKey = "access_key";
 
     public static readonly IReadOnlyList<string> All = [Resource, CloudMap, Console, Readiness, AccessKey];
+}
+
+/// <summary>Why a write was run again (the <c>reason</c> tag of <c>mesh.api.write.retries</c>).</summary>
+public static class WriteRetryReason
+{
+    /// <summary>PostgreSQL broke a deadlock by failing this write.</summary>
+    public const string Deadlock = "deadlock";
+
+    /// <summary>A serialization failure (none is expected at the writes' READ COMMITTED; counted apart if one happens).</summary>
+    public const string Serialization = "serialization";
+
+    /// <summary>
+    /// A concurrent call with the same clientToken claimed it while this one waited on the token's row (a unique
+    /// violation of it, migration ClaimWithoutSpeculativeInsert); run again, the write is that call's replay.
+    /// </summary>
+    public const string TokenRace = "token_race";
+
+    /// <summary>EF Core found a resource's version changed under a write it saves (its concurrency token).</summary>
+    public const string ConcurrentUpdate = "concurrent_update";
+
+    public static readonly IReadOnlyList<string> All = [Deadlock, Serialization, TokenRace, ConcurrentUpdate];
 }

@@ -1,3 +1,4 @@
+using Mesh.Api.Observability;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -13,12 +14,30 @@ public static class DatabaseFailures
     /// <summary>
     /// A deadlock, a serialization failure, or a clientToken claimed meanwhile by a concurrent call with the same token
     /// (migration ClaimWithoutSpeculativeInsert: the claim's INSERT waited for that call and found its record committed):
-    /// nothing was written, and the same transaction may succeed now (the token's replay, or its refusal).
+    /// nothing was written, and the same transaction may succeed now (the token's replay, or its refusal). Also a
+    /// resource EF Core saves whose version changed meanwhile (its concurrency token).
     /// </summary>
-    public static bool IsConflict(Exception error) =>
-        error is DbUpdateConcurrencyException
-        || FindPostgresError(error)?.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected
-        || IsUniqueViolation(error, "PK_idempotency_records");
+    public static bool IsConflict(Exception error) => ConflictReason(error) is not null;
+
+    /// <summary>
+    /// Which conflict <see cref="IsConflict"/> found, as <c>mesh.api.write.retries</c>' <c>reason</c> tag (one of
+    /// <see cref="WriteRetryReason"/>'s names); null when <paramref name="error"/> is not one.
+    /// </summary>
+    public static string? ConflictReason(Exception error)
+    {
+        if (error is DbUpdateConcurrencyException)
+        {
+            return WriteRetryReason.ConcurrentUpdate;
+        }
+
+        return FindPostgresError(error) switch
+        {
+            { SqlState: PostgresErrorCodes.DeadlockDetected } => WriteRetryReason.Deadlock,
+            { SqlState: PostgresErrorCodes.SerializationFailure } => WriteRetryReason.Serialization,
+            { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "PK_idempotency_records" } => WriteRetryReason.TokenRace,
+            _ => null,
+        };
+    }
 
     /// <summary>
     /// The database could not be reached or could not serve: connection refused or broken, a timeout, the pool

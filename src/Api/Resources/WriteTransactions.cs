@@ -86,11 +86,11 @@ public sealed partial class WriteTransactions(
             {
                 throw AppMeshException.Conflict($"{char.ToUpperInvariant(subject[0])}{subject[1..]} already exists.");
             }
-            catch (Exception error) when (DatabaseFailures.IsConflict(error) && attempt < MaxAttempts)
+            catch (Exception error) when (DatabaseFailures.ConflictReason(error) is { } reason && attempt < MaxAttempts)
             {
                 // The transaction was rolled back (or never committed) when its scope ended; start a new one.
-                metrics.WriteRetried();
-                LogRetry(logger, call.Operation, subject, attempt);
+                metrics.WriteRetried(reason);
+                LogRetry(logger, call.Operation, subject, reason, attempt);
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * attempt)), cancellationToken);
             }
             catch (Exception error) when (DatabaseFailures.IsConflict(error))
@@ -211,6 +211,6 @@ public sealed partial class WriteTransactions(
     [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "{Operation} on {Subject} (request {RequestId}) ended without committing after its caller stopped waiting")]
     private static partial void LogAbandonedNotCommitted(ILogger logger, Exception? error, string operation, string subject, string requestId);
 
-    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "{Operation} on {Subject}: retrying after a deadlock, a serialization failure or its clientToken claimed by a concurrent call (attempt {Attempt})")]
-    private static partial void LogRetry(ILogger logger, string operation, string subject, int attempt);
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "{Operation} on {Subject}: retrying after a conflict with a concurrent write ({Reason}, attempt {Attempt})")]
+    private static partial void LogRetry(ILogger logger, string operation, string subject, string reason, int attempt);
 }

@@ -38,7 +38,7 @@ public sealed class ReadyToRunPublishTests
     [Fact]
     public async Task The_Plain_Build_Has_No_Precompiled_Code_And_Keeps_Tiering_Even_With_An_Instruction_Set()
     {
-        // As deploy/Dockerfile publishes (no runtime identifier): the instruction set alone must not turn tiering off.
+        // A build or publish without a runtime identifier (the tests' plain build): the instruction set alone must not turn tiering off.
         var properties = await EvaluateAsync("-p:MeshReadyToRunInstructionSet=x86-64-v3");
 
         Assert.NotEqual("true", properties["PublishReadyToRun"]);
