@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using Envoy.Config.Route.V3;
 using Mesh.Model.Graph;
@@ -20,30 +21,18 @@ internal sealed class EgressRouting
     // row did not change (the loader reuses it), so the key is computed once per node object.
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<MeshResource<Specs.VirtualNodeSpec>, string> Keys = new();
 
-    private EgressRouting(string builtFor, IReadOnlyList<(int Port, Specs.PortProtocol Protocol, string RouteName)> http, IReadOnlyDictionary<int, (string Service, TcpTargets Targets)> tcp, string? allowAllCluster, string? amazonAwsCluster, ProxyResources resources)
+    private EgressRouting(string builtFor, EgressListenerInputs listener, ProxyResources resources)
     {
         BuiltFor = builtFor;
-        Http = http;
-        Tcp = tcp;
-        AllowAllCluster = allowAllCluster;
-        AmazonAwsCluster = amazonAwsCluster;
+        Listener = listener;
         Resources = resources;
     }
 
     /// <summary>The node whose name the <see cref="ProxyResources.Warnings"/> carry.</summary>
     public string BuiltFor { get; }
 
-    /// <summary>The HTTP ports, ascending, each with its most capable protocol and its route configuration's name.</summary>
-    public IReadOnlyList<(int Port, Specs.PortProtocol Protocol, string RouteName)> Http { get; }
-
-    /// <summary>The TCP ports and where each leads (one service per port; an HTTP port of the same number wins).</summary>
-    public IReadOnlyDictionary<int, (string Service, TcpTargets Targets)> Tcp { get; }
-
-    /// <summary>The ALLOW_ALL passthrough cluster, when the mesh's egress filter allows all.</summary>
-    public string? AllowAllCluster { get; }
-
-    /// <summary>The *.amazonaws.com passthrough cluster, when the translator lets it through.</summary>
-    public string? AmazonAwsCluster { get; }
+    /// <summary>What the egress listener reads of this routing: its ports, TCP targets and passthrough clusters.</summary>
+    public EgressListenerInputs Listener { get; }
 
     /// <summary>Route configurations, clusters, endpoints, secrets; warnings naming <see cref="BuiltFor"/>.</summary>
     public ProxyResources Resources { get; }
@@ -53,6 +42,21 @@ internal sealed class EgressRouting
     /// only the warnings name the node, so a result with warnings is used only by the node it was built for.
     /// </summary>
     public bool ServesNode(string nodeName) => Resources.Warnings.Count == 0 || string.Equals(BuiltFor, nodeName, StringComparison.Ordinal);
+
+    /// <summary>
+    /// A node's routing: from a graph's <paramref name="shared"/> ones (<see cref="MeshTranslator"/>) when another node
+    /// with the same backends built it already and it names no node in warnings, otherwise built for this node.
+    /// </summary>
+    public static EgressRouting For(ConcurrentDictionary<string, EgressRouting>? shared, MeshGraph graph, TranslatorOptions options, MeshResource<Specs.VirtualNodeSpec> node)
+    {
+        if (shared is null)
+        {
+            return Build(graph, options, node);
+        }
+
+        var routing = shared.GetOrAdd(KeyOf(node), static (_, a) => Build(a.graph, a.options, a.node), (graph, options, node));
+        return routing.ServesNode(node.Name) ? routing : Build(graph, options, node);
+    }
 
     /// <summary>What the routing reads of a node: its distinct backends, by name, each with its effective client policy.</summary>
     public static string KeyOf(MeshResource<Specs.VirtualNodeSpec> node) => Keys.GetValue(node, ComputeKey);
@@ -132,7 +136,7 @@ internal sealed class EgressRouting
         }
 
         var amazonAwsCluster = options.AllowAmazonAwsEgress ? Clusters.OriginalDestination(context, EnvoyNames.AmazonAwsCluster(context.Mesh)) : null;
-        return new EgressRouting(node.Name, ports, tcp, allowAllCluster, amazonAwsCluster, context.ToResources());
+        return new EgressRouting(node.Name, new EgressListenerInputs(ports, tcp, allowAllCluster, amazonAwsCluster), context.ToResources());
     }
 
     private static IEnumerable<Specs.VirtualServiceBackend> Backends(MeshResource<Specs.VirtualNodeSpec> node) =>

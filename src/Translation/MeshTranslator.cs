@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Mesh.Model.Graph;
+using Specs = Mesh.Model.Specs;
 
 namespace Mesh.Translation;
 
@@ -28,36 +29,36 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
     /// </summary>
     public ProxyResources TranslateProxy(MeshGraph graph, ProxyTarget target)
     {
-        var resources = Translate(graph, target);
         if (target.Kind != ProxyTargetKind.VirtualNode || graph.FindVirtualNode(target.Name) is not { } node)
         {
-            return resources;
+            return Translate(graph, target);
         }
 
         // Nodes with the same egress routing dial the same proxyless names: merged onto it once per graph, then
         // each node's own resources joined to that, when doing so gives exactly what merging name by name gives.
         var shared = SharedOf(graph);
-        var key = EgressRouting.KeyOf(node);
-        if (shared.Egress.TryGetValue(key, out var egress))
+        var egress = EgressRouting.For(shared.Egress, graph, _options, node);
+        if (egress.Resources.Warnings.Count == 0)
         {
             var bundle = shared.Bundles.GetOrAdd(
-                key,
+                EgressRouting.KeyOf(node),
                 static (_, a) => ProxylessOnDemand.BundleFor(a.Egress, ProxylessOnDemand.NamesFor(a.Graph, a.Node), name => a.Translator.Proxyless(a.Graph, name)),
                 (Translator: this, Egress: egress, Graph: graph, Node: node.Name));
-            if (ReferenceEquals(bundle.Egress, egress) && ProxylessOnDemand.TryAddTo(resources, bundle) is { } joined)
+            if (ReferenceEquals(bundle.Egress, egress) && ProxylessOnDemand.TryJoin(Own(shared, graph, node, egress), bundle) is { } joined)
             {
                 return joined;
             }
         }
 
-        return ProxylessOnDemand.AddTo(resources, graph, target.Name, name => Proxyless(graph, name));
+        return ProxylessOnDemand.AddTo(Translate(graph, target), graph, target.Name, name => Proxyless(graph, name));
     }
 
     /// <summary>
-    /// Gives <paramref name="new"/> the proxyless translations of <paramref name="old"/> that the change cannot affect
-    /// (<see cref="ProxyDependencies"/>): a route change makes a new graph, and every identity's bundle merged all of
-    /// a node's backends' proxyless names translated afresh, though one service changed. The messages carried are
-    /// the very objects the last change's snapshots hold, so they are not serialised again either.
+    /// Gives <paramref name="new"/> what of <paramref name="old"/>'s translations the change cannot affect: the
+    /// proxyless translations (<see cref="ProxyDependencies"/>), and the sidecars' own resources of the nodes it did
+    /// not touch. A route change makes a new graph, and every affected identity had its own listeners, ingress route
+    /// and local cluster, and every backend's proxyless names, translated afresh, though one service changed. The
+    /// messages carried are the very objects the last change's snapshots hold, so they are not serialised again either.
     /// </summary>
     public void MeshChanged(MeshGraph old, MeshGraph @new, MeshGraphDiff diff)
     {
@@ -74,6 +75,34 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
                 after.Proxyless.TryAdd(name, resources);
             }
         }
+
+        // A sidecar's own resources read the node and the mesh (unchanged unless the diff says so; the mesh's change is
+        // Everything) and their egress routing's listener inputs, which Own compares when it uses them.
+        foreach (var (name, own) in before.Own)
+        {
+            if (!diff.Touches(GraphResourceKey.VirtualNode(name)))
+            {
+                after.Own.TryAdd(name, own);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The node's own resources (<see cref="SidecarTranslator.TranslateOwn"/>): carried from the previous graph when
+    /// the node is unchanged and its new routing gives the egress listener the same inputs, else translated.
+    /// </summary>
+    private ProxyResources Own(Shared shared, MeshGraph graph, MeshResource<Specs.VirtualNodeSpec> node, EgressRouting egress)
+    {
+        if (shared.Own.TryGetValue(node.Name, out var kept) && kept.BuiltOn.SameAs(egress.Listener))
+        {
+            return kept.Resources;
+        }
+
+        var context = new TranslationContext(graph, _options, shared.Egress);
+        SidecarTranslator.TranslateOwn(context, node, egress);
+        var own = new OwnResources(egress.Listener, context.ToResources());
+        shared.Own[node.Name] = own;
+        return own.Resources;
     }
 
     private ProxyResources Proxyless(MeshGraph graph, string name) =>
@@ -123,9 +152,14 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
         return context.ToResources();
     }
 
-    /// <summary>What the identities of one graph share: proxyless translations by name, egress routings by key.</summary>
+    /// <summary>
+    /// What the identities of one graph share: proxyless translations by name, egress routings by key; and, by node
+    /// name, each sidecar's own resources, kept so that the next graph can carry them.
+    /// </summary>
     private sealed class Shared
     {
+        public ConcurrentDictionary<string, OwnResources> Own { get; } = new(StringComparer.Ordinal);
+
         public ConcurrentDictionary<string, ProxyResources> Proxyless { get; } = new(StringComparer.Ordinal);
 
         public ConcurrentDictionary<string, EgressRouting> Egress { get; } = new(StringComparer.Ordinal);
@@ -133,4 +167,7 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
         /// <summary>By the same key as <see cref="Egress"/>: that routing with its nodes' proxyless names merged.</summary>
         public ConcurrentDictionary<string, ProxylessOnDemand.Bundle> Bundles { get; } = new(StringComparer.Ordinal);
     }
+
+    /// <summary>A sidecar's own resources and the egress listener inputs they were translated with.</summary>
+    private sealed record OwnResources(EgressListenerInputs BuiltOn, ProxyResources Resources);
 }

@@ -27,7 +27,7 @@ internal static class ProxylessOnDemand
     /// <summary>
     /// The proxyless names of a node's backends merged, once, onto its shared egress routing (whose key fixes the
     /// backends, hence the names): what every node with that routing would get from <see cref="AddTo"/> but for its
-    /// own resources (<see cref="TryAddTo"/> adds those).
+    /// own resources (<see cref="TryJoin"/> adds those).
     /// </summary>
     public static Bundle BundleFor(EgressRouting egress, IEnumerable<string> names, Func<string, ProxyResources> translateProxyless)
     {
@@ -45,75 +45,62 @@ internal static class ProxylessOnDemand
     }
 
     /// <summary>
-    /// <see cref="AddTo"/> of a sidecar built on the bundle's egress routing, from the bundle instead of merging
-    /// every proxyless name again; null when that would not give exactly what <see cref="AddTo"/> gives, which is
-    /// when the sidecar does not hold the routing's resources as they are, or when one of the sidecar's own resources
-    /// shares a name with the routing's or any proxyless name's (a clash there may decide which names are left out).
-    /// Otherwise the clash decisions only ever compared the routing's and the proxyless resources, which the bundle
-    /// made already, and the result is the sidecar's own resources joined to the bundle's.
+    /// <see cref="AddTo"/> of the sidecar whose own resources (<see cref="SidecarTranslator.TranslateOwn"/>) are
+    /// <paramref name="own"/> and whose egress routing is the bundle's, from the bundle instead of merging every
+    /// proxyless name again; null when that would not give exactly what <see cref="AddTo"/> gives, which is when the
+    /// routing has warnings, or when one of the node's own resources shares a name with anything the bundle looked at
+    /// (the routing's, or any proxyless name's: a clash there decides which is kept and which names are left out).
+    /// Otherwise the sidecar is the node's own resources and the routing's, disjoint, and the clash decisions only ever
+    /// compared the routing's and the proxyless resources, which the bundle made already: the result is the node's
+    /// own resources joined to the bundle's.
     /// </summary>
-    public static ProxyResources? TryAddTo(ProxyResources sidecar, Bundle bundle)
+    public static ProxyResources? TryJoin(ProxyResources own, Bundle bundle)
     {
-        var egress = bundle.Egress.Resources;
-        var messages = bundle.EgressMessages;
-        if (egress.Warnings.Count > 0
-            || OwnOf(sidecar.RouteConfigurations, messages.Routes, static r => r.Name, bundle.Touched.Routes) is not { } routes
-            || OwnOf(sidecar.Clusters, messages.Clusters, static c => c.Name, bundle.Touched.Clusters) is null
-            || OwnOf(sidecar.ClusterLoadAssignments, messages.Endpoints, static e => e.ClusterName, bundle.Touched.Endpoints) is not { } endpoints
-            || OwnOf(sidecar.Secrets, messages.Secrets, static s => s.Name, bundle.Touched.Secrets) is not { } secrets)
+        var touched = bundle.Touched;
+        if (bundle.Egress.Resources.Warnings.Count > 0
+            || Touches(own.RouteConfigurations, static r => r.Name, touched.Routes)
+            || Touches(own.Clusters, static c => c.Name, touched.Clusters)
+            || Touches(own.ClusterLoadAssignments, static e => e.ClusterName, touched.Endpoints)
+            || Touches(own.Secrets, static s => s.Name, touched.Secrets))
         {
             return null;
         }
 
         var merged = bundle.Merged;
         return new ProxyResources(
-            sidecar.Listeners,
-            Join(routes, merged.RouteConfigurations, static r => r.Name),
-            sidecar.Clusters,
-            Join(endpoints, merged.ClusterLoadAssignments, static e => e.ClusterName),
-            Join(secrets, merged.Secrets, static s => s.Name),
-            // The sidecar's warnings are sorted and distinct already (its translation's set), and nearly always the only ones.
-            merged.Warnings.Count == 0 ? sidecar.Warnings : [.. sidecar.Warnings.Union(merged.Warnings, StringComparer.Ordinal).Order(StringComparer.Ordinal)])
+            own.Listeners,
+            Join(own.RouteConfigurations, merged.RouteConfigurations, static r => r.Name),
+            // The bundle's wildcard clusters are the routing's: proxyless-only clusters are on demand.
+            Join(own.Clusters, merged.Clusters, static c => c.Name),
+            Join(own.ClusterLoadAssignments, merged.ClusterLoadAssignments, static e => e.ClusterName),
+            Join(own.Secrets, merged.Secrets, static s => s.Name),
+            // The node's warnings are sorted and distinct already (its translation's set), and nearly always the only ones.
+            merged.Warnings.Count == 0 ? own.Warnings : [.. own.Warnings.Union(merged.Warnings, StringComparer.Ordinal).Order(StringComparer.Ordinal)])
         {
             OnDemandListeners = merged.OnDemandListeners,
             OnDemandClusters = merged.OnDemandClusters,
         };
     }
 
-    /// <summary>
-    /// The sidecar's own resources of one type (those not from the egress routing), or null when the sidecar lacks
-    /// one of the routing's as it is or one of its own shares a name with anything the bundle looked at.
-    /// </summary>
-    private static List<T>? OwnOf<T>(IReadOnlyList<T> sidecar, HashSet<object> fromEgress, Func<T, string> nameOf, HashSet<string> touched)
-        where T : class
+    private static bool Touches<T>(IReadOnlyList<T> own, Func<T, string> nameOf, HashSet<string> touched)
     {
-        var own = new List<T>();
-        var seen = 0;
-        foreach (var item in sidecar)
+        foreach (var item in own)
         {
-            if (fromEgress.Contains(item))
+            if (touched.Contains(nameOf(item)))
             {
-                seen++;
-            }
-            else if (touched.Contains(nameOf(item)))
-            {
-                return null;
-            }
-            else
-            {
-                own.Add(item);
+                return true;
             }
         }
 
-        return seen == fromEgress.Count ? own : null;
+        return false;
     }
 
     /// <summary>
     /// The node's own resources and the bundle's in one list by name (ordinal). Both come sorted and no name is in
-    /// both (<see cref="OwnOf"/> made sure), so they are merged in one pass; with none of its own, a node shares the
+    /// both (<see cref="TryJoin"/> made sure), so they are merged in one pass; with none of its own, a node shares the
     /// bundle's list itself (the lists are read-only, <see cref="ProxyResources"/>).
     /// </summary>
-    private static IReadOnlyList<T> Join<T>(List<T> own, IReadOnlyList<T> bundled, Func<T, string> nameOf)
+    private static IReadOnlyList<T> Join<T>(IReadOnlyList<T> own, IReadOnlyList<T> bundled, Func<T, string> nameOf)
     {
         if (own.Count == 0)
         {
@@ -142,23 +129,7 @@ internal static class ProxylessOnDemand
     }
 
     /// <summary>What <see cref="BundleFor"/> made: the routing it started from, the merged result, the names it compared.</summary>
-    internal sealed record Bundle(EgressRouting Egress, ProxyResources Merged, Touched Touched)
-    {
-        /// <summary>The routing's messages of each type, by reference: made once per bundle, not once per node joined to it.</summary>
-        public Messages EgressMessages { get; } = new(Egress.Resources);
-    }
-
-    /// <summary>The messages of one translation by type, each as a set by reference.</summary>
-    internal sealed class Messages(ProxyResources resources)
-    {
-        public HashSet<object> Routes { get; } = new(resources.RouteConfigurations, ReferenceEqualityComparer.Instance);
-
-        public HashSet<object> Clusters { get; } = new(resources.Clusters, ReferenceEqualityComparer.Instance);
-
-        public HashSet<object> Endpoints { get; } = new(resources.ClusterLoadAssignments, ReferenceEqualityComparer.Instance);
-
-        public HashSet<object> Secrets { get; } = new(resources.Secrets, ReferenceEqualityComparer.Instance);
-    }
+    internal sealed record Bundle(EgressRouting Egress, ProxyResources Merged, Touched Touched);
 
     /// <summary>Every resource name, by type, that a bundle's merge looked up or added (left out names' too).</summary>
     internal sealed class Touched

@@ -15,11 +15,27 @@ internal static class SidecarTranslator
 {
     public static void Translate(TranslationContext context, MeshResource<Specs.VirtualNodeSpec> node)
     {
+        // The routes and clusters are the same for every node with these backends: shared per graph when it can be.
+        var routing = context.EgressRouting(node);
+        TranslateOwn(context, node, routing);
+
+        // After the node's own: of a same-named pair, the node's is kept (and the clash warned of).
+        context.AddAll(routing.Resources);
+    }
+
+    /// <summary>
+    /// The node's own resources, without its egress routing's: the ingress listener with its route configurations and
+    /// local clusters, and the egress listener. They read the node, the mesh and, of the routing, only what
+    /// <see cref="EgressListenerInputs"/> holds, so they can outlive a change that left those alone
+    /// (<see cref="MeshTranslator.MeshChanged"/>).
+    /// </summary>
+    public static void TranslateOwn(TranslationContext context, MeshResource<Specs.VirtualNodeSpec> node, EgressRouting routing)
+    {
         var preference = Clusters.NodePreference(context, node.Spec);
         var accessLog = AccessLogs.Build(node.Spec.Logging);
         var tracing = Tracers.For(context, node.Name);
         Ingress(context, node, preference, accessLog, tracing);
-        Egress(context, node, preference, accessLog, tracing);
+        EgressListener(context, node, routing.Listener, preference, accessLog, tracing);
     }
 
     private static Address Bind(Specs.IpPreference? preference, uint port) =>
@@ -92,11 +108,8 @@ internal static class SidecarTranslator
         context.Add(result);
     }
 
-    private static void Egress(TranslationContext context, MeshResource<Specs.VirtualNodeSpec> node, Specs.IpPreference? preference, Envoy.Config.Accesslog.V3.AccessLog? accessLog, HttpConnectionManager.Types.Tracing tracing)
+    private static void EgressListener(TranslationContext context, MeshResource<Specs.VirtualNodeSpec> node, EgressListenerInputs routing, Specs.IpPreference? preference, Envoy.Config.Accesslog.V3.AccessLog? accessLog, HttpConnectionManager.Types.Tracing tracing)
     {
-        // The routes and clusters are the same for every node with these backends: shared per graph when it can be.
-        var routing = context.EgressRouting(node);
-        context.AddAll(routing.Resources);
         var tcp = new SortedDictionary<int, (string Service, TcpTargets Targets)>(routing.Tcp.ToDictionary());
         var allowAllCluster = routing.AllowAllCluster;
         var result = new Listener

@@ -42,20 +42,9 @@ internal sealed class TranslationContext(MeshGraph graph, TranslatorOptions opti
 
     public void Add(Secret secret) => AddOnce(_secrets, secret.Name, secret);
 
-    /// <summary>
-    /// A node's egress routing: from the graph's shared ones (<see cref="MeshTranslator"/>) when another node with
-    /// the same backends built it already and it names no node in warnings, otherwise built for this node.
-    /// </summary>
-    public EgressRouting EgressRouting(MeshResource<Mesh.Model.Specs.VirtualNodeSpec> node)
-    {
-        if (sharedEgress is null)
-        {
-            return Translation.EgressRouting.Build(Graph, Options, node);
-        }
-
-        var shared = sharedEgress.GetOrAdd(Translation.EgressRouting.KeyOf(node), static (_, a) => Translation.EgressRouting.Build(a.Graph, a.Options, a.node), (Graph, Options, node));
-        return shared.ServesNode(node.Name) ? shared : Translation.EgressRouting.Build(Graph, Options, node);
-    }
+    /// <summary>A node's egress routing, shared per graph when it can be (<see cref="Translation.EgressRouting.For"/>).</summary>
+    public EgressRouting EgressRouting(MeshResource<Mesh.Model.Specs.VirtualNodeSpec> node) =>
+        Translation.EgressRouting.For(sharedEgress, Graph, Options, node);
 
     /// <summary>Adds what another context built, as if built here (the first of two different same-named messages kept).</summary>
     public void AddAll(ProxyResources resources)

@@ -5,7 +5,7 @@ namespace Mesh.Translation.Tests.Translation;
 /// <summary>
 /// <see cref="MeshTranslator.TranslateProxy"/> merges a node's proxyless names onto its shared egress routing once
 /// per graph (<see cref="ProxylessOnDemand.BundleFor"/>) and joins each node's own resources to that
-/// (<see cref="ProxylessOnDemand.TryAddTo"/>) instead of merging every name for every node. Whichever way it goes,
+/// (<see cref="ProxylessOnDemand.TryJoin"/>) instead of merging every name for every node. Whichever way it goes,
 /// every node must get exactly what merging name by name onto its sidecar gives (<see cref="ProxylessOnDemand.AddTo"/>).
 /// </summary>
 public sealed class ProxylessBundleTests
