@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mesh.Api.Protocol;
+using Mesh.Model.Wire;
 
 namespace Mesh.Api.Tests;
 
@@ -58,26 +59,80 @@ public sealed class RequestJsonTests
         AddBytes("invalid UTF-8 in a value", [.. Encoding.UTF8.GetBytes("""{"meshName":"m3"""), 0xC3, 0x28, (byte)'"', (byte)'}']);
         AddBytes("invalid UTF-8 in a name", [.. Encoding.UTF8.GetBytes("""{"meshName":"m4","""), (byte)'"', 0xFF, (byte)'"', (byte)':', (byte)'1', (byte)'}']);
         AddBytes("invalid UTF-8 outside a string", [(byte)'{', 0xFF, (byte)'}']);
+        Add("a known name twice, once escaped", """{"meshName":"m8","me\u0073hName":"m9"}""");
+        Add("a known name twice", """{"spec":{"listeners":[]},"spec":{}}""");
+        Add("known names and values beside unknown and non-ASCII ones", """{"spec":{"listeners":[{"portMapping":{"port":8080,"protocol":"http"},"tls":{"mode":"STRICT"}}],"serviceDiscovery":{"dns":{"hostname":"h\u00e9.local","responseType":"ENDPOINTS"}}},"ünïcødé":"http","http":"\u0068ttp","protocol ":"grpc","":"","clientToken":"\ud83d\ude00"}""");
+        Add("a known name cut short", """{"meshNam":"x","meshNameX":"y","MESHNAME":"z"}""");
+        Add("a known name with a NUL", "{\"meshName\\u0000\":\"x\"}");
+        Add("a name of 64 and of 65 characters", "{\"" + new string('a', 64) + "\":1,\"" + new string('a', 65) + "\":2}");
         return bodies;
     }
+
+    /// <summary>The model's member names and enum values, as the binder reads bodies with them.</summary>
+    private static readonly KnownStrings Known = KnownStrings.Of(ServiceModel.AppMesh);
 
     [Theory]
     [MemberData(nameof(Bodies))]
     public void ABody_IsAnsweredAsTheTwoPassesAnsweredIt(string what, byte[] body)
     {
         var expected = TwoPasses(body);
+        var actual = Read(body, known: null);
+        Assert.True(expected == actual, $"{what}:\nexpected {expected}\nactual   {actual}");
+    }
+
+    /// <summary>Read with the model's strings kept (as the binder reads a body), every body is answered as without them: the same tree, member for member, or the same refusal.</summary>
+    [Theory]
+    [MemberData(nameof(Bodies))]
+    public void ABody_ReadWithTheKnownStrings_IsAnsweredAsWithout(string what, byte[] body)
+    {
+        var expected = Read(body, known: null);
+        var actual = Read(body, Known);
+        Assert.True(expected == actual, $"{what}:\nexpected {expected}\nactual   {actual}");
+    }
+
+    [Fact]
+    public void KnownNamesAndValues_AreTheModelsStrings_AndEveryOtherStringIsDecoded()
+    {
+        var body = RequestJson.ReadObject("""{"meshName":"http","spec":{"egressFilter":{"type":"DROP_ALL"}},"me\u0073hOwner":"\u0068ttp","other":"DROP_ALLX"}"""u8, Known);
+
+        // The same instances for every body: a name or value spelled plainly is not decoded into a new string.
+        var again = RequestJson.ReadObject("""{"meshName":"http","spec":{"egressFilter":{"type":"DROP_ALL"}}}"""u8, Known);
+        Assert.Same(body.GetAt(0).Key, again.GetAt(0).Key);
+        Assert.Same(body["meshName"]!.GetValue<string>(), again["meshName"]!.GetValue<string>());
+        Assert.Same(body["spec"]!["egressFilter"]!["type"]!.GetValue<string>(), again["spec"]!["egressFilter"]!["type"]!.GetValue<string>());
+
+        // Escaped, or not the model's: decoded as before, into strings of their own with the same text.
+        var plainOwner = RequestJson.ReadObject("""{"meshOwner":"x"}"""u8, Known).GetAt(0).Key;
+        Assert.Equal("meshOwner", body.GetAt(2).Key);
+        Assert.NotSame(plainOwner, body.GetAt(2).Key);
+        Assert.Equal("http", body["meshOwner"]!.GetValue<string>());
+        Assert.NotSame(body["meshName"]!.GetValue<string>(), body["meshOwner"]!.GetValue<string>());
+        Assert.Equal("DROP_ALLX", body["other"]!.GetValue<string>());
+    }
+
+    /// <summary>The body's tree as text with each object's member names in order, or the refusal it gets.</summary>
+    private static string Read(byte[] body, KnownStrings? known)
+    {
         string actual;
         try
         {
-            actual = "tree " + RequestJson.ReadObject(body).ToJsonString();
+            var tree = RequestJson.ReadObject(body, known);
+            actual = "tree " + tree.ToJsonString() + " names " + string.Join(",", Names(tree));
         }
         catch (AppMeshException error)
         {
             actual = $"{error.Code.Name}: {error.Message}";
         }
 
-        Assert.True(expected == actual, $"{what}:\nexpected {expected}\nactual   {actual}");
+        return actual;
     }
+
+    private static IEnumerable<string> Names(JsonNode? node) => node switch
+    {
+        JsonObject obj => obj.SelectMany(member => Names(member.Value).Prepend(member.Key)),
+        JsonArray array => array.SelectMany(Names),
+        _ => [],
+    };
 
     [Fact]
     public void Numbers_KeepTheirText_ForTheValidatorsMessages()
@@ -110,7 +165,9 @@ public sealed class RequestJsonTests
             return "BadRequestException: " + refused;
         }
 
-        return parsed is JsonObject obj ? "tree " + obj.ToJsonString() : "BadRequestException: The request body must be a JSON object.";
+        return parsed is JsonObject obj
+            ? "tree " + obj.ToJsonString() + " names " + string.Join(",", Names(obj))
+            : "BadRequestException: The request body must be a JSON object.";
     }
 
     private static string? Check(byte[] json)

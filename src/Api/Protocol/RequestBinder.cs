@@ -21,6 +21,9 @@ public sealed class RequestBinder
     private readonly ServiceModel model;
     private readonly ShapeValidator validator;
 
+    /// <summary>The model's member names and enum values, which a body's are read as (<see cref="KnownStrings"/>).</summary>
+    private readonly KnownStrings known;
+
     /// <summary>Each Describe operation's labels, by operation name: the ones <see cref="TryBindDescribe"/> can bind.</summary>
     private readonly FrozenDictionary<string, DescribeLabels> describes;
 
@@ -31,6 +34,7 @@ public sealed class RequestBinder
     {
         this.model = model;
         this.validator = validator;
+        known = KnownStrings.Of(model);
         var describes = new Dictionary<string, DescribeLabels>(StringComparer.Ordinal);
         var lists = new Dictionary<string, ListLabels>(StringComparer.Ordinal);
         foreach (var kind in ResourceKind.All)
@@ -272,11 +276,11 @@ public sealed class RequestBinder
         input[member.Name] = raw;
     }
 
-    private static async Task<JsonObject> ReadBodyAsync(HttpContext context, CancellationToken cancellationToken)
+    private async Task<JsonObject> ReadBodyAsync(HttpContext context, CancellationToken cancellationToken)
     {
         // The bytes SigV4 hashed, read where they are, in one pass (RequestJson).
         var body = await RequestBody.OfAsync(context, cancellationToken);
-        return body.Length == 0 ? [] : RequestJson.ReadObject(body.Span);
+        return body.Length == 0 ? [] : RequestJson.ReadObject(body.Span, known);
     }
 
     /// <summary>At most 64 characters of <paramref name="raw"/>, control characters shown as "?": for messages that quote the request.</summary>

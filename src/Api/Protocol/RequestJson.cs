@@ -23,8 +23,11 @@ internal static class RequestJson
 
     private static readonly JsonReaderOptions Options = new() { MaxDepth = MaxDepth };
 
-    /// <summary>The body as an object, or the BadRequest its first problem gets.</summary>
-    public static JsonObject ReadObject(ReadOnlySpan<byte> json)
+    /// <summary>
+    /// The body as an object, or the BadRequest its first problem gets. Member names and strings that are among
+    /// <paramref name="known"/> are its strings rather than new ones.
+    /// </summary>
+    public static JsonObject ReadObject(ReadOnlySpan<byte> json, KnownStrings? known = null)
     {
         var reader = new Utf8JsonReader(json, Options);
         AppMeshException? unreadable = null;
@@ -32,7 +35,7 @@ internal static class RequestJson
         try
         {
             reader.Read();
-            root = ReadValue(ref reader, ref unreadable);
+            root = ReadValue(ref reader, known, ref unreadable);
 
             // Anything after the value but whitespace is refused by the reader (the body is its final block).
             while (reader.Read())
@@ -60,7 +63,7 @@ internal static class RequestJson
     /// in <paramref name="unreadable"/> (and the value left out) while the rest is read, so that a body that is not JSON
     /// further on is refused as such.
     /// </summary>
-    private static JsonNode? ReadValue(ref Utf8JsonReader reader, ref AppMeshException? unreadable)
+    private static JsonNode? ReadValue(ref Utf8JsonReader reader, KnownStrings? known, ref AppMeshException? unreadable)
     {
         switch (reader.TokenType)
         {
@@ -69,7 +72,7 @@ internal static class RequestJson
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
                     var at = reader.TokenStartIndex;
-                    var name = Decode(ref reader, ref unreadable);
+                    var name = known?.Find(ref reader) ?? Decode(ref reader, ref unreadable);
                     if (name is not null && obj.ContainsKey(name))
                     {
                         unreadable ??= AppMeshException.BadRequest(
@@ -78,7 +81,7 @@ internal static class RequestJson
                     }
 
                     reader.Read();
-                    var value = ReadValue(ref reader, ref unreadable);
+                    var value = ReadValue(ref reader, known, ref unreadable);
                     if (name is not null)
                     {
                         obj.Add(name, value);
@@ -90,12 +93,12 @@ internal static class RequestJson
                 var array = new JsonArray();
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
-                    array.Add(ReadValue(ref reader, ref unreadable));
+                    array.Add(ReadValue(ref reader, known, ref unreadable));
                 }
 
                 return array;
             case JsonTokenType.String:
-                return Decode(ref reader, ref unreadable) is { } text ? JsonValue.Create(text) : null;
+                return (known?.Find(ref reader) ?? Decode(ref reader, ref unreadable)) is { } text ? JsonValue.Create(text) : null;
             case JsonTokenType.Number:
                 // As the document-backed nodes held them: the validator reads the number's own text.
                 return JsonValue.Create(JsonElement.ParseValue(ref reader));

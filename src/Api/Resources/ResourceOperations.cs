@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mesh.Api.Protocol;
@@ -83,7 +82,7 @@ public sealed class ResourceOperations(
         var account = call.AccountId;
         var now = clock.GetUtcNow();
         var token = Idempotency.For(call.Operation, input, now);
-        var entity = WrittenEntity(account, kind, id, specUtf8, tags.ToJsonString(), dependencies, now);
+        var entity = WrittenEntity(account, kind, id, tags.ToJsonString(), dependencies, now);
         entity.Uid = Guid.NewGuid();
         entity.Version = 1;
 
@@ -94,7 +93,7 @@ public sealed class ResourceOperations(
         return writes.RunAsync(call, id.Describe(),
             () => CreateStatement.Rent()
                 .Text(entity.AccountId).Text(entity.MeshName).Text(entity.Kind).Text(entity.ParentName).Text(entity.Name).Text(entity.Arn)
-                .Value(entity.Uid).Text(entity.Spec).Text(entity.Tags).Object(entity.Refs).Text(entity.ResourceOwner).Value(now)
+                .Value(entity.Uid).Utf8Text(specUtf8).Text(entity.Tags).Object(entity.Refs).Text(entity.ResourceOwner).Value(now)
                 .Object(dependencies.Kinds).Object(dependencies.Parents).Object(dependencies.Names).Value(dependencies.ChecksRoutePort)
                 .Object(dependencies.MatchPort)
                 .Text(token.Token).Text(token.Operation).Text(token.Hash).Value(token.Cutoff)
@@ -122,9 +121,10 @@ public sealed class ResourceOperations(
 
     /// <summary>
     /// The row a create or update writes, as far as the API knows it before the write function runs (an update's
-    /// arn, uid, version, owner and creation time come back from the function).
+    /// arn, uid, version, owner and creation time come back from the function). Its spec is not made into text: the
+    /// write sends the spec's UTF-8 as it is (<see cref="WriteParameters.Utf8Text"/>) and the answer copies those bytes.
     /// </summary>
-    private ResourceEntity WrittenEntity(string account, ResourceKind kind, ResourceId id, byte[] specUtf8, string tags,
+    private ResourceEntity WrittenEntity(string account, ResourceKind kind, ResourceId id, string tags,
         WriteDependencies dependencies, DateTimeOffset now) => new()
     {
         AccountId = account,
@@ -133,7 +133,7 @@ public sealed class ResourceOperations(
         ParentName = id.ParentName,
         Name = id.Name,
         Arn = id.ToArn(Options.Region, account),
-        Spec = Encoding.UTF8.GetString(specUtf8),
+        Spec = "",
         Tags = tags,
         Refs = dependencies.Keys,
         ResourceOwner = account,
@@ -170,11 +170,11 @@ public sealed class ResourceOperations(
         var now = clock.GetUtcNow();
         var token = Idempotency.For(call.Operation, input, now);
         // An update keeps the row's tags; the answer does not show them.
-        var entity = WrittenEntity(account, kind, id, specUtf8, "[]", dependencies, now);
+        var entity = WrittenEntity(account, kind, id, "[]", dependencies, now);
 
         return await writes.RunAsync(call, id.Describe(),
             () => UpdateStatement.Rent()
-                .Text(account).Text(id.MeshName).Text(kind.WireName).Text(id.ParentName).Text(id.Name).Text(entity.Spec).Object(entity.Refs).Value(now)
+                .Text(account).Text(id.MeshName).Text(kind.WireName).Text(id.ParentName).Text(id.Name).Utf8Text(specUtf8).Object(entity.Refs).Value(now)
                 .Object(dependencies.Kinds).Object(dependencies.Parents).Object(dependencies.Names).Value(dependencies.Containers)
                 .Value(dependencies.ChecksRoutePort).Object(dependencies.MatchPort)
                 .Text(token.Token).Text(token.Operation).Text(token.Hash).Value(token.Cutoff),
@@ -408,8 +408,8 @@ public sealed class ResourceOperations(
     private static JsonObject SpecOf(JsonObject input) => (JsonObject?)input["spec"] ?? [];
 
     /// <summary>
-    /// The request's spec written once, compactly (as <c>ToJsonString()</c> writes it): the row's text is made from these
-    /// bytes, and the answer copies them (<see cref="WrittenAnswer"/>) instead of encoding that text again.
+    /// The request's spec written once, compactly (as <c>ToJsonString()</c> writes it): the write sends these bytes as the
+    /// row's text (<see cref="WriteParameters.Utf8Text"/>), and the answer copies them (<see cref="WrittenAnswer"/>).
     /// </summary>
     private static byte[] Utf8Of(JsonNode spec)
     {

@@ -16,7 +16,14 @@ public sealed class WriteDependencies
 {
     private readonly ResourceKind kind;
     private readonly ResourceId id;
-    private readonly List<(ResourceId Id, string Missing)> needed = [];
+
+    /// <summary>
+    /// What is needed, in order, with the spec's path that names a reference (null for a container). The message a
+    /// missing one gets is worded only when the function finds it missing (<see cref="Refusal"/>): every write made
+    /// those strings, and almost none is refused (issue14ar).
+    /// </summary>
+    private readonly List<(ResourceId Id, string? Path)> needed = [];
+
     private readonly (int Port, string Path)? matchPort;
 
     private WriteDependencies(ResourceKind kind, ResourceId id, JsonObject? spec)
@@ -25,14 +32,12 @@ public sealed class WriteDependencies
         this.id = id;
         if (!kind.IsMesh)
         {
-            var mesh = ResourceId.ForMesh(id.MeshName);
-            needed.Add((mesh, $"{Capitalize(mesh.Describe())} does not exist."));
+            needed.Add((ResourceId.ForMesh(id.MeshName), null));
         }
 
         if (kind.Parent is { } parentKind)
         {
-            var parent = new ResourceId(parentKind, id.MeshName, "", id.ParentName);
-            needed.Add((parent, $"{Capitalize(parent.Describe())} does not exist."));
+            needed.Add((new ResourceId(parentKind, id.MeshName, "", id.ParentName), null));
         }
 
         Containers = needed.Count;
@@ -43,18 +48,26 @@ public sealed class WriteDependencies
         }
 
         var references = SpecReferences.Of(kind, spec);
-        var seen = new HashSet<ResourceId>();
-        foreach (var reference in references)
+        if (references.Count > 0)
         {
-            // A resource named twice is checked once, where the spec first names it.
-            var target = new ResourceId(reference.Kind, id.MeshName, "", reference.Name);
-            if (seen.Add(target))
+            var seen = new HashSet<ResourceId>();
+            foreach (var reference in references)
             {
-                needed.Add((target, $"{reference.Path}: {target.Describe()} does not exist."));
+                // A resource named twice is checked once, where the spec first names it.
+                var target = new ResourceId(reference.Kind, id.MeshName, "", reference.Name);
+                if (seen.Add(target))
+                {
+                    needed.Add((target, reference.Path));
+                }
             }
+
+            Keys = references.Select(r => r.Key).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        }
+        else
+        {
+            Keys = [];
         }
 
-        Keys = references.Select(r => r.Key).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         if (kind == ResourceKind.Route)
         {
             matchPort = SpecRules.RouteMatchPort(spec);
@@ -70,11 +83,11 @@ public sealed class WriteDependencies
     /// <summary>How many of the needed resources are containers (the mesh, the parent); they come first.</summary>
     public int Containers { get; }
 
-    public string[] Kinds => needed.Select(n => n.Id.Kind.WireName).ToArray();
+    public string[] Kinds => Each(static id => id.Kind.WireName);
 
-    public string[] Parents => needed.Select(n => n.Id.ParentName).ToArray();
+    public string[] Parents => Each(static id => id.ParentName);
 
-    public string[] Names => needed.Select(n => n.Id.Name).ToArray();
+    public string[] Names => Each(static id => id.Name);
 
     /// <summary>The spec's references as keys for the refs column, sorted and without repeats.</summary>
     public string[] Keys { get; }
@@ -91,7 +104,7 @@ public sealed class WriteDependencies
         if (WriteRefusals.Facts(error, WriteRefusals.Missing) is { } position)
         {
             var index = int.Parse(position, CultureInfo.InvariantCulture);
-            return AppMeshException.NotFound(index == 0 ? $"{Capitalize(id.Describe())} does not exist." : needed[index - 1].Missing);
+            return AppMeshException.NotFound(index == 0 ? $"{Capitalize(id.Describe())} does not exist." : Missing(needed[index - 1]));
         }
 
         if (WriteRefusals.Facts(error, WriteRefusals.RoutePort) is { } ports)
@@ -105,6 +118,23 @@ public sealed class WriteDependencies
         }
 
         return null;
+    }
+
+    /// <summary>What a NotFoundException says of a needed resource that is missing: a container by itself, a reference by the spec's path that names it.</summary>
+    private static string Missing((ResourceId Id, string? Path) needed) => needed.Path is { } path
+        ? $"{path}: {needed.Id.Describe()} does not exist."
+        : $"{Capitalize(needed.Id.Describe())} does not exist.";
+
+    /// <summary>One value of each needed resource, in order, into an array of its own (a parameter of the write function).</summary>
+    private string[] Each(Func<ResourceId, string> value)
+    {
+        var values = new string[needed.Count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = value(needed[i].Id);
+        }
+
+        return values;
     }
 
     private static string Capitalize(string text) => char.ToUpperInvariant(text[0]) + text[1..];

@@ -69,6 +69,24 @@ public sealed class WriteParameters
         return this;
     }
 
+    /// <summary>
+    /// A text value given as its UTF-8 (which must be valid UTF-8): sent as text, as <see cref="Text"/> sends a string,
+    /// so PostgreSQL gets the same parameter type and the same bytes, without a string made from the bytes here and
+    /// encoded back into them by Npgsql (issue14ar).
+    /// </summary>
+    public WriteParameters Utf8Text(ReadOnlyMemory<byte> value)
+    {
+        var parameter = Next<NpgsqlParameter<ReadOnlyMemory<byte>>>();
+        if (parameter.DataTypeName != "text")
+        {
+            // Npgsql sends bytes as bytea unless told they are text.
+            parameter.DataTypeName = "text";
+        }
+
+        parameter.TypedValue = value;
+        return this;
+    }
+
     /// <summary>An array, or a nullable value, boxed as before; null is sent as SQL NULL.</summary>
     public WriteParameters Object(object? value)
     {
