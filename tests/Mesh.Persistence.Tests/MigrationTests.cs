@@ -280,6 +280,51 @@ public sealed class MigrationTests(PostgresDatabase database) : IClassFixture<Po
         }
     }
 
+    [Fact]
+    public async Task ListPageFromTheIndex_IncludesUidAndVersion_OnADatabaseWithRows_AndItsDownTakesThemOut()
+    {
+        var connectionString = await database.Server.CreateDatabaseAsync();
+        try
+        {
+            await using var context = new MeshDbContext(MeshDbContextOptions.Create(connectionString));
+            var migrator = context.GetService<IMigrator>();
+            const string covering = "CREATE UNIQUE INDEX ux_resources_identity ON public.resources USING btree (account_id, mesh_name, kind, parent_name, name) INCLUDE (uid, version)";
+            Assert.Equal(covering, await IndexAsync(connectionString, "ux_resources_identity"));
+            const string autovacuum = "{autovacuum_vacuum_threshold=50,autovacuum_vacuum_scale_factor=0.02,autovacuum_vacuum_insert_threshold=50,autovacuum_vacuum_insert_scale_factor=0.02}";
+            Assert.Equal(autovacuum, await ScalarAsync(connectionString, "SELECT reloptions::text FROM pg_class WHERE relname = 'resources'"));
+
+            // A database at the migration before, with rows, as an existing installation is.
+            await migrator.MigrateAsync("20261201051000_ClaimWithoutSpeculativeInsert");
+            Assert.Equal("CREATE UNIQUE INDEX ux_resources_identity ON public.resources USING btree (account_id, mesh_name, kind, parent_name, name)",
+                await IndexAsync(connectionString, "ux_resources_identity"));
+            Assert.Equal("", await ScalarAsync(connectionString, "SELECT coalesce(reloptions::text, '') FROM pg_class WHERE relname = 'resources'"));
+            await ExecuteAsync(connectionString, """
+                INSERT INTO resources (account_id, mesh_name, kind, parent_name, name, arn, uid, version, spec, tags, refs, resource_owner, created_at, last_updated_at)
+                SELECT '111122223333', 'm', 'virtualNode', '', 'n' || i, 'arn:aws:appmesh:us-east-1:111122223333:mesh/m/virtualNode/n' || i,
+                    gen_random_uuid(), i, '{}', '[]', '{}', '111122223333', now(), now()
+                FROM generate_series(1, 50) AS i
+                """);
+
+            await migrator.MigrateAsync();
+            Assert.Equal(covering, await IndexAsync(connectionString, "ux_resources_identity"));
+            Assert.Equal(autovacuum, await ScalarAsync(connectionString, "SELECT reloptions::text FROM pg_class WHERE relname = 'resources'"));
+            Assert.Equal("50", await ScalarAsync(connectionString, "SELECT count(*) FROM resources WHERE mesh_name = 'm'"));
+            Assert.Equal("50", await ScalarAsync(connectionString, "SELECT max(version) FROM resources WHERE mesh_name = 'm' AND kind = 'virtualNode' AND name LIKE 'n%'"));
+
+            // Still the unique identity the write path's refusals name.
+            var duplicate = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(connectionString, """
+                INSERT INTO resources (account_id, mesh_name, kind, parent_name, name, arn, uid, version, spec, tags, refs, resource_owner, created_at, last_updated_at)
+                VALUES ('111122223333', 'm', 'virtualNode', '', 'n1', 'x', gen_random_uuid(), 1, '{}', '[]', '{}', '111122223333', now(), now())
+                """));
+            Assert.Equal(PostgresErrorCodes.UniqueViolation, duplicate.SqlState);
+            Assert.Equal("ux_resources_identity", duplicate.ConstraintName);
+        }
+        finally
+        {
+            await database.Server.DropDatabaseAsync(connectionString);
+        }
+    }
+
     /// <summary>The index's definition, or "" when there is no such index.</summary>
     private static Task<string> IndexAsync(string connectionString, string index) =>
         ScalarAsync(connectionString, $"SELECT coalesce((SELECT indexdef FROM pg_indexes WHERE indexname = '{index}'), '')");
