@@ -236,27 +236,8 @@ public sealed class ListKeptPageTests(ApiServer api) : IClassFixture<ApiServer>
     private static List<JsonNode> Items(List<string> pages, string member) =>
         pages.SelectMany(page => JsonNode.Parse(page)![member]!.AsArray().Select(n => n!)).ToList();
 
-    /// <summary>What a list item must say of a described resource: its Ref shape's members, from the Describe answer.</summary>
-    private static string RefOf(JsonNode described, params string[] names)
-    {
-        var metadata = described["metadata"]!;
-        var expected = new JsonObject
-        {
-            ["arn"] = metadata["arn"]!.DeepClone(),
-            ["createdAt"] = metadata["createdAt"]!.DeepClone(),
-            ["lastUpdatedAt"] = metadata["lastUpdatedAt"]!.DeepClone(),
-            ["meshName"] = described["meshName"]!.DeepClone(),
-            ["meshOwner"] = metadata["meshOwner"]!.DeepClone(),
-            ["resourceOwner"] = metadata["resourceOwner"]!.DeepClone(),
-            ["version"] = metadata["version"]!.DeepClone(),
-        };
-        foreach (var name in names)
-        {
-            expected[name] = described[name]!.DeepClone();
-        }
-
-        return Canonical(expected);
-    }
+    /// <summary>What a list item must say of a described resource (<see cref="ListPageTests.RefOf"/>), comparable as text.</summary>
+    private static string RefOf(JsonNode described, params string[] names) => Canonical(ListPageTests.RefOf(described, names));
 
     private static string Canonical(JsonNode item) =>
         string.Join(",", item.AsObject().OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value!.ToJsonString()}"));
