@@ -1,8 +1,5 @@
 using System.Text.Json.Nodes;
-using Mesh.Api.Resources;
 using Mesh.Api.Tests.Infrastructure;
-using Mesh.Model.Resources;
-using Npgsql;
 
 namespace Mesh.Api.Tests;
 
@@ -145,74 +142,6 @@ public sealed class ListKeptPageTests(ApiServer api) : IClassFixture<ApiServer>
         (await api.SendAsync(HttpMethod.Delete, Paths.VirtualNode(mesh.Mesh, "a"))).AssertOk();
         var rest = (await api.SendAsync(HttpMethod.Get, path + "?limit=1&nextToken=" + Uri.EscapeDataString(token))).AssertOk().Body!;
         Assert.Equal("b", rest["virtualNodes"]![0]!["virtualNodeName"]!.GetValue<string>());
-    }
-
-    [Fact]
-    public async Task TheKeptPagesStatement_ReadsTheIdentityIndexAlone()
-    {
-        // On a table whose pages the visibility map marks all-visible (after a vacuum), a page of keys is an index-only
-        // scan of ux_resources_identity that fetches nothing from the table, for a kind in a mesh, after a token or not.
-        var mesh = await MeshBuilder.CreateAsync(api);
-        for (var i = 0; i < 30; i++)
-        {
-            await mesh.NodeAsync($"n{i:D2}");
-        }
-
-        await using var connection = new NpgsqlConnection(api.ConnectionString);
-        await connection.OpenAsync();
-
-        // The test's table is a few pages, where reading them all and sorting is the cheaper plan: what is checked is
-        // that the index covers the statement, so the planner is told not to read the table (the plan at real sizes,
-        // 100 to 10,000 rows a mesh, is in docs/benchmarks.md). Without the INCLUDE this is an Index Scan.
-        await using (var only = new NpgsqlCommand("SET enable_seqscan = off; SET enable_bitmapscan = off", connection))
-        {
-            await only.ExecuteNonQueryAsync();
-        }
-
-        foreach (var after in new[] { null, "n09" })
-        {
-            // A vacuum marks a page all-visible only once no transaction of this database can still not see its rows:
-            // vacuumed again until it has (an API connection's last statement may still be ending).
-            var text = "";
-            for (var attempt = 0; attempt < 50 && !text.Contains("Heap Fetches: 0", StringComparison.Ordinal); attempt++)
-            {
-                await using (var vacuum = new NpgsqlCommand("VACUUM resources", connection))
-                {
-                    await vacuum.ExecuteNonQueryAsync();
-                }
-
-                text = await ExplainAsync(connection, mesh.Mesh, after);
-            }
-
-            Assert.Contains("Index Only Scan using ux_resources_identity", text, StringComparison.Ordinal);
-            Assert.Contains("Heap Fetches: 0", text, StringComparison.Ordinal);
-            Assert.DoesNotContain("Sort", text, StringComparison.Ordinal);
-        }
-    }
-
-    private static async Task<string> ExplainAsync(NpgsqlConnection connection, string mesh, string? after)
-    {
-        await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, COSTS OFF) " + ResourceOperations.ListKeys.For(ResourceKind.VirtualNode, after), connection);
-        explain.Parameters.Add(new NpgsqlParameter { Value = ApiServer.AccountId });
-        explain.Parameters.Add(new NpgsqlParameter { Value = ResourceKind.VirtualNode.WireName });
-        explain.Parameters.Add(new NpgsqlParameter { Value = "" });
-        explain.Parameters.Add(new NpgsqlParameter { Value = 11 });
-        explain.Parameters.Add(new NpgsqlParameter { Value = mesh });
-        if (after is not null)
-        {
-            explain.Parameters.Add(new NpgsqlParameter { Value = after });
-        }
-
-        var plan = new List<string>();
-        await using (var reader = await explain.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                plan.Add(reader.GetString(0));
-            }
-        }
-
-        return string.Join('\n', plan);
     }
 
     /// <summary>Every page of <paramref name="list"/> at <paramref name="limit"/>, each as the exact bytes of its answer.</summary>
