@@ -73,8 +73,7 @@ internal sealed partial class PgBench(string pgbench, NpgsqlConnectionStringBuil
 
     /// <summary>
     /// The same page's statement of the columns a page of kept items reads (ResourceOperations' ListKeys, issue14as):
-    /// the statement a warm List runs since then, read from the identity index alone once the table's pages are all
-    /// visible. Measured on any build's database, so on one whose identity index does not cover it, it reads the table.
+    /// the statement a warm List runs since then. On main before issue14as the API ran the rows statement instead.
     /// </summary>
     public Task<double> KeptPageAsync(int clients, TimeSpan duration, string mesh, int limit) =>
         ListStatementAsync(clients, duration, mesh, limit, "uid, version, name");

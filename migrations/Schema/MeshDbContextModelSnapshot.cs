@@ -658,8 +658,6 @@ namespace Mesh.Migrations.Schema
                         .IsUnique()
                         .HasDatabaseName("ux_resources_identity");
 
-                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("AccountId", "MeshName", "Kind", "ParentName", "Name"), new[] { "Uid", "Version" });
-
                     b.ToTable("resources", (string)null);
                 });
 

@@ -4,8 +4,8 @@ using Mesh.Api.Tests.Infrastructure;
 namespace Mesh.Api.Tests;
 
 /// <summary>
-/// A list page whose items are all kept is read from the identity index alone (its keys: uid, version, name); any
-/// other page is read whole and rendered (issue14as). Both give the same bytes, for every kind that has a List, with
+/// A list page whose items are all kept is read by its keys alone (uid, version, name); any other page is read whole
+/// and rendered (issue14as). Both give the same bytes, for every kind that has a List, with
 /// a limit and nextToken, names that JSON and URIs must escape and names outside ASCII, and an item that changed
 /// (a new version, or a new resource of the same name) is shown as it is now, never as the item kept for its old row.
 /// </summary>

@@ -23,9 +23,7 @@ public readonly record struct DataRow(string Arn, Guid Uid, long Version, JsonEl
 
     /// <summary>
     /// What names the answer: a hit needs nothing more. The spec is not selected, so PostgreSQL does not convert the
-    /// jsonb to text (and the other columns are not sent) for a call that would not read them; the uid and version are
-    /// in the identity index (its INCLUDE, migration ListPageFromTheIndex), so it reads no table page once the
-    /// visibility map marks the row's page all-visible.
+    /// jsonb to text (and the other columns are not sent) for a call that would not read them.
     /// </summary>
     private const string SelectVersion = $"SELECT uid, version {Identity}";
 

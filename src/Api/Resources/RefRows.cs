@@ -18,8 +18,10 @@ public readonly ref struct RefRow(
 {
     /// <summary>
     /// What a page of kept items reads of each row: the uid and version, which name what an item shows
-    /// (<see cref="RenderedPerVersion"/>), and the name, where the next page starts. All three are in the identity
-    /// index (its key and its INCLUDE, migration ListPageFromTheIndex), so PostgreSQL reads them without the table.
+    /// (<see cref="RenderedPerVersion"/>), and the name, where the next page starts. PostgreSQL still visits each
+    /// row's table page (the version is in no index: an index holding it would make every update write an entry in
+    /// every index instead of a HOT update, issue14at), but forms and sends three columns instead of seven, which was
+    /// about 40% of the page statement's execution (docs/benchmarks.md, issue14at).
     /// </summary>
     public const string KeyColumns = "uid, version, name";
 

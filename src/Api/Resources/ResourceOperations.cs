@@ -269,7 +269,7 @@ public sealed class ResourceOperations(
 
         // The items are written into a pooled buffer (about 300 bytes each), which goes back to the pool once the
         // answer is sent (RawJson.ReturnRented). A page whose items are all kept (RenderedPerVersion) is one statement
-        // that reads the rows' uid, version and name (ListKeys: from the identity index alone, without the table); at
+        // that reads the rows' uid, version and name (ListKeys: three columns of each row instead of seven); at
         // the first row whose item is not kept, the page is read again whole by one statement whose rows make every
         // item (ReadPageAsync), so a page never mixes two statements' rows. The kept page's read is written out here,
         // not awaited as a method of its own: a warm page waits for PostgreSQL, and each async method between Npgsql
@@ -457,7 +457,7 @@ public sealed class ResourceOperations(
     /// <summary>The list statements' parameters (<see cref="ListParameters"/>), kept between calls.</summary>
     private static readonly ReadParameterSets ListSets = new();
 
-    /// <summary>A page's keys: what a page of kept items reads, from the identity index alone.</summary>
+    /// <summary>A page's keys: what a page of kept items reads.</summary>
     internal static readonly ListStatement ListKeys = new(RefRow.KeyColumns);
 
     /// <summary>A page's rows: what a page with an item not kept reads.</summary>

@@ -27,13 +27,9 @@ internal sealed class ResourceConfiguration : IEntityTypeConfiguration<ResourceE
         builder.Property(r => r.CreatedAt).HasColumnName("created_at");
         builder.Property(r => r.LastUpdatedAt).HasColumnName("last_updated_at");
 
-        // Names are unique per kind within their parent: the database enforces it, not a read-then-write. The uid and
-        // version ride along (INCLUDE, migration ListPageFromTheIndex): with them a Describe's version read and a list
-        // page of kept items read only the index (an index-only scan, for the table's pages the visibility map marks
-        // all-visible; the same migration has autovacuum visit the table sooner, to keep them marked).
+        // Names are unique per kind within their parent: the database enforces it, not a read-then-write.
         builder.HasIndex(r => new { r.AccountId, r.MeshName, r.Kind, r.ParentName, r.Name })
             .IsUnique()
-            .IncludeProperties(r => new { r.Uid, r.Version })
             .HasDatabaseName("ux_resources_identity");
         // "Who refers to me?" is answered by ix_resources_mesh_refs, a GIN index on the refs qualified by account and
         // mesh (migration MeshQualifiedRefs): an expression index, created in SQL because EF Core cannot model it.
