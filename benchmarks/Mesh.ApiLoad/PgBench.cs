@@ -62,17 +62,27 @@ internal sealed partial class PgBench(string pgbench, NpgsqlConnectionStringBuil
 
     /// <summary>
     /// The statement a list page of <paramref name="mesh"/>'s virtual nodes runs in the API (ResourceOperations'
-    /// ListInMesh: its columns, its WHERE and ORDER BY, LIMIT the page's 100 + 1), on Mesh's own database and rows,
+    /// ListRows: its columns, its WHERE and ORDER BY, LIMIT the page's 100 + 1), on Mesh's own database and rows,
     /// prepared with its values bound as parameters, as the API's auto-prepared statement is, but for the parent's name,
     /// empty for a virtual node: pgbench has no empty variable, so it is the literal ''. What PostgreSQL
     /// alone serves of it is the ceiling of a List cell: a page of 100 rows costs it 6–20× a primary-key select
     /// (issue14ai), so the primary-key select's rate is not one a List can approach.
     /// </summary>
-    public async Task<double> ListPageAsync(int clients, TimeSpan duration, string mesh, int limit)
+    public Task<double> ListPageAsync(int clients, TimeSpan duration, string mesh, int limit) =>
+        ListStatementAsync(clients, duration, mesh, limit, "uid, version, name, arn, resource_owner, created_at, last_updated_at");
+
+    /// <summary>
+    /// The same page's statement of the columns a page of kept items reads (ResourceOperations' ListKeys, issue14as):
+    /// the statement a warm List runs since then. On main before issue14as the API ran the rows statement instead.
+    /// </summary>
+    public Task<double> KeptPageAsync(int clients, TimeSpan duration, string mesh, int limit) =>
+        ListStatementAsync(clients, duration, mesh, limit, "uid, version, name");
+
+    private async Task<double> ListStatementAsync(int clients, TimeSpan duration, string mesh, int limit, string columns)
     {
         var account = await AccountOfMeshAsync(mesh);
-        return await RunAsync(clients, duration, """
-            SELECT uid, version, name, arn, resource_owner, created_at, last_updated_at FROM resources WHERE account_id = :account AND kind = :kind AND parent_name = '' AND mesh_name = :mesh ORDER BY name LIMIT :limit;
+        return await RunAsync(clients, duration, $"""
+            SELECT {columns} FROM resources WHERE account_id = :account AND kind = :kind AND parent_name = '' AND mesh_name = :mesh ORDER BY name LIMIT :limit;
 
             """,
             server.Database!, ["-M", "prepared", "-D", $"account={account}", "-D", "kind=virtualNode", "-D", $"mesh={mesh}",

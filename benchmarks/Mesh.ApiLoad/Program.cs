@@ -64,12 +64,15 @@ await cells.PrepareAsync();
 
 // The list page's own ceiling needs the mesh the List cell reads, so it follows the preparation; it comes before the
 // warm-up for the same reason as the others (the API's pools hold few connections yet).
-var listPages = new Dictionary<int, double>();
+// Two statements: the page's rows (what a List with an item not kept reads, and every List before issue14as) and its
+// keys alone (what a List of kept items reads since then).
+var listPages = new Dictionary<int, (double Rows, double Keys)>();
 if (options.WithPgBench && options.Runs("ListVirtualNodes"))
 {
     foreach (var clients in options.Clients)
     {
-        listPages[clients] = await pgbench.ListPageAsync(clients, options.Measured, cells.ReadMesh, ApiCells.ReadNodes);
+        listPages[clients] = (await pgbench.ListPageAsync(clients, options.Measured, cells.ReadMesh, ApiCells.ReadNodes),
+            await pgbench.KeptPageAsync(clients, options.Measured, cells.ReadMesh, ApiCells.ReadNodes));
     }
 }
 if (options.Prewarm > TimeSpan.Zero)
@@ -82,9 +85,9 @@ var rows = new List<string>();
 foreach (var clients in options.Clients)
 {
     var (select, insert) = ceilings.TryGetValue(clients, out var measured) ? measured : (double.NaN, double.NaN);
-    var listPage = listPages.GetValueOrDefault(clients, double.NaN);
-    Console.WriteLine($"-- {clients} client(s): pgbench primary-key select {select:0} tps, single-row insert {insert:0} tps, the list page's statement ({ApiCells.ReadNodes} rows) {listPage:0} tps");
-    foreach (var (result, ratios) in await cells.RunAllAsync(clients, new Ceilings(select, insert, listPage)))
+    var (listPage, keptPage) = listPages.TryGetValue(clients, out var pages) ? pages : (double.NaN, double.NaN);
+    Console.WriteLine($"-- {clients} client(s): pgbench primary-key select {select:0} tps, single-row insert {insert:0} tps, the list page's statement ({ApiCells.ReadNodes} rows) {listPage:0} tps, its keys alone (a page of kept items) {keptPage:0} tps");
+    foreach (var (result, ratios) in await cells.RunAllAsync(clients, new Ceilings(select, insert, listPage, keptPage)))
     {
         var row = Format(result, ratios);
         rows.Add(row);
@@ -120,9 +123,10 @@ static string Format(CellResult result, Ratio[] ratios)
 {
     var failures = result.Failed == 0 ? "0" : $"{result.Failed} ({string.Join(", ", result.Failures.Select(f => $"{f.Key}: {f.Value}"))})";
 
-    // The first ratio is the issue's (PostgreSQL's primary-key select or insert); the second, where there is one, the
-    // cell's own ceiling: the list page's statement for a List, /healthz for a Describe. With --pgbench off (or a
-    // ceiling's cell left out) there is nothing to divide by, and the cell says so instead of printing NaN.
+    // The first ratio is the issue's (PostgreSQL's primary-key select or insert); the rest, where there are any, the
+    // cell's own ceilings: the list page's statements for a List (its rows, and its keys alone), /healthz for a
+    // Describe. With --pgbench off (or a ceiling's cell left out) there is nothing to divide by, and the cell says so
+    // instead of printing NaN.
     static string Of(CellResult result, Ratio? ratio) => ratio switch
     {
         null => "",
@@ -131,5 +135,5 @@ static string Format(CellResult result, Ratio[] ratios)
     };
 
     return string.Create(CultureInfo.InvariantCulture,
-        $"| {result.Name} | {result.Clients} | {result.PerSecond:0}{(result.Trend.Rising ? " (rising)" : "")} | {result.P50Ms:0.0} | {result.P99Ms:0.0} | {failures} | {Of(result, ratios.Length > 0 ? ratios[0] : null)} | {Of(result, ratios.Length > 1 ? ratios[1] : null)} | {result.ApiCpuMsPerCall:0.000} | {result.ApiKbPerCall:0.00} | {result.ClientCpuMsPerCall:0.000} | {result.ClientKbPerCall:0.00} | {result.ApiGcPauseMsPerSecond:0.0} / {result.ClientGcPauseMsPerSecond:0.0} | {result.ApiCollectionsPerSecond:0.0} | {result.Tail.ClientOver5Ms:0.0%} / {result.Tail.ClientOver10Ms:0.0%}; {result.Tail.ApiOver5Ms:0.0%} / {result.Tail.ApiOver10Ms:0.0%} |");
+        $"| {result.Name} | {result.Clients} | {result.PerSecond:0}{(result.Trend.Rising ? " (rising)" : "")} | {result.P50Ms:0.0} | {result.P99Ms:0.0} | {failures} | {Of(result, ratios.Length > 0 ? ratios[0] : null)} | {string.Join("; ", ratios.Skip(1).Select(r => Of(result, r)))} | {result.ApiCpuMsPerCall:0.000} | {result.ApiKbPerCall:0.00} | {result.ClientCpuMsPerCall:0.000} | {result.ClientKbPerCall:0.00} | {result.ApiGcPauseMsPerSecond:0.0} / {result.ClientGcPauseMsPerSecond:0.0} | {result.ApiCollectionsPerSecond:0.0} | {result.Tail.ClientOver5Ms:0.0%} / {result.Tail.ClientOver10Ms:0.0%}; {result.Tail.ApiOver5Ms:0.0%} / {result.Tail.ApiOver10Ms:0.0%} |");
 }

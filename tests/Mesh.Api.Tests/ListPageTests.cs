@@ -107,6 +107,15 @@ public sealed class ListPageTests(ApiServer api) : IClassFixture<ApiServer>
     /// <summary>The list item carries exactly what the Ref shape names, with the values Describe gives.</summary>
     private static void AssertRefOf(JsonNode described, JsonNode item, params string[] names)
     {
+        var expected = RefOf(described, names);
+        Assert.Equal(
+            expected.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => (p.Key, p.Value!.ToJsonString())),
+            item.AsObject().OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => (p.Key, p.Value!.ToJsonString())));
+    }
+
+    /// <summary>What a list item must say of a described resource: its Ref shape's members, from the Describe answer.</summary>
+    internal static JsonObject RefOf(JsonNode described, params string[] names)
+    {
         var metadata = described["metadata"]!;
         var expected = new JsonObject
         {
@@ -123,8 +132,6 @@ public sealed class ListPageTests(ApiServer api) : IClassFixture<ApiServer>
             expected[name] = described[name]!.DeepClone();
         }
 
-        Assert.Equal(
-            expected.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => (p.Key, p.Value!.ToJsonString())),
-            item.AsObject().OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => (p.Key, p.Value!.ToJsonString())));
+        return expected;
     }
 }

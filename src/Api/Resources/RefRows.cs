@@ -17,12 +17,20 @@ public readonly ref struct RefRow(
     ReadOnlySpan<byte> arn, long version, ReadOnlySpan<byte> resourceOwner, DateTimeOffset createdAt, DateTimeOffset lastUpdatedAt)
 {
     /// <summary>
-    /// The columns <see cref="Read"/> reads, in its order: what differs between the items of one list page (their
-    /// account, mesh and parent are the page's own, so they are not read again for every row). The uid and version
-    /// come first: they name what an item shows (<see cref="RenderedPerVersion"/>) and are all a kept item reads, so
-    /// every row is read front to back, never seeking back to an earlier column.
+    /// What a page of kept items reads of each row: the uid and version, which name what an item shows
+    /// (<see cref="RenderedPerVersion"/>), and the name, where the next page starts. PostgreSQL still visits each
+    /// row's table page (the version is in no index: an index holding it would make every update write an entry in
+    /// every index instead of a HOT update, issue14at), but forms and sends three columns instead of seven, which was
+    /// about 40% of the page statement's execution (docs/benchmarks.md, issue14at).
     /// </summary>
-    public const string Columns = "uid, version, name, arn, resource_owner, created_at, last_updated_at";
+    public const string KeyColumns = "uid, version, name";
+
+    /// <summary>
+    /// The columns <see cref="Read"/> reads, in its order: what differs between the items of one list page (their
+    /// account, mesh and parent are the page's own, so they are not read again for every row). <see cref="KeyColumns"/>
+    /// come first, at the same ordinals, so every row is read front to back, never seeking back to an earlier column.
+    /// </summary>
+    public const string Columns = KeyColumns + ", arn, resource_owner, created_at, last_updated_at";
 
     /// <summary>Where <see cref="Columns"/> has each column.</summary>
     public const int UidOrdinal = 0, VersionOrdinal = 1, NameOrdinal = 2, ArnOrdinal = 3, ResourceOwnerOrdinal = 4, CreatedAtOrdinal = 5, LastUpdatedAtOrdinal = 6;

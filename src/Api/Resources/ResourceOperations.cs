@@ -262,44 +262,117 @@ public sealed class ResourceOperations(
     /// <summary>One page of <paramref name="request"/>'s list in <paramref name="account"/> (its meshOwner already checked).</summary>
     public async Task<JsonObject> ListAsync(string account, ListRequest request, CancellationToken cancellationToken)
     {
-        var (kind, meshName, parentName, limit, token) = request;
-        var after = token is not null
+        var kind = request.Kind;
+        var after = request.NextToken is { } token
             ? await pageTokens.ReadAsync(token, PageScope(request), cancellationToken)
             : null;
 
-        // One statement: the page alone, read without the spec and tags a list does not show, each row written straight
-        // to the answer's JSON as it is read (no entity per row). A resource exists only while its mesh and parent do
-        // (a delete refuses while children remain), so a page with items proves its container exists; only an empty
-        // page asks whether the mesh or parent is there at all (below).
-
-        // A mesh row's mesh_name is its own name, so meshes are listed whatever it is. The name columns use the "C"
-        // collation, so name > $n is byte-wise, like the ORDER BY.
-        var parameters = ListSets.Rent().Text(account).Text(kind.WireName).Text(parentName).Value(limit + 1);
-        var sql = (kind.IsMesh, after is not null) switch
-        {
-            (true, false) => ListMeshes,
-            (true, true) => ListMeshesAfter,
-            (false, false) => ListInMesh,
-            (false, true) => ListInMeshAfter,
-        };
-        if (!kind.IsMesh)
-        {
-            parameters.Text(meshName);
-        }
-
-        if (after is not null)
-        {
-            parameters.Text(after);
-        }
-
-        // The parameter set's own command, kept with it for the next page (ReadParameters): not disposed.
-        var command = parameters.Command(reads, sql);
-
         // The items are written into a pooled buffer (about 300 bytes each), which goes back to the pool once the
-        // answer is sent (RawJson.ReturnRented). Each item is the bytes rendered for its row's uid and version
-        // (RenderedPerVersion); only an item not kept yet is read (its text through one scratch buffer) and rendered,
-        // with what the page's items share (RefPage) encoded on the first such item.
+        // answer is sent (RawJson.ReturnRented). A page whose items are all kept (RenderedPerVersion) is one statement
+        // that reads the rows' uid, version and name (ListKeys: three columns of each row instead of seven); at
+        // the first row whose item is not kept, the page is read again whole by one statement whose rows make every
+        // item (ReadPageAsync), so a page never mixes two statements' rows. The kept page's read is written out here,
+        // not awaited as a method of its own: a warm page waits for PostgreSQL, and each async method between Npgsql
+        // and the endpoint allocates its state machine's box when the call waits (issue14ao). A resource exists only
+        // while its mesh and parent do (a delete refuses while children remain), so a page with items proves its
+        // container exists; only an empty page asks whether the mesh or parent is there at all (below).
         var items = RenderBuffers.Rent();
+        var count = 0;
+        string? lastName = null;
+        try
+        {
+            var complete = true;
+            var parameters = ListParameters(account, request, after);
+            var listed = view.Listed;
+
+            // The parameter set's own command, kept with it for the next page (ReadParameters): not disposed.
+            await using (var reader = await parameters.Command(reads, ListKeys.For(kind, after)).ExecuteReaderAsync(cancellationToken))
+            {
+                // The array is written as a Utf8JsonWriter with the items' options writes it (no indentation: '[', the
+                // items' bytes with ',' between them, ']'), without a writer of its own per page.
+                items.Write("["u8);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    if (++count > request.Limit)
+                    {
+                        break; // the row past the page only says that there is a next page
+                    }
+
+                    if (!listed.TryGet(reader.GetGuid(RefRow.UidOrdinal), reader.GetInt64(RefRow.VersionOrdinal), out var item))
+                    {
+                        complete = false;
+                        break;
+                    }
+
+                    if (count > 1)
+                    {
+                        items.Write(","u8);
+                    }
+
+                    items.Write(item);
+                    if (count == request.Limit)
+                    {
+                        lastName = reader.GetString(RefRow.NameOrdinal); // where the next page starts, if there is one
+                    }
+                }
+            }
+
+            parameters.Release(); // the reader is closed
+            if (complete)
+            {
+                items.Write("]"u8);
+            }
+            else
+            {
+                items.ResetWrittenCount();
+                (count, lastName) = await ReadPageAsync(account, request, after, items, cancellationToken);
+            }
+        }
+        catch
+        {
+            RenderBuffers.Return(items);
+            throw;
+        }
+
+        var container = count > 0 ? null
+            : kind.Parent is { } parentKind ? new ResourceId(parentKind, request.MeshName, "", request.ParentName)
+            : kind.IsMesh ? null : ResourceId.ForMesh(request.MeshName);
+        if (container is not null)
+        {
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            if (await FindAsync(account, db, container, cancellationToken) is null)
+            {
+                RenderBuffers.Return(items);
+                throw await MissingAsync(account, db, container, cancellationToken);
+            }
+        }
+
+        var output = new JsonObject { [kind.ListMember] = RawJson.OfRented(items) };
+        if (count > request.Limit)
+        {
+            output["nextToken"] = await pageTokens.IssueAsync(PageScope(request), lastName!, cancellationToken);
+        }
+
+        return output;
+    }
+
+    /// <summary>
+    /// How many rows a page's statement gave (one more than the limit when there is a next page) and the name of the
+    /// page's last item when there is a next page (where it starts).
+    /// </summary>
+    private readonly record struct ListedPage(int Count, string? LastName);
+
+    /// <summary>
+    /// The page written into <paramref name="items"/> from a statement of <see cref="RefRow.Columns"/>: each item the
+    /// bytes kept for its row's uid and version (<see cref="RenderedPerVersion"/>), or, when not kept, read (its text
+    /// through one scratch buffer), rendered and kept, with what the page's items share (<see cref="RefPage"/>)
+    /// encoded on the first such item.
+    /// </summary>
+    private async Task<ListedPage> ReadPageAsync(string account, ListRequest request, string? after, ArrayBufferWriter<byte> items,
+        CancellationToken cancellationToken)
+    {
+        var (kind, meshName, parentName, limit, _) = request;
+        var parameters = ListParameters(account, request, after);
         var scratch = ArrayPool<byte>.Shared.Rent(RowScratchBytes);
         RefPage? page = null;
         var refs = view.Refs(kind);
@@ -310,16 +383,14 @@ public sealed class ResourceOperations(
         string? lastName = null;
         try
         {
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-
-            // The array is written as a Utf8JsonWriter with the items' options writes it (no indentation: '[', the
-            // items' bytes with ',' between them, ']'), without a writer of its own per page.
+            // The parameter set's own command, kept with it for the next page (ReadParameters): not disposed.
+            await using var reader = await parameters.Command(reads, ListRows.For(kind, after)).ExecuteReaderAsync(cancellationToken);
             items.Write("["u8);
             while (await reader.ReadAsync(cancellationToken))
             {
                 if (++count > limit)
                 {
-                    break; // the row past the page only says that there is a next page
+                    break;
                 }
 
                 var uid = reader.GetGuid(RefRow.UidOrdinal);
@@ -339,16 +410,11 @@ public sealed class ResourceOperations(
                 items.Write(item);
                 if (count == limit)
                 {
-                    lastName = reader.GetString(RefRow.NameOrdinal); // where the next page starts, if there is one
+                    lastName = reader.GetString(RefRow.NameOrdinal);
                 }
             }
 
             items.Write("]"u8);
-        }
-        catch
-        {
-            RenderBuffers.Return(items);
-            throw;
         }
         finally
         {
@@ -361,39 +427,65 @@ public sealed class ResourceOperations(
         }
 
         parameters.Release(); // the reader is closed and the page read
-        var container = count > 0 ? null
-            : kind.Parent is { } parentKind ? new ResourceId(parentKind, meshName, "", parentName)
-            : kind.IsMesh ? null : ResourceId.ForMesh(meshName);
-        if (container is not null)
-        {
-            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            if (await FindAsync(account, db, container, cancellationToken) is null)
-            {
-                throw await MissingAsync(account, db, container, cancellationToken);
-            }
-        }
-
-        var output = new JsonObject { [kind.ListMember] = RawJson.OfRented(items) };
-        if (count > limit)
-        {
-            output["nextToken"] = await pageTokens.IssueAsync(PageScope(request), lastName!, cancellationToken);
-        }
-
-        return output;
+        return new ListedPage(count, lastName);
     }
 
     /// <summary>The list a page token is issued for and checked against: made only for a page with a token.</summary>
     private static string PageScope(ListRequest request) => $"{request.Kind.WireName}/{request.MeshName}/{request.ParentName}";
 
-    /// <summary>The list statement's parameters ($1 account, $2 kind, $3 parent, $4 limit, then mesh and after), kept between calls.</summary>
+    /// <summary>
+    /// A list statement's parameters: $1 account, $2 kind, $3 parent, $4 the limit + 1 (the row past the page says
+    /// there is a next one), then the mesh (not for meshes: a mesh row's mesh_name is its own name) and the name the
+    /// page starts after, when there is one.
+    /// </summary>
+    private static ReadParameters ListParameters(string account, ListRequest request, string? after)
+    {
+        var parameters = ListSets.Rent().Text(account).Text(request.Kind.WireName).Text(request.ParentName).Value(request.Limit + 1);
+        if (!request.Kind.IsMesh)
+        {
+            parameters.Text(request.MeshName);
+        }
+
+        if (after is not null)
+        {
+            parameters.Text(after);
+        }
+
+        return parameters;
+    }
+
+    /// <summary>The list statements' parameters (<see cref="ListParameters"/>), kept between calls.</summary>
     private static readonly ReadParameterSets ListSets = new();
 
-    private const string ListWhere = "account_id = $1 AND kind = $2 AND parent_name = $3";
-    private const string ListOrder = " ORDER BY name LIMIT $4";
-    private const string ListMeshes = $"SELECT {RefRow.Columns} FROM resources WHERE {ListWhere}{ListOrder}";
-    private const string ListMeshesAfter = $"SELECT {RefRow.Columns} FROM resources WHERE {ListWhere} AND name > $5{ListOrder}";
-    private const string ListInMesh = $"SELECT {RefRow.Columns} FROM resources WHERE {ListWhere} AND mesh_name = $5{ListOrder}";
-    private const string ListInMeshAfter = $"SELECT {RefRow.Columns} FROM resources WHERE {ListWhere} AND mesh_name = $5 AND name > $6{ListOrder}";
+    /// <summary>A page's keys: what a page of kept items reads.</summary>
+    internal static readonly ListStatement ListKeys = new(RefRow.KeyColumns);
+
+    /// <summary>A page's rows: what a page with an item not kept reads.</summary>
+    private static readonly ListStatement ListRows = new(RefRow.Columns);
+
+    /// <summary>
+    /// One list statement of <paramref name="columns"/> in its four forms: meshes or a kind in a mesh, from the first
+    /// name or after a page token's. The name columns use the "C" collation, so name > $n is byte-wise, like the ORDER BY.
+    /// In a mesh, every condition and the order are the identity index's (account, mesh, kind, parent, name).
+    /// </summary>
+    internal sealed class ListStatement(string columns)
+    {
+        private const string Where = "account_id = $1 AND kind = $2 AND parent_name = $3";
+        private const string Order = " ORDER BY name LIMIT $4";
+
+        private readonly string meshes = $"SELECT {columns} FROM resources WHERE {Where}{Order}";
+        private readonly string meshesAfter = $"SELECT {columns} FROM resources WHERE {Where} AND name > $5{Order}";
+        private readonly string inMesh = $"SELECT {columns} FROM resources WHERE {Where} AND mesh_name = $5{Order}";
+        private readonly string inMeshAfter = $"SELECT {columns} FROM resources WHERE {Where} AND mesh_name = $5 AND name > $6{Order}";
+
+        public string For(ResourceKind kind, string? after) => (kind.IsMesh, after is not null) switch
+        {
+            (true, false) => meshes,
+            (true, true) => meshesAfter,
+            (false, false) => inMesh,
+            (false, true) => inMeshAfter,
+        };
+    }
 
     /// <summary>
     /// Room for one list row's text (name, ARN and owner as UTF-8; names are at most 255 characters, an ARN three
