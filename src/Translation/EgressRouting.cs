@@ -54,7 +54,7 @@ internal sealed class EgressRouting
             return Build(null, graph, options, node);
         }
 
-        var routing = shared.Routings.GetOrAdd(KeyOf(node), static (_, a) => Build(a.shared, a.graph, a.options, a.node), (shared, graph, options, node));
+        var routing = shared.Routings.GetOrBuild(KeyOf(node), static a => Build(a.shared, a.graph, a.options, a.node), (shared, graph, options, node));
         return routing.ServesNode(node.Name) ? routing : Build(shared, graph, options, node);
     }
 

@@ -40,9 +40,9 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
         var egress = EgressRouting.For(shared.Egress, graph, _options, node);
         if (egress.Resources.Warnings.Count == 0)
         {
-            var bundle = shared.Bundles.GetOrAdd(
+            var bundle = shared.Bundles.GetOrBuild(
                 EgressRouting.KeyOf(node),
-                static (_, a) => ProxylessOnDemand.BundleFor(a.Egress, ProxylessOnDemand.NamesFor(a.Graph, a.Node), name => a.Translator.Proxyless(a.Graph, name)),
+                static a => ProxylessOnDemand.BundleFor(a.Egress, ProxylessOnDemand.NamesFor(a.Graph, a.Node), name => a.Translator.Proxyless(a.Graph, name)),
                 (Translator: this, Egress: egress, Graph: graph, Node: node.Name));
             if (ReferenceEquals(bundle.Egress, egress) && ProxylessOnDemand.TryJoin(Own(shared, graph, node, egress), bundle) is { } joined)
             {
@@ -177,7 +177,7 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
         public SharedEgress Egress { get; } = new();
 
         /// <summary>By the same key as <see cref="SharedEgress.Routings"/>: that routing with its nodes' proxyless names merged.</summary>
-        public ConcurrentDictionary<string, ProxylessOnDemand.Bundle> Bundles { get; } = new(StringComparer.Ordinal);
+        public ConcurrentDictionary<string, Lazy<ProxylessOnDemand.Bundle>> Bundles { get; } = new(StringComparer.Ordinal);
     }
 
     /// <summary>A sidecar's own resources and the egress listener inputs they were translated with.</summary>

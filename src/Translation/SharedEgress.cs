@@ -10,7 +10,7 @@ namespace Mesh.Translation;
 /// </summary>
 internal sealed class SharedEgress
 {
-    public ConcurrentDictionary<string, EgressRouting> Routings { get; } = new(StringComparer.Ordinal);
+    public ConcurrentDictionary<string, Lazy<EgressRouting>> Routings { get; } = new(StringComparer.Ordinal);
 
     public ConcurrentDictionary<string, BackendRouting> Backends { get; } = new(StringComparer.Ordinal);
 }
