@@ -20,7 +20,12 @@ namespace Mesh.Benchmarks;
 /// the change costs per identity once the graph's shared parts are built (the egress routing, the proxyless names
 /// and their bundle, packed): each adds one stage of <c>SnapshotProducer.Build</c> to the one before, so the stages
 /// are their differences; <c>Translate</c> (a new translator: the shared parts built too) less
-/// <c>IdentityTranslate</c> is what the change's first identity builds for all of them.
+/// <c>IdentityTranslate</c> is what the change's first identity builds for all of them. <c>GraphStage</c> is that
+/// per-graph part of a route change alone, on a translator told of every change as the producer's is (so what it
+/// carries across a change is carried here too): the graph built from the rows (the unchanged ones reused, as
+/// <c>BuildReusing</c>), diffed, handed to <c>MeshChanged</c>, then the first client translated, which builds the egress
+/// routing and the proxyless bundle; <c>GraphStageSnapshot</c> adds the check and the packing of that identity,
+/// where whatever was not carried is serialised.
 /// </summary>
 [MemoryDiagnoser]
 public class FleetChangeBenchmarks
@@ -34,6 +39,9 @@ public class FleetChangeBenchmarks
     private SnapshotProducer _producer = null!;
     private MeshTranslator _warmTranslator = null!;
     private ResourceInterner _interner = null!;
+    private MeshTranslator _stageTranslator = null!;
+    private ResourceInterner _stageInterner = null!;
+    private MeshGraph _stageGraph = null!;
     private ParsedRows _parsed = ParsedRows.Empty;
     private int _revision;
 
@@ -55,6 +63,11 @@ public class FleetChangeBenchmarks
         _warmTranslator = new MeshTranslator();
         _interner = new ResourceInterner();
         SnapshotBuilder.Build(Checked(_warmTranslator.TranslateProxy(_graphs[0], ProxyTarget.VirtualNode("client-0"))), _interner);
+
+        _stageTranslator = new MeshTranslator();
+        _stageInterner = new ResourceInterner();
+        _stageGraph = _graphs[0];
+        SnapshotBuilder.Build(Checked(_stageTranslator.TranslateProxy(_stageGraph, ProxyTarget.VirtualNode("client-0"))), _stageInterner);
 
         var cache = new SnapshotCache();
         _producer = new SnapshotProducer(cache, new MeshTranslator(), new XdsMetrics(), NullLogger<SnapshotProducer>.Instance);
@@ -96,6 +109,19 @@ public class FleetChangeBenchmarks
 
     [Benchmark(Description = "one more identity of a change: TranslateProxy, Check, SnapshotBuilder.Build (packed through the interner)")]
     public Snapshot IdentitySnapshot() => SnapshotBuilder.Build(IdentityCheck(), _interner);
+
+    [Benchmark(Description = "route change's per-graph part: graph from the rows (reused), diff, MeshChanged, the first client's TranslateProxy")]
+    public ProxyResources GraphStage()
+    {
+        _revision ^= 1;
+        var graph = MeshGraph.Build(_rows[_revision], _parsed, out _parsed);
+        _stageTranslator.MeshChanged(_stageGraph, graph, MeshGraphDiff.Between(_stageGraph, graph));
+        _stageGraph = graph;
+        return _stageTranslator.TranslateProxy(graph, ProxyTarget.VirtualNode("client-0"));
+    }
+
+    [Benchmark(Description = "route change's per-graph part, and the first client's Check and SnapshotBuilder.Build (packed through the interner)")]
+    public Snapshot GraphStageSnapshot() => SnapshotBuilder.Build(Checked(GraphStage()), _stageInterner);
 
     private static ProxyResources Checked(ProxyResources resources) =>
         ResourceConsistency.Check(resources) is { Count: 0 } ? resources : throw new InvalidOperationException("the fleet mesh's snapshot is inconsistent");

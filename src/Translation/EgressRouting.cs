@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text;
 using Envoy.Config.Route.V3;
 using Mesh.Model.Graph;
@@ -12,14 +11,15 @@ namespace Mesh.Translation;
 /// per backend), the clusters, endpoints and secrets they lead to, and what the egress listener needs to know
 /// about the ports. Every client node calling the same services with the same policies gets an equal one, so
 /// <see cref="MeshTranslator"/> builds it once per graph and key (<see cref="KeyOf"/>) and the identities share
-/// its messages, which are then serialised once. The egress listener itself carries the node's access log and
-/// tracing and stays per node (<see cref="SidecarTranslator"/>).
+/// its messages, which are then serialised once. It is assembled from one part per backend service
+/// (<see cref="BackendRouting"/>), which a change that does not reach the service carries to the next graph. The
+/// egress listener itself carries the node's access log and tracing and stays per node (<see cref="SidecarTranslator"/>).
 /// </summary>
 internal sealed class EgressRouting
 {
     // A node's key serialises its client policies; the parsed node object is immutable and outlives a change when its
-    // row did not change (the loader reuses it), so the key is computed once per node object.
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<MeshResource<Specs.VirtualNodeSpec>, string> Keys = new();
+    // row did not change (the loader reuses it), so its backends and keys are computed once per node object.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<MeshResource<Specs.VirtualNodeSpec>, NodeBackends> Keys = new();
 
     private EgressRouting(string builtFor, EgressListenerInputs listener, ProxyResources resources)
     {
@@ -44,74 +44,92 @@ internal sealed class EgressRouting
     public bool ServesNode(string nodeName) => Resources.Warnings.Count == 0 || string.Equals(BuiltFor, nodeName, StringComparison.Ordinal);
 
     /// <summary>
-    /// A node's routing: from a graph's <paramref name="shared"/> ones (<see cref="MeshTranslator"/>) when another node
-    /// with the same backends built it already and it names no node in warnings, otherwise built for this node.
+    /// A node's routing: from a graph's <paramref name="shared"/> ones when another node with the same backends built it
+    /// already and it names no node in warnings, otherwise built for this node (from the shared backends' parts).
     /// </summary>
-    public static EgressRouting For(ConcurrentDictionary<string, EgressRouting>? shared, MeshGraph graph, TranslatorOptions options, MeshResource<Specs.VirtualNodeSpec> node)
+    public static EgressRouting For(SharedEgress? shared, MeshGraph graph, TranslatorOptions options, MeshResource<Specs.VirtualNodeSpec> node)
     {
         if (shared is null)
         {
-            return Build(graph, options, node);
+            return Build(null, graph, options, node);
         }
 
-        var routing = shared.GetOrAdd(KeyOf(node), static (_, a) => Build(a.graph, a.options, a.node), (graph, options, node));
-        return routing.ServesNode(node.Name) ? routing : Build(graph, options, node);
+        var routing = shared.Routings.GetOrBuild(KeyOf(node), static a => Build(a.shared, a.graph, a.options, a.node), (shared, graph, options, node));
+        return routing.ServesNode(node.Name) ? routing : Build(shared, graph, options, node);
     }
 
     /// <summary>What the routing reads of a node: its distinct backends, by name, each with its effective client policy.</summary>
-    public static string KeyOf(MeshResource<Specs.VirtualNodeSpec> node) => Keys.GetValue(node, ComputeKey);
+    public static string KeyOf(MeshResource<Specs.VirtualNodeSpec> node) => Keys.GetValue(node, BackendsOf).Key;
 
-    private static string ComputeKey(MeshResource<Specs.VirtualNodeSpec> node)
+    private static NodeBackends BackendsOf(MeshResource<Specs.VirtualNodeSpec> node)
     {
+        var backends = new List<EgressBackend>();
         var key = new StringBuilder();
-        foreach (var backend in Backends(node))
+        foreach (var backend in (node.Spec.Backends ?? [])
+            .Select(b => b.VirtualService)
+            .OfType<Specs.VirtualServiceBackend>()
+            .GroupBy(b => b.VirtualServiceName, StringComparer.Ordinal)
+            .Select(g => g.First())
+            .OrderBy(b => b.VirtualServiceName, StringComparer.Ordinal))
         {
+            // A backend's own client policy replaces the node's backendDefaults (§3 "Backend defaults").
             var policy = backend.ClientPolicy ?? node.Spec.BackendDefaults?.ClientPolicy;
-            key.Append(backend.VirtualServiceName).Append('\n')
-                .Append(policy is null ? "-" : Specs.SpecJson.Serialize(policy)).Append('\n');
+            var backendKey = $"{backend.VirtualServiceName}\n{(policy is null ? "-" : Specs.SpecJson.Serialize(policy))}\n";
+            backends.Add(new EgressBackend(backend.VirtualServiceName, policy, backendKey));
+            key.Append(backendKey);
         }
 
-        return key.ToString();
+        return new NodeBackends(key.ToString(), backends);
     }
 
-    public static EgressRouting Build(MeshGraph graph, TranslatorOptions options, MeshResource<Specs.VirtualNodeSpec> node)
+    /// <summary>
+    /// Assembles the node's routing from its backends' parts (<see cref="BackendRouting"/>), shared per graph when
+    /// <paramref name="shared"/> is given, in the order building them in one context took: backends by name, each
+    /// service's ports in order, each port's resources added as if built here (the first of two same-named messages
+    /// kept, and the clash warned of), and a TCP port that an earlier backend took left out with its resources.
+    /// </summary>
+    private static EgressRouting Build(SharedEgress? shared, MeshGraph graph, TranslatorOptions options, MeshResource<Specs.VirtualNodeSpec> node)
     {
         var context = new TranslationContext(graph, options);
         var http = new SortedDictionary<int, (SortedSet<Specs.PortProtocol> Protocols, List<VirtualHost> Hosts)>();
         var tcp = new SortedDictionary<int, (string Service, TcpTargets Targets)>();
-        foreach (var backend in Backends(node))
+        foreach (var backend in Keys.GetValue(node, BackendsOf).Backends)
         {
-            var service = backend.VirtualServiceName;
-            var where = $"virtualNode/{node.Name} backend virtualService/{service}";
-            // A backend's own client policy replaces the node's backendDefaults (§3 "Backend defaults").
-            var flavor = new RouteFlavor(false, backend.ClientPolicy ?? node.Spec.BackendDefaults?.ClientPolicy, null);
-            foreach (var port in ServiceRouting.Ports(context, service, where))
+            var part = BackendRouting.For(shared?.Backends, graph, options, node.Name, backend);
+            foreach (var warning in part.Warnings)
             {
-                if (port.Protocol == Specs.PortProtocol.Tcp)
+                context.Warn(warning);
+            }
+
+            foreach (var port in part.Ports)
+            {
+                if (port.Port.Protocol == Specs.PortProtocol.Tcp)
                 {
-                    if (tcp.TryGetValue(port.Port, out var taken))
+                    if (tcp.TryGetValue(port.Port.Port, out var taken))
                     {
                         // Egress matches TCP on the destination port alone, so one TCP service per port (RM#195).
-                        context.Warn($"{where}: TCP port {port.Port} is already taken by virtualService/{taken.Service}; not reachable from this node");
+                        context.Warn($"{BackendRouting.Where(node.Name, part.Service)}: TCP port {port.Port.Port} is already taken by virtualService/{taken.Service}; not reachable from this node");
+                        continue;
                     }
-                    else if (ServiceRouting.Tcp(context, service, port, flavor, where) is { } targets)
+
+                    context.AddAll(port.Resources);
+                    if (port.Tcp is { } targets)
                     {
-                        tcp.Add(port.Port, (service, targets));
+                        tcp.Add(port.Port.Port, (part.Service, targets));
                     }
 
                     continue;
                 }
 
-                if (!http.TryGetValue(port.Port, out var entry))
+                if (!http.TryGetValue(port.Port.Port, out var entry))
                 {
                     entry = (new SortedSet<Specs.PortProtocol>(), []);
-                    http.Add(port.Port, entry);
+                    http.Add(port.Port.Port, entry);
                 }
 
-                entry.Protocols.Add(port.Protocol);
-                var host = new VirtualHost { Name = service, Domains = { service, $"{service}:{port.Port}" } };
-                host.Routes.AddRange(ServiceRouting.HttpRoutes(context, service, port, flavor, where));
-                entry.Hosts.Add(host);
+                entry.Protocols.Add(port.Port.Protocol);
+                context.AddAll(port.Resources);
+                entry.Hosts.Add(port.Host!);
             }
         }
 
@@ -139,14 +157,6 @@ internal sealed class EgressRouting
         return new EgressRouting(node.Name, new EgressListenerInputs(ports, tcp, allowAllCluster, amazonAwsCluster), context.ToResources());
     }
 
-    private static IEnumerable<Specs.VirtualServiceBackend> Backends(MeshResource<Specs.VirtualNodeSpec> node) =>
-        (node.Spec.Backends ?? [])
-            .Select(b => b.VirtualService)
-            .OfType<Specs.VirtualServiceBackend>()
-            .GroupBy(b => b.VirtualServiceName, StringComparer.Ordinal)
-            .Select(g => g.First())
-            .OrderBy(b => b.VirtualServiceName, StringComparer.Ordinal);
-
     /// <summary>ALLOW_ALL inside HTTP route configs: unknown hosts go to their original destination.</summary>
     private static VirtualHost AllowAllHost(string cluster) => new()
     {
@@ -154,4 +164,7 @@ internal sealed class EgressRouting
         Domains = { "*" },
         Routes = { new Route { Name = EnvoyNames.AllowAllVirtualHost, Match = new RouteMatch { Prefix = "/" }, Route_ = new RouteAction { Cluster = cluster } } },
     };
+
+    /// <summary>A node's distinct backends, by name, and its key (<see cref="KeyOf"/>): their keys in that order.</summary>
+    private sealed record NodeBackends(string Key, IReadOnlyList<EgressBackend> Backends);
 }

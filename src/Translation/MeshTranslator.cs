@@ -40,9 +40,9 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
         var egress = EgressRouting.For(shared.Egress, graph, _options, node);
         if (egress.Resources.Warnings.Count == 0)
         {
-            var bundle = shared.Bundles.GetOrAdd(
+            var bundle = shared.Bundles.GetOrBuild(
                 EgressRouting.KeyOf(node),
-                static (_, a) => ProxylessOnDemand.BundleFor(a.Egress, ProxylessOnDemand.NamesFor(a.Graph, a.Node), name => a.Translator.Proxyless(a.Graph, name)),
+                static a => ProxylessOnDemand.BundleFor(a.Egress, ProxylessOnDemand.NamesFor(a.Graph, a.Node), name => a.Translator.Proxyless(a.Graph, name)),
                 (Translator: this, Egress: egress, Graph: graph, Node: node.Name));
             if (ReferenceEquals(bundle.Egress, egress) && ProxylessOnDemand.TryJoin(Own(shared, graph, node, egress), bundle) is { } joined)
             {
@@ -55,10 +55,12 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
 
     /// <summary>
     /// Gives <paramref name="new"/> what of <paramref name="old"/>'s translations the change cannot affect: the
-    /// proxyless translations (<see cref="ProxyDependencies"/>), and the sidecars' own resources of the nodes it did
+    /// proxyless translations and the egress routing's parts per backend service (<see cref="BackendRouting"/>), by
+    /// what the service reads (<see cref="ProxyDependencies"/>), and the sidecars' own resources of the nodes it did
     /// not touch. A route change makes a new graph, and every affected identity had its own listeners, ingress route
-    /// and local cluster, and every backend's proxyless names, translated afresh, though one service changed. The
-    /// messages carried are the very objects the last change's snapshots hold, so they are not serialised again either.
+    /// and local cluster, every backend's proxyless names and every backend's routes and clusters translated afresh,
+    /// though one service changed. The messages carried are the very objects the last change's snapshots hold, so
+    /// they are not serialised again either.
     /// </summary>
     public void MeshChanged(MeshGraph old, MeshGraph @new, MeshGraphDiff diff)
     {
@@ -73,6 +75,16 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
             if (!ProxyDependencies.Affected(diff, old, @new, ProxyTarget.Proxyless(name)))
             {
                 after.Proxyless.TryAdd(name, resources);
+            }
+        }
+
+        // A backend's part of the egress routing reads what the service's proxyless translation reads (the routes and
+        // clusters of the same provider, in the sidecar's flavour) and its client policy, which is in its key.
+        foreach (var (key, backend) in before.Egress.Backends)
+        {
+            if (!ProxyDependencies.Affected(diff, old, @new, ProxyTarget.Proxyless(backend.Service)))
+            {
+                after.Egress.Backends.TryAdd(key, backend);
             }
         }
 
@@ -153,8 +165,8 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
     }
 
     /// <summary>
-    /// What the identities of one graph share: proxyless translations by name, egress routings by key; and, by node
-    /// name, each sidecar's own resources, kept so that the next graph can carry them.
+    /// What the identities of one graph share: proxyless translations by name, egress routings (and their backends'
+    /// parts) by key; and, by node name, each sidecar's own resources, kept so that the next graph can carry them.
     /// </summary>
     private sealed class Shared
     {
@@ -162,10 +174,10 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
 
         public ConcurrentDictionary<string, ProxyResources> Proxyless { get; } = new(StringComparer.Ordinal);
 
-        public ConcurrentDictionary<string, EgressRouting> Egress { get; } = new(StringComparer.Ordinal);
+        public SharedEgress Egress { get; } = new();
 
-        /// <summary>By the same key as <see cref="Egress"/>: that routing with its nodes' proxyless names merged.</summary>
-        public ConcurrentDictionary<string, ProxylessOnDemand.Bundle> Bundles { get; } = new(StringComparer.Ordinal);
+        /// <summary>By the same key as <see cref="SharedEgress.Routings"/>: that routing with its nodes' proxyless names merged.</summary>
+        public ConcurrentDictionary<string, Lazy<ProxylessOnDemand.Bundle>> Bundles { get; } = new(StringComparer.Ordinal);
     }
 
     /// <summary>A sidecar's own resources and the egress listener inputs they were translated with.</summary>

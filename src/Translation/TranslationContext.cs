@@ -3,7 +3,6 @@ using Envoy.Config.Endpoint.V3;
 using Envoy.Config.Listener.V3;
 using Envoy.Config.Route.V3;
 using Envoy.Extensions.TransportSockets.Tls.V3;
-using System.Collections.Concurrent;
 using Google.Protobuf;
 using Mesh.Model.Graph;
 
@@ -13,7 +12,7 @@ namespace Mesh.Translation;
 /// The state of one translation: the graph, what has been built so far (keyed by name, so a cluster that
 /// several routes need is built once), and warnings. Sorted collections make the output deterministic.
 /// </summary>
-internal sealed class TranslationContext(MeshGraph graph, TranslatorOptions options, ConcurrentDictionary<string, EgressRouting>? sharedEgress = null)
+internal sealed class TranslationContext(MeshGraph graph, TranslatorOptions options, SharedEgress? sharedEgress = null)
 {
     private readonly SortedDictionary<string, Listener> _listeners = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, RouteConfiguration> _routes = new(StringComparer.Ordinal);

@@ -2,7 +2,11 @@ using Google.Protobuf;
 
 namespace Mesh.Translation.Tests.Support;
 
-/// <summary>Two translations of one proxy compared list by list, so a failure names the list that differs.</summary>
+/// <summary>
+/// Two translations of one proxy compared list by list, so a failure names the list that differs: equal messages, and
+/// the same bytes (equal messages can still serialise differently, a map's entries in another order, and the server
+/// sends the bytes).
+/// </summary>
 internal static class ProxyResourcesAssert
 {
     public static void Equal(ProxyResources expected, ProxyResources actual, string why)
@@ -18,6 +22,9 @@ internal static class ProxyResourcesAssert
     }
 
     private static void Equal<T>(IReadOnlyList<T> expected, IReadOnlyList<T> actual, string why)
-        where T : IMessage<T> =>
+        where T : IMessage<T>
+    {
         Assert.True(expected.SequenceEqual(actual), why);
+        Assert.True(expected.Select(m => m.ToByteString()).SequenceEqual(actual.Select(m => m.ToByteString())), why + ", as bytes");
+    }
 }

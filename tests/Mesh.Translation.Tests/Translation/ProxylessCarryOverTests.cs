@@ -16,37 +16,13 @@ public sealed class ProxylessCarryOverTests
     {
         var carried = 0;
         var translated = 0;
-        for (var seed = 0; seed < 300; seed++)
+        CarryOverRuns.Run(300, step =>
         {
-            var meshes = new RandomMeshes(seed);
-            var translator = new MeshTranslator();
-            var old = meshes.Graph();
-            var before = new Dictionary<string, ProxyResources>();
-            for (var step = 0; step < 6; step++)
-            {
-                var fresh = new MeshTranslator();
-                foreach (var name in RandomMeshes.NodeNames.Where(n => old.FindVirtualNode(n) is not null))
-                {
-                    var target = ProxyTarget.VirtualNode(name);
-                    var actual = translator.TranslateProxy(old, target);
-                    ProxyResourcesAssert.Equal(fresh.TranslateProxy(old, target), actual, $"seed {seed}, step {step}: node {name}");
-
-                    // A proxyless listener object the node had before the change was carried, not translated again.
-                    var earlier = before.GetValueOrDefault(name)?.OnDemandListeners.ToHashSet(ReferenceEqualityComparer.Instance) ?? [];
-                    foreach (var listener in actual.OnDemandListeners)
-                    {
-                        _ = earlier.Contains(listener) ? carried++ : translated++;
-                    }
-
-                    before[name] = actual;
-                }
-
-                var change = meshes.Mutate();
-                var @new = meshes.Graph();
-                translator.MeshChanged(old, @new, MeshGraphDiff.Between(old, @new));
-                old = @new;
-            }
-        }
+            // A proxyless listener object the node had before the change was carried, not translated again.
+            var (c, t) = CarryOverRuns.Count(step.Actual.OnDemandListeners, step.Before?.OnDemandListeners);
+            carried += c;
+            translated += t;
+        });
 
         // Both must be common, or the property says little.
         Assert.True(carried > 2000, $"only {carried} proxyless listeners carried ({translated} translated)");

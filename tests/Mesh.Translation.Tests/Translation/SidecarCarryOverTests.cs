@@ -18,44 +18,20 @@ public sealed class SidecarCarryOverTests
     {
         var carried = 0;
         var translated = 0;
-        for (var seed = 0; seed < 300; seed++)
+        CarryOverRuns.Run(300, step =>
         {
-            var meshes = new RandomMeshes(seed);
-            var translator = new MeshTranslator();
-            var old = meshes.Graph();
-            var before = new Dictionary<string, ProxyResources>();
-            var change = "the first graph";
-            for (var step = 0; step < 6; step++)
-            {
-                var fresh = new MeshTranslator();
-                var reference = new MeshTranslator();
-                foreach (var name in RandomMeshes.NodeNames.Where(n => old.FindVirtualNode(n) is not null))
-                {
-                    var target = ProxyTarget.VirtualNode(name);
-                    var why = $"seed {seed}, step {step} after {change}: node {name}";
-                    var actual = translator.TranslateProxy(old, target);
-                    ProxyResourcesAssert.Equal(fresh.TranslateProxy(old, target), actual, why);
-                    ProxyResourcesAssert.Equal(
-                        ProxylessOnDemand.AddTo(reference.Translate(old, target), old, name, n => reference.Translate(old, ProxyTarget.Proxyless(n))),
-                        actual,
-                        why + ", against the name-by-name merge");
+            var reference = new MeshTranslator();
+            var (graph, name) = (step.Graph, step.Node);
+            ProxyResourcesAssert.Equal(
+                ProxylessOnDemand.AddTo(reference.Translate(graph, ProxyTarget.VirtualNode(name)), graph, name, n => reference.Translate(graph, ProxyTarget.Proxyless(n))),
+                step.Actual,
+                step.Why + ", against the name-by-name merge");
 
-                    // A listener object the node had before the change was carried, not translated again.
-                    var earlier = before.GetValueOrDefault(name)?.Listeners.ToHashSet(ReferenceEqualityComparer.Instance) ?? [];
-                    foreach (var listener in actual.Listeners)
-                    {
-                        _ = earlier.Contains(listener) ? carried++ : translated++;
-                    }
-
-                    before[name] = actual;
-                }
-
-                change = meshes.Mutate();
-                var @new = meshes.Graph();
-                translator.MeshChanged(old, @new, MeshGraphDiff.Between(old, @new));
-                old = @new;
-            }
-        }
+            // A listener object the node had before the change was carried, not translated again.
+            var (c, t) = CarryOverRuns.Count(step.Actual.Listeners, step.Before?.Listeners);
+            carried += c;
+            translated += t;
+        });
 
         // Both must be common, or the property says little.
         Assert.True(carried > 1500, $"only {carried} sidecar listeners carried ({translated} translated)");
