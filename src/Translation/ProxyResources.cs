@@ -36,4 +36,11 @@ public sealed record ProxyResources(
     /// a second, unused cluster per backend. Filled by <see cref="MeshTranslator.TranslateProxy"/> (sorted by name).
     /// </summary>
     public IReadOnlyList<Cluster> OnDemandClusters { get; init; } = [];
+
+    /// <summary>
+    /// The parts a virtual node's translation was joined from, when it was (see <see cref="ProxyResourceParts"/>):
+    /// the server checks and packs the shared part once for every node that shares it. Read it through
+    /// <see cref="ProxyResourceParts.Of"/>, which refuses a copy whose lists were replaced.
+    /// </summary>
+    public ProxyResourceParts? Parts { get; init; }
 }

@@ -66,20 +66,9 @@ internal static class ProxylessOnDemand
             return null;
         }
 
-        var merged = bundle.Merged;
-        return new ProxyResources(
-            own.Listeners,
-            Join(own.RouteConfigurations, merged.RouteConfigurations, static r => r.Name),
-            // The bundle's wildcard clusters are the routing's: proxyless-only clusters are on demand.
-            Join(own.Clusters, merged.Clusters, static c => c.Name),
-            Join(own.ClusterLoadAssignments, merged.ClusterLoadAssignments, static e => e.ClusterName),
-            Join(own.Secrets, merged.Secrets, static s => s.Name),
-            // The node's warnings are sorted and distinct already (its translation's set), and nearly always the only ones.
-            merged.Warnings.Count == 0 ? own.Warnings : [.. own.Warnings.Union(merged.Warnings, StringComparer.Ordinal).Order(StringComparer.Ordinal)])
-        {
-            OnDemandListeners = merged.OnDemandListeners,
-            OnDemandClusters = merged.OnDemandClusters,
-        };
+        // The node's warnings are sorted and distinct already (its translation's set), and nearly always the only ones.
+        var warnings = bundle.Merged.Warnings;
+        return ProxyResourceParts.Join(own, bundle.Shared, warnings.Count == 0 ? own.Warnings : [.. own.Warnings.Union(warnings, StringComparer.Ordinal).Order(StringComparer.Ordinal)]);
     }
 
     private static bool Touches<T>(IReadOnlyList<T> own, Func<T, string> nameOf, HashSet<string> touched)
@@ -95,41 +84,12 @@ internal static class ProxylessOnDemand
         return false;
     }
 
-    /// <summary>
-    /// The node's own resources and the bundle's in one list by name (ordinal). Both come sorted and no name is in
-    /// both (<see cref="TryJoin"/> made sure), so they are merged in one pass; with none of its own, a node shares the
-    /// bundle's list itself (the lists are read-only, <see cref="ProxyResources"/>).
-    /// </summary>
-    private static IReadOnlyList<T> Join<T>(IReadOnlyList<T> own, IReadOnlyList<T> bundled, Func<T, string> nameOf)
-    {
-        if (own.Count == 0)
-        {
-            return bundled;
-        }
-
-        var all = new List<T>(own.Count + bundled.Count);
-        var o = 0;
-        var b = 0;
-        while (o < own.Count && b < bundled.Count)
-        {
-            all.Add(string.CompareOrdinal(nameOf(own[o]), nameOf(bundled[b])) < 0 ? own[o++] : bundled[b++]);
-        }
-
-        for (; o < own.Count; o++)
-        {
-            all.Add(own[o]);
-        }
-
-        for (; b < bundled.Count; b++)
-        {
-            all.Add(bundled[b]);
-        }
-
-        return all;
-    }
-
     /// <summary>What <see cref="BundleFor"/> made: the routing it started from, the merged result, the names it compared.</summary>
-    internal sealed record Bundle(EgressRouting Egress, ProxyResources Merged, Touched Touched);
+    internal sealed record Bundle(EgressRouting Egress, ProxyResources Merged, Touched Touched)
+    {
+        /// <summary>What <see cref="TryJoin"/> takes of <see cref="Merged"/>: all but its listeners (the node's own are joined instead).</summary>
+        public ProxyResources Shared { get; } = Merged with { Listeners = [], Warnings = [] };
+    }
 
     /// <summary>Every resource name, by type, that a bundle's merge looked up or added (left out names' too).</summary>
     internal sealed class Touched

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Google.Protobuf;
+using Mesh.Translation;
 using Mesh.XdsServer.Resources;
 
 namespace Mesh.XdsServer.Snapshots;
@@ -17,7 +18,15 @@ internal sealed class ResourceInterner
     // between identities (a graph's proxyless resources), so a message seen before is not serialised and hashed again.
     private readonly ConditionalWeakTable<IMessage, XdsResource> _packed = new();
 
+    // Each shared part of a translation (ProxyResourceParts.Shared: ~350 resources every node of a routing has) packed
+    // into its sets once, for as long as the part lives; the identities that join it pack only their own resources.
+    private readonly ConditionalWeakTable<ProxyResources, SharedSets> _sharedSets = new();
+
     public int Count => _resources.Count;
+
+    /// <summary>The sets of a translation's shared part, packed through this interner once; null if a name repeats in it.</summary>
+    public SnapshotBuilder.Shared? SharedSetsOf(ProxyResources part) =>
+        (_sharedSets.TryGetValue(part, out var sets) ? sets : _sharedSets.GetValue(part, p => new SharedSets(SnapshotBuilder.Shared.Of(p, this)))).Sets;
 
     public XdsResource Intern(XdsResource resource) =>
         _resources.GetOrAdd((resource.TypeUrl, resource.Name, resource.Version, resource.OnDemandOnly), resource);
@@ -64,4 +73,7 @@ internal sealed class ResourceInterner
 
         _resources = kept;
     }
+
+    /// <summary>A shared part's sets, or null (kept so, too: the table holds no null).</summary>
+    private sealed record SharedSets(SnapshotBuilder.Shared? Sets);
 }

@@ -13,7 +13,7 @@ public sealed class ResourceSet
     /// <summary>Sorts <paramref name="all"/> in place and keeps it: the caller made it for this set and lets it go.</summary>
     private ResourceSet(XdsResource[] all)
     {
-        Array.Sort(all, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        Array.Sort(all, NameOrder);
         All = all;
 
         // Sorted by name, a repeated name is next to itself: refused here, as adding it to the dictionary refused it.
@@ -30,10 +30,91 @@ public sealed class ResourceSet
         WildcardVersion = ReferenceEquals(Wildcard, All) ? AllVersion : Hashing.VersionOf(Wildcard);
     }
 
+    /// <summary>A set of lists already sorted and versioned (<see cref="Join"/>): kept as they are, shared with other sets.</summary>
+    private ResourceSet(IReadOnlyList<XdsResource> all, IReadOnlyList<XdsResource> wildcard, string allVersion, string wildcardVersion)
+    {
+        All = all;
+        Wildcard = wildcard;
+        AllVersion = allVersion;
+        WildcardVersion = wildcardVersion;
+    }
+
     public static ResourceSet Empty { get; } = new([]);
+
+    private static int NameOrder(XdsResource a, XdsResource b) => string.CompareOrdinal(a.Name, b.Name);
 
     /// <summary>A set of <paramref name="resources"/>, which it sorts in place and keeps (no copy): the caller's array no longer.</summary>
     internal static ResourceSet Owning(XdsResource[] resources) => new(resources);
+
+    /// <summary>
+    /// The set of <paramref name="shared"/>'s resources and <paramref name="own"/> (sent to wildcard subscribers), which
+    /// it sorts in place: what <see cref="Owning"/> of them all would be, with the shared set's sorted lists merged
+    /// rather than sorted again (a node's 4-5 own resources into a part of ~350 that every identity of its routing
+    /// shares), and its lists and versions kept as they are when the node has none of this type. Each identity still
+    /// gets a set of its own: the set keeps what that identity's streams share (named lists, delta changes).
+    /// </summary>
+    internal static ResourceSet Join(ResourceSet shared, XdsResource[] own)
+    {
+        if (own.Length == 0)
+        {
+            return new(shared.All, shared.Wildcard, shared.AllVersion, shared.WildcardVersion);
+        }
+
+        Array.Sort(own, NameOrder);
+        if (Merge(own, shared.All) is not { } all)
+        {
+            return Owning([.. own, .. shared.All]); // a repeated name: refused as it always was
+        }
+
+        if (ReferenceEquals(shared.Wildcard, shared.All))
+        {
+            var version = Hashing.VersionOf(all);
+            return new(all, all, version, version);
+        }
+
+        // The shared part's on-demand resources (a proxyless client's listeners and clusters) are not in its wildcard.
+        var wildcard = shared.Wildcard.Count == 0 ? own : Merge(own, shared.Wildcard)!;
+        return new(all, wildcard, Hashing.VersionOf(all), Hashing.VersionOf(wildcard));
+    }
+
+    /// <summary><paramref name="own"/> and <paramref name="shared"/> (both sorted, each without a repeated name) in one sorted array; null if a name is in both.</summary>
+    private static XdsResource[]? Merge(XdsResource[] own, IReadOnlyList<XdsResource> shared)
+    {
+        for (var i = 1; i < own.Length; i++)
+        {
+            if (string.Equals(own[i - 1].Name, own[i].Name, StringComparison.Ordinal))
+            {
+                return null;
+            }
+        }
+
+        var all = new XdsResource[own.Length + shared.Count];
+        var o = 0;
+        var s = 0;
+        var next = 0;
+        while (o < own.Length && s < shared.Count)
+        {
+            var order = string.CompareOrdinal(own[o].Name, shared[s].Name);
+            if (order == 0)
+            {
+                return null;
+            }
+
+            all[next++] = order < 0 ? own[o++] : shared[s++];
+        }
+
+        while (o < own.Length)
+        {
+            all[next++] = own[o++];
+        }
+
+        while (s < shared.Count)
+        {
+            all[next++] = shared[s++];
+        }
+
+        return all;
+    }
 
     /// <summary><paramref name="all"/> itself when it has no on-demand-only resource (nearly always), else those it has not.</summary>
     private static IReadOnlyList<XdsResource> WildcardOf(XdsResource[] all)

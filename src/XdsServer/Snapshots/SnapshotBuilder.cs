@@ -17,8 +17,64 @@ public static class SnapshotBuilder
         return Build(resources, (typeUrl, name, message, onDemand) => intern(XdsResource.Create(typeUrl, name, message, onDemand)));
     }
 
-    /// <summary>Packs through the interner, which serialises a message object shared by several identities once.</summary>
-    internal static Snapshot Build(ProxyResources resources, ResourceInterner interner) => Build(resources, interner.Pack);
+    /// <summary>
+    /// Packs through the interner, which serialises a message object shared by several identities once. A node's own
+    /// resources joined to a part its routing's nodes share (<see cref="ProxyResourceParts"/>) are packed alone and
+    /// merged into that part's sets, which the interner packed and sorted once for all of them (<see cref="Shared"/>).
+    /// </summary>
+    internal static Snapshot Build(ProxyResources resources, ResourceInterner interner) =>
+        ProxyResourceParts.Of(resources) is { } parts && interner.SharedSetsOf(parts.Shared) is { } shared
+            ? Join(parts.Own, shared, interner)
+            : Build(resources, interner.Pack);
+
+    /// <summary>The sets of a shared part alone, as <see cref="Build(ProxyResources, ResourceInterner)"/> joins a node's own resources to them.</summary>
+    internal sealed record Shared(ResourceSet Listeners, ResourceSet Routes, ResourceSet Clusters, ResourceSet Endpoints, ResourceSet Secrets)
+    {
+        /// <summary>The part packed into its sets; null if a name repeats in it (the whole is then built as before, and refused the same way).</summary>
+        public static Shared? Of(ProxyResources part, ResourceInterner interner)
+        {
+            try
+            {
+                return new(
+                    Pack(TypeUrls.Listener, part.Listeners, part.OnDemandListeners, static l => l.Name, interner.Pack),
+                    Pack(TypeUrls.Route, part.RouteConfigurations, [], static r => r.Name, interner.Pack),
+                    Pack(TypeUrls.Cluster, part.Clusters, part.OnDemandClusters, static c => c.Name, interner.Pack),
+                    Pack(TypeUrls.Endpoint, part.ClusterLoadAssignments, [], static e => e.ClusterName, interner.Pack),
+                    Pack(TypeUrls.Secret, part.Secrets, [], static s => s.Name, interner.Pack));
+            }
+            catch (ArgumentException)
+            {
+                return null;
+            }
+        }
+    }
+
+    private static Snapshot Join(ProxyResources own, Shared shared, ResourceInterner interner) =>
+        new(new Dictionary<string, ResourceSet>
+        {
+            [TypeUrls.Listener] = ResourceSet.Join(shared.Listeners, PackOwn(TypeUrls.Listener, own.Listeners, static l => l.Name, interner)),
+            [TypeUrls.Route] = ResourceSet.Join(shared.Routes, PackOwn(TypeUrls.Route, own.RouteConfigurations, static r => r.Name, interner)),
+            [TypeUrls.Cluster] = ResourceSet.Join(shared.Clusters, PackOwn(TypeUrls.Cluster, own.Clusters, static c => c.Name, interner)),
+            [TypeUrls.Endpoint] = ResourceSet.Join(shared.Endpoints, PackOwn(TypeUrls.Endpoint, own.ClusterLoadAssignments, static e => e.ClusterName, interner)),
+            [TypeUrls.Secret] = ResourceSet.Join(shared.Secrets, PackOwn(TypeUrls.Secret, own.Secrets, static s => s.Name, interner)),
+        });
+
+    private static XdsResource[] PackOwn<T>(string typeUrl, IReadOnlyList<T> own, Func<T, string> nameOf, ResourceInterner interner)
+        where T : IMessage
+    {
+        if (own.Count == 0)
+        {
+            return [];
+        }
+
+        var packed = new XdsResource[own.Count];
+        for (var i = 0; i < own.Count; i++)
+        {
+            packed[i] = interner.Pack(typeUrl, nameOf(own[i]), own[i], false);
+        }
+
+        return packed;
+    }
 
     private static Snapshot Build(ProxyResources resources, Func<string, string, IMessage, bool, XdsResource> pack) =>
         new(new Dictionary<string, ResourceSet>
