@@ -78,7 +78,7 @@ public sealed class ProxyResourceParts
         var b = 0;
         while (o < own.Count && b < bundled.Count)
         {
-            all.Add(string.CompareOrdinal(nameOf(own[o]), nameOf(bundled[b])) < 0 ? own[o++] : bundled[b++]);
+            all.Add(OwnFirst(nameOf(own[o]), nameOf(bundled[b])) ? own[o++] : bundled[b++]);
         }
 
         for (; o < own.Count; o++)
@@ -93,6 +93,12 @@ public sealed class ProxyResourceParts
 
         return all;
     }
+
+    /// <summary>
+    /// Whether the join puts an own resource named <paramref name="own"/> before a shared one named
+    /// <paramref name="shared"/> (the shared one first on a tie), which is where the consistency check places problems.
+    /// </summary>
+    internal static bool OwnFirst(string own, string shared) => string.CompareOrdinal(own, shared) < 0;
 
     /// <summary>The node's own resources; its on-demand lists are empty.</summary>
     public ProxyResources Own { get; }

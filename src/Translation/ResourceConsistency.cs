@@ -1,4 +1,3 @@
-using Envoy.Config.Cluster.V3;
 using Envoy.Config.Listener.V3;
 using Envoy.Config.Route.V3;
 using Envoy.Config.Trace.V3;
@@ -18,228 +17,213 @@ namespace Mesh.Translation;
 /// Returns every problem, in a stable order, or none. What each listener and route configuration names is read
 /// once per message object and remembered, so a message must not change after it was checked (the translator's
 /// never do: <see cref="ProxyResources"/>).
+/// The rules are <see cref="ConsistencyPart"/>'s, in two phases: what a part provides and needs, then each part's
+/// needs against the other part. A translation joined from a node's own resources and its routing's shared part
+/// (<see cref="ProxyResourceParts"/>: ~350 resources, 4-5 of them the node's own) is read as those two parts, the
+/// shared one once for all the nodes that share it; any other is one part with nothing joined to it. The problems
+/// are the same either way, in the same order: that of the whole translation's lists.
 /// </summary>
 public static class ResourceConsistency
 {
     private static readonly ConditionalWeakTable<Listener, Use[]> ListenerUses = new();
     private static readonly ConditionalWeakTable<RouteConfiguration, Use[]> RouteConfigUses = new();
 
+    [ThreadStatic]
+    private static Reading? kept;
+
     public static IReadOnlyList<string> Check(ProxyResources resources)
     {
-        // The name sets are a thread's own and emptied after each check, not made per call: an identity's check
-        // hashes ~400 names into a dozen sets, and 200 identities of one route change made them anew each time.
-        var sets = kept ?? new NameSets();
+        var parts = ProxyResourceParts.Of(resources);
+        var shared = parts is null ? ConsistencyPart.None : ConsistencyPart.Of(parts.Shared);
+
+        // A reading (and the own part it reads) is a thread's own and emptied after each check, not made per call:
+        // 200 identities of one route change made a dozen name sets each.
+        var reading = kept ?? new Reading();
         kept = null;
         try
         {
-            // A node's own resources joined to a part shared by the nodes of its egress routing (~350 resources, 4-5
-            // its own): the shared part is read once (SharedPartCheck), and a node whose own resources it shows cannot
-            // make a problem is done. Anything else gets the whole check, so the problems and their order are its.
-            if (ProxyResourceParts.Of(resources) is { } parts && SharedPartCheck.Of(parts.Shared).Admits(parts.Own, sets))
+            return reading.Problems(parts?.Own ?? resources, shared);
+        }
+        finally
+        {
+            reading.Clear();
+            kept = reading;
+        }
+    }
+
+    /// <summary>
+    /// The second phase: the own part (read here) and the part it is joined to, each part's problems and needs the
+    /// other does not meet, and the names both have, put in the order the whole translation's lists give them
+    /// (<see cref="ProxyResourceParts.Join"/> merges each list of the two parts by name).
+    /// </summary>
+    private sealed class Reading
+    {
+        private readonly ConsistencyPart _own = new();
+        private readonly List<Found> _found = [];
+
+        // By PartList, made when a problem is to be placed: for each of the own part's items, how many of the shared
+        // part's the join puts before it.
+        private readonly int[]?[] _sharedBefore = new int[]?[(int)PartList.Secrets + 1];
+        private ConsistencyPart _shared = ConsistencyPart.None;
+
+        public IReadOnlyList<string> Problems(ProxyResources own, ConsistencyPart shared)
+        {
+            _shared = shared;
+            _own.Read(own, shared);
+            Unmet(_own, shared);
+            Unmet(shared, _own);
+            Repeated();
+            if (_found.Count == 0)
             {
                 return [];
             }
 
-            sets.Clear();
-            return Check(resources, sets);
-        }
-        finally
-        {
-            sets.Clear();
-            kept = sets;
-        }
-    }
-
-    [ThreadStatic]
-    private static NameSets? kept;
-
-    private static List<string> Check(ProxyResources resources, NameSets sets)
-    {
-        var problems = new List<string>();
-        var listeners = (First: resources.Listeners, Then: resources.OnDemandListeners);
-        var clusters = (First: resources.Clusters, Then: resources.OnDemandClusters);
-        CheckNames("listener", listeners, l => l.Name, sets.Listeners, problems);
-        var routeNames = CheckNames("route config", (resources.RouteConfigurations, []), r => r.Name, sets.Routes, problems);
-        var clusterNames = CheckNames("cluster", clusters, c => c.Name, sets.Clusters, problems);
-        var assignments = CheckNames("EDS assignment", (resources.ClusterLoadAssignments, []), c => c.ClusterName, sets.Assignments, problems);
-        CheckNames("secret", (resources.Secrets, []), s => s.Name, sets.Secrets, problems);
-        var namedRoutes = sets.NamedRoutes;
-
-        // An Envoy subscribes to CDS as a wildcard, so what its own listeners use must be among the wildcard clusters;
-        // only the on-demand (proxyless) listeners may use on-demand clusters, which a client gets by naming them.
-        var wildcardClusterNames = Names(resources.Clusters, c => c.Name, sets.WildcardClusters);
-        var onDemandListeners = sets.OnDemandListeners;
-        foreach (var listener in resources.OnDemandListeners)
-        {
-            onDemandListeners.Add(listener);
-        }
-
-        var routesOfWildcardListeners = sets.RoutesOfWildcardListeners;
-        foreach (var listener in All(listeners))
-        {
-            var onDemand = onDemandListeners.Contains(listener);
-            var usable = onDemand ? clusterNames : wildcardClusterNames;
-            foreach (var use in UsesOf(listener))
+            _found.Sort(InCheckOrder);
+            var problems = new List<string>(_found.Count);
+            for (var i = 0; i < _found.Count; i++)
             {
-                if (use.What is null)
+                // An assignment both parts leave unclaimed is one problem, as the whole's set of names has it once.
+                if (i == 0 || _found[i].Site.Section != Section.Orphans || _found[i - 1].Site.Section != Section.Orphans || _found[i].Name != _found[i - 1].Name)
                 {
-                    namedRoutes.Add(use.Name);
-                    if (!onDemand)
-                    {
-                        routesOfWildcardListeners.Add(use.Name);
-                    }
-
-                    if (!routeNames.Contains(use.Name))
-                    {
-                        problems.Add($"listener {listener.Name}: route config {use.Name} is missing");
-                    }
-                }
-                else if (!usable.Contains(use.Name))
-                {
-                    problems.Add($"{use.Where}: {use.What} {use.Name} is missing");
+                    problems.Add(_found[i].Problem);
                 }
             }
+
+            return problems;
         }
-
-        foreach (var config in resources.RouteConfigurations)
-        {
-            if (!namedRoutes.Contains(config.Name))
-            {
-                problems.Add($"route config {config.Name} is named by no listener");
-            }
-
-            var usable = routesOfWildcardListeners.Contains(config.Name) ? wildcardClusterNames : clusterNames;
-            foreach (var use in UsesOf(config))
-            {
-                if (!usable.Contains(use.Name))
-                {
-                    problems.Add($"{use.Where}: {use.What} {use.Name} is missing");
-                }
-            }
-        }
-
-        var edsNames = sets.EdsNames;
-        foreach (var cluster in All(clusters))
-        {
-            if (cluster.Type != Cluster.Types.DiscoveryType.Eds)
-            {
-                continue;
-            }
-
-            var name = string.IsNullOrEmpty(cluster.EdsClusterConfig?.ServiceName) ? cluster.Name : cluster.EdsClusterConfig.ServiceName;
-            edsNames.Add(name);
-            if (!assignments.Contains(name))
-            {
-                problems.Add($"cluster {cluster.Name}: EDS assignment {name} is missing");
-            }
-        }
-
-        List<string>? orphans = null;
-        foreach (var name in assignments)
-        {
-            if (!edsNames.Contains(name))
-            {
-                (orphans ??= []).Add(name);
-            }
-        }
-
-        orphans?.Sort(StringComparer.Ordinal);
-        foreach (var name in orphans ?? [])
-        {
-            problems.Add($"EDS assignment {name} belongs to no EDS cluster");
-        }
-
-        return problems;
-    }
-
-    /// <summary>
-    /// Reports an empty or repeated name among <paramref name="items"/>' and returns the set of all of them (the
-    /// empty name too, when one has it), which the rest of the check looks names up in.
-    /// </summary>
-    private static HashSet<string> CheckNames<T>(string kind, (IReadOnlyList<T> First, IReadOnlyList<T> Then) items, Func<T, string> nameOf, HashSet<string> seen, List<string> problems)
-    {
-        var empty = false;
-        foreach (var item in All(items))
-        {
-            var name = nameOf(item);
-            if (string.IsNullOrEmpty(name))
-            {
-                problems.Add($"a {kind} has no name");
-                empty = true;
-            }
-            else if (!seen.Add(name))
-            {
-                problems.Add($"{kind} {name} appears more than once");
-            }
-        }
-
-        if (empty)
-        {
-            seen.Add(string.Empty);
-        }
-
-        return seen;
-    }
-
-    private static HashSet<string> Names<T>(IReadOnlyList<T> items, Func<T, string> nameOf, HashSet<string> names)
-    {
-        foreach (var item in items)
-        {
-            names.Add(nameOf(item));
-        }
-
-        return names;
-    }
-
-    private static IEnumerable<T> All<T>((IReadOnlyList<T> First, IReadOnlyList<T> Then) lists)
-    {
-        for (var i = 0; i < lists.First.Count; i++)
-        {
-            yield return lists.First[i];
-        }
-
-        for (var i = 0; i < lists.Then.Count; i++)
-        {
-            yield return lists.Then[i];
-        }
-    }
-
-    /// <summary>The sets one check fills, kept by a thread between checks and emptied after each (their capacity kept).</summary>
-    internal sealed class NameSets
-    {
-        public HashSet<string> Listeners { get; } = new(StringComparer.Ordinal);
-
-        public HashSet<string> Routes { get; } = new(StringComparer.Ordinal);
-
-        public HashSet<string> Clusters { get; } = new(StringComparer.Ordinal);
-
-        public HashSet<string> Assignments { get; } = new(StringComparer.Ordinal);
-
-        public HashSet<string> Secrets { get; } = new(StringComparer.Ordinal);
-
-        public HashSet<string> WildcardClusters { get; } = new(StringComparer.Ordinal);
-
-        public HashSet<Listener> OnDemandListeners { get; } = new(ReferenceEqualityComparer.Instance);
-
-        public HashSet<string> NamedRoutes { get; } = new(StringComparer.Ordinal);
-
-        public HashSet<string> RoutesOfWildcardListeners { get; } = new(StringComparer.Ordinal);
-
-        public HashSet<string> EdsNames { get; } = new(StringComparer.Ordinal);
 
         public void Clear()
         {
-            Listeners.Clear();
-            Routes.Clear();
-            Clusters.Clear();
-            Assignments.Clear();
-            Secrets.Clear();
-            WildcardClusters.Clear();
-            OnDemandListeners.Clear();
-            NamedRoutes.Clear();
-            RoutesOfWildcardListeners.Clear();
-            EdsNames.Clear();
+            _own.Clear();
+            _found.Clear();
+            Array.Clear(_sharedBefore);
+            _shared = ConsistencyPart.None;
         }
+
+        /// <summary><paramref name="part"/>'s problems, and its needs <paramref name="other"/> does not meet.</summary>
+        private void Unmet(ConsistencyPart part, ConsistencyPart other)
+        {
+            foreach (var (site, problem) in part.Problems)
+            {
+                Add(part, site, problem, string.Empty);
+            }
+
+            foreach (var need in part.Needs)
+            {
+                if (!other.Meets(need))
+                {
+                    Add(part, need.Site, need.Problem, need.Name);
+                }
+            }
+
+            if (Overlap(other.WildcardNamedRoutes, part.RoutesUsingOnDemandClusters))
+            {
+                foreach (var need in part.OnDemandUses)
+                {
+                    if (!other.Meets(need))
+                    {
+                        Add(part, need.Site, need.Problem, need.Name);
+                    }
+                }
+            }
+        }
+
+        /// <summary>A name both parts have: where it stands second in the whole, it is repeated.</summary>
+        private void Repeated()
+        {
+            for (var kind = 0; kind < ConsistencyPart.KindNames.Length; kind++)
+            {
+                var (few, many) = _own.FirstsOf(kind).Count <= _shared.FirstsOf(kind).Count ? (_own, _shared) : (_shared, _own);
+                foreach (var (name, site) in few.FirstsOf(kind))
+                {
+                    if (name.Length > 0 && many.FirstsOf(kind).TryGetValue(name, out var other))
+                    {
+                        var fewFirst = site.List != other.List ? site.List < other.List : Position(few, site) < Position(many, other);
+                        var (part, second) = fewFirst ? (many, other) : (few, site);
+                        Add(part, second, $"{ConsistencyPart.KindNames[kind]} {name} appears more than once", name);
+                    }
+                }
+            }
+        }
+
+        private void Add(ConsistencyPart part, Site site, string problem, string name) =>
+            _found.Add(new Found(site, site.Section == Section.Orphans ? 0 : Position(part, site), problem, name));
+
+        /// <summary>Where the item <paramref name="site"/> is about stands in the whole's list (its part's list and the other's merged).</summary>
+        private int Position(ConsistencyPart part, Site site)
+        {
+            var before = SharedBefore(site.List);
+            if (ReferenceEquals(part, _own))
+            {
+                return site.Index + before[site.Index];
+            }
+
+            var ownBefore = 0;
+            foreach (var count in before)
+            {
+                ownBefore += count <= site.Index ? 1 : 0;
+            }
+
+            return site.Index + ownBefore;
+        }
+
+        /// <summary>
+        /// For each of the own part's items in <paramref name="list"/>, how many of the shared part's the join puts
+        /// before it: its merge takes the own item when its name sorts first, the shared one otherwise.
+        /// </summary>
+        private int[] SharedBefore(PartList list)
+        {
+            if (_sharedBefore[(int)list] is { } known)
+            {
+                return known;
+            }
+
+            var own = _own.Resources;
+            var shared = _shared.Resources;
+            var sharedCount = ConsistencyPart.CountOf(shared, list);
+            var before = new int[ConsistencyPart.CountOf(own, list)];
+            var b = 0;
+            for (var o = 0; o < before.Length; o++)
+            {
+                var name = ConsistencyPart.NameAt(own, list, o);
+                while (b < sharedCount && !ProxyResourceParts.OwnFirst(name, ConsistencyPart.NameAt(shared, list, b)))
+                {
+                    b++;
+                }
+
+                before[o] = b;
+            }
+
+            return _sharedBefore[(int)list] = before;
+        }
+
+        /// <summary>
+        /// The whole check's order: by stage; orphan assignments by name; the rest by the list and place in it of the
+        /// resource a problem is about, and its place among that resource's problems.
+        /// </summary>
+        private static int InCheckOrder(Found a, Found b) =>
+            a.Site.Section != b.Site.Section ? (int)a.Site.Section - (int)b.Site.Section
+            : a.Site.Section == Section.Orphans ? string.CompareOrdinal(a.Name, b.Name)
+            : a.Site.List != b.Site.List ? (int)a.Site.List - (int)b.Site.List
+            : a.Position != b.Position ? a.Position - b.Position
+            : a.Site.Order - b.Site.Order;
+
+        private static bool Overlap(HashSet<string> a, HashSet<string> b)
+        {
+            var (few, many) = a.Count <= b.Count ? (a, b) : (b, a);
+            foreach (var name in few)
+            {
+                if (many.Contains(name))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>A problem found, with what puts it in order: where it stands, and for an orphan assignment its name.</summary>
+        private readonly record struct Found(Site Site, int Position, string Problem, string Name);
     }
 
     /// <summary>

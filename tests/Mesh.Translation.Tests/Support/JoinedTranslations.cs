@@ -99,6 +99,60 @@ internal static class JoinedTranslations
         yield return ("an own listener proxying TCP to a cluster nobody has", Join(own with { Listeners = [.. own.Listeners, Tcp("own_listener", "own_nowhere")] }, shared));
     }
 
+    /// <summary>
+    /// <paramref name="parts"/> with a problem put into the shared part, joined to the node's own part as it is and,
+    /// where one can, to the own part with what mends it (<c>Mended</c>): a nameless cluster; a route configuration or
+    /// an assignment twice; an on-demand listener naming a route configuration nobody has (mended by an own one); an
+    /// on-demand route configuration using a cluster nobody has (an own cluster); an EDS cluster without its assignment
+    /// (an own assignment); an assignment no cluster claims (an own EDS cluster). The shared resource goes in at a random
+    /// place, so the shared lists are not always sorted: the check must place problems as the join merges the lists.
+    /// </summary>
+    public static IEnumerable<(string Why, bool Mended, ProxyResourceParts Parts)> BrokenShared(ProxyResourceParts parts, Random random)
+    {
+        var own = parts.Own;
+        var shared = parts.Shared;
+        yield return ("a nameless shared cluster", false, Parts(own, shared with { Clusters = Insert(shared.Clusters, new Cluster(), random) }));
+        if (Pick(shared.RouteConfigurations, random) is { } route)
+        {
+            yield return ($"the shared route configuration {route.Name} twice", false, Parts(own, shared with { RouteConfigurations = Insert(shared.RouteConfigurations, route, random) }));
+        }
+
+        if (Pick(shared.ClusterLoadAssignments, random) is { } assignment)
+        {
+            yield return ($"the shared assignment {assignment.ClusterName} twice", false, Parts(own, shared with { ClusterLoadAssignments = Insert(shared.ClusterLoadAssignments, assignment, random) }));
+        }
+
+        var lostRoute = shared with { OnDemandListeners = Insert(shared.OnDemandListeners, Http("shared_listener", "shared_lost_route"), random) };
+        yield return ("an on-demand listener naming a route configuration nobody has", false, Parts(own, lostRoute));
+        yield return ("an on-demand listener naming the node's route configuration", true, Parts(own with { RouteConfigurations = [.. own.RouteConfigurations, new RouteConfiguration { Name = "shared_lost_route" }] }, lostRoute));
+
+        var lostCluster = shared with
+        {
+            OnDemandListeners = Insert(shared.OnDemandListeners, Http("shared_listener", "shared_route"), random),
+            RouteConfigurations = Insert(shared.RouteConfigurations, Routes("shared_route", "shared_lost_cluster"), random),
+        };
+        yield return ("a shared route configuration using a cluster nobody has", false, Parts(own, lostCluster));
+        yield return ("a shared route configuration using the node's cluster", true, Parts(own with { Clusters = [.. own.Clusters, new Cluster { Name = "shared_lost_cluster" }] }, lostCluster));
+
+        var lostAssignment = shared with { Clusters = Insert(shared.Clusters, Eds("shared_eds", ""), random) };
+        yield return ("a shared EDS cluster without its assignment", false, Parts(own, lostAssignment));
+        yield return ("a shared EDS cluster served by the node's assignment", true, Parts(own with { ClusterLoadAssignments = [.. own.ClusterLoadAssignments, new ClusterLoadAssignment { ClusterName = "shared_eds" }] }, lostAssignment));
+
+        var orphan = shared with { ClusterLoadAssignments = Insert(shared.ClusterLoadAssignments, new ClusterLoadAssignment { ClusterName = "shared_orphan" }, random) };
+        yield return ("a shared assignment no cluster claims", false, Parts(own, orphan));
+        yield return ("a shared assignment the node's EDS cluster claims", true, Parts(own with { Clusters = [.. own.Clusters, Eds("own_eds", "shared_orphan")] }, orphan));
+    }
+
+    private static ProxyResourceParts Parts(ProxyResources own, ProxyResources shared) =>
+        ProxyResourceParts.Of(Join(own, shared)) ?? throw new InvalidOperationException("the join has no parts");
+
+    private static IReadOnlyList<T> Insert<T>(IReadOnlyList<T> items, T item, Random random)
+    {
+        var list = items.ToList();
+        list.Insert(random.Next(list.Count + 1), item);
+        return list;
+    }
+
     /// <summary>As the translator joins them (its lists sorted by name, as its own are).</summary>
     private static ProxyResources Join(ProxyResources own, ProxyResources shared) => ProxyResourceParts.Join(
         own with
@@ -114,19 +168,25 @@ internal static class JoinedTranslations
     private static T? Pick<T>(IReadOnlyList<T> items, Random random)
         where T : class => items.Count == 0 ? null : items[random.Next(items.Count)];
 
-    private static Listener Http(string name, string routeConfig) => new()
+    public static Listener Http(string name, string routeConfig) => new()
     {
         Name = name,
         FilterChains = { new FilterChain { Filters = { new Envoy.Config.Listener.V3.Filter { Name = "hcm", TypedConfig = Any.Pack(new HttpConnectionManager { Rds = new Rds { RouteConfigName = routeConfig } }) } } } },
     };
 
-    private static Listener Tcp(string name, string cluster) => new()
+    public static Listener Tcp(string name, string cluster) => new()
     {
         Name = name,
         FilterChains = { new FilterChain { Filters = { new Envoy.Config.Listener.V3.Filter { Name = "tcp", TypedConfig = Any.Pack(new TcpProxy { StatPrefix = "tcp", Cluster = cluster }) } } } },
     };
 
-    private static Cluster Eds(string name, string serviceName) => new()
+    public static RouteConfiguration Routes(string name, string cluster) => new()
+    {
+        Name = name,
+        VirtualHosts = { new VirtualHost { Name = "vh", Domains = { "*" }, Routes = { new Route { Name = "r", Match = new RouteMatch { Prefix = "/" }, Route_ = new RouteAction { Cluster = cluster } } } } },
+    };
+
+    public static Cluster Eds(string name, string serviceName = "") => new()
     {
         Name = name,
         Type = Cluster.Types.DiscoveryType.Eds,
