@@ -45,6 +45,7 @@ public class FleetChangeBenchmarks
     private MeshGraph _stageGraph = null!;
     private ParsedRows _parsed = ParsedRows.Empty;
     private ProxyResources _identity = null!;
+    private ProxyResources _identityNotJoined = null!;
     private Snapshot _snapshot = null!;
     private int _revision;
 
@@ -67,6 +68,7 @@ public class FleetChangeBenchmarks
         _interner = new ResourceInterner();
         SnapshotBuilder.Build(Checked(_warmTranslator.TranslateProxy(_graphs[0], ProxyTarget.VirtualNode("client-0"))), _interner);
         _identity = IdentityCheck();
+        _identityNotJoined = _identity with { Parts = null };
         _snapshot = SnapshotBuilder.Build(_identity, _interner);
 
         _stageTranslator = new MeshTranslator();
@@ -111,6 +113,14 @@ public class FleetChangeBenchmarks
 
     [Benchmark(Description = "one more identity of a change: TranslateProxy, ResourceConsistency.Check")]
     public ProxyResources IdentityCheck() => Checked(IdentityTranslate());
+
+    /// <summary>Of the check alone: one identity's joined translation (its shared part read before, as the change's first identity does).</summary>
+    [Benchmark(Description = "one identity's check alone: ResourceConsistency.Check of its joined translation")]
+    public int IdentityCheckOnly() => ResourceConsistency.Check(_identity).Count;
+
+    /// <summary>Of the check alone: the same identity's lists not joined, as any translation that is not is checked.</summary>
+    [Benchmark(Description = "one identity's check alone: the same lists not joined (read whole)")]
+    public int IdentityCheckNotJoined() => ResourceConsistency.Check(_identityNotJoined).Count;
 
     [Benchmark(Description = "one more identity of a change: TranslateProxy, Check, SnapshotBuilder.Build (packed through the interner)")]
     public Snapshot IdentitySnapshot() => SnapshotBuilder.Build(IdentityCheck(), _interner);
