@@ -34,11 +34,6 @@ internal sealed class ConsistencyPart
     private readonly HashSet<string> _namedRoutes = new(StringComparer.Ordinal);
     private readonly HashSet<string> _edsNames = new(StringComparer.Ordinal);
 
-    // Uses of on-demand clusters by route configurations no wildcard listener of this part names: met here, and
-    // problems after all where a wildcard listener of the other part names the configuration (an Envoy subscribes to
-    // CDS as a wildcard and would not get the cluster). Kept apart so a check reads them only then.
-    private readonly List<Need> _onDemandUses = [];
-
     /// <summary>The part a translation that is not joined is read against: it provides nothing and needs nothing.</summary>
     public static ConsistencyPart None { get; } = new();
 
@@ -63,10 +58,12 @@ internal sealed class ConsistencyPart
     public Dictionary<string, Site> FirstsOf(int kind) => _firsts[kind];
 
     /// <summary>
-    /// The needs of the part's route configurations (<see cref="Need.Config"/>) met only by its on-demand clusters: a
-    /// problem only where the other part's wildcard listeners name the configuration.
+    /// Uses of on-demand clusters by route configurations no wildcard listener of the part names
+    /// (<see cref="RoutesUsingOnDemandClusters"/>): met here, and problems after all where a wildcard listener of the
+    /// other part names the configuration (an Envoy subscribes to CDS as a wildcard and would not get the cluster).
+    /// Kept apart so a check reads them only then.
     /// </summary>
-    public List<Need> OnDemandUses => _onDemandUses;
+    public List<Need> OnDemandUses { get; } = [];
 
     /// <summary>
     /// Reads <paramref name="resources"/> as a part to be joined to <paramref name="joinedTo"/>, whose on-demand
@@ -135,7 +132,7 @@ internal sealed class ConsistencyPart
         _onDemandListeners.Clear();
         _namedRoutes.Clear();
         _edsNames.Clear();
-        _onDemandUses.Clear();
+        OnDemandUses.Clear();
         Problems.Clear();
         Needs.Clear();
         WildcardNamedRoutes.Clear();
@@ -280,7 +277,7 @@ internal sealed class ConsistencyPart
         else if (need.Config is { } config && !_wildcardClusters.Contains(need.Name))
         {
             RoutesUsingOnDemandClusters.Add(config);
-            _onDemandUses.Add(need with { MetHere = true });
+            OnDemandUses.Add(need with { MetHere = true });
         }
     }
 }

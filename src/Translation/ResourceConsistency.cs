@@ -116,14 +116,20 @@ public static class ResourceConsistency
                 }
             }
 
-            if (Overlap(other.WildcardNamedRoutes, part.RoutesUsingOnDemandClusters))
+            // Only where the other part's wildcard listeners (an own part's few) name one of those route configurations.
+            foreach (var route in other.WildcardNamedRoutes)
             {
-                foreach (var need in part.OnDemandUses)
+                if (part.RoutesUsingOnDemandClusters.Contains(route))
                 {
-                    if (!other.Meets(need))
+                    foreach (var need in part.OnDemandUses)
                     {
-                        Add(part, need.Site, need.Problem, need.Name);
+                        if (!other.Meets(need))
+                        {
+                            Add(part, need.Site, need.Problem, need.Name);
+                        }
                     }
+
+                    break;
                 }
             }
         }
@@ -207,20 +213,6 @@ public static class ResourceConsistency
             : a.Site.List != b.Site.List ? (int)a.Site.List - (int)b.Site.List
             : a.Position != b.Position ? a.Position - b.Position
             : a.Site.Order - b.Site.Order;
-
-        private static bool Overlap(HashSet<string> a, HashSet<string> b)
-        {
-            var (few, many) = a.Count <= b.Count ? (a, b) : (b, a);
-            foreach (var name in few)
-            {
-                if (many.Contains(name))
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
 
         /// <summary>A problem found, with what puts it in order: where it stands, and for an orphan assignment its name.</summary>
         private readonly record struct Found(Site Site, int Position, string Problem, string Name);
