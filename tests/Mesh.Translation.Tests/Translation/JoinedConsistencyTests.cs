@@ -30,10 +30,7 @@ public sealed class JoinedConsistencyTests
             joined++;
             foreach (var (variant, whole) in JoinedTranslations.Variants(parts, random))
             {
-                Assert.Same(parts.Shared, ProxyResourceParts.Of(whole)?.Shared);
-                var expected = ResourceConsistency.Check(JoinedTranslations.Whole(whole));
-                var actual = ResourceConsistency.Check(whole);
-                Assert.True(expected.SequenceEqual(actual, StringComparer.Ordinal), $"{why}, {variant}: expected [{string.Join("; ", expected)}], got [{string.Join("; ", actual)}]");
+                var expected = SameAsReadWhole($"{why}, {variant}", parts, whole);
                 _ = expected.Count == 0 ? consistent++ : inconsistent++;
             }
         }
@@ -64,10 +61,7 @@ public sealed class JoinedConsistencyTests
                 // clashing in each of the ways of the test above (both parts with problems).
                 foreach (var (variant, whole) in JoinedTranslations.Variants(brokenParts, random))
                 {
-                    Assert.Same(brokenParts.Shared, ProxyResourceParts.Of(whole)?.Shared);
-                    var expected = ResourceConsistency.Check(JoinedTranslations.Whole(whole));
-                    var actual = ResourceConsistency.Check(whole);
-                    Assert.True(expected.SequenceEqual(actual, StringComparer.Ordinal), $"{why}, {sharedWhy}, {variant}: expected [{string.Join("; ", expected)}], got [{string.Join("; ", actual)}]");
+                    var expected = SameAsReadWhole($"{why}, {sharedWhy}, {variant}", brokenParts, whole);
                     _ = expected.Count == 0 ? consistent++ : inconsistent++;
                     if (variant == "as translated")
                     {
@@ -81,6 +75,19 @@ public sealed class JoinedConsistencyTests
         Assert.True(mended > 1200, $"only {mended} shared parts mended by the node's resources");
         Assert.True(consistent > 5000, $"only {consistent} consistent variants ({inconsistent} not)");
         Assert.True(inconsistent > 40000, $"only {inconsistent} inconsistent variants ({consistent} consistent)");
+    }
+
+    /// <summary>
+    /// Asserts that the check of <paramref name="joined"/> (made from <paramref name="parts"/>' shared part) gives the
+    /// problems of the same lists read as one part, in the same order, and returns them.
+    /// </summary>
+    private static IReadOnlyList<string> SameAsReadWhole(string where, ProxyResourceParts parts, ProxyResources joined)
+    {
+        Assert.Same(parts.Shared, ProxyResourceParts.Of(joined)?.Shared);
+        var expected = ResourceConsistency.Check(JoinedTranslations.Whole(joined));
+        var actual = ResourceConsistency.Check(joined);
+        Assert.True(expected.SequenceEqual(actual, StringComparer.Ordinal), $"{where}: expected [{string.Join("; ", expected)}], got [{string.Join("; ", actual)}]");
+        return expected;
     }
 
     // A hand-made routing: an on-demand listener (a proxyless name) and its route configuration, which uses an
