@@ -67,24 +67,10 @@ public static class ApiConnectionString
     /// The connection string of the reads' own data source (<see cref="Resources.ReadDatabase"/>): the tuned one, with
     /// multiplexing as <paramref name="multiplexing"/> says unless the operator wrote it in the connection string.
     /// </summary>
-    public static string ForReads(string tuned, bool multiplexing) => WithMultiplexing(tuned, multiplexing);
-
-    /// <summary>
-    /// The connection string of the resource writes' statements (<see cref="Resources.WriteDatabase.Statements"/>): the
-    /// writes' (<see cref="ForWrites"/>, READ COMMITTED sessions), with multiplexing as <paramref name="multiplexing"/>
-    /// says unless the operator wrote it in the connection string.
-    /// </summary>
-    /// <remarks>
-    /// The session setting holds on a multiplexed connection too: it is a startup option, sent by every physical
-    /// connection the pool opens, and a multiplexed statement runs on one of them like any other. Npgsql 11 removes
-    /// multiplexing: on that upgrade this must drop the setting (the statements then share EF Core's pool, as with it off).
-    /// </remarks>
-    public static string ForWriteStatements(string tuned, bool multiplexing) => WithMultiplexing(ForWrites(tuned), multiplexing);
-
-    private static string WithMultiplexing(string connectionString, bool multiplexing)
+    public static string ForReads(string tuned, bool multiplexing)
     {
-        var settings = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!new DbConnectionStringBuilder { ConnectionString = connectionString }.ContainsKey("Multiplexing"))
+        var settings = new NpgsqlConnectionStringBuilder(tuned);
+        if (!new DbConnectionStringBuilder { ConnectionString = tuned }.ContainsKey("Multiplexing"))
         {
             settings.Multiplexing = multiplexing;
         }

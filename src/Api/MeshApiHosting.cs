@@ -54,8 +54,8 @@ public static partial class MeshApiHosting
         // Checked before the host serves: a bad setting stops the start with its message (Program prints it, exit 2).
         builder.Services.AddOptions<MeshApiOptions>().BindConfiguration(MeshApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         var tuned = ApiConnectionString.Tune(connectionString);
-        // The write connections: EF Core's pool, and the resource writes' statements, multiplexed or in that pool (WriteDatabase).
-        builder.Services.AddSingleton(services => WriteDatabase.Create(tuned, services.GetRequiredService<IOptions<MeshApiOptions>>().Value.WriteMultiplexing));
+        // One pool for every write connection: EF Core's contexts and the resource writes' batches (WriteDatabase).
+        builder.Services.AddSingleton(_ => new WriteDatabase(NpgsqlDataSource.Create(ApiConnectionString.ForWrites(tuned))));
         builder.Services.AddPooledDbContextFactory<MeshDbContext>((services, db) => db.UseNpgsql(services.GetRequiredService<WriteDatabase>().Source));
         builder.Services.AddSingleton(services => new ReadDatabase(NpgsqlDataSource.Create(
             ApiConnectionString.ForReads(tuned, services.GetRequiredService<IOptions<MeshApiOptions>>().Value.ReadMultiplexing))));

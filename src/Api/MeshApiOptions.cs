@@ -32,15 +32,6 @@ public sealed class MeshApiOptions : AccountOptions
     public bool ReadMultiplexing { get; set; } = true;
 
     /// <summary>
-    /// Whether the resource writes' statements (create, update, delete: one statement each, a transaction of its own)
-    /// are sent through Npgsql's multiplexing (<see cref="Resources.WriteDatabase"/>): many concurrent writes share a few
-    /// connections, each still committed or rolled back alone at its own Sync. A multiplexed statement cannot be
-    /// cancelled in PostgreSQL, so a write whose caller stopped waiting runs to its end (and is reported as it ended).
-    /// EF Core's transactions never multiplex.
-    /// </summary>
-    public bool WriteMultiplexing { get; set; } = true;
-
-    /// <summary>
     /// The least time between two wake-ups (NOTIFY) the API sends the change feed's followers
     /// (<see cref="Resources.ChangeNotifier"/>): the writes that commit meanwhile share the next one. Each NOTIFY
     /// costs PostgreSQL a transaction and every listening xDS server a wake-up (about 0.08 ms of its CPU), and the xDS

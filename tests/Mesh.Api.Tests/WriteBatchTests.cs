@@ -8,7 +8,7 @@ namespace Mesh.Api.Tests;
 /// A resource write is one statement sent without BEGIN and COMMIT (<see cref="WriteBatch"/>): PostgreSQL runs it as a
 /// transaction of its own, committed when it has ended or rolled back whole, at READ COMMITTED whatever the database's
 /// default, because the writes' connections set their sessions' default when they connect
-/// (<see cref="ApiConnectionString.ForWrites"/>), multiplexed too (<see cref="ApiConnectionString.ForWriteStatements"/>).
+/// (<see cref="ApiConnectionString.ForWrites"/>).
 /// </summary>
 public sealed class WriteBatchTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
 {
@@ -79,15 +79,6 @@ public sealed class WriteBatchTests(PostgresDatabase database) : IClassFixture<P
             await using var written = NpgsqlDataSource.Create(ApiConnectionString.ForWrites(ApiConnectionString.Tune(operators)));
             Assert.Equal("read committed", await ScalarAsync(written, "SHOW transaction_isolation"));
             Assert.Equal("0", await ScalarAsync(written, "SHOW statement_timeout"));
-
-            // The same on the writes' multiplexed statements (Mesh:WriteMultiplexing), which share their sessions: the
-            // setting is each connection's, sent when it connects.
-            var multiplexed = NpgsqlDataSource.Create(ApiConnectionString.ForWriteStatements(ApiConnectionString.Tune(operators), multiplexing: true));
-            await using var statements = new WriteDatabase(multiplexed, multiplexed);
-            Assert.True(statements.Multiplexed);
-            var row = await statements.CommitAsync(new WriteStatement("SELECT current_setting('transaction_isolation'), current_setting('statement_timeout')").Rent(),
-                CancellationToken.None);
-            Assert.Equal(new object?[] { "read committed", "0" }, row!);
         }
         finally
         {

@@ -15,17 +15,12 @@ namespace Mesh.Api.Tests;
 public sealed class WriteRoundTripTests(WriteRoundTripTests.UnmultiplexedApi api) : IClassFixture<WriteRoundTripTests.UnmultiplexedApi>
 {
     /// <summary>
-    /// Reads and writes not multiplexed: a multiplexed command is executed by Npgsql's own send loop, where its
-    /// measurement has no API call's activity to be attributed to (the statements are the same either way;
-    /// ReadDatabaseTests and WriteMultiplexingTests cover them multiplexed).
+    /// Reads not multiplexed: a multiplexed command is executed by Npgsql's own send loop, where its measurement has no
+    /// API call's activity to be attributed to (the statements are the same either way; ReadDatabaseTests covers them).
     /// </summary>
     public sealed class UnmultiplexedApi : ApiServer
     {
-        public UnmultiplexedApi()
-        {
-            Settings["Mesh:ReadMultiplexing"] = "false";
-            Settings["Mesh:WriteMultiplexing"] = "false";
-        }
+        public UnmultiplexedApi() => Settings["Mesh:ReadMultiplexing"] = "false";
     }
 
     [Fact]

@@ -20,9 +20,7 @@ namespace Mesh.Api.Resources;
 /// all of them, never the call's and not the thread pool's, issue14p), and the work ends in the background, disposing
 /// what it opened. A write is one transaction, so it is then applied whole or not at all, and which of the two the
 /// caller cannot know: it answers 503 saying so, and a retry with the same clientToken answers with what was
-/// committed (the token's claim is taken first, so the retry waits for the abandoned transaction to end). A write sent
-/// multiplexed is not cancelled (<see cref="WriteDatabase.CommitAsync"/>: PostgreSQL would not be told, and it would
-/// commit anyway): it runs to its end, and how its task ended is what became of it.
+/// committed (the token's claim is taken first, so the retry waits for the abandoned transaction to end).
 /// </para>
 /// </remarks>
 public static class DeadlineRace

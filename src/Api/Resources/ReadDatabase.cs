@@ -9,7 +9,7 @@ namespace Mesh.Api.Resources;
 /// in one pass, instead of a connection (and a wake-up of the API and of a PostgreSQL backend) per call.
 /// Multiplexing serves statements that need no connection state, which these reads are: each statement stands on its
 /// own (a Describe's second statement, on a miss, does not rely on the first's connection), no transaction, no session
-/// setting. Writes keep their own connections (<see cref="WriteDatabase"/>, whose statements may multiplex too).
+/// setting. Writes keep their own connections (the write pool, <see cref="WriteDatabase"/>).
 /// </summary>
 public sealed class ReadDatabase(NpgsqlDataSource source) : IAsyncDisposable
 {

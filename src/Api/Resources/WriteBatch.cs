@@ -21,8 +21,7 @@ namespace Mesh.Api.Resources;
 /// A failed write leaves nothing to roll back on the connection: PostgreSQL ended its transaction at the Sync, so the
 /// connection goes back to the pool idle (before, a failed batch left its explicit transaction open, and disposing it
 /// sent a ROLLBACK: one more round trip for every refusal). A write whose caller stopped waiting (<see cref="DeadlineRace"/>)
-/// is cancelled or commits as before: the commit is decided by the server once it has the whole batch. A multiplexed
-/// write is not cancelled at all (<see cref="WriteDatabase.CommitAsync"/>): it runs to its end.
+/// is cancelled or commits as before: the commit is decided by the server once it has the whole batch.
 /// </para>
 /// <para>
 /// The change feed's NOTIFY is not in the statement: the function tells the changes table's trigger to leave it out

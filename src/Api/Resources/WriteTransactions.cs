@@ -131,11 +131,13 @@ public sealed partial class WriteTransactions(
 
     private async Task<object?[]?> RunInOneRoundTripAsync(AuditRecordEntity audit, WriteParameters write, CancellationToken ct)
     {
-        // One statement in a transaction of its own, at the writes' connections' READ COMMITTED (WriteBatch), straight from
-        // the writes' statement source (WriteDatabase; multiplexed, it is not cancelled once sent): committed when it
-        // answers, rolled back whole when it fails (and then wakes nobody). A replay, which changed nothing, wakes the
-        // followers too; they find nothing new.
-        var row = await database.CommitAsync(WithAudit(write, audit), ct);
+        // Straight from the pool EF Core shares (WriteDatabase): no context is needed for one batch.
+        await using var connection = await database.OpenConnectionAsync(ct);
+
+        // One statement in a transaction of its own, at the writes' connections' READ COMMITTED (WriteBatch): committed
+        // when it answers, rolled back whole when it fails (and then wakes nobody). A replay, which changed nothing,
+        // wakes the followers too; they find nothing new.
+        var row = await WriteBatch.CommitAsync(connection, WithAudit(write, audit), ct);
         notifier.Changed();
         return row;
     }
