@@ -26,7 +26,9 @@ namespace Mesh.Benchmarks;
 /// carries across a change is carried here too): the graph built from the rows (the unchanged ones reused, as
 /// <c>BuildReusing</c>), diffed, handed to <c>MeshChanged</c>, then the first client translated, which builds the egress
 /// routing and the proxyless bundle; <c>GraphStageSnapshot</c> adds the check and the packing of that identity,
-/// where whatever was not carried is serialised.
+/// where whatever was not carried is serialised. The <c>Identity…</c> benchmarks take the other clients in turn, as a
+/// change does: what one identity's build may share with the identity before it (a version remembered by its own
+/// lines) is shared only as often as the fleet's clients really are alike.
 /// </summary>
 [MemoryDiagnoser]
 public class FleetChangeBenchmarks
@@ -47,6 +49,9 @@ public class FleetChangeBenchmarks
     private ProxyResources _identity = null!;
     private ProxyResources _identityNotJoined = null!;
     private Snapshot _snapshot = null!;
+    private ProxyTarget[] _others = null!;
+    private (SnapshotBuilder.Shared Shared, XdsResource[][] Own)[] _joins = null!;
+    private int _other;
     private int _revision;
 
     private static MeshKey Key { get; } = new("111122223333", "fleet");
@@ -67,6 +72,8 @@ public class FleetChangeBenchmarks
         _warmTranslator = new MeshTranslator();
         _interner = new ResourceInterner();
         SnapshotBuilder.Build(Checked(_warmTranslator.TranslateProxy(_graphs[0], ProxyTarget.VirtualNode("client-0"))), _interner);
+        _others = [.. Enumerable.Range(1, Clients - 1).Select(c => ProxyTarget.VirtualNode($"client-{c}"))];
+        _joins = [.. _others.Select(OwnPacked)];
         _identity = IdentityCheck();
         _identityNotJoined = _identity with { Parts = null };
         _snapshot = SnapshotBuilder.Build(_identity, _interner);
@@ -109,7 +116,7 @@ public class FleetChangeBenchmarks
     public ProxyResources Translate() => new MeshTranslator().TranslateProxy(_graphs[0], ProxyTarget.VirtualNode("client-0"));
 
     [Benchmark(Description = "one more identity of a change: TranslateProxy (the shared parts built)")]
-    public ProxyResources IdentityTranslate() => _warmTranslator.TranslateProxy(_graphs[0], ProxyTarget.VirtualNode("client-1"));
+    public ProxyResources IdentityTranslate() => _warmTranslator.TranslateProxy(_graphs[0], _others[NextOther()]);
 
     [Benchmark(Description = "one more identity of a change: TranslateProxy, ResourceConsistency.Check")]
     public ProxyResources IdentityCheck() => Checked(IdentityTranslate());
@@ -165,6 +172,39 @@ public class FleetChangeBenchmarks
         }
 
         return length;
+    }
+
+    /// <summary>
+    /// Of the build alone: one identity's own packed resources joined to the shared part's five sets as the build
+    /// joins them (<c>ResourceSet.Join</c>: sorted, merged, each list versioned), the other clients in turn.
+    /// </summary>
+    [Benchmark(Description = "one identity's build, join only: its own packed resources merged into the shared part's sets and versioned")]
+    public int IdentityJoinOnly()
+    {
+        var (shared, own) = _joins[NextOther()];
+        return ResourceSet.Join(shared.Listeners, own[0]).Count
+            + ResourceSet.Join(shared.Routes, own[1]).Count
+            + ResourceSet.Join(shared.Clusters, own[2]).Count
+            + ResourceSet.Join(shared.Endpoints, own[3]).Count
+            + ResourceSet.Join(shared.Secrets, own[4]).Count;
+    }
+
+    private int NextOther() => _other = (_other + 1) % _others.Length;
+
+    /// <summary>A client's shared part's sets and its own resources packed through the interner, per type as <see cref="IdentityJoinOnly"/> joins them.</summary>
+    private (SnapshotBuilder.Shared, XdsResource[][]) OwnPacked(ProxyTarget client)
+    {
+        var parts = ProxyResourceParts.Of(_warmTranslator.TranslateProxy(_graphs[0], client)) ?? throw new InvalidOperationException("a fleet client's translation is not joined");
+        var shared = _interner.SharedSetsOf(parts.Shared) ?? throw new InvalidOperationException("the fleet's shared part repeats a name");
+        var own = parts.Own;
+        return (shared,
+        [
+            [.. own.Listeners.Select(l => _interner.Pack(TypeUrls.Listener, l.Name, l, false))],
+            [.. own.RouteConfigurations.Select(r => _interner.Pack(TypeUrls.Route, r.Name, r, false))],
+            [.. own.Clusters.Select(c => _interner.Pack(TypeUrls.Cluster, c.Name, c, false))],
+            [.. own.ClusterLoadAssignments.Select(e => _interner.Pack(TypeUrls.Endpoint, e.ClusterName, e, false))],
+            [.. own.Secrets.Select(s => _interner.Pack(TypeUrls.Secret, s.Name, s, false))],
+        ]);
     }
 
     private int Packed<T>(string typeUrl, IReadOnlyList<T> wildcard, IReadOnlyList<T> onDemand, Func<T, string> nameOf)

@@ -45,6 +45,14 @@ if (args is ["--loop-ack-parse", var iterations])
     return;
 }
 
+// `--loop-identity <iterations>` runs FleetChangeBenchmarks' per-identity stages that many times each, in three
+// rounds taken in turn, and prints CPU and allocation per identity; see IdentityLoop.
+if (args is ["--loop-identity", var identities])
+{
+    Mesh.Benchmarks.IdentityLoop.Run(int.Parse(identities, System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
 // Benchmarks run in this process (BenchmarkDotNet's --inProcess): its default, a fresh build per job, recompiles
 // the Envoy protos each time for nothing. Pick benchmarks with its own arguments, e.g. --filter '*Propagation*';
 // --list flat lists them; --job short gives quicker, rougher figures.

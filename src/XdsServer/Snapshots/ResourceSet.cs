@@ -66,15 +66,31 @@ public sealed class ResourceSet
             return Owning([.. own, .. shared.All]); // a repeated name: refused as it always was
         }
 
+        var versions = shared.JoinedVersions;
         if (ReferenceEquals(shared.Wildcard, shared.All))
         {
-            var version = Hashing.VersionOf(all);
+            var version = versions.All.VersionOf(own, all);
             return new(all, all, version, version);
         }
 
         // The shared part's on-demand resources (a proxyless client's listeners and clusters) are not in its wildcard.
         var wildcard = shared.Wildcard.Count == 0 ? own : Merge(own, shared.Wildcard)!;
-        return new(all, wildcard, Hashing.VersionOf(all), Hashing.VersionOf(wildcard));
+        return new(all, wildcard, versions.All.VersionOf(own, all), versions.Wildcard.VersionOf(own, wildcard));
+    }
+
+    /// <summary>
+    /// How lists joined to this set's (<see cref="Join"/>) are versioned: made when a node first joins it (only a
+    /// shared part's sets are joined) and kept as long as this set, so what it remembers goes with the part.
+    /// </summary>
+    private Joins JoinedVersions => Volatile.Read(ref _joins) ?? MakeJoins();
+
+    private Joins MakeJoins()
+    {
+        var all = new JoinedVersions(All);
+        var joins = new Joins(all, ReferenceEquals(Wildcard, All) ? all : new JoinedVersions(Wildcard));
+
+        // Identities joining at once each may make one; all of them then use the first kept.
+        return Interlocked.CompareExchange(ref _joins, joins, null) ?? joins;
     }
 
     /// <summary><paramref name="own"/> and <paramref name="shared"/> (both sorted, each without a repeated name) in one sorted array; null if a name is in both.</summary>
@@ -350,11 +366,16 @@ public sealed class ResourceSet
 
     private Dictionary<string, XdsResource>? _byName;
 
+    private Joins? _joins;
+
     private Protocol.DeltaChange[] _deltaChanges = [];
 
     private WeakReference<Protocol.DeltaChange>[] _firstResponses = [];
 
     private NamedSelection[] _named = [];
+
+    /// <summary>The versioning of lists joined to <see cref="All"/> and to <see cref="Wildcard"/> (one object when they are one list).</summary>
+    private sealed record Joins(JoinedVersions All, JoinedVersions Wildcard);
 
     /// <summary>The resources of a set that one list of names selects, with their version; shared by the streams that name the same.</summary>
     public sealed record NamedSelection(string[] Names, IReadOnlyList<XdsResource> Resources, string Version);
