@@ -138,6 +138,7 @@ public sealed class PushGateTests
         var bFirst = await b.NextAsync();
         await aRequests.Writer.WriteAsync(Ack(aFirst));
         await bRequests.Writer.WriteAsync(Ack(bFirst));
+        await BothAckedAsync(context);
         await Eventually.TrueAsync(() => gate.InFlight == 0);
 
         // A change while neither proxy reads: one stream's write takes the slot and waits; the other waits for the slot.
@@ -183,6 +184,7 @@ public sealed class PushGateTests
         await bRequests.Writer.WriteAsync(request);
         await aRequests.Writer.WriteAsync(Ack(await a.NextAsync()));
         await bRequests.Writer.WriteAsync(Ack(await b.NextAsync()));
+        await BothAckedAsync(context);
         await Eventually.TrueAsync(() => gate.InFlight == 0);
 
         // Neither reads; with one slot no later write can show that the first is stuck.
@@ -240,6 +242,16 @@ public sealed class PushGateTests
 
     private static DiscoveryRequest Ack(DiscoveryResponse response) =>
         new() { TypeUrl = response.TypeUrl, VersionInfo = response.VersionInfo, ResponseNonce = response.Nonce };
+
+    /// <summary>
+    /// Waits until both streams have read their ACK. A stream's first snapshot passes no gate (the connect's must not
+    /// queue behind a change's pushes), and its loop takes the connect's snapshot only after the requests already
+    /// there: on a loaded machine a change could come first, replace that snapshot (the latest wins) and go out as
+    /// the stream's first, past the gate, so that neither stream waited. Once the ACK is read, the next step of the
+    /// loop takes the connect's snapshot.
+    /// </summary>
+    private static Task BothAckedAsync(XdsSessionContext context) =>
+        Eventually.TrueAsync(() => context.Registry.Streams.Count(s => s.Resources.Values.Any(r => r.ClientStatus == Envoy.Admin.V3.ClientResourceStatus.Acked)) == 2);
 
     private static (XdsSessionContext Context, SnapshotProducer Producer, MeshRows Mesh) Context(PushGate gate)
     {
