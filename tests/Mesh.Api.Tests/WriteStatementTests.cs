@@ -1,5 +1,6 @@
 using Mesh.Api.Resources;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Mesh.Api.Tests;
 
@@ -12,16 +13,17 @@ public sealed class WriteStatementTests
     private static readonly DateTimeOffset At = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
 
     [Fact]
-    public void Command_CarriesTheValuesInOrder_ValueTypesUnboxed_NullsAsDbNull()
+    public void Command_CarriesTheValuesInOrder_ValueTypesUnboxed_NullsAsDbNullOfTheirType()
     {
-        var statement = new WriteStatement("SELECT $1, $2, $3, $4, $5, $6, $7");
+        var statement = new WriteStatement("SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9");
         var uid = Guid.NewGuid();
 
-        var command = statement.Rent().Text("a").Text(null).Value(uid).Value(At).Value(7L).Object(new[] { "x", "y" }).Object(null).Command();
+        var command = statement.Rent().Text("a").Text(null).Value(uid).Value(At).Value(7L).TextArray(["x", "y"]).Integer(null)
+            .Integer(443).TextArray(null).Command();
 
-        Assert.Equal("SELECT $1, $2, $3, $4, $5, $6, $7", command.CommandText);
+        Assert.Equal("SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9", command.CommandText);
         var parameters = command.Parameters;
-        Assert.Equal(7, parameters.Count);
+        Assert.Equal(9, parameters.Count);
         Assert.Equal("a", parameters[0].Value);
         Assert.Equal(DBNull.Value, parameters[1].Value);
         Assert.Equal(uid, Assert.IsType<NpgsqlParameter<Guid>>(parameters[2]).TypedValue);
@@ -29,6 +31,12 @@ public sealed class WriteStatementTests
         Assert.Equal(7L, Assert.IsType<NpgsqlParameter<long>>(parameters[4]).TypedValue);
         Assert.Equal(new[] { "x", "y" }, parameters[5].Value);
         Assert.Equal(DBNull.Value, parameters[6].Value);
+        Assert.Equal(443, parameters[7].Value);
+        Assert.Equal(DBNull.Value, parameters[8].Value);
+        // A NULL is sent as the type a value at that position is sent as, never as unknown (WriteStatementPreparationTests).
+        Assert.Equal(
+            [NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Array | NpgsqlDbType.Text, NpgsqlDbType.Integer, NpgsqlDbType.Integer, NpgsqlDbType.Array | NpgsqlDbType.Text],
+            new[] { 0, 1, 5, 6, 7, 8 }.Select(i => parameters[i].NpgsqlDbType));
         Assert.All(parameters, p => Assert.True(p.IsPositional()));
     }
 

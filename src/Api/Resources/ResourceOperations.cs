@@ -93,9 +93,9 @@ public sealed class ResourceOperations(
         return writes.RunAsync(call, id.Describe(),
             () => CreateStatement.Rent()
                 .Text(entity.AccountId).Text(entity.MeshName).Text(entity.Kind).Text(entity.ParentName).Text(entity.Name).Text(entity.Arn)
-                .Value(entity.Uid).Utf8Text(specUtf8).Text(entity.Tags).Object(entity.Refs).Text(entity.ResourceOwner).Value(now)
-                .Object(dependencies.Kinds).Object(dependencies.Parents).Object(dependencies.Names).Value(dependencies.ChecksRoutePort)
-                .Object(dependencies.MatchPort)
+                .Value(entity.Uid).Utf8Text(specUtf8).Text(entity.Tags).TextArray(entity.Refs).Text(entity.ResourceOwner).Value(now)
+                .TextArray(dependencies.Kinds).TextArray(dependencies.Parents).TextArray(dependencies.Names).Value(dependencies.ChecksRoutePort)
+                .Integer(dependencies.MatchPort)
                 .Text(token.Token).Text(token.Operation).Text(token.Hash).Value(token.Cutoff)
                 .Text(scope.Mesh).Value(QuotaCounter.PickShard()).Value(QuotaCounter.Shards).Value((long)limit).Value(exactCount),
             row =>
@@ -174,9 +174,9 @@ public sealed class ResourceOperations(
 
         return await writes.RunAsync(call, id.Describe(),
             () => UpdateStatement.Rent()
-                .Text(account).Text(id.MeshName).Text(kind.WireName).Text(id.ParentName).Text(id.Name).Utf8Text(specUtf8).Object(entity.Refs).Value(now)
-                .Object(dependencies.Kinds).Object(dependencies.Parents).Object(dependencies.Names).Value(dependencies.Containers)
-                .Value(dependencies.ChecksRoutePort).Object(dependencies.MatchPort)
+                .Text(account).Text(id.MeshName).Text(kind.WireName).Text(id.ParentName).Text(id.Name).Utf8Text(specUtf8).TextArray(entity.Refs).Value(now)
+                .TextArray(dependencies.Kinds).TextArray(dependencies.Parents).TextArray(dependencies.Names).Value(dependencies.Containers)
+                .Value(dependencies.ChecksRoutePort).Integer(dependencies.MatchPort)
                 .Text(token.Token).Text(token.Operation).Text(token.Hash).Value(token.Cutoff),
             row =>
             {
@@ -217,7 +217,7 @@ public sealed class ResourceOperations(
         return await writes.RunAsync(call, id.Describe(),
             () => DeleteStatement.Rent()
                 .Text(account).Text(id.MeshName).Text(kind.WireName).Text(id.ParentName).Text(id.Name).Value(now)
-                .Object(containers.Kinds).Object(containers.Parents).Object(containers.Names)
+                .TextArray(containers.Kinds).TextArray(containers.Parents).TextArray(containers.Names)
                 .Text(childKind?.WireName).Text(refsKey).Value(NamedInMessages + 1).Text(QuotaCounter.ScopeOf(id).Mesh).Value(QuotaCounter.PickShard()),
             row =>
             {

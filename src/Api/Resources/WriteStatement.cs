@@ -1,4 +1,5 @@
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Mesh.Api.Resources;
 
@@ -62,12 +63,8 @@ public sealed class WriteParameters
 
     public WriteStatement Statement => statement;
 
-    /// <summary>A text value; null is sent as SQL NULL of unknown type (cast it in the SQL where that matters).</summary>
-    public WriteParameters Text(string? value)
-    {
-        Next<NpgsqlParameter>().Value = (object?)value ?? DBNull.Value;
-        return this;
-    }
+    /// <summary>A text value; null is sent as a NULL of type text.</summary>
+    public WriteParameters Text(string? value) => Typed(NpgsqlDbType.Text, value);
 
     /// <summary>
     /// A text value given as its UTF-8 (which must be valid UTF-8): sent as text, as <see cref="Text"/> sends a string,
@@ -87,12 +84,11 @@ public sealed class WriteParameters
         return this;
     }
 
-    /// <summary>An array, or a nullable value, boxed as before; null is sent as SQL NULL.</summary>
-    public WriteParameters Object(object? value)
-    {
-        Next<NpgsqlParameter>().Value = value ?? DBNull.Value;
-        return this;
-    }
+    /// <summary>A text array (text[]); null is sent as a NULL of that type.</summary>
+    public WriteParameters TextArray(string[]? value) => Typed(NpgsqlDbType.Array | NpgsqlDbType.Text, value);
+
+    /// <summary>An integer that may be missing; null is sent as a NULL of type integer.</summary>
+    public WriteParameters Integer(int? value) => Typed(NpgsqlDbType.Integer, value);
 
     /// <summary>A value of a value type, without boxing.</summary>
     public WriteParameters Value<T>(T value) where T : struct
@@ -126,6 +122,25 @@ public sealed class WriteParameters
         command = null;
         slots.Rewind();
         statement.Return(this);
+    }
+
+    /// <summary>
+    /// A value sent with its type named, so that a NULL goes as the same type as a value would. Npgsql auto-prepares a
+    /// statement with the parameter types of the call that reached its threshold, and runs every later call whose types
+    /// differ unprepared: PostgreSQL then parses, analyses and plans the whole statement again. A NULL left untyped is
+    /// of type unknown, so a create without a clientToken (or a route without a port) made the calls with one unprepared
+    /// on that connection for the rest of its life.
+    /// </summary>
+    private WriteParameters Typed(NpgsqlDbType type, object? value)
+    {
+        var parameter = Next<NpgsqlParameter>();
+        if (parameter.NpgsqlDbType != type)
+        {
+            parameter.NpgsqlDbType = type;
+        }
+
+        parameter.Value = value ?? DBNull.Value;
+        return this;
     }
 
     private TParameter Next<TParameter>() where TParameter : NpgsqlParameter, new()
