@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The xDS server's perf samples by stage of the work (docs/benchmarks.md, issue13ba).
 
-usage: stages.py PERF.DATA PERF-MAP [--top N] [--stage TEXT] [--leaves]
+usage: stages.py PERF.DATA PERF-MAP [--top N] [--stage TEXT] [--leaves] [--time START,END]
 
 PERF.DATA is a `perf record -g` of one server (the fleet's --profile-connect or --profile-steady), PERF-MAP the
 runtime's /tmp/perf-<pid>.map of that server (DOTNET_PerfMapEnabled=1).
@@ -85,11 +85,9 @@ def classify(comm, frames):
     return 'runtime, CoreLib or libc, no stage above', None
 
 
-def main():
-    data, map_path = sys.argv[1], sys.argv[2]
-    top = int(sys.argv[sys.argv.index('--top') + 1]) if '--top' in sys.argv else 0
-    only = sys.argv[sys.argv.index('--stage') + 1] if '--stage' in sys.argv else None
-    leaves = '--leaves' in sys.argv
+def samples(data, map_path, time_range=None):
+    """Each sample of a recording as (comm, frames), frames (method, dso) leaf first, JIT'd frames named from the map.
+    time_range ("start,end" in the recording's clock, seconds) keeps only the samples taken within it."""
     starts, rows = load_map(map_path)
 
     def name_of(address):
@@ -104,27 +102,10 @@ def main():
                 return start + offset - low
         return offset
 
-    counts, kinds, tops = Counter(), defaultdict(Counter), defaultdict(Counter)
-    total = 0
-
-    def flush(comm, frames):
-        nonlocal total
-        if comm is None:
-            return
-        total += 1
-        stage, at = classify(comm, frames)
-        counts[stage] += 1
-        leaf = frames[0][1] if frames else ''
-        kinds[stage]['kernel' if 'kernel' in leaf else 'runtime' if 'libcoreclr' in leaf else 'libc' if 'libc' in leaf else 'managed'] += 1
-        if top and (only is None or only in stage):
-            if leaves:
-                key = ' | '.join(re.sub(r'\(.*', '', n)[-70:] for n, _ in frames[:6])
-            else:
-                key = frames[at][0] if at is not None else (frames[0][0] if frames else '?')
-            tops[stage][key[:200]] += 1
-
-    perf = subprocess.Popen(['perf', 'script', '-i', data, '-F', 'comm,tid,ip,sym,dso', '--no-inline', '--show-mmap-events'],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, errors='replace')
+    command = ['perf', 'script', '-i', data, '-F', 'comm,tid,ip,sym,dso', '--no-inline', '--show-mmap-events']
+    if time_range:
+        command += ['--time', time_range]
+    perf = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, errors='replace')
     comm, frames = None, []
     for line in perf.stdout:
         if 'PERF_RECORD_MMAP' in line:
@@ -134,7 +115,8 @@ def main():
                 views.append((offset, offset + length, start))
             continue
         if not line.strip():
-            flush(comm, frames)
+            if comm is not None:
+                yield comm, frames
             comm, frames = None, []
             continue
         m = FRAME.match(line)
@@ -148,10 +130,34 @@ def main():
                     symbol = '[' + dso.rsplit('/', 1)[-1] + ' precompiled]'
             frames.append((symbol, dso))
         elif not line.startswith((' ', '\t')):
-            flush(comm, frames)
+            if comm is not None:
+                yield comm, frames
             parts = line.rstrip().rsplit(None, 1)
             comm, frames = (parts[0] if len(parts) == 2 else line.strip()), []
-    flush(comm, frames)
+    if comm is not None:
+        yield comm, frames
+
+
+def leaf_kind(frames):
+    leaf = frames[0][1] if frames else ''
+    return 'kernel' if 'kernel' in leaf else 'runtime' if 'libcoreclr' in leaf else 'libc' if 'libc' in leaf else 'managed'
+
+
+def report(records, classify_sample, top=0, only=None, leaves=False):
+    """Prints the samples' shares by stage; classify_sample(comm, frames) gives (stage, index of the deciding frame)."""
+    counts, kinds, tops = Counter(), defaultdict(Counter), defaultdict(Counter)
+    total = 0
+    for comm, frames in records:
+        total += 1
+        stage, at = classify_sample(comm, frames)
+        counts[stage] += 1
+        kinds[stage][leaf_kind(frames)] += 1
+        if top and (only is None or only in stage):
+            if leaves:
+                key = ' | '.join(re.sub(r'\(.*', '', n)[-70:] for n, _ in frames[:6])
+            else:
+                key = frames[at][0] if at is not None else (frames[0][0] if frames else '?')
+            tops[stage][key[:200]] += 1
 
     print(f'{total} samples')
     for stage, n in counts.most_common():
@@ -159,6 +165,15 @@ def main():
         print(f'{100.0 * n / max(total, 1):5.1f}%  {n:6d}  {stage}   [leaf: {leaf}]')
         for key, v in tops[stage].most_common(top):
             print(f'           {v:6d}  {key}')
+
+
+def option(name, default=None):
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+
+
+def main():
+    data, map_path = sys.argv[1], sys.argv[2]
+    report(samples(data, map_path, option('--time')), classify, int(option('--top', 0)), option('--stage'), '--leaves' in sys.argv)
 
 
 if __name__ == '__main__':

@@ -43,6 +43,40 @@ public sealed class DeadlineRaceTests
     }
 
     [Fact]
+    public async Task AbandonedWorkGivenState_IsReportedWithTheSameState_AndTheRunningWork()
+    {
+        // The write path's form (WriteTransactions): what the work and the report need is one state, with no closure.
+        var release = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reported = new TaskCompletionSource<(object State, Task<string> Running)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var state = (Release: release, Reported: reported, Name: "write 1");
+        using var caller = new CancellationTokenSource();
+
+        var call = DeadlineRace.RunAsync(static (state, _) => state.Release.Task, state, caller.Token, Cancels,
+            static (state, running) => state.Reported.SetResult((state.Name, running)));
+        Assert.False(reported.Task.IsCompleted);
+
+        await caller.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        var (reportedState, running) = await reported.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("write 1", reportedState);
+        Assert.False(running.IsCompleted);
+        release.SetResult("committed");
+        Assert.Equal("committed", await running.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task WorkGivenStateThatEnds_IsAnsweredWithItsResultOrError_AndNotReportedAsAbandoned()
+    {
+        var reported = false;
+        var state = (Value: 5, Error: new InvalidOperationException("refused"));
+        Assert.Equal(5, await DeadlineRace.RunAsync(static (state, _) => Task.FromResult(state.Value), state, CancellationToken.None, Cancels,
+            (_, _) => reported = true));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => DeadlineRace.RunAsync(static (state, _) => Task.FromException<int>(state.Error), state,
+            CancellationToken.None, Cancels, (_, _) => reported = true));
+        Assert.False(reported);
+    }
+
+    [Fact]
     public async Task WorkThatEnds_IsAnsweredWithItsResultOrError_AndNotReportedAsAbandoned()
     {
         var reported = false;

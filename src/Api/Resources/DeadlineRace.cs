@@ -39,8 +39,21 @@ public static class DeadlineRace
     /// As <see cref="RunAsync{T}(Func{CancellationToken, Task{T}}, CancellationToken, DatabaseCancels, Action{Task{T}})"/>,
     /// with what the work needs passed as <paramref name="state"/> (no closure per call on a hot path).
     /// </summary>
-    public static async Task<T> RunAsync<TState, T>(Func<TState, CancellationToken, Task<T>> work, TState state, CancellationToken callToken,
-        DatabaseCancels cancels, Action<Task<T>> abandoned)
+    public static Task<T> RunAsync<TState, T>(Func<TState, CancellationToken, Task<T>> work, TState state, CancellationToken callToken,
+        DatabaseCancels cancels, Action<Task<T>> abandoned) =>
+        RunAsync(work, state, callToken, cancels, abandoned, static (report, running) => report(running));
+
+    /// <summary>
+    /// As <see cref="RunAsync{TState, T}(Func{TState, CancellationToken, Task{T}}, TState, CancellationToken, DatabaseCancels, Action{Task{T}})"/>,
+    /// with <paramref name="abandoned"/> given <paramref name="state"/> too: a caller whose report needs what its work
+    /// needs makes no closure for either (a write, issue14aw).
+    /// </summary>
+    public static Task<T> RunAsync<TState, T>(Func<TState, CancellationToken, Task<T>> work, TState state, CancellationToken callToken,
+        DatabaseCancels cancels, Action<TState, Task<T>> abandoned) =>
+        RunAsync(work, state, callToken, cancels, state, abandoned);
+
+    private static async Task<T> RunAsync<TState, TReport, T>(Func<TState, CancellationToken, Task<T>> work, TState state, CancellationToken callToken,
+        DatabaseCancels cancels, TReport report, Action<TReport, Task<T>> abandoned)
     {
         callToken.ThrowIfCancellationRequested();
         var own = new CancellationTokenSource();
@@ -56,7 +69,7 @@ public static class DeadlineRace
             // Not own.Cancel() here: Npgsql's callback on it may block until the server runs again. The source is not
             // disposed, as its callback may still be running when the work ends; it holds no timer.
             cancels.Cancel(own);
-            abandoned(running);
+            abandoned(report, running);
             throw;
         }
         catch when (running.IsCompleted)

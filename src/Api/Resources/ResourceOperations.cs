@@ -82,7 +82,7 @@ public sealed class ResourceOperations(
         var account = call.AccountId;
         var now = clock.GetUtcNow();
         var token = Idempotency.For(call.Operation, input, now);
-        var entity = WrittenEntity(account, kind, id, tags.ToJsonString(), dependencies, now);
+        var entity = WrittenEntity(call, kind, id, tags.ToJsonString(), dependencies, now);
         entity.Uid = Guid.NewGuid();
         entity.Version = 1;
 
@@ -123,20 +123,23 @@ public sealed class ResourceOperations(
     /// The row a create or update writes, as far as the API knows it before the write function runs (an update's
     /// arn, uid, version, owner and creation time come back from the function). Its spec is not made into text: the
     /// write sends the spec's UTF-8 as it is (<see cref="WriteParameters.Utf8Text"/>) and the answer copies those bytes.
+    /// Its ARN is the call's: the endpoint made it for the policy check from the same bound input, region and account
+    /// (<see cref="Security.OperationResources.Arn"/>, which is <see cref="ResourceId.ToArn"/> of the same id), so it is
+    /// not written a second time (issue14aw).
     /// </summary>
-    private ResourceEntity WrittenEntity(string account, ResourceKind kind, ResourceId id, string tags,
+    private static ResourceEntity WrittenEntity(ApiCall call, ResourceKind kind, ResourceId id, string tags,
         WriteDependencies dependencies, DateTimeOffset now) => new()
     {
-        AccountId = account,
+        AccountId = call.AccountId,
         MeshName = id.MeshName,
         Kind = kind.WireName,
         ParentName = id.ParentName,
         Name = id.Name,
-        Arn = id.ToArn(Options.Region, account),
+        Arn = call.ResourceArn,
         Spec = "",
         Tags = tags,
         Refs = dependencies.Keys,
-        ResourceOwner = account,
+        ResourceOwner = call.AccountId,
         CreatedAt = now,
         LastUpdatedAt = now,
     };
@@ -158,7 +161,12 @@ public sealed class ResourceOperations(
         return await MissingAsync(account, db, id, cancellationToken);
     }
 
-    public async Task<JsonObject> UpdateAsync(ApiCall call, ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Not an async method: it only hands the write to <see cref="WriteTransactions"/>, and an async method that waits
+    /// for it allocates its state machine's box for nothing (issue14aw). A refusal of the input is thrown to the
+    /// endpoint, which calls and awaits it inside one handler.
+    /// </remarks>
+    public Task<JsonObject> UpdateAsync(ApiCall call, ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
     {
         var account = call.AccountId;
         var id = IdentityOf(account, kind, input);
@@ -170,9 +178,9 @@ public sealed class ResourceOperations(
         var now = clock.GetUtcNow();
         var token = Idempotency.For(call.Operation, input, now);
         // An update keeps the row's tags; the answer does not show them.
-        var entity = WrittenEntity(account, kind, id, "[]", dependencies, now);
+        var entity = WrittenEntity(call, kind, id, "[]", dependencies, now);
 
-        return await writes.RunAsync(call, id.Describe(),
+        return writes.RunAsync(call, id.Describe(),
             () => UpdateStatement.Rent()
                 .Text(account).Text(id.MeshName).Text(kind.WireName).Text(id.ParentName).Text(id.Name).Utf8Text(specUtf8).TextArray(entity.Refs).Value(now)
                 .TextArray(dependencies.Kinds).TextArray(dependencies.Parents).TextArray(dependencies.Names).Value(dependencies.Containers)
@@ -206,7 +214,8 @@ public sealed class ResourceOperations(
             cancellationToken);
     }
 
-    public async Task<JsonObject> DeleteAsync(ApiCall call, ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
+    /// <remarks>Not an async method, as <see cref="UpdateAsync"/> is not.</remarks>
+    public Task<JsonObject> DeleteAsync(ApiCall call, ResourceKind kind, JsonObject input, CancellationToken cancellationToken)
     {
         var account = call.AccountId;
         var id = IdentityOf(account, kind, input);
@@ -214,7 +223,7 @@ public sealed class ResourceOperations(
         var childKind = ResourceKind.All.FirstOrDefault(k => k.Parent == kind);
         var refsKey = kind.IsMesh ? null : $"{account}/{id.MeshName}/{SpecReference.ToKey(kind, id.Name)}";
         var now = clock.GetUtcNow();
-        return await writes.RunAsync(call, id.Describe(),
+        return writes.RunAsync(call, id.Describe(),
             () => DeleteStatement.Rent()
                 .Text(account).Text(id.MeshName).Text(kind.WireName).Text(id.ParentName).Text(id.Name).Value(now)
                 .TextArray(containers.Kinds).TextArray(containers.Parents).TextArray(containers.Names)

@@ -35,36 +35,36 @@ public static class WriteBatch
     /// Sends <paramref name="write"/> in its own transaction, and returns the first row it returned (null if none), once
     /// it has committed. Once the batch has succeeded, its parameters are kept for the next call (<see cref="WriteStatement"/>).
     /// </summary>
+    /// <remarks>
+    /// One async method from the batch to its last result: each async method between Npgsql and the endpoint that
+    /// waits allocates its state machine's box and runs its continuation when the write answers (issue14aw).
+    /// </remarks>
     internal static async Task<object?[]?> CommitAsync(NpgsqlConnection connection, WriteParameters write, CancellationToken ct)
     {
-        var row = await CommitAsync(connection, write.Command(), ct);
-        write.Release();
-        return row;
-    }
-
-    private static async Task<object?[]?> CommitAsync(NpgsqlConnection connection, NpgsqlBatchCommand write, CancellationToken ct)
-    {
-        await using var batch = new NpgsqlBatch(connection) { BatchCommands = { write } };
-
         object?[]? row = null;
-        await using var reader = await batch.ExecuteReaderAsync(ct);
-        // Read to the end, to the server's ReadyForQuery: an error of the statement's end or of its commit is seen here.
-        do
+        await using (var batch = new NpgsqlBatch(connection) { BatchCommands = { write.Command() } })
         {
-            while (await reader.ReadAsync(ct))
+            await using var reader = await batch.ExecuteReaderAsync(ct);
+            // Read to the end, to the server's ReadyForQuery: an error of the statement's end or of its commit is seen here.
+            do
             {
-                if (row is null)
+                while (await reader.ReadAsync(ct))
                 {
-                    row = new object?[reader.FieldCount];
-                    for (var i = 0; i < row.Length; i++)
+                    if (row is null)
                     {
-                        row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                        row = new object?[reader.FieldCount];
+                        for (var i = 0; i < row.Length; i++)
+                        {
+                            row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                        }
                     }
                 }
             }
+            while (await reader.NextResultAsync(ct));
         }
-        while (await reader.NextResultAsync(ct));
 
+        // The reader and the batch are done with the parameters.
+        write.Release();
         return row;
     }
 }
