@@ -281,6 +281,57 @@ public sealed class MigrationTests(PostgresDatabase database) : IClassFixture<Po
     }
 
     /// <summary>
+    /// ANALYZE keeps no statistics of resources.spec and resources.tags (no plan reads them; sorting the jsonb sample was
+    /// a tenth of PostgreSQL's CPU under the API's deletes, docs/benchmarks.md, issue14av), and still keeps the other
+    /// columns'. The migration's down gives both back the default target, and its up applies again.
+    /// </summary>
+    [Fact]
+    public async Task NoStatisticsOfSpecAndTags_AnalyzeSkipsBoth_AndItsDownPutsTheDefaultBack()
+    {
+        var connectionString = await database.Server.CreateDatabaseAsync();
+        try
+        {
+            await using var context = new MeshDbContext(MeshDbContextOptions.Create(connectionString));
+            var migrator = context.GetService<IMigrator>();
+            await ExecuteAsync(connectionString, """
+                INSERT INTO resources (account_id, mesh_name, kind, parent_name, name, arn, uid, version, spec, tags, refs, resource_owner, created_at, last_updated_at)
+                SELECT '111122223333', 'm', 'virtualNode', '', 'n' || i, 'arn:' || i, gen_random_uuid(), 1,
+                       jsonb_build_object('listeners', jsonb_build_array(i)), jsonb_build_array(jsonb_build_object('key', 'k', 'value', i::text)),
+                       '{}', '111122223333', now(), now()
+                FROM generate_series(1, 50) AS i
+                """);
+            Assert.Equal("spec:0,tags:0", await TargetsAsync(connectionString));
+            Assert.Equal("arn,name", await AnalyzedAsync(connectionString));
+
+            await migrator.MigrateAsync("20261201051000_ClaimWithoutSpeculativeInsert");
+            Assert.Equal("spec:-1,tags:-1", await TargetsAsync(connectionString));
+            Assert.Equal("arn,name,spec,tags", await AnalyzedAsync(connectionString));
+
+            await migrator.MigrateAsync("20261202010000_NoStatisticsOfSpecAndTags");
+            Assert.Equal("spec:0,tags:0", await TargetsAsync(connectionString));
+        }
+        finally
+        {
+            await database.Server.DropDatabaseAsync(connectionString);
+        }
+
+        static Task<string> TargetsAsync(string connectionString) => ScalarAsync(connectionString, """
+            SELECT string_agg(attname || ':' || coalesce(attstattarget, -1), ',' ORDER BY attname) FROM pg_attribute
+            WHERE attrelid = 'resources'::regclass AND attname IN ('spec', 'tags')
+            """);
+
+        // Which of four columns the last ANALYZE kept statistics of (it runs first).
+        static async Task<string> AnalyzedAsync(string connectionString)
+        {
+            await ExecuteAsync(connectionString, "ANALYZE resources");
+            return await ScalarAsync(connectionString, """
+                SELECT coalesce(string_agg(attname::text, ',' ORDER BY attname), '') FROM pg_stats
+                WHERE schemaname = current_schema() AND tablename = 'resources' AND attname IN ('arn', 'name', 'spec', 'tags')
+                """);
+        }
+    }
+
+    /// <summary>
     /// An update sets spec, refs, version and last_updated_at. PostgreSQL writes it as a heap-only (HOT) update, with no
     /// new entry in any index, only when no index holds a column whose value changed; an index holding the version (for
     /// a list page read from the index alone, issue14as) made every update write an entry in every index, and cost an
