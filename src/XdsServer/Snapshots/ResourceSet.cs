@@ -90,8 +90,33 @@ public sealed class ResourceSet
         var joins = new Joins(all, ReferenceEquals(Wildcard, All) ? all : new JoinedVersions(Wildcard));
 
         // Identities joining at once each may make one; all of them then use the first kept.
-        return Interlocked.CompareExchange(ref _joins, joins, null) ?? joins;
+        var kept = Interlocked.CompareExchange(ref _joins, joins, null) ?? joins;
+
+        // A first join racing the part's retirement: one of the two sees the other (both are full fences), so the
+        // versioning is retired either way (twice does no harm).
+        if (Volatile.Read(ref _joinsRetired) == 1)
+        {
+            kept.Retire();
+        }
+
+        return kept;
     }
+
+    /// <summary>
+    /// Frees what the versioning of lists joined to this set saved (<see cref="JoinedVersions.Retire"/>) and keeps
+    /// it from saving more: this is a shared part's set, and the part was replaced (<see cref="SharedPartLifetime"/>).
+    /// </summary>
+    internal void RetireJoins()
+    {
+        Interlocked.Exchange(ref _joinsRetired, 1);
+        Volatile.Read(ref _joins)?.Retire();
+    }
+
+    /// <summary>The hash states the versioning of lists joined to this set saved and holds now, for the tests of their lifetime.</summary>
+    internal IReadOnlyList<System.Security.Cryptography.IncrementalHash> SavedHashStates =>
+        Volatile.Read(ref _joins) is { } joins
+            ? [.. joins.All.SavedStates, .. ReferenceEquals(joins.All, joins.Wildcard) ? [] : joins.Wildcard.SavedStates]
+            : [];
 
     /// <summary><paramref name="own"/> and <paramref name="shared"/> (both sorted, each without a repeated name) in one sorted array; null if a name is in both.</summary>
     private static XdsResource[]? Merge(XdsResource[] own, IReadOnlyList<XdsResource> shared)
@@ -368,6 +393,9 @@ public sealed class ResourceSet
 
     private Joins? _joins;
 
+    // 1 once the part this set belongs to is retired (RetireJoins).
+    private int _joinsRetired;
+
     private Protocol.DeltaChange[] _deltaChanges = [];
 
     private WeakReference<Protocol.DeltaChange>[] _firstResponses = [];
@@ -375,7 +403,14 @@ public sealed class ResourceSet
     private NamedSelection[] _named = [];
 
     /// <summary>The versioning of lists joined to <see cref="All"/> and to <see cref="Wildcard"/> (one object when they are one list).</summary>
-    private sealed record Joins(JoinedVersions All, JoinedVersions Wildcard);
+    private sealed record Joins(JoinedVersions All, JoinedVersions Wildcard)
+    {
+        public void Retire()
+        {
+            All.Retire();
+            Wildcard.Retire();
+        }
+    }
 
     /// <summary>The resources of a set that one list of names selects, with their version; shared by the streams that name the same.</summary>
     public sealed record NamedSelection(string[] Names, IReadOnlyList<XdsResource> Resources, string Version);

@@ -22,8 +22,11 @@ public static class SnapshotBuilder
     /// resources joined to a part its routing's nodes share (<see cref="ProxyResourceParts"/>) are packed alone and
     /// merged into that part's sets, which the interner packed and sorted once for all of them (<see cref="Shared"/>).
     /// </summary>
-    internal static Snapshot Build(ProxyResources resources, ResourceInterner interner) =>
-        ProxyResourceParts.Of(resources) is { } parts && interner.SharedSetsOf(parts.Shared) is { } shared
+    /// <param name="resources">The translation.</param>
+    /// <param name="interner">Packs each message once and the shared parts once.</param>
+    /// <param name="lifetime">The graph's shared parts, which a shared part packed by this build joins (the producer retires them with the graph).</param>
+    internal static Snapshot Build(ProxyResources resources, ResourceInterner interner, SharedPartLifetime? lifetime = null) =>
+        ProxyResourceParts.Of(resources) is { } parts && interner.SharedSetsOf(parts.Shared, lifetime) is { } shared
             ? Join(parts.Own, shared, interner)
             : Build(resources, interner.Pack);
 
@@ -46,6 +49,16 @@ public static class SnapshotBuilder
             {
                 return null;
             }
+        }
+
+        /// <summary>Frees what joining these sets saved (<see cref="ResourceSet.RetireJoins"/>): the part was replaced.</summary>
+        public void Retire()
+        {
+            Listeners.RetireJoins();
+            Routes.RetireJoins();
+            Clusters.RetireJoins();
+            Endpoints.RetireJoins();
+            Secrets.RetireJoins();
         }
     }
 
