@@ -28,13 +28,12 @@ internal sealed class ResourceInterner
     /// The sets of a translation's shared part, packed through this interner once; null if a name repeats in it. The
     /// build that packs them hands them to <paramref name="lifetime"/>, its graph's, which retires them with the graph.
     /// </summary>
-    public SnapshotBuilder.Shared? SharedSetsOf(ProxyResources part, SharedPartLifetime? lifetime = null)
-    {
-        if (_sharedSets.TryGetValue(part, out var sets))
-        {
-            return sets.Sets;
-        }
+    public SnapshotBuilder.Shared? SharedSetsOf(ProxyResources part, SharedPartLifetime? lifetime = null) =>
+        _sharedSets.TryGetValue(part, out var sets) ? sets.Sets : Pack(part, lifetime);
 
+    // Apart from SharedSetsOf, whose every call (once per identity) would otherwise allocate this one's closure.
+    private SnapshotBuilder.Shared? Pack(ProxyResources part, SharedPartLifetime? lifetime)
+    {
         // Identities packing the part at once each make sets, and one is kept: only that one is ever joined.
         var made = new SharedSets(SnapshotBuilder.Shared.Of(part, this));
         var kept = _sharedSets.GetValue(part, _ => made);

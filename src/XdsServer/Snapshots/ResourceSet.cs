@@ -90,27 +90,21 @@ public sealed class ResourceSet
         var joins = new Joins(all, ReferenceEquals(Wildcard, All) ? all : new JoinedVersions(Wildcard));
 
         // Identities joining at once each may make one; all of them then use the first kept.
-        var kept = Interlocked.CompareExchange(ref _joins, joins, null) ?? joins;
-
-        // A first join racing the part's retirement: one of the two sees the other (both are full fences), so the
-        // versioning is retired either way (twice does no harm).
-        if (Volatile.Read(ref _joinsRetired) == 1)
-        {
-            kept.Retire();
-        }
-
-        return kept;
+        return Interlocked.CompareExchange(ref _joins, joins, null) ?? joins;
     }
+
+    /// <summary>
+    /// Makes the versioning of lists joined to this set now, before any identity can join it: a shared part's sets
+    /// are prepared when packed (<see cref="SnapshotBuilder.Shared"/>), so that <see cref="RetireJoins"/> reaches
+    /// every state a join of them saves.
+    /// </summary>
+    internal void PrepareJoins() => _ = JoinedVersions;
 
     /// <summary>
     /// Frees what the versioning of lists joined to this set saved (<see cref="JoinedVersions.Retire"/>) and keeps
     /// it from saving more: this is a shared part's set, and the part was replaced (<see cref="SharedPartLifetime"/>).
     /// </summary>
-    internal void RetireJoins()
-    {
-        Interlocked.Exchange(ref _joinsRetired, 1);
-        Volatile.Read(ref _joins)?.Retire();
-    }
+    internal void RetireJoins() => Volatile.Read(ref _joins)?.Retire();
 
     /// <summary>The hash states the versioning of lists joined to this set saved and holds now, for the tests of their lifetime.</summary>
     internal IReadOnlyList<System.Security.Cryptography.IncrementalHash> SavedHashStates =>
@@ -392,9 +386,6 @@ public sealed class ResourceSet
     private Dictionary<string, XdsResource>? _byName;
 
     private Joins? _joins;
-
-    // 1 once the part this set belongs to is retired (RetireJoins).
-    private int _joinsRetired;
 
     private Protocol.DeltaChange[] _deltaChanges = [];
 

@@ -36,9 +36,10 @@ public static class SnapshotBuilder
         /// <summary>The part packed into its sets; null if a name repeats in it (the whole is then built as before, and refused the same way).</summary>
         public static Shared? Of(ProxyResources part, ResourceInterner interner)
         {
+            Shared shared;
             try
             {
-                return new(
+                shared = new(
                     Pack(TypeUrls.Listener, part.Listeners, part.OnDemandListeners, static l => l.Name, interner.Pack),
                     Pack(TypeUrls.Route, part.RouteConfigurations, [], static r => r.Name, interner.Pack),
                     Pack(TypeUrls.Cluster, part.Clusters, part.OnDemandClusters, static c => c.Name, interner.Pack),
@@ -49,17 +50,26 @@ public static class SnapshotBuilder
             {
                 return null;
             }
+
+            // Versioned for joins before any identity can join it, so that its retirement reaches every saved state.
+            foreach (var set in shared.Sets)
+            {
+                set.PrepareJoins();
+            }
+
+            return shared;
         }
 
         /// <summary>Frees what joining these sets saved (<see cref="ResourceSet.RetireJoins"/>): the part was replaced.</summary>
         public void Retire()
         {
-            Listeners.RetireJoins();
-            Routes.RetireJoins();
-            Clusters.RetireJoins();
-            Endpoints.RetireJoins();
-            Secrets.RetireJoins();
+            foreach (var set in Sets)
+            {
+                set.RetireJoins();
+            }
         }
+
+        private ResourceSet[] Sets => [Listeners, Routes, Clusters, Endpoints, Secrets];
     }
 
     private static Snapshot Join(ProxyResources own, Shared shared, ResourceInterner interner) =>
