@@ -3,7 +3,10 @@ using BenchmarkDotNet.Running;
 
 // `--loop-fleet-change <seconds>` repeats FleetChangeBenchmarks.Reload for that long (after ten changes not
 // counted) without BenchmarkDotNet and prints wall and CPU time per change; a profiler (perf record -p,
-// dotnet-trace collect -p) can attach to the process, which does nothing else.
+// dotnet-trace collect -p) can attach to the process, which does nothing else. It also prints, per change, the
+// process's lock contentions (Monitor.LockContentionCount, which counts System.Threading.Lock's too: the producer
+// builds the identities in parallel), its allocation on every thread, and how many changes a gen2 collection came
+// every (what was retired with a change and left to a finaliser waits about that long).
 if (args is ["--loop-fleet-change", var seconds])
 {
     var fleet = new Mesh.Benchmarks.FleetChangeBenchmarks();
@@ -17,6 +20,9 @@ if (args is ["--loop-fleet-change", var seconds])
     var changes = 0;
     var watch = System.Diagnostics.Stopwatch.StartNew();
     var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+    var contentions = System.Threading.Monitor.LockContentionCount;
+    var allocated = GC.GetTotalAllocatedBytes(precise: true);
+    var gen2 = GC.CollectionCount(2);
     while (DateTime.UtcNow < until)
     {
         fleet.Reload();
@@ -24,7 +30,13 @@ if (args is ["--loop-fleet-change", var seconds])
     }
 
     cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu;
+    contentions = System.Threading.Monitor.LockContentionCount - contentions;
+    allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+    gen2 = GC.CollectionCount(2) - gen2;
     Console.WriteLine($"{changes} route changes, {watch.Elapsed.TotalMilliseconds / changes:F1} ms each, {cpu.TotalMilliseconds / changes:F1} ms of CPU each (pid {Environment.ProcessId})");
+    Console.WriteLine($"per change: {(double)contentions / changes:F2} lock contentions, {allocated / 1024.0 / changes:F0} KB allocated (all threads); " +
+        $"a gen2 collection every {(gen2 == 0 ? "-" : ((double)changes / gen2).ToString("F1", System.Globalization.CultureInfo.InvariantCulture))} changes, " +
+        $"{GC.GetGCMemoryInfo(GCKind.Any).FinalizationPendingCount} objects left to finalise at the last");
     fleet.Cleanup();
     return;
 }

@@ -113,17 +113,13 @@ public static class Hashing
 
         /// <summary>
         /// The version of lines that <paramref name="before"/> (a SHA-256 of the lines before them, which this
-        /// finishes and disposes) holds, then of the lines added; the buffer goes back to the pool.
+        /// finishes; the caller disposes it) holds, then of the lines added; the buffer goes back to the pool.
         /// </summary>
         public readonly string Version(IncrementalHash before)
         {
             Span<byte> hash = stackalloc byte[32];
-            using (before)
-            {
-                before.AppendData(_buffer.AsSpan(0, _written));
-                before.GetHashAndReset(hash);
-            }
-
+            before.AppendData(_buffer.AsSpan(0, _written));
+            before.GetHashAndReset(hash);
             ArrayPool<byte>.Shared.Return(_buffer);
             return Hex(hash, 16);
         }

@@ -16,7 +16,8 @@ namespace Mesh.XdsServer.Snapshots;
 /// lines after it are hashed per identity, but copied from the part's lines encoded once rather than encoded
 /// again.</item>
 /// </list>
-/// Held by the shared part's set, so it lives and dies with the part.
+/// Held by the shared part's set, so it lives and dies with the part; its saved states (a native hash context each)
+/// are disposed when the part is retired (<see cref="Retire"/>), not left to a finaliser.
 /// </summary>
 internal sealed class JoinedVersions
 {
@@ -39,6 +40,7 @@ internal sealed class JoinedVersions
     private readonly Remembered[] _remembered = new Remembered[MaxRemembered];
     private Prefix[] _prefixes = [];
     private int _oldest;
+    private bool _retired;
 
     public JoinedVersions(IReadOnlyList<XdsResource> shared)
     {
@@ -79,7 +81,9 @@ internal sealed class JoinedVersions
     {
         // The shared lines before the node's first own line are joined's first lines, as they are the shared list's.
         var first = SharedBefore(own[0].Name);
-        var before = _lines.Start(first) >= PrefixBytesWorthAState ? PrefixState(first) : null;
+
+        // This join's own copy of a saved state: the saved one is touched only under the lock (Retire).
+        using var before = _lines.Start(first) >= PrefixBytesWorthAState ? PrefixState(first) : null;
         var lines = Hashing.Lines.For(_lines.Start(_lines.Count) - (before is null ? 0 : _lines.Start(first)), own.Length);
         if (before is null)
         {
@@ -133,13 +137,50 @@ internal sealed class JoinedVersions
     }
 
     /// <summary>
+    /// Disposes the saved states and saves no more: the part was replaced (<see cref="SharedPartLifetime"/>). Under
+    /// the lock, as every use of a saved state is, so a join in flight is never left with a disposed one: it holds
+    /// only a copy, made under the lock and its own to dispose. A join after this hashes the shared lines again,
+    /// to the same version.
+    /// </summary>
+    public void Retire()
+    {
+        lock (_lock)
+        {
+            _retired = true;
+            foreach (var prefix in _prefixes)
+            {
+                prefix.State.Dispose();
+            }
+
+            _prefixes = [];
+        }
+    }
+
+    /// <summary>The hash states saved now (none once retired), for the tests of their lifetime.</summary>
+    internal IReadOnlyList<IncrementalHash> SavedStates
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _prefixes.Select(p => p.State)];
+            }
+        }
+    }
+
+    /// <summary>
     /// A copy of the SHA-256 state after the first <paramref name="lines"/> shared lines, made once per position
-    /// (at most a few); null when the position is not kept.
+    /// (at most a few); null when the position is not kept or the part is retired.
     /// </summary>
     private IncrementalHash? PrefixState(int lines)
     {
         lock (_lock)
         {
+            if (_retired)
+            {
+                return null;
+            }
+
             foreach (var prefix in _prefixes)
             {
                 if (prefix.Lines == lines)

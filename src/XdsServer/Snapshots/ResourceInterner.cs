@@ -24,9 +24,26 @@ internal sealed class ResourceInterner
 
     public int Count => _resources.Count;
 
-    /// <summary>The sets of a translation's shared part, packed through this interner once; null if a name repeats in it.</summary>
-    public SnapshotBuilder.Shared? SharedSetsOf(ProxyResources part) =>
-        (_sharedSets.TryGetValue(part, out var sets) ? sets : _sharedSets.GetValue(part, p => new SharedSets(SnapshotBuilder.Shared.Of(p, this)))).Sets;
+    /// <summary>
+    /// The sets of a translation's shared part, packed through this interner once; null if a name repeats in it. The
+    /// build that packs them hands them to <paramref name="lifetime"/>, its graph's, which retires them with the graph.
+    /// </summary>
+    public SnapshotBuilder.Shared? SharedSetsOf(ProxyResources part, SharedPartLifetime? lifetime = null) =>
+        _sharedSets.TryGetValue(part, out var sets) ? sets.Sets : Pack(part, lifetime);
+
+    // Apart from SharedSetsOf, whose every call (once per identity) would otherwise allocate this one's closure.
+    private SnapshotBuilder.Shared? Pack(ProxyResources part, SharedPartLifetime? lifetime)
+    {
+        // Identities packing the part at once each make sets, and one is kept: only that one is ever joined.
+        var made = new SharedSets(SnapshotBuilder.Shared.Of(part, this));
+        var kept = _sharedSets.GetValue(part, _ => made);
+        if (ReferenceEquals(kept, made) && made.Sets is { } packed)
+        {
+            lifetime?.Add(packed);
+        }
+
+        return kept.Sets;
+    }
 
     public XdsResource Intern(XdsResource resource) =>
         _resources.GetOrAdd((resource.TypeUrl, resource.Name, resource.Version, resource.OnDemandOnly), resource);

@@ -93,6 +93,25 @@ public sealed class ResourceSet
         return Interlocked.CompareExchange(ref _joins, joins, null) ?? joins;
     }
 
+    /// <summary>
+    /// Makes the versioning of lists joined to this set now, before any identity can join it: a shared part's sets
+    /// are prepared when packed (<see cref="SnapshotBuilder.Shared"/>), so that <see cref="RetireJoins"/> reaches
+    /// every state a join of them saves.
+    /// </summary>
+    internal void PrepareJoins() => _ = JoinedVersions;
+
+    /// <summary>
+    /// Frees what the versioning of lists joined to this set saved (<see cref="JoinedVersions.Retire"/>) and keeps
+    /// it from saving more: this is a shared part's set, and the part was replaced (<see cref="SharedPartLifetime"/>).
+    /// </summary>
+    internal void RetireJoins() => Volatile.Read(ref _joins)?.Retire();
+
+    /// <summary>The hash states the versioning of lists joined to this set saved and holds now, for the tests of their lifetime.</summary>
+    internal IReadOnlyList<System.Security.Cryptography.IncrementalHash> SavedHashStates =>
+        Volatile.Read(ref _joins) is { } joins
+            ? [.. joins.All.SavedStates, .. ReferenceEquals(joins.All, joins.Wildcard) ? [] : joins.Wildcard.SavedStates]
+            : [];
+
     /// <summary><paramref name="own"/> and <paramref name="shared"/> (both sorted, each without a repeated name) in one sorted array; null if a name is in both.</summary>
     private static XdsResource[]? Merge(XdsResource[] own, IReadOnlyList<XdsResource> shared)
     {
@@ -375,7 +394,14 @@ public sealed class ResourceSet
     private NamedSelection[] _named = [];
 
     /// <summary>The versioning of lists joined to <see cref="All"/> and to <see cref="Wildcard"/> (one object when they are one list).</summary>
-    private sealed record Joins(JoinedVersions All, JoinedVersions Wildcard);
+    private sealed record Joins(JoinedVersions All, JoinedVersions Wildcard)
+    {
+        public void Retire()
+        {
+            All.Retire();
+            Wildcard.Retire();
+        }
+    }
 
     /// <summary>The resources of a set that one list of names selects, with their version; shared by the streams that name the same.</summary>
     public sealed record NamedSelection(string[] Names, IReadOnlyList<XdsResource> Resources, string Version);

@@ -22,8 +22,11 @@ public static class SnapshotBuilder
     /// resources joined to a part its routing's nodes share (<see cref="ProxyResourceParts"/>) are packed alone and
     /// merged into that part's sets, which the interner packed and sorted once for all of them (<see cref="Shared"/>).
     /// </summary>
-    internal static Snapshot Build(ProxyResources resources, ResourceInterner interner) =>
-        ProxyResourceParts.Of(resources) is { } parts && interner.SharedSetsOf(parts.Shared) is { } shared
+    /// <param name="resources">The translation.</param>
+    /// <param name="interner">Packs each message once and the shared parts once.</param>
+    /// <param name="lifetime">The graph's shared parts, which a shared part packed by this build joins (the producer retires them with the graph).</param>
+    internal static Snapshot Build(ProxyResources resources, ResourceInterner interner, SharedPartLifetime? lifetime = null) =>
+        ProxyResourceParts.Of(resources) is { } parts && interner.SharedSetsOf(parts.Shared, lifetime) is { } shared
             ? Join(parts.Own, shared, interner)
             : Build(resources, interner.Pack);
 
@@ -33,9 +36,10 @@ public static class SnapshotBuilder
         /// <summary>The part packed into its sets; null if a name repeats in it (the whole is then built as before, and refused the same way).</summary>
         public static Shared? Of(ProxyResources part, ResourceInterner interner)
         {
+            Shared shared;
             try
             {
-                return new(
+                shared = new(
                     Pack(TypeUrls.Listener, part.Listeners, part.OnDemandListeners, static l => l.Name, interner.Pack),
                     Pack(TypeUrls.Route, part.RouteConfigurations, [], static r => r.Name, interner.Pack),
                     Pack(TypeUrls.Cluster, part.Clusters, part.OnDemandClusters, static c => c.Name, interner.Pack),
@@ -46,7 +50,26 @@ public static class SnapshotBuilder
             {
                 return null;
             }
+
+            // Versioned for joins before any identity can join it, so that its retirement reaches every saved state.
+            foreach (var set in shared.Sets)
+            {
+                set.PrepareJoins();
+            }
+
+            return shared;
         }
+
+        /// <summary>Frees what joining these sets saved (<see cref="ResourceSet.RetireJoins"/>): the part was replaced.</summary>
+        public void Retire()
+        {
+            foreach (var set in Sets)
+            {
+                set.RetireJoins();
+            }
+        }
+
+        private ResourceSet[] Sets => [Listeners, Routes, Clusters, Endpoints, Secrets];
     }
 
     private static Snapshot Join(ProxyResources own, Shared shared, ResourceInterner interner) =>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Mesh.Model.Graph;
 using Mesh.Translation;
 using Mesh.XdsServer.Diagnostics;
@@ -25,6 +26,9 @@ public sealed partial class SnapshotProducer
     private readonly ResourceInterner _interner = new();
     private readonly Lock _meshesLock = new();
     private readonly Dictionary<MeshKey, MeshState> _meshes = [];
+
+    // The translation failures logged, by exception object (see TranslationFailed); each is kept as long as it lives.
+    private readonly ConditionalWeakTable<Exception, object?> _loggedFailures = new();
     private long _generation;
 
     public SnapshotProducer(SnapshotCache cache, IProxyTranslator translator, XdsMetrics metrics, ILogger<SnapshotProducer> logger)
@@ -37,6 +41,9 @@ public sealed partial class SnapshotProducer
     }
 
     public int InternedResources => _interner.Count;
+
+    /// <summary>The interner every build packs through (the tests read what it packed).</summary>
+    internal ResourceInterner Interner => _interner;
 
     public MeshGraph? Mesh(MeshKey key) => Read(key).Graph;
 
@@ -63,6 +70,7 @@ public sealed partial class SnapshotProducer
         MeshGraph? previous;
         MeshGraphDiff diff;
         MeshState state;
+        MeshState? replaced;
         while (true)
         {
             previous = Read(key).Graph;
@@ -71,7 +79,8 @@ public sealed partial class SnapshotProducer
             diff = MeshGraphDiff.Between(previous, graph);
             lock (_meshesLock)
             {
-                if (!ReferenceEquals(_meshes.GetValueOrDefault(key)?.Graph, previous))
+                replaced = _meshes.GetValueOrDefault(key);
+                if (!ReferenceEquals(replaced?.Graph, previous))
                 {
                     continue; // Set by another call meanwhile: compare with that one.
                 }
@@ -96,6 +105,8 @@ public sealed partial class SnapshotProducer
             break;
         }
 
+        // No build of the new graph joins the old graph's shared parts: what they saved is freed now.
+        replaced?.SharedParts.Retire();
         if (previous is not null && graph is not null)
         {
             _translator.MeshChanged(previous, graph, diff);
@@ -177,7 +188,7 @@ public sealed partial class SnapshotProducer
         {
             // A translator bug is treated like an invalid mesh: this proxy keeps its last good snapshot, and the
             // feed and every other proxy carry on.
-            return Rejected(identity, state, $"translation failed: {e.GetType().Name}: {e.Message}", null);
+            return TranslationFailed(identity, state, e);
         }
 
         // A broken reference would make Envoy reject the update or wait for a resource that never comes.
@@ -186,7 +197,7 @@ public sealed partial class SnapshotProducer
             return Rejected(identity, state, "The snapshot is inconsistent: " + string.Join("; ", problems), resources.Warnings);
         }
 
-        var snapshot = SnapshotBuilder.Build(resources, _interner);
+        var snapshot = SnapshotBuilder.Build(resources, _interner, state.SharedParts);
         _metrics.SnapshotBuild.Record(Stopwatch.GetElapsedTime(started));
         return new SnapshotUpdate(state.Generation, snapshot, null, resources.Warnings);
     }
@@ -196,6 +207,30 @@ public sealed partial class SnapshotProducer
         _metrics.SnapshotRejected();
         LogRejected(identity.ToString(), problem);
         return new SnapshotUpdate(state.Generation, null, problem, warnings);
+    }
+
+    /// <summary>
+    /// Rejects an identity whose translation threw. What every identity of a routing shares is built once per graph
+    /// (the translator's <c>BuiltOnce</c>), and when that build throws, every identity that needs it is thrown the
+    /// same exception object for as long as the graph lives: logged per identity, one failure was hundreds of
+    /// identical error lines per change (and one more per identity connecting later). So a failure is logged once,
+    /// with its stack, by the first identity it rejects; every identity it rejects is still counted
+    /// (mesh_xds_snapshots_rejected_total) and shows it in proxy status.
+    /// </summary>
+    private SnapshotUpdate TranslationFailed(ProxyIdentity identity, MeshState state, Exception failure)
+    {
+        var problem = $"translation failed: {failure.GetType().Name}: {failure.Message}";
+        _metrics.SnapshotRejected();
+        if (_loggedFailures.TryAdd(failure, null))
+        {
+            LogTranslationFailed(identity.ToString(), problem, failure);
+        }
+        else
+        {
+            LogTranslationFailedAgain(identity.ToString(), problem);
+        }
+
+        return new SnapshotUpdate(state.Generation, null, problem, null);
     }
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "New snapshot for {Proxy}: version {Version}, {Count} resources")]
@@ -213,6 +248,18 @@ public sealed partial class SnapshotProducer
     [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Configuration for {Proxy} leaves something out: {Warning}")]
     private partial void LogWarning(string proxy, string warning);
 
-    /// <summary>A mesh's graph and the number of the change that set it.</summary>
-    private sealed record MeshState(MeshGraph? Graph, long Generation);
+    [LoggerMessage(EventId = 105, Level = LogLevel.Error, Message = "Configuration for {Proxy} rejected; the last good snapshot keeps serving: {Reason} (logged once per failure: every other proxy it rejects shows it in proxy status and is counted in mesh_xds_snapshots_rejected_total)")]
+    private partial void LogTranslationFailed(string proxy, string reason, Exception exception);
+
+    [LoggerMessage(EventId = 106, Level = LogLevel.Debug, Message = "Configuration for {Proxy} rejected by a translation failure logged before; the last good snapshot keeps serving: {Reason}")]
+    private partial void LogTranslationFailedAgain(string proxy, string reason);
+
+    /// <summary>
+    /// A mesh's graph, the number of the change that set it, and the shared parts its builds packed (retired when
+    /// a change replaces the graph).
+    /// </summary>
+    private sealed record MeshState(MeshGraph? Graph, long Generation)
+    {
+        public SharedPartLifetime SharedParts { get; } = new();
+    }
 }

@@ -144,6 +144,82 @@ public sealed class JoinedVersionsTests
         Assert.True(joins > 10_000 && repeated > 5_000 && longPrefixes > 1_500 && refused > 10_000 && new[] { "first", "between", "last" }.All(p => placements.GetValueOrDefault(p) > 2_500), counts);
     }
 
+    /// <summary>
+    /// The saved states are native hash contexts, freed when the part is retired (the producer retires a graph's parts
+    /// when a change replaces it) while identities may still be joining it: a join in flight must never find one
+    /// disposed under it, no join after the retirement may save one again, and no version may change. Each round
+    /// retires a part at a random point of four threads' joins (own lines at every position, most of them after over
+    /// a kilobyte of shared lines) and lets each thread join it twenty more times after.
+    /// </summary>
+    [Fact]
+    public async Task Retiring_A_Part_While_Identities_Join_It_Frees_Its_Saved_States_And_Changes_No_Version()
+    {
+        var freed = 0;
+        var joinsAfter = 0;
+        for (var round = 0; round < 40; round++)
+        {
+            // Shared "b-xxx…", "d-xxx…", … (each over 600 bytes); own names "a", "c", "e", … land before, between, after.
+            var shared = new ResourceSet(Enumerable.Range(0, 6).Select(i => Cluster($"{(char)('b' + (2 * i))}-{new string('x', 600)}", onDemandOnly: i == 3)));
+            var joined = 0;
+            var retired = 0;
+            var workers = Enumerable.Range(0, 4).Select(worker => Task.Run(() =>
+            {
+                var random = new Random((round * 10) + worker);
+                var after = 0;
+                for (var i = 0; i < 100 || after < 20; i++)
+                {
+                    var afterRetirement = Volatile.Read(ref retired) == 1;
+                    var own = Enumerable.Range(0, 7).Where(_ => random.Next(3) == 0).Select(n => Cluster(((char)('a' + (2 * n))).ToString(), port: random.Next(1000))).ToArray();
+                    if (own.Length == 0)
+                    {
+                        continue;
+                    }
+
+                    var set = ResourceSet.Join(shared, own);
+                    Assert.Equal(Hashing.VersionOf(set.All), set.AllVersion);
+                    Assert.Equal(Hashing.VersionOf(set.Wildcard), set.WildcardVersion);
+                    Interlocked.Increment(ref joined);
+                    after += afterRetirement ? 1 : 0;
+                }
+
+                return after;
+            })).ToArray();
+
+            // Retired while the threads join: after a random number of joins, with states saved by then.
+            var retireAfter = new Random(round).Next(20, 200);
+            Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref joined) >= retireAfter, TimeSpan.FromMinutes(1)), $"round {round}: the joins stopped before {retireAfter}");
+            var states = shared.SavedHashStates;
+            Assert.NotEmpty(states);
+            shared.RetireJoins();
+            Volatile.Write(ref retired, 1);
+
+            Assert.All(states, state => Assert.Throws<ObjectDisposedException>(() => state.Clone()));
+            await Task.WhenAll(workers).WaitAsync(TimeSpan.FromMinutes(1));
+            Assert.Empty(shared.SavedHashStates);
+            freed += states.Count;
+            joinsAfter += workers.Sum(w => w.Result); // finished above
+        }
+
+        Assert.True(freed >= 40 && joinsAfter >= 40 * 4 * 20, $"{freed} states freed, {joinsAfter} joins after a retirement");
+    }
+
+    [Fact]
+    public void A_Part_Retired_Before_Its_First_Join_Saves_No_State_And_Versions_As_Before()
+    {
+        var kept = new ResourceSet([Cluster("a-" + new string('x', 1200)), Cluster("c")]);
+        var retired = new ResourceSet([Cluster("a-" + new string('x', 1200)), Cluster("c")]);
+        retired.PrepareJoins(); // as a shared part's sets are when packed
+        retired.RetireJoins();
+
+        var fromKept = ResourceSet.Join(kept, [Cluster("b")]);
+        var fromRetired = ResourceSet.Join(retired, [Cluster("b")]);
+
+        Assert.NotEmpty(kept.SavedHashStates);
+        Assert.Empty(retired.SavedHashStates);
+        Assert.Equal(Hashing.VersionOf(fromKept.All), fromRetired.AllVersion);
+        Assert.Equal(fromKept.AllVersion, fromRetired.AllVersion);
+    }
+
     private static IEnumerable<string> Names(Random random, int count) =>
         Enumerable.Range(0, count)
             .Select(_ => new string((char)('a' + random.Next(6)), 1) + (char)('a' + random.Next(6)) + (random.Next(5) == 0 ? new string('x', random.Next(100, 800)) : ""))

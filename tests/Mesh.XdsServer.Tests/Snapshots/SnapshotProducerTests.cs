@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Mesh.Model.Graph;
 using Mesh.Translation;
 using Mesh.XdsServer.Diagnostics;
@@ -5,6 +7,7 @@ using Mesh.XdsServer.Identity;
 using Mesh.XdsServer.Resources;
 using Mesh.XdsServer.Snapshots;
 using Mesh.XdsServer.Tests.Support;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Mesh.XdsServer.Tests.Snapshots;
@@ -215,6 +218,45 @@ public sealed class SnapshotProducerTests
         Assert.Equal("translation failed: InvalidOperationException: translator bug", _cache.Problem(Web));
     }
 
+    /// <summary>
+    /// What the identities of a routing share is built once per graph (<c>BuiltOnce</c>), and a build that throws
+    /// is thrown to every identity that needs it for as long as the graph lives. Each of them is rejected, counted
+    /// and shows why in proxy status; the failure is logged once per graph, with its exception, not once per identity.
+    /// </summary>
+    [Fact]
+    public void A_Shared_Part_That_Fails_To_Build_Is_Logged_Once_Per_Graph_And_Rejects_Every_Identity_That_Needs_It()
+    {
+        var translator = new FailingSharedPartTranslator();
+        var logger = new CapturingLogger();
+        var producer = new SnapshotProducer(_cache, translator, _metrics, logger);
+        var mesh = MeshRows.Demo().Node("web2", "10.0.0.2", 8080, "http", "api.demo.local").Node("web3", "10.0.0.3", 8080, "http", "api.demo.local");
+        var web3 = Web with { Name = "web3" };
+        producer.SetMesh(mesh.Key, mesh.Graph);
+        using var webWatch = _cache.Watch(Web, _ => { });
+        using var web2Watch = _cache.Watch(Web2, _ => { });
+
+        AssertRejected([Web, Web2], builds: 1, errors: 1);
+
+        // A change every node reads (their backend's route): a new graph builds the part again, and fails again.
+        producer.SetMesh(mesh.Key, mesh.HttpRoute("api-router", "default", "/v2", ("api-v1", 100)).Graph);
+        AssertRejected([Web, Web2], builds: 2, errors: 2);
+
+        // An identity that connects later, on the same graph: rejected and counted, the failure not logged again.
+        using var web3Watch = _cache.Watch(web3, _ => { });
+        AssertRejected([Web, Web2, web3], builds: 2, errors: 2);
+        Assert.Equal(5, _metrics.Get("mesh_xds_snapshots_rejected_total"));
+        Assert.Equal(3, logger.Entries.Count(e => e.Level == LogLevel.Debug && e.Message.Contains("rejected by a translation failure logged before", StringComparison.Ordinal)));
+
+        void AssertRejected(ProxyIdentity[] identities, int builds, int errors)
+        {
+            Assert.Equal(builds, translator.Builds);
+            Assert.All(identities, i => Assert.Equal("translation failed: InvalidOperationException: shared part bug", _cache.Problem(i)));
+            var logged = logger.Entries.Where(e => e.Level == LogLevel.Error).ToList();
+            Assert.Equal(errors, logged.Count);
+            Assert.All(logged, e => Assert.Equal("shared part bug", Assert.IsType<InvalidOperationException>(e.Exception).Message));
+        }
+    }
+
     [Fact]
     public void An_Update_From_An_Older_Graph_Never_Replaces_One_From_A_Newer_Graph()
     {
@@ -243,6 +285,38 @@ public sealed class SnapshotProducerTests
             Interlocked.Increment(ref _calls);
             return new MeshTranslator().TranslateProxy(graph, target);
         }
+    }
+
+    /// <summary>Every node needs one part built once per graph, as a routing's are (<c>BuiltOnce</c>), and its build throws.</summary>
+    private sealed class FailingSharedPartTranslator : IProxyTranslator
+    {
+        private readonly ConditionalWeakTable<MeshGraph, ConcurrentDictionary<string, Lazy<ProxyResources>>> _parts = new();
+        private int _builds;
+
+        public int Builds => _builds;
+
+        public ProxyResources TranslateProxy(MeshGraph graph, ProxyTarget target) =>
+            _parts.GetValue(graph, _ => new()).GetOrBuild("routing", Build, this);
+
+        private static ProxyResources Build(FailingSharedPartTranslator translator)
+        {
+            Interlocked.Increment(ref translator._builds);
+            throw new InvalidOperationException("shared part bug");
+        }
+    }
+
+    /// <summary>The producer's log lines, with their exceptions.</summary>
+    private sealed class CapturingLogger : ILogger<SnapshotProducer>
+    {
+        public ConcurrentQueue<(LogLevel Level, string Message, Exception? Exception)> Entries { get; } = new();
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Entries.Enqueue((logLevel, formatter(state, exception), exception));
     }
 
     /// <summary>The real translator, or the same output with a listener that names a route configuration that is not there.</summary>
