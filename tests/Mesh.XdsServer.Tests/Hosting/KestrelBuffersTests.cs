@@ -241,13 +241,34 @@ public sealed class KestrelBuffersTests
     }
 
     [Fact]
-    public async Task Without_The_Setting_Kestrel_Keeps_Its_Own_Pool()
+    public async Task Without_The_Settings_Kestrel_Buffers_In_The_Servers_Pool_Of_16_KiB_Blocks()
     {
         await using var host = await XdsTestHost.StartAsync();
+
+        var pools = host.Services.GetRequiredService<KestrelBlockPools>();
+        Assert.Same(pools, host.Services.GetRequiredService<IMemoryPoolFactory<byte>>());
+        Assert.Equal(16384, pools.BlockSize);
+        Assert.Contains("mesh_xds_kestrel_blocks", await host.Admin.GetStringAsync("/metrics").DefaultTimeout());
+    }
+
+    [Fact]
+    public async Task With_Pinned_Kestrel_Keeps_Its_Own_Pool()
+    {
+        await using var host = await XdsTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Xds:KestrelBuffers"] = "Pinned" });
 
         Assert.Null(host.Services.GetService<KestrelBlockPools>());
         Assert.IsNotType<KestrelBlockPools>(host.Services.GetRequiredService<IMemoryPoolFactory<byte>>());
         Assert.DoesNotContain("mesh_xds_kestrel_blocks", await host.Admin.GetStringAsync("/metrics").DefaultTimeout());
+    }
+
+    [Theory]
+    [InlineData("4096", 4096)]
+    [InlineData("65536", 65536)]
+    public async Task A_Block_Size_Without_A_Kind_Sizes_The_Default_Heap_Pool(string size, int expected)
+    {
+        await using var host = await XdsTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Xds:KestrelBlockSize"] = size });
+
+        Assert.Equal(expected, host.Services.GetRequiredService<KestrelBlockPools>().BlockSize);
     }
 
     [Fact]
@@ -340,7 +361,7 @@ public sealed class KestrelBuffersTests
     [InlineData("Heap", "4095", "from 4096 to 65536")]
     [InlineData("Heap", "65537", "from 4096 to 65536")]
     [InlineData("Heap", "16k", "from 4096 to 65536")]
-    [InlineData(null, "16384", "needs Xds:KestrelBuffers=Heap")]
+    [InlineData(null, "4095", "from 4096 to 65536")]
     [InlineData("Pinned", "16384", "needs Xds:KestrelBuffers=Heap")]
     public async Task A_Block_Size_That_Cannot_Be_Used_Stops_The_Start_With_The_Setting_Named(string? kind, string size, string why)
     {
