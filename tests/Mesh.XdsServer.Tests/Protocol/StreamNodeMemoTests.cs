@@ -159,15 +159,20 @@ public sealed class StreamNodeMemoTests
     [Fact]
     public void Streams_With_The_Same_Extensions_Share_One_Copy_Of_Them()
     {
+        // The streams stay open to the end, as connected proxies' do: the shared copy lives only as long as a
+        // stream's memo holds it, so a collection between streams that had ended would rightly let it go.
+        var open = new List<Stream>();
         foreach (var id in new[] { "mesh/demo/virtualNode/web", "mesh/demo/virtualNode/api", "mesh/demo/virtualNode/db" })
         {
             var stream = new Stream();
+            open.Add(stream);
             var first = stream.Read(_sotw, Ack(LargeNode(id: id), "", ""), 4096).Node;
             Assert.Same(first, stream.Read(_sotw, Ack(LargeNode(id: id), "v1", "1"), 4096).Node);
         }
 
         Assert.Equal(3, _interner.Parsed);
         Assert.Equal(1, _interner.ExtensionCopies);
+        GC.KeepAlive(open);
     }
 
     [Fact]
