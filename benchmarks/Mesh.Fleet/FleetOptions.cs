@@ -53,6 +53,9 @@ internal sealed record FleetOptions
     /// <summary>How long the proxies stay idle before each route change (zero: the changes follow each other at once).</summary>
     public TimeSpan ChangeGap { get; init; } = TimeSpan.Zero;
 
+    /// <summary>Where <c>--write-node</c> writes the node the fleet's first proxy sends (<see cref="NodeFile"/>), and exits; null: a run.</summary>
+    public string? WriteNode { get; init; }
+
     public const string Help = """
         Mesh.Fleet: simulated Envoys against the xDS server, and the raw gRPC limit in the same run.
         Needs a running ./run.sh (PostgreSQL and the API); starts its own xDS servers and raw server.
@@ -98,6 +101,9 @@ internal sealed record FleetOptions
                                    whether a stuck proxy holds the rest up (0)
           --stuck-as HOW           never-answer (reads its pushes, writes no ACK), stop-reading (stops reading its
                                    socket: its HTTP/2 windows close), or both (alternating) (both)
+          --write-node FILE        write the node the first proxy sends (client-0's, of a mesh named fleet; with
+                                   --distinct-nodes on, its pod's own), serialised exactly as the fleet sends it, to
+                                   FILE and exit: no stack, no run (benchmarks/h2-frames/replay.py sends it)
         """;
 
     public static FleetOptions Parse(string[] args)
@@ -134,6 +140,7 @@ internal sealed record FleetOptions
                 "--stuck" => o with { Stuck = o.Stuck with { Percent = Int() is var p and >= 0 and < 100 ? p : throw new ArgumentException("--stuck takes a percentage from 0 to 99") } },
                 "--stuck-as" => o with { Stuck = o.Stuck with { As = Next() is var a && a is "never-answer" or "stop-reading" or "both" ? a : throw new ArgumentException("--stuck-as takes never-answer, stop-reading or both") } },
                 "--change-gap" => o with { ChangeGap = TimeSpan.FromSeconds(Int()) },
+                "--write-node" => o with { WriteNode = Next() },
                 var other => throw new ArgumentException($"unknown option {other}; --help lists them"),
             };
         }

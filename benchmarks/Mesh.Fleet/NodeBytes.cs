@@ -46,11 +46,14 @@ internal static class NodeBytes
     // one kind of request must not be sent in the other (field 2 of a delta request is its type URL).
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, System.Runtime.CompilerServices.ConditionalWeakTable<Node, byte[]>> Fields = new();
 
+    /// <summary>The node's own bytes, as its field of every request carries them after the tag and length (<see cref="FieldOf"/>).</summary>
+    internal static byte[] Serialised(Node node) => node.ToByteArray();
+
     /// <summary>The node as its field of a request: tag, length and the serialised node (both requests number it differently).</summary>
     internal static byte[] FieldOf(Node node, int fieldNumber) =>
         Fields.GetOrAdd(fieldNumber, _ => new()).GetValue(node, n =>
         {
-            var body = n.ToByteArray();
+            var body = Serialised(n);
             var output = new MemoryStream(body.Length + 16);
             var writer = new CodedOutputStream(output);
             writer.WriteTag(fieldNumber, WireFormat.WireType.LengthDelimited);

@@ -16,6 +16,13 @@ if (args.Contains("--help"))
 }
 
 var options = FleetOptions.Parse(args);
+if (options.WriteNode is { } nodeFile)
+{
+    var written = NodeFile.Write(nodeFile, options.DistinctNodes);
+    Console.WriteLine($"{nodeFile}: the node of {written.Id} ({written.Extensions.Count} extensions), {new FileInfo(nodeFile).Length} bytes");
+    return 0;
+}
+
 ThreadPool.SetMinThreads(64, 64);
 var logDir = Directory.CreateTempSubdirectory("mesh-fleet-").FullName;
 var report = new Report { ProxyCount = options.Proxies };
@@ -27,7 +34,7 @@ var clients = Math.Max(1, (options.Proxies + options.ProxiesPerClient - 1) / opt
 var mesh = new FleetMesh(options.Api, credentials, options.Region, $"fleet-{DateTime.UtcNow:MMddHHmmss}", options.Services, clients);
 var created = Stopwatch.GetTimestamp();
 await mesh.CreateAsync();
-report.Line($"node: {RealisticNode.Build($"mesh/{mesh.Name}/virtualNode/client-0", "client-0").CalculateSize()} bytes serialised, {RealisticNode.Build("x", "x").Extensions.Count} extensions");
+report.Line($"node: {RealisticNode.OfClient(mesh.Name, "client-0", pod: null).CalculateSize()} bytes serialised, {RealisticNode.Build("x", "x").Extensions.Count} extensions");
 report.Line($"mesh {mesh.Name}: {options.Services} services and {clients} client nodes created through the API in {Stopwatch.GetElapsedTime(created).TotalSeconds:F1} s");
 
 var xds = new XdsServers(options, logDir);
@@ -475,8 +482,8 @@ async Task MeasureReplicasAsync(FleetVariant variant)
 // serialised once per object (NodeBytes), and 49 KB of node and its 390 extension messages per proxy was most of the
 // fleet's heap, which its collections then walked on the cores the server is measured on. The bytes sent are the same.
 Envoy.Config.Core.V3.Node NodeOf(int i) => options.DistinctNodes
-    ? RealisticNode.Build($"mesh/{mesh.Name}/virtualNode/{mesh.ClientNode(i)}", mesh.ClientNode(i), pod: i)
-    : sharedNodes.GetOrAdd(mesh.ClientNode(i), client => RealisticNode.Build($"mesh/{mesh.Name}/virtualNode/{client}", client, pod: null));
+    ? RealisticNode.OfClient(mesh.Name, mesh.ClientNode(i), pod: i)
+    : sharedNodes.GetOrAdd(mesh.ClientNode(i), client => RealisticNode.OfClient(mesh.Name, client, pod: null));
 
 static string FirstError(List<SimulatedEnvoy> proxies) =>
     proxies.FirstOrDefault(p => p.LastError is not null)?.LastError is { } e ? $" (first: {e})" : "";

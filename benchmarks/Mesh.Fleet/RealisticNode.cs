@@ -130,6 +130,12 @@ internal static class RealisticNode
         return node;
     }
 
+    /// <summary>
+    /// The node a proxy of client virtual node <paramref name="client"/> of mesh <paramref name="mesh"/> sends (with
+    /// <paramref name="pod"/>, that pod's own): the fleet's proxies, and the node <see cref="NodeFile"/> writes.
+    /// </summary>
+    public static Node OfClient(string mesh, string client, int? pod) => Build($"mesh/{mesh}/virtualNode/{client}", client, pod: pod);
+
     /// <summary>A pod-name suffix like Kubernetes' (five lower-case letters and digits), distinct for each pod number.</summary>
     private static string PodSuffix(int pod)
     {

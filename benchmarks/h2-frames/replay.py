@@ -11,11 +11,14 @@ server has read the previous one (its stream window is back), so every request g
 ceil(size / frame) frames written together.
 
 The request is a SotW DiscoveryRequest for clusters with the fleet's realistic node (benchmarks/Mesh.Fleet/
-RealisticNode.cs: 390 extensions, ~49 KB), encoded here by hand (no protobuf package needed). With no database the
-server has no configuration for the node, so it reads, identifies and compares each request and answers none:
-what is measured is the receive path (Kestrel, gRPC, the node-slicing marshaller, the session's bookkeeping).
+RealisticNode.cs: 390 extensions, ~49 KB). The node is not built here: it is read from the file the fleet writes
+(Mesh.Fleet --write-node FILE: the node's bytes exactly as the fleet sends them), so the two cannot drift apart; the
+request around it is encoded here by hand (no protobuf package needed). With no database the server has no
+configuration for the node, so it reads, identifies and compares each request and answers none: what is measured is
+the receive path (Kestrel, gRPC, the node-slicing marshaller, the session's bookkeeping).
 
-  replay.py --target 127.0.0.1:29400 --admin http://127.0.0.1:29401 --pid <server pid> \
+  dotnet run -c Release --project benchmarks/Mesh.Fleet -- --write-node /tmp/fleet-node.bin
+  replay.py --node /tmp/fleet-node.bin --target 127.0.0.1:29400 --admin http://127.0.0.1:29401 --pid <server pid> \
             --connections 200 --warmup 20 --messages 40 --plan 16384,65536,16384,65536
 """
 
@@ -25,7 +28,6 @@ import datetime
 import os
 import struct
 import subprocess
-import sys
 import time
 import urllib.request
 
@@ -52,98 +54,24 @@ def field_str(number, text):
     return field_bytes(number, text.encode())
 
 
-def field_varint(number, value):
-    return varint(number << 3) + varint(value)
+def read_varint(data, at):
+    value, shift = 0, 0
+    while True:
+        b = data[at]
+        at += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return value, at
 
 
-def value_string(text):  # google.protobuf.Value{string_value}
-    return field_str(3, text)
-
-
-def value_struct(struct_bytes):  # google.protobuf.Value{struct_value}
-    return field_bytes(5, struct_bytes)
-
-
-def struct_of(pairs):  # google.protobuf.Struct{fields: map<string, Value>} in insertion order, as Google.Protobuf writes it
-    return b"".join(field_bytes(1, field_str(1, k) + field_bytes(2, v)) for k, v in pairs)
-
-
-CATEGORIES = [
-    ("envoy.filters.http", "filters.http", 62), ("envoy.filters.network", "filters.network", 28),
-    ("envoy.filters.listener", "filters.listener", 6), ("envoy.filters.udp_listener", "filters.udp", 3),
-    ("envoy.transport_sockets.upstream", "transport_sockets", 12), ("envoy.transport_sockets.downstream", "transport_sockets", 10),
-    ("envoy.clusters", "clusters", 14), ("envoy.access_loggers", "access_loggers", 10), ("envoy.tracers", "tracers", 9),
-    ("envoy.stats_sinks", "stat_sinks", 9), ("envoy.retry_host_predicates", "retry.host", 4), ("envoy.retry_priorities", "retry.priority", 2),
-    ("envoy.health_checkers", "health_checkers", 6), ("envoy.resolvers", "network.socket_interface", 3),
-    ("envoy.matching.input_matchers", "matching.input_matchers", 8), ("envoy.matching.http.input", "matching.common_inputs", 16),
-    ("envoy.matching.network.input", "matching.common_inputs.network", 14), ("envoy.upstreams", "upstreams.http", 8),
-    ("envoy.compression.compressor", "compression", 4), ("envoy.compression.decompressor", "compression", 4),
-    ("envoy.rate_limit_descriptors", "rate_limit_descriptors", 2), ("envoy.formatter", "formatter", 6),
-    ("envoy.bootstrap", "bootstrap", 8), ("envoy.quic.proof_source", "quic.proof_source", 2),
-    ("envoy.http.stateful_header_formatters", "http.header_formatters", 2), ("envoy.tls.cert_validator", "transport_sockets.tls.cert_validator", 3),
-    ("envoy.network.dns_resolver", "network.dns_resolver", 4), ("envoy.load_balancing_policies", "load_balancing_policies", 12),
-    ("envoy.config.validators", "config.validators", 2), ("envoy.http.early_header_mutation", "http.early_header_mutation", 2),
-    ("envoy.path.match", "path.match", 2), ("envoy.path.rewrite", "path.rewrite", 2), ("envoy.grpc_credentials", "grpc_credentials", 4),
-    ("envoy.guarddog_actions", "watchdog", 3), ("envoy.request_id", "request_id", 2), ("envoy.udp_packet_writer", "udp_packet_writer", 2),
-    ("envoy.upstream_options", "upstreams.http", 4), ("envoy.connection_handler", "connection_handler", 1),
-    ("network.connection.client", "network.connection", 2), ("envoy.wasm.runtime", "wasm.runtime", 4),
-    ("envoy.rbac.matchers", "rbac.matchers", 3), ("envoy.http.original_ip_detection", "http.original_ip_detection", 3),
-    ("envoy.common.key_value", "key_value", 2), ("envoy.regex_engines", "regex_engines", 2),
-    ("envoy.http.header_validators", "http.header_validators", 2), ("envoy.dubbo_proxy.filters", "filters.network.dubbo_proxy", 4),
-    ("envoy.thrift_proxy.filters", "filters.network.thrift_proxy", 5), ("envoy.redis_proxy.filters", "filters.network.redis_proxy", 3),
-    ("envoy.quic.server.crypto_stream", "quic.crypto_stream", 2), ("envoy.quic.connection_id_generator", "quic.connection_id_generator", 2),
-    ("envoy.http.stateful_session", "http.stateful_session", 3), ("envoy.http.custom_response", "http.custom_response", 3),
-    ("envoy.route.early_data_policy", "early_data", 1), ("envoy.router.cluster_specifier_plugin", "router.cluster_specifiers", 2),
-    ("envoy.listener_manager_impl", "listener_managers", 3), ("envoy.upstream.local_address_selector", "local_address_selectors", 1),
-    ("envoy.filters.http.upstream", "filters.http.upstream", 5), ("envoy.config_mux", "config_mux", 4),
-    ("envoy.dubbo_proxy.route_matchers", "filters.network.dubbo_proxy.router", 1), ("envoy.thrift_proxy.protocols", "filters.network.thrift_proxy.protocols", 5),
-]
-
-STEMS = [
-    "router", "buffer", "cors", "fault", "gzip", "jwt_authn", "lua", "ratelimit", "rbac", "tap", "wasm", "csrf",
-    "header_to_metadata", "ip_tagging", "health_check", "grpc_web", "grpc_stats", "ext_authz", "ext_proc", "oauth2",
-    "compressor", "decompressor", "dynamic_forward_proxy", "original_src", "tls_inspector", "http_inspector",
-    "proxy_protocol", "tcp_proxy", "http_connection_manager", "mongo_proxy", "mysql_proxy", "postgres_proxy",
-    "zookeeper_proxy", "local_ratelimit", "connection_limit", "sni_cluster", "file", "stream", "open_telemetry",
-    "zipkin", "datadog", "xray", "statsd", "dog_statsd", "metrics_service", "previous_hosts", "omit_canary_hosts",
-    "round_robin", "least_request", "ring_hash", "maglev", "random", "cluster_provided", "subset", "client_side_weighted_round_robin",
-    "header", "query_parameter", "destination_ip", "source_port", "server_name", "transport_protocol", "application_protocol",
-    "cel", "ip", "consistent_hashing", "runtime_fraction", "metadata", "filter_state", "uuid", "cares", "getaddrinfo", "apple",
-]
-
-CLIENT_FEATURES = ["envoy.config.require-any-fields-contain-struct", "envoy.lb.does_not_support_overprovisioning",
-                   "envoy.lrs.supports_send_all_clusters", "xds.config.supports-resource-ttl", "xds.config.resource-in-sotw",
-                   "envoy.restart_features.use_eds_cache_for_ads"]
-
-
-def realistic_node(node_id, cluster, extensions=390):
-    """envoy.config.core.v3.Node as the fleet's RealisticNode.Build(node_id, cluster) makes it (fields in number order)."""
-    build_metadata = struct_of([("revision.sha", value_string("5a0d3e7c91b04f2f6a1c8d5e9b7a3f20c4e6d8b1")),
-                                ("revision.status", value_string("Clean")), ("build.type", value_string("RELEASE")),
-                                ("ssl.version", value_string("BoringSSL"))])
-    semver = field_varint(1, 1) + field_varint(2, 32) + field_varint(3, 3)
-    pod = f"{cluster}-7d9f8c6b5-x2k4p"
-    k8s = struct_of([("namespace", value_string("fleet")), ("podName", value_string(pod))])
-    metadata = struct_of([("aws.appmesh.platformInfo", value_struct(struct_of([("k8sPlatformInfo", value_struct(k8s))]))),
-                          ("aws.appmesh.task.interfaces", value_string('{"ipv4":{"eth0":["10.0.12.34/24"]}}'))])
-    exts = []
-    added, rnd = 0, 0
-    while added < extensions:
-        for category, package, count in CATEGORIES:
-            i = 0
-            while i < count and added < extensions:
-                stem = STEMS[(i * 7 + rnd * 13 + len(category)) % len(STEMS)]
-                name = f"{category}.{stem}" if rnd == 0 else f"{category}.{stem}_{rnd}"
-                message = "".join(w[0].upper() + w[1:] for w in stem.split("_"))
-                exts.append(field_bytes(9, field_str(1, name) + field_str(2, category)
-                                        + field_str(6, f"envoy.extensions.{package}.{stem}.v3.{message}")))
-                added += 1
-                i += 1
-        rnd += 1
-    return (field_str(1, node_id) + field_str(2, cluster) + field_bytes(3, metadata)
-            + field_bytes(4, field_str(1, "us-west-2") + field_str(2, "us-west-2a"))
-            + field_str(6, "envoy") + field_bytes(8, field_bytes(1, semver) + field_bytes(2, build_metadata))
-            + b"".join(exts) + b"".join(field_str(10, f) for f in CLIENT_FEATURES))
+def node_id(node):
+    """The node's id (envoy.config.core.v3.Node field 1), which Google.Protobuf writes first."""
+    tag, at = read_varint(node, 0)
+    if tag != (1 << 3) | 2:
+        raise ValueError("the node file does not start with a node id: is it Mesh.Fleet --write-node's?")
+    length, at = read_varint(node, at)
+    return node[at:at + length].decode()
 
 
 CDS = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
@@ -301,22 +229,32 @@ async def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--target", default="127.0.0.1:29400")
     p.add_argument("--admin", default="http://127.0.0.1:29401")
-    p.add_argument("--pid", type=int, required=True, help="the server's process id (its CPU is read from /proc)")
+    p.add_argument("--node", required=True, help="the node to send: the file Mesh.Fleet --write-node FILE writes")
+    p.add_argument("--write-request", metavar="FILE",
+                   help="write the measured request (an ACK, gRPC message prefix included) to FILE as sent, and exit")
+    p.add_argument("--pid", type=int, help="the server's process id (its CPU is read from /proc); needed for a run")
     p.add_argument("--connections", type=int, default=200)
     p.add_argument("--warmup", type=int, default=20, help="requests per stream before the measured phases")
     p.add_argument("--messages", type=int, default=40, help="requests per stream in each measured phase")
     p.add_argument("--plan", default="16384,65536,16384,65536", help="frame sizes of the measured phases, in order")
-    p.add_argument("--node-id", default="mesh/fleet/virtualNode/client-0")
     p.add_argument("--perf-dir", help="record perf -g of the server in each measured phase into this folder")
     p.add_argument("--perf-frequency", type=int, default=999, help="samples a second per CPU for --perf-dir")
     a = p.parse_args()
 
-    host, port = a.target.rsplit(":", 1)
-    node = realistic_node(a.node_id, a.node_id.rsplit("/", 1)[1])
+    with open(a.node, "rb") as f:
+        node = f.read()
     first = discovery_request(node)
     ack = discovery_request(node, version="1", nonce="1")
+    if a.write_request:
+        with open(a.write_request, "wb") as f:
+            f.write(ack)
+        return
+    if a.pid is None:
+        p.error("--pid is needed for a run")
+
+    host, port = a.target.rsplit(":", 1)
     plan = [int(x) for x in a.plan.split(",")]
-    print(f"node {len(node)} B, request {len(ack)} B on the wire (gRPC frame included); "
+    print(f"node {node_id(node)} from {a.node}: {len(node)} B, request {len(ack)} B on the wire (gRPC frame included); "
           f"{a.connections} connections, one ADS stream each")
 
     conns = [AdsConnection(host, int(port)) for _ in range(a.connections)]

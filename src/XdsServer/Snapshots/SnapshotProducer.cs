@@ -15,7 +15,7 @@ namespace Mesh.XdsServer.Snapshots;
 /// cache's lock. A slow
 /// translation of one mesh therefore delays neither another mesh's streams nor a new stream's first response.
 /// A snapshot that fails translation or its consistency check is logged and counted, and the previous one keeps
-/// serving.
+/// serving; a failure or problem of a part many identities share is logged once, not once per identity.
 /// </summary>
 public sealed partial class SnapshotProducer
 {
@@ -194,7 +194,7 @@ public sealed partial class SnapshotProducer
         // A broken reference would make Envoy reject the update or wait for a resource that never comes.
         if (ResourceConsistency.Check(resources) is { Count: > 0 } problems)
         {
-            return Rejected(identity, state, "The snapshot is inconsistent: " + string.Join("; ", problems), resources.Warnings);
+            return Inconsistent(identity, state, resources, problems);
         }
 
         var snapshot = SnapshotBuilder.Build(resources, _interner, state.SharedParts);
@@ -202,11 +202,32 @@ public sealed partial class SnapshotProducer
         return new SnapshotUpdate(state.Generation, snapshot, null, resources.Warnings);
     }
 
-    private SnapshotUpdate Rejected(ProxyIdentity identity, MeshState state, string problem, IReadOnlyList<string>? warnings)
+    /// <summary>
+    /// Rejects an identity whose translation fails the consistency check. When the problem lies in the part every
+    /// identity of a routing shares, each of them is rejected by it: logged per identity, one broken mesh was hundreds
+    /// of identical error lines per change (and one more per identity connecting later). So a shared part's problem is
+    /// logged once per graph, by the first identity it rejects (<see cref="SharedPartProblems"/> says what counts as
+    /// the same problem, and why an identity's own problems are still logged for each); every identity is still
+    /// counted (mesh_xds_snapshots_rejected_total) and shows its own problems in proxy status.
+    /// </summary>
+    private SnapshotUpdate Inconsistent(ProxyIdentity identity, MeshState state, ProxyResources resources, IReadOnlyList<string> problems)
     {
+        var problem = "The snapshot is inconsistent: " + string.Join("; ", problems);
         _metrics.SnapshotRejected();
-        LogRejected(identity.ToString(), problem);
-        return new SnapshotUpdate(state.Generation, null, problem, warnings);
+        switch (state.SharedProblems.Record(resources, problems))
+        {
+            case RejectionLogging.Own:
+                LogRejected(identity.ToString(), problem);
+                break;
+            case RejectionLogging.WithSharedPart:
+                LogRejectedWithSharedPart(identity.ToString(), problem);
+                break;
+            default:
+                LogRejectedBySharedPartAgain(identity.ToString(), problem);
+                break;
+        }
+
+        return new SnapshotUpdate(state.Generation, null, problem, resources.Warnings);
     }
 
     /// <summary>
@@ -254,12 +275,23 @@ public sealed partial class SnapshotProducer
     [LoggerMessage(EventId = 106, Level = LogLevel.Debug, Message = "Configuration for {Proxy} rejected by a translation failure logged before; the last good snapshot keeps serving: {Reason}")]
     private partial void LogTranslationFailedAgain(string proxy, string reason);
 
+    [LoggerMessage(EventId = 107, Level = LogLevel.Error, Message = "Configuration for {Proxy} rejected; the last good snapshot keeps serving: {Reason} (a problem of the part its routing shares is logged once per mesh change, by the first proxy it rejects: every other proxy it rejects shows it in proxy status and is counted in mesh_xds_snapshots_rejected_total)")]
+    private partial void LogRejectedWithSharedPart(string proxy, string reason);
+
+    [LoggerMessage(EventId = 108, Level = LogLevel.Debug, Message = "Configuration for {Proxy} rejected by problems of the part its routing shares, logged before; the last good snapshot keeps serving: {Reason}")]
+    private partial void LogRejectedBySharedPartAgain(string proxy, string reason);
+
     /// <summary>
-    /// A mesh's graph, the number of the change that set it, and the shared parts its builds packed (retired when
-    /// a change replaces the graph).
+    /// A mesh's graph, the number of the change that set it, the shared parts its builds packed (retired when
+    /// a change replaces the graph), and the problems of shared parts logged for it (dropped with it).
     /// </summary>
     private sealed record MeshState(MeshGraph? Graph, long Generation)
     {
+        private SharedPartProblems? _sharedProblems;
+
         public SharedPartLifetime SharedParts { get; } = new();
+
+        /// <summary>Made at the graph's first rejection: most graphs have none.</summary>
+        public SharedPartProblems SharedProblems => LazyInitializer.EnsureInitialized(ref _sharedProblems, static () => new SharedPartProblems());
     }
 }

@@ -227,7 +227,7 @@ public sealed class SnapshotProducerTests
     public void A_Shared_Part_That_Fails_To_Build_Is_Logged_Once_Per_Graph_And_Rejects_Every_Identity_That_Needs_It()
     {
         var translator = new FailingSharedPartTranslator();
-        var logger = new CapturingLogger();
+        var logger = new CapturingLogger<SnapshotProducer>();
         var producer = new SnapshotProducer(_cache, translator, _metrics, logger);
         var mesh = MeshRows.Demo().Node("web2", "10.0.0.2", 8080, "http", "api.demo.local").Node("web3", "10.0.0.3", 8080, "http", "api.demo.local");
         var web3 = Web with { Name = "web3" };
@@ -303,20 +303,6 @@ public sealed class SnapshotProducerTests
             Interlocked.Increment(ref translator._builds);
             throw new InvalidOperationException("shared part bug");
         }
-    }
-
-    /// <summary>The producer's log lines, with their exceptions.</summary>
-    private sealed class CapturingLogger : ILogger<SnapshotProducer>
-    {
-        public ConcurrentQueue<(LogLevel Level, string Message, Exception? Exception)> Entries { get; } = new();
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Entries.Enqueue((logLevel, formatter(state, exception), exception));
     }
 
     /// <summary>The real translator, or the same output with a listener that names a route configuration that is not there.</summary>
