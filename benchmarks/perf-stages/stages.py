@@ -67,6 +67,9 @@ def classify(comm, frames):
     if any('libclrjit' in d for _, d in frames):
         return 'JIT (tier 0, on the worker threads)', None
     names = [re.sub(r'\(.*', '', n) for n, _ in frames]  # the method, not its parameters' types
+    idle = thread_pool_idle(comm, names)
+    if idle is not None:
+        return idle
     for i, name in enumerate(names):
         for stage, patterns in RULES:
             if not any(p in name for p in patterns):
@@ -79,10 +82,57 @@ def classify(comm, frames):
                     if any(p in above for p in STACK):
                         break
             return stage, i
+    for i, name in enumerate(names):
+        if any(p in name for p in THREAD_POOL_MACHINERY):
+            return THREAD_POOL_DISPATCH, i
     leaf = frames[0][1] if frames else ''
     if 'kernel' in leaf:
         return 'kernel, no managed caller named', None
     return 'runtime, CoreLib or libc, no stage above', None
+
+
+# The thread pool's own work, apart from the work items it runs (issue13bg). An idle worker spins (up to
+# System.Threading.ThreadPool.UnfairSemaphoreSpinLimit times, 70 by default, calling sched_yield) in
+# LowLevelLifoSemaphore.Wait before it blocks on the semaphore; a thread that queues work while workers wait wakes
+# one through LowLevelLifoSemaphore.Release (a futex wake). These are tested before any stage, so a wake-up under
+# Kestrel's or Mesh's code is the thread pool's, as it would not be there without idle workers.
+THREAD_POOL_SPINNING = 'thread pool: idle workers spinning (LowLevelLifoSemaphore.Wait, sched_yield)'
+THREAD_POOL_BLOCKING = 'thread pool: idle workers blocking and woken (the semaphore\'s wait, futex)'
+THREAD_POOL_RELEASE = 'thread pool: waking a worker (LowLevelLifoSemaphore.Release)'
+# What a worker runs between work items, when no stage's frame lies below it: counted only when no stage matched.
+THREAD_POOL_DISPATCH = 'thread pool: dispatch, queueing and timers, no stage below'
+THREAD_POOL_MACHINERY = ['System.Threading.ThreadPool', 'System.Threading.PortableThreadPool', 'System.Threading.TimerQueue',
+                         'System.Threading.Timer', 'System.Threading.Tasks', 'System.Threading.ExecutionContext',
+                         'System.Runtime.CompilerServices.AsyncTaskMethodBuilder', 'System.Runtime.CompilerServices.AsyncValueTaskMethodBuilder',
+                         'System.Threading.Thread::', 'System.Threading.Monitor', 'System.Threading.SpinWait', 'System.Threading.LowLevel']
+BLOCKING_FRAMES = ['WaitForSignal', 'WaitSubsystem', 'LowLevelMonitor', 'WaitCore', 'futex_wait', 'pthread_cond']
+SPINNING_FRAMES = ['sched_yield', 'SpinWait', 'Sleep0', 'LowLevelSpinWaiter', 'Thread::Yield']
+
+
+def thread_pool_idle(comm, names):
+    """The thread pool's idle stages for a sample whose stack names LowLevelLifoSemaphore, or a worker's sample that
+    yields or waits on a futex with no stage's frame named; None otherwise."""
+    for i, name in enumerate(names):
+        if 'LowLevelLifoSemaphore' not in name:
+            continue
+        method = name.rsplit('::', 1)[-1].strip()
+        if method in ('Release', 'ReleaseCore', 'Signal'):
+            return THREAD_POOL_RELEASE, i
+        if method in ('WaitForSignal', 'WaitNative', 'WaitCore'):
+            return THREAD_POOL_BLOCKING, i
+        below = names[:i]
+        if any(p in n for n in below for p in SPINNING_FRAMES):
+            return THREAD_POOL_SPINNING, i
+        if any(p in n for n in below for p in BLOCKING_FRAMES):
+            return THREAD_POOL_BLOCKING, i
+        return THREAD_POOL_SPINNING, i  # the spin loop itself (its leaf is the Wait method's own code)
+    # perf cannot unwind through libc here, so a worker's yield or futex wait often has no managed caller at all.
+    if 'TP Worker' in comm and not any(p in n for n in names for _, patterns in RULES for p in patterns):
+        if any('sched_yield' in n for n in names):
+            return THREAD_POOL_SPINNING, None
+        if any('futex_wait' in n or 'futex_abstimed_wait' in n for n in names):
+            return THREAD_POOL_BLOCKING, None
+    return None
 
 
 def samples(data, map_path, time_range=None):
