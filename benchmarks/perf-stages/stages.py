@@ -193,8 +193,9 @@ def leaf_kind(frames):
     return 'kernel' if 'kernel' in leaf else 'runtime' if 'libcoreclr' in leaf else 'libc' if 'libc' in leaf else 'managed'
 
 
-def report(records, classify_sample, top=0, only=None, leaves=False):
-    """Prints the samples' shares by stage; classify_sample(comm, frames) gives (stage, index of the deciding frame)."""
+def report(records, classify_sample, top=0, only=None, leaves=False, per_call_ms=None):
+    """Prints the samples' shares by stage; classify_sample(comm, frames) gives (stage, index of the deciding frame).
+    per_call_ms (the process's CPU per call over the same window) adds each stage's share of it in microseconds."""
     counts, kinds, tops = Counter(), defaultdict(Counter), defaultdict(Counter)
     total = 0
     for comm, frames in records:
@@ -212,7 +213,8 @@ def report(records, classify_sample, top=0, only=None, leaves=False):
     print(f'{total} samples')
     for stage, n in counts.most_common():
         leaf = ', '.join(f'{k} {v}' for k, v in kinds[stage].most_common())
-        print(f'{100.0 * n / max(total, 1):5.1f}%  {n:6d}  {stage}   [leaf: {leaf}]')
+        micros = f'{1000.0 * per_call_ms * n / max(total, 1):6.1f} µs  ' if per_call_ms else ''
+        print(f'{100.0 * n / max(total, 1):5.1f}%  {n:6d}  {micros}{stage}   [leaf: {leaf}]')
         for key, v in tops[stage].most_common(top):
             print(f'           {v:6d}  {key}')
 
