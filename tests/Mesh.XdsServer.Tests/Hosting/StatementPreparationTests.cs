@@ -1,5 +1,5 @@
 using Mesh.Persistence;
-using Mesh.XdsServer.Tests.Feed;
+using Mesh.Testing;
 using Mesh.XdsServer.Tests.Support;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,13 +12,12 @@ namespace Mesh.XdsServer.Tests.Hosting;
 /// made from the connection string as written, so PostgreSQL parsed and planned the change feed's read of the log on
 /// every NOTIFY. And the pool still resets a connection it gets back, which the feed's LISTEN connection needs.
 /// </summary>
-public sealed class StatementPreparationTests
+public sealed class StatementPreparationTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
 {
     [Fact]
     public async Task TheChangeLogRead_RunsPrepared_OnTheServersConnections()
     {
-        var store = await ChangeFeedTests.NewStoreAsync();
-        await using var host = await XdsTestHost.StartAsync(store.ConnectionString);
+        await using var host = await XdsTestHost.StartAsync(database.ConnectionString);
         await using var db = await host.Services.GetRequiredService<IDbContextFactory<MeshDbContext>>().CreateDbContextAsync(TaskTimeouts.Token());
         await db.Database.OpenConnectionAsync(TaskTimeouts.Token());
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
@@ -44,8 +43,7 @@ public sealed class StatementPreparationTests
     [Fact]
     public async Task A_Connection_That_Listened_Goes_Back_To_The_Pool_Without_Its_Listen()
     {
-        var store = await ChangeFeedTests.NewStoreAsync();
-        await using var host = await XdsTestHost.StartAsync(store.ConnectionString);
+        await using var host = await XdsTestHost.StartAsync(database.ConnectionString);
         var source = host.Services.GetRequiredService<NpgsqlDataSource>();
         int listener;
         await using (var connection = await source.OpenConnectionAsync(TaskTimeouts.Token()))
