@@ -1,4 +1,4 @@
-using System.Data.Common;
+using Mesh.Persistence;
 using Npgsql;
 
 namespace Mesh.Api;
@@ -9,31 +9,21 @@ namespace Mesh.Api;
 /// </summary>
 public static class ApiConnectionString
 {
-    /// <summary>How many statements each connection keeps prepared (the most used; Npgsql evicts the least recently used).</summary>
-    public const int AutoPreparedStatements = 128;
-
     public static string Tune(string connectionString)
     {
-        var settings = new NpgsqlConnectionStringBuilder(connectionString);
-        // Npgsql's builder knows every keyword whether set or not; the plain builder holds only what was written.
-        var written = new DbConnectionStringBuilder { ConnectionString = connectionString };
-        bool Written(params string[] names) => names.Any(written.ContainsKey);
+        // Automatic preparation, as the xDS server's data source has it (StatementPreparation, the one place for both):
+        // the API runs the same few statements all the time (a Describe, a list page, a write's batches).
+        var settings = new NpgsqlConnectionStringBuilder(StatementPreparation.Apply(connectionString));
 
-        // Npgsql resets a pooled connection's session (DISCARD ALL, which also drops its prepared statements) each
-        // time it is taken from the pool. The API leaves no session state behind to reset: its only setting is
-        // transaction-local (set_config(…, true)), its advisory locks are transaction-level (pg_advisory_xact_lock*,
-        // released at COMMIT or ROLLBACK), it does not LISTEN, and an open transaction is still rolled back when a
-        // connection returns to the pool.
-        if (!Written("No Reset On Close", "NoResetOnClose"))
+        // Npgsql resets a pooled connection's session (DISCARD ALL, or with statements prepared the same reset without
+        // dropping them) each time it is taken from the pool. The API leaves no session state behind to reset: its only
+        // setting is transaction-local (set_config(…, true)), its advisory locks are transaction-level
+        // (pg_advisory_xact_lock*, released at COMMIT or ROLLBACK), it does not LISTEN, and an open transaction is still
+        // rolled back when a connection returns to the pool. (The xDS server keeps the reset: its LISTEN connection
+        // comes from its pool.)
+        if (!ConnectionStrings.Sets(connectionString, "No Reset On Close", "NoResetOnClose"))
         {
             settings.NoResetOnClose = true;
-        }
-
-        // The API runs the same few statements all the time (a Describe, a list page, a write's batches): prepared
-        // once per connection, PostgreSQL skips parsing and planning them on every call.
-        if (!Written("Max Auto Prepare", "MaxAutoPrepare"))
-        {
-            settings.MaxAutoPrepare = AutoPreparedStatements;
         }
 
         return settings.ConnectionString;
@@ -70,7 +60,7 @@ public static class ApiConnectionString
     public static string ForReads(string tuned, bool multiplexing)
     {
         var settings = new NpgsqlConnectionStringBuilder(tuned);
-        if (!new DbConnectionStringBuilder { ConnectionString = tuned }.ContainsKey("Multiplexing"))
+        if (!ConnectionStrings.Sets(tuned, "Multiplexing"))
         {
             settings.Multiplexing = multiplexing;
         }

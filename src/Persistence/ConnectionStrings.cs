@@ -1,8 +1,9 @@
+using System.Data.Common;
 using Npgsql;
 
 namespace Mesh.Persistence;
 
-/// <summary>Checks <c>ConnectionStrings:Mesh</c> before a host builds anything on it.</summary>
+/// <summary>Checks <c>ConnectionStrings:Mesh</c> before a host builds anything on it, and reads what the operator wrote in it.</summary>
 public static class ConnectionStrings
 {
     public const string Setting = "ConnectionStrings:Mesh";
@@ -26,5 +27,16 @@ public static class ConnectionStrings
             return $"{Setting} is malformed ({e.Message.TrimEnd('.')}). Write it as \"{Example}\" "
                 + "(environment variable ConnectionStrings__Mesh).";
         }
+    }
+
+    /// <summary>
+    /// Whether the connection string sets one of <paramref name="keywords"/> (a setting's name and its synonyms), so
+    /// that a host's own default for it gives way to the operator's. Npgsql's builder knows every keyword whether set
+    /// or not; the plain builder holds only what was written.
+    /// </summary>
+    public static bool Sets(string connectionString, params string[] keywords)
+    {
+        var written = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        return keywords.Any(written.ContainsKey);
     }
 }

@@ -332,6 +332,76 @@ public sealed class MigrationTests(PostgresDatabase database) : IClassFixture<Po
     }
 
     /// <summary>
+    /// ANALYZE keeps statistics of only the write logs' columns a statement filters, joins or sorts by (changes: seq;
+    /// audit_log: id, at, account_id, request_id; idempotency_records: its key and created_at), no longer of the others
+    /// (docs/benchmarks.md, issue14ax). The migration's down gives every column back the default target, and its up
+    /// applies again.
+    /// </summary>
+    [Fact]
+    public async Task NoStatisticsOfLogColumns_AnalyzeKeepsOnlyWhatPlansRead_AndItsDownPutsTheDefaultBack()
+    {
+        const string Kept = "audit_log.account_id,audit_log.at,audit_log.id,audit_log.request_id,changes.seq,"
+            + "idempotency_records.account_id,idempotency_records.client_token,idempotency_records.created_at";
+        const string All = "audit_log.access_key_id,audit_log.account_id,audit_log.action,audit_log.at,audit_log.error_code,"
+            + "audit_log.id,audit_log.message,audit_log.request_id,audit_log.resource_arn,audit_log.source_address,audit_log.status_code,"
+            + "changes.account_id,changes.at,changes.kind,changes.mesh_name,changes.name,changes.operation,changes.parent_name,"
+            + "changes.seq,changes.version,idempotency_records.account_id,idempotency_records.client_token,"
+            + "idempotency_records.created_at,idempotency_records.operation,idempotency_records.request_hash,"
+            + "idempotency_records.resource_created_at,idempotency_records.response,idempotency_records.uid,idempotency_records.version";
+        const string Off = "audit_log.access_key_id:0,audit_log.action:0,audit_log.error_code:0,audit_log.message:0,audit_log.resource_arn:0,"
+            + "audit_log.source_address:0,audit_log.status_code:0,changes.account_id:0,changes.at:0,changes.kind:0,changes.mesh_name:0,"
+            + "changes.name:0,changes.operation:0,changes.parent_name:0,changes.version:0,idempotency_records.operation:0,"
+            + "idempotency_records.request_hash:0,idempotency_records.resource_created_at:0,idempotency_records.response:0,"
+            + "idempotency_records.uid:0,idempotency_records.version:0";
+        var connectionString = await database.Server.CreateDatabaseAsync();
+        try
+        {
+            await using var context = new MeshDbContext(MeshDbContextOptions.Create(connectionString));
+            var migrator = context.GetService<IMigrator>();
+            await ExecuteAsync(connectionString, """
+                INSERT INTO changes (account_id, mesh_name, kind, parent_name, name, version, operation, at)
+                SELECT '111122223333', 'm', 'virtualNode', '', 'n' || i, 1, 'create', now() FROM generate_series(1, 50) AS i;
+                INSERT INTO audit_log (at, account_id, access_key_id, action, resource_arn, request_id, status_code, error_code, message, source_address)
+                SELECT now(), '111122223333', 'MKIAFQC7K2PCEOXOEVJ5', 'appmesh:CreateVirtualNode', 'arn:' || i, gen_random_uuid()::text, 200, '', '', '127.0.0.1'
+                FROM generate_series(1, 50) AS i;
+                INSERT INTO idempotency_records (account_id, client_token, operation, request_hash, created_at, uid, version, resource_created_at)
+                SELECT '111122223333', 't' || i, 'CreateVirtualNode', md5(i::text), now(), gen_random_uuid(), 1, now() FROM generate_series(1, 50) AS i;
+                """);
+            Assert.Equal(Off, await TargetsSetAsync(connectionString));
+            Assert.Equal(Kept, await AnalyzedAsync(connectionString));
+
+            await migrator.MigrateAsync("20261202010000_NoStatisticsOfSpecAndTags");
+            Assert.Equal("", await TargetsSetAsync(connectionString));
+            Assert.Equal(All, await AnalyzedAsync(connectionString));
+
+            await migrator.MigrateAsync();
+            Assert.Equal(Off, await TargetsSetAsync(connectionString));
+        }
+        finally
+        {
+            await database.Server.DropDatabaseAsync(connectionString);
+        }
+
+        // The columns of the three tables with statistics after an ANALYZE of them.
+        static async Task<string> AnalyzedAsync(string connectionString)
+        {
+            await ExecuteAsync(connectionString, "ANALYZE changes, audit_log, idempotency_records");
+            return await ScalarAsync(connectionString, """
+                SELECT coalesce(string_agg(tablename || '.' || attname, ',' ORDER BY (tablename || '.' || attname) COLLATE "C"), '') FROM pg_stats
+                WHERE schemaname = current_schema() AND tablename IN ('changes', 'audit_log', 'idempotency_records')
+                """);
+        }
+
+        // The columns of the three tables whose target is not the default, with it.
+        static Task<string> TargetsSetAsync(string connectionString) => ScalarAsync(connectionString, """
+            SELECT coalesce(string_agg(attrelid::regclass || '.' || attname || ':' || attstattarget, ',' ORDER BY attrelid::regclass::text, attname), '')
+            FROM pg_attribute
+            WHERE attrelid IN ('changes'::regclass, 'audit_log'::regclass, 'idempotency_records'::regclass)
+              AND attnum > 0 AND NOT attisdropped AND coalesce(attstattarget, -1) <> -1
+            """);
+    }
+
+    /// <summary>
     /// An update sets spec, refs, version and last_updated_at. PostgreSQL writes it as a heap-only (HOT) update, with no
     /// new entry in any index, only when no index holds a column whose value changed; an index holding the version (for
     /// a list page read from the index alone, issue14as) made every update write an entry in every index, and cost an

@@ -162,7 +162,11 @@ public static class XdsServerHosting
                 throw new XdsConfigurationException(malformed);
             }
 
-            services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+            // Statements prepared per connection (StatementPreparation): the change feed's read of the log after every
+            // NOTIFY, the mesh reads and the leases were parsed and planned on every call. Npgsql's reset of a pooled
+            // connection stays on (the API turns it off): the change feed's LISTEN connection comes from this pool, and
+            // the reset's UNLISTEN * must run when it goes back. With statements prepared, the reset keeps them.
+            services.AddSingleton(_ => NpgsqlDataSource.Create(StatementPreparation.Apply(connectionString)));
             services.AddDbContextFactory<MeshDbContext>((sp, o) => o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
             services.TryAddSingleton<IChangePathPrimer, DatabaseChangePathPrimer>();
             services.AddHostedService<PostgresChangeFeed>();
