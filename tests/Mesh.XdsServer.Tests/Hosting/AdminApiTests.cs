@@ -73,7 +73,13 @@ public sealed class AdminApiTests
     [InlineData("false", false)]
     public async Task Kestrels_Memory_Pool_Is_In_The_Metrics_Unless_Turned_Off(string? setting, bool exported)
     {
-        await using var host = await XdsTestHost.StartAsync(settings: new Dictionary<string, string?> { [XdsTelemetry.KestrelMemoryPoolSetting] = setting });
+        // Kestrel's own pool buffers the sockets only with Xds:KestrelBuffers=Pinned; the default heap pool is counted
+        // in mesh_xds_kestrel_blocks_* and mesh_xds_kestrel_block_bytes instead (KestrelBuffersTests).
+        await using var host = await XdsTestHost.StartAsync(settings: new Dictionary<string, string?>
+        {
+            [XdsTelemetry.KestrelMemoryPoolSetting] = setting,
+            ["Xds:KestrelBuffers"] = "Pinned",
+        });
         var mesh = MeshRows.Demo();
         host.Producer.SetMesh(mesh.Key, mesh.Graph);
         await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
