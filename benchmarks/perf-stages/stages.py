@@ -33,14 +33,17 @@ RULES = [
     ('responses (select, version, shared encoding, write)', ['Protocol.SotwEncoding', 'Protocol.SharedSotwResponses', 'Protocol.SharedDeltaResponses', 'SotwSession::SendIfChangedAsync', 'SotwSession+<SendIfChangedAsync', 'SotwSession::Select', 'SotwSession::OnSnapshotAsync', 'DeltaSession::OnSnapshotAsync', 'DeltaSession::Send', 'DeltaSession+<Send', 'DeltaSession+<WriteAsync', 'DeltaSession::WriteAsync', 'DeltaSession::SharedFirst', 'DeltaSession::Diff', 'Protocol.DeltaResponses', 'Protocol.DeltaHoldings', 'Protocol.DeltaChange', 'Resources.Hashing', 'Snapshots.ResourceSet', 'Snapshots.SnapshotCache', 'Snapshots.Snapshot::']),
     ('a request\'s handling and ACKs (OnRequestAsync, status, type state)', ['SotwSession::OnRequestAsync', 'SotwSession+<OnRequestAsync', 'DeltaSession::OnRequestAsync', 'DeltaSession+<OnRequestAsync', 'Protocol.StreamStatus', 'Protocol.SotwTypeState', 'Protocol.DeltaTypeState', '::HandleRequestAsync']),
     ('the stream\'s session (open, identify, watch, pump, close)', ['Protocol.XdsSession', 'Protocol.SotwSession', 'Protocol.DeltaSession', 'Protocol.StreamPump', 'Protocol.XdsStreams', 'Protocol.StreamRegistry', 'Protocol.LatestSnapshot', 'Protocol.PushGate', 'Identity.ProxyIdentityParser', 'Mesh.XdsServer.Services', 'Mesh.XdsServer.Registration', 'Mesh.XdsServer.Auth']),
+    # The server's pool for Kestrel's buffers (Xds:KestrelBuffers=Heap, the default): its rent and return run for every
+    # block the sockets and pipes take (issue13bi: a rent walked the whole free stack to count it).
+    ('Kestrel\'s buffers: the server\'s block pool (BlockPool, KestrelBlockPools)', ['Hosting.Buffers.']),
     ('translation and snapshot builds (per identity)', ['Mesh.Translation', 'Snapshots.SnapshotBuilder', 'Snapshots.SnapshotProducer', 'Snapshots.ResourceInterner', '[Mesh.Translation.dll']),
     ('Mesh: other (feed, hosting; precompiled code whose Mesh caller is not named)', ['[Mesh.XdsServer', '[Mesh.Model', '[Mesh.Persistence', '[Mesh.Security', '[Mesh.Observability', 'Mesh.XdsServer', 'Mesh.Persistence', 'Mesh.Model']),
     ('gRPC (framing, the call, marshalling)', ['Grpc.AspNetCore', 'Grpc.Core', 'Grpc.Shared', 'Grpc.Net', '[Grpc.']),
     ('HTTP/2 and Kestrel (pipes, sockets, HPACK)', ['Microsoft.AspNetCore', 'System.IO.Pipelines', 'System.Net.Sockets', 'System.Net.Http', 'Microsoft.Extensions']),
     ('EF Core and Npgsql (the change feed\'s poll)', ['Microsoft.EntityFrameworkCore', 'Npgsql']),
 ]
-MESH_STAGES = RULES[:7]
-STACK = RULES[9][1] + RULES[10][1]
+MESH_STAGES = RULES[:8]
+STACK = RULES[10][1] + RULES[11][1]
 FRAME = re.compile(r'^\s+([0-9a-f]+)\s+(.*?)\s+\((.*)\)\s*$')
 MMAP = re.compile(r'PERF_RECORD_MMAP2? .*\[(0x[0-9a-f]+)\((0x[0-9a-f]+)\) @ (0x[0-9a-f]+|0) .*\]: (\S+) (.*)$')
 

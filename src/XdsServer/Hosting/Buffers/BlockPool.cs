@@ -17,6 +17,11 @@ public class BlockPool : MemoryPool<byte>
 {
     private readonly IBlockSource _source;
     private readonly ConcurrentStack<PoolBlock> _free = new();
+
+    // The blocks in _free, kept beside it because ConcurrentStack<T>.Count walks the whole stack: read on every rent,
+    // that walk was the hottest Mesh code of a connect once the pool held thousands of free blocks (docs/benchmarks.md,
+    // issue13bi). Raised before a push and lowered after a pop, so it is never below what the stack holds.
+    private long _freeCount;
     private long _rented;
     private long _allocated;
     private long _released;
@@ -63,7 +68,7 @@ public class BlockPool : MemoryPool<byte>
     public long Rented => Interlocked.Read(ref _rented);
 
     /// <summary>Blocks kept free in the pool now, for the next rent.</summary>
-    public long Retained => _free.Count;
+    public long Retained => Interlocked.Read(ref _freeCount);
 
     /// <summary>Blocks made since the pool was created.</summary>
     public long Allocated => Interlocked.Read(ref _allocated);
@@ -95,7 +100,7 @@ public class BlockPool : MemoryPool<byte>
         }
         else
         {
-            LowerLowWater(_free.Count);
+            LowerLowWater(Interlocked.Decrement(ref _freeCount));
         }
 
         block.MarkRented();
@@ -114,18 +119,19 @@ public class BlockPool : MemoryPool<byte>
         lock (_releasing)
         {
             var keep = RememberPeak(Interlocked.Exchange(ref _intervalPeak, Rented));
-            var idle = Interlocked.Exchange(ref _lowWater, _free.Count);
+            var idle = Interlocked.Exchange(ref _lowWater, Retained);
             var toFree = idle <= 0 ? 0 : Math.Max(1, idle / 2);
-            toFree = (int)Math.Min(toFree, Math.Max(0, Rented + _free.Count - keep));
+            toFree = (int)Math.Min(toFree, Math.Max(0, Rented + Retained - keep));
             var freed = 0;
             while (freed < toFree && _free.TryPop(out var block))
             {
+                Interlocked.Decrement(ref _freeCount);
                 block.Memory.Free();
                 freed++;
             }
 
             Interlocked.Add(ref _released, freed);
-            Interlocked.Exchange(ref _lowWater, _free.Count);
+            Interlocked.Exchange(ref _lowWater, Retained);
             return freed;
         }
     }
@@ -163,6 +169,7 @@ public class BlockPool : MemoryPool<byte>
             return;
         }
 
+        Interlocked.Increment(ref _freeCount);
         _free.Push(block);
     }
 
@@ -191,6 +198,7 @@ public class BlockPool : MemoryPool<byte>
 
         while (_free.TryPop(out var block))
         {
+            Interlocked.Decrement(ref _freeCount);
             block.Memory.Free();
             Interlocked.Increment(ref _released);
         }
