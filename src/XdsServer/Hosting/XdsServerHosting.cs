@@ -168,9 +168,9 @@ public static class XdsServerHosting
             // sent seven statements before its first (docs/benchmarks.md, issue14az). The server leaves no session state
             // on a connection it gives back:
             // - it LISTENs only on the change feed's own connection, which no pool holds (ListenConnections);
-            // - its isolation levels are named in each BEGIN (the catch-up's and the mesh reads' REPEATABLE READ, the
-            //   leases' default), never set for the session; SET TRANSACTION SNAPSHOT and pg_export_snapshot() last as
-            //   long as their transaction;
+            // - its isolation levels are never set for the session: the catch-up's and the mesh reads' REPEATABLE READ
+            //   is named in their BEGIN, the leases' transactions take the default; SET TRANSACTION SNAPSHOT and
+            //   pg_export_snapshot() last as long as their transaction;
             // - the leases lock their service rows (SELECT … FOR UPDATE) in their transaction; it takes no advisory lock,
             //   makes no temporary table, declares no cursor, and runs no SET or set_config() of the session;
             // - a transaction a failure left open is rolled back by Npgsql when its connection goes back, reset or not.
