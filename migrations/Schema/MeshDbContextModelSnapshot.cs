@@ -136,11 +136,11 @@ namespace Mesh.Migrations.Schema
                     b.HasKey("Id");
 
                     b.HasIndex("At")
-                        .HasDatabaseName("ix_audit_log_at");
+                        .HasDatabaseName("ix_audit_log_at")
+                        .HasAnnotation("Npgsql:StorageParameter:autosummarize", true)
+                        .HasAnnotation("Npgsql:StorageParameter:pages_per_range", 32);
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("At"), "brin");
-                    NpgsqlIndexBuilderExtensions.HasStorageParameter(b.HasIndex("At"), "autosummarize", true);
-                    NpgsqlIndexBuilderExtensions.HasStorageParameter(b.HasIndex("At"), "pages_per_range", 32);
 
                     b.ToTable("audit_log", (string)null);
                 });

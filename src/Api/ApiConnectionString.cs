@@ -13,20 +13,12 @@ public static class ApiConnectionString
     {
         // Automatic preparation, as the xDS server's data source has it (StatementPreparation, the one place for both):
         // the API runs the same few statements all the time (a Describe, a list page, a write's batches).
-        var settings = new NpgsqlConnectionStringBuilder(StatementPreparation.Apply(connectionString));
-
-        // Npgsql resets a pooled connection's session (DISCARD ALL, or with statements prepared the same reset without
-        // dropping them) each time it is taken from the pool. The API leaves no session state behind to reset: its only
-        // setting is transaction-local (set_config(…, true)), its advisory locks are transaction-level
-        // (pg_advisory_xact_lock*, released at COMMIT or ROLLBACK), it does not LISTEN, and an open transaction is still
-        // rolled back when a connection returns to the pool. (The xDS server keeps the reset: its LISTEN connection
-        // comes from its pool.)
-        if (!ConnectionStrings.Sets(connectionString, "No Reset On Close", "NoResetOnClose"))
-        {
-            settings.NoResetOnClose = true;
-        }
-
-        return settings.ConnectionString;
+        // Npgsql's reset of a pooled connection off (PoolReset, the one place for both hosts, as the xDS server's data
+        // source has it). The API leaves no session state behind to reset: its only setting is transaction-local
+        // (set_config(…, true)), its advisory locks are transaction-level (pg_advisory_xact_lock*, released at COMMIT or
+        // ROLLBACK), it does not LISTEN, and an open transaction is still rolled back when a connection returns to the
+        // pool.
+        return PoolReset.Off(StatementPreparation.Apply(connectionString));
     }
 
     /// <summary>

@@ -14,9 +14,10 @@ using Npgsql;
 namespace Mesh.XdsServer.Feed;
 
 /// <summary>
-/// Follows the database. It LISTENs on <see cref="ChangeFeed.Channel"/>, and on each notification (debounced) or
-/// poll tick reads the durable change log after its watermark, then reloads each mesh that changed, once however
-/// many changes it had, several meshes at once (up to one per core). A changed mesh that no proxy watches is
+/// Follows the database. It LISTENs on <see cref="ChangeFeed.Channel"/> (on a connection of its own, outside the
+/// server's pool: <see cref="ListenConnections"/>), and on each notification (debounced) or poll tick reads the
+/// durable change log after its watermark, then reloads each mesh that changed, once however many changes it had,
+/// several meshes at once (up to one per core). A changed mesh that no proxy watches is
 /// loaded later (<see cref="ChangeFeedOptions.UnwatchedDelay"/>, <see cref="DeferredMeshes"/>), once for every change
 /// made meanwhile, or as soon as a proxy starts to watch it (which wakes the feed, <see cref="FeedWakeup"/>). The
 /// notification only says "look"; the log says what. Start-up and every reconnect run the same catch-up, so a
@@ -25,7 +26,7 @@ namespace Mesh.XdsServer.Feed;
 /// </summary>
 public sealed class PostgresChangeFeed(
     IDbContextFactory<MeshDbContext> contexts,
-    NpgsqlDataSource dataSource,
+    ListenConnections listenConnections,
     MeshLoader loader,
     IChangePathPrimer primer,
     SnapshotCache cache,
@@ -99,7 +100,8 @@ public sealed class PostgresChangeFeed(
 
     private async Task FollowAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        // Not from the server's pool (ListenConnections): closed when this returns, its LISTEN with it.
+        await using var connection = await listenConnections.OpenAsync(cancellationToken);
         var wakeup = new FeedWakeup(clock);
         _wakeup = wakeup;
         connection.Notification += (_, _) => wakeup.Set(WakeReasons.Notified);

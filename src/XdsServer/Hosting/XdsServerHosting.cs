@@ -163,10 +163,19 @@ public static class XdsServerHosting
             }
 
             // Statements prepared per connection (StatementPreparation): the change feed's read of the log after every
-            // NOTIFY, the mesh reads and the leases were parsed and planned on every call. Npgsql's reset of a pooled
-            // connection stays on (the API turns it off): the change feed's LISTEN connection comes from this pool, and
-            // the reset's UNLISTEN * must run when it goes back. With statements prepared, the reset keeps them.
-            services.AddSingleton(_ => NpgsqlDataSource.Create(StatementPreparation.Apply(connectionString)));
+            // NOTIFY, the mesh reads and the leases were parsed and planned on every call. And no reset of a pooled
+            // connection (PoolReset, as the API has it): each catch-up opens connections from this pool, and each open
+            // sent seven statements before its first (docs/benchmarks.md, issue14az). The server leaves no session state
+            // on a connection it gives back:
+            // - it LISTENs only on the change feed's own connection, which no pool holds (ListenConnections);
+            // - its isolation levels are never set for the session: the catch-up's and the mesh reads' REPEATABLE READ
+            //   is named in their BEGIN, the leases' transactions take the default; SET TRANSACTION SNAPSHOT and
+            //   pg_export_snapshot() last as long as their transaction;
+            // - the leases lock their service rows (SELECT … FOR UPDATE) in their transaction; it takes no advisory lock,
+            //   makes no temporary table, declares no cursor, and runs no SET or set_config() of the session;
+            // - a transaction a failure left open is rolled back by Npgsql when its connection goes back, reset or not.
+            services.AddSingleton(_ => NpgsqlDataSource.Create(PoolReset.Off(StatementPreparation.Apply(connectionString))));
+            services.AddSingleton(_ => new ListenConnections(connectionString));
             services.AddDbContextFactory<MeshDbContext>((sp, o) => o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
             services.TryAddSingleton<IChangePathPrimer, DatabaseChangePathPrimer>();
             services.AddHostedService<PostgresChangeFeed>();

@@ -10,7 +10,8 @@ namespace Mesh.XdsServer.Tests.Hosting;
 /// <summary>
 /// The server's connections keep its statements prepared (<see cref="StatementPreparation"/>): its data source was
 /// made from the connection string as written, so PostgreSQL parsed and planned the change feed's read of the log on
-/// every NOTIFY. And the pool still resets a connection it gets back, which the feed's LISTEN connection needs.
+/// every NOTIFY. (What the pool does with a connection it gets back, and where the feed's LISTEN connection comes
+/// from: <see cref="ConnectionPoolTests"/>.)
 /// </summary>
 public sealed class StatementPreparationTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
 {
@@ -38,43 +39,5 @@ public sealed class StatementPreparationTests(PostgresDatabase database) : IClas
 
         // The calls before the threshold run unprepared; the one that reaches it and every later one run prepared.
         Assert.Equal(Calls - (threshold - 1), preparedRuns);
-    }
-
-    [Fact]
-    public async Task A_Connection_That_Listened_Goes_Back_To_The_Pool_Without_Its_Listen()
-    {
-        await using var host = await XdsTestHost.StartAsync(database.ConnectionString);
-        var source = host.Services.GetRequiredService<NpgsqlDataSource>();
-        int listener;
-        await using (var connection = await source.OpenConnectionAsync(TaskTimeouts.Token()))
-        {
-            listener = connection.ProcessID;
-            await using var listen = new NpgsqlCommand($"LISTEN {ChangeFeed.Channel}", connection);
-            await listen.ExecuteNonQueryAsync(TaskTimeouts.Token());
-        }
-
-        // Connections are taken (and held) until the pool hands out the one that listened.
-        var held = new List<NpgsqlConnection>();
-        try
-        {
-            NpgsqlConnection? again = null;
-            while (again is null && held.Count < 50)
-            {
-                var connection = await source.OpenConnectionAsync(TaskTimeouts.Token());
-                held.Add(connection);
-                again = connection.ProcessID == listener ? connection : null;
-            }
-
-            Assert.NotNull(again);
-            await using var channels = new NpgsqlCommand("SELECT count(*) FROM pg_listening_channels()", again);
-            Assert.Equal(0L, Convert.ToInt64(await channels.ExecuteScalarAsync(TaskTimeouts.Token())));
-        }
-        finally
-        {
-            foreach (var connection in held)
-            {
-                await connection.DisposeAsync();
-            }
-        }
     }
 }
