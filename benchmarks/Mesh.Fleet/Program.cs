@@ -408,7 +408,7 @@ async Task MeasureStormAsync(FleetVariant variant, MeshFigures cold)
     await Task.Delay(3000);
     var resent = proxies.Sum(p => p.Responses) - responses;
     report.Line($"reconnect storm ({variant.Name}): server restarted and ready in {ready.TotalSeconds:F1} s; all {options.Proxies} reconnected {resynced.TotalSeconds:F1} s after the stop " +
-        $"({resynced / cold.Connect:F2}× the cold connect of {cold.Connect.TotalSeconds:F1} s), server CPU {(server.Cpu - cpu).TotalSeconds:F1} s, " +
+        $"({resynced / cold.Connect:F2}× the cold connect of {cold.Connect.TotalSeconds:F1} s), server CPU {(server.Cpu - cpu).TotalSeconds:F1} s from ready ({server.Cpu.TotalSeconds:F1} s from its start), " +
         $"responses re-sent {resent} (0 when versions match), errors {proxies.Sum(p => p.Errors) - errors}{FirstError(proxies)}; " +
         $"the stopped server exited {stopping.TotalSeconds:F1} s after SIGTERM{(killed ? " (killed: it had not exited in 30 s)" : "")}, " +
         $"streams it ended with UNAVAILABLE {endedWhileStopping} (above {options.Proxies}: proxies reconnected to it while it stopped)");
