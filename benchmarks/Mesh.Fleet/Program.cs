@@ -408,7 +408,7 @@ async Task MeasureStormAsync(FleetVariant variant, MeshFigures cold)
     await Task.Delay(3000);
     var resent = proxies.Sum(p => p.Responses) - responses;
     report.Line($"reconnect storm ({variant.Name}): server restarted and ready in {ready.TotalSeconds:F1} s; all {options.Proxies} reconnected {resynced.TotalSeconds:F1} s after the stop " +
-        $"({resynced / cold.Connect:F2}× the cold connect of {cold.Connect.TotalSeconds:F1} s), server CPU {(server.Cpu - cpu).TotalSeconds:F1} s, " +
+        $"({resynced / cold.Connect:F2}× the cold connect of {cold.Connect.TotalSeconds:F1} s), server CPU {(server.Cpu - cpu).TotalSeconds:F1} s from ready ({server.Cpu.TotalSeconds:F1} s from its start), " +
         $"responses re-sent {resent} (0 when versions match), errors {proxies.Sum(p => p.Errors) - errors}{FirstError(proxies)}; " +
         $"the stopped server exited {stopping.TotalSeconds:F1} s after SIGTERM{(killed ? " (killed: it had not exited in 30 s)" : "")}, " +
         $"streams it ended with UNAVAILABLE {endedWhileStopping} (above {options.Proxies}: proxies reconnected to it while it stopped)");
@@ -678,15 +678,16 @@ namespace Mesh.Fleet
             Row("server CPU per change", m => $"{m.CpuPerChange.TotalMilliseconds:F0} ms ({m.CpuPerChange / raw.CpuPerPush:F1}×)", $"{raw.CpuPerPush.TotalMilliseconds:F0} ms");
             Row("first change after start, p99", m => Ratio(m.Changes.FirstP99, raw.Pushes.FirstP99, "ms"), $"{raw.Pushes.FirstP99:F0} ms (first push)");
             Row("first change after start, server CPU", m => Ratio(m.Changes.FirstCpu, raw.Pushes.FirstCpu, "ms"), $"{raw.Pushes.FirstCpu:F0} ms (first push)");
-            Row("steady changes (2nd on), p99", m => Ratio(m.Changes.SteadyP99, raw.Pushes.SteadyP99, "ms"), $"{raw.Pushes.SteadyP99:F0} ms (later pushes)");
-            Row("steady changes (2nd on), server CPU per change", m => Ratio(m.Changes.SteadyCpu, raw.Pushes.SteadyCpu, "ms"), $"{raw.Pushes.SteadyCpu:F0} ms (later pushes)");
+            Row("steady changes (2nd on), p99", m => Ratio(m.Changes.SteadyP99, raw.Pushes.SteadyP99, "ms"), RawSteady(raw.Pushes.SteadyP99));
+            Row("steady changes (2nd on), server CPU per change", m => Ratio(m.Changes.SteadyCpu, raw.Pushes.SteadyCpu, "ms"), RawSteady(raw.Pushes.SteadyCpu));
             // Against the raw limit with the same variant's requests (its figure in brackets): the part of the ratio
             // above that is not the stack's cost of receiving the requests, i.e. Mesh's own.
             Row("requests per proxy at connect (bytes of the first proxy's)", m => $"{m.RequestsPerProxyAtConnect:F1} ({(m.Requests?.ConnectBytes ?? 0) / 1024.0:F1} KiB), ACK {m.Requests?.Ack.Length ?? 0} B", "none");
             Row("server CPU per proxy to connect, × raw with the proxies' requests", m => withRequests.TryGetValue(m.Variant, out var r)
                 ? $"{m.ConnectCpu.TotalMilliseconds / Count(m):F2} ms ({m.ConnectCpu / r.ConnectCpu:F1}×; that raw {r.ConnectCpu.TotalMilliseconds / Count(m):F2} ms)" : "not measured", "");
-            Row("steady changes, server CPU per proxy, × raw with the proxies' requests", m => withRequests.TryGetValue(m.Variant, out var r)
-                ? $"{m.Changes.SteadyCpu / Count(m):F3} ms ({m.Changes.SteadyCpu / r.Pushes.SteadyCpu:F1}×; that raw {r.Pushes.SteadyCpu / Count(m):F3} ms)" : "not measured", $"{raw.Pushes.SteadyCpu / Count(mesh[0]):F3} ms");
+            Row("steady changes, server CPU per proxy, × raw with the proxies' requests", m => double.IsNaN(m.Changes.SteadyCpu) ? "n/a (one change)" : withRequests.TryGetValue(m.Variant, out var r)
+                ? $"{m.Changes.SteadyCpu / Count(m):F3} ms ({m.Changes.SteadyCpu / r.Pushes.SteadyCpu:F1}×; that raw {r.Pushes.SteadyCpu / Count(m):F3} ms)" : "not measured",
+                double.IsNaN(raw.Pushes.SteadyCpu) ? "n/a (one push)" : $"{raw.Pushes.SteadyCpu / Count(mesh[0]):F3} ms");
             Row("bytes per proxy at connect", m => $"{m.BytesPerProxy:F0} B", "the same, as one message");
             Row("RDS response of the change", m => $"{m.RdsSize} B", "the same size");
             Row("errors", m => $"{m.Errors}", "");
@@ -694,6 +695,9 @@ namespace Mesh.Fleet
 
             static string Ratio(double value, double raw, string unit) =>
                 double.IsNaN(value) ? "n/a (one change)" : $"{value:F0} {unit} ({value / raw:F1}×)";
+
+            // With one change there is no later push to take a steady figure from (NaN), on either side.
+            static string RawSteady(double value) => double.IsNaN(value) ? "n/a (one push)" : $"{value:F0} ms (later pushes)";
 
             void Row(string name, Func<MeshFigures, string> cell, string rawCell) =>
                 Console.WriteLine($"| {name} | {string.Join(" | ", mesh.Select(cell))} | {rawCell} |");

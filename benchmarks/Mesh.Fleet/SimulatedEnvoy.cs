@@ -16,7 +16,7 @@ internal sealed record FleetVariant(string Name, bool Delta, bool NodeOnEveryReq
 /// <summary>
 /// One simulated Envoy on its own HTTP/2 connection, subscribing and ACKing as Envoy does with ADS: CDS first,
 /// then EDS for the EDS clusters, then LDS, then RDS for the route configurations the listeners name; every
-/// response is ACKed with its version and nonce. It reconnects on a broken stream (jittered, like Envoy's backoff),
+/// response is ACKed with its version and nonce. It reconnects on a broken stream after Envoy's backoff (<see cref="EnvoyBackoff"/>),
 /// to the next address when it has several, with what it holds (version_info, initial_resource_versions).
 /// </summary>
 internal sealed class SimulatedEnvoy : IDisposable
@@ -29,6 +29,7 @@ internal sealed class SimulatedEnvoy : IDisposable
     private readonly Dictionary<string, Dictionary<string, string>> _deltaVersions = [];
     private HashSet<string> _edsNames = [];
     private HashSet<string> _rdsNames = [];
+    private readonly EnvoyBackoff _backoff = new(new Random());
     private int _server;
     private bool _nodeSent;
 
@@ -157,7 +158,6 @@ internal sealed class SimulatedEnvoy : IDisposable
 
     public async Task RunAsync(CancellationToken stop)
     {
-        var random = new Random();
         while (!stop.IsCancellationRequested)
         {
             var opened = Stopwatch.GetTimestamp();
@@ -228,7 +228,7 @@ internal sealed class SimulatedEnvoy : IDisposable
             _server = (_server + 1) % _servers.Length;
             try
             {
-                await Task.Delay(random.Next(50, 1000), stop);
+                await Task.Delay(_backoff.Next(), stop);
             }
             catch (OperationCanceledException)
             {
@@ -552,6 +552,7 @@ internal sealed class SimulatedEnvoy : IDisposable
     {
         Interlocked.Add(ref _bytes, size);
         Interlocked.Increment(ref _responses);
+        _backoff.Reset();
     }
 
     /// <summary>
