@@ -65,6 +65,10 @@ public static partial class MeshApiHosting
         builder.Services.AddSingleton<RequestBinder>();
         builder.Services.AddSingleton<ResourceView>();
         builder.Services.AddSingleton<PageTokens>();
+        builder.Services.AddSingleton(services => new KeptAnswers(services.GetRequiredService<IOptions<MeshApiOptions>>().Value.ReadCache.Capacity));
+        builder.Services.AddSingleton(services => new ReadBarrier(services.GetRequiredService<ReadDatabase>(), services.GetRequiredService<KeptAnswers>(),
+            new ChangeLogPosition(services.GetRequiredService<IOptions<MeshApiOptions>>().Value.ReadCache.GapTimeout, services.GetRequiredService<TimeProvider>()),
+            services.GetRequiredService<ApiMetrics>(), services.GetRequiredService<ILogger<ReadBarrier>>()));
         // Its own small pool, so a wake-up never waits for a connection behind the writers it stands for.
         builder.Services.AddSingleton(services => new ChangeNotifier(NpgsqlDataSource.Create(tuned),
             services.GetRequiredService<IOptions<MeshApiOptions>>().Value.ChangeNotifyInterval, services.GetRequiredService<TimeProvider>(),

@@ -31,6 +31,9 @@ public sealed class MeshApiOptions : AccountOptions
     /// </summary>
     public bool ReadMultiplexing { get; set; } = true;
 
+    /// <summary>Describe answered from memory behind a read barrier ("Mesh:ReadCache").</summary>
+    public ReadCacheOptions ReadCache { get; set; } = new();
+
     /// <summary>
     /// The least time between two wake-ups (NOTIFY) the API sends the change feed's followers
     /// (<see cref="Resources.ChangeNotifier"/>): the writes that commit meanwhile share the next one. Each NOTIFY

@@ -29,6 +29,8 @@ public sealed class ApiMetrics : IDisposable
     private readonly Counter<long> readsAbandoned;
     private readonly Counter<long> proxyStatusUnreachable;
     private readonly Counter<long> changeNotifyFailed;
+    private readonly Counter<long> readBarriersFailed;
+    private readonly Counter<long> readCacheGapsGivenUp;
 
     public ApiMetrics(IMeterFactory meters)
     {
@@ -52,6 +54,10 @@ public sealed class ApiMetrics : IDisposable
             description: "Reads of an xDS server's proxy status (Mesh:Console:ProxyStatusUrls) that failed; the console shows the server as unreachable.");
         changeNotifyFailed = meter.CreateCounter<long>("mesh.api.change_notify.failed", unit: "{notify}",
             description: "NOTIFYs waking the change feed's followers after resource writes that failed (sent again a second later; followers also poll).");
+        readBarriersFailed = meter.CreateCounter<long>("mesh.api.read_barrier.failed", unit: "{barrier}",
+            description: "Read barriers (Mesh:ReadCache) that could not read the change log; the Describes waiting for each read PostgreSQL instead.");
+        readCacheGapsGivenUp = meter.CreateCounter<long>("mesh.api.read_cache.gaps_given_up", unit: "{seq}",
+            description: "Change-log numbers still missing after Mesh:ReadCache:GapTimeout, given up by the read barrier (each time, every kept Describe answer is dropped).");
     }
 
     /// <summary>
@@ -79,6 +85,8 @@ public sealed class ApiMetrics : IDisposable
         }
         proxyStatusUnreachable.Add(0);
         changeNotifyFailed.Add(0);
+        readBarriersFailed.Add(0);
+        readCacheGapsGivenUp.Add(0);
     }
 
     public void AuditRecordDropped(int count = 1) => auditDropped.Add(count);
@@ -96,6 +104,10 @@ public sealed class ApiMetrics : IDisposable
     public void ProxyStatusUnreachable() => proxyStatusUnreachable.Add(1);
 
     public void ChangeNotifyFailed() => changeNotifyFailed.Add(1);
+
+    public void ReadBarrierFailed() => readBarriersFailed.Add(1);
+
+    public void ReadCacheGapsGivenUp(int count) => readCacheGapsGivenUp.Add(count);
 
     /// <summary>Records one finished call; <paramref name="errorCode"/> is empty on success.</summary>
     public void Record(string operation, int statusCode, string errorCode, TimeSpan elapsed)

@@ -21,6 +21,8 @@ public sealed class ResourceOperations(
     WriteTransactions writes,
     ResourceView view,
     PageTokens pageTokens,
+    ReadBarrier barrier,
+    KeptAnswers kept,
     IOptions<MeshApiOptions> options,
     TimeProvider clock)
 {
@@ -149,7 +151,39 @@ public sealed class ResourceOperations(
 
     /// <summary>The resource <paramref name="id"/> names in <paramref name="account"/>, with its names already checked.</summary>
     public Task<JsonObject> DescribeAsync(string account, ResourceId id, CancellationToken cancellationToken) =>
-        DataRow.DescribeAsync(view, reads, account, id, describeMiss ??= DescribeMissAsync, cancellationToken);
+        Options.ReadCache.Enabled
+            ? DescribeBehindBarrierAsync(account, id, cancellationToken)
+            : DataRow.DescribeAsync(view, reads, account, id, describeMiss ??= DescribeMissAsync, cancellationToken);
+
+    /// <summary>
+    /// A Describe with <c>Mesh:ReadCache</c>: after a read barrier (<see cref="ReadBarrier"/>), the answer this process
+    /// keeps for the resource (<see cref="KeptAnswers"/>), or else the row read from PostgreSQL as without the cache
+    /// and kept. After a failed barrier nothing is answered from memory or kept: the row is read as without the cache.
+    /// </summary>
+    private async Task<JsonObject> DescribeBehindBarrierAsync(string account, ResourceId id, CancellationToken cancellationToken)
+    {
+        var epoch = await barrier.PassAsync();
+        if (epoch is not null && kept.TryGet(account, id, out var answer))
+        {
+            return new JsonObject { [id.Kind.WireName] = RawJson.Of(answer) };
+        }
+
+        var current = await DataRow.CurrentVersionAsync(reads, account, id, cancellationToken);
+        var read = current is not { } found ? null
+            : view.Described.TryGet(found.Uid, found.Version, out var described) ? described
+            : await DataRow.RenderAsync(view, reads, account, id, cancellationToken);
+        if (read is null)
+        {
+            throw await DescribeMissAsync(account, id, cancellationToken);
+        }
+
+        if (epoch is { } seen)
+        {
+            kept.Keep(account, id, read, seen);
+        }
+
+        return new JsonObject { [id.Kind.WireName] = RawJson.Of(read) };
+    }
 
     /// <summary><see cref="DescribeMissAsync"/>, made once: passed to every Describe.</summary>
     private Func<string, ResourceId, CancellationToken, Task<AppMeshException>>? describeMiss;

@@ -36,6 +36,21 @@ public class ApiServer : IAsyncLifetime
     /// </param>
     protected ApiServer(bool dedicatedServer) => this.dedicatedServer = dedicatedServer;
 
+    /// <summary>
+    /// A second replica of <paramref name="primary"/> (started): another API host on the same database, with the same
+    /// master key. It owns no database: disposing it leaves the primary's.
+    /// </summary>
+    protected ApiServer(ApiServer primary)
+    {
+        replicaOf = primary.ConnectionString;
+        MasterKey = primary.MasterKey;
+    }
+
+    private readonly string? replicaOf;
+
+    /// <summary>The master key this host was started with.</summary>
+    public string MasterKey { get; } = SecretProtector.NewMasterKey();
+
     /// <summary>A client signed with <see cref="AdminKey"/>.</summary>
     public HttpClient Client { get; private set; } = null!;
 
@@ -58,7 +73,11 @@ public class ApiServer : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        if (dedicatedServer)
+        if (replicaOf is not null)
+        {
+            connectionString = replicaOf;
+        }
+        else if (dedicatedServer)
         {
             dedicatedDatabase = new DedicatedPostgresDatabase();
             await dedicatedDatabase.InitializeAsync();
@@ -79,7 +98,7 @@ public class ApiServer : IAsyncLifetime
             web.UseSetting("Mesh:AccountId", AccountId);
             web.UseSetting("Mesh:Region", Region);
             web.UseSetting("Mesh:Auth:Mode", "SigV4");
-            web.UseSetting("Mesh:Auth:MasterKey", SecretProtector.NewMasterKey());
+            web.UseSetting("Mesh:Auth:MasterKey", MasterKey);
 
             // Suites such as the model-driven one send thousands of requests as fast as they can; the
             // rate limit has its own tests, which set a low one through Settings.

@@ -1,0 +1,30 @@
+namespace Mesh.Api;
+
+/// <summary>
+/// Describe answered from the API's memory behind a read barrier ("Mesh:ReadCache", <see cref="Resources.ReadBarrier"/>
+/// and <see cref="Resources.KeptAnswers"/>).
+/// </summary>
+public sealed class ReadCacheOptions
+{
+    /// <summary>
+    /// Whether a Describe waits for a read barrier (one read of the change log, shared by every Describe waiting for
+    /// it) and then answers from the answers this process kept, reading PostgreSQL only for a resource it does not
+    /// keep. Off, every Describe reads its row from PostgreSQL.
+    /// </summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>
+    /// How many resources' answers are kept; past it, the kept answers start over. The same as the rendered answers
+    /// <see cref="Resources.ResourceView.Described"/> keeps per version, whose bytes a kept answer shares.
+    /// </summary>
+    public int Capacity { get; set; } = 10_000;
+
+    /// <summary>
+    /// A change-log number still missing after this belongs to a transaction that rolled back: the xDS server's rule
+    /// (<c>Xds:Feed:GapTimeout</c>). Giving one up drops every kept answer. Far above an API write's time (a write is
+    /// answered at <see cref="MeshApiOptions.RequestTimeout"/> and cancelled): a transaction that commits its change-log
+    /// row later than this after taking its number is not seen by the barrier, and an answer kept after the number was
+    /// given up and before that commit stays until its resource changes again or the kept answers start over.
+    /// </summary>
+    public TimeSpan GapTimeout { get; set; } = TimeSpan.FromSeconds(30);
+}

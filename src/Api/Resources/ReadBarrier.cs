@@ -1,0 +1,213 @@
+using Mesh.Api.Observability;
+using Mesh.Persistence;
+using Npgsql;
+
+namespace Mesh.Api.Resources;
+
+/// <summary>
+/// What makes a Describe answered from memory (<see cref="KeptAnswers"/>, <c>Mesh:ReadCache</c>) linearizable: before
+/// it answers, a Describe waits for a barrier, one read of the change log that starts after the Describe did and
+/// applies every row it finds that this process has not applied (each drops its resource's kept answer). A write
+/// whose answer was sent before the Describe started, by this replica or any other, committed before the barrier's
+/// statement took its snapshot, so its row is either among those applied before or read by the barrier; once the
+/// barrier is done, no kept answer is older than that write.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <b>Shared.</b> One barrier runs at a time, for every Describe waiting when it starts: a Describe that arrives while
+/// one is in flight cannot use it (its snapshot may be older than a write answered just before the Describe), so it
+/// waits for the next, which starts as soon as the one in flight ends and serves every Describe that arrived
+/// meanwhile. With many Describes at once, a barrier's round trip is shared by all of them.
+/// </para>
+/// <para>
+/// <b>The log is read by the barrier itself</b>, not by a follower beside it: the statement that finds the log's
+/// position also returns the rows after it (normally none), so a barrier never waits for another reader to catch up.
+/// Which rows are new is <see cref="ChangeLogPosition"/>'s (the xDS server's rule for numbers that commit out of
+/// order: a number below the highest read that is missing is a hole, asked for again by number until it is filled or
+/// given up after <see cref="ReadCacheOptions.GapTimeout"/>; giving one up drops every kept answer). At the first
+/// barrier the position starts <see cref="StartWindow"/> below the log's maximum, as the xDS server's feed starts.
+/// </para>
+/// <para>
+/// <b>A barrier that fails</b> (the database away, a statement refused) answers no Describe from memory: each falls
+/// back to reading PostgreSQL as without the cache, and keeps nothing; the failure is logged once per barrier and
+/// counted. A failed barrier changes nothing it has not applied, so the next one reads on from where the last
+/// succeeded.
+/// </para>
+/// </remarks>
+public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers, ChangeLogPosition position, ApiMetrics metrics,
+    ILogger<ReadBarrier> logger)
+{
+    /// <summary>Numbers below the log's maximum at the first barrier that may still be in flight (the xDS server's <c>StartWindow</c>).</summary>
+    public const long StartWindow = 256;
+
+    /// <summary>Rows read per statement (the statements' LIMIT); a barrier reads on until a statement returns fewer.</summary>
+    public const int BatchSize = 1000;
+
+    private const string Columns = "seq, account_id, mesh_name, kind, parent_name, name";
+    private const string AfterTop = $"SELECT {Columns} FROM changes WHERE seq > $1 ORDER BY seq LIMIT 1000";
+    private const string AfterTopOrHoles = $"SELECT {Columns} FROM changes WHERE seq > $1 OR seq = ANY($2) ORDER BY seq LIMIT 1000";
+    private const string Maximum = "SELECT coalesce(max(seq), 0) FROM changes";
+
+    private readonly Lock gate = new();
+
+    // The barrier in flight and the one after it (for the Describes that arrived while it ran); both null when idle.
+    private TaskCompletionSource? running;
+    private TaskCompletionSource? next;
+
+    /// <summary>How many barriers have read the log (for tests and benchmarks).</summary>
+    public long Count => Interlocked.Read(ref count);
+
+    private long count;
+
+    /// <summary>How many barriers failed (for tests).</summary>
+    public long Failures => Interlocked.Read(ref failures);
+
+    private long failures;
+
+    /// <summary>The highest change-log number read (for tests: read while no barrier runs).</summary>
+    public long Top => position.Top;
+
+    /// <summary>The change-log numbers below <see cref="Top"/> not read yet (for tests: read while no barrier runs).</summary>
+    public IReadOnlyCollection<long> Holes => [.. position.Holes];
+
+    /// <summary>
+    /// Waits for a barrier that starts after this call, and returns <see cref="KeptAnswers.Epoch"/> as it left it
+    /// (what an answer read from PostgreSQL after it is kept under), or null when the barrier failed: then nothing
+    /// may be answered from memory or kept.
+    /// </summary>
+    public async Task<long?> PassAsync()
+    {
+        TaskCompletionSource barrier;
+        var start = false;
+        lock (gate)
+        {
+            if (running is null)
+            {
+                barrier = running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                start = true;
+            }
+            else
+            {
+                barrier = next ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+
+        if (start)
+        {
+            _ = RunAsync(barrier);
+        }
+
+        // Not raced against the call's token: the read runs inside ReadRace, which answers the caller at its deadline.
+        try
+        {
+            await barrier.Task;
+        }
+        catch (Exception)
+        {
+            return null; // logged and counted once, by the barrier
+        }
+
+        return answers.Epoch;
+    }
+
+    /// <summary>Runs <paramref name="first"/>, then each barrier that was asked for while the one before it ran.</summary>
+    private async Task RunAsync(TaskCompletionSource first)
+    {
+        var barrier = first;
+        while (true)
+        {
+            try
+            {
+                await ApplyLogAsync();
+                barrier.TrySetResult();
+            }
+            catch (Exception error)
+            {
+                Interlocked.Increment(ref failures);
+                metrics.ReadBarrierFailed();
+                LogBarrierFailed(logger, error);
+                barrier.TrySetException(error);
+                _ = barrier.Task.Exception; // observed: every waiter falls back, and a waiter that gave up does not see it
+            }
+
+            lock (gate)
+            {
+                if (next is null)
+                {
+                    running = null;
+                    return;
+                }
+
+                barrier = running = next;
+                next = null;
+            }
+        }
+    }
+
+    /// <summary>Reads the log's rows this process has not applied, and applies them.</summary>
+    private async Task ApplyLogAsync()
+    {
+        Interlocked.Increment(ref count);
+        if (!position.Started)
+        {
+            await using var maximum = reads.Command(Maximum);
+            position.Start((long)(await maximum.ExecuteScalarAsync())! - StartWindow);
+        }
+
+        var holes = position.Holes.Count > 0 ? position.Holes.ToArray() : null;
+        while (true)
+        {
+            await using var command = reads.Command(holes is null ? AfterTop : AfterTopOrHoles);
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = position.Top });
+            if (holes is not null)
+            {
+                command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = holes });
+            }
+
+            var rows = 0;
+            await using (var reader = await command.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    rows++;
+                    switch (position.Read(reader.GetInt64(0)))
+                    {
+                        case ChangeLogPosition.ReadResult.New:
+                            answers.Drop(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5));
+                            break;
+                        case ChangeLogPosition.ReadResult.NewAfterUntrackedJump:
+                            answers.DropAll();
+                            LogUntrackedJump(logger, reader.GetInt64(0));
+                            break;
+                    }
+                }
+            }
+
+            if (rows < BatchSize)
+            {
+                break;
+            }
+
+            holes = null; // asked for once; what is read next is above them
+        }
+
+        var givenUp = position.GiveUpOldHoles();
+        if (givenUp > 0)
+        {
+            // A transaction that outlived the time-out could still commit a row the log will not be asked for again:
+            // nothing kept now can be trusted to see it, so everything is read again from PostgreSQL.
+            answers.DropAll();
+            metrics.ReadCacheGapsGivenUp(givenUp);
+            LogGapsGivenUp(logger, givenUp);
+        }
+    }
+
+    [LoggerMessage(EventId = 42, Level = LogLevel.Warning, Message = "A read barrier could not read the change log; the Describes waiting for it read PostgreSQL instead")]
+    private static partial void LogBarrierFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(EventId = 43, Level = LogLevel.Warning, Message = "{Count} change-log numbers stayed missing past Mesh:ReadCache:GapTimeout and were given up; every kept Describe answer was dropped")]
+    private static partial void LogGapsGivenUp(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 44, Level = LogLevel.Warning, Message = "The change log jumped to {Seq}, past more missing numbers than are tracked; every kept Describe answer was dropped")]
+    private static partial void LogUntrackedJump(ILogger logger, long seq);
+}

@@ -1,0 +1,220 @@
+using System.Text.Json.Nodes;
+using Mesh.Api.Resources;
+using Mesh.Api.Tests.Infrastructure;
+using Mesh.Model.Resources;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Mesh.Api.Tests;
+
+/// <summary>
+/// Describe answered from memory behind a read barrier (<c>Mesh:ReadCache</c>, <see cref="ReadBarrier"/>,
+/// <see cref="KeptAnswers"/>): a Describe that starts after a write was answered sees it, whoever wrote it (this
+/// replica, another API host on the same database, or a transaction of its own), a delete is NotFound at once, a
+/// change that commits after one with a higher number is still seen, and a barrier that cannot read the log serves
+/// nothing from memory. Each Describe is read twice first, so its answer is kept before the write.
+/// </summary>
+public sealed class ReadCacheTests(ReadCacheTests.Replicas replicas) : IClassFixture<ReadCacheTests.Replicas>
+{
+    private ApiServer Api => replicas.Primary;
+
+    private ApiServer Other => replicas.Secondary;
+
+    private KeptAnswers Kept => Api.Services.GetRequiredService<KeptAnswers>();
+
+    [Fact]
+    public async Task AWriteByThisReplica_ThenADescribe_SeesIt()
+    {
+        var (mesh, id) = await KeptNodeAsync("n");
+
+        (await Api.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh, "n"), new JsonObject { ["spec"] = Specs.VirtualNode(9090) })).AssertOk();
+
+        var node = await DescribeAsync(Api, mesh, "n");
+        Assert.Equal(2, Version(node));
+        Assert.Equal(9090, Port(node));
+        Assert.True(Kept.TryGet(ApiServer.AccountId, id, out _));
+        Assert.Equal(node.ToJsonString(), (await DescribeAsync(Api, mesh, "n")).ToJsonString()); // now the kept answer
+    }
+
+    [Fact]
+    public async Task AWriteByAnotherReplica_ThenADescribe_SeesIt()
+    {
+        var (mesh, _) = await KeptNodeAsync("n");
+
+        (await Other.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh, "n"), new JsonObject { ["spec"] = Specs.VirtualNode(9191) })).AssertOk();
+
+        var node = await DescribeAsync(Api, mesh, "n");
+        Assert.Equal(2, Version(node));
+        Assert.Equal(9191, Port(node));
+    }
+
+    [Fact]
+    public async Task ADelete_ThenADescribe_IsNotFound_OnEitherReplica()
+    {
+        var builder = await MeshBuilder.CreateAsync(Api);
+        var (mesh, _) = await KeptNodeAsync("here", builder);
+        await KeptNodeAsync("there-too", builder);
+
+        (await Api.SendAsync(HttpMethod.Delete, Paths.VirtualNode(mesh, "here"))).AssertOk();
+        (await Api.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh, "here"))).AssertError(404, "NotFoundException");
+
+        (await Other.SendAsync(HttpMethod.Delete, Paths.VirtualNode(mesh, "there-too"))).AssertOk();
+        (await Api.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh, "there-too"))).AssertError(404, "NotFoundException");
+    }
+
+    [Fact]
+    public async Task AChangeThatCommitsAfterALaterNumber_IsSeen()
+    {
+        var (mesh, first) = await KeptNodeAsync("early");
+        (await Api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh), new JsonObject { ["virtualNodeName"] = "late", ["spec"] = Specs.VirtualNode() })).AssertOk();
+        await DescribeAsync(Api, mesh, "late");
+
+        // A writer of its own takes its change-log number first and commits last: another replica's write takes a
+        // higher number and commits in between, and a barrier reads it while the first number is still missing.
+        await using var connection = new NpgsqlConnection(Api.ConnectionString);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await UpdateInSqlAsync(connection, first, 7070);
+
+        (await Other.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh, "late"), new JsonObject { ["spec"] = Specs.VirtualNode(9292) })).AssertOk();
+        Assert.Equal(2, Version(await DescribeAsync(Api, mesh, "late")));
+        Assert.Equal(1, Version(await DescribeAsync(Api, mesh, "early"))); // not committed: still the kept answer
+        Assert.Contains(Barrier.Holes, hole => hole < Barrier.Top);
+
+        await transaction.CommitAsync();
+
+        var node = await DescribeAsync(Api, mesh, "early");
+        Assert.Equal(2, Version(node));
+        Assert.Equal(7070, Port(node));
+    }
+
+    [Fact]
+    public async Task WhenTheBarrierCannotReadTheLog_DescribeReadsPostgres_AndServesNothingKept()
+    {
+        var (mesh, id) = await KeptNodeAsync("n");
+        var failures = Barrier.Failures;
+
+        // The log out of reach (renamed): the row changes meanwhile, its change-log row written where the log will be again.
+        await using var connection = new NpgsqlConnection(Api.ConnectionString);
+        await connection.OpenAsync();
+        await ExecuteAsync(connection, "ALTER TABLE changes RENAME TO changes_away");
+        try
+        {
+            await using (var transaction = await connection.BeginTransactionAsync())
+            {
+                await UpdateInSqlAsync(connection, id, 6060, log: "changes_away");
+                await transaction.CommitAsync();
+            }
+
+            var node = await DescribeAsync(Api, mesh, "n");
+            Assert.Equal(2, Version(node));
+            Assert.Equal(6060, Port(node));
+            Assert.True(Barrier.Failures > failures);
+        }
+        finally
+        {
+            await ExecuteAsync(connection, "ALTER TABLE changes_away RENAME TO changes");
+        }
+
+        Assert.Equal(2, Version(await DescribeAsync(Api, mesh, "n")));
+    }
+
+    [Fact]
+    public async Task DescribesThatArriveTogether_ShareBarriers()
+    {
+        var barrier = Barrier;
+        await barrier.PassAsync();
+        var before = barrier.Count;
+
+        // Asked for all at once: the first starts a barrier, the rest wait for the one after it.
+        const int describes = 32;
+        var passes = Enumerable.Range(0, describes).Select(_ => barrier.PassAsync()).ToList();
+        var epochs = await Task.WhenAll(passes);
+
+        Assert.All(epochs, epoch => Assert.NotNull(epoch));
+        Assert.InRange(barrier.Count - before, 1, describes / 2);
+    }
+
+    private ReadBarrier Barrier => Api.Services.GetRequiredService<ReadBarrier>();
+
+    /// <summary>A new mesh (or <paramref name="inMesh"/>) with the node <paramref name="name"/>, described twice on the primary so its answer is kept.</summary>
+    private async Task<(string Mesh, ResourceId Id)> KeptNodeAsync(string name, MeshBuilder? inMesh = null)
+    {
+        var mesh = inMesh ?? await MeshBuilder.CreateAsync(Api);
+        await mesh.NodeAsync(name, Specs.VirtualNode(8080));
+        var id = new ResourceId(ResourceKind.VirtualNode, mesh.Mesh, "", name);
+        Assert.Equal(1, Version(await DescribeAsync(Api, mesh.Mesh, name)));
+        Assert.Equal(1, Version(await DescribeAsync(Api, mesh.Mesh, name)));
+        Assert.True(Kept.TryGet(ApiServer.AccountId, id, out _));
+        return (mesh.Mesh, id);
+    }
+
+    /// <summary>
+    /// What mesh_update_resource does, in SQL on the caller's connection and transaction: the row's next version with
+    /// a new listener port, and its change-log row.
+    /// </summary>
+    private static async Task UpdateInSqlAsync(NpgsqlConnection connection, ResourceId id, int port, string log = "changes")
+    {
+        await using var command = new NpgsqlCommand($"""
+            WITH updated AS (
+                UPDATE resources SET spec = $6::jsonb, version = version + 1, last_updated_at = now()
+                WHERE account_id = $1 AND mesh_name = $2 AND kind = $3 AND parent_name = $4 AND name = $5
+                RETURNING account_id, mesh_name, kind, parent_name, name, version)
+            INSERT INTO {log} (account_id, mesh_name, kind, parent_name, name, version, operation, at)
+            SELECT account_id, mesh_name, kind, parent_name, name, version, 'update', now() FROM updated
+            """, connection)
+        {
+            Parameters =
+            {
+                new() { Value = ApiServer.AccountId }, new() { Value = id.MeshName }, new() { Value = id.Kind.WireName },
+                new() { Value = id.ParentName }, new() { Value = id.Name }, new() { Value = Specs.VirtualNode(port).ToJsonString() },
+            },
+        };
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<JsonNode> DescribeAsync(ApiServer api, string mesh, string name) =>
+        (await api.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh, name))).AssertOk().Body!;
+
+    private static long Version(JsonNode node) => node["metadata"]!["version"]!.GetValue<long>();
+
+    private static int Port(JsonNode node) => node["spec"]!["listeners"]![0]!["portMapping"]!["port"]!.GetValue<int>();
+
+    /// <summary>Two API hosts on one database, both with <c>Mesh:ReadCache</c> on.</summary>
+    public sealed class Replicas : IAsyncLifetime
+    {
+        public ApiServer Primary { get; } = new CachedApi();
+
+        public ApiServer Secondary { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            await Primary.InitializeAsync();
+            Secondary = new CachedReplica(Primary);
+            await Secondary.InitializeAsync();
+        }
+
+        public async Task DisposeAsync()
+        {
+            await Secondary.DisposeAsync();
+            await Primary.DisposeAsync();
+        }
+
+        private sealed class CachedApi : ApiServer
+        {
+            public CachedApi() => Settings["Mesh:ReadCache:Enabled"] = "true";
+        }
+
+        private sealed class CachedReplica : ApiServer
+        {
+            public CachedReplica(ApiServer primary)
+                : base(primary) => Settings["Mesh:ReadCache:Enabled"] = "true";
+        }
+    }
+}
