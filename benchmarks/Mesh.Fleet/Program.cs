@@ -273,7 +273,10 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
                 await Task.Delay(wait);
             }
 
-            report.Line($"{variant.Name}: memory {at.TotalSeconds:F0} s after the changes, idle, no forced collection: {(await MemorySplit.ReadAsync(server, admin)).PerProxy(splitBefore, options.Proxies)}");
+            var reading = await MemorySplit.ReadAsync(server, admin);
+            report.Line($"{variant.Name}: memory {at.TotalSeconds:F0} s after the changes, idle, no forced collection: {reading.PerProxy(splitBefore, options.Proxies)}");
+            // The last reading is the settled figure: the idle server as its own trims left it, nothing forced.
+            figures = figures with { SettledRssPerProxy = (reading.Rss - splitBefore.Rss) / (double)options.Proxies, SettledAfter = at };
         }
 
         await ForcedCollection.CollectAsync(server.Pid);
@@ -512,6 +515,16 @@ namespace Mesh.Fleet
         /// </summary>
         public double PooledPerProxy { get; init; }
 
+        /// <summary>
+        /// RSS per proxy at the idle watch's last reading, no collection forced (NaN when not watched). The table's
+        /// first row is read 2 s after the connect, before the server's idle trim gives back what the connect's burst
+        /// had the collector commit; this is what an idle server holds once it has settled.
+        /// </summary>
+        public double SettledRssPerProxy { get; init; } = double.NaN;
+
+        /// <summary>How long the proxies had been idle at <see cref="SettledRssPerProxy"/>'s reading.</summary>
+        public TimeSpan SettledAfter { get; init; }
+
         public ChangeSplit Changes { get; init; } = ChangeSplit.Of([]);
 
         public ServerStart Start { get; init; } = ServerStart.Unknown;
@@ -657,15 +670,20 @@ namespace Mesh.Fleet
 
     internal sealed class Report
     {
-        public void Line(string text) => Console.WriteLine(text);
+        /// <summary>Where the report goes: the console, or a test's writer.</summary>
+        public TextWriter Output { get; init; } = Console.Out;
+
+        public void Line(string text) => Output.WriteLine(text);
 
         public void Table(RawFigures raw, List<MeshFigures> mesh, IReadOnlyDictionary<string, RawFigures> withRequests)
         {
             var n = mesh.Count;
-            Console.WriteLine();
-            Console.WriteLine($"| figure | {string.Join(" | ", mesh.Select(m => m.Variant))} | raw limit, same run |");
-            Console.WriteLine($"|---|{string.Concat(Enumerable.Repeat("---|", n))}---|");
-            Row("server RSS per connected idle proxy", m => $"{m.RssPerProxy / 1024:F1} KiB ({m.RssPerProxy / raw.RssPerStream:F1}×)", $"{raw.RssPerStream / 1024:F1} KiB");
+            Output.WriteLine();
+            Output.WriteLine($"| figure | {string.Join(" | ", mesh.Select(m => m.Variant))} | raw limit, same run |");
+            Output.WriteLine($"|---|{string.Concat(Enumerable.Repeat("---|", n))}---|");
+            Row("server RSS per connected idle proxy (2 s after the connect)", m => $"{m.RssPerProxy / 1024:F1} KiB ({m.RssPerProxy / raw.RssPerStream:F1}×)", $"{raw.RssPerStream / 1024:F1} KiB");
+            Row("server RSS per idle proxy, settled (idle watch's last reading, nothing forced)", m => double.IsNaN(m.SettledRssPerProxy)
+                ? "not watched (--idle-watch)" : $"{m.SettledRssPerProxy / 1024:F1} KiB ({m.SettledRssPerProxy / raw.RssPerStream:F1}×) after {m.SettledAfter.TotalSeconds:F0} s idle", "");
             Row("managed heap per proxy, after a full GC", m => $"{m.HeapPerProxy / 1024:F1} KiB ({m.HeapPerProxy / raw.HeapPerStream:F1}×)", $"{raw.HeapPerStream / 1024:F1} KiB");
             Row("the same without the GC's free space (live objects)", m => $"{m.LiveHeapPerProxy / 1024:F1} KiB ({m.LiveHeapPerProxy / raw.HeapPerStream:F1}×)", $"{raw.HeapPerStream / 1024:F1} KiB (compacted)");
             Row("of which Kestrel's idle pooled blocks", m => $"{m.PooledPerProxy / 1024:F1} KiB", "");
@@ -691,7 +709,7 @@ namespace Mesh.Fleet
             Row("bytes per proxy at connect", m => $"{m.BytesPerProxy:F0} B", "the same, as one message");
             Row("RDS response of the change", m => $"{m.RdsSize} B", "the same size");
             Row("errors", m => $"{m.Errors}", "");
-            Console.WriteLine();
+            Output.WriteLine();
 
             static string Ratio(double value, double raw, string unit) =>
                 double.IsNaN(value) ? "n/a (one change)" : $"{value:F0} {unit} ({value / raw:F1}×)";
@@ -700,7 +718,7 @@ namespace Mesh.Fleet
             static string RawSteady(double value) => double.IsNaN(value) ? "n/a (one push)" : $"{value:F0} ms (later pushes)";
 
             void Row(string name, Func<MeshFigures, string> cell, string rawCell) =>
-                Console.WriteLine($"| {name} | {string.Join(" | ", mesh.Select(cell))} | {rawCell} |");
+                Output.WriteLine($"| {name} | {string.Join(" | ", mesh.Select(cell))} | {rawCell} |");
 
             double Count(MeshFigures m) => ProxyCount;
         }
