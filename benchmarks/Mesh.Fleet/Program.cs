@@ -406,7 +406,8 @@ async Task MeasureStormAsync(FleetVariant variant, MeshFigures cold)
     var readyAt = Stopwatch.GetTimestamp();
     var admin = xds.Admin(0);
     var cpu = server.Cpu;
-    await Fleet.WaitAsync(() => admin.MetricAsync("mesh_xds_connected_proxies").GetAwaiter().GetResult() >= options.Proxies, TimeSpan.FromMinutes(10), "every proxy to reconnect");
+    var wait = admin.ConnectedWait();
+    await wait.WaitAsync(options.Proxies, TimeSpan.FromMinutes(10), "every proxy to reconnect");
     var resynced = Stopwatch.GetElapsedTime(restarted);
     await Task.Delay(3000);
     var resent = proxies.Sum(p => p.Responses) - responses;
@@ -414,7 +415,8 @@ async Task MeasureStormAsync(FleetVariant variant, MeshFigures cold)
         $"({resynced / cold.Connect:F2}× the cold connect of {cold.Connect.TotalSeconds:F1} s), server CPU {(server.Cpu - cpu).TotalSeconds:F1} s from ready ({server.Cpu.TotalSeconds:F1} s from its start), " +
         $"responses re-sent {resent} (0 when versions match), errors {proxies.Sum(p => p.Errors) - errors}{FirstError(proxies)}; " +
         $"the stopped server exited {stopping.TotalSeconds:F1} s after SIGTERM{(killed ? " (killed: it had not exited in 30 s)" : "")}, " +
-        $"streams it ended with UNAVAILABLE {endedWhileStopping} (above {options.Proxies}: proxies reconnected to it while it stopped)");
+        $"streams it ended with UNAVAILABLE {endedWhileStopping} (above {options.Proxies}: proxies reconnected to it while it stopped); " +
+        $"the wait read /healthz {wait.StreamReads} times and /metrics {wait.MetricsReads} times");
     report.Line($"reconnect storm: connections refused {proxies.Sum(p => p.Refused) - refused}; streams ended otherwise (UNAVAILABLE, CANCELLED or INTERNAL without the server's stop status; not counted as errors), times from the SIGTERM:");
     foreach (var line in ErrorTimeline.Describe(proxies.SelectMany(p => p.OtherEnds), restarted, []))
     {
@@ -453,7 +455,7 @@ async Task MeasureReplicasAsync(FleetVariant variant)
     var (stopping, killed) = await a.StopAsync();
     var exited = Stopwatch.GetTimestamp();
     var admin = xds.Admin(1);
-    await Fleet.WaitAsync(() => admin.MetricAsync("mesh_xds_connected_proxies").GetAwaiter().GetResult() >= options.Proxies, TimeSpan.FromMinutes(10), "every proxy to move to the second replica");
+    await admin.ConnectedWait().WaitAsync(options.Proxies, TimeSpan.FromMinutes(10), "every proxy to move to the second replica");
     var moved = Stopwatch.GetElapsedTime(stopped);
     await Task.Delay(3000);
     var resent = proxies.Sum(p => p.Responses) - responses;

@@ -232,6 +232,17 @@ internal sealed class XdsAdmin(Uri admin)
         }
     }
 
+    /// <summary>The server's open xDS streams, from <c>/healthz</c> (its report's <c>streams</c>): read without a collection of the metrics.</summary>
+    public async Task<int> OpenStreamsAsync()
+    {
+        using var report = System.Text.Json.JsonDocument.Parse(await Http.GetStringAsync(new Uri(admin, "/healthz")));
+        return report.RootElement.GetProperty("streams").GetInt32();
+    }
+
+    /// <summary>A wait for <c>mesh_xds_connected_proxies</c> that does not poll <c>/metrics</c> (<see cref="ConnectedWait"/>).</summary>
+    public ConnectedWait ConnectedWait() =>
+        new(OpenStreamsAsync, async () => await MetricAsync("mesh_xds_connected_proxies") ?? 0, TimeProvider.System);
+
     /// <summary>The whole of /metrics, once, for several figures of one moment.</summary>
     public Task<string> ScrapeAsync() => Http.GetStringAsync(new Uri(admin, "/metrics"));
 
