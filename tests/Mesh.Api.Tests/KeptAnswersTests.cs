@@ -55,4 +55,64 @@ public sealed class KeptAnswersTests
 
         Assert.True(kept.TryGet(Account, new ResourceId(ResourceKind.VirtualNode, "m", "", "n4"), out _));
     }
+
+    [Fact]
+    public void AChange_DropsThePagesOfItsOwnList_AndAMeshChangeTheListOfMeshes()
+    {
+        var kept = new KeptAnswers(1000);
+        var nodes = new ListRequest(ResourceKind.VirtualNode, "m", "", 100, null);
+        var routes = new ListRequest(ResourceKind.Route, "m", "r", 100, null);
+        var meshes = new ListRequest(ResourceKind.Mesh, "", "", 100, null);
+        KeepPages(kept, nodes, routes, meshes);
+
+        kept.Drop(Account, "m", "route", "r", "n"); // a route of router r
+        Assert.True(kept.TryGetPage(Account, nodes, null, out _));
+        Assert.True(kept.TryGetPage(Account, nodes, "a", out _));
+        Assert.False(kept.TryGetPage(Account, routes, null, out _));
+        Assert.True(kept.TryGetPage(Account, meshes, null, out _));
+
+        kept.Drop(Account, "m", "virtualNode", "", "n"); // every page of the list, wherever it starts
+        Assert.False(kept.TryGetPage(Account, nodes, null, out _));
+        Assert.False(kept.TryGetPage(Account, nodes, "a", out _));
+        Assert.True(kept.TryGetPage(Account, meshes, null, out _));
+
+        kept.Drop(Account, "other", "mesh", "", "other"); // a mesh: the list of meshes, by account
+        Assert.False(kept.TryGetPage(Account, meshes, null, out _));
+
+        KeepPages(kept, nodes, routes, meshes);
+        kept.DropAll();
+        Assert.Equal(0, kept.PageCount);
+    }
+
+    [Fact]
+    public void APageReadBeforeAChangeWasApplied_IsNotKept()
+    {
+        var kept = new KeptAnswers(1000);
+        var nodes = new ListRequest(ResourceKind.VirtualNode, "m", "", 100, null);
+        var epoch = kept.Epoch;
+
+        kept.Drop(Account, "m", "virtualNode", "", "n");
+        kept.KeepPage(Account, nodes, null, new KeptPage([1], 1, null), epoch);
+
+        Assert.False(kept.TryGetPage(Account, nodes, null, out _));
+    }
+
+    [Fact]
+    public void PastItsCapacityInItems_ThePagesStartOver()
+    {
+        var kept = new KeptAnswers(10);
+        for (var i = 0; i < 5; i++)
+        {
+            kept.KeepPage(Account, new ListRequest(ResourceKind.VirtualNode, $"m{i}", "", 100, null), null, new KeptPage([1], 4, null), kept.Epoch);
+            Assert.InRange(kept.PageCount, 1, 2);
+        }
+    }
+
+    private static void KeepPages(KeptAnswers kept, ListRequest nodes, ListRequest routes, ListRequest meshes)
+    {
+        kept.KeepPage(Account, nodes, null, new KeptPage([1], 1, "token"), kept.Epoch);
+        kept.KeepPage(Account, nodes, "a", new KeptPage([2], 1, null), kept.Epoch);
+        kept.KeepPage(Account, routes, null, new KeptPage([3], 1, null), kept.Epoch);
+        kept.KeepPage(Account, meshes, null, new KeptPage([4], 1, null), kept.Epoch);
+    }
 }
