@@ -55,9 +55,9 @@ public sealed class ApiMetrics : IDisposable
         changeNotifyFailed = meter.CreateCounter<long>("mesh.api.change_notify.failed", unit: "{notify}",
             description: "NOTIFYs waking the change feed's followers after resource writes that failed (sent again a second later; followers also poll).");
         readBarriersFailed = meter.CreateCounter<long>("mesh.api.read_barrier.failed", unit: "{barrier}",
-            description: "Read barriers (Mesh:ReadCache) that could not read the change log; the Describes and Lists waiting for each read PostgreSQL instead.");
+            description: "Read barriers (Mesh:ReadCache) that could not read the change log; the Describes waiting for each read PostgreSQL instead.");
         readCacheGapsGivenUp = meter.CreateCounter<long>("mesh.api.read_cache.gaps_given_up", unit: "{seq}",
-            description: "Change-log numbers still missing after Mesh:ReadCache:GapTimeout, given up by the read barrier (each time, every kept Describe answer and list page is dropped).");
+            description: "Change-log numbers still missing after Mesh:ReadCache:GapTimeout, given up by the read barrier (each time, every kept Describe answer is dropped).");
     }
 
     /// <summary>

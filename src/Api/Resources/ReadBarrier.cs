@@ -5,30 +5,30 @@ using Npgsql;
 namespace Mesh.Api.Resources;
 
 /// <summary>
-/// What makes a Describe or a List answered from memory (<see cref="KeptAnswers"/>, <c>Mesh:ReadCache</c>)
-/// linearizable: before it answers, a read waits for a barrier, one read of the change log that starts after the read
-/// did and applies every row it finds that this process has not applied (each drops its resource's kept answer and
-/// the kept pages of its list). A write whose answer was sent before the read started, by this replica or any other,
-/// committed before the barrier's statement took its snapshot, so its row is either among those applied before or
-/// read by the barrier; once the barrier is done, nothing kept is older than that write.
+/// What makes a Describe answered from memory (<see cref="KeptAnswers"/>, <c>Mesh:ReadCache</c>) linearizable: before
+/// it answers, a Describe waits for a barrier, one read of the change log that starts after the Describe did and
+/// applies every row it finds that this process has not applied (each drops its resource's kept answer). A write
+/// whose answer was sent before the Describe started, by this replica or any other, committed before the barrier's
+/// statement took its snapshot, so its row is either among those applied before or read by the barrier; once the
+/// barrier is done, no kept answer is older than that write.
 /// </summary>
 /// <remarks>
 /// <para>
-/// <b>Shared.</b> One barrier runs at a time, for every read waiting when it starts: a read that arrives while one is
-/// in flight cannot use it (its snapshot may be older than a write answered just before the read), so it waits for
-/// the next, which starts as soon as the one in flight ends and serves every read that arrived meanwhile. With many
-/// Describes and Lists at once, a barrier's round trip is shared by all of them.
+/// <b>Shared.</b> One barrier runs at a time, for every Describe waiting when it starts: a Describe that arrives while
+/// one is in flight cannot use it (its snapshot may be older than a write answered just before the Describe), so it
+/// waits for the next, which starts as soon as the one in flight ends and serves every Describe that arrived
+/// meanwhile. With many Describes at once, a barrier's round trip is shared by all of them.
 /// </para>
 /// <para>
 /// <b>The log is read by the barrier itself</b>, not by a follower beside it: the statement that finds the log's
 /// position also returns the rows after it (normally none), so a barrier never waits for another reader to catch up.
 /// Which rows are new is <see cref="ChangeLogPosition"/>'s (the xDS server's rule for numbers that commit out of
 /// order: a number below the highest read that is missing is a hole, asked for again by number until it is filled or
-/// given up after <see cref="ReadCacheOptions.GapTimeout"/>; giving one up drops everything kept). At the first
+/// given up after <see cref="ReadCacheOptions.GapTimeout"/>; giving one up drops every kept answer). At the first
 /// barrier the position starts <see cref="StartWindow"/> below the log's maximum, as the xDS server's feed starts.
 /// </para>
 /// <para>
-/// <b>A barrier that fails</b> (the database away, a statement refused) answers no read from memory: each falls
+/// <b>A barrier that fails</b> (the database away, a statement refused) answers no Describe from memory: each falls
 /// back to reading PostgreSQL as without the cache, and keeps nothing; the failure is logged once per barrier and
 /// counted. A failed barrier changes nothing it has not applied, so the next one reads on from where the last
 /// succeeded.
@@ -202,12 +202,12 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
         }
     }
 
-    [LoggerMessage(EventId = 42, Level = LogLevel.Warning, Message = "A read barrier could not read the change log; the Describes and Lists waiting for it read PostgreSQL instead")]
+    [LoggerMessage(EventId = 42, Level = LogLevel.Warning, Message = "A read barrier could not read the change log; the Describes waiting for it read PostgreSQL instead")]
     private static partial void LogBarrierFailed(ILogger logger, Exception error);
 
-    [LoggerMessage(EventId = 43, Level = LogLevel.Warning, Message = "{Count} change-log numbers stayed missing past Mesh:ReadCache:GapTimeout and were given up; every kept Describe answer and list page was dropped")]
+    [LoggerMessage(EventId = 43, Level = LogLevel.Warning, Message = "{Count} change-log numbers stayed missing past Mesh:ReadCache:GapTimeout and were given up; every kept Describe answer was dropped")]
     private static partial void LogGapsGivenUp(ILogger logger, int count);
 
-    [LoggerMessage(EventId = 44, Level = LogLevel.Warning, Message = "The change log jumped to {Seq}, past more missing numbers than are tracked; every kept Describe answer and list page was dropped")]
+    [LoggerMessage(EventId = 44, Level = LogLevel.Warning, Message = "The change log jumped to {Seq}, past more missing numbers than are tracked; every kept Describe answer was dropped")]
     private static partial void LogUntrackedJump(ILogger logger, long seq);
 }

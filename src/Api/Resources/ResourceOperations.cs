@@ -302,26 +302,13 @@ public sealed class ResourceOperations(
         return ListAsync(account, new ListRequest(kind, meshName, parentName, limit, input["nextToken"]?.GetValue<string>()), cancellationToken);
     }
 
-    /// <summary>
-    /// One page of <paramref name="request"/>'s list in <paramref name="account"/> (its meshOwner already checked). With
-    /// <c>Mesh:ReadCache</c>, as a Describe: after a read barrier, the page this process keeps (<see cref="KeptAnswers"/>),
-    /// or else the page read from PostgreSQL as without the cache and kept.
-    /// </summary>
+    /// <summary>One page of <paramref name="request"/>'s list in <paramref name="account"/> (its meshOwner already checked).</summary>
     public async Task<JsonObject> ListAsync(string account, ListRequest request, CancellationToken cancellationToken)
     {
         var kind = request.Kind;
         var after = request.NextToken is { } token
             ? await pageTokens.ReadAsync(token, PageScope(request), cancellationToken)
             : null;
-        long? epoch = null;
-        if (Options.ReadCache.Enabled)
-        {
-            epoch = await barrier.PassAsync();
-            if (epoch is not null && kept.TryGetPage(account, request, after, out var keptPage))
-            {
-                return keptPage.Output(kind);
-            }
-        }
 
         // The items are written into a pooled buffer (about 300 bytes each), which goes back to the pool once the
         // answer is sent (RawJson.ReturnRented). A page whose items are all kept (RenderedPerVersion) is one statement
@@ -404,16 +391,9 @@ public sealed class ResourceOperations(
         }
 
         var output = new JsonObject { [kind.ListMember] = RawJson.OfRented(items) };
-        string? nextToken = null;
         if (count > request.Limit)
         {
-            output["nextToken"] = nextToken = await pageTokens.IssueAsync(PageScope(request), lastName!, cancellationToken);
-        }
-
-        if (epoch is { } seen && count > 0)
-        {
-            // Copied: the rented buffer goes back once the answer is sent.
-            kept.KeepPage(account, request, after, new KeptPage(items.WrittenSpan.ToArray(), Math.Min(count, request.Limit), nextToken), seen);
+            output["nextToken"] = await pageTokens.IssueAsync(PageScope(request), lastName!, cancellationToken);
         }
 
         return output;
