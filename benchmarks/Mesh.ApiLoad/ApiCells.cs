@@ -114,11 +114,11 @@ internal sealed class ApiCells(LoadOptions options, string run)
             results.Add((web, []));
         }
 
-        results.Add((await RunAsync("DescribeVirtualNode", clients, async (c, connection, i) =>
-            await connection.SendAsync(HttpMethod.Get, $"/v20190125/meshes/{readMesh}/virtualNodes/node-{(c * 7919 + i) % ReadNodes}")),
+        results.Add((await WithUpdatesBesideAsync(unmeasured, () => RunAsync("DescribeVirtualNode", clients, async (c, connection, i) =>
+            await connection.SendAsync(HttpMethod.Get, $"/v20190125/meshes/{readMesh}/virtualNodes/node-{(c * 7919 + i) % ReadNodes}"))),
             [pkSelect, new Ratio("/healthz", healthz)]));
-        results.Add((await RunAsync($"ListVirtualNodes ({ReadNodes})", clients, async (c, connection, i) =>
-            await connection.SendAsync(HttpMethod.Get, $"/v20190125/meshes/{readMesh}/virtualNodes?limit={ReadNodes}")),
+        results.Add((await WithUpdatesBesideAsync(unmeasured, () => RunAsync($"ListVirtualNodes ({ReadNodes})", clients, async (c, connection, i) =>
+            await connection.SendAsync(HttpMethod.Get, $"/v20190125/meshes/{readMesh}/virtualNodes?limit={ReadNodes}"))),
             [pkSelect, new Ratio("its page statement", ceilings.ListPage), new Ratio("its kept page's statement", ceilings.KeptPage)]));
         Ratio[] insert = [new Ratio("insert", ceilings.Insert)];
 
@@ -158,6 +158,41 @@ internal sealed class ApiCells(LoadOptions options, string run)
                 ? null
                 : await connection.SendAsync(HttpMethod.Delete, $"/v20190125/meshes/{oneMesh}/virtualNodes/{name}")), insert));
         return results;
+    }
+
+    /// <summary>
+    /// Runs a read cell with <see cref="LoadOptions.BesideUpdates"/> clients updating the read mesh's nodes beside it
+    /// (none in the warm-up pass, <paramref name="unmeasured"/>): each write's change-log row is a row every later read
+    /// barrier of a <c>Mesh:ReadCache</c> API reads, and drops the answer it kept for the node.
+    /// </summary>
+    private async Task<CellResult> WithUpdatesBesideAsync(TimeSpan? unmeasured, Func<Task<CellResult>> cell)
+    {
+        if (options.BesideUpdates <= 0 || unmeasured is not null)
+        {
+            return await cell();
+        }
+
+        using var stop = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, options.BesideUpdates).Select(writer => Task.Run(async () =>
+        {
+            using var connection = Connect(writer);
+            var (updated, failed) = (0, 0);
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                var node = (writer * 7919 + i * 37) % ReadNodes;
+                var answer = await connection.SendAsync(HttpMethod.Put, $"/v20190125/meshes/{readMesh}/virtualNodes/node-{node}",
+                    new JsonObject { ["spec"] = Specs.Node($"node-{node}.{readMesh}.local", 8000 + i % 1000) });
+                (updated, failed) = answer.Ok ? (updated + 1, failed) : (updated, failed + 1);
+            }
+
+            return (Updated: updated, Failed: failed);
+        })).ToList();
+        var result = await cell();
+        await stop.CancelAsync();
+        var written = await Task.WhenAll(writers);
+        Console.WriteLine($"   beside {result.Name} at {result.Clients} client(s): {options.BesideUpdates} client(s) updated the read mesh's nodes "
+            + $"{written.Sum(w => w.Updated)} times (warm-up included), {written.Sum(w => w.Failed)} failed");
+        return result;
     }
 
     /// <summary>Deletes what the run left (not measured): the nodes of every mesh, then the meshes.</summary>

@@ -17,13 +17,14 @@ internal sealed record LoadOptions(
     bool WithPgBench,
     TimeSpan Prewarm,
     string? FirstCalls,
-    int ApiPid)
+    int ApiPid,
+    int BesideUpdates)
 {
     public const string Usage = """
         Usage: Mesh.ApiLoad [--api <url>] [--credentials <file>] [--profile <name>] [--region <region>]
                             [--postgres <connection string>] [--clients 1,8,32] [--seconds 15] [--warmup 3]
                             [--migration-size 500] [--only <cell name prefix>] [--pgbench on|off] [--prewarm 5]
-                            [--first-calls prepare|measure --api-pid <pid>]
+                            [--first-calls prepare|measure --api-pid <pid>] [--beside-updates 0]
         Loads the App Mesh API of a running stack (./run.sh) with SigV4-signed calls, one connection per client,
         and measures PostgreSQL's own ceiling with pgbench in the same run: a primary-key select and an insert (the
         issue's ratios), and the List cell's own page statement on its mesh (a List's ceiling). The cell "Healthz"
@@ -42,6 +43,9 @@ internal sealed record LoadOptions(
         --first-calls measures a fresh API: "prepare" makes the mesh it reads; after a restart of the API,
         "measure --api-pid <pid>" times the first 1, 100, 1,000, 10,000, 30,000 and 60,000 Describes (at the first
         client count) and reads the API's CPU from /proc/<pid>/stat.
+        --beside-updates N runs N more clients beside each measured Describe and List cell (its warm-up included),
+        each updating the read mesh's nodes in turn as fast as answers come back: reads while writes change what they
+        read. Their calls are not in the cell's figures; the API's /metrics count them (UpdateVirtualNode).
         Start the stack with the per-account rate limit out of the way:
           Mesh__Auth__RequestsPerSecond=1000000 Mesh__Auth__Burst=1000000 ./run.sh
         """;
@@ -79,6 +83,7 @@ internal sealed record LoadOptions(
             values.GetValueOrDefault("--first-calls") is { } firstCalls and not ("prepare" or "measure")
                 ? throw new ArgumentException($"--first-calls takes prepare or measure, not '{firstCalls}'.")
                 : values.GetValueOrDefault("--first-calls"),
-            int.Parse(Value("--api-pid", "0"), CultureInfo.InvariantCulture));
+            int.Parse(Value("--api-pid", "0"), CultureInfo.InvariantCulture),
+            int.Parse(Value("--beside-updates", "0"), CultureInfo.InvariantCulture));
     }
 }
