@@ -4,7 +4,8 @@ namespace Mesh.Persistence.Tests;
 
 /// <summary>
 /// <see cref="ChangeLogPosition"/>: the numbers a follower that reads the change log often has read, the holes below
-/// the highest (a number whose transaction has not committed yet), and the rule that gives a hole up.
+/// the highest (a number whose transaction has not committed yet), and the rules that give a hole up: the time-out,
+/// and no transaction left that could fill it.
 /// </summary>
 public sealed class ChangeLogPositionTests
 {
@@ -75,6 +76,144 @@ public sealed class ChangeLogPositionTests
         Assert.Equal(0, position.Top);
         Assert.Equal(ChangeLogPosition.ReadResult.New, position.Read(1));
     }
+
+    // The xDS feed's cases (its SequenceTracker's, before the feed moved onto this type), by the watermark it reports.
+
+    [Fact]
+    public void ContiguousNumbers_MoveTheWatermark()
+    {
+        var position = Started(0);
+
+        Assert.Equal(ChangeLogPosition.ReadResult.New, position.Read(1));
+        Assert.Equal(ChangeLogPosition.ReadResult.New, position.Read(2));
+
+        Assert.Equal(2, position.Watermark);
+        Assert.Equal(ChangeLogPosition.ReadResult.Seen, position.Read(2));
+    }
+
+    [Fact]
+    public void ANumberThatCommitsLate_IsStillNew_AndHoldsTheWatermarkUntilThen()
+    {
+        var position = Started(0);
+
+        Assert.Equal(ChangeLogPosition.ReadResult.New, position.Read(2)); // 1 is still in flight
+        Assert.Equal(0, position.Watermark);
+        Assert.Single(position.Holes);
+
+        Assert.Equal(ChangeLogPosition.ReadResult.New, position.Read(1));
+        Assert.Equal(2, position.Watermark);
+        Assert.Empty(position.Holes);
+    }
+
+    [Fact]
+    public void AHoleGivenUpAfterTheTimeOut_MovesTheWatermarkPastIt()
+    {
+        var position = Started(0);
+        position.Read(2);
+
+        clock.Advance(TimeSpan.FromSeconds(29));
+        Assert.Equal(0, position.EndRead(writers: null).Count);
+        clock.Advance(TimeSpan.FromSeconds(1));
+
+        var givenUp = position.EndRead(writers: null);
+        Assert.Equal(new long[] { 1 }, givenUp.TimedOut);
+        Assert.Empty(givenUp.Ended);
+        Assert.Equal(2, position.Watermark);
+    }
+
+    [Fact]
+    public void AtStart_NumbersMissingBelowTheMaximum_AreHoles()
+    {
+        // The feed's start: the log's maximum 10, a window of 4, and 7, 8 and 10 visible.
+        var position = Started(10 - 4);
+        foreach (var seq in new long[] { 7, 8, 10 })
+        {
+            Assert.Equal(ChangeLogPosition.ReadResult.New, position.Read(seq));
+        }
+
+        Assert.Equal(8, position.Watermark);
+        Assert.Equal(new long[] { 9 }, position.Holes); // 9 may belong to a transaction still in flight
+        Assert.Equal(ChangeLogPosition.ReadResult.New, position.Read(9));
+        Assert.Equal(10, position.Watermark);
+    }
+
+    // Holes given up exactly: when no transaction that could have taken the number is still writing to the log.
+
+    [Fact]
+    public void AHoleNoWriterCanFillAnyMore_IsGivenUpAtTheNextRead_LongBeforeTheTimeOut()
+    {
+        var position = Started(0);
+        position.Read(2);
+
+        // The read that saw the hole: two transactions hold the log's insert lock, one of which took 1.
+        Assert.Equal(0, position.EndRead(Writers("3/10", "4/7")).Count);
+        Assert.Equal(0, position.EndRead(Writers("3/10", "5/2")).Count); // 4/7 ended; 3/10 may still commit 1
+        Assert.Equal(0, position.EndRead(Writers("5/2")).Count); // 3/10 ended too: none left, noted, not given up yet
+
+        var givenUp = position.EndRead(Writers("5/2"));
+        Assert.Equal(new long[] { 1 }, givenUp.Ended);
+        Assert.Empty(givenUp.TimedOut);
+        Assert.Empty(position.Holes);
+        Assert.Equal(2, position.Watermark);
+    }
+
+    [Fact]
+    public void AHoleWhoseWriterCommittedJustBeforeTheListWasRead_IsReadAtTheNextRead_NotGivenUp()
+    {
+        var position = Started(0);
+        position.Read(2);
+        Assert.Equal(0, position.EndRead(Writers()).Count); // its writer ended after the read's snapshot, before the list
+
+        // The next read starts after the list was read, so it sees the row.
+        Assert.Equal(ChangeLogPosition.ReadResult.New, position.Read(1));
+        Assert.Equal(0, position.EndRead(Writers()).Count);
+        Assert.Equal(2, position.Watermark);
+    }
+
+    [Fact]
+    public void AHoleSeenAfterTheLastList_WaitsForAListOfItsOwn()
+    {
+        var position = Started(0);
+        position.Read(2);
+        position.EndRead(Writers()); // hole 1: no writer left
+        position.Read(5); // holes 3 and 4, seen after that list
+
+        var givenUp = position.EndRead(writers: null); // no list at this read
+        Assert.Equal(new long[] { 1 }, givenUp.Ended);
+        Assert.Equal(0, position.EndRead(Writers("6/1")).Count);
+        Assert.Equal(new long[] { 3, 4 }, position.Holes.Order());
+
+        Assert.Equal(0, position.EndRead(Writers()).Count);
+        Assert.Equal(new long[] { 3, 4 }, position.EndRead(Writers()).Ended);
+    }
+
+    [Fact]
+    public void AWriterThatStaysPastTheTimeOut_LosesItsHoleToTheTimeOut()
+    {
+        var position = Started(0);
+        position.Read(2);
+        position.EndRead(Writers("3/10"));
+        clock.Advance(TimeSpan.FromSeconds(30));
+
+        var givenUp = position.EndRead(Writers("3/10"));
+
+        Assert.Equal(new long[] { 1 }, givenUp.TimedOut);
+        Assert.Empty(givenUp.Ended);
+    }
+
+    [Fact]
+    public void WithoutAListOfWriters_OnlyTheTimeOutGivesAHoleUp()
+    {
+        var position = Started(0);
+        position.Read(2);
+
+        Assert.Equal(0, position.EndRead(writers: null).Count);
+        Assert.Equal(0, position.GiveUpOldHoles());
+        clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, position.GiveUpOldHoles());
+    }
+
+    private static HashSet<string> Writers(params string[] ids) => [.. ids];
 
     private ChangeLogPosition Started(long floor)
     {

@@ -4,13 +4,27 @@ namespace Mesh.Persistence;
 /// <summary>
 /// How far a follower has read the change log, for a follower that reads it often and must never skip a committed
 /// row: the highest sequence number it has read (<see cref="Top"/>) and the numbers below it it has not seen
-/// (<see cref="Holes"/>). The rule is the xDS server's (its <c>SequenceTracker</c>): sequence numbers are handed out
-/// when a transaction inserts its row, not when it commits, so a later number can become visible before an earlier
-/// one; a number below the highest seen that is missing is a hole, which its transaction may still fill, and a hole
-/// is given up only after a time-out (a transaction that rolled back leaves one that never fills). The next read asks
-/// for the numbers above <see cref="Top"/> and for the holes by number, so a hole costs its own lookup, not a re-read
-/// of every row after it. Not thread-safe: one reader at a time.
+/// (<see cref="Holes"/>). The one place for the rule both followers (the xDS server's change feed, the API's read
+/// barrier) use: sequence numbers are handed out when a transaction inserts its row, not when it commits, so a later
+/// number can become visible before an earlier one; a number below the highest seen that is missing is a hole, which
+/// its transaction may still fill. The next read asks for the numbers above <see cref="Top"/> and for the holes by
+/// number, so a hole costs its own lookup, not a re-read of every row after it. Not thread-safe: one reader at a time.
 /// </summary>
+/// <remarks>
+/// <para>
+/// <b>When a hole is given up.</b> After <c>gapTimeout</c> at the latest (a transaction that rolled back leaves a hole
+/// that never fills). Sooner, and exactly, for a follower that tells it which transactions may still be writing to the
+/// log (<see cref="EndRead"/>'s <c>writers</c>: those holding the lock an INSERT into <c>changes</c> takes, read after
+/// the read's snapshot). The transaction that took a hole's number took it after it locked the table (the INSERT
+/// locks its table before it evaluates the number) and holds the lock until it ends, and it was running when the hole
+/// was first seen (a later number was visible then). So it is among the writers of the first such list read after the
+/// hole was seen, or it had ended by then. A hole none of whose possible writers is in a later list was filled by none
+/// still running when that list was read: every read that starts after it either sees the row or never will, and the
+/// hole still missing at the next read is given up. Transaction ids would not do: a writer whose first write is its
+/// change row takes its number before its transaction id, so a snapshot's <c>xmin</c> past the one the hole was
+/// seen in does not prove it ended.
+/// </para>
+/// </remarks>
 public sealed class ChangeLogPosition(TimeSpan gapTimeout, TimeProvider clock)
 {
     /// <summary>
@@ -19,8 +33,7 @@ public sealed class ChangeLogPosition(TimeSpan gapTimeout, TimeProvider clock)
     /// </summary>
     public const int MaxHolesPerJump = 4096;
 
-    // Each hole with the time it was first seen (TimeProvider timestamps).
-    private readonly Dictionary<long, long> holes = [];
+    private readonly Dictionary<long, Hole> holes = [];
 
     /// <summary>Whether <see cref="Start"/> has been called.</summary>
     public bool Started { get; private set; }
@@ -30,6 +43,9 @@ public sealed class ChangeLogPosition(TimeSpan gapTimeout, TimeProvider clock)
 
     /// <summary>The numbers below <see cref="Top"/> not read yet, which a transaction still in flight may fill.</summary>
     public IReadOnlyCollection<long> Holes => holes.Keys;
+
+    /// <summary>Every number at or below this has been read or given up: the lowest hole's predecessor, or <see cref="Top"/>.</summary>
+    public long Watermark => holes.Count == 0 ? Top : holes.Keys.Min() - 1;
 
     /// <summary>
     /// Starts above <paramref name="floor"/>: numbers at or below it are taken as read. A follower starting from the
@@ -61,7 +77,7 @@ public sealed class ChangeLogPosition(TimeSpan gapTimeout, TimeProvider clock)
             var now = clock.GetTimestamp();
             for (var hole = Top + 1; hole < seq; hole++)
             {
-                holes[hole] = now;
+                holes[hole] = new Hole(now);
             }
 
             Top = seq;
@@ -72,23 +88,80 @@ public sealed class ChangeLogPosition(TimeSpan gapTimeout, TimeProvider clock)
     }
 
     /// <summary>Gives up the holes older than the time-out and returns how many; their rows are taken as never coming.</summary>
-    public int GiveUpOldHoles()
+    public int GiveUpOldHoles() => EndRead(writers: null).Count;
+
+    /// <summary>
+    /// Ends a read, once its rows have been <see cref="Read"/>: gives up the holes that no transaction still running at
+    /// an earlier read could fill (<see cref="GivenUp.Ended"/>) and those older than the time-out
+    /// (<see cref="GivenUp.TimedOut"/>). Then, with <paramref name="writers"/> (the transactions holding the change
+    /// log's insert lock, read after this read's snapshot; see the remarks), notes the holes no transaction left can
+    /// fill: the next read gives them up if they are still missing.
+    /// </summary>
+    public GivenUp EndRead(IReadOnlySet<string>? writers)
     {
-        List<long>? old = null;
-        foreach (var (seq, since) in holes)
+        List<long>? ended = null;
+        List<long>? timedOut = null;
+        foreach (var (seq, hole) in holes)
         {
-            if (clock.GetElapsedTime(since) >= gapTimeout)
+            if (hole.MayFill is { Count: 0 })
             {
-                (old ??= []).Add(seq);
+                (ended ??= []).Add(seq);
+            }
+            else if (clock.GetElapsedTime(hole.Since) >= gapTimeout)
+            {
+                (timedOut ??= []).Add(seq);
             }
         }
 
-        foreach (var seq in old ?? [])
+        foreach (var seq in (ended ?? []).Concat(timedOut ?? []))
         {
             holes.Remove(seq);
         }
 
-        return old?.Count ?? 0;
+        if (writers is not null)
+        {
+            NoteWriters(writers);
+        }
+
+        return new GivenUp(ended?.Order().ToList() ?? [], timedOut?.Order().ToList() ?? []);
+    }
+
+    /// <summary>
+    /// Narrows each hole's possible writers to those still running. Holes first seen since the last list take this
+    /// one whole, in one set they share (narrowing a shared set by the same list is the same for each of them).
+    /// </summary>
+    private void NoteWriters(IReadOnlySet<string> writers)
+    {
+        HashSet<string>? first = null;
+        foreach (var hole in holes.Values)
+        {
+            if (hole.MayFill is null)
+            {
+                hole.MayFill = first ??= [.. writers];
+            }
+            else
+            {
+                hole.MayFill.IntersectWith(writers);
+            }
+        }
+    }
+
+    /// <summary>A hole: when it was first seen (a <see cref="TimeProvider"/> timestamp), and who may still fill it.</summary>
+    private sealed class Hole(long since)
+    {
+        public long Since { get; } = since;
+
+        /// <summary>
+        /// The transactions (virtual transaction ids) that may have taken its number and are not known to have ended;
+        /// null until a list of writers is read after the hole was seen; empty once none is left.
+        /// </summary>
+        public HashSet<string>? MayFill { get; set; }
+    }
+
+    /// <summary>The holes one <see cref="EndRead"/> gave up, each list in ascending order.</summary>
+    public readonly record struct GivenUp(IReadOnlyList<long> Ended, IReadOnlyList<long> TimedOut)
+    {
+        public int Count => Ended.Count + TimedOut.Count;
     }
 
     public enum ReadResult

@@ -21,6 +21,30 @@ public sealed class ChangeLogReader(MeshDbContext db)
     public Task<List<ChangeEntity>> ReadAfterAsync(long afterSeq, int limit, CancellationToken cancellationToken) =>
         db.Changes.AsNoTracking().Where(c => c.Seq > afterSeq).OrderBy(c => c.Seq).Take(limit).ToListAsync(cancellationToken);
 
+    /// <summary>
+    /// Up to <paramref name="limit"/> changes after <paramref name="afterSeq"/> or numbered in <paramref name="holes"/>
+    /// (a <see cref="ChangeLogPosition"/>'s top and holes), oldest first; without holes, <see cref="ReadAfterAsync(long, int, CancellationToken)"/>.
+    /// </summary>
+    public Task<List<ChangeEntity>> ReadAfterAsync(long afterSeq, long[] holes, int limit, CancellationToken cancellationToken) =>
+        holes.Length == 0
+            ? ReadAfterAsync(afterSeq, limit, cancellationToken)
+            : db.Changes.AsNoTracking().Where(c => c.Seq > afterSeq || holes.Contains(c.Seq)).OrderBy(c => c.Seq).Take(limit).ToListAsync(cancellationToken);
+
+    /// <summary>
+    /// The transactions (virtual transaction ids) that hold, or wait for, the lock an INSERT into <c>changes</c> takes:
+    /// the ones that may have taken a change-log number and not ended (<see cref="ChangeLogPosition.EndRead"/>). Read
+    /// live, whatever the transaction's snapshot.
+    /// </summary>
+    public async Task<HashSet<string>> WritersAsync(CancellationToken cancellationToken) =>
+        (await db.Database.SqlQueryRaw<string>(WritersSql).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+
+    // A lock listed without a virtual transaction id, if any, counts as one writer (""), so it is never overlooked.
+    private const string WritersSql = """
+        SELECT coalesce(virtualtransaction, '') AS "Value" FROM pg_locks
+        WHERE locktype = 'relation' AND mode = 'RowExclusiveLock' AND relation = 'changes'::regclass
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        """;
+
     /// <summary>Every mesh, by owning account.</summary>
     public async Task<List<(string AccountId, string MeshName)>> MeshesAsync(CancellationToken cancellationToken)
     {

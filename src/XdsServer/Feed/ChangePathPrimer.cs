@@ -20,7 +20,7 @@ public interface IChangePathPrimer
 /// (<see cref="MeshRowReader.PrimeAsync"/>). The in-memory warm-up cannot reach these without the database; on
 /// issue 13's fleet the first change after a start compiled about 500 more methods than a later one, nearly all
 /// Npgsql's array type mappings. It reads one change-log row and no mesh row and changes nothing: the feed's
-/// sequence tracker, the loader and the cache never see what it read.
+/// change-log position, the loader and the cache never see what it read.
 /// </summary>
 public sealed class DatabaseChangePathPrimer(IDbContextFactory<MeshDbContext> contexts) : IChangePathPrimer
 {

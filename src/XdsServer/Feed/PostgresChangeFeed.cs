@@ -16,7 +16,8 @@ namespace Mesh.XdsServer.Feed;
 /// <summary>
 /// Follows the database. It LISTENs on <see cref="ChangeFeed.Channel"/> (on a connection of its own, outside the
 /// server's pool: <see cref="ListenConnections"/>), and on each notification (debounced) or poll tick reads the
-/// durable change log after its watermark, then reloads each mesh that changed, once however many changes it had,
+/// durable change log's rows it has not applied (above its <see cref="ChangeLogPosition"/>'s top, and its holes by
+/// number), then reloads each mesh that changed, once however many changes it had,
 /// several meshes at once (up to one per core). A changed mesh that no proxy watches is
 /// loaded later (<see cref="ChangeFeedOptions.UnwatchedDelay"/>, <see cref="DeferredMeshes"/>), once for every change
 /// made meanwhile, or as soon as a proxy starts to watch it (which wakes the feed, <see cref="FeedWakeup"/>). The
@@ -24,7 +25,7 @@ namespace Mesh.XdsServer.Feed;
 /// change made while this replica was down or disconnected is never missed. While the database is unreachable the
 /// cache keeps serving the last snapshots, and the feed retries with capped exponential backoff.
 /// </summary>
-public sealed class PostgresChangeFeed(
+public sealed partial class PostgresChangeFeed(
     IDbContextFactory<MeshDbContext> contexts,
     ListenConnections listenConnections,
     MeshLoader loader,
@@ -38,7 +39,7 @@ public sealed class PostgresChangeFeed(
 {
     private const int BatchSize = 1000;
     private readonly ChangeFeedOptions _options = options.Value;
-    private readonly SequenceTracker _tracker = new(options.Value.GapTimeout, clock);
+    private readonly ChangeLogPosition _position = new(options.Value.GapTimeout, clock);
     private readonly DeferredMeshes _deferred = new(clock);
     private readonly PendingRows _pending = new();
 
@@ -207,15 +208,26 @@ public sealed class PostgresChangeFeed(
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var reader = new ChangeLogReader(db);
         var max = await metrics.QueryAsync(() => reader.MaxSeqAsync(cancellationToken));
-        var present = await metrics.QueryAsync(() => reader.SeqsBetweenAsync(Math.Max(0, max - _options.StartWindow), max, cancellationToken));
-        _tracker.Start(max, present, _options.StartWindow);
+        var floor = Math.Max(0, max - _options.StartWindow);
+        var present = await metrics.QueryAsync(() => reader.SeqsBetweenAsync(floor, max, cancellationToken));
+
+        // The numbers in the window that were not visible are holes: their transactions may still be in flight.
+        _position.Start(floor);
+        foreach (var seq in present.Order())
+        {
+            if (_position.Read(seq) == ChangeLogPosition.ReadResult.NewAfterUntrackedJump)
+            {
+                LogUntrackedJump(logger, seq); // only with a StartWindow past MaxHolesPerJump; everything is loaded whole
+            }
+        }
+
         var meshes = await metrics.QueryAsync(() => reader.MeshesAsync(cancellationToken));
         _migration = await metrics.QueryAsync(() => LastMigrationAsync(db, cancellationToken));
         await LoadAsync(meshes.Select(m => new MeshKey(m.AccountId, m.MeshName)).ToList(), null, cancellationToken);
         await PrimeChangePathAsync(max, cancellationToken);
 
         status.Loaded = true;
-        status.Watermark = _tracker.Watermark;
+        status.Watermark = _position.Watermark;
         logger.FeedLoaded(meshes.Count, max);
     }
 
@@ -250,14 +262,16 @@ public sealed class PostgresChangeFeed(
             ? await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken)
             : null;
 
-        // However many writes a mesh saw since the last catch-up (a burst of API calls), it is read once.
+        // However many writes a mesh saw since the last catch-up (a burst of API calls), it is read once. Only the rows
+        // not applied yet are read: those above the position's top and its holes, asked for by number.
         var changed = new HashSet<MeshKey>();
         var seen = new List<long>();
-        var after = _tracker.Watermark;
+        var holes = _position.Holes.Count == 0 ? [] : _position.Holes.Order().ToArray();
+        var after = _position.Top;
         while (true)
         {
-            var batch = await metrics.QueryAsync(() => reader.ReadAfterAsync(after, BatchSize, cancellationToken));
-            foreach (var change in batch.Where(c => _tracker.IsNew(c.Seq)))
+            var batch = await metrics.QueryAsync(() => reader.ReadAfterAsync(after, holes, BatchSize, cancellationToken));
+            foreach (var change in batch)
             {
                 if (CloudMapChanges.IsCloudMap(change))
                 {
@@ -283,8 +297,16 @@ public sealed class PostgresChangeFeed(
                 break;
             }
 
-            after = batch[^1].Seq;
+            // Rows come oldest first: the next page starts after the last, with the holes above it.
+            var last = batch[^1].Seq;
+            after = Math.Max(after, last);
+            holes = holes.Where(h => h > last).ToArray();
         }
+
+        // Who may still fill a hole, read after the rows' snapshot (ChangeLogPosition.EndRead): asked for only when a
+        // hole from an earlier catch-up is still missing, so the usual hole, filled by the next catch-up (a transaction
+        // that committed a moment after a later one), costs no statement of its own.
+        var writers = HolesLeft(seen) ? await metrics.QueryAsync(() => reader.WritersAsync(cancellationToken)) : null;
 
         // A mesh nobody watches is left for later: its changes wait in _deferred, which it leaves only once loaded.
         var load = new HashSet<MeshKey>();
@@ -331,27 +353,59 @@ public sealed class PostgresChangeFeed(
         // Recorded as applied only once their meshes are loaded or left in _deferred (which a failed load does not
         // empty): if a load failed (the database went away), the retry reads these changes again instead of
         // skipping them.
-        var applied = seen.Count(_tracker.TryApply);
-        var skipped = _tracker.Advance();
-        foreach (var seq in skipped)
+        var applied = 0;
+        var untracked = false;
+        foreach (var seq in seen)
+        {
+            switch (_position.Read(seq))
+            {
+                case ChangeLogPosition.ReadResult.New:
+                    applied++;
+                    break;
+                case ChangeLogPosition.ReadResult.NewAfterUntrackedJump:
+                    applied++;
+                    untracked = true;
+                    LogUntrackedJump(logger, seq);
+                    break;
+            }
+        }
+
+        var givenUp = _position.EndRead(writers);
+        foreach (var seq in givenUp.Ended)
+        {
+            // Its transaction ended without committing it (rolled back): it can never come, and nothing is distrusted.
+            LogGapEnded(logger, seq);
+        }
+
+        foreach (var seq in givenUp.TimedOut)
         {
             logger.GapSkipped(seq, _options.GapTimeout);
         }
 
-        if (skipped.Count > 0)
+        if (givenUp.TimedOut.Count > 0 || untracked)
         {
-            // A change given up on may still commit (a transaction that outlived the gap time-out); the log will not
-            // name it again, so only a full read of its mesh would see it.
+            // A change given up on may still commit (a transaction that outlived the gap time-out, or one in a jump too
+            // long to track); the log will not name it again, so only a full read of its mesh would see it.
             loader.DistrustIncrements(MeshRowReader.FullReasons.Gap);
         }
 
-        status.Watermark = _tracker.Watermark;
+        status.Watermark = _position.Watermark;
         if (applied > 0)
         {
             metrics.FeedApplied(applied);
-            logger.FeedApplied(applied, _tracker.Watermark, load.Count);
+            logger.FeedApplied(applied, _position.Watermark, load.Count);
         }
     }
+
+    /// <summary>Whether a hole of the position is still missing after reading <paramref name="seen"/> (each at or below the top fills one).</summary>
+    private bool HolesLeft(List<long> seen) =>
+        _position.Holes.Count > 0 && seen.Count(seq => seq <= _position.Top) < _position.Holes.Count;
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "Change feed skipped change {Seq}: the transaction that took its number ended without committing it")]
+    private static partial void LogGapEnded(ILogger logger, long seq);
+
+    [LoggerMessage(EventId = 31, Level = LogLevel.Warning, Message = "The change log jumped to {Seq}, past more missing numbers than are tracked; every mesh's next read is a full one")]
+    private static partial void LogUntrackedJump(ILogger logger, long seq);
 
     /// <summary>
     /// Exports the catch-up transaction's snapshot for the loads, and reads the last migration applied in it (one

@@ -85,6 +85,67 @@ public sealed class ChangeFeedTests
     }
 
     /// <summary>
+    /// A change-log number whose transaction rolled back is given up as soon as the feed has seen that transaction end,
+    /// not after <c>Xds:Feed:GapTimeout</c> (an hour here, so only the end of the transaction can do it); until then the
+    /// feed waits for it, catch-up after catch-up, also when the change row was the transaction's first write (so it
+    /// took its number before its transaction id).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_Number_Whose_Transaction_Rolled_Back_Is_Given_Up_Once_The_Transaction_Ended_Not_After_The_Gap_Timeout(bool changeRowFirst)
+    {
+        var store = await NewStoreAsync();
+        var demo = MeshRows.Demo();
+        var other = MeshRows.Demo("other");
+        await store.ApplyAsync(demo, TaskTimeouts.Token());
+        await store.ApplyAsync(other, TaskTimeouts.Token());
+        await using var host = await XdsTestHost.StartAsync(store.ConnectionString, settings: new Dictionary<string, string?> { ["Xds:Feed:GapTimeout"] = "01:00:00" });
+        var feed = host.Services.GetRequiredService<FeedStatus>();
+        await Eventually.TrueAsync(() => feed.Loaded);
+        await using var otherClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web", "other"));
+        await otherClient.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_other_api-v2_http_9080"]);
+        await otherClient.AckAsync(await otherClient.NextAsync(), ["cds_proxyless_other_api-v2_http_9080"]);
+
+        // A transaction takes the next number (or the next few) and stays open.
+        var before = await MaxSeqAsync(store);
+        await using var slow = store.Open();
+        await using var slowTransaction = await slow.Database.BeginTransactionAsync(TaskTimeouts.Token());
+        if (changeRowFirst)
+        {
+            await slow.Database.ExecuteSqlRawAsync(
+                """
+                INSERT INTO changes (account_id, mesh_name, kind, parent_name, name, version, operation, at)
+                SELECT account_id, mesh_name, kind, parent_name, name, version, 'update', at FROM changes ORDER BY seq DESC LIMIT 1
+                """,
+                TaskTimeouts.Token());
+        }
+        else
+        {
+            await MeshStore.StageAsync(slow, demo.Node("api-v2", "127.0.0.9", 9080), TaskTimeouts.Token());
+            await slow.SaveChangesAsync(TaskTimeouts.Token());
+        }
+
+        await store.ApplyAsync(other.Node("api-v2", "127.0.0.7", 9080), TaskTimeouts.Token());
+        Assert.Equal("127.0.0.7", AddressOf(await otherClient.NextAsync())); // the later number is applied first
+        var later = await MaxSeqAsync(store);
+
+        // While the transaction runs, every catch-up (one each poll, each asking who may still fill the hole) waits.
+        var queries = host.Metrics.DatabaseQuery.Count;
+        await Eventually.TrueAsync(() => host.Metrics.DatabaseQuery.Count >= queries + 8);
+        Assert.Equal(before, feed.Watermark);
+
+        await slowTransaction.RollbackAsync(TaskTimeouts.Token());
+        await Eventually.TrueAsync(() => feed.Watermark == later);
+    }
+
+    private static async Task<long> MaxSeqAsync(MeshStore store)
+    {
+        await using var db = store.Open();
+        return await new Persistence.ChangeLogReader(db).MaxSeqAsync(TaskTimeouts.Token());
+    }
+
+    /// <summary>
     /// A change to a mesh nobody watches waits (counted as deferred) and reaches the first proxy that watches it, with
     /// no further write: with the feed's usual poll, and with no poll within the test, where only the new watch can
     /// bring the feed round (issue14t's wake-up).
