@@ -65,7 +65,7 @@ public sealed class ReadCacheSettingTests(ReadCacheSettingTests.Hosts hosts) : I
     {
         public ApiServer Default { get; } = new();
 
-        public ApiServer On { get; } = new CachedApi();
+        public ApiServer On { get; } = new CachedApiServer();
 
         public async Task InitializeAsync()
         {
@@ -77,11 +77,6 @@ public sealed class ReadCacheSettingTests(ReadCacheSettingTests.Hosts hosts) : I
         {
             await On.DisposeAsync();
             await Default.DisposeAsync();
-        }
-
-        private sealed class CachedApi : ApiServer
-        {
-            public CachedApi() => Settings["Mesh:ReadCache:Enabled"] = "true";
         }
     }
 }

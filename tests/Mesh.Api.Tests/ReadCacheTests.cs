@@ -189,14 +189,14 @@ public sealed class ReadCacheTests(ReadCacheTests.Replicas replicas) : IClassFix
     /// <summary>Two API hosts on one database, both with <c>Mesh:ReadCache</c> on.</summary>
     public sealed class Replicas : IAsyncLifetime
     {
-        public ApiServer Primary { get; } = new CachedApi();
+        public ApiServer Primary { get; } = new CachedApiServer();
 
         public ApiServer Secondary { get; private set; } = null!;
 
         public async Task InitializeAsync()
         {
             await Primary.InitializeAsync();
-            Secondary = new CachedReplica(Primary);
+            Secondary = new CachedApiServer(Primary);
             await Secondary.InitializeAsync();
         }
 
@@ -204,17 +204,6 @@ public sealed class ReadCacheTests(ReadCacheTests.Replicas replicas) : IClassFix
         {
             await Secondary.DisposeAsync();
             await Primary.DisposeAsync();
-        }
-
-        private sealed class CachedApi : ApiServer
-        {
-            public CachedApi() => Settings["Mesh:ReadCache:Enabled"] = "true";
-        }
-
-        private sealed class CachedReplica : ApiServer
-        {
-            public CachedReplica(ApiServer primary)
-                : base(primary) => Settings["Mesh:ReadCache:Enabled"] = "true";
         }
     }
 }
