@@ -31,6 +31,39 @@ public sealed class ChangeLogReaderTests(PostgresDatabase database) : IClassFixt
     }
 
     [Fact]
+    public async Task ReadInPages_EveryFilledHoleIsReturned_EvenWhenTheyFillMoreThanAPage()
+    {
+        await using var db = Open();
+        var seqs = new List<long>();
+        for (var i = 0; i < 6; i++)
+        {
+            var change = Entities.Change($"paged-{i}", "create");
+            db.Changes.Add(change);
+            await db.SaveChangesAsync();
+            seqs.Add(change.Seq);
+        }
+
+        // A follower that has read the fifth and none of the four before it: four holes, pages of two.
+        var position = new ChangeLogPosition(TimeSpan.FromSeconds(30), TimeProvider.System);
+        position.Start(seqs[0] - 1);
+        position.Read(seqs[4]);
+        var pages = new ChangeLogPages(position, pageSize: 2);
+        var read = new List<long>();
+        do
+        {
+            foreach (var row in await new ChangeLogReader(db).ReadAfterAsync(pages.After, pages.Holes, pages.PageSize, CancellationToken.None))
+            {
+                pages.Returned(row.Seq);
+                read.Add(row.Seq);
+            }
+        }
+        while (pages.NextPage());
+
+        Assert.Equal(new[] { seqs[0], seqs[1], seqs[2], seqs[3], seqs[5] }, read.Where(seq => seq <= seqs[5]));
+        Assert.False(pages.EarlierHolesMissing);
+    }
+
+    [Fact]
     public async Task TheWriters_AreTheTransactionsThatInsertedIntoTheLog_UntilTheyEnd_EvenWhenTheChangeRowWasTheirFirstWrite()
     {
         await using var writer = Open();

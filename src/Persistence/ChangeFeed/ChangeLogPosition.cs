@@ -8,7 +8,8 @@ namespace Mesh.Persistence;
 /// barrier) use: sequence numbers are handed out when a transaction inserts its row, not when it commits, so a later
 /// number can become visible before an earlier one; a number below the highest seen that is missing is a hole, which
 /// its transaction may still fill. The next read asks for the numbers above <see cref="Top"/> and for the holes by
-/// number, so a hole costs its own lookup, not a re-read of every row after it. Not thread-safe: one reader at a time.
+/// number (page by page: <see cref="ChangeLogPages"/>), so a hole costs its own lookup, not a re-read of every row
+/// after it. Not thread-safe: one reader at a time.
 /// </summary>
 /// <remarks>
 /// <para>

@@ -38,8 +38,12 @@ public sealed class ChangeLogReader(MeshDbContext db)
     public async Task<HashSet<string>> WritersAsync(CancellationToken cancellationToken) =>
         (await db.Database.SqlQueryRaw<string>(WritersSql).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
 
-    // A lock listed without a virtual transaction id, if any, counts as one writer (""), so it is never overlooked.
-    private const string WritersSql = """
+    /// <summary>
+    /// <see cref="WritersAsync"/>'s statement, one text column, for a follower that reads the log outside EF Core (the
+    /// API's read barrier). A lock listed without a virtual transaction id, if any, counts as one writer (""), so it
+    /// is never overlooked.
+    /// </summary>
+    public const string WritersSql = """
         SELECT coalesce(virtualtransaction, '') AS "Value" FROM pg_locks
         WHERE locktype = 'relation' AND mode = 'RowExclusiveLock' AND relation = 'changes'::regclass
           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())

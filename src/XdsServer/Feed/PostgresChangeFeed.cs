@@ -44,7 +44,7 @@ public sealed partial class PostgresChangeFeed(
     private readonly PendingRows _pending = new();
 
     // The last migration the feed saw applied: a new one may have rewritten rows without logging them.
-    private string? _migration;
+    private readonly MigrationWatch _migrations = new();
 
     // One per LISTEN connection, so that the end of the last one (WakeReasons.ListenEnded) is not taken for the end of
     // the next. A watch that sets the old one between connections is not lost: the reconnect's catch-up loads every
@@ -222,7 +222,7 @@ public sealed partial class PostgresChangeFeed(
         }
 
         var meshes = await metrics.QueryAsync(() => reader.MeshesAsync(cancellationToken));
-        _migration = await metrics.QueryAsync(() => LastMigrationAsync(db, cancellationToken));
+        _migrations.IsNew(await metrics.QueryAsync(() => LastMigrationAsync(db, cancellationToken))); // the first reading: nothing loaded before it
         await LoadAsync(meshes.Select(m => new MeshKey(m.AccountId, m.MeshName)).ToList(), null, cancellationToken);
         await PrimeChangePathAsync(max, cancellationToken);
 
@@ -263,14 +263,14 @@ public sealed partial class PostgresChangeFeed(
             : null;
 
         // However many writes a mesh saw since the last catch-up (a burst of API calls), it is read once. Only the rows
-        // not applied yet are read: those above the position's top and its holes, asked for by number.
+        // not applied yet are read: those above the position's top and its holes, asked for by number, page by page
+        // (ChangeLogPages, the API's read barrier's rule too).
         var changed = new HashSet<MeshKey>();
         var seen = new List<long>();
-        var holes = _position.Holes.Count == 0 ? [] : _position.Holes.Order().ToArray();
-        var after = _position.Top;
-        while (true)
+        var pages = new ChangeLogPages(_position, BatchSize);
+        do
         {
-            var batch = await metrics.QueryAsync(() => reader.ReadAfterAsync(after, holes, BatchSize, cancellationToken));
+            var batch = await metrics.QueryAsync(() => reader.ReadAfterAsync(pages.After, pages.Holes, BatchSize, cancellationToken));
             foreach (var change in batch)
             {
                 if (CloudMapChanges.IsCloudMap(change))
@@ -290,23 +290,15 @@ public sealed partial class PostgresChangeFeed(
                 }
 
                 seen.Add(change.Seq);
+                pages.Returned(change.Seq);
             }
-
-            if (batch.Count < BatchSize)
-            {
-                break;
-            }
-
-            // Rows come oldest first: the next page starts after the last, with the holes above it.
-            var last = batch[^1].Seq;
-            after = Math.Max(after, last);
-            holes = holes.Where(h => h > last).ToArray();
         }
+        while (pages.NextPage());
 
         // Who may still fill a hole, read after the rows' snapshot (ChangeLogPosition.EndRead): asked for only when a
         // hole from an earlier catch-up is still missing, so the usual hole, filled by the next catch-up (a transaction
         // that committed a moment after a later one), costs no statement of its own.
-        var writers = HolesLeft(seen) ? await metrics.QueryAsync(() => reader.WritersAsync(cancellationToken)) : null;
+        var writers = pages.EarlierHolesMissing ? await metrics.QueryAsync(() => reader.WritersAsync(cancellationToken)) : null;
 
         // A mesh nobody watches is left for later: its changes wait in _deferred, which it leaves only once loaded.
         var load = new HashSet<MeshKey>();
@@ -334,11 +326,10 @@ public sealed partial class PostgresChangeFeed(
         if (transaction is not null && load.Count > 0)
         {
             (snapshot, var migration) = await metrics.QueryAsync(() => ExportSnapshotAsync(db, cancellationToken));
-            if (migration != _migration)
+            if (_migrations.IsNew(migration))
             {
                 // A migration may have rewritten rows without logging them: read every mesh whole once.
                 loader.DistrustIncrements(MeshRowReader.FullReasons.Schema);
-                _migration = migration;
             }
         }
 
@@ -397,10 +388,6 @@ public sealed partial class PostgresChangeFeed(
         }
     }
 
-    /// <summary>Whether a hole of the position is still missing after reading <paramref name="seen"/> (each at or below the top fills one).</summary>
-    private bool HolesLeft(List<long> seen) =>
-        _position.Holes.Count > 0 && seen.Count(seq => seq <= _position.Top) < _position.Holes.Count;
-
     [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "Change feed skipped change {Seq}: the transaction that took its number ended without committing it")]
     private static partial void LogGapEnded(ILogger logger, long seq);
 
@@ -415,7 +402,7 @@ public sealed partial class PostgresChangeFeed(
     {
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         await using var command = new NpgsqlCommand(
-            $"SELECT pg_export_snapshot(), ({LastMigrationSql})", connection, (NpgsqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction());
+            $"SELECT pg_export_snapshot(), ({MigrationWatch.LastMigrationSql})", connection, (NpgsqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1));
@@ -427,7 +414,7 @@ public sealed partial class PostgresChangeFeed(
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
-            await using var command = new NpgsqlCommand(LastMigrationSql, connection);
+            await using var command = new NpgsqlCommand(MigrationWatch.LastMigrationSql, connection);
             return await command.ExecuteScalarAsync(cancellationToken) as string;
         }
         finally
@@ -435,9 +422,6 @@ public sealed partial class PostgresChangeFeed(
             await db.Database.CloseConnectionAsync();
         }
     }
-
-    // EF Core's history table, which Mesh.Migrations writes (the hosts never migrate themselves).
-    private const string LastMigrationSql = """SELECT max("MigrationId") FROM "__EFMigrationsHistory" """;
 
     /// <summary>
     /// Loads meshes concurrently, up to one per core, each on a database context of its own. Each mesh appears at
