@@ -20,11 +20,13 @@ public sealed class ReadCacheOptions
     public int Capacity { get; set; } = 10_000;
 
     /// <summary>
-    /// A change-log number still missing after this belongs to a transaction that rolled back: the xDS server's rule
-    /// (<c>Xds:Feed:GapTimeout</c>). Giving one up drops every kept answer. Far above an API write's time (a write is
-    /// answered at <see cref="MeshApiOptions.RequestTimeout"/> and cancelled): a transaction that commits its change-log
-    /// row later than this after taking its number is not seen by the barrier, and an answer kept after the number was
-    /// given up and before that commit stays until its resource changes again or the kept answers start over.
+    /// The longest a missing change-log number (a hole) is waited for: the xDS server's rule (<c>Xds:Feed:GapTimeout</c>).
+    /// A hole is normally given up sooner, exactly, a barrier or two after no transaction that may have taken its number
+    /// is still writing to the log (one that rolled back), and then nothing kept is dropped. One whose transaction
+    /// still runs at this time-out is given up then, and that drops every kept answer. Far above an API write's time (a
+    /// write is answered at <see cref="MeshApiOptions.RequestTimeout"/> and cancelled): a transaction that commits its
+    /// change-log row later than this after taking its number is not seen by the barrier, and an answer kept after the
+    /// number was given up and before that commit stays until its resource changes again or the kept answers start over.
     /// </summary>
     public TimeSpan GapTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

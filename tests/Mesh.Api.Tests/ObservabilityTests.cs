@@ -96,6 +96,7 @@ public sealed class ObservabilityTests(ApiServer api) : IClassFixture<ApiServer>
         Assert.Contains(seen, m => m.Instrument == "mesh.api.change_notify.failed");
         Assert.Contains(seen, m => m.Instrument == "mesh.api.read_barrier.failed");
         Assert.Contains(seen, m => m.Instrument == "mesh.api.read_cache.gaps_given_up");
+        Assert.Contains(seen, m => m.Instrument == "mesh.api.read_cache.migrations");
         Assert.Equal(
             ["access_key", "cloud_map", "console", "readiness", "resource"],
             seen.Where(m => m.Instrument == "mesh.api.read.abandoned").Select(m => m.Read!).Order(StringComparer.Ordinal));

@@ -31,6 +31,7 @@ public sealed class ApiMetrics : IDisposable
     private readonly Counter<long> changeNotifyFailed;
     private readonly Counter<long> readBarriersFailed;
     private readonly Counter<long> readCacheGapsGivenUp;
+    private readonly Counter<long> readCacheMigrations;
 
     public ApiMetrics(IMeterFactory meters)
     {
@@ -57,7 +58,9 @@ public sealed class ApiMetrics : IDisposable
         readBarriersFailed = meter.CreateCounter<long>("mesh.api.read_barrier.failed", unit: "{barrier}",
             description: "Read barriers (Mesh:ReadCache) that could not read the change log; the Describes waiting for each read PostgreSQL instead.");
         readCacheGapsGivenUp = meter.CreateCounter<long>("mesh.api.read_cache.gaps_given_up", unit: "{seq}",
-            description: "Change-log numbers still missing after Mesh:ReadCache:GapTimeout, given up by the read barrier (each time, every kept Describe answer is dropped).");
+            description: "Change-log numbers still missing after Mesh:ReadCache:GapTimeout, given up by the read barrier while a transaction that may fill them still ran (each time, every kept Describe answer is dropped).");
+        readCacheMigrations = meter.CreateCounter<long>("mesh.api.read_cache.migrations", unit: "{migration}",
+            description: "Migrations a read barrier (Mesh:ReadCache) found applied since the barrier before it; a migration may rewrite resources without change-log rows, so each time every kept Describe answer is dropped.");
     }
 
     /// <summary>
@@ -87,6 +90,7 @@ public sealed class ApiMetrics : IDisposable
         changeNotifyFailed.Add(0);
         readBarriersFailed.Add(0);
         readCacheGapsGivenUp.Add(0);
+        readCacheMigrations.Add(0);
     }
 
     public void AuditRecordDropped(int count = 1) => auditDropped.Add(count);
@@ -108,6 +112,8 @@ public sealed class ApiMetrics : IDisposable
     public void ReadBarrierFailed() => readBarriersFailed.Add(1);
 
     public void ReadCacheGapsGivenUp(int count) => readCacheGapsGivenUp.Add(count);
+
+    public void ReadCacheMigrationSeen() => readCacheMigrations.Add(1);
 
     /// <summary>Records one finished call; <paramref name="errorCode"/> is empty on success.</summary>
     public void Record(string operation, int statusCode, string errorCode, TimeSpan elapsed)

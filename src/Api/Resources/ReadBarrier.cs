@@ -24,8 +24,20 @@ namespace Mesh.Api.Resources;
 /// position also returns the rows after it (normally none), so a barrier never waits for another reader to catch up.
 /// Which rows are new is <see cref="ChangeLogPosition"/>'s (the xDS server's rule for numbers that commit out of
 /// order: a number below the highest read that is missing is a hole, asked for again by number until it is filled or
-/// given up after <see cref="ReadCacheOptions.GapTimeout"/>; giving one up drops every kept answer). At the first
-/// barrier the position starts <see cref="StartWindow"/> below the log's maximum, as the xDS server's feed starts.
+/// given up), and what each statement asks for is <see cref="ChangeLogPages"/>' (the feed's paging: a page after a
+/// full one still asks for the holes above its last row). At the first barrier the position starts
+/// <see cref="StartWindow"/> below the log's maximum, as the xDS server's feed starts.
+/// </para>
+/// <para>
+/// <b>A hole is given up</b> as the feed gives it up: exactly, once no transaction that may have taken its number is
+/// still writing to the log (<see cref="ChangeLogPosition.EndRead"/>, with the writers read from <c>pg_locks</c> only
+/// while a hole from an earlier barrier is still missing); such a number never commits, so nothing kept is dropped.
+/// A hole whose writer is still running at <see cref="ReadCacheOptions.GapTimeout"/> is given up then, and that drops
+/// every kept answer (its row could still commit, and the log would not be asked for it again).
+/// </para>
+/// <para>
+/// <b>A migration</b> may rewrite resources without change-log rows: every statement also reads the last migration
+/// applied (<see cref="MigrationWatch"/>, the feed's check), and a new one drops every kept answer.
 /// </para>
 /// <para>
 /// <b>A barrier that fails</b> (the database away, a statement refused) answers no Describe from memory: each falls
@@ -43,10 +55,16 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
     /// <summary>Rows read per statement (the statements' LIMIT); a barrier reads on until a statement returns fewer.</summary>
     public const int BatchSize = 1000;
 
+    // A page of the log's rows (ChangeLogPages: above the top, or its holes by number), oldest first, and, in a row of
+    // its own after them (seq null), the last migration applied: read in the same statement, so a barrier stays one
+    // statement (and one snapshot) however often it checks.
     private const string Columns = "seq, account_id, mesh_name, kind, parent_name, name";
-    private const string AfterTop = $"SELECT {Columns} FROM changes WHERE seq > $1 ORDER BY seq LIMIT 1000";
-    private const string AfterTopOrHoles = $"SELECT {Columns} FROM changes WHERE seq > $1 OR seq = ANY($2) ORDER BY seq LIMIT 1000";
+    private const string LastMigration = $"SELECT NULL::bigint AS seq, NULL, NULL, NULL, NULL, NULL, ({MigrationWatch.LastMigrationSql}) AS migration";
+    private const string AfterTop = $"{LastMigration} UNION ALL (SELECT {Columns}, NULL FROM changes WHERE seq > $1 ORDER BY seq LIMIT 1000) ORDER BY seq";
+    private const string AfterTopOrHoles = $"{LastMigration} UNION ALL (SELECT {Columns}, NULL FROM changes WHERE seq > $1 OR seq = ANY($2) ORDER BY seq LIMIT 1000) ORDER BY seq";
     private const string Maximum = "SELECT coalesce(max(seq), 0) FROM changes";
+
+    private readonly MigrationWatch migrations = new();
 
     private readonly Lock gate = new();
 
@@ -63,6 +81,11 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
     public long Failures => Interlocked.Read(ref failures);
 
     private long failures;
+
+    /// <summary>How many barriers read the list of transactions that may still fill a hole (for tests and benchmarks).</summary>
+    public long WriterLists => Interlocked.Read(ref writerLists);
+
+    private long writerLists;
 
     /// <summary>The highest change-log number read (for tests: read while no barrier runs).</summary>
     public long Top => position.Top;
@@ -154,51 +177,84 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
             position.Start((long)(await maximum.ExecuteScalarAsync())! - StartWindow);
         }
 
-        var holes = position.Holes.Count > 0 ? position.Holes.ToArray() : null;
-        while (true)
+        var pages = new ChangeLogPages(position, BatchSize);
+        do
         {
-            await using var command = reads.Command(holes is null ? AfterTop : AfterTopOrHoles);
-            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = position.Top });
-            if (holes is not null)
+            await using var command = reads.Command(pages.Holes.Length == 0 ? AfterTop : AfterTopOrHoles);
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = pages.After });
+            if (pages.Holes.Length > 0)
             {
-                command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = holes });
+                command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = pages.Holes });
             }
 
-            var rows = 0;
-            await using (var reader = await command.ExecuteReaderAsync())
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
             {
-                while (await reader.ReadAsync())
+                if (reader.IsDBNull(0))
                 {
-                    rows++;
-                    switch (position.Read(reader.GetInt64(0)))
-                    {
-                        case ChangeLogPosition.ReadResult.New:
-                            answers.Drop(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5));
-                            break;
-                        case ChangeLogPosition.ReadResult.NewAfterUntrackedJump:
-                            answers.DropAll();
-                            LogUntrackedJump(logger, reader.GetInt64(0));
-                            break;
-                    }
+                    ApplyMigration(reader.IsDBNull(6) ? null : reader.GetString(6));
+                    continue;
+                }
+
+                var seq = reader.GetInt64(0);
+                pages.Returned(seq);
+                switch (position.Read(seq))
+                {
+                    case ChangeLogPosition.ReadResult.New:
+                        answers.Drop(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5));
+                        break;
+                    case ChangeLogPosition.ReadResult.NewAfterUntrackedJump:
+                        answers.DropAll();
+                        LogUntrackedJump(logger, seq);
+                        break;
                 }
             }
+        }
+        while (pages.NextPage());
 
-            if (rows < BatchSize)
-            {
-                break;
-            }
-
-            holes = null; // asked for once; what is read next is above them
+        // Who may still fill a hole, read after the last page's snapshot: only while a hole from an earlier barrier is
+        // still missing, so the usual hole (a write that committed a moment after a later one, read by the next
+        // barrier) costs no statement of its own.
+        var givenUp = position.EndRead(pages.EarlierHolesMissing ? await WritersAsync() : null);
+        if (givenUp.Ended.Count > 0)
+        {
+            // Their transactions ended without committing them: those rows never come, and nothing kept is stale.
+            LogGapsEnded(logger, givenUp.Ended.Count, givenUp.Ended[0]);
         }
 
-        var givenUp = position.GiveUpOldHoles();
-        if (givenUp > 0)
+        if (givenUp.TimedOut.Count > 0)
         {
             // A transaction that outlived the time-out could still commit a row the log will not be asked for again:
             // nothing kept now can be trusted to see it, so everything is read again from PostgreSQL.
             answers.DropAll();
-            metrics.ReadCacheGapsGivenUp(givenUp);
-            LogGapsGivenUp(logger, givenUp);
+            metrics.ReadCacheGapsGivenUp(givenUp.TimedOut.Count);
+            LogGapsGivenUp(logger, givenUp.TimedOut.Count);
+        }
+    }
+
+    /// <summary>The transactions that may still take or fill a change-log number (<see cref="ChangeLogReader.WritersSql"/>).</summary>
+    private async Task<HashSet<string>> WritersAsync()
+    {
+        Interlocked.Increment(ref writerLists);
+        var writers = new HashSet<string>(StringComparer.Ordinal);
+        await using var command = reads.Command(ChangeLogReader.WritersSql);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            writers.Add(reader.GetString(0));
+        }
+
+        return writers;
+    }
+
+    /// <summary>A migration applied since the last barrier may have rewritten resources without change-log rows: nothing kept is trusted.</summary>
+    private void ApplyMigration(string? migration)
+    {
+        if (migrations.IsNew(migration))
+        {
+            answers.DropAll();
+            metrics.ReadCacheMigrationSeen();
+            LogMigrationSeen(logger, migration ?? "(none)");
         }
     }
 
@@ -210,4 +266,10 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
 
     [LoggerMessage(EventId = 44, Level = LogLevel.Warning, Message = "The change log jumped to {Seq}, past more missing numbers than are tracked; every kept Describe answer was dropped")]
     private static partial void LogUntrackedJump(ILogger logger, long seq);
+
+    [LoggerMessage(EventId = 45, Level = LogLevel.Information, Message = "{Count} change-log numbers (the lowest {Seq}) were given up: the transactions that took them ended without committing them; no kept Describe answer was dropped")]
+    private static partial void LogGapsEnded(ILogger logger, int count, long seq);
+
+    [LoggerMessage(EventId = 46, Level = LogLevel.Warning, Message = "A migration was applied since the last read barrier (now the last is {Migration}); it may have rewritten resources without change-log rows, so every kept Describe answer was dropped")]
+    private static partial void LogMigrationSeen(ILogger logger, string migration);
 }
