@@ -53,6 +53,9 @@ internal sealed record FleetOptions
     /// <summary>How long the proxies stay idle before each route change (zero: the changes follow each other at once).</summary>
     public TimeSpan ChangeGap { get; init; } = TimeSpan.Zero;
 
+    /// <summary>Where each proxy's latency in each change is written as CSV (<see cref="ProxyLatencies"/>); null: not written.</summary>
+    public string? Latencies { get; init; }
+
     /// <summary>Where <c>--write-node</c> writes the node the fleet's first proxy sends (<see cref="NodeFile"/>), and exits; null: a run.</summary>
     public string? WriteNode { get; init; }
 
@@ -101,6 +104,8 @@ internal sealed record FleetOptions
                                    whether a stuck proxy holds the rest up (0)
           --stuck-as HOW           never-answer (reads its pushes, writes no ACK), stop-reading (stops reading its
                                    socket: its HTTP/2 windows close), or both (alternating) (both)
+          --latencies FILE         append each proxy's latency in each route change to FILE as CSV (variant, change,
+                                   proxy, node, the order it was configured in at the connect, latency, arrival)
           --write-node FILE        write the node the first proxy sends (client-0's, of a mesh named fleet; with
                                    --distinct-nodes on, its pod's own), serialised exactly as the fleet sends it, to
                                    FILE and exit: no stack, no run (benchmarks/h2-frames/replay.py sends it)
@@ -141,6 +146,7 @@ internal sealed record FleetOptions
                 "--stuck-as" => o with { Stuck = o.Stuck with { As = Next() is var a && a is "never-answer" or "stop-reading" or "both" ? a : throw new ArgumentException("--stuck-as takes never-answer, stop-reading or both") } },
                 "--change-gap" => o with { ChangeGap = TimeSpan.FromSeconds(Int()) },
                 "--write-node" => o with { WriteNode = Next() },
+                "--latencies" => o with { Latencies = Next() },
                 var other => throw new ArgumentException($"unknown option {other}; --help lists them"),
             };
         }

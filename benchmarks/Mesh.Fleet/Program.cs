@@ -186,6 +186,10 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
 
         var changeLatencies = healthy.Select(p => Stopwatch.GetElapsedTime(before, p.LastRdsAt).TotalMilliseconds).ToList();
         var receivedLatencies = healthy.Select(p => Stopwatch.GetElapsedTime(before, p.LastRdsReceivedAt).TotalMilliseconds).ToList();
+        if (options.Latencies is { } latencyFile)
+        {
+            ProxyLatencies.Append(latencyFile, variant.Name, c + 1, healthy, before);
+        }
         await Task.Delay(500);
 
         // Read after the pause: the exporter answers a scrape from its cache for a moment, and the runtime's tiering
