@@ -16,6 +16,57 @@ internal sealed record ChangeFigures(IReadOnlyList<double> Latencies, TimeSpan C
 
     /// <summary>The server's garbage collections meanwhile.</summary>
     public GcCount Gc { get; init; } = GcCount.Unknown;
+
+    /// <summary>
+    /// Blocks the server's pool for Kestrel's buffers made meanwhile (<c>mesh_xds_kestrel_blocks_allocated</c>; NaN
+    /// with Kestrel's own pool): a change that needs more blocks out at once than any before makes the difference, and
+    /// each new block is allocation and page faults the change pays once (docs/benchmarks.md, issue13bk).
+    /// </summary>
+    public double BlocksMade { get; init; } = double.NaN;
+}
+
+/// <summary>
+/// The server pool's new blocks change by change: whether the steady changes (the 2nd on) still carry the pool's
+/// warm-up, i.e. whether a change kept reaching a new peak of blocks out at once, or the pool had stopped growing.
+/// </summary>
+internal static class PoolWarmUp
+{
+    /// <summary>
+    /// Fewer new blocks than one per this many proxies is a warm pool: a few blocks more than the peak kept can be made
+    /// by any change's timing, a growing pool makes hundreds.
+    /// </summary>
+    public const int ProxiesPerStrayBlock = 100;
+
+    /// <summary>The per-change counts and what they say, for the table; null when the server has no pool of Mesh's.</summary>
+    public static string? Describe(IReadOnlyList<ChangeFigures> changes, int proxies)
+    {
+        if (changes.Count == 0 || changes.Any(c => double.IsNaN(c.BlocksMade)))
+        {
+            return null;
+        }
+
+        var counts = string.Join(", ", changes.Select((c, i) => $"#{i + 1} {c.BlocksMade:F0}"));
+        if (changes.Count == 1)
+        {
+            return counts;
+        }
+
+        var stray = Math.Max(1.0, proxies / (double)ProxiesPerStrayBlock);
+        // The first change from which no change made more than the stray few: the pool's peak reached.
+        var warmFrom = changes.Count;
+        while (warmFrom > 0 && changes[warmFrom - 1].BlocksMade < stray)
+        {
+            warmFrom--;
+        }
+
+        var reading = warmFrom switch
+        {
+            _ when warmFrom == changes.Count => "still growing in the last change: the steady figures carry the pool's warm-up",
+            0 or 1 => $"warm after the first, under one new block per {ProxiesPerStrayBlock} proxies since: the steady figures are warm",
+            _ => $"warm from #{warmFrom + 1}, under one new block per {ProxiesPerStrayBlock} proxies since: the steady changes before it carry the pool's warm-up",
+        };
+        return $"{counts} ({reading})";
+    }
 }
 
 /// <summary>

@@ -156,6 +156,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
         var serverBefore = await ChangeTrace.ReadAsync(admin);
         var jit = await JitCount.ReadAsync(admin);
         var gc = await GcCount.ReadAsync(admin);
+        var blocks = await admin.MetricAsync("mesh_xds_kestrel_blocks_allocated");
         var cpu = server.Cpu;
         var fleetCpuOfChange = Process.GetCurrentProcess().TotalProcessorTime;
         var before = await mesh.ChangeRouteAsync();
@@ -200,6 +201,7 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
             ReceivedP99 = Percentile(receivedLatencies, 0.99),
             FleetCpu = fleetCpuOfChange,
             Gc = await GcCount.ReadAsync(admin) - gc,
+            BlocksMade = await admin.MetricAsync("mesh_xds_kestrel_blocks_allocated") - blocks ?? double.NaN,
         });
     }
 
@@ -243,12 +245,13 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
         LiveHeapPerProxy = (live - liveBefore) / options.Proxies,
         PooledPerProxy = (pooled - pooledBefore) / options.Proxies,
         Changes = ChangeSplit.Of(changes),
+        PoolBlocksByChange = PoolWarmUp.Describe(changes, healthy.Count),
         Start = start,
         RequestsPerProxyAtConnect = requestsAtConnect,
         Requests = recorder.LastAck is { } ack ? new ProxyRequests(recorder.Connect, ack) : null,
     };
     report.Line($"{variant.Name}: server started and ready in {start.Ready.TotalSeconds:F1} s using {start.Cpu.TotalSeconds:F2} s of CPU (of which the warm-up {start.WarmUp.TotalSeconds:F2} s, {start.WarmUpCpu.TotalSeconds:F2} s of CPU); per change, p99 and server CPU: {string.Join(", ", changes.Select((c, i) => $"#{i + 1} {Percentile(c.Latencies, 0.99):F0} ms {c.Cpu.TotalMilliseconds:F0} ms ({c.Jit})"))}");
-    report.Line($"{variant.Name}: per change, p99 of the response's arrival (before its ACK is written), the fleet's own CPU, the server's collections: {string.Join(", ", changes.Select((c, i) => $"#{i + 1} {c.ReceivedP99:F0} ms, fleet {c.FleetCpu.TotalMilliseconds:F0} ms, {c.Gc}"))}");
+    report.Line($"{variant.Name}: per change, p99 of the response's arrival (before its ACK is written), the fleet's own CPU, the server's collections and its pool's new blocks: {string.Join(", ", changes.Select((c, i) => $"#{i + 1} {c.ReceivedP99:F0} ms, fleet {c.FleetCpu.TotalMilliseconds:F0} ms, {c.Gc}, {c.BlocksMade:F0} new pool blocks"))}");
     report.Line($"{variant.Name}: configured {options.Proxies} in {connect.TotalSeconds:F2} s, server CPU {connectCpu.TotalSeconds:F2} s (second half {secondHalfCpu.TotalSeconds:F2} s; {connectJit}; fleet CPU {fleetCpu.TotalSeconds:F2} s; {connectGc}, {connectGc.AllocatedBytes / options.Proxies / 1024:F1} KiB allocated per proxy), RSS {rssBefore / 1048576.0:F0} → {rss / 1048576.0:F0} MiB, heap {heapBefore / 1048576.0:F0} → {heap / 1048576.0:F0} MiB, errors {figures.Errors}{(figures.Errors > 0 ? $" ({proxies.First(p => p.Errors > 0).LastError})" : "")}");
     report.Line($"{variant.Name}: after the changes, idle: RSS {rssAfterChanges / 1048576.0:F0} MiB, {(rssAfterChanges - rssBefore) / 1024.0 / options.Proxies:F1} KiB per proxy; {(blocksAfterChanges is { } blockBytes ? $"the server's pool holds {blockBytes / 1048576.0:F0} MiB of Kestrel blocks ({blockBytes / 1024.0 / options.Proxies:F1} KiB per proxy; {blocksMade:F0} made since start)" : "Kestrel's own pool")}");
     if (healthy.Count < proxies.Count)
@@ -533,6 +536,9 @@ namespace Mesh.Fleet
 
         public ChangeSplit Changes { get; init; } = ChangeSplit.Of([]);
 
+        /// <summary>The server pool's new blocks in each change and whether the steady ones still made some (null with Kestrel's own pool).</summary>
+        public string? PoolBlocksByChange { get; init; }
+
         public ServerStart Start { get; init; } = ServerStart.Unknown;
 
         /// <summary>Requests each proxy wrote until the fleet was configured, on average.</summary>
@@ -704,6 +710,7 @@ namespace Mesh.Fleet
             Row("first change after start, server CPU", m => Ratio(m.Changes.FirstCpu, raw.Pushes.FirstCpu, "ms"), $"{raw.Pushes.FirstCpu:F0} ms (first push)");
             Row("steady changes (2nd on), p99", m => Ratio(m.Changes.SteadyP99, raw.Pushes.SteadyP99, "ms"), RawSteady(raw.Pushes.SteadyP99));
             Row("steady changes (2nd on), server CPU per change", m => Ratio(m.Changes.SteadyCpu, raw.Pushes.SteadyCpu, "ms"), RawSteady(raw.Pushes.SteadyCpu));
+            Row("server pool's new blocks, by change", m => m.PoolBlocksByChange ?? "Kestrel's own pool", "");
             // Against the raw limit with the same variant's requests (its figure in brackets): the part of the ratio
             // above that is not the stack's cost of receiving the requests, i.e. Mesh's own.
             Row("requests per proxy at connect (bytes of the first proxy's)", m => $"{m.RequestsPerProxyAtConnect:F1} ({(m.Requests?.ConnectBytes ?? 0) / 1024.0:F1} KiB), ACK {m.Requests?.Ack.Length ?? 0} B", "none");

@@ -109,6 +109,9 @@ class AdsConnection:
         self.max_frame = 16384
         self.changed = asyncio.Event()
         self.failure = None
+        # WINDOW_UPDATE frames the server sent, on the connection and on the stream (issue13bm: what the receive
+        # windows cost per request).
+        self.window_updates = [0, 0]
 
     async def open(self):
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
@@ -148,6 +151,7 @@ class AdsConnection:
                         self.conn_window += increment
                     else:
                         self.stream_window += increment
+                    self.window_updates[stream != 0] += 1
                 elif kind == PING and not flags & 1:
                     self.writer.write(frame(PING, 1, 0, payload))
                 elif kind == DATA and length:
@@ -180,8 +184,11 @@ class AdsConnection:
         await self.writer.drain()
 
     async def drained(self):
-        """The server has read every request: the stream's window is whole again."""
-        await self.wait(lambda: self.stream_window >= self.initial_stream_window)
+        """The server has read every request: Kestrel reopens a stream's window once half of it is read and not yet
+        reopened, so when it has read everything more than half the window is open. With the xDS server's 64 KiB
+        window that proves it (a request unread would leave less than 16 KiB); with a larger window a request may
+        still be unread, and the phase's pause after the requests covers it."""
+        await self.wait(lambda: self.stream_window > self.initial_stream_window // 2)
 
     def close(self):
         self.task.cancel()
@@ -197,6 +204,26 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
+
+
+SYSCALLS = ["sendto", "sendmsg", "recvfrom", "recvmsg"]
+
+
+def start_syscall_count(pid, out):
+    """perf stat of the server's sending and receiving system calls (counts: the load does not scale them)."""
+    events = ",".join(f"syscalls:sys_enter_{c}" for c in SYSCALLS)
+    return subprocess.Popen(["perf", "stat", "-x", ",", "-e", events, "-p", str(pid), "-o", out],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def syscall_counts(out):
+    counts = {}
+    with open(out) as f:
+        for line in f:
+            fields = line.strip().split(",")
+            if len(fields) > 2 and fields[2].startswith("syscalls:sys_enter_"):
+                counts[fields[2].removeprefix("syscalls:sys_enter_")] = float(fields[0]) if fields[0][:1].isdigit() else float("nan")
+    return counts
 
 
 def metrics(admin):
@@ -239,6 +266,8 @@ async def main():
     p.add_argument("--plan", default="16384,65536,16384,65536", help="frame sizes of the measured phases, in order")
     p.add_argument("--perf-dir", help="record perf -g of the server in each measured phase into this folder")
     p.add_argument("--perf-frequency", type=int, default=999, help="samples a second per CPU for --perf-dir")
+    p.add_argument("--syscalls", metavar="DIR", help="count the server's send and receive system calls in each measured "
+                   "phase (perf stat) into this folder, and print them per request")
     a = p.parse_args()
 
     with open(a.node, "rb") as f:
@@ -267,8 +296,8 @@ async def main():
     await phase(conns, ack, 16384, a.warmup)
     await phase(conns, ack, max(plan), a.warmup)
 
-    print("| phase | UTC, load | frame limit | frames per request | requests | server CPU per request | allocated per request | thread-pool work items per request | GCs (0/1/2) | wall |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| phase | UTC, load | frame limit | frames per request | requests | server CPU per request | allocated per request | thread-pool work items per request | GCs (0/1/2) | wall | WINDOW_UPDATEs per request (connection / stream) | server sendto / sendmsg / recvfrom / recvmsg per request |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n, size in enumerate(plan, 1):
         load = open("/proc/loadavg").read().split()[0]
         at = datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M:%S")
@@ -280,11 +309,26 @@ async def main():
             time.sleep(1.0)
         # The exporter serves a scrape from a cache for a moment: read it only after the server has been idle.
         await asyncio.sleep(1.5)
+        stat = None
+        if a.syscalls:
+            os.makedirs(a.syscalls, exist_ok=True)
+            stat_file = f"{a.syscalls}/phase{n}-{size}.stat"
+            stat = start_syscall_count(a.pid, stat_file)
+            time.sleep(1.0)
+        updates0 = [sum(c.window_updates[i] for c in conns) for i in (0, 1)]
         m0, c0, t0 = metrics(a.admin), cpu_seconds(a.pid), time.monotonic()
         await phase(conns, ack, size, a.messages)
         c1, t1 = cpu_seconds(a.pid), time.monotonic()
+        # The windows' last updates of the phase arrive once the server has read its last requests.
         await asyncio.sleep(1.5)
+        updates = [sum(c.window_updates[i] for c in conns) - updates0[i] for i in (0, 1)]
         m1 = metrics(a.admin)
+        calls = "not counted"
+        if stat:
+            stat.send_signal(2)
+            stat.wait()
+            counted = syscall_counts(stat_file)
+            calls = " / ".join(f"{counted.get(c, float('nan')) / (a.messages * len(conns)):.2f}" for c in SYSCALLS)
         if perf:
             perf.send_signal(2)
             perf.wait()
@@ -294,7 +338,8 @@ async def main():
         print(f"| {n} | {at}, {load} | {size} | {frames} | {requests} | {(c1 - c0) / requests * 1e6:.1f} µs | "
               f"{d['dotnet_gc_heap_total_allocated_bytes_total'] / requests:,.0f} B | "
               f"{d['dotnet_thread_pool_work_item_number_total'] / requests:.2f} | "
-              f"{d['gen0']:.0f}/{d['gen1']:.0f}/{d['gen2']:.0f} | {t1 - t0:.1f} s |", flush=True)
+              f"{d['gen0']:.0f}/{d['gen1']:.0f}/{d['gen2']:.0f} | {t1 - t0:.1f} s | "
+              f"{updates[0] / requests:.2f} / {updates[1] / requests:.2f} | {calls} |", flush=True)
 
     for c in conns:
         c.close()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A steady change's perf samples by direction, and what the allocator's page work costs (docs/benchmarks.md, issue13bk).
 
-usage: steady.py PERF.DATA PERF-MAP
+usage: steady.py PERF.DATA PERF-MAP [--inclusive TEXT ...]
 
 PERF.DATA is a `perf record -g` of one server over its steady changes (the fleet's --profile-steady), PERF-MAP its
 /tmp/perf-<pid>.map, as for stages.py, whose reading of a recording and stages this uses.
@@ -18,6 +18,10 @@ Two splits stages.py does not make:
   page fault (the kernel mapping and zeroing a fresh page, which that memset or a first write touches), by the first
   named frame above them: what allocated. perf loses the allocating method itself when the allocation helper has no
   frame pointer, so the frame named is often its caller's caller (e.g. Pipe.AdvanceReader for a block's return).
+
+`--inclusive TEXT ...` (issue13bm) adds the share of the samples with any frame whose name contains each TEXT, e.g.
+`--inclusive WindowUpdate InputFlowControl` for the server's HTTP/2 WINDOW_UPDATEs (writing them, and the flow
+control that decides them).
 """
 import collections
 import re
@@ -66,10 +70,14 @@ def allocator(frames):
 
 def main():
     data, map_path = sys.argv[1], sys.argv[2]
-    directions, allocating = collections.Counter(), collections.Counter()
+    inclusive = sys.argv[sys.argv.index('--inclusive') + 1:] if '--inclusive' in sys.argv else []
+    directions, allocating, holding = collections.Counter(), collections.Counter(), collections.Counter()
     total = 0
     for comm, frames in stages.samples(data, map_path):
         total += 1
+        for text in inclusive:
+            if any(text in name for name, _ in frames):
+                holding[text] += 1
         directions[direction(comm, frames)] += 1
         at = allocator(frames)
         if at is not None:
@@ -81,6 +89,10 @@ def main():
     print(f'\n{page_work} samples ({100.0 * page_work / max(total, 1):.1f}%) in the allocator\'s memset or a page fault, by the first named frame above')
     for row, n in allocating.most_common(15):
         print(f'{100.0 * n / max(total, 1):5.1f}%  {n:6d}  {row}')
+    if inclusive:
+        print('\nsamples with a frame whose name contains')
+        for text in inclusive:
+            print(f'{100.0 * holding[text] / max(total, 1):5.2f}%  {holding[text]:6d}  {text}')
 
 
 if __name__ == '__main__':
