@@ -406,6 +406,7 @@ async Task MeasureStormAsync(FleetVariant variant, MeshFigures cold)
     var (stopping, killed) = await server.StopAsync();
     var exited = Stopwatch.GetTimestamp();
     var endedWhileStopping = proxies.Sum(p => p.EndedByStoppingServer) - endedByStop;
+    var phases = StopPhases.OfFile(server.Log);
     server.Dispose();
     var starting = Stopwatch.GetTimestamp();
     server = await xds.StartAsync(0);
@@ -421,7 +422,7 @@ async Task MeasureStormAsync(FleetVariant variant, MeshFigures cold)
     report.Line($"reconnect storm ({variant.Name}): server restarted and ready in {ready.TotalSeconds:F1} s; all {options.Proxies} reconnected {resynced.TotalSeconds:F1} s after the stop " +
         $"({resynced / cold.Connect:F2}× the cold connect of {cold.Connect.TotalSeconds:F1} s), server CPU {(server.Cpu - cpu).TotalSeconds:F1} s from ready ({server.Cpu.TotalSeconds:F1} s from its start), " +
         $"responses re-sent {resent} (0 when versions match), errors {proxies.Sum(p => p.Errors) - errors}{FirstError(proxies)}; " +
-        $"the stopped server exited {stopping.TotalSeconds:F1} s after SIGTERM{(killed ? " (killed: it had not exited in 30 s)" : "")}, " +
+        $"the stopped server: {phases.Describe(stopping)}{(killed ? " (killed: it had not exited in 30 s)" : "")}, " +
         $"streams it ended with UNAVAILABLE {endedWhileStopping} (above {options.Proxies}: proxies reconnected to it while it stopped); " +
         $"the wait read /healthz {wait.StreamReads} times and /metrics {wait.MetricsReads} times");
     report.Line($"reconnect storm: connections refused {proxies.Sum(p => p.Refused) - refused}; streams ended otherwise (UNAVAILABLE, CANCELLED or INTERNAL without the server's stop status; not counted as errors), times from the SIGTERM:");

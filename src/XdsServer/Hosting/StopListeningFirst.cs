@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Mesh.XdsServer.Diagnostics;
 using Mesh.XdsServer.Protocol;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -37,16 +38,37 @@ public static class StopListeningFirst
 
         // Off the thread that fires ApplicationStopping, which goes on to stop the host. The host's own stop of the
         // server later waits for this one (Kestrel stops once).
-        lifetime.ApplicationStopping.Register(() => _ = Task.Run(() => StopServerAsync(server, streams, logger)));
+        var began = 0L;
+        lifetime.ApplicationStopping.Register(() =>
+        {
+            began = Stopwatch.GetTimestamp();
+            _ = Task.Run(() => StopServerAsync(server, streams, logger, began));
+        });
+
+        // The stop's phases in the log (the fleet's storm reports them): the connections' close above, then the
+        // host's other services; what follows is the container's disposal and the process's exit.
+        lifetime.ApplicationStopped.Register(() => logger.HostStopped((long)Stopwatch.GetElapsedTime(began).TotalMilliseconds));
     }
 
-    private static async Task StopServerAsync(IServer server, StreamRegistry streams, ILogger logger)
+    private static async Task StopServerAsync(IServer server, StreamRegistry streams, ILogger logger, long began)
     {
         logger.StoppingStreams(streams.Count, ShutdownTimeout);
         using var timeout = new CancellationTokenSource(ShutdownTimeout);
+        var openAtBound = 0;
+        using var atBound = timeout.Token.Register(() => openAtBound = streams.Count);
         try
         {
             await server.StopAsync(timeout.Token);
+            var elapsed = (long)Stopwatch.GetElapsedTime(began).TotalMilliseconds;
+            if (timeout.IsCancellationRequested)
+            {
+                // Kestrel returns normally at the bound, having reset what was still open: said, not taken for a close.
+                logger.ConnectionsReset(elapsed, openAtBound, ShutdownTimeout);
+            }
+            else
+            {
+                logger.ConnectionsClosed(elapsed);
+            }
         }
         catch (Exception e)
         {
