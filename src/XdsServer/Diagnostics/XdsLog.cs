@@ -67,12 +67,12 @@ internal static partial class XdsLog
     [LoggerMessage(EventId = 29, Level = LogLevel.Error, Message = "Stopping the gRPC listener failed; the host stops it again, and resets what is left after its timeout")]
     public static partial void ServerStopFailed(this ILogger logger, Exception error);
 
-    [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "Stopped listening: every connection closed {ClosedMs} ms after the stop began")]
+    [LoggerMessage(EventId = 33, Level = LogLevel.Information, Message = "Stopped listening: every connection closed {ClosedMs} ms after the stop began")]
     public static partial void ConnectionsClosed(this ILogger logger, long closedMs);
 
-    [LoggerMessage(EventId = 32, Level = LogLevel.Warning, Message = "Stopped listening: connections still open {ClosedMs} ms after the stop began were reset ({Streams} streams had not ended within {Timeout})")]
+    [LoggerMessage(EventId = 34, Level = LogLevel.Warning, Message = "Stopped listening: connections still open {ClosedMs} ms after the stop began were reset ({Streams} streams had not ended within {Timeout})")]
     public static partial void ConnectionsReset(this ILogger logger, long closedMs, int streams, TimeSpan timeout);
 
-    [LoggerMessage(EventId = 31, Level = LogLevel.Information, Message = "Stopped: the host's services stopped {StoppedMs} ms after the stop began")]
+    [LoggerMessage(EventId = 35, Level = LogLevel.Information, Message = "Stopped: the host's services stopped {StoppedMs} ms after the stop began")]
     public static partial void HostStopped(this ILogger logger, long stoppedMs);
 }

@@ -34,12 +34,12 @@ public sealed class StopPhasesLogTests
         }
 
         var stop = logs.Entries.Where(e => e.Category == "Mesh.XdsServer.Hosting").Select(e => (e.Event, e.Level, e.Message)).ToList();
-        var closed = Assert.Single(stop, e => e.Event == 30);
-        var stopped = Assert.Single(stop, e => e.Event == 31);
+        var closed = Assert.Single(stop, e => e.Event == 33);
+        var stopped = Assert.Single(stop, e => e.Event == 35);
         Assert.Equal(LogLevel.Information, closed.Level);
         Assert.Matches(@"^Stopped listening: every connection closed \d+ ms after the stop began$", closed.Message);
         Assert.Matches(@"^Stopped: the host's services stopped \d+ ms after the stop began$", stopped.Message);
-        Assert.DoesNotContain(stop, e => e.Event == 32);
+        Assert.DoesNotContain(stop, e => e.Event == 34);
     }
 
     private sealed class CapturingLoggerProvider : ILoggerProvider
