@@ -40,7 +40,7 @@ internal static class OpenFileDescriptors
     private const uint StatxSize = 0x200;
 
     /// <summary>The path as the C string statx takes, made once.</summary>
-    private static readonly byte[] DirectoryPath = [.. "/proc/self/fd"u8, 0];
+    private static readonly byte[] DirectoryPath = System.Text.Encoding.ASCII.GetBytes(FdDirectory + "\0");
 
     [DllImport("libc", EntryPoint = "statx")]
     private static extern int Statx(int directoryDescriptor, [In] byte[] path, int flags, uint mask, out StatxBuffer status);
