@@ -345,8 +345,7 @@ public static class SigV4
 }
 
 /// <summary>
-/// A SHA-256 and an HMAC-SHA256 kept per thread and reset after each hash, for the two hashes of every verified call
-/// (and, through <see cref="KeptSha256"/>, the signer's hash of a request body).
+/// A SHA-256 and an HMAC-SHA256 kept per thread and reset after each hash, for the two hashes of every verified call.
 /// The one-shot <c>SHA256.HashData</c> and <c>HMACSHA256.HashData</c> made, keyed, and freed an OpenSSL context per
 /// call (its fetch, error-queue clearing and frees were most of the 5–6% of a Describe's samples in libcrypto,
 /// issue14ak); a kept context is only reset. The HMAC is keyed with the last signing key used on the thread (a copy of
@@ -374,13 +373,6 @@ internal sealed class ThreadHashers
 
     /// <summary>SHA-256 of the UTF-8 of <paramref name="text"/>.</summary>
     public void Sha256Utf8(ReadOnlySpan<char> text, Span<byte> digest) => HashUtf8(sha256, text, digest);
-
-    /// <summary>SHA-256 of <paramref name="data"/>.</summary>
-    public void Sha256(ReadOnlySpan<byte> data, Span<byte> digest)
-    {
-        sha256.AppendData(data);
-        sha256.GetHashAndReset(digest);
-    }
 
     /// <summary>HMAC-SHA256 under <paramref name="key"/> of the UTF-8 of <paramref name="text"/>.</summary>
     public void HmacUtf8(byte[] key, ReadOnlySpan<char> text, Span<byte> digest)

@@ -49,7 +49,7 @@ public static class SigV4Signer
             ["host"] = [host],
             ["x-amz-date"] = second.AmzDateValues,
         };
-        var signed = new SignedRequest(request.Method.Method, uri.AbsolutePath, uri.Query.TrimStart('?'), headers, body.Length == 0 ? EmptyBodyHash : KeptSha256.HexOf(body));
+        var signed = new SignedRequest(request.Method.Method, uri.AbsolutePath, uri.Query.TrimStart('?'), headers, body.Length == 0 ? EmptyBodyHash : SigV4.Hex(SHA256.HashData(body)));
         Span<char> signature = stackalloc char[SigV4.SignatureBytes * 2];
         SigV4.Sign(signed, SignedHeaders, second.AmzDate, second.Scope, signingKeys.For(secret, second.Date), signature);
         request.Headers.TryAddWithoutValidation("Authorization",
