@@ -32,7 +32,7 @@ internal sealed class ApiCells(LoadOptions options, string run)
         {
             using var connection = Connect(i);
             Require(await connection.SendAsync(HttpMethod.Put, $"/v20190125/meshes/{readMesh}/virtualNodes",
-                new JsonObject { ["virtualNodeName"] = $"node-{i}", ["spec"] = Specs.Node($"node-{i}.{readMesh}.local") }), "create a node to read");
+                NodeBodies.Create($"node-{i}", $"node-{i}.{readMesh}.local", clientToken: null)), "create a node to read");
         });
     }
 
@@ -127,10 +127,8 @@ internal sealed class ApiCells(LoadOptions options, string run)
         results.Add((await RunAsync("CreateVirtualNode, one mesh", clients, async (c, connection, i) =>
         {
             var name = $"w{c}-{i}";
-            var answer = await connection.SendAsync(HttpMethod.Put, $"/v20190125/meshes/{oneMesh}/virtualNodes", new JsonObject
-            {
-                ["virtualNodeName"] = name, ["spec"] = Specs.Node($"{name}.{oneMesh}.local"), ["clientToken"] = Guid.NewGuid().ToString(),
-            });
+            var answer = await connection.SendAsync(HttpMethod.Put, $"/v20190125/meshes/{oneMesh}/virtualNodes",
+                NodeBodies.Create(name, $"{name}.{oneMesh}.local", Guid.NewGuid().ToString()));
             if (answer.Ok)
             {
                 created[c].Add(name);
@@ -139,15 +137,13 @@ internal sealed class ApiCells(LoadOptions options, string run)
             return answer;
         }), insert));
         results.Add((await RunAsync("CreateVirtualNode, mesh per client", clients, async (c, connection, i) =>
-            await connection.SendAsync(HttpMethod.Put, $"/v20190125/meshes/{run}-{tag}-m{c}/virtualNodes", new JsonObject
-            {
-                ["virtualNodeName"] = $"n{i}", ["spec"] = Specs.Node($"n{i}.local"), ["clientToken"] = Guid.NewGuid().ToString(),
-            })), insert));
+            await connection.SendAsync(HttpMethod.Put, $"/v20190125/meshes/{run}-{tag}-m{c}/virtualNodes",
+                NodeBodies.Create($"n{i}", $"n{i}.local", Guid.NewGuid().ToString()))), insert));
         results.Add((await RunAsync("UpdateVirtualNode, many nodes", clients, async (c, connection, i) =>
             created[c].Count == 0
                 ? null
                 : await connection.SendAsync(HttpMethod.Put, $"/v20190125/meshes/{oneMesh}/virtualNodes/{created[c][i % created[c].Count]}",
-                    new JsonObject { ["spec"] = Specs.Node($"updated-{i}.local", 8000 + i % 1000), ["clientToken"] = Guid.NewGuid().ToString() })), insert));
+                    NodeBodies.Update($"updated-{i}.local", 8000 + i % 1000, Guid.NewGuid().ToString()))), insert));
         // Deletes share one queue of everything the clients created, so when the nodes run out (at high rates the
         // cell can delete all of them) every client stops within one call of the others; with a list per client,
         // the clients that had created fewer stopped first and the cell's tail ran with fewer clients than it names.
@@ -181,7 +177,7 @@ internal sealed class ApiCells(LoadOptions options, string run)
             {
                 var node = (writer * 7919 + i * 37) % ReadNodes;
                 var answer = await connection.SendAsync(HttpMethod.Put, $"/v20190125/meshes/{readMesh}/virtualNodes/node-{node}",
-                    new JsonObject { ["spec"] = Specs.Node($"node-{node}.{readMesh}.local", 8000 + i % 1000) });
+                    NodeBodies.Update($"node-{node}.{readMesh}.local", 8000 + i % 1000, clientToken: null));
                 (updated, failed) = answer.Ok ? (updated + 1, failed) : (updated, failed + 1);
             }
 

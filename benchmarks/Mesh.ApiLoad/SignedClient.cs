@@ -43,11 +43,18 @@ internal sealed class SignedClient(Uri api, Credentials credentials, string regi
     /// <paramref name="keepBody"/> asks for it; a failure's body is always kept, to report it. Unsigned
     /// (<paramref name="signed"/> false) only for what the API serves without a signature (/healthz).
     /// </summary>
-    public async Task<Answer> SendAsync(HttpMethod method, string path, JsonObject? body = null, bool keepBody = false, bool signed = true)
+    public Task<Answer> SendAsync(HttpMethod method, string path, JsonObject? body = null, bool keepBody = false, bool signed = true) =>
+        SendAsync(method, path, body is null ? null : JsonSerializer.SerializeToUtf8Bytes(body), keepBody, signed);
+
+    /// <summary>
+    /// As the other overload, with the JSON body given as its UTF-8 (null for none): the write cells write theirs
+    /// straight to bytes (<see cref="NodeBodies"/>), the same bytes the other overload would send for the same object.
+    /// </summary>
+    public async Task<Answer> SendAsync(HttpMethod method, string path, byte[]? json, bool keepBody = false, bool signed = true)
     {
-        var bytes = body is null ? [] : JsonSerializer.SerializeToUtf8Bytes(body);
+        var bytes = json ?? [];
         using var request = new HttpRequestMessage(method, UriOf(path));
-        if (body is not null)
+        if (json is not null)
         {
             request.Content = new ByteArrayContent(bytes);
             request.Content.Headers.ContentType = new("application/json");

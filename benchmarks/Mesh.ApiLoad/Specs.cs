@@ -5,7 +5,10 @@ namespace Mesh.ApiLoad;
 /// <summary>Resource specs of a realistic size: what a terraform module or a controller would write.</summary>
 internal static class Specs
 {
-    public static JsonObject Node(string host, int port = 8080) => new()
+    /// <summary>The listener's port of <see cref="Node"/> unless a call names another.</summary>
+    public const int NodePort = 8080;
+
+    public static JsonObject Node(string host, int port = NodePort) => new()
     {
         ["listeners"] = new JsonArray(new JsonObject
         {
