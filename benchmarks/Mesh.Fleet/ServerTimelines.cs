@@ -30,7 +30,8 @@ internal static class ServerTimelines
 
     /// <summary>
     /// One line per identity of every server change handed over after <paramref name="before"/>, its proxies being
-    /// those whose node id ends with the identity (an ARN ends with the account and the resource's short form).
+    /// those whose node id is the identity's short form (<c>mesh/M/virtualNode/N</c>, as the fleet sends) or its ARN
+    /// (which ends with the account and the short form).
     /// </summary>
     public static IEnumerable<string> Lines(string variant, int change, JsonNode report, IReadOnlyList<ProxyTimes> proxies, long before)
     {
@@ -47,7 +48,8 @@ internal static class ServerTimelines
             foreach (var identity in server["identities"]!.AsArray().Select(i => i!))
             {
                 var name = identity["identity"]!.GetValue<string>();
-                var answered = byNode.Where(g => g.Key.EndsWith(name, StringComparison.Ordinal)).SelectMany(g => g)
+                var shortForm = name[(name.IndexOf(':', StringComparison.Ordinal) + 1)..];
+                var answered = byNode.Where(g => g.Key == shortForm || g.Key.EndsWith(name, StringComparison.Ordinal)).SelectMany(g => g)
                     .Select(p => Stopwatch.GetElapsedTime(before, p.AnsweredAt).TotalMilliseconds).Order().ToList();
                 string At(JsonNode? ms) => ms is null ? "" : Format(handed + ms.GetValue<double>());
                 string Marks(string step) => $"{identity[step]!["count"]},{At(identity[step]!["firstMs"])},{At(identity[step]!["lastMs"])}";

@@ -30,7 +30,8 @@ public sealed class ServerTimelinesTests
         [
             new("arn:aws:appmesh:us-east-1:111122223333:mesh/fleet/virtualNode/client-0", 0, before + (160 * ms), 0),
             new("arn:aws:appmesh:us-east-1:111122223333:mesh/fleet/virtualNode/client-1", 0, before + (130 * ms), 0),
-            new("arn:aws:appmesh:us-east-1:111122223333:mesh/fleet/virtualNode/client-0", 0, before + (150 * ms), 0),
+            new("mesh/fleet/virtualNode/client-0", 0, before + (150 * ms), 0),
+            new("mesh/fleet/virtualNode/client-10", 0, before + (170 * ms), 0),
         ];
 
         Assert.Equal(
