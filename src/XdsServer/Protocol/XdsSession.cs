@@ -22,7 +22,7 @@ internal abstract class XdsSession<TRequest> : IDisposable
     {
         Context = context;
         FixedTypeUrl = fixedTypeUrl;
-        Pump = new StreamPump<TRequest>(context.PushGate);
+        Pump = new StreamPump<TRequest>(context.PushGate, context.Wakes);
         Status = context.Registry.Open(variant);
         context.Metrics.StreamOpened(variant);
     }
