@@ -13,8 +13,7 @@ namespace Mesh.XdsServer.Protocol;
 /// together with the stream's pending read, which the stream's cancellation ends.
 /// </para>
 /// </summary>
-/// <param name="wakes">Where a waiting reader's wake-up goes (<see cref="WakeOrder"/>); null: the offering thread completes its wait.</param>
-internal sealed class LatestSnapshot(WakeOrder? wakes = null)
+internal sealed class LatestSnapshot
 {
     private Snapshot? _latest;
     private TaskCompletionSource? _waiter;
@@ -25,19 +24,7 @@ internal sealed class LatestSnapshot(WakeOrder? wakes = null)
         // Both exchanges are full fences: the reader that publishes its waiter after this reads the snapshot in
         // its re-check, and one that published before is woken here.
         Interlocked.Exchange(ref _latest, snapshot);
-        if (Interlocked.Exchange(ref _waiter, null) is not { } waiter)
-        {
-            return;
-        }
-
-        if (wakes is null)
-        {
-            waiter.TrySetResult();
-        }
-        else
-        {
-            wakes.Wake(waiter);
-        }
+        Interlocked.Exchange(ref _waiter, null)?.TrySetResult();
     }
 
     /// <summary>Takes the snapshot offered since the last take, if any.</summary>

@@ -16,9 +16,9 @@ namespace Mesh.XdsServer.Protocol;
 /// rethrown through every frame of every stream was most of what that cost. The caller says how the call ends.
 /// </para>
 /// </summary>
-internal sealed class StreamPump<TRequest>(PushGate? gate = null, WakeOrder? wakes = null)
+internal sealed class StreamPump<TRequest>(PushGate? gate = null)
 {
-    private readonly LatestSnapshot _snapshots = new(wakes);
+    private readonly LatestSnapshot _snapshots = new();
 
     /// <summary>Offers a snapshot without ever blocking; an unsent older one is replaced.</summary>
     public void Offer(Snapshot snapshot) => _snapshots.Offer(snapshot);

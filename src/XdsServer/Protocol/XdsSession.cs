@@ -22,7 +22,7 @@ internal abstract class XdsSession<TRequest> : IDisposable
     {
         Context = context;
         FixedTypeUrl = fixedTypeUrl;
-        Pump = new StreamPump<TRequest>(context.PushGate, context.Wakes);
+        Pump = new StreamPump<TRequest>(context.PushGate);
         Status = context.Registry.Open(variant);
         context.Metrics.StreamOpened(variant);
     }

@@ -20,9 +20,6 @@ public sealed class XdsSessionContext(
     /// <summary>Bounds the pushes being written across streams (<c>Xds:PushesInFlight</c>, on by default); null: unbounded (<c>Xds:PushesInFlight=0</c>, and contexts built without one).</summary>
     public PushGate? PushGate { get; } = pushGate;
 
-    /// <summary>Wakes the streams a change offers its snapshots to, in the order offered (<see cref="WakeOrder"/>).</summary>
-    internal WakeOrder Wakes { get; } = new();
-
     /// <summary>
     /// Fires when the server shuts down. Streams served by Kestrel end when their connection is asked to close
     /// (<see cref="XdsStreams.ConnectionClosing"/>), which follows at once; this ends those without a connection.

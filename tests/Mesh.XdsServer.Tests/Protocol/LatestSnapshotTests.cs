@@ -73,46 +73,4 @@ public sealed class LatestSnapshotTests
 
         await reader.DefaultTimeout();
     }
-
-    [Fact]
-    public void With_A_Wake_Order_Waiting_Readers_Wake_In_The_Order_Offered_Whatever_Order_The_Wake_Ups_Run()
-    {
-        var scheduled = new List<WakeOrder>();
-        var wakes = new WakeOrder(scheduled.Add);
-        var slots = Enumerable.Range(0, 3).Select(_ => new LatestSnapshot(wakes)).ToList();
-        var waits = slots.Select(s => s.WaitAsync()).ToList();
-
-        // Offered in order; the wake-ups are queued, not run by the offering thread.
-        slots.ForEach(s => s.Offer(NewSnapshot()));
-        Assert.Equal(3, scheduled.Count);
-        Assert.All(waits, w => Assert.False(w.IsCompleted));
-
-        // The thread pool may run them in any order (a thread's own queue is newest first): each wakes the oldest.
-        var woken = new List<int>();
-        for (var i = scheduled.Count - 1; i >= 0; i--)
-        {
-            scheduled[i].WakeOldest();
-            woken.Add(waits.FindIndex(w => w.IsCompleted && !woken.Contains(waits.IndexOf(w))));
-        }
-
-        Assert.Equal([0, 1, 2], woken);
-        Assert.All(slots, s => Assert.True(s.TryTake(out _)));
-    }
-
-    [Fact]
-    public void An_Offer_To_A_Reader_That_Does_Not_Wait_Queues_No_Wake_Up()
-    {
-        var scheduled = new List<WakeOrder>();
-        var slot = new LatestSnapshot(new WakeOrder(scheduled.Add));
-        slot.Offer(NewSnapshot());
-        Assert.True(slot.WaitAsync().IsCompleted);
-        Assert.True(slot.TryTake(out _));
-
-        var waiting = slot.WaitAsync();
-        slot.Offer(NewSnapshot());
-        slot.Offer(NewSnapshot()); // the reader was woken once; the second offer only replaces the snapshot
-        Assert.Single(scheduled);
-        scheduled[0].WakeOldest();
-        Assert.True(waiting.IsCompleted);
-    }
 }
