@@ -15,12 +15,12 @@ public sealed class ServerTimelinesTests
     {
         var ms = Stopwatch.Frequency / 1000;
         long before = 1_000_000 * ms;
-        var report = JsonNode.Parse($$"""
-            {"frequency":{{Stopwatch.Frequency}},"changes":[
-              {"mesh":"111122223333/fleet","generation":3,"handedAt":{{before - (50 * ms)}},"identities":[
+        var report = JsonNode.Parse($$$"""
+            {"frequency":{{{Stopwatch.Frequency}}},"changes":[
+              {"mesh":"111122223333/fleet","generation":3,"handedAt":{{{before - (50 * ms)}}},"identities":[
                 {"identity":"111122223333:mesh/fleet/virtualNode/client-0","order":0,"thread":4,"buildStartedMs":1,"buildFinishedMs":2,"publishedMs":3,"outcome":"offered","offered":2,
                  "taken":{"count":2,"firstMs":4,"lastMs":5},"slotted":{"count":2,"firstMs":6,"lastMs":7},"written":{"count":2,"firstMs":8,"lastMs":9}}]},
-              {"mesh":"111122223333/fleet","generation":4,"handedAt":{{before + (100 * ms)}},"identities":[
+              {"mesh":"111122223333/fleet","generation":4,"handedAt":{{{before + (100 * ms)}}},"identities":[
                 {"identity":"111122223333:mesh/fleet/virtualNode/client-1","order":0,"thread":4,"buildStartedMs":0.5,"buildFinishedMs":2.2,"publishedMs":2.5,"outcome":"offered","offered":1,
                  "taken":{"count":1,"firstMs":10,"lastMs":10},"slotted":{"count":0,"firstMs":null,"lastMs":null},"written":{"count":1,"firstMs":20,"lastMs":20}},
                 {"identity":"111122223333:mesh/fleet/virtualNode/client-0","order":1,"thread":7,"buildStartedMs":1,"buildFinishedMs":3,"publishedMs":4,"outcome":"offered","offered":2,
