@@ -56,6 +56,9 @@ internal sealed record FleetOptions
     /// <summary>Where each proxy's latency in each change is written as CSV (<see cref="ProxyLatencies"/>); null: not written.</summary>
     public string? Latencies { get; init; }
 
+    /// <summary>Where the server's timeline of each route change per identity goes as CSV, beside its proxies' latencies (<see cref="ServerTimelines"/>); null: not read.</summary>
+    public string? ServerTimelines { get; init; }
+
     /// <summary>Where <c>--write-node</c> writes the node the fleet's first proxy sends (<see cref="NodeFile"/>), and exits; null: a run.</summary>
     public string? WriteNode { get; init; }
 
@@ -106,6 +109,9 @@ internal sealed record FleetOptions
                                    socket: its HTTP/2 windows close), or both (alternating) (both)
           --latencies FILE         append each proxy's latency in each route change to FILE as CSV (variant, change,
                                    proxy, node, the order it was configured in at the connect, latency, arrival)
+          --server-timelines FILE  append the xDS server's timeline of each route change to FILE as CSV, one line per
+                                   identity (its build, publication, and its streams' take, push slot and write, from
+                                   the server's GET /change-timelines) beside when its proxies got the change
           --write-node FILE        write the node the first proxy sends (client-0's, of a mesh named fleet; with
                                    --distinct-nodes on, its pod's own), serialised exactly as the fleet sends it, to
                                    FILE and exit: no stack, no run (benchmarks/h2-frames/replay.py sends it)
@@ -147,6 +153,7 @@ internal sealed record FleetOptions
                 "--change-gap" => o with { ChangeGap = TimeSpan.FromSeconds(Int()) },
                 "--write-node" => o with { WriteNode = Next() },
                 "--latencies" => o with { Latencies = Next() },
+                "--server-timelines" => o with { ServerTimelines = Next() },
                 var other => throw new ArgumentException($"unknown option {other}; --help lists them"),
             };
         }

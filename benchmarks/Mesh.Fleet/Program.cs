@@ -192,6 +192,11 @@ async Task<MeshFigures> MeasureMeshAsync(FleetVariant variant)
             ProxyLatencies.Append(latencyFile, variant.Name, c + 1, healthy, before);
         }
         await Task.Delay(500);
+        if (options.ServerTimelines is { } timelineFile)
+        {
+            // After the pause: a stream marks its write done after the proxy may already have read it.
+            await ServerTimelines.AppendAsync(timelineFile, admin, variant.Name, c + 1, healthy, before);
+        }
 
         // Read after the pause: the exporter answers a scrape from its cache for a moment, and the runtime's tiering
         // thread finishes what the change made hot in the background.

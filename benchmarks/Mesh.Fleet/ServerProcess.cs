@@ -130,6 +130,9 @@ internal sealed class XdsAdmin(Uri admin)
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
 
+    /// <summary>The text of an admin endpoint.</summary>
+    public Task<string> GetStringAsync(string path) => Http.GetStringAsync(new Uri(admin, path));
+
     public async Task WaitReadyAsync(ServerProcess process, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;

@@ -137,6 +137,7 @@ public static class XdsServerHosting
         services.TryAddSingleton<Mesh.Translation.IProxyTranslator>(_ => new Mesh.Translation.MeshTranslator());
         services.AddSingleton<StreamRegistry>();
         services.AddSingleton<SnapshotCache>();
+        services.AddSingleton<ChangeTimelines>();
         services.AddSingleton<SnapshotProducer>();
         services.AddSingleton<MeshLoader>();
         services.AddSingleton(sp => new ProxyIdentityParser(sp.GetRequiredService<IOptions<AccountOptions>>().Value.AccountId));
@@ -275,6 +276,7 @@ public static class XdsServerHosting
         app.MapGrpcService<ClientStatusDiscovery>();
         app.MapAdminApi();
         app.MapProxyStatus();
+        app.MapChangeTimelines();
         StopListeningFirst.Register(app.Services);
         return app;
     }

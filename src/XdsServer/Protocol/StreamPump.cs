@@ -72,12 +72,22 @@ internal sealed class StreamPump<TRequest>(PushGate? gate = null)
 
                 if (_snapshots.TryTake(out var snapshot))
                 {
-                    if (gate is null || snapshotsTaken++ == 0)
+                    if (snapshotsTaken++ == 0)
                     {
                         await onSnapshot(snapshot, call);
                     }
+                    else if (gate is null)
+                    {
+                        // A change's push (the connect's snapshot above is not one): its identity's timeline shows it.
+                        snapshot.Timeline?.Taken.Mark();
+                        if (await onSnapshot(snapshot, call))
+                        {
+                            snapshot.Timeline?.Written.Mark();
+                        }
+                    }
                     else
                     {
+                        snapshot.Timeline?.Taken.Mark();
                         await PushThroughGateAsync(gate, snapshot, onSnapshot, call, token);
                     }
 
@@ -120,12 +130,16 @@ internal sealed class StreamPump<TRequest>(PushGate? gate = null)
             if (_snapshots.TryTake(out var newer))
             {
                 snapshot = newer;
+                snapshot.Timeline?.Taken.Mark();
             }
+
+            snapshot.Timeline?.Slotted.Mark();
 
             // Only a push that wrote something tells the gate that it overtook older ones.
             if (await onSnapshot(snapshot, call))
             {
                 slot.Written();
+                snapshot.Timeline?.Written.Mark();
             }
         }
         finally

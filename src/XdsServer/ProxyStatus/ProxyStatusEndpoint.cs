@@ -31,11 +31,15 @@ public static class ProxyStatusEndpoint
 
     public static async Task<Results<JsonHttpResult<ProxyStatusReport>, NotFound>> GetAsync(ProxyStatusCollector collector, HttpContext context, bool? local = null)
     {
-        if (context.Features.Get<IConnectionItemsFeature>()?.Items.ContainsKey(GrpcConnection) == true)
+        if (OnGrpcListener(context))
         {
             return TypedResults.NotFound();
         }
 
         return TypedResults.Json(local == true ? collector.Local() : await collector.AllAsync(context.RequestAborted), ProxyStatusJson.Options);
     }
+
+    /// <summary>Whether the request came in on the gRPC listener (which proxies reach) rather than the admin port.</summary>
+    internal static bool OnGrpcListener(HttpContext context) =>
+        context.Features.Get<IConnectionItemsFeature>()?.Items.ContainsKey(GrpcConnection) == true;
 }

@@ -26,6 +26,12 @@ public sealed class Snapshot
     /// <summary>When it was built (a <see cref="System.Diagnostics.Stopwatch"/> timestamp): pushes are timed from here.</summary>
     public long BuiltAt { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
 
+    /// <summary>
+    /// The change's record of this identity when a mesh change built it (null otherwise): the streams it is offered to
+    /// mark on it when they take it, get a push slot for it and finish writing it. Set once, before the cache publishes it.
+    /// </summary>
+    public IdentityTimeline? Timeline { get; internal set; }
+
     /// <summary>A hash of every resource version: equal snapshots have equal versions on every replica.</summary>
     public string Version { get; }
 

@@ -197,7 +197,7 @@ public sealed class SnapshotCache
                 watcher(snapshot);
             }
 
-            return new SetResult(true, true, added);
+            return new SetResult(true, true, added) { Offered = entry.Watchers.Count };
         }
     }
 
@@ -216,6 +216,9 @@ public sealed class SnapshotCache
     /// <summary>What <see cref="Set"/> did: whether it applied the update, swapped the snapshot, and which warnings are new.</summary>
     public sealed record SetResult(bool Applied, bool SnapshotChanged, IReadOnlyList<string> AddedWarnings)
     {
+        /// <summary>How many watchers (streams) were offered the new snapshot.</summary>
+        public int Offered { get; init; }
+
         public static SetResult Ignored { get; } = new(false, false, []);
     }
 

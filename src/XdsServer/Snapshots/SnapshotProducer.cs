@@ -23,6 +23,7 @@ public sealed partial class SnapshotProducer
     private readonly IProxyTranslator _translator;
     private readonly XdsMetrics _metrics;
     private readonly ILogger<SnapshotProducer> _logger;
+    private readonly ChangeTimelines? _timelines;
     private readonly ResourceInterner _interner = new();
     private readonly Lock _meshesLock = new();
     private readonly Dictionary<MeshKey, MeshState> _meshes = [];
@@ -31,12 +32,14 @@ public sealed partial class SnapshotProducer
     private readonly ConditionalWeakTable<Exception, object?> _loggedFailures = new();
     private long _generation;
 
-    public SnapshotProducer(SnapshotCache cache, IProxyTranslator translator, XdsMetrics metrics, ILogger<SnapshotProducer> logger)
+    /// <param name="timelines">Where each change's timeline goes (<see cref="ChangeTimeline"/>); null: none is recorded.</param>
+    public SnapshotProducer(SnapshotCache cache, IProxyTranslator translator, XdsMetrics metrics, ILogger<SnapshotProducer> logger, ChangeTimelines? timelines = null)
     {
         _cache = cache;
         _translator = translator;
         _metrics = metrics;
         _logger = logger;
+        _timelines = timelines;
         cache.FirstWatch += identity => Produce(identity, Read(identity.Mesh));
     }
 
@@ -67,6 +70,7 @@ public sealed partial class SnapshotProducer
     /// </summary>
     public void SetMesh(MeshKey key, MeshGraph? graph)
     {
+        var handed = Stopwatch.GetTimestamp();
         MeshGraph? previous;
         MeshGraphDiff diff;
         MeshState state;
@@ -113,18 +117,27 @@ public sealed partial class SnapshotProducer
         }
 
         var identities = _cache.WatchedIn(key);
+        var timeline = _timelines is null ? null : new ChangeTimeline(key, state.Generation, handed, identities.Count);
+        timeline?.Queued();
         var rebuilt = 0;
-        Parallel.ForEach(identities, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, identity =>
+        Parallel.ForEach(identities, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, (identity, _, index) =>
         {
             // An identity this change cannot affect already has the snapshot the new graph would give it (it was
             // built from the previous graph, or from an older one equal for it), so it is left alone.
             if (ProxyDependencies.Affected(diff, previous, graph, Target(identity)))
             {
                 Interlocked.Increment(ref rebuilt);
-                Produce(identity, state);
+                Produce(identity, state, timeline?.Start((int)index, identity));
             }
         });
         _metrics.MeshChangeApplied(rebuilt, identities.Count - rebuilt);
+        if (timeline is not null && rebuilt > 0)
+        {
+            timeline.Skipped = identities.Count - rebuilt;
+            timeline.Finished();
+            _timelines!.Add(timeline);
+        }
+
         LogChange(key.ToString(), rebuilt, identities.Count - rebuilt);
         if (rebuilt > 0)
         {
@@ -143,10 +156,24 @@ public sealed partial class SnapshotProducer
         }
     }
 
-    private void Produce(ProxyIdentity identity, MeshState state)
+    private void Produce(ProxyIdentity identity, MeshState state, IdentityTimeline? timeline = null)
     {
         var update = Build(identity, state);
+        if (timeline is not null)
+        {
+            timeline.Built();
+
+            // Set before the cache publishes it: the streams it is offered to mark their steps on it.
+            if (update.Snapshot is { } built)
+            {
+                built.Timeline = timeline;
+            }
+
+            timeline.Publishing();
+        }
+
         var result = _cache.Set(identity, update);
+        timeline?.PublishedAs(Outcome(update, result), result.Offered);
         foreach (var warning in result.AddedWarnings)
         {
             // Logged and counted when they appear, not on every rebuild: a warning that stays is not news.
@@ -164,6 +191,13 @@ public sealed partial class SnapshotProducer
             LogDropped(identity.ToString());
         }
     }
+
+    private static string Outcome(SnapshotUpdate update, SnapshotCache.SetResult result) =>
+        !result.Applied ? "ignored"
+        : update.ResourceMissing ? "missing"
+        : update.Snapshot is null ? "rejected"
+        : result.SnapshotChanged ? "offered"
+        : "unchanged";
 
     private SnapshotUpdate Build(ProxyIdentity identity, MeshState state)
     {
