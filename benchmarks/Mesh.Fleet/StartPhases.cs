@@ -20,9 +20,13 @@ internal sealed partial record StartPhases(
     TimeSpan? FirstLoadDone,
     int StreamsWaitedForTheLoad)
 {
-    /// <summary>The settings that make a server's console log stamp each entry with its UTC time, as this reads it.</summary>
+    /// <summary>
+    /// The settings that make a server's console log stamp each entry with its UTC time, as this reads it. The formatter
+    /// is named: without a name the console logger copies its own (obsolete, unset) timestamp options over the
+    /// formatter's, and no timestamp appears.
+    /// </summary>
     public static readonly string[] TimestampSettings =
-        ["Logging:Console:FormatterOptions:TimestampFormat=HH:mm:ss.fff ", "Logging:Console:FormatterOptions:UseUtcTimestamp=true"];
+        ["Logging:Console:FormatterName=simple", "Logging:Console:FormatterOptions:TimestampFormat=HH:mm:ss.fff ", "Logging:Console:FormatterOptions:UseUtcTimestamp=true"];
 
     [GeneratedRegex(@"^(\d\d:\d\d:\d\d\.\d{3}) (?:trce|dbug|info|warn|fail|crit): (\S+)\[(\d+)\]")]
     private static partial Regex EntryLine();
