@@ -396,6 +396,8 @@ async Task<RawFigures> MeasureRawAsync(double firstSize, int pushSize, ProxyRequ
 
 async Task MeasureStormAsync(FleetVariant variant, MeshFigures cold)
 {
+    // The storm's overall bound: for the restarted server's readiness, and then for every proxy to be back.
+    var stormBound = TimeSpan.FromMinutes(10);
     var server = await xds.StartAsync(0);
     using var stop = new CancellationTokenSource();
     var proxies = Enumerable.Range(0, options.Proxies)
@@ -405,7 +407,8 @@ async Task MeasureStormAsync(FleetVariant variant, MeshFigures cold)
     var responses = proxies.Sum(p => p.Responses);
     var errors = proxies.Sum(p => p.Errors);
     var kernelBefore = KernelTcpCounters.Read();
-    var refused = proxies.Sum(p => p.Refused);
+    var refusedBefore = proxies.Select(p => p.Refused).ToList();
+    var refused = refusedBefore.Sum();
     var restarted = Stopwatch.GetTimestamp();
     var endedByStop = proxies.Sum(p => p.EndedByStoppingServer);
     var (stopping, killed) = await server.StopAsync();
@@ -414,13 +417,13 @@ async Task MeasureStormAsync(FleetVariant variant, MeshFigures cold)
     var phases = StopPhases.OfFile(server.Log);
     server.Dispose();
     var starting = Stopwatch.GetTimestamp();
-    server = await xds.StartAsync(0);
+    server = await xds.StartAsync(0, stormBound);
     var ready = Stopwatch.GetElapsedTime(restarted);
     var readyAt = Stopwatch.GetTimestamp();
     var admin = xds.Admin(0);
     var cpu = server.Cpu;
     var wait = admin.ConnectedWait();
-    await wait.WaitAsync(options.Proxies, TimeSpan.FromMinutes(10), "every proxy to reconnect");
+    await wait.WaitAsync(options.Proxies, stormBound, "every proxy to reconnect");
     var resynced = Stopwatch.GetElapsedTime(restarted);
     await Task.Delay(3000);
     var resent = proxies.Sum(p => p.Responses) - responses;
@@ -430,7 +433,10 @@ async Task MeasureStormAsync(FleetVariant variant, MeshFigures cold)
         $"the stopped server: {phases.Describe(stopping)}{(killed ? " (killed: it had not exited in 30 s)" : "")}, " +
         $"streams it ended with UNAVAILABLE {endedWhileStopping} (above {options.Proxies}: proxies reconnected to it while it stopped); " +
         $"the wait read /healthz {wait.StreamReads} times and /metrics {wait.MetricsReads} times");
-    report.Line($"reconnect storm: connections refused {proxies.Sum(p => p.Refused) - refused}; streams ended otherwise (UNAVAILABLE, CANCELLED or INTERNAL without the server's stop status; not counted as errors), times from the SIGTERM:");
+    var refusedInStorm = proxies.Sum(p => p.Refused) - refused;
+    report.Line($"reconnect storm, the new server: {StartPhases.OfFile(server.Log, server.StartedUtc, xds.Grpc(0).Port).Describe()}; " +
+        $"the fleet's /readyz probes {server.Readiness?.Probes ?? 0}, {server.Readiness?.TimedOut ?? 0} of them unanswered within {ReadinessWait.ProbeTimeout.TotalSeconds:F0} s");
+    report.Line($"reconnect storm: connections refused {refusedInStorm} ({refusedInStorm / (double)options.Proxies:F2} per proxy; proxies by refusals: {RefusalCounts.Describe(proxies.Select((p, i) => p.Refused - refusedBefore[i]))}); streams ended otherwise (UNAVAILABLE, CANCELLED or INTERNAL without the server's stop status; not counted as errors), times from the SIGTERM:");
     foreach (var line in ErrorTimeline.Describe(proxies.SelectMany(p => p.OtherEnds), restarted, []))
     {
         report.Line(line);
@@ -653,7 +659,12 @@ namespace Mesh.Fleet
 
         public XdsAdmin Admin(int replica) => new(new Uri($"http://127.0.0.1:{options.BasePort + (2 * replica) + 1}"));
 
-        public async Task<ServerProcess> StartAsync(int replica)
+        /// <summary>
+        /// Starts a server and waits for its readiness up to <paramref name="readyWithin"/> (2 minutes unless given): the
+        /// storm's restart waits up to the storm's own bound, since a server restarted under every proxy at once on a
+        /// loaded machine can take longer than a start with none.
+        /// </summary>
+        public async Task<ServerProcess> StartAsync(int replica, TimeSpan? readyWithin = null)
         {
             var number = ++_started;
             var environment = new Dictionary<string, string> { ["ConnectionStrings__Mesh"] = options.Database };
@@ -665,12 +676,12 @@ namespace Mesh.Fleet
 
             var process = ServerProcess.Start("dotnet",
                 [options.XdsDll, $"--Xds:GrpcUrl={Grpc(replica)}", $"--Xds:AdminUrl=http://127.0.0.1:{options.BasePort + (2 * replica) + 1}", "--Xds:Auth:Mode=None",
-                    .. options.XdsSettings.Select(s => $"--{s}")],
+                    .. StartPhases.TimestampSettings.Select(s => $"--{s}"), .. options.XdsSettings.Select(s => $"--{s}")],
                 environment,
                 Path.Combine(logDir, $"xds-{replica}-{number}.log"));
             try
             {
-                await Admin(replica).WaitReadyAsync(process, TimeSpan.FromMinutes(2));
+                await Admin(replica).WaitReadyAsync(process, readyWithin ?? TimeSpan.FromMinutes(2));
                 return process;
             }
             catch

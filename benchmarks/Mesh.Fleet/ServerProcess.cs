@@ -24,6 +24,12 @@ internal sealed class ServerProcess : IDisposable
 
     public string Log { get; }
 
+    /// <summary>When the process was started, by the wall clock (its log's timestamps, when it writes them, are UTC).</summary>
+    public DateTime StartedUtc { get; } = DateTime.UtcNow;
+
+    /// <summary>The wait for its readiness, once the fleet waited (its probes, and how many went unanswered).</summary>
+    public ReadinessWait? Readiness { get; set; }
+
     public bool Exited => _process.HasExited;
 
     public static ServerProcess Start(string fileName, IEnumerable<string> arguments, IDictionary<string, string> environment, string log)
@@ -133,32 +139,23 @@ internal sealed class XdsAdmin(Uri admin)
     /// <summary>The text of an admin endpoint.</summary>
     public Task<string> GetStringAsync(string path) => Http.GetStringAsync(new Uri(admin, path));
 
+    /// <summary>
+    /// Waits for <c>/readyz</c> to answer 200 (<see cref="ReadinessWait"/>: a probe unanswered in its time is "not ready
+    /// yet", and only <paramref name="timeout"/> or the server's exit ends the wait); the wait's probes are kept on the
+    /// process for the report.
+    /// </summary>
     public async Task WaitReadyAsync(ServerProcess process, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (process.Exited)
+        var wait = new ReadinessWait(
+            async cancellationToken =>
             {
-                throw new InvalidOperationException($"the xDS server exited; see {process.Log}");
-            }
-
-            try
-            {
-                using var response = await Http.GetAsync(new Uri(admin, "/readyz"));
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            await Task.Delay(200);
-        }
-
-        throw new TimeoutException($"the xDS server at {admin} was not ready in {timeout}; see {process.Log}");
+                using var response = await Http.GetAsync(new Uri(admin, "/readyz"), cancellationToken);
+                return response.IsSuccessStatusCode;
+            },
+            () => process.Exited,
+            TimeProvider.System);
+        process.Readiness = wait;
+        await wait.WaitAsync(timeout, process.Log);
     }
 
     /// <summary>

@@ -73,6 +73,9 @@ internal static partial class XdsLog
     [LoggerMessage(EventId = 34, Level = LogLevel.Warning, Message = "Stopped listening: connections still open {ClosedMs} ms after the stop began were reset ({Streams} streams had not ended within {Timeout})")]
     public static partial void ConnectionsReset(this ILogger logger, long closedMs, int streams, TimeSpan timeout);
 
+    [LoggerMessage(EventId = 70, Level = LogLevel.Information, Message = "xDS port {Endpoint} listening {ListeningMs} ms after the process started: its connections wait in the backlog (up to {Backlog}) until the server accepts them")]
+    public static partial void ListeningAtStart(this ILogger logger, string endpoint, long listeningMs, int backlog);
+
     [LoggerMessage(EventId = 35, Level = LogLevel.Information, Message = "Stopped: the host's services stopped {StoppedMs} ms after the stop began")]
     public static partial void HostStopped(this ILogger logger, long stoppedMs);
 }

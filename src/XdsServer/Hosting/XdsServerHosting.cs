@@ -44,6 +44,15 @@ public static class XdsServerHosting
     public static WebApplicationBuilder AddXdsServer(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+
+        // The xDS port listens before anything else the start does (XdsPortAtStart): a restarted server's proxies then
+        // wait in its backlog while it builds, checks its database and warms up, instead of being refused and backing off.
+        if (XdsPortAtStart.TryListen(builder.Configuration) is { } portAtStart)
+        {
+            services.AddSingleton(_ => portAtStart);
+            services.AddOptions<SocketTransportOptions>().Configure(sockets => sockets.CreateBoundListenSocket = portAtStart.CreateBoundListenSocket);
+        }
+
         builder.Configuration.AddQuietFrameworkLogs();
 
         // Each section is bound by one type and checked before the host serves: a bad setting stops the start
@@ -259,6 +268,12 @@ public static class XdsServerHosting
         if (app.Services.GetService<ProxyRegistrations>() is { } registrations)
         {
             metrics.Gauge("mesh_xds_registered_proxies", "Sidecars on this replica whose automatic Cloud Map registration is held now.", () => registrations.Registered);
+        }
+
+        if (app.Services.GetService<XdsPortAtStart>() is { } portAtStart)
+        {
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Mesh.XdsServer.Hosting")
+                .ListeningAtStart(portAtStart.Endpoint.ToString(), (long)portAtStart.ListeningAfter.TotalMilliseconds, portAtStart.Backlog);
         }
 
         if (feed.State == FeedState.Disabled)

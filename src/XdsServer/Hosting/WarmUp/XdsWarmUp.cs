@@ -16,7 +16,7 @@ using Microsoft.Extensions.Options;
 namespace Mesh.XdsServer.Hosting.WarmUp;
 
 /// <summary>
-/// Runs the server's real code paths once, on a mesh of its own, before the server listens: a fresh process
+/// Runs the server's real code paths once, on a mesh of its own, before the server accepts connections: a fresh process
 /// otherwise makes its first proxies and its first route change pay for the JIT and for building the Envoy
 /// protobuf descriptors (the first <c>Any.Pack</c> of each extension type builds its file's descriptor and every
 /// file it imports), about half of the CPU a proxy cost to connect in issue 13's profiles.
@@ -29,8 +29,10 @@ namespace Mesh.XdsServer.Hosting.WarmUp;
 /// </para>
 /// <para>
 /// A hosted lifecycle service's <see cref="StartingAsync"/> runs before any hosted service starts, Kestrel
-/// included: the listeners open (and <c>/readyz</c> can answer) only after it returns. A failure or a timeout is
-/// logged and counted, and the server starts anyway: the warm-up only saves time.
+/// included: the server accepts connections (and <c>/readyz</c> can answer) only after it returns. The gRPC port
+/// itself listens from the start (<see cref="XdsPortAtStart"/>): a proxy that connects meanwhile waits in its backlog,
+/// unserved until then. A failure or a timeout is logged and counted, and the server starts anyway: the warm-up only
+/// saves time.
 /// </para>
 /// </summary>
 public sealed partial class XdsWarmUp : IHostedLifecycleService
