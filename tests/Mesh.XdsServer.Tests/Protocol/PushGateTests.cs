@@ -123,22 +123,10 @@ public sealed class PushGateTests
         var (context, producer, mesh) = Context(gate);
 
         using var stop = new CancellationTokenSource(TaskTimeouts.Default);
-        var aRequests = new ChannelStreamReader<DiscoveryRequest>();
-        var a = new RecordingStreamWriter<DiscoveryResponse>();
-        var bRequests = new ChannelStreamReader<DiscoveryRequest>();
-        var b = new RecordingStreamWriter<DiscoveryResponse>();
-        var aRun = XdsStreams.RunSotwAsync(context, "ads", null, aRequests, a, stop.Token);
-        var bRun = XdsStreams.RunSotwAsync(context, "ads", null, bRequests, b, stop.Token);
 
         // Both connect: each first response answers a request, and the stream then holds no slot.
-        var request = new DiscoveryRequest { TypeUrl = TypeUrls.Listener, Node = new Node { Id = MeshRows.NodeId("web") } };
-        await aRequests.Writer.WriteAsync(request);
-        await bRequests.Writer.WriteAsync(request);
-        var aFirst = await a.NextAsync();
-        var bFirst = await b.NextAsync();
-        await aRequests.Writer.WriteAsync(Ack(aFirst));
-        await bRequests.Writer.WriteAsync(Ack(bFirst));
-        await BothAckedAsync(context);
+        var streams = await DirectSotwStream.ConnectAsync(context, "web", 2, stop.Token);
+        var (a, b) = (streams[0].Responses, streams[1].Responses);
         await Eventually.TrueAsync(() => gate.InFlight == 0);
 
         // A change while neither proxy reads: one stream's write takes the slot and waits; the other waits for the slot.
@@ -152,7 +140,7 @@ public sealed class PushGateTests
         // Its proxy reads the push and never answers: the written push gives the slot to the other stream.
         pushed.Open();
         var push = await pushed.NextAsync();
-        Assert.NotEqual(aFirst.VersionInfo, push.VersionInfo);
+        Assert.NotEqual(streams[0].First.VersionInfo, push.VersionInfo);
         await Eventually.TrueAsync(() => waiting.Started == 2);
         waiting.Open();
         Assert.Equal(push.VersionInfo, (await waiting.NextAsync()).VersionInfo);
@@ -161,8 +149,8 @@ public sealed class PushGateTests
         Assert.Equal(0, gate.StalledCount);
 
         await stop.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => aRun.DefaultTimeout());
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => bRun.DefaultTimeout());
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => streams[0].Run.DefaultTimeout());
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => streams[1].Run.DefaultTimeout());
     }
 
     [Fact]
@@ -173,18 +161,8 @@ public sealed class PushGateTests
         var (context, producer, mesh) = Context(gate);
 
         using var stop = new CancellationTokenSource(TaskTimeouts.Default);
-        var aRequests = new ChannelStreamReader<DiscoveryRequest>();
-        var a = new RecordingStreamWriter<DiscoveryResponse>();
-        var bRequests = new ChannelStreamReader<DiscoveryRequest>();
-        var b = new RecordingStreamWriter<DiscoveryResponse>();
-        var aRun = XdsStreams.RunSotwAsync(context, "ads", null, aRequests, a, stop.Token);
-        var bRun = XdsStreams.RunSotwAsync(context, "ads", null, bRequests, b, stop.Token);
-        var request = new DiscoveryRequest { TypeUrl = TypeUrls.Listener, Node = new Node { Id = MeshRows.NodeId("web") } };
-        await aRequests.Writer.WriteAsync(request);
-        await bRequests.Writer.WriteAsync(request);
-        await aRequests.Writer.WriteAsync(Ack(await a.NextAsync()));
-        await bRequests.Writer.WriteAsync(Ack(await b.NextAsync()));
-        await BothAckedAsync(context);
+        var streams = await DirectSotwStream.ConnectAsync(context, "web", 2, stop.Token);
+        var (a, b) = (streams[0].Responses, streams[1].Responses);
         await Eventually.TrueAsync(() => gate.InFlight == 0);
 
         // Neither reads; with one slot no later write can show that the first is stuck.
@@ -207,8 +185,8 @@ public sealed class PushGateTests
         Assert.Equal(second.VersionInfo, (await stuck.NextAsync()).VersionInfo);
 
         await stop.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => aRun.DefaultTimeout());
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => bRun.DefaultTimeout());
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => streams[0].Run.DefaultTimeout());
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => streams[1].Run.DefaultTimeout());
     }
 
     [Theory]
@@ -239,19 +217,6 @@ public sealed class PushGateTests
 
         Assert.Contains($"{name} '{value}'", refused.Message);
     }
-
-    private static DiscoveryRequest Ack(DiscoveryResponse response) =>
-        new() { TypeUrl = response.TypeUrl, VersionInfo = response.VersionInfo, ResponseNonce = response.Nonce };
-
-    /// <summary>
-    /// Waits until both streams have read their ACK. A stream's first snapshot passes no gate (the connect's must not
-    /// queue behind a change's pushes), and its loop takes the connect's snapshot only after the requests already
-    /// there: on a loaded machine a change could come first, replace that snapshot (the latest wins) and go out as
-    /// the stream's first, past the gate, so that neither stream waited. Once the ACK is read, the next step of the
-    /// loop takes the connect's snapshot.
-    /// </summary>
-    private static Task BothAckedAsync(XdsSessionContext context) =>
-        Eventually.TrueAsync(() => context.Registry.Streams.Count(s => s.Resources.Values.Any(r => r.ClientStatus == Envoy.Admin.V3.ClientResourceStatus.Acked)) == 2);
 
     private static (XdsSessionContext Context, SnapshotProducer Producer, MeshRows Mesh) Context(PushGate gate)
     {

@@ -112,20 +112,8 @@ public sealed class ChangeTimelineTests
         producer.SetMesh(mesh.Key, mesh.Graph);
 
         using var stop = new CancellationTokenSource(TaskTimeouts.Default);
-        var aRequests = new ChannelStreamReader<DiscoveryRequest>();
-        var a = new RecordingStreamWriter<DiscoveryResponse>();
-        var bRequests = new ChannelStreamReader<DiscoveryRequest>();
-        var b = new RecordingStreamWriter<DiscoveryResponse>();
-        var aRun = XdsStreams.RunSotwAsync(context, "ads", null, aRequests, a, stop.Token);
-        var bRun = XdsStreams.RunSotwAsync(context, "ads", null, bRequests, b, stop.Token);
-        var request = new DiscoveryRequest { TypeUrl = TypeUrls.Listener, Node = new Node { Id = MeshRows.NodeId("web") } };
-        await aRequests.Writer.WriteAsync(request);
-        await bRequests.Writer.WriteAsync(request);
-        await aRequests.Writer.WriteAsync(Ack(await a.NextAsync()));
-        await bRequests.Writer.WriteAsync(Ack(await b.NextAsync()));
-
-        // Both loops have taken the connect's snapshot once they have read their ACK (the next step after it).
-        await Eventually.TrueAsync(() => context.Registry.Streams.Count(s => s.Resources.Values.Any(r => r.ClientStatus == Envoy.Admin.V3.ClientResourceStatus.Acked)) == 2);
+        var streams = await DirectSotwStream.ConnectAsync(context, "web", 2, stop.Token);
+        var (a, b) = (streams[0].Responses, streams[1].Responses);
 
         producer.SetMesh(mesh.Key, mesh.Node("web", "10.0.0.1", 8081, "http", "api.demo.local").Graph);
         var aPush = await a.NextAsync();
@@ -145,8 +133,8 @@ public sealed class ChangeTimelineTests
         }
 
         await stop.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => aRun.DefaultTimeout());
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => bRun.DefaultTimeout());
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => streams[0].Run.DefaultTimeout());
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => streams[1].Run.DefaultTimeout());
     }
 
     [Fact]
@@ -190,7 +178,4 @@ public sealed class ChangeTimelineTests
         using var response = await h2c.GetAsync("/change-timelines", TaskTimeouts.Token()).DefaultTimeout();
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
-
-    private static DiscoveryRequest Ack(DiscoveryResponse response) =>
-        new() { TypeUrl = response.TypeUrl, VersionInfo = response.VersionInfo, ResponseNonce = response.Nonce };
 }
