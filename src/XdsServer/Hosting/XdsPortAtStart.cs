@@ -63,7 +63,8 @@ public sealed class XdsPortAtStart : IDisposable
         {
             socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
             socket.Listen(xds.ListenBacklog);
-            return new XdsPortAtStart(socket, endpoint, xds.ListenBacklog, DateTime.Now - Process.GetCurrentProcess().StartTime);
+            using var process = Process.GetCurrentProcess();
+            return new XdsPortAtStart(socket, endpoint, xds.ListenBacklog, DateTime.Now - process.StartTime);
         }
         catch (SocketException)
         {
