@@ -58,10 +58,11 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
     // A page of the log's rows (ChangeLogPages: above the top, or its holes by number), oldest first, and, in a row of
     // its own after them (seq null), the last migration applied: read in the same statement, so a barrier stays one
     // statement (and one snapshot) however often it checks.
-    private const string Columns = "seq, account_id, mesh_name, kind, parent_name, name";
+    // The page is ChangeLogPageSql's, the feed's statement too: planned once per connection, not on every barrier.
+    private const string Columns = "seq, account_id, mesh_name, kind, parent_name, name, NULL::text AS migration";
     private const string LastMigration = $"SELECT NULL::bigint AS seq, NULL, NULL, NULL, NULL, NULL, ({MigrationWatch.LastMigrationSql}) AS migration";
-    private const string AfterTop = $"{LastMigration} UNION ALL (SELECT {Columns}, NULL FROM changes WHERE seq > $1 ORDER BY seq LIMIT 1000) ORDER BY seq";
-    private const string AfterTopOrHoles = $"{LastMigration} UNION ALL (SELECT {Columns}, NULL FROM changes WHERE seq > $1 OR seq = ANY($2) ORDER BY seq LIMIT 1000) ORDER BY seq";
+    private static readonly string AfterTop = $"{LastMigration} UNION ALL ({ChangeLogPageSql.AfterTop(Columns, "$1", BatchSize)}) ORDER BY seq";
+    private static readonly string AfterTopOrHoles = $"{LastMigration} UNION ALL ({ChangeLogPageSql.AfterTopOrHoles(Columns, "$1", "$2", BatchSize)}) ORDER BY seq";
     private const string Maximum = "SELECT coalesce(max(seq), 0) FROM changes";
 
     private readonly MigrationWatch migrations = new();

@@ -17,18 +17,19 @@ public sealed class ChangeLogReader(MeshDbContext db)
     public Task<List<long>> SeqsBetweenAsync(long afterSeq, long upToSeq, CancellationToken cancellationToken) =>
         db.Changes.AsNoTracking().Where(c => c.Seq > afterSeq && c.Seq <= upToSeq).Select(c => c.Seq).ToListAsync(cancellationToken);
 
-    /// <summary>Up to <paramref name="limit"/> changes after <paramref name="afterSeq"/>, oldest first.</summary>
+    /// <summary>Up to <paramref name="limit"/> changes after <paramref name="afterSeq"/>, oldest first (<see cref="ChangeLogPageSql.AfterTop"/>).</summary>
     public Task<List<ChangeEntity>> ReadAfterAsync(long afterSeq, int limit, CancellationToken cancellationToken) =>
-        db.Changes.AsNoTracking().Where(c => c.Seq > afterSeq).OrderBy(c => c.Seq).Take(limit).ToListAsync(cancellationToken);
+        db.Changes.FromSqlRaw(ChangeLogPageSql.AfterTop("*", "{0}", limit), afterSeq).AsNoTracking().ToListAsync(cancellationToken);
 
     /// <summary>
     /// Up to <paramref name="limit"/> changes after <paramref name="afterSeq"/> or numbered in <paramref name="holes"/>
-    /// (a <see cref="ChangeLogPosition"/>'s top and holes), oldest first; without holes, <see cref="ReadAfterAsync(long, int, CancellationToken)"/>.
+    /// (a <see cref="ChangeLogPosition"/>'s top and holes), oldest first (<see cref="ChangeLogPageSql.AfterTopOrHoles"/>);
+    /// without holes, <see cref="ReadAfterAsync(long, int, CancellationToken)"/>.
     /// </summary>
     public Task<List<ChangeEntity>> ReadAfterAsync(long afterSeq, long[] holes, int limit, CancellationToken cancellationToken) =>
         holes.Length == 0
             ? ReadAfterAsync(afterSeq, limit, cancellationToken)
-            : db.Changes.AsNoTracking().Where(c => c.Seq > afterSeq || holes.Contains(c.Seq)).OrderBy(c => c.Seq).Take(limit).ToListAsync(cancellationToken);
+            : db.Changes.FromSqlRaw(ChangeLogPageSql.AfterTopOrHoles("*", "{0}", "{1}", limit), afterSeq, holes).AsNoTracking().ToListAsync(cancellationToken);
 
     /// <summary>
     /// The transactions (virtual transaction ids) that hold, or wait for, the lock an INSERT into <c>changes</c> takes:
