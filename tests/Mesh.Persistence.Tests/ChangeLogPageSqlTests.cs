@@ -30,7 +30,7 @@ public sealed class ChangeLogPageSqlTests(PostgresDatabase database) : IClassFix
         for (var execution = 0; execution < Executions; execution++)
         {
             after.TypedValue = top - execution % 3; // a top at or just below the log's last row, as a follower's is
-            Assert.Equal(execution % 3, await CountRowsAsync(page));
+            Assert.Equal(execution % 3, (await ReadSeqsAsync(page)).Count);
         }
 
         Assert.Equal((CustomPlansFirst, Executions - CustomPlansFirst), await PlansAsync(connection));
@@ -50,17 +50,8 @@ public sealed class ChangeLogPageSqlTests(PostgresDatabase database) : IClassFix
 
         for (var execution = 0; execution < Executions; execution++)
         {
-            var seqs = new List<long>();
-            await using (var reader = await page.ExecuteReaderAsync())
-            {
-                while (await reader.ReadAsync())
-                {
-                    seqs.Add(reader.GetInt64(0));
-                }
-            }
-
             // The holes by number, then the row above the top, in order; none of the rows between them.
-            Assert.Equal(new[] { top - 40, top - 7, top }, seqs);
+            Assert.Equal(new[] { top - 40, top - 7, top }, await ReadSeqsAsync(page));
         }
 
         Assert.Equal((CustomPlansFirst, Executions - CustomPlansFirst), await PlansAsync(connection));
@@ -97,14 +88,7 @@ public sealed class ChangeLogPageSqlTests(PostgresDatabase database) : IClassFix
         page.Parameters.Add(new NpgsqlParameter<long> { TypedValue = top - 10 });
         page.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [top - 12, top - 20] });
 
-        var seqs = new List<long>();
-        await using var reader = await page.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            seqs.Add(reader.GetInt64(0));
-        }
-
-        Assert.Equal(new[] { top - 20, top - 12, top - 9 }, seqs);
+        Assert.Equal(new[] { top - 20, top - 12, top - 9 }, await ReadSeqsAsync(page));
     }
 
     /// <summary>A new session on a log of at least a few thousand rows, analysed, so that the planner has statistics to weigh.</summary>
@@ -130,16 +114,17 @@ public sealed class ChangeLogPageSqlTests(PostgresDatabase database) : IClassFix
         return (long)(await max.ExecuteScalarAsync())!;
     }
 
-    private static async Task<int> CountRowsAsync(NpgsqlCommand page)
+    /// <summary>The page's rows' numbers, in the order returned (the page's first column is seq).</summary>
+    private static async Task<List<long>> ReadSeqsAsync(NpgsqlCommand page)
     {
-        var rows = 0;
+        var seqs = new List<long>();
         await using var reader = await page.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
-            rows++;
+            seqs.Add(reader.GetInt64(0));
         }
 
-        return rows;
+        return seqs;
     }
 
     /// <summary>How the session's prepared statements that read the log ran: (custom plans, generic plans).</summary>
