@@ -73,6 +73,9 @@ internal static partial class XdsLog
     [LoggerMessage(EventId = 34, Level = LogLevel.Warning, Message = "Stopped listening: connections still open {ClosedMs} ms after the stop began were reset ({Streams} streams had not ended within {Timeout})")]
     public static partial void ConnectionsReset(this ILogger logger, long closedMs, int streams, TimeSpan timeout);
 
+    [LoggerMessage(EventId = 36, Level = LogLevel.Information, Message = "xDS port {Endpoint} stays listening, unaccepted, until the process exits (Xds:HoldPortWhileStopping): {Waiting} connections waiting in its backlog are reset then, and their proxies reconnect to the next server")]
+    public static partial void PortHeldUntilExit(this ILogger logger, string endpoint, string waiting);
+
     [LoggerMessage(EventId = 70, Level = LogLevel.Information, Message = "xDS port {Endpoint} listening {ListeningMs} ms after the process started: its connections wait in the backlog (up to {Backlog}) until the server accepts them")]
     public static partial void ListeningAtStart(this ILogger logger, string endpoint, long listeningMs, int backlog);
 

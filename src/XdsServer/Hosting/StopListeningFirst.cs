@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Mesh.XdsServer.Diagnostics;
 using Mesh.XdsServer.Protocol;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -17,7 +18,9 @@ namespace Mesh.XdsServer.Hosting;
 /// stopping server took the new stream (parsing its node again), and when Kestrel did close the connection the
 /// proxy was still writing its first requests, which it saw as the request aborted (measured with the fleet: up to
 /// a fifth of the streams at 2,000 proxies). After a GOAWAY a client opens no new stream on that connection, and a
-/// new connection is refused, which gRPC clients report as UNAVAILABLE and retry.
+/// new connection is refused, which gRPC clients report as UNAVAILABLE and retry. Unless the port is held until the
+/// exit (<see cref="XdsOptions.HoldPortWhileStopping"/>): then a new connection waits in the port's backlog, never
+/// accepted, and is reset when the process exits, once instead of refused again and again through the stop.
 /// </para>
 /// </summary>
 public static class StopListeningFirst
@@ -48,6 +51,19 @@ public static class StopListeningFirst
         // The stop's phases in the log (the fleet's storm reports them): the connections' close above, then the
         // host's other services; what follows is the container's disposal and the process's exit.
         lifetime.ApplicationStopped.Register(() => logger.HostStopped((long)Stopwatch.GetElapsedTime(began).TotalMilliseconds));
+
+        // The port itself stays listening until the exit (XdsPortAtStart, Xds:HoldPortWhileStopping): what waits in it
+        // then is reset by the kernel, said here because nothing accepts it to count it otherwise.
+        if (services.GetService<XdsPortAtStart>() is { } port)
+        {
+            lifetime.ApplicationStopped.Register(() =>
+            {
+                if (port.Held)
+                {
+                    logger.PortHeldUntilExit(port.Endpoint.ToString(), port.WaitingInBacklog()?.ToString(CultureInfo.InvariantCulture) ?? "an unknown number of");
+                }
+            });
+        }
     }
 
     private static async Task StopServerAsync(IServer server, StreamRegistry streams, ILogger logger, long began)

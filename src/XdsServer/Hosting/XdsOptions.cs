@@ -26,6 +26,19 @@ public sealed class XdsOptions
     public const int DefaultListenBacklog = 4096;
 
     /// <summary>
+    /// Whether a stopping server keeps its gRPC port listening, without accepting, until the process exits (true by
+    /// default; only for a fixed port, which <see cref="XdsPortAtStart"/> listens on). The stop closes Kestrel's
+    /// listener first, so no proxy starts a stream on a server that is going away, but the port itself stays open: a
+    /// proxy that reconnects during the stop waits in its backlog instead of being refused, and is reset once, at the
+    /// exit. A restarted server's proxies were refused again and again through the stop, and each refusal doubles an
+    /// Envoy's backoff (500 ms up to 30 s), which is what set how long the last of them took to come back
+    /// (docs/benchmarks.md, issue13br). Set false where proxies reach other replicas by their own addresses (an xDS
+    /// cluster listing several servers): a refusal sends such a proxy to another replica at once, a held connection
+    /// only when this server has exited.
+    /// </summary>
+    public bool HoldPortWhileStopping { get; set; } = true;
+
+    /// <summary>
     /// How long the start's database check (<see cref="SetupCheckAtStart"/>) waits for PostgreSQL before the server
     /// starts without it: a misconfigured database (not migrated, another master key) stops the start only if it
     /// answers within this time. A database that is down must not hold the start for long (the feed retries), so it

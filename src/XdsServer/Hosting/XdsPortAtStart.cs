@@ -1,6 +1,8 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Configuration;
 
@@ -19,17 +21,27 @@ namespace Mesh.XdsServer.Hosting;
 /// proxy before Kestrel reports it. A setting the host will refuse, or a bind that fails (the port in use), leaves the
 /// bind to Kestrel, which fails and says so as it always did.
 /// </para>
+/// <para>
+/// The port also outlives Kestrel's listener at the stop (<see cref="XdsOptions.HoldPortWhileStopping"/>): a second
+/// descriptor of the same listening socket is kept until this is disposed, with the container, just before the process
+/// exits. Kestrel's stop closes its own descriptor, so nothing is accepted any more, but the kernel keeps the socket
+/// listening: a proxy that reconnects while the server stops waits in the backlog instead of being refused, and the
+/// kernel resets what waited when the descriptor is closed.
+/// </para>
 /// </summary>
 public sealed class XdsPortAtStart : IDisposable
 {
     private Socket? _socket;
+    private Socket? _held;
+    private readonly bool _holdWhileStopping;
 
-    private XdsPortAtStart(Socket socket, IPEndPoint endpoint, int backlog, TimeSpan listeningAfter)
+    private XdsPortAtStart(Socket socket, IPEndPoint endpoint, int backlog, TimeSpan listeningAfter, bool holdWhileStopping)
     {
         _socket = socket;
         Endpoint = endpoint;
         Backlog = backlog;
         ListeningAfter = listeningAfter;
+        _holdWhileStopping = holdWhileStopping;
     }
 
     /// <summary>The endpoint of <c>Xds:GrpcUrl</c>.</summary>
@@ -64,7 +76,7 @@ public sealed class XdsPortAtStart : IDisposable
             socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
             socket.Listen(xds.ListenBacklog);
             using var process = Process.GetCurrentProcess();
-            return new XdsPortAtStart(socket, endpoint, xds.ListenBacklog, DateTime.Now - process.StartTime);
+            return new XdsPortAtStart(socket, endpoint, xds.ListenBacklog, DateTime.Now - process.StartTime, xds.HoldPortWhileStopping);
         }
         catch (SocketException)
         {
@@ -73,15 +85,76 @@ public sealed class XdsPortAtStart : IDisposable
         }
     }
 
+    /// <summary>Whether the port is held open past Kestrel's listener (<see cref="XdsOptions.HoldPortWhileStopping"/>).</summary>
+    public bool Held => Volatile.Read(ref _held) is not null;
+
     /// <summary>
     /// For <see cref="SocketTransportOptions.CreateBoundListenSocket"/>: this socket for its endpoint, once (Kestrel
-    /// listens on it again with the same backlog and accepts what waited); a new bound socket for any other endpoint.
+    /// listens on it again with the same backlog and accepts what waited), keeping a descriptor of it to hold the port
+    /// while the server stops; a new bound socket for any other endpoint.
     /// </summary>
-    public Socket CreateBoundListenSocket(EndPoint endpoint) =>
-        endpoint.Equals(Endpoint) && Interlocked.Exchange(ref _socket, null) is { } socket
-            ? socket
-            : SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+    public Socket CreateBoundListenSocket(EndPoint endpoint)
+    {
+        if (!endpoint.Equals(Endpoint) || Interlocked.Exchange(ref _socket, null) is not { } socket)
+        {
+            return SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+        }
 
-    /// <summary>Closes the socket if Kestrel never took it (the host was not started); Kestrel closes it otherwise.</summary>
-    public void Dispose() => Interlocked.Exchange(ref _socket, null)?.Dispose();
+        if (_holdWhileStopping && Duplicate(socket) is { } held)
+        {
+            Volatile.Write(ref _held, held);
+        }
+
+        return socket;
+    }
+
+    /// <summary>
+    /// The connections waiting in the held port's backlog, none accepted (the kernel's accept queue, from
+    /// <c>TCP_INFO</c>): after the stop, those the exit resets. Null when the port is not held or cannot be read.
+    /// </summary>
+    public int? WaitingInBacklog()
+    {
+        if (Volatile.Read(ref _held) is not { } held)
+        {
+            return null;
+        }
+
+        try
+        {
+            // struct tcp_info: for a listening socket tcpi_unacked (at byte 24) is the accept queue's length.
+            Span<byte> info = stackalloc byte[104];
+            var length = held.GetRawSocketOption(IpProtocolTcp, TcpInfo, info);
+            return length >= 28 ? (int)BinaryPrimitives.ReadUInt32LittleEndian(info[24..]) : null;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or PlatformNotSupportedException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Closes the socket if Kestrel never took it (the host was not started; Kestrel closes it otherwise), and the held port.</summary>
+    public void Dispose()
+    {
+        Interlocked.Exchange(ref _socket, null)?.Dispose();
+        Interlocked.Exchange(ref _held, null)?.Dispose();
+    }
+
+    /// <summary>A second descriptor of the same listening socket (close-on-exec, as .NET's own), or null where it cannot be had.</summary>
+    private static Socket? Duplicate(Socket socket)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        var copy = DuplicateDescriptor((int)socket.SafeHandle.DangerousGetHandle(), DuplicateCloseOnExec, 0);
+        return copy < 0 ? null : new Socket(new SafeSocketHandle(copy, ownsHandle: true));
+    }
+
+    private const int IpProtocolTcp = 6;
+    private const int TcpInfo = 11;
+    private const int DuplicateCloseOnExec = 1030; // F_DUPFD_CLOEXEC
+
+    [DllImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static extern int DuplicateDescriptor(int fd, int command, int lowest);
 }

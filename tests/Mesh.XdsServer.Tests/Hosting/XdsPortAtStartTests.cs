@@ -9,6 +9,7 @@ using Mesh.XdsServer.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Mesh.XdsServer.Tests.Hosting;
@@ -62,6 +63,101 @@ public sealed class XdsPortAtStartTests
         var listening = Assert.Single(logs.Entries, e => e.Event == 70);
         Assert.Matches($@"^xDS port 127\.0\.0\.1:{grpcPort} listening \d+ ms after the process started: its connections wait in the backlog \(up to 4096\) until the server accepts them$", listening.Message);
         await app.StopAsync(TaskTimeouts.Token());
+    }
+
+    [Fact]
+    public async Task A_Proxy_That_Reconnects_While_The_Server_Stops_Waits_In_The_Held_Port_And_Is_Reset_At_The_Exit()
+    {
+        var grpcPort = FreePort();
+        var logs = new CapturingLoggerProvider();
+        var app = await StartAsync(grpcPort, logs, holdPort: null);
+        var port = app.Services.GetRequiredService<XdsPortAtStart>();
+        try
+        {
+            Assert.True(port.Held);
+
+            // Kestrel's listener is closed by the stop (StopListeningFirst, event 33): nothing is accepted any more.
+            app.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+            await UntilAsync(() => logs.Entries.Any(e => e.Event == 33));
+
+            // A proxy reconnecting now is not refused: the kernel completes its handshake into the held port's backlog.
+            using var waiting = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await waiting.ConnectAsync(IPAddress.Loopback, grpcPort).DefaultTimeout();
+            await UntilAsync(() => port.WaitingInBacklog() == 1);
+
+            // The host's stop says what waits (event 36), and the exit (the container's disposal) resets it.
+            await app.StopAsync(TaskTimeouts.Token());
+            var held = Assert.Single(logs.Entries, e => e.Event == 36);
+            Assert.Equal(
+                $"xDS port 127.0.0.1:{grpcPort} stays listening, unaccepted, until the process exits (Xds:HoldPortWhileStopping): 1 connections waiting in its backlog are reset then, and their proxies reconnect to the next server",
+                held.Message);
+            await app.DisposeAsync();
+            var reset = await Assert.ThrowsAsync<SocketException>(async () => await waiting.ReceiveAsync(new byte[1]).DefaultTimeout());
+            Assert.Equal(SocketError.ConnectionReset, reset.SocketErrorCode);
+            Assert.False(port.Held);
+            await AssertRefusedAsync(grpcPort);
+        }
+        finally
+        {
+            await app.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Without_The_Hold_A_Proxy_That_Reconnects_While_The_Server_Stops_Is_Refused()
+    {
+        var grpcPort = FreePort();
+        var logs = new CapturingLoggerProvider();
+        await using var app = await StartAsync(grpcPort, logs, holdPort: false);
+        Assert.False(app.Services.GetRequiredService<XdsPortAtStart>().Held);
+
+        app.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+        await UntilAsync(() => logs.Entries.Any(e => e.Event == 33));
+
+        await AssertRefusedAsync(grpcPort);
+        await app.StopAsync(TaskTimeouts.Token());
+        Assert.DoesNotContain(logs.Entries, e => e.Event == 36);
+    }
+
+    private static async Task<WebApplication> StartAsync(int grpcPort, CapturingLoggerProvider logs, bool? holdPort)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        var settings = new Dictionary<string, string?>
+        {
+            ["Xds:GrpcUrl"] = $"http://127.0.0.1:{grpcPort}",
+            ["Xds:AdminUrl"] = "http://127.0.0.1:0",
+            ["Xds:Auth:Mode"] = "None",
+            ["Xds:WarmUp:Enabled"] = "false",
+        };
+        if (holdPort is { } hold)
+        {
+            settings["Xds:HoldPortWhileStopping"] = hold ? "true" : "false";
+        }
+
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(logs);
+        builder.AddXdsServer();
+        var app = builder.Build();
+        app.MapXdsServer();
+        await app.StartAsync(TaskTimeouts.Token());
+        return app;
+    }
+
+    private static async Task AssertRefusedAsync(int port)
+    {
+        using var refused = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        var error = await Assert.ThrowsAsync<SocketException>(async () => await refused.ConnectAsync(IPAddress.Loopback, port).DefaultTimeout());
+        Assert.Equal(SocketError.ConnectionRefused, error.SocketErrorCode);
+    }
+
+    private static async Task UntilAsync(Func<bool> condition)
+    {
+        var token = TaskTimeouts.Token();
+        while (!condition())
+        {
+            await Task.Delay(10, token);
+        }
     }
 
     [Fact]
