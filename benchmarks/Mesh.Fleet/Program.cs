@@ -409,6 +409,7 @@ async Task MeasureStormAsync(FleetVariant variant, MeshFigures cold)
     var kernelBefore = KernelTcpCounters.Read();
     var refusedBefore = proxies.Select(p => p.Refused).ToList();
     var refused = refusedBefore.Sum();
+    var resetBefore = proxies.Sum(p => p.ResetBeforeResponse);
     var restarted = Stopwatch.GetTimestamp();
     var endedByStop = proxies.Sum(p => p.EndedByStoppingServer);
     var (stopping, killed) = await server.StopAsync();
@@ -436,7 +437,8 @@ async Task MeasureStormAsync(FleetVariant variant, MeshFigures cold)
     var refusedInStorm = proxies.Sum(p => p.Refused) - refused;
     report.Line($"reconnect storm, the new server: {StartPhases.OfFile(server.Log, server.StartedUtc, xds.Grpc(0).Port).Describe()}; " +
         $"the fleet's /readyz probes {server.Readiness?.Probes ?? 0}, {server.Readiness?.TimedOut ?? 0} of them unanswered within {ReadinessWait.ProbeTimeout.TotalSeconds:F0} s");
-    report.Line($"reconnect storm: connections refused {refusedInStorm} ({refusedInStorm / (double)options.Proxies:F2} per proxy; proxies by refusals: {RefusalCounts.Describe(proxies.Select((p, i) => p.Refused - refusedBefore[i]))}); streams ended otherwise (UNAVAILABLE, CANCELLED or INTERNAL without the server's stop status; not counted as errors), times from the SIGTERM:");
+    report.Line($"reconnect storm: connections refused {refusedInStorm} ({refusedInStorm / (double)options.Proxies:F2} per proxy; proxies by refusals: {RefusalCounts.Describe(proxies.Select((p, i) => p.Refused - refusedBefore[i]))}); " +
+        $"streams reset before the server answered {proxies.Sum(p => p.ResetBeforeResponse) - resetBefore} (their connections waited in the stopped server's held port until it exited; a connect that failed, not an error); streams ended otherwise (UNAVAILABLE, CANCELLED or INTERNAL without the server's stop status; not counted as errors), times from the SIGTERM:");
     foreach (var line in ErrorTimeline.Describe(proxies.SelectMany(p => p.OtherEnds), restarted, []))
     {
         report.Line(line);

@@ -151,6 +151,17 @@ internal sealed class SimulatedEnvoy : IDisposable
 
     private int _refused;
 
+    /// <summary>
+    /// Streams whose connection was reset before the server answered anything on them: taken by the kernel into a
+    /// listening port's backlog but never accepted, then reset when the port closed (a stopping xDS server holds its port
+    /// until it exits, Xds:HoldPortWhileStopping). The client sees it while reading the server's HTTP/2 preface or while
+    /// writing its request, whichever it was doing. Envoy reports "upstream connect error or disconnect/reset before
+    /// headers" and retries after its backoff, as after a refusal: a connect that failed, not an error.
+    /// </summary>
+    public int ResetBeforeResponse => Volatile.Read(ref _resetBeforeResponse);
+
+    private int _resetBeforeResponse;
+
     /// <summary>Streams the server ended with its UNAVAILABLE "shutting down" status: one per stop, more if it reconnected to a stopping server.</summary>
     public int EndedByStoppingServer => Volatile.Read(ref _endedByStoppingServer);
 
@@ -161,6 +172,7 @@ internal sealed class SimulatedEnvoy : IDisposable
         while (!stop.IsCancellationRequested)
         {
             var opened = Stopwatch.GetTimestamp();
+            var responsesAtOpen = Responses;
             try
             {
                 var invoker = Invoker?.Invoke(_server) ?? (_channels[_server] ??= GrpcChannel.ForAddress(_servers[_server], new GrpcChannelOptions
@@ -203,6 +215,10 @@ internal sealed class SimulatedEnvoy : IDisposable
                 else if (e is RpcException { StatusCode: StatusCode.Unavailable } refused && IsRefused(refused))
                 {
                     Interlocked.Increment(ref _refused);
+                }
+                else if (Responses == responsesAtOpen && IsConnectionReset(e))
+                {
+                    Interlocked.Increment(ref _resetBeforeResponse);
                 }
                 else if (e is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.Cancelled or StatusCode.Internal })
                 {
@@ -247,6 +263,20 @@ internal sealed class SimulatedEnvoy : IDisposable
         }
 
         return string.Join(" ← ", parts);
+    }
+
+    /// <summary>Whether the connection was reset by the peer (the cause, at any depth: the gRPC status's, HTTP/2's, the socket's).</summary>
+    internal static bool IsConnectionReset(Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException ?? (inner as RpcException)?.Status.DebugException)
+        {
+            if (inner is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionReset })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsRefused(RpcException e)
