@@ -3,7 +3,9 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
 using Mesh.Api.Observability;
+using Mesh.Api.Resources;
 using Mesh.Api.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Mesh.Api.Tests;
 
@@ -12,15 +14,23 @@ namespace Mesh.Api.Tests;
 /// it executes is one measurement of its db.client.operation.duration, attributed here to the API call (by its
 /// request id) whose activity was current when it ran.
 /// </summary>
-public sealed class WriteRoundTripTests(WriteRoundTripTests.UnmultiplexedApi api) : IClassFixture<WriteRoundTripTests.UnmultiplexedApi>
+public sealed class WriteRoundTripTests(WriteRoundTripTests.UnmultiplexedApi api, WriteRoundTripTests.UnmultiplexedCachedApi cached)
+    : IClassFixture<WriteRoundTripTests.UnmultiplexedApi>, IClassFixture<WriteRoundTripTests.UnmultiplexedCachedApi>
 {
     /// <summary>
     /// Reads not multiplexed: a multiplexed command is executed by Npgsql's own send loop, where its measurement has no
     /// API call's activity to be attributed to (the statements are the same either way; ReadDatabaseTests covers them).
+    /// And the read cache off: the Describes compared with the writes here read PostgreSQL.
     /// </summary>
-    public sealed class UnmultiplexedApi : ApiServer
+    public sealed class UnmultiplexedApi : UncachedApiServer
     {
         public UnmultiplexedApi() => Settings["Mesh:ReadMultiplexing"] = "false";
+    }
+
+    /// <summary>The same with the read cache as it is by default (on).</summary>
+    public sealed class UnmultiplexedCachedApi : ApiServer
+    {
+        public UnmultiplexedCachedApi() => Settings["Mesh:ReadMultiplexing"] = "false";
     }
 
     [Fact]
@@ -64,6 +74,34 @@ public sealed class WriteRoundTripTests(WriteRoundTripTests.UnmultiplexedApi api
             new JsonObject { ["routeName"] = "split", ["spec"] = Specs.HttpRoute(("a", 1), ("b", 1)), ["clientToken"] = Guid.NewGuid().ToString() });
 
         Assert.Equal(1, counter.Of(route.AssertOk()));
+    }
+
+    [Fact]
+    public async Task WithTheReadCache_AKeptAnswer_TakesItsBarriersRoundTripAlone_AndAWriteStillOne()
+    {
+        var mesh = await MeshBuilder.CreateAsync(cached);
+        await mesh.NodeAsync("web");
+        (await cached.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh.Mesh, "web"))).AssertOk();
+        using var counter = new RoundTripCounter();
+        var barrier = cached.Services.GetRequiredService<ReadBarrier>();
+        var barriers = barrier.Count;
+
+        // Kept by the Describe before: the barrier's one statement, then the answer from memory.
+        var kept = await cached.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh.Mesh, "web"));
+        Assert.Equal(barriers + 1, barrier.Count);
+        var updated = await cached.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh.Mesh, "web"),
+            new JsonObject { ["spec"] = Specs.VirtualNode(9000), ["clientToken"] = Guid.NewGuid().ToString() });
+        // The update's change row dropped the kept answer: the barrier, then the row read again.
+        var afterUpdate = await cached.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh.Mesh, "web"));
+        var keptAgain = await cached.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh.Mesh, "web"));
+
+        Assert.Equal(1, counter.Of(kept.AssertOk()));
+        Assert.Equal(1, counter.Of(updated.AssertOk()));
+        Assert.True(counter.Of(afterUpdate.AssertOk()) > 1, "a Describe after the update answered without reading the row again");
+        Assert.Equal(1, counter.Of(keptAgain.AssertOk()));
+        Assert.Equal(barriers + 3, barrier.Count);
+        Assert.Equal(2, afterUpdate.Body!["metadata"]!["version"]!.GetValue<long>());
+        Assert.Equal(afterUpdate.Body!.ToJsonString(), keptAgain.Body!.ToJsonString());
     }
 
     /// <summary>Counts Npgsql's executed commands and batches per API request id, while it lives.</summary>
