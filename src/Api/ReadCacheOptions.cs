@@ -10,14 +10,8 @@ public sealed class ReadCacheOptions
     /// Whether a Describe waits for a read barrier (one read of the change log, shared by every Describe waiting for
     /// it) and then answers from the answers this process kept, reading PostgreSQL only for a resource it does not
     /// keep. Off, every Describe reads its row from PostgreSQL.
-    /// <para>
-    /// On by default: measured against off in seven alternated pairs on one machine, it served 10–60% more Describes a
-    /// second at 32 clients with a lower p99 and less of the API's CPU a call, the same at 8 clients within the runs'
-    /// spread, and PostgreSQL ran one shared barrier statement where it ran a read per Describe (docs/benchmarks.md,
-    /// issue14bg).
-    /// </para>
     /// </summary>
-    public bool Enabled { get; set; } = true;
+    public bool Enabled { get; set; }
 
     /// <summary>
     /// How many resources' answers are kept; past it, the kept answers start over. The same as the rendered answers

@@ -20,17 +20,20 @@ public sealed class WriteRoundTripTests(WriteRoundTripTests.UnmultiplexedApi api
     /// <summary>
     /// Reads not multiplexed: a multiplexed command is executed by Npgsql's own send loop, where its measurement has no
     /// API call's activity to be attributed to (the statements are the same either way; ReadDatabaseTests covers them).
-    /// And the read cache off: the Describes compared with the writes here read PostgreSQL.
     /// </summary>
-    public sealed class UnmultiplexedApi : UncachedApiServer
+    public sealed class UnmultiplexedApi : ApiServer
     {
         public UnmultiplexedApi() => Settings["Mesh:ReadMultiplexing"] = "false";
     }
 
-    /// <summary>The same with the read cache as it is by default (on).</summary>
+    /// <summary>The same with <c>Mesh:ReadCache</c> on.</summary>
     public sealed class UnmultiplexedCachedApi : ApiServer
     {
-        public UnmultiplexedCachedApi() => Settings["Mesh:ReadMultiplexing"] = "false";
+        public UnmultiplexedCachedApi()
+        {
+            Settings["Mesh:ReadMultiplexing"] = "false";
+            Settings["Mesh:ReadCache:Enabled"] = "true";
+        }
     }
 
     [Fact]

@@ -32,6 +32,8 @@ public sealed class ApiMetrics : IDisposable
     private readonly Counter<long> readBarriersFailed;
     private readonly Counter<long> readCacheGapsGivenUp;
     private readonly Counter<long> readCacheMigrations;
+    private readonly Counter<long> readCacheDescribes;
+    private readonly Counter<long> readBarrierStatements;
 
     public ApiMetrics(IMeterFactory meters)
     {
@@ -61,6 +63,10 @@ public sealed class ApiMetrics : IDisposable
             description: "Change-log numbers still missing after Mesh:ReadCache:GapTimeout, given up by the read barrier while a transaction that may fill them still ran (each time, every kept Describe answer is dropped).");
         readCacheMigrations = meter.CreateCounter<long>("mesh.api.read_cache.migrations", unit: "{migration}",
             description: "Migrations a read barrier (Mesh:ReadCache) found applied since the barrier before it; a migration may rewrite resources without change-log rows, so each time every kept Describe answer is dropped.");
+        readCacheDescribes = meter.CreateCounter<long>("mesh.api.read_cache.describes", unit: "{describe}",
+            description: "Describes with Mesh:ReadCache on, by how they were answered (kept: from memory after the read barrier; read: read from PostgreSQL after it and kept; unkept: read from PostgreSQL because the barrier failed, not kept).");
+        readBarrierStatements = meter.CreateCounter<long>("mesh.api.read_barrier.statements", unit: "{statement}",
+            description: "Statements the read barriers (Mesh:ReadCache) ran, by statement (page: a page of the change log, one per barrier unless a page is full; maximum: the log's top, at the first barrier; writers: the transactions that may still fill a missing change-log number, while one from an earlier barrier is still missing).");
     }
 
     /// <summary>
@@ -91,6 +97,15 @@ public sealed class ApiMetrics : IDisposable
         readBarriersFailed.Add(0);
         readCacheGapsGivenUp.Add(0);
         readCacheMigrations.Add(0);
+        foreach (var answer in ReadCacheAnswer.All)
+        {
+            readCacheDescribes.Add(0, new TagList { { "answer", answer } });
+        }
+
+        foreach (var statement in ReadBarrierStatement.All)
+        {
+            readBarrierStatements.Add(0, new TagList { { "statement", statement } });
+        }
     }
 
     public void AuditRecordDropped(int count = 1) => auditDropped.Add(count);
@@ -114,6 +129,12 @@ public sealed class ApiMetrics : IDisposable
     public void ReadCacheGapsGivenUp(int count) => readCacheGapsGivenUp.Add(count);
 
     public void ReadCacheMigrationSeen() => readCacheMigrations.Add(1);
+
+    /// <summary>A Describe answered with the cache on; <paramref name="answer"/> is one of <see cref="ReadCacheAnswer"/>'s names.</summary>
+    public void ReadCacheDescribed(string answer) => readCacheDescribes.Add(1, new TagList { { "answer", answer } });
+
+    /// <summary>A read barrier's statement; <paramref name="statement"/> is one of <see cref="ReadBarrierStatement"/>'s names.</summary>
+    public void ReadBarrierStatementRan(string statement) => readBarrierStatements.Add(1, new TagList { { "statement", statement } });
 
     /// <summary>Records one finished call; <paramref name="errorCode"/> is empty on success.</summary>
     public void Record(string operation, int statusCode, string errorCode, TimeSpan elapsed)
@@ -179,4 +200,34 @@ public static class WriteRetryReason
     public const string ConcurrentUpdate = "concurrent_update";
 
     public static readonly IReadOnlyList<string> All = [Deadlock, Serialization, TokenRace, ConcurrentUpdate];
+}
+
+/// <summary>How a Describe with <c>Mesh:ReadCache</c> was answered (the <c>answer</c> tag of <c>mesh.api.read_cache.describes</c>).</summary>
+public static class ReadCacheAnswer
+{
+    /// <summary>From memory, after the read barrier.</summary>
+    public const string Kept = "kept";
+
+    /// <summary>Read from PostgreSQL after the barrier (nothing kept for it, or a write dropped it), and kept.</summary>
+    public const string Read = "read";
+
+    /// <summary>Read from PostgreSQL because the barrier failed; not kept.</summary>
+    public const string Unkept = "unkept";
+
+    public static readonly IReadOnlyList<string> All = [Kept, Read, Unkept];
+}
+
+/// <summary>A read barrier's statement (the <c>statement</c> tag of <c>mesh.api.read_barrier.statements</c>).</summary>
+public static class ReadBarrierStatement
+{
+    /// <summary>A page of the change log after the barrier's position, with the numbers still missing below it.</summary>
+    public const string Page = "page";
+
+    /// <summary>The log's top, read once, at the process's first barrier.</summary>
+    public const string Maximum = "maximum";
+
+    /// <summary>The transactions that may still fill a missing number (from <c>pg_locks</c>).</summary>
+    public const string Writers = "writers";
+
+    public static readonly IReadOnlyList<string> All = [Page, Maximum, Writers];
 }

@@ -174,6 +174,7 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
         Interlocked.Increment(ref count);
         if (!position.Started)
         {
+            metrics.ReadBarrierStatementRan(ReadBarrierStatement.Maximum);
             await using var maximum = reads.Command(Maximum);
             position.Start((long)(await maximum.ExecuteScalarAsync())! - StartWindow);
         }
@@ -181,6 +182,7 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
         var pages = new ChangeLogPages(position, BatchSize);
         do
         {
+            metrics.ReadBarrierStatementRan(ReadBarrierStatement.Page);
             await using var command = reads.Command(pages.Holes.Length == 0 ? AfterTop : AfterTopOrHoles);
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = pages.After });
             if (pages.Holes.Length > 0)
@@ -237,6 +239,7 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
     private async Task<HashSet<string>> WritersAsync()
     {
         Interlocked.Increment(ref writerLists);
+        metrics.ReadBarrierStatementRan(ReadBarrierStatement.Writers);
         var writers = new HashSet<string>(StringComparer.Ordinal);
         await using var command = reads.Command(ChangeLogReader.WritersSql);
         await using var reader = await command.ExecuteReaderAsync();

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mesh.Api.Observability;
 using Mesh.Api.Protocol;
 using Mesh.Model.Resources;
 using Mesh.Model.Wire;
@@ -23,6 +24,7 @@ public sealed class ResourceOperations(
     PageTokens pageTokens,
     ReadBarrier barrier,
     KeptAnswers kept,
+    ApiMetrics metrics,
     IOptions<MeshApiOptions> options,
     TimeProvider clock)
 {
@@ -165,6 +167,7 @@ public sealed class ResourceOperations(
         var epoch = await barrier.PassAsync();
         if (epoch is not null && kept.TryGet(account, id, out var answer))
         {
+            metrics.ReadCacheDescribed(ReadCacheAnswer.Kept);
             return new JsonObject { [id.Kind.WireName] = RawJson.Of(answer) };
         }
 
@@ -181,6 +184,8 @@ public sealed class ResourceOperations(
         {
             kept.Keep(account, id, read, seen);
         }
+
+        metrics.ReadCacheDescribed(epoch is null ? ReadCacheAnswer.Unkept : ReadCacheAnswer.Read);
 
         return new JsonObject { [id.Kind.WireName] = RawJson.Of(read) };
     }
