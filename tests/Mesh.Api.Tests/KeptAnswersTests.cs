@@ -20,10 +20,10 @@ public sealed class KeptAnswersTests
         var epoch = kept.Epoch;
 
         kept.Drop(Account, "m", "virtualNode", "", "n"); // its resource changed meanwhile
-        kept.Keep(Account, Node, [1], epoch);
 
+        Assert.False(kept.Keep(Account, Node, [1], epoch));
         Assert.False(kept.TryGet(Account, Node, out _));
-        kept.Keep(Account, Node, [2], kept.Epoch);
+        Assert.True(kept.Keep(Account, Node, [2], kept.Epoch));
         Assert.True(kept.TryGet(Account, Node, out var answer));
         Assert.Equal(new byte[] { 2 }, answer);
     }

@@ -80,6 +80,7 @@ public sealed class ReadCacheSettingTests(ReadCacheSettingTests.Hosts hosts) : I
         Assert.Equal(1, counted.GetValueOrDefault("mesh.api.read_cache.describes answer=read"));
         Assert.Equal(2, counted.GetValueOrDefault("mesh.api.read_cache.describes answer=kept"));
         Assert.Equal(0, counted.GetValueOrDefault("mesh.api.read_cache.describes answer=unkept"));
+        Assert.Equal(0, counted.GetValueOrDefault("mesh.api.read_cache.describes answer=refused"));
         // One page of the log per barrier (nothing written meanwhile, so no missing number to ask who may fill it).
         Assert.Equal(3, counted.GetValueOrDefault("mesh.api.read_barrier.statements statement=page"));
         Assert.Equal(0, counted.GetValueOrDefault("mesh.api.read_barrier.statements statement=writers"));

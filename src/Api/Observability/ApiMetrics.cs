@@ -64,7 +64,7 @@ public sealed class ApiMetrics : IDisposable
         readCacheMigrations = meter.CreateCounter<long>("mesh.api.read_cache.migrations", unit: "{migration}",
             description: "Migrations a read barrier (Mesh:ReadCache) found applied since the barrier before it; a migration may rewrite resources without change-log rows, so each time every kept Describe answer is dropped.");
         readCacheDescribes = meter.CreateCounter<long>("mesh.api.read_cache.describes", unit: "{describe}",
-            description: "Describes with Mesh:ReadCache on, by how they were answered (kept: from memory after the read barrier; read: read from PostgreSQL after it and kept; unkept: read from PostgreSQL because the barrier failed, not kept).");
+            description: "Describes with Mesh:ReadCache on, by how they were answered (kept: from memory after the read barrier; read: read from PostgreSQL after it and kept; refused: read after it but not kept, a change to it being applied meanwhile; unkept: read from PostgreSQL because the barrier failed, not kept).");
         readBarrierStatements = meter.CreateCounter<long>("mesh.api.read_barrier.statements", unit: "{statement}",
             description: "Statements the read barriers (Mesh:ReadCache) ran, by statement (page: a page of the change log, one per barrier unless a page is full; maximum: the log's top, at the first barrier; writers: the transactions that may still fill a missing change-log number, while one from an earlier barrier is still missing).");
     }
@@ -211,10 +211,13 @@ public static class ReadCacheAnswer
     /// <summary>Read from PostgreSQL after the barrier (nothing kept for it, or a write dropped it), and kept.</summary>
     public const string Read = "read";
 
+    /// <summary>Read from PostgreSQL after the barrier, and not kept: a change to it (or to another resource in its stripe) was applied while it was read.</summary>
+    public const string Refused = "refused";
+
     /// <summary>Read from PostgreSQL because the barrier failed; not kept.</summary>
     public const string Unkept = "unkept";
 
-    public static readonly IReadOnlyList<string> All = [Kept, Read, Unkept];
+    public static readonly IReadOnlyList<string> All = [Kept, Read, Refused, Unkept];
 }
 
 /// <summary>A read barrier's statement (the <c>statement</c> tag of <c>mesh.api.read_barrier.statements</c>).</summary>

@@ -47,14 +47,15 @@ public sealed class KeptAnswers(int capacity)
     /// <summary>
     /// Keeps <paramref name="answer"/>, read from PostgreSQL after a barrier that left <see cref="Epoch"/> at
     /// <paramref name="seenEpoch"/>, unless a change to this resource (or one in its stripe) was applied since.
+    /// Returns whether it was kept.
     /// </summary>
-    public void Keep(string account, ResourceId id, byte[] answer, long seenEpoch)
+    public bool Keep(string account, ResourceId id, byte[] answer, long seenEpoch)
     {
         var key = KeyOf(account, id);
         var stripe = StripeOf(key);
         if (DroppedSince(stripe, seenEpoch))
         {
-            return;
+            return false;
         }
 
         if (answers.Count >= Capacity)
@@ -68,7 +69,10 @@ public sealed class KeptAnswers(int capacity)
             // A change was applied between the check and the put: it may be this resource's, and its drop may have
             // come before the put. Only this answer is taken out (a newer one put meanwhile stays).
             answers.TryRemove(KeyValuePair.Create(key, answer));
+            return false;
         }
+
+        return true;
     }
 
     /// <summary>The change log named this resource: its kept answer, if any, is no longer the answer.</summary>

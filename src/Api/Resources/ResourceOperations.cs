@@ -180,12 +180,9 @@ public sealed class ResourceOperations(
             throw await DescribeMissAsync(account, id, cancellationToken);
         }
 
-        if (epoch is { } seen)
-        {
-            kept.Keep(account, id, read, seen);
-        }
-
-        metrics.ReadCacheDescribed(epoch is null ? ReadCacheAnswer.Unkept : ReadCacheAnswer.Read);
+        metrics.ReadCacheDescribed(epoch is not { } seen ? ReadCacheAnswer.Unkept
+            : kept.Keep(account, id, read, seen) ? ReadCacheAnswer.Read
+            : ReadCacheAnswer.Refused);
 
         return new JsonObject { [id.Kind.WireName] = RawJson.Of(read) };
     }
