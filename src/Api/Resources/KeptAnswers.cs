@@ -18,8 +18,8 @@ namespace Mesh.Api.Resources;
 /// entry (and removes it) or the keeper sees the drop's stamp (and removes its own), so no older answer stays in after
 /// the change that replaced it. A drop of another resource in the same stripe refuses a keep it need not (rare, and
 /// only a read more); a drop of any other resource does not, so writes elsewhere in the account do not stop the
-/// answers being kept (one epoch for all did: under steady writes fewer than half the Describes were answered from
-/// memory, docs/benchmarks.md, issue14bg). <see cref="DropAll"/> stamps every stripe at once.
+/// answers being kept (one epoch for all refused every keep read while anything changed; docs/benchmarks.md,
+/// issue14bg). <see cref="DropAll"/> stamps every stripe at once.
 /// Bounded: past <see cref="Capacity"/> entries it starts over, as <see cref="RenderedPerVersion"/> does.
 /// </remarks>
 public sealed class KeptAnswers(int capacity)
