@@ -438,7 +438,7 @@ async Task MeasureStormAsync(FleetVariant variant, MeshFigures cold)
     report.Line($"reconnect storm, the new server: {StartPhases.OfFile(server.Log, server.StartedUtc, xds.Grpc(0).Port).Describe()}; " +
         $"the fleet's /readyz probes {server.Readiness?.Probes ?? 0}, {server.Readiness?.TimedOut ?? 0} of them unanswered within {ReadinessWait.ProbeTimeout.TotalSeconds:F0} s");
     report.Line($"reconnect storm: connections refused {refusedInStorm} ({refusedInStorm / (double)options.Proxies:F2} per proxy; proxies by refusals: {RefusalCounts.Describe(proxies.Select((p, i) => p.Refused - refusedBefore[i]))}); " +
-        $"streams reset before the server answered {proxies.Sum(p => p.ResetBeforeResponse) - resetBefore} (their connections waited in the stopped server's held port until it exited; a connect that failed, not an error); streams ended otherwise (UNAVAILABLE, CANCELLED or INTERNAL without the server's stop status; not counted as errors), times from the SIGTERM:");
+        $"streams reset or closed before the server answered {proxies.Sum(p => p.ResetBeforeResponse) - resetBefore} (their connections waited in the stopped server's held port until it exited; a connect that failed, not an error); streams ended otherwise (UNAVAILABLE, CANCELLED or INTERNAL without the server's stop status; not counted as errors), times from the SIGTERM:");
     foreach (var line in ErrorTimeline.Describe(proxies.SelectMany(p => p.OtherEnds), restarted, []))
     {
         report.Line(line);

@@ -156,7 +156,8 @@ internal sealed class SimulatedEnvoy : IDisposable
     /// listening port's backlog but never accepted, then reset when the port closed (a stopping xDS server holds its port
     /// until it exits, Xds:HoldPortWhileStopping). The client sees it while reading the server's HTTP/2 preface or while
     /// writing its request, whichever it was doing. Envoy reports "upstream connect error or disconnect/reset before
-    /// headers" and retries after its backoff, as after a refusal: a connect that failed, not an error.
+    /// headers" and retries after its backoff, as after a refusal: a connect that failed, not an error. A connection
+    /// the server closed (FIN) before its preface counts here too: Envoy's report and retry are the same.
     /// </summary>
     public int ResetBeforeResponse => Volatile.Read(ref _resetBeforeResponse);
 
@@ -265,12 +266,19 @@ internal sealed class SimulatedEnvoy : IDisposable
         return string.Join(" ← ", parts);
     }
 
-    /// <summary>Whether the connection was reset by the peer (the cause, at any depth: the gRPC status's, HTTP/2's, the socket's).</summary>
+    /// <summary>
+    /// Whether the peer reset or closed the connection (the cause, at any depth: the gRPC status's, HTTP/2's, the
+    /// socket's). A connection taken from the held port's backlog in the last instant of a stop ends with FIN, not
+    /// RST: the client then reads the end of the stream where the server's HTTP/2 preface should be
+    /// ("ResponseEnded"), or its write of the request finds the pipe broken (EPIPE, which .NET names Shutdown).
+    /// Only asked about a stream with no answer yet.
+    /// </summary>
     internal static bool IsConnectionReset(Exception e)
     {
         for (Exception? inner = e; inner is not null; inner = inner.InnerException ?? (inner as RpcException)?.Status.DebugException)
         {
-            if (inner is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionReset })
+            if (inner is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionReset or System.Net.Sockets.SocketError.Shutdown }
+                or HttpIOException { HttpRequestError: HttpRequestError.ResponseEnded })
             {
                 return true;
             }

@@ -46,6 +46,45 @@ public sealed class ResetBeforeResponseTests
         }
     }
 
+    [Fact]
+    public async Task A_Connection_Closed_Before_The_Servers_Preface_Is_Counted_As_Reset_Before_A_Response_Not_As_An_Error()
+    {
+        // A connection accepted in the stop's last instant and closed with it: the server's end sends FIN, not RST, and
+        // the client reads the end of the stream where the HTTP/2 preface should be.
+        using var port = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        port.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        port.Listen(8);
+        var address = new Uri($"http://127.0.0.1:{((IPEndPoint)port.LocalEndPoint!).Port}");
+
+        using var proxy = new SimulatedEnvoy(new Envoy.Config.Core.V3.Node { Id = "mesh/m/virtualNode/client-0" }, FleetOptions.Variant("sotw-every"), [address]);
+        using var stop = new CancellationTokenSource();
+        var run = proxy.RunAsync(stop.Token);
+        var closed = 0;
+        try
+        {
+            while (closed < 2)
+            {
+                using var connection = await port.AcceptAsync().WaitAsync(TimeSpan.FromMinutes(1));
+                // Long enough for the client to give its request to this connection, as one held through a stop has.
+                await Task.Delay(TimeSpan.FromMilliseconds(500));
+                connection.Shutdown(SocketShutdown.Both);
+                closed++;
+            }
+
+            await Until(() => proxy.Reconnects >= 2);
+
+            Assert.Equal(0, proxy.Errors);
+            Assert.Null(proxy.LastError);
+            Assert.Empty(proxy.OtherEnds);
+            Assert.True(proxy.ResetBeforeResponse >= 1, $"reset {proxy.ResetBeforeResponse}, refused {proxy.Refused}, reconnects {proxy.Reconnects}");
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await run;
+        }
+    }
+
     /// <summary>The listening socket's accept queue (TCP_INFO's tcpi_unacked for a listener).</summary>
     private static int AcceptQueue(Socket listener)
     {
