@@ -65,6 +65,7 @@ public static partial class MeshApiHosting
         builder.Services.AddSingleton<RequestBinder>();
         builder.Services.AddSingleton<ResourceView>();
         builder.Services.AddSingleton<PageTokens>();
+        builder.Services.AddSingleton<SharedMissReads>();
         builder.Services.AddSingleton(services => new KeptAnswers(services.GetRequiredService<IOptions<MeshApiOptions>>().Value.ReadCache.Capacity));
         builder.Services.AddSingleton(services => new ReadBarrier(services.GetRequiredService<ReadDatabase>(), services.GetRequiredService<KeptAnswers>(),
             new ChangeLogPosition(services.GetRequiredService<IOptions<MeshApiOptions>>().Value.ReadCache.GapTimeout, services.GetRequiredService<TimeProvider>()),

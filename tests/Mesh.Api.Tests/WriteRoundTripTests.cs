@@ -80,7 +80,7 @@ public sealed class WriteRoundTripTests(WriteRoundTripTests.UnmultiplexedApi api
     }
 
     [Fact]
-    public async Task WithTheReadCache_AKeptAnswer_TakesItsBarriersRoundTripAlone_AndAWriteStillOne()
+    public async Task WithTheReadCache_AKeptAnswer_TakesItsBarriersRoundTripAlone_AMissOneMore_AndAWriteStillOne()
     {
         var mesh = await MeshBuilder.CreateAsync(cached);
         await mesh.NodeAsync("web");
@@ -94,13 +94,14 @@ public sealed class WriteRoundTripTests(WriteRoundTripTests.UnmultiplexedApi api
         Assert.Equal(barriers + 1, barrier.Count);
         var updated = await cached.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh.Mesh, "web"),
             new JsonObject { ["spec"] = Specs.VirtualNode(9000), ["clientToken"] = Guid.NewGuid().ToString() });
-        // The update's change row dropped the kept answer: the barrier, then the row read again.
+        // The update's change row dropped the kept answer: the barrier, then the whole row read again at once (its new
+        // version was never rendered here, so reading the version first would be a round trip more).
         var afterUpdate = await cached.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh.Mesh, "web"));
         var keptAgain = await cached.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh.Mesh, "web"));
 
         Assert.Equal(1, counter.Of(kept.AssertOk()));
         Assert.Equal(1, counter.Of(updated.AssertOk()));
-        Assert.True(counter.Of(afterUpdate.AssertOk()) > 1, "a Describe after the update answered without reading the row again");
+        Assert.Equal(2, counter.Of(afterUpdate.AssertOk()));
         Assert.Equal(1, counter.Of(keptAgain.AssertOk()));
         Assert.Equal(barriers + 3, barrier.Count);
         Assert.Equal(2, afterUpdate.Body!["metadata"]!["version"]!.GetValue<long>());

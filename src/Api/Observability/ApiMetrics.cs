@@ -217,7 +217,10 @@ public static class ReadCacheAnswer
     /// <summary>Read from PostgreSQL because the barrier failed; not kept.</summary>
     public const string Unkept = "unkept";
 
-    public static readonly IReadOnlyList<string> All = [Kept, Read, Refused, Unkept];
+    /// <summary>The answer of another Describe's read of the same resource, sent after this one arrived (<c>SharedMissReads</c>); kept by that one, if at all.</summary>
+    public const string Shared = "shared";
+
+    public static readonly IReadOnlyList<string> All = [Kept, Read, Refused, Unkept, Shared];
 }
 
 /// <summary>A read barrier's statement (the <c>statement</c> tag of <c>mesh.api.read_barrier.statements</c>).</summary>

@@ -24,6 +24,7 @@ public sealed class ResourceOperations(
     PageTokens pageTokens,
     ReadBarrier barrier,
     KeptAnswers kept,
+    SharedMissReads misses,
     ApiMetrics metrics,
     IOptions<MeshApiOptions> options,
     TimeProvider clock)
@@ -159,11 +160,18 @@ public sealed class ResourceOperations(
 
     /// <summary>
     /// A Describe with <c>Mesh:ReadCache</c>: after a read barrier (<see cref="ReadBarrier"/>), the answer this process
-    /// keeps for the resource (<see cref="KeptAnswers"/>), or else the row read from PostgreSQL as without the cache
-    /// and kept. After a failed barrier nothing is answered from memory or kept: the row is read as without the cache.
+    /// keeps for the resource (<see cref="KeptAnswers"/>), or else the row read from PostgreSQL and kept. Describes
+    /// that miss the same resource at once share one read that started after they arrived (<see cref="SharedMissReads"/>);
+    /// only the reader keeps it. After a failed barrier nothing is answered from memory or kept.
     /// </summary>
+    /// <remarks>
+    /// A miss reads the whole row at once (<see cref="DataRow.RenderAsync"/>), not its version first as a Describe
+    /// without the cache does: a miss mostly follows a write, whose new version was never rendered here, so the
+    /// version's statement would be a round trip more before the row's.
+    /// </remarks>
     private async Task<JsonObject> DescribeBehindBarrierAsync(string account, ResourceId id, CancellationToken cancellationToken)
     {
+        var arrival = misses.Arrive();
         var epoch = await barrier.PassAsync();
         if (epoch is not null && kept.TryGet(account, id, out var answer))
         {
@@ -171,21 +179,25 @@ public sealed class ResourceOperations(
             return new JsonObject { [id.Kind.WireName] = RawJson.Of(answer) };
         }
 
-        var current = await DataRow.CurrentVersionAsync(reads, account, id, cancellationToken);
-        var read = current is not { } found ? null
-            : view.Described.TryGet(found.Uid, found.Version, out var described) ? described
-            : await DataRow.RenderAsync(view, reads, account, id, cancellationToken);
+        var (read, shared) = await misses.ReadAsync(account, id, arrival, renderRow ??= RenderRowAsync, cancellationToken);
         if (read is null)
         {
             throw await DescribeMissAsync(account, id, cancellationToken);
         }
 
-        metrics.ReadCacheDescribed(epoch is not { } seen ? ReadCacheAnswer.Unkept
+        metrics.ReadCacheDescribed(shared ? ReadCacheAnswer.Shared
+            : epoch is not { } seen ? ReadCacheAnswer.Unkept
             : kept.Keep(account, id, read, seen) ? ReadCacheAnswer.Read
             : ReadCacheAnswer.Refused);
 
         return new JsonObject { [id.Kind.WireName] = RawJson.Of(read) };
     }
+
+    /// <summary><see cref="RenderRowAsync"/>, made once: passed to every missed Describe.</summary>
+    private Func<string, ResourceId, CancellationToken, Task<byte[]?>>? renderRow;
+
+    private Task<byte[]?> RenderRowAsync(string account, ResourceId id, CancellationToken cancellationToken) =>
+        DataRow.RenderAsync(view, reads, account, id, cancellationToken);
 
     /// <summary><see cref="DescribeMissAsync"/>, made once: passed to every Describe.</summary>
     private Func<string, ResourceId, CancellationToken, Task<AppMeshException>>? describeMiss;
