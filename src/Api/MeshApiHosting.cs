@@ -175,7 +175,7 @@ public static partial class MeshApiHosting
         }
     }
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Warning,
+    [LoggerMessage(EventId = 49, Level = LogLevel.Warning,
         Message = "Mesh:Auth:Mode is None: API requests are NOT authenticated and act as account {AccountId} with full rights. Use only for local development.")]
     private static partial void LogAuthenticationOff(ILogger logger, string accountId);
 }

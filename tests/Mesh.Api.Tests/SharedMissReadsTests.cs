@@ -16,11 +16,7 @@ public sealed class SharedMissReadsTests
     [Fact]
     public async Task A_Describe_That_Arrived_Before_A_Read_Started_Joins_It()
     {
-        var reads = new SharedMissReads();
-        var database = new GatedReads();
-        var early = reads.Arrive();
-        var first = reads.ReadAsync(Account, Node, reads.Arrive(), database.ReadAsync, CancellationToken.None);
-        await database.Started(1);
+        var (reads, database, early, first) = await AReadInFlightAfterAnEarlyArrival();
 
         var joined = reads.ReadAsync(Account, Node, early, database.ReadAsync, CancellationToken.None);
         database.Answer([7]);
@@ -34,10 +30,7 @@ public sealed class SharedMissReadsTests
     [Fact]
     public async Task A_Describe_That_Arrived_After_A_Read_Started_Reads_For_Itself_And_Later_Arrivals_Join_Its_Read()
     {
-        var reads = new SharedMissReads();
-        var database = new GatedReads();
-        var first = reads.ReadAsync(Account, Node, reads.Arrive(), database.ReadAsync, CancellationToken.None);
-        await database.Started(1);
+        var (reads, database, _, first) = await AReadInFlightAfterAnEarlyArrival();
 
         // The first read's statement may predate a write answered before this Describe arrived: not its answer.
         var late = reads.Arrive();
@@ -58,11 +51,7 @@ public sealed class SharedMissReadsTests
     [Fact]
     public async Task Reads_Of_Other_Resources_Are_Not_Joined()
     {
-        var reads = new SharedMissReads();
-        var database = new GatedReads();
-        var early = reads.Arrive();
-        var node = reads.ReadAsync(Account, Node, reads.Arrive(), database.ReadAsync, CancellationToken.None);
-        await database.Started(1);
+        var (reads, database, early, node) = await AReadInFlightAfterAnEarlyArrival();
 
         var other = reads.ReadAsync(Account, Other, early, database.ReadAsync, CancellationToken.None);
         await database.Started(2);
@@ -76,11 +65,7 @@ public sealed class SharedMissReadsTests
     [Fact]
     public async Task When_The_Shared_Read_Fails_A_Joiner_Reads_For_Itself()
     {
-        var reads = new SharedMissReads();
-        var database = new GatedReads();
-        var early = reads.Arrive();
-        var first = reads.ReadAsync(Account, Node, reads.Arrive(), database.ReadAsync, CancellationToken.None);
-        await database.Started(1);
+        var (reads, database, early, first) = await AReadInFlightAfterAnEarlyArrival();
         var joined = reads.ReadAsync(Account, Node, early, database.ReadAsync, CancellationToken.None);
 
         database.Fail(new TimeoutException("the first caller's deadline"));
@@ -138,6 +123,17 @@ public sealed class SharedMissReadsTests
         Assert.Equal(0, Volatile.Read(ref stale));
         Assert.True(Volatile.Read(ref shared) > 0, "16 Describes missing one resource at once shared no read");
         Assert.Equal(0, reads.InFlight);
+    }
+
+    /// <summary>A Describe's ticket taken first (not yet reading), then a read of <see cref="Node"/> started by a later one and not yet answered.</summary>
+    private static async Task<(SharedMissReads Reads, GatedReads Database, long Early, Task<(byte[]? Answer, bool Shared)> First)> AReadInFlightAfterAnEarlyArrival()
+    {
+        var reads = new SharedMissReads();
+        var database = new GatedReads();
+        var early = reads.Arrive();
+        var first = reads.ReadAsync(Account, Node, reads.Arrive(), database.ReadAsync, CancellationToken.None);
+        await database.Started(1);
+        return (reads, database, early, first);
     }
 
     private static void AssertAnswer(byte expected, bool shared, (byte[]? Answer, bool Shared) actual)

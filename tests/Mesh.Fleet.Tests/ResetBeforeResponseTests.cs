@@ -14,12 +14,8 @@ public sealed class ResetBeforeResponseTests
     [Fact]
     public async Task A_Connection_Reset_From_The_Backlog_Is_Counted_As_Reset_Before_A_Response_Not_As_An_Error()
     {
-        var port = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        port.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        port.Listen(8);
-        var address = new Uri($"http://127.0.0.1:{((IPEndPoint)port.LocalEndPoint!).Port}");
-
-        using var proxy = new SimulatedEnvoy(new Envoy.Config.Core.V3.Node { Id = "mesh/m/virtualNode/client-0" }, FleetOptions.Variant("sotw-every"), [address]);
+        var port = Listening();
+        using var proxy = ProxyOf(port);
         using var stop = new CancellationTokenSource();
         var run = proxy.RunAsync(stop.Token);
         try
@@ -51,12 +47,8 @@ public sealed class ResetBeforeResponseTests
     {
         // A connection accepted in the stop's last instant and closed with it: the server's end sends FIN, not RST, and
         // the client reads the end of the stream where the HTTP/2 preface should be.
-        using var port = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        port.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        port.Listen(8);
-        var address = new Uri($"http://127.0.0.1:{((IPEndPoint)port.LocalEndPoint!).Port}");
-
-        using var proxy = new SimulatedEnvoy(new Envoy.Config.Core.V3.Node { Id = "mesh/m/virtualNode/client-0" }, FleetOptions.Variant("sotw-every"), [address]);
+        using var port = Listening();
+        using var proxy = ProxyOf(port);
         using var stop = new CancellationTokenSource();
         var run = proxy.RunAsync(stop.Token);
         var closed = 0;
@@ -84,6 +76,20 @@ public sealed class ResetBeforeResponseTests
             await run;
         }
     }
+
+    /// <summary>A port listening on loopback that accepts nothing by itself.</summary>
+    private static Socket Listening()
+    {
+        var port = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        port.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        port.Listen(8);
+        return port;
+    }
+
+    /// <summary>A proxy whose only server is <paramref name="port"/>.</summary>
+    private static SimulatedEnvoy ProxyOf(Socket port) =>
+        new(new Envoy.Config.Core.V3.Node { Id = "mesh/m/virtualNode/client-0" }, FleetOptions.Variant("sotw-every"),
+            [new Uri($"http://127.0.0.1:{((IPEndPoint)port.LocalEndPoint!).Port}")]);
 
     /// <summary>The listening socket's accept queue (TCP_INFO's tcpi_unacked for a listener).</summary>
     private static int AcceptQueue(Socket listener)

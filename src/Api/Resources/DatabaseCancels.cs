@@ -73,7 +73,7 @@ public sealed partial class DatabaseCancels : IDisposable
         }
     }
 
-    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "{Capacity} cancels of abandoned database work are waiting for the database already; this one is not sent (its write or read ends when the database answers)")]
+    [LoggerMessage(EventId = 47, Level = LogLevel.Warning, Message = "{Capacity} cancels of abandoned database work are waiting for the database already; this one is not sent (its write or read ends when the database answers)")]
     private static partial void LogSkipped(ILogger logger, int capacity);
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Cancelling abandoned database work failed")]

@@ -28,7 +28,7 @@ public static partial class SetupCheckAtStart
         }
     }
 
-    [LoggerMessage(EventId = 40, Level = LogLevel.Warning,
+    [LoggerMessage(EventId = 48, Level = LogLevel.Warning,
         Message = "Starting without the database: {Problem} /readyz fails until it answers.")]
     private static partial void LogUnreachable(ILogger logger, string problem);
 }
