@@ -62,7 +62,10 @@ public readonly record struct DataRow(string Arn, Guid Uid, long Version, JsonEl
             : throw await missing(account, id, ct);
     }
 
-    /// <summary>The uid and version of the resource <paramref name="id"/>, or null when there is none.</summary>
+    /// <summary>
+    /// The uid and version of the resource <paramref name="id"/>, or null when there is none: the first statement of
+    /// <see cref="DescribeAsync"/> (which runs it inline), on its own for callers that ask only whether a row is there.
+    /// </summary>
     public static async Task<(Guid Uid, long Version)?> CurrentVersionAsync(ReadDatabase reads, string account, ResourceId id, CancellationToken ct)
     {
         var parameters = IdentityParameters(account, id);

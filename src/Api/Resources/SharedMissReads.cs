@@ -38,62 +38,39 @@ public sealed class SharedMissReads
     {
         var key = (account, id);
         Flight? mine = null;
-        var published = false;
         while (true)
         {
-            if (flights.TryGetValue(key, out var flight))
+            var found = flights.TryGetValue(key, out var flight);
+            if (found && flight!.Started > arrival)
             {
-                if (flight.Started > arrival)
-                {
-                    var outcome = await flight.Outcome.Task.WaitAsync(ct);
-                    if (!outcome.Failed)
-                    {
-                        return (outcome.Answer, true);
-                    }
-
-                    break; // read for itself, without waiting in the table again
-                }
-
-                mine ??= new Flight(Interlocked.Increment(ref clock));
-                if (flights.TryUpdate(key, mine, flight))
-                {
-                    published = true;
-                    break;
-                }
+                var outcome = await flight.Outcome.Task.WaitAsync(ct);
+                // A shared read that failed: this Describe's own read, shared with no one (a flight published now
+                // could not be joined by Describes that arrived before its ticket anyway).
+                return outcome.Failed ? (await read(account, id, ct), false) : (outcome.Answer, true);
             }
-            else
+
+            // None to join: this one's read, in place of an earlier one (later arrivals join this one instead).
+            mine ??= new Flight(Interlocked.Increment(ref clock));
+            if (found ? flights.TryUpdate(key, mine, flight!) : flights.TryAdd(key, mine))
             {
-                mine ??= new Flight(Interlocked.Increment(ref clock));
-                if (flights.TryAdd(key, mine))
-                {
-                    published = true;
-                    break;
-                }
+                break;
             }
         }
 
-        if (!published)
-        {
-            // A joiner whose shared read failed: its own read, shared with no one (a flight published now could
-            // not be joined by Describes that arrived before its ticket anyway).
-            return (await read(account, id, ct), false);
-        }
-
-        var own = mine!;
         try
         {
             var answer = await read(account, id, ct);
-            own.Outcome.SetResult(new Outcome(answer, Failed: false));
+            mine.Outcome.SetResult(new Outcome(answer, Failed: false));
             return (answer, false);
         }
         catch (Exception)
         {
-            own.Outcome.SetResult(new Outcome(null, Failed: true));
+            mine.Outcome.SetResult(new Outcome(null, Failed: true));
             throw;
         }
         finally
         {
-            flights.TryRemove(KeyValuePair.Create(key, own));
+            flights.TryRemove(KeyValuePair.Create(key, mine));
         }
     }
 
