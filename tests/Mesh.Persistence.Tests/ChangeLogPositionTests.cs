@@ -187,6 +187,55 @@ public sealed class ChangeLogPositionTests
         Assert.Equal(new long[] { 3, 4 }, position.EndRead(Writers()).Ended);
     }
 
+    // Reads whose statements overlap (the API's pipelined barriers): tickets say which was sent after which list.
+
+    [Fact]
+    public void WithOverlappingReads_AHoleIsGivenUpOnlyByAReadSentAfterTheListThatFoundNoWriter()
+    {
+        var position = Started(0);
+        var first = position.NextTicket();
+        position.Read(2); // the first read sees hole 1
+        var second = position.NextTicket(); // the second read is sent now, before the first one's list is read
+        Assert.Equal(0, position.EndRead(Writers(), first, writersRead: position.NextTicket()).Count); // no writer left
+
+        // The second read's snapshot may predate the writer's commit: its not returning 1 proves nothing.
+        var givenUp = position.EndRead(writers: null, second, writersRead: 0);
+        Assert.Equal(0, givenUp.Count);
+        Assert.Equal(new long[] { 1 }, position.Holes);
+
+        // A read sent after the list was read does prove it.
+        var third = position.NextTicket();
+        Assert.Equal(new long[] { 1 }, position.EndRead(writers: null, third, writersRead: 0).Ended);
+        Assert.Empty(position.Holes);
+    }
+
+    [Fact]
+    public void WithOverlappingReads_AHoleStillFilledByAReadSentBeforeTheList_IsReadNotGivenUp()
+    {
+        var position = Started(0);
+        var first = position.NextTicket();
+        position.Read(2);
+        var second = position.NextTicket();
+        position.EndRead(Writers(), first, writersRead: position.NextTicket());
+
+        // The second read's snapshot came after the writer's commit after all: the row is read.
+        Assert.Equal(ChangeLogPosition.ReadResult.New, position.Read(1));
+        Assert.Equal(0, position.EndRead(writers: null, second, writersRead: 0).Count);
+        Assert.Empty(position.Holes);
+    }
+
+    [Fact]
+    public void WithOverlappingReads_TheFirstListThatFoundNoWriter_IsTheOneThatCounts()
+    {
+        var position = Started(0);
+        position.Read(2);
+        position.EndRead(Writers(), position.NextTicket(), writersRead: position.NextTicket()); // no writer left: ticket 2
+        var sentBetween = position.NextTicket(); // 3
+        position.EndRead(Writers(), long.MinValue, writersRead: position.NextTicket()); // another empty list (4) does not move it on
+
+        Assert.Equal(new long[] { 1 }, position.EndRead(writers: null, sentBetween, writersRead: 0).Ended);
+    }
+
     [Fact]
     public void AWriterThatStaysPastTheTimeOut_LosesItsHoleToTheTimeOut()
     {

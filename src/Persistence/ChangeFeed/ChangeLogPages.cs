@@ -44,7 +44,7 @@ public sealed class ChangeLogPages
 
     /// <summary>
     /// Whether a hole the position had when the read started is still missing once every page is read: only then is
-    /// a list of the transactions that may fill it worth reading (<see cref="ChangeLogPosition.EndRead"/>). A hole
+    /// a list of the transactions that may fill it worth reading (<see cref="ChangeLogPosition.EndRead(IReadOnlySet{string}?)"/>). A hole
     /// first seen in this read is the usual late commit, filled by the next read, and costs no list of its own.
     /// </summary>
     public bool EarlierHolesMissing => filled < startHoles;

@@ -15,7 +15,7 @@ namespace Mesh.Persistence;
 /// <para>
 /// <b>When a hole is given up.</b> After <c>gapTimeout</c> at the latest (a transaction that rolled back leaves a hole
 /// that never fills). Sooner, and exactly, for a follower that tells it which transactions may still be writing to the
-/// log (<see cref="EndRead"/>'s <c>writers</c>: those holding the lock an INSERT into <c>changes</c> takes, read after
+/// log (<see cref="EndRead(IReadOnlySet{string}?)"/>'s <c>writers</c>: those holding the lock an INSERT into <c>changes</c> takes, read after
 /// the read's snapshot). The transaction that took a hole's number took it after it locked the table (the INSERT
 /// locks its table before it evaluates the number) and holds the lock until it ends, and it was running when the hole
 /// was first seen (a later number was visible then). So it is among the writers of the first such list read after the
@@ -24,6 +24,14 @@ namespace Mesh.Persistence;
 /// hole still missing at the next read is given up. Transaction ids would not do: a writer whose first write is its
 /// change row takes its number before its transaction id, so a snapshot's <c>xmin</c> past the one the hole was
 /// seen in does not prove it ended.
+/// </para>
+/// <para>
+/// <b>Reads whose statements overlap</b> (the API's pipelined read barriers: a read may be sent before the one ahead
+/// of it is applied, and PostgreSQL may take their snapshots in either order) keep that rule by tickets
+/// (<see cref="NextTicket"/>): a read takes one when its statement is sent, a list of writers one once it has been
+/// read, and a hole that no writer left can fill is given up only by a read sent after that list was read. A read
+/// sent earlier may have taken its snapshot before the hole's writer committed, so its not returning the row proves
+/// nothing. Reads are still applied one at a time, in the order they were sent.
 /// </para>
 /// </remarks>
 public sealed class ChangeLogPosition(TimeSpan gapTimeout, TimeProvider clock)
@@ -44,6 +52,17 @@ public sealed class ChangeLogPosition(TimeSpan gapTimeout, TimeProvider clock)
 
     /// <summary>The numbers below <see cref="Top"/> not read yet, which a transaction still in flight may fill.</summary>
     public IReadOnlyCollection<long> Holes => holes.Keys;
+
+    private long tickets;
+
+    /// <summary>
+    /// The next of this position's tickets, increasing: taken when a read's statement is sent and when a list of
+    /// writers has been read, to tell <see cref="EndRead(IReadOnlySet{string}?, long, long)"/> which came first.
+    /// </summary>
+    public long NextTicket() => ++tickets;
+
+    /// <summary>Whether <paramref name="seq"/> is a hole: below <see cref="Top"/>, not read and not given up.</summary>
+    public bool IsHole(long seq) => holes.ContainsKey(seq);
 
     /// <summary>Every number at or below this has been read or given up: the lowest hole's predecessor, or <see cref="Top"/>.</summary>
     public long Watermark => holes.Count == 0 ? Top : holes.Keys.Min() - 1;
@@ -98,13 +117,21 @@ public sealed class ChangeLogPosition(TimeSpan gapTimeout, TimeProvider clock)
     /// log's insert lock, read after this read's snapshot; see the remarks), notes the holes no transaction left can
     /// fill: the next read gives them up if they are still missing.
     /// </summary>
-    public GivenUp EndRead(IReadOnlySet<string>? writers)
+    public GivenUp EndRead(IReadOnlySet<string>? writers) => EndRead(writers, readSent: long.MaxValue, writersRead: long.MinValue);
+
+    /// <summary>
+    /// <see cref="EndRead(IReadOnlySet{string}?)"/> for reads whose statements may overlap: <paramref name="readSent"/>
+    /// is the ticket this read took when its statement was sent, <paramref name="writersRead"/> the one taken once
+    /// <paramref name="writers"/> was read. A hole no writer can fill is given up only by a read sent after the list
+    /// that showed it (see the remarks).
+    /// </summary>
+    public GivenUp EndRead(IReadOnlySet<string>? writers, long readSent, long writersRead)
     {
         List<long>? ended = null;
         List<long>? timedOut = null;
         foreach (var (seq, hole) in holes)
         {
-            if (hole.MayFill is { Count: 0 })
+            if (hole.MayFill is { Count: 0 } && hole.NoWriterSince < readSent)
             {
                 (ended ??= []).Add(seq);
             }
@@ -121,7 +148,7 @@ public sealed class ChangeLogPosition(TimeSpan gapTimeout, TimeProvider clock)
 
         if (writers is not null)
         {
-            NoteWriters(writers);
+            NoteWriters(writers, writersRead);
         }
 
         return new GivenUp(ended?.Order().ToList() ?? [], timedOut?.Order().ToList() ?? []);
@@ -131,7 +158,7 @@ public sealed class ChangeLogPosition(TimeSpan gapTimeout, TimeProvider clock)
     /// Narrows each hole's possible writers to those still running. Holes first seen since the last list take this
     /// one whole, in one set they share (narrowing a shared set by the same list is the same for each of them).
     /// </summary>
-    private void NoteWriters(IReadOnlySet<string> writers)
+    private void NoteWriters(IReadOnlySet<string> writers, long writersRead)
     {
         HashSet<string>? first = null;
         foreach (var hole in holes.Values)
@@ -143,6 +170,11 @@ public sealed class ChangeLogPosition(TimeSpan gapTimeout, TimeProvider clock)
             else
             {
                 hole.MayFill.IntersectWith(writers);
+            }
+
+            if (hole.MayFill.Count == 0)
+            {
+                hole.NoWriterSince = Math.Min(hole.NoWriterSince, writersRead);
             }
         }
     }
@@ -157,9 +189,12 @@ public sealed class ChangeLogPosition(TimeSpan gapTimeout, TimeProvider clock)
         /// null until a list of writers is read after the hole was seen; empty once none is left.
         /// </summary>
         public HashSet<string>? MayFill { get; set; }
+
+        /// <summary>The ticket of the first list of writers that left <see cref="MayFill"/> empty (the largest ticket until then).</summary>
+        public long NoWriterSince { get; set; } = long.MaxValue;
     }
 
-    /// <summary>The holes one <see cref="EndRead"/> gave up, each list in ascending order.</summary>
+    /// <summary>The holes one <see cref="EndRead(IReadOnlySet{string}?)"/> gave up, each list in ascending order.</summary>
     public readonly record struct GivenUp(IReadOnlyList<long> Ended, IReadOnlyList<long> TimedOut)
     {
         public int Count => Ended.Count + TimedOut.Count;

@@ -33,7 +33,7 @@ public sealed class ChangeLogReader(MeshDbContext db)
 
     /// <summary>
     /// The transactions (virtual transaction ids) that hold, or wait for, the lock an INSERT into <c>changes</c> takes:
-    /// the ones that may have taken a change-log number and not ended (<see cref="ChangeLogPosition.EndRead"/>). Read
+    /// the ones that may have taken a change-log number and not ended (<see cref="ChangeLogPosition.EndRead(IReadOnlySet{string}?)"/>). Read
     /// live, whatever the transaction's snapshot.
     /// </summary>
     public async Task<HashSet<string>> WritersAsync(CancellationToken cancellationToken) =>
