@@ -52,7 +52,10 @@ public static partial class MeshApiHosting
         builder.Services.AddOptions<SocketTransportOptions>().Configure<IOptions<MeshApiOptions>>(
             static (socket, mesh) => mesh.Value.Transport.ApplyTo(socket));
         // Checked before the host serves: a bad setting stops the start with its message (Program prints it, exit 2).
-        builder.Services.AddOptions<MeshApiOptions>().BindConfiguration(MeshApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<MeshApiOptions>().BindConfiguration(MeshApiOptions.Section).ValidateDataAnnotations()
+            .Validate(options => options.ReadCache.BarriersInFlight is >= 1 and <= ReadCacheOptions.MaxBarriersInFlight,
+                $"Mesh:ReadCache:BarriersInFlight must be from 1 to {ReadCacheOptions.MaxBarriersInFlight}")
+            .ValidateOnStart();
         var tuned = ApiConnectionString.Tune(connectionString);
         // One pool for every write connection: EF Core's contexts and the resource writes' batches (WriteDatabase).
         builder.Services.AddSingleton(_ => new WriteDatabase(NpgsqlDataSource.Create(ApiConnectionString.ForWrites(tuned))));
@@ -69,7 +72,8 @@ public static partial class MeshApiHosting
         builder.Services.AddSingleton(services => new KeptAnswers(services.GetRequiredService<IOptions<MeshApiOptions>>().Value.ReadCache.Capacity));
         builder.Services.AddSingleton(services => new ReadBarrier(services.GetRequiredService<ReadDatabase>(), services.GetRequiredService<KeptAnswers>(),
             new ChangeLogPosition(services.GetRequiredService<IOptions<MeshApiOptions>>().Value.ReadCache.GapTimeout, services.GetRequiredService<TimeProvider>()),
-            services.GetRequiredService<ApiMetrics>(), services.GetRequiredService<ILogger<ReadBarrier>>()));
+            services.GetRequiredService<ApiMetrics>(), services.GetRequiredService<ILogger<ReadBarrier>>(),
+            services.GetRequiredService<IOptions<MeshApiOptions>>().Value.ReadCache.BarriersInFlight));
         // Its own small pool, so a wake-up never waits for a connection behind the writers it stands for.
         builder.Services.AddSingleton(services => new ChangeNotifier(NpgsqlDataSource.Create(tuned),
             services.GetRequiredService<IOptions<MeshApiOptions>>().Value.ChangeNotifyInterval, services.GetRequiredService<TimeProvider>(),

@@ -29,4 +29,23 @@ public sealed class ReadCacheOptions
     /// number was given up and before that commit stays until its resource changes again or the kept answers start over.
     /// </summary>
     public TimeSpan GapTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The default of <see cref="BarriersInFlight"/>: one at a time. On this project's 2-core benchmark machine, where
+    /// the API, PostgreSQL and the load share the cores, two in flight shared each barrier among fewer Describes and
+    /// served no more (docs/benchmarks.md, issue14bi).
+    /// </summary>
+    public const int DefaultBarriersInFlight = 1;
+
+    /// <summary>The most <see cref="BarriersInFlight"/> may be (checked at start).</summary>
+    public const int MaxBarriersInFlight = 64;
+
+    /// <summary>
+    /// How many read barriers' statements may be in flight at once (<see cref="Resources.ReadBarrier"/>). With 1, a
+    /// Describe that arrives while a barrier runs waits for it to end and then for the next: on average one and a half
+    /// round trips. With more, the next barrier starts when it is asked for, if fewer than this many are in flight:
+    /// nearer one round trip, at the cost of more statements, each shared by fewer Describes. For an API whose
+    /// database is a network round trip away and whose cores are not the bound; where CPU is the bound, 1 serves more.
+    /// </summary>
+    public int BarriersInFlight { get; set; } = DefaultBarriersInFlight;
 }

@@ -241,6 +241,90 @@ public sealed class ReadCacheTests(ReadCacheTests.Replicas replicas) : IClassFix
         Assert.InRange(barrier.Count - before, 1, describes / 2);
     }
 
+    [Fact]
+    public async Task ABarrierAskedForWhileOneIsInFlight_IsSentAtOnce_UpToTheLimit_AndLaterOnesShareTheNext()
+    {
+        var barrier = Barrier;
+        await barrier.PassAsync();
+        var before = barrier.Count;
+
+        // The log locked, so no barrier can end until the lock is let go: what is in flight then is what was sent.
+        await using var connection = new NpgsqlConnection(Api.ConnectionString);
+        await connection.OpenAsync();
+        List<Task<long?>> passes;
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            await ExecuteAsync(connection, "LOCK TABLE changes IN ACCESS EXCLUSIVE MODE");
+            passes = [barrier.PassAsync(), barrier.PassAsync()];
+            Assert.Equal(2, barrier.InFlight); // the second did not wait for the first (Mesh:ReadCache:BarriersInFlight 2)
+            Assert.Equal(before + 2, barrier.Count);
+
+            passes.AddRange(Enumerable.Range(0, 10).Select(_ => barrier.PassAsync()));
+            Assert.Equal(2, barrier.InFlight); // the limit: these ten wait for one barrier, sent when a slot is free
+            Assert.Equal(before + 2, barrier.Count);
+            Assert.DoesNotContain(passes, pass => pass.IsCompleted);
+            await transaction.CommitAsync();
+        }
+
+        var epochs = await Task.WhenAll(passes);
+        Assert.All(epochs, epoch => Assert.NotNull(epoch));
+        Assert.Equal(before + 3, barrier.Count);
+        Assert.Equal(0, barrier.InFlight);
+    }
+
+    [Theory]
+    [InlineData(true)] // the primary's pipelined barriers
+    [InlineData(false)] // the secondary's, one at a time
+    public async Task DescribesRacingAnotherReplicasUpdates_NeverAnswerOlderThanAnUpdateAnsweredBeforeThey_Started(bool onPrimary)
+    {
+        var (reader, writer) = onPrimary ? (Api, Other) : (Other, Api);
+        var mesh = await MeshBuilder.CreateAsync(Api);
+        await mesh.NodeAsync("raced", Specs.VirtualNode(8080));
+        Assert.Equal(1, Version(await DescribeAsync(reader, mesh.Mesh, "raced")));
+        long answered = 1; // the newest version whose update was answered
+        var stale = new List<string>();
+        var describes = 0;
+        using var done = new CancellationTokenSource();
+
+        var writing = Task.Run(async () =>
+        {
+            try
+            {
+                for (var port = 1; port <= 60; port++)
+                {
+                    var updated = (await writer.SendAsync(HttpMethod.Put, Paths.VirtualNode(mesh.Mesh, "raced"), new JsonObject { ["spec"] = Specs.VirtualNode(9000 + port) })).AssertOk().Body!;
+                    Interlocked.Exchange(ref answered, Version(updated));
+                }
+            }
+            finally
+            {
+                await done.CancelAsync();
+            }
+        });
+        var readers = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            while (!done.IsCancellationRequested)
+            {
+                var floor = Interlocked.Read(ref answered);
+                var version = Version(await DescribeAsync(reader, mesh.Mesh, "raced"));
+                Interlocked.Increment(ref describes);
+                if (version < floor)
+                {
+                    lock (stale)
+                    {
+                        stale.Add($"{version} after {floor} was answered");
+                    }
+                }
+            }
+        })).ToList();
+
+        await writing;
+        await Task.WhenAll(readers);
+        Assert.Empty(stale);
+        Assert.True(describes >= 60, $"{describes} Describes");
+        Assert.Equal(61, Version(await DescribeAsync(reader, mesh.Mesh, "raced")));
+    }
+
     private ReadBarrier Barrier => Api.Services.GetRequiredService<ReadBarrier>();
 
     /// <summary>Passes barriers until none has a hole (a hole an earlier test left is filled or given up within a few).</summary>
@@ -308,7 +392,8 @@ public sealed class ReadCacheTests(ReadCacheTests.Replicas replicas) : IClassFix
 
     /// <summary>
     /// Two API hosts on one database, both with <c>Mesh:ReadCache</c> on; the primary waits an hour for a hole
-    /// (<c>GapTimeout</c>), so only the exact rule gives one up while a test runs, however slowly.
+    /// (<c>GapTimeout</c>), so only the exact rule gives one up while a test runs, however slowly, and sends up to two
+    /// barriers at once (<c>BarriersInFlight</c>).
     /// </summary>
     public sealed class Replicas : IAsyncLifetime
     {
@@ -319,6 +404,7 @@ public sealed class ReadCacheTests(ReadCacheTests.Replicas replicas) : IClassFix
         public async Task InitializeAsync()
         {
             Primary.Settings["Mesh:ReadCache:GapTimeout"] = "01:00:00";
+            Primary.Settings["Mesh:ReadCache:BarriersInFlight"] = "2"; // pipelined; the secondary keeps the default, one
             await Primary.InitializeAsync();
             Secondary = new CachedApiServer(Primary);
             await Secondary.InitializeAsync();

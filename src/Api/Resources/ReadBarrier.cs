@@ -14,10 +14,24 @@ namespace Mesh.Api.Resources;
 /// </summary>
 /// <remarks>
 /// <para>
-/// <b>Shared.</b> One barrier runs at a time, for every Describe waiting when it starts: a Describe that arrives while
-/// one is in flight cannot use it (its snapshot may be older than a write answered just before the Describe), so it
-/// waits for the next, which starts as soon as the one in flight ends and serves every Describe that arrived
-/// meanwhile. With many Describes at once, a barrier's round trip is shared by all of them.
+/// <b>Shared.</b> A barrier serves every Describe waiting when it starts: a Describe that arrives while one is in
+/// flight cannot use it (its snapshot may be older than a write answered just before the Describe), so it waits for
+/// the next, which serves every Describe that arrived meanwhile. With many Describes at once, a barrier's round trip
+/// is shared by all of them.
+/// </para>
+/// <para>
+/// <b>Pipelined</b>, when <see cref="ReadCacheOptions.BarriersInFlight"/> is above its default of 1: up to that many
+/// barriers' statements may be in flight at once, the next starting as soon as a Describe asks for it rather than when
+/// the one ahead ends, so a Describe waits nearer one round trip than one and a half (each barrier then serves fewer
+/// Describes: worth it where the round trip, not the CPU, is the bound). Their rows are applied one barrier at
+/// a time, in the order they were sent, and a barrier is done only once those ahead of it are applied, so the position
+/// changes as a single reader's would (and the first barrier's start of it is made once). What a
+/// barrier asks for is taken from the position as it was when it was sent: numbers a barrier ahead of it applies
+/// afterwards are simply read again (and seen). PostgreSQL may take the snapshots of overlapping statements in either
+/// order; a snapshot taken earlier sees nothing a later one did not, so a barrier applied after one with a later
+/// snapshot changes nothing, and the one rule that trusts a later read's snapshot (giving up a hole whose writers
+/// have all ended) asks for a read sent after the list of writers that showed it (<see cref="ChangeLogPosition"/>'s
+/// tickets).
 /// </para>
 /// <para>
 /// <b>The log is read by the barrier itself</b>, not by a follower beside it: the statement that finds the log's
@@ -30,7 +44,7 @@ namespace Mesh.Api.Resources;
 /// </para>
 /// <para>
 /// <b>A hole is given up</b> as the feed gives it up: exactly, once no transaction that may have taken its number is
-/// still writing to the log (<see cref="ChangeLogPosition.EndRead"/>, with the writers read from <c>pg_locks</c> only
+/// still writing to the log (<see cref="ChangeLogPosition.EndRead(IReadOnlySet{string}?)"/>, with the writers read from <c>pg_locks</c> only
 /// while a hole from an earlier barrier is still missing); such a number never commits, so nothing kept is dropped.
 /// A hole whose writer is still running at <see cref="ReadCacheOptions.GapTimeout"/> is given up then, and that drops
 /// every kept answer (its row could still commit, and the log would not be asked for it again).
@@ -47,7 +61,7 @@ namespace Mesh.Api.Resources;
 /// </para>
 /// </remarks>
 public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers, ChangeLogPosition position, ApiMetrics metrics,
-    ILogger<ReadBarrier> logger)
+    ILogger<ReadBarrier> logger, int inFlightLimit = ReadCacheOptions.DefaultBarriersInFlight)
 {
     /// <summary>Numbers below the log's maximum at the first barrier that may still be in flight (the xDS server's <c>StartWindow</c>).</summary>
     public const long StartWindow = 256;
@@ -67,16 +81,36 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
 
     private readonly MigrationWatch migrations = new();
 
+    private readonly int limit = inFlightLimit >= 1 ? inFlightLimit : throw new ArgumentOutOfRangeException(nameof(inFlightLimit));
+
+    // Guards the position (read when a barrier is sent, changed when one is applied) and the three fields below.
     private readonly Lock gate = new();
 
-    // The barrier in flight and the one after it (for the Describes that arrived while it ran); both null when idle.
-    private TaskCompletionSource? running;
-    private TaskCompletionSource? next;
+    // The barrier the Describes arriving now wait for, not sent yet (null when none has been asked for).
+    private Barrier? pending;
+
+    // Barriers sent and not yet applied.
+    private int inFlight;
+
+    // Done once the last barrier sent has been applied (or has failed): where the next one sent waits its turn.
+    private Task lastApplied = Task.CompletedTask;
 
     /// <summary>How many barriers have read the log (for tests and benchmarks).</summary>
     public long Count => Interlocked.Read(ref count);
 
     private long count;
+
+    /// <summary>How many barriers have been sent and not yet applied (for tests).</summary>
+    public int InFlight
+    {
+        get
+        {
+            lock (gate)
+            {
+                return inFlight;
+            }
+        }
+    }
 
     /// <summary>How many barriers failed (for tests).</summary>
     public long Failures => Interlocked.Read(ref failures);
@@ -101,30 +135,23 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
     /// </summary>
     public async Task<long?> PassAsync()
     {
-        TaskCompletionSource barrier;
-        var start = false;
+        Barrier barrier;
+        Barrier? send;
         lock (gate)
         {
-            if (running is null)
-            {
-                barrier = running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                start = true;
-            }
-            else
-            {
-                barrier = next ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            }
+            barrier = pending ??= new Barrier();
+            send = inFlight < limit ? SendPendingLocked() : null;
         }
 
-        if (start)
+        if (send is not null)
         {
-            _ = RunAsync(barrier);
+            _ = RunAsync(send);
         }
 
         // Not raced against the call's token: the read runs inside ReadRace, which answers the caller at its deadline.
         try
         {
-            await barrier.Task;
+            await barrier.Done.Task;
         }
         catch (Exception)
         {
@@ -134,91 +161,106 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
         return answers.Epoch;
     }
 
-    /// <summary>Runs <paramref name="first"/>, then each barrier that was asked for while the one before it ran.</summary>
-    private async Task RunAsync(TaskCompletionSource first)
+    /// <summary>
+    /// Takes the pending barrier to send: from now on, Describes that arrive wait for another. What it asks for is
+    /// taken here, from the position as the barriers applied so far left it.
+    /// </summary>
+    private Barrier SendPendingLocked()
+    {
+        var barrier = pending!;
+        pending = null;
+        inFlight++;
+        barrier.Ahead = lastApplied;
+        lastApplied = barrier.Applied.Task;
+        if (position.Started)
+        {
+            barrier.Begin(position);
+        }
+
+        return barrier;
+    }
+
+    /// <summary>Runs <paramref name="first"/>, then each barrier that was asked for and could not be sent meanwhile.</summary>
+    private async Task RunAsync(Barrier first)
     {
         var barrier = first;
-        while (true)
+        while (barrier is not null)
         {
+            Interlocked.Increment(ref count);
             try
             {
-                await ApplyLogAsync();
-                barrier.TrySetResult();
+                // The first page is read at once; applying it waits for the barriers ahead.
+                var page = barrier.Pages is null ? null : ReadPageAsync(barrier.Pages);
+                await barrier.Ahead;
+                await ApplyLogAsync(barrier, page);
+                barrier.Done.TrySetResult();
             }
             catch (Exception error)
             {
                 Interlocked.Increment(ref failures);
                 metrics.ReadBarrierFailed();
                 LogBarrierFailed(logger, error);
-                barrier.TrySetException(error);
-                _ = barrier.Task.Exception; // observed: every waiter falls back, and a waiter that gave up does not see it
+                barrier.Done.TrySetException(error);
+                _ = barrier.Done.Task.Exception; // observed: every waiter falls back, and a waiter that gave up does not see it
             }
 
+            barrier.Applied.TrySetResult();
             lock (gate)
             {
-                if (next is null)
-                {
-                    running = null;
-                    return;
-                }
-
-                barrier = running = next;
-                next = null;
+                inFlight--;
+                barrier = pending is not null ? SendPendingLocked() : null;
             }
         }
     }
 
-    /// <summary>Reads the log's rows this process has not applied, and applies them.</summary>
-    private async Task ApplyLogAsync()
+    /// <summary>Applies the log's rows this process has not applied: <paramref name="firstPage"/>, then as many pages as follow it.</summary>
+    private async Task ApplyLogAsync(Barrier barrier, Task<List<LogRow>>? firstPage)
     {
-        Interlocked.Increment(ref count);
-        if (!position.Started)
+        if (barrier.Pages is null)
         {
-            metrics.ReadBarrierStatementRan(ReadBarrierStatement.Maximum);
-            await using var maximum = reads.Command(Maximum);
-            position.Start((long)(await maximum.ExecuteScalarAsync())! - StartWindow);
-        }
-
-        var pages = new ChangeLogPages(position, BatchSize);
-        do
-        {
-            metrics.ReadBarrierStatementRan(ReadBarrierStatement.Page);
-            await using var command = reads.Command(pages.Holes.Length == 0 ? AfterTop : AfterTopOrHoles);
-            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = pages.After });
-            if (pages.Holes.Length > 0)
+            // Sent before the position started: the first barrier, and any sent before it was applied.
+            await StartAsync();
+            lock (gate)
             {
-                command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = pages.Holes });
+                barrier.Begin(position);
             }
 
-            await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                if (reader.IsDBNull(0))
-                {
-                    ApplyMigration(reader.IsDBNull(6) ? null : reader.GetString(6));
-                    continue;
-                }
-
-                var seq = reader.GetInt64(0);
-                pages.Returned(seq);
-                switch (position.Read(seq))
-                {
-                    case ChangeLogPosition.ReadResult.New:
-                        answers.Drop(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5));
-                        break;
-                    case ChangeLogPosition.ReadResult.NewAfterUntrackedJump:
-                        answers.DropAll();
-                        LogUntrackedJump(logger, seq);
-                        break;
-                }
-            }
+            firstPage = ReadPageAsync(barrier.Pages!);
         }
-        while (pages.NextPage());
 
-        // Who may still fill a hole, read after the last page's snapshot: only while a hole from an earlier barrier is
-        // still missing, so the usual hole (a write that committed a moment after a later one, read by the next
+        var pages = barrier.Pages!;
+        var page = await firstPage!;
+        while (true)
+        {
+            lock (gate)
+            {
+                Apply(page, pages);
+            }
+
+            if (!pages.NextPage())
+            {
+                break;
+            }
+
+            page = await ReadPageAsync(pages);
+        }
+
+        // Who may still fill a hole, read after the last page's snapshot: only while a hole this barrier was sent with
+        // is still missing, so the usual hole (a write that committed a moment after a later one, read by the next
         // barrier) costs no statement of its own.
-        var givenUp = position.EndRead(pages.EarlierHolesMissing ? await WritersAsync() : null);
+        bool earlierHolesMissing;
+        lock (gate)
+        {
+            earlierHolesMissing = barrier.HolesAtSend.Any(position.IsHole);
+        }
+
+        var writers = earlierHolesMissing ? await WritersAsync() : null;
+        ChangeLogPosition.GivenUp givenUp;
+        lock (gate)
+        {
+            givenUp = position.EndRead(writers, barrier.Sent, writersRead: position.NextTicket());
+        }
+
         if (givenUp.Ended.Count > 0)
         {
             // Their transactions ended without committing them: those rows never come, and nothing kept is stale.
@@ -232,6 +274,71 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
             answers.DropAll();
             metrics.ReadCacheGapsGivenUp(givenUp.TimedOut.Count);
             LogGapsGivenUp(logger, givenUp.TimedOut.Count);
+        }
+    }
+
+    /// <summary>Starts the position <see cref="StartWindow"/> below the log's maximum, unless a barrier ahead already did.</summary>
+    private async Task StartAsync()
+    {
+        if (position.Started)
+        {
+            return; // only the barrier being applied starts it, so no other can between this check and the start
+        }
+
+        metrics.ReadBarrierStatementRan(ReadBarrierStatement.Maximum);
+        await using var maximum = reads.Command(Maximum);
+        var top = (long)(await maximum.ExecuteScalarAsync())!;
+        lock (gate)
+        {
+            position.Start(top - StartWindow);
+        }
+    }
+
+    /// <summary>One page of the log: what <paramref name="pages"/> asks for now, and the last migration, in one statement.</summary>
+    private async Task<List<LogRow>> ReadPageAsync(ChangeLogPages pages)
+    {
+        metrics.ReadBarrierStatementRan(ReadBarrierStatement.Page);
+        await using var command = reads.Command(pages.Holes.Length == 0 ? AfterTop : AfterTopOrHoles);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = pages.After });
+        if (pages.Holes.Length > 0)
+        {
+            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = pages.Holes });
+        }
+
+        var rows = new List<LogRow>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(reader.IsDBNull(0)
+                ? new LogRow(null, "", "", "", "", "", reader.IsDBNull(6) ? null : reader.GetString(6))
+                : new LogRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5), null));
+        }
+
+        return rows;
+    }
+
+    /// <summary>Applies one page's rows (under the gate): each not applied before drops its resource's kept answer.</summary>
+    private void Apply(List<LogRow> page, ChangeLogPages pages)
+    {
+        foreach (var row in page)
+        {
+            if (row.Seq is not { } seq)
+            {
+                ApplyMigration(row.Migration);
+                continue;
+            }
+
+            pages.Returned(seq);
+            switch (position.Read(seq))
+            {
+                case ChangeLogPosition.ReadResult.New:
+                    answers.Drop(row.AccountId, row.MeshName, row.Kind, row.ParentName, row.Name);
+                    break;
+                case ChangeLogPosition.ReadResult.NewAfterUntrackedJump:
+                    answers.DropAll();
+                    LogUntrackedJump(logger, seq);
+                    break;
+            }
         }
     }
 
@@ -261,6 +368,39 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
             LogMigrationSeen(logger, migration ?? "(none)");
         }
     }
+
+    /// <summary>One barrier: the Describes waiting for it, what it asks the log for, and its place in the order of applying.</summary>
+    private sealed class Barrier
+    {
+        /// <summary>Done when its rows are applied (every Describe waiting for it may answer), failed when it could not read the log.</summary>
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Done when it has been applied or has failed: the barrier sent after it applies after this.</summary>
+        public TaskCompletionSource Applied { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The barrier sent before it, applied (or failed) when this is done.</summary>
+        public Task Ahead { get; set; } = Task.CompletedTask;
+
+        /// <summary>What its statements ask for; null until the position has started.</summary>
+        public ChangeLogPages? Pages { get; private set; }
+
+        /// <summary>The position's holes when it was sent: if one is still missing after it, it lists the writers.</summary>
+        public long[] HolesAtSend { get; private set; } = [];
+
+        /// <summary>The position's ticket taken when it was sent (before its first statement).</summary>
+        public long Sent { get; private set; }
+
+        /// <summary>Takes what it asks for from <paramref name="position"/> as it is now (under the barrier's gate).</summary>
+        public void Begin(ChangeLogPosition position)
+        {
+            Pages = new ChangeLogPages(position, BatchSize);
+            HolesAtSend = Pages.Holes;
+            Sent = position.NextTicket();
+        }
+    }
+
+    /// <summary>A change-log row as a page returned it, or (no <see cref="Seq"/>) the page's row for the last migration.</summary>
+    private readonly record struct LogRow(long? Seq, string AccountId, string MeshName, string Kind, string ParentName, string Name, string? Migration);
 
     [LoggerMessage(EventId = 42, Level = LogLevel.Warning, Message = "A read barrier could not read the change log; the Describes waiting for it read PostgreSQL instead")]
     private static partial void LogBarrierFailed(ILogger logger, Exception error);
