@@ -251,7 +251,8 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
         bool earlierHolesMissing;
         lock (gate)
         {
-            earlierHolesMissing = barrier.HolesAtSend.Any(position.IsHole);
+            // Asked of the position, not counted from this barrier's rows: a barrier applied ahead of it may have filled some.
+            earlierHolesMissing = pages.StartHoles.Any(position.IsHole);
         }
 
         var writers = earlierHolesMissing ? await WritersAsync() : null;
@@ -384,9 +385,6 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
         /// <summary>What its statements ask for; null until the position has started.</summary>
         public ChangeLogPages? Pages { get; private set; }
 
-        /// <summary>The position's holes when it was sent: if one is still missing after it, it lists the writers.</summary>
-        public long[] HolesAtSend { get; private set; } = [];
-
         /// <summary>The position's ticket taken when it was sent (before its first statement).</summary>
         public long Sent { get; private set; }
 
@@ -394,7 +392,6 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
         public void Begin(ChangeLogPosition position)
         {
             Pages = new ChangeLogPages(position, BatchSize);
-            HolesAtSend = Pages.Holes;
             Sent = position.NextTicket();
         }
     }

@@ -19,7 +19,6 @@ namespace Mesh.Persistence;
 public sealed class ChangeLogPages
 {
     private readonly long startTop;
-    private readonly int startHoles;
     private int filled;
     private int rows;
     private long last;
@@ -29,8 +28,7 @@ public sealed class ChangeLogPages
         ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
         PageSize = pageSize;
         startTop = After = position.Top;
-        Holes = position.Holes.Count == 0 ? [] : [.. position.Holes.Order()];
-        startHoles = Holes.Length;
+        StartHoles = Holes = position.Holes.Count == 0 ? [] : [.. position.Holes.Order()];
     }
 
     /// <summary>The most rows a statement returns (its LIMIT): a page with fewer is the last.</summary>
@@ -42,12 +40,15 @@ public sealed class ChangeLogPages
     /// <summary>And for these, by number, in ascending order (empty when none is missing).</summary>
     public long[] Holes { get; private set; }
 
+    /// <summary>The position's holes when the read started, in ascending order: what its first statement asked for by number.</summary>
+    public long[] StartHoles { get; }
+
     /// <summary>
     /// Whether a hole the position had when the read started is still missing once every page is read: only then is
     /// a list of the transactions that may fill it worth reading (<see cref="ChangeLogPosition.EndRead(IReadOnlySet{string}?)"/>). A hole
     /// first seen in this read is the usual late commit, filled by the next read, and costs no list of its own.
     /// </summary>
-    public bool EarlierHolesMissing => filled < startHoles;
+    public bool EarlierHolesMissing => filled < StartHoles.Length;
 
     /// <summary>Notes a row the current page returned (pages return each number at most once: they do not overlap).</summary>
     public void Returned(long seq)
