@@ -59,6 +59,12 @@ public static partial class MeshApiHosting
         var tuned = ApiConnectionString.Tune(connectionString);
         // One pool for every write connection: EF Core's contexts and the resource writes' batches (WriteDatabase).
         builder.Services.AddSingleton(_ => new WriteDatabase(NpgsqlDataSource.Create(ApiConnectionString.ForWrites(tuned))));
+        builder.Services.AddSingleton(services =>
+        {
+            var slots = new WriteSlots(services.GetRequiredService<IOptions<MeshApiOptions>>().Value.WritesInFlight);
+            services.GetRequiredService<ApiMetrics>().Observe(slots);
+            return slots;
+        });
         builder.Services.AddPooledDbContextFactory<MeshDbContext>((services, db) => db.UseNpgsql(services.GetRequiredService<WriteDatabase>().Source));
         builder.Services.AddSingleton(services => new ReadDatabase(NpgsqlDataSource.Create(
             ApiConnectionString.ForReads(tuned, services.GetRequiredService<IOptions<MeshApiOptions>>().Value.ReadMultiplexing))));

@@ -31,6 +31,14 @@ public sealed class MeshApiOptions : AccountOptions
     /// </summary>
     public bool ReadMultiplexing { get; set; } = true;
 
+    /// <summary>
+    /// The most resource writes (create, update and delete: one statement each) this API process runs in PostgreSQL at
+    /// once; more wait for a slot, within their deadline (<see cref="RequestTimeout"/>). Four a core of this machine by
+    /// default (<see cref="Resources.WriteSlots"/> says why).
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1, Resources.WriteSlots.MaxCount, ErrorMessage = "Mesh:WritesInFlight must be from 1 to 1024")]
+    public int WritesInFlight { get; set; } = Resources.WriteSlots.DefaultCount;
+
     /// <summary>Describe answered from memory behind a read barrier ("Mesh:ReadCache").</summary>
     public ReadCacheOptions ReadCache { get; set; } = new();
 

@@ -125,6 +125,7 @@ public sealed class CommandLineTests
     [InlineData("Mesh__Region", "", "Mesh:Region must not be empty")]
     [InlineData("Mesh__Auth__RequestsPerSecond", "0", "Mesh:Auth:RequestsPerSecond must be at least 1.")]
     [InlineData("Mesh__ReadCache__BarriersInFlight", "0", "Mesh:ReadCache:BarriersInFlight must be from 1 to 64")]
+    [InlineData("Mesh__WritesInFlight", "0", "Mesh:WritesInFlight must be from 1 to 1024")]
     public async Task A_Setting_The_Options_Refuse_Stops_The_Start_With_Its_Message(string variable, string value, string expected)
     {
         var environment = new Dictionary<string, string>

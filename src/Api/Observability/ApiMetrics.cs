@@ -69,6 +69,17 @@ public sealed class ApiMetrics : IDisposable
             description: "Statements the read barriers (Mesh:ReadCache) ran, by statement (page: a page of the change log, one per barrier unless a page is full; maximum: the log's top, at the first barrier; writers: the transactions that may still fill a missing change-log number, while one from an earlier barrier is still missing).");
     }
 
+    /// <summary>How many resource writes hold one of <c>Mesh:WritesInFlight</c>'s slots, and how many wait for one.</summary>
+    public void Observe(Resources.WriteSlots slots)
+    {
+        meter.CreateObservableGauge("mesh.api.writes.in_flight", () => slots.InFlight, unit: "{write}",
+            description: "Resource writes running in PostgreSQL now, each holding one of Mesh:WritesInFlight's slots (mesh_api_writes_slots says how many there are).");
+        meter.CreateObservableGauge("mesh.api.writes.waiting", () => slots.Waiting, unit: "{write}",
+            description: "Resource writes waiting for one of Mesh:WritesInFlight's slots now; a queue that stays long says PostgreSQL, or the setting, is the bound.");
+        meter.CreateObservableGauge("mesh.api.writes.slots", () => slots.Count, unit: "{slot}",
+            description: "Mesh:WritesInFlight: the most resource writes this API process runs in PostgreSQL at once.");
+    }
+
     /// <summary>
     /// Gives every counter a series at zero (calls: one per operation, as it answers when it succeeds), so that
     /// alerts and rates have a series before the first event.

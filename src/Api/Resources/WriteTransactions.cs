@@ -28,6 +28,7 @@ namespace Mesh.Api.Resources;
 public sealed partial class WriteTransactions(
     IDbContextFactory<MeshDbContext> contexts,
     WriteDatabase database,
+    WriteSlots slots,
     ApiMetrics metrics,
     ChangeNotifier notifier,
     DatabaseCancels cancels,
@@ -62,8 +63,10 @@ public sealed partial class WriteTransactions(
             {
                 var statement = write();
 
-                // Straight from the pool EF Core shares (WriteDatabase): no context is needed for one batch. Written out
-                // here rather than awaited as a method of its own (issue14aw: one state machine fewer per write).
+                // A slot first (Mesh:WritesInFlight), held until the connection is back in the pool; then straight from
+                // the pool EF Core shares (WriteDatabase): no context is needed for one batch. Written out here rather
+                // than awaited as a method of its own (issue14aw: one state machine fewer per write).
+                using (await slots.EnterAsync(ct))
                 await using (var connection = await database.OpenConnectionAsync(ct))
                 {
                     // One statement in a transaction of its own, at the writes' connections' READ COMMITTED (WriteBatch):
