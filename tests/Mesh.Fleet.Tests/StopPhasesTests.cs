@@ -21,8 +21,26 @@ public class StopPhasesTests
         Assert.Equal(TimeSpan.FromMilliseconds(1364), phases.ConnectionsClosed);
         Assert.False(phases.Reset);
         Assert.Equal(TimeSpan.FromMilliseconds(1872), phases.ServicesStopped);
+        Assert.Null(phases.Cost); // a server from before the cost's line
         Assert.Equal("its connections all closed 1.4 s and its other services stopped 1.9 s after its stop began; exited 2.5 s after SIGTERM",
             phases.Describe(TimeSpan.FromSeconds(2.5)));
+    }
+
+    [Fact]
+    public void What_The_Stop_Cost_Is_Read_From_The_Log_And_Reported_After_Its_Phases()
+    {
+        var phases = StopPhases.Of(
+        [
+            "      Stopped listening: every connection closed 5210 ms after the stop began",
+            "      Stopped: the host's services stopped 5480 ms after the stop began",
+            "info: Mesh.XdsServer.Hosting[37]",
+            "      Stopped: the stop cost 6120 ms of process CPU and 812 MB allocated; 14 garbage collections (3 of generation 1 or 2, 1 of generation 2) paused the process 1430 ms",
+        ]);
+
+        Assert.Equal(new StopCost(TimeSpan.FromMilliseconds(6120), 812, 14, 1, TimeSpan.FromMilliseconds(1430)), phases.Cost);
+        Assert.Equal("its connections all closed 5.2 s and its other services stopped 5.5 s after its stop began; exited 6.0 s after SIGTERM; " +
+            "the stop used 6.1 s of its CPU, allocated 812 MB and paused 1.43 s for 14 garbage collections (1 of generation 2)",
+            phases.Describe(TimeSpan.FromSeconds(6)));
     }
 
     [Fact]

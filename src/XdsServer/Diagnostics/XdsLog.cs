@@ -81,4 +81,7 @@ internal static partial class XdsLog
 
     [LoggerMessage(EventId = 35, Level = LogLevel.Information, Message = "Stopped: the host's services stopped {StoppedMs} ms after the stop began")]
     public static partial void HostStopped(this ILogger logger, long stoppedMs);
+
+    [LoggerMessage(EventId = 37, Level = LogLevel.Information, Message = "Stopped: the stop cost {CpuMs} ms of process CPU and {AllocatedMb} MB allocated; {Collections} garbage collections ({Gen1} of generation 1 or 2, {Gen2} of generation 2) paused the process {PausedMs} ms")]
+    public static partial void StopCost(this ILogger logger, long cpuMs, long allocatedMb, int collections, int gen1, int gen2, long pausedMs);
 }

@@ -42,15 +42,23 @@ public static class StopListeningFirst
         // Off the thread that fires ApplicationStopping, which goes on to stop the host. The host's own stop of the
         // server later waits for this one (Kestrel stops once).
         var began = 0L;
+        var costAtStop = default(ProcessCost);
         lifetime.ApplicationStopping.Register(() =>
         {
             began = Stopwatch.GetTimestamp();
+            costAtStop = ProcessCost.Now();
             _ = Task.Run(() => StopServerAsync(server, streams, logger, began));
         });
 
         // The stop's phases in the log (the fleet's storm reports them): the connections' close above, then the
-        // host's other services; what follows is the container's disposal and the process's exit.
-        lifetime.ApplicationStopped.Register(() => logger.HostStopped((long)Stopwatch.GetElapsedTime(began).TotalMilliseconds));
+        // host's other services; what follows is the container's disposal and the process's exit. Then what the stop
+        // cost the process, with the collector's share of it.
+        lifetime.ApplicationStopped.Register(() =>
+        {
+            logger.HostStopped((long)Stopwatch.GetElapsedTime(began).TotalMilliseconds);
+            var cost = ProcessCost.Now().Since(costAtStop);
+            logger.StopCost((long)cost.Cpu.TotalMilliseconds, cost.AllocatedBytes / (1024 * 1024), cost.Collections, cost.Gen1Collections, cost.Gen2Collections, (long)cost.Paused.TotalMilliseconds);
+        });
 
         // The port itself stays listening until the exit (XdsPortAtStart, Xds:HoldPortWhileStopping): what waits in it
         // then is reset by the kernel, said here because nothing accepts it to count it otherwise.

@@ -9,7 +9,7 @@ namespace Mesh.XdsServer.Tests.Hosting;
 
 /// <summary>
 /// A stopping server logs its stop's phases (the fleet's storm reads them): when every connection had closed, and
-/// when the host's other services had stopped, each after the stop began.
+/// when the host's other services had stopped, each after the stop began; then what the stop cost the process.
 /// </summary>
 public sealed class StopPhasesLogTests
 {
@@ -40,6 +40,11 @@ public sealed class StopPhasesLogTests
         Assert.Matches(@"^Stopped listening: every connection closed \d+ ms after the stop began$", closed.Message);
         Assert.Matches(@"^Stopped: the host's services stopped \d+ ms after the stop began$", stopped.Message);
         Assert.DoesNotContain(stop, e => e.Event == 34);
+
+        // What the stop cost, logged once the host stopped: numbers the fleet's storm reads.
+        var cost = Assert.Single(stop, e => e.Event == 37);
+        Assert.Equal(LogLevel.Information, cost.Level);
+        Assert.Matches(@"^Stopped: the stop cost \d+ ms of process CPU and \d+ MB allocated; \d+ garbage collections \(\d+ of generation 1 or 2, \d+ of generation 2\) paused the process \d+ ms$", cost.Message);
     }
 
     private sealed class CapturingLoggerProvider : ILoggerProvider
