@@ -4,7 +4,7 @@ namespace Mesh.Fleet.Tests;
 
 /// <summary>
 /// The storm's stop of a server: SIGTERM sent by the fleet itself (no kill(1) child), the exit waited for on a thread
-/// of its own, and the output read to its end before the stop returns, so the stop's phases are in the log.
+/// of its own, and the output read to its end afterwards, as a step of its own, so the stop's phases are in the log.
 /// </summary>
 public class ServerProcessStopTests
 {
@@ -27,6 +27,7 @@ public class ServerProcessStopTests
 
         Assert.False(killed);
         Assert.True(server.Exited);
+        await server.OutputEndedAsync();
         Assert.Contains("stopping on TERM", File.ReadAllText(log), StringComparison.Ordinal);
     }
 }
