@@ -743,6 +743,14 @@ namespace Mesh.Fleet
             Row("steady changes, server CPU per proxy, × raw with the proxies' requests", m => double.IsNaN(m.Changes.SteadyCpu) ? "n/a (one change)" : withRequests.TryGetValue(m.Variant, out var r)
                 ? $"{m.Changes.SteadyCpu / Count(m):F3} ms ({m.Changes.SteadyCpu / r.Pushes.SteadyCpu:F1}×; that raw {r.Pushes.SteadyCpu / Count(m):F3} ms)" : "not measured",
                 double.IsNaN(raw.Pushes.SteadyCpu) ? "n/a (one push)" : $"{raw.Pushes.SteadyCpu / Count(mesh[0]):F3} ms");
+            // The times against the same raw form: the raw server reads the proxies' requests (each with its node) and
+            // its clients write them, on the same cores, so this is the part of the time above that is Mesh's own.
+            Row("all connected and fully configured, × raw with the proxies' requests", m => withRequests.TryGetValue(m.Variant, out var r)
+                ? $"{m.Connect.TotalSeconds:F2} s ({m.Connect / r.Connect:F1}×; that raw {r.Connect.TotalSeconds:F2} s)" : "not measured", "");
+            Row("route change, p99 across proxies, × raw with the proxies' requests", m => withRequests.TryGetValue(m.Variant, out var r)
+                ? $"{m.P99:F0} ms ({m.P99 / r.P99:F1}×; that raw {r.P99:F0} ms)" : "not measured", "");
+            Row("steady changes (2nd on), p99, × raw with the proxies' requests", m => double.IsNaN(m.Changes.SteadyP99) ? "n/a (one change)" : withRequests.TryGetValue(m.Variant, out var r)
+                ? $"{m.Changes.SteadyP99:F0} ms ({m.Changes.SteadyP99 / r.Pushes.SteadyP99:F1}×; that raw {r.Pushes.SteadyP99:F0} ms)" : "not measured", "");
             Row("bytes per proxy at connect", m => $"{m.BytesPerProxy:F0} B", "the same, as one message");
             Row("RDS response of the change", m => $"{m.RdsSize} B", "the same size");
             Row("errors", m => $"{m.Errors}", "");
