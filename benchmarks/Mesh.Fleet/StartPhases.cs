@@ -7,8 +7,9 @@ namespace Mesh.Fleet;
 /// Where a started xDS server's time went before it served, from its log, each phase in time after its process
 /// started: its gRPC port listening (event 70, from a server that listens before it builds; otherwise when Kestrel
 /// started), the warm-up done (event 300), Kestrel accepting (the host's "Now listening on" for the gRPC port), the
-/// first load's first snapshot (event 100) and the load done (event 20), and how many streams logged that they waited
-/// (event 8) before it. The times come from the log's timestamps, which the fleet asks its servers for (UTC,
+/// first load's first snapshot (event 100) and the load done (event 20), and how many streams waited for the load: the
+/// count event 20 gives, or from a server before that count, the streams that logged that they waited (event 8). The
+/// times come from the log's timestamps, which the fleet asks its servers for (UTC,
 /// <see cref="TimestampSettings"/>); a log without them gives only the counts and event 70's own figure.
 /// </summary>
 internal sealed partial record StartPhases(
@@ -33,6 +34,9 @@ internal sealed partial record StartPhases(
 
     [GeneratedRegex(@"^(?:trce|dbug|info|warn|fail|crit): (\S+)\[(\d+)\]")]
     private static partial Regex UnstampedEntryLine();
+
+    [GeneratedRegex(@"; (\d+) streams had waited for the load")]
+    private static partial Regex WaitedCount();
 
     [GeneratedRegex(@"listening (\d+) ms after the process started")]
     private static partial Regex ListeningLine();
@@ -82,6 +86,11 @@ internal sealed partial record StartPhases(
                     break;
                 case ("Mesh.XdsServer.Feed.PostgresChangeFeed", 20):
                     loaded ??= at;
+                    if (!loadSeen && WaitedCount().Match(line) is { Success: true } count)
+                    {
+                        waited = int.Parse(count.Groups[1].Value, CultureInfo.InvariantCulture);
+                    }
+
                     loadSeen = true;
                     break;
             }
@@ -109,7 +118,7 @@ internal sealed partial record StartPhases(
     public string Describe() =>
         $"its port listening {Seconds(PortListening)}{(ListenedEarly ? " (before it built)" : " (when Kestrel started)")}, warm-up done {Seconds(WarmUpDone)}, " +
         $"accepting {Seconds(Accepting)}, first load's first snapshot {Seconds(FirstSnapshot)}, first load done {Seconds(FirstLoadDone)} after its start; " +
-        $"{StreamsWaitedForTheLoad} streams logged that they waited for the first load";
+        $"{StreamsWaitedForTheLoad} streams waited for the first load";
 
     private static string Seconds(TimeSpan? value) => value is { } v ? $"{v.TotalSeconds:F1} s" : "(not logged)";
 

@@ -40,7 +40,23 @@ public class StartPhasesTests
         Assert.Equal(TimeSpan.FromMilliseconds(9500), phases.FirstLoadDone);
         Assert.Equal(2, phases.StreamsWaitedForTheLoad);
         Assert.Equal("its port listening 0.4 s (before it built), warm-up done 1.6 s, accepting 1.8 s, first load's first snapshot 9.0 s, first load done 9.5 s after its start; " +
-            "2 streams logged that they waited for the first load", phases.Describe());
+            "2 streams waited for the first load", phases.Describe());
+    }
+
+    [Fact]
+    public void The_Streams_That_Waited_Are_The_Count_The_Loaded_Line_Gives()
+    {
+        // A server that logs each such stream at Debug only, and says how many in the feed's line.
+        var phases = StartPhases.Of(
+        [
+            "16:00:10.000 info: Mesh.XdsServer.Feed.PostgresChangeFeed[20]",
+            "      Change feed loaded 2 meshes up to change 802; 9991 streams had waited for the load",
+            "16:00:11.000 info: Mesh.XdsServer.Protocol[8]",
+            "      Stream 10009 is waiting: waiting for mesh/fleet/virtualNode/gone (account 111122223333) to be created",
+        ], Started, 19500);
+
+        Assert.Equal(9991, phases.StreamsWaitedForTheLoad);
+        Assert.EndsWith("; 9991 streams waited for the first load", phases.Describe(), StringComparison.Ordinal);
     }
 
     [Fact]

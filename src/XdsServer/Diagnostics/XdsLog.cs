@@ -31,11 +31,14 @@ internal static partial class XdsLog
     [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "Stream {StreamId} is waiting: {Reason}")]
     public static partial void Waiting(this ILogger logger, long streamId, string reason);
 
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "Stream {StreamId} is waiting for the server's first load from PostgreSQL")]
+    public static partial void WaitingForFirstLoad(this ILogger logger, long streamId);
+
     [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Stream {StreamId} asked for unsupported type {Type}; ignored")]
     public static partial void UnknownType(this ILogger logger, long streamId, string type);
 
-    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Change feed loaded {Meshes} meshes up to change {Seq}")]
-    public static partial void FeedLoaded(this ILogger logger, int meshes, long seq);
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Change feed loaded {Meshes} meshes up to change {Seq}; {Waited} streams had waited for the load")]
+    public static partial void FeedLoaded(this ILogger logger, int meshes, long seq, long waited);
 
     [LoggerMessage(EventId = 21, Level = LogLevel.Debug, Message = "Change feed applied {Count} changes up to {Seq}; reloaded {Meshes} meshes")]
     public static partial void FeedApplied(this ILogger logger, int count, long seq, int meshes);

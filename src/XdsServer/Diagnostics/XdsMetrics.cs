@@ -146,6 +146,9 @@ public sealed class XdsMetrics : IDisposable
     private const string StaleRequestsHelp = "SotW requests ignored because their nonce was not the latest.";
     private const string StreamsOpened = "mesh_xds_streams_opened_total";
     private const string StreamsOpenedHelp = "xDS streams opened.";
+    /// <summary>Streams that arrived before the first load from PostgreSQL (read for the feed's "loaded" line).</summary>
+    public const string StreamsWaitedForFirstLoad = "mesh_xds_streams_waited_for_first_load_total";
+    private const string StreamsWaitedForFirstLoadHelp = "xDS streams that arrived before the server's first load from PostgreSQL was done and waited for it (each logged at Debug only: at a restart every proxy does).";
     private const string StreamsRejected = "mesh_xds_streams_rejected_total";
     private const string StreamsRejectedHelp = "xDS streams closed because of a bad request.";
     private const string SnapshotsBuilt = "mesh_xds_snapshots_built_total";
@@ -208,6 +211,8 @@ public sealed class XdsMetrics : IDisposable
             Increment(StreamsOpened, StreamsOpenedHelp, VariantLabel(variant), by: 0);
         }
 
+        Increment(StreamsWaitedForFirstLoad, StreamsWaitedForFirstLoadHelp, by: 0);
+
         // The reasons XdsSession rejects a stream for.
         foreach (var reason in new[] { "type_mismatch", "no_node", "bad_node_id" })
         {
@@ -249,6 +254,8 @@ public sealed class XdsMetrics : IDisposable
     public void StaleNonce(string type) => Increment(StaleRequests, StaleRequestsHelp, TypeLabel(type));
 
     public void StreamOpened(string variant) => Increment(StreamsOpened, StreamsOpenedHelp, VariantLabel(variant));
+
+    public void StreamWaitedForFirstLoad() => Increment(StreamsWaitedForFirstLoad, StreamsWaitedForFirstLoadHelp);
 
     public void StreamRejected(string reason) => Increment(StreamsRejected, StreamsRejectedHelp, ReasonLabel(reason));
 

@@ -11,4 +11,7 @@ public sealed class FeedStatus
 
     /// <summary>True once the first full load finished: every snapshot served since reflects the database.</summary>
     public bool Loaded { get; set; }
+
+    /// <summary>Whether what the server serves reflects its meshes: after the first load, or always without a database.</summary>
+    public bool Ready => State is FeedState.Disabled || Loaded;
 }

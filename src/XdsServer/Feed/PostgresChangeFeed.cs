@@ -31,6 +31,7 @@ public sealed partial class PostgresChangeFeed(
     MeshLoader loader,
     IChangePathPrimer primer,
     SnapshotCache cache,
+    SnapshotProducer producer,
     FeedStatus status,
     XdsMetrics metrics,
     IOptions<ChangeFeedOptions> options,
@@ -228,7 +229,8 @@ public sealed partial class PostgresChangeFeed(
 
         status.Loaded = true;
         status.Watermark = _position.Watermark;
-        logger.FeedLoaded(meshes.Count, max);
+        producer.FirstLoadDone();
+        logger.FeedLoaded(meshes.Count, max, metrics.Get(XdsMetrics.StreamsWaitedForFirstLoad));
     }
 
     /// <summary>

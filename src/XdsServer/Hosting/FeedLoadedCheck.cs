@@ -12,7 +12,7 @@ public sealed class FeedLoadedCheck(FeedStatus feed) : IHealthCheck
 {
     public const string Name = "feed";
 
-    public static bool IsReady(FeedStatus feed) => feed.State is FeedState.Disabled || feed.Loaded;
+    public static bool IsReady(FeedStatus feed) => feed.Ready;
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(IsReady(feed)

@@ -145,7 +145,18 @@ internal abstract class XdsSession<TRequest> : IDisposable
         Snapshot = Context.Cache.Current(identity);
         if (Snapshot is null)
         {
-            Context.Logger.Waiting(Status.Id, Context.Cache.Problem(identity) ?? $"waiting for {identity.ShortForm}");
+            var problem = Context.Cache.Problem(identity);
+            if (problem == SnapshotProducer.AwaitingFirstLoad)
+            {
+                // Expected at a restart, when every proxy reconnects before the load is done: counted, and said once
+                // by the feed's "loaded" line, rather than a line per stream (10,000 at once).
+                Context.Metrics.StreamWaitedForFirstLoad();
+                Context.Logger.WaitingForFirstLoad(Status.Id);
+            }
+            else
+            {
+                Context.Logger.Waiting(Status.Id, problem ?? $"waiting for {identity.ShortForm}");
+            }
         }
     }
 

@@ -87,6 +87,15 @@ public sealed class SnapshotCache
         return new Subscription(this, entry, onSnapshot);
     }
 
+    /// <summary>Every identity that has a watcher now.</summary>
+    public IReadOnlyList<ProxyIdentity> Watched()
+    {
+        lock (_lock)
+        {
+            return [.. _entries.Keys];
+        }
+    }
+
     /// <summary>The identities of one mesh that have a watcher now.</summary>
     public IReadOnlyList<ProxyIdentity> WatchedIn(MeshKey mesh)
     {

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Mesh.Model.Graph;
 using Mesh.Translation;
 using Mesh.XdsServer.Diagnostics;
+using Mesh.XdsServer.Feed;
 using Mesh.XdsServer.Identity;
 using Microsoft.Extensions.Logging;
 
@@ -24,6 +25,7 @@ public sealed partial class SnapshotProducer
     private readonly XdsMetrics _metrics;
     private readonly ILogger<SnapshotProducer> _logger;
     private readonly ChangeTimelines? _timelines;
+    private readonly FeedStatus? _feed;
     private readonly ResourceInterner _interner = new();
     private readonly Lock _meshesLock = new();
     private readonly Dictionary<MeshKey, MeshState> _meshes = [];
@@ -33,8 +35,14 @@ public sealed partial class SnapshotProducer
     private long _generation;
 
     /// <param name="timelines">Where each change's timeline goes (<see cref="ChangeTimeline"/>); null: none is recorded.</param>
-    public SnapshotProducer(SnapshotCache cache, IProxyTranslator translator, XdsMetrics metrics, ILogger<SnapshotProducer> logger, ChangeTimelines? timelines = null)
+    /// <param name="feed">
+    /// The change feed's status: until its first load is done, an identity whose mesh has no graph yet waits for the
+    /// load (<see cref="AwaitingFirstLoad"/>), not for its resource to be created. Null: meshes are handed over
+    /// directly, and a mesh without a graph does not exist.
+    /// </param>
+    public SnapshotProducer(SnapshotCache cache, IProxyTranslator translator, XdsMetrics metrics, ILogger<SnapshotProducer> logger, ChangeTimelines? timelines = null, FeedStatus? feed = null)
     {
+        _feed = feed;
         _cache = cache;
         _translator = translator;
         _metrics = metrics;
@@ -43,7 +51,36 @@ public sealed partial class SnapshotProducer
         cache.FirstWatch += identity => Produce(identity, Read(identity.Mesh));
     }
 
+    /// <summary>
+    /// The problem of an identity watched before the server's first load from PostgreSQL reached its mesh. It is one
+    /// text for every identity, so that a stream can tell it from the others: at a restart every proxy reconnects
+    /// before the load is done, and that wait is expected, where a resource that does not exist is not.
+    /// </summary>
+    public const string AwaitingFirstLoad = "waiting for the server's first load from PostgreSQL";
+
     public int InternedResources => _interner.Count;
+
+    /// <summary>
+    /// Called once the change feed's first load is done. Identities watched during the load whose mesh it did not
+    /// load were told they wait for the load; they are built again, and now wait for their resource to be created.
+    /// The generation moves first, so that a build which saw the load unfinished and is applied late is ignored.
+    /// </summary>
+    public void FirstLoadDone()
+    {
+        lock (_meshesLock)
+        {
+            _generation++;
+        }
+
+        foreach (var identity in _cache.Watched())
+        {
+            var state = Read(identity.Mesh);
+            if (state.Graph is null)
+            {
+                Produce(identity, state);
+            }
+        }
+    }
 
     /// <summary>The interner every build packs through (the tests read what it packed).</summary>
     internal ResourceInterner Interner => _interner;
@@ -205,6 +242,11 @@ public sealed partial class SnapshotProducer
         var exists = identity.Kind == ProxyKind.VirtualNode
             ? graph?.FindVirtualNode(identity.Name) is not null
             : graph?.FindVirtualGateway(identity.Name) is not null;
+        if (graph is null && _feed is { Ready: false })
+        {
+            return SnapshotUpdate.Missing(state.Generation, AwaitingFirstLoad);
+        }
+
         if (graph is null || !exists)
         {
             // No snapshot at all, not the last one: what an identity is served depends on the graph only, so that
