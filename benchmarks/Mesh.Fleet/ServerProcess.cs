@@ -91,10 +91,6 @@ internal sealed class ServerProcess : IDisposable
 
     /// <summary>
     /// SIGTERM and wait, as a deployment stops a replica: how long the server took to exit, and whether it had to be
-    /// killed after 30 s (its streams then end with a reset, not the UNAVAILABLE a stopping server sends).
-    /// </summary>
-    /// <summary>
-    /// SIGTERM and wait, as a deployment stops a replica: how long the server took to exit, and whether it had to be
     /// killed after 30 s (its streams then end with a reset, not the UNAVAILABLE a stopping server sends). Returns at
     /// the exit; the log is complete only after <see cref="OutputEndedAsync"/>.
     /// <para>

@@ -36,7 +36,7 @@ public static class AdminApi
         var feed = services.GetRequiredService<FeedStatus>();
         var cache = services.GetRequiredService<SnapshotCache>();
         var report = new HealthReport(
-            FeedLoadedCheck.IsReady(feed) ? "ok" : "starting",
+            feed.Ready ? "ok" : "starting",
             feed.State.ToString().ToLowerInvariant(),
             feed.Watermark,
             services.GetRequiredService<StreamRegistry>().Count,

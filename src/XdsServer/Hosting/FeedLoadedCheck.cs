@@ -12,10 +12,8 @@ public sealed class FeedLoadedCheck(FeedStatus feed) : IHealthCheck
 {
     public const string Name = "feed";
 
-    public static bool IsReady(FeedStatus feed) => feed.Ready;
-
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(IsReady(feed)
+        Task.FromResult(feed.Ready
             ? HealthCheckResult.Healthy()
             : HealthCheckResult.Unhealthy($"the first load from PostgreSQL has not finished (feed {feed.State.ToString().ToLowerInvariant()})"));
 }
