@@ -72,6 +72,14 @@ internal static class Clusters
         IReadOnlyList<string> defaultSans;
         var healthPort = listener.HealthCheck?.Port is { } hp && hp != port ? (uint?)hp : null;
 
+        if (discovery?.Dns is { Hostname: var blank } && string.IsNullOrWhiteSpace(blank))
+        {
+            // The API's model lets a hostname be empty, but Envoy refuses a socket address without one: sent, it would
+            // have every proxy that calls this node reject its whole cluster update (a NACK), not just this cluster.
+            context.Warn($"{request.Where}: virtualNode/{node.Name} has an empty DNS hostname, so it cannot be reached");
+            return null;
+        }
+
         if (discovery?.Dns is { } dns)
         {
             hostname = dns.Hostname;

@@ -52,6 +52,35 @@ public sealed class MeshTranslatorTests
         Assert.Equal([$"{target} does not exist in mesh m"], resources.Warnings);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("  ")]
+    public void ABackendWithAnEmptyDnsHostname_IsLeftOut_AndSaysWhy(string hostname)
+    {
+        // Envoy refuses a cluster whose socket address is empty, and with it the whole CDS response: the backend is left
+        // out with a warning, and the client's other backends are still sent.
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"blank"}},{"virtualService":{"virtualServiceName":"greeter"}}]}"""),
+            new("virtualNode", null, "nowhere", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":""" + $"\"{hostname}\"" + "}}}"),
+            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":50051,"protocol":"grpc"}}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}"""),
+            new("virtualService", null, "blank", 1, """{"provider":{"virtualNode":{"virtualNodeName":"nowhere"}}}"""),
+            new("virtualService", null, "greeter", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+
+        var addresses = resources.Clusters
+            .SelectMany(c => c.LoadAssignment?.Endpoints ?? [])
+            .SelectMany(e => e.LbEndpoints)
+            .Select(e => e.Endpoint.Address.SocketAddress.Address)
+            .ToList();
+        Assert.Contains("server.local", addresses);
+        Assert.DoesNotContain(addresses, string.IsNullOrWhiteSpace);
+        Assert.Contains(resources.Warnings, w => w.Contains("virtualNode/nowhere has an empty DNS hostname, so it cannot be reached", StringComparison.Ordinal));
+    }
+
     private static void AssertNoClash(IEnumerable<(string Name, IMessage Message)> left, IEnumerable<(string Name, IMessage Message)> right)
     {
         var byName = left.ToDictionary(x => x.Name, x => x.Message);
