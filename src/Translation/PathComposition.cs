@@ -79,9 +79,14 @@ internal static class PathComposition
                 {
                     RouteMatch.PathSpecifierOneofCase.Prefix => rewritten.StartsWith(inner.Prefix, StringComparison.Ordinal),
                     RouteMatch.PathSpecifierOneofCase.Path => rewritten == inner.Path,
-                    _ => System.Text.RegularExpressions.Regex.IsMatch(rewritten, $"^(?:{inner.SafeRegex.Regex})$"),
+                    _ => MatchesWhole(rewritten, inner.SafeRegex.Regex),
                 };
-                if (!matches)
+                if (matches is null)
+                {
+                    return new Result(match, null, $"the router route's regex '{inner.SafeRegex.Regex}' cannot be evaluated against the gateway's path '{rewritten}'");
+                }
+
+                if (matches == false)
                 {
                     return null;
                 }
@@ -98,8 +103,13 @@ internal static class PathComposition
                     match.SafeRegex = gateway.SafeRegex.Clone();
                 }
                 else if (inner.PathSpecifierCase == RouteMatch.PathSpecifierOneofCase.Path
-                    && System.Text.RegularExpressions.Regex.IsMatch(inner.Path, $"^(?:{gateway.SafeRegex.Regex})$"))
+                    && MatchesWhole(inner.Path, gateway.SafeRegex.Regex) is var whole && whole != false)
                 {
+                    if (whole is null)
+                    {
+                        return new Result(match, null, $"the gateway's regex '{gateway.SafeRegex.Regex}' cannot be evaluated against the router route's path '{inner.Path}'");
+                    }
+
                     match.Path = inner.Path;
                 }
                 else
@@ -116,5 +126,26 @@ internal static class PathComposition
         match.QueryParameters.AddRange(gateway.QueryParameters);
         match.QueryParameters.AddRange(inner.QueryParameters);
         return new Result(match, rewrite, null);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="pattern"/> matches all of <paramref name="input"/>; null when .NET cannot run the pattern
+    /// (syntax only RE2 has, or a construct RE2 lacks, kept from before the API refused it). Both strings come from
+    /// users, so the match runs without backtracking: its time grows with the input's length, never exponentially, as
+    /// in Envoy's RE2 itself.
+    /// </summary>
+    private static bool? MatchesWhole(string input, string pattern)
+    {
+        try
+        {
+            return System.Text.RegularExpressions.Regex.IsMatch(
+                input,
+                $"^(?:{pattern})$",
+                System.Text.RegularExpressions.RegexOptions.NonBacktracking | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        {
+            return null;
+        }
     }
 }

@@ -69,6 +69,27 @@ public sealed class ValidationRuleTests(ApiServer api) : IClassFixture<ApiServer
     }
 
     [Fact]
+    public async Task Rejects_ARegexEnvoysRe2CannotCompile_AndWritesNothing()
+    {
+        // Sent to Envoy, it would have every proxy of the router reject its whole route configuration.
+        var mesh = await RouterMeshAsync();
+        var spec = new JsonObject
+        {
+            ["httpRoute"] = new JsonObject
+            {
+                ["match"] = new JsonObject { ["path"] = new JsonObject { ["regex"] = "/api/(v[0-9]+" } },
+                ["action"] = new JsonObject { ["weightedTargets"] = new JsonArray(new JsonObject { ["virtualNode"] = "v1", ["weight"] = 1 }) },
+            },
+        };
+        var response = await api.SendAsync(HttpMethod.Put, Paths.Routes(mesh.Mesh, "router"), new JsonObject { ["routeName"] = "r", ["spec"] = spec });
+        response.AssertError(400, "BadRequestException");
+        Assert.Contains("spec.httpRoute.match.path.regex: is not a valid regular expression (a '(' is not closed at offset 13)", response.Message);
+
+        var described = await api.SendAsync(HttpMethod.Get, Paths.Route(mesh.Mesh, "router", "r"));
+        described.AssertError(404, "NotFoundException");
+    }
+
+    [Fact]
     public async Task Rejects_ConnectionPoolProtocolDifferentFromListener()
     {
         var mesh = await MeshBuilder.CreateAsync(api);

@@ -138,6 +138,8 @@ public static class SpecRules
                 {
                     CheckHttpPathMatch(match, $"{path}.match", violations, reserved: false);
                 }
+
+                CheckRegexes(match, $"{path}.match", violations);
             }
         }
     }
@@ -169,6 +171,8 @@ public static class SpecRules
             {
                 violations.Add(new Violation($"{path}.hostname", "must set exactly one of exact, suffix"));
             }
+
+            CheckRegexes(match, path, violations);
         }
     }
 
@@ -207,6 +211,31 @@ public static class SpecRules
                 if (value is not null && ReservedPrefixes.Any(r => value.StartsWith(r, StringComparison.OrdinalIgnoreCase)))
                 {
                     violations.Add(new Violation($"{path}.{member}", "paths starting with /aws-appmesh or /aws-app-mesh are reserved"));
+                }
+            }
+        }
+    }
+
+    /// <summary>Every regex of a match (its path's, its headers' or gRPC metadata's) must be one Envoy's RE2 compiles (<see cref="Re2Patterns"/>).</summary>
+    private static void CheckRegexes(JsonObject match, string path, List<Violation> violations)
+    {
+        if (match["path"]?["regex"]?.GetValue<string>() is { } pathRegex && Re2Patterns.Problem(pathRegex) is { } pathProblem)
+        {
+            violations.Add(new Violation($"{path}.path.regex", pathProblem));
+        }
+
+        foreach (var list in (string[])["headers", "metadata"])
+        {
+            if (match[list] is not JsonArray items)
+            {
+                continue;
+            }
+
+            for (var i = 0; i < items.Count; i++)
+            {
+                if (items[i]?["match"]?["regex"]?.GetValue<string>() is { } regex && Re2Patterns.Problem(regex) is { } problem)
+                {
+                    violations.Add(new Violation($"{path}.{list}[{i}].match.regex", problem));
                 }
             }
         }

@@ -79,6 +79,21 @@ public sealed class PathCompositionTests
     }
 
     [Fact]
+    public void Decides_Regexes_WithoutBacktracking()
+    {
+        // Both the pattern and the path come from users, so they are matched by .NET's non-backtracking engine, whose
+        // time grows with the path's length only. That engine, like Envoy's RE2, has no backreferences: a pattern with
+        // one (stored before the API refused them) is left out with its reason, where a backtracking match would have
+        // matched "/aa" and could be made to run for hours by a pattern such as "/(a|aa)*b".
+        var innerRegex = PathComposition.Compose(Exact("/aa"), null, Regex("/(a)\\1"))!;
+        var gatewayRegex = PathComposition.Compose(Regex("/(a)\\1"), null, Exact("/aa"))!;
+
+        Assert.Contains("cannot be evaluated against the gateway's path '/aa'", innerRegex.Unsupported);
+        Assert.Contains("cannot be evaluated against the router route's path '/aa'", gatewayRegex.Unsupported);
+        Assert.Null(PathComposition.Compose(Exact("/" + new string('a', 200)), null, Regex("/(a|aa)*b")));
+    }
+
+    [Fact]
     public void Keeps_BothSetsOfConditions()
     {
         var gateway = Prefix("/");
