@@ -101,6 +101,19 @@ public sealed class ValidationRuleTests(ApiServer api) : IClassFixture<ApiServer
     }
 
     [Fact]
+    public async Task Rejects_ADurationLongerThanEnvoyTakes_AndWritesNothing()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        var spec = JsonNode.Parse("""{"listeners":[{"portMapping":{"port":8080,"protocol":"http"},"timeout":{"http":{"perRequest":{"unit":"s","value":9223372036854775807}}}}]}""")!;
+        var response = await api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh), new JsonObject { ["virtualNodeName"] = "forever", ["spec"] = spec });
+        response.AssertError(400, "BadRequestException");
+        Assert.Contains("spec.listeners[0].timeout.http.perRequest.value: must be at most 315576000000 s", response.Message);
+
+        var described = await api.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh.Mesh, "forever"));
+        described.AssertError(404, "NotFoundException");
+    }
+
+    [Fact]
     public async Task Rejects_DuplicateListenerPorts()
     {
         var mesh = await MeshBuilder.CreateAsync(api);

@@ -37,6 +37,7 @@ public static class SpecRules
             CheckGatewayRoute(spec, violations);
         }
 
+        CheckDurations(spec, "spec", violations);
         return violations;
     }
 
@@ -238,6 +239,45 @@ public static class SpecRules
                     violations.Add(new Violation($"{path}.{list}[{i}].match.regex", problem));
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Every duration in a spec (timeouts, retry and outlier detection times) must fit in Envoy's: the model bounds a
+    /// duration's value only below, and Envoy refuses a longer one with the whole response that carries it.
+    /// </summary>
+    private static void CheckDurations(JsonNode? node, string path, List<Violation> violations)
+    {
+        switch (node)
+        {
+            case JsonObject duration when duration["value"] is JsonValue value && value.TryGetValue<long>(out var amount)
+                && duration.All(m => m.Key is "unit" or "value"):
+            {
+                var milliseconds = duration["unit"]?.GetValue<string>() == "ms";
+                if (amount > (milliseconds ? Specs.Duration.MaxSeconds * 1000 : Specs.Duration.MaxSeconds))
+                {
+                    violations.Add(new Violation($"{path}.value", milliseconds
+                        ? $"must be at most {Specs.Duration.MaxSeconds * 1000} ms (10,000 years, the longest duration Envoy takes), got {amount}"
+                        : $"must be at most {Specs.Duration.MaxSeconds} s (10,000 years, the longest duration Envoy takes), got {amount}"));
+                }
+
+                break;
+            }
+
+            case JsonObject obj:
+                foreach (var (name, member) in obj)
+                {
+                    CheckDurations(member, $"{path}.{name}", violations);
+                }
+
+                break;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    CheckDurations(array[i], $"{path}[{i}]", violations);
+                }
+
+                break;
         }
     }
 

@@ -13,10 +13,32 @@ public sealed class SpecRulesTests
     [InlineData("gatewayRoute", """{"httpRoute":{"match":{"prefix":"/aws-appmesh/x"},"action":{"target":{"virtualService":{"virtualServiceName":"s"}}}}}""", "are reserved")]
     [InlineData("gatewayRoute", """{"grpcRoute":{"match":{"serviceName":"aws.appmesh.Foo"},"action":{"target":{"virtualService":{"virtualServiceName":"s"}}}}}""", "service names starting with 'aws.appmesh' are reserved")]
     [InlineData("virtualGateway", """{"listeners":[{"portMapping":{"port":80,"protocol":"http"},"connectionPool":{"grpc":{"maxRequests":1}}}]}""", "is for protocol grpc, but the listener's protocol is http")]
+    [InlineData("virtualNode", """{"listeners":[{"portMapping":{"port":80,"protocol":"http"},"timeout":{"http":{"idle":{"unit":"s","value":315576000001}}}}]}""", "spec.listeners[0].timeout.http.idle.value: must be at most 315576000000 s (10,000 years, the longest duration Envoy takes), got 315576000001")]
+    [InlineData("route", """{"httpRoute":{"match":{"prefix":"/"},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]},"retryPolicy":{"maxRetries":1,"perRetryTimeout":{"unit":"ms","value":9223372036854775807},"httpRetryEvents":["server-error"]}}}""", "spec.httpRoute.retryPolicy.perRetryTimeout.value: must be at most 315576000000000 ms")]
     public void Rules_ReportPathAndReason(string kind, string spec, string expected)
     {
         var violations = SpecRules.Check(ResourceKind.FromWireName(kind), JsonNode.Parse(spec)!.AsObject());
         Assert.Contains(violations, v => v.ToString().Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TheLongestDurationEnvoyTakes_IsAccepted()
+    {
+        var spec = """{"listeners":[{"portMapping":{"port":80,"protocol":"http"},"timeout":{"http":{"idle":{"unit":"s","value":315576000000},"perRequest":{"unit":"ms","value":315576000000000}}}}]}""";
+
+        Assert.Empty(SpecRules.Check(ResourceKind.VirtualNode, JsonNode.Parse(spec)!.AsObject()));
+    }
+
+    [Theory]
+    [InlineData("s", 9223372036854775807)]
+    [InlineData("ms", 9223372036854775807)]
+    [InlineData("s", 315576000001)]
+    public void ADurationStoredBeforeTheLimit_IsReadAsTheLongestEnvoyTakes(string unit, long value)
+    {
+        // Read whole, it would overflow a TimeSpan (or Envoy's duration) and fail every proxy's translation that uses it.
+        var duration = new Mesh.Model.Specs.Duration { Unit = unit == "ms" ? Mesh.Model.Specs.DurationUnit.Milliseconds : Mesh.Model.Specs.DurationUnit.Seconds, Value = value };
+
+        Assert.Equal(TimeSpan.FromSeconds(Mesh.Model.Specs.Duration.MaxSeconds), duration.ToTimeSpan());
     }
 
     [Fact]
