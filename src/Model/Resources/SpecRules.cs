@@ -87,6 +87,11 @@ public static class SpecRules
                 }
             }
 
+            if (listeners[i]?["healthCheck"]?["path"]?.GetValue<string>() is { } healthPath && HasLineBreakOrNul(healthPath))
+            {
+                violations.Add(new Violation($"{listenerPath}.healthCheck.path", "must not contain a NUL, CR or LF: it is sent as a request's path"));
+            }
+
             if (!checkPoolAndTimeout || protocol is null)
             {
                 continue;
@@ -141,6 +146,7 @@ public static class SpecRules
                 }
 
                 CheckRegexes(match, $"{path}.match", violations);
+                CheckMatchNames(match, $"{path}.match", violations);
             }
         }
     }
@@ -174,6 +180,7 @@ public static class SpecRules
             }
 
             CheckRegexes(match, path, violations);
+            CheckMatchNames(match, path, violations);
         }
     }
 
@@ -241,6 +248,40 @@ public static class SpecRules
             }
         }
     }
+
+    /// <summary>
+    /// The names a match compares must be names Envoy takes: a header's or gRPC metadata's without NUL, CR or LF, a
+    /// query parameter's not empty. The model allows both, and Envoy refuses the whole route configuration for either.
+    /// </summary>
+    private static void CheckMatchNames(JsonObject match, string path, List<Violation> violations)
+    {
+        foreach (var list in (string[])["headers", "metadata"])
+        {
+            if (match[list] is JsonArray items)
+            {
+                for (var i = 0; i < items.Count; i++)
+                {
+                    if (items[i]?["name"]?.GetValue<string>() is { } name && HasLineBreakOrNul(name))
+                    {
+                        violations.Add(new Violation($"{path}.{list}[{i}].name", "must not contain a NUL, CR or LF"));
+                    }
+                }
+            }
+        }
+
+        if (match["queryParameters"] is JsonArray parameters)
+        {
+            for (var i = 0; i < parameters.Count; i++)
+            {
+                if (parameters[i]?["name"]?.GetValue<string>() is "")
+                {
+                    violations.Add(new Violation($"{path}.queryParameters[{i}].name", "must not be empty"));
+                }
+            }
+        }
+    }
+
+    private static bool HasLineBreakOrNul(string text) => text.AsSpan().IndexOfAny('\0', '\r', '\n') >= 0;
 
     /// <summary>
     /// Every duration in a spec (timeouts, retry and outlier detection times) must fit in Envoy's: the model bounds a
