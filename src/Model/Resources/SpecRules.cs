@@ -87,6 +87,14 @@ public static class SpecRules
                 }
             }
 
+            foreach (var time in (string[])["interval", "baseEjectionDuration"])
+            {
+                if (listeners[i]?["outlierDetection"]?[time]?["value"]?.GetValue<long>() is 0)
+                {
+                    violations.Add(new Violation($"{listenerPath}.outlierDetection.{time}.value", "must be above 0: Envoy's outlier detection takes no zero time"));
+                }
+            }
+
             if (listeners[i]?["healthCheck"]?["path"]?.GetValue<string>() is { } healthPath && HasLineBreakOrNul(healthPath))
             {
                 violations.Add(new Violation($"{listenerPath}.healthCheck.path", "must not contain a NUL, CR or LF: it is sent as a request's path"));
