@@ -37,7 +37,7 @@ public static class SpecRules
             CheckGatewayRoute(spec, violations);
         }
 
-        CheckDurations(spec, "spec", violations);
+        CheckEnvoyLimits(spec, "spec", violations);
         return violations;
     }
 
@@ -292,13 +292,20 @@ public static class SpecRules
     private static bool HasLineBreakOrNul(string text) => text.AsSpan().IndexOfAny('\0', '\r', '\n') >= 0;
 
     /// <summary>
-    /// Every duration in a spec (timeouts, retry and outlier detection times) must fit in Envoy's: the model bounds a
-    /// duration's value only below, and Envoy refuses a longer one with the whole response that carries it.
+    /// Values anywhere in a spec that the model allows and Envoy refuses, with the whole response that carries them: a
+    /// duration (a timeout, a retry's or outlier detection's time) longer than Envoy's longest, the model bounding it
+    /// only below; and an SDS secret's empty name (a listener's certificate or a client's trust), by which Envoy
+    /// fetches the secret.
     /// </summary>
-    private static void CheckDurations(JsonNode? node, string path, List<Violation> violations)
+    private static void CheckEnvoyLimits(JsonNode? node, string path, List<Violation> violations)
     {
         switch (node)
         {
+            case JsonObject sds when path.EndsWith(".sds", StringComparison.Ordinal) && sds["secretName"] is JsonValue secret
+                && secret.TryGetValue<string>(out var secretName) && secretName.Length == 0:
+                violations.Add(new Violation($"{path}.secretName", "must not be empty: Envoy fetches the secret by this name"));
+                break;
+
             case JsonObject duration when duration["value"] is JsonValue value && value.TryGetValue<long>(out var amount)
                 && duration.All(m => m.Key is "unit" or "value"):
             {
@@ -316,14 +323,14 @@ public static class SpecRules
             case JsonObject obj:
                 foreach (var (name, member) in obj)
                 {
-                    CheckDurations(member, $"{path}.{name}", violations);
+                    CheckEnvoyLimits(member, $"{path}.{name}", violations);
                 }
 
                 break;
             case JsonArray array:
                 for (var i = 0; i < array.Count; i++)
                 {
-                    CheckDurations(array[i], $"{path}[{i}]", violations);
+                    CheckEnvoyLimits(array[i], $"{path}[{i}]", violations);
                 }
 
                 break;

@@ -23,6 +23,8 @@ public sealed class SpecRulesTests
     [InlineData("virtualNode", """{"listeners":[{"portMapping":{"port":80,"protocol":"http"},"healthCheck":{"protocol":"http","path":"/ping\r\nX: y","healthyThreshold":2,"unhealthyThreshold":2,"intervalMillis":5000,"timeoutMillis":2000}}]}""", "spec.listeners[0].healthCheck.path: must not contain a NUL, CR or LF")]
     [InlineData("virtualNode", """{"listeners":[{"portMapping":{"port":80,"protocol":"http"},"outlierDetection":{"maxServerErrors":5,"maxEjectionPercent":50,"interval":{"unit":"s","value":0},"baseEjectionDuration":{"unit":"s","value":30}}}]}""", "spec.listeners[0].outlierDetection.interval.value: must be above 0")]
     [InlineData("virtualNode", """{"listeners":[{"portMapping":{"port":80,"protocol":"http"},"outlierDetection":{"maxServerErrors":5,"maxEjectionPercent":50,"interval":{"unit":"s","value":10},"baseEjectionDuration":{"unit":"ms","value":0}}}]}""", "spec.listeners[0].outlierDetection.baseEjectionDuration.value: must be above 0")]
+    [InlineData("virtualGateway", """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"},"tls":{"mode":"STRICT","certificate":{"sds":{"secretName":""}}}}]}""", "spec.listeners[0].tls.certificate.sds.secretName: must not be empty")]
+    [InlineData("virtualNode", """{"backends":[{"virtualService":{"virtualServiceName":"s","clientPolicy":{"tls":{"validation":{"trust":{"sds":{"secretName":""}}}}}}}]}""", "spec.backends[0].virtualService.clientPolicy.tls.validation.trust.sds.secretName: must not be empty")]
     public void Rules_ReportPathAndReason(string kind, string spec, string expected)
     {
         var violations = SpecRules.Check(ResourceKind.FromWireName(kind), JsonNode.Parse(spec)!.AsObject());
