@@ -90,7 +90,7 @@ public sealed class ChangeNotifyTests(ApiServer api) : IClassFixture<ApiServer>
     private static async Task<RunningNotifier> StartNotifierAsync(string database, TimeSpan interval)
     {
         var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var metrics = new ApiMetrics(services.GetRequiredService<IMeterFactory>());
+        var metrics = new ApiMetrics(services.GetRequiredService<IMeterFactory>(), TestMeters.UniqueName());
         var notifier = new ChangeNotifier(NpgsqlDataSource.Create(database), interval, TimeProvider.System, metrics, NullLogger<ChangeNotifier>.Instance);
         await notifier.StartAsync(CancellationToken.None);
         return new RunningNotifier(notifier, metrics, services);

@@ -55,7 +55,7 @@ public sealed class ObservabilityTests(ApiServer api) : IClassFixture<ApiServer>
         // test host in this process has a "Mesh.Api" meter, and the others are busy.
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var meters = services.GetRequiredService<IMeterFactory>();
-        using var metrics = new ApiMetrics(meters);
+        using var metrics = new ApiMetrics(meters, TestMeters.UniqueName());
         var seen = new List<(string Instrument, long Value, string? Operation, string? Read, string? Reason)>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
@@ -132,6 +132,37 @@ public sealed class ObservabilityTests(ApiServer api) : IClassFixture<ApiServer>
         while (DateTime.UtcNow < deadline);
 
         Assert.Matches("mesh_api_calls_total\\{[^}]*error=\"MissingAuthenticationTokenException\"[^}]*operation=\"ListMeshes\"[^}]*status=\"403\"", text);
+    }
+
+    [Fact]
+    public async Task RefusedCallsToUnknownPathsAndTargets_AreCountedUnderOneLabel_NotTheirText()
+    {
+        // A label per path or X-Amz-Target an unauthenticated caller sends would grow the metrics without bound.
+        var marker = "m" + Guid.NewGuid().ToString("N")[..12];
+        using var unsigned = new HttpClient { BaseAddress = api.BaseAddress };
+        Assert.Equal(403, (int)(await unsigned.GetAsync($"/v20190125/{marker}/a")).StatusCode);
+        using var cloudMap = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new StringContent("{}") };
+        cloudMap.Headers.Add("X-Amz-Target", "Route53AutoNaming_v20170314." + marker);
+        Assert.Equal(403, (int)(await unsigned.SendAsync(cloudMap)).StatusCode);
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        string text;
+        do
+        {
+            text = await api.Client.GetStringAsync("/metrics");
+            if (text.Contains("operation=\"UnknownOperation\"", StringComparison.Ordinal)
+                && text.Contains("operation=\"servicediscovery:UnknownOperation\"", StringComparison.Ordinal))
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        Assert.Matches("mesh_api_calls_total\\{[^}]*error=\"MissingAuthenticationTokenException\"[^}]*operation=\"UnknownOperation\"", text);
+        Assert.Matches("mesh_api_calls_total\\{[^}]*error=\"MissingAuthenticationTokenException\"[^}]*operation=\"servicediscovery:UnknownOperation\"", text);
+        Assert.DoesNotContain(marker, text);
     }
 
     [Fact]

@@ -37,6 +37,7 @@ public static class CloudMapEndpoints
         var name = CloudMapRequest.OperationName(context.Request);
         var caller = Caller.Of(context);
         var action = ApiCall.ActionOf(name, CloudMapRequest.ActionService);
+        var metricAction = ApiCall.ActionOf(CloudMapRequest.MetricName(name), CloudMapRequest.ActionService);
         var mutating = !CloudMapRequest.IsRead(name);
         var resourceArn = "";
         var metrics = services.GetRequiredService<ApiMetrics>();
@@ -70,7 +71,7 @@ public static class CloudMapEndpoints
 
             // A successful write's audit record is committed with the write itself (WriteTransactions).
             var output = await services.GetRequiredService<CloudMapDispatcher>().DispatchAsync(call, input, context.RequestAborted);
-            metrics.Record(action, 200, "", Stopwatch.GetElapsedTime(started));
+            metrics.Record(metricAction, 200, "", Stopwatch.GetElapsedTime(started));
             context.Response.StatusCode = 200;
             context.Response.ContentType = CloudMapRequest.ContentType;
             await using var writer = new Utf8JsonWriter(context.Response.Body);
@@ -79,7 +80,7 @@ public static class CloudMapEndpoints
         }
         catch (Exception error) when (ApiFailures.Answer(context, error) is { } answer)
         {
-            metrics.Record(action, answer.Code.StatusCode, answer.Code.Name, Stopwatch.GetElapsedTime(started));
+            metrics.Record(metricAction, answer.Code.StatusCode, answer.Code.Name, Stopwatch.GetElapsedTime(started));
             activity?.SetStatus(ActivityStatusCode.Error, answer.Code.Name);
             if (mutating)
             {

@@ -1,3 +1,5 @@
+using Mesh.Model.Wire;
+
 namespace Mesh.Api.CloudMap;
 
 /// <summary>
@@ -33,4 +35,13 @@ public static class CloudMapRequest
     /// <summary>The operation the X-Amz-Target names, e.g. RegisterInstance (not checked against the model here).</summary>
     public static string OperationName(HttpRequest request) =>
         request.Headers["X-Amz-Target"].ToString()[TargetPrefix.Length..];
+
+    /// <summary>
+    /// The operation as a metric's label: its name when the model has it, else "UnknownOperation". The header is the
+    /// caller's text, and a label for each text sent would grow the metrics without bound.
+    /// </summary>
+    public static string MetricName(string operation) =>
+        ServiceModel.CloudMap.OperationsByName.ContainsKey(operation) ? operation : UnknownOperation;
+
+    public const string UnknownOperation = "UnknownOperation";
 }

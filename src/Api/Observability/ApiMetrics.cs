@@ -36,8 +36,18 @@ public sealed class ApiMetrics : IDisposable
     private readonly Counter<long> readBarrierStatements;
 
     public ApiMetrics(IMeterFactory meters)
+        : this(meters, MeterName)
     {
-        meter = meters.Create(MeterName);
+    }
+
+    /// <summary>
+    /// Under a meter name of the caller's: for a test's own instance, which a test host's exporter (listening to every
+    /// meter named <see cref="MeterName"/> in the process) must not pick up. When such an instance was disposed, the
+    /// exporter ended the host's instruments of the same names with it, and its counters left <c>/metrics</c>.
+    /// </summary>
+    internal ApiMetrics(IMeterFactory meters, string meterName)
+    {
+        meter = meters.Create(meterName);
         calls = meter.CreateCounter<long>("mesh.api.calls", unit: "{call}", description: "App Mesh API calls by operation and outcome.");
         // Bounds in seconds: without advice OpenTelemetry's default bounds (5 … 10,000, meant for milliseconds) put
         // nearly every call in the first bucket and its quantiles say nothing.

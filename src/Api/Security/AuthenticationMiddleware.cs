@@ -46,10 +46,22 @@ public sealed class AuthenticationMiddleware
     public Task InvokeAsync(HttpContext context)
     {
         var cloudMap = CloudMapRequest.Is(context.Request);
-        if (!cloudMap && !context.Request.Path.StartsWithSegments(ApiPrefix, StringComparison.Ordinal)
-            && !context.Request.Path.StartsWithSegments(ConsoleEndpoints.ApiPrefix, StringComparison.Ordinal))
+        // Without regard to case, as routing matches paths: "/V20190125/meshes" reaches ListMeshes too, and must not
+        // reach it unauthenticated.
+        if (!cloudMap && !context.Request.Path.StartsWithSegments(ApiPrefix, StringComparison.OrdinalIgnoreCase)
+            && !context.Request.Path.StartsWithSegments(ConsoleEndpoints.ApiPrefix, StringComparison.OrdinalIgnoreCase))
         {
             return next(context);
+        }
+
+        if (DotSegments.Find(context) is { } dots)
+        {
+            // Refused before the operation routing chose runs: for the path as sent, it is the wrong one.
+            var refused = AppMeshException.BadRequest(
+                $"The request path has a segment '{dots}': no App Mesh resource can be named '.' or '..', and such a segment would address a different resource.");
+            context.SetEndpoint(null);
+            RecordRefusal(context, "", ClaimedKeyId(context.Request), refused, Stopwatch.GetTimestamp());
+            throw refused;
         }
 
         // A warm call's key is cached and its signature checked without waiting: the rest of the call then runs with
@@ -109,11 +121,16 @@ public sealed class AuthenticationMiddleware
         // Routing ran before this middleware, so the endpoint (named after its operation) is known even though
         // the operation will not run; a path no operation is bound to is recorded by its method and path.
         // A Cloud Map call is named by its X-Amz-Target, its action's service prefix included.
-        var action = CloudMapRequest.Is(context.Request)
+        // The metric's operation label is a known operation's name or "UnknownOperation": the path and the header are
+        // the caller's text (the audit record keeps them), and a label for each would grow the metrics without bound.
+        var cloudMap = CloudMapRequest.Is(context.Request);
+        var endpoint = context.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName;
+        var action = cloudMap
             ? ApiCall.ActionOf(CloudMapRequest.OperationName(context.Request), CloudMapRequest.ActionService)
-            : ApiCall.ActionOf(context.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName
-                ?? $"{context.Request.Method} {context.Request.Path}");
-        var operation = CloudMapRequest.Is(context.Request) ? action : action["appmesh:".Length..];
+            : ApiCall.ActionOf(endpoint ?? $"{context.Request.Method} {context.Request.Path}");
+        var operation = cloudMap
+            ? ApiCall.ActionOf(CloudMapRequest.MetricName(CloudMapRequest.OperationName(context.Request)), CloudMapRequest.ActionService)
+            : endpoint ?? CloudMapRequest.UnknownOperation;
         services.GetRequiredService<ApiMetrics>().Record(operation, refused.Code.StatusCode, refused.Code.Name, Stopwatch.GetElapsedTime(started));
         services.GetRequiredService<AuditLog>().Enqueue(AuditRecords.Create(
             clock.GetUtcNow(), accountId, accessKeyId, action, "", context.TraceIdentifier,

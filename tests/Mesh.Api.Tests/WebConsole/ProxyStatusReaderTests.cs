@@ -1,3 +1,4 @@
+using Mesh.Api.Tests.Infrastructure;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
@@ -16,12 +17,13 @@ public sealed class ProxyStatusReaderTests
     public async Task AnXdsServerThatDoesNotAnswer_IsNamedAndCounted()
     {
         var services = new ServiceCollection().AddMetrics().AddHttpClient().BuildServiceProvider();
-        using var metrics = new ApiMetrics(services.GetRequiredService<IMeterFactory>());
+        var meterName = TestMeters.UniqueName();
+        using var metrics = new ApiMetrics(services.GetRequiredService<IMeterFactory>(), meterName);
         long unreachable = 0;
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == ApiMetrics.MeterName && instrument.Name == "mesh.api.proxy_status.unreachable")
+            if (instrument.Meter.Name == meterName && instrument.Name == "mesh.api.proxy_status.unreachable")
             {
                 l.EnableMeasurementEvents(instrument);
             }

@@ -1,0 +1,113 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Mesh.Api.Tests.Infrastructure;
+using Mesh.Api.Tests.Sdk;
+
+namespace Mesh.Api.Tests.Fuzz;
+
+/// <summary>
+/// Paths the server rewrites before routing: '.' and '..' segments (removed, so the call would reach another
+/// operation) and the API prefix in another case (matched by routing without regard to case).
+/// </summary>
+public sealed class PathNormalisationTests(ApiServer api) : IClassFixture<ApiServer>
+{
+    [Fact]
+    public async Task DotNames_SentByBoto3_AreRefused_AndTheMeshIsUntouched()
+    {
+        var mesh = "dots-" + Guid.NewGuid().ToString("N")[..8];
+        (await api.SendAsync(HttpMethod.Put, Paths.Meshes, new JsonObject
+        {
+            ["meshName"] = mesh,
+            ["spec"] = new JsonObject { ["egressFilter"] = new JsonObject { ["type"] = "ALLOW_ALL" } },
+        })).AssertOk();
+        var before = await DatabaseSnapshot.TakeAsync(api.ConnectionString);
+
+        // Each of these, routed on the normalised path, ran DeleteMesh, UpdateMesh, DescribeMesh or a List.
+        SdkCall[] calls =
+        [
+            new("DeleteVirtualNode", new JsonObject { ["meshName"] = mesh, ["virtualNodeName"] = ".." }),
+            new("DeleteVirtualService", new JsonObject { ["meshName"] = mesh, ["virtualServiceName"] = ".." }),
+            new("DeleteVirtualRouter", new JsonObject { ["meshName"] = mesh, ["virtualRouterName"] = ".." }),
+            new("DeleteVirtualGateway", new JsonObject { ["meshName"] = mesh, ["virtualGatewayName"] = ".." }),
+            new("UpdateVirtualNode", new JsonObject { ["meshName"] = mesh, ["virtualNodeName"] = "..", ["spec"] = new JsonObject() }),
+            new("DescribeVirtualRouter", new JsonObject { ["meshName"] = mesh, ["virtualRouterName"] = ".." }),
+            new("DescribeVirtualNode", new JsonObject { ["meshName"] = mesh, ["virtualNodeName"] = "." }),
+            new("CreateVirtualNode", new JsonObject { ["meshName"] = ".", ["virtualNodeName"] = "x", ["spec"] = new JsonObject() }),
+        ];
+
+        var results = await SdkClients.RunBoto3Async(api.BaseAddress, SdkCredentials.For(api), calls);
+
+        for (var i = 0; i < calls.Length; i++)
+        {
+            var result = results[i]!;
+            var context = $"{calls[i].Operation}: {result.ToJsonString()}";
+            Assert.False(result["ok"]!.GetValue<bool>(), context);
+            Assert.True(result["code"]!.GetValue<string>() == "BadRequestException", context);
+            Assert.Contains("can be named '.' or '..'", result["message"]!.GetValue<string>());
+        }
+
+        DatabaseSnapshot.AssertUnchanged(before, await DatabaseSnapshot.TakeAsync(api.ConnectionString));
+        var described = (await api.SendAsync(HttpMethod.Get, Paths.Mesh(mesh))).AssertOk();
+        Assert.Equal("ALLOW_ALL", described.Body!["spec"]!["egressFilter"]!["type"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("DELETE", "/v20190125/meshes/{0}/virtualNodes/%2E%2E", "%2E%2E")]
+    [InlineData("DELETE", "/v20190125/meshes/{0}/virtualRouters/.%2e", ".%2e")]
+    [InlineData("GET", "/v20190125/meshes/{0}/virtualNodes/.", ".")]
+    [InlineData("DELETE", "/v20190125/meshes/{0}/virtualGateways/x/../..", "..")]
+    public async Task DotSegments_AsSentOnTheWire_AreRefusedBeforeAnyOperation(string method, string pathFormat, string segment)
+    {
+        var mesh = "wire-" + Guid.NewGuid().ToString("N")[..8];
+        (await api.SendAsync(HttpMethod.Put, Paths.Meshes, new JsonObject { ["meshName"] = mesh })).AssertOk();
+
+        // A raw request: HttpClient's Uri would remove the dot segments itself before sending.
+        var (status, errorType, message) = await SendRawAsync(method, string.Format(pathFormat, mesh));
+
+        Assert.Equal(400, status);
+        Assert.Equal("BadRequestException", errorType);
+        Assert.Contains($"segment '{segment}'", message);
+        (await api.SendAsync(HttpMethod.Get, Paths.Mesh(mesh))).AssertOk();
+    }
+
+    [Theory]
+    [InlineData("/V20190125/meshes")]
+    [InlineData("/V20190125/meshes/anything")]
+    [InlineData("/CONSOLE/api/audit")]
+    public async Task PrefixInAnotherCase_Unsigned_IsMissingAuthenticationToken(string path)
+    {
+        using var client = new HttpClient { BaseAddress = api.BaseAddress };
+        var response = await ApiServer.SendAsync(client, new HttpRequestMessage(HttpMethod.Get, path));
+        response.AssertError(403, "MissingAuthenticationTokenException");
+    }
+
+    [Fact]
+    public async Task PrefixInAnotherCase_Signed_RunsTheOperation()
+    {
+        var mesh = "case-" + Guid.NewGuid().ToString("N")[..8];
+        (await api.SendAsync(HttpMethod.Put, Paths.Meshes, new JsonObject { ["meshName"] = mesh })).AssertOk();
+
+        var response = await api.SendAsync(HttpMethod.Get, "/V20190125/meshes/" + mesh);
+
+        Assert.Equal(mesh, response.AssertOk().Body!["meshName"]!.GetValue<string>());
+    }
+
+    private async Task<(int Status, string ErrorType, string Message)> SendRawAsync(string method, string target)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(api.BaseAddress.Host, api.BaseAddress.Port);
+        var stream = tcp.GetStream();
+        var request = $"{method} {target} HTTP/1.1\r\nHost: {api.BaseAddress.Authority}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var response = await reader.ReadToEndAsync();
+        var status = int.Parse(response.Split(' ', 3)[1]);
+        var errorType = response.Split("\r\n").FirstOrDefault(line => line.StartsWith("x-amzn-ErrorType:", StringComparison.OrdinalIgnoreCase))
+            ?["x-amzn-ErrorType:".Length..].Trim() ?? "";
+        // The error body may come chunked: its message is read from between the first '{' and the last '}'.
+        var body = response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..];
+        var json = body[body.IndexOf('{')..(body.LastIndexOf('}') + 1)];
+        return (status, errorType, JsonNode.Parse(json)!["message"]!.GetValue<string>());
+    }
+}
