@@ -14,9 +14,16 @@ public static class ResourceNames
 
     public static void Check(string member, string name, List<Violation> violations)
     {
-        if (name.Length > MaxLength)
+        if (name.Length == 0)
         {
-            violations.Add(new Violation(member, $"must be at most {MaxLength} characters, got {name.Length}"));
+            // The model gives a virtual service's name (ServiceName) no minimum; an empty one could be created but
+            // never described, updated or deleted (its path would be the list's), and its mesh never deleted.
+            violations.Add(new Violation(member, "must not be empty"));
+        }
+
+        if (CharacterCount(name) is var characters and > MaxLength)
+        {
+            violations.Add(new Violation(member, $"must be at most {MaxLength} characters, got {characters}"));
         }
 
         if (name.Contains('/'))
@@ -37,7 +44,28 @@ public static class ResourceNames
 
     /// <summary>Whether <see cref="Check"/> finds nothing to refuse in <paramref name="name"/> (without a list to add to).</summary>
     public static bool Keeps(string name) =>
-        name.Length <= MaxLength && !name.Contains('/') && !HasControlCharacter(name) && name is not ("." or "..");
+        name.Length > 0 && CharacterCount(name) <= MaxLength && !name.Contains('/') && !HasControlCharacter(name) && name is not ("." or "..");
+
+    /// <summary>
+    /// The name's length as the model counts it, in characters (a character outside the BMP is one, not two UTF-16
+    /// units), as the shape validator and PostgreSQL's varchar count. A name of at most 255 UTF-16 units is counted
+    /// without walking it.
+    /// </summary>
+    private static int CharacterCount(string name)
+    {
+        if (name.Length <= MaxLength)
+        {
+            return name.Length;
+        }
+
+        var count = 0;
+        foreach (var _ in name.EnumerateRunes())
+        {
+            count++;
+        }
+
+        return count;
+    }
 
     // A loop rather than LINQ's Any: this runs for every name of every call, and Any allocated an enumerator each time.
     private static bool HasControlCharacter(string name)

@@ -62,6 +62,59 @@ public sealed class HostileNameTests(ApiServer api) : IClassFixture<ApiServer>
         (await api.SendAsync(HttpMethod.Get, "/v20190125/meshes/x%252Fy")).AssertOk();
     }
 
+    [Fact]
+    public async Task EmptyVirtualServiceName_IsRefused()
+    {
+        // The model gives ServiceName no minimum, but a service named "" could never be addressed (its path is the
+        // list's), and its mesh could then never be deleted.
+        var mesh = await MeshBuilder.CreateAsync(api);
+
+        var response = await api.SendAsync(HttpMethod.Put, Paths.VirtualServices(mesh.Mesh),
+            new System.Text.Json.Nodes.JsonObject { ["virtualServiceName"] = "", ["spec"] = new System.Text.Json.Nodes.JsonObject() });
+
+        response.AssertError(400, "BadRequestException");
+        Assert.Contains("virtualServiceName: must not be empty", response.Message);
+        (await api.SendAsync(HttpMethod.Delete, Paths.Mesh(mesh.Mesh))).AssertOk();
+    }
+
+    [Fact]
+    public async Task NameLength_IsCountedInCharacters_NotUtf16Units()
+    {
+        // 200 characters outside the BMP: 400 UTF-16 units, 800 UTF-8 bytes, within ResourceName's 255.
+        var name = string.Concat(Enumerable.Repeat("\U0001F600", 200));
+        var created = await api.SendAsync(HttpMethod.Put, Paths.Meshes, new System.Text.Json.Nodes.JsonObject { ["meshName"] = name });
+        created.AssertOk();
+        await new MeshBuilder(api, name).NodeAsync("n");
+        var router = string.Concat(Enumerable.Repeat("\U0001F601", 255));
+        (await api.SendAsync(HttpMethod.Put, Paths.VirtualRouters(name), new System.Text.Json.Nodes.JsonObject
+        {
+            ["virtualRouterName"] = router,
+            ["spec"] = Specs.RouterSpec(8080),
+        })).AssertOk();
+        (await api.SendAsync(HttpMethod.Put, Paths.Routes(name, router), new System.Text.Json.Nodes.JsonObject
+        {
+            ["routeName"] = router,
+            ["spec"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["httpRoute"] = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["match"] = new System.Text.Json.Nodes.JsonObject { ["prefix"] = "/" },
+                    ["action"] = new System.Text.Json.Nodes.JsonObject
+                    {
+                        ["weightedTargets"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["virtualNode"] = "n", ["weight"] = 1 }),
+                    },
+                },
+            },
+        })).AssertOk();
+        Assert.Equal(router, (await api.SendAsync(HttpMethod.Get, Paths.Route(name, router, router))).AssertOk().Body!["routeName"]!.GetValue<string>());
+
+        var tooLong = await api.SendAsync(HttpMethod.Put, Paths.Meshes,
+            new System.Text.Json.Nodes.JsonObject { ["meshName"] = string.Concat(Enumerable.Repeat("\U0001F600", 256)) });
+        tooLong.AssertError(400, "BadRequestException");
+        Assert.Contains("got 256", tooLong.Message);
+        Assert.Equal(1, CountOf(tooLong.Message, "meshName: must be at most 255"));
+    }
+
     private static int CountOf(string text, string part)
     {
         var count = 0;
