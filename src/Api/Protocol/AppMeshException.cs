@@ -23,10 +23,19 @@ public sealed class AppMeshException(ErrorCode code, string message) : Exception
 
     public static AppMeshException LimitExceeded(string message) => new(ErrorCode.LimitExceeded, message);
 
-    /// <summary>One BadRequest naming every violation, so a client fixes its request in one round trip.</summary>
+    /// <summary>The most violations one message lists; the rest are counted.</summary>
+    public const int MaxListedViolations = 100;
+
+    /// <summary>
+    /// One BadRequest naming every violation, so a client fixes its request in one round trip. Past
+    /// <see cref="MaxListedViolations"/> the rest are only counted: a request of 200,000 empty listeners would otherwise
+    /// be answered with a message 16 times its own size.
+    /// </summary>
     public static AppMeshException Invalid(IReadOnlyList<Violation> violations)
     {
         var noun = violations.Count == 1 ? "error" : "errors";
-        return BadRequest($"{violations.Count} validation {noun} detected: {string.Join("; ", violations)}");
+        var listed = string.Join("; ", violations.Take(MaxListedViolations));
+        var more = violations.Count > MaxListedViolations ? $"; and {violations.Count - MaxListedViolations} more" : "";
+        return BadRequest($"{violations.Count} validation {noun} detected: {listed}{more}");
     }
 }
