@@ -90,6 +90,49 @@ public sealed class ValidationRuleTests(ApiServer api) : IClassFixture<ApiServer
     }
 
     [Fact]
+    public async Task Rejects_AnAccessLogFormatEnvoyCannotParse_NamingWhere_AndWritesNothing()
+    {
+        // Sent to Envoy, a stray '%' would have the proxy reject its whole listener update.
+        var mesh = await MeshBuilder.CreateAsync(api);
+        var node = Specs.VirtualNode(8080);
+        node["logging"] = new JsonObject
+        {
+            ["accessLog"] = new JsonObject
+            {
+                ["file"] = new JsonObject { ["path"] = "/dev/stdout", ["format"] = new JsonObject { ["text"] = "%START_TIME% 100% done\n" } },
+            },
+        };
+        var gateway = Specs.GatewaySpec();
+        gateway["logging"] = new JsonObject
+        {
+            ["accessLog"] = new JsonObject
+            {
+                ["file"] = new JsonObject
+                {
+                    ["path"] = "/dev/stdout",
+                    ["format"] = new JsonObject
+                    {
+                        ["json"] = new JsonArray(
+                            new JsonObject { ["key"] = "code", ["value"] = "%RESPONSE_CODE%" },
+                            new JsonObject { ["key"] = "path", ["value"] = "%REQ(:PATH" }),
+                    },
+                },
+            },
+        };
+
+        var nodeResponse = await api.SendAsync(HttpMethod.Put, Paths.VirtualNodes(mesh.Mesh), new JsonObject { ["virtualNodeName"] = "n", ["spec"] = node });
+        var gatewayResponse = await api.SendAsync(HttpMethod.Put, Paths.VirtualGateways(mesh.Mesh), new JsonObject { ["virtualGatewayName"] = "g", ["spec"] = gateway });
+
+        nodeResponse.AssertError(400, "BadRequestException");
+        Assert.Contains("spec.logging.accessLog.file.format.text: has a '%' at index 16 that does not begin a command operator", nodeResponse.Message);
+        gatewayResponse.AssertError(400, "BadRequestException");
+        Assert.Contains("spec.logging.accessLog.file.format.json[1].value: has a '%' at index 0", gatewayResponse.Message);
+        Assert.DoesNotContain("json[0]", gatewayResponse.Message);
+        (await api.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh.Mesh, "n"))).AssertError(404, "NotFoundException");
+        (await api.SendAsync(HttpMethod.Get, Paths.VirtualGateway(mesh.Mesh, "g"))).AssertError(404, "NotFoundException");
+    }
+
+    [Fact]
     public async Task Rejects_ConnectionPoolProtocolDifferentFromListener()
     {
         var mesh = await MeshBuilder.CreateAsync(api);

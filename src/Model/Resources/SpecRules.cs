@@ -37,8 +37,33 @@ public static class SpecRules
             CheckGatewayRoute(spec, violations);
         }
 
+        if (kind == ResourceKind.VirtualNode || kind == ResourceKind.VirtualGateway)
+        {
+            CheckAccessLogFormat(spec["logging"]?["accessLog"]?["file"]?["format"] as JsonObject, "spec.logging.accessLog.file.format", violations);
+        }
+
         CheckEnvoyLimits(spec, "spec", violations);
         return violations;
+    }
+
+    /// <summary>A text format, and each JSON format's value, must be one Envoy can parse (<see cref="AccessLogFormats"/>).</summary>
+    private static void CheckAccessLogFormat(JsonObject? format, string path, List<Violation> violations)
+    {
+        if (format?["text"]?.GetValue<string>() is { } text && AccessLogFormats.Problem(text) is { } textProblem)
+        {
+            violations.Add(new Violation($"{path}.text", textProblem));
+        }
+
+        if (format?["json"] is JsonArray pairs)
+        {
+            for (var i = 0; i < pairs.Count; i++)
+            {
+                if (pairs[i]?["value"]?.GetValue<string>() is { } value && AccessLogFormats.Problem(value) is { } problem)
+                {
+                    violations.Add(new Violation($"{path}.json[{i}].value", problem));
+                }
+            }
+        }
     }
 
     /// <summary>The listener ports a virtual node, router or gateway spec declares.</summary>
