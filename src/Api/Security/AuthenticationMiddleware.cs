@@ -54,11 +54,10 @@ public sealed class AuthenticationMiddleware
             return next(context);
         }
 
-        if (DotSegments.Find(context) is { } dots)
+        if (!cloudMap && RawPathSegments.Problem(context) is { } problem)
         {
             // Refused before the operation routing chose runs: for the path as sent, it is the wrong one.
-            var refused = AppMeshException.BadRequest(
-                $"The request path has a segment '{dots}': no App Mesh resource can be named '.' or '..', and such a segment would address a different resource.");
+            var refused = AppMeshException.BadRequest(problem);
             context.SetEndpoint(null);
             RecordRefusal(context, "", ClaimedKeyId(context.Request), refused, Stopwatch.GetTimestamp());
             throw refused;

@@ -26,6 +26,7 @@ public sealed class PathNormalisationTests(ApiServer api) : IClassFixture<ApiSer
         // Each of these, routed on the normalised path, ran DeleteMesh, UpdateMesh, DescribeMesh or a List.
         SdkCall[] calls =
         [
+            new("DescribeVirtualService", new JsonObject { ["meshName"] = mesh, ["virtualServiceName"] = "" }),
             new("DeleteVirtualNode", new JsonObject { ["meshName"] = mesh, ["virtualNodeName"] = ".." }),
             new("DeleteVirtualService", new JsonObject { ["meshName"] = mesh, ["virtualServiceName"] = ".." }),
             new("DeleteVirtualRouter", new JsonObject { ["meshName"] = mesh, ["virtualRouterName"] = ".." }),
@@ -44,7 +45,7 @@ public sealed class PathNormalisationTests(ApiServer api) : IClassFixture<ApiSer
             var context = $"{calls[i].Operation}: {result.ToJsonString()}";
             Assert.False(result["ok"]!.GetValue<bool>(), context);
             Assert.True(result["code"]!.GetValue<string>() == "BadRequestException", context);
-            Assert.Contains("can be named '.' or '..'", result["message"]!.GetValue<string>());
+            Assert.Contains(i == 0 ? "has an empty segment" : "can be named '.' or '..'", result["message"]!.GetValue<string>());
         }
 
         DatabaseSnapshot.AssertUnchanged(before, await DatabaseSnapshot.TakeAsync(api.ConnectionString));
@@ -53,11 +54,14 @@ public sealed class PathNormalisationTests(ApiServer api) : IClassFixture<ApiSer
     }
 
     [Theory]
-    [InlineData("DELETE", "/v20190125/meshes/{0}/virtualNodes/%2E%2E", "%2E%2E")]
-    [InlineData("DELETE", "/v20190125/meshes/{0}/virtualRouters/.%2e", ".%2e")]
-    [InlineData("GET", "/v20190125/meshes/{0}/virtualNodes/.", ".")]
-    [InlineData("DELETE", "/v20190125/meshes/{0}/virtualGateways/x/../..", "..")]
-    public async Task DotSegments_AsSentOnTheWire_AreRefusedBeforeAnyOperation(string method, string pathFormat, string segment)
+    [InlineData("DELETE", "/v20190125/meshes/{0}/virtualNodes/%2E%2E", "segment '%2E%2E'")]
+    [InlineData("DELETE", "/v20190125/meshes/{0}/virtualRouters/.%2e", "segment '.%2e'")]
+    [InlineData("GET", "/v20190125/meshes/{0}/virtualNodes/.", "segment '.'")]
+    [InlineData("DELETE", "/v20190125/meshes/{0}/virtualGateways/x/../..", "segment '..'")]
+    [InlineData("GET", "/v20190125/meshes/{0}/virtualServices/", "an empty segment")]
+    [InlineData("DELETE", "/v20190125/meshes/{0}/virtualServices/", "an empty segment")]
+    [InlineData("GET", "/v20190125/meshes//virtualNodes?x={0}", "an empty segment")]
+    public async Task DotAndEmptySegments_AsSentOnTheWire_AreRefusedBeforeAnyOperation(string method, string pathFormat, string problem)
     {
         var mesh = "wire-" + Guid.NewGuid().ToString("N")[..8];
         (await api.SendAsync(HttpMethod.Put, Paths.Meshes, new JsonObject { ["meshName"] = mesh })).AssertOk();
@@ -67,7 +71,7 @@ public sealed class PathNormalisationTests(ApiServer api) : IClassFixture<ApiSer
 
         Assert.Equal(400, status);
         Assert.Equal("BadRequestException", errorType);
-        Assert.Contains($"segment '{segment}'", message);
+        Assert.Contains(problem, message);
         (await api.SendAsync(HttpMethod.Get, Paths.Mesh(mesh))).AssertOk();
     }
 
