@@ -189,6 +189,7 @@ public static class SpecRules
         CheckExactlyOneProtocol(spec, GatewayRouteProtocols, violations);
         foreach (var protocol in GatewayRouteProtocols)
         {
+            CheckRewrites(spec[protocol]?["action"]?["rewrite"] as JsonObject, $"spec.{protocol}.action.rewrite", violations);
             if (spec[protocol]?["match"] is not JsonObject match)
             {
                 continue;
@@ -214,6 +215,23 @@ public static class SpecRules
 
             CheckRegexes(match, path, violations);
             CheckMatchNames(match, path, violations);
+        }
+    }
+
+    /// <summary>
+    /// A rewritten prefix or path becomes the request's path: Envoy refuses a NUL, CR or LF in it (its route action's
+    /// prefix_rewrite, or a regex rewrite's substitution), and with it the gateway's whole route configuration.
+    /// </summary>
+    private static void CheckRewrites(JsonObject? rewrite, string path, List<Violation> violations)
+    {
+        if (rewrite?["prefix"]?["value"]?.GetValue<string>() is { } prefix && HasLineBreakOrNul(prefix))
+        {
+            violations.Add(new Violation($"{path}.prefix.value", "must not contain a NUL, CR or LF: it becomes the request's path"));
+        }
+
+        if (rewrite?["path"]?["exact"]?.GetValue<string>() is { } exact && HasLineBreakOrNul(exact))
+        {
+            violations.Add(new Violation($"{path}.path.exact", "must not contain a NUL, CR or LF: it becomes the request's path"));
         }
     }
 

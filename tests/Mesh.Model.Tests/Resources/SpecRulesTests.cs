@@ -25,6 +25,9 @@ public sealed class SpecRulesTests
     [InlineData("virtualNode", """{"listeners":[{"portMapping":{"port":80,"protocol":"http"},"outlierDetection":{"maxServerErrors":5,"maxEjectionPercent":50,"interval":{"unit":"s","value":10},"baseEjectionDuration":{"unit":"ms","value":0}}}]}""", "spec.listeners[0].outlierDetection.baseEjectionDuration.value: must be above 0")]
     [InlineData("virtualGateway", """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"},"tls":{"mode":"STRICT","certificate":{"sds":{"secretName":""}}}}]}""", "spec.listeners[0].tls.certificate.sds.secretName: must not be empty")]
     [InlineData("virtualNode", """{"backends":[{"virtualService":{"virtualServiceName":"s","clientPolicy":{"tls":{"validation":{"trust":{"sds":{"secretName":""}}}}}}}]}""", "spec.backends[0].virtualService.clientPolicy.tls.validation.trust.sds.secretName: must not be empty")]
+    [InlineData("gatewayRoute", """{"httpRoute":{"match":{"prefix":"/a/"},"action":{"target":{"virtualService":{"virtualServiceName":"s"}},"rewrite":{"prefix":{"value":"/b/\r\nX: y/"}}}}}""", "spec.httpRoute.action.rewrite.prefix.value: must not contain a NUL, CR or LF")]
+    [InlineData("gatewayRoute", """{"http2Route":{"match":{"path":{"exact":"/a"}},"action":{"target":{"virtualService":{"virtualServiceName":"s"}},"rewrite":{"path":{"exact":"/b\u0000"}}}}}""", "spec.http2Route.action.rewrite.path.exact: must not contain a NUL, CR or LF")]
+    [InlineData("virtualNode", """{"logging":{"accessLog":{"file":{"path":"/dev/stdout","format":{"text":"%START_TIME% 50%"}}}}}""", "spec.logging.accessLog.file.format.text: has a '%' at index 15")]
     public void Rules_ReportPathAndReason(string kind, string spec, string expected)
     {
         var violations = SpecRules.Check(ResourceKind.FromWireName(kind), JsonNode.Parse(spec)!.AsObject());
