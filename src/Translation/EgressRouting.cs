@@ -143,10 +143,11 @@ internal sealed class EgressRouting
             var protocol = protocols.Contains(Specs.PortProtocol.Grpc) ? Specs.PortProtocol.Grpc : protocols.Max;
             var routeName = EnvoyNames.EgressRoute(protocol, port);
             var routeConfig = new RouteConfiguration { Name = routeName };
-            routeConfig.VirtualHosts.AddRange(hosts.OrderBy(h => h.Name, StringComparer.Ordinal));
-            if (allowAllCluster is not null)
+            var domains = new DomainSet(context, node.Name, port);
+            routeConfig.VirtualHosts.AddRange(hosts.OrderBy(h => h.Name, StringComparer.Ordinal).Where(domains.Admits));
+            if (allowAllCluster is not null && AllowAllHost(allowAllCluster) is var allowAllHost && domains.Admits(allowAllHost))
             {
-                routeConfig.VirtualHosts.Add(AllowAllHost(allowAllCluster));
+                routeConfig.VirtualHosts.Add(allowAllHost);
             }
 
             context.Add(routeConfig);
@@ -164,6 +165,47 @@ internal sealed class EgressRouting
         Domains = { "*" },
         Routes = { new Route { Name = EnvoyNames.AllowAllVirtualHost, Match = new RouteMatch { Prefix = "/" }, Route_ = new RouteAction { Cluster = cluster } } },
     };
+
+    /// <summary>
+    /// The domains of one route configuration's virtual hosts so far. Envoy compares domains in ASCII lower case and
+    /// refuses a whole route configuration that repeats one (and a second "*"), so a host whose domain an earlier host
+    /// has (virtual services "Svc" and "svc", or "*" and the mesh's ALLOW_ALL host) is left out with a warning rather
+    /// than sent: the first, in order of name, keeps it.
+    /// </summary>
+    private sealed class DomainSet(TranslationContext context, string nodeName, int port)
+    {
+        private readonly Dictionary<string, string> owners = new(StringComparer.Ordinal);
+
+        public bool Admits(VirtualHost host)
+        {
+            var keys = host.Domains.Select(AsciiLower).ToList();
+            if (keys.FirstOrDefault(owners.ContainsKey) is { } clash)
+            {
+                context.Warn($"virtualNode/{nodeName} port {port}: {Describe(host.Name)} left out: its domain '{clash}' is {Describe(owners[clash])}'s too, "
+                    + "and Envoy, which compares domains without regard to case, refuses a route configuration that repeats one");
+                return false;
+            }
+
+            foreach (var key in keys)
+            {
+                owners[key] = host.Name;
+            }
+
+            return true;
+        }
+
+        private static string Describe(string hostName) =>
+            hostName == EnvoyNames.AllowAllVirtualHost ? "the mesh's ALLOW_ALL egress" : $"virtualService/{hostName}";
+
+        private static string AsciiLower(string domain) =>
+            string.Create(domain.Length, domain, static (chars, text) =>
+            {
+                for (var i = 0; i < text.Length; i++)
+                {
+                    chars[i] = text[i] is >= 'A' and <= 'Z' ? (char)(text[i] + ('a' - 'A')) : text[i];
+                }
+            });
+    }
 
     /// <summary>A node's distinct backends, by name, and its key (<see cref="KeyOf"/>): their keys in that order.</summary>
     private sealed record NodeBackends(string Key, IReadOnlyList<EgressBackend> Backends);

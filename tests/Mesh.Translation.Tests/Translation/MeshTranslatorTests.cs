@@ -52,6 +52,32 @@ public sealed class MeshTranslatorTests
         Assert.Equal([$"{target} does not exist in mesh m"], resources.Warnings);
     }
 
+    [Fact]
+    public void BackendsWhoseNamesDifferOnlyInCase_KeepOneVirtualHost_AndSayWhy()
+    {
+        // Envoy compares domains in lower case and refuses a route configuration that repeats one: sent, the client
+        // would reject its whole route update. The first by name keeps the domain; the other is left out, warned of.
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, """{"egressFilter":{"type":"ALLOW_ALL"}}"""),
+            new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"svc.local"}},{"virtualService":{"virtualServiceName":"Svc.local"}},{"virtualService":{"virtualServiceName":"*"}},{"virtualService":{"virtualServiceName":"other.local"}}]}"""),
+            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}"""),
+            new("virtualService", null, "svc.local", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
+            new("virtualService", null, "Svc.local", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
+            new("virtualService", null, "*", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
+            new("virtualService", null, "other.local", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+
+        var config = Assert.Single(resources.RouteConfigurations);
+        Assert.Equal(["*", "Svc.local", "other.local"], config.VirtualHosts.Select(h => h.Name));
+        var domains = config.VirtualHosts.SelectMany(h => h.Domains).Select(d => d.ToLowerInvariant()).ToList();
+        Assert.Equal(domains.Count, domains.Distinct().Count());
+        Assert.Contains(resources.Warnings, w => w.StartsWith("virtualNode/client port 8080: virtualService/svc.local left out: its domain 'svc.local' is virtualService/Svc.local's too", StringComparison.Ordinal));
+        Assert.Contains(resources.Warnings, w => w.StartsWith("virtualNode/client port 8080: the mesh's ALLOW_ALL egress left out: its domain '*' is virtualService/*'s too", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("  ")]
