@@ -78,14 +78,15 @@ public sealed class HostileNameTests(ApiServer api) : IClassFixture<ApiServer>
     }
 
     [Fact]
-    public async Task NameLength_IsCountedInCharacters_NotUtf16Units()
+    public async Task NameLength_IsCountedInCharacters_NotUtf16Units_AndHeldToWhatTheIndexHolds()
     {
-        // 200 characters outside the BMP: 400 UTF-16 units, 800 UTF-8 bytes, within ResourceName's 255.
-        var name = string.Concat(Enumerable.Repeat("\U0001F600", 200));
+        // 191 characters outside the BMP, each different so that PostgreSQL cannot compress them: 382 UTF-16 units,
+        // 764 UTF-8 bytes. A route's mesh, router and own name at that size fill most of the identity index's row.
+        var name = Astral(191, 0);
+        var router = Astral(191, 1000);
         var created = await api.SendAsync(HttpMethod.Put, Paths.Meshes, new System.Text.Json.Nodes.JsonObject { ["meshName"] = name });
         created.AssertOk();
         await new MeshBuilder(api, name).NodeAsync("n");
-        var router = string.Concat(Enumerable.Repeat("\U0001F601", 255));
         (await api.SendAsync(HttpMethod.Put, Paths.VirtualRouters(name), new System.Text.Json.Nodes.JsonObject
         {
             ["virtualRouterName"] = router,
@@ -108,12 +109,27 @@ public sealed class HostileNameTests(ApiServer api) : IClassFixture<ApiServer>
         })).AssertOk();
         Assert.Equal(router, (await api.SendAsync(HttpMethod.Get, Paths.Route(name, router, router))).AssertOk().Body!["routeName"]!.GetValue<string>());
 
+        // 255 characters of the BMP at 3 bytes each are kept whole.
+        (await api.SendAsync(HttpMethod.Put, Paths.Meshes, new System.Text.Json.Nodes.JsonObject { ["meshName"] = new string('\u4e2d', 255) })).AssertOk();
+
         var tooLong = await api.SendAsync(HttpMethod.Put, Paths.Meshes,
             new System.Text.Json.Nodes.JsonObject { ["meshName"] = string.Concat(Enumerable.Repeat("\U0001F600", 256)) });
         tooLong.AssertError(400, "BadRequestException");
         Assert.Contains("got 256", tooLong.Message);
         Assert.Equal(1, CountOf(tooLong.Message, "meshName: must be at most 255"));
+
+        var tooManyBytes = await api.SendAsync(HttpMethod.Put, Paths.VirtualRouters(name), new System.Text.Json.Nodes.JsonObject
+        {
+            ["virtualRouterName"] = Astral(192, 2000),
+            ["spec"] = Specs.RouterSpec(8080),
+        });
+        tooManyBytes.AssertError(400, "BadRequestException");
+        Assert.Contains("virtualRouterName: must be at most 765 bytes in UTF-8 (a character outside the Basic Multilingual Plane, such as an emoji, takes 4), got 768", tooManyBytes.Message);
     }
+
+    /// <summary><paramref name="count"/> distinct characters outside the BMP, from U+20000 + <paramref name="offset"/> on.</summary>
+    private static string Astral(int count, int offset) =>
+        string.Concat(Enumerable.Range(0, count).Select(i => char.ConvertFromUtf32(0x20000 + offset + i)));
 
     private static int CountOf(string text, string part)
     {
