@@ -37,7 +37,7 @@ public static class CloudMapEndpoints
         var name = CloudMapRequest.OperationName(context.Request);
         var caller = Caller.Of(context);
         var action = ApiCall.ActionOf(name, CloudMapRequest.ActionService);
-        var metricAction = ApiCall.ActionOf(CloudMapRequest.MetricName(name), CloudMapRequest.ActionService);
+        var metricAction = CloudMapRequest.MetricAction(name);
         var mutating = !CloudMapRequest.IsRead(name);
         var resourceArn = "";
         var metrics = services.GetRequiredService<ApiMetrics>();

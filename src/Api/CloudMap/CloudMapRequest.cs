@@ -1,3 +1,5 @@
+using Mesh.Api.Observability;
+using Mesh.Api.Protocol;
 using Mesh.Model.Wire;
 
 namespace Mesh.Api.CloudMap;
@@ -37,11 +39,10 @@ public static class CloudMapRequest
         request.Headers["X-Amz-Target"].ToString()[TargetPrefix.Length..];
 
     /// <summary>
-    /// The operation as a metric's label: its name when the model has it, else "UnknownOperation". The header is the
-    /// caller's text, and a label for each text sent would grow the metrics without bound.
+    /// The operation as a metric's label, its action (servicediscovery:RegisterInstance) when the model has it, else
+    /// servicediscovery:UnknownOperation. The header is the caller's text, and a label for each text sent would grow
+    /// the metrics without bound.
     /// </summary>
-    public static string MetricName(string operation) =>
-        ServiceModel.CloudMap.OperationsByName.ContainsKey(operation) ? operation : UnknownOperation;
-
-    public const string UnknownOperation = "UnknownOperation";
+    public static string MetricAction(string operation) => ApiCall.ActionOf(
+        ServiceModel.CloudMap.OperationsByName.ContainsKey(operation) ? operation : ApiMetrics.UnknownOperation, ActionService);
 }

@@ -35,6 +35,9 @@ public sealed class ApiMetrics : IDisposable
     private readonly Counter<long> readCacheDescribes;
     private readonly Counter<long> readBarrierStatements;
 
+    /// <summary>The operation label of a call that names no operation of the model (an unbound path, an unknown target).</summary>
+    public const string UnknownOperation = "UnknownOperation";
+
     public ApiMetrics(IMeterFactory meters)
         : this(meters, MeterName)
     {

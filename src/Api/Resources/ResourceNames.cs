@@ -1,3 +1,4 @@
+using System.Text;
 using Mesh.Model.Wire;
 
 namespace Mesh.Api.Resources;
@@ -31,11 +32,12 @@ public static class ResourceNames
             violations.Add(new Violation(member, "must not be empty"));
         }
 
-        if (CharacterCount(name) is var characters and > MaxLength)
+        // A name of at most 255 UTF-16 units has at most 255 characters and 765 UTF-8 bytes: only a longer one is counted.
+        if (name.Length > MaxLength && ShapeValidator.CountCharacters(name) is var characters and > MaxLength)
         {
             violations.Add(new Violation(member, $"must be at most {MaxLength} characters, got {characters}"));
         }
-        else if (Utf8BytesIfLong(name) is var bytes and > MaxUtf8Bytes)
+        else if (name.Length > MaxLength && Encoding.UTF8.GetByteCount(name) is var bytes and > MaxUtf8Bytes)
         {
             violations.Add(new Violation(member,
                 $"must be at most {MaxUtf8Bytes} bytes in UTF-8 (a character outside the Basic Multilingual Plane, such as an emoji, takes 4), got {bytes}"));
@@ -59,32 +61,9 @@ public static class ResourceNames
 
     /// <summary>Whether <see cref="Check"/> finds nothing to refuse in <paramref name="name"/> (without a list to add to).</summary>
     public static bool Keeps(string name) =>
-        name.Length > 0 && CharacterCount(name) <= MaxLength && Utf8BytesIfLong(name) <= MaxUtf8Bytes && !name.Contains('/') && !HasControlCharacter(name) && name is not ("." or "..");
-
-    /// <summary>The name's length in UTF-8, or 0 for a name too short to exceed <see cref="MaxUtf8Bytes"/> (a UTF-16 unit takes at most 3 bytes), which is not encoded to count it.</summary>
-    private static int Utf8BytesIfLong(string name) =>
-        name.Length * 3 <= MaxUtf8Bytes ? 0 : System.Text.Encoding.UTF8.GetByteCount(name);
-
-    /// <summary>
-    /// The name's length as the model counts it, in characters (a character outside the BMP is one, not two UTF-16
-    /// units), as the shape validator and PostgreSQL's varchar count. A name of at most 255 UTF-16 units is counted
-    /// without walking it.
-    /// </summary>
-    private static int CharacterCount(string name)
-    {
-        if (name.Length <= MaxLength)
-        {
-            return name.Length;
-        }
-
-        var count = 0;
-        foreach (var _ in name.EnumerateRunes())
-        {
-            count++;
-        }
-
-        return count;
-    }
+        name.Length > 0
+        && (name.Length <= MaxLength || (ShapeValidator.CountCharacters(name) <= MaxLength && Encoding.UTF8.GetByteCount(name) <= MaxUtf8Bytes))
+        && !name.Contains('/') && !HasControlCharacter(name) && name is not ("." or "..");
 
     // A loop rather than LINQ's Any: this runs for every name of every call, and Any allocated an enumerator each time.
     private static bool HasControlCharacter(string name)

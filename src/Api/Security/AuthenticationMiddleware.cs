@@ -128,8 +128,8 @@ public sealed class AuthenticationMiddleware
             ? ApiCall.ActionOf(CloudMapRequest.OperationName(context.Request), CloudMapRequest.ActionService)
             : ApiCall.ActionOf(endpoint ?? $"{context.Request.Method} {context.Request.Path}");
         var operation = cloudMap
-            ? ApiCall.ActionOf(CloudMapRequest.MetricName(CloudMapRequest.OperationName(context.Request)), CloudMapRequest.ActionService)
-            : endpoint ?? CloudMapRequest.UnknownOperation;
+            ? CloudMapRequest.MetricAction(CloudMapRequest.OperationName(context.Request))
+            : endpoint ?? ApiMetrics.UnknownOperation;
         services.GetRequiredService<ApiMetrics>().Record(operation, refused.Code.StatusCode, refused.Code.Name, Stopwatch.GetElapsedTime(started));
         services.GetRequiredService<AuditLog>().Enqueue(AuditRecords.Create(
             clock.GetUtcNow(), accountId, accessKeyId, action, "", context.TraceIdentifier,

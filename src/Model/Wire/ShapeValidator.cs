@@ -376,7 +376,8 @@ public sealed class ShapeValidator
         }
     }
 
-    private static int CountCharacters(string text)
+    /// <summary>The text's length as the model counts it: in characters (Unicode scalar values), not UTF-16 units.</summary>
+    public static int CountCharacters(string text)
     {
         var count = 0;
         foreach (var _ in text.EnumerateRunes())
