@@ -338,7 +338,8 @@ public static class SpecRules
     /// Values anywhere in a spec that the model allows and Envoy refuses, with the whole response that carries them: a
     /// duration (a timeout, a retry's or outlier detection's time) longer than Envoy's longest, the model bounding it
     /// only below; and an SDS secret's empty name (a listener's certificate or a client's trust), by which Envoy
-    /// fetches the secret.
+    /// fetches the secret; and an ACM certificate's or certificate authority's ARN that is not one, which names the SDS
+    /// secret the proxy waits for (an empty name is refused by Envoy).
     /// </summary>
     private static void CheckEnvoyLimits(JsonNode? node, string path, List<Violation> violations)
     {
@@ -347,6 +348,10 @@ public static class SpecRules
             case JsonObject sds when path.EndsWith(".sds", StringComparison.Ordinal) && sds["secretName"] is JsonValue secret
                 && secret.TryGetValue<string>(out var secretName) && secretName.Length == 0:
                 violations.Add(new Violation($"{path}.secretName", "must not be empty: Envoy fetches the secret by this name"));
+                break;
+
+            case JsonObject acm when path.EndsWith(".acm", StringComparison.Ordinal):
+                CheckAcmArns(acm, path, violations);
                 break;
 
             case JsonObject duration when duration["value"] is JsonValue value && value.TryGetValue<long>(out var amount)
@@ -378,6 +383,40 @@ public static class SpecRules
 
                 break;
         }
+    }
+
+    /// <summary>
+    /// An ACM certificate (<c>certificateArn</c>) or ACM Private CA trust (<c>certificateAuthorityArns</c>) must be named
+    /// by an ARN of its service, as App Mesh required: <c>arn:partition:acm:region:account:certificate/id</c> or
+    /// <c>arn:partition:acm-pca:region:account:certificate-authority/id</c>.
+    /// </summary>
+    private static void CheckAcmArns(JsonObject acm, string path, List<Violation> violations)
+    {
+        if (acm["certificateArn"] is JsonValue certificate && certificate.TryGetValue<string>(out var arn) && !IsArnOf("acm", "certificate/", arn))
+        {
+            violations.Add(new Violation($"{path}.certificateArn",
+                $"must be an ACM certificate's ARN (arn:aws:acm:<region>:<account>:certificate/<id>), got \"{arn}\""));
+        }
+
+        if (acm["certificateAuthorityArns"] is JsonArray authorities)
+        {
+            for (var i = 0; i < authorities.Count; i++)
+            {
+                if (authorities[i] is JsonValue authority && authority.TryGetValue<string>(out var authorityArn) && !IsArnOf("acm-pca", "certificate-authority/", authorityArn))
+                {
+                    violations.Add(new Violation($"{path}.certificateAuthorityArns[{i}]",
+                        $"must be an ACM Private CA's ARN (arn:aws:acm-pca:<region>:<account>:certificate-authority/<id>), got \"{authorityArn}\""));
+                }
+            }
+        }
+    }
+
+    private static bool IsArnOf(string service, string resourcePrefix, string arn)
+    {
+        var parts = arn.Split(':', 6);
+        return parts.Length == 6 && parts[0] == "arn" && parts[1].Length > 0 && parts[2] == service && parts[3].Length > 0
+            && parts[4].Length > 0 && parts[5].StartsWith(resourcePrefix, StringComparison.Ordinal) && parts[5].Length > resourcePrefix.Length
+            && !HasLineBreakOrNul(arn);
     }
 
     private static void CheckExactlyOneProtocol(JsonObject spec, string[] protocols, List<Violation> violations)

@@ -28,10 +28,21 @@ public sealed class SpecRulesTests
     [InlineData("gatewayRoute", """{"httpRoute":{"match":{"prefix":"/a/"},"action":{"target":{"virtualService":{"virtualServiceName":"s"}},"rewrite":{"prefix":{"value":"/b/\r\nX: y/"}}}}}""", "spec.httpRoute.action.rewrite.prefix.value: must not contain a NUL, CR or LF")]
     [InlineData("gatewayRoute", """{"http2Route":{"match":{"path":{"exact":"/a"}},"action":{"target":{"virtualService":{"virtualServiceName":"s"}},"rewrite":{"path":{"exact":"/b\u0000"}}}}}""", "spec.http2Route.action.rewrite.path.exact: must not contain a NUL, CR or LF")]
     [InlineData("virtualNode", """{"logging":{"accessLog":{"file":{"path":"/dev/stdout","format":{"text":"%START_TIME% 50%"}}}}}""", "spec.logging.accessLog.file.format.text: has a '%' at index 15")]
+    [InlineData("virtualGateway", """{"listeners":[{"portMapping":{"port":8443,"protocol":"grpc"},"tls":{"mode":"PERMISSIVE","certificate":{"acm":{"certificateArn":""}}}}]}""", "spec.listeners[0].tls.certificate.acm.certificateArn: must be an ACM certificate's ARN (arn:aws:acm:<region>:<account>:certificate/<id>), got \"\"")]
+    [InlineData("virtualNode", """{"listeners":[{"portMapping":{"port":8443,"protocol":"http"},"tls":{"mode":"STRICT","certificate":{"acm":{"certificateArn":"arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/x"}}}}]}""", "spec.listeners[0].tls.certificate.acm.certificateArn: must be an ACM certificate's ARN")]
+    [InlineData("virtualNode", """{"backendDefaults":{"clientPolicy":{"tls":{"validation":{"trust":{"acm":{"certificateAuthorityArns":["arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/x","ca"]}}}}}}}""", "spec.backendDefaults.clientPolicy.tls.validation.trust.acm.certificateAuthorityArns[1]: must be an ACM Private CA's ARN")]
     public void Rules_ReportPathAndReason(string kind, string spec, string expected)
     {
         var violations = SpecRules.Check(ResourceKind.FromWireName(kind), JsonNode.Parse(spec)!.AsObject());
         Assert.Contains(violations, v => v.ToString().Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AcmArnsOfTheirServices_AreAccepted()
+    {
+        var spec = """{"listeners":[{"portMapping":{"port":443,"protocol":"http"},"tls":{"mode":"STRICT","certificate":{"acm":{"certificateArn":"arn:aws:acm:us-east-1:111122223333:certificate/abc"}}}}],"backendDefaults":{"clientPolicy":{"tls":{"validation":{"trust":{"acm":{"certificateAuthorityArns":["arn:aws-cn:acm-pca:cn-north-1:111122223333:certificate-authority/x"]}}}}}}}""";
+
+        Assert.Empty(SpecRules.Check(ResourceKind.VirtualNode, JsonNode.Parse(spec)!.AsObject()));
     }
 
     [Fact]
