@@ -37,8 +37,9 @@ internal static class Tls
         }
         else if (certificate.Acm is { } acm)
         {
-            context.Warn($"{where}: ACM certificate {acm.CertificateArn} cannot be issued by this control plane; the listener waits for SDS secret '{acm.CertificateArn}'");
-            common.TlsCertificateSdsSecretConfigs.Add(new SdsSecretConfig { Name = acm.CertificateArn, SdsConfig = Protos.Ads() });
+            var secret = AcmSecretName(acm.CertificateArn);
+            context.Warn($"{where}: ACM certificate {acm.CertificateArn} cannot be issued by this control plane; the listener waits for SDS secret '{secret}'");
+            common.TlsCertificateSdsSecretConfigs.Add(new SdsSecretConfig { Name = secret, SdsConfig = Protos.Ads() });
         }
 
         var result = new DownstreamTlsContext { CommonTlsContext = common };
@@ -119,7 +120,7 @@ internal static class Tls
             else
             {
                 var arns = trust.Acm?.CertificateAuthorityArns ?? [];
-                name = string.Join(",", arns);
+                name = AcmSecretName(string.Join(",", arns));
                 source = Protos.Ads();
                 context.Warn($"{where}: ACM Private CA trust ({name}) cannot be served by this control plane; the cluster waits for SDS secret '{name}'");
             }
@@ -133,6 +134,12 @@ internal static class Tls
 
         return result;
     }
+
+    /// <summary>
+    /// The SDS secret an ACM certificate or trust waits for: named by its ARN, or, for an empty ARN stored before the
+    /// API refused one, by a name no secret has, since Envoy refuses an empty name with the whole response.
+    /// </summary>
+    private static string AcmSecretName(string arns) => arns.Length > 0 ? arns : "acm:empty-arn";
 
     private static CertificateValidationContext Validation(DataSource? trustedCa, IReadOnlyList<string> sans)
     {

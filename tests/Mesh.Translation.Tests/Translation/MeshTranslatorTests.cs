@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Mesh.EnvoyTesting;
 using Mesh.Model.Graph;
 
 namespace Mesh.Translation.Tests.Translation;
@@ -105,6 +106,27 @@ public sealed class MeshTranslatorTests
         Assert.Contains("server.local", addresses);
         Assert.DoesNotContain(addresses, string.IsNullOrWhiteSpace);
         Assert.Contains(resources.Warnings, w => w.Contains("virtualNode/nowhere has an empty DNS hostname, so it cannot be reached", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AnAcmCertificateOrTrustStoredWithAnEmptyArn_WaitsForANamedSecret_AndSaysWhy()
+    {
+        // The API refuses an empty ARN now; one stored before must still not give an SDS secret config without a name,
+        // which Envoy refuses together with every other listener or cluster of the response.
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "client", 1, """{"listeners":[{"portMapping":{"port":8443,"protocol":"http"},"tls":{"mode":"STRICT","certificate":{"acm":{"certificateArn":""}}}}],"backends":[{"virtualService":{"virtualServiceName":"greeter"}}],"backendDefaults":{"clientPolicy":{"tls":{"validation":{"trust":{"acm":{"certificateAuthorityArns":[""]}}}}}}}"""),
+            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":50051,"protocol":"grpc"}}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}"""),
+            new("virtualService", null, "greeter", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+
+        var errors = resources.Listeners.Concat<IMessage>(resources.Clusters).SelectMany(m => PgvValidator.Validate(m, EnvoyTypes.Registry)).ToList();
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+        Assert.Contains(resources.Warnings, w => w.Contains("the listener waits for SDS secret 'acm:empty-arn'", StringComparison.Ordinal));
+        Assert.Contains(resources.Warnings, w => w.Contains("the cluster waits for SDS secret 'acm:empty-arn'", StringComparison.Ordinal));
     }
 
     private static void AssertNoClash(IEnumerable<(string Name, IMessage Message)> left, IEnumerable<(string Name, IMessage Message)> right)
