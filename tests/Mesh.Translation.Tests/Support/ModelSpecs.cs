@@ -32,7 +32,8 @@ internal sealed class ModelSpecs
         "(a|b)+", "[a-z]{2,}", "", " ", "a b", "A", "UPPER-case", "x_y", "é", "日本", "🙂", "*", "**", ".", "..", "a.b.",
         "-", "/a?b=c", "/a#b", "/%2F", "a:b", "a\tb", "a\"b", "a\\b", "{", "}", "${x}", "%", "100% done",
         "\u00a0", "\u200b", "\ufeff", new string('a', 255), new string('a', 1024), "GET", "foo=bar", "x-amzn-trace-id",
-        ":authority", "host", "connection", "te", "grpc-timeout", "Content-Type",
+        ":authority", "host", "connection", "te", "grpc-timeout", "Content-Type", "a\r\nb", "a\u0000b", "\n", "a*b", "*a*",
+        "arn:aws:acm:us-east-1:111122223333:certificate/abc", "arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/x",
     ];
 
     private static readonly long[] Numbers = [0, 1, 2, 3, 5, 10, 100, 1000, 8080, 9090, 65535, 65536, -1, int.MaxValue, long.MaxValue];
