@@ -1,0 +1,422 @@
+using Envoy.Service.Discovery.V3;
+using Mesh.Model.Identity;
+using Mesh.XdsServer.Resources;
+using Mesh.XdsServer.Tests.Support;
+
+namespace Mesh.XdsServer.Tests.Protocol;
+
+/// <summary>
+/// Incremental xDS checked against a model of the client, as go-control-plane checks its delta server: a client that
+/// keeps what it is sent the way Envoy does (a resource replaces the one of its name, a removed name is dropped, a
+/// resource of a name it has unsubscribed from is ignored, a name it unsubscribes from is dropped at once), through
+/// random mesh changes, subscription changes and reconnects that present the held versions. After every step the
+/// client must hold exactly what the server's current snapshot says it should: every wildcard resource of clusters and
+/// listeners, and of endpoints and route configurations the subscribed names that exist, each at the snapshot's
+/// version; and of each subscribed name that does not exist, it must have been told so. A resource the client never
+/// gets, one it keeps after it is gone, a stale version, or a name it would wait for forever fails the step.
+/// </summary>
+public sealed class DeltaModelTests : IAsyncLifetime
+{
+    private static readonly ProxyIdentity Web = new(new MeshKey(MeshRows.Account, "demo"), ProxyKind.VirtualNode, "web");
+    private static readonly string[] WildcardTypes = [TypeUrls.Cluster, TypeUrls.Listener];
+    private static readonly string[] NamedTypes = [TypeUrls.Endpoint, TypeUrls.Route];
+
+    private XdsTestHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await XdsTestHost.StartAsync();
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public async Task Through_Random_Changes_Subscriptions_And_Reconnects_The_Client_Holds_What_The_Snapshot_Says(int seed)
+    {
+        var random = new Random(seed);
+        var mesh = new RandomDemo(random);
+        _host.Producer.SetMesh(mesh.Rows.Key, mesh.Rows.Graph);
+        var client = await ModelClient.ConnectAsync(_host, held: null);
+        var reconnects = 0;
+        var subscriptionChanges = 0;
+        var meshChanges = 0;
+        var burst = new List<string>();
+        try
+        {
+            await ConvergedAsync(client, "the first connect");
+            for (var step = 0; step < 100; step++)
+            {
+                string what;
+                switch (random.Next(10))
+                {
+                    case < 5:
+                        what = mesh.Change();
+                        _host.Producer.SetMesh(mesh.Rows.Key, mesh.Rows.Graph);
+                        meshChanges++;
+                        break;
+                    case < 9:
+                        what = await client.ChangeSubscriptionAsync(random, Names(_host));
+                        subscriptionChanges++;
+                        break;
+                    default:
+                        if (burst.Count > 0)
+                        {
+                            await ConvergedAsync(client, $"seed {seed}, step {step}: {string.Join("; ", burst)}");
+                            burst.Clear();
+                        }
+
+                        await client.DisposeAsync();
+                        client = await ModelClient.ConnectAsync(_host, client);
+                        what = "reconnected with the held versions";
+                        reconnects++;
+                        break;
+                }
+
+                // Most steps are checked at once; some run into the next ones while responses are in flight.
+                burst.Add(what);
+                if (random.Next(3) > 0)
+                {
+                    await ConvergedAsync(client, $"seed {seed}, step {step}: {string.Join("; ", burst)}");
+                    burst.Clear();
+                }
+            }
+
+            await ConvergedAsync(client, $"seed {seed}, the last steps: {string.Join("; ", burst)}");
+        }
+        finally
+        {
+            await client.DisposeAsync();
+        }
+
+        Assert.True(meshChanges > 30 && subscriptionChanges > 25 && reconnects > 2, $"{meshChanges} mesh changes, {subscriptionChanges} subscription changes, {reconnects} reconnects");
+    }
+
+    /// <summary>The names of endpoints and route configurations that exist now, from which subscriptions are drawn.</summary>
+    private static Dictionary<string, string[]> Names(XdsTestHost host)
+    {
+        var snapshot = host.Cache.Current(Web);
+        return NamedTypes.ToDictionary(t => t, t => snapshot is null ? [] : snapshot[t].All.Select(r => r.Name).ToArray());
+    }
+
+    private async Task ConvergedAsync(ModelClient client, string after)
+    {
+        // Within less than the client's own wait for a response, so that what differs is seen while the stream lives.
+        var deadline = DateTime.UtcNow + TaskTimeouts.Default / 2;
+        string? difference;
+        while ((difference = Difference(client)) is not null)
+        {
+            // A stream that failed will not catch up; one that is only slow gets until the deadline.
+            Assert.True(client.Failure is null && DateTime.UtcNow < deadline,
+                $"after {after}, the client does not hold what the snapshot says:\n{difference}"
+                + (client.Failure is { } failure ? $"\nand its stream failed: {failure.Message}" : ""));
+            await Task.Delay(10);
+        }
+    }
+
+    private string? Difference(ModelClient client)
+    {
+        var snapshot = _host.Cache.Current(Web);
+        if (snapshot is null)
+        {
+            return "no snapshot";
+        }
+
+        var problems = new List<string>();
+        foreach (var type in WildcardTypes.Concat(NamedTypes))
+        {
+            var expected = (WildcardTypes.Contains(type)
+                    ? snapshot[type].Wildcard
+                    : snapshot[type].All.Where(r => client.Subscribed(type).Contains(r.Name)))
+                .ToDictionary(r => r.Name, r => r.Version);
+            var held = client.Held(type);
+            foreach (var (name, version) in expected)
+            {
+                if (!held.TryGetValue(name, out var heldVersion))
+                {
+                    problems.Add($"{type}: {name} missing");
+                }
+                else if (heldVersion != version)
+                {
+                    problems.Add($"{type}: {name} held at {heldVersion}, snapshot has {version}");
+                }
+            }
+
+            problems.AddRange(held.Keys.Where(n => !expected.ContainsKey(n)).Select(n => $"{type}: {n} held but not in the snapshot's answer"));
+            if (NamedTypes.Contains(type))
+            {
+                // Envoy waits for a name it asked for until it is sent or said not to exist (xDS: "Knowing when a
+                // requested resource does not exist").
+                var told = client.ToldMissing(type);
+                problems.AddRange(client.Subscribed(type)
+                    .Where(n => !snapshot[type].ByName.ContainsKey(n) && !told.Contains(n))
+                    .Order(StringComparer.Ordinal)
+                    .Select(n => $"{type}: {n} does not exist, and the client was not told"));
+            }
+        }
+
+        return problems.Count == 0 ? null : string.Join("\n", problems);
+    }
+
+    /// <summary>The demo mesh (<see cref="MeshRows.Demo"/>) under random changes that touch what <c>web</c> is sent.</summary>
+    private sealed class RandomDemo(Random random)
+    {
+        private bool _v3;
+        private bool _beta;
+        private bool _billingBackend;
+        private int _routerPort = 9080;
+
+        public MeshRows Rows { get; } = MeshRows.Demo();
+
+        public string Change()
+        {
+            switch (random.Next(6))
+            {
+                case 0:
+                    Route();
+                    return "route weights changed";
+                case 1:
+                    _v3 = !_v3;
+                    if (_v3)
+                    {
+                        Rows.Node("api-v3", $"127.0.0.{random.Next(4, 200)}", 9080);
+                    }
+
+                    Route();
+                    if (!_v3)
+                    {
+                        Rows.Delete("virtualNode", "", "api-v3");
+                    }
+
+                    return _v3 ? "api-v3 added" : "api-v3 deleted";
+                case 2:
+                    _billingBackend = !_billingBackend;
+                    Rows.Node("web", "10.0.0.1", 8080, "http", _billingBackend ? ["api.demo.local", "billing.demo.local"] : ["api.demo.local"]);
+                    return _billingBackend ? "web calls billing too" : "web calls api only";
+                case 3:
+                    Rows.Node("api-v1", $"127.0.1.{random.Next(1, 200)}", 9080);
+                    return "api-v1 moved";
+                case 4:
+                    _beta = !_beta;
+                    if (_beta)
+                    {
+                        Rows.HttpRoute("api-router", "beta", "/beta", ("api-v1", 100));
+                    }
+                    else
+                    {
+                        Rows.Delete("route", "api-router", "beta");
+                    }
+
+                    return _beta ? "beta route added" : "beta route deleted";
+                default:
+                    _routerPort = _routerPort == 9080 ? 9081 : 9080;
+                    Rows.Router("api-router", _routerPort);
+                    return $"api-router listens on {_routerPort}";
+            }
+        }
+
+        private void Route()
+        {
+            var v1 = random.Next(1, 100);
+            Rows.HttpRoute("api-router", "default", "/", _v3 ? [("api-v1", v1), ("api-v2", 100 - v1 - (100 - v1) / 2), ("api-v3", (100 - v1) / 2)] : [("api-v1", v1), ("api-v2", 100 - v1)]);
+        }
+    }
+
+    /// <summary>
+    /// One delta stream and what the client holds on it, kept as Envoy keeps it; every response is ACKed as soon as it
+    /// is applied. The held versions and subscriptions outlive the stream, for a reconnect.
+    /// </summary>
+    private sealed class ModelClient : IAsyncDisposable
+    {
+        private readonly Lock _lock = new();
+        private readonly Dictionary<string, Dictionary<string, string>> _held;
+        private readonly Dictionary<string, HashSet<string>> _subscribed;
+
+        // The subscribed names the server said do not exist (in removed_resources) since the client last asked for
+        // them; a new stream starts with none, as Envoy asks again for every name it wants on reconnecting.
+        private readonly Dictionary<string, HashSet<string>> _toldMissing;
+        private readonly DeltaAdsClient _stream;
+        private readonly CancellationTokenSource _stop = new();
+
+        // The reader's ACKs and the test's subscription changes go through one write at a time: a gRPC request stream
+        // takes no second write while one is pending (and the test client's write would drop it).
+        private readonly SemaphoreSlim _writing = new(1, 1);
+        private Task _reading = Task.CompletedTask;
+
+        private ModelClient(DeltaAdsClient stream, ModelClient? before)
+        {
+            _stream = stream;
+            _held = WildcardTypes.Concat(NamedTypes).ToDictionary(t => t, t => new Dictionary<string, string>(before?._held[t] ?? []));
+            _subscribed = NamedTypes.ToDictionary(t => t, t => new HashSet<string>(before?._subscribed[t] ?? []));
+            _toldMissing = NamedTypes.ToDictionary(t => t, _ => new HashSet<string>());
+        }
+
+        public Exception? Failure { get; private set; }
+
+        /// <summary>Opens a stream; with <paramref name="held"/>, as Envoy reconnects: its subscriptions again, and the versions it holds.</summary>
+        public static async Task<ModelClient> ConnectAsync(XdsTestHost host, ModelClient? held)
+        {
+            var client = new ModelClient(DeltaAdsClient.Connect(host.Channel, MeshRows.NodeId("web")), held);
+            foreach (var type in WildcardTypes.Concat(NamedTypes))
+            {
+                var subscribe = NamedTypes.Contains(type) ? client._subscribed[type].Order(StringComparer.Ordinal).ToArray() : [];
+                if (NamedTypes.Contains(type) && subscribe.Length == 0)
+                {
+                    continue;
+                }
+
+                await client._stream.SendAsync(type, subscribe: subscribe, initialVersions: client._held[type]);
+            }
+
+            client._reading = client.ReadAsync();
+            return client;
+        }
+
+        public IReadOnlySet<string> Subscribed(string type)
+        {
+            lock (_lock)
+            {
+                return _subscribed[type].ToHashSet();
+            }
+        }
+
+        public IReadOnlySet<string> ToldMissing(string type)
+        {
+            lock (_lock)
+            {
+                return _toldMissing[type].ToHashSet();
+            }
+        }
+
+        public Dictionary<string, string> Held(string type)
+        {
+            lock (_lock)
+            {
+                return new Dictionary<string, string>(_held[type]);
+            }
+        }
+
+        /// <summary>Subscribes to a name (one that exists, or one that does not) or unsubscribes from one it holds.</summary>
+        public async Task<string> ChangeSubscriptionAsync(Random random, Dictionary<string, string[]> existing)
+        {
+            var type = NamedTypes[random.Next(NamedTypes.Length)];
+            string name;
+            bool subscribe;
+            lock (_lock)
+            {
+                var subscribed = _subscribed[type];
+                subscribe = subscribed.Count == 0 || random.Next(3) > 0;
+                if (subscribe)
+                {
+                    var candidates = existing[type].Append($"missing-{random.Next(3)}").Where(n => !subscribed.Contains(n)).ToArray();
+                    if (candidates.Length == 0)
+                    {
+                        return $"{type}: nothing left to subscribe to";
+                    }
+
+                    name = candidates[random.Next(candidates.Length)];
+                    subscribed.Add(name);
+                    _toldMissing[type].Remove(name);
+                }
+                else
+                {
+                    name = subscribed.Order(StringComparer.Ordinal).ElementAt(random.Next(subscribed.Count));
+                    subscribed.Remove(name);
+                    _toldMissing[type].Remove(name);
+
+                    // Envoy drops an unsubscribed resource at once; the server sends no removal for it.
+                    _held[type].Remove(name);
+                }
+            }
+
+            await WriteAsync(() => _stream.SendAsync(type, subscribe: subscribe ? [name] : null, unsubscribe: subscribe ? null : [name]));
+            return $"{type}: {(subscribe ? "subscribed to" : "unsubscribed from")} {name}";
+        }
+
+        private async Task ReadAsync()
+        {
+            await Task.Yield();
+            try
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    DeltaDiscoveryResponse response;
+                    try
+                    {
+                        response = await _stream.NextAsync();
+                    }
+                    catch (TimeoutException)
+                    {
+                        continue; // nothing sent for a while: a quiet stream
+                    }
+
+                    Apply(response);
+                    await WriteAsync(() => _stream.AckAsync(response));
+                }
+            }
+            catch (Exception e) when (!_stop.IsCancellationRequested)
+            {
+                Failure = e;
+            }
+        }
+
+        private async Task WriteAsync(Func<Task> write)
+        {
+            await _writing.WaitAsync();
+            try
+            {
+                await write();
+            }
+            finally
+            {
+                _writing.Release();
+            }
+        }
+
+        private void Apply(DeltaDiscoveryResponse response)
+        {
+            lock (_lock)
+            {
+                if (_held.GetValueOrDefault(response.TypeUrl) is not { } held)
+                {
+                    return;
+                }
+
+                var named = _subscribed.GetValueOrDefault(response.TypeUrl);
+                foreach (var resource in response.Resources)
+                {
+                    // Envoy ignores a resource of a name it is not (or no longer) subscribed to.
+                    if (named is null || named.Contains(resource.Name))
+                    {
+                        held[resource.Name] = resource.Version;
+                        _toldMissing.GetValueOrDefault(response.TypeUrl)?.Remove(resource.Name);
+                    }
+                }
+
+                foreach (var removed in response.RemovedResources)
+                {
+                    held.Remove(removed);
+                    if (named?.Contains(removed) == true)
+                    {
+                        _toldMissing[response.TypeUrl].Add(removed);
+                    }
+
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _stream.DisposeAsync();
+            try
+            {
+                await _reading.WaitAsync(TaskTimeouts.Default);
+            }
+            catch (Exception e) when (e is Grpc.Core.RpcException or OperationCanceledException or InvalidOperationException)
+            {
+                // the stream ended with the client
+            }
+        }
+    }
+}
