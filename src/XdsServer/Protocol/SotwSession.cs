@@ -68,11 +68,18 @@ internal sealed class SotwSession(
         var first = !state.Subscribed;
         var names = request.ResourceNames;
         state.Wildcard = names.Contains("*") || (names.Count == 0 && (first || state.Wildcard));
-        state.Request(names);
+        var namesChanged = state.Request(names);
         state.Subscribed = true;
         if (first && request.VersionInfo.Length > 0)
         {
             state.ClientVersion = request.VersionInfo;
+        }
+        else if (namesChanged)
+        {
+            // A request's version_info is the last response the client accepted, whatever names it carried. A
+            // selection of the new names with that version is no proof the client holds it: it may have stopped asking
+            // for a name (and dropped it) before reconnecting, and now asks again.
+            state.ClientVersion = null;
         }
 
         if (Snapshot is null)

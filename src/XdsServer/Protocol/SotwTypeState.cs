@@ -35,12 +35,16 @@ internal sealed class SotwTypeState
     /// <summary>
     /// The version a reconnecting client said it holds on its first request for the type. Kept until something is
     /// sent, so a snapshot that arrives after the request (the server restarted and had not loaded yet) is not
-    /// re-sent when it is exactly what the client has.
+    /// re-sent when it is exactly what the client has; and until the client asks for other names, since it holds
+    /// that version of the names it asked for then, not of the new ones.
     /// </summary>
     public string? ClientVersion { get; set; }
 
-    /// <summary>Takes the request's <c>resource_names</c>; allocates only when they differ from the last request's.</summary>
-    public void Request(RepeatedField<string> names)
+    /// <summary>
+    /// Takes the request's <c>resource_names</c>; allocates only when they differ from the last request's. True when
+    /// they differ.
+    /// </summary>
+    public bool Request(RepeatedField<string> names)
     {
         if (names.Count == _requestedNames.Length)
         {
@@ -52,11 +56,12 @@ internal sealed class SotwTypeState
 
             if (same)
             {
-                return;
+                return false;
             }
         }
 
         _requestedNames = [.. names];
         Names = names.Where(n => n != "*").Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        return true;
     }
 }

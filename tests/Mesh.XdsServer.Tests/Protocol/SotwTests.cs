@@ -188,6 +188,29 @@ public sealed class SotwTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_Reconnected_Client_Asking_Again_For_A_Name_It_Dropped_Gets_It_Though_Its_Version_Matches()
+    {
+        // Envoy's version_info is the last response it accepted for the type, whatever names that carried: here the
+        // version of route configuration rds_ingress_http_8080, which the client then stopped asking for (and dropped).
+        string accepted;
+        await using (var first = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web")))
+        {
+            await first.SendAsync(TypeUrls.Route, ["rds_ingress_http_8080"]);
+            var rds = await first.NextAsync();
+            accepted = rds.VersionInfo;
+            await first.AckAsync(rds, ["missing"]);
+        }
+
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Route, ["missing"], version: accepted);
+        await client.SendAsync(TypeUrls.Route, ["missing", "rds_ingress_http_8080"], version: accepted);
+
+        var again = await client.NextAsync();
+        Assert.Equal(TypeUrls.Route, again.TypeUrl);
+        Assert.Equal("rds_ingress_http_8080", Assert.Single(AdsClient.Unpack<RouteConfiguration>(again)).Name);
+    }
+
+    [Fact]
     public async Task Only_The_First_Request_Needs_The_Node()
     {
         await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));

@@ -1,0 +1,357 @@
+using Envoy.Service.Discovery.V3;
+using Google.Protobuf;
+using Mesh.Model.Identity;
+using Mesh.XdsServer.Resources;
+using Mesh.XdsServer.Tests.Support;
+
+namespace Mesh.XdsServer.Tests.Protocol;
+
+/// <summary>
+/// State-of-the-world xDS checked against a model of Envoy's client, as <see cref="DeltaModelTests"/> checks delta: a
+/// client that keeps what it is sent the way Envoy does (a cluster or listener response is the whole of that type; an
+/// endpoint or route configuration response replaces the resources it carries; names it stops asking for are dropped),
+/// ACKs every response with its version, nonce and the names it wants now, and changes those names while responses
+/// are in flight (the server then sees the change with a stale nonce, and must take it from the next ACK). Through
+/// random mesh changes, name changes and reconnects that present the last accepted version, after every step the
+/// client must hold what the current snapshot gives it, byte for byte.
+/// </summary>
+public sealed class SotwModelTests : IAsyncLifetime
+{
+    private static readonly ProxyIdentity Web = new(new MeshKey(MeshRows.Account, "demo"), ProxyKind.VirtualNode, "web");
+    private static readonly string[] WildcardTypes = [TypeUrls.Cluster, TypeUrls.Listener];
+    private static readonly string[] NamedTypes = [TypeUrls.Endpoint, TypeUrls.Route];
+
+    private XdsTestHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await XdsTestHost.StartAsync();
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public async Task Through_Random_Changes_Names_And_Reconnects_The_Client_Holds_What_The_Snapshot_Says(int seed)
+    {
+        var random = new Random(seed);
+        var mesh = new RandomDemoMesh(random);
+        _host.Producer.SetMesh(mesh.Rows.Key, mesh.Rows.Graph);
+        var client = await ModelClient.ConnectAsync(_host, before: null);
+        var counts = new int[3];
+        var burst = new List<string>();
+        try
+        {
+            await ConvergedAsync(client, "the first connect");
+            for (var step = 0; step < 100; step++)
+            {
+                string what;
+                switch (random.Next(10))
+                {
+                    case < 5:
+                        what = mesh.Change();
+                        _host.Producer.SetMesh(mesh.Rows.Key, mesh.Rows.Graph);
+                        counts[0]++;
+                        break;
+                    case < 9:
+                        what = await client.ChangeNamesAsync(random, Names());
+                        counts[1]++;
+                        break;
+                    default:
+                        if (burst.Count > 0)
+                        {
+                            await ConvergedAsync(client, $"seed {seed}, step {step}: {string.Join("; ", burst)}");
+                            burst.Clear();
+                        }
+
+                        await client.DisposeAsync();
+                        client = await ModelClient.ConnectAsync(_host, client);
+                        what = "reconnected with the last accepted versions";
+                        counts[2]++;
+                        break;
+                }
+
+                // Most steps are checked at once; some run into the next ones while responses are in flight.
+                burst.Add(what);
+                if (random.Next(3) > 0)
+                {
+                    await ConvergedAsync(client, $"seed {seed}, step {step}: {string.Join("; ", burst)}");
+                    burst.Clear();
+                }
+            }
+
+            await ConvergedAsync(client, $"seed {seed}, the last steps: {string.Join("; ", burst)}");
+        }
+        finally
+        {
+            await client.DisposeAsync();
+        }
+
+        Assert.True(counts[0] > 30 && counts[1] > 25 && counts[2] > 2, $"{counts[0]} mesh changes, {counts[1]} name changes, {counts[2]} reconnects");
+    }
+
+    /// <summary>The names of endpoints and route configurations that exist now, from which requests are drawn.</summary>
+    private Dictionary<string, string[]> Names()
+    {
+        var snapshot = _host.Cache.Current(Web);
+        return NamedTypes.ToDictionary(t => t, t => snapshot is null ? [] : snapshot[t].All.Select(r => r.Name).ToArray());
+    }
+
+    private async Task ConvergedAsync(ModelClient client, string after)
+    {
+        // Within less than the client's own wait for a response, so that what differs is seen while the stream lives.
+        var deadline = DateTime.UtcNow + TaskTimeouts.Default / 2;
+        string? difference;
+        while ((difference = Difference(client)) is not null)
+        {
+            // A stream that failed will not catch up; one that is only slow gets until the deadline.
+            Assert.True(client.Failure is null && DateTime.UtcNow < deadline,
+                $"after {after}, the client does not hold what the snapshot says:\n{difference}"
+                + (client.Failure is { } failure ? $"\nand its stream failed: {failure.Message}" : ""));
+            await Task.Delay(10);
+        }
+    }
+
+    private string? Difference(ModelClient client)
+    {
+        if (_host.Cache.Current(Web) is not { } snapshot)
+        {
+            return "no snapshot";
+        }
+
+        var problems = new List<string>();
+        foreach (var type in WildcardTypes.Concat(NamedTypes))
+        {
+            var wanted = client.Names(type);
+            var expected = (wanted is null ? snapshot[type].Wildcard : snapshot[type].All.Where(r => wanted.Contains(r.Name)))
+                .ToDictionary(r => r.Name, r => r.Packed.Value);
+            var held = client.Held(type);
+            foreach (var (name, bytes) in expected)
+            {
+                if (!held.TryGetValue(name, out var heldBytes))
+                {
+                    problems.Add($"{type}: {name} missing");
+                }
+                else if (!heldBytes.Equals(bytes))
+                {
+                    problems.Add($"{type}: {name} held with other content than the snapshot's");
+                }
+            }
+
+            // A cluster or listener response is the whole type; of endpoints and route configurations, one the client
+            // still asks for that is gone is simply no longer sent (Envoy keeps it until nothing refers to it).
+            if (wanted is null)
+            {
+                problems.AddRange(held.Keys.Where(n => !expected.ContainsKey(n)).Select(n => $"{type}: {n} held but not in the snapshot"));
+            }
+        }
+
+        return problems.Count == 0 ? null : string.Join("\n", problems);
+    }
+
+    /// <summary>
+    /// One state-of-the-world stream and what the client holds on it, kept as Envoy keeps it. Every response is ACKed
+    /// as soon as it is applied, naming what the client wants at that moment. The held resources, names and accepted
+    /// versions outlive the stream, for a reconnect.
+    /// </summary>
+    private sealed class ModelClient : IAsyncDisposable
+    {
+        private readonly Lock _lock = new();
+        private readonly Dictionary<string, Dictionary<string, ByteString>> _held;
+        private readonly Dictionary<string, SortedSet<string>> _names;
+        private readonly Dictionary<string, string> _accepted;
+        private readonly Dictionary<string, string> _lastNonce = [];
+        private readonly AdsClient _stream;
+        private readonly CancellationTokenSource _stop = new();
+
+        // The reader's ACKs and the test's name changes go through one write at a time: a gRPC request stream takes
+        // no second write while one is pending (and the test client's write would drop it).
+        private readonly SemaphoreSlim _writing = new(1, 1);
+        private Task _reading = Task.CompletedTask;
+
+        private ModelClient(AdsClient stream, ModelClient? before)
+        {
+            _stream = stream;
+            _held = WildcardTypes.Concat(NamedTypes).ToDictionary(t => t, t => new Dictionary<string, ByteString>(before?._held[t] ?? []));
+            _names = NamedTypes.ToDictionary(t => t, t => new SortedSet<string>(before?._names[t] ?? [], StringComparer.Ordinal));
+            _accepted = new Dictionary<string, string>(before?._accepted ?? []);
+        }
+
+        public Exception? Failure { get; private set; }
+
+        /// <summary>Opens a stream; after <paramref name="before"/>, as Envoy reconnects: the same names, with the versions it last accepted.</summary>
+        public static async Task<ModelClient> ConnectAsync(XdsTestHost host, ModelClient? before)
+        {
+            var client = new ModelClient(AdsClient.Connect(host.Channel, MeshRows.NodeId("web")), before);
+            foreach (var type in WildcardTypes.Concat(NamedTypes))
+            {
+                var names = client.Names(type);
+                if (names is { Count: 0 })
+                {
+                    continue;
+                }
+
+                await client._stream.SendAsync(type, names, client._accepted.GetValueOrDefault(type, ""));
+            }
+
+            client._reading = client.ReadAsync();
+            return client;
+        }
+
+        /// <summary>The names the client asks for; null for a wildcard type.</summary>
+        public IReadOnlySet<string>? Names(string type)
+        {
+            lock (_lock)
+            {
+                return _names.TryGetValue(type, out var names) ? names.ToHashSet() : null;
+            }
+        }
+
+        public Dictionary<string, ByteString> Held(string type)
+        {
+            lock (_lock)
+            {
+                return new Dictionary<string, ByteString>(_held[type]);
+            }
+        }
+
+        /// <summary>Asks for one more name (one that exists, or one that does not), or one fewer, as Envoy does when a listener or cluster changes.</summary>
+        public async Task<string> ChangeNamesAsync(Random random, Dictionary<string, string[]> existing)
+        {
+            var type = NamedTypes[random.Next(NamedTypes.Length)];
+            string change;
+            string[] names;
+            string version;
+            string nonce;
+            lock (_lock)
+            {
+                var wanted = _names[type];
+                if (wanted.Count == 0 || random.Next(3) > 0)
+                {
+                    var candidates = existing[type].Append($"missing-{random.Next(3)}").Where(n => !wanted.Contains(n)).ToArray();
+                    if (candidates.Length == 0)
+                    {
+                        return $"{type}: nothing left to ask for";
+                    }
+
+                    var name = candidates[random.Next(candidates.Length)];
+                    wanted.Add(name);
+                    change = $"asks for {name} too";
+                }
+                else
+                {
+                    var name = wanted.ElementAt(random.Next(wanted.Count));
+                    wanted.Remove(name);
+                    _held[type].Remove(name); // Envoy drops what it no longer asks for
+                    change = $"no longer asks for {name}";
+                }
+
+                names = [.. wanted];
+                version = _accepted.GetValueOrDefault(type, "");
+                nonce = _lastNonce.GetValueOrDefault(type, "");
+            }
+
+            await WriteAsync(() => _stream.SendAsync(type, names, version, nonce));
+            return $"{type}: {change}";
+        }
+
+        private async Task ReadAsync()
+        {
+            await Task.Yield();
+            try
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    DiscoveryResponse response;
+                    try
+                    {
+                        response = await _stream.NextAsync();
+                    }
+                    catch (TimeoutException)
+                    {
+                        continue; // nothing sent for a while: a quiet stream
+                    }
+
+                    // The ACK names what the client wants now, and is written in order with the name changes: a change
+                    // the server ignored for its stale nonce reaches it this way.
+                    await WriteAsync(() =>
+                    {
+                        var names = Apply(response);
+                        return _stream.AckAsync(response, names);
+                    });
+                }
+            }
+            catch (Exception e) when (!_stop.IsCancellationRequested)
+            {
+                Failure = e;
+            }
+        }
+
+        /// <summary>Applies a response and returns the names to ACK it with (null: a wildcard type).</summary>
+        private string[]? Apply(DiscoveryResponse response)
+        {
+            lock (_lock)
+            {
+                _lastNonce[response.TypeUrl] = response.Nonce;
+                _accepted[response.TypeUrl] = response.VersionInfo;
+                if (!_held.TryGetValue(response.TypeUrl, out var held))
+                {
+                    return null;
+                }
+
+                var wanted = _names.GetValueOrDefault(response.TypeUrl);
+                if (wanted is null)
+                {
+                    held.Clear(); // the whole type
+                }
+
+                foreach (var resource in response.Resources)
+                {
+                    var name = Name(response.TypeUrl, resource);
+                    if (wanted is null || wanted.Contains(name))
+                    {
+                        held[name] = resource.Value;
+                    }
+                }
+
+                return wanted is null ? null : [.. wanted];
+            }
+        }
+
+        private static string Name(string typeUrl, Google.Protobuf.WellKnownTypes.Any resource) => typeUrl switch
+        {
+            TypeUrls.Cluster => resource.Unpack<Envoy.Config.Cluster.V3.Cluster>().Name,
+            TypeUrls.Listener => resource.Unpack<Envoy.Config.Listener.V3.Listener>().Name,
+            TypeUrls.Endpoint => resource.Unpack<Envoy.Config.Endpoint.V3.ClusterLoadAssignment>().ClusterName,
+            TypeUrls.Route => resource.Unpack<Envoy.Config.Route.V3.RouteConfiguration>().Name,
+            _ => throw new ArgumentOutOfRangeException(nameof(typeUrl), typeUrl),
+        };
+
+        private async Task WriteAsync(Func<Task> write)
+        {
+            await _writing.WaitAsync();
+            try
+            {
+                await write();
+            }
+            finally
+            {
+                _writing.Release();
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _stream.DisposeAsync();
+            try
+            {
+                await _reading.WaitAsync(TaskTimeouts.Default);
+            }
+            catch (Exception e) when (e is Grpc.Core.RpcException or OperationCanceledException or InvalidOperationException)
+            {
+                // the stream ended with the client
+            }
+        }
+    }
+}
