@@ -13,9 +13,10 @@ namespace Mesh.XdsServer.Protocol;
 /// The stream's own loop is the only writer; it writes under the stream status's lock and reads without it (no
 /// other thread writes). CSDS reads under the lock. An entry is one of four kinds: a version the client was sent
 /// (with the outcome of that response), a version the client said it had on connecting
-/// (<c>initial_resource_versions</c>: the protocol counts it, CSDS does not show it, as this stream sent nothing),
-/// a name reported as not existing (CSDS shows it; the client holds nothing of it), or a name of the baseline the
-/// client no longer holds.
+/// (<c>initial_resource_versions</c>: shown as ACKed when it said so, since it accepted that version on an earlier
+/// stream; one the snapshot has at another version is sent at once and shown as sent, and one the snapshot lacks is
+/// removed), a name reported as not existing (CSDS shows it; the client holds nothing of it), or a name of the
+/// baseline the client no longer holds.
 /// </para>
 /// <para>
 /// The baseline: a wildcard type's first response carries the whole of a snapshot's wildcard list (every Envoy's
@@ -27,8 +28,8 @@ namespace Mesh.XdsServer.Protocol;
 /// </summary>
 internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
 {
-    /// <summary>The outcome of a version the client had before this stream sent anything.</summary>
-    private static readonly DeltaOutcome Seeded = new(ConfigStatus.Unknown, ClientResourceStatus.Unknown, null, default);
+    /// <summary>The baseline's outcome before there is a baseline (never shown: CSDS shows a baseline's outcome only).</summary>
+    private static readonly DeltaOutcome NoBaseline = new(ConfigStatus.Unknown, ClientResourceStatus.Unknown, null, default);
 
     /// <summary>The outcome of a baseline name the client no longer holds (removed or unsubscribed).</summary>
     private static readonly DeltaOutcome Dropped = new(ConfigStatus.Unknown, ClientResourceStatus.Unknown, null, default);
@@ -44,7 +45,7 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     private ResourceSet? _baseline;
 
     /// <summary>What the client said of the baseline's response (or the response itself, until it answers).</summary>
-    private DeltaOutcome _baselineOutcome = Seeded;
+    private DeltaOutcome _baselineOutcome = NoBaseline;
 
     public string TypeUrl { get; } = typeUrl;
 
@@ -124,8 +125,11 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
         return names;
     }
 
-    /// <summary>The client said on connecting that it has this version (<c>initial_resource_versions</c>).</summary>
-    public void Seed(string name, string version) => Write(name, version, Seeded);
+    /// <summary>
+    /// The client said on connecting that it has this version (<c>initial_resource_versions</c>); <paramref name="held"/>
+    /// is the outcome of all it said so in that request (ACKed, at the time it said so).
+    /// </summary>
+    public void Seed(string name, string version, DeltaOutcome held) => Write(name, version, held);
 
     /// <summary>
     /// The resources of one response were sent; they share one outcome until the client answers. When they are
@@ -204,8 +208,8 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     /// stream takes the wildcard and is in sync with that set). The holdings then become that set as the baseline,
     /// so that they no longer keep the earlier baseline's set, and the entries kept over it, alive; done only when
     /// that loses nothing CSDS shows: when there are no entries (the outcome stays), or when the baseline and every
-    /// entry are ACKed (the baseline then takes the latest of those ACKs). A NACK, a seeded version or a name
-    /// reported missing keeps the holdings as they are.
+    /// entry are ACKed (the baseline then takes the latest of those ACKs; a version the client had on connecting counts
+    /// as ACKed when it said so). A NACK or a name reported missing keeps the holdings as they are.
     /// </summary>
     public void Rebase(ResourceSet set)
     {
@@ -290,7 +294,7 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
         foreach (var (name, entry) in _entries)
         {
             var o = entry.Outcome;
-            if (!ReferenceEquals(o, Seeded) && !ReferenceEquals(o, Dropped))
+            if (!ReferenceEquals(o, Dropped))
             {
                 all[(TypeUrl, name)] = new ResourceStatus(entry.Version, o.ConfigStatus, o.ClientStatus, o.Error, o.At);
             }

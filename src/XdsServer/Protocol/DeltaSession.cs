@@ -47,16 +47,17 @@ internal sealed class DeltaSession(
         if (!state.Subscribed)
         {
             var current = Snapshot?[typeUrl].ByName;
+            var held = request.InitialResourceVersions.Count > 0 ? Status.HeldOnConnecting() : null;
             foreach (var (name, version) in request.InitialResourceVersions)
             {
                 // A version the snapshot has is kept as the snapshot's own strings rather than the request's copies.
                 if (current?.GetValueOrDefault(name) is { } resource && resource.Version == version)
                 {
-                    state.ClientHas.Seed(resource.Name, resource.Version);
+                    state.ClientHas.Seed(resource.Name, resource.Version, held!);
                 }
                 else
                 {
-                    state.ClientHas.Seed(name, version);
+                    state.ClientHas.Seed(name, version, held!);
                 }
             }
 

@@ -107,6 +107,12 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
 
     internal void DoesNotExist(DeltaHoldings holdings, string name) => holdings.DoesNotExist(name, clock.GetUtcNow());
 
+    /// <summary>
+    /// Delta: the outcome of the versions a client says it has on connecting (<c>initial_resource_versions</c>): it
+    /// accepted each on an earlier stream, so they show as ACKed, from now.
+    /// </summary>
+    internal DeltaOutcome HeldOnConnecting() => new(ConfigStatus.Synced, ClientResourceStatus.Acked, null, clock.GetUtcNow());
+
     internal void Acked(DeltaHoldings holdings, IReadOnlyList<XdsResource> resources) =>
         holdings.Answered(resources, new DeltaOutcome(ConfigStatus.Synced, ClientResourceStatus.Acked, null, clock.GetUtcNow()));
 

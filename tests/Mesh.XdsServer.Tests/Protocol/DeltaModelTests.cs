@@ -1,4 +1,7 @@
+using Envoy.Admin.V3;
 using Envoy.Service.Discovery.V3;
+using Envoy.Service.Status.V3;
+using Envoy.Type.Matcher.V3;
 using Mesh.Model.Identity;
 using Mesh.XdsServer.Resources;
 using Mesh.XdsServer.Tests.Support;
@@ -68,6 +71,8 @@ public sealed class DeltaModelTests : IAsyncLifetime
 
                         await client.DisposeAsync();
                         client = await ModelClient.ConnectAsync(_host, client);
+                        await ConvergedAsync(client, $"seed {seed}, step {step}: reconnected");
+                        await CsdsShowsWhatTheClientHoldsAsync(client, $"seed {seed}, step {step}: reconnected");
                         what = "reconnected with the held versions";
                         reconnects++;
                         break;
@@ -83,6 +88,7 @@ public sealed class DeltaModelTests : IAsyncLifetime
             }
 
             await ConvergedAsync(client, $"seed {seed}, the last steps: {string.Join("; ", burst)}");
+            await CsdsShowsWhatTheClientHoldsAsync(client, $"seed {seed}, the last steps");
         }
         finally
         {
@@ -110,6 +116,46 @@ public sealed class DeltaModelTests : IAsyncLifetime
             Assert.True(client.Failure is null && DateTime.UtcNow < deadline,
                 $"after {after}, the client does not hold what the snapshot says:\n{difference}"
                 + (client.Failure is { } failure ? $"\nand its stream failed: {failure.Message}" : ""));
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>
+    /// CSDS (and so proxy status) shows the stream's proxy as holding exactly what the client holds, each ACKed at its
+    /// version, and each subscribed name it was told does not exist as such; after a reconnect that includes what the
+    /// client said it had (<c>initial_resource_versions</c>), not only what the new stream sent.
+    /// </summary>
+    private async Task CsdsShowsWhatTheClientHoldsAsync(ModelClient client, string after)
+    {
+        var csds = new ClientStatusDiscoveryService.ClientStatusDiscoveryServiceClient(_host.Channel);
+        var request = new ClientStatusRequest();
+        request.NodeMatchers.Add(new NodeMatcher { NodeId = new StringMatcher { Exact = MeshRows.NodeId("web") } });
+        var deadline = DateTime.UtcNow + TaskTimeouts.Default / 2;
+        while (true)
+        {
+            var expected = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (var type in WildcardTypes.Concat(NamedTypes))
+            {
+                expected.UnionWith(client.Held(type).Select(h => $"{type} {h.Key} {h.Value} {ClientResourceStatus.Acked}"));
+                if (NamedTypes.Contains(type))
+                {
+                    expected.UnionWith(client.ToldMissing(type).Select(n => $"{type} {n}  {ClientResourceStatus.DoesNotExist}"));
+                }
+            }
+
+            // The stream before a reconnect may still be listed for a moment: only one stream's view is compared.
+            var configs = (await csds.FetchClientStatusAsync(request).ResponseAsync.DefaultTimeout()).Config;
+            var shown = configs.Count == 1
+                ? new SortedSet<string>(configs[0].GenericXdsConfigs.Select(g => $"{g.TypeUrl} {g.Name} {g.VersionInfo} {g.ClientStatus}"), StringComparer.Ordinal)
+                : [];
+            if (shown.SetEquals(expected))
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline,
+                $"after {after}, CSDS ({configs.Count} streams) does not show what the client holds:\nnot shown: "
+                + string.Join("\n  ", expected.Except(shown)) + "\nshown, not held: " + string.Join("\n  ", shown.Except(expected)));
             await Task.Delay(10);
         }
     }

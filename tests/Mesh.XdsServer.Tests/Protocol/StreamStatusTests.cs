@@ -167,17 +167,20 @@ public sealed class StreamStatusTests
     }
 
     [Fact]
-    public void Delta_Versions_The_Client_Had_On_Connecting_Are_Held_But_Not_Shown_And_Missing_Names_Are_Shown_But_Not_Held()
+    public void Delta_Versions_The_Client_Had_On_Connecting_Are_Held_And_Shown_As_Acked_And_Missing_Names_Are_Shown_But_Not_Held()
     {
         var status = new StreamStatus(1, "ads-delta", _clock);
         var holdings = status.Holdings(TypeUrls.Cluster);
-        holdings.Seed("a", "v-a");
+        holdings.Seed("a", "v-a", status.HeldOnConnecting());
         status.DoesNotExist(TypeUrls.Cluster, "missing");
 
         Assert.Equal("v-a", holdings.VersionOf("a"));
         Assert.False(holdings.Holds("missing"));
         Assert.Equal(["a"], holdings.HeldNames());
-        Assert.Equal([(TypeUrls.Cluster, "missing")], status.Resources.Keys);
+        Assert.Equal([(TypeUrls.Cluster, "a"), (TypeUrls.Cluster, "missing")], status.Resources.Keys.Order());
+
+        // After an xDS server's restart every delta proxy reconnects this way: proxy status must still show what each holds.
+        Assert.Equal(new ResourceStatus("v-a", ConfigStatus.Synced, ClientResourceStatus.Acked, null, _clock.Now), status.Resources[(TypeUrls.Cluster, "a")]);
 
         var a = Cluster("a");
         status.Sent(TypeUrls.Cluster, [a]);
@@ -227,7 +230,7 @@ public sealed class StreamStatusTests
         var status = new StreamStatus(1, "ads-delta", _clock);
         var set = new Mesh.XdsServer.Snapshots.ResourceSet([Cluster("a"), Cluster("b")]);
         var holdings = status.Holdings(TypeUrls.Cluster);
-        holdings.Seed("a", set.Wildcard[0].Version);
+        holdings.Seed("a", set.Wildcard[0].Version, status.HeldOnConnecting());
         status.Sent(TypeUrls.Cluster, set.Wildcard, set);
         status.Removed(TypeUrls.Cluster, "a");
 
