@@ -88,6 +88,11 @@ internal sealed class SotwSession(
         }
 
         await SendIfChangedAsync(typeUrl, state, Select(typeUrl, state, Snapshot), Snapshot, cancellationToken);
+        if (namesChanged && !state.Wildcard)
+        {
+            // Sent or not, the names it no longer asks for are no longer held.
+            Status.AsksOnlyFor(typeUrl, state.Names);
+        }
     }
 
     protected override async Task OnSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)

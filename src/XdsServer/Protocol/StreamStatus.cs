@@ -96,6 +96,24 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
     public void AckedSet(string typeUrl, IReadOnlyList<XdsResource> resources) =>
         SetState(typeUrl, resources, ClientResourceStatus.Acked, null, keepLeftOut: true);
 
+    /// <summary>
+    /// State of the world, RDS or EDS: the client now asks only for <paramref name="requested"/> (sorted). What earlier
+    /// responses carried of other names is no longer shown: the client dropped those resources when it stopped asking.
+    /// </summary>
+    public void AsksOnlyFor(string typeUrl, string[] requested)
+    {
+        lock (_lock)
+        {
+            foreach (var set in _sets)
+            {
+                if (set.TypeUrl == typeUrl)
+                {
+                    set.KeepOnly(requested);
+                }
+            }
+        }
+    }
+
     /// <summary>State of the world: the client NACKed the response that carried <paramref name="resources"/>.</summary>
     public void NackedSet(string typeUrl, IReadOnlyList<XdsResource> resources, string error) =>
         SetState(typeUrl, resources, ClientResourceStatus.Nacked, error, keepLeftOut: true);
@@ -297,6 +315,18 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
             State = state;
             Error = error;
             At = at;
+        }
+
+        /// <summary>Drops what earlier responses left out for names not in <paramref name="requested"/> (sorted).</summary>
+        public void KeepOnly(string[] requested)
+        {
+            if (Earlier is null)
+            {
+                return;
+            }
+
+            var kept = Earlier.Where(e => Array.BinarySearch(requested, e.Key, StringComparer.Ordinal) >= 0).ToDictionary(StringComparer.Ordinal);
+            Earlier = kept.Count == 0 ? null : kept;
         }
 
         private ResourceStatus StatusOf(XdsResource resource) => new(

@@ -86,6 +86,23 @@ public sealed class StreamStatusTests
     }
 
     [Fact]
+    public void Rds_And_Eds_Stop_Showing_What_An_Earlier_Response_Carried_Of_Names_No_Longer_Asked_For()
+    {
+        var status = new StreamStatus(1, "ads", _clock);
+        var first = new[] { Route("r1"), Route("r2") };
+        status.SentSet(TypeUrls.Route, first);
+        status.AckedSet(TypeUrls.Route, first);
+        status.SentSet(TypeUrls.Route, [Route("r3")]);
+
+        // The client stops asking for r1 (Envoy drops it): shown as held, it would stay there for the stream's life.
+        status.AsksOnlyFor(TypeUrls.Route, ["r2", "r3"]);
+
+        Assert.Equal(["r2", "r3"], status.Resources.Keys.Where(k => k.Type == TypeUrls.Route).Select(k => k.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(ClientResourceStatus.Acked, status.Resources[(TypeUrls.Route, "r2")].ClientStatus);
+        Assert.Equal(ClientResourceStatus.Requested, status.Resources[(TypeUrls.Route, "r3")].ClientStatus);
+    }
+
+    [Fact]
     public void Csds_Lists_Types_Then_Names_In_Ordinal_Order_And_The_Problem_Per_Requested_Type()
     {
         var status = new StreamStatus(1, "ads", _clock);
