@@ -2,9 +2,8 @@ using Envoy.Admin.V3;
 using Envoy.Service.Discovery.V3;
 using Envoy.Service.Status.V3;
 using Envoy.Type.Matcher.V3;
-using Mesh.Model.Identity;
-using Mesh.XdsServer.Resources;
 using Mesh.XdsServer.Tests.Support;
+using static Mesh.XdsServer.Tests.Support.ModelRun;
 
 namespace Mesh.XdsServer.Tests.Protocol;
 
@@ -20,10 +19,6 @@ namespace Mesh.XdsServer.Tests.Protocol;
 /// </summary>
 public sealed class DeltaModelTests : IAsyncLifetime
 {
-    private static readonly ProxyIdentity Web = new(new MeshKey(MeshRows.Account, "demo"), ProxyKind.VirtualNode, "web");
-    private static readonly string[] WildcardTypes = [TypeUrls.Cluster, TypeUrls.Listener];
-    private static readonly string[] NamedTypes = [TypeUrls.Endpoint, TypeUrls.Route];
-
     private XdsTestHost _host = null!;
 
     public async Task InitializeAsync() => _host = await XdsTestHost.StartAsync();
@@ -35,90 +30,8 @@ public sealed class DeltaModelTests : IAsyncLifetime
     [InlineData(2)]
     [InlineData(3)]
     [InlineData(4)]
-    public async Task Through_Random_Changes_Subscriptions_And_Reconnects_The_Client_Holds_What_The_Snapshot_Says(int seed)
-    {
-        var random = new Random(seed);
-        var mesh = new RandomDemoMesh(random);
-        _host.Producer.SetMesh(mesh.Rows.Key, mesh.Rows.Graph);
-        var client = await ModelClient.ConnectAsync(_host, held: null);
-        var reconnects = 0;
-        var subscriptionChanges = 0;
-        var meshChanges = 0;
-        var burst = new List<string>();
-        try
-        {
-            await ConvergedAsync(client, "the first connect");
-            for (var step = 0; step < 100; step++)
-            {
-                string what;
-                switch (random.Next(10))
-                {
-                    case < 5:
-                        what = mesh.Change();
-                        _host.Producer.SetMesh(mesh.Rows.Key, mesh.Rows.Graph);
-                        meshChanges++;
-                        break;
-                    case < 9:
-                        what = await client.ChangeSubscriptionAsync(random, Names(_host));
-                        subscriptionChanges++;
-                        break;
-                    default:
-                        if (burst.Count > 0)
-                        {
-                            await ConvergedAsync(client, $"seed {seed}, step {step}: {string.Join("; ", burst)}");
-                            burst.Clear();
-                        }
-
-                        await client.DisposeAsync();
-                        client = await ModelClient.ConnectAsync(_host, client);
-                        await ConvergedAsync(client, $"seed {seed}, step {step}: reconnected");
-                        await CsdsShowsWhatTheClientHoldsAsync(client, $"seed {seed}, step {step}: reconnected");
-                        what = "reconnected with the held versions";
-                        reconnects++;
-                        break;
-                }
-
-                // Most steps are checked at once; some run into the next ones while responses are in flight.
-                burst.Add(what);
-                if (random.Next(3) > 0)
-                {
-                    await ConvergedAsync(client, $"seed {seed}, step {step}: {string.Join("; ", burst)}");
-                    burst.Clear();
-                }
-            }
-
-            await ConvergedAsync(client, $"seed {seed}, the last steps: {string.Join("; ", burst)}");
-            await CsdsShowsWhatTheClientHoldsAsync(client, $"seed {seed}, the last steps");
-        }
-        finally
-        {
-            await client.DisposeAsync();
-        }
-
-        Assert.True(meshChanges > 30 && subscriptionChanges > 25 && reconnects > 2, $"{meshChanges} mesh changes, {subscriptionChanges} subscription changes, {reconnects} reconnects");
-    }
-
-    /// <summary>The names of endpoints and route configurations that exist now, from which subscriptions are drawn.</summary>
-    private static Dictionary<string, string[]> Names(XdsTestHost host)
-    {
-        var snapshot = host.Cache.Current(Web);
-        return NamedTypes.ToDictionary(t => t, t => snapshot is null ? [] : snapshot[t].All.Select(r => r.Name).ToArray());
-    }
-
-    private async Task ConvergedAsync(ModelClient client, string after)
-    {
-        // Within less than the client's own wait for a response, so that what differs is seen while the stream lives.
-        var deadline = DateTime.UtcNow + TaskTimeouts.Default / 2;
-        string? difference;
-        while ((difference = Difference(client)) is not null)
-        {
-            // A stream that failed will not catch up; one that is only slow gets until the deadline.
-            Assert.True(client.Failure is null && DateTime.UtcNow < deadline,
-                $"after {after}, the client does not hold what the snapshot says:\n{difference}"
-                + (client.Failure is { } failure ? $"\nand its stream failed: {failure.Message}" : ""));
-            await Task.Delay(10);
-        }
-    }
+    public Task Through_Random_Changes_Subscriptions_And_Reconnects_The_Client_Holds_What_The_Snapshot_Says(int seed) =>
+        ModelRun.RunAsync<ModelClient>(_host, seed, steps: 100, before => ModelClient.ConnectAsync(_host, before), Difference, CsdsShowsWhatTheClientHoldsAsync);
 
     /// <summary>
     /// CSDS (and so proxy status) shows the stream's proxy as holding exactly what the client holds, each ACKed at its
@@ -208,7 +121,7 @@ public sealed class DeltaModelTests : IAsyncLifetime
     /// One delta stream and what the client holds on it, kept as Envoy keeps it; every response is ACKed as soon as it
     /// is applied. The held versions and subscriptions outlive the stream, for a reconnect.
     /// </summary>
-    private sealed class ModelClient : IAsyncDisposable
+    private sealed class ModelClient : IModelClient
     {
         private readonly Lock _lock = new();
         private readonly Dictionary<string, Dictionary<string, string>> _held;
@@ -219,10 +132,7 @@ public sealed class DeltaModelTests : IAsyncLifetime
         private readonly Dictionary<string, HashSet<string>> _toldMissing;
         private readonly DeltaAdsClient _stream;
         private readonly CancellationTokenSource _stop = new();
-
-        // The reader's ACKs and the test's subscription changes go through one write at a time: a gRPC request stream
-        // takes no second write while one is pending (and the test client's write would drop it).
-        private readonly SemaphoreSlim _writing = new(1, 1);
+        private readonly SerialWrites _writes = new();
         private Task _reading = Task.CompletedTask;
 
         private ModelClient(DeltaAdsClient stream, ModelClient? before)
@@ -279,7 +189,7 @@ public sealed class DeltaModelTests : IAsyncLifetime
         }
 
         /// <summary>Subscribes to a name (one that exists, or one that does not) or unsubscribes from one it holds.</summary>
-        public async Task<string> ChangeSubscriptionAsync(Random random, Dictionary<string, string[]> existing)
+        public async Task<string> ChangeNamesAsync(Random random, Dictionary<string, string[]> existing)
         {
             var type = NamedTypes[random.Next(NamedTypes.Length)];
             string name;
@@ -311,7 +221,7 @@ public sealed class DeltaModelTests : IAsyncLifetime
                 }
             }
 
-            await WriteAsync(() => _stream.SendAsync(type, subscribe: subscribe ? [name] : null, unsubscribe: subscribe ? null : [name]));
+            await _writes.WriteAsync(() => _stream.SendAsync(type, subscribe: subscribe ? [name] : null, unsubscribe: subscribe ? null : [name]));
             return $"{type}: {(subscribe ? "subscribed to" : "unsubscribed from")} {name}";
         }
 
@@ -333,7 +243,7 @@ public sealed class DeltaModelTests : IAsyncLifetime
                     }
 
                     Apply(response);
-                    await WriteAsync(() => _stream.AckAsync(response));
+                    await _writes.WriteAsync(() => _stream.AckAsync(response));
                 }
             }
             catch (Exception e) when (!_stop.IsCancellationRequested)
@@ -342,18 +252,6 @@ public sealed class DeltaModelTests : IAsyncLifetime
             }
         }
 
-        private async Task WriteAsync(Func<Task> write)
-        {
-            await _writing.WaitAsync();
-            try
-            {
-                await write();
-            }
-            finally
-            {
-                _writing.Release();
-            }
-        }
 
         private void Apply(DeltaDiscoveryResponse response)
         {

@@ -1,8 +1,8 @@
 using Envoy.Service.Discovery.V3;
 using Google.Protobuf;
-using Mesh.Model.Identity;
 using Mesh.XdsServer.Resources;
 using Mesh.XdsServer.Tests.Support;
+using static Mesh.XdsServer.Tests.Support.ModelRun;
 
 namespace Mesh.XdsServer.Tests.Protocol;
 
@@ -17,10 +17,6 @@ namespace Mesh.XdsServer.Tests.Protocol;
 /// </summary>
 public sealed class SotwModelTests : IAsyncLifetime
 {
-    private static readonly ProxyIdentity Web = new(new MeshKey(MeshRows.Account, "demo"), ProxyKind.VirtualNode, "web");
-    private static readonly string[] WildcardTypes = [TypeUrls.Cluster, TypeUrls.Listener];
-    private static readonly string[] NamedTypes = [TypeUrls.Endpoint, TypeUrls.Route];
-
     private XdsTestHost _host = null!;
 
     public async Task InitializeAsync() => _host = await XdsTestHost.StartAsync();
@@ -32,85 +28,8 @@ public sealed class SotwModelTests : IAsyncLifetime
     [InlineData(2)]
     [InlineData(3)]
     [InlineData(4)]
-    public async Task Through_Random_Changes_Names_And_Reconnects_The_Client_Holds_What_The_Snapshot_Says(int seed)
-    {
-        var random = new Random(seed);
-        var mesh = new RandomDemoMesh(random);
-        _host.Producer.SetMesh(mesh.Rows.Key, mesh.Rows.Graph);
-        var client = await ModelClient.ConnectAsync(_host, before: null);
-        var counts = new int[3];
-        var burst = new List<string>();
-        try
-        {
-            await ConvergedAsync(client, "the first connect");
-            for (var step = 0; step < 100; step++)
-            {
-                string what;
-                switch (random.Next(10))
-                {
-                    case < 5:
-                        what = mesh.Change();
-                        _host.Producer.SetMesh(mesh.Rows.Key, mesh.Rows.Graph);
-                        counts[0]++;
-                        break;
-                    case < 9:
-                        what = await client.ChangeNamesAsync(random, Names());
-                        counts[1]++;
-                        break;
-                    default:
-                        if (burst.Count > 0)
-                        {
-                            await ConvergedAsync(client, $"seed {seed}, step {step}: {string.Join("; ", burst)}");
-                            burst.Clear();
-                        }
-
-                        await client.DisposeAsync();
-                        client = await ModelClient.ConnectAsync(_host, client);
-                        what = "reconnected with the last accepted versions";
-                        counts[2]++;
-                        break;
-                }
-
-                // Most steps are checked at once; some run into the next ones while responses are in flight.
-                burst.Add(what);
-                if (random.Next(3) > 0)
-                {
-                    await ConvergedAsync(client, $"seed {seed}, step {step}: {string.Join("; ", burst)}");
-                    burst.Clear();
-                }
-            }
-
-            await ConvergedAsync(client, $"seed {seed}, the last steps: {string.Join("; ", burst)}");
-        }
-        finally
-        {
-            await client.DisposeAsync();
-        }
-
-        Assert.True(counts[0] > 30 && counts[1] > 25 && counts[2] > 2, $"{counts[0]} mesh changes, {counts[1]} name changes, {counts[2]} reconnects");
-    }
-
-    /// <summary>The names of endpoints and route configurations that exist now, from which requests are drawn.</summary>
-    private Dictionary<string, string[]> Names()
-    {
-        var snapshot = _host.Cache.Current(Web);
-        return NamedTypes.ToDictionary(t => t, t => snapshot is null ? [] : snapshot[t].All.Select(r => r.Name).ToArray());
-    }
-
-    private async Task ConvergedAsync(ModelClient client, string after)
-    {
-        // Within less than the client's own wait for a response, so that what differs is seen while the stream lives.
-        var deadline = DateTime.UtcNow + TaskTimeouts.Default / 2;
-        string? difference;
-        while ((difference = Difference(client)) is not null)
-        {
-            // A stream that failed will not catch up; one that is only slow gets until the deadline.
-            Assert.True(client.Failure is null && DateTime.UtcNow < deadline,
-                $"after {after}, the client does not hold what the snapshot says:\n{difference}"
-                + (client.Failure is { } failure ? $"\nand its stream failed: {failure.Message}" : ""));
-            await Task.Delay(10);
-        }
-    }
+    public Task Through_Random_Changes_Names_And_Reconnects_The_Client_Holds_What_The_Snapshot_Says(int seed) =>
+        ModelRun.RunAsync<ModelClient>(_host, seed, steps: 100, before => ModelClient.ConnectAsync(_host, before), Difference, (_, _) => Task.CompletedTask);
 
     private string? Difference(ModelClient client)
     {
@@ -154,7 +73,7 @@ public sealed class SotwModelTests : IAsyncLifetime
     /// as soon as it is applied, naming what the client wants at that moment. The held resources, names and accepted
     /// versions outlive the stream, for a reconnect.
     /// </summary>
-    private sealed class ModelClient : IAsyncDisposable
+    private sealed class ModelClient : IModelClient
     {
         private readonly Lock _lock = new();
         private readonly Dictionary<string, Dictionary<string, ByteString>> _held;
@@ -163,10 +82,7 @@ public sealed class SotwModelTests : IAsyncLifetime
         private readonly Dictionary<string, string> _lastNonce = [];
         private readonly AdsClient _stream;
         private readonly CancellationTokenSource _stop = new();
-
-        // The reader's ACKs and the test's name changes go through one write at a time: a gRPC request stream takes
-        // no second write while one is pending (and the test client's write would drop it).
-        private readonly SemaphoreSlim _writing = new(1, 1);
+        private readonly SerialWrites _writes = new();
         private Task _reading = Task.CompletedTask;
 
         private ModelClient(AdsClient stream, ModelClient? before)
@@ -251,7 +167,7 @@ public sealed class SotwModelTests : IAsyncLifetime
                 nonce = _lastNonce.GetValueOrDefault(type, "");
             }
 
-            await WriteAsync(() => _stream.SendAsync(type, names, version, nonce));
+            await _writes.WriteAsync(() => _stream.SendAsync(type, names, version, nonce));
             return $"{type}: {change}";
         }
 
@@ -274,7 +190,7 @@ public sealed class SotwModelTests : IAsyncLifetime
 
                     // The ACK names what the client wants now, and is written in order with the name changes: a change
                     // the server ignored for its stale nonce reaches it this way.
-                    await WriteAsync(() =>
+                    await _writes.WriteAsync(() =>
                     {
                         var names = Apply(response);
                         return _stream.AckAsync(response, names);
@@ -327,18 +243,6 @@ public sealed class SotwModelTests : IAsyncLifetime
             _ => throw new ArgumentOutOfRangeException(nameof(typeUrl), typeUrl),
         };
 
-        private async Task WriteAsync(Func<Task> write)
-        {
-            await _writing.WaitAsync();
-            try
-            {
-                await write();
-            }
-            finally
-            {
-                _writing.Release();
-            }
-        }
 
         public async ValueTask DisposeAsync()
         {

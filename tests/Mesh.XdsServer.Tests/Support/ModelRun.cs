@@ -1,0 +1,143 @@
+using Mesh.Model.Identity;
+using Mesh.XdsServer.Resources;
+
+namespace Mesh.XdsServer.Tests.Support;
+
+/// <summary>A model of an xDS client on one stream, as the model tests drive it (<see cref="ModelRun"/>).</summary>
+internal interface IModelClient : IAsyncDisposable
+{
+    /// <summary>Why the stream failed, if it did.</summary>
+    Exception? Failure { get; }
+
+    /// <summary>Asks for one more endpoint or route configuration name, or one fewer; says which.</summary>
+    Task<string> ChangeNamesAsync(Random random, Dictionary<string, string[]> existing);
+}
+
+/// <summary>
+/// The run both xDS model tests share: the demo mesh's proxy <c>web</c> on one stream, through random steps of three
+/// kinds (a mesh change, a change of the names the client asks for, a reconnect); most steps are checked at once, and
+/// some run into the next ones while responses are in flight. After each check the client must hold what the
+/// snapshot says, within a deadline shorter than the client's own wait for a response, so that what differs is seen
+/// while the stream lives.
+/// </summary>
+internal static class ModelRun
+{
+    public static readonly ProxyIdentity Web = new(new MeshKey(MeshRows.Account, "demo"), ProxyKind.VirtualNode, "web");
+    public static readonly string[] WildcardTypes = [TypeUrls.Cluster, TypeUrls.Listener];
+    public static readonly string[] NamedTypes = [TypeUrls.Endpoint, TypeUrls.Route];
+
+    /// <param name="connect">Opens a stream: the first (null), or a reconnect of the client it is given.</param>
+    /// <param name="difference">What the client holds that differs from what the snapshot says; null when nothing.</param>
+    /// <param name="checkServerView">Checks what the server shows of the client (CSDS), once a reconnected client has caught up and at the end.</param>
+    public static async Task RunAsync<TClient>(
+        XdsTestHost host,
+        int seed,
+        int steps,
+        Func<TClient?, Task<TClient>> connect,
+        Func<TClient, string?> difference,
+        Func<TClient, string, Task> checkServerView)
+        where TClient : class, IModelClient
+    {
+        var random = new Random(seed);
+        var mesh = new RandomDemoMesh(random);
+        host.Producer.SetMesh(mesh.Rows.Key, mesh.Rows.Graph);
+        var client = await connect(null);
+        var (meshChanges, nameChanges, reconnects) = (0, 0, 0);
+        var burst = new List<string>();
+        try
+        {
+            await ConvergedAsync(client, difference, "the first connect");
+            for (var step = 0; step < steps; step++)
+            {
+                string what;
+                switch (random.Next(10))
+                {
+                    case < 5:
+                        what = mesh.Change();
+                        host.Producer.SetMesh(mesh.Rows.Key, mesh.Rows.Graph);
+                        meshChanges++;
+                        break;
+                    case < 9:
+                        what = await client.ChangeNamesAsync(random, ExistingNames(host));
+                        nameChanges++;
+                        break;
+                    default:
+                        if (burst.Count > 0)
+                        {
+                            await ConvergedAsync(client, difference, $"seed {seed}, step {step}: {string.Join("; ", burst)}");
+                            burst.Clear();
+                        }
+
+                        await client.DisposeAsync();
+                        client = await connect(client);
+                        await ConvergedAsync(client, difference, $"seed {seed}, step {step}: reconnected");
+                        await checkServerView(client, $"seed {seed}, step {step}: reconnected");
+                        what = "reconnected";
+                        reconnects++;
+                        break;
+                }
+
+                burst.Add(what);
+                if (random.Next(3) > 0)
+                {
+                    await ConvergedAsync(client, difference, $"seed {seed}, step {step}: {string.Join("; ", burst)}");
+                    burst.Clear();
+                }
+            }
+
+            await ConvergedAsync(client, difference, $"seed {seed}, the last steps: {string.Join("; ", burst)}");
+            await checkServerView(client, $"seed {seed}, the last steps");
+        }
+        finally
+        {
+            await client.DisposeAsync();
+        }
+
+        Assert.True(meshChanges > steps * 3 / 10 && nameChanges > steps / 4 && reconnects > 2,
+            $"{meshChanges} mesh changes, {nameChanges} name changes, {reconnects} reconnects");
+    }
+
+    /// <summary>The names of endpoints and route configurations that exist now, from which the client's names are drawn.</summary>
+    private static Dictionary<string, string[]> ExistingNames(XdsTestHost host)
+    {
+        var snapshot = host.Cache.Current(Web);
+        return NamedTypes.ToDictionary(t => t, t => snapshot is null ? [] : snapshot[t].All.Select(r => r.Name).ToArray());
+    }
+
+    private static async Task ConvergedAsync<TClient>(TClient client, Func<TClient, string?> difference, string after)
+        where TClient : IModelClient
+    {
+        var deadline = DateTime.UtcNow + TaskTimeouts.Default / 2;
+        string? differs;
+        while ((differs = difference(client)) is not null)
+        {
+            // A stream that failed will not catch up; one that is only slow gets until the deadline.
+            Assert.True(client.Failure is null && DateTime.UtcNow < deadline,
+                $"after {after}, the client does not hold what the snapshot says:\n{differs}"
+                + (client.Failure is { } failure ? $"\nand its stream failed: {failure.Message}" : ""));
+            await Task.Delay(10);
+        }
+    }
+}
+
+/// <summary>
+/// One write at a time to a stream's requests, for a model client whose reader ACKs while the test changes names: a
+/// gRPC request stream takes no second write while one is pending (and the test clients' writes would drop it).
+/// </summary>
+internal sealed class SerialWrites
+{
+    private readonly SemaphoreSlim _writing = new(1, 1);
+
+    public async Task WriteAsync(Func<Task> write)
+    {
+        await _writing.WaitAsync();
+        try
+        {
+            await write();
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+}
