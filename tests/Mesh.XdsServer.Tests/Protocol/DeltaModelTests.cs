@@ -33,6 +33,13 @@ public sealed class DeltaModelTests : IAsyncLifetime
     public Task Through_Random_Changes_Subscriptions_And_Reconnects_The_Client_Holds_What_The_Snapshot_Says(int seed) =>
         ModelRun.RunAsync<ModelClient>(_host, seed, steps: 100, before => ModelClient.ConnectAsync(_host, before), Difference, CsdsShowsWhatTheClientHoldsAsync);
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public Task Three_Streams_Of_One_Proxy_Each_Hold_What_The_Snapshot_Says_Whatever_The_Others_Ask_For(int seed) =>
+        ModelRun.RunAsync<ModelClient>(_host, seed, steps: 100, before => ModelClient.ConnectAsync(_host, before), Difference, CsdsShowsWhatTheClientHoldsAsync, clients: 3);
+
     /// <summary>
     /// CSDS (and so proxy status) shows the stream's proxy as holding exactly what the client holds, each ACKed at its
     /// version, and each subscribed name it was told does not exist as such; after a reconnect that includes what the

@@ -31,6 +31,13 @@ public sealed class SotwModelTests : IAsyncLifetime
     public Task Through_Random_Changes_Names_And_Reconnects_The_Client_Holds_What_The_Snapshot_Says(int seed) =>
         ModelRun.RunAsync<ModelClient>(_host, seed, steps: 100, before => ModelClient.ConnectAsync(_host, before), Difference, (_, _) => Task.CompletedTask);
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public Task Three_Streams_Of_One_Proxy_Each_Hold_What_The_Snapshot_Says_Whatever_The_Others_Ask_For(int seed) =>
+        ModelRun.RunAsync<ModelClient>(_host, seed, steps: 100, before => ModelClient.ConnectAsync(_host, before), Difference, (_, _) => Task.CompletedTask, clients: 3);
+
     private string? Difference(ModelClient client)
     {
         if (_host.Cache.Current(Web) is not { } snapshot)

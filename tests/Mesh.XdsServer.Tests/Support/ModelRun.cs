@@ -14,11 +14,12 @@ internal interface IModelClient : IAsyncDisposable
 }
 
 /// <summary>
-/// The run both xDS model tests share: the demo mesh's proxy <c>web</c> on one stream, through random steps of three
-/// kinds (a mesh change, a change of the names the client asks for, a reconnect); most steps are checked at once, and
-/// some run into the next ones while responses are in flight. After each check the client must hold what the
-/// snapshot says, within a deadline shorter than the client's own wait for a response, so that what differs is seen
-/// while the stream lives.
+/// The run both xDS model tests share: the demo mesh's proxy <c>web</c> on one stream or several (replicas of one
+/// workload, which the server serves partly from responses it works out once for all the identity's streams), through
+/// random steps of three kinds (a mesh change, a change of the names one client asks for, a reconnect of one client);
+/// most steps are checked at once, and some run into the next ones while responses are in flight. After each check
+/// every client must hold what the snapshot says, within a deadline shorter than a client's own wait for a response,
+/// so that what differs is seen while the stream lives.
 /// </summary>
 internal static class ModelRun
 {
@@ -29,27 +30,36 @@ internal static class ModelRun
     /// <param name="connect">Opens a stream: the first (null), or a reconnect of the client it is given.</param>
     /// <param name="difference">What the client holds that differs from what the snapshot says; null when nothing.</param>
     /// <param name="checkServerView">Checks what the server shows of the client (CSDS), once a reconnected client has caught up and at the end.</param>
+    /// <param name="clients">How many streams of the one proxy identity run at once.</param>
     public static async Task RunAsync<TClient>(
         XdsTestHost host,
         int seed,
         int steps,
         Func<TClient?, Task<TClient>> connect,
         Func<TClient, string?> difference,
-        Func<TClient, string, Task> checkServerView)
+        Func<TClient, string, Task> checkServerView,
+        int clients = 1)
         where TClient : class, IModelClient
     {
         var random = new Random(seed);
         var mesh = new RandomDemoMesh(random);
         host.Producer.SetMesh(mesh.Rows.Key, mesh.Rows.Graph);
-        var client = await connect(null);
+        var all = new List<TClient>();
         var (meshChanges, nameChanges, reconnects) = (0, 0, 0);
         var burst = new List<string>();
         try
         {
-            await ConvergedAsync(client, difference, "the first connect");
+            for (var i = 0; i < clients; i++)
+            {
+                all.Add(await connect(null));
+            }
+
+            await ConvergedAsync(all, difference, "the first connect");
             for (var step = 0; step < steps; step++)
             {
                 string what;
+                var one = random.Next(all.Count);
+                var who = clients == 1 ? "" : $"client {one}: ";
                 switch (random.Next(10))
                 {
                     case < 5:
@@ -58,21 +68,26 @@ internal static class ModelRun
                         meshChanges++;
                         break;
                     case < 9:
-                        what = await client.ChangeNamesAsync(random, ExistingNames(host));
+                        what = who + await all[one].ChangeNamesAsync(random, ExistingNames(host));
                         nameChanges++;
                         break;
                     default:
                         if (burst.Count > 0)
                         {
-                            await ConvergedAsync(client, difference, $"seed {seed}, step {step}: {string.Join("; ", burst)}");
+                            await ConvergedAsync(all, difference, $"seed {seed}, step {step}: {string.Join("; ", burst)}");
                             burst.Clear();
                         }
 
-                        await client.DisposeAsync();
-                        client = await connect(client);
-                        await ConvergedAsync(client, difference, $"seed {seed}, step {step}: reconnected");
-                        await checkServerView(client, $"seed {seed}, step {step}: reconnected");
-                        what = "reconnected";
+                        // (Other streams of the identity stay on: only a check of one stream's CSDS view needs it alone.)
+                        await all[one].DisposeAsync();
+                        all[one] = await connect(all[one]);
+                        await ConvergedAsync(all, difference, $"seed {seed}, step {step}: {who}reconnected");
+                        if (clients == 1)
+                        {
+                            await checkServerView(all[one], $"seed {seed}, step {step}: reconnected");
+                        }
+
+                        what = who + "reconnected";
                         reconnects++;
                         break;
                 }
@@ -80,17 +95,23 @@ internal static class ModelRun
                 burst.Add(what);
                 if (random.Next(3) > 0)
                 {
-                    await ConvergedAsync(client, difference, $"seed {seed}, step {step}: {string.Join("; ", burst)}");
+                    await ConvergedAsync(all, difference, $"seed {seed}, step {step}: {string.Join("; ", burst)}");
                     burst.Clear();
                 }
             }
 
-            await ConvergedAsync(client, difference, $"seed {seed}, the last steps: {string.Join("; ", burst)}");
-            await checkServerView(client, $"seed {seed}, the last steps");
+            await ConvergedAsync(all, difference, $"seed {seed}, the last steps: {string.Join("; ", burst)}");
+            if (clients == 1)
+            {
+                await checkServerView(all[0], $"seed {seed}, the last steps");
+            }
         }
         finally
         {
-            await client.DisposeAsync();
+            foreach (var client in all)
+            {
+                await client.DisposeAsync();
+            }
         }
 
         Assert.True(meshChanges > steps * 3 / 10 && nameChanges > steps / 4 && reconnects > 2,
@@ -104,18 +125,22 @@ internal static class ModelRun
         return NamedTypes.ToDictionary(t => t, t => snapshot is null ? [] : snapshot[t].All.Select(r => r.Name).ToArray());
     }
 
-    private static async Task ConvergedAsync<TClient>(TClient client, Func<TClient, string?> difference, string after)
+    private static async Task ConvergedAsync<TClient>(List<TClient> clients, Func<TClient, string?> difference, string after)
         where TClient : IModelClient
     {
         var deadline = DateTime.UtcNow + TaskTimeouts.Default / 2;
-        string? differs;
-        while ((differs = difference(client)) is not null)
+        for (var i = 0; i < clients.Count; i++)
         {
-            // A stream that failed will not catch up; one that is only slow gets until the deadline.
-            Assert.True(client.Failure is null && DateTime.UtcNow < deadline,
-                $"after {after}, the client does not hold what the snapshot says:\n{differs}"
-                + (client.Failure is { } failure ? $"\nand its stream failed: {failure.Message}" : ""));
-            await Task.Delay(10);
+            var client = clients[i];
+            string? differs;
+            while ((differs = difference(client)) is not null)
+            {
+                // A stream that failed will not catch up; one that is only slow gets until the deadline.
+                Assert.True(client.Failure is null && DateTime.UtcNow < deadline,
+                    $"after {after}, client {i} of {clients.Count} does not hold what the snapshot says:\n{differs}"
+                    + (client.Failure is { } failure ? $"\nand its stream failed: {failure.Message}" : ""));
+                await Task.Delay(10);
+            }
         }
     }
 }
