@@ -40,6 +40,13 @@ public sealed class DeltaModelTests : IAsyncLifetime
     public Task Three_Streams_Of_One_Proxy_Each_Hold_What_The_Snapshot_Says_Whatever_The_Others_Ask_For(int seed) =>
         ModelRun.RunAsync<ModelClient>(_host, seed, steps: 100, before => ModelClient.ConnectAsync(_host, before), Difference, CsdsShowsWhatTheClientHoldsAsync, clients: 3);
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public Task A_Client_That_Rejects_Some_Responses_Keeps_What_It_Had_And_Gets_Every_Newer_Version(int seed) =>
+        ModelRun.RunAsync<ModelClient>(_host, seed, steps: 100, before => ModelClient.ConnectAsync(_host, before, nackChance: 0.15), Difference, (_, _) => Task.CompletedTask);
+
     /// <summary>
     /// CSDS (and so proxy status) shows the stream's proxy as holding exactly what the client holds, each ACKed at its
     /// version, and each subscribed name it was told does not exist as such; after a reconnect that includes what the
@@ -98,6 +105,11 @@ public sealed class DeltaModelTests : IAsyncLifetime
             var held = client.Held(type);
             foreach (var (name, version) in expected)
             {
+                if (client.Rejected(type, name, version))
+                {
+                    continue; // the client rejected this very version: it keeps what it had, and is not sent it again
+                }
+
                 if (!held.TryGetValue(name, out var heldVersion))
                 {
                     problems.Add($"{type}: {name} missing");
@@ -108,14 +120,16 @@ public sealed class DeltaModelTests : IAsyncLifetime
                 }
             }
 
-            problems.AddRange(held.Keys.Where(n => !expected.ContainsKey(n)).Select(n => $"{type}: {n} held but not in the snapshot's answer"));
+            problems.AddRange(held.Keys
+                .Where(n => !expected.ContainsKey(n) && !client.Rejected(type, n, "removed"))
+                .Select(n => $"{type}: {n} held but not in the snapshot's answer"));
             if (NamedTypes.Contains(type))
             {
                 // Envoy waits for a name it asked for until it is sent or said not to exist (xDS: "Knowing when a
                 // requested resource does not exist").
                 var told = client.ToldMissing(type);
                 problems.AddRange(client.Subscribed(type)
-                    .Where(n => !snapshot[type].ByName.ContainsKey(n) && !told.Contains(n))
+                    .Where(n => !snapshot[type].ByName.ContainsKey(n) && !told.Contains(n) && !client.Rejected(type, n, "removed"))
                     .Order(StringComparer.Ordinal)
                     .Select(n => $"{type}: {n} does not exist, and the client was not told"));
             }
@@ -142,9 +156,18 @@ public sealed class DeltaModelTests : IAsyncLifetime
         private readonly SerialWrites _writes = new();
         private Task _reading = Task.CompletedTask;
 
-        private ModelClient(DeltaAdsClient stream, ModelClient? before)
+        // How often a response is rejected (NACKed) instead of applied, and what was rejected: a resource's name and
+        // version, or a name with "removed". Envoy keeps what it had; the server sends such a version no more.
+        private readonly double _nackChance;
+        private readonly Random _nacks;
+        private readonly Dictionary<string, HashSet<string>> _rejected;
+
+        private ModelClient(DeltaAdsClient stream, ModelClient? before, double nackChance)
         {
             _stream = stream;
+            _nackChance = nackChance;
+            _nacks = new Random(before?._nacks.Next() ?? 7);
+            _rejected = WildcardTypes.Concat(NamedTypes).ToDictionary(t => t, t => new HashSet<string>(before?._rejected[t] ?? []));
             _held = WildcardTypes.Concat(NamedTypes).ToDictionary(t => t, t => new Dictionary<string, string>(before?._held[t] ?? []));
             _subscribed = NamedTypes.ToDictionary(t => t, t => new HashSet<string>(before?._subscribed[t] ?? []));
             _toldMissing = NamedTypes.ToDictionary(t => t, _ => new HashSet<string>());
@@ -152,10 +175,13 @@ public sealed class DeltaModelTests : IAsyncLifetime
 
         public Exception? Failure { get; private set; }
 
-        /// <summary>Opens a stream; with <paramref name="held"/>, as Envoy reconnects: its subscriptions again, and the versions it holds.</summary>
-        public static async Task<ModelClient> ConnectAsync(XdsTestHost host, ModelClient? held)
+        /// <summary>
+        /// Opens a stream; with <paramref name="held"/>, as Envoy reconnects: its subscriptions again, and the versions it
+        /// holds. <paramref name="nackChance"/>: how often it rejects a response.
+        /// </summary>
+        public static async Task<ModelClient> ConnectAsync(XdsTestHost host, ModelClient? held, double nackChance = 0)
         {
-            var client = new ModelClient(DeltaAdsClient.Connect(host.Channel, MeshRows.NodeId("web")), held);
+            var client = new ModelClient(DeltaAdsClient.Connect(host.Channel, MeshRows.NodeId("web")), held, nackChance);
             foreach (var type in WildcardTypes.Concat(NamedTypes))
             {
                 var subscribe = NamedTypes.Contains(type) ? client._subscribed[type].Order(StringComparer.Ordinal).ToArray() : [];
@@ -249,6 +275,13 @@ public sealed class DeltaModelTests : IAsyncLifetime
                         continue; // nothing sent for a while: a quiet stream
                     }
 
+                    if (_nackChance > 0 && _nacks.NextDouble() < _nackChance)
+                    {
+                        Reject(response);
+                        await _writes.WriteAsync(() => _stream.NackAsync(response, "rejected by the model client"));
+                        continue;
+                    }
+
                     Apply(response);
                     await _writes.WriteAsync(() => _stream.AckAsync(response));
                 }
@@ -259,6 +292,28 @@ public sealed class DeltaModelTests : IAsyncLifetime
             }
         }
 
+        /// <summary>Whether the client rejected this version of the name, or its removal ("removed").</summary>
+        public bool Rejected(string type, string name, string version)
+        {
+            lock (_lock)
+            {
+                return _rejected[type].Contains($"{name}@{version}");
+            }
+        }
+
+        private void Reject(DeltaDiscoveryResponse response)
+        {
+            lock (_lock)
+            {
+                if (_rejected.GetValueOrDefault(response.TypeUrl) is not { } rejected)
+                {
+                    return;
+                }
+
+                rejected.UnionWith(response.Resources.Select(r => $"{r.Name}@{r.Version}"));
+                rejected.UnionWith(response.RemovedResources.Select(n => $"{n}@removed"));
+            }
+        }
 
         private void Apply(DeltaDiscoveryResponse response)
         {
@@ -277,6 +332,7 @@ public sealed class DeltaModelTests : IAsyncLifetime
                     {
                         held[resource.Name] = resource.Version;
                         _toldMissing.GetValueOrDefault(response.TypeUrl)?.Remove(resource.Name);
+                        _rejected[response.TypeUrl].Remove($"{resource.Name}@removed");
                     }
                 }
 
@@ -287,7 +343,6 @@ public sealed class DeltaModelTests : IAsyncLifetime
                     {
                         _toldMissing[response.TypeUrl].Add(removed);
                     }
-
                 }
             }
         }
