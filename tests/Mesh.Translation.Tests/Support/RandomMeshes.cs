@@ -403,13 +403,16 @@ public sealed class RandomMeshes
         {
             var attributes = new SortedDictionary<string, string>(StringComparer.Ordinal)
             {
-                ["AWS_INSTANCE_IPV4"] = $"10.1.{_random.Next(3)}.{_random.Next(1, 250)}",
+                // Now and then an address or a port the registry should not hold: translation must leave it out, not send it.
+                ["AWS_INSTANCE_IPV4"] = Chance(0.9) ? $"10.1.{_random.Next(3)}.{_random.Next(1, 250)}" : Pick(["not-an-ip", "", "999.1.1.1", " 10.1.0.7"]),
                 ["AVAILABILITY_ZONE"] = Pick(["az1", "az2"]),
                 ["stage"] = Pick(["blue", "green"]),
             };
             if (Chance(0.3))
             {
-                attributes["AWS_INSTANCE_PORT"] = _random.Next(1000, 1010).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                attributes["AWS_INSTANCE_PORT"] = Chance(0.85)
+                    ? _random.Next(1000, 1010).ToString(System.Globalization.CultureInfo.InvariantCulture)
+                    : Pick(["0", "65536", "-1", "abc", ""]);
             }
 
             instances.Add(new CloudMapInstance($"i-{i}", attributes.ToEquatableList(), Chance(0.8)));

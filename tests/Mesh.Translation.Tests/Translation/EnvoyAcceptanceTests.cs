@@ -28,6 +28,7 @@ public sealed class EnvoyAcceptanceTests
         var translations = 0;
         var routeTables = 0;
         var weighted = 0;
+        var endpoints = 0;
         for (var seed = 0; seed < 200; seed++)
         {
             var meshes = new RandomMeshes(seed);
@@ -48,6 +49,7 @@ public sealed class EnvoyAcceptanceTests
                     weighted += resources.RouteConfigurations
                         .SelectMany(r => r.VirtualHosts).SelectMany(v => v.Routes)
                         .Count(r => r.Route_?.WeightedClusters is not null);
+                    endpoints += resources.ClusterLoadAssignments.Sum(a => a.Endpoints.Sum(e => e.LbEndpoints.Count));
                 }
 
                 change = meshes.Mutate();
@@ -58,6 +60,7 @@ public sealed class EnvoyAcceptanceTests
         Assert.True(translations > 2000, $"only {translations} translations");
         Assert.True(routeTables > 2000, $"only {routeTables} route configurations");
         Assert.True(weighted > 500, $"only {weighted} weighted routes");
+        Assert.True(endpoints > 500, $"only {endpoints} Cloud Map endpoints sent");
     }
 
     [Fact]
