@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Mesh.Model.Identity;
 using Mesh.Model.Wire;
 
 namespace Mesh.Model.Resources;
@@ -411,13 +412,11 @@ public static class SpecRules
         }
     }
 
-    private static bool IsArnOf(string service, string resourcePrefix, string arn)
-    {
-        var parts = arn.Split(':', 6);
-        return parts.Length == 6 && parts[0] == "arn" && parts[1].Length > 0 && parts[2] == service && parts[3].Length > 0
-            && parts[4].Length > 0 && parts[5].StartsWith(resourcePrefix, StringComparison.Ordinal) && parts[5].Length > resourcePrefix.Length
-            && !HasLineBreakOrNul(arn);
-    }
+    private static bool IsArnOf(string service, string resourcePrefix, string text) =>
+        Arn.TryParse(text, out var parsed) && parsed.Value is var arn
+        && arn.Service == service && arn.Region.Length > 0 && arn.AccountId.Length > 0
+        && arn.Resource.StartsWith(resourcePrefix, StringComparison.Ordinal) && arn.Resource.Length > resourcePrefix.Length
+        && !HasLineBreakOrNul(text);
 
     private static void CheckExactlyOneProtocol(JsonObject spec, string[] protocols, List<Violation> violations)
     {

@@ -152,9 +152,7 @@ public sealed class DeltaModelTests : IAsyncLifetime
         // them; a new stream starts with none, as Envoy asks again for every name it wants on reconnecting.
         private readonly Dictionary<string, HashSet<string>> _toldMissing;
         private readonly DeltaAdsClient _stream;
-        private readonly CancellationTokenSource _stop = new();
-        private readonly SerialWrites _writes = new();
-        private Task _reading = Task.CompletedTask;
+        private readonly ModelStream _plumbing = new();
 
         // How often a response is rejected (NACKed) instead of applied, and what was rejected: a resource's name and
         // version, or a name with "removed". Envoy keeps what it had; the server sends such a version no more.
@@ -173,7 +171,7 @@ public sealed class DeltaModelTests : IAsyncLifetime
             _toldMissing = NamedTypes.ToDictionary(t => t, _ => new HashSet<string>());
         }
 
-        public Exception? Failure { get; private set; }
+        public Exception? Failure => _plumbing.Failure;
 
         /// <summary>
         /// Opens a stream; with <paramref name="held"/>, as Envoy reconnects: its subscriptions again, and the versions it
@@ -193,7 +191,7 @@ public sealed class DeltaModelTests : IAsyncLifetime
                 await client._stream.SendAsync(type, subscribe: subscribe, initialVersions: client._held[type]);
             }
 
-            client._reading = client.ReadAsync();
+            client._plumbing.Start(client._stream.NextAsync, client.HandleAsync);
             return client;
         }
 
@@ -254,42 +252,22 @@ public sealed class DeltaModelTests : IAsyncLifetime
                 }
             }
 
-            await _writes.WriteAsync(() => _stream.SendAsync(type, subscribe: subscribe ? [name] : null, unsubscribe: subscribe ? null : [name]));
+            await _plumbing.WriteAsync(() => _stream.SendAsync(type, subscribe: subscribe ? [name] : null, unsubscribe: subscribe ? null : [name]));
             return $"{type}: {(subscribe ? "subscribed to" : "unsubscribed from")} {name}";
         }
 
-        private async Task ReadAsync()
+        /// <summary>Applies a response and ACKs it, or now and then rejects it (NACK) and keeps what it had.</summary>
+        private async Task HandleAsync(DeltaDiscoveryResponse response)
         {
-            await Task.Yield();
-            try
+            if (_nackChance > 0 && _nacks.NextDouble() < _nackChance)
             {
-                while (!_stop.IsCancellationRequested)
-                {
-                    DeltaDiscoveryResponse response;
-                    try
-                    {
-                        response = await _stream.NextAsync();
-                    }
-                    catch (TimeoutException)
-                    {
-                        continue; // nothing sent for a while: a quiet stream
-                    }
-
-                    if (_nackChance > 0 && _nacks.NextDouble() < _nackChance)
-                    {
-                        Reject(response);
-                        await _writes.WriteAsync(() => _stream.NackAsync(response, "rejected by the model client"));
-                        continue;
-                    }
-
-                    Apply(response);
-                    await _writes.WriteAsync(() => _stream.AckAsync(response));
-                }
+                Reject(response);
+                await _plumbing.WriteAsync(() => _stream.NackAsync(response, "rejected by the model client"));
+                return;
             }
-            catch (Exception e) when (!_stop.IsCancellationRequested)
-            {
-                Failure = e;
-            }
+
+            Apply(response);
+            await _plumbing.WriteAsync(() => _stream.AckAsync(response));
         }
 
         /// <summary>Whether the client rejected this version of the name, or its removal ("removed").</summary>
@@ -347,18 +325,6 @@ public sealed class DeltaModelTests : IAsyncLifetime
             }
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            await _stream.DisposeAsync();
-            try
-            {
-                await _reading.WaitAsync(TaskTimeouts.Default);
-            }
-            catch (Exception e) when (e is Grpc.Core.RpcException or OperationCanceledException or InvalidOperationException)
-            {
-                // the stream ended with the client
-            }
-        }
+        public ValueTask DisposeAsync() => _plumbing.StopAsync(_stream.DisposeAsync);
     }
 }

@@ -88,9 +88,7 @@ public sealed class SotwModelTests : IAsyncLifetime
         private readonly Dictionary<string, string> _accepted;
         private readonly Dictionary<string, string> _lastNonce = [];
         private readonly AdsClient _stream;
-        private readonly CancellationTokenSource _stop = new();
-        private readonly SerialWrites _writes = new();
-        private Task _reading = Task.CompletedTask;
+        private readonly ModelStream _plumbing = new();
 
         private ModelClient(AdsClient stream, ModelClient? before)
         {
@@ -100,7 +98,7 @@ public sealed class SotwModelTests : IAsyncLifetime
             _accepted = new Dictionary<string, string>(before?._accepted ?? []);
         }
 
-        public Exception? Failure { get; private set; }
+        public Exception? Failure => _plumbing.Failure;
 
         /// <summary>Opens a stream; after <paramref name="before"/>, as Envoy reconnects: the same names, with the versions it last accepted.</summary>
         public static async Task<ModelClient> ConnectAsync(XdsTestHost host, ModelClient? before)
@@ -117,7 +115,7 @@ public sealed class SotwModelTests : IAsyncLifetime
                 await client._stream.SendAsync(type, names, client._accepted.GetValueOrDefault(type, ""));
             }
 
-            client._reading = client.ReadAsync();
+            client._plumbing.Start(client._stream.NextAsync, client.HandleAsync);
             return client;
         }
 
@@ -174,41 +172,20 @@ public sealed class SotwModelTests : IAsyncLifetime
                 nonce = _lastNonce.GetValueOrDefault(type, "");
             }
 
-            await _writes.WriteAsync(() => _stream.SendAsync(type, names, version, nonce));
+            await _plumbing.WriteAsync(() => _stream.SendAsync(type, names, version, nonce));
             return $"{type}: {change}";
         }
 
-        private async Task ReadAsync()
-        {
-            await Task.Yield();
-            try
+        /// <summary>
+        /// Applies a response and ACKs it with the names the client wants now, written in order with the name changes:
+        /// a change the server ignored for its stale nonce reaches it this way.
+        /// </summary>
+        private Task HandleAsync(DiscoveryResponse response) =>
+            _plumbing.WriteAsync(() =>
             {
-                while (!_stop.IsCancellationRequested)
-                {
-                    DiscoveryResponse response;
-                    try
-                    {
-                        response = await _stream.NextAsync();
-                    }
-                    catch (TimeoutException)
-                    {
-                        continue; // nothing sent for a while: a quiet stream
-                    }
-
-                    // The ACK names what the client wants now, and is written in order with the name changes: a change
-                    // the server ignored for its stale nonce reaches it this way.
-                    await _writes.WriteAsync(() =>
-                    {
-                        var names = Apply(response);
-                        return _stream.AckAsync(response, names);
-                    });
-                }
-            }
-            catch (Exception e) when (!_stop.IsCancellationRequested)
-            {
-                Failure = e;
-            }
-        }
+                var names = Apply(response);
+                return _stream.AckAsync(response, names);
+            });
 
         /// <summary>Applies a response and returns the names to ACK it with (null: a wildcard type).</summary>
         private string[]? Apply(DiscoveryResponse response)
@@ -251,18 +228,6 @@ public sealed class SotwModelTests : IAsyncLifetime
         };
 
 
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            await _stream.DisposeAsync();
-            try
-            {
-                await _reading.WaitAsync(TaskTimeouts.Default);
-            }
-            catch (Exception e) when (e is Grpc.Core.RpcException or OperationCanceledException or InvalidOperationException)
-            {
-                // the stream ended with the client
-            }
-        }
+        public ValueTask DisposeAsync() => _plumbing.StopAsync(_stream.DisposeAsync);
     }
 }

@@ -146,12 +146,23 @@ internal static class ModelRun
 }
 
 /// <summary>
-/// One write at a time to a stream's requests, for a model client whose reader ACKs while the test changes names: a
-/// gRPC request stream takes no second write while one is pending (and the test clients' writes would drop it).
+/// A model client's stream plumbing: one task that reads responses and hands each to the client (which applies it and
+/// ACKs or NACKs) until the client stops it, what ended the stream if the client did not; and one write at a time to
+/// the requests, since the reader ACKs while the test changes names, and a gRPC request stream takes no second write
+/// while one is pending (the test clients' writes would drop it).
 /// </summary>
-internal sealed class SerialWrites
+internal sealed class ModelStream
 {
+    private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _writing = new(1, 1);
+    private Task _reading = Task.CompletedTask;
+
+    /// <summary>Why the stream failed, if it did.</summary>
+    public Exception? Failure { get; private set; }
+
+    /// <param name="next">The next response (a <see cref="TimeoutException"/>: none for a while).</param>
+    /// <param name="handle">What the client does with it.</param>
+    public void Start<TResponse>(Func<Task<TResponse>> next, Func<TResponse, Task> handle) => _reading = ReadAsync(next, handle);
 
     public async Task WriteAsync(Func<Task> write)
     {
@@ -163,6 +174,47 @@ internal sealed class SerialWrites
         finally
         {
             _writing.Release();
+        }
+    }
+
+    /// <summary>Stops reading, closes the stream with <paramref name="close"/>, and waits for the reader to end.</summary>
+    public async ValueTask StopAsync(Func<ValueTask> close)
+    {
+        await _stop.CancelAsync();
+        await close();
+        try
+        {
+            await _reading.WaitAsync(TaskTimeouts.Default);
+        }
+        catch (Exception e) when (e is Grpc.Core.RpcException or OperationCanceledException or InvalidOperationException)
+        {
+            // the stream ended with the client
+        }
+    }
+
+    private async Task ReadAsync<TResponse>(Func<Task<TResponse>> next, Func<TResponse, Task> handle)
+    {
+        await Task.Yield();
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                TResponse response;
+                try
+                {
+                    response = await next();
+                }
+                catch (TimeoutException)
+                {
+                    continue; // nothing sent for a while: a quiet stream
+                }
+
+                await handle(response);
+            }
+        }
+        catch (Exception e) when (!_stop.IsCancellationRequested)
+        {
+            Failure = e;
         }
     }
 }
