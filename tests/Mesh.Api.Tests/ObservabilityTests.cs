@@ -46,6 +46,37 @@ public sealed class ObservabilityTests(ApiServer api) : IClassFixture<ApiServer>
     }
 
     [Fact]
+    public async Task Metrics_KeepCounting_AfterAnotherApiHostInTheProcessStops()
+    {
+        // Every API host has a meter named "Mesh.Api"; OpenTelemetry listens by name, so a host that exported another's
+        // instruments ended its own series of the same names when that other host was disposed (tests run many hosts).
+        var other = new ApiServer();
+        await other.InitializeAsync();
+        (await other.SendAsync(HttpMethod.Get, Paths.VirtualRouter("other-host-mesh", "r"))).AssertError(404, "NotFoundException");
+        await other.DisposeAsync();
+
+        (await api.SendAsync(HttpMethod.Get, Paths.VirtualRouter("missing-mesh", "r"))).AssertError(404, "NotFoundException");
+        const string Series = "mesh_api_calls_total\\{[^}]*error=\"NotFoundException\"[^}]*operation=\"DescribeVirtualRouter\"[^}]*\\} (\\d+)";
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        System.Text.RegularExpressions.Match count;
+        do
+        {
+            count = System.Text.RegularExpressions.Regex.Match(await api.Client.GetStringAsync("/metrics"), Series);
+            if (count.Success)
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        // This host's one call, not the other host's: each host exports only its own instruments.
+        Assert.True(count.Success, "this host's DescribeVirtualRouter 404 never showed in its /metrics");
+        Assert.Equal("1", count.Groups[1].Value);
+    }
+
+    [Fact]
     public async Task EveryApiCounter_IsSeededAtZero_WhenTheHostStarts()
     {
         // The host seeds at start...

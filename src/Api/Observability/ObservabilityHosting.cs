@@ -23,7 +23,7 @@ public static class ObservabilityHosting
             .ConfigureResource(resource => resource.AddService("mesh-api"))
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(ApiMetrics.MeterName);
+                metrics.AddMeter(ApiMetrics.MeterName).ExportOnlyThisHostsMeters();
                 if (httpServerMetrics)
                 {
                     // ASP.NET Core's meters, and (before .NET 11) a middleware that tags 5xx answers for them.

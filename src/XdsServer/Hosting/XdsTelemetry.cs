@@ -60,12 +60,7 @@ public static class XdsTelemetry
                 // xDS server must not hide is keep_alive_timeout: a proxy that did not answer the HTTP/2 PING within
                 // Kestrel:Limits:Http2:KeepAlivePingTimeout (a vanished peer, or a paused or starved one, which then
                 // reconnects and resyncs; docs/benchmarks.md, issue13as). Measured once per connection, not per request.
-                metrics.AddMeter(KestrelMeter);
-                ((IDeferredMeterProviderBuilder)metrics).Configure((services, builder) =>
-                {
-                    var ownKestrel = services.GetRequiredService<IMeterFactory>();
-                    builder.AddView(instrument => IsAnotherServersKestrel(instrument, ownKestrel) ? MetricStreamConfiguration.Drop : null);
-                });
+                metrics.AddMeter(KestrelMeter).ExportOnlyThisHostsMeters();
 
                 metrics
                     .AddView(instrument => IsAnotherServers(instrument, scope) || IsSummedElsewhere(instrument, scope) ? MetricStreamConfiguration.Drop : null)
@@ -89,10 +84,6 @@ public static class XdsTelemetry
     private const string KestrelMemoryPoolMeter = "Microsoft.AspNetCore.MemoryPool";
 
     private const string KestrelMeter = "Microsoft.AspNetCore.Server.Kestrel";
-
-    /// <summary>Kestrel's meter is made by each host's <see cref="IMeterFactory"/>; a process with several servers (tests) exports each its own.</summary>
-    private static bool IsAnotherServersKestrel(Instrument instrument, IMeterFactory own) =>
-        instrument.Meter.Name == KestrelMeter && !ReferenceEquals(instrument.Meter.Scope, own);
 
     private static bool IsAnotherServers(Instrument instrument, object scope) =>
         instrument.Meter.Name == XdsMetrics.MeterName && !ReferenceEquals(instrument.Meter.Scope, scope);
