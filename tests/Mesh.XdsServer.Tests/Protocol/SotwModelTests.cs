@@ -1,4 +1,7 @@
+using Envoy.Admin.V3;
 using Envoy.Service.Discovery.V3;
+using Envoy.Service.Status.V3;
+using Envoy.Type.Matcher.V3;
 using Google.Protobuf;
 using Mesh.XdsServer.Resources;
 using Mesh.XdsServer.Tests.Support;
@@ -29,7 +32,7 @@ public sealed class SotwModelTests : IAsyncLifetime
     [InlineData(3)]
     [InlineData(4)]
     public Task Through_Random_Changes_Names_And_Reconnects_The_Client_Holds_What_The_Snapshot_Says(int seed) =>
-        ModelRun.RunAsync<ModelClient>(_host, seed, steps: 100, before => ModelClient.ConnectAsync(_host, before), Difference, (_, _) => Task.CompletedTask);
+        ModelRun.RunAsync<ModelClient>(_host, seed, steps: 100, before => ModelClient.ConnectAsync(_host, before), Difference, CsdsShowsWhatTheClientHoldsAsync);
 
     [Theory]
     [InlineData(1)]
@@ -37,6 +40,73 @@ public sealed class SotwModelTests : IAsyncLifetime
     [InlineData(3)]
     public Task Three_Streams_Of_One_Proxy_Each_Hold_What_The_Snapshot_Says_Whatever_The_Others_Ask_For(int seed) =>
         ModelRun.RunAsync<ModelClient>(_host, seed, steps: 100, before => ModelClient.ConnectAsync(_host, before), Difference, (_, _) => Task.CompletedTask, clients: 3);
+
+    /// <summary>
+    /// CSDS (and so proxy status) shows the stream's proxy as holding exactly what the client holds, each ACKed, at the
+    /// snapshot's version where the snapshot still has it; after a reconnect that includes what the new stream did not
+    /// re-send because the client said it had that version already. A route configuration or endpoints the client still
+    /// asks for after the snapshot dropped them, it keeps (as Envoy does), and so must CSDS, at the version it had then,
+    /// when this stream sent it.
+    /// </summary>
+    private async Task CsdsShowsWhatTheClientHoldsAsync(ModelClient client, string after)
+    {
+        var csds = new ClientStatusDiscoveryService.ClientStatusDiscoveryServiceClient(_host.Channel);
+        var request = new ClientStatusRequest();
+        request.NodeMatchers.Add(new NodeMatcher { NodeId = new StringMatcher { Exact = MeshRows.NodeId("web") } });
+        var deadline = DateTime.UtcNow + TaskTimeouts.Default / 2;
+        while (true)
+        {
+            var snapshot = _host.Cache.Current(Web);
+            var expected = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (var type in WildcardTypes.Concat(NamedTypes))
+            {
+                var receivedHere = client.ReceivedOnThisStream(type);
+                foreach (var (name, bytes) in client.Held(type))
+                {
+                    // What the snapshot no longer has is shown at the version it had (the test knows only that it is
+                    // there), if this stream sent it: a state-of-the-world client names only the version of its last
+                    // response on reconnecting, so what it kept from the stream before, the server cannot know.
+                    var current = snapshot?[type].ByName.GetValueOrDefault(name);
+                    if (current is not null && current.Packed.Value.Equals(bytes))
+                    {
+                        expected.Add($"{type} {name} {current.Version} {ClientResourceStatus.Acked}");
+                    }
+                    else if (receivedHere.Contains(name))
+                    {
+                        expected.Add($"{type} {name} (earlier) {ClientResourceStatus.Acked}");
+                    }
+                }
+            }
+
+            // The stream before a reconnect may still be listed for a moment: only one stream's view is compared.
+            var configs = (await csds.FetchClientStatusAsync(request).ResponseAsync.DefaultTimeout()).Config;
+            var shown = new SortedSet<string>(StringComparer.Ordinal);
+            if (configs.Count == 1)
+            {
+                foreach (var g in configs[0].GenericXdsConfigs)
+                {
+                    var inSnapshot = snapshot?[g.TypeUrl].ByName.TryGetValue(g.Name, out var current) == true && current.Version == g.VersionInfo;
+                    var earlier = !inSnapshot && expected.Contains($"{g.TypeUrl} {g.Name} (earlier) {ClientResourceStatus.Acked}");
+
+                    // A resource the snapshot dropped while the response that carried it was not yet answered may show
+                    // as sent (REQUESTED): the client's ACK of that response came with a stale nonce, which the server
+                    // does not read, and the newer response it did ACK did not carry the resource.
+                    var status = earlier && g.ClientStatus == ClientResourceStatus.Requested ? ClientResourceStatus.Acked : g.ClientStatus;
+                    shown.Add($"{g.TypeUrl} {g.Name} {(earlier ? "(earlier)" : g.VersionInfo)} {status}");
+                }
+            }
+
+            if (shown.SetEquals(expected))
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline,
+                $"after {after}, CSDS ({configs.Count} streams) does not show what the client holds:\nnot shown: "
+                + string.Join("\n  ", expected.Except(shown)) + "\nshown, not held: " + string.Join("\n  ", shown.Except(expected)));
+            await Task.Delay(10);
+        }
+    }
 
     private string? Difference(ModelClient client)
     {
@@ -87,6 +157,7 @@ public sealed class SotwModelTests : IAsyncLifetime
         private readonly Dictionary<string, SortedSet<string>> _names;
         private readonly Dictionary<string, string> _accepted;
         private readonly Dictionary<string, string> _lastNonce = [];
+        private readonly Dictionary<string, HashSet<string>> _receivedHere = WildcardTypes.Concat(NamedTypes).ToDictionary(t => t, _ => new HashSet<string>(StringComparer.Ordinal));
         private readonly AdsClient _stream;
         private readonly ModelStream _plumbing = new();
 
@@ -125,6 +196,15 @@ public sealed class SotwModelTests : IAsyncLifetime
             lock (_lock)
             {
                 return _names.TryGetValue(type, out var names) ? names.ToHashSet() : null;
+            }
+        }
+
+        /// <summary>The names of <paramref name="type"/> this stream has been sent (not what the client kept from before).</summary>
+        public IReadOnlySet<string> ReceivedOnThisStream(string type)
+        {
+            lock (_lock)
+            {
+                return _receivedHere[type].ToHashSet(StringComparer.Ordinal);
             }
         }
 
@@ -211,6 +291,7 @@ public sealed class SotwModelTests : IAsyncLifetime
                     if (wanted is null || wanted.Contains(name))
                     {
                         held[name] = resource.Value;
+                        _receivedHere[response.TypeUrl].Add(name);
                     }
                 }
 
