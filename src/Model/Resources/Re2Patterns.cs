@@ -11,15 +11,14 @@ namespace Mesh.Model.Resources;
 /// <remarks>
 /// There is no RE2 in .NET, so this judges only what it can judge exactly, and lets everything else through to Envoy
 /// (whose NACK proxy status shows): a pattern with syntax only RE2 has (<c>(?P&lt;name&gt;</c>, <c>\p{Greek}</c>,
-/// <c>\Q…\E</c>, <c>\C</c>, <c>\x{…}</c>, the <c>U</c> flag) is not judged at all; otherwise a pattern .NET's parser
-/// refuses is refused, since where the two syntaxes share a construct they share its errors; and the constructs RE2
-/// leaves out on purpose (backreferences, lookaround, atomic groups, conditionals, <c>\G</c>, more than 1,000
-/// repeats), which .NET accepts, are found by a scan of the pattern.
+/// <c>\Q…\E</c>, <c>\C</c>, <c>\x{…}</c>, the <c>U</c> flag, a repeated flag group) is not judged at all; otherwise a
+/// pattern .NET's parser refuses is refused, since where the two syntaxes share a construct they share its errors;
+/// and what .NET accepts and RE2 does not is found by a scan by RE2's rules (<see cref="Re2Constructs"/>). The tests
+/// hold both halves to the real RE2 (Debian's libre2) over random patterns: nothing refused here compiles there, and
+/// of what is judged, nothing it refuses is let through.
 /// </remarks>
 public static class Re2Patterns
 {
-    private const int MaxRepeat = 1000; // RE2's kMaxRepeat
-
     /// <summary>Why RE2 would refuse <paramref name="pattern"/>, or null when it would not (or this cannot tell).</summary>
     public static string? Problem(string pattern)
     {
@@ -28,18 +27,59 @@ public static class Re2Patterns
             return null;
         }
 
+        var (forDotNet, underscores) = WithoutEscapedUnderscores(pattern);
         try
         {
             // Parsed only, never matched: no input reaches it, so no backtracking cost.
-            _ = new Regex(pattern, RegexOptions.CultureInvariant);
+            _ = new Regex(forDotNet, RegexOptions.CultureInvariant);
         }
         catch (RegexParseException e)
         {
-            return $"is not a valid regular expression ({Describe(e.Error)} at offset {e.Offset.ToString(CultureInfo.InvariantCulture)})";
+            // The offset in the pattern as written: one more for each "\_" before it.
+            var offset = e.Offset + underscores.Count(at => at < e.Offset);
+            return $"is not a valid regular expression ({Describe(e.Error)} at offset {offset.ToString(CultureInfo.InvariantCulture)})";
         }
 
-        return UnsupportedConstruct(pattern);
+        return Re2Constructs.FirstRefused(pattern);
     }
+
+    /// <summary>
+    /// The pattern with each <c>\_</c> (an escaped '_', which RE2 reads as '_' and .NET refuses) written '_', for .NET's
+    /// parser, and where each was in the result.
+    /// </summary>
+    private static (string Pattern, List<int> Positions) WithoutEscapedUnderscores(string pattern)
+    {
+        if (!pattern.Contains("\\_", StringComparison.Ordinal))
+        {
+            return (pattern, []);
+        }
+
+        var result = new System.Text.StringBuilder(pattern.Length);
+        var positions = new List<int>();
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            if (pattern[i] == '\\' && i + 1 < pattern.Length)
+            {
+                if (pattern[i + 1] == '_')
+                {
+                    positions.Add(result.Length);
+                }
+                else
+                {
+                    result.Append('\\');
+                }
+
+                i++;
+            }
+
+            result.Append(pattern[i]);
+        }
+
+        return (result.ToString(), positions);
+    }
+
+    /// <summary>Whether <see cref="Problem"/> judges <paramref name="pattern"/> at all: not when it has syntax only RE2 has.</summary>
+    public static bool Judges(string pattern) => !HasRe2OnlySyntax(pattern);
 
     private static bool HasRe2OnlySyntax(string pattern) =>
         pattern.Contains("(?P", StringComparison.Ordinal)
@@ -48,107 +88,11 @@ public static class Re2Patterns
         || pattern.Contains("\\Q", StringComparison.Ordinal)
         || pattern.Contains("\\C", StringComparison.Ordinal)
         || pattern.Contains("\\x{", StringComparison.Ordinal)
-        || Regex.IsMatch(pattern, @"\(\?[imsU-]*U", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
-
-    /// <summary>The first construct RE2 does not have, outside character classes and escapes; null if none.</summary>
-    private static string? UnsupportedConstruct(string pattern)
-    {
-        for (var i = 0; i < pattern.Length; i++)
-        {
-            switch (pattern[i])
-            {
-                case '\\' when i + 1 < pattern.Length:
-                {
-                    var next = pattern[i + 1];
-                    // RE2 reads \1-\7 followed by an octal digit as an octal code; any other \1-\9 is a backreference.
-                    var octal = next is >= '1' and <= '7' && i + 2 < pattern.Length && pattern[i + 2] is >= '0' and <= '7';
-                    if ((next is >= '1' and <= '9' && !octal) || next == 'k')
-                    {
-                        return $"uses a backreference (\\{next} at offset {i}), which RE2, Envoy's regex engine, does not support";
-                    }
-
-                    if (next == 'G')
-                    {
-                        return $"uses \\G (at offset {i}), which RE2, Envoy's regex engine, does not support";
-                    }
-
-                    i++;
-                    break;
-                }
-
-                case '[':
-                    i = EndOfClass(pattern, i);
-                    break;
-                case '(' when i + 2 < pattern.Length && pattern[i + 1] == '?':
-                {
-                    var kind = pattern[i + 2] switch
-                    {
-                        '=' or '!' => "a lookahead",
-                        '>' => "an atomic group",
-                        '(' => "a conditional",
-                        '<' when i + 3 < pattern.Length && pattern[i + 3] is '=' or '!' => "a lookbehind",
-                        _ => null,
-                    };
-                    if (kind is not null)
-                    {
-                        return $"uses {kind} (at offset {i}), which RE2, Envoy's regex engine, does not support";
-                    }
-
-                    break;
-                }
-
-                case '{':
-                {
-                    var close = pattern.IndexOf('}', i);
-                    if (close > i && Regex.Match(pattern[(i + 1)..close], @"^([0-9]+)(,([0-9]*))?$", RegexOptions.CultureInvariant) is { Success: true } repeat
-                        && (Exceeds(repeat.Groups[1].Value) || Exceeds(repeat.Groups[3].Value)))
-                    {
-                        return $"repeats more than {MaxRepeat} times (at offset {i}), RE2's limit";
-                    }
-
-                    break;
-                }
-            }
-        }
-
-        return null;
-    }
-
-    private static bool Exceeds(string digits) =>
-        digits.Length > 0 && (digits.Length > 4 || int.Parse(digits, CultureInfo.InvariantCulture) > MaxRepeat);
-
-    /// <summary>The index of the <c>]</c> that closes the class opened at <paramref name="open"/> (a leading <c>]</c> or <c>^]</c> is a member).</summary>
-    private static int EndOfClass(string pattern, int open)
-    {
-        var i = open + 1;
-        if (i < pattern.Length && pattern[i] == '^')
-        {
-            i++;
-        }
-
-        if (i < pattern.Length && pattern[i] == ']')
-        {
-            i++;
-        }
-
-        for (; i < pattern.Length; i++)
-        {
-            if (pattern[i] == '\\')
-            {
-                i++;
-            }
-            else if (pattern[i] == '[' && i + 1 < pattern.Length && pattern[i + 1] == ':' && pattern.IndexOf(":]", i + 2, StringComparison.Ordinal) is var end and > 0)
-            {
-                i = end + 1; // a POSIX class, [:alpha:]
-            }
-            else if (pattern[i] == ']')
-            {
-                return i;
-            }
-        }
-
-        return pattern.Length;
-    }
+        || pattern.Contains("(?)", StringComparison.Ordinal) // an empty flag group, which .NET refuses
+        || pattern.Contains("-[", StringComparison.Ordinal) // in a class, .NET's class subtraction; RE2's range up to '['
+        || Regex.IsMatch(pattern, @"\(\?[imsU-]*U", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1))
+        // RE2 repeats what precedes a flag group, "a(?i)*"; .NET calls it a repetition of nothing.
+        || Regex.IsMatch(pattern, @"\(\?[a-zA-Z-]*\)[*+?{]", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
 
     private static string Describe(RegexParseError error) => error switch
     {
@@ -163,6 +107,12 @@ public static class Re2Patterns
         RegexParseError.UnrecognizedEscape => "an escape is not one regular expressions have",
         RegexParseError.QuantifierOrCaptureGroupOutOfRange => "a repetition count is too large",
         RegexParseError.UndefinedNumberedReference or RegexParseError.UndefinedNamedReference => "a backreference names no group, and RE2 has no backreferences",
+        RegexParseError.InsufficientOrInvalidHexDigits => "an escape \\x needs two hex digits",
+        RegexParseError.ShorthandClassInCharacterRange => "a character range ends in a class such as \\d",
+        RegexParseError.InvalidGroupingConstruct => "a group opens with '(?' and nothing RE2 reads after it",
+        RegexParseError.UnterminatedComment => "a comment is not closed",
+        RegexParseError.MissingControlCharacter or RegexParseError.UnrecognizedControlCharacter => "an escape \\c, which RE2 does not have",
+        RegexParseError.InvalidUnicodePropertyEscape or RegexParseError.MalformedUnicodePropertyEscape or RegexParseError.UnrecognizedUnicodeProperty => "a \\p or \\P escape is malformed",
         _ => error.ToString(),
     };
 }
