@@ -40,7 +40,17 @@ public static class Re2Patterns
             return $"is not a valid regular expression ({Describe(e.Error)} at offset {offset.ToString(CultureInfo.InvariantCulture)})";
         }
 
-        return Re2Constructs.FirstRefused(pattern);
+        if (Re2Constructs.FirstRefused(pattern) is { } refused)
+        {
+            return refused;
+        }
+
+        var instructions = Re2ProgramSize.LowerBound(pattern);
+        return instructions > Re2ProgramSize.EnvoyLimit
+            ? $"compiles to at least {instructions.ToString(CultureInfo.InvariantCulture)} RE2 instructions, over the {Re2ProgramSize.EnvoyLimit.ToString(CultureInfo.InvariantCulture)} "
+                + "Envoy allows (re2.max_program_size.error_level, as Mesh's bootstraps and App Mesh's Envoy image set it); a counted repetition "
+                + "is compiled once per count, so a smaller count or a '+' or '*' makes it small"
+            : null;
     }
 
     /// <summary>
