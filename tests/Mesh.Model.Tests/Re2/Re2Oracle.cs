@@ -6,7 +6,7 @@ namespace Mesh.Model.Tests.Re2;
 
 /// <summary>
 /// What the real RE2 says of a pattern, compiled as Envoy compiles a <c>safe_regex</c>: Debian's libre2 through
-/// <c>re2check.cc</c>, built with g++ once per test run into a temporary directory and kept running, one pattern a line.
+/// <c>re2check.cc</c>, built with g++ once per test run into a temporary directory (removed once it runs) and kept running, one pattern a line.
 /// It needs <c>g++</c> and <c>libre2-dev</c> (<c>.ci/run</c> installs them); without them the tests that ask it fail
 /// saying so, never pass.
 /// </summary>
@@ -32,6 +32,9 @@ internal sealed class Re2Oracle : IDisposable
             UseShellExecute = false,
             StandardInputEncoding = new UTF8Encoding(false),
         }) ?? throw new InvalidOperationException("re2check did not start");
+
+        // Running, it needs its file no more (Linux keeps an unlinked program running): nothing is left in /tmp.
+        Directory.Delete(directory, recursive: true);
     }
 
     /// <summary>RE2's verdict: its program size, or its error.</summary>
