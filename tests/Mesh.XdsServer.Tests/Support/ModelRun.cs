@@ -1,3 +1,6 @@
+using Envoy.Admin.V3;
+using Envoy.Service.Status.V3;
+using Envoy.Type.Matcher.V3;
 using Mesh.Model.Identity;
 using Mesh.XdsServer.Resources;
 
@@ -116,6 +119,38 @@ internal static class ModelRun
 
         Assert.True(meshChanges > steps * 3 / 10 && nameChanges > steps / 4 && reconnects > 2,
             $"{meshChanges} mesh changes, {nameChanges} name changes, {reconnects} reconnects");
+    }
+
+    /// <summary>
+    /// Asks CSDS until the proxy's one stream shows exactly what <paramref name="expected"/> says the client holds, each
+    /// resource as a line <paramref name="line"/> writes (given what is expected), and fails at the deadline saying what
+    /// differs. The stream before a reconnect may still be listed for a moment: only one stream's view is compared.
+    /// </summary>
+    public static async Task CsdsShowsAsync(
+        XdsTestHost host,
+        Func<SortedSet<string>> expected,
+        Func<ClientConfig.Types.GenericXdsConfig, SortedSet<string>, string> line,
+        string after)
+    {
+        var csds = new ClientStatusDiscoveryService.ClientStatusDiscoveryServiceClient(host.Channel);
+        var request = new ClientStatusRequest();
+        request.NodeMatchers.Add(new NodeMatcher { NodeId = new StringMatcher { Exact = MeshRows.NodeId("web") } });
+        var deadline = DateTime.UtcNow + TaskTimeouts.Default / 2;
+        while (true)
+        {
+            var held = expected();
+            var configs = (await csds.FetchClientStatusAsync(request).ResponseAsync.DefaultTimeout()).Config;
+            var shown = configs.Count == 1 ? new SortedSet<string>(configs[0].GenericXdsConfigs.Select(g => line(g, held)), StringComparer.Ordinal) : [];
+            if (shown.SetEquals(held))
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline,
+                $"after {after}, CSDS ({configs.Count} streams) does not show what the client holds:\nnot shown: "
+                + string.Join("\n  ", held.Except(shown)) + "\nshown, not held: " + string.Join("\n  ", shown.Except(held)));
+            await Task.Delay(10);
+        }
     }
 
     /// <summary>The names of endpoints and route configurations that exist now, from which the client's names are drawn.</summary>
