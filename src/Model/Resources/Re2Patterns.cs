@@ -99,6 +99,8 @@ public static class Re2Patterns
         || pattern.Contains("\\C", StringComparison.Ordinal)
         || pattern.Contains("\\x{", StringComparison.Ordinal)
         || pattern.Contains("(?)", StringComparison.Ordinal) // an empty flag group, which .NET refuses
+        // A count with a leading zero or of ten digits or more is literal text to RE2, a count to .NET.
+        || Regex.IsMatch(pattern, @"\{(?:[0-9]+,)?(?:0[0-9]|[0-9]{10})", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1))
         || pattern.Contains("-[", StringComparison.Ordinal) // in a class, .NET's class subtraction; RE2's range up to '['
         || Regex.IsMatch(pattern, @"\(\?[imsU-]*U", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1))
         // RE2 repeats what precedes a flag group, "a(?i)*"; .NET calls it a repetition of nothing.

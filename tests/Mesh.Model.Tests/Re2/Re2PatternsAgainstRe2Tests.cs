@@ -1,5 +1,6 @@
 using System.Text;
 using Mesh.Model.Resources;
+using Mesh.Model.Tests.Resources;
 
 namespace Mesh.Model.Tests.Re2;
 
@@ -22,7 +23,26 @@ public sealed partial class Re2PatternsAgainstRe2Tests
         "(?", "(?-", "(?i-)", "(?--i)", "(?-i:", "(?im-s)", "(?x:", "[[:word:]]", "[[:foo:]]", "[[:^alpha:]]", "[\\b]", "[\\d-z]",
         "[\\0]", "[\\1]", "[\\17]", "[\\x41]", "[\\e]", "[\\A]", "\\_", "\\ ", "\\x4", "\\xZZ", "\\07", "\\0777", "\\N",
         "\\h", "\\R", "\\K", "\\X", "\\é", "{,}", "{1,2}", "{0,1000}", "{500}", "(a{2}b{600})",
+        "{01}", "{1,02}", "{00}", "{999999999}", "{9999999999}",
     ];
+
+    [Theory]
+    [MemberData(nameof(Re2PatternsTests.Refused), MemberType = typeof(Re2PatternsTests))]
+    public void EveryHandWrittenRefusal_Re2RefusesToo(string pattern, string because)
+    {
+        var verdict = Re2Oracle.Instance.Judge(pattern);
+
+        Assert.True(!verdict.Compiles || verdict.ProgramSize > Re2ProgramSize.EnvoyLimit, $"RE2 compiles {pattern} ({verdict.ProgramSize} instructions), refused here for '{because}'");
+    }
+
+    [Theory]
+    [MemberData(nameof(Re2PatternsTests.Accepted), MemberType = typeof(Re2PatternsTests))]
+    public void EveryHandWrittenAcceptance_Re2AcceptsToo(string pattern)
+    {
+        var verdict = Re2Oracle.Instance.Judge(pattern);
+
+        Assert.True(verdict.Compiles && verdict.ProgramSize <= Re2ProgramSize.EnvoyLimit, $"RE2: {verdict.Error ?? $"{verdict.ProgramSize} instructions"}");
+    }
 
     [Fact]
     public void WhatIsRefusedHere_Re2Refuses_AndWhatRe2RefusesOfWhatIsJudged_IsRefusedHere()
