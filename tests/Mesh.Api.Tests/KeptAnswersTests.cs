@@ -72,6 +72,7 @@ public sealed class KeptAnswersTests
         long version = 0;
         var stale = 0;
         var keptRounds = 0;
+        long droppedIn = -1; // the last round whose drop is done
         using var together = new Barrier(2);
 
         var writer = Task.Run(() =>
@@ -81,6 +82,7 @@ public sealed class KeptAnswersTests
                 together.SignalAndWait();
                 Interlocked.Increment(ref version); // the write commits
                 kept.Drop(Account, "m", "virtualNode", "", "n"); // a barrier applies its change-log row
+                Volatile.Write(ref droppedIn, round);
                 together.SignalAndWait();
             }
         });
@@ -89,6 +91,14 @@ public sealed class KeptAnswersTests
             for (var round = 0; round < Rounds; round++)
             {
                 together.SignalAndWait();
+
+                // One round in four the reader starts after the drop, as a Describe that follows a write does: it must
+                // keep what it read. (Left to the scheduler, a loaded machine can have the reader lose every race.)
+                if (round % 4 == 1)
+                {
+                    SpinWait.SpinUntil(() => Volatile.Read(ref droppedIn) >= round);
+                }
+
                 var epoch = kept.Epoch; // after the reader's barrier
                 var read = Interlocked.Read(ref version); // the row read from PostgreSQL
                 kept.Keep(Account, Node, BitConverter.GetBytes(read), epoch);
@@ -103,7 +113,7 @@ public sealed class KeptAnswersTests
         await Task.WhenAll(writer, reader);
 
         Assert.Equal(0, stale);
-        Assert.True(keptRounds > 0, "no round kept its answer: the reader always raced the drop");
+        Assert.True(keptRounds >= Rounds / 4, $"{keptRounds} of {Rounds} rounds kept their answer: a reader that started after the drop did not keep it");
     }
 
     [Fact]
