@@ -300,8 +300,11 @@ internal static class Re2Constructs
         return null; // .NET refused an unclosed group already
     }
 
-    /// <summary>A counted repetition at <paramref name="open"/> ('{'), RE2's forms only: {n}, {n,} and {n,m}.</summary>
-    private static (long Min, long? Max, int End)? Count(string pattern, int open)
+    /// <summary>
+    /// A counted repetition at <paramref name="open"/> ('{'), RE2's forms only: {n}, {n,} and {n,m}; <c>End</c> is its
+    /// '}'. Null when the '{' is literal. (Also what <see cref="Re2Tree"/> reads counts with.)
+    /// </summary>
+    internal static (long Min, long? Max, int End)? Count(string pattern, int open)
     {
         var close = pattern.IndexOf('}', open);
         if (close < 0)

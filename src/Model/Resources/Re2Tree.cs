@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Mesh.Model.Resources;
 
 /// <summary>
@@ -179,39 +177,17 @@ internal sealed class Re2Tree(string pattern)
         return (repeat.Value.Min, repeat.Value.Max, true);
     }
 
-    /// <summary>A counted repetition at '{' ({n}, {n,}, {n,m}), consumed; null, nothing consumed, for a literal '{'.</summary>
+    /// <summary>A counted repetition at '{', consumed; null, nothing consumed, for a literal '{'.</summary>
     private (long Min, long? Max)? Count()
     {
-        var close = pattern.IndexOf('}', _at);
-        if (close < 0)
+        if (Re2Constructs.Count(pattern, _at) is not { } count)
         {
             return null;
         }
 
-        var body = pattern[(_at + 1)..close];
-        var comma = body.IndexOf(',');
-        if (Number(comma < 0 ? body : body[..comma]) is not { } min)
-        {
-            return null;
-        }
-
-        long? max = min;
-        if (comma >= 0)
-        {
-            var maxText = body[(comma + 1)..];
-            max = maxText.Length == 0 ? null : Number(maxText);
-            if (maxText.Length > 0 && max is null)
-            {
-                return null;
-            }
-        }
-
-        _at = close + 1;
-        return (min, max);
+        _at = count.End + 1;
+        return (count.Min, count.Max);
     }
-
-    private static long? Number(string digits) =>
-        digits.Length is > 0 and <= 7 && digits.All(char.IsAsciiDigit) ? long.Parse(digits, CultureInfo.InvariantCulture) : null;
 
     private Atom Escape()
     {
