@@ -65,10 +65,11 @@ internal static class GatewayTranslator
         foreach (var resource in gateway.GatewayRoutes)
         {
             var spec = resource.Spec;
+            var where = $"virtualGateway/{gateway.Name}/gatewayRoute/{resource.Name}";
             var unit = listener.Protocol switch
             {
-                Specs.PortProtocol.Http when spec.HttpRoute is { } http => FromHttp(resource.Name, spec.Priority, http),
-                Specs.PortProtocol.Http2 when spec.Http2Route is { } http2 => FromHttp(resource.Name, spec.Priority, http2),
+                Specs.PortProtocol.Http when spec.HttpRoute is { } http => FromHttp(context, where, resource.Name, spec.Priority, http),
+                Specs.PortProtocol.Http2 when spec.Http2Route is { } http2 => FromHttp(context, where, resource.Name, spec.Priority, http2),
                 Specs.PortProtocol.Grpc when spec.GrpcRoute is { } grpc => FromGrpc(resource.Name, spec.Priority, grpc),
                 _ => null,
             };
@@ -160,7 +161,7 @@ internal static class GatewayTranslator
         return null;
     }
 
-    private static Unit FromHttp(string name, int? priority, Specs.HttpGatewayRoute route)
+    private static Unit FromHttp(TranslationContext context, string where, string name, int? priority, Specs.HttpGatewayRoute route)
     {
         var m = route.Match;
         var match = Matches.Path(m.Prefix, m.Path);
@@ -172,23 +173,43 @@ internal static class GatewayTranslator
         }
 
         Matches.AddQuery(match, m.QueryParameters);
+        var rewriteTo = PathRewrite(context, where, match, route.Action.Rewrite);
+        var rewriteHost = route.Action.Rewrite?.Hostname?.DefaultTargetHostname != Specs.DefaultGatewayRouteRewrite.Disabled;
+        return new Unit(name, priority, match, rewriteTo == match.Prefix && rewriteTo is not null ? null : rewriteTo, rewriteHost, route.Action.Target);
+    }
 
-        // Rewrites (§5): by default the matched prefix becomes "/", unless defaultPrefix is DISABLED; a value
-        // replaces it; an exact path match can be rewritten to another exact path.
-        var rewrite = route.Action.Rewrite;
-        string? rewriteTo = null;
+    /// <summary>
+    /// What the matched path is rewritten to (§5), or null to forward it as it came. A prefix match rewrites the
+    /// matched prefix: to "/" by default, to <c>prefix.value</c>, or not at all with <c>defaultPrefix: DISABLED</c>. An
+    /// exact or regex path match keeps the path unless <c>path.exact</c> replaces the whole of it (for a regex match
+    /// Envoy's <c>prefix_rewrite</c> swaps the whole matched path, as App Mesh's regex rewrite did). A rewrite of the
+    /// other kind than the match cannot apply; it is warned of rather than dropped without a word.
+    /// </summary>
+    private static string? PathRewrite(TranslationContext context, string where, RouteMatch match, Specs.HttpGatewayRouteRewrite? rewrite)
+    {
+        var prefix = rewrite?.Prefix;
         if (match.PathSpecifierCase == RouteMatch.PathSpecifierOneofCase.Prefix)
         {
-            rewriteTo = rewrite?.Prefix?.Value
-                ?? (rewrite?.Prefix?.DefaultPrefix == Specs.DefaultGatewayRouteRewrite.Disabled ? null : "/");
-        }
-        else if (match.PathSpecifierCase == RouteMatch.PathSpecifierOneofCase.Path)
-        {
-            rewriteTo = rewrite?.Path?.Exact;
+            if (rewrite?.Path is not null)
+            {
+                context.Warn($"{where}: rewrite.path is not applied: it rewrites an exact or regex path match, and this route matches the prefix '{match.Prefix}' (use rewrite.prefix)");
+            }
+
+            if (prefix?.Value is not null && prefix.DefaultPrefix == Specs.DefaultGatewayRouteRewrite.Disabled)
+            {
+                context.Warn($"{where}: rewrite.prefix sets both value and defaultPrefix DISABLED; the value '{prefix.Value}' is applied");
+            }
+
+            return prefix?.Value ?? (prefix?.DefaultPrefix == Specs.DefaultGatewayRouteRewrite.Disabled ? null : "/");
         }
 
-        var rewriteHost = rewrite?.Hostname?.DefaultTargetHostname != Specs.DefaultGatewayRouteRewrite.Disabled;
-        return new Unit(name, priority, match, rewriteTo == match.Prefix && rewriteTo is not null ? null : rewriteTo, rewriteHost, route.Action.Target);
+        if (prefix is not null && (prefix.Value is not null || prefix.DefaultPrefix == Specs.DefaultGatewayRouteRewrite.Enabled))
+        {
+            var kind = match.PathSpecifierCase == RouteMatch.PathSpecifierOneofCase.Path ? "an exact path" : "a regex path";
+            context.Warn($"{where}: rewrite.prefix is not applied: it rewrites a prefix match, and this route matches {kind} (use rewrite.path.exact)");
+        }
+
+        return rewrite?.Path?.Exact;
     }
 
     private static Unit FromGrpc(string name, int? priority, Specs.GrpcGatewayRoute route)

@@ -15,7 +15,7 @@ internal static class PathComposition
 
     /// <param name="gateway">The gateway route's match (path part and conditions).</param>
     /// <param name="rewriteTo">
-    /// For a prefix match, the prefix that replaces the gateway's prefix; for an exact path, the new path. Null: no rewrite.
+    /// For a prefix match, the prefix that replaces the gateway's prefix; for an exact or regex path, the new path. Null: no rewrite.
     /// </param>
     /// <param name="inner">The router route's match, written against the rewritten path.</param>
     /// <returns>Null when no request can satisfy both.</returns>
@@ -75,12 +75,7 @@ internal static class PathComposition
             {
                 // The rewritten path is known exactly, so the router route is decided here and now.
                 var rewritten = rewriteTo ?? gateway.Path;
-                var matches = inner.PathSpecifierCase switch
-                {
-                    RouteMatch.PathSpecifierOneofCase.Prefix => rewritten.StartsWith(inner.Prefix, StringComparison.Ordinal),
-                    RouteMatch.PathSpecifierOneofCase.Path => rewritten == inner.Path,
-                    _ => MatchesWhole(rewritten, inner.SafeRegex.Regex),
-                };
+                var matches = SeesPath(inner, rewritten);
                 if (matches is null)
                 {
                     return new Result(match, null, $"the router route's regex '{inner.SafeRegex.Regex}' cannot be evaluated against the gateway's path '{rewritten}'");
@@ -98,7 +93,25 @@ internal static class PathComposition
 
             default:
             {
-                if (inner.PathSpecifierCase == RouteMatch.PathSpecifierOneofCase.Prefix && inner.Prefix == "/")
+                if (rewriteTo is not null)
+                {
+                    // Every request the gateway's regex matches leaves with the same path, so again the router route
+                    // is decided here, and the gateway's regex stays the condition.
+                    var matches = SeesPath(inner, rewriteTo);
+                    if (matches is null)
+                    {
+                        return new Result(match, null, $"the router route's regex '{inner.SafeRegex.Regex}' cannot be evaluated against the gateway's rewritten path '{rewriteTo}'");
+                    }
+
+                    if (matches == false)
+                    {
+                        return null;
+                    }
+
+                    match.SafeRegex = gateway.SafeRegex.Clone();
+                    rewrite = rewriteTo;
+                }
+                else if (inner.PathSpecifierCase == RouteMatch.PathSpecifierOneofCase.Prefix && inner.Prefix == "/")
                 {
                     match.SafeRegex = gateway.SafeRegex.Clone();
                 }
@@ -127,6 +140,14 @@ internal static class PathComposition
         match.QueryParameters.AddRange(inner.QueryParameters);
         return new Result(match, rewrite, null);
     }
+
+    /// <summary>Whether the router route's path condition holds for a request whose path is <paramref name="path"/>; null when it cannot be told.</summary>
+    private static bool? SeesPath(RouteMatch inner, string path) => inner.PathSpecifierCase switch
+    {
+        RouteMatch.PathSpecifierOneofCase.Prefix => path.StartsWith(inner.Prefix, StringComparison.Ordinal),
+        RouteMatch.PathSpecifierOneofCase.Path => path == inner.Path,
+        _ => MatchesWhole(path, inner.SafeRegex.Regex),
+    };
 
     /// <summary>
     /// Whether <paramref name="pattern"/> matches all of <paramref name="input"/>; null when .NET cannot run the pattern

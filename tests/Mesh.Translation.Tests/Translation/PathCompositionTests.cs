@@ -70,6 +70,29 @@ public sealed class PathCompositionTests
         Assert.Null(PathComposition.Compose(Exact("/items/x"), null, Regex("/items/[0-9]+")));
     }
 
+    [Theory]
+    [InlineData("prefix", "/", true)]
+    [InlineData("prefix", "/mod", true)]
+    [InlineData("prefix", "/legacy", false)]
+    [InlineData("exact", "/modern", true)]
+    [InlineData("exact", "/modern/x", false)]
+    [InlineData("regex", "/mod[a-z]+", true)]
+    [InlineData("regex", "/v[0-9]+/legacy", false)]
+    public void Decides_Inner_ForRegexGatewayPathRewrittenWhole(string kind, string inner, bool matches)
+    {
+        var innerMatch = kind switch { "prefix" => Prefix(inner), "exact" => Exact(inner), _ => Regex(inner) };
+
+        var result = PathComposition.Compose(Regex("/v[0-9]+/legacy"), "/modern", innerMatch);
+
+        Assert.Equal(matches, result is not null);
+        if (result is not null)
+        {
+            Assert.Null(result.Unsupported);
+            Assert.Equal("/v[0-9]+/legacy", result.Match.SafeRegex.Regex);
+            Assert.Equal("/modern", result.PrefixRewrite);
+        }
+    }
+
     [Fact]
     public void Reports_RegexThatCannotBeFolded()
     {
