@@ -55,6 +55,38 @@ internal static class GatewayTranslator
             host.Routes.AddRange(Routes(context, gateway, listener.PortMapping, flavor));
             context.Add(new RouteConfiguration { Name = routeName, VirtualHosts = { host } });
         }
+
+        WarnOfRoutesServedNowhere(context, gateway);
+    }
+
+    /// <summary>
+    /// A gateway route serves the gateway's listeners of its own kind (httpRoute http, http2Route http2, grpcRoute
+    /// grpc) that its <c>match.port</c> allows. One that fits none is stored (the gateway's listeners can change after
+    /// it was written) but cannot be served; it is warned of, not left out without a word.
+    /// </summary>
+    private static void WarnOfRoutesServedNowhere(TranslationContext context, VirtualGatewayResource gateway)
+    {
+        var listeners = gateway.Spec.Listeners.Select(l => l.PortMapping).OrderBy(m => m.Port).ToList();
+        foreach (var resource in gateway.GatewayRoutes)
+        {
+            var spec = resource.Spec;
+            var (kind, protocol, port) = spec switch
+            {
+                { HttpRoute: { } http } => ("an httpRoute", Specs.PortProtocol.Http, http.Match.Port),
+                { Http2Route: { } http2 } => ("an http2Route", Specs.PortProtocol.Http2, http2.Match.Port),
+                { GrpcRoute: { } grpc } => ("a grpcRoute", Specs.PortProtocol.Grpc, grpc.Match.Port),
+                _ => ((string?)null, default(Specs.PortProtocol), (int?)null),
+            };
+            if (kind is null || listeners.Any(m => m.Protocol == protocol && (port is null || m.Port == port)))
+            {
+                continue;
+            }
+
+            var where = $"virtualGateway/{gateway.Name}/gatewayRoute/{resource.Name}";
+            var have = string.Join(", ", listeners.Select(m => $"{EnvoyNames.Protocol(m.Protocol)} on port {m.Port}"));
+            var wanted = port is null ? $"{kind}" : $"{kind} for port {port}";
+            context.Warn($"{where}: not applied: it is {wanted}, and the gateway's listeners are {have}");
+        }
     }
 
     private sealed record Unit(string Name, int? Priority, RouteMatch Match, string? RewriteTo, bool RewriteHost, Specs.GatewayRouteTarget Target);
@@ -92,9 +124,10 @@ internal static class GatewayTranslator
                 continue;
             }
 
-            foreach (var inner in ServiceRouting.HttpRoutes(context, service, port.Value, flavor, where))
+            var innerRoutes = ServiceRouting.HttpRoutes(context, service, port.Value, flavor, where).ToList();
+            foreach (var (gatewayMatch, inner) in SlashVariants(unit).SelectMany(_ => innerRoutes, (gatewayMatch, inner) => (gatewayMatch, inner)))
             {
-                var composed = PathComposition.Compose(unit.Match, unit.RewriteTo, inner.Match);
+                var composed = PathComposition.Compose(gatewayMatch, unit.RewriteTo, inner.Match);
                 if (composed is null)
                 {
                     continue; // The router route can never see a request from this gateway route.
@@ -125,6 +158,29 @@ internal static class GatewayTranslator
                 yield return route;
             }
         }
+    }
+
+    /// <summary>
+    /// The gateway matches a unit's routes are composed under. App Mesh rewrote a prefix in its first stage and matched
+    /// the router's routes in a second one whose connection manager merged slashes, so a prefix without a trailing '/'
+    /// rewritten to one with it (the default "/") behaved as if the slash after the prefix were part of it: with
+    /// <c>/chapter</c>, <c>/chapter/1</c> reached the service as <c>/1</c>, not <c>//1</c> ([UG] virtual_gateways).
+    /// One stage has no second merge, so such a unit is composed twice: first under the prefix with its slash (those
+    /// requests lose it with the prefix), then under the prefix alone (requests like <c>/chapter1</c>, which became
+    /// <c>/1</c>). The first set of routes is tried first, so a request with the slash never reaches the second.
+    /// </summary>
+    private static IEnumerable<RouteMatch> SlashVariants(Unit unit)
+    {
+        if (unit.Match.PathSpecifierCase == RouteMatch.PathSpecifierOneofCase.Prefix
+            && !unit.Match.Prefix.EndsWith('/')
+            && unit.RewriteTo is { } rewriteTo && rewriteTo.EndsWith('/'))
+        {
+            var withSlash = unit.Match.Clone();
+            withSlash.Prefix += "/";
+            yield return withSlash;
+        }
+
+        yield return unit.Match;
     }
 
     private static ServicePort? ServicePortFor(TranslationContext context, string service, int? port, Specs.PortProtocol protocol, string where)
@@ -220,16 +276,19 @@ internal static class GatewayTranslator
         return new Unit(name, priority, match, null, rewriteHost, route.Action.Target);
     }
 
-    /// <summary>Hostname matches test <c>:authority</c> (Host for HTTP/1.1) inside one virtual host, so priorities stay global.</summary>
+    /// <summary>
+    /// Hostname matches test <c>:authority</c> (Host for HTTP/1.1) inside one virtual host, so priorities stay global.
+    /// Host names are compared without regard to case, as Envoy compares them when it picks a virtual host.
+    /// </summary>
     private static void AddHostname(RouteMatch match, Specs.GatewayRouteHostnameMatch? hostname)
     {
         if (hostname?.Exact is { } exact)
         {
-            match.Headers.Add(Matches.Exact(":authority", exact));
+            match.Headers.Add(new HeaderMatcher { Name = ":authority", StringMatch = new Envoy.Type.Matcher.V3.StringMatcher { Exact = exact, IgnoreCase = true } });
         }
         else if (hostname?.Suffix is { } suffix)
         {
-            match.Headers.Add(new HeaderMatcher { Name = ":authority", StringMatch = new Envoy.Type.Matcher.V3.StringMatcher { Suffix = suffix } });
+            match.Headers.Add(new HeaderMatcher { Name = ":authority", StringMatch = new Envoy.Type.Matcher.V3.StringMatcher { Suffix = suffix, IgnoreCase = true } });
         }
     }
 }

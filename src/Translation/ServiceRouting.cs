@@ -90,6 +90,10 @@ internal static class ServiceRouting
             {
                 routes.Add((spec.Priority, route));
             }
+            else
+            {
+                WarnIfServedNowhere(context, router, resource);
+            }
         }
 
         return RouteOrder.Sort(routes);
@@ -111,6 +115,11 @@ internal static class ServiceRouting
             return null;
         }
 
+        foreach (var other in RoutesOn(router, port).Where(r => r.Spec.TcpRoute is null))
+        {
+            WarnIfServedNowhere(context, router, other);
+        }
+
         var candidates = RoutesOn(router, port)
             .Where(r => r.Spec.TcpRoute is not null)
             .OrderBy(r => r.Spec.Priority ?? RouteOrder.Unprioritised)
@@ -127,8 +136,56 @@ internal static class ServiceRouting
         }
 
         var tcp = candidates[0].Spec.TcpRoute!;
-        var targets = Targets(context, tcp.Action.WeightedTargets, port, flavor, $"{where}: virtualRouter/{router.Name}/route/{candidates[0].Name}");
-        return targets.Count == 0 ? null : new TcpTargets(targets, tcp.Timeout?.Idle?.ToTimeSpan());
+        var routeWhere = $"{where}: virtualRouter/{router.Name}/route/{candidates[0].Name}";
+        var targets = Targets(context, tcp.Action.WeightedTargets, port, flavor, routeWhere);
+
+        // A target weighted 0 gets no connection. Unlike an HTTP route's weighted clusters, the TCP proxy's refuse a
+        // weight of 0 (Envoy would reject the whole listener update), so such targets are left out here.
+        var weighted = targets.Where(t => t.Weight > 0).ToList();
+        if (weighted.Count == 0)
+        {
+            if (targets.Count > 0)
+            {
+                context.Warn($"{routeWhere}: no reachable target with a weight above 0; connections to port {port.Port} are not forwarded");
+            }
+
+            return null;
+        }
+
+        return new TcpTargets(weighted, tcp.Timeout?.Idle?.ToTimeSpan());
+    }
+
+    /// <summary>
+    /// A route serves the router's ports of its own kind (an httpRoute http, an http2Route http2, and so on) among those
+    /// it applies to. One that fits none of them is stored (a router's listeners can change after its routes were
+    /// written) but cannot be served; it is warned of, not left out without a word.
+    /// </summary>
+    private static void WarnIfServedNowhere(TranslationContext context, VirtualRouterResource router, MeshResource<Specs.RouteSpec> route)
+    {
+        var spec = route.Spec;
+        var (kind, protocol) = spec switch
+        {
+            { HttpRoute: not null } => ("an httpRoute", Specs.PortProtocol.Http),
+            { Http2Route: not null } => ("an http2Route", Specs.PortProtocol.Http2),
+            { GrpcRoute: not null } => ("a grpcRoute", Specs.PortProtocol.Grpc),
+            { TcpRoute: not null } => ("a tcpRoute", Specs.PortProtocol.Tcp),
+            _ => (null, default),
+        };
+        if (kind is null)
+        {
+            return;
+        }
+
+        var routePort = spec.HttpRoute?.Match.Port ?? spec.Http2Route?.Match.Port ?? spec.GrpcRoute?.Match.Port ?? spec.TcpRoute?.Match?.Port;
+        var applies = (router.Spec.Listeners ?? []).Select(l => l.PortMapping).Where(m => routePort is null || m.Port == routePort).ToList();
+        if (applies.Count == 0 || applies.Any(m => m.Protocol == protocol))
+        {
+            return;
+        }
+
+        var listeners = string.Join(", ", applies.OrderBy(m => m.Port).Select(m => $"{EnvoyNames.Protocol(m.Protocol)} on port {m.Port}"));
+        // Named by the route alone: it is the route that cannot be served, whichever client or gateway reaches it.
+        context.Warn($"virtualRouter/{router.Name}/route/{route.Name}: not applied: it is {kind}, and the router's listeners it applies to are {listeners}");
     }
 
     /// <summary>

@@ -221,18 +221,27 @@ public static class SpecRules
 
     /// <summary>
     /// A rewritten prefix or path becomes the request's path: Envoy refuses a NUL, CR or LF in it (its route action's
-    /// prefix_rewrite, or a regex rewrite's substitution), and with it the gateway's whole route configuration.
+    /// prefix_rewrite, or a regex rewrite's substitution), and with it the gateway's whole route configuration; and
+    /// one that does not start with '/' would send a request target that is no path at all.
     /// </summary>
     private static void CheckRewrites(JsonObject? rewrite, string path, List<Violation> violations)
     {
-        if (rewrite?["prefix"]?["value"]?.GetValue<string>() is { } prefix && HasLineBreakOrNul(prefix))
+        foreach (var (value, member) in new[] { (rewrite?["prefix"]?["value"]?.GetValue<string>(), "prefix.value"), (rewrite?["path"]?["exact"]?.GetValue<string>(), "path.exact") })
         {
-            violations.Add(new Violation($"{path}.prefix.value", "must not contain a NUL, CR or LF: it becomes the request's path"));
-        }
+            if (value is null)
+            {
+                continue;
+            }
 
-        if (rewrite?["path"]?["exact"]?.GetValue<string>() is { } exact && HasLineBreakOrNul(exact))
-        {
-            violations.Add(new Violation($"{path}.path.exact", "must not contain a NUL, CR or LF: it becomes the request's path"));
+            if (HasLineBreakOrNul(value))
+            {
+                violations.Add(new Violation($"{path}.{member}", "must not contain a NUL, CR or LF: it becomes the request's path"));
+            }
+
+            if (!value.StartsWith('/'))
+            {
+                violations.Add(new Violation($"{path}.{member}", $"must start with '/', got \"{value}\": it becomes the start of the request's path"));
+            }
         }
     }
 

@@ -47,7 +47,7 @@ public sealed class RandomMeshes
             Put(MeshResourceKinds.VirtualRouter, "", name, RouterSpec());
             foreach (var route in RouteNames.Where(_ => Chance(0.5)))
             {
-                Put(MeshResourceKinds.Route, name, route, RouteSpec());
+                Put(MeshResourceKinds.Route, name, route, RouteSpec(name));
             }
         }
 
@@ -91,7 +91,7 @@ public sealed class RandomMeshes
             case 3:
                 var router = Pick(RouterNames);
                 return Exists(MeshResourceKinds.VirtualRouter, "", router) && Chance(0.7)
-                    ? Toggle(MeshResourceKinds.Route, router, Pick(RouteNames), RouteSpec)
+                    ? Toggle(MeshResourceKinds.Route, router, Pick(RouteNames), () => RouteSpec(router))
                     : Toggle(MeshResourceKinds.VirtualRouter, "", router, RouterSpec);
             case 4:
                 var gateway = Pick(GatewayNames);
@@ -299,8 +299,17 @@ public sealed class RandomMeshes
         return new JsonObject { ["listeners"] = listeners }.ToJsonString();
     }
 
-    private string RouteSpec()
+    /// <summary>
+    /// A route of a kind one of its router's listeners has, mostly, as users write them; one time in seven of any kind,
+    /// which the translation warns of as not applied.
+    /// </summary>
+    private string RouteSpec(string router)
     {
+        var protocols = _rows.TryGetValue((MeshResourceKinds.VirtualRouter, "", router), out var row)
+            ? (JsonNode.Parse(row.Spec)?["listeners"]?.AsArray() ?? []).Select(l => l?["portMapping"]?["protocol"]?.GetValue<string>()).OfType<string>().ToArray()
+            : [];
+        var kind = protocols.Length > 0 && !Chance(1.0 / 7) ? Pick(protocols) : Pick(Protocols);
+
         var targets = new JsonArray();
         foreach (var node in NodeNames.Where(_ => Chance(0.25)).DefaultIfEmpty(Pick(NodeNames)))
         {
@@ -320,10 +329,10 @@ public sealed class RandomMeshes
             spec["priority"] = _random.Next(0, 3);
         }
 
-        switch (_random.Next(4))
+        switch (kind)
         {
-            case 0:
-            case 1:
+            case "http":
+            case "http2":
                 var match = new JsonObject { ["prefix"] = Pick(["/", "/a", "/b"]) };
                 if (Chance(0.2))
                 {
@@ -341,9 +350,9 @@ public sealed class RandomMeshes
                     };
                 }
 
-                spec[Chance(0.5) ? "httpRoute" : "http2Route"] = http;
+                spec[kind + "Route"] = http;
                 break;
-            case 2:
+            case "grpc":
                 spec["grpcRoute"] = new JsonObject { ["match"] = new JsonObject { ["serviceName"] = Pick(["svc.A", "svc.B"]) }, ["action"] = action };
                 break;
             default:

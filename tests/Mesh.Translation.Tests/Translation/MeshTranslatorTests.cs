@@ -129,6 +129,78 @@ public sealed class MeshTranslatorTests
         Assert.Contains(resources.Warnings, w => w.Contains("the cluster waits for SDS secret 'acm:empty-arn'", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void ATcpRouteTargetWeightedZero_IsLeftOut_ForTheTcpProxyRefusesWeightZero()
+    {
+        // An HTTP route's weighted clusters take a weight of 0; the TCP proxy's do not, and Envoy would reject the whole
+        // listener update with it. The zero-weight target gets no connection either way, so it is left out.
+        var resources = new MeshTranslator().Translate(TcpRouterGraph("""[{"virtualNode":"a","weight":0},{"virtualNode":"b","weight":3},{"virtualNode":"c","weight":1}]"""), ProxyTarget.VirtualNode("client"));
+
+        var errors = resources.Listeners.SelectMany(m => PgvValidator.Validate(m, EnvoyTypes.Registry)).ToList();
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+        var proxy = TcpProxies(resources).Single();
+        Assert.Equal([3u, 1u], proxy.WeightedClusters.Clusters.Select(c => c.Weight));
+        Assert.DoesNotContain(proxy.WeightedClusters.Clusters, c => c.Name.Contains("_a_", StringComparison.Ordinal));
+        Assert.Empty(resources.Warnings);
+    }
+
+    [Fact]
+    public void ATcpRouteWhoseReachableTargetsAreAllWeightedZero_ForwardsNothing_AndSaysWhy()
+    {
+        // Target b does not exist; a, the one left, is weighted 0: no connection may go to it.
+        var resources = new MeshTranslator().Translate(TcpRouterGraph("""[{"virtualNode":"a","weight":0},{"virtualNode":"ghost","weight":1}]"""), ProxyTarget.VirtualNode("client"));
+
+        Assert.Empty(TcpProxies(resources));
+        Assert.Contains(resources.Warnings, w => w.EndsWith("virtualRouter/r/route/tcp: no reachable target with a weight above 0; connections to port 9000 are not forwarded", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ARouteOfAKindNoneOfItsRoutersListenersHas_IsWarnedOf()
+    {
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"svc"}}]}"""),
+            new("virtualNode", null, "a", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}},{"portMapping":{"port":50051,"protocol":"grpc"}}],"serviceDiscovery":{"dns":{"hostname":"a.local"}}}"""),
+            new("virtualRouter", null, "r", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}},{"portMapping":{"port":50051,"protocol":"grpc"}}]}"""),
+            new("route", "r", "web", 1, """{"httpRoute":{"match":{"prefix":"/"},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}"""),
+            new("route", "r", "h2", 1, """{"http2Route":{"match":{"prefix":"/"},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}"""),
+            new("route", "r", "rpc-on-web-port", 1, """{"grpcRoute":{"match":{"serviceName":"s.S","port":8080},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}"""),
+            new("virtualService", null, "svc", 1, """{"provider":{"virtualRouter":{"virtualRouterName":"r"}}}"""),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+
+        // The httpRoute is served on 8080 and not warned of, though it does not fit the grpc port it also applies to.
+        Assert.Equal(
+            [
+                "virtualRouter/r/route/h2: not applied: it is an http2Route, and the router's listeners it applies to are http on port 8080, grpc on port 50051",
+                "virtualRouter/r/route/rpc-on-web-port: not applied: it is a grpcRoute, and the router's listeners it applies to are http on port 8080",
+            ],
+            resources.Warnings);
+    }
+
+    private static MeshGraph TcpRouterGraph(string weightedTargets) => MeshGraph.Build(new MeshResourceRow[]
+    {
+        new("mesh", null, "m", 1, "{}"),
+        new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"db"}}]}"""),
+        new("virtualNode", null, "a", 1, """{"listeners":[{"portMapping":{"port":9000,"protocol":"tcp"}}],"serviceDiscovery":{"dns":{"hostname":"a.local"}}}"""),
+        new("virtualNode", null, "b", 1, """{"listeners":[{"portMapping":{"port":9000,"protocol":"tcp"}}],"serviceDiscovery":{"dns":{"hostname":"b.local"}}}"""),
+        new("virtualNode", null, "c", 1, """{"listeners":[{"portMapping":{"port":9000,"protocol":"tcp"}}],"serviceDiscovery":{"dns":{"hostname":"c.local"}}}"""),
+        new("virtualRouter", null, "r", 1, """{"listeners":[{"portMapping":{"port":9000,"protocol":"tcp"}}]}"""),
+        new("route", "r", "tcp", 1, """{"tcpRoute":{"action":{"weightedTargets":""" + weightedTargets + "}}}"),
+        new("virtualService", null, "db", 1, """{"provider":{"virtualRouter":{"virtualRouterName":"r"}}}"""),
+    });
+
+    private static List<Envoy.Extensions.Filters.Network.TcpProxy.V3.TcpProxy> TcpProxies(ProxyResources resources) =>
+        resources.Listeners
+            .SelectMany(l => l.FilterChains)
+            .SelectMany(c => c.Filters)
+            .Where(f => f.TypedConfig?.Is(Envoy.Extensions.Filters.Network.TcpProxy.V3.TcpProxy.Descriptor) == true)
+            .Select(f => f.TypedConfig.Unpack<Envoy.Extensions.Filters.Network.TcpProxy.V3.TcpProxy>())
+            .Where(p => p.StatPrefix.Contains("db", StringComparison.Ordinal) || p.WeightedClusters is not null)
+            .ToList();
+
     private static void AssertNoClash(IEnumerable<(string Name, IMessage Message)> left, IEnumerable<(string Name, IMessage Message)> right)
     {
         var byName = left.ToDictionary(x => x.Name, x => x.Message);
