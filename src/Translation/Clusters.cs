@@ -129,7 +129,16 @@ internal static class Clusters
         {
             if (listener.HealthCheck is { } check)
             {
-                cluster.HealthChecks.Add(HealthCheck(check, hostname));
+                if (check.Protocol == Specs.PortProtocol.Grpc && protocol is not (Specs.PortProtocol.Http2 or Specs.PortProtocol.Grpc))
+                {
+                    // Envoy refuses a gRPC health check on a cluster without HTTP/2, and the whole cluster update with
+                    // it; the API refuses such a spec now, and one stored before is served without its check.
+                    context.Warn($"{request.Where}: virtualNode/{node.Name} listener {port}: its grpc health check is left out: the listener's protocol {EnvoyNames.Protocol(protocol)} does not speak HTTP/2");
+                }
+                else
+                {
+                    cluster.HealthChecks.Add(HealthCheck(check, hostname));
+                }
             }
 
             var policy = request.ClientPolicy?.Tls is { } tls

@@ -36,6 +36,26 @@ internal static class SidecarTranslator
         var tracing = Tracers.For(context, node.Name);
         Ingress(context, node, preference, accessLog, tracing);
         EgressListener(context, node, routing.Listener, preference, accessLog, tracing);
+        WarnOfRepeatedBackends(context, node);
+    }
+
+    /// <summary>
+    /// A backend listed more than once is routed with its first entry's client policy (<see cref="EgressRouting"/>). The
+    /// API refuses entries that differ; one stored before it did has the others' policies ignored, and says so.
+    /// </summary>
+    private static void WarnOfRepeatedBackends(TranslationContext context, MeshResource<Specs.VirtualNodeSpec> node)
+    {
+        var groups = (node.Spec.Backends ?? [])
+            .Select(b => b.VirtualService)
+            .OfType<Specs.VirtualServiceBackend>()
+            .GroupBy(b => b.VirtualServiceName, StringComparer.Ordinal);
+        foreach (var group in groups)
+        {
+            if (group.Select(b => b.ClientPolicy).Distinct().Count() > 1)
+            {
+                context.Warn($"virtualNode/{node.Name} backend virtualService/{group.Key}: listed {group.Count()} times with different client policies; the first entry's is used");
+            }
+        }
     }
 
     private static Address Bind(Specs.IpPreference? preference, uint port) =>

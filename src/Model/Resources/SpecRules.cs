@@ -20,6 +20,8 @@ public static class SpecRules
         if (kind == ResourceKind.VirtualNode)
         {
             CheckListeners(spec["listeners"] as JsonArray, "spec.listeners", violations, checkPoolAndTimeout: true);
+            CheckGrpcHealthChecks(spec["listeners"] as JsonArray, violations);
+            CheckRepeatedBackends(spec["backends"] as JsonArray, violations);
         }
         else if (kind == ResourceKind.VirtualRouter)
         {
@@ -142,6 +144,50 @@ public static class SpecRules
                             $"is for protocol {chosen}, but the listener's protocol is {protocol}; they must match"));
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A node's health check is run by its callers' Envoys on the cluster they reach the listener by, and Envoy refuses
+    /// a gRPC health check on a cluster that does not speak HTTP/2 (the whole cluster update with it). A listener
+    /// speaks HTTP/2 when its protocol is http2 or grpc.
+    /// </summary>
+    private static void CheckGrpcHealthChecks(JsonArray? listeners, List<Violation> violations)
+    {
+        for (var i = 0; i < (listeners?.Count ?? 0); i++)
+        {
+            var protocol = listeners![i]?["portMapping"]?["protocol"]?.GetValue<string>();
+            if (listeners[i]?["healthCheck"]?["protocol"]?.GetValue<string>() == "grpc" && protocol is not null and not ("http2" or "grpc"))
+            {
+                violations.Add(new Violation($"spec.listeners[{i}].healthCheck.protocol",
+                    $"grpc needs a listener that speaks HTTP/2 (protocol http2 or grpc), and this listener's protocol is {protocol}; use http or tcp"));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A node reaches each virtual service one way, so a service listed twice with different client policies would have
+    /// one of them ignored (and with it, perhaps, the TLS it asks for). The same entry twice is harmless and accepted.
+    /// </summary>
+    private static void CheckRepeatedBackends(JsonArray? backends, List<Violation> violations)
+    {
+        var first = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < (backends?.Count ?? 0); i++)
+        {
+            if (backends![i]?["virtualService"] is not JsonObject service || service["virtualServiceName"]?.GetValue<string>() is not { } name)
+            {
+                continue;
+            }
+
+            if (!first.TryGetValue(name, out var earlier))
+            {
+                first[name] = i;
+            }
+            else if (!JsonNode.DeepEquals(service["clientPolicy"], backends[earlier]?["virtualService"]?["clientPolicy"]))
+            {
+                violations.Add(new Violation($"spec.backends[{i}].virtualService",
+                    $"virtualService '{name}' is already spec.backends[{earlier}] with another clientPolicy; list each backend once"));
             }
         }
     }

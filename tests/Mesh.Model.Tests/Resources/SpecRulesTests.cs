@@ -29,6 +29,8 @@ public sealed class SpecRulesTests
     [InlineData("gatewayRoute", """{"http2Route":{"match":{"path":{"exact":"/a"}},"action":{"target":{"virtualService":{"virtualServiceName":"s"}},"rewrite":{"path":{"exact":"/b\u0000"}}}}}""", "spec.http2Route.action.rewrite.path.exact: must not contain a NUL, CR or LF")]
     [InlineData("gatewayRoute", """{"httpRoute":{"match":{"prefix":"/a/"},"action":{"target":{"virtualService":{"virtualServiceName":"s"}},"rewrite":{"prefix":{"value":"v2/"}}}}}""", "spec.httpRoute.action.rewrite.prefix.value: must start with '/', got \"v2/\"")]
     [InlineData("gatewayRoute", """{"http2Route":{"match":{"path":{"exact":"/a"}},"action":{"target":{"virtualService":{"virtualServiceName":"s"}},"rewrite":{"path":{"exact":"b"}}}}}""", "spec.http2Route.action.rewrite.path.exact: must start with '/', got \"b\"")]
+    [InlineData("virtualNode", """{"listeners":[{"portMapping":{"port":80,"protocol":"http"},"healthCheck":{"protocol":"grpc","healthyThreshold":2,"unhealthyThreshold":2,"intervalMillis":5000,"timeoutMillis":2000}}]}""", "spec.listeners[0].healthCheck.protocol: grpc needs a listener that speaks HTTP/2 (protocol http2 or grpc), and this listener's protocol is http")]
+    [InlineData("virtualNode", """{"backends":[{"virtualService":{"virtualServiceName":"b.local"}},{"virtualService":{"virtualServiceName":"c.local"}},{"virtualService":{"virtualServiceName":"b.local","clientPolicy":{"tls":{"validation":{"trust":{"file":{"certificateChain":"/ca.pem"}}}}}}}]}""", "spec.backends[2].virtualService: virtualService 'b.local' is already spec.backends[0] with another clientPolicy; list each backend once")]
     [InlineData("virtualNode", """{"logging":{"accessLog":{"file":{"path":"/dev/stdout","format":{"text":"%START_TIME% 50%"}}}}}""", "spec.logging.accessLog.file.format.text: has a '%' at index 15")]
     [InlineData("virtualGateway", """{"listeners":[{"portMapping":{"port":8443,"protocol":"grpc"},"tls":{"mode":"PERMISSIVE","certificate":{"acm":{"certificateArn":""}}}}]}""", "spec.listeners[0].tls.certificate.acm.certificateArn: must be an ACM certificate's ARN (arn:aws:acm:<region>:<account>:certificate/<id>), got \"\"")]
     [InlineData("virtualNode", """{"listeners":[{"portMapping":{"port":8443,"protocol":"http"},"tls":{"mode":"STRICT","certificate":{"acm":{"certificateArn":"arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/x"}}}}]}""", "spec.listeners[0].tls.certificate.acm.certificateArn: must be an ACM certificate's ARN")]
@@ -37,6 +39,14 @@ public sealed class SpecRulesTests
     {
         var violations = SpecRules.Check(ResourceKind.FromWireName(kind), JsonNode.Parse(spec)!.AsObject());
         Assert.Contains(violations, v => v.ToString().Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ABackendListedTwiceTheSameWay_IsAccepted()
+    {
+        var spec = """{"backends":[{"virtualService":{"virtualServiceName":"b.local","clientPolicy":{"tls":{"validation":{"trust":{"file":{"certificateChain":"/ca.pem"}}}}}}},{"virtualService":{"virtualServiceName":"b.local","clientPolicy":{"tls":{"validation":{"trust":{"file":{"certificateChain":"/ca.pem"}}}}}}}]}""";
+
+        Assert.Empty(SpecRules.Check(ResourceKind.VirtualNode, JsonNode.Parse(spec)!.AsObject()));
     }
 
     [Fact]

@@ -199,7 +199,10 @@ public sealed class EnvoyAcceptanceTests
             .Where(g => g.Count() > 1)
             .Select(g => $"listeners {string.Join(", ", g.Select(l => l.Name))} all bind {g.Key.Address}:{g.Key.PortValue}");
 
-    /// <summary>What Envoy refuses of a cluster's own hosts: a STATIC one's that are not IP addresses, a LOGICAL_DNS one's other than one.</summary>
+    /// <summary>
+    /// What Envoy refuses of a cluster itself: a STATIC one's hosts that are not IP addresses, a LOGICAL_DNS one's other
+    /// than one, and a gRPC health check where the cluster does not speak HTTP/2.
+    /// </summary>
     private static IEnumerable<string> ClusterHosts(Cluster cluster)
     {
         var addresses = cluster.LoadAssignment is { } assignment ? Addresses(assignment).ToList() : [];
@@ -215,6 +218,25 @@ public sealed class EnvoyAcceptanceTests
         {
             yield return $"LOGICAL_DNS cluster {cluster.Name} has {addresses.Count} hosts; Envoy takes exactly one";
         }
+
+        if (cluster.HealthChecks.Any(h => h.GrpcHealthCheck is not null) && !SpeaksHttp2(cluster))
+        {
+            yield return $"cluster {cluster.Name} has a gRPC health check but does not speak HTTP/2 (Envoy: \"cluster must support HTTP/2 for gRPC healthchecking\")";
+        }
+    }
+
+    /// <summary>Whether Envoy gives the cluster its HTTP/2 feature: its HTTP protocol options say HTTP/2, explicitly, by ALPN or from downstream.</summary>
+    private static bool SpeaksHttp2(Cluster cluster)
+    {
+        if (!cluster.TypedExtensionProtocolOptions.TryGetValue("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", out var packed))
+        {
+            return false;
+        }
+
+        var options = packed.Unpack<Envoy.Extensions.Upstreams.Http.V3.HttpProtocolOptions>();
+        return options.ExplicitHttpConfig?.Http2ProtocolOptions is not null
+            || options.AutoConfig is not null
+            || options.UseDownstreamProtocolConfig?.Http2ProtocolOptions is not null;
     }
 
     private static IEnumerable<string> Addresses(ClusterLoadAssignment assignment) =>

@@ -180,6 +180,46 @@ public sealed class MeshTranslatorTests
             resources.Warnings);
     }
 
+    [Theory]
+    [InlineData("http", false)]
+    [InlineData("tcp", false)]
+    [InlineData("http2", true)]
+    [InlineData("grpc", true)]
+    public void AGrpcHealthCheck_IsKeptOnlyWhereTheListenerSpeaksHttp2(string protocol, bool kept)
+    {
+        // Envoy refuses a gRPC health check on a cluster without HTTP/2, with the whole cluster update. The API refuses
+        // such a spec; one stored before it did is served without the check, and said so.
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"svc"}}]}"""),
+            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"%"},"healthCheck":{"protocol":"grpc","healthyThreshold":2,"unhealthyThreshold":2,"intervalMillis":5000,"timeoutMillis":2000}}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}""".Replace("%", protocol, StringComparison.Ordinal)),
+            new("virtualService", null, "svc", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+
+        var cluster = Assert.Single(resources.Clusters, c => c.Name.Contains("server", StringComparison.Ordinal));
+        Assert.Equal(kept, cluster.HealthChecks.Any(h => h.GrpcHealthCheck is not null));
+        Assert.Equal(!kept, resources.Warnings.Any(w => w.Contains("virtualNode/server listener 8080: its grpc health check is left out", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void ABackendStoredTwiceWithDifferentClientPolicies_IsWarnedOf()
+    {
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"svc"}},{"virtualService":{"virtualServiceName":"svc","clientPolicy":{"tls":{"validation":{"trust":{"file":{"certificateChain":"/ca.pem"}}}}}}}]}"""),
+            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}"""),
+            new("virtualService", null, "svc", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+
+        Assert.Equal(["virtualNode/client backend virtualService/svc: listed 2 times with different client policies; the first entry's is used"], resources.Warnings);
+    }
+
     private static MeshGraph TcpRouterGraph(string weightedTargets) => MeshGraph.Build(new MeshResourceRow[]
     {
         new("mesh", null, "m", 1, "{}"),
