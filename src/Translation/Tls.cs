@@ -45,8 +45,12 @@ internal static class Tls
         var result = new DownstreamTlsContext { CommonTlsContext = common };
         if (tls.Validation is { } validation)
         {
-            // A listener validation context is what makes the TLS mutual ([UG] mutual-tls).
-            result.RequireClientCertificate = true;
+            // A listener validation context is what makes the TLS mutual ([UG] mutual-tls): the listener asks for the
+            // client's certificate and checks any it is given. STRICT refuses a client without one. PERMISSIVE takes
+            // plaintext, and so takes TLS without a client certificate too: App Mesh's plaintext-to-mTLS migration
+            // configures the server's validation while its clients still reach it by TLS without certificates, and
+            // only then gives them theirs ([UG] mutual-tls, "Migrate services to mutual TLS authentication").
+            result.RequireClientCertificate = tls.Mode == Specs.ListenerTlsMode.Strict;
             var sans = validation.SubjectAlternativeNames?.Match.Exact ?? [];
             if (validation.Trust.File is { } fileTrust)
             {

@@ -220,6 +220,31 @@ public sealed class MeshTranslatorTests
         Assert.Equal(["virtualNode/client backend virtualService/svc: listed 2 times with different client policies; the first entry's is used"], resources.Warnings);
     }
 
+    [Fact]
+    public void AListenersValidation_RequiresAClientCertificateInStrictMode_AndOnlyChecksOneInPermissive()
+    {
+        // App Mesh's plaintext-to-mTLS migration sets the server's validation in PERMISSIVE while its clients reach it
+        // by TLS without certificates yet; STRICT is the step that refuses them.
+        const string tls = """{"mode":"%","certificate":{"file":{"certificateChain":"/c","privateKey":"/k"}},"validation":{"trust":{"file":{"certificateChain":"/ca"}}}}""";
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":8443,"protocol":"http"},"tls":""" + tls.Replace("%", "STRICT", StringComparison.Ordinal)
+                + """},{"portMapping":{"port":9443,"protocol":"http"},"tls":""" + tls.Replace("%", "PERMISSIVE", StringComparison.Ordinal)
+                + """}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}"""),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("server"));
+
+        var contexts = resources.Listeners
+            .SelectMany(l => l.FilterChains)
+            .Where(c => c.TransportSocket is not null)
+            .ToDictionary(c => c.FilterChainMatch.DestinationPort ?? 0, c => c.TransportSocket.TypedConfig.Unpack<Envoy.Extensions.TransportSockets.Tls.V3.DownstreamTlsContext>());
+        Assert.Equal(true, contexts[8443].RequireClientCertificate);
+        Assert.NotEqual(true, contexts[9443].RequireClientCertificate);
+        Assert.NotNull(contexts[9443].CommonTlsContext.ValidationContext);
+    }
+
     private static MeshGraph TcpRouterGraph(string weightedTargets) => MeshGraph.Build(new MeshResourceRow[]
     {
         new("mesh", null, "m", 1, "{}"),
