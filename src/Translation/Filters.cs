@@ -91,21 +91,21 @@ internal static class Filters
         new() { Name = "envoy.filters.listener.original_dst", TypedConfig = Protos.Pack(new OriginalDst()) };
 
     /// <summary>
-    /// Reads SNI and tells TLS from plaintext. When <paramref name="onlyPort"/> is given it runs only for that
-    /// destination port, so protocols where the server speaks first (MySQL, SMTP) are not held waiting (RM#62).
+    /// Reads SNI and tells TLS from plaintext. When <paramref name="onlyPorts"/> are given it runs only for those
+    /// destination ports, so protocols where the server speaks first (MySQL, SMTP) are not held waiting (RM#62).
     /// </summary>
-    public static ListenerFilter TlsInspector(uint? onlyPort = null)
+    public static ListenerFilter TlsInspector(params uint[] onlyPorts)
     {
         var filter = new ListenerFilter { Name = "envoy.filters.listener.tls_inspector", TypedConfig = Protos.Pack(new TlsInspector()) };
-        if (onlyPort is { } port)
+        var ports = onlyPorts.Distinct().Order().Select(port => new ListenerFilterChainMatchPredicate
         {
-            filter.FilterDisabled = new ListenerFilterChainMatchPredicate
-            {
-                NotMatch = new ListenerFilterChainMatchPredicate
-                {
-                    DestinationPortRange = new Envoy.Type.V3.Int32Range { Start = (int)port, End = (int)port + 1 },
-                },
-            };
+            DestinationPortRange = new Envoy.Type.V3.Int32Range { Start = (int)port, End = (int)port + 1 },
+        }).ToList();
+        if (ports.Count > 0)
+        {
+            // An or_match takes two rules at least.
+            var only = ports.Count == 1 ? ports[0] : new ListenerFilterChainMatchPredicate { OrMatch = new ListenerFilterChainMatchPredicate.Types.MatchSet { Rules = { ports } } };
+            filter.FilterDisabled = new ListenerFilterChainMatchPredicate { NotMatch = only };
         }
 
         return filter;

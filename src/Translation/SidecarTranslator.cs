@@ -78,9 +78,12 @@ internal static class SidecarTranslator
             ListenerFilters = { Filters.OriginalDst() },
             Metadata = AggregateStats.Untagged(),
         };
-        if (listeners.Any(l => l.Tls?.Mode == Specs.ListenerTlsMode.Permissive))
+        // Only PERMISSIVE ports need the ClientHello read to choose a chain; on any other port the inspector would hold
+        // a protocol whose server speaks first (MySQL, SMTP) until its timeout closed the connection (RM#62).
+        var permissive = listeners.Where(l => l.Tls?.Mode == Specs.ListenerTlsMode.Permissive).Select(l => (uint)l.PortMapping.Port).ToArray();
+        if (permissive.Length > 0)
         {
-            result.ListenerFilters.Add(Filters.TlsInspector());
+            result.ListenerFilters.Add(Filters.TlsInspector(permissive));
         }
 
         foreach (var listener in listeners)
@@ -173,7 +176,7 @@ internal static class SidecarTranslator
         if (routing.AmazonAwsCluster is { } cluster)
         {
             // App Mesh always let *.amazonaws.com:443 through, even under DROP_ALL (§2 "Egress listener").
-            result.ListenerFilters.Add(Filters.TlsInspector(onlyPort: 443));
+            result.ListenerFilters.Add(Filters.TlsInspector(443));
             result.FilterChains.Add(new FilterChain
             {
                 Name = "egress_amazonaws",

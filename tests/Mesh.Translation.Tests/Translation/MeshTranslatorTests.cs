@@ -245,6 +245,28 @@ public sealed class MeshTranslatorTests
         Assert.NotNull(contexts[9443].CommonTlsContext.ValidationContext);
     }
 
+    [Fact]
+    public void TheIngressTlsInspector_ReadsOnlyPermissivePorts()
+    {
+        // A server-first protocol (MySQL on 3306) must not wait for a ClientHello it will never send.
+        const string permissive = """{"mode":"PERMISSIVE","certificate":{"file":{"certificateChain":"/c","privateKey":"/k"}}}""";
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":9443,"protocol":"http"},"tls":""" + permissive
+                + """},{"portMapping":{"port":3306,"protocol":"tcp"}},{"portMapping":{"port":8443,"protocol":"grpc"},"tls":""" + permissive
+                + """}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}"""),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("server"));
+
+        var ingress = Assert.Single(resources.Listeners, l => l.Name == EnvoyNames.IngressListener);
+        Assert.Empty(PgvValidator.Validate(ingress, EnvoyTypes.Registry));
+        var inspector = Assert.Single(ingress.ListenerFilters, f => f.Name == "envoy.filters.listener.tls_inspector");
+        var ports = inspector.FilterDisabled.NotMatch.OrMatch.Rules.Select(r => (r.DestinationPortRange.Start, r.DestinationPortRange.End));
+        Assert.Equal([(8443, 8444), (9443, 9444)], ports);
+    }
+
     private static MeshGraph TcpRouterGraph(string weightedTargets) => MeshGraph.Build(new MeshResourceRow[]
     {
         new("mesh", null, "m", 1, "{}"),
