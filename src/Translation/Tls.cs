@@ -84,8 +84,9 @@ internal static class Tls
         }
 
         var result = new UpstreamTlsContext { CommonTlsContext = common };
-        if (!string.IsNullOrEmpty(sni))
+        if (!string.IsNullOrEmpty(sni) && !IsIpLiteral(sni))
         {
+            // SNI names a host; an IP address is not sent in it (RFC 6066, section 3).
             result.Sni = sni;
         }
 
@@ -155,16 +156,24 @@ internal static class Tls
 
         foreach (var san in sans)
         {
-            // App Mesh SANs are plain strings; a scheme marks a URI SAN (SPIFFE IDs), anything else is a DNS name.
+            // App Mesh SANs are plain strings; a scheme marks a URI SAN (SPIFFE IDs), an IP address an IP SAN (a node
+            // found by its IP, say), anything else is a DNS name.
             validation.MatchTypedSubjectAltNames.Add(new SubjectAltNameMatcher
             {
-                SanType = san.Contains("://", StringComparison.Ordinal) ? SubjectAltNameMatcher.Types.SanType.Uri : SubjectAltNameMatcher.Types.SanType.Dns,
+                SanType = san.Contains("://", StringComparison.Ordinal) ? SubjectAltNameMatcher.Types.SanType.Uri
+                    : IsIpLiteral(san) ? SubjectAltNameMatcher.Types.SanType.IpAddress
+                    : SubjectAltNameMatcher.Types.SanType.Dns,
                 Matcher = new StringMatcher { Exact = san },
             });
         }
 
         return validation;
     }
+
+    /// <summary>An IPv4 address in its dotted form or an IPv6 address; not a name .NET would also read as one ("10.1", "7").</summary>
+    private static bool IsIpLiteral(string value) =>
+        System.Net.IPAddress.TryParse(value, out var address)
+        && (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? value.Contains(':', StringComparison.Ordinal) : address.ToString() == value);
 
     private static string[] Alpn(Specs.PortProtocol protocol) => protocol switch
     {

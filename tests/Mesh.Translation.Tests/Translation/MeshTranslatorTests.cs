@@ -267,6 +267,31 @@ public sealed class MeshTranslatorTests
         Assert.Equal([(8443, 8444), (9443, 9444)], ports);
     }
 
+    [Theory]
+    [InlineData("10.0.1.5", null, "IpAddress")]
+    [InlineData("fd00::5", null, "IpAddress")]
+    [InlineData("server.local", "server.local", "Dns")]
+    [InlineData("10.1", "10.1", "Dns")]
+    public void ANodeFoundByItsIp_IsNotNamedInSni_AndItsDefaultSanIsAnIpSan(string hostname, string? sni, string sanType)
+    {
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"svc","clientPolicy":{"tls":{"validation":{"trust":{"file":{"certificateChain":"/ca"}}}}}}}]}"""),
+            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":8443,"protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":"%"}}}""".Replace("%", hostname, StringComparison.Ordinal)),
+            new("virtualService", null, "svc", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+
+        var cluster = Assert.Single(resources.Clusters, c => c.Name.Contains("server", StringComparison.Ordinal));
+        var tls = cluster.TransportSocket.TypedConfig.Unpack<Envoy.Extensions.TransportSockets.Tls.V3.UpstreamTlsContext>();
+        Assert.Equal(sni ?? "", tls.Sni);
+        var san = Assert.Single(tls.CommonTlsContext.ValidationContext.MatchTypedSubjectAltNames);
+        Assert.Equal(sanType, san.SanType.ToString());
+        Assert.Equal(hostname, san.Matcher.Exact);
+    }
+
     private static MeshGraph TcpRouterGraph(string weightedTargets) => MeshGraph.Build(new MeshResourceRow[]
     {
         new("mesh", null, "m", 1, "{}"),
