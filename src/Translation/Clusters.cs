@@ -146,7 +146,12 @@ internal static class Clusters
                 && (tls.Ports is not { Count: > 0 } ports || ports.Contains(port))
                 ? tls
                 : null;
-            if (policy is not null || listener.Tls?.Mode is Specs.ListenerTlsMode.Strict or Specs.ListenerTlsMode.Permissive)
+            // Without a policy, a client still speaks TLS to a listener that takes it. Not to a PERMISSIVE one whose
+            // certificate is ACM's: this control plane cannot deliver it, so its TLS chain never comes up, while its
+            // plaintext chain serves (the listener's own translation warns of the certificate).
+            var listenerTakesTls = listener.Tls?.Mode == Specs.ListenerTlsMode.Strict
+                || (listener.Tls?.Mode == Specs.ListenerTlsMode.Permissive && listener.Tls.Certificate.Acm is null);
+            if (policy is not null || listenerTakesTls)
             {
                 cluster.TransportSocket = Tls.Socket(Tls.Upstream(policy, hostname, defaultSans, protocol, request.Where, context));
             }

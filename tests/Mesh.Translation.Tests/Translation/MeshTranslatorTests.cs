@@ -292,6 +292,29 @@ public sealed class MeshTranslatorTests
         Assert.Equal(hostname, san.Matcher.Exact);
     }
 
+    [Theory]
+    [InlineData("STRICT", """{"file":{"certificateChain":"/c","privateKey":"/k"}}""", true)]
+    [InlineData("PERMISSIVE", """{"file":{"certificateChain":"/c","privateKey":"/k"}}""", true)]
+    [InlineData("STRICT", """{"acm":{"certificateArn":"arn:aws:acm:us-east-1:111122223333:certificate/abc"}}""", true)]
+    [InlineData("PERMISSIVE", """{"acm":{"certificateArn":"arn:aws:acm:us-east-1:111122223333:certificate/abc"}}""", false)]
+    public void AClientWithoutAPolicy_SpeaksTls_ToAListenerThatCanTakeIt(string mode, string certificate, bool tls)
+    {
+        // An ACM certificate never reaches the listener from this control plane: a PERMISSIVE one still serves its
+        // plaintext chain, and its clients use that; a STRICT one fails closed.
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"svc"}}]}"""),
+            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":8443,"protocol":"http"},"tls":{"mode":"%MODE%","certificate":%CERTIFICATE%}}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}""".Replace("%MODE%", mode, StringComparison.Ordinal).Replace("%CERTIFICATE%", certificate, StringComparison.Ordinal)),
+            new("virtualService", null, "svc", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+
+        var cluster = Assert.Single(resources.Clusters, c => c.Name.Contains("server", StringComparison.Ordinal));
+        Assert.Equal(tls, cluster.TransportSocket is not null);
+    }
+
     private static MeshGraph TcpRouterGraph(string weightedTargets) => MeshGraph.Build(new MeshResourceRow[]
     {
         new("mesh", null, "m", 1, "{}"),
