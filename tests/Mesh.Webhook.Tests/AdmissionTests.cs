@@ -70,6 +70,40 @@ public sealed class AdmissionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheInjectorsSdsSocketAdminAndLogLevelSettings_ReachTheSidecar()
+    {
+        // App Mesh's controller: --enable-sds with --sds-uds-path, ENVOY_ADMIN_ACCESS_ENABLE_IPV6, --envoy-log-level.
+        await using var server = await WebhookServer.StartAsync(
+            ("Webhook:SdsSocketPath", "/run/spire/sockets/agent.sock"), ("Webhook:AdminIpv6", "true"), ("Webhook:EnvoyLogLevel", "debug"));
+        var pod = Pod(("appmesh.k8s.aws/mesh", "shop"), ("appmesh.k8s.aws/virtualNode", "cart"));
+
+        var outcome = await server.ReviewAsync(pod);
+
+        var patched = JsonPatch.Apply(pod, outcome.Patch!);
+        var envoy = Container(patched, "containers", "envoy");
+        var args = envoy["args"]!.AsArray().Select(a => a!.GetValue<string>()).ToArray();
+        Assert.Equal(["--log-level", "debug"], args[2..]);
+        var expected = EnvoyBootstrap.ToYaml(new BootstrapOptions
+        {
+            NodeId = "mesh/shop/virtualNode/cart",
+            Xds = new HostPort("mesh-xds.mesh-system.svc", 18000),
+            Tls = new XdsTlsOptions { CaFile = "/etc/mesh/xds-ca/ca.crt" },
+            SigV4 = new SigV4Options { Region = "eu-west-1" },
+            AdminAddress = "::",
+            SdsSocketPath = "/run/spire/sockets/agent.sock",
+        });
+        Assert.Equal(expected, args[1]);
+        Assert.Contains("static_cluster_sds_unix_socket", args[1]);
+        var mount = Assert.Single(envoy["volumeMounts"]!.AsArray(), m => m!["name"]!.GetValue<string>() == "mesh-sds-socket")!;
+        Assert.Equal("/run/spire/sockets", mount["mountPath"]!.GetValue<string>());
+        var volume = Assert.Single(patched["spec"]!["volumes"]!.AsArray(), v => v!["name"]!.GetValue<string>() == "mesh-sds-socket")!;
+        Assert.Equal("/run/spire/sockets", volume["hostPath"]!["path"]!.GetValue<string>());
+        var validation = await KubernetesSchema.ValidateAsync(patched.ToJsonString());
+        Assert.True(validation.ExitCode == 0, validation.Output);
+        Assert.Contains("1 objects, 0 invalid", validation.Output);
+    }
+
+    [Fact]
     public async Task APodWithInitContainersAndVolumes_GetsItemsAppended()
     {
         var pod = Pod(("appmesh.k8s.aws/mesh", "shop"), ("appmesh.k8s.aws/virtualNode", "cart"));

@@ -12,6 +12,8 @@ public sealed class HostingTests
     [InlineData("Webhook:Url", "http://0.0.0.0:8443", "Webhook:Url must be https://<IP address>:<port>, got 'http://0.0.0.0:8443'.")]
     [InlineData("Webhook:Xds", "mesh-xds", "Webhook:Xds must be host:port, got 'mesh-xds'.")]
     [InlineData("Webhook:AuthMode", "Kerberos", "Failed to convert configuration value 'Kerberos' at 'Webhook:AuthMode'")]
+    [InlineData("Webhook:EnvoyLogLevel", "verbose", "Webhook:EnvoyLogLevel must be one of trace, debug, info, warning, warn, error, critical, off, got 'verbose'.")]
+    [InlineData("Webhook:SdsSocketPath", "agent.sock", "Webhook:SdsSocketPath must be an absolute path to a socket, got 'agent.sock'.")]
     public void ASettingThatCannotWork_IsNamedAtStart(string key, string value, string message)
     {
         var builder = WebApplication.CreateBuilder();

@@ -21,6 +21,17 @@ public static class WebhookHosting
         }
 
         _ = options.XdsAddress; // a bad address stops the host at start, not at the first pod
+        if (!WebhookOptions.EnvoyLogLevels.Contains(options.EnvoyLogLevel, StringComparer.Ordinal))
+        {
+            throw new WebhookConfigurationException(
+                $"Webhook:EnvoyLogLevel must be one of {string.Join(", ", WebhookOptions.EnvoyLogLevels)}, got '{options.EnvoyLogLevel}'.");
+        }
+
+        if (options.SdsSocketPath is { Length: > 0 } sds && (!sds.StartsWith('/') || Path.GetDirectoryName(sds) is not { Length: > 0 }))
+        {
+            throw new WebhookConfigurationException($"Webhook:SdsSocketPath must be an absolute path to a socket, got '{sds}'.");
+        }
+
         if (!Uri.TryCreate(options.Url, UriKind.Absolute, out var url) || url.Scheme != "https"
             || !System.Net.IPAddress.TryParse(url.Host.Trim('[', ']'), out var address))
         {

@@ -57,6 +57,27 @@ public sealed class WebhookOptions
     /// <summary>Also redirect IPv6 (APPMESH_ENABLE_IPV6).</summary>
     public bool EnableIpv6 { get; set; } = true;
 
+    /// <summary>
+    /// Bind Envoy's admin to <c>::</c>, IPv4 too, instead of <c>0.0.0.0</c> (App Mesh's ENVOY_ADMIN_ACCESS_ENABLE_IPV6):
+    /// on an IPv6-only cluster the kubelet's readiness probe reaches the pod by its IPv6 address. Off by default, as in
+    /// App Mesh: where a pod's kernel has IPv6 disabled, binding <c>::</c> fails and Envoy does not start.
+    /// </summary>
+    public bool AdminIpv6 { get; set; }
+
+    /// <summary>
+    /// A local SDS server's Unix socket on the nodes (SPIRE's agent: <c>/run/spire/sockets/agent.sock</c>), for virtual
+    /// nodes whose TLS certificates or trust are <c>sds</c>: its directory is mounted into Envoy and the bootstrap gets
+    /// the SDS cluster those secrets are fetched through (App Mesh's controller <c>--enable-sds</c> and
+    /// <c>--sds-uds-path</c>). Unset, no SDS socket: an <c>sds</c> secret is then never delivered to the proxy.
+    /// </summary>
+    public string? SdsSocketPath { get; set; }
+
+    /// <summary>Envoy's <c>--log-level</c> (App Mesh's ENVOY_LOG_LEVEL, its controller's <c>--envoy-log-level</c>).</summary>
+    public string EnvoyLogLevel { get; set; } = "info";
+
+    /// <summary>The levels Envoy's <c>--log-level</c> takes.</summary>
+    internal static readonly string[] EnvoyLogLevels = ["trace", "debug", "info", "warning", "warn", "error", "critical", "off"];
+
     internal HostPort XdsAddress => HostPort.TryParse(Xds, out var address)
         ? address
         : throw new WebhookConfigurationException($"Webhook:Xds must be host:port, got '{Xds}'.");

@@ -16,6 +16,7 @@ public static class SidecarBuilder
 
     public const string XdsCaVolume = "mesh-xds-ca";
     public const string ProxyTlsVolume = "mesh-proxy-tls";
+    public const string SdsSocketVolume = "mesh-sds-socket";
     private const string XdsCaDirectory = "/etc/mesh/xds-ca";
     private const string ProxyTlsDirectory = "/etc/mesh/proxy-tls";
 
@@ -30,6 +31,8 @@ public static class SidecarBuilder
             PrivateKeyFile = options.AuthMode == ProxyAuthMode.MutualTls ? $"{ProxyTlsDirectory}/tls.key" : null,
         },
         SigV4 = options.AuthMode == ProxyAuthMode.SigV4 ? new SigV4Options { Region = options.Region } : null,
+        AdminAddress = options.AdminIpv6 ? "::" : "0.0.0.0",
+        SdsSocketPath = options.SdsSocketPath is { Length: > 0 } sds ? sds : null,
     };
 
     /// <summary>mesh-proxy-init with App Mesh's variables; it needs root and NET_ADMIN, and only for the moment it runs.</summary>
@@ -77,6 +80,12 @@ public static class SidecarBuilder
             mounts.Add(new JsonObject { ["name"] = ProxyTlsVolume, ["mountPath"] = ProxyTlsDirectory, ["readOnly"] = true });
         }
 
+        if (SdsSocketDirectory(options) is { } sdsDirectory)
+        {
+            // Read-only is enough: a Unix socket is connected to, not written as a file.
+            mounts.Add(new JsonObject { ["name"] = SdsSocketVolume, ["mountPath"] = sdsDirectory, ["readOnly"] = true });
+        }
+
         return new JsonObject
         {
             ["name"] = PodReader.EnvoyContainerName,
@@ -84,7 +93,7 @@ public static class SidecarBuilder
             ["command"] = new JsonArray("envoy"),
             // The bootstrap travels in the pod spec itself: it holds no secrets (paths and addresses only), and the
             // pod needs no ConfigMap per virtual node.
-            ["args"] = new JsonArray("--config-yaml", EnvoyBootstrap.ToYaml(Bootstrap(request, options))),
+            ["args"] = new JsonArray("--config-yaml", EnvoyBootstrap.ToYaml(Bootstrap(request, options)), "--log-level", options.EnvoyLogLevel),
             ["env"] = env,
             ["ports"] = new JsonArray(new JsonObject { ["name"] = "stats", ["containerPort"] = AdminPort, ["protocol"] = "TCP" }),
             ["readinessProbe"] = new JsonObject
@@ -120,7 +129,16 @@ public static class SidecarBuilder
         {
             yield return SecretVolume(ProxyTlsVolume, request.CredentialsSecret);
         }
+
+        if (SdsSocketDirectory(options) is { } sdsDirectory)
+        {
+            // The SDS server (SPIRE's agent) runs on each node and puts its socket in a host directory.
+            yield return new JsonObject { ["name"] = SdsSocketVolume, ["hostPath"] = new JsonObject { ["path"] = sdsDirectory, ["type"] = "Directory" } };
+        }
     }
+
+    private static string? SdsSocketDirectory(WebhookOptions options) =>
+        options.SdsSocketPath is { Length: > 0 } socket ? Path.GetDirectoryName(socket) : null;
 
     private static JsonObject SecretVolume(string name, string secret) =>
         new() { ["name"] = name, ["secret"] = new JsonObject { ["secretName"] = secret } };
