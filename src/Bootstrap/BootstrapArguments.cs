@@ -20,6 +20,9 @@ public static class BootstrapArguments
             [--sigv4 [--region <region>] [--signing-name appmesh]]   needs --xds-tls; AWS keys come from the proxy's environment
             [--tracing zipkin|jaeger|otel --tracing-address <host:port> [--service-name <name>]]
             [--sds-socket <path>]             a local SDS server's Unix socket (static_cluster_sds_unix_socket)
+            [--dogstatsd <ip:port | unix:<path>>]   send stats to a DogStatsD agent (App Mesh's ENABLE_ENVOY_DOG_STATSD;
+                                              its default 127.0.0.1:8125 when given empty)
+            [--stats-flush-interval <ms>]     how often stats are flushed to sinks (ENVOY_STATS_FLUSH_INTERVAL; Envoy's 5000)
             [--stats-tags appmesh|extended|none]   appmesh (default): exactly the tags App Mesh's agent set;
                                               extended: also on egress and cluster stats; none: no tags
             [--no-stats-tags]                 the same as --stats-tags none
@@ -35,7 +38,7 @@ public static class BootstrapArguments
     {
         "node", "cluster", "xds", "admin-port", "admin-address", "admin-access-log", "initial-fetch-timeout", "ca", "server-name",
         "cert", "key", "region", "signing-name", "tracing", "tracing-address", "service-name", "sds-socket", "format", "stats-tags",
-        "register-instance", "instance-id",
+        "register-instance", "instance-id", "dogstatsd", "stats-flush-interval",
     };
 
     public static bool IsFlag(string name) => FlagNames.Contains(name);
@@ -192,6 +195,23 @@ public static class BootstrapArguments
         else if (tracingAddress is not null || Last(values, "service-name") is not null)
         {
             throw new ArgumentException("tracing-address and service-name only apply with tracing.");
+        }
+
+        if (Last(values, "dogstatsd") is { } dogStatsd)
+        {
+            options = options with { DogStatsd = DogStatsdTarget.Parse(dogStatsd) };
+        }
+
+        if (Last(values, "stats-flush-interval") is { } flush)
+        {
+            var digits = flush.EndsWith("ms", StringComparison.Ordinal) ? flush[..^2] : flush;
+            if (!int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds) || milliseconds is < 1 or >= 300_000)
+            {
+                // Envoy takes from 1 ms to under 300 s (its stats_flush_interval rule).
+                throw new ArgumentException($"stats-flush-interval takes milliseconds from 1 to 299999, not '{flush}'.");
+            }
+
+            options = options with { StatsFlushInterval = TimeSpan.FromMilliseconds(milliseconds) };
         }
 
         var instanceId = Last(values, "instance-id");

@@ -44,6 +44,15 @@ public sealed record BootstrapOptions
     /// <summary>Unix socket of a local SDS server (e.g. a SPIRE agent); adds <c>static_cluster_sds_unix_socket</c> as App Mesh's agent does.</summary>
     public string? SdsSocketPath { get; init; }
 
+    /// <summary>
+    /// A DogStatsD agent Envoy's stats are sent to (App Mesh's ENABLE_ENVOY_DOG_STATSD with STATSD_ADDRESS and
+    /// STATSD_PORT, or STATSD_SOCKET_PATH); none when null.
+    /// </summary>
+    public DogStatsdTarget? DogStatsd { get; init; }
+
+    /// <summary>How often Envoy flushes stats to its sinks (App Mesh's ENVOY_STATS_FLUSH_INTERVAL); Envoy's 5 s when null.</summary>
+    public TimeSpan? StatsFlushInterval { get; init; }
+
     /// <summary>Where outlier-detection ejection events are written (App Mesh's default: stdout).</summary>
     public string? OutlierEventLogPath { get; init; } = "/dev/stdout";
 
@@ -130,4 +139,32 @@ public sealed record TracingOptions
 
     /// <summary>The service name spans carry; <c>&lt;mesh&gt;/&lt;name&gt;</c> (App Mesh's X-Ray segment name) when not set.</summary>
     public string? ServiceName { get; init; }
+}
+
+/// <summary>Where a DogStatsD agent listens: a UDP address, or a Unix datagram socket.</summary>
+public sealed record DogStatsdTarget
+{
+    /// <summary>UDP host (an IP address, as Envoy's socket address needs) and port; null with <see cref="SocketPath"/>.</summary>
+    public HostPort? Address { get; init; }
+
+    /// <summary>A Unix socket path; null with <see cref="Address"/>.</summary>
+    public string? SocketPath { get; init; }
+
+    /// <summary>
+    /// Reads <c>host:port</c> (App Mesh's STATSD_ADDRESS and STATSD_PORT; <c>127.0.0.1:8125</c> by default) or
+    /// <c>unix:&lt;path&gt;</c> (its STATSD_SOCKET_PATH).
+    /// </summary>
+    public static DogStatsdTarget Parse(string value)
+    {
+        if (value.StartsWith("unix:", StringComparison.Ordinal))
+        {
+            var path = value["unix:".Length..];
+            return path.StartsWith('/') ? new DogStatsdTarget { SocketPath = path } : throw new ArgumentException($"dogstatsd 'unix:{path}' needs an absolute socket path.");
+        }
+
+        var address = value.Length == 0 ? new HostPort("127.0.0.1", 8125) : HostPort.Parse(value, "dogstatsd");
+        return System.Net.IPAddress.TryParse(address.Host.Trim('[', ']'), out _)
+            ? new DogStatsdTarget { Address = address }
+            : throw new ArgumentException($"dogstatsd '{value}' must be an IP address and port (Envoy sends its UDP packets to an address, not a name), or unix:<path>.");
+    }
 }

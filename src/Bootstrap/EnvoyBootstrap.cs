@@ -51,7 +51,8 @@ public static class EnvoyBootstrap
         UpstreamTlsContext.Descriptor,
         UpstreamHttpOptions.Descriptor,
         OpenTelemetryConfig.Descriptor,
-        ZipkinConfig.Descriptor);
+        ZipkinConfig.Descriptor,
+        DogStatsdSink.Descriptor);
 
     private static readonly JsonFormatter Formatter = new(
         JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true).WithTypeRegistry(AnyTypes).WithIndentation());
@@ -106,6 +107,16 @@ public static class EnvoyBootstrap
         if (options.StatsTags != StatsTagsStyle.None)
         {
             bootstrap.StatsConfig = new StatsConfig { StatsTags = { StatsTags.Tags(resource, options.StatsTags) } };
+        }
+
+        if (options.DogStatsd is { } dogStatsd)
+        {
+            bootstrap.StatsSinks.Add(new StatsSink { Name = "envoy.stat_sinks.dog_statsd", TypedConfig = Any.Pack(DogStatsd(dogStatsd)) });
+        }
+
+        if (options.StatsFlushInterval is { } flush)
+        {
+            bootstrap.StatsFlushInterval = ProtoDuration.FromTimeSpan(flush);
         }
 
         if (options.Tracing is { } tracing)
@@ -232,6 +243,18 @@ public static class EnvoyBootstrap
             Cluster = options.Cluster ?? options.NodeId,
             Metadata = metadata,
         };
+    }
+
+    /// <summary>App Mesh's agent's sink: UDP to the agent's address, or its Unix socket.</summary>
+    private static DogStatsdSink DogStatsd(DogStatsdTarget target) => target.SocketPath is { } path
+        ? new DogStatsdSink { Address = new Address { Pipe = new Pipe { Path = path } } }
+        : new DogStatsdSink { Address = UdpAddress(target.Address!.Host.Trim('[', ']'), target.Address.Port) };
+
+    private static Address UdpAddress(string host, int port)
+    {
+        var address = SocketAddress(host, port);
+        address.SocketAddress.Protocol = Envoy.Config.Core.V3.SocketAddress.Types.Protocol.Udp;
+        return address;
     }
 
     private static Admin Admin(BootstrapOptions options) => new()

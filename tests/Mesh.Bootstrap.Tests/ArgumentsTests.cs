@@ -30,7 +30,7 @@ public sealed class ArgumentsTests
             "--xds-tls", "--ca", "/ca.pem", "--server-name", "xds", "--cert", "/c.pem", "--key", "/k.pem",
             "--sigv4", "--region", "eu-west-1", "--signing-name", "appmesh-preview",
             "--tracing", "otel", "--tracing-address", "collector:4317", "--service-name", "edge",
-            "--sds-socket", "/run/sds.sock", "--no-stats-tags");
+            "--sds-socket", "/run/sds.sock", "--no-stats-tags", "--dogstatsd", "10.0.0.9:8125", "--stats-flush-interval", "2500ms");
         Assert.Equal("edges", options.Cluster);
         Assert.Equal(new HostPort("::1", 18443), options.Xds);
         Assert.True(options.Delta);
@@ -41,6 +41,31 @@ public sealed class ArgumentsTests
         Assert.Equal(new TracingOptions { Provider = TracingProvider.OpenTelemetry, Collector = new HostPort("collector", 4317), ServiceName = "edge" }, options.Tracing);
         Assert.Equal("/run/sds.sock", options.SdsSocketPath);
         Assert.Equal(StatsTagsStyle.None, options.StatsTags);
+        Assert.Equal(new DogStatsdTarget { Address = new HostPort("10.0.0.9", 8125) }, options.DogStatsd);
+        Assert.Equal(TimeSpan.FromMilliseconds(2500), options.StatsFlushInterval);
+    }
+
+    [Theory]
+    [InlineData("", "127.0.0.1", 8125, null)]
+    [InlineData("[::1]:9125", "::1", 9125, null)]
+    [InlineData("unix:/var/run/datadog/dsd.socket", null, 0, "/var/run/datadog/dsd.socket")]
+    public void DogStatsd_TakesAnAddressOrASocket(string value, string? host, int port, string? socket)
+    {
+        var target = Parse("--node", "mesh/demo/virtualNode/web", "--dogstatsd", value).DogStatsd!;
+        Assert.Equal(host, target.Address?.Host);
+        Assert.Equal(port, target.Address?.Port ?? 0);
+        Assert.Equal(socket, target.SocketPath);
+    }
+
+    [Theory]
+    [InlineData("--dogstatsd", "datadog-agent:8125", "dogstatsd 'datadog-agent:8125' must be an IP address and port (Envoy sends its UDP packets to an address, not a name), or unix:<path>.")]
+    [InlineData("--dogstatsd", "unix:dsd.socket", "dogstatsd 'unix:dsd.socket' needs an absolute socket path.")]
+    [InlineData("--stats-flush-interval", "300000", "stats-flush-interval takes milliseconds from 1 to 299999, not '300000'.")]
+    [InlineData("--stats-flush-interval", "5s", "stats-flush-interval takes milliseconds from 1 to 299999, not '5s'.")]
+    public void StatsSettingsThatCannotWork_SayWhy(string name, string value, string message)
+    {
+        var error = Assert.Throws<ArgumentException>(() => Parse("--node", "mesh/demo/virtualNode/web", name, value));
+        Assert.Equal(message, error.Message);
     }
 
     [Theory]

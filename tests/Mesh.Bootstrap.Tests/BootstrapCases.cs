@@ -32,6 +32,8 @@ public static class BootstrapCases
         ["jaeger"] = VirtualNode with { Tracing = new TracingOptions { Provider = TracingProvider.Jaeger, Collector = new HostPort("127.0.0.1", 9411) } },
         ["otel"] = VirtualNode with { Tracing = new TracingOptions { Provider = TracingProvider.OpenTelemetry, Collector = new HostPort("otel-collector", 4317), ServiceName = "web" } },
         ["sds"] = VirtualNode with { SdsSocketPath = "/run/spire/sockets/agent.sock" },
+        ["dogstatsd"] = VirtualNode with { DogStatsd = DogStatsdTarget.Parse("127.0.0.1:8125"), StatsFlushInterval = TimeSpan.FromSeconds(10) },
+        ["dogstatsd-socket"] = VirtualNode with { DogStatsd = DogStatsdTarget.Parse("unix:/var/run/datadog/dsd.socket") },
         ["no-stats-tags"] = VirtualNode with { StatsTags = StatsTagsStyle.None, OutlierEventLogPath = null },
         ["extended-stats-tags"] = VirtualNode with { StatsTags = StatsTagsStyle.Extended },
         ["register-instance"] = VirtualNode with { RegisterInstance = new InstanceRegistration { Address = "10.0.3.7", Port = 8080, InstanceId = "web-v1-a" } },
