@@ -137,7 +137,7 @@ internal static class Clusters
                 }
                 else
                 {
-                    cluster.HealthChecks.Add(HealthCheck(check, hostname));
+                    cluster.HealthChecks.Add(HealthCheck(check, hostname, port));
                 }
             }
 
@@ -313,7 +313,7 @@ internal static class Clusters
         MaxEjectionPercent = (uint)outlier.MaxEjectionPercent,
     };
 
-    private static HealthCheck HealthCheck(Specs.HealthCheckPolicy check, string? hostname)
+    private static HealthCheck HealthCheck(Specs.HealthCheckPolicy check, string? hostname, int listenerPort)
     {
         var result = new HealthCheck
         {
@@ -329,7 +329,9 @@ internal static class Clusters
                 var http = new HealthCheck.Types.HttpHealthCheck { Path = string.IsNullOrEmpty(check.Path) ? "/" : check.Path };
                 if (hostname is not null)
                 {
-                    http.Host = hostname;
+                    // App Mesh's: "<DNS hostname>:<port>", the port the check is sent to ([VND]).
+                    var port = check.Port ?? listenerPort;
+                    http.Host = hostname.Contains(':', StringComparison.Ordinal) ? $"[{hostname}]:{port}" : $"{hostname}:{port}";
                 }
 
                 if (check.Protocol == Specs.PortProtocol.Http2)
