@@ -68,13 +68,23 @@ internal static class CloudMapAssignments
             return assignment;
         }
 
-        // One group per locality, each with a weight: gRPC ignores a locality without one and wants each once.
-        foreach (var group in endpoints.GroupBy(e => (e.Region, e.Zone)).OrderBy(g => g.Key.Region, StringComparer.Ordinal).ThenBy(g => g.Key.Zone, StringComparer.Ordinal))
+        // Instances registered at one address and port are one host: gRPC clients refuse an assignment that repeats an
+        // address (grpc-go, grpc-js), so the first by instance id stands for the others.
+        var distinct = endpoints.OrderBy(e => e.InstanceId, StringComparer.Ordinal).DistinctBy(e => (e.Address, e.Port)).ToList();
+        if (distinct.Count < endpoints.Count)
+        {
+            context.Warn($"{where}: {endpoints.Count - distinct.Count} instance(s) have the address and port of another instance and were left out");
+        }
+
+        // One group per locality, each with a weight: gRPC ignores a locality without one and wants each once. The
+        // weight is the locality's host count: gRPC first splits calls between localities by weight, then within one,
+        // so every host gets its share as in Envoy, which ignores locality weights here.
+        foreach (var group in distinct.GroupBy(e => (e.Region, e.Zone)).OrderBy(g => g.Key.Region, StringComparer.Ordinal).ThenBy(g => g.Key.Zone, StringComparer.Ordinal))
         {
             var locality = new LocalityLbEndpoints
             {
                 Locality = new Locality { Region = group.Key.Region, Zone = group.Key.Zone },
-                LoadBalancingWeight = 1,
+                LoadBalancingWeight = (uint)group.Count(),
             };
             foreach (var endpoint in group.OrderBy(e => e.InstanceId, StringComparer.Ordinal))
             {

@@ -125,6 +125,13 @@ internal static class Clusters
             cluster.OutlierDetection = Outlier(outlier);
         }
 
+        if (request.Proxyless && listener.Tls?.Mode == Specs.ListenerTlsMode.Strict)
+        {
+            // gRPC takes xDS TLS only from certificate provider instances (gRFC A29), which this control plane does
+            // not configure, so a proxyless client speaks plaintext, which a STRICT listener refuses.
+            context.Warn($"{request.Where}: virtualNode/{node.Name} listener {port} takes TLS only (STRICT), and proxyless gRPC clients reach it in plaintext: their calls to it fail");
+        }
+
         if (!request.Proxyless)
         {
             if (listener.HealthCheck is { } check)

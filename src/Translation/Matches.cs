@@ -97,10 +97,14 @@ internal static class Matches
         }
     }
 
-    /// <summary>A header or gRPC metadata match. No match method means "present"; range is [start, end).</summary>
+    /// <summary>
+    /// A header or gRPC metadata match. No match method means "present"; range is [start, end). The name is written in
+    /// lower case: header names are compared without case (Envoy lowers the matcher's name itself), while gRPC clients
+    /// look the name up as given among metadata keys that are always lower case, so <c>X-Canary</c> never matched there.
+    /// </summary>
     public static HeaderMatcher Header(string name, Specs.HeaderMatchMethod? match, bool invert)
     {
-        var result = new HeaderMatcher { Name = name, InvertMatch = invert };
+        var result = new HeaderMatcher { Name = name.ToLowerInvariant(), InvertMatch = invert };
         switch (match)
         {
             case { Exact: { } exact }:

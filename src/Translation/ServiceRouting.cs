@@ -201,15 +201,47 @@ internal static class ServiceRouting
 
     private static Route? FromHttp(TranslationContext context, string name, Specs.HttpRoute http, ServicePort port, RouteFlavor flavor, string where)
     {
+        var match = Matches.Http(http.Match);
+        if (flavor.Proxyless && !SeenByGrpcCalls(match, out var why))
+        {
+            context.Warn($"{where}: left out for proxyless gRPC clients: {why}");
+            return null;
+        }
+
         var action = Action(context, http.Action.WeightedTargets, port, flavor, where);
         if (action is null)
         {
-            return DirectUnavailable(name, Matches.Http(http.Match));
+            return DirectUnavailable(name, match);
         }
 
         ApplyTimeouts(action, http.Timeout?.PerRequest, http.Timeout?.Idle, flavor);
         SetRetry(action, Retries.Http(http.RetryPolicy, where, context), flavor);
-        return new Route { Name = name, Match = Matches.Http(http.Match), Route_ = action };
+        return new Route { Name = name, Match = match, Route_ = action };
+    }
+
+    /// <summary>
+    /// A proxyless gRPC client matches headers against its call's metadata, which holds no pseudo-headers, so a
+    /// <c>:method</c> or <c>:scheme</c> condition never holds there. Every gRPC call is a POST over plaintext (the
+    /// clients get no TLS from this control plane): a route asking for that matches every call, as Envoy sees them,
+    /// and loses the condition; one asking for anything else matches none, in Envoy too, and is left out.
+    /// </summary>
+    private static bool SeenByGrpcCalls(RouteMatch match, out string why)
+    {
+        why = "";
+        foreach (var header in match.Headers.Where(h => h.Name is ":method" or ":scheme").ToList())
+        {
+            var value = header.StringMatch?.Exact;
+            if ((header.Name, value) is (":method", "POST") or (":scheme", "http"))
+            {
+                match.Headers.Remove(header);
+                continue;
+            }
+
+            why = $"it matches {header.Name} {value}, and a gRPC call is a POST over http";
+            return false;
+        }
+
+        return true;
     }
 
     private static Route? FromGrpc(TranslationContext context, string name, Specs.GrpcRoute grpc, ServicePort port, RouteFlavor flavor, string where)
@@ -322,7 +354,11 @@ internal static class ServiceRouting
     {
         var request = perRequest?.ToTimeSpan() ?? DefaultPerRequest;
         action.Timeout = Protos.Duration(request);
-        if (flavor.Proxyless && request > TimeSpan.Zero)
+
+        // gRPC reads max_stream_duration as a deadline from the call's start (gRFC A31), where Envoy's timeout starts
+        // once the request has been sent: App Mesh's 15 s default would end every longer client or bidirectional
+        // stream. So a proxyless client gets a deadline only where the user set one.
+        if (flavor.Proxyless && perRequest is not null && request > TimeSpan.Zero)
         {
             action.MaxStreamDuration = new RouteAction.Types.MaxStreamDuration { MaxStreamDuration_ = Protos.Duration(request) };
         }

@@ -372,6 +372,13 @@ public static class SpecRules
                     {
                         violations.Add(new Violation($"{path}.{list}[{i}].name", "must not contain a NUL, CR or LF"));
                     }
+
+                    // A range is [start, end): gRPC C-core refuses the whole route configuration when end is below start.
+                    if (items[i]?["match"]?["range"] is JsonObject range
+                        && range["start"]?.GetValue<long>() is { } start && range["end"]?.GetValue<long>() is { } end && end < start)
+                    {
+                        violations.Add(new Violation($"{path}.{list}[{i}].match.range", $"end ({end}) must not be below start ({start}); the range is [start, end)"));
+                    }
                 }
             }
         }

@@ -26,6 +26,33 @@ public sealed class CloudMapAssignmentsTests
     }
 
     [Fact]
+    public void ALocalitysWeight_IsItsHostCount_SoGrpcSpreadsCallsPerHost()
+    {
+        // gRPC splits calls between localities by weight first: with weight 1 each, the lone host in us-east-1a would
+        // take half of them while three share the other half.
+        var result = Translate(null, null,
+            Instance("i-1", true, ("AWS_INSTANCE_IPV4", "10.0.0.1"), ("AVAILABILITY_ZONE", "us-east-1a"), ("REGION", "us-east-1")),
+            Instance("i-2", true, ("AWS_INSTANCE_IPV4", "10.0.0.2"), ("AVAILABILITY_ZONE", "us-east-1b"), ("REGION", "us-east-1")),
+            Instance("i-3", true, ("AWS_INSTANCE_IPV4", "10.0.0.3"), ("AVAILABILITY_ZONE", "us-east-1b"), ("REGION", "us-east-1")),
+            Instance("i-4", true, ("AWS_INSTANCE_IPV4", "10.0.0.4"), ("AVAILABILITY_ZONE", "us-east-1b"), ("REGION", "us-east-1")));
+
+        Assert.Equal([1u, 3u], result.Assignment.Endpoints.Select(g => g.LoadBalancingWeight));
+    }
+
+    [Fact]
+    public void InstancesAtOneAddressAndPort_AreOneEndpoint_AndSaidSo()
+    {
+        // grpc-go and grpc-js refuse an assignment that repeats an address.
+        var result = Translate(null, null,
+            Instance("i-2", true, ("AWS_INSTANCE_IPV4", "10.0.0.1"), ("AVAILABILITY_ZONE", "us-east-1b"), ("REGION", "us-east-1")),
+            Instance("i-1", true, ("AWS_INSTANCE_IPV4", "10.0.0.1"), ("AVAILABILITY_ZONE", "us-east-1a"), ("REGION", "us-east-1")),
+            Instance("i-3", true, ("AWS_INSTANCE_IPV4", "10.0.0.3")));
+
+        Assert.Equal(["/:10.0.0.3:8080", "us-east-1/us-east-1a:10.0.0.1:8080"], Endpoints(result.Assignment));
+        Assert.Contains(result.Warnings, w => w.EndsWith("1 instance(s) have the address and port of another instance and were left out", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Attributes_SelectASubset()
     {
         var result = Translate([("version", "v2")], null,

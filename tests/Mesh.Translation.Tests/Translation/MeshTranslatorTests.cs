@@ -27,7 +27,10 @@ public sealed class MeshTranslatorTests
         AssertNoClash(sidecar.RouteConfigurations.Select(c => (c.Name, (IMessage)c)), proxyless.RouteConfigurations.Select(c => (c.Name, (IMessage)c)));
         AssertNoClash(sidecar.ClusterLoadAssignments.Select(c => (c.ClusterName, (IMessage)c)), proxyless.ClusterLoadAssignments.Select(c => (c.ClusterName, (IMessage)c)));
         Assert.Empty(sidecar.Warnings);
-        Assert.Empty(proxyless.Warnings);
+
+        // The server's listener is STRICT: the sidecar reaches it by TLS, a proxyless client cannot, and is told so.
+        Assert.NotEmpty(proxyless.Warnings);
+        Assert.All(proxyless.Warnings, w => Assert.Contains("virtualNode/server listener 50051 takes TLS only (STRICT), and proxyless gRPC clients reach it in plaintext", w, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -313,6 +316,37 @@ public sealed class MeshTranslatorTests
 
         var cluster = Assert.Single(resources.Clusters, c => c.Name.Contains("server", StringComparison.Ordinal));
         Assert.Equal(tls, cluster.TransportSocket is not null);
+    }
+
+    [Fact]
+    public void HeaderAndMetadataNames_AreMatchedInLowerCase()
+    {
+        // gRPC clients look the name up as written among metadata keys that are always lower case; Envoy lowers it.
+        var match = Matches.Grpc("svc.S", null, [new Mesh.Model.Specs.GrpcRouteMetadata { Name = "X-Canary", Match = new Mesh.Model.Specs.HeaderMatchMethod { Exact = "1" } }]);
+
+        Assert.Equal("x-canary", Assert.Single(match.Headers).Name);
+    }
+
+    [Fact]
+    public void ForProxylessClients_AMethodOrSchemeCondition_HoldsAsForEveryGrpcCall()
+    {
+        // A gRPC client's metadata has no pseudo-headers; every gRPC call is a POST over http.
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "a", 1, """{"listeners":[{"portMapping":{"port":50051,"protocol":"http2"}}],"serviceDiscovery":{"dns":{"hostname":"a.local"}}}"""),
+            new("virtualRouter", null, "r", 1, """{"listeners":[{"portMapping":{"port":50051,"protocol":"http2"}}]}"""),
+            new("route", "r", "post", 1, """{"http2Route":{"match":{"prefix":"/","method":"POST","scheme":"http"},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}"""),
+            new("route", "r", "get", 1, """{"http2Route":{"match":{"prefix":"/x","method":"GET"},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}"""),
+            new("virtualService", null, "svc", 1, """{"provider":{"virtualRouter":{"virtualRouterName":"r"}}}"""),
+        });
+
+        var proxyless = new MeshTranslator().Translate(graph, ProxyTarget.Proxyless("svc", "svc:50051"));
+
+        var route = Assert.Single(proxyless.RouteConfigurations.SelectMany(c => c.VirtualHosts).SelectMany(h => h.Routes));
+        Assert.Equal("post", route.Name);
+        Assert.Empty(route.Match.Headers);
+        Assert.Contains(proxyless.Warnings, w => w.EndsWith("left out for proxyless gRPC clients: it matches :method GET, and a gRPC call is a POST over http", StringComparison.Ordinal));
     }
 
     private static MeshGraph TcpRouterGraph(string weightedTargets) => MeshGraph.Build(new MeshResourceRow[]
