@@ -125,6 +125,12 @@ internal static class Clusters
             cluster.OutlierDetection = Outlier(outlier);
         }
 
+        if (request.Proxyless && listener.OutlierDetection is not null)
+        {
+            // gRPC ejects by success rate or failure percentage only (gRFC A50); App Mesh's is consecutive 5xx.
+            context.Warn($"{request.Where}: virtualNode/{node.Name} listener {port}: its outlier detection is not applied by proxyless gRPC clients (they do not eject on consecutive errors)");
+        }
+
         if (request.Proxyless && listener.Tls?.Mode == Specs.ListenerTlsMode.Strict)
         {
             // gRPC takes xDS TLS only from certificate provider instances (gRFC A29), which this control plane does

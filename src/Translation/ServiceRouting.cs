@@ -215,7 +215,7 @@ internal static class ServiceRouting
         }
 
         ApplyTimeouts(action, http.Timeout?.PerRequest, http.Timeout?.Idle, flavor);
-        SetRetry(action, Retries.Http(http.RetryPolicy, where, context), flavor);
+        SetRetry(action, Retries.Http(http.RetryPolicy, where, context), flavor, context, where);
         return new Route { Name = name, Match = match, Route_ = action };
     }
 
@@ -253,7 +253,7 @@ internal static class ServiceRouting
         }
 
         ApplyTimeouts(action, grpc.Timeout?.PerRequest, grpc.Timeout?.Idle, flavor);
-        SetRetry(action, Retries.Grpc(grpc.RetryPolicy, where, context), flavor);
+        SetRetry(action, Retries.Grpc(grpc.RetryPolicy, where, context), flavor, context, where);
         return new Route { Name = name, Match = Matches.Grpc(grpc.Match), Route_ = action };
     }
 
@@ -261,11 +261,36 @@ internal static class ServiceRouting
     /// gRPC treats <c>num_retries: 0</c> as invalid, and App Mesh's <c>maxRetries: 0</c> means "do not retry",
     /// so a proxyless client gets no policy then.
     /// </summary>
-    private static void SetRetry(RouteAction action, RetryPolicy? policy, RouteFlavor flavor)
+    private static void SetRetry(RouteAction action, RetryPolicy? policy, RouteFlavor flavor, TranslationContext context, string where)
     {
         if (policy is not null && !(flavor.Proxyless && policy.NumRetries == 0))
         {
             action.RetryPolicy = policy;
+            if (flavor.Proxyless)
+            {
+                WarnOfWhatGrpcRetriesIgnore(policy, context, where);
+            }
+        }
+    }
+
+    /// <summary>gRPC statuses a gRPC client retries on (gRFC A44); it ignores every other <c>retry_on</c> value.</summary>
+    private static readonly string[] GrpcRetryOn = ["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"];
+
+    /// <summary>
+    /// A proxyless client applies only the gRPC statuses of a retry policy and no per-try timeout (gRFC A44), so a
+    /// policy made of HTTP or TCP events retries nothing there; said, not left to be found.
+    /// </summary>
+    private static void WarnOfWhatGrpcRetriesIgnore(RetryPolicy policy, TranslationContext context, string where)
+    {
+        var on = policy.RetryOn.Split(',', StringSplitOptions.RemoveEmptyEntries);
+        if (!on.Any(GrpcRetryOn.Contains))
+        {
+            context.Warn($"{where}: proxyless gRPC clients do not retry this route: they retry only on gRPC statuses ({string.Join(", ", GrpcRetryOn)}), and it retries on {policy.RetryOn}");
+        }
+
+        if (policy.PerTryTimeout is not null)
+        {
+            context.Warn($"{where}: proxyless gRPC clients ignore the retry policy's perRetryTimeout");
         }
     }
 

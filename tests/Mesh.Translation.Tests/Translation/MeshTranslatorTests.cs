@@ -349,6 +349,23 @@ public sealed class MeshTranslatorTests
         Assert.Contains(proxyless.Warnings, w => w.EndsWith("left out for proxyless gRPC clients: it matches :method GET, and a gRPC call is a POST over http", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void ForProxylessClients_ARetryPolicyWithoutGrpcStatuses_IsSaidToRetryNothing()
+    {
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "a", 1, """{"listeners":[{"portMapping":{"port":50051,"protocol":"http2"}}],"serviceDiscovery":{"dns":{"hostname":"a.local"}}}"""),
+            new("virtualRouter", null, "r", 1, """{"listeners":[{"portMapping":{"port":50051,"protocol":"http2"}}]}"""),
+            new("route", "r", "web", 1, """{"http2Route":{"match":{"prefix":"/"},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]},"retryPolicy":{"maxRetries":2,"perRetryTimeout":{"unit":"s","value":1},"httpRetryEvents":["server-error"]}}}"""),
+            new("virtualService", null, "svc", 1, """{"provider":{"virtualRouter":{"virtualRouterName":"r"}}}"""),
+        });
+
+        var warnings = new MeshTranslator().Translate(graph, ProxyTarget.Proxyless("svc", "svc:50051")).Warnings;
+
+        Assert.Contains(warnings, w => w.EndsWith("virtualRouter/r/route/web: proxyless gRPC clients do not retry this route: they retry only on gRPC statuses (cancelled, deadline-exceeded, internal, resource-exhausted, unavailable), and it retries on reset,retriable-status-codes", StringComparison.Ordinal));
+    }
+
     private static MeshGraph TcpRouterGraph(string weightedTargets) => MeshGraph.Build(new MeshResourceRow[]
     {
         new("mesh", null, "m", 1, "{}"),
