@@ -66,28 +66,32 @@ internal static class GatewayTranslator
     /// </summary>
     private static void WarnOfRoutesServedNowhere(TranslationContext context, VirtualGatewayResource gateway)
     {
-        var listeners = gateway.Spec.Listeners.Select(l => l.PortMapping).OrderBy(m => m.Port).ToList();
+        var listeners = gateway.Spec.Listeners.Select(l => l.PortMapping).ToList();
         foreach (var resource in gateway.GatewayRoutes)
         {
-            var spec = resource.Spec;
-            var (kind, protocol, port) = spec switch
+            Specs.PortProtocol? protocol = resource.Spec switch
             {
-                { HttpRoute: { } http } => ("an httpRoute", Specs.PortProtocol.Http, http.Match.Port),
-                { Http2Route: { } http2 } => ("an http2Route", Specs.PortProtocol.Http2, http2.Match.Port),
-                { GrpcRoute: { } grpc } => ("a grpcRoute", Specs.PortProtocol.Grpc, grpc.Match.Port),
-                _ => ((string?)null, default(Specs.PortProtocol), (int?)null),
+                { HttpRoute: not null } => Specs.PortProtocol.Http,
+                { Http2Route: not null } => Specs.PortProtocol.Http2,
+                { GrpcRoute: not null } => Specs.PortProtocol.Grpc,
+                _ => null,
             };
-            if (kind is null || listeners.Any(m => m.Protocol == protocol && (port is null || m.Port == port)))
+            var port = PortOf(resource.Spec);
+            if (protocol is not { } kind || listeners.Any(m => m.Protocol == kind && (port is null || m.Port == port)))
             {
                 continue;
             }
 
-            var where = $"virtualGateway/{gateway.Name}/gatewayRoute/{resource.Name}";
-            var have = string.Join(", ", listeners.Select(m => $"{EnvoyNames.Protocol(m.Protocol)} on port {m.Port}"));
-            var wanted = port is null ? $"{kind}" : $"{kind} for port {port}";
-            context.Warn($"{where}: not applied: it is {wanted}, and the gateway's listeners are {have}");
+            var wanted = port is null ? ServiceRouting.RouteKind(kind) : $"{ServiceRouting.RouteKind(kind)} for port {port}";
+            context.Warn($"{Where(gateway, resource.Name)}: not applied: it is {wanted}, and the gateway's listeners are {ServiceRouting.Listening(listeners)}");
         }
     }
+
+    /// <summary>How warnings name a gateway route.</summary>
+    private static string Where(VirtualGatewayResource gateway, string route) => $"virtualGateway/{gateway.Name}/gatewayRoute/{route}";
+
+    /// <summary>The port a gateway route names in its match, if any.</summary>
+    private static int? PortOf(Specs.GatewayRouteSpec spec) => spec.HttpRoute?.Match.Port ?? spec.Http2Route?.Match.Port ?? spec.GrpcRoute?.Match.Port;
 
     private sealed record Unit(string Name, int? Priority, RouteMatch Match, string? RewriteTo, bool RewriteHost, Specs.GatewayRouteTarget Target);
 
@@ -97,7 +101,7 @@ internal static class GatewayTranslator
         foreach (var resource in gateway.GatewayRoutes)
         {
             var spec = resource.Spec;
-            var where = $"virtualGateway/{gateway.Name}/gatewayRoute/{resource.Name}";
+            var where = Where(gateway, resource.Name);
             var unit = listener.Protocol switch
             {
                 Specs.PortProtocol.Http when spec.HttpRoute is { } http => FromHttp(context, where, resource.Name, spec.Priority, http),
@@ -105,7 +109,7 @@ internal static class GatewayTranslator
                 Specs.PortProtocol.Grpc when spec.GrpcRoute is { } grpc => FromGrpc(resource.Name, spec.Priority, grpc),
                 _ => null,
             };
-            var routePort = spec.HttpRoute?.Match.Port ?? spec.Http2Route?.Match.Port ?? spec.GrpcRoute?.Match.Port;
+            var routePort = PortOf(spec);
             if (unit is not null && (routePort is null || routePort == listener.Port))
             {
                 units.Add(unit);
@@ -116,7 +120,7 @@ internal static class GatewayTranslator
         // router's own route order inside it.
         foreach (var unit in RouteOrder.Sort(units, u => u.Priority, u => u.Match, u => u.Name))
         {
-            var where = $"virtualGateway/{gateway.Name}/gatewayRoute/{unit.Name}";
+            var where = Where(gateway, unit.Name);
             var service = unit.Target.VirtualService.VirtualServiceName;
             var port = ServicePortFor(context, service, unit.Target.Port, listener.Protocol, where);
             if (port is null)

@@ -163,41 +163,53 @@ internal static class ServiceRouting
     private static void WarnIfServedNowhere(TranslationContext context, VirtualRouterResource router, MeshResource<Specs.RouteSpec> route)
     {
         var spec = route.Spec;
-        var (kind, protocol) = spec switch
+        Specs.PortProtocol? protocol = spec switch
         {
-            { HttpRoute: not null } => ("an httpRoute", Specs.PortProtocol.Http),
-            { Http2Route: not null } => ("an http2Route", Specs.PortProtocol.Http2),
-            { GrpcRoute: not null } => ("a grpcRoute", Specs.PortProtocol.Grpc),
-            { TcpRoute: not null } => ("a tcpRoute", Specs.PortProtocol.Tcp),
-            _ => (null, default),
+            { HttpRoute: not null } => Specs.PortProtocol.Http,
+            { Http2Route: not null } => Specs.PortProtocol.Http2,
+            { GrpcRoute: not null } => Specs.PortProtocol.Grpc,
+            { TcpRoute: not null } => Specs.PortProtocol.Tcp,
+            _ => null,
         };
-        if (kind is null)
+        if (protocol is not { } kind)
         {
             return;
         }
 
-        var routePort = spec.HttpRoute?.Match.Port ?? spec.Http2Route?.Match.Port ?? spec.GrpcRoute?.Match.Port ?? spec.TcpRoute?.Match?.Port;
+        var routePort = PortOf(spec);
         var applies = (router.Spec.Listeners ?? []).Select(l => l.PortMapping).Where(m => routePort is null || m.Port == routePort).ToList();
-        if (applies.Count == 0 || applies.Any(m => m.Protocol == protocol))
+        if (applies.Count == 0 || applies.Any(m => m.Protocol == kind))
         {
             return;
         }
 
-        var listeners = string.Join(", ", applies.OrderBy(m => m.Port).Select(m => $"{EnvoyNames.Protocol(m.Protocol)} on port {m.Port}"));
         // Named by the route alone: it is the route that cannot be served, whichever client or gateway reaches it.
-        context.Warn($"virtualRouter/{router.Name}/route/{route.Name}: not applied: it is {kind}, and the router's listeners it applies to are {listeners}");
+        context.Warn($"virtualRouter/{router.Name}/route/{route.Name}: not applied: it is {RouteKind(kind)}, and the router's listeners it applies to are {Listening(applies)}");
     }
+
+    /// <summary>How a route of a protocol is named in the API: "an httpRoute", "a grpcRoute", …</summary>
+    public static string RouteKind(Specs.PortProtocol protocol) => protocol switch
+    {
+        Specs.PortProtocol.Http => "an httpRoute",
+        Specs.PortProtocol.Http2 => "an http2Route",
+        Specs.PortProtocol.Grpc => "a grpcRoute",
+        _ => "a tcpRoute",
+    };
+
+    /// <summary>Listeners as a warning names them: "http on port 80, grpc on port 50051", by port.</summary>
+    public static string Listening(IEnumerable<Specs.PortMapping> listeners) =>
+        string.Join(", ", listeners.OrderBy(m => m.Port).Select(m => $"{EnvoyNames.Protocol(m.Protocol)} on port {m.Port}"));
+
+    /// <summary>The port a route names in its match, if any.</summary>
+    private static int? PortOf(Specs.RouteSpec spec) =>
+        spec.HttpRoute?.Match.Port ?? spec.Http2Route?.Match.Port ?? spec.GrpcRoute?.Match.Port ?? spec.TcpRoute?.Match?.Port;
 
     /// <summary>
     /// The routes of a router that serve a port: those naming the port, and those naming none (a router with
     /// one listener needs no port; App Mesh required it with several).
     /// </summary>
     private static IEnumerable<MeshResource<Specs.RouteSpec>> RoutesOn(VirtualRouterResource router, ServicePort port) =>
-        router.Routes.Where(r =>
-        {
-            var routePort = r.Spec.HttpRoute?.Match.Port ?? r.Spec.Http2Route?.Match.Port ?? r.Spec.GrpcRoute?.Match.Port ?? r.Spec.TcpRoute?.Match?.Port;
-            return routePort is null || routePort == port.Port;
-        });
+        router.Routes.Where(r => PortOf(r.Spec) is not { } routePort || routePort == port.Port);
 
     private static Route? FromHttp(TranslationContext context, string name, Specs.HttpRoute http, ServicePort port, RouteFlavor flavor, string where)
     {

@@ -331,15 +331,9 @@ public sealed class MeshTranslatorTests
     public void ForProxylessClients_AMethodOrSchemeCondition_HoldsAsForEveryGrpcCall()
     {
         // A gRPC client's metadata has no pseudo-headers; every gRPC call is a POST over http.
-        var graph = MeshGraph.Build(new MeshResourceRow[]
-        {
-            new("mesh", null, "m", 1, "{}"),
-            new("virtualNode", null, "a", 1, """{"listeners":[{"portMapping":{"port":50051,"protocol":"http2"}}],"serviceDiscovery":{"dns":{"hostname":"a.local"}}}"""),
-            new("virtualRouter", null, "r", 1, """{"listeners":[{"portMapping":{"port":50051,"protocol":"http2"}}]}"""),
-            new("route", "r", "post", 1, """{"http2Route":{"match":{"prefix":"/","method":"POST","scheme":"http"},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}"""),
-            new("route", "r", "get", 1, """{"http2Route":{"match":{"prefix":"/x","method":"GET"},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}"""),
-            new("virtualService", null, "svc", 1, """{"provider":{"virtualRouter":{"virtualRouterName":"r"}}}"""),
-        });
+        var graph = Http2RouterGraph(
+            ("post", """{"http2Route":{"match":{"prefix":"/","method":"POST","scheme":"http"},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}"""),
+            ("get", """{"http2Route":{"match":{"prefix":"/x","method":"GET"},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}"""));
 
         var proxyless = new MeshTranslator().Translate(graph, ProxyTarget.Proxyless("svc", "svc:50051"));
 
@@ -352,19 +346,23 @@ public sealed class MeshTranslatorTests
     [Fact]
     public void ForProxylessClients_ARetryPolicyWithoutGrpcStatuses_IsSaidToRetryNothing()
     {
-        var graph = MeshGraph.Build(new MeshResourceRow[]
-        {
-            new("mesh", null, "m", 1, "{}"),
-            new("virtualNode", null, "a", 1, """{"listeners":[{"portMapping":{"port":50051,"protocol":"http2"}}],"serviceDiscovery":{"dns":{"hostname":"a.local"}}}"""),
-            new("virtualRouter", null, "r", 1, """{"listeners":[{"portMapping":{"port":50051,"protocol":"http2"}}]}"""),
-            new("route", "r", "web", 1, """{"http2Route":{"match":{"prefix":"/"},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]},"retryPolicy":{"maxRetries":2,"perRetryTimeout":{"unit":"s","value":1},"httpRetryEvents":["server-error"]}}}"""),
-            new("virtualService", null, "svc", 1, """{"provider":{"virtualRouter":{"virtualRouterName":"r"}}}"""),
-        });
+        var graph = Http2RouterGraph(
+            ("web", """{"http2Route":{"match":{"prefix":"/"},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]},"retryPolicy":{"maxRetries":2,"perRetryTimeout":{"unit":"s","value":1},"httpRetryEvents":["server-error"]}}}"""));
 
         var warnings = new MeshTranslator().Translate(graph, ProxyTarget.Proxyless("svc", "svc:50051")).Warnings;
 
         Assert.Contains(warnings, w => w.EndsWith("virtualRouter/r/route/web: proxyless gRPC clients do not retry this route: they retry only on gRPC statuses (cancelled, deadline-exceeded, internal, resource-exhausted, unavailable), and it retries on reset,retriable-status-codes", StringComparison.Ordinal));
     }
+
+    /// <summary>Service <c>svc</c>, router <c>r</c> on http2 port 50051 with the given routes to node <c>a</c>.</summary>
+    private static MeshGraph Http2RouterGraph(params (string Name, string Spec)[] routes) => MeshGraph.Build(
+    [
+        new("mesh", null, "m", 1, "{}"),
+        new("virtualNode", null, "a", 1, """{"listeners":[{"portMapping":{"port":50051,"protocol":"http2"}}],"serviceDiscovery":{"dns":{"hostname":"a.local"}}}"""),
+        new("virtualRouter", null, "r", 1, """{"listeners":[{"portMapping":{"port":50051,"protocol":"http2"}}]}"""),
+        .. routes.Select(r => new MeshResourceRow("route", "r", r.Name, 1, r.Spec)),
+        new("virtualService", null, "svc", 1, """{"provider":{"virtualRouter":{"virtualRouterName":"r"}}}"""),
+    ]);
 
     private static MeshGraph TcpRouterGraph(string weightedTargets) => MeshGraph.Build(new MeshResourceRow[]
     {
