@@ -232,6 +232,20 @@ internal static class Clusters
         return name;
     }
 
+    /// <summary>
+    /// An EDS cluster whose assignment has no endpoints, for proxyless clients' routes that reach nothing: gRPC fails
+    /// every call picked into it at once with UNAVAILABLE (an empty priority list), as Envoy's 503 would.
+    /// </summary>
+    public static string ProxylessUnavailable(TranslationContext context)
+    {
+        var name = EnvoyNames.ProxylessUnavailableCluster(context.Mesh);
+        var cluster = new Cluster { Name = name, ConnectTimeout = Protos.Duration(context.Options.UpstreamConnectTimeout) };
+        UseEds(cluster);
+        context.Add(cluster);
+        context.Add(new ClusterLoadAssignment { ClusterName = name });
+        return name;
+    }
+
     private static void UseEds(Cluster cluster)
     {
         cluster.Type = Cluster.Types.DiscoveryType.Eds;

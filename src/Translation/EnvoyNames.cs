@@ -57,6 +57,12 @@ public static class EnvoyNames
     public static string ProxylessCluster(string mesh, string virtualNode, PortProtocol protocol, int port) =>
         $"cds_proxyless_{mesh}_{virtualNode}_{Protocol(protocol)}_{port}";
 
+    /// <summary>
+    /// The endpoint-less cluster a proxyless client's route with no reachable target leads to. Every node's proxyless
+    /// cluster name ends in its port, so this one cannot be taken by a node.
+    /// </summary>
+    public static string ProxylessUnavailableCluster(string mesh) => $"cds_proxyless_{mesh}_mesh-unavailable";
+
     public static string AllowAllCluster(string mesh) => $"cds_egress_{mesh}_mesh-allow-all";
 
     public static string AmazonAwsCluster(string mesh) => $"cds_egress_{mesh}_amazonaws";

@@ -223,7 +223,7 @@ internal static class ServiceRouting
         var action = Action(context, http.Action.WeightedTargets, port, flavor, where);
         if (action is null)
         {
-            return DirectUnavailable(name, match);
+            return Unavailable(context, name, match, flavor);
         }
 
         ApplyTimeouts(action, http.Timeout?.PerRequest, http.Timeout?.Idle, flavor);
@@ -261,7 +261,7 @@ internal static class ServiceRouting
         var action = Action(context, grpc.Action.WeightedTargets, port, flavor, where);
         if (action is null)
         {
-            return DirectUnavailable(name, Matches.Grpc(grpc.Match));
+            return Unavailable(context, name, Matches.Grpc(grpc.Match), flavor);
         }
 
         ApplyTimeouts(action, grpc.Timeout?.PerRequest, grpc.Timeout?.Idle, flavor);
@@ -306,9 +306,16 @@ internal static class ServiceRouting
         }
     }
 
-    /// <summary>A route whose every target is gone (or weighs 0) answers 503 instead of falling through to a later route.</summary>
-    private static Route DirectUnavailable(string name, RouteMatch match) =>
-        new() { Name = name, Match = match, DirectResponse = new DirectResponseAction { Status = 503 } };
+    /// <summary>
+    /// A route whose every target is gone (or weighs 0) fails its calls instead of letting them fall through to a
+    /// later route: an Envoy answers 503 itself (a direct response). A proxyless gRPC client is sent to a cluster with
+    /// no endpoints instead, which fails the call with UNAVAILABLE: grpc-js refuses a whole route configuration
+    /// holding a direct response (and grpc-go and C-core fail such a route's calls the same way).
+    /// </summary>
+    private static Route Unavailable(TranslationContext context, string name, RouteMatch match, RouteFlavor flavor) =>
+        flavor.Proxyless
+            ? new() { Name = name, Match = match, Route_ = new RouteAction { Cluster = Clusters.ProxylessUnavailable(context) } }
+            : new() { Name = name, Match = match, DirectResponse = new DirectResponseAction { Status = 503 } };
 
     private static RouteAction? Action(TranslationContext context, Specs.EquatableList<Specs.WeightedTarget> weighted, ServicePort port, RouteFlavor flavor, string where)
     {

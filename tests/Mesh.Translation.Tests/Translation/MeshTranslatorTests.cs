@@ -354,10 +354,33 @@ public sealed class MeshTranslatorTests
         Assert.Contains(warnings, w => w.EndsWith("virtualRouter/r/route/web: proxyless gRPC clients do not retry this route: they retry only on gRPC statuses (cancelled, deadline-exceeded, internal, resource-exhausted, unavailable), and it retries on reset,retriable-status-codes", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void ARouteWithNoReachableTarget_FailsItsCalls_AnEnvoyWith503_AProxylessClientThroughAClusterWithoutEndpoints()
+    {
+        // grpc-js refuses a whole route configuration holding a direct response, so gRPC clients get an empty cluster.
+        var graph = Http2RouterGraph(
+            ("gone", """{"http2Route":{"match":{"prefix":"/gone"},"action":{"weightedTargets":[{"virtualNode":"ghost","weight":1}]}}}"""),
+            ("web", """{"http2Route":{"match":{"prefix":"/"},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}"""));
+        var sidecar = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+
+        var proxyless = new MeshTranslator().Translate(graph, ProxyTarget.Proxyless("svc", "svc:50051"));
+
+        var gone = proxyless.RouteConfigurations.SelectMany(c => c.VirtualHosts).SelectMany(h => h.Routes).Single(r => r.Name == "gone");
+        Assert.Null(gone.DirectResponse);
+        Assert.Equal("cds_proxyless_m_mesh-unavailable", gone.Route_.Cluster);
+        var cluster = Assert.Single(proxyless.Clusters, c => c.Name == "cds_proxyless_m_mesh-unavailable");
+        Assert.Equal(Envoy.Config.Cluster.V3.Cluster.Types.DiscoveryType.Eds, cluster.Type);
+        Assert.Empty(Assert.Single(proxyless.ClusterLoadAssignments, e => e.ClusterName == cluster.Name).Endpoints);
+        var envoys = sidecar.RouteConfigurations.SelectMany(c => c.VirtualHosts).SelectMany(h => h.Routes).Single(r => r.Name == "gone");
+        Assert.Equal(503u, envoys.DirectResponse.Status);
+        Assert.DoesNotContain(sidecar.Clusters, c => c.Name.EndsWith("mesh-unavailable", StringComparison.Ordinal));
+    }
+
     /// <summary>Service <c>svc</c>, router <c>r</c> on http2 port 50051 with the given routes to node <c>a</c>.</summary>
     private static MeshGraph Http2RouterGraph(params (string Name, string Spec)[] routes) => MeshGraph.Build(
     [
         new("mesh", null, "m", 1, "{}"),
+        new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"svc"}}]}"""),
         new("virtualNode", null, "a", 1, """{"listeners":[{"portMapping":{"port":50051,"protocol":"http2"}}],"serviceDiscovery":{"dns":{"hostname":"a.local"}}}"""),
         new("virtualRouter", null, "r", 1, """{"listeners":[{"portMapping":{"port":50051,"protocol":"http2"}}]}"""),
         .. routes.Select(r => new MeshResourceRow("route", "r", r.Name, 1, r.Spec)),

@@ -129,6 +129,37 @@ public sealed class FullTranslationRealClientTests
         await Eventually.TrueAsync(async () => (await client.CallAsync(2)).GetValueOrDefault("backend-1") == 2);
     }
 
+    [Theory]
+    [MemberData(nameof(Clients))]
+    public async Task RouteWithNoReachableTarget_FailsItsCallsUnavailable_AndIsAcked(string kind)
+    {
+        await using var one = await NamedBackend.StartAsync("backend-1");
+        await using var host = await StartHostAsync();
+        var mesh = new MeshRows()
+            .Node("web", "10.0.0.1", 8080, "http", "api.demo.local")
+            .Node("api-v1", "127.0.0.1", one.Port, "grpc")
+            .Router("api-router", 7000, "grpc")
+            .GrpcRoute("api-router", "default", Service, ("api-v1", 100))
+            .Put("route", "api-router", "by-method", MethodRoute("api-v1", weight: 0))
+            .ServiceByRouter("api.demo.local", "api-router");
+        host.Producer.SetMesh(mesh.Key, mesh.Graph);
+        await using var client = await StartClientAsync(kind, host, "xds:///api.demo.local");
+
+        // The clients call FetchClientStatus, which the method route takes; its only target weighs 0, so the calls
+        // fail, and do not fall through to the default route. grpc-js refused the whole route config for Envoy's 503.
+        Assert.Equal(4, (await client.CallAsync(4)).GetValueOrDefault("error:UNAVAILABLE"));
+        var csds = new ClientStatusDiscoveryService.ClientStatusDiscoveryServiceClient(host.Channel);
+        var status = await csds.FetchClientStatusAsync(new ClientStatusRequest()).ResponseAsync.DefaultTimeout();
+        Assert.All(status.Config.SelectMany(c => c.GenericXdsConfigs), g => Assert.Equal(Envoy.Admin.V3.ClientResourceStatus.Acked, g.ClientStatus));
+
+        host.Producer.SetMesh(mesh.Key, mesh.Put("route", "api-router", "by-method", MethodRoute("api-v1", weight: 1)).Graph);
+        await Eventually.TrueAsync(async () => (await client.CallAsync(4)).GetValueOrDefault("backend-1") == 4);
+    }
+
+    private static string MethodRoute(string node, int weight) =>
+        "{\"grpcRoute\":{\"match\":{\"serviceName\":\"" + Service + "\",\"methodName\":\"FetchClientStatus\"},"
+        + "\"action\":{\"weightedTargets\":[{\"virtualNode\":\"" + node + "\",\"weight\":" + weight + "}]}}}";
+
     private static string TimeoutRoute(int milliseconds) =>
         "{\"grpcRoute\":{\"match\":{\"serviceName\":\"" + Service + "\"},"
         + "\"timeout\":{\"perRequest\":{\"unit\":\"ms\",\"value\":" + milliseconds + "}},"
