@@ -40,10 +40,12 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
         var egress = EgressRouting.For(shared.Egress, graph, _options, node);
         if (egress.Resources.Warnings.Count == 0)
         {
+            // The bundle holds the node's gRPC servers' listeners too, which only its ports decide.
+            var serverPorts = ProxylessServers.PortsOf(node);
             var bundle = shared.Bundles.GetOrBuild(
-                EgressRouting.KeyOf(node),
-                static a => ProxylessOnDemand.BundleFor(a.Egress, ProxylessOnDemand.NamesFor(a.Graph, a.Node), name => a.Translator.Proxyless(a.Graph, name)),
-                (Translator: this, Egress: egress, Graph: graph, Node: node.Name));
+                serverPorts.Count == 0 ? EgressRouting.KeyOf(node) : $"{EgressRouting.KeyOf(node)}\ngrpc-servers:{string.Join(',', serverPorts)}",
+                static a => ProxylessOnDemand.BundleFor(a.Egress, ProxylessOnDemand.NamesFor(a.Graph, a.Node), a.ServerPorts, name => a.Translator.Proxyless(a.Graph, name)),
+                (Translator: this, Egress: egress, Graph: graph, Node: node.Name, ServerPorts: serverPorts));
             if (ReferenceEquals(bundle.Egress, egress) && ProxylessOnDemand.TryJoin(Own(shared, graph, node, egress), bundle) is { } joined)
             {
                 return joined;

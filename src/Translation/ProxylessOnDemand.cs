@@ -7,7 +7,8 @@ namespace Mesh.Translation;
 /// <summary>
 /// Which proxyless names a virtual node's identity may dial, and how their resources join the sidecar's: each
 /// backend service alone and with each provider port (<c>vs</c>, <c>vs:port</c>), as on-demand listeners (and the
-/// clusters only they use, as on-demand clusters). A
+/// clusters only they use, as on-demand clusters), with the listeners its xDS-enabled gRPC servers ask for
+/// (<see cref="ProxylessServers"/>). A
 /// proxyless name whose resources would clash with the sidecar's (same name, different content) is left out
 /// rather than let it break the whole configuration.
 /// </summary>
@@ -21,15 +22,21 @@ internal static class ProxylessOnDemand
             merged.TryAdd(translateProxyless(name));
         }
 
+        if (graph.FindVirtualNode(nodeName) is { } node)
+        {
+            merged.AddServers(ProxylessServers.For(ProxylessServers.PortsOf(node)));
+        }
+
         return merged.ToResources();
     }
 
     /// <summary>
     /// The proxyless names of a node's backends merged, once, onto its shared egress routing (whose key fixes the
-    /// backends, hence the names): what every node with that routing would get from <see cref="AddTo"/> but for its
-    /// own resources (<see cref="TryJoin"/> adds those).
+    /// backends, hence the names), with the listeners of its gRPC servers on <paramref name="serverPorts"/>
+    /// (<see cref="ProxylessServers"/>; part of the bundle's key): what every node with that routing and those ports
+    /// would get from <see cref="AddTo"/> but for its own resources (<see cref="TryJoin"/> adds those).
     /// </summary>
-    public static Bundle BundleFor(EgressRouting egress, IEnumerable<string> names, Func<string, ProxyResources> translateProxyless)
+    public static Bundle BundleFor(EgressRouting egress, IEnumerable<string> names, IReadOnlyList<int> serverPorts, Func<string, ProxyResources> translateProxyless)
     {
         var merged = new Merged(egress.Resources);
         var touched = new Touched();
@@ -41,6 +48,7 @@ internal static class ProxylessOnDemand
             merged.TryAdd(proxyless);
         }
 
+        merged.AddServers(ProxylessServers.For(serverPorts));
         return new Bundle(egress, merged.ToResources(), touched);
     }
 
@@ -160,6 +168,9 @@ internal static class ProxylessOnDemand
             Add(_endpoints, endpoints);
             Add(_secrets, secrets);
         }
+
+        /// <summary>Listeners of the node's gRPC servers: after the proxyless names, so that of a same-named pair those are kept.</summary>
+        public void AddServers(IEnumerable<Listener> servers) => _onDemand.AddRange(servers);
 
         public ProxyResources ToResources() => new(
             sidecar.Listeners,

@@ -56,7 +56,7 @@ public sealed class ProxylessBundleTests
         [
             new("mesh", null, "m", 1, "{}"),
             new("virtualNode", null, "a", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}],"backends":[{"virtualService":{"virtualServiceName":"svc.local"}}]}"""),
-            new("virtualNode", null, "b", 1, """{"listeners":[{"portMapping":{"port":9090,"protocol":"grpc"}}],"backends":[{"virtualService":{"virtualServiceName":"svc.local"}}]}"""),
+            new("virtualNode", null, "b", 1, """{"listeners":[{"portMapping":{"port":9090,"protocol":"http"}}],"backends":[{"virtualService":{"virtualServiceName":"svc.local"}}]}"""),
             new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":80,"protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}"""),
             new("virtualService", null, "svc.local", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
         ]);
@@ -73,5 +73,47 @@ public sealed class ProxylessBundleTests
         Assert.DoesNotContain(b.RouteConfigurations, r => r.Name.Contains("8080", StringComparison.Ordinal));
         Assert.Empty(ResourceConsistency.Check(a));
         Assert.Empty(ResourceConsistency.Check(b));
+    }
+
+    [Fact]
+    public void A_Nodes_Grpc_Servers_Are_Offered_Their_Listeners_On_Demand_Except_On_Strict_Ports()
+    {
+        var graph = Mesh.Model.Graph.MeshGraph.Build(
+        [
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "a", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}],"backends":[{"virtualService":{"virtualServiceName":"svc.local"}}]}"""),
+            new("virtualNode", null, "b", 1, """{"listeners":[{"portMapping":{"port":9090,"protocol":"grpc"}},{"portMapping":{"port":9091,"protocol":"http2"}},"""
+                + """{"portMapping":{"port":9092,"protocol":"grpc"},"tls":{"mode":"STRICT","certificate":{"file":{"certificateChain":"/c.pem","privateKey":"/k.pem"}}}},"""
+                + """{"portMapping":{"port":9093,"protocol":"grpc"},"tls":{"mode":"PERMISSIVE","certificate":{"file":{"certificateChain":"/c.pem","privateKey":"/k.pem"}}}}],"""
+                + "\"backends\":[{\"virtualService\":{\"virtualServiceName\":\"svc.local\"}}]}"),
+            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":80,"protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}"""),
+            new("virtualService", null, "svc.local", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
+        ]);
+        var translator = new MeshTranslator();
+
+        var a = translator.TranslateProxy(graph, ProxyTarget.VirtualNode("a"));
+        var b = translator.TranslateProxy(graph, ProxyTarget.VirtualNode("b"));
+
+        // The http node's servers get none; the STRICT port none (gRPC has no TLS from this control plane).
+        Assert.Equal(["svc.local", "svc.local:80"], a.OnDemandListeners.Select(l => l.Name));
+        string[] servers = [.. new[] { 9090, 9091, 9093 }.SelectMany(p => new[] { $"0.0.0.0:{p}", $"[::]:{p}" }).Select(x => "grpc/server?xds.resource.listening_address=" + x)];
+        Assert.Equal([.. servers.Append("svc.local").Append("svc.local:80").Order(StringComparer.Ordinal)], b.OnDemandListeners.Select(l => l.Name));
+        var v6 = b.OnDemandListeners.Single(l => l.Name == "grpc/server?xds.resource.listening_address=[::]:9090");
+        Assert.Equal("::", v6.Address.SocketAddress.Address);
+        Assert.Equal(9090u, v6.Address.SocketAddress.PortValue);
+        var hcm = Assert.Single(Assert.Single(v6.FilterChains).Filters).TypedConfig.Unpack<Envoy.Extensions.Filters.Network.HttpConnectionManager.V3.HttpConnectionManager>();
+        var route = Assert.Single(Assert.Single(hcm.RouteConfig.VirtualHosts).Routes);
+        Assert.NotNull(route.NonForwardingAction);
+        Assert.Equal("envoy.filters.http.router", Assert.Single(hcm.HttpFilters).Name);
+        Assert.Null(Assert.Single(v6.FilterChains).TransportSocket);
+        // Not sent to the node's Envoy, which subscribes to every listener and would bind the application's port.
+        Assert.DoesNotContain(b.Listeners, l => l.Name.StartsWith("grpc/server", StringComparison.Ordinal));
+        Assert.NotNull(ProxyResourceParts.Of(b));
+        Assert.Empty(ResourceConsistency.Check(b));
+
+        // Joined from the bundle, it is what merging name by name gives.
+        var reference = new MeshTranslator();
+        var expected = ProxylessOnDemand.AddTo(reference.Translate(graph, ProxyTarget.VirtualNode("b")), graph, "b", n => reference.Translate(graph, ProxyTarget.Proxyless(n)));
+        ProxyResourcesAssert.Equal(expected, b, "node b");
     }
 }

@@ -7,6 +7,7 @@ namespace Mesh.XdsServer.Tests.Support;
 /// <summary>
 /// A real proxyless xDS client in its own process (python3-grpcio's C-core, or @grpc/grpc-js-xds), bootstrapped
 /// against a test host and driven line by line: <c>call N</c> answers with how many calls reached each backend.
+/// Or an xDS-enabled gRPC server of either (<see cref="StartServerAsync"/>).
 /// </summary>
 public sealed class RealClient : IAsyncDisposable
 {
@@ -31,6 +32,24 @@ public sealed class RealClient : IAsyncDisposable
         await EnsureNodeModulesAsync();
         return await StartAsync("node", Path.Combine(Directory, "xds_client.js"), xds, nodeId, target);
     }
+
+    /// <summary>
+    /// An xDS-enabled gRPC server (gRFC A36) of <paramref name="kind"/> ("python" or "node") bound to
+    /// <paramref name="address"/> with <paramref name="nodeId"/>, answering calls with <paramref name="name"/>.
+    /// </summary>
+    public static async Task<RealClient> StartServerAsync(string kind, Uri xds, string nodeId, string address, string name)
+    {
+        if (kind == "python")
+        {
+            return await StartAsync("/usr/bin/python3", Path.Combine(Directory, "xds_server.py"), xds, nodeId, address, name);
+        }
+
+        await EnsureNodeModulesAsync();
+        return await StartAsync("node", Path.Combine(Directory, "xds_server.js"), xds, nodeId, address, name);
+    }
+
+    /// <summary>The next line the process printed.</summary>
+    public Task<string> NextLineAsync() => ReadLineAsync();
 
     /// <summary>Makes <paramref name="count"/> calls and returns how many each backend (or error) answered.</summary>
     public async Task<Dictionary<string, int>> CallAsync(int count)
@@ -63,24 +82,31 @@ public sealed class RealClient : IAsyncDisposable
         }
     }
 
-    private static async Task<RealClient> StartAsync(string program, string script, Uri xds, string nodeId, string target)
+    private static async Task<RealClient> StartAsync(string program, string script, Uri xds, string nodeId, params string[] arguments)
     {
-        // docs/design.md: grpc-js-xds needs node.locality (may be empty) and insecure channel_creds.
+        // docs/design.md: grpc-js-xds needs node.locality (may be empty) and insecure channel_creds. Servers need the
+        // listener name template (gRFC A36), written as docs/envoy-translation.md tells users to.
         var bootstrap = Path.GetTempFileName();
         await File.WriteAllTextAsync(bootstrap, JsonSerializer.Serialize(new
         {
             xds_servers = new[] { new { server_uri = $"{xds.Host}:{xds.Port}", channel_creds = new[] { new { type = "insecure" } }, server_features = new[] { "xds_v3" } } },
             node = new { id = nodeId, cluster = "test", locality = new { } },
+            server_listener_resource_name_template = "grpc/server?xds.resource.listening_address=%s",
         }));
         var start = new ProcessStartInfo(program)
         {
-            ArgumentList = { script, target },
+            ArgumentList = { script },
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = Directory,
             Environment = { ["GRPC_XDS_BOOTSTRAP"] = bootstrap },
         };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
         process.ErrorDataReceived += (_, _) => { }; // keep stderr drained; gRPC logs there
         process.BeginErrorReadLine();

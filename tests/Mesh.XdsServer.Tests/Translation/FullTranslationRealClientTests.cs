@@ -156,6 +156,42 @@ public sealed class FullTranslationRealClientTests
         await Eventually.TrueAsync(async () => (await client.CallAsync(4)).GetValueOrDefault("backend-1") == 4);
     }
 
+    [Theory]
+    [MemberData(nameof(Clients))]
+    public async Task XdsEnabledGrpcServer_StandingForTheNode_ServesTheClientsCalls(string kind)
+    {
+        // gRFC A36: the server binds 0.0.0.0:PORT and serves only once Mesh sent the Listener for that address.
+        var port = FreePort();
+        await using var host = await StartHostAsync();
+        var mesh = new MeshRows()
+            .Node("web", "10.0.0.1", 8080, "http", "api.demo.local")
+            .Node("api-v1", "127.0.0.1", port, "grpc")
+            .ServiceByNode("api.demo.local", "api-v1");
+        host.Producer.SetMesh(mesh.Key, mesh.Graph);
+        await using var server = await RealClient.StartServerAsync(kind, host.GrpcUri, MeshRows.NodeId("api-v1"), $"0.0.0.0:{port}", "backend-7");
+        if (kind == "node")
+        {
+            Assert.Equal("serving", await server.NextLineAsync());
+        }
+
+        await using var client = await StartClientAsync(kind, host, "xds:///api.demo.local");
+
+        await Eventually.TrueAsync(async () => (await client.CallAsync(5)).GetValueOrDefault("backend-7") == 5);
+        var csds = new ClientStatusDiscoveryService.ClientStatusDiscoveryServiceClient(host.Channel);
+        var status = await csds.FetchClientStatusAsync(new ClientStatusRequest()).ResponseAsync.DefaultTimeout();
+        var serverConfig = Assert.Single(status.Config, c => c.Node.Id == MeshRows.NodeId("api-v1"));
+        var listener = Assert.Single(serverConfig.GenericXdsConfigs, g => g.TypeUrl.EndsWith("Listener", StringComparison.Ordinal));
+        Assert.Equal($"grpc/server?xds.resource.listening_address=0.0.0.0:{port}", listener.Name);
+        Assert.Equal(Envoy.Admin.V3.ClientResourceStatus.Acked, listener.ClientStatus);
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Any, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
     private static string MethodRoute(string node, int weight) =>
         "{\"grpcRoute\":{\"match\":{\"serviceName\":\"" + Service + "\",\"methodName\":\"FetchClientStatus\"},"
         + "\"action\":{\"weightedTargets\":[{\"virtualNode\":\"" + node + "\",\"weight\":" + weight + "}]}}}";
