@@ -52,14 +52,7 @@ public sealed class ProxylessBundleTests
     [Fact]
     public void Nodes_With_The_Same_Backends_Share_One_Merge_But_Keep_Their_Own_Listeners()
     {
-        var graph = Mesh.Model.Graph.MeshGraph.Build(
-        [
-            new("mesh", null, "m", 1, "{}"),
-            new("virtualNode", null, "a", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}],"backends":[{"virtualService":{"virtualServiceName":"svc.local"}}]}"""),
-            new("virtualNode", null, "b", 1, """{"listeners":[{"portMapping":{"port":9090,"protocol":"http"}}],"backends":[{"virtualService":{"virtualServiceName":"svc.local"}}]}"""),
-            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":80,"protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}"""),
-            new("virtualService", null, "svc.local", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
-        ]);
+        var graph = TwoClients("""[{"portMapping":{"port":9090,"protocol":"http"}}]""");
         var translator = new MeshTranslator();
 
         var a = translator.TranslateProxy(graph, ProxyTarget.VirtualNode("a"));
@@ -78,17 +71,10 @@ public sealed class ProxylessBundleTests
     [Fact]
     public void A_Nodes_Grpc_Servers_Are_Offered_Their_Listeners_On_Demand_Except_On_Strict_Ports()
     {
-        var graph = Mesh.Model.Graph.MeshGraph.Build(
-        [
-            new("mesh", null, "m", 1, "{}"),
-            new("virtualNode", null, "a", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}],"backends":[{"virtualService":{"virtualServiceName":"svc.local"}}]}"""),
-            new("virtualNode", null, "b", 1, """{"listeners":[{"portMapping":{"port":9090,"protocol":"grpc"}},{"portMapping":{"port":9091,"protocol":"http2"}},"""
-                + """{"portMapping":{"port":9092,"protocol":"grpc"},"tls":{"mode":"STRICT","certificate":{"file":{"certificateChain":"/c.pem","privateKey":"/k.pem"}}}},"""
-                + """{"portMapping":{"port":9093,"protocol":"grpc"},"tls":{"mode":"PERMISSIVE","certificate":{"file":{"certificateChain":"/c.pem","privateKey":"/k.pem"}}}}],"""
-                + "\"backends\":[{\"virtualService\":{\"virtualServiceName\":\"svc.local\"}}]}"),
-            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":80,"protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}"""),
-            new("virtualService", null, "svc.local", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
-        ]);
+        var graph = TwoClients(
+            """[{"portMapping":{"port":9090,"protocol":"grpc"}},{"portMapping":{"port":9091,"protocol":"http2"}},"""
+            + """{"portMapping":{"port":9092,"protocol":"grpc"},"tls":{"mode":"STRICT","certificate":{"file":{"certificateChain":"/c.pem","privateKey":"/k.pem"}}}},"""
+            + """{"portMapping":{"port":9093,"protocol":"grpc"},"tls":{"mode":"PERMISSIVE","certificate":{"file":{"certificateChain":"/c.pem","privateKey":"/k.pem"}}}}]""");
         var translator = new MeshTranslator();
 
         var a = translator.TranslateProxy(graph, ProxyTarget.VirtualNode("a"));
@@ -116,4 +102,14 @@ public sealed class ProxylessBundleTests
         var expected = ProxylessOnDemand.AddTo(reference.Translate(graph, ProxyTarget.VirtualNode("b")), graph, "b", n => reference.Translate(graph, ProxyTarget.Proxyless(n)));
         ProxyResourcesAssert.Equal(expected, b, "node b");
     }
+
+    /// <summary>Nodes <c>a</c> (http on 8080) and <c>b</c> (the given listeners), both with backend <c>svc.local</c>, provided by node <c>server</c>.</summary>
+    private static Mesh.Model.Graph.MeshGraph TwoClients(string bListeners) => Mesh.Model.Graph.MeshGraph.Build(
+    [
+        new("mesh", null, "m", 1, "{}"),
+        new("virtualNode", null, "a", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}],"backends":[{"virtualService":{"virtualServiceName":"svc.local"}}]}"""),
+        new("virtualNode", null, "b", 1, "{\"listeners\":" + bListeners + ",\"backends\":[{\"virtualService\":{\"virtualServiceName\":\"svc.local\"}}]}"),
+        new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":80,"protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}"""),
+        new("virtualService", null, "svc.local", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
+    ]);
 }
