@@ -29,10 +29,12 @@ public static class BootstrapArguments
             [--register-instance <ip>[:<port>] [--instance-id <id>]]   register this sidecar in its virtual node's
                                               Cloud Map service while its xDS stream is connected
             [--format yaml|json]
+            [--grpc]                          a gRPC xDS bootstrap (JSON) for a proxyless application's GRPC_XDS_BOOTSTRAP
+                                              instead; only --node, --cluster and --xds apply
         Prints a complete Envoy v3 bootstrap. File paths are as the proxy sees them.
         """;
 
-    private static readonly HashSet<string> FlagNames = new(StringComparer.Ordinal) { "delta", "xds-tls", "sigv4", "no-stats-tags" };
+    private static readonly HashSet<string> FlagNames = new(StringComparer.Ordinal) { "delta", "xds-tls", "sigv4", "no-stats-tags", "grpc" };
 
     private static readonly HashSet<string> ValueNames = new(StringComparer.Ordinal)
     {
@@ -73,6 +75,30 @@ public static class BootstrapArguments
         }
 
         return pairs;
+    }
+
+    /// <summary>
+    /// The bootstrap <paramref name="values"/> ask for, as text with its media type: Envoy's, as YAML or JSON, or with
+    /// <c>grpc</c> a gRPC application's (<see cref="GrpcBootstrap"/>, JSON), which takes only the node, cluster and xDS
+    /// address: any other setting is refused rather than ignored.
+    /// </summary>
+    public static (string Text, string MediaType) Render(IReadOnlyList<KeyValuePair<string, string?>> values, HostPort defaultXds, string defaultRegion)
+    {
+        var format = Format(values);
+        if (!Flag(values, "grpc"))
+        {
+            var options = Parse(values, defaultXds, defaultRegion);
+            return format == "json" ? (EnvoyBootstrap.ToJson(options), "application/json") : (EnvoyBootstrap.ToYaml(options), "application/yaml");
+        }
+
+        if (values.FirstOrDefault(v => Names.Contains(v.Key) && !GrpcBootstrap.Settings.Contains(v.Key)) is { Key: { } unused })
+        {
+            throw new ArgumentException($"'{unused}' does not apply to a gRPC bootstrap: only node, cluster and xds do.");
+        }
+
+        return Last(values, "format") is { Length: > 0 } && format != "json"
+            ? throw new ArgumentException("A gRPC bootstrap is JSON: leave format out, or set it to json.")
+            : (GrpcBootstrap.ToJson(Parse(values, defaultXds, defaultRegion)), "application/json");
     }
 
     /// <summary>The output format asked for: <c>yaml</c> (default) or <c>json</c>.</summary>

@@ -2,6 +2,7 @@ using Envoy.Config.Listener.V3;
 using Envoy.Config.Route.V3;
 using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
 using Mesh.Model.Graph;
+using Mesh.Model.Identity;
 using Specs = Mesh.Model.Specs;
 
 namespace Mesh.Translation;
@@ -11,7 +12,7 @@ namespace Mesh.Translation;
 /// Listener its bootstrap's <c>server_listener_resource_name_template</c> makes of that address, and serves only once
 /// it has one whose socket address is the one it bound. A node's http2 and grpc listeners are offered, on demand, at
 /// the two addresses servers bind to take every interface (<c>0.0.0.0</c> and <c>[::]</c>), under the template Mesh's
-/// proxyless bootstraps set (<see cref="ListenerNameTemplate"/>). Each holds one plaintext filter chain whose HTTP
+/// proxyless bootstraps set (<see cref="GrpcServerListener.Template"/>). Each holds one plaintext filter chain whose HTTP
 /// connection manager routes every call to the server itself (a <c>non_forwarding_action</c>).
 /// A STRICT TLS listener is not offered: gRPC takes TLS only from certificate-provider plugins, which this control
 /// plane cannot fill, and serving it in plaintext would undo what STRICT asks for. Its server is told that the
@@ -19,9 +20,6 @@ namespace Mesh.Translation;
 /// </summary>
 internal static class ProxylessServers
 {
-    /// <summary>The <c>server_listener_resource_name_template</c> of gRFC A36, as Mesh's proxyless bootstraps set it.</summary>
-    public const string ListenerNameTemplate = "grpc/server?xds.resource.listening_address=%s";
-
     /// <summary>The addresses offered per port, as the server writes them in the name and as the Listener's address.</summary>
     private static readonly (string InName, string Address)[] AnyAddresses = [("0.0.0.0", "0.0.0.0"), ("[::]", "::")];
 
@@ -33,9 +31,6 @@ internal static class ProxylessServers
             .Select(l => l.PortMapping.Port)
             .Distinct()
             .Order()];
-
-    /// <summary>The Listener name a server bound to <paramref name="address"/> (<c>IP:PORT</c>, IPv6 in brackets) asks for.</summary>
-    public static string ListenerName(string address) => ListenerNameTemplate.Replace("%s", address, StringComparison.Ordinal);
 
     /// <summary>The listeners offered for <paramref name="ports"/>, sorted by name.</summary>
     public static IEnumerable<Listener> For(IReadOnlyList<int> ports) =>
@@ -65,7 +60,7 @@ internal static class ProxylessServers
         };
         return new Listener
         {
-            Name = ListenerName($"{inName}:{port}"),
+            Name = GrpcServerListener.NameFor($"{inName}:{port}"),
             Address = Protos.SocketAddress(address, port),
             FilterChains =
             {

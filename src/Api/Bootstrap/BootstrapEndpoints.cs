@@ -4,7 +4,8 @@ namespace Mesh.Api.Bootstrap;
 
 /// <summary>
 /// <c>GET /envoy/bootstrap?node=…</c>: the same bootstrap as the <c>bootstrap</c> command, with the same settings as
-/// query parameters (<c>xds</c>, <c>delta</c>, <c>admin-port</c>, <c>tracing</c>, …). It lies outside the SigV4-signed
+/// query parameters (<c>xds</c>, <c>delta</c>, <c>admin-port</c>, <c>tracing</c>, …; <c>grpc</c> for a proxyless gRPC
+/// application's). It lies outside the SigV4-signed
 /// <c>/v20190125</c> API and needs no key: a bootstrap holds no secrets (file paths and addresses only), and a proxy
 /// container can fetch its own with curl at start.
 /// </summary>
@@ -28,10 +29,8 @@ public static class BootstrapEndpoints
         var values = query.SelectMany(q => q.Value.Count == 0 ? [new KeyValuePair<string, string?>(q.Key, "")] : q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v))).ToList();
         try
         {
-            var options = BootstrapArguments.Parse(values, DefaultXds(configuration), Region(configuration));
-            return BootstrapArguments.Format(values) == "json"
-                ? Results.Text(EnvoyBootstrap.ToJson(options), "application/json")
-                : Results.Text(EnvoyBootstrap.ToYaml(options), "application/yaml");
+            var (text, mediaType) = BootstrapArguments.Render(values, DefaultXds(configuration), Region(configuration));
+            return Results.Text(text, mediaType);
         }
         catch (ArgumentException error)
         {

@@ -6,7 +6,7 @@ namespace Mesh.Api.Commands;
 
 /// <summary>
 /// <c>Mesh.Api bootstrap --node … [--xds host:port] …</c>: prints a complete Envoy bootstrap for a virtual node or
-/// gateway (see <see cref="BootstrapArguments.Usage"/>). It reads only configuration, never the database.
+/// gateway, or with <c>--grpc</c> a proxyless gRPC application's (see <see cref="BootstrapArguments.Usage"/>). It reads only configuration, never the database.
 /// </summary>
 public static class BootstrapCommand
 {
@@ -23,9 +23,8 @@ public static class BootstrapCommand
         try
         {
             var values = BootstrapArguments.FromCommandLine(args[1..]);
-            var options = BootstrapArguments.Parse(values, BootstrapEndpoints.DefaultXds(configuration), BootstrapEndpoints.Region(configuration));
-            var text = BootstrapArguments.Format(values) == "json" ? EnvoyBootstrap.ToJson(options) + "\n" : EnvoyBootstrap.ToYaml(options);
-            await output.WriteAsync(text);
+            var (text, mediaType) = BootstrapArguments.Render(values, BootstrapEndpoints.DefaultXds(configuration), BootstrapEndpoints.Region(configuration));
+            await output.WriteAsync(mediaType == "application/json" ? text + "\n" : text);
             return 0;
         }
         catch (ArgumentException error)

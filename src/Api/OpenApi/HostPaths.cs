@@ -17,11 +17,12 @@ public static class HostPaths
             "Writes the bootstrap a sidecar or gateway Envoy starts from: its node id, the xDS server's address (by default the one "
             + "this API was configured with, Mesh:Bootstrap:Xds) and App Mesh's stats tags; everything else then arrives over xDS. "
             + "The parameters are the bootstrap command's settings (README, \"Envoy bootstrap\"); switches take no value, true or false. "
+            + "With grpc, it is a proxyless gRPC application's xDS bootstrap (JSON) instead (README, \"Proxyless gRPC\"). "
             + "A bootstrap holds no secrets, so this needs no signature.",
             BootstrapParameters(),
             new JsonObject
             {
-                ["200"] = Text("The bootstrap, YAML unless format=json.", "application/yaml", "application/json"),
+                ["200"] = Text("The bootstrap, YAML unless format=json or grpc.", "application/yaml", "application/json"),
                 ["400"] = Text("A parameter is missing or wrong; the text says which.", "text/plain"),
             }));
         yield return ("/healthz", Get("GetLiveness", "GetLiveness: is the process up",

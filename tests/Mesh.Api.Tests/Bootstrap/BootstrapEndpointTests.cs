@@ -56,7 +56,19 @@ public sealed class BootstrapEndpointTests(ApiServer server) : IClassFixture<Api
         Assert.Equal("GRPC", json["dynamic_resources"]!["ads_config"]!["api_type"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task Bootstrap_ForAProxylessGrpcApplication()
+    {
+        using var client = Unsigned();
+        using var response = await client.GetAsync("/envoy/bootstrap?node=mesh/demo/virtualNode/web-v1&grpc&xds=xds:18000");
+
+        Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
+        var expected = GrpcBootstrap.ToJson(new BootstrapOptions { NodeId = "mesh/demo/virtualNode/web-v1", Xds = new HostPort("xds", 18000) });
+        Assert.Equal(expected, await response.Content.ReadAsStringAsync());
+    }
+
     [Theory]
+    [InlineData("/envoy/bootstrap?node=mesh/demo/virtualNode/web&grpc&admin-port=9902", "'admin-port' does not apply to a gRPC bootstrap")]
     [InlineData("/envoy/bootstrap", "node is empty (missing)")]
     [InlineData("/envoy/bootstrap?node=mesh/demo/virtualRouter/web", "only a virtualNode or virtualGateway")]
     [InlineData("/envoy/bootstrap?node=mesh/demo/virtualNode/web&colour=red", "Unknown setting 'colour'")]

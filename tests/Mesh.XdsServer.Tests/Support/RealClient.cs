@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json;
+using Mesh.Bootstrap;
 
 namespace Mesh.XdsServer.Tests.Support;
 
@@ -84,15 +85,10 @@ public sealed class RealClient : IAsyncDisposable
 
     private static async Task<RealClient> StartAsync(string program, string script, Uri xds, string nodeId, params string[] arguments)
     {
-        // docs/design.md: grpc-js-xds needs node.locality (may be empty) and insecure channel_creds. Servers need the
-        // listener name template (gRFC A36), written as docs/envoy-translation.md tells users to.
+        // The bootstrap users get from `bootstrap --grpc` (README, "Proxyless gRPC"): node.locality, which grpc-js needs,
+        // insecure channel_creds, and the listener name template servers need (gRFC A36).
         var bootstrap = Path.GetTempFileName();
-        await File.WriteAllTextAsync(bootstrap, JsonSerializer.Serialize(new
-        {
-            xds_servers = new[] { new { server_uri = $"{xds.Host}:{xds.Port}", channel_creds = new[] { new { type = "insecure" } }, server_features = new[] { "xds_v3" } } },
-            node = new { id = nodeId, cluster = "test", locality = new { } },
-            server_listener_resource_name_template = "grpc/server?xds.resource.listening_address=%s",
-        }));
+        await File.WriteAllTextAsync(bootstrap, GrpcBootstrap.ToJson(new BootstrapOptions { NodeId = nodeId, Cluster = "test", Xds = new HostPort(xds.Host, xds.Port) }));
         var start = new ProcessStartInfo(program)
         {
             ArgumentList = { script },
