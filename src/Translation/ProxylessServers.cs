@@ -62,6 +62,8 @@ internal static class ProxylessServers
         {
             Name = GrpcServerListener.NameFor($"{inName}:{port}"),
             Address = Protos.SocketAddress(address, port),
+            // grpc-java before 1.47 refuses a server listener that is not INBOUND; the others do not read it.
+            TrafficDirection = Envoy.Config.Core.V3.TrafficDirection.Inbound,
             FilterChains =
             {
                 new FilterChain

@@ -87,6 +87,7 @@ public sealed class ProxylessBundleTests
         var v6 = b.OnDemandListeners.Single(l => l.Name == "grpc/server?xds.resource.listening_address=[::]:9090");
         Assert.Equal("::", v6.Address.SocketAddress.Address);
         Assert.Equal(9090u, v6.Address.SocketAddress.PortValue);
+        Assert.Equal(Envoy.Config.Core.V3.TrafficDirection.Inbound, v6.TrafficDirection);
         var hcm = Assert.Single(Assert.Single(v6.FilterChains).Filters).TypedConfig.Unpack<Envoy.Extensions.Filters.Network.HttpConnectionManager.V3.HttpConnectionManager>();
         var route = Assert.Single(Assert.Single(hcm.RouteConfig.VirtualHosts).Routes);
         Assert.NotNull(route.NonForwardingAction);
