@@ -1,5 +1,5 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mesh.Api.Protocol;
 using Mesh.Model.Wire;
 
 namespace Mesh.Api.CloudMap;
@@ -10,26 +10,23 @@ namespace Mesh.Api.CloudMap;
 /// </summary>
 public sealed class CloudMapBinder
 {
-    private static readonly JsonDocumentOptions BodyOptions = new() { MaxDepth = 64 };
     private readonly ShapeValidator validator = new(ServiceModel.CloudMap);
 
     public async Task<JsonObject> BindAsync(Operation operation, HttpContext context, CancellationToken cancellationToken)
     {
-        JsonNode? body;
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, cancellationToken);
+        JsonObject body;
         try
         {
-            using var buffer = new MemoryStream();
-            await context.Request.Body.CopyToAsync(buffer, cancellationToken);
-            body = buffer.Length == 0 ? new JsonObject() : JsonNode.Parse(buffer.ToArray(), documentOptions: BodyOptions);
+            // The App Mesh API's reader: it also refuses what a plain parse lets through but cannot be read later (a
+            // member named twice, invalid UTF-8, an unpaired surrogate), which would otherwise fail in the validator.
+            body = buffer.Length == 0 ? new JsonObject() : RequestJson.ReadObject(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
         }
-        catch (JsonException e)
+        catch (AppMeshException unreadable) when (unreadable.Code == ErrorCode.BadRequest)
         {
-            throw CloudMapErrors.InvalidInput($"The request body is not valid JSON: {e.Message}");
-        }
-
-        if (body is not JsonObject)
-        {
-            throw CloudMapErrors.InvalidInput($"The request body must be a JSON object holding the {operation.InputShape} members.");
+            throw CloudMapErrors.InvalidInput(unreadable.Message.Replace(
+                "must be a JSON object.", $"must be a JSON object holding the {operation.InputShape} members.", StringComparison.Ordinal));
         }
 
         var result = validator.Validate(operation.InputShape!, body);

@@ -11,8 +11,17 @@ namespace Mesh.Api.CloudMap;
 /// </summary>
 public static class CloudMapFilters
 {
-    /// <summary>How a list exposes one filterable field: the conditions it allows and the field's value.</summary>
-    public sealed record Field<T>(IReadOnlyList<string> Conditions, Func<T, string> Value);
+    /// <summary>
+    /// How a list exposes one filterable field: the conditions it allows, the field's value, and how a filter's value
+    /// is read (for example an ARN as the id it names) when it may be written more than one way.
+    /// </summary>
+    public sealed record Field<T>(IReadOnlyList<string> Conditions, Func<T, string> Value, Func<string, string>? Read = null);
+
+    /// <summary>
+    /// RESOURCE_OWNER: whose resources are listed, <c>SELF</c> or <c>OTHER_ACCOUNTS</c>. A list holds only the
+    /// caller's own (Mesh shares no namespaces between accounts), so SELF keeps every item and OTHER_ACCOUNTS none.
+    /// </summary>
+    public static Field<T> ResourceOwner<T>() => new(["EQ"], static _ => "SELF");
 
     public static Func<T, bool> Build<T>(JsonArray? filters, IReadOnlyDictionary<string, Field<T>> fields)
     {
@@ -29,6 +38,11 @@ public static class CloudMapFilters
             {
                 violations.Add(new Violation($"{path}.Name", $"{name} cannot filter this list; it takes {string.Join(", ", fields.Keys)}"));
                 continue;
+            }
+
+            if (field.Read is { } read)
+            {
+                values = values.Select(read).ToList();
             }
 
             if (!field.Conditions.Contains(condition))

@@ -82,7 +82,7 @@ public sealed class CloudMapNamespaces(
             ["TYPE"] = new(["EQ", "IN"], n => n.Type),
             ["NAME"] = new(["EQ", "BEGINS_WITH"], n => n.Name),
             ["HTTP_NAME"] = new(["EQ", "BEGINS_WITH"], n => n.Name),
-            ["RESOURCE_OWNER"] = new(["EQ"], n => n.AccountId),
+            ["RESOURCE_OWNER"] = CloudMapFilters.ResourceOwner<CloudMapNamespaceEntity>(),
         });
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var (page, next) = await pages.PageAsync(db.CloudMapNamespaces.AsNoTracking().Where(n => n.AccountId == accountId), n => n.Id, filter, input, CloudMapPages.Scope("ListNamespaces", accountId, input), 100, cancellationToken);

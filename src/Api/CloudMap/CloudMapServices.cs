@@ -70,11 +70,21 @@ public sealed class CloudMapServices(
         {
             // Naming the service that exists is a read of its own, also answered by the call's deadline.
             var namespaceId = CloudMapIds.IdOf(namespaceRef);
-            var existing = await reads.RunAsync(async ct =>
+            var (existing, instances) = await reads.RunAsync(async ct =>
             {
                 await using var db = await contexts.CreateDbContextAsync(ct);
-                return await db.CloudMapServices.AsNoTracking().SingleOrDefaultAsync(s => s.NamespaceId == namespaceId && s.Name == name, ct);
+                var service = await db.CloudMapServices.AsNoTracking().SingleOrDefaultAsync(s => s.NamespaceId == namespaceId && s.Name == name, ct);
+                return (service, service is null ? 0 : await db.CloudMapInstances.CountAsync(i => i.ServiceId == service.Id, ct));
             }, AbandonedRead.CloudMap, cancellationToken);
+
+            // CreatorRequestId is the model's idempotency token: a retry of the create that made the service (an SDK's
+            // after a lost answer or a deadline's 503) gets that service, not ServiceAlreadyExists.
+            if (existing is not null && input["CreatorRequestId"]?.GetValue<string>() is { } token
+                && string.Equals(token, existing.CreatorRequestId, StringComparison.Ordinal))
+            {
+                return new JsonObject { ["Service"] = CloudMapWire.Service(existing, instances) };
+            }
+
             throw CloudMapErrors.ServiceAlreadyExists(name, namespaceId, existing?.Id ?? "", existing?.Arn ?? "", existing?.CreatorRequestId);
         }
     }
@@ -91,8 +101,8 @@ public sealed class CloudMapServices(
     {
         var filter = CloudMapFilters.Build(input["Filters"] as JsonArray, new Dictionary<string, CloudMapFilters.Field<CloudMapServiceEntity>>
         {
-            ["NAMESPACE_ID"] = new(["EQ", "IN"], s => s.NamespaceId),
-            ["RESOURCE_OWNER"] = new(["EQ"], s => s.AccountId),
+            ["NAMESPACE_ID"] = new(["EQ", "IN"], s => s.NamespaceId, CloudMapIds.IdOf),
+            ["RESOURCE_OWNER"] = CloudMapFilters.ResourceOwner<CloudMapServiceEntity>(),
         });
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var (page, next) = await pages.PageAsync(db.CloudMapServices.AsNoTracking().Where(s => s.AccountId == accountId), s => s.Id, filter, input, CloudMapPages.Scope("ListServices", accountId, input), 100, cancellationToken);

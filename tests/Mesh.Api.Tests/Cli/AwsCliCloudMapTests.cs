@@ -50,6 +50,10 @@ public sealed class AwsCliCloudMapTests(ApiServer api) : IClassFixture<ApiServer
         Assert.Contains(dnsTypes, n => n!["Id"]!.GetValue<string>() == privateId);
         Assert.Contains(dnsTypes, n => n!["Id"]!.GetValue<string>() == publicId);
         Assert.DoesNotContain(dnsTypes, n => n!["Id"]!.GetValue<string>() == nsId);
+        // RESOURCE_OWNER takes SELF or OTHER_ACCOUNTS; every namespace listed is the caller's own.
+        var own = (await Ok("list-namespaces", "--filters", "Name=RESOURCE_OWNER,Values=SELF,Condition=EQ"))["Namespaces"]!.AsArray();
+        Assert.Contains(own, n => n!["Id"]!.GetValue<string>() == nsId);
+        Assert.Empty((await Ok("list-namespaces", "--filters", "Name=RESOURCE_OWNER,Values=OTHER_ACCOUNTS,Condition=EQ"))["Namespaces"]!.AsArray());
 
         await Ok("update-http-namespace", "--id", nsId, "--namespace", "Description=second");
         Assert.Equal("second", (await Ok("get-namespace", "--id", nsId))["Namespace"]!["Description"]!.GetValue<string>());
@@ -65,6 +69,8 @@ public sealed class AwsCliCloudMapTests(ApiServer api) : IClassFixture<ApiServer
         Assert.Equal(nsId, (await Ok("get-service", "--id", serviceId))["Service"]!["NamespaceId"]!.GetValue<string>());
         var services = (await Ok("list-services", "--filters", $"Name=NAMESPACE_ID,Values={nsId},Condition=EQ"))["Services"]!.AsArray();
         Assert.Equal(serviceId, Assert.Single(services)!["Id"]!.GetValue<string>());
+        var byArn = (await Ok("list-services", "--filters", $"Name=NAMESPACE_ID,Values={ns["Arn"]!.GetValue<string>()},Condition=EQ"))["Services"]!.AsArray();
+        Assert.Equal(serviceId, Assert.Single(byArn)!["Id"]!.GetValue<string>());
         var updateOp = (await Ok("update-service", "--id", serviceId, "--service", "Description=the web tier"))["OperationId"]!.GetValue<string>();
         Assert.Equal("UPDATE_SERVICE", (await Ok("get-operation", "--operation-id", updateOp))["Operation"]!["Type"]!.GetValue<string>());
         Assert.Equal("the web tier", (await Ok("get-service", "--id", serviceId))["Service"]!["Description"]!.GetValue<string>());
@@ -170,6 +176,11 @@ public sealed class AwsCliCloudMapTests(ApiServer api) : IClassFixture<ApiServer
 
         var serviceId = (await cli.CloudMapSucceedAsync(api.BaseAddress, "create-service", "--name", "web", "--namespace-id", nsId))!["Service"]!["Id"]!.GetValue<string>();
         await cli.CloudMapFailWithAsync(api.BaseAddress, "ServiceAlreadyExists", "create-service", "--name", "web", "--namespace-id", nsId);
+        // A retried create (the same CreatorRequestId, the model's idempotency token) gets the service it made.
+        var made = (await cli.CloudMapSucceedAsync(api.BaseAddress, "create-service", "--name", "api", "--namespace-id", nsId, "--creator-request-id", $"svc-{version}"))!["Service"]!;
+        var again = (await cli.CloudMapSucceedAsync(api.BaseAddress, "create-service", "--name", "api", "--namespace-id", nsId, "--creator-request-id", $"svc-{version}"))!["Service"]!;
+        Assert.Equal(made["Id"]!.GetValue<string>(), again["Id"]!.GetValue<string>());
+        await cli.CloudMapFailWithAsync(api.BaseAddress, "ServiceAlreadyExists", "create-service", "--name", "api", "--namespace-id", nsId, "--creator-request-id", $"other-{version}");
         await cli.CloudMapFailWithAsync(api.BaseAddress, "InstanceNotFound", "get-instance", "--service-id", serviceId, "--instance-id", "absent");
         await cli.CloudMapFailWithAsync(api.BaseAddress, "InstanceNotFound", "deregister-instance", "--service-id", serviceId, "--instance-id", "absent");
         await cli.CloudMapFailWithAsync(api.BaseAddress, "CustomHealthNotFound", "update-instance-custom-health-status", "--service-id", serviceId, "--instance-id", "absent", "--status", "HEALTHY");
