@@ -149,6 +149,9 @@ public sealed class CloudMapServices(
                     throw CloudMapErrors.InvalidInput($"Service.HealthCheckConfig: service {id} uses custom health checks; it cannot also take a Route 53 health check.");
                 }
 
+                var namespaceType = await db.CloudMapNamespaces.Where(n => n.Id == service.NamespaceId).Select(n => n.Type).SingleAsync(ct);
+                RefuseRouteFiftyThreeCheck(true, namespaceType, service.NamespaceId);
+
                 service.HealthCheckConfig = check.ToJsonString();
             }
 
@@ -239,6 +242,18 @@ public sealed class CloudMapServices(
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// Cloud Map takes a Route 53 health check (HealthCheckConfig) in public DNS and HTTP namespaces only; Mesh stores
+    /// it there and probes nothing (docs/cloud-map.md).
+    /// </summary>
+    private static void RefuseRouteFiftyThreeCheck(bool routeFiftyThreeCheck, string namespaceType, string namespaceId)
+    {
+        if (routeFiftyThreeCheck && namespaceType == "DNS_PRIVATE")
+        {
+            throw CloudMapErrors.InvalidInput($"HealthCheckConfig: Route 53 health checks are for public DNS and HTTP namespaces; {namespaceId} is a private DNS namespace. Use HealthCheckCustomConfig.");
+        }
+    }
+
     private static AppMeshException InUse(string id, int instances) =>
         CloudMapErrors.ResourceInUse($"Service {id} still has {instances} registered instance(s); deregister them first.");
 
@@ -255,18 +270,10 @@ public sealed class CloudMapServices(
                 throw CloudMapErrors.InvalidInput($"DnsConfig: namespace {ns.Id} is an HTTP namespace; its services take no DNS configuration.");
             }
 
-            if (routeFiftyThreeCheck)
-            {
-                throw CloudMapErrors.InvalidInput($"HealthCheckConfig: Route 53 health checks need a public DNS namespace; {ns.Id} is an HTTP namespace. Use HealthCheckCustomConfig.");
-            }
-
             return "HTTP";
         }
 
-        if (routeFiftyThreeCheck && ns.Type != "DNS_PUBLIC")
-        {
-            throw CloudMapErrors.InvalidInput($"HealthCheckConfig: Route 53 health checks need a public DNS namespace; {ns.Id} is {ns.Type}. Use HealthCheckCustomConfig.");
-        }
+        RefuseRouteFiftyThreeCheck(routeFiftyThreeCheck, ns.Type, ns.Id);
 
         if (requested == "HTTP")
         {

@@ -119,6 +119,35 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
     }
 
     [Fact]
+    public async Task RouteFiftyThreeHealthChecks_AreTakenInHttpAndPublicNamespaces_NotPrivateOnes()
+    {
+        using var client = CloudMapClient(api.AdminKey);
+        async Task<string> NamespaceAsync(string operation, string body)
+        {
+            var operationId = (await SendAsync(client, operation, body)).Body!["OperationId"]!.GetValue<string>();
+            return (await SendAsync(client, "GetOperation", $$"""{"OperationId":"{{operationId}}"}""")).Body!["Operation"]!["Targets"]!["NAMESPACE"]!.GetValue<string>();
+        }
+
+        const string check = "\"HealthCheckConfig\":{\"Type\":\"HTTP\",\"ResourcePath\":\"/health\",\"FailureThreshold\":2}";
+        var http = await NamespaceAsync("CreateHttpNamespace", """{"Name":"checked-http"}""");
+        var (status, _, created) = await SendAsync(client, "CreateService", "{\"Name\":\"web\",\"NamespaceId\":\"" + http + "\"," + check + "}");
+        Assert.Equal(200, status);
+        Assert.Equal("/health", created!["Service"]!["HealthCheckConfig"]!["ResourcePath"]!.GetValue<string>());
+
+        var privateDns = await NamespaceAsync("CreatePrivateDnsNamespace", """{"Name":"checked.private","Vpc":"vpc-1"}""");
+        var records = "\"DnsConfig\":{\"DnsRecords\":[{\"Type\":\"A\",\"TTL\":60}]}";
+        var (refused, _, answer) = await SendAsync(client, "CreateService", "{\"Name\":\"web\",\"NamespaceId\":\"" + privateDns + "\"," + records + "," + check + "}");
+        Assert.Equal(400, refused);
+        Assert.Contains("private DNS namespace", answer!["message"]!.GetValue<string>());
+
+        // Nor can an update add one there.
+        var plain = (await SendAsync(client, "CreateService", "{\"Name\":\"plain\",\"NamespaceId\":\"" + privateDns + "\"," + records + "}")).Body!["Service"]!["Id"]!.GetValue<string>();
+        var (updated, _, updateAnswer) = await SendAsync(client, "UpdateService", "{\"Id\":\"" + plain + "\",\"Service\":{" + check + "}}");
+        Assert.Equal(400, updated);
+        Assert.Equal("InvalidInput", updateAnswer!["__type"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Lists_PageInByteOrder_AcrossTheDatabaseBatches()
     {
         using var client = CloudMapClient(api.AdminKey);
