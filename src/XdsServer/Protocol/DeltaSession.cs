@@ -44,7 +44,8 @@ internal sealed class DeltaSession(
         }
 
         var type = TypeUrls.ShortName(typeUrl);
-        if (!state.Subscribed)
+        var firstRequest = !state.Subscribed;
+        if (firstRequest)
         {
             var current = Snapshot?[typeUrl].ByName;
             var held = request.InitialResourceVersions.Count > 0 ? Status.HeldOnConnecting() : null;
@@ -113,6 +114,13 @@ internal sealed class DeltaSession(
             else
             {
                 state.Subscribe(name);
+                if (!firstRequest)
+                {
+                    // xDS "Subscribing to Resources": a name subscribed to is sent even if the server thinks the client
+                    // has it (Envoy re-subscribes when a new watch finds it forgot its copy). On the first request the
+                    // names held are in initial_resource_versions, which the holdings were seeded from.
+                    state.ClientHas.Removed(name);
+                }
             }
         }
 

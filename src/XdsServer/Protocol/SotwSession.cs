@@ -67,7 +67,10 @@ internal sealed class SotwSession(
 
         var first = !state.Subscribed;
         var names = request.ResourceNames;
-        state.Wildcard = names.Contains("*") || (names.Count == 0 && (first || state.Wildcard));
+        // An empty list is the legacy wildcard for LDS and CDS only ("How the client specifies what resources to
+        // return"): for RDS, EDS and SDS it names nothing. An Envoy re-requests a type it no longer watches that way
+        // after a reconnect, and answering it with everything made later named requests look already served.
+        state.Wildcard = names.Contains("*") || (names.Count == 0 && TypeUrls.IsFullState(typeUrl) && (first || state.Wildcard));
         var namesChanged = state.Request(names);
         state.Subscribed = true;
         if (first && request.VersionInfo.Length > 0)
@@ -250,9 +253,12 @@ internal sealed class SotwSession(
             return;
         }
 
-        if (!state.EverSent && !state.Wildcard && resources.Count == 0)
+        if (!state.EverSent && !state.Wildcard && resources.Count == 0 && !TypeUrls.IsFullState(typeUrl))
         {
-            return; // nothing the client named exists yet; it is sent when it appears
+            // RDS, EDS, SDS: nothing the client named exists yet; it is sent when it appears. LDS and CDS are answered
+            // even empty: there absence is deletion, and a client that kept a listener or cluster over a reconnect
+            // (gRPC does) must learn that it is gone.
+            return;
         }
 
         var response = new DiscoveryResponse { VersionInfo = version, TypeUrl = typeUrl, Nonce = NextNonce() };

@@ -38,6 +38,23 @@ public sealed class DeltaTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_Name_Subscribed_To_Again_Is_Sent_Again()
+    {
+        // xDS "Subscribing to Resources": sent even if the server thinks the client has it (an Envoy whose new watch
+        // found it forgot its copy subscribes again without unsubscribing first).
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Route, subscribe: ["rds_egress_http_9080"]);
+        var first = await client.NextAsync();
+        await client.AckAsync(first);
+
+        await client.SendAsync(TypeUrls.Route, subscribe: ["rds_egress_http_9080"]);
+        var again = await client.NextAsync();
+
+        Assert.Equal("rds_egress_http_9080", Assert.Single(again.Resources).Name);
+        Assert.Equal(Assert.Single(first.Resources).Version, again.Resources[0].Version);
+    }
+
+    [Fact]
     public async Task A_Deleted_Resource_Comes_Back_In_Removed_Resources()
     {
         await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));

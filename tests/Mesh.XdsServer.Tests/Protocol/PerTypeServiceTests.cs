@@ -50,7 +50,7 @@ public sealed class PerTypeServiceTests : IAsyncLifetime
     {
         var call = new SecretDiscoveryService.SecretDiscoveryServiceClient(_host.Channel).StreamSecrets();
         await using var client = AdsClient.Connect(call, MeshRows.NodeId("web"));
-        await client.SendAsync(TypeUrls.Secret);
+        await client.SendAsync(TypeUrls.Secret, ["*"]);
         var sds = await client.NextAsync();
         Assert.Equal(TypeUrls.Secret, sds.TypeUrl);
         Assert.Empty(sds.Resources);

@@ -24,6 +24,43 @@ public sealed class SotwTests : IAsyncLifetime
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
     [Fact]
+    public async Task Named_Listeners_None_Of_Which_Exists_Are_Answered_Empty()
+    {
+        // For LDS and CDS absence is deletion: a gRPC client that kept a listener over a reconnect during which it was
+        // deleted learns so only from this (empty) answer.
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Listener, ["gone.demo.local:8080"]);
+
+        var lds = await client.NextAsync();
+
+        Assert.Equal(TypeUrls.Listener, lds.TypeUrl);
+        Assert.Empty(lds.Resources);
+    }
+
+    [Theory]
+    [InlineData(TypeUrls.Endpoint)]
+    [InlineData(TypeUrls.Secret)]
+    [InlineData(TypeUrls.Route)]
+    public async Task An_Empty_Request_Names_Nothing_But_For_Listeners_And_Clusters(string typeUrl)
+    {
+        // xDS: the empty list is the legacy wildcard for LDS and CDS only. An Envoy re-requests a type it no longer
+        // watches with it after a reconnect; answered with everything, its later named requests looked served already.
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(typeUrl);
+        await client.SendAsync(TypeUrls.Cluster);
+
+        // One stream's requests are handled in order: had the first been answered, its response would come first.
+        Assert.Equal(TypeUrls.Cluster, (await client.NextAsync()).TypeUrl);
+
+        // Then named (routes, which the node has), what the client asks for is sent.
+        if (typeUrl == TypeUrls.Route)
+        {
+            await client.SendAsync(typeUrl, ["rds_egress_http_9080"]);
+            Assert.Equal("rds_egress_http_9080", Assert.Single((await client.NextAsync()).Resources).Unpack<Envoy.Config.Route.V3.RouteConfiguration>().Name);
+        }
+    }
+
+    [Fact]
     public async Task Wildcard_Lds_And_Cds_Carry_The_Full_State()
     {
         await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
