@@ -61,9 +61,16 @@ public sealed class AccessKeyStore(IDbContextFactory<MeshDbContext> contexts, Se
 
     /// <summary>The key if it exists and is not revoked, as the database said at most <see cref="CacheLifetime"/> ago.</summary>
     public Task<ActiveKey?> FindActiveAsync(string accessKeyId, CancellationToken ct) =>
-        accessKeyId.Length > 32
+        !CouldBeKeyId(accessKeyId)
             ? Task.FromResult<ActiveKey?>(null)
             : cache.GetAsync(accessKeyId, readActive ??= ReadActiveAsync, ct);
+
+    /// <summary>
+    /// Whether <paramref name="accessKeyId"/> could name a key: at most 32 visible ASCII characters. Anything else
+    /// (a NUL, which PostgreSQL refuses in text, or any non-ASCII character) names none and is not looked up.
+    /// </summary>
+    private static bool CouldBeKeyId(string accessKeyId) =>
+        accessKeyId.Length is > 0 and <= 32 && !accessKeyId.AsSpan().ContainsAnyExceptInRange('!', '~');
 
     /// <summary>
     /// <see cref="FindActiveAsync"/> for a signed call: a key cached less than <see cref="CacheLifetime"/> ago (every
@@ -71,7 +78,7 @@ public sealed class AccessKeyStore(IDbContextFactory<MeshDbContext> contexts, Se
     /// 0.4 KB of a warm Describe's allocations, issue14ao); any other is read as <see cref="FindActiveAsync"/> reads it.
     /// </summary>
     public ValueTask<ActiveKey?> FindActiveForCallAsync(string accessKeyId, CancellationToken ct) =>
-        accessKeyId.Length <= 32 && cache.TryGetFresh(accessKeyId, out var fresh)
+        CouldBeKeyId(accessKeyId) && cache.TryGetFresh(accessKeyId, out var fresh)
             ? new ValueTask<ActiveKey?>(fresh)
             : new ValueTask<ActiveKey?>(FindActiveAsync(accessKeyId, ct));
 

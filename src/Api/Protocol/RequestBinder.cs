@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mesh.Api.Resources;
@@ -283,7 +284,10 @@ public sealed class RequestBinder
         return body.Length == 0 ? [] : RequestJson.ReadObject(body.Span, known);
     }
 
-    /// <summary>At most 64 characters of <paramref name="raw"/>, control characters shown as "?": for messages that quote the request.</summary>
+    /// <summary>
+    /// At most 64 characters (Unicode scalars) of <paramref name="raw"/>, control characters shown as "?" and a lone
+    /// surrogate as U+FFFD: for messages that quote the request, which also go to the audit log as they are.
+    /// </summary>
     internal static string Printable(string raw) =>
-        new(raw.Take(64).Select(c => char.IsControl(c) ? '?' : c).ToArray());
+        string.Concat(raw.EnumerateRunes().Take(64).Select(r => Rune.IsControl(r) ? "?" : r.ToString()));
 }

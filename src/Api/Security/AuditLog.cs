@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Mesh.Api.Resources;
 using Mesh.Api.Observability;
 using Mesh.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -75,7 +76,7 @@ public sealed partial class AuditLog(
                 // id alone is not indexed; the time is).
                 var amended = await db.AuditLog
                     .Where(a => a.At >= written.At.AddMilliseconds(-1) && a.At <= written.At.AddMilliseconds(1) && a.RequestId == written.RequestId)
-                    .ExecuteUpdateAsync(set => set.SetProperty(a => a.Message, message.Length <= 2048 ? message : message[..2048]));
+                    .ExecuteUpdateAsync(set => set.SetProperty(a => a.Message, AuditRecords.Bound(message, AuditRecords.MaxMessage)));
                 if (amended == 0)
                 {
                     LogAmendFoundNothing(logger, written.RequestId);
@@ -148,6 +149,26 @@ public sealed partial class AuditLog(
                     batch.Clear();
                     backoff = TimeSpan.FromMilliseconds(100);
                 }
+                catch (Exception error) when (error is not OperationCanceledException && !DatabaseFailures.IsUnavailable(error))
+                {
+                    // The database answered and refused the batch: one of its records cannot be written. Written one
+                    // by one, the others go in and that one is dropped (counted, logged), not retried forever ahead of
+                    // every record queued behind it.
+                    var (done, lost) = await WriteEachAsync(batch, stoppingToken);
+                    Interlocked.Add(ref settled, done);
+                    batch.RemoveRange(0, done);
+                    if (lost > 0)
+                    {
+                        LogUnwritable(logger, error, lost);
+                    }
+
+                    if (batch.Count > 0)
+                    {
+                        // Stopped at a record the database could not be reached for: the rest waits, as below.
+                        await Task.Delay(backoff, stoppingToken);
+                        backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+                    }
+                }
                 catch (Exception error) when (error is not OperationCanceledException)
                 {
                     // Keep the batch and try it again (with whatever arrived meanwhile): the database may be restarting.
@@ -173,6 +194,34 @@ public sealed partial class AuditLog(
 
         db.AuditLog.AddRange(batch);
         await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>
+    /// Writes the batch's records one by one, dropping (and counting) each the database refuses. Returns how many of
+    /// the first records are done with, written or dropped: it stops at a record the database could not be reached
+    /// for, which is kept with those after it to be tried again.
+    /// </summary>
+    private async Task<(int Done, int Lost)> WriteEachAsync(List<AuditRecordEntity> batch, CancellationToken ct)
+    {
+        var lost = 0;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            try
+            {
+                await WriteAsync([batch[i]], ct);
+            }
+            catch (Exception error) when (error is not OperationCanceledException && !DatabaseFailures.IsUnavailable(error))
+            {
+                lost++;
+                metrics.AuditRecordDropped();
+            }
+            catch (Exception error) when (error is not OperationCanceledException)
+            {
+                return (i, lost);
+            }
+        }
+
+        return (batch.Count, lost);
     }
 
     /// <summary>One last attempt, bounded in time, for what is still queued when the host stops.</summary>
@@ -216,6 +265,9 @@ public sealed partial class AuditLog(
 
     [LoggerMessage(EventId = 24, Level = LogLevel.Warning, Message = "The audit record of request {RequestId}, committed with its write, was not found to amend")]
     private static partial void LogAmendFoundNothing(ILogger logger, string requestId);
+
+    [LoggerMessage(EventId = 25, Level = LogLevel.Error, Message = "{Count} audit records could not be written (the database refused them) and are dropped")]
+    private static partial void LogUnwritable(ILogger logger, Exception error, int count);
 
     [LoggerMessage(EventId = 22, Level = LogLevel.Error, Message = "{Count} audit records could not be written before shutdown and are lost")]
     private static partial void LogLostAtShutdown(ILogger logger, Exception error, int count);

@@ -152,19 +152,19 @@ public static partial class MeshTracingTags
     private static double? ParseSampling(string value) =>
         Percentage().IsMatch(value) && double.Parse(value, CultureInfo.InvariantCulture) is <= 100 and var percent ? percent : null;
 
-    [GeneratedRegex("^[0-9.]+$")]
+    [GeneratedRegex("^[0-9.]+\\z")]
     private static partial Regex DigitsAndDots();
 
-    [GeneratedRegex("^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$")]
+    [GeneratedRegex("^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}\\z")]
     private static partial Regex Ipv4();
 
     /// <summary>RFC 1123 host names: labels of letters, digits and inner hyphens, at most 253 characters, optionally rooted.</summary>
-    [GeneratedRegex("^(?=.{1,254}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?$")]
+    [GeneratedRegex("^(?=.{1,254}\\z)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?\\z")]
     private static partial Regex DnsName();
 
-    [GeneratedRegex("^[0-9]{1,5}$")]
+    [GeneratedRegex("^[0-9]{1,5}\\z")]
     private static partial Regex PortNumber();
 
-    [GeneratedRegex("^[0-9]{1,3}(\\.[0-9]{1,6})?$")]
+    [GeneratedRegex("^[0-9]{1,3}(\\.[0-9]{1,6})?\\z")]
     private static partial Regex Percentage();
 }

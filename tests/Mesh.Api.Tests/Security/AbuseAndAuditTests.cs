@@ -86,6 +86,39 @@ public sealed class AbuseAndAuditTests : IClassFixture<AbuseAndAuditTests.LowRat
         Assert.Contains("is unknown or revoked", second.Message);
     }
 
+    [Fact]
+    public async Task AForgedKeyIdCutInsideACharacter_IsAudited_AndHoldsUpNoRecordAfterIt()
+    {
+        // 31 characters and an emoji: the key id column's 32 would cut the emoji's surrogate pair in half, which
+        // Npgsql cannot encode; that record then failed its batch forever and every later record waited behind it.
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
+        using var unsigned = new HttpClient { BaseAddress = api.BaseAddress };
+        var forged = await ApiServer.SendAsync(unsigned, new HttpRequestMessage(HttpMethod.Get, Paths.Meshes + "?X-Amz-Credential=" + new string('A', 31) + "%F0%9F%98%80"));
+        Assert.Equal(403, forged.Status);
+        var later = await ApiServer.SendAsync(unsigned, new HttpRequestMessage(HttpMethod.Delete, Paths.Mesh("later")));
+        later.AssertError(403, "MissingAuthenticationTokenException");
+
+        var audit = api.Services.GetRequiredService<AuditLog>();
+        await audit.FlushAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        var records = await audit.ListAsync(before, DateTimeOffset.UtcNow.AddSeconds(1), null, CancellationToken.None);
+
+        Assert.Equal(new string('A', 31), Assert.Single(records, r => r.RequestId == forged.RequestId).AccessKeyId);
+        Assert.Single(records, r => r.RequestId == later.RequestId);
+    }
+
+    [Theory]
+    [InlineData("A\\u0000B")]
+    [InlineData("MKIA\\u00e9")]
+    public async Task ConsoleSignIn_WithAKeyIdNoKeyCanHave_IsRefusedLikeAnUnknownKey(string keyId)
+    {
+        // A NUL reached PostgreSQL, which refuses it in text: a 500.
+        using var unsigned = new HttpClient { BaseAddress = api.BaseAddress };
+        using var response = await unsigned.PostAsync("/console/session", new StringContent(
+            "{\"accessKeyId\":\"" + keyId + "\",\"secretAccessKey\":\"x\"}", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
     public sealed class LowRateApi : IAsyncLifetime
     {
         private readonly ApiServer server = new();
