@@ -17,14 +17,35 @@ public static class RawPathSegments
     public static string? Problem(HttpContext context)
     {
         var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        return string.IsNullOrEmpty(raw) || raw[0] != '/' ? null : Problem(raw);
+        if (string.IsNullOrEmpty(raw))
+        {
+            return null;
+        }
+
+        // Absolute form (http://host/path, which a server must accept, RFC 9112 §3.2.2): its path is routed the same.
+        return raw[0] == '/' ? Problem(raw) : PathOfAbsoluteForm(raw) is { } path ? Problem(path) : null;
+    }
+
+    /// <summary>The path of an absolute-form target (<c>scheme://authority/path?query</c>), as sent; null if it has none.</summary>
+    private static string? PathOfAbsoluteForm(string target)
+    {
+        var scheme = target.IndexOf("://", StringComparison.Ordinal);
+        if (scheme < 0)
+        {
+            return null;
+        }
+
+        var path = target.IndexOf('/', scheme + 3);
+        return path < 0 ? null : target[path..];
     }
 
     /// <summary>What is wrong with <paramref name="target"/>'s path (the query is not looked at), or null.</summary>
     public static string? Problem(string target)
     {
+        // A request target has no fragment: a '#' in it is part of the path, and the server still removes the dot
+        // segments after it (.../b#/../.. is routed as the mesh), so only the query is cut off.
         var path = target.AsSpan();
-        if (path.IndexOfAny('?', '#') is var end and >= 0)
+        if (path.IndexOf('?') is var end and >= 0)
         {
             path = path[..end];
         }

@@ -61,13 +61,15 @@ public sealed class PathNormalisationTests(ApiServer api) : IClassFixture<ApiSer
     [InlineData("GET", "/v20190125/meshes/{0}/virtualServices/", "an empty segment")]
     [InlineData("DELETE", "/v20190125/meshes/{0}/virtualServices/", "an empty segment")]
     [InlineData("GET", "/v20190125/meshes//virtualNodes?x={0}", "an empty segment")]
+    [InlineData("DELETE", "/v20190125/meshes/{0}/virtualNodes/b#/../..", "segment '..'")]
+    [InlineData("DELETE", "http://{1}/v20190125/meshes/{0}/virtualNodes/..", "segment '..'")]
     public async Task DotAndEmptySegments_AsSentOnTheWire_AreRefusedBeforeAnyOperation(string method, string pathFormat, string problem)
     {
         var mesh = "wire-" + Guid.NewGuid().ToString("N")[..8];
         (await api.SendAsync(HttpMethod.Put, Paths.Meshes, new JsonObject { ["meshName"] = mesh })).AssertOk();
 
         // A raw request: HttpClient's Uri would remove the dot segments itself before sending.
-        var (status, errorType, message) = await SendRawAsync(method, string.Format(pathFormat, mesh));
+        var (status, errorType, message) = await SendRawAsync(method, string.Format(pathFormat, mesh, api.BaseAddress.Authority));
 
         Assert.Equal(400, status);
         Assert.Equal("BadRequestException", errorType);
