@@ -49,6 +49,9 @@ public static partial class MeshApiHosting
             kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 1024, gracePeriod: TimeSpan.FromSeconds(5));
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(120);
         });
+        // A query parameter a minimal-API handler cannot bind (the console's ?limit=abc) throws, and is answered as
+        // every bad request is (ApiFailures: BadRequestException naming it), rather than as a bare 400.
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(static routes => routes.ThrowOnBadRequest = true);
         builder.Services.AddOptions<SocketTransportOptions>().Configure<IOptions<MeshApiOptions>>(
             static (socket, mesh) => mesh.Value.Transport.ApplyTo(socket));
         // Checked before the host serves: a bad setting stops the start with its message (Program prints it, exit 2).

@@ -136,6 +136,12 @@ public sealed class SessionEndpointTests(ConsoleStack stack)
         var page = JsonNode.Parse(await records.Content.ReadAsStringAsync())!;
         Assert.NotEmpty(page["records"]!.AsArray());
         Assert.All(page["records"]!.AsArray(), r => Assert.DoesNotContain("secret", r!.ToJsonString(), StringComparison.OrdinalIgnoreCase));
+
+        // A parameter that cannot be read is a BadRequestException naming it, as everywhere else.
+        using var unreadable = await readOnly.GetAsync("/console/api/audit?limit=abc");
+        Assert.Equal(HttpStatusCode.BadRequest, unreadable.StatusCode);
+        Assert.Equal("BadRequestException", unreadable.Headers.GetValues("x-amzn-ErrorType").Single());
+        Assert.Contains("limit", await unreadable.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
