@@ -239,11 +239,47 @@ public sealed class RequestBinder
             if (part.Length == name.Length + 2 && part[0] == '{' && part[^1] == '}' && part[1..^1].SequenceEqual(name))
             {
                 var rawLabel = path[rawSegments.Current];
-                return rawLabel.IndexOf('%') < 0 && rawLabel.SequenceEqual(routeValue) ? routeValue : Uri.UnescapeDataString(rawLabel);
+                return rawLabel.IndexOf('%') < 0 && rawLabel.SequenceEqual(routeValue) ? routeValue : Unescape(rawLabel, name);
             }
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// A label's percent-escapes decoded as the UTF-8 the SDKs encode names in. Escapes that are not UTF-8 (%FF) name
+    /// nothing a client could have sent: refused, where <see cref="Uri.UnescapeDataString(string)"/> would keep them
+    /// as text and "%FF" and "%25FF" would address the same resource.
+    /// </summary>
+    private static string Unescape(ReadOnlySpan<char> rawLabel, ReadOnlySpan<char> name)
+    {
+        var bytes = new List<byte>(rawLabel.Length);
+        for (var i = 0; i < rawLabel.Length; i++)
+        {
+            if (rawLabel[i] == '%' && i + 2 < rawLabel.Length
+                && byte.TryParse(rawLabel.Slice(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var escaped))
+            {
+                bytes.Add(escaped);
+                i += 2;
+            }
+            else if (rawLabel[i] < 0x80)
+            {
+                bytes.Add((byte)rawLabel[i]);
+            }
+            else
+            {
+                bytes.AddRange(Encoding.UTF8.GetBytes(rawLabel[i].ToString()));
+            }
+        }
+
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString([.. bytes]);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw AppMeshException.BadRequest($"The request path's {name} has percent-escapes that are not UTF-8 (\"{Printable(rawLabel.ToString())}\"); names are sent as UTF-8.");
+        }
     }
 
     private static void BindQuery(IQueryCollection query, Member member, Shape shape, JsonObject input, List<Violation> violations)

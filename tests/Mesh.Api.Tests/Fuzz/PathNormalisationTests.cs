@@ -78,6 +78,18 @@ public sealed class PathNormalisationTests(ApiServer api) : IClassFixture<ApiSer
     }
 
     [Theory]
+    [InlineData("GET", "/v20190125/meshes/%FF")]
+    [InlineData("DELETE", "/v20190125/meshes/%C3%28/virtualNodes/x")]
+    public async Task PercentEscapesThatAreNotUtf8_AreRefused(string method, string path)
+    {
+        // Kept as text, "%FF" and "%25FF" addressed the same mesh.
+        var response = await api.SendAsync(new HttpMethod(method), path);
+
+        response.AssertError(400, "BadRequestException");
+        Assert.Contains("percent-escapes that are not UTF-8", response.Message);
+    }
+
+    [Theory]
     [InlineData("/V20190125/meshes")]
     [InlineData("/V20190125/meshes/anything")]
     [InlineData("/CONSOLE/api/audit")]
