@@ -27,7 +27,7 @@ public static class RawPathSegments
     }
 
     /// <summary>The path of an absolute-form target (<c>scheme://authority/path?query</c>), as sent; null if it has none.</summary>
-    private static string? PathOfAbsoluteForm(string target)
+    internal static string? PathOfAbsoluteForm(string target)
     {
         var scheme = target.IndexOf("://", StringComparison.Ordinal);
         if (scheme < 0)

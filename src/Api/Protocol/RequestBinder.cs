@@ -212,7 +212,12 @@ public sealed class RequestBinder
     private static string? RawLabel(Operation operation, HttpContext context, string name, string routeValue)
     {
         var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        if (string.IsNullOrEmpty(raw) || raw[0] != '/')
+        if (!string.IsNullOrEmpty(raw) && raw[0] != '/')
+        {
+            raw = RawPathSegments.PathOfAbsoluteForm(raw); // absolute form: its path is routed the same
+        }
+
+        if (string.IsNullOrEmpty(raw))
         {
             return null;
         }

@@ -149,14 +149,12 @@ public sealed partial class AuditLog(
                     batch.Clear();
                     backoff = TimeSpan.FromMilliseconds(100);
                 }
-                catch (Exception error) when (error is not OperationCanceledException && !DatabaseFailures.IsUnavailable(error))
+                catch (Exception error) when (error is not OperationCanceledException && IsUnwritableRecord(error))
                 {
-                    // The database answered and refused the batch: one of its records cannot be written. Written one
-                    // by one, the others go in and that one is dropped (counted, logged), not retried forever ahead of
+                    // The database refused a value of the batch: one of its records cannot be written. Written one by
+                    // one, the others go in and that one is dropped (counted, logged), not retried forever ahead of
                     // every record queued behind it.
-                    var (done, lost) = await WriteEachAsync(batch, stoppingToken);
-                    Interlocked.Add(ref settled, done);
-                    batch.RemoveRange(0, done);
+                    var lost = await WriteEachAsync(batch, stoppingToken);
                     if (lost > 0)
                     {
                         LogUnwritable(logger, error, lost);
@@ -164,7 +162,8 @@ public sealed partial class AuditLog(
 
                     if (batch.Count > 0)
                     {
-                        // Stopped at a record the database could not be reached for: the rest waits, as below.
+                        // Stopped at a record that failed otherwise (the database restarting, read-only, ...): the
+                        // rest waits, as below.
                         await Task.Delay(backoff, stoppingToken);
                         backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
                     }
@@ -197,31 +196,54 @@ public sealed partial class AuditLog(
     }
 
     /// <summary>
-    /// Writes the batch's records one by one, dropping (and counting) each the database refuses. Returns how many of
-    /// the first records are done with, written or dropped: it stops at a record the database could not be reached
-    /// for, which is kept with those after it to be tried again.
+    /// Writes the batch's records one by one, dropping (and counting) each whose values the database refuses, and
+    /// takes each out of the batch once written or dropped, so that a stop part way leaves the batch as what is left.
+    /// It stops at a record that fails otherwise, which stays in the batch with those after it. Returns how many were dropped.
     /// </summary>
-    private async Task<(int Done, int Lost)> WriteEachAsync(List<AuditRecordEntity> batch, CancellationToken ct)
+    private async Task<int> WriteEachAsync(List<AuditRecordEntity> batch, CancellationToken ct)
     {
         var lost = 0;
-        for (var i = 0; i < batch.Count; i++)
+        while (batch.Count > 0)
         {
             try
             {
-                await WriteAsync([batch[i]], ct);
+                await WriteAsync([batch[0]], ct);
             }
-            catch (Exception error) when (error is not OperationCanceledException && !DatabaseFailures.IsUnavailable(error))
+            catch (Exception error) when (error is not OperationCanceledException && IsUnwritableRecord(error))
             {
                 lost++;
                 metrics.AuditRecordDropped();
             }
             catch (Exception error) when (error is not OperationCanceledException)
             {
-                return (i, lost);
+                return lost;
+            }
+
+            batch.RemoveAt(0);
+            Interlocked.Increment(ref settled);
+        }
+
+        return lost;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="error"/> says a value of the records cannot be written, whatever the database's state:
+    /// a data exception or constraint (SQLSTATE classes 22, 23, 54) or a value Npgsql cannot encode. Anything else (the
+    /// database restarting, read-only in a failover, a schema not migrated yet) holds for every record: retried.
+    /// </summary>
+    private static bool IsUnwritableRecord(Exception error)
+    {
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case Npgsql.PostgresException postgres when postgres.SqlState[..2] is "22" or "23" or "54":
+                case System.Text.EncoderFallbackException:
+                    return true;
             }
         }
 
-        return (batch.Count, lost);
+        return false;
     }
 
     /// <summary>One last attempt, bounded in time, for what is still queued when the host stops.</summary>

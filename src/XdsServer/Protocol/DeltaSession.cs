@@ -120,6 +120,7 @@ internal sealed class DeltaSession(
                     // has it (Envoy re-subscribes when a new watch finds it forgot its copy). On the first request the
                     // names held are in initial_resource_versions, which the holdings were seeded from.
                     state.ClientHas.Removed(name);
+                    state.NoLongerMissing(name);
                 }
             }
         }

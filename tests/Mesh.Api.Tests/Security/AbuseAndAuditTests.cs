@@ -1,3 +1,4 @@
+using Mesh.Persistence;
 using Mesh.Security;
 using System.Text.Json.Nodes;
 using Mesh.Api.Security;
@@ -104,6 +105,30 @@ public sealed class AbuseAndAuditTests : IClassFixture<AbuseAndAuditTests.LowRat
 
         Assert.Equal(new string('A', 31), Assert.Single(records, r => r.RequestId == forged.RequestId).AccessKeyId);
         Assert.Single(records, r => r.RequestId == later.RequestId);
+    }
+
+    [Fact]
+    public async Task ARecordTheDatabaseCannotTake_IsDropped_AndTheOthersOfItsBatchAreWritten()
+    {
+        // Past the bounding a request's values get: a record Npgsql cannot encode, queued between two good ones.
+        var audit = api.Services.GetRequiredService<AuditLog>();
+        var at = DateTimeOffset.UtcNow;
+        AuditRecordEntity Record(string requestId, string message) => new()
+        {
+            At = at, AccountId = ApiServer.AccountId, AccessKeyId = "", Action = "appmesh:Test", ResourceArn = "", RequestId = requestId,
+            SourceAddress = "127.0.0.1", StatusCode = 400, ErrorCode = "BadRequestException", Message = message,
+        };
+        var tag = Guid.NewGuid().ToString("N")[..12];
+        audit.Enqueue(Record($"before-{tag}", "fine"));
+        audit.Enqueue(Record($"bad-{tag}", "half an emoji \uD83D"));
+        audit.Enqueue(Record($"after-{tag}", "fine"));
+
+        await audit.FlushAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        var records = await audit.ListAsync(at.AddSeconds(-1), DateTimeOffset.UtcNow.AddSeconds(1), null, CancellationToken.None);
+
+        Assert.Contains(records, r => r.RequestId == $"before-{tag}");
+        Assert.Contains(records, r => r.RequestId == $"after-{tag}");
+        Assert.DoesNotContain(records, r => r.RequestId == $"bad-{tag}");
     }
 
     [Theory]

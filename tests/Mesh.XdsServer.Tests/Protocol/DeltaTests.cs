@@ -55,6 +55,20 @@ public sealed class DeltaTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_Missing_Name_Subscribed_To_Again_Is_Reported_Again()
+    {
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Route, subscribe: ["rds_absent"]);
+        var first = await client.NextAsync();
+        Assert.Equal(["rds_absent"], first.RemovedResources);
+        await client.AckAsync(first);
+
+        await client.SendAsync(TypeUrls.Route, subscribe: ["rds_absent"]);
+
+        Assert.Equal(["rds_absent"], (await client.NextAsync()).RemovedResources);
+    }
+
+    [Fact]
     public async Task A_Deleted_Resource_Comes_Back_In_Removed_Resources()
     {
         await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
