@@ -40,12 +40,11 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
         var egress = EgressRouting.For(shared.Egress, graph, _options, node);
         if (egress.Resources.Warnings.Count == 0)
         {
-            // The bundle holds the node's gRPC servers' listeners too, which only its ports decide.
-            var serverPorts = ProxylessServers.PortsOf(node);
+            // The bundle holds the node's gRPC servers' listeners too, which only its ports decide (in its key).
             var bundle = shared.Bundles.GetOrBuild(
-                serverPorts.Count == 0 ? EgressRouting.KeyOf(node) : $"{EgressRouting.KeyOf(node)}\ngrpc-servers:{string.Join(',', serverPorts)}",
-                static a => ProxylessOnDemand.BundleFor(a.Egress, ProxylessOnDemand.NamesFor(a.Graph, a.Node), a.ServerPorts, name => a.Translator.Proxyless(a.Graph, name)),
-                (Translator: this, Egress: egress, Graph: graph, Node: node.Name, ServerPorts: serverPorts));
+                ProxylessServers.BundleKeyOf(node),
+                static a => ProxylessOnDemand.BundleFor(a.Egress, ProxylessOnDemand.NamesFor(a.Graph, a.Node), ProxylessServers.PortsOf(a.Resource), name => a.Translator.Proxyless(a.Graph, name)),
+                (Translator: this, Egress: egress, Graph: graph, Node: node.Name, Resource: node));
             if (ReferenceEquals(bundle.Egress, egress) && ProxylessOnDemand.TryJoin(Own(shared, graph, node, egress), bundle) is { } joined)
             {
                 return joined;

@@ -23,8 +23,26 @@ internal static class ProxylessServers
     /// <summary>The addresses offered per port, as the server writes them in the name and as the Listener's address.</summary>
     private static readonly (string InName, string Address)[] AnyAddresses = [("0.0.0.0", "0.0.0.0"), ("[::]", "::")];
 
+    /// <summary>Per node object (a graph's nodes are immutable): its server ports and its proxyless bundle's key.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<MeshResource<Specs.VirtualNodeSpec>, NodeServers> Servers = new();
+
     /// <summary>The ports a node's gRPC servers are offered listeners on, sorted: what <see cref="For"/> depends on.</summary>
-    public static IReadOnlyList<int> PortsOf(MeshResource<Specs.VirtualNodeSpec> node) =>
+    public static IReadOnlyList<int> PortsOf(MeshResource<Specs.VirtualNodeSpec> node) => Servers.GetValue(node, Read).Ports;
+
+    /// <summary>
+    /// The key of the node's proxyless bundle: its egress routing's (<see cref="EgressRouting.KeyOf"/>), and the ports
+    /// its servers' listeners (part of the bundle) are on. Made once per node object, not on every translation.
+    /// </summary>
+    public static string BundleKeyOf(MeshResource<Specs.VirtualNodeSpec> node) => Servers.GetValue(node, Read).BundleKey;
+
+    private static NodeServers Read(MeshResource<Specs.VirtualNodeSpec> node)
+    {
+        var ports = Ports(node);
+        var routing = EgressRouting.KeyOf(node);
+        return new NodeServers(ports, ports.Count == 0 ? routing : $"{routing}\ngrpc-servers:{string.Join(',', ports)}");
+    }
+
+    private static IReadOnlyList<int> Ports(MeshResource<Specs.VirtualNodeSpec> node) =>
         [.. (node.Spec.Listeners ?? [])
             .Where(l => l.PortMapping.Protocol is Specs.PortProtocol.Grpc or Specs.PortProtocol.Http2
                         && l.Tls?.Mode != Specs.ListenerTlsMode.Strict)
@@ -74,4 +92,6 @@ internal static class ProxylessServers
             },
         };
     }
+
+    private sealed record NodeServers(IReadOnlyList<int> Ports, string BundleKey);
 }

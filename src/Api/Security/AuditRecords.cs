@@ -1,3 +1,4 @@
+using System.Text;
 using Mesh.Persistence;
 
 namespace Mesh.Api.Security;
@@ -37,33 +38,18 @@ public static class AuditRecords
     public static string Bound(string value, int max)
     {
         var cut = value.Length <= max ? value : value[..(char.IsHighSurrogate(value[max - 1]) ? max - 1 : max)];
-        for (var i = 0; i < cut.Length; i++)
+        if (!cut.Contains('\0') && cut.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') < 0)
         {
-            var pair = char.IsHighSurrogate(cut[i]) && i + 1 < cut.Length && char.IsLowSurrogate(cut[i + 1]);
-            if (pair)
-            {
-                i++;
-            }
-            else if (cut[i] == '\0' || char.IsSurrogate(cut[i]))
-            {
-                return string.Create(cut.Length, cut, static (chars, text) =>
-                {
-                    text.CopyTo(chars);
-                    for (var j = 0; j < chars.Length; j++)
-                    {
-                        if (char.IsHighSurrogate(chars[j]) && j + 1 < chars.Length && char.IsLowSurrogate(chars[j + 1]))
-                        {
-                            j++;
-                        }
-                        else if (chars[j] == '\0' || char.IsSurrogate(chars[j]))
-                        {
-                            chars[j] = '\uFFFD';
-                        }
-                    }
-                });
-            }
+            return cut; // nearly always: nothing to replace
         }
 
-        return cut;
+        // Enumerated as runes, a lone surrogate is U+FFFD already; a pair is kept as one rune.
+        var fitted = new StringBuilder(cut.Length);
+        foreach (var rune in cut.EnumerateRunes())
+        {
+            fitted.Append(rune.Value == 0 ? Rune.ReplacementChar : rune);
+        }
+
+        return fitted.ToString();
     }
 }

@@ -78,9 +78,7 @@ public sealed class FullTranslationRealClientTests
         await using var client = await StartClientAsync(kind, host, "xds:///api.demo.local");
 
         Assert.Equal(5, (await client.CallAsync(5)).GetValueOrDefault("backend-1"));
-        var csds = new ClientStatusDiscoveryService.ClientStatusDiscoveryServiceClient(host.Channel);
-        var status = await csds.FetchClientStatusAsync(new ClientStatusRequest()).ResponseAsync.DefaultTimeout();
-        Assert.All(status.Config.SelectMany(c => c.GenericXdsConfigs), g => Assert.Equal(Envoy.Admin.V3.ClientResourceStatus.Acked, g.ClientStatus));
+        Assert.All((await ClientStatusAsync(host)).Config.SelectMany(c => c.GenericXdsConfigs), g => Assert.Equal(Envoy.Admin.V3.ClientResourceStatus.Acked, g.ClientStatus));
     }
 
     [Theory]
@@ -148,9 +146,7 @@ public sealed class FullTranslationRealClientTests
         // The clients call FetchClientStatus, which the method route takes; its only target weighs 0, so the calls
         // fail, and do not fall through to the default route. grpc-js refused the whole route config for Envoy's 503.
         Assert.Equal(4, (await client.CallAsync(4)).GetValueOrDefault("error:UNAVAILABLE"));
-        var csds = new ClientStatusDiscoveryService.ClientStatusDiscoveryServiceClient(host.Channel);
-        var status = await csds.FetchClientStatusAsync(new ClientStatusRequest()).ResponseAsync.DefaultTimeout();
-        Assert.All(status.Config.SelectMany(c => c.GenericXdsConfigs), g => Assert.Equal(Envoy.Admin.V3.ClientResourceStatus.Acked, g.ClientStatus));
+        Assert.All((await ClientStatusAsync(host)).Config.SelectMany(c => c.GenericXdsConfigs), g => Assert.Equal(Envoy.Admin.V3.ClientResourceStatus.Acked, g.ClientStatus));
 
         host.Producer.SetMesh(mesh.Key, mesh.Put("route", "api-router", "by-method", MethodRoute("api-v1", weight: 1)).Graph);
         await Eventually.TrueAsync(async () => (await client.CallAsync(4)).GetValueOrDefault("backend-1") == 4);
@@ -177,13 +173,17 @@ public sealed class FullTranslationRealClientTests
         await using var client = await StartClientAsync(kind, host, "xds:///api.demo.local");
 
         await Eventually.TrueAsync(async () => (await client.CallAsync(5)).GetValueOrDefault("backend-7") == 5);
-        var csds = new ClientStatusDiscoveryService.ClientStatusDiscoveryServiceClient(host.Channel);
-        var status = await csds.FetchClientStatusAsync(new ClientStatusRequest()).ResponseAsync.DefaultTimeout();
+        var status = await ClientStatusAsync(host);
         var serverConfig = Assert.Single(status.Config, c => c.Node.Id == MeshRows.NodeId("api-v1"));
         var listener = Assert.Single(serverConfig.GenericXdsConfigs, g => g.TypeUrl.EndsWith("Listener", StringComparison.Ordinal));
         Assert.Equal($"grpc/server?xds.resource.listening_address=0.0.0.0:{port}", listener.Name);
         Assert.Equal(Envoy.Admin.V3.ClientResourceStatus.Acked, listener.ClientStatus);
     }
+
+    /// <summary>What the xDS server's CSDS says every connected client holds.</summary>
+    private static async Task<ClientStatusResponse> ClientStatusAsync(XdsTestHost host) =>
+        await new ClientStatusDiscoveryService.ClientStatusDiscoveryServiceClient(host.Channel)
+            .FetchClientStatusAsync(new ClientStatusRequest()).ResponseAsync.DefaultTimeout();
 
     private static int FreePort()
     {
