@@ -30,7 +30,9 @@ public static class BootstrapArguments
                                               Cloud Map service while its xDS stream is connected
             [--format yaml|json]
             [--grpc]                          a gRPC xDS bootstrap (JSON) for a proxyless application's GRPC_XDS_BOOTSTRAP
-                                              instead; only --node, --cluster and --xds apply
+                                              instead; only --node, --cluster and --xds apply. This command reads
+                                              no database: GET /envoy/bootstrap?grpc&node=… adds the certificate
+                                              providers a virtual node's TLS files need
         Prints a complete Envoy v3 bootstrap. File paths are as the proxy sees them.
         """;
 
@@ -82,7 +84,7 @@ public static class BootstrapArguments
     /// <c>grpc</c> a gRPC application's (<see cref="GrpcBootstrap"/>, JSON), which takes only the node, cluster and xDS
     /// address: any other setting is refused rather than ignored.
     /// </summary>
-    public static (string Text, string MediaType) Render(IReadOnlyList<KeyValuePair<string, string?>> values, HostPort defaultXds, string defaultRegion)
+    public static (string Text, string MediaType) Render(IReadOnlyList<KeyValuePair<string, string?>> values, HostPort defaultXds, string defaultRegion, IReadOnlyList<Mesh.Model.Identity.GrpcCertificateProvider>? certificateProviders = null)
     {
         var format = Format(values);
         if (!Flag(values, "grpc"))
@@ -98,8 +100,19 @@ public static class BootstrapArguments
 
         return Last(values, "format") is { Length: > 0 } && format != "json"
             ? throw new ArgumentException("A gRPC bootstrap is JSON: leave format out, or set it to json.")
-            : (GrpcBootstrap.ToJson(Parse(values, defaultXds, defaultRegion)), "application/json");
+            : (GrpcBootstrap.ToJson(Parse(values, defaultXds, defaultRegion), certificateProviders), "application/json");
     }
+
+    /// <summary>
+    /// The virtual node a gRPC bootstrap is asked for, whose spec decides its certificate providers; null when
+    /// <paramref name="values"/> ask for another bootstrap, a gateway's, or a node id that is not valid (which
+    /// <see cref="Render"/> then reports).
+    /// </summary>
+    public static Mesh.Model.Identity.NodeId? GrpcVirtualNode(IReadOnlyList<KeyValuePair<string, string?>> values) =>
+        Flag(values, "grpc") && Mesh.Model.Identity.NodeId.TryParse(Last(values, "node"), out var node, out _)
+        && node.Kind == Mesh.Model.Identity.ProxyKind.VirtualNode
+            ? node
+            : null;
 
     /// <summary>The output format asked for: <c>yaml</c> (default) or <c>json</c>.</summary>
     public static string Format(IReadOnlyList<KeyValuePair<string, string?>> values) =>

@@ -53,8 +53,10 @@ internal static class Clusters
     }
 
     /// <summary>
-    /// <c>cds_egress_&lt;mesh&gt;_&lt;node&gt;_&lt;proto&gt;_&lt;port&gt;</c> (<c>cds_proxyless_*</c> for gRPC clients): how this client reaches a listener of another node. Returns
-    /// null (with a warning) when the node cannot be reached: it has no service discovery.
+    /// <c>cds_egress_&lt;mesh&gt;_&lt;node&gt;_&lt;proto&gt;_&lt;port&gt;</c> (<c>cds_proxyless_*</c> for gRPC clients,
+    /// <c>cds_proxyless-tls-*</c> when their client policy asks for TLS): how this client reaches a listener of another
+    /// node. Returns null (with a warning) when the node cannot be reached: it has no service discovery, or its client
+    /// policy asks for TLS a proxyless client cannot have.
     /// </summary>
     public static string? Upstream(TranslationContext context, UpstreamRequest request)
     {
@@ -62,16 +64,7 @@ internal static class Clusters
         var listener = request.Listener;
         var port = listener.PortMapping.Port;
         var protocol = listener.PortMapping.Protocol;
-        var name = request.Proxyless
-            ? EnvoyNames.ProxylessCluster(context.Mesh, node.Name, protocol, port)
-            : EnvoyNames.EgressCluster(context.Mesh, node.Name, protocol, port);
         var discovery = node.Spec.ServiceDiscovery;
-        var meshPreference = context.Graph.Mesh.ServiceDiscovery?.IpPreference;
-        var cluster = new Cluster { Name = name, ConnectTimeout = Protos.Duration(context.Options.UpstreamConnectTimeout) };
-        string? hostname = null;
-        IReadOnlyList<string> defaultSans;
-        var healthPort = listener.HealthCheck?.Port is { } hp && hp != port ? (uint?)hp : null;
-
         if (discovery?.Dns is { Hostname: var blank } && string.IsNullOrWhiteSpace(blank))
         {
             // The API's model lets a hostname be empty, but Envoy refuses a socket address without one: sent, it would
@@ -80,10 +73,44 @@ internal static class Clusters
             return null;
         }
 
+        var defaultSans = DefaultSans(discovery);
+        var policy = request.ClientPolicy?.Tls is { } tls
+            && (tls.Enforce ?? true)
+            && (tls.Ports is not { Count: > 0 } ports || ports.Contains(port))
+            ? tls
+            : null;
+        Envoy.Extensions.TransportSockets.Tls.V3.UpstreamTlsContext? proxylessTls = null;
+        if (request.Proxyless && policy is not null)
+        {
+            proxylessTls = Tls.ProxylessUpstream(policy, defaultSans, $"{request.Where}: virtualNode/{node.Name} listener {port}", context);
+            if (proxylessTls is null)
+            {
+                return null;
+            }
+        }
+        else if (request.Proxyless && listener.Tls?.Mode == Specs.ListenerTlsMode.Strict)
+        {
+            // gRPC originates TLS only to validate the server (gRFC A29), which needs the client policy's trust; without
+            // one, a proxyless client speaks plaintext, which a STRICT listener refuses.
+            context.Warn($"{request.Where}: virtualNode/{node.Name} listener {port} takes TLS only (STRICT), and proxyless gRPC clients without a client policy with a file trust reach it in plaintext: their calls to it fail");
+        }
+
+        var name = !request.Proxyless ? EnvoyNames.EgressCluster(context.Mesh, node.Name, protocol, port)
+            : proxylessTls is null ? EnvoyNames.ProxylessCluster(context.Mesh, node.Name, protocol, port)
+            : EnvoyNames.ProxylessTlsCluster(context.Mesh, node.Name, protocol, port, Digest(proxylessTls));
+        var meshPreference = context.Graph.Mesh.ServiceDiscovery?.IpPreference;
+        var cluster = new Cluster { Name = name, ConnectTimeout = Protos.Duration(context.Options.UpstreamConnectTimeout) };
+        if (proxylessTls is not null)
+        {
+            cluster.TransportSocket = Tls.Socket(proxylessTls);
+        }
+
+        string? hostname = null;
+        var healthPort = listener.HealthCheck?.Port is { } hp && hp != port ? (uint?)hp : null;
+
         if (discovery?.Dns is { } dns)
         {
             hostname = dns.Hostname;
-            defaultSans = [dns.Hostname];
             cluster.DnsLookupFamily = LookupFamily(dns.IpPreference ?? meshPreference);
             if (request.Proxyless && IPAddress.TryParse(dns.Hostname, out var ip))
             {
@@ -104,7 +131,6 @@ internal static class Clusters
         {
             // Endpoints are the registry's matching instances; an empty assignment (with a warning) still lets the
             // cluster finish warming instead of holding the proxy's initial load forever.
-            defaultSans = [$"{cloudMap.ServiceName}.{cloudMap.NamespaceName}"];
             UseEds(cluster);
             context.Add(CloudMapAssignments.Assignment(context, name, request, cloudMap, request.Proxyless ? null : healthPort));
         }
@@ -131,13 +157,6 @@ internal static class Clusters
             context.Warn($"{request.Where}: virtualNode/{node.Name} listener {port}: its outlier detection is not applied by proxyless gRPC clients (they do not eject on consecutive errors)");
         }
 
-        if (request.Proxyless && listener.Tls?.Mode == Specs.ListenerTlsMode.Strict)
-        {
-            // gRPC takes xDS TLS only from certificate provider instances (gRFC A29), which this control plane does
-            // not configure, so a proxyless client speaks plaintext, which a STRICT listener refuses.
-            context.Warn($"{request.Where}: virtualNode/{node.Name} listener {port} takes TLS only (STRICT), and proxyless gRPC clients reach it in plaintext: their calls to it fail");
-        }
-
         if (!request.Proxyless)
         {
             if (listener.HealthCheck is { } check)
@@ -154,11 +173,6 @@ internal static class Clusters
                 }
             }
 
-            var policy = request.ClientPolicy?.Tls is { } tls
-                && (tls.Enforce ?? true)
-                && (tls.Ports is not { Count: > 0 } ports || ports.Contains(port))
-                ? tls
-                : null;
             // Without a policy, a client still speaks TLS to a listener that takes it. Not to a PERMISSIVE one whose
             // certificate is ACM's: this control plane cannot deliver it, so its TLS chain never comes up, while its
             // plaintext chain serves (the listener's own translation warns of the certificate).
@@ -179,6 +193,19 @@ internal static class Clusters
         context.Add(cluster);
         return name;
     }
+
+    /// <summary>
+    /// The names a server must carry when the client policy names none: its DNS hostname, or its Cloud Map
+    /// <c>service.namespace</c>.
+    /// </summary>
+    private static IReadOnlyList<string> DefaultSans(Specs.ServiceDiscovery? discovery) =>
+        discovery?.Dns is { } dns ? [dns.Hostname]
+        : discovery?.AwsCloudMap is { } cloudMap ? [$"{cloudMap.ServiceName}.{cloudMap.NamespaceName}"]
+        : [];
+
+    /// <summary>Eight hex digits of a TLS context's SHA-256: what tells two proxyless clusters of one listener apart.</summary>
+    private static string Digest(Google.Protobuf.IMessage context) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Google.Protobuf.MessageExtensions.ToByteArray(context)).AsSpan(0, 4));
 
     /// <summary>App Mesh's ipPreference → dns_lookup_family table (docs/envoy-mapping.md §6).</summary>
     public static Cluster.Types.DnsLookupFamily LookupFamily(Specs.IpPreference? preference) => preference switch

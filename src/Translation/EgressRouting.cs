@@ -61,6 +61,9 @@ internal sealed class EgressRouting
     /// <summary>What the routing reads of a node: its distinct backends, by name, each with its effective client policy.</summary>
     public static string KeyOf(MeshResource<Specs.VirtualNodeSpec> node) => Keys.GetValue(node, BackendsOf).Key;
 
+    /// <summary>The node's distinct backends, sorted by service name, each with its effective client policy.</summary>
+    public static IReadOnlyList<EgressBackend> Backends(MeshResource<Specs.VirtualNodeSpec> node) => Keys.GetValue(node, BackendsOf).Backends;
+
     private static NodeBackends BackendsOf(MeshResource<Specs.VirtualNodeSpec> node)
     {
         var backends = new List<EgressBackend>();

@@ -58,6 +58,14 @@ public static class EnvoyNames
         $"cds_proxyless_{mesh}_{virtualNode}_{Protocol(protocol)}_{port}";
 
     /// <summary>
+    /// <see cref="ProxylessCluster"/> reached over TLS as <paramref name="tlsDigest"/> (a digest of its TLS context)
+    /// says: clients with different client policies reach one listener through different clusters, which may meet in
+    /// one snapshot (two backends routing to the same node). It still ends in the port.
+    /// </summary>
+    public static string ProxylessTlsCluster(string mesh, string virtualNode, PortProtocol protocol, int port, string tlsDigest) =>
+        $"cds_proxyless-tls-{tlsDigest}_{mesh}_{virtualNode}_{Protocol(protocol)}_{port}";
+
+    /// <summary>
     /// The endpoint-less cluster a proxyless client's route with no reachable target leads to. Every node's proxyless
     /// cluster name ends in its port, so this one cannot be taken by a node.
     /// </summary>

@@ -43,8 +43,8 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
             // The bundle holds the node's gRPC servers' listeners too, which only its ports decide (in its key).
             var bundle = shared.Bundles.GetOrBuild(
                 ProxylessServers.BundleKeyOf(node),
-                static a => ProxylessOnDemand.BundleFor(a.Egress, ProxylessOnDemand.NamesFor(a.Graph, a.Node), ProxylessServers.PortsOf(a.Resource), name => a.Translator.Proxyless(a.Graph, name)),
-                (Translator: this, Egress: egress, Graph: graph, Node: node.Name, Resource: node));
+                static a => ProxylessOnDemand.BundleFor(a.Egress, ProxylessOnDemand.NamesFor(a.Graph, a.Node), ProxylessServers.PortsOf(a.Node), name => a.Translator.Proxyless(a.Graph, name)),
+                (Translator: this, Egress: egress, Graph: graph, Node: node));
             if (ReferenceEquals(bundle.Egress, egress) && ProxylessOnDemand.TryJoin(Own(shared, graph, node, egress), bundle) is { } joined)
             {
                 return joined;
@@ -71,11 +71,12 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
         }
 
         var after = SharedOf(@new);
-        foreach (var (name, resources) in before.Proxyless)
+        foreach (var (key, resources) in before.Proxyless)
         {
-            if (!ProxyDependencies.Affected(diff, old, @new, ProxyTarget.Proxyless(name)))
+            // The client policy in the key is the clients' own, which the diff cannot change under the same key.
+            if (!ProxyDependencies.Affected(diff, old, @new, ProxyTarget.Proxyless(key.Name)))
             {
-                after.Proxyless.TryAdd(name, resources);
+                after.Proxyless.TryAdd(key, resources);
             }
         }
 
@@ -118,8 +119,23 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
         return own.Resources;
     }
 
-    private ProxyResources Proxyless(MeshGraph graph, string name) =>
-        SharedOf(graph).Proxyless.GetOrAdd(name, (n, g) => Translate(g, ProxyTarget.Proxyless(n)), graph);
+    /// <summary>
+    /// A proxyless name translated for clients reaching its backend with that backend's client policy, once per graph
+    /// for every node whose backend has the same policy (the backend's key holds it).
+    /// </summary>
+    private ProxyResources Proxyless(MeshGraph graph, ProxylessOnDemand.DialName name) =>
+        SharedOf(graph).Proxyless.GetOrAdd((name.Name, name.Backend.Key), static (_, a) => a.Translator.TranslateProxyless(a.Graph, a.Name.Name, a.Name.Backend.Policy), (Translator: this, Graph: graph, Name: name));
+
+    /// <summary>
+    /// Proxyless listener <paramref name="name"/> as a client whose client policy for its service is
+    /// <paramref name="clientPolicy"/> is served it (without the sharing <see cref="TranslateProxy"/> does).
+    /// </summary>
+    public ProxyResources TranslateProxyless(MeshGraph graph, string name, Specs.ClientPolicy? clientPolicy)
+    {
+        var context = new TranslationContext(graph, _options, SharedOf(graph).Egress);
+        ProxylessTranslator.Translate(context, name, clientPolicy);
+        return context.ToResources();
+    }
 
     private Shared SharedOf(MeshGraph graph) => _shared.GetValue(graph, _ => new Shared());
 
@@ -156,7 +172,7 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
             default:
                 foreach (var name in target.ListenerNames)
                 {
-                    ProxylessTranslator.Translate(context, name);
+                    ProxylessTranslator.Translate(context, name, null);
                 }
 
                 break;
@@ -173,7 +189,8 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
     {
         public ConcurrentDictionary<string, OwnResources> Own { get; } = new(StringComparer.Ordinal);
 
-        public ConcurrentDictionary<string, ProxyResources> Proxyless { get; } = new(StringComparer.Ordinal);
+        /// <summary>By name and the key of the backend it was translated for (<see cref="EgressBackend.Key"/>: service and client policy).</summary>
+        public ConcurrentDictionary<(string Name, string BackendKey), ProxyResources> Proxyless { get; } = new();
 
         public SharedEgress Egress { get; } = new();
 

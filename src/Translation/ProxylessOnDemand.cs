@@ -14,16 +14,16 @@ namespace Mesh.Translation;
 /// </summary>
 internal static class ProxylessOnDemand
 {
-    public static ProxyResources AddTo(ProxyResources sidecar, MeshGraph graph, string nodeName, Func<string, ProxyResources> translateProxyless)
+    public static ProxyResources AddTo(ProxyResources sidecar, MeshGraph graph, string nodeName, Func<DialName, ProxyResources> translateProxyless)
     {
         var merged = new Merged(sidecar);
-        foreach (var name in NamesFor(graph, nodeName))
-        {
-            merged.TryAdd(translateProxyless(name));
-        }
-
         if (graph.FindVirtualNode(nodeName) is { } node)
         {
+            foreach (var name in NamesFor(graph, node))
+            {
+                merged.TryAdd(translateProxyless(name));
+            }
+
             merged.AddServers(ProxylessServers.For(ProxylessServers.PortsOf(node)));
         }
 
@@ -36,7 +36,7 @@ internal static class ProxylessOnDemand
     /// (<see cref="ProxylessServers"/>; part of the bundle's key): what every node with that routing and those ports
     /// would get from <see cref="AddTo"/> but for its own resources (<see cref="TryJoin"/> adds those).
     /// </summary>
-    public static Bundle BundleFor(EgressRouting egress, IEnumerable<string> names, IReadOnlyList<int> serverPorts, Func<string, ProxyResources> translateProxyless)
+    public static Bundle BundleFor(EgressRouting egress, IEnumerable<DialName> names, IReadOnlyList<ServerPort> serverPorts, Func<DialName, ProxyResources> translateProxyless)
     {
         var merged = new Merged(egress.Resources);
         var touched = new Touched();
@@ -119,23 +119,28 @@ internal static class ProxylessOnDemand
         }
     }
 
-    /// <summary>Every name a proxyless client with this node's identity may dial, sorted.</summary>
-    public static IEnumerable<string> NamesFor(MeshGraph graph, string nodeName)
+    /// <summary>
+    /// Every name a proxyless client with this node's identity may dial, sorted, each with the backend it reaches: its
+    /// clusters follow that backend's client policy (<see cref="ProxylessTranslator.Translate"/>).
+    /// </summary>
+    public static IEnumerable<DialName> NamesFor(MeshGraph graph, MeshResource<Model.Specs.VirtualNodeSpec> node)
     {
-        var backends = graph.FindVirtualNode(nodeName)?.Spec.Backends ?? [];
-        foreach (var service in backends.Select(b => b.VirtualService?.VirtualServiceName).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        foreach (var backend in EgressRouting.Backends(node))
         {
-            yield return service;
-            var provider = graph.ProviderOf(service);
+            yield return new DialName(backend.Service, backend);
+            var provider = graph.ProviderOf(backend.Service);
             var ports = provider?.VirtualNode?.Spec.Listeners?.Select(l => l.PortMapping.Port)
                 ?? provider?.VirtualRouter?.Spec.Listeners?.Select(l => l.PortMapping.Port)
                 ?? [];
             foreach (var port in ports.Distinct().Order())
             {
-                yield return $"{service}:{port}";
+                yield return new DialName($"{backend.Service}:{port}", backend);
             }
         }
     }
+
+    /// <summary>A proxyless listener name a node may dial, and the backend (service and client policy) it stands for.</summary>
+    internal readonly record struct DialName(string Name, EgressBackend Backend);
 
     private sealed class Merged(ProxyResources sidecar)
     {

@@ -14,9 +14,11 @@ namespace Mesh.Translation;
 /// the two addresses servers bind to take every interface (<c>0.0.0.0</c> and <c>[::]</c>), under the template Mesh's
 /// proxyless bootstraps set (<see cref="GrpcServerListener.Template"/>). Each holds one plaintext filter chain whose HTTP
 /// connection manager routes every call to the server itself (a <c>non_forwarding_action</c>).
-/// A STRICT TLS listener is not offered: gRPC takes TLS only from certificate-provider plugins, which this control
-/// plane cannot fill, and serving it in plaintext would undo what STRICT asks for. Its server is told that the
-/// listener does not exist, which the proxy's status shows.
+/// A STRICT listener's chain takes TLS only, from the certificate provider instances Mesh's gRPC bootstrap defines for
+/// its file certificate and trust (gRFC A29, <see cref="Tls.ProxylessDownstream"/>). One gRPC cannot serve as App Mesh
+/// defines it (an SDS or ACM certificate or trust, client SANs to check) is not offered: serving it in plaintext, or
+/// with less checking, would undo what STRICT asks for. Its server is told that the listener does not exist, which
+/// the proxy's status shows. A PERMISSIVE listener is served in plaintext: a gRPC server cannot take both on one port.
 /// </summary>
 internal static class ProxylessServers
 {
@@ -26,8 +28,8 @@ internal static class ProxylessServers
     /// <summary>Per node object (a graph's nodes are immutable): its server ports and its proxyless bundle's key.</summary>
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<MeshResource<Specs.VirtualNodeSpec>, NodeServers> Servers = new();
 
-    /// <summary>The ports a node's gRPC servers are offered listeners on, sorted: what <see cref="For"/> depends on.</summary>
-    public static IReadOnlyList<int> PortsOf(MeshResource<Specs.VirtualNodeSpec> node) => Servers.GetValue(node, Read).Ports;
+    /// <summary>The ports a node's gRPC servers are offered listeners on, sorted, with their TLS: what <see cref="For"/> depends on.</summary>
+    public static IReadOnlyList<ServerPort> PortsOf(MeshResource<Specs.VirtualNodeSpec> node) => Servers.GetValue(node, Read).Ports;
 
     /// <summary>
     /// The key of the node's proxyless bundle: its egress routing's (<see cref="EgressRouting.KeyOf"/>), and the ports
@@ -39,24 +41,41 @@ internal static class ProxylessServers
     {
         var ports = Ports(node);
         var routing = EgressRouting.KeyOf(node);
-        return new NodeServers(ports, ports.Count == 0 ? routing : $"{routing}\ngrpc-servers:{string.Join(',', ports)}");
+        return new NodeServers(ports, ports.Count == 0 ? routing : $"{routing}\ngrpc-servers:{string.Join(',', ports.Select(p => p.Key))}");
     }
 
-    private static IReadOnlyList<int> Ports(MeshResource<Specs.VirtualNodeSpec> node) =>
-        [.. (node.Spec.Listeners ?? [])
-            .Where(l => l.PortMapping.Protocol is Specs.PortProtocol.Grpc or Specs.PortProtocol.Http2
-                        && l.Tls?.Mode != Specs.ListenerTlsMode.Strict)
-            .Select(l => l.PortMapping.Port)
-            .Distinct()
-            .Order()];
+    private static IReadOnlyList<ServerPort> Ports(MeshResource<Specs.VirtualNodeSpec> node)
+    {
+        var ports = new SortedDictionary<int, ServerPort>();
+        foreach (var listener in node.Spec.Listeners ?? [])
+        {
+            var port = listener.PortMapping.Port;
+            if (listener.PortMapping.Protocol is not (Specs.PortProtocol.Grpc or Specs.PortProtocol.Http2) || ports.ContainsKey(port))
+            {
+                continue;
+            }
+
+            if (listener.Tls is not { Mode: Specs.ListenerTlsMode.Strict } strict)
+            {
+                ports.Add(port, new ServerPort(port, null));
+            }
+            else if (Tls.ProxylessDownstream(strict) is { } tls)
+            {
+                ports.Add(port, new ServerPort(port, tls));
+            }
+        }
+
+        return [.. ports.Values];
+    }
 
     /// <summary>The listeners offered for <paramref name="ports"/>, sorted by name.</summary>
-    public static IEnumerable<Listener> For(IReadOnlyList<int> ports) =>
-        ports.SelectMany(port => AnyAddresses.Select(any => Listener(any.InName, any.Address, (uint)port)))
+    public static IEnumerable<Listener> For(IReadOnlyList<ServerPort> ports) =>
+        ports.SelectMany(port => AnyAddresses.Select(any => Listener(any.InName, any.Address, port)))
             .OrderBy(l => l.Name, StringComparer.Ordinal);
 
-    private static Listener Listener(string inName, string address, uint port)
+    private static Listener Listener(string inName, string address, ServerPort server)
     {
+        var port = (uint)server.Port;
         var hcm = new HttpConnectionManager
         {
             StatPrefix = "proxyless_server",
@@ -88,10 +107,19 @@ internal static class ProxylessServers
                 {
                     Name = "proxyless_server",
                     Filters = { new Filter { Name = Filters.HttpConnectionManagerName, TypedConfig = Protos.Pack(hcm) } },
+                    TransportSocket = server.Tls is { } tls ? Tls.Socket(tls) : null,
                 },
             },
         };
     }
 
-    private sealed record NodeServers(IReadOnlyList<int> Ports, string BundleKey);
+    private sealed record NodeServers(IReadOnlyList<ServerPort> Ports, string BundleKey);
+}
+
+/// <summary>A port a node's gRPC servers are offered a listener on, and the TLS its chain takes (none: plaintext).</summary>
+internal sealed record ServerPort(int Port, Envoy.Extensions.TransportSockets.Tls.V3.DownstreamTlsContext? Tls)
+{
+    /// <summary>What tells this port's listeners from another's in a bundle key: the port, and the TLS context's instances.</summary>
+    public string Key { get; } = Tls is null ? $"{Port}"
+        : $"{Port}/tls:{Tls.CommonTlsContext.TlsCertificateProviderInstance.InstanceName}/{Tls.CommonTlsContext.ValidationContext?.CaCertificateProviderInstance.InstanceName}";
 }

@@ -9,11 +9,16 @@ namespace Mesh.Translation;
 /// <c>&lt;virtual service&gt;:&lt;port&gt;</c>, or <c>&lt;virtual service&gt;</c> when its provider has a single listener.
 /// The answer is an <c>api_listener</c> whose HCM reads routes over ADS and ends with the router filter, a route
 /// config with one virtual host for that name, and clusters gRPC accepts: EDS (literal-IP endpoints, or Cloud
-/// Map) or LOGICAL_DNS.
+/// Map) or LOGICAL_DNS, with TLS when the client's policy asks for it.
 /// </summary>
 internal static class ProxylessTranslator
 {
-    public static void Translate(TranslationContext context, string listenerName)
+    /// <summary>
+    /// Translates <paramref name="listenerName"/> for a client whose client policy for the service is
+    /// <paramref name="clientPolicy"/> (its backend's, or its backend defaults; none for a client with no virtual node):
+    /// with a TLS policy, the clusters originate TLS through the bootstrap's certificate providers (gRFC A29).
+    /// </summary>
+    public static void Translate(TranslationContext context, string listenerName, Specs.ClientPolicy? clientPolicy)
     {
         var where = $"proxyless listener '{listenerName}'";
         var (service, requestedPort) = Parse(listenerName);
@@ -62,7 +67,7 @@ internal static class ProxylessTranslator
         var host = new VirtualHost { Name = service };
         // The listener name is one of these two, so both spellings share one route config.
         host.Domains.AddRange([service, $"{service}:{port.Port}"]);
-        host.Routes.AddRange(ServiceRouting.HttpRoutes(context, service, port, new RouteFlavor(true, null, null), where));
+        host.Routes.AddRange(ServiceRouting.HttpRoutes(context, service, port, new RouteFlavor(true, clientPolicy, null), where));
         context.Add(new RouteConfiguration { Name = routeName, VirtualHosts = { host } });
     }
 

@@ -1,6 +1,7 @@
 using Envoy.Config.Core.V3;
 using Envoy.Extensions.TransportSockets.Tls.V3;
 using Envoy.Type.Matcher.V3;
+using Mesh.Model.Identity;
 using Specs = Mesh.Model.Specs;
 
 namespace Mesh.Translation;
@@ -139,6 +140,80 @@ internal static class Tls
 
         return result;
     }
+
+    /// <summary>
+    /// A proxyless gRPC client's side (gRFC A29): the client policy's file trust with its SANs (or
+    /// <paramref name="defaultSans"/>), and its file certificate for mutual TLS, each as the certificate provider
+    /// instance Mesh's gRPC bootstrap defines for those files (<see cref="GrpcCertificateProviders"/>); gRPC reads SANs
+    /// from <c>match_subject_alt_names</c> only. Null, with a warning, when the policy holds what gRPC cannot take (an
+    /// SDS or ACM trust, an SDS certificate): the client then has no way to the listener rather than one without the
+    /// TLS its policy asks for.
+    /// </summary>
+    public static UpstreamTlsContext? ProxylessUpstream(Specs.ClientPolicyTls policy, IReadOnlyList<string> defaultSans, string where, TranslationContext context)
+    {
+        var trust = policy.Validation.Trust;
+        if (trust.File is not { } fileTrust)
+        {
+            context.Warn($"{where}: the client policy's {(trust.Sds is not null ? "SDS" : "ACM")} trust cannot be given to proxyless gRPC clients (they take file trusts only), so their calls to it fail");
+            return null;
+        }
+
+        var common = new CommonTlsContext();
+        if (policy.Certificate?.Sds is not null)
+        {
+            context.Warn($"{where}: the client policy's SDS certificate cannot be given to proxyless gRPC clients (they take file certificates only), so their calls to it fail");
+            return null;
+        }
+
+        if (policy.Certificate?.File is { } file)
+        {
+            common.TlsCertificateProviderInstance = ProviderInstance(GrpcCertificateProviders.IdentityName(file.CertificateChain, file.PrivateKey));
+        }
+
+        var validation = new CertificateValidationContext { CaCertificateProviderInstance = ProviderInstance(GrpcCertificateProviders.RootsName(fileTrust.CertificateChain)) };
+        var sans = policy.Validation.SubjectAlternativeNames?.Match.Exact is { Count: > 0 } exact ? (IReadOnlyList<string>)exact : defaultSans;
+        foreach (var san in sans)
+        {
+            // Deprecated for Envoy (match_typed_subject_alt_names), but the only SAN field gRPC reads.
+#pragma warning disable CS0612
+            validation.MatchSubjectAltNames.Add(new StringMatcher { Exact = san });
+#pragma warning restore CS0612
+        }
+
+        common.ValidationContext = validation;
+        return new UpstreamTlsContext { CommonTlsContext = common };
+    }
+
+    /// <summary>
+    /// An xDS-enabled gRPC server's side of a STRICT listener (gRFC A29): its file certificate, and for mutual TLS its
+    /// file trust, as certificate provider instances (<see cref="GrpcCertificateProviders"/>). Null when gRPC cannot
+    /// serve the listener as App Mesh defines it: an SDS or ACM certificate or trust, or client SANs to check, which
+    /// gRPC servers do not match; the listener is then not offered at all rather than offered with less checking.
+    /// </summary>
+    public static DownstreamTlsContext? ProxylessDownstream(Specs.ListenerTls tls)
+    {
+        if (tls.Certificate.File is not { } file)
+        {
+            return null;
+        }
+
+        var common = new CommonTlsContext { TlsCertificateProviderInstance = ProviderInstance(GrpcCertificateProviders.IdentityName(file.CertificateChain, file.PrivateKey)) };
+        var result = new DownstreamTlsContext { CommonTlsContext = common };
+        if (tls.Validation is { } validation)
+        {
+            if (validation.Trust.File is not { } fileTrust || validation.SubjectAlternativeNames?.Match.Exact is { Count: > 0 })
+            {
+                return null;
+            }
+
+            common.ValidationContext = new CertificateValidationContext { CaCertificateProviderInstance = ProviderInstance(GrpcCertificateProviders.RootsName(fileTrust.CertificateChain)) };
+            result.RequireClientCertificate = true;
+        }
+
+        return result;
+    }
+
+    private static CertificateProviderPluginInstance ProviderInstance(string name) => new() { InstanceName = name };
 
     /// <summary>
     /// The SDS secret an ACM certificate or trust waits for: named by its ARN, or, for an empty ARN stored before the

@@ -29,6 +29,24 @@ public sealed class GrpcBootstrapTests
     }
 
     [Fact]
+    public void DefinesTheCertificateProvidersItIsGiven_AsFileWatchers()
+    {
+        var text = GrpcBootstrap.ToJson(
+            new BootstrapOptions { NodeId = "mesh/demo/virtualNode/web", Xds = BootstrapOptions.DefaultXds },
+            [new("mesh-identity-1", "/c.pem", "/c.key", null), new("mesh-roots-2", null, null, "/ca.pem")]);
+
+        var providers = JsonNode.Parse(text)!["certificate_providers"]!.AsObject();
+        Assert.Equal(["mesh-identity-1", "mesh-roots-2"], providers.Select(p => p.Key));
+        Assert.Equal(
+            """{"plugin_name":"file_watcher","config":{"certificate_file":"/c.pem","private_key_file":"/c.key","refresh_interval":"60s"}}""",
+            providers["mesh-identity-1"]!.ToJsonString());
+        Assert.Equal(
+            """{"plugin_name":"file_watcher","config":{"ca_certificate_file":"/ca.pem","refresh_interval":"60s"}}""",
+            providers["mesh-roots-2"]!.ToJsonString());
+        Assert.Null(JsonNode.Parse(Render("--grpc", "--node", "mesh/demo/virtualNode/web").Text)!["certificate_providers"]);
+    }
+
+    [Fact]
     public void TakesTheCluster()
     {
         var (text, _) = Render("--grpc", "--node", "arn:aws:appmesh:us-east-1:111122223333:mesh/demo/virtualNode/web", "--cluster", "web");

@@ -17,13 +17,15 @@ public static class HostPaths
             "Writes the bootstrap a sidecar or gateway Envoy starts from: its node id, the xDS server's address (by default the one "
             + "this API was configured with, Mesh:Bootstrap:Xds) and App Mesh's stats tags; everything else then arrives over xDS. "
             + "The parameters are the bootstrap command's settings (README, \"Envoy bootstrap\"); switches take no value, true or false. "
-            + "With grpc, it is a proxyless gRPC application's xDS bootstrap (JSON) instead (README, \"Proxyless gRPC\"). "
+            + "With grpc, it is a proxyless gRPC application's xDS bootstrap (JSON) instead (README, \"Proxyless gRPC\"), with the "
+            + "certificate providers the virtual node's TLS files need, read from its spec. "
             + "A bootstrap holds no secrets, so this needs no signature.",
             BootstrapParameters(),
             new JsonObject
             {
                 ["200"] = Text("The bootstrap, YAML unless format=json or grpc.", "application/yaml", "application/json"),
                 ["400"] = Text("A parameter is missing or wrong; the text says which.", "text/plain"),
+                ["503"] = Text("With grpc: the virtual node's spec could not be read from the database.", "text/plain"),
             }));
         yield return ("/healthz", Get("GetLiveness", "GetLiveness: is the process up",
             "Answers Healthy while the process runs, whatever the database's state: for liveness probes.",

@@ -67,6 +67,40 @@ public sealed class BootstrapEndpointTests(ApiServer server) : IClassFixture<Api
         Assert.Equal(expected, await response.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task Bootstrap_ForAProxylessGrpcApplication_DefinesTheCertificateProvidersOfTheNodesTlsFiles()
+    {
+        var mesh = await MeshBuilder.CreateAsync(server);
+        var spec = JsonNode.Parse("""
+            {"listeners":[{"portMapping":{"port":50051,"protocol":"grpc"},"tls":{"mode":"STRICT",
+              "certificate":{"file":{"certificateChain":"/certs/server.pem","privateKey":"/certs/server.key"}},
+              "validation":{"trust":{"file":{"certificateChain":"/certs/ca.pem"}}}}}],
+             "backendDefaults":{"clientPolicy":{"tls":{"certificate":{"sds":{"secretName":"spiffe://td/web"}},
+               "validation":{"trust":{"file":{"certificateChain":"/certs/ca.pem"}}}}}},
+             "serviceDiscovery":{"dns":{"hostname":"api.local"}}}
+            """)!.AsObject();
+        await mesh.NodeAsync("api", spec);
+        using var client = Unsigned();
+
+        var text = await client.GetStringAsync($"/envoy/bootstrap?grpc&node=mesh/{mesh.Mesh}/virtualNode/api");
+
+        // One identity (the listener's files), one set of roots (shared by the listener and the client policy); the
+        // policy's SDS certificate has no gRPC counterpart, so none for it.
+        var providers = JsonNode.Parse(text)!["certificate_providers"]!.AsObject();
+        var identity = Mesh.Model.Identity.GrpcCertificateProviders.IdentityName("/certs/server.pem", "/certs/server.key");
+        var roots = Mesh.Model.Identity.GrpcCertificateProviders.RootsName("/certs/ca.pem");
+        Assert.Equal(new[] { identity, roots }.Order(StringComparer.Ordinal), providers.Select(p => p.Key));
+        Assert.Equal("file_watcher", (string?)providers[identity]!["plugin_name"]);
+        Assert.Equal("/certs/server.pem", (string?)providers[identity]!["config"]!["certificate_file"]);
+        Assert.Equal("/certs/server.key", (string?)providers[identity]!["config"]!["private_key_file"]);
+        Assert.Equal("/certs/ca.pem", (string?)providers[roots]!["config"]!["ca_certificate_file"]);
+        Assert.Equal(GrpcBootstrap.CertificateRefreshInterval, (string?)providers[roots]!["config"]!["refresh_interval"]);
+
+        // A node that does not exist (yet) gets the plaintext bootstrap; so does a gateway.
+        var missing = JsonNode.Parse(await client.GetStringAsync($"/envoy/bootstrap?grpc&node=mesh/{mesh.Mesh}/virtualNode/nobody"))!;
+        Assert.Null(missing["certificate_providers"]);
+    }
+
     [Theory]
     [InlineData("/envoy/bootstrap?node=mesh/demo/virtualNode/web&grpc&admin-port=9902", "'admin-port' does not apply to a gRPC bootstrap")]
     [InlineData("/envoy/bootstrap", "node is empty (missing)")]

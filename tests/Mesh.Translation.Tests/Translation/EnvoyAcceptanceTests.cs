@@ -149,8 +149,16 @@ public sealed class EnvoyAcceptanceTests
     {
         IEnumerable<IMessage> all = [
             .. resources.Listeners, .. resources.OnDemandListeners, .. resources.RouteConfigurations, .. resources.Clusters,
-            .. resources.OnDemandClusters, .. resources.ClusterLoadAssignments, .. resources.Secrets];
+            .. resources.ClusterLoadAssignments, .. resources.Secrets];
         foreach (var problem in all.SelectMany(m => PgvValidator.Validate(m, EnvoyTypes.Registry)))
+        {
+            yield return "PGV: " + problem;
+        }
+
+        // On-demand clusters go to proxyless gRPC clients only, whose TLS clusters must name SANs in the one field gRPC
+        // reads, which Envoy has deprecated (and would still take); anything else wrong with them is a problem.
+        foreach (var problem in resources.OnDemandClusters.SelectMany(m => PgvValidator.Validate(m, EnvoyTypes.Registry))
+            .Where(p => !p.EndsWith(".common_tls_context.validation_context.match_subject_alt_names: deprecated field is set", StringComparison.Ordinal)))
         {
             yield return "PGV: " + problem;
         }

@@ -30,7 +30,7 @@ public sealed class MeshTranslatorTests
 
         // The server's listener is STRICT: the sidecar reaches it by TLS, a proxyless client cannot, and is told so.
         Assert.NotEmpty(proxyless.Warnings);
-        Assert.All(proxyless.Warnings, w => Assert.Contains("virtualNode/server listener 50051 takes TLS only (STRICT), and proxyless gRPC clients reach it in plaintext", w, StringComparison.Ordinal));
+        Assert.All(proxyless.Warnings, w => Assert.Contains("virtualNode/server listener 50051 takes TLS only (STRICT), and proxyless gRPC clients without a client policy with a file trust reach it in plaintext", w, StringComparison.Ordinal));
     }
 
     [Fact]

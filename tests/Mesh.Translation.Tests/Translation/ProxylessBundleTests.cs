@@ -27,7 +27,7 @@ public sealed class ProxylessBundleTests
                 {
                     var target = ProxyTarget.VirtualNode(name);
                     var expected = ProxylessOnDemand.AddTo(
-                        reference.Translate(graph, target), graph, name, n => reference.Translate(graph, ProxyTarget.Proxyless(n)));
+                        reference.Translate(graph, target), graph, name, n => reference.TranslateProxyless(graph, n.Name, n.Backend.Policy));
                     var actual = translator.TranslateProxy(graph, target);
                     ProxyResourcesAssert.Equal(expected, actual, $"seed {seed}, step {step}: node {name}");
 
@@ -69,21 +69,36 @@ public sealed class ProxylessBundleTests
     }
 
     [Fact]
-    public void A_Nodes_Grpc_Servers_Are_Offered_Their_Listeners_On_Demand_Except_On_Strict_Ports()
+    public void A_Nodes_Grpc_Servers_Are_Offered_Their_Listeners_On_Demand_With_Strict_Ones_Tls_From_Certificate_Providers()
     {
         var graph = TwoClients(
             """[{"portMapping":{"port":9090,"protocol":"grpc"}},{"portMapping":{"port":9091,"protocol":"http2"}},"""
-            + """{"portMapping":{"port":9092,"protocol":"grpc"},"tls":{"mode":"STRICT","certificate":{"file":{"certificateChain":"/c.pem","privateKey":"/k.pem"}}}},"""
-            + """{"portMapping":{"port":9093,"protocol":"grpc"},"tls":{"mode":"PERMISSIVE","certificate":{"file":{"certificateChain":"/c.pem","privateKey":"/k.pem"}}}}]""");
+            + """{"portMapping":{"port":9092,"protocol":"grpc"},"tls":{"mode":"STRICT","certificate":{"file":{"certificateChain":"/c.pem","privateKey":"/k.pem"}},"validation":{"trust":{"file":{"certificateChain":"/ca.pem"}}}}},"""
+            + """{"portMapping":{"port":9093,"protocol":"grpc"},"tls":{"mode":"PERMISSIVE","certificate":{"file":{"certificateChain":"/c.pem","privateKey":"/k.pem"}}}},"""
+            + """{"portMapping":{"port":9094,"protocol":"grpc"},"tls":{"mode":"STRICT","certificate":{"sds":{"secretName":"spiffe://x/y"}}}},"""
+            + """{"portMapping":{"port":9095,"protocol":"grpc"},"tls":{"mode":"STRICT","certificate":{"file":{"certificateChain":"/c.pem","privateKey":"/k.pem"}},"validation":{"trust":{"file":{"certificateChain":"/ca.pem"}},"subjectAlternativeNames":{"match":{"exact":["a.local"]}}}}},"""
+            + """{"portMapping":{"port":9096,"protocol":"grpc"},"tls":{"mode":"STRICT","certificate":{"file":{"certificateChain":"/c.pem","privateKey":"/k.pem"}}}}]""");
         var translator = new MeshTranslator();
 
         var a = translator.TranslateProxy(graph, ProxyTarget.VirtualNode("a"));
         var b = translator.TranslateProxy(graph, ProxyTarget.VirtualNode("b"));
 
-        // The http node's servers get none; the STRICT port none (gRPC has no TLS from this control plane).
+        // The http node's servers get none. STRICT ports get TLS from the bootstrap's certificate providers, but not one
+        // with an SDS certificate or client SANs, which gRPC servers cannot serve as App Mesh defines them.
         Assert.Equal(["svc.local", "svc.local:80"], a.OnDemandListeners.Select(l => l.Name));
-        string[] servers = [.. new[] { 9090, 9091, 9093 }.SelectMany(p => new[] { $"0.0.0.0:{p}", $"[::]:{p}" }).Select(x => "grpc/server?xds.resource.listening_address=" + x)];
+        string[] servers = [.. new[] { 9090, 9091, 9092, 9093, 9096 }.SelectMany(p => new[] { $"0.0.0.0:{p}", $"[::]:{p}" }).Select(x => "grpc/server?xds.resource.listening_address=" + x)];
         Assert.Equal([.. servers.Append("svc.local").Append("svc.local:80").Order(StringComparer.Ordinal)], b.OnDemandListeners.Select(l => l.Name));
+        var mutual = Assert.Single(b.OnDemandListeners.Single(l => l.Name.EndsWith("0.0.0.0:9092", StringComparison.Ordinal)).FilterChains).TransportSocket.TypedConfig
+            .Unpack<Envoy.Extensions.TransportSockets.Tls.V3.DownstreamTlsContext>();
+        Assert.Equal(Mesh.Model.Identity.GrpcCertificateProviders.IdentityName("/c.pem", "/k.pem"), mutual.CommonTlsContext.TlsCertificateProviderInstance.InstanceName);
+        Assert.Equal(Mesh.Model.Identity.GrpcCertificateProviders.RootsName("/ca.pem"), mutual.CommonTlsContext.ValidationContext.CaCertificateProviderInstance.InstanceName);
+        Assert.True(mutual.RequireClientCertificate);
+        var serverOnly = Assert.Single(b.OnDemandListeners.Single(l => l.Name.EndsWith("[::]:9096", StringComparison.Ordinal)).FilterChains).TransportSocket.TypedConfig
+            .Unpack<Envoy.Extensions.TransportSockets.Tls.V3.DownstreamTlsContext>();
+        Assert.Equal(mutual.CommonTlsContext.TlsCertificateProviderInstance, serverOnly.CommonTlsContext.TlsCertificateProviderInstance);
+        Assert.Null(serverOnly.CommonTlsContext.ValidationContext);
+        Assert.Null(serverOnly.RequireClientCertificate);
+        Assert.Null(Assert.Single(b.OnDemandListeners.Single(l => l.Name.EndsWith("0.0.0.0:9093", StringComparison.Ordinal)).FilterChains).TransportSocket);
         var v6 = b.OnDemandListeners.Single(l => l.Name == "grpc/server?xds.resource.listening_address=[::]:9090");
         Assert.Equal("::", v6.Address.SocketAddress.Address);
         Assert.Equal(9090u, v6.Address.SocketAddress.PortValue);
@@ -100,7 +115,7 @@ public sealed class ProxylessBundleTests
 
         // Joined from the bundle, it is what merging name by name gives.
         var reference = new MeshTranslator();
-        var expected = ProxylessOnDemand.AddTo(reference.Translate(graph, ProxyTarget.VirtualNode("b")), graph, "b", n => reference.Translate(graph, ProxyTarget.Proxyless(n)));
+        var expected = ProxylessOnDemand.AddTo(reference.Translate(graph, ProxyTarget.VirtualNode("b")), graph, "b", n => reference.TranslateProxyless(graph, n.Name, n.Backend.Policy));
         ProxyResourcesAssert.Equal(expected, b, "node b");
     }
 

@@ -23,7 +23,7 @@ public sealed class SidecarCarryOverTests
             var reference = new MeshTranslator();
             var (graph, name) = (step.Graph, step.Node);
             ProxyResourcesAssert.Equal(
-                ProxylessOnDemand.AddTo(reference.Translate(graph, ProxyTarget.VirtualNode(name)), graph, name, n => reference.Translate(graph, ProxyTarget.Proxyless(n))),
+                ProxylessOnDemand.AddTo(reference.Translate(graph, ProxyTarget.VirtualNode(name)), graph, name, n => reference.TranslateProxyless(graph, n.Name, n.Backend.Policy)),
                 step.Actual,
                 step.Why + ", against the name-by-name merge");
 

@@ -1,10 +1,12 @@
 // Proxyless gRPC over xDS with @grpc/grpc-js-xds, driven by a test over stdin/stdout (same protocol as xds_client.py).
-require('@grpc/grpc-js-xds').register();
+const xds = require('@grpc/grpc-js-xds');
+xds.register();
 const grpc = require('@grpc/grpc-js');
 const readline = require('readline');
 
 const METHOD = '/envoy.service.status.v3.ClientStatusDiscoveryService/FetchClientStatus';
-const client = new grpc.Client(process.argv[2], grpc.credentials.createInsecure());
+// xDS credentials (gRFC A29): TLS where the cluster's transport_socket asks for it, plaintext elsewhere.
+const client = new grpc.Client(process.argv[2], new xds.XdsChannelCredentials(grpc.credentials.createInsecure()));
 const call = () => new Promise(resolve =>
   client.makeUnaryRequest(METHOD, b => b, b => b, Buffer.alloc(0), { deadline: Date.now() + 10000 }, (err, reply) => {
     if (err) return resolve('error:' + grpc.status[err.code]);

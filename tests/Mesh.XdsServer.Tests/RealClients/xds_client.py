@@ -10,12 +10,15 @@ import re
 import sys
 
 import grpc
+import grpc.experimental
 
 METHOD = "/envoy.service.status.v3.ClientStatusDiscoveryService/FetchClientStatus"
 
 
 def main():
-    channel = grpc.insecure_channel(sys.argv[1])
+    # xDS credentials (gRFC A29): TLS where the cluster's transport_socket asks for it, plaintext elsewhere.
+    credentials = grpc.xds_channel_credentials(grpc.experimental.insecure_channel_credentials())
+    channel = grpc.secure_channel(sys.argv[1], credentials)
     call = channel.unary_unary(METHOD, request_serializer=None, response_deserializer=None)
     print("ready", flush=True)
     for line in sys.stdin:

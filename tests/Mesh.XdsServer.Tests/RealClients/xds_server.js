@@ -13,7 +13,8 @@ const [address, name] = process.argv.slice(2);
 const server = new XdsServer();
 server.register('/envoy.service.status.v3.ClientStatusDiscoveryService/FetchClientStatus',
   (call, callback) => callback(null, Buffer.from(name, 'latin1')), b => b, b => b, 'unary');
-server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err) => {
+// xDS credentials (gRFC A29): TLS where the Listener's filter chain asks for it, plaintext elsewhere.
+server.bindAsync(address, new xds.XdsServerCredentials(grpc.ServerCredentials.createInsecure()), (err) => {
   if (err) {
     console.log('error ' + err.message);
     return;

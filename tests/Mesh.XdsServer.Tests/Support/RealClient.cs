@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json;
 using Mesh.Bootstrap;
+using Mesh.Model.Identity;
 
 namespace Mesh.XdsServer.Tests.Support;
 
@@ -25,28 +26,28 @@ public sealed class RealClient : IAsyncDisposable
     public static string Directory { get; } = typeof(RealClient).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
         .Single(a => a.Key == "RealClientsDirectory").Value!;
 
-    public static Task<RealClient> StartPythonAsync(Uri xds, string nodeId, string target) =>
-        StartAsync("/usr/bin/python3", Path.Combine(Directory, "xds_client.py"), xds, nodeId, target);
+    public static Task<RealClient> StartPythonAsync(Uri xds, string nodeId, string target, IReadOnlyList<GrpcCertificateProvider>? certificateProviders = null) =>
+        StartAsync("/usr/bin/python3", Path.Combine(Directory, "xds_client.py"), xds, nodeId, certificateProviders, target);
 
-    public static async Task<RealClient> StartNodeAsync(Uri xds, string nodeId, string target)
+    public static async Task<RealClient> StartNodeAsync(Uri xds, string nodeId, string target, IReadOnlyList<GrpcCertificateProvider>? certificateProviders = null)
     {
         await EnsureNodeModulesAsync();
-        return await StartAsync("node", Path.Combine(Directory, "xds_client.js"), xds, nodeId, target);
+        return await StartAsync("node", Path.Combine(Directory, "xds_client.js"), xds, nodeId, certificateProviders, target);
     }
 
     /// <summary>
     /// An xDS-enabled gRPC server (gRFC A36) of <paramref name="kind"/> ("python" or "node") bound to
     /// <paramref name="address"/> with <paramref name="nodeId"/>, answering calls with <paramref name="name"/>.
     /// </summary>
-    public static async Task<RealClient> StartServerAsync(string kind, Uri xds, string nodeId, string address, string name)
+    public static async Task<RealClient> StartServerAsync(string kind, Uri xds, string nodeId, string address, string name, IReadOnlyList<GrpcCertificateProvider>? certificateProviders = null)
     {
         if (kind == "python")
         {
-            return await StartAsync("/usr/bin/python3", Path.Combine(Directory, "xds_server.py"), xds, nodeId, address, name);
+            return await StartAsync("/usr/bin/python3", Path.Combine(Directory, "xds_server.py"), xds, nodeId, certificateProviders, address, name);
         }
 
         await EnsureNodeModulesAsync();
-        return await StartAsync("node", Path.Combine(Directory, "xds_server.js"), xds, nodeId, address, name);
+        return await StartAsync("node", Path.Combine(Directory, "xds_server.js"), xds, nodeId, certificateProviders, address, name);
     }
 
     /// <summary>The next line the process printed.</summary>
@@ -83,12 +84,13 @@ public sealed class RealClient : IAsyncDisposable
         }
     }
 
-    private static async Task<RealClient> StartAsync(string program, string script, Uri xds, string nodeId, params string[] arguments)
+    private static async Task<RealClient> StartAsync(string program, string script, Uri xds, string nodeId, IReadOnlyList<GrpcCertificateProvider>? certificateProviders, params string[] arguments)
     {
-        // The bootstrap users get from `bootstrap --grpc` (README, "Proxyless gRPC"): node.locality, which grpc-js needs,
-        // insecure channel_creds, and the listener name template servers need (gRFC A36).
+        // The bootstrap users get from `GET /envoy/bootstrap?grpc` (README, "Proxyless gRPC"): node.locality, which
+        // grpc-js needs, insecure channel_creds, the listener name template servers need (gRFC A36), and the certificate
+        // providers the node's TLS files need (gRFC A29).
         var bootstrap = Path.GetTempFileName();
-        await File.WriteAllTextAsync(bootstrap, GrpcBootstrap.ToJson(new BootstrapOptions { NodeId = nodeId, Cluster = "test", Xds = new HostPort(xds.Host, xds.Port) }));
+        await File.WriteAllTextAsync(bootstrap, GrpcBootstrap.ToJson(new BootstrapOptions { NodeId = nodeId, Cluster = "test", Xds = new HostPort(xds.Host, xds.Port) }, certificateProviders));
         var start = new ProcessStartInfo(program)
         {
             ArgumentList = { script },

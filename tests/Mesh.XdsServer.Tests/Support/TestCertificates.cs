@@ -54,6 +54,16 @@ public sealed class TestCertificates : IDisposable
         return Issue($"CN={subject}", sans, serverAuth: false);
     }
 
+    /// <summary>A client certificate for <paramref name="subject"/> with URI SAN <paramref name="uri"/>, written as PEM files: its paths.</summary>
+    public (string Certificate, string Key) WriteClient(string subject, string uri)
+    {
+        using var client = Client(subject, uri);
+        var (certificate, key) = (Path.Combine(Directory, subject + ".pem"), Path.Combine(Directory, subject + ".key"));
+        File.WriteAllText(certificate, client.ExportCertificatePem());
+        File.WriteAllText(key, client.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+        return (certificate, key);
+    }
+
     private X509Certificate2 Issue(string subject, SubjectAlternativeNameBuilder sans, bool serverAuth)
     {
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -1,0 +1,123 @@
+using System.Text.Json;
+using Envoy.Service.Status.V3;
+using Mesh.Model.Graph;
+using Mesh.Model.Identity;
+using Mesh.Model.Specs;
+using Mesh.XdsServer.Tests.Support;
+
+namespace Mesh.XdsServer.Tests.Translation;
+
+/// <summary>
+/// Proxyless gRPC over TLS from the virtual nodes' own certificate files (gRFC A29), with the real clients and servers
+/// installed here (python3-grpcio's C-core, @grpc/grpc-js-xds), each bootstrapped with the certificate providers
+/// Mesh's gRPC bootstrap defines for its node: a STRICT listener with mutual TLS, a client policy with its trust,
+/// SANs and certificate. The calls themselves show that the TLS is real: a SAN the server lacks, or no client
+/// certificate, and they fail.
+/// </summary>
+public sealed class ProxylessTlsRealClientTests
+{
+    public static TheoryData<string> Clients() => new() { "python", "node" };
+
+    [Theory]
+    [MemberData(nameof(Clients))]
+    public async Task MutualTls_From_The_Nodes_Files_Carries_Calls_Only_As_The_Client_Policy_Says(string kind)
+    {
+        using var pki = new TestCertificates();
+        var (clientCertificate, clientKey) = pki.WriteClient("web", "spiffe://demo/web");
+        var port = FreePort();
+        var server = Spec(new
+        {
+            listeners = new[]
+            {
+                new
+                {
+                    portMapping = new { port, protocol = "grpc" },
+                    tls = new
+                    {
+                        mode = "STRICT",
+                        certificate = new { file = new { certificateChain = pki.ServerCertificatePath, privateKey = pki.ServerKeyPath } },
+                        validation = new { trust = new { file = new { certificateChain = pki.CaPath } } },
+                    },
+                },
+            },
+            serviceDiscovery = new { dns = new { hostname = "127.0.0.1" } },
+        });
+        string Client(string? san, bool withCertificate) => Spec(new
+        {
+            listeners = new[] { new { portMapping = new { port = 8080, protocol = "http" } } },
+            serviceDiscovery = new { dns = new { hostname = "10.0.0.1" } },
+            backends = new[] { new { virtualService = new { virtualServiceName = "api.demo.local" } } },
+            backendDefaults = new
+            {
+                clientPolicy = new
+                {
+                    tls = new
+                    {
+                        certificate = withCertificate ? new { file = new { certificateChain = clientCertificate, privateKey = clientKey } } : null,
+                        validation = new
+                        {
+                            trust = new { file = new { certificateChain = pki.CaPath } },
+                            subjectAlternativeNames = san is null ? null : new { match = new { exact = new[] { san } } },
+                        },
+                    },
+                },
+            },
+        });
+
+        await using var host = await XdsTestHost.StartAsync();
+        // First the client asks for a name the server's certificate does not carry.
+        var mesh = new MeshRows()
+            .Put(MeshResourceKinds.VirtualNode, "", "web", Client("wrong.demo.local", withCertificate: true))
+            .Put(MeshResourceKinds.VirtualNode, "", "api-v1", server)
+            .ServiceByNode("api.demo.local", "api-v1");
+        host.Producer.SetMesh(mesh.Key, mesh.Graph);
+        await using var backend = await RealClient.StartServerAsync(kind, host.GrpcUri, MeshRows.NodeId("api-v1"), $"0.0.0.0:{port}", "backend-7", Providers(server));
+        if (kind == "node")
+        {
+            Assert.Equal("serving", await backend.NextLineAsync());
+        }
+
+        var bootstrapSpec = Client("localhost", withCertificate: true);
+        await using var client = kind == "python"
+            ? await RealClient.StartPythonAsync(host.GrpcUri, MeshRows.NodeId("web"), "xds:///api.demo.local", Providers(bootstrapSpec))
+            : await RealClient.StartNodeAsync(host.GrpcUri, MeshRows.NodeId("web"), "xds:///api.demo.local", Providers(bootstrapSpec));
+
+        // A channel subscribes at its first call; once it holds the TLS cluster, its calls show what the TLS allows.
+        await client.CallAsync(1);
+        await Eventually.TrueAsync(async () => await TlsClusterAckedAsync(host));
+        Assert.Equal(new Dictionary<string, int> { ["error:UNAVAILABLE"] = 3 }, await client.CallAsync(3));
+
+        // A SAN the server carries: the calls go through, over mutual TLS.
+        host.Producer.SetMesh(mesh.Key, mesh.Put(MeshResourceKinds.VirtualNode, "", "web", bootstrapSpec).Graph);
+        await Eventually.TrueAsync(async () => (await client.CallAsync(5)).GetValueOrDefault("backend-7") == 5);
+        var status = await ClientStatusAsync(host);
+        var serverListener = Assert.Single(Assert.Single(status.Config, c => c.Node.Id == MeshRows.NodeId("api-v1")).GenericXdsConfigs, g => g.TypeUrl.EndsWith("Listener", StringComparison.Ordinal));
+        Assert.Equal(Envoy.Admin.V3.ClientResourceStatus.Acked, serverListener.ClientStatus);
+
+        // Without its certificate the client is refused by the STRICT listener, which asks for one.
+        host.Producer.SetMesh(mesh.Key, mesh.Put(MeshResourceKinds.VirtualNode, "", "web", Client("localhost", withCertificate: false)).Graph);
+        await Eventually.TrueAsync(async () => (await client.CallAsync(3)).GetValueOrDefault("backend-7") == 0);
+    }
+
+    /// <summary>Whether the client holds, ACKed, a proxyless TLS cluster.</summary>
+    private static async Task<bool> TlsClusterAckedAsync(XdsTestHost host) =>
+        (await ClientStatusAsync(host)).Config
+            .Where(c => c.Node.Id == MeshRows.NodeId("web"))
+            .SelectMany(c => c.GenericXdsConfigs)
+            .Any(g => g.Name.StartsWith("cds_proxyless-tls-", StringComparison.Ordinal) && g.ClientStatus == Envoy.Admin.V3.ClientResourceStatus.Acked);
+
+    private static IReadOnlyList<GrpcCertificateProvider> Providers(string spec) => GrpcCertificateProviders.For(SpecJson.Deserialize<VirtualNodeSpec>(spec));
+
+    private static string Spec(object spec) => JsonSerializer.Serialize(spec, new JsonSerializerOptions { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull });
+
+    private static async Task<ClientStatusResponse> ClientStatusAsync(XdsTestHost host) =>
+        await new ClientStatusDiscoveryService.ClientStatusDiscoveryServiceClient(host.Channel)
+            .FetchClientStatusAsync(new ClientStatusRequest()).ResponseAsync.DefaultTimeout();
+
+    private static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Any, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}
