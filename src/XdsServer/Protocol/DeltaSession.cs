@@ -135,9 +135,16 @@ internal sealed class DeltaSession(
             }
 
             state.Unsubscribe(name);
-            if (!state.Wildcard || Snapshot?[typeUrl].ByName.GetValueOrDefault(name) is { OnDemandOnly: true })
+            if (!state.Wildcard)
             {
                 // The client drops what it unsubscribed from; if it subscribes again, it must be sent again.
+                state.ClientHas.Removed(name);
+            }
+            else if (Snapshot?[typeUrl].ByName.GetValueOrDefault(name) is { OnDemandOnly: false })
+            {
+                // A wildcard subscriber cannot tell whether the wildcard also covers the name, so it keeps its copy and
+                // waits to be told (Envoy's "ambiguous" resources): the wildcard does, so it is sent again. One it no
+                // longer gets stays held, and the diff sends its removal.
                 state.ClientHas.Removed(name);
             }
         }

@@ -69,8 +69,10 @@ internal sealed class SotwSession(
         var names = request.ResourceNames;
         // An empty list is the legacy wildcard for LDS and CDS only ("How the client specifies what resources to
         // return"): for RDS, EDS and SDS it names nothing. An Envoy re-requests a type it no longer watches that way
-        // after a reconnect, and answering it with everything made later named requests look already served.
-        state.Wildcard = names.Contains("*") || (names.Count == 0 && TypeUrls.IsFullState(typeUrl) && (first || state.Wildcard));
+        // after a reconnect, and answering it with everything made later named requests look already served. And only
+        // while the client never named anything of the type: after ["*"] (or any name), [] unsubscribes from all.
+        state.EverNamed |= names.Count > 0;
+        state.Wildcard = names.Contains("*") || (names.Count == 0 && TypeUrls.IsFullState(typeUrl) && !state.EverNamed);
         var namesChanged = state.Request(names);
         state.Subscribed = true;
         if (first && request.VersionInfo.Length > 0)

@@ -10,6 +10,12 @@ internal sealed class SotwTypeState
 
     public bool Wildcard { get; set; }
 
+    /// <summary>
+    /// Whether the client ever named anything of the type, <c>*</c> included: from then on an empty list unsubscribes
+    /// from everything instead of being the legacy wildcard (xDS, "How the client specifies what resources to return").
+    /// </summary>
+    public bool EverNamed { get; set; }
+
     /// <summary>The names the client asks for, but <c>*</c>: distinct, in ordinal order.</summary>
     public string[] Names { get; private set; } = [];
 

@@ -247,6 +247,30 @@ public sealed class DeltaTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Unsubscribing_From_A_Name_While_Wildcard_Is_Answered_With_Its_State()
+    {
+        // A wildcard subscriber cannot tell whether the wildcard covers a name it unsubscribes from, so it waits to be
+        // told (Envoy keeps such a resource as "ambiguous"): sent again when the wildcard has it, removed when not.
+        const string inWildcard = "cds_egress_demo_api-v1_http_9080", onDemand = "cds_proxyless_demo_api-v1_http_9080";
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster, ["*", inWildcard, onDemand]);
+        var cds = await client.NextAsync();
+        Assert.Contains(inWildcard, cds.Resources.Select(r => r.Name));
+        Assert.Contains(onDemand, cds.Resources.Select(r => r.Name));
+
+        await client.SendAsync(TypeUrls.Cluster, unsubscribe: [inWildcard], nonce: cds.Nonce);
+        var again = await client.NextAsync();
+        Assert.Equal([inWildcard], again.Resources.Select(r => r.Name));
+        Assert.Equal(cds.Resources.Single(r => r.Name == inWildcard).Version, again.Resources[0].Version);
+        Assert.Empty(again.RemovedResources);
+
+        await client.SendAsync(TypeUrls.Cluster, unsubscribe: [onDemand], nonce: again.Nonce);
+        var removed = await client.NextAsync();
+        Assert.Empty(removed.Resources);
+        Assert.Equal([onDemand], removed.RemovedResources);
+    }
+
+    [Fact]
     public async Task Wildcard_With_A_Named_Resource_Sends_Each_Once_In_Name_Order_And_Removes_What_Is_Gone()
     {
         await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));

@@ -61,6 +61,32 @@ public sealed class SotwTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task After_Naming_The_Wildcard_An_Empty_List_Unsubscribes_From_Everything()
+    {
+        // xDS: the empty list is the legacy wildcard only while the client never named anything of the type.
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster, ["*"]);
+        var cds = await client.NextAsync();
+        Assert.Equal(4, cds.Resources.Count);
+        await client.AckAsync(cds, ["*"]);
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_demo_api-v2_http_9080"]);
+        var eds = await client.NextAsync();
+        await client.AckAsync(eds, ["cds_proxyless_demo_api-v2_http_9080"]);
+
+        await client.AckAsync(cds, []);
+        var emptied = await client.NextAsync();
+        Assert.Equal(TypeUrls.Cluster, emptied.TypeUrl);
+        Assert.Empty(emptied.Resources);
+        await client.AckAsync(emptied, []);
+
+        // Barrier: a change to api-v2's address changes its clusters and its endpoints; only the endpoints are still
+        // asked for, so the next response is EDS (a wildcard CDS push would come first).
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.9", 9080).Graph);
+        var next = await client.NextAsync();
+        Assert.Equal(TypeUrls.Endpoint, next.TypeUrl);
+    }
+
+    [Fact]
     public async Task Wildcard_Lds_And_Cds_Carry_The_Full_State()
     {
         await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
