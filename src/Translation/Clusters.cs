@@ -203,9 +203,9 @@ internal static class Clusters
         : discovery?.AwsCloudMap is { } cloudMap ? [$"{cloudMap.ServiceName}.{cloudMap.NamespaceName}"]
         : [];
 
-    /// <summary>Eight hex digits of a TLS context's SHA-256: what tells two proxyless clusters of one listener apart.</summary>
+    /// <summary>16 hex digits of a TLS context's SHA-256: what tells two proxyless clusters of one listener apart.</summary>
     private static string Digest(Google.Protobuf.IMessage context) =>
-        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Google.Protobuf.MessageExtensions.ToByteArray(context)).AsSpan(0, 4));
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Google.Protobuf.MessageExtensions.ToByteArray(context)).AsSpan(0, 8));
 
     /// <summary>App Mesh's ipPreference → dns_lookup_family table (docs/envoy-mapping.md §6).</summary>
     public static Cluster.Types.DnsLookupFamily LookupFamily(Specs.IpPreference? preference) => preference switch

@@ -22,21 +22,21 @@ public static class BootstrapEndpoints
     public const string XdsSetting = "Mesh:Bootstrap:Xds";
 
     public static IEndpointConventionBuilder MapEnvoyBootstrap(this IEndpointRouteBuilder app) =>
-        app.MapGet(Path, (HttpContext http, IConfiguration configuration, IDbContextFactory<MeshDbContext> contexts, IOptions<MeshApiOptions> options) =>
-            RenderAsync(http.Request.Query, configuration, contexts, options.Value.AccountId, http.RequestAborted));
+        app.MapGet(Path, (HttpContext http, IConfiguration configuration, IDbContextFactory<MeshDbContext> contexts, IOptions<MeshApiOptions> options, ILoggerFactory logs) =>
+            RenderAsync(http, configuration, contexts, options.Value.AccountId, logs.CreateLogger(typeof(BootstrapEndpoints))));
 
     public static HostPort DefaultXds(IConfiguration configuration) =>
         configuration[XdsSetting] is { Length: > 0 } xds ? HostPort.Parse(xds, XdsSetting) : BootstrapOptions.DefaultXds;
 
     public static string Region(IConfiguration configuration) => configuration["Mesh:Region"] is { Length: > 0 } region ? region : "us-east-1";
 
-    private static async Task<IResult> RenderAsync(IQueryCollection query, IConfiguration configuration, IDbContextFactory<MeshDbContext> contexts, string accountId, CancellationToken cancellationToken)
+    private static async Task<IResult> RenderAsync(HttpContext http, IConfiguration configuration, IDbContextFactory<MeshDbContext> contexts, string accountId, ILogger log)
     {
-        var values = query.SelectMany(q => q.Value.Count == 0 ? [new KeyValuePair<string, string?>(q.Key, "")] : q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v))).ToList();
+        var values = http.Request.Query.SelectMany(q => q.Value.Count == 0 ? [new KeyValuePair<string, string?>(q.Key, "")] : q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v))).ToList();
         try
         {
             var providers = BootstrapArguments.GrpcVirtualNode(values) is { } node
-                ? await CertificateProvidersAsync(contexts, node.ToIdentity(accountId), cancellationToken)
+                ? await CertificateProvidersAsync(contexts, node.ToIdentity(accountId), http.RequestAborted)
                 : null;
             var (text, mediaType) = BootstrapArguments.Render(values, DefaultXds(configuration), Region(configuration), providers);
             return Results.Text(text, mediaType);
@@ -48,7 +48,10 @@ public static class BootstrapEndpoints
         catch (Exception error) when (error is System.Data.Common.DbException || error.InnerException is System.Data.Common.DbException)
         {
             // Without the spec the bootstrap could lack the certificate providers the node's TLS needs: none is sent.
-            return Results.Text($"The virtual node's spec, which decides the bootstrap's certificate providers, could not be read from the database: {error.Message}\n", "text/plain", statusCode: StatusCodes.Status503ServiceUnavailable);
+            // The endpoint is unsigned, so the database's own words (hosts, addresses) stay in the log.
+            log.LogWarning(error, "GET {Path}: the virtual node's spec could not be read from the database", Path);
+            http.Response.Headers.RetryAfter = "1";
+            return Results.Text("The virtual node's spec, which decides the bootstrap's certificate providers, could not be read from the database; try again.\n", "text/plain", statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }
 

@@ -96,9 +96,17 @@ public sealed class BootstrapEndpointTests(ApiServer server) : IClassFixture<Api
         Assert.Equal("/certs/ca.pem", (string?)providers[roots]!["config"]!["ca_certificate_file"]);
         Assert.Equal(GrpcBootstrap.CertificateRefreshInterval, (string?)providers[roots]!["config"]!["refresh_interval"]);
 
-        // A node that does not exist (yet) gets the plaintext bootstrap; so does a gateway.
+        // A node that does not exist (yet) gets the plaintext bootstrap; so does a gateway (never sent TLS contexts).
         var missing = JsonNode.Parse(await client.GetStringAsync($"/envoy/bootstrap?grpc&node=mesh/{mesh.Mesh}/virtualNode/nobody"))!;
         Assert.Null(missing["certificate_providers"]);
+        var gateway = JsonNode.Parse(await client.GetStringAsync($"/envoy/bootstrap?grpc&node=mesh/{mesh.Mesh}/virtualGateway/api"))!;
+        Assert.Null(gateway["certificate_providers"]);
+
+        // The short form's account is the installation's; an ARN's is its own, where no such mesh is.
+        var owned = JsonNode.Parse(await client.GetStringAsync($"/envoy/bootstrap?grpc&node={Uri.EscapeDataString($"arn:aws:appmesh:us-east-1:444455556666:mesh/{mesh.Mesh}/virtualNode/api")}"))!;
+        Assert.Null(owned["certificate_providers"]);
+        var same = JsonNode.Parse(await client.GetStringAsync($"/envoy/bootstrap?grpc&node={Uri.EscapeDataString($"arn:aws:appmesh:us-east-1:111122223333:mesh/{mesh.Mesh}/virtualNode/api")}"))!;
+        Assert.Equal(2, same["certificate_providers"]!.AsObject().Count);
     }
 
     [Theory]

@@ -241,11 +241,32 @@ public sealed class RandomMeshes
         var listener = new JsonObject { ["portMapping"] = new JsonObject { ["port"] = port, ["protocol"] = protocol } };
         if (Chance(0.2))
         {
-            listener["tls"] = new JsonObject
+            var set = _random.Next(2);
+            var tls = new JsonObject
             {
                 ["mode"] = Pick(["STRICT", "PERMISSIVE"]),
-                ["certificate"] = new JsonObject { ["file"] = new JsonObject { ["certificateChain"] = "/certs/chain.pem", ["privateKey"] = "/certs/key.pem" } },
+                ["certificate"] = Chance(0.15)
+                    ? new JsonObject { ["sds"] = new JsonObject { ["secretName"] = "spiffe://td/node" } }
+                    : new JsonObject { ["file"] = new JsonObject { ["certificateChain"] = $"/certs/{set}/chain.pem", ["privateKey"] = $"/certs/{set}/key.pem" } },
             };
+            if (Chance(0.4))
+            {
+                // Mutual TLS, from a file trust mostly, with client SANs to match sometimes.
+                var validation = new JsonObject
+                {
+                    ["trust"] = Chance(0.8)
+                        ? new JsonObject { ["file"] = new JsonObject { ["certificateChain"] = $"/ca/{_random.Next(3)}.pem" } }
+                        : new JsonObject { ["sds"] = new JsonObject { ["secretName"] = "spiffe://td" } },
+                };
+                if (Chance(0.3))
+                {
+                    validation["subjectAlternativeNames"] = new JsonObject { ["match"] = new JsonObject { ["exact"] = new JsonArray("spiffe://td/client") } };
+                }
+
+                tls["validation"] = validation;
+            }
+
+            listener["tls"] = tls;
         }
 
         if (Chance(0.3) && protocol != "tcp")
@@ -267,10 +288,33 @@ public sealed class RandomMeshes
         return listener;
     }
 
-    private JsonObject ClientPolicy() => new()
+    private JsonObject ClientPolicy()
     {
-        ["tls"] = new JsonObject { ["validation"] = new JsonObject { ["trust"] = new JsonObject { ["file"] = new JsonObject { ["certificateChain"] = $"/ca/{_random.Next(3)}.pem" } } } },
-    };
+        var tls = new JsonObject
+        {
+            ["validation"] = new JsonObject
+            {
+                ["trust"] = Chance(0.85)
+                    ? new JsonObject { ["file"] = new JsonObject { ["certificateChain"] = $"/ca/{_random.Next(3)}.pem" } }
+                    : new JsonObject { ["sds"] = new JsonObject { ["secretName"] = "spiffe://td" } },
+            },
+        };
+        if (Chance(0.4))
+        {
+            // Mutual TLS: the client's own certificate, from files mostly.
+            var set = _random.Next(2);
+            tls["certificate"] = Chance(0.85)
+                ? new JsonObject { ["file"] = new JsonObject { ["certificateChain"] = $"/client/{set}/chain.pem", ["privateKey"] = $"/client/{set}/key.pem" } }
+                : new JsonObject { ["sds"] = new JsonObject { ["secretName"] = "spiffe://td/client" } };
+        }
+
+        if (Chance(0.2))
+        {
+            tls["ports"] = new JsonArray(Pick(Ports));
+        }
+
+        return new JsonObject { ["tls"] = tls };
+    }
 
     private string ServiceSpec()
     {

@@ -88,7 +88,7 @@ public sealed class ProxylessTlsTests
     {
         // The bootstrap defines instances from the node's spec alone (GrpcCertificateProviders.For), the translation
         // names them in clusters and server listeners: an instance named but not defined is a NACK of the whole update.
-        var named = 0;
+        var (clientIdentities, clientRoots, serverIdentities, serverRoots) = (0, 0, 0, 0);
         for (var seed = 0; seed < 150; seed++)
         {
             var meshes = new RandomMeshes(seed);
@@ -100,23 +100,31 @@ public sealed class ProxylessTlsTests
                 {
                     var defined = GrpcCertificateProviders.For(node.Spec).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
                     var resources = translator.TranslateProxy(graph, ProxyTarget.VirtualNode(node.Name));
-                    IEnumerable<IMessage> sent = [.. resources.OnDemandClusters.Select(c => c.TransportSocket).OfType<Envoy.Config.Core.V3.TransportSocket>().Select(s => s.TypedConfig.Unpack<UpstreamTlsContext>().CommonTlsContext),
-                        .. resources.OnDemandListeners.SelectMany(l => l.FilterChains).Select(f => f.TransportSocket).OfType<Envoy.Config.Core.V3.TransportSocket>().Select(s => s.TypedConfig.Unpack<DownstreamTlsContext>().CommonTlsContext)];
-                    foreach (var common in sent.Cast<CommonTlsContext>())
+                    var clients = resources.OnDemandClusters.Select(c => c.TransportSocket).OfType<Envoy.Config.Core.V3.TransportSocket>()
+                        .Select(s => s.TypedConfig.Unpack<UpstreamTlsContext>().CommonTlsContext).ToList();
+                    var servers = resources.OnDemandListeners.SelectMany(l => l.FilterChains).Select(f => f.TransportSocket).OfType<Envoy.Config.Core.V3.TransportSocket>()
+                        .Select(s => s.TypedConfig.Unpack<DownstreamTlsContext>().CommonTlsContext).ToList();
+                    foreach (var common in clients.Concat(servers))
                     {
                         foreach (var instance in new[] { common.TlsCertificateProviderInstance?.InstanceName, common.ValidationContext?.CaCertificateProviderInstance?.InstanceName }.OfType<string>())
                         {
                             Assert.True(defined.Contains(instance), $"seed {seed}, step {step}: node {node.Name} is sent instance {instance}, which its bootstrap does not define");
-                            named++;
                         }
                     }
+
+                    clientIdentities += clients.Count(c => c.TlsCertificateProviderInstance is not null);
+                    clientRoots += clients.Count(c => c.ValidationContext?.CaCertificateProviderInstance is not null);
+                    serverIdentities += servers.Count(c => c.TlsCertificateProviderInstance is not null);
+                    serverRoots += servers.Count(c => c.ValidationContext?.CaCertificateProviderInstance is not null);
                 }
 
                 meshes.Mutate();
             }
         }
 
-        Assert.True(named > 100, $"only {named} instances named");
+        // Each kind must be common, or the property says little.
+        Assert.True(clientIdentities > 50 && clientRoots > 100 && serverIdentities > 50 && serverRoots > 20,
+            $"instances named: client identities {clientIdentities}, client roots {clientRoots}, server identities {serverIdentities}, server roots {serverRoots}");
     }
 
     private static MeshGraph Graph(string client) => MeshGraph.Build(

@@ -98,7 +98,13 @@ public sealed class RealClient : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = Directory,
-            Environment = { ["GRPC_XDS_BOOTSTRAP"] = bootstrap },
+            Environment =
+            {
+                ["GRPC_XDS_BOOTSTRAP"] = bootstrap,
+                // A Python client between calls reads its xDS stream only when C-core's backup poller runs (every 5 s by
+                // default): a test waiting on the server's view of it would wait on that, not on the server.
+                ["GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS"] = "100",
+            },
         };
         foreach (var argument in arguments)
         {

@@ -65,9 +65,9 @@ public sealed class ProxylessTlsRealClientTests
         });
 
         await using var host = await XdsTestHost.StartAsync();
-        // First the client asks for a name the server's certificate does not carry.
+        var bootstrapSpec = Client("localhost", withCertificate: true);
         var mesh = new MeshRows()
-            .Put(MeshResourceKinds.VirtualNode, "", "web", Client("wrong.demo.local", withCertificate: true))
+            .Put(MeshResourceKinds.VirtualNode, "", "web", bootstrapSpec)
             .Put(MeshResourceKinds.VirtualNode, "", "api-v1", server)
             .ServiceByNode("api.demo.local", "api-v1");
         host.Producer.SetMesh(mesh.Key, mesh.Graph);
@@ -77,34 +77,47 @@ public sealed class ProxylessTlsRealClientTests
             Assert.Equal("serving", await backend.NextLineAsync());
         }
 
-        var bootstrapSpec = Client("localhost", withCertificate: true);
         await using var client = kind == "python"
             ? await RealClient.StartPythonAsync(host.GrpcUri, MeshRows.NodeId("web"), "xds:///api.demo.local", Providers(bootstrapSpec))
             : await RealClient.StartNodeAsync(host.GrpcUri, MeshRows.NodeId("web"), "xds:///api.demo.local", Providers(bootstrapSpec));
 
-        // A channel subscribes at its first call; once it holds the TLS cluster, its calls show what the TLS allows.
-        await client.CallAsync(1);
-        await Eventually.TrueAsync(async () => await TlsClusterAckedAsync(host));
-        Assert.Equal(new Dictionary<string, int> { ["error:UNAVAILABLE"] = 3 }, await client.CallAsync(3));
-
-        // A SAN the server carries: the calls go through, over mutual TLS.
-        host.Producer.SetMesh(mesh.Key, mesh.Put(MeshResourceKinds.VirtualNode, "", "web", bootstrapSpec).Graph);
+        // A SAN the server carries, and the client's certificate: the calls go through, over mutual TLS.
         await Eventually.TrueAsync(async () => (await client.CallAsync(5)).GetValueOrDefault("backend-7") == 5);
         var status = await ClientStatusAsync(host);
         var serverListener = Assert.Single(Assert.Single(status.Config, c => c.Node.Id == MeshRows.NodeId("api-v1")).GenericXdsConfigs, g => g.TypeUrl.EndsWith("Listener", StringComparison.Ordinal));
         Assert.Equal(Envoy.Admin.V3.ClientResourceStatus.Acked, serverListener.ClientStatus);
+        var mutual = await AckedTlsClusterAsync(host, seen: []);
 
-        // Without its certificate the client is refused by the STRICT listener, which asks for one.
+        // A name the server's certificate does not carry: once the client holds that cluster, every call fails.
+        host.Producer.SetMesh(mesh.Key, mesh.Put(MeshResourceKinds.VirtualNode, "", "web", Client("wrong.demo.local", withCertificate: true)).Graph);
+        var wrongName = await AckedTlsClusterAsync(host, seen: [mutual]);
+        Assert.Equal(new Dictionary<string, int> { ["error:UNAVAILABLE"] = 3 }, await client.CallAsync(3));
+
+        // The right name again but no client certificate: the STRICT listener, which asks for one, refuses the client.
         host.Producer.SetMesh(mesh.Key, mesh.Put(MeshResourceKinds.VirtualNode, "", "web", Client("localhost", withCertificate: false)).Graph);
-        await Eventually.TrueAsync(async () => (await client.CallAsync(3)).GetValueOrDefault("backend-7") == 0);
+        await AckedTlsClusterAsync(host, seen: [mutual, wrongName]);
+        Assert.Equal(new Dictionary<string, int> { ["error:UNAVAILABLE"] = 3 }, await client.CallAsync(3));
     }
 
-    /// <summary>Whether the client holds, ACKed, a proxyless TLS cluster.</summary>
-    private static async Task<bool> TlsClusterAckedAsync(XdsTestHost host) =>
-        (await ClientStatusAsync(host)).Config
-            .Where(c => c.Node.Id == MeshRows.NodeId("web"))
-            .SelectMany(c => c.GenericXdsConfigs)
-            .Any(g => g.Name.StartsWith("cds_proxyless-tls-", StringComparison.Ordinal) && g.ClientStatus == Envoy.Admin.V3.ClientResourceStatus.Acked);
+    /// <summary>
+    /// The name of a proxyless TLS cluster the client holds, ACKed, that is none of <paramref name="seen"/>: each TLS
+    /// context has a cluster name of its own, so this is the cluster of the latest change.
+    /// </summary>
+    private static async Task<string> AckedTlsClusterAsync(XdsTestHost host, string[] seen)
+    {
+        string? found = null;
+        await Eventually.TrueAsync(async () =>
+        {
+            found = (await ClientStatusAsync(host)).Config
+                .Where(c => c.Node.Id == MeshRows.NodeId("web"))
+                .SelectMany(c => c.GenericXdsConfigs)
+                .Where(g => g.Name.StartsWith("cds_proxyless-tls-", StringComparison.Ordinal) && !seen.Contains(g.Name) && g.ClientStatus == Envoy.Admin.V3.ClientResourceStatus.Acked)
+                .Select(g => g.Name)
+                .FirstOrDefault();
+            return found is not null;
+        });
+        return found!;
+    }
 
     private static IReadOnlyList<GrpcCertificateProvider> Providers(string spec) => GrpcCertificateProviders.For(SpecJson.Deserialize<VirtualNodeSpec>(spec));
 
