@@ -142,6 +142,14 @@ public sealed class CloudMapServices(
                 service.DnsConfig = current.ToJsonString();
             }
 
+            if (change["HealthCheckConfig"] is null && service.HealthCheckConfig is not null
+                && await db.CloudMapNamespaces.Where(n => n.Id == service.NamespaceId).Select(n => n.Type).SingleAsync(ct) == "DNS_PUBLIC")
+            {
+                // UpdateService, "For public and private DNS namespaces": a HealthCheckConfig left out is deleted (a
+                // private namespace has none to delete).
+                service.HealthCheckConfig = null;
+            }
+
             if (change["HealthCheckConfig"] is { } check)
             {
                 if (service.HealthCheckCustomConfig is not null)

@@ -148,6 +148,29 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
     }
 
     [Fact]
+    public async Task UpdateService_InAPublicNamespace_DeletesAHealthCheckLeftOut_AndKeepsOneGiven()
+    {
+        // UpdateService: "If you omit any existing DnsRecords or HealthCheckConfig configurations ... they are deleted".
+        using var client = CloudMapClient(api.AdminKey);
+        var operationId = (await SendAsync(client, "CreatePublicDnsNamespace", """{"Name":"checked.example.com"}""")).Body!["OperationId"]!.GetValue<string>();
+        var ns = (await SendAsync(client, "GetOperation", $$"""{"OperationId":"{{operationId}}"}""")).Body!["Operation"]!["Targets"]!["NAMESPACE"]!.GetValue<string>();
+        const string records = "\"DnsConfig\":{\"DnsRecords\":[{\"Type\":\"A\",\"TTL\":60}]}";
+        const string check = "\"HealthCheckConfig\":{\"Type\":\"HTTPS\",\"ResourcePath\":\"/health\",\"FailureThreshold\":2}";
+        var id = (await SendAsync(client, "CreateService", "{\"Name\":\"web\",\"NamespaceId\":\"" + ns + "\"," + records + "," + check + "}")).Body!["Service"]!["Id"]!.GetValue<string>();
+
+        Assert.Equal(200, (await SendAsync(client, "UpdateService", "{\"Id\":\"" + id + "\",\"Service\":{" + records + "," + check + "}}")).Status);
+        Assert.Equal("/health", (await SendAsync(client, "GetService", "{\"Id\":\"" + id + "\"}")).Body!["Service"]!["HealthCheckConfig"]!["ResourcePath"]!.GetValue<string>());
+
+        Assert.Equal(200, (await SendAsync(client, "UpdateService", "{\"Id\":\"" + id + "\",\"Service\":{" + records + "}}")).Status);
+        Assert.Null((await SendAsync(client, "GetService", "{\"Id\":\"" + id + "\"}")).Body!["Service"]!["HealthCheckConfig"]);
+
+        // And ListNamespaces takes BEGINS_WITH on TYPE, as Cloud Map documents.
+        var listed = (await SendAsync(client, "ListNamespaces", """{"Filters":[{"Name":"TYPE","Condition":"BEGINS_WITH","Values":["DNS_PUB"]}]}""")).Body!;
+        Assert.Contains(listed["Namespaces"]!.AsArray(), n => n!["Id"]!.GetValue<string>() == ns);
+        Assert.All(listed["Namespaces"]!.AsArray(), n => Assert.Equal("DNS_PUBLIC", n!["Type"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task Lists_PageInByteOrder_AcrossTheDatabaseBatches()
     {
         using var client = CloudMapClient(api.AdminKey);
