@@ -185,6 +185,16 @@ public sealed class AdmissionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AProxylessPod_IsRefused_WhileProxiesMustAuthenticate()
+    {
+        // gRPC can neither sign nor present a certificate to the xDS server (ProxylessInjectionTests has AuthMode None).
+        var outcome = await _server.ReviewAsync(Pod(("appmesh.k8s.aws/mesh", "shop"), ("appmesh.k8s.aws/virtualNode", "cart"), ("mesh-proxy/proxyless", "true")));
+
+        Assert.False(outcome.Allowed);
+        Assert.Contains("mesh-proxy/proxyless: gRPC applications can neither sign their xDS calls nor present a certificate to the xDS server, and this webhook's Webhook:AuthMode is SigV4", outcome.Message);
+    }
+
+    [Fact]
     public async Task EveryProblem_IsNamedAtOnce()
     {
         var outcome = await _server.ReviewAsync(Pod(("appmesh.k8s.aws/virtualNode", "cart"), ("appmesh.k8s.aws/ports", "x")));

@@ -1,7 +1,7 @@
 namespace Mesh.Webhook.Injection;
 
 /// <summary>
-/// The pod annotations App Mesh's Kubernetes injector read, with the same names and meanings, plus one of ours. The
+/// The pod annotations App Mesh's Kubernetes injector read, with the same names and meanings, plus two of ours. The
 /// namespace label <see cref="NamespaceLabel"/> is honoured by the MutatingWebhookConfiguration's namespaceSelector
 /// (the API server only calls the webhook for pods in such namespaces), exactly as App Mesh's controller did.
 /// </summary>
@@ -26,4 +26,10 @@ public static class Annotations
 
     /// <summary>Ours: the Secret with this proxy's xDS credentials, instead of the webhook's default.</summary>
     public const string CredentialsSecret = "mesh-proxy/credentials-secret";
+
+    /// <summary>
+    /// Ours: <c>true</c> on a virtual node's pod whose applications are proxyless gRPC: no Envoy and no redirection;
+    /// each application container gets its gRPC xDS bootstrap in <c>GRPC_XDS_BOOTSTRAP_CONFIG</c> instead.
+    /// </summary>
+    public const string Proxyless = "mesh-proxy/proxyless";
 }

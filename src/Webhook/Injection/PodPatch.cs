@@ -13,6 +13,27 @@ public static class PodPatch
     {
         var spec = pod["spec"] as JsonObject ?? [];
         var patch = new JsonArray();
+        if (request.Proxyless)
+        {
+            // Each application container that does not name a bootstrap of its own gets the node's.
+            var containers = spec["containers"] as JsonArray ?? [];
+            for (var i = 0; i < containers.Count; i++)
+            {
+                if (containers[i] is not JsonObject container
+                    || PodReader.HasEnv(container, SidecarBuilder.GrpcBootstrapVariable) || PodReader.HasEnv(container, SidecarBuilder.GrpcBootstrapFileVariable))
+                {
+                    continue;
+                }
+
+                var env = SidecarBuilder.GrpcBootstrapEnv(request, options);
+                patch.Add(container["env"] is JsonArray
+                    ? new JsonObject { ["op"] = "add", ["path"] = $"/spec/containers/{i}/env/-", ["value"] = env }
+                    : new JsonObject { ["op"] = "add", ["path"] = $"/spec/containers/{i}/env", ["value"] = new JsonArray(env) });
+            }
+
+            return patch;
+        }
+
         if (request.Redirects)
         {
             // Appended, not first: mesh-proxy-init only changes the network namespace, and the application starts

@@ -33,6 +33,18 @@ public static partial class PodReader
             return new InjectionDecision.Leave("the pod already has a proxy");
         }
 
+        var proxyless = Annotation(Annotations.Proxyless) switch
+        {
+            null => false,
+            var value when string.Equals(value, "true", StringComparison.OrdinalIgnoreCase) => true,
+            var value when string.Equals(value, "false", StringComparison.OrdinalIgnoreCase) => false,
+            _ => (bool?)null,
+        };
+        if (proxyless == true && AppContainers(pod).All(c => HasEnv(c, SidecarBuilder.GrpcBootstrapVariable) || HasEnv(c, SidecarBuilder.GrpcBootstrapFileVariable)))
+        {
+            return new InjectionDecision.Leave("every application container has its gRPC xDS bootstrap");
+        }
+
         var node = Annotation(Annotations.VirtualNode);
         var gateway = Annotation(Annotations.VirtualGateway);
         if (node is null && gateway is null)
@@ -59,6 +71,20 @@ public static partial class PodReader
         if (!string.IsNullOrEmpty(mesh) && !NodeId.TryParse($"mesh/{mesh}/{kind}/{name}", out resource, out var why, subject: "the proxy identity"))
         {
             problems.Add($"{annotation} / {Annotations.Mesh}: '{mesh}' / '{name}' do not make a proxy identity ({why})");
+        }
+
+        if (proxyless is null)
+        {
+            problems.Add($"{Annotations.Proxyless}: '{Annotation(Annotations.Proxyless)}' is neither true nor false");
+        }
+        else if (proxyless.Value && gateway is not null && node is null)
+        {
+            problems.Add($"{Annotations.Proxyless}: a virtual gateway is an Envoy; only a virtual node's applications can be proxyless");
+        }
+        else if (proxyless.Value && options.AuthMode != ProxyAuthMode.None)
+        {
+            // The gRPC libraries' bootstraps offer insecure channel credentials only (grpc-js; C-core before gRFC A65).
+            problems.Add($"{Annotations.Proxyless}: gRPC applications can neither sign their xDS calls nor present a certificate to the xDS server, and this webhook's Webhook:AuthMode is {options.AuthMode}; proxyless pods need AuthMode None, with the xDS server's Xds:Auth:Mode None");
         }
 
         var ports = Annotation(Annotations.Ports) is { } listed
@@ -88,8 +114,17 @@ public static partial class PodReader
             CpuRequest = cpu,
             MemoryRequest = memory,
             CredentialsSecret = secret,
+            Proxyless = proxyless == true,
         });
     }
+
+    /// <summary>The pod's application containers (not its init containers).</summary>
+    public static IEnumerable<JsonObject> AppContainers(JsonObject pod) =>
+        (pod["spec"]?["containers"] as JsonArray ?? []).OfType<JsonObject>();
+
+    /// <summary>Whether <paramref name="container"/> sets the environment variable <paramref name="name"/> itself.</summary>
+    public static bool HasEnv(JsonObject container, string name) =>
+        container["env"] is JsonArray env && env.Any(e => e?["name"]?.GetValue<string>() == name);
 
     private static bool HasContainer(JsonObject pod, string list, string name) =>
         pod["spec"]?[list] is JsonArray containers && containers.Any(c => c?["name"]?.GetValue<string>() == name);

@@ -35,6 +35,23 @@ public static class SidecarBuilder
         SdsSocketPath = options.SdsSocketPath is { Length: > 0 } sds ? sds : null,
     };
 
+    /// <summary>Where a proxyless application's gRPC library reads its bootstrap as JSON (grpc-go, grpc-java, C-core, grpc-js).</summary>
+    public const string GrpcBootstrapVariable = "GRPC_XDS_BOOTSTRAP_CONFIG";
+
+    /// <summary>Where it reads the bootstrap's file name; set by the application, it wins over the injected JSON.</summary>
+    public const string GrpcBootstrapFileVariable = "GRPC_XDS_BOOTSTRAP";
+
+    /// <summary>
+    /// A proxyless application's bootstrap (<see cref="GrpcBootstrap"/>), as the environment variable that carries it:
+    /// like Envoy's, it travels in the pod spec (no secrets, no ConfigMap per node). Without the node's certificate
+    /// providers, which only the API can read from its spec (<c>GET /envoy/bootstrap?grpc</c>).
+    /// </summary>
+    public static JsonObject GrpcBootstrapEnv(SidecarRequest request, WebhookOptions options) => new()
+    {
+        ["name"] = GrpcBootstrapVariable,
+        ["value"] = GrpcBootstrap.ToJson(new BootstrapOptions { NodeId = request.Resource.Value, Xds = options.XdsAddress }),
+    };
+
     /// <summary>mesh-proxy-init with App Mesh's variables; it needs root and NET_ADMIN, and only for the moment it runs.</summary>
     public static JsonObject ProxyInit(SidecarRequest request, WebhookOptions options) => new()
     {

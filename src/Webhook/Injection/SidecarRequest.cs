@@ -21,6 +21,9 @@ public sealed record SidecarRequest
 
     public required string CredentialsSecret { get; init; }
 
+    /// <summary>Proxyless gRPC applications (<see cref="Annotations.Proxyless"/>): a bootstrap each, no Envoy, no redirection.</summary>
+    public bool Proxyless { get; init; }
+
     /// <summary>A gateway pod is its Envoy's own workload: it gets the sidecar but no traffic redirection.</summary>
-    public bool Redirects => Resource.Kind == ProxyKind.VirtualNode;
+    public bool Redirects => Resource.Kind == ProxyKind.VirtualNode && !Proxyless;
 }

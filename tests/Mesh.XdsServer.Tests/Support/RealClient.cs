@@ -15,9 +15,9 @@ public sealed class RealClient : IAsyncDisposable
 {
     private static readonly SemaphoreSlim NpmLock = new(1, 1);
     private readonly Process _process;
-    private readonly string _bootstrap;
+    private readonly string? _bootstrap;
 
-    private RealClient(Process process, string bootstrap)
+    private RealClient(Process process, string? bootstrap)
     {
         _process = process;
         _bootstrap = bootstrap;
@@ -28,6 +28,21 @@ public sealed class RealClient : IAsyncDisposable
 
     public static Task<RealClient> StartPythonAsync(Uri xds, string nodeId, string target, IReadOnlyList<GrpcCertificateProvider>? certificateProviders = null) =>
         StartAsync("/usr/bin/python3", Path.Combine(Directory, "xds_client.py"), xds, nodeId, certificateProviders, target);
+
+    /// <summary>
+    /// A client of <paramref name="kind"/> whose bootstrap is the JSON in <c>GRPC_XDS_BOOTSTRAP_CONFIG</c> (no file), as
+    /// the Kubernetes webhook injects it into proxyless pods.
+    /// </summary>
+    public static async Task<RealClient> StartWithBootstrapInEnvironmentAsync(string kind, Uri xds, string nodeId, string target)
+    {
+        if (kind == "python")
+        {
+            return await StartAsync("/usr/bin/python3", Path.Combine(Directory, "xds_client.py"), xds, nodeId, null, bootstrapInEnvironment: true, target);
+        }
+
+        await EnsureNodeModulesAsync();
+        return await StartAsync("node", Path.Combine(Directory, "xds_client.js"), xds, nodeId, null, bootstrapInEnvironment: true, target);
+    }
 
     public static async Task<RealClient> StartNodeAsync(Uri xds, string nodeId, string target, IReadOnlyList<GrpcCertificateProvider>? certificateProviders = null)
     {
@@ -80,17 +95,29 @@ public sealed class RealClient : IAsyncDisposable
         finally
         {
             _process.Dispose();
-            File.Delete(_bootstrap);
+            if (_bootstrap is not null)
+            {
+                File.Delete(_bootstrap);
+            }
         }
     }
 
-    private static async Task<RealClient> StartAsync(string program, string script, Uri xds, string nodeId, IReadOnlyList<GrpcCertificateProvider>? certificateProviders, params string[] arguments)
+    private static Task<RealClient> StartAsync(string program, string script, Uri xds, string nodeId, IReadOnlyList<GrpcCertificateProvider>? certificateProviders, params string[] arguments) =>
+        StartAsync(program, script, xds, nodeId, certificateProviders, bootstrapInEnvironment: false, arguments);
+
+    private static async Task<RealClient> StartAsync(string program, string script, Uri xds, string nodeId, IReadOnlyList<GrpcCertificateProvider>? certificateProviders, bool bootstrapInEnvironment, params string[] arguments)
     {
         // The bootstrap users get from `GET /envoy/bootstrap?grpc` (README, "Proxyless gRPC"): node.locality, which
         // grpc-js needs, insecure channel_creds, the listener name template servers need (gRFC A36), and the certificate
         // providers the node's TLS files need (gRFC A29).
-        var bootstrap = Path.GetTempFileName();
-        await File.WriteAllTextAsync(bootstrap, GrpcBootstrap.ToJson(new BootstrapOptions { NodeId = nodeId, Cluster = "test", Xds = new HostPort(xds.Host, xds.Port) }, certificateProviders));
+        var json = GrpcBootstrap.ToJson(new BootstrapOptions { NodeId = nodeId, Cluster = "test", Xds = new HostPort(xds.Host, xds.Port) }, certificateProviders);
+        string? bootstrap = null;
+        if (!bootstrapInEnvironment)
+        {
+            bootstrap = Path.GetTempFileName();
+            await File.WriteAllTextAsync(bootstrap, json);
+        }
+
         var start = new ProcessStartInfo(program)
         {
             ArgumentList = { script },
@@ -100,7 +127,7 @@ public sealed class RealClient : IAsyncDisposable
             WorkingDirectory = Directory,
             Environment =
             {
-                ["GRPC_XDS_BOOTSTRAP"] = bootstrap,
+                [bootstrap is null ? "GRPC_XDS_BOOTSTRAP_CONFIG" : "GRPC_XDS_BOOTSTRAP"] = bootstrap ?? json,
                 // A Python client between calls reads its xDS stream only when C-core's backup poller runs (every 5 s by
                 // default): a test waiting on the server's view of it would wait on that, not on the server.
                 ["GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS"] = "100",

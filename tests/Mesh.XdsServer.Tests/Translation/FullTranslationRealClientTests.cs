@@ -180,6 +180,24 @@ public sealed class FullTranslationRealClientTests
         Assert.Equal(Envoy.Admin.V3.ClientResourceStatus.Acked, listener.ClientStatus);
     }
 
+    [Theory]
+    [MemberData(nameof(Clients))]
+    public async Task A_Bootstrap_In_The_Environment_As_The_Webhook_Injects_It_Is_Read(string kind)
+    {
+        // The Kubernetes webhook gives proxyless pods their bootstrap in GRPC_XDS_BOOTSTRAP_CONFIG, not as a file.
+        await using var host = await StartHostAsync();
+        await using var backend = await NamedBackend.StartAsync("backend-3");
+        var mesh = new MeshRows()
+            .Node("web", "10.0.0.1", 8080, "http", "api.demo.local")
+            .Node("api-v1", "127.0.0.1", backend.Port, "grpc")
+            .ServiceByNode("api.demo.local", "api-v1");
+        host.Producer.SetMesh(mesh.Key, mesh.Graph);
+
+        await using var client = await RealClient.StartWithBootstrapInEnvironmentAsync(kind, host.GrpcUri, MeshRows.NodeId("web"), "xds:///api.demo.local");
+
+        await Eventually.TrueAsync(async () => (await client.CallAsync(4)).GetValueOrDefault("backend-3") == 4);
+    }
+
     /// <summary>What the xDS server's CSDS says every connected client holds.</summary>
     private static async Task<ClientStatusResponse> ClientStatusAsync(XdsTestHost host) =>
         await new ClientStatusDiscoveryService.ClientStatusDiscoveryServiceClient(host.Channel)
