@@ -37,6 +37,19 @@ public sealed class XdsTestHost : IAsyncDisposable
 
     public GrpcChannel Channel { get; }
 
+    /// <summary>What the xDS server's CSDS says every connected client holds.</summary>
+    public async Task<Envoy.Service.Status.V3.ClientStatusResponse> ClientStatusAsync() =>
+        await new Envoy.Service.Status.V3.ClientStatusDiscoveryService.ClientStatusDiscoveryServiceClient(Channel)
+            .FetchClientStatusAsync(new Envoy.Service.Status.V3.ClientStatusRequest()).ResponseAsync.DefaultTimeout();
+
+    /// <summary>A TCP port free on every interface, for a server the test starts (a real gRPC server binds it).</summary>
+    public static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Any, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
     public HttpClient Admin { get; }
 
     public IServiceProvider Services => _app.Services;

@@ -78,7 +78,7 @@ public sealed class FullTranslationRealClientTests
         await using var client = await StartClientAsync(kind, host, "xds:///api.demo.local");
 
         Assert.Equal(5, (await client.CallAsync(5)).GetValueOrDefault("backend-1"));
-        Assert.All((await ClientStatusAsync(host)).Config.SelectMany(c => c.GenericXdsConfigs), g => Assert.Equal(Envoy.Admin.V3.ClientResourceStatus.Acked, g.ClientStatus));
+        Assert.All((await host.ClientStatusAsync()).Config.SelectMany(c => c.GenericXdsConfigs), g => Assert.Equal(Envoy.Admin.V3.ClientResourceStatus.Acked, g.ClientStatus));
     }
 
     [Theory]
@@ -146,7 +146,7 @@ public sealed class FullTranslationRealClientTests
         // The clients call FetchClientStatus, which the method route takes; its only target weighs 0, so the calls
         // fail, and do not fall through to the default route. grpc-js refused the whole route config for Envoy's 503.
         Assert.Equal(4, (await client.CallAsync(4)).GetValueOrDefault("error:UNAVAILABLE"));
-        Assert.All((await ClientStatusAsync(host)).Config.SelectMany(c => c.GenericXdsConfigs), g => Assert.Equal(Envoy.Admin.V3.ClientResourceStatus.Acked, g.ClientStatus));
+        Assert.All((await host.ClientStatusAsync()).Config.SelectMany(c => c.GenericXdsConfigs), g => Assert.Equal(Envoy.Admin.V3.ClientResourceStatus.Acked, g.ClientStatus));
 
         host.Producer.SetMesh(mesh.Key, mesh.Put("route", "api-router", "by-method", MethodRoute("api-v1", weight: 1)).Graph);
         await Eventually.TrueAsync(async () => (await client.CallAsync(4)).GetValueOrDefault("backend-1") == 4);
@@ -157,7 +157,7 @@ public sealed class FullTranslationRealClientTests
     public async Task XdsEnabledGrpcServer_StandingForTheNode_ServesTheClientsCalls(string kind)
     {
         // gRFC A36: the server binds 0.0.0.0:PORT and serves only once Mesh sent the Listener for that address.
-        var port = FreePort();
+        var port = XdsTestHost.FreePort();
         await using var host = await StartHostAsync();
         var mesh = new MeshRows()
             .Node("web", "10.0.0.1", 8080, "http", "api.demo.local")
@@ -173,7 +173,7 @@ public sealed class FullTranslationRealClientTests
         await using var client = await StartClientAsync(kind, host, "xds:///api.demo.local");
 
         await Eventually.TrueAsync(async () => (await client.CallAsync(5)).GetValueOrDefault("backend-7") == 5);
-        var status = await ClientStatusAsync(host);
+        var status = await host.ClientStatusAsync();
         var serverConfig = Assert.Single(status.Config, c => c.Node.Id == MeshRows.NodeId("api-v1"));
         var listener = Assert.Single(serverConfig.GenericXdsConfigs, g => g.TypeUrl.EndsWith("Listener", StringComparison.Ordinal));
         Assert.Equal($"grpc/server?xds.resource.listening_address=0.0.0.0:{port}", listener.Name);
@@ -198,17 +198,7 @@ public sealed class FullTranslationRealClientTests
         await Eventually.TrueAsync(async () => (await client.CallAsync(4)).GetValueOrDefault("backend-3") == 4);
     }
 
-    /// <summary>What the xDS server's CSDS says every connected client holds.</summary>
-    private static async Task<ClientStatusResponse> ClientStatusAsync(XdsTestHost host) =>
-        await new ClientStatusDiscoveryService.ClientStatusDiscoveryServiceClient(host.Channel)
-            .FetchClientStatusAsync(new ClientStatusRequest()).ResponseAsync.DefaultTimeout();
 
-    private static int FreePort()
-    {
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Any, 0);
-        probe.Start();
-        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-    }
 
     private static string MethodRoute(string node, int weight) =>
         "{\"grpcRoute\":{\"match\":{\"serviceName\":\"" + Service + "\",\"methodName\":\"FetchClientStatus\"},"

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Envoy.Service.Status.V3;
 using Mesh.Model.Graph;
 using Mesh.Model.Identity;
 using Mesh.Model.Specs;
@@ -24,7 +23,7 @@ public sealed class ProxylessTlsRealClientTests
     {
         using var pki = new TestCertificates();
         var (clientCertificate, clientKey) = pki.WriteClient("web", "spiffe://demo/web");
-        var port = FreePort();
+        var port = XdsTestHost.FreePort();
         var server = Spec(new
         {
             listeners = new[]
@@ -83,7 +82,7 @@ public sealed class ProxylessTlsRealClientTests
 
         // A SAN the server carries, and the client's certificate: the calls go through, over mutual TLS.
         await Eventually.TrueAsync(async () => (await client.CallAsync(5)).GetValueOrDefault("backend-7") == 5);
-        var status = await ClientStatusAsync(host);
+        var status = await host.ClientStatusAsync();
         var serverListener = Assert.Single(Assert.Single(status.Config, c => c.Node.Id == MeshRows.NodeId("api-v1")).GenericXdsConfigs, g => g.TypeUrl.EndsWith("Listener", StringComparison.Ordinal));
         Assert.Equal(Envoy.Admin.V3.ClientResourceStatus.Acked, serverListener.ClientStatus);
         var mutual = await AckedTlsClusterAsync(host, seen: []);
@@ -108,7 +107,7 @@ public sealed class ProxylessTlsRealClientTests
         string? found = null;
         await Eventually.TrueAsync(async () =>
         {
-            found = (await ClientStatusAsync(host)).Config
+            found = (await host.ClientStatusAsync()).Config
                 .Where(c => c.Node.Id == MeshRows.NodeId("web"))
                 .SelectMany(c => c.GenericXdsConfigs)
                 .Where(g => g.Name.StartsWith("cds_proxyless-tls-", StringComparison.Ordinal) && !seen.Contains(g.Name) && g.ClientStatus == Envoy.Admin.V3.ClientResourceStatus.Acked)
@@ -123,14 +122,5 @@ public sealed class ProxylessTlsRealClientTests
 
     private static string Spec(object spec) => JsonSerializer.Serialize(spec, new JsonSerializerOptions { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull });
 
-    private static async Task<ClientStatusResponse> ClientStatusAsync(XdsTestHost host) =>
-        await new ClientStatusDiscoveryService.ClientStatusDiscoveryServiceClient(host.Channel)
-            .FetchClientStatusAsync(new ClientStatusRequest()).ResponseAsync.DefaultTimeout();
 
-    private static int FreePort()
-    {
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Any, 0);
-        probe.Start();
-        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-    }
 }
