@@ -30,6 +30,7 @@ public sealed class ProxylessInjectionTests : IAsyncLifetime
 
         Assert.True(outcome.Allowed);
         Assert.Equal(["/spec/containers/0/env", "/spec/containers/1/env/-"], outcome.Patch!.Select(o => o!["path"]!.GetValue<string>()));
+        Assert.Equal([Mesh.Webhook.Admission.AdmissionHandler.ProxylessWarning], outcome.Warnings);
         var patched = JsonPatch.Apply(pod, outcome.Patch!);
         var expected = GrpcBootstrap.ToJson(new BootstrapOptions { NodeId = "mesh/shop/virtualNode/cart", Xds = new HostPort("mesh-xds.mesh-system.svc", 18000) });
         Assert.Equal(expected, Env(patched, "app", "GRPC_XDS_BOOTSTRAP_CONFIG"));
@@ -63,6 +64,18 @@ public sealed class ProxylessInjectionTests : IAsyncLifetime
 
         Assert.False(outcome.Allowed);
         Assert.Equal($"sidecar injection: {message}", outcome.Message);
+    }
+
+    [Fact]
+    public async Task A_Gateway_Pod_Marked_Proxyless_Is_Refused_Even_When_Its_Containers_Have_Bootstraps()
+    {
+        var pod = AdmissionPods.Annotated(("appmesh.k8s.aws/mesh", "shop"), ("appmesh.k8s.aws/virtualGateway", "edge"), ("mesh-proxy/proxyless", "true"));
+        pod["spec"]!["containers"]![0]!["env"] = new JsonArray(new JsonObject { ["name"] = "GRPC_XDS_BOOTSTRAP", ["value"] = "/etc/own.json" });
+
+        var outcome = await _server.ReviewAsync(pod);
+
+        Assert.False(outcome.Allowed);
+        Assert.Contains("only a virtual node's applications can be proxyless", outcome.Message);
     }
 
     private static JsonObject Pod() =>

@@ -142,8 +142,8 @@ public sealed class CloudMapServices(
                 service.DnsConfig = current.ToJsonString();
             }
 
-            if (change["HealthCheckConfig"] is null && service.HealthCheckConfig is not null
-                && await db.CloudMapNamespaces.Where(n => n.Id == service.NamespaceId).Select(n => n.Type).SingleAsync(ct) == "DNS_PUBLIC")
+            var namespaceType = await db.CloudMapNamespaces.Where(n => n.Id == service.NamespaceId).Select(n => n.Type).SingleAsync(ct);
+            if (change["HealthCheckConfig"] is null && service.HealthCheckConfig is not null && namespaceType == "DNS_PUBLIC")
             {
                 // UpdateService, "For public and private DNS namespaces": a HealthCheckConfig left out is deleted (a
                 // private namespace has none to delete).
@@ -157,7 +157,6 @@ public sealed class CloudMapServices(
                     throw CloudMapErrors.InvalidInput($"Service.HealthCheckConfig: service {id} uses custom health checks; it cannot also take a Route 53 health check.");
                 }
 
-                var namespaceType = await db.CloudMapNamespaces.Where(n => n.Id == service.NamespaceId).Select(n => n.Type).SingleAsync(ct);
                 RefuseRouteFiftyThreeCheck(true, namespaceType, service.NamespaceId);
 
                 service.HealthCheckConfig = check.ToJsonString();

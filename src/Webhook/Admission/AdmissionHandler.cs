@@ -42,10 +42,20 @@ public sealed partial class AdmissionHandler(IOptions<WebhookOptions> options, I
                 return refused;
             case InjectionDecision.Inject inject:
                 var patch = PodPatch.Build(pod, inject.Request, options.Value);
-                LogInjected(logger, name, inject.Request.Resource.Value);
                 var patched = Response(uid, allowed: true);
                 patched["response"]!["patchType"] = "JSONPatch";
                 patched["response"]!["patch"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(patch.ToJsonString()));
+                if (inject.Request.Proxyless)
+                {
+                    LogInjectedBootstraps(logger, name, inject.Request.Resource.Value);
+                    // Shown by kubectl: the webhook reads no spec, so a node whose TLS reaches gRPC needs the API's bootstrap.
+                    patched["response"]!["warnings"] = new JsonArray(ProxylessWarning);
+                }
+                else
+                {
+                    LogInjected(logger, name, inject.Request.Resource.Value);
+                }
+
                 return patched;
             default:
                 throw new InvalidOperationException("unreachable");
@@ -61,6 +71,14 @@ public sealed partial class AdmissionHandler(IOptions<WebhookOptions> options, I
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Injected a proxy for {Node} into pod {Pod}")]
     private static partial void LogInjected(ILogger logger, string pod, string node);
+
+    /// <summary>The admission warning a proxyless pod is admitted with.</summary>
+    public const string ProxylessWarning =
+        "mesh-proxy/proxyless: the injected gRPC bootstrap defines no certificate providers; if the virtual node's TLS is served to gRPC, "
+        + "give the containers the bootstrap GET /envoy/bootstrap?grpc&node=... writes (GRPC_XDS_BOOTSTRAP), or gRPC refuses its TLS clusters and listeners";
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Gave the proxyless gRPC containers of pod {Pod} the bootstrap of {Node}")]
+    private static partial void LogInjectedBootstraps(ILogger logger, string pod, string node);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Left pod {Pod} unchanged: {Reason}")]
     private static partial void LogLeft(ILogger logger, string pod, string reason);

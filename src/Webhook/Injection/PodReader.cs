@@ -40,16 +40,17 @@ public static partial class PodReader
             var value when string.Equals(value, "false", StringComparison.OrdinalIgnoreCase) => false,
             _ => (bool?)null,
         };
-        if (proxyless == true && AppContainers(pod).All(c => HasEnv(c, SidecarBuilder.GrpcBootstrapVariable) || HasEnv(c, SidecarBuilder.GrpcBootstrapFileVariable)))
-        {
-            return new InjectionDecision.Leave("every application container has its gRPC xDS bootstrap");
-        }
-
         var node = Annotation(Annotations.VirtualNode);
         var gateway = Annotation(Annotations.VirtualGateway);
         if (node is null && gateway is null)
         {
             return new InjectionDecision.Leave($"the pod names neither {Annotations.VirtualNode} nor {Annotations.VirtualGateway}");
+        }
+
+        if (proxyless == true && node is not null && gateway is null
+            && AppContainers(pod).All(c => HasEnv(c, SidecarBuilder.GrpcBootstrapVariable) || HasEnv(c, SidecarBuilder.GrpcBootstrapFileVariable)))
+        {
+            return new InjectionDecision.Leave("every application container has its gRPC xDS bootstrap");
         }
 
         var problems = new List<string>();

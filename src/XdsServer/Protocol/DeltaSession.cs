@@ -125,26 +125,35 @@ internal sealed class DeltaSession(
             }
         }
 
+        // Names are judged against the wildcard as the request leaves it, whatever their order against "*".
+        var wasWildcard = state.Wildcard;
+        for (var i = 0; i < unsubscribe.Count; i++)
+        {
+            if (unsubscribe[i] == "*")
+            {
+                state.Wildcard = false;
+            }
+        }
+
         for (var i = 0; i < unsubscribe.Count; i++)
         {
             var name = unsubscribe[i];
             if (name == "*")
             {
-                state.Wildcard = false;
                 continue;
             }
 
             state.Unsubscribe(name);
-            if (!state.Wildcard)
+            if (!wasWildcard)
             {
                 // The client drops what it unsubscribed from; if it subscribes again, it must be sent again.
                 state.ClientHas.Removed(name);
             }
-            else if (Snapshot?[typeUrl].ByName.GetValueOrDefault(name) is { OnDemandOnly: false })
+            else if (state.Wildcard && Snapshot?[typeUrl].ByName.GetValueOrDefault(name) is { OnDemandOnly: false })
             {
                 // A wildcard subscriber cannot tell whether the wildcard also covers the name, so it keeps its copy and
                 // waits to be told (Envoy's "ambiguous" resources): the wildcard does, so it is sent again. One it no
-                // longer gets stays held, and the diff sends its removal.
+                // longer gets (on demand only, or the wildcard went too) stays held, and the diff sends its removal.
                 state.ClientHas.Removed(name);
             }
         }

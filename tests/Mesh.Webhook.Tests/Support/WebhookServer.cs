@@ -106,7 +106,8 @@ public sealed class WebhookServer : IAsyncDisposable
             patch = JsonNode.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(encoded.GetValue<string>())))!.AsArray();
         }
 
-        return new AdmissionOutcome(response["allowed"]!.GetValue<bool>(), patch, response["status"]?["message"]?.GetValue<string>());
+        var warnings = (response["warnings"] as JsonArray)?.Select(w => w!.GetValue<string>()).ToList() ?? [];
+        return new AdmissionOutcome(response["allowed"]!.GetValue<bool>(), patch, response["status"]?["message"]?.GetValue<string>(), warnings);
     }
 
     public async ValueTask DisposeAsync()
@@ -133,4 +134,4 @@ public sealed class WebhookServer : IAsyncDisposable
 }
 
 /// <summary>The parts of an AdmissionReview response a test checks.</summary>
-public sealed record AdmissionOutcome(bool Allowed, JsonArray? Patch, string? Message);
+public sealed record AdmissionOutcome(bool Allowed, JsonArray? Patch, string? Message, IReadOnlyList<string> Warnings);

@@ -268,6 +268,14 @@ public sealed class DeltaTests : IAsyncLifetime
         var removed = await client.NextAsync();
         Assert.Empty(removed.Resources);
         Assert.Equal([onDemand], removed.RemovedResources);
+
+        // A name and the wildcard given up in one request, the name first: the wildcard no longer covers it, so removed.
+        await client.SendAsync(TypeUrls.Cluster, [inWildcard], nonce: removed.Nonce);
+        var named = await client.NextAsync();
+        Assert.Equal([inWildcard], named.Resources.Select(r => r.Name));
+        await client.SendAsync(TypeUrls.Cluster, unsubscribe: [inWildcard, "*"], nonce: named.Nonce);
+        var gone = await client.NextAsync();
+        Assert.Contains(inWildcard, gone.RemovedResources);
     }
 
     [Fact]

@@ -110,7 +110,8 @@ public sealed class RealClient : IAsyncDisposable
         // The bootstrap users get from `GET /envoy/bootstrap?grpc` (README, "Proxyless gRPC"): node.locality, which
         // grpc-js needs, insecure channel_creds, the listener name template servers need (gRFC A36), and the certificate
         // providers the node's TLS files need (gRFC A29).
-        var json = GrpcBootstrap.ToJson(new BootstrapOptions { NodeId = nodeId, Cluster = "test", Xds = new HostPort(xds.Host, xds.Port) }, certificateProviders);
+        // In the environment, the bootstrap is exactly the webhook's (no cluster of its own); from a file, the tests'.
+        var json = GrpcBootstrap.ToJson(new BootstrapOptions { NodeId = nodeId, Cluster = bootstrapInEnvironment ? null : "test", Xds = new HostPort(xds.Host, xds.Port) }, certificateProviders);
         string? bootstrap = null;
         if (!bootstrapInEnvironment)
         {
@@ -137,6 +138,9 @@ public sealed class RealClient : IAsyncDisposable
         {
             start.ArgumentList.Add(argument);
         }
+
+        // Only the one given here: an inherited GRPC_XDS_BOOTSTRAP would win over GRPC_XDS_BOOTSTRAP_CONFIG.
+        start.Environment.Remove(bootstrap is null ? "GRPC_XDS_BOOTSTRAP" : "GRPC_XDS_BOOTSTRAP_CONFIG");
 
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
         process.ErrorDataReceived += (_, _) => { }; // keep stderr drained; gRPC logs there
