@@ -40,10 +40,10 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
         var egress = EgressRouting.For(shared.Egress, graph, _options, node);
         if (egress.Resources.Warnings.Count == 0)
         {
-            // The bundle holds the node's gRPC servers' listeners too, which only its ports decide (in its key).
+            // The bundle holds the node's gRPC servers' listeners too, which only its ports and own address decide (in its key).
             var bundle = shared.Bundles.GetOrBuild(
                 ProxylessServers.BundleKeyOf(node),
-                static a => ProxylessOnDemand.BundleFor(a.Egress, ProxylessOnDemand.NamesFor(a.Graph, a.Node), ProxylessServers.PortsOf(a.Node), name => a.Translator.Proxyless(a.Graph, name)),
+                static a => ProxylessOnDemand.BundleFor(a.Egress, ProxylessOnDemand.NamesFor(a.Graph, a.Node), ProxylessServers.ListenersOf(a.Node), name => a.Translator.Proxyless(a.Graph, name)),
                 (Translator: this, Egress: egress, Graph: graph, Node: node));
             if (ReferenceEquals(bundle.Egress, egress) && ProxylessOnDemand.TryJoin(Own(shared, graph, node, egress), bundle) is { } joined)
             {

@@ -24,7 +24,7 @@ internal static class ProxylessOnDemand
                 merged.TryAdd(translateProxyless(name));
             }
 
-            merged.AddServers(ProxylessServers.For(ProxylessServers.PortsOf(node)));
+            merged.AddServers(ProxylessServers.ListenersOf(node));
         }
 
         return merged.ToResources();
@@ -32,11 +32,11 @@ internal static class ProxylessOnDemand
 
     /// <summary>
     /// The proxyless names of a node's backends merged, once, onto its shared egress routing (whose key fixes the
-    /// backends, hence the names), with the listeners of its gRPC servers on <paramref name="serverPorts"/>
+    /// backends, hence the names), with the listeners of its gRPC servers, <paramref name="servers"/>
     /// (<see cref="ProxylessServers"/>; part of the bundle's key): what every node with that routing and those ports
     /// would get from <see cref="AddTo"/> but for its own resources (<see cref="TryJoin"/> adds those).
     /// </summary>
-    public static Bundle BundleFor(EgressRouting egress, IEnumerable<DialName> names, IReadOnlyList<ServerPort> serverPorts, Func<DialName, ProxyResources> translateProxyless)
+    public static Bundle BundleFor(EgressRouting egress, IEnumerable<DialName> names, IEnumerable<Listener> servers, Func<DialName, ProxyResources> translateProxyless)
     {
         var merged = new Merged(egress.Resources);
         var touched = new Touched();
@@ -48,7 +48,7 @@ internal static class ProxylessOnDemand
             merged.TryAdd(proxyless);
         }
 
-        merged.AddServers(ProxylessServers.For(serverPorts));
+        merged.AddServers(servers);
         return new Bundle(egress, merged.ToResources(), touched);
     }
 

@@ -11,7 +11,8 @@ namespace Mesh.Translation;
 /// xDS-enabled gRPC servers (gRFC A36) standing for a virtual node: a server bound to <c>IP:PORT</c> asks for the
 /// Listener its bootstrap's <c>server_listener_resource_name_template</c> makes of that address, and serves only once
 /// it has one whose socket address is the one it bound. A node's http2 and grpc listeners are offered, on demand, at
-/// the two addresses servers bind to take every interface (<c>0.0.0.0</c> and <c>[::]</c>), under the template Mesh's
+/// the two addresses servers bind to take every interface (<c>0.0.0.0</c> and <c>[::]</c>), and at the node's own IP
+/// address when its DNS hostname is one, under the template Mesh's
 /// proxyless bootstraps set (<see cref="GrpcServerListener.Template"/>). Each holds one plaintext filter chain whose HTTP
 /// connection manager routes every call to the server itself (a <c>non_forwarding_action</c>).
 /// A STRICT listener's chain takes TLS only, from the certificate provider instances Mesh's gRPC bootstrap defines for
@@ -28,12 +29,18 @@ internal static class ProxylessServers
     /// <summary>Per node object (a graph's nodes are immutable): its server ports and its proxyless bundle's key.</summary>
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<MeshResource<Specs.VirtualNodeSpec>, NodeServers> Servers = new();
 
-    /// <summary>The ports a node's gRPC servers are offered listeners on, sorted, with their TLS: what <see cref="For"/> depends on.</summary>
-    public static IReadOnlyList<ServerPort> PortsOf(MeshResource<Specs.VirtualNodeSpec> node) => Servers.GetValue(node, Read).Ports;
+    /// <summary>The listeners a node's gRPC servers are offered, sorted by name: each port, at each address.</summary>
+    public static IEnumerable<Listener> ListenersOf(MeshResource<Specs.VirtualNodeSpec> node)
+    {
+        var servers = Servers.GetValue(node, Read);
+        return servers.Ports.SelectMany(port => servers.Addresses.Select(at => Listener(at.InName, at.Address, port)))
+            .OrderBy(l => l.Name, StringComparer.Ordinal);
+    }
 
     /// <summary>
     /// The key of the node's proxyless bundle: its egress routing's (<see cref="EgressRouting.KeyOf"/>), and the ports
-    /// its servers' listeners (part of the bundle) are on. Made once per node object, not on every translation.
+    /// (with their TLS) and own address its servers' listeners (part of the bundle) are on. Made once per node object,
+    /// not on every translation.
     /// </summary>
     public static string BundleKeyOf(MeshResource<Specs.VirtualNodeSpec> node) => Servers.GetValue(node, Read).BundleKey;
 
@@ -41,7 +48,34 @@ internal static class ProxylessServers
     {
         var ports = Ports(node);
         var routing = EgressRouting.KeyOf(node);
-        return new NodeServers(ports, ports.Count == 0 ? routing : $"{routing}\ngrpc-servers:{string.Join(',', ports.Select(p => p.Key))}");
+        var own = OwnAddress(node);
+        IReadOnlyList<(string InName, string Address)> addresses = own is { } at ? [.. AnyAddresses, at] : AnyAddresses;
+        return new NodeServers(
+            ports,
+            addresses,
+            ports.Count == 0 ? routing : $"{routing}\ngrpc-servers:{string.Join(',', ports.Select(p => p.Key))}@{own?.InName}");
+    }
+
+    /// <summary>
+    /// The address a server may bind besides every interface: the node's DNS hostname when it is an IP address
+    /// written the way gRPC writes the address it bound (a VM's own address, as App Mesh users name VMs).
+    /// </summary>
+    private static (string InName, string Address)? OwnAddress(MeshResource<Specs.VirtualNodeSpec> node)
+    {
+        if (node.Spec.ServiceDiscovery?.Dns?.Hostname is not { } hostname
+            || !System.Net.IPAddress.TryParse(hostname, out var ip)
+            || ip.Equals(System.Net.IPAddress.Any) || ip.Equals(System.Net.IPAddress.IPv6Any))
+        {
+            return null;
+        }
+
+        var address = ip.ToString();
+        if (ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return string.Equals(address, hostname, StringComparison.OrdinalIgnoreCase) ? ($"[{address}]", address) : null;
+        }
+
+        return address == hostname ? (address, address) : null;
     }
 
     private static IReadOnlyList<ServerPort> Ports(MeshResource<Specs.VirtualNodeSpec> node)
@@ -67,11 +101,6 @@ internal static class ProxylessServers
 
         return [.. ports.Values];
     }
-
-    /// <summary>The listeners offered for <paramref name="ports"/>, sorted by name.</summary>
-    public static IEnumerable<Listener> For(IReadOnlyList<ServerPort> ports) =>
-        ports.SelectMany(port => AnyAddresses.Select(any => Listener(any.InName, any.Address, port)))
-            .OrderBy(l => l.Name, StringComparer.Ordinal);
 
     private static Listener Listener(string inName, string address, ServerPort server)
     {
@@ -113,7 +142,7 @@ internal static class ProxylessServers
         };
     }
 
-    private sealed record NodeServers(IReadOnlyList<ServerPort> Ports, string BundleKey);
+    private sealed record NodeServers(IReadOnlyList<ServerPort> Ports, IReadOnlyList<(string InName, string Address)> Addresses, string BundleKey);
 }
 
 /// <summary>A port a node's gRPC servers are offered a listener on, and the TLS its chain takes (none: plaintext).</summary>

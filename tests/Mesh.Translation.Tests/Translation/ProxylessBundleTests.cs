@@ -119,6 +119,40 @@ public sealed class ProxylessBundleTests
         ProxyResourcesAssert.Equal(expected, b, "node b");
     }
 
+    [Theory]
+    [InlineData("10.1.2.3", "10.1.2.3", "10.1.2.3")]
+    [InlineData("fd00::7", "[fd00::7]", "fd00::7")]
+    [InlineData("fd00:0::7", null, null)]
+    [InlineData("b.local", null, null)]
+    [InlineData("0.0.0.0", null, null)]
+    public void A_Nodes_Grpc_Servers_Are_Offered_Its_Own_Address_When_Its_Hostname_Is_One(string hostname, string? inName, string? address)
+    {
+        // A server bound to the VM's own address asks for that address: offered when the node's DNS hostname is that IP
+        // written as gRPC writes it (not another spelling, which no server's name would match).
+        var graph = Mesh.Model.Graph.MeshGraph.Build(
+        [
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "b", 1, "{\"listeners\":[{\"portMapping\":{\"port\":9090,\"protocol\":\"grpc\"}}],\"serviceDiscovery\":{\"dns\":{\"hostname\":\"" + hostname + "\"}}}"),
+            new("virtualNode", null, "c", 1, "{\"listeners\":[{\"portMapping\":{\"port\":9090,\"protocol\":\"grpc\"}}],\"serviceDiscovery\":{\"dns\":{\"hostname\":\"c.local\"}}}"),
+        ]);
+        var translator = new MeshTranslator();
+
+        var b = translator.TranslateProxy(graph, ProxyTarget.VirtualNode("b"));
+        var c = translator.TranslateProxy(graph, ProxyTarget.VirtualNode("c"));
+
+        string[] any = ["grpc/server?xds.resource.listening_address=0.0.0.0:9090", "grpc/server?xds.resource.listening_address=[::]:9090"];
+        Assert.Equal(any, c.OnDemandListeners.Select(l => l.Name));
+        if (inName is null)
+        {
+            Assert.Equal(any, b.OnDemandListeners.Select(l => l.Name));
+            return;
+        }
+
+        var own = $"grpc/server?xds.resource.listening_address={inName}:9090";
+        Assert.Equal([.. any.Append(own).Order(StringComparer.Ordinal)], b.OnDemandListeners.Select(l => l.Name));
+        Assert.Equal(address, b.OnDemandListeners.Single(l => l.Name == own).Address.SocketAddress.Address);
+    }
+
     /// <summary>Nodes <c>a</c> (http on 8080) and <c>b</c> (the given listeners), both with backend <c>svc.local</c>, provided by node <c>server</c>.</summary>
     private static Mesh.Model.Graph.MeshGraph TwoClients(string bListeners) => Mesh.Model.Graph.MeshGraph.Build(
     [

@@ -152,11 +152,18 @@ public sealed class FullTranslationRealClientTests
         await Eventually.TrueAsync(async () => (await client.CallAsync(4)).GetValueOrDefault("backend-1") == 4);
     }
 
-    [Theory]
-    [MemberData(nameof(Clients))]
-    public async Task XdsEnabledGrpcServer_StandingForTheNode_ServesTheClientsCalls(string kind)
+    public static TheoryData<string, string> ServerBinds() => new()
     {
-        // gRFC A36: the server binds 0.0.0.0:PORT and serves only once Mesh sent the Listener for that address.
+        { "python", "0.0.0.0" }, { "node", "0.0.0.0" },
+        // The node's own address (its DNS hostname is this IP), as a server on a VM binds it.
+        { "python", "127.0.0.1" }, { "node", "127.0.0.1" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ServerBinds))]
+    public async Task XdsEnabledGrpcServer_StandingForTheNode_ServesTheClientsCalls(string kind, string bind)
+    {
+        // gRFC A36: the server binds ADDRESS:PORT and serves only once Mesh sent the Listener for that address.
         var port = XdsTestHost.FreePort();
         await using var host = await StartHostAsync();
         var mesh = new MeshRows()
@@ -164,7 +171,7 @@ public sealed class FullTranslationRealClientTests
             .Node("api-v1", "127.0.0.1", port, "grpc")
             .ServiceByNode("api.demo.local", "api-v1");
         host.Producer.SetMesh(mesh.Key, mesh.Graph);
-        await using var server = await RealClient.StartServerAsync(kind, host.GrpcUri, MeshRows.NodeId("api-v1"), $"0.0.0.0:{port}", "backend-7");
+        await using var server = await RealClient.StartServerAsync(kind, host.GrpcUri, MeshRows.NodeId("api-v1"), $"{bind}:{port}", "backend-7");
         if (kind == "node")
         {
             Assert.Equal("serving", await server.NextLineAsync());
@@ -176,7 +183,7 @@ public sealed class FullTranslationRealClientTests
         var status = await host.ClientStatusAsync();
         var serverConfig = Assert.Single(status.Config, c => c.Node.Id == MeshRows.NodeId("api-v1"));
         var listener = Assert.Single(serverConfig.GenericXdsConfigs, g => g.TypeUrl.EndsWith("Listener", StringComparison.Ordinal));
-        Assert.Equal($"grpc/server?xds.resource.listening_address=0.0.0.0:{port}", listener.Name);
+        Assert.Equal($"grpc/server?xds.resource.listening_address={bind}:{port}", listener.Name);
         Assert.Equal(Envoy.Admin.V3.ClientResourceStatus.Acked, listener.ClientStatus);
     }
 
