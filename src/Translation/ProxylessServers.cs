@@ -26,16 +26,14 @@ internal static class ProxylessServers
     /// <summary>The addresses offered per port, as the server writes them in the name and as the Listener's address.</summary>
     private static readonly (string InName, string Address)[] AnyAddresses = [("0.0.0.0", "0.0.0.0"), ("[::]", "::")];
 
-    /// <summary>Per node object (a graph's nodes are immutable): its server ports and its proxyless bundle's key.</summary>
+    /// <summary>Per node object (a graph's nodes are immutable): its servers' listeners and its proxyless bundle's key.</summary>
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<MeshResource<Specs.VirtualNodeSpec>, NodeServers> Servers = new();
 
-    /// <summary>The listeners a node's gRPC servers are offered, sorted by name: each port, at each address.</summary>
-    public static IEnumerable<Listener> ListenersOf(MeshResource<Specs.VirtualNodeSpec> node)
-    {
-        var servers = Servers.GetValue(node, Read);
-        return servers.Ports.SelectMany(port => servers.Addresses.Select(at => Listener(at.InName, at.Address, port)))
-            .OrderBy(l => l.Name, StringComparer.Ordinal);
-    }
+    /// <summary>
+    /// The listeners a node's gRPC servers are offered, sorted by name: each port, at each address. Built once per node
+    /// object, so every bundle and graph that node object reaches shares the same messages (serialised once).
+    /// </summary>
+    public static IReadOnlyList<Listener> ListenersOf(MeshResource<Specs.VirtualNodeSpec> node) => Servers.GetValue(node, Read).Listeners;
 
     /// <summary>
     /// The key of the node's proxyless bundle: its egress routing's (<see cref="EgressRouting.KeyOf"/>), and the ports
@@ -51,8 +49,7 @@ internal static class ProxylessServers
         var own = OwnAddress(node);
         IReadOnlyList<(string InName, string Address)> addresses = own is { } at ? [.. AnyAddresses, at] : AnyAddresses;
         return new NodeServers(
-            ports,
-            addresses,
+            [.. ports.SelectMany(port => addresses.Select(a => Listener(a.InName, a.Address, port))).OrderBy(l => l.Name, StringComparer.Ordinal)],
             ports.Count == 0 ? routing : $"{routing}\ngrpc-servers:{string.Join(',', ports.Select(p => p.Key))}@{own?.InName}");
     }
 
@@ -142,7 +139,7 @@ internal static class ProxylessServers
         };
     }
 
-    private sealed record NodeServers(IReadOnlyList<ServerPort> Ports, IReadOnlyList<(string InName, string Address)> Addresses, string BundleKey);
+    private sealed record NodeServers(IReadOnlyList<Listener> Listeners, string BundleKey);
 }
 
 /// <summary>A port a node's gRPC servers are offered a listener on, and the TLS its chain takes (none: plaintext).</summary>

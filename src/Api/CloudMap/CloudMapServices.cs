@@ -142,7 +142,10 @@ public sealed class CloudMapServices(
                 service.DnsConfig = current.ToJsonString();
             }
 
-            var namespaceType = await db.CloudMapNamespaces.Where(n => n.Id == service.NamespaceId).Select(n => n.Type).SingleAsync(ct);
+            // Only a health check given, or one held that may go, needs the namespace's type.
+            var namespaceType = change["HealthCheckConfig"] is not null || service.HealthCheckConfig is not null
+                ? await db.CloudMapNamespaces.Where(n => n.Id == service.NamespaceId).Select(n => n.Type).SingleAsync(ct)
+                : null;
             if (change["HealthCheckConfig"] is null && service.HealthCheckConfig is not null && namespaceType == "DNS_PUBLIC")
             {
                 // UpdateService, "For public and private DNS namespaces": a HealthCheckConfig left out is deleted (a
@@ -157,7 +160,7 @@ public sealed class CloudMapServices(
                     throw CloudMapErrors.InvalidInput($"Service.HealthCheckConfig: service {id} uses custom health checks; it cannot also take a Route 53 health check.");
                 }
 
-                RefuseRouteFiftyThreeCheck(true, namespaceType, service.NamespaceId);
+                RefuseRouteFiftyThreeCheck(true, namespaceType!, service.NamespaceId);
 
                 service.HealthCheckConfig = check.ToJsonString();
             }
