@@ -45,7 +45,7 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
                 ProxylessServers.BundleKeyOf(node),
                 static a => ProxylessOnDemand.BundleFor(a.Egress, ProxylessOnDemand.NamesFor(a.Graph, a.Node), ProxylessServers.ListenersOf(a.Node), name => a.Translator.Proxyless(a.Graph, name)),
                 (Translator: this, Egress: egress, Graph: graph, Node: node));
-            if (ReferenceEquals(bundle.Egress, egress) && ProxylessOnDemand.TryJoin(Own(shared, graph, node, egress), bundle) is { } joined)
+            if (ReferenceEquals(bundle.Egress, egress) && ProxylessOnDemand.TryJoin(Own(shared, graph, node, egress), bundle, ProxylessServers.WarningsOf(node)) is { } joined)
             {
                 return joined;
             }

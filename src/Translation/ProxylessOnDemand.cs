@@ -24,7 +24,7 @@ internal static class ProxylessOnDemand
                 merged.TryAdd(translateProxyless(name));
             }
 
-            merged.AddServers(ProxylessServers.ListenersOf(node));
+            merged.AddServers(ProxylessServers.ListenersOf(node), ProxylessServers.WarningsOf(node));
         }
 
         return merged.ToResources();
@@ -48,7 +48,7 @@ internal static class ProxylessOnDemand
             merged.TryAdd(proxyless);
         }
 
-        merged.AddServers(servers);
+        merged.AddServers(servers, []);
         return new Bundle(egress, merged.ToResources(), touched);
     }
 
@@ -58,11 +58,12 @@ internal static class ProxylessOnDemand
     /// proxyless name again; null when that would not give exactly what <see cref="AddTo"/> gives, which is when the
     /// routing has warnings, or when one of the node's own resources shares a name with anything the bundle looked at
     /// (the routing's, or any proxyless name's: a clash there decides which is kept and which names are left out).
+    /// <paramref name="serverWarnings"/> are the node's own (<see cref="ProxylessServers.WarningsOf"/>), which no bundle holds.
     /// Otherwise the sidecar is the node's own resources and the routing's, disjoint, and the clash decisions only ever
     /// compared the routing's and the proxyless resources, which the bundle made already: the result is the node's
     /// own resources joined to the bundle's.
     /// </summary>
-    public static ProxyResources? TryJoin(ProxyResources own, Bundle bundle)
+    public static ProxyResources? TryJoin(ProxyResources own, Bundle bundle, IReadOnlyList<string> serverWarnings)
     {
         var touched = bundle.Touched;
         if (bundle.Egress.Resources.Warnings.Count > 0
@@ -76,7 +77,8 @@ internal static class ProxylessOnDemand
 
         // The node's warnings are sorted and distinct already (its translation's set), and nearly always the only ones.
         var warnings = bundle.Merged.Warnings;
-        return ProxyResourceParts.Join(own, bundle.Shared, warnings.Count == 0 ? own.Warnings : [.. own.Warnings.Union(warnings, StringComparer.Ordinal).Order(StringComparer.Ordinal)]);
+        return ProxyResourceParts.Join(own, bundle.Shared, warnings.Count == 0 && serverWarnings.Count == 0 ? own.Warnings
+            : [.. own.Warnings.Union(warnings, StringComparer.Ordinal).Union(serverWarnings, StringComparer.Ordinal).Order(StringComparer.Ordinal)]);
     }
 
     private static bool Touches<T>(IReadOnlyList<T> own, Func<T, string> nameOf, HashSet<string> touched)
@@ -174,8 +176,15 @@ internal static class ProxylessOnDemand
             Add(_secrets, secrets);
         }
 
-        /// <summary>Listeners of the node's gRPC servers: after the proxyless names, so that of a same-named pair those are kept.</summary>
-        public void AddServers(IEnumerable<Listener> servers) => _onDemand.AddRange(servers);
+        /// <summary>
+        /// Listeners of the node's gRPC servers (after the proxyless names, so that of a same-named pair those are kept),
+        /// and the warnings about those it is not offered.
+        /// </summary>
+        public void AddServers(IEnumerable<Listener> servers, IReadOnlyList<string> warnings)
+        {
+            _onDemand.AddRange(servers);
+            _warnings.UnionWith(warnings);
+        }
 
         public ProxyResources ToResources() => new(
             sidecar.Listeners,

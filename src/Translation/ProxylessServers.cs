@@ -18,8 +18,8 @@ namespace Mesh.Translation;
 /// A STRICT listener's chain takes TLS only, from the certificate provider instances Mesh's gRPC bootstrap defines for
 /// its file certificate and trust (gRFC A29, <see cref="Tls.ProxylessDownstream"/>). One gRPC cannot serve as App Mesh
 /// defines it (an SDS or ACM certificate or trust, client SANs to check) is not offered: serving it in plaintext, or
-/// with less checking, would undo what STRICT asks for. Its server is told that the listener does not exist, which
-/// the proxy's status shows. A PERMISSIVE listener is served in plaintext: a gRPC server cannot take both on one port.
+/// with less checking, would undo what STRICT asks for. Its server is told that the listener does not exist, and the
+/// node's translation warns why (<see cref="WarningsOf"/>), which the proxy's status shows. A PERMISSIVE listener is served in plaintext: a gRPC server cannot take both on one port.
 /// </summary>
 internal static class ProxylessServers
 {
@@ -42,15 +42,23 @@ internal static class ProxylessServers
     /// </summary>
     public static string BundleKeyOf(MeshResource<Specs.VirtualNodeSpec> node) => Servers.GetValue(node, Read).BundleKey;
 
+    /// <summary>
+    /// Why each of the node's STRICT gRPC ports gRPC cannot serve is not offered to its servers. Per node, not part of
+    /// the shared bundle: the bundle's key holds only the ports that are offered, so nodes sharing it may differ here.
+    /// </summary>
+    public static IReadOnlyList<string> WarningsOf(MeshResource<Specs.VirtualNodeSpec> node) => Servers.GetValue(node, Read).Warnings;
+
     private static NodeServers Read(MeshResource<Specs.VirtualNodeSpec> node)
     {
-        var ports = Ports(node);
+        var warnings = new List<string>();
+        var ports = Ports(node, warnings);
         var routing = EgressRouting.KeyOf(node);
         var own = OwnAddress(node);
         IReadOnlyList<(string InName, string Address)> addresses = own is { } at ? [.. AnyAddresses, at] : AnyAddresses;
         return new NodeServers(
             [.. ports.SelectMany(port => addresses.Select(a => Listener(a.InName, a.Address, port))).OrderBy(l => l.Name, StringComparer.Ordinal)],
-            ports.Count == 0 ? routing : $"{routing}\ngrpc-servers:{string.Join(',', ports.Select(p => p.Key))}@{own?.InName}");
+            ports.Count == 0 ? routing : $"{routing}\ngrpc-servers:{string.Join(',', ports.Select(p => p.Key))}@{own?.InName}",
+            warnings);
     }
 
     /// <summary>
@@ -75,7 +83,7 @@ internal static class ProxylessServers
         return address == hostname ? (address, address) : null;
     }
 
-    private static IReadOnlyList<ServerPort> Ports(MeshResource<Specs.VirtualNodeSpec> node)
+    private static IReadOnlyList<ServerPort> Ports(MeshResource<Specs.VirtualNodeSpec> node, List<string> warnings)
     {
         var ports = new SortedDictionary<int, ServerPort>();
         foreach (var listener in node.Spec.Listeners ?? [])
@@ -90,9 +98,13 @@ internal static class ProxylessServers
             {
                 ports.Add(port, new ServerPort(port, null));
             }
-            else if (Tls.ProxylessDownstream(strict) is { } tls)
+            else if (Tls.ProxylessDownstream(strict, out var notOffered) is { } tls)
             {
                 ports.Add(port, new ServerPort(port, tls));
+            }
+            else
+            {
+                warnings.Add($"virtualNode/{node.Name} listener {port}: proxyless gRPC servers are not offered its listener, so they do not serve on it: it is STRICT, and {notOffered}");
             }
         }
 
@@ -139,7 +151,7 @@ internal static class ProxylessServers
         };
     }
 
-    private sealed record NodeServers(IReadOnlyList<Listener> Listeners, string BundleKey);
+    private sealed record NodeServers(IReadOnlyList<Listener> Listeners, string BundleKey, IReadOnlyList<string> Warnings);
 }
 
 /// <summary>A port a node's gRPC servers are offered a listener on, and the TLS its chain takes (none: plaintext).</summary>

@@ -188,12 +188,15 @@ internal static class Tls
     /// An xDS-enabled gRPC server's side of a STRICT listener (gRFC A29): its file certificate, and for mutual TLS its
     /// file trust, as certificate provider instances (<see cref="GrpcCertificateProviders"/>). Null when gRPC cannot
     /// serve the listener as App Mesh defines it: an SDS or ACM certificate or trust, or client SANs to check, which
-    /// gRPC servers do not match; the listener is then not offered at all rather than offered with less checking.
+    /// gRPC servers do not match; the listener is then not offered at all rather than offered with less checking, and
+    /// <paramref name="notOffered"/> says why.
     /// </summary>
-    public static DownstreamTlsContext? ProxylessDownstream(Specs.ListenerTls tls)
+    public static DownstreamTlsContext? ProxylessDownstream(Specs.ListenerTls tls, out string? notOffered)
     {
+        notOffered = null;
         if (tls.Certificate.File is not { } file)
         {
+            notOffered = $"its certificate is {(tls.Certificate.Sds is not null ? "SDS" : "ACM")}, and gRPC servers take file certificates only";
             return null;
         }
 
@@ -201,8 +204,15 @@ internal static class Tls
         var result = new DownstreamTlsContext { CommonTlsContext = common };
         if (tls.Validation is { } validation)
         {
-            if (validation.Trust.File is not { } fileTrust || validation.SubjectAlternativeNames?.Match.Exact is { Count: > 0 })
+            if (validation.Trust.File is not { } fileTrust)
             {
+                notOffered = "its validation trust is SDS, and gRPC servers take file trusts only";
+                return null;
+            }
+
+            if (validation.SubjectAlternativeNames?.Match.Exact is { Count: > 0 })
+            {
+                notOffered = "it checks its clients' subject alternative names, which gRPC servers do not match";
                 return null;
             }
 

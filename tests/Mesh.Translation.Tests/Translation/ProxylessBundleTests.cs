@@ -108,6 +108,14 @@ public sealed class ProxylessBundleTests
         Assert.NotNull(route.NonForwardingAction);
         Assert.Equal("envoy.filters.http.router", Assert.Single(hcm.HttpFilters).Name);
         Assert.Null(Assert.Single(v6.FilterChains).TransportSocket);
+        // The two STRICT ports not offered are warned about, each with why; the others are not.
+        Assert.Equal(
+            [
+                "virtualNode/b listener 9094: proxyless gRPC servers are not offered its listener, so they do not serve on it: it is STRICT, and its certificate is SDS, and gRPC servers take file certificates only",
+                "virtualNode/b listener 9095: proxyless gRPC servers are not offered its listener, so they do not serve on it: it is STRICT, and it checks its clients' subject alternative names, which gRPC servers do not match",
+            ],
+            b.Warnings.Where(w => w.Contains("proxyless gRPC servers", StringComparison.Ordinal)));
+        Assert.DoesNotContain(a.Warnings, w => w.Contains("proxyless gRPC servers", StringComparison.Ordinal));
         // Not sent to the node's Envoy, which subscribes to every listener and would bind the application's port.
         Assert.DoesNotContain(b.Listeners, l => l.Name.StartsWith("grpc/server", StringComparison.Ordinal));
         Assert.NotNull(ProxyResourceParts.Of(b));
@@ -117,6 +125,37 @@ public sealed class ProxylessBundleTests
         var reference = new MeshTranslator();
         var expected = ProxylessOnDemand.AddTo(reference.Translate(graph, ProxyTarget.VirtualNode("b")), graph, "b", n => reference.TranslateProxyless(graph, n.Name, n.Backend.Policy));
         ProxyResourcesAssert.Equal(expected, b, "node b");
+    }
+
+    [Fact]
+    public void Nodes_Sharing_A_Bundle_Keep_Their_Own_Warnings_About_Server_Listeners_Not_Offered()
+    {
+        // c's STRICT SDS port is not offered, so c's servers' listeners (and bundle key) are b's: the bundle is shared,
+        // but only c is told about its port, and with its own name.
+        var graph = Mesh.Model.Graph.MeshGraph.Build(
+        [
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "b", 1, """{"listeners":[{"portMapping":{"port":9090,"protocol":"grpc"}}],"backends":[{"virtualService":{"virtualServiceName":"svc.local"}}]}"""),
+            new("virtualNode", null, "c", 1, """{"listeners":[{"portMapping":{"port":9090,"protocol":"grpc"}},{"portMapping":{"port":9091,"protocol":"http2"},"tls":{"mode":"STRICT","certificate":{"file":{"certificateChain":"/c.pem","privateKey":"/k.pem"}},"validation":{"trust":{"sds":{"secretName":"roots"}}}}}],"backends":[{"virtualService":{"virtualServiceName":"svc.local"}}]}"""),
+            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":80,"protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}"""),
+            new("virtualService", null, "svc.local", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
+        ]);
+        var translator = new MeshTranslator();
+
+        var b = translator.TranslateProxy(graph, ProxyTarget.VirtualNode("b"));
+        var c = translator.TranslateProxy(graph, ProxyTarget.VirtualNode("c"));
+
+        Assert.Same(b.OnDemandListeners, c.OnDemandListeners);
+        Assert.DoesNotContain(b.Warnings, w => w.Contains("proxyless gRPC servers", StringComparison.Ordinal));
+        Assert.Equal(
+            "virtualNode/c listener 9091: proxyless gRPC servers are not offered its listener, so they do not serve on it: it is STRICT, and its validation trust is SDS, and gRPC servers take file trusts only",
+            Assert.Single(c.Warnings, w => w.Contains("proxyless gRPC servers", StringComparison.Ordinal)));
+        foreach (var name in new[] { "b", "c" })
+        {
+            var reference = new MeshTranslator();
+            var expected = ProxylessOnDemand.AddTo(reference.Translate(graph, ProxyTarget.VirtualNode(name)), graph, name, n => reference.TranslateProxyless(graph, n.Name, n.Backend.Policy));
+            ProxyResourcesAssert.Equal(expected, name == "b" ? b : c, $"node {name}");
+        }
     }
 
     [Theory]
