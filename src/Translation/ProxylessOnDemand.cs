@@ -160,10 +160,15 @@ internal static class ProxylessOnDemand
             var clusters = proxyless.Clusters.Select(c => (c.Name, (IMessage)c)).ToList();
             var endpoints = proxyless.ClusterLoadAssignments.Select(e => (e.ClusterName, (IMessage)e)).ToList();
             var secrets = proxyless.Secrets.Select(s => (s.Name, (IMessage)s)).ToList();
-            if (proxyless.Listeners.Count == 0
-                || Clashes(_routes, routes) || Clashes(_clusters, clusters) || Clashes(_onDemandClusters, clusters)
-                || Clashes(_endpoints, endpoints) || Clashes(_secrets, secrets))
+            if (proxyless.Listeners.Count == 0)
             {
+                return;
+            }
+
+            if ((Clash(_routes, routes) ?? Clash(_clusters, clusters) ?? Clash(_onDemandClusters, clusters) ?? Clash(_endpoints, endpoints) ?? Clash(_secrets, secrets)) is { } clash)
+            {
+                // Never silently: a client dialing this name is told it does not exist, and the node's status says why.
+                _warnings.Add($"proxyless listener '{proxyless.Listeners[0].Name}': left out for proxyless gRPC clients: its {clash.Message.Descriptor.Name} '{clash.Name}' differs from the one of the same name already in the configuration");
                 return;
             }
 
@@ -209,8 +214,18 @@ internal static class ProxylessOnDemand
             return byName;
         }
 
-        private static bool Clashes(SortedDictionary<string, IMessage> have, List<(string Name, IMessage Message)> more) =>
-            more.Any(m => have.TryGetValue(m.Name, out var existing) && !existing.Equals(m.Message));
+        private static (string Name, IMessage Message)? Clash(SortedDictionary<string, IMessage> have, List<(string Name, IMessage Message)> more)
+        {
+            foreach (var m in more)
+            {
+                if (have.TryGetValue(m.Name, out var existing) && !existing.Equals(m.Message))
+                {
+                    return m;
+                }
+            }
+
+            return null;
+        }
 
         private static void Add(SortedDictionary<string, IMessage> have, List<(string Name, IMessage Message)> more)
         {

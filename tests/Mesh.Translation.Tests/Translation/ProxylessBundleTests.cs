@@ -128,6 +128,28 @@ public sealed class ProxylessBundleTests
     }
 
     [Fact]
+    public void A_Proxyless_Name_Whose_Cluster_Differs_From_The_Sidecars_Same_Named_One_Is_Left_Out_With_A_Warning()
+    {
+        // The translator never names two different clusters alike; the merge must still not send either silently.
+        var graph = TwoClients("""[{"portMapping":{"port":9090,"protocol":"grpc"}}]""");
+        var translator = new MeshTranslator();
+        var sidecar = translator.Translate(graph, ProxyTarget.VirtualNode("b"));
+        var taken = sidecar.Clusters[0];
+
+        var merged = ProxylessOnDemand.AddTo(sidecar, graph, "b", name =>
+        {
+            var proxyless = translator.TranslateProxyless(graph, name.Name, name.Backend.Policy);
+            return name.Name != "svc.local" ? proxyless
+                : proxyless with { Clusters = [.. proxyless.Clusters, new Envoy.Config.Cluster.V3.Cluster(taken) { ConnectTimeout = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromSeconds(42)) }] };
+        });
+
+        Assert.DoesNotContain(merged.OnDemandListeners, l => l.Name == "svc.local");
+        Assert.Contains(merged.OnDemandListeners, l => l.Name == "svc.local:80");
+        Assert.Same(taken, Assert.Single(merged.Clusters, c => c.Name == taken.Name));
+        Assert.Contains($"proxyless listener 'svc.local': left out for proxyless gRPC clients: its Cluster '{taken.Name}' differs from the one of the same name already in the configuration", merged.Warnings);
+    }
+
+    [Fact]
     public void Nodes_Sharing_A_Bundle_Keep_Their_Own_Warnings_About_Server_Listeners_Not_Offered()
     {
         // c's STRICT SDS port is not offered, so c's servers' listeners (and bundle key) are b's: the bundle is shared,
