@@ -156,6 +156,12 @@ internal sealed class DeltaSession(
                 // longer gets (on demand only, or the wildcard went too) stays held, and the diff sends its removal.
                 state.ClientHas.Removed(name);
             }
+            else if (state.Wildcard && Snapshot is null && state.ClientHas.Holds(name))
+            {
+                // Held from an earlier stream (initial_resource_versions), and no snapshot yet to judge by: the first
+                // diff answers it either way.
+                state.AnswerAtNextDiff(name);
+            }
         }
 
         if (Snapshot is { } snapshot)
@@ -329,6 +335,7 @@ internal sealed class DeltaSession(
         List<string>? removals = null;
         var sortUpserts = false;
         var heldAndWanted = 0;
+        var mustAnswer = state.TakeNamesToAnswer();
 
         void Compare(XdsResource resource)
         {
@@ -338,7 +345,7 @@ internal sealed class DeltaSession(
                 heldAndWanted++;
             }
 
-            if (!string.Equals(held, resource.Version, StringComparison.Ordinal))
+            if (!string.Equals(held, resource.Version, StringComparison.Ordinal) || mustAnswer?.Contains(resource.Name) == true)
             {
                 (upserts ??= []).Add(resource);
             }

@@ -13,6 +13,7 @@ internal sealed class DeltaTypeState
     // reported missing rarely, so most of a proxy's types never need either.
     private HashSet<string>? _names;
     private HashSet<string>? _reportedMissing;
+    private HashSet<string>? _answerAtNextDiff;
 
     public bool Subscribed { get; set; }
 
@@ -47,6 +48,21 @@ internal sealed class DeltaTypeState
     public bool HasReportedMissing => _reportedMissing is { Count: > 0 };
 
     public void ReportedMissing(string name) => (_reportedMissing ??= new(StringComparer.Ordinal)).Add(name);
+
+    /// <summary>
+    /// A held name the client unsubscribed from while taking the wildcard, before there was a snapshot to tell whether
+    /// the wildcard covers it: the client keeps its copy and waits to be told, so the next diff sends it again even at
+    /// the version held (a name it no longer gets is removed by the diff anyway).
+    /// </summary>
+    public void AnswerAtNextDiff(string name) => (_answerAtNextDiff ??= new(StringComparer.Ordinal)).Add(name);
+
+    /// <summary>The names <see cref="AnswerAtNextDiff"/> kept (null: none), handed to the diff that answers them.</summary>
+    public HashSet<string>? TakeNamesToAnswer()
+    {
+        var names = _answerAtNextDiff;
+        _answerAtNextDiff = null;
+        return names;
+    }
 
     /// <summary>The name was sent: it exists again, and is reported again if it goes.</summary>
     public void NoLongerMissing(string name) => _reportedMissing?.Remove(name);

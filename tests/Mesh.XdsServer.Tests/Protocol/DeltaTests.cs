@@ -279,6 +279,35 @@ public sealed class DeltaTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Unsubscribing_From_A_Held_Name_While_Wildcard_Before_The_First_Snapshot_Is_Answered_When_It_Comes()
+    {
+        // A proxy reconnects (to a server that has no snapshot for it yet) saying what it holds, and unsubscribes from
+        // one name while taking the wildcard: it keeps that copy and waits to be told, so the first snapshot, which has
+        // it at the very version held, must send it again (and nothing else: the rest is current).
+        const string inWildcard = "cds_egress_demo_api-v1_http_9080";
+        Dictionary<string, string> held;
+        await using (var first = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web")))
+        {
+            await first.SendAsync(TypeUrls.Cluster);
+            held = (await first.NextAsync()).Resources.ToDictionary(r => r.Name, r => r.Version);
+        }
+
+        await using var fresh = await XdsTestHost.StartAsync();
+        await using var client = DeltaAdsClient.Connect(fresh.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster, initialVersions: held);
+        await client.SendAsync(TypeUrls.Cluster, unsubscribe: [inWildcard]);
+        // A stream's requests are handled in order: once the route request shows, the unsubscribe was handled.
+        await client.SendAsync(TypeUrls.Route, subscribe: ["rds_egress_http_9080"]);
+        await Eventually.TrueAsync(() => fresh.Streams.Streams.Any(s => s.RequestedTypes.Contains(TypeUrls.Route)));
+        fresh.Producer.SetMesh(_mesh.Key, _mesh.Graph);
+
+        var answer = await client.NextAsync();
+        Assert.Equal([inWildcard], answer.Resources.Select(r => r.Name));
+        Assert.Equal(held[inWildcard], answer.Resources[0].Version);
+        Assert.Empty(answer.RemovedResources);
+    }
+
+    [Fact]
     public async Task Wildcard_With_A_Named_Resource_Sends_Each_Once_In_Name_Order_And_Removes_What_Is_Gone()
     {
         await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
