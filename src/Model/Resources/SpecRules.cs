@@ -222,7 +222,7 @@ public static class SpecRules
 
                 if (protocol is "httpRoute" or "http2Route")
                 {
-                    CheckHttpPathMatch(match, $"{path}.match", violations, reserved: false);
+                    CheckHttpPathMatch(match, $"{path}.match", violations, gateway: false);
                 }
 
                 CheckRegexes(match, $"{path}.match", violations);
@@ -252,7 +252,7 @@ public static class SpecRules
             }
             else
             {
-                CheckHttpPathMatch(match, path, violations, reserved: true);
+                CheckHttpPathMatch(match, path, violations, gateway: true);
             }
 
             if (match["hostname"] is JsonObject hostname && hostname.Count != 1)
@@ -291,13 +291,18 @@ public static class SpecRules
         }
     }
 
-    private static void CheckHttpPathMatch(JsonObject match, string path, List<Violation> violations, bool reserved)
+    /// <summary>
+    /// A route's HTTP match names its path by prefix or path. A gateway route's may instead match on the hostname alone
+    /// (App Mesh made its prefix optional when it added hostname matching; every path is matched then); it may not use
+    /// the paths App Mesh reserves.
+    /// </summary>
+    private static void CheckHttpPathMatch(JsonObject match, string path, List<Violation> violations, bool gateway)
     {
         var prefix = match["prefix"]?.GetValue<string>();
         var pathMatch = match["path"] as JsonObject;
-        if (prefix is null && pathMatch is null)
+        if (prefix is null && pathMatch is null && !(gateway && match["hostname"] is not null))
         {
-            violations.Add(new Violation(path, "must set either prefix or path"));
+            violations.Add(new Violation(path, gateway ? "must set at least one of prefix, path, hostname" : "must set either prefix or path"));
         }
         else if (prefix is not null && pathMatch is not null)
         {
@@ -319,7 +324,7 @@ public static class SpecRules
             violations.Add(new Violation($"{path}.path.exact", $"must start with '/', got \"{exact}\""));
         }
 
-        if (reserved)
+        if (gateway)
         {
             foreach (var (value, member) in new[] { (prefix, "prefix"), (pathMatch?["exact"]?.GetValue<string>(), "path.exact") })
             {

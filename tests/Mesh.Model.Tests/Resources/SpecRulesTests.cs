@@ -10,6 +10,7 @@ public sealed class SpecRulesTests
     [InlineData("route", """{"httpRoute":{"match":{},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}""", "spec.httpRoute.match: must set either prefix or path")]
     [InlineData("route", """{"httpRoute":{"match":{"prefix":"api"},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}""", "spec.httpRoute.match.prefix: must start with '/'")]
     [InlineData("route", """{}""", "spec: must set exactly one of httpRoute, http2Route, grpcRoute, tcpRoute, but sets none")]
+    [InlineData("gatewayRoute", """{"http2Route":{"match":{"headers":[{"name":"x"}]},"action":{"target":{"virtualService":{"virtualServiceName":"s"}}}}}""", "spec.http2Route.match: must set at least one of prefix, path, hostname")]
     [InlineData("gatewayRoute", """{"httpRoute":{"match":{"prefix":"/aws-appmesh/x"},"action":{"target":{"virtualService":{"virtualServiceName":"s"}}}}}""", "are reserved")]
     [InlineData("gatewayRoute", """{"grpcRoute":{"match":{"serviceName":"aws.appmesh.Foo"},"action":{"target":{"virtualService":{"virtualServiceName":"s"}}}}}""", "service names starting with 'aws.appmesh' are reserved")]
     [InlineData("virtualGateway", """{"listeners":[{"portMapping":{"port":80,"protocol":"http"},"connectionPool":{"grpc":{"maxRequests":1}}}]}""", "is for protocol grpc, but the listener's protocol is http")]
@@ -41,6 +42,18 @@ public sealed class SpecRulesTests
     {
         var violations = SpecRules.Check(ResourceKind.FromWireName(kind), JsonNode.Parse(spec)!.AsObject());
         Assert.Contains(violations, v => v.ToString().Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("httpRoute")]
+    [InlineData("http2Route")]
+    public void AGatewayRouteMatchingOnlyTheHostname_IsAccepted(string protocol)
+    {
+        // App Mesh made the prefix optional when it added hostname matching; Terraform's aws_appmesh_gateway_route
+        // sends exactly this for `match { hostname { exact = ... } }`.
+        var spec = "{\"" + protocol + "\":{\"match\":{\"hostname\":{\"exact\":\"test.example.com\"}},\"action\":{\"target\":{\"virtualService\":{\"virtualServiceName\":\"s\"}}}}}";
+
+        Assert.Empty(SpecRules.Check(ResourceKind.GatewayRoute, JsonNode.Parse(spec)!.AsObject()));
     }
 
     [Fact]
