@@ -26,10 +26,17 @@ public static class CloudMapEndpoints
 
     private static async Task HandleAsync(HttpContext context)
     {
+        if (Sts.StsRequest.Is(context.Request))
+        {
+            // The same route: STS's Query protocol is POST / too, told apart by its form body and no X-Amz-Target.
+            await Sts.StsEndpoints.HandleAsync(context);
+            return;
+        }
+
         if (!CloudMapRequest.Is(context.Request))
         {
             throw new AppMeshException(ErrorCode.UnknownOperation with { StatusCode = 404 },
-                $"POST / serves Cloud Map only: X-Amz-Target must name an operation as {CloudMapRequest.TargetPrefix}<Operation>.");
+                $"POST / serves Cloud Map (X-Amz-Target naming an operation as {CloudMapRequest.TargetPrefix}<Operation>) and STS GetCallerIdentity (a form body) only.");
         }
 
         var services = context.RequestServices;

@@ -46,11 +46,12 @@ public static class ApiFailures
 
     /// <summary>
     /// Whether the request only reads: every App Mesh read and console read is a GET; Cloud Map's reads are POSTs named
-    /// by their operation (Get*, List*, Discover*); a console sign-in reads the access key and changes nothing stored.
+    /// by their operation (Get*, List*, Discover*); STS serves only GetCallerIdentity; a console sign-in reads the access key and changes nothing stored.
     /// </summary>
     private static bool ChangesNothing(HttpRequest request) =>
         HttpMethods.IsGet(request.Method)
         || (CloudMap.CloudMapRequest.Is(request) && CloudMap.CloudMapRequest.IsRead(CloudMap.CloudMapRequest.OperationName(request)))
+        || Sts.StsRequest.Is(request)
         || (HttpMethods.IsPost(request.Method) && request.Path.Equals(WebConsole.ConsoleEndpoints.SessionPath, StringComparison.Ordinal));
 
     private static string MaxBody(HttpContext context) =>

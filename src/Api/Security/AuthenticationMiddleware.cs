@@ -11,8 +11,9 @@ using Microsoft.Extensions.Options;
 namespace Mesh.Api.Security;
 
 /// <summary>
-/// Authenticates every App Mesh and Cloud Map API request with SigV4 (service <c>appmesh</c> under
-/// <see cref="ApiPrefix"/>, <c>servicediscovery</c> for <c>POST /</c> with a Cloud Map X-Amz-Target), or, when
+/// Authenticates every App Mesh, Cloud Map and STS API request with SigV4 (service <c>appmesh</c> under
+/// <see cref="ApiPrefix"/>, <c>servicediscovery</c> for <c>POST /</c> with a Cloud Map X-Amz-Target, <c>sts</c> for
+/// <c>POST /</c> with a form), or, when
 /// explicitly configured, lets it act as the default account, then applies the per-account request rate, shared
 /// by both APIs. Nothing is read or changed for a
 /// request that fails here; the refusal itself is counted in mesh_api_calls_total and written to the audit
@@ -27,6 +28,7 @@ public sealed class AuthenticationMiddleware
     private readonly MeshApiOptions mesh;
     private readonly SigV4Verifier verifier;
     private readonly SigV4Verifier cloudMapVerifier;
+    private readonly SigV4Verifier stsVerifier;
     private readonly IServiceProvider services;
     private readonly TimeProvider clock;
     private readonly AccountRateLimiter rateLimiter;
@@ -40,12 +42,13 @@ public sealed class AuthenticationMiddleware
         this.services = services;
         verifier = new SigV4Verifier(this.mesh.Region, "appmesh", clock);
         cloudMapVerifier = new SigV4Verifier(this.mesh.Region, CloudMapRequest.SigningName, clock);
+        stsVerifier = new SigV4Verifier(this.mesh.Region, Sts.StsRequest.SigningName, clock);
         rateLimiter = new AccountRateLimiter(this.auth.RequestsPerSecond, this.auth.Burst, clock);
     }
 
     public Task InvokeAsync(HttpContext context)
     {
-        var cloudMap = CloudMapRequest.Is(context.Request);
+        var cloudMap = CloudMapRequest.Is(context.Request) || Sts.StsRequest.Is(context.Request);
         // Without regard to case, as routing matches paths: "/V20190125/meshes" reaches ListMeshes too, and must not
         // reach it unauthenticated.
         if (!cloudMap && !context.Request.Path.StartsWithSegments(ApiPrefix, StringComparison.OrdinalIgnoreCase)
@@ -94,7 +97,7 @@ public sealed class AuthenticationMiddleware
                 : ConsoleSessionAuthenticator.Carries(context.Request)
                     // The web console's calls: its session stands for the key it was signed in with.
                     ? await services.GetRequiredService<ConsoleSessionAuthenticator>().AuthenticateAsync(context)
-                    : await AuthenticateAsync(context, cloudMap ? cloudMapVerifier : verifier);
+                    : await AuthenticateAsync(context, !cloudMap ? verifier : Sts.StsRequest.Is(context.Request) ? stsVerifier : cloudMapVerifier);
         }
         catch (Exception error) when (ApiFailures.Answer(context, error) is { } refused)
         {
@@ -122,13 +125,15 @@ public sealed class AuthenticationMiddleware
         // A Cloud Map call is named by its X-Amz-Target, its action's service prefix included.
         // The metric's operation label is a known operation's name or "UnknownOperation": the path and the header are
         // the caller's text (the audit record keeps them), and a label for each would grow the metrics without bound.
+        // An STS call is refused before its form is read, and named by the one action served.
         var cloudMap = CloudMapRequest.Is(context.Request);
+        var sts = Sts.StsRequest.Is(context.Request);
         var endpoint = context.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName;
-        var action = cloudMap
-            ? ApiCall.ActionOf(CloudMapRequest.OperationName(context.Request), CloudMapRequest.ActionService)
+        var action = sts ? Sts.StsRequest.MetricAction(Sts.StsRequest.GetCallerIdentity)
+            : cloudMap ? ApiCall.ActionOf(CloudMapRequest.OperationName(context.Request), CloudMapRequest.ActionService)
             : ApiCall.ActionOf(endpoint ?? $"{context.Request.Method} {context.Request.Path}");
-        var operation = cloudMap
-            ? CloudMapRequest.MetricAction(CloudMapRequest.OperationName(context.Request))
+        var operation = sts ? action
+            : cloudMap ? CloudMapRequest.MetricAction(CloudMapRequest.OperationName(context.Request))
             : endpoint ?? ApiMetrics.UnknownOperation;
         services.GetRequiredService<ApiMetrics>().Record(operation, refused.Code.StatusCode, refused.Code.Name, Stopwatch.GetElapsedTime(started));
         services.GetRequiredService<AuditLog>().Enqueue(AuditRecords.Create(

@@ -85,6 +85,25 @@ public sealed partial class AwsCli
             environment);
     }
 
+    /// <summary>Runs <c>aws sts &lt;arguments&gt;</c> against the API, with the given key (the admin key when none is given).</summary>
+    public Task<ProcessResult> StsAsync(Uri endpoint, IssuedKeyPair? key, params string[] arguments)
+    {
+        var environment = Environment(endpoint);
+        if (key is { } k)
+        {
+            environment["AWS_ACCESS_KEY_ID"] = k.AccessKeyId;
+            environment["AWS_SECRET_ACCESS_KEY"] = k.SecretAccessKey;
+        }
+
+        return ExternalProcess.RunAsync(
+            Path,
+            ["sts", .. arguments, "--endpoint-url", endpoint.ToString().TrimEnd('/'), "--region", Region, "--output", "json"],
+            environment);
+    }
+
+    /// <summary>An access key id and its secret, for a command run as another key than the admin's.</summary>
+    public readonly record struct IssuedKeyPair(string AccessKeyId, string SecretAccessKey);
+
     /// <summary>Runs a servicediscovery command that must succeed and returns the JSON it printed (null when it prints nothing).</summary>
     public async Task<JsonNode?> CloudMapSucceedAsync(Uri endpoint, params string[] arguments)
     {

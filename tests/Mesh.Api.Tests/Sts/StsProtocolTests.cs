@@ -1,0 +1,80 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Xml.Linq;
+using Mesh.Api.Tests.Infrastructure;
+using Mesh.Security;
+
+namespace Mesh.Api.Tests.Sts;
+
+/// <summary>
+/// STS GetCallerIdentity on the API port, on the Query protocol's wire as the SDKs send and parse it: a signed form
+/// posted to <c>/</c>, an XML answer naming the key's account, and XML errors whose Code the SDKs read. It needs no
+/// permission (a read-only key gets it), but a signature for <c>sts</c> by a live key.
+/// </summary>
+public sealed class StsProtocolTests(ApiServer api) : IClassFixture<ApiServer>
+{
+    private static readonly XNamespace Sts = "https://sts.amazonaws.com/doc/2011-06-15/";
+
+    [Fact]
+    public async Task GetCallerIdentity_Names_The_Keys_Account_Whatever_Its_Policy()
+    {
+        var key = await api.CreateKeyAsync("444455556666", KeyPolicy.ReadOnly);
+        using var client = StsClient(key.AccessKeyId, key.SecretAccessKey);
+
+        var (status, type, body) = await SendAsync(client, "Action=GetCallerIdentity&Version=2011-06-15");
+
+        Assert.Equal(200, status);
+        Assert.Equal("text/xml", type);
+        var result = body.Root!.Element(Sts + "GetCallerIdentityResult")!;
+        Assert.Equal("444455556666", result.Element(Sts + "Account")!.Value);
+        Assert.Equal(key.AccessKeyId, result.Element(Sts + "UserId")!.Value);
+        Assert.Equal($"arn:aws:iam::444455556666:user/{key.AccessKeyId}", result.Element(Sts + "Arn")!.Value);
+        Assert.False(string.IsNullOrEmpty(body.Root!.Element(Sts + "ResponseMetadata")!.Element(Sts + "RequestId")!.Value));
+    }
+
+    [Theory]
+    [InlineData("Action=AssumeRole&Version=2011-06-15&RoleArn=x", "InvalidAction", "'AssumeRole'")]
+    [InlineData("Version=2011-06-15", "InvalidAction", "Action is missing")]
+    [InlineData("Action=GetCallerIdentity&Version=2099-01-01", "InvalidAction", "version 2099-01-01")]
+    public async Task Anything_But_GetCallerIdentity_Is_An_Xml_Error_Naming_It(string form, string code, string expected)
+    {
+        using var client = StsClient(api.AdminKey.AccessKeyId, api.AdminKey.SecretAccessKey);
+
+        var (status, type, body) = await SendAsync(client, form);
+
+        Assert.Equal(400, status);
+        Assert.Equal("text/xml", type);
+        var error = body.Root!.Element(Sts + "Error")!;
+        Assert.Equal("Sender", error.Element(Sts + "Type")!.Value);
+        Assert.Equal(code, error.Element(Sts + "Code")!.Value);
+        Assert.Contains(expected, error.Element(Sts + "Message")!.Value, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_Signature_For_Another_Service_Or_By_An_Unknown_Key_Is_Refused()
+    {
+        using var appMesh = new HttpClient(new SigningHandler(api.AdminKey.AccessKeyId, api.AdminKey.SecretAccessKey, ApiServer.Region, "appmesh")) { BaseAddress = api.BaseAddress };
+        var (status, _, body) = await SendAsync(appMesh, "Action=GetCallerIdentity&Version=2011-06-15");
+        Assert.Equal(403, status);
+        Assert.Equal("InvalidSignatureException", body.Root!.Element(Sts + "Error")!.Element(Sts + "Code")!.Value);
+        Assert.Contains("'sts'", body.Root!.Element(Sts + "Error")!.Element(Sts + "Message")!.Value, StringComparison.Ordinal);
+
+        using var unknown = StsClient("MKIAUNKNOWNUNKNOWN00", "secret");
+        (status, _, body) = await SendAsync(unknown, "Action=GetCallerIdentity&Version=2011-06-15");
+        Assert.Equal(403, status);
+        Assert.Equal("Sender", body.Root!.Element(Sts + "Error")!.Element(Sts + "Type")!.Value);
+    }
+
+    private HttpClient StsClient(string accessKeyId, string secret) =>
+        new(new SigningHandler(accessKeyId, secret, ApiServer.Region, "sts")) { BaseAddress = api.BaseAddress };
+
+    private static async Task<(int Status, string? ContentType, XDocument Body)> SendAsync(HttpClient client, string form)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new StringContent(form, Encoding.UTF8) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-www-form-urlencoded") { CharSet = "utf-8" };
+        using var response = await client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode < 500, $"answered {(int)response.StatusCode}: {text}");
+        return ((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, XDocument.Parse(text));
+    }
+}
