@@ -78,6 +78,35 @@ public sealed class ProxylessInjectionTests : IAsyncLifetime
         Assert.Contains("only a virtual node's applications can be proxyless", outcome.Message);
     }
 
+    [Fact]
+    public async Task Envoy_Only_Annotations_On_A_Proxyless_Pod_Are_Not_Read_But_Named_In_A_Warning()
+    {
+        // Values an Envoy pod would be refused for: here they configure nothing, so they refuse nothing.
+        var pod = AdmissionPods.Annotated(
+            ("appmesh.k8s.aws/mesh", "shop"), ("appmesh.k8s.aws/virtualNode", "cart"), ("mesh-proxy/proxyless", "true"),
+            ("appmesh.k8s.aws/ports", "http"), ("appmesh.k8s.aws/cpuRequests", "lots"), ("appmesh.k8s.aws/egressIgnoredIPs", "10.0.0.0/8"));
+
+        var outcome = await _server.ReviewAsync(pod);
+
+        Assert.True(outcome.Allowed, outcome.Message);
+        Assert.Equal(
+            [
+                Mesh.Webhook.Admission.AdmissionHandler.ProxylessWarning,
+                "mesh-proxy/proxyless: appmesh.k8s.aws/ports, appmesh.k8s.aws/egressIgnoredIPs, appmesh.k8s.aws/cpuRequests configure the Envoy sidecar and its traffic redirection, which a proxyless pod does not get; they have no effect",
+            ],
+            outcome.Warnings);
+        var patched = JsonPatch.Apply(pod, outcome.Patch!);
+        Assert.NotNull(Env(patched, "app", "GRPC_XDS_BOOTSTRAP_CONFIG"));
+        Assert.Null(patched["spec"]!["initContainers"]);
+
+        // The same annotations on an Envoy pod are refused, each named.
+        pod["metadata"]!["annotations"]!["mesh-proxy/proxyless"] = "false";
+        var envoy = await _server.ReviewAsync(pod);
+        Assert.False(envoy.Allowed);
+        Assert.Contains("appmesh.k8s.aws/ports", envoy.Message);
+        Assert.Contains("appmesh.k8s.aws/cpuRequests", envoy.Message);
+    }
+
     private static JsonObject Pod() =>
         AdmissionPods.Annotated(("appmesh.k8s.aws/mesh", "shop"), ("appmesh.k8s.aws/virtualNode", "cart"), ("mesh-proxy/proxyless", "True"));
 

@@ -49,7 +49,13 @@ public sealed partial class AdmissionHandler(IOptions<WebhookOptions> options, I
                 {
                     LogInjectedBootstraps(logger, name, inject.Request.Resource.Value);
                     // Shown by kubectl: the webhook reads no spec, so a node whose TLS reaches gRPC needs the API's bootstrap.
-                    patched["response"]!["warnings"] = new JsonArray(ProxylessWarning);
+                    var warnings = new JsonArray(ProxylessWarning);
+                    if (inject.Request.IgnoredAnnotations.Count > 0)
+                    {
+                        warnings.Add(IgnoredOnProxyless(inject.Request.IgnoredAnnotations));
+                    }
+
+                    patched["response"]!["warnings"] = warnings;
                 }
                 else
                 {
@@ -76,6 +82,10 @@ public sealed partial class AdmissionHandler(IOptions<WebhookOptions> options, I
     public const string ProxylessWarning =
         "mesh-proxy/proxyless: the injected gRPC bootstrap defines no certificate providers; if the virtual node's TLS is served to gRPC, "
         + "give the containers the bootstrap GET /envoy/bootstrap?grpc&node=... writes (GRPC_XDS_BOOTSTRAP), or gRPC refuses its TLS clusters and listeners";
+
+    /// <summary>The admission warning naming the Envoy-only annotations a proxyless pod set.</summary>
+    public static string IgnoredOnProxyless(IEnumerable<string> annotations) =>
+        $"mesh-proxy/proxyless: {string.Join(", ", annotations)} configure the Envoy sidecar and its traffic redirection, which a proxyless pod does not get; they have no effect";
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Gave the proxyless gRPC containers of pod {Pod} the bootstrap of {Node}")]
     private static partial void LogInjectedBootstraps(ILogger logger, string pod, string node);

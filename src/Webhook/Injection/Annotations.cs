@@ -32,4 +32,8 @@ public static class Annotations
     /// each application container gets its gRPC xDS bootstrap in <c>GRPC_XDS_BOOTSTRAP_CONFIG</c> instead.
     /// </summary>
     public const string Proxyless = "mesh-proxy/proxyless";
+
+    /// <summary>What only an injected Envoy (and its traffic redirection) reads: nothing of it on a proxyless pod.</summary>
+    public static IReadOnlyList<string> EnvoyOnly { get; } =
+        [Ports, EgressIgnoredPorts, EgressIgnoredIps, CpuRequests, MemoryRequests, CredentialsSecret];
 }

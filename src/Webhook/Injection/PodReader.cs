@@ -88,6 +88,27 @@ public static partial class PodReader
             problems.Add($"{Annotations.Proxyless}: gRPC applications can neither sign their xDS calls nor present a certificate to the xDS server, and this webhook's Webhook:AuthMode is {options.AuthMode}; proxyless pods need AuthMode None, with the xDS server's Xds:Auth:Mode None");
         }
 
+        if (proxyless == true && node is not null && gateway is null)
+        {
+            // Nothing of Envoy's is injected, so its annotations would do nothing: not read (a value that would be
+            // refused for an Envoy refuses nothing here), and each one set is named in an admission warning.
+            var ignored = Annotations.EnvoyOnly.Where(a => Annotation(a) is not null).ToList();
+            return problems.Count > 0
+                ? new InjectionDecision.Refuse(problems)
+                : new InjectionDecision.Inject(new SidecarRequest
+                {
+                    Resource = resource!,
+                    ApplicationPorts = [],
+                    EgressIgnoredPorts = [],
+                    EgressIgnoredIps = [],
+                    CpuRequest = DefaultCpuRequest,
+                    MemoryRequest = DefaultMemoryRequest,
+                    CredentialsSecret = options.CredentialsSecret,
+                    Proxyless = true,
+                    IgnoredAnnotations = ignored,
+                });
+        }
+
         var ports = Annotation(Annotations.Ports) is { } listed
             ? Ports(Annotations.Ports, listed, problems)
             : ContainerPorts(pod);
@@ -115,7 +136,6 @@ public static partial class PodReader
             CpuRequest = cpu,
             MemoryRequest = memory,
             CredentialsSecret = secret,
-            Proxyless = proxyless == true,
         });
     }
 

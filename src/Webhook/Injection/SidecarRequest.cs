@@ -24,6 +24,9 @@ public sealed record SidecarRequest
     /// <summary>Proxyless gRPC applications (<see cref="Annotations.Proxyless"/>): a bootstrap each, no Envoy, no redirection.</summary>
     public bool Proxyless { get; init; }
 
+    /// <summary>The Envoy-only annotations a proxyless pod set, which do nothing there (<see cref="Annotations.EnvoyOnly"/>).</summary>
+    public IReadOnlyList<string> IgnoredAnnotations { get; init; } = [];
+
     /// <summary>A gateway pod is its Envoy's own workload: it gets the sidecar but no traffic redirection.</summary>
     public bool Redirects => Resource.Kind == ProxyKind.VirtualNode && !Proxyless;
 }
