@@ -50,6 +50,26 @@ public sealed class StsProtocolTests(ApiServer api) : IClassFixture<ApiServer>
         Assert.Contains(expected, error.Element(Sts + "Message")!.Value, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("application/x-www-form-urlencoded", "Action=%ZZ%&Version=%")]
+    [InlineData("application/x-www-form-urlencoded", "Action=GetCallerIdentity&Action=GetCallerIdentity")]
+    [InlineData("application/x-www-form-urlencoded", "\u0000\u0001\u00ff=\u00fe")]
+    [InlineData("application/x-www-form-urlencoded", "")]
+    public async Task Hostile_Forms_Are_Answered_With_A_4xx_Xml_Error(string contentType, string form)
+    {
+        using var client = StsClient(api.AdminKey.AccessKeyId, api.AdminKey.SecretAccessKey);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new ByteArrayContent(Encoding.Latin1.GetBytes(System.Text.RegularExpressions.Regex.Unescape(form))) };
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        using var response = await client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.True((int)response.StatusCode is >= 400 and < 500, $"answered {(int)response.StatusCode}: {text}");
+        var error = XDocument.Parse(text).Root!.Element(Sts + "Error")!;
+        Assert.False(string.IsNullOrEmpty(error.Element(Sts + "Code")!.Value));
+        Assert.False(string.IsNullOrEmpty(error.Element(Sts + "Message")!.Value));
+    }
+
     [Fact]
     public async Task A_Signature_For_Another_Service_Or_By_An_Unknown_Key_Is_Refused()
     {
