@@ -47,6 +47,12 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     /// <summary>What the client said of the baseline's response (or the response itself, until it answers).</summary>
     private DeltaOutcome _baselineOutcome = NoBaseline;
 
+    /// <summary>
+    /// The latest response that carried no resource (an empty first answer to a wildcard, or removals only), and
+    /// what the client said of it: shown for the type when the client holds nothing, which has no entry to show.
+    /// </summary>
+    private DeltaOutcome? _latestEmpty;
+
     public string TypeUrl { get; } = typeUrl;
 
     /// <summary>The version the client holds of <paramref name="name"/>; null when it holds none.</summary>
@@ -140,6 +146,11 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     {
         if (resources.Count == 0)
         {
+            lock (statusLock)
+            {
+                _latestEmpty = new DeltaOutcome(ConfigStatus.Stale, ClientResourceStatus.Requested, null, at);
+            }
+
             return;
         }
 
@@ -180,6 +191,11 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     {
         if (resources.Count == 0)
         {
+            lock (statusLock)
+            {
+                _latestEmpty = _latestEmpty is null ? null : outcome;
+            }
+
             return;
         }
 
@@ -275,6 +291,13 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
             }
         }
     }
+
+    /// <summary>
+    /// What the client said of the type's latest response that carried nothing, when it holds nothing (null
+    /// otherwise); called under the status lock.
+    /// </summary>
+    internal DeltaOutcome? EmptyOutcome => HeldCount > 0 ? null
+        : _latestEmpty ?? (_baseline is { Wildcard.Count: 0 } && !ReferenceEquals(_baselineOutcome, NoBaseline) ? _baselineOutcome : null);
 
     /// <summary>What CSDS shows of this type; called under the status lock.</summary>
     public void AddTo(Dictionary<(string, string), ResourceStatus> all)

@@ -125,6 +125,11 @@ internal sealed class DeltaSession(
             }
         }
 
+        if (firstRequest && state.Wildcard && request.InitialResourceVersions.Count == 0)
+        {
+            state.OwesFirstResponse = true;
+        }
+
         // Names are judged against the wildcard as the request leaves it, whatever their order against "*".
         var wasWildcard = state.Wildcard;
         for (var i = 0; i < unsubscribe.Count; i++)
@@ -172,6 +177,10 @@ internal sealed class DeltaSession(
                 {
                     await WriteAsync(typeUrl, state, snapshot[typeUrl], response, first.Upserts, first.Removals, cancellationToken);
                     state.SharedFirst = first;
+                }
+                else
+                {
+                    await SendAsync(typeUrl, state, snapshot[typeUrl], NoUpserts, NoRemovals, cancellationToken); // owed, if anything
                 }
             }
             else
@@ -411,7 +420,7 @@ internal sealed class DeltaSession(
 
     private Task SendAsync(string typeUrl, DeltaTypeState state, ResourceSet set, IReadOnlyList<XdsResource> upserts, IReadOnlyList<string> removals, CancellationToken cancellationToken)
     {
-        if (upserts.Count == 0 && removals.Count == 0)
+        if (upserts.Count == 0 && removals.Count == 0 && !state.OwesFirstResponse)
         {
             return Task.CompletedTask;
         }
@@ -424,6 +433,7 @@ internal sealed class DeltaSession(
     private async Task WriteAsync(string typeUrl, DeltaTypeState state, ResourceSet set, DeltaDiscoveryResponse response, IReadOnlyList<XdsResource> upserts, IReadOnlyList<string> removals, CancellationToken cancellationToken)
     {
         await responses.WriteAsync(response, cancellationToken);
+        state.OwesFirstResponse = false;
 
         // The client now holds what was sent (the stream status's map is the session's record of it).
         Status.Sent(state.ClientHas, upserts, set);

@@ -19,6 +19,13 @@ internal sealed class DeltaTypeState
 
     public bool Wildcard { get; set; }
 
+    /// <summary>
+    /// A wildcard subscription that held nothing on its first request is owed a first response even when there is
+    /// nothing to send: Envoy completes initialisation only once it has one (else it waits out its initial fetch
+    /// timeout). Cleared by any response written for the type.
+    /// </summary>
+    public bool OwesFirstResponse { get; set; }
+
     /// <summary>The names subscribed to explicitly (besides the wildcard); null when none ever was.</summary>
     public HashSet<string>? Names => _names;
 

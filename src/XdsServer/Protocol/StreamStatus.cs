@@ -205,6 +205,39 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
     }
 
     /// <summary>
+    /// Each type whose latest response carried no resource at all (a gateway with no routes gets an empty CDS and
+    /// LDS), with what the client said of that response: the per-resource view above has nothing for such a type, and
+    /// proxy status would otherwise show it as never sent.
+    /// </summary>
+    public IReadOnlyDictionary<string, (ClientResourceStatus State, string? Error, DateTimeOffset At)> EmptyAnswers
+    {
+        get
+        {
+            lock (_lock)
+            {
+                var empty = new Dictionary<string, (ClientResourceStatus, string?, DateTimeOffset)>(StringComparer.Ordinal);
+                foreach (var set in _sets)
+                {
+                    if (set.Resources.Count == 0 && set.Earlier is null)
+                    {
+                        empty[set.TypeUrl] = (set.State, set.Error, set.At);
+                    }
+                }
+
+                foreach (var type in _delta ?? [])
+                {
+                    if (type.EmptyOutcome is { } o)
+                    {
+                        empty[type.TypeUrl] = (o.ClientStatus, o.Error, o.At);
+                    }
+                }
+
+                return empty;
+            }
+        }
+    }
+
+    /// <summary>
     /// The CSDS view of this stream. <paramref name="problem"/> is why the proxy's newest configuration was not
     /// sent (its virtual node does not exist yet or any more, or the translation was rejected); it is shown as
     /// NOT_SENT for each type the proxy asked for, beside what it does have.

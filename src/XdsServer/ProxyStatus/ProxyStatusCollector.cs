@@ -83,9 +83,12 @@ public sealed class ProxyStatusCollector(
             types[TypeUrls.ShortName(group.Key)] = TypeOf(group.Select(g => (g.Key.Name, g.Value)).ToList(), now);
         }
 
+        var empty = stream.EmptyAnswers;
         foreach (var requested in stream.RequestedTypes.Where(t => !types.ContainsKey(TypeUrls.ShortName(t))))
         {
-            types[TypeUrls.ShortName(requested)] = new TypeStatus("NOT_SENT", 0, 0, null, null, null, null);
+            types[TypeUrls.ShortName(requested)] = empty.TryGetValue(requested, out var answer)
+                ? EmptyTypeOf(answer.State, answer.Error, answer.At, now)
+                : new TypeStatus("NOT_SENT", 0, 0, null, null, null, null);
         }
 
         return new ProxyStatusEntry(
@@ -102,6 +105,14 @@ public sealed class ProxyStatusCollector(
             identity is not null && cache.Warnings(identity) is { Count: > 0 } warnings ? warnings : null,
             stream.Registration);
     }
+
+    /// <summary>A type whose latest response was empty: sent (and ACKed, or NACKed), with no resource to show.</summary>
+    private static TypeStatus EmptyTypeOf(ClientResourceStatus state, string? error, DateTimeOffset at, DateTimeOffset now) => state switch
+    {
+        ClientResourceStatus.Acked => new TypeStatus("SYNCED", 0, 0, VersionOf([]), at, Math.Round((now - at).TotalSeconds, 3), null),
+        ClientResourceStatus.Nacked => new TypeStatus("NACKED", 0, 0, null, null, null, new NackStatus(VersionOf([]), error ?? "", at)),
+        _ => new TypeStatus("STALE", 0, 0, null, null, null, null),
+    };
 
     private static TypeStatus TypeOf(IReadOnlyList<(string Name, ResourceStatus Status)> resources, DateTimeOffset now)
     {

@@ -308,6 +308,36 @@ public sealed class DeltaTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_Wildcard_With_Nothing_To_Send_Still_Gets_A_First_Response_Before_And_After_Its_Snapshot()
+    {
+        // Envoy completes initialisation only once each wildcard type is answered; a gateway with no routes has no
+        // cluster, so its first CDS answer is empty. Asked before the gateway's snapshot exists, it is owed until then.
+        await using var early = DeltaAdsClient.Connect(_host.Channel, "mesh/demo/virtualGateway/edge");
+        await early.SendAsync(TypeUrls.Cluster);
+        await early.SendAsync(TypeUrls.Route, subscribe: ["rds_absent"]);
+        await Eventually.TrueAsync(() => _host.Streams.Streams.Any(s => s.Identity?.Name == "edge" && s.RequestedTypes.Contains(TypeUrls.Route)));
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Gateway("edge").Graph);
+
+        var responses = new[] { await early.NextAsync(), await early.NextAsync() };
+        var cds = Assert.Single(responses, r => r.TypeUrl == TypeUrls.Cluster);
+        Assert.Empty(cds.Resources);
+        Assert.Empty(cds.RemovedResources);
+        Assert.False(string.IsNullOrEmpty(cds.Nonce));
+
+        await using var late = DeltaAdsClient.Connect(_host.Channel, "mesh/demo/virtualGateway/edge");
+        await late.SendAsync(TypeUrls.Cluster);
+        var lateCds = await late.NextAsync();
+        Assert.Equal(TypeUrls.Cluster, lateCds.TypeUrl);
+        Assert.Empty(lateCds.Resources);
+
+        // Answered once: its ACK gets nothing more.
+        await late.AckAsync(lateCds);
+        await late.SendAsync(TypeUrls.Route, subscribe: ["rds_absent"]);
+        var next = await late.NextAsync();
+        Assert.Equal(TypeUrls.Route, next.TypeUrl);
+    }
+
+    [Fact]
     public async Task Wildcard_With_A_Named_Resource_Sends_Each_Once_In_Name_Order_And_Removes_What_Is_Gone()
     {
         await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));

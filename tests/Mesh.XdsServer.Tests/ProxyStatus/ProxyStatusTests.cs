@@ -86,6 +86,40 @@ public sealed class ProxyStatusTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_Type_Answered_With_No_Resources_Is_Synced_Once_Acked_Not_Unsent()
+    {
+        // A gateway with no gateway routes gets an empty CDS: sent and ACKed, it is in sync, over SotW and delta alike.
+        var mesh = MeshRows.Demo().Gateway("edge");
+        _host.Producer.SetMesh(mesh.Key, mesh.Graph);
+        const string edge = "mesh/demo/virtualGateway/edge";
+        await using var sotw = AdsClient.Connect(_host.Channel, edge);
+        await sotw.SendAsync(TypeUrls.Cluster);
+        var cds = await sotw.NextAsync();
+        Assert.Empty(cds.Resources);
+        await using var delta = DeltaAdsClient.Connect(_host.Channel, edge);
+        await delta.SendAsync(TypeUrls.Cluster);
+        var deltaCds = await delta.NextAsync();
+        Assert.Empty(deltaCds.Resources);
+
+        ProxyStatusEntry[] Edges(ProxyStatusReport report) => [.. report.Proxies.Where(p => p.NodeId == edge).OrderBy(p => p.Variant, StringComparer.Ordinal)];
+        var sent = await _host.Admin.GetFromJsonAsync<ProxyStatusReport>("/proxy-status", ProxyStatusJson.Options, TaskTimeouts.Token()).DefaultTimeout();
+        Assert.All(Edges(sent!), p => Assert.Equal("STALE", p.Types["cds"].Sync));
+
+        await sotw.AckAsync(cds);
+        await delta.AckAsync(deltaCds);
+        ProxyStatusReport? acked = null;
+        await Eventually.TrueAsync(async () =>
+        {
+            acked = await _host.Admin.GetFromJsonAsync<ProxyStatusReport>("/proxy-status", ProxyStatusJson.Options, TaskTimeouts.Token());
+            return Edges(acked!).Length == 2 && Edges(acked!).All(p => p.Types["cds"].Sync == "SYNCED");
+        });
+        var sotwCds = Edges(acked!).Single(p => p.Variant == "ads").Types["cds"];
+        Assert.Equal((0, 0), (sotwCds.Resources, sotwCds.Acked));
+        Assert.Equal(cds.VersionInfo, sotwCds.AckedVersion);
+        Assert.NotNull(sotwCds.LastAck);
+    }
+
+    [Fact]
     public async Task The_Grpc_Port_Does_Not_Serve_Proxy_Status()
     {
         using var h2c = new HttpClient { BaseAddress = _host.GrpcUri, DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
