@@ -39,6 +39,19 @@ public static class ErrorResponses
         await writer.FlushAsync(context.RequestAborted);
     }
 
+    /// <summary>The codes STS itself answers with for the refusals every API here shares.</summary>
+    private static readonly Dictionary<string, string> StsCodes = new(StringComparer.Ordinal)
+    {
+        ["InvalidSignatureException"] = "SignatureDoesNotMatch",
+        ["UnrecognizedClientException"] = "InvalidClientTokenId",
+        ["MissingAuthenticationTokenException"] = "MissingAuthenticationToken",
+        ["IncompleteSignatureException"] = "IncompleteSignature",
+        ["TooManyRequestsException"] = "Throttling",
+        ["BadRequestException"] = "InvalidParameterValue",
+        ["InternalServerErrorException"] = "InternalFailure",
+        ["ServiceUnavailableException"] = "ServiceUnavailable",
+    };
+
     /// <summary>The Query protocol's (STS's) error document, whose Code the SDKs read; Sender for a 4xx, Receiver for a 5xx.</summary>
     private static async Task WriteQueryErrorAsync(HttpContext context, ErrorCode code, string message)
     {
@@ -49,11 +62,40 @@ public static class ErrorResponses
         await writer.WriteStartElementAsync(null, "ErrorResponse", Sts.StsRequest.XmlNamespace);
         await writer.WriteStartElementAsync(null, "Error", Sts.StsRequest.XmlNamespace);
         await writer.WriteElementStringAsync(null, "Type", Sts.StsRequest.XmlNamespace, code.StatusCode >= 500 ? "Receiver" : "Sender");
-        await writer.WriteElementStringAsync(null, "Code", Sts.StsRequest.XmlNamespace, code.Name);
-        await writer.WriteElementStringAsync(null, "Message", Sts.StsRequest.XmlNamespace, message);
+        await writer.WriteElementStringAsync(null, "Code", Sts.StsRequest.XmlNamespace, StsCodes.GetValueOrDefault(code.Name, code.Name));
+        await writer.WriteElementStringAsync(null, "Message", Sts.StsRequest.XmlNamespace, XmlSafe(message));
         await writer.WriteEndElementAsync();
         await writer.WriteElementStringAsync(null, "RequestId", Sts.StsRequest.XmlNamespace, context.TraceIdentifier);
         await writer.WriteEndElementAsync();
         await writer.FlushAsync();
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> with every character XML 1.0 cannot carry (controls, U+FFFE/U+FFFF, a lone surrogate:
+    /// a message may quote the caller's form) as U+FFFD, which the writer would otherwise refuse mid-document.
+    /// </summary>
+    private static string XmlSafe(string text)
+    {
+        System.Text.StringBuilder? safe = null;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            var pair = char.IsHighSurrogate(c) && i + 1 < text.Length && System.Xml.XmlConvert.IsXmlSurrogatePair(text[i + 1], c);
+            if (pair || System.Xml.XmlConvert.IsXmlChar(c))
+            {
+                safe?.Append(c);
+                if (pair)
+                {
+                    safe?.Append(text[++i]);
+                }
+
+                continue;
+            }
+
+            safe ??= new System.Text.StringBuilder(text, 0, i, text.Length);
+            safe.Append('\uFFFD');
+        }
+
+        return safe?.ToString() ?? text;
     }
 }

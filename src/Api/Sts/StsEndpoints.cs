@@ -30,12 +30,12 @@ public static class StsEndpoints
             {
                 throw new AppMeshException(InvalidAction, action.Length == 0
                     ? "The form's Action is missing: this endpoint serves STS GetCallerIdentity only."
-                    : $"Could not find operation '{action}' for version {StsRequest.Version}: this endpoint serves STS GetCallerIdentity only.");
+                    : $"Could not find operation '{Quoted(action)}' for version {StsRequest.Version}: this endpoint serves STS GetCallerIdentity only.");
             }
 
             if (form["Version"].ToString() is { Length: > 0 } version && version != StsRequest.Version)
             {
-                throw new AppMeshException(InvalidAction, $"Could not find operation {action} for version {version}; STS's version is {StsRequest.Version}.");
+                throw new AppMeshException(InvalidAction, $"Could not find operation {action} for version {Quoted(version)}; STS's version is {StsRequest.Version}.");
             }
 
             var caller = Caller.Of(context);
@@ -48,6 +48,9 @@ public static class StsEndpoints
             throw;
         }
     }
+
+    /// <summary>The caller's text as quoted back: at most 64 characters of it (the form may hold a megabyte).</summary>
+    private static string Quoted(string text) => text.Length <= 64 ? text : text[..64] + "…";
 
     private static async Task<IFormCollection> ReadFormAsync(HttpContext context)
     {

@@ -55,6 +55,8 @@ public sealed class StsProtocolTests(ApiServer api) : IClassFixture<ApiServer>
     [InlineData("application/x-www-form-urlencoded", "Action=GetCallerIdentity&Action=GetCallerIdentity")]
     [InlineData("application/x-www-form-urlencoded", "\u0000\u0001\u00ff=\u00fe")]
     [InlineData("application/x-www-form-urlencoded", "")]
+    [InlineData("application/x-www-form-urlencoded", "Action=%01%00x")]
+    [InlineData("application/x-www-form-urlencoded", "Action=GetCallerIdentity&Version=%EF%BF%BF%ED%A0%80")]
     public async Task Hostile_Forms_Are_Answered_With_A_4xx_Xml_Error(string contentType, string form)
     {
         using var client = StsClient(api.AdminKey.AccessKeyId, api.AdminKey.SecretAccessKey);
@@ -76,13 +78,14 @@ public sealed class StsProtocolTests(ApiServer api) : IClassFixture<ApiServer>
         using var appMesh = new HttpClient(new SigningHandler(api.AdminKey.AccessKeyId, api.AdminKey.SecretAccessKey, ApiServer.Region, "appmesh")) { BaseAddress = api.BaseAddress };
         var (status, _, body) = await SendAsync(appMesh, "Action=GetCallerIdentity&Version=2011-06-15");
         Assert.Equal(403, status);
-        Assert.Equal("InvalidSignatureException", body.Root!.Element(Sts + "Error")!.Element(Sts + "Code")!.Value);
+        Assert.Equal("SignatureDoesNotMatch", body.Root!.Element(Sts + "Error")!.Element(Sts + "Code")!.Value);
         Assert.Contains("'sts'", body.Root!.Element(Sts + "Error")!.Element(Sts + "Message")!.Value, StringComparison.Ordinal);
 
         using var unknown = StsClient("MKIAUNKNOWNUNKNOWN00", "secret");
         (status, _, body) = await SendAsync(unknown, "Action=GetCallerIdentity&Version=2011-06-15");
         Assert.Equal(403, status);
         Assert.Equal("Sender", body.Root!.Element(Sts + "Error")!.Element(Sts + "Type")!.Value);
+        Assert.Equal("InvalidClientTokenId", body.Root!.Element(Sts + "Error")!.Element(Sts + "Code")!.Value);
     }
 
     private HttpClient StsClient(string accessKeyId, string secret) =>
