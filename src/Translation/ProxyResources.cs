@@ -10,7 +10,8 @@ namespace Mesh.Translation;
 /// Everything one proxy needs, each list sorted by resource name (ordinal) so the output is deterministic.
 /// The messages are built for the caller but may be shared with other identities' translations of the same graph
 /// (see <see cref="MeshTranslator.TranslateProxy"/>): read them, never change them. <see cref="Warnings"/> lists the parts of the mesh
-/// that could not be expressed and were left out (sorted, de-duplicated). The xDS server serves this record as
+/// that could not be expressed and were left out (sorted, de-duplicated); <see cref="ProxylessWarnings"/> those only
+/// gRPC clients and servers miss. The xDS server serves this record as
 /// it is: it only serialises, versions and interns it.
 /// </summary>
 public sealed record ProxyResources(
@@ -36,6 +37,13 @@ public sealed record ProxyResources(
     /// a second, unused cluster per backend. Filled by <see cref="MeshTranslator.TranslateProxy"/> (sorted by name).
     /// </summary>
     public IReadOnlyList<Cluster> OnDemandClusters { get; init; } = [];
+
+    /// <summary>
+    /// What the identity's proxyless gRPC clients and xDS-enabled gRPC servers miss of the mesh (sorted,
+    /// de-duplicated): kept apart from <see cref="Warnings"/>, which is what its Envoy misses, since most identities
+    /// are Envoys only and a note about gRPC's limits is noise to them. The xDS server shows these to gRPC streams.
+    /// </summary>
+    public IReadOnlyList<string> ProxylessWarnings { get; init; } = [];
 
     /// <summary>
     /// The parts a virtual node's translation was joined from, when it was (see <see cref="ProxyResourceParts"/>):

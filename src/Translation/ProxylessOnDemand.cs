@@ -75,10 +75,15 @@ internal static class ProxylessOnDemand
             return null;
         }
 
-        // The node's warnings are sorted and distinct already (its translation's set), and nearly always the only ones.
+        // The node's warnings are sorted and distinct already (its translation's set), and nearly always the only ones;
+        // the bundle's (its routing has none, or it would not be joined) are the proxyless names'.
         var warnings = bundle.Merged.Warnings;
-        return ProxyResourceParts.Join(own, bundle.Shared, warnings.Count == 0 && serverWarnings.Count == 0 ? own.Warnings
-            : [.. own.Warnings.Union(warnings, StringComparer.Ordinal).Union(serverWarnings, StringComparer.Ordinal).Order(StringComparer.Ordinal)]);
+        var proxyless = bundle.Merged.ProxylessWarnings;
+        return ProxyResourceParts.Join(
+            own,
+            bundle.Shared,
+            warnings.Count == 0 ? own.Warnings : [.. own.Warnings.Union(warnings, StringComparer.Ordinal).Order(StringComparer.Ordinal)],
+            serverWarnings.Count == 0 ? proxyless : [.. proxyless.Union(serverWarnings, StringComparer.Ordinal).Order(StringComparer.Ordinal)]);
     }
 
     private static bool Touches<T>(IReadOnlyList<T> own, Func<T, string> nameOf, HashSet<string> touched)
@@ -98,7 +103,7 @@ internal static class ProxylessOnDemand
     internal sealed record Bundle(EgressRouting Egress, ProxyResources Merged, Touched Touched)
     {
         /// <summary>What <see cref="TryJoin"/> takes of <see cref="Merged"/>: all but its listeners (the node's own are joined instead).</summary>
-        public ProxyResources Shared { get; } = Merged with { Listeners = [], Warnings = [] };
+        public ProxyResources Shared { get; } = Merged with { Listeners = [], Warnings = [], ProxylessWarnings = [] };
     }
 
     /// <summary>Every resource name, by type, that a bundle's merge looked up or added (left out names' too).</summary>
@@ -153,6 +158,7 @@ internal static class ProxylessOnDemand
         private readonly SortedDictionary<string, IMessage> _endpoints = ByName(sidecar.ClusterLoadAssignments.Select(e => (e.ClusterName, (IMessage)e)));
         private readonly SortedDictionary<string, IMessage> _secrets = ByName(sidecar.Secrets.Select(s => (s.Name, (IMessage)s)));
         private readonly SortedSet<string> _warnings = new(sidecar.Warnings, StringComparer.Ordinal);
+        private readonly SortedSet<string> _proxylessWarnings = new(sidecar.ProxylessWarnings, StringComparer.Ordinal);
 
         public void TryAdd(ProxyResources proxyless)
         {
@@ -168,12 +174,12 @@ internal static class ProxylessOnDemand
             if ((Clash(_routes, routes) ?? Clash(_clusters, clusters) ?? Clash(_onDemandClusters, clusters) ?? Clash(_endpoints, endpoints) ?? Clash(_secrets, secrets)) is { } clash)
             {
                 // Never silently: a client dialing this name is told it does not exist, and the node's status says why.
-                _warnings.Add($"proxyless listener '{proxyless.Listeners[0].Name}': left out for proxyless gRPC clients: its {clash.Message.Descriptor.Name} '{clash.Name}' differs from the one of the same name already in the configuration");
+                _proxylessWarnings.Add($"proxyless listener '{proxyless.Listeners[0].Name}': left out for proxyless gRPC clients: its {clash.Message.Descriptor.Name} '{clash.Name}' differs from the one of the same name already in the configuration");
                 return;
             }
 
             _onDemand.AddRange(proxyless.Listeners);
-            _warnings.UnionWith(proxyless.Warnings);
+            _proxylessWarnings.UnionWith(proxyless.Warnings);
             Add(_routes, routes);
             // A cluster the sidecar has too is already sent to everyone; the others only to clients that name them.
             Add(_onDemandClusters, clusters.Where(c => !_clusters.ContainsKey(c.Name)).ToList());
@@ -188,7 +194,7 @@ internal static class ProxylessOnDemand
         public void AddServers(IEnumerable<Listener> servers, IReadOnlyList<string> warnings)
         {
             _onDemand.AddRange(servers);
-            _warnings.UnionWith(warnings);
+            _proxylessWarnings.UnionWith(warnings);
         }
 
         public ProxyResources ToResources() => new(
@@ -201,6 +207,7 @@ internal static class ProxylessOnDemand
         {
             OnDemandListeners = [.. _onDemand.DistinctBy(l => l.Name).OrderBy(l => l.Name, StringComparer.Ordinal)],
             OnDemandClusters = [.. _onDemandClusters.Values.Cast<Envoy.Config.Cluster.V3.Cluster>()],
+            ProxylessWarnings = [.. _proxylessWarnings],
         };
 
         private static SortedDictionary<string, IMessage> ByName(IEnumerable<(string Name, IMessage Message)> items)

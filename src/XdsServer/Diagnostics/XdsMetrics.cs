@@ -183,6 +183,9 @@ public sealed class XdsMetrics : IDisposable
     private const string TranslationWarnings = "mesh_xds_translation_warnings_total";
     private const string TranslationWarningsHelp =
         "Translation warnings raised (logged once per change per proxy identity): configuration left out, such as an unknown Cloud Map service.";
+    private const string ProxylessTranslationWarnings = "mesh_xds_proxyless_translation_warnings_total";
+    private const string ProxylessTranslationWarningsHelp =
+        "Translation warnings that only the identity's proxyless gRPC clients and servers are affected by (logged once per change per proxy identity), such as a client policy gRPC cannot take.";
 
     /// <summary>
     /// Every counter exists from the start at zero, for each resource type and protocol variant it is counted by:
@@ -237,6 +240,7 @@ public sealed class XdsMetrics : IDisposable
             Increment(MeshReadsFull, MeshReadsFullHelp, ReasonLabel(reason), by: 0);
         }
         Increment(TranslationWarnings, TranslationWarningsHelp, by: 0);
+        Increment(ProxylessTranslationWarnings, ProxylessTranslationWarningsHelp, by: 0);
     }
 
     public void ResponseSent(string type, string variant) => Increment(Responses, ResponsesHelp, TypeAndVariant(type, variant));
@@ -248,6 +252,8 @@ public sealed class XdsMetrics : IDisposable
     public void Ack(string type) => Increment(Acks, AcksHelp, TypeLabel(type));
 
     public void TranslationWarning() => Increment(TranslationWarnings, TranslationWarningsHelp);
+
+    public void ProxylessTranslationWarning() => Increment(ProxylessTranslationWarnings, ProxylessTranslationWarningsHelp);
 
     public void Nack(string type) => Increment(Nacks, NacksHelp, TypeLabel(type));
 

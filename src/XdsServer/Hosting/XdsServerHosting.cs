@@ -260,6 +260,7 @@ public static class XdsServerHosting
         metrics.Gauge("mesh_xds_proxy_identities_waiting", "Watched proxy identities with no configuration to serve: their resource is not created (or was deleted) or never translated; GET /proxy-status says why.", () => cache.WaitingIdentities);
         metrics.Gauge("mesh_xds_interned_resources", "Distinct serialised resources held for live snapshots.", () => producer.InternedResources);
         metrics.Gauge("mesh_xds_translation_warnings_standing", "Translation warnings standing now, summed over the watched proxy identities (GET /proxy-status lists them).", () => cache.WarningCount);
+        metrics.Gauge("mesh_xds_proxyless_translation_warnings_standing", "Translation warnings only proxyless gRPC clients and servers are affected by, standing now, summed over the watched proxy identities (GET /proxy-status lists them for gRPC streams).", () => cache.ProxylessWarningCount);
         var nodes = app.Services.GetRequiredService<NodeInterner>();
         metrics.Gauge("mesh_xds_distinct_nodes", "Distinct proxy node contents held (each parsed once, shared by the streams that sent the same bytes).", () => nodes.Count);
         metrics.Gauge("mesh_xds_node_parses", "Nodes parsed since start because their bytes were new (a node sent again is not parsed again).", () => nodes.Parsed);

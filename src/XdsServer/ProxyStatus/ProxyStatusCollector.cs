@@ -102,8 +102,23 @@ public sealed class ProxyStatusCollector(
             identity?.Name,
             problem,
             types,
-            identity is not null && cache.Warnings(identity) is { Count: > 0 } warnings ? warnings : null,
+            identity is null ? null : WarningsFor(identity, stream.Node),
             stream.Registration);
+    }
+
+    /// <summary>
+    /// The identity's translation warnings that concern this stream: its Envoy's; and for a gRPC library (its node's
+    /// user agent is gRPC's: grpc-node-js, gRPC Python, gRPC Go, gRPC Java) those only gRPC clients and servers miss.
+    /// </summary>
+    private IReadOnlyList<string>? WarningsFor(ProxyIdentity identity, Envoy.Config.Core.V3.Node? node)
+    {
+        var warnings = cache.Warnings(identity);
+        if (node?.UserAgentName.StartsWith("grpc", StringComparison.OrdinalIgnoreCase) == true && cache.ProxylessWarnings(identity) is { Count: > 0 } proxyless)
+        {
+            warnings = [.. warnings.Union(proxyless, StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        }
+
+        return warnings.Count > 0 ? warnings : null;
     }
 
     /// <summary>A type whose latest response was empty: sent (and ACKed, or NACKed), with no resource to show.</summary>

@@ -59,6 +59,18 @@ public sealed class SnapshotCache
         }
     }
 
+    /// <summary>Proxyless translation warnings across every watched identity (mesh_xds_proxyless_translation_warnings_standing).</summary>
+    public int ProxylessWarningCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _entries.Values.Sum(e => e.ProxylessWarnings.Count);
+            }
+        }
+    }
+
     /// <summary>
     /// Registers a watcher for an identity. If a snapshot exists, or can be built for a first watcher, it is
     /// delivered before this returns. Dispose the result when the stream ends.
@@ -149,6 +161,15 @@ public sealed class SnapshotCache
         }
     }
 
+    /// <summary>What only an identity's proxyless gRPC clients and servers miss, sorted; empty when nothing.</summary>
+    public IReadOnlyList<string> ProxylessWarnings(ProxyIdentity identity)
+    {
+        lock (_lock)
+        {
+            return _entries.TryGetValue(identity, out var e) ? e.ProxylessWarnings : [];
+        }
+    }
+
     /// <summary>Why an identity has no (or an outdated) snapshot; null when it is up to date.</summary>
     public string? Problem(ProxyIdentity identity)
     {
@@ -185,6 +206,7 @@ public sealed class SnapshotCache
                 var dropped = entry.Current is not null;
                 entry.Current = null;
                 entry.Warnings = [];
+                entry.ProxylessWarnings = [];
                 return new SetResult(true, dropped, []);
             }
 
@@ -195,9 +217,16 @@ public sealed class SnapshotCache
                 entry.Warnings = warnings;
             }
 
+            IReadOnlyList<string> addedProxyless = [];
+            if (update.ProxylessWarnings is { } proxyless && !proxyless.SequenceEqual(entry.ProxylessWarnings, StringComparer.Ordinal))
+            {
+                addedProxyless = [.. proxyless.Except(entry.ProxylessWarnings, StringComparer.Ordinal)];
+                entry.ProxylessWarnings = proxyless;
+            }
+
             if (update.Snapshot is not { } snapshot || snapshot.Version == entry.Current?.Version)
             {
-                return new SetResult(true, false, added);
+                return new SetResult(true, false, added) { AddedProxylessWarnings = addedProxyless };
             }
 
             entry.Current = snapshot;
@@ -206,7 +235,7 @@ public sealed class SnapshotCache
                 watcher(snapshot);
             }
 
-            return new SetResult(true, true, added) { Offered = entry.Watchers.Count };
+            return new SetResult(true, true, added) { Offered = entry.Watchers.Count, AddedProxylessWarnings = addedProxyless };
         }
     }
 
@@ -228,6 +257,9 @@ public sealed class SnapshotCache
         /// <summary>How many watchers (streams) were offered the new snapshot.</summary>
         public int Offered { get; init; }
 
+        /// <summary>Which proxyless warnings are new.</summary>
+        public IReadOnlyList<string> AddedProxylessWarnings { get; init; } = [];
+
         public static SetResult Ignored { get; } = new(false, false, []);
     }
 
@@ -238,6 +270,8 @@ public sealed class SnapshotCache
         public long Generation { get; set; } = -1;
 
         public IReadOnlyList<string> Warnings { get; set; } = [];
+
+        public IReadOnlyList<string> ProxylessWarnings { get; set; } = [];
 
         public Snapshot? Current { get; set; }
 
@@ -267,6 +301,9 @@ public sealed class SnapshotCache
 /// </summary>
 public sealed record SnapshotUpdate(long Generation, Snapshot? Snapshot, string? Problem, IReadOnlyList<string>? Warnings, bool ResourceMissing = false)
 {
+    /// <summary>What only the identity's gRPC clients and servers miss (null: translation did not run, keep the last ones).</summary>
+    public IReadOnlyList<string>? ProxylessWarnings { get; init; }
+
     /// <summary>The graph (or the mesh) has no resource for the identity: it has no snapshot, and waits.</summary>
-    public static SnapshotUpdate Missing(long generation, string problem) => new(generation, null, problem, [], ResourceMissing: true);
+    public static SnapshotUpdate Missing(long generation, string problem) => new(generation, null, problem, [], ResourceMissing: true) { ProxylessWarnings = [] };
 }

@@ -218,6 +218,13 @@ public sealed partial class SnapshotProducer
             LogWarning(identity.ToString(), warning);
         }
 
+        foreach (var warning in result.AddedProxylessWarnings)
+        {
+            // Most identities are Envoys only: what gRPC alone would miss is information, not a warning about them.
+            _metrics.ProxylessTranslationWarning();
+            LogProxylessWarning(identity.ToString(), warning);
+        }
+
         if (result.SnapshotChanged && update.Snapshot is { } snapshot)
         {
             _metrics.SnapshotBuilt();
@@ -275,7 +282,7 @@ public sealed partial class SnapshotProducer
 
         var snapshot = SnapshotBuilder.Build(resources, _interner, state.SharedParts);
         _metrics.SnapshotBuild.Record(Stopwatch.GetElapsedTime(started));
-        return new SnapshotUpdate(state.Generation, snapshot, null, resources.Warnings);
+        return new SnapshotUpdate(state.Generation, snapshot, null, resources.Warnings) { ProxylessWarnings = resources.ProxylessWarnings };
     }
 
     /// <summary>
@@ -303,7 +310,7 @@ public sealed partial class SnapshotProducer
                 break;
         }
 
-        return new SnapshotUpdate(state.Generation, null, problem, resources.Warnings);
+        return new SnapshotUpdate(state.Generation, null, problem, resources.Warnings) { ProxylessWarnings = resources.ProxylessWarnings };
     }
 
     /// <summary>
@@ -344,6 +351,9 @@ public sealed partial class SnapshotProducer
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Configuration for {Proxy} leaves something out: {Warning}")]
     private partial void LogWarning(string proxy, string warning);
+
+    [LoggerMessage(EventId = 109, Level = LogLevel.Information, Message = "Configuration for {Proxy}'s proxyless gRPC clients and servers leaves something out (its Envoy is not affected): {Warning}")]
+    private partial void LogProxylessWarning(string proxy, string warning);
 
     [LoggerMessage(EventId = 105, Level = LogLevel.Error, Message = "Configuration for {Proxy} rejected; the last good snapshot keeps serving: {Reason} (logged once per failure: every other proxy it rejects shows it in proxy status and is counted in mesh_xds_snapshots_rejected_total)")]
     private partial void LogTranslationFailed(string proxy, string reason, Exception exception);

@@ -163,7 +163,8 @@ internal static class JoinedTranslations
             ClusterLoadAssignments = [.. own.ClusterLoadAssignments.OrderBy(e => e.ClusterName, StringComparer.Ordinal)],
         },
         shared,
-        own.Warnings);
+        own.Warnings,
+        own.ProxylessWarnings);
 
     private static T? Pick<T>(IReadOnlyList<T> items, Random random)
         where T : class => items.Count == 0 ? null : items[random.Next(items.Count)];

@@ -196,7 +196,7 @@ public sealed class JoinedConsistencyTests
             _ => throw new ArgumentOutOfRangeException(nameof(@case)),
         };
 
-        var joined = ProxyResourceParts.Join(own, shared, []);
+        var joined = ProxyResourceParts.Join(own, shared, [], []);
 
         Assert.NotNull(ProxyResourceParts.Of(joined));
         Assert.Equal(problems, ResourceConsistency.Check(JoinedTranslations.Whole(joined)));

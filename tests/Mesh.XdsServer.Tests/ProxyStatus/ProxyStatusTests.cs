@@ -120,6 +120,33 @@ public sealed class ProxyStatusTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task What_Only_gRPC_Misses_Is_Shown_To_gRPC_Streams_And_Counted_Apart()
+    {
+        // A STRICT grpc listener with an SDS certificate: its Envoy serves it, xDS-enabled gRPC servers are not offered it.
+        var mesh = MeshRows.Demo().Put("virtualNode", "", "grpc-api", """{"listeners":[{"portMapping":{"port":50051,"protocol":"grpc"},"tls":{"mode":"STRICT","certificate":{"sds":{"secretName":"spiffe://demo/api"}}}}],"serviceDiscovery":{"dns":{"hostname":"10.0.0.9"}}}""");
+        var warningsBefore = _host.Metrics.Get("mesh_xds_translation_warnings_total");
+        var proxylessBefore = _host.Metrics.Get("mesh_xds_proxyless_translation_warnings_total");
+        _host.Producer.SetMesh(mesh.Key, mesh.Graph);
+        await using var envoy = AdsClient.Connect(_host.Channel, MeshRows.NodeId("grpc-api"));
+        envoy.UserAgentName = "envoy";
+        await envoy.SendAsync(TypeUrls.Cluster);
+        await envoy.NextAsync();
+        await using var grpc = AdsClient.Connect(_host.Channel, MeshRows.NodeId("grpc-api"));
+        grpc.UserAgentName = "grpc-node-js";
+        await grpc.SendAsync(TypeUrls.Listener, ["grpc/server?xds.resource.listening_address=0.0.0.0:50051"]);
+        await grpc.NextAsync();
+
+        var report = await _host.Admin.GetFromJsonAsync<ProxyStatusReport>("/proxy-status", ProxyStatusJson.Options, TaskTimeouts.Token()).DefaultTimeout();
+        var streams = report!.Proxies.Where(p => p.Name == "grpc-api").ToList();
+        Assert.Equal(2, streams.Count);
+        const string notOffered = "virtualNode/grpc-api listener 50051: proxyless gRPC servers are not offered its listener, so they do not serve on it: it is STRICT, and its certificate is SDS, and gRPC servers take file certificates only";
+        Assert.Contains(notOffered, streams.Single(p => p.Types.ContainsKey("lds")).Warnings ?? []);
+        Assert.DoesNotContain(notOffered, streams.Single(p => p.Types.ContainsKey("cds")).Warnings ?? []);
+        Assert.Equal(warningsBefore, _host.Metrics.Get("mesh_xds_translation_warnings_total"));
+        Assert.True(_host.Metrics.Get("mesh_xds_proxyless_translation_warnings_total") > proxylessBefore);
+    }
+
+    [Fact]
     public async Task The_Grpc_Port_Does_Not_Serve_Proxy_Status()
     {
         using var h2c = new HttpClient { BaseAddress = _host.GrpcUri, DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };

@@ -195,7 +195,7 @@ public sealed class SharedPartProblemsTests
 
     private static ProxyResources Joined(ProxyResources own, ProxyResources shared)
     {
-        var joined = ProxyResourceParts.Join(own, shared, []);
+        var joined = ProxyResourceParts.Join(own, shared, [], []);
         Assert.NotNull(ProxyResourceParts.Of(joined));
         return joined;
     }
@@ -271,7 +271,7 @@ public sealed class SharedPartProblemsTests
             var own = OwnBroken.Contains(target.Name)
                 ? parts.Own with { Listeners = [.. parts.Own.Listeners.Append(JoinedTranslations.Tcp("own_listener", "own_nowhere")).OrderBy(l => l.Name, StringComparer.Ordinal)] }
                 : parts.Own;
-            return ProxyResourceParts.Join(own, shared, resources.Warnings);
+            return ProxyResourceParts.Join(own, shared, resources.Warnings, resources.ProxylessWarnings);
         }
 
         private static ProxyResources Break(ProxyResources shared) => shared with

@@ -22,6 +22,9 @@ public sealed class AdsClient : IAsyncDisposable
     /// <summary>Node metadata sent with the node on the first request (e.g. <c>mesh.registration</c>).</summary>
     public Google.Protobuf.WellKnownTypes.Struct? Metadata { get; set; }
 
+    /// <summary>The node's user_agent_name (Envoy sends "envoy"; gRPC libraries their own, e.g. "grpc-node-js").</summary>
+    public string UserAgentName { get; set; } = "";
+
     public static AdsClient Connect(GrpcChannel channel, string nodeId) =>
         new(new AggregatedDiscoveryService.AggregatedDiscoveryServiceClient(channel).StreamAggregatedResources(), nodeId);
 
@@ -34,7 +37,7 @@ public sealed class AdsClient : IAsyncDisposable
         request.ResourceNames.AddRange(names ?? []);
         if (!_nodeSent)
         {
-            request.Node = new Node { Id = NodeId, Cluster = "test", Metadata = Metadata };
+            request.Node = new Node { Id = NodeId, Cluster = "test", Metadata = Metadata, UserAgentName = UserAgentName };
             _nodeSent = true;
         }
 
