@@ -129,6 +129,7 @@ internal static class GatewayTranslator
             }
 
             var innerRoutes = ServiceRouting.HttpRoutes(context, service, port.Value, flavor, where).ToList();
+            var reachable = false;
             foreach (var (gatewayMatch, inner) in SlashVariants(unit).SelectMany(_ => innerRoutes, (gatewayMatch, inner) => (gatewayMatch, inner)))
             {
                 var composed = PathComposition.Compose(gatewayMatch, unit.RewriteTo, inner.Match);
@@ -137,6 +138,7 @@ internal static class GatewayTranslator
                     continue; // The router route can never see a request from this gateway route.
                 }
 
+                reachable = true;
                 if (composed.Unsupported is { } reason)
                 {
                     context.Warn($"{where}: route {inner.Name} left out: {reason}");
@@ -160,6 +162,13 @@ internal static class GatewayTranslator
                 }
 
                 yield return route;
+            }
+
+            if (!reachable && innerRoutes.Count > 0)
+            {
+                // App Mesh forwarded such requests and the service's router answered 404; here the gateway answers
+                // it, which is the same to the client, but a gateway route that can reach nothing is worth saying.
+                context.Warn($"{where}: no route of virtualService/{service} matches a request it forwards{(unit.RewriteTo is { } to ? $" (its path rewritten to '{to}')" : "")}, so the gateway answers those requests 404");
             }
         }
     }
