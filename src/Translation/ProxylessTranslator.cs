@@ -56,6 +56,9 @@ internal static class ProxylessTranslator
             return;
         }
 
+        // Past the port, `service` and `service:port` are the same translation: their warnings are worded alike, so a
+        // node's list (which holds both names) says each once.
+        where = $"proxyless gRPC clients of virtualService/{service} port {port.Port}";
         var routeName = EnvoyNames.ProxylessRoute(service, port.Port);
         var hcm = Filters.Hcm("proxyless", routeName, null);
         context.Add(new Listener
