@@ -168,7 +168,7 @@ internal static class GatewayTranslator
             {
                 // App Mesh forwarded such requests and the service's router answered 404; here the gateway answers
                 // it, which is the same to the client, but a gateway route that can reach nothing is worth saying.
-                context.Warn($"{where}: no route of virtualService/{service} matches a request it forwards{(unit.RewriteTo is { } to ? $" (its path rewritten to '{to}')" : "")}, so the gateway answers those requests 404");
+                context.Warn($"{where}: no route of virtualService/{service} matches any request this gateway route forwards{(unit.RewriteTo is { } to ? $" (its path rewritten to '{to}')" : "")}, so the gateway answers them itself, as not found");
             }
         }
     }

@@ -92,7 +92,7 @@ public sealed class ProxylessInjectionTests : IAsyncLifetime
         Assert.Equal(
             [
                 Mesh.Webhook.Admission.AdmissionHandler.ProxylessWarning,
-                "mesh-proxy/proxyless: appmesh.k8s.aws/ports, appmesh.k8s.aws/egressIgnoredIPs, appmesh.k8s.aws/cpuRequests configure the Envoy sidecar, which a proxyless pod does not get; they have no effect",
+                "mesh-proxy/proxyless: appmesh.k8s.aws/ports, appmesh.k8s.aws/egressIgnoredIPs, appmesh.k8s.aws/cpuRequests configure the Envoy sidecar or its traffic redirection, which a proxyless pod does not get; they have no effect",
             ],
             outcome.Warnings);
         var patched = JsonPatch.Apply(pod, outcome.Patch!);

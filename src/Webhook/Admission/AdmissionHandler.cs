@@ -85,8 +85,8 @@ public sealed partial class AdmissionHandler(IOptions<WebhookOptions> options, I
 
     /// <summary>The admission warning naming the Envoy-only annotations a proxyless pod set.</summary>
     public static string IgnoredOnProxyless(IReadOnlyList<string> annotations) => annotations.Count == 1
-        ? $"mesh-proxy/proxyless: {annotations[0]} configures the Envoy sidecar, which a proxyless pod does not get; it has no effect"
-        : $"mesh-proxy/proxyless: {string.Join(", ", annotations)} configure the Envoy sidecar, which a proxyless pod does not get; they have no effect";
+        ? $"mesh-proxy/proxyless: {annotations[0]} configures the Envoy sidecar or its traffic redirection, which a proxyless pod does not get; it has no effect"
+        : $"mesh-proxy/proxyless: {string.Join(", ", annotations)} configure the Envoy sidecar or its traffic redirection, which a proxyless pod does not get; they have no effect";
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Gave the proxyless gRPC containers of pod {Pod} the bootstrap of {Node}")]
     private static partial void LogInjectedBootstraps(ILogger logger, string pod, string node);

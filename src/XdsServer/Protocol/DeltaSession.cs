@@ -125,11 +125,6 @@ internal sealed class DeltaSession(
             }
         }
 
-        if (firstRequest && state.Wildcard && request.InitialResourceVersions.Count == 0)
-        {
-            state.OwesFirstResponse = true;
-        }
-
         // Names are judged against the wildcard as the request leaves it, whatever their order against "*".
         var wasWildcard = state.Wildcard;
         for (var i = 0; i < unsubscribe.Count; i++)
@@ -167,6 +162,11 @@ internal sealed class DeltaSession(
                 // diff answers it either way.
                 state.AnswerAtNextDiff(name);
             }
+        }
+
+        if (firstRequest && state.Wildcard && request.InitialResourceVersions.Count == 0)
+        {
+            state.OwesFirstResponse = true; // as the request leaves the subscription (a "*" it also dropped owes nothing)
         }
 
         if (Snapshot is { } snapshot)
@@ -260,7 +260,12 @@ internal sealed class DeltaSession(
                 }
 
                 var (upserts, removals) = Diff(typeUrl, state, snapshot);
-                await SendAsync(typeUrl, state, set, upserts, NoRemovals, cancellationToken);
+                if (upserts.Count > 0 || removals.Count == 0)
+                {
+                    // An owed empty first response is not written when the removals' response below answers instead.
+                    await SendAsync(typeUrl, state, set, upserts, NoRemovals, cancellationToken);
+                }
+
                 if (removals.Count > 0)
                 {
                     (later ??= []).Add((typeUrl, state, removals, null));

@@ -251,7 +251,7 @@ internal sealed class SotwSession(
             state.SentVersion = version;
             state.Sent = resources;
             state.EverSent = true;
-            Status.AckedSet(typeUrl, resources);
+            Status.AckedSet(typeUrl, resources, state.Wildcard);
             return;
         }
 
@@ -286,7 +286,7 @@ internal sealed class SotwSession(
         state.SentVersion = version;
         state.Sent = resources;
         state.EverSent = true;
-        Status.SentSet(typeUrl, resources);
+        Status.SentSet(typeUrl, resources, state.Wildcard);
         ResponseWritten(typeUrl, "sotw");
         Context.Logger.Sent(Status.Id, TypeUrls.ShortName(typeUrl), version, resources.Count, removed, response.Nonce);
     }

@@ -87,14 +87,15 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
     /// <summary>
     /// State of the world: <paramref name="resources"/> were sent as the type's whole response. Of the type's
     /// earlier resources, LDS and CDS drop those left out (a missing resource is removed); RDS and EDS keep them
-    /// as they were (the client keeps a resource it is no longer sent).
+    /// as they were (the client keeps a resource it is no longer sent). <paramref name="wildcard"/>: the
+    /// subscription names nothing (so an empty response answers all it asks).
     /// </summary>
-    public void SentSet(string typeUrl, IReadOnlyList<XdsResource> resources) =>
-        SetState(typeUrl, resources, ClientResourceStatus.Requested, null, keepLeftOut: !TypeUrls.IsFullState(typeUrl));
+    public void SentSet(string typeUrl, IReadOnlyList<XdsResource> resources, bool wildcard = true) =>
+        SetState(typeUrl, resources, ClientResourceStatus.Requested, null, keepLeftOut: !TypeUrls.IsFullState(typeUrl), wildcard);
 
     /// <summary>State of the world: the client ACKed the response that carried <paramref name="resources"/>.</summary>
-    public void AckedSet(string typeUrl, IReadOnlyList<XdsResource> resources) =>
-        SetState(typeUrl, resources, ClientResourceStatus.Acked, null, keepLeftOut: true);
+    public void AckedSet(string typeUrl, IReadOnlyList<XdsResource> resources, bool? wildcard = null) =>
+        SetState(typeUrl, resources, ClientResourceStatus.Acked, null, keepLeftOut: true, wildcard);
 
     /// <summary>
     /// State of the world, RDS or EDS: the client now asks only for <paramref name="requested"/> (sorted). What earlier
@@ -218,7 +219,9 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
                 var empty = new Dictionary<string, (ClientResourceStatus, string?, DateTimeOffset)>(StringComparer.Ordinal);
                 foreach (var set in _sets)
                 {
-                    if (set.Resources.Count == 0 && set.Earlier is null)
+                    // Only a subscription that names nothing is answered in full by an empty response: one that named
+                    // resources (a gRPC server's listener, a dialled name) still waits for them.
+                    if (set.Resources.Count == 0 && set.Earlier is null && set.Wildcard)
                     {
                         empty[set.TypeUrl] = (set.State, set.Error, set.At);
                     }
@@ -295,7 +298,7 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
         return config;
     }
 
-    private void SetState(string typeUrl, IReadOnlyList<XdsResource> resources, ClientResourceStatus state, string? error, bool keepLeftOut)
+    private void SetState(string typeUrl, IReadOnlyList<XdsResource> resources, ClientResourceStatus state, string? error, bool keepLeftOut, bool? wildcard = null)
     {
         var at = clock.GetUtcNow();
         lock (_lock)
@@ -316,6 +319,10 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
             }
 
             set.Record(resources, state, error, at, keepLeftOut);
+            if (wildcard is { } w)
+            {
+                set.Wildcard = w;
+            }
         }
     }
 
@@ -333,6 +340,9 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
         public IReadOnlyList<XdsResource> Resources { get; private set; } = [];
 
         public ClientResourceStatus State { get; private set; }
+
+        /// <summary>Whether the subscription named nothing when the latest response was sent.</summary>
+        public bool Wildcard { get; set; } = true;
 
         public string? Error { get; private set; }
 

@@ -108,7 +108,8 @@ public sealed class ProxyStatusCollector(
 
     /// <summary>
     /// The identity's translation warnings that concern this stream: its Envoy's; and for a gRPC library (its node's
-    /// user agent is gRPC's: grpc-node-js, gRPC Python, gRPC Go, gRPC Java) those only gRPC clients and servers miss.
+    /// user_agent_name is gRPC's: "gRPC Node Pure JS", "gRPC C-core ...", "gRPC Go", "gRPC Java") those only gRPC
+    /// clients and servers miss.
     /// </summary>
     private IReadOnlyList<string>? WarningsFor(ProxyIdentity identity, Envoy.Config.Core.V3.Node? node)
     {

@@ -352,7 +352,7 @@ public sealed partial class SnapshotProducer
     [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Configuration for {Proxy} leaves something out: {Warning}")]
     private partial void LogWarning(string proxy, string warning);
 
-    [LoggerMessage(EventId = 109, Level = LogLevel.Information, Message = "Configuration for {Proxy}'s proxyless gRPC clients and servers leaves something out (its Envoy is not affected): {Warning}")]
+    [LoggerMessage(EventId = 109, Level = LogLevel.Information, Message = "Configuration for {Proxy}'s proxyless gRPC clients and servers leaves something out (what its Envoy misses is warned about on its own): {Warning}")]
     private partial void LogProxylessWarning(string proxy, string warning);
 
     [LoggerMessage(EventId = 105, Level = LogLevel.Error, Message = "Configuration for {Proxy} rejected; the last good snapshot keeps serving: {Reason} (logged once per failure: every other proxy it rejects shows it in proxy status and is counted in mesh_xds_snapshots_rejected_total)")]

@@ -338,6 +338,23 @@ public sealed class DeltaTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_Owed_First_Response_Is_The_One_Reporting_Missing_Names_Not_An_Extra_Empty_One()
+    {
+        await using var client = DeltaAdsClient.Connect(_host.Channel, "mesh/demo/virtualGateway/edge");
+        await client.SendAsync(TypeUrls.Cluster, ["*", "cds_absent"]);
+        await client.SendAsync(TypeUrls.Route, subscribe: ["rds_absent"]);
+        await Eventually.TrueAsync(() => _host.Streams.Streams.Any(s => s.Identity?.Name == "edge" && s.RequestedTypes.Contains(TypeUrls.Route)));
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Gateway("edge").Graph);
+
+        var cds = await client.NextAsync();
+        Assert.Equal(TypeUrls.Cluster, cds.TypeUrl);
+        Assert.Empty(cds.Resources);
+        Assert.Equal(["cds_absent"], cds.RemovedResources);
+        var next = await client.NextAsync();
+        Assert.Equal(TypeUrls.Route, next.TypeUrl);
+    }
+
+    [Fact]
     public async Task Wildcard_With_A_Named_Resource_Sends_Each_Once_In_Name_Order_And_Removes_What_Is_Gone()
     {
         await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));

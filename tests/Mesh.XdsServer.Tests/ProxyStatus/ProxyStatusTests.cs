@@ -132,7 +132,7 @@ public sealed class ProxyStatusTests : IAsyncLifetime
         await envoy.SendAsync(TypeUrls.Cluster);
         await envoy.NextAsync();
         await using var grpc = AdsClient.Connect(_host.Channel, MeshRows.NodeId("grpc-api"));
-        grpc.UserAgentName = "grpc-node-js";
+        grpc.UserAgentName = "gRPC Node Pure JS";
         await grpc.SendAsync(TypeUrls.Listener, ["grpc/server?xds.resource.listening_address=0.0.0.0:50051"]);
         await grpc.NextAsync();
 
@@ -140,7 +140,10 @@ public sealed class ProxyStatusTests : IAsyncLifetime
         var streams = report!.Proxies.Where(p => p.Name == "grpc-api").ToList();
         Assert.Equal(2, streams.Count);
         const string notOffered = "virtualNode/grpc-api listener 50051: proxyless gRPC servers are not offered its listener, so they do not serve on it: it is STRICT, and its certificate is SDS, and gRPC servers take file certificates only";
-        Assert.Contains(notOffered, streams.Single(p => p.Types.ContainsKey("lds")).Warnings ?? []);
+        var server = streams.Single(p => p.Types.ContainsKey("lds"));
+        Assert.Contains(notOffered, server.Warnings ?? []);
+        // It was answered (LDS is full state), but without the listener it named: not in sync, still waiting.
+        Assert.Equal("NOT_SENT", server.Types["lds"].Sync);
         Assert.DoesNotContain(notOffered, streams.Single(p => p.Types.ContainsKey("cds")).Warnings ?? []);
         Assert.Equal(warningsBefore, _host.Metrics.Get("mesh_xds_translation_warnings_total"));
         Assert.True(_host.Metrics.Get("mesh_xds_proxyless_translation_warnings_total") > proxylessBefore);
