@@ -7,7 +7,7 @@ namespace Mesh.Api.Tests.Sdk;
 /// <summary>
 /// The AWS SDK for Go, both versions, as Debian packages them, driving the API from tests/clients/go: v2 (sdkv2) the
 /// way Terraform's AWS provider drives it for aws_appmesh_* resources, and v1 (sdkv1) the way the App Mesh controller
-/// for Kubernetes reconciles. Each program prints what the SDK made of every answer; here it is checked. Specs read back
+/// for Kubernetes reconciles (its App Mesh resources, and a pod's Cloud Map instance). Each program prints what the SDK made of every answer; here it is checked. Specs read back
 /// must deserialise to exactly the SDK values written: a controller comparing them would otherwise update forever.
 /// </summary>
 public sealed class GoSdkTests(ApiServer api) : IClassFixture<ApiServer>
@@ -59,6 +59,15 @@ public sealed class GoSdkTests(ApiServer api) : IClassFixture<ApiServer>
         Assert.Equal(2, observed["routePages"]!.GetValue<int>());
         Assert.Equal("ResourceInUseException", Text(observed, "routerWithRoutesDelete"));
         Assert.Equal("NotFoundException", Text(observed, "nodeAfterDelete"));
+
+        // The controller's Cloud Map instance reconcile for a pod.
+        Assert.Equal("SUCCESS", Text(observed, "namespaceOperation"));
+        Assert.Equal("DNS_PRIVATE", Text(observed, "namespaceType"));
+        Assert.False(Flag(observed, "serviceFoundBeforeCreate"));
+        Assert.Equal(0, observed["discoveredBeforeHealthy"]!.GetValue<int>());
+        Assert.Equal(1, observed["discoveredWhenHealthy"]!.GetValue<int>());
+        Assert.Equal("""["10.1.2.3=orders-5d9f"]""", observed["listedInstances"]!.ToJsonString());
+        Assert.Equal("InstanceNotFound", Text(observed, "deregisterAgain"));
     }
 
     private static string Text(JsonNode observed, string name) => observed[name]?.GetValue<string>() ?? throw new Xunit.Sdk.XunitException($"'{name}' is missing from {observed.ToJsonString()}");

@@ -1,7 +1,7 @@
 // Command sdkv1 drives Mesh through the AWS SDK for Go v1, the SDK the App Mesh controller for Kubernetes is built
 // on, the way the controller reconciles: describe, create when NotFoundException, describe again and compare the spec
 // it wants with the spec read back (any difference would make it update on every reconcile), check the resource
-// owner, page through routes, and delete. It prints what it observed as one JSON object for
+// owner, page through routes, and delete; and its Cloud Map instance reconcile for a pod. It prints what it observed as one JSON object for
 // tests/Mesh.Api.Tests/Sdk/GoSdkTests.cs, and exits 1 (naming the step) on any error it did not expect.
 //
 // Usage: go run . <endpoint-url> <mesh-name>, with GO111MODULE=off and GOPATH=/usr/share/gocode (Debian's packaged
@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go/aws/awserr"
 	"github.com/aws/aws-sdk-go/aws/session"
 	"github.com/aws/aws-sdk-go/service/appmesh"
+	"github.com/aws/aws-sdk-go/service/servicediscovery"
 	"github.com/aws/aws-sdk-go/service/sts"
 )
 
@@ -126,6 +127,7 @@ func main() {
 	_, err = client.DeleteMesh(&appmesh.DeleteMeshInput{MeshName: mesh})
 	check("DeleteMesh", err)
 
+	cloudMap(sess, aws.StringValue(mesh)+".local", observed)
 	check("print", json.NewEncoder(os.Stdout).Encode(observed))
 }
 
@@ -140,6 +142,93 @@ func code(err error) string {
 	}
 
 	return "not an awserr.Error: " + err.Error()
+}
+
+// cloudMap is the controller's instance reconcile for a virtual node discovered through Cloud Map: find the namespace
+// and the service by name, create the service when missing (custom health checks), register a pod with its
+// attributes, mark it healthy, list and discover it, deregister it. DiscoverInstances goes to a "data-" host in AWS;
+// against a custom endpoint the SDK is told not to add it, as docs/cloud-map.md tells users.
+func cloudMap(sess *session.Session, namespace string, observed map[string]any) {
+	client := servicediscovery.New(sess, &aws.Config{DisableEndpointHostPrefix: aws.Bool(true)})
+	op, err := client.CreatePrivateDnsNamespace(&servicediscovery.CreatePrivateDnsNamespaceInput{Name: aws.String(namespace), Vpc: aws.String("vpc-0abc")})
+	check("CreatePrivateDnsNamespace", err)
+	done, err := client.GetOperation(&servicediscovery.GetOperationInput{OperationId: op.OperationId})
+	check("GetOperation", err)
+	observed["namespaceOperation"] = aws.StringValue(done.Operation.Status)
+
+	var namespaceID string
+	err = client.ListNamespacesPages(&servicediscovery.ListNamespacesInput{}, func(page *servicediscovery.ListNamespacesOutput, last bool) bool {
+		for _, ns := range page.Namespaces {
+			if aws.StringValue(ns.Name) == namespace {
+				namespaceID = aws.StringValue(ns.Id)
+				observed["namespaceType"] = aws.StringValue(ns.Type)
+			}
+		}
+
+		return true
+	})
+	check("ListNamespacesPages", err)
+
+	found := false
+	filter := []*servicediscovery.ServiceFilter{{Name: aws.String("NAMESPACE_ID"), Values: []*string{aws.String(namespaceID)}, Condition: aws.String("EQ")}}
+	err = client.ListServicesPages(&servicediscovery.ListServicesInput{Filters: filter}, func(page *servicediscovery.ListServicesOutput, last bool) bool {
+		for _, svc := range page.Services {
+			found = found || aws.StringValue(svc.Name) == "orders"
+		}
+
+		return true
+	})
+	check("ListServicesPages", err)
+	observed["serviceFoundBeforeCreate"] = found
+	created, err := client.CreateService(&servicediscovery.CreateServiceInput{
+		Name: aws.String("orders"), NamespaceId: aws.String(namespaceID), CreatorRequestId: aws.String("orders-" + namespaceID),
+		DnsConfig: &servicediscovery.DnsConfig{
+			RoutingPolicy: aws.String(servicediscovery.RoutingPolicyMultivalue),
+			DnsRecords:    []*servicediscovery.DnsRecord{{Type: aws.String(servicediscovery.RecordTypeA), TTL: aws.Int64(300)}},
+		},
+		HealthCheckCustomConfig: &servicediscovery.HealthCheckCustomConfig{FailureThreshold: aws.Int64(1)},
+	})
+	check("CreateService", err)
+	serviceID := created.Service.Id
+
+	_, err = client.RegisterInstance(&servicediscovery.RegisterInstanceInput{
+		ServiceId: serviceID, InstanceId: aws.String("10.1.2.3"), CreatorRequestId: aws.String("pod-uid-1"),
+		Attributes: map[string]*string{
+			"AWS_INSTANCE_IPV4": aws.String("10.1.2.3"), "AWS_INIT_HEALTH_STATUS": aws.String("UNHEALTHY"),
+			"k8s.io/pod": aws.String("orders-5d9f"), "k8s.io/namespace": aws.String("shop"), "version": aws.String("v1"),
+		},
+	})
+	check("RegisterInstance", err)
+	discover := func() int {
+		out, err := client.DiscoverInstances(&servicediscovery.DiscoverInstancesInput{
+			NamespaceName: aws.String(namespace), ServiceName: aws.String("orders"), QueryParameters: map[string]*string{"version": aws.String("v1")},
+		})
+		check("DiscoverInstances", err)
+		return len(out.Instances)
+	}
+
+	observed["discoveredBeforeHealthy"] = discover()
+	_, err = client.UpdateInstanceCustomHealthStatus(&servicediscovery.UpdateInstanceCustomHealthStatusInput{
+		ServiceId: serviceID, InstanceId: aws.String("10.1.2.3"), Status: aws.String(servicediscovery.CustomHealthStatusHealthy),
+	})
+	check("UpdateInstanceCustomHealthStatus", err)
+	observed["discoveredWhenHealthy"] = discover()
+
+	listed := []string{}
+	err = client.ListInstancesPages(&servicediscovery.ListInstancesInput{ServiceId: serviceID}, func(page *servicediscovery.ListInstancesOutput, last bool) bool {
+		for _, instance := range page.Instances {
+			listed = append(listed, aws.StringValue(instance.Id)+"="+aws.StringValue(instance.Attributes["k8s.io/pod"]))
+		}
+
+		return true
+	})
+	check("ListInstancesPages", err)
+	observed["listedInstances"] = listed
+
+	_, err = client.DeregisterInstance(&servicediscovery.DeregisterInstanceInput{ServiceId: serviceID, InstanceId: aws.String("10.1.2.3")})
+	check("DeregisterInstance", err)
+	_, err = client.DeregisterInstance(&servicediscovery.DeregisterInstanceInput{ServiceId: serviceID, InstanceId: aws.String("10.1.2.3")})
+	observed["deregisterAgain"] = code(err)
 }
 
 // same says whether the spec read back equals the one sent, as a controller comparing them would; when not, both go
