@@ -6,7 +6,7 @@ namespace Mesh.Api.Tests.Sdk;
 
 /// <summary>
 /// The AWS SDK for Go, both versions, as Debian packages them, driving the API from tests/clients/go: v2 (sdkv2) the
-/// way Terraform's AWS provider drives it for aws_appmesh_* resources, and v1 (sdkv1) the way the App Mesh controller
+/// way Terraform's AWS provider drives it for aws_appmesh_* and aws_service_discovery_* resources, and v1 (sdkv1) the way the App Mesh controller
 /// for Kubernetes reconciles (its App Mesh resources, and a pod's Cloud Map instance). Each program prints what the SDK made of every answer; here it is checked. Specs read back
 /// must deserialise to exactly the SDK values written: a controller comparing them would otherwise update forever.
 /// </summary>
@@ -39,6 +39,17 @@ public sealed class GoSdkTests(ApiServer api) : IClassFixture<ApiServer>
         Assert.Contains("spec.httpRoute.match: must set at least one of prefix, path, hostname", Text(observed, "badRequestMessage"));
         Assert.Equal("DELETED", Text(observed, "deletedMeshStatus"));
         Assert.True(Flag(observed, "deletedMeshIsNotFound"));
+
+        // aws_service_discovery_private_dns_namespace and aws_service_discovery_service, through their operations.
+        Assert.EndsWith(".local", Text(observed, "namespaceName"));
+        Assert.Equal("DNS_PRIVATE", Text(observed, "namespaceType"));
+        Assert.True(Flag(observed, "namespaceHasDnsProperties"));
+        Assert.Equal(1, observed["namespaceTags"]!.GetValue<int>());
+        Assert.Equal("orders API", Text(observed, "serviceDescription"));
+        Assert.Equal(20, observed["serviceTtl"]!.GetValue<long>());
+        Assert.True(Flag(observed, "serviceCustomHealth"));
+        Assert.True(Flag(observed, "deletedServiceIsNotFound"));
+        Assert.True(Flag(observed, "deletedNamespaceIsNotFound"));
     }
 
     [Fact]

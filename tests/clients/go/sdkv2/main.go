@@ -2,7 +2,7 @@
 // and with the inputs the provider uses for aws_appmesh_* resources: STS GetCallerIdentity for the account, a mesh
 // created with an empty spec and tags and read back with its owner, a gateway route that matches only a hostname, a
 // virtual node and a route whose specs carry the SDK's union types, paging, untag-then-tag, and the modeled errors the
-// provider tests for. It prints what it observed as one JSON object for tests/Mesh.Api.Tests/Sdk/GoSdkTests.cs, and
+// provider tests for; then a Cloud Map namespace and service as aws_service_discovery_* resources drive them. It prints what it observed as one JSON object for tests/Mesh.Api.Tests/Sdk/GoSdkTests.cs, and
 // exits 1 (naming the step) on any error it did not expect.
 //
 // Usage: go run . <endpoint-url> <mesh-name>, with GO111MODULE=off and GOPATH=/usr/share/gocode (Debian's packaged
@@ -22,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/appmesh"
 	"github.com/aws/aws-sdk-go-v2/service/appmesh/types"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	sdtypes "github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -64,8 +66,85 @@ func main() {
 	r.paging()
 	r.errors()
 	r.teardown()
+	r.cloudMap(servicediscovery.NewFromConfig(cfg, func(o *servicediscovery.Options) {
+		o.EndpointResolver = servicediscovery.EndpointResolverFromURL(endpoint)
+	}))
 
 	check("print", json.NewEncoder(os.Stdout).Encode(r.observed))
+}
+
+// cloudMap is aws_service_discovery_private_dns_namespace and aws_service_discovery_service through their life: the
+// namespace created and awaited through its operation, read with its hosted zone and tags, a service with custom
+// health checks created, updated (a change is an operation too), and both deleted; then NotFound for each.
+func (r *run) cloudMap(client *servicediscovery.Client) {
+	name := aws.ToString(r.mesh) + ".local"
+	created, err := client.CreatePrivateDnsNamespace(r.ctx, &servicediscovery.CreatePrivateDnsNamespaceInput{
+		Name: aws.String(name), Vpc: aws.String("vpc-0abc"), Tags: []sdtypes.Tag{{Key: aws.String("team"), Value: aws.String("payments")}},
+	})
+	check("CreatePrivateDnsNamespace", err)
+	namespaceID := r.operationTarget(client, created.OperationId, sdtypes.OperationTargetTypeNamespace)
+	namespace, err := client.GetNamespace(r.ctx, &servicediscovery.GetNamespaceInput{Id: aws.String(namespaceID)})
+	check("GetNamespace", err)
+	r.observed["namespaceName"] = aws.ToString(namespace.Namespace.Name)
+	r.observed["namespaceType"] = string(namespace.Namespace.Type)
+	// The provider reads hosted_zone from here; Mesh makes no Route 53 zone, so the ID is empty (docs/cloud-map.md).
+	r.observed["namespaceHasDnsProperties"] = namespace.Namespace.Properties != nil && namespace.Namespace.Properties.DnsProperties != nil
+	tags, err := client.ListTagsForResource(r.ctx, &servicediscovery.ListTagsForResourceInput{ResourceARN: namespace.Namespace.Arn})
+	check("ListTagsForResource", err)
+	r.observed["namespaceTags"] = len(tags.Tags)
+
+	service, err := client.CreateService(r.ctx, &servicediscovery.CreateServiceInput{
+		Name: aws.String("orders"), NamespaceId: aws.String(namespaceID),
+		DnsConfig: &sdtypes.DnsConfig{
+			RoutingPolicy: sdtypes.RoutingPolicyMultivalue,
+			DnsRecords:    []sdtypes.DnsRecord{{Type: sdtypes.RecordTypeA, TTL: aws.Int64(10)}},
+		},
+		HealthCheckCustomConfig: &sdtypes.HealthCheckCustomConfig{FailureThreshold: aws.Int32(1)},
+	})
+	check("CreateService", err)
+	serviceID := service.Service.Id
+	updated, err := client.UpdateService(r.ctx, &servicediscovery.UpdateServiceInput{Id: serviceID, Service: &sdtypes.ServiceChange{
+		Description: aws.String("orders API"),
+		DnsConfig:   &sdtypes.DnsConfigChange{DnsRecords: []sdtypes.DnsRecord{{Type: sdtypes.RecordTypeA, TTL: aws.Int64(20)}}},
+	}})
+	check("UpdateService", err)
+	r.operationTarget(client, updated.OperationId, sdtypes.OperationTargetTypeService)
+	read, err := client.GetService(r.ctx, &servicediscovery.GetServiceInput{Id: serviceID})
+	check("GetService", err)
+	r.observed["serviceDescription"] = aws.ToString(read.Service.Description)
+	r.observed["serviceTtl"] = aws.ToInt64(read.Service.DnsConfig.DnsRecords[0].TTL)
+	r.observed["serviceCustomHealth"] = read.Service.HealthCheckCustomConfig != nil
+
+	_, err = client.DeleteService(r.ctx, &servicediscovery.DeleteServiceInput{Id: serviceID})
+	check("DeleteService", err)
+	_, err = client.GetService(r.ctx, &servicediscovery.GetServiceInput{Id: serviceID})
+	var noService *sdtypes.ServiceNotFound
+	r.observed["deletedServiceIsNotFound"] = errors.As(err, &noService)
+	deleted, err := client.DeleteNamespace(r.ctx, &servicediscovery.DeleteNamespaceInput{Id: aws.String(namespaceID)})
+	check("DeleteNamespace", err)
+	r.operationTarget(client, deleted.OperationId, sdtypes.OperationTargetTypeNamespace)
+	_, err = client.GetNamespace(r.ctx, &servicediscovery.GetNamespaceInput{Id: aws.String(namespaceID)})
+	var noNamespace *sdtypes.NamespaceNotFound
+	r.observed["deletedNamespaceIsNotFound"] = errors.As(err, &noNamespace)
+}
+
+// operationTarget waits for a Cloud Map operation to succeed, as the provider does, and returns the target it names.
+func (r *run) operationTarget(client *servicediscovery.Client, id *string, target sdtypes.OperationTargetType) string {
+	for attempt := 0; attempt < 50; attempt++ {
+		out, err := client.GetOperation(r.ctx, &servicediscovery.GetOperationInput{OperationId: id})
+		check("GetOperation", err)
+		switch out.Operation.Status {
+		case sdtypes.OperationStatusSuccess:
+			return out.Operation.Targets[string(target)]
+		case sdtypes.OperationStatusFail:
+			check("GetOperation", fmt.Errorf("operation %s failed: %s", aws.ToString(id), aws.ToString(out.Operation.ErrorMessage)))
+		}
+
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	check("GetOperation", fmt.Errorf("operation %s did not finish", aws.ToString(id)))
+	return ""
 }
 
 // mesh_ is aws_appmesh_mesh: created with an empty spec (the provider never sends none) and tags, read back with
