@@ -125,11 +125,11 @@ public sealed class AuthenticationMiddleware
         // A Cloud Map call is named by its X-Amz-Target, its action's service prefix included.
         // The metric's operation label is a known operation's name or "UnknownOperation": the path and the header are
         // the caller's text (the audit record keeps them), and a label for each would grow the metrics without bound.
-        // An STS call is refused before its form is read, and named by the one action served.
+        // An STS call is named by the Action of its form when SigV4 read the body before refusing it.
         var cloudMap = CloudMapRequest.Is(context.Request);
         var sts = Sts.StsRequest.Is(context.Request);
         var endpoint = context.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName;
-        var action = sts ? Sts.StsRequest.MetricAction(Sts.StsRequest.GetCallerIdentity)
+        var action = sts ? Sts.StsRequest.MetricAction(Sts.StsRequest.ActionOf(context))
             : cloudMap ? ApiCall.ActionOf(CloudMapRequest.OperationName(context.Request), CloudMapRequest.ActionService)
             : ApiCall.ActionOf(endpoint ?? $"{context.Request.Method} {context.Request.Path}");
         var operation = sts ? action

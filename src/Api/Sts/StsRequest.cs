@@ -26,6 +26,16 @@ public static class StsRequest
         && type.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
+    /// The Action a request's form names, read from the body SigV4 already buffered (<see cref="Protocol.RequestBody"/>);
+    /// null when the body was not read (a refusal before it was) or names none.
+    /// </summary>
+    public static string? ActionOf(HttpContext context) =>
+        context.Features.Get<Protocol.RequestBody>() is { } body
+        && Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(System.Text.Encoding.UTF8.GetString(body.Span)).TryGetValue("Action", out var action)
+            ? action.ToString()
+            : null;
+
+    /// <summary>
     /// An action's name as a metric label and in the audit log: sts:GetCallerIdentity, else sts:UnknownOperation (the
     /// body is the caller's text, and a label for each would grow the metrics without bound).
     /// </summary>

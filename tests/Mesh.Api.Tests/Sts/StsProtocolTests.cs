@@ -3,6 +3,7 @@ using System.Text;
 using System.Xml.Linq;
 using Mesh.Api.Tests.Infrastructure;
 using Mesh.Security;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Mesh.Api.Tests.Sts;
 
@@ -86,6 +87,22 @@ public sealed class StsProtocolTests(ApiServer api) : IClassFixture<ApiServer>
         Assert.Equal(403, status);
         Assert.Equal("Sender", body.Root!.Element(Sts + "Error")!.Element(Sts + "Type")!.Value);
         Assert.Equal("InvalidClientTokenId", body.Root!.Element(Sts + "Error")!.Element(Sts + "Code")!.Value);
+    }
+
+    [Fact]
+    public async Task A_Refused_Call_Is_Audited_Under_The_Action_Its_Form_Names()
+    {
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
+        using var unknown = StsClient("MKIAUNKNOWNAUDIT0000", "secret");
+        var (_, _, assume) = await SendAsync(unknown, "Action=AssumeRole&Version=2011-06-15");
+        var (_, _, identity) = await SendAsync(unknown, "Action=GetCallerIdentity&Version=2011-06-15");
+
+        var audit = api.Services.GetRequiredService<Mesh.Api.Security.AuditLog>();
+        await audit.FlushAsync(CancellationToken.None);
+        var records = await audit.ListAsync(before, DateTimeOffset.UtcNow.AddSeconds(1), null, CancellationToken.None);
+        string ActionOf(XDocument answer) => Assert.Single(records, r => r.RequestId == answer.Root!.Element(Sts + "RequestId")!.Value).Action;
+        Assert.Equal("sts:UnknownOperation", ActionOf(assume));
+        Assert.Equal("sts:GetCallerIdentity", ActionOf(identity));
     }
 
     private HttpClient StsClient(string accessKeyId, string secret) =>
