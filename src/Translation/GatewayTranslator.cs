@@ -242,7 +242,7 @@ internal static class GatewayTranslator
         }
 
         Matches.AddQuery(match, m.QueryParameters);
-        var rewriteTo = PathRewrite(context, where, match, route.Action.Rewrite);
+        var rewriteTo = PathRewrite(context, where, match, route.Action.Rewrite, hostnameOnly: m.Prefix is null && m.Path is null);
         var rewriteHost = route.Action.Rewrite?.Hostname?.DefaultTargetHostname != Specs.DefaultGatewayRouteRewrite.Disabled;
         return new Unit(name, priority, match, rewriteTo == match.Prefix && rewriteTo is not null ? null : rewriteTo, rewriteHost, route.Action.Target);
     }
@@ -254,14 +254,16 @@ internal static class GatewayTranslator
     /// Envoy's <c>prefix_rewrite</c> swaps the whole matched path, as App Mesh's regex rewrite did). A rewrite of the
     /// other kind than the match cannot apply; it is warned of rather than dropped without a word.
     /// </summary>
-    private static string? PathRewrite(TranslationContext context, string where, RouteMatch match, Specs.HttpGatewayRouteRewrite? rewrite)
+    private static string? PathRewrite(TranslationContext context, string where, RouteMatch match, Specs.HttpGatewayRouteRewrite? rewrite, bool hostnameOnly)
     {
         var prefix = rewrite?.Prefix;
         if (match.PathSpecifierCase == RouteMatch.PathSpecifierOneofCase.Prefix)
         {
             if (rewrite?.Path is not null)
             {
-                context.Warn($"{where}: rewrite.path is not applied: it rewrites an exact or regex path match, and this route matches the prefix '{match.Prefix}' (use rewrite.prefix)");
+                context.Warn(hostnameOnly
+                    ? $"{where}: rewrite.path is not applied: it rewrites an exact or regex path match, and this route matches every path (it matches the hostname only; use rewrite.prefix)"
+                    : $"{where}: rewrite.path is not applied: it rewrites an exact or regex path match, and this route matches the prefix '{match.Prefix}' (use rewrite.prefix)");
             }
 
             if (prefix?.Value is not null && prefix.DefaultPrefix == Specs.DefaultGatewayRouteRewrite.Disabled)
