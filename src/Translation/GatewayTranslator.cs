@@ -262,7 +262,7 @@ internal static class GatewayTranslator
             if (rewrite?.Path is not null)
             {
                 context.Warn(hostnameOnly
-                    ? $"{where}: rewrite.path is not applied: it rewrites an exact or regex path match, and this route matches every path (it matches the hostname only; use rewrite.prefix)"
+                    ? $"{where}: rewrite.path is not applied: it rewrites an exact or regex path match, and this route matches every path (it has no prefix or path match; use rewrite.prefix)"
                     : $"{where}: rewrite.path is not applied: it rewrites an exact or regex path match, and this route matches the prefix '{match.Prefix}' (use rewrite.prefix)");
             }
 

@@ -26,14 +26,33 @@ public static class StsRequest
         && type.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
-    /// The Action a request's form names, read from the body SigV4 already buffered (<see cref="Protocol.RequestBody"/>);
-    /// null when the body was not read (a refusal before it was) or names none.
+    /// The Action a refused request's form names, from the body SigV4 buffered (<see cref="Protocol.RequestBody"/>):
+    /// only the first Action of a small form is looked for (a GetCallerIdentity form is under 100 bytes, and a refused
+    /// caller's megabyte is not parsed). Without a buffered body (refused before it was read: rate-limited with
+    /// authentication off), the one action served.
     /// </summary>
-    public static string? ActionOf(HttpContext context) =>
-        context.Features.Get<Protocol.RequestBody>() is { } body
-        && Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(System.Text.Encoding.UTF8.GetString(body.Span)).TryGetValue("Action", out var action)
-            ? action.ToString()
-            : null;
+    public static string? ActionOf(HttpContext context)
+    {
+        if (context.Features.Get<Protocol.RequestBody>() is not { } body)
+        {
+            return GetCallerIdentity;
+        }
+
+        if (body.Length > 4096)
+        {
+            return null;
+        }
+
+        foreach (var pair in new Microsoft.AspNetCore.WebUtilities.QueryStringEnumerable(System.Text.Encoding.UTF8.GetString(body.Span)))
+        {
+            if (pair.DecodeName().Span.Equals("Action", StringComparison.OrdinalIgnoreCase))
+            {
+                return pair.DecodeValue().ToString();
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>
     /// An action's name as a metric label and in the audit log: sts:GetCallerIdentity, else sts:UnknownOperation (the

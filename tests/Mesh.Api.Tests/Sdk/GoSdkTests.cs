@@ -91,7 +91,7 @@ public sealed class GoSdkTests(ApiServer api) : IClassFixture<ApiServer>
         const string GoPath = "/usr/share/gocode";
         var go = ExternalProcess.FindAllOnPath("go").Append("/usr/lib/go/bin/go").FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("go is not installed; apt-get install golang-go golang-github-aws-aws-sdk-go-dev golang-github-aws-aws-sdk-go-v2-dev");
-        foreach (var sdk in new[] { "aws-sdk-go/service/appmesh", "aws-sdk-go-v2/service/appmesh" })
+        foreach (var sdk in new[] { "aws-sdk-go/service/appmesh", "aws-sdk-go/service/servicediscovery", "aws-sdk-go-v2/service/appmesh", "aws-sdk-go-v2/service/servicediscovery" })
         {
             Assert.True(Directory.Exists(Path.Combine(GoPath, "src/github.com/aws", sdk)),
                 $"{GoPath}/src/github.com/aws/{sdk} is missing; apt-get install golang-github-aws-aws-sdk-go-dev golang-github-aws-aws-sdk-go-v2-dev");

@@ -192,7 +192,7 @@ func cloudMap(sess *session.Session, namespace string, observed map[string]any) 
 	serviceID := created.Service.Id
 
 	_, err = client.RegisterInstance(&servicediscovery.RegisterInstanceInput{
-		ServiceId: serviceID, InstanceId: aws.String("10.1.2.3"), CreatorRequestId: aws.String("pod-uid-1"),
+		ServiceId: serviceID, InstanceId: aws.String("10.1.2.3"), CreatorRequestId: aws.String("pod-uid-" + namespace),
 		Attributes: map[string]*string{
 			"AWS_INSTANCE_IPV4": aws.String("10.1.2.3"), "AWS_INIT_HEALTH_STATUS": aws.String("UNHEALTHY"),
 			"k8s.io/pod": aws.String("orders-5d9f"), "k8s.io/namespace": aws.String("shop"), "version": aws.String("v1"),
