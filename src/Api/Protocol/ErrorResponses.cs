@@ -58,7 +58,7 @@ public static class ErrorResponses
         var response = context.Response;
         response.StatusCode = code.StatusCode;
         response.ContentType = "text/xml";
-        await using var writer = System.Xml.XmlWriter.Create(response.Body, new System.Xml.XmlWriterSettings { Async = true, Encoding = new System.Text.UTF8Encoding(false) });
+        await using var writer = Sts.StsRequest.XmlWriterFor(response.Body);
         await writer.WriteStartElementAsync(null, "ErrorResponse", Sts.StsRequest.XmlNamespace);
         await writer.WriteStartElementAsync(null, "Error", Sts.StsRequest.XmlNamespace);
         await writer.WriteElementStringAsync(null, "Type", Sts.StsRequest.XmlNamespace, code.StatusCode >= 500 ? "Receiver" : "Sender");

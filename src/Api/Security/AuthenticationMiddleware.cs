@@ -48,16 +48,18 @@ public sealed class AuthenticationMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
-        var cloudMap = CloudMapRequest.Is(context.Request) || Sts.StsRequest.Is(context.Request);
+        // Cloud Map and STS calls are POST / (their operation is in a header or the form), signed for their own service.
+        var rootVerifier = CloudMapRequest.Is(context.Request) ? cloudMapVerifier : Sts.StsRequest.Is(context.Request) ? stsVerifier : null;
+        var atRoot = rootVerifier is not null;
         // Without regard to case, as routing matches paths: "/V20190125/meshes" reaches ListMeshes too, and must not
         // reach it unauthenticated.
-        if (!cloudMap && !context.Request.Path.StartsWithSegments(ApiPrefix, StringComparison.OrdinalIgnoreCase)
+        if (!atRoot && !context.Request.Path.StartsWithSegments(ApiPrefix, StringComparison.OrdinalIgnoreCase)
             && !context.Request.Path.StartsWithSegments(ConsoleEndpoints.ApiPrefix, StringComparison.OrdinalIgnoreCase))
         {
             return next(context);
         }
 
-        if (!cloudMap && RawPathSegments.Problem(context) is { } problem)
+        if (!atRoot && RawPathSegments.Problem(context) is { } problem)
         {
             // Refused before the operation routing chose runs: for the path as sent, it is the wrong one.
             var refused = AppMeshException.BadRequest(problem);
@@ -69,7 +71,7 @@ public sealed class AuthenticationMiddleware
         // A warm call's key is cached and its signature checked without waiting: the rest of the call then runs with
         // no frame of this middleware's to resume on its way back (issue14am). Only a call that waited (a key read from
         // the database, a body still arriving) is awaited here before it goes on.
-        var admitted = AdmitAsync(context, cloudMap);
+        var admitted = AdmitAsync(context, rootVerifier ?? verifier);
         if (admitted.IsCompletedSuccessfully)
         {
             admitted.Result.AttachTo(context);
@@ -86,7 +88,7 @@ public sealed class AuthenticationMiddleware
     }
 
     /// <summary>The caller the request is authenticated as and within its rate, or the refusal, recorded and thrown.</summary>
-    private async ValueTask<Caller> AdmitAsync(HttpContext context, bool cloudMap)
+    private async ValueTask<Caller> AdmitAsync(HttpContext context, SigV4Verifier signedFor)
     {
         var started = Stopwatch.GetTimestamp();
         Caller caller;
@@ -97,7 +99,7 @@ public sealed class AuthenticationMiddleware
                 : ConsoleSessionAuthenticator.Carries(context.Request)
                     // The web console's calls: its session stands for the key it was signed in with.
                     ? await services.GetRequiredService<ConsoleSessionAuthenticator>().AuthenticateAsync(context)
-                    : await AuthenticateAsync(context, !cloudMap ? verifier : Sts.StsRequest.Is(context.Request) ? stsVerifier : cloudMapVerifier);
+                    : await AuthenticateAsync(context, signedFor);
         }
         catch (Exception error) when (ApiFailures.Answer(context, error) is { } refused)
         {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Xml;
 using Mesh.Api.Observability;
 using Mesh.Api.Protocol;
 using Mesh.Api.Security;
@@ -70,7 +69,7 @@ public static class StsEndpoints
         var root = caller.AccessKeyId.Length == 0;
         context.Response.StatusCode = 200;
         context.Response.ContentType = "text/xml";
-        await using var writer = XmlWriter.Create(context.Response.Body, new XmlWriterSettings { Async = true, Encoding = new System.Text.UTF8Encoding(false) });
+        await using var writer = StsRequest.XmlWriterFor(context.Response.Body);
         await writer.WriteStartElementAsync(null, "GetCallerIdentityResponse", StsRequest.XmlNamespace);
         await writer.WriteStartElementAsync(null, "GetCallerIdentityResult", StsRequest.XmlNamespace);
         await writer.WriteElementStringAsync(null, "Arn", StsRequest.XmlNamespace,

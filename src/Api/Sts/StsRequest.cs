@@ -18,6 +18,10 @@ public static class StsRequest
 
     public const string GetCallerIdentity = "GetCallerIdentity";
 
+    /// <summary>A writer of an STS response or error document to <paramref name="body"/> (UTF-8, no byte order mark).</summary>
+    public static System.Xml.XmlWriter XmlWriterFor(Stream body) =>
+        System.Xml.XmlWriter.Create(body, new System.Xml.XmlWriterSettings { Async = true, Encoding = new System.Text.UTF8Encoding(false) });
+
     public static bool Is(HttpRequest request) =>
         HttpMethods.IsPost(request.Method)
         && request.Path is { Value: "/" or "" }

@@ -210,19 +210,10 @@ public sealed class SnapshotCache
                 return new SetResult(true, dropped, []);
             }
 
-            IReadOnlyList<string> added = [];
-            if (update.Warnings is { } warnings && !warnings.SequenceEqual(entry.Warnings, StringComparer.Ordinal))
-            {
-                added = [.. warnings.Except(entry.Warnings, StringComparer.Ordinal)];
-                entry.Warnings = warnings;
-            }
-
-            IReadOnlyList<string> addedProxyless = [];
-            if (update.ProxylessWarnings is { } proxyless && !proxyless.SequenceEqual(entry.ProxylessWarnings, StringComparer.Ordinal))
-            {
-                addedProxyless = [.. proxyless.Except(entry.ProxylessWarnings, StringComparer.Ordinal)];
-                entry.ProxylessWarnings = proxyless;
-            }
+            var added = Replace(entry.Warnings, update.Warnings, out var warnings);
+            entry.Warnings = warnings;
+            var addedProxyless = Replace(entry.ProxylessWarnings, update.ProxylessWarnings, out var proxyless);
+            entry.ProxylessWarnings = proxyless;
 
             if (update.Snapshot is not { } snapshot || snapshot.Version == entry.Current?.Version)
             {
@@ -237,6 +228,22 @@ public sealed class SnapshotCache
 
             return new SetResult(true, true, added) { Offered = entry.Watchers.Count, AddedProxylessWarnings = addedProxyless };
         }
+    }
+
+    /// <summary>
+    /// The warnings an update leaves (<paramref name="kept"/>: <paramref name="update"/>'s, or <paramref name="current"/>
+    /// when it has none, as when translation did not run), and those of them that are new.
+    /// </summary>
+    private static IReadOnlyList<string> Replace(IReadOnlyList<string> current, IReadOnlyList<string>? update, out IReadOnlyList<string> kept)
+    {
+        kept = current;
+        if (update is null || update.SequenceEqual(current, StringComparer.Ordinal))
+        {
+            return [];
+        }
+
+        kept = update;
+        return [.. update.Except(current, StringComparer.Ordinal)];
     }
 
     private void Unwatch(Entry entry, Action<Snapshot> watcher)
