@@ -1,5 +1,6 @@
 using Mesh.Model.Identity;
 using System.Globalization;
+using Mesh.Model.Wire;
 
 namespace Mesh.Bootstrap;
 
@@ -166,7 +167,7 @@ public static class BootstrapArguments
 
         if (Last(values, "initial-fetch-timeout") is { } timeout)
         {
-            if (!int.TryParse(timeout, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+            if (!DecimalText.TryParseInt(timeout, out var seconds))
             {
                 throw new ArgumentException($"initial-fetch-timeout takes whole seconds, not '{timeout}'.");
             }
@@ -244,7 +245,7 @@ public static class BootstrapArguments
         if (Last(values, "stats-flush-interval") is { } flush)
         {
             var digits = flush.EndsWith("ms", StringComparison.Ordinal) ? flush[..^2] : flush;
-            if (!int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds) || milliseconds is < 1 or >= 300_000)
+            if (!DecimalText.TryParseInt(digits, out var milliseconds) || milliseconds is < 1 or >= 300_000)
             {
                 // Envoy takes from 1 ms to under 300 s (its stats_flush_interval rule).
                 throw new ArgumentException($"stats-flush-interval takes milliseconds from 1 to 299999, not '{flush}'.");
@@ -284,7 +285,7 @@ public static class BootstrapArguments
         };
 
     private static int Port(string value, string what) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 1 and <= 65535
+        DecimalText.TryParseInt(value, out var port) && port is >= 1 and <= 65535
             ? port
             : throw new ArgumentException($"{what} '{value}' is not a port from 1 to 65535.");
 

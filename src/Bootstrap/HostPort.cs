@@ -1,4 +1,5 @@
 using System.Globalization;
+using Mesh.Model.Wire;
 
 namespace Mesh.Bootstrap;
 
@@ -17,7 +18,7 @@ public sealed record HostPort(string Host, int Port)
         }
 
         var colon = value.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        if (colon <= 0 || !DecimalText.TryParseInt(value.AsSpan(colon + 1), out var port) || port is < 1 or > 65535)
         {
             return false;
         }

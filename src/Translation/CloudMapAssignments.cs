@@ -5,6 +5,8 @@ using Envoy.Config.Core.V3;
 using Envoy.Config.Endpoint.V3;
 using Mesh.Model.Graph;
 using Specs = Mesh.Model.Specs;
+using Mesh.Model.Resources;
+using Mesh.Model.Wire;
 
 namespace Mesh.Translation;
 
@@ -50,8 +52,8 @@ internal static class CloudMapAssignments
                 continue;
             }
 
-            var port = singleListener && uint.TryParse(instance.Attribute(Port), NumberStyles.None, CultureInfo.InvariantCulture, out var instancePort) && instancePort is > 0 and <= 65535
-                ? instancePort
+            var port = singleListener && DecimalText.TryParseInt(instance.Attribute(Port), out var instancePort) && instancePort is > 0 and <= 65535
+                ? (uint)instancePort
                 : listenerPort;
             endpoints.Add((instance.Attribute(Region) ?? "", instance.Attribute(AvailabilityZone) ?? "", instance.InstanceId, address, port));
         }
@@ -125,5 +127,5 @@ internal static class CloudMapAssignments
 
     /// <summary>The address in canonical form, or null: EDS endpoints must be literal IPs of the right family.</summary>
     private static string? Valid(string? text, AddressFamily family) =>
-        text is not null && IPAddress.TryParse(text, out var address) && address.AddressFamily == family ? address.ToString() : null;
+        IpLiteral.TryParse(text, family, out var address) ? address.ToString() : null;
 }

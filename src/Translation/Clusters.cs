@@ -5,6 +5,7 @@ using Envoy.Config.Endpoint.V3;
 using Mesh.Model.Graph;
 using Mesh.Model.Observability;
 using Specs = Mesh.Model.Specs;
+using Mesh.Model.Resources;
 
 namespace Mesh.Translation;
 
@@ -112,7 +113,7 @@ internal static class Clusters
         {
             hostname = dns.Hostname;
             cluster.DnsLookupFamily = LookupFamily(dns.IpPreference ?? meshPreference);
-            if (request.Proxyless && IPAddress.TryParse(dns.Hostname, out var ip))
+            if (request.Proxyless && IpLiteral.TryParse(dns.Hostname, out var ip))
             {
                 // gRPC accepts EDS with literal IPs; the "resolution" is the address itself.
                 UseEds(cluster);

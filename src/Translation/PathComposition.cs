@@ -161,7 +161,7 @@ internal static class PathComposition
         {
             return System.Text.RegularExpressions.Regex.IsMatch(
                 input,
-                $"^(?:{pattern})$",
+                $@"\A(?:{pattern})\z",
                 System.Text.RegularExpressions.RegexOptions.NonBacktracking | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException)

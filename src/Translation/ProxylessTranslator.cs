@@ -77,7 +77,7 @@ internal static class ProxylessTranslator
     private static (string Service, int? Port) Parse(string name)
     {
         var colon = name.LastIndexOf(':');
-        return colon > 0 && int.TryParse(name.AsSpan(colon + 1), System.Globalization.NumberStyles.None, null, out var port)
+        return colon > 0 && Mesh.Model.Wire.DecimalText.TryParseInt(name.AsSpan(colon + 1), out var port)
             ? (name[..colon], port)
             : (name, null);
     }

@@ -256,9 +256,7 @@ internal static class Tls
     }
 
     /// <summary>An IPv4 address in its dotted form or an IPv6 address; not a name .NET would also read as one ("10.1", "7").</summary>
-    private static bool IsIpLiteral(string value) =>
-        System.Net.IPAddress.TryParse(value, out var address)
-        && (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? value.Contains(':', StringComparison.Ordinal) : address.ToString() == value);
+    private static bool IsIpLiteral(string value) => Mesh.Model.Resources.IpLiteral.TryParse(value, out _);
 
     private static string[] Alpn(Specs.PortProtocol protocol) => protocol switch
     {

@@ -270,6 +270,7 @@ public sealed class ValidationRuleTests(ApiServer api) : IClassFixture<ApiServer
     [Theory]
     [InlineData("limit=abc", "limit: must be an integer, got \"abc\"")]
     [InlineData("limit=0", "limit: must be at least 1, got 0")]
+    [InlineData("limit=5%00", "limit: must be an integer")]
     [InlineData("limit=101", "limit: must be at most 100, got 101")]
     [InlineData("nextToken=forged", "nextToken: is not a token this API issued for this list")]
     public async Task Rejects_BadListParameters(string query, string expected)

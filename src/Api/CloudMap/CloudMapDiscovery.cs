@@ -23,13 +23,6 @@ public sealed class CloudMapDiscovery(IDbContextFactory<MeshDbContext> contexts)
 
         var query = Pairs(input["QueryParameters"]);
         var matching = parsed.Where(p => Matches(p.Attributes, query)).ToList();
-        var optional = Pairs(input["OptionalParameters"]);
-        if (optional.Count > 0 && matching.Where(p => Matches(p.Attributes, optional)).ToList() is { Count: > 0 } preferred)
-        {
-            // Optional parameters narrow the result only when some instance matches them all.
-            matching = preferred;
-        }
-
         var healthy = matching.Where(p => p.Instance.HealthStatus == "HEALTHY").ToList();
         var selected = (input["HealthStatus"]?.GetValue<string>() ?? "HEALTHY") switch
         {
@@ -39,6 +32,14 @@ public sealed class CloudMapDiscovery(IDbContextFactory<MeshDbContext> contexts)
             "HEALTHY_OR_ELSE_ALL" => healthy,
             _ => matching,
         };
+
+        // Optional parameters narrow the result only when some instance it would return matches them all: judged
+        // after the health filter, so an unhealthy instance that matches them cannot hide the healthy ones.
+        var optional = Pairs(input["OptionalParameters"]);
+        if (optional.Count > 0 && selected.Where(p => Matches(p.Attributes, optional)).ToList() is { Count: > 0 } preferred)
+        {
+            selected = preferred;
+        }
         var max = input["MaxResults"]?.GetValue<long>() is { } requested ? (int)requested : DefaultMaxResults;
         return new JsonObject
         {

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Mesh.Model.Wire;
+using Mesh.Model.Resources;
 
 namespace Mesh.Api.CloudMap;
 
@@ -40,7 +41,7 @@ public static class InstanceAttributes
             violations.Add(new Violation($"Attributes[\"{Ipv6}\"]", $"must be an IPv6 address such as 2001:0db8::1, got \"{v6}\""));
         }
 
-        if (Value(Port) is { } port && !(int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number is >= 1 and <= 65535))
+        if (Value(Port) is { } port && !(DecimalText.TryParseInt(port, out var number) && number is >= 1 and <= 65535))
         {
             violations.Add(new Violation($"Attributes[\"{Port}\"]", $"must be a port from 1 to 65535, got \"{port}\""));
         }
@@ -84,7 +85,5 @@ public static class InstanceAttributes
         }
     }
 
-    private static bool IsAddress(string text, AddressFamily family) =>
-        IPAddress.TryParse(text, out var address) && address.AddressFamily == family
-        && (family == AddressFamily.InterNetworkV6 || text.Count(c => c == '.') == 3);
+    private static bool IsAddress(string text, AddressFamily family) => IpLiteral.TryParse(text, family, out _);
 }

@@ -240,9 +240,9 @@ public static class OpenApiDocument
                 schema["type"] = "string";
                 SetIfPresent(schema, "minLength", shape.Min);
                 SetIfPresent(schema, "maxLength", shape.Max);
-                if (shape.Pattern is { } pattern)
+                if (shape.PatternText is { } pattern)
                 {
-                    schema["pattern"] = pattern.ToString();
+                    schema["pattern"] = pattern;
                 }
 
                 if (shape.Enum is { } values)

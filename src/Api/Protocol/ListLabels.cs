@@ -113,7 +113,7 @@ internal sealed record ListLabels(string Operation, ResourceKind Kind, DescribeL
     private bool TryLimit(ReadOnlySpan<char> text, out int limit)
     {
         limit = 0;
-        if (text.IsEmpty || text.Length > 9 || text[0] == '0' || !int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit))
+        if (text.IsEmpty || text.Length > 9 || text[0] == '0' || !DecimalText.TryParseInt(text, out limit))
         {
             return false;
         }

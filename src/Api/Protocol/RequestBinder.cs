@@ -303,7 +303,7 @@ public sealed class RequestBinder
         var raw = values[0] ?? "";
         if (shape.Type is ShapeType.Integer or ShapeType.Long)
         {
-            if (long.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number))
+            if (DecimalText.TryParseLong(raw, out var number))
             {
                 input[member.Name] = number;
             }

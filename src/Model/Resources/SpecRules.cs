@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json.Nodes;
 using Mesh.Model.Identity;
 using Mesh.Model.Wire;
@@ -22,6 +23,7 @@ public static class SpecRules
             CheckListeners(spec["listeners"] as JsonArray, "spec.listeners", violations, checkPoolAndTimeout: true);
             CheckGrpcHealthChecks(spec["listeners"] as JsonArray, violations);
             CheckRepeatedBackends(spec["backends"] as JsonArray, violations);
+            CheckDnsHostname(spec["serviceDiscovery"]?["dns"]?["hostname"]?.GetValue<string>(), violations);
         }
         else if (kind == ResourceKind.VirtualRouter)
         {
@@ -397,6 +399,20 @@ public static class SpecRules
                     violations.Add(new Violation($"{path}.queryParameters[{i}].name", "must not be empty"));
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// A DNS hostname is resolved by every proxy that calls the node and sent as its health checks' Host and its TLS
+    /// server name: a space or control character can never resolve, and a CR, LF or NUL in a Host has Envoy reject
+    /// the whole cluster update (a NACK for every caller). An empty one stays allowed, as the model allows it; the
+    /// translation warns that it cannot be reached.
+    /// </summary>
+    private static void CheckDnsHostname(string? hostname, List<Violation> violations)
+    {
+        if (hostname is not null && hostname.EnumerateRunes().Any(r => Rune.IsWhiteSpace(r) || Rune.IsControl(r)))
+        {
+            violations.Add(new Violation("spec.serviceDiscovery.dns.hostname", "must not contain spaces or control characters: it is resolved as a DNS name and sent as a Host header"));
         }
     }
 

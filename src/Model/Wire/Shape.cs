@@ -32,6 +32,13 @@ public sealed record Shape
     /// <summary>The maximum length (string, list) or value (number).</summary>
     public long? Max { get; init; }
 
+    /// <summary>The model's pattern as written, for messages and schemas.</summary>
+    public string? PatternText { get; init; }
+
+    /// <summary>
+    /// The pattern as AWS applies it: to the whole string (Java's <c>Matcher.matches()</c>). .NET's <c>$</c> also
+    /// matches before a final newline, so <c>"name\n"</c> would pass a <c>^…$</c> pattern; hence <c>\A(?:…)\z</c>.
+    /// </summary>
     public Regex? Pattern { get; init; }
 
     public IReadOnlyList<string>? Enum { get; init; }
@@ -97,8 +104,9 @@ public sealed record Shape
             ValueShape = element.TryGetProperty("value", out var mapValue) ? mapValue.GetProperty("shape").GetString() : null,
             Min = element.TryGetProperty("min", out var min) ? min.GetInt64() : null,
             Max = element.TryGetProperty("max", out var max) ? max.GetInt64() : null,
-            Pattern = element.TryGetProperty("pattern", out var pattern)
-                ? new Regex(pattern.GetString()!, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100))
+            PatternText = element.TryGetProperty("pattern", out var pattern) ? pattern.GetString() : null,
+            Pattern = element.TryGetProperty("pattern", out var wholePattern)
+                ? new Regex(@"\A(?:" + wholePattern.GetString() + @")\z", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100))
                 : null,
             Enum = element.TryGetProperty("enum", out var values) ? values.EnumerateArray().Select(v => v.GetString()!).ToList() : null,
             Payload = element.TryGetProperty("payload", out var payload) ? payload.GetString() : null,

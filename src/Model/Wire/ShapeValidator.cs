@@ -279,7 +279,7 @@ public sealed class ShapeValidator
 
         if (shape.Pattern is { } pattern && !MatchesPattern(pattern, text))
         {
-            violations.Add(new Violation(path.Display(), $"{prefix}must match the pattern {pattern}"));
+            violations.Add(new Violation(path.Display(), $"{prefix}must match the pattern {shape.PatternText}"));
         }
 
         return violations.Count == before;

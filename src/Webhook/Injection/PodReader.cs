@@ -164,7 +164,7 @@ public static partial class PodReader
         var ports = new List<int>();
         foreach (var item in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (int.TryParse(item, out var port) && port is >= 1 and <= 65535)
+            if (Mesh.Model.Wire.DecimalText.TryParseInt(item, out var port) && port is >= 1 and <= 65535)
             {
                 ports.Add(port);
             }
@@ -205,9 +205,9 @@ public static partial class PodReader
         return value;
     }
 
-    [GeneratedRegex(@"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")]
+    [GeneratedRegex(@"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?\z")]
     private static partial Regex KubernetesQuantity();
 
-    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\z")]
     private static partial Regex DnsSubdomain();
 }

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net;
 using Envoy.Config.Core.V3;
 using Google.Protobuf.WellKnownTypes;
+using Mesh.Model.Resources;
+using Mesh.Model.Wire;
 
 namespace Mesh.XdsServer.Registration;
 
@@ -23,7 +25,7 @@ public sealed record RequestedInstance(string InstanceId, IPAddress Address, int
         }
 
         var address = Text(fields, "address");
-        if (address is null || !IPAddress.TryParse(address, out var ip))
+        if (!IpLiteral.TryParse(address, out var ip))
         {
             error = $"{MetadataKey}.address must be an IPv4 or IPv6 address, not '{address}'";
             return null;
@@ -32,7 +34,7 @@ public sealed record RequestedInstance(string InstanceId, IPAddress Address, int
         int? port = null;
         if (Text(fields, "port") is { } portText)
         {
-            if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var p) || p is < 1 or > 65535)
+            if (!DecimalText.TryParseInt(portText, out var p) || p is < 1 or > 65535)
             {
                 error = $"{MetadataKey}.port must be a port from 1 to 65535, not '{portText}'";
                 return null;
@@ -43,9 +45,11 @@ public sealed record RequestedInstance(string InstanceId, IPAddress Address, int
 
         // The address (and port) make a stable id, so a restarted sidecar reclaims its own instance.
         var instanceId = Text(fields, "instanceId") ?? (port is { } q ? $"{ip}_{q}" : ip.ToString());
-        if (instanceId.Length is 0 or > 64)
+        // The id the Cloud Map API would take: RegisterInstance refuses any other, and clients read it back.
+        var idShape = ServiceModel.CloudMap.Shape("InstanceId");
+        if (instanceId.Length > idShape.Max || !idShape.Pattern!.IsMatch(instanceId))
         {
-            error = $"{MetadataKey}.instanceId must have 1 to 64 characters";
+            error = $"{MetadataKey}.instanceId must have 1 to {idShape.Max} characters matching {idShape.PatternText}";
             return null;
         }
 

@@ -269,6 +269,60 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
         }
     }
 
+    [Theory]
+    [InlineData("AWS_INSTANCE_IPV4", "010.1.1.1")]
+    [InlineData("AWS_INSTANCE_IPV4", "0xa.2.2.2")]
+    [InlineData("AWS_INSTANCE_IPV4", "10.1")]
+    [InlineData("AWS_INSTANCE_IPV6", "fe80::1%lo")]
+    [InlineData("AWS_INSTANCE_PORT", "8080\u0000")]
+    public async Task InstanceAddressesAndPorts_AreTakenOnlyAsWritten(string attribute, string value)
+    {
+        // .NET would read each of these as some address or port, but not the one every other client reads (or as none).
+        using var client = CloudMapClient(api.AdminKey);
+        var service = await ServiceAsync(client, $"literal-{Guid.NewGuid():N}"[..20]);
+        var attributes = new JsonObject { ["AWS_INSTANCE_IPV4"] = "10.0.0.1", ["AWS_INSTANCE_PORT"] = "8080" };
+        attributes[attribute] = value;
+        var (status, _, answer) = await SendAsync(client, "RegisterInstance", new JsonObject { ["ServiceId"] = service, ["InstanceId"] = "i-1", ["Attributes"] = attributes.DeepClone() }.ToJsonString());
+        Assert.Equal(400, status);
+        Assert.Equal("InvalidInput", answer!["__type"]!.GetValue<string>());
+        Assert.Contains(attribute, answer["message"]!.GetValue<string>());
+
+        attributes[attribute] = attribute == "AWS_INSTANCE_PORT" ? "8080" : attribute == "AWS_INSTANCE_IPV6" ? "fe80::1" : "10.1.1.1";
+        var (accepted, _, _) = await SendAsync(client, "RegisterInstance", new JsonObject { ["ServiceId"] = service, ["InstanceId"] = "i-1", ["Attributes"] = attributes.DeepClone() }.ToJsonString());
+        Assert.Equal(200, accepted);
+    }
+
+    [Fact]
+    public async Task OptionalParameters_NarrowOnlyWhatTheHealthFilterReturns()
+    {
+        using var client = CloudMapClient(api.AdminKey);
+        var name = $"optional-{Guid.NewGuid():N}"[..20];
+        var service = await ServiceAsync(client, name, ""","HealthCheckCustomConfig":{}""");
+        foreach (var (id, color, health) in new[] { ("healthy", "green", "HEALTHY"), ("sick", "blue", "UNHEALTHY") })
+        {
+            var attributes = new JsonObject { ["AWS_INSTANCE_IPV4"] = "10.0.0.1", ["stage"] = "prod", ["color"] = color, ["AWS_INIT_HEALTH_STATUS"] = health };
+            Assert.Equal(200, (await SendAsync(client, "RegisterInstance", new JsonObject { ["ServiceId"] = service, ["InstanceId"] = id, ["Attributes"] = attributes }.ToJsonString())).Status);
+        }
+
+        async Task<string[]> DiscoverAsync(string health) =>
+            (await SendAsync(client, "DiscoverInstances", $$$"""{"NamespaceName":"{{{name}}}","ServiceName":"web","HealthStatus":"{{{health}}}","QueryParameters":{"stage":"prod"},"OptionalParameters":{"color":"blue"}}"""))
+                .Body!["Instances"]!.AsArray().Select(i => i!["InstanceId"]!.GetValue<string>()).ToArray();
+
+        // The unhealthy instance is the only one with color=blue; it must not hide the healthy one from a HEALTHY query.
+        Assert.Equal(["healthy"], await DiscoverAsync("HEALTHY"));
+        Assert.Equal(["sick"], await DiscoverAsync("ALL"));
+    }
+
+    /// <summary>An HTTP namespace named <paramref name="namespaceName"/> holding service "web"; its id.</summary>
+    private static async Task<string> ServiceAsync(HttpClient client, string namespaceName, string extra = "")
+    {
+        var operationId = (await SendAsync(client, "CreateHttpNamespace", $$"""{"Name":"{{namespaceName}}"}""")).Body!["OperationId"]!.GetValue<string>();
+        var namespaceId = (await SendAsync(client, "GetOperation", $$"""{"OperationId":"{{operationId}}"}""")).Body!["Operation"]!["Targets"]!["NAMESPACE"]!.GetValue<string>();
+        var (status, _, created) = await SendAsync(client, "CreateService", "{\"Name\":\"web\",\"NamespaceId\":\"" + namespaceId + "\"" + extra + "}");
+        Assert.Equal(200, status);
+        return created!["Service"]!["Id"]!.GetValue<string>();
+    }
+
     private const string ContentType = "application/x-amz-json-1.1";
 
     private HttpClient CloudMapClient(IssuedKey key) =>

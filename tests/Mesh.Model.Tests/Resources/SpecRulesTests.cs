@@ -38,6 +38,8 @@ public sealed class SpecRulesTests
     [InlineData("virtualGateway", """{"listeners":[{"portMapping":{"port":8443,"protocol":"grpc"},"tls":{"mode":"PERMISSIVE","certificate":{"acm":{"certificateArn":""}}}}]}""", "spec.listeners[0].tls.certificate.acm.certificateArn: must be an ACM certificate's ARN (arn:aws:acm:<region>:<account>:certificate/<id>), got \"\"")]
     [InlineData("virtualNode", """{"listeners":[{"portMapping":{"port":8443,"protocol":"http"},"tls":{"mode":"STRICT","certificate":{"acm":{"certificateArn":"arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/x"}}}}]}""", "spec.listeners[0].tls.certificate.acm.certificateArn: must be an ACM certificate's ARN")]
     [InlineData("virtualNode", """{"backendDefaults":{"clientPolicy":{"tls":{"validation":{"trust":{"acm":{"certificateAuthorityArns":["arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/x","ca"]}}}}}}}""", "spec.backendDefaults.clientPolicy.tls.validation.trust.acm.certificateAuthorityArns[1]: must be an ACM Private CA's ARN")]
+    [InlineData("virtualNode", """{"serviceDiscovery":{"dns":{"hostname":"web.local\r\nX-Injected: 1"}}}""", "spec.serviceDiscovery.dns.hostname: must not contain spaces or control characters")]
+    [InlineData("virtualNode", """{"serviceDiscovery":{"dns":{"hostname":"web local"}}}""", "spec.serviceDiscovery.dns.hostname: must not contain spaces or control characters")]
     public void Rules_ReportPathAndReason(string kind, string spec, string expected)
     {
         var violations = SpecRules.Check(ResourceKind.FromWireName(kind), JsonNode.Parse(spec)!.AsObject());

@@ -29,6 +29,8 @@ public sealed class CloudMapModelTests
     [InlineData("""{"ServiceId":"s","InstanceId":"i","Attributes":{"k":1}}""", "Attributes[\"k\"]: must be a string, got a number")]
     [InlineData("""{"ServiceId":"s","InstanceId":"i","Attributes":{"bad key":"v"}}""", "Attributes[\"bad key\"]: key must match the pattern")]
     [InlineData("""{"ServiceId":"s","InstanceId":"i","Attributes":{"k":null}}""", "Attributes[\"k\"]: must not be null")]
+    [InlineData("""{"ServiceId":"s","InstanceId":"i\n","Attributes":{"k":"v"}}""", "InstanceId: must match the pattern")]
+    [InlineData("""{"ServiceId":"s","InstanceId":"i","Attributes":{"k\n":"v"}}""", "Attributes[\"k?\"]: key must match the pattern")]
     public void MapViolations_NameTheEntry(string json, string expected)
     {
         var result = Validator.Validate("RegisterInstanceRequest", JsonNode.Parse(json));

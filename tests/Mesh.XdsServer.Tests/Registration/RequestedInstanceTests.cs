@@ -47,10 +47,21 @@ public sealed class RequestedInstanceTests
     [Theory]
     [InlineData("web.local", 8080, "address must be an IPv4 or IPv6 address")]
     [InlineData("10.0.3.7", 70000, "port must be a port from 1 to 65535")]
+    [InlineData("010.0.3.7", 8080, "address must be an IPv4 or IPv6 address")]
+    [InlineData("fe80::7%lo", 8080, "address must be an IPv4 or IPv6 address")]
     public void BadMetadata_SaysWhy(string address, double port, string expected)
     {
         Assert.Null(RequestedInstance.FromNode(NodeWith(("address", Value.ForString(address)), ("port", Value.ForNumber(port))), out var error));
         Assert.Contains(expected, error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("web 1<x>!")]
+    [InlineData("web-1\n")]
+    public void AnInstanceIdCloudMapWouldRefuse_IsRefused(string instanceId)
+    {
+        Assert.Null(RequestedInstance.FromNode(NodeWith(("address", Value.ForString("10.0.3.7")), ("instanceId", Value.ForString(instanceId))), out var error));
+        Assert.Contains("instanceId must have 1 to 64 characters matching", error, StringComparison.Ordinal);
     }
 
     [Theory]
