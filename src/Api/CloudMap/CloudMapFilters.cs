@@ -13,15 +13,20 @@ public static class CloudMapFilters
 {
     /// <summary>
     /// How a list exposes one filterable field: the conditions it allows, the field's value, and how a filter's value
-    /// is read (for example an ARN as the id it names) when it may be written more than one way.
+    /// is read (for example an ARN as the id it names) when it may be written more than one way, and, for a field of
+    /// an enumeration, the values EQ and IN may name (any other is InvalidInput, not an empty list).
     /// </summary>
-    public sealed record Field<T>(IReadOnlyList<string> Conditions, Func<T, string> Value, Func<string, string>? Read = null);
+    public sealed record Field<T>(IReadOnlyList<string> Conditions, Func<T, string> Value, Func<string, string>? Read = null, IReadOnlyList<string>? Known = null);
+
+    /// <summary>A field whose values are the Cloud Map model's enumeration <paramref name="enumShape"/>.</summary>
+    public static Field<T> Enumerated<T>(IReadOnlyList<string> conditions, Func<T, string> value, string enumShape) =>
+        new(conditions, value, Known: ServiceModel.CloudMap.Shape(enumShape).Enum);
 
     /// <summary>
     /// RESOURCE_OWNER: whose resources are listed, <c>SELF</c> or <c>OTHER_ACCOUNTS</c>. A list holds only the
     /// caller's own (Mesh shares no namespaces between accounts), so SELF keeps every item and OTHER_ACCOUNTS none.
     /// </summary>
-    public static Field<T> ResourceOwner<T>() => new(["EQ"], static _ => "SELF");
+    public static Field<T> ResourceOwner<T>() => new(["EQ"], static _ => "SELF", Known: ["SELF", "OTHER_ACCOUNTS"]);
 
     public static Func<T, bool> Build<T>(JsonArray? filters, IReadOnlyDictionary<string, Field<T>> fields)
     {
@@ -58,6 +63,12 @@ public static class CloudMapFilters
                 continue;
             }
 
+            if (condition is "EQ" or "IN" && field.Known is { } known && values.FirstOrDefault(v => !known.Contains(v, StringComparer.Ordinal)) is { } unknown)
+            {
+                violations.Add(new Violation($"{path}.Values", $"{name} is one of [{string.Join(", ", known)}], got \"{(unknown.Length > 64 ? unknown[..64] + "…" : unknown)}\""));
+                continue;
+            }
+
             switch (condition)
             {
                 case "EQ" or "IN":
@@ -67,7 +78,8 @@ public static class CloudMapFilters
                     predicates.Add(item => field.Value(item).StartsWith(values[0], StringComparison.Ordinal));
                     break;
                 case "BETWEEN":
-                    if (!double.TryParse(values[0], CultureInfo.InvariantCulture, out var from) || !double.TryParse(values[1], CultureInfo.InvariantCulture, out var to))
+                    if (!double.TryParse(values[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var from) || !double.IsFinite(from)
+                        || !double.TryParse(values[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var to) || !double.IsFinite(to))
                     {
                         violations.Add(new Violation($"{path}.Values", "BETWEEN takes two timestamps in epoch seconds"));
                         continue;

@@ -79,7 +79,7 @@ public sealed class CloudMapNamespaces(
     {
         var filter = CloudMapFilters.Build(input["Filters"] as JsonArray, new Dictionary<string, CloudMapFilters.Field<CloudMapNamespaceEntity>>
         {
-            ["TYPE"] = new(["EQ", "IN", "BEGINS_WITH"], n => n.Type),
+            ["TYPE"] = CloudMapFilters.Enumerated<CloudMapNamespaceEntity>(["EQ", "IN", "BEGINS_WITH"], n => n.Type, "NamespaceType"),
             ["NAME"] = new(["EQ", "BEGINS_WITH"], n => n.Name),
             ["HTTP_NAME"] = new(["EQ", "BEGINS_WITH"], n => n.Name),
             ["RESOURCE_OWNER"] = CloudMapFilters.ResourceOwner<CloudMapNamespaceEntity>(),

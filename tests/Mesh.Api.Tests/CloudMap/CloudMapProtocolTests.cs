@@ -41,6 +41,9 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
     [InlineData("ListNamespaces", """{"MaxResults":0,"Filters":[{"Name":"COLOR","Values":["x"]}]}""", "MaxResults: must be at least 1")]
     [InlineData("ListNamespaces", """{"Filters":[{"Name":"TYPE","Condition":"BETWEEN","Values":["HTTP"]}]}""", "Filters[0].Condition")]
     [InlineData("ListInstances", """{"ServiceId":"srv-x","NextToken":"forged"}""", "ServiceNotFound")]
+    [InlineData("ListOperations", """{"Filters":[{"Name":"STATUS","Condition":"IN","Values":["SUCCESS","BOGUS"]}]}""", "Filters[0].Values: STATUS is one of [SUBMITTED, PENDING, SUCCESS, FAIL], got \"BOGUS\"")]
+    [InlineData("ListOperations", """{"Filters":[{"Name":"UPDATE_DATE","Condition":"BETWEEN","Values":["0","NaN"]}]}""", "Filters[0].Values: BETWEEN takes two timestamps")]
+    [InlineData("ListNamespaces", """{"Filters":[{"Name":"RESOURCE_OWNER","Values":["GARBAGE"]}]}""", "Filters[0].Values: RESOURCE_OWNER is one of [SELF, OTHER_ACCOUNTS]")]
     public async Task BadInput_IsInvalidInputNamingThePlace(string operation, string body, string expected)
     {
         using var client = CloudMapClient(api.AdminKey);
@@ -311,6 +314,20 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
         // The unhealthy instance is the only one with color=blue; it must not hide the healthy one from a HEALTHY query.
         Assert.Equal(["healthy"], await DiscoverAsync("HEALTHY"));
         Assert.Equal(["sick"], await DiscoverAsync("ALL"));
+    }
+
+    [Fact]
+    public async Task ListOperations_TakesANamespacesArn_AsItsId()
+    {
+        using var client = CloudMapClient(api.AdminKey);
+        var operationId = (await SendAsync(client, "CreateHttpNamespace", $$"""{"Name":"arn-filter-{{Guid.NewGuid():N}}"}""")).Body!["OperationId"]!.GetValue<string>();
+        var namespaceId = (await SendAsync(client, "GetOperation", $$"""{"OperationId":"{{operationId}}"}""")).Body!["Operation"]!["Targets"]!["NAMESPACE"]!.GetValue<string>();
+        var arn = (await SendAsync(client, "GetNamespace", $$"""{"Id":"{{namespaceId}}"}""")).Body!["Namespace"]!["Arn"]!.GetValue<string>();
+        foreach (var value in new[] { namespaceId, arn })
+        {
+            var listed = (await SendAsync(client, "ListOperations", $$$"""{"Filters":[{"Name":"NAMESPACE_ID","Values":["{{{value}}}"]}]}""")).Body!["Operations"]!.AsArray();
+            Assert.Equal([operationId], listed.Select(o => o!["Id"]!.GetValue<string>()));
+        }
     }
 
     /// <summary>An HTTP namespace named <paramref name="namespaceName"/> holding service "web"; its id.</summary>

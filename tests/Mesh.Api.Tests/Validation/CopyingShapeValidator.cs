@@ -185,7 +185,7 @@ internal sealed class CopyingShapeValidator(ServiceModel model)
 
         if (shape.Pattern is { } pattern && !MatchesPattern(pattern, text))
         {
-            violations.Add(new Violation(path.Display(), $"must match the pattern {pattern}"));
+            violations.Add(new Violation(path.Display(), $"must match the pattern {shape.PatternText}"));
         }
 
         return violations.Count == before ? JsonValue.Create(text) : null;
