@@ -19,14 +19,15 @@ public static class ErrorResponses
 
         var response = context.Response;
         var awsJson = CloudMap.CloudMapRequest.Is(context.Request);
+        var errorType = awsJson ? CloudMapCodes.GetValueOrDefault(code.Name, code.Name) : code.Name;
         response.StatusCode = code.StatusCode;
-        response.Headers["x-amzn-ErrorType"] = code.Name;
+        response.Headers["x-amzn-ErrorType"] = errorType;
         response.ContentType = awsJson ? CloudMap.CloudMapRequest.ContentType : "application/json";
         await using var writer = new Utf8JsonWriter(response.Body);
         writer.WriteStartObject();
         if (awsJson)
         {
-            writer.WriteString("__type", code.Name);
+            writer.WriteString("__type", errorType);
         }
 
         writer.WriteString("message", message);
@@ -38,6 +39,16 @@ public static class ErrorResponses
         writer.WriteEndObject();
         await writer.FlushAsync(context.RequestAborted);
     }
+
+    /// <summary>
+    /// The Cloud Map model's own errors for the refusals every API here shares and Cloud Map names otherwise: code that
+    /// catches what the model declares (RequestLimitExceeded on DiscoverInstances, InvalidInput) must see those names.
+    /// </summary>
+    private static readonly Dictionary<string, string> CloudMapCodes = new(StringComparer.Ordinal)
+    {
+        ["TooManyRequestsException"] = "RequestLimitExceeded",
+        ["BadRequestException"] = "InvalidInput",
+    };
 
     /// <summary>The codes STS itself answers with for the refusals every API here shares.</summary>
     private static readonly Dictionary<string, string> StsCodes = new(StringComparer.Ordinal)

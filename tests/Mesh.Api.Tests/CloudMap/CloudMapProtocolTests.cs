@@ -317,6 +317,23 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
     }
 
     [Fact]
+    public async Task AnOversizedBody_IsTheModelsInvalidInput()
+    {
+        using var client = CloudMapClient(api.AdminKey);
+        var body = "{\"Name\":\"big\",\"Description\":\"" + new string('d', 1_100_000) + "\"}";
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new StringContent(body, Encoding.UTF8) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(ContentType);
+        request.Headers.Add("X-Amz-Target", Target + "CreateHttpNamespace");
+        request.Headers.ExpectContinue = true;
+        using var response = await client.SendAsync(request);
+        var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal(400, (int)response.StatusCode);
+        Assert.Equal("InvalidInput", answer["__type"]!.GetValue<string>());
+        Assert.Equal("InvalidInput", response.Headers.GetValues("x-amzn-ErrorType").Single());
+        Assert.Contains("larger than the", answer["message"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task ListOperations_TakesANamespacesArn_AsItsId()
     {
         using var client = CloudMapClient(api.AdminKey);
