@@ -30,6 +30,11 @@ public sealed class CloudMapServices(
             throw CloudMapErrors.InvalidInput("HealthCheckConfig, HealthCheckCustomConfig: a service takes one of them, not both.");
         }
 
+        if (CloudMapServiceRules.OfCreate(input) is { Count: > 0 } refused)
+        {
+            throw CloudMapErrors.Invalid(refused);
+        }
+
         var tags = CloudMapTags.Normalize(input["Tags"] as JsonArray, name);
         try
         {
@@ -125,6 +130,12 @@ public sealed class CloudMapServices(
         {
             var now = clock.GetUtcNow();
             var service = await CloudMapLookups.ServiceAsync(db, call.AccountId, id, CloudMapLookups.Lock.Update, ct);
+            var routingPolicy = service.DnsConfig is { } held ? JsonNode.Parse(held)?["RoutingPolicy"]?.GetValue<string>() : null;
+            if (CloudMapServiceRules.OfUpdate(change, routingPolicy) is { Count: > 0 } refused)
+            {
+                throw CloudMapErrors.Invalid(refused);
+            }
+
             if (change["Description"]?.GetValue<string>() is { } description)
             {
                 service.Description = description;

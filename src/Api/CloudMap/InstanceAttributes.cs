@@ -22,6 +22,9 @@ public static class InstanceAttributes
     /// <summary>Cloud Map's limit of attributes per instance.</summary>
     public const int MaxAttributes = 30;
 
+    /// <summary>Cloud Map's limit on an instance's attributes together: every key's and value's characters.</summary>
+    public const int MaxTotalCharacters = 5_000;
+
     public static void Check(JsonObject attributes, string? dnsConfig, bool customHealth)
     {
         var violations = new List<Violation>();
@@ -29,6 +32,12 @@ public static class InstanceAttributes
         if (attributes.Count > MaxAttributes)
         {
             violations.Add(new Violation("Attributes", $"must have at most {MaxAttributes} entries, got {attributes.Count}"));
+        }
+
+        var total = attributes.Sum(a => ShapeValidator.CountCharacters(a.Key) + ShapeValidator.CountCharacters(a.Value?.GetValue<string>() ?? ""));
+        if (total > MaxTotalCharacters)
+        {
+            violations.Add(new Violation("Attributes", $"must hold at most {MaxTotalCharacters} characters in all its keys and values together, got {total}"));
         }
 
         if (Value(Ipv4) is { } v4 && !IsAddress(v4, AddressFamily.InterNetwork))

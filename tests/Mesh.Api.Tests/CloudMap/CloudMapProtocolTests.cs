@@ -333,6 +333,41 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
         Assert.Contains("larger than the", answer["message"]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData(""","DnsConfig":{"DnsRecords":[]}""", "DnsConfig.DnsRecords: must hold at least one record")]
+    [InlineData(""","DnsConfig":{"DnsRecords":[{"Type":"A","TTL":60},{"Type":"A","TTL":30}]}""", "holds A 2 times")]
+    [InlineData(""","DnsConfig":{"RoutingPolicy":"MULTIVALUE","DnsRecords":[{"Type":"CNAME","TTL":60}]}""", "a CNAME record needs the WEIGHTED routing policy")]
+    [InlineData(""","DnsConfig":{"RoutingPolicy":"WEIGHTED","DnsRecords":[{"Type":"CNAME","TTL":60},{"Type":"A","TTL":60}]}""", "a CNAME record must be the service's only record")]
+    [InlineData(""","HealthCheckConfig":{"Type":"TCP","ResourcePath":"/x"}""", "HealthCheckConfig.ResourcePath: is for HTTP and HTTPS health checks")]
+    [InlineData(""","DnsConfig":{"NamespaceId":"ns-other","DnsRecords":[{"Type":"A","TTL":60}]}""", "DnsConfig.NamespaceId: names namespace ns-other")]
+    public async Task AServiceCloudMapWouldNotHold_IsRefused(string extra, string expected)
+    {
+        using var client = CloudMapClient(api.AdminKey);
+        var operationId = (await SendAsync(client, "CreatePublicDnsNamespace", $$"""{"Name":"rules-{{Guid.NewGuid():N}}.example"}""")).Body!["OperationId"]!.GetValue<string>();
+        var namespaceId = (await SendAsync(client, "GetOperation", $$"""{"OperationId":"{{operationId}}"}""")).Body!["Operation"]!["Targets"]!["NAMESPACE"]!.GetValue<string>();
+        var (status, _, answer) = await SendAsync(client, "CreateService", "{\"Name\":\"web\",\"NamespaceId\":\"" + namespaceId + "\"" + extra + "}");
+        Assert.Equal(400, status);
+        Assert.Equal("InvalidInput", answer!["__type"]!.GetValue<string>());
+        Assert.Contains(expected, answer["message"]!.GetValue<string>());
+        Assert.Empty((await SendAsync(client, "ListServices", $$$"""{"Filters":[{"Name":"NAMESPACE_ID","Values":["{{{namespaceId}}}"]}]}""")).Body!["Services"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task InstanceAttributes_HoldAtMostFiveThousandCharacters()
+    {
+        using var client = CloudMapClient(api.AdminKey);
+        var service = await ServiceAsync(client, $"total-{Guid.NewGuid():N}"[..20]);
+        var attributes = new JsonObject { ["AWS_INSTANCE_IPV4"] = "10.0.0.1" };
+        for (var i = 0; i < 5; i++)
+        {
+            attributes[$"k{i}"] = new string('v', 1_000);
+        }
+
+        var (status, _, answer) = await SendAsync(client, "RegisterInstance", new JsonObject { ["ServiceId"] = service, ["InstanceId"] = "i-1", ["Attributes"] = attributes }.ToJsonString());
+        Assert.Equal(400, status);
+        Assert.Contains("at most 5000 characters", answer!["message"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task ListOperations_TakesANamespacesArn_AsItsId()
     {
