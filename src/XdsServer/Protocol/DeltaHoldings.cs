@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Envoy.Admin.V3;
 using Envoy.Service.Status.V3;
 using Mesh.XdsServer.Resources;
@@ -138,30 +140,26 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     public void Seed(string name, string version, DeltaOutcome held) => Write(name, version, held);
 
     /// <summary>
-    /// The resources of one response were sent; they share one outcome until the client answers. When they are
-    /// <paramref name="from"/>'s whole wildcard list (the very list) and nothing is held yet, they become the
-    /// baseline instead of an entry each.
+    /// The resources of one response were sent; they share one outcome until the client answers, which is returned:
+    /// the client's answer is given for it (<see cref="Answered"/>). When they are <paramref name="from"/>'s whole
+    /// wildcard list (the very list) and nothing is held yet, they become the baseline instead of an entry each.
     /// </summary>
-    public void Sent(IReadOnlyList<XdsResource> resources, DateTimeOffset at, ResourceSet? from = null)
+    public DeltaOutcome Sent(IReadOnlyList<XdsResource> resources, DateTimeOffset at, ResourceSet? from = null)
     {
-        if (resources.Count == 0)
-        {
-            lock (statusLock)
-            {
-                _latestEmpty = new DeltaOutcome(ConfigStatus.Stale, ClientResourceStatus.Requested, null, at);
-            }
-
-            return;
-        }
-
         var outcome = new DeltaOutcome(ConfigStatus.Stale, ClientResourceStatus.Requested, null, at);
         lock (statusLock)
         {
+            if (resources.Count == 0)
+            {
+                _latestEmpty = outcome;
+                return outcome;
+            }
+
             if (from is not null && ReferenceEquals(resources, from.Wildcard) && _baseline is null && _entries.Count == 0)
             {
                 _baseline = from;
                 _baselineOutcome = outcome;
-                return;
+                return outcome;
             }
 
             // A type's first response carries most of what the client will hold: sized for it at once, the map is
@@ -176,44 +174,56 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
                 _entries[r.Name] = new DeltaEntry(r.Version, outcome);
             }
         }
+
+        return outcome;
     }
 
-    /// <summary>One resource sent, by name and version.</summary>
-    public void Sent(string name, string version, DateTimeOffset at) =>
-        Write(name, version, new DeltaOutcome(ConfigStatus.Stale, ClientResourceStatus.Requested, null, at));
+    /// <summary>One resource sent, by name and version; returns the response's outcome, as <see cref="Sent(IReadOnlyList{XdsResource}, DateTimeOffset, ResourceSet?)"/>.</summary>
+    public DeltaOutcome Sent(string name, string version, DateTimeOffset at)
+    {
+        var outcome = new DeltaOutcome(ConfigStatus.Stale, ClientResourceStatus.Requested, null, at);
+        Write(name, version, outcome);
+        return outcome;
+    }
 
     /// <summary>
-    /// The client ACKed or NACKed the response that carried <paramref name="resources"/>. Only the resources still
-    /// held at the version that response carried take the answer: one sent again since (a later response the
-    /// client has not answered yet) or removed since keeps what it has.
+    /// The client ACKed or NACKed the response whose outcome was <paramref name="sent"/> and that carried
+    /// <paramref name="resources"/>. Only what still has that response's outcome takes the answer: a resource sent
+    /// again since (in a later response the client has not answered yet, at whatever version) or removed since
+    /// keeps what it has.
     /// </summary>
-    public void Answered(IReadOnlyList<XdsResource> resources, DeltaOutcome outcome)
+    public void Answered(IReadOnlyList<XdsResource> resources, DeltaOutcome sent, DeltaOutcome answer)
     {
-        if (resources.Count == 0)
-        {
-            lock (statusLock)
-            {
-                _latestEmpty = _latestEmpty is null ? null : outcome;
-            }
-
-            return;
-        }
-
         lock (statusLock)
         {
-            if (_baseline is not null && ReferenceEquals(resources, _baseline.Wildcard))
+            if (resources.Count == 0)
             {
-                // The baseline's own response: what was sent again or removed since has an entry, and keeps it.
-                _baselineOutcome = outcome;
+                if (ReferenceEquals(_latestEmpty, sent))
+                {
+                    _latestEmpty = answer;
+                }
+
+                return;
+            }
+
+            // The baseline's own response; a stream that dropped the wildcard and took it again is sent the same list
+            // again, which then has an entry per resource, answered below (the baseline's answer stays its own).
+            if (ReferenceEquals(_baselineOutcome, sent))
+            {
+                _baselineOutcome = answer;
+            }
+
+            if (_entries.Count == 0)
+            {
                 return;
             }
 
             foreach (var r in resources)
             {
-                if (_entries.TryGetValue(r.Name, out var entry) && IsHeld(entry)
-                    && string.Equals(entry.Version, r.Version, StringComparison.Ordinal))
+                ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, r.Name);
+                if (!Unsafe.IsNullRef(ref entry) && ReferenceEquals(entry.Outcome, sent))
                 {
-                    _entries[r.Name] = new DeltaEntry(entry.Version, outcome);
+                    entry = new DeltaEntry(entry.Version, answer);
                 }
             }
         }

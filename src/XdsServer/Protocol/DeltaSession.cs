@@ -69,7 +69,7 @@ internal sealed class DeltaSession(
 
         if (request.ResponseNonce.Length > 0 && state.PendingIndex(request.ResponseNonce) is var index and >= 0)
         {
-            var sent = state.Answered(index);
+            var (sent, outcome) = state.Answered(index);
             if (state.SharedFirst?.UpsertResponse is { } first && state.PendingIndex(first.Nonce) < 0)
             {
                 state.SharedFirst = null; // answered: the identity's streams that connect later make it again if it was collected
@@ -79,13 +79,13 @@ internal sealed class DeltaSession(
             {
                 Context.Metrics.Nack(type);
                 Context.Logger.Nack(Status.Id, ProxyName, type, Snapshot?.Version ?? "", error.Message);
-                Status.Nacked(state.ClientHas, sent, $"code {error.Code}: {error.Message}");
+                Status.Nacked(state.ClientHas, sent, outcome, $"code {error.Code}: {error.Message}");
             }
             else
             {
                 Context.Metrics.Ack(type);
                 Context.Logger.Ack(Status.Id, type, request.ResponseNonce);
-                Status.Acked(state.ClientHas, sent);
+                Status.Acked(state.ClientHas, sent, outcome);
                 if (state.PendingCount == 0 && state.Wildcard && !state.HasNames
                     && state.InSyncWith is { } inSync && ReferenceEquals(inSync, Snapshot?[typeUrl]))
                 {
@@ -441,7 +441,7 @@ internal sealed class DeltaSession(
         state.OwesFirstResponse = false;
 
         // The client now holds what was sent (the stream status's map is the session's record of it).
-        Status.Sent(state.ClientHas, upserts, set);
+        var sent = Status.Sent(state.ClientHas, upserts, set);
         for (var i = 0; i < upserts.Count; i++)
         {
             state.NoLongerMissing(upserts[i].Name);
@@ -461,7 +461,7 @@ internal sealed class DeltaSession(
             }
         }
 
-        state.AddPending(response.Nonce, upserts);
+        state.AddPending(response.Nonce, upserts, sent);
 
         ResponseWritten(typeUrl, "delta");
         Context.Logger.Sent(Status.Id, TypeUrls.ShortName(typeUrl), response.SystemVersionInfo, upserts.Count, removals.Count, response.Nonce);

@@ -94,22 +94,23 @@ internal sealed class DeltaTypeState
     // field, any later ones in a list made when a second is pending. A type of a stream mostly has one response
     // unanswered at a time (each change's, until its ACK), so a list and its array made per response, as before,
     // were most of what a send of a shared change allocated; an idle proxy's types hold neither.
-    private (string Nonce, IReadOnlyList<XdsResource> Resources) _oldest;
-    private List<(string Nonce, IReadOnlyList<XdsResource> Resources)>? _later;
+    // Each keeps the outcome the response's resources were recorded with (DeltaHoldings.Sent), which the answer replaces.
+    private (string Nonce, IReadOnlyList<XdsResource> Resources, DeltaOutcome Sent) _oldest;
+    private List<(string Nonce, IReadOnlyList<XdsResource> Resources, DeltaOutcome Sent)>? _later;
 
     /// <summary>How many responses are not answered yet.</summary>
     public int PendingCount => _oldest.Nonce is null ? 0 : 1 + (_later?.Count ?? 0);
 
     /// <summary>A response was written; the oldest unanswered one is forgotten past <see cref="MaxPending"/>.</summary>
-    public void AddPending(string nonce, IReadOnlyList<XdsResource> resources)
+    public void AddPending(string nonce, IReadOnlyList<XdsResource> resources, DeltaOutcome sent)
     {
         if (_oldest.Nonce is null)
         {
-            _oldest = (nonce, resources);
+            _oldest = (nonce, resources, sent);
             return;
         }
 
-        (_later ??= new(1)).Add((nonce, resources));
+        (_later ??= new(1)).Add((nonce, resources, sent));
         if (PendingCount > MaxPending)
         {
             _oldest = _later[0];
@@ -143,18 +144,19 @@ internal sealed class DeltaTypeState
 
     /// <summary>
     /// The client answered the response at <paramref name="index"/> (of <see cref="PendingIndex"/>): it and the
-    /// older ones are no longer pending. Returns the resources it carried.
+    /// older ones are no longer pending. Returns the resources it carried and the outcome they were sent with.
     /// </summary>
-    public IReadOnlyList<XdsResource> Answered(int index)
+    public (IReadOnlyList<XdsResource> Resources, DeltaOutcome Sent) Answered(int index)
     {
         if (index == 0 && _later is null)
         {
-            var resources = _oldest.Resources;
+            var oldest = _oldest;
             _oldest = default;
-            return resources;
+            return (oldest.Resources, oldest.Sent);
         }
 
-        var answered = index == 0 ? _oldest.Resources : _later![index - 1].Resources;
+        var (_, resources, sent) = index == 0 ? _oldest : _later![index - 1];
+        var answered = (resources, sent);
         if (index == _later!.Count)
         {
             _oldest = default;

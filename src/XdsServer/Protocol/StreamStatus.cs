@@ -121,7 +121,7 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
 
     // Delta, from a session that keeps each type's holdings (DeltaTypeState.ClientHas): the same as the overloads by
     // type URL below without looking the type up under the lock on every send and every ACK.
-    internal void Sent(DeltaHoldings holdings, IReadOnlyList<XdsResource> resources, Snapshots.ResourceSet? from) =>
+    internal DeltaOutcome Sent(DeltaHoldings holdings, IReadOnlyList<XdsResource> resources, Snapshots.ResourceSet? from) =>
         holdings.Sent(resources, clock.GetUtcNow(), from);
 
     internal void DoesNotExist(DeltaHoldings holdings, string name) => holdings.DoesNotExist(name, clock.GetUtcNow());
@@ -132,20 +132,23 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
     /// </summary>
     internal DeltaOutcome HeldOnConnecting() => new(ConfigStatus.Synced, ClientResourceStatus.Acked, null, clock.GetUtcNow());
 
-    internal void Acked(DeltaHoldings holdings, IReadOnlyList<XdsResource> resources) =>
-        holdings.Answered(resources, new DeltaOutcome(ConfigStatus.Synced, ClientResourceStatus.Acked, null, clock.GetUtcNow()));
+    /// <summary>Delta: the client ACKed the response that carried <paramref name="resources"/>, whose outcome was <paramref name="sent"/>.</summary>
+    internal void Acked(DeltaHoldings holdings, IReadOnlyList<XdsResource> resources, DeltaOutcome sent) =>
+        holdings.Answered(resources, sent, new DeltaOutcome(ConfigStatus.Synced, ClientResourceStatus.Acked, null, clock.GetUtcNow()));
 
-    internal void Nacked(DeltaHoldings holdings, IReadOnlyList<XdsResource> resources, string error) =>
-        holdings.Answered(resources, new DeltaOutcome(ConfigStatus.Error, ClientResourceStatus.Nacked, error, clock.GetUtcNow()));
+    /// <summary>Delta: the client NACKed the response that carried <paramref name="resources"/>, whose outcome was <paramref name="sent"/>.</summary>
+    internal void Nacked(DeltaHoldings holdings, IReadOnlyList<XdsResource> resources, DeltaOutcome sent, string error) =>
+        holdings.Answered(resources, sent, new DeltaOutcome(ConfigStatus.Error, ClientResourceStatus.Nacked, error, clock.GetUtcNow()));
 
-    /// <summary>Delta: one resource sent.</summary>
-    public void Sent(string typeUrl, string name, string version) => Holdings(typeUrl).Sent(name, version, clock.GetUtcNow());
+    /// <summary>Delta: one resource sent, as a response of its own (whose outcome is returned, to answer it by).</summary>
+    internal DeltaOutcome Sent(string typeUrl, string name, string version) => Holdings(typeUrl).Sent(name, version, clock.GetUtcNow());
 
     /// <summary>
-    /// Delta: the resources of one response sent; they share one outcome until the client answers.
-    /// <paramref name="from"/> is the set they were taken from (see <see cref="DeltaHoldings.Sent(IReadOnlyList{XdsResource}, DateTimeOffset, Snapshots.ResourceSet?)"/>).
+    /// Delta: the resources of one response sent; they share one outcome until the client answers, which is returned
+    /// to answer it by. <paramref name="from"/> is the set they were taken from (see
+    /// <see cref="DeltaHoldings.Sent(IReadOnlyList{XdsResource}, DateTimeOffset, Snapshots.ResourceSet?)"/>).
     /// </summary>
-    public void Sent(string typeUrl, IReadOnlyList<XdsResource> resources, Snapshots.ResourceSet? from = null) =>
+    internal DeltaOutcome Sent(string typeUrl, IReadOnlyList<XdsResource> resources, Snapshots.ResourceSet? from = null) =>
         Sent(Holdings(typeUrl), resources, from);
 
     /// <summary>Delta: a name the client subscribed to was reported as not existing.</summary>
@@ -154,11 +157,11 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
     /// <summary>Delta: a resource removed from the client.</summary>
     public void Removed(string typeUrl, string name) => Holdings(typeUrl).Removed(name);
 
-    /// <summary>Delta: the client ACKed the response that carried <paramref name="resources"/>.</summary>
-    public void Acked(string typeUrl, IReadOnlyList<XdsResource> resources) => Acked(Holdings(typeUrl), resources);
+    /// <summary>Delta: the client ACKed the response that carried <paramref name="resources"/> (sent as <paramref name="sent"/>).</summary>
+    internal void Acked(string typeUrl, IReadOnlyList<XdsResource> resources, DeltaOutcome sent) => Acked(Holdings(typeUrl), resources, sent);
 
-    /// <summary>Delta: the client NACKed the response that carried <paramref name="resources"/>.</summary>
-    public void Nacked(string typeUrl, IReadOnlyList<XdsResource> resources, string error) => Nacked(Holdings(typeUrl), resources, error);
+    /// <summary>Delta: the client NACKed the response that carried <paramref name="resources"/> (sent as <paramref name="sent"/>).</summary>
+    internal void Nacked(string typeUrl, IReadOnlyList<XdsResource> resources, DeltaOutcome sent, string error) => Nacked(Holdings(typeUrl), resources, sent, error);
 
     /// <summary>
     /// Delta: what the client holds of a type, the session's protocol state and this status's view in one

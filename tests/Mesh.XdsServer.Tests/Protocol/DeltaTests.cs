@@ -151,6 +151,30 @@ public sealed class DeltaTests : IAsyncLifetime
         Assert.Equal("127.0.0.4", resource.Resource_.Unpack<ClusterLoadAssignment>().Endpoints[0].LbEndpoints[0].Endpoint.Address.SocketAddress.Address);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_Wildcard_Dropped_And_Taken_Again_On_One_Stream_Is_Answered_By_The_Ack_Or_Nack_Of_Its_Resend(bool nack)
+    {
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster);
+        var first = await client.NextAsync();
+        await client.AckAsync(first);
+        await client.SendAsync(TypeUrls.Cluster, unsubscribe: ["*"]);
+        var removals = await client.NextAsync();
+        Assert.Equal(first.Resources.Select(r => r.Name), removals.RemovedResources);
+        await client.AckAsync(removals);
+
+        await client.SendAsync(TypeUrls.Cluster, subscribe: ["*"]);
+        var again = await client.NextAsync();
+        Assert.Equal(first.Resources.Select(r => r.Name), again.Resources.Select(r => r.Name));
+        await (nack ? client.NackAsync(again, "rejected by test") : client.AckAsync(again));
+
+        var answer = nack ? Envoy.Admin.V3.ClientResourceStatus.Nacked : Envoy.Admin.V3.ClientResourceStatus.Acked;
+        await Eventually.TrueAsync(() => _host.Streams.Streams.Single().Resources.Values.All(r => r.ClientStatus == answer));
+        Assert.Equal(first.Resources.Count, _host.Streams.Streams.Single().Resources.Count);
+    }
+
     [Fact]
     public async Task Nack_Is_Recorded_And_Nothing_Is_Resent()
     {

@@ -126,9 +126,9 @@ public sealed class StreamStatusTests
     {
         var status = new StreamStatus(1, "ads-delta", _clock);
         var a = Cluster("a");
-        status.Sent(TypeUrls.Cluster, a.Name, a.Version);
+        var sent = status.Sent(TypeUrls.Cluster, a.Name, a.Version);
         status.DoesNotExist(TypeUrls.Cluster, "missing");
-        status.Acked(TypeUrls.Cluster, [a]);
+        status.Acked(TypeUrls.Cluster, [a], sent);
 
         Assert.Equal(ClientResourceStatus.Acked, status.Resources[(TypeUrls.Cluster, "a")].ClientStatus);
         Assert.Equal(ClientResourceStatus.DoesNotExist, status.Resources[(TypeUrls.Cluster, "missing")].ClientStatus);
@@ -141,11 +141,11 @@ public sealed class StreamStatusTests
     {
         var status = new StreamStatus(1, "ads-delta", _clock);
         var (a, b, c) = (Cluster("a"), Cluster("b"), Cluster("c"));
-        status.Sent(TypeUrls.Cluster, [a, b]);
+        var first = status.Sent(TypeUrls.Cluster, [a, b]);
         _clock.Step();
-        status.Sent(TypeUrls.Cluster, [c]);
+        var second = status.Sent(TypeUrls.Cluster, [c]);
         _clock.Step();
-        status.Acked(TypeUrls.Cluster, [a, b]);
+        status.Acked(TypeUrls.Cluster, [a, b], first);
 
         var resources = status.Resources;
         Assert.Equal(ClientResourceStatus.Acked, resources[(TypeUrls.Cluster, "a")].ClientStatus);
@@ -154,7 +154,7 @@ public sealed class StreamStatusTests
         Assert.Equal(ClientResourceStatus.Requested, resources[(TypeUrls.Cluster, "c")].ClientStatus);
         Assert.Equal(_clock.Now.AddSeconds(-1), resources[(TypeUrls.Cluster, "c")].LastUpdated);
 
-        status.Nacked(TypeUrls.Cluster, [c], "bad c");
+        status.Nacked(TypeUrls.Cluster, [c], second, "bad c");
         status.Removed(TypeUrls.Cluster, "a");
         resources = status.Resources;
         Assert.Equal((ConfigStatus.Error, ClientResourceStatus.Nacked, "bad c"), (resources[(TypeUrls.Cluster, "c")].ConfigStatus, resources[(TypeUrls.Cluster, "c")].ClientStatus, resources[(TypeUrls.Cluster, "c")].Error));
@@ -168,17 +168,17 @@ public sealed class StreamStatusTests
     {
         var status = new StreamStatus(1, "ads-delta", _clock);
         var (old, changed, removed) = (Cluster("a"), XdsResource.Create(TypeUrls.Cluster, "a", new Cluster { Name = "a", AltStatName = "changed" }), Cluster("b"));
-        status.Sent(TypeUrls.Cluster, [old, removed]);
-        status.Sent(TypeUrls.Cluster, [changed]);
+        var first = status.Sent(TypeUrls.Cluster, [old, removed]);
+        var second = status.Sent(TypeUrls.Cluster, [changed]);
         status.Removed(TypeUrls.Cluster, "b");
-        status.Acked(TypeUrls.Cluster, [old, removed]);
+        status.Acked(TypeUrls.Cluster, [old, removed], first);
 
         // The session's own view (what it diffs against) and CSDS's are one map: both say the newer version, unanswered.
         Assert.Equal(changed.Version, status.Holdings(TypeUrls.Cluster).VersionOf("a"));
         var a = Assert.Single(status.Resources).Value;
         Assert.Equal((changed.Version, ClientResourceStatus.Requested), (a.Version, a.ClientStatus));
 
-        status.Nacked(TypeUrls.Cluster, [changed], "bad a");
+        status.Nacked(TypeUrls.Cluster, [changed], second, "bad a");
         Assert.Equal((changed.Version, ClientResourceStatus.Nacked), (status.Resources[(TypeUrls.Cluster, "a")].Version, status.Resources[(TypeUrls.Cluster, "a")].ClientStatus));
         Assert.Equal(changed.Version, status.Holdings(TypeUrls.Cluster).VersionOf("a"));
     }
@@ -212,7 +212,7 @@ public sealed class StreamStatusTests
         var status = new StreamStatus(1, "ads-delta", _clock);
         var set = new Mesh.XdsServer.Snapshots.ResourceSet([Cluster("a"), Cluster("b"), Cluster("c")]);
         var holdings = status.Holdings(TypeUrls.Cluster);
-        status.Sent(TypeUrls.Cluster, set.Wildcard, set);
+        var first = status.Sent(TypeUrls.Cluster, set.Wildcard, set);
         var sentAt = _clock.Now;
         Assert.Equal(["a", "b", "c"], status.Resources.Keys.Select(k => k.Name).Order());
         Assert.All(set.Wildcard, r => Assert.Equal(
@@ -225,7 +225,7 @@ public sealed class StreamStatusTests
         status.Sent(TypeUrls.Cluster, [changed]);
         status.Removed(TypeUrls.Cluster, "c");
         _clock.Step();
-        status.Acked(TypeUrls.Cluster, set.Wildcard);
+        status.Acked(TypeUrls.Cluster, set.Wildcard, first);
 
         Assert.Equal((set.Wildcard[0].Version, changed.Version, (string?)null), (holdings.VersionOf("a"), holdings.VersionOf("b"), holdings.VersionOf("c")));
         Assert.Equal(["a", "b"], holdings.HeldNames().Order());
@@ -253,6 +253,28 @@ public sealed class StreamStatusTests
 
         Assert.Equal(["b"], holdings.HeldNames());
         Assert.Equal(["b"], status.Resources.Keys.Select(k => k.Name));
+    }
+
+    [Fact]
+    public void Delta_The_Baselines_List_Sent_Again_After_The_Client_Dropped_It_Takes_The_Answer_To_That_Response()
+    {
+        // A wildcard stream that unsubscribed from "*" (dropping all it held) and subscribed again is sent the very
+        // list of its first response again.
+        var status = new StreamStatus(1, "ads-delta", _clock);
+        var set = new Mesh.XdsServer.Snapshots.ResourceSet([Cluster("a"), Cluster("b")]);
+        status.Acked(TypeUrls.Cluster, set.Wildcard, status.Sent(TypeUrls.Cluster, set.Wildcard, set));
+        status.Removed(TypeUrls.Cluster, "a");
+        status.Removed(TypeUrls.Cluster, "b");
+        Assert.Empty(status.Resources);
+
+        _clock.Step();
+        var again = status.Sent(TypeUrls.Cluster, set.Wildcard, set);
+        Assert.All(status.Resources.Values, r => Assert.Equal(ClientResourceStatus.Requested, r.ClientStatus));
+        _clock.Step();
+        status.Acked(TypeUrls.Cluster, set.Wildcard, again);
+
+        Assert.Equal(2, status.Resources.Count);
+        Assert.All(status.Resources.Values, r => Assert.Equal((ClientResourceStatus.Acked, _clock.Now), (r.ClientStatus, r.LastUpdated)));
     }
 
     private static XdsResource Cluster(string name) => XdsResource.Create(TypeUrls.Cluster, name, new Cluster { Name = name });
