@@ -27,6 +27,11 @@ namespace Mesh.XdsServer.Protocol;
 /// identity's other streams, so a stream's holdings cost a few references until something changes, and entries
 /// are kept only for what differs from it (a resource sent again at another version, or removed).
 /// </para>
+/// <para>
+/// A version sent over one the client ACKed keeps that one beside it (its version and the ACK's outcome) until the
+/// client answers: an ACK lets it go, and after a NACK it is what the client still runs, which CSDS and proxy status
+/// show. The session itself diffs against the version sent, so a refused version is not sent again.
+/// </para>
 /// </summary>
 internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
 {
@@ -171,7 +176,7 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
 
             foreach (var r in resources)
             {
-                _entries[r.Name] = new DeltaEntry(r.Version, outcome);
+                SendOne(r.Name, r.Version, outcome);
             }
         }
 
@@ -182,7 +187,11 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     public DeltaOutcome Sent(string name, string version, DateTimeOffset at)
     {
         var outcome = new DeltaOutcome(ConfigStatus.Stale, ClientResourceStatus.Requested, null, at);
-        Write(name, version, outcome);
+        lock (statusLock)
+        {
+            SendOne(name, version, outcome);
+        }
+
         return outcome;
     }
 
@@ -190,7 +199,7 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     /// The client ACKed or NACKed the response whose outcome was <paramref name="sent"/> and that carried
     /// <paramref name="resources"/>. Only what still has that response's outcome takes the answer: a resource sent
     /// again since (in a later response the client has not answered yet, at whatever version) or removed since
-    /// keeps what it has.
+    /// keeps what it has; of one sent again, an ACK makes this response's version the one the client runs meanwhile.
     /// </summary>
     public void Answered(IReadOnlyList<XdsResource> resources, DeltaOutcome sent, DeltaOutcome answer)
     {
@@ -218,12 +227,23 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
                 return;
             }
 
+            var acked = answer.ClientStatus == ClientResourceStatus.Acked;
             foreach (var r in resources)
             {
                 ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, r.Name);
-                if (!Unsafe.IsNullRef(ref entry) && ReferenceEquals(entry.Outcome, sent))
+                if (Unsafe.IsNullRef(ref entry))
                 {
-                    entry = new DeltaEntry(entry.Version, answer);
+                    continue;
+                }
+
+                if (ReferenceEquals(entry.Outcome, sent))
+                {
+                    // ACKed, the version is what the client runs; refused, it keeps what it ran before.
+                    entry = acked ? new DeltaEntry(entry.Version, answer) : entry with { Outcome = answer };
+                }
+                else if (acked && IsHeld(entry) && entry.Outcome.ClientStatus != ClientResourceStatus.Acked)
+                {
+                    entry = entry with { KeptVersion = r.Version, KeptOutcome = answer };
                 }
             }
         }
@@ -319,18 +339,50 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
             {
                 if (!_entries.ContainsKey(r.Name))
                 {
-                    all[(TypeUrl, r.Name)] = new ResourceStatus(r.Version, o.ConfigStatus, o.ClientStatus, o.Error, o.At);
+                    all[(TypeUrl, r.Name)] = StatusOf(new DeltaEntry(r.Version, o));
                 }
             }
         }
 
         foreach (var (name, entry) in _entries)
         {
-            var o = entry.Outcome;
-            if (!ReferenceEquals(o, Dropped))
+            if (!ReferenceEquals(entry.Outcome, Dropped))
             {
-                all[(TypeUrl, name)] = new ResourceStatus(entry.Version, o.ConfigStatus, o.ClientStatus, o.Error, o.At);
+                all[(TypeUrl, name)] = StatusOf(entry);
             }
+        }
+    }
+
+    /// <summary>An entry as CSDS shows it: a NACKED one as the version the client keeps, beside the one it refused.</summary>
+    private static ResourceStatus StatusOf(DeltaEntry entry)
+    {
+        var o = entry.Outcome;
+        return o.ClientStatus == ClientResourceStatus.Nacked
+            ? new ResourceStatus(entry.KeptVersion ?? "", o.ConfigStatus, o.ClientStatus, o.Error, entry.KeptOutcome?.At ?? o.At, entry.Version, o.At)
+            : new ResourceStatus(entry.Version, o.ConfigStatus, o.ClientStatus, o.Error, o.At);
+    }
+
+    /// <summary>
+    /// Records <paramref name="version"/> of <paramref name="name"/> as sent in the response of <paramref name="sent"/>,
+    /// keeping beside it the version the client runs meanwhile: the one it ACKed, or the one an entry sent since it
+    /// ACKed kept (called under the status lock; one lookup of the name).
+    /// </summary>
+    private void SendOne(string name, string version, DeltaOutcome sent)
+    {
+        ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(Writable(), name, out var exists);
+        if (!exists)
+        {
+            entry = InBaseline(name) is { } held && _baselineOutcome.ClientStatus == ClientResourceStatus.Acked
+                ? new DeltaEntry(version, sent, held.Version, _baselineOutcome)
+                : new DeltaEntry(version, sent);
+        }
+        else if (entry.Outcome.ClientStatus == ClientResourceStatus.Acked)
+        {
+            entry = new DeltaEntry(version, sent, entry.Version, entry.Outcome);
+        }
+        else
+        {
+            entry = IsHeld(entry) ? new DeltaEntry(version, sent, entry.KeptVersion, entry.KeptOutcome) : new DeltaEntry(version, sent);
         }
     }
 
@@ -353,6 +405,10 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     private Dictionary<string, DeltaEntry> Writable() =>
         ReferenceEquals(_entries, NoEntries) ? _entries = new Dictionary<string, DeltaEntry>(StringComparer.Ordinal) : _entries;
 
-    /// <summary>One resource: the version (empty: not held) and the outcome of the response or ACK it came from.</summary>
-    private readonly record struct DeltaEntry(string Version, DeltaOutcome Outcome);
+    /// <summary>
+    /// One resource: the version (empty: not held) and the outcome of the response or ACK it came from; while that
+    /// version is unanswered or refused, the version the client ACKed before it and that ACK's outcome (null when it
+    /// held none).
+    /// </summary>
+    private readonly record struct DeltaEntry(string Version, DeltaOutcome Outcome, string? KeptVersion = null, DeltaOutcome? KeptOutcome = null);
 }

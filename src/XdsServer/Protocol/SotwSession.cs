@@ -55,7 +55,7 @@ internal sealed class SotwSession(
             {
                 Context.Metrics.Nack(type);
                 Context.Logger.Nack(Status.Id, ProxyName, type, state.SentVersion ?? "", error.Message);
-                Status.NackedSet(typeUrl, state.Sent, $"code {error.Code}: {error.Message}");
+                Status.NackedSet(typeUrl, state.Sent, $"code {error.Code}: {error.Message}", state.SentVersion);
             }
             else
             {

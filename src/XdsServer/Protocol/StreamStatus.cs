@@ -115,9 +115,13 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
         }
     }
 
-    /// <summary>State of the world: the client NACKed the response that carried <paramref name="resources"/>.</summary>
-    public void NackedSet(string typeUrl, IReadOnlyList<XdsResource> resources, string error) =>
-        SetState(typeUrl, resources, ClientResourceStatus.Nacked, error, keepLeftOut: true);
+    /// <summary>
+    /// State of the world: the client NACKed the response that carried <paramref name="resources"/>, whose
+    /// <c>version_info</c> was <paramref name="version"/>. The client keeps what it last ACKed: of the response, a
+    /// resource it already held at that version stays ACKed, and the others are NACKED over the version it keeps.
+    /// </summary>
+    public void NackedSet(string typeUrl, IReadOnlyList<XdsResource> resources, string error, string? version = null) =>
+        SetState(typeUrl, resources, ClientResourceStatus.Nacked, error, keepLeftOut: true, refusedVersion: version);
 
     // Delta, from a session that keeps each type's holdings (DeltaTypeState.ClientHas): the same as the overloads by
     // type URL below without looking the type up under the lock on every send and every ACK.
@@ -244,6 +248,31 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
     }
 
     /// <summary>
+    /// Each state-of-the-world type whose latest response the client NACKed, with that response's <c>version_info</c>,
+    /// the client's error and when: a NACK refuses a whole response, which the per-resource view cannot name when
+    /// some of its resources are ones the client already held (those stay ACKED there).
+    /// </summary>
+    public IReadOnlyDictionary<string, (string Version, string Error, DateTimeOffset At)> Refusals
+    {
+        get
+        {
+            lock (_lock)
+            {
+                var refusals = new Dictionary<string, (string, string, DateTimeOffset)>(StringComparer.Ordinal);
+                foreach (var set in _sets)
+                {
+                    if (set.State == ClientResourceStatus.Nacked && set.RefusedVersion is { } version)
+                    {
+                        refusals[set.TypeUrl] = (version, set.Error ?? "", set.At);
+                    }
+                }
+
+                return refusals;
+            }
+        }
+    }
+
+    /// <summary>
     /// The CSDS view of this stream. <paramref name="problem"/> is why the proxy's newest configuration was not
     /// sent (its virtual node does not exist yet or any more, or the translation was rejected); it is shown as
     /// NOT_SENT for each type the proxy asked for, beside what it does have.
@@ -273,11 +302,12 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
             };
             if (status.Error is { } error)
             {
+                // As CSDS has it: version_info and last_updated are what the client runs, the error state what it refused.
                 generic.ErrorState = new UpdateFailureState
                 {
                     Details = error,
-                    VersionInfo = status.Version,
-                    LastUpdateAttempt = Timestamp.FromDateTimeOffset(status.LastUpdated),
+                    VersionInfo = status.RejectedVersion ?? status.Version,
+                    LastUpdateAttempt = Timestamp.FromDateTimeOffset(status.RejectedAt ?? status.LastUpdated),
                 };
             }
 
@@ -301,7 +331,7 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
         return config;
     }
 
-    private void SetState(string typeUrl, IReadOnlyList<XdsResource> resources, ClientResourceStatus state, string? error, bool keepLeftOut, bool? wildcard = null)
+    private void SetState(string typeUrl, IReadOnlyList<XdsResource> resources, ClientResourceStatus state, string? error, bool keepLeftOut, bool? wildcard = null, string? refusedVersion = null)
     {
         var at = clock.GetUtcNow();
         lock (_lock)
@@ -321,7 +351,7 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
                 _sets.Add(set = new SotwTypeStatus(typeUrl));
             }
 
-            set.Record(resources, state, error, at, keepLeftOut);
+            set.Record(resources, state, error, at, keepLeftOut, refusedVersion);
             if (wildcard is { } w)
             {
                 set.Wildcard = w;
@@ -335,6 +365,8 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
     /// that the client still has (RDS, EDS); it is null unless a name was left out, which is rare. One object per
     /// type for the life of the stream, updated in place under the status's lock: a record per send and per ACK
     /// lived until the next change, so every stream promoted a new one into gen2 at every change.
+    /// <see cref="Acked"/> is the latest response the client ACKed (the same list as <see cref="Resources"/> once it
+    /// does, so it costs a reference): what a NACK leaves the client running.
     /// </summary>
     private sealed class SotwTypeStatus(string typeUrl)
     {
@@ -353,14 +385,28 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
 
         public IReadOnlyDictionary<string, ResourceStatus>? Earlier { get; private set; }
 
+        /// <summary>The resources of the latest response the client ACKed, and when it did.</summary>
+        public IReadOnlyList<XdsResource> Acked { get; private set; } = [];
+
+        public DateTimeOffset AckedAt { get; private set; }
+
+        /// <summary>The <c>version_info</c> of the latest response while the client's answer to it is a NACK.</summary>
+        public string? RefusedVersion { get; private set; }
+
         /// <summary>The type's latest response (or what the client said of it); with <paramref name="keepLeftOut"/>, what it leaves out of the earlier ones is kept.</summary>
-        public void Record(IReadOnlyList<XdsResource> resources, ClientResourceStatus state, string? error, DateTimeOffset at, bool keepLeftOut)
+        public void Record(IReadOnlyList<XdsResource> resources, ClientResourceStatus state, string? error, DateTimeOffset at, bool keepLeftOut, string? refusedVersion)
         {
             Earlier = keepLeftOut ? LeftOutOf(resources) : null;
             Resources = resources;
             State = state;
             Error = error;
             At = at;
+            RefusedVersion = state == ClientResourceStatus.Nacked ? refusedVersion : null;
+            if (state == ClientResourceStatus.Acked)
+            {
+                Acked = resources;
+                AckedAt = at;
+            }
         }
 
         /// <summary>Drops what earlier responses left out for names not in <paramref name="requested"/> (sorted).</summary>
@@ -375,17 +421,28 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
             Earlier = kept.Count == 0 ? null : kept;
         }
 
-        private ResourceStatus StatusOf(XdsResource resource) => new(
-            resource.Version,
-            State switch
+        /// <summary>
+        /// What the client says of <paramref name="resource"/> of the latest response. After a NACK it keeps what it
+        /// last ACKed: a resource it held at this very version is still ACKed, any other is NACKED over the version it
+        /// holds, if any. <paramref name="acked"/> indexes <see cref="Acked"/> by name, made on first need.
+        /// </summary>
+        private ResourceStatus StatusOf(XdsResource resource, ref Dictionary<string, XdsResource>? acked)
+        {
+            if (State != ClientResourceStatus.Nacked)
             {
-                ClientResourceStatus.Acked => ConfigStatus.Synced,
-                ClientResourceStatus.Nacked => ConfigStatus.Error,
-                _ => ConfigStatus.Stale,
-            },
-            State,
-            Error,
-            At);
+                return new(resource.Version, State == ClientResourceStatus.Acked ? ConfigStatus.Synced : ConfigStatus.Stale, State, Error, At);
+            }
+
+            acked ??= Acked.ToDictionary(r => r.Name, StringComparer.Ordinal);
+            if (acked.GetValueOrDefault(resource.Name) is not { } held)
+            {
+                return new("", ConfigStatus.Error, ClientResourceStatus.Nacked, Error, At, resource.Version, At);
+            }
+
+            return held.Version == resource.Version
+                ? new(held.Version, ConfigStatus.Synced, ClientResourceStatus.Acked, null, AckedAt)
+                : new(held.Version, ConfigStatus.Error, ClientResourceStatus.Nacked, Error, AckedAt, resource.Version, At);
+        }
 
         public void AddTo(Dictionary<(string, string), ResourceStatus> all)
         {
@@ -397,9 +454,24 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
                 }
             }
 
+            Dictionary<string, XdsResource>? acked = null;
             foreach (var r in Resources)
             {
-                all[(TypeUrl, r.Name)] = StatusOf(r);
+                all[(TypeUrl, r.Name)] = StatusOf(r, ref acked);
+            }
+
+            if (State == ClientResourceStatus.Nacked && Wildcard && TypeUrls.IsFullState(TypeUrl))
+            {
+                // A wildcard LDS or CDS response removes what it leaves out; refused, it removed nothing, and the
+                // client still runs what it ACKed of those names.
+                var inLatest = new NameLookup(Resources);
+                foreach (var r in Acked)
+                {
+                    if (!inLatest.Contains(r.Name))
+                    {
+                        all[(TypeUrl, r.Name)] = new(r.Version, ConfigStatus.Error, ClientResourceStatus.Nacked, Error, AckedAt, "", At);
+                    }
+                }
             }
         }
 
@@ -412,6 +484,7 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
             }
 
             Dictionary<string, ResourceStatus>? leftOut = null;
+            Dictionary<string, XdsResource>? acked = null;
             var inNext = new NameLookup(next);
             if (Earlier is not null)
             {
@@ -430,7 +503,7 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
                 {
                     if (!inNext.Contains(r.Name))
                     {
-                        (leftOut ??= new(StringComparer.Ordinal))[r.Name] = StatusOf(r);
+                        (leftOut ??= new(StringComparer.Ordinal))[r.Name] = StatusOf(r, ref acked);
                     }
                 }
             }

@@ -78,9 +78,11 @@ public sealed class ProxyStatusCollector(
         var identity = stream.Identity;
         var problem = identity is null ? null : cache.Problem(identity);
         var types = new SortedDictionary<string, TypeStatus>(StringComparer.Ordinal);
+        var refusals = stream.Refusals;
         foreach (var group in stream.Resources.GroupBy(r => r.Key.Type))
         {
-            types[TypeUrls.ShortName(group.Key)] = TypeOf(group.Select(g => (g.Key.Name, g.Value)).ToList(), now);
+            var refusal = refusals.TryGetValue(group.Key, out var r) ? new NackStatus(r.Version, r.Error, r.At) : null;
+            types[TypeUrls.ShortName(group.Key)] = TypeOf(group.Select(g => (g.Key.Name, g.Value)).ToList(), refusal, now);
         }
 
         var empty = stream.EmptyAnswers;
@@ -130,15 +132,23 @@ public sealed class ProxyStatusCollector(
         _ => new TypeStatus("STALE", 0, 0, null, null, null, null),
     };
 
-    private static TypeStatus TypeOf(IReadOnlyList<(string Name, ResourceStatus Status)> resources, DateTimeOffset now)
+    /// <summary>
+    /// One type of a stream. <paramref name="refusal"/> is the state-of-the-world response the proxy NACKed, if it did
+    /// (a delta NACK is known by the resources it refused).
+    /// </summary>
+    private static TypeStatus TypeOf(IReadOnlyList<(string Name, ResourceStatus Status)> resources, NackStatus? refusal, DateTimeOffset now)
     {
-        var acked = resources.Where(r => r.Status.ClientStatus == ClientResourceStatus.Acked).ToList();
-        var nacked = resources.Where(r => r.Status.ClientStatus == ClientResourceStatus.Nacked).OrderByDescending(r => r.Status.LastUpdated).ToList();
+        // What the proxy runs: what it ACKed, and of what it NACKed the version it keeps (none if it had none).
+        var acked = resources.Where(r => r.Status.ClientStatus == ClientResourceStatus.Acked
+            || (r.Status.ClientStatus == ClientResourceStatus.Nacked && r.Status.Version.Length > 0)).ToList();
+        var nacked = resources.Where(r => r.Status.ClientStatus == ClientResourceStatus.Nacked).OrderByDescending(r => r.Status.RejectedAt ?? r.Status.LastUpdated).ToList();
         var pending = resources.Any(r => r.Status.ClientStatus == ClientResourceStatus.Requested);
-        var sync = nacked.Count > 0 ? "NACKED" : pending ? "STALE" : acked.Count > 0 || resources.Count > 0 ? "SYNCED" : "NOT_SENT";
+        var sync = nacked.Count > 0 || refusal is not null ? "NACKED" : pending ? "STALE" : acked.Count > 0 || resources.Count > 0 ? "SYNCED" : "NOT_SENT";
         DateTimeOffset? lastAck = acked.Count > 0 ? acked.Max(r => r.Status.LastUpdated) : null;
-        // The refused response's version: a NACK marks every resource of the response it refers to.
-        var lastNack = nacked.Count > 0 ? new NackStatus(VersionOf(nacked.Select(n => (n.Name, n.Status.Version))), nacked[0].Status.Error ?? "", nacked[0].Status.LastUpdated) : null;
+        // A delta NACK's version is that of the versions it refused (a SotW refusal names its response's own).
+        var lastNack = refusal ?? (nacked.Count > 0
+            ? new NackStatus(VersionOf(nacked.Select(n => (n.Name, n.Status.RejectedVersion ?? n.Status.Version))), nacked[0].Status.Error ?? "", nacked[0].Status.RejectedAt ?? nacked[0].Status.LastUpdated)
+            : null);
         return new TypeStatus(
             sync,
             resources.Count,

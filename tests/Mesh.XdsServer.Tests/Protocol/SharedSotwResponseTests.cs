@@ -209,8 +209,9 @@ public sealed class SharedSotwResponseTests : IAsyncLifetime
         AssertIsWhatTheSnapshotHolds(snapshot, finalCds);
 
         // The final CDS is NACKed: not sent again; the next version is, and decodes as the snapshot holds it.
+        // (What it refused of the clusters it keeps is billing's removal: the others are unchanged, still ACKed.)
         await client.NackAsync(finalCds, cds.VersionInfo, "rejected by test");
-        await _host.ProcessedAsync(TypeUrls.Cluster, "cds_egress_demo_api-v1_http_9080", Nacked);
+        await _host.ProcessedAsync(TypeUrls.Cluster, Billing, Nacked);
         _host.Producer.SetMesh(_mesh.Key, WebWithBilling().Graph);
         var next = await client.NextAsync();
         while (next.TypeUrl != TypeUrls.Cluster)

@@ -37,12 +37,12 @@ public sealed class StreamStatusTests
     }
 
     [Fact]
-    public void A_Nack_Marks_Every_Resource_Of_The_Response_With_The_Error()
+    public void A_Nack_Of_A_First_Response_Marks_Every_Resource_With_The_Error_And_Nothing_Held()
     {
         var status = new StreamStatus(1, "ads", _clock);
         var clusters = new[] { Cluster("a"), Cluster("b") };
         status.SentSet(TypeUrls.Cluster, clusters);
-        status.NackedSet(TypeUrls.Cluster, clusters, "code 3: bad");
+        status.NackedSet(TypeUrls.Cluster, clusters, "code 3: bad", "v2");
 
         var config = status.ToClientConfig(problem: null);
         Assert.Equal(["a", "b"], config.GenericXdsConfigs.Select(g => g.Name));
@@ -50,8 +50,45 @@ public sealed class StreamStatusTests
         {
             Assert.Equal((ClientResourceStatus.Nacked, ConfigStatus.Error), (g.ClientStatus, g.ConfigStatus));
             Assert.Equal("code 3: bad", g.ErrorState.Details);
-            Assert.Equal(g.VersionInfo, g.ErrorState.VersionInfo);
+            Assert.Equal("", g.VersionInfo);
+            Assert.Equal(clusters.Single(c => c.Name == g.Name).Version, g.ErrorState.VersionInfo);
         });
+        Assert.Equal(("v2", "code 3: bad"), (status.Refusals[TypeUrls.Cluster].Version, status.Refusals[TypeUrls.Cluster].Error));
+    }
+
+    [Fact]
+    public void After_A_Sotw_Nack_The_Client_Is_Shown_On_What_It_Acked_With_The_Refused_Versions_In_The_Error_State()
+    {
+        // A route configuration changed, a cluster unchanged, one added and one removed; the client refuses the lot.
+        var status = new StreamStatus(1, "ads", _clock);
+        var acked = new[] { Cluster("a"), Cluster("b"), Cluster("gone") };
+        status.SentSet(TypeUrls.Cluster, acked);
+        status.AckedSet(TypeUrls.Cluster, acked);
+        var ackedAt = _clock.Now;
+        _clock.Step();
+        var changedA = XdsResource.Create(TypeUrls.Cluster, "a", new Cluster { Name = "a", AltStatName = "changed" });
+        var refused = new[] { changedA, acked[1], Cluster("new") };
+        status.SentSet(TypeUrls.Cluster, refused);
+        _clock.Step();
+        status.NackedSet(TypeUrls.Cluster, refused, "code 3: bad a", "v2");
+
+        var resources = status.Resources;
+        Assert.Equal(new ResourceStatus(acked[0].Version, ConfigStatus.Error, ClientResourceStatus.Nacked, "code 3: bad a", ackedAt, changedA.Version, _clock.Now), resources[(TypeUrls.Cluster, "a")]);
+        Assert.Equal(new ResourceStatus(acked[1].Version, ConfigStatus.Synced, ClientResourceStatus.Acked, null, ackedAt), resources[(TypeUrls.Cluster, "b")]);
+        Assert.Equal(new ResourceStatus("", ConfigStatus.Error, ClientResourceStatus.Nacked, "code 3: bad a", _clock.Now, refused[2].Version, _clock.Now), resources[(TypeUrls.Cluster, "new")]);
+        // A wildcard CDS response that leaves a cluster out removes it; refused, the client keeps it.
+        Assert.Equal(new ResourceStatus(acked[2].Version, ConfigStatus.Error, ClientResourceStatus.Nacked, "code 3: bad a", ackedAt, "", _clock.Now), resources[(TypeUrls.Cluster, "gone")]);
+
+        var csds = status.ToClientConfig(problem: null).GenericXdsConfigs.Single(g => g.Name == "a");
+        Assert.Equal((acked[0].Version, changedA.Version), (csds.VersionInfo, csds.ErrorState.VersionInfo));
+        Assert.Equal((ackedAt, _clock.Now), (csds.LastUpdated.ToDateTimeOffset(), csds.ErrorState.LastUpdateAttempt.ToDateTimeOffset()));
+
+        // A newer response ACKed: nothing refused is left.
+        var newer = new[] { Cluster("a"), Cluster("b") };
+        status.SentSet(TypeUrls.Cluster, newer);
+        status.AckedSet(TypeUrls.Cluster, newer);
+        Assert.Empty(status.Refusals);
+        Assert.All(status.Resources.Values, r => Assert.Equal((ClientResourceStatus.Acked, (string?)null), (r.ClientStatus, r.RejectedVersion)));
     }
 
     [Fact]
@@ -178,8 +215,11 @@ public sealed class StreamStatusTests
         var a = Assert.Single(status.Resources).Value;
         Assert.Equal((changed.Version, ClientResourceStatus.Requested), (a.Version, a.ClientStatus));
 
+        // Refused, the newer version is not sent again (the session's view keeps it), while CSDS shows the client still
+        // running the version the late ACK accepted, beside the one it refused.
         status.Nacked(TypeUrls.Cluster, [changed], second, "bad a");
-        Assert.Equal((changed.Version, ClientResourceStatus.Nacked), (status.Resources[(TypeUrls.Cluster, "a")].Version, status.Resources[(TypeUrls.Cluster, "a")].ClientStatus));
+        var nacked = status.Resources[(TypeUrls.Cluster, "a")];
+        Assert.Equal((old.Version, ClientResourceStatus.Nacked, changed.Version), (nacked.Version, nacked.ClientStatus, nacked.RejectedVersion));
         Assert.Equal(changed.Version, status.Holdings(TypeUrls.Cluster).VersionOf("a"));
     }
 
@@ -256,6 +296,35 @@ public sealed class StreamStatusTests
     }
 
     [Fact]
+    public void Delta_A_Nacked_Version_Is_Shown_Over_The_One_The_Client_Acked_Before_It()
+    {
+        // b from the type's first response (kept whole as its set), a sent on its own; both ACKed, then both changed and refused.
+        var status = new StreamStatus(1, "ads-delta", _clock);
+        var set = new Mesh.XdsServer.Snapshots.ResourceSet([Cluster("b")]);
+        status.Acked(TypeUrls.Cluster, set.Wildcard, status.Sent(TypeUrls.Cluster, set.Wildcard, set));
+        var a = Cluster("a");
+        status.Acked(TypeUrls.Cluster, [a], status.Sent(TypeUrls.Cluster, [a]));
+        var ackedAt = _clock.Now;
+        _clock.Step();
+        var (changedA, changedB) = (Changed("a"), Changed("b"));
+        var refused = status.Sent(TypeUrls.Cluster, [changedA, changedB]);
+        _clock.Step();
+        status.Nacked(TypeUrls.Cluster, [changedA, changedB], refused, "bad");
+
+        Assert.Equal(new ResourceStatus(a.Version, ConfigStatus.Error, ClientResourceStatus.Nacked, "bad", ackedAt, changedA.Version, _clock.Now), status.Resources[(TypeUrls.Cluster, "a")]);
+        Assert.Equal(new ResourceStatus(set.Wildcard[0].Version, ConfigStatus.Error, ClientResourceStatus.Nacked, "bad", ackedAt, changedB.Version, _clock.Now), status.Resources[(TypeUrls.Cluster, "b")]);
+
+        // Refused again at a newer version, it still keeps the one it ACKed; a newer one ACKed is all there is.
+        var (newerA, newerB) = (Changed("a", "newer"), Changed("b", "newer"));
+        var again = status.Sent(TypeUrls.Cluster, [newerA, newerB]);
+        status.Nacked(TypeUrls.Cluster, [newerA], again, "bad again");
+        Assert.Equal((a.Version, newerA.Version), (status.Resources[(TypeUrls.Cluster, "a")].Version, status.Resources[(TypeUrls.Cluster, "a")].RejectedVersion));
+        var last = status.Sent(TypeUrls.Cluster, [Cluster("a")]);
+        status.Acked(TypeUrls.Cluster, [Cluster("a")], last);
+        Assert.Equal(new ResourceStatus(a.Version, ConfigStatus.Synced, ClientResourceStatus.Acked, null, _clock.Now), status.Resources[(TypeUrls.Cluster, "a")]);
+    }
+
+    [Fact]
     public void Delta_The_Baselines_List_Sent_Again_After_The_Client_Dropped_It_Takes_The_Answer_To_That_Response()
     {
         // A wildcard stream that unsubscribed from "*" (dropping all it held) and subscribed again is sent the very
@@ -276,6 +345,9 @@ public sealed class StreamStatusTests
         Assert.Equal(2, status.Resources.Count);
         Assert.All(status.Resources.Values, r => Assert.Equal((ClientResourceStatus.Acked, _clock.Now), (r.ClientStatus, r.LastUpdated)));
     }
+
+    private static XdsResource Changed(string name, string content = "changed") =>
+        XdsResource.Create(TypeUrls.Cluster, name, new Cluster { Name = name, AltStatName = content });
 
     private static XdsResource Cluster(string name) => XdsResource.Create(TypeUrls.Cluster, name, new Cluster { Name = name });
 
