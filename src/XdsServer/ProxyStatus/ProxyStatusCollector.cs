@@ -79,16 +79,21 @@ public sealed class ProxyStatusCollector(
         var problem = identity is null ? null : cache.Problem(identity);
         var types = new SortedDictionary<string, TypeStatus>(StringComparer.Ordinal);
         var refusals = stream.Refusals;
-        foreach (var group in stream.Resources.GroupBy(r => r.Key.Type))
+        // A name reported not to exist (delta's removed_resources) is no resource of the proxy's: a subscription that
+        // named only such names has been sent nothing yet (NOT_SENT, as over SotW, which sends nothing for them).
+        var resources = stream.Resources;
+        foreach (var group in resources.Where(r => r.Value.ClientStatus != ClientResourceStatus.DoesNotExist).GroupBy(r => r.Key.Type))
         {
             var refusal = refusals.TryGetValue(group.Key, out var r) ? new NackStatus(r.Version, r.Error, r.At) : null;
             types[TypeUrls.ShortName(group.Key)] = TypeOf(group.Select(g => (g.Key.Name, g.Value)).ToList(), refusal, now);
         }
 
         var empty = stream.EmptyAnswers;
+        var toldMissing = resources.Where(r => r.Value.ClientStatus == ClientResourceStatus.DoesNotExist).Select(r => r.Key.Type).ToHashSet(StringComparer.Ordinal);
         foreach (var requested in stream.RequestedTypes.Where(t => !types.ContainsKey(TypeUrls.ShortName(t))))
         {
-            types[TypeUrls.ShortName(requested)] = empty.TryGetValue(requested, out var answer)
+            // An empty answer is the whole answer only to a subscription that named nothing it was told is missing.
+            types[TypeUrls.ShortName(requested)] = empty.TryGetValue(requested, out var answer) && !toldMissing.Contains(requested)
                 ? EmptyTypeOf(answer.State, answer.Error, answer.At, now)
                 : new TypeStatus("NOT_SENT", 0, 0, null, null, null, null);
         }

@@ -120,6 +120,43 @@ public sealed class ProxyStatusTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_Delta_Subscription_Told_Its_Names_Do_Not_Exist_Is_Not_Sent_And_Missing_Names_Are_No_Resources()
+    {
+        // As over SotW, which sends nothing for them: names told missing (delta's removed_resources) are not in sync.
+        const string missing = "nonexistent_cla", listener = "new.demo.local";
+        var existing = _host.Cache.Current(new Mesh.Model.Identity.ProxyIdentity(MeshRows.Demo().Key, Mesh.Model.Identity.ProxyKind.VirtualNode, "web"))![TypeUrls.Endpoint].All.First().Name;
+        await using var delta = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await delta.SendAsync(TypeUrls.Endpoint, subscribe: [missing]);
+        var eds = await delta.NextAsync();
+        Assert.Equal([missing], eds.RemovedResources);
+        await delta.SendAsync(TypeUrls.Listener, subscribe: [listener]);
+        var lds = await delta.NextAsync();
+        Assert.Equal([listener], lds.RemovedResources);
+
+        async Task<ProxyStatusEntry> StatusAsync() =>
+            (await _host.Admin.GetFromJsonAsync<ProxyStatusReport>("/proxy-status", ProxyStatusJson.Options, TaskTimeouts.Token()).DefaultTimeout())!
+                .Proxies.Single(p => p.Variant == "ads-delta");
+        var sent = await StatusAsync();
+        Assert.Equal(new TypeStatus("NOT_SENT", 0, 0, null, null, null, null), sent.Types["eds"]);
+        Assert.Equal(new TypeStatus("NOT_SENT", 0, 0, null, null, null, null), sent.Types["lds"]);
+
+        var acks = _host.Metrics.Get("mesh_xds_acks_total", "type=\"lds\"");
+        await delta.AckAsync(eds);
+        await delta.AckAsync(lds);
+        await Eventually.TrueAsync(() => _host.Metrics.Get("mesh_xds_acks_total", "type=\"lds\"") > acks);
+        var acked = await StatusAsync();
+        Assert.Equal(new TypeStatus("NOT_SENT", 0, 0, null, null, null, null), acked.Types["eds"]);
+        Assert.Equal(new TypeStatus("NOT_SENT", 0, 0, null, null, null, null), acked.Types["lds"]);
+
+        // Beside one that exists, a missing name is not counted as a resource.
+        await delta.SendAsync(TypeUrls.Endpoint, subscribe: [existing]);
+        await delta.AckAsync(await delta.NextAsync());
+        await _host.ProcessedAsync(TypeUrls.Endpoint, existing, Envoy.Admin.V3.ClientResourceStatus.Acked);
+        var both = (await StatusAsync()).Types["eds"];
+        Assert.Equal(("SYNCED", 1, 1), (both.Sync, both.Resources, both.Acked));
+    }
+
+    [Fact]
     public async Task What_Only_gRPC_Misses_Is_Shown_To_gRPC_Streams_And_Counted_Apart()
     {
         // A STRICT grpc listener with an SDS certificate: its Envoy serves it, xDS-enabled gRPC servers are not offered it.
