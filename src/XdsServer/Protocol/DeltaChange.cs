@@ -124,8 +124,9 @@ internal sealed class DeltaChange
         && Array.TrueForAll(other._names, name => Array.IndexOf(_names, name) >= 0);
 
     /// <summary>
-    /// A nonce for a shared response: the same on every stream that writes it, and never one a stream makes for
-    /// itself (those are numbers), so it names one response on each stream, which is all a nonce must do.
+    /// The nonce of a shared response's message: never one a stream makes for itself (those are numbers). A stream
+    /// writes the response with a nonce of its own (<see cref="SharedDeltaResponses.WriteAsync"/>); this one is sent
+    /// only by a writer that serialises the message outside that write.
     /// </summary>
     private static string NextNonce() =>
         "c" + Interlocked.Increment(ref _nonces).ToString(System.Globalization.CultureInfo.InvariantCulture);

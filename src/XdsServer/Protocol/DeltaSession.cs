@@ -70,7 +70,7 @@ internal sealed class DeltaSession(
         if (request.ResponseNonce.Length > 0 && state.PendingIndex(request.ResponseNonce) is var index and >= 0)
         {
             var (sent, outcome) = state.Answered(index);
-            if (state.SharedFirst?.UpsertResponse is { } first && state.PendingIndex(first.Nonce) < 0)
+            if (state.SharedFirst is not null && state.PendingIndex(state.SharedFirstNonce!) < 0)
             {
                 state.SharedFirst = null; // answered: the identity's streams that connect later make it again if it was collected
             }
@@ -175,7 +175,7 @@ internal sealed class DeltaSession(
             {
                 if (first.UpsertResponse is { } response)
                 {
-                    await WriteAsync(typeUrl, state, snapshot[typeUrl], response, first.Upserts, first.Removals, cancellationToken);
+                    state.SharedFirstNonce = await WriteAsync(typeUrl, state, snapshot[typeUrl], response, first.Upserts, first.Removals, cancellationToken, shared: true);
                     state.SharedFirst = first;
                 }
                 else
@@ -242,7 +242,7 @@ internal sealed class DeltaSession(
                 {
                     if (change.UpsertResponse is { } upsert)
                     {
-                        await WriteAsync(typeUrl, state, set, upsert, change.Upserts, NoRemovals, cancellationToken);
+                        await WriteAsync(typeUrl, state, set, upsert, change.Upserts, NoRemovals, cancellationToken, shared: true);
                     }
                     else if (change.Removals.Count == 0 && state.Wildcard)
                     {
@@ -278,7 +278,7 @@ internal sealed class DeltaSession(
             var (typeUrl, state, removals, shared) = later![i];
             if (shared is not null)
             {
-                await WriteAsync(typeUrl, state, snapshot[typeUrl], shared, NoUpserts, removals, cancellationToken);
+                await WriteAsync(typeUrl, state, snapshot[typeUrl], shared, NoUpserts, removals, cancellationToken, shared: true);
             }
             else
             {
@@ -434,10 +434,24 @@ internal sealed class DeltaSession(
         return WriteAsync(typeUrl, state, set, response, upserts, removals, cancellationToken);
     }
 
-    /// <summary>Writes a response (this stream's own, or one shared by the identity's streams) and records what the client now holds.</summary>
-    private async Task WriteAsync(string typeUrl, DeltaTypeState state, ResourceSet set, DeltaDiscoveryResponse response, IReadOnlyList<XdsResource> upserts, IReadOnlyList<string> removals, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes a response (this stream's own, or one <paramref name="shared"/> by the identity's streams, which is
+    /// written with a nonce of this stream's) and records what the client now holds. Returns the nonce written.
+    /// </summary>
+    private async Task<string> WriteAsync(string typeUrl, DeltaTypeState state, ResourceSet set, DeltaDiscoveryResponse response, IReadOnlyList<XdsResource> upserts, IReadOnlyList<string> removals, CancellationToken cancellationToken, bool shared = false)
     {
-        await responses.WriteAsync(response, cancellationToken);
+        var nonce = response.Nonce;
+        if (shared)
+        {
+            // A nonce names one response on its stream, and a stream can be sent one shared response twice (a name
+            // dropped and subscribed to again while nothing changed): each write takes the stream's next nonce.
+            await SharedDeltaResponses.WriteAsync(responses, response, NextNonce(), out nonce, cancellationToken);
+        }
+        else
+        {
+            await responses.WriteAsync(response, cancellationToken);
+        }
+
         state.OwesFirstResponse = false;
 
         // The client now holds what was sent (the stream status's map is the session's record of it).
@@ -461,9 +475,10 @@ internal sealed class DeltaSession(
             }
         }
 
-        state.AddPending(response.Nonce, upserts, sent);
+        state.AddPending(nonce, upserts, sent);
 
         ResponseWritten(typeUrl, "delta");
-        Context.Logger.Sent(Status.Id, TypeUrls.ShortName(typeUrl), response.SystemVersionInfo, upserts.Count, removals.Count, response.Nonce);
+        Context.Logger.Sent(Status.Id, TypeUrls.ShortName(typeUrl), response.SystemVersionInfo, upserts.Count, removals.Count, nonce);
+        return nonce;
     }
 }

@@ -90,6 +90,9 @@ internal sealed class DeltaTypeState
     /// </summary>
     public DeltaChange? SharedFirst { get; set; }
 
+    /// <summary>The nonce this stream wrote <see cref="SharedFirst"/> with (a shared response takes each stream's own).</summary>
+    public string? SharedFirstNonce { get; set; }
+
     // Responses not yet ACKed or NACKed, by nonce, with the resources each carried, oldest first: the oldest in a
     // field, any later ones in a list made when a second is pending. A type of a stream mostly has one response
     // unanswered at a time (each change's, until its ACK), so a list and its array made per response, as before,

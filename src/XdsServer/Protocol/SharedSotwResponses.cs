@@ -98,8 +98,6 @@ internal static class SharedSotwResponses
 /// </summary>
 internal sealed class SotwEncoding
 {
-    private const byte NonceTag = (DiscoveryResponse.NonceFieldNumber << 3) | 2; // length-delimited
-
     private readonly byte[] _bytes;
 
     public SotwEncoding(IReadOnlyList<XdsResource> resources, string version, string typeUrl)
@@ -135,31 +133,11 @@ internal sealed class SotwEncoding
     /// <summary>The shared bytes and then the nonce field (none for an empty nonce, as proto3 leaves it out).</summary>
     public void WriteTo(string nonce, SerializationContext context)
     {
-        var nonceLength = Encoding.UTF8.GetByteCount(nonce);
-        var nonceField = nonceLength == 0 ? 0 : 1 + CodedOutputStream.ComputeLengthSize(nonceLength) + nonceLength;
+        var nonceField = NonceField.SizeOf(nonce, out var nonceLength);
         context.SetPayloadLength(_bytes.Length + nonceField);
         var writer = context.GetBufferWriter();
         writer.Write(_bytes);
-        if (nonceField > 0)
-        {
-            var span = writer.GetSpan(nonceField);
-            span[0] = NonceTag;
-            var at = 1;
-            for (var length = (uint)nonceLength; ; length >>= 7)
-            {
-                if (length < 0x80)
-                {
-                    span[at++] = (byte)length;
-                    break;
-                }
-
-                span[at++] = (byte)(length | 0x80);
-            }
-
-            Encoding.UTF8.GetBytes(nonce, span[at..]);
-            writer.Advance(nonceField);
-        }
-
+        NonceField.Write(writer, nonce, nonceField, nonceLength);
         context.Complete();
     }
 }

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Envoy.Config.Cluster.V3;
 using Envoy.Config.Endpoint.V3;
 using Envoy.Service.Discovery.V3;
+using Google.Protobuf;
 using Grpc.Core;
 using Mesh.XdsServer.Protocol;
 using Mesh.XdsServer.Resources;
@@ -53,12 +54,11 @@ public sealed class SharedDeltaChangeTests : IAsyncLifetime
             Assert.Empty(response.RemovedResources);
         }
 
-        // One response, made once: the same nonce (not one of a stream's own numbers), and one stream took it as made.
-        Assert.Equal(fromA, fromB);
-        Assert.StartsWith("c", fromA.Nonce);
+        // One response, made once (but the nonce, each stream's own), and one stream took it as made.
+        Assert.Equal(Nonces.Cleared(fromA), Nonces.Cleared(fromB));
         Assert.Equal(1, _host.Metrics.Get("mesh_xds_delta_changes_shared_total", "type=\"cds\""));
 
-        // Each stream's ACK of the shared nonce is recorded on that stream.
+        // Each stream's ACK of its nonce is recorded on that stream.
         await a.AckAsync(fromA);
         await b.AckAsync(fromB);
         await Eventually.TrueAsync(() => _host.Streams.Streams.All(s => s.Resources.TryGetValue((TypeUrls.Cluster, Billing), out var r) && r.ClientStatus == Acked));
@@ -78,12 +78,11 @@ public sealed class SharedDeltaChangeTests : IAsyncLifetime
         var fromMore = await more.NextAsync();
 
         Assert.Equal([V1], fromOne.Resources.Select(r => r.Name));
-        Assert.Equal(fromOne, fromSame);
+        Assert.Equal(Nonces.Cleared(fromOne), Nonces.Cleared(fromSame));
         Assert.Equal([V1, V2], fromMore.Resources.Select(r => r.Name));
         Assert.Equal(
             ["127.0.0.8", "127.0.0.9"],
             fromMore.Resources.Select(r => r.Resource_.Unpack<ClusterLoadAssignment>().Endpoints[0].LbEndpoints[0].Endpoint.Address.SocketAddress.Address));
-        Assert.NotEqual(fromOne.Nonce, fromMore.Nonce);
         Assert.Equal(1, _host.Metrics.Get("mesh_xds_delta_changes_shared_total", "type=\"eds\""));
     }
 
@@ -116,25 +115,39 @@ public sealed class SharedDeltaChangeTests : IAsyncLifetime
     }
 
     [Fact]
-    public void The_Shared_Encoding_Is_The_Messages_Own_And_The_Marshaller_Writes_It()
+    public async Task The_Marshaller_Writes_A_Shared_Response_As_The_Generated_One_Does_With_The_Writing_Streams_Nonce()
     {
         var cluster = XdsResource.Create(TypeUrls.Cluster, "c1", new Cluster { Name = "c1" });
         var change = new DeltaChange(TypeUrls.Cluster, "from", wildcard: true, names: null, "v9", [cluster], ["gone"]);
-
-        var upsert = change.UpsertResponse!;
-        Assert.True(SharedDeltaResponses.TryGetEncoded(upsert, out var bytes));
-        var decoded = DeltaDiscoveryResponse.Parser.ParseFrom(bytes);
-        Assert.Equal(upsert, decoded);
-        Assert.Equal("v9", decoded.SystemVersionInfo);
-        Assert.Equal("c1", decoded.Resources.Single().Resource_.Unpack<Cluster>().Name);
+        var first = new DeltaChange(TypeUrls.Cluster, DeltaChange.FromNothing, wildcard: false, names: ["c1", "gone"], "v9", [cluster], ["gone"], oneResponse: true);
         Assert.Equal(["gone"], change.RemovalResponse!.RemovedResources);
-        Assert.NotEqual(upsert.Nonce, change.RemovalResponse.Nonce);
-
-        // The marshaller writes those very bytes; a response made per stream is serialised as the generated one does.
+        Assert.NotEqual(change.UpsertResponse!.Nonce, change.RemovalResponse.Nonce);
         var generated = Marshallers.Create<DeltaDiscoveryResponse>(r => [0x2a], DeltaDiscoveryResponse.Parser.ParseFrom);
         var marshaller = SharedDeltaResponses.Marshaller(generated);
-        Assert.Same(bytes, Serialize(marshaller, upsert));
+
+        // Resources, removals, and both in one response (the nonce, field 5, falls between them).
+        foreach (var shared in new[] { change.UpsertResponse, change.RemovalResponse, first.UpsertResponse! })
+        {
+            Assert.True(SharedDeltaResponses.TryGetEncoding(shared, out _));
+
+            // Written by a stream, it carries the stream's nonce; serialised outside such a write, its own.
+            var writer = new SerializingWriter(marshaller);
+            await SharedDeltaResponses.WriteAsync(writer, shared, "17", out var written, CancellationToken.None);
+            Assert.Equal("17", written);
+            var withStreamNonce = shared.Clone();
+            withStreamNonce.Nonce = "17";
+            Assert.Equal(withStreamNonce.ToByteArray(), writer.Written);
+            Assert.Equal(shared.ToByteArray(), Serialize(marshaller, shared));
+        }
+
+        Assert.Equal("c1", DeltaDiscoveryResponse.Parser.ParseFrom(Serialize(marshaller, first.UpsertResponse!)).Resources.Single().Resource_.Unpack<Cluster>().Name);
+
+        // A response made per stream is serialised as the generated one does, and a writer that does not serialise in
+        // its write sends the shared response's own nonce, which the stream then expects.
         Assert.Equal([0x2a], Serialize(marshaller, new DeltaDiscoveryResponse { Nonce = "1" }));
+        var deferred = new RecordingStreamWriter<DeltaDiscoveryResponse>();
+        await SharedDeltaResponses.WriteAsync(deferred, change.UpsertResponse, "18", out var deferredNonce, CancellationToken.None);
+        Assert.Equal(change.UpsertResponse.Nonce, deferredNonce);
     }
 
     [Fact]
@@ -178,15 +191,22 @@ public sealed class SharedDeltaChangeTests : IAsyncLifetime
 
     private static byte[] Serialize(Marshaller<DeltaDiscoveryResponse> marshaller, DeltaDiscoveryResponse response)
     {
-        var context = new CapturingContext();
+        var context = new RecordingSerializationContext();
         marshaller.ContextualSerializer(response, context);
-        return context.Payload!;
+        return context.Bytes;
     }
 
-    private sealed class CapturingContext : SerializationContext
+    /// <summary>A stream writer that serialises in its write, as gRPC's does.</summary>
+    private sealed class SerializingWriter(Marshaller<DeltaDiscoveryResponse> marshaller) : IServerStreamWriter<DeltaDiscoveryResponse>
     {
-        public byte[]? Payload { get; private set; }
+        public byte[] Written { get; private set; } = [];
 
-        public override void Complete(byte[] payload) => Payload = payload;
+        public WriteOptions? WriteOptions { get; set; }
+
+        public Task WriteAsync(DeltaDiscoveryResponse message)
+        {
+            Written = Serialize(marshaller, message);
+            return Task.CompletedTask;
+        }
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using Envoy.Config.Cluster.V3;
 using Envoy.Config.Endpoint.V3;
@@ -90,7 +89,7 @@ public sealed class SharedSotwResponseTests : IAsyncLifetime
         var later = new RecordingStreamWriter<DiscoveryResponse>();
 
         await SharedSotwResponses.WriteAsync(later, response, SharedSotwResponses.EncodingOf(set.Wildcard, set.WildcardVersion, TypeUrls.Listener), CancellationToken.None);
-        var context = new RecordingContext();
+        var context = new RecordingSerializationContext();
         marshaller.ContextualSerializer(await later.NextAsync(), context);
 
         Assert.Equal(response.ToByteArray(), context.Bytes);
@@ -288,31 +287,10 @@ public sealed class SharedSotwResponseTests : IAsyncLifetime
 
         public Task WriteAsync(DiscoveryResponse message)
         {
-            var context = new RecordingContext();
+            var context = new RecordingSerializationContext();
             marshaller.ContextualSerializer(message, context);
             Written = context.Bytes;
             return Task.CompletedTask;
-        }
-    }
-
-    /// <summary>A serialization context like gRPC's: the payload length first, then the bytes into its buffer writer.</summary>
-    private sealed class RecordingContext : SerializationContext
-    {
-        private readonly ArrayBufferWriter<byte> _buffer = new();
-        private int _length = -1;
-
-        public byte[] Bytes { get; private set; } = [];
-
-        public override void SetPayloadLength(int payloadLength) => _length = payloadLength;
-
-        public override IBufferWriter<byte> GetBufferWriter() => _buffer;
-
-        public override void Complete(byte[] payload) => Bytes = payload;
-
-        public override void Complete()
-        {
-            Assert.Equal(_length, _buffer.WrittenCount);
-            Bytes = _buffer.WrittenSpan.ToArray();
         }
     }
 }
