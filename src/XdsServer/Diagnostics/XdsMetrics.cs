@@ -151,6 +151,8 @@ public sealed class XdsMetrics : IDisposable
     private const string StreamsWaitedForFirstLoadHelp = "xDS streams that arrived before the server's first load from PostgreSQL was done and waited for it (each logged at Debug only: at a restart every proxy does).";
     private const string StreamsRejected = "mesh_xds_streams_rejected_total";
     private const string StreamsRejectedHelp = "xDS streams closed because of a bad request.";
+    private const string UnsupportedTypeRequests = "mesh_xds_unsupported_type_requests_total";
+    private const string UnsupportedTypeRequestsHelp = "xDS requests for a resource type this server does not serve (ignored; the stream serves the others).";
     private const string SnapshotsBuilt = "mesh_xds_snapshots_built_total";
     private const string SnapshotsBuiltHelp = "Snapshots built and swapped in.";
     private const string IdentitiesRebuilt = "mesh_xds_identities_rebuilt_total";
@@ -216,11 +218,13 @@ public sealed class XdsMetrics : IDisposable
 
         Increment(StreamsWaitedForFirstLoad, StreamsWaitedForFirstLoadHelp, by: 0);
 
-        // The reasons XdsSession rejects a stream for.
-        foreach (var reason in new[] { "type_mismatch", "no_node", "bad_node_id" })
+        // The reasons a stream is rejected for: XdsSession's, and the request marshaller's (NodeSlicingMethodProvider).
+        foreach (var reason in new[] { "type_mismatch", "no_node", "bad_node_id", "node_id_changed", "no_type_url", "malformed_request" })
         {
             Increment(StreamsRejected, StreamsRejectedHelp, ReasonLabel(reason), by: 0);
         }
+
+        Increment(UnsupportedTypeRequests, UnsupportedTypeRequestsHelp, by: 0);
 
         Increment(SnapshotsBuilt, SnapshotsBuiltHelp, by: 0);
         Increment(SnapshotsRejected, SnapshotsRejectedHelp, by: 0);
@@ -264,6 +268,12 @@ public sealed class XdsMetrics : IDisposable
     public void StreamWaitedForFirstLoad() => Increment(StreamsWaitedForFirstLoad, StreamsWaitedForFirstLoadHelp);
 
     public void StreamRejected(string reason) => Increment(StreamsRejected, StreamsRejectedHelp, ReasonLabel(reason));
+
+    /// <summary>
+    /// A request for a type the server does not serve. Not labelled by the type: the client chooses it, and every type
+    /// URL it made up would be a series; proxy status names the types each stream asked for.
+    /// </summary>
+    public void UnsupportedTypeRequested() => Increment(UnsupportedTypeRequests, UnsupportedTypeRequestsHelp);
 
     public void SnapshotBuilt() => Increment(SnapshotsBuilt, SnapshotsBuiltHelp);
 

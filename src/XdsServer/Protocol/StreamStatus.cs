@@ -73,6 +73,36 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
         }
     }
 
+    /// <summary>The resource types the stream asked for that the server does not serve (at most <see cref="MaxUnsupported"/>); null when none.</summary>
+    public IReadOnlyList<string>? UnsupportedTypes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _unsupported?.ToList();
+            }
+        }
+    }
+
+    /// <summary>How many unsupported types a stream's status names, each cut to <see cref="MaxUnsupportedLength"/> characters: the client chooses them.</summary>
+    public const int MaxUnsupported = 8, MaxUnsupportedLength = 200;
+
+    private List<string>? _unsupported;
+
+    /// <summary>The stream asked for a type the server does not serve.</summary>
+    public void AskedForUnsupported(string typeUrl)
+    {
+        var shown = typeUrl.Length > MaxUnsupportedLength ? typeUrl[..MaxUnsupportedLength] : typeUrl;
+        lock (_lock)
+        {
+            if ((_unsupported?.Count ?? 0) < MaxUnsupported && _unsupported?.Contains(shown) != true)
+            {
+                (_unsupported ??= new(1)).Add(shown);
+            }
+        }
+    }
+
     public void Requested(string typeUrl)
     {
         lock (_lock)

@@ -100,9 +100,20 @@ internal abstract class XdsSession<TRequest> : IDisposable
             Reject("type_mismatch", $"this service serves {FixedTypeUrl}; the request asked for {typeUrl}");
         }
 
+        if (FixedTypeUrl is null && typeUrl.Length == 0)
+        {
+            // ADS carries every type on one stream, so each request must say which it is about (xDS: type_url is
+            // required on ADS; go-control-plane ends such a stream too). Ignored, it would leave the proxy waiting.
+            Reject("no_type_url", "a request on an aggregated (ADS) stream must set type_url");
+        }
+
         typeUrl = FixedTypeUrl ?? typeUrl;
         if (TypeUrls.Known(typeUrl) is not { } known)
         {
+            // A type Mesh does not serve (Envoy asks for one only when its bootstrap names it): the stream goes on
+            // serving the others, and the proxy's wait for this one shows in metrics and proxy status.
+            Context.Metrics.UnsupportedTypeRequested();
+            Status.AskedForUnsupported(typeUrl);
             Context.Logger.UnknownType(Status.Id, typeUrl);
             return Task.CompletedTask;
         }

@@ -110,7 +110,8 @@ public sealed class ProxyStatusCollector(
             problem,
             types,
             identity is null ? null : WarningsFor(identity, stream.Node),
-            stream.Registration);
+            stream.Registration,
+            stream.UnsupportedTypes);
     }
 
     /// <summary>

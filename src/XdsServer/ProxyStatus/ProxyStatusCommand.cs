@@ -124,6 +124,11 @@ public static class ProxyStatusCommand
                 text.AppendLine(CultureInfo.InvariantCulture, $"WAITING {p.NodeId}: {p.Waiting}");
             }
 
+            if (p.UnsupportedTypes is { Count: > 0 } unsupported)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"UNSUPPORTED {p.NodeId} asked for types this server does not serve: {string.Join(", ", unsupported)}");
+            }
+
             foreach (var warning in p.Warnings ?? [])
             {
                 text.AppendLine(CultureInfo.InvariantCulture, $"WARNING {p.NodeId}: {warning}");

@@ -25,7 +25,8 @@ public sealed record ProxyStatusEntry(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Waiting,
     IReadOnlyDictionary<string, TypeStatus> Types,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Warnings = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Registration.RegistrationStatus? Registration = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Registration.RegistrationStatus? Registration = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? UnsupportedTypes = null);
 
 /// <summary>
 /// One resource type on one stream (keys: cds, eds, lds, rds, sds). <see cref="AckedVersion"/> is the hash of the

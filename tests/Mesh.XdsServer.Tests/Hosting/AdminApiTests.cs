@@ -183,6 +183,7 @@ public sealed class AdminApiTests
             ("mesh_xds_snapshots_built_total", []), ("mesh_xds_snapshots_rejected_total", []), ("mesh_xds_mesh_graphs_rejected_total", []),
             ("mesh_xds_identities_rebuilt_total", []), ("mesh_xds_identities_skipped_total", []), ("mesh_xds_mesh_loads_total", []),
             ("mesh_xds_streams_opened_total", [("variant", "delta")]), ("mesh_xds_streams_rejected_total", [("reason", "bad_node_id")]),
+            ("mesh_xds_streams_rejected_total", [("reason", "no_type_url")]), ("mesh_xds_unsupported_type_requests_total", []),
         })
         {
             Assert.True(PrometheusText.Value(text, name, labels) == 0, $"{name} {string.Join(",", labels)} is not at zero in:\n{text}");
