@@ -11,7 +11,9 @@ namespace Mesh.Model.Identity;
 /// <param name="Value">The node id as given.</param>
 /// <param name="ArnAccountId">The account of the ARN form; null for the short form.</param>
 /// <param name="MeshOwner">The account after <c>@</c> in the mesh name, if any.</param>
-public sealed record NodeId(string Value, string Mesh, string? MeshOwner, string? ArnAccountId, ProxyKind Kind, string Name)
+/// <param name="ArnRegion">The region of the ARN form; null for the short form. An installation serves one region
+/// (<c>Mesh:Region</c>), so an ARN of another names nothing there; whoever knows the region checks it.</param>
+public sealed record NodeId(string Value, string Mesh, string? MeshOwner, string? ArnAccountId, ProxyKind Kind, string Name, string? ArnRegion = null)
 {
     /// <summary>
     /// The one set of rules for node ids: the bootstrap writer, the webhook and the xDS server all apply it, so a
@@ -26,7 +28,7 @@ public sealed record NodeId(string Value, string Mesh, string? MeshOwner, string
             return false;
         }
 
-        string? arnAccount = null;
+        string? arnAccount = null, arnRegion = null;
         var path = nodeId;
         if (Arn.LooksLikeArn(nodeId))
         {
@@ -37,6 +39,7 @@ public sealed record NodeId(string Value, string Mesh, string? MeshOwner, string
             }
 
             arnAccount = arn.Value.AccountId;
+            arnRegion = arn.Value.Region;
             path = arn.Value.Resource;
         }
 
@@ -75,7 +78,7 @@ public sealed record NodeId(string Value, string Mesh, string? MeshOwner, string
             return false;
         }
 
-        node = new NodeId(nodeId, mesh, owner, arnAccount, kind, segments[3]);
+        node = new NodeId(nodeId, mesh, owner, arnAccount, kind, segments[3], arnRegion);
         error = null;
         return true;
     }

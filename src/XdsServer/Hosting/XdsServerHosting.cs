@@ -149,7 +149,11 @@ public static class XdsServerHosting
         services.AddSingleton<ChangeTimelines>();
         services.AddSingleton<SnapshotProducer>();
         services.AddSingleton<MeshLoader>();
-        services.AddSingleton(sp => new ProxyIdentityParser(sp.GetRequiredService<IOptions<AccountOptions>>().Value.AccountId));
+        services.AddSingleton(sp =>
+        {
+            var account = sp.GetRequiredService<IOptions<AccountOptions>>().Value;
+            return new ProxyIdentityParser(account.AccountId, account.Region);
+        });
         services.AddHealthChecks().AddCheck<FeedLoadedCheck>(FeedLoadedCheck.Name, tags: [AdminApi.ReadyTag]);
         services.AddSingleton<XdsSessionContext>();
         services.AddSingleton<ProxyAuthenticator>();

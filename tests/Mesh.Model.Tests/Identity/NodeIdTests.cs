@@ -29,8 +29,17 @@ public sealed class NodeIdTests
         Assert.Equal("shared", node.Mesh);
         Assert.Equal("444455556666", node.MeshOwner);
         Assert.Null(node.ArnAccountId);
+        Assert.Null(node.ArnRegion);
         Assert.Equal("virtualGateway", node.Kind.WireName());
         Assert.Equal("virtual_gateway", node.Kind.SnakeName());
+    }
+
+    [Fact]
+    public void Keeps_The_Region_Of_An_Arn_For_Those_That_Serve_One_Region()
+    {
+        var node = NodeId.Parse("arn:aws:appmesh:eu-west-1:444455556666:mesh/demo/virtualNode/web");
+
+        Assert.Equal(("eu-west-1", "444455556666"), (node.ArnRegion, node.ArnAccountId));
     }
 
     [Theory]

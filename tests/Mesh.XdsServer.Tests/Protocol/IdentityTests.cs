@@ -46,6 +46,35 @@ public sealed class IdentityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_Arn_Of_Another_Region_Names_No_Proxy_Here_And_Is_Refused_Naming_The_Served_Region()
+    {
+        // The API finds nothing by such an ARN; the server served it as us-east-1's web before.
+        await using var client = AdsClient.Connect(_host.Channel, "arn:aws:appmesh:eu-west-1:111122223333:mesh/demo/virtualNode/web");
+        await client.SendAsync(TypeUrls.Listener);
+
+        var closed = await client.ClosedAsync();
+        Assert.Equal(StatusCode.InvalidArgument, closed.StatusCode);
+        Assert.Contains("region 'eu-west-1'", closed.Status.Detail);
+        Assert.Contains("serves region 'us-east-1' (Mesh:Region)", closed.Status.Detail);
+        Assert.Equal(1, _host.Metrics.Get("mesh_xds_streams_rejected_total", "reason=\"bad_node_id\""));
+    }
+
+    [Theory]
+    [InlineData("arn:aws:appmesh:us-east-1:111122223333:mesh/demo/virtualNode/web", true)]
+    [InlineData("arn:aws:appmesh:us-east-1:444455556666:mesh/demo@111122223333/virtualNode/web", true)]
+    [InlineData("mesh/demo/virtualNode/web", true)]
+    [InlineData("arn:aws:appmesh:eu-west-1:111122223333:mesh/demo/virtualNode/web", false)]
+    [InlineData("arn:aws:appmesh:us-east-2:111122223333:mesh/demo/virtualGateway/edge", false)]
+    public void Only_Arns_Of_The_Served_Region_Are_Identities(string nodeId, bool accepted)
+    {
+        var parser = new Mesh.XdsServer.Identity.ProxyIdentityParser(MeshRows.Account, "us-east-1");
+        Assert.Equal(accepted, parser.TryParse(nodeId, out _, out _));
+
+        // A parser that is told no region takes every region, as the model's rules alone do.
+        Assert.True(new Mesh.XdsServer.Identity.ProxyIdentityParser(MeshRows.Account).TryParse(nodeId, out _, out _));
+    }
+
+    [Fact]
     public async Task A_Proxy_Whose_Node_Does_Not_Exist_Waits_And_Gets_Config_When_It_Is_Created()
     {
         await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("newbie"));
