@@ -24,9 +24,9 @@ internal sealed class StreamPump<TRequest>(PushGate? gate = null)
     public void Offer(Snapshot snapshot) => _snapshots.Offer(snapshot);
 
     /// <summary>
-    /// Runs until the proxy closes its side or <paramref name="call"/> or <paramref name="stopping"/> fires (all end
-    /// it normally); an error reading a request (a malformed one ends the call with INVALID_ARGUMENT) or handling
-    /// one is thrown. <paramref name="onSnapshot"/> says whether it wrote anything to the proxy.
+    /// Runs until the proxy closes its side, resets the stream, or <paramref name="call"/> or <paramref name="stopping"/>
+    /// fires (all end it normally); an error reading a request (a malformed one ends the call with INVALID_ARGUMENT)
+    /// or handling one is thrown. <paramref name="onSnapshot"/> says whether it wrote anything to the proxy.
     /// </summary>
     public async Task RunAsync(
         IAsyncStreamReader<TRequest> requestStream,
@@ -107,6 +107,12 @@ internal sealed class StreamPump<TRequest>(PushGate? gate = null)
         {
             // Cancelled while reading or writing (an OperationCanceledException, or whatever the aborted request
             // or response stream threw): the stream is ending, and the caller reports how.
+        }
+        catch (IOException)
+        {
+            // The client reset the stream (RST_STREAM, "The client reset the request stream") or its connection
+            // failed: an ordinary end of a proxy that went away. Kestrel fails the pending read before it cancels the
+            // call's token, so the filter above could not tell, and gRPC logged the stream as an error with its stack.
         }
         finally
         {
