@@ -112,6 +112,12 @@ public sealed class SessionEndpointTests(ConsoleStack stack)
     [Fact]
     public async Task Proxy_Status_And_The_Audit_Log_Are_Allowed_By_The_Key_Policy()
     {
+        // Proxy status is answered for a mesh the account has, as DescribeMesh answers.
+        using (var admin = await SignedInAsync(stack.Admin))
+        {
+            await CreateMeshAsync(admin, "allowed");
+        }
+
         var key = await stack.CreateKeyAsync("--allow", "appmesh:DescribeMesh on arn:aws:appmesh:*:*:mesh/allowed");
         using var limited = await SignedInAsync(key);
         using (var allowed = await limited.GetAsync("/console/api/proxy-status?meshName=allowed"))
@@ -150,6 +156,16 @@ public sealed class SessionEndpointTests(ConsoleStack stack)
         using var http = new HttpClient { BaseAddress = stack.ApiUrl };
         using var response = await http.GetAsync("/console/api/audit");
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    /// <summary>Creates the mesh through a signed-in console client (409: an earlier run made it).</summary>
+    private static async Task CreateMeshAsync(HttpClient signedIn, string name)
+    {
+        var session = JsonNode.Parse(await signedIn.GetStringAsync("/console/session"))!;
+        using var create = new HttpRequestMessage(HttpMethod.Put, "/v20190125/meshes") { Content = JsonContent.Create(new { meshName = name }) };
+        create.Headers.Add("X-Mesh-Csrf", session["csrfToken"]!.GetValue<string>());
+        using var created = await signedIn.SendAsync(create);
+        Assert.True(created.StatusCode is HttpStatusCode.OK or HttpStatusCode.Conflict, $"creating mesh {name}: {created.StatusCode}");
     }
 
     private async Task<HttpClient> SignedInAsync(AccessKey key)

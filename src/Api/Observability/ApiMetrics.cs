@@ -193,7 +193,7 @@ public static class AbandonedRead
     /// <summary>Cloud Map's reads: its Get, List and Discover operations, and the lookup naming an existing duplicate.</summary>
     public const string CloudMap = "cloud_map";
 
-    /// <summary>The console's own reads (the audit log).</summary>
+    /// <summary>The console's own reads (the audit log, and the mesh a proxy-status read is for).</summary>
     public const string Console = "console";
 
     /// <summary>The database check of <c>/readyz</c>.</summary>

@@ -3,6 +3,7 @@ using Mesh.Api.Observability;
 using Mesh.Api.Protocol;
 using Mesh.Api.Resources;
 using Mesh.Api.Security;
+using Mesh.Model.Resources;
 using Mesh.Model.Wire;
 using Mesh.Security;
 using Microsoft.Extensions.Options;
@@ -51,8 +52,12 @@ public static class ConsoleEndpoints
         return app;
     }
 
-    /// <summary>The xDS servers' view of one mesh's proxies; allowed to whoever may describe the mesh.</summary>
-    private static async Task<IResult> GetProxyStatusAsync(HttpContext context, ProxyStatusReader reader, IOptions<MeshApiOptions> mesh, string? meshName)
+    /// <summary>
+    /// The xDS servers' view of one of the caller's meshes' proxies: allowed to whoever may describe the mesh, and
+    /// answered as DescribeMesh answers, NotFoundException included, when the caller's account has no such mesh.
+    /// </summary>
+    private static async Task<IResult> GetProxyStatusAsync(HttpContext context, ProxyStatusReader reader, ResourceOperations resources, ReadRace reads,
+        IOptions<MeshApiOptions> mesh, string? meshName)
     {
         var caller = Caller.Of(context);
         if (string.IsNullOrEmpty(meshName))
@@ -62,7 +67,12 @@ public static class ConsoleEndpoints
 
         var arn = $"arn:aws:appmesh:{mesh.Value.Region}:{caller.AccountId}:mesh/{meshName}";
         Authorize(caller, "appmesh:DescribeMesh", arn);
-        return Results.Json(await reader.ReadAsync(meshName, context.RequestAborted));
+
+        // The mesh is described, not just named: its name is checked as DescribeMesh checks it, and a mesh this
+        // account does not have is NotFound even when another account's mesh of that name has proxies.
+        await reads.RunAsync(ct => resources.DescribeAsync(caller.AccountId, ResourceKind.Mesh, new JsonObject { ["meshName"] = meshName }, ct),
+            AbandonedRead.Console, context.RequestAborted);
+        return Results.Json(await reader.ReadAsync(caller.AccountId, meshName, context.RequestAborted));
     }
 
     /// <summary>The caller's account's audit records, newest first, a page at a time (before: the oldest id seen).</summary>

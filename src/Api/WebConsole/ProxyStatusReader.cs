@@ -1,20 +1,32 @@
 using System.Text.Json.Nodes;
 using Mesh.Api.Observability;
+using Mesh.Model.Identity;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Api.WebConsole;
 
 /// <summary>
 /// Reads <c>GET /proxy-status</c> from the xDS servers' admin ports (<see cref="ConsoleOptions.ProxyStatusUrls"/>) and
-/// keeps one mesh's proxies. The report's shape is the xDS server's; it is passed on as JSON, not re-modelled here.
-/// A server that does not answer is named in <c>unreachable</c> rather than failing the whole read.
+/// keeps one account's mesh's proxies. The report's shape is the xDS server's; it is passed on as JSON, not
+/// re-modelled here. A server that does not answer is named in <c>unreachable</c> rather than failing the whole read.
 /// </summary>
-public sealed partial class ProxyStatusReader(IHttpClientFactory clients, IOptions<ConsoleOptions> options, ApiMetrics metrics, ILogger<ProxyStatusReader> logger)
+public sealed partial class ProxyStatusReader(
+    IHttpClientFactory clients,
+    IOptions<ConsoleOptions> options,
+    IOptions<MeshApiOptions> mesh,
+    ApiMetrics metrics,
+    ILogger<ProxyStatusReader> logger)
 {
     public const string HttpClientName = "console-proxy-status";
 
-    public async Task<JsonObject> ReadAsync(string meshName, CancellationToken ct)
+    /// <summary>
+    /// The proxies of mesh <paramref name="meshName"/> of account <paramref name="accountId"/>. The xDS servers serve
+    /// every account, and mesh names are only unique within one: a proxy is kept by its resource ARN (account and
+    /// mesh), never by the mesh's name alone, which would show one account the proxies of another's same-named mesh.
+    /// </summary>
+    public async Task<JsonObject> ReadAsync(string accountId, string meshName, CancellationToken ct)
     {
+        var prefix = $"{Arn.Prefix(Arn.AppMeshService, mesh.Value.Region, accountId)}mesh/{meshName}/";
         var urls = options.Value.ProxyStatusUrls.Where(u => !string.IsNullOrWhiteSpace(u)).ToList();
         var proxies = new JsonArray();
         var unreachable = new JsonArray();
@@ -33,7 +45,8 @@ public sealed partial class ProxyStatusReader(IHttpClientFactory clients, IOptio
                 foreach (var proxy in report?["proxies"]?.AsArray() ?? [])
                 {
                     var key = $"{proxy?["replica"]}/{proxy?["streamId"]}";
-                    if (proxy?["mesh"]?.GetValue<string>() == meshName && seen.Add(key))
+                    if (proxy?["resource"] is JsonValue resource && resource.TryGetValue<string>(out var arn)
+                        && arn.StartsWith(prefix, StringComparison.Ordinal) && seen.Add(key))
                     {
                         proxies.Add(proxy.DeepClone());
                     }

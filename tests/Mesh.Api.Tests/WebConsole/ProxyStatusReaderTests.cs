@@ -34,9 +34,10 @@ public sealed class ProxyStatusReaderTests
         // A port that was free a moment ago: nothing listens there, so the connection is refused.
         var closed = $"http://127.0.0.1:{FreePort()}";
         var options = Options.Create(new ConsoleOptions { ProxyStatusUrls = [closed], ProxyStatusTimeout = TimeSpan.FromSeconds(5) });
-        var reader = new ProxyStatusReader(services.GetRequiredService<IHttpClientFactory>(), options, metrics, NullLogger<ProxyStatusReader>.Instance);
+        var reader = new ProxyStatusReader(services.GetRequiredService<IHttpClientFactory>(), options, Options.Create(new MeshApiOptions()), metrics,
+            NullLogger<ProxyStatusReader>.Instance);
 
-        var report = await reader.ReadAsync("demo", CancellationToken.None);
+        var report = await reader.ReadAsync("111122223333", "demo", CancellationToken.None);
 
         Assert.Empty(report["proxies"]!.AsArray());
         var named = Assert.Single(report["unreachable"]!.AsArray());
