@@ -28,6 +28,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "readonly");
         Assert.Contains("readonly: passed", output);
     }
+
+    [Fact]
+    public async Task Editing_A_Nodes_Backends_In_The_Form_Keeps_Each_Backends_Tls_Client_Policy()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "backends");
+        Assert.Contains("backends: passed", output);
+    }
 }
 
 [CollectionDefinition(Name)]

@@ -88,15 +88,24 @@ const weightedTargets = types => ({
     })),
 });
 
+/**
+ * The form shows backends by name only; a backend also carries what the form does not show (its clientPolicy: TLS
+ * to that service). So the names edit the list, and a name that was there keeps its whole entry.
+ */
 const backends = {
   label: 'Backends (virtual service names, comma-separated)',
   type: 'text',
   errorPath: () => 'spec.backends',
   get: spec => (spec.backends || []).map(b => b.virtualService?.virtualServiceName).filter(Boolean).join(', '),
   set: (spec, value) => {
-    const names = value.split(',').map(v => v.trim()).filter(Boolean);
-    if (names.length === 0) delete spec.backends;
-    else spec.backends = names.map(virtualServiceName => ({ virtualService: { virtualServiceName } }));
+    const names = [...new Set(value.split(',').map(v => v.trim()).filter(Boolean))];
+    const existing = new Map((spec.backends || []).filter(b => b.virtualService?.virtualServiceName)
+      .map(b => [b.virtualService.virtualServiceName, b]));
+    // An entry without a name is not the form's to drop: only the JSON shows it.
+    const unnamed = (spec.backends || []).filter(b => !b.virtualService?.virtualServiceName);
+    const merged = [...names.map(virtualServiceName => existing.get(virtualServiceName) || { virtualService: { virtualServiceName } }), ...unnamed];
+    if (merged.length === 0) delete spec.backends;
+    else spec.backends = merged;
     return spec;
   },
 };

@@ -1,5 +1,5 @@
 // Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
-//   node console.test.mjs resources | shift | readonly | benchmark
+//   node console.test.mjs resources | shift | readonly | backends | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -19,6 +19,8 @@ const scenario = process.argv[2];
 // Mesh names get MESH_TEST_SUFFIX, so a scenario can run again against the same stack.
 const DEMO = `demo${process.env.MESH_TEST_SUFFIX || ''}`;
 const SHOP = `shop${process.env.MESH_TEST_SUFFIX || ''}`;
+const FORMS = `forms${process.env.MESH_TEST_SUFFIX || ''}`;
+const BACKENDS = 'Backends (virtual service names, comma-separated)';
 const axeFindings = [];
 
 function expect(condition, message) {
@@ -105,6 +107,31 @@ async function createThroughForm(page, hash, name, fields) {
   await page.waitForFunction(() => ['mesh', 'error'].includes(document.querySelector('main').dataset.page) || /Error|Exception/.test(document.querySelector('#editor .status')?.textContent || ''));
   const status = await page.$eval('main', m => m.dataset.page === 'mesh' ? 'ok' : m.textContent);
   expect(status === 'ok', `creating ${name} succeeded (${status})`);
+}
+
+/** An App Mesh call made from the signed-in page, as the console makes it (cookie and CSRF token); returns status and body. */
+async function appmesh(page, method, path, body) {
+  return page.evaluate(async (method, path, body) => {
+    const csrf = (await (await fetch('/console/session')).json()).csrfToken;
+    const r = await fetch(`/v20190125${path}`, {
+      method, headers: { 'Content-Type': 'application/json', 'X-Mesh-Csrf': csrf }, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    return { status: r.status, body: text ? JSON.parse(text) : null };
+  }, method, path, body);
+}
+
+/** appmesh(), expecting success. */
+async function must(page, method, path, body) {
+  const r = await appmesh(page, method, path, body);
+  expect(r.status === 200, `${method} ${path} succeeds (${r.status} ${JSON.stringify(r.body)})`);
+  return r.body;
+}
+
+/** appmesh() creating a resource that an earlier scenario or run may have made already (409). */
+async function ensure(page, path, body) {
+  const r = await appmesh(page, 'PUT', path, body);
+  expect(r.status === 200 || r.status === 409, `PUT ${path} succeeds or finds it there (${r.status} ${JSON.stringify(r.body)})`);
 }
 
 // --- scenarios ------------------------------------------------------------------------------------------------
@@ -241,7 +268,7 @@ async function shift(browser) {
   });
   await createThroughForm(page, `#/edit?mesh=${DEMO}&kind=virtualService`, 'api.demo.local', { 'Provider: virtual router': 'api-router' });
   await createThroughForm(page, `#/edit?mesh=${DEMO}&kind=virtualNode`, 'web', {
-    'Listener port': '8080', 'Listener protocol': 'http', 'DNS hostname': '10.0.0.1', 'Backends (virtual service names, comma-separated)': 'api.demo.local',
+    'Listener port': '8080', 'Listener protocol': 'http', 'DNS hostname': '10.0.0.1', [BACKENDS]: 'api.demo.local',
   });
   await capture(page, 'mesh-resources');
 
@@ -286,7 +313,7 @@ async function shift(browser) {
     // has a wildcard in the middle, which gRPC refuses (A28); the API and the translation let it through.
     await createThroughForm(page, `#/edit?mesh=${DEMO}&kind=virtualService`, 'bad*name.demo.local', { 'Provider: virtual router': 'api-router' });
     await go(page, `#/edit?mesh=${DEMO}&kind=virtualNode&name=web`, 'edit');
-    await setField(page, await fieldByLabel(page, 'Backends (virtual service names, comma-separated)'), 'api.demo.local, bad*name.demo.local');
+    await setField(page, await fieldByLabel(page, BACKENDS), 'api.demo.local, bad*name.demo.local');
     await page.click('#save');
     await waitPage(page, 'mesh');
     rejecting = startProxyless(`mesh/${DEMO}/virtualNode/web`, 'xds:///bad*name.demo.local');
@@ -327,6 +354,41 @@ async function readonly(browser) {
   const audit = await page.$eval('#audit', t => t.textContent);
   expect(audit.includes('ForbiddenException') && audit.includes(process.env.MESH_READONLY_KEY_ID), 'the audit log shows the refused write by the read-only key');
   await capture(page, 'audit');
+}
+
+/** The forms mesh: node api listening on 8080 and 8081, services provided by it, a router (each kept when there). */
+async function formsMesh(page) {
+  const mesh = FORMS;
+  const listeners = [8080, 8081].map(port => ({ portMapping: { port, protocol: 'http' } }));
+  await ensure(page, '/meshes', { meshName: mesh, spec: {} });
+  await ensure(page, `/meshes/${mesh}/virtualNodes`, { virtualNodeName: 'api', spec: { listeners, serviceDiscovery: { dns: { hostname: 'api.forms.local' } } } });
+  for (const name of ['api.forms.local', 'other.forms.local']) {
+    await ensure(page, `/meshes/${mesh}/virtualServices`, { virtualServiceName: name, spec: { provider: { virtualNode: { virtualNodeName: 'api' } } } });
+  }
+  await ensure(page, `/meshes/${mesh}/virtualRouters`, { virtualRouterName: 'api-router', spec: { listeners: [listeners[0]] } });
+  return { mesh, listeners };
+}
+
+/** Editing a node's backends by name keeps what the form does not show: a backend's TLS client policy. */
+async function backends(browser) {
+  const page = await newPage(browser);
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const { mesh, listeners } = await formsMesh(page);
+  const tls = { enforce: true, ports: [8080], validation: { trust: { file: { certificateChain: '/certs/ca.pem' } } } };
+  await must(page, 'PUT', `/meshes/${mesh}/virtualNodes`, {
+    virtualNodeName: 'web',
+    spec: { listeners: [listeners[0]], serviceDiscovery: { dns: { hostname: 'web.forms.local' } }, backends: [{ virtualService: { virtualServiceName: 'api.forms.local', clientPolicy: { tls } } }] },
+  });
+
+  await go(page, `#/edit?mesh=${mesh}&kind=virtualNode&name=web`, 'edit');
+  await setField(page, await fieldByLabel(page, BACKENDS), 'api.forms.local, other.forms.local');
+  await capture(page, 'editor-backends');
+  await page.click('#save');
+  await waitPage(page, 'mesh');
+  const saved = (await must(page, 'GET', `/meshes/${mesh}/virtualNodes/web`)).spec.backends;
+  expect(saved.map(b => b.virtualService.virtualServiceName).join() === 'api.forms.local,other.forms.local', `both backends are saved: ${JSON.stringify(saved)}`);
+  expect(saved[0].virtualService.clientPolicy?.tls?.validation?.trust?.file?.certificateChain === '/certs/ca.pem' && saved[0].virtualService.clientPolicy.tls.enforce === true,
+    `editing the backends kept api.forms.local's TLS client policy: ${JSON.stringify(saved)}`);
 }
 
 /** Not a test: generates a mesh of 200 virtual nodes (plus services, routers, routes) and times the map. */
@@ -376,7 +438,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, benchmark };
+const scenarios = { resources, shift, readonly, backends, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
