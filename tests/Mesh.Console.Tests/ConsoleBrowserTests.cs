@@ -35,6 +35,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "backends");
         Assert.Contains("backends: passed", output);
     }
+
+    [Fact]
+    public async Task Editing_Targets_In_The_Form_Keeps_Their_Ports_And_The_Map_And_Shift_Page_Tell_Ports_Apart()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "ports");
+        Assert.Contains("ports: passed", output);
+    }
 }
 
 [CollectionDefinition(Name)]

@@ -74,18 +74,41 @@ function typeSelector(types) {
   };
 }
 
+/** How the form writes a weighted target: node:weight, or node:port:weight for a target on one of the node's listeners. */
+export const targetText = t => (t.port === undefined ? `${t.virtualNode}:${t.weight}` : `${t.virtualNode}:${t.port}:${t.weight}`);
+
+/** A target's name for people (the shift page, the map): the node, and its port when it has one. */
+export const targetLabel = t => (t.port === undefined ? t.virtualNode : `${t.virtualNode}:${t.port}`);
+
+/** Reads "node:weight" or "node:port:weight" ("node" alone weighs 1). */
+export function parseTarget(part) {
+  const pieces = part.split(':').map(p => p.trim());
+  const [node, port, weight] = pieces.length >= 3 ? pieces : [pieces[0], undefined, pieces[1]];
+  const target = { virtualNode: node, weight: Number(weight ?? 1) };
+  if (port !== undefined && port !== '') target.port = Number(port);
+  return target;
+}
+
+/**
+ * The targets as the form edits them: a target whose node and port were there keeps its entry (and whatever else it
+ * carries) with the new weight, so an edit of weights never drops a port; the same node on two ports stays two.
+ */
 const weightedTargets = types => ({
-  label: 'Targets (node:weight, ...)',
+  label: 'Targets (node[:port]:weight, ...)',
   type: 'text',
   errorPath: spec => `spec.${routeType(spec, types)}.action.weightedTargets`,
-  get: spec => (getPath(spec, `${routeType(spec, types)}.action.weightedTargets`) || [])
-    .map(t => `${t.virtualNode}:${t.weight}`).join(', '),
-  set: (spec, value) => setPath(spec, `${routeType(spec, types)}.action.weightedTargets`, value.split(',')
-    .map(part => part.trim()).filter(Boolean)
-    .map(part => {
-      const [node, weight] = part.split(':');
-      return { virtualNode: node.trim(), weight: Number(weight ?? 1) };
-    })),
+  get: spec => (getPath(spec, `${routeType(spec, types)}.action.weightedTargets`) || []).map(targetText).join(', '),
+  set: (spec, value) => {
+    const path = `${routeType(spec, types)}.action.weightedTargets`;
+    const key = t => `${t.virtualNode}\u0000${t.port ?? ''}`;
+    const existing = new Map((getPath(spec, path) || []).map(t => [key(t), t]));
+    const targets = value.split(',').map(part => part.trim()).filter(Boolean).map(parseTarget).map(t => {
+      const kept = existing.get(key(t));
+      existing.delete(key(t));
+      return kept ? { ...kept, weight: t.weight } : t;
+    });
+    return setPath(spec, path, targets);
+  },
 });
 
 /**

@@ -4,7 +4,7 @@
 import dagre from '@dagrejs/dagre';
 import { h, s } from './dom.js';
 import { inParallel, proxyStatus } from './api.js';
-import { GATEWAY_ROUTE_TYPES, describe, list, weightedTargetsOf } from './kinds.js';
+import { GATEWAY_ROUTE_TYPES, describe, list, targetLabel, weightedTargetsOf } from './kinds.js';
 
 const WIDTH = 220;
 const HEIGHT = { vg: 40, gr: 40, vs: 40, vr: 40, rt: 40, vn: 74 };
@@ -50,8 +50,9 @@ export function buildGraph(data) {
   graph.setGraph({ rankdir: 'LR', nodesep: 14, ranksep: 70, marginx: 16, marginy: 60 });
   graph.setDefaultEdgeLabel(() => ({}));
   const add = (id, kind, title, extra = {}) => graph.setNode(id, { id, kind, title, width: WIDTH, height: HEIGHT[kind], ...extra });
-  const link = (from, to, label, style) => {
-    if (graph.hasNode(from) && graph.hasNode(to)) graph.setEdge(from, to, { label, style, width: label ? 30 : 0, height: label ? 14 : 0 }, `${from}>${to}>${label ?? ''}`);
+  // An edge's name tells parallel edges apart: a route may target the same node twice, on two of its ports.
+  const link = (from, to, label, style, name = '') => {
+    if (graph.hasNode(from) && graph.hasNode(to)) graph.setEdge(from, to, { label, style, width: label ? Math.max(30, 7 * label.length + 9) : 0, height: label ? 14 : 0 }, `${from}>${to}>${name}`);
   };
 
   for (const g of data.gateways) add(`vg:${g.virtualGatewayName}`, 'vg', g.virtualGatewayName, { proxies: proxiesOf(data, 'virtualGateway', g.virtualGatewayName) });
@@ -76,7 +77,9 @@ export function buildGraph(data) {
   for (const r of data.routes) {
     const id = `rt:${r.virtualRouterName}/${r.routeName}`;
     link(`vr:${r.virtualRouterName}`, id);
-    for (const t of weightedTargetsOf(r.spec)?.targets || []) link(id, `vn:${t.virtualNode}`, String(t.weight));
+    for (const t of weightedTargetsOf(r.spec)?.targets || []) {
+      link(id, `vn:${t.virtualNode}`, t.port === undefined ? String(t.weight) : `:${t.port} ${t.weight}`, undefined, t.port ?? '');
+    }
   }
   // Backends point back up the flow (a node calls a service further left), so they are drawn over the layout
   // rather than laid out: as edges, they would make dagre reverse them and stretch the map around long loops.
@@ -127,7 +130,7 @@ export function renderMap(data, onSelect) {
     const edge = graph.edge(e);
     const d = edge.points.map((p, i) => `${i ? 'L' : 'M'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
     edges.append(s('path', { d, class: `edge ${edge.style || ''}`, 'marker-end': 'url(#arrow)' }));
-    if (edge.label) edges.append(s('text', { x: edge.x, y: edge.y + 4, class: 'weight', 'text-anchor': 'middle', 'data-edge': `${e.v}>${e.w}` }, edge.label));
+    if (edge.label) edges.append(s('text', { x: edge.x, y: edge.y + 4, class: 'weight', 'text-anchor': 'middle', 'data-edge': `${e.v}>${e.w}${e.name ? `:${e.name}` : ''}` }, edge.label));
   }
   for (const { from, to } of info.backends) {
     const a = graph.node(from);
@@ -176,7 +179,7 @@ export function detailPanel(data, node, links) {
   const targets = node.kind === 'rt' ? weightedTargetsOf(node.route.spec) : null;
   return h('section', { class: 'detail', 'aria-labelledby': 'detail-title' },
     h('h2', { id: 'detail-title' }, `${KIND_LABEL[node.kind]} ${node.title}`),
-    targets ? h('p', null, 'Targets: ', targets.targets.map(t => `${t.virtualNode} ${t.weight}`).join(', '), ' ',
+    targets ? h('p', null, 'Targets: ', targets.targets.map(t => `${targetLabel(t)} ${t.weight}`).join(', '), ' ',
       h('a', { href: links.shift(node), id: 'shift-link' }, 'Shift traffic')) : null,
     node.kind === 'vn' || node.kind === 'vg'
       ? [

@@ -2,7 +2,7 @@
 // UpdateRoute, then follow the affected proxies' proxy status until every one has ACKed the new routes.
 import { h } from './dom.js';
 import { proxyStatus } from './api.js';
-import { describe, list, update, weightedTargetsOf } from './kinds.js';
+import { describe, list, targetLabel, update, weightedTargetsOf } from './kinds.js';
 import { proxyState } from './map.js';
 
 const timeOf = value => (typeof value === 'number' ? value * 1000 : Date.parse(value));
@@ -37,7 +37,7 @@ export async function shiftPage({ mesh, router, route, canWrite }) {
   const status = h('p', { role: 'status', class: 'status', id: 'shift-status', 'aria-live': 'polite' });
   const acks = h('div', { id: 'acks' });
   const inputs = weighted.targets.map((t, i) => {
-    const range = h('input', { type: 'range', min: 0, max: 100, value: t.weight, id: `w-range-${i}`, 'aria-label': `Weight of ${t.virtualNode} (slider)` });
+    const range = h('input', { type: 'range', min: 0, max: 100, value: t.weight, id: `w-range-${i}`, 'aria-label': `Weight of ${targetLabel(t)} (slider)` });
     const number = h('input', { type: 'number', min: 0, max: 100, value: t.weight, id: `w-${i}`, class: 'weight-input' });
     return { target: t, range, number };
   });
@@ -94,7 +94,7 @@ export async function shiftPage({ mesh, router, route, canWrite }) {
     status.dataset.state = 'applying';
     try {
       current = await update('route', mesh, router, route, spec);
-      const weights = weightedTargetsOf(current.spec).targets.map(t => `${t.virtualNode} ${t.weight}`).join(', ');
+      const weights = weightedTargetsOf(current.spec).targets.map(t => `${targetLabel(t)} ${t.weight}`).join(', ');
       status.textContent = `Weights applied (${weights}); waiting for the proxies to ACK…`;
       status.dataset.state = 'waiting';
       const clients = await affectedProxies(mesh, router);
@@ -113,7 +113,7 @@ export async function shiftPage({ mesh, router, route, canWrite }) {
       h('table', { class: 'weights' },
         h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Target'), h('th', { scope: 'col' }, 'Weight'), h('th', { scope: 'col' }, 'Set'))),
         h('tbody', null, inputs.map((input, i) => h('tr', null,
-          h('th', { scope: 'row' }, h('label', { for: `w-${i}` }, input.target.virtualNode)), h('td', null, input.range), h('td', null, input.number))))),
+          h('th', { scope: 'row' }, h('label', { for: `w-${i}` }, targetLabel(input.target))), h('td', null, input.range), h('td', null, input.number))))),
       h('button', { type: 'submit', id: 'apply' }, 'Apply weights'),
       status),
     h('h2', null, 'Affected proxies'),

@@ -1,5 +1,5 @@
 // Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
-//   node console.test.mjs resources | shift | readonly | backends | benchmark
+//   node console.test.mjs resources | shift | readonly | backends | ports | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -20,6 +20,7 @@ const scenario = process.argv[2];
 const DEMO = `demo${process.env.MESH_TEST_SUFFIX || ''}`;
 const SHOP = `shop${process.env.MESH_TEST_SUFFIX || ''}`;
 const FORMS = `forms${process.env.MESH_TEST_SUFFIX || ''}`;
+const TARGETS = 'Targets (node[:port]:weight, ...)';
 const BACKENDS = 'Backends (virtual service names, comma-separated)';
 const axeFindings = [];
 
@@ -134,6 +135,13 @@ async function ensure(page, path, body) {
   expect(r.status === 200 || r.status === 409, `PUT ${path} succeeds or finds it there (${r.status} ${JSON.stringify(r.body)})`);
 }
 
+/** The editor's field whose label starts with `prefix` (a label that says more than its name, e.g. the targets' syntax). */
+async function fieldStartingWith(page, prefix) {
+  const id = await page.evaluate(text => [...document.querySelectorAll('label')].find(l => l.textContent.trim().startsWith(text))?.htmlFor, prefix);
+  expect(id, `the editor has a field labelled "${prefix}..."`);
+  return `#${id}`;
+}
+
 // --- scenarios ------------------------------------------------------------------------------------------------
 
 async function resources(browser) {
@@ -163,7 +171,7 @@ async function resources(browser) {
   await page.click('#save');
   await waitPage(page, 'mesh');
   await createThroughForm(page, `#/edit?mesh=${SHOP}&kind=virtualRouter`, 'catalog-router', { 'Listener port': '8080', 'Listener protocol': 'http' });
-  await createThroughForm(page, `#/edit?mesh=${SHOP}&kind=route&parent=catalog-router`, 'all', { 'Match prefix (HTTP)': '/', 'Targets (node:weight, ...)': 'catalog:1' });
+  await createThroughForm(page, `#/edit?mesh=${SHOP}&kind=route&parent=catalog-router`, 'all', { 'Match prefix (HTTP)': '/', [TARGETS]: 'catalog:1' });
   await createThroughForm(page, `#/edit?mesh=${SHOP}&kind=virtualService`, 'catalog.shop.local', { 'Provider: virtual router': 'catalog-router' });
   await createThroughForm(page, `#/edit?mesh=${SHOP}&kind=virtualGateway`, 'ingress', { 'Listener port': '9080', 'Listener protocol': 'http' });
   await createThroughForm(page, `#/edit?mesh=${SHOP}&kind=gatewayRoute&parent=ingress`, 'to-catalog', { 'Match prefix (HTTP)': '/catalog', 'Target virtual service': 'catalog.shop.local' });
@@ -264,7 +272,7 @@ async function shift(browser) {
   }
   await createThroughForm(page, `#/edit?mesh=${DEMO}&kind=virtualRouter`, 'api-router', { 'Listener port': '7000', 'Listener protocol': 'grpc' });
   await createThroughForm(page, `#/edit?mesh=${DEMO}&kind=route&parent=api-router`, 'split', {
-    Type: 'grpcRoute', 'Match prefix (HTTP)': '', 'Match service name (gRPC)': 'mesh.Echo', 'Targets (node:weight, ...)': 'api-v1:97, api-v2:3',
+    Type: 'grpcRoute', 'Match prefix (HTTP)': '', 'Match service name (gRPC)': 'mesh.Echo', [TARGETS]: 'api-v1:97, api-v2:3',
   });
   await createThroughForm(page, `#/edit?mesh=${DEMO}&kind=virtualService`, 'api.demo.local', { 'Provider: virtual router': 'api-router' });
   await createThroughForm(page, `#/edit?mesh=${DEMO}&kind=virtualNode`, 'web', {
@@ -391,6 +399,37 @@ async function backends(browser) {
     `editing the backends kept api.forms.local's TLS client policy: ${JSON.stringify(saved)}`);
 }
 
+/** A route to one node on two of its ports: the form keeps each target's port, the map and the shift page show it. */
+async function ports(browser) {
+  const page = await newPage(browser);
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const { mesh } = await formsMesh(page);
+  await must(page, 'PUT', `/meshes/${mesh}/virtualRouter/api-router/routes`, {
+    routeName: 'by-port',
+    spec: { httpRoute: { match: { prefix: '/' }, action: { weightedTargets: [{ virtualNode: 'api', port: 8080, weight: 70 }, { virtualNode: 'api', port: 8081, weight: 30 }] } } },
+  });
+
+  await go(page, `#/edit?mesh=${mesh}&kind=route&parent=api-router&name=by-port`, 'edit');
+  const field = await fieldStartingWith(page, 'Targets');
+  const shown = await page.$eval(field, e => e.value);
+  expect(shown === 'api:8080:70, api:8081:30', `the targets field shows each target's port (${shown})`);
+  await setField(page, field, 'api:8080:50, api:8081:50');
+  await page.click('#save');
+  await waitPage(page, 'mesh');
+  const targets = (await must(page, 'GET', `/meshes/${mesh}/virtualRouter/api-router/routes/by-port`)).spec.httpRoute.action.weightedTargets;
+  expect(JSON.stringify(targets.map(t => [t.virtualNode, t.port, t.weight])) === JSON.stringify([['api', 8080, 50], ['api', 8081, 50]]),
+    `the new weights are saved with their ports: ${JSON.stringify(targets)}`);
+
+  await go(page, `#/map?mesh=${mesh}`, 'map');
+  const edges = await page.$$eval('text.weight', ts => ts.map(t => t.textContent).sort());
+  expect(JSON.stringify(edges) === JSON.stringify([':8080 50', ':8081 50']), `the map draws one edge per port, labelled with it (${edges})`);
+  await capture(page, 'map-ports');
+  await go(page, `#/shift?mesh=${mesh}&router=api-router&route=by-port`, 'shift');
+  const rows = await page.$$eval('table.weights tbody th', ths => ths.map(t => t.textContent));
+  expect(JSON.stringify(rows) === JSON.stringify(['api:8080', 'api:8081']), `the shift page names each target with its port (${rows})`);
+  await capture(page, 'shift-ports');
+}
+
 /** Not a test: generates a mesh of 200 virtual nodes (plus services, routers, routes) and times the map. */
 async function benchmark(browser) {
   const page = await newPage(browser);
@@ -438,7 +477,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
