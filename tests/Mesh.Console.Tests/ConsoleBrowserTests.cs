@@ -42,6 +42,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "ports");
         Assert.Contains("ports: passed", output);
     }
+
+    [Fact]
+    public async Task The_Shift_Page_Never_Claims_All_Acked_While_An_Xds_Server_Is_Unreachable_And_Retries_A_Failed_Read()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "unreachable");
+        Assert.Contains("unreachable: passed", output);
+    }
 }
 
 [CollectionDefinition(Name)]

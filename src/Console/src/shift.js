@@ -6,6 +6,9 @@ import { describe, list, targetLabel, update, weightedTargetsOf } from './kinds.
 import { proxyState } from './map.js';
 
 const timeOf = value => (typeof value === 'number' ? value * 1000 : Date.parse(value));
+const POLL_MS = 1000;
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 
 /**
  * The proxies a router's routes reach: virtual nodes with a backend provided by the router, and gateways whose
@@ -60,9 +63,28 @@ export async function shiftPage({ mesh, router, route, canWrite }) {
   });
 
   let polling = 0;
+  let waitingText = '';
+  const setStatus = (text, state) => {
+    status.textContent = text;
+    status.dataset.state = state;
+  };
+
+  /**
+   * Polls the proxy status until every affected proxy has ACKed the route configuration written at `changedAt`. An
+   * xDS server that did not answer may hold affected proxies this page cannot see: while any is missing, the change
+   * is never called ACKed by all. A failed read is shown and retried, never left to wait silently.
+   */
   async function follow(changedAt, clients, generation) {
     while (generation === polling && document.body.contains(acks)) {
-      const report = await proxyStatus(mesh);
+      let report;
+      try {
+        report = await proxyStatus(mesh);
+      } catch (e) {
+        setStatus(`Weights applied, but the proxies' status could not be read (${e.code || 'Error'}: ${e.message}); retrying…`, 'retrying');
+        await sleep(POLL_MS);
+        continue;
+      }
+      const unreachable = report.unreachable || [];
       const proxies = (report.proxies || []).filter(p => clients.has(`${p.kind}/${p.name}`));
       const rows = proxies.map(p => {
         const rds = p.types?.rds;
@@ -71,18 +93,28 @@ export async function shiftPage({ mesh, router, route, canWrite }) {
         const label = state.state === 'nacked' ? `NACKed: ${state.error}` : acked ? 'ACKed' : 'waiting';
         return { p, acked, label, nacked: state.state === 'nacked' };
       });
-      acks.replaceChildren(
+      const missing = unreachable.length
+        ? h('p', { class: 'notice', id: 'acks-unreachable' },
+          `Proxy status missing from ${unreachable.map(u => `${u.url} (${u.error})`).join('; ')}: proxies connected there are not shown and may not have ACKed.`)
+        : null;
+      const none = !report.configured ? 'Proxy status is not configured on the API host.'
+        : unreachable.length ? 'No connected proxy seen routes through this router; some xDS servers did not answer.'
+          : 'No connected proxy routes through this router.';
+      acks.replaceChildren(...[missing,
         rows.length
           ? h('table', { class: 'proxies' }, h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Proxy'), h('th', { scope: 'col' }, 'Route configuration'))),
             h('tbody', null, rows.map(r => h('tr', { class: r.acked ? 'synced' : r.nacked ? 'nacked' : 'waiting' }, h('td', null, r.p.nodeId), h('td', { 'data-ack': r.acked ? 'acked' : r.nacked ? 'nacked' : 'waiting' }, r.label)))))
-          : h('p', null, report.configured ? 'No connected proxy routes through this router.' : 'Proxy status is not configured on the API host.'));
-      if (rows.length > 0 && rows.every(r => r.acked)) {
-        status.textContent = `Weights applied; all ${rows.length} affected prox${rows.length === 1 ? 'y has' : 'ies have'} ACKed the change.`;
-        status.dataset.state = 'acked';
+          : h('p', null, none)].filter(Boolean));
+      const allAcked = rows.length > 0 && rows.every(r => r.acked);
+      if (allAcked && unreachable.length === 0) {
+        setStatus(`Weights applied; all ${rows.length} affected prox${rows.length === 1 ? 'y has' : 'ies have'} ACKed the change.`, 'acked');
         return;
       }
-      if (rows.some(r => r.nacked)) status.textContent = 'Weights applied; a proxy NACKed its configuration (see below).';
-      await new Promise(resolve => setTimeout(resolve, 1000));
+      if (rows.some(r => r.nacked)) setStatus('Weights applied; a proxy NACKed its configuration (see below).', 'nacked');
+      else if (allAcked) {
+        setStatus(`Weights applied; the ${plural(rows.length, 'affected proxy', 'affected proxies')} seen ACKed the change, but ${plural(unreachable.length, 'xDS server', 'xDS servers')} did not answer: waiting for ${unreachable.length === 1 ? 'it' : 'them'}…`, 'partial');
+      } else setStatus(waitingText, 'waiting');
+      await sleep(POLL_MS);
     }
   }
 
@@ -90,18 +122,16 @@ export async function shiftPage({ mesh, router, route, canWrite }) {
     event.preventDefault();
     const spec = structuredClone(current.spec);
     spec[weighted.type].action.weightedTargets = inputs.map(i => ({ ...i.target, weight: Number(i.number.value) }));
-    status.textContent = 'Applying…';
-    status.dataset.state = 'applying';
+    setStatus('Applying…', 'applying');
     try {
       current = await update('route', mesh, router, route, spec);
       const weights = weightedTargetsOf(current.spec).targets.map(t => `${targetLabel(t)} ${t.weight}`).join(', ');
-      status.textContent = `Weights applied (${weights}); waiting for the proxies to ACK…`;
-      status.dataset.state = 'waiting';
+      waitingText = `Weights applied (${weights}); waiting for the proxies to ACK…`;
+      setStatus(waitingText, 'waiting');
       const clients = await affectedProxies(mesh, router);
       follow(timeOf(current.metadata.lastUpdatedAt), clients, ++polling);
     } catch (e) {
-      status.textContent = `${e.code || 'Error'}: ${e.message}`;
-      status.dataset.state = 'error';
+      setStatus(`${e.code || 'Error'}: ${e.message}`, 'error');
     }
   }
 

@@ -1,5 +1,5 @@
 // Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
-//   node console.test.mjs resources | shift | readonly | backends | ports | benchmark
+//   node console.test.mjs resources | shift | readonly | backends | ports | unreachable | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -20,6 +20,7 @@ const scenario = process.argv[2];
 const DEMO = `demo${process.env.MESH_TEST_SUFFIX || ''}`;
 const SHOP = `shop${process.env.MESH_TEST_SUFFIX || ''}`;
 const FORMS = `forms${process.env.MESH_TEST_SUFFIX || ''}`;
+const FOLLOW = `follow${process.env.MESH_TEST_SUFFIX || ''}`;
 const TARGETS = 'Targets (node[:port]:weight, ...)';
 const BACKENDS = 'Backends (virtual service names, comma-separated)';
 const axeFindings = [];
@@ -430,6 +431,78 @@ async function ports(browser) {
   await capture(page, 'shift-ports');
 }
 
+/**
+ * A signed-in page, and the follow mesh: 20 nodes, a route splitting n0/n1, service svc.local on its router, and web
+ * calling svc.local.
+ */
+async function followPage(browser) {
+  const page = await newPage(browser);
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const mesh = FOLLOW;
+  const listener = [{ portMapping: { port: 8080, protocol: 'http' } }];
+  await ensure(page, '/meshes', { meshName: mesh, spec: {} });
+  for (let i = 0; i < 20; i++) {
+    await ensure(page, `/meshes/${mesh}/virtualNodes`, { virtualNodeName: `n${i}`, spec: { listeners: listener, serviceDiscovery: { dns: { hostname: `n${i}.local` } } } });
+  }
+  await ensure(page, `/meshes/${mesh}/virtualRouters`, { virtualRouterName: 'router', spec: { listeners: listener } });
+  await ensure(page, `/meshes/${mesh}/virtualRouter/router/routes`, {
+    routeName: 'split', spec: { httpRoute: { match: { prefix: '/' }, action: { weightedTargets: [{ virtualNode: 'n0', weight: 90 }, { virtualNode: 'n1', weight: 10 }] } } },
+  });
+  await ensure(page, `/meshes/${mesh}/virtualServices`, { virtualServiceName: 'svc.local', spec: { provider: { virtualRouter: { virtualRouterName: 'router' } } } });
+  await ensure(page, `/meshes/${mesh}/virtualNodes`, {
+    virtualNodeName: 'web', spec: { listeners: listener, serviceDiscovery: { dns: { hostname: 'web.local' } }, backends: [{ virtualService: { virtualServiceName: 'svc.local' } }] },
+  });
+  const shiftTo = async weight => {
+    await go(page, `#/shift?mesh=${mesh}&router=router&route=split`, 'shift');
+    await setField(page, '#w-0', String(weight));
+    await page.click('#apply');
+  };
+  const statusText = () => page.$eval('#shift-status', e => `${e.dataset.state}: ${e.textContent}`);
+  return { page, mesh, shiftTo, statusText };
+}
+
+/** The shift page never says all proxies ACKed while an xDS server did not answer, and retries a failed read. */
+async function unreachable(browser) {
+  const { page, mesh, shiftTo, statusText } = await followPage(browser);
+  const pageErrors = [];
+  page.on('pageerror', error => pageErrors.push(error.message));
+  // The proxy status as the API host might answer it: a replica missing, or a 503.
+  let answer = null;
+  const webProxy = { replica: 'xds-1', streamId: 1, nodeId: `mesh/${mesh}/virtualNode/web`, mesh, kind: 'virtualNode', name: 'web', types: { rds: { sync: 'SYNCED', lastAck: new Date(Date.now() + 3600e3).toISOString() } } };
+  const missing = [{ url: 'http://xds-2.example:18001', error: 'Connection refused' }];
+  await page.setRequestInterception(true);
+  page.on('request', request => {
+    if (!answer || !request.url().includes('/console/api/proxy-status')) return request.continue();
+    return answer === 503
+      ? request.respond({ status: 503, contentType: 'application/json', headers: { 'x-amzn-ErrorType': 'ServiceUnavailableException' }, body: '{"message":"The database is unavailable."}' })
+      : request.respond({ status: 200, contentType: 'application/json', body: JSON.stringify(answer) });
+  });
+  const seen = (selector, what) => page.waitForSelector(selector, { timeout: 15000 }).catch(() => expect(false, what));
+
+  answer = { configured: true, proxies: [], unreachable: missing };
+  await shiftTo(70);
+  await seen('#acks-unreachable', 'the page names the xDS server whose proxy status is missing');
+  const none = await page.$eval('#acks', e => e.textContent);
+  expect(none.includes('xds-2.example') && !none.includes('No connected proxy routes through this router.'), `with no proxy seen, the page does not say none routes through the router: ${none}`);
+  answer = { configured: true, proxies: [webProxy], unreachable: missing };
+  await page.waitForFunction(() => ['partial', 'acked'].includes(document.querySelector('#shift-status').dataset.state));
+  const partial = await statusText();
+  expect(partial.startsWith('partial:') && !/all 1 affected proxy has ACKed/.test(partial), `the ACK of the proxy seen is not called all: ${partial}`);
+  await capture(page, 'shift-partial');
+  answer = { configured: true, proxies: [webProxy], unreachable: [] };
+  await seen('#shift-status[data-state="acked"]', 'once every xDS server answers, the ACK is called all');
+
+  answer = 503;
+  await shiftTo(80);
+  await seen('#shift-status[data-state="retrying"]', 'a proxy status that cannot be read is shown and retried');
+  const retrying = await statusText();
+  expect(/ServiceUnavailableException/.test(retrying), `the failed read is shown: ${retrying}`);
+  await capture(page, 'shift-retrying');
+  answer = { configured: true, proxies: [webProxy], unreachable: [] };
+  await seen('#shift-status[data-state="acked"]', 'after the failed reads, following goes on until the proxy ACKs');
+  expect(pageErrors.length === 0, `no error escaped the page: ${pageErrors.join('; ')}`);
+}
+
 /** Not a test: generates a mesh of 200 virtual nodes (plus services, routers, routes) and times the map. */
 async function benchmark(browser) {
   const page = await newPage(browser);
@@ -477,7 +550,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, ports, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, unreachable, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
