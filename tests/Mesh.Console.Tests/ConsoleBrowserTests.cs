@@ -44,6 +44,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
     }
 
     [Fact]
+    public async Task A_Failure_To_Follow_The_Proxies_After_A_Shift_Is_Not_Shown_As_A_Failed_Shift_And_Describes_Stay_Bounded()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "unfollowed");
+        Assert.Contains("unfollowed: passed", output);
+    }
+
+    [Fact]
     public async Task The_Shift_Page_Never_Claims_All_Acked_While_An_Xds_Server_Is_Unreachable_And_Retries_A_Failed_Read()
     {
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "unreachable");

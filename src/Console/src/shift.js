@@ -1,11 +1,14 @@
 // Traffic shifting on a route with weighted targets: move weight between targets (97/3 → 50/50) through
 // UpdateRoute, then follow the affected proxies' proxy status until every one has ACKed the new routes.
 import { h } from './dom.js';
-import { proxyStatus } from './api.js';
+import { inParallel, proxyStatus } from './api.js';
 import { describe, list, targetLabel, update, weightedTargetsOf } from './kinds.js';
 import { proxyState } from './map.js';
 
 const timeOf = value => (typeof value === 'number' ? value * 1000 : Date.parse(value));
+
+/** Describes at a time while finding the affected proxies: a large mesh's burst of describes would trip the rate limit. */
+const DESCRIBE_WIDTH = 8;
 const POLL_MS = 1000;
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
 const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
@@ -16,15 +19,15 @@ const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
  */
 async function affectedProxies(mesh, router) {
   const [services, nodes, gateways] = await Promise.all([list('virtualService', mesh), list('virtualNode', mesh), list('virtualGateway', mesh)]);
-  const described = await Promise.all(services.map(v => describe('virtualService', mesh, null, v.virtualServiceName)));
+  const described = await inParallel(services, DESCRIBE_WIDTH, v => describe('virtualService', mesh, null, v.virtualServiceName));
   const provided = new Set(described.filter(v => v.spec?.provider?.virtualRouter?.virtualRouterName === router).map(v => v.virtualServiceName));
   const clients = new Set();
-  for (const n of await Promise.all(nodes.map(v => describe('virtualNode', mesh, null, v.virtualNodeName)))) {
+  for (const n of await inParallel(nodes, DESCRIBE_WIDTH, v => describe('virtualNode', mesh, null, v.virtualNodeName))) {
     if ((n.spec?.backends || []).some(b => provided.has(b.virtualService?.virtualServiceName))) clients.add(`virtualNode/${n.virtualNodeName}`);
   }
   for (const g of gateways) {
     const routes = await list('gatewayRoute', mesh, g.virtualGatewayName);
-    const full = await Promise.all(routes.map(r => describe('gatewayRoute', mesh, g.virtualGatewayName, r.gatewayRouteName)));
+    const full = await inParallel(routes, DESCRIBE_WIDTH, r => describe('gatewayRoute', mesh, g.virtualGatewayName, r.gatewayRouteName));
     if (full.some(r => Object.values(r.spec || {}).some(t => provided.has(t?.action?.target?.virtualService?.virtualServiceName)))) clients.add(`virtualGateway/${g.virtualGatewayName}`);
   }
   return clients;
@@ -123,16 +126,27 @@ export async function shiftPage({ mesh, router, route, canWrite }) {
     const spec = structuredClone(current.spec);
     spec[weighted.type].action.weightedTargets = inputs.map(i => ({ ...i.target, weight: Number(i.number.value) }));
     setStatus('Applying…', 'applying');
+    const generation = ++polling;
     try {
       current = await update('route', mesh, router, route, spec);
-      const weights = weightedTargetsOf(current.spec).targets.map(t => `${targetLabel(t)} ${t.weight}`).join(', ');
-      waitingText = `Weights applied (${weights}); waiting for the proxies to ACK…`;
-      setStatus(waitingText, 'waiting');
-      const clients = await affectedProxies(mesh, router);
-      follow(timeOf(current.metadata.lastUpdatedAt), clients, ++polling);
     } catch (e) {
       setStatus(`${e.code || 'Error'}: ${e.message}`, 'error');
+      return;
     }
+    const weights = weightedTargetsOf(current.spec).targets.map(t => `${targetLabel(t)} ${t.weight}`).join(', ');
+    waitingText = `Weights applied (${weights}); waiting for the proxies to ACK…`;
+    setStatus(waitingText, 'waiting');
+    let clients;
+    try {
+      clients = await affectedProxies(mesh, router);
+    } catch (e) {
+      // The route is changed: a failure to find its proxies must not read as a failed shift.
+      setStatus(`Weights applied (${weights}), but following the proxies failed: ${e.code || 'Error'}: ${e.message}`, 'unfollowed');
+      return;
+    }
+    if (generation !== polling) return;
+    follow(timeOf(current.metadata.lastUpdatedAt), clients, generation)
+      .catch(e => setStatus(`Weights applied (${weights}), but following the proxies failed: ${e.code || 'Error'}: ${e.message}`, 'unfollowed'));
   }
 
   return [

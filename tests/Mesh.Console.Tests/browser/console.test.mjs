@@ -1,5 +1,5 @@
 // Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
-//   node console.test.mjs resources | shift | readonly | backends | ports | unreachable | benchmark
+//   node console.test.mjs resources | shift | readonly | backends | ports | unfollowed | unreachable | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -432,11 +432,25 @@ async function ports(browser) {
 }
 
 /**
- * A signed-in page, and the follow mesh: 20 nodes, a route splitting n0/n1, service svc.local on its router, and web
- * calling svc.local.
+ * A page counting the describes its own fetch has in flight at once (wrapped before the console's scripts run), and
+ * the follow mesh: 20 nodes, a route splitting n0/n1, service svc.local on its router, and web calling svc.local.
  */
 async function followPage(browser) {
   const page = await newPage(browser);
+  await page.evaluateOnNewDocument(() => {
+    const counts = { inFlight: 0, max: 0 };
+    window.describes = counts;
+    const original = window.fetch;
+    window.fetch = async (input, init) => {
+      const describe = /\/(virtualNodes|virtualServices)\/[^/?]+$/.test(String(input)) && (!init?.method || init.method === 'GET');
+      if (describe) counts.max = Math.max(counts.max, ++counts.inFlight);
+      try {
+        return await original(input, init);
+      } finally {
+        if (describe) counts.inFlight--;
+      }
+    };
+  });
   await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
   const mesh = FOLLOW;
   const listener = [{ portMapping: { port: 8080, protocol: 'http' } }];
@@ -454,11 +468,37 @@ async function followPage(browser) {
   });
   const shiftTo = async weight => {
     await go(page, `#/shift?mesh=${mesh}&router=router&route=split`, 'shift');
+    await page.evaluate(() => { window.describes.max = 0; });
     await setField(page, '#w-0', String(weight));
     await page.click('#apply');
   };
   const statusText = () => page.$eval('#shift-status', e => `${e.dataset.state}: ${e.textContent}`);
   return { page, mesh, shiftTo, statusText };
+}
+
+/** After the weights are applied, finding the proxies describes a few at a time, and its failure is not the shift's. */
+async function unfollowed(browser) {
+  const { page, mesh, shiftTo, statusText } = await followPage(browser);
+  // One describe is throttled once the route is updated, as a large mesh's burst of describes would be.
+  let updated = false;
+  await page.setRequestInterception(true);
+  page.on('request', request => {
+    if (request.method() === 'PUT') updated = true;
+    if (updated && request.method() === 'GET' && request.url().endsWith('/virtualNodes/n7')) {
+      return request.respond({ status: 429, contentType: 'application/json', headers: { 'x-amzn-ErrorType': 'TooManyRequestsException' }, body: '{"message":"Account 111122223333 is over its limit; retry with backoff."}' });
+    }
+    return request.continue();
+  });
+
+  await shiftTo(60);
+  await page.waitForFunction(() => !['applying', 'waiting'].includes(document.querySelector('#shift-status').dataset.state));
+  const status = await statusText();
+  expect(/^unfollowed: Weights applied \(.*\), but following the proxies failed: TooManyRequestsException/.test(status), `the page says the weights were applied and following failed: ${status}`);
+  const weights = (await must(page, 'GET', `/meshes/${mesh}/virtualRouter/router/routes/split`)).spec.httpRoute.action.weightedTargets.map(t => t.weight).join('/');
+  expect(weights === '60/40', `the route has the new weights (${weights})`);
+  const widest = await page.evaluate(() => window.describes.max);
+  expect(widest > 0 && widest <= 8, `at most 8 describes are in flight at once while finding the proxies (${widest})`);
+  await capture(page, 'shift-unfollowed');
 }
 
 /** The shift page never says all proxies ACKed while an xDS server did not answer, and retries a failed read. */
@@ -550,7 +590,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, ports, unreachable, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, unfollowed, unreachable, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
