@@ -56,6 +56,20 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "unreachable");
         Assert.Contains("unreachable: passed", output);
     }
+
+    [Fact]
+    public async Task Signing_Out_With_A_Stale_Token_Still_Signs_The_Browser_Out()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "signout");
+        Assert.Contains("signout: passed", output);
+    }
+
+    [Fact]
+    public async Task A_Write_Refused_For_A_Stale_Token_Shows_Who_The_Browser_Is_Signed_In_As_Now()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "identity");
+        Assert.Contains("identity: passed", output);
+    }
 }
 
 [CollectionDefinition(Name)]

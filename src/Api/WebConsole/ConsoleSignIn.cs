@@ -76,6 +76,12 @@ public sealed class ConsoleSignIn(
             throw refused;
         }
 
+        // The browser's cookie is about to name the new session: the one it named before is over.
+        if (context.Request.Cookies[ConsoleSessionAuthenticator.CookieName] is { } previous)
+        {
+            sessions.Remove(previous);
+        }
+
         var session = sessions.Create(key.AccessKeyId);
         context.Response.Cookies.Append(ConsoleSessionAuthenticator.CookieName, session.Id, new CookieOptions
         {
@@ -107,19 +113,25 @@ public sealed class ConsoleSignIn(
         return Results.Json(Describe(key.AccountId, key.AccessKeyId, key.Policy, session.CsrfToken));
     }
 
+    /// <summary>
+    /// Signs this browser out: its cookie is always expired, so a page holding a stale token (another tab signed in
+    /// since) still leaves the browser signed out. The session itself is ended only by a caller that shows its CSRF
+    /// token; without it the answer is 403, and the session lives on for whoever holds its id.
+    /// </summary>
     public IResult SignOut(HttpContext context)
     {
+        context.Response.Cookies.Delete(ConsoleSessionAuthenticator.CookieName, new CookieOptions { Path = "/", SameSite = SameSiteMode.Strict, HttpOnly = true, Secure = context.Request.IsHttps });
         if (sessions.Find(context.Request.Cookies[ConsoleSessionAuthenticator.CookieName]) is { } session)
         {
             if (!ConsoleSessionAuthenticator.TokenMatches(session.CsrfToken, context.Request.Headers[ConsoleSessionAuthenticator.CsrfHeader].ToString()))
             {
-                throw new AppMeshException(ErrorCode.Forbidden, $"Signing out must carry the session's {ConsoleSessionAuthenticator.CsrfHeader} header.");
+                throw new AppMeshException(ErrorCode.Forbidden,
+                    $"The session was not ended: signing out must carry the session's {ConsoleSessionAuthenticator.CsrfHeader} header. This browser's cookie for it was removed.");
             }
 
             sessions.Remove(session.Id);
         }
 
-        context.Response.Cookies.Delete(ConsoleSessionAuthenticator.CookieName, new CookieOptions { Path = "/", SameSite = SameSiteMode.Strict, HttpOnly = true, Secure = context.Request.IsHttps });
         return Results.NoContent();
     }
 

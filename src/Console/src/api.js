@@ -6,6 +6,7 @@ export const API = '/v20190125';
 
 let csrfToken = '';
 let onSignedOut = () => {};
+let onRefused = async () => {};
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -15,9 +16,15 @@ export class ApiError extends Error {
   }
 }
 
-export function useSession(session, signedOut) {
+/**
+ * Starts using a session's token. `signedOut` is called when the server no longer knows the session; `refused` when
+ * a call that changes state is refused as forbidden, which is also how a stale CSRF token is answered: the browser's
+ * cookie may by then stand for another sign-in (another tab), whose identity and token the page must re-read.
+ */
+export function useSession(session, signedOut, refused) {
   csrfToken = session ? session.csrfToken : '';
   if (signedOut) onSignedOut = signedOut;
+  if (refused) onRefused = refused;
 }
 
 export async function call(method, path, body) {
@@ -42,6 +49,7 @@ export async function call(method, path, body) {
     const code = (response.headers.get('x-amzn-ErrorType') || '').split(':')[0];
     const error = new ApiError(response.status, code, (data && (data.message || data.Message)) || text || response.statusText);
     if (code === 'UnrecognizedClientException' && !path.startsWith('/console/session')) onSignedOut();
+    else if (response.status === 403 && method !== 'GET') await onRefused();
     throw error;
   }
   return data;

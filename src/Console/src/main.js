@@ -10,6 +10,8 @@ import { shiftPage } from './shift.js';
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 let session = null;
+/** A message about the session itself (a sign-out that did not happen, another tab's sign-in), shown in the header. */
+let sessionNotice = '';
 
 const go = hash => {
   if (location.hash === hash) render();
@@ -23,6 +25,26 @@ function signedOut() {
   go('#/signin');
 }
 
+/**
+ * Asks the server who this browser is signed in as, and shows that: after a refused write or sign-out, the cookie
+ * may stand for another sign-in (another tab's, with another key) or for none.
+ */
+async function rereadSession() {
+  let current;
+  try {
+    current = await sessionApi.current();
+  } catch (e) {
+    if (e.code === 'UnrecognizedClientException') signedOut();
+    return;
+  }
+  if (session && (current.accessKeyId !== session.accessKeyId || current.csrfToken !== session.csrfToken)) {
+    sessionNotice = `This browser is now signed in as ${current.accessKeyId} (account ${current.accountId}), by another sign-in.`;
+  }
+  session = current;
+  useSession(session, signedOut, rereadSession);
+  renderNav();
+}
+
 function renderNav() {
   show(nav, session
     ? [
@@ -30,16 +52,22 @@ function renderNav() {
       h('a', { href: '#/audit' }, 'Audit log'),
       h('span', { class: 'who', id: 'who' }, `${session.accessKeyId || 'no authentication'} · account ${session.accountId}${session.canWrite ? '' : ' · read-only'}`),
       session.authMode === 'None' ? null : h('button', { type: 'button', id: 'signout', onclick: signOut }, 'Sign out'),
+      sessionNotice ? h('p', { role: 'alert', class: 'notice', id: 'session-notice' }, sessionNotice) : null,
     ]
     : []);
 }
 
+/** Signs out, and shows signed out only when the server says this browser no longer is signed in. */
 async function signOut() {
   try {
     await sessionApi.signOut();
-  } finally {
+    sessionNotice = '';
     signedOut();
+    return;
+  } catch (e) {
+    sessionNotice = `Sign out failed (${e.code || 'Error'}: ${e.message}).`;
   }
+  await rereadSession();
 }
 
 function signInPage() {
@@ -52,7 +80,8 @@ function signInPage() {
     try {
       session = await sessionApi.signIn(id.value.trim(), secret.value);
       secret.value = '';
-      useSession(session, signedOut);
+      sessionNotice = '';
+      useSession(session, signedOut, rereadSession);
       go('#/meshes');
     } catch (e) {
       status.textContent = e.message;
@@ -234,7 +263,7 @@ async function render() {
   if (!session && path !== '/signin') {
     try {
       session = await sessionApi.current();
-      useSession(session, signedOut);
+      useSession(session, signedOut, rereadSession);
     } catch {
       go('#/signin');
       return;

@@ -34,5 +34,22 @@ public sealed class ConsoleClient : IDisposable
 
     public Task<ApiResponse> GetAsync(string path) => ApiServer.SendAsync(Http, new HttpRequestMessage(HttpMethod.Get, path));
 
+    /// <summary>A sign-in as the console's page sends it.</summary>
+    public static HttpRequestMessage SignInRequest(string keyId, string secret) =>
+        new(HttpMethod.Post, "/console/session") { Content = JsonContent.Create(new { accessKeyId = keyId, secretAccessKey = secret }) };
+
+    /// <summary>The session id a cookie jar holds for the API host.</summary>
+    public static string SessionCookie(CookieContainer cookies, Uri api) =>
+        Assert.Single(cookies.GetCookies(api), c => c.Name == "mesh-console").Value;
+
+    /// <summary>A request carrying this session id as its cookie, from a client with no jar of its own (a copied cookie).</summary>
+    public static async Task<ApiResponse> WithSessionAsync(Uri api, string session, HttpMethod method, string path)
+    {
+        using var http = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = api };
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Add("Cookie", $"mesh-console={session}");
+        return await ApiServer.SendAsync(http, request);
+    }
+
     public void Dispose() => Http.Dispose();
 }

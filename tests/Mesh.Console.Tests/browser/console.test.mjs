@@ -1,5 +1,6 @@
 // Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
-//   node console.test.mjs resources | shift | readonly | backends | ports | unfollowed | unreachable | benchmark
+//   node console.test.mjs resources | shift | readonly | backends | ports | unfollowed | unreachable | signout |
+//   identity | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -75,8 +76,9 @@ async function go(page, hash, name) {
   await waitPage(page, name);
 }
 
-async function signIn(page, id, secret) {
-  await page.goto(`${API}/console`, { waitUntil: 'domcontentloaded' });
+/** Signs in through the form; `hash` '#/signin' reaches it in a browser another tab has already signed in. */
+async function signIn(page, id, secret, hash = '') {
+  await page.goto(`${API}/console${hash}`, { waitUntil: 'domcontentloaded' });
   await waitPage(page, 'signin');
   await capture(page, 'signin');
   await page.type('#access-key-id', id);
@@ -543,6 +545,42 @@ async function unreachable(browser) {
   expect(pageErrors.length === 0, `no error escaped the page: ${pageErrors.join('; ')}`);
 }
 
+/** Two tabs of one browser; the first's token is stale once the second signs in. */
+async function twoTabs(browser) {
+  const a = await newPage(browser);
+  await signIn(a, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const b = await newPage(browser);
+  await signIn(b, process.env.MESH_READONLY_KEY_ID, process.env.MESH_READONLY_SECRET, '#/signin');
+  await a.bringToFront();
+  return { a, b, signedIn: page => page.evaluate(async () => (await fetch('/console/session')).status) };
+}
+
+/** Signing out from a tab whose token is stale still signs the browser out. */
+async function signout(browser) {
+  const { a, b, signedIn } = await twoTabs(browser);
+  await a.click('#signout');
+  await waitPage(a, 'signin');
+  expect((await signedIn(b)) === 403, 'after "Sign out" in the first tab the browser is signed out');
+}
+
+/** A write refused for a stale token makes the tab show who the browser is signed in as now, with that key's token. */
+async function identity(browser) {
+  const { a } = await twoTabs(browser);
+  await a.evaluate(() => { location.hash = '#/edit?kind=mesh'; });
+  await waitPage(a, 'edit');
+  await setField(a, '#f-name', 'two-tabs');
+  await a.click('#save');
+  await a.waitForFunction(() => /Forbidden/.test(document.querySelector('#editor .status')?.textContent || ''));
+  await a.waitForFunction(id => document.querySelector('#who')?.textContent.startsWith(id), { timeout: 10000 }, process.env.MESH_READONLY_KEY_ID)
+    .catch(() => expect(false, 'after the refused write the first tab shows the read-only key the browser is signed in with'));
+  const notice = await a.$eval('#session-notice', e => e.textContent);
+  expect(notice.includes(process.env.MESH_READONLY_KEY_ID), `the tab says the browser is now signed in with another key: ${notice}`);
+  await capture(a, 'tab-identity-changed');
+  await a.click('#signout');
+  await waitPage(a, 'signin');
+  expect((await a.evaluate(async () => (await fetch('/console/session')).status)) === 403, 'signing out with the token re-read signs the browser out');
+}
+
 /** Not a test: generates a mesh of 200 virtual nodes (plus services, routers, routes) and times the map. */
 async function benchmark(browser) {
   const page = await newPage(browser);
@@ -590,7 +628,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, ports, unfollowed, unreachable, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, unfollowed, unreachable, signout, identity, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
@@ -609,6 +647,8 @@ try {
   console.log(error.stack || String(error));
   try {
     const [page] = (await browser.pages()).slice(-1);
+    // A tab in the background is never painted: its screenshot would wait out the protocol's timeout.
+    await page?.bringToFront();
     if (page) await page.screenshot({ path: `${SHOTS}/${scenario}-failure.png`, fullPage: true });
   } catch {
     // Best effort: the failure itself is what matters.
