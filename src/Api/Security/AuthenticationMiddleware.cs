@@ -103,8 +103,10 @@ public sealed class AuthenticationMiddleware
         }
         catch (Exception error) when (ApiFailures.Answer(context, error) is { } refused)
         {
-            // Refused (a bad signature, an unknown key) or unable to check (the database is away).
-            RecordRefusal(context, "", ClaimedKeyId(context.Request), refused, started);
+            // Refused (a bad signature, an unknown key) or unable to check (the database is away). A console call's
+            // refusal is recorded under its session's key and account, when they are known.
+            var session = context.Features.Get<ConsoleSessionKey>();
+            RecordRefusal(context, session?.AccountId ?? "", session?.AccessKeyId ?? ClaimedKeyId(context.Request), refused, started);
             throw;
         }
 

@@ -29,6 +29,7 @@ public static class ConsoleEndpoints
     {
         services.Configure<ConsoleOptions>(configuration.GetSection(ConsoleOptions.Section));
         services.AddSingleton<ConsoleSessions>();
+        services.AddSingleton<SignInThrottle>();
         services.AddSingleton<ConsoleSessionAuthenticator>();
         services.AddSingleton<ConsoleSignIn>();
         services.AddSingleton<ConsoleAssets>();

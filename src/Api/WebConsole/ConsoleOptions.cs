@@ -16,4 +16,13 @@ public sealed class ConsoleOptions
 
     /// <summary>How long the API host waits for one xDS server's proxy status.</summary>
     public TimeSpan ProxyStatusTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Failed sign-ins one access key id, or one source address, may make at once before being answered 429.</summary>
+    public int SignInBurst { get; set; } = 10;
+
+    /// <summary>How fast those failed sign-ins are allowed again, per key id and per address.</summary>
+    public double SignInsPerMinute { get; set; } = 6;
+
+    /// <summary>Sign-ins one access key may hold at once; a further one ends that key's oldest (never another key's).</summary>
+    public int MaxSessionsPerKey { get; set; } = 20;
 }

@@ -31,24 +31,32 @@ public sealed class ConsoleSessionAuthenticator(ConsoleSessions sessions, Access
     public static bool ChangesState(HttpRequest request) =>
         !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method));
 
+    /// <summary>
+    /// The caller the request's session stands for, or the refusal. A refused call's session key (and account, when
+    /// the key is active) is left in the request's features as <see cref="ConsoleSessionKey"/>, so that the refusal is
+    /// audited where that account's owner reads the audit log.
+    /// </summary>
     public async Task<Caller> AuthenticateAsync(HttpContext context)
     {
         var session = sessions.Find(context.Request.Cookies[CookieName])
             ?? throw new AppMeshException(new ErrorCode(AuthFailure.UnrecognizedClient, 403),
                 "The console session is unknown or has expired; sign in again.");
-        if (ChangesState(context.Request) && !TokenMatches(session.CsrfToken, context.Request.Headers[CsrfHeader].ToString()))
-        {
-            throw new AppMeshException(ErrorCode.Forbidden,
-                $"A console call that changes state must carry the session's {CsrfHeader} header; it was missing or wrong.");
-        }
 
         // The key is looked up again on every call (cached for a second), so revoking it ends its sessions too.
         var key = await keys.FindActiveAsync(session.AccessKeyId, context.RequestAborted);
         if (key is null)
         {
+            context.Features.Set(new ConsoleSessionKey("", session.AccessKeyId));
             sessions.Remove(session.Id);
             throw new AppMeshException(new ErrorCode(AuthFailure.UnrecognizedClient, 403),
                 $"The access key {session.AccessKeyId} this console session was signed in with is no longer active.");
+        }
+
+        if (ChangesState(context.Request) && !TokenMatches(session.CsrfToken, context.Request.Headers[CsrfHeader].ToString()))
+        {
+            context.Features.Set(new ConsoleSessionKey(key.AccountId, key.AccessKeyId));
+            throw new AppMeshException(ErrorCode.Forbidden,
+                $"A console call that changes state must carry the session's {CsrfHeader} header; it was missing or wrong.");
         }
 
         return new Caller(key.AccountId, key.AccessKeyId, key.Policy);
@@ -57,3 +65,6 @@ public sealed class ConsoleSessionAuthenticator(ConsoleSessions sessions, Access
     public static bool TokenMatches(string expected, string given) =>
         CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(given));
 }
+
+/// <summary>The key (and its account; "" when the key is no longer active) a refused console call's session was signed in with.</summary>
+public sealed record ConsoleSessionKey(string AccountId, string AccessKeyId);

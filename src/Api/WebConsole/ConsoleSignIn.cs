@@ -11,10 +11,12 @@ namespace Mesh.Api.WebConsole;
 /// Signing in to the console with an access key id and secret, checked against the same key store SigV4 uses.
 /// The secret is only compared, never kept: the browser gets a random session id in an HttpOnly, SameSite=Strict
 /// cookie (Secure over HTTPS), and a CSRF token it must echo on every call that changes state. Sign-ins, failed
-/// ones included, are written to the audit log as console:SignIn.
+/// ones included, are written to the audit log as console:SignIn, under the key's account when the key exists.
+/// Failed sign-ins are limited per key id and per source address (<see cref="SignInThrottle"/>).
 /// </summary>
 public sealed class ConsoleSignIn(
     ConsoleSessions sessions,
+    SignInThrottle throttle,
     AccessKeyStore keys,
     AuditLog audit,
     ServiceModel model,
@@ -67,14 +69,29 @@ public sealed class ConsoleSignIn(
         }
 
         var key = await keys.FindActiveAsync(keyId, context.RequestAborted);
+        var address = context.Connection.RemoteIpAddress?.ToString() ?? "";
+        // The secret is not even compared once the attempts are used up: the limit is what makes guessing slow.
+        if (throttle.TryAdmit(key?.AccessKeyId, address) is { } wait)
+        {
+            var seconds = (int)Math.Ceiling(wait.TotalSeconds);
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var throttled = new AppMeshException(ErrorCode.TooManyRequests,
+                $"Too many failed console sign-ins for this access key id or from this address; retry in {seconds} s.");
+            Audit(context, key?.AccountId ?? "", keyId, throttled.Code.StatusCode, throttled.Code.Name, throttled.Message);
+            throw throttled;
+        }
+
         if (key is null || !ConsoleSessionAuthenticator.TokenMatches(key.Secret, secret))
         {
-            // One answer for an unknown key and a wrong secret, as SigV4 gives: nothing to probe key ids with.
+            // One answer for an unknown key and a wrong secret, as SigV4 gives: nothing to probe key ids with. The
+            // audit record names the key's account when there is one, so its owner sees the attempt.
             var refused = new AppMeshException(new ErrorCode(AuthFailure.UnrecognizedClient, 403),
                 "The access key id or secret access key is not valid.");
-            Audit(context, "", keyId, refused.Code.StatusCode, refused.Code.Name, refused.Message);
+            Audit(context, key?.AccountId ?? "", keyId, refused.Code.StatusCode, refused.Code.Name, refused.Message);
             throw refused;
         }
+
+        throttle.Succeeded(key.AccessKeyId, address);
 
         // The browser's cookie is about to name the new session: the one it named before is over.
         if (context.Request.Cookies[ConsoleSessionAuthenticator.CookieName] is { } previous)
