@@ -70,6 +70,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "identity");
         Assert.Contains("identity: passed", output);
     }
+
+    [Fact]
+    public async Task A_Page_That_Loads_Late_Does_Not_Replace_The_Page_Moved_To()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "late");
+        Assert.Contains("late: passed", output);
+    }
 }
 
 [CollectionDefinition(Name)]

@@ -12,6 +12,8 @@ const nav = document.getElementById('nav');
 let session = null;
 /** A message about the session itself (a sign-out that did not happen, another tab's sign-in), shown in the header. */
 let sessionNotice = '';
+/** Counts renders: a page that finishes loading after the user moved on must not replace the page they moved to. */
+let renders = 0;
 
 const go = hash => {
   if (location.hash === hash) render();
@@ -257,15 +259,20 @@ async function page(path, params) {
 const TITLES = { '/signin': 'Sign in', '/meshes': 'Meshes', '/mesh': 'Mesh', '/map': 'Service map', '/audit': 'Audit log', '/shift': 'Traffic shifting', '/edit': 'Editor' };
 
 async function render() {
+  // Only the newest render may show what it loaded: after each wait, an older one stops.
+  const generation = ++renders;
+  const current = () => generation === renders;
   const [path, query] = (location.hash.slice(1) || '/meshes').split('?');
   const params = new URLSearchParams(query || '');
   document.title = `${TITLES[path] || 'Console'} · Mesh console`;
   if (!session && path !== '/signin') {
     try {
-      session = await sessionApi.current();
+      const signedIn = await sessionApi.current();
+      if (!current()) return;
+      session = signedIn;
       useSession(session, signedOut, rereadSession);
     } catch {
-      go('#/signin');
+      if (current()) go('#/signin');
       return;
     }
   }
@@ -278,9 +285,12 @@ async function render() {
   main.dataset.page = 'loading';
   show(main, h('p', { role: 'status' }, 'Loading…'));
   try {
-    show(main, await page(path, params));
+    const content = await page(path, params);
+    if (!current()) return;
+    show(main, content);
     main.dataset.page = path.slice(1);
   } catch (e) {
+    if (!current()) return;
     show(main, h('h1', null, 'Error'), h('p', { role: 'alert', class: 'status' }, `${e.code || 'Error'}: ${e.message}`));
     main.dataset.page = 'error';
   }

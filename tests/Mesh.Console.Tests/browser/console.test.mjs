@@ -1,6 +1,6 @@
 // Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
 //   node console.test.mjs resources | shift | readonly | backends | ports | unfollowed | unreachable | signout |
-//   identity | benchmark
+//   identity | late | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -22,6 +22,7 @@ const DEMO = `demo${process.env.MESH_TEST_SUFFIX || ''}`;
 const SHOP = `shop${process.env.MESH_TEST_SUFFIX || ''}`;
 const FORMS = `forms${process.env.MESH_TEST_SUFFIX || ''}`;
 const FOLLOW = `follow${process.env.MESH_TEST_SUFFIX || ''}`;
+const NAV = `nav${process.env.MESH_TEST_SUFFIX || ''}`;
 const TARGETS = 'Targets (node[:port]:weight, ...)';
 const BACKENDS = 'Backends (virtual service names, comma-separated)';
 const axeFindings = [];
@@ -581,6 +582,36 @@ async function identity(browser) {
   expect((await a.evaluate(async () => (await fetch('/console/session')).status)) === 403, 'signing out with the token re-read signs the browser out');
 }
 
+/** Moving on while a page loads keeps the page moved to and what was typed there. */
+async function late(browser) {
+  const page = await newPage(browser);
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const mesh = await navMesh(page);
+  // The map's proxy status is held back until the user has moved to the editor and typed in it.
+  const held = [];
+  await page.setRequestInterception(true);
+  page.on('request', request => (request.url().includes('/console/api/proxy-status') ? held.push(request) : request.continue()));
+  await page.evaluate(m => { window.meshMapTiming = undefined; location.hash = `#/map?mesh=${m}`; }, mesh);
+  while (held.length === 0) await new Promise(r => setTimeout(r, 50));
+  await page.evaluate(m => { location.hash = `#/edit?mesh=${m}&kind=virtualNode&name=node`; }, mesh);
+  await waitPage(page, 'edit');
+  await setField(page, await fieldByLabel(page, 'DNS hostname'), 'typed-while-the-map-loaded.local');
+  for (const request of held) await request.continue();
+  // The map's load has finished (it times its first paint) once this is set: by then it would have shown itself.
+  await page.waitForFunction(() => window.meshMapTiming !== undefined);
+  const [shown, json] = await page.evaluate(() => [document.querySelector('main').dataset.page, document.querySelector('#f-json')?.value || '']);
+  expect(shown === 'edit', `the editor moved to is still shown after the map finished loading (${shown})`);
+  expect(json.includes('typed-while-the-map-loaded.local'), 'the edit made meanwhile is kept');
+  await capture(page, 'editor-after-late-map');
+}
+
+/** The navigation mesh: one virtual node. */
+async function navMesh(page) {
+  await ensure(page, '/meshes', { meshName: NAV, spec: {} });
+  await ensure(page, `/meshes/${NAV}/virtualNodes`, { virtualNodeName: 'node', spec: { listeners: [{ portMapping: { port: 8080, protocol: 'http' } }], serviceDiscovery: { dns: { hostname: 'node.local' } } } });
+  return NAV;
+}
+
 /** Not a test: generates a mesh of 200 virtual nodes (plus services, routers, routes) and times the map. */
 async function benchmark(browser) {
   const page = await newPage(browser);
@@ -628,7 +659,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, ports, unfollowed, unreachable, signout, identity, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, unfollowed, unreachable, signout, identity, late, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
