@@ -77,6 +77,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "late");
         Assert.Contains("late: passed", output);
     }
+
+    [Fact]
+    public async Task The_Maps_Refresh_Link_Loads_The_Map_Again()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "refresh");
+        Assert.Contains("refresh: passed", output);
+    }
 }
 
 [CollectionDefinition(Name)]

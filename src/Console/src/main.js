@@ -195,7 +195,8 @@ async function mapPage(mesh) {
   return [
     h('h1', null, `Service map: ${mesh}`),
     h('p', null, `${nodeCount} resources. Select one for its proxies and warnings. `, h('a', { href: `#/mesh?mesh=${q(mesh)}` }, 'Resources'), ' · ',
-      h('a', { href: `#/map?mesh=${q(mesh)}`, id: 'refresh' }, 'Refresh'), ' ', fit),
+      // The link names the page it is on, so following it changes no hash: it renders the page again itself.
+      h('a', { href: `#/map?mesh=${q(mesh)}`, id: 'refresh', onclick: event => { event.preventDefault(); render(); } }, 'Refresh'), ' ', fit),
     data.status.configured ? null : h('p', { class: 'notice' }, 'Proxy status is not configured on the API host (Mesh:Console:ProxyStatusUrls): no proxies are shown.'),
     unreachable.length ? h('p', { class: 'notice' }, `Proxy status missing from: ${unreachable.map(u => `${u.url} (${u.error})`).join('; ')}`) : null,
     h('p', { class: 'legend' }, h('span', { class: 'sync synced' }, '■ in sync'), ' ', h('span', { class: 'sync waiting' }, '■ waiting'), ' ', h('span', { class: 'sync nacked' }, '■ NACKed')),

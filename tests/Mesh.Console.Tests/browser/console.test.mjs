@@ -1,6 +1,6 @@
 // Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
 //   node console.test.mjs resources | shift | readonly | backends | ports | unfollowed | unreachable | signout |
-//   identity | late | benchmark
+//   identity | late | refresh | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -605,6 +605,18 @@ async function late(browser) {
   await capture(page, 'editor-after-late-map');
 }
 
+/** The map's Refresh link names the page it is on, and loads the map again. */
+async function refresh(browser) {
+  const page = await newPage(browser);
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const mesh = await navMesh(page);
+  await go(page, `#/map?mesh=${mesh}`, 'map');
+  await page.$eval('#map', m => { m.dataset.marker = 'before-refresh'; });
+  await page.click('#refresh');
+  await page.waitForFunction(() => document.querySelector('main').dataset.page === 'map' && document.querySelector('#map') && !document.querySelector('#map').dataset.marker,
+    { timeout: 10000 }).catch(() => expect(false, 'clicking Refresh loads the map again'));
+}
+
 /** The navigation mesh: one virtual node. */
 async function navMesh(page) {
   await ensure(page, '/meshes', { meshName: NAV, spec: {} });
@@ -659,7 +671,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, ports, unfollowed, unreachable, signout, identity, late, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, unfollowed, unreachable, signout, identity, late, refresh, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
