@@ -44,6 +44,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
     }
 
     [Fact]
+    public async Task Errors_Go_To_The_Most_Specific_Field_With_Matching_Indices_And_Cleared_Fields_Leave_No_Empty_Objects()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "errors");
+        Assert.Contains("errors: passed", output);
+    }
+
+    [Fact]
     public async Task A_Failure_To_Follow_The_Proxies_After_A_Shift_Is_Not_Shown_As_A_Failed_Shift_And_Describes_Stay_Bounded()
     {
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "unfollowed");

@@ -2,7 +2,7 @@
 // validation errors are shown next to the field whose member path they name (or next to the JSON when no field
 // shows that member).
 import { h } from './dom.js';
-import { KINDS, create, describe, update } from './kinds.js';
+import { KINDS, create, describe, pathSteps, update } from './kinds.js';
 
 /** The member path an API error message names, e.g. "spec.listeners[0].portMapping.port", or null. */
 export function memberPathOf(message) {
@@ -10,9 +10,35 @@ export function memberPathOf(message) {
   return match ? match[1] : null;
 }
 
-function related(a, b) {
-  const strip = path => path.replace(/\[\d+\]/g, '');
-  return strip(a).startsWith(strip(b)) || strip(b).startsWith(strip(a));
+/**
+ * How well a field owns an error, 0 for not at all. A field owns an error on its own member or inside it (a list's
+ * element, a member of its object), the field with the longest path best; failing that, a field inside the member
+ * the error names (the error is about a whole list or object the field is part of). List indices must agree:
+ * listeners[1]'s port is not the field of listeners[0]'s. An exact field owns only errors on its own member.
+ */
+export function ownership(field, spec, errorPath) {
+  const own = pathSteps(field.errorPath(spec));
+  const named = pathSteps(errorPath);
+  const shared = Math.min(own.length, named.length);
+  for (let i = 0; i < shared; i++) if (own[i] !== named[i]) return 0;
+  if (field.errorExact) return own.length === named.length ? 1000 + own.length : 0;
+  if (own.length <= named.length) return 1000 + own.length;
+  // The error names an ancestor of the field; not the spec as a whole, which every field is part of.
+  return named.length > 1 ? named.length : 0;
+}
+
+/** The field that owns an error best (the first of equals), or null. */
+export function ownerOf(fields, spec, errorPath) {
+  let best = null;
+  let bestScore = 0;
+  for (const entry of fields) {
+    const score = ownership(entry.field, spec, errorPath);
+    if (score > bestScore) {
+      best = entry;
+      bestScore = score;
+    }
+  }
+  return best;
 }
 
 export async function editorPage({ kindName, mesh, parent, name, canWrite, go }) {
@@ -100,7 +126,7 @@ export async function editorPage({ kindName, mesh, parent, name, canWrite, go })
       nameInput.setAttribute('aria-invalid', 'true');
       return;
     }
-    const owner = path && path.startsWith('spec') && inputs.find(({ field }) => related(field.errorPath(spec), path));
+    const owner = path && path.startsWith('spec') && ownerOf(inputs, spec, path);
     if (owner) {
       owner.error.textContent = owner.error.textContent ? `${owner.error.textContent} ${message}` : message;
       owner.input.setAttribute('aria-invalid', 'true');

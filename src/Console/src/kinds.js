@@ -16,24 +16,55 @@ export function getPath(object, path) {
   }, object);
 }
 
-export function setPath(object, path, value) {
-  const keys = path.split('.');
-  let target = object;
-  keys.forEach((key, i) => {
-    const last = i === keys.length - 1;
+/** A member path's steps: "listeners[0].portMapping.port" → ['listeners', 0, 'portMapping', 'port']. */
+export function pathSteps(path) {
+  return path.split('.').flatMap(key => {
     const match = key.match(/^(\w+)\[(\d+)\]$/);
-    if (match) {
-      target[match[1]] ??= [];
-      const list = target[match[1]];
-      if (last) list[Number(match[2])] = value;
-      else target = list[Number(match[2])] ??= {};
-    } else if (last) {
-      if (value === undefined || value === '') delete target[key];
-      else target[key] = value;
-    } else {
-      target = target[key] ??= {};
-    }
+    return match ? [match[1], Number(match[2])] : [key];
   });
+}
+
+const isEmpty = value => (Array.isArray(value) ? value.length === 0
+  : value !== null && typeof value === 'object' && Object.keys(value).length === 0);
+
+/** Removes a member or a list's element; a list's element only when it is the last (the others keep their indices). */
+function removeStep(container, step) {
+  if (!Array.isArray(container)) {
+    delete container[step];
+    return true;
+  }
+  if (step !== container.length - 1) return false;
+  container.pop();
+  return true;
+}
+
+/**
+ * Sets the member at `path`, making the objects and lists on the way. Setting undefined or '' clears it, and a
+ * parent the clear leaves empty goes too: the API refuses an empty object where a member is required
+ * (provider.virtualRouter: {}, egressFilter: {}), so a cleared field must leave nothing behind.
+ */
+export function setPath(object, path, value) {
+  const steps = pathSteps(path);
+  const clearing = value === undefined || value === '';
+  const parents = [];
+  let target = object;
+  for (const [i, step] of steps.slice(0, -1).entries()) {
+    if (target[step] == null || typeof target[step] !== 'object') {
+      if (clearing) return object;
+      target[step] = typeof steps[i + 1] === 'number' ? [] : {};
+    }
+    parents.push([target, step]);
+    target = target[step];
+  }
+  const last = steps[steps.length - 1];
+  if (!clearing) {
+    target[last] = value;
+    return object;
+  }
+  if (!removeStep(target, last)) return object;
+  for (const [parent, step] of parents.reverse()) {
+    if (!isEmpty(parent[step]) || !removeStep(parent, step)) break;
+  }
   return object;
 }
 
@@ -61,7 +92,10 @@ function typeSelector(types) {
     label: 'Type',
     type: 'select',
     options: types,
+    // The rule it answers for ("must set exactly one of httpRoute, ...") names the spec itself; every other error
+    // under spec belongs to a more specific field, or to the JSON.
     errorPath: () => 'spec',
+    errorExact: true,
     get: spec => routeType(spec, types),
     set: (spec, value) => {
       const current = routeType(spec, types);

@@ -1,6 +1,6 @@
 // Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
-//   node console.test.mjs resources | shift | readonly | backends | ports | unfollowed | unreachable | signout |
-//   identity | late | refresh | benchmark
+//   node console.test.mjs resources | shift | readonly | backends | ports | errors | unfollowed | unreachable |
+//   signout | identity | late | refresh | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -144,6 +144,11 @@ async function fieldStartingWith(page, prefix) {
   const id = await page.evaluate(text => [...document.querySelectorAll('label')].find(l => l.textContent.trim().startsWith(text))?.htmlFor, prefix);
   expect(id, `the editor has a field labelled "${prefix}..."`);
   return `#${id}`;
+}
+
+/** The text of the error shown under a field (selector #f-N; its error is #e-N). */
+async function errorAt(page, field) {
+  return page.$eval(`#e-${field.slice('#f-'.length)}`, e => e.textContent);
 }
 
 // --- scenarios ------------------------------------------------------------------------------------------------
@@ -434,6 +439,57 @@ async function ports(browser) {
   await capture(page, 'shift-ports');
 }
 
+/** Errors go to the field that owns their member most closely; a cleared field leaves no empty object behind. */
+async function errors(browser) {
+  const page = await newPage(browser);
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const { mesh } = await formsMesh(page);
+  await ensure(page, `/meshes/${mesh}/virtualRouter/api-router/routes`, {
+    routeName: 'plain', spec: { httpRoute: { match: { prefix: '/' }, action: { weightedTargets: [{ virtualNode: 'api', weight: 60 }] } } },
+  });
+
+  // An error on the targets goes next to the targets, not to "Type" (whose member, the spec, contains everything).
+  await go(page, `#/edit?mesh=${mesh}&kind=route&parent=api-router&name=plain`, 'edit');
+  const route = JSON.parse(await page.$eval('#f-json', e => e.value));
+  route.httpRoute.action.weightedTargets = [{ virtualNode: 'api', weight: 90 }, { virtualNode: 'api', weight: 50 }];
+  await setField(page, '#f-json', JSON.stringify(route, null, 2));
+  await page.click('#save');
+  await page.waitForFunction(() => /Exception/.test(document.querySelector('#editor .status')?.textContent || ''));
+  const targetsError = await errorAt(page, await fieldStartingWith(page, 'Targets'));
+  expect(/add up/.test(targetsError), `the weights' error is shown at the targets: "${targetsError}"`);
+  const typeError = await errorAt(page, await fieldByLabel(page, 'Type'));
+  expect(typeError === '', `nothing is shown at "Type": "${typeError}"`);
+  await capture(page, 'editor-targets-error');
+
+  // An error on the second listener is not the form's "Listener port" (the first listener's): it goes to the JSON.
+  await go(page, `#/edit?mesh=${mesh}&kind=virtualNode&name=api`, 'edit');
+  const node = JSON.parse(await page.$eval('#f-json', e => e.value));
+  node.listeners[1].portMapping.port = 70000;
+  await setField(page, '#f-json', JSON.stringify(node, null, 2));
+  await page.click('#save');
+  await page.waitForFunction(() => /Exception/.test(document.querySelector('#editor .status')?.textContent || ''));
+  const jsonError = await page.$eval('#e-json', e => e.textContent);
+  expect(/listeners\[1\]/.test(jsonError), `the second listener's error is shown at the JSON: "${jsonError}"`);
+  const portError = await errorAt(page, await fieldByLabel(page, 'Listener port'));
+  expect(portError === '', `nothing is shown at the first listener's port: "${portError}"`);
+
+  // Clearing a field leaves no empty object behind: a service moved from a node to a router saves.
+  await go(page, `#/edit?mesh=${mesh}&kind=virtualService&name=other.forms.local`, 'edit');
+  await setField(page, await fieldByLabel(page, 'Provider: virtual node'), '');
+  await setField(page, await fieldByLabel(page, 'Provider: virtual router'), 'api-router');
+  const provider = JSON.parse(await page.$eval('#f-json', e => e.value)).provider;
+  expect(JSON.stringify(provider) === '{"virtualRouter":{"virtualRouterName":"api-router"}}', `the cleared provider leaves nothing behind: ${JSON.stringify(provider)}`);
+  await page.click('#save');
+  await waitPage(page, 'mesh');
+  await go(page, `#/edit?kind=mesh&name=${mesh}`, 'edit');
+  await setField(page, await fieldByLabel(page, 'Egress filter'), 'DROP_ALL');
+  await setField(page, await fieldByLabel(page, 'Egress filter'), '');
+  const meshSpec = await page.$eval('#f-json', e => e.value);
+  expect(JSON.stringify(JSON.parse(meshSpec)) === '{}', `the cleared egress filter leaves nothing behind: ${meshSpec}`);
+  await page.click('#save');
+  await waitPage(page, 'mesh');
+}
+
 /**
  * A page counting the describes its own fetch has in flight at once (wrapped before the console's scripts run), and
  * the follow mesh: 20 nodes, a route splitting n0/n1, service svc.local on its router, and web calling svc.local.
@@ -671,7 +727,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, ports, unfollowed, unreachable, signout, identity, late, refresh, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
