@@ -53,6 +53,12 @@ public sealed class KustomizeTests : IDisposable
             Single(objects, "Service", name);
         }
 
+        // Two API replicas, console sessions in each one's memory: a browser must stay on the replica it signed in on.
+        var api = Single(objects, "Service", "mesh-api");
+        Assert.Equal("ClientIP", Scalar(api, "spec", "sessionAffinity"));
+        Assert.True(int.Parse(Scalar(api, "spec", "sessionAffinityConfig", "clientIP", "timeoutSeconds")) >= 8 * 3600,
+            "the API's client affinity ends before a console session (8 h) does");
+
         var webhook = Single(objects, "Deployment", "mesh-webhook");
         Assert.True(int.Parse(Scalar(webhook, "spec", "replicas")) >= 2, "the webhook runs fewer than two replicas");
         Assert.Equal("true", Scalar(webhook, "spec", "template", "spec", "securityContext", "runAsNonRoot"));
