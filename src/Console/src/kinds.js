@@ -201,7 +201,8 @@ export const KINDS = {
       text('Provider: virtual router', 'provider.virtualRouter.virtualRouterName'),
       text('Provider: virtual node', 'provider.virtualNode.virtualNodeName'),
     ],
-    template: () => ({ provider: { virtualRouter: { virtualRouterName: '' } } }),
+    // No provider to start with: an empty router name left beside a virtual node filled in would be refused.
+    template: () => ({}),
   },
   virtualRouter: {
     label: 'Virtual router',

@@ -284,6 +284,8 @@ async function shift(browser) {
     Type: 'grpcRoute', 'Match prefix (HTTP)': '', 'Match service name (gRPC)': 'mesh.Echo', [TARGETS]: 'api-v1:97, api-v2:3',
   });
   await createThroughForm(page, `#/edit?mesh=${DEMO}&kind=virtualService`, 'api.demo.local', { 'Provider: virtual router': 'api-router' });
+  // Only the other provider filled in: the form must not send an empty router beside it.
+  await createThroughForm(page, `#/edit?mesh=${DEMO}&kind=virtualService`, 'v1.demo.local', { 'Provider: virtual node': 'api-v1' });
   await createThroughForm(page, `#/edit?mesh=${DEMO}&kind=virtualNode`, 'web', {
     'Listener port': '8080', 'Listener protocol': 'http', 'DNS hostname': '10.0.0.1', [BACKENDS]: 'api.demo.local',
   });
