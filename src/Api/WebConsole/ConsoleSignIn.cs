@@ -71,13 +71,13 @@ public sealed class ConsoleSignIn(
         var key = await keys.FindActiveAsync(keyId, context.RequestAborted);
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "";
         // The secret is not even compared once the attempts are used up: the limit is what makes guessing slow.
-        if (throttle.TryAdmit(key?.AccessKeyId, address) is { } wait)
+        if (throttle.TryAdmit(keyId, address) is { } wait)
         {
             var seconds = (int)Math.Ceiling(wait.TotalSeconds);
             context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var throttled = new AppMeshException(ErrorCode.TooManyRequests,
-                $"Too many failed console sign-ins for this access key id or from this address; retry in {seconds} s.");
-            Audit(context, key?.AccountId ?? "", keyId, throttled.Code.StatusCode, throttled.Code.Name, throttled.Message);
+                $"Too many failed console sign-ins of this access key id from this address; retry in {seconds} s.");
+            Audit(context, AttributedAccount(key, keyId), keyId, throttled.Code.StatusCode, throttled.Code.Name, throttled.Message);
             throw throttled;
         }
 
@@ -87,7 +87,7 @@ public sealed class ConsoleSignIn(
             // audit record names the key's account when there is one, so its owner sees the attempt.
             var refused = new AppMeshException(new ErrorCode(AuthFailure.UnrecognizedClient, 403),
                 "The access key id or secret access key is not valid.");
-            Audit(context, key?.AccountId ?? "", keyId, refused.Code.StatusCode, refused.Code.Name, refused.Message);
+            Audit(context, AttributedAccount(key, keyId), keyId, refused.Code.StatusCode, refused.Code.Name, refused.Message);
             throw refused;
         }
 
@@ -162,6 +162,14 @@ public sealed class ConsoleSignIn(
         policy = policy.Summary,
         authMode = auth.Value.Mode.ToString(),
     };
+
+    /// <summary>
+    /// The account a refused sign-in is audited under: the key's, so its owner sees the attempts, up to the limit
+    /// <see cref="SignInThrottle.MayAttribute"/> sets per key id; past it, none (host-wide), so nobody who knows a key
+    /// id can bury its owner's audit log.
+    /// </summary>
+    private string AttributedAccount(ActiveKey? key, string keyId) =>
+        key is not null && throttle.MayAttribute(keyId) ? key.AccountId : "";
 
     private void Audit(HttpContext context, string accountId, string keyId, int status, string errorCode, string message) =>
         audit.Enqueue(AuditRecords.Create(clock.GetUtcNow(), accountId, keyId, Action, "", context.TraceIdentifier,
