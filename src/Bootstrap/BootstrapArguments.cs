@@ -135,9 +135,16 @@ public static class BootstrapArguments
         }
 
         var node = Last(values, "node");
-        if (!NodeId.TryParse(node, out _, out var error, subject: "node"))
+        if (!NodeId.TryParse(node, out var nodeId, out var error, subject: "node"))
         {
             throw new ArgumentException(error);
+        }
+
+        // The xDS server refuses an ARN of another region than the one it serves (Mesh:Region); a bootstrap naming
+        // one would make a proxy that is never served.
+        if (nodeId!.ArnRegion is { } arnRegion && !string.Equals(arnRegion, defaultRegion, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"node: the ARN is in region '{arnRegion}', but this Mesh serves region '{defaultRegion}' (Mesh:Region); name the node in '{defaultRegion}' or set Mesh:Region");
         }
 
         var options = new BootstrapOptions

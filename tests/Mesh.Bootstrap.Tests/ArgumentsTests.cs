@@ -22,6 +22,14 @@ public sealed class ArgumentsTests
     }
 
     [Fact]
+    public void ANodeArnOfAnotherRegion_IsRefused_AsTheXdsServerWouldRefuseIt()
+    {
+        Assert.Equal("arn:aws:appmesh:us-east-1:111122223333:mesh/demo/virtualNode/web", Parse("--node", "arn:aws:appmesh:us-east-1:111122223333:mesh/demo/virtualNode/web").NodeId);
+        var error = Assert.Throws<ArgumentException>(() => Parse("--node", "arn:aws:appmesh:eu-west-1:111122223333:mesh/demo/virtualNode/web"));
+        Assert.Contains("the ARN is in region 'eu-west-1', but this Mesh serves region 'us-east-1'", error.Message);
+    }
+
+    [Fact]
     public void EverySetting_IsRead()
     {
         var options = Parse(

@@ -83,8 +83,14 @@ export async function shiftPage({ mesh, router, route, canWrite }) {
       try {
         report = await proxyStatus(mesh);
       } catch (e) {
+        // Refused or gone (403, 404: the key lost its permission, the mesh was deleted): asking again cannot help.
+        if (e.status === 403 || e.status === 404) {
+          setStatus(`Weights applied, but the proxies' status cannot be read (${e.code || 'Error'}: ${e.message}).`, 'unfollowed');
+          return;
+        }
         setStatus(`Weights applied, but the proxies' status could not be read (${e.code || 'Error'}: ${e.message}); retrying…`, 'retrying');
-        await sleep(POLL_MS);
+        // Over the rate limit, back off rather than add to it.
+        await sleep(e.status === 429 ? POLL_MS * 5 : POLL_MS);
         continue;
       }
       const unreachable = report.unreachable || [];
@@ -140,13 +146,15 @@ export async function shiftPage({ mesh, router, route, canWrite }) {
     try {
       clients = await affectedProxies(mesh, router);
     } catch (e) {
-      // The route is changed: a failure to find its proxies must not read as a failed shift.
+      // The route is changed: a failure to find its proxies must not read as a failed shift. A newer shift since
+      // has a status of its own, which this older failure must not overwrite.
+      if (generation !== polling) return;
       setStatus(`Weights applied (${weights}), but following the proxies failed: ${e.code || 'Error'}: ${e.message}`, 'unfollowed');
       return;
     }
     if (generation !== polling) return;
     follow(timeOf(current.metadata.lastUpdatedAt), clients, generation)
-      .catch(e => setStatus(`Weights applied (${weights}), but following the proxies failed: ${e.code || 'Error'}: ${e.message}`, 'unfollowed'));
+      .catch(e => generation === polling && setStatus(`Weights applied (${weights}), but following the proxies failed: ${e.code || 'Error'}: ${e.message}`, 'unfollowed'));
   }
 
   return [
