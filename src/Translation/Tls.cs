@@ -2,6 +2,7 @@ using Envoy.Config.Core.V3;
 using Envoy.Extensions.TransportSockets.Tls.V3;
 using Envoy.Type.Matcher.V3;
 using Mesh.Model.Identity;
+using Mesh.Model.Resources;
 using Specs = Mesh.Model.Specs;
 
 namespace Mesh.Translation;
@@ -85,7 +86,7 @@ internal static class Tls
         }
 
         var result = new UpstreamTlsContext { CommonTlsContext = common };
-        if (!string.IsNullOrEmpty(sni) && !IsIpLiteral(sni))
+        if (!string.IsNullOrEmpty(sni) && !IpLiteral.TryParse(sni, out _))
         {
             // SNI names a host; an IP address is not sent in it (RFC 6066, section 3).
             result.Sni = sni;
@@ -246,7 +247,7 @@ internal static class Tls
             validation.MatchTypedSubjectAltNames.Add(new SubjectAltNameMatcher
             {
                 SanType = san.Contains("://", StringComparison.Ordinal) ? SubjectAltNameMatcher.Types.SanType.Uri
-                    : IsIpLiteral(san) ? SubjectAltNameMatcher.Types.SanType.IpAddress
+                    : IpLiteral.TryParse(san, out _) ? SubjectAltNameMatcher.Types.SanType.IpAddress
                     : SubjectAltNameMatcher.Types.SanType.Dns,
                 Matcher = new StringMatcher { Exact = san },
             });
@@ -254,9 +255,6 @@ internal static class Tls
 
         return validation;
     }
-
-    /// <summary>An IPv4 address in its dotted form or an IPv6 address; not a name .NET would also read as one ("10.1", "7").</summary>
-    private static bool IsIpLiteral(string value) => Mesh.Model.Resources.IpLiteral.TryParse(value, out _);
 
     private static string[] Alpn(Specs.PortProtocol protocol) => protocol switch
     {

@@ -130,8 +130,8 @@ public sealed class CloudMapServices(
         {
             var now = clock.GetUtcNow();
             var service = await CloudMapLookups.ServiceAsync(db, call.AccountId, id, CloudMapLookups.Lock.Update, ct);
-            var routingPolicy = service.DnsConfig is { } held ? JsonNode.Parse(held)?["RoutingPolicy"]?.GetValue<string>() : null;
-            if (CloudMapServiceRules.OfUpdate(change, routingPolicy) is { Count: > 0 } refused)
+            var heldDns = service.DnsConfig is { } held ? JsonNode.Parse(held)!.AsObject() : null;
+            if (CloudMapServiceRules.OfUpdate(change, heldDns?["RoutingPolicy"]?.GetValue<string>()) is { Count: > 0 } refused)
             {
                 throw CloudMapErrors.Invalid(refused);
             }
@@ -143,14 +143,13 @@ public sealed class CloudMapServices(
 
             if (change["DnsConfig"] is { } dns)
             {
-                if (service.DnsConfig is null)
+                if (heldDns is null)
                 {
                     throw CloudMapErrors.InvalidInput($"Service.DnsConfig: service {id} has no DNS configuration to change.");
                 }
 
-                var current = JsonNode.Parse(service.DnsConfig)!.AsObject();
-                current["DnsRecords"] = dns["DnsRecords"]!.DeepClone();
-                service.DnsConfig = current.ToJsonString();
+                heldDns["DnsRecords"] = dns["DnsRecords"]!.DeepClone();
+                service.DnsConfig = heldDns.ToJsonString();
             }
 
             // Only a health check given, or one held that may go, needs the namespace's type.

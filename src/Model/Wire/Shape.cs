@@ -90,6 +90,7 @@ public sealed record Shape
             }
         }
 
+        var patternText = element.TryGetProperty("pattern", out var pattern) ? pattern.GetString() : null;
         return new Shape
         {
             Name = name,
@@ -104,10 +105,10 @@ public sealed record Shape
             ValueShape = element.TryGetProperty("value", out var mapValue) ? mapValue.GetProperty("shape").GetString() : null,
             Min = element.TryGetProperty("min", out var min) ? min.GetInt64() : null,
             Max = element.TryGetProperty("max", out var max) ? max.GetInt64() : null,
-            PatternText = element.TryGetProperty("pattern", out var pattern) ? pattern.GetString() : null,
-            Pattern = element.TryGetProperty("pattern", out var wholePattern)
-                ? new Regex(@"\A(?:" + wholePattern.GetString() + @")\z", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100))
-                : null,
+            PatternText = patternText,
+            Pattern = patternText is null
+                ? null
+                : new Regex(@"\A(?:" + patternText + @")\z", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100)),
             Enum = element.TryGetProperty("enum", out var values) ? values.EnumerateArray().Select(v => v.GetString()!).ToList() : null,
             Payload = element.TryGetProperty("payload", out var payload) ? payload.GetString() : null,
             ErrorStatusCode = element.TryGetProperty("error", out var error) && error.TryGetProperty("httpStatusCode", out var status)

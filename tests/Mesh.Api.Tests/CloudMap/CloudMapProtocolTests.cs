@@ -125,11 +125,7 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
     public async Task RouteFiftyThreeHealthChecks_AreTakenInHttpAndPublicNamespaces_NotPrivateOnes()
     {
         using var client = CloudMapClient(api.AdminKey);
-        async Task<string> NamespaceAsync(string operation, string body)
-        {
-            var operationId = (await SendAsync(client, operation, body)).Body!["OperationId"]!.GetValue<string>();
-            return (await SendAsync(client, "GetOperation", $$"""{"OperationId":"{{operationId}}"}""")).Body!["Operation"]!["Targets"]!["NAMESPACE"]!.GetValue<string>();
-        }
+        async Task<string> NamespaceAsync(string operation, string body) => (await CreateNamespaceAsync(client, operation, body)).NamespaceId;
 
         const string check = "\"HealthCheckConfig\":{\"Type\":\"HTTP\",\"ResourcePath\":\"/health\",\"FailureThreshold\":2}";
         var http = await NamespaceAsync("CreateHttpNamespace", """{"Name":"checked-http"}""");
@@ -343,8 +339,7 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
     public async Task AServiceCloudMapWouldNotHold_IsRefused(string extra, string expected)
     {
         using var client = CloudMapClient(api.AdminKey);
-        var operationId = (await SendAsync(client, "CreatePublicDnsNamespace", $$"""{"Name":"rules-{{Guid.NewGuid():N}}.example"}""")).Body!["OperationId"]!.GetValue<string>();
-        var namespaceId = (await SendAsync(client, "GetOperation", $$"""{"OperationId":"{{operationId}}"}""")).Body!["Operation"]!["Targets"]!["NAMESPACE"]!.GetValue<string>();
+        var (namespaceId, _) = await CreateNamespaceAsync(client, "CreatePublicDnsNamespace", $$"""{"Name":"rules-{{Guid.NewGuid():N}}.example"}""");
         var (status, _, answer) = await SendAsync(client, "CreateService", "{\"Name\":\"web\",\"NamespaceId\":\"" + namespaceId + "\"" + extra + "}");
         Assert.Equal(400, status);
         Assert.Equal("InvalidInput", answer!["__type"]!.GetValue<string>());
@@ -372,8 +367,7 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
     public async Task ListOperations_TakesANamespacesArn_AsItsId()
     {
         using var client = CloudMapClient(api.AdminKey);
-        var operationId = (await SendAsync(client, "CreateHttpNamespace", $$"""{"Name":"arn-filter-{{Guid.NewGuid():N}}"}""")).Body!["OperationId"]!.GetValue<string>();
-        var namespaceId = (await SendAsync(client, "GetOperation", $$"""{"OperationId":"{{operationId}}"}""")).Body!["Operation"]!["Targets"]!["NAMESPACE"]!.GetValue<string>();
+        var (namespaceId, operationId) = await CreateNamespaceAsync(client, "CreateHttpNamespace", $$"""{"Name":"arn-filter-{{Guid.NewGuid():N}}"}""");
         var arn = (await SendAsync(client, "GetNamespace", $$"""{"Id":"{{namespaceId}}"}""")).Body!["Namespace"]!["Arn"]!.GetValue<string>();
         foreach (var value in new[] { namespaceId, arn })
         {
@@ -385,11 +379,18 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
     /// <summary>An HTTP namespace named <paramref name="namespaceName"/> holding service "web"; its id.</summary>
     private static async Task<string> ServiceAsync(HttpClient client, string namespaceName, string extra = "")
     {
-        var operationId = (await SendAsync(client, "CreateHttpNamespace", $$"""{"Name":"{{namespaceName}}"}""")).Body!["OperationId"]!.GetValue<string>();
-        var namespaceId = (await SendAsync(client, "GetOperation", $$"""{"OperationId":"{{operationId}}"}""")).Body!["Operation"]!["Targets"]!["NAMESPACE"]!.GetValue<string>();
+        var (namespaceId, _) = await CreateNamespaceAsync(client, "CreateHttpNamespace", $$"""{"Name":"{{namespaceName}}"}""");
         var (status, _, created) = await SendAsync(client, "CreateService", "{\"Name\":\"web\",\"NamespaceId\":\"" + namespaceId + "\"" + extra + "}");
         Assert.Equal(200, status);
         return created!["Service"]!["Id"]!.GetValue<string>();
+    }
+
+    /// <summary>Creates a namespace with <paramref name="operation"/>; its id, found through the create's operation, and that operation's id.</summary>
+    private static async Task<(string NamespaceId, string OperationId)> CreateNamespaceAsync(HttpClient client, string operation, string body)
+    {
+        var operationId = (await SendAsync(client, operation, body)).Body!["OperationId"]!.GetValue<string>();
+        var namespaceId = (await SendAsync(client, "GetOperation", $$"""{"OperationId":"{{operationId}}"}""")).Body!["Operation"]!["Targets"]!["NAMESPACE"]!.GetValue<string>();
+        return (namespaceId, operationId);
     }
 
     private const string ContentType = "application/x-amz-json-1.1";
