@@ -17,6 +17,16 @@ if (args.Length > 0 && args[0] == "proxy-status")
 try
 {
     var builder = WebApplication.CreateBuilder(args);
+
+    // The served process needs its database: without one it would serve no mesh yet report ready, a green server over
+    // an empty data plane. (The hosting itself still runs without one, for tests and in-process benchmarks that hand
+    // it meshes directly.)
+    if (string.IsNullOrEmpty(builder.Configuration.GetConnectionString("Mesh")))
+    {
+        throw new XdsConfigurationException("ConnectionStrings:Mesh is not configured. Set the ConnectionStrings__Mesh environment variable "
+            + $"(e.g. \"{Mesh.Persistence.ConnectionStrings.Example}\") to the API's database, or start the local stack with ./run.sh.");
+    }
+
     builder.AddXdsServer();
 
     var app = builder.Build();

@@ -75,7 +75,13 @@ public sealed class BadSetupTests(PostgresDatabase database) : IClassFixture<Pos
     [InlineData("Xds__StartCheckTimeout", "00:10:01", "Xds:StartCheckTimeout (00:10:01) must be between 00:00:01 and 00:10:00.")]
     public async Task A_Setting_The_Options_Refuse_Is_Named(string variable, string value, string expected)
     {
-        var environment = new Dictionary<string, string> { ["Xds__Auth__Mode"] = "None" };
+        // A database that never answers: the served process needs one named, and these settings are refused before
+        // it matters whether it answers.
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Mesh"] = "Host=127.0.0.1;Port=1;Database=none;Username=none",
+            ["Xds__Auth__Mode"] = "None",
+        };
         environment[variable] = value;
 
         var (code, error) = await RunAsync(environment);

@@ -12,6 +12,8 @@ public sealed class ProcessTests
         using var process = XdsProcess.Start(new Dictionary<string, string>
         {
             ["Logging__Console__FormatterName"] = "json",
+            // A database that never answers: the server starts and serves without it, its feed retrying.
+            ["ConnectionStrings__Mesh"] = "Host=127.0.0.1;Port=1;Database=none;Username=none",
             ["Xds__GrpcUrl"] = "http://127.0.0.1:0",
             ["Xds__AdminUrl"] = "http://127.0.0.1:0",
             ["Xds__Auth__Mode"] = "None",
@@ -45,13 +47,15 @@ public sealed class ProcessTests
     }
 
     [Fact]
-    public async Task Settings_That_Cannot_Work_Are_Refused_With_A_Message_Not_A_Stack_Trace()
+    public async Task A_Server_Without_Its_Database_Is_Refused_With_One_Line_Before_Anything_Else()
     {
-        // SigV4 is the default, and without a database there are no keys to check signatures with.
+        // Without ConnectionStrings:Mesh the server would serve no mesh yet answer /readyz 200: refused at once, even
+        // with proxy authentication off (which needs no key store).
         using var process = XdsProcess.Start(new Dictionary<string, string>
         {
             ["Xds__GrpcUrl"] = "http://127.0.0.1:0",
             ["Xds__AdminUrl"] = "http://127.0.0.1:0",
+            ["Xds__Auth__Mode"] = "None",
         });
         var timeout = TaskTimeouts.Token();
         var output = process.StandardOutput.ReadToEndAsync(timeout);
@@ -59,8 +63,29 @@ public sealed class ProcessTests
         await process.WaitForExitAsync(timeout);
 
         Assert.Equal(2, process.ExitCode);
+        Assert.Equal("Mesh.XdsServer: ConnectionStrings:Mesh is not configured. Set the ConnectionStrings__Mesh environment variable "
+            + "(e.g. \"Host=127.0.0.1;Port=5432;Database=mesh;Username=postgres\") to the API's database, or start the local stack with ./run.sh.",
+            error.TrimEnd());
+        Assert.Equal("", await output);
+    }
+
+    [Fact]
+    public async Task Settings_That_Cannot_Work_Are_Refused_With_A_Message_Not_A_Stack_Trace()
+    {
+        // SigV4 is the default, and without the master key there are no keys to check signatures with. The database
+        // named is never reached: the refusal comes first.
+        using var process = XdsProcess.Start(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Mesh"] = "Host=127.0.0.1;Port=1;Database=none;Username=none",
+            ["Xds__GrpcUrl"] = "http://127.0.0.1:0",
+            ["Xds__AdminUrl"] = "http://127.0.0.1:0",
+        });
+        var timeout = TaskTimeouts.Token();
+        var error = await process.StandardError.ReadToEndAsync(timeout);
+        await process.WaitForExitAsync(timeout);
+
+        Assert.Equal(2, process.ExitCode);
         Assert.StartsWith("Mesh.XdsServer: Xds:Auth:Mode is SigV4 (the default) but there are no access keys", error, StringComparison.Ordinal);
-        Assert.Contains("ConnectionStrings:Mesh is not set", await output, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhandled exception", error, StringComparison.Ordinal);
     }
 
