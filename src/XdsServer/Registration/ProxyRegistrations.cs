@@ -27,7 +27,10 @@ public sealed class ProxyRegistrations(
     ILogger<ProxyRegistrations> logger) : BackgroundService
 {
     private const string EventsMetric = "mesh_xds_registrations_total";
-    private const string EventsHelp = "Automatic Cloud Map registrations by event: registered, renewed, updated, deregistered (lapsed lease swept), refused, waiting, error.";
+    private const string EventsHelp = "Automatic Cloud Map registrations by event: created, updated (the instance written), registered, waiting, refused, error (a stream's state changed to it), deregistered (lapsed lease swept).";
+
+    // Every event's series exists from the start at zero, so an alert on refusals or errors has a series to watch.
+    private static readonly string[] Events = ["created", "updated", "registered", "waiting", "refused", "error", "deregistered"];
 
     private readonly ConcurrentDictionary<long, Tracked> _streams = new();
     private readonly SemaphoreSlim _wake = new(0);
@@ -61,6 +64,11 @@ public sealed class ProxyRegistrations(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        foreach (var name in Events)
+        {
+            metrics.Increment(EventsMetric, EventsHelp, $"event=\"{name}\"", by: 0);
+        }
+
         while (!stoppingToken.IsCancellationRequested)
         {
             try

@@ -25,6 +25,20 @@ public sealed class AutomaticRegistrationTests
     private const string InstanceId = "10.1.2.3_8080";
 
     [Fact]
+    public async Task EveryRegistrationEvent_HasASeriesAtZero_BeforeTheFirstRegistration()
+    {
+        var store = await StoreAsync();
+        await using var host = await StartAsync(store, "xds-a", grace: TimeSpan.FromSeconds(30));
+
+        var lines = (await host.Admin.GetStringAsync("/metrics").DefaultTimeout()).Split('\n');
+        foreach (var name in new[] { "created", "updated", "registered", "waiting", "refused", "error", "deregistered" })
+        {
+            Assert.Contains(lines, line => line.StartsWith("mesh_xds_registrations_total{", StringComparison.Ordinal)
+                && line.Contains($"event=\"{name}\"", StringComparison.Ordinal) && line.EndsWith(" 0", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public async Task ConnectedSidecar_IsRegistered_AndLeavesAfterTheGracePeriod()
     {
         var store = await StoreAsync();
