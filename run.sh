@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts the whole local stack without Docker: PostgreSQL from this machine's binaries (data under
-# .mesh/pg), the migrations, the API and the xDS server. Ctrl-C stops everything. Safe to re-run:
-# existing data is kept.
+# .mesh/pg), the migrations, the API and the xDS server. Ctrl-C stops everything (kill -TERM when it runs in
+# the background without a terminal). Safe to re-run: existing data is kept.
 #
 # Usage: ./run.sh [--help | --version]
 #
@@ -10,15 +10,16 @@
 #   MESH_API_URL       API listen URL                                    (default http://127.0.0.1:8080)
 #   MESH_XDS_GRPC_URL  xDS gRPC (h2c) listen URL; also the address GET /envoy/bootstrap writes
 #                                                                        (default http://127.0.0.1:18000)
-#   MESH_XDS_ADMIN_URL xDS admin listen URL (/healthz, /readyz, /metrics) (default http://127.0.0.1:18001)
+#   MESH_XDS_ADMIN_URL xDS admin listen URL (/healthz, /readyz, /metrics, /proxy-status)
+#                                                                        (default http://127.0.0.1:18001)
 #   MESH_PG_BIN        directory holding initdb/pg_ctl                   (default: newest /usr/lib/postgresql/*/bin)
 #   MESH_NO_BUILD=1    skip the build (use what is already built)
 #   MESH_CONFIGURATION the build configuration to build and run           (default Release)
-#   MESH_XDS_READY_TO_RUN=0  build the xDS server without ReadyToRun code (a plain dotnet build; see below)
-#   MESH_API_READY_TO_RUN=1  publish and run the API with ReadyToRun code (default 0: the plain build; see below)
+#   MESH_XDS_READY_TO_RUN=0  build the xDS server without ReadyToRun code (a plain dotnet build; README.md, "./run.sh")
+#   MESH_API_READY_TO_RUN=1  publish and run the API with ReadyToRun code (default 0: the plain build; README.md, "./run.sh")
 #   MESH_XDS_INSTRUCTION_SET compile the xDS server's ReadyToRun code for an instruction set, with tiered compilation
 #                      off: auto (x86-64-v3 if this machine has it) or a crossgen2 name (default: unset, the
-#                      portable code with tiering; see below)
+#                      portable code with tiering; README.md, "./run.sh")
 #   MESH_STATE_DIR     where the data, keys and logs live                (default .mesh in the checkout)
 set -euo pipefail
 
