@@ -13,6 +13,15 @@
 #        make-secrets.sh --try-it <overlay dir>
 set -euo pipefail
 
+case ${1:-} in
+  -h | --help | help)
+    # The comment block at the top of this file is the help.
+    sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+    exit 0 ;;
+  -*)
+    [[ $1 == --try-it ]] || { printf 'make-secrets.sh: unknown option %s (see make-secrets.sh --help)\n' "$1" >&2; exit 2; } ;;
+esac
+
 try_it=0
 if [[ ${1:-} == --try-it ]]; then
   try_it=1
