@@ -703,19 +703,19 @@ async function benchmark(browser) {
     await put('', { meshName: mesh, spec: {} });
     // 40 services of 5 nodes each: service → router → route (weights) → 5 nodes; each node calls the next service.
     const groups = nodes / 5;
-    const tasks = [];
-    for (let g = 0; g < groups; g++) {
-      for (let i = 0; i < 5; i++) {
-        tasks.push(() => put(`/${mesh}/virtualNodes`, { virtualNodeName: `svc${g}-v${i}`, spec: { listeners: listener, serviceDiscovery: { dns: { hostname: `svc${g}-v${i}.local` } }, backends: [{ virtualService: { virtualServiceName: `svc${(g + 1) % groups}.local` } }] } }));
-      }
-      tasks.push(async () => {
-        await put(`/${mesh}/virtualRouters`, { virtualRouterName: `svc${g}-router`, spec: { listeners: listener } });
-        await put(`/${mesh}/virtualRouter/svc${g}-router/routes`, { routeName: 'split', spec: { httpRoute: { match: { prefix: '/' }, action: { weightedTargets: [0, 1, 2, 3, 4].map(i => ({ virtualNode: `svc${g}-v${i}`, weight: 20 })) } } } });
-        await put(`/${mesh}/virtualServices`, { virtualServiceName: `svc${g}.local`, spec: { provider: { virtualRouter: { virtualRouterName: `svc${g}-router` } } } });
-      });
-    }
-    let next = 0;
-    await Promise.all(Array.from({ length: 8 }, async () => { while (next < tasks.length) await tasks[next++](); }));
+    // Eight calls in flight. The nodes go first, all of them: a route names its five nodes, and a group's route
+    // created while another worker is still creating those nodes is refused (NotFound).
+    const inEight = async tasks => {
+      let next = 0;
+      await Promise.all(Array.from({ length: 8 }, async () => { while (next < tasks.length) await tasks[next++](); }));
+    };
+    const groupIndices = Array.from({ length: groups }, (_, g) => g);
+    await inEight(groupIndices.flatMap(g => [0, 1, 2, 3, 4].map(i => () => put(`/${mesh}/virtualNodes`, { virtualNodeName: `svc${g}-v${i}`, spec: { listeners: listener, serviceDiscovery: { dns: { hostname: `svc${g}-v${i}.local` } }, backends: [{ virtualService: { virtualServiceName: `svc${(g + 1) % groups}.local` } }] } }))));
+    await inEight(groupIndices.map(g => async () => {
+      await put(`/${mesh}/virtualRouters`, { virtualRouterName: `svc${g}-router`, spec: { listeners: listener } });
+      await put(`/${mesh}/virtualRouter/svc${g}-router/routes`, { routeName: 'split', spec: { httpRoute: { match: { prefix: '/' }, action: { weightedTargets: [0, 1, 2, 3, 4].map(i => ({ virtualNode: `svc${g}-v${i}`, weight: 20 })) } } } });
+      await put(`/${mesh}/virtualServices`, { virtualServiceName: `svc${g}.local`, spec: { provider: { virtualRouter: { virtualRouterName: `svc${g}-router` } } } });
+    }));
   }, mesh, nodes);
   const runs = [];
   for (let i = 0; i < 6; i++) {
