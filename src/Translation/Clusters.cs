@@ -168,6 +168,12 @@ internal static class Clusters
                     // it; the API refuses such a spec now, and one stored before is served without its check.
                     context.Warn($"{request.Where}: virtualNode/{node.Name} listener {port}: its grpc health check is left out: the listener's protocol {EnvoyNames.Protocol(protocol)} does not speak HTTP/2");
                 }
+                else if (check.Protocol is Specs.PortProtocol.Http or Specs.PortProtocol.Http2 && check.Path is { } path && !HttpText.IsStrictHeaderValue(path))
+                {
+                    // Envoy takes the path only as a strict header value and refuses the whole cluster update for a
+                    // control character in it; the API refuses such a path now, and one stored before is left out.
+                    context.Warn($"{request.Where}: virtualNode/{node.Name} listener {port}: its {EnvoyNames.Protocol(check.Protocol)} health check is left out: its path has a control character, which Envoy refuses");
+                }
                 else
                 {
                     cluster.HealthChecks.Add(HealthCheck(check, hostname, port));

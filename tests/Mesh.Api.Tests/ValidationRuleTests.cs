@@ -132,6 +132,35 @@ public sealed class ValidationRuleTests(ApiServer api) : IClassFixture<ApiServer
         (await api.SendAsync(HttpMethod.Get, Paths.VirtualGateway(mesh.Mesh, "g"))).AssertError(404, "NotFoundException");
     }
 
+    /// <summary>
+    /// Strings the model allows that reach Envoy as they are, where Envoy refuses them with the whole response that
+    /// carries them (a NACK for every resource in it) or where no request could ever match or carry them.
+    /// </summary>
+    [Theory]
+    [InlineData("virtualNode", """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"},"healthCheck":{"protocol":"http","path":"/ping\u0007","healthyThreshold":2,"unhealthyThreshold":2,"intervalMillis":5000,"timeoutMillis":2000}}]}""",
+        "spec.listeners[0].healthCheck.path: must not contain spaces or control characters: it is sent as a request's path")]
+    public async Task Rejects_AStringEnvoyWouldRefuseOrNeverSee_NamingWhere_AndWritesNothing(string kind, string spec, string expected)
+    {
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("v1");
+        await mesh.RouterAsync("router");
+        await mesh.ServiceAsync("svc", Specs.ServiceByNode("v1"));
+        await mesh.GatewayAsync("gw");
+        var (collection, item, nameMember) = kind switch
+        {
+            "virtualNode" => (Paths.VirtualNodes(mesh.Mesh), Paths.VirtualNode(mesh.Mesh, "x"), "virtualNodeName"),
+            "route" => (Paths.Routes(mesh.Mesh, "router"), Paths.Route(mesh.Mesh, "router", "x"), "routeName"),
+            "gatewayRoute" => (Paths.GatewayRoutes(mesh.Mesh, "gw"), Paths.GatewayRoute(mesh.Mesh, "gw", "x"), "gatewayRouteName"),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+
+        var response = await api.SendAsync(HttpMethod.Put, collection, new JsonObject { [nameMember] = "x", ["spec"] = JsonNode.Parse(spec) });
+
+        response.AssertError(400, "BadRequestException");
+        Assert.Contains(expected, response.Message);
+        (await api.SendAsync(HttpMethod.Get, item)).AssertError(404, "NotFoundException");
+    }
+
     [Fact]
     public async Task Rejects_ConnectionPoolProtocolDifferentFromListener()
     {

@@ -125,9 +125,11 @@ public static class SpecRules
                 }
             }
 
-            if (listeners[i]?["healthCheck"]?["path"]?.GetValue<string>() is { } healthPath && HasLineBreakOrNul(healthPath))
+            // Envoy takes the path only as a strict header value, refusing any control character but a tab with the
+            // whole cluster update of every caller; a space or tab would break the request line the check sends.
+            if (listeners[i]?["healthCheck"]?["path"]?.GetValue<string>() is { } healthPath && HttpText.HasSpaceOrControl(healthPath))
             {
-                violations.Add(new Violation($"{listenerPath}.healthCheck.path", "must not contain a NUL, CR or LF: it is sent as a request's path"));
+                violations.Add(new Violation($"{listenerPath}.healthCheck.path", "must not contain spaces or control characters: it is sent as a request's path"));
             }
 
             if (!checkPoolAndTimeout || protocol is null)

@@ -207,6 +207,33 @@ public sealed class MeshTranslatorTests
         Assert.Equal(!kept, resources.Warnings.Any(w => w.Contains("virtualNode/server listener 8080: its grpc health check is left out", StringComparison.Ordinal)));
     }
 
+    [Theory]
+    [InlineData("/ping", true)]
+    [InlineData("/ping\\tme", true)]
+    [InlineData("/ping\\u0007", false)]
+    [InlineData("/ping\\u007f", false)]
+    [InlineData("/a\\u001b[0m", false)]
+    public void AnHttpHealthCheckPath_IsKeptOnlyWhenEnvoyTakesIt(string path, bool kept)
+    {
+        // Envoy takes a health check's path only as a strict header value (no control character but a tab), and
+        // refuses the whole cluster update of every caller for one. The API refuses such a path; one stored before it
+        // did is served without the check, and said so.
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"svc"}}]}"""),
+            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"},"healthCheck":{"protocol":"http","path":"%","healthyThreshold":2,"unhealthyThreshold":2,"intervalMillis":5000,"timeoutMillis":2000}}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}""".Replace("%", path, StringComparison.Ordinal)),
+            new("virtualService", null, "svc", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+
+        var cluster = Assert.Single(resources.Clusters, c => c.Name.Contains("server", StringComparison.Ordinal));
+        Assert.Empty(PgvValidator.Validate(cluster, EnvoyTypes.Registry));
+        Assert.Equal(kept, cluster.HealthChecks.Any(h => h.HttpHealthCheck is not null));
+        Assert.Equal(!kept, resources.Warnings.Any(w => w.Contains("virtualNode/server listener 8080: its http health check is left out: its path has a control character, which Envoy refuses", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public void ABackendStoredTwiceWithDifferentClientPolicies_IsWarnedOf()
     {
