@@ -74,6 +74,14 @@ internal static class Clusters
             return null;
         }
 
+        if (discovery?.Dns?.Hostname is { } hostnameStored && DnsHostnames.Problem(hostnameStored) is { } problem)
+        {
+            // The API refuses these now; stored before, Envoy would refuse such a health check Host or TLS server name
+            // with every caller's whole cluster update, and no such name resolves anyway.
+            context.Warn($"{request.Where}: virtualNode/{node.Name} has a DNS hostname {problem}, so it cannot be reached");
+            return null;
+        }
+
         var defaultSans = DefaultSans(discovery);
         var policy = request.ClientPolicy?.Tls is { } tls
             && (tls.Enforce ?? true)

@@ -139,6 +139,8 @@ public sealed class ValidationRuleTests(ApiServer api) : IClassFixture<ApiServer
     [Theory]
     [InlineData("virtualNode", """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"},"healthCheck":{"protocol":"http","path":"/ping\u0007","healthyThreshold":2,"unhealthyThreshold":2,"intervalMillis":5000,"timeoutMillis":2000}}]}""",
         "spec.listeners[0].healthCheck.path: must not contain spaces or control characters: it is sent as a request's path")]
+    [InlineData("virtualNode", """{"serviceDiscovery":{"dns":{"hostname":"éééééééééééééééééééééééééééééééb.éééééééééééééééééééééééééééééééb.éééééééééééééééééééééééééééééééb.éééééééééééééééééééééééééééééééb.b"}}}""",
+        "spec.serviceDiscovery.dns.hostname: must be at most 255 bytes, got 257")]
     public async Task Rejects_AStringEnvoyWouldRefuseOrNeverSee_NamingWhere_AndWritesNothing(string kind, string spec, string expected)
     {
         var mesh = await MeshBuilder.CreateAsync(api);

@@ -406,15 +406,21 @@ public static class SpecRules
 
     /// <summary>
     /// A DNS hostname is resolved by every proxy that calls the node and sent as its health checks' Host and its TLS
-    /// server name: a space or control character can never resolve, and a CR, LF or NUL in a Host has Envoy reject
-    /// the whole cluster update (a NACK for every caller). An empty one stays allowed, as the model allows it; the
-    /// translation warns that it cannot be reached.
+    /// server name: a space or control character can never resolve, a control character in a Host has Envoy reject
+    /// the whole cluster update (a NACK for every caller), and so does a server name of more than 255 bytes, which no
+    /// DNS name is (<see cref="DnsHostnames"/>). An empty one stays allowed, as the model allows it; the translation
+    /// warns that it cannot be reached.
     /// </summary>
     private static void CheckDnsHostname(string? hostname, List<Violation> violations)
     {
-        if (hostname is not null && hostname.EnumerateRunes().Any(r => Rune.IsWhiteSpace(r) || Rune.IsControl(r)))
+        if (hostname is not null && HttpText.HasSpaceOrControl(hostname))
         {
             violations.Add(new Violation("spec.serviceDiscovery.dns.hostname", "must not contain spaces or control characters: it is resolved as a DNS name and sent as a Host header"));
+        }
+        else if (hostname is not null && Encoding.UTF8.GetByteCount(hostname) is var bytes and > DnsHostnames.MaxBytes)
+        {
+            violations.Add(new Violation("spec.serviceDiscovery.dns.hostname",
+                $"must be at most {DnsHostnames.MaxBytes} bytes, got {bytes}: no DNS name is longer, and Envoy refuses a longer TLS server name"));
         }
     }
 

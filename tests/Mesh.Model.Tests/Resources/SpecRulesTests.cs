@@ -42,6 +42,7 @@ public sealed class SpecRulesTests
     [InlineData("virtualNode", """{"backendDefaults":{"clientPolicy":{"tls":{"validation":{"trust":{"acm":{"certificateAuthorityArns":["arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/x","ca"]}}}}}}}""", "spec.backendDefaults.clientPolicy.tls.validation.trust.acm.certificateAuthorityArns[1]: must be an ACM Private CA's ARN")]
     [InlineData("virtualNode", """{"serviceDiscovery":{"dns":{"hostname":"web.local\r\nX-Injected: 1"}}}""", "spec.serviceDiscovery.dns.hostname: must not contain spaces or control characters")]
     [InlineData("virtualNode", """{"serviceDiscovery":{"dns":{"hostname":"web local"}}}""", "spec.serviceDiscovery.dns.hostname: must not contain spaces or control characters")]
+    [InlineData("virtualNode", """{"serviceDiscovery":{"dns":{"hostname":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example"}}}""", "spec.serviceDiscovery.dns.hostname: must be at most 255 bytes, got 263")]
     public void Rules_ReportPathAndReason(string kind, string spec, string expected)
     {
         var violations = SpecRules.Check(ResourceKind.FromWireName(kind), JsonNode.Parse(spec)!.AsObject());

@@ -111,6 +111,34 @@ public sealed class MeshTranslatorTests
         Assert.Contains(resources.Warnings, w => w.Contains("virtualNode/nowhere has an empty DNS hostname, so it cannot be reached", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("web\\u0001.local", "has a DNS hostname with spaces or control characters")]
+    [InlineData("web.local\\r\\nX: 1", "has a DNS hostname with spaces or control characters")]
+    [InlineData("LONG", "has a DNS hostname of 299 bytes, longer than any DNS name")]
+    public void ABackendStoredWithAHostnameNoDnsNameCanBe_IsLeftOut_AndSaysWhy(string hostname, string why)
+    {
+        // The API refuses these hostnames now. One stored before must not reach the callers' clusters: Envoy refuses a
+        // health check Host with a control character, and a TLS server name (SNI) of more than 255 bytes, each with
+        // the caller's whole cluster update; and no such name resolves.
+        hostname = hostname.Replace("LONG", string.Join('.', Enumerable.Repeat(new string('a', 59), 5)), StringComparison.Ordinal);
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"odd"}},{"virtualService":{"virtualServiceName":"greeter"}}],"backendDefaults":{"clientPolicy":{"tls":{"validation":{"trust":{"file":{"certificateChain":"/ca.pem"}}}}}}}"""),
+            new("virtualNode", null, "nowhere", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"},"healthCheck":{"protocol":"http","path":"/ping","healthyThreshold":2,"unhealthyThreshold":2,"intervalMillis":5000,"timeoutMillis":2000}}],"serviceDiscovery":{"dns":{"hostname":""" + $"\"{hostname}\"" + "}}}"),
+            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":50051,"protocol":"grpc"}}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}"""),
+            new("virtualService", null, "odd", 1, """{"provider":{"virtualNode":{"virtualNodeName":"nowhere"}}}"""),
+            new("virtualService", null, "greeter", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+
+        Assert.Empty(resources.Clusters.SelectMany(c => PgvValidator.Validate(c, EnvoyTypes.Registry)));
+        Assert.Contains(resources.Clusters, c => c.Name.Contains("server", StringComparison.Ordinal));
+        Assert.DoesNotContain(resources.Clusters, c => c.Name.Contains("nowhere", StringComparison.Ordinal));
+        Assert.Contains(resources.Warnings, w => w.Contains($"virtualNode/nowhere {why}, so it cannot be reached", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void AnAcmCertificateOrTrustStoredWithAnEmptyArn_WaitsForANamedSecret_AndSaysWhy()
     {
