@@ -230,9 +230,15 @@ internal static class GatewayTranslator
         return null;
     }
 
-    private static Unit FromHttp(TranslationContext context, string where, string name, int? priority, Specs.HttpGatewayRoute route)
+    private static Unit? FromHttp(TranslationContext context, string where, string name, int? priority, Specs.HttpGatewayRoute route)
     {
         var m = route.Match;
+        if (Matches.QueryProblem(m.QueryParameters) is { } problem)
+        {
+            context.Warn($"{where}: left out: {problem}");
+            return null;
+        }
+
         var match = Matches.Path(m.Prefix, m.Path);
         AddHostname(match, m.Hostname);
         Matches.AddHeaders(match, m.Headers);

@@ -213,6 +213,12 @@ internal static class ServiceRouting
 
     private static Route? FromHttp(TranslationContext context, string name, Specs.HttpRoute http, ServicePort port, RouteFlavor flavor, string where)
     {
+        if (Matches.QueryProblem(http.Match.QueryParameters) is { } problem)
+        {
+            context.Warn($"{where}: left out: {problem}");
+            return null;
+        }
+
         var match = Matches.Http(http.Match);
         if (flavor.Proxyless && !SeenByGrpcCalls(match, out var why))
         {

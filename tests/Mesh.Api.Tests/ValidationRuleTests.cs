@@ -141,6 +141,8 @@ public sealed class ValidationRuleTests(ApiServer api) : IClassFixture<ApiServer
         "spec.listeners[0].healthCheck.path: must not contain spaces or control characters: it is sent as a request's path")]
     [InlineData("virtualNode", """{"serviceDiscovery":{"dns":{"hostname":"éééééééééééééééééééééééééééééééb.éééééééééééééééééééééééééééééééb.éééééééééééééééééééééééééééééééb.éééééééééééééééééééééééééééééééb.b"}}}""",
         "spec.serviceDiscovery.dns.hostname: must be at most 255 bytes, got 257")]
+    [InlineData("gatewayRoute", """{"http2Route":{"match":{"prefix":"/","queryParameters":[{"name":"ok"},{"name":"ééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé"}]},"action":{"target":{"virtualService":{"virtualServiceName":"svc"}}}}}""",
+        "spec.http2Route.match.queryParameters[1].name: must be at most 1024 bytes, got 1026")]
     public async Task Rejects_AStringEnvoyWouldRefuseOrNeverSee_NamingWhere_AndWritesNothing(string kind, string spec, string expected)
     {
         var mesh = await MeshBuilder.CreateAsync(api);

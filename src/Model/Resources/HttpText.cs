@@ -15,6 +15,9 @@ public static class HttpText
     /// <summary>The most bytes Envoy takes in a query parameter matcher's name (its proto's <c>max_bytes</c>).</summary>
     public const int MaxQueryParameterNameBytes = 1024;
 
+    /// <summary>A query parameter's name's length as Envoy counts it against <see cref="MaxQueryParameterNameBytes"/>: in UTF-8 bytes.</summary>
+    public static int QueryParameterNameBytes(string name) => Encoding.UTF8.GetByteCount(name);
+
     /// <summary>
     /// Whether <paramref name="name"/> is an HTTP header's name, a token, or a pseudo-header's (':' and a token, such
     /// as <c>:authority</c>): a request carries no header by any other name, so a match on one would never hold (and

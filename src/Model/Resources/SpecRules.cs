@@ -367,7 +367,8 @@ public static class SpecRules
 
     /// <summary>
     /// The names a match compares must be names Envoy takes: a header's or gRPC metadata's without NUL, CR or LF, a
-    /// query parameter's not empty. The model allows both, and Envoy refuses the whole route configuration for either.
+    /// query parameter's not empty and of at most 1,024 bytes. The model allows all of these, and Envoy refuses the
+    /// whole route configuration for any.
     /// </summary>
     private static void CheckMatchNames(JsonObject match, string path, List<Violation> violations)
     {
@@ -396,9 +397,15 @@ public static class SpecRules
         {
             for (var i = 0; i < parameters.Count; i++)
             {
-                if (parameters[i]?["name"]?.GetValue<string>() is "")
+                var name = parameters[i]?["name"]?.GetValue<string>();
+                if (name is "")
                 {
                     violations.Add(new Violation($"{path}.queryParameters[{i}].name", "must not be empty"));
+                }
+                else if (name is not null && HttpText.QueryParameterNameBytes(name) is var bytes and > HttpText.MaxQueryParameterNameBytes)
+                {
+                    violations.Add(new Violation($"{path}.queryParameters[{i}].name",
+                        $"must be at most {HttpText.MaxQueryParameterNameBytes} bytes, got {bytes}: Envoy takes no longer query parameter name"));
                 }
             }
         }
