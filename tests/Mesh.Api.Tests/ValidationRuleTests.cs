@@ -143,6 +143,10 @@ public sealed class ValidationRuleTests(ApiServer api) : IClassFixture<ApiServer
         "spec.serviceDiscovery.dns.hostname: must be at most 255 bytes, got 257")]
     [InlineData("gatewayRoute", """{"http2Route":{"match":{"prefix":"/","queryParameters":[{"name":"ok"},{"name":"ééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé"}]},"action":{"target":{"virtualService":{"virtualServiceName":"svc"}}}}}""",
         "spec.http2Route.match.queryParameters[1].name: must be at most 1024 bytes, got 1026")]
+    [InlineData("route", """{"httpRoute":{"match":{"prefix":"/","headers":[{"name":"x color","invert":true}]},"action":{"weightedTargets":[{"virtualNode":"v1","weight":1}]}}}""",
+        "spec.httpRoute.match.headers[0].name: must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~, after one ':' for a pseudo-header such as :authority)")]
+    [InlineData("route", """{"grpcRoute":{"match":{"serviceName":"s","metadata":[{"name":"tenant\u0007"}]},"action":{"weightedTargets":[{"virtualNode":"v1","weight":1}]}}}""",
+        "spec.grpcRoute.match.metadata[0].name: must be an HTTP header name")]
     public async Task Rejects_AStringEnvoyWouldRefuseOrNeverSee_NamingWhere_AndWritesNothing(string kind, string spec, string expected)
     {
         var mesh = await MeshBuilder.CreateAsync(api);

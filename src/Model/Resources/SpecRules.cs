@@ -366,9 +366,11 @@ public static class SpecRules
     }
 
     /// <summary>
-    /// The names a match compares must be names Envoy takes: a header's or gRPC metadata's without NUL, CR or LF, a
-    /// query parameter's not empty and of at most 1,024 bytes. The model allows all of these, and Envoy refuses the
-    /// whole route configuration for any.
+    /// The names a match compares must be names Envoy takes: a query parameter's not empty and of at most 1,024 bytes,
+    /// a header's or gRPC metadata's without NUL, CR or LF; the model allows all of these, and Envoy refuses the whole
+    /// route configuration for any. A header's or metadata's must moreover be an HTTP header name
+    /// (<see cref="HttpText.IsHeaderName"/>): Envoy takes one with a space or a non-ASCII letter, whose match then
+    /// never holds (and an inverted one always does), as no request carries such a header.
     /// </summary>
     private static void CheckMatchNames(JsonObject match, string path, List<Violation> violations)
     {
@@ -378,9 +380,10 @@ public static class SpecRules
             {
                 for (var i = 0; i < items.Count; i++)
                 {
-                    if (items[i]?["name"]?.GetValue<string>() is { } name && HasLineBreakOrNul(name))
+                    if (items[i]?["name"]?.GetValue<string>() is { } name && !HttpText.IsHeaderName(name))
                     {
-                        violations.Add(new Violation($"{path}.{list}[{i}].name", "must not contain a NUL, CR or LF"));
+                        violations.Add(new Violation($"{path}.{list}[{i}].name",
+                            "must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~, after one ':' for a pseudo-header such as :authority): a request carries no other"));
                     }
 
                     // A range is [start, end): gRPC C-core refuses the whole route configuration when end is below start.

@@ -16,11 +16,11 @@ public sealed class SpecRulesTests
     [InlineData("virtualGateway", """{"listeners":[{"portMapping":{"port":80,"protocol":"http"},"connectionPool":{"grpc":{"maxRequests":1}}}]}""", "is for protocol grpc, but the listener's protocol is http")]
     [InlineData("virtualNode", """{"listeners":[{"portMapping":{"port":80,"protocol":"http"},"timeout":{"http":{"idle":{"unit":"s","value":315576000001}}}}]}""", "spec.listeners[0].timeout.http.idle.value: must be at most 315576000000 s (10,000 years, the longest duration Envoy takes), got 315576000001")]
     [InlineData("route", """{"httpRoute":{"match":{"prefix":"/"},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]},"retryPolicy":{"maxRetries":1,"perRetryTimeout":{"unit":"ms","value":9223372036854775807},"httpRetryEvents":["server-error"]}}}""", "spec.httpRoute.retryPolicy.perRetryTimeout.value: must be at most 315576000000000 ms")]
-    [InlineData("route", """{"httpRoute":{"match":{"prefix":"/","headers":[{"name":"x-ok"},{"name":"x-a\r\nx-b"}]},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}""", "spec.httpRoute.match.headers[1].name: must not contain a NUL, CR or LF")]
-    [InlineData("route", """{"grpcRoute":{"match":{"serviceName":"s","metadata":[{"name":"a\u0000b"}]},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}""", "spec.grpcRoute.match.metadata[0].name: must not contain a NUL, CR or LF")]
+    [InlineData("route", """{"httpRoute":{"match":{"prefix":"/","headers":[{"name":"x-ok"},{"name":"x-a\r\nx-b"}]},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}""", "spec.httpRoute.match.headers[1].name: must be an HTTP header name")]
+    [InlineData("route", """{"grpcRoute":{"match":{"serviceName":"s","metadata":[{"name":"a\u0000b"}]},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}""", "spec.grpcRoute.match.metadata[0].name: must be an HTTP header name")]
     [InlineData("route", """{"http2Route":{"match":{"prefix":"/","queryParameters":[{"name":""}]},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}""", "spec.http2Route.match.queryParameters[0].name: must not be empty")]
     [InlineData("gatewayRoute", """{"httpRoute":{"match":{"prefix":"/","queryParameters":[{"name":"q"},{"name":""}],"headers":[{"name":"a\nb"}]},"action":{"target":{"virtualService":{"virtualServiceName":"s"}}}}}""", "spec.httpRoute.match.queryParameters[1].name: must not be empty")]
-    [InlineData("gatewayRoute", """{"httpRoute":{"match":{"prefix":"/","headers":[{"name":"a\nb"}]},"action":{"target":{"virtualService":{"virtualServiceName":"s"}}}}}""", "spec.httpRoute.match.headers[0].name: must not contain a NUL, CR or LF")]
+    [InlineData("gatewayRoute", """{"httpRoute":{"match":{"prefix":"/","headers":[{"name":"a\nb"}]},"action":{"target":{"virtualService":{"virtualServiceName":"s"}}}}}""", "spec.httpRoute.match.headers[0].name: must be an HTTP header name")]
     [InlineData("virtualNode", """{"listeners":[{"portMapping":{"port":80,"protocol":"http"},"healthCheck":{"protocol":"http","path":"/ping\r\nX: y","healthyThreshold":2,"unhealthyThreshold":2,"intervalMillis":5000,"timeoutMillis":2000}}]}""", "spec.listeners[0].healthCheck.path: must not contain spaces or control characters")]
     [InlineData("virtualNode", """{"listeners":[{"portMapping":{"port":80,"protocol":"http"},"healthCheck":{"protocol":"http","path":"/ping\u0001","healthyThreshold":2,"unhealthyThreshold":2,"intervalMillis":5000,"timeoutMillis":2000}}]}""", "spec.listeners[0].healthCheck.path: must not contain spaces or control characters: it is sent as a request's path")]
     [InlineData("virtualNode", """{"listeners":[{"portMapping":{"port":80,"protocol":"http"},"healthCheck":{"protocol":"http2","path":"/ping me","healthyThreshold":2,"unhealthyThreshold":2,"intervalMillis":5000,"timeoutMillis":2000}}]}""", "spec.listeners[0].healthCheck.path: must not contain spaces or control characters")]
@@ -44,6 +44,10 @@ public sealed class SpecRulesTests
     [InlineData("virtualNode", """{"serviceDiscovery":{"dns":{"hostname":"web local"}}}""", "spec.serviceDiscovery.dns.hostname: must not contain spaces or control characters")]
     [InlineData("virtualNode", """{"serviceDiscovery":{"dns":{"hostname":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example"}}}""", "spec.serviceDiscovery.dns.hostname: must be at most 255 bytes, got 263")]
     [InlineData("route", """{"httpRoute":{"match":{"prefix":"/","queryParameters":[{"name":"qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq"}]},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}""", "spec.httpRoute.match.queryParameters[0].name: must be at most 1024 bytes, got 1025")]
+    [InlineData("route", """{"http2Route":{"match":{"prefix":"/","headers":[{"name":"x-color"},{"name":"x color","invert":true}]},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}""", "spec.http2Route.match.headers[1].name: must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~, after one ':' for a pseudo-header such as :authority): a request carries no other")]
+    [InlineData("gatewayRoute", """{"grpcRoute":{"match":{"serviceName":"s","metadata":[{"name":"tenant-\u00e9"}]},"action":{"target":{"virtualService":{"virtualServiceName":"s"}}}}}""", "spec.grpcRoute.match.metadata[0].name: must be an HTTP header name")]
+    [InlineData("gatewayRoute", """{"httpRoute":{"match":{"prefix":"/","headers":[{"name":":"}]},"action":{"target":{"virtualService":{"virtualServiceName":"s"}}}}}""", "spec.httpRoute.match.headers[0].name: must be an HTTP header name")]
+    [InlineData("route", """{"httpRoute":{"match":{"prefix":"/","headers":[{"name":"x-a:b"}]},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}""", "spec.httpRoute.match.headers[0].name: must be an HTTP header name")]
     public void Rules_ReportPathAndReason(string kind, string spec, string expected)
     {
         var violations = SpecRules.Check(ResourceKind.FromWireName(kind), JsonNode.Parse(spec)!.AsObject());
@@ -60,6 +64,20 @@ public sealed class SpecRulesTests
         var spec = "{\"" + protocol + "\":{\"match\":{\"hostname\":{\"exact\":\"test.example.com\"}},\"action\":{\"target\":{\"virtualService\":{\"virtualServiceName\":\"s\"}}}}}";
 
         Assert.Empty(SpecRules.Check(ResourceKind.GatewayRoute, JsonNode.Parse(spec)!.AsObject()));
+    }
+
+    [Theory]
+    [InlineData("X-Color")]
+    [InlineData("x-amzn-trace-id")]
+    [InlineData(":authority")]
+    [InlineData("grpc-timeout")]
+    [InlineData("!#$%&'*+-.^_`|~09az")]
+    public void HttpHeaderNames_AreAcceptedInMatches(string name)
+    {
+        var spec = JsonNode.Parse("""{"httpRoute":{"match":{"prefix":"/","headers":[{}]},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}""")!.AsObject();
+        spec["httpRoute"]!["match"]!["headers"]![0]!["name"] = name;
+
+        Assert.Empty(SpecRules.Check(ResourceKind.Route, spec));
     }
 
     [Fact]
