@@ -147,6 +147,10 @@ public sealed class ValidationRuleTests(ApiServer api) : IClassFixture<ApiServer
         "spec.httpRoute.match.headers[0].name: must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~, after one ':' for a pseudo-header such as :authority)")]
     [InlineData("route", """{"grpcRoute":{"match":{"serviceName":"s","metadata":[{"name":"tenant\u0007"}]},"action":{"weightedTargets":[{"virtualNode":"v1","weight":1}]}}}""",
         "spec.grpcRoute.match.metadata[0].name: must be an HTTP header name")]
+    [InlineData("gatewayRoute", """{"http2Route":{"match":{"hostname":{"suffix":".example.com\t"}},"action":{"target":{"virtualService":{"virtualServiceName":"svc"}}}}}""",
+        "spec.http2Route.match.hostname.suffix: must not contain spaces or control characters: it is compared with the request's host, which never holds them")]
+    [InlineData("gatewayRoute", """{"httpRoute":{"match":{"prefix":"/a/"},"action":{"target":{"virtualService":{"virtualServiceName":"svc"}},"rewrite":{"prefix":{"value":"/b\u007f/"}}}}}""",
+        "spec.httpRoute.action.rewrite.prefix.value: must not contain spaces or control characters: it becomes the request's path")]
     public async Task Rejects_AStringEnvoyWouldRefuseOrNeverSee_NamingWhere_AndWritesNothing(string kind, string spec, string expected)
     {
         var mesh = await MeshBuilder.CreateAsync(api);

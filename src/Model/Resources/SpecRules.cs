@@ -264,6 +264,16 @@ public static class SpecRules
                 violations.Add(new Violation($"{path}.hostname", "must set exactly one of exact, suffix"));
             }
 
+            // Envoy takes any text to compare :authority with, but answers a request whose host holds a space or a
+            // control character with 400 itself: such a match would never hold.
+            foreach (var member in (string[])["exact", "suffix"])
+            {
+                if (match["hostname"]?[member]?.GetValue<string>() is { } name && HttpText.HasSpaceOrControl(name))
+                {
+                    violations.Add(new Violation($"{path}.hostname.{member}", "must not contain spaces or control characters: it is compared with the request's host, which never holds them"));
+                }
+            }
+
             CheckRegexes(match, path, violations);
             CheckMatchNames(match, path, violations);
         }
@@ -271,8 +281,9 @@ public static class SpecRules
 
     /// <summary>
     /// A rewritten prefix or path becomes the request's path: Envoy refuses a NUL, CR or LF in it (its route action's
-    /// prefix_rewrite, or a regex rewrite's substitution), and with it the gateway's whole route configuration; and
-    /// one that does not start with '/' would send a request target that is no path at all.
+    /// prefix_rewrite, or a regex rewrite's substitution), and with it the gateway's whole route configuration; it
+    /// takes a space or another control character, and sends a request line the service cannot parse; and one that
+    /// does not start with '/' would send a request target that is no path at all.
     /// </summary>
     private static void CheckRewrites(JsonObject? rewrite, string path, List<Violation> violations)
     {
@@ -283,9 +294,9 @@ public static class SpecRules
                 continue;
             }
 
-            if (HasLineBreakOrNul(value))
+            if (HttpText.HasSpaceOrControl(value))
             {
-                violations.Add(new Violation($"{path}.{member}", "must not contain a NUL, CR or LF: it becomes the request's path"));
+                violations.Add(new Violation($"{path}.{member}", "must not contain spaces or control characters: it becomes the request's path"));
             }
 
             if (!value.StartsWith('/'))

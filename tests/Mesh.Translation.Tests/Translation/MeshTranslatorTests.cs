@@ -172,6 +172,32 @@ public sealed class MeshTranslatorTests
         Assert.Contains(gateway.Warnings, w => w.Contains("virtualGateway/gw/gatewayRoute/long: left out: match.queryParameters[1].name is 1025 bytes; Envoy takes at most 1024", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("""{"prefix":"/a/"}""", """{"prefix":{"value":"/b/\r\nX: y/"}}""")]
+    [InlineData("""{"path":{"exact":"/a"}}""", """{"path":{"exact":"/b\n"}}""")]
+    public void AGatewayRouteStoredWithARewriteEnvoyRefuses_IsLeftOut_AndSaysWhy(string match, string rewrite)
+    {
+        // Envoy refuses a rewritten path with a NUL, CR or LF, with the gateway's whole route configuration. The API
+        // refuses such a rewrite now; a gateway route stored with one before is left out, and the others stay.
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}"""),
+            new("virtualService", null, "svc", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
+            new("virtualGateway", null, "gw", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}]}"""),
+            new("gatewayRoute", "gw", "bad", 1, """{"httpRoute":{"match":MATCH,"action":{"target":{"virtualService":{"virtualServiceName":"svc"}},"rewrite":REWRITE}}}""".Replace("MATCH", match, StringComparison.Ordinal).Replace("REWRITE", rewrite, StringComparison.Ordinal)),
+            new("gatewayRoute", "gw", "plain", 1, """{"httpRoute":{"match":{"prefix":"/"},"action":{"target":{"virtualService":{"virtualServiceName":"svc"}}}}}"""),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualGateway("gw"));
+
+        Assert.Empty(resources.RouteConfigurations.SelectMany(r => PgvValidator.Validate(r, EnvoyTypes.Registry)));
+        var routes = resources.RouteConfigurations.SelectMany(r => r.VirtualHosts).SelectMany(v => v.Routes).ToList();
+        Assert.Contains(routes, r => r.Name.StartsWith("plain", StringComparison.Ordinal));
+        Assert.DoesNotContain(routes, r => r.Name.StartsWith("bad", StringComparison.Ordinal));
+        Assert.Contains(resources.Warnings, w => w.Contains("virtualGateway/gw/gatewayRoute/bad: left out: its rewritten path has a NUL, CR or LF, which Envoy refuses", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void AnAcmCertificateOrTrustStoredWithAnEmptyArn_WaitsForANamedSecret_AndSaysWhy()
     {
