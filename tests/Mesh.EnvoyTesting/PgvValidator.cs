@@ -437,10 +437,11 @@ public static class PgvValidator
                 break;
             case StringRules.WellKnownOneofCase.WellKnownRegex:
                 var strict = !rules.HasStrict || rules.Strict;
+                // Ended by \z, as RE2's '$' is: .NET's '$' also matches before a final newline.
                 var pattern = rules.WellKnownRegex switch
                 {
-                    KnownRegex.HttpHeaderName => strict ? @"^:?[0-9a-zA-Z!#$%&'*+\-.^_|~`]+$" : @"^[^\u0000\u000A\u000D]*$",
-                    KnownRegex.HttpHeaderValue => strict ? @"^[^\u0000-\u0008\u000A-\u001F\u007F]*$" : @"^[^\u0000\u000A\u000D]*$",
+                    KnownRegex.HttpHeaderName => strict ? @"^:?[0-9a-zA-Z!#$%&'*+\-.^_|~`]+\z" : @"^[^\u0000\u000A\u000D]*\z",
+                    KnownRegex.HttpHeaderValue => strict ? @"^[^\u0000-\u0008\u000A-\u001F\u007F]*\z" : @"^[^\u0000\u000A\u000D]*\z",
                     _ => null,
                 };
                 if (pattern is not null && !Regex.IsMatch(s, pattern))

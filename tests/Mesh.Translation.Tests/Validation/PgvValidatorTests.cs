@@ -69,6 +69,17 @@ public sealed class PgvValidatorTests
         Assert.Contains(errors, e => e.Contains("HeaderMatcher.name: must be a valid HttpHeaderName", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("header\n")]
+    [InlineData("header\r")]
+    public void Reports_HeaderNamePattern_WithTheLineBreakLast(string name)
+    {
+        // RE2's '$' matches at the very end only; .NET's also before a final newline, which hid this from the rules.
+        var errors = Validate(new HeaderMatcher { Name = name, PresentMatch = true });
+
+        Assert.Contains(errors, e => e.Contains("HeaderMatcher.name: must be a valid HttpHeaderName", StringComparison.Ordinal));
+    }
+
     [Fact]
 #pragma warning disable CS0612 // The point is to set a deprecated field.
     public void Reports_DeprecatedField()
