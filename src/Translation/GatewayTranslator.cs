@@ -106,7 +106,7 @@ internal static class GatewayTranslator
             {
                 Specs.PortProtocol.Http when spec.HttpRoute is { } http => FromHttp(context, where, resource.Name, spec.Priority, http),
                 Specs.PortProtocol.Http2 when spec.Http2Route is { } http2 => FromHttp(context, where, resource.Name, spec.Priority, http2),
-                Specs.PortProtocol.Grpc when spec.GrpcRoute is { } grpc => FromGrpc(resource.Name, spec.Priority, grpc),
+                Specs.PortProtocol.Grpc when spec.GrpcRoute is { } grpc => FromGrpc(context, where, resource.Name, spec.Priority, grpc),
                 _ => null,
             };
             var routePort = PortOf(spec);
@@ -233,7 +233,7 @@ internal static class GatewayTranslator
     private static Unit? FromHttp(TranslationContext context, string where, string name, int? priority, Specs.HttpGatewayRoute route)
     {
         var m = route.Match;
-        if (Matches.QueryProblem(m.QueryParameters) is { } problem)
+        if (Matches.NameProblem("headers", m.Headers?.Select(h => h.Name), m.QueryParameters) is { } problem)
         {
             context.Warn($"{where}: left out: {problem}");
             return null;
@@ -297,8 +297,14 @@ internal static class GatewayTranslator
         return rewrite?.Path?.Exact;
     }
 
-    private static Unit FromGrpc(string name, int? priority, Specs.GrpcGatewayRoute route)
+    private static Unit? FromGrpc(TranslationContext context, string where, string name, int? priority, Specs.GrpcGatewayRoute route)
     {
+        if (Matches.NameProblem("metadata", route.Match.Metadata?.Select(m => m.Name), null) is { } problem)
+        {
+            context.Warn($"{where}: left out: {problem}");
+            return null;
+        }
+
         var match = Matches.Grpc(route.Match.ServiceName, null, route.Match.Metadata);
         AddHostname(match, route.Match.Hostname);
         var rewriteHost = route.Action.Rewrite?.Hostname?.DefaultTargetHostname != Specs.DefaultGatewayRouteRewrite.Disabled;

@@ -81,14 +81,32 @@ internal static class Matches
     }
 
     /// <summary>
-    /// Why Envoy would refuse the query parameter matches (with the whole route configuration), or null: a name of
-    /// more than 1,024 bytes. The API refuses one now; a route stored with one before is left out with this reason.
+    /// Why Envoy would refuse a match's names (with the whole route configuration), or null: a header's or gRPC
+    /// metadata's (<paramref name="list"/>) with a NUL, CR or LF, a query parameter's empty or of more than 1,024 bytes.
+    /// The API refuses these now; a route stored with one before is left out with this reason.
     /// </summary>
-    public static string? QueryProblem(Specs.EquatableList<Specs.HttpQueryParameter>? parameters)
+    public static string? NameProblem(string list, IEnumerable<string>? headerNames, Specs.EquatableList<Specs.HttpQueryParameter>? parameters)
     {
-        for (var i = 0; i < (parameters?.Count ?? 0); i++)
+        var i = 0;
+        foreach (var name in headerNames ?? [])
         {
-            if (HttpText.QueryParameterNameBytes(parameters![i].Name) is var bytes and > HttpText.MaxQueryParameterNameBytes)
+            if (name.AsSpan().IndexOfAny('\0', '\r', '\n') >= 0)
+            {
+                return $"match.{list}[{i}].name has a NUL, CR or LF, which Envoy refuses";
+            }
+
+            i++;
+        }
+
+        for (i = 0; i < (parameters?.Count ?? 0); i++)
+        {
+            var name = parameters![i].Name;
+            if (name.Length == 0)
+            {
+                return $"match.queryParameters[{i}].name is empty, which Envoy refuses";
+            }
+
+            if (HttpText.QueryParameterNameBytes(name) is var bytes and > HttpText.MaxQueryParameterNameBytes)
             {
                 return $"match.queryParameters[{i}].name is {bytes} bytes; Envoy takes at most {HttpText.MaxQueryParameterNameBytes}";
             }

@@ -213,7 +213,7 @@ internal static class ServiceRouting
 
     private static Route? FromHttp(TranslationContext context, string name, Specs.HttpRoute http, ServicePort port, RouteFlavor flavor, string where)
     {
-        if (Matches.QueryProblem(http.Match.QueryParameters) is { } problem)
+        if (Matches.NameProblem("headers", http.Match.Headers?.Select(h => h.Name), http.Match.QueryParameters) is { } problem)
         {
             context.Warn($"{where}: left out: {problem}");
             return null;
@@ -264,6 +264,12 @@ internal static class ServiceRouting
 
     private static Route? FromGrpc(TranslationContext context, string name, Specs.GrpcRoute grpc, ServicePort port, RouteFlavor flavor, string where)
     {
+        if (Matches.NameProblem("metadata", grpc.Match.Metadata?.Select(m => m.Name), null) is { } problem)
+        {
+            context.Warn($"{where}: left out: {problem}");
+            return null;
+        }
+
         var action = Action(context, grpc.Action.WeightedTargets, port, flavor, where);
         if (action is null)
         {
