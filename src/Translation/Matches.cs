@@ -115,6 +115,17 @@ internal static class Matches
         return null;
     }
 
+    /// <summary>
+    /// Why a route's path match can match no request, or null: a space or control character in its prefix or exact
+    /// path, which no request's path holds. A gateway rewriting into the route would send that prefix or path on as
+    /// its rewrite, which Envoy refuses with a CR or LF (with the gateway's whole route configuration). The API refuses
+    /// these now; a route stored with one before is left out with this reason.
+    /// </summary>
+    public static string? PathProblem(string? prefix, Specs.HttpPathMatch? path) =>
+        prefix is not null && HttpText.HasSpaceOrControl(prefix) ? "match.prefix has a space or control character, which no request's path holds"
+        : path?.Exact is { } exact && HttpText.HasSpaceOrControl(exact) ? "match.path.exact has a space or control character, which no request's path holds"
+        : null;
+
     public static void AddQuery(RouteMatch result, Specs.EquatableList<Specs.HttpQueryParameter>? parameters)
     {
         foreach (var parameter in parameters ?? [])

@@ -213,7 +213,8 @@ internal static class ServiceRouting
 
     private static Route? FromHttp(TranslationContext context, string name, Specs.HttpRoute http, ServicePort port, RouteFlavor flavor, string where)
     {
-        if (Matches.NameProblem("headers", http.Match.Headers?.Select(h => h.Name), http.Match.QueryParameters) is { } problem)
+        if ((Matches.PathProblem(http.Match.Prefix, http.Match.Path)
+            ?? Matches.NameProblem("headers", http.Match.Headers?.Select(h => h.Name), http.Match.QueryParameters)) is { } problem)
         {
             context.Warn($"{where}: left out: {problem}");
             return null;

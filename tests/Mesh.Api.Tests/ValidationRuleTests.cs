@@ -151,6 +151,10 @@ public sealed class ValidationRuleTests(ApiServer api) : IClassFixture<ApiServer
         "spec.http2Route.match.hostname.suffix: must not contain spaces or control characters: it is compared with the request's host, which never holds them")]
     [InlineData("gatewayRoute", """{"httpRoute":{"match":{"prefix":"/a/"},"action":{"target":{"virtualService":{"virtualServiceName":"svc"}},"rewrite":{"prefix":{"value":"/b\u007f/"}}}}}""",
         "spec.httpRoute.action.rewrite.prefix.value: must not contain spaces or control characters: it becomes the request's path")]
+    [InlineData("route", """{"httpRoute":{"match":{"prefix":"/v2/\r\nX: y"},"action":{"weightedTargets":[{"virtualNode":"v1","weight":1}]}}}""",
+        "spec.httpRoute.match.prefix: must not contain spaces or control characters: it is compared with the request's path, which never holds them")]
+    [InlineData("gatewayRoute", """{"httpRoute":{"match":{"path":{"exact":"/a\u000b"}},"action":{"target":{"virtualService":{"virtualServiceName":"svc"}}}}}""",
+        "spec.httpRoute.match.path.exact: must not contain spaces or control characters")]
     public async Task Rejects_AStringEnvoyWouldRefuseOrNeverSee_NamingWhere_AndWritesNothing(string kind, string spec, string expected)
     {
         var mesh = await MeshBuilder.CreateAsync(api);

@@ -339,6 +339,17 @@ public static class SpecRules
             violations.Add(new Violation($"{path}.path.exact", $"must start with '/', got \"{exact}\""));
         }
 
+        // No request's path holds a space or control character, so such a match never holds; and a gateway rewriting
+        // into a router's route sends the route's prefix or path on as its rewrite, which Envoy refuses with a CR or
+        // LF in it, with the gateway's whole route configuration.
+        foreach (var (value, member) in new[] { (prefix, "prefix"), (pathMatch?["exact"]?.GetValue<string>(), "path.exact") })
+        {
+            if (value is not null && HttpText.HasSpaceOrControl(value))
+            {
+                violations.Add(new Violation($"{path}.{member}", "must not contain spaces or control characters: it is compared with the request's path, which never holds them"));
+            }
+        }
+
         if (gateway)
         {
             foreach (var (value, member) in new[] { (prefix, "prefix"), (pathMatch?["exact"]?.GetValue<string>(), "path.exact") })

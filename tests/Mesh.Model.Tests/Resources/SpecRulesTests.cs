@@ -52,6 +52,9 @@ public sealed class SpecRulesTests
     [InlineData("gatewayRoute", """{"http2Route":{"match":{"path":{"exact":"/a"}},"action":{"target":{"virtualService":{"virtualServiceName":"s"}},"rewrite":{"path":{"exact":"/b\u0001"}}}}}""", "spec.http2Route.action.rewrite.path.exact: must not contain spaces or control characters")]
     [InlineData("gatewayRoute", """{"httpRoute":{"match":{"hostname":{"exact":"www.example.com "}},"action":{"target":{"virtualService":{"virtualServiceName":"s"}}}}}""", "spec.httpRoute.match.hostname.exact: must not contain spaces or control characters: it is compared with the request's host, which never holds them")]
     [InlineData("gatewayRoute", """{"grpcRoute":{"match":{"hostname":{"suffix":".example.com\r\n"}},"action":{"target":{"virtualService":{"virtualServiceName":"s"}}}}}""", "spec.grpcRoute.match.hostname.suffix: must not contain spaces or control characters")]
+    [InlineData("route", """{"httpRoute":{"match":{"prefix":"/v2/a\r\nX: y"},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}""", "spec.httpRoute.match.prefix: must not contain spaces or control characters: it is compared with the request's path, which never holds them")]
+    [InlineData("route", """{"http2Route":{"match":{"path":{"exact":"/a b"}},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}""", "spec.http2Route.match.path.exact: must not contain spaces or control characters")]
+    [InlineData("gatewayRoute", """{"httpRoute":{"match":{"prefix":"/a\t"},"action":{"target":{"virtualService":{"virtualServiceName":"s"}}}}}""", "spec.httpRoute.match.prefix: must not contain spaces or control characters")]
     public void Rules_ReportPathAndReason(string kind, string spec, string expected)
     {
         var violations = SpecRules.Check(ResourceKind.FromWireName(kind), JsonNode.Parse(spec)!.AsObject());

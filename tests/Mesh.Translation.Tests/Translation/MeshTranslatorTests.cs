@@ -238,6 +238,35 @@ public sealed class MeshTranslatorTests
         Assert.Contains(gateway.Warnings, w => w.Contains($"virtualGateway/gw/gatewayRoute/bad: left out: {why}", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("""{"prefix":"/v2/a\r\nX: y"}""", "match.prefix")]
+    [InlineData("""{"path":{"exact":"/v2/a\n"}}""", "match.path.exact")]
+    public void ARouteStoredWithALineBreakInItsPath_IsLeftOut_AndSaysWhy(string match, string member)
+    {
+        // A gateway that rewrites into a router's routes sends the router route's prefix or path on as its rewrite,
+        // and Envoy refuses a rewrite with a CR or LF with the gateway's whole route configuration. No request's path
+        // holds one, so the route never matched anyway. The API refuses such a path now; one stored before is left out.
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}"""),
+            new("virtualService", null, "svc", 1, """{"provider":{"virtualRouter":{"virtualRouterName":"r"}}}"""),
+            new("virtualRouter", null, "r", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}]}"""),
+            new("route", "r", "bad", 1, """{"httpRoute":{"match":MATCH,"action":{"weightedTargets":[{"virtualNode":"server","weight":1}]}}}""".Replace("MATCH", match, StringComparison.Ordinal)),
+            new("route", "r", "plain", 1, """{"httpRoute":{"match":{"prefix":"/"},"action":{"weightedTargets":[{"virtualNode":"server","weight":1}]}}}"""),
+            new("virtualGateway", null, "gw", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}]}"""),
+            new("gatewayRoute", "gw", "app", 1, """{"httpRoute":{"match":{"prefix":"/app/"},"action":{"target":{"virtualService":{"virtualServiceName":"svc"}},"rewrite":{"prefix":{"value":"/v2/"}}}}}"""),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualGateway("gw"));
+
+        Assert.Empty(resources.RouteConfigurations.SelectMany(r => PgvValidator.Validate(r, EnvoyTypes.Registry)));
+        var routes = resources.RouteConfigurations.SelectMany(r => r.VirtualHosts).SelectMany(v => v.Routes).ToList();
+        Assert.Contains(routes, r => r.Name == "app/plain");
+        Assert.DoesNotContain(routes, r => r.Name == "app/bad");
+        Assert.Contains(resources.Warnings, w => w.Contains($"virtualRouter/r/route/bad: left out: {member} has a space or control character, which no request's path holds", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void AnAcmCertificateOrTrustStoredWithAnEmptyArn_WaitsForANamedSecret_AndSaysWhy()
     {
