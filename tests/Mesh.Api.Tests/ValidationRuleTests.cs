@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Mesh.Api.Tests.Infrastructure;
+using Npgsql;
 
 namespace Mesh.Api.Tests;
 
@@ -175,6 +176,36 @@ public sealed class ValidationRuleTests(ApiServer api) : IClassFixture<ApiServer
         response.AssertError(400, "BadRequestException");
         Assert.Contains(expected, response.Message);
         (await api.SendAsync(HttpMethod.Get, item)).AssertError(404, "NotFoundException");
+    }
+
+    [Fact]
+    public async Task ASpecStoredBeforeTheseRules_IsStillDescribedAndListed()
+    {
+        // The rules hold what is written; rows already stored may break them (the translation leaves out what Envoy
+        // would refuse), and must still be read back as they are.
+        var mesh = await MeshBuilder.CreateAsync(api);
+        await mesh.NodeAsync("old");
+        await using (var connection = new NpgsqlConnection(api.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(
+                "UPDATE resources SET spec = $1::jsonb WHERE mesh_name = $2 AND kind = 'virtualNode' AND name = 'old'", connection)
+            {
+                Parameters =
+                {
+                    new() { Value = """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"},"healthCheck":{"protocol":"http","path":"/ping me\u0007","healthyThreshold":2,"unhealthyThreshold":2,"intervalMillis":5000,"timeoutMillis":2000}}],"serviceDiscovery":{"dns":{"hostname":"web local"}}}""" },
+                    new() { Value = mesh.Mesh },
+                },
+            };
+            Assert.Equal(1, await command.ExecuteNonQueryAsync());
+        }
+
+        var described = await api.SendAsync(HttpMethod.Get, Paths.VirtualNode(mesh.Mesh, "old"));
+        var listed = await api.SendAsync(HttpMethod.Get, Paths.VirtualNodes(mesh.Mesh));
+
+        Assert.Equal("/ping me\u0007", described.AssertOk().Body!["spec"]!["listeners"]![0]!["healthCheck"]!["path"]!.GetValue<string>());
+        Assert.Equal("web local", described.Body!["spec"]!["serviceDiscovery"]!["dns"]!["hostname"]!.GetValue<string>());
+        Assert.Contains(listed.AssertOk().Body!["virtualNodes"]!.AsArray(), n => n!["virtualNodeName"]!.GetValue<string>() == "old");
     }
 
     [Fact]
