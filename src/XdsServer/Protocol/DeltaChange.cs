@@ -27,8 +27,6 @@ internal sealed class DeltaChange
     /// <summary>The earlier content of a client that holds nothing of the type; a content version is never empty.</summary>
     public const string FromNothing = "";
 
-    private static long _nonces;
-
     private readonly string _fromVersion;
     private readonly bool _wildcard;
     private readonly string[] _names;
@@ -55,7 +53,7 @@ internal sealed class DeltaChange
         {
             if (upserts.Count > 0 || removals.Count > 0)
             {
-                UpsertResponse = SharedDeltaResponses.Share(DeltaResponses.Create(systemVersion, typeUrl, NextNonce(), upserts, removals));
+                UpsertResponse = SharedDeltaResponses.Share(DeltaResponses.Create(systemVersion, typeUrl, nonce: "", upserts, removals));
             }
 
             return;
@@ -63,12 +61,12 @@ internal sealed class DeltaChange
 
         if (upserts.Count > 0)
         {
-            UpsertResponse = SharedDeltaResponses.Share(DeltaResponses.Create(systemVersion, typeUrl, NextNonce(), upserts, []));
+            UpsertResponse = SharedDeltaResponses.Share(DeltaResponses.Create(systemVersion, typeUrl, nonce: "", upserts, []));
         }
 
         if (removals.Count > 0)
         {
-            RemovalResponse = SharedDeltaResponses.Share(DeltaResponses.Create(systemVersion, typeUrl, NextNonce(), [], removals));
+            RemovalResponse = SharedDeltaResponses.Share(DeltaResponses.Create(systemVersion, typeUrl, nonce: "", [], removals));
         }
     }
 
@@ -86,7 +84,7 @@ internal sealed class DeltaChange
 
     /// <summary>
     /// The response carrying <see cref="Upserts"/> (and, when <see cref="OneResponse"/>, <see cref="Removals"/>);
-    /// null when it would carry nothing.
+    /// null when it would carry nothing. It has no nonce: each stream writes it with its own (<see cref="SharedDeltaWriter"/>).
     /// </summary>
     public DeltaDiscoveryResponse? UpsertResponse { get; }
 
@@ -122,12 +120,4 @@ internal sealed class DeltaChange
         && string.Equals(other._systemVersion, _systemVersion, StringComparison.Ordinal)
         && other._names.Length == _names.Length
         && Array.TrueForAll(other._names, name => Array.IndexOf(_names, name) >= 0);
-
-    /// <summary>
-    /// The nonce of a shared response's message: never one a stream makes for itself (those are numbers). A stream
-    /// writes the response with a nonce of its own (<see cref="SharedDeltaResponses.WriteAsync"/>); this one is sent
-    /// only by a writer that serialises the message outside that write.
-    /// </summary>
-    private static string NextNonce() =>
-        "c" + Interlocked.Increment(ref _nonces).ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -26,6 +26,17 @@ internal sealed class DeltaEncoding
         _afterNonce = after.ToByteArray();
     }
 
+    /// <summary>The response with <paramref name="nonce"/> as its nonce, as one array (what <see cref="WriteTo"/> writes).</summary>
+    public byte[] ToByteArray(string nonce)
+    {
+        var nonceField = NonceField.SizeOf(nonce, out var nonceLength);
+        var writer = new ArrayBufferWriter<byte>(_beforeNonce.Length + nonceField + _afterNonce.Length);
+        writer.Write(_beforeNonce);
+        NonceField.Write(writer, nonce, nonceField, nonceLength);
+        writer.Write(_afterNonce);
+        return writer.WrittenSpan.ToArray();
+    }
+
     /// <summary>Writes the response with <paramref name="nonce"/> as its nonce.</summary>
     public void WriteTo(string nonce, SerializationContext context)
     {

@@ -29,6 +29,9 @@ internal sealed class DeltaSession(
 {
     private readonly Dictionary<string, DeltaTypeState> _types = new(StringComparer.Ordinal);
 
+    /// <summary>How this stream writes the responses it shares with the identity's other streams (made at the first).</summary>
+    private SharedDeltaWriter? _sharedWriter;
+
     protected override Node? NodeOf(DeltaDiscoveryRequest request) => request.Node;
 
     protected override string TypeUrlOf(DeltaDiscoveryRequest request) => request.TypeUrl;
@@ -445,7 +448,8 @@ internal sealed class DeltaSession(
         {
             // A nonce names one response on its stream, and a stream can be sent one shared response twice (a name
             // dropped and subscribed to again while nothing changed): each write takes the stream's next nonce.
-            await SharedDeltaResponses.WriteAsync(responses, response, NextNonce(), out nonce, cancellationToken);
+            nonce = NextNonce();
+            await (_sharedWriter ??= new SharedDeltaWriter()).WriteAsync(responses, response, nonce, cancellationToken);
         }
         else
         {

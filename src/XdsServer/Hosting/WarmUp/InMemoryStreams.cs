@@ -31,9 +31,10 @@ internal sealed class InMemoryRequests<T> : IAsyncStreamReader<T>
 
 /// <summary>
 /// The response side of a warm-up stream: each response is serialised as gRPC's marshaller serialises it (size,
-/// then written into a buffer writer), so that path is compiled too, and handed to the warm-up's proxy.
+/// then written into a buffer writer), so that path is compiled too, and handed to the warm-up's proxy as a client
+/// would read it (<c>asWritten</c>: a delta stream writes shared responses through a message of its own).
 /// </summary>
-internal sealed class InMemoryResponses<T> : IServerStreamWriter<T>
+internal sealed class InMemoryResponses<T>(Func<T, T>? asWritten = null) : IServerStreamWriter<T>
     where T : IMessage<T>
 {
     private readonly Channel<T> _written = Channel.CreateUnbounded<T>(new UnboundedChannelOptions { SingleReader = true });
@@ -45,6 +46,8 @@ internal sealed class InMemoryResponses<T> : IServerStreamWriter<T>
 
     public Task WriteAsync(T message, CancellationToken cancellationToken)
     {
+        // Read now, during the write: a message a stream writes for a shared response changes at its next write.
+        message = asWritten is null ? message : asWritten(message);
         _buffer.ResetWrittenCount();
         var size = message.CalculateSize();
         message.WriteTo(_buffer);

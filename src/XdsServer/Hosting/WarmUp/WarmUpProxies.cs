@@ -58,7 +58,7 @@ internal sealed class WarmUpDeltaProxy(Node node, NodeInterner nodes)
 
     public InMemoryRequests<DeltaDiscoveryRequest> Requests { get; } = new();
 
-    public InMemoryResponses<DeltaDiscoveryResponse> Responses { get; } = new();
+    public InMemoryResponses<DeltaDiscoveryResponse> Responses { get; } = new(SharedDeltaResponses.AsWritten);
 
     /// <summary>Subscribes to the named resources of a type, or to all of them (the wildcard) when <paramref name="names"/> is empty.</summary>
     public void Subscribe(string typeUrl, IReadOnlyCollection<string> names) =>
