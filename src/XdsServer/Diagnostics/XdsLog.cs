@@ -10,8 +10,9 @@ internal static partial class XdsLog
     [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Stream {StreamId} ({Variant}) opened by {NodeId} as {Proxy}")]
     public static partial void StreamOpened(this ILogger logger, long streamId, string variant, string nodeId, string proxy);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Stream {StreamId} closed")]
-    public static partial void StreamClosed(this ILogger logger, long streamId);
+    // Debug also for a proxy that reset its stream or dropped its connection: an ordinary end of a proxy going away.
+    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Stream {StreamId} ({Proxy}) closed: {Reason}")]
+    public static partial void StreamClosed(this ILogger logger, long streamId, string proxy, string reason);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Stream {StreamId} rejected: {Reason}")]
     public static partial void StreamRejected(this ILogger logger, long streamId, string reason);

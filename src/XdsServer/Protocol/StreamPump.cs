@@ -20,6 +20,13 @@ internal sealed class StreamPump<TRequest>(PushGate? gate = null)
 {
     private readonly LatestSnapshot _snapshots = new();
 
+    /// <summary>
+    /// Why the loop ended, for the stream's closing line (a phrase); null while it runs, or when it threw (the call
+    /// reports that). The ends that are no error are not logged above Debug: thousands of proxies restarting at once
+    /// would flood the log with them.
+    /// </summary>
+    public string? EndedBecause { get; private set; }
+
     /// <summary>Offers a snapshot without ever blocking; an unsent older one is replaced.</summary>
     public void Offer(Snapshot snapshot) => _snapshots.Offer(snapshot);
 
@@ -62,7 +69,8 @@ internal sealed class StreamPump<TRequest>(PushGate? gate = null)
                 {
                     if (!await read)
                     {
-                        return; // the client closed its side
+                        EndedBecause = "the proxy closed its side";
+                        return;
                     }
 
                     await onRequest(requestStream.Current, call);
@@ -102,17 +110,21 @@ internal sealed class StreamPump<TRequest>(PushGate? gate = null)
                     snapshotWaiting = null;
                 }
             }
+
+            EndedBecause = Cancelled(call);
         }
         catch (Exception) when (call.IsCancellationRequested || stopping.IsCancellationRequested)
         {
             // Cancelled while reading or writing (an OperationCanceledException, or whatever the aborted request
             // or response stream threw): the stream is ending, and the caller reports how.
+            EndedBecause = Cancelled(call);
         }
-        catch (IOException)
+        catch (IOException e)
         {
             // The client reset the stream (RST_STREAM, "The client reset the request stream") or its connection
             // failed: an ordinary end of a proxy that went away. Kestrel fails the pending read before it cancels the
             // call's token, so the filter above could not tell, and gRPC logged the stream as an error with its stack.
+            EndedBecause = $"{ProxyWentAway} ({e.Message})";
         }
         finally
         {
@@ -120,6 +132,12 @@ internal sealed class StreamPump<TRequest>(PushGate? gate = null)
             await Observe(read);
         }
     }
+
+    // The call is cancelled when Kestrel aborts its request: the proxy reset the stream or its connection closed
+    // (the server's own stop aborts a call only at the stop's time-out, after its streams were asked to end).
+    private const string ProxyWentAway = "the proxy reset the stream or its connection closed";
+
+    private static string Cancelled(CancellationToken call) => call.IsCancellationRequested ? ProxyWentAway : "the server is stopping";
 
     /// <summary>
     /// Writes a snapshot holding one of the gate's slots (<c>Xds:PushesInFlight</c>) for as long as the write takes:

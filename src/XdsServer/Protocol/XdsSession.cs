@@ -218,6 +218,10 @@ internal abstract class XdsSession<TRequest> : IDisposable
         _watch?.Dispose();
         _registration?.Dispose();
         Context.Registry.Close(Status);
-        Context.Logger.StreamClosed(Status.Id);
+        if (Context.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
+        {
+            // Checked first: the proxy's name is made for the line, and a restart closes thousands of streams at once.
+            Context.Logger.StreamClosed(Status.Id, ProxyName, Pump.EndedBecause ?? "it failed (the call's status says why)");
+        }
     }
 }
