@@ -32,6 +32,12 @@ namespace Mesh.XdsServer.Protocol;
 /// client answers: an ACK lets it go, and after a NACK it is what the client still runs, which CSDS and proxy status
 /// show. The session itself diffs against the version sent, so a refused version is not sent again.
 /// </para>
+/// <para>
+/// A name a response removed while the client held it is no longer held (the session does not send its removal
+/// again), but the version the client ran is kept beside the removal until the client answers: an ACK lets it go, and
+/// after a NACK the client still runs that version, which CSDS and proxy status show as NACKED with the error (the
+/// refused version empty: a removal has none), as for a refused update, until the name is sent again or dropped.
+/// </para>
 /// </summary>
 internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
 {
@@ -59,6 +65,13 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     /// what the client said of it: shown for the type when the client holds nothing, which has no entry to show.
     /// </summary>
     private DeltaOutcome? _latestEmpty;
+
+    /// <summary>
+    /// Names removed from the client while it held them (<see cref="RemovedBy"/>), with the version it ran; only until
+    /// the removal is ACKed, or, refused, until the name is sent again or dropped. Null while there are none (most types
+    /// of most streams never have one).
+    /// </summary>
+    private Dictionary<string, Removal>? _removals;
 
     public string TypeUrl { get; } = typeUrl;
 
@@ -205,6 +218,11 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     {
         lock (statusLock)
         {
+            if (_removals is not null)
+            {
+                AnswerRemovals(sent, answer);
+            }
+
             if (resources.Count == 0)
             {
                 if (ReferenceEquals(_latestEmpty, sent))
@@ -302,22 +320,122 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
         }
     }
 
-    /// <summary>A name the client subscribed to was reported as not existing; the client holds nothing of it.</summary>
-    public void DoesNotExist(string name, DateTimeOffset at) =>
-        Write(name, "", new DeltaOutcome(ConfigStatus.NotSent, ClientResourceStatus.DoesNotExist, null, at));
+    /// <summary>
+    /// A name the client subscribed to was reported as not existing; the client holds nothing of it. When it held it,
+    /// <paramref name="removedBy"/> is the outcome of the response that removed it (see <see cref="RemovedBy"/>).
+    /// </summary>
+    public void DoesNotExist(string name, DateTimeOffset at, DeltaOutcome? removedBy = null)
+    {
+        lock (statusLock)
+        {
+            if (removedBy is not null)
+            {
+                KeepRemoval(name, removedBy);
+            }
 
-    /// <summary>The client dropped the name (removed, or unsubscribed).</summary>
+            Writable()[name] = new DeltaEntry("", new DeltaOutcome(ConfigStatus.NotSent, ClientResourceStatus.DoesNotExist, null, at));
+        }
+    }
+
+    /// <summary>
+    /// The response whose outcome is <paramref name="response"/> removed the name: the client no longer holds it, but
+    /// what it ran is kept until it answers, to show if it refuses the removal.
+    /// </summary>
+    public void RemovedBy(string name, DeltaOutcome response)
+    {
+        lock (statusLock)
+        {
+            KeepRemoval(name, response);
+            Drop(name);
+        }
+    }
+
+    /// <summary>The client dropped the name (unsubscribed, or subscribed again to be sent it again).</summary>
     public void Removed(string name)
     {
         lock (statusLock)
         {
-            if (InBaseline(name) is not null)
+            ForgetRemoval(name);
+            Drop(name);
+        }
+    }
+
+    private void Drop(string name)
+    {
+        if (InBaseline(name) is not null)
+        {
+            Writable()[name] = new DeltaEntry("", Dropped);
+        }
+        else
+        {
+            _entries.Remove(name);
+        }
+    }
+
+    /// <summary>
+    /// Keeps what the client runs of <paramref name="name"/> beside its removal by <paramref name="response"/>: the
+    /// version it ACKed (or held on connecting), or one sent and not answered yet (the client answers responses in
+    /// order, so it took or refused that one before it refuses the removal); nothing when it runs none.
+    /// </summary>
+    private void KeepRemoval(string name, DeltaOutcome response)
+    {
+        (string Version, DeltaOutcome Outcome)? running = null;
+        if (_entries.TryGetValue(name, out var entry))
+        {
+            if (IsHeld(entry) && entry.Outcome.ClientStatus != ClientResourceStatus.Nacked)
             {
-                Writable()[name] = new DeltaEntry("", Dropped);
+                running = (entry.Version, entry.Outcome);
+            }
+            else if (IsHeld(entry) && entry.KeptVersion is { } kept)
+            {
+                running = (kept, entry.KeptOutcome!); // it refused the version sent last, and runs the one before
+            }
+        }
+        else if (InBaseline(name) is { } held && _baselineOutcome.ClientStatus != ClientResourceStatus.Nacked)
+        {
+            running = (held.Version, _baselineOutcome);
+        }
+
+        if (running is { } r)
+        {
+            (_removals ??= new(StringComparer.Ordinal))[name] = new Removal(r.Version, r.Outcome.At, response);
+        }
+    }
+
+    private void ForgetRemoval(string name)
+    {
+        if (_removals is not null && _removals.Remove(name) && _removals.Count == 0)
+        {
+            _removals = null;
+        }
+    }
+
+    /// <summary>The client answered the response of <paramref name="sent"/>: the removals it carried are done (ACK) or refused (NACK).</summary>
+    private void AnswerRemovals(DeltaOutcome sent, DeltaOutcome answer)
+    {
+        List<string>? answered = null;
+        foreach (var (name, removal) in _removals!)
+        {
+            if (ReferenceEquals(removal.Outcome, sent))
+            {
+                (answered ??= []).Add(name);
+            }
+        }
+
+        if (answered is null)
+        {
+            return;
+        }
+
+        foreach (var name in answered)
+        {
+            if (answer.ClientStatus == ClientResourceStatus.Acked)
+            {
+                ForgetRemoval(name);
             }
             else
             {
-                _entries.Remove(name);
+                _removals[name] = _removals[name] with { Outcome = answer };
             }
         }
     }
@@ -351,6 +469,21 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
                 all[(TypeUrl, name)] = StatusOf(entry);
             }
         }
+
+        // A refused removal: the client still runs the version it had (over a name reported missing, too). One not
+        // answered yet is not shown, as the name is no longer the client's once it takes it.
+        if (_removals is null)
+        {
+            return;
+        }
+
+        foreach (var (name, removal) in _removals)
+        {
+            if (removal.Outcome is { ClientStatus: ClientResourceStatus.Nacked } o && VersionOf(name) is null)
+            {
+                all[(TypeUrl, name)] = new ResourceStatus(removal.Version, o.ConfigStatus, o.ClientStatus, o.Error, removal.Since, "", o.At);
+            }
+        }
     }
 
     /// <summary>An entry as CSDS shows it: a NACKED one as the version the client keeps, beside the one it refused.</summary>
@@ -369,6 +502,7 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     /// </summary>
     private void SendOne(string name, string version, DeltaOutcome sent)
     {
+        ForgetRemoval(name);
         ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(Writable(), name, out var exists);
         if (!exists)
         {
@@ -411,4 +545,10 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     /// held none).
     /// </summary>
     private readonly record struct DeltaEntry(string Version, DeltaOutcome Outcome, string? KeptVersion = null, DeltaOutcome? KeptOutcome = null);
+
+    /// <summary>
+    /// A name removed from the client while it ran <see cref="Version"/> (accepted at <see cref="Since"/>), and the
+    /// outcome of the removing response, or of the client's NACK of it.
+    /// </summary>
+    private readonly record struct Removal(string Version, DateTimeOffset Since, DeltaOutcome Outcome);
 }

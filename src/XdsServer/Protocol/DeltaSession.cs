@@ -468,14 +468,15 @@ internal sealed class DeltaSession(
         for (var i = 0; i < removals.Count; i++)
         {
             var name = removals[i];
+            // What the client held of a removed name is kept until it answers: refused, it still runs that (CSDS shows it).
             if (state.IsNamed(name))
             {
                 state.ReportedMissing(name);
-                Status.DoesNotExist(state.ClientHas, name);
+                Status.DoesNotExist(state.ClientHas, name, sent);
             }
             else
             {
-                state.ClientHas.Removed(name);
+                state.ClientHas.RemovedBy(name, sent);
             }
         }
 

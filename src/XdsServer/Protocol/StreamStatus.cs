@@ -158,7 +158,8 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
     internal DeltaOutcome Sent(DeltaHoldings holdings, IReadOnlyList<XdsResource> resources, Snapshots.ResourceSet? from) =>
         holdings.Sent(resources, clock.GetUtcNow(), from);
 
-    internal void DoesNotExist(DeltaHoldings holdings, string name) => holdings.DoesNotExist(name, clock.GetUtcNow());
+    /// <summary>Delta: a name the client subscribed to was reported as not existing; <paramref name="removedBy"/>: by the response of that outcome, which removed it from the client if it held it.</summary>
+    internal void DoesNotExist(DeltaHoldings holdings, string name, DeltaOutcome? removedBy = null) => holdings.DoesNotExist(name, clock.GetUtcNow(), removedBy);
 
     /// <summary>
     /// Delta: the outcome of the versions a client says it has on connecting (<c>initial_resource_versions</c>): it

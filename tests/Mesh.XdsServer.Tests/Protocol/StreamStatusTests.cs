@@ -346,6 +346,46 @@ public sealed class StreamStatusTests
         Assert.All(status.Resources.Values, r => Assert.Equal((ClientResourceStatus.Acked, _clock.Now), (r.ClientStatus, r.LastUpdated)));
     }
 
+    [Fact]
+    public void Delta_A_Refused_Removal_Shows_The_Version_The_Client_Still_Runs_Until_The_Name_Is_Sent_Again()
+    {
+        // b from the type's first response (kept whole as its set), a named and sent on its own; both ACKed.
+        var status = new StreamStatus(1, "ads-delta", _clock);
+        var holdings = status.Holdings(TypeUrls.Cluster);
+        var set = new Mesh.XdsServer.Snapshots.ResourceSet([Cluster("b")]);
+        status.Acked(TypeUrls.Cluster, set.Wildcard, status.Sent(TypeUrls.Cluster, set.Wildcard, set));
+        var a = Cluster("a");
+        status.Acked(TypeUrls.Cluster, [a], status.Sent(TypeUrls.Cluster, [a]));
+        var ackedAt = _clock.Now;
+
+        // One response removes both (a, named, is reported missing); until the client answers, neither is its own.
+        _clock.Step();
+        var removal = status.Sent(TypeUrls.Cluster, []);
+        status.DoesNotExist(holdings, "a", removal);
+        holdings.RemovedBy("b", removal);
+        Assert.Equal(ClientResourceStatus.DoesNotExist, Assert.Single(status.Resources).Value.ClientStatus);
+
+        // Refused: the client still runs both at the versions it ACKed, NACKED, the refused version empty.
+        _clock.Step();
+        status.Nacked(TypeUrls.Cluster, [], removal, "bad");
+        Assert.Equal(new ResourceStatus(a.Version, ConfigStatus.Error, ClientResourceStatus.Nacked, "bad", ackedAt, "", _clock.Now), status.Resources[(TypeUrls.Cluster, "a")]);
+        Assert.Equal(new ResourceStatus(set.Wildcard[0].Version, ConfigStatus.Error, ClientResourceStatus.Nacked, "bad", ackedAt, "", _clock.Now), status.Resources[(TypeUrls.Cluster, "b")]);
+        var csds = status.ToClientConfig(null).GenericXdsConfigs.Single(g => g.Name == "b");
+        Assert.Equal((set.Wildcard[0].Version, "", "bad"), (csds.VersionInfo, csds.ErrorState.VersionInfo, csds.ErrorState.Details));
+
+        // The session does not count them as held (their removal is not sent again); a name sent again is the client's again.
+        Assert.False(holdings.Holds("a") || holdings.Holds("b"));
+        status.Acked(TypeUrls.Cluster, [a], status.Sent(TypeUrls.Cluster, [a]));
+        Assert.Equal(new ResourceStatus(a.Version, ConfigStatus.Synced, ClientResourceStatus.Acked, null, _clock.Now), status.Resources[(TypeUrls.Cluster, "a")]);
+
+        // A removal the client ACKs leaves nothing; one dropped by unsubscribing neither.
+        var acked = status.Sent(TypeUrls.Cluster, []);
+        holdings.RemovedBy("a", acked);
+        status.Acked(TypeUrls.Cluster, [], acked);
+        holdings.Removed("b");
+        Assert.Empty(status.Resources);
+    }
+
     private static XdsResource Changed(string name, string content = "changed") =>
         XdsResource.Create(TypeUrls.Cluster, name, new Cluster { Name = name, AltStatName = content });
 
