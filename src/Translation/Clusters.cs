@@ -145,7 +145,7 @@ internal static class Clusters
         }
         else
         {
-            context.Warn($"{request.Where}: virtualNode/{node.Name} has no service discovery, so it cannot be reached");
+            context.Warn($"{request.Where}: virtualNode/{node.Name} has no service discovery, so it cannot be reached (give it dns or awsCloudMap service discovery)");
             return null;
         }
 

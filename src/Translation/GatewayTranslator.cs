@@ -125,11 +125,15 @@ internal static class GatewayTranslator
             var port = ServicePortFor(context, service, unit.Target.Port, listener.Protocol, where);
             if (port is null)
             {
+                // Left out, its requests would go to the next gateway route that matches them (a catch-all of
+                // another service, say); they fail here instead, as a sidecar's route with no target left does.
+                yield return Answer(unit, 503);
                 continue;
             }
 
             var innerRoutes = ServiceRouting.HttpRoutes(context, service, port.Value, flavor, where).ToList();
             var reachable = false;
+            var coversUnit = false;
             foreach (var (gatewayMatch, inner) in SlashVariants(unit).SelectMany(_ => innerRoutes, (gatewayMatch, inner) => (gatewayMatch, inner)))
             {
                 var composed = PathComposition.Compose(gatewayMatch, unit.RewriteTo, inner.Match);
@@ -148,6 +152,7 @@ internal static class GatewayTranslator
                 var route = inner.Clone();
                 route.Name = $"{unit.Name}/{inner.Name}";
                 route.Match = composed.Match;
+                coversUnit |= route.Match.Equals(unit.Match);
                 if (route.Route_ is { } action)
                 {
                     if (composed.PrefixRewrite is { } rewrite)
@@ -170,8 +175,20 @@ internal static class GatewayTranslator
                 // it, which is the same to the client, but a gateway route that can reach nothing is worth saying.
                 context.Warn($"{where}: no route of virtualService/{service} matches any request this gateway route forwards{(unit.RewriteTo is { } to ? $" (its path rewritten to '{to}')" : "")}, so the gateway answers them itself, as not found");
             }
+
+            if (!coversUnit)
+            {
+                // App Mesh forwarded every request of a gateway route to the service, whose router answered 404 when
+                // none of its routes matched. One stage must say so itself: without this route, such requests would
+                // go on to the next gateway route that matches them.
+                yield return Answer(unit, 404);
+            }
         }
     }
+
+    /// <summary>A route answering every request of a gateway route itself (a direct response), after whatever it composed.</summary>
+    private static Route Answer(Unit unit, uint status) =>
+        new() { Name = unit.Name, Match = unit.Match.Clone(), DirectResponse = new DirectResponseAction { Status = status } };
 
     /// <summary>
     /// The gateway matches a unit's routes are composed under. App Mesh rewrote a prefix in its first stage and matched
@@ -198,13 +215,18 @@ internal static class GatewayTranslator
 
     private static ServicePort? ServicePortFor(TranslationContext context, string service, int? port, Specs.PortProtocol protocol, string where)
     {
-        var ports = ServiceRouting.Ports(context, service, where);
+        var ports = ServiceRouting.Ports(context, service, where, Answers503);
+        if (ports.Count == 0)
+        {
+            return null;
+        }
+
         if (port is { } p)
         {
             var found = ports.Where(x => x.Port == p).ToList();
             if (found.Count == 0)
             {
-                context.Warn($"{where}: virtualService/{service} has no listener on port {p}");
+                context.Warn($"{where}: virtualService/{service} has no listener on port {p}{Answers503}");
                 return null;
             }
 
@@ -222,13 +244,12 @@ internal static class GatewayTranslator
             return sameProtocol[0];
         }
 
-        if (ports.Count > 1)
-        {
-            context.Warn($"{where}: virtualService/{service} listens on {ports.Count} ports; the gateway route needs target.port");
-        }
-
+        context.Warn($"{where}: virtualService/{service} listens on {ports.Count} ports; the gateway route needs target.port{Answers503}");
         return null;
     }
+
+    /// <summary>How a warning of a gateway route whose target has no port to reach ends.</summary>
+    private const string Answers503 = "; the gateway route answers 503 (direct response)";
 
     private static Unit? FromHttp(TranslationContext context, string where, string name, int? priority, Specs.HttpGatewayRoute route)
     {

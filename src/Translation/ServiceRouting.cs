@@ -16,19 +16,34 @@ internal static class ServiceRouting
     /// <summary>App Mesh's default idle timeout.</summary>
     public static readonly TimeSpan DefaultIdle = TimeSpan.FromSeconds(300);
 
-    public static IReadOnlyList<ServicePort> Ports(TranslationContext context, string service, string where)
+    /// <summary>
+    /// The ports a service is reachable on, in order; none (with a warning) when it has no provider or its provider no
+    /// listener. <paramref name="outcome"/> ends those warnings with what the caller does instead (a gateway route
+    /// answers 503); without it, they say the service is not routed, which is all a sidecar or proxyless client can do
+    /// for a service without a port.
+    /// </summary>
+    public static IReadOnlyList<ServicePort> Ports(TranslationContext context, string service, string where, string? outcome = null)
     {
         var provider = context.Graph.ProviderOf(service);
         if (provider is null)
         {
-            context.Warn($"{where}: virtualService/{service} does not exist or has no provider in the mesh");
+            context.Warn($"{where}: virtualService/{service} does not exist or has no provider in the mesh{outcome}");
             return [];
         }
 
-        var mappings = provider.VirtualNode is { } node
-            ? (node.Spec.Listeners ?? []).Select(l => l.PortMapping)
-            : (provider.VirtualRouter!.Spec.Listeners ?? []).Select(l => l.PortMapping);
-        return mappings.Select(m => new ServicePort(m.Port, m.Protocol)).Distinct().OrderBy(p => p.Port).ToList();
+        var (kind, name, mappings) = provider.VirtualNode is { } node
+            ? ("virtualNode", node.Name, (node.Spec.Listeners ?? []).Select(l => l.PortMapping))
+            : ("virtualRouter", provider.VirtualRouter!.Name, (provider.VirtualRouter!.Spec.Listeners ?? []).Select(l => l.PortMapping));
+        var ports = mappings.Select(m => new ServicePort(m.Port, m.Protocol)).Distinct().OrderBy(p => p.Port).ToList();
+        if (ports.Count == 0)
+        {
+            // A service takes its ports from its provider's listeners: without one there is no port to give it a
+            // virtual host or TCP route on, so it cannot even answer 503; said here rather than dropped without a word.
+            context.Warn($"{where}: virtualService/{service} cannot be served: its provider {kind}/{name} has no listeners"
+                + (outcome ?? ", so it has no port and calls to it are not routed") + $" (add a listener to {kind}/{name})");
+        }
+
+        return ports;
     }
 
     /// <summary>
@@ -58,7 +73,10 @@ internal static class ServiceRouting
             var cluster = listener is null ? null : Clusters.Upstream(context, new UpstreamRequest(node, listener, flavor.ClientPolicy, flavor.Proxyless, flavor.GatewayPool, where));
             if (listener is null || cluster is null)
             {
-                return [];
+                // Like a router's route whose targets are all gone: the service's name keeps a route that fails its
+                // requests, rather than none (a 404, or a gateway's next route taking them).
+                context.Warn($"{where}: virtualNode/{node.Name} cannot be reached, so requests to virtualService/{service} on port {port.Port} answer {(flavor.Proxyless ? "UNAVAILABLE" : "503")}");
+                return [Unavailable(context, service, new RouteMatch { Prefix = "/" }, flavor)];
             }
 
             // A node provider has no route resource; its listener's timeouts are the ones the user set for it.
@@ -94,6 +112,13 @@ internal static class ServiceRouting
             {
                 WarnIfServedNowhere(context, router, resource);
             }
+        }
+
+        if (routes.Count == 0)
+        {
+            // As in App Mesh, whose Envoy had the router's virtual host with no route in it: every request is
+            // answered 404 ("no route"). Not a failure of the service, but nothing it would serve, so it is said.
+            context.Warn($"{where}: no route of virtualRouter/{router.Name} serves port {port.Port} ({EnvoyNames.Protocol(port.Protocol)}), so requests to virtualService/{service} on that port {(flavor.Proxyless ? "fail with UNAVAILABLE" : "get 404")} (no route) until one is added");
         }
 
         return RouteOrder.Sort(routes);

@@ -330,9 +330,11 @@ public sealed class MeshTranslatorTests
 
         var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
 
-        // The httpRoute is served on 8080 and not warned of, though it does not fit the grpc port it also applies to.
+        // The httpRoute is served on 8080 and not warned of, though it does not fit the grpc port it also applies to;
+        // that port, with no route of its kind, answers every request 404, which is said too.
         Assert.Equal(
             [
+                "virtualNode/client backend virtualService/svc: no route of virtualRouter/r serves port 50051 (grpc), so requests to virtualService/svc on that port get 404 (no route) until one is added",
                 "virtualRouter/r/route/h2: not applied: it is an http2Route, and the router's listeners it applies to are http on port 8080, grpc on port 50051",
                 "virtualRouter/r/route/rpc-on-web-port: not applied: it is a grpcRoute, and the router's listeners it applies to are http on port 8080",
             ],

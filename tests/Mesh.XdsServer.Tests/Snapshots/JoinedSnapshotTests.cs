@@ -26,7 +26,7 @@ public sealed class JoinedSnapshotTests
         var built = 0;
         var refused = 0;
         var rejected = 0;
-        foreach (var (why, resources, random) in JoinedTranslations.OverRandomMeshes(seeds: 200, steps: 4))
+        foreach (var (why, resources, random) in JoinedTranslations.OverRandomMeshes(seeds: 340, steps: 4))
         {
             IEnumerable<(string Why, ProxyResources Joined)> variants = ProxyResourceParts.Of(resources) is { } parts ? JoinedTranslations.Variants(parts, random) : [("not joined", resources)];
             foreach (var (variant, translation) in variants)
