@@ -58,15 +58,24 @@ internal static class CloudMapAssignments
             endpoints.Add((instance.Attribute(Region) ?? "", instance.Attribute(AvailabilityZone) ?? "", instance.InstanceId, address, port));
         }
 
+        var filter = wanted.Count == 0 ? "" : " with " + string.Join(", ", wanted.Select(w => $"{w.Key}={w.Value}"));
         if (withoutAddress > 0)
         {
-            context.Warn($"{where}: {withoutAddress} matching instance(s) have no {AddressAttributes(preference)} address and were left out");
+            // The instances are there and healthy: what they lack is an address of a family the node may use, which
+            // is what the user has to fix (the registration, or the node's ipPreference), so that is what is said.
+            var usable = $"{AddressAttributes(preference)} address{OnlyFamily(preference)}";
+            context.Warn(endpoints.Count == 0
+                ? $"{where}: none of the {withoutAddress} healthy instance(s){filter} has a usable {usable}, so the node has no endpoints and calls to it fail (503 / UNAVAILABLE); register them with one{(OnlyFamily(preference).Length > 0 ? " or change the ipPreference" : "")}"
+                : $"{where}: {withoutAddress} healthy instance(s){filter} have no usable {usable} and were left out");
         }
 
         if (endpoints.Count == 0)
         {
-            var filter = wanted.Count == 0 ? "" : " with " + string.Join(", ", wanted.Select(w => $"{w.Key}={w.Value}"));
-            context.Warn($"{where}: no healthy instance{filter} is registered ({service.Instances.Count} registered), so the node has no endpoints");
+            if (withoutAddress == 0)
+            {
+                context.Warn($"{where}: no healthy instance{filter} is registered ({service.Instances.Count} registered), so the node has no endpoints");
+            }
+
             return assignment;
         }
 
@@ -117,6 +126,14 @@ internal static class CloudMapAssignments
             _ => v4 ?? v6,
         };
     }
+
+    /// <summary>Why an address of the other family does not do: the node's ipPreference allows one family only.</summary>
+    private static string OnlyFamily(Specs.IpPreference? preference) => preference switch
+    {
+        Specs.IpPreference.IPv4Only => " (ipPreference IPv4_ONLY)",
+        Specs.IpPreference.IPv6Only => " (ipPreference IPv6_ONLY)",
+        _ => "",
+    };
 
     private static string AddressAttributes(Specs.IpPreference? preference) => preference switch
     {

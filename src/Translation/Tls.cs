@@ -40,7 +40,11 @@ internal static class Tls
         else if (certificate.Acm is { } acm)
         {
             var secret = AcmSecretName(acm.CertificateArn);
-            context.Warn($"{where}: ACM certificate {acm.CertificateArn} cannot be issued by this control plane; the listener waits for SDS secret '{secret}'");
+            // The secret never arrives, and an SDS config source waits for it only for its initial fetch timeout (15 s
+            // by default): then the listener warms all the same, with a TLS chain that has no certificate.
+            var plaintext = tls.Mode == Specs.ListenerTlsMode.Permissive ? " (its plaintext connections are still served)" : "";
+            context.Warn($"{where}: ACM certificate {acm.CertificateArn} cannot be issued by this control plane, so the SDS secret '{secret}' the listener asks for never arrives: "
+                + $"after Envoy's initial fetch timeout (15 s) the listener comes up without a certificate and refuses every TLS handshake{plaintext}; use a file or SDS certificate");
             common.TlsCertificateSdsSecretConfigs.Add(new SdsSecretConfig { Name = secret, SdsConfig = Protos.Ads() });
         }
 
@@ -129,7 +133,8 @@ internal static class Tls
                 var arns = trust.Acm?.CertificateAuthorityArns ?? [];
                 name = AcmSecretName(string.Join(",", arns));
                 source = Protos.Ads();
-                context.Warn($"{where}: ACM Private CA trust ({name}) cannot be served by this control plane; the cluster waits for SDS secret '{name}'");
+                context.Warn($"{where}: ACM Private CA trust ({name}) cannot be served by this control plane, so the SDS secret '{name}' the cluster validates with never arrives: "
+                    + "after Envoy's initial fetch timeout (15 s) the cluster comes up without it and every TLS connection through it fails; use a file or SDS trust");
             }
 
             common.CombinedValidationContext = new CommonTlsContext.Types.CombinedCertificateValidationContext

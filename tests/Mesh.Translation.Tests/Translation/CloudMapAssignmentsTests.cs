@@ -80,9 +80,35 @@ public sealed class CloudMapAssignmentsTests
     {
         var result = Translate(null, "IPv6_ONLY", Instance("i-1", true, ("AWS_INSTANCE_IPV4", "10.0.0.1")));
 
+        // The instance is registered and healthy; what it lacks is an address the node may use, and that is what is said.
         Assert.Empty(result.Assignment.Endpoints);
-        Assert.Contains(result.Warnings, w => w.Contains("1 matching instance(s) have no AWS_INSTANCE_IPV6 address", StringComparison.Ordinal));
-        Assert.Contains(result.Warnings, w => w.Contains("no healthy instance is registered (1 registered)", StringComparison.Ordinal));
+        Assert.Equal(
+            ["virtualNode/client backend virtualService/api.m.local: virtualNode/api (Cloud Map service 'api' in namespace 'ns.local'): none of the 1 healthy instance(s) has a usable AWS_INSTANCE_IPV6 address (ipPreference IPv6_ONLY), so the node has no endpoints and calls to it fail (503 / UNAVAILABLE); register them with one or change the ipPreference"],
+            result.Warnings);
+    }
+
+    [Fact]
+    public void InstancesWithoutAnyAddress_AreSaidToLackOne_NotToBeMissing()
+    {
+        var result = Translate(null, null, Instance("i-1", true, ("AWS_INSTANCE_PORT", "8080")));
+
+        Assert.Empty(result.Assignment.Endpoints);
+        Assert.Equal(
+            ["virtualNode/client backend virtualService/api.m.local: virtualNode/api (Cloud Map service 'api' in namespace 'ns.local'): none of the 1 healthy instance(s) has a usable AWS_INSTANCE_IPV4 or AWS_INSTANCE_IPV6 address, so the node has no endpoints and calls to it fail (503 / UNAVAILABLE); register them with one"],
+            result.Warnings);
+    }
+
+    [Fact]
+    public void SomeInstancesWithoutAnAddress_AreLeftOut_AndSaidSo()
+    {
+        var result = Translate(null, "IPv4_ONLY",
+            Instance("i-1", true, ("AWS_INSTANCE_IPV4", "10.0.0.1")),
+            Instance("i-2", true, ("AWS_INSTANCE_IPV6", "2001:db8::2")));
+
+        Assert.Equal(["/:10.0.0.1:8080"], Endpoints(result.Assignment));
+        Assert.Equal(
+            ["virtualNode/client backend virtualService/api.m.local: virtualNode/api (Cloud Map service 'api' in namespace 'ns.local'): 1 healthy instance(s) have no usable AWS_INSTANCE_IPV4 address (ipPreference IPv4_ONLY) and were left out"],
+            result.Warnings);
     }
 
     [Fact]

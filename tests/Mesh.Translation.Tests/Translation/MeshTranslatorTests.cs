@@ -284,8 +284,8 @@ public sealed class MeshTranslatorTests
 
         var errors = resources.Listeners.Concat<IMessage>(resources.Clusters).SelectMany(m => PgvValidator.Validate(m, EnvoyTypes.Registry)).ToList();
         Assert.True(errors.Count == 0, string.Join("\n", errors));
-        Assert.Contains(resources.Warnings, w => w.Contains("the listener waits for SDS secret 'acm:empty-arn'", StringComparison.Ordinal));
-        Assert.Contains(resources.Warnings, w => w.Contains("the cluster waits for SDS secret 'acm:empty-arn'", StringComparison.Ordinal));
+        Assert.Contains(resources.Warnings, w => w.Contains("so the SDS secret 'acm:empty-arn' the listener asks for never arrives: after Envoy's initial fetch timeout (15 s) the listener comes up without a certificate and refuses every TLS handshake", StringComparison.Ordinal));
+        Assert.Contains(resources.Warnings, w => w.Contains("so the SDS secret 'acm:empty-arn' the cluster validates with never arrives: after Envoy's initial fetch timeout (15 s) the cluster comes up without it and every TLS connection through it fails", StringComparison.Ordinal));
     }
 
     [Fact]
