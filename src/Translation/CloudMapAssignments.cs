@@ -44,6 +44,7 @@ internal static class CloudMapAssignments
         var listenerPort = (uint)request.Listener.PortMapping.Port;
         var endpoints = new List<(string Region, string Zone, string InstanceId, string Address, uint Port)>();
         var withoutAddress = 0;
+        var otherPorts = new SortedSet<int>();
         foreach (var instance in service.Instances.Where(i => i.Healthy && wanted.All(w => i.Attribute(w.Key) == w.Value)))
         {
             if (Address(instance, preference) is not { } address)
@@ -52,9 +53,12 @@ internal static class CloudMapAssignments
                 continue;
             }
 
-            var port = singleListener && DecimalText.TryParseInt(instance.Attribute(Port), out var instancePort) && instancePort is > 0 and <= 65535
-                ? (uint)instancePort
-                : listenerPort;
+            var hasPort = DecimalText.TryParseInt(instance.Attribute(Port), out var instancePort) && instancePort is > 0 and <= 65535;
+            var port = singleListener && hasPort ? (uint)instancePort : listenerPort;
+            if (hasPort && !singleListener && instancePort != listenerPort)
+            {
+                otherPorts.Add(instancePort);
+            }
             endpoints.Add((instance.Attribute(Region) ?? "", instance.Attribute(AvailabilityZone) ?? "", instance.InstanceId, address, port));
         }
 
@@ -67,6 +71,14 @@ internal static class CloudMapAssignments
             context.Warn(endpoints.Count == 0
                 ? $"{where}: none of the {withoutAddress} healthy instance(s){filter} has a usable {usable}, so the node has no endpoints and calls to it fail (503 / UNAVAILABLE); register them with one{(OnlyFamily(preference).Length > 0 ? " or change the ipPreference" : "")}"
                 : $"{where}: {withoutAddress} healthy instance(s){filter} have no usable {usable} and were left out");
+        }
+
+        if (otherPorts.Count > 0)
+        {
+            // With several listeners, an instance's one port cannot say which listener it is: each listener is
+            // reached on its own port (docs/cloud-map.md), so a different registered port is ignored, and said so.
+            context.Warn($"{where}: AWS_INSTANCE_PORT {string.Join(", ", otherPorts)} of the instances is ignored: virtualNode/{node.Name} has {node.Spec.Listeners!.Count} listeners, "
+                + $"so its listener {listenerPort} is reached on port {listenerPort}; register the instances with that port or give the node one listener");
         }
 
         if (endpoints.Count == 0)

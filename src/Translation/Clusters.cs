@@ -88,6 +88,7 @@ internal static class Clusters
             && (tls.Ports is not { Count: > 0 } ports || ports.Contains(port))
             ? tls
             : null;
+        WarnOfTlsMismatches(context, request, policy);
         Envoy.Extensions.TransportSockets.Tls.V3.UpstreamTlsContext? proxylessTls = null;
         if (request.Proxyless && policy is not null)
         {
@@ -121,6 +122,10 @@ internal static class Clusters
         {
             hostname = dns.Hostname;
             cluster.DnsLookupFamily = LookupFamily(dns.IpPreference ?? meshPreference);
+            if (!request.Proxyless)
+            {
+                WarnOfAnAddressOfTheExcludedFamily(context, request, dns.Hostname, dns.IpPreference ?? meshPreference);
+            }
             if (request.Proxyless && IpLiteral.TryParse(dns.Hostname, out var ip))
             {
                 // gRPC accepts EDS with literal IPs; the "resolution" is the address itself.
@@ -207,6 +212,63 @@ internal static class Clusters
 
         context.Add(cluster);
         return name;
+    }
+
+    /// <summary>
+    /// What a client policy and the target listener's TLS settle between them is served as written, but some pairs
+    /// cannot work, or do not do what the policy seems to say; each is said (per caller cluster), not left to be found:
+    /// a policy whose <c>ports</c> name no listener of the target applies to none of them; a policy's TLS to a
+    /// plaintext listener fails every handshake; a client without a certificate cannot reach a STRICT listener whose
+    /// validation makes it ask for one.
+    /// </summary>
+    private static void WarnOfTlsMismatches(TranslationContext context, UpstreamRequest request, Specs.ClientPolicyTls? policy)
+    {
+        var node = request.Node;
+        var listener = request.Listener;
+        var port = listener.PortMapping.Port;
+        if (request.ClientPolicy?.Tls is { Ports: { Count: > 0 } policyPorts } written && (written.Enforce ?? true)
+            && !(node.Spec.Listeners ?? []).Any(l => policyPorts.Contains(l.PortMapping.Port)))
+        {
+            context.Warn($"{request.Where}: the client policy's TLS ports ({string.Join(", ", policyPorts)}) name no listener of virtualNode/{node.Name} "
+                + $"(it listens on {string.Join(", ", (node.Spec.Listeners ?? []).Select(l => l.PortMapping.Port).Order())}), so the policy applies to none of them; list the listener's port or none");
+        }
+
+        if (policy is not null && listener.Tls is not { Mode: Specs.ListenerTlsMode.Strict or Specs.ListenerTlsMode.Permissive })
+        {
+            // Not certain: a node that stands for a server outside the mesh (no Envoy) may well do TLS itself.
+            context.Warn($"{request.Where}: the client policy makes connections to virtualNode/{node.Name} listener {port} TLS, and that listener has no tls (or DISABLED): "
+                + "if the node's Envoy serves it, it takes plaintext only and every handshake fails (give the listener tls, or set the policy's enforce to false); a node standing for a server that does TLS itself is fine");
+        }
+
+        if (!request.Proxyless && listener.Tls is { Mode: Specs.ListenerTlsMode.Strict, Validation: not null } && policy?.Certificate is null)
+        {
+            context.Warn($"{request.Where}: virtualNode/{node.Name} listener {port} takes mutual TLS only (STRICT with validation), and this client has no client policy certificate to present, "
+                + "so every connection to it is refused; give the client policy a certificate");
+        }
+    }
+
+    /// <summary>
+    /// A DNS hostname that is an IP literal of the family the IP preference excludes never resolves: Envoy's resolver
+    /// answers a literal with itself, and drops it for being of the wrong family, so the cluster has no host.
+    /// </summary>
+    private static void WarnOfAnAddressOfTheExcludedFamily(TranslationContext context, UpstreamRequest request, string hostname, Specs.IpPreference? preference)
+    {
+        if (!IpLiteral.TryParse(hostname, out var ip))
+        {
+            return;
+        }
+
+        var excluded = (preference, ip.AddressFamily) switch
+        {
+            (Specs.IpPreference.IPv4Only, System.Net.Sockets.AddressFamily.InterNetworkV6) => "an IPv6 address, and its ipPreference is IPv4_ONLY",
+            (Specs.IpPreference.IPv6Only, System.Net.Sockets.AddressFamily.InterNetwork) => "an IPv4 address, and its ipPreference is IPv6_ONLY",
+            _ => null,
+        };
+        if (excluded is not null)
+        {
+            context.Warn($"{request.Where}: virtualNode/{request.Node.Name}'s DNS hostname '{hostname}' is {excluded} (the node's or the mesh's), so it never resolves: "
+                + "the node has no endpoints and requests to it get 503; change the hostname or the ipPreference");
+        }
     }
 
     /// <summary>

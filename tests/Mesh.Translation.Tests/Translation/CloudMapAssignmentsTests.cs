@@ -112,6 +112,29 @@ public sealed class CloudMapAssignmentsTests
     }
 
     [Fact]
+    public void ANodeWithSeveralListeners_IgnoresTheInstancesPort_AndSaysSo()
+    {
+        // One AWS_INSTANCE_PORT cannot say which of several listeners it is: each is reached on its own port.
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"api.m.local"}}]}"""),
+            new("virtualNode", null, "api", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}},{"portMapping":{"port":9090,"protocol":"http"}}],"serviceDiscovery":{"awsCloudMap":{"namespaceName":"ns.local","serviceName":"api"}}}"""),
+            new("virtualService", null, "api.m.local", 1, """{"provider":{"virtualNode":{"virtualNodeName":"api"}}}"""),
+        }) with
+        {
+            CloudMap = new CloudMapRegistry(new[] { new CloudMapService("ns.local", "api", new[] { Instance("i-1", true, ("AWS_INSTANCE_IPV4", "10.0.0.1"), ("AWS_INSTANCE_PORT", "7000")) }.ToEquatableList()) }.ToEquatableList()),
+        };
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+
+        Assert.Equal(["/:10.0.0.1:8080"], Endpoints(resources.ClusterLoadAssignments.Single(c => c.ClusterName == Cluster)));
+        Assert.Contains(
+            "virtualNode/client backend virtualService/api.m.local: virtualNode/api (Cloud Map service 'api' in namespace 'ns.local'): AWS_INSTANCE_PORT 7000 of the instances is ignored: virtualNode/api has 2 listeners, so its listener 8080 is reached on port 8080; register the instances with that port or give the node one listener",
+            resources.Warnings);
+    }
+
+    [Fact]
     public void NoMatchingInstance_IsAnEmptyAssignment_AndAWarning()
     {
         var result = Translate([("version", "v9")], null, Instance("i-1", true, ("AWS_INSTANCE_IPV4", "10.0.0.1"), ("version", "v1")));

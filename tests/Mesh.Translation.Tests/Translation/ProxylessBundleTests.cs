@@ -15,7 +15,7 @@ public sealed class ProxylessBundleTests
     {
         var bundled = 0;
         var withProxyless = 0;
-        for (var seed = 0; seed < 400; seed++)
+        for (var seed = 0; seed < 480; seed++)
         {
             var meshes = new RandomMeshes(seed);
             for (var step = 0; step < 4; step++)
