@@ -152,6 +152,7 @@ internal static class ServiceRouting
             .ToList();
         if (candidates.Count == 0)
         {
+            context.Warn($"{where}: no tcpRoute of virtualRouter/{router.Name} serves port {port.Port}, so connections to virtualService/{service} on that port are not forwarded until one is added");
             return null;
         }
 

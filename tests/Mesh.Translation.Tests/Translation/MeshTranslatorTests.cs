@@ -314,6 +314,25 @@ public sealed class MeshTranslatorTests
     }
 
     [Fact]
+    public void ATcpPortOfARouterWithNoTcpRoute_ForwardsNothing_AndSaysWhy()
+    {
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"db"}}]}"""),
+            new("virtualRouter", null, "r", 1, """{"listeners":[{"portMapping":{"port":9000,"protocol":"tcp"}}]}"""),
+            new("virtualService", null, "db", 1, """{"provider":{"virtualRouter":{"virtualRouterName":"r"}}}"""),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+
+        Assert.Empty(TcpProxies(resources));
+        Assert.Equal(
+            ["virtualNode/client backend virtualService/db: no tcpRoute of virtualRouter/r serves port 9000, so connections to virtualService/db on that port are not forwarded until one is added"],
+            resources.Warnings);
+    }
+
+    [Fact]
     public void ARouteOfAKindNoneOfItsRoutersListenersHas_IsWarnedOf()
     {
         var graph = MeshGraph.Build(new MeshResourceRow[]

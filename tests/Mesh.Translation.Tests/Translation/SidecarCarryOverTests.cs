@@ -18,7 +18,7 @@ public sealed class SidecarCarryOverTests
     {
         var carried = 0;
         var translated = 0;
-        CarryOverRuns.Run(360, step =>
+        CarryOverRuns.Run(400, step =>
         {
             var reference = new MeshTranslator();
             var (graph, name) = (step.Graph, step.Node);
