@@ -57,16 +57,13 @@ public sealed class ProcessTests
             ["Xds__AdminUrl"] = "http://127.0.0.1:0",
             ["Xds__Auth__Mode"] = "None",
         });
-        var timeout = TaskTimeouts.Token();
-        var output = process.StandardOutput.ReadToEndAsync(timeout);
-        var error = await process.StandardError.ReadToEndAsync(timeout);
-        await process.WaitForExitAsync(timeout);
+        var (output, error) = await RunToExitAsync(process);
 
         Assert.Equal(2, process.ExitCode);
         Assert.Equal("Mesh.XdsServer: ConnectionStrings:Mesh is not configured. Set the ConnectionStrings__Mesh environment variable "
             + "(e.g. \"Host=127.0.0.1;Port=5432;Database=mesh;Username=postgres\") to the API's database, or start the local stack with ./run.sh.",
             error.TrimEnd());
-        Assert.Equal("", await output);
+        Assert.Equal("", output);
     }
 
     [Fact]
@@ -80,9 +77,7 @@ public sealed class ProcessTests
             ["Xds__GrpcUrl"] = "http://127.0.0.1:0",
             ["Xds__AdminUrl"] = "http://127.0.0.1:0",
         });
-        var timeout = TaskTimeouts.Token();
-        var error = await process.StandardError.ReadToEndAsync(timeout);
-        await process.WaitForExitAsync(timeout);
+        var (_, error) = await RunToExitAsync(process);
 
         Assert.Equal(2, process.ExitCode);
         Assert.StartsWith("Mesh.XdsServer: Xds:Auth:Mode is SigV4 (the default) but there are no access keys", error, StringComparison.Ordinal);
@@ -100,14 +95,31 @@ public sealed class ProcessTests
     {
         // A server that started anyway would never exit, and the timeout would fail the test.
         using var process = XdsProcess.Start(new Dictionary<string, string>(), args.Split(' '));
-        var timeout = TaskTimeouts.Token();
-        var output = process.StandardOutput.ReadToEndAsync(timeout);
-        var error = process.StandardError.ReadToEndAsync(timeout);
-        await process.WaitForExitAsync(timeout);
+        var (output, error) = await RunToExitAsync(process);
 
         Assert.Equal(0, process.ExitCode);
-        Assert.Equal("", await error);
-        Assert.Contains(expected, await output, StringComparison.Ordinal);
-        Assert.DoesNotContain("Now listening", await output, StringComparison.Ordinal);
+        Assert.Equal("", error);
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Now listening", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>Reads the process's output until it exits; one that is still running when the wait ends (a server that started serving instead) is killed, not left behind.</summary>
+    private static async Task<(string Output, string Error)> RunToExitAsync(System.Diagnostics.Process process)
+    {
+        try
+        {
+            var timeout = TaskTimeouts.Token();
+            var output = process.StandardOutput.ReadToEndAsync(timeout);
+            var error = await process.StandardError.ReadToEndAsync(timeout);
+            await process.WaitForExitAsync(timeout);
+            return (await output, error);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
     }
 }
