@@ -68,7 +68,7 @@ internal sealed class BackendRouting
     {
         var service = backend.Service;
         var where = Where(nodeName, service);
-        var flavor = new RouteFlavor(false, backend.Policy, null);
+        var flavor = new RouteFlavor(false, backend.Policy, null, backend.OwnPolicy);
         var context = new TranslationContext(graph, options);
         var ports = new List<PortRouting>();
         foreach (var port in ServiceRouting.Ports(context, service, where))
@@ -104,4 +104,4 @@ internal sealed record PortRouting(ServicePort Port, VirtualHost? Host, TcpTarge
 /// the node's backendDefaults, §3 "Backend defaults"), and <see cref="Key"/>, which holds both (the policy serialised)
 /// and names the service's <see cref="BackendRouting"/> in a graph's <see cref="SharedEgress"/>.
 /// </summary>
-internal readonly record struct EgressBackend(string Service, Specs.ClientPolicy? Policy, string Key);
+internal readonly record struct EgressBackend(string Service, Specs.ClientPolicy? Policy, bool OwnPolicy, string Key);

@@ -55,7 +55,9 @@ internal static class CloudMapAssignments
 
             var hasPort = DecimalText.TryParseInt(instance.Attribute(Port), out var instancePort) && instancePort is > 0 and <= 65535;
             var port = singleListener && hasPort ? (uint)instancePort : listenerPort;
-            if (hasPort && !singleListener && instancePort != listenerPort)
+            // A port that is one of the node's listeners' is right for that listener (an ECS task registers one of
+            // its ports): only a port no listener has is ignored in a way that can surprise.
+            if (hasPort && !singleListener && !node.Spec.Listeners!.Any(l => l.PortMapping.Port == instancePort))
             {
                 otherPorts.Add(instancePort);
             }

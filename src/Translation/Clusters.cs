@@ -217,27 +217,21 @@ internal static class Clusters
     /// <summary>
     /// What a client policy and the target listener's TLS settle between them is served as written, but some pairs
     /// cannot work, or do not do what the policy seems to say; each is said (per caller cluster), not left to be found:
-    /// a policy whose <c>ports</c> name no listener of the target applies to none of them; a policy's TLS to a
-    /// plaintext listener fails every handshake; a client without a certificate cannot reach a STRICT listener whose
-    /// validation makes it ask for one.
+    /// a backend's own policy whose <c>ports</c> name no listener of the target applies to none of them; a client without
+    /// a certificate cannot reach a STRICT listener whose validation makes it ask for one. A policy's TLS to a listener
+    /// without tls is not warned of: that is App Mesh's TLS origination to a server outside the mesh (a node with no
+    /// Envoy, whose server does TLS itself), and nothing here can tell it from an Envoy that takes plaintext only.
     /// </summary>
     private static void WarnOfTlsMismatches(TranslationContext context, UpstreamRequest request, Specs.ClientPolicyTls? policy)
     {
         var node = request.Node;
         var listener = request.Listener;
         var port = listener.PortMapping.Port;
-        if (request.ClientPolicy?.Tls is { Ports: { Count: > 0 } policyPorts } written && (written.Enforce ?? true)
+        if (request.OwnClientPolicy && request.ClientPolicy?.Tls is { Ports: { Count: > 0 } policyPorts } written && (written.Enforce ?? true)
             && !(node.Spec.Listeners ?? []).Any(l => policyPorts.Contains(l.PortMapping.Port)))
         {
-            context.Warn($"{request.Where}: the client policy's TLS ports ({string.Join(", ", policyPorts)}) name no listener of virtualNode/{node.Name} "
-                + $"(it listens on {string.Join(", ", (node.Spec.Listeners ?? []).Select(l => l.PortMapping.Port).Order())}), so the policy applies to none of them; list the listener's port or none");
-        }
-
-        if (policy is not null && listener.Tls is not { Mode: Specs.ListenerTlsMode.Strict or Specs.ListenerTlsMode.Permissive })
-        {
-            // Not certain: a node that stands for a server outside the mesh (no Envoy) may well do TLS itself.
-            context.Warn($"{request.Where}: the client policy makes connections to virtualNode/{node.Name} listener {port} TLS, and that listener has no tls (or DISABLED): "
-                + "if the node's Envoy serves it, it takes plaintext only and every handshake fails (give the listener tls, or set the policy's enforce to false); a node standing for a server that does TLS itself is fine");
+            context.Warn($"{request.Where}: the backend's own client policy's TLS ports ({string.Join(", ", policyPorts)}) name no listener of virtualNode/{node.Name} "
+                + $"(it listens on {string.Join(", ", (node.Spec.Listeners ?? []).Select(l => l.PortMapping.Port).Order())}), so the policy applies to none of them; list the port it is meant for");
         }
 
         if (!request.Proxyless && listener.Tls is { Mode: Specs.ListenerTlsMode.Strict, Validation: not null } && policy?.Certificate is null)

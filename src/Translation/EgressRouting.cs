@@ -77,8 +77,9 @@ internal sealed class EgressRouting
         {
             // A backend's own client policy replaces the node's backendDefaults (§3 "Backend defaults").
             var policy = backend.ClientPolicy ?? node.Spec.BackendDefaults?.ClientPolicy;
-            var backendKey = $"{backend.VirtualServiceName}\n{(policy is null ? "-" : Specs.SpecJson.Serialize(policy))}\n";
-            backends.Add(new EgressBackend(backend.VirtualServiceName, policy, backendKey));
+            var own = backend.ClientPolicy is not null;
+            var backendKey = $"{backend.VirtualServiceName}\n{(policy is null ? "-" : (own ? "own " : "defaults ") + Specs.SpecJson.Serialize(policy))}\n";
+            backends.Add(new EgressBackend(backend.VirtualServiceName, policy, own, backendKey));
             key.Append(backendKey);
         }
 

@@ -8,6 +8,7 @@ internal sealed record UpstreamRequest(
     MeshResource<Specs.VirtualNodeSpec> Node,
     Specs.Listener Listener,
     Specs.ClientPolicy? ClientPolicy,
+    bool OwnClientPolicy,
     bool Proxyless,
     Specs.VirtualGatewayConnectionPool? GatewayPool,
     string Where);

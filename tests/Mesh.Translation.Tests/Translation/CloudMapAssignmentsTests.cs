@@ -135,6 +135,27 @@ public sealed class CloudMapAssignmentsTests
     }
 
     [Fact]
+    public void ANodeWithSeveralListeners_SaysNothingOfAnInstancePortThatIsOneOfItsListeners()
+    {
+        // An ECS task registers one of its ports: right for that listener, and not a surprise for the other.
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"api.m.local"}}]}"""),
+            new("virtualNode", null, "api", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}},{"portMapping":{"port":9090,"protocol":"http"}}],"serviceDiscovery":{"awsCloudMap":{"namespaceName":"ns.local","serviceName":"api"}}}"""),
+            new("virtualService", null, "api.m.local", 1, """{"provider":{"virtualNode":{"virtualNodeName":"api"}}}"""),
+        }) with
+        {
+            CloudMap = new CloudMapRegistry(new[] { new CloudMapService("ns.local", "api", new[] { Instance("i-1", true, ("AWS_INSTANCE_IPV4", "10.0.0.1"), ("AWS_INSTANCE_PORT", "9090")) }.ToEquatableList()) }.ToEquatableList()),
+        };
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+
+        Assert.Equal(["/:10.0.0.1:8080"], Endpoints(resources.ClusterLoadAssignments.Single(c => c.ClusterName == Cluster)));
+        Assert.DoesNotContain(resources.Warnings, w => w.Contains("AWS_INSTANCE_PORT", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void NoMatchingInstance_IsAnEmptyAssignment_AndAWarning()
     {
         var result = Translate([("version", "v9")], null, Instance("i-1", true, ("AWS_INSTANCE_IPV4", "10.0.0.1"), ("version", "v1")));
