@@ -37,7 +37,34 @@ internal static class SidecarTranslator
         Ingress(context, node, preference, accessLog, tracing);
         EgressListener(context, node, routing.Listener, preference, accessLog, tracing);
         WarnOfRepeatedBackends(context, node);
+        WarnOfPortsTheSidecarHolds(context, node);
     }
+
+    /// <summary>
+    /// An application listener on a port the sidecar's Envoy holds itself cannot work, and the API takes it (App Mesh's
+    /// model allows any port): the ingress (15000) and egress (15001) listeners, where the node's ingress cluster would
+    /// send its own traffic back into Envoy, and the admin port of Mesh's bootstraps and App Mesh's image (9901).
+    /// </summary>
+    private static void WarnOfPortsTheSidecarHolds(TranslationContext context, MeshResource<Specs.VirtualNodeSpec> node)
+    {
+        foreach (var port in (node.Spec.Listeners ?? []).Select(l => l.PortMapping.Port).Distinct().Order())
+        {
+            var held = port switch
+            {
+                (int)EnvoyNames.IngressPort => "its ingress listener",
+                (int)EnvoyNames.EgressPort => "its egress listener",
+                SidecarAdminPort => "its admin interface (in Mesh's bootstraps and App Mesh's Envoy image)",
+                _ => null,
+            };
+            if (held is not null)
+            {
+                context.Warn($"virtualNode/{node.Name} listener {port}: the sidecar's Envoy holds port {port} for {held}, so the application cannot listen there "
+                    + "and its traffic would be sent back into Envoy; give the application another port");
+            }
+        }
+    }
+
+    private const int SidecarAdminPort = 9901;
 
     /// <summary>
     /// A backend listed more than once is routed with its first entry's client policy (<see cref="EgressRouting"/>). The

@@ -427,6 +427,24 @@ public sealed class MeshTranslatorTests
         Assert.Equal(["virtualNode/client backend virtualService/svc: listed 2 times with different client policies; the first entry's is used"], resources.Warnings);
     }
 
+    [Theory]
+    [InlineData(15000, "its ingress listener")]
+    [InlineData(15001, "its egress listener")]
+    [InlineData(9901, "its admin interface")]
+    public void AListenerOnAPortTheSidecarHolds_IsWarnedOf(int port, string held)
+    {
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "app", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}},{"portMapping":{"port":""" + port + ""","protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":"app.local"}}}"""),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("app"));
+
+        var warning = Assert.Single(resources.Warnings);
+        Assert.StartsWith($"virtualNode/app listener {port}: the sidecar's Envoy holds port {port} for {held}", warning, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AListenersValidation_RequiresAClientCertificateInStrictMode_AndOnlyChecksOneInPermissive()
     {
