@@ -2,6 +2,7 @@ using Envoy.Config.Core.V3;
 using Envoy.Config.Listener.V3;
 using Envoy.Config.Route.V3;
 using Mesh.Model.Graph;
+using Mesh.Model.Resources;
 using Specs = Mesh.Model.Specs;
 
 namespace Mesh.Translation;
@@ -270,7 +271,7 @@ internal static class GatewayTranslator
 
         Matches.AddQuery(match, m.QueryParameters);
         var rewriteTo = PathRewrite(context, where, match, route.Action.Rewrite, hostnameOnly: m.Prefix is null && m.Path is null);
-        if (rewriteTo is not null && rewriteTo.AsSpan().IndexOfAny('\0', '\r', '\n') >= 0)
+        if (rewriteTo is not null && HttpText.HasNulCrOrLf(rewriteTo))
         {
             // Envoy refuses such a rewrite with the gateway's whole route configuration (or would send it on as the
             // request's path). The API refuses one now; a gateway route stored with one before is left out.

@@ -90,7 +90,7 @@ internal static class Matches
         var i = 0;
         foreach (var name in headerNames ?? [])
         {
-            if (name.AsSpan().IndexOfAny('\0', '\r', '\n') >= 0)
+            if (HttpText.HasNulCrOrLf(name))
             {
                 return $"match.{list}[{i}].name has a NUL, CR or LF, which Envoy refuses";
             }

@@ -70,7 +70,7 @@ internal static class ServiceRouting
         if (provider?.VirtualNode is { } node)
         {
             var listener = Clusters.TargetListener(context, node, port.Port, where);
-            var cluster = listener is null ? null : Clusters.Upstream(context, new UpstreamRequest(node, listener, flavor.ClientPolicy, flavor.OwnPolicy, flavor.Proxyless, flavor.GatewayPool, where));
+            var cluster = listener is null ? null : Clusters.Upstream(context, UpstreamRequest.Of(node, listener, flavor, where));
             if (listener is null || cluster is null)
             {
                 // Like a router's route whose targets are all gone: the service's name keeps a route that fails its
@@ -131,7 +131,7 @@ internal static class ServiceRouting
         if (provider?.VirtualNode is { } node)
         {
             var listener = Clusters.TargetListener(context, node, port.Port, where);
-            var cluster = listener is null ? null : Clusters.Upstream(context, new UpstreamRequest(node, listener, flavor.ClientPolicy, flavor.OwnPolicy, flavor.Proxyless, flavor.GatewayPool, where));
+            var cluster = listener is null ? null : Clusters.Upstream(context, UpstreamRequest.Of(node, listener, flavor, where));
             return cluster is null ? null : new TcpTargets([(cluster, 1)], listener!.Timeout?.Tcp?.Idle?.ToTimeSpan());
         }
 
@@ -400,7 +400,7 @@ internal static class ServiceRouting
             // Without a port, a node with one listener is unambiguous; otherwise try the router's own port.
             var listenerPort = target.Port ?? ((node.Spec.Listeners?.Count ?? 0) == 1 ? null : port.Port);
             var listener = Clusters.TargetListener(context, node, listenerPort, where);
-            var cluster = listener is null ? null : Clusters.Upstream(context, new UpstreamRequest(node, listener, flavor.ClientPolicy, flavor.OwnPolicy, flavor.Proxyless, flavor.GatewayPool, where));
+            var cluster = listener is null ? null : Clusters.Upstream(context, UpstreamRequest.Of(node, listener, flavor, where));
             if (cluster is null)
             {
                 continue;

@@ -11,4 +11,9 @@ internal sealed record UpstreamRequest(
     bool OwnClientPolicy,
     bool Proxyless,
     Specs.VirtualGatewayConnectionPool? GatewayPool,
-    string Where);
+    string Where)
+{
+    /// <summary>The request of a client of <paramref name="flavor"/> for <paramref name="node"/>'s <paramref name="listener"/>.</summary>
+    public static UpstreamRequest Of(MeshResource<Specs.VirtualNodeSpec> node, Specs.Listener listener, RouteFlavor flavor, string where) =>
+        new(node, listener, flavor.ClientPolicy, flavor.OwnPolicy, flavor.Proxyless, flavor.GatewayPool, where);
+}

@@ -60,6 +60,9 @@ public static class HttpText
         return true;
     }
 
+    /// <summary>Whether <paramref name="text"/> holds a NUL, CR or LF, which Envoy refuses in any header's name or value and in a rewritten path.</summary>
+    public static bool HasNulCrOrLf(string text) => text.AsSpan().IndexOfAny('\0', '\r', '\n') >= 0;
+
     /// <summary>Whether <paramref name="text"/> holds a space or a control character, which no request's path or Host does.</summary>
     public static bool HasSpaceOrControl(string text) => text.EnumerateRunes().Any(r => Rune.IsWhiteSpace(r) || Rune.IsControl(r));
 }

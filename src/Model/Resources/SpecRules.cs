@@ -456,8 +456,6 @@ public static class SpecRules
         }
     }
 
-    private static bool HasLineBreakOrNul(string text) => text.AsSpan().IndexOfAny('\0', '\r', '\n') >= 0;
-
     /// <summary>
     /// Values anywhere in a spec that the model allows and Envoy refuses, with the whole response that carries them: a
     /// duration (a timeout, a retry's or outlier detection's time) longer than Envoy's longest, the model bounding it
@@ -539,7 +537,7 @@ public static class SpecRules
         Arn.TryParse(text, out var parsed) && parsed.Value is var arn
         && arn.Service == service && arn.Region.Length > 0 && arn.AccountId.Length > 0
         && arn.Resource.StartsWith(resourcePrefix, StringComparison.Ordinal) && arn.Resource.Length > resourcePrefix.Length
-        && !HasLineBreakOrNul(text);
+        && !HttpText.HasNulCrOrLf(text);
 
     private static void CheckExactlyOneProtocol(JsonObject spec, string[] protocols, List<Violation> violations)
     {

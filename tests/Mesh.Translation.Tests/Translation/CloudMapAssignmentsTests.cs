@@ -115,18 +115,7 @@ public sealed class CloudMapAssignmentsTests
     public void ANodeWithSeveralListeners_IgnoresTheInstancesPort_AndSaysSo()
     {
         // One AWS_INSTANCE_PORT cannot say which of several listeners it is: each is reached on its own port.
-        var graph = MeshGraph.Build(new MeshResourceRow[]
-        {
-            new("mesh", null, "m", 1, "{}"),
-            new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"api.m.local"}}]}"""),
-            new("virtualNode", null, "api", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}},{"portMapping":{"port":9090,"protocol":"http"}}],"serviceDiscovery":{"awsCloudMap":{"namespaceName":"ns.local","serviceName":"api"}}}"""),
-            new("virtualService", null, "api.m.local", 1, """{"provider":{"virtualNode":{"virtualNodeName":"api"}}}"""),
-        }) with
-        {
-            CloudMap = new CloudMapRegistry(new[] { new CloudMapService("ns.local", "api", new[] { Instance("i-1", true, ("AWS_INSTANCE_IPV4", "10.0.0.1"), ("AWS_INSTANCE_PORT", "7000")) }.ToEquatableList()) }.ToEquatableList()),
-        };
-
-        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+        var resources = TranslateCallerOfTwoListenerNode(instancePort: "7000");
 
         Assert.Equal(["/:10.0.0.1:8080"], Endpoints(resources.ClusterLoadAssignments.Single(c => c.ClusterName == Cluster)));
         Assert.Contains(
@@ -138,6 +127,15 @@ public sealed class CloudMapAssignmentsTests
     public void ANodeWithSeveralListeners_SaysNothingOfAnInstancePortThatIsOneOfItsListeners()
     {
         // An ECS task registers one of its ports: right for that listener, and not a surprise for the other.
+        var resources = TranslateCallerOfTwoListenerNode(instancePort: "9090");
+
+        Assert.Equal(["/:10.0.0.1:8080"], Endpoints(resources.ClusterLoadAssignments.Single(c => c.ClusterName == Cluster)));
+        Assert.DoesNotContain(resources.Warnings, w => w.Contains("AWS_INSTANCE_PORT", StringComparison.Ordinal));
+    }
+
+    /// <summary>Translates virtualNode/client, calling node api (listeners 8080 and 9090, Cloud Map) whose one instance registered <paramref name="instancePort"/>.</summary>
+    private static ProxyResources TranslateCallerOfTwoListenerNode(string instancePort)
+    {
         var graph = MeshGraph.Build(new MeshResourceRow[]
         {
             new("mesh", null, "m", 1, "{}"),
@@ -146,13 +144,10 @@ public sealed class CloudMapAssignmentsTests
             new("virtualService", null, "api.m.local", 1, """{"provider":{"virtualNode":{"virtualNodeName":"api"}}}"""),
         }) with
         {
-            CloudMap = new CloudMapRegistry(new[] { new CloudMapService("ns.local", "api", new[] { Instance("i-1", true, ("AWS_INSTANCE_IPV4", "10.0.0.1"), ("AWS_INSTANCE_PORT", "9090")) }.ToEquatableList()) }.ToEquatableList()),
+            CloudMap = new CloudMapRegistry(new[] { new CloudMapService("ns.local", "api", new[] { Instance("i-1", true, ("AWS_INSTANCE_IPV4", "10.0.0.1"), ("AWS_INSTANCE_PORT", instancePort)) }.ToEquatableList()) }.ToEquatableList()),
         };
 
-        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
-
-        Assert.Equal(["/:10.0.0.1:8080"], Endpoints(resources.ClusterLoadAssignments.Single(c => c.ClusterName == Cluster)));
-        Assert.DoesNotContain(resources.Warnings, w => w.Contains("AWS_INSTANCE_PORT", StringComparison.Ordinal));
+        return new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
     }
 
     [Fact]
