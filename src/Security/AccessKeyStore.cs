@@ -91,14 +91,22 @@ public sealed class AccessKeyStore(IDbContextFactory<MeshDbContext> contexts, Se
             : new ActiveKey(key.AccessKeyId, protector.Unprotect(key.AccessKeyId, key.SecretCiphertext), key.AccountId, KeyPolicy.FromJson(key.Policy));
     }
 
+    /// <summary>
+    /// Every key, revoked ones too. Refused (<see cref="MasterKeyMismatchException"/>) under a master key other than the
+    /// keys': nothing here is decrypted, but a command given the wrong key is misconfigured (perhaps pointed at
+    /// another database), and says so as serving and <see cref="CreateAsync"/> do.
+    /// </summary>
     public async Task<IReadOnlyList<AccessKeyEntity>> ListAsync(CancellationToken ct)
     {
+        await masterKey.VerifyWithoutWritingAsync(ct);
         await using var db = await contexts.CreateDbContextAsync(ct);
         return await db.AccessKeys.AsNoTracking().OrderBy(k => k.AccountId).ThenBy(k => k.CreatedAt).ToListAsync(ct);
     }
 
+    /// <summary>Revokes an active key; refused under a master key other than the keys', as <see cref="ListAsync"/> is.</summary>
     public async Task<bool> RevokeAsync(string accessKeyId, CancellationToken ct)
     {
+        await masterKey.VerifyWithoutWritingAsync(ct);
         // Other processes see the revocation within CacheLifetime; this one at once.
         cache.Forget(accessKeyId);
         await using var db = await contexts.CreateDbContextAsync(ct);

@@ -22,7 +22,16 @@ public sealed class MasterKeyCheck(IDbContextFactory<MeshDbContext> contexts, Se
     private volatile bool verified;
 
     /// <summary>Throws <see cref="MasterKeyMismatchException"/> when the key does not match; a match is remembered.</summary>
-    public async Task VerifyAsync(CancellationToken ct)
+    public Task VerifyAsync(CancellationToken ct) => VerifyAsync(writeCheckValue: true, ct);
+
+    /// <summary>
+    /// <see cref="VerifyAsync(CancellationToken)"/> for a command that only reads or revokes keys: it writes no check value,
+    /// so that listing the keys of a database that has none yet does not tie it to whichever master key the command was
+    /// given. Such a database has nothing to check against and passes.
+    /// </summary>
+    public Task VerifyWithoutWritingAsync(CancellationToken ct) => VerifyAsync(writeCheckValue: false, ct);
+
+    private async Task VerifyAsync(bool writeCheckValue, CancellationToken ct)
     {
         if (verified)
         {
@@ -37,6 +46,11 @@ public sealed class MasterKeyCheck(IDbContextFactory<MeshDbContext> contexts, Se
             if (oldest is not null && !Decrypts(oldest.AccessKeyId, oldest.SecretCiphertext, expected: null))
             {
                 throw Mismatch($"access key {oldest.AccessKeyId} does not decrypt");
+            }
+
+            if (!writeCheckValue)
+            {
+                return;
             }
 
             var candidate = Convert.ToBase64String(protector.Protect(CheckContext, CheckPlaintext));

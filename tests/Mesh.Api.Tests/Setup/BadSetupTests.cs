@@ -39,6 +39,43 @@ public sealed class BadSetupTests(PostgresDatabase database) : IClassFixture<Pos
         Assert.Equal(1, await db.AccessKeys.CountAsync());
     }
 
+    /// <summary>
+    /// Listing and revoking decrypt nothing, but a wrong master key means a misconfigured command (perhaps pointed at
+    /// another database): they refuse it as the start and key creation do, and revoke nothing.
+    /// </summary>
+    [Fact]
+    public async Task A_Master_Key_Other_Than_The_Keys_Were_Made_With_Stops_Listing_And_Revoking_Keys()
+    {
+        var connectionString = await database.Server.CreateDatabaseAsync();
+        var issued = await CreateKeyAsync(connectionString, SecretProtector.NewMasterKey());
+        var otherKey = SecretProtector.NewMasterKey();
+
+        var (code, output, error) = await ApiProcess.RunAsync(Settings(connectionString, otherKey), "keys", "list");
+        AssertRefused(code, output, error, "Mesh:Auth:MasterKey is not the key this database's access keys were encrypted with");
+        Assert.DoesNotContain(issued.AccessKeyId, output + error, StringComparison.Ordinal);
+
+        (code, output, error) = await ApiProcess.RunAsync(Settings(connectionString, otherKey), "keys", "revoke", issued.AccessKeyId);
+        AssertRefused(code, output, error, "Mesh:Auth:MasterKey is not the key this database's access keys were encrypted with");
+        await using var db = Context(connectionString);
+        Assert.Null(await db.AccessKeys.Where(k => k.AccessKeyId == issued.AccessKeyId).Select(k => k.RevokedAt).SingleAsync());
+    }
+
+    /// <summary>
+    /// A list of a database that has no key yet has nothing to check the master key against, and writes no check value:
+    /// the key the first <c>keys create</c> is given is the database's, whichever key a list before it was given.
+    /// </summary>
+    [Fact]
+    public async Task Listing_The_Keys_Of_A_Database_Without_Any_Does_Not_Tie_It_To_The_Master_Key_Given()
+    {
+        var connectionString = await database.Server.CreateDatabaseAsync();
+
+        var (code, output, error) = await ApiProcess.RunAsync(Settings(connectionString, SecretProtector.NewMasterKey()), "keys", "list");
+        Assert.True(code == 0, $"exit code {code}; stderr: {error}; stdout: {output}");
+
+        (code, output, error) = await ApiProcess.RunAsync(Settings(connectionString, SecretProtector.NewMasterKey()), "keys", "create", "--account", "111122223333", "--admin");
+        Assert.True(code == 0, $"exit code {code}; stderr: {error}; stdout: {output}");
+    }
+
     [Fact]
     public async Task The_Check_Value_Stored_With_The_First_Key_Catches_A_Wrong_Key_Even_When_No_Key_Is_Left()
     {
