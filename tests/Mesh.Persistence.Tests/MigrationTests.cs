@@ -440,6 +440,66 @@ public sealed class MigrationTests(PostgresDatabase database) : IClassFixture<Po
         }
     }
 
+    /// <summary>
+    /// A write function's refusal says, as PostgreSQL logs it, what it is and how the API answers it, with its facts
+    /// after the first ": " (a missing reference was a bare "ERROR:  0"). Every refusal of every function has its
+    /// prefix; the down gives back the bare facts, with the functions' settings kept both ways.
+    /// </summary>
+    [Fact]
+    public async Task DescribedWriteRefusals_SaysWhatARefusalIs_AndItsDownPutsTheBareFactsBack()
+    {
+        const string Missing = "mesh write refused (answered NotFoundException by the API), needed resource missing at position (0 = the resource itself): 0";
+        var connectionString = await database.Server.CreateDatabaseAsync();
+        try
+        {
+            await using var context = new MeshDbContext(MeshDbContextOptions.Create(connectionString));
+            var migrator = context.GetService<IMigrator>();
+            var refusal = await DeleteMissingMeshAsync(connectionString);
+            Assert.Equal(("MR001", Missing), (refusal.SqlState, refusal.MessageText));
+            Assert.Equal(0, await RefusalsAsync(connectionString, described: false));
+            Assert.Equal(13, await RefusalsAsync(connectionString, described: true));
+
+            await migrator.MigrateAsync("20261202070419_NoStatisticsOfAuditRequestId");
+            refusal = await DeleteMissingMeshAsync(connectionString);
+            Assert.Equal(("MR001", "0"), (refusal.SqlState, refusal.MessageText));
+            Assert.Equal(13, await RefusalsAsync(connectionString, described: false));
+            Assert.Equal(0, await RefusalsAsync(connectionString, described: true));
+            Assert.Equal("force_generic_plan", await ScalarAsync(connectionString,
+                "SELECT split_part(proconfig[1], '=', 2) FROM pg_proc WHERE proname = 'mesh_update_resource'"));
+
+            await migrator.MigrateAsync();
+            Assert.Equal(Missing, (await DeleteMissingMeshAsync(connectionString)).MessageText);
+            Assert.Equal(13, await RefusalsAsync(connectionString, described: true));
+            Assert.Equal("force_generic_plan", await ScalarAsync(connectionString,
+                "SELECT split_part(proconfig[1], '=', 2) FROM pg_proc WHERE proname = 'mesh_update_resource'"));
+        }
+        finally
+        {
+            await database.Server.DropDatabaseAsync(connectionString);
+        }
+    }
+
+    /// <summary>The error of a delete of a mesh that does not exist: a missing reference at position 0, the mesh itself.</summary>
+    private static async Task<PostgresException> DeleteMissingMeshAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("""
+            SELECT * FROM mesh_delete_resource('111122223333', 'absent', 'mesh', '', 'absent', now(),
+                ARRAY[]::text[], ARRAY[]::text[], ARRAY[]::text[], NULL, NULL, 10, 'absent', 0::smallint)
+            """, connection);
+        return await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteNonQueryAsync());
+    }
+
+    /// <summary>How many of the write functions' refusals (RAISEs with a Mesh SQLSTATE) say, or do not say, what they are.</summary>
+    private static async Task<long> RefusalsAsync(string connectionString, bool described) =>
+        long.Parse(await ScalarAsync(connectionString, $"""
+            SELECT count(*) FROM pg_proc AS p
+            CROSS JOIN LATERAL regexp_matches(p.prosrc, 'RAISE EXCEPTION ''([^'']*)''[^;]* USING ERRCODE = ''(MR00[123]|MT00[12])''', 'g') AS m
+            WHERE p.pronamespace = current_schema()::regnamespace
+              AND (m[1] ~ '^mesh (write|delete) refused \(answered [A-Za-z]+Exception by the API[^:]*: ') = {(described ? "true" : "false")}
+            """), System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The index's definition, or "" when there is no such index.</summary>
     private static Task<string> IndexAsync(string connectionString, string index) =>
         ScalarAsync(connectionString, $"SELECT coalesce((SELECT indexdef FROM pg_indexes WHERE indexname = '{index}'), '')");
