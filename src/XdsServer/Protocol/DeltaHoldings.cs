@@ -36,7 +36,9 @@ namespace Mesh.XdsServer.Protocol;
 /// A name a response removed while the client held it is no longer held (the session does not send its removal
 /// again), but the version the client ran is kept beside the removal until the client answers: an ACK lets it go, and
 /// after a NACK the client still runs that version, which CSDS and proxy status show as NACKED with the error (the
-/// refused version empty: a removal has none), as for a refused update, until the name is sent again or dropped.
+/// refused version empty: a removal has none), as for a refused update, until the name is sent again or dropped. One
+/// whose response can no longer be answered (the client answered a later one, or it was forgotten past the pending
+/// limit) is let go then (<see cref="NeverAnswered"/>), instead of staying for the stream's life on a wildcard stream.
 /// </para>
 /// </summary>
 internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
@@ -68,7 +70,7 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
 
     /// <summary>
     /// Names removed from the client while it held them (<see cref="RemovedBy"/>), with the version it ran; only until
-    /// the removal is ACKed, or, refused, until the name is sent again or dropped. Null while there are none (most types
+    /// the removal is ACKed or can no longer be answered, or, refused, until the name is sent again or dropped. Null while there are none (most types
     /// of most streams never have one).
     /// </summary>
     private Dictionary<string, Removal>? _removals;
@@ -410,6 +412,32 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
         }
     }
 
+    /// <summary>
+    /// The response of <paramref name="sent"/> can no longer be answered: the client answered a later one first (so it
+    /// skipped this one), or it was forgotten past the pending limit. The removals it carried are let go: what the
+    /// client ran of those names was kept only to show if it refused them, which can no longer be known. A removal
+    /// already refused is the answer's, not the response's, and stays.
+    /// </summary>
+    public void NeverAnswered(DeltaOutcome sent)
+    {
+        if (_removals is not { } removals)
+        {
+            return; // read without the lock: only this stream's loop writes the holdings
+        }
+
+        lock (statusLock)
+        {
+            // A dictionary's Remove leaves its enumeration valid; ForgetRemoval may let the map go, not this walk of it.
+            foreach (var (name, removal) in removals)
+            {
+                if (ReferenceEquals(removal.Outcome, sent))
+                {
+                    ForgetRemoval(name);
+                }
+            }
+        }
+    }
+
     /// <summary>The client answered the response of <paramref name="sent"/>: the removals it carried are done (ACK) or refused (NACK).</summary>
     private void AnswerRemovals(DeltaOutcome sent, DeltaOutcome answer)
     {
@@ -439,6 +467,9 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
             }
         }
     }
+
+    /// <summary>Whether a removal of <paramref name="name"/> is kept (not answered yet, or refused); for tests.</summary>
+    internal bool KeepsRemovalOf(string name) => _removals?.ContainsKey(name) == true;
 
     /// <summary>
     /// What the client said of the type's latest response that carried nothing, when it holds nothing (null

@@ -104,7 +104,10 @@ internal sealed class DeltaTypeState
     /// <summary>How many responses are not answered yet.</summary>
     public int PendingCount => _oldest.Nonce is null ? 0 : 1 + (_later?.Count ?? 0);
 
-    /// <summary>A response was written; the oldest unanswered one is forgotten past <see cref="MaxPending"/>.</summary>
+    /// <summary>
+    /// A response was written; the oldest unanswered one is forgotten past <see cref="MaxPending"/> (never answered,
+    /// <see cref="DeltaHoldings.NeverAnswered"/>).
+    /// </summary>
     public void AddPending(string nonce, IReadOnlyList<XdsResource> resources, DeltaOutcome sent)
     {
         if (_oldest.Nonce is null)
@@ -116,6 +119,7 @@ internal sealed class DeltaTypeState
         (_later ??= new(1)).Add((nonce, resources, sent));
         if (PendingCount > MaxPending)
         {
+            ClientHas.NeverAnswered(_oldest.Sent); // an answer to it would not be found
             _oldest = _later[0];
             _later.RemoveAt(0);
         }
@@ -147,7 +151,8 @@ internal sealed class DeltaTypeState
 
     /// <summary>
     /// The client answered the response at <paramref name="index"/> (of <see cref="PendingIndex"/>): it and the
-    /// older ones are no longer pending. Returns the resources it carried and the outcome they were sent with.
+    /// older ones are no longer pending (the older ones never answered, <see cref="DeltaHoldings.NeverAnswered"/>).
+    /// Returns the resources it carried and the outcome they were sent with.
     /// </summary>
     public (IReadOnlyList<XdsResource> Resources, DeltaOutcome Sent) Answered(int index)
     {
@@ -159,6 +164,17 @@ internal sealed class DeltaTypeState
         }
 
         var (_, resources, sent) = index == 0 ? _oldest : _later![index - 1];
+        if (index > 0)
+        {
+            // The client answered past the older ones (Envoy answers every response, in order; a client that
+            // skips one never answers it later, and an answer to it would not be found).
+            ClientHas.NeverAnswered(_oldest.Sent);
+            for (var i = 0; i < index - 1; i++)
+            {
+                ClientHas.NeverAnswered(_later![i].Sent);
+            }
+        }
+
         var answered = (resources, sent);
         if (index == _later!.Count)
         {
