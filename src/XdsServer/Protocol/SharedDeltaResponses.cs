@@ -38,23 +38,28 @@ internal static class SharedDeltaResponses
     /// <summary>
     /// What a client reads of <paramref name="message"/> written by a delta stream, for a writer that hands on the
     /// message instead of its bytes (the warm-up's): a stream's <see cref="SharedDeltaWriter"/> message, which stands
-    /// for the shared response only during its write, as that response with the stream's nonce; any other as it is.
+    /// for the shared response only during its write, as that response with the stream's nonce (outside it, it throws:
+    /// <see cref="SharedDeltaWriter.CurrentEncoding"/>); any other as it is.
     /// </summary>
     public static DeltaDiscoveryResponse AsWritten(DeltaDiscoveryResponse message) =>
-        Writers.TryGetValue(message, out var writer) && writer.Writing is { } encoding
-            ? DeltaDiscoveryResponse.Parser.ParseFrom(encoding.ToByteArray(message.Nonce))
+        Writers.TryGetValue(message, out var writer)
+            ? DeltaDiscoveryResponse.Parser.ParseFrom(writer.CurrentEncoding().ToByteArray(message.Nonce))
             : message;
 
-    /// <summary>The generated marshaller, but writing a stream's <see cref="SharedDeltaWriter"/> message as the shared encoding with its nonce.</summary>
+    /// <summary>
+    /// The generated marshaller, but writing a stream's <see cref="SharedDeltaWriter"/> message as the shared encoding
+    /// with its nonce (outside its write, it throws rather than writing an empty response). Every delta response is
+    /// looked up once in the weak table (a lock-free read, no allocation); the check adds no lookup.
+    /// </summary>
     public static Marshaller<DeltaDiscoveryResponse> Marshaller(Marshaller<DeltaDiscoveryResponse> generated)
     {
         var serialize = generated.ContextualSerializer;
         return new Marshaller<DeltaDiscoveryResponse>(
             (response, context) =>
             {
-                if (Writers.TryGetValue(response, out var writer) && writer.Writing is { } encoding)
+                if (Writers.TryGetValue(response, out var writer))
                 {
-                    encoding.WriteTo(response.Nonce, context);
+                    writer.CurrentEncoding().WriteTo(response.Nonce, context);
                 }
                 else
                 {
@@ -81,7 +86,17 @@ internal sealed class SharedDeltaWriter
     public SharedDeltaWriter() => SharedDeltaResponses.Register(_message, this);
 
     /// <summary>The encoding the message stands for while a write is in progress; null between writes.</summary>
-    internal DeltaEncoding? Writing { get; private set; }
+    private DeltaEncoding? _writing;
+
+    /// <summary>
+    /// The encoding the message stands for, when it is serialised. Between writes it stands for none, and serialised
+    /// as it is it would go out as an empty response with a nonce, which the client would ACK as though it carried the
+    /// change: that is a bug in whatever kept the message past its write, so it is thrown rather than sent.
+    /// </summary>
+    internal DeltaEncoding CurrentEncoding() =>
+        _writing ?? throw new InvalidOperationException(
+            "A delta stream's shared-response message was serialised outside its write: it stands for a shared response only while "
+            + "SharedDeltaWriter.WriteAsync writes it, and would otherwise go out as an empty response.");
 
     /// <summary>Writes <paramref name="shared"/> (made by <see cref="SharedDeltaResponses.Share"/>) with <paramref name="nonce"/>.</summary>
     public async Task WriteAsync(IServerStreamWriter<DeltaDiscoveryResponse> writer, DeltaDiscoveryResponse shared, string nonce, CancellationToken cancellationToken)
@@ -92,14 +107,14 @@ internal sealed class SharedDeltaWriter
         }
 
         _message.Nonce = nonce;
-        Writing = encoding;
+        _writing = encoding;
         try
         {
             await writer.WriteAsync(_message, cancellationToken);
         }
         finally
         {
-            Writing = null; // the encoding (tens of KB for a first response) is not kept alive by an idle stream
+            _writing = null; // the encoding (tens of KB for a first response) is not kept alive by an idle stream
         }
     }
 }

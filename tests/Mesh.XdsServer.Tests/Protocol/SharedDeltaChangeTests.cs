@@ -146,6 +146,22 @@ public sealed class SharedDeltaChangeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_Streams_Writer_Message_Serialised_Outside_Its_Write_Throws_Instead_Of_Going_Out_Empty()
+    {
+        // Between writes the message stands for no response; a writer that kept it and serialised it later would send
+        // the client an empty response with a nonce (which it would ACK as though it carried the change).
+        var cluster = XdsResource.Create(TypeUrls.Cluster, "c1", new Cluster { Name = "c1" });
+        var change = new DeltaChange(TypeUrls.Cluster, "from", wildcard: true, names: null, "v9", [cluster], []);
+        var marshaller = SharedDeltaResponses.Marshaller(Marshallers.Create<DeltaDiscoveryResponse>(r => r.ToByteArray(), DeltaDiscoveryResponse.Parser.ParseFrom));
+        var keeping = new KeepingWriter();
+        await new SharedDeltaWriter().WriteAsync(keeping, change.UpsertResponse!, "17", CancellationToken.None);
+
+        var misuse = Assert.Throws<InvalidOperationException>(() => Serialize(marshaller, keeping.Kept!));
+        Assert.Contains("outside its write", misuse.Message);
+        Assert.Throws<InvalidOperationException>(() => SharedDeltaResponses.AsWritten(keeping.Kept!));
+    }
+
+    [Fact]
     public void Matching_Needs_The_Same_Earlier_Content_Subscription_And_Snapshot()
     {
         var change = new DeltaChange(TypeUrls.Route, "from", wildcard: false, names: ["a", "b"], "v9", [], []);
@@ -189,6 +205,20 @@ public sealed class SharedDeltaChangeTests : IAsyncLifetime
         var context = new RecordingSerializationContext();
         marshaller.ContextualSerializer(response, context);
         return context.Bytes;
+    }
+
+    /// <summary>A stream writer that keeps the message it is given and serialises nothing (no real writer does this).</summary>
+    private sealed class KeepingWriter : IServerStreamWriter<DeltaDiscoveryResponse>
+    {
+        public DeltaDiscoveryResponse? Kept { get; private set; }
+
+        public WriteOptions? WriteOptions { get; set; }
+
+        public Task WriteAsync(DeltaDiscoveryResponse message)
+        {
+            Kept = message;
+            return Task.CompletedTask;
+        }
     }
 
     /// <summary>A stream writer that serialises in its write, as gRPC's does.</summary>
