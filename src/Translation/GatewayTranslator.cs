@@ -94,7 +94,12 @@ internal static class GatewayTranslator
     /// <summary>The port a gateway route names in its match, if any.</summary>
     private static int? PortOf(Specs.GatewayRouteSpec spec) => spec.HttpRoute?.Match.Port ?? spec.Http2Route?.Match.Port ?? spec.GrpcRoute?.Match.Port;
 
-    private sealed record Unit(string Name, int? Priority, RouteMatch Match, string? RewriteTo, bool RewriteHost, Specs.GatewayRouteTarget Target);
+    /// <param name="StoredInvalid">
+    /// Why the gateway route cannot be served as stored, or null: a value the API refuses now, stored before it did.
+    /// Its match can still be given to Envoy, so the unit answers 503 in its place rather than letting its requests go
+    /// on to a later gateway route.
+    /// </param>
+    private sealed record Unit(string Name, int? Priority, RouteMatch Match, string? RewriteTo, bool RewriteHost, Specs.GatewayRouteTarget Target, string? StoredInvalid = null);
 
     private static IEnumerable<Route> Routes(TranslationContext context, VirtualGatewayResource gateway, Specs.PortMapping listener, RouteFlavor flavor)
     {
@@ -122,6 +127,13 @@ internal static class GatewayTranslator
         foreach (var unit in RouteOrder.Sort(units, u => u.Priority, u => u.Match, u => u.Name))
         {
             var where = Where(gateway, unit.Name);
+            if (unit.StoredInvalid is { } invalid)
+            {
+                context.Warn($"{where}: {invalid}{Answers503}");
+                yield return Answer(unit, 503);
+                continue;
+            }
+
             var service = unit.Target.VirtualService.VirtualServiceName;
             var port = ServicePortFor(context, service, unit.Target.Port, listener.Protocol, where);
             if (port is null)
@@ -257,7 +269,7 @@ internal static class GatewayTranslator
         var m = route.Match;
         if (Matches.NameProblem("headers", m.Headers?.Select(h => h.Name), m.QueryParameters) is { } problem)
         {
-            context.Warn($"{where}: left out: {problem}");
+            context.Warn(LeftOut(where, problem));
             return null;
         }
 
@@ -271,17 +283,38 @@ internal static class GatewayTranslator
 
         Matches.AddQuery(match, m.QueryParameters);
         var rewriteTo = PathRewrite(context, where, match, route.Action.Rewrite, hostnameOnly: m.Prefix is null && m.Path is null);
-        if (rewriteTo is not null && HttpText.HasNulCrOrLf(rewriteTo))
-        {
-            // Envoy refuses such a rewrite with the gateway's whole route configuration (or would send it on as the
-            // request's path). The API refuses one now; a gateway route stored with one before is left out.
-            context.Warn($"{where}: left out: its rewritten path has a NUL, CR or LF, which Envoy refuses");
-            return null;
-        }
-
         var rewriteHost = route.Action.Rewrite?.Hostname?.DefaultTargetHostname != Specs.DefaultGatewayRouteRewrite.Disabled;
-        return new Unit(name, priority, match, rewriteTo == match.Prefix && rewriteTo is not null ? null : rewriteTo, rewriteHost, route.Action.Target);
+        var invalid = Matches.PathProblem(m.Prefix, m.Path) ?? HostnameProblem(m.Hostname) ?? RewriteProblem(rewriteTo);
+        return new Unit(name, priority, match, rewriteTo == match.Prefix && rewriteTo is not null ? null : rewriteTo, rewriteHost, route.Action.Target, invalid);
     }
+
+    /// <summary>
+    /// A gateway route whose match has a name Envoy refuses (with the gateway's whole route configuration) cannot keep
+    /// even a 503 in its place, as its match cannot be given to Envoy: it is left out, and the warning says where its
+    /// requests go instead.
+    /// </summary>
+    private static string LeftOut(string where, string problem) =>
+        $"{where}: left out: {problem}; its match cannot be given to Envoy, so requests it would match go on to the next gateway route that matches them (or get 404)";
+
+    /// <summary>
+    /// Why a hostname match, stored before the API refused it, holds a space or control character, or null. Envoy
+    /// takes any text to compare the host with, but answers a request whose host has one with 400 itself.
+    /// </summary>
+    private static string? HostnameProblem(Specs.GatewayRouteHostnameMatch? hostname) =>
+        hostname?.Exact is { } exact && HttpText.HasSpaceOrControl(exact) ? "match.hostname.exact has a space or control character, which no request's host holds"
+        : hostname?.Suffix is { } suffix && HttpText.HasSpaceOrControl(suffix) ? "match.hostname.suffix has a space or control character, which no request's host holds"
+        : null;
+
+    /// <summary>
+    /// Why a rewritten path, stored before the API refused it, cannot be sent on, or null: Envoy refuses a NUL, CR or
+    /// LF in it (with the gateway's whole route configuration), and would send a space or another control character on
+    /// in a request line the service cannot parse.
+    /// </summary>
+    private static string? RewriteProblem(string? rewriteTo) =>
+        rewriteTo is null ? null
+        : HttpText.HasNulCrOrLf(rewriteTo) ? "its rewritten path has a NUL, CR or LF, which Envoy refuses"
+        : HttpText.HasSpaceOrControl(rewriteTo) ? "its rewritten path has a space or control character, which no request's path may hold"
+        : null;
 
     /// <summary>
     /// What the matched path is rewritten to (§5), or null to forward it as it came. A prefix match rewrites the
@@ -323,14 +356,14 @@ internal static class GatewayTranslator
     {
         if (Matches.NameProblem("metadata", route.Match.Metadata?.Select(m => m.Name), null) is { } problem)
         {
-            context.Warn($"{where}: left out: {problem}");
+            context.Warn(LeftOut(where, problem));
             return null;
         }
 
         var match = Matches.Grpc(route.Match.ServiceName, null, route.Match.Metadata);
         AddHostname(match, route.Match.Hostname);
         var rewriteHost = route.Action.Rewrite?.Hostname?.DefaultTargetHostname != Specs.DefaultGatewayRouteRewrite.Disabled;
-        return new Unit(name, priority, match, null, rewriteHost, route.Action.Target);
+        return new Unit(name, priority, match, null, rewriteHost, route.Action.Target, HostnameProblem(route.Match.Hostname));
     }
 
     /// <summary>

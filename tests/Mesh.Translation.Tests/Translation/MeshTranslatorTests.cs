@@ -169,24 +169,34 @@ public sealed class MeshTranslatorTests
         }
 
         Assert.Contains(sidecar.Warnings, w => w.Contains("virtualRouter/r/route/long: left out: match.queryParameters[0].name is 1025 bytes; Envoy takes at most 1024", StringComparison.Ordinal));
-        Assert.Contains(gateway.Warnings, w => w.Contains("virtualGateway/gw/gatewayRoute/long: left out: match.queryParameters[1].name is 1025 bytes; Envoy takes at most 1024", StringComparison.Ordinal));
+        Assert.Contains(gateway.Warnings, w => w == "virtualGateway/gw/gatewayRoute/long: left out: match.queryParameters[1].name is 1025 bytes; Envoy takes at most 1024; its match cannot be given to Envoy, so requests it would match go on to the next gateway route that matches them (or get 404)");
     }
 
     [Theory]
-    [InlineData("""{"prefix":"/a/"}""", """{"prefix":{"value":"/b/\r\nX: y/"}}""")]
-    [InlineData("""{"path":{"exact":"/a"}}""", """{"path":{"exact":"/b\n"}}""")]
-    public void AGatewayRouteStoredWithARewriteEnvoyRefuses_IsLeftOut_AndSaysWhy(string match, string rewrite)
+    [InlineData("httpRoute", """{"prefix":"/a/"}""", """{"prefix":{"value":"/b/\r\nX: y/"}}""", "its rewritten path has a NUL, CR or LF, which Envoy refuses")]
+    [InlineData("httpRoute", """{"path":{"exact":"/a"}}""", """{"path":{"exact":"/b\n"}}""", "its rewritten path has a NUL, CR or LF, which Envoy refuses")]
+    [InlineData("httpRoute", """{"prefix":"/a/"}""", """{"prefix":{"value":"/b c/"}}""", "its rewritten path has a space or control character, which no request's path may hold")]
+    [InlineData("http2Route", """{"prefix":"/a\r\nX: y"}""", "null", "match.prefix has a space or control character, which no request's path holds")]
+    [InlineData("httpRoute", """{"path":{"exact":"/a\t"}}""", "null", "match.path.exact has a space or control character, which no request's path holds")]
+    [InlineData("httpRoute", """{"prefix":"/a","hostname":{"exact":"a b.example"}}""", "null", "match.hostname.exact has a space or control character, which no request's host holds")]
+    [InlineData("grpcRoute", """{"serviceName":"a.B","hostname":{"suffix":".example\n"}}""", "null", "match.hostname.suffix has a space or control character, which no request's host holds")]
+    public void AGatewayRouteStoredWithAValueTheApiRefuses_Answers503InItsPlace_AndSaysWhy(string protocol, string match, string rewrite, string why)
     {
-        // Envoy refuses a rewritten path with a NUL, CR or LF, with the gateway's whole route configuration. The API
-        // refuses such a rewrite now; a gateway route stored with one before is left out, and the others stay.
+        // The API refuses these values now. A gateway route stored with one before cannot be served, but its match can
+        // still be given to Envoy (Envoy takes any text to compare a path or host with), so it answers 503 in its place
+        // as a gateway route with an unservable target does: left out, its requests would go on to the catch-all
+        // gateway route of another service. The rewrite is never sent: Envoy refuses one with a CR or LF, and with it
+        // the gateway's whole route configuration.
+        var listener = protocol.Replace("Route", "", StringComparison.Ordinal);
+        var plainMatch = protocol == "grpcRoute" ? "{}" : """{"prefix":"/"}""";
         var graph = MeshGraph.Build(new MeshResourceRow[]
         {
             new("mesh", null, "m", 1, "{}"),
-            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}"""),
+            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"PROTO"}}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}""".Replace("PROTO", listener, StringComparison.Ordinal)),
             new("virtualService", null, "svc", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
-            new("virtualGateway", null, "gw", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}]}"""),
-            new("gatewayRoute", "gw", "bad", 1, """{"httpRoute":{"match":MATCH,"action":{"target":{"virtualService":{"virtualServiceName":"svc"}},"rewrite":REWRITE}}}""".Replace("MATCH", match, StringComparison.Ordinal).Replace("REWRITE", rewrite, StringComparison.Ordinal)),
-            new("gatewayRoute", "gw", "plain", 1, """{"httpRoute":{"match":{"prefix":"/"},"action":{"target":{"virtualService":{"virtualServiceName":"svc"}}}}}"""),
+            new("virtualGateway", null, "gw", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"PROTO"}}]}""".Replace("PROTO", listener, StringComparison.Ordinal)),
+            new("gatewayRoute", "gw", "bad", 1, """{"ROUTE":{"match":MATCH,"action":{"target":{"virtualService":{"virtualServiceName":"svc"}},"rewrite":REWRITE}}}""".Replace("ROUTE", protocol, StringComparison.Ordinal).Replace("MATCH", match, StringComparison.Ordinal).Replace("REWRITE", rewrite, StringComparison.Ordinal)),
+            new("gatewayRoute", "gw", "plain", 1, """{"ROUTE":{"match":MATCH,"action":{"target":{"virtualService":{"virtualServiceName":"svc"}}}}}""".Replace("ROUTE", protocol, StringComparison.Ordinal).Replace("MATCH", plainMatch, StringComparison.Ordinal)),
         });
 
         var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualGateway("gw"));
@@ -194,8 +204,10 @@ public sealed class MeshTranslatorTests
         Assert.Empty(resources.RouteConfigurations.SelectMany(r => PgvValidator.Validate(r, EnvoyTypes.Registry)));
         var routes = resources.RouteConfigurations.SelectMany(r => r.VirtualHosts).SelectMany(v => v.Routes).ToList();
         Assert.Contains(routes, r => r.Name.StartsWith("plain", StringComparison.Ordinal));
-        Assert.DoesNotContain(routes, r => r.Name.StartsWith("bad", StringComparison.Ordinal));
-        Assert.Contains(resources.Warnings, w => w.Contains("virtualGateway/gw/gatewayRoute/bad: left out: its rewritten path has a NUL, CR or LF, which Envoy refuses", StringComparison.Ordinal));
+        var bad = Assert.Single(routes, r => r.Name.StartsWith("bad", StringComparison.Ordinal));
+        Assert.Equal(503u, bad.DirectResponse?.Status);
+        Assert.True(routes.IndexOf(bad) < routes.FindIndex(r => r.Name.StartsWith("plain", StringComparison.Ordinal)), "the 503 comes before the catch-all");
+        Assert.Contains(resources.Warnings, w => w == $"virtualGateway/gw/gatewayRoute/bad: {why}; the gateway route answers 503 (direct response)");
     }
 
     [Theory]
@@ -235,7 +247,7 @@ public sealed class MeshTranslatorTests
         }
 
         Assert.Contains(sidecar.Warnings, w => w.Contains($"virtualRouter/r/route/bad: left out: {why}", StringComparison.Ordinal));
-        Assert.Contains(gateway.Warnings, w => w.Contains($"virtualGateway/gw/gatewayRoute/bad: left out: {why}", StringComparison.Ordinal));
+        Assert.Contains(gateway.Warnings, w => w == $"virtualGateway/gw/gatewayRoute/bad: left out: {why}; its match cannot be given to Envoy, so requests it would match go on to the next gateway route that matches them (or get 404)");
     }
 
     [Theory]
