@@ -73,7 +73,9 @@ internal sealed class BackendRouting
         var ports = new List<PortRouting>();
         foreach (var port in ServiceRouting.Ports(context, service, where))
         {
-            var own = new TranslationContext(graph, options);
+            // A cause that holds on several ports (a router with no route for them, a node that cannot be reached) is
+            // said once, by the service's context.
+            var own = new TranslationContext(graph, options, portWarningsTo: context);
             if (port.Protocol == Specs.PortProtocol.Tcp)
             {
                 var targets = ServiceRouting.Tcp(own, service, port, flavor, where);

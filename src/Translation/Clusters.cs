@@ -54,6 +54,23 @@ internal static class Clusters
     }
 
     /// <summary>
+    /// Says why a node cannot be reached, once: with what the caller's requests get instead when the request says
+    /// (<see cref="UpstreamRequest.Unreachable"/>), naming every port of the service it holds on in one warning.
+    /// </summary>
+    private static void WarnUnreachable(TranslationContext context, UpstreamRequest request, string why)
+    {
+        if (request.Unreachable is { } outcome)
+        {
+            var port = request.Listener.PortMapping.Port;
+            context.WarnOnPort($"{request.Where}: {why}; {outcome}", port, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        else
+        {
+            context.Warn($"{request.Where}: {why}");
+        }
+    }
+
+    /// <summary>
     /// <c>cds_egress_&lt;mesh&gt;_&lt;node&gt;_&lt;proto&gt;_&lt;port&gt;</c> (<c>cds_proxyless_*</c> for gRPC clients,
     /// <c>cds_proxyless-tls-*</c> when their client policy asks for TLS): how this client reaches a listener of another
     /// node. Returns null (with a warning) when the node cannot be reached: it has no service discovery, or its client
@@ -70,7 +87,7 @@ internal static class Clusters
         {
             // The API's model lets a hostname be empty, but Envoy refuses a socket address without one: sent, it would
             // have every proxy that calls this node reject its whole cluster update (a NACK), not just this cluster.
-            context.Warn($"{request.Where}: virtualNode/{node.Name} has an empty DNS hostname, so it cannot be reached");
+            WarnUnreachable(context, request, $"virtualNode/{node.Name} has an empty DNS hostname, so it cannot be reached");
             return null;
         }
 
@@ -78,7 +95,7 @@ internal static class Clusters
         {
             // The API refuses these now; stored before, Envoy would refuse such a health check Host or TLS server name
             // with every caller's whole cluster update, and no such name resolves anyway.
-            context.Warn($"{request.Where}: virtualNode/{node.Name} has a DNS hostname {problem}, so it cannot be reached");
+            WarnUnreachable(context, request, $"virtualNode/{node.Name} has a DNS hostname {problem}, so it cannot be reached");
             return null;
         }
 
@@ -92,9 +109,10 @@ internal static class Clusters
         Envoy.Extensions.TransportSockets.Tls.V3.UpstreamTlsContext? proxylessTls = null;
         if (request.Proxyless && policy is not null)
         {
-            proxylessTls = Tls.ProxylessUpstream(policy, defaultSans, $"{request.Where}: virtualNode/{node.Name} listener {port}", context);
+            proxylessTls = Tls.ProxylessUpstream(policy, defaultSans, out var unusable);
             if (proxylessTls is null)
             {
+                WarnUnreachable(context, request, $"virtualNode/{node.Name} listener {port}: {unusable}");
                 return null;
             }
         }
@@ -150,7 +168,7 @@ internal static class Clusters
         }
         else
         {
-            context.Warn($"{request.Where}: virtualNode/{node.Name} has no service discovery, so it cannot be reached (give it dns or awsCloudMap service discovery)");
+            WarnUnreachable(context, request, $"virtualNode/{node.Name} has no service discovery, so it cannot be reached (give it dns or awsCloudMap service discovery)");
             return null;
         }
 

@@ -69,13 +69,15 @@ internal static class ServiceRouting
         var provider = context.Graph.ProviderOf(service);
         if (provider?.VirtualNode is { } node)
         {
+            // The service's ports are its provider node's listeners, so the node has a listener on this one.
             var listener = Clusters.TargetListener(context, node, port.Port, where);
-            var cluster = listener is null ? null : Clusters.Upstream(context, UpstreamRequest.Of(node, listener, flavor, where));
+            var unreachable = $"requests to virtualService/{service} on {TranslationContext.Ports} answer {(flavor.Proxyless ? "UNAVAILABLE" : "503")}";
+            var cluster = listener is null ? null : Clusters.Upstream(context, UpstreamRequest.Of(node, listener, flavor, where) with { Unreachable = unreachable });
             if (listener is null || cluster is null)
             {
                 // Like a router's route whose targets are all gone: the service's name keeps a route that fails its
-                // requests, rather than none (a 404, or a gateway's next route taking them).
-                context.Warn($"{where}: virtualNode/{node.Name} cannot be reached, so requests to virtualService/{service} on port {port.Port} answer {(flavor.Proxyless ? "UNAVAILABLE" : "503")}");
+                // requests, rather than none (a 404, or a gateway's next route taking them). Whatever failed said why,
+                // and what its requests get, in one warning.
                 return [Unavailable(context, service, new RouteMatch { Prefix = "/" }, flavor)];
             }
 
@@ -118,7 +120,10 @@ internal static class ServiceRouting
         {
             // As in App Mesh, whose Envoy had the router's virtual host with no route in it: every request is
             // answered 404 ("no route"). Not a failure of the service, but nothing it would serve, so it is said.
-            context.Warn($"{where}: no route of virtualRouter/{router.Name} serves port {port.Port} ({EnvoyNames.Protocol(port.Protocol)}), so requests to virtualService/{service} on that port {(flavor.Proxyless ? "fail with UNAVAILABLE" : "get 404")} (no route) until one is added");
+            context.WarnOnPort(
+                $"{where}: no route of virtualRouter/{router.Name} serves {TranslationContext.Ports}, so requests to virtualService/{service} there {(flavor.Proxyless ? "fail with UNAVAILABLE" : "get 404")} (no route) until one is added",
+                port.Port,
+                $"{port.Port} ({EnvoyNames.Protocol(port.Protocol)})");
         }
 
         return RouteOrder.Sort(routes);
@@ -131,7 +136,8 @@ internal static class ServiceRouting
         if (provider?.VirtualNode is { } node)
         {
             var listener = Clusters.TargetListener(context, node, port.Port, where);
-            var cluster = listener is null ? null : Clusters.Upstream(context, UpstreamRequest.Of(node, listener, flavor, where));
+            var unreachable = $"connections to virtualService/{service} on {TranslationContext.Ports} are not forwarded";
+            var cluster = listener is null ? null : Clusters.Upstream(context, UpstreamRequest.Of(node, listener, flavor, where) with { Unreachable = unreachable });
             return cluster is null ? null : new TcpTargets([(cluster, 1)], listener!.Timeout?.Tcp?.Idle?.ToTimeSpan());
         }
 
@@ -152,7 +158,10 @@ internal static class ServiceRouting
             .ToList();
         if (candidates.Count == 0)
         {
-            context.Warn($"{where}: no tcpRoute of virtualRouter/{router.Name} serves port {port.Port}, so connections to virtualService/{service} on that port are not forwarded until one is added");
+            context.WarnOnPort(
+                $"{where}: no tcpRoute of virtualRouter/{router.Name} serves {TranslationContext.Ports}, so connections to virtualService/{service} there are not forwarded until one is added",
+                port.Port,
+                port.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
             return null;
         }
 

@@ -151,23 +151,24 @@ internal static class Tls
     /// A proxyless gRPC client's side (gRFC A29): the client policy's file trust with its SANs (or
     /// <paramref name="defaultSans"/>), and its file certificate for mutual TLS, each as the certificate provider
     /// instance Mesh's gRPC bootstrap defines for those files (<see cref="GrpcCertificateProviders"/>); gRPC reads SANs
-    /// from <c>match_subject_alt_names</c> only. Null, with a warning, when the policy holds what gRPC cannot take (an
-    /// SDS or ACM trust, an SDS certificate): the client then has no way to the listener rather than one without the
-    /// TLS its policy asks for.
+    /// from <c>match_subject_alt_names</c> only. Null, with <paramref name="unusable"/> saying why, when the policy holds
+    /// what gRPC cannot take (an SDS or ACM trust, an SDS certificate): the client then has no way to the listener
+    /// rather than one without the TLS its policy asks for.
     /// </summary>
-    public static UpstreamTlsContext? ProxylessUpstream(Specs.ClientPolicyTls policy, IReadOnlyList<string> defaultSans, string where, TranslationContext context)
+    public static UpstreamTlsContext? ProxylessUpstream(Specs.ClientPolicyTls policy, IReadOnlyList<string> defaultSans, out string? unusable)
     {
+        unusable = null;
         var trust = policy.Validation.Trust;
         if (trust.File is not { } fileTrust)
         {
-            context.Warn($"{where}: the client policy's {(trust.Sds is not null ? "SDS" : "ACM")} trust cannot be given to proxyless gRPC clients (they take file trusts only), so their calls to it fail");
+            unusable = $"the client policy's {(trust.Sds is not null ? "SDS" : "ACM")} trust cannot be given to proxyless gRPC clients (they take file trusts only), so their calls to it fail";
             return null;
         }
 
         var common = new CommonTlsContext();
         if (policy.Certificate?.Sds is not null)
         {
-            context.Warn($"{where}: the client policy's SDS certificate cannot be given to proxyless gRPC clients (they take file certificates only), so their calls to it fail");
+            unusable = "the client policy's SDS certificate cannot be given to proxyless gRPC clients (they take file certificates only), so their calls to it fail";
             return null;
         }
 

@@ -12,14 +12,23 @@ namespace Mesh.Translation;
 /// The state of one translation: the graph, what has been built so far (keyed by name, so a cluster that
 /// several routes need is built once), and warnings. Sorted collections make the output deterministic.
 /// </summary>
-internal sealed class TranslationContext(MeshGraph graph, TranslatorOptions options, SharedEgress? sharedEgress = null)
+/// <param name="portWarningsTo">
+/// The context that says this one's <see cref="WarnOnPort"/> warnings: a sidecar translates each port of a backend in
+/// a context of its own, and a cause that holds on several of them is said once, by the backend's context.
+/// </param>
+internal sealed class TranslationContext(MeshGraph graph, TranslatorOptions options, SharedEgress? sharedEgress = null, TranslationContext? portWarningsTo = null)
 {
+    /// <summary>Where a <see cref="WarnOnPort"/> warning names its ports ("port 80", "ports 80, 8080").</summary>
+    public const string Ports = "\uFFFF";
+
+
     private readonly SortedDictionary<string, Listener> _listeners = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, RouteConfiguration> _routes = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, Cluster> _clusters = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, ClusterLoadAssignment> _endpoints = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, Secret> _secrets = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _warnings = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, SortedDictionary<int, string>> _portWarnings = new(StringComparer.Ordinal);
 
     public MeshGraph Graph { get; } = graph;
 
@@ -28,6 +37,28 @@ internal sealed class TranslationContext(MeshGraph graph, TranslatorOptions opti
     public string Mesh => Graph.MeshName;
 
     public void Warn(string warning) => _warnings.Add(warning);
+
+    /// <summary>
+    /// A warning whose cause holds on <paramref name="port"/> and maybe on other ports of the same service (a router
+    /// with no route for them, a provider node that cannot be reached): said once, naming every port it was given for
+    /// where <paramref name="warning"/> holds <see cref="Ports"/>. <paramref name="label"/> names the port (its number,
+    /// and maybe its protocol).
+    /// </summary>
+    public void WarnOnPort(string warning, int port, string label)
+    {
+        if (portWarningsTo is not null)
+        {
+            portWarningsTo.WarnOnPort(warning, port, label);
+            return;
+        }
+
+        if (!_portWarnings.TryGetValue(warning, out var ports))
+        {
+            _portWarnings.Add(warning, ports = []);
+        }
+
+        ports.TryAdd(port, label);
+    }
 
     public bool HasCluster(string name) => _clusters.ContainsKey(name);
 
@@ -80,7 +111,10 @@ internal sealed class TranslationContext(MeshGraph graph, TranslatorOptions opti
         [.. _clusters.Values],
         [.. _endpoints.Values],
         [.. _secrets.Values],
-        [.. _warnings]);
+        [.. _warnings.Union(_portWarnings.Select(w => w.Key.Replace(Ports, NamePorts(w.Value.Values), StringComparison.Ordinal))).Order(StringComparer.Ordinal)]);
+
+    private static string NamePorts(IReadOnlyCollection<string> labels) =>
+        labels.Count == 1 ? $"port {labels.First()}" : $"ports {string.Join(", ", labels)}";
 
     private void AddOnce<T>(SortedDictionary<string, T> store, string name, T message)
         where T : IMessage

@@ -340,7 +340,35 @@ public sealed class MeshTranslatorTests
 
         Assert.Empty(TcpProxies(resources));
         Assert.Equal(
-            ["virtualNode/client backend virtualService/db: no tcpRoute of virtualRouter/r serves port 9000, so connections to virtualService/db on that port are not forwarded until one is added"],
+            ["virtualNode/client backend virtualService/db: no tcpRoute of virtualRouter/r serves port 9000, so connections to virtualService/db there are not forwarded until one is added"],
+            resources.Warnings);
+    }
+
+    [Fact]
+    public void OneCauseOnSeveralPortsOfABackend_IsOneWarning_NamingThePorts()
+    {
+        // A sidecar translates each port of a backend on its own; a cause that holds on several of them (a router with
+        // no route for them, a provider node without service discovery) is said once, not once per port, and a node
+        // that cannot be reached is said once with what its callers' requests get, not twice.
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"routed"}},{"virtualService":{"virtualServiceName":"direct"}}]}"""),
+            new("virtualNode", null, "nosd", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}},{"portMapping":{"port":8081,"protocol":"http2"}},{"portMapping":{"port":9000,"protocol":"tcp"}}]}"""),
+            new("virtualService", null, "direct", 1, """{"provider":{"virtualNode":{"virtualNodeName":"nosd"}}}"""),
+            new("virtualRouter", null, "r", 1, """{"listeners":[{"portMapping":{"port":80,"protocol":"http"}},{"portMapping":{"port":81,"protocol":"grpc"}},{"portMapping":{"port":9001,"protocol":"tcp"}},{"portMapping":{"port":9002,"protocol":"tcp"}}]}"""),
+            new("virtualService", null, "routed", 1, """{"provider":{"virtualRouter":{"virtualRouterName":"r"}}}"""),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+
+        Assert.Equal(
+            [
+                "virtualNode/client backend virtualService/direct: virtualNode/nosd has no service discovery, so it cannot be reached (give it dns or awsCloudMap service discovery); connections to virtualService/direct on port 9000 are not forwarded",
+                "virtualNode/client backend virtualService/direct: virtualNode/nosd has no service discovery, so it cannot be reached (give it dns or awsCloudMap service discovery); requests to virtualService/direct on ports 8080, 8081 answer 503",
+                "virtualNode/client backend virtualService/routed: no route of virtualRouter/r serves ports 80 (http), 81 (grpc), so requests to virtualService/routed there get 404 (no route) until one is added",
+                "virtualNode/client backend virtualService/routed: no tcpRoute of virtualRouter/r serves ports 9001, 9002, so connections to virtualService/routed there are not forwarded until one is added",
+            ],
             resources.Warnings);
     }
 
@@ -365,7 +393,7 @@ public sealed class MeshTranslatorTests
         // that port, with no route of its kind, answers every request 404, which is said too.
         Assert.Equal(
             [
-                "virtualNode/client backend virtualService/svc: no route of virtualRouter/r serves port 50051 (grpc), so requests to virtualService/svc on that port get 404 (no route) until one is added",
+                "virtualNode/client backend virtualService/svc: no route of virtualRouter/r serves port 50051 (grpc), so requests to virtualService/svc there get 404 (no route) until one is added",
                 "virtualRouter/r/route/h2: not applied: it is an http2Route, and the router's listeners it applies to are http on port 8080, grpc on port 50051",
                 "virtualRouter/r/route/rpc-on-web-port: not applied: it is a grpcRoute, and the router's listeners it applies to are http on port 8080",
             ],
