@@ -183,6 +183,15 @@ internal static class Clusters
             cluster.OutlierDetection = Outlier(outlier);
         }
 
+        if (!request.Proxyless && listener.OutlierDetection is not null && cluster.Type == Cluster.Types.DiscoveryType.LogicalDns)
+        {
+            // A LOGICAL_DNS cluster has one host, the address the name resolved to last (RM#273): there is no other host
+            // to send requests to instead, so detection is accepted and changes nothing, which is worth saying.
+            context.Warn($"{request.Where}: virtualNode/{node.Name} listener {port}: its outlier detection has only one host to eject: DNS responseType "
+                + "LOADBALANCER resolves the hostname to one address at a time (a LOGICAL_DNS cluster), and Envoy either keeps that host (maxEjectionPercent) "
+                + "or, with no healthy host left, sends requests to it anyway (panic mode), so no request is steered away (responseType ENDPOINTS makes a host per address)");
+        }
+
         if (request.Proxyless && listener.OutlierDetection is not null)
         {
             // gRPC ejects by success rate or failure percentage only (gRFC A50); App Mesh's is consecutive 5xx.
@@ -208,6 +217,12 @@ internal static class Clusters
                 else
                 {
                     cluster.HealthChecks.Add(HealthCheck(check, hostname, port));
+                    if (check.Protocol is Specs.PortProtocol.Tcp or Specs.PortProtocol.Grpc && !string.IsNullOrEmpty(check.Path))
+                    {
+                        // The model takes a path for every protocol; only an HTTP check sends one.
+                        context.Warn($"{request.Where}: virtualNode/{node.Name} listener {port}: its {EnvoyNames.Protocol(check.Protocol)} health check's path '{check.Path}' is ignored: "
+                            + (check.Protocol == Specs.PortProtocol.Tcp ? "a tcp check only opens a connection" : "a grpc check asks the gRPC health service, which takes no path"));
+                    }
                 }
             }
 

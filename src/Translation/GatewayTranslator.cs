@@ -32,6 +32,13 @@ internal static class GatewayTranslator
                 continue;
             }
 
+            if (listener.HealthCheck is not null)
+            {
+                // Nothing calls a gateway through the mesh, so no Envoy health-checks it: the model takes the policy,
+                // and it has no Envoy meaning.
+                context.Warn($"{where}: healthCheck is ignored: no proxy of the mesh calls a gateway, so nothing health-checks it");
+            }
+
             var routeName = EnvoyNames.IngressRoute(protocol, port);
             var statPrefix = listeners.Count > 1 ? $"ingress.{proto}.{port}" : "ingress";
             // Host "name:port" must match a hostname route too; App Mesh did not do this (RM#365).

@@ -425,6 +425,74 @@ public sealed class MeshTranslatorTests
     }
 
     [Theory]
+    [InlineData("tcp", "tcp", "/health", "its tcp health check's path '/health' is ignored: a tcp check only opens a connection")]
+    [InlineData("grpc", "grpc", "/health", "its grpc health check's path '/health' is ignored: a grpc check asks the gRPC health service, which takes no path")]
+    [InlineData("http", "tcp", "", null)]
+    [InlineData("http", "http", "/health", null)]
+    public void AHealthCheckPathNoCheckOfItsProtocolSends_IsWarnedOf(string listener, string protocol, string path, string? warning)
+    {
+        // The model takes a path for every protocol; a TCP check only connects, a gRPC check asks the gRPC health
+        // service: the check is served, and its ignored path said, not dropped without a word.
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"svc"}}]}"""),
+            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"LISTENER"},"healthCheck":{"protocol":"PROTO","path":"PATH","healthyThreshold":2,"unhealthyThreshold":2,"intervalMillis":5000,"timeoutMillis":2000}}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}"""
+                .Replace("LISTENER", listener, StringComparison.Ordinal).Replace("PROTO", protocol, StringComparison.Ordinal).Replace("PATH", path, StringComparison.Ordinal)),
+            new("virtualService", null, "svc", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+
+        var cluster = Assert.Single(resources.Clusters, c => c.Name.Contains("server", StringComparison.Ordinal));
+        Assert.Single(cluster.HealthChecks);
+        Assert.Equal(
+            warning is null ? [] : [$"virtualNode/client backend virtualService/svc: virtualNode/server listener 8080: {warning}"],
+            resources.Warnings.Where(w => w.Contains("health check", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData("""{"dns":{"hostname":"server.local"}}""", true)]
+    [InlineData("""{"dns":{"hostname":"server.local","responseType":"LOADBALANCER"}}""", true)]
+    [InlineData("""{"dns":{"hostname":"server.local","responseType":"ENDPOINTS"}}""", false)]
+    [InlineData("""{"awsCloudMap":{"namespaceName":"ns","serviceName":"server"}}""", false)]
+    public void OutlierDetectionOnAClusterOfOneHost_IsWarnedOf(string discovery, bool warned)
+    {
+        // DNS responseType LOADBALANCER gives a LOGICAL_DNS cluster, which has one host (RM#273): ejecting it steers no
+        // request away, so the detection is accepted and changes nothing, which is said.
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"svc"}}]}"""),
+            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"},"outlierDetection":{"maxServerErrors":5,"interval":{"unit":"s","value":10},"baseEjectionDuration":{"unit":"s","value":30},"maxEjectionPercent":50}}],"serviceDiscovery":DISCOVERY}""".Replace("DISCOVERY", discovery, StringComparison.Ordinal)),
+            new("virtualService", null, "svc", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+
+        var cluster = Assert.Single(resources.Clusters, c => c.Name.Contains("server", StringComparison.Ordinal));
+        Assert.NotNull(cluster.OutlierDetection);
+        Assert.Equal(warned, resources.Warnings.Any(w => w.StartsWith(
+            "virtualNode/client backend virtualService/svc: virtualNode/server listener 8080: its outlier detection has only one host to eject: DNS responseType LOADBALANCER resolves the hostname to one address at a time (a LOGICAL_DNS cluster)",
+            StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void AGatewayListenersHealthCheck_IsWarnedOfAsIgnored()
+    {
+        // The model takes a health check on a gateway's listener, but nothing calls a gateway through the mesh.
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualGateway", null, "gw", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"},"healthCheck":{"protocol":"http","path":"/ping","healthyThreshold":2,"unhealthyThreshold":2,"intervalMillis":5000,"timeoutMillis":2000}},{"portMapping":{"port":8443,"protocol":"http2"}}]}"""),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualGateway("gw"));
+
+        Assert.Equal(["virtualGateway/gw listener http:8080: healthCheck is ignored: no proxy of the mesh calls a gateway, so nothing health-checks it"], resources.Warnings);
+    }
+
+    [Theory]
     [InlineData("/ping", true)]
     [InlineData("/ping\\tme", true)]
     [InlineData("/ping\\u0007", false)]
