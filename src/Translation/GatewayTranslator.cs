@@ -131,7 +131,9 @@ internal static class GatewayTranslator
 
         // Gateway routes are ordered as whole units (priority, then most specific first); each unit keeps its
         // router's own route order inside it.
-        foreach (var unit in RouteOrder.Sort(units, u => u.Priority, u => u.Match, u => u.Name))
+        var ordered = RouteOrder.Sort(units, u => u.Priority, u => u.Match, u => u.Name);
+        WarnOfShadowedUnits(context, gateway, listener, ordered);
+        foreach (var unit in ordered)
         {
             var where = Where(gateway, unit.Name);
             if (unit.StoredInvalid is { } invalid)
@@ -205,6 +207,40 @@ internal static class GatewayTranslator
             }
         }
     }
+
+    /// <summary>
+    /// A unit never lets a request it matches go on to a later one (it forwards it, or answers 404 or 503 itself), so a
+    /// unit after one that matches every request it would never receives any. Said only when that is certain: the
+    /// earlier unit has no header, method, hostname or query condition, and its prefix begins every path the later
+    /// one's prefix or exact path matches (a regex could match a path no prefix begins, such as <c>*</c>).
+    /// </summary>
+    private static void WarnOfShadowedUnits(TranslationContext context, VirtualGatewayResource gateway, Specs.PortMapping listener, List<Unit> ordered)
+    {
+        for (var i = 1; i < ordered.Count; i++)
+        {
+            var shadowedBy = ordered.Take(i).FirstOrDefault(earlier => Covers(earlier.Match, ordered[i].Match));
+            if (shadowedBy is not null)
+            {
+                context.WarnOnPort(
+                    $"{Where(gateway, ordered[i].Name)}: never receives a request on the gateway's {TranslationContext.Ports}: gatewayRoute/{shadowedBy.Name} "
+                    + "comes before it (by priority, then most specific first, then name) and takes all of its requests",
+                    listener.Port,
+                    $"{listener.Port} ({EnvoyNames.Protocol(listener.Protocol)})");
+            }
+        }
+    }
+
+    /// <summary>Whether every request <paramref name="later"/> matches is certain to match <paramref name="earlier"/>.</summary>
+    private static bool Covers(RouteMatch earlier, RouteMatch later) =>
+        earlier.PathSpecifierCase == RouteMatch.PathSpecifierOneofCase.Prefix
+        && earlier.Headers.Count == 0
+        && earlier.QueryParameters.Count == 0
+        && later.PathSpecifierCase switch
+        {
+            RouteMatch.PathSpecifierOneofCase.Prefix => later.Prefix.StartsWith(earlier.Prefix, StringComparison.Ordinal),
+            RouteMatch.PathSpecifierOneofCase.Path => later.Path.StartsWith(earlier.Prefix, StringComparison.Ordinal),
+            _ => false,
+        };
 
     /// <summary>A route answering every request of a gateway route itself (a direct response), after whatever it composed.</summary>
     private static Route Answer(Unit unit, uint status) =>

@@ -478,6 +478,44 @@ public sealed class MeshTranslatorTests
     }
 
     [Fact]
+    public void AGatewayRouteAfterOneThatTakesEveryRequestItMatches_IsWarnedOf_NamingBoth()
+    {
+        // A gateway route never lets a request go on to a later one, so one ordered after a route whose match holds for
+        // every request it matches never receives any. Said only when certain: a regex, or an earlier route with any
+        // header, method, hostname or query condition, is not taken to cover it.
+        static string Route(string match, int? priority = null) =>
+            "{" + (priority is { } p ? $"\"priority\":{p}," : "") + "\"httpRoute\":{\"match\":" + match + ",\"action\":{\"target\":{\"virtualService\":{\"virtualServiceName\":\"svc\"}}}}}";
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}"""),
+            new("virtualService", null, "svc", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
+            new("virtualGateway", null, "gw", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}},{"portMapping":{"port":8081,"protocol":"http"}}]}"""),
+            new("gatewayRoute", "gw", "canary", 1, Route("""{"prefix":"/","headers":[{"name":"x-canary"}]}""", 0)),
+            new("gatewayRoute", "gw", "api", 1, Route("""{"prefix":"/api"}""", 1)),
+            new("gatewayRoute", "gw", "api-users", 1, Route("""{"path":{"exact":"/api/users"},"method":"GET"}""", 2)),
+            new("gatewayRoute", "gw", "all", 1, Route("""{"prefix":"/"}""", 5)),
+            new("gatewayRoute", "gw", "late", 1, Route("""{"prefix":"/late"}""", 9)),
+            new("gatewayRoute", "gw", "regex", 1, Route("""{"path":{"regex":"/r.*"}}""", 9)),
+            new("gatewayRoute", "gw", "host", 1, Route("""{"prefix":"/x","hostname":{"exact":"a.example"}}""")),
+            new("gatewayRoute", "gw", "on-8081", 1, Route("""{"prefix":"/z","port":8081}""", 9)),
+            new("gatewayRoute", "gw", "after-canary", 1, Route("""{"prefix":"/c"}""", 0)),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualGateway("gw"));
+
+        const string Rest = "comes before it (by priority, then most specific first, then name) and takes all of its requests";
+        Assert.Equal(
+            [
+                $"virtualGateway/gw/gatewayRoute/api-users: never receives a request on the gateway's ports 8080 (http), 8081 (http): gatewayRoute/api {Rest}",
+                $"virtualGateway/gw/gatewayRoute/host: never receives a request on the gateway's ports 8080 (http), 8081 (http): gatewayRoute/all {Rest}",
+                $"virtualGateway/gw/gatewayRoute/late: never receives a request on the gateway's ports 8080 (http), 8081 (http): gatewayRoute/all {Rest}",
+                $"virtualGateway/gw/gatewayRoute/on-8081: never receives a request on the gateway's port 8081 (http): gatewayRoute/all {Rest}",
+            ],
+            resources.Warnings);
+    }
+
+    [Fact]
     public void AGatewayListenersHealthCheck_IsWarnedOfAsIgnored()
     {
         // The model takes a health check on a gateway's listener, but nothing calls a gateway through the mesh.
