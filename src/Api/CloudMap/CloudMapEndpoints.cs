@@ -76,6 +76,8 @@ public static class CloudMapEndpoints
                     $"Access key {caller.AccessKeyId} is not authorized to perform {call.Action} on resource {resourceArn}.");
             }
 
+            CloudMapIds.ResolveArns(name, input, region, caller.AccountId);
+
             // A successful write's audit record is committed with the write itself (WriteTransactions).
             var output = await services.GetRequiredService<CloudMapDispatcher>().DispatchAsync(call, input, context.RequestAborted);
             metrics.Record(metricAction, 200, "", Stopwatch.GetElapsedTime(started));

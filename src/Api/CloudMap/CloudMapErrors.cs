@@ -22,9 +22,13 @@ public static class CloudMapErrors
 
     public static AppMeshException NamespaceNotFound(string id) => Error("NamespaceNotFound", $"Namespace {id} does not exist.");
 
+    public static AppMeshException NamespaceNotFound(string arn, string whyNot) => Error("NamespaceNotFound", $"Namespace {arn} does not exist: {whyNot}.");
+
     public static AppMeshException NamespaceNameNotFound(string name) => Error("NamespaceNotFound", $"No namespace is named '{name}'.");
 
     public static AppMeshException ServiceNotFound(string id) => Error("ServiceNotFound", $"Service {id} does not exist.");
+
+    public static AppMeshException ServiceNotFound(string arn, string whyNot) => Error("ServiceNotFound", $"Service {arn} does not exist: {whyNot}.");
 
     public static AppMeshException ServiceNameNotFound(string namespaceName, string name) =>
         Error("ServiceNotFound", $"Namespace '{namespaceName}' has no service named '{name}'.");

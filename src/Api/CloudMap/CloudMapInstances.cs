@@ -28,7 +28,7 @@ public sealed class CloudMapInstances(
 
     public Task<JsonObject> RegisterAsync(ApiCall call, JsonObject input, CancellationToken cancellationToken)
     {
-        var serviceId = CloudMapIds.IdOf(input["ServiceId"]!.GetValue<string>());
+        var serviceId = input["ServiceId"]!.GetValue<string>();
         var instanceId = input["InstanceId"]!.GetValue<string>();
         var attributes = input["Attributes"]!.AsObject();
         return writes.RunAsync(call, $"instance '{instanceId}' of service {serviceId}", async (db, ct) =>
@@ -81,7 +81,7 @@ public sealed class CloudMapInstances(
 
     public Task<JsonObject> DeregisterAsync(ApiCall call, JsonObject input, CancellationToken cancellationToken)
     {
-        var serviceId = CloudMapIds.IdOf(input["ServiceId"]!.GetValue<string>());
+        var serviceId = input["ServiceId"]!.GetValue<string>();
         var instanceId = input["InstanceId"]!.GetValue<string>();
         return writes.RunAsync(call, $"instance '{instanceId}' of service {serviceId}", async (db, ct) =>
         {
@@ -98,7 +98,7 @@ public sealed class CloudMapInstances(
 
     public Task<JsonObject> UpdateHealthAsync(ApiCall call, JsonObject input, CancellationToken cancellationToken)
     {
-        var serviceId = CloudMapIds.IdOf(input["ServiceId"]!.GetValue<string>());
+        var serviceId = input["ServiceId"]!.GetValue<string>();
         var instanceId = input["InstanceId"]!.GetValue<string>();
         var status = input["Status"]!.GetValue<string>();
         return writes.RunAsync(call, $"instance '{instanceId}' of service {serviceId}", async (db, ct) =>

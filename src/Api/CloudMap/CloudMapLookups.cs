@@ -17,10 +17,9 @@ public static class CloudMapLookups
         Update,
     }
 
-    public static async Task<CloudMapNamespaceEntity> NamespaceAsync(MeshDbContext db, string accountId, string idOrArn, Lock mode, CancellationToken ct)
+    public static async Task<CloudMapNamespaceEntity> NamespaceAsync(MeshDbContext db, string accountId, string id, Lock mode, CancellationToken ct)
     {
-        var id = CloudMapIds.IdOf(idOrArn);
-        var query = mode switch
+                var query = mode switch
         {
             Lock.KeyShare => db.CloudMapNamespaces.FromSql($"SELECT * FROM cloud_map_namespaces WHERE id = {id} AND account_id = {accountId} FOR KEY SHARE"),
             Lock.Update => db.CloudMapNamespaces.FromSql($"SELECT * FROM cloud_map_namespaces WHERE id = {id} AND account_id = {accountId} FOR UPDATE"),
@@ -29,10 +28,9 @@ public static class CloudMapLookups
         return await query.SingleOrDefaultAsync(ct) ?? throw CloudMapErrors.NamespaceNotFound(id);
     }
 
-    public static async Task<CloudMapServiceEntity> ServiceAsync(MeshDbContext db, string accountId, string idOrArn, Lock mode, CancellationToken ct)
+    public static async Task<CloudMapServiceEntity> ServiceAsync(MeshDbContext db, string accountId, string id, Lock mode, CancellationToken ct)
     {
-        var id = CloudMapIds.IdOf(idOrArn);
-        var query = mode switch
+                var query = mode switch
         {
             Lock.KeyShare => db.CloudMapServices.FromSql($"SELECT * FROM cloud_map_services WHERE id = {id} AND account_id = {accountId} FOR KEY SHARE"),
             Lock.Update => db.CloudMapServices.FromSql($"SELECT * FROM cloud_map_services WHERE id = {id} AND account_id = {accountId} FOR UPDATE"),

@@ -99,7 +99,7 @@ public sealed class CloudMapNamespaces(
 
     public Task<JsonObject> UpdateAsync(ApiCall call, string type, JsonObject input, CancellationToken cancellationToken)
     {
-        var id = CloudMapIds.IdOf(input["Id"]!.GetValue<string>());
+        var id = input["Id"]!.GetValue<string>();
         var change = input["Namespace"]!.AsObject();
         return writes.RunAsync(call, $"namespace {id}", async (db, ct) =>
         {
@@ -135,7 +135,7 @@ public sealed class CloudMapNamespaces(
 
     public async Task<JsonObject> DeleteAsync(ApiCall call, JsonObject input, CancellationToken cancellationToken)
     {
-        var id = CloudMapIds.IdOf(input["Id"]!.GetValue<string>());
+        var id = input["Id"]!.GetValue<string>();
         try
         {
             return await writes.RunAsync(call, $"namespace {id}", async (db, ct) =>

@@ -22,8 +22,8 @@ public sealed class CloudMapOperationQueries(IDbContextFactory<MeshDbContext> co
         static string Target(CloudMapOperationEntity o, string type) => JsonNode.Parse(o.Targets)?[type]?.GetValue<string>() ?? "";
         var filter = CloudMapFilters.Build(input["Filters"] as JsonArray, new Dictionary<string, CloudMapFilters.Field<CloudMapOperationEntity>>
         {
-            ["NAMESPACE_ID"] = new(["EQ"], o => Target(o, "NAMESPACE"), CloudMapIds.IdOf),
-            ["SERVICE_ID"] = new(["EQ"], o => Target(o, "SERVICE"), CloudMapIds.IdOf),
+            ["NAMESPACE_ID"] = new(["EQ"], o => Target(o, "NAMESPACE")),
+            ["SERVICE_ID"] = new(["EQ"], o => Target(o, "SERVICE")),
             ["STATUS"] = CloudMapFilters.Enumerated<CloudMapOperationEntity>(["EQ", "IN"], o => o.Status, "OperationStatus"),
             ["TYPE"] = CloudMapFilters.Enumerated<CloudMapOperationEntity>(["EQ", "IN"], o => o.Type, "OperationType"),
             ["UPDATE_DATE"] = new(["BETWEEN"], o => (o.UpdatedAt.ToUnixTimeMilliseconds() / 1000.0).ToString(CultureInfo.InvariantCulture)),

@@ -13,18 +13,21 @@ public static class CloudMapResourceArns
     public static string Arn(string operation, JsonObject input, string region, string account)
     {
         var prefix = AwsArn.Prefix(AwsArn.CloudMapService, region, account);
-        string Id(string member) => CloudMapIds.IdOf(input[member]?.GetValue<string>() ?? "");
+        // An ARN is judged as named (CloudMapIds.ResolveArns refuses one of another account or region after this).
+        string Named(string type, string member) => input[member]?.GetValue<string>() is { } value && AwsArn.LooksLikeArn(value)
+            ? value
+            : prefix + type + "/" + (input[member]?.GetValue<string>() ?? "");
         return operation switch
         {
             "TagResource" or "UntagResource" or "ListTagsForResource" => input["ResourceARN"]?.GetValue<string>() ?? "",
             "CreateHttpNamespace" or "CreatePrivateDnsNamespace" or "CreatePublicDnsNamespace" or "ListNamespaces" => prefix + "namespace/*",
-            "GetNamespace" or "DeleteNamespace" or "UpdateHttpNamespace" or "UpdatePrivateDnsNamespace" or "UpdatePublicDnsNamespace" => prefix + "namespace/" + Id("Id"),
-            "CreateService" => input["NamespaceId"] is not null ? prefix + "namespace/" + Id("NamespaceId") : prefix + "namespace/*",
+            "GetNamespace" or "DeleteNamespace" or "UpdateHttpNamespace" or "UpdatePrivateDnsNamespace" or "UpdatePublicDnsNamespace" => Named("namespace", "Id"),
+            "CreateService" => input["NamespaceId"] is not null ? Named("namespace", "NamespaceId") : prefix + "namespace/*",
             "ListServices" => prefix + "service/*",
-            "GetService" or "DeleteService" or "UpdateService" => prefix + "service/" + Id("Id"),
+            "GetService" or "DeleteService" or "UpdateService" => Named("service", "Id"),
             "GetOperation" or "ListOperations" => prefix + "operation/*",
             "DiscoverInstances" or "DiscoverInstancesRevision" => prefix + "service/*",
-            _ => prefix + "service/" + Id("ServiceId"),
+            _ => Named("service", "ServiceId"),
         };
     }
 }

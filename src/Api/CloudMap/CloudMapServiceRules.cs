@@ -14,7 +14,7 @@ public static class CloudMapServiceRules
     {
         var violations = new List<Violation>();
         if (input["NamespaceId"]?.GetValue<string>() is { } top && input["DnsConfig"]?["NamespaceId"]?.GetValue<string>() is { } nested
-            && CloudMapIds.IdOf(top) != CloudMapIds.IdOf(nested))
+            && top != nested)
         {
             violations.Add(new Violation("DnsConfig.NamespaceId", $"names namespace {nested}, but NamespaceId names {top}; give one (DnsConfig.NamespaceId is deprecated)"));
         }

@@ -74,7 +74,7 @@ public sealed class CloudMapServices(
         catch (Exception e) when (DatabaseFailures.IsUniqueViolation(e, "ux_cloud_map_services_name"))
         {
             // Naming the service that exists is a read of its own, also answered by the call's deadline.
-            var namespaceId = CloudMapIds.IdOf(namespaceRef);
+            var namespaceId = namespaceRef;
             var (existing, instances) = await reads.RunAsync(async ct =>
             {
                 await using var db = await contexts.CreateDbContextAsync(ct);
@@ -106,7 +106,7 @@ public sealed class CloudMapServices(
     {
         var filter = CloudMapFilters.Build(input["Filters"] as JsonArray, new Dictionary<string, CloudMapFilters.Field<CloudMapServiceEntity>>
         {
-            ["NAMESPACE_ID"] = new(["EQ", "IN"], s => s.NamespaceId, CloudMapIds.IdOf),
+            ["NAMESPACE_ID"] = new(["EQ", "IN"], s => s.NamespaceId),
             ["RESOURCE_OWNER"] = CloudMapFilters.ResourceOwner<CloudMapServiceEntity>(),
         });
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -124,7 +124,7 @@ public sealed class CloudMapServices(
 
     public Task<JsonObject> UpdateAsync(ApiCall call, JsonObject input, CancellationToken cancellationToken)
     {
-        var id = CloudMapIds.IdOf(input["Id"]!.GetValue<string>());
+        var id = input["Id"]!.GetValue<string>();
         var change = input["Service"]!.AsObject();
         return writes.RunAsync(call, $"service {id}", async (db, ct) =>
         {
@@ -184,7 +184,7 @@ public sealed class CloudMapServices(
 
     public async Task<JsonObject> DeleteAsync(ApiCall call, JsonObject input, CancellationToken cancellationToken)
     {
-        var id = CloudMapIds.IdOf(input["Id"]!.GetValue<string>());
+        var id = input["Id"]!.GetValue<string>();
         try
         {
             return await writes.RunAsync(call, $"service {id}", async (db, ct) =>
@@ -249,7 +249,7 @@ public sealed class CloudMapServices(
 
     private Task<JsonObject> ChangeAttributesAsync(ApiCall call, JsonObject input, Action<JsonObject> change, CancellationToken cancellationToken)
     {
-        var id = CloudMapIds.IdOf(input["ServiceId"]!.GetValue<string>());
+        var id = input["ServiceId"]!.GetValue<string>();
         return writes.RunAsync(call, $"service {id}", async (db, ct) =>
         {
             var service = await CloudMapLookups.ServiceAsync(db, call.AccountId, id, CloudMapLookups.Lock.Update, ct);

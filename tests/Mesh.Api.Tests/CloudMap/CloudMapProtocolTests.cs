@@ -376,6 +376,87 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
         }
     }
 
+    [Theory]
+    [InlineData("arn:aws:servicediscovery:eu-west-1:111122223333:{0}", "in region 'eu-west-1'; this Cloud Map's region is us-east-1")]
+    [InlineData("arn:aws:servicediscovery:us-east-1:123456789012:{0}", "of account '123456789012', not the caller's 111122223333")]
+    [InlineData("arn:aws-cn:servicediscovery:us-east-1:111122223333:{0}", "in partition aws-cn; this Cloud Map's ARNs are in aws")]
+    [InlineData("arn:aws:appmesh:us-east-1:111122223333:{0}", "an ARN of appmesh, not of servicediscovery")]
+    [InlineData("arn:aws:servicediscovery:us-east-1::{0}", "of account '', not the caller's 111122223333")]
+    [InlineData("arn:aws:servicediscovery:us-east-1:111122223333:namespace/{1}", "names a namespace, not a service")]
+    [InlineData("arn:aws:servicediscovery:us-east-1:111122223333:service/", "no single service id after service/")]
+    [InlineData("arn:aws:servicediscovery:us-east-1:111122223333:service/x/{1}", "no single service id after service/")]
+    public async Task AServiceArn_NotOfThisRegionAccountAndType_NamesNoService_AndChangesNothing(string template, string why)
+    {
+        using var client = CloudMapClient(api.AdminKey);
+        var service = await ServiceAsync(client, $"foreign-{Guid.NewGuid():N}"[..20]);
+        var arn = string.Format(template, "service/" + service, service);
+        var calls = new (string Operation, string Body)[]
+        {
+            ("GetService", $$"""{"Id":"{{arn}}"}"""),
+            ("UpdateService", $$$"""{"Id":"{{{arn}}}","Service":{"Description":"changed"}}"""),
+            ("GetServiceAttributes", $$"""{"ServiceId":"{{arn}}"}"""),
+            ("UpdateServiceAttributes", $$$"""{"ServiceId":"{{{arn}}}","Attributes":{"k":"v"}}"""),
+            ("RegisterInstance", $$$"""{"ServiceId":"{{{arn}}}","InstanceId":"i-1","Attributes":{"AWS_INSTANCE_IPV4":"10.0.0.1"}}"""),
+            ("ListInstances", $$"""{"ServiceId":"{{arn}}"}"""),
+            ("DeleteService", $$"""{"Id":"{{arn}}"}"""),
+        };
+        foreach (var (operation, body) in calls)
+        {
+            var (status, _, answer) = await SendAsync(client, operation, body);
+            Assert.Equal(400, status);
+            Assert.Equal("ServiceNotFound", answer!["__type"]!.GetValue<string>());
+            Assert.Equal($"Service {arn} does not exist: it is {why}.".Replace("it is names", "it names").Replace("it is no single", "it has no single"), answer["message"]!.GetValue<string>());
+        }
+
+        var kept = (await SendAsync(client, "GetService", $$"""{"Id":"{{service}}"}""")).Body!["Service"]!;
+        Assert.False(kept.AsObject().ContainsKey("Description"));
+        Assert.Equal(0, kept["InstanceCount"]!.GetValue<int>());
+        Assert.Empty((await SendAsync(client, "GetServiceAttributes", $$"""{"ServiceId":"{{service}}"}""")).Body!["ServiceAttributes"]!["Attributes"]!.AsObject());
+    }
+
+    [Fact]
+    public async Task ANamespaceArn_OfAnotherRegion_NamesNoNamespace_ForItsReadsWritesAndServiceCreation()
+    {
+        using var client = CloudMapClient(api.AdminKey);
+        var (namespaceId, _) = await CreateNamespaceAsync(client, "CreateHttpNamespace", $$"""{"Name":"foreign-ns-{{Guid.NewGuid():N}}"}""");
+        var arn = $"arn:aws:servicediscovery:eu-west-1:{ApiServer.AccountId}:namespace/{namespaceId}";
+        foreach (var (operation, body) in new[]
+        {
+            ("GetNamespace", $$"""{"Id":"{{arn}}"}"""),
+            ("UpdateHttpNamespace", $$$"""{"Id":"{{{arn}}}","Namespace":{"Description":"changed"}}"""),
+            ("CreateService", $$"""{"Name":"web","NamespaceId":"{{arn}}"}"""),
+            ("DeleteNamespace", $$"""{"Id":"{{arn}}"}"""),
+        })
+        {
+            var (status, _, answer) = await SendAsync(client, operation, body);
+            Assert.Equal(400, status);
+            Assert.Equal("NamespaceNotFound", answer!["__type"]!.GetValue<string>());
+            Assert.Equal($"Namespace {arn} does not exist: it is in region 'eu-west-1'; this Cloud Map's region is us-east-1.", answer["message"]!.GetValue<string>());
+        }
+
+        var kept = (await SendAsync(client, "GetNamespace", $$"""{"Id":"{{namespaceId}}"}""")).Body!["Namespace"]!;
+        Assert.False(kept.AsObject().ContainsKey("Description"));
+        Assert.Equal(0, kept["ServiceCount"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task OwnArns_NameTheResource_InEveryIdMember()
+    {
+        using var client = CloudMapClient(api.AdminKey);
+        var (namespaceId, _) = await CreateNamespaceAsync(client, "CreateHttpNamespace", $$"""{"Name":"own-arn-{{Guid.NewGuid():N}}"}""");
+        var namespaceArn = $"arn:aws:servicediscovery:{ApiServer.Region}:{ApiServer.AccountId}:namespace/{namespaceId}";
+        var created = (await SendAsync(client, "CreateService", $$"""{"Name":"web","NamespaceId":"{{namespaceArn}}"}""")).Body!["Service"]!;
+        Assert.Equal(namespaceId, created["NamespaceId"]!.GetValue<string>());
+        var serviceArn = created["Arn"]!.GetValue<string>();
+        var (status, _, _) = await SendAsync(client, "RegisterInstance", $$$"""{"ServiceId":"{{{serviceArn}}}","InstanceId":"i-1","Attributes":{"AWS_INSTANCE_IPV4":"10.0.0.1"}}""");
+        Assert.Equal(200, status);
+        Assert.Equal(1, (await SendAsync(client, "GetService", $$"""{"Id":"{{serviceArn}}"}""")).Body!["Service"]!["InstanceCount"]!.GetValue<int>());
+        var listed = (await SendAsync(client, "ListServices", $$"""{"Filters":[{"Name":"NAMESPACE_ID","Values":["{{namespaceArn}}"]}]}""")).Body!["Services"]!.AsArray();
+        Assert.Equal([created["Id"]!.GetValue<string>()], listed.Select(s => s!["Id"]!.GetValue<string>()));
+        var foreignFilter = namespaceArn.Replace(ApiServer.AccountId, "123456789012");
+        Assert.Empty((await SendAsync(client, "ListServices", $$"""{"Filters":[{"Name":"NAMESPACE_ID","Values":["{{foreignFilter}}"]}]}""")).Body!["Services"]!.AsArray());
+    }
+
     /// <summary>An HTTP namespace named <paramref name="namespaceName"/> holding service "web"; its id.</summary>
     private static async Task<string> ServiceAsync(HttpClient client, string namespaceName, string extra = "")
     {
