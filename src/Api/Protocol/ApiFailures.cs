@@ -1,5 +1,6 @@
 using Mesh.Api.Resources;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 
 namespace Mesh.Api.Protocol;
 
@@ -20,9 +21,14 @@ public static class ApiFailures
             case AppMeshException known:
                 return known;
             case BadHttpRequestException bad:
-                return AppMeshException.BadRequest(bad.StatusCode == StatusCodes.Status413PayloadTooLarge
-                    ? $"The request body is larger than the {MaxBody(context)} bytes allowed."
-                    : $"The request could not be read: {bad.Message}");
+                return AppMeshException.BadRequest(bad.StatusCode switch
+                {
+                    StatusCodes.Status413PayloadTooLarge => $"The request body is larger than the {MaxBody(context)} bytes allowed.",
+                    // Kestrel's own words name its setting (MinRequestBodyDataRate), which says nothing to a client.
+                    StatusCodes.Status408RequestTimeout => $"The request body arrived too slowly ({MinBodyRate(context)}): "
+                        + "send the whole body its Content-Length announces, or end a chunked body with its last chunk.",
+                    _ => $"The request could not be read: {bad.Message}",
+                });
             case OperationCanceledException when context.Features.Get<RequestDeadline>() is { Passed: true } deadline
                                                  && ChangesNothing(context.Request):
                 // A read changed nothing, so there is nothing to say about being applied.
@@ -53,6 +59,11 @@ public static class ApiFailures
         || (CloudMap.CloudMapRequest.Is(request) && CloudMap.CloudMapRequest.IsRead(CloudMap.CloudMapRequest.OperationName(request)))
         || Sts.StsRequest.Is(request)
         || (HttpMethods.IsPost(request.Method) && request.Path.Equals(WebConsole.ConsoleEndpoints.SessionPath, StringComparison.Ordinal));
+
+    private static string MinBodyRate(HttpContext context) =>
+        context.Features.Get<IHttpMinRequestBodyDataRateFeature>()?.MinDataRate is { } rate
+            ? $"under {rate.BytesPerSecond:0} bytes a second after the first {rate.GracePeriod.TotalSeconds:0.#} s"
+            : "it stopped arriving";
 
     private static string MaxBody(HttpContext context) =>
         context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize?.ToString() ?? "maximum";
