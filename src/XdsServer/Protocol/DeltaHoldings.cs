@@ -36,9 +36,14 @@ namespace Mesh.XdsServer.Protocol;
 /// A name a response removed while the client held it is no longer held (the session does not send its removal
 /// again), but the version the client ran is kept beside the removal until the client answers: an ACK lets it go, and
 /// after a NACK the client still runs that version, which CSDS and proxy status show as NACKED with the error (the
-/// refused version empty: a removal has none), as for a refused update, until the name is sent again or dropped. One
-/// whose response can no longer be answered (the client answered a later one, or it was forgotten past the pending
-/// limit) is let go then (<see cref="NeverAnswered"/>), instead of staying for the stream's life on a wildcard stream.
+/// refused version empty: a removal has none), as for a refused update, until the name is sent again or dropped.
+/// </para>
+/// <para>
+/// A response the client answers past (it answers a later one first) is taken as accepted then, its resources ACKed
+/// and its removals done: the client takes the responses of a stream in order, and it answered a later one without
+/// refusing this one. A response forgotten past the pending limit is answered when its answer comes all the same
+/// (<see cref="AnsweredThrough"/>, by the nonce its outcome carries), or taken as accepted when the client answers a
+/// later one; until then what it carried shows as sent and unanswered, which it is.
 /// </para>
 /// </summary>
 internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
@@ -70,8 +75,8 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
 
     /// <summary>
     /// Names removed from the client while it held them (<see cref="RemovedBy"/>), with the version it ran; only until
-    /// the removal is ACKed or can no longer be answered, or, refused, until the name is sent again or dropped. Null while there are none (most types
-    /// of most streams never have one).
+    /// the removal is ACKed (or taken as accepted), or, refused, until the name is sent again or dropped. Null while
+    /// there are none (most types of most streams never have one).
     /// </summary>
     private Dictionary<string, Removal>? _removals;
 
@@ -163,10 +168,11 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     /// The resources of one response were sent; they share one outcome until the client answers, which is returned:
     /// the client's answer is given for it (<see cref="Answered"/>). When they are <paramref name="from"/>'s whole
     /// wildcard list (the very list) and nothing is held yet, they become the baseline instead of an entry each.
+    /// <paramref name="nonce"/> is the response's (its number), by which a late answer finds it (<see cref="AnsweredThrough"/>).
     /// </summary>
-    public DeltaOutcome Sent(IReadOnlyList<XdsResource> resources, DateTimeOffset at, ResourceSet? from = null)
+    public DeltaOutcome Sent(IReadOnlyList<XdsResource> resources, DateTimeOffset at, ResourceSet? from = null, long nonce = 0)
     {
-        var outcome = new DeltaOutcome(ConfigStatus.Stale, ClientResourceStatus.Requested, null, at);
+        var outcome = new DeltaOutcome(ConfigStatus.Stale, ClientResourceStatus.Requested, null, at, nonce);
         lock (statusLock)
         {
             if (resources.Count == 0)
@@ -258,8 +264,7 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
 
                 if (ReferenceEquals(entry.Outcome, sent))
                 {
-                    // ACKed, the version is what the client runs; refused, it keeps what it ran before.
-                    entry = acked ? new DeltaEntry(entry.Version, answer) : entry with { Outcome = answer };
+                    entry = Answer(entry, answer);
                 }
                 else if (acked && IsHeld(entry) && entry.Outcome.ClientStatus != ClientResourceStatus.Acked)
                 {
@@ -413,27 +418,61 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     }
 
     /// <summary>
-    /// The response of <paramref name="sent"/> can no longer be answered: the client answered a later one first (so it
-    /// skipped this one), or it was forgotten past the pending limit. The removals it carried are let go: what the
-    /// client ran of those names was kept only to show if it refused them, which can no longer be known. A removal
-    /// already refused is the answer's, not the response's, and stays.
+    /// The client answered the response with nonce <paramref name="through"/>, which was forgotten past the pending
+    /// limit, so that what it carried is known only by its outcome's nonce: that takes <paramref name="answer"/>, and
+    /// whatever an earlier response sent and is still unanswered takes <paramref name="accepted"/> (the client answers
+    /// in order, so it answered past those). A walk of everything the type holds, done only after a response was
+    /// forgotten: the pending list keeps no more than its limit for a proxy that does not answer.
     /// </summary>
-    public void NeverAnswered(DeltaOutcome sent)
+    public void AnsweredThrough(long through, DeltaOutcome answer, DeltaOutcome accepted)
     {
-        if (_removals is not { } removals)
-        {
-            return; // read without the lock: only this stream's loop writes the holdings
-        }
-
         lock (statusLock)
         {
-            // A dictionary's Remove leaves its enumeration valid; ForgetRemoval may let the map go, not this walk of it.
-            foreach (var (name, removal) in removals)
+            DeltaOutcome? AnswerTo(DeltaOutcome outcome) =>
+                outcome.AwaitsAnswerThrough(through) ? outcome.Nonce == through ? answer : accepted : null;
+
+            if (AnswerTo(_baselineOutcome) is { } baseline)
             {
-                if (ReferenceEquals(removal.Outcome, sent))
+                _baselineOutcome = baseline;
+            }
+
+            if (_latestEmpty is not null && AnswerTo(_latestEmpty) is { } empty)
+            {
+                _latestEmpty = empty;
+            }
+
+            List<string>? names = null;
+            foreach (var (name, entry) in _entries)
+            {
+                if (entry.Outcome.AwaitsAnswerThrough(through))
                 {
-                    ForgetRemoval(name);
+                    (names ??= []).Add(name);
                 }
+            }
+
+            foreach (var name in names ?? [])
+            {
+                ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, name);
+                entry = Answer(entry, AnswerTo(entry.Outcome)!);
+            }
+
+            if (_removals is null)
+            {
+                return;
+            }
+
+            names = null;
+            foreach (var (name, removal) in _removals)
+            {
+                if (removal.Outcome.AwaitsAnswerThrough(through))
+                {
+                    (names ??= []).Add(name);
+                }
+            }
+
+            foreach (var name in names ?? [])
+            {
+                AnswerRemoval(name, AnswerTo(_removals![name].Outcome)!);
             }
         }
     }
@@ -457,16 +496,26 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
 
         foreach (var name in answered)
         {
-            if (answer.ClientStatus == ClientResourceStatus.Acked)
-            {
-                ForgetRemoval(name);
-            }
-            else
-            {
-                _removals[name] = _removals[name] with { Outcome = answer };
-            }
+            AnswerRemoval(name, answer);
         }
     }
+
+    /// <summary>A removal ACKed is done; refused, the client still runs what it had.</summary>
+    private void AnswerRemoval(string name, DeltaOutcome answer)
+    {
+        if (answer.ClientStatus == ClientResourceStatus.Acked)
+        {
+            ForgetRemoval(name);
+        }
+        else
+        {
+            _removals![name] = _removals[name] with { Outcome = answer };
+        }
+    }
+
+    /// <summary>An entry whose response was answered: ACKed, the version is what the client runs; refused, it keeps what it ran before.</summary>
+    private static DeltaEntry Answer(DeltaEntry entry, DeltaOutcome answer) =>
+        answer.ClientStatus == ClientResourceStatus.Acked ? new DeltaEntry(entry.Version, answer) : entry with { Outcome = answer };
 
     /// <summary>Whether a removal of <paramref name="name"/> is kept (not answered yet, or refused); for tests.</summary>
     internal bool KeepsRemovalOf(string name) => _removals?.ContainsKey(name) == true;

@@ -70,26 +70,41 @@ internal sealed class DeltaSession(
             state.InSyncWith = null;
         }
 
-        if (request.ResponseNonce.Length > 0 && state.PendingIndex(request.ResponseNonce) is var index and >= 0)
+        var nonce = request.ResponseNonce;
+        var index = nonce.Length > 0 ? state.PendingIndex(nonce) : -1;
+        long forgotten = 0;
+        if (index >= 0 || (nonce.Length > 0 && state.WasForgotten(nonce, out forgotten)))
         {
-            var (sent, outcome) = state.Answered(index);
-            if (state.SharedFirst is not null && state.PendingIndex(state.SharedFirstNonce!) < 0)
-            {
-                state.SharedFirst = null; // answered: the identity's streams that connect later make it again if it was collected
-            }
-
+            DeltaOutcome answer;
             if (request.ErrorDetail is { } error)
             {
                 Context.Metrics.Nack(type);
                 Context.Logger.Nack(Status.Id, ProxyName, type, Snapshot?.Version ?? "", error.Message);
-                Status.Nacked(state.ClientHas, sent, outcome, $"code {error.Code}: {error.Message}");
+                answer = Status.Nack($"code {error.Code}: {error.Message}");
             }
             else
             {
                 Context.Metrics.Ack(type);
-                Context.Logger.Ack(Status.Id, type, request.ResponseNonce);
-                Status.Acked(state.ClientHas, sent, outcome);
-                if (state.PendingCount == 0 && state.Wildcard && !state.HasNames
+                Context.Logger.Ack(Status.Id, type, nonce);
+                answer = Status.Ack();
+            }
+
+            if (index < 0)
+            {
+                // The answer to a response forgotten past the pending limit (Envoy answers every one, in order).
+                state.AnsweredForgotten(forgotten, answer);
+            }
+            else
+            {
+                var (sent, outcome) = state.Answered(index, answer);
+                if (state.SharedFirst is not null && state.PendingIndex(state.SharedFirstNonce!) < 0)
+                {
+                    state.SharedFirst = null; // answered: the identity's streams that connect later make it again if it was collected
+                }
+
+                state.ClientHas.Answered(sent, outcome, answer);
+                if (answer.ClientStatus == Envoy.Admin.V3.ClientResourceStatus.Acked
+                    && state.PendingCount == 0 && state.Wildcard && !state.HasNames
                     && state.InSyncWith is { } inSync && ReferenceEquals(inSync, Snapshot?[typeUrl]))
                 {
                     // Every response is answered and the client holds exactly the current set: its holdings can
@@ -426,6 +441,10 @@ internal sealed class DeltaSession(
         return ((IReadOnlyList<XdsResource>?)upserts ?? NoUpserts, (IReadOnlyList<string>?)removals ?? NoRemovals);
     }
 
+    /// <summary>A nonce's number (this stream's nonces count up from 1), kept with the response's outcome.</summary>
+    private static long NonceNumber(string nonce) =>
+        long.TryParse(nonce, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) ? number : 0;
+
     private Task SendAsync(string typeUrl, DeltaTypeState state, ResourceSet set, IReadOnlyList<XdsResource> upserts, IReadOnlyList<string> removals, CancellationToken cancellationToken)
     {
         if (upserts.Count == 0 && removals.Count == 0 && !state.OwesFirstResponse)
@@ -459,7 +478,7 @@ internal sealed class DeltaSession(
         state.OwesFirstResponse = false;
 
         // The client now holds what was sent (the stream status's map is the session's record of it).
-        var sent = Status.Sent(state.ClientHas, upserts, set);
+        var sent = Status.Sent(state.ClientHas, upserts, set, NonceNumber(nonce));
         for (var i = 0; i < upserts.Count; i++)
         {
             state.NoLongerMissing(upserts[i].Name);

@@ -101,12 +101,17 @@ internal sealed class DeltaTypeState
     private (string Nonce, IReadOnlyList<XdsResource> Resources, DeltaOutcome Sent) _oldest;
     private List<(string Nonce, IReadOnlyList<XdsResource> Resources, DeltaOutcome Sent)>? _later;
 
+    // The nonce (its number) of the latest response forgotten past MaxPending whose answer has not come yet; 0 when
+    // none. Its answer (Envoy answers every delta response, in order) then still reaches what it carried, which the
+    // holdings find by the nonce their outcome carries (DeltaHoldings.AnsweredThrough).
+    private long _forgottenThrough;
+
     /// <summary>How many responses are not answered yet.</summary>
     public int PendingCount => _oldest.Nonce is null ? 0 : 1 + (_later?.Count ?? 0);
 
     /// <summary>
-    /// A response was written; the oldest unanswered one is forgotten past <see cref="MaxPending"/> (never answered,
-    /// <see cref="DeltaHoldings.NeverAnswered"/>).
+    /// A response was written; the oldest unanswered one is forgotten past <see cref="MaxPending"/>: its answer is
+    /// then found by its nonce alone (<see cref="WasForgotten"/>).
     /// </summary>
     public void AddPending(string nonce, IReadOnlyList<XdsResource> resources, DeltaOutcome sent)
     {
@@ -119,7 +124,7 @@ internal sealed class DeltaTypeState
         (_later ??= new(1)).Add((nonce, resources, sent));
         if (PendingCount > MaxPending)
         {
-            ClientHas.NeverAnswered(_oldest.Sent); // an answer to it would not be found
+            _forgottenThrough = Math.Max(_forgottenThrough, _oldest.Sent.Nonce);
             _oldest = _later[0];
             _later.RemoveAt(0);
         }
@@ -150,12 +155,48 @@ internal sealed class DeltaTypeState
     }
 
     /// <summary>
-    /// The client answered the response at <paramref name="index"/> (of <see cref="PendingIndex"/>): it and the
-    /// older ones are no longer pending (the older ones never answered, <see cref="DeltaHoldings.NeverAnswered"/>).
-    /// Returns the resources it carried and the outcome they were sent with.
+    /// Whether <paramref name="nonce"/> may name a response of this type forgotten past <see cref="MaxPending"/>
+    /// whose answer has not come yet (<paramref name="number"/>: the nonce's number); checked only for a nonce
+    /// not pending.
     /// </summary>
-    public (IReadOnlyList<XdsResource> Resources, DeltaOutcome Sent) Answered(int index)
+    public bool WasForgotten(string nonce, out long number)
     {
+        number = 0;
+        return _forgottenThrough > 0
+            && long.TryParse(nonce, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out number)
+            && number > 0 && number <= _forgottenThrough;
+    }
+
+    /// <summary>
+    /// The client gave <paramref name="answer"/> to the forgotten response with nonce <paramref name="number"/>
+    /// (<see cref="WasForgotten"/>): what it carried takes that answer, and any earlier one still unanswered is taken
+    /// as accepted (<see cref="DeltaHoldings.AnsweredThrough"/>).
+    /// </summary>
+    public void AnsweredForgotten(long number, DeltaOutcome answer)
+    {
+        ClientHas.AnsweredThrough(number, answer, answer.Accepted());
+        if (number >= _forgottenThrough)
+        {
+            _forgottenThrough = 0;
+        }
+    }
+
+    /// <summary>
+    /// The client gave <paramref name="answer"/> to the response at <paramref name="index"/> (of <see cref="PendingIndex"/>):
+    /// it and the older ones are no longer pending. The older ones, and any forgotten past the limit, were answered
+    /// past: the client takes a stream's responses in order and answers each, so it took them without refusing them,
+    /// and they are taken as accepted (a client that skips an answer never gives it later). Returns the resources
+    /// the answered one carried and the outcome they were sent with, for the caller to give the answer to.
+    /// </summary>
+    public (IReadOnlyList<XdsResource> Resources, DeltaOutcome Sent) Answered(int index, DeltaOutcome answer)
+    {
+        if (_forgottenThrough > 0)
+        {
+            var accepted = answer.Accepted();
+            ClientHas.AnsweredThrough(_forgottenThrough, accepted, accepted);
+            _forgottenThrough = 0;
+        }
+
         if (index == 0 && _later is null)
         {
             var oldest = _oldest;
@@ -166,12 +207,11 @@ internal sealed class DeltaTypeState
         var (_, resources, sent) = index == 0 ? _oldest : _later![index - 1];
         if (index > 0)
         {
-            // The client answered past the older ones (Envoy answers every response, in order; a client that
-            // skips one never answers it later, and an answer to it would not be found).
-            ClientHas.NeverAnswered(_oldest.Sent);
+            var accepted = answer.Accepted();
+            ClientHas.Answered(_oldest.Resources, _oldest.Sent, accepted);
             for (var i = 0; i < index - 1; i++)
             {
-                ClientHas.NeverAnswered(_later![i].Sent);
+                ClientHas.Answered(_later![i].Resources, _later[i].Sent, accepted);
             }
         }
 

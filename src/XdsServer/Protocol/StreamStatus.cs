@@ -155,8 +155,8 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
 
     // Delta, from a session that keeps each type's holdings (DeltaTypeState.ClientHas): the same as the overloads by
     // type URL below without looking the type up under the lock on every send and every ACK.
-    internal DeltaOutcome Sent(DeltaHoldings holdings, IReadOnlyList<XdsResource> resources, Snapshots.ResourceSet? from) =>
-        holdings.Sent(resources, clock.GetUtcNow(), from);
+    internal DeltaOutcome Sent(DeltaHoldings holdings, IReadOnlyList<XdsResource> resources, Snapshots.ResourceSet? from, long nonce = 0) =>
+        holdings.Sent(resources, clock.GetUtcNow(), from, nonce);
 
     /// <summary>Delta: a name the client subscribed to was reported as not existing; <paramref name="removedBy"/>: by the response of that outcome, which removed it from the client if it held it.</summary>
     internal void DoesNotExist(DeltaHoldings holdings, string name, DeltaOutcome? removedBy = null) => holdings.DoesNotExist(name, clock.GetUtcNow(), removedBy);
@@ -167,13 +167,19 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
     /// </summary>
     internal DeltaOutcome HeldOnConnecting() => new(ConfigStatus.Synced, ClientResourceStatus.Acked, null, clock.GetUtcNow());
 
+    /// <summary>Delta: an ACK, from now (given to the responses it answers).</summary>
+    internal DeltaOutcome Ack() => new(ConfigStatus.Synced, ClientResourceStatus.Acked, null, clock.GetUtcNow());
+
+    /// <summary>Delta: a NACK with <paramref name="error"/>, from now.</summary>
+    internal DeltaOutcome Nack(string error) => new(ConfigStatus.Error, ClientResourceStatus.Nacked, error, clock.GetUtcNow());
+
     /// <summary>Delta: the client ACKed the response that carried <paramref name="resources"/>, whose outcome was <paramref name="sent"/>.</summary>
     internal void Acked(DeltaHoldings holdings, IReadOnlyList<XdsResource> resources, DeltaOutcome sent) =>
-        holdings.Answered(resources, sent, new DeltaOutcome(ConfigStatus.Synced, ClientResourceStatus.Acked, null, clock.GetUtcNow()));
+        holdings.Answered(resources, sent, Ack());
 
     /// <summary>Delta: the client NACKed the response that carried <paramref name="resources"/>, whose outcome was <paramref name="sent"/>.</summary>
     internal void Nacked(DeltaHoldings holdings, IReadOnlyList<XdsResource> resources, DeltaOutcome sent, string error) =>
-        holdings.Answered(resources, sent, new DeltaOutcome(ConfigStatus.Error, ClientResourceStatus.Nacked, error, clock.GetUtcNow()));
+        holdings.Answered(resources, sent, Nack(error));
 
     /// <summary>Delta: one resource sent, as a response of its own (whose outcome is returned, to answer it by).</summary>
     internal DeltaOutcome Sent(string typeUrl, string name, string version) => Holdings(typeUrl).Sent(name, version, clock.GetUtcNow());

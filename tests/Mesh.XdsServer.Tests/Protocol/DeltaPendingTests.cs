@@ -7,9 +7,9 @@ namespace Mesh.XdsServer.Tests.Protocol;
 
 /// <summary>
 /// A delta type's unanswered responses (the oldest kept in a field, later ones in a list made only when a second is
-/// pending): an ACK or NACK names one of them by nonce, and answers it; the older ones can no longer be answered.
-/// A removal such a response carried (or one forgotten past the limit) is then forgotten with it: what the client ran
-/// of the removed name is kept only for a refusal that can still come, or that came.
+/// pending): an ACK or NACK names one of them by nonce, and answers it; the older ones were answered past, and are
+/// taken as accepted (their resources ACKed, their removals done). One forgotten past the limit is still answered by
+/// its nonce when its answer comes, or taken as accepted when the client answers a later one.
 /// </summary>
 public sealed class DeltaPendingTests
 {
@@ -17,6 +17,7 @@ public sealed class DeltaPendingTests
     private static readonly IReadOnlyList<XdsResource> Second = [Cluster("b")];
     private static readonly IReadOnlyList<XdsResource> Third = [Cluster("c")];
     private static readonly DeltaOutcome Sent = new(Envoy.Service.Status.V3.ConfigStatus.Stale, Envoy.Admin.V3.ClientResourceStatus.Requested, null, DateTimeOffset.UnixEpoch);
+    private static readonly DeltaOutcome Ack = new(Envoy.Service.Status.V3.ConfigStatus.Synced, Envoy.Admin.V3.ClientResourceStatus.Acked, null, DateTimeOffset.UnixEpoch);
 
     [Fact]
     public void One_Response_Answered_Leaves_Nothing_Pending()
@@ -28,7 +29,7 @@ public sealed class DeltaPendingTests
         Assert.Equal(1, state.PendingCount);
         Assert.Equal(-1, state.PendingIndex("2"));
 
-        Assert.Same(First, state.Answered(state.PendingIndex("1")).Resources);
+        Assert.Same(First, state.Answered(state.PendingIndex("1"), Ack).Resources);
         Assert.Equal(0, state.PendingCount);
         Assert.Equal(-1, state.PendingIndex("1"));
     }
@@ -41,12 +42,12 @@ public sealed class DeltaPendingTests
         state.AddPending("2", Second, Sent);
         state.AddPending("3", Third, Sent);
 
-        Assert.Same(First, state.Answered(state.PendingIndex("1")).Resources);
+        Assert.Same(First, state.Answered(state.PendingIndex("1"), Ack).Resources);
         Assert.Equal(2, state.PendingCount);
         Assert.Equal(0, state.PendingIndex("2"));
         Assert.Equal(1, state.PendingIndex("3"));
 
-        Assert.Same(Third, state.Answered(state.PendingIndex("3")).Resources);
+        Assert.Same(Third, state.Answered(state.PendingIndex("3"), Ack).Resources);
         Assert.Equal(0, state.PendingCount);
     }
 
@@ -58,7 +59,7 @@ public sealed class DeltaPendingTests
         state.AddPending("2", Second, Sent);
         state.AddPending("3", Third, Sent);
 
-        Assert.Same(Second, state.Answered(state.PendingIndex("2")).Resources);
+        Assert.Same(Second, state.Answered(state.PendingIndex("2"), Ack).Resources);
         Assert.Equal(1, state.PendingCount);
         Assert.Equal(-1, state.PendingIndex("1"));
         Assert.Equal(0, state.PendingIndex("3"));
@@ -66,7 +67,7 @@ public sealed class DeltaPendingTests
         // A response sent after the answer is pending behind the one left.
         state.AddPending("4", First, Sent);
         Assert.Equal(1, state.PendingIndex("4"));
-        Assert.Same(Third, state.Answered(0).Resources);
+        Assert.Same(Third, state.Answered(0, Ack).Resources);
         Assert.Equal(0, state.PendingIndex("4"));
     }
 
@@ -83,59 +84,94 @@ public sealed class DeltaPendingTests
         Assert.Equal(-1, state.PendingIndex("1"));
         Assert.Equal(0, state.PendingIndex("2"));
         Assert.Equal(DeltaTypeState.MaxPending - 1, state.PendingIndex((DeltaTypeState.MaxPending + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        Assert.Same(Second, state.Answered(0).Resources);
+        Assert.Same(Second, state.Answered(0, Ack).Resources);
         Assert.Equal(DeltaTypeState.MaxPending - 1, state.PendingCount);
     }
 
     [Fact]
-    public void A_Removal_In_A_Response_The_Client_Answers_Past_Is_Forgotten()
+    public void A_Response_The_Client_Answers_Past_Is_Taken_As_Accepted()
     {
-        // b is removed by response 1; the client answers response 2 (an ACK, or a NACK) without answering 1, which can
-        // then never be answered: what the client ran of b is no longer kept for a refusal that cannot come.
+        // Response 1 sends c and removes b; the client answers response 2 (an ACK, or a NACK) without answering 1,
+        // which it took before: c is ACKed (it was left sent and unanswered), and the removal of b is done.
         foreach (var acked in new[] { true, false })
         {
             var (state, status) = NewStateAndStatus();
             var holdings = state.ClientHas;
             status.Acked(TypeUrls.Cluster, [Cluster("b")], holdings.Sent([Cluster("b")], DateTimeOffset.UnixEpoch));
-            var removal = holdings.Sent([], DateTimeOffset.UnixEpoch);
-            holdings.RemovedBy("b", removal);
-            state.AddPending("1", [], removal);
+            var first = holdings.Sent(Third, DateTimeOffset.UnixEpoch);
+            holdings.RemovedBy("b", first);
+            state.AddPending("1", Third, first);
             state.AddPending("2", First, holdings.Sent(First, DateTimeOffset.UnixEpoch));
             Assert.True(holdings.KeepsRemovalOf("b"));
 
-            var (resources, sent) = state.Answered(state.PendingIndex("2"));
-            if (acked)
-            {
-                status.Acked(TypeUrls.Cluster, resources, sent);
-            }
-            else
-            {
-                status.Nacked(TypeUrls.Cluster, resources, sent, "bad");
-            }
+            var answer = acked ? status.Ack() : status.Nack("bad");
+            var (resources, sent) = state.Answered(state.PendingIndex("2"), answer);
+            holdings.Answered(resources, sent, answer);
 
             Assert.False(holdings.KeepsRemovalOf("b"));
             Assert.DoesNotContain((TypeUrls.Cluster, "b"), status.Resources.Keys);
+            Assert.Equal(ClientResourceStatus.Acked, status.Resources[(TypeUrls.Cluster, "c")].ClientStatus);
+            Assert.Equal(acked ? ClientResourceStatus.Acked : ClientResourceStatus.Nacked, status.Resources[(TypeUrls.Cluster, "a")].ClientStatus);
         }
     }
 
     [Fact]
-    public void A_Removal_In_A_Response_Forgotten_Past_The_Limit_Is_Forgotten()
+    public void A_Response_Forgotten_Past_The_Limit_Takes_Its_Own_Answer_When_It_Comes()
+    {
+        // Response 1 sends c and removes b, and is forgotten past the limit before the client answers it. Its answer
+        // still comes (first, as the client answers in order) and is given to c and to the removal.
+        foreach (var acked in new[] { true, false })
+        {
+            var (state, status) = NewStateAndStatus();
+            var holdings = state.ClientHas;
+            var b = Cluster("b");
+            status.Acked(TypeUrls.Cluster, [b], holdings.Sent([b], DateTimeOffset.UnixEpoch));
+            var first = holdings.Sent(Third, DateTimeOffset.UnixEpoch, nonce: 1);
+            holdings.RemovedBy("b", first);
+            state.AddPending("1", Third, first);
+            for (var i = 2; i <= DeltaTypeState.MaxPending + 1; i++)
+            {
+                state.AddPending(i.ToString(System.Globalization.CultureInfo.InvariantCulture), First, holdings.Sent(First, DateTimeOffset.UnixEpoch, nonce: i));
+            }
+
+            Assert.Equal(-1, state.PendingIndex("1"));
+            Assert.True(holdings.KeepsRemovalOf("b"));
+            Assert.Equal(ClientResourceStatus.Requested, status.Resources[(TypeUrls.Cluster, "c")].ClientStatus);
+            Assert.False(state.WasForgotten("2", out _));
+
+            Assert.True(state.WasForgotten("1", out var number));
+            state.AnsweredForgotten(number, acked ? status.Ack() : status.Nack("bad"));
+
+            Assert.False(state.WasForgotten("1", out _));
+            var c = status.Resources[(TypeUrls.Cluster, "c")];
+            Assert.Equal(acked ? (Third[0].Version, ClientResourceStatus.Acked) : ("", ClientResourceStatus.Nacked), (c.Version, c.ClientStatus));
+            Assert.Equal(!acked, holdings.KeepsRemovalOf("b"));
+            Assert.Equal(ClientResourceStatus.Requested, status.Resources[(TypeUrls.Cluster, "a")].ClientStatus);
+            if (!acked)
+            {
+                Assert.Equal((b.Version, ClientResourceStatus.Nacked), (status.Resources[(TypeUrls.Cluster, "b")].Version, status.Resources[(TypeUrls.Cluster, "b")].ClientStatus));
+            }
+        }
+    }
+
+    [Fact]
+    public void A_Response_Forgotten_Past_The_Limit_Is_Taken_As_Accepted_When_A_Later_One_Is_Answered()
     {
         var (state, status) = NewStateAndStatus();
         var holdings = state.ClientHas;
-        status.Acked(TypeUrls.Cluster, [Cluster("b")], holdings.Sent([Cluster("b")], DateTimeOffset.UnixEpoch));
-        var removal = holdings.Sent([], DateTimeOffset.UnixEpoch);
-        holdings.RemovedBy("b", removal);
-        state.AddPending("1", [], removal);
-        for (var i = 2; i <= DeltaTypeState.MaxPending; i++)
+        var first = holdings.Sent(Third, DateTimeOffset.UnixEpoch, nonce: 1);
+        state.AddPending("1", Third, first);
+        for (var i = 2; i <= DeltaTypeState.MaxPending + 1; i++)
         {
-            state.AddPending(i.ToString(System.Globalization.CultureInfo.InvariantCulture), First, Sent);
+            state.AddPending(i.ToString(System.Globalization.CultureInfo.InvariantCulture), First, holdings.Sent(First, DateTimeOffset.UnixEpoch, nonce: i));
         }
 
-        Assert.True(holdings.KeepsRemovalOf("b"));
-        state.AddPending("17", First, Sent);
-        Assert.Equal(-1, state.PendingIndex("1"));
-        Assert.False(holdings.KeepsRemovalOf("b"));
+        var answer = status.Nack("bad");
+        var (resources, sent) = state.Answered(state.PendingIndex("2"), answer);
+        holdings.Answered(resources, sent, answer);
+
+        Assert.Equal(ClientResourceStatus.Acked, status.Resources[(TypeUrls.Cluster, "c")].ClientStatus);
+        Assert.False(state.WasForgotten("1", out _));
     }
 
     [Fact]
@@ -150,13 +186,15 @@ public sealed class DeltaPendingTests
         var removal = holdings.Sent([], DateTimeOffset.UnixEpoch);
         holdings.RemovedBy("b", removal);
         state.AddPending("1", [], removal);
-        var (resources, sent) = state.Answered(state.PendingIndex("1"));
-        status.Nacked(TypeUrls.Cluster, resources, sent, "bad");
+        var nack = status.Nack("bad");
+        var (resources, sent) = state.Answered(state.PendingIndex("1"), nack);
+        holdings.Answered(resources, sent, nack);
 
         state.AddPending("2", First, holdings.Sent(First, DateTimeOffset.UnixEpoch));
         state.AddPending("3", Third, holdings.Sent(Third, DateTimeOffset.UnixEpoch));
-        (resources, sent) = state.Answered(state.PendingIndex("3"));
-        status.Acked(TypeUrls.Cluster, resources, sent);
+        var ack = status.Ack();
+        (resources, sent) = state.Answered(state.PendingIndex("3"), ack);
+        holdings.Answered(resources, sent, ack);
         for (var i = 4; i <= DeltaTypeState.MaxPending + 4; i++)
         {
             state.AddPending(i.ToString(System.Globalization.CultureInfo.InvariantCulture), First, Sent);

@@ -1,5 +1,6 @@
 using Envoy.Config.Cluster.V3;
 using Envoy.Config.Endpoint.V3;
+using Mesh.XdsServer.Protocol;
 using Mesh.XdsServer.Resources;
 using Mesh.XdsServer.Tests.Support;
 
@@ -189,6 +190,67 @@ public sealed class DeltaTests : IAsyncLifetime
         Assert.Equal(1, _host.Metrics.Get("mesh_xds_nacks_total", "type=\"cds\""));
         var status = Assert.Single(_host.Streams.Streams).Resources[(TypeUrls.Cluster, "cds_egress_demo_api-v1_http_9080")];
         Assert.Equal(Envoy.Admin.V3.ClientResourceStatus.Nacked, status.ClientStatus);
+    }
+
+    [Fact]
+    public async Task A_Response_The_Client_Answers_Past_Is_Taken_As_Accepted()
+    {
+        // The client answers the change without answering the first response: v2, sent only in that one, was stuck
+        // as sent and unanswered (STALE) until it changed again. The client took it before the change it ACKed.
+        const string v1 = "cds_proxyless_demo_api-v1_http_9080", v2 = "cds_proxyless_demo_api-v2_http_9080";
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Endpoint, [v1, v2]);
+        var eds = await client.NextAsync();
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v1", "127.0.0.8", 9080).Graph);
+        var change = await client.NextAsync();
+        Assert.Equal(v1, Assert.Single(change.Resources).Name);
+
+        await client.AckAsync(change);
+        await _host.ProcessedAsync(TypeUrls.Endpoint, v1, Envoy.Admin.V3.ClientResourceStatus.Acked);
+
+        var status = Assert.Single(_host.Streams.Streams).Resources[(TypeUrls.Endpoint, v2)];
+        Assert.Equal((eds.Resources.Single(r => r.Name == v2).Version, Envoy.Admin.V3.ClientResourceStatus.Acked), (status.Version, status.ClientStatus));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_Answer_To_A_Response_Forgotten_Past_The_Pending_Limit_Still_Counts(bool nack)
+    {
+        // More responses than are kept pending go out before the client answers any (a burst of changes to a slow
+        // proxy); it then answers each, in order. The first one's answer came after it was forgotten and was ignored,
+        // so v2, sent only in it, stayed STALE (and a refusal of it went unseen).
+        const string v1 = "cds_proxyless_demo_api-v1_http_9080", v2 = "cds_proxyless_demo_api-v2_http_9080";
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Endpoint, [v1, v2]);
+        var responses = new List<Envoy.Service.Discovery.V3.DeltaDiscoveryResponse> { await client.NextAsync() };
+        for (var i = 1; i <= DeltaTypeState.MaxPending; i++)
+        {
+            _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v1", i % 2 == 1 ? "127.0.0.8" : "127.0.0.9", 9080).Graph);
+            var change = await client.NextAsync();
+            Assert.Equal(v1, Assert.Single(change.Resources).Name);
+            responses.Add(change);
+        }
+
+        await (nack ? client.NackAsync(responses[0], "rejected by test") : client.AckAsync(responses[0]));
+        foreach (var later in responses.Skip(1))
+        {
+            await client.AckAsync(later);
+        }
+
+        await _host.ProcessedAsync(TypeUrls.Endpoint, v1, Envoy.Admin.V3.ClientResourceStatus.Acked);
+        var sentVersion = responses[0].Resources.Single(r => r.Name == v2).Version;
+        var status = Assert.Single(_host.Streams.Streams).Resources[(TypeUrls.Endpoint, v2)];
+        if (nack)
+        {
+            // It held no v2 before: it runs none, having refused the one sent.
+            Assert.Equal(("", Envoy.Admin.V3.ClientResourceStatus.Nacked, sentVersion), (status.Version, status.ClientStatus, status.RejectedVersion));
+            Assert.Contains("rejected by test", status.Error);
+        }
+        else
+        {
+            Assert.Equal((sentVersion, Envoy.Admin.V3.ClientResourceStatus.Acked), (status.Version, status.ClientStatus));
+        }
     }
 
     [Fact]
