@@ -36,7 +36,9 @@ namespace Mesh.XdsServer.Protocol;
 /// A name a response removed while the client held it is no longer held (the session does not send its removal
 /// again), but the version the client ran is kept beside the removal until the client answers: an ACK lets it go, and
 /// after a NACK the client still runs that version, which CSDS and proxy status show as NACKED with the error (the
-/// refused version empty: a removal has none), as for a refused update, until the name is sent again or dropped.
+/// refused version empty: a removal has none), as for a refused update, until the name is sent again or dropped. A
+/// version whose own response is not answered yet when the name is removed is the one kept only if the client takes
+/// it; refused, the one before it is (or none, when it ran none).
 /// </para>
 /// <para>
 /// A response the client answers past (it answers a later one first) is taken as accepted then, its resources ACKed
@@ -228,7 +230,7 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
         {
             if (_removals is not null)
             {
-                AnswerRemovals(sent, answer);
+                AnswerRemovals(outcome => ReferenceEquals(outcome, sent) ? answer : null);
             }
 
             if (resources.Count == 0)
@@ -248,7 +250,7 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
                 _baselineOutcome = answer;
             }
 
-            if (_entries.Count == 0)
+            if (_entries.Count == 0 && _removals is null)
             {
                 return;
             }
@@ -259,6 +261,11 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
                 ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, r.Name);
                 if (Unsafe.IsNullRef(ref entry))
                 {
+                    if (acked && _removals is not null)
+                    {
+                        RanMeanwhile(r, sent, answer);
+                    }
+
                     continue;
                 }
 
@@ -386,26 +393,47 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     /// </summary>
     private void KeepRemoval(string name, DeltaOutcome response)
     {
-        (string Version, DeltaOutcome Outcome)? running = null;
+        Removal? removal = null;
         if (_entries.TryGetValue(name, out var entry))
         {
-            if (IsHeld(entry) && entry.Outcome.ClientStatus != ClientResourceStatus.Nacked)
+            if (IsHeld(entry) && entry.Outcome.ClientStatus == ClientResourceStatus.Requested)
             {
-                running = (entry.Version, entry.Outcome);
+                // Not answered yet: what the client runs when it answers the removal is what it made of this version.
+                removal = new Removal(entry.Version, entry.Outcome.At, response, entry.Outcome, entry.KeptVersion, entry.KeptOutcome?.At ?? default);
+            }
+            else if (IsHeld(entry) && entry.Outcome.ClientStatus != ClientResourceStatus.Nacked)
+            {
+                removal = new Removal(entry.Version, entry.Outcome.At, response);
             }
             else if (IsHeld(entry) && entry.KeptVersion is { } kept)
             {
-                running = (kept, entry.KeptOutcome!); // it refused the version sent last, and runs the one before
+                removal = new Removal(kept, entry.KeptOutcome!.At, response); // it refused the version sent last, and runs the one before
             }
         }
         else if (InBaseline(name) is { } held && _baselineOutcome.ClientStatus != ClientResourceStatus.Nacked)
         {
-            running = (held.Version, _baselineOutcome);
+            removal = _baselineOutcome.ClientStatus == ClientResourceStatus.Requested
+                ? new Removal(held.Version, _baselineOutcome.At, response, _baselineOutcome)
+                : new Removal(held.Version, _baselineOutcome.At, response);
         }
 
-        if (running is { } r)
+        if (removal is { } r)
         {
-            (_removals ??= new(StringComparer.Ordinal))[name] = new Removal(r.Version, r.Outcome.At, response);
+            (_removals ??= new(StringComparer.Ordinal))[name] = r;
+        }
+    }
+
+    /// <summary>
+    /// The client ACKed a response that sent <paramref name="resource"/>, removed since by a response it has not
+    /// answered yet, while a later version it has not answered either stands beside the removal: the ACKed version is
+    /// what it runs if it refuses that later one (as <see cref="DeltaEntry.KeptVersion"/> is for a name still held).
+    /// </summary>
+    private void RanMeanwhile(XdsResource resource, DeltaOutcome sent, DeltaOutcome answer)
+    {
+        ref var removal = ref CollectionsMarshal.GetValueRefOrNullRef(_removals!, resource.Name);
+        if (!Unsafe.IsNullRef(ref removal) && removal.Running is { } running && !ReferenceEquals(running, sent))
+        {
+            removal = removal with { RanBefore = resource.Version, RanBeforeSince = answer.At };
         }
     }
 
@@ -456,60 +484,64 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
                 entry = Answer(entry, AnswerTo(entry.Outcome)!);
             }
 
-            if (_removals is null)
+            if (_removals is not null)
             {
-                return;
-            }
-
-            names = null;
-            foreach (var (name, removal) in _removals)
-            {
-                if (removal.Outcome.AwaitsAnswerThrough(through))
-                {
-                    (names ??= []).Add(name);
-                }
-            }
-
-            foreach (var name in names ?? [])
-            {
-                AnswerRemoval(name, AnswerTo(_removals![name].Outcome)!);
+                AnswerRemovals(AnswerTo);
             }
         }
     }
 
-    /// <summary>The client answered the response of <paramref name="sent"/>: the removals it carried are done (ACK) or refused (NACK).</summary>
-    private void AnswerRemovals(DeltaOutcome sent, DeltaOutcome answer)
+    /// <summary>
+    /// The client answered responses (<paramref name="answerTo"/>: the answer to a response's outcome, null when it
+    /// is not one of them): a removal they carried is done (ACK) or refused (NACK), and the version a removal keeps
+    /// from a response they carried is what the client runs (ACK) or not (NACK: it runs the one before, if any).
+    /// Called only while there are removals, which most types of most streams never have.
+    /// </summary>
+    private void AnswerRemovals(Func<DeltaOutcome, DeltaOutcome?> answerTo)
     {
         List<string>? answered = null;
         foreach (var (name, removal) in _removals!)
         {
-            if (ReferenceEquals(removal.Outcome, sent))
+            if (answerTo(removal.Outcome) is not null || (removal.Running is { } running && answerTo(running) is not null))
             {
                 (answered ??= []).Add(name);
             }
         }
 
-        if (answered is null)
+        foreach (var name in answered ?? [])
         {
-            return;
-        }
+            // The version's response is older than the removal's, so it is answered first.
+            if (_removals![name].Running is { } running && answerTo(running) is { } ran)
+            {
+                var removal = _removals[name];
+                if (ran.ClientStatus == ClientResourceStatus.Acked)
+                {
+                    _removals[name] = removal with { Since = ran.At, Running = null, RanBefore = null };
+                }
+                else if (removal.RanBefore is { } before)
+                {
+                    _removals[name] = removal with { Version = before, Since = removal.RanBeforeSince, Running = null, RanBefore = null };
+                }
+                else
+                {
+                    ForgetRemoval(name); // it refused the only version it was sent: it runs nothing of the name
+                    continue;
+                }
+            }
 
-        foreach (var name in answered)
-        {
-            AnswerRemoval(name, answer);
-        }
-    }
+            if (answerTo(_removals![name].Outcome) is not { } answer)
+            {
+                continue;
+            }
 
-    /// <summary>A removal ACKed is done; refused, the client still runs what it had.</summary>
-    private void AnswerRemoval(string name, DeltaOutcome answer)
-    {
-        if (answer.ClientStatus == ClientResourceStatus.Acked)
-        {
-            ForgetRemoval(name);
-        }
-        else
-        {
-            _removals![name] = _removals[name] with { Outcome = answer };
+            if (answer.ClientStatus == ClientResourceStatus.Acked)
+            {
+                ForgetRemoval(name);
+            }
+            else
+            {
+                _removals![name] = _removals[name] with { Outcome = answer };
+            }
         }
     }
 
@@ -628,7 +660,15 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
 
     /// <summary>
     /// A name removed from the client while it ran <see cref="Version"/> (accepted at <see cref="Since"/>), and the
-    /// outcome of the removing response, or of the client's NACK of it.
+    /// outcome of the removing response, or of the client's NACK of it. While that version's own response is not
+    /// answered yet, <see cref="Running"/> is its outcome and <see cref="RanBefore"/> the version the client ran before
+    /// it (accepted at <see cref="RanBeforeSince"/>; null when none): what it runs if it refuses that version.
     /// </summary>
-    private readonly record struct Removal(string Version, DateTimeOffset Since, DeltaOutcome Outcome);
+    private readonly record struct Removal(
+        string Version,
+        DateTimeOffset Since,
+        DeltaOutcome Outcome,
+        DeltaOutcome? Running = null,
+        string? RanBefore = null,
+        DateTimeOffset RanBeforeSince = default);
 }

@@ -386,6 +386,70 @@ public sealed class StreamStatusTests
         Assert.Empty(status.Resources);
     }
 
+    [Fact]
+    public void Delta_A_Refused_Removal_Of_A_Version_Still_Unanswered_Shows_What_The_Client_Made_Of_That_Version()
+    {
+        // a is changed by one response and removed by the next before the client answers either; it answers both in
+        // order. The version it runs when it refuses the removal is what it made of the change: the one it ACKed before
+        // if it refused the change, the changed one (from its ACK) if it took it.
+        foreach (var updateTaken in new[] { false, true })
+        {
+            var status = new StreamStatus(1, "ads-delta", _clock);
+            var holdings = status.Holdings(TypeUrls.Cluster);
+            var a = Cluster("a");
+            status.Acked(TypeUrls.Cluster, [a], status.Sent(TypeUrls.Cluster, [a]));
+            var ackedAt = _clock.Now;
+            _clock.Step();
+            var changed = Changed("a");
+            var update = status.Sent(TypeUrls.Cluster, [changed]);
+            var removal = status.Sent(TypeUrls.Cluster, []);
+            holdings.RemovedBy("a", removal);
+
+            _clock.Step();
+            var answeredAt = _clock.Now;
+            if (updateTaken)
+            {
+                status.Acked(TypeUrls.Cluster, [changed], update);
+            }
+            else
+            {
+                status.Nacked(TypeUrls.Cluster, [changed], update, "bad update");
+            }
+
+            _clock.Step();
+            status.Nacked(TypeUrls.Cluster, [], removal, "bad removal");
+            var (runs, since) = updateTaken ? (changed.Version, answeredAt) : (a.Version, ackedAt);
+            Assert.Equal(new ResourceStatus(runs, ConfigStatus.Error, ClientResourceStatus.Nacked, "bad removal", since, "", _clock.Now), status.Resources[(TypeUrls.Cluster, "a")]);
+        }
+
+        // Changed twice before the removal: it took the first change and refused the second, so it runs the first.
+        var twice = new StreamStatus(1, "ads-delta", _clock);
+        var c = Cluster("c");
+        twice.Acked(TypeUrls.Cluster, [c], twice.Sent(TypeUrls.Cluster, [c]));
+        var (firstChange, secondChange) = (Changed("c"), Changed("c", "again"));
+        var first = twice.Sent(TypeUrls.Cluster, [firstChange]);
+        var second = twice.Sent(TypeUrls.Cluster, [secondChange]);
+        var removedC = twice.Sent(TypeUrls.Cluster, []);
+        twice.Holdings(TypeUrls.Cluster).RemovedBy("c", removedC);
+        _clock.Step();
+        var firstTakenAt = _clock.Now;
+        twice.Acked(TypeUrls.Cluster, [firstChange], first);
+        _clock.Step();
+        twice.Nacked(TypeUrls.Cluster, [secondChange], second, "bad change");
+        twice.Nacked(TypeUrls.Cluster, [], removedC, "bad removal");
+        Assert.Equal((firstChange.Version, firstTakenAt), (twice.Resources[(TypeUrls.Cluster, "c")].Version, twice.Resources[(TypeUrls.Cluster, "c")].LastUpdated));
+
+        // A name the client never held, sent and removed, both refused: it runs nothing of it, which is nothing to show.
+        var fresh = new StreamStatus(1, "ads-delta", _clock);
+        var b = Cluster("b");
+        var sent = fresh.Sent(TypeUrls.Cluster, [b]);
+        var removed = fresh.Sent(TypeUrls.Cluster, []);
+        fresh.Holdings(TypeUrls.Cluster).RemovedBy("b", removed);
+        fresh.Nacked(TypeUrls.Cluster, [b], sent, "bad");
+        fresh.Nacked(TypeUrls.Cluster, [], removed, "bad removal");
+        Assert.Empty(fresh.Resources);
+    }
+
     private static XdsResource Changed(string name, string content = "changed") =>
         XdsResource.Create(TypeUrls.Cluster, name, new Cluster { Name = name, AltStatName = content });
 
