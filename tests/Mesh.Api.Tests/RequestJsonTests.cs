@@ -56,6 +56,10 @@ public sealed class RequestJsonTests
         Add("a duplicate in an array", """[{"a":1,"a":2}]""");
         Add("a long duplicate name", "{\"" + new string('n', 100) + "\":1,\"" + new string('n', 100) + "\":2}");
         Add("a duplicate name with a control character", "{\"a\\u0001\":1,\"a\\u0001\":2}");
+        Add("an unpaired surrogate in the second element's member", """{"spec":{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}},{"portMapping":{"port":[1,[2,"x"]],"protocol":"a\ud800b"}}]}}""");
+        Add("an unpaired surrogate in an array of strings", """{"a":{"b":["x",{},[],"y\udfff"]}}""");
+        Add("an unpaired surrogate in a name after a nested object", """{"spec":{"listeners":[{"tls":{"mode":"STRICT"}},{"tls":{},"\ud800":1}]}}""");
+        Add("a duplicate in an array's object", """{"spec":{"listeners":[{"tls":{}},{"tls":{},"tls":{}}]}}""");
         AddBytes("invalid UTF-8 in a value", [.. Encoding.UTF8.GetBytes("""{"meshName":"m3"""), 0xC3, 0x28, (byte)'"', (byte)'}']);
         AddBytes("invalid UTF-8 in a name", [.. Encoding.UTF8.GetBytes("""{"meshName":"m4","""), (byte)'"', 0xFF, (byte)'"', (byte)':', (byte)'1', (byte)'}']);
         AddBytes("invalid UTF-8 outside a string", [(byte)'{', 0xFF, (byte)'}']);
@@ -88,6 +92,22 @@ public sealed class RequestJsonTests
         var expected = Read(body, known: null);
         var actual = Read(body, Known);
         Assert.True(expected == actual, $"{what}:\nexpected {expected}\nactual   {actual}");
+    }
+
+    /// <summary>A string or member name that cannot be read, or a member named twice, is named by its JSON path, as the validator names members.</summary>
+    [Theory]
+    [InlineData("""{"virtualNodeName":"web","spec":{"listeners":[{"portMapping":{"port":8080,"protocol":"a\ud800b"}}]}}""",
+        "the string at spec.listeners[0].portMapping.protocol is not valid UTF-8 or holds an unpaired UTF-16 surrogate escape (byte 86).")]
+    [InlineData("""{"meshName":"\udc00"}""", "the string at meshName is not valid UTF-8")]
+    [InlineData("""{"tags":[{"key":"k","value":"v"},{"key":"\ud800"}]}""", "the string at tags[1].key is not valid UTF-8")]
+    [InlineData("""{"spec":{"listeners":[{},{"\ud800":1}]}}""", "a member name in the object at spec.listeners[1] is not valid UTF-8")]
+    [InlineData("""{"meshName":"m","\ud800":1}""", "a member name in the body's top-level object is not valid UTF-8")]
+    [InlineData("""{"spec":{"egressFilter":{"type":"ALLOW_ALL"},"egressFilter":{}}}""", "member \"egressFilter\" appears more than once in the object at spec (byte 46).")]
+    public void AnUnreadableMember_IsNamedByItsPath(string body, string expected)
+    {
+        var refused = Assert.Throws<AppMeshException>(() => RequestJson.ReadObject(Encoding.UTF8.GetBytes(body), Known));
+        Assert.Equal("BadRequestException", refused.Code.Name);
+        Assert.Contains(expected, refused.Message);
     }
 
     [Fact]
@@ -174,12 +194,36 @@ public sealed class RequestJsonTests
     {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
         var levels = new List<HashSet<string>>();
+        // The path as it is walked: each open container's text ("spec", "spec.listeners[0]") and, in an array, its next index.
+        var containers = new Stack<(string Path, bool IsArray, int Next)>();
+        var member = "";
         var depth = 0;
+
+        // The path of the value the reader is at, counting it in its array.
+        string ValuePath()
+        {
+            if (containers.Count == 0)
+            {
+                return "";
+            }
+
+            var (path, isArray, next) = containers.Pop();
+            containers.Push((path, isArray, next + (isArray ? 1 : 0)));
+            return isArray ? $"{path}[{next}]" : path.Length == 0 ? member : $"{path}.{member}";
+        }
+
         while (reader.Read())
         {
             switch (reader.TokenType)
             {
                 case JsonTokenType.StartObject:
+                case JsonTokenType.StartArray:
+                    containers.Push((ValuePath(), reader.TokenType == JsonTokenType.StartArray, 0));
+                    if (reader.TokenType == JsonTokenType.StartArray)
+                    {
+                        break;
+                    }
+
                     if (depth == levels.Count)
                     {
                         levels.Add(new HashSet<string>(StringComparer.Ordinal));
@@ -188,9 +232,14 @@ public sealed class RequestJsonTests
                     levels[depth++].Clear();
                     break;
                 case JsonTokenType.EndObject:
+                    containers.Pop();
                     depth--;
                     break;
+                case JsonTokenType.EndArray:
+                    containers.Pop();
+                    break;
                 case JsonTokenType.PropertyName:
+                    var objectPath = containers.Peek().Path;
                     string name;
                     try
                     {
@@ -198,26 +247,31 @@ public sealed class RequestJsonTests
                     }
                     catch (InvalidOperationException)
                     {
-                        return Unreadable(reader.TokenStartIndex);
+                        return Unreadable($"a member name in {ObjectAt(objectPath)}", reader.TokenStartIndex);
                     }
 
                     if (!levels[depth - 1].Add(name))
                     {
                         var printable = new string(name.Take(64).Select(c => char.IsControl(c) ? '?' : c).ToArray());
-                        return $"The request body is not valid: member \"{printable}\" appears more than once in the same object (byte {reader.TokenStartIndex + 1}).";
+                        return $"The request body is not valid: member \"{printable}\" appears more than once in {ObjectAt(objectPath)} (byte {reader.TokenStartIndex + 1}).";
                     }
 
+                    member = name;
                     break;
                 case JsonTokenType.String:
+                    var path = ValuePath();
                     try
                     {
                         reader.GetString();
                     }
                     catch (InvalidOperationException)
                     {
-                        return Unreadable(reader.TokenStartIndex);
+                        return Unreadable($"the string at {(path.Length == 0 ? "the body's top level" : path)}", reader.TokenStartIndex);
                     }
 
+                    break;
+                default:
+                    ValuePath();
                     break;
             }
         }
@@ -225,6 +279,8 @@ public sealed class RequestJsonTests
         return null;
     }
 
-    private static string Unreadable(long at) =>
-        $"The request body is not valid JSON at byte {at + 1}: a string is not valid UTF-8 or holds an unpaired UTF-16 surrogate escape.";
+    private static string ObjectAt(string path) => path.Length == 0 ? "the body's top-level object" : $"the object at {path}";
+
+    private static string Unreadable(string what, long at) =>
+        $"The request body is not valid: {what} is not valid UTF-8 or holds an unpaired UTF-16 surrogate escape (byte {at + 1}).";
 }

@@ -30,7 +30,7 @@ internal static class RequestJson
     public static JsonObject ReadObject(ReadOnlySpan<byte> json, KnownStrings? known = null)
     {
         var reader = new Utf8JsonReader(json, Options);
-        AppMeshException? unreadable = null;
+        Problem? unreadable = null;
         JsonNode? root;
         try
         {
@@ -50,9 +50,9 @@ internal static class RequestJson
             throw AppMeshException.BadRequest($"The request body is not valid JSON{where}: {FirstSentence(error.Message)}");
         }
 
-        if (unreadable is not null)
+        if (unreadable is { } problem)
         {
-            throw unreadable;
+            throw problem.Refusal(json);
         }
 
         return root as JsonObject ?? throw AppMeshException.BadRequest("The request body must be a JSON object.");
@@ -63,7 +63,7 @@ internal static class RequestJson
     /// in <paramref name="unreadable"/> (and the value left out) while the rest is read, so that a body that is not JSON
     /// further on is refused as such.
     /// </summary>
-    private static JsonNode? ReadValue(ref Utf8JsonReader reader, KnownStrings? known, ref AppMeshException? unreadable)
+    private static JsonNode? ReadValue(ref Utf8JsonReader reader, KnownStrings? known, ref Problem? unreadable)
     {
         switch (reader.TokenType)
         {
@@ -75,8 +75,7 @@ internal static class RequestJson
                     var name = known?.Find(ref reader) ?? Decode(ref reader, ref unreadable);
                     if (name is not null && obj.ContainsKey(name))
                     {
-                        unreadable ??= AppMeshException.BadRequest(
-                            $"The request body is not valid: member \"{RequestBinder.Printable(name)}\" appears more than once in the same object (byte {at + 1}).");
+                        unreadable ??= new Problem(at, name);
                         name = null;
                     }
 
@@ -111,7 +110,7 @@ internal static class RequestJson
         }
     }
 
-    private static string? Decode(ref Utf8JsonReader reader, ref AppMeshException? unreadable)
+    private static string? Decode(ref Utf8JsonReader reader, ref Problem? unreadable)
     {
         try
         {
@@ -119,10 +118,106 @@ internal static class RequestJson
         }
         catch (InvalidOperationException)
         {
-            unreadable ??= AppMeshException.BadRequest(
-                $"The request body is not valid JSON at byte {reader.TokenStartIndex + 1}: a string is not valid UTF-8 or holds an unpaired UTF-16 surrogate escape.");
+            unreadable ??= new Problem(reader.TokenStartIndex, Duplicate: null);
             return null;
         }
+    }
+
+    /// <summary>
+    /// The first string or member name in the body that cannot be read, or (<paramref name="Duplicate"/>) the first
+    /// member named twice in one object: kept by where its token starts, and named by its JSON path only when refused.
+    /// </summary>
+    private readonly record struct Problem(long At, string? Duplicate)
+    {
+        public AppMeshException Refusal(ReadOnlySpan<byte> json)
+        {
+            var (path, isName) = PathOf(json, At);
+            if (Duplicate is not null)
+            {
+                return AppMeshException.BadRequest(
+                    $"The request body is not valid: member \"{RequestBinder.Printable(Duplicate)}\" appears more than once in {ObjectAt(path)} (byte {At + 1}).");
+            }
+
+            var what = isName ? $"a member name in {ObjectAt(path)}" : $"the string at {(path.Length == 0 ? "the body's top level" : path)}";
+            return AppMeshException.BadRequest(
+                $"The request body is not valid: {what} is not valid UTF-8 or holds an unpaired UTF-16 surrogate escape (byte {At + 1}).");
+        }
+
+        private static string ObjectAt(string path) => path.Length == 0 ? "the body's top-level object" : $"the object at {path}";
+    }
+
+    /// <summary>
+    /// The JSON path of the token that starts at byte <paramref name="at"/>, written as the validator names members
+    /// ("spec.listeners[0].portMapping.port"), and whether that token is a member name (its path is then the object's).
+    /// </summary>
+    /// <remarks>
+    /// Found by reading the body again up to the token, only for a body that is refused: the one pass that builds the
+    /// tree keeps no path, as almost every body has nothing to refuse. Everything before the token was read without a
+    /// problem the first time (the problem kept is the first), so every member name on the way decodes.
+    /// </remarks>
+    private static (string Path, bool IsName) PathOf(ReadOnlySpan<byte> json, long at)
+    {
+        var reader = new Utf8JsonReader(json, Options);
+        // Per open container: for an object its current member's name, for an array how many elements came before.
+        var steps = new List<(string? Member, int Index)>();
+        while (reader.Read())
+        {
+            var isName = reader.TokenType == JsonTokenType.PropertyName;
+            if (reader.TokenStartIndex == at)
+            {
+                return (PathText(steps, isName ? steps.Count - 1 : steps.Count), isName);
+            }
+
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.PropertyName:
+                    steps[^1] = (reader.GetString(), 0);
+                    break;
+                case JsonTokenType.StartObject:
+                    steps.Add(("", 0));
+                    break;
+                case JsonTokenType.StartArray:
+                    steps.Add((null, 0));
+                    break;
+                case JsonTokenType.EndObject or JsonTokenType.EndArray:
+                    steps.RemoveAt(steps.Count - 1);
+                    Counted(steps);
+                    break;
+                default:
+                    Counted(steps);
+                    break;
+            }
+        }
+
+        return ("", false);
+
+        // A value has ended: in an array, the next one has the next index.
+        static void Counted(List<(string? Member, int Index)> steps)
+        {
+            if (steps.Count > 0 && steps[^1].Member is null)
+            {
+                steps[^1] = (null, steps[^1].Index + 1);
+            }
+        }
+    }
+
+    /// <summary>The first <paramref name="count"/> steps as a path: members joined by '.', array elements as [index].</summary>
+    private static string PathText(List<(string? Member, int Index)> steps, int count)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var (member, index) in steps.Take(count))
+        {
+            if (member is null)
+            {
+                text.Append('[').Append(index).Append(']');
+            }
+            else
+            {
+                (text.Length == 0 ? text : text.Append('.')).Append(RequestBinder.Printable(member));
+            }
+        }
+
+        return text.ToString();
     }
 
     private static string FirstSentence(string message)

@@ -36,7 +36,7 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
     [InlineData("GetNamespace", "[]", "must be a JSON object")]
     [InlineData("GetNamespace", "{}", "Id: is required")]
     [InlineData("GetNamespace", """{"Id":"ns-a","Id":"ns-b"}""", "member \"Id\" appears more than once")]
-    [InlineData("GetNamespace", """{"Id":"\ud800"}""", "not valid")]
+    [InlineData("GetNamespace", """{"Id":"\ud800"}""", "the string at Id is not valid UTF-8 or holds an unpaired UTF-16 surrogate escape")]
     [InlineData("RegisterInstance", """{"ServiceId":"srv-x","InstanceId":"bad id!","Attributes":{"k":"v\u0001"}}""", "InstanceId: must match")]
     [InlineData("ListNamespaces", """{"MaxResults":0,"Filters":[{"Name":"COLOR","Values":["x"]}]}""", "MaxResults: must be at least 1")]
     [InlineData("ListNamespaces", """{"Filters":[{"Name":"TYPE","Condition":"BETWEEN","Values":["HTTP"]}]}""", "Filters[0].Condition")]

@@ -42,6 +42,14 @@ public sealed class MalformedBodyTests(ApiServer api) : IClassFixture<ApiServer>
     }
 
     [Fact]
+    public async Task CreateMesh_WithUnpairedSurrogate_NamesTheMember()
+    {
+        var response = await api.SendRawAsync(HttpMethod.Put, "/v20190125/meshes", """{"meshName":"m9","spec":{"egressFilter":{"type":"a\ud800b"}}}""");
+        response.AssertError(400, "BadRequestException");
+        Assert.Contains("the string at spec.egressFilter.type is not valid UTF-8", response.Message);
+    }
+
+    [Fact]
     public async Task CreateMesh_WithEscapedSurrogatePair_IsAccepted()
     {
         // A correctly paired escape is ordinary text and must still get through the same check.
