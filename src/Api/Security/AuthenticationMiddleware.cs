@@ -68,6 +68,15 @@ public sealed class AuthenticationMiddleware
             throw refused;
         }
 
+        if (RawQueryEscapes.Problem(context) is { } badQuery)
+        {
+            // Refused before the signature is checked: SigV4 signs the query decoded and encoded again, and this one
+            // cannot be decoded, so no signature over it could be told right or wrong.
+            var refused = AppMeshException.BadRequest(badQuery);
+            RecordRefusal(context, "", ClaimedKeyId(context.Request), refused, Stopwatch.GetTimestamp());
+            throw refused;
+        }
+
         // A warm call's key is cached and its signature checked without waiting: the rest of the call then runs with
         // no frame of this middleware's to resume on its way back (issue14am). Only a call that waited (a key read from
         // the database, a body still arriving) is awaited here before it goes on.

@@ -115,6 +115,42 @@ public sealed class AuthenticationTests(ApiServer api) : IClassFixture<ApiServer
         (await api.SendAsync(HttpMethod.Get, Paths.Mesh("botocore-signed"))).AssertOk();
     }
 
+    /// <summary>
+    /// A query whose escapes cannot be decoded has no canonical form for SigV4 (which signs each name and value decoded
+    /// and encoded again), so it is refused as bad input naming the parameter, signed though it is (botocore signs the
+    /// query as it is in the URL); one whose escapes decode is still the signature's to decide.
+    /// </summary>
+    [Theory]
+    [InlineData("nextToken=%FF%FE", 400, "The query string's parameter \"nextToken\" has a value whose percent-encoding is not valid (\"%FF%FE\"): its escapes are not UTF-8.")]
+    [InlineData("x=%", 400, "The query string's parameter \"x\" has a value whose percent-encoding is not valid (\"%\"): a '%' is not followed by two hexadecimal digits.")]
+    [InlineData("%%%", 400, "The query string has a parameter name whose percent-encoding is not valid (\"%%%\"): a '%' is not followed by two hexadecimal digits.")]
+    [InlineData("limit=5&x%20y=%C3%A9", 200, "")]
+    public async Task QueryWithUndecodableEscapes_SignedByBotocore_IsBadRequestNamingTheParameter(string query, int status, string message)
+    {
+        const string script = """
+            import sys, json, urllib.request, urllib.error
+            from botocore.auth import SigV4Auth
+            from botocore.awsrequest import AWSRequest
+            from botocore.credentials import Credentials
+            url, key, secret = sys.argv[1:4]
+            request = AWSRequest(method="GET", url=url)
+            SigV4Auth(Credentials(key, secret), "appmesh", "us-east-1").add_auth(request)
+            prepared = request.prepare()
+            try:
+                with urllib.request.urlopen(urllib.request.Request(prepared.url, method="GET", headers=dict(prepared.headers))) as response:
+                    print(json.dumps([response.status, "", ""]))
+            except urllib.error.HTTPError as error:
+                print(json.dumps([error.code, error.headers.get("x-amzn-ErrorType"), json.load(error).get("message")]))
+            """;
+        var url = api.BaseAddress.ToString().TrimEnd('/') + Paths.Meshes + "?" + query;
+        var (exit, output) = await RunPythonAsync(script, url, api.AdminKey.AccessKeyId, api.AdminKey.SecretAccessKey);
+        Assert.True(exit == 0, output);
+        var answer = System.Text.Json.Nodes.JsonNode.Parse(output)!.AsArray();
+        Assert.True(status == answer[0]!.GetValue<int>(), output);
+        Assert.Equal(status == 200 ? "" : "BadRequestException", answer[1]!.GetValue<string>());
+        Assert.StartsWith(message, answer[2]!.GetValue<string>());
+    }
+
     private async Task<ApiResponse> SendSignedAsync(HttpMethod method, string path, string body, string? tamper)
     {
         var key = api.AdminKey;

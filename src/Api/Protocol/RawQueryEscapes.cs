@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Mesh.Api.Protocol;
+
+/// <summary>
+/// Finds, in a request's raw query string, a parameter name or value whose percent-encoding cannot be decoded: a '%'
+/// not followed by two hexadecimal digits (<c>?x=%</c>, <c>?%%%</c>), or escapes whose bytes are not UTF-8
+/// (<c>?nextToken=%FF%FE</c>). SigV4 signs each name and value decoded and encoded again, so such a query has no
+/// canonical form: the signature cannot tell a genuine caller from a forger, and was refused as InvalidSignature
+/// whoever signed it. Nor can the value be a parameter's text. The call is refused as bad input before it is
+/// authenticated, as a bad path is (<see cref="RawPathSegments"/>); a query that decodes is left to the signature.
+/// </summary>
+public static class RawQueryEscapes
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>What is wrong with the request's raw query string, as a message, or null when nothing is.</summary>
+    public static string? Problem(HttpContext context)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(raw) || raw.IndexOf('?') is not (var start and >= 0))
+        {
+            return null;
+        }
+
+        return Problem(raw.AsSpan(start + 1));
+    }
+
+    /// <summary>What is wrong with <paramref name="query"/> (without its '?'), or null.</summary>
+    public static string? Problem(ReadOnlySpan<char> query)
+    {
+        // Almost every query has no escape at all (limit=100, nextToken of base64url): nothing to decode.
+        if (query.IndexOf('%') < 0)
+        {
+            return null;
+        }
+
+        foreach (var range in query.Split('&'))
+        {
+            var pair = query[range];
+            var equals = pair.IndexOf('=');
+            var name = equals < 0 ? pair : pair[..equals];
+            if (Why(name) is { } badName)
+            {
+                return $"The query string has a parameter name whose percent-encoding is not valid (\"{RequestBinder.Printable(name.ToString())}\"): {badName}. Send names and values percent-encoded as UTF-8.";
+            }
+
+            if (equals >= 0 && Why(pair[(equals + 1)..]) is { } badValue)
+            {
+                return $"The query string's parameter \"{RequestBinder.Printable(Decoded(name))}\" has a value whose percent-encoding is not valid (\"{RequestBinder.Printable(pair[(equals + 1)..].ToString())}\"): {badValue}. Send it percent-encoded as UTF-8.";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Why <paramref name="text"/> cannot be percent-decoded, or null when it can.</summary>
+    private static string? Why(ReadOnlySpan<char> text)
+    {
+        if (text.IndexOf('%') < 0)
+        {
+            return null;
+        }
+
+        return Bytes(text) is { } bytes
+            ? IsUtf8(bytes) ? null : "its escapes are not UTF-8"
+            : "a '%' is not followed by two hexadecimal digits";
+    }
+
+    /// <summary>The bytes <paramref name="text"/>'s escapes stand for (other characters as their UTF-8), or null if an escape is cut short.</summary>
+    private static byte[]? Bytes(ReadOnlySpan<char> text)
+    {
+        var bytes = new List<byte>(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] != '%')
+            {
+                bytes.AddRange(Encoding.UTF8.GetBytes(text.Slice(i, 1).ToArray()));
+                continue;
+            }
+
+            if (i + 2 >= text.Length
+                || !byte.TryParse(text.Slice(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var escaped))
+            {
+                return null;
+            }
+
+            bytes.Add(escaped);
+            i += 2;
+        }
+
+        return [.. bytes];
+    }
+
+    private static bool IsUtf8(byte[] bytes)
+    {
+        try
+        {
+            StrictUtf8.GetCharCount(bytes);
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A name already found decodable, decoded for the message.</summary>
+    private static string Decoded(ReadOnlySpan<char> name) => Uri.UnescapeDataString(name.ToString());
+}
