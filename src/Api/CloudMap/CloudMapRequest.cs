@@ -39,6 +39,15 @@ public static class CloudMapRequest
         request.Headers["X-Amz-Target"].ToString()[TargetPrefix.Length..];
 
     /// <summary>
+    /// Whether the X-Amz-Target's operation has a character outside ASCII, which no operation's name has. Its signature
+    /// cannot decide such a call: the signers fold non-ASCII whitespace in a signed header differently (botocore signs
+    /// U+00A0 and U+0085 as a space, the verifier keeps them, as other SDKs do), so a call signed by the right key could
+    /// be refused as InvalidSignature for what is only an operation name that does not exist.
+    /// </summary>
+    public static bool NamesNonAsciiOperation(HttpRequest request) =>
+        !System.Text.Ascii.IsValid(OperationName(request));
+
+    /// <summary>
     /// The operation as a metric's label, its action (servicediscovery:RegisterInstance) when the model has it, else
     /// servicediscovery:UnknownOperation. The header is the caller's text, and a label for each text sent would grow
     /// the metrics without bound.

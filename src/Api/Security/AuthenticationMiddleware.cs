@@ -77,6 +77,15 @@ public sealed class AuthenticationMiddleware
             throw refused;
         }
 
+        if (CloudMapRequest.Is(context.Request) && CloudMapRequest.NamesNonAsciiOperation(context.Request))
+        {
+            // Unknown whoever signed it, and the one answer the signers' differing canonical forms cannot blur.
+            var unknown = new AppMeshException(CloudMapErrors.UnknownOperationCode,
+                $"X-Amz-Target names no Cloud Map operation: '{RequestBinder.Printable(CloudMapRequest.OperationName(context.Request))}'.");
+            RecordRefusal(context, "", ClaimedKeyId(context.Request), unknown, Stopwatch.GetTimestamp());
+            throw unknown;
+        }
+
         // A warm call's key is cached and its signature checked without waiting: the rest of the call then runs with
         // no frame of this middleware's to resume on its way back (issue14am). Only a call that waited (a key read from
         // the database, a body still arriving) is awaited here before it goes on.

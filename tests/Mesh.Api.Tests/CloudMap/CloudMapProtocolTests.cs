@@ -61,6 +61,55 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
         Assert.Equal("UnknownOperationException", body!["__type"]!.GetValue<string>());
     }
 
+    /// <summary>
+    /// Signed by botocore, independent of our signer: an X-Amz-Target with non-ASCII text (which no operation name has)
+    /// is UnknownOperation whatever its whitespace (botocore folds U+00A0 and U+0085 as spaces when it signs, where
+    /// other signers do not, so the signature could not decide), and a query whose escapes cannot be decoded is
+    /// InvalidInput naming the parameter.
+    /// </summary>
+    [Theory]
+    [InlineData("ListN\u00e4mespaces", "/", "UnknownOperationException", "X-Amz-Target names no Cloud Map operation: 'ListN\u00e4mespaces'.")]
+    [InlineData("List\u00a0Namespaces", "/", "UnknownOperationException", "X-Amz-Target names no Cloud Map operation: 'List\u00a0Namespaces'.")]
+    [InlineData("List\u0085Namespaces", "/", "UnknownOperationException", "X-Amz-Target names no Cloud Map operation: 'List?Namespaces'.")]
+    [InlineData("ListNamespaces", "/?x=%", "InvalidInput", "The query string's parameter \"x\" has a value whose percent-encoding is not valid")]
+    public async Task HostileTargetOrQuery_SignedByBotocore_IsNamedAsTheModelNamesIt(string operation, string path, string type, string message)
+    {
+        const string script = """
+            import sys, json, http.client, urllib.parse
+            from botocore.auth import SigV4Auth
+            from botocore.awsrequest import AWSRequest
+            from botocore.credentials import Credentials
+            endpoint, path, key, secret, target = sys.argv[1:6]
+            target = json.loads(target)
+            request = AWSRequest(method="POST", url=endpoint + path, data=b"{}", headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target})
+            SigV4Auth(Credentials(key, secret), "servicediscovery", "us-east-1").add_auth(request)
+            prepared = request.prepare()
+            parts = urllib.parse.urlsplit(endpoint)
+            connection = http.client.HTTPConnection(parts.hostname, parts.port)
+            connection.putrequest("POST", path, skip_accept_encoding=True)
+            for name, value in prepared.headers.items():
+                # As UTF-8: http.client would send a str header as Latin-1, which the server refuses as malformed.
+                connection.putheader(name, value.encode("utf-8") if isinstance(value, str) else value)
+            connection.endheaders(b"{}")
+            response = connection.getresponse()
+            print(json.dumps([response.status, json.loads(response.read())]))
+            """;
+        var start = new System.Diagnostics.ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "-c", script, api.BaseAddress.ToString().TrimEnd('/'), path, api.AdminKey.AccessKeyId, api.AdminKey.SecretAccessKey, System.Text.Json.JsonSerializer.Serialize(Target + operation) })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var python = System.Diagnostics.Process.Start(start)!;
+        var output = await python.StandardOutput.ReadToEndAsync() + await python.StandardError.ReadToEndAsync();
+        await python.WaitForExitAsync();
+        Assert.True(python.ExitCode == 0, output);
+        var answer = JsonNode.Parse(output)!.AsArray();
+        Assert.True(answer[0]!.GetValue<int>() == 400, output);
+        Assert.Equal(type, answer[1]!["__type"]!.GetValue<string>());
+        Assert.StartsWith(message, answer[1]!["message"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task SignedForAppMesh_IsRefused()
     {
