@@ -14,6 +14,7 @@ public sealed class CloudMapBinder
 
     public async Task<JsonObject> BindAsync(Operation operation, HttpContext context, CancellationToken cancellationToken)
     {
+        BodyEncoding.EnsureUncompressed(context.Request);
         using var buffer = new MemoryStream();
         await context.Request.Body.CopyToAsync(buffer, cancellationToken);
         JsonObject body;

@@ -320,6 +320,8 @@ public sealed class RequestBinder
 
     private async Task<JsonObject> ReadBodyAsync(HttpContext context, CancellationToken cancellationToken)
     {
+        BodyEncoding.EnsureUncompressed(context.Request);
+
         // The bytes SigV4 hashed, read where they are, in one pass (RequestJson).
         var body = await RequestBody.OfAsync(context, cancellationToken);
         return body.Length == 0 ? [] : RequestJson.ReadObject(body.Span, known);

@@ -111,6 +111,28 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
     }
 
     [Fact]
+    public async Task CompressedBody_IsInvalidInputSayingSo()
+    {
+        using var client = CloudMapClient(api.AdminKey);
+        using var compressed = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write("{}"u8);
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new ByteArrayContent(compressed.ToArray()) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(ContentType);
+        request.Content.Headers.ContentEncoding.Add("gzip");
+        request.Headers.Add("X-Amz-Target", Target + "ListNamespaces");
+        using var response = await client.SendAsync(request);
+
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal(400, (int)response.StatusCode);
+        Assert.Equal("InvalidInput", body["__type"]!.GetValue<string>());
+        Assert.Equal("Content-Encoding \"gzip\" is not supported; send the body uncompressed.", body["message"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task SignedForAppMesh_IsRefused()
     {
         using var client = new HttpClient(new SigningHandler(api.AdminKey.AccessKeyId, api.AdminKey.SecretAccessKey, ApiServer.Region, "appmesh")) { BaseAddress = api.BaseAddress };

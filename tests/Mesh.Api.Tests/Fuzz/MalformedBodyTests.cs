@@ -49,6 +49,48 @@ public sealed class MalformedBodyTests(ApiServer api) : IClassFixture<ApiServer>
         Assert.Contains("the string at spec.egressFilter.type is not valid UTF-8", response.Message);
     }
 
+    /// <summary>
+    /// Neither model has the requestCompression trait and no SDK compresses these bodies: a compressed body (signed as
+    /// sent) is refused saying so, not for its first byte.
+    /// </summary>
+    [Theory]
+    [InlineData(new[] { "gzip" }, "gzip")]
+    [InlineData(new[] { "identity", "gzip" }, "identity, gzip")]
+    [InlineData(new[] { "br" }, "br")]
+    public async Task CreateMesh_WithACompressedBody_IsBadRequestSayingSo(string[] encodings, string header)
+    {
+        var before = await DatabaseSnapshot.TakeAsync(api.ConnectionString);
+        using var compressed = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write("""{"meshName":"gzipped"}"""u8);
+        }
+
+        using var content = new ByteArrayContent(compressed.ToArray());
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        foreach (var encoding in encodings)
+        {
+            content.Headers.ContentEncoding.Add(encoding);
+        }
+
+        using var response = await api.Client.PutAsync("/v20190125/meshes", content);
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == 400, text);
+        Assert.Equal("BadRequestException", response.Headers.GetValues("x-amzn-ErrorType").Single());
+        Assert.Equal($"Content-Encoding \"{header}\" is not supported; send the body uncompressed.", JsonNode.Parse(text)!["message"]!.GetValue<string>());
+        DatabaseSnapshot.AssertUnchanged(before, await DatabaseSnapshot.TakeAsync(api.ConnectionString));
+    }
+
+    [Fact]
+    public async Task CreateMesh_WithIdentityContentEncoding_IsAccepted()
+    {
+        using var content = new StringContent("""{"meshName":"identity-encoded"}""", Encoding.UTF8, "application/json");
+        content.Headers.ContentEncoding.Add("identity");
+        using var response = await api.Client.PutAsync("/v20190125/meshes", content);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task CreateMesh_WithEscapedSurrogatePair_IsAccepted()
     {
