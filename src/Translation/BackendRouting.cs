@@ -18,7 +18,7 @@ internal sealed class BackendRouting
 {
     private readonly bool _namesNode;
 
-    private BackendRouting(string service, string builtFor, IReadOnlyList<string> warnings, IReadOnlyList<PortRouting> ports)
+    private BackendRouting(string service, string builtFor, IReadOnlyList<TranslationWarning> warnings, IReadOnlyList<PortRouting> ports)
     {
         Service = service;
         BuiltFor = builtFor;
@@ -33,7 +33,7 @@ internal sealed class BackendRouting
     public string BuiltFor { get; }
 
     /// <summary>The service's own, before any port's: it does not exist or has no provider.</summary>
-    public IReadOnlyList<string> Warnings { get; }
+    public IReadOnlyList<TranslationWarning> Warnings { get; }
 
     /// <summary>The service's ports in <see cref="ServiceRouting.Ports"/>' order, each translated in a context of its own.</summary>
     public IReadOnlyList<PortRouting> Ports { get; }

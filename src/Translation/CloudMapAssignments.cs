@@ -34,7 +34,7 @@ internal static class CloudMapAssignments
         var assignment = new ClusterLoadAssignment { ClusterName = cluster };
         if (context.Graph.CloudMap.Find(cloudMap.NamespaceName, cloudMap.ServiceName) is not { } service)
         {
-            context.Warn($"{where}: the service does not exist in the registry, so the node has no endpoints");
+            context.Warn(WarningKind.UnknownRegistryService, $"{where}: the service does not exist in the registry, so the node has no endpoints");
             return assignment;
         }
 
@@ -70,7 +70,7 @@ internal static class CloudMapAssignments
             // The instances are there and healthy: what they lack is an address of a family the node may use, which
             // is what the user has to fix (the registration, or the node's ipPreference), so that is what is said.
             var usable = $"{AddressAttributes(preference)} address{OnlyFamily(preference)}";
-            context.Warn(endpoints.Count == 0
+            context.Warn(WarningKind.NoEndpoints, endpoints.Count == 0
                 ? $"{where}: none of the {withoutAddress} healthy instance(s){filter} has a usable {usable}, so the node has no endpoints and calls to it fail (503 / UNAVAILABLE); register them with one{(OnlyFamily(preference).Length > 0 ? " or change the ipPreference" : "")}"
                 : $"{where}: {withoutAddress} healthy instance(s){filter} have no usable {usable} and were left out");
         }
@@ -79,7 +79,7 @@ internal static class CloudMapAssignments
         {
             // With several listeners, an instance's one port cannot say which listener it is: each listener is
             // reached on its own port (docs/cloud-map.md), so a different registered port is ignored, and said so.
-            context.Warn($"{where}: AWS_INSTANCE_PORT {string.Join(", ", otherPorts)} of the instances is ignored: virtualNode/{node.Name} has {node.Spec.Listeners!.Count} listeners, "
+            context.Warn(WarningKind.NoEndpoints, $"{where}: AWS_INSTANCE_PORT {string.Join(", ", otherPorts)} of the instances is ignored: virtualNode/{node.Name} has {node.Spec.Listeners!.Count} listeners, "
                 + $"so its listener {listenerPort} is reached on port {listenerPort}; register the instances with that port or give the node one listener");
         }
 
@@ -87,7 +87,7 @@ internal static class CloudMapAssignments
         {
             if (withoutAddress == 0)
             {
-                context.Warn($"{where}: no healthy instance{filter} is registered ({service.Instances.Count} registered), so the node has no endpoints");
+                context.Warn(WarningKind.NoEndpoints, $"{where}: no healthy instance{filter} is registered ({service.Instances.Count} registered), so the node has no endpoints");
             }
 
             return assignment;
@@ -98,7 +98,7 @@ internal static class CloudMapAssignments
         var distinct = endpoints.OrderBy(e => e.InstanceId, StringComparer.Ordinal).DistinctBy(e => (e.Address, e.Port)).ToList();
         if (distinct.Count < endpoints.Count)
         {
-            context.Warn($"{where}: {endpoints.Count - distinct.Count} instance(s) have the address and port of another instance and were left out");
+            context.Warn(WarningKind.NoEndpoints, $"{where}: {endpoints.Count - distinct.Count} instance(s) have the address and port of another instance and were left out");
         }
 
         // One group per locality, each with a weight: gRPC ignores a locality without one and wants each once. The

@@ -45,7 +45,7 @@ internal static class Clusters
             : listeners.Count == 1 ? listeners[0] : null;
         if (listener is null)
         {
-            context.Warn(port is { } q
+            context.Warn(WarningKind.MissingResource, port is { } q
                 ? $"{where}: virtualNode/{node.Name} has no listener on port {q}"
                 : $"{where}: virtualNode/{node.Name} has {listeners.Count} listeners, so a port is needed");
         }
@@ -55,18 +55,18 @@ internal static class Clusters
 
     /// <summary>
     /// Says why a node cannot be reached, once: with what the caller's requests get instead when the request says
-    /// (<see cref="UpstreamRequest.Unreachable"/>), naming every port of the service it holds on in one warning.
+    /// (<see cref="UpstreamRequest.Unreachable"/>), naming every port of the service it holds on in one warning. Its kind is the cause: <see cref="WarningKind.UnreachableBackend"/> unless said.
     /// </summary>
-    private static void WarnUnreachable(TranslationContext context, UpstreamRequest request, string why)
+    private static void WarnUnreachable(TranslationContext context, UpstreamRequest request, string why, WarningKind kind = WarningKind.UnreachableBackend)
     {
         if (request.Unreachable is { } outcome)
         {
             var port = request.Listener.PortMapping.Port;
-            context.WarnOnPort($"{request.Where}: {why}; {outcome}", port, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            context.WarnOnPort(kind, $"{request.Where}: {why}; {outcome}", port, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         else
         {
-            context.Warn($"{request.Where}: {why}");
+            context.Warn(kind, $"{request.Where}: {why}");
         }
     }
 
@@ -112,7 +112,7 @@ internal static class Clusters
             proxylessTls = Tls.ProxylessUpstream(policy, defaultSans, out var unusable);
             if (proxylessTls is null)
             {
-                WarnUnreachable(context, request, $"virtualNode/{node.Name} listener {port}: {unusable}");
+                WarnUnreachable(context, request, $"virtualNode/{node.Name} listener {port}: {unusable}", WarningKind.CertificateUndeliverable);
                 return null;
             }
         }
@@ -120,7 +120,7 @@ internal static class Clusters
         {
             // gRPC originates TLS only to validate the server (gRFC A29), which needs the client policy's trust; without
             // one, a proxyless client speaks plaintext, which a STRICT listener refuses.
-            context.Warn($"{request.Where}: virtualNode/{node.Name} listener {port} takes TLS only (STRICT), and proxyless gRPC clients without a client policy with a file trust reach it in plaintext: their calls to it fail");
+            context.Warn(WarningKind.TlsMismatch, $"{request.Where}: virtualNode/{node.Name} listener {port} takes TLS only (STRICT), and proxyless gRPC clients without a client policy with a file trust reach it in plaintext: their calls to it fail");
         }
 
         var name = !request.Proxyless ? EnvoyNames.EgressCluster(context.Mesh, node.Name, protocol, port)
@@ -187,7 +187,7 @@ internal static class Clusters
         {
             // A LOGICAL_DNS cluster has one host, the address the name resolved to last (RM#273): there is no other host
             // to send requests to instead, so detection is accepted and changes nothing, which is worth saying.
-            context.Warn($"{request.Where}: virtualNode/{node.Name} listener {port}: its outlier detection has only one host to eject: DNS responseType "
+            context.Warn(WarningKind.SettingIgnored, $"{request.Where}: virtualNode/{node.Name} listener {port}: its outlier detection has only one host to eject: DNS responseType "
                 + "LOADBALANCER resolves the hostname to one address at a time (a LOGICAL_DNS cluster), and Envoy either keeps that host (maxEjectionPercent) "
                 + "or, with no healthy host left, sends requests to it anyway (panic mode), so no request is steered away (responseType ENDPOINTS makes a host per address)");
         }
@@ -195,7 +195,7 @@ internal static class Clusters
         if (request.Proxyless && listener.OutlierDetection is not null)
         {
             // gRPC ejects by success rate or failure percentage only (gRFC A50); App Mesh's is consecutive 5xx.
-            context.Warn($"{request.Where}: virtualNode/{node.Name} listener {port}: its outlier detection is not applied by proxyless gRPC clients (they do not eject on consecutive errors)");
+            context.Warn(WarningKind.SettingIgnored, $"{request.Where}: virtualNode/{node.Name} listener {port}: its outlier detection is not applied by proxyless gRPC clients (they do not eject on consecutive errors)");
         }
 
         if (!request.Proxyless)
@@ -206,13 +206,13 @@ internal static class Clusters
                 {
                     // Envoy refuses a gRPC health check on a cluster without HTTP/2, and the whole cluster update with
                     // it; the API refuses such a spec now, and one stored before is served without its check.
-                    context.Warn($"{request.Where}: virtualNode/{node.Name} listener {port}: its grpc health check is left out: the listener's protocol {EnvoyNames.Protocol(protocol)} does not speak HTTP/2");
+                    context.Warn(WarningKind.SettingIgnored, $"{request.Where}: virtualNode/{node.Name} listener {port}: its grpc health check is left out: the listener's protocol {EnvoyNames.Protocol(protocol)} does not speak HTTP/2");
                 }
                 else if (check.Protocol is Specs.PortProtocol.Http or Specs.PortProtocol.Http2 && check.Path is { } path && !HttpText.IsStrictHeaderValue(path))
                 {
                     // Envoy takes the path only as a strict header value and refuses the whole cluster update for a
                     // control character in it; the API refuses such a path now, and one stored before is left out.
-                    context.Warn($"{request.Where}: virtualNode/{node.Name} listener {port}: its {EnvoyNames.Protocol(check.Protocol)} health check is left out: its path has a control character, which Envoy refuses");
+                    context.Warn(WarningKind.SettingIgnored, $"{request.Where}: virtualNode/{node.Name} listener {port}: its {EnvoyNames.Protocol(check.Protocol)} health check is left out: its path has a control character, which Envoy refuses");
                 }
                 else
                 {
@@ -220,7 +220,7 @@ internal static class Clusters
                     if (check.Protocol is Specs.PortProtocol.Tcp or Specs.PortProtocol.Grpc && !string.IsNullOrEmpty(check.Path))
                     {
                         // The model takes a path for every protocol; only an HTTP check sends one.
-                        context.Warn($"{request.Where}: virtualNode/{node.Name} listener {port}: its {EnvoyNames.Protocol(check.Protocol)} health check's path '{check.Path}' is ignored: "
+                        context.Warn(WarningKind.SettingIgnored, $"{request.Where}: virtualNode/{node.Name} listener {port}: its {EnvoyNames.Protocol(check.Protocol)} health check's path '{check.Path}' is ignored: "
                             + (check.Protocol == Specs.PortProtocol.Tcp ? "a tcp check only opens a connection" : "a grpc check asks the gRPC health service, which takes no path"));
                     }
                 }
@@ -263,13 +263,13 @@ internal static class Clusters
         if (request.OwnClientPolicy && request.ClientPolicy?.Tls is { Ports: { Count: > 0 } policyPorts } written && (written.Enforce ?? true)
             && !(node.Spec.Listeners ?? []).Any(l => policyPorts.Contains(l.PortMapping.Port)))
         {
-            context.Warn($"{request.Where}: the backend's own client policy's TLS ports ({string.Join(", ", policyPorts)}) name no listener of virtualNode/{node.Name} "
+            context.Warn(WarningKind.TlsMismatch, $"{request.Where}: the backend's own client policy's TLS ports ({string.Join(", ", policyPorts)}) name no listener of virtualNode/{node.Name} "
                 + $"(it listens on {string.Join(", ", (node.Spec.Listeners ?? []).Select(l => l.PortMapping.Port).Order())}), so the policy applies to none of them; list the port it is meant for");
         }
 
         if (!request.Proxyless && listener.Tls is { Mode: Specs.ListenerTlsMode.Strict, Validation: not null } && policy?.Certificate is null)
         {
-            context.Warn($"{request.Where}: virtualNode/{node.Name} listener {port} takes mutual TLS only (STRICT with validation), and this client has no client policy certificate to present, "
+            context.Warn(WarningKind.TlsMismatch, $"{request.Where}: virtualNode/{node.Name} listener {port} takes mutual TLS only (STRICT with validation), and this client has no client policy certificate to present, "
                 + "so every connection to it is refused; give the client policy a certificate");
         }
     }
@@ -293,7 +293,7 @@ internal static class Clusters
         };
         if (excluded is not null)
         {
-            context.Warn($"{request.Where}: virtualNode/{request.Node.Name}'s DNS hostname '{hostname}' is {excluded} (the node's or the mesh's), so it never resolves: "
+            context.Warn(WarningKind.NoEndpoints, $"{request.Where}: virtualNode/{request.Node.Name}'s DNS hostname '{hostname}' is {excluded} (the node's or the mesh's), so it never resolves: "
                 + "the node has no endpoints and requests to it get 503; change the hostname or the ipPreference");
         }
     }

@@ -112,7 +112,7 @@ internal sealed class EgressRouting
                     if (tcp.TryGetValue(port.Port.Port, out var taken))
                     {
                         // Egress matches TCP on the destination port alone, so one TCP service per port (RM#195).
-                        context.Warn($"{BackendRouting.Where(node.Name, part.Service)}: TCP port {port.Port.Port} is already taken by virtualService/{taken.Service}; not reachable from this node");
+                        context.Warn(WarningKind.Conflict, $"{BackendRouting.Where(node.Name, part.Service)}: TCP port {port.Port.Port} is already taken by virtualService/{taken.Service}; not reachable from this node");
                         continue;
                     }
 
@@ -185,7 +185,7 @@ internal sealed class EgressRouting
             var keys = host.Domains.Select(AsciiLower).ToList();
             if (keys.FirstOrDefault(owners.ContainsKey) is { } clash)
             {
-                context.Warn($"virtualNode/{nodeName} port {port}: {Describe(host.Name)} left out: its domain '{clash}' is {Describe(owners[clash])}'s too, "
+                context.Warn(WarningKind.Conflict, $"virtualNode/{nodeName} port {port}: {Describe(host.Name)} left out: its domain '{clash}' is {Describe(owners[clash])}'s too, "
                     + "and Envoy, which compares domains without regard to case, refuses a route configuration that repeats one");
                 return false;
             }

@@ -28,7 +28,7 @@ internal static class GatewayTranslator
             var where = $"virtualGateway/{gateway.Name} listener {proto}:{port}";
             if (protocol == Specs.PortProtocol.Tcp)
             {
-                context.Warn($"{where}: gateways accept http, http2 or grpc only");
+                context.Warn(WarningKind.RouteLeftOut, $"{where}: gateways accept http, http2 or grpc only");
                 continue;
             }
 
@@ -36,7 +36,7 @@ internal static class GatewayTranslator
             {
                 // Nothing calls a gateway through the mesh, so no Envoy health-checks it: the model takes the policy,
                 // and it has no Envoy meaning.
-                context.Warn($"{where}: healthCheck is ignored: no proxy of the mesh calls a gateway, so nothing health-checks it");
+                context.Warn(WarningKind.SettingIgnored, $"{where}: healthCheck is ignored: no proxy of the mesh calls a gateway, so nothing health-checks it");
             }
 
             var routeName = EnvoyNames.IngressRoute(protocol, port);
@@ -91,7 +91,7 @@ internal static class GatewayTranslator
             }
 
             var wanted = port is null ? ServiceRouting.RouteKind(kind) : $"{ServiceRouting.RouteKind(kind)} for port {port}";
-            context.Warn($"{Where(gateway, resource.Name)}: not applied: it is {wanted}, and the gateway's listeners are {ServiceRouting.Listening(listeners)}");
+            context.Warn(WarningKind.RouteLeftOut, $"{Where(gateway, resource.Name)}: not applied: it is {wanted}, and the gateway's listeners are {ServiceRouting.Listening(listeners)}");
         }
     }
 
@@ -138,7 +138,7 @@ internal static class GatewayTranslator
             var where = Where(gateway, unit.Name);
             if (unit.StoredInvalid is { } invalid)
             {
-                context.Warn($"{where}: {invalid}{Answers503}");
+                context.Warn(WarningKind.RouteLeftOut, $"{where}: {invalid}{Answers503}");
                 yield return Answer(unit, 503);
                 continue;
             }
@@ -167,7 +167,7 @@ internal static class GatewayTranslator
                 reachable = true;
                 if (composed.Unsupported is { } reason)
                 {
-                    context.Warn($"{where}: route {inner.Name} left out: {reason}");
+                    context.Warn(WarningKind.RouteLeftOut, $"{where}: route {inner.Name} left out: {reason}");
                     continue;
                 }
 
@@ -195,7 +195,7 @@ internal static class GatewayTranslator
             {
                 // App Mesh forwarded such requests and the service's router answered 404; here the gateway answers
                 // it, which is the same to the client, but a gateway route that can reach nothing is worth saying.
-                context.Warn($"{where}: no route of virtualService/{service} matches any request this gateway route forwards{(unit.RewriteTo is { } to ? $" (its path rewritten to '{to}')" : "")}, so the gateway answers them itself, as not found");
+                context.Warn(WarningKind.NoRoute, $"{where}: no route of virtualService/{service} matches any request this gateway route forwards{(unit.RewriteTo is { } to ? $" (its path rewritten to '{to}')" : "")}, so the gateway answers them itself, as not found");
             }
 
             if (!coversUnit)
@@ -222,6 +222,7 @@ internal static class GatewayTranslator
             if (shadowedBy is not null)
             {
                 context.WarnOnPort(
+                    WarningKind.RouteShadowed,
                     $"{Where(gateway, ordered[i].Name)}: never receives a request on the gateway's {TranslationContext.Ports}: gatewayRoute/{shadowedBy.Name} "
                     + "comes before it (by priority, then most specific first, then name) and takes all of its requests",
                     listener.Port,
@@ -282,7 +283,7 @@ internal static class GatewayTranslator
             var found = ports.Where(x => x.Port == p).ToList();
             if (found.Count == 0)
             {
-                context.Warn($"{where}: virtualService/{service} has no listener on port {p}{Answers503}");
+                context.Warn(WarningKind.UnreachableBackend, $"{where}: virtualService/{service} has no listener on port {p}{Answers503}");
                 return null;
             }
 
@@ -300,7 +301,7 @@ internal static class GatewayTranslator
             return sameProtocol[0];
         }
 
-        context.Warn($"{where}: virtualService/{service} listens on {ports.Count} ports; the gateway route needs target.port{Answers503}");
+        context.Warn(WarningKind.UnreachableBackend, $"{where}: virtualService/{service} listens on {ports.Count} ports; the gateway route needs target.port{Answers503}");
         return null;
     }
 
@@ -312,7 +313,7 @@ internal static class GatewayTranslator
         var m = route.Match;
         if (Matches.NameProblem("headers", m.Headers?.Select(h => h.Name), m.QueryParameters) is { } problem)
         {
-            context.Warn(LeftOut(where, problem));
+            context.Warn(WarningKind.RouteLeftOut, LeftOut(where, problem));
             return null;
         }
 
@@ -373,14 +374,14 @@ internal static class GatewayTranslator
         {
             if (rewrite?.Path is not null)
             {
-                context.Warn(hostnameOnly
+                context.Warn(WarningKind.SettingIgnored, hostnameOnly
                     ? $"{where}: rewrite.path is not applied: it rewrites an exact or regex path match, and this route matches every path (it has no prefix or path match; use rewrite.prefix)"
                     : $"{where}: rewrite.path is not applied: it rewrites an exact or regex path match, and this route matches the prefix '{match.Prefix}' (use rewrite.prefix)");
             }
 
             if (prefix?.Value is not null && prefix.DefaultPrefix == Specs.DefaultGatewayRouteRewrite.Disabled)
             {
-                context.Warn($"{where}: rewrite.prefix sets both value and defaultPrefix DISABLED; the value '{prefix.Value}' is applied");
+                context.Warn(WarningKind.SettingIgnored, $"{where}: rewrite.prefix sets both value and defaultPrefix DISABLED; the value '{prefix.Value}' is applied");
             }
 
             return prefix?.Value ?? (prefix?.DefaultPrefix == Specs.DefaultGatewayRouteRewrite.Disabled ? null : "/");
@@ -389,7 +390,7 @@ internal static class GatewayTranslator
         if (prefix is not null && (prefix.Value is not null || prefix.DefaultPrefix == Specs.DefaultGatewayRouteRewrite.Enabled))
         {
             var kind = match.PathSpecifierCase == RouteMatch.PathSpecifierOneofCase.Path ? "an exact path" : "a regex path";
-            context.Warn($"{where}: rewrite.prefix is not applied: it rewrites a prefix match, and this route matches {kind} (use rewrite.path.exact)");
+            context.Warn(WarningKind.SettingIgnored, $"{where}: rewrite.prefix is not applied: it rewrites a prefix match, and this route matches {kind} (use rewrite.path.exact)");
         }
 
         return rewrite?.Path?.Exact;
@@ -399,7 +400,7 @@ internal static class GatewayTranslator
     {
         if (Matches.NameProblem("metadata", route.Match.Metadata?.Select(m => m.Name), null) is { } problem)
         {
-            context.Warn(LeftOut(where, problem));
+            context.Warn(WarningKind.RouteLeftOut, LeftOut(where, problem));
             return null;
         }
 

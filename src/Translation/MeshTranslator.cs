@@ -154,7 +154,7 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
                 }
                 else
                 {
-                    context.Warn($"virtualNode/{target.Name} does not exist in mesh {graph.MeshName}");
+                    context.Warn(WarningKind.MissingResource, $"virtualNode/{target.Name} does not exist in mesh {graph.MeshName}");
                 }
 
                 break;
@@ -165,7 +165,7 @@ public sealed class MeshTranslator(TranslatorOptions? options = null) : IProxyTr
                 }
                 else
                 {
-                    context.Warn($"virtualGateway/{target.Name} does not exist in mesh {graph.MeshName}");
+                    context.Warn(WarningKind.MissingResource, $"virtualGateway/{target.Name} does not exist in mesh {graph.MeshName}");
                 }
 
                 break;

@@ -44,7 +44,7 @@ public sealed class ProxyResourceParts
     /// when <paramref name="own"/> has no on-demand resources (they are left out too). The caller makes sure no name
     /// of a route configuration, cluster, assignment or secret is in both (<see cref="ProxylessOnDemand.TryJoin"/>).
     /// </summary>
-    internal static ProxyResources Join(ProxyResources own, ProxyResources shared, IReadOnlyList<string> warnings, IReadOnlyList<string> proxylessWarnings)
+    internal static ProxyResources Join(ProxyResources own, ProxyResources shared, IReadOnlyList<TranslationWarning> warnings, IReadOnlyList<TranslationWarning> proxylessWarnings)
     {
         var routes = Join(own.RouteConfigurations, shared.RouteConfigurations, static r => r.Name);
         // The shared part's wildcard clusters are the routing's: proxyless-only clusters are on demand.

@@ -20,7 +20,7 @@ public sealed record ProxyResources(
     IReadOnlyList<Cluster> Clusters,
     IReadOnlyList<ClusterLoadAssignment> ClusterLoadAssignments,
     IReadOnlyList<Secret> Secrets,
-    IReadOnlyList<string> Warnings)
+    IReadOnlyList<TranslationWarning> Warnings)
 {
     public static ProxyResources Empty { get; } = new([], [], [], [], [], []);
 
@@ -43,7 +43,7 @@ public sealed record ProxyResources(
     /// de-duplicated): kept apart from <see cref="Warnings"/>, which is what its Envoy misses, since most identities
     /// are Envoys only and a note about gRPC's limits is noise to them. The xDS server shows these to gRPC streams.
     /// </summary>
-    public IReadOnlyList<string> ProxylessWarnings { get; init; } = [];
+    public IReadOnlyList<TranslationWarning> ProxylessWarnings { get; init; } = [];
 
     /// <summary>
     /// The parts a virtual node's translation was joined from, when it was (see <see cref="ProxyResourceParts"/>):

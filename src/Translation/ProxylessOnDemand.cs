@@ -63,7 +63,7 @@ internal static class ProxylessOnDemand
     /// compared the routing's and the proxyless resources, which the bundle made already: the result is the node's
     /// own resources joined to the bundle's.
     /// </summary>
-    public static ProxyResources? TryJoin(ProxyResources own, Bundle bundle, IReadOnlyList<string> serverWarnings)
+    public static ProxyResources? TryJoin(ProxyResources own, Bundle bundle, IReadOnlyList<TranslationWarning> serverWarnings)
     {
         var touched = bundle.Touched;
         if (bundle.Egress.Resources.Warnings.Count > 0
@@ -82,8 +82,8 @@ internal static class ProxylessOnDemand
         return ProxyResourceParts.Join(
             own,
             bundle.Shared,
-            warnings.Count == 0 ? own.Warnings : [.. own.Warnings.Union(warnings, StringComparer.Ordinal).Order(StringComparer.Ordinal)],
-            serverWarnings.Count == 0 ? proxyless : [.. proxyless.Union(serverWarnings, StringComparer.Ordinal).Order(StringComparer.Ordinal)]);
+            warnings.Count == 0 ? own.Warnings : [.. own.Warnings.Union(warnings).Order()],
+            serverWarnings.Count == 0 ? proxyless : [.. proxyless.Union(serverWarnings).Order()]);
     }
 
     private static bool Touches<T>(IReadOnlyList<T> own, Func<T, string> nameOf, HashSet<string> touched)
@@ -157,8 +157,8 @@ internal static class ProxylessOnDemand
         private readonly SortedDictionary<string, IMessage> _onDemandClusters = new(StringComparer.Ordinal);
         private readonly SortedDictionary<string, IMessage> _endpoints = ByName(sidecar.ClusterLoadAssignments.Select(e => (e.ClusterName, (IMessage)e)));
         private readonly SortedDictionary<string, IMessage> _secrets = ByName(sidecar.Secrets.Select(s => (s.Name, (IMessage)s)));
-        private readonly SortedSet<string> _warnings = new(sidecar.Warnings, StringComparer.Ordinal);
-        private readonly SortedSet<string> _proxylessWarnings = new(sidecar.ProxylessWarnings, StringComparer.Ordinal);
+        private readonly SortedSet<TranslationWarning> _warnings = new(sidecar.Warnings);
+        private readonly SortedSet<TranslationWarning> _proxylessWarnings = new(sidecar.ProxylessWarnings);
 
         public void TryAdd(ProxyResources proxyless)
         {
@@ -174,7 +174,7 @@ internal static class ProxylessOnDemand
             if ((Clash(_routes, routes) ?? Clash(_clusters, clusters) ?? Clash(_onDemandClusters, clusters) ?? Clash(_endpoints, endpoints) ?? Clash(_secrets, secrets)) is { } clash)
             {
                 // Never silently: a client dialing this name is told it does not exist, and the node's status says why.
-                _proxylessWarnings.Add($"proxyless listener '{proxyless.Listeners[0].Name}': left out for proxyless gRPC clients: its {clash.Message.Descriptor.Name} '{clash.Name}' differs from the one of the same name already in the configuration");
+                _proxylessWarnings.Add(new TranslationWarning(WarningKind.Conflict, $"proxyless listener '{proxyless.Listeners[0].Name}': left out for proxyless gRPC clients: its {clash.Message.Descriptor.Name} '{clash.Name}' differs from the one of the same name already in the configuration"));
                 return;
             }
 
@@ -191,7 +191,7 @@ internal static class ProxylessOnDemand
         /// Listeners of the node's gRPC servers (after the proxyless names, so that of a same-named pair those are kept),
         /// and the warnings about those it is not offered.
         /// </summary>
-        public void AddServers(IEnumerable<Listener> servers, IReadOnlyList<string> warnings)
+        public void AddServers(IEnumerable<Listener> servers, IReadOnlyList<TranslationWarning> warnings)
         {
             _onDemand.AddRange(servers);
             _proxylessWarnings.UnionWith(warnings);

@@ -46,11 +46,11 @@ internal static class ProxylessServers
     /// Why each of the node's STRICT gRPC ports gRPC cannot serve is not offered to its servers. Per node, not part of
     /// the shared bundle: the bundle's key holds only the ports that are offered, so nodes sharing it may differ here.
     /// </summary>
-    public static IReadOnlyList<string> WarningsOf(MeshResource<Specs.VirtualNodeSpec> node) => Servers.GetValue(node, Read).Warnings;
+    public static IReadOnlyList<TranslationWarning> WarningsOf(MeshResource<Specs.VirtualNodeSpec> node) => Servers.GetValue(node, Read).Warnings;
 
     private static NodeServers Read(MeshResource<Specs.VirtualNodeSpec> node)
     {
-        var warnings = new List<string>();
+        var warnings = new List<TranslationWarning>();
         var ports = Ports(node, warnings);
         var routing = EgressRouting.KeyOf(node);
         var own = OwnAddress(node);
@@ -83,7 +83,7 @@ internal static class ProxylessServers
         return address == hostname ? (address, address) : null;
     }
 
-    private static IReadOnlyList<ServerPort> Ports(MeshResource<Specs.VirtualNodeSpec> node, List<string> warnings)
+    private static IReadOnlyList<ServerPort> Ports(MeshResource<Specs.VirtualNodeSpec> node, List<TranslationWarning> warnings)
     {
         var ports = new SortedDictionary<int, ServerPort>();
         foreach (var listener in node.Spec.Listeners ?? [])
@@ -104,7 +104,7 @@ internal static class ProxylessServers
             }
             else
             {
-                warnings.Add($"virtualNode/{node.Name} listener {port}: proxyless gRPC servers are not offered its listener, so they do not serve on it: it is STRICT, and {notOffered}");
+                warnings.Add(new TranslationWarning(WarningKind.CertificateUndeliverable, $"virtualNode/{node.Name} listener {port}: proxyless gRPC servers are not offered its listener, so they do not serve on it: it is STRICT, and {notOffered}"));
             }
         }
 
@@ -151,7 +151,7 @@ internal static class ProxylessServers
         };
     }
 
-    private sealed record NodeServers(IReadOnlyList<Listener> Listeners, string BundleKey, IReadOnlyList<string> Warnings);
+    private sealed record NodeServers(IReadOnlyList<Listener> Listeners, string BundleKey, IReadOnlyList<TranslationWarning> Warnings);
 }
 
 /// <summary>A port a node's gRPC servers are offered a listener on, and the TLS its chain takes (none: plaintext).</summary>

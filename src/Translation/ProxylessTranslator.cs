@@ -34,7 +34,7 @@ internal static class ProxylessTranslator
             var found = ports.Where(x => x.Port == p).ToList();
             if (found.Count == 0)
             {
-                context.Warn($"{where}: virtualService/{service} has no listener on port {p}");
+                context.Warn(WarningKind.MissingResource, $"{where}: virtualService/{service} has no listener on port {p}");
                 return;
             }
 
@@ -46,13 +46,13 @@ internal static class ProxylessTranslator
         }
         else
         {
-            context.Warn($"{where}: virtualService/{service} listens on {ports.Count} ports; ask for '{service}:<port>'");
+            context.Warn(WarningKind.MissingResource, $"{where}: virtualService/{service} listens on {ports.Count} ports; ask for '{service}:<port>'");
             return;
         }
 
         if (port.Protocol == Specs.PortProtocol.Tcp)
         {
-            context.Warn($"{where}: port {port.Port} of virtualService/{service} is TCP; gRPC needs http2 or grpc");
+            context.Warn(WarningKind.RouteLeftOut, $"{where}: port {port.Port} of virtualService/{service} is TCP; gRPC needs http2 or grpc");
             return;
         }
 

@@ -69,7 +69,7 @@ internal static class Retries
                     on.Add("refused-stream");
                     break;
                 default:
-                    context.Warn($"{where}: unknown HTTP retry event '{e}' ignored");
+                    context.Warn(WarningKind.SettingIgnored, $"{where}: unknown HTTP retry event '{e}' ignored");
                     break;
             }
         }
@@ -93,7 +93,7 @@ internal static class Retries
 
         if (on.Count == 0)
         {
-            context.Warn($"{where}: retry policy has no events, so nothing is retried");
+            context.Warn(WarningKind.SettingIgnored, $"{where}: retry policy has no events, so nothing is retried");
             return null;
         }
 

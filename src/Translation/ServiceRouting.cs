@@ -27,7 +27,7 @@ internal static class ServiceRouting
         var provider = context.Graph.ProviderOf(service);
         if (provider is null)
         {
-            context.Warn($"{where}: virtualService/{service} does not exist or has no provider in the mesh{outcome}");
+            context.Warn(WarningKind.MissingResource, $"{where}: virtualService/{service} does not exist or has no provider in the mesh{outcome}");
             return [];
         }
 
@@ -39,7 +39,7 @@ internal static class ServiceRouting
         {
             // A service takes its ports from its provider's listeners: without one there is no port to give it a
             // virtual host or TCP route on, so it cannot even answer 503; said here rather than dropped without a word.
-            context.Warn($"{where}: virtualService/{service} cannot be served: its provider {kind}/{name} has no listeners"
+            context.Warn(WarningKind.UnreachableBackend, $"{where}: virtualService/{service} cannot be served: its provider {kind}/{name} has no listeners"
                 + (outcome ?? ", so it has no port and calls to it are not routed") + $" (add a listener to {kind}/{name})");
         }
 
@@ -121,6 +121,7 @@ internal static class ServiceRouting
             // As in App Mesh, whose Envoy had the router's virtual host with no route in it: every request is
             // answered 404 ("no route"). Not a failure of the service, but nothing it would serve, so it is said.
             context.WarnOnPort(
+                WarningKind.NoRoute,
                 $"{where}: no route of virtualRouter/{router.Name} serves {TranslationContext.Ports}, so requests to virtualService/{service} there {(flavor.Proxyless ? "fail with UNAVAILABLE" : "get 404")} (no route) until one is added",
                 port.Port,
                 $"{port.Port} ({EnvoyNames.Protocol(port.Protocol)})");
@@ -159,6 +160,7 @@ internal static class ServiceRouting
         if (candidates.Count == 0)
         {
             context.WarnOnPort(
+                WarningKind.NoRoute,
                 $"{where}: no tcpRoute of virtualRouter/{router.Name} serves {TranslationContext.Ports}, so connections to virtualService/{service} there are not forwarded until one is added",
                 port.Port,
                 port.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -167,7 +169,7 @@ internal static class ServiceRouting
 
         if (candidates.Count > 1)
         {
-            context.Warn($"{where}: virtualRouter/{router.Name} has {candidates.Count} TCP routes on port {port.Port}; only route/{candidates[0].Name} is used");
+            context.Warn(WarningKind.SettingIgnored, $"{where}: virtualRouter/{router.Name} has {candidates.Count} TCP routes on port {port.Port}; only route/{candidates[0].Name} is used");
         }
 
         var tcp = candidates[0].Spec.TcpRoute!;
@@ -181,7 +183,7 @@ internal static class ServiceRouting
         {
             if (targets.Count > 0)
             {
-                context.Warn($"{routeWhere}: no reachable target with a weight above 0; connections to port {port.Port} are not forwarded");
+                context.Warn(WarningKind.UnreachableBackend, $"{routeWhere}: no reachable target with a weight above 0; connections to port {port.Port} are not forwarded");
             }
 
             return null;
@@ -219,7 +221,7 @@ internal static class ServiceRouting
         }
 
         // Named by the route alone: it is the route that cannot be served, whichever client or gateway reaches it.
-        context.Warn($"virtualRouter/{router.Name}/route/{route.Name}: not applied: it is {RouteKind(kind)}, and the router's listeners it applies to are {Listening(applies)}");
+        context.Warn(WarningKind.RouteLeftOut, $"virtualRouter/{router.Name}/route/{route.Name}: not applied: it is {RouteKind(kind)}, and the router's listeners it applies to are {Listening(applies)}");
     }
 
     /// <summary>How a route of a protocol is named in the API: "an httpRoute", "a grpcRoute", …</summary>
@@ -251,14 +253,14 @@ internal static class ServiceRouting
         if ((Matches.PathProblem(http.Match.Prefix, http.Match.Path)
             ?? Matches.NameProblem("headers", http.Match.Headers?.Select(h => h.Name), http.Match.QueryParameters)) is { } problem)
         {
-            context.Warn($"{where}: left out: {problem}");
+            context.Warn(WarningKind.RouteLeftOut, $"{where}: left out: {problem}");
             return null;
         }
 
         var match = Matches.Http(http.Match);
         if (flavor.Proxyless && !SeenByGrpcCalls(match, out var why))
         {
-            context.Warn($"{where}: left out for proxyless gRPC clients: {why}");
+            context.Warn(WarningKind.RouteLeftOut, $"{where}: left out for proxyless gRPC clients: {why}");
             return null;
         }
 
@@ -302,7 +304,7 @@ internal static class ServiceRouting
     {
         if (Matches.NameProblem("metadata", grpc.Match.Metadata?.Select(m => m.Name), null) is { } problem)
         {
-            context.Warn($"{where}: left out: {problem}");
+            context.Warn(WarningKind.RouteLeftOut, $"{where}: left out: {problem}");
             return null;
         }
 
@@ -345,12 +347,12 @@ internal static class ServiceRouting
         var on = policy.RetryOn.Split(',', StringSplitOptions.RemoveEmptyEntries);
         if (!on.Any(GrpcRetryOn.Contains))
         {
-            context.Warn($"{where}: proxyless gRPC clients do not retry this route: they retry only on gRPC statuses ({string.Join(", ", GrpcRetryOn)}), and it retries on {policy.RetryOn}");
+            context.Warn(WarningKind.SettingIgnored, $"{where}: proxyless gRPC clients do not retry this route: they retry only on gRPC statuses ({string.Join(", ", GrpcRetryOn)}), and it retries on {policy.RetryOn}");
         }
 
         if (policy.PerTryTimeout is not null)
         {
-            context.Warn($"{where}: proxyless gRPC clients ignore the retry policy's perRetryTimeout");
+            context.Warn(WarningKind.SettingIgnored, $"{where}: proxyless gRPC clients ignore the retry policy's perRetryTimeout");
         }
     }
 
@@ -370,7 +372,7 @@ internal static class ServiceRouting
         var targets = Targets(context, weighted, port, flavor, where);
         if (targets.Count == 0 || targets.Sum(t => t.Weight) == 0)
         {
-            context.Warn($"{where}: no reachable target with a weight above 0; the route answers 503");
+            context.Warn(WarningKind.UnreachableBackend, $"{where}: no reachable target with a weight above 0; the route answers 503");
             return null;
         }
 
@@ -402,7 +404,7 @@ internal static class ServiceRouting
             var node = context.Graph.FindVirtualNode(target.VirtualNode);
             if (node is null)
             {
-                context.Warn($"{where}: target virtualNode/{target.VirtualNode} does not exist");
+                context.Warn(WarningKind.MissingResource, $"{where}: target virtualNode/{target.VirtualNode} does not exist");
                 continue;
             }
 

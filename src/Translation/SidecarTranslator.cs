@@ -58,7 +58,7 @@ internal static class SidecarTranslator
             };
             if (held is not null)
             {
-                context.Warn($"virtualNode/{node.Name} listener {port}: the sidecar's Envoy holds port {port} for {held}, so the application cannot listen there "
+                context.Warn(WarningKind.Conflict, $"virtualNode/{node.Name} listener {port}: the sidecar's Envoy holds port {port} for {held}, so the application cannot listen there "
                     + "and its traffic would be sent back into Envoy; give the application another port");
             }
         }
@@ -80,7 +80,7 @@ internal static class SidecarTranslator
         {
             if (group.Select(b => b.ClientPolicy).Distinct().Count() > 1)
             {
-                context.Warn($"virtualNode/{node.Name} backend virtualService/{group.Key}: listed {group.Count()} times with different client policies; the first entry's is used");
+                context.Warn(WarningKind.SettingIgnored, $"virtualNode/{node.Name} backend virtualService/{group.Key}: listed {group.Count()} times with different client policies; the first entry's is used");
             }
         }
     }
@@ -176,7 +176,7 @@ internal static class SidecarTranslator
         {
             if (tcp.Remove(port, out var loser))
             {
-                context.Warn($"virtualNode/{node.Name}: port {port} is used by HTTP and TCP backends; TCP virtualService/{loser.Service} is not reachable from this node");
+                context.Warn(WarningKind.Conflict, $"virtualNode/{node.Name}: port {port} is used by HTTP and TCP backends; TCP virtualService/{loser.Service} is not reachable from this node");
             }
 
             var proto = EnvoyNames.Protocol(protocol);

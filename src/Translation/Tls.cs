@@ -43,7 +43,7 @@ internal static class Tls
             // The secret never arrives, and an SDS config source waits for it only for its initial fetch timeout (15 s
             // by default): then the listener warms all the same, with a TLS chain that has no certificate.
             var plaintext = tls.Mode == Specs.ListenerTlsMode.Permissive ? " (its plaintext connections are still served)" : "";
-            context.Warn($"{where}: ACM certificate {acm.CertificateArn} cannot be issued by this control plane, so the SDS secret '{secret}' the listener asks for never arrives: "
+            context.Warn(WarningKind.CertificateUndeliverable, $"{where}: ACM certificate {acm.CertificateArn} cannot be issued by this control plane, so the SDS secret '{secret}' the listener asks for never arrives: "
                 + $"after Envoy's initial fetch timeout (15 s) the listener comes up without a certificate and refuses every TLS handshake{plaintext}; use a file or SDS certificate");
             common.TlsCertificateSdsSecretConfigs.Add(new SdsSecretConfig { Name = secret, SdsConfig = Protos.Ads() });
         }
@@ -133,7 +133,7 @@ internal static class Tls
                 var arns = trust.Acm?.CertificateAuthorityArns ?? [];
                 name = AcmSecretName(string.Join(",", arns));
                 source = Protos.Ads();
-                context.Warn($"{where}: ACM Private CA trust ({name}) cannot be served by this control plane, so the SDS secret '{name}' the cluster validates with never arrives: "
+                context.Warn(WarningKind.CertificateUndeliverable, $"{where}: ACM Private CA trust ({name}) cannot be served by this control plane, so the SDS secret '{name}' the cluster validates with never arrives: "
                     + "after Envoy's initial fetch timeout (15 s) the cluster comes up without it and every TLS connection through it fails; use a file or SDS trust");
             }
 

@@ -24,7 +24,7 @@ internal static class Tracers
     {
         foreach (var problem in context.Graph.Observability.Problems)
         {
-            context.Warn($"mesh/{context.Mesh}: {problem}; the mesh's tracing tags are ignored");
+            context.Warn(WarningKind.SettingIgnored, $"mesh/{context.Mesh}: {problem}; the mesh's tracing tags are ignored");
         }
 
         if (context.Graph.Observability.Tracing is not { } tracing)

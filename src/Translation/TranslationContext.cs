@@ -27,8 +27,8 @@ internal sealed class TranslationContext(MeshGraph graph, TranslatorOptions opti
     private readonly SortedDictionary<string, Cluster> _clusters = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, ClusterLoadAssignment> _endpoints = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, Secret> _secrets = new(StringComparer.Ordinal);
-    private readonly SortedSet<string> _warnings = new(StringComparer.Ordinal);
-    private readonly SortedDictionary<string, SortedDictionary<int, string>> _portWarnings = new(StringComparer.Ordinal);
+    private readonly SortedSet<TranslationWarning> _warnings = [];
+    private readonly SortedDictionary<TranslationWarning, SortedDictionary<int, string>> _portWarnings = [];
 
     public MeshGraph Graph { get; } = graph;
 
@@ -36,7 +36,10 @@ internal sealed class TranslationContext(MeshGraph graph, TranslatorOptions opti
 
     public string Mesh => Graph.MeshName;
 
-    public void Warn(string warning) => _warnings.Add(warning);
+    public void Warn(WarningKind kind, string warning) => _warnings.Add(new TranslationWarning(kind, warning));
+
+    /// <summary>Says what another translation warned of, as it said it.</summary>
+    public void Warn(TranslationWarning warning) => _warnings.Add(warning);
 
     /// <summary>
     /// A warning whose cause holds on <paramref name="port"/> and maybe on other ports of the same service (a router
@@ -44,7 +47,10 @@ internal sealed class TranslationContext(MeshGraph graph, TranslatorOptions opti
     /// where <paramref name="warning"/> holds <see cref="Ports"/>. <paramref name="label"/> names the port (its number,
     /// and maybe its protocol).
     /// </summary>
-    public void WarnOnPort(string warning, int port, string label)
+    public void WarnOnPort(WarningKind kind, string warning, int port, string label) =>
+        WarnOnPort(new TranslationWarning(kind, warning), port, label);
+
+    private void WarnOnPort(TranslationWarning warning, int port, string label)
     {
         if (portWarningsTo is not null)
         {
@@ -111,7 +117,7 @@ internal sealed class TranslationContext(MeshGraph graph, TranslatorOptions opti
         [.. _clusters.Values],
         [.. _endpoints.Values],
         [.. _secrets.Values],
-        [.. _warnings.Union(_portWarnings.Select(w => w.Key.Replace(Ports, NamePorts(w.Value.Values), StringComparison.Ordinal))).Order(StringComparer.Ordinal)]);
+        [.. _warnings.Union(_portWarnings.Select(w => w.Key with { Message = w.Key.Message.Replace(Ports, NamePorts(w.Value.Values), StringComparison.Ordinal) })).Order()]);
 
     private static string NamePorts(IReadOnlyCollection<string> labels) =>
         labels.Count == 1 ? $"port {labels.First()}" : $"ports {string.Join(", ", labels)}";
@@ -123,7 +129,7 @@ internal sealed class TranslationContext(MeshGraph graph, TranslatorOptions opti
         {
             if (!existing.Equals(message))
             {
-                Warn($"{typeof(T).Name} {name} was derived twice with different content; the first was kept");
+                Warn(WarningKind.Conflict, $"{typeof(T).Name} {name} was derived twice with different content; the first was kept");
             }
 
             return;

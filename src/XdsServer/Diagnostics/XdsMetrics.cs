@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Mesh.Translation;
 
 namespace Mesh.XdsServer.Diagnostics;
 
@@ -19,6 +20,7 @@ public sealed class XdsMetrics : IDisposable
     private readonly ConcurrentDictionary<(string Name, string Labels), Series> _series = new();
     private readonly ConcurrentDictionary<string, ObservableGauge<double>> _gauges = new();
     private readonly ConcurrentDictionary<string, Func<double>> _gaugeReads = new();
+    private readonly ConcurrentDictionary<string, Func<IEnumerable<(string Labels, double Value)>>> _labelledGaugeReads = new();
 
     /// <summary>A meter of its own, read by no host: for code that counts but is not hosted (tests, benchmarks).</summary>
     public XdsMetrics()
@@ -99,6 +101,21 @@ public sealed class XdsMetrics : IDisposable
     /// <summary>What a counter has counted in this process, for the server's tests and diagnostics.</summary>
     public long Get(string name, string labels = "") =>
         _series.TryGetValue((name, labels), out var series) ? Interlocked.Read(ref series.Total) : 0;
+
+    /// <summary>What a counter has counted in this process over all its label sets, for the server's tests and diagnostics.</summary>
+    public long Sum(string name)
+    {
+        long total = 0;
+        foreach (var ((seriesName, _), series) in _series)
+        {
+            if (seriesName == name)
+            {
+                total += Interlocked.Read(ref series.Total);
+            }
+        }
+
+        return total;
+    }
 
     /// <summary>xDS responses written since the start, all types and variants (the idle trim's sign of a change in flight; read once a second).</summary>
     public long ResponsesSent()
@@ -184,10 +201,10 @@ public sealed class XdsMetrics : IDisposable
     private const string GraphsRejectedHelp = "Mesh graphs that failed validation; the last good graph kept serving.";
     private const string TranslationWarnings = "mesh_xds_translation_warnings_total";
     private const string TranslationWarningsHelp =
-        "Translation warnings raised (logged once per change per proxy identity): configuration left out, such as an unknown Cloud Map service.";
+        "Translation warnings raised (logged once per change per proxy identity): configuration left out, such as an unknown Cloud Map service; kind says which kind of problem.";
     private const string ProxylessTranslationWarnings = "mesh_xds_proxyless_translation_warnings_total";
     private const string ProxylessTranslationWarningsHelp =
-        "Translation warnings that only the identity's proxyless gRPC clients and servers are affected by (logged once per change per proxy identity), such as a client policy gRPC cannot take.";
+        "Translation warnings that only the identity's proxyless gRPC clients and servers are affected by (logged once per change per proxy identity), such as a client policy gRPC cannot take; kind says which kind of problem.";
 
     /// <summary>
     /// Every counter exists from the start at zero, for each resource type and protocol variant it is counted by:
@@ -243,8 +260,11 @@ public sealed class XdsMetrics : IDisposable
         {
             Increment(MeshReadsFull, MeshReadsFullHelp, ReasonLabel(reason), by: 0);
         }
-        Increment(TranslationWarnings, TranslationWarningsHelp, by: 0);
-        Increment(ProxylessTranslationWarnings, ProxylessTranslationWarningsHelp, by: 0);
+        foreach (var kind in WarningKinds.All)
+        {
+            Increment(TranslationWarnings, TranslationWarningsHelp, KindLabel(kind), by: 0);
+            Increment(ProxylessTranslationWarnings, ProxylessTranslationWarningsHelp, KindLabel(kind), by: 0);
+        }
     }
 
     public void ResponseSent(string type, string variant) => Increment(Responses, ResponsesHelp, TypeAndVariant(type, variant));
@@ -255,9 +275,9 @@ public sealed class XdsMetrics : IDisposable
 
     public void Ack(string type) => Increment(Acks, AcksHelp, TypeLabel(type));
 
-    public void TranslationWarning() => Increment(TranslationWarnings, TranslationWarningsHelp);
+    public void TranslationWarning(WarningKind kind) => Increment(TranslationWarnings, TranslationWarningsHelp, KindLabel(kind));
 
-    public void ProxylessTranslationWarning() => Increment(ProxylessTranslationWarnings, ProxylessTranslationWarningsHelp);
+    public void ProxylessTranslationWarning(WarningKind kind) => Increment(ProxylessTranslationWarnings, ProxylessTranslationWarningsHelp, KindLabel(kind));
 
     public void Nack(string type) => Increment(Nacks, NacksHelp, TypeLabel(type));
 
@@ -332,6 +352,19 @@ public sealed class XdsMetrics : IDisposable
         }
     }
 
+    /// <summary>
+    /// A gauge with a series per label set, read at each scrape: <paramref name="read"/> gives each label set
+    /// (<c>kind="no_route"</c>) and its value. Registering a name again replaces how it is read.
+    /// </summary>
+    public void Gauge(string name, string help, Func<IEnumerable<(string Labels, double Value)>> read)
+    {
+        _labelledGaugeReads[name] = read;
+        _gauges.GetOrAdd(name, n => Meter.CreateObservableGauge(
+            n,
+            () => _labelledGaugeReads[n]().Select(s => new Measurement<double>(s.Value, Tags(s.Labels))),
+            description: help));
+    }
+
     public void Dispose() => Meter.Dispose();
 
     // The label sets of the per-stream counters (a response, an ACK, a shared delta change: several per stream per
@@ -342,6 +375,9 @@ public sealed class XdsMetrics : IDisposable
     private static string TypeLabel(string type) => TypeLabels.GetOrAdd(type, static t => $"type=\"{t}\"");
 
     private static string ReasonLabel(string reason) => $"reason=\"{reason}\"";
+
+    /// <summary>The <c>kind</c> label of a translation warning's series (the set of kinds is fixed, so are the series).</summary>
+    public static string KindLabel(WarningKind kind) => $"kind=\"{kind.Label()}\"";
 
     private static string VariantLabel(string variant) => $"variant=\"{variant}\"";
 

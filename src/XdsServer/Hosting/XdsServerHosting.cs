@@ -1,6 +1,7 @@
 using Mesh.Observability;
 using Mesh.Persistence;
 using Mesh.Security;
+using Mesh.Translation;
 using Mesh.XdsServer.Auth;
 using Mesh.XdsServer.Diagnostics;
 using Mesh.XdsServer.Feed;
@@ -263,8 +264,8 @@ public static class XdsServerHosting
         metrics.Gauge("mesh_xds_proxy_identities", "Distinct proxy identities with a stream open (one snapshot each).", () => cache.WatchedIdentities);
         metrics.Gauge("mesh_xds_proxy_identities_waiting", "Watched proxy identities with no configuration to serve: their resource is not created (or was deleted) or never translated; GET /proxy-status says why.", () => cache.WaitingIdentities);
         metrics.Gauge("mesh_xds_interned_resources", "Distinct serialised resources held for live snapshots.", () => producer.InternedResources);
-        metrics.Gauge("mesh_xds_translation_warnings_standing", "Translation warnings standing now, summed over the watched proxy identities (GET /proxy-status lists them).", () => cache.WarningCount);
-        metrics.Gauge("mesh_xds_proxyless_translation_warnings_standing", "Translation warnings only proxyless gRPC clients and servers are affected by, standing now, summed over the watched proxy identities (GET /proxy-status lists them for gRPC streams).", () => cache.ProxylessWarningCount);
+        metrics.Gauge("mesh_xds_translation_warnings_standing", "Translation warnings standing now, summed over the watched proxy identities, by kind (GET /proxy-status lists them).", () => ByKind(cache.WarningCounts));
+        metrics.Gauge("mesh_xds_proxyless_translation_warnings_standing", "Translation warnings only proxyless gRPC clients and servers are affected by, standing now, summed over the watched proxy identities, by kind (GET /proxy-status lists them for gRPC streams).", () => ByKind(cache.ProxylessWarningCounts));
         var nodes = app.Services.GetRequiredService<NodeInterner>();
         metrics.Gauge("mesh_xds_distinct_nodes", "Distinct proxy node contents held (each parsed once, shared by the streams that sent the same bytes).", () => nodes.Count);
         metrics.Gauge("mesh_xds_node_parses", "Nodes parsed since start because their bytes were new (a node sent again is not parsed again).", () => nodes.Parsed);
@@ -300,6 +301,10 @@ public static class XdsServerHosting
         StopListeningFirst.Register(app.Services);
         return app;
     }
+
+    /// <summary>A standing-warnings gauge's series: one per warning kind, zero included.</summary>
+    private static IEnumerable<(string Labels, double Value)> ByKind(IReadOnlyDictionary<WarningKind, int> counts) =>
+        counts.Select(c => (XdsMetrics.KindLabel(c.Key), (double)c.Value));
 
     private static string? FeedProblem(ChangeFeedOptions feed)
     {

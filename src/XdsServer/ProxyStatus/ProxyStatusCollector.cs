@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using Envoy.Admin.V3;
+using Mesh.Translation;
 using Mesh.XdsServer.Hosting;
 using Mesh.XdsServer.Identity;
 using Mesh.XdsServer.Protocol;
@@ -98,6 +99,7 @@ public sealed class ProxyStatusCollector(
                 : new TypeStatus("NOT_SENT", 0, 0, null, null, null, null);
         }
 
+        var warnings = identity is null ? null : WarningsFor(identity, stream.Node);
         return new ProxyStatusEntry(
             ReplicaId,
             stream.Id,
@@ -109,9 +111,10 @@ public sealed class ProxyStatusCollector(
             identity?.Name,
             problem,
             types,
-            identity is null ? null : WarningsFor(identity, stream.Node),
+            warnings?.Select(w => w.Message).ToList(),
             stream.Registration,
-            stream.UnsupportedTypes);
+            stream.UnsupportedTypes,
+            warnings?.GroupBy(w => w.Kind.Label(), StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
     }
 
     /// <summary>
@@ -119,12 +122,12 @@ public sealed class ProxyStatusCollector(
     /// user_agent_name is gRPC's: "gRPC Node Pure JS", "gRPC C-core ...", "gRPC Go", "gRPC Java") those only gRPC
     /// clients and servers miss.
     /// </summary>
-    private IReadOnlyList<string>? WarningsFor(ProxyIdentity identity, Envoy.Config.Core.V3.Node? node)
+    private IReadOnlyList<TranslationWarning>? WarningsFor(ProxyIdentity identity, Envoy.Config.Core.V3.Node? node)
     {
         var warnings = cache.Warnings(identity);
         if (node?.UserAgentName.StartsWith("grpc", StringComparison.OrdinalIgnoreCase) == true && cache.ProxylessWarnings(identity) is { Count: > 0 } proxyless)
         {
-            warnings = [.. warnings.Union(proxyless, StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+            warnings = [.. warnings.Union(proxyless).Order()];
         }
 
         return warnings.Count > 0 ? warnings : null;

@@ -12,7 +12,10 @@ public sealed record ProxyStatusReport(
 /// <summary>A replica named in <c>Xds:ProxyStatus:Peers</c> that did not answer; its proxies are missing from the report.</summary>
 public sealed record UnreachableReplica(string Url, string Error);
 
-/// <summary>One xDS stream and the proxy on it.</summary>
+/// <summary>
+/// One xDS stream and the proxy on it. <see cref="Warnings"/> are the translation warnings that concern the stream
+/// (sorted); <see cref="WarningKinds"/> counts them by kind, as the warning metrics' <c>kind</c> label names it.
+/// </summary>
 public sealed record ProxyStatusEntry(
     string Replica,
     long StreamId,
@@ -26,7 +29,8 @@ public sealed record ProxyStatusEntry(
     IReadOnlyDictionary<string, TypeStatus> Types,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Warnings = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Registration.RegistrationStatus? Registration = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? UnsupportedTypes = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? UnsupportedTypes = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, int>? WarningKinds = null);
 
 /// <summary>
 /// One resource type on one stream (keys: cds, eds, lds, rds, sds). <see cref="AckedVersion"/> is the hash of the

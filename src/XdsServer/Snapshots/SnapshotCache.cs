@@ -1,3 +1,4 @@
+using Mesh.Translation;
 using Mesh.XdsServer.Identity;
 
 namespace Mesh.XdsServer.Snapshots;
@@ -47,28 +48,39 @@ public sealed class SnapshotCache
         }
     }
 
-    /// <summary>Translation warnings across every watched identity (for the mesh_xds_translation_warnings_standing gauge).</summary>
-    public int WarningCount
+    /// <summary>Translation warnings across every watched identity, by kind, every kind named (for the mesh_xds_translation_warnings_standing gauge).</summary>
+    public IReadOnlyDictionary<WarningKind, int> WarningCounts
     {
         get
         {
             lock (_lock)
             {
-                return _entries.Values.Sum(e => e.Warnings.Count);
+                return CountByKind(_entries.Values.SelectMany(e => e.Warnings));
             }
         }
     }
 
-    /// <summary>Proxyless translation warnings across every watched identity (mesh_xds_proxyless_translation_warnings_standing).</summary>
-    public int ProxylessWarningCount
+    /// <summary>Proxyless translation warnings across every watched identity, by kind (mesh_xds_proxyless_translation_warnings_standing).</summary>
+    public IReadOnlyDictionary<WarningKind, int> ProxylessWarningCounts
     {
         get
         {
             lock (_lock)
             {
-                return _entries.Values.Sum(e => e.ProxylessWarnings.Count);
+                return CountByKind(_entries.Values.SelectMany(e => e.ProxylessWarnings));
             }
         }
+    }
+
+    private static Dictionary<WarningKind, int> CountByKind(IEnumerable<TranslationWarning> warnings)
+    {
+        var counts = WarningKinds.All.ToDictionary(k => k, _ => 0);
+        foreach (var warning in warnings)
+        {
+            counts[warning.Kind]++;
+        }
+
+        return counts;
     }
 
     /// <summary>
@@ -153,7 +165,7 @@ public sealed class SnapshotCache
     }
 
     /// <summary>What the translation of an identity's configuration left out, sorted; empty when nothing.</summary>
-    public IReadOnlyList<string> Warnings(ProxyIdentity identity)
+    public IReadOnlyList<TranslationWarning> Warnings(ProxyIdentity identity)
     {
         lock (_lock)
         {
@@ -162,7 +174,7 @@ public sealed class SnapshotCache
     }
 
     /// <summary>What only an identity's proxyless gRPC clients and servers miss, sorted; empty when nothing.</summary>
-    public IReadOnlyList<string> ProxylessWarnings(ProxyIdentity identity)
+    public IReadOnlyList<TranslationWarning> ProxylessWarnings(ProxyIdentity identity)
     {
         lock (_lock)
         {
@@ -234,16 +246,16 @@ public sealed class SnapshotCache
     /// The warnings an update leaves (<paramref name="kept"/>: <paramref name="update"/>'s, or <paramref name="current"/>
     /// when it has none, as when translation did not run), and those of them that are new.
     /// </summary>
-    private static IReadOnlyList<string> Replace(IReadOnlyList<string> current, IReadOnlyList<string>? update, out IReadOnlyList<string> kept)
+    private static IReadOnlyList<TranslationWarning> Replace(IReadOnlyList<TranslationWarning> current, IReadOnlyList<TranslationWarning>? update, out IReadOnlyList<TranslationWarning> kept)
     {
         kept = current;
-        if (update is null || update.SequenceEqual(current, StringComparer.Ordinal))
+        if (update is null || update.SequenceEqual(current))
         {
             return [];
         }
 
         kept = update;
-        return [.. update.Except(current, StringComparer.Ordinal)];
+        return [.. update.Except(current)];
     }
 
     private void Unwatch(Entry entry, Action<Snapshot> watcher)
@@ -259,13 +271,13 @@ public sealed class SnapshotCache
     }
 
     /// <summary>What <see cref="Set"/> did: whether it applied the update, swapped the snapshot, and which warnings are new.</summary>
-    public sealed record SetResult(bool Applied, bool SnapshotChanged, IReadOnlyList<string> AddedWarnings)
+    public sealed record SetResult(bool Applied, bool SnapshotChanged, IReadOnlyList<TranslationWarning> AddedWarnings)
     {
         /// <summary>How many watchers (streams) were offered the new snapshot.</summary>
         public int Offered { get; init; }
 
         /// <summary>Which proxyless warnings are new.</summary>
-        public IReadOnlyList<string> AddedProxylessWarnings { get; init; } = [];
+        public IReadOnlyList<TranslationWarning> AddedProxylessWarnings { get; init; } = [];
 
         public static SetResult Ignored { get; } = new(false, false, []);
     }
@@ -276,9 +288,9 @@ public sealed class SnapshotCache
 
         public long Generation { get; set; } = -1;
 
-        public IReadOnlyList<string> Warnings { get; set; } = [];
+        public IReadOnlyList<TranslationWarning> Warnings { get; set; } = [];
 
-        public IReadOnlyList<string> ProxylessWarnings { get; set; } = [];
+        public IReadOnlyList<TranslationWarning> ProxylessWarnings { get; set; } = [];
 
         public Snapshot? Current { get; set; }
 
@@ -306,10 +318,10 @@ public sealed class SnapshotCache
 /// keeps serving), why not, and the translation's warnings (null: translation did not run, keep the last ones).
 /// <see cref="ResourceMissing"/>: the graph has no resource for the identity, so it has no snapshot at all.
 /// </summary>
-public sealed record SnapshotUpdate(long Generation, Snapshot? Snapshot, string? Problem, IReadOnlyList<string>? Warnings, bool ResourceMissing = false)
+public sealed record SnapshotUpdate(long Generation, Snapshot? Snapshot, string? Problem, IReadOnlyList<TranslationWarning>? Warnings, bool ResourceMissing = false)
 {
     /// <summary>What only the identity's gRPC clients and servers miss (null: translation did not run, keep the last ones).</summary>
-    public IReadOnlyList<string>? ProxylessWarnings { get; init; }
+    public IReadOnlyList<TranslationWarning>? ProxylessWarnings { get; init; }
 
     /// <summary>The graph (or the mesh) has no resource for the identity: it has no snapshot, and waits.</summary>
     public static SnapshotUpdate Missing(long generation, string problem) => new(generation, null, problem, [], ResourceMissing: true) { ProxylessWarnings = [] };

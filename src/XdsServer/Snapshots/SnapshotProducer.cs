@@ -214,15 +214,15 @@ public sealed partial class SnapshotProducer
         foreach (var warning in result.AddedWarnings)
         {
             // Logged and counted when they appear, not on every rebuild: a warning that stays is not news.
-            _metrics.TranslationWarning();
-            LogWarning(identity.ToString(), warning);
+            _metrics.TranslationWarning(warning.Kind);
+            LogWarning(identity.ToString(), warning.Message);
         }
 
         foreach (var warning in result.AddedProxylessWarnings)
         {
             // Most identities are Envoys only: what gRPC alone would miss is information, not a warning about them.
-            _metrics.ProxylessTranslationWarning();
-            LogProxylessWarning(identity.ToString(), warning);
+            _metrics.ProxylessTranslationWarning(warning.Kind);
+            LogProxylessWarning(identity.ToString(), warning.Message);
         }
 
         if (result.SnapshotChanged && update.Snapshot is { } snapshot)

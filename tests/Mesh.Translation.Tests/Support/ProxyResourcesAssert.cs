@@ -18,8 +18,8 @@ internal static class ProxyResourcesAssert
         Equal(expected.OnDemandClusters, actual.OnDemandClusters, why + " (on-demand clusters)");
         Equal(expected.ClusterLoadAssignments, actual.ClusterLoadAssignments, why + " (endpoints)");
         Equal(expected.Secrets, actual.Secrets, why + " (secrets)");
-        Assert.True(expected.Warnings.SequenceEqual(actual.Warnings, StringComparer.Ordinal), why + " (warnings)");
-        Assert.True(expected.ProxylessWarnings.SequenceEqual(actual.ProxylessWarnings, StringComparer.Ordinal), why + " (proxyless warnings)");
+        Assert.True(expected.Warnings.SequenceEqual(actual.Warnings), why + " (warnings)");
+        Assert.True(expected.ProxylessWarnings.SequenceEqual(actual.ProxylessWarnings), why + " (proxyless warnings)");
     }
 
     private static void Equal<T>(IReadOnlyList<T> expected, IReadOnlyList<T> actual, string why)

@@ -120,7 +120,7 @@ public sealed class CloudMapAssignmentsTests
         Assert.Equal(["/:10.0.0.1:8080"], Endpoints(resources.ClusterLoadAssignments.Single(c => c.ClusterName == Cluster)));
         Assert.Contains(
             "virtualNode/client backend virtualService/api.m.local: virtualNode/api (Cloud Map service 'api' in namespace 'ns.local'): AWS_INSTANCE_PORT 7000 of the instances is ignored: virtualNode/api has 2 listeners, so its listener 8080 is reached on port 8080; register the instances with that port or give the node one listener",
-            resources.Warnings);
+            resources.Warnings.Messages());
     }
 
     [Fact]
@@ -130,7 +130,7 @@ public sealed class CloudMapAssignmentsTests
         var resources = TranslateCallerOfTwoListenerNode(instancePort: "9090");
 
         Assert.Equal(["/:10.0.0.1:8080"], Endpoints(resources.ClusterLoadAssignments.Single(c => c.ClusterName == Cluster)));
-        Assert.DoesNotContain(resources.Warnings, w => w.Contains("AWS_INSTANCE_PORT", StringComparison.Ordinal));
+        Assert.DoesNotContain(resources.Warnings.Messages(), w => w.Contains("AWS_INSTANCE_PORT", StringComparison.Ordinal));
     }
 
     /// <summary>Translates virtualNode/client, calling node api (listeners 8080 and 9090, Cloud Map) whose one instance registered <paramref name="instancePort"/>.</summary>
@@ -169,7 +169,7 @@ public sealed class CloudMapAssignmentsTests
         var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
 
         Assert.Empty(resources.ClusterLoadAssignments.Single(c => c.ClusterName == Cluster).Endpoints);
-        Assert.Contains(resources.Warnings, w => w.EndsWith("the service does not exist in the registry, so the node has no endpoints", StringComparison.Ordinal));
+        Assert.Contains(resources.Warnings.Messages(), w => w.EndsWith("the service does not exist in the registry, so the node has no endpoints", StringComparison.Ordinal));
     }
 
     private static (ClusterLoadAssignment Assignment, IReadOnlyList<string> Warnings) Translate(
@@ -180,7 +180,7 @@ public sealed class CloudMapAssignmentsTests
             CloudMap = new CloudMapRegistry(new[] { new CloudMapService("ns.local", "api", instances.ToEquatableList()) }.ToEquatableList()),
         };
         var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
-        return (resources.ClusterLoadAssignments.Single(c => c.ClusterName == Cluster), resources.Warnings);
+        return (resources.ClusterLoadAssignments.Single(c => c.ClusterName == Cluster), resources.Warnings.Messages());
     }
 
     private static MeshGraph Graph((string Key, string Value)[]? attributes, string? preference)

@@ -16,7 +16,7 @@ public static class GoldenJson
         ["clusters"] = Array(resources.Clusters),
         ["clusterLoadAssignments"] = Array(resources.ClusterLoadAssignments),
         ["secrets"] = Array(resources.Secrets),
-        ["warnings"] = new JsonArray(resources.Warnings.Select(w => (JsonNode)JsonValue.Create(w)!).ToArray()),
+        ["warnings"] = new JsonArray(resources.Warnings.Select(w => (JsonNode)JsonValue.Create(w.Message)!).ToArray()),
     };
 
     private static JsonArray Array(IEnumerable<IMessage> messages) =>

@@ -26,11 +26,11 @@ public sealed class MeshTranslatorTests
         AssertNoClash(sidecar.Clusters.Select(c => (c.Name, (IMessage)c)), proxyless.Clusters.Select(c => (c.Name, (IMessage)c)));
         AssertNoClash(sidecar.RouteConfigurations.Select(c => (c.Name, (IMessage)c)), proxyless.RouteConfigurations.Select(c => (c.Name, (IMessage)c)));
         AssertNoClash(sidecar.ClusterLoadAssignments.Select(c => (c.ClusterName, (IMessage)c)), proxyless.ClusterLoadAssignments.Select(c => (c.ClusterName, (IMessage)c)));
-        Assert.Empty(sidecar.Warnings);
+        Assert.Empty(sidecar.Warnings.Messages());
 
         // The server's listener is STRICT: the sidecar reaches it by TLS, a proxyless client cannot, and is told so.
-        Assert.NotEmpty(proxyless.Warnings);
-        Assert.All(proxyless.Warnings, w => Assert.Contains("virtualNode/server listener 50051 takes TLS only (STRICT), and proxyless gRPC clients without a client policy with a file trust reach it in plaintext", w, StringComparison.Ordinal));
+        Assert.NotEmpty(proxyless.Warnings.Messages());
+        Assert.All(proxyless.Warnings.Messages(), w => Assert.Contains("virtualNode/server listener 50051 takes TLS only (STRICT), and proxyless gRPC clients without a client policy with a file trust reach it in plaintext", w, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public sealed class MeshTranslatorTests
 
         Assert.Empty(resources.Listeners);
         Assert.Empty(resources.Clusters);
-        Assert.Equal([$"{target} does not exist in mesh m"], resources.Warnings);
+        Assert.Equal([$"{target} does not exist in mesh m"], resources.Warnings.Messages());
     }
 
     [Fact]
@@ -78,8 +78,8 @@ public sealed class MeshTranslatorTests
         Assert.Equal(["*", "Svc.local", "other.local"], config.VirtualHosts.Select(h => h.Name));
         var domains = config.VirtualHosts.SelectMany(h => h.Domains).Select(d => d.ToLowerInvariant()).ToList();
         Assert.Equal(domains.Count, domains.Distinct().Count());
-        Assert.Contains(resources.Warnings, w => w.StartsWith("virtualNode/client port 8080: virtualService/svc.local left out: its domain 'svc.local' is virtualService/Svc.local's too", StringComparison.Ordinal));
-        Assert.Contains(resources.Warnings, w => w.StartsWith("virtualNode/client port 8080: the mesh's ALLOW_ALL egress left out: its domain '*' is virtualService/*'s too", StringComparison.Ordinal));
+        Assert.Contains(resources.Warnings.Messages(), w => w.StartsWith("virtualNode/client port 8080: virtualService/svc.local left out: its domain 'svc.local' is virtualService/Svc.local's too", StringComparison.Ordinal));
+        Assert.Contains(resources.Warnings.Messages(), w => w.StartsWith("virtualNode/client port 8080: the mesh's ALLOW_ALL egress left out: its domain '*' is virtualService/*'s too", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -108,7 +108,7 @@ public sealed class MeshTranslatorTests
             .ToList();
         Assert.Contains("server.local", addresses);
         Assert.DoesNotContain(addresses, string.IsNullOrWhiteSpace);
-        Assert.Contains(resources.Warnings, w => w.Contains("virtualNode/nowhere has an empty DNS hostname, so it cannot be reached", StringComparison.Ordinal));
+        Assert.Contains(resources.Warnings.Messages(), w => w.Contains("virtualNode/nowhere has an empty DNS hostname, so it cannot be reached", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -136,7 +136,7 @@ public sealed class MeshTranslatorTests
         Assert.Empty(resources.Clusters.SelectMany(c => PgvValidator.Validate(c, EnvoyTypes.Registry)));
         Assert.Contains(resources.Clusters, c => c.Name.Contains("server", StringComparison.Ordinal));
         Assert.DoesNotContain(resources.Clusters, c => c.Name.Contains("nowhere", StringComparison.Ordinal));
-        Assert.Contains(resources.Warnings, w => w.Contains($"virtualNode/nowhere {why}, so it cannot be reached", StringComparison.Ordinal));
+        Assert.Contains(resources.Warnings.Messages(), w => w.Contains($"virtualNode/nowhere {why}, so it cannot be reached", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -168,8 +168,8 @@ public sealed class MeshTranslatorTests
             Assert.Contains(resources.RouteConfigurations.SelectMany(r => r.VirtualHosts).SelectMany(v => v.Routes), r => r.Name.EndsWith("plain", StringComparison.Ordinal));
         }
 
-        Assert.Contains(sidecar.Warnings, w => w.Contains("virtualRouter/r/route/long: left out: match.queryParameters[0].name is 1025 bytes; Envoy takes at most 1024", StringComparison.Ordinal));
-        Assert.Contains(gateway.Warnings, w => w == "virtualGateway/gw/gatewayRoute/long: left out: match.queryParameters[1].name is 1025 bytes; Envoy takes at most 1024; its match cannot be given to Envoy, so requests it would match go on to the next gateway route that matches them (or get 404)");
+        Assert.Contains(sidecar.Warnings.Messages(), w => w.Contains("virtualRouter/r/route/long: left out: match.queryParameters[0].name is 1025 bytes; Envoy takes at most 1024", StringComparison.Ordinal));
+        Assert.Contains(gateway.Warnings.Messages(), w => w == "virtualGateway/gw/gatewayRoute/long: left out: match.queryParameters[1].name is 1025 bytes; Envoy takes at most 1024; its match cannot be given to Envoy, so requests it would match go on to the next gateway route that matches them (or get 404)");
     }
 
     [Theory]
@@ -207,7 +207,7 @@ public sealed class MeshTranslatorTests
         var bad = Assert.Single(routes, r => r.Name.StartsWith("bad", StringComparison.Ordinal));
         Assert.Equal(503u, bad.DirectResponse?.Status);
         Assert.True(routes.IndexOf(bad) < routes.FindIndex(r => r.Name.StartsWith("plain", StringComparison.Ordinal)), "the 503 comes before the catch-all");
-        Assert.Contains(resources.Warnings, w => w == $"virtualGateway/gw/gatewayRoute/bad: {why}; the gateway route answers 503 (direct response)");
+        Assert.Contains(resources.Warnings.Messages(), w => w == $"virtualGateway/gw/gatewayRoute/bad: {why}; the gateway route answers 503 (direct response)");
     }
 
     [Theory]
@@ -246,8 +246,8 @@ public sealed class MeshTranslatorTests
             Assert.DoesNotContain(routes, r => r.Name.EndsWith("bad", StringComparison.Ordinal) || r.Name.StartsWith("bad", StringComparison.Ordinal));
         }
 
-        Assert.Contains(sidecar.Warnings, w => w.Contains($"virtualRouter/r/route/bad: left out: {why}", StringComparison.Ordinal));
-        Assert.Contains(gateway.Warnings, w => w == $"virtualGateway/gw/gatewayRoute/bad: left out: {why}; its match cannot be given to Envoy, so requests it would match go on to the next gateway route that matches them (or get 404)");
+        Assert.Contains(sidecar.Warnings.Messages(), w => w.Contains($"virtualRouter/r/route/bad: left out: {why}", StringComparison.Ordinal));
+        Assert.Contains(gateway.Warnings.Messages(), w => w == $"virtualGateway/gw/gatewayRoute/bad: left out: {why}; its match cannot be given to Envoy, so requests it would match go on to the next gateway route that matches them (or get 404)");
     }
 
     [Theory]
@@ -276,7 +276,7 @@ public sealed class MeshTranslatorTests
         var routes = resources.RouteConfigurations.SelectMany(r => r.VirtualHosts).SelectMany(v => v.Routes).ToList();
         Assert.Contains(routes, r => r.Name == "app/plain");
         Assert.DoesNotContain(routes, r => r.Name == "app/bad");
-        Assert.Contains(resources.Warnings, w => w.Contains($"virtualRouter/r/route/bad: left out: {member} has a space or control character, which no request's path holds", StringComparison.Ordinal));
+        Assert.Contains(resources.Warnings.Messages(), w => w.Contains($"virtualRouter/r/route/bad: left out: {member} has a space or control character, which no request's path holds", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -296,8 +296,8 @@ public sealed class MeshTranslatorTests
 
         var errors = resources.Listeners.Concat<IMessage>(resources.Clusters).SelectMany(m => PgvValidator.Validate(m, EnvoyTypes.Registry)).ToList();
         Assert.True(errors.Count == 0, string.Join("\n", errors));
-        Assert.Contains(resources.Warnings, w => w.Contains("so the SDS secret 'acm:empty-arn' the listener asks for never arrives: after Envoy's initial fetch timeout (15 s) the listener comes up without a certificate and refuses every TLS handshake", StringComparison.Ordinal));
-        Assert.Contains(resources.Warnings, w => w.Contains("so the SDS secret 'acm:empty-arn' the cluster validates with never arrives: after Envoy's initial fetch timeout (15 s) the cluster comes up without it and every TLS connection through it fails", StringComparison.Ordinal));
+        Assert.Contains(resources.Warnings.Messages(), w => w.Contains("so the SDS secret 'acm:empty-arn' the listener asks for never arrives: after Envoy's initial fetch timeout (15 s) the listener comes up without a certificate and refuses every TLS handshake", StringComparison.Ordinal));
+        Assert.Contains(resources.Warnings.Messages(), w => w.Contains("so the SDS secret 'acm:empty-arn' the cluster validates with never arrives: after Envoy's initial fetch timeout (15 s) the cluster comes up without it and every TLS connection through it fails", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -312,7 +312,7 @@ public sealed class MeshTranslatorTests
         var proxy = TcpProxies(resources).Single();
         Assert.Equal([3u, 1u], proxy.WeightedClusters.Clusters.Select(c => c.Weight));
         Assert.DoesNotContain(proxy.WeightedClusters.Clusters, c => c.Name.Contains("_a_", StringComparison.Ordinal));
-        Assert.Empty(resources.Warnings);
+        Assert.Empty(resources.Warnings.Messages());
     }
 
     [Fact]
@@ -322,7 +322,7 @@ public sealed class MeshTranslatorTests
         var resources = new MeshTranslator().Translate(TcpRouterGraph("""[{"virtualNode":"a","weight":0},{"virtualNode":"ghost","weight":1}]"""), ProxyTarget.VirtualNode("client"));
 
         Assert.Empty(TcpProxies(resources));
-        Assert.Contains(resources.Warnings, w => w.EndsWith("virtualRouter/r/route/tcp: no reachable target with a weight above 0; connections to port 9000 are not forwarded", StringComparison.Ordinal));
+        Assert.Contains(resources.Warnings.Messages(), w => w.EndsWith("virtualRouter/r/route/tcp: no reachable target with a weight above 0; connections to port 9000 are not forwarded", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -341,7 +341,7 @@ public sealed class MeshTranslatorTests
         Assert.Empty(TcpProxies(resources));
         Assert.Equal(
             ["virtualNode/client backend virtualService/db: no tcpRoute of virtualRouter/r serves port 9000, so connections to virtualService/db there are not forwarded until one is added"],
-            resources.Warnings);
+            resources.Warnings.Messages());
     }
 
     [Fact]
@@ -369,7 +369,7 @@ public sealed class MeshTranslatorTests
                 "virtualNode/client backend virtualService/routed: no route of virtualRouter/r serves ports 80 (http), 81 (grpc), so requests to virtualService/routed there get 404 (no route) until one is added",
                 "virtualNode/client backend virtualService/routed: no tcpRoute of virtualRouter/r serves ports 9001, 9002, so connections to virtualService/routed there are not forwarded until one is added",
             ],
-            resources.Warnings);
+            resources.Warnings.Messages());
     }
 
     [Fact]
@@ -397,7 +397,7 @@ public sealed class MeshTranslatorTests
                 "virtualRouter/r/route/h2: not applied: it is an http2Route, and the router's listeners it applies to are http on port 8080, grpc on port 50051",
                 "virtualRouter/r/route/rpc-on-web-port: not applied: it is a grpcRoute, and the router's listeners it applies to are http on port 8080",
             ],
-            resources.Warnings);
+            resources.Warnings.Messages());
     }
 
     [Theory]
@@ -421,7 +421,7 @@ public sealed class MeshTranslatorTests
 
         var cluster = Assert.Single(resources.Clusters, c => c.Name.Contains("server", StringComparison.Ordinal));
         Assert.Equal(kept, cluster.HealthChecks.Any(h => h.GrpcHealthCheck is not null));
-        Assert.Equal(!kept, resources.Warnings.Any(w => w.Contains("virtualNode/server listener 8080: its grpc health check is left out", StringComparison.Ordinal)));
+        Assert.Equal(!kept, resources.Warnings.Messages().Any(w => w.Contains("virtualNode/server listener 8080: its grpc health check is left out", StringComparison.Ordinal)));
     }
 
     [Theory]
@@ -448,7 +448,7 @@ public sealed class MeshTranslatorTests
         Assert.Single(cluster.HealthChecks);
         Assert.Equal(
             warning is null ? [] : [$"virtualNode/client backend virtualService/svc: virtualNode/server listener 8080: {warning}"],
-            resources.Warnings.Where(w => w.Contains("health check", StringComparison.Ordinal)));
+            resources.Warnings.Messages().Where(w => w.Contains("health check", StringComparison.Ordinal)));
     }
 
     [Theory]
@@ -472,7 +472,7 @@ public sealed class MeshTranslatorTests
 
         var cluster = Assert.Single(resources.Clusters, c => c.Name.Contains("server", StringComparison.Ordinal));
         Assert.NotNull(cluster.OutlierDetection);
-        Assert.Equal(warned, resources.Warnings.Any(w => w.StartsWith(
+        Assert.Equal(warned, resources.Warnings.Messages().Any(w => w.StartsWith(
             "virtualNode/client backend virtualService/svc: virtualNode/server listener 8080: its outlier detection has only one host to eject: DNS responseType LOADBALANCER resolves the hostname to one address at a time (a LOGICAL_DNS cluster)",
             StringComparison.Ordinal)));
     }
@@ -512,7 +512,7 @@ public sealed class MeshTranslatorTests
                 $"virtualGateway/gw/gatewayRoute/late: never receives a request on the gateway's ports 8080 (http), 8081 (http): gatewayRoute/all {Rest}",
                 $"virtualGateway/gw/gatewayRoute/on-8081: never receives a request on the gateway's port 8081 (http): gatewayRoute/all {Rest}",
             ],
-            resources.Warnings);
+            resources.Warnings.Messages());
     }
 
     [Fact]
@@ -527,7 +527,7 @@ public sealed class MeshTranslatorTests
 
         var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualGateway("gw"));
 
-        Assert.Equal(["virtualGateway/gw listener http:8080: healthCheck is ignored: no proxy of the mesh calls a gateway, so nothing health-checks it"], resources.Warnings);
+        Assert.Equal(["virtualGateway/gw listener http:8080: healthCheck is ignored: no proxy of the mesh calls a gateway, so nothing health-checks it"], resources.Warnings.Messages());
     }
 
     [Theory]
@@ -554,7 +554,7 @@ public sealed class MeshTranslatorTests
         var cluster = Assert.Single(resources.Clusters, c => c.Name.Contains("server", StringComparison.Ordinal));
         Assert.Empty(PgvValidator.Validate(cluster, EnvoyTypes.Registry));
         Assert.Equal(kept, cluster.HealthChecks.Any(h => h.HttpHealthCheck is not null));
-        Assert.Equal(!kept, resources.Warnings.Any(w => w.Contains("virtualNode/server listener 8080: its http health check is left out: its path has a control character, which Envoy refuses", StringComparison.Ordinal)));
+        Assert.Equal(!kept, resources.Warnings.Messages().Any(w => w.Contains("virtualNode/server listener 8080: its http health check is left out: its path has a control character, which Envoy refuses", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -570,7 +570,7 @@ public sealed class MeshTranslatorTests
 
         var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
 
-        Assert.Equal(["virtualNode/client backend virtualService/svc: listed 2 times with different client policies; the first entry's is used"], resources.Warnings);
+        Assert.Equal(["virtualNode/client backend virtualService/svc: listed 2 times with different client policies; the first entry's is used"], resources.Warnings.Messages());
     }
 
     [Theory]
@@ -587,7 +587,7 @@ public sealed class MeshTranslatorTests
 
         var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("app"));
 
-        var warning = Assert.Single(resources.Warnings);
+        var warning = Assert.Single(resources.Warnings.Messages());
         Assert.StartsWith($"virtualNode/app listener {port}: the sidecar's Envoy holds port {port} for {held}", warning, StringComparison.Ordinal);
     }
 
@@ -708,7 +708,7 @@ public sealed class MeshTranslatorTests
         var route = Assert.Single(proxyless.RouteConfigurations.SelectMany(c => c.VirtualHosts).SelectMany(h => h.Routes));
         Assert.Equal("post", route.Name);
         Assert.Empty(route.Match.Headers);
-        Assert.Contains(proxyless.Warnings, w => w.EndsWith("left out for proxyless gRPC clients: it matches :method GET, and a gRPC call is a POST over http", StringComparison.Ordinal));
+        Assert.Contains(proxyless.Warnings.Messages(), w => w.EndsWith("left out for proxyless gRPC clients: it matches :method GET, and a gRPC call is a POST over http", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -717,7 +717,7 @@ public sealed class MeshTranslatorTests
         var graph = Http2RouterGraph(
             ("web", """{"http2Route":{"match":{"prefix":"/"},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]},"retryPolicy":{"maxRetries":2,"perRetryTimeout":{"unit":"s","value":1},"httpRetryEvents":["server-error"]}}}"""));
 
-        var warnings = new MeshTranslator().Translate(graph, ProxyTarget.Proxyless("svc", "svc:50051")).Warnings;
+        var warnings = new MeshTranslator().Translate(graph, ProxyTarget.Proxyless("svc", "svc:50051")).Warnings.Messages();
 
         Assert.Contains(warnings, w => w.EndsWith("virtualRouter/r/route/web: proxyless gRPC clients do not retry this route: they retry only on gRPC statuses (cancelled, deadline-exceeded, internal, resource-exhausted, unavailable), and it retries on reset,retriable-status-codes", StringComparison.Ordinal));
     }

@@ -41,7 +41,7 @@ public sealed class ObservabilityTranslationTests
         var collector = Assert.Single(resources.Clusters, c => c.Name == EnvoyNames.TracingCollectorCluster);
         Assert.Equal("zipkin", collector.LoadAssignment.Endpoints[0].LbEndpoints[0].Endpoint.Address.SocketAddress.Address);
         Assert.Empty(ResourceConsistency.Check(resources));
-        Assert.Empty(resources.Warnings);
+        Assert.Empty(resources.Warnings.Messages());
     }
 
     [Fact]
@@ -74,7 +74,7 @@ public sealed class ObservabilityTranslationTests
         Assert.All(ConnectionManagers(resources), hcm => Assert.Null(hcm.Tracing.Provider));
         Assert.Equal(
             ["mesh/m: tag mesh.tracing/endpoint: 'zipkin' is not host:port (a DNS name or IP address, and a port from 1 to 65535); the mesh's tracing tags are ignored"],
-            resources.Warnings);
+            resources.Warnings.Messages());
     }
 
     [Fact]

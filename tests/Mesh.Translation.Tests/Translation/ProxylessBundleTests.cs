@@ -114,10 +114,10 @@ public sealed class ProxylessBundleTests
                 "virtualNode/b listener 9094: proxyless gRPC servers are not offered its listener, so they do not serve on it: it is STRICT, and its certificate is SDS, and gRPC servers take file certificates only",
                 "virtualNode/b listener 9095: proxyless gRPC servers are not offered its listener, so they do not serve on it: it is STRICT, and it checks its clients' subject alternative names, which gRPC servers do not match",
             ],
-            b.ProxylessWarnings.Where(w => w.Contains("proxyless gRPC servers", StringComparison.Ordinal)));
-        Assert.DoesNotContain(a.ProxylessWarnings, w => w.Contains("proxyless gRPC servers", StringComparison.Ordinal));
+            b.ProxylessWarnings.Messages().Where(w => w.Contains("proxyless gRPC servers", StringComparison.Ordinal)));
+        Assert.DoesNotContain(a.ProxylessWarnings.Messages(), w => w.Contains("proxyless gRPC servers", StringComparison.Ordinal));
         // They are gRPC's: the node's Envoy serves those listeners as App Mesh defines them.
-        Assert.DoesNotContain(b.Warnings, w => w.Contains("proxyless", StringComparison.Ordinal));
+        Assert.DoesNotContain(b.Warnings.Messages(), w => w.Contains("proxyless", StringComparison.Ordinal));
         // Not sent to the node's Envoy, which subscribes to every listener and would bind the application's port.
         Assert.DoesNotContain(b.Listeners, l => l.Name.StartsWith("grpc/server", StringComparison.Ordinal));
         Assert.NotNull(ProxyResourceParts.Of(b));
@@ -148,7 +148,7 @@ public sealed class ProxylessBundleTests
         Assert.DoesNotContain(merged.OnDemandListeners, l => l.Name == "svc.local");
         Assert.Contains(merged.OnDemandListeners, l => l.Name == "svc.local:80");
         Assert.Same(taken, Assert.Single(merged.Clusters, c => c.Name == taken.Name));
-        Assert.Contains($"proxyless listener 'svc.local': left out for proxyless gRPC clients: its Cluster '{taken.Name}' differs from the one of the same name already in the configuration", merged.ProxylessWarnings);
+        Assert.Contains($"proxyless listener 'svc.local': left out for proxyless gRPC clients: its Cluster '{taken.Name}' differs from the one of the same name already in the configuration", merged.ProxylessWarnings.Messages());
     }
 
     [Fact]
@@ -170,10 +170,10 @@ public sealed class ProxylessBundleTests
         var c = translator.TranslateProxy(graph, ProxyTarget.VirtualNode("c"));
 
         Assert.Same(b.OnDemandListeners, c.OnDemandListeners);
-        Assert.DoesNotContain(b.ProxylessWarnings, w => w.Contains("proxyless gRPC servers", StringComparison.Ordinal));
+        Assert.DoesNotContain(b.ProxylessWarnings.Messages(), w => w.Contains("proxyless gRPC servers", StringComparison.Ordinal));
         Assert.Equal(
             "virtualNode/c listener 9091: proxyless gRPC servers are not offered its listener, so they do not serve on it: it is STRICT, and its validation trust is SDS, and gRPC servers take file trusts only",
-            Assert.Single(c.ProxylessWarnings, w => w.Contains("proxyless gRPC servers", StringComparison.Ordinal)));
+            Assert.Single(c.ProxylessWarnings.Messages(), w => w.Contains("proxyless gRPC servers", StringComparison.Ordinal)));
         foreach (var name in new[] { "b", "c" })
         {
             var reference = new MeshTranslator();

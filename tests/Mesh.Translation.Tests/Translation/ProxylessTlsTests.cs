@@ -34,7 +34,7 @@ public sealed class ProxylessTlsTests
         Assert.Contains(client.ClusterLoadAssignments, a => a.ClusterName == cluster.Name);
         var route = client.RouteConfigurations.Single(r => r.Name == EnvoyNames.ProxylessRoute("greeter", 50051));
         Assert.Equal(cluster.Name, Assert.Single(Assert.Single(route.VirtualHosts).Routes).Route_.Cluster);
-        Assert.DoesNotContain(client.Warnings.Concat(client.ProxylessWarnings), w => w.Contains("proxyless", StringComparison.Ordinal));
+        Assert.DoesNotContain(client.Warnings.Messages().Concat(client.ProxylessWarnings.Messages()), w => w.Contains("proxyless", StringComparison.Ordinal));
         Assert.Empty(ResourceConsistency.Check(client));
     }
 
@@ -65,9 +65,9 @@ public sealed class ProxylessTlsTests
 
         // Not a plaintext cluster instead: the policy asks for TLS.
         Assert.DoesNotContain(client.OnDemandClusters, c => c.Name.Contains("_server_", StringComparison.Ordinal));
-        Assert.Contains(client.ProxylessWarnings, w => w.Contains("virtualNode/server listener 50051: the client policy's " + what + " cannot be given to proxyless gRPC clients", StringComparison.Ordinal));
+        Assert.Contains(client.ProxylessWarnings.Messages(), w => w.Contains("virtualNode/server listener 50051: the client policy's " + what + " cannot be given to proxyless gRPC clients", StringComparison.Ordinal));
         // The node's Envoy takes the policy as it is (SDS, or ACM waiting for SDS): its own warnings say nothing of gRPC.
-        Assert.DoesNotContain(client.Warnings, w => w.Contains("proxyless", StringComparison.Ordinal));
+        Assert.DoesNotContain(client.Warnings.Messages(), w => w.Contains("proxyless", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -65,19 +65,19 @@ public sealed class RoutingCarryOverTests
             .Service("a.local", node: "server-a")
             .Service("b.local", node: "server-b");
         var taken = mesh.Translate();
-        Assert.Contains(taken.Warnings, w => w.Contains("TCP port 9000 is already taken by virtualService/a.local", StringComparison.Ordinal));
+        Assert.Contains(taken.Warnings.Messages(), w => w.Contains("TCP port 9000 is already taken by virtualService/a.local", StringComparison.Ordinal));
         Assert.Null(ClusterTo(taken, "server-b"));
 
         // server-a loses its discovery: a.local reaches nothing on 9000, so b.local's part, carried, takes the port.
         mesh.Node("server-a", 9000, "tcp", null);
         var freed = mesh.Translate();
         Assert.NotNull(ClusterTo(freed, "server-b"));
-        Assert.DoesNotContain(freed.Warnings, w => w.Contains("already taken", StringComparison.Ordinal));
+        Assert.DoesNotContain(freed.Warnings.Messages(), w => w.Contains("already taken", StringComparison.Ordinal));
 
         mesh.Node("server-a", 9000, "tcp", "a.internal");
         var again = mesh.Translate();
         Assert.Null(ClusterTo(again, "server-b"));
-        Assert.Contains(again.Warnings, w => w.Contains("TCP port 9000 is already taken by virtualService/a.local", StringComparison.Ordinal));
+        Assert.Contains(again.Warnings.Messages(), w => w.Contains("TCP port 9000 is already taken by virtualService/a.local", StringComparison.Ordinal));
 
         // b.local's part was never rebuilt: free again, the port leads to the cluster built two changes before.
         mesh.Node("server-a", 9000, "tcp", null);
@@ -98,7 +98,7 @@ public sealed class RoutingCarryOverTests
             .Service("b.local", node: "server");
         var clash = mesh.Translate();
         Assert.NotNull(ClusterTo(clash, "server")!.TransportSocket);
-        Assert.Contains(clash.Warnings, w => w.Contains("cds_egress_m_server_http_80 was derived twice", StringComparison.Ordinal));
+        Assert.Contains(clash.Warnings.Messages(), w => w.Contains("cds_egress_m_server_http_80 was derived twice", StringComparison.Ordinal));
 
         // a.local's part is rebuilt and b.local's carried: a.local's cluster is still the one kept.
         mesh.Route("router-a", "server", retries: 4);
@@ -110,7 +110,7 @@ public sealed class RoutingCarryOverTests
         mesh.Route("router-a", "other", retries: 4);
         var apart = mesh.Translate();
         Assert.Null(ClusterTo(apart, "server")!.TransportSocket);
-        Assert.DoesNotContain(apart.Warnings, w => w.Contains("derived twice", StringComparison.Ordinal));
+        Assert.DoesNotContain(apart.Warnings.Messages(), w => w.Contains("derived twice", StringComparison.Ordinal));
 
         mesh.Route("router-a", "server", retries: 4);
         Assert.NotNull(ClusterTo(mesh.Translate(), "server")!.TransportSocket);
@@ -141,7 +141,7 @@ public sealed class RoutingCarryOverTests
         mesh.Remove("virtualService", "b.local");
         var removed = mesh.Translate();
         Assert.Null(ClusterTo(removed, "server-b"));
-        Assert.Contains(removed.Warnings, w => w.Contains("virtualService/b.local does not exist", StringComparison.Ordinal));
+        Assert.Contains(removed.Warnings.Messages(), w => w.Contains("virtualService/b.local does not exist", StringComparison.Ordinal));
 
         mesh.Service("b.local", router: "router-b");
         var back = mesh.Translate();

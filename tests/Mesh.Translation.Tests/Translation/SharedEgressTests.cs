@@ -61,9 +61,9 @@ public sealed class SharedEgressTests
         Assert.NotEqual(
             a.Clusters.Single(c => c.Name.Contains("server", StringComparison.Ordinal)),
             tls.Clusters.Single(c => c.Name.Contains("server", StringComparison.Ordinal)));
-        Assert.Contains(broken.Warnings, w => w.Contains("virtualNode/client-broken ", StringComparison.Ordinal));
-        Assert.Contains(broken2.Warnings, w => w.Contains("virtualNode/client-broken-2 ", StringComparison.Ordinal));
-        Assert.DoesNotContain(broken2.Warnings, w => w.Contains("virtualNode/client-broken ", StringComparison.Ordinal));
+        Assert.Contains(broken.Warnings.Messages(), w => w.Contains("virtualNode/client-broken ", StringComparison.Ordinal));
+        Assert.Contains(broken2.Warnings.Messages(), w => w.Contains("virtualNode/client-broken-2 ", StringComparison.Ordinal));
+        Assert.DoesNotContain(broken2.Warnings.Messages(), w => w.Contains("virtualNode/client-broken ", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -94,6 +94,6 @@ public sealed class SharedEgressTests
         Assert.Equal(expected.OnDemandClusters, actual.OnDemandClusters);
         Assert.Equal(expected.ClusterLoadAssignments, actual.ClusterLoadAssignments);
         Assert.Equal(expected.Secrets, actual.Secrets);
-        Assert.Equal(expected.Warnings, actual.Warnings);
+        Assert.Equal(expected.Warnings.Messages(), actual.Warnings.Messages());
     }
 }

@@ -87,8 +87,8 @@ public sealed class CloudMapDiscoveryTests
         Assert.Contains(warnings, w => w.Contains("virtualNode/ghost", StringComparison.Ordinal) && w.Contains("'absent'", StringComparison.Ordinal)
                                        && w.Contains("does not exist", StringComparison.Ordinal));
         var metrics = await xds.Admin.GetStringAsync("/metrics");
-        Assert.True(PrometheusText.Value(metrics, "mesh_xds_translation_warnings_total") >= 1, metrics);
-        Assert.True(PrometheusText.Value(metrics, "mesh_xds_translation_warnings_standing") >= 1, metrics);
+        Assert.True(PrometheusText.Value(metrics, "mesh_xds_translation_warnings_total", ("kind", "unknown_registry_service")) >= 1, metrics);
+        Assert.True(PrometheusText.Value(metrics, "mesh_xds_translation_warnings_standing", ("kind", "unknown_registry_service")) >= 1, metrics);
     }
 
     private static string ApiNode(string? version) =>

@@ -47,7 +47,7 @@ public sealed class CloudMapFeedTests
         var otherIdentity = new ProxyIdentity(mesh.Key, ProxyKind.VirtualNode, "other");
         var webBefore = host.Cache.Current(webIdentity)!;
         var otherBefore = host.Cache.Current(otherIdentity)!;
-        Assert.Contains(host.Cache.Warnings(webIdentity), w => w.Contains("no healthy instance", StringComparison.Ordinal));
+        Assert.Contains(host.Cache.Warnings(webIdentity), w => w.Kind == Mesh.Translation.WarningKind.NoEndpoints && w.Message.Contains("no healthy instance", StringComparison.Ordinal));
 
         await RegistryAsync(store, instance: "10.1.2.3");
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Mesh.Testing;
 using Mesh.XdsServer.Hosting;
+using Mesh.XdsServer.ProxyStatus;
 using Mesh.XdsServer.Resources;
 using Mesh.XdsServer.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -65,6 +66,36 @@ public sealed class AdminApiTests
         Assert.Equal(2, PrometheusText.Value(text, "mesh_xds_snapshot_build_seconds_count")); // the first snapshot and the changed one
         Assert.Equal("gauge", PrometheusText.TypeOf(text, "mesh_xds_connected_proxies"));
         Assert.Equal(1, PrometheusText.Value(text, "mesh_xds_connected_proxies"));
+    }
+
+    [Fact]
+    public async Task Translation_Warnings_Are_Counted_And_Shown_By_Kind()
+    {
+        await using var host = await XdsTestHost.StartAsync();
+        // web calls a virtual service that does not exist, and one whose router has no route yet.
+        var mesh = MeshRows.Demo()
+            .Node("web", "10.0.0.1", 8080, "http", "api.demo.local", "ghost.demo.local", "empty.demo.local")
+            .Router("empty", 8080)
+            .ServiceByRouter("empty.demo.local", "empty");
+        host.Producer.SetMesh(mesh.Key, mesh.Graph);
+        await using var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster);
+        await client.NextAsync();
+        await Eventually.TrueAsync(() => host.Metrics.Sum("mesh_xds_translation_warnings_total") == 2);
+
+        var text = await host.Admin.GetStringAsync("/metrics").DefaultTimeout();
+
+        foreach (var name in new[] { "mesh_xds_translation_warnings_total", "mesh_xds_translation_warnings_standing" })
+        {
+            Assert.Equal(1, PrometheusText.Value(text, name, ("kind", "missing_resource")));
+            Assert.Equal(1, PrometheusText.Value(text, name, ("kind", "no_route")));
+            Assert.Equal(0, PrometheusText.Value(text, name, ("kind", "unknown_registry_service")));
+        }
+
+        var status = await host.Admin.GetFromJsonAsync<ProxyStatusReport>("/proxy-status", ProxyStatusJson.Options).DefaultTimeout();
+        var web = Assert.Single(status!.Proxies);
+        Assert.Equal(new Dictionary<string, int> { ["missing_resource"] = 1, ["no_route"] = 1 }, web.WarningKinds);
+        Assert.Contains(web.Warnings!, w => w.Contains("virtualService/ghost.demo.local does not exist", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -184,6 +215,8 @@ public sealed class AdminApiTests
             ("mesh_xds_identities_rebuilt_total", []), ("mesh_xds_identities_skipped_total", []), ("mesh_xds_mesh_loads_total", []),
             ("mesh_xds_streams_opened_total", [("variant", "delta")]), ("mesh_xds_streams_rejected_total", [("reason", "bad_node_id")]),
             ("mesh_xds_streams_rejected_total", [("reason", "no_type_url")]), ("mesh_xds_unsupported_type_requests_total", []),
+            ("mesh_xds_translation_warnings_total", [("kind", "unknown_registry_service")]),
+            ("mesh_xds_proxyless_translation_warnings_total", [("kind", "certificate_undeliverable")]),
         })
         {
             Assert.True(PrometheusText.Value(text, name, labels) == 0, $"{name} {string.Join(",", labels)} is not at zero in:\n{text}");

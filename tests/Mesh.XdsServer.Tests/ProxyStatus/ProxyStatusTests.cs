@@ -1,4 +1,6 @@
 using System.Net.Http.Json;
+using Mesh.Translation;
+using Mesh.XdsServer.Diagnostics;
 using Mesh.XdsServer.Resources;
 using Mesh.XdsServer.ProxyStatus;
 using Mesh.XdsServer.Tests.Support;
@@ -159,10 +161,11 @@ public sealed class ProxyStatusTests : IAsyncLifetime
     [Fact]
     public async Task What_Only_gRPC_Misses_Is_Shown_To_gRPC_Streams_And_Counted_Apart()
     {
+        var certificateUndeliverable = XdsMetrics.KindLabel(WarningKind.CertificateUndeliverable);
         // A STRICT grpc listener with an SDS certificate: its Envoy serves it, xDS-enabled gRPC servers are not offered it.
         var mesh = MeshRows.Demo().Put("virtualNode", "", "grpc-api", """{"listeners":[{"portMapping":{"port":50051,"protocol":"grpc"},"tls":{"mode":"STRICT","certificate":{"sds":{"secretName":"spiffe://demo/api"}}}}],"serviceDiscovery":{"dns":{"hostname":"10.0.0.9"}}}""");
-        var warningsBefore = _host.Metrics.Get("mesh_xds_translation_warnings_total");
-        var proxylessBefore = _host.Metrics.Get("mesh_xds_proxyless_translation_warnings_total");
+        var warningsBefore = _host.Metrics.Sum("mesh_xds_translation_warnings_total");
+        var proxylessBefore = _host.Metrics.Get("mesh_xds_proxyless_translation_warnings_total", certificateUndeliverable);
         _host.Producer.SetMesh(mesh.Key, mesh.Graph);
         await using var envoy = AdsClient.Connect(_host.Channel, MeshRows.NodeId("grpc-api"));
         envoy.UserAgentName = "envoy";
@@ -182,8 +185,9 @@ public sealed class ProxyStatusTests : IAsyncLifetime
         // It was answered (LDS is full state), but without the listener it named: not in sync, still waiting.
         Assert.Equal("NOT_SENT", server.Types["lds"].Sync);
         Assert.DoesNotContain(notOffered, streams.Single(p => p.Types.ContainsKey("cds")).Warnings ?? []);
-        Assert.Equal(warningsBefore, _host.Metrics.Get("mesh_xds_translation_warnings_total"));
-        Assert.True(_host.Metrics.Get("mesh_xds_proxyless_translation_warnings_total") > proxylessBefore);
+        Assert.Equal(new Dictionary<string, int> { ["certificate_undeliverable"] = 1 }, server.WarningKinds);
+        Assert.Equal(warningsBefore, _host.Metrics.Sum("mesh_xds_translation_warnings_total"));
+        Assert.True(_host.Metrics.Get("mesh_xds_proxyless_translation_warnings_total", certificateUndeliverable) > proxylessBefore);
     }
 
     [Fact]
