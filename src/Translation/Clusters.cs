@@ -45,7 +45,7 @@ internal static class Clusters
             : listeners.Count == 1 ? listeners[0] : null;
         if (listener is null)
         {
-            context.Warn(WarningKind.MissingResource, port is { } q
+            context.WarnWhyUnreachable(WarningKind.UnreachableBackend, port is { } q
                 ? $"{where}: virtualNode/{node.Name} has no listener on port {q}"
                 : $"{where}: virtualNode/{node.Name} has {listeners.Count} listeners, so a port is needed");
         }
@@ -66,7 +66,7 @@ internal static class Clusters
         }
         else
         {
-            context.Warn(kind, $"{request.Where}: {why}");
+            context.WarnWhyUnreachable(kind, $"{request.Where}: {why}");
         }
     }
 

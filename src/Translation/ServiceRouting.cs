@@ -174,7 +174,7 @@ internal static class ServiceRouting
 
         var tcp = candidates[0].Spec.TcpRoute!;
         var routeWhere = $"{where}: virtualRouter/{router.Name}/route/{candidates[0].Name}";
-        var targets = Targets(context, tcp.Action.WeightedTargets, port, flavor, routeWhere);
+        var targets = ReachableTargets(context, tcp.Action.WeightedTargets, port, flavor, routeWhere, $"connections to port {port.Port} are not forwarded");
 
         // A target weighted 0 gets no connection. Unlike an HTTP route's weighted clusters, the TCP proxy's refuse a
         // weight of 0 (Envoy would reject the whole listener update), so such targets are left out here.
@@ -369,10 +369,16 @@ internal static class ServiceRouting
 
     private static RouteAction? Action(TranslationContext context, Specs.EquatableList<Specs.WeightedTarget> weighted, ServicePort port, RouteFlavor flavor, string where)
     {
-        var targets = Targets(context, weighted, port, flavor, where);
+        var answers = $"the route answers {(flavor.Proxyless ? "UNAVAILABLE" : "503")}";
+        var targets = ReachableTargets(context, weighted, port, flavor, where, answers);
         if (targets.Count == 0 || targets.Sum(t => t.Weight) == 0)
         {
-            context.Warn(WarningKind.UnreachableBackend, $"{where}: no reachable target with a weight above 0; the route answers 503");
+            // With no target at all, each target's cause said so; this says what the targets that are left weigh.
+            if (targets.Count > 0)
+            {
+                context.Warn(WarningKind.UnreachableBackend, $"{where}: no reachable target with a weight above 0; {answers}");
+            }
+
             return null;
         }
 
@@ -395,6 +401,21 @@ internal static class ServiceRouting
         return new RouteAction { WeightedClusters = clusters };
     }
 
+    /// <summary>
+    /// <see cref="Targets"/>, saying why each target that cannot be reached is not; when none can be, each cause says
+    /// too what the route's requests get (<paramref name="outcome"/>), so that a cause is one warning.
+    /// </summary>
+    private static List<(string Cluster, uint Weight)> ReachableTargets(TranslationContext context, Specs.EquatableList<Specs.WeightedTarget> weighted, ServicePort port, RouteFlavor flavor, string where, string outcome)
+    {
+        var targets = context.CollectWhyUnreachable(() => Targets(context, weighted, port, flavor, where), out var why);
+        foreach (var cause in why)
+        {
+            context.Warn(targets.Count == 0 ? cause with { Message = $"{cause.Message}; {outcome}" } : cause);
+        }
+
+        return targets;
+    }
+
     /// <summary>Resolves weighted targets to clusters, merging targets that land on the same cluster.</summary>
     private static List<(string Cluster, uint Weight)> Targets(TranslationContext context, Specs.EquatableList<Specs.WeightedTarget> weighted, ServicePort port, RouteFlavor flavor, string where)
     {
@@ -404,7 +425,7 @@ internal static class ServiceRouting
             var node = context.Graph.FindVirtualNode(target.VirtualNode);
             if (node is null)
             {
-                context.Warn(WarningKind.MissingResource, $"{where}: target virtualNode/{target.VirtualNode} does not exist");
+                context.WarnWhyUnreachable(WarningKind.MissingResource, $"{where}: target virtualNode/{target.VirtualNode} does not exist");
                 continue;
             }
 

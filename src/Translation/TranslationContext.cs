@@ -29,6 +29,7 @@ internal sealed class TranslationContext(MeshGraph graph, TranslatorOptions opti
     private readonly SortedDictionary<string, Secret> _secrets = new(StringComparer.Ordinal);
     private readonly SortedSet<TranslationWarning> _warnings = [];
     private readonly SortedDictionary<TranslationWarning, SortedDictionary<int, string>> _portWarnings = [];
+    private List<TranslationWarning>? _whyUnreachable;
 
     public MeshGraph Graph { get; } = graph;
 
@@ -37,6 +38,45 @@ internal sealed class TranslationContext(MeshGraph graph, TranslatorOptions opti
     public string Mesh => Graph.MeshName;
 
     public void Warn(WarningKind kind, string warning) => _warnings.Add(new TranslationWarning(kind, warning));
+
+    /// <summary>
+    /// Says why a target cannot be reached (a node that does not exist, has no listener for the port, cannot be
+    /// resolved or reached): as it is, unless the caller is collecting such causes (<see cref="CollectWhyUnreachable"/>)
+    /// to say them once it knows what they lead to.
+    /// </summary>
+    public void WarnWhyUnreachable(WarningKind kind, string warning)
+    {
+        if (_whyUnreachable is { } collecting)
+        {
+            collecting.Add(new TranslationWarning(kind, warning));
+        }
+        else
+        {
+            Warn(kind, warning);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="resolve"/> and hands back in <paramref name="why"/> the causes it gave for targets that
+    /// cannot be reached (<see cref="WarnWhyUnreachable"/>), unsaid: a route whose every target cannot be reached says
+    /// each cause with what the route's requests get, in one warning (not the cause and then a second warning).
+    /// </summary>
+    public T CollectWhyUnreachable<T>(Func<T> resolve, out IReadOnlyList<TranslationWarning> why)
+    {
+        var outer = _whyUnreachable;
+        var collected = new List<TranslationWarning>();
+        _whyUnreachable = collected;
+        try
+        {
+            var result = resolve();
+            why = collected;
+            return result;
+        }
+        finally
+        {
+            _whyUnreachable = outer;
+        }
+    }
 
     /// <summary>Says what another translation warned of, as it said it.</summary>
     public void Warn(TranslationWarning warning) => _warnings.Add(warning);

@@ -326,6 +326,41 @@ public sealed class MeshTranslatorTests
     }
 
     [Fact]
+    public void ARouteWhoseTargetsAllCannotBeReached_IsOneWarningPerCause_SayingWhatItsRequestsGet()
+    {
+        // Each target's cause is said once, with what the route's requests (or connections) get, not followed by a
+        // second warning that the route has no reachable target.
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"web"}},{"virtualService":{"virtualServiceName":"db"}}]}"""),
+            new("virtualNode", null, "nosd", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}},{"portMapping":{"port":9000,"protocol":"tcp"}}]}"""),
+            new("virtualRouter", null, "r", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}]}"""),
+            new("route", "r", "broken", 1, """{"httpRoute":{"match":{"prefix":"/"},"action":{"weightedTargets":[{"virtualNode":"nosd","weight":1},{"virtualNode":"ghost","weight":1}]}}}"""),
+            new("virtualService", null, "web", 1, """{"provider":{"virtualRouter":{"virtualRouterName":"r"}}}"""),
+            new("virtualRouter", null, "t", 1, """{"listeners":[{"portMapping":{"port":9000,"protocol":"tcp"}}]}"""),
+            new("route", "t", "tcp", 1, """{"tcpRoute":{"action":{"weightedTargets":[{"virtualNode":"nosd","weight":1}]}}}"""),
+            new("virtualService", null, "db", 1, """{"provider":{"virtualRouter":{"virtualRouterName":"t"}}}"""),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+
+        Assert.Equal(
+            [
+                new(WarningKind.UnreachableBackend, "virtualNode/client backend virtualService/db: virtualRouter/t/route/tcp: virtualNode/nosd has no service discovery, so it cannot be reached (give it dns or awsCloudMap service discovery); connections to port 9000 are not forwarded"),
+                new(WarningKind.MissingResource, "virtualNode/client backend virtualService/web: virtualRouter/r/route/broken: target virtualNode/ghost does not exist; the route answers 503"),
+                new(WarningKind.UnreachableBackend, "virtualNode/client backend virtualService/web: virtualRouter/r/route/broken: virtualNode/nosd has no service discovery, so it cannot be reached (give it dns or awsCloudMap service discovery); the route answers 503"),
+            ],
+            resources.Warnings);
+
+        // A proxyless gRPC client's calls on such a route fail with UNAVAILABLE, and the warning says so.
+        var proxyless = new MeshTranslator().Translate(graph, ProxyTarget.Proxyless("web"));
+        Assert.Contains(
+            "proxyless gRPC clients of virtualService/web port 8080: virtualRouter/r/route/broken: target virtualNode/ghost does not exist; the route answers UNAVAILABLE",
+            proxyless.Warnings.Messages());
+    }
+
+    [Fact]
     public void ATcpPortOfARouterWithNoTcpRoute_ForwardsNothing_AndSaysWhy()
     {
         var graph = MeshGraph.Build(new MeshResourceRow[]
