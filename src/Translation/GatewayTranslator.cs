@@ -317,6 +317,7 @@ internal static class GatewayTranslator
             return null;
         }
 
+        Matches.WarnOfValuesNoRequestCarries(context, where, "gateway route", "headers", m.Headers?.Select(h => (h.Match, h.Invert)), m.QueryParameters);
         var match = Matches.Path(m.Prefix, m.Path);
         AddHostname(match, m.Hostname);
         Matches.AddHeaders(match, m.Headers);
@@ -404,6 +405,7 @@ internal static class GatewayTranslator
             return null;
         }
 
+        Matches.WarnOfValuesNoRequestCarries(context, where, "gateway route", "metadata", route.Match.Metadata?.Select(m => (m.Match, m.Invert)), null);
         var match = Matches.Grpc(route.Match.ServiceName, null, route.Match.Metadata);
         AddHostname(match, route.Match.Hostname);
         var rewriteHost = route.Action.Rewrite?.Hostname?.DefaultTargetHostname != Specs.DefaultGatewayRouteRewrite.Disabled;

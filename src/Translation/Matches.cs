@@ -126,6 +126,58 @@ internal static class Matches
         : path?.Exact is { } exact && HttpText.HasSpaceOrControl(exact) ? "match.path.exact has a space or control character, which no request's path holds"
         : null;
 
+    /// <summary>
+    /// Warns of each condition of a match no request can meet (<paramref name="list"/> names the header or metadata
+    /// list): a header's or metadata's exact, prefix or suffix value with a control character other than a tab, which
+    /// no request's header value holds (HTTP parsers refuse them), or a query parameter's exact value with a space or
+    /// control character, which no request's path holds (Envoy matches the query as the request sent it, not decoded).
+    /// The API and Envoy take such a value, so the route is served: it never matches a request, or, when the condition
+    /// is inverted, the condition holds for every request. <paramref name="route"/> names the route ("route",
+    /// "gateway route").
+    /// </summary>
+    public static void WarnOfValuesNoRequestCarries(
+        TranslationContext context,
+        string where,
+        string route,
+        string list,
+        IEnumerable<(Specs.HeaderMatchMethod? Match, bool? Invert)>? headers,
+        Specs.EquatableList<Specs.HttpQueryParameter>? parameters)
+    {
+        var i = 0;
+        foreach (var (match, invert) in headers ?? [])
+        {
+            var member = match switch
+            {
+                { Exact: { } exact } when !HttpText.IsStrictHeaderValue(exact) => "exact",
+                { Prefix: { } prefix } when !HttpText.IsStrictHeaderValue(prefix) => "prefix",
+                { Suffix: { } suffix } when !HttpText.IsStrictHeaderValue(suffix) => "suffix",
+                _ => null,
+            };
+            if (member is not null)
+            {
+                var problem = $"{where}: match.{list}[{i}].match.{member} has a control character, which no request's header value holds";
+                if (invert == true)
+                {
+                    context.Warn(WarningKind.SettingIgnored, $"{problem}, so its inverted condition holds for every request");
+                }
+                else
+                {
+                    context.Warn(WarningKind.MatchNeverMatches, $"{problem}, so the {route} never matches a request");
+                }
+            }
+
+            i++;
+        }
+
+        for (i = 0; i < (parameters?.Count ?? 0); i++)
+        {
+            if (parameters![i].Match?.Exact is { } exact && HttpText.HasSpaceOrControl(exact))
+            {
+                context.Warn(WarningKind.MatchNeverMatches, $"{where}: match.queryParameters[{i}].match.exact has a space or control character, which no request's path holds, so the {route} never matches a request");
+            }
+        }
+    }
+
     public static void AddQuery(RouteMatch result, Specs.EquatableList<Specs.HttpQueryParameter>? parameters)
     {
         foreach (var parameter in parameters ?? [])

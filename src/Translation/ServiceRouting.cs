@@ -257,6 +257,7 @@ internal static class ServiceRouting
             return null;
         }
 
+        Matches.WarnOfValuesNoRequestCarries(context, where, "route", "headers", http.Match.Headers?.Select(h => (h.Match, h.Invert)), http.Match.QueryParameters);
         var match = Matches.Http(http.Match);
         if (flavor.Proxyless && !SeenByGrpcCalls(match, out var why))
         {
@@ -308,6 +309,7 @@ internal static class ServiceRouting
             return null;
         }
 
+        Matches.WarnOfValuesNoRequestCarries(context, where, "route", "metadata", grpc.Match.Metadata?.Select(m => (m.Match, m.Invert)), null);
         var action = Action(context, grpc.Action.WeightedTargets, port, flavor, where);
         if (action is null)
         {

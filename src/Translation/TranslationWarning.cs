@@ -68,6 +68,9 @@ public enum WarningKind
 
     /// <summary>Two things want one port or domain, and one of them is left out or would not work.</summary>
     Conflict,
+
+    /// <summary>A route's match can never match a request: a header, metadata or query value no request can carry.</summary>
+    MatchNeverMatches,
 }
 
 /// <summary>The <c>kind</c> label values of <see cref="WarningKind"/>.</summary>
@@ -89,6 +92,7 @@ public static class WarningKinds
         WarningKind.RouteLeftOut => "route_left_out",
         WarningKind.SettingIgnored => "setting_ignored",
         WarningKind.Conflict => "conflict",
+        WarningKind.MatchNeverMatches => "match_never_matches",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 }

@@ -250,6 +250,46 @@ public sealed class MeshTranslatorTests
         Assert.Contains(gateway.Warnings.Messages(), w => w == $"virtualGateway/gw/gatewayRoute/bad: left out: {why}; its match cannot be given to Envoy, so requests it would match go on to the next gateway route that matches them (or get 404)");
     }
 
+    [Fact]
+    public void AMatchValueNoRequestCarries_IsWarnedOf_NamingTheRouteAndMember()
+    {
+        // The API takes any text as a header's, gRPC metadata's or query parameter's value, and so does Envoy; but no
+        // request's header value holds a control character other than a tab, nor its path a space or control
+        // character, so such a condition never holds (and, inverted, always does). The route is still served.
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"svc"}},{"virtualService":{"virtualServiceName":"rpc"}}]}"""),
+            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}},{"portMapping":{"port":50051,"protocol":"grpc"}}],"serviceDiscovery":{"dns":{"hostname":"server.local"}}}"""),
+            new("virtualService", null, "svc", 1, """{"provider":{"virtualRouter":{"virtualRouterName":"r"}}}"""),
+            new("virtualRouter", null, "r", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}]}"""),
+            new("route", "r", "header", 1, """{"httpRoute":{"match":{"prefix":"/a","headers":[{"name":"x-ok","match":{"exact":"a\tb"}},{"name":"x-bad","match":{"prefix":"v1\r\nx-injected: 1"}}]},"action":{"weightedTargets":[{"virtualNode":"server","weight":1}]}}}"""),
+            new("route", "r", "inverted", 1, """{"httpRoute":{"match":{"prefix":"/b","headers":[{"name":"x-bad","invert":true,"match":{"suffix":"\u0001"}}]},"action":{"weightedTargets":[{"virtualNode":"server","weight":1}]}}}"""),
+            new("route", "r", "query", 1, """{"httpRoute":{"match":{"prefix":"/c","queryParameters":[{"name":"q","match":{"exact":"a b"}}]},"action":{"weightedTargets":[{"virtualNode":"server","weight":1}]}}}"""),
+            new("virtualService", null, "rpc", 1, """{"provider":{"virtualRouter":{"virtualRouterName":"g"}}}"""),
+            new("virtualRouter", null, "g", 1, """{"listeners":[{"portMapping":{"port":50051,"protocol":"grpc"}}]}"""),
+            new("route", "g", "metadata", 1, """{"grpcRoute":{"match":{"serviceName":"s","metadata":[{"name":"x-bad","match":{"exact":"\u0000"}}]},"action":{"weightedTargets":[{"virtualNode":"server","weight":1}]}}}"""),
+            new("virtualGateway", null, "gw", 1, """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}}]}"""),
+            new("gatewayRoute", "gw", "header", 1, """{"httpRoute":{"match":{"prefix":"/","headers":[{"name":"x-bad","match":{"exact":"\n"}}]},"action":{"target":{"virtualService":{"virtualServiceName":"svc"}}}}}"""),
+        });
+
+        var sidecar = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+        var gateway = new MeshTranslator().Translate(graph, ProxyTarget.VirtualGateway("gw"));
+
+        Assert.Equal(
+            [
+                new(WarningKind.MatchNeverMatches, "virtualNode/client backend virtualService/rpc: virtualRouter/g/route/metadata: match.metadata[0].match.exact has a control character, which no request's header value holds, so the route never matches a request"),
+                new(WarningKind.MatchNeverMatches, "virtualNode/client backend virtualService/svc: virtualRouter/r/route/header: match.headers[1].match.prefix has a control character, which no request's header value holds, so the route never matches a request"),
+                new(WarningKind.SettingIgnored, "virtualNode/client backend virtualService/svc: virtualRouter/r/route/inverted: match.headers[0].match.suffix has a control character, which no request's header value holds, so its inverted condition holds for every request"),
+                new(WarningKind.MatchNeverMatches, "virtualNode/client backend virtualService/svc: virtualRouter/r/route/query: match.queryParameters[0].match.exact has a space or control character, which no request's path holds, so the route never matches a request"),
+            ],
+            sidecar.Warnings);
+        Assert.Contains(sidecar.RouteConfigurations.SelectMany(c => c.VirtualHosts).SelectMany(h => h.Routes), r => r.Match.Prefix == "/a" && r.Match.Headers.Count == 2);
+        Assert.Contains(
+            new TranslationWarning(WarningKind.MatchNeverMatches, "virtualGateway/gw/gatewayRoute/header: match.headers[0].match.exact has a control character, which no request's header value holds, so the gateway route never matches a request"),
+            gateway.Warnings);
+    }
+
     [Theory]
     [InlineData("""{"prefix":"/v2/a\r\nX: y"}""", "match.prefix")]
     [InlineData("""{"path":{"exact":"/v2/a\n"}}""", "match.path.exact")]
