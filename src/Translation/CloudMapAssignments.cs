@@ -79,7 +79,7 @@ internal static class CloudMapAssignments
         {
             // With several listeners, an instance's one port cannot say which listener it is: each listener is
             // reached on its own port (docs/cloud-map.md), so a different registered port is ignored, and said so.
-            context.Warn(WarningKind.NoEndpoints, $"{where}: AWS_INSTANCE_PORT {string.Join(", ", otherPorts)} of the instances is ignored: virtualNode/{node.Name} has {node.Spec.Listeners!.Count} listeners, "
+            context.Warn(WarningKind.SettingIgnored, $"{where}: AWS_INSTANCE_PORT {string.Join(", ", otherPorts)} of the instances is ignored: virtualNode/{node.Name} has {node.Spec.Listeners!.Count} listeners, "
                 + $"so its listener {listenerPort} is reached on port {listenerPort}; register the instances with that port or give the node one listener");
         }
 

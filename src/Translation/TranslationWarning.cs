@@ -42,7 +42,7 @@ public enum WarningKind
     UnknownRegistryService,
 
     /// <summary>A node's endpoints are fewer than asked, or none: registry instances unhealthy, without a usable
-    /// address or port, duplicated, or a DNS name that can never resolve.</summary>
+    /// address, duplicated, or a DNS name that can never resolve.</summary>
     NoEndpoints,
 
     /// <summary>A certificate or trust the proxy is asked to use cannot be delivered to it (ACM, or an SDS or ACM
@@ -58,8 +58,9 @@ public enum WarningKind
     /// <summary>A route never receives a request: one before it takes all of them.</summary>
     RouteShadowed,
 
-    /// <summary>A route, virtual host or listener is not given to the proxy (Envoy or gRPC would refuse or cannot
-    /// express it, or it is for a protocol the listeners do not speak).</summary>
+    /// <summary>A route, virtual host or listener is not given to the proxy as asked (Envoy or gRPC would refuse or
+    /// cannot express it, or it is for a protocol the listeners do not speak): left out, or a gateway route stored
+    /// with a value the API now refuses answering 503 in its place.</summary>
     RouteLeftOut,
 
     /// <summary>A setting accepted by the API is not applied (a health check, outlier detection, retry, rewrite,

@@ -119,8 +119,10 @@ public sealed class CloudMapAssignmentsTests
 
         Assert.Equal(["/:10.0.0.1:8080"], Endpoints(resources.ClusterLoadAssignments.Single(c => c.ClusterName == Cluster)));
         Assert.Contains(
-            "virtualNode/client backend virtualService/api.m.local: virtualNode/api (Cloud Map service 'api' in namespace 'ns.local'): AWS_INSTANCE_PORT 7000 of the instances is ignored: virtualNode/api has 2 listeners, so its listener 8080 is reached on port 8080; register the instances with that port or give the node one listener",
-            resources.Warnings.Messages());
+            new TranslationWarning(
+                WarningKind.SettingIgnored,
+                "virtualNode/client backend virtualService/api.m.local: virtualNode/api (Cloud Map service 'api' in namespace 'ns.local'): AWS_INSTANCE_PORT 7000 of the instances is ignored: virtualNode/api has 2 listeners, so its listener 8080 is reached on port 8080; register the instances with that port or give the node one listener"),
+            resources.Warnings);
     }
 
     [Fact]
@@ -169,7 +171,7 @@ public sealed class CloudMapAssignmentsTests
         var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
 
         Assert.Empty(resources.ClusterLoadAssignments.Single(c => c.ClusterName == Cluster).Endpoints);
-        Assert.Contains(resources.Warnings.Messages(), w => w.EndsWith("the service does not exist in the registry, so the node has no endpoints", StringComparison.Ordinal));
+        Assert.Contains(resources.Warnings, w => w.Kind == WarningKind.UnknownRegistryService && w.Message.EndsWith("the service does not exist in the registry, so the node has no endpoints", StringComparison.Ordinal));
     }
 
     private static (ClusterLoadAssignment Assignment, IReadOnlyList<string> Warnings) Translate(
