@@ -215,14 +215,14 @@ public sealed partial class SnapshotProducer
         {
             // Logged and counted when they appear, not on every rebuild: a warning that stays is not news.
             _metrics.TranslationWarning(warning.Kind);
-            LogWarning(identity.ToString(), warning.Message);
+            LogWarning(identity.ToString(), warning.Kind.Label(), warning.Message);
         }
 
         foreach (var warning in result.AddedProxylessWarnings)
         {
             // Most identities are Envoys only: what gRPC alone would miss is information, not a warning about them.
             _metrics.ProxylessTranslationWarning(warning.Kind);
-            LogProxylessWarning(identity.ToString(), warning.Message);
+            LogProxylessWarning(identity.ToString(), warning.Kind.Label(), warning.Message);
         }
 
         if (result.SnapshotChanged && update.Snapshot is { } snapshot)
@@ -349,11 +349,11 @@ public sealed partial class SnapshotProducer
     [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Snapshot for {Proxy} dropped: its resource is gone; connected proxies keep what they run, new ones wait")]
     private partial void LogDropped(string proxy);
 
-    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Configuration for {Proxy} leaves something out: {Warning}")]
-    private partial void LogWarning(string proxy, string warning);
+    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Configuration for {Proxy} leaves something out ({Kind}): {Warning}")]
+    private partial void LogWarning(string proxy, string kind, string warning);
 
-    [LoggerMessage(EventId = 109, Level = LogLevel.Information, Message = "Configuration for {Proxy}'s proxyless gRPC clients and servers leaves something out (what its Envoy misses is warned about on its own): {Warning}")]
-    private partial void LogProxylessWarning(string proxy, string warning);
+    [LoggerMessage(EventId = 109, Level = LogLevel.Information, Message = "Configuration for {Proxy}'s proxyless gRPC clients and servers leaves something out ({Kind}; what its Envoy misses is warned about on its own): {Warning}")]
+    private partial void LogProxylessWarning(string proxy, string kind, string warning);
 
     [LoggerMessage(EventId = 105, Level = LogLevel.Error, Message = "Configuration for {Proxy} rejected; the last good snapshot keeps serving: {Reason} (logged once per failure: every other proxy it rejects shows it in proxy status and is counted in mesh_xds_snapshots_rejected_total)")]
     private partial void LogTranslationFailed(string proxy, string reason, Exception exception);

@@ -258,6 +258,24 @@ public sealed class SnapshotProducerTests
     }
 
     [Fact]
+    public void A_New_Translation_Warning_Is_Logged_Once_With_Its_Kind()
+    {
+        var logger = new CapturingLogger<SnapshotProducer>();
+        var producer = new SnapshotProducer(_cache, new MeshTranslator(), _metrics, logger);
+        var mesh = MeshRows.Demo().Node("web", "10.0.0.1", 8080, "http", "api.demo.local", "ghost.demo.local");
+        producer.SetMesh(mesh.Key, mesh.Graph);
+
+        using var watch = _cache.Watch(Web, _ => { });
+        producer.SetMesh(mesh.Key, mesh.Node("api-v2", "127.0.0.9", 9080).Graph);
+
+        var logged = Assert.Single(logger.Entries, e => e.Event.Id == 102);
+        Assert.Equal(LogLevel.Warning, logged.Level);
+        Assert.Equal(
+            "Configuration for 111122223333:mesh/demo/virtualNode/web leaves something out (missing_resource): virtualNode/web backend virtualService/ghost.demo.local: virtualService/ghost.demo.local does not exist or has no provider in the mesh",
+            logged.Message);
+    }
+
+    [Fact]
     public void An_Update_From_An_Older_Graph_Never_Replaces_One_From_A_Newer_Graph()
     {
         var seen = new List<Snapshot>();
