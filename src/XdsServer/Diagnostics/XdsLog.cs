@@ -26,6 +26,11 @@ internal static partial class XdsLog
     [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "Stream {StreamId} ignored a stale {Type} request (nonce {Nonce}, latest {Latest})")]
     public static partial void StaleNonce(this ILogger logger, long streamId, string type, string nonce, string latest);
 
+    // Delta's stale request: its ACK or NACK names no response awaiting an answer (neither pending nor forgotten past
+    // the pending limit), so it answers nothing; its subscription changes still count. Debug, as SotW's (event 6).
+    [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "Stream {StreamId} ignored a {Type} answer to no response awaiting one (nonce {Nonce}, {Pending} awaiting an answer)")]
+    public static partial void StaleDeltaNonce(this ILogger logger, long streamId, string type, string nonce, int pending);
+
     [LoggerMessage(EventId = 7, Level = LogLevel.Debug, Message = "Stream {StreamId} sent {Type} version {Version} ({Count} resources, {Removed} removed), nonce {Nonce}")]
     public static partial void Sent(this ILogger logger, long streamId, string type, string version, int count, int removed, string nonce);
 

@@ -160,7 +160,7 @@ public sealed class XdsMetrics : IDisposable
     private const string Nacks = "mesh_xds_nacks_total";
     private const string NacksHelp = "Responses a client rejected (error_detail set).";
     private const string StaleRequests = "mesh_xds_stale_requests_total";
-    private const string StaleRequestsHelp = "SotW requests ignored because their nonce was not the latest.";
+    private const string StaleRequestsHelp = "Requests whose ACK or NACK was ignored: SotW, a nonce not the latest (the whole request is ignored); delta, a nonce of no response awaiting an answer (its subscription changes still count).";
     private const string StreamsOpened = "mesh_xds_streams_opened_total";
     private const string StreamsOpenedHelp = "xDS streams opened.";
     /// <summary>Streams that arrived before the first load from PostgreSQL (read for the feed's "loaded" line).</summary>

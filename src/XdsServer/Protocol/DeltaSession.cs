@@ -113,6 +113,13 @@ internal sealed class DeltaSession(
                 }
             }
         }
+        else if (nonce.Length > 0)
+        {
+            // An answer to no response awaiting one: a nonce this stream never sent (another server's, or garbage), or
+            // one already answered. It answers nothing, but is not ignored unseen (SotW counts its stale nonces alike).
+            Context.Metrics.StaleNonce(type);
+            Context.Logger.StaleDeltaNonce(Status.Id, type, nonce, state.PendingCount);
+        }
 
         // By index: a RepeatedField's enumerator is an object, and every ACK carries both lists, empty.
         var subscribe = request.ResourceNamesSubscribe;

@@ -193,6 +193,26 @@ public sealed class DeltaTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_Answer_With_A_Nonce_Of_No_Response_Awaiting_One_Is_Counted_As_Stale_And_Changes_Nothing()
+    {
+        // A nonce the stream never sent (another server's, say) and one already answered: neither answers anything,
+        // so neither counts as an ACK or NACK nor changes what the proxy is shown holding. They were ignored silently.
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster);
+        var cds = await client.NextAsync();
+        await client.AckAsync(cds);
+        await Eventually.TrueAsync(() => _host.Metrics.Get("mesh_xds_acks_total", "type=\"cds\"") == 1);
+
+        await client.SendAsync(TypeUrls.Cluster, nonce: "no-such-nonce", error: "refused by another server's stream");
+        await client.AckAsync(cds);
+        await Eventually.TrueAsync(() => _host.Metrics.Get("mesh_xds_stale_requests_total", "type=\"cds\"") == 2);
+
+        Assert.Equal(0, _host.Metrics.Get("mesh_xds_nacks_total", "type=\"cds\""));
+        Assert.Equal(1, _host.Metrics.Get("mesh_xds_acks_total", "type=\"cds\""));
+        Assert.All(Assert.Single(_host.Streams.Streams).Resources.Values, r => Assert.Equal(Envoy.Admin.V3.ClientResourceStatus.Acked, r.ClientStatus));
+    }
+
+    [Fact]
     public async Task A_Response_The_Client_Answers_Past_Is_Taken_As_Accepted()
     {
         // The client answers the change without answering the first response: v2, sent only in that one, was stuck
