@@ -45,7 +45,10 @@ namespace Mesh.XdsServer.Protocol;
 /// and its removals done: the client takes the responses of a stream in order, and it answered a later one without
 /// refusing this one. A response forgotten past the pending limit is answered when its answer comes all the same
 /// (<see cref="AnsweredThrough"/>, by the nonce its outcome carries), or taken as accepted when the client answers a
-/// later one; until then what it carried shows as sent and unanswered, which it is.
+/// later one; until then what it carried shows as sent and unanswered, which it is. A name it sent that a later
+/// response sent again or removed keeps its version by name meanwhile (<see cref="Forgotten"/>), so that its answer
+/// still makes that version the one the client runs until it answers the later one; one per name, the latest
+/// forgotten response's (the README says what that leaves out).
 /// </para>
 /// </summary>
 internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
@@ -81,6 +84,17 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     /// there are none (most types of most streams never have one).
     /// </summary>
     private Dictionary<string, Removal>? _removals;
+
+    /// <summary>
+    /// Of the responses forgotten past the pending limit and not answered yet, each name one of them sent that a later
+    /// response, not answered yet either, sent again or removed: the version the latest such forgotten response sent,
+    /// and its outcome (with its nonce). Its list is gone once forgotten, and the name's entry has the later response's
+    /// outcome, so this is how its answer still makes that version what the client runs meanwhile
+    /// (<see cref="Forgotten"/>). Null while there are none: a response is forgotten only by a proxy
+    /// <see cref="DeltaTypeState.MaxPending"/> responses behind, and an entry here is one per name, however many
+    /// responses are forgotten, let go when the answer comes.
+    /// </summary>
+    private Dictionary<string, (string Version, DeltaOutcome Sent)>? _sentBeforeForgotten;
 
     public string TypeUrl { get; } = typeUrl;
 
@@ -263,7 +277,7 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
                 {
                     if (acked && _removals is not null)
                     {
-                        RanMeanwhile(r, sent, answer);
+                        RanMeanwhile(r.Name, r.Version, sent, answer);
                     }
 
                     continue;
@@ -276,6 +290,40 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
                 else if (acked && IsHeld(entry) && entry.Outcome.ClientStatus != ClientResourceStatus.Acked)
                 {
                     entry = entry with { KeptVersion = r.Version, KeptOutcome = answer };
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The response whose outcome was <paramref name="sent"/> and that carried <paramref name="resources"/> is forgotten
+    /// past the pending limit: its answer will find what still has its outcome by the outcome's nonce
+    /// (<see cref="AnsweredThrough"/>), but not a name a later response, not answered yet, sent again or removed, whose
+    /// version from this response is what the client runs meanwhile if it takes this one. That is kept, by name, until
+    /// the answer comes (<see cref="_sentBeforeForgotten"/>). One lookup per resource of the response, only when one is
+    /// forgotten; an entry made only for such a name.
+    /// </summary>
+    public void Forgotten(IReadOnlyList<XdsResource> resources, DeltaOutcome sent)
+    {
+        if (sent.Nonce == 0)
+        {
+            return; // no answer could find it
+        }
+
+        lock (statusLock)
+        {
+            for (var i = 0; i < resources.Count; i++)
+            {
+                var r = resources[i];
+                var sentSince = _entries.TryGetValue(r.Name, out var entry) && IsHeld(entry)
+                    ? !ReferenceEquals(entry.Outcome, sent) && entry.Outcome.ClientStatus == ClientResourceStatus.Requested
+                    : _removals is not null && _removals.TryGetValue(r.Name, out var removal)
+                        && removal.Running is { } running && !ReferenceEquals(running, sent);
+                if (sentSince)
+                {
+                    // A later forgotten response's version replaces an earlier one's: the client answers in order, so
+                    // the earlier answer comes first (see the README for what that leaves out).
+                    (_sentBeforeForgotten ??= new(StringComparer.Ordinal))[r.Name] = (r.Version, sent);
                 }
             }
         }
@@ -370,6 +418,7 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
         lock (statusLock)
         {
             ForgetRemoval(name);
+            ForgetSentBeforeForgotten(name);
             Drop(name);
         }
     }
@@ -424,16 +473,67 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     }
 
     /// <summary>
-    /// The client ACKed a response that sent <paramref name="resource"/>, removed since by a response it has not
-    /// answered yet, while a later version it has not answered either stands beside the removal: the ACKed version is
-    /// what it runs if it refuses that later one (as <see cref="DeltaEntry.KeptVersion"/> is for a name still held).
+    /// The client ACKed a response that sent <paramref name="version"/> of <paramref name="name"/>, removed since by a
+    /// response it has not answered yet, while a later version it has not answered either stands beside the removal:
+    /// the ACKed version is what it runs if it refuses that later one (as <see cref="DeltaEntry.KeptVersion"/> is for a
+    /// name still held).
     /// </summary>
-    private void RanMeanwhile(XdsResource resource, DeltaOutcome sent, DeltaOutcome answer)
+    private void RanMeanwhile(string name, string version, DeltaOutcome sent, DeltaOutcome answer)
     {
-        ref var removal = ref CollectionsMarshal.GetValueRefOrNullRef(_removals!, resource.Name);
+        ref var removal = ref CollectionsMarshal.GetValueRefOrNullRef(_removals!, name);
         if (!Unsafe.IsNullRef(ref removal) && removal.Running is { } running && !ReferenceEquals(running, sent))
         {
-            removal = removal with { RanBefore = resource.Version, RanBeforeSince = answer.At };
+            removal = removal with { RanBefore = version, RanBeforeSince = answer.At };
+        }
+    }
+
+    /// <summary>
+    /// The client answered forgotten responses (<paramref name="answerTo"/>, as for <see cref="AnswerRemovals"/>): of
+    /// each name one of them sent and a later one sent again or removed (<see cref="Forgotten"/>), the version it sent
+    /// is, ACKed, what the client runs until it answers the later one, as <see cref="Answered"/> makes it for a
+    /// response still pending. Called only while there are such names.
+    /// </summary>
+    private void AnswerSentBeforeForgotten(Func<DeltaOutcome, DeltaOutcome?> answerTo)
+    {
+        List<string>? answered = null;
+        foreach (var (name, (version, sent)) in _sentBeforeForgotten!)
+        {
+            if (answerTo(sent) is not { } answer)
+            {
+                continue;
+            }
+
+            (answered ??= []).Add(name);
+            if (answer.ClientStatus != ClientResourceStatus.Acked)
+            {
+                continue; // refused: the client runs what it ran before, which the entry or removal keeps already
+            }
+
+            ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, name);
+            if (!Unsafe.IsNullRef(ref entry) && IsHeld(entry))
+            {
+                if (entry.Outcome.ClientStatus != ClientResourceStatus.Acked)
+                {
+                    entry = entry with { KeptVersion = version, KeptOutcome = answer };
+                }
+            }
+            else if (_removals is not null)
+            {
+                RanMeanwhile(name, version, sent, answer);
+            }
+        }
+
+        foreach (var name in answered ?? [])
+        {
+            ForgetSentBeforeForgotten(name);
+        }
+    }
+
+    private void ForgetSentBeforeForgotten(string name)
+    {
+        if (_sentBeforeForgotten is not null && _sentBeforeForgotten.Remove(name) && _sentBeforeForgotten.Count == 0)
+        {
+            _sentBeforeForgotten = null;
         }
     }
 
@@ -467,6 +567,13 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
             if (_latestEmpty is not null && AnswerTo(_latestEmpty) is { } empty)
             {
                 _latestEmpty = empty;
+            }
+
+            // Before the entries and removals: those versions were sent before the ones the entries and removals
+            // stand for now, which this answer may answer too.
+            if (_sentBeforeForgotten is not null)
+            {
+                AnswerSentBeforeForgotten(AnswerTo);
             }
 
             List<string>? names = null;

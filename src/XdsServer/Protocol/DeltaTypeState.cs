@@ -125,6 +125,7 @@ internal sealed class DeltaTypeState
         if (PendingCount > MaxPending)
         {
             _forgottenThrough = Math.Max(_forgottenThrough, _oldest.Sent.Nonce);
+            ClientHas.Forgotten(_oldest.Resources, _oldest.Sent);
             _oldest = _later[0];
             _later.RemoveAt(0);
         }

@@ -174,6 +174,65 @@ public sealed class DeltaPendingTests
         Assert.False(state.WasForgotten("1", out _));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_Forgotten_Response_Accepted_Is_What_The_Client_Runs_Of_A_Name_A_Later_One_Sent_Again(bool answeredPast)
+    {
+        // Response 1 sends c at one version, and is forgotten past the limit when response 17 sends c at another.
+        // The client takes 1 (it ACKs it, or answers past it) and refuses 17: it runs 1's version of c. That was
+        // lost with 1's list, so c showed the version it ran before 1 (none) instead.
+        var (state, status) = NewStateAndStatus();
+        XdsResource c1 = Cluster("c", "1"), c2 = Cluster("c", "2");
+        SendPending(state, 1, [c1]);
+        for (var i = 2; i <= DeltaTypeState.MaxPending; i++)
+        {
+            SendPending(state, i, First);
+        }
+
+        SendPending(state, DeltaTypeState.MaxPending + 1, [c2]);
+        Assert.True(state.WasForgotten("1", out var number));
+
+        if (!answeredPast)
+        {
+            state.AnsweredForgotten(number, status.Ack());
+        }
+
+        AnswerPending(state, DeltaTypeState.MaxPending, status.Ack());
+        AnswerPending(state, DeltaTypeState.MaxPending + 1, status.Nack("bad"));
+
+        var c = status.Resources[(TypeUrls.Cluster, "c")];
+        Assert.Equal((c1.Version, ClientResourceStatus.Nacked, c2.Version), (c.Version, c.ClientStatus, c.RejectedVersion));
+    }
+
+    [Fact]
+    public void A_Forgotten_Response_Accepted_Is_What_The_Client_Runs_Of_A_Name_A_Later_One_Sent_Again_And_Another_Removed()
+    {
+        // As above, and response 18 removes c: the client refuses 17 and then the removal, so it still runs 1's version.
+        var (state, status) = NewStateAndStatus();
+        var holdings = state.ClientHas;
+        XdsResource c1 = Cluster("c", "1"), c2 = Cluster("c", "2");
+        SendPending(state, 1, [c1]);
+        for (var i = 2; i <= DeltaTypeState.MaxPending; i++)
+        {
+            SendPending(state, i, First);
+        }
+
+        SendPending(state, DeltaTypeState.MaxPending + 1, [c2]);
+        var removal = holdings.Sent([], DateTimeOffset.UnixEpoch, nonce: DeltaTypeState.MaxPending + 2);
+        holdings.RemovedBy("c", removal);
+        state.AddPending((DeltaTypeState.MaxPending + 2).ToString(System.Globalization.CultureInfo.InvariantCulture), [], removal);
+        Assert.True(state.WasForgotten("1", out var number));
+
+        state.AnsweredForgotten(number, status.Ack());
+        AnswerPending(state, DeltaTypeState.MaxPending, status.Ack());
+        AnswerPending(state, DeltaTypeState.MaxPending + 1, status.Nack("bad"));
+        AnswerPending(state, DeltaTypeState.MaxPending + 2, status.Nack("bad"));
+
+        var c = status.Resources[(TypeUrls.Cluster, "c")];
+        Assert.Equal((c1.Version, ClientResourceStatus.Nacked), (c.Version, c.ClientStatus));
+    }
+
     [Fact]
     public void A_Refused_Removal_Is_Kept_Whatever_The_Client_Answers_After()
     {
@@ -212,5 +271,17 @@ public sealed class DeltaPendingTests
         return (new DeltaTypeState { ClientHas = status.Holdings(TypeUrls.Cluster) }, status);
     }
 
-    private static XdsResource Cluster(string name) => XdsResource.Create(TypeUrls.Cluster, name, new Cluster { Name = name });
+    /// <summary>Sends <paramref name="resources"/> in the response with nonce <paramref name="nonce"/>, pending its answer.</summary>
+    private static void SendPending(DeltaTypeState state, int nonce, IReadOnlyList<XdsResource> resources) =>
+        state.AddPending(nonce.ToString(System.Globalization.CultureInfo.InvariantCulture), resources, state.ClientHas.Sent(resources, DateTimeOffset.UnixEpoch, nonce: nonce));
+
+    /// <summary>The client gives <paramref name="answer"/> to the pending response with nonce <paramref name="nonce"/>, as the session does.</summary>
+    private static void AnswerPending(DeltaTypeState state, int nonce, DeltaOutcome answer)
+    {
+        var (resources, sent) = state.Answered(state.PendingIndex(nonce.ToString(System.Globalization.CultureInfo.InvariantCulture)), answer);
+        state.ClientHas.Answered(resources, sent, answer);
+    }
+
+    /// <summary>A cluster whose <paramref name="tag"/> (its alt stat name) tells one version of it from another.</summary>
+    private static XdsResource Cluster(string name, string tag = "") => XdsResource.Create(TypeUrls.Cluster, name, new Cluster { Name = name, AltStatName = tag });
 }
