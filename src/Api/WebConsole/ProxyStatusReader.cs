@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Mesh.Api.Observability;
 using Mesh.Model.Identity;
@@ -9,15 +11,24 @@ namespace Mesh.Api.WebConsole;
 /// Reads <c>GET /proxy-status</c> from the xDS servers' admin ports (<see cref="ConsoleOptions.ProxyStatusUrls"/>) and
 /// keeps one account's mesh's proxies. The report's shape is the xDS server's; it is passed on as JSON, not
 /// re-modelled here. A server that does not answer is named in <c>unreachable</c> rather than failing the whole read.
+/// A URL written <c>dns+http://host:port</c> names every address its host resolves to, each read as a replica of its
+/// own: a Kubernetes headless Service gives the addresses of the xDS Deployment's ready pods, which have no stable
+/// names to list one by one.
 /// </summary>
 public sealed partial class ProxyStatusReader(
     IHttpClientFactory clients,
     IOptions<ConsoleOptions> options,
     IOptions<MeshApiOptions> mesh,
     ApiMetrics metrics,
-    ILogger<ProxyStatusReader> logger)
+    ILogger<ProxyStatusReader> logger,
+    Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null)
 {
     public const string HttpClientName = "console-proxy-status";
+
+    /// <summary>The prefix of a URL whose host names every replica by its addresses.</summary>
+    public const string EveryAddressPrefix = "dns+";
+
+    private readonly Func<string, CancellationToken, Task<IPAddress[]>> _resolve = resolve ?? Dns.GetHostAddressesAsync;
 
     /// <summary>
     /// The proxies of mesh <paramref name="meshName"/> of account <paramref name="accountId"/>. The xDS servers serve
@@ -27,13 +38,19 @@ public sealed partial class ProxyStatusReader(
     public async Task<JsonObject> ReadAsync(string accountId, string meshName, CancellationToken ct)
     {
         var prefix = $"{Arn.Prefix(Arn.AppMeshService, mesh.Value.Region, accountId)}mesh/{meshName}/";
-        var urls = options.Value.ProxyStatusUrls.Where(u => !string.IsNullOrWhiteSpace(u)).ToList();
+        var configured = options.Value.ProxyStatusUrls.Where(u => !string.IsNullOrWhiteSpace(u)).ToList();
         var proxies = new JsonArray();
         var unreachable = new JsonArray();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var urls = new List<string>();
+        foreach (var url in configured)
+        {
+            urls.AddRange(await ReplicaUrlsAsync(url, unreachable, ct));
+        }
 
-        // With several URLs each replica is asked for its own proxies only; one URL lets that replica ask its peers.
-        var query = urls.Count > 1 ? "?local=true" : "";
+        // With several replicas (or ones found by their addresses) each is asked for its own proxies only; one URL
+        // lets that replica ask its peers.
+        var query = urls.Count > 1 || configured.Any(IsEveryAddress) ? "?local=true" : "";
         foreach (var url in urls)
         {
             try
@@ -59,18 +76,63 @@ public sealed partial class ProxyStatusReader(
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException && !ct.IsCancellationRequested)
             {
-                LogUnreachable(logger, url, e.Message);
-                metrics.ProxyStatusUnreachable();
-                unreachable.Add(new JsonObject { ["url"] = url, ["error"] = e.Message });
+                Unreachable(unreachable, url, e.Message);
             }
         }
 
         return new JsonObject
         {
-            ["configured"] = urls.Count > 0,
+            ["configured"] = configured.Count > 0,
             ["proxies"] = proxies,
             ["unreachable"] = unreachable,
         };
+    }
+
+    private static bool IsEveryAddress(string url) => url.StartsWith(EveryAddressPrefix, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The replica URLs a configured URL stands for: itself, or one per address of a <c>dns+</c> URL's host. A host that
+    /// resolves to nothing is named in <paramref name="unreachable"/>, as a replica that does not answer is.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> ReplicaUrlsAsync(string url, JsonArray unreachable, CancellationToken ct)
+    {
+        if (!IsEveryAddress(url))
+        {
+            return [url];
+        }
+
+        if (!Uri.TryCreate(url[EveryAddressPrefix.Length..], UriKind.Absolute, out var named) || named.HostNameType != UriHostNameType.Dns)
+        {
+            Unreachable(unreachable, url, $"a {EveryAddressPrefix} URL names a host to resolve, as {EveryAddressPrefix}http://mesh-xds-admin.mesh-system.svc:18001");
+            return [];
+        }
+
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(options.Value.ProxyStatusTimeout);
+            var addresses = await _resolve(named.DnsSafeHost, timeout.Token);
+            if (addresses.Length == 0)
+            {
+                Unreachable(unreachable, url, $"{named.DnsSafeHost} resolves to no address: no xDS replica is ready");
+            }
+
+            return addresses.Distinct().Order(Comparer<IPAddress>.Create((a, b) => string.CompareOrdinal(a.ToString(), b.ToString())))
+                .Select(address => new UriBuilder(named) { Host = address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString() }.Uri.ToString().TrimEnd('/'))
+                .ToList();
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            Unreachable(unreachable, url, $"{named.DnsSafeHost} could not be resolved: {e.Message}");
+            return [];
+        }
+    }
+
+    private void Unreachable(JsonArray unreachable, string url, string error)
+    {
+        LogUnreachable(logger, url, error);
+        metrics.ProxyStatusUnreachable();
+        unreachable.Add(new JsonObject { ["url"] = url, ["error"] = error });
     }
 
     [LoggerMessage(EventId = 40, Level = LogLevel.Warning, Message = "Proxy status from {Url} could not be read: {Error}")]

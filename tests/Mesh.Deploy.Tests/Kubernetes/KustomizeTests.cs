@@ -59,6 +59,17 @@ public sealed class KustomizeTests : IDisposable
         Assert.True(int.Parse(Scalar(api, "spec", "sessionAffinityConfig", "clientIP", "timeoutSeconds")) >= 8 * 3600,
             "the API's client affinity ends before a console session (8 h) does");
 
+        // The console reads every xDS replica's proxy status through a headless Service naming each pod's address.
+        var admin = Single(objects, "Service", "mesh-xds-admin");
+        Assert.Equal("None", Scalar(admin, "spec", "clusterIP"));
+        Assert.Equal("xds", Scalar(admin, "spec", "selector", "app.kubernetes.io/component"));
+        var adminPort = (YamlMappingNode)((YamlSequenceNode)Node(admin, "spec", "ports")).Children.Single();
+        Assert.Equal(("18001", "admin"), (Scalar(adminPort, "port"), Scalar(adminPort, "targetPort")));
+        Assert.Equal("dns+http://mesh-xds-admin.mesh-system.svc:18001", Scalar(Single(objects, "ConfigMap", "mesh-config"), "data", "Mesh__Console__ProxyStatusUrls__0"));
+        var xdsPorts = (YamlSequenceNode)Node(Single(objects, "Deployment", "mesh-xds"), "spec", "template", "spec", "containers");
+        Assert.Contains(((YamlMappingNode)xdsPorts.Children[0])["ports"].AllNodes.OfType<YamlMappingNode>(),
+            port => port.Children.TryGetValue(new YamlScalarNode("name"), out var name) && name.ToString() == "admin");
+
         var webhook = Single(objects, "Deployment", "mesh-webhook");
         Assert.True(int.Parse(Scalar(webhook, "spec", "replicas")) >= 2, "the webhook runs fewer than two replicas");
         Assert.Equal("true", Scalar(webhook, "spec", "template", "spec", "securityContext", "runAsNonRoot"));
