@@ -102,6 +102,32 @@ public sealed class ProxyStatusReaderTests
     }
 
     [Fact]
+    public async Task ADnsUrl_IsResolvedByTheSystemResolver_WhenNoneIsGiven()
+    {
+        var port = FreePort();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        await using var app = builder.Build();
+        app.Urls.Add($"http://127.0.0.1:{port}");
+        app.MapGet("/proxy-status", () => Results.Json(new
+        {
+            proxies = new[] { new { replica = "local", streamId = 7, resource = "arn:aws:appmesh:us-east-1:111122223333:mesh/demo/virtualNode/web" } },
+        }));
+        await app.StartAsync();
+        var services = new ServiceCollection().AddMetrics().AddHttpClient().BuildServiceProvider();
+        using var metrics = new ApiMetrics(services.GetRequiredService<IMeterFactory>(), TestMeters.UniqueName());
+        var options = Options.Create(new ConsoleOptions { ProxyStatusUrls = [$"dns+http://localhost:{port}"], ProxyStatusTimeout = TimeSpan.FromSeconds(5) });
+        var reader = new ProxyStatusReader(services.GetRequiredService<IHttpClientFactory>(), options, Options.Create(new MeshApiOptions()), metrics,
+            NullLogger<ProxyStatusReader>.Instance);
+
+        var report = await reader.ReadAsync("111122223333", "demo", CancellationToken.None);
+
+        // localhost is 127.0.0.1 here (and ::1 too on some machines, where nothing listens: named unreachable).
+        Assert.Equal(7, Assert.Single(report["proxies"]!.AsArray())!["streamId"]!.GetValue<int>());
+        Assert.All(report["unreachable"]!.AsArray(), u => Assert.Equal($"http://[::1]:{port}", u!["url"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task ADnsUrl_WhoseHostResolvesToNothing_IsNamedAsUnreachable()
     {
         var services = new ServiceCollection().AddMetrics().AddHttpClient().BuildServiceProvider();
