@@ -356,6 +356,31 @@ public sealed class ValidationRuleTests(ApiServer api) : IClassFixture<ApiServer
         Assert.Contains(expected, response.Message);
     }
 
+    /// <summary>
+    /// A token's base64url text is read only in the form it was issued in: a last character changed only in the bits
+    /// base64 leaves unused decodes to the same bytes, and was taken as the token it was not.
+    /// </summary>
+    [Fact]
+    public async Task Rejects_APageTokenChangedOnlyInItsUnusedBits()
+    {
+        var prefix = $"tok-{Guid.NewGuid():N}"[..16];
+        foreach (var name in new[] { prefix + "-a", prefix + "-b" })
+        {
+            (await api.SendAsync(HttpMethod.Put, Paths.Meshes, new JsonObject { ["meshName"] = name })).AssertOk();
+        }
+
+        var token = (await api.SendAsync(HttpMethod.Get, Paths.Meshes + "?limit=1")).Body!["nextToken"]!.GetValue<string>();
+        const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        // The signature part is 16 bytes, 22 characters: the last one carries 2 bits and 4 unused ones.
+        var changed = token[..^1] + alphabet[alphabet.IndexOf(token[^1]) ^ 1];
+        (await api.SendAsync(HttpMethod.Get, Paths.Meshes + "?limit=1&nextToken=" + Uri.EscapeDataString(token))).AssertOk();
+
+        var response = await api.SendAsync(HttpMethod.Get, Paths.Meshes + "?limit=1&nextToken=" + Uri.EscapeDataString(changed));
+
+        response.AssertError(400, "BadRequestException");
+        Assert.Contains("nextToken: is not a token this API issued for this list", response.Message);
+    }
+
     [Theory]
     [InlineData(10_000)]
     [InlineData(40_000)]

@@ -73,8 +73,10 @@ public sealed class PageTokens(IDbContextFactory<MeshDbContext> contexts)
         padded += new string('=', (4 - padded.Length % 4) % 4);
         try
         {
+            // Only the text as issued: base64 leaves a last character's low bits unused, and a decoder ignores them,
+            // so a token changed only there would decode to the same bytes and pass as the token it is not.
             bytes = Convert.FromBase64String(padded);
-            return true;
+            return Base64Url(bytes) == text;
         }
         catch (FormatException)
         {
