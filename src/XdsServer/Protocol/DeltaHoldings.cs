@@ -236,7 +236,9 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     /// The client ACKed or NACKed the response whose outcome was <paramref name="sent"/> and that carried
     /// <paramref name="resources"/>. Only what still has that response's outcome takes the answer: a resource sent
     /// again since (in a later response the client has not answered yet, at whatever version) or removed since
-    /// keeps what it has; of one sent again, an ACK makes this response's version the one the client runs meanwhile.
+    /// keeps what it has; of one sent again, an ACK makes this response's version the one the client runs meanwhile,
+    /// kept beside the entry, or beside the removal when a response after that removed it (whether the name then has
+    /// no entry, or one that holds nothing: a baseline name dropped, or a subscribed name reported missing).
     /// </summary>
     public void Answered(IReadOnlyList<XdsResource> resources, DeltaOutcome sent, DeltaOutcome answer)
     {
@@ -273,7 +275,10 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
             foreach (var r in resources)
             {
                 ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, r.Name);
-                if (Unsafe.IsNullRef(ref entry))
+
+                // Removed since: the name has no entry, or, one of the baseline or one reported missing, an entry
+                // that holds nothing; either way its removal keeps what the client runs.
+                if (Unsafe.IsNullRef(ref entry) || !IsHeld(entry))
                 {
                     if (acked && _removals is not null)
                     {

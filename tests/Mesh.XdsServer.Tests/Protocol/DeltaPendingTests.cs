@@ -2,6 +2,7 @@ using Envoy.Admin.V3;
 using Envoy.Config.Cluster.V3;
 using Mesh.XdsServer.Protocol;
 using Mesh.XdsServer.Resources;
+using Mesh.XdsServer.Snapshots;
 
 namespace Mesh.XdsServer.Tests.Protocol;
 
@@ -230,6 +231,49 @@ public sealed class DeltaPendingTests
         AnswerPending(state, DeltaTypeState.MaxPending + 2, status.Nack("bad"));
 
         var c = status.Resources[(TypeUrls.Cluster, "c")];
+        Assert.Equal((c1.Version, ClientResourceStatus.Nacked), (c.Version, c.ClientStatus));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void An_Accepted_Version_Is_What_The_Client_Runs_Of_A_Name_A_Later_One_Sent_Again_And_Another_Removed(bool baseline)
+    {
+        // Response 1 sends c at one version (a wildcard type's first response, held as the baseline, or an ordinary
+        // one), 2 sends c at another and 3 removes it. The client ACKs 1 and refuses 2 and the removal: it still runs
+        // 1's version. The ACK of 1 did not reach the removal (c had an entry, dropped or reported missing, rather
+        // than none), so the refusal of 2 left c with nothing to show.
+        var (state, status) = NewStateAndStatus();
+        var holdings = state.ClientHas;
+        XdsResource c1 = Cluster("c", "1"), c2 = Cluster("c", "2");
+        if (baseline)
+        {
+            var set = new ResourceSet([c1]);
+            state.AddPending("1", set.Wildcard, holdings.Sent(set.Wildcard, DateTimeOffset.UnixEpoch, set, nonce: 1));
+        }
+        else
+        {
+            SendPending(state, 1, [c1]);
+        }
+
+        SendPending(state, 2, [c2]);
+        var removal = holdings.Sent([], DateTimeOffset.UnixEpoch, nonce: 3);
+        if (baseline)
+        {
+            holdings.RemovedBy("c", removal);
+        }
+        else
+        {
+            holdings.DoesNotExist("c", DateTimeOffset.UnixEpoch, removal);
+        }
+
+        state.AddPending("3", [], removal);
+
+        AnswerPending(state, 1, status.Ack());
+        AnswerPending(state, 2, status.Nack("bad"));
+        AnswerPending(state, 3, status.Nack("bad"));
+
+        Assert.True(status.Resources.TryGetValue((TypeUrls.Cluster, "c"), out var c));
         Assert.Equal((c1.Version, ClientResourceStatus.Nacked), (c.Version, c.ClientStatus));
     }
 

@@ -308,6 +308,37 @@ public sealed class DeltaTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_First_Response_Accepted_Is_What_The_Proxy_Runs_When_It_Refuses_A_Later_Version_And_The_Removal()
+    {
+        // The first CDS response (held as the stream's baseline) sends api-v2's cluster; before the proxy answers,
+        // a change sends it at another version and a later one removes it. The proxy ACKs the first and refuses the
+        // other two: it runs the first's version. The ACK did not reach the kept removal, so the cluster was not shown.
+        const string v2 = "cds_egress_demo_api-v2_http_9080";
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster);
+        var first = await client.NextAsync();
+
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.12", 9080).Graph);
+        var change = await client.NextAsync();
+        Assert.Equal(v2, Assert.Single(change.Resources).Name);
+
+        _host.Producer.SetMesh(_mesh.Key, _mesh
+            .HttpRoute("api-router", "default", "/", ("api-v1", 100))
+            .Delete("virtualNode", "", "api-v2")
+            .Graph);
+        var removal = await client.NextAsync();
+        Assert.Equal([v2], removal.RemovedResources);
+
+        await client.AckAsync(first);
+        await client.NackAsync(change, "rejected by test");
+        await client.NackAsync(removal, "rejected by test");
+        await _host.ProcessedAsync(TypeUrls.Cluster, v2, Envoy.Admin.V3.ClientResourceStatus.Nacked);
+
+        var status = Assert.Single(_host.Streams.Streams).Resources[(TypeUrls.Cluster, v2)];
+        Assert.Equal((first.Resources.Single(r => r.Name == v2).Version, ""), (status.Version, status.RejectedVersion));
+    }
+
+    [Fact]
     public async Task A_Change_Resends_Only_The_Changed_Resource_And_Csds_Shows_The_Version_The_Client_Holds()
     {
         const string v1 = "cds_proxyless_demo_api-v1_http_9080", v2 = "cds_proxyless_demo_api-v2_http_9080";
