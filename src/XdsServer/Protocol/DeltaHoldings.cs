@@ -46,7 +46,8 @@ namespace Mesh.XdsServer.Protocol;
 /// refusing this one. A response forgotten past the pending limit is answered when its answer comes all the same
 /// (<see cref="AnsweredThrough"/>, by the nonce its outcome carries), or taken as accepted when the client answers a
 /// later one; until then what it carried shows as sent and unanswered, which it is. A name it sent that a later
-/// response sent again or removed keeps its version by name meanwhile (<see cref="Forgotten"/>), so that its answer
+/// response sent again (before it was forgotten, or after: <see cref="SendOne"/>) or removed keeps its version by
+/// name meanwhile (<see cref="Forgotten"/>), so that its answer
 /// still makes that version the one the client runs until it answers the later one; one per name, the latest
 /// forgotten response's (the README says what that leaves out).
 /// </para>
@@ -184,9 +185,11 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     /// The resources of one response were sent; they share one outcome until the client answers, which is returned:
     /// the client's answer is given for it (<see cref="Answered"/>). When they are <paramref name="from"/>'s whole
     /// wildcard list (the very list) and nothing is held yet, they become the baseline instead of an entry each.
-    /// <paramref name="nonce"/> is the response's (its number), by which a late answer finds it (<see cref="AnsweredThrough"/>).
+    /// <paramref name="nonce"/> is the response's (its number), by which a late answer finds it (<see cref="AnsweredThrough"/>);
+    /// <paramref name="forgottenThrough"/> the latest response forgotten past the pending limit whose answer has not
+    /// come yet (0: none), whose version of a name this one sends again is kept for that answer (<see cref="SendOne"/>).
     /// </summary>
-    public DeltaOutcome Sent(IReadOnlyList<XdsResource> resources, DateTimeOffset at, ResourceSet? from = null, long nonce = 0)
+    public DeltaOutcome Sent(IReadOnlyList<XdsResource> resources, DateTimeOffset at, ResourceSet? from = null, long nonce = 0, long forgottenThrough = 0)
     {
         var outcome = new DeltaOutcome(ConfigStatus.Stale, ClientResourceStatus.Requested, null, at, nonce);
         lock (statusLock)
@@ -213,7 +216,7 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
 
             foreach (var r in resources)
             {
-                SendOne(r.Name, r.Version, outcome);
+                SendOne(r.Name, r.Version, outcome, forgottenThrough);
             }
         }
 
@@ -326,9 +329,7 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
                         && removal.Running is { } running && !ReferenceEquals(running, sent);
                 if (sentSince)
                 {
-                    // A later forgotten response's version replaces an earlier one's: the client answers in order, so
-                    // the earlier answer comes first (see the README for what that leaves out).
-                    (_sentBeforeForgotten ??= new(StringComparer.Ordinal))[r.Name] = (r.Version, sent);
+                    KeepSentBeforeForgotten(r.Name, r.Version, sent);
                 }
             }
         }
@@ -534,6 +535,14 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
         }
     }
 
+    /// <summary>
+    /// Keeps <paramref name="version"/> of <paramref name="name"/>, sent by the forgotten response whose outcome is
+    /// <paramref name="sent"/>, for that response's answer. A later forgotten response's version replaces an earlier
+    /// one's: the client answers in order, so the earlier answer comes first (see the README for what that leaves out).
+    /// </summary>
+    private void KeepSentBeforeForgotten(string name, string version, DeltaOutcome sent) =>
+        (_sentBeforeForgotten ??= new(StringComparer.Ordinal))[name] = (version, sent);
+
     private void ForgetSentBeforeForgotten(string name)
     {
         if (_sentBeforeForgotten is not null && _sentBeforeForgotten.Remove(name) && _sentBeforeForgotten.Count == 0)
@@ -722,15 +731,24 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     /// <summary>
     /// Records <paramref name="version"/> of <paramref name="name"/> as sent in the response of <paramref name="sent"/>,
     /// keeping beside it the version the client runs meanwhile: the one it ACKed, or the one an entry sent since it
-    /// ACKed kept (called under the status lock; one lookup of the name).
+    /// ACKed kept (called under the status lock; one lookup of the name). A version it replaces from a response
+    /// forgotten past the pending limit (through <paramref name="forgottenThrough"/>) and not answered
+    /// yet is kept by name for that answer, as <see cref="Forgotten"/> keeps one sent again before the response was
+    /// forgotten: the answer finds only what still has that response's outcome.
     /// </summary>
-    private void SendOne(string name, string version, DeltaOutcome sent)
+    private void SendOne(string name, string version, DeltaOutcome sent, long forgottenThrough = 0)
     {
         ForgetRemoval(name);
         ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(Writable(), name, out var exists);
         if (!exists)
         {
-            entry = InBaseline(name) is { } held && _baselineOutcome.ClientStatus == ClientResourceStatus.Acked
+            var held = InBaseline(name);
+            if (held is not null && _baselineOutcome.AwaitsAnswerThrough(forgottenThrough))
+            {
+                KeepSentBeforeForgotten(name, held.Version, _baselineOutcome);
+            }
+
+            entry = held is not null && _baselineOutcome.ClientStatus == ClientResourceStatus.Acked
                 ? new DeltaEntry(version, sent, held.Version, _baselineOutcome)
                 : new DeltaEntry(version, sent);
         }
@@ -740,6 +758,11 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
         }
         else
         {
+            if (IsHeld(entry) && entry.Outcome.AwaitsAnswerThrough(forgottenThrough))
+            {
+                KeepSentBeforeForgotten(name, entry.Version, entry.Outcome);
+            }
+
             entry = IsHeld(entry) ? new DeltaEntry(version, sent, entry.KeptVersion, entry.KeptOutcome) : new DeltaEntry(version, sent);
         }
     }

@@ -485,7 +485,7 @@ internal sealed class DeltaSession(
         state.OwesFirstResponse = false;
 
         // The client now holds what was sent (the stream status's map is the session's record of it).
-        var sent = Status.Sent(state.ClientHas, upserts, set, NonceNumber(nonce));
+        var sent = Status.Sent(state.ClientHas, upserts, set, NonceNumber(nonce), state.ForgottenThrough);
         for (var i = 0; i < upserts.Count; i++)
         {
             state.NoLongerMissing(upserts[i].Name);

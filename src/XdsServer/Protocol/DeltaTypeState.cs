@@ -106,6 +106,9 @@ internal sealed class DeltaTypeState
     // holdings find by the nonce their outcome carries (DeltaHoldings.AnsweredThrough).
     private long _forgottenThrough;
 
+    /// <summary>The nonce (its number) of the latest response forgotten past <see cref="MaxPending"/> whose answer has not come yet; 0 when none.</summary>
+    public long ForgottenThrough => _forgottenThrough;
+
     /// <summary>How many responses are not answered yet.</summary>
     public int PendingCount => _oldest.Nonce is null ? 0 : 1 + (_later?.Count ?? 0);
 

@@ -155,8 +155,8 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
 
     // Delta, from a session that keeps each type's holdings (DeltaTypeState.ClientHas): the same as the overloads by
     // type URL below without looking the type up under the lock on every send and every ACK.
-    internal DeltaOutcome Sent(DeltaHoldings holdings, IReadOnlyList<XdsResource> resources, Snapshots.ResourceSet? from, long nonce = 0) =>
-        holdings.Sent(resources, clock.GetUtcNow(), from, nonce);
+    internal DeltaOutcome Sent(DeltaHoldings holdings, IReadOnlyList<XdsResource> resources, Snapshots.ResourceSet? from, long nonce = 0, long forgottenThrough = 0) =>
+        holdings.Sent(resources, clock.GetUtcNow(), from, nonce, forgottenThrough);
 
     /// <summary>Delta: a name the client subscribed to was reported as not existing; <paramref name="removedBy"/>: by the response of that outcome, which removed it from the client if it held it.</summary>
     internal void DoesNotExist(DeltaHoldings holdings, string name, DeltaOutcome? removedBy = null) => holdings.DoesNotExist(name, clock.GetUtcNow(), removedBy);

@@ -277,6 +277,41 @@ public sealed class DeltaPendingTests
         Assert.Equal((c1.Version, ClientResourceStatus.Nacked), (c.Version, c.ClientStatus));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_Forgotten_Response_Accepted_Is_What_The_Client_Runs_Of_A_Name_A_Later_One_Sent_Again_After_It_Was_Forgotten(bool baseline)
+    {
+        // As above, but c is sent again by response 18, after 1 was forgotten (when 17 went out): 1's version was then
+        // replaced in c's entry and lost, so the refusal of 18 showed the version c ran before 1 (none).
+        var (state, status) = NewStateAndStatus();
+        var holdings = state.ClientHas;
+        XdsResource c1 = Cluster("c", "1"), c2 = Cluster("c", "2");
+        if (baseline)
+        {
+            var set = new ResourceSet([c1]);
+            state.AddPending("1", set.Wildcard, holdings.Sent(set.Wildcard, DateTimeOffset.UnixEpoch, set, nonce: 1));
+        }
+        else
+        {
+            SendPending(state, 1, [c1]);
+        }
+
+        for (var i = 2; i <= DeltaTypeState.MaxPending + 1; i++)
+        {
+            SendPending(state, i, First);
+        }
+
+        SendPending(state, DeltaTypeState.MaxPending + 2, [c2]);
+        Assert.True(state.WasForgotten("1", out var number));
+        state.AnsweredForgotten(number, status.Ack());
+        AnswerPending(state, DeltaTypeState.MaxPending + 1, status.Ack());
+        AnswerPending(state, DeltaTypeState.MaxPending + 2, status.Nack("bad"));
+
+        var c = status.Resources[(TypeUrls.Cluster, "c")];
+        Assert.Equal((c1.Version, ClientResourceStatus.Nacked, c2.Version), (c.Version, c.ClientStatus, c.RejectedVersion));
+    }
+
     [Fact]
     public void A_Refused_Removal_Is_Kept_Whatever_The_Client_Answers_After()
     {
@@ -315,9 +350,12 @@ public sealed class DeltaPendingTests
         return (new DeltaTypeState { ClientHas = status.Holdings(TypeUrls.Cluster) }, status);
     }
 
-    /// <summary>Sends <paramref name="resources"/> in the response with nonce <paramref name="nonce"/>, pending its answer.</summary>
+    /// <summary>Sends <paramref name="resources"/> in the response with nonce <paramref name="nonce"/>, pending its answer, as the session does.</summary>
     private static void SendPending(DeltaTypeState state, int nonce, IReadOnlyList<XdsResource> resources) =>
-        state.AddPending(nonce.ToString(System.Globalization.CultureInfo.InvariantCulture), resources, state.ClientHas.Sent(resources, DateTimeOffset.UnixEpoch, nonce: nonce));
+        state.AddPending(
+            nonce.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            resources,
+            state.ClientHas.Sent(resources, DateTimeOffset.UnixEpoch, nonce: nonce, forgottenThrough: state.ForgottenThrough));
 
     /// <summary>The client gives <paramref name="answer"/> to the pending response with nonce <paramref name="nonce"/>, as the session does.</summary>
     private static void AnswerPending(DeltaTypeState state, int nonce, DeltaOutcome answer)
