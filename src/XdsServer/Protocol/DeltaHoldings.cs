@@ -38,7 +38,9 @@ namespace Mesh.XdsServer.Protocol;
 /// after a NACK the client still runs that version, which CSDS and proxy status show as NACKED with the error (the
 /// refused version empty: a removal has none), as for a refused update, until the name is sent again or dropped. A
 /// version whose own response is not answered yet when the name is removed is the one kept only if the client takes
-/// it; refused, the one before it is (or none, when it ran none).
+/// it; refused, the one before it is (or none, when it ran none). A name sent again while its removal is not answered
+/// yet keeps that removal too: until the client answers it, no version sent before the removal is what the client
+/// runs meanwhile; taken, it runs none, and refused, the version the removal kept stands beside the entry.
 /// </para>
 /// <para>
 /// A response the client answers past (it answers a later one first) is taken as accepted then, its resources ACKed
@@ -295,7 +297,7 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
                 {
                     entry = Answer(entry, answer);
                 }
-                else if (acked && IsHeld(entry) && entry.Outcome.ClientStatus != ClientResourceStatus.Acked)
+                else if (acked && IsHeld(entry) && entry.Outcome.ClientStatus != ClientResourceStatus.Acked && !RemovedBetween(r.Name))
                 {
                     entry = entry with { KeptVersion = r.Version, KeptOutcome = answer };
                 }
@@ -518,7 +520,7 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
             ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, name);
             if (!Unsafe.IsNullRef(ref entry) && IsHeld(entry))
             {
-                if (entry.Outcome.ClientStatus != ClientResourceStatus.Acked)
+                if (entry.Outcome.ClientStatus != ClientResourceStatus.Acked && !RemovedBetween(name))
                 {
                     entry = entry with { KeptVersion = version, KeptOutcome = answer };
                 }
@@ -550,6 +552,15 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
             _sentBeforeForgotten = null;
         }
     }
+
+    /// <summary>
+    /// Whether a removal of <paramref name="name"/> not answered yet stands between the versions the client was sent
+    /// before it and the one its entry has, sent again since (<see cref="SendOne"/> keeps it): what the client runs of
+    /// the name until it answers that one is then what it made of the removal (<see cref="AnswerRemovals"/>), not
+    /// a version sent before it. One lookup, only while the type has removals.
+    /// </summary>
+    private bool RemovedBetween(string name) =>
+        _removals is not null && _removals.TryGetValue(name, out var removal) && removal.Outcome.ClientStatus == ClientResourceStatus.Requested;
 
     private void ForgetRemoval(string name)
     {
@@ -659,6 +670,22 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
             {
                 ForgetRemoval(name);
             }
+            else if (_entries.TryGetValue(name, out var sentAgain) && IsHeld(sentAgain))
+            {
+                // Sent again after the removal: the client refused the removal, so the version it kept is what it
+                // runs until it takes the one sent again, kept beside that entry as any version it ACKed is.
+                var kept = _removals![name];
+                if (sentAgain.Outcome.ClientStatus != ClientResourceStatus.Acked)
+                {
+                    _entries[name] = sentAgain with
+                    {
+                        KeptVersion = kept.Version,
+                        KeptOutcome = new DeltaOutcome(ConfigStatus.Synced, ClientResourceStatus.Acked, null, kept.Since),
+                    };
+                }
+
+                ForgetRemoval(name);
+            }
             else
             {
                 _removals![name] = _removals[name] with { Outcome = answer };
@@ -738,7 +765,11 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     /// </summary>
     private void SendOne(string name, string version, DeltaOutcome sent, long forgottenThrough = 0)
     {
-        ForgetRemoval(name);
+        if (_removals is not null && !RemovedBetween(name))
+        {
+            ForgetRemoval(name);
+        }
+
         ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(Writable(), name, out var exists);
         if (!exists)
         {

@@ -312,6 +312,33 @@ public sealed class DeltaPendingTests
         Assert.Equal((c1.Version, ClientResourceStatus.Nacked, c2.Version), (c.Version, c.ClientStatus, c.RejectedVersion));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_Version_Sent_Again_After_An_Unanswered_Removal_Refused_Shows_What_The_Removal_Left(bool removalTaken)
+    {
+        // Response 1 sends c at one version, 2 removes it and 3 sends it again at another, none answered yet. The
+        // client takes 1, takes (or refuses) the removal and refuses 3: taken, it runs nothing of c, shown as for a
+        // first send refused (no version beside the refused one); refused, it still runs 1's version. Sending c again
+        // let the removal go, so the ACK of 1 made 1's version the one it ran even after it took the removal.
+        var (state, status) = NewStateAndStatus();
+        var holdings = state.ClientHas;
+        XdsResource c1 = Cluster("c", "1"), c3 = Cluster("c", "3");
+        SendPending(state, 1, [c1]);
+        var removal = holdings.Sent([], DateTimeOffset.UnixEpoch, nonce: 2);
+        holdings.RemovedBy("c", removal);
+        state.AddPending("2", [], removal);
+        SendPending(state, 3, [c3]);
+
+        AnswerPending(state, 1, status.Ack());
+        AnswerPending(state, 2, removalTaken ? status.Ack() : status.Nack("bad"));
+        AnswerPending(state, 3, status.Nack("bad"));
+
+        var c = status.Resources[(TypeUrls.Cluster, "c")];
+        Assert.Equal((removalTaken ? "" : c1.Version, ClientResourceStatus.Nacked, c3.Version), (c.Version, c.ClientStatus, c.RejectedVersion));
+        Assert.False(holdings.KeepsRemovalOf("c"));
+    }
+
     [Fact]
     public void A_Refused_Removal_Is_Kept_Whatever_The_Client_Answers_After()
     {
