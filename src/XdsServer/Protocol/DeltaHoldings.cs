@@ -36,7 +36,8 @@ namespace Mesh.XdsServer.Protocol;
 /// A name a response removed while the client held it is no longer held (the session does not send its removal
 /// again), but the version the client ran is kept beside the removal until the client answers: an ACK lets it go, and
 /// after a NACK the client still runs that version, which CSDS and proxy status show as NACKED with the error (the
-/// refused version empty: a removal has none), as for a refused update, until the name is sent again or dropped. A
+/// refused version empty: a removal has none), as for a refused update, until the name is sent again (its version then
+/// stands beside the new entry, as an ACKed one does) or dropped. A
 /// version whose own response is not answered yet when the name is removed is the one kept only if the client takes
 /// it; refused, the one before it is (or none, when it ran none). A name sent again while its removal is not answered
 /// yet keeps that removal too: until the client answers it, no version sent before the removal is what the client
@@ -562,6 +563,10 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     private bool RemovedBetween(string name) =>
         _removals is not null && _removals.TryGetValue(name, out var removal) && removal.Outcome.ClientStatus == ClientResourceStatus.Requested;
 
+    /// <summary>What a refused removal kept, as the ACK an entry keeps beside a later version (made only then).</summary>
+    private static DeltaOutcome RanBeforeRemoval(Removal refused) =>
+        new(ConfigStatus.Synced, ClientResourceStatus.Acked, null, refused.Since);
+
     private void ForgetRemoval(string name)
     {
         if (_removals is not null && _removals.Remove(name) && _removals.Count == 0)
@@ -677,11 +682,7 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
                 var kept = _removals![name];
                 if (sentAgain.Outcome.ClientStatus != ClientResourceStatus.Acked)
                 {
-                    _entries[name] = sentAgain with
-                    {
-                        KeptVersion = kept.Version,
-                        KeptOutcome = new DeltaOutcome(ConfigStatus.Synced, ClientResourceStatus.Acked, null, kept.Since),
-                    };
+                    _entries[name] = sentAgain with { KeptVersion = kept.Version, KeptOutcome = RanBeforeRemoval(kept) };
                 }
 
                 ForgetRemoval(name);
@@ -765,12 +766,21 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     /// </summary>
     private void SendOne(string name, string version, DeltaOutcome sent, long forgottenThrough = 0)
     {
+        // A refused removal is what the client runs until it takes this version: kept beside the entry instead.
+        Removal? refused = null;
         if (_removals is not null && !RemovedBetween(name))
         {
+            refused = _removals.TryGetValue(name, out var removal) ? removal : null;
             ForgetRemoval(name);
         }
 
         ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(Writable(), name, out var exists);
+        if (refused is { } kept && (!exists || !IsHeld(entry)))
+        {
+            entry = new DeltaEntry(version, sent, kept.Version, RanBeforeRemoval(kept));
+            return;
+        }
+
         if (!exists)
         {
             var held = InBaseline(name);

@@ -340,6 +340,27 @@ public sealed class DeltaPendingTests
     }
 
     [Fact]
+    public void A_Version_Sent_After_A_Refused_Removal_And_Refused_Shows_The_Version_The_Removal_Left()
+    {
+        // The client takes c's first version, refuses its removal and then refuses c sent again: it still runs the
+        // first version. Sending c again let the refused removal go, so status showed it running none.
+        var (state, status) = NewStateAndStatus();
+        var holdings = state.ClientHas;
+        XdsResource c1 = Cluster("c", "1"), c3 = Cluster("c", "3");
+        SendPending(state, 1, [c1]);
+        AnswerPending(state, 1, status.Ack());
+        var removal = holdings.Sent([], DateTimeOffset.UnixEpoch, nonce: 2);
+        holdings.RemovedBy("c", removal);
+        state.AddPending("2", [], removal);
+        AnswerPending(state, 2, status.Nack("bad"));
+        SendPending(state, 3, [c3]);
+        AnswerPending(state, 3, status.Nack("bad"));
+
+        var c = status.Resources[(TypeUrls.Cluster, "c")];
+        Assert.Equal((c1.Version, ClientResourceStatus.Nacked, c3.Version), (c.Version, c.ClientStatus, c.RejectedVersion));
+    }
+
+    [Fact]
     public void A_Refused_Removal_Is_Kept_Whatever_The_Client_Answers_After()
     {
         // The refusal is what the client runs until b is sent again or dropped; later answers, and responses
