@@ -246,15 +246,7 @@ public sealed class DeltaPendingTests
         var (state, status) = NewStateAndStatus();
         var holdings = state.ClientHas;
         XdsResource c1 = Cluster("c", "1"), c2 = Cluster("c", "2");
-        if (baseline)
-        {
-            var set = new ResourceSet([c1]);
-            state.AddPending("1", set.Wildcard, holdings.Sent(set.Wildcard, DateTimeOffset.UnixEpoch, set, nonce: 1));
-        }
-        else
-        {
-            SendPending(state, 1, [c1]);
-        }
+        SendFirst(state, c1, baseline);
 
         SendPending(state, 2, [c2]);
         var removal = holdings.Sent([], DateTimeOffset.UnixEpoch, nonce: 3);
@@ -287,15 +279,7 @@ public sealed class DeltaPendingTests
         var (state, status) = NewStateAndStatus();
         var holdings = state.ClientHas;
         XdsResource c1 = Cluster("c", "1"), c2 = Cluster("c", "2");
-        if (baseline)
-        {
-            var set = new ResourceSet([c1]);
-            state.AddPending("1", set.Wildcard, holdings.Sent(set.Wildcard, DateTimeOffset.UnixEpoch, set, nonce: 1));
-        }
-        else
-        {
-            SendPending(state, 1, [c1]);
-        }
+        SendFirst(state, c1, baseline);
 
         for (var i = 2; i <= DeltaTypeState.MaxPending + 1; i++)
         {
@@ -390,6 +374,20 @@ public sealed class DeltaPendingTests
         Assert.Equal((b.Version, ClientResourceStatus.Nacked), (status.Resources[(TypeUrls.Cluster, "b")].Version, status.Resources[(TypeUrls.Cluster, "b")].ClientStatus));
     }
 
+
+    /// <summary>Response 1, sending <paramref name="resource"/>: a wildcard type's first response (held as the baseline) or an ordinary one.</summary>
+    private static void SendFirst(DeltaTypeState state, XdsResource resource, bool baseline)
+    {
+        if (baseline)
+        {
+            var set = new ResourceSet([resource]);
+            state.AddPending("1", set.Wildcard, state.ClientHas.Sent(set.Wildcard, DateTimeOffset.UnixEpoch, set, nonce: 1));
+        }
+        else
+        {
+            SendPending(state, 1, [resource]);
+        }
+    }
     private static DeltaTypeState NewState() => NewStateAndStatus().State;
 
     private static (DeltaTypeState State, StreamStatus Status) NewStateAndStatus()
