@@ -14,7 +14,6 @@ namespace Mesh.Api.Protocol;
 /// </summary>
 public static class RawQueryEscapes
 {
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>What is wrong with the request's raw query string, as a message, or null when nothing is.</summary>
     public static string? Problem(HttpContext context)
@@ -69,15 +68,19 @@ public static class RawQueryEscapes
             : "a '%' is not followed by two hexadecimal digits";
     }
 
-    /// <summary>The bytes <paramref name="text"/>'s escapes stand for (other characters as their UTF-8), or null if an escape is cut short.</summary>
+    /// <summary>
+    /// The bytes <paramref name="text"/>'s escapes stand for, or null if an escape is cut short. Other characters are
+    /// ASCII here (Kestrel refuses any other raw byte in the request line), so each is its own byte.
+    /// </summary>
     private static byte[]? Bytes(ReadOnlySpan<char> text)
     {
-        var bytes = new List<byte>(text.Length);
+        var bytes = new byte[text.Length];
+        var length = 0;
         for (var i = 0; i < text.Length; i++)
         {
             if (text[i] != '%')
             {
-                bytes.AddRange(Encoding.UTF8.GetBytes(text.Slice(i, 1).ToArray()));
+                bytes[length++] = (byte)text[i];
                 continue;
             }
 
@@ -87,25 +90,14 @@ public static class RawQueryEscapes
                 return null;
             }
 
-            bytes.Add(escaped);
+            bytes[length++] = escaped;
             i += 2;
         }
 
-        return [.. bytes];
+        return bytes[..length];
     }
 
-    private static bool IsUtf8(byte[] bytes)
-    {
-        try
-        {
-            StrictUtf8.GetCharCount(bytes);
-            return true;
-        }
-        catch (DecoderFallbackException)
-        {
-            return false;
-        }
-    }
+    private static bool IsUtf8(byte[] bytes) => System.Text.Unicode.Utf8.IsValid(bytes);
 
     /// <summary>A name already found decodable, decoded for the message.</summary>
     private static string Decoded(ReadOnlySpan<char> name) => Uri.UnescapeDataString(name.ToString());
