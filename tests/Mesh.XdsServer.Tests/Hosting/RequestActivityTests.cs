@@ -13,7 +13,11 @@ namespace Mesh.XdsServer.Tests.Hosting;
 /// <summary>
 /// A request (an xDS stream is one, for its whole life) gets no ASP.NET Core <c>Activity</c> while nothing traces, even
 /// with a log provider on; with an OTLP endpoint it gets one and HTTP requests are still exported as spans.
+/// Runs alone: hosting creates a request's activity whenever any <c>ActivityListener</c> in the process listens, and
+/// those are process-wide, so a tracing host of another test (<see cref="TracingTests"/>) running meanwhile would give
+/// this class's untraced host activities too.
 /// </summary>
+[Collection(ActivityListenersCollection.Name)]
 public sealed class RequestActivityTests
 {
     [Fact]
@@ -85,4 +89,11 @@ public sealed class RequestActivityTests
             }
         }
     }
+}
+
+/// <summary>Runs alone: its tests depend on which activity listeners the whole process has.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ActivityListenersCollection
+{
+    public const string Name = "Process-wide activity listeners";
 }
