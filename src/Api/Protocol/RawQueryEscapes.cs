@@ -1,5 +1,6 @@
+using System.Buffers;
 using System.Globalization;
-using System.Text;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Mesh.Api.Protocol;
@@ -14,6 +15,7 @@ namespace Mesh.Api.Protocol;
 /// </summary>
 public static class RawQueryEscapes
 {
+    private const int StackLimit = 256;
 
     /// <summary>What is wrong with the request's raw query string, as a message, or null when nothing is.</summary>
     public static string? Problem(HttpContext context)
@@ -63,18 +65,32 @@ public static class RawQueryEscapes
             return null;
         }
 
-        return Bytes(text) is { } bytes
-            ? IsUtf8(bytes) ? null : "its escapes are not UTF-8"
-            : "a '%' is not followed by two hexadecimal digits";
+        // Decoded into the stack, or a pooled array for a long one: nothing is left for the collector per request.
+        byte[]? rented = null;
+        var buffer = text.Length <= StackLimit ? stackalloc byte[StackLimit] : (rented = ArrayPool<byte>.Shared.Rent(text.Length));
+        try
+        {
+            var length = Decode(text, buffer);
+            return length < 0 ? "a '%' is not followed by two hexadecimal digits"
+                : Utf8.IsValid(buffer[..length]) ? null
+                : "its escapes are not UTF-8";
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 
     /// <summary>
-    /// The bytes <paramref name="text"/>'s escapes stand for, or null if an escape is cut short. Other characters are
-    /// ASCII here (Kestrel refuses any other raw byte in the request line), so each is its own byte.
+    /// Writes the bytes <paramref name="text"/>'s escapes stand for into <paramref name="bytes"/> (at least as long as
+    /// the text) and returns how many, or -1 if an escape is cut short. Other characters are ASCII here (Kestrel
+    /// refuses any other raw byte in the request line), so each is its own byte.
     /// </summary>
-    private static byte[]? Bytes(ReadOnlySpan<char> text)
+    private static int Decode(ReadOnlySpan<char> text, Span<byte> bytes)
     {
-        var bytes = new byte[text.Length];
         var length = 0;
         for (var i = 0; i < text.Length; i++)
         {
@@ -87,17 +103,15 @@ public static class RawQueryEscapes
             if (i + 2 >= text.Length
                 || !byte.TryParse(text.Slice(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var escaped))
             {
-                return null;
+                return -1;
             }
 
             bytes[length++] = escaped;
             i += 2;
         }
 
-        return bytes[..length];
+        return length;
     }
-
-    private static bool IsUtf8(byte[] bytes) => System.Text.Unicode.Utf8.IsValid(bytes);
 
     /// <summary>A name already found decodable, decoded for the message.</summary>
     private static string Decoded(ReadOnlySpan<char> name) => Uri.UnescapeDataString(name.ToString());
