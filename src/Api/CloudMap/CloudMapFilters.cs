@@ -12,11 +12,11 @@ namespace Mesh.Api.CloudMap;
 public static class CloudMapFilters
 {
     /// <summary>
-    /// How a list exposes one filterable field: the conditions it allows, the field's value, and how a filter's value
-    /// is read (for example an ARN as the id it names) when it may be written more than one way, and, for a field of
-    /// an enumeration, the values EQ and IN may name (any other is InvalidInput, not an empty list).
+    /// How a list exposes one filterable field: the conditions it allows, the field's value, and, for a field of an
+    /// enumeration, the values EQ and IN may name (any other is InvalidInput, not an empty list). An ARN among a
+    /// filter's id values is read as the id it names before the list is built (<see cref="CloudMapIds.ResolveArns"/>).
     /// </summary>
-    public sealed record Field<T>(IReadOnlyList<string> Conditions, Func<T, string> Value, Func<string, string>? Read = null, IReadOnlyList<string>? Known = null);
+    public sealed record Field<T>(IReadOnlyList<string> Conditions, Func<T, string> Value, IReadOnlyList<string>? Known = null);
 
     /// <summary>A field whose values are the Cloud Map model's enumeration <paramref name="enumShape"/>.</summary>
     public static Field<T> Enumerated<T>(IReadOnlyList<string> conditions, Func<T, string> value, string enumShape) =>
@@ -43,11 +43,6 @@ public static class CloudMapFilters
             {
                 violations.Add(new Violation($"{path}.Name", $"{name} cannot filter this list; it takes {string.Join(", ", fields.Keys)}"));
                 continue;
-            }
-
-            if (field.Read is { } read)
-            {
-                values = values.Select(read).ToList();
             }
 
             if (!field.Conditions.Contains(condition))

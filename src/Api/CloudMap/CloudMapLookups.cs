@@ -19,7 +19,7 @@ public static class CloudMapLookups
 
     public static async Task<CloudMapNamespaceEntity> NamespaceAsync(MeshDbContext db, string accountId, string id, Lock mode, CancellationToken ct)
     {
-                var query = mode switch
+        var query = mode switch
         {
             Lock.KeyShare => db.CloudMapNamespaces.FromSql($"SELECT * FROM cloud_map_namespaces WHERE id = {id} AND account_id = {accountId} FOR KEY SHARE"),
             Lock.Update => db.CloudMapNamespaces.FromSql($"SELECT * FROM cloud_map_namespaces WHERE id = {id} AND account_id = {accountId} FOR UPDATE"),
@@ -30,7 +30,7 @@ public static class CloudMapLookups
 
     public static async Task<CloudMapServiceEntity> ServiceAsync(MeshDbContext db, string accountId, string id, Lock mode, CancellationToken ct)
     {
-                var query = mode switch
+        var query = mode switch
         {
             Lock.KeyShare => db.CloudMapServices.FromSql($"SELECT * FROM cloud_map_services WHERE id = {id} AND account_id = {accountId} FOR KEY SHARE"),
             Lock.Update => db.CloudMapServices.FromSql($"SELECT * FROM cloud_map_services WHERE id = {id} AND account_id = {accountId} FOR UPDATE"),

@@ -23,7 +23,7 @@ public sealed class CloudMapServices(
     public async Task<JsonObject> CreateAsync(ApiCall call, JsonObject input, CancellationToken cancellationToken)
     {
         var name = input["Name"]!.GetValue<string>();
-        var namespaceRef = input["NamespaceId"]?.GetValue<string>() ?? input["DnsConfig"]?["NamespaceId"]?.GetValue<string>()
+        var namespaceId = input["NamespaceId"]?.GetValue<string>() ?? input["DnsConfig"]?["NamespaceId"]?.GetValue<string>()
             ?? throw CloudMapErrors.InvalidInput("NamespaceId: is required (the namespace the service is created in).");
         if (input["HealthCheckConfig"] is not null && input["HealthCheckCustomConfig"] is not null)
         {
@@ -41,7 +41,7 @@ public sealed class CloudMapServices(
             return await writes.RunAsync(call, $"service '{name}'", async (db, ct) =>
             {
                 var now = clock.GetUtcNow();
-                var ns = await CloudMapLookups.NamespaceAsync(db, call.AccountId, namespaceRef, CloudMapLookups.Lock.KeyShare, ct);
+                var ns = await CloudMapLookups.NamespaceAsync(db, call.AccountId, namespaceId, CloudMapLookups.Lock.KeyShare, ct);
                 var dnsConfig = input["DnsConfig"]?.DeepClone().AsObject();
                 dnsConfig?.Remove("NamespaceId");
                 var type = ServiceType(ns, dnsConfig, input["Type"]?.GetValue<string>(), input["HealthCheckConfig"] is not null);
@@ -74,7 +74,6 @@ public sealed class CloudMapServices(
         catch (Exception e) when (DatabaseFailures.IsUniqueViolation(e, "ux_cloud_map_services_name"))
         {
             // Naming the service that exists is a read of its own, also answered by the call's deadline.
-            var namespaceId = namespaceRef;
             var (existing, instances) = await reads.RunAsync(async ct =>
             {
                 await using var db = await contexts.CreateDbContextAsync(ct);
