@@ -114,7 +114,8 @@ public sealed class ProxyStatusCollector(
             warnings?.Select(w => w.Message).ToList(),
             stream.Registration,
             stream.UnsupportedTypes,
-            warnings?.GroupBy(w => w.Kind.Label(), StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
+            warnings?.GroupBy(w => w.Kind.Label(), StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
+            warnings?.Select(w => new WarningDetail(w.Kind.Label(), w.Message)).ToList());
     }
 
     /// <summary>

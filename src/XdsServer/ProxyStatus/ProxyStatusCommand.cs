@@ -129,9 +129,20 @@ public static class ProxyStatusCommand
                 text.AppendLine(CultureInfo.InvariantCulture, $"UNSUPPORTED {p.NodeId} asked for types this server does not serve: {string.Join(", ", unsupported)}");
             }
 
-            foreach (var warning in p.Warnings ?? [])
+            if (p.WarningDetails is { } details)
             {
-                text.AppendLine(CultureInfo.InvariantCulture, $"WARNING {p.NodeId}: {warning}");
+                foreach (var warning in details)
+                {
+                    text.AppendLine(CultureInfo.InvariantCulture, $"WARNING {p.NodeId} {warning.Kind}: {warning.Message}");
+                }
+            }
+            else
+            {
+                // A replica older than the per-message kinds sends the messages alone.
+                foreach (var warning in p.Warnings ?? [])
+                {
+                    text.AppendLine(CultureInfo.InvariantCulture, $"WARNING {p.NodeId}: {warning}");
+                }
             }
 
             if (p.Registration is { } r)

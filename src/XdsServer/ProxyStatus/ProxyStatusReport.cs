@@ -14,7 +14,10 @@ public sealed record UnreachableReplica(string Url, string Error);
 
 /// <summary>
 /// One xDS stream and the proxy on it. <see cref="Warnings"/> are the translation warnings that concern the stream
-/// (sorted); <see cref="WarningKinds"/> counts them by kind, as the warning metrics' <c>kind</c> label names it.
+/// (sorted); <see cref="WarningKinds"/> counts them by kind, as the warning metrics' <c>kind</c> label names it, and
+/// <see cref="WarningDetails"/> gives each of <see cref="Warnings"/>, in the same order, with its kind. Warnings stays
+/// a list of plain messages for the readers written before kinds were given per message (an older replica's report,
+/// read by a newer one, has no details).
 /// </summary>
 public sealed record ProxyStatusEntry(
     string Replica,
@@ -30,7 +33,11 @@ public sealed record ProxyStatusEntry(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Warnings = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Registration.RegistrationStatus? Registration = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? UnsupportedTypes = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, int>? WarningKinds = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, int>? WarningKinds = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<WarningDetail>? WarningDetails = null);
+
+/// <summary>One translation warning of a stream: its <see cref="Kind"/> as the warning metrics' <c>kind</c> label names it, and its message.</summary>
+public sealed record WarningDetail(string Kind, string Message);
 
 /// <summary>
 /// One resource type on one stream (keys: cds, eds, lds, rds, sds). <see cref="AckedVersion"/> is the hash of the

@@ -96,6 +96,22 @@ public sealed class AdminApiTests
         var web = Assert.Single(status!.Proxies);
         Assert.Equal(new Dictionary<string, int> { ["missing_resource"] = 1, ["no_route"] = 1 }, web.WarningKinds);
         Assert.Contains(web.Warnings!, w => w.Contains("virtualService/ghost.demo.local does not exist", StringComparison.Ordinal));
+
+        // Each message with its kind, in the order of warnings (which keeps its plain messages for older readers).
+        Assert.Equal(web.Warnings, web.WarningDetails!.Select(d => d.Message));
+        var ghost = Assert.Single(web.WarningDetails!, d => d.Message.Contains("virtualService/ghost.demo.local does not exist", StringComparison.Ordinal));
+        var empty = Assert.Single(web.WarningDetails!, d => d.Message.Contains("no route of virtualRouter/empty", StringComparison.Ordinal));
+        Assert.Equal("missing_resource", ghost.Kind);
+        Assert.Equal("no_route", empty.Kind);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(await host.Admin.GetStringAsync("/proxy-status").DefaultTimeout())!["proxies"]![0]!;
+        Assert.Equal(["missing_resource", "no_route"], json["warningDetails"]!.AsArray().Select(d => (string)d!["kind"]!).Order(StringComparer.Ordinal));
+        Assert.Equal(web.Warnings, json["warningDetails"]!.AsArray().Select(d => (string)d!["message"]!));
+
+        var lines = ProxyStatusCommand.Render(status).Split('\n');
+        Assert.Contains($"WARNING {MeshRows.NodeId("web")} missing_resource: {ghost.Message}", lines);
+        Assert.Contains($"WARNING {MeshRows.NodeId("web")} no_route: {empty.Message}", lines);
+        // An older replica's report has the messages only.
+        Assert.Contains($"WARNING {MeshRows.NodeId("web")}: {ghost.Message}", ProxyStatusCommand.Render(status with { Proxies = [web with { WarningDetails = null }] }).Split('\n'));
     }
 
     [Theory]

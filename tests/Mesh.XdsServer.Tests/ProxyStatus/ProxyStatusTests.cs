@@ -182,6 +182,7 @@ public sealed class ProxyStatusTests : IAsyncLifetime
         const string notOffered = "virtualNode/grpc-api listener 50051: proxyless gRPC servers are not offered its listener, so they do not serve on it: it is STRICT, and its certificate is SDS, and gRPC servers take file certificates only";
         var server = streams.Single(p => p.Types.ContainsKey("lds"));
         Assert.Contains(notOffered, server.Warnings ?? []);
+        Assert.Equal(new WarningDetail("certificate_undeliverable", notOffered), Assert.Single(server.WarningDetails ?? [], d => d.Message == notOffered));
         // It was answered (LDS is full state), but without the listener it named: not in sync, still waiting.
         Assert.Equal("NOT_SENT", server.Types["lds"].Sync);
         Assert.DoesNotContain(notOffered, streams.Single(p => p.Types.ContainsKey("cds")).Warnings ?? []);
