@@ -91,6 +91,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "refresh");
         Assert.Contains("refresh: passed", output);
     }
+
+    [Fact]
+    public async Task The_Maps_Panel_Shows_Each_Translation_Warnings_Kind_And_The_Messages_Alone_From_An_Older_Xds_Server()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "warnings");
+        Assert.Contains("warnings: passed", output);
+    }
 }
 
 [CollectionDefinition(Name)]

@@ -105,8 +105,18 @@ function summary(node) {
   return { text: `${proxies.length} prox${proxies.length === 1 ? 'y' : 'ies'}: ${parts.join(', ')}`, state };
 }
 
+/**
+ * The node's proxies' translation warnings, each message once, with its kind (the warning metrics' `kind` label) from
+ * `warningDetails`; an xDS server older than that sends the messages alone, in `warnings`.
+ */
 function warningsOf(node) {
-  return [...new Set((node.proxies || []).flatMap(p => p.warnings || []))];
+  const byMessage = new Map();
+  for (const p of node.proxies || []) {
+    for (const w of p.warningDetails || (p.warnings || []).map(message => ({ message }))) {
+      if (!byMessage.get(w.message)?.kind) byMessage.set(w.message, w);
+    }
+  }
+  return [...byMessage.values()];
 }
 
 const clip = (value, length) => (value.length > length ? `${value.slice(0, length - 1)}…` : value);
@@ -188,7 +198,9 @@ export function detailPanel(data, node, links) {
           ? h('table', { class: 'proxies' }, h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Node id'), h('th', { scope: 'col' }, 'xDS replica'), h('th', { scope: 'col' }, 'Sync'), h('th', { scope: 'col' }, 'Error'))), h('tbody', null, rows))
           : h('p', null, data.status.configured ? 'No proxy is connected.' : 'Proxy status is not configured on the API host (Mesh:Console:ProxyStatusUrls).'),
         h('h3', null, 'Translation warnings'),
-        warnings.length ? h('ul', { class: 'warnings' }, warnings.map(w => h('li', null, w))) : h('p', null, 'None.'),
+        warnings.length
+          ? h('ul', { class: 'warnings' }, warnings.map(w => h('li', null, w.kind ? [h('span', { class: 'warning-kind' }, w.kind), ' '] : null, w.message)))
+          : h('p', null, 'None.'),
       ]
       : null);
 }

@@ -1,6 +1,6 @@
 // Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
 //   node console.test.mjs resources | shift | readonly | backends | ports | errors | unfollowed | unreachable |
-//   signout | identity | late | refresh | benchmark
+//   signout | identity | late | refresh | warnings | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -675,6 +675,45 @@ async function refresh(browser) {
     { timeout: 10000 }).catch(() => expect(false, 'clicking Refresh loads the map again'));
 }
 
+/** The map's panel shows each translation warning's kind, and the messages alone from an xDS server that sends no kinds. */
+async function warnings(browser) {
+  const page = await newPage(browser);
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const mesh = await navMesh(page);
+  const noRoute = 'virtualNode/node backend virtualService/api.nav.local: no route of virtualRouter/api serves port 8080 (http), so requests to virtualService/api.nav.local there get 404 (no route) until one is added';
+  const missing = 'virtualNode/node backend virtualService/ghost.nav.local: virtualService/ghost.nav.local does not exist';
+  const older = 'virtualNode/node listener 8080: its outlier detection is not applied';
+  const proxy = (replica, warningFields) => ({
+    replica, streamId: 1, nodeId: `mesh/${mesh}/virtualNode/node`, mesh, kind: 'virtualNode', name: 'node', types: { cds: { sync: 'SYNCED' } }, ...warningFields,
+  });
+  // The proxy status as the API host passes it on: one xDS server gives each warning's kind, an older one does not.
+  const status = {
+    configured: true,
+    unreachable: [],
+    proxies: [
+      proxy('xds-new', { warnings: [noRoute, missing], warningKinds: { missing_resource: 1, no_route: 1 }, warningDetails: [{ kind: 'no_route', message: noRoute }, { kind: 'missing_resource', message: missing }] }),
+      proxy('xds-old', { warnings: [missing, older] }),
+    ],
+  };
+  await page.setRequestInterception(true);
+  page.on('request', request => (request.url().includes('/console/api/proxy-status')
+    ? request.respond({ status: 200, contentType: 'application/json', body: JSON.stringify(status) })
+    : request.continue()));
+  await go(page, `#/map?mesh=${mesh}`, 'map');
+  const counted = await page.$eval('g.node[data-id="vn:node"] .warn', e => e.textContent);
+  expect(counted === '3 translation warnings', `the node counts each message once over its proxies (${counted})`);
+  await page.click('g.node[data-id="vn:node"]');
+  await page.waitForSelector('#detail ul.warnings');
+  const shown = await page.$$eval('#detail ul.warnings li', items => items.map(li => ({ kind: li.querySelector('.warning-kind')?.textContent ?? null, text: li.textContent })));
+  const expected = [
+    { kind: 'no_route', text: `no_route ${noRoute}` },
+    { kind: 'missing_resource', text: `missing_resource ${missing}` },
+    { kind: null, text: older },
+  ];
+  expect(JSON.stringify(shown) === JSON.stringify(expected), `the panel lists each warning with its kind, and without one the message an older xDS server sent alone: ${JSON.stringify(shown)}`);
+  await capture(page, 'map-warnings');
+}
+
 /** The navigation mesh: one virtual node. */
 async function navMesh(page) {
   await ensure(page, '/meshes', { meshName: NAV, spec: {} });
@@ -729,7 +768,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
