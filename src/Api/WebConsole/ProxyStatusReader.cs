@@ -12,8 +12,10 @@ namespace Mesh.Api.WebConsole;
 /// keeps one account's mesh's proxies. The report's shape is the xDS server's; it is passed on as JSON, not
 /// re-modelled here. A server that does not answer is named in <c>unreachable</c> rather than failing the whole read.
 /// A URL written <c>dns+http://host:port</c> names every address its host resolves to, each read as a replica of its
-/// own: a Kubernetes headless Service gives the addresses of the xDS Deployment's ready pods, which have no stable
-/// names to list one by one.
+/// own: a Kubernetes headless Service gives the addresses of the xDS Deployment's pods, which have no stable names to
+/// list one by one (ready or not: the base's Service publishes not-ready ones, so a replica starting or stopping is
+/// named unreachable rather than left out). Every replica is read at once, so the page waits for the slowest one's
+/// answer or timeout, not for the sum of them.
 /// </summary>
 public sealed partial class ProxyStatusReader(
     IHttpClientFactory clients,
@@ -43,40 +45,39 @@ public sealed partial class ProxyStatusReader(
         var unreachable = new JsonArray();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var urls = new List<string>();
-        foreach (var url in configured)
+        foreach (var (url, replicas, error) in await Task.WhenAll(configured.Select(url => ReplicaUrlsAsync(url, ct))))
         {
-            urls.AddRange(await ReplicaUrlsAsync(url, unreachable, ct));
+            urls.AddRange(replicas);
+            if (error is not null)
+            {
+                Unreachable(unreachable, url, error);
+            }
         }
 
         // With several replicas (or ones found by their addresses) each is asked for its own proxies only; one URL
         // lets that replica ask its peers.
         var query = urls.Count > 1 || configured.Any(IsEveryAddress) ? "?local=true" : "";
-        foreach (var url in urls)
+        foreach (var (url, report, error) in await Task.WhenAll(urls.Select(url => ReadReplicaAsync(url, query, ct))))
         {
-            try
+            if (error is not null)
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                timeout.CancelAfter(options.Value.ProxyStatusTimeout);
-                var client = clients.CreateClient(HttpClientName);
-                var report = JsonNode.Parse(await client.GetStringAsync($"{url.TrimEnd('/')}/proxy-status{query}", timeout.Token))?.AsObject();
-                foreach (var proxy in report?["proxies"]?.AsArray() ?? [])
-                {
-                    var key = $"{proxy?["replica"]}/{proxy?["streamId"]}";
-                    if (proxy?["resource"] is JsonValue resource && resource.TryGetValue<string>(out var arn)
-                        && arn.StartsWith(prefix, StringComparison.Ordinal) && seen.Add(key))
-                    {
-                        proxies.Add(proxy.DeepClone());
-                    }
-                }
+                Unreachable(unreachable, url, error);
+                continue;
+            }
 
-                foreach (var missing in report?["unreachable"]?.AsArray() ?? [])
+            foreach (var proxy in report?["proxies"]?.AsArray() ?? [])
+            {
+                var key = $"{proxy?["replica"]}/{proxy?["streamId"]}";
+                if (proxy?["resource"] is JsonValue resource && resource.TryGetValue<string>(out var arn)
+                    && arn.StartsWith(prefix, StringComparison.Ordinal) && seen.Add(key))
                 {
-                    unreachable.Add(missing?.DeepClone());
+                    proxies.Add(proxy.DeepClone());
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException && !ct.IsCancellationRequested)
+
+            foreach (var missing in report?["unreachable"]?.AsArray() ?? [])
             {
-                Unreachable(unreachable, url, e.Message);
+                unreachable.Add(missing?.DeepClone());
             }
         }
 
@@ -88,23 +89,39 @@ public sealed partial class ProxyStatusReader(
         };
     }
 
+    /// <summary>One replica's report, or why it could not be read.</summary>
+    private async Task<(string Url, JsonObject? Report, string? Error)> ReadReplicaAsync(string url, string query, CancellationToken ct)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(options.Value.ProxyStatusTimeout);
+            var client = clients.CreateClient(HttpClientName);
+            var report = JsonNode.Parse(await client.GetStringAsync($"{url.TrimEnd('/')}/proxy-status{query}", timeout.Token))?.AsObject();
+            return (url, report, null);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException or InvalidOperationException or UriFormatException && !ct.IsCancellationRequested)
+        {
+            return (url, null, e.Message);
+        }
+    }
+
     private static bool IsEveryAddress(string url) => url.StartsWith(EveryAddressPrefix, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
-    /// The replica URLs a configured URL stands for: itself, or one per address of a <c>dns+</c> URL's host. A host that
-    /// resolves to nothing is named in <paramref name="unreachable"/>, as a replica that does not answer is.
+    /// The replica URLs a configured URL stands for: itself, or one per address of a <c>dns+</c> URL's host; and, when
+    /// it stands for none, why (named unreachable, as a replica that does not answer is).
     /// </summary>
-    private async Task<IReadOnlyList<string>> ReplicaUrlsAsync(string url, JsonArray unreachable, CancellationToken ct)
+    private async Task<(string Url, IReadOnlyList<string> Replicas, string? Error)> ReplicaUrlsAsync(string url, CancellationToken ct)
     {
         if (!IsEveryAddress(url))
         {
-            return [url];
+            return (url, [url], null);
         }
 
         if (!Uri.TryCreate(url[EveryAddressPrefix.Length..], UriKind.Absolute, out var named) || named.HostNameType != UriHostNameType.Dns)
         {
-            Unreachable(unreachable, url, $"a {EveryAddressPrefix} URL names a host to resolve, as {EveryAddressPrefix}http://mesh-xds-admin.mesh-system.svc:18001");
-            return [];
+            return (url, [], $"a {EveryAddressPrefix} URL names a host to resolve, as {EveryAddressPrefix}http://mesh-xds-admin.mesh-system.svc:18001");
         }
 
         try
@@ -112,19 +129,14 @@ public sealed partial class ProxyStatusReader(
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(options.Value.ProxyStatusTimeout);
             var addresses = await _resolve(named.DnsSafeHost, timeout.Token);
-            if (addresses.Length == 0)
-            {
-                Unreachable(unreachable, url, $"{named.DnsSafeHost} resolves to no address: no xDS replica is ready");
-            }
-
-            return addresses.Distinct().Order(Comparer<IPAddress>.Create((a, b) => string.CompareOrdinal(a.ToString(), b.ToString())))
+            var replicas = addresses.Distinct().Order(Comparer<IPAddress>.Create((a, b) => string.CompareOrdinal(a.ToString(), b.ToString())))
                 .Select(address => new UriBuilder(named) { Host = address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString() }.Uri.ToString().TrimEnd('/'))
                 .ToList();
+            return (url, replicas, replicas.Count == 0 ? $"{named.DnsSafeHost} resolves to no address: there is no xDS replica to ask" : null);
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException && !ct.IsCancellationRequested)
         {
-            Unreachable(unreachable, url, $"{named.DnsSafeHost} could not be resolved: {e.Message}");
-            return [];
+            return (url, [], $"{named.DnsSafeHost} could not be resolved: {e.Message}");
         }
     }
 

@@ -19,26 +19,11 @@ public sealed class ProxyStatusReaderTests
     [Fact]
     public async Task AnXdsServerThatDoesNotAnswer_IsNamedAndCounted()
     {
-        var services = new ServiceCollection().AddMetrics().AddHttpClient().BuildServiceProvider();
-        var meterName = TestMeters.UniqueName();
-        using var metrics = new ApiMetrics(services.GetRequiredService<IMeterFactory>(), meterName);
-        long unreachable = 0;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == meterName && instrument.Name == "mesh.api.proxy_status.unreachable")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref unreachable, value));
-        listener.Start();
+        using var counted = new UnreachableCount();
 
         // A port that was free a moment ago: nothing listens there, so the connection is refused.
         var closed = $"http://127.0.0.1:{FreePort()}";
-        var options = Options.Create(new ConsoleOptions { ProxyStatusUrls = [closed], ProxyStatusTimeout = TimeSpan.FromSeconds(5) });
-        var reader = new ProxyStatusReader(services.GetRequiredService<IHttpClientFactory>(), options, Options.Create(new MeshApiOptions()), metrics,
-            NullLogger<ProxyStatusReader>.Instance);
+        var reader = counted.Reader(closed);
 
         var report = await reader.ReadAsync("111122223333", "demo", CancellationToken.None);
 
@@ -46,11 +31,71 @@ public sealed class ProxyStatusReaderTests
         var named = Assert.Single(report["unreachable"]!.AsArray());
         Assert.Equal(closed, named!["url"]!.GetValue<string>());
         Assert.False(string.IsNullOrEmpty(named["error"]!.GetValue<string>()));
-        Assert.Equal(1, Interlocked.Read(ref unreachable));
+        Assert.Equal(1, counted.Value);
+    }
+
+    /// <summary>A server answering JSON that is not a report's object (an array, say) is named, not a failure of the page.</summary>
+    [Fact]
+    public async Task AnXdsServerAnsweringJsonThatIsNotAReport_IsNamedAndCounted()
+    {
+        var port = FreePort();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        await using var app = builder.Build();
+        app.Urls.Add($"http://127.0.0.1:{port}");
+        app.MapGet("/proxy-status", () => Results.Text("[]", "application/json"));
+        await app.StartAsync();
+        using var counted = new UnreachableCount();
+        var url = $"http://127.0.0.1:{port}";
+
+        var report = await counted.Reader(url).ReadAsync("111122223333", "demo", CancellationToken.None);
+
+        Assert.Empty(report["proxies"]!.AsArray());
+        Assert.Equal(url, Assert.Single(report["unreachable"]!.AsArray())!["url"]!.GetValue<string>());
+        Assert.Equal(1, counted.Value);
     }
 
     /// <summary>
-    /// A <c>dns+http://</c> URL stands for every address its host resolves to (a Kubernetes headless Service's ready
+    /// Replicas are read at once: here the first replica (127.0.0.1) answers only after the second has been asked, which
+    /// a reader asking one after another would not do before the first's timeout.
+    /// </summary>
+    [Fact]
+    public async Task Replicas_AreReadAtOnce()
+    {
+        var port = FreePort();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        await using var app = builder.Build();
+        app.Urls.Add($"http://127.0.0.1:{port}");
+        app.Urls.Add($"http://127.0.0.2:{port}");
+        var secondAsked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        app.MapGet("/proxy-status", async (HttpContext context) =>
+        {
+            var replica = context.Connection.LocalIpAddress!.ToString();
+            if (replica == "127.0.0.2")
+            {
+                secondAsked.TrySetResult();
+            }
+            else
+            {
+                await secondAsked.Task.WaitAsync(context.RequestAborted);
+            }
+
+            return Results.Json(new { proxies = new[] { new { replica, streamId = 1, resource = "arn:aws:appmesh:us-east-1:111122223333:mesh/demo/virtualNode/web" } } });
+        });
+        await app.StartAsync();
+        using var counted = new UnreachableCount();
+        var reader = counted.Reader($"dns+http://xds-admin.test:{port}", (_, _) => Task.FromResult(new[] { IPAddress.Parse("127.0.0.1"), IPAddress.Parse("127.0.0.2") }));
+
+        var report = await reader.ReadAsync("111122223333", "demo", CancellationToken.None);
+
+        Assert.Equal(["127.0.0.1", "127.0.0.2"], report["proxies"]!.AsArray().Select(p => p!["replica"]!.GetValue<string>()));
+        Assert.Empty(report["unreachable"]!.AsArray());
+        Assert.Equal(0, counted.Value);
+    }
+
+    /// <summary>
+    /// A <c>dns+http://</c> URL stands for every address its host resolves to (a Kubernetes headless Service's
     /// pods): each is read as a replica of its own, asked for its own proxies only, and one that does not answer is named.
     /// Two replicas here are one server on two loopback addresses, answering with a proxy named by the address asked.
     /// </summary>
@@ -128,21 +173,75 @@ public sealed class ProxyStatusReaderTests
     }
 
     [Fact]
-    public async Task ADnsUrl_WhoseHostResolvesToNothing_IsNamedAsUnreachable()
+    public async Task ADnsUrl_WhoseHostCannotBeResolved_IsNamedAndCounted()
     {
-        var services = new ServiceCollection().AddMetrics().AddHttpClient().BuildServiceProvider();
-        using var metrics = new ApiMetrics(services.GetRequiredService<IMeterFactory>(), TestMeters.UniqueName());
+        using var counted = new UnreachableCount();
         var url = "dns+http://mesh-xds-admin.invalid:18001";
-        var options = Options.Create(new ConsoleOptions { ProxyStatusUrls = [url], ProxyStatusTimeout = TimeSpan.FromSeconds(5) });
-        var reader = new ProxyStatusReader(services.GetRequiredService<IHttpClientFactory>(), options, Options.Create(new MeshApiOptions()), metrics,
-            NullLogger<ProxyStatusReader>.Instance);
 
-        var report = await reader.ReadAsync("111122223333", "demo", CancellationToken.None);
+        var report = await counted.Reader(url).ReadAsync("111122223333", "demo", CancellationToken.None);
 
         Assert.Empty(report["proxies"]!.AsArray());
         var named = Assert.Single(report["unreachable"]!.AsArray());
         Assert.Equal(url, named!["url"]!.GetValue<string>());
         Assert.StartsWith("mesh-xds-admin.invalid could not be resolved: ", named["error"]!.GetValue<string>());
+        Assert.Equal(1, counted.Value);
+    }
+
+    /// <summary>A headless Service with no pod behind it answers with no address: nothing to read, and that is said.</summary>
+    [Fact]
+    public async Task ADnsUrl_WhoseHostResolvesToNoAddress_IsNamedAndCounted()
+    {
+        using var counted = new UnreachableCount();
+        var url = "dns+http://mesh-xds-admin.mesh-system.svc:18001";
+
+        var report = await counted.Reader(url, (_, _) => Task.FromResult(Array.Empty<IPAddress>())).ReadAsync("111122223333", "demo", CancellationToken.None);
+
+        Assert.Empty(report["proxies"]!.AsArray());
+        var named = Assert.Single(report["unreachable"]!.AsArray());
+        Assert.Equal(url, named!["url"]!.GetValue<string>());
+        Assert.Equal("mesh-xds-admin.mesh-system.svc resolves to no address: there is no xDS replica to ask", named["error"]!.GetValue<string>());
+        Assert.Equal(1, counted.Value);
+    }
+
+    /// <summary>A reader of one configured URL, and what it counted in <c>mesh.api.proxy_status.unreachable</c>.</summary>
+    private sealed class UnreachableCount : IDisposable
+    {
+        private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().AddHttpClient().BuildServiceProvider();
+        private readonly MeterListener _listener = new();
+        private readonly ApiMetrics _metrics;
+        private long _value;
+
+        public UnreachableCount()
+        {
+            var meterName = TestMeters.UniqueName();
+            _metrics = new ApiMetrics(_services.GetRequiredService<IMeterFactory>(), meterName);
+            _listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == meterName && instrument.Name == "mesh.api.proxy_status.unreachable")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _value, value));
+            _listener.Start();
+        }
+
+        public long Value => Interlocked.Read(ref _value);
+
+        public ProxyStatusReader Reader(string url, Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null) =>
+            new(_services.GetRequiredService<IHttpClientFactory>(),
+                Options.Create(new ConsoleOptions { ProxyStatusUrls = [url], ProxyStatusTimeout = TimeSpan.FromSeconds(5) }),
+                Options.Create(new MeshApiOptions()),
+                _metrics,
+                NullLogger<ProxyStatusReader>.Instance,
+                resolve);
+
+        public void Dispose()
+        {
+            _listener.Dispose();
+            _metrics.Dispose();
+            _services.Dispose();
+        }
     }
 
     private static int FreePort()

@@ -62,12 +62,14 @@ public sealed class KustomizeTests : IDisposable
         // The console reads every xDS replica's proxy status through a headless Service naming each pod's address.
         var admin = Single(objects, "Service", "mesh-xds-admin");
         Assert.Equal("None", Scalar(admin, "spec", "clusterIP"));
+        // Pods listed before they are ready: a replica starting or stopping is named unreachable, not silently left out.
+        Assert.Equal("true", Scalar(admin, "spec", "publishNotReadyAddresses"));
         Assert.Equal("xds", Scalar(admin, "spec", "selector", "app.kubernetes.io/component"));
         var adminPort = (YamlMappingNode)((YamlSequenceNode)Node(admin, "spec", "ports")).Children.Single();
         Assert.Equal(("18001", "admin"), (Scalar(adminPort, "port"), Scalar(adminPort, "targetPort")));
         Assert.Equal("dns+http://mesh-xds-admin.mesh-system.svc:18001", Scalar(Single(objects, "ConfigMap", "mesh-config"), "data", "Mesh__Console__ProxyStatusUrls__0"));
-        var xdsPorts = (YamlSequenceNode)Node(Single(objects, "Deployment", "mesh-xds"), "spec", "template", "spec", "containers");
-        Assert.Contains(((YamlMappingNode)xdsPorts.Children[0])["ports"].AllNodes.OfType<YamlMappingNode>(),
+        var xdsContainers = (YamlSequenceNode)Node(Single(objects, "Deployment", "mesh-xds"), "spec", "template", "spec", "containers");
+        Assert.Contains(((YamlMappingNode)xdsContainers.Children[0])["ports"].AllNodes.OfType<YamlMappingNode>(),
             port => port.Children.TryGetValue(new YamlScalarNode("name"), out var name) && name.ToString() == "admin");
 
         var webhook = Single(objects, "Deployment", "mesh-webhook");
