@@ -65,19 +65,20 @@ public sealed partial class ProxyStatusReader(
                 continue;
             }
 
-            foreach (var proxy in report?["proxies"]?.AsArray() ?? [])
+            // Read as far as it has the report's shape: a URL may name something else that answers JSON.
+            foreach (var proxy in (report?["proxies"] as JsonArray ?? []).OfType<JsonObject>())
             {
-                var key = $"{proxy?["replica"]}/{proxy?["streamId"]}";
-                if (proxy?["resource"] is JsonValue resource && resource.TryGetValue<string>(out var arn)
+                var key = $"{proxy["replica"]}/{proxy["streamId"]}";
+                if (proxy["resource"] is JsonValue resource && resource.TryGetValue<string>(out var arn)
                     && arn.StartsWith(prefix, StringComparison.Ordinal) && seen.Add(key))
                 {
                     proxies.Add(proxy.DeepClone());
                 }
             }
 
-            foreach (var missing in report?["unreachable"]?.AsArray() ?? [])
+            foreach (var missing in (report?["unreachable"] as JsonArray ?? []).OfType<JsonObject>())
             {
-                unreachable.Add(missing?.DeepClone());
+                unreachable.Add(missing.DeepClone());
             }
         }
 

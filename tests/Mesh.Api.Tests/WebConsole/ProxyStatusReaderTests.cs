@@ -34,6 +34,29 @@ public sealed class ProxyStatusReaderTests
         Assert.Equal(1, counted.Value);
     }
 
+    /// <summary>A report whose members are not what a report holds gives what it has of the right shape.</summary>
+    [Fact]
+    public async Task AReportOfTheWrongShape_GivesTheProxiesItHasOfTheRightShape()
+    {
+        var port = FreePort();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        await using var app = builder.Build();
+        app.Urls.Add($"http://127.0.0.1:{port}");
+        app.Urls.Add($"http://127.0.0.2:{port}");
+        app.MapGet("/proxy-status", (HttpContext context) => context.Connection.LocalIpAddress!.ToString() == "127.0.0.1"
+            ? Results.Text("""{"proxies": 5, "unreachable": "none"}""", "application/json")
+            : Results.Text("""{"proxies": [1, "x", null, {"replica": "b", "streamId": 2, "resource": "arn:aws:appmesh:us-east-1:111122223333:mesh/demo/virtualNode/web"}], "unreachable": [7]}""", "application/json"));
+        await app.StartAsync();
+        using var counted = new UnreachableCount();
+        var reader = counted.Reader($"dns+http://xds-admin.test:{port}", (_, _) => Task.FromResult(new[] { IPAddress.Parse("127.0.0.1"), IPAddress.Parse("127.0.0.2") }));
+
+        var report = await reader.ReadAsync("111122223333", "demo", CancellationToken.None);
+
+        Assert.Equal("b", Assert.Single(report["proxies"]!.AsArray())!["replica"]!.GetValue<string>());
+        Assert.Empty(report["unreachable"]!.AsArray());
+    }
+
     /// <summary>A server answering JSON that is not a report's object (an array, say) is named, not a failure of the page.</summary>
     [Fact]
     public async Task AnXdsServerAnsweringJsonThatIsNotAReport_IsNamedAndCounted()
