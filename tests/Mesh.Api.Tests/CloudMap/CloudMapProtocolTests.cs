@@ -448,14 +448,14 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
     }
 
     [Theory]
-    [InlineData("arn:aws:servicediscovery:eu-west-1:111122223333:{0}", "in region 'eu-west-1'; this Cloud Map's region is us-east-1")]
-    [InlineData("arn:aws:servicediscovery:us-east-1:123456789012:{0}", "of account '123456789012', not the caller's 111122223333")]
-    [InlineData("arn:aws-cn:servicediscovery:us-east-1:111122223333:{0}", "in partition aws-cn; this Cloud Map's ARNs are in aws")]
-    [InlineData("arn:aws:appmesh:us-east-1:111122223333:{0}", "an ARN of appmesh, not of servicediscovery")]
-    [InlineData("arn:aws:servicediscovery:us-east-1::{0}", "of account '', not the caller's 111122223333")]
-    [InlineData("arn:aws:servicediscovery:us-east-1:111122223333:namespace/{1}", "names a namespace, not a service")]
-    [InlineData("arn:aws:servicediscovery:us-east-1:111122223333:service/", "no single service id after service/")]
-    [InlineData("arn:aws:servicediscovery:us-east-1:111122223333:service/x/{1}", "no single service id after service/")]
+    [InlineData("arn:aws:servicediscovery:eu-west-1:111122223333:{0}", "it is in region 'eu-west-1'; this Cloud Map's region is us-east-1")]
+    [InlineData("arn:aws:servicediscovery:us-east-1:123456789012:{0}", "it is of account '123456789012', not the caller's 111122223333")]
+    [InlineData("arn:aws-cn:servicediscovery:us-east-1:111122223333:{0}", "it is in partition aws-cn; this Cloud Map's ARNs are in aws")]
+    [InlineData("arn:aws:appmesh:us-east-1:111122223333:{0}", "it is an ARN of appmesh, not of servicediscovery")]
+    [InlineData("arn:aws:servicediscovery:us-east-1::{0}", "it is of account '', not the caller's 111122223333")]
+    [InlineData("arn:aws:servicediscovery:us-east-1:111122223333:namespace/{1}", "it names a namespace, not a service")]
+    [InlineData("arn:aws:servicediscovery:us-east-1:111122223333:service/", "it has no single service id after service/")]
+    [InlineData("arn:aws:servicediscovery:us-east-1:111122223333:service/x/{1}", "it has no single service id after service/")]
     public async Task AServiceArn_NotOfThisRegionAccountAndType_NamesNoService_AndChangesNothing(string template, string why)
     {
         using var client = CloudMapClient(api.AdminKey);
@@ -476,7 +476,7 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
             var (status, _, answer) = await SendAsync(client, operation, body);
             Assert.Equal(400, status);
             Assert.Equal("ServiceNotFound", answer!["__type"]!.GetValue<string>());
-            Assert.Equal($"Service {arn} does not exist: it is {why}.".Replace("it is names", "it names").Replace("it is no single", "it has no single"), answer["message"]!.GetValue<string>());
+            Assert.Equal($"Service {arn} does not exist: {why}.", answer["message"]!.GetValue<string>());
         }
 
         var kept = (await SendAsync(client, "GetService", $$"""{"Id":"{{service}}"}""")).Body!["Service"]!;

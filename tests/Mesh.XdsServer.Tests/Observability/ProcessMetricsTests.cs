@@ -61,17 +61,15 @@ public sealed class ProcessMetricsTests
         // tests before this one may leave work settling (pooled connections closed, thread pool threads retired): a
         // collection during which the descriptors or threads changed is made again, up to ten times, so that the
         // figures compared are of one moment rather than of a burst the slack was never meant to cover.
-        var (before, after) = (KernelFigures.Read(), KernelFigures.Read());
-        for (var attempt = 0; attempt < 10; attempt++)
+        KernelFigures before, after;
+        var attempt = 0;
+        do
         {
             before = KernelFigures.Read();
             collector.Collect();
             after = KernelFigures.Read();
-            if (before.Threads == after.Threads && before.OpenFiles == after.OpenFiles)
-            {
-                break;
-            }
         }
+        while ((before.Threads != after.Threads || before.OpenFiles != after.OpenFiles) && ++attempt < 10);
 
         const long Mebibyte = 1 << 20;
         Between("process.memory.usage", before.ResidentBytes, after.ResidentBytes, 8 * Mebibyte);
