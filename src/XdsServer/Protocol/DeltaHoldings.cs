@@ -41,7 +41,8 @@ namespace Mesh.XdsServer.Protocol;
 /// version whose own response is not answered yet when the name is removed is the one kept only if the client takes
 /// it; refused, the one before it is (or none, when it ran none). A name sent again while its removal is not answered
 /// yet keeps that removal too: until the client answers it, no version sent before the removal is what the client
-/// runs meanwhile; taken, it runs none, and refused, the version the removal kept stands beside the entry.
+/// runs meanwhile; taken, it runs none, and refused, the version the removal kept stands beside the entry. Removed
+/// again before it answers the first removal, the name keeps that one with the second (<see cref="Removal.Earlier"/>).
 /// </para>
 /// <para>
 /// A response the client answers past (it answers a later one first) is taken as accepted then, its resources ACKed
@@ -298,9 +299,9 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
                 {
                     entry = Answer(entry, answer);
                 }
-                else if (acked && IsHeld(entry) && entry.Outcome.ClientStatus != ClientResourceStatus.Acked && !RemovedBetween(r.Name))
+                else if (acked && IsHeld(entry) && entry.Outcome.ClientStatus != ClientResourceStatus.Acked)
                 {
-                    entry = entry with { KeptVersion = r.Version, KeptOutcome = answer };
+                    KeepRanMeanwhile(ref entry, r.Name, r.Version, sent, answer);
                 }
             }
         }
@@ -326,10 +327,12 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
             for (var i = 0; i < resources.Count; i++)
             {
                 var r = resources[i];
+                // A version a removal not answered yet keeps (it removed that version, sent and not answered yet) is
+                // answered there by its nonce: the name's one slot stays for an earlier forgotten response's version.
                 var sentSince = _entries.TryGetValue(r.Name, out var entry) && IsHeld(entry)
-                    ? !ReferenceEquals(entry.Outcome, sent) && entry.Outcome.ClientStatus == ClientResourceStatus.Requested
+                    ? !ReferenceEquals(entry.Outcome, sent) && entry.Outcome.ClientStatus == ClientResourceStatus.Requested && !RemovalKeeps(r.Name, sent)
                     : _removals is not null && _removals.TryGetValue(r.Name, out var removal)
-                        && removal.Running is { } running && !ReferenceEquals(running, sent);
+                        && removal.Running is not null && !RemovalKeeps(r.Name, sent);
                 if (sentSince)
                 {
                     KeepSentBeforeForgotten(r.Name, r.Version, sent);
@@ -477,6 +480,22 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
 
         if (removal is { } r)
         {
+            // Removed again after it was sent again, and the earlier removal is not answered yet: if the client refuses
+            // the version sent since, what it runs is what it made of that removal, kept with this one until it
+            // answers. One earlier removal is kept, so that a name that comes and goes while the client does not answer
+            // keeps no more than two: of the one before it only its response is (to tell what was sent before it,
+            // see RanMeanwhile), and what the client made of it is not known (the README says what that leaves out).
+            if (r.Running is not null && _removals is not null && _removals.TryGetValue(name, out var earlier)
+                && earlier.Outcome.ClientStatus == ClientResourceStatus.Requested)
+            {
+                if (earlier.Earlier is { } letGo)
+                {
+                    earlier = earlier with { Earlier = new StrongBox<Removal>(letGo.Value with { Earlier = null }) };
+                }
+
+                r = r with { Earlier = new StrongBox<Removal>(earlier) };
+            }
+
             (_removals ??= new(StringComparer.Ordinal))[name] = r;
         }
     }
@@ -490,11 +509,63 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     private void RanMeanwhile(string name, string version, DeltaOutcome sent, DeltaOutcome answer)
     {
         ref var removal = ref CollectionsMarshal.GetValueRefOrNullRef(_removals!, name);
-        if (!Unsafe.IsNullRef(ref removal) && removal.Running is { } running && !ReferenceEquals(running, sent))
+        if (Unsafe.IsNullRef(ref removal) || removal.Running is not { } running || ReferenceEquals(running, sent))
         {
-            removal = removal with { RanBefore = version, RanBeforeSince = answer.At };
+            return;
+        }
+
+        if (removal.Earlier is { } earlier && !SentAfter(sent, earlier.Value.Outcome))
+        {
+            // Sent before the earlier removal, which the client has not answered yet: it is what the client runs if
+            // it refuses the version that removal removed (the earlier removal's answer then says what stands here),
+            // unless one before that, let go, came between (what the client made of that is not known).
+            if (earlier.Value.Running is { } ran && !ReferenceEquals(ran, sent)
+                && (earlier.Value.Earlier is not { } letGo || SentAfter(sent, letGo.Value.Outcome)))
+            {
+                earlier.Value = earlier.Value with { RanBefore = version, RanBeforeSince = answer.At };
+            }
+
+            return;
+        }
+
+        // After the earlier removal, if any (answered past with this answer): this version replaced what it left.
+        removal = removal with { RanBefore = version, RanBeforeSince = answer.At, Earlier = null };
+    }
+
+    /// <summary>
+    /// The client ACKed a response that sent <paramref name="version"/> of <paramref name="name"/>, which a later
+    /// response, not answered yet, sent again (<paramref name="entry"/>): that version is what it runs if it refuses
+    /// the later one, kept beside the entry. Unless a removal not answered yet came between them: what the client runs
+    /// until it answers the later one is then what it made of the removal, and the ACKed version is what it runs if
+    /// it refuses the one that removal removed (<see cref="RanMeanwhile"/>).
+    /// </summary>
+    private void KeepRanMeanwhile(ref DeltaEntry entry, string name, string version, DeltaOutcome sent, DeltaOutcome answer)
+    {
+        if (RemovedBetween(name) && !SentAfter(sent, _removals![name].Outcome))
+        {
+            RanMeanwhile(name, version, sent, answer);
+        }
+        else
+        {
+            entry = entry with { KeptVersion = version, KeptOutcome = answer };
         }
     }
+
+    /// <summary>
+    /// Whether the response of <paramref name="sent"/> went out after the one of <paramref name="other"/> (by their
+    /// nonces; false when either has none). Only an answer through several responses at once (one forgotten past the
+    /// pending limit, answered with those it answers past) can reach a response after a removal it has not reached yet.
+    /// </summary>
+    private static bool SentAfter(DeltaOutcome sent, DeltaOutcome other) => other.Nonce > 0 && sent.Nonce > other.Nonce;
+
+    /// <summary>
+    /// Whether a removal of <paramref name="name"/> not answered yet keeps the version the response of
+    /// <paramref name="sent"/> sent (the one it removed, or the one an earlier removal it keeps removed), whose
+    /// answer finds it there.
+    /// </summary>
+    private bool RemovalKeeps(string name, DeltaOutcome sent) =>
+        _removals is not null && _removals.TryGetValue(name, out var removal)
+        && (ReferenceEquals(removal.Running, sent) || (removal.Earlier is { } earlier && ReferenceEquals(earlier.Value.Running, sent)));
 
     /// <summary>
     /// The client answered forgotten responses (<paramref name="answerTo"/>, as for <see cref="AnswerRemovals"/>): of
@@ -521,9 +592,9 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
             ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, name);
             if (!Unsafe.IsNullRef(ref entry) && IsHeld(entry))
             {
-                if (entry.Outcome.ClientStatus != ClientResourceStatus.Acked && !RemovedBetween(name))
+                if (entry.Outcome.ClientStatus != ClientResourceStatus.Acked)
                 {
-                    entry = entry with { KeptVersion = version, KeptOutcome = answer };
+                    KeepRanMeanwhile(ref entry, name, version, sent, answer);
                 }
             }
             else if (_removals is not null)
@@ -639,7 +710,7 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
         List<string>? answered = null;
         foreach (var (name, removal) in _removals!)
         {
-            if (answerTo(removal.Outcome) is not null || (removal.Running is { } running && answerTo(running) is not null))
+            if (Answers(removal, answerTo) || (removal.Earlier is { } earlier && Answers(earlier.Value, answerTo)))
             {
                 (answered ??= []).Add(name);
             }
@@ -647,17 +718,40 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
 
         foreach (var name in answered ?? [])
         {
+            // An earlier removal is older than the version sent since, which is older than this removal: answered first.
+            if (_removals![name].Earlier is { } earlier)
+            {
+                var removal = _removals[name];
+                Removal? made = earlier.Value;
+                if (earlier.Value.Running is { } earlierRunning && answerTo(earlierRunning) is { } earlierRan)
+                {
+                    made = AnswerRunning(earlier.Value, earlierRan);
+                }
+
+                if (made is not { } left)
+                {
+                    // It refused the only version it had of the name before that removal: it runs none before the version sent since.
+                    _removals[name] = removal with { Earlier = null, RanBefore = null };
+                }
+                else if (answerTo(left.Outcome) is { } earlierAnswer)
+                {
+                    // Taken, it runs none before the version sent since; refused, the version the earlier removal kept.
+                    _removals[name] = earlierAnswer.ClientStatus == ClientResourceStatus.Acked
+                        ? removal with { Earlier = null, RanBefore = null }
+                        : removal with { Earlier = null, RanBefore = left.Version, RanBeforeSince = left.Since };
+                }
+                else
+                {
+                    earlier.Value = left;
+                }
+            }
+
             // The version's response is older than the removal's, so it is answered first.
             if (_removals![name].Running is { } running && answerTo(running) is { } ran)
             {
-                var removal = _removals[name];
-                if (ran.ClientStatus == ClientResourceStatus.Acked)
+                if (AnswerRunning(_removals[name], ran) is { } left)
                 {
-                    _removals[name] = removal with { Since = ran.At, Running = null, RanBefore = null };
-                }
-                else if (removal.RanBefore is { } before)
-                {
-                    _removals[name] = removal with { Version = before, Since = removal.RanBeforeSince, Running = null, RanBefore = null };
+                    _removals[name] = left;
                 }
                 else
                 {
@@ -693,6 +787,20 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
             }
         }
     }
+
+    /// <summary>Whether <paramref name="answerTo"/> answers the removal's response, or that of the version it removed.</summary>
+    private static bool Answers(Removal removal, Func<DeltaOutcome, DeltaOutcome?> answerTo) =>
+        answerTo(removal.Outcome) is not null || (removal.Running is { } running && answerTo(running) is not null);
+
+    /// <summary>
+    /// A removal whose removed version, sent and not answered yet, was answered with <paramref name="ran"/>: what the
+    /// client runs of the name when it answers the removal is then that version (taken) or the one it ran before
+    /// (refused); null when it ran none before.
+    /// </summary>
+    private static Removal? AnswerRunning(Removal removal, DeltaOutcome ran) =>
+        ran.ClientStatus == ClientResourceStatus.Acked ? removal with { Since = ran.At, Running = null, RanBefore = null }
+        : removal.RanBefore is { } before ? removal with { Version = before, Since = removal.RanBeforeSince, Running = null, RanBefore = null }
+        : null;
 
     /// <summary>An entry whose response was answered: ACKed, the version is what the client runs; refused, it keeps what it ran before.</summary>
     private static DeltaEntry Answer(DeltaEntry entry, DeltaOutcome answer) =>
@@ -838,7 +946,9 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     /// A name removed from the client while it ran <see cref="Version"/> (accepted at <see cref="Since"/>), and the
     /// outcome of the removing response, or of the client's NACK of it. While that version's own response is not
     /// answered yet, <see cref="Running"/> is its outcome and <see cref="RanBefore"/> the version the client ran before
-    /// it (accepted at <see cref="RanBeforeSince"/>; null when none): what it runs if it refuses that version.
+    /// it (accepted at <see cref="RanBeforeSince"/>; null when none): what it runs if it refuses that version. When that
+    /// version was sent again after an earlier removal of the name that is not answered yet either, <see cref="Earlier"/>
+    /// is that removal: what the client makes of it, once answered, becomes <see cref="RanBefore"/> (none when it takes it).
     /// </summary>
     private readonly record struct Removal(
         string Version,
@@ -846,5 +956,6 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
         DeltaOutcome Outcome,
         DeltaOutcome? Running = null,
         string? RanBefore = null,
-        DateTimeOffset RanBeforeSince = default);
+        DateTimeOffset RanBeforeSince = default,
+        StrongBox<Removal>? Earlier = null);
 }

@@ -375,6 +375,160 @@ public sealed class DeltaPendingTests
     }
 
 
+    [Theory]
+    // Two responses forgotten past the limit both sent c, and nothing later did.
+    [InlineData("1 2 .16")]
+    // c removed, sent again and removed again before the first removal is answered (and sent again after that),
+    // the responses pending or forgotten past the limit.
+    [InlineData("1 - 3 -")]
+    [InlineData("1 - 3 - 5")]
+    [InlineData("1 2 - 4 -")]
+    [InlineData("1 2 - 4 - 6")]
+    [InlineData("1 - 3 - .16")]
+    [InlineData("1 - 3 .14 -")]
+    [InlineData("1 - 3 .16 -")]
+    [InlineData("1 - .16 3 -")]
+    [InlineData("1 .15 - 3 -")]
+    [InlineData("1 2 .15 - 4 -")]
+    [InlineData("1 - 3 4 - .16")]
+    [InlineData("1 2 - 4 5 .13 -")]
+    [InlineData("1 - 3 - .12 5")]
+    // A response that sent c, forgotten past the limit before or after a later one removed c (and one after that sent
+    // it again): its answer reaches the name through the removal.
+    [InlineData("1 .15 -")]
+    [InlineData("1 .16 -")]
+    [InlineData("1 - .16")]
+    [InlineData("1 - 3 .16")]
+    [InlineData("1 - 3 4 .16")]
+    [InlineData("1 2 - 4")]
+    [InlineData("1 2 - 4 .16")]
+    [InlineData("1 2 .14 - 4")]
+    public void Status_Shows_What_The_Client_Runs_Of_A_Name_Whatever_It_Answers(string responses)
+    {
+        // Each response sends c at a version (its tag), removes it (-) or sends another name (.N: N of them, which
+        // push earlier ones past the pending limit). The client answers each of c's responses with an ACK or a NACK,
+        // or answers past it; the others it ACKs. It applies an ACKed response whole and a NACKed one not at all, in
+        // order (one answered past it took): status must show of c the version it runs, and the one it refused last.
+        var ops = Parse(responses);
+        var touching = ops.Count(op => op != ".");
+        var failures = new List<string>();
+        foreach (var answers in AnswerCombinations(touching))
+        {
+            var (state, status) = NewStateAndStatus();
+            var versions = new Dictionary<string, XdsResource>();
+            for (var i = 0; i < ops.Count; i++)
+            {
+                if (ops[i] == ".")
+                {
+                    SendPending(state, i + 1, First);
+                }
+                else if (ops[i] == "-")
+                {
+                    RemovePending(state, i + 1, "c");
+                }
+                else
+                {
+                    SendPending(state, i + 1, [versions[ops[i]] = Cluster("c", ops[i])]);
+                }
+            }
+
+            string? runs = null;
+            var k = 0;
+            for (var i = 0; i < ops.Count; i++)
+            {
+                var answer = ops[i] == "." ? 'A' : answers[k++];
+                if (answer != '_')
+                {
+                    Answer(state, i + 1, answer == 'A' ? status.Ack() : status.Nack("bad"));
+                }
+
+                if (ops[i] != "." && answer != 'N')
+                {
+                    runs = ops[i] == "-" ? null : versions[ops[i]].Version;
+                }
+            }
+
+            var last = ops.Last(op => op != ".");
+            var lastAcked = answers[^1] == 'A';
+            (string, ClientResourceStatus, string)? expected = last == "-"
+                ? lastAcked || runs is null ? null : (runs, ClientResourceStatus.Nacked, "")
+                : lastAcked ? (runs!, ClientResourceStatus.Acked, "") : (runs ?? "", ClientResourceStatus.Nacked, versions[last].Version);
+            (string, ClientResourceStatus, string)? shown = status.Resources.TryGetValue((TypeUrls.Cluster, "c"), out var c)
+                ? (c.Version, c.ClientStatus, c.RejectedVersion ?? "")
+                : null;
+            if (shown != expected)
+            {
+                failures.Add($"answered {answers}: shown {Describe(shown, versions)}, runs {Describe(expected, versions)}");
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
+    }
+
+    /// <summary>Responses as <see cref="Status_Shows_What_The_Client_Runs_Of_A_Name_Whatever_It_Answers"/> writes them.</summary>
+    private static List<string> Parse(string responses)
+    {
+        var ops = new List<string>();
+        foreach (var token in responses.Split(' '))
+        {
+            if (token.StartsWith('.'))
+            {
+                ops.AddRange(Enumerable.Repeat(".", int.Parse(token[1..], System.Globalization.CultureInfo.InvariantCulture)));
+            }
+            else
+            {
+                ops.Add(token);
+            }
+        }
+
+        return ops;
+    }
+
+    /// <summary>Every way to answer <paramref name="count"/> responses in order: A (ACK), N (NACK) or _ (answered past; not the last).</summary>
+    private static IEnumerable<string> AnswerCombinations(int count)
+    {
+        IEnumerable<string> all = [""];
+        for (var i = 0; i < count; i++)
+        {
+            var choices = i == count - 1 ? "AN" : "AN_";
+            all = all.SelectMany(prefix => choices.Select(choice => prefix + choice));
+        }
+
+        return all;
+    }
+
+    private static string Describe((string Version, ClientResourceStatus Status, string Rejected)? shown, Dictionary<string, XdsResource> versions)
+    {
+        string Tag(string version) => version == "" ? "none" : versions.FirstOrDefault(v => v.Value.Version == version).Key ?? version;
+        return shown is { } s ? $"{Tag(s.Version)} {s.Status}{(s.Status == ClientResourceStatus.Nacked ? $" (refused {Tag(s.Rejected)})" : "")}" : "nothing";
+    }
+
+    /// <summary>Removes <paramref name="name"/> in the response with nonce <paramref name="nonce"/>, pending its answer, as the session does.</summary>
+    private static void RemovePending(DeltaTypeState state, int nonce, string name)
+    {
+        var removal = state.ClientHas.Sent([], DateTimeOffset.UnixEpoch, nonce: nonce, forgottenThrough: state.ForgottenThrough);
+        state.ClientHas.RemovedBy(name, removal);
+        state.AddPending(nonce.ToString(System.Globalization.CultureInfo.InvariantCulture), [], removal);
+    }
+
+    /// <summary>
+    /// The client gives <paramref name="answer"/> to the response with nonce <paramref name="nonce"/>, pending or
+    /// forgotten past the limit, as the session does.
+    /// </summary>
+    private static void Answer(DeltaTypeState state, int nonce, DeltaOutcome answer)
+    {
+        var text = nonce.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (state.PendingIndex(text) >= 0)
+        {
+            AnswerPending(state, nonce, answer);
+            return;
+        }
+
+        Assert.True(state.WasForgotten(text, out var number));
+        state.AnsweredForgotten(number, answer);
+    }
+
+
     /// <summary>Response 1, sending <paramref name="resource"/>: a wildcard type's first response (held as the baseline) or an ordinary one.</summary>
     private static void SendFirst(DeltaTypeState state, XdsResource resource, bool baseline)
     {
