@@ -52,8 +52,8 @@ namespace Mesh.XdsServer.Protocol;
 /// later one; until then what it carried shows as sent and unanswered, which it is. A name it sent that a later
 /// response sent again (before it was forgotten, or after: <see cref="SendOne"/>) or removed keeps its version by
 /// name meanwhile (<see cref="Forgotten"/>), so that its answer
-/// still makes that version the one the client runs until it answers the later one; one per name, the latest
-/// forgotten response's (the README says what that leaves out).
+/// still makes that version the one the client runs until it answers the later one; the latest two forgotten
+/// responses' per name (the README says what that leaves out).
 /// </para>
 /// </summary>
 internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
@@ -93,13 +93,14 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     /// <summary>
     /// Of the responses forgotten past the pending limit and not answered yet, each name one of them sent that a later
     /// response, not answered yet either, sent again or removed: the version the latest such forgotten response sent,
-    /// and its outcome (with its nonce). Its list is gone once forgotten, and the name's entry has the later response's
-    /// outcome, so this is how its answer still makes that version what the client runs meanwhile
+    /// and its outcome (with its nonce), and those of the one before it. Its list is gone once forgotten, and the
+    /// name's entry has the later response's outcome, so this is how its answer still makes that version what the
+    /// client runs meanwhile
     /// (<see cref="Forgotten"/>). Null while there are none: a response is forgotten only by a proxy
-    /// <see cref="DeltaTypeState.MaxPending"/> responses behind, and an entry here is one per name, however many
-    /// responses are forgotten, let go when the answer comes.
+    /// <see cref="DeltaTypeState.MaxPending"/> responses behind, and an entry here is one per name (of two versions at
+    /// most), however many responses are forgotten, let go when the answer comes.
     /// </summary>
-    private Dictionary<string, (string Version, DeltaOutcome Sent)>? _sentBeforeForgotten;
+    private Dictionary<string, SentBeforeForgotten>? _sentBeforeForgotten;
 
     public string TypeUrl { get; } = typeUrl;
 
@@ -328,7 +329,7 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
             {
                 var r = resources[i];
                 // A version a removal not answered yet keeps (it removed that version, sent and not answered yet) is
-                // answered there by its nonce: the name's one slot stays for an earlier forgotten response's version.
+                // answered there by its nonce: the name's slots stay for earlier forgotten responses' versions.
                 var sentSince = _entries.TryGetValue(r.Name, out var entry) && IsHeld(entry)
                     ? !ReferenceEquals(entry.Outcome, sent) && entry.Outcome.ClientStatus == ClientResourceStatus.Requested && !RemovalKeeps(r.Name, sent)
                     : _removals is not null && _removals.TryGetValue(r.Name, out var removal)
@@ -576,46 +577,71 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     private void AnswerSentBeforeForgotten(Func<DeltaOutcome, DeltaOutcome?> answerTo)
     {
         List<string>? answered = null;
-        foreach (var (name, (version, sent)) in _sentBeforeForgotten!)
+        foreach (var (name, kept) in _sentBeforeForgotten!)
         {
-            if (answerTo(sent) is not { } answer)
+            if (answerTo(kept.Sent) is not null || (kept.EarlierSent is { } earlier && answerTo(earlier) is not null))
             {
-                continue;
-            }
-
-            (answered ??= []).Add(name);
-            if (answer.ClientStatus != ClientResourceStatus.Acked)
-            {
-                continue; // refused: the client runs what it ran before, which the entry or removal keeps already
-            }
-
-            ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, name);
-            if (!Unsafe.IsNullRef(ref entry) && IsHeld(entry))
-            {
-                if (entry.Outcome.ClientStatus != ClientResourceStatus.Acked)
-                {
-                    KeepRanMeanwhile(ref entry, name, version, sent, answer);
-                }
-            }
-            else if (_removals is not null)
-            {
-                RanMeanwhile(name, version, sent, answer);
+                (answered ??= []).Add(name);
             }
         }
 
         foreach (var name in answered ?? [])
         {
-            ForgetSentBeforeForgotten(name);
+            // The earlier forgotten response's answer first: the client answers in order.
+            var kept = _sentBeforeForgotten![name];
+            if (kept.EarlierSent is { } earlierSent && answerTo(earlierSent) is { } earlierAnswer)
+            {
+                RanForgotten(name, kept.EarlierVersion!, earlierSent, earlierAnswer);
+                kept = _sentBeforeForgotten[name] = kept with { EarlierVersion = null, EarlierSent = null };
+            }
+
+            if (answerTo(kept.Sent) is { } answer)
+            {
+                RanForgotten(name, kept.Version, kept.Sent, answer);
+                ForgetSentBeforeForgotten(name);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The client gave <paramref name="answer"/> to a forgotten response that sent <paramref name="version"/> of
+    /// <paramref name="name"/>, which a later response sent again or removed: ACKed, it is what the client runs until
+    /// it answers that one; refused, the client runs what it ran before, which the entry or removal keeps already.
+    /// </summary>
+    private void RanForgotten(string name, string version, DeltaOutcome sent, DeltaOutcome answer)
+    {
+        if (answer.ClientStatus != ClientResourceStatus.Acked)
+        {
+            return;
+        }
+
+        ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, name);
+        if (!Unsafe.IsNullRef(ref entry) && IsHeld(entry))
+        {
+            if (entry.Outcome.ClientStatus != ClientResourceStatus.Acked)
+            {
+                KeepRanMeanwhile(ref entry, name, version, sent, answer);
+            }
+        }
+        else if (_removals is not null)
+        {
+            RanMeanwhile(name, version, sent, answer);
         }
     }
 
     /// <summary>
     /// Keeps <paramref name="version"/> of <paramref name="name"/>, sent by the forgotten response whose outcome is
-    /// <paramref name="sent"/>, for that response's answer. A later forgotten response's version replaces an earlier
-    /// one's: the client answers in order, so the earlier answer comes first (see the README for what that leaves out).
+    /// <paramref name="sent"/>, for that response's answer. An earlier forgotten response's version not answered yet is
+    /// kept beside it (the client answers that one first); one before that is let go (the README says what that leaves
+    /// out), so that a name keeps no more than two however many responses are forgotten.
     /// </summary>
-    private void KeepSentBeforeForgotten(string name, string version, DeltaOutcome sent) =>
-        (_sentBeforeForgotten ??= new(StringComparer.Ordinal))[name] = (version, sent);
+    private void KeepSentBeforeForgotten(string name, string version, DeltaOutcome sent)
+    {
+        ref var kept = ref CollectionsMarshal.GetValueRefOrAddDefault(_sentBeforeForgotten ??= new(StringComparer.Ordinal), name, out var exists);
+        kept = exists && !ReferenceEquals(kept.Sent, sent)
+            ? new SentBeforeForgotten(version, sent, kept.Version, kept.Sent)
+            : new SentBeforeForgotten(version, sent);
+    }
 
     private void ForgetSentBeforeForgotten(string name)
     {
@@ -941,6 +967,13 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
     /// held none).
     /// </summary>
     private readonly record struct DeltaEntry(string Version, DeltaOutcome Outcome, string? KeptVersion = null, DeltaOutcome? KeptOutcome = null);
+
+    /// <summary>
+    /// A version of a name a forgotten response sent (<see cref="Sent"/>: its outcome), kept for its answer
+    /// (<see cref="_sentBeforeForgotten"/>), and the one an earlier forgotten response sent, when that was not answered
+    /// yet either (the client answers it first; taken and the later one refused, it is what the client runs).
+    /// </summary>
+    private readonly record struct SentBeforeForgotten(string Version, DeltaOutcome Sent, string? EarlierVersion = null, DeltaOutcome? EarlierSent = null);
 
     /// <summary>
     /// A name removed from the client while it ran <see cref="Version"/> (accepted at <see cref="Since"/>), and the

@@ -376,8 +376,14 @@ public sealed class DeltaPendingTests
 
 
     [Theory]
-    // Two responses forgotten past the limit both sent c, and nothing later did.
+    // Two (or three) responses forgotten past the limit sent c, and nothing later did, or a later one sent it again
+    // (as the response that pushed the second out: 17 is the first's, 18 the second's; or after both were) or removed it.
     [InlineData("1 2 .16")]
+    [InlineData("0 1 2 .16")]
+    [InlineData("1 2 .15 3")]
+    [InlineData("1 2 .16 3")]
+    [InlineData("1 .7 2 .7 3 .7 -")]
+    [InlineData("1 2 3 - 5 .16")]
     // c removed, sent again and removed again before the first removal is answered (and sent again after that),
     // the responses pending or forgotten past the limit.
     [InlineData("1 - 3 -")]
