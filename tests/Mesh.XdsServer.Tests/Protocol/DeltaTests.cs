@@ -311,6 +311,61 @@ public sealed class DeltaTests : IAsyncLifetime
             (status.Version, status.RejectedVersion));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_Cluster_Removed_Twice_Before_The_Proxy_Answers_Shows_What_It_Made_Of_The_First_Removal(bool firstRemovalTaken)
+    {
+        // api-v2's cluster, sent in the first CDS response, is removed, sent again at another version and removed again
+        // before the proxy answers. It takes the first response, takes (or refuses) the first removal and refuses the
+        // rest: taken, it runs nothing of the cluster; refused, the first response's version. The second removal
+        // replaced the first, so status showed the first version either way.
+        const string v1 = "cds_egress_demo_api-v1_http_9080", v2 = "cds_egress_demo_api-v2_http_9080";
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster);
+        var first = await client.NextAsync();
+
+        _host.Producer.SetMesh(_mesh.Key, _mesh.HttpRoute("api-router", "default", "/", ("api-v1", 100)).Delete("virtualNode", "", "api-v2").Graph);
+        var removal = await client.NextAsync();
+        Assert.Equal([v2], removal.RemovedResources);
+
+        _host.Producer.SetMesh(_mesh.Key, _mesh
+            .Node("api-v2", "127.0.0.12", 9080)
+            .HttpRoute("api-router", "default", "/", ("api-v1", 50), ("api-v2", 50))
+            .Graph);
+        var again = await client.NextAsync();
+        Assert.Equal(v2, Assert.Single(again.Resources).Name);
+
+        _host.Producer.SetMesh(_mesh.Key, _mesh.HttpRoute("api-router", "default", "/", ("api-v1", 100)).Delete("virtualNode", "", "api-v2").Graph);
+        var removedAgain = await client.NextAsync();
+        Assert.Equal([v2], removedAgain.RemovedResources);
+
+        await client.AckAsync(first);
+        await (firstRemovalTaken ? client.AckAsync(removal) : client.NackAsync(removal, "rejected by test"));
+        await client.NackAsync(again, "rejected by test");
+        await client.NackAsync(removedAgain, "rejected by test");
+
+        // A change of api-v1's cluster, refused after those answers: once status shows that, they are all in.
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v1", "127.0.0.11", 9080).Graph);
+        var last = await client.NextAsync();
+        Assert.Equal(v1, Assert.Single(last.Resources).Name);
+        await client.NackAsync(last, "rejected by test");
+        await _host.ProcessedAsync(TypeUrls.Cluster, v1, Envoy.Admin.V3.ClientResourceStatus.Nacked);
+
+        var resources = Assert.Single(_host.Streams.Streams).Resources;
+        if (firstRemovalTaken)
+        {
+            Assert.DoesNotContain((TypeUrls.Cluster, v2), resources.Keys);
+        }
+        else
+        {
+            var status = resources[(TypeUrls.Cluster, v2)];
+            Assert.Equal(
+                (first.Resources.Single(r => r.Name == v2).Version, Envoy.Admin.V3.ClientResourceStatus.Nacked, ""),
+                (status.Version, status.ClientStatus, status.RejectedVersion));
+        }
+    }
+
     [Fact]
     public async Task The_First_Response_Accepted_Is_What_The_Proxy_Runs_When_It_Refuses_A_Later_Version_And_The_Removal()
     {
