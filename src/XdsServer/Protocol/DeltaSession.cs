@@ -448,10 +448,6 @@ internal sealed class DeltaSession(
         return ((IReadOnlyList<XdsResource>?)upserts ?? NoUpserts, (IReadOnlyList<string>?)removals ?? NoRemovals);
     }
 
-    /// <summary>A nonce's number (this stream's nonces count up from 1), kept with the response's outcome.</summary>
-    private static long NonceNumber(string nonce) =>
-        long.TryParse(nonce, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) ? number : 0;
-
     private Task SendAsync(string typeUrl, DeltaTypeState state, ResourceSet set, IReadOnlyList<XdsResource> upserts, IReadOnlyList<string> removals, CancellationToken cancellationToken)
     {
         if (upserts.Count == 0 && removals.Count == 0 && !state.OwesFirstResponse)
@@ -485,7 +481,7 @@ internal sealed class DeltaSession(
         state.OwesFirstResponse = false;
 
         // The client now holds what was sent (the stream status's map is the session's record of it).
-        var sent = Status.Sent(state.ClientHas, upserts, set, NonceNumber(nonce), state.ForgottenThrough);
+        var sent = Status.Sent(state.ClientHas, upserts, set, StreamNonces.Number(nonce), state.ForgottenThrough);
         for (var i = 0; i < upserts.Count; i++)
         {
             state.NoLongerMissing(upserts[i].Name);

@@ -106,6 +106,10 @@ internal sealed class DeltaTypeState
     // holdings find by the nonce their outcome carries (DeltaHoldings.AnsweredThrough).
     private long _forgottenThrough;
 
+    // The nonce (its number) of the latest forgotten response answered: an answer names it and every earlier one
+    // (the client answers in order), so a nonce up to it that comes again is a repeat or stale, not an answer.
+    private long _forgottenAnsweredThrough;
+
     /// <summary>The nonce (its number) of the latest response forgotten past <see cref="MaxPending"/> whose answer has not come yet; 0 when none.</summary>
     public long ForgottenThrough => _forgottenThrough;
 
@@ -165,10 +169,8 @@ internal sealed class DeltaTypeState
     /// </summary>
     public bool WasForgotten(string nonce, out long number)
     {
-        number = 0;
-        return _forgottenThrough > 0
-            && long.TryParse(nonce, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out number)
-            && number > 0 && number <= _forgottenThrough;
+        number = _forgottenThrough > 0 ? StreamNonces.Number(nonce) : 0;
+        return number > _forgottenAnsweredThrough && number <= _forgottenThrough;
     }
 
     /// <summary>
@@ -179,6 +181,7 @@ internal sealed class DeltaTypeState
     public void AnsweredForgotten(long number, DeltaOutcome answer)
     {
         ClientHas.AnsweredThrough(number, answer, answer.Accepted());
+        _forgottenAnsweredThrough = number;
         if (number >= _forgottenThrough)
         {
             _forgottenThrough = 0;

@@ -41,17 +41,8 @@ internal abstract class XdsSession<TRequest> : IDisposable
     /// <summary>The snapshot this stream last took from the pump; null while the proxy waits for its resource.</summary>
     protected Snapshot? Snapshot { get; private set; }
 
-    /// <summary>
-    /// The stream's next nonce. The first ones are shared strings: a stream's latest nonce lives until its next
-    /// response, so a new string per response on every stream was promoted into gen2 at every change.
-    /// </summary>
-    protected string NextNonce() => ++_nonce < SharedNonces.Length
-        ? SharedNonces[_nonce]
-        : _nonce.ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>"0" to "1023": a stream sends a few responses at connect and one or two per change for each type it gets.</summary>
-    private static readonly string[] SharedNonces =
-        [.. Enumerable.Range(0, 1024).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+    /// <summary>The stream's next nonce (<see cref="StreamNonces"/>).</summary>
+    protected string NextNonce() => StreamNonces.Text(++_nonce);
 
     protected string ProxyName => Identity?.ToString() ?? "?";
 

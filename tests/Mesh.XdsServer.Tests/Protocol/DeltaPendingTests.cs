@@ -156,6 +156,28 @@ public sealed class DeltaPendingTests
     }
 
     [Fact]
+    public void An_Answer_To_A_Forgotten_Response_That_Comes_Again_Answers_Nothing()
+    {
+        // Responses 1 and 2 are forgotten past the limit. The answer to 1 is taken; the same nonce again (a repeated
+        // or stale answer) is not an answer to a forgotten response, while 2's answer still is one.
+        var (state, status) = NewStateAndStatus();
+        var holdings = state.ClientHas;
+        for (var i = 1; i <= DeltaTypeState.MaxPending + 2; i++)
+        {
+            state.AddPending(i.ToString(System.Globalization.CultureInfo.InvariantCulture), First, holdings.Sent(First, DateTimeOffset.UnixEpoch, nonce: i));
+        }
+
+        Assert.True(state.WasForgotten("1", out var first));
+        state.AnsweredForgotten(first, status.Ack());
+
+        Assert.False(state.WasForgotten("1", out _));
+        Assert.True(state.WasForgotten("2", out var second));
+        state.AnsweredForgotten(second, status.Nack("bad"));
+        Assert.False(state.WasForgotten("1", out _));
+        Assert.False(state.WasForgotten("2", out _));
+    }
+
+    [Fact]
     public void A_Response_Forgotten_Past_The_Limit_Is_Taken_As_Accepted_When_A_Later_One_Is_Answered()
     {
         var (state, status) = NewStateAndStatus();
