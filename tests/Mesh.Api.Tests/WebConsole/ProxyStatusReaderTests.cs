@@ -39,15 +39,9 @@ public sealed class ProxyStatusReaderTests
     public async Task AReportOfTheWrongShape_GivesTheProxiesItHasOfTheRightShape()
     {
         var port = FreePort();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        await using var app = builder.Build();
-        app.Urls.Add($"http://127.0.0.1:{port}");
-        app.Urls.Add($"http://127.0.0.2:{port}");
-        app.MapGet("/proxy-status", (HttpContext context) => context.Connection.LocalIpAddress!.ToString() == "127.0.0.1"
+        await using var app = await ReplicasAsync(port, ["127.0.0.1", "127.0.0.2"], (HttpContext context) => context.Connection.LocalIpAddress!.ToString() == "127.0.0.1"
             ? Results.Text("""{"proxies": 5, "unreachable": "none"}""", "application/json")
             : Results.Text("""{"proxies": [1, "x", null, {"replica": "b", "streamId": 2, "resource": "arn:aws:appmesh:us-east-1:111122223333:mesh/demo/virtualNode/web"}], "unreachable": [7]}""", "application/json"));
-        await app.StartAsync();
         using var counted = new UnreachableCount();
         var reader = counted.Reader($"dns+http://xds-admin.test:{port}", (_, _) => Task.FromResult(new[] { IPAddress.Parse("127.0.0.1"), IPAddress.Parse("127.0.0.2") }));
 
@@ -62,12 +56,7 @@ public sealed class ProxyStatusReaderTests
     public async Task AnXdsServerAnsweringJsonThatIsNotAReport_IsNamedAndCounted()
     {
         var port = FreePort();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        await using var app = builder.Build();
-        app.Urls.Add($"http://127.0.0.1:{port}");
-        app.MapGet("/proxy-status", () => Results.Text("[]", "application/json"));
-        await app.StartAsync();
+        await using var app = await ReplicasAsync(port, ["127.0.0.1"], () => Results.Text("[]", "application/json"));
         using var counted = new UnreachableCount();
         var url = $"http://127.0.0.1:{port}";
 
@@ -86,13 +75,8 @@ public sealed class ProxyStatusReaderTests
     public async Task Replicas_AreReadAtOnce()
     {
         var port = FreePort();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        await using var app = builder.Build();
-        app.Urls.Add($"http://127.0.0.1:{port}");
-        app.Urls.Add($"http://127.0.0.2:{port}");
         var secondAsked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        app.MapGet("/proxy-status", async (HttpContext context) =>
+        await using var app = await ReplicasAsync(port, ["127.0.0.1", "127.0.0.2"], async (HttpContext context) =>
         {
             var replica = context.Connection.LocalIpAddress!.ToString();
             if (replica == "127.0.0.2")
@@ -106,7 +90,6 @@ public sealed class ProxyStatusReaderTests
 
             return Results.Json(new { proxies = new[] { new { replica, streamId = 1, resource = "arn:aws:appmesh:us-east-1:111122223333:mesh/demo/virtualNode/web" } } });
         });
-        await app.StartAsync();
         using var counted = new UnreachableCount();
         var reader = counted.Reader($"dns+http://xds-admin.test:{port}", (_, _) => Task.FromResult(new[] { IPAddress.Parse("127.0.0.1"), IPAddress.Parse("127.0.0.2") }));
 
@@ -126,13 +109,8 @@ public sealed class ProxyStatusReaderTests
     public async Task ADnsUrl_ReadsEveryAddressOfItsHost_AsAReplicaOfItsOwn()
     {
         var port = FreePort();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        await using var app = builder.Build();
-        app.Urls.Add($"http://127.0.0.1:{port}");
-        app.Urls.Add($"http://127.0.0.2:{port}");
         var queries = new System.Collections.Concurrent.ConcurrentBag<string>();
-        app.MapGet("/proxy-status", (HttpContext context) =>
+        await using var app = await ReplicasAsync(port, ["127.0.0.1", "127.0.0.2"], (HttpContext context) =>
         {
             queries.Add(context.Request.QueryString.Value ?? "");
             var replica = context.Connection.LocalIpAddress!.ToString();
@@ -145,7 +123,6 @@ public sealed class ProxyStatusReaderTests
                 unreachable = Array.Empty<object>(),
             });
         });
-        await app.StartAsync();
 
         var services = new ServiceCollection().AddMetrics().AddHttpClient().BuildServiceProvider();
         using var metrics = new ApiMetrics(services.GetRequiredService<IMeterFactory>(), TestMeters.UniqueName());
@@ -173,15 +150,10 @@ public sealed class ProxyStatusReaderTests
     public async Task ADnsUrl_IsResolvedByTheSystemResolver_WhenNoneIsGiven()
     {
         var port = FreePort();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        await using var app = builder.Build();
-        app.Urls.Add($"http://127.0.0.1:{port}");
-        app.MapGet("/proxy-status", () => Results.Json(new
+        await using var app = await ReplicasAsync(port, ["127.0.0.1"], () => Results.Json(new
         {
             proxies = new[] { new { replica = "local", streamId = 7, resource = "arn:aws:appmesh:us-east-1:111122223333:mesh/demo/virtualNode/web" } },
         }));
-        await app.StartAsync();
         var services = new ServiceCollection().AddMetrics().AddHttpClient().BuildServiceProvider();
         using var metrics = new ApiMetrics(services.GetRequiredService<IMeterFactory>(), TestMeters.UniqueName());
         var options = Options.Create(new ConsoleOptions { ProxyStatusUrls = [$"dns+http://localhost:{port}"], ProxyStatusTimeout = TimeSpan.FromSeconds(5) });
@@ -265,6 +237,22 @@ public sealed class ProxyStatusReaderTests
             _metrics.Dispose();
             _services.Dispose();
         }
+    }
+
+    /// <summary>An xDS server's admin port stand-in on <paramref name="addresses"/>, answering proxy status with <paramref name="answer"/>.</summary>
+    private static async Task<WebApplication> ReplicasAsync(int port, string[] addresses, Delegate answer)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        foreach (var address in addresses)
+        {
+            app.Urls.Add($"http://{address}:{port}");
+        }
+
+        app.MapGet("/proxy-status", answer);
+        await app.StartAsync();
+        return app;
     }
 
     private static int FreePort()
