@@ -132,7 +132,7 @@ public sealed class DeltaPendingTests
             state.AddPending("1", Third, first);
             for (var i = 2; i <= DeltaTypeState.MaxPending + 1; i++)
             {
-                state.AddPending(i.ToString(System.Globalization.CultureInfo.InvariantCulture), First, holdings.Sent(First, DateTimeOffset.UnixEpoch, nonce: i));
+                SendPending(state, i, First);
             }
 
             Assert.Equal(-1, state.PendingIndex("1"));
@@ -161,10 +161,9 @@ public sealed class DeltaPendingTests
         // Responses 1 and 2 are forgotten past the limit. The answer to 1 is taken; the same nonce again (a repeated
         // or stale answer) is not an answer to a forgotten response, while 2's answer still is one.
         var (state, status) = NewStateAndStatus();
-        var holdings = state.ClientHas;
         for (var i = 1; i <= DeltaTypeState.MaxPending + 2; i++)
         {
-            state.AddPending(i.ToString(System.Globalization.CultureInfo.InvariantCulture), First, holdings.Sent(First, DateTimeOffset.UnixEpoch, nonce: i));
+            SendPending(state, i, First);
         }
 
         Assert.True(state.WasForgotten("1", out var first));
@@ -186,7 +185,7 @@ public sealed class DeltaPendingTests
         state.AddPending("1", Third, first);
         for (var i = 2; i <= DeltaTypeState.MaxPending + 1; i++)
         {
-            state.AddPending(i.ToString(System.Globalization.CultureInfo.InvariantCulture), First, holdings.Sent(First, DateTimeOffset.UnixEpoch, nonce: i));
+            SendPending(state, i, First);
         }
 
         var answer = status.Nack("bad");

@@ -242,15 +242,8 @@ public sealed class DeltaTests : IAsyncLifetime
         // so v2, sent only in it, stayed STALE (and a refusal of it went unseen).
         const string v1 = "cds_proxyless_demo_api-v1_http_9080", v2 = "cds_proxyless_demo_api-v2_http_9080";
         await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
-        await client.SendAsync(TypeUrls.Endpoint, [v1, v2]);
-        var responses = new List<Envoy.Service.Discovery.V3.DeltaDiscoveryResponse> { await client.NextAsync() };
-        for (var i = 1; i <= DeltaTypeState.MaxPending; i++)
-        {
-            _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v1", i % 2 == 1 ? "127.0.0.8" : "127.0.0.9", 9080).Graph);
-            var change = await client.NextAsync();
-            Assert.Equal(v1, Assert.Single(change.Resources).Name);
-            responses.Add(change);
-        }
+        var responses = await FirstAndChangesOfV1Async(client, v1, v2, DeltaTypeState.MaxPending);
+        Assert.All(responses.Skip(1), change => Assert.Equal(v1, Assert.Single(change.Resources).Name));
 
         await (nack ? client.NackAsync(responses[0], "rejected by test") : client.AckAsync(responses[0]));
         foreach (var later in responses.Skip(1))
@@ -284,14 +277,7 @@ public sealed class DeltaTests : IAsyncLifetime
         // forgotten), so v2 showed the version it ran before (none).
         const string v1 = "cds_proxyless_demo_api-v1_http_9080", v2 = "cds_proxyless_demo_api-v2_http_9080";
         await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
-        await client.SendAsync(TypeUrls.Endpoint, [v1, v2]);
-        var responses = new List<Envoy.Service.Discovery.V3.DeltaDiscoveryResponse> { await client.NextAsync() };
-        var v1Changes = sentAfterItWasForgotten ? DeltaTypeState.MaxPending : DeltaTypeState.MaxPending - 1;
-        for (var i = 1; i <= v1Changes; i++)
-        {
-            _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v1", i % 2 == 1 ? "127.0.0.8" : "127.0.0.9", 9080).Graph);
-            responses.Add(await client.NextAsync());
-        }
+        var responses = await FirstAndChangesOfV1Async(client, v1, v2, sentAfterItWasForgotten ? DeltaTypeState.MaxPending : DeltaTypeState.MaxPending - 1);
 
         _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.10", 9080).Graph);
         var last = await client.NextAsync();
@@ -608,5 +594,23 @@ public sealed class DeltaTests : IAsyncLifetime
         var removal = await client.NextAsync();
         Assert.Empty(removal.Resources);
         Assert.Equal(["cds_egress_demo_api-v2_http_9080"], removal.RemovedResources);
+    }
+
+    /// <summary>
+    /// Subscribes to the endpoints of <paramref name="v1"/> and <paramref name="v2"/>, then changes api-v1's address
+    /// <paramref name="changes"/> times without answering (a burst of changes to a slow proxy): the first response and
+    /// each change's.
+    /// </summary>
+    private async Task<List<Envoy.Service.Discovery.V3.DeltaDiscoveryResponse>> FirstAndChangesOfV1Async(DeltaAdsClient client, string v1, string v2, int changes)
+    {
+        await client.SendAsync(TypeUrls.Endpoint, [v1, v2]);
+        var responses = new List<Envoy.Service.Discovery.V3.DeltaDiscoveryResponse> { await client.NextAsync() };
+        for (var i = 1; i <= changes; i++)
+        {
+            _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v1", i % 2 == 1 ? "127.0.0.8" : "127.0.0.9", 9080).Graph);
+            responses.Add(await client.NextAsync());
+        }
+
+        return responses;
     }
 }
