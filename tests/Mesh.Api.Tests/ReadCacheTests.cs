@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Mesh.Api.Resources;
 using Mesh.Api.Tests.Infrastructure;
 using Mesh.Model.Resources;
+using Mesh.Persistence;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -191,6 +192,51 @@ public sealed class ReadCacheTests(ReadCacheTests.Replicas replicas) : IClassFix
         await Barrier.PassAsync();
         await Barrier.PassAsync();
         Assert.Equal(lists, Barrier.WriterLists);
+    }
+
+    [Fact]
+    public async Task AChangeWhoseLogRowWasPrunedBeforeABarrierReadIt_DropsEveryKeptAnswer()
+    {
+        var (mesh, id) = await KeptNodeAsync("pruned-unread");
+        var (_, other) = await KeptNodeAsync("also-kept");
+        await NoHolesLeftAsync();
+
+        // One transaction updates the node, writes a later change-log row, and prunes the node's row as the retention
+        // does (recording its number in settings): barriers see the later row only, the node's number as a hole.
+        await using var connection = new NpgsqlConnection(Api.ConnectionString);
+        await connection.OpenAsync();
+        try
+        {
+            await using (var transaction = await connection.BeginTransactionAsync())
+            {
+                await UpdateInSqlAsync(connection, id, 7373);
+                await ExecuteAsync(connection, $"""
+                    WITH pruned AS (SELECT max(seq) AS seq FROM changes)
+                    INSERT INTO settings (key, value) SELECT '{ChangeLogRetention.PrunedThroughSetting}', seq::text FROM pruned
+                    ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
+                    """);
+                await ExecuteAsync(connection, $"""
+                    INSERT INTO changes (account_id, mesh_name, kind, parent_name, name, version, operation, at)
+                    VALUES ('{ApiServer.AccountId}', '{mesh}', 'virtualNode', '', 'later', 1, 'create', now())
+                    """);
+                await ExecuteAsync(connection, $"DELETE FROM changes WHERE seq = (SELECT value::bigint FROM settings WHERE key = '{ChangeLogRetention.PrunedThroughSetting}')");
+                await transaction.CommitAsync();
+            }
+
+            // The barrier after the one that saw the hole reads the last number pruned with the writers: the hole was a
+            // row it never read, so nothing kept is trusted.
+            await Barrier.PassAsync();
+            await Barrier.PassAsync();
+            var node = await DescribeAsync(Api, mesh, "pruned-unread");
+            Assert.Equal(2, Version(node));
+            Assert.Equal(7373, Port(node));
+            Assert.False(Kept.TryGet(ApiServer.AccountId, other, out _));
+            Assert.Empty(Barrier.Holes);
+        }
+        finally
+        {
+            await ExecuteAsync(connection, $"DELETE FROM settings WHERE key = '{ChangeLogRetention.PrunedThroughSetting}'");
+        }
     }
 
     [Fact]

@@ -262,6 +262,47 @@ public sealed class ChangeLogPositionTests
         Assert.Equal(1, position.GiveUpOldHoles());
     }
 
+    [Fact]
+    public void PruningOnlyNumbersAlreadyRead_IsNothingMissed()
+    {
+        var position = Started(0);
+        position.Read(1);
+        position.Read(2);
+        position.Read(4);
+
+        Assert.False(position.ForgetPruned(2));
+        Assert.False(position.ForgetPruned(0));
+        Assert.Equal(new long[] { 3 }, position.Holes);
+        Assert.Equal(4, position.Top);
+    }
+
+    [Fact]
+    public void PruningAHole_IsAChangeMissed_AndTheHoleIsNoLongerWaitedFor()
+    {
+        var position = Started(0);
+        position.Read(1);
+        position.Read(3);
+        position.Read(6);
+
+        Assert.True(position.ForgetPruned(4)); // 2 and 4 were holes: their rows, if committed, are gone unread
+        Assert.Equal(new long[] { 5 }, position.Holes);
+        Assert.Equal(6, position.Top);
+        Assert.Equal(4, position.Watermark);
+        Assert.False(position.ForgetPruned(4));
+    }
+
+    [Fact]
+    public void PruningNumbersAboveTheTop_IsAChangeMissed_AndTheTopMovesPastThem()
+    {
+        var position = Started(10);
+
+        Assert.True(position.ForgetPruned(15));
+        Assert.Equal(15, position.Top);
+        Assert.Empty(position.Holes);
+        Assert.Equal(ChangeLogPosition.ReadResult.New, position.Read(16));
+        Assert.Empty(position.Holes);
+    }
+
     private static HashSet<string> Writers(params string[] ids) => [.. ids];
 
     private ChangeLogPosition Started(long floor)

@@ -32,6 +32,7 @@ public sealed class ApiMetrics : IDisposable
     private readonly Counter<long> readBarriersFailed;
     private readonly Counter<long> readCacheGapsGivenUp;
     private readonly Counter<long> readCacheMigrations;
+    private readonly Counter<long> readCachePrunedUnread;
     private readonly Counter<long> readCacheDescribes;
     private readonly Counter<long> readBarrierStatements;
 
@@ -76,6 +77,8 @@ public sealed class ApiMetrics : IDisposable
             description: "Change-log numbers still missing after Mesh:ReadCache:GapTimeout, given up by the read barrier while a transaction that may fill them still ran (each time, every kept Describe answer is dropped).");
         readCacheMigrations = meter.CreateCounter<long>("mesh.api.read_cache.migrations", unit: "{migration}",
             description: "Migrations a read barrier (Mesh:ReadCache) found applied since the barrier before it; a migration may rewrite resources without change-log rows, so each time every kept Describe answer is dropped.");
+        readCachePrunedUnread = meter.CreateCounter<long>("mesh.api.read_cache.pruned_unread", unit: "{barrier}",
+            description: "Read barriers (Mesh:ReadCache) that found change-log rows this API had not read pruned (Mesh:Retention:ChangeLog); which resources they named is gone, so each time every kept Describe answer is dropped.");
         readCacheDescribes = meter.CreateCounter<long>("mesh.api.read_cache.describes", unit: "{describe}",
             description: "Describes with Mesh:ReadCache on, by how they were answered (kept: from memory after the read barrier; read: read from PostgreSQL after it and kept; refused: read after it but not kept, a change to it being applied meanwhile; unkept: read from PostgreSQL because the barrier failed, not kept).");
         readBarrierStatements = meter.CreateCounter<long>("mesh.api.read_barrier.statements", unit: "{statement}",
@@ -121,6 +124,7 @@ public sealed class ApiMetrics : IDisposable
         readBarriersFailed.Add(0);
         readCacheGapsGivenUp.Add(0);
         readCacheMigrations.Add(0);
+        readCachePrunedUnread.Add(0);
         foreach (var answer in ReadCacheAnswer.All)
         {
             readCacheDescribes.Add(0, new TagList { { "answer", answer } });
@@ -153,6 +157,9 @@ public sealed class ApiMetrics : IDisposable
     public void ReadCacheGapsGivenUp(int count) => readCacheGapsGivenUp.Add(count);
 
     public void ReadCacheMigrationSeen() => readCacheMigrations.Add(1);
+
+    /// <summary>A read barrier found rows it had not read pruned, and dropped every kept answer.</summary>
+    public void ReadCachePrunedUnread() => readCachePrunedUnread.Add(1);
 
     /// <summary>A Describe answered with the cache on; <paramref name="answer"/> is one of <see cref="ReadCacheAnswer"/>'s names.</summary>
     public void ReadCacheDescribed(string answer) => readCacheDescribes.Add(1, new TagList { { "answer", answer } });

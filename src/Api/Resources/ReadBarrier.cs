@@ -77,7 +77,11 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
     private const string LastMigration = $"SELECT NULL::bigint AS seq, NULL, NULL, NULL, NULL, NULL, ({MigrationWatch.LastMigrationSql}) AS migration";
     private static readonly string AfterTop = $"{LastMigration} UNION ALL ({ChangeLogPageSql.AfterTop(Columns, "$1", BatchSize)}) ORDER BY seq";
     private static readonly string AfterTopOrHoles = $"{LastMigration} UNION ALL ({ChangeLogPageSql.AfterTopOrHoles(Columns, "$1", "$2", BatchSize)}) ORDER BY seq";
-    private const string Maximum = "SELECT coalesce(max(seq), 0) FROM changes";
+    // The log's maximum and the last number pruned (ChangeLogRetention): the position starts at neither's left.
+    private const string Maximum = $"SELECT coalesce(max(seq), 0), ({ChangeLogRetention.PrunedThroughSql}) FROM changes";
+
+    // Who may still fill a hole, and the last number pruned: a hole may also be a row pruned before it was read.
+    private const string WritersAndPruned = $"{ChangeLogReader.WritersSql};{ChangeLogRetention.PrunedThroughSql}";
 
     private readonly MigrationWatch migrations = new();
 
@@ -255,11 +259,23 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
             earlierHolesMissing = pages.StartHoles.Any(position.IsHole);
         }
 
-        var writers = earlierHolesMissing ? await WritersAsync() : null;
+        var (writers, prunedThrough) = earlierHolesMissing ? await WritersAsync() : (null, 0);
         ChangeLogPosition.GivenUp givenUp;
+        bool missed;
         lock (gate)
         {
+            // Before any hole is given up: one at or below the last number pruned may have been a committed row.
+            missed = position.ForgetPruned(prunedThrough);
             givenUp = position.EndRead(writers, barrier.Sent, writersRead: position.NextTicket());
+        }
+
+        if (missed)
+        {
+            // Rows this process had not applied were pruned (it was cut off from the database for about
+            // Mesh:Retention:ChangeLog): which resources they named is gone, so nothing kept can be trusted.
+            answers.DropAll();
+            metrics.ReadCachePrunedUnread();
+            LogPrunedUnread(logger, prunedThrough);
         }
 
         if (givenUp.Ended.Count > 0)
@@ -288,10 +304,13 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
 
         metrics.ReadBarrierStatementRan(ReadBarrierStatement.Maximum);
         await using var maximum = reads.Command(Maximum);
-        var top = (long)(await maximum.ExecuteScalarAsync())!;
+        await using var reader = await maximum.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        var (top, prunedThrough) = (reader.GetInt64(0), reader.GetInt64(1));
         lock (gate)
         {
-            position.Start(top - StartWindow);
+            // Pruned numbers are gone, not holes: the Describes read from now on see what they changed.
+            position.Start(Math.Max(top - StartWindow, Math.Min(prunedThrough, top)));
         }
     }
 
@@ -343,20 +362,25 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
         }
     }
 
-    /// <summary>The transactions that may still take or fill a change-log number (<see cref="ChangeLogReader.WritersSql"/>).</summary>
-    private async Task<HashSet<string>> WritersAsync()
+    /// <summary>
+    /// The transactions that may still take or fill a change-log number (<see cref="ChangeLogReader.WritersSql"/>), and
+    /// the last number pruned (<see cref="ChangeLogRetention"/>), in one round trip.
+    /// </summary>
+    private async Task<(HashSet<string>? Writers, long PrunedThrough)> WritersAsync()
     {
         Interlocked.Increment(ref writerLists);
         metrics.ReadBarrierStatementRan(ReadBarrierStatement.Writers);
         var writers = new HashSet<string>(StringComparer.Ordinal);
-        await using var command = reads.Command(ChangeLogReader.WritersSql);
+        await using var command = reads.Command(WritersAndPruned);
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
             writers.Add(reader.GetString(0));
         }
 
-        return writers;
+        await reader.NextResultAsync();
+        await reader.ReadAsync();
+        return (writers, reader.GetInt64(0));
     }
 
     /// <summary>A migration applied since the last barrier may have rewritten resources without change-log rows: nothing kept is trusted.</summary>
@@ -410,6 +434,9 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
 
     [LoggerMessage(EventId = 45, Level = LogLevel.Information, Message = "{Count} change-log numbers (the lowest {Seq}) were given up: the transactions that took them ended without committing them; no kept Describe answer was dropped")]
     private static partial void LogGapsEnded(ILogger logger, int count, long seq);
+
+    [LoggerMessage(EventId = 47, Level = LogLevel.Warning, Message = "Change-log rows this API had not read were pruned (the log is pruned through {PrunedThrough}); every kept Describe answer was dropped")]
+    private static partial void LogPrunedUnread(ILogger logger, long prunedThrough);
 
     [LoggerMessage(EventId = 46, Level = LogLevel.Warning, Message = "A migration was applied since the last read barrier (now the last is {Migration}); it may have rewritten resources without change-log rows, so every kept Describe answer was dropped")]
     private static partial void LogMigrationSeen(ILogger logger, string migration);

@@ -107,6 +107,28 @@ public sealed class ChangeLogPosition(TimeSpan gapTimeout, TimeProvider clock)
         return holes.Remove(seq) ? ReadResult.New : ReadResult.Seen;
     }
 
+    /// <summary>
+    /// Takes in that the change log's rows at or below <paramref name="prunedThrough"/> have been pruned
+    /// (<see cref="ChangeLogRetention"/>): true when one of those numbers had not been read (a hole, or a number above
+    /// the top), so the follower may have missed a committed change and must read everything again; those numbers are
+    /// no longer waited for. False, changing nothing, when every number up to it had been read.
+    /// </summary>
+    public bool ForgetPruned(long prunedThrough)
+    {
+        if (prunedThrough <= Watermark)
+        {
+            return false;
+        }
+
+        foreach (var seq in holes.Keys.Where(seq => seq <= prunedThrough).ToList())
+        {
+            holes.Remove(seq);
+        }
+
+        Top = Math.Max(Top, prunedThrough);
+        return true;
+    }
+
     /// <summary>Gives up the holes older than the time-out and returns how many; their rows are taken as never coming.</summary>
     public int GiveUpOldHoles() => EndRead(writers: null).Count;
 

@@ -13,6 +13,10 @@ public sealed class ChangeLogReader(MeshDbContext db)
     public async Task<long> MaxSeqAsync(CancellationToken cancellationToken) =>
         await db.Changes.AsNoTracking().MaxAsync(c => (long?)c.Seq, cancellationToken) ?? 0;
 
+    /// <summary>The highest change-log number pruned, or 0 when none has been (<see cref="ChangeLogRetention"/>).</summary>
+    public async Task<long> PrunedThroughAsync(CancellationToken cancellationToken) =>
+        (await db.Database.SqlQueryRaw<long>(ChangeLogRetention.PrunedThroughSql).ToListAsync(cancellationToken))[0];
+
     /// <summary>The sequence numbers present in (<paramref name="afterSeq"/>, <paramref name="upToSeq"/>].</summary>
     public Task<List<long>> SeqsBetweenAsync(long afterSeq, long upToSeq, CancellationToken cancellationToken) =>
         db.Changes.AsNoTracking().Where(c => c.Seq > afterSeq && c.Seq <= upToSeq).Select(c => c.Seq).ToListAsync(cancellationToken);

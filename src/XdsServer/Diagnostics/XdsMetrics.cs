@@ -182,6 +182,17 @@ public sealed class XdsMetrics : IDisposable
     private const string FeedChangesHelp = "Change-log rows applied.";
     private const string FeedErrors = "mesh_xds_feed_errors_total";
     private const string FeedErrorsHelp = "Change-feed failures (database unreachable, query failed).";
+    private const string FeedResyncs = "mesh_xds_feed_resyncs_total";
+    private const string FeedResyncsHelp = "Times the change feed read every mesh again because it could not know which changes it missed: reason pruned, change-log rows it had not read were pruned (Mesh:Retention:ChangeLog); reason untracked_jump, the log jumped past more numbers than it tracks.";
+
+    /// <summary>Why the change feed read every mesh again (<see cref="FeedResynced"/>).</summary>
+    public static class ResyncReasons
+    {
+        public const string Pruned = "pruned";
+        public const string UntrackedJump = "untracked_jump";
+
+        public static readonly IReadOnlyList<string> All = [Pruned, UntrackedJump];
+    }
     private const string MeshLoads = "mesh_xds_mesh_loads_total";
     private const string MeshLoadsHelp = "Mesh reads from PostgreSQL (each change-feed catch-up reads each changed mesh once, however many writes it saw).";
     private const string MeshLoadsDeferred = "mesh_xds_mesh_loads_deferred_total";
@@ -249,6 +260,11 @@ public sealed class XdsMetrics : IDisposable
         Increment(IdentitiesSkipped, IdentitiesSkippedHelp, by: 0);
         Increment(FeedChanges, FeedChangesHelp, by: 0);
         Increment(FeedErrors, FeedErrorsHelp, by: 0);
+        foreach (var reason in ResyncReasons.All)
+        {
+            Increment(FeedResyncs, FeedResyncsHelp, ReasonLabel(reason), by: 0);
+        }
+
         Increment(GraphsRejected, GraphsRejectedHelp, by: 0);
         Increment(MeshLoads, MeshLoadsHelp, by: 0);
         Increment(MeshLoadsDeferred, MeshLoadsDeferredHelp, by: 0);
@@ -309,6 +325,8 @@ public sealed class XdsMetrics : IDisposable
     public void FeedApplied(long count) => Increment(FeedChanges, FeedChangesHelp, by: count);
 
     public void FeedError() => Increment(FeedErrors, FeedErrorsHelp);
+
+    public void FeedResynced(string reason) => Increment(FeedResyncs, FeedResyncsHelp, ReasonLabel(reason));
 
     public void MeshLoaded() => Increment(MeshLoads, MeshLoadsHelp);
 

@@ -206,10 +206,28 @@ public sealed partial class PostgresChangeFeed(
     private async Task LoadEverythingAsync(CancellationToken cancellationToken)
     {
         using var activity = XdsTracing.Source.StartActivity("LoadAllMeshes");
+        var (meshes, max) = await ReadEverythingAsync(cancellationToken);
+        await PrimeChangePathAsync(max, cancellationToken);
+
+        status.Loaded = true;
+        status.Watermark = _position.Watermark;
+        producer.FirstLoadDone();
+        logger.FeedLoaded(meshes.Count, max, metrics.Get(XdsMetrics.StreamsWaitedForFirstLoad));
+    }
+
+    /// <summary>
+    /// Starts the position <see cref="ChangeFeedOptions.StartWindow"/> below the log's maximum (never below the last
+    /// number pruned: those rows are gone, and their changes are in the rows read now) and reads every mesh whole: each
+    /// the database holds and each this server serves (so one deleted meanwhile is taken away). Returns how many meshes
+    /// it read and the log's maximum.
+    /// </summary>
+    private async Task<(List<MeshKey> Meshes, long Max)> ReadEverythingAsync(CancellationToken cancellationToken)
+    {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var reader = new ChangeLogReader(db);
         var max = await metrics.QueryAsync(() => reader.MaxSeqAsync(cancellationToken));
-        var floor = Math.Max(0, max - _options.StartWindow);
+        var prunedThrough = await metrics.QueryAsync(() => reader.PrunedThroughAsync(cancellationToken));
+        var floor = Math.Max(Math.Max(0, max - _options.StartWindow), Math.Min(prunedThrough, max));
         var present = await metrics.QueryAsync(() => reader.SeqsBetweenAsync(floor, max, cancellationToken));
 
         // The numbers in the window that were not visible are holes: their transactions may still be in flight.
@@ -222,14 +240,30 @@ public sealed partial class PostgresChangeFeed(
             }
         }
 
-        var meshes = await metrics.QueryAsync(() => reader.MeshesAsync(cancellationToken));
-        _migrations.IsNew(await metrics.QueryAsync(() => LastMigrationAsync(db, cancellationToken))); // the first reading: nothing loaded before it
-        await LoadAsync(meshes.Select(m => new MeshKey(m.AccountId, m.MeshName)).ToList(), null, cancellationToken);
-        await PrimeChangePathAsync(max, cancellationToken);
+        var stored = await metrics.QueryAsync(() => reader.MeshesAsync(cancellationToken));
+        var meshes = stored.Select(m => new MeshKey(m.AccountId, m.MeshName)).Union(producer.Meshes).ToList();
 
-        status.Loaded = true;
+        // Whatever migration is applied now, every mesh is read after it (the first reading: nothing loaded before it).
+        _migrations.IsNew(await metrics.QueryAsync(() => LastMigrationAsync(db, cancellationToken)));
+        await LoadAsync(meshes, null, cancellationToken);
+        return (meshes, max);
+    }
+
+    /// <summary>
+    /// Reads everything again when the feed cannot know which changes it missed: change-log rows it had not read were
+    /// pruned (it was cut off from the database for about <c>Mesh:Retention:ChangeLog</c>), or the log jumped past more
+    /// numbers than it tracks (a sequence reset, a restore). Reading on from the log would leave a mesh whose change
+    /// is gone stale until it changed again. Logged and counted (<c>mesh_xds_feed_resyncs_total</c>).
+    /// </summary>
+    private async Task ResyncAsync(string reason, long prunedThrough, CancellationToken cancellationToken)
+    {
+        metrics.FeedResynced(reason);
+        LogResync(logger, reason, prunedThrough, _position.Watermark);
+        loader.DistrustIncrements(MeshRowReader.FullReasons.Gap);
+        _pending.Clear();
+        var (meshes, max) = await ReadEverythingAsync(cancellationToken);
+        _deferred.Loaded(meshes);
         status.Watermark = _position.Watermark;
-        producer.FirstLoadDone();
         logger.FeedLoaded(meshes.Count, max, metrics.Get(XdsMetrics.StreamsWaitedForFirstLoad));
     }
 
@@ -302,6 +336,10 @@ public sealed partial class PostgresChangeFeed(
         // that committed a moment after a later one), costs no statement of its own.
         var writers = pages.EarlierHolesMissing ? await metrics.QueryAsync(() => reader.WritersAsync(cancellationToken)) : null;
 
+        // A hole from an earlier catch-up still missing may also be a row pruned before this feed read it: the last
+        // number pruned is read with the writers, before any hole is given up (ForgetPruned below).
+        var prunedThrough = pages.EarlierHolesMissing ? await metrics.QueryAsync(() => reader.PrunedThroughAsync(cancellationToken)) : 0;
+
         // A mesh nobody watches is left for later: its changes wait in _deferred, which it leaves only once loaded.
         var load = new HashSet<MeshKey>();
         var deferred = 0;
@@ -363,6 +401,12 @@ public sealed partial class PostgresChangeFeed(
             }
         }
 
+        if (untracked || _position.ForgetPruned(prunedThrough))
+        {
+            await ResyncAsync(untracked ? XdsMetrics.ResyncReasons.UntrackedJump : XdsMetrics.ResyncReasons.Pruned, prunedThrough, cancellationToken);
+            return;
+        }
+
         var givenUp = _position.EndRead(writers);
         foreach (var seq in givenUp.Ended)
         {
@@ -375,10 +419,10 @@ public sealed partial class PostgresChangeFeed(
             logger.GapSkipped(seq, _options.GapTimeout);
         }
 
-        if (givenUp.TimedOut.Count > 0 || untracked)
+        if (givenUp.TimedOut.Count > 0)
         {
-            // A change given up on may still commit (a transaction that outlived the gap time-out, or one in a jump too
-            // long to track); the log will not name it again, so only a full read of its mesh would see it.
+            // A change given up on may still commit (a transaction that outlived the gap time-out); the log will not
+            // name it again, so only a full read of its mesh would see it.
             loader.DistrustIncrements(MeshRowReader.FullReasons.Gap);
         }
 
@@ -393,8 +437,11 @@ public sealed partial class PostgresChangeFeed(
     [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "Change feed skipped change {Seq}: the transaction that took its number ended without committing it")]
     private static partial void LogGapEnded(ILogger logger, long seq);
 
-    [LoggerMessage(EventId = 31, Level = LogLevel.Warning, Message = "The change log jumped to {Seq}, past more missing numbers than are tracked; every mesh's next read is a full one")]
+    [LoggerMessage(EventId = 31, Level = LogLevel.Warning, Message = "The change log jumped to {Seq}, past more missing numbers than are tracked; every mesh is read again")]
     private static partial void LogUntrackedJump(ILogger logger, long seq);
+
+    [LoggerMessage(EventId = 32, Level = LogLevel.Warning, Message = "The change feed cannot know which changes it missed ({Reason}: the log is pruned through {PrunedThrough}, the feed had read every number through {Watermark}); every mesh is read again")]
+    private static partial void LogResync(ILogger logger, string reason, long prunedThrough, long watermark);
 
     /// <summary>
     /// Exports the catch-up transaction's snapshot for the loads, and reads the last migration applied in it (one

@@ -146,6 +146,58 @@ public sealed class ChangeFeedTests
     }
 
     /// <summary>
+    /// A change whose log row was pruned (<c>Mesh:Retention:ChangeLog</c>) before the feed read it, as for a server cut
+    /// off from the database for about the retention, still reaches its proxies: the feed cannot know which mesh the
+    /// pruned row named, so it reads every mesh again, and counts it. The pruned numbers are a hole it tracks, or a
+    /// jump past more numbers than it tracks.
+    /// </summary>
+    [Theory]
+    [InlineData(false, "pruned")]
+    [InlineData(true, "untracked_jump")]
+    public async Task A_Change_Pruned_Before_The_Feed_Read_It_Reaches_Its_Proxies_As_Every_Mesh_Is_Read_Again(bool pastTrackedNumbers, string reason)
+    {
+        var store = await NewStoreAsync();
+        var demo = MeshRows.Demo();
+        var other = MeshRows.Demo("other");
+        await store.ApplyAsync(demo, TaskTimeouts.Token());
+        await store.ApplyAsync(other, TaskTimeouts.Token());
+        await using var host = await StartLoadedAsync(store);
+        await using var demoClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
+        await SubscribeAsync(host, demoClient);
+        await using var otherClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web", "other"));
+        await otherClient.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_other_api-v2_http_9080"]);
+        await otherClient.AckAsync(await otherClient.NextAsync(), ["cds_proxyless_other_api-v2_http_9080"]);
+
+        // One transaction changes demo, then other, and prunes demo's change-log row as the API's retention does
+        // (recording the number in settings): the feed sees other's row only.
+        var before = await MaxSeqAsync(store);
+        await using (var db = store.Open())
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(TaskTimeouts.Token());
+            await MeshStore.StageAsync(db, demo.Node("api-v2", "127.0.0.9", 9080), TaskTimeouts.Token());
+            await db.SaveChangesAsync(TaskTimeouts.Token());
+            var pruned = await new Persistence.ChangeLogReader(db).MaxSeqAsync(TaskTimeouts.Token());
+            if (pastTrackedNumbers)
+            {
+                await db.Database.ExecuteSqlRawAsync(
+                    "SELECT setval(pg_get_serial_sequence('changes', 'seq'), {0})", [pruned + Persistence.ChangeLogPosition.MaxHolesPerJump + 10], TaskTimeouts.Token());
+            }
+
+            await MeshStore.StageAsync(db, other.Node("api-v2", "127.0.0.7", 9080), TaskTimeouts.Token());
+            await db.SaveChangesAsync(TaskTimeouts.Token());
+            Assert.Equal(1, await db.Database.ExecuteSqlRawAsync("DELETE FROM changes WHERE seq > {0} AND seq <= {1}", [before, pruned], TaskTimeouts.Token()));
+            await db.Database.ExecuteSqlRawAsync(
+                "INSERT INTO settings (key, value) VALUES ({0}, {1}) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                [Persistence.ChangeLogRetention.PrunedThroughSetting, pruned.ToString(System.Globalization.CultureInfo.InvariantCulture)], TaskTimeouts.Token());
+            await transaction.CommitAsync(TaskTimeouts.Token());
+        }
+
+        Assert.Equal("127.0.0.7", AddressOf(await otherClient.NextAsync()));
+        Assert.Equal("127.0.0.9", AddressOf(await demoClient.NextAsync()));
+        Assert.Equal(1, host.Metrics.Get("mesh_xds_feed_resyncs_total", $"reason=\"{reason}\""));
+    }
+
+    /// <summary>
     /// A change to a mesh nobody watches waits (counted as deferred) and reaches the first proxy that watches it, with
     /// no further write: with the feed's usual poll, and with no poll within the test, where only the new watch can
     /// bring the feed round (issue14t's wake-up).
