@@ -51,6 +51,8 @@ public sealed class CommandLineTests
     [InlineData("audit")]
     [InlineData("keys", "create", "--help")]
     [InlineData("help", "keys")]
+    [InlineData("keys", "help")]
+    [InlineData("audit", "help")]
     public async Task A_Command_Group_Alone_Or_With_Help_Shows_Its_Subcommands(params string[] args)
     {
         var (code, output, _) = await RunAsync(args);

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Mesh.Api.Security;
 using Mesh.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.Api.Commands;
 
@@ -51,8 +52,27 @@ public static class AdminCommands
         }
     }
 
+    /// <summary>
+    /// Says what the host's start says of a database it cannot use (missing, not migrated, not answering), as one line
+    /// with exit code 2 (Program prints the exception), before a command meets it as an unhandled exception. The first
+    /// command a new operator runs is often <c>keys create</c>, sometimes before the migrations. The master key is left to
+    /// each command's own check: a <c>list</c> of a database without keys must write no check value. Each command runs it
+    /// once its arguments are read, so that misuse is named without a database.
+    /// </summary>
+    private static async Task ThrowIfDatabaseUnusableAsync(IServiceProvider services, CancellationToken ct)
+    {
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        patience.CancelAfter(services.GetRequiredService<IOptions<MeshApiOptions>>().Value.StartCheckTimeout);
+        var state = await new DatabaseSetup(services.GetRequiredService<IDbContextFactory<MeshDbContext>>(), keys: null).CheckAsync(patience.Token);
+        if (state.Status is not SetupStatus.Ready)
+        {
+            throw new ApiConfigurationException(state.Message);
+        }
+    }
+
     internal static async Task<int> CreateAsync(IServiceProvider services, string account, KeyPolicy policy, string description, CredentialsTarget? credentials, TextWriter output, CancellationToken ct)
     {
+        await ThrowIfDatabaseUnusableAsync(services, ct);
         var issued = await services.GetRequiredService<AccessKeyStore>().CreateAsync(account, policy, description, ct);
         await ReportIssuedAsync(issued, credentials, output);
         return 0;
@@ -60,6 +80,7 @@ public static class AdminCommands
 
     internal static async Task<int> RotateAsync(IServiceProvider services, string id, CredentialsTarget? credentials, TextWriter output, CancellationToken ct)
     {
+        await ThrowIfDatabaseUnusableAsync(services, ct);
         var issued = await services.GetRequiredService<AccessKeyStore>().RotateAsync(id, ct);
         if (issued is null)
         {
@@ -73,6 +94,7 @@ public static class AdminCommands
 
     internal static async Task<int> ListAsync(IServiceProvider services, TextWriter output, CancellationToken ct)
     {
+        await ThrowIfDatabaseUnusableAsync(services, ct);
         foreach (var key in await services.GetRequiredService<AccessKeyStore>().ListAsync(ct))
         {
             var state = key.RevokedAt is { } at ? $"revoked {at:u}" : "active";
@@ -85,6 +107,7 @@ public static class AdminCommands
 
     internal static async Task<int> RevokeAsync(IServiceProvider services, string id, TextWriter output, CancellationToken ct)
     {
+        await ThrowIfDatabaseUnusableAsync(services, ct);
         if (!await services.GetRequiredService<AccessKeyStore>().RevokeAsync(id, ct))
         {
             return Fail(output, $"No active key {id}.");
@@ -96,6 +119,7 @@ public static class AdminCommands
 
     internal static async Task<int> AuditAsync(IServiceProvider services, DateTimeOffset? since, DateTimeOffset? until, string? account, TextWriter output, CancellationToken ct)
     {
+        await ThrowIfDatabaseUnusableAsync(services, ct);
         var from = since ?? DateTimeOffset.UtcNow.AddDays(-1);
         var to = until ?? DateTimeOffset.UtcNow.AddMinutes(1);
         foreach (var record in await services.GetRequiredService<AuditLog>().ListAsync(from, to, account, ct))

@@ -56,6 +56,7 @@ public static class HelpCommand
             ["--help" or "-h" or "help"] => Usage,
             ["help", var command, ..] => UsageOf(command),
             [var command] when IsGroup(command) => UsageOf(command),
+            [var command, "help", ..] when IsGroup(command) => UsageOf(command),
             [var command, .. var rest] when rest.Any(IsHelp) => UsageOf(command),
             _ => null,
         };

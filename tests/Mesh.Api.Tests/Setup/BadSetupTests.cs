@@ -96,19 +96,51 @@ public sealed class BadSetupTests(PostgresDatabase database) : IClassFixture<Pos
     [Fact]
     public async Task A_Database_Without_The_Migrations_Says_Apply_The_Migrations()
     {
-        var name = $"unmigrated_{Guid.NewGuid():N}";
-        await using (var admin = new NpgsqlConnection(database.Server.ConnectionString))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        var connectionString = new NpgsqlConnectionStringBuilder(database.Server.ConnectionString) { Database = name }.ConnectionString;
+        var connectionString = await UnmigratedDatabaseAsync();
         var (code, output, error) = await ApiProcess.RunAsync(Settings(connectionString, SecretProtector.NewMasterKey()), "--urls", "http://127.0.0.1:0");
 
         AssertRefused(code, output, error, "the database's schema is not migrated (missing access_keys, audit_log,");
         Assert.Contains("apply the migrations: dotnet Mesh.Migrations.dll", error, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A new operator's first command is often <c>keys create</c>, sometimes before the migrations: the key and audit
+    /// commands say what the start says, instead of an unhandled exception's stack trace (they used to abort, exit code 134).
+    /// </summary>
+    [Theory]
+    [InlineData("keys", "create", "--account", "111122223333", "--admin")]
+    [InlineData("keys", "list")]
+    [InlineData("keys", "revoke", "MKIAAAAAAAAAAAAAAAAA")]
+    [InlineData("audit", "list")]
+    public async Task A_Database_Without_The_Migrations_Says_Apply_The_Migrations_To_The_Operator_Commands(params string[] args)
+    {
+        var connectionString = await UnmigratedDatabaseAsync();
+
+        var (code, output, error) = await ApiProcess.RunAsync(Settings(connectionString, SecretProtector.NewMasterKey()), args);
+
+        AssertRefused(code, output, error, "the database's schema is not migrated (missing access_keys, audit_log,");
+        Assert.Contains("apply the migrations: dotnet Mesh.Migrations.dll", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_Database_That_Does_Not_Exist_Is_Named_To_The_Operator_Commands()
+    {
+        var connectionString = new NpgsqlConnectionStringBuilder(database.Server.ConnectionString) { Database = $"missing_{Guid.NewGuid():N}" }.ConnectionString;
+
+        var (code, output, error) = await ApiProcess.RunAsync(Settings(connectionString, SecretProtector.NewMasterKey()), "keys", "list");
+
+        AssertRefused(code, output, error, "the database named in ConnectionStrings:Mesh does not exist");
+    }
+
+    /// <summary>A command cannot wait for PostgreSQL to come up, as the host does: it says PostgreSQL does not answer.</summary>
+    [Fact]
+    public async Task A_PostgreSQL_That_Does_Not_Answer_Is_Said_To_The_Operator_Commands()
+    {
+        var connectionString = new NpgsqlConnectionStringBuilder(database.Server.ConnectionString) { Port = ClosedPort() }.ConnectionString;
+
+        var (code, output, error) = await ApiProcess.RunAsync(Settings(connectionString, SecretProtector.NewMasterKey()), "keys", "list");
+
+        AssertRefused(code, output, error, "PostgreSQL does not answer (");
     }
 
     [Theory]
@@ -155,6 +187,27 @@ public sealed class BadSetupTests(PostgresDatabase database) : IClassFixture<Pos
         ["Mesh__Auth__MasterKey"] = masterKey,
         ["Mesh__StartCheckTimeout"] = "00:02:00",
     };
+
+    private async Task<string> UnmigratedDatabaseAsync()
+    {
+        var name = $"unmigrated_{Guid.NewGuid():N}";
+        await using (var admin = new NpgsqlConnection(database.Server.ConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        return new NpgsqlConnectionStringBuilder(database.Server.ConnectionString) { Database = name }.ConnectionString;
+    }
+
+    /// <summary>A local port nothing listens on: one the system just gave out and took back.</summary>
+    private static int ClosedPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
 
     private static MeshDbContext Context(string connectionString) =>
         new(new DbContextOptionsBuilder<MeshDbContext>().UseNpgsql(connectionString).Options);
