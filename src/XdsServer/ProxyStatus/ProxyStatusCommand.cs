@@ -156,9 +156,12 @@ public static class ProxyStatusCommand
             text.AppendLine(CultureInfo.InvariantCulture, $"UNREACHABLE {u.Url}: {u.Error}");
         }
 
-        text.AppendLine(CultureInfo.InvariantCulture, $"{report.Proxies.Count} proxies on {report.Replicas.Count} replicas ({string.Join(", ", report.Replicas)})");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{Counted(report.Proxies.Count, "proxy", "proxies")} on {Counted(report.Replicas.Count, "replica", "replicas")} ({string.Join(", ", report.Replicas)})");
         return text.ToString();
     }
+
+    private static string Counted(int count, string one, string many) =>
+        string.Create(CultureInfo.InvariantCulture, $"{count} {(count == 1 ? one : many)}");
 
     private static string Ago(double seconds) => seconds switch
     {

@@ -214,7 +214,7 @@ public sealed class ProxyStatusTests : IAsyncLifetime
         Assert.Matches(@"^mesh/demo/virtualNode/api-v1\s+demo\s+virtualNode\s+NACKED\s+-\s+-\s+-\s+never\s+xds-a", lines.Single(l => l.StartsWith(MeshRows.NodeId("api-v1"), StringComparison.Ordinal)));
         Assert.Contains($"NACK    mesh/demo/virtualNode/api-v1 CDS version {_apiCds.VersionInfo}: code 3: cds_egress_demo_web: unknown field", lines);
         Assert.Contains(lines, l => l.StartsWith("WAITING mesh/demo/virtualNode/ghost: ", StringComparison.Ordinal));
-        Assert.Equal("3 proxies on 1 replicas (xds-a)", lines[^1].TrimEnd());
+        Assert.Equal("3 proxies on 1 replica (xds-a)", lines[^1].TrimEnd());
         Assert.Equal("", error.ToString());
 
         using var json = new StringWriter();
