@@ -106,9 +106,10 @@ internal sealed class DeltaTypeState
     // holdings find by the nonce their outcome carries (DeltaHoldings.AnsweredThrough).
     private long _forgottenThrough;
 
-    // The nonce (its number) of the latest forgotten response answered: an answer names it and every earlier one
-    // (the client answers in order), so a nonce up to it that comes again is a repeat or stale, not an answer.
-    private long _forgottenAnsweredThrough;
+    // The nonce (its number) of the latest response answered, forgotten or pending: an answer names it and every
+    // earlier one (the client answers in order, and one answered past is taken as accepted), so a nonce up to it that
+    // comes again is a repeat or stale, not an answer, even once later responses are forgotten.
+    private long _answeredThrough;
 
     /// <summary>The nonce (its number) of the latest response forgotten past <see cref="MaxPending"/> whose answer has not come yet; 0 when none.</summary>
     public long ForgottenThrough => _forgottenThrough;
@@ -170,7 +171,7 @@ internal sealed class DeltaTypeState
     public bool WasForgotten(string nonce, out long number)
     {
         number = _forgottenThrough > 0 ? StreamNonces.Number(nonce) : 0;
-        return number > _forgottenAnsweredThrough && number <= _forgottenThrough;
+        return number > _answeredThrough && number <= _forgottenThrough;
     }
 
     /// <summary>
@@ -181,7 +182,7 @@ internal sealed class DeltaTypeState
     public void AnsweredForgotten(long number, DeltaOutcome answer)
     {
         ClientHas.AnsweredThrough(number, answer, answer.Accepted());
-        _forgottenAnsweredThrough = number;
+        _answeredThrough = number;
         if (number >= _forgottenThrough)
         {
             _forgottenThrough = 0;
@@ -204,6 +205,7 @@ internal sealed class DeltaTypeState
             _forgottenThrough = 0;
         }
 
+        _answeredThrough = Math.Max(_answeredThrough, StreamNonces.Number(index == 0 ? _oldest.Nonce : _later![index - 1].Nonce));
         if (index == 0 && _later is null)
         {
             var oldest = _oldest;

@@ -177,6 +177,30 @@ public sealed class DeltaPendingTests
     }
 
     [Fact]
+    public void An_Answer_That_Comes_Again_After_Later_Responses_Are_Forgotten_Answers_Nothing()
+    {
+        // Response 1 is forgotten past the limit and answered past, with 2 to 4, when 5 is answered. Once 22 to 38 are
+        // sent and 22 forgotten in its turn, nonces 1 and 5 coming again (repeated or stale answers) are not answers to
+        // forgotten responses: they were counted as ACKs or NACKs again, as 22's answer is.
+        var (state, status) = NewStateAndStatus();
+        for (var i = 1; i <= DeltaTypeState.MaxPending + 1; i++)
+        {
+            SendPending(state, i, First);
+        }
+
+        AnswerPending(state, 5, status.Ack());
+        AnswerPending(state, 17, status.Ack());
+        for (var i = 22; i <= 22 + DeltaTypeState.MaxPending; i++)
+        {
+            SendPending(state, i, First);
+        }
+
+        Assert.False(state.WasForgotten("1", out _));
+        Assert.False(state.WasForgotten("5", out _));
+        Assert.True(state.WasForgotten("22", out _));
+    }
+
+    [Fact]
     public void A_Response_Forgotten_Past_The_Limit_Is_Taken_As_Accepted_When_A_Later_One_Is_Answered()
     {
         var (state, status) = NewStateAndStatus();
