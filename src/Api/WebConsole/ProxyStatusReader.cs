@@ -101,7 +101,9 @@ public sealed partial class ProxyStatusReader(
             var report = JsonNode.Parse(await client.GetStringAsync($"{url.TrimEnd('/')}/proxy-status{query}", timeout.Token))?.AsObject();
             return (url, report, null);
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException or InvalidOperationException or UriFormatException && !ct.IsCancellationRequested)
+        // A URL HttpClient cannot ask (relative, malformed, or of a scheme other than http's, as a host:port with its
+        // scheme left out is) is named as a replica that does not answer is.
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException or InvalidOperationException or UriFormatException or NotSupportedException && !ct.IsCancellationRequested)
         {
             return (url, null, e.Message);
         }

@@ -68,6 +68,26 @@ public sealed class ProxyStatusReaderTests
     }
 
     /// <summary>
+    /// A URL that is not an http one (its scheme left out, so its host is taken for one) is named, not a failure of the
+    /// page: HttpClient refuses the scheme with a NotSupportedException.
+    /// </summary>
+    [Theory]
+    [InlineData("mesh-xds-admin:18001")]
+    [InlineData("ftp://mesh-xds-admin:18001")]
+    public async Task AUrlOfAnotherScheme_IsNamedAndCounted(string url)
+    {
+        using var counted = new UnreachableCount();
+
+        var report = await counted.Reader(url).ReadAsync("111122223333", "demo", CancellationToken.None);
+
+        Assert.Empty(report["proxies"]!.AsArray());
+        var named = Assert.Single(report["unreachable"]!.AsArray());
+        Assert.Equal(url, named!["url"]!.GetValue<string>());
+        Assert.False(string.IsNullOrEmpty(named["error"]!.GetValue<string>()));
+        Assert.Equal(1, counted.Value);
+    }
+
+    /// <summary>
     /// Replicas are read at once: here the first replica (127.0.0.1) answers only after the second has been asked, which
     /// a reader asking one after another would not do before the first's timeout.
     /// </summary>
