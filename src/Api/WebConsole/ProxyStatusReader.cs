@@ -90,6 +90,12 @@ public sealed partial class ProxyStatusReader(
         };
     }
 
+    /// <summary>
+    /// JSON naming a member twice is refused as it is parsed: a JsonObject made of it would throw an ArgumentException
+    /// only when read, outside the replica's read.
+    /// </summary>
+    private static readonly System.Text.Json.JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false };
+
     /// <summary>One replica's report, or why it could not be read.</summary>
     private async Task<(string Url, JsonObject? Report, string? Error)> ReadReplicaAsync(string url, string query, CancellationToken ct)
     {
@@ -98,7 +104,7 @@ public sealed partial class ProxyStatusReader(
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(options.Value.ProxyStatusTimeout);
             var client = clients.CreateClient(HttpClientName);
-            var report = JsonNode.Parse(await client.GetStringAsync($"{url.TrimEnd('/')}/proxy-status{query}", timeout.Token))?.AsObject();
+            var report = JsonNode.Parse(await client.GetStringAsync($"{url.TrimEnd('/')}/proxy-status{query}", timeout.Token), documentOptions: Strict)?.AsObject();
             return (url, report, null);
         }
         // A URL HttpClient cannot ask (relative, malformed, or of a scheme other than http's, as a host:port with its
