@@ -104,7 +104,8 @@ public sealed partial class ProxyStatusReader(
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(options.Value.ProxyStatusTimeout);
             var client = clients.CreateClient(HttpClientName);
-            var report = JsonNode.Parse(await client.GetStringAsync($"{url.TrimEnd('/')}/proxy-status{query}", timeout.Token), documentOptions: Strict)?.AsObject();
+            var report = (JsonNode.Parse(await client.GetStringAsync($"{url.TrimEnd('/')}/proxy-status{query}", timeout.Token), documentOptions: Strict)
+                ?? throw new System.Text.Json.JsonException("it answered null, not a proxy status report")).AsObject();
             return (url, report, null);
         }
         // A URL HttpClient cannot ask (relative, malformed, or of a scheme other than http's, as a host:port with its

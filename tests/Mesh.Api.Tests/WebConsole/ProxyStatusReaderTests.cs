@@ -51,12 +51,17 @@ public sealed class ProxyStatusReaderTests
         Assert.Empty(report["unreachable"]!.AsArray());
     }
 
-    /// <summary>A server answering JSON that is not a report's object (an array, say) is named, not a failure of the page.</summary>
-    [Fact]
-    public async Task AnXdsServerAnsweringJsonThatIsNotAReport_IsNamedAndCounted()
+    /// <summary>
+    /// A server answering JSON that is not a report's object (an array, say, or null, which was taken for a report of
+    /// no proxies) is named, not a failure of the page.
+    /// </summary>
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("null")]
+    public async Task AnXdsServerAnsweringJsonThatIsNotAReport_IsNamedAndCounted(string answer)
     {
         var port = FreePort();
-        await using var app = await ReplicasAsync(port, ["127.0.0.1"], () => Results.Text("[]", "application/json"));
+        await using var app = await ReplicasAsync(port, ["127.0.0.1"], () => Results.Text(answer, "application/json"));
         using var counted = new UnreachableCount();
         var url = $"http://127.0.0.1:{port}";
 
