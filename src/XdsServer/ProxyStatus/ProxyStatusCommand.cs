@@ -68,7 +68,9 @@ public static class ProxyStatusCommand
                 reports.Add(await http.GetFromJsonAsync<ProxyStatusReport>(target, ProxyStatusJson.Options, cancellationToken)
                     ?? throw new JsonException("empty answer"));
             }
-            catch (Exception e) when (e is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            // NotSupportedException and UriFormatException: a URL HttpClient cannot ask (localhost:18001, its http:// left out).
+            catch (Exception e) when (e is HttpRequestException or JsonException or TaskCanceledException or NotSupportedException or UriFormatException
+                && !cancellationToken.IsCancellationRequested)
             {
                 unreachable.Add(new UnreachableReplica(url, e.Message));
             }

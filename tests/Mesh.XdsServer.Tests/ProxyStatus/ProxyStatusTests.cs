@@ -253,4 +253,17 @@ public sealed class ProxyStatusTests : IAsyncLifetime
         Assert.Equal(0, exit);
         Assert.EndsWith("4 proxies on 2 replicas (xds-a, xds-b)", output.ToString().TrimEnd());
     }
+
+    /// <summary>A URL the command cannot ask (its http:// left out, another scheme) is named unreachable, not a crash.</summary>
+    [Theory]
+    [InlineData("localhost:18001")]
+    [InlineData("ftp://127.0.0.1:18001")]
+    public async Task The_Command_Names_A_Url_It_Cannot_Ask_Unreachable(string url)
+    {
+        using var output = new StringWriter();
+        var exit = await ProxyStatusCommand.RunAsync(["--url", _host.AdminUri.ToString(), "--url", url], output, TextWriter.Null, TaskTimeouts.Token()).DefaultTimeout();
+
+        Assert.Equal(0, exit);
+        Assert.Contains($"UNREACHABLE {url}:", output.ToString());
+    }
 }
