@@ -59,6 +59,7 @@ public static partial class MeshApiHosting
             .Validate(options => options.ReadCache.BarriersInFlight is >= 1 and <= ReadCacheOptions.MaxBarriersInFlight,
                 $"Mesh:ReadCache:BarriersInFlight must be from 1 to {ReadCacheOptions.MaxBarriersInFlight}")
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<MeshApiOptions>, RetentionOptionsValidation>();
         var tuned = ApiConnectionString.Tune(connectionString);
         // One pool for every write connection: EF Core's contexts and the resource writes' batches (WriteDatabase).
         builder.Services.AddSingleton(_ => new WriteDatabase(NpgsqlDataSource.Create(ApiConnectionString.ForWrites(tuned))));
@@ -94,7 +95,8 @@ public static partial class MeshApiHosting
         builder.Services.AddSingleton<ResourceOperations>();
         builder.Services.AddSingleton<TagOperations>();
         builder.Services.AddSingleton<OperationDispatcher>();
-        builder.Services.AddHostedService<IdempotencyRecordPruner>();
+        builder.Services.AddSingleton<RetentionPruner>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<RetentionPruner>());
         AddCloudMap(builder.Services);
         builder.Services.AddConsole(builder.Configuration);
         builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -135,6 +137,7 @@ public static partial class MeshApiHosting
         // Settings are checked before anything runs, so a refusal is one message (Program prints it), not a host
         // start failure logged with its stack.
         app.Services.GetService<IStartupValidator>()?.Validate();
+
         // The request id, the deadline, the error answers and the AWS-style body of routing's bare 404/405, in one
         // middleware: a call that waits is resumed through one frame of ours on its way back, not three.
         app.UseMiddleware<ErrorHandlingMiddleware>();

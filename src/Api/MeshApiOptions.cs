@@ -63,6 +63,9 @@ public sealed class MeshApiOptions : AccountOptions
     /// </summary>
     public bool HttpServerMetrics { get; set; } = true;
 
+    /// <summary>How long the tables that grow with every call keep their rows ("Mesh:Retention").</summary>
+    public RetentionOptions Retention { get; set; } = new();
+
     /// <summary>How Kestrel's socket transport schedules connections ("Mesh:Transport").</summary>
     public TransportOptions Transport { get; set; } = new();
 }

@@ -128,6 +128,9 @@ public sealed class CommandLineTests
     [InlineData("Mesh__Auth__RequestsPerSecond", "0", "Mesh:Auth:RequestsPerSecond must be at least 1.")]
     [InlineData("Mesh__ReadCache__BarriersInFlight", "0", "Mesh:ReadCache:BarriersInFlight must be from 1 to 64")]
     [InlineData("Mesh__WritesInFlight", "0", "Mesh:WritesInFlight must be from 1 to 1024")]
+    [InlineData("Mesh__Retention__AuditLog", "-1.00:00:00", "Mesh:Retention:AuditLog must be 0 (keep forever) or a positive time span")]
+    [InlineData("Mesh__Retention__ChangeLog", "00:05:00", "Mesh:Retention:ChangeLog must be 0 (keep forever) or at least 01:00:00")]
+    [InlineData("Mesh__Retention__Interval", "0", "Mesh:Retention:Interval must be from 00:00:01 to 30.00:00:00")]
     public async Task A_Setting_The_Options_Refuse_Stops_The_Start_With_Its_Message(string variable, string value, string expected)
     {
         var environment = new Dictionary<string, string>

@@ -35,6 +35,8 @@ public sealed class ApiMetrics : IDisposable
     private readonly Counter<long> readCachePrunedUnread;
     private readonly Counter<long> readCacheDescribes;
     private readonly Counter<long> readBarrierStatements;
+    private readonly Counter<long> retentionPrunedRows;
+    private readonly Counter<long> retentionFailures;
 
     /// <summary>The operation label of a call that names no operation of the model (an unbound path, an unknown target).</summary>
     public const string UnknownOperation = "UnknownOperation";
@@ -83,6 +85,10 @@ public sealed class ApiMetrics : IDisposable
             description: "Describes with Mesh:ReadCache on, by how they were answered (kept: from memory after the read barrier; read: read from PostgreSQL after it and kept; refused: read after it but not kept, a change to it being applied meanwhile; unkept: read from PostgreSQL because the barrier failed, not kept).");
         readBarrierStatements = meter.CreateCounter<long>("mesh.api.read_barrier.statements", unit: "{statement}",
             description: "Statements the read barriers (Mesh:ReadCache) ran, by statement (page: a page of the change log, one per barrier unless a page is full; maximum: the log's top, at the first barrier; writers: the transactions that may still fill a missing change-log number, while one from an earlier barrier is still missing).");
+        retentionPrunedRows = meter.CreateCounter<long>("mesh.api.retention.pruned_rows", unit: "{row}",
+            description: "Rows the retention pruner deleted for their age, by table (audit_log: older than Mesh:Retention:AuditLog; cloud_map_operations: Mesh:Retention:CloudMapOperations; changes: Mesh:Retention:ChangeLog, never the newest; idempotency_records: 24 hours).");
+        retentionFailures = meter.CreateCounter<long>("mesh.api.retention.failures", unit: "{round}",
+            description: "Retention rounds that failed for a table, by table (logged as a warning; the next round, Mesh:Retention:Interval later, tries again).");
     }
 
     /// <summary>How many resource writes hold one of <c>Mesh:WritesInFlight</c>'s slots, and how many wait for one.</summary>
@@ -134,6 +140,12 @@ public sealed class ApiMetrics : IDisposable
         {
             readBarrierStatements.Add(0, new TagList { { "statement", statement } });
         }
+
+        foreach (var table in RetentionTable.All)
+        {
+            retentionPrunedRows.Add(0, new TagList { { "table", table } });
+            retentionFailures.Add(0, new TagList { { "table", table } });
+        }
     }
 
     public void AuditRecordDropped(int count = 1) => auditDropped.Add(count);
@@ -151,6 +163,12 @@ public sealed class ApiMetrics : IDisposable
     public void ProxyStatusUnreachable() => proxyStatusUnreachable.Add(1);
 
     public void ChangeNotifyFailed() => changeNotifyFailed.Add(1);
+
+    /// <summary>Rows the retention pruner deleted from <paramref name="table"/>, one of <see cref="RetentionTable"/>'s names.</summary>
+    public void RetentionPruned(string table, long rows) => retentionPrunedRows.Add(rows, new TagList { { "table", table } });
+
+    /// <summary>A retention round that failed for <paramref name="table"/>, one of <see cref="RetentionTable"/>'s names.</summary>
+    public void RetentionFailed(string table) => retentionFailures.Add(1, new TagList { { "table", table } });
 
     public void ReadBarrierFailed() => readBarriersFailed.Add(1);
 
@@ -267,4 +285,18 @@ public static class ReadBarrierStatement
     public const string Writers = "writers";
 
     public static readonly IReadOnlyList<string> All = [Page, Maximum, Writers];
+}
+
+/// <summary>The <c>table</c> label of <c>mesh_api_retention_*</c>: the tables the retention pruner deletes old rows of.</summary>
+public static class RetentionTable
+{
+    public const string AuditLog = "audit_log";
+
+    public const string CloudMapOperations = "cloud_map_operations";
+
+    public const string ChangeLog = "changes";
+
+    public const string IdempotencyRecords = "idempotency_records";
+
+    public static readonly IReadOnlyList<string> All = [AuditLog, CloudMapOperations, ChangeLog, IdempotencyRecords];
 }
