@@ -45,6 +45,13 @@ catch (Exception e) when (e is ApiConfigurationException or Mesh.Security.Master
     await Console.Error.WriteLineAsync($"Mesh.Api: {e.Message}");
     return 2;
 }
+catch (InvalidOperationException e) when (e.Source == typeof(ConfigurationBinder).Assembly.GetName().Name)
+{
+    // A value the options cannot be bound from (a time span written "90d"): the binder's message names the setting and
+    // the value, and comes from wherever the options are first read (building the host reads some).
+    await Console.Error.WriteLineAsync($"Mesh.Api: {e.Message}");
+    return 2;
+}
 catch (Microsoft.Extensions.Options.OptionsValidationException e)
 {
     // A setting the options' validation refused at start (ValidateOnStart), said as plainly.

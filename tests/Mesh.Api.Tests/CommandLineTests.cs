@@ -131,6 +131,7 @@ public sealed class CommandLineTests
     [InlineData("Mesh__Retention__AuditLog", "-1.00:00:00", "Mesh:Retention:AuditLog must be 0 (keep forever) or a positive time span")]
     [InlineData("Mesh__Retention__ChangeLog", "00:05:00", "Mesh:Retention:ChangeLog must be 0 (keep forever) or at least 01:00:00")]
     [InlineData("Mesh__Retention__Interval", "0", "Mesh:Retention:Interval must be from 00:00:01 to 30.00:00:00")]
+    [InlineData("Mesh__Retention__CloudMapOperations", "90d", "Failed to convert configuration value '90d' at 'Mesh:Retention:CloudMapOperations'")]
     public async Task A_Setting_The_Options_Refuse_Stops_The_Start_With_Its_Message(string variable, string value, string expected)
     {
         var environment = new Dictionary<string, string>
