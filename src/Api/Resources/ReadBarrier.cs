@@ -435,7 +435,7 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
     [LoggerMessage(EventId = 45, Level = LogLevel.Information, Message = "{Count} change-log numbers (the lowest {Seq}) were given up: the transactions that took them ended without committing them; no kept Describe answer was dropped")]
     private static partial void LogGapsEnded(ILogger logger, int count, long seq);
 
-    [LoggerMessage(EventId = 47, Level = LogLevel.Warning, Message = "Change-log rows this API had not read were pruned (the log is pruned through {PrunedThrough}); every kept Describe answer was dropped")]
+    [LoggerMessage(EventId = 50, Level = LogLevel.Warning, Message = "Change-log rows this API had not read were pruned (the log is pruned through {PrunedThrough}); every kept Describe answer was dropped")]
     private static partial void LogPrunedUnread(ILogger logger, long prunedThrough);
 
     [LoggerMessage(EventId = 46, Level = LogLevel.Warning, Message = "A migration was applied since the last read barrier (now the last is {Migration}); it may have rewritten resources without change-log rows, so every kept Describe answer was dropped")]
