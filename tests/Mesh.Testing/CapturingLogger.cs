@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Mesh.XdsServer.Tests.Support;
+namespace Mesh.Testing;
 
 /// <summary>A logger that keeps every line, with its level, event and exception, for a test to count and read.</summary>
 public sealed class CapturingLogger<T> : ILogger<T>

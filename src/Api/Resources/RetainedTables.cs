@@ -51,20 +51,16 @@ internal abstract class RetainedTable(string name)
         SELECT (SELECT count(*) FROM head)::int, (SELECT count(*) FROM gone)::int, (SELECT max(seq) FROM head)
         """);
 
-    public static readonly RetainedTable CloudMapOperations = new UnorderedTable(RetentionTable.CloudMapOperations, """
-        WITH doomed AS (
-            SELECT ctid FROM cloud_map_operations WHERE ctid > $1 AND created_at < $3 LIMIT $2 FOR UPDATE SKIP LOCKED
-        ), gone AS (
-            DELETE FROM cloud_map_operations WHERE ctid = ANY (ARRAY(SELECT ctid FROM doomed)) RETURNING 1
-        )
-        SELECT (SELECT count(*) FROM doomed)::int, (SELECT count(*) FROM gone)::int, (SELECT ctid FROM doomed ORDER BY ctid DESC LIMIT 1)
-        """);
+    public static readonly RetainedTable CloudMapOperations = Unordered(RetentionTable.CloudMapOperations);
 
-    public static readonly RetainedTable IdempotencyRecords = new UnorderedTable(RetentionTable.IdempotencyRecords, """
+    public static readonly RetainedTable IdempotencyRecords = Unordered(RetentionTable.IdempotencyRecords);
+
+    /// <summary>A table with no index on its time (<c>created_at</c>), its name also its label: read in physical order.</summary>
+    private static UnorderedTable Unordered(string table) => new(table, $"""
         WITH doomed AS (
-            SELECT ctid FROM idempotency_records WHERE ctid > $1 AND created_at < $3 LIMIT $2 FOR UPDATE SKIP LOCKED
+            SELECT ctid FROM {table} WHERE ctid > $1 AND created_at < $3 LIMIT $2 FOR UPDATE SKIP LOCKED
         ), gone AS (
-            DELETE FROM idempotency_records WHERE ctid = ANY (ARRAY(SELECT ctid FROM doomed)) RETURNING 1
+            DELETE FROM {table} WHERE ctid = ANY (ARRAY(SELECT ctid FROM doomed)) RETURNING 1
         )
         SELECT (SELECT count(*) FROM doomed)::int, (SELECT count(*) FROM gone)::int, (SELECT ctid FROM doomed ORDER BY ctid DESC LIMIT 1)
         """);

@@ -18,6 +18,7 @@ namespace Mesh.XdsServer.Tests.Feed;
 public sealed class ChangeFeedTests
 {
     private const string V2Endpoints = "cds_proxyless_demo_api-v2_http_9080";
+    private const string OtherV2Endpoints = "cds_proxyless_other_api-v2_http_9080";
 
     [Fact]
     public async Task Serves_What_Is_Stored_And_Pushes_A_Change_Without_Reconnecting()
@@ -67,9 +68,7 @@ public sealed class ChangeFeedTests
         await using var host = await StartLoadedAsync(store);
         await using var demoClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
         await SubscribeAsync(host, demoClient);
-        await using var otherClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web", "other"));
-        await otherClient.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_other_api-v2_http_9080"]);
-        await otherClient.AckAsync(await otherClient.NextAsync(), ["cds_proxyless_other_api-v2_http_9080"]);
+        await using var otherClient = await SubscribeToOtherAsync(host);
 
         // Transaction A takes the earlier sequence number but commits last.
         await using var slow = store.Open();
@@ -103,9 +102,7 @@ public sealed class ChangeFeedTests
         await using var host = await XdsTestHost.StartAsync(store.ConnectionString, settings: new Dictionary<string, string?> { ["Xds:Feed:GapTimeout"] = "01:00:00" });
         var feed = host.Services.GetRequiredService<FeedStatus>();
         await Eventually.TrueAsync(() => feed.Loaded);
-        await using var otherClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web", "other"));
-        await otherClient.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_other_api-v2_http_9080"]);
-        await otherClient.AckAsync(await otherClient.NextAsync(), ["cds_proxyless_other_api-v2_http_9080"]);
+        await using var otherClient = await SubscribeToOtherAsync(host);
 
         // A transaction takes the next number (or the next few) and stays open.
         var before = await MaxSeqAsync(store);
@@ -164,9 +161,7 @@ public sealed class ChangeFeedTests
         await using var host = await StartLoadedAsync(store);
         await using var demoClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
         await SubscribeAsync(host, demoClient);
-        await using var otherClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web", "other"));
-        await otherClient.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_other_api-v2_http_9080"]);
-        await otherClient.AckAsync(await otherClient.NextAsync(), ["cds_proxyless_other_api-v2_http_9080"]);
+        await using var otherClient = await SubscribeToOtherAsync(host);
 
         // One transaction changes demo, then other, and prunes demo's change-log row as the API's retention does
         // (recording the number in settings): the feed sees other's row only.
@@ -232,12 +227,12 @@ public sealed class ChangeFeedTests
         Assert.Equal("127.0.0.2", AddressOfV2(host.Producer.Mesh(other.Key)));
 
         await using var otherClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web", "other"));
-        await otherClient.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_other_api-v2_http_9080"]);
+        await otherClient.SendAsync(TypeUrls.Endpoint, [OtherV2Endpoints]);
         var first = await otherClient.NextAsync();
         if (AddressOf(first) == "127.0.0.2")
         {
             // The graph last loaded may be served first (the producer builds on the watching thread); the change follows.
-            await otherClient.AckAsync(first, ["cds_proxyless_other_api-v2_http_9080"]);
+            await otherClient.AckAsync(first, [OtherV2Endpoints]);
             first = await otherClient.NextAsync();
         }
 
@@ -458,6 +453,15 @@ public sealed class ChangeFeedTests
 
     private static string? AddressOfV2(Mesh.Model.Graph.MeshGraph? graph) =>
         graph?.FindVirtualNode("api-v2")?.Spec.ServiceDiscovery?.Dns?.Hostname;
+
+    /// <summary>A proxy of mesh "other" that has subscribed to its api-v2's endpoints and ACKed them.</summary>
+    private static async Task<AdsClient> SubscribeToOtherAsync(XdsTestHost host)
+    {
+        var client = AdsClient.Connect(host.Channel, MeshRows.NodeId("web", "other"));
+        await client.SendAsync(TypeUrls.Endpoint, [OtherV2Endpoints]);
+        await client.AckAsync(await client.NextAsync(), [OtherV2Endpoints]);
+        return client;
+    }
 
     internal static string AddressOf(DiscoveryResponse eds) =>
         Assert.Single(AdsClient.Unpack<ClusterLoadAssignment>(eds)).Endpoints[0].LbEndpoints[0].Endpoint.Address.SocketAddress.Address;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Mesh.Testing;
 using Mesh.XdsServer.Resources;
 using Mesh.XdsServer.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Grpc.Net.Client;
+using Mesh.Testing;
 using Mesh.XdsServer.Hosting;
 using Mesh.XdsServer.Resources;
 using Mesh.XdsServer.Snapshots;

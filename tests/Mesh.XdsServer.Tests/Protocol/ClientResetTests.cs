@@ -1,5 +1,6 @@
 using Envoy.Config.Core.V3;
 using Envoy.Service.Discovery.V3;
+using Mesh.Testing;
 using Mesh.XdsServer.Diagnostics;
 using Mesh.XdsServer.Identity;
 using Mesh.XdsServer.Protocol;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Envoy.Config.Cluster.V3;
 using Mesh.Model.Graph;
+using Mesh.Testing;
 using Mesh.Translation;
 using Mesh.Translation.Tests.Support;
 using Mesh.XdsServer.Diagnostics;

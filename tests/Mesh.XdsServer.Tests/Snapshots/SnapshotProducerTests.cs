@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Mesh.Model.Graph;
+using Mesh.Testing;
 using Mesh.Translation;
 using Mesh.XdsServer.Diagnostics;
 using Mesh.XdsServer.Identity;
