@@ -45,7 +45,12 @@ public sealed partial class ProxyStatusReader(
         var unreachable = new JsonArray();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var urls = new List<string>();
-        foreach (var (url, replicas, error) in await Task.WhenAll(configured.Select(url => ReplicaUrlsAsync(url, ct))))
+
+        // One deadline for the whole read, a dns+ URL's lookup and then the replicas' reads: the page waits
+        // ProxyStatusTimeout at most, not a lookup's time-out and then a read's.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(options.Value.ProxyStatusTimeout);
+        foreach (var (url, replicas, error) in await Task.WhenAll(configured.Select(url => ReplicaUrlsAsync(url, deadline.Token, ct))))
         {
             urls.AddRange(replicas);
             if (error is not null)
@@ -57,7 +62,7 @@ public sealed partial class ProxyStatusReader(
         // With several replicas (or ones found by their addresses) each is asked for its own proxies only; one URL
         // lets that replica ask its peers.
         var query = urls.Count > 1 || configured.Any(IsEveryAddress) ? "?local=true" : "";
-        foreach (var (url, report, error) in await Task.WhenAll(urls.Select(url => ReadReplicaAsync(url, query, ct))))
+        foreach (var (url, report, error) in await Task.WhenAll(urls.Select(url => ReadReplicaAsync(url, query, deadline.Token, ct))))
         {
             if (error is not null)
             {
@@ -96,15 +101,13 @@ public sealed partial class ProxyStatusReader(
     /// </summary>
     private static readonly System.Text.Json.JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false };
 
-    /// <summary>One replica's report, or why it could not be read.</summary>
-    private async Task<(string Url, JsonObject? Report, string? Error)> ReadReplicaAsync(string url, string query, CancellationToken ct)
+    /// <summary>One replica's report, or why it could not be read by <paramref name="deadline"/> (the caller's <paramref name="ct"/> linked in).</summary>
+    private async Task<(string Url, JsonObject? Report, string? Error)> ReadReplicaAsync(string url, string query, CancellationToken deadline, CancellationToken ct)
     {
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(options.Value.ProxyStatusTimeout);
             var client = clients.CreateClient(HttpClientName);
-            var report = (JsonNode.Parse(await client.GetStringAsync($"{url.TrimEnd('/')}/proxy-status{query}", timeout.Token), documentOptions: Strict)
+            var report = (JsonNode.Parse(await client.GetStringAsync($"{url.TrimEnd('/')}/proxy-status{query}", deadline), documentOptions: Strict)
                 ?? throw new System.Text.Json.JsonException("it answered null, not a proxy status report")).AsObject();
             return (url, report, null);
         }
@@ -122,7 +125,7 @@ public sealed partial class ProxyStatusReader(
     /// The replica URLs a configured URL stands for: itself, or one per address of a <c>dns+</c> URL's host; and, when
     /// it stands for none, why (named unreachable, as a replica that does not answer is).
     /// </summary>
-    private async Task<(string Url, IReadOnlyList<string> Replicas, string? Error)> ReplicaUrlsAsync(string url, CancellationToken ct)
+    private async Task<(string Url, IReadOnlyList<string> Replicas, string? Error)> ReplicaUrlsAsync(string url, CancellationToken deadline, CancellationToken ct)
     {
         if (!IsEveryAddress(url))
         {
@@ -136,9 +139,7 @@ public sealed partial class ProxyStatusReader(
 
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(options.Value.ProxyStatusTimeout);
-            var addresses = await _resolve(named.DnsSafeHost, timeout.Token);
+            var addresses = await _resolve(named.DnsSafeHost, deadline);
             var replicas = addresses.Distinct().Order(Comparer<IPAddress>.Create((a, b) => string.CompareOrdinal(a.ToString(), b.ToString())))
                 .Select(address => new UriBuilder(named) { Host = address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString() }.Uri.ToString().TrimEnd('/'))
                 .ToList();

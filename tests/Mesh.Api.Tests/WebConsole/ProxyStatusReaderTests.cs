@@ -226,6 +226,33 @@ public sealed class ProxyStatusReaderTests
         Assert.Equal(1, counted.Value);
     }
 
+    /// <summary>
+    /// A dns+ URL's lookup and its replicas' reads share one <c>ProxyStatusTimeout</c>: a lookup and a read each shorter
+    /// than it but longer together name the replica unreachable (each had a time-out of its own, so the page waited
+    /// up to twice the setting).
+    /// </summary>
+    [Fact]
+    public async Task ADnsUrlsLookupAndItsReplicasReads_ShareOneTimeout()
+    {
+        var port = FreePort();
+        await using var app = await ReplicasAsync(port, ["127.0.0.1"], async () =>
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(1200));
+            return Results.Json(new { proxies = Array.Empty<object>() });
+        });
+        using var counted = new UnreachableCount(TimeSpan.FromSeconds(2));
+        var reader = counted.Reader($"dns+http://xds-admin.test:{port}", async (_, ct) =>
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(1200), ct);
+            return [IPAddress.Loopback];
+        });
+
+        var report = await reader.ReadAsync("111122223333", "demo", CancellationToken.None);
+
+        Assert.Equal($"http://127.0.0.1:{port}", Assert.Single(report["unreachable"]!.AsArray())!["url"]!.GetValue<string>());
+        Assert.Equal(1, counted.Value);
+    }
+
     /// <summary>A reader of one configured URL, and what it counted in <c>mesh.api.proxy_status.unreachable</c>.</summary>
     private sealed class UnreachableCount : IDisposable
     {
@@ -234,8 +261,12 @@ public sealed class ProxyStatusReaderTests
         private readonly ApiMetrics _metrics;
         private long _value;
 
-        public UnreachableCount()
+        private readonly TimeSpan? _timeout;
+
+        /// <param name="timeout">The reader's <c>ProxyStatusTimeout</c>; 5 s unless given.</param>
+        public UnreachableCount(TimeSpan? timeout = null)
         {
+            _timeout = timeout;
             var meterName = TestMeters.UniqueName();
             _metrics = new ApiMetrics(_services.GetRequiredService<IMeterFactory>(), meterName);
             _listener.InstrumentPublished = (instrument, l) =>
@@ -253,7 +284,7 @@ public sealed class ProxyStatusReaderTests
 
         public ProxyStatusReader Reader(string url, Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null) =>
             new(_services.GetRequiredService<IHttpClientFactory>(),
-                Options.Create(new ConsoleOptions { ProxyStatusUrls = [url], ProxyStatusTimeout = TimeSpan.FromSeconds(5) }),
+                Options.Create(new ConsoleOptions { ProxyStatusUrls = [url], ProxyStatusTimeout = _timeout ?? TimeSpan.FromSeconds(5) }),
                 Options.Create(new MeshApiOptions()),
                 _metrics,
                 NullLogger<ProxyStatusReader>.Instance,
