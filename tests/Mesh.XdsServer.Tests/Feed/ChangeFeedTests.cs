@@ -60,11 +60,7 @@ public sealed class ChangeFeedTests
     [Fact]
     public async Task A_Change_That_Commits_After_A_Later_One_Is_Not_Lost()
     {
-        var store = await NewStoreAsync();
-        var demo = MeshRows.Demo();
-        var other = MeshRows.Demo("other");
-        await store.ApplyAsync(demo, TaskTimeouts.Token());
-        await store.ApplyAsync(other, TaskTimeouts.Token());
+        var (store, demo, other) = await TwoMeshStoreAsync();
         await using var host = await StartLoadedAsync(store);
         await using var demoClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
         await SubscribeAsync(host, demoClient);
@@ -94,11 +90,7 @@ public sealed class ChangeFeedTests
     [InlineData(true)]
     public async Task A_Number_Whose_Transaction_Rolled_Back_Is_Given_Up_Once_The_Transaction_Ended_Not_After_The_Gap_Timeout(bool changeRowFirst)
     {
-        var store = await NewStoreAsync();
-        var demo = MeshRows.Demo();
-        var other = MeshRows.Demo("other");
-        await store.ApplyAsync(demo, TaskTimeouts.Token());
-        await store.ApplyAsync(other, TaskTimeouts.Token());
+        var (store, demo, other) = await TwoMeshStoreAsync();
         await using var host = await XdsTestHost.StartAsync(store.ConnectionString, settings: new Dictionary<string, string?> { ["Xds:Feed:GapTimeout"] = "01:00:00" });
         var feed = host.Services.GetRequiredService<FeedStatus>();
         await Eventually.TrueAsync(() => feed.Loaded);
@@ -153,11 +145,7 @@ public sealed class ChangeFeedTests
     [InlineData(true, "untracked_jump")]
     public async Task A_Change_Pruned_Before_The_Feed_Read_It_Reaches_Its_Proxies_As_Every_Mesh_Is_Read_Again(bool pastTrackedNumbers, string reason)
     {
-        var store = await NewStoreAsync();
-        var demo = MeshRows.Demo();
-        var other = MeshRows.Demo("other");
-        await store.ApplyAsync(demo, TaskTimeouts.Token());
-        await store.ApplyAsync(other, TaskTimeouts.Token());
+        var (store, demo, other) = await TwoMeshStoreAsync();
         await using var host = await StartLoadedAsync(store);
         await using var demoClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
         await SubscribeAsync(host, demoClient);
@@ -202,11 +190,7 @@ public sealed class ChangeFeedTests
     [InlineData("01:00:00")]
     public async Task A_Change_To_A_Mesh_Nobody_Watches_Waits_And_The_First_Proxy_That_Watches_It_Wakes_The_Feed(string? pollInterval)
     {
-        var store = await NewStoreAsync();
-        var demo = MeshRows.Demo();
-        var other = MeshRows.Demo("other");
-        await store.ApplyAsync(demo, TaskTimeouts.Token());
-        await store.ApplyAsync(other, TaskTimeouts.Token());
+        var (store, demo, other) = await TwoMeshStoreAsync();
 
         // A delay no test waits out: only a proxy watching the mesh can bring its load forward.
         var settings = new Dictionary<string, string?> { ["Xds:Feed:UnwatchedDelay"] = "01:00:00" };
@@ -431,6 +415,17 @@ public sealed class ChangeFeedTests
     {
         var server = await PostgresServer.GetSharedAsync(TaskTimeouts.Token());
         return new MeshStore(await server.CreateDatabaseAsync(TaskTimeouts.Token()));
+    }
+
+    /// <summary>A new database holding the meshes demo and other.</summary>
+    private static async Task<(MeshStore Store, MeshRows Demo, MeshRows Other)> TwoMeshStoreAsync()
+    {
+        var store = await NewStoreAsync();
+        var demo = MeshRows.Demo();
+        var other = MeshRows.Demo("other");
+        await store.ApplyAsync(demo, TaskTimeouts.Token());
+        await store.ApplyAsync(other, TaskTimeouts.Token());
+        return (store, demo, other);
     }
 
     private static async Task<XdsTestHost> StartLoadedAsync(MeshStore store)
