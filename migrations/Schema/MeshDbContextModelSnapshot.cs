@@ -380,6 +380,9 @@ namespace Mesh.Migrations.Schema
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_cloud_map_operations_created_at");
+
                     b.HasIndex("AccountId", "Id")
                         .HasDatabaseName("ix_cloud_map_operations_account");
 
@@ -526,6 +529,9 @@ namespace Mesh.Migrations.Schema
                         .HasColumnName("version");
 
                     b.HasKey("AccountId", "ClientToken");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_idempotency_records_created_at");
 
                     b.ToTable("idempotency_records", (string)null);
                 });

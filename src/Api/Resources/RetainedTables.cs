@@ -22,6 +22,9 @@ internal abstract class RetainedTable(string name)
     /// </summary>
     public abstract Task PruneAsync(NpgsqlConnection connection, DateTimeOffset cutoff, int batchSize, Action<int> pruned, CancellationToken ct);
 
+    /// <summary>The statement each batch runs (its plan is a test's).</summary>
+    internal abstract string Sql { get; }
+
     public static readonly RetainedTable AuditLog = new AppendedLog(RetentionTable.AuditLog, """
         WITH head AS (
             SELECT id, at FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
@@ -51,18 +54,19 @@ internal abstract class RetainedTable(string name)
         SELECT (SELECT count(*) FROM head)::int, (SELECT count(*) FROM gone)::int, (SELECT max(seq) FROM head)
         """);
 
-    public static readonly RetainedTable CloudMapOperations = Unordered(RetentionTable.CloudMapOperations);
+    public static readonly RetainedTable CloudMapOperations = ByTime(RetentionTable.CloudMapOperations);
 
-    public static readonly RetainedTable IdempotencyRecords = Unordered(RetentionTable.IdempotencyRecords);
+    public static readonly RetainedTable IdempotencyRecords = ByTime(RetentionTable.IdempotencyRecords);
 
-    /// <summary>A table with no index on its time (<c>created_at</c>), its name also its label: read in physical order.</summary>
-    private static UnorderedTable Unordered(string table) => new(table, $"""
+    /// <summary>A table pruned through its index on <c>created_at</c> (migration RetentionTimeIndexes), its name also its label.</summary>
+    private static TimeIndexedTable ByTime(string table) => new(table, $"""
         WITH doomed AS (
-            SELECT ctid FROM {table} WHERE ctid > $1 AND created_at < $3 LIMIT $2 FOR UPDATE SKIP LOCKED
+            SELECT ctid, created_at FROM {table} WHERE created_at >= $1 AND created_at < $3
+            ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED
         ), gone AS (
             DELETE FROM {table} WHERE ctid = ANY (ARRAY(SELECT ctid FROM doomed)) RETURNING 1
         )
-        SELECT (SELECT count(*) FROM doomed)::int, (SELECT count(*) FROM gone)::int, (SELECT ctid FROM doomed ORDER BY ctid DESC LIMIT 1)
+        SELECT (SELECT count(*) FROM doomed)::int, (SELECT count(*) FROM gone)::int, (SELECT max(created_at) FROM doomed)
         """);
 
     /// <summary>
@@ -77,8 +81,7 @@ internal abstract class RetainedTable(string name)
         {
             Parameters =
             {
-                // Npgsql infers no type for a tid of its own.
-                new NpgsqlParameter<T> { TypedValue = after, NpgsqlDbType = after is NpgsqlTid ? NpgsqlDbType.Tid : NpgsqlDbType.Bigint },
+                new NpgsqlParameter<T> { TypedValue = after, NpgsqlDbType = after is DateTimeOffset ? NpgsqlDbType.TimestampTz : NpgsqlDbType.Bigint },
                 new NpgsqlParameter<int> { TypedValue = batchSize },
                 new NpgsqlParameter<DateTimeOffset> { TypedValue = cutoff },
             },
@@ -97,6 +100,8 @@ internal abstract class RetainedTable(string name)
     /// </summary>
     private sealed class AppendedLog(string name, string sql) : RetainedTable(name)
     {
+        internal override string Sql => sql;
+
         public override async Task PruneAsync(NpgsqlConnection connection, DateTimeOffset cutoff, int batchSize, Action<int> pruned, CancellationToken ct)
         {
             var after = long.MinValue;
@@ -119,16 +124,20 @@ internal abstract class RetainedTable(string name)
     }
 
     /// <summary>
-    /// A table whose rows have no order in time to follow (<c>cloud_map_operations</c>, keyed by random ids, and
-    /// <c>idempotency_records</c>, by client token) and no index on their time, which every write would pay for. Each
-    /// batch reads on in the table's physical order (a TID range scan) from where the last one stopped, taking the
-    /// rows older than the cutoff, until a batch is not full: a round reads the table once, whatever it deletes.
+    /// A table whose rows have no order in time by their key (<c>cloud_map_operations</c>, keyed by random ids, and
+    /// <c>idempotency_records</c>, by client token), read through its B-tree on <c>created_at</c>. Each batch takes the
+    /// oldest rows from the time the last one reached (rows of that same time it deleted are gone, so none is taken
+    /// twice and none of a time split between batches is passed over), and a round ends at the first batch that is not
+    /// full: it reads the rows it deletes and no others, however many newer rows the table holds.
     /// </summary>
-    private sealed class UnorderedTable(string name, string sql) : RetainedTable(name)
+    private sealed class TimeIndexedTable(string name, string sql) : RetainedTable(name)
     {
+        internal override string Sql => sql;
+
         public override async Task PruneAsync(NpgsqlConnection connection, DateTimeOffset cutoff, int batchSize, Action<int> pruned, CancellationToken ct)
         {
-            var after = new NpgsqlTid(0, 0);
+            // -infinity (Npgsql's DateTimeOffset.MinValue): the first batch starts at the oldest row.
+            var after = DateTimeOffset.MinValue;
             while (true)
             {
                 var (taken, deleted, next) = await BatchAsync(connection, sql, after, batchSize, cutoff, ct);

@@ -23,5 +23,8 @@ internal sealed class CloudMapOperationConfiguration : IEntityTypeConfiguration<
         builder.HasIndex(o => new { o.AccountId, o.RequestId }).IsUnique()
             .HasFilter("request_id IS NOT NULL").HasDatabaseName("ux_cloud_map_operations_request");
         builder.HasIndex(o => new { o.AccountId, o.Id }).HasDatabaseName("ix_cloud_map_operations_account");
+        // The retention pruner's way to the operations older than Mesh:Retention:CloudMapOperations (migration
+        // RetentionTimeIndexes): without it, every round read the whole table.
+        builder.HasIndex(o => o.CreatedAt).HasDatabaseName("ix_cloud_map_operations_created_at");
     }
 }

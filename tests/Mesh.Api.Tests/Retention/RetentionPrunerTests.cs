@@ -139,6 +139,52 @@ public sealed class RetentionPrunerTests(PostgresDatabase database) : IClassFixt
         second.AssertNoFailures();
     }
 
+    /// <summary>
+    /// The tables keyed by no order in time are pruned through their index on <c>created_at</c> (migration
+    /// RetentionTimeIndexes): on a table of many new rows and a few old ones, the batch's plan reads that index, not
+    /// the whole table (a round read every row of it, whatever it deleted).
+    /// </summary>
+    [Theory]
+    [InlineData(RetentionTable.CloudMapOperations)]
+    [InlineData(RetentionTable.IdempotencyRecords)]
+    public async Task ATableWithoutAnOrderInTime_IsPrunedThroughItsTimeIndex(string table)
+    {
+        var old = Enumerable.Repeat(Now.AddYears(-1), 10).ToArray();
+        await (table == RetentionTable.CloudMapOperations ? AddOperationsAsync(old) : AddTokensAsync(old));
+        var copy = table == RetentionTable.CloudMapOperations
+            ? "INSERT INTO cloud_map_operations (id, account_id, type, status, targets, created_at, updated_at) SELECT md5(g::text), '111122223333', 'REGISTER_INSTANCE', 'SUCCESS', '{}', $1 - g * interval '1 second', $1 FROM generate_series(1, 20000) AS g"
+            : "INSERT INTO idempotency_records (account_id, client_token, operation, request_hash, created_at) SELECT '111122223333', md5(g::text), 'CreateMesh', 'hash', $1 - g * interval '1 second' FROM generate_series(1, 20000) AS g";
+        await ExecuteAsync(copy, Now);
+        await ExecuteAsync($"ANALYZE {table}");
+        var statement = (table == RetentionTable.CloudMapOperations ? RetainedTable.CloudMapOperations : RetainedTable.IdempotencyRecords).Sql;
+
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var explain = new NpgsqlCommand($"EXPLAIN (FORMAT JSON) {statement}", connection)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.MinValue },
+                new NpgsqlParameter<int> { TypedValue = RetentionPruner.DefaultBatchSize },
+                new NpgsqlParameter<DateTimeOffset> { TypedValue = Now.AddDays(-90) },
+            },
+        };
+        var plan = System.Text.Json.Nodes.JsonNode.Parse((string)(await explain.ExecuteScalarAsync())!)!;
+        var scans = Nodes(plan).Where(n => n["Relation Name"]?.GetValue<string>() == table)
+            .Select(n => $"{n["Node Type"]} {n["Index Name"]}".Trim()).ToList();
+
+        Assert.Contains($"Index Scan ix_{table}_created_at", scans);
+        Assert.DoesNotContain(scans, s => s.StartsWith("Seq Scan", StringComparison.Ordinal) || s.StartsWith("Tid Range Scan", StringComparison.Ordinal));
+    }
+
+    /// <summary>Every node of an EXPLAIN (FORMAT JSON) plan.</summary>
+    private static IEnumerable<System.Text.Json.Nodes.JsonObject> Nodes(System.Text.Json.Nodes.JsonNode? node) => node switch
+    {
+        System.Text.Json.Nodes.JsonArray array => array.SelectMany(Nodes),
+        System.Text.Json.Nodes.JsonObject obj => [obj, .. obj.Select(member => member.Value).SelectMany(Nodes)],
+        _ => [],
+    };
+
     [Fact]
     public async Task ATableThatFails_IsCountedAndLogged_AndTheOthersArePruned()
     {
