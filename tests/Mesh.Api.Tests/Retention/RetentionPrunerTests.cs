@@ -140,6 +140,48 @@ public sealed class RetentionPrunerTests(PostgresDatabase database) : IClassFixt
     }
 
     /// <summary>
+    /// A row another transaction holds a lock on (a replica pruning the same rows, or a write) is passed over, not waited
+    /// for: the round deletes the other old rows and returns while the lock is held, and the next round, after it is
+    /// released, deletes that row. Every old row is deleted, and counted, once. A round that waited would not return
+    /// before the lock's release (the token only keeps the test from hanging; it is no timing assertion).
+    /// </summary>
+    [Theory]
+    [InlineData(RetentionTable.AuditLog)]
+    [InlineData(RetentionTable.ChangeLog)]
+    [InlineData(RetentionTable.CloudMapOperations)]
+    [InlineData(RetentionTable.IdempotencyRecords)]
+    public async Task ARowLockedByAnotherTransaction_IsSkippedNotWaitedFor_AndPrunedOnceReleased(string table)
+    {
+        var old = Now.AddYears(-1);
+        await AddAsync(table, [old, old, old, old, old, Now]);
+        await using var pruner = Pruner(batchSize: 2);
+        await using var holder = new NpgsqlConnection(database.ConnectionString);
+        await holder.OpenAsync();
+        await using var transaction = await holder.BeginTransactionAsync();
+        // The second row alone (a FOR UPDATE with an OFFSET would lock the rows it passes over too).
+        await using (var lockRow = new NpgsqlCommand($"""
+            SELECT 1 FROM {table} WHERE ctid = (SELECT ctid FROM {table} ORDER BY ctid OFFSET 1 LIMIT 1) FOR UPDATE
+            """, holder, transaction))
+        {
+            Assert.Equal(1, await lockRow.ExecuteScalarAsync());
+        }
+
+        using var hang = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var whileLocked = await pruner.PruneAsync(hang.Token);
+
+        pruner.AssertNoFailures();
+        Assert.Equal(4, whileLocked[table]);
+        Assert.Equal(2, await CountAsync(table));
+        await transaction.RollbackAsync();
+
+        var afterRelease = await pruner.PruneAsync(hang.Token);
+
+        Assert.Equal(1, afterRelease[table]);
+        Assert.Equal(1, await CountAsync(table));
+        Assert.Equal(5, pruner.Batches(table).Sum());
+    }
+
+    /// <summary>
     /// The tables keyed by no order in time are pruned through their index on <c>created_at</c> (migration
     /// RetentionTimeIndexes): on a table of many new rows and a few old ones, the batch's plan reads that index, not
     /// the whole table (a round read every row of it, whatever it deleted).
@@ -149,8 +191,7 @@ public sealed class RetentionPrunerTests(PostgresDatabase database) : IClassFixt
     [InlineData(RetentionTable.IdempotencyRecords)]
     public async Task ATableWithoutAnOrderInTime_IsPrunedThroughItsTimeIndex(string table)
     {
-        var old = Enumerable.Repeat(Now.AddYears(-1), 10).ToArray();
-        await (table == RetentionTable.CloudMapOperations ? AddOperationsAsync(old) : AddTokensAsync(old));
+        await AddAsync(table, [.. Enumerable.Repeat(Now.AddYears(-1), 10)]);
         var copy = table == RetentionTable.CloudMapOperations
             ? "INSERT INTO cloud_map_operations (id, account_id, type, status, targets, created_at, updated_at) SELECT md5(g::text), '111122223333', 'REGISTER_INSTANCE', 'SUCCESS', '{}', $1 - g * interval '1 second', $1 FROM generate_series(1, 20000) AS g"
             : "INSERT INTO idempotency_records (account_id, client_token, operation, request_hash, created_at) SELECT '111122223333', md5(g::text), 'CreateMesh', 'hash', $1 - g * interval '1 second' FROM generate_series(1, 20000) AS g";
@@ -213,6 +254,14 @@ public sealed class RetentionPrunerTests(PostgresDatabase database) : IClassFixt
 
     private RunningPruner Pruner(RetentionOptions retention, int batchSize = RetentionPruner.DefaultBatchSize) =>
         new(database.ConnectionString, retention, batchSize);
+
+    private Task AddAsync(string table, DateTimeOffset[] times) => table switch
+    {
+        RetentionTable.AuditLog => AddAuditAsync(times),
+        RetentionTable.ChangeLog => AddChangesAsync(times),
+        RetentionTable.CloudMapOperations => AddOperationsAsync(times),
+        _ => AddTokensAsync(times),
+    };
 
     private async Task AddAuditAsync(params DateTimeOffset[] times)
     {
