@@ -528,6 +528,47 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
         Assert.Empty((await SendAsync(client, "ListServices", $$"""{"Filters":[{"Name":"NAMESPACE_ID","Values":["{{foreignFilter}}"]}]}""")).Body!["Services"]!.AsArray());
     }
 
+    /// <summary>
+    /// A CreatorRequestId is remembered as long as its operation is kept (docs/cloud-map.md, README's Mesh:Retention):
+    /// the same request sent again gets the first call's operation and changes nothing, and a different one with the
+    /// id is DuplicateRequest; once Mesh:Retention:CloudMapOperations has pruned the operation, the id is free, and the
+    /// request sent again is a new call with a new operation (AWS documents no time for which it remembers an id).
+    /// </summary>
+    [Fact]
+    public async Task ACreatorRequestId_IsRememberedAsLongAsItsOperation()
+    {
+        using var client = CloudMapClient(api.AdminKey);
+        var service = await ServiceAsync(client, $"retained-{Guid.NewGuid():N}"[..20]);
+        var requestId = $"retained-{Guid.NewGuid():N}";
+        string Register(string ip) => $$$"""{"ServiceId":"{{{service}}}","InstanceId":"i-1","CreatorRequestId":"{{{requestId}}}","Attributes":{"AWS_INSTANCE_IPV4":"{{{ip}}}"}}""";
+        var first = (await SendAsync(client, "RegisterInstance", Register("10.0.0.1"))).Body!["OperationId"]!.GetValue<string>();
+        Assert.Equal(first, (await SendAsync(client, "RegisterInstance", Register("10.0.0.1"))).Body!["OperationId"]!.GetValue<string>());
+        Assert.Equal("DuplicateRequest", (await SendAsync(client, "RegisterInstance", Register("10.0.0.2"))).Body!["__type"]!.GetValue<string>());
+
+        // The operation's time moved past the retention, then the table pruned as every round prunes it.
+        await using (var connection = new Npgsql.NpgsqlConnection(api.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var age = new Npgsql.NpgsqlCommand("UPDATE cloud_map_operations SET created_at = created_at - interval '91 days' WHERE id = $1", connection)
+            {
+                Parameters = { new Npgsql.NpgsqlParameter<string> { TypedValue = first } },
+            };
+            Assert.Equal(1, await age.ExecuteNonQueryAsync());
+            var pruned = 0;
+            await Mesh.Api.Resources.RetainedTable.CloudMapOperations.PruneAsync(connection, DateTimeOffset.UtcNow - new RetentionOptions().CloudMapOperations,
+                Mesh.Api.Resources.RetentionPruner.DefaultBatchSize, batch => pruned += batch, CancellationToken.None);
+            Assert.Equal(1, pruned);
+        }
+
+        Assert.Equal("OperationNotFound", (await SendAsync(client, "GetOperation", $$"""{"OperationId":"{{first}}"}""")).Body!["__type"]!.GetValue<string>());
+        var (status, _, again) = await SendAsync(client, "RegisterInstance", Register("10.0.0.2"));
+        Assert.Equal(200, status);
+        var second = again!["OperationId"]!.GetValue<string>();
+        Assert.NotEqual(first, second);
+        Assert.Equal("10.0.0.2", (await SendAsync(client, "GetInstance", $$"""{"ServiceId":"{{service}}","InstanceId":"i-1"}""")).Body!["Instance"]!["Attributes"]!["AWS_INSTANCE_IPV4"]!.GetValue<string>());
+        Assert.Equal(second, (await SendAsync(client, "RegisterInstance", Register("10.0.0.2"))).Body!["OperationId"]!.GetValue<string>());
+    }
+
     /// <summary>An HTTP namespace named <paramref name="namespaceName"/> holding service "web"; its id.</summary>
     private static async Task<string> ServiceAsync(HttpClient client, string namespaceName, string extra = "")
     {
