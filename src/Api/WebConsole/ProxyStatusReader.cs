@@ -77,7 +77,7 @@ public sealed partial class ProxyStatusReader(
                 if (proxy["resource"] is JsonValue resource && resource.TryGetValue<string>(out var arn)
                     && arn.StartsWith(prefix, StringComparison.Ordinal) && seen.Add(key))
                 {
-                    proxies.Add(proxy.DeepClone());
+                    proxies.Add(WellFormed(proxy));
                 }
             }
 
@@ -94,6 +94,38 @@ public sealed partial class ProxyStatusReader(
             ["unreachable"] = unreachable,
         };
     }
+
+    /// <summary>
+    /// A copy of <paramref name="proxy"/> whose warnings are of the report's shape, as far as it has them: the map reads
+    /// each of <c>warningDetails</c> as an object with a <c>kind</c> and a <c>message</c> and each of <c>warnings</c>
+    /// as a message, so an element that is not (a <c>null</c>, a number) is left out, and a member that is not a list
+    /// is left out whole (the map then reads the other one, as from a replica that sends only messages).
+    /// </summary>
+    private static JsonObject WellFormed(JsonObject proxy)
+    {
+        var copy = (JsonObject)proxy.DeepClone();
+        if (copy["warningDetails"] is JsonArray details)
+        {
+            copy["warningDetails"] = new JsonArray(details.OfType<JsonObject>().Where(d => IsText(d["kind"]) && IsText(d["message"])).Select(d => d.DeepClone()).ToArray());
+        }
+        else
+        {
+            copy.Remove("warningDetails");
+        }
+
+        if (copy["warnings"] is JsonArray messages)
+        {
+            copy["warnings"] = new JsonArray(messages.Where(IsText).Select(m => m!.DeepClone()).ToArray());
+        }
+        else
+        {
+            copy.Remove("warnings");
+        }
+
+        return copy;
+    }
+
+    private static bool IsText(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out _);
 
     /// <summary>
     /// JSON naming a member twice is refused as it is parsed: a JsonObject made of it would throw an ArgumentException

@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using Envoy.Admin.V3;
@@ -65,8 +64,7 @@ public sealed class ProxyStatusCollector(
             using var http = httpClients?.CreateClient("proxy-status") ?? new HttpClient();
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.Value.PeerTimeout);
-            var report = await http.GetFromJsonAsync<ProxyStatusReport>(url, ProxyStatusJson.Options, timeout.Token);
-            return (report, report is null ? new UnreachableReplica(peer, "empty answer") : null);
+            return (await ProxyStatusReport.ReadAsync(http, url, timeout.Token), null);
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
         {

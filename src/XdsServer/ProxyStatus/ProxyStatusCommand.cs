@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 
@@ -65,8 +64,7 @@ public static class ProxyStatusCommand
             var target = $"{url.TrimEnd('/')}/proxy-status{(urls.Length > 1 ? "?local=true" : "")}";
             try
             {
-                reports.Add(await http.GetFromJsonAsync<ProxyStatusReport>(target, ProxyStatusJson.Options, cancellationToken)
-                    ?? throw new JsonException("empty answer"));
+                reports.Add(await ProxyStatusReport.ReadAsync(http, target, cancellationToken));
             }
             // NotSupportedException and UriFormatException: a URL HttpClient cannot ask (localhost:18001, its http:// left out).
             catch (Exception e) when (e is HttpRequestException or JsonException or TaskCanceledException or NotSupportedException or UriFormatException

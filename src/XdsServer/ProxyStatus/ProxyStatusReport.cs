@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Mesh.XdsServer.ProxyStatus;
@@ -7,7 +9,44 @@ public sealed record ProxyStatusReport(
     DateTimeOffset GeneratedAt,
     IReadOnlyList<string> Replicas,
     IReadOnlyList<ProxyStatusEntry> Proxies,
-    IReadOnlyList<UnreachableReplica> Unreachable);
+    IReadOnlyList<UnreachableReplica> Unreachable)
+{
+    /// <summary>
+    /// Reads a replica's answer: the report, or a <see cref="JsonException"/> naming the first list or list element
+    /// that is null. System.Text.Json reads <c>[null]</c> into a list of records or strings as a null element (a
+    /// member of the wrong type is refused as it is read), which the merge, the command's table and the console's map
+    /// would fail on: a replica answering one is named unreachable, as one answering another malformed report is.
+    /// </summary>
+    public static async Task<ProxyStatusReport> ReadAsync(HttpClient http, string url, CancellationToken cancellationToken)
+    {
+        var report = await http.GetFromJsonAsync<ProxyStatusReport>(url, ProxyStatusJson.Options, cancellationToken)
+            ?? throw new JsonException("it answered null, not a proxy status report");
+        return report.FirstNull() is { } path ? throw new JsonException($"its report holds null at {path}") : report;
+    }
+
+    /// <summary>The JSON path of the first list, or list or map element, that is null; null when there is none.</summary>
+    private string? FirstNull()
+    {
+        var found = NullIn("replicas", Replicas) ?? NullIn("proxies", Proxies) ?? NullIn("unreachable", Unreachable);
+        for (var i = 0; i < Proxies?.Count && found is null; i++)
+        {
+            var (p, at) = (Proxies[i], $"proxies[{i}]");
+            found = (p.Types is null ? $"{at}.types" : p.Types.Where(t => t.Value is null).Select(t => $"{at}.types.{t.Key}").FirstOrDefault())
+                ?? NullIn($"{at}.warnings", p.Warnings, optional: true)
+                ?? NullIn($"{at}.unsupportedTypes", p.UnsupportedTypes, optional: true)
+                ?? NullIn($"{at}.warningDetails", p.WarningDetails, optional: true);
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// <paramref name="path"/> when <paramref name="list"/> is null (unless it is <paramref name="optional"/>), the
+    /// path of its first null element, or null.
+    /// </summary>
+    private static string? NullIn<T>(string path, IReadOnlyList<T>? list, bool optional = false) where T : class =>
+        list is null ? (optional ? null : path) : list.Select((item, i) => item is null ? $"{path}[{i}]" : null).FirstOrDefault(p => p is not null);
+}
 
 /// <summary>A replica named in <c>Xds:ProxyStatus:Peers</c> that did not answer; its proxies are missing from the report.</summary>
 public sealed record UnreachableReplica(string Url, string Error);

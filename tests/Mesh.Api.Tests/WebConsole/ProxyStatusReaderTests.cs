@@ -52,6 +52,35 @@ public sealed class ProxyStatusReaderTests
     }
 
     /// <summary>
+    /// A proxy's warnings not of the report's shape (a <c>null</c> or a number among <c>warningDetails</c>, which broke
+    /// the console's map as it read each one's message, or a member that is not a list) are left out, and the rest given.
+    /// </summary>
+    [Fact]
+    public async Task AProxysWarningsOfTheWrongShape_AreLeftOut_AndTheRestGiven()
+    {
+        var port = FreePort();
+        await using var app = await ReplicasAsync(port, ["127.0.0.1"], () => Results.Text("""
+            {"proxies": [
+                {"replica": "a", "streamId": 1, "resource": "arn:aws:appmesh:us-east-1:111122223333:mesh/demo/virtualNode/web",
+                 "warnings": [null, "ghost", 5], "warningDetails": [null, 5, "x", {"kind": 1, "message": "m"}, {"kind": "missing_resource", "message": "ghost"}]},
+                {"replica": "a", "streamId": 2, "resource": "arn:aws:appmesh:us-east-1:111122223333:mesh/demo/virtualNode/api",
+                 "warnings": "ghost", "warningDetails": {"kind": "missing_resource", "message": "ghost"}}
+            ]}
+            """, "application/json"));
+        using var counted = new UnreachableCount();
+
+        var report = await counted.Reader($"http://127.0.0.1:{port}").ReadAsync("111122223333", "demo", CancellationToken.None);
+
+        var proxies = report["proxies"]!.AsArray();
+        Assert.Equal("""[{"kind":"missing_resource","message":"ghost"}]""", proxies[0]!["warningDetails"]!.ToJsonString());
+        Assert.Equal("""["ghost"]""", proxies[0]!["warnings"]!.ToJsonString());
+        Assert.False(proxies[1]!.AsObject().ContainsKey("warningDetails"));
+        Assert.False(proxies[1]!.AsObject().ContainsKey("warnings"));
+        Assert.Equal("web", proxies[0]!["resource"]!.GetValue<string>().Split('/')[^1]);
+        Assert.Equal(0, counted.Value);
+    }
+
+    /// <summary>
     /// A server answering JSON that is not a report's object (an array, say, or null, which was taken for a report of
     /// no proxies), or one naming a member twice (a JsonObject parsed from it threw an ArgumentException only when
     /// read, after the replica's read was done), is named, not a failure of the page.

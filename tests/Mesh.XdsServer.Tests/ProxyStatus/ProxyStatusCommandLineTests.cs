@@ -38,4 +38,47 @@ public sealed class ProxyStatusCommandLineTests
         Assert.Contains("--json", output.ToString(), StringComparison.Ordinal);
         Assert.Contains(ProxyStatusCommand.DefaultUrl, output.ToString(), StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// A replica whose report holds null where a list's element is (a <c>warningDetails</c> of <c>[null]</c>, which
+    /// the table's WARNING lines failed on with a NullReferenceException) is named unreachable with where, as a
+    /// replica answering another malformed report is; the other replicas' proxies are printed.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"warningDetails": [null]}""", "proxies[0].warningDetails[0]")]
+    [InlineData("""{"warnings": ["a", null]}""", "proxies[0].warnings[1]")]
+    [InlineData("""{"types": {"cds": null}}""", "proxies[0].types.cds")]
+    public async Task A_Replica_Whose_Report_Holds_A_Null_Element_Is_Named_Unreachable(string members, string path)
+    {
+        var proxy = System.Text.Json.Nodes.JsonNode.Parse("""{"replica": "bad", "streamId": 1, "variant": "ads", "nodeId": "n", "types": {}}""")!.AsObject();
+        foreach (var (name, value) in System.Text.Json.Nodes.JsonNode.Parse(members)!.AsObject())
+        {
+            proxy[name] = value?.DeepClone();
+        }
+
+        using var handler = new Answers(new Dictionary<string, string>
+        {
+            ["http://bad/proxy-status?local=true"] = $$"""{"generatedAt": "2026-12-07T00:00:00Z", "replicas": ["bad"], "proxies": [{{proxy.ToJsonString()}}], "unreachable": []}""",
+            ["http://good/proxy-status?local=true"] = """{"generatedAt": "2026-12-07T00:00:00Z", "replicas": ["good"], "proxies": [{"replica": "good", "streamId": 2, "variant": "ads", "nodeId": "m", "types": {}, "warningDetails": [{"kind": "no_route", "message": "w"}]}], "unreachable": []}""",
+        });
+        using var output = new StringWriter();
+
+        var exit = await ProxyStatusCommand.RunAsync(["--url", "http://bad", "--url", "http://good"], output, TextWriter.Null, CancellationToken.None, handler);
+
+        Assert.Equal(0, exit);
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains($"UNREACHABLE http://bad: its report holds null at {path}", lines);
+        Assert.Contains("WARNING m no_route: w", lines);
+        Assert.Equal("1 proxy on 1 replica (good)", lines[^1]);
+    }
+
+    /// <summary>Answers each URL with its JSON.</summary>
+    private sealed class Answers(Dictionary<string, string> answers) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK)
+            {
+                Content = new StringContent(answers[request.RequestUri!.ToString()], System.Text.Encoding.UTF8, "application/json"),
+            });
+    }
 }
