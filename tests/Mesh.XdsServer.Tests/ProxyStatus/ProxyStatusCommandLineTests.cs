@@ -72,6 +72,40 @@ public sealed class ProxyStatusCommandLineTests
         Assert.Equal("1 proxy on 1 replica (good)", lines[^1]);
     }
 
+    /// <summary>
+    /// A replica whose report holds null in a member that is never null (a proxy's nodeId or replica, a warning's
+    /// kind, a type's sync), which the table's lines failed on, is named unreachable with the member; the other
+    /// replicas' proxies are printed.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"nodeId": null}""", "nodeId")]
+    [InlineData("""{"replica": null}""", "replica")]
+    [InlineData("""{"warningDetails": [{"kind": null, "message": "w"}]}""", "kind")]
+    [InlineData("""{"types": {"cds": {"sync": null, "resources": 1, "acked": 1}}}""", "sync")]
+    public async Task A_Replica_Whose_Report_Holds_Null_In_A_Member_Never_Null_Is_Named_Unreachable(string members, string member)
+    {
+        var proxy = System.Text.Json.Nodes.JsonNode.Parse("""{"replica": "bad", "streamId": 1, "variant": "ads", "nodeId": "n", "types": {}}""")!.AsObject();
+        foreach (var (name, value) in System.Text.Json.Nodes.JsonNode.Parse(members)!.AsObject())
+        {
+            proxy[name] = value?.DeepClone();
+        }
+
+        using var handler = new Answers(new Dictionary<string, string>
+        {
+            ["http://bad/proxy-status?local=true"] = $$"""{"generatedAt": "2026-12-07T00:00:00Z", "replicas": ["bad"], "proxies": [{{proxy.ToJsonString()}}], "unreachable": []}""",
+            ["http://good/proxy-status?local=true"] = """{"generatedAt": "2026-12-07T00:00:00Z", "replicas": ["good"], "proxies": [{"replica": "good", "streamId": 2, "variant": "ads", "nodeId": "m", "types": {}}], "unreachable": []}""",
+        });
+        using var output = new StringWriter();
+
+        var exit = await ProxyStatusCommand.RunAsync(["--url", "http://bad", "--url", "http://good"], output, TextWriter.Null, CancellationToken.None, handler);
+
+        Assert.Equal(0, exit);
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var unreachable = Assert.Single(lines, l => l.StartsWith("UNREACHABLE http://bad: ", StringComparison.Ordinal));
+        Assert.Contains(member, unreachable, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("1 proxy on 1 replica (good)", lines[^1]);
+    }
+
     /// <summary>Answers each URL with its JSON.</summary>
     private sealed class Answers(Dictionary<string, string> answers) : HttpMessageHandler
     {
