@@ -47,6 +47,14 @@ public sealed partial class RetentionPruner(
             }
 
             long deleted = 0;
+            if (kept >= now - DateTimeOffset.MinValue)
+            {
+                // A retention reaching back before the year 1 (a very long one written to mean "for ever"): no row is
+                // that old, and its cutoff cannot be written as a date.
+                counts[table.Name] = deleted;
+                continue;
+            }
+
             try
             {
                 await using var connection = await database.OpenConnectionAsync(ct);

@@ -90,6 +90,31 @@ public sealed class RetentionPrunerTests(PostgresDatabase database) : IClassFixt
         Assert.Null(await PrunedThroughAsync());
     }
 
+    /// <summary>
+    /// A retention longer than the calendar reaches back (a million days, written to mean "for ever") keeps every row:
+    /// its cutoff would fall before the year 1, which no row is older than, so it is no failure of the round.
+    /// </summary>
+    [Fact]
+    public async Task ARetentionReachingBeforeTheYear1_KeepsEveryRow_AndIsNoFailure()
+    {
+        var ancient = Now.AddYears(-5);
+        await AddAuditAsync(ancient);
+        await AddOperationsAsync(ancient);
+        await AddChangesAsync(ancient, ancient);
+        var forever = TimeSpan.FromDays(1_000_000);
+        await using var pruner = Pruner(new RetentionOptions { AuditLog = forever, CloudMapOperations = forever, ChangeLog = forever });
+
+        var counts = await pruner.PruneAsync(CancellationToken.None);
+
+        pruner.AssertNoFailures();
+        Assert.Equal(0, counts[RetentionTable.AuditLog]);
+        Assert.Equal(0, counts[RetentionTable.CloudMapOperations]);
+        Assert.Equal(0, counts[RetentionTable.ChangeLog]);
+        Assert.Equal(1, await CountAsync(RetentionTable.AuditLog));
+        Assert.Equal(1, await CountAsync(RetentionTable.CloudMapOperations));
+        Assert.Equal(2, await CountAsync(RetentionTable.ChangeLog));
+    }
+
     [Fact]
     public async Task TheNewestChange_IsKept_HoweverOld_AndPrunedThroughNamesTheHighestDeleted()
     {
