@@ -70,18 +70,17 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
     public const int BatchSize = 1000;
 
     // A page of the log's rows (ChangeLogPages: above the top, or its holes by number), oldest first, and, in a row of
-    // its own after them (seq null), the last migration applied: read in the same statement, so a barrier stays one
-    // statement (and one snapshot) however often it checks.
+    // its own after them (seq null), the last migration applied and the last change-log number pruned
+    // (ChangeLogRetention): read in the same statement, so a barrier stays one statement (and one snapshot) however
+    // often it checks, and a number the page finds missing because it was pruned is known as such by the same barrier.
     // The page is ChangeLogPageSql's, the feed's statement too: planned once per connection, not on every barrier.
-    private const string Columns = "seq, account_id, mesh_name, kind, parent_name, name, NULL::text AS migration";
-    private const string LastMigration = $"SELECT NULL::bigint AS seq, NULL, NULL, NULL, NULL, NULL, ({MigrationWatch.LastMigrationSql}) AS migration";
+    private const string Columns = "seq, account_id, mesh_name, kind, parent_name, name, NULL::text AS migration, NULL::bigint AS pruned_through";
+    private const string LastMigration =
+        $"SELECT NULL::bigint AS seq, NULL, NULL, NULL, NULL, NULL, ({MigrationWatch.LastMigrationSql}) AS migration, ({ChangeLogRetention.PrunedThroughSql}) AS pruned_through";
     private static readonly string AfterTop = $"{LastMigration} UNION ALL ({ChangeLogPageSql.AfterTop(Columns, "$1", BatchSize)}) ORDER BY seq";
     private static readonly string AfterTopOrHoles = $"{LastMigration} UNION ALL ({ChangeLogPageSql.AfterTopOrHoles(Columns, "$1", "$2", BatchSize)}) ORDER BY seq";
     // The log's maximum and the last number pruned (ChangeLogRetention): the position starts at neither's left.
     private const string Maximum = $"SELECT coalesce(max(seq), 0), ({ChangeLogRetention.PrunedThroughSql}) FROM changes";
-
-    // Who may still fill a hole, and the last number pruned: a hole may also be a row pruned before it was read.
-    private const string WritersAndPruned = $"{ChangeLogReader.WritersSql};{ChangeLogRetention.PrunedThroughSql}";
 
     private readonly MigrationWatch migrations = new();
 
@@ -234,11 +233,12 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
 
         var pages = barrier.Pages!;
         var page = await firstPage!;
+        long prunedThrough = 0;
         while (true)
         {
             lock (gate)
             {
-                Apply(page, pages);
+                prunedThrough = Math.Max(prunedThrough, Apply(page, pages));
             }
 
             if (!pages.NextPage())
@@ -259,12 +259,15 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
             earlierHolesMissing = pages.StartHoles.Any(position.IsHole);
         }
 
-        var (writers, prunedThrough) = earlierHolesMissing ? await WritersAsync() : (null, 0);
+        var writers = earlierHolesMissing ? await WritersAsync() : null;
         ChangeLogPosition.GivenUp givenUp;
         bool missed;
         lock (gate)
         {
-            // Before any hole is given up: one at or below the last number pruned may have been a committed row.
+            // Before any hole is given up: one at or below the last number pruned may have been a committed row. Every
+            // barrier checks, not only one with a hole from an earlier barrier: the first barrier of an API that read no
+            // log for about Mesh:Retention:ChangeLog (no Describe came) finds the pruned numbers as new holes, and its
+            // Describes must not be answered what was kept before them.
             missed = position.ForgetPruned(prunedThrough);
             givenUp = position.EndRead(writers, barrier.Sent, writersRead: position.NextTicket());
         }
@@ -330,21 +333,26 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
         while (await reader.ReadAsync())
         {
             rows.Add(reader.IsDBNull(0)
-                ? new LogRow(null, "", "", "", "", "", reader.IsDBNull(6) ? null : reader.GetString(6))
-                : new LogRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5), null));
+                ? new LogRow(null, "", "", "", "", "", reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetInt64(7))
+                : new LogRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5), null, 0));
         }
 
         return rows;
     }
 
-    /// <summary>Applies one page's rows (under the gate): each not applied before drops its resource's kept answer.</summary>
-    private void Apply(List<LogRow> page, ChangeLogPages pages)
+    /// <summary>
+    /// Applies one page's rows (under the gate): each not applied before drops its resource's kept answer. Returns the
+    /// last change-log number pruned, as the page read it.
+    /// </summary>
+    private long Apply(List<LogRow> page, ChangeLogPages pages)
     {
+        long prunedThrough = 0;
         foreach (var row in page)
         {
             if (row.Seq is not { } seq)
             {
                 ApplyMigration(row.Migration);
+                prunedThrough = row.PrunedThrough;
                 continue;
             }
 
@@ -360,27 +368,24 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
                     break;
             }
         }
+
+        return prunedThrough;
     }
 
-    /// <summary>
-    /// The transactions that may still take or fill a change-log number (<see cref="ChangeLogReader.WritersSql"/>), and
-    /// the last number pruned (<see cref="ChangeLogRetention"/>), in one round trip.
-    /// </summary>
-    private async Task<(HashSet<string>? Writers, long PrunedThrough)> WritersAsync()
+    /// <summary>The transactions that may still take or fill a change-log number (<see cref="ChangeLogReader.WritersSql"/>).</summary>
+    private async Task<HashSet<string>> WritersAsync()
     {
         Interlocked.Increment(ref writerLists);
         metrics.ReadBarrierStatementRan(ReadBarrierStatement.Writers);
         var writers = new HashSet<string>(StringComparer.Ordinal);
-        await using var command = reads.Command(WritersAndPruned);
+        await using var command = reads.Command(ChangeLogReader.WritersSql);
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
             writers.Add(reader.GetString(0));
         }
 
-        await reader.NextResultAsync();
-        await reader.ReadAsync();
-        return (writers, reader.GetInt64(0));
+        return writers;
     }
 
     /// <summary>A migration applied since the last barrier may have rewritten resources without change-log rows: nothing kept is trusted.</summary>
@@ -420,8 +425,11 @@ public sealed partial class ReadBarrier(ReadDatabase reads, KeptAnswers answers,
         }
     }
 
-    /// <summary>A change-log row as a page returned it, or (no <see cref="Seq"/>) the page's row for the last migration.</summary>
-    private readonly record struct LogRow(long? Seq, string AccountId, string MeshName, string Kind, string ParentName, string Name, string? Migration);
+    /// <summary>
+    /// A change-log row as a page returned it, or (no <see cref="Seq"/>) the page's row for the last migration and the
+    /// last change-log number pruned.
+    /// </summary>
+    private readonly record struct LogRow(long? Seq, string AccountId, string MeshName, string Kind, string ParentName, string Name, string? Migration, long PrunedThrough);
 
     [LoggerMessage(EventId = 42, Level = LogLevel.Warning, Message = "A read barrier could not read the change log; the Describes waiting for it read PostgreSQL instead")]
     private static partial void LogBarrierFailed(ILogger logger, Exception error);
