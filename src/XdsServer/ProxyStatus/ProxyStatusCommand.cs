@@ -66,9 +66,10 @@ public static class ProxyStatusCommand
             {
                 reports.Add(await ProxyStatusReport.ReadAsync(http, target, cancellationToken));
             }
-            // NotSupportedException and UriFormatException: a URL HttpClient cannot ask (localhost:18001, its http:// left out).
+            // A URL HttpClient cannot ask, its http:// left out: NotSupportedException for localhost:18001 (read as a
+            // scheme), InvalidOperationException for 127.0.0.1:18001 (read as a relative URI); UriFormatException.
             catch (Exception e) when (e is HttpRequestException or JsonException or TaskCanceledException or NotSupportedException or UriFormatException
-                && !cancellationToken.IsCancellationRequested)
+                or InvalidOperationException && !cancellationToken.IsCancellationRequested)
             {
                 unreachable.Add(new UnreachableReplica(url, e.Message));
             }

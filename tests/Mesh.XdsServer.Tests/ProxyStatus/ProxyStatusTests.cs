@@ -257,6 +257,7 @@ public sealed class ProxyStatusTests : IAsyncLifetime
     /// <summary>A URL the command cannot ask (its http:// left out, another scheme) is named unreachable, not a crash.</summary>
     [Theory]
     [InlineData("localhost:18001")]
+    [InlineData("127.0.0.1:18001")]
     [InlineData("ftp://127.0.0.1:18001")]
     public async Task The_Command_Names_A_Url_It_Cannot_Ask_Unreachable(string url)
     {
