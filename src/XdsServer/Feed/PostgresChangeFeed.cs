@@ -336,9 +336,13 @@ public sealed partial class PostgresChangeFeed(
         // that committed a moment after a later one), costs no statement of its own.
         var writers = pages.EarlierHolesMissing ? await metrics.QueryAsync(() => reader.WritersAsync(cancellationToken)) : null;
 
-        // A hole from an earlier catch-up still missing may also be a row pruned before this feed read it: the last
-        // number pruned is read with the writers, before any hole is given up (ForgetPruned below).
-        var prunedThrough = pages.EarlierHolesMissing ? await metrics.QueryAsync(() => reader.PrunedThroughAsync(cancellationToken)) : 0;
+        // A hole from an earlier catch-up still missing may also be a row pruned before this feed read it, and so may
+        // a hole this catch-up opens (the first one after the feed was away for about the retention finds the rows
+        // left after the pruned ones): the last number pruned is read then, before any hole is given up (ForgetPruned
+        // below), so this catch-up reads everything again, not the next one, which may be a PollInterval away.
+        var prunedThrough = pages.EarlierHolesMissing || OpensHoles(seen)
+            ? await metrics.QueryAsync(() => reader.PrunedThroughAsync(cancellationToken))
+            : 0;
 
         // A mesh nobody watches is left for later: its changes wait in _deferred, which it leaves only once loaded.
         var load = new HashSet<MeshKey>();
@@ -432,6 +436,23 @@ public sealed partial class PostgresChangeFeed(
             metrics.FeedApplied(applied);
             logger.FeedApplied(applied, _position.Watermark, load.Count);
         }
+    }
+
+    /// <summary>Whether the numbers read above the position's top leave some below them unread: new holes.</summary>
+    private bool OpensHoles(List<long> seen)
+    {
+        var top = _position.Top;
+        long above = 0, highest = top;
+        foreach (var seq in seen)
+        {
+            if (seq > top)
+            {
+                above++;
+                highest = Math.Max(highest, seq);
+            }
+        }
+
+        return highest - top > above;
     }
 
     [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "Change feed skipped change {Seq}: the transaction that took its number ended without committing it")]

@@ -138,15 +138,17 @@ public sealed class ChangeFeedTests
     /// A change whose log row was pruned (<c>Mesh:Retention:ChangeLog</c>) before the feed read it, as for a server cut
     /// off from the database for about the retention, still reaches its proxies: the feed cannot know which mesh the
     /// pruned row named, so it reads every mesh again, and counts it. The pruned numbers are a hole it tracks, or a
-    /// jump past more numbers than it tracks.
+    /// jump past more numbers than it tracks. With no poll within the test, the catch-up that first finds the hole
+    /// reads everything again: no later catch-up may be coming.
     /// </summary>
     [Theory]
-    [InlineData(false, "pruned")]
-    [InlineData(true, "untracked_jump")]
-    public async Task A_Change_Pruned_Before_The_Feed_Read_It_Reaches_Its_Proxies_As_Every_Mesh_Is_Read_Again(bool pastTrackedNumbers, string reason)
+    [InlineData(false, "pruned", null)]
+    [InlineData(true, "untracked_jump", null)]
+    [InlineData(false, "pruned", "01:00:00")]
+    public async Task A_Change_Pruned_Before_The_Feed_Read_It_Reaches_Its_Proxies_As_Every_Mesh_Is_Read_Again(bool pastTrackedNumbers, string reason, string? pollInterval)
     {
         var (store, demo, other) = await TwoMeshStoreAsync();
-        await using var host = await StartLoadedAsync(store);
+        await using var host = await StartLoadedAsync(store, pollInterval is null ? null : new() { ["Xds:Feed:PollInterval"] = pollInterval });
         await using var demoClient = AdsClient.Connect(host.Channel, MeshRows.NodeId("web"));
         await SubscribeAsync(host, demoClient);
         await using var otherClient = await SubscribeToOtherAsync(host);
@@ -428,9 +430,9 @@ public sealed class ChangeFeedTests
         return (store, demo, other);
     }
 
-    private static async Task<XdsTestHost> StartLoadedAsync(MeshStore store)
+    private static async Task<XdsTestHost> StartLoadedAsync(MeshStore store, Dictionary<string, string?>? settings = null)
     {
-        var host = await XdsTestHost.StartAsync(store.ConnectionString);
+        var host = await XdsTestHost.StartAsync(store.ConnectionString, settings: settings);
         var feed = host.Services.GetRequiredService<FeedStatus>();
         await Eventually.TrueAsync(() => feed.Loaded);
         return host;
