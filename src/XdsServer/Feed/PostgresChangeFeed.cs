@@ -258,7 +258,11 @@ public sealed partial class PostgresChangeFeed(
     private async Task ResyncAsync(string reason, long prunedThrough, CancellationToken cancellationToken)
     {
         metrics.FeedResynced(reason);
-        LogResync(logger, reason, prunedThrough, _position.Watermark);
+        if (reason == XdsMetrics.ResyncReasons.Pruned)
+        {
+            LogPrunedResync(logger, prunedThrough, _position.Watermark); // an untracked jump was logged as it was read (event 31)
+        }
+
         loader.DistrustIncrements(MeshRowReader.FullReasons.Gap);
         _pending.Clear();
         var (meshes, max) = await ReadEverythingAsync(cancellationToken);
@@ -461,8 +465,8 @@ public sealed partial class PostgresChangeFeed(
     [LoggerMessage(EventId = 31, Level = LogLevel.Warning, Message = "The change log jumped to {Seq}, past more missing numbers than are tracked; every mesh is read again")]
     private static partial void LogUntrackedJump(ILogger logger, long seq);
 
-    [LoggerMessage(EventId = 32, Level = LogLevel.Warning, Message = "The change feed cannot know which changes it missed ({Reason}: the log is pruned through {PrunedThrough}, the feed had read every number through {Watermark}); every mesh is read again")]
-    private static partial void LogResync(ILogger logger, string reason, long prunedThrough, long watermark);
+    [LoggerMessage(EventId = 32, Level = LogLevel.Warning, Message = "The change feed cannot know which changes it missed (the log is pruned through {PrunedThrough}, the feed had read every number through {Watermark}); every mesh is read again")]
+    private static partial void LogPrunedResync(ILogger logger, long prunedThrough, long watermark);
 
     /// <summary>
     /// Exports the catch-up transaction's snapshot for the loads, and reads the last migration applied in it (one
