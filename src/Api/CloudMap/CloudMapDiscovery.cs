@@ -69,7 +69,7 @@ public sealed class CloudMapDiscovery(IDbContextFactory<MeshDbContext> contexts)
         if (input["OwnerAccount"]?.GetValue<string>() is { } owner && owner != accountId)
         {
             // Namespaces are not shared across accounts here; another account's namespace is never visible.
-            throw CloudMapErrors.NamespaceNameNotFound(namespaceName);
+            throw CloudMapErrors.NamespaceNameNotFound(namespaceName, owner, accountId);
         }
 
         var ns = await db.CloudMapNamespaces.AsNoTracking().SingleOrDefaultAsync(n => n.AccountId == accountId && n.Name == namespaceName, ct)

@@ -26,6 +26,10 @@ public static class CloudMapErrors
 
     public static AppMeshException NamespaceNameNotFound(string name) => Error("NamespaceNotFound", $"No namespace is named '{name}'.");
 
+    public static AppMeshException NamespaceNameNotFound(string name, string ownerAccount, string callerAccount) => Error(
+        "NamespaceNotFound",
+        $"No namespace named '{name}' is owned by account {ownerAccount} (OwnerAccount): namespaces are not shared between accounts here, so OwnerAccount must be the caller's own, {callerAccount}.");
+
     public static AppMeshException ServiceNotFound(string id) => Error("ServiceNotFound", $"Service {id} does not exist.");
 
     public static AppMeshException ServiceNotFound(string arn, string whyNot) => Error("ServiceNotFound", $"Service {arn} does not exist: {whyNot}.");

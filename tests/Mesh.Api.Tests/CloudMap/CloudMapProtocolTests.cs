@@ -384,6 +384,26 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
     }
 
     [Fact]
+    public async Task AnOwnerAccountOtherThanTheCallers_NamesNoNamespace_AndSaysWhy()
+    {
+        using var client = CloudMapClient(api.AdminKey);
+        var name = $"owner-{Guid.NewGuid():N}"[..20];
+        await ServiceAsync(client, name, "");
+        Assert.Equal(200, (await SendAsync(client, "DiscoverInstances", $$"""{"NamespaceName":"{{name}}","ServiceName":"web","OwnerAccount":"{{ApiServer.AccountId}}"}""")).Status);
+
+        foreach (var operation in new[] { "DiscoverInstances", "DiscoverInstancesRevision" })
+        {
+            var (status, _, answer) = await SendAsync(client, operation, $$"""{"NamespaceName":"{{name}}","ServiceName":"web","OwnerAccount":"444455556666"}""");
+            Assert.Equal(400, status);
+            Assert.Equal("NamespaceNotFound", answer!["__type"]!.GetValue<string>());
+            // The namespace exists in the caller's account: "no namespace is named ..." alone would send the reader looking for a typo.
+            Assert.Equal(
+                $"No namespace named '{name}' is owned by account 444455556666 (OwnerAccount): namespaces are not shared between accounts here, so OwnerAccount must be the caller's own, {ApiServer.AccountId}.",
+                answer["message"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
     public async Task AnOversizedBody_IsTheModelsInvalidInput()
     {
         using var client = CloudMapClient(api.AdminKey);
