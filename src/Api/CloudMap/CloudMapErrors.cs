@@ -42,6 +42,10 @@ public static class CloudMapErrors
 
     public static AppMeshException OperationNotFound(string id) => Error("OperationNotFound", $"Operation {id} does not exist.");
 
+    public static AppMeshException OperationNotFound(string id, string ownerAccount, string callerAccount) => Error(
+        "OperationNotFound",
+        $"Operation {id} is not owned by account {ownerAccount} (OwnerAccount): namespaces are not shared between accounts here, so OwnerAccount must be the caller's own, {callerAccount}.");
+
     public static AppMeshException ResourceNotFound(string arn) =>
         Error("ResourceNotFoundException", $"No namespace or service has the ARN '{arn}'.");
 

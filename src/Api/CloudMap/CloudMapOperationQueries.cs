@@ -11,6 +11,12 @@ public sealed class CloudMapOperationQueries(IDbContextFactory<MeshDbContext> co
     public async Task<JsonObject> GetAsync(string accountId, JsonObject input, CancellationToken cancellationToken)
     {
         var id = input["OperationId"]!.GetValue<string>();
+        if (input["OwnerAccount"]?.GetValue<string>() is { } owner && owner != accountId)
+        {
+            // OwnerAccount names the account of a namespace shared with the caller; nothing is shared here.
+            throw CloudMapErrors.OperationNotFound(id, owner, accountId);
+        }
+
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var operation = await db.CloudMapOperations.AsNoTracking().SingleOrDefaultAsync(o => o.Id == id && o.AccountId == accountId, cancellationToken)
             ?? throw CloudMapErrors.OperationNotFound(id);

@@ -404,6 +404,21 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
     }
 
     [Fact]
+    public async Task GetOperation_WithAnOwnerAccountOtherThanTheCallers_NamesNoOperation_AndSaysWhy()
+    {
+        using var client = CloudMapClient(api.AdminKey);
+        var (_, operationId) = await CreateNamespaceAsync(client, "CreateHttpNamespace", $$"""{"Name":"op-owner-{{Guid.NewGuid():N}}"}""");
+        Assert.Equal(200, (await SendAsync(client, "GetOperation", $$"""{"OperationId":"{{operationId}}","OwnerAccount":"{{ApiServer.AccountId}}"}""")).Status);
+
+        var (status, _, answer) = await SendAsync(client, "GetOperation", $$"""{"OperationId":"{{operationId}}","OwnerAccount":"444455556666"}""");
+        Assert.Equal(400, status);
+        Assert.Equal("OperationNotFound", answer!["__type"]!.GetValue<string>());
+        Assert.Equal(
+            $"Operation {operationId} is not owned by account 444455556666 (OwnerAccount): namespaces are not shared between accounts here, so OwnerAccount must be the caller's own, {ApiServer.AccountId}.",
+            answer["message"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task AnOversizedBody_IsTheModelsInvalidInput()
     {
         using var client = CloudMapClient(api.AdminKey);
