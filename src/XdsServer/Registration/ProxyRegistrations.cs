@@ -120,10 +120,18 @@ public sealed class ProxyRegistrations(
             return new("WAITING", instance.InstanceId, null, "only a virtual node's sidecar is registered, not a gateway", null);
         }
 
-        var discovery = producer.Mesh(identity.Mesh)?.FindVirtualNode(identity.Name)?.Spec.ServiceDiscovery?.AwsCloudMap;
+        var node = producer.Mesh(identity.Mesh)?.FindVirtualNode(identity.Name);
+        if (node is null)
+        {
+            return new("WAITING", instance.InstanceId, null, $"virtualNode/{identity.Name} does not exist", null);
+        }
+
+        // Said apart from a missing node: a node on DNS waits for ever, and the fix is in its spec, not in time.
+        var discovery = node.Spec.ServiceDiscovery?.AwsCloudMap;
         if (discovery is null)
         {
-            return new("WAITING", instance.InstanceId, null, $"virtualNode/{identity.Name} does not exist or does not use awsCloudMap service discovery", null);
+            var used = node.Spec.ServiceDiscovery?.Dns is not null ? "dns service discovery" : "no service discovery";
+            return new("WAITING", instance.InstanceId, null, $"virtualNode/{identity.Name} uses {used}, not awsCloudMap: only a node discovered through Cloud Map has a service to register in", null);
         }
 
         var service = $"{discovery.NamespaceName}/{discovery.ServiceName}";

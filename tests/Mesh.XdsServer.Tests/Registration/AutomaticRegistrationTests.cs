@@ -148,6 +148,22 @@ public sealed class AutomaticRegistrationTests
         Assert.Contains("10.9.9.9", row.Attributes, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A sidecar that asks for registration while its node is discovered through DNS waits, and proxy status says
+    /// why (its node's discovery, which only its spec can change), not that the node may not exist.
+    /// </summary>
+    [Fact]
+    public async Task SidecarOfANodeOnDns_WaitsAndSaysItsNodeUsesDns()
+    {
+        var store = await StoreAsync();
+        await using var host = await StartAsync(store, "xds-a", TimeSpan.FromSeconds(1));
+        await using var web = await ConnectSidecarAsync(host, "web");
+
+        await WaitAsync(() => Task.FromResult(host.Streams.Streams.Any(s => s.Registration?.State == "WAITING")), "the registration to wait");
+        var status = host.Streams.Streams.Single(s => s.Registration is not null).Registration!;
+        Assert.Equal("virtualNode/web uses dns service discovery, not awsCloudMap: only a node discovered through Cloud Map has a service to register in", status.Detail);
+    }
+
     private static async Task<MeshStore> StoreAsync()
     {
         var server = await PostgresServer.GetSharedAsync(TaskTimeouts.Token());
@@ -186,9 +202,9 @@ public sealed class AutomaticRegistrationTests
     }
 
     /// <summary>The api node's sidecar, with the metadata <c>bootstrap --register-instance 10.1.2.3:8080</c> writes.</summary>
-    private static async Task<AdsClient> ConnectSidecarAsync(XdsTestHost host)
+    private static async Task<AdsClient> ConnectSidecarAsync(XdsTestHost host, string node = "api")
     {
-        var api = AdsClient.Connect(host.Channel, MeshRows.NodeId("api"));
+        var api = AdsClient.Connect(host.Channel, MeshRows.NodeId(node));
         api.Metadata = new Struct
         {
             Fields =
