@@ -12,10 +12,13 @@ public sealed record ProxyStatusReport(
     IReadOnlyList<UnreachableReplica> Unreachable)
 {
     /// <summary>
-    /// Reads a replica's answer: the report, or a <see cref="JsonException"/> naming the first list or list element
-    /// that is null. System.Text.Json reads <c>[null]</c> into a list of records or strings as a null element (a
-    /// member of the wrong type is refused as it is read), which the merge, the command's table and the console's map
-    /// would fail on: a replica answering one is named unreachable, as one answering another malformed report is.
+    /// Reads a replica's answer: the report, or a <see cref="JsonException"/> naming the first list, list element or
+    /// member never null that is null. System.Text.Json reads <c>[null]</c> into a list of records or strings as a null
+    /// element, and a member left out (<c>nodeId</c>, a warning's <c>kind</c>) as null, though the records never leave
+    /// it null (<see cref="ProxyStatusJson"/> refuses a null the JSON holds, not a member it leaves out; a member of
+    /// the wrong type is refused as it is read). The merge, the command's table and the console's map would fail on it, and the endpoint, writing the
+    /// merged report with the records' annotations respected, would answer 500: a replica answering one is named
+    /// unreachable, as one answering another malformed report is.
     /// </summary>
     public static async Task<ProxyStatusReport> ReadAsync(HttpClient http, string url, CancellationToken cancellationToken)
     {
@@ -24,21 +27,42 @@ public sealed record ProxyStatusReport(
         return report.FirstNull() is { } path ? throw new JsonException($"its report holds null at {path}") : report;
     }
 
-    /// <summary>The JSON path of the first list, or list or map element, that is null; null when there is none.</summary>
+    /// <summary>
+    /// The JSON path of the first list, list or map element, or member never null (left out of the JSON, or null in
+    /// it) that is null; null when there is none.
+    /// </summary>
     private string? FirstNull()
     {
         var found = NullIn("replicas", Replicas) ?? NullIn("proxies", Proxies) ?? NullIn("unreachable", Unreachable);
+        for (var i = 0; i < Unreachable?.Count && found is null; i++)
+        {
+            found = NullAt($"unreachable[{i}]", ("url", Unreachable[i].Url), ("error", Unreachable[i].Error));
+        }
+
         for (var i = 0; i < Proxies?.Count && found is null; i++)
         {
             var (p, at) = (Proxies[i], $"proxies[{i}]");
-            found = (p.Types is null ? $"{at}.types" : p.Types.Where(t => t.Value is null).Select(t => $"{at}.types.{t.Key}").FirstOrDefault())
+            found = NullAt(at, ("replica", p.Replica), ("variant", p.Variant), ("nodeId", p.NodeId))
+                ?? (p.Types is null ? $"{at}.types" : p.Types.Select(t => NullIn($"{at}.types.{t.Key}", t.Value)).FirstOrDefault(n => n is not null))
                 ?? NullIn($"{at}.warnings", p.Warnings, optional: true)
                 ?? NullIn($"{at}.unsupportedTypes", p.UnsupportedTypes, optional: true)
-                ?? NullIn($"{at}.warningDetails", p.WarningDetails, optional: true);
+                ?? NullIn($"{at}.warningDetails", p.WarningDetails, optional: true)
+                ?? p.WarningDetails?.Select((d, j) => NullAt($"{at}.warningDetails[{j}]", ("kind", d.Kind), ("message", d.Message))).FirstOrDefault(n => n is not null)
+                ?? (p.Registration is { } r ? NullAt($"{at}.registration", ("state", r.State)) : null);
         }
 
         return found;
     }
+
+    /// <summary><paramref name="path"/> when <paramref name="type"/> is null, else the path of its first member never null that is.</summary>
+    private static string? NullIn(string path, TypeStatus? type) =>
+        type is null ? path
+        : NullAt(path, ("sync", type.Sync))
+            ?? (type.LastNack is { } nack ? NullAt($"{path}.lastNack", ("version", nack.Version), ("error", nack.Error)) : null);
+
+    /// <summary>The path of the first of <paramref name="members"/> (named as in the JSON) that is null, or null.</summary>
+    private static string? NullAt(string path, params (string Name, string? Value)[] members) =>
+        members.Where(m => m.Value is null).Select(m => $"{path}.{m.Name}").FirstOrDefault();
 
     /// <summary>
     /// <paramref name="path"/> when <paramref name="list"/> is null (unless it is <paramref name="optional"/>), the

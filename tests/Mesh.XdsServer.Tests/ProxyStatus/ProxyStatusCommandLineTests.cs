@@ -106,6 +106,34 @@ public sealed class ProxyStatusCommandLineTests
         Assert.Equal("1 proxy on 1 replica (good)", lines[^1]);
     }
 
+    /// <summary>
+    /// A replica whose report leaves out a member that is never null (an older or foreign replica's: System.Text.Json
+    /// reads it as null, which RespectNullableAnnotations does not refuse) is named unreachable with the member's path,
+    /// as one holding null there is; the table's lines failed on it with a NullReferenceException.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"replica": "bad", "streamId": 1, "variant": "ads", "types": {}}""", "proxies[0].nodeId")]
+    [InlineData("""{"streamId": 1, "variant": "ads", "nodeId": "n", "types": {}}""", "proxies[0].replica")]
+    [InlineData("""{"replica": "bad", "streamId": 1, "variant": "ads", "nodeId": "n", "types": {}, "warningDetails": [{"message": "w"}]}""", "proxies[0].warningDetails[0].kind")]
+    [InlineData("""{"replica": "bad", "streamId": 1, "variant": "ads", "nodeId": "n", "types": {"cds": {"resources": 1, "acked": 1}}}""", "proxies[0].types.cds.sync")]
+    [InlineData("""{"replica": "bad", "streamId": 1, "variant": "ads", "nodeId": "n", "types": {}, "registration": {"instanceId": "i"}}""", "proxies[0].registration.state")]
+    public async Task A_Replica_Whose_Report_Leaves_Out_A_Member_Never_Null_Is_Named_Unreachable(string proxy, string path)
+    {
+        using var handler = new Answers(new Dictionary<string, string>
+        {
+            ["http://bad/proxy-status?local=true"] = $$"""{"generatedAt": "2026-12-07T00:00:00Z", "replicas": ["bad"], "proxies": [{{proxy}}], "unreachable": []}""",
+            ["http://good/proxy-status?local=true"] = """{"generatedAt": "2026-12-07T00:00:00Z", "replicas": ["good"], "proxies": [{"replica": "good", "streamId": 2, "variant": "ads", "nodeId": "m", "types": {}}], "unreachable": []}""",
+        });
+        using var output = new StringWriter();
+
+        var exit = await ProxyStatusCommand.RunAsync(["--url", "http://bad", "--url", "http://good"], output, TextWriter.Null, CancellationToken.None, handler);
+
+        Assert.Equal(0, exit);
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains($"UNREACHABLE http://bad: its report holds null at {path}", lines);
+        Assert.Equal("1 proxy on 1 replica (good)", lines[^1]);
+    }
+
     /// <summary>Answers each URL with its JSON.</summary>
     private sealed class Answers(Dictionary<string, string> answers) : HttpMessageHandler
     {

@@ -1,4 +1,7 @@
 using System.Net.Http.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Mesh.Translation;
 using Mesh.XdsServer.Diagnostics;
 using Mesh.XdsServer.Resources;
@@ -252,6 +255,38 @@ public sealed class ProxyStatusTests : IAsyncLifetime
         var exit = await ProxyStatusCommand.RunAsync(["--url", _host.AdminUri.ToString(), "--url", other.AdminUri.ToString()], output, TextWriter.Null, TaskTimeouts.Token()).DefaultTimeout();
         Assert.Equal(0, exit);
         Assert.EndsWith("4 proxies on 2 replicas (xds-a, xds-b)", output.ToString().TrimEnd());
+    }
+
+    /// <summary>
+    /// A peer whose report leaves out a member the records never leave null (here a proxy's nodeId) is named
+    /// unreachable: read as it was, the merged report held the null, which writing it with the records' annotations
+    /// respected (ProxyStatusJson) refused, and <c>/proxy-status</c> answered 500.
+    /// </summary>
+    [Fact]
+    public async Task A_Peer_Whose_Report_Leaves_Out_A_Proxys_NodeId_Is_Named_Unreachable()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var peer = builder.Build();
+        peer.MapGet("/proxy-status", () => Results.Text(
+            """{"generatedAt": "2026-12-07T00:00:00Z", "replicas": ["old"], "proxies": [{"replica": "old", "streamId": 1, "variant": "ads", "types": {}}], "unreachable": []}""",
+            "application/json"));
+        await peer.StartAsync(TaskTimeouts.Token());
+        var peerUrl = peer.Urls.Single();
+        await using var other = await XdsTestHost.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Xds:ProxyStatus:ReplicaId"] = "xds-b",
+            ["Xds:ProxyStatus:Peers:0"] = peerUrl,
+        });
+
+        using var answer = await other.Admin.GetAsync("/proxy-status", TaskTimeouts.Token()).DefaultTimeout();
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, answer.StatusCode);
+        var report = (await answer.Content.ReadFromJsonAsync<ProxyStatusReport>(ProxyStatusJson.Options, TaskTimeouts.Token()))!;
+        Assert.Equal(["xds-b"], report.Replicas);
+        var unreachable = Assert.Single(report.Unreachable);
+        Assert.Equal(peerUrl, unreachable.Url);
+        Assert.Equal("its report holds null at proxies[0].nodeId", unreachable.Error);
     }
 
     /// <summary>A URL the command cannot ask (its http:// left out, another scheme) is named unreachable, not a crash.</summary>
