@@ -50,23 +50,8 @@ public sealed class ProxyStatusCommandLineTests
     [InlineData("""{"types": {"cds": null}}""", "proxies[0].types.cds")]
     public async Task A_Replica_Whose_Report_Holds_A_Null_Element_Is_Named_Unreachable(string members, string path)
     {
-        var proxy = System.Text.Json.Nodes.JsonNode.Parse("""{"replica": "bad", "streamId": 1, "variant": "ads", "nodeId": "n", "types": {}}""")!.AsObject();
-        foreach (var (name, value) in System.Text.Json.Nodes.JsonNode.Parse(members)!.AsObject())
-        {
-            proxy[name] = value?.DeepClone();
-        }
+        var lines = await RunBesideAGoodReplicaAsync(ValidProxyWith(members));
 
-        using var handler = new Answers(new Dictionary<string, string>
-        {
-            ["http://bad/proxy-status?local=true"] = $$"""{"generatedAt": "2026-12-07T00:00:00Z", "replicas": ["bad"], "proxies": [{{proxy.ToJsonString()}}], "unreachable": []}""",
-            ["http://good/proxy-status?local=true"] = """{"generatedAt": "2026-12-07T00:00:00Z", "replicas": ["good"], "proxies": [{"replica": "good", "streamId": 2, "variant": "ads", "nodeId": "m", "types": {}, "warningDetails": [{"kind": "no_route", "message": "w"}]}], "unreachable": []}""",
-        });
-        using var output = new StringWriter();
-
-        var exit = await ProxyStatusCommand.RunAsync(["--url", "http://bad", "--url", "http://good"], output, TextWriter.Null, CancellationToken.None, handler);
-
-        Assert.Equal(0, exit);
-        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Contains($"UNREACHABLE http://bad: its report holds null at {path}", lines);
         Assert.Contains("WARNING m no_route: w", lines);
         Assert.Equal("1 proxy on 1 replica (good)", lines[^1]);
@@ -84,23 +69,8 @@ public sealed class ProxyStatusCommandLineTests
     [InlineData("""{"types": {"cds": {"sync": null, "resources": 1, "acked": 1}}}""", "sync")]
     public async Task A_Replica_Whose_Report_Holds_Null_In_A_Member_Never_Null_Is_Named_Unreachable(string members, string member)
     {
-        var proxy = System.Text.Json.Nodes.JsonNode.Parse("""{"replica": "bad", "streamId": 1, "variant": "ads", "nodeId": "n", "types": {}}""")!.AsObject();
-        foreach (var (name, value) in System.Text.Json.Nodes.JsonNode.Parse(members)!.AsObject())
-        {
-            proxy[name] = value?.DeepClone();
-        }
+        var lines = await RunBesideAGoodReplicaAsync(ValidProxyWith(members));
 
-        using var handler = new Answers(new Dictionary<string, string>
-        {
-            ["http://bad/proxy-status?local=true"] = $$"""{"generatedAt": "2026-12-07T00:00:00Z", "replicas": ["bad"], "proxies": [{{proxy.ToJsonString()}}], "unreachable": []}""",
-            ["http://good/proxy-status?local=true"] = """{"generatedAt": "2026-12-07T00:00:00Z", "replicas": ["good"], "proxies": [{"replica": "good", "streamId": 2, "variant": "ads", "nodeId": "m", "types": {}}], "unreachable": []}""",
-        });
-        using var output = new StringWriter();
-
-        var exit = await ProxyStatusCommand.RunAsync(["--url", "http://bad", "--url", "http://good"], output, TextWriter.Null, CancellationToken.None, handler);
-
-        Assert.Equal(0, exit);
-        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var unreachable = Assert.Single(lines, l => l.StartsWith("UNREACHABLE http://bad: ", StringComparison.Ordinal));
         Assert.Contains(member, unreachable, StringComparison.OrdinalIgnoreCase);
         Assert.Equal("1 proxy on 1 replica (good)", lines[^1]);
@@ -119,19 +89,41 @@ public sealed class ProxyStatusCommandLineTests
     [InlineData("""{"replica": "bad", "streamId": 1, "variant": "ads", "nodeId": "n", "types": {}, "registration": {"instanceId": "i"}}""", "proxies[0].registration.state")]
     public async Task A_Replica_Whose_Report_Leaves_Out_A_Member_Never_Null_Is_Named_Unreachable(string proxy, string path)
     {
+        var lines = await RunBesideAGoodReplicaAsync(proxy);
+
+        Assert.Contains($"UNREACHABLE http://bad: its report holds null at {path}", lines);
+        Assert.Equal("1 proxy on 1 replica (good)", lines[^1]);
+    }
+
+    /// <summary>A valid proxy entry of replica bad, with <paramref name="members"/> set over it.</summary>
+    private static string ValidProxyWith(string members)
+    {
+        var proxy = System.Text.Json.Nodes.JsonNode.Parse("""{"replica": "bad", "streamId": 1, "variant": "ads", "nodeId": "n", "types": {}}""")!.AsObject();
+        foreach (var (name, value) in System.Text.Json.Nodes.JsonNode.Parse(members)!.AsObject())
+        {
+            proxy[name] = value?.DeepClone();
+        }
+
+        return proxy.ToJsonString();
+    }
+
+    /// <summary>
+    /// Runs the command over replica bad, whose report holds <paramref name="badProxy"/>, and replica good, whose one
+    /// proxy m has one warning; the command's lines (it exits 0: one replica answered).
+    /// </summary>
+    private static async Task<string[]> RunBesideAGoodReplicaAsync(string badProxy)
+    {
         using var handler = new Answers(new Dictionary<string, string>
         {
-            ["http://bad/proxy-status?local=true"] = $$"""{"generatedAt": "2026-12-07T00:00:00Z", "replicas": ["bad"], "proxies": [{{proxy}}], "unreachable": []}""",
-            ["http://good/proxy-status?local=true"] = """{"generatedAt": "2026-12-07T00:00:00Z", "replicas": ["good"], "proxies": [{"replica": "good", "streamId": 2, "variant": "ads", "nodeId": "m", "types": {}}], "unreachable": []}""",
+            ["http://bad/proxy-status?local=true"] = $$"""{"generatedAt": "2026-12-07T00:00:00Z", "replicas": ["bad"], "proxies": [{{badProxy}}], "unreachable": []}""",
+            ["http://good/proxy-status?local=true"] = """{"generatedAt": "2026-12-07T00:00:00Z", "replicas": ["good"], "proxies": [{"replica": "good", "streamId": 2, "variant": "ads", "nodeId": "m", "types": {}, "warningDetails": [{"kind": "no_route", "message": "w"}]}], "unreachable": []}""",
         });
         using var output = new StringWriter();
 
         var exit = await ProxyStatusCommand.RunAsync(["--url", "http://bad", "--url", "http://good"], output, TextWriter.Null, CancellationToken.None, handler);
 
         Assert.Equal(0, exit);
-        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Contains($"UNREACHABLE http://bad: its report holds null at {path}", lines);
-        Assert.Equal("1 proxy on 1 replica (good)", lines[^1]);
+        return output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
 
     /// <summary>Answers each URL with its JSON.</summary>
