@@ -11,7 +11,7 @@ namespace Mesh.Api.Resources;
 /// locks its rows with <c>FOR UPDATE SKIP LOCKED</c>: two API replicas pruning at once take different rows, neither
 /// waits for the other, and a row is deleted (and counted) once.
 /// </summary>
-internal abstract class RetainedTable(string name)
+internal abstract class RetainedTable(string name, string sql)
 {
     /// <summary>The table's name, also its <c>table</c> label in <c>/metrics</c> (<see cref="RetentionTable"/>).</summary>
     public string Name => name;
@@ -22,10 +22,14 @@ internal abstract class RetainedTable(string name)
     /// </summary>
     public abstract Task PruneAsync(NpgsqlConnection connection, DateTimeOffset cutoff, int batchSize, Action<int> pruned, CancellationToken ct);
 
-    /// <summary>The statement each batch runs (its plan is a test's).</summary>
-    internal abstract string Sql { get; }
+    /// <summary>
+    /// The statement each batch runs (its plan is a test's): it takes the cursor ($1), the batch size ($2) and the
+    /// cutoff ($3), and answers how many rows it took, how many of them it deleted, and the cursor after them (null
+    /// when it took none).
+    /// </summary>
+    internal string Sql => sql;
 
-    public static readonly RetainedTable AuditLog = new AppendedLog(RetentionTable.AuditLog, """
+    public static readonly RetainedTable AuditLog = AppendedLog(RetentionTable.AuditLog, """
         WITH head AS (
             SELECT id, at FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
         ), gone AS (
@@ -39,7 +43,7 @@ internal abstract class RetainedTable(string name)
     /// deleted, and the batch that deletes rows raises <see cref="ChangeLogRetention.PrunedThroughSetting"/> to the
     /// highest of them in its own transaction, so a follower never finds rows gone without finding the setting raised.
     /// </summary>
-    public static readonly RetainedTable ChangeLog = new AppendedLog(RetentionTable.ChangeLog, $"""
+    public static readonly RetainedTable ChangeLog = AppendedLog(RetentionTable.ChangeLog, $"""
         WITH head AS (
             SELECT seq, at FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED
         ), gone AS (
@@ -58,39 +62,6 @@ internal abstract class RetainedTable(string name)
 
     public static readonly RetainedTable IdempotencyRecords = ByTime(RetentionTable.IdempotencyRecords);
 
-    /// <summary>A table pruned through its index on <c>created_at</c> (migration RetentionTimeIndexes), its name also its label.</summary>
-    private static TimeIndexedTable ByTime(string table) => new(table, $"""
-        WITH doomed AS (
-            SELECT ctid, created_at FROM {table} WHERE created_at >= $1 AND created_at < $3
-            ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED
-        ), gone AS (
-            DELETE FROM {table} WHERE ctid = ANY (ARRAY(SELECT ctid FROM doomed)) RETURNING 1
-        )
-        SELECT (SELECT count(*) FROM doomed)::int, (SELECT count(*) FROM gone)::int, (SELECT max(created_at) FROM doomed)
-        """);
-
-    /// <summary>
-    /// Runs one batch: its statement takes the cursor ($1), the batch size ($2) and the cutoff ($3), and answers how
-    /// many rows it took, how many of them it deleted, and the cursor after them (null when it took none).
-    /// </summary>
-    protected static async Task<(int Taken, int Deleted, T? Next)> BatchAsync<T>(
-        NpgsqlConnection connection, string sql, T after, int batchSize, DateTimeOffset cutoff, CancellationToken ct)
-        where T : struct
-    {
-        await using var command = new NpgsqlCommand(sql, connection)
-        {
-            Parameters =
-            {
-                new NpgsqlParameter<T> { TypedValue = after, NpgsqlDbType = after is DateTimeOffset ? NpgsqlDbType.TimestampTz : NpgsqlDbType.Bigint },
-                new NpgsqlParameter<int> { TypedValue = batchSize },
-                new NpgsqlParameter<DateTimeOffset> { TypedValue = cutoff },
-            },
-        };
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        await reader.ReadAsync(ct);
-        return (reader.GetInt32(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<T>(2));
-    }
-
     /// <summary>
     /// A log appended in the order of its key (<c>audit_log</c> by <c>id</c>, <c>changes</c> by <c>seq</c>), whose time
     /// grows with the key (near enough: concurrent writers commit a little out of order). Each batch takes the next rows
@@ -98,22 +69,47 @@ internal abstract class RetainedTable(string name)
     /// the first batch that met a row it kept (what follows is newer) or the end. So a round reads the rows it deletes
     /// and one batch more, however long the table, and a row written out of order is kept until the rows before it go.
     /// </summary>
-    private sealed class AppendedLog(string name, string sql) : RetainedTable(name)
-    {
-        internal override string Sql => sql;
+    private static BatchedTable<long> AppendedLog(string table, string sql) => new(table, sql, long.MinValue, endsAtAKeptRow: true);
 
+    /// <summary>
+    /// A table whose rows have no order in time by their key (<c>cloud_map_operations</c>, keyed by random ids, and
+    /// <c>idempotency_records</c>, by client token), read through its B-tree on <c>created_at</c> (migration
+    /// RetentionTimeIndexes), its name also its label. Each batch takes the oldest rows from the time the last one
+    /// reached (rows of that same time it deleted are gone, so none is taken twice and none of a time split between
+    /// batches is passed over), and a round ends at the first batch that is not full: it reads the rows it deletes and
+    /// no others, however many newer rows the table holds. The first batch starts at -infinity (Npgsql's
+    /// <see cref="DateTimeOffset.MinValue"/>), the oldest row.
+    /// </summary>
+    private static BatchedTable<DateTimeOffset> ByTime(string table) => new(table, $"""
+        WITH doomed AS (
+            SELECT ctid, created_at FROM {table} WHERE created_at >= $1 AND created_at < $3
+            ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED
+        ), gone AS (
+            DELETE FROM {table} WHERE ctid = ANY (ARRAY(SELECT ctid FROM doomed)) RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM doomed)::int, (SELECT count(*) FROM gone)::int, (SELECT max(created_at) FROM doomed)
+        """, DateTimeOffset.MinValue, endsAtAKeptRow: false);
+
+    /// <summary>
+    /// Runs <see cref="Sql"/> batch after batch from <paramref name="start"/>, each batch on from the cursor the last
+    /// one answered, until a batch is not full, answers no cursor, or (<paramref name="endsAtAKeptRow"/>) took a row it
+    /// kept.
+    /// </summary>
+    private sealed class BatchedTable<T>(string name, string sql, T start, bool endsAtAKeptRow) : RetainedTable(name, sql)
+        where T : struct
+    {
         public override async Task PruneAsync(NpgsqlConnection connection, DateTimeOffset cutoff, int batchSize, Action<int> pruned, CancellationToken ct)
         {
-            var after = long.MinValue;
+            var after = start;
             while (true)
             {
-                var (taken, deleted, next) = await BatchAsync(connection, sql, after, batchSize, cutoff, ct);
+                var (taken, deleted, next) = await BatchAsync(connection, after, batchSize, cutoff, ct);
                 if (deleted > 0)
                 {
                     pruned(deleted);
                 }
 
-                if (taken < batchSize || deleted < taken || next is not { } last)
+                if (taken < batchSize || (endsAtAKeptRow && deleted < taken) || next is not { } last)
                 {
                     return;
                 }
@@ -121,38 +117,22 @@ internal abstract class RetainedTable(string name)
                 after = last;
             }
         }
-    }
 
-    /// <summary>
-    /// A table whose rows have no order in time by their key (<c>cloud_map_operations</c>, keyed by random ids, and
-    /// <c>idempotency_records</c>, by client token), read through its B-tree on <c>created_at</c>. Each batch takes the
-    /// oldest rows from the time the last one reached (rows of that same time it deleted are gone, so none is taken
-    /// twice and none of a time split between batches is passed over), and a round ends at the first batch that is not
-    /// full: it reads the rows it deletes and no others, however many newer rows the table holds.
-    /// </summary>
-    private sealed class TimeIndexedTable(string name, string sql) : RetainedTable(name)
-    {
-        internal override string Sql => sql;
-
-        public override async Task PruneAsync(NpgsqlConnection connection, DateTimeOffset cutoff, int batchSize, Action<int> pruned, CancellationToken ct)
+        private async Task<(int Taken, int Deleted, T? Next)> BatchAsync(
+            NpgsqlConnection connection, T after, int batchSize, DateTimeOffset cutoff, CancellationToken ct)
         {
-            // -infinity (Npgsql's DateTimeOffset.MinValue): the first batch starts at the oldest row.
-            var after = DateTimeOffset.MinValue;
-            while (true)
+            await using var command = new NpgsqlCommand(Sql, connection)
             {
-                var (taken, deleted, next) = await BatchAsync(connection, sql, after, batchSize, cutoff, ct);
-                if (deleted > 0)
+                Parameters =
                 {
-                    pruned(deleted);
-                }
-
-                if (taken < batchSize || next is not { } last)
-                {
-                    return;
-                }
-
-                after = last;
-            }
+                    new NpgsqlParameter<T> { TypedValue = after, NpgsqlDbType = after is DateTimeOffset ? NpgsqlDbType.TimestampTz : NpgsqlDbType.Bigint },
+                    new NpgsqlParameter<int> { TypedValue = batchSize },
+                    new NpgsqlParameter<DateTimeOffset> { TypedValue = cutoff },
+                },
+            };
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            return (reader.GetInt32(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<T>(2));
         }
     }
 }

@@ -4,9 +4,8 @@ using System.Text.Json.Serialization;
 namespace Mesh.XdsServer.ProxyStatus;
 
 /// <summary>
-/// The JSON of the report (camelCase), shared by the endpoint, the peers and the command. Reading a report refuses
-/// null where the records' annotations say a value is never null (a proxy's <c>nodeId</c>, a warning's <c>kind</c>):
-/// the merge and the command's table would fail on it, so such a replica is named unreachable instead.
+/// The JSON of the report (camelCase), shared by the endpoint, the peers and the command. A replica's report is read
+/// through <see cref="ProxyStatusReport.ReadAsync"/>, which names one holding null where the records never do.
 /// </summary>
 public static class ProxyStatusJson
 {
@@ -14,6 +13,5 @@ public static class ProxyStatusJson
     {
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-        RespectNullableAnnotations = true,
     };
 }

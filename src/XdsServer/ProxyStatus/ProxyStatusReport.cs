@@ -14,11 +14,10 @@ public sealed record ProxyStatusReport(
     /// <summary>
     /// Reads a replica's answer: the report, or a <see cref="JsonException"/> naming the first list, list element or
     /// member never null that is null. System.Text.Json reads <c>[null]</c> into a list of records or strings as a null
-    /// element, and a member left out (<c>nodeId</c>, a warning's <c>kind</c>) as null, though the records never leave
-    /// it null (<see cref="ProxyStatusJson"/> refuses a null the JSON holds, not a member it leaves out; a member of
-    /// the wrong type is refused as it is read). The merge, the command's table and the console's map would fail on
-    /// it, and the endpoint, writing the merged report with the records' annotations respected, would answer 500: a
-    /// replica answering one is named unreachable, as one answering another malformed report is.
+    /// element, and a member null or left out (<c>nodeId</c>, a warning's <c>kind</c>) as null, though the records
+    /// never leave it null (a member of the wrong type is refused as it is read). The merge, the command's table and
+    /// the console's map would fail on it: a replica answering one is named unreachable, as one answering another
+    /// malformed report is.
     /// </summary>
     public static async Task<ProxyStatusReport> ReadAsync(HttpClient http, string url, CancellationToken cancellationToken)
     {

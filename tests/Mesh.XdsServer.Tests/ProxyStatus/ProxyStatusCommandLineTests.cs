@@ -78,8 +78,8 @@ public sealed class ProxyStatusCommandLineTests
 
     /// <summary>
     /// A replica whose report leaves out a member that is never null (an older or foreign replica's: System.Text.Json
-    /// reads it as null, which RespectNullableAnnotations does not refuse) is named unreachable with the member's path,
-    /// as one holding null there is; the table's lines failed on it with a NullReferenceException.
+    /// reads it as null) is named unreachable with the member's path, as one holding null there is; the table's lines
+    /// failed on it with a NullReferenceException.
     /// </summary>
     [Theory]
     [InlineData("""{"replica": "bad", "streamId": 1, "variant": "ads", "types": {}}""", "proxies[0].nodeId")]
