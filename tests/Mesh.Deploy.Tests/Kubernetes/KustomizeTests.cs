@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Mesh.Deploy.Tests.Support;
 using YamlDotNet.RepresentationModel;
 
@@ -95,6 +96,24 @@ public sealed class KustomizeTests : IDisposable
             o => Assert.Equal("mesh-system", Scalar(o, "metadata", "namespace")));
     }
 
+    [Theory]
+    [MemberData(nameof(Overlays))]
+    public async Task Overlay_RunsTheImagesItsKustomizationNames(string overlay)
+    {
+        // What docs/kubernetes.md has a user do: point the overlay's images: at their own registry and tag.
+        var kustomization = Path.Combine(_copy, "overlays", overlay, "kustomization.yaml");
+        var text = await File.ReadAllTextAsync(kustomization);
+        text = Regex.Replace(text.Replace("registry.example.com/mesh/", "registry.test/team/"), "newTag: .*", "newTag: \"2.3.4\"");
+        await File.WriteAllTextAsync(kustomization, text);
+
+        var objects = Parse(await RenderAsync(overlay));
+
+        Assert.Equal("registry.test/team/api:2.3.4", Image(Single(objects, "Deployment", "mesh-api")));
+        Assert.Equal("registry.test/team/xds:2.3.4", Image(Single(objects, "Deployment", "mesh-xds")));
+        Assert.Equal("registry.test/team/webhook:2.3.4", Image(Single(objects, "Deployment", "mesh-webhook")));
+        Assert.Equal("registry.test/team/migrate:2.3.4", Image(Single(objects, "Job", "mesh-migrate")));
+    }
+
     [Fact]
     public async Task MakeSecrets_KeepsTheMasterKeyAndCertificate_WhenRunAgain()
     {
@@ -155,6 +174,9 @@ public sealed class KustomizeTests : IDisposable
 
     private static YamlMappingNode Single(List<YamlMappingNode> objects, string kind, string name) =>
         Assert.Single(objects, o => Kind(o) == kind && Name(o) == name);
+
+    private static string Image(YamlMappingNode workload) =>
+        Scalar(((YamlSequenceNode)Node(workload, "spec", "template", "spec", "containers")).Children.Single(), "image");
 
     private static string Kind(YamlMappingNode o) => Scalar(o, "kind");
 
