@@ -171,14 +171,18 @@ internal static class SidecarTranslator
             Metadata = AggregateStats.Untagged(),
         };
 
-        var chainCount = routing.Http.Count + tcp.Count;
-        foreach (var (port, protocol, routeName) in routing.Http)
+        foreach (var (port, _, _) in routing.Http)
         {
             if (tcp.Remove(port, out var loser))
             {
                 context.Warn(WarningKind.Conflict, $"virtualNode/{node.Name}: port {port} is used by HTTP and TCP backends; TCP virtualService/{loser.Service} is not reachable from this node");
             }
+        }
 
+        // Counted once the ports HTTP took from TCP are gone: one chain is "egress" whatever it lost.
+        var chainCount = routing.Http.Count + tcp.Count;
+        foreach (var (port, protocol, routeName) in routing.Http)
+        {
             var proto = EnvoyNames.Protocol(protocol);
             var statPrefix = chainCount > 1 ? $"egress.{proto}.{port}" : "egress";
             result.FilterChains.Add(new FilterChain

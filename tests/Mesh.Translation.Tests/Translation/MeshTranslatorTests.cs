@@ -819,6 +819,31 @@ public sealed class MeshTranslatorTests
         Assert.DoesNotContain(sidecar.Clusters, c => c.Name.EndsWith("mesh-unavailable", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void HttpAndTcpBackendsOnOnePort_GiveOneChain_ThatHasTheOneChainStatPrefix()
+    {
+        // The TCP service loses the port to the HTTP one, so the egress listener has one backend chain, and its
+        // connection manager's stats are "egress.*", as any other single chain's (docs/envoy-translation.md "Names").
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"db"}},{"virtualService":{"virtualServiceName":"web"}}]}"""),
+            new("virtualNode", null, "db-node", 1, """{"listeners":[{"portMapping":{"port":80,"protocol":"tcp"}}],"serviceDiscovery":{"dns":{"hostname":"db.local"}}}"""),
+            new("virtualNode", null, "web-node", 1, """{"listeners":[{"portMapping":{"port":80,"protocol":"http"}}],"serviceDiscovery":{"dns":{"hostname":"web.local"}}}"""),
+            new("virtualService", null, "db", 1, """{"provider":{"virtualNode":{"virtualNodeName":"db-node"}}}"""),
+            new("virtualService", null, "web", 1, """{"provider":{"virtualNode":{"virtualNodeName":"web-node"}}}"""),
+        });
+
+        var resources = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+
+        var egress = Assert.Single(resources.Listeners, l => l.Name == EnvoyNames.EgressListener);
+        var chain = Assert.Single(egress.FilterChains, c => c.Name != "egress_amazonaws");
+        Assert.Equal("egress_http_80", chain.Name);
+        var hcm = Assert.Single(chain.Filters).TypedConfig.Unpack<Envoy.Extensions.Filters.Network.HttpConnectionManager.V3.HttpConnectionManager>();
+        Assert.Equal("egress", hcm.StatPrefix);
+        Assert.Contains("virtualNode/client: port 80 is used by HTTP and TCP backends; TCP virtualService/db is not reachable from this node", resources.Warnings.Messages());
+    }
+
     /// <summary>Service <c>svc</c>, router <c>r</c> on http2 port 50051 with the given routes to node <c>a</c>.</summary>
     private static MeshGraph Http2RouterGraph(params (string Name, string Spec)[] routes) => MeshGraph.Build(
     [
