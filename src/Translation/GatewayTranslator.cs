@@ -148,8 +148,11 @@ internal static class GatewayTranslator
             if (port is null)
             {
                 // Left out, its requests would go to the next gateway route that matches them (a catch-all of
-                // another service, say); they fail here instead, as a sidecar's route with no target left does.
-                yield return Answer(unit, 503);
+                // another service, say); they fail here instead, as a sidecar's route with no target left does, and
+                // are counted against that service as that route's are.
+                var unavailable = Answer(unit, 503);
+                unavailable.Metadata = AggregateStats.TargetVirtualService(service);
+                yield return unavailable;
                 continue;
             }
 

@@ -109,6 +109,26 @@ public sealed class ObservabilityTranslationTests
     }
 
     [Fact]
+    public void AGatewayRouteWhoseServiceCannotBeServed_Answers503_CountedAgainstThatService()
+    {
+        // As a sidecar's route with no target left answers 503 under its service's stamp, so does a gateway route.
+        var graph = MeshGraph.Build(new MeshResourceRow[]
+        {
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "server", 1, """{"listeners":[{"portMapping":{"port":50051,"protocol":"grpc"}}],"serviceDiscovery":{"dns":{"hostname":"10.0.0.5"}}}"""),
+            new("virtualService", null, "greeter", 1, """{"provider":{"virtualNode":{"virtualNodeName":"server"}}}"""),
+            new("virtualGateway", null, "edge", 1, """{"listeners":[{"portMapping":{"port":8443,"protocol":"grpc"}}]}"""),
+            new("gatewayRoute", "edge", "wrong-port", 1, """{"grpcRoute":{"match":{"serviceName":"greeter"},"action":{"target":{"virtualService":{"virtualServiceName":"greeter"},"port":9999}}}}"""),
+        });
+
+        var gateway = new MeshTranslator().Translate(graph, ProxyTarget.VirtualGateway("edge"));
+
+        var route = gateway.RouteConfigurations.Single(r => r.Name == "rds_ingress_grpc_8443").VirtualHosts.Single().Routes.Single();
+        Assert.Equal(503u, route.DirectResponse.Status);
+        Assert.Equal("""{"tags":[{"key":"TargetVirtualService","value":"greeter"}]}""", AggregateConfig(route.Metadata));
+    }
+
+    [Fact]
     public void ProxylessResources_CarryNoAggregateStatsMetadata()
     {
         var resources = new MeshTranslator().Translate(Graph(null), ProxyTarget.Proxyless("greeter"));
