@@ -66,7 +66,9 @@ public sealed class ProxyStatusCollector(
             timeout.CancelAfter(options.Value.PeerTimeout);
             return (await ProxyStatusReport.ReadAsync(http, url, timeout.Token), null);
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
+        // InvalidOperationException: an answer whose charset .NET does not know (something other than a replica answers).
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException or InvalidOperationException
+            && !cancellationToken.IsCancellationRequested)
         {
             return (null, new UnreachableReplica(peer, e.Message));
         }

@@ -289,6 +289,40 @@ public sealed class ProxyStatusTests : IAsyncLifetime
         Assert.Equal("its report holds null at proxies[0].nodeId", unreachable.Error);
     }
 
+    /// <summary>
+    /// A peer whose answer names a character set .NET does not know (something other than an xDS replica behind a peer
+    /// URL) is named unreachable, as one answering another body that is no report is: reading it threw an
+    /// InvalidOperationException, which the peer's read did not catch, and <c>/proxy-status</c> answered 500.
+    /// </summary>
+    [Fact]
+    public async Task A_Peer_Answering_An_Unknown_Charset_Is_Named_Unreachable()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var peer = builder.Build();
+        peer.MapGet("/proxy-status", async (HttpContext context) =>
+        {
+            context.Response.ContentType = "application/json; charset=no-such-charset";
+            await context.Response.WriteAsync("""{"generatedAt": "2026-12-07T00:00:00Z", "replicas": ["odd"], "proxies": [], "unreachable": []}""");
+        });
+        await peer.StartAsync(TaskTimeouts.Token());
+        var peerUrl = peer.Urls.Single();
+        await using var other = await XdsTestHost.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Xds:ProxyStatus:ReplicaId"] = "xds-b",
+            ["Xds:ProxyStatus:Peers:0"] = peerUrl,
+        });
+
+        using var answer = await other.Admin.GetAsync("/proxy-status", TaskTimeouts.Token()).DefaultTimeout();
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, answer.StatusCode);
+        var report = (await answer.Content.ReadFromJsonAsync<ProxyStatusReport>(ProxyStatusJson.Options, TaskTimeouts.Token()))!;
+        Assert.Equal(["xds-b"], report.Replicas);
+        var unreachable = Assert.Single(report.Unreachable);
+        Assert.Equal(peerUrl, unreachable.Url);
+        Assert.Contains("character set", unreachable.Error, StringComparison.Ordinal);
+    }
+
     /// <summary>A URL the command cannot ask (its http:// left out, another scheme) is named unreachable, not a crash.</summary>
     [Theory]
     [InlineData("localhost:18001")]
