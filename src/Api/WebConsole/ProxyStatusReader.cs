@@ -96,14 +96,24 @@ public sealed partial class ProxyStatusReader(
     }
 
     /// <summary>
-    /// A copy of <paramref name="proxy"/> whose warnings are of the report's shape, as far as it has them: the map reads
-    /// each of <c>warningDetails</c> as an object with a <c>kind</c> and a <c>message</c> and each of <c>warnings</c>
-    /// as a message, so an element that is not (a <c>null</c>, a number) is left out, and a member that is not a list
-    /// is left out whole (the map then reads the other one, as from a replica that sends only messages).
+    /// A copy of <paramref name="proxy"/> whose types and warnings are of the report's shape, as far as it has them: the
+    /// map and the shift page read each of <c>types</c> as an object (its <c>sync</c>), the map each of
+    /// <c>warningDetails</c> as an object with a <c>kind</c> and a <c>message</c> and each of <c>warnings</c> as a
+    /// message, so an element that is not (a <c>null</c>, a number) is left out, and a member that is not an object or
+    /// a list is left out whole (the map then reads the other one, as from a replica that sends only messages).
     /// </summary>
     private static JsonObject WellFormed(JsonObject proxy)
     {
         var copy = (JsonObject)proxy.DeepClone();
+        if (copy["types"] is JsonObject types)
+        {
+            copy["types"] = new JsonObject(types.Where(t => t.Value is JsonObject).Select(t => KeyValuePair.Create(t.Key, (JsonNode?)t.Value!.DeepClone())));
+        }
+        else
+        {
+            copy.Remove("types");
+        }
+
         if (copy["warningDetails"] is JsonArray details)
         {
             copy["warningDetails"] = new JsonArray(details.OfType<JsonObject>().Where(d => IsText(d["kind"]) && IsText(d["message"])).Select(d => d.DeepClone()).ToArray());

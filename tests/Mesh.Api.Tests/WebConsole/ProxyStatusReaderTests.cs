@@ -81,6 +81,32 @@ public sealed class ProxyStatusReaderTests
     }
 
     /// <summary>
+    /// A proxy's types not of the report's shape (a <c>null</c> or a number where a type's status is, which the map and
+    /// the shift page's proxy state read each one's <c>sync</c> of and failed on, or a member that is not an object)
+    /// are left out, and the rest given.
+    /// </summary>
+    [Fact]
+    public async Task AProxysTypesOfTheWrongShape_AreLeftOut_AndTheRestGiven()
+    {
+        var port = FreePort();
+        await using var app = await ReplicasAsync(port, ["127.0.0.1"], () => Results.Text("""
+            {"proxies": [
+                {"replica": "a", "streamId": 1, "resource": "arn:aws:appmesh:us-east-1:111122223333:mesh/demo/virtualNode/web",
+                 "types": {"cds": null, "eds": 5, "rds": {"sync": "SYNCED", "resources": 1, "acked": 1}}},
+                {"replica": "a", "streamId": 2, "resource": "arn:aws:appmesh:us-east-1:111122223333:mesh/demo/virtualNode/api", "types": [null]}
+            ]}
+            """, "application/json"));
+        using var counted = new UnreachableCount();
+
+        var report = await counted.Reader($"http://127.0.0.1:{port}").ReadAsync("111122223333", "demo", CancellationToken.None);
+
+        var proxies = report["proxies"]!.AsArray();
+        Assert.Equal("""{"rds":{"sync":"SYNCED","resources":1,"acked":1}}""", proxies[0]!["types"]!.ToJsonString());
+        Assert.False(proxies[1]!.AsObject().ContainsKey("types"));
+        Assert.Equal(0, counted.Value);
+    }
+
+    /// <summary>
     /// A server answering JSON that is not a report's object (an array, say, or null, which was taken for a report of
     /// no proxies), or one naming a member twice (a JsonObject parsed from it threw an ArgumentException only when
     /// read, after the replica's read was done), is named, not a failure of the page.
