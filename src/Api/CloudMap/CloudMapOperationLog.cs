@@ -56,24 +56,39 @@ public sealed class CloudMapOperationLog
         var hash = CanonicalJson.Hash(new JsonObject { ["type"] = type, ["input"] = request });
         entity.RequestId = requestId;
         entity.RequestHash = hash;
-        var inserted = await db.Database.SqlQuery<int>($"""
-            INSERT INTO cloud_map_operations (id, account_id, type, status, targets, request_id, request_hash, created_at, updated_at)
-            VALUES ({entity.Id}, {accountId}, {type}, {entity.Status}, {entity.Targets}::jsonb, {requestId}, {hash}, {now}, {now})
-            ON CONFLICT (account_id, request_id) WHERE request_id IS NOT NULL DO NOTHING
-            RETURNING 1 AS "Value"
-            """).ToListAsync(ct);
-        if (inserted.Count == 1)
+        // The claim is retried once: the earlier operation that made it conflict may be pruned (Mesh:Retention:
+        // CloudMapOperations) before it is read, and then the id is free again.
+        for (var attempt = 0; ; attempt++)
         {
-            return new CloudMapOperationLog(entity, claimed: true, null);
-        }
+            var inserted = await db.Database.SqlQuery<int>($"""
+                INSERT INTO cloud_map_operations (id, account_id, type, status, targets, request_id, request_hash, created_at, updated_at)
+                VALUES ({entity.Id}, {accountId}, {type}, {entity.Status}, {entity.Targets}::jsonb, {requestId}, {hash}, {now}, {now})
+                ON CONFLICT (account_id, request_id) WHERE request_id IS NOT NULL DO NOTHING
+                RETURNING 1 AS "Value"
+                """).ToListAsync(ct);
+            if (inserted.Count == 1)
+            {
+                return new CloudMapOperationLog(entity, claimed: true, null);
+            }
 
-        var previous = await db.CloudMapOperations.AsNoTracking().SingleAsync(o => o.AccountId == accountId && o.RequestId == requestId, ct);
-        if (previous.Type != type || previous.RequestHash != hash)
-        {
-            throw CloudMapErrors.DuplicateRequest(requestId, previous.Id, previous.Type);
-        }
+            var previous = await db.CloudMapOperations.AsNoTracking().SingleOrDefaultAsync(o => o.AccountId == accountId && o.RequestId == requestId, ct);
+            if (previous is null && attempt == 0)
+            {
+                continue;
+            }
 
-        return new CloudMapOperationLog(previous, claimed: false, previous.Id);
+            if (previous is null)
+            {
+                throw new InvalidOperationException($"The request id {requestId} was claimed and its operation pruned twice while this call ran.");
+            }
+
+            if (previous.Type != type || previous.RequestHash != hash)
+            {
+                throw CloudMapErrors.DuplicateRequest(requestId, previous.Id, previous.Type);
+            }
+
+            return new CloudMapOperationLog(previous, claimed: false, previous.Id);
+        }
     }
 
     /// <summary>Records what the operation acted on; saved with the rest of the write.</summary>
