@@ -113,6 +113,51 @@ public sealed class DeltaTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reconnect_Naming_A_Resource_That_Went_Meanwhile_Is_Answered_With_Its_Removal_Alone()
+    {
+        // A client that names what it wants (not the wildcard) and held a resource that was deleted while it was
+        // away: the resource it still holds is current and not sent again; the deleted one comes in removed_resources.
+        string[] names = ["cds_egress_demo_api-v1_http_9080", "cds_egress_demo_api-v2_http_9080"];
+        Dictionary<string, string> held;
+        await using (var first = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web")))
+        {
+            await first.SendAsync(TypeUrls.Cluster, names);
+            held = (await first.NextAsync()).Resources.ToDictionary(r => r.Name, r => r.Version);
+        }
+
+        _host.Producer.SetMesh(_mesh.Key, _mesh
+            .HttpRoute("api-router", "default", "/", ("api-v1", 100))
+            .Delete("virtualNode", "", "api-v2")
+            .Graph);
+
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster, names, initialVersions: held);
+        var update = await client.NextAsync();
+
+        Assert.Empty(update.Resources);
+        Assert.Equal(["cds_egress_demo_api-v2_http_9080"], update.RemovedResources);
+        await client.AckAsync(update);
+        await _host.ProcessedAsync(TypeUrls.Cluster, "cds_egress_demo_api-v2_http_9080", Envoy.Admin.V3.ClientResourceStatus.DoesNotExist);
+    }
+
+    [Fact]
+    public async Task A_Wildcard_Subscriber_Naming_A_Missing_Resource_Later_Is_Told_It_Does_Not_Exist()
+    {
+        // On demand (ODCDS) beside the wildcard: xDS "Knowing when a requested resource does not exist", so the
+        // client stops waiting for it; nothing it holds is sent again.
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster);
+        await client.AckAsync(await client.NextAsync());
+
+        await client.SendAsync(TypeUrls.Cluster, ["cds_egress_demo_nowhere"]);
+        var missing = await client.NextAsync();
+
+        Assert.Equal(TypeUrls.Cluster, missing.TypeUrl);
+        Assert.Empty(missing.Resources);
+        Assert.Equal(["cds_egress_demo_nowhere"], missing.RemovedResources);
+    }
+
+    [Fact]
     public async Task Reconnect_With_Everything_Current_Sends_Nothing()
     {
         Dictionary<string, string> held;

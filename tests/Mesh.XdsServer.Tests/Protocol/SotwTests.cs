@@ -61,6 +61,42 @@ public sealed class SotwTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_Legacy_Wildcard_Followed_By_Names_Without_The_Wildcard_Asks_For_Those_Names_Only()
+    {
+        // xDS: the empty list is a wildcard only until the client names something; a list without "*" then is
+        // exactly what it asks for, and for CDS (full state) what it is not sent any more it drops.
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster);
+        var cds = await client.NextAsync();
+        Assert.Equal(4, cds.Resources.Count);
+
+        await client.AckAsync(cds, ["cds_egress_demo_api-v1_http_9080"]);
+        var named = await client.NextAsync();
+
+        Assert.Equal(TypeUrls.Cluster, named.TypeUrl);
+        Assert.Equal(["cds_egress_demo_api-v1_http_9080"], AdsClient.Unpack<Cluster>(named).Select(c => c.Name));
+    }
+
+    [Fact]
+    public async Task Names_Added_To_A_Wildcard_Come_With_It_And_Go_When_No_Longer_Named()
+    {
+        // xDS "wildcard plus named": a resource outside the wildcard (the proxyless api_listener) is sent while named
+        // beside "*", and LDS being full state, the next response without it removes it.
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Listener);
+        var lds = await client.NextAsync();
+
+        await client.AckAsync(lds, ["*", "api.demo.local:9080"]);
+        var more = await client.NextAsync();
+        Assert.Equal(["api.demo.local:9080", "lds_egress_0.0.0.0_15001", "lds_ingress_0.0.0.0_15000"], AdsClient.Unpack<Listener>(more).Select(l => l.Name));
+
+        await client.AckAsync(more, ["*"]);
+        var less = await client.NextAsync();
+        Assert.Equal(["lds_egress_0.0.0.0_15001", "lds_ingress_0.0.0.0_15000"], AdsClient.Unpack<Listener>(less).Select(l => l.Name));
+        Assert.Equal(lds.VersionInfo, less.VersionInfo);
+    }
+
+    [Fact]
     public async Task After_Naming_The_Wildcard_An_Empty_List_Unsubscribes_From_Everything()
     {
         // xDS: the empty list is the legacy wildcard only while the client never named anything of the type.
