@@ -143,12 +143,14 @@ public static class XdsStreams
         using var watch = context.Cache.Watch(identity, _ => { });
         var snapshot = context.Cache.Current(identity)
             ?? throw new RpcException(new Status(StatusCode.Unavailable, context.Cache.Problem(identity) ?? $"no configuration for {identity.ShortForm}"));
+        // Selected as a stream's first request with these names is, so "*" beside names (xDS "wildcard plus named")
+        // returns the on-demand resources named too; none at all is every resource of the wildcard, whatever the type.
         var set = snapshot[typeUrl];
-        var wildcard = request.ResourceNames.Count == 0 || request.ResourceNames.Contains("*");
-        var resources = wildcard
-            ? set.Wildcard
-            : request.ResourceNames.Select(n => set.ByName.GetValueOrDefault(n)).OfType<Resources.XdsResource>().ToList();
-        var response = new DiscoveryResponse { TypeUrl = typeUrl, VersionInfo = wildcard ? set.WildcardVersion : Resources.Hashing.VersionOf(resources) };
+        var subscription = new SotwTypeState();
+        subscription.Request(request.ResourceNames);
+        subscription.Wildcard = request.ResourceNames.Count == 0 || request.ResourceNames.Contains("*");
+        var resources = SotwSession.Select(typeUrl, subscription, snapshot);
+        var response = new DiscoveryResponse { TypeUrl = typeUrl, VersionInfo = set.SharedVersionOf(resources) ?? Resources.Hashing.VersionOf(resources) };
         response.Resources.AddRange(resources.Select(r => r.Packed));
         return response;
     }

@@ -81,6 +81,24 @@ public sealed class PerTypeServiceTests : IAsyncLifetime
         Assert.Single(one.Resources);
     }
 
+    [Fact]
+    public async Task Fetch_Of_The_Wildcard_And_A_Named_Resource_Returns_Both_As_A_Stream_Would()
+    {
+        // xDS "wildcard plus named": "*" beside a name outside the wildcard (the proxyless api_listener) asks for both.
+        string[] names = ["*", "api.demo.local:9080"];
+        var lds = new ListenerDiscoveryService.ListenerDiscoveryServiceClient(_host.Channel);
+        var fetched = await lds.FetchListenersAsync(new DiscoveryRequest { Node = new Node { Id = MeshRows.NodeId("web") }, ResourceNames = { names } }).ResponseAsync.DefaultTimeout();
+
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Listener, names);
+        var streamed = await client.NextAsync();
+
+        Assert.Equal(
+            ["api.demo.local:9080", "lds_egress_0.0.0.0_15001", "lds_ingress_0.0.0.0_15000"],
+            AdsClient.Unpack<Envoy.Config.Listener.V3.Listener>(fetched).Select(l => l.Name));
+        Assert.Equal(streamed.VersionInfo, fetched.VersionInfo);
+    }
+
     [Theory]
     [InlineData("mesh/demo/virtualNode/newbie", StatusCode.Unavailable)]
     [InlineData("newbie", StatusCode.InvalidArgument)]
