@@ -17,7 +17,8 @@ namespace Mesh.XdsServer.Protocol;
 /// <item>a NACK is recorded against the response it names; the client is assumed to keep what it had, and
 /// nothing is re-sent until a resource's version changes;</item>
 /// <item>on a new snapshot, additions and updates go out first in ADS order (CDS, EDS, LDS, RDS), and only then
-/// the removals, in the same order (make-before-break).</item>
+/// the removals, in the same order (make-before-break);</item>
+/// <item>a cluster added or changed is followed by its endpoints, even unchanged ("Resource warming").</item>
 /// </list>
 /// </summary>
 internal sealed class DeltaSession(
@@ -256,6 +257,7 @@ internal sealed class DeltaSession(
     {
         // Most changes remove nothing from a proxy, so the list of removals sent last is made only when one does.
         List<(string TypeUrl, DeltaTypeState State, IReadOnlyList<string> Removals, DeltaDiscoveryResponse? Shared)>? later = null;
+        HashSet<string>? warmingClusters = null;
         var order = TypeUrls.AdsOrder; // by index: an interface's enumerator is an object, twice per push of every stream
         for (var t = 0; t < order.Count; t++)
         {
@@ -263,8 +265,14 @@ internal sealed class DeltaSession(
             if (_types.TryGetValue(typeUrl, out var state) && state.Subscribed)
             {
                 var set = snapshot[typeUrl];
-                if (SharedChange(typeUrl, state, snapshot) is { } change)
+                var endpointsOwed = typeUrl == TypeUrls.Endpoint && warmingClusters is not null && OweEndpointsAgain(state, set, warmingClusters);
+                if (!endpointsOwed && SharedChange(typeUrl, state, snapshot) is { } change)
                 {
+                    if (typeUrl == TypeUrls.Cluster)
+                    {
+                        warmingClusters = NamesOf(change.Upserts);
+                    }
+
                     if (change.UpsertResponse is { } upsert)
                     {
                         await WriteAsync(typeUrl, state, set, upsert, change.Upserts, NoRemovals, cancellationToken, shared: true);
@@ -285,6 +293,11 @@ internal sealed class DeltaSession(
                 }
 
                 var (upserts, removals) = Diff(typeUrl, state, snapshot);
+                if (typeUrl == TypeUrls.Cluster)
+                {
+                    warmingClusters = NamesOf(upserts);
+                }
+
                 if (upserts.Count > 0 || removals.Count == 0)
                 {
                     // An owed empty first response is not written when the removals' response below answers instead.
@@ -318,6 +331,49 @@ internal sealed class DeltaSession(
                 state.InSyncWith = snapshot[order[t]];
             }
         }
+    }
+
+    /// <summary>
+    /// Marks the endpoints of clusters this push added or changed to be sent again though the client holds them at
+    /// their current version: such a cluster warms until its endpoints arrive (xDS, "Resource warming"), and an Envoy
+    /// without an endpoint cache subscribes to nothing new for it, so would otherwise wait for its initial fetch
+    /// timeout. True when any is owed; the diff then compares the whole set rather than taking a shared change.
+    /// </summary>
+    private static bool OweEndpointsAgain(DeltaTypeState state, ResourceSet set, HashSet<string> warmingClusters)
+    {
+        var owed = false;
+        foreach (var name in warmingClusters)
+        {
+            if (state.IsNamed(name) && set.ByName.TryGetValue(name, out var endpoints)
+                && string.Equals(state.ClientHas.VersionOf(name), endpoints.Version, StringComparison.Ordinal))
+            {
+                state.AnswerAtNextDiff(name);
+                owed = true;
+            }
+        }
+
+        if (owed)
+        {
+            state.InSyncWith = null;
+        }
+
+        return owed;
+    }
+
+    private static HashSet<string>? NamesOf(IReadOnlyList<XdsResource> resources)
+    {
+        if (resources.Count == 0)
+        {
+            return null;
+        }
+
+        var names = new HashSet<string>(resources.Count, StringComparer.Ordinal);
+        for (var i = 0; i < resources.Count; i++)
+        {
+            names.Add(resources[i].Name);
+        }
+
+        return names;
     }
 
     /// <summary>

@@ -57,9 +57,9 @@ internal sealed class DeltaTypeState
     public void ReportedMissing(string name) => (_reportedMissing ??= new(StringComparer.Ordinal)).Add(name);
 
     /// <summary>
-    /// A held name the client unsubscribed from while taking the wildcard, before there was a snapshot to tell whether
-    /// the wildcard covers it: the client keeps its copy and waits to be told, so the next diff sends it again even at
-    /// the version held (a name it no longer gets is removed by the diff anyway).
+    /// A held name the next diff sends again even at the version held (a name the client no longer gets is removed by
+    /// the diff anyway): one it unsubscribed from while taking the wildcard, before there was a snapshot to tell whether
+    /// the wildcard covers it (the client keeps its copy and waits to be told); the endpoints of a cluster that warms.
     /// </summary>
     public void AnswerAtNextDiff(string name) => (_answerAtNextDiff ??= new(StringComparer.Ordinal)).Add(name);
 

@@ -17,7 +17,10 @@ namespace Mesh.XdsServer.Protocol;
 /// is sent when it appears;</item>
 /// <item>on reconnect, a request whose <c>version_info</c> already matches is not answered (no churn);</item>
 /// <item>on a new snapshot, types go out in ADS order (CDS, EDS, LDS, RDS), and LDS/CDS removals are sent only
-/// after everything else (make-before-break: first the union of old and new, then the new set).</item>
+/// after everything else (make-before-break: first the union of old and new, then the new set);</item>
+/// <item>a push that adds or changes a cluster the client takes endpoints for sends those endpoints after it even when
+/// they did not change ("Resource warming": the server is expected to answer EDS while a cluster warms; an Envoy
+/// without an endpoint cache asks again with the same names and version, which reads as an ACK).</item>
 /// </list>
 /// </summary>
 internal sealed class SotwSession(
@@ -56,12 +59,14 @@ internal sealed class SotwSession(
                 Context.Metrics.Nack(type);
                 Context.Logger.Nack(Status.Id, ProxyName, type, state.SentVersion ?? "", error.Message);
                 Status.NackedSet(typeUrl, state.Sent, $"code {error.Code}: {error.Message}", state.SentVersion);
+                state.SentNacked = true;
             }
             else
             {
                 Context.Metrics.Ack(type);
                 Context.Logger.Ack(Status.Id, type, request.VersionInfo);
                 Status.AckedSet(typeUrl, state.Sent);
+                state.SentNacked = false;
             }
         }
 
@@ -105,6 +110,7 @@ internal sealed class SotwSession(
         // Made when a change removes something (rarely), and the types walked by index: an enumerator of a list
         // typed as an interface is an object, on every push of every stream.
         List<(string TypeUrl, SotwTypeState State, IReadOnlyList<XdsResource> Final)>? removals = null;
+        HashSet<string>? warmingClusters = null;
         var order = TypeUrls.AdsOrder;
         for (var t = 0; t < order.Count; t++)
         {
@@ -115,6 +121,17 @@ internal sealed class SotwSession(
             }
 
             var desired = Select(typeUrl, state, snapshot);
+            if (typeUrl == TypeUrls.Cluster && state.EverSent && !SameResources(desired, state.Sent))
+            {
+                warmingClusters = AddedOrChanged(state.Sent, desired);
+            }
+            else if (typeUrl == TypeUrls.Endpoint && warmingClusters is not null && EndpointsOwedAgain(state, desired, warmingClusters))
+            {
+                var shared = snapshot[typeUrl].SharedVersionOf(desired);
+                await SendAsync(typeUrl, state, desired, shared ?? state.SentVersion!, shared, cancellationToken);
+                continue;
+            }
+
             if (TypeUrls.IsFullState(typeUrl) && state.EverSent && !SameResources(desired, state.Sent))
             {
                 var keep = desired.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
@@ -199,6 +216,50 @@ internal sealed class SotwSession(
         return i == sent.Count;
     }
 
+    /// <summary>The names of the clusters in <paramref name="now"/> that <paramref name="before"/> did not hold as they are now; null when none.</summary>
+    private static HashSet<string>? AddedOrChanged(IReadOnlyList<XdsResource> before, IReadOnlyList<XdsResource> now)
+    {
+        var held = new Dictionary<string, string>(before.Count, StringComparer.Ordinal);
+        for (var i = 0; i < before.Count; i++)
+        {
+            held[before[i].Name] = before[i].Version;
+        }
+
+        HashSet<string>? changed = null;
+        for (var i = 0; i < now.Count; i++)
+        {
+            if (!held.TryGetValue(now[i].Name, out var version) || version != now[i].Version)
+            {
+                (changed ??= new HashSet<string>(StringComparer.Ordinal)).Add(now[i].Name);
+            }
+        }
+
+        return changed;
+    }
+
+    /// <summary>
+    /// Whether the endpoints the client holds, unchanged, must be sent again because a cluster they belong to was just
+    /// added or changed and warms until its endpoints arrive. Not when the client refused the endpoints last sent (a
+    /// refused version is never sent again), nor when they changed (then they are sent anyway).
+    /// </summary>
+    private static bool EndpointsOwedAgain(SotwTypeState state, IReadOnlyList<XdsResource> desired, HashSet<string> warmingClusters)
+    {
+        if (!state.EverSent || state.SentNacked || state.SentVersion is null || !SameResources(desired, state.Sent))
+        {
+            return false;
+        }
+
+        for (var i = 0; i < desired.Count; i++)
+        {
+            if (warmingClusters.Contains(desired[i].Name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Same resources in the same order; resources are interned, so the same content is the same instance.</summary>
     private static bool SameResources(IReadOnlyList<XdsResource> a, IReadOnlyList<XdsResource> b)
     {
@@ -263,6 +324,12 @@ internal sealed class SotwSession(
             return;
         }
 
+        await SendAsync(typeUrl, state, resources, version, sharedVersion, cancellationToken);
+    }
+
+    /// <param name="sharedVersion">The version when <paramref name="resources"/> is a list the snapshot shares; else null.</param>
+    private async Task SendAsync(string typeUrl, SotwTypeState state, IReadOnlyList<XdsResource> resources, string version, string? sharedVersion, CancellationToken cancellationToken)
+    {
         var response = new DiscoveryResponse { VersionInfo = version, TypeUrl = typeUrl, Nonce = NextNonce() };
         for (var i = 0; i < resources.Count; i++)
         {

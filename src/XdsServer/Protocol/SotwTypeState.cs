@@ -27,6 +27,9 @@ internal sealed class SotwTypeState
 
     public string? SentVersion { get; set; }
 
+    /// <summary>Whether the client refused the latest response (a NACK), until it accepts one.</summary>
+    public bool SentNacked { get; set; }
+
     /// <summary>The resources of the latest response, in name order: often the snapshot's own list, shared.</summary>
     public IReadOnlyList<XdsResource> Sent { get; set; } = [];
 

@@ -66,6 +66,89 @@ public sealed class OrderingTests : IAsyncLifetime
         Assert.Contains("cds_egress_demo_api-v3_http_9080", final);
     }
 
+    /// <summary>
+    /// A cluster whose endpoints come by EDS warms after a change until its endpoints arrive (xDS, "Resource warming":
+    /// the server is expected to answer EDS meanwhile). An Envoy without an endpoint cache asks again with the same
+    /// names and version, which reads as an ACK; so the endpoints follow the changed cluster even when unchanged, with
+    /// their version, and a change to another cluster sends none.
+    /// </summary>
+    [Fact]
+    public async Task Sotw_A_Changed_Eds_Cluster_Is_Followed_By_Its_Endpoints_Even_When_They_Did_Not_Change()
+    {
+        var mesh = CloudMapCaller();
+        _host.Producer.SetMesh(mesh.Key, mesh.Graph);
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster);
+        await client.AckAsync(await client.NextAsync());
+        await client.SendAsync(TypeUrls.Endpoint, [CloudMapEndpoints]);
+        var endpoints = await client.NextAsync();
+        await client.AckAsync(endpoints, [CloudMapEndpoints]);
+        await _host.ProcessedAsync(TypeUrls.Endpoint, CloudMapEndpoints, Envoy.Admin.V3.ClientResourceStatus.Acked);
+
+        // billing is a DNS cluster: its change sends the clusters alone.
+        mesh = mesh.Node("billing", "10.0.0.4", 7000, "grpc");
+        _host.Producer.SetMesh(mesh.Key, mesh.Graph);
+        var clusters = await client.NextAsync();
+        Assert.Equal(TypeUrls.Cluster, clusters.TypeUrl);
+        await client.AckAsync(clusters);
+
+        _host.Producer.SetMesh(mesh.Key, WithOutlierDetection(mesh).Graph);
+        clusters = await client.NextAsync();
+        Assert.Equal(TypeUrls.Cluster, clusters.TypeUrl);
+        Assert.NotNull(AdsClient.Unpack<Cluster>(clusters).Single(c => c.Name == CloudMapEndpoints).OutlierDetection);
+        var again = await client.NextAsync();
+        Assert.Equal(TypeUrls.Endpoint, again.TypeUrl);
+        Assert.Equal(endpoints.VersionInfo, again.VersionInfo);
+        Assert.Equal([CloudMapEndpoints], AdsClient.Unpack<Envoy.Config.Endpoint.V3.ClusterLoadAssignment>(again).Select(a => a.ClusterName));
+    }
+
+    /// <summary>The same rule on a delta stream: the unchanged endpoints come again, at the version the client holds.</summary>
+    [Fact]
+    public async Task Delta_A_Changed_Eds_Cluster_Is_Followed_By_Its_Endpoints_Even_When_They_Did_Not_Change()
+    {
+        var mesh = CloudMapCaller();
+        _host.Producer.SetMesh(mesh.Key, mesh.Graph);
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster, ["*"]);
+        await client.AckAsync(await client.NextAsync());
+        await client.SendAsync(TypeUrls.Endpoint, [CloudMapEndpoints]);
+        var endpoints = await client.NextAsync();
+        await client.AckAsync(endpoints);
+        await _host.ProcessedAsync(TypeUrls.Endpoint, CloudMapEndpoints, Envoy.Admin.V3.ClientResourceStatus.Acked);
+
+        mesh = mesh.Node("billing", "10.0.0.4", 7000, "grpc");
+        _host.Producer.SetMesh(mesh.Key, mesh.Graph);
+        var clusters = await client.NextAsync();
+        Assert.Equal(TypeUrls.Cluster, clusters.TypeUrl);
+        await client.AckAsync(clusters);
+
+        _host.Producer.SetMesh(mesh.Key, WithOutlierDetection(mesh).Graph);
+        clusters = await client.NextAsync();
+        Assert.Equal(TypeUrls.Cluster, clusters.TypeUrl);
+        Assert.Equal([CloudMapEndpoints], clusters.Resources.Select(r => r.Name));
+        var again = await client.NextAsync();
+        Assert.Equal(TypeUrls.Endpoint, again.TypeUrl);
+        Assert.Equal(endpoints.Resources.Select(r => (r.Name, r.Version)), again.Resources.Select(r => (r.Name, r.Version)));
+    }
+
+    private const string CloudMapEndpoints = "cds_egress_demo_api_http_8080";
+
+    private const string CloudMapApi = """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}OUTLIER}],"serviceDiscovery":{"awsCloudMap":{"namespaceName":"ns.local","serviceName":"api"}}}""";
+
+    /// <summary>web calls api, whose endpoints come from Cloud Map (an EDS cluster), and billing, found by DNS.</summary>
+    private static MeshRows CloudMapCaller() => new MeshRows()
+        .Put("virtualNode", "", "api", CloudMapApi.Replace("OUTLIER", "", StringComparison.Ordinal))
+        .ServiceByNode("api.demo.local", "api")
+        .Node("billing", "10.0.0.3", 7000, "grpc")
+        .ServiceByNode("billing.demo.local", "billing")
+        .Node("web", "10.0.0.1", 8080, "http", "api.demo.local", "billing.demo.local");
+
+    /// <summary>api's listener gains outlier detection, which changes its callers' cluster of it and not its endpoints.</summary>
+    private static MeshRows WithOutlierDetection(MeshRows mesh) => mesh.Put("virtualNode", "", "api", CloudMapApi.Replace(
+        "OUTLIER",
+        ""","outlierDetection":{"maxServerErrors":5,"interval":{"unit":"s","value":10},"baseEjectionDuration":{"unit":"s","value":30},"maxEjectionPercent":50}""",
+        StringComparison.Ordinal));
+
     [Fact]
     public async Task Delta_Sends_Additions_In_Order_Then_Removals()
     {
