@@ -18,18 +18,42 @@ public sealed partial class AdmissionHandler(IOptions<WebhookOptions> options, I
 {
     public const string Path = "/mutate";
 
-    public JsonObject Review(JsonNode review)
+    /// <summary>The answer to <paramref name="review"/>; a review that is not one throws <see cref="MalformedReviewException"/>.</summary>
+    public JsonObject Review(JsonNode? review)
     {
-        var request = review["request"] as JsonObject;
-        var uid = request?["uid"]?.GetValue<string>() ?? "";
-        if (request?["object"] is not JsonObject pod || request["kind"]?["kind"]?.GetValue<string>() != "Pod")
+        var (uid, request) = ReadRequest(review);
+        if (request.Kind != "Pod" || request.Pod is not { } pod)
         {
             // Only pods are registered; anything else is let through untouched rather than blocked.
             return Response(uid, allowed: true);
         }
 
-        var name = $"{request["namespace"]?.GetValue<string>()}/{pod["metadata"]?["name"]?.GetValue<string>() ?? pod["metadata"]?["generateName"]?.GetValue<string>()}";
-        switch (PodReader.Decide(pod, options.Value))
+        if (request.Operation != "CREATE" || !string.IsNullOrEmpty(request.SubResource))
+        {
+            // Registered for CREATE only: a pod's containers cannot change once it exists, so a patch on any other
+            // operation (or on a subresource, such as ephemeralcontainers) would only have the API server refuse it.
+            return Response(uid, allowed: true);
+        }
+
+        var name = $"{request.Namespace}/{NameIn(pod, "name") ?? NameIn(pod, "generateName")}";
+        InjectionDecision decision;
+        JsonArray? patch = null;
+        try
+        {
+            decision = PodReader.Decide(pod, options.Value);
+            if (decision is InjectionDecision.Inject injecting)
+            {
+                patch = PodPatch.Build(pod, injecting.Request, options.Value);
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            // A part of a hand-made pod that PodShape does not check (the API server sends pods as it decoded them):
+            // refused with what System.Text.Json says is wrong, rather than answered 500.
+            decision = new InjectionDecision.Refuse([$"the pod is not of the shape of a v1 Pod: {e.Message}"]);
+        }
+
+        switch (decision)
         {
             case InjectionDecision.Leave leave:
                 LogLeft(logger, name, leave.Reason);
@@ -41,10 +65,9 @@ public sealed partial class AdmissionHandler(IOptions<WebhookOptions> options, I
                 refused["response"]!["status"] = new JsonObject { ["code"] = 400, ["message"] = message };
                 return refused;
             case InjectionDecision.Inject inject:
-                var patch = PodPatch.Build(pod, inject.Request, options.Value);
                 var patched = Response(uid, allowed: true);
                 patched["response"]!["patchType"] = "JSONPatch";
-                patched["response"]!["patch"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(patch.ToJsonString()));
+                patched["response"]!["patch"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(patch!.ToJsonString()));
                 if (inject.Request.Proxyless)
                 {
                     LogInjectedBootstraps(logger, name, inject.Request.Resource.Value);
@@ -67,6 +90,34 @@ public sealed partial class AdmissionHandler(IOptions<WebhookOptions> options, I
                 throw new InvalidOperationException("unreachable");
         }
     }
+
+    private sealed record AdmissionRequest(string? Kind, string? Operation, string? SubResource, string? Namespace, JsonObject? Pod);
+
+    private static (string Uid, AdmissionRequest Request) ReadRequest(JsonNode? review)
+    {
+        if (review is not JsonObject reviewObject || reviewObject["request"] is not JsonObject request)
+        {
+            throw new MalformedReviewException("not an AdmissionReview: it has no request object");
+        }
+
+        try
+        {
+            var uid = Text(request["uid"]) ?? throw new MalformedReviewException("not an AdmissionReview: request.uid is missing");
+            return (uid, new AdmissionRequest(
+                Text(request["kind"]?["kind"]), Text(request["operation"]), Text(request["subResource"]), Text(request["namespace"]),
+                request["object"] as JsonObject));
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new MalformedReviewException($"not an AdmissionReview: {e.Message}");
+        }
+    }
+
+    private static string? Text(JsonNode? node) => node?.GetValue<string>();
+
+    /// <summary>For the log only: read whatever the pod's shape, which PodReader checks.</summary>
+    private static string? NameIn(JsonObject pod, string field) =>
+        (pod["metadata"] as JsonObject)?[field] is JsonValue value && value.TryGetValue<string>(out var name) ? name : null;
 
     private static JsonObject Response(string uid, bool allowed) => new()
     {

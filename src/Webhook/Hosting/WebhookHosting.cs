@@ -70,7 +70,17 @@ public static class WebhookHosting
     public static WebApplication MapWebhook(this WebApplication app)
     {
         app.MapPost(AdmissionHandler.Path, (AdmissionHandler handler, System.Text.Json.Nodes.JsonNode review) =>
-            Results.Json(handler.Review(review)));
+        {
+            try
+            {
+                return Results.Json(handler.Review(review));
+            }
+            catch (MalformedReviewException e)
+            {
+                // Not from an API server: with no uid to answer under, the caller gets the reason as a 400.
+                return Results.Text(e.Message + "\n", statusCode: StatusCodes.Status400BadRequest);
+            }
+        });
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         return app;
     }

@@ -20,6 +20,11 @@ public static partial class PodReader
 
     public static InjectionDecision Decide(JsonObject pod, WebhookOptions options)
     {
+        if (PodShape.Problem(pod) is { } shape)
+        {
+            return new InjectionDecision.Refuse([$"the pod is not of the shape of a v1 Pod: {shape}"]);
+        }
+
         var annotations = pod["metadata"]?["annotations"] as JsonObject;
         string? Annotation(string name) => annotations?[name]?.GetValue<string>();
 

@@ -74,8 +74,11 @@ public sealed class WebhookServer : IAsyncDisposable
         return new WebhookServer(app, folderToDelete, client);
     }
 
-    /// <summary>Sends an AdmissionReview for creating <paramref name="pod"/> and returns the review's response.</summary>
-    public async Task<AdmissionOutcome> ReviewAsync(JsonObject pod, string @namespace = "shop")
+    /// <summary>
+    /// Sends an AdmissionReview for creating <paramref name="pod"/> and returns the review's response;
+    /// <paramref name="amend"/> changes the review's request first (another operation, dryRun, no object...).
+    /// </summary>
+    public async Task<AdmissionOutcome> ReviewAsync(JsonObject pod, string @namespace = "shop", Action<JsonObject>? amend = null)
     {
         var uid = Guid.NewGuid().ToString();
         var review = new JsonObject
@@ -92,6 +95,7 @@ public sealed class WebhookServer : IAsyncDisposable
                 ["object"] = pod.DeepClone(),
             },
         };
+        amend?.Invoke(review["request"]!.AsObject());
         using var answer = await Client.PostAsJsonAsync("/mutate", review);
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         var body = (await answer.Content.ReadFromJsonAsync<JsonObject>())!;
