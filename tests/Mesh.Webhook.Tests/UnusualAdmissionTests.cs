@@ -117,6 +117,50 @@ public sealed class UnusualAdmissionTests : IAsyncLifetime
         Assert.Null(outcome.Patch);
     }
 
+    [Fact]
+    public async Task AVirtualNodePodOnTheHostNetwork_IsRefused()
+    {
+        // proxyinit's iptables rules would be written into the node's own network namespace.
+        var pod = Node();
+        pod["spec"]!["hostNetwork"] = true;
+
+        var outcome = await _server.ReviewAsync(pod);
+
+        Assert.False(outcome.Allowed);
+        Assert.Null(outcome.Patch);
+        Assert.Equal(
+            "sidecar injection: spec.hostNetwork: a virtual node's pod gets proxyinit, whose traffic redirection would apply to the node's own network; run it in the pod network, or opt it out with appmesh.k8s.aws/sidecarInjectorWebhook: disabled",
+            outcome.Message);
+    }
+
+    [Theory]
+    [InlineData("initContainers", "envoy", "spec.initContainers: the pod already has a container named 'envoy', the name of the injected container")]
+    [InlineData("containers", "proxyinit", "spec.containers: the pod already has a container named 'proxyinit', the name of the injected container")]
+    [InlineData("volumes", "mesh-xds-ca", "spec.volumes: the pod already has a volume named 'mesh-xds-ca', the name of an injected volume")]
+    public async Task APodWithAnItemOfAnInjectedName_IsRefusedNamingIt(string list, string name, string message)
+    {
+        // Added alongside, it would be a duplicate name, and the API server would refuse the pod with a message that
+        // does not say the webhook put it there.
+        var pod = Node();
+        var item = list == "volumes"
+            ? new JsonObject { ["name"] = name, ["emptyDir"] = new JsonObject() }
+            : new JsonObject { ["name"] = name, ["image"] = "shop/tool:1" };
+        if (pod["spec"]![list] is JsonArray items)
+        {
+            items.Add(item);
+        }
+        else
+        {
+            pod["spec"]![list] = new JsonArray(item);
+        }
+
+        var outcome = await _server.ReviewAsync(pod);
+
+        Assert.False(outcome.Allowed);
+        Assert.Null(outcome.Patch);
+        Assert.Equal($"sidecar injection: {message}", outcome.Message);
+    }
+
     [Theory]
     [InlineData("appmesh.k8s.aws/mesh", "shop/eu", "cart")]
     [InlineData("appmesh.k8s.aws/virtualNode", "shop", "cart/v2")]

@@ -33,7 +33,7 @@ public static partial class PodReader
             return new InjectionDecision.Leave($"{Annotations.SidecarInjectorWebhook} is disabled");
         }
 
-        if (HasContainer(pod, "containers", EnvoyContainerName) || HasContainer(pod, "initContainers", ProxyInitContainerName))
+        if (HasItem(pod, "containers", EnvoyContainerName) || HasItem(pod, "initContainers", ProxyInitContainerName))
         {
             return new InjectionDecision.Leave("the pod already has a proxy");
         }
@@ -127,6 +127,30 @@ public static partial class PodReader
             problems.Add($"{Annotations.CredentialsSecret}: '{secret}' is not a Secret name");
         }
 
+        var redirects = node is not null;
+        if (redirects && pod["spec"]?["hostNetwork"] is JsonValue hostNetwork && hostNetwork.TryGetValue<bool>(out var onHost) && onHost)
+        {
+            problems.Add($"spec.hostNetwork: a virtual node's pod gets {ProxyInitContainerName}, whose traffic redirection would apply to the node's own network; run it in the pod network, or opt it out with {Annotations.SidecarInjectorWebhook}: disabled");
+        }
+
+        // Names are unique across a pod's containers and init containers, and across its volumes: one of ours added
+        // beside the pod's own would have the API server refuse the pod, with a message that does not say why.
+        // (An envoy container or a proxyinit init container is ours, from an earlier call: left above.)
+        if (HasItem(pod, "initContainers", EnvoyContainerName))
+        {
+            problems.Add(NameTaken("initContainers", "container", EnvoyContainerName));
+        }
+
+        if (redirects && HasItem(pod, "containers", ProxyInitContainerName))
+        {
+            problems.Add(NameTaken("containers", "container", ProxyInitContainerName));
+        }
+
+        foreach (var volume in SidecarBuilder.VolumeNames(options).Where(v => HasItem(pod, "volumes", v)))
+        {
+            problems.Add(NameTaken("volumes", "volume", volume));
+        }
+
         if (problems.Count > 0)
         {
             return new InjectionDecision.Refuse(problems);
@@ -152,8 +176,12 @@ public static partial class PodReader
     public static bool HasEnv(JsonObject container, string name) =>
         container["env"] is JsonArray env && env.Any(e => e?["name"]?.GetValue<string>() == name);
 
-    private static bool HasContainer(JsonObject pod, string list, string name) =>
-        pod["spec"]?[list] is JsonArray containers && containers.Any(c => c?["name"]?.GetValue<string>() == name);
+    /// <summary>Whether the pod's <c>spec.&lt;list&gt;</c> (containers, init containers or volumes) has an item named <paramref name="name"/>.</summary>
+    private static bool HasItem(JsonObject pod, string list, string name) =>
+        pod["spec"]?[list] is JsonArray items && items.Any(c => c?["name"]?.GetValue<string>() == name);
+
+    private static string NameTaken(string list, string what, string name) =>
+        $"spec.{list}: the pod already has a {what} named '{name}', the name of {(what == "volume" ? "an injected volume" : "the injected container")}";
 
     private static List<int> ContainerPorts(JsonObject pod) =>
         (pod["spec"]?["containers"] as JsonArray ?? [])

@@ -154,6 +154,25 @@ public static class SidecarBuilder
         }
     }
 
+    /// <summary>The names of the volumes <see cref="Volumes"/> adds, which depend on the settings only.</summary>
+    public static IEnumerable<string> VolumeNames(WebhookOptions options)
+    {
+        if (options.AuthMode != ProxyAuthMode.None)
+        {
+            yield return XdsCaVolume;
+        }
+
+        if (options.AuthMode == ProxyAuthMode.MutualTls)
+        {
+            yield return ProxyTlsVolume;
+        }
+
+        if (SdsSocketDirectory(options) is not null)
+        {
+            yield return SdsSocketVolume;
+        }
+    }
+
     private static string? SdsSocketDirectory(WebhookOptions options) =>
         options.SdsSocketPath is { Length: > 0 } socket ? Path.GetDirectoryName(socket) : null;
 
