@@ -81,6 +81,17 @@ public sealed class KustomizeTests : IDisposable
         var injector = (YamlMappingNode)((YamlSequenceNode)Node(Single(objects, "MutatingWebhookConfiguration", "mesh-sidecar-injector"), "webhooks")).Children[0];
         Assert.Equal("enabled", Scalar(injector, "namespaceSelector", "matchLabels", "appmesh.k8s.aws/sidecarInjectorWebhook"));
         Assert.Equal("mesh-webhook", Scalar(injector, "clientConfig", "service", "name"));
+        // As docs/kubernetes.md and src/Webhook have it: pods wait rather than start outside the mesh; no side effects,
+        // so dry runs are sent too; pod creation only (other operations are admitted unchanged); and the webhook's own
+        // namespace is never selected, so a webhook that is down cannot keep its own pods from starting again.
+        Assert.Equal("Fail", Scalar(injector, "failurePolicy"));
+        Assert.Equal("None", Scalar(injector, "sideEffects"));
+        var rule = (YamlMappingNode)((YamlSequenceNode)Node(injector, "rules")).Children.Single();
+        Assert.Equal(["CREATE"], ((YamlSequenceNode)Node(rule, "operations")).Children.Select(o => ((YamlScalarNode)o).Value));
+        Assert.Equal(["pods"], ((YamlSequenceNode)Node(rule, "resources")).Children.Select(o => ((YamlScalarNode)o).Value));
+        var selected = (YamlMappingNode)Node(injector, "namespaceSelector", "matchLabels");
+        var ownLabels = (YamlMappingNode)Node(Single(objects, "Namespace", "mesh-system"), "metadata", "labels");
+        Assert.DoesNotContain(selected.Children, label => ownLabels.Children.TryGetValue(label.Key, out var own) && own.ToString() == label.Value.ToString());
         var webhookCa = await File.ReadAllBytesAsync(Path.Combine(_copy, "overlays", overlay, "secrets", "webhook-ca.crt"));
         Assert.Equal(Convert.ToBase64String(webhookCa), Scalar(injector, "clientConfig", "caBundle"));
 
