@@ -133,6 +133,20 @@ public sealed class UnusualAdmissionTests : IAsyncLifetime
             outcome.Message);
     }
 
+    [Fact]
+    public async Task APodWithoutContainers_IsRefused()
+    {
+        // As the API server sends it ("containers": null): the patch's list would be Envoy alone, and a pod the
+        // API server would have refused as empty would start with a proxy and nothing to proxy.
+        var pod = Node();
+        pod["spec"]!["containers"] = null;
+
+        var outcome = await _server.ReviewAsync(pod);
+
+        Assert.False(outcome.Allowed);
+        Assert.Equal("sidecar injection: spec.containers: the pod has none, and the injected Envoy would be its only container", outcome.Message);
+    }
+
     [Theory]
     [InlineData("initContainers", "envoy", "spec.initContainers: the pod already has a container named 'envoy', the name of the injected container")]
     [InlineData("containers", "proxyinit", "spec.containers: the pod already has a container named 'proxyinit', the name of the injected container")]

@@ -133,6 +133,12 @@ public static partial class PodReader
             problems.Add($"spec.hostNetwork: a virtual node's pod gets {ProxyInitContainerName}, whose traffic redirection would apply to the node's own network; run it in the pod network, or opt it out with {Annotations.SidecarInjectorWebhook}: disabled");
         }
 
+        if (!AppContainers(pod).Any())
+        {
+            // The API server would refuse such a pod, but not once the patch has given it Envoy as its one container.
+            problems.Add("spec.containers: the pod has none, and the injected Envoy would be its only container");
+        }
+
         // Names are unique across a pod's containers and init containers, and across its volumes: one of ours added
         // beside the pod's own would have the API server refuse the pod, with a message that does not say why.
         // (An envoy container or a proxyinit init container is ours, from an earlier call: left above.)
