@@ -20,6 +20,8 @@ public sealed class XdsMetrics : IDisposable
     private readonly ConcurrentDictionary<(string Name, string Labels), Series> _series = new();
     private readonly ConcurrentDictionary<string, ObservableGauge<double>> _gauges = new();
     private readonly ConcurrentDictionary<string, Func<double>> _gaugeReads = new();
+    private readonly ConcurrentDictionary<string, ObservableCounter<long>> _readCounters = new();
+    private readonly ConcurrentDictionary<string, Func<long>> _counterReads = new();
     private readonly ConcurrentDictionary<string, Func<IEnumerable<(string Labels, double Value)>>> _labelledGaugeReads = new();
 
     /// <summary>A meter of its own, read by no host: for code that counts but is not hosted (tests, benchmarks).</summary>
@@ -145,6 +147,20 @@ public sealed class XdsMetrics : IDisposable
     {
         _gaugeReads[name] = read;
         _gauges.GetOrAdd(name, n => Meter.CreateObservableGauge(n, () => _gaugeReads[n](), description: help));
+    }
+
+    /// <summary>
+    /// A count kept elsewhere, read at each scrape and exported as a counter: <paramref name="name"/> is its Prometheus
+    /// name, ending in <c>_total</c> (a gauge of that name is a lint error, and <c>rate()</c> needs a counter to see
+    /// resets). Registering a name again replaces how it is read.
+    /// </summary>
+    public void Counter(string name, string help, Func<long> read)
+    {
+        _counterReads[name] = read;
+        _readCounters.GetOrAdd(name, n => Meter.CreateObservableCounter(
+            n.EndsWith(TotalSuffix, StringComparison.Ordinal) ? n[..^TotalSuffix.Length] : n,
+            () => _counterReads[n](),
+            description: help));
     }
 
     private const string Responses = "mesh_xds_responses_total";

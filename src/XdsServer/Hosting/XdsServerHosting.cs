@@ -134,9 +134,9 @@ public static class XdsServerHosting
                 var gate = new PushGate(pushesInFlight, hold, sp.GetRequiredService<TimeProvider>());
                 var metrics = sp.GetRequiredService<XdsMetrics>();
                 metrics.Gauge("mesh_xds_push_slots_in_flight", "Streams holding one of the Xds:PushesInFlight slots: a push being written, not yet handed on to the socket.", () => gate.InFlight);
-                metrics.Gauge(PushGate.Waited, "Pushes that found every Xds:PushesInFlight slot taken and waited for one.", () => gate.WaitedCount);
-                metrics.Gauge(PushGate.Stalled, "Push slots given back because as many later pushes as there are slots were written while this one's write waited (its proxy stopped reading; the push itself goes on).", () => gate.StalledCount);
-                metrics.Gauge(PushGate.Expired, "Push slots given back because the push's write neither completed nor was found stalled within Xds:PushSlotHoldMilliseconds (the push itself goes on).", () => gate.ExpiredCount);
+                metrics.Counter(PushGate.Waited, "Pushes that found every Xds:PushesInFlight slot taken and waited for one.", () => gate.WaitedCount);
+                metrics.Counter(PushGate.Stalled, "Push slots given back because as many later pushes as there are slots were written while this one's write waited (its proxy stopped reading; the push itself goes on).", () => gate.StalledCount);
+                metrics.Counter(PushGate.Expired, "Push slots given back because the push's write neither completed nor was found stalled within Xds:PushSlotHoldMilliseconds (the push itself goes on).", () => gate.ExpiredCount);
                 return gate;
             });
         }

@@ -1,5 +1,6 @@
 using Envoy.Config.Core.V3;
 using Envoy.Service.Discovery.V3;
+using Mesh.Testing;
 using Mesh.XdsServer.Diagnostics;
 using Mesh.XdsServer.Hosting;
 using Mesh.XdsServer.Identity;
@@ -204,6 +205,14 @@ public sealed class PushGateTests
         {
             Assert.Equal(expected > 0, PrometheusText.Value(text, name) is not null);
         }
+
+        // The counts since start are counters, as their _total says: a gauge of that name fails promtool's lint.
+        foreach (var name in new[] { PushGate.Waited, PushGate.Stalled, PushGate.Expired })
+        {
+            Assert.Equal(expected > 0 ? "counter" : null, PrometheusText.TypeOf(text, name));
+        }
+
+        await Promtool.AssertValidAsync(text);
     }
 
     [Theory]
