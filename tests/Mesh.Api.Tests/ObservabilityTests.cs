@@ -242,6 +242,29 @@ public sealed class ObservabilityTests(ApiServer api) : IClassFixture<ApiServer>
     }
 
     [Fact]
+    public async Task HelpTexts_NameEveryAnswerOfTheReadCache_AndEveryWayAnAuditRecordIsLost()
+    {
+        var text = await api.Client.GetStringAsync("/metrics");
+        string Help(string metric) => text.Split('\n').Single(l => l.StartsWith($"# HELP {metric} ", StringComparison.Ordinal));
+
+        // Describes that share another's read (answer="shared") came after the help text was written, which left them out.
+        var describes = Help("mesh_api_read_cache_describes_total");
+        foreach (var answer in new[] { "kept", "read", "refused", "unkept", "shared" })
+        {
+            Assert.Contains($"{answer}:", describes, StringComparison.Ordinal);
+            Assert.Matches($"mesh_api_read_cache_describes_total\\{{[^}}]*answer=\"{answer}\"", text);
+        }
+
+        // The counter also counts records the database refused, records lost at shutdown and failed amendments of a
+        // committed write's record (AuditLog), not only records dropped from a full queue.
+        var dropped = Help("mesh_api_audit_records_dropped_total");
+        foreach (var way in new[] { "queue", "refused", "shutdown", "amend" })
+        {
+            Assert.Contains(way, dropped, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task LivenessAndReadiness_AreSeparate()
     {
         using var client = new HttpClient { BaseAddress = api.BaseAddress };

@@ -60,7 +60,7 @@ public sealed class ApiMetrics : IDisposable
         duration = meter.CreateHistogram("mesh.api.call.duration", unit: "s", description: "App Mesh API call latency by operation.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = CallDurationBounds });
         auditDropped = meter.CreateCounter<long>("mesh.api.audit.records.dropped", unit: "{record}",
-            description: "Audit records of calls that changed nothing, dropped because the database stayed away longer than the queue could hold.");
+            description: "Audit records lost, each logged: of calls that changed nothing, dropped from a full queue (the database stayed away longer than it holds; event 20), refused by the database (event 25) or still queued at shutdown (event 22); and a committed write's record that could not be amended after its caller was answered (event 23).");
         writeRetries = meter.CreateCounter<long>("mesh.api.write.retries", unit: "{retry}",
             description: "Writes run again after a conflict with a concurrent write, by reason (deadlock: PostgreSQL broke a deadlock by failing this write; serialization: a serialization failure; token_race: a concurrent call with the same clientToken claimed it first, so the write runs again as that call's replay; concurrent_update: a resource this write changed through EF Core had been changed meanwhile).");
         writesAbandoned = meter.CreateCounter<long>("mesh.api.write.abandoned", unit: "{write}",
@@ -82,7 +82,7 @@ public sealed class ApiMetrics : IDisposable
         readCachePrunedUnread = meter.CreateCounter<long>("mesh.api.read_cache.pruned_unread", unit: "{barrier}",
             description: "Read barriers (Mesh:ReadCache) that found change-log rows this API had not read pruned (Mesh:Retention:ChangeLog); which resources they named is gone, so each time every kept Describe answer is dropped.");
         readCacheDescribes = meter.CreateCounter<long>("mesh.api.read_cache.describes", unit: "{describe}",
-            description: "Describes with Mesh:ReadCache on, by how they were answered (kept: from memory after the read barrier; read: read from PostgreSQL after it and kept; refused: read after it but not kept, a change to it being applied meanwhile; unkept: read from PostgreSQL because the barrier failed, not kept).");
+            description: "Describes with Mesh:ReadCache on, by how they were answered (kept: from memory after the read barrier; read: read from PostgreSQL after it and kept; refused: read after it but not kept, a change to it being applied meanwhile; unkept: read from PostgreSQL because the barrier failed, not kept; shared: the answer of another Describe's read of the same resource that started after this one arrived).");
         readBarrierStatements = meter.CreateCounter<long>("mesh.api.read_barrier.statements", unit: "{statement}",
             description: "Statements the read barriers (Mesh:ReadCache) ran, by statement (page: a page of the change log, one per barrier unless a page is full; maximum: the log's top, at the first barrier; writers: the transactions that may still fill a missing change-log number, while one from an earlier barrier is still missing).");
         retentionPrunedRows = meter.CreateCounter<long>("mesh.api.retention.pruned_rows", unit: "{row}",
