@@ -178,7 +178,7 @@ public sealed class XdsMetrics : IDisposable
     private const string StaleRequests = "mesh_xds_stale_requests_total";
     private const string StaleRequestsHelp = "Requests whose ACK or NACK was ignored: SotW, a nonce not the latest (the whole request is ignored); delta, a nonce of no response awaiting an answer (its subscription changes still count).";
     private const string StreamsOpened = "mesh_xds_streams_opened_total";
-    private const string StreamsOpenedHelp = "xDS streams opened.";
+    private const string StreamsOpenedHelp = "xDS streams opened, by the service they came on (variant ads, ads-delta, lds, lds-delta, ...).";
     /// <summary>Streams that arrived before the first load from PostgreSQL (read for the feed's "loaded" line).</summary>
     public const string StreamsWaitedForFirstLoad = "mesh_xds_streams_waited_for_first_load_total";
     private const string StreamsWaitedForFirstLoadHelp = "xDS streams that arrived before the server's first load from PostgreSQL was done and waited for it (each logged at Debug only: at a restart every proxy does).";
@@ -233,6 +233,10 @@ public sealed class XdsMetrics : IDisposable
     private const string ProxylessTranslationWarningsHelp =
         "Translation warnings that only the identity's proxyless gRPC clients and servers are affected by (logged once per change per proxy identity), such as a client policy gRPC cannot take; kind says which kind of problem.";
 
+    /// <summary>The services a stream is opened on, as its <c>variant</c> label names them: ADS and each type, SotW and delta.</summary>
+    public static readonly IReadOnlyList<string> StreamVariants =
+        new[] { "ads", "lds", "rds", "cds", "eds", "sds" }.SelectMany(s => new[] { s, s + "-delta" }).ToArray();
+
     /// <summary>
     /// Every counter exists from the start at zero, for each resource type and protocol variant it is counted by:
     /// an alert such as <c>increase(mesh_xds_nacks_total[5m]) &gt; 0</c> needs a series before the first NACK.
@@ -255,7 +259,8 @@ public sealed class XdsMetrics : IDisposable
             Increment(StaleRequests, StaleRequestsHelp, TypeLabel(type), by: 0);
         }
 
-        foreach (var variant in variants)
+        // A stream's variant is the service it came on (XdsStreams' callers), not sotw/delta as a response's is.
+        foreach (var variant in StreamVariants)
         {
             Increment(StreamsOpened, StreamsOpenedHelp, VariantLabel(variant), by: 0);
         }

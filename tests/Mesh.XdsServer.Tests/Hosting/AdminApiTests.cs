@@ -229,7 +229,7 @@ public sealed class AdminApiTests
             ("mesh_xds_feed_changes_total", []), ("mesh_xds_feed_errors_total", []),
             ("mesh_xds_snapshots_built_total", []), ("mesh_xds_snapshots_rejected_total", []), ("mesh_xds_mesh_graphs_rejected_total", []),
             ("mesh_xds_identities_rebuilt_total", []), ("mesh_xds_identities_skipped_total", []), ("mesh_xds_mesh_loads_total", []),
-            ("mesh_xds_streams_opened_total", [("variant", "delta")]), ("mesh_xds_streams_rejected_total", [("reason", "bad_node_id")]),
+            ("mesh_xds_streams_opened_total", [("variant", "ads-delta")]), ("mesh_xds_streams_opened_total", [("variant", "eds")]), ("mesh_xds_streams_rejected_total", [("reason", "bad_node_id")]),
             ("mesh_xds_streams_rejected_total", [("reason", "no_type_url")]), ("mesh_xds_unsupported_type_requests_total", []),
             ("mesh_xds_translation_warnings_total", [("kind", "unknown_registry_service")]),
             ("mesh_xds_proxyless_translation_warnings_total", [("kind", "certificate_undeliverable")]),

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Mesh.Model.Graph;
 using Mesh.Translation;
+using Mesh.XdsServer.Diagnostics;
 using Mesh.XdsServer.Hosting.WarmUp;
 using Mesh.XdsServer.Protocol;
 using Mesh.XdsServer.Resources;
@@ -60,7 +61,7 @@ public sealed class WarmUpTests
         Assert.Equal(0, nodes.Parsed);
         Assert.Equal(0, host.Metrics.Get("mesh_xds_snapshots_built_total"));
         Assert.Equal(0, host.Metrics.Get("mesh_xds_identities_rebuilt_total"));
-        foreach (var variant in new[] { "ads", "ads-delta", "sotw", "delta" })
+        foreach (var variant in XdsMetrics.StreamVariants)
         {
             Assert.Equal(0, host.Metrics.Get("mesh_xds_streams_opened_total", $"variant=\"{variant}\""));
         }
