@@ -185,6 +185,7 @@ internal abstract class XdsSession<TRequest> : IDisposable
         {
             // A bad request does not cost the proxy its configuration; it is shown and logged instead.
             Status.Registration = new Registration.RegistrationStatus("INVALID", null, null, error, null);
+            Registration.ProxyRegistrations.CountInvalid(Context.Metrics);
             Registration.RegistrationLog.RegistrationInvalid(Context.Logger, Status.Id, identity.ToString(), error);
         }
         else if (requested is not null && Context.Registrations is null)

@@ -27,15 +27,18 @@ public sealed class ProxyRegistrations(
     ILogger<ProxyRegistrations> logger) : BackgroundService
 {
     private const string EventsMetric = "mesh_xds_registrations_total";
-    private const string EventsHelp = "Automatic Cloud Map registrations by event: created, updated (the instance written), registered, waiting, refused, error (a stream's state changed to it), deregistered (lapsed lease swept).";
+    private const string EventsHelp = "Automatic Cloud Map registrations by event: created, updated (the instance written), registered, waiting, refused, error (a stream's state changed to it), deregistered (lapsed lease swept), invalid (a stream asked with bad metadata: not registered), pass_failed (a renewal and sweep pass failed, retried at the next interval: leases may lapse and lapsed ones stay registered meanwhile).";
 
     // Every event's series exists from the start at zero, so an alert on refusals or errors has a series to watch.
-    private static readonly string[] Events = ["created", "updated", "registered", "waiting", "refused", "error", "deregistered"];
+    private static readonly string[] Events = ["created", "updated", "registered", "waiting", "refused", "error", "deregistered", "invalid", "pass_failed"];
 
     private readonly ConcurrentDictionary<long, Tracked> _streams = new();
     private readonly SemaphoreSlim _wake = new(0);
 
     private sealed record Tracked(StreamStatus Stream, ProxyIdentity Identity, RequestedInstance Instance);
+
+    /// <summary>A stream whose registration request is bad (<see cref="RequestedInstance.FromNode"/>): it is never registered.</summary>
+    public static void CountInvalid(XdsMetrics metrics) => metrics.Increment(EventsMetric, EventsHelp, "event=\"invalid\"");
 
     /// <summary>Sidecars on this replica whose instance is registered now.</summary>
     public int Registered => _streams.Values.Count(t => t.Stream.Registration?.State == "REGISTERED");
@@ -78,6 +81,9 @@ public sealed class ProxyRegistrations(
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
+                // Counted as well as logged: until a pass succeeds, held leases are not renewed and lapsed ones are
+                // not swept, so callers may be sent to instances that are gone.
+                metrics.Increment(EventsMetric, EventsHelp, "event=\"pass_failed\"");
                 logger.RegistrationPassFailed(e);
             }
 

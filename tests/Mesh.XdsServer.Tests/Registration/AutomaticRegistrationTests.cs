@@ -31,11 +31,46 @@ public sealed class AutomaticRegistrationTests
         await using var host = await StartAsync(store, "xds-a", grace: TimeSpan.FromSeconds(30));
 
         var lines = (await host.Admin.GetStringAsync("/metrics").DefaultTimeout()).Split('\n');
-        foreach (var name in new[] { "created", "updated", "registered", "waiting", "refused", "error", "deregistered" })
+        foreach (var name in new[] { "created", "updated", "registered", "waiting", "refused", "error", "deregistered", "invalid", "pass_failed" })
         {
             Assert.Contains(lines, line => line.StartsWith("mesh_xds_registrations_total{", StringComparison.Ordinal)
                 && line.Contains($"event=\"{name}\"", StringComparison.Ordinal) && line.EndsWith(" 0", StringComparison.Ordinal));
         }
+    }
+
+    [Fact]
+    public async Task APassThatFails_IsCounted_NotOnlyLogged()
+    {
+        var store = await StoreAsync();
+        await using var host = await StartAsync(store, "xds-a", grace: TimeSpan.FromSeconds(30));
+
+        // Every pass sweeps this table: without it each pass fails, as it would with a database that refuses it.
+        await using (var db = store.Open())
+        {
+            await db.Database.ExecuteSqlRawAsync("ALTER TABLE cloud_map_instances RENAME TO cloud_map_instances_gone", TaskTimeouts.Token());
+        }
+
+        await WaitAsync(() => Task.FromResult(host.Metrics.Get("mesh_xds_registrations_total", "event=\"pass_failed\"") > 0), "a failed pass to be counted");
+    }
+
+    [Fact]
+    public async Task ASidecarAskingWithBadMetadata_IsCounted_NotOnlyLoggedAndShown()
+    {
+        var store = await StoreAsync();
+        await using var host = await StartAsync(store, "xds-a", grace: TimeSpan.FromSeconds(30));
+
+        await using var api = AdsClient.Connect(host.Channel, MeshRows.NodeId("api"));
+        api.Metadata = new Struct
+        {
+            Fields =
+            {
+                [RequestedInstance.MetadataKey] = Value.ForStruct(new Struct { Fields = { ["address"] = Value.ForString("not-an-address") } }),
+            },
+        };
+        await api.SendAsync(TypeUrls.Cluster);
+        await api.NextAsync();
+
+        Assert.Equal(1, host.Metrics.Get("mesh_xds_registrations_total", "event=\"invalid\""));
     }
 
     [Fact]
