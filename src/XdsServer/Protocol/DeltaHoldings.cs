@@ -117,6 +117,17 @@ internal sealed class DeltaHoldings(string typeUrl, Lock statusLock)
 
     public bool Holds(string name) => VersionOf(name) is not null;
 
+    /// <summary>Whether the client refused (NACKed) the version of <paramref name="name"/> it was sent last.</summary>
+    public bool Refused(string name)
+    {
+        if (_entries.TryGetValue(name, out var entry))
+        {
+            return IsHeld(entry) && entry.Outcome.ClientStatus == ClientResourceStatus.Nacked;
+        }
+
+        return InBaseline(name) is not null && _baselineOutcome.ClientStatus == ClientResourceStatus.Nacked;
+    }
+
     /// <summary>
     /// Whether there is nothing at all: nothing held, seeded, reported missing or dropped (a type's first request
     /// without <c>initial_resource_versions</c>, or after the client unsubscribed from all it held).

@@ -337,7 +337,8 @@ internal sealed class DeltaSession(
     /// Marks the endpoints of clusters this push added or changed to be sent again though the client holds them at
     /// their current version: such a cluster warms until its endpoints arrive (xDS, "Resource warming"), and an Envoy
     /// without an endpoint cache subscribes to nothing new for it, so would otherwise wait for its initial fetch
-    /// timeout. True when any is owed; the diff then compares the whole set rather than taking a shared change.
+    /// timeout. True when any is owed; the diff then compares the whole set rather than taking a shared change. Not
+    /// endpoints the client refused: a refused version is never sent again.
     /// </summary>
     private static bool OweEndpointsAgain(DeltaTypeState state, ResourceSet set, HashSet<string> warmingClusters)
     {
@@ -345,7 +346,8 @@ internal sealed class DeltaSession(
         foreach (var name in warmingClusters)
         {
             if (state.IsNamed(name) && set.ByName.TryGetValue(name, out var endpoints)
-                && string.Equals(state.ClientHas.VersionOf(name), endpoints.Version, StringComparison.Ordinal))
+                && string.Equals(state.ClientHas.VersionOf(name), endpoints.Version, StringComparison.Ordinal)
+                && !state.ClientHas.Refused(name))
             {
                 state.AnswerAtNextDiff(name);
                 owed = true;

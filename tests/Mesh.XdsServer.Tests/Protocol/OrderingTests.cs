@@ -131,6 +131,58 @@ public sealed class OrderingTests : IAsyncLifetime
         Assert.Equal(endpoints.Resources.Select(r => (r.Name, r.Version)), again.Resources.Select(r => (r.Name, r.Version)));
     }
 
+    /// <summary>
+    /// Endpoints the client refused are not sent again when their cluster changes (a refused version is never re-sent,
+    /// as on a SotW stream): the next response after the clusters is the next change's.
+    /// </summary>
+    [Fact]
+    public async Task Delta_Refused_Endpoints_Are_Not_Sent_Again_When_Their_Cluster_Changes()
+    {
+        var mesh = CloudMapCaller();
+        _host.Producer.SetMesh(mesh.Key, mesh.Graph);
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster, ["*"]);
+        await client.AckAsync(await client.NextAsync());
+        await client.SendAsync(TypeUrls.Endpoint, [CloudMapEndpoints]);
+        await client.NackAsync(await client.NextAsync(), "endpoints rejected by test");
+        await _host.ProcessedAsync(TypeUrls.Endpoint, CloudMapEndpoints, Envoy.Admin.V3.ClientResourceStatus.Nacked);
+
+        mesh = WithOutlierDetection(mesh);
+        _host.Producer.SetMesh(mesh.Key, mesh.Graph);
+        var clusters = await client.NextAsync();
+        Assert.Equal([CloudMapEndpoints], clusters.Resources.Select(r => r.Name));
+        await client.AckAsync(clusters);
+
+        // billing is a DNS cluster: its change sends the clusters alone, and they are what comes next.
+        _host.Producer.SetMesh(mesh.Key, mesh.Node("billing", "10.0.0.4", 7000, "grpc").Graph);
+        var next = await client.NextAsync();
+        Assert.Equal(TypeUrls.Cluster, next.TypeUrl);
+    }
+
+    /// <summary>The same on a SotW stream: refused endpoints do not follow their changed cluster.</summary>
+    [Fact]
+    public async Task Sotw_Refused_Endpoints_Are_Not_Sent_Again_When_Their_Cluster_Changes()
+    {
+        var mesh = CloudMapCaller();
+        _host.Producer.SetMesh(mesh.Key, mesh.Graph);
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster);
+        await client.AckAsync(await client.NextAsync());
+        await client.SendAsync(TypeUrls.Endpoint, [CloudMapEndpoints]);
+        await client.NackAsync(await client.NextAsync(), "", "endpoints rejected by test", [CloudMapEndpoints]);
+        await _host.ProcessedAsync(TypeUrls.Endpoint, CloudMapEndpoints, Envoy.Admin.V3.ClientResourceStatus.Nacked);
+
+        mesh = WithOutlierDetection(mesh);
+        _host.Producer.SetMesh(mesh.Key, mesh.Graph);
+        var clusters = await client.NextAsync();
+        Assert.Equal(TypeUrls.Cluster, clusters.TypeUrl);
+        await client.AckAsync(clusters);
+
+        _host.Producer.SetMesh(mesh.Key, mesh.Node("billing", "10.0.0.4", 7000, "grpc").Graph);
+        var next = await client.NextAsync();
+        Assert.Equal(TypeUrls.Cluster, next.TypeUrl);
+    }
+
     private const string CloudMapEndpoints = "cds_egress_demo_api_http_8080";
 
     private const string CloudMapApi = """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}OUTLIER}],"serviceDiscovery":{"awsCloudMap":{"namespaceName":"ns.local","serviceName":"api"}}}""";
