@@ -350,6 +350,7 @@ internal sealed class SotwSession(
 
         var removed = Context.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug) ? CountRemoved(state.Sent, resources) : 0;
         state.SentNonce = response.Nonce;
+        state.SentNacked = false; // a refusal was of the response before: this one is not answered yet
         state.SentVersion = version;
         state.Sent = resources;
         state.EverSent = true;

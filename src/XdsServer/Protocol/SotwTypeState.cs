@@ -27,7 +27,7 @@ internal sealed class SotwTypeState
 
     public string? SentVersion { get; set; }
 
-    /// <summary>Whether the client refused the latest response (a NACK), until it accepts one.</summary>
+    /// <summary>Whether the client refused the latest response (a NACK): cleared when it accepts one, or another is sent.</summary>
     public bool SentNacked { get; set; }
 
     /// <summary>The resources of the latest response, in name order: often the snapshot's own list, shared.</summary>

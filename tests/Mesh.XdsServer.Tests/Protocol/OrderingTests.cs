@@ -183,6 +183,42 @@ public sealed class OrderingTests : IAsyncLifetime
         Assert.Equal(TypeUrls.Cluster, next.TypeUrl);
     }
 
+    /// <summary>
+    /// A refusal holds for the response refused only: endpoints sent since, not answered yet, follow their changed
+    /// cluster again (the client may have taken them for the cluster it had before).
+    /// </summary>
+    [Fact]
+    public async Task Sotw_Endpoints_Sent_After_A_Refusal_Follow_Their_Changed_Cluster()
+    {
+        const string billingEndpoints = "cds_proxyless_demo_billing_grpc_7000";
+        var mesh = CloudMapCaller();
+        _host.Producer.SetMesh(mesh.Key, mesh.Graph);
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster);
+        await client.AckAsync(await client.NextAsync());
+        string[] names = [CloudMapEndpoints, billingEndpoints];
+        await client.SendAsync(TypeUrls.Endpoint, names);
+        var refused = await client.NextAsync();
+        Assert.Equal(2, refused.Resources.Count);
+        await client.NackAsync(refused, "", "endpoints rejected by test", names);
+        await _host.ProcessedAsync(TypeUrls.Endpoint, CloudMapEndpoints, Envoy.Admin.V3.ClientResourceStatus.Nacked);
+
+        // billing moves: its cluster and its endpoints change; the endpoints are left unanswered.
+        mesh = mesh.Node("billing", "10.0.0.4", 7000, "grpc");
+        _host.Producer.SetMesh(mesh.Key, mesh.Graph);
+        await client.AckAsync(await client.NextAsync());
+        var endpoints = await client.NextAsync();
+        Assert.Equal(TypeUrls.Endpoint, endpoints.TypeUrl);
+        Assert.NotEqual(refused.VersionInfo, endpoints.VersionInfo);
+
+        mesh = WithOutlierDetection(mesh);
+        _host.Producer.SetMesh(mesh.Key, mesh.Graph);
+        var clusters = await client.NextAsync();
+        Assert.Equal(TypeUrls.Cluster, clusters.TypeUrl);
+        var again = await client.NextAsync();
+        Assert.Equal((TypeUrls.Endpoint, endpoints.VersionInfo), (again.TypeUrl, again.VersionInfo));
+    }
+
     private const string CloudMapEndpoints = "cds_egress_demo_api_http_8080";
 
     private const string CloudMapApi = """{"listeners":[{"portMapping":{"port":8080,"protocol":"http"}OUTLIER}],"serviceDiscovery":{"awsCloudMap":{"namespaceName":"ns.local","serviceName":"api"}}}""";
