@@ -257,7 +257,7 @@ internal sealed class DeltaSession(
     {
         // Most changes remove nothing from a proxy, so the list of removals sent last is made only when one does.
         List<(string TypeUrl, DeltaTypeState State, IReadOnlyList<string> Removals, DeltaDiscoveryResponse? Shared)>? later = null;
-        HashSet<string>? warmingClusters = null;
+        IReadOnlyList<XdsResource>? warmingClusters = null; // the clusters this push adds or changes
         var order = TypeUrls.AdsOrder; // by index: an interface's enumerator is an object, twice per push of every stream
         for (var t = 0; t < order.Count; t++)
         {
@@ -265,12 +265,12 @@ internal sealed class DeltaSession(
             if (_types.TryGetValue(typeUrl, out var state) && state.Subscribed)
             {
                 var set = snapshot[typeUrl];
-                var endpointsOwed = typeUrl == TypeUrls.Endpoint && warmingClusters is not null && OweEndpointsAgain(state, set, warmingClusters);
+                var endpointsOwed = typeUrl == TypeUrls.Endpoint && warmingClusters is { Count: > 0 } && OweEndpointsAgain(state, set, warmingClusters);
                 if (!endpointsOwed && SharedChange(typeUrl, state, snapshot) is { } change)
                 {
                     if (typeUrl == TypeUrls.Cluster)
                     {
-                        warmingClusters = NamesOf(change.Upserts);
+                        warmingClusters = change.Upserts;
                     }
 
                     if (change.UpsertResponse is { } upsert)
@@ -295,7 +295,7 @@ internal sealed class DeltaSession(
                 var (upserts, removals) = Diff(typeUrl, state, snapshot);
                 if (typeUrl == TypeUrls.Cluster)
                 {
-                    warmingClusters = NamesOf(upserts);
+                    warmingClusters = upserts;
                 }
 
                 if (upserts.Count > 0 || removals.Count == 0)
@@ -340,11 +340,12 @@ internal sealed class DeltaSession(
     /// timeout. True when any is owed; the diff then compares the whole set rather than taking a shared change. Not
     /// endpoints the client refused: a refused version is never sent again.
     /// </summary>
-    private static bool OweEndpointsAgain(DeltaTypeState state, ResourceSet set, HashSet<string> warmingClusters)
+    private static bool OweEndpointsAgain(DeltaTypeState state, ResourceSet set, IReadOnlyList<XdsResource> warmingClusters)
     {
         var owed = false;
-        foreach (var name in warmingClusters)
+        for (var i = 0; i < warmingClusters.Count; i++)
         {
+            var name = warmingClusters[i].Name;
             if (state.IsNamed(name) && set.ByName.TryGetValue(name, out var endpoints)
                 && string.Equals(state.ClientHas.VersionOf(name), endpoints.Version, StringComparison.Ordinal)
                 && !state.ClientHas.Refused(name))
@@ -360,22 +361,6 @@ internal sealed class DeltaSession(
         }
 
         return owed;
-    }
-
-    private static HashSet<string>? NamesOf(IReadOnlyList<XdsResource> resources)
-    {
-        if (resources.Count == 0)
-        {
-            return null;
-        }
-
-        var names = new HashSet<string>(resources.Count, StringComparer.Ordinal);
-        for (var i = 0; i < resources.Count; i++)
-        {
-            names.Add(resources[i].Name);
-        }
-
-        return names;
     }
 
     /// <summary>

@@ -121,7 +121,7 @@ internal sealed class SotwSession(
             }
 
             var desired = Select(typeUrl, state, snapshot);
-            if (typeUrl == TypeUrls.Cluster && state.EverSent && !SameResources(desired, state.Sent))
+            if (typeUrl == TypeUrls.Cluster && state.EverSent && TakesEndpoints() && !SameResources(desired, state.Sent))
             {
                 warmingClusters = AddedOrChanged(state.Sent, desired);
             }
@@ -215,6 +215,12 @@ internal sealed class SotwSession(
 
         return i == sent.Count;
     }
+
+    /// <summary>
+    /// Whether the client holds endpoints it was sent: only then can a changed cluster warm waiting for them, so only
+    /// then are the changed clusters worked out (an Envoy whose clusters all use DNS never asks for endpoints).
+    /// </summary>
+    private bool TakesEndpoints() => _types.TryGetValue(TypeUrls.Endpoint, out var endpoints) && endpoints.EverSent;
 
     /// <summary>The names of the clusters in <paramref name="now"/> that <paramref name="before"/> did not hold as they are now; null when none.</summary>
     private static HashSet<string>? AddedOrChanged(IReadOnlyList<XdsResource> before, IReadOnlyList<XdsResource> now)
