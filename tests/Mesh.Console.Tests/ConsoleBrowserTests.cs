@@ -98,6 +98,20 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "warnings");
         Assert.Contains("warnings: passed", output);
     }
+
+    [Fact]
+    public async Task A_Browser_Whose_Session_Cookie_Is_Gone_Is_Asked_To_Sign_In_And_Then_Shown_The_Page_It_Was_On()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "expired");
+        Assert.Contains("expired: passed", output);
+    }
+
+    [Fact]
+    public async Task A_Link_Opened_Signed_Out_Shows_Its_Page_After_The_Sign_In()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "deeplink");
+        Assert.Contains("deeplink: passed", output);
+    }
 }
 
 [CollectionDefinition(Name)]

@@ -8,6 +8,13 @@ let csrfToken = '';
 let onSignedOut = () => {};
 let onRefused = async () => {};
 
+/**
+ * The answers that mean this browser is no longer signed in: a session the server does not know (ended, expired, a
+ * restarted host), and no session cookie at all, which is what the browser sends once the cookie has expired (it
+ * lives as long as the session) or another tab's sign-out has removed it.
+ */
+const SIGNED_OUT = new Set(['UnrecognizedClientException', 'MissingAuthenticationTokenException']);
+
 export class ApiError extends Error {
   constructor(status, code, message) {
     super(message);
@@ -48,7 +55,7 @@ export async function call(method, path, body) {
   if (!response.ok) {
     const code = (response.headers.get('x-amzn-ErrorType') || '').split(':')[0];
     const error = new ApiError(response.status, code, (data && (data.message || data.Message)) || text || response.statusText);
-    if (code === 'UnrecognizedClientException' && !path.startsWith('/console/session')) onSignedOut();
+    if (SIGNED_OUT.has(code) && !path.startsWith('/console/session')) onSignedOut();
     else if (response.status === 403 && method !== 'GET') await onRefused();
     throw error;
   }

@@ -14,6 +14,8 @@ let session = null;
 let sessionNotice = '';
 /** Counts renders: a page that finishes loading after the user moved on must not replace the page they moved to. */
 let renders = 0;
+/** The page asked for when a sign-in was needed (a deep link, or the page the session ended on): shown after it. */
+let afterSignIn = null;
 
 const go = hash => {
   if (location.hash === hash) render();
@@ -21,7 +23,9 @@ const go = hash => {
 };
 const q = encodeURIComponent;
 
+/** No session (a deep link opened signed out, or the session ended under the page): sign in, then show that page. */
 function signedOut() {
+  if (!location.hash.startsWith('#/signin')) afterSignIn = location.hash;
   session = null;
   useSession(null);
   go('#/signin');
@@ -64,7 +68,10 @@ async function signOut() {
   try {
     await sessionApi.signOut();
     sessionNotice = '';
-    signedOut();
+    session = null;
+    useSession(null);
+    afterSignIn = null;
+    go('#/signin');
     return;
   } catch (e) {
     sessionNotice = `Sign out failed (${e.code || 'Error'}: ${e.message}).`;
@@ -84,7 +91,9 @@ function signInPage() {
       secret.value = '';
       sessionNotice = '';
       useSession(session, signedOut, rereadSession);
-      go('#/meshes');
+      const next = afterSignIn;
+      afterSignIn = null;
+      go(next && next.startsWith('#/') ? next : '#/meshes');
     } catch (e) {
       status.textContent = e.message;
     }
@@ -273,7 +282,7 @@ async function render() {
       session = signedIn;
       useSession(session, signedOut, rereadSession);
     } catch {
-      if (current()) go('#/signin');
+      if (current()) signedOut();
       return;
     }
   }

@@ -1,6 +1,6 @@
 // Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
 //   node console.test.mjs resources | shift | readonly | backends | ports | errors | unfollowed | unreachable |
-//   signout | identity | late | refresh | warnings | benchmark
+//   signout | identity | late | refresh | warnings | expired | deeplink | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -714,6 +714,61 @@ async function warnings(browser) {
   await capture(page, 'map-warnings');
 }
 
+/** A browser whose session cookie is gone (another tab signed out, or the cookie expired with the session) is asked to sign in, and then shown the page it was on. */
+async function expired(browser) {
+  const a = await newPage(browser);
+  await signIn(a, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const mesh = await navMesh(a);
+  await go(a, '#/meshes', 'meshes');
+  const b = await newPage(browser);
+  await go(b, '#/meshes', 'meshes');
+  await b.click('#signout');
+  await waitPage(b, 'signin');
+  await b.close();
+
+  // The first tab moves on: the API answers a call without a cookie MissingAuthenticationTokenException.
+  await a.evaluate(m => { location.hash = `#/mesh?mesh=${m}`; }, mesh);
+  await a.waitForFunction(() => ['signin', 'error'].includes(document.querySelector('main').dataset.page));
+  const shown = await a.$eval('main', m => `${m.dataset.page}: ${m.textContent}`);
+  expect(shown.startsWith('signin'), `a call refused for want of a session cookie asks for a sign-in (${shown})`);
+  await capture(a, 'signin-after-cookie-gone');
+  await a.type('#access-key-id', process.env.MESH_ADMIN_KEY_ID);
+  await a.type('#secret-access-key', process.env.MESH_ADMIN_SECRET);
+  await a.click('#signin-submit');
+  await a.waitForFunction(() => !['signin', 'loading'].includes(document.querySelector('main').dataset.page));
+  const back = await a.evaluate(() => [document.querySelector('main').dataset.page, decodeURIComponent(location.hash)]);
+  expect(back[0] === 'mesh' && back[1] === `#/mesh?mesh=${mesh}`, `after signing in again the page the session ended on is shown (${back})`);
+}
+
+/** A link to a page opened signed out shows that page after the sign-in, not the list of meshes. */
+async function deeplink(browser) {
+  const page = await newPage(browser);
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const mesh = await navMesh(page);
+  await page.click('#signout');
+  await waitPage(page, 'signin');
+
+  const link = `#/edit?mesh=${mesh}&kind=virtualNode&name=node`;
+  await page.goto(`${API}/console${link}`, { waitUntil: 'domcontentloaded' });
+  await waitPage(page, 'signin');
+  await page.type('#access-key-id', process.env.MESH_ADMIN_KEY_ID);
+  await page.type('#secret-access-key', process.env.MESH_ADMIN_SECRET);
+  await page.click('#signin-submit');
+  await page.waitForFunction(() => !['signin', 'loading'].includes(document.querySelector('main').dataset.page));
+  const shown = await page.evaluate(() => [document.querySelector('main').dataset.page, location.hash]);
+  expect(shown[0] === 'edit' && shown[1] === link, `the linked page is shown after signing in (${shown})`);
+  expect((await page.$eval('#f-name', e => e.value)) === 'node', 'the linked editor shows the linked node');
+  await capture(page, 'deep-link-after-signin');
+
+  // Signing out on purpose forgets it: the next sign-in starts at the meshes.
+  await page.click('#signout');
+  await waitPage(page, 'signin');
+  await page.type('#access-key-id', process.env.MESH_ADMIN_KEY_ID);
+  await page.type('#secret-access-key', process.env.MESH_ADMIN_SECRET);
+  await page.click('#signin-submit');
+  await waitPage(page, 'meshes');
+}
+
 /** The navigation mesh: one virtual node. */
 async function navMesh(page) {
   await ensure(page, '/meshes', { meshName: NAV, spec: {} });
@@ -768,7 +823,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
