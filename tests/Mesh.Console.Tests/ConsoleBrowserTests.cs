@@ -112,6 +112,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "deeplink");
         Assert.Contains("deeplink: passed", output);
     }
+
+    [Fact]
+    public async Task The_Map_Of_A_Mesh_Without_Resources_Says_So_And_The_Browser_Logs_No_Error()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "emptymap");
+        Assert.Contains("emptymap: passed", output);
+    }
 }
 
 [CollectionDefinition(Name)]

@@ -183,6 +183,15 @@ async function mapPage(mesh) {
   const fetchStarted = performance.now();
   const data = await loadMesh(mesh);
   const fetched = performance.now();
+  // Routes and gateway routes live in routers and gateways: without these four kinds there is nothing to draw (and an
+  // empty graph's layout has no size an SVG can take).
+  if ([data.nodes, data.services, data.routers, data.gateways].every(items => items.length === 0)) {
+    return [
+      h('h1', null, `Service map: ${mesh}`),
+      h('p', { id: 'map-empty' }, 'This mesh has no virtual nodes, services, routers or gateways yet: there is nothing to draw. ',
+        h('a', { href: `#/mesh?mesh=${q(mesh)}` }, 'Resources')),
+    ];
+  }
   const detail = h('div', { id: 'detail' });
   const links = { shift: node => `#/shift?mesh=${q(mesh)}&router=${q(node.router)}&route=${q(node.title)}` };
   const { svg, layoutMs, drawMs, nodeCount } = renderMap(data, node => show(detail, detailPanel(data, node, links)));

@@ -1,6 +1,6 @@
 // Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
 //   node console.test.mjs resources | shift | readonly | backends | ports | errors | unfollowed | unreachable |
-//   signout | identity | late | refresh | warnings | expired | deeplink | benchmark
+//   signout | identity | late | refresh | warnings | expired | deeplink | emptymap | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -769,6 +769,28 @@ async function deeplink(browser) {
   await waitPage(page, 'meshes');
 }
 
+/**
+ * A mesh without resources has a map page that says so, and the browser logs no error on the way (sign-in, list,
+ * map) but the one a signed-out page is answered when it asks who is signed in (403 from GET /console/session).
+ */
+async function emptymap(browser) {
+  const page = await newPage(browser);
+  const logged = [];
+  page.on('console', message => {
+    if (message.type() === 'error' && !message.location()?.url?.endsWith('/console/session')) logged.push(`${message.text()} (${message.location()?.url})`);
+  });
+  page.on('pageerror', error => logged.push(error.message));
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const mesh = `empty${process.env.MESH_TEST_SUFFIX || ''}`;
+  await ensure(page, '/meshes', { meshName: mesh, spec: {} });
+  await go(page, `#/mesh?mesh=${mesh}`, 'mesh');
+  await go(page, `#/map?mesh=${mesh}`, 'map');
+  const said = await page.$eval('main', m => m.textContent);
+  expect(/no virtual nodes, services, routers or gateways/.test(said) && !(await page.$('svg.map')), `the empty mesh's map says there is nothing to draw: ${said}`);
+  await capture(page, 'map-empty');
+  expect(logged.length === 0, `the browser logged no error: ${logged.join('; ')}`);
+}
+
 /** The navigation mesh: one virtual node. */
 async function navMesh(page) {
   await ensure(page, '/meshes', { meshName: NAV, spec: {} });
@@ -823,7 +845,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, emptymap, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
