@@ -114,6 +114,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
     }
 
     [Fact]
+    public async Task Older_Audit_Records_Are_Read_One_Page_At_A_Time_And_A_Failed_Read_Is_Shown()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "audit");
+        Assert.Contains("audit: passed", output);
+    }
+
+    [Fact]
     public async Task The_Map_Of_A_Mesh_Without_Resources_Says_So_And_The_Browser_Logs_No_Error()
     {
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "emptymap");

@@ -226,6 +226,7 @@ async function mapPage(mesh) {
 async function auditPage() {
   const table = h('tbody');
   const more = h('button', { type: 'button', id: 'older' }, 'Older records');
+  const status = h('p', { role: 'status', class: 'status', id: 'audit-status', 'aria-live': 'polite' });
   let before = null;
   async function load() {
     const page = await auditRecords(before);
@@ -241,13 +242,28 @@ async function auditPage() {
     before = page.nextBefore;
     more.hidden = !before;
   }
-  more.addEventListener('click', load);
+  // One page at a time: a second click while one loads would ask for the same page again and list it twice. A
+  // failure is shown beside the button (a click handler's error would otherwise go nowhere).
+  more.addEventListener('click', async () => {
+    if (more.disabled) return;
+    more.disabled = true;
+    status.textContent = 'Loading older records…';
+    try {
+      await load();
+      status.textContent = '';
+    } catch (e) {
+      status.textContent = `Older records could not be read (${e.code || 'Error'}: ${e.message}).`;
+    } finally {
+      more.disabled = false;
+    }
+  });
   await load();
   return [
     h('h1', null, 'Audit log'),
     h('p', null, 'Who changed what in this account, newest first: every write, every refused call and every console sign-in.'),
     h('table', { id: 'audit' }, h('thead', null, h('tr', null, ['When', 'Access key', 'Action', 'Resource', 'Result', 'From'].map(t => h('th', { scope: 'col' }, t)))), table),
     more,
+    status,
   ];
 }
 

@@ -1,6 +1,6 @@
 // Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
 //   node console.test.mjs resources | shift | readonly | backends | ports | errors | unfollowed | unreachable |
-//   signout | identity | late | refresh | warnings | expired | deeplink | emptymap | benchmark
+//   signout | identity | late | refresh | warnings | expired | deeplink | audit | emptymap | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -769,6 +769,43 @@ async function deeplink(browser) {
   await waitPage(page, 'meshes');
 }
 
+/** "Older records" reads one page at a time (a second click while it loads adds nothing twice) and shows a failure to read. */
+async function audit(browser) {
+  const page = await newPage(browser);
+  const pageErrors = [];
+  page.on('pageerror', error => pageErrors.push(error.message));
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const record = id => ({ id, at: new Date(Date.UTC(2026, 0, 1, 0, 0, id)).toISOString(), accessKeyId: 'AKIDTEST', action: `appmesh:Test${id}`, resourceArn: '', statusCode: 200, errorCode: null, message: null, sourceAddress: '127.0.0.1' });
+  // The audit log as the API host might answer it: a first page with more behind it, then a slow page, then a 503.
+  const pages = [{ records: [record(3)], nextBefore: 3 }, { records: [record(2)], nextBefore: 2 }];
+  const held = [];
+  let failing = false;
+  await page.setRequestInterception(true);
+  page.on('request', request => {
+    if (!request.url().includes('/console/api/audit')) return request.continue();
+    if (failing) return request.respond({ status: 503, contentType: 'application/json', headers: { 'x-amzn-ErrorType': 'ServiceUnavailableException' }, body: '{"message":"The database is unavailable."}' });
+    if (!request.url().includes('before=')) return request.respond({ status: 200, contentType: 'application/json', body: JSON.stringify(pages[0]) });
+    held.push(request);
+  });
+  await go(page, '#/audit', 'audit');
+  await page.click('#older');
+  await page.click('#older');
+  await new Promise(r => setTimeout(r, 300));
+  for (const request of held) await request.respond({ status: 200, contentType: 'application/json', body: JSON.stringify(pages[1]) });
+  await page.waitForFunction(() => document.querySelectorAll('#audit tbody tr').length >= 2);
+  await new Promise(r => setTimeout(r, 300));
+  const actions = await page.$$eval('#audit tbody tr', rows => rows.map(r => r.children[2].textContent));
+  expect(JSON.stringify(actions) === JSON.stringify(['appmesh:Test3', 'appmesh:Test2']), `two clicks while the older page loads list it once (${actions})`);
+
+  failing = true;
+  await page.click('#older');
+  await page.waitForFunction(() => /ServiceUnavailableException/.test(document.querySelector('#audit-status')?.textContent || ''), { timeout: 10000 })
+    .catch(() => expect(false, 'a failure to read older records is shown beside the button'));
+  expect(await page.$eval('#older', b => !b.disabled && !b.hidden), 'the button can be used again after the failure');
+  await capture(page, 'audit-older-failed');
+  expect(pageErrors.length === 0, `no error escaped the page: ${pageErrors.join('; ')}`);
+}
+
 /**
  * A mesh without resources has a map page that says so, and the browser logs no error on the way (sign-in, list,
  * map) but the one a signed-out page is answered when it asks who is signed in (403 from GET /console/session).
@@ -845,7 +882,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, emptymap, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
