@@ -126,6 +126,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "emptymap");
         Assert.Contains("emptymap: passed", output);
     }
+
+    [Fact]
+    public async Task At_A_Phones_Width_With_255_Character_Names_No_Page_Is_Wider_Than_The_Window()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "narrow");
+        Assert.Contains("narrow: passed", output);
+    }
 }
 
 [CollectionDefinition(Name)]

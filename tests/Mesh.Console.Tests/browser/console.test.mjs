@@ -1,6 +1,6 @@
 // Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
 //   node console.test.mjs resources | shift | readonly | backends | ports | errors | unfollowed | unreachable |
-//   signout | identity | late | refresh | warnings | expired | deeplink | audit | emptymap | benchmark
+//   signout | identity | late | refresh | warnings | expired | deeplink | audit | emptymap | narrow | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -828,6 +828,24 @@ async function emptymap(browser) {
   expect(logged.length === 0, `the browser logged no error: ${logged.join('; ')}`);
 }
 
+/** At a phone's width, with a 255-character name, no page is wider than the window. */
+async function narrow(browser) {
+  const page = await newPage(browser);
+  await page.setViewport({ width: 360, height: 740, isMobile: true });
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const mesh = `long${process.env.MESH_TEST_SUFFIX || ''}`.padEnd(255, 'x');
+  const node = 'n'.padEnd(255, 'y');
+  await ensure(page, '/meshes', { meshName: mesh, spec: {} });
+  await ensure(page, `/meshes/${mesh}/virtualNodes`, { virtualNodeName: node, spec: { listeners: [{ portMapping: { port: 8080, protocol: 'http' } }], serviceDiscovery: { dns: { hostname: 'long.local' } } } });
+  for (const [hash, name] of [['#/meshes', 'meshes'], [`#/mesh?mesh=${mesh}`, 'mesh'], [`#/map?mesh=${mesh}`, 'map'],
+    [`#/edit?mesh=${mesh}&kind=virtualNode&name=${node}`, 'edit'], ['#/audit', 'audit']]) {
+    await go(page, hash, name);
+    const [pageWidth, windowWidth] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    expect(pageWidth <= 360 && windowWidth <= 360, `the ${name} page fits a 360-pixel window (it is ${pageWidth} wide, the layout viewport ${windowWidth})`);
+    await capture(page, `narrow-${name}`);
+  }
+}
+
 /** The navigation mesh: one virtual node. */
 async function navMesh(page) {
   await ensure(page, '/meshes', { meshName: NAV, spec: {} });
@@ -882,7 +900,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
