@@ -133,6 +133,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "narrow");
         Assert.Contains("narrow: passed", output);
     }
+
+    [Fact]
+    public async Task The_Map_Page_Lists_The_Proxies_Of_Nodes_And_Gateways_The_Mesh_Does_Not_Have()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "strays");
+        Assert.Contains("strays: passed", output);
+    }
 }
 
 [CollectionDefinition(Name)]

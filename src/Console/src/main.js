@@ -4,7 +4,7 @@ import { h, show } from './dom.js';
 import { auditRecords, session as sessionApi, useSession } from './api.js';
 import { KINDS, MESH_CHILD_KINDS, list, remove } from './kinds.js';
 import { editorPage } from './editor.js';
-import { detailPanel, loadMesh, renderMap } from './map.js';
+import { detailPanel, loadMesh, renderMap, strayProxiesSection } from './map.js';
 import { shiftPage } from './shift.js';
 
 const main = document.getElementById('main');
@@ -190,6 +190,7 @@ async function mapPage(mesh) {
       h('h1', null, `Service map: ${mesh}`),
       h('p', { id: 'map-empty' }, 'This mesh has no virtual nodes, services, routers or gateways yet: there is nothing to draw. ',
         h('a', { href: `#/mesh?mesh=${q(mesh)}` }, 'Resources')),
+      strayProxiesSection(data),
     ];
   }
   const detail = h('div', { id: 'detail' });
@@ -219,6 +220,7 @@ async function mapPage(mesh) {
     unreachable.length ? h('p', { class: 'notice' }, `Proxy status missing from: ${unreachable.map(u => `${u.url} (${u.error})`).join('; ')}`) : null,
     h('p', { class: 'legend' }, h('span', { class: 'sync synced' }, '■ in sync'), ' ', h('span', { class: 'sync waiting' }, '■ waiting'), ' ', h('span', { class: 'sync nacked' }, '■ NACKed')),
     container,
+    strayProxiesSection(data),
     detail,
   ];
 }

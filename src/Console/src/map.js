@@ -178,13 +178,47 @@ export function renderMap(data, onSelect) {
   return { svg, layoutMs: laidOut - started, drawMs: performance.now() - laidOut, nodeCount: graph.nodeCount() };
 }
 
-/** The panel under the map for the selected resource: its proxies, their sync state and errors, and its warnings. */
-export function detailPanel(data, node, links) {
-  const rows = (node.proxies || []).map(p => {
+/**
+ * Proxies connected to this mesh as a virtual node or gateway it does not have (a misspelt node id, a resource deleted
+ * under running proxies): the xDS server sends them nothing it can serve, and no box on the map stands for them.
+ */
+export function strayProxies(data) {
+  const drawn = new Set([
+    ...data.nodes.map(n => `virtualNode/${n.virtualNodeName}`),
+    ...data.gateways.map(g => `virtualGateway/${g.virtualGatewayName}`),
+  ]);
+  return (data.status.proxies || []).filter(p => !drawn.has(`${p.kind}/${p.name}`));
+}
+
+function proxyRows(proxies) {
+  return proxies.map(p => {
     const st = proxyState(p);
     return h('tr', { class: `proxy ${st.state}` },
       h('td', null, p.nodeId), h('td', null, p.replica), h('td', { 'data-state': st.state }, st.label), h('td', { class: 'nack-error' }, st.error || ''));
   });
+}
+
+function proxyTable(rows, attrs) {
+  return h('table', { class: 'proxies', ...attrs },
+    h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Node id'), h('th', { scope: 'col' }, 'xDS replica'), h('th', { scope: 'col' }, 'Sync'), h('th', { scope: 'col' }, 'Error'))),
+    h('tbody', null, rows));
+}
+
+/** The section listing the stray proxies, or null when there are none. */
+export function strayProxiesSection(data) {
+  const strays = strayProxies(data);
+  if (strays.length === 0) return null;
+  return h('section', { 'aria-labelledby': 'strays-title', id: 'strays' },
+    h('h2', { id: 'strays-title' }, 'Proxies of resources this mesh does not have'),
+    h('p', { class: 'notice' }, strays.length === 1
+      ? '1 connected proxy names a virtual node or gateway this mesh does not have: it gets no configuration until that resource is created (or its node id is corrected).'
+      : `${strays.length} connected proxies name virtual nodes or gateways this mesh does not have: they get no configuration until those resources are created (or their node ids are corrected).`),
+    proxyTable(proxyRows(strays), { id: 'stray-proxies' }));
+}
+
+/** The panel under the map for the selected resource: its proxies, their sync state and errors, and its warnings. */
+export function detailPanel(data, node, links) {
+  const rows = proxyRows(node.proxies || []);
   const warnings = warningsOf(node);
   const targets = node.kind === 'rt' ? weightedTargetsOf(node.route.spec) : null;
   return h('section', { class: 'detail', 'aria-labelledby': 'detail-title' },
@@ -195,7 +229,7 @@ export function detailPanel(data, node, links) {
       ? [
         h('h3', null, 'Connected proxies'),
         rows.length
-          ? h('table', { class: 'proxies' }, h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Node id'), h('th', { scope: 'col' }, 'xDS replica'), h('th', { scope: 'col' }, 'Sync'), h('th', { scope: 'col' }, 'Error'))), h('tbody', null, rows))
+          ? proxyTable(rows)
           : h('p', null, data.status.configured ? 'No proxy is connected.' : 'Proxy status is not configured on the API host (Mesh:Console:ProxyStatusUrls).'),
         h('h3', null, 'Translation warnings'),
         warnings.length

@@ -1,6 +1,7 @@
 // Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
 //   node console.test.mjs resources | shift | readonly | backends | ports | errors | unfollowed | unreachable |
-//   signout | identity | late | refresh | warnings | expired | deeplink | audit | emptymap | narrow | benchmark
+//   signout | identity | late | refresh | warnings | expired | deeplink | audit | emptymap | narrow |
+//   strays | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -846,6 +847,28 @@ async function narrow(browser) {
   }
 }
 
+/** A proxy connected as a virtual node the mesh does not have is listed under the map, where nothing else shows it. */
+async function strays(browser) {
+  const page = await newPage(browser);
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const mesh = await navMesh(page);
+  const proxy = (kind, name, types) => ({ replica: 'xds-1', streamId: 1, nodeId: `mesh/${mesh}/${kind}/${name}`, mesh, kind, name, types });
+  const status = {
+    configured: true,
+    unreachable: [],
+    proxies: [proxy('virtualNode', 'node', { cds: { sync: 'SYNCED' } }), proxy('virtualNode', 'nodee', { cds: { sync: 'NOT_SENT' } }), proxy('virtualGateway', 'gone', { lds: { sync: 'NOT_SENT' } })],
+  };
+  await page.setRequestInterception(true);
+  page.on('request', request => (request.url().includes('/console/api/proxy-status')
+    ? request.respond({ status: 200, contentType: 'application/json', body: JSON.stringify(status) })
+    : request.continue()));
+  await go(page, `#/map?mesh=${mesh}`, 'map');
+  const listed = await page.$$eval('#stray-proxies tbody tr td:first-child', cells => cells.map(c => c.textContent)).catch(() => []);
+  expect(JSON.stringify(listed) === JSON.stringify([`mesh/${mesh}/virtualNode/nodee`, `mesh/${mesh}/virtualGateway/gone`]),
+    `the map page lists the proxies of a node and a gateway the mesh does not have, and not the node's own (${listed})`);
+  await capture(page, 'map-stray-proxies');
+}
+
 /** The navigation mesh: one virtual node. */
 async function navMesh(page) {
   await ensure(page, '/meshes', { meshName: NAV, spec: {} });
@@ -900,7 +923,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, strays, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
