@@ -140,6 +140,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "strays");
         Assert.Contains("strays: passed", output);
     }
+
+    [Fact]
+    public async Task Saving_An_Edit_Does_Not_Overwrite_A_Change_Made_Since_The_Editor_Read_The_Resource_Unless_Saved_Again()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "conflict");
+        Assert.Contains("conflict: passed", output);
+    }
 }
 
 [CollectionDefinition(Name)]

@@ -53,6 +53,8 @@ export async function editorPage({ kindName, mesh, parent, name, canWrite, go })
   }
 
   const errors = new Map();
+  /** A newer version the user has been told of and chose to overwrite by saving again. */
+  let overwriting = null;
   const status = h('p', { role: 'status', class: 'status', 'aria-live': 'polite' });
   const nameInput = h('input', { id: 'f-name', name: kind.nameMember, value: name || '', required: true, disabled: !creating, autocomplete: 'off' });
   const nameError = h('p', { class: 'field-error', id: 'e-name', 'data-for': kind.nameMember });
@@ -145,7 +147,20 @@ export async function editorPage({ kindName, mesh, parent, name, canWrite, go })
       return;
     }
     status.textContent = 'Saving…';
+    delete status.dataset.state;
     try {
+      // App Mesh's updates carry no version to compare, so the resource is read again first: a change made since this
+      // page read it (another tab, another user, the CLI) is not overwritten unless the user says so by saving again.
+      if (!creating) {
+        const latest = (await describe(kindName, mesh, parent, name)).metadata?.version;
+        if (latest !== version && latest !== overwriting) {
+          overwriting = latest;
+          status.textContent = `Not saved: this ${kind.label.toLowerCase()} was changed since this page read it (version ${version}, now ${latest}). `
+            + 'Save again to overwrite that change, or open the editor again to see it.';
+          status.dataset.state = 'changed';
+          return;
+        }
+      }
       const newName = creating ? nameInput.value.trim() : name;
       const saved = creating
         ? await create(kindName, mesh, parent, newName, spec)

@@ -1,7 +1,7 @@
 // Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
 //   node console.test.mjs resources | shift | readonly | backends | ports | errors | unfollowed | unreachable |
 //   signout | identity | late | refresh | warnings | expired | deeplink | audit | emptymap | narrow |
-//   strays | benchmark
+//   strays | conflict | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -869,6 +869,36 @@ async function strays(browser) {
   await capture(page, 'map-stray-proxies');
 }
 
+/** Saving an edit does not overwrite a change made since the editor read the resource, unless saved again. */
+async function conflict(browser) {
+  const page = await newPage(browser);
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const mesh = await navMesh(page);
+  const path = `/meshes/${mesh}/virtualNodes/node`;
+  await go(page, `#/edit?mesh=${mesh}&kind=virtualNode&name=node`, 'edit');
+  const read = await must(page, 'GET', path);
+  // Another tab (or the CLI) changes the node meanwhile.
+  const elsewhere = structuredClone(read.spec);
+  elsewhere.serviceDiscovery.dns.hostname = 'changed-elsewhere.local';
+  await must(page, 'PUT', path, { spec: elsewhere });
+  await setField(page, await fieldByLabel(page, 'Listener port'), '8081');
+  await page.click('#save');
+  await page.waitForFunction(() => document.querySelector('main').dataset.page !== 'edit' || /Not saved|Exception/.test(document.querySelector('#editor .status')?.textContent || ''));
+  const told = await page.evaluate(() => [document.querySelector('main').dataset.page, document.querySelector('#editor .status')?.textContent]);
+  expect(told[0] === 'edit' && /changed since this page read it/.test(told[1]), `the save is held back and says the node changed meanwhile (${told})`);
+  expect((await must(page, 'GET', path)).spec.serviceDiscovery.dns.hostname === 'changed-elsewhere.local', 'the change made elsewhere is still there');
+  await capture(page, 'editor-changed-meanwhile');
+
+  // Saving again overwrites it, as the message says.
+  await page.click('#save');
+  await waitPage(page, 'mesh');
+  const saved = (await must(page, 'GET', path)).spec;
+  expect(saved.listeners[0].portMapping.port === 8081 && saved.serviceDiscovery.dns.hostname === read.spec.serviceDiscovery.dns.hostname,
+    `the second save wrote the editor's spec (${JSON.stringify(saved)})`);
+  // Put the node back for the other scenarios.
+  await must(page, 'PUT', path, { spec: read.spec });
+}
+
 /** The navigation mesh: one virtual node. */
 async function navMesh(page) {
   await ensure(page, '/meshes', { meshName: NAV, spec: {} });
@@ -923,7 +953,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, strays, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, strays, conflict, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
