@@ -147,6 +147,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "conflict");
         Assert.Contains("conflict: passed", output);
     }
+
+    [Fact]
+    public async Task The_Editor_Refuses_Json_That_Is_Not_An_Object_And_Its_Fields_Go_On_Working()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "jsonspec");
+        Assert.Contains("jsonspec: passed", output);
+    }
 }
 
 [CollectionDefinition(Name)]

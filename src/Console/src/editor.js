@@ -41,6 +41,23 @@ export function ownerOf(fields, spec, errorPath) {
   return best;
 }
 
+/**
+ * The spec the JSON editor holds, or why it holds none: the form's fields read and write members of an object, so
+ * JSON that is not one (null, a list, a number) is refused here, as it would be by the API, rather than by a field.
+ */
+export function parseSpec(text) {
+  let value;
+  try {
+    value = JSON.parse(text || '{}');
+  } catch (e) {
+    return { error: `Not valid JSON: ${e.message}` };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { error: `The spec must be a JSON object ({...}), not ${value === null ? 'null' : Array.isArray(value) ? 'a list' : `a ${typeof value}`}.` };
+  }
+  return { spec: value };
+}
+
 export async function editorPage({ kindName, mesh, parent, name, canWrite, go }) {
   const kind = KINDS[kindName];
   const creating = !name;
@@ -91,13 +108,11 @@ export async function editorPage({ kindName, mesh, parent, name, canWrite, go })
   }
 
   json.addEventListener('input', () => {
-    try {
-      spec = JSON.parse(json.value || '{}');
-      jsonError.textContent = '';
-      fillForm();
-    } catch (e) {
-      jsonError.textContent = `Not valid JSON: ${e.message}`;
-    }
+    const parsed = parseSpec(json.value);
+    jsonError.textContent = parsed.error || '';
+    if (parsed.error) return;
+    spec = parsed.spec;
+    fillForm();
   });
 
   function clearErrors() {
@@ -140,10 +155,9 @@ export async function editorPage({ kindName, mesh, parent, name, canWrite, go })
   async function save(event) {
     event.preventDefault();
     clearErrors();
-    try {
-      JSON.parse(json.value || '{}');
-    } catch (e) {
-      jsonError.textContent = `Not valid JSON: ${e.message}`;
+    const parsed = parseSpec(json.value);
+    if (parsed.error) {
+      jsonError.textContent = parsed.error;
       return;
     }
     status.textContent = 'Saving…';

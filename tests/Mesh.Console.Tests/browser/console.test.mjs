@@ -1,7 +1,7 @@
 // Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
 //   node console.test.mjs resources | shift | readonly | backends | ports | errors | unfollowed | unreachable |
 //   signout | identity | late | refresh | warnings | expired | deeplink | audit | emptymap | narrow |
-//   strays | conflict | benchmark
+//   strays | conflict | jsonspec | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -899,6 +899,26 @@ async function conflict(browser) {
   await must(page, 'PUT', path, { spec: read.spec });
 }
 
+/** JSON that is not an object (null, a list) is refused by the editor itself, and the form's fields go on working. */
+async function jsonspec(browser) {
+  const page = await newPage(browser);
+  const pageErrors = [];
+  page.on('pageerror', error => pageErrors.push(error.message));
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const mesh = await navMesh(page);
+  await go(page, `#/edit?mesh=${mesh}&kind=virtualNode&name=node`, 'edit');
+  for (const text of ['null', '[1, 2]', '7']) {
+    await setField(page, '#f-json', text);
+    const said = await page.$eval('#e-json', e => e.textContent);
+    expect(/must be a JSON object/.test(said), `the JSON editor refuses ${text} as a spec: ${said}`);
+  }
+  await setField(page, await fieldByLabel(page, 'Listener port'), '9090');
+  const json = await page.$eval('#f-json', e => e.value);
+  expect(/"port": 9090/.test(json) && /"hostname"/.test(json), `a field edited afterwards edits the last spec that was an object: ${json}`);
+  await capture(page, 'editor-json-not-object');
+  expect(pageErrors.length === 0, `no error escaped the page: ${pageErrors.join('; ')}`);
+}
+
 /** The navigation mesh: one virtual node. */
 async function navMesh(page) {
   await ensure(page, '/meshes', { meshName: NAV, spec: {} });
@@ -953,7 +973,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, strays, conflict, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, strays, conflict, jsonspec, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
