@@ -154,6 +154,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "jsonspec");
         Assert.Contains("jsonspec: passed", output);
     }
+
+    [Fact]
+    public async Task An_Address_That_Names_No_Page_Or_Lacks_What_Its_Page_Needs_Says_Not_Found()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "addresses");
+        Assert.Contains("addresses: passed", output);
+    }
 }
 
 [CollectionDefinition(Name)]

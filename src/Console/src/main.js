@@ -271,17 +271,35 @@ async function auditPage() {
   ];
 }
 
+/** What an address that names no page, or lacks what its page needs, shows: rather than ask the API about 'null'. */
+function notFound(message) {
+  return [h('h1', { id: 'not-found' }, 'Not found'), h('p', null, message, ' ', h('a', { href: '#/meshes' }, 'Meshes'))];
+}
+
+/** What each address parameter names, for saying which one an address lacks. */
+const PARAMETERS = { mesh: 'mesh', router: 'virtual router', route: 'route' };
+
 async function page(path, params) {
   const canWrite = session.canWrite;
+  // The parameters a page needs and the address lacks (or leaves empty): "Not found" names them.
+  const needs = (...names) => {
+    const missing = names.filter(name => !params.get(name)).map(name => PARAMETERS[name] ?? name);
+    return missing.length ? notFound(`This address names no ${missing.join(' and no ')}.`) : null;
+  };
   switch (path) {
     case '/meshes': return meshesPage();
-    case '/mesh': return meshPage(params.get('mesh'));
-    case '/map': return mapPage(params.get('mesh'));
+    case '/mesh': return needs('mesh') || meshPage(params.get('mesh'));
+    case '/map': return needs('mesh') || mapPage(params.get('mesh'));
     case '/audit': return auditPage();
-    case '/shift': return shiftPage({ mesh: params.get('mesh'), router: params.get('router'), route: params.get('route'), canWrite });
+    case '/shift': return needs('mesh', 'router', 'route') || shiftPage({ mesh: params.get('mesh'), router: params.get('router'), route: params.get('route'), canWrite });
     case '/edit': {
       const kindName = params.get('kind');
-      if (!KINDS[kindName]) return [h('h1', null, 'Not found'), h('p', null, `No resource kind ${kindName}.`)];
+      if (!Object.hasOwn(KINDS, kindName ?? '')) return notFound(`No resource kind ${kindName}.`);
+      const kind = KINDS[kindName];
+      const missing = needs(...(kindName === 'mesh' ? [] : ['mesh']));
+      if (missing) return missing;
+      // A route lives in a virtual router, a gateway route in a virtual gateway: the address names it as `parent`.
+      if (kind.parent && !params.get('parent')) return notFound(`This address names no ${KINDS[kind.parent].label.toLowerCase()} (parent).`);
       return editorPage({
         kindName,
         mesh: kindName === 'mesh' ? params.get('name') : params.get('mesh'),
@@ -291,7 +309,7 @@ async function page(path, params) {
         go,
       });
     }
-    default: return meshesPage();
+    default: return notFound(`The console has no page ${path}.`);
   }
 }
 
@@ -301,7 +319,8 @@ async function render() {
   // Only the newest render may show what it loaded: after each wait, an older one stops.
   const generation = ++renders;
   const current = () => generation === renders;
-  const [path, query] = (location.hash.slice(1) || '/meshes').split('?');
+  const [hashPath, query] = location.hash.slice(1).split('?');
+  const path = hashPath === '' || hashPath === '/' ? '/meshes' : hashPath;
   const params = new URLSearchParams(query || '');
   document.title = `${TITLES[path] || 'Console'} · Mesh console`;
   if (!session && path !== '/signin') {

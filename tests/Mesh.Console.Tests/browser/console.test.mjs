@@ -1,7 +1,7 @@
 // Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
 //   node console.test.mjs resources | shift | readonly | backends | ports | errors | unfollowed | unreachable |
 //   signout | identity | late | refresh | warnings | expired | deeplink | audit | emptymap | narrow |
-//   strays | conflict | jsonspec | benchmark
+//   strays | conflict | jsonspec | addresses | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -919,6 +919,29 @@ async function jsonspec(browser) {
   expect(pageErrors.length === 0, `no error escaped the page: ${pageErrors.join('; ')}`);
 }
 
+/** An address that names no page, or lacks what its page needs, says "Not found" rather than ask the API about 'null'. */
+async function addresses(browser) {
+  const page = await newPage(browser);
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const asked = [];
+  page.on('request', request => { if (request.url().includes('/v20190125/')) asked.push(request.url()); });
+  for (const [hash, page_, says] of [
+    ['#/mesh', 'mesh', 'names no mesh'],
+    ['#/map?mesh=', 'map', 'names no mesh'],
+    ['#/shift?mesh=nav', 'shift', 'names no virtual router and no route'],
+    ['#/edit?kind=route&mesh=nav', 'edit', 'names no virtual router'],
+    ['#/edit?kind=virtualNode', 'edit', 'names no mesh'],
+    ['#/edit?kind=constructor', 'edit', 'No resource kind constructor'],
+    ['#/nonsense', 'nonsense', 'no page /nonsense'],
+  ]) {
+    await go(page, hash, page_);
+    const shown = await page.$eval('main', m => m.textContent);
+    expect(shown.startsWith('Not found') && shown.includes(says), `${hash} says it is not found and why (${shown})`);
+  }
+  expect(!asked.some(url => /\/(null|undefined)(\/|\?|$)/.test(url)), `no call names a resource 'null' (${asked.join(', ')})`);
+  await capture(page, 'not-found');
+}
+
 /** The navigation mesh: one virtual node. */
 async function navMesh(page) {
   await ensure(page, '/meshes', { meshName: NAV, spec: {} });
@@ -973,7 +996,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, strays, conflict, jsonspec, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, strays, conflict, jsonspec, addresses, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
