@@ -161,6 +161,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "addresses");
         Assert.Contains("addresses: passed", output);
     }
+
+    [Fact]
+    public async Task A_Map_Box_Clips_A_Long_Name_But_Its_Accessible_Name_And_Tooltip_Carry_All_Of_It()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "mapnames");
+        Assert.Contains("mapnames: passed", output);
+    }
 }
 
 [CollectionDefinition(Name)]

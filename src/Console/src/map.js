@@ -157,21 +157,29 @@ export function renderMap(data, onSelect) {
     const node = graph.node(id);
     const x = node.x - node.width / 2;
     const y = node.y - node.height / 2;
-    const group = s('g', { class: `node ${node.kind}`, 'data-id': id, transform: `translate(${x.toFixed(1)},${y.toFixed(1)})`, tabindex: 0, role: 'button' });
-    group.append(s('rect', { width: node.width, height: node.height, rx: 6 }));
+    const group = s('g', { class: `node ${node.kind}`, 'data-id': id, transform: `translate(${x.toFixed(1)},${y.toFixed(1)})` });
+    group.append(s('rect', { width: node.width, height: node.height, rx: 6, class: 'box' }));
     group.append(s('text', { x: 8, y: 15, class: 'kind' }, KIND_LABEL[node.kind]));
     group.append(s('text', { x: 8, y: 31, class: 'title' }, clip(node.title, 28)));
-    if (node.kind === 'vn' || node.kind === 'vg') {
+    // The box shows the name clipped: what a screen reader says, and the tooltip, carry all of it, with the box's
+    // lines as phrases rather than run together.
+    const said = [`${KIND_LABEL[node.kind]} ${node.title}`];
+    if (node.kind === 'vn') {
       const sum = summary(node);
       const warnings = warningsOf(node);
-      if (node.kind === 'vn') {
-        group.append(s('text', { x: 8, y: 48, class: `sync ${sum.state}`, 'data-sync': sum.state }, clip(sum.text, 30)));
-        group.append(s('text', { x: 8, y: 64, class: warnings.length ? 'warn' : 'muted' }, warnings.length ? `${warnings.length} translation warning${warnings.length > 1 ? 's' : ''}` : 'no warnings'));
-      }
+      const warningText = warnings.length ? `${warnings.length} translation warning${warnings.length > 1 ? 's' : ''}` : 'no warnings';
+      group.append(s('text', { x: 8, y: 48, class: `sync ${sum.state}`, 'data-sync': sum.state }, clip(sum.text, 30)));
+      group.append(s('text', { x: 8, y: 64, class: warnings.length ? 'warn' : 'muted' }, warningText));
+      said.push(sum.text, warningText);
     }
+    // The button is a transparent layer over the drawing rather than the group around it: a control's accessible name
+    // must contain its visible text, which a clipped name does not let it.
+    const button = s('rect', { width: node.width, height: node.height, rx: 6, class: 'hit', tabindex: 0, role: 'button', 'aria-label': said.join(', ') },
+      s('title', null, node.title));
+    group.append(button);
     const select = () => onSelect(node);
     group.addEventListener('click', select);
-    group.addEventListener('keydown', e => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select(); } });
+    button.addEventListener('keydown', e => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select(); } });
     nodes.append(group);
   }
   svg.append(nodes);

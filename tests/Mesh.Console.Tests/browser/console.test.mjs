@@ -1,7 +1,7 @@
 // Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
 //   node console.test.mjs resources | shift | readonly | backends | ports | errors | unfollowed | unreachable |
 //   signout | identity | late | refresh | warnings | expired | deeplink | audit | emptymap | narrow |
-//   strays | conflict | jsonspec | addresses | benchmark
+//   strays | conflict | jsonspec | addresses | mapnames | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -942,6 +942,26 @@ async function addresses(browser) {
   await capture(page, 'not-found');
 }
 
+/** A map box clips a long name; its accessible name and tooltip carry the whole name and its proxies' state, as phrases. */
+async function mapnames(browser) {
+  const page = await newPage(browser);
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const mesh = await navMesh(page);
+  const long = 'a-virtual-node-whose-name-is-longer-than-its-box-on-the-map';
+  await ensure(page, `/meshes/${mesh}/virtualNodes`, { virtualNodeName: long, spec: { listeners: [{ portMapping: { port: 8080, protocol: 'http' } }], serviceDiscovery: { dns: { hostname: 'long.local' } } } });
+  await go(page, `#/map?mesh=${mesh}`, 'map');
+  const [label, tooltip, shown] = await page.$eval(`g.node[data-id="vn:${long}"]`, g => [g.querySelector('[role="button"]')?.getAttribute('aria-label'), g.querySelector('[role="button"] title')?.textContent, g.querySelector('.title').textContent]);
+  expect(shown !== long, `the box clips the name (${shown})`);
+  expect(label === `node ${long}, no proxy connected, no warnings`, `the box's accessible name is the whole name and its state, as phrases (${label})`);
+  expect(tooltip === long, `the box's tooltip is the whole name (${tooltip})`);
+  // The box is a button for the keyboard: Enter opens its panel.
+  await page.$eval(`g.node[data-id="vn:${long}"] [role="button"]`, button => button.focus());
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(name => document.querySelector('#detail h2')?.textContent === `node ${name}`, { timeout: 10000 }, long)
+    .catch(() => expect(false, 'Enter on the focused box shows its panel'));
+  await capture(page, 'map-long-name');
+}
+
 /** The navigation mesh: one virtual node. */
 async function navMesh(page) {
   await ensure(page, '/meshes', { meshName: NAV, spec: {} });
@@ -996,7 +1016,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, strays, conflict, jsonspec, addresses, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, strays, conflict, jsonspec, addresses, mapnames, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
