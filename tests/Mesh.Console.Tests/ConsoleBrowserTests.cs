@@ -168,6 +168,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "mapnames");
         Assert.Contains("mapnames: passed", output);
     }
+
+    [Fact]
+    public async Task Following_A_Link_By_Keyboard_Puts_The_Focus_On_The_New_Pages_Heading()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "focus");
+        Assert.Contains("focus: passed", output);
+    }
 }
 
 [CollectionDefinition(Name)]

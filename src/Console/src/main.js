@@ -338,6 +338,7 @@ async function render() {
   if (path === '/signin') {
     show(main, signInPage());
     main.dataset.page = 'signin';
+    focusHeading();
     return;
   }
   main.dataset.page = 'loading';
@@ -352,6 +353,18 @@ async function render() {
     show(main, h('h1', null, 'Error'), h('p', { role: 'alert', class: 'status' }, `${e.code || 'Error'}: ${e.message}`));
     main.dataset.page = 'error';
   }
+  focusHeading();
+}
+
+/**
+ * Moves the keyboard's focus to the new page's heading: the link or button that led here is gone with the page it
+ * was on, which would leave the focus at the top of the document, and a screen reader silent about the new page.
+ */
+function focusHeading() {
+  const heading = main.querySelector('h1');
+  if (!heading) return;
+  heading.setAttribute('tabindex', '-1');
+  heading.focus({ preventScroll: true });
 }
 
 window.addEventListener('hashchange', render);

@@ -1,7 +1,7 @@
 // Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
 //   node console.test.mjs resources | shift | readonly | backends | ports | errors | unfollowed | unreachable |
 //   signout | identity | late | refresh | warnings | expired | deeplink | audit | emptymap | narrow |
-//   strays | conflict | jsonspec | addresses | mapnames | benchmark
+//   strays | conflict | jsonspec | addresses | mapnames | focus | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -962,6 +962,23 @@ async function mapnames(browser) {
   await capture(page, 'map-long-name');
 }
 
+/** Following a link by keyboard puts the focus on the new page's heading, not back at the top of the document. */
+async function focus(browser) {
+  const page = await newPage(browser);
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const mesh = await navMesh(page);
+  // The meshes page again, made after the mesh was.
+  await page.reload({ waitUntil: 'domcontentloaded' });
+  await waitPage(page, 'meshes');
+  for (const [selector, name, heading] of [[`a[href="#/mesh?mesh=${mesh}"]`, 'mesh', `Mesh ${mesh}`], ['#map-link', 'map', `Service map: ${mesh}`], ['nav a[href="#/audit"]', 'audit', 'Audit log']]) {
+    await page.focus(selector);
+    await page.keyboard.press('Enter');
+    await waitPage(page, name);
+    const focused = await page.evaluate(() => `${document.activeElement.tagName} ${document.activeElement.textContent}`);
+    expect(focused === `H1 ${heading}`, `after following a link to the ${name} page by keyboard its heading has the focus (${focused.slice(0, 80)})`);
+  }
+}
+
 /** The navigation mesh: one virtual node. */
 async function navMesh(page) {
   await ensure(page, '/meshes', { meshName: NAV, spec: {} });
@@ -1016,7 +1033,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, strays, conflict, jsonspec, addresses, mapnames, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, strays, conflict, jsonspec, addresses, mapnames, focus, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
