@@ -175,6 +175,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "focus");
         Assert.Contains("focus: passed", output);
     }
+
+    [Fact]
+    public async Task Shifting_Between_Two_Targets_Weighted_1_And_1_Reads_The_Weights_As_Percentages()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "shiftpair");
+        Assert.Contains("shiftpair: passed", output);
+    }
 }
 
 [CollectionDefinition(Name)]

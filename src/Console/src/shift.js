@@ -53,10 +53,10 @@ export async function shiftPage({ mesh, router, route, canWrite }) {
       input.range.value = value;
       input.number.value = value;
       if (two) {
-        // With two targets, what one gains the other gives up: the total stays the same.
+        // With two targets the weights read as percentages: the other gets the rest of 100. (Keeping the route's
+        // own total instead turned 1/1 moved to 70 into 70/0, and 100/100 moved to 70 into 70/100.)
         const other = inputs[1 - i];
-        const total = weighted.targets.reduce((sum, t) => sum + t.weight, 0) || 100;
-        const rest = Math.max(0, Math.min(100, total - Number(value)));
+        const rest = Math.max(0, Math.min(100, 100 - Number(value)));
         other.range.value = rest;
         other.number.value = rest;
       }

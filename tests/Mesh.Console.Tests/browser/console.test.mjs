@@ -1,7 +1,7 @@
 // Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
 //   node console.test.mjs resources | shift | readonly | backends | ports | errors | unfollowed | unreachable |
 //   signout | identity | late | refresh | warnings | expired | deeplink | audit | emptymap | narrow |
-//   strays | conflict | jsonspec | addresses | mapnames | focus | benchmark
+//   strays | conflict | jsonspec | addresses | mapnames | focus | shiftpair | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -979,6 +979,27 @@ async function focus(browser) {
   }
 }
 
+/** With two targets whose weights do not add up to 100 (1/1), moving one to 70 leaves the other 30, not 0. */
+async function shiftpair(browser) {
+  const page = await newPage(browser);
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const mesh = await navMesh(page);
+  const listeners = [{ portMapping: { port: 8080, protocol: 'http' } }];
+  await ensure(page, `/meshes/${mesh}/virtualNodes`, { virtualNodeName: 'node2', spec: { listeners, serviceDiscovery: { dns: { hostname: 'node2.local' } } } });
+  await ensure(page, `/meshes/${mesh}/virtualRouters`, { virtualRouterName: 'pair-router', spec: { listeners } });
+  await ensure(page, `/meshes/${mesh}/virtualRouter/pair-router/routes`, {
+    routeName: 'even', spec: { httpRoute: { match: { prefix: '/' }, action: { weightedTargets: [{ virtualNode: 'node', weight: 1 }, { virtualNode: 'node2', weight: 1 }] } } },
+  });
+  await go(page, `#/shift?mesh=${mesh}&router=pair-router&route=even`, 'shift');
+  await setField(page, '#w-0', '70');
+  const other = await page.$eval('#w-1', e => e.value);
+  expect(other === '30', `moving node's weight to 70 leaves node2 30 (it shows ${other})`);
+  await setField(page, '#w-range-1', '45');
+  const first = await page.$eval('#w-0', e => e.value);
+  expect(first === '55', `moving node2's slider to 45 leaves node 55 (it shows ${first})`);
+  await capture(page, 'shift-pair');
+}
+
 /** The navigation mesh: one virtual node. */
 async function navMesh(page) {
   await ensure(page, '/meshes', { meshName: NAV, spec: {} });
@@ -1033,7 +1054,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, strays, conflict, jsonspec, addresses, mapnames, focus, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, strays, conflict, jsonspec, addresses, mapnames, focus, shiftpair, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
