@@ -182,6 +182,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "shiftpair");
         Assert.Contains("shiftpair: passed", output);
     }
+
+    [Fact]
+    public async Task A_Gateways_Box_On_The_Map_Shows_Its_Proxies_State_And_Warnings()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "gateway");
+        Assert.Contains("gateway: passed", output);
+    }
 }
 
 [CollectionDefinition(Name)]

@@ -1,5 +1,5 @@
 // The service map of one mesh: gateways → gateway routes → virtual services → routers → routes (with weights) →
-// virtual nodes → their backends, laid out by dagre. Each virtual node shows its connected proxies' sync state
+// virtual nodes → their backends, laid out by dagre. Each virtual node and gateway shows its connected proxies' sync state
 // (from the xDS servers' proxy status) and its translation warnings.
 import dagre from '@dagrejs/dagre';
 import { h, s } from './dom.js';
@@ -7,7 +7,8 @@ import { inParallel, proxyStatus } from './api.js';
 import { GATEWAY_ROUTE_TYPES, describe, list, targetLabel, weightedTargetsOf } from './kinds.js';
 
 const WIDTH = 220;
-const HEIGHT = { vg: 40, gr: 40, vs: 40, vr: 40, rt: 40, vn: 74 };
+// Virtual nodes and gateways run proxies: their boxes have two more lines, the proxies' state and the warnings.
+const HEIGHT = { vg: 74, gr: 40, vs: 40, vr: 40, rt: 40, vn: 74 };
 const KIND_LABEL = { vg: 'gateway', gr: 'gateway route', vs: 'service', vr: 'router', rt: 'route', vn: 'node' };
 
 /** Everything the map draws, read through the App Mesh API (a describe per resource, a few at a time). */
@@ -164,7 +165,7 @@ export function renderMap(data, onSelect) {
     // The box shows the name clipped: what a screen reader says, and the tooltip, carry all of it, with the box's
     // lines as phrases rather than run together.
     const said = [`${KIND_LABEL[node.kind]} ${node.title}`];
-    if (node.kind === 'vn') {
+    if (node.kind === 'vn' || node.kind === 'vg') {
       const sum = summary(node);
       const warnings = warningsOf(node);
       const warningText = warnings.length ? `${warnings.length} translation warning${warnings.length > 1 ? 's' : ''}` : 'no warnings';

@@ -1,7 +1,7 @@
 // Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
 //   node console.test.mjs resources | shift | readonly | backends | ports | errors | unfollowed | unreachable |
 //   signout | identity | late | refresh | warnings | expired | deeplink | audit | emptymap | narrow |
-//   strays | conflict | jsonspec | addresses | mapnames | focus | shiftpair | benchmark
+//   strays | conflict | jsonspec | addresses | mapnames | focus | shiftpair | gateway | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -1000,6 +1000,28 @@ async function shiftpair(browser) {
   await capture(page, 'shift-pair');
 }
 
+/** A gateway's box on the map shows its proxies' state, as a node's does: a NACKing gateway is seen without a click. */
+async function gateway(browser) {
+  const page = await newPage(browser);
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const mesh = await navMesh(page);
+  await ensure(page, `/meshes/${mesh}/virtualGateways`, { virtualGatewayName: 'edge', spec: { listeners: [{ portMapping: { port: 9080, protocol: 'http' } }] } });
+  const status = {
+    configured: true,
+    unreachable: [],
+    proxies: [{ replica: 'xds-1', streamId: 1, nodeId: `mesh/${mesh}/virtualGateway/edge`, mesh, kind: 'virtualGateway', name: 'edge',
+      types: { lds: { sync: 'NACKED', lastNack: { error: 'listener refused' } } }, warningDetails: [{ kind: 'no_route', message: 'virtualGateway/edge: no gateway route' }] }],
+  };
+  await page.setRequestInterception(true);
+  page.on('request', request => (request.url().includes('/console/api/proxy-status')
+    ? request.respond({ status: 200, contentType: 'application/json', body: JSON.stringify(status) })
+    : request.continue()));
+  await go(page, `#/map?mesh=${mesh}`, 'map');
+  const box = await page.$eval('g.node[data-id="vg:edge"]', g => [g.querySelector('.sync')?.dataset.sync, g.querySelector('.sync')?.textContent, g.querySelector('.warn')?.textContent]).catch(() => []);
+  expect(box[0] === 'nacked' && box[1] === '1 proxy: 1 NACKed' && box[2] === '1 translation warning', `the gateway's box shows its proxy NACKed and its warning (${box})`);
+  await capture(page, 'map-gateway-nacked');
+}
+
 /** The navigation mesh: one virtual node. */
 async function navMesh(page) {
   await ensure(page, '/meshes', { meshName: NAV, spec: {} });
@@ -1054,7 +1076,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, strays, conflict, jsonspec, addresses, mapnames, focus, shiftpair, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, strays, conflict, jsonspec, addresses, mapnames, focus, shiftpair, gateway, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
