@@ -17,6 +17,11 @@ internal static partial class XdsLog
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Stream {StreamId} rejected: {Reason}")]
     public static partial void StreamRejected(this ILogger logger, long streamId, string reason);
 
+    // A request that does not decode ends its call before the call has a session, so it has no stream id; the
+    // method says which service the client called.
+    [LoggerMessage(EventId = 38, Level = LogLevel.Warning, Message = "Call to {Method} rejected: {Reason}")]
+    public static partial void MalformedRequestRejected(this ILogger logger, string method, string reason);
+
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Stream {StreamId} ({Proxy}) NACKed {Type} version {Version}: {Error}. Not re-sending until the configuration changes.")]
     public static partial void Nack(this ILogger logger, long streamId, string proxy, string type, string version, string error);
 

@@ -15,17 +15,17 @@ namespace Mesh.XdsServer.Protocol;
 /// </summary>
 public static class NodeSlicingMarshaller
 {
-    public static Marshaller<DiscoveryRequest> ForSotw(NodeInterner interner, Action? malformed = null) =>
+    public static Marshaller<DiscoveryRequest> ForSotw(NodeInterner interner, Action<string>? malformed = null) =>
         Create(interner, DiscoveryRequest.Parser, DiscoveryRequest.NodeFieldNumber, (r, n) => r.Node = n, malformed, static () => new DiscoveryRequest());
 
-    public static Marshaller<DeltaDiscoveryRequest> ForDelta(NodeInterner interner, Action? malformed = null) =>
+    public static Marshaller<DeltaDiscoveryRequest> ForDelta(NodeInterner interner, Action<string>? malformed = null) =>
         Create(interner, DeltaDiscoveryRequest.Parser, DeltaDiscoveryRequest.NodeFieldNumber, (r, n) => r.Node = n, malformed, static () => new DeltaDiscoveryRequest());
 
     /// <summary>
     /// A request that does not decode ends the call with INVALID_ARGUMENT saying why (rather than gRPC's UNKNOWN
-    /// for an exception in the handler), and <paramref name="malformed"/> counts it.
+    /// for an exception in the handler), and <paramref name="malformed"/> is told why (to log and count it).
     /// </summary>
-    private static Marshaller<T> Create<T>(NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Action? malformed, Func<T> create)
+    private static Marshaller<T> Create<T>(NodeInterner interner, MessageParser<T> parser, int nodeField, Action<T, Node> setNode, Action<string>? malformed, Func<T> create)
         where T : IMessage<T>, new()
     {
         // gRPC gives each call one deserialization context for all its requests, so it keys the stream's memo; the
@@ -46,8 +46,9 @@ public static class NodeSlicingMarshaller
                 }
                 catch (InvalidProtocolBufferException e)
                 {
-                    malformed?.Invoke();
-                    throw new RpcException(new Status(StatusCode.InvalidArgument, $"the request is not a valid {typeof(T).Name}: {e.Message}"));
+                    var reason = $"the request is not a valid {typeof(T).Name}: {e.Message}";
+                    malformed?.Invoke(reason);
+                    throw new RpcException(new Status(StatusCode.InvalidArgument, reason));
                 }
             });
     }

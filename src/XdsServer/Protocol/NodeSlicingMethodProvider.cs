@@ -2,6 +2,8 @@ using System.Reflection;
 using Envoy.Service.Discovery.V3;
 using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
+using Mesh.XdsServer.Diagnostics;
+using Microsoft.Extensions.Logging;
 
 namespace Mesh.XdsServer.Protocol;
 
@@ -13,7 +15,7 @@ namespace Mesh.XdsServer.Protocol;
 /// (<see cref="SharedDeltaResponses"/>, <see cref="SharedSotwResponses"/>).
 /// Registered in place of the default binder (see <c>XdsServerHosting</c>), since a method cannot be bound twice.
 /// </summary>
-public sealed class NodeSlicingMethodProvider<TService>(NodeInterner interner, Diagnostics.XdsMetrics metrics) : IServiceMethodProvider<TService>
+public sealed class NodeSlicingMethodProvider<TService>(NodeInterner interner, XdsMetrics metrics, ILoggerFactory loggers) : IServiceMethodProvider<TService>
     where TService : class
 {
     public void OnServiceMethodDiscovery(ServiceMethodProviderContext<TService> context)
@@ -28,10 +30,17 @@ public sealed class NodeSlicingMethodProvider<TService>(NodeInterner interner, D
             .FirstOrDefault(m => m.Name == attribute.BindMethodName && m.GetParameters() is [{ } first, { } second]
                 && first.ParameterType == typeof(ServiceBinderBase) && second.ParameterType.IsAssignableFrom(typeof(TService)))
             ?? throw new InvalidOperationException($"{attribute.BindType}.{attribute.BindMethodName}(ServiceBinderBase, …) not found for {typeof(TService)}");
-        bind.Invoke(null, [new Binder(context, interner, () => metrics.StreamRejected("malformed_request")), null]);
+        // A request that does not decode is refused before its stream has a session (and so a stream id): logged
+        // here, under the protocol's category, and counted with the sessions' own refusals.
+        var logger = loggers.CreateLogger("Mesh.XdsServer.Protocol");
+        bind.Invoke(null, [new Binder(context, interner, (method, reason) =>
+        {
+            metrics.StreamRejected("malformed_request");
+            logger.MalformedRequestRejected(method, reason);
+        }), null]);
     }
 
-    private sealed class Binder(ServiceMethodProviderContext<TService> context, NodeInterner interner, Action malformed) : ServiceBinderBase
+    private sealed class Binder(ServiceMethodProviderContext<TService> context, NodeInterner interner, Action<string, string> malformed) : ServiceBinderBase
     {
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler)
         {
@@ -61,8 +70,9 @@ public sealed class NodeSlicingMethodProvider<TService>(NodeInterner interner, D
             where TRequest : class
             where TResponse : class
         {
-            object? marshaller = typeof(TRequest) == typeof(DiscoveryRequest) ? NodeSlicingMarshaller.ForSotw(interner, malformed)
-                : typeof(TRequest) == typeof(DeltaDiscoveryRequest) ? NodeSlicingMarshaller.ForDelta(interner, malformed)
+            void Malformed(string reason) => malformed(method.FullName, reason);
+            object? marshaller = typeof(TRequest) == typeof(DiscoveryRequest) ? NodeSlicingMarshaller.ForSotw(interner, Malformed)
+                : typeof(TRequest) == typeof(DeltaDiscoveryRequest) ? NodeSlicingMarshaller.ForDelta(interner, Malformed)
                 : null;
             // Responses that the streams of one identity share are written from their one encoding.
             var responseMarshaller = method.ResponseMarshaller switch

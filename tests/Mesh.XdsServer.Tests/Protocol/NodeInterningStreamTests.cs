@@ -4,22 +4,25 @@ using Grpc.Core;
 using Mesh.XdsServer.Protocol;
 using Mesh.XdsServer.Resources;
 using Mesh.XdsServer.Tests.Support;
+using Mesh.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Mesh.XdsServer.Tests.Protocol;
 
 /// <summary>
 /// Nodes on real ADS streams, read by the node-slicing marshaller: a node sent on every request (as Envoy does
 /// without <c>set_node_on_first_message_only</c>) is parsed once and shared; a request without one keeps the first;
-/// a changed node is honoured; a malformed request ends the call with INVALID_ARGUMENT and is counted.
+/// a changed node is honoured; a malformed request ends the call with INVALID_ARGUMENT and is counted and logged.
 /// </summary>
 public sealed class NodeInterningStreamTests : IAsyncLifetime
 {
+    private readonly CapturingLoggerProvider _logs = new();
     private XdsTestHost _host = null!;
 
     public async Task InitializeAsync()
     {
-        _host = await XdsTestHost.StartAsync();
+        _host = await XdsTestHost.StartAsync(services: s => s.AddSingleton<ILoggerProvider>(_logs));
         var mesh = MeshRows.Demo();
         _host.Producer.SetMesh(mesh.Key, mesh.Graph);
     }
@@ -149,7 +152,7 @@ public sealed class NodeInterningStreamTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_Malformed_Request_Ends_The_Call_With_Invalid_Argument_And_Is_Counted()
+    public async Task A_Malformed_Request_Ends_The_Call_With_Invalid_Argument_And_Is_Counted_And_Logged()
     {
         var bytes = Marshallers.Create<byte[]>(b => b, b => b);
         var method = new Method<byte[], byte[]>(MethodType.DuplexStreaming, "envoy.service.discovery.v3.AggregatedDiscoveryService", "StreamAggregatedResources", bytes, bytes);
@@ -165,6 +168,9 @@ public sealed class NodeInterningStreamTests : IAsyncLifetime
         Assert.Equal(StatusCode.InvalidArgument, failed.StatusCode);
         Assert.Contains("not a valid DiscoveryRequest", failed.Status.Detail);
         Assert.Equal(1, _host.Metrics.Get("mesh_xds_streams_rejected_total", "reason=\"malformed_request\""));
+        var logged = Assert.Single(_logs.Entries, e => e.Event.Id == 38);
+        Assert.Equal(("Mesh.XdsServer.Protocol", LogLevel.Warning), (logged.Category, logged.Level));
+        Assert.StartsWith("Call to /envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources rejected: the request is not a valid DiscoveryRequest: ", logged.Message);
         Assert.DoesNotContain(_host.Streams.Streams, s => s.Node is not null);
     }
 }
