@@ -176,6 +176,47 @@ public sealed class UnusualAdmissionTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData(9901, "admin")]
+    [InlineData(15000, "inbound")]
+    [InlineData(15001, "outbound")]
+    public async Task AnApplicationPortOfEnvoys_IsRefusedNamingIt(int port, string role)
+    {
+        // The containers share the pod's network: Envoy or the application would fail to bind, and inbound traffic
+        // redirected to Envoy's inbound port would loop.
+        var pod = Node();
+        pod["spec"]!["containers"]![0]!["ports"] = new JsonArray(
+            new JsonObject { ["containerPort"] = 8080 },
+            new JsonObject { ["containerPort"] = port, ["protocol"] = "TCP" });
+
+        var outcome = await _server.ReviewAsync(pod);
+
+        Assert.False(outcome.Allowed);
+        Assert.Null(outcome.Patch);
+        Assert.Equal($"sidecar injection: spec.containers[0].ports[1].containerPort: {port} is the injected Envoy's {role} port; the pod's containers share one network, so the application cannot listen on it too", outcome.Message);
+
+        var annotated = await _server.ReviewAsync(Node(("appmesh.k8s.aws/ports", $"8080,{port}")));
+
+        Assert.False(annotated.Allowed);
+        Assert.Equal($"sidecar injection: appmesh.k8s.aws/ports: {port} is the injected Envoy's {role} port, not an application port", annotated.Message);
+    }
+
+    [Fact]
+    public async Task AGatewaysApplicationPortMayBeEnvoysInboundPort_ButNotItsAdminPort()
+    {
+        // A gateway's Envoy listens on its listeners' ports and its admin port; nothing is redirected.
+        var gateway = AdmissionPods.Annotated(("appmesh.k8s.aws/mesh", "shop"), ("appmesh.k8s.aws/virtualGateway", "ingress"));
+        gateway["spec"]!["containers"]![0]!["ports"] = new JsonArray(new JsonObject { ["containerPort"] = 15000 });
+
+        Assert.True((await _server.ReviewAsync(gateway)).Allowed);
+
+        gateway["spec"]!["containers"]![0]!["ports"] = new JsonArray(new JsonObject { ["containerPort"] = 9901 });
+        var outcome = await _server.ReviewAsync(gateway);
+
+        Assert.False(outcome.Allowed);
+        Assert.Equal("sidecar injection: spec.containers[0].ports[0].containerPort: 9901 is the injected Envoy's admin port; the pod's containers share one network, so the application cannot listen on it too", outcome.Message);
+    }
+
+    [Theory]
     [InlineData("appmesh.k8s.aws/mesh", "shop/eu", "cart")]
     [InlineData("appmesh.k8s.aws/virtualNode", "shop", "cart/v2")]
     [InlineData("appmesh.k8s.aws/virtualNode", "shop", "cart\nv2")]

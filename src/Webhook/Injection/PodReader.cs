@@ -133,6 +133,8 @@ public static partial class PodReader
             problems.Add($"spec.hostNetwork: a virtual node's pod gets {ProxyInitContainerName}, whose traffic redirection would apply to the node's own network; run it in the pod network, or opt it out with {Annotations.SidecarInjectorWebhook}: disabled");
         }
 
+        PortClashes(pod, redirects, Annotation(Annotations.Ports) is not null ? ports : null, problems);
+
         if (!AppContainers(pod).Any())
         {
             // The API server would refuse such a pod, but not once the patch has given it Envoy as its one container.
@@ -172,6 +174,43 @@ public static partial class PodReader
             MemoryRequest = memory,
             CredentialsSecret = secret,
         });
+    }
+
+    /// <summary>
+    /// The ports Envoy listens on in the pod's network: its admin port, and a virtual node's inbound and outbound
+    /// ports (a gateway's listeners are its own, on ports the pod's virtual gateway names).
+    /// </summary>
+    private static IEnumerable<(int Port, string Role)> EnvoyPorts(bool redirects) => redirects
+        ? [(SidecarBuilder.AdminPort, "admin"), (SidecarBuilder.IngressPort, "inbound"), (SidecarBuilder.EgressPort, "outbound")]
+        : [(SidecarBuilder.AdminPort, "admin")];
+
+    /// <summary>
+    /// An application port that is one of Envoy's: the pod's containers share one network, so whichever binds second
+    /// fails to start (Envoy's listener is refused and the proxy never becomes ready, or the application crashes), and
+    /// inbound traffic redirected to Envoy's own inbound port would loop. Named here rather than left to a pod that
+    /// never becomes ready.
+    /// </summary>
+    private static void PortClashes(JsonObject pod, bool redirects, List<int>? annotatedPorts, List<string> problems)
+    {
+        var envoy = EnvoyPorts(redirects).ToDictionary(p => p.Port, p => p.Role);
+        var containers = AppContainers(pod).ToList();
+        for (var c = 0; c < containers.Count; c++)
+        {
+            var ports = containers[c]["ports"] as JsonArray ?? [];
+            for (var p = 0; p < ports.Count; p++)
+            {
+                if ((ports[p]?["protocol"]?.GetValue<string>() ?? "TCP") == "TCP"
+                    && ports[p]?["containerPort"]?.GetValue<int>() is { } port && envoy.TryGetValue(port, out var role))
+                {
+                    problems.Add($"spec.containers[{c}].ports[{p}].containerPort: {port} is the injected Envoy's {role} port; the pod's containers share one network, so the application cannot listen on it too");
+                }
+            }
+        }
+
+        foreach (var port in (annotatedPorts ?? []).Where(envoy.ContainsKey).Distinct())
+        {
+            problems.Add($"{Annotations.Ports}: {port} is the injected Envoy's {envoy[port]} port, not an application port");
+        }
     }
 
     /// <summary>The pod's application containers (not its init containers).</summary>
