@@ -14,7 +14,8 @@ namespace Mesh.XdsServer.Protocol;
 /// <item>a request with <c>error_detail</c> is a NACK: recorded, logged, counted, and the rejected version is not sent again;
 /// only a new version is;</item>
 /// <item>LDS/CDS responses carry the full set; RDS/EDS only the names asked for, and a name that does not exist yet
-/// is sent when it appears;</item>
+/// is sent when it appears; a request naming a listener or cluster anew is answered even when nothing it holds changes,
+/// since for these types the response is how the client learns a name does not exist;</item>
 /// <item>on reconnect, a request whose <c>version_info</c> already matches is not answered (no churn);</item>
 /// <item>on a new snapshot, types go out in ADS order (CDS, EDS, LDS, RDS), and LDS/CDS removals are sent only
 /// after everything else (make-before-break: first the union of old and new, then the new set);</item>
@@ -97,7 +98,12 @@ internal sealed class SotwSession(
             return;
         }
 
-        await SendIfChangedAsync(typeUrl, state, Select(typeUrl, state, Snapshot), Snapshot, cancellationToken);
+        // xDS "Knowing When a Requested Resource Does Not Exist": an LDS or CDS response carries every resource the
+        // client asks for, so a response without a name it just added says that name does not exist. It is answered
+        // even when what it holds is all there is: unanswered, a gRPC client waits out its does-not-exist timer
+        // (15 s) before failing the channel. Not when it refused what it holds: a refused version is never re-sent.
+        var answerAnyway = namesChanged && TypeUrls.IsFullState(typeUrl) && !state.Wildcard && state.EverSent && !state.SentNacked;
+        await SendIfChangedAsync(typeUrl, state, Select(typeUrl, state, Snapshot), Snapshot, cancellationToken, answerAnyway);
         if (namesChanged && !state.Wildcard)
         {
             // Sent or not, the names it no longer asks for are no longer held.
@@ -301,13 +307,14 @@ internal sealed class SotwSession(
         return Hashing.VersionOf(resources);
     }
 
-    private async Task SendIfChangedAsync(string typeUrl, SotwTypeState state, IReadOnlyList<XdsResource> resources, Snapshot? snapshot, CancellationToken cancellationToken)
+    /// <param name="evenIfUnchanged">Send the version the client holds again (never one it refused: the caller checks).</param>
+    private async Task SendIfChangedAsync(string typeUrl, SotwTypeState state, IReadOnlyList<XdsResource> resources, Snapshot? snapshot, CancellationToken cancellationToken, bool evenIfUnchanged = false)
     {
         // A list the snapshot shares (its wildcard list, a named selection) has its version precomputed, and every
         // stream of the identity that sends it sends the same bytes but the nonce: encoded once (SharedSotwResponses).
         var sharedVersion = snapshot?[typeUrl].SharedVersionOf(resources);
         var version = sharedVersion ?? UnsharedVersionOf(state, resources);
-        if (version == state.SentVersion)
+        if (version == state.SentVersion && !evenIfUnchanged)
         {
             return; // includes a version the client NACKed: never re-sent
         }

@@ -38,6 +38,35 @@ public sealed class SotwTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData(TypeUrls.Listener, "api.demo.local:9080", "gone.demo.local:8080")]
+    [InlineData(TypeUrls.Cluster, "cds_proxyless_demo_api-v1_http_9080", "cds_proxyless_demo_gone_http_9080")]
+    public async Task Naming_A_Listener_Or_Cluster_That_Does_Not_Exist_Beside_One_Held_Is_Answered(string typeUrl, string held, string missing)
+    {
+        // xDS "Knowing When a Requested Resource Does Not Exist": LDS and CDS responses carry every resource asked for,
+        // so one without the new name says it does not exist. Left unanswered (what the client holds is all there is),
+        // a gRPC client that adds a second target to its stream waits out its 15 s does-not-exist timer.
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(typeUrl, [held]);
+        var first = await client.NextAsync();
+        Assert.Single(first.Resources);
+
+        await client.SendAsync(typeUrl, [held, missing], version: first.VersionInfo, nonce: first.Nonce);
+        var again = await client.NextAsync();
+
+        Assert.Equal(typeUrl, again.TypeUrl);
+        Assert.Equal(first.VersionInfo, again.VersionInfo);
+        Assert.NotEqual(first.Nonce, again.Nonce);
+        Assert.Equal(first.Resources, again.Resources);
+
+        // Its ACK is answered with nothing: a change to the mesh is the next response.
+        await client.SendAsync(typeUrl, [held, missing], version: again.VersionInfo, nonce: again.Nonce);
+        await _host.ProcessedAsync(typeUrl, held, Acked);
+        _host.Producer.SetMesh(_mesh.Key, _mesh.Node("api-v2", "127.0.0.9", 9080).Graph);
+        await client.SendAsync(TypeUrls.Endpoint, ["cds_proxyless_demo_api-v2_http_9080"]);
+        Assert.Equal(TypeUrls.Endpoint, (await client.NextAsync()).TypeUrl);
+    }
+
+    [Theory]
     [InlineData(TypeUrls.Endpoint)]
     [InlineData(TypeUrls.Secret)]
     [InlineData(TypeUrls.Route)]
