@@ -17,7 +17,7 @@ namespace Mesh.XdsServer.Protocol;
 /// <item>a NACK is recorded against the response it names; the client is assumed to keep what it had, and
 /// nothing is re-sent until a resource's version changes;</item>
 /// <item>on a new snapshot, additions and updates go out first in ADS order (CDS, EDS, LDS, RDS), and only then
-/// the removals, in the same order (make-before-break);</item>
+/// the removals, those that refer before those referred to: LDS, RDS, CDS, EDS, SDS (make-before-break);</item>
 /// <item>a cluster added or changed is followed by its endpoints, even unchanged ("Resource warming").</item>
 /// </list>
 /// </summary>
@@ -253,6 +253,23 @@ internal sealed class DeltaSession(
         return kept;
     }
 
+    /// <summary>Where a push's removals response for <paramref name="typeUrl"/> goes among those sent last.</summary>
+    private static int SendRank(string typeUrl, DeltaTypeState state)
+    {
+        if (state.OwesFirstResponse)
+        {
+            for (var i = 0; i < TypeUrls.AdsOrder.Count; i++)
+            {
+                if (TypeUrls.AdsOrder[i] == typeUrl)
+                {
+                    return i;
+                }
+            }
+        }
+
+        return TypeUrls.AdsOrder.Count + TypeUrls.RemovalRank(typeUrl);
+    }
+
     protected override async Task OnSnapshotAsync(Snapshot snapshot, CancellationToken cancellationToken)
     {
         // Most changes remove nothing from a proxy, so the list of removals sent last is made only when one does.
@@ -311,6 +328,9 @@ internal sealed class DeltaSession(
             }
         }
 
+        // A type still owed its first response is answered by the one naming the names that do not exist: it goes
+        // first, in ADS order, as a first response would. Then the removals, referrers first.
+        later?.Sort(static (a, b) => SendRank(a.TypeUrl, a.State).CompareTo(SendRank(b.TypeUrl, b.State)));
         for (var i = 0; i < (later?.Count ?? 0); i++)
         {
             var (typeUrl, state, removals, shared) = later![i];

@@ -18,7 +18,8 @@ namespace Mesh.XdsServer.Protocol;
 /// since for these types the response is how the client learns a name does not exist;</item>
 /// <item>on reconnect, a request whose <c>version_info</c> already matches is not answered (no churn);</item>
 /// <item>on a new snapshot, types go out in ADS order (CDS, EDS, LDS, RDS), and LDS/CDS removals are sent only
-/// after everything else (make-before-break: first the union of old and new, then the new set);</item>
+/// after everything else, listeners before clusters (make-before-break: first the union of old and new, then the new
+/// set);</item>
 /// <item>a push that adds or changes a cluster the client takes endpoints for sends those endpoints after it even when
 /// they did not change ("Resource warming": the server is expected to answer EDS while a cluster warms; an Envoy
 /// without an endpoint cache asks again with the same names and version, which reads as an ACK).</item>
@@ -158,6 +159,7 @@ internal sealed class SotwSession(
             return;
         }
 
+        removals.Sort(static (a, b) => TypeUrls.RemovalRank(a.TypeUrl).CompareTo(TypeUrls.RemovalRank(b.TypeUrl)));
         foreach (var (typeUrl, state, final) in removals)
         {
             await SendIfChangedAsync(typeUrl, state, final, snapshot, cancellationToken);

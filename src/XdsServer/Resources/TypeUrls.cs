@@ -17,6 +17,21 @@ public static class TypeUrls
     /// </summary>
     public static IReadOnlyList<string> AdsOrder { get; } = [Cluster, Endpoint, Listener, Route, Secret];
 
+    /// <summary>
+    /// Where removals of <paramref name="typeUrl"/> go among those of a push, sent after everything else: the reverse
+    /// of what refers to what (xDS protocol, "Eventual consistency considerations": a cluster is removed only once
+    /// nothing refers to it). Listeners first, then the route configurations they named, then clusters, their
+    /// endpoints, and the secrets listeners and clusters used.
+    /// </summary>
+    public static int RemovalRank(string typeUrl) => typeUrl switch
+    {
+        Listener => 0,
+        Route => 1,
+        Cluster => 2,
+        Endpoint => 3,
+        _ => 4,
+    };
+
     /// <summary>LDS and CDS are state-of-the-world: a resource missing from a response is removed.</summary>
     public static bool IsFullState(string typeUrl) => typeUrl is Listener or Cluster;
 

@@ -67,6 +67,68 @@ public sealed class OrderingTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// web stops listening and calls billing instead of api: its inbound listener and its api clusters, endpoints and
+    /// route configuration go. Removals go referrers first (xDS, "Eventual consistency considerations": a cluster
+    /// is removed only once nothing refers to it), so no listener is left naming a cluster that is gone.
+    /// </summary>
+    private MeshRows StopListeningAndCallBilling() => _mesh.Put(
+        "virtualNode",
+        "",
+        "web",
+        """{"listeners":[],"serviceDiscovery":{"dns":{"hostname":"10.0.0.1"}},"backends":[{"virtualService":{"virtualServiceName":"billing.demo.local"}}]}""");
+
+    [Fact]
+    public async Task Sotw_Removes_Listeners_Before_Clusters()
+    {
+        await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await client.SendAsync(TypeUrls.Cluster);
+        await client.AckAsync(await client.NextAsync());
+        await client.SendAsync(TypeUrls.Listener);
+        await client.AckAsync(await client.NextAsync());
+        await _host.ProcessedAsync(TypeUrls.Listener, "lds_ingress_0.0.0.0_15000", Envoy.Admin.V3.ClientResourceStatus.Acked);
+
+        _host.Producer.SetMesh(_mesh.Key, StopListeningAndCallBilling().Graph);
+
+        var responses = new List<Envoy.Service.Discovery.V3.DiscoveryResponse>();
+        for (var i = 0; i < 4; i++)
+        {
+            responses.Add(await client.NextAsync());
+        }
+
+        Assert.Equal([TypeUrls.Cluster, TypeUrls.Listener, TypeUrls.Listener, TypeUrls.Cluster], responses.Select(r => r.TypeUrl));
+        Assert.Contains("lds_ingress_0.0.0.0_15000", AdsClient.Unpack<Envoy.Config.Listener.V3.Listener>(responses[1]).Select(l => l.Name));
+        Assert.DoesNotContain("lds_ingress_0.0.0.0_15000", AdsClient.Unpack<Envoy.Config.Listener.V3.Listener>(responses[2]).Select(l => l.Name));
+        Assert.DoesNotContain("cds_egress_demo_api-v1_http_9080", AdsClient.Unpack<Cluster>(responses[3]).Select(c => c.Name));
+    }
+
+    [Fact]
+    public async Task Delta_Removes_Listeners_Routes_Clusters_Then_Endpoints()
+    {
+        await using var client = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        foreach (var type in new[] { TypeUrls.Cluster, TypeUrls.Endpoint, TypeUrls.Listener, TypeUrls.Route })
+        {
+            await client.SendAsync(type, ["*"]);
+            await client.AckAsync(await client.NextAsync());
+        }
+
+        await _host.ProcessedAsync(TypeUrls.Route, "rds_ingress_http_8080", Envoy.Admin.V3.ClientResourceStatus.Acked);
+
+        _host.Producer.SetMesh(_mesh.Key, StopListeningAndCallBilling().Graph);
+
+        var responses = new List<Envoy.Service.Discovery.V3.DeltaDiscoveryResponse>();
+        while (responses.Count == 0 || responses[^1].TypeUrl != TypeUrls.Endpoint || responses[^1].RemovedResources.Count == 0)
+        {
+            responses.Add(await client.NextAsync());
+        }
+
+        var removals = responses.Where(r => r.RemovedResources.Count > 0).ToList();
+        Assert.Equal([TypeUrls.Listener, TypeUrls.Route, TypeUrls.Cluster, TypeUrls.Endpoint], removals.Select(r => r.TypeUrl));
+        Assert.Equal(removals, responses.Skip(responses.Count - removals.Count));
+        Assert.Contains("lds_ingress_0.0.0.0_15000", removals[0].RemovedResources);
+        Assert.Contains("cds_egress_demo_api-v1_http_9080", removals[2].RemovedResources);
+    }
+
+    /// <summary>
     /// A cluster whose endpoints come by EDS warms after a change until its endpoints arrive (xDS, "Resource warming":
     /// the server is expected to answer EDS meanwhile). An Envoy without an endpoint cache asks again with the same
     /// names and version, which reads as an ACK; so the endpoints follow the changed cluster even when unchanged, with
