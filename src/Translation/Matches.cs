@@ -229,6 +229,42 @@ internal static class Matches
         return result;
     }
 
+    /// <summary>
+    /// Rewrites each header matcher's <c>string_match</c> as the field it replaced (<c>exact_match</c>,
+    /// <c>prefix_match</c>, <c>suffix_match</c>, <c>safe_regex_match</c>), for proxyless gRPC clients: gRPC C-core
+    /// before string_match (python3-grpcio 1.51 here) refuses the whole route configuration ("Invalid route header
+    /// matcher specified"), while every gRPC library, and Envoy, still reads the deprecated fields. The matchers here
+    /// never ignore case, which only string_match could say.
+    /// </summary>
+    public static void UseFieldsEveryGrpcClientReads(RouteMatch match)
+    {
+#pragma warning disable CS0612 // Deprecated in Envoy, the only header matchers older gRPC clients read.
+        foreach (var header in match.Headers)
+        {
+            if (header.StringMatch is not { IgnoreCase: false } text)
+            {
+                continue;
+            }
+
+            switch (text.MatchPatternCase)
+            {
+                case StringMatcher.MatchPatternOneofCase.Exact:
+                    header.ExactMatch = text.Exact;
+                    break;
+                case StringMatcher.MatchPatternOneofCase.Prefix:
+                    header.PrefixMatch = text.Prefix;
+                    break;
+                case StringMatcher.MatchPatternOneofCase.Suffix:
+                    header.SuffixMatch = text.Suffix;
+                    break;
+                case StringMatcher.MatchPatternOneofCase.SafeRegex:
+                    header.SafeRegexMatch = text.SafeRegex;
+                    break;
+            }
+        }
+#pragma warning restore CS0612
+    }
+
     public static HeaderMatcher Exact(string name, string value) =>
         new() { Name = name, StringMatch = new StringMatcher { Exact = value } };
 

@@ -53,9 +53,13 @@ internal static class ServiceRouting
     public static List<Route> HttpRoutes(TranslationContext context, string service, ServicePort port, RouteFlavor flavor, string where)
     {
         var routes = ProviderRoutes(context, service, port, flavor, where);
-        if (!flavor.Proxyless)
+        foreach (var route in routes)
         {
-            foreach (var route in routes)
+            if (flavor.Proxyless)
+            {
+                Matches.UseFieldsEveryGrpcClientReads(route.Match);
+            }
+            else
             {
                 route.Metadata = AggregateStats.TargetVirtualService(service);
             }

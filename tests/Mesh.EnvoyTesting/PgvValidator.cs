@@ -18,10 +18,18 @@ namespace Mesh.EnvoyTesting;
 public static class PgvValidator
 {
     /// <summary>
-    /// Deprecated fields the translator sets deliberately. <c>total_weight</c>: only on proxyless routes, because gRPC
-    /// C-core 1.51 (Debian's python3-grpcio) defaults it to 100 and rejects any other sum of weights.
+    /// Deprecated fields the translator sets deliberately, only on proxyless routes, for gRPC C-core 1.51 (Debian's
+    /// python3-grpcio): <c>total_weight</c>, which it defaults to 100, rejecting any other sum of weights; and the header
+    /// matchers string_match replaced, since it rejects a route configuration holding a string_match.
     /// </summary>
-    private static readonly HashSet<string> DeprecatedOnPurpose = ["envoy.config.route.v3.WeightedCluster.total_weight"];
+    private static readonly HashSet<string> DeprecatedOnPurpose =
+    [
+        "envoy.config.route.v3.WeightedCluster.total_weight",
+        "envoy.config.route.v3.HeaderMatcher.exact_match",
+        "envoy.config.route.v3.HeaderMatcher.prefix_match",
+        "envoy.config.route.v3.HeaderMatcher.suffix_match",
+        "envoy.config.route.v3.HeaderMatcher.safe_regex_match",
+    ];
 
     public static IReadOnlyList<string> Validate(IMessage message, TypeRegistry registry)
     {

@@ -771,6 +771,26 @@ public sealed class MeshTranslatorTests
     }
 
     [Fact]
+    public void ForProxylessClients_HeaderMatches_UseTheFieldsEveryGrpcClientReads_WhileEnvoysKeepStringMatch()
+    {
+        // C-core 1.51 (python3-grpcio) refuses a whole route configuration holding a header matcher's string_match.
+        var graph = Http2RouterGraph(
+            ("canary", """{"http2Route":{"match":{"prefix":"/","headers":[{"name":"x-a","match":{"exact":"1"}},{"name":"x-b","match":{"prefix":"p"}},{"name":"x-c","match":{"suffix":"s"}},{"name":"x-d","match":{"regex":"r.*"}},{"name":"x-e","match":{"range":{"start":1,"end":5}}},{"name":"x-f"}]},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}"""));
+
+        var proxyless = new MeshTranslator().Translate(graph, ProxyTarget.Proxyless("svc", "svc:50051"));
+        var sidecar = new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client"));
+
+        var headers = Assert.Single(proxyless.RouteConfigurations.SelectMany(c => c.VirtualHosts).SelectMany(h => h.Routes)).Match.Headers;
+#pragma warning disable CS0612 // The deprecated fields are the point.
+        Assert.Equal(
+            ["x-a ExactMatch 1", "x-b PrefixMatch p", "x-c SuffixMatch s", "x-d SafeRegexMatch r.*", "x-e RangeMatch ", "x-f PresentMatch "],
+            headers.Select(h => $"{h.Name} {h.HeaderMatchSpecifierCase} {h.ExactMatch}{h.PrefixMatch}{h.SuffixMatch}{h.SafeRegexMatch?.Regex}"));
+#pragma warning restore CS0612
+        var envoyHeaders = sidecar.RouteConfigurations.SelectMany(c => c.VirtualHosts).SelectMany(h => h.Routes).Single(r => r.Name == "canary").Match.Headers;
+        Assert.Equal(4, envoyHeaders.Count(h => h.HeaderMatchSpecifierCase == Envoy.Config.Route.V3.HeaderMatcher.HeaderMatchSpecifierOneofCase.StringMatch));
+    }
+
+    [Fact]
     public void ForProxylessClients_AMethodOrSchemeCondition_HoldsAsForEveryGrpcCall()
     {
         // A gRPC client's metadata has no pseudo-headers; every gRPC call is a POST over http.

@@ -1,7 +1,8 @@
 """Proxyless gRPC over xDS with Debian's python3-grpcio (gRPC C-core), driven by a test over stdin/stdout.
 
 Usage: GRPC_XDS_BOOTSTRAP=<file> python3 xds_client.py xds:///NAME
-Reads lines: "call N" makes N calls and prints a JSON object {backend: count}; "quit" exits.
+Reads lines: "call N [key=value ...]" makes N calls (with that metadata) and prints a JSON object {backend: count};
+"quit" exits.
 The method is CSDS's FetchClientStatus, which the test's backends answer with their own name as node.id,
 so no generated code is needed here: the response bytes contain the name.
 """
@@ -25,10 +26,11 @@ def main():
         words = line.split()
         if not words or words[0] == "quit":
             break
+        metadata = [tuple(word.split("=", 1)) for word in words[2:]]
         seen = {}
         for _ in range(int(words[1])):
             try:
-                reply = call(b"", timeout=10)
+                reply = call(b"", timeout=10, metadata=metadata)
                 found = re.search(rb"backend-\d+", reply)
                 name = found.group(0).decode() if found else "unknown"
             except grpc.RpcError as error:

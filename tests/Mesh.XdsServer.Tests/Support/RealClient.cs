@@ -68,10 +68,13 @@ public sealed class RealClient : IAsyncDisposable
     /// <summary>The next line the process printed.</summary>
     public Task<string> NextLineAsync() => ReadLineAsync();
 
-    /// <summary>Makes <paramref name="count"/> calls and returns how many each backend (or error) answered.</summary>
-    public async Task<Dictionary<string, int>> CallAsync(int count)
+    /// <summary>
+    /// Makes <paramref name="count"/> calls, each carrying <paramref name="metadata"/> (<c>key=value</c> entries), and
+    /// returns how many each backend (or error) answered.
+    /// </summary>
+    public async Task<Dictionary<string, int>> CallAsync(int count, params string[] metadata)
     {
-        await _process.StandardInput.WriteLineAsync($"call {count}").DefaultTimeout();
+        await _process.StandardInput.WriteLineAsync(string.Join(' ', ["call", count.ToString(System.Globalization.CultureInfo.InvariantCulture), .. metadata])).DefaultTimeout();
         await _process.StandardInput.FlushAsync().DefaultTimeout();
         var line = await ReadLineAsync();
         return JsonSerializer.Deserialize<Dictionary<string, int>>(line)!;
