@@ -89,6 +89,7 @@ internal static class ServiceRouting
             var (perRequest, idle) = ListenerTimeouts(listener.Timeout, port.Protocol);
             var action = new RouteAction { Cluster = cluster };
             ApplyTimeouts(action, perRequest, idle, flavor);
+            WarnOfAnIdleTimeoutGrpcIgnores(context, idle, flavor, $"{where}: virtualNode/{node.Name} listener {port.Port}");
             action.RetryPolicy = Retries.Default();
             return [new Route { Name = service, Match = new RouteMatch { Prefix = "/" }, Route_ = action }];
         }
@@ -276,6 +277,7 @@ internal static class ServiceRouting
         }
 
         ApplyTimeouts(action, http.Timeout?.PerRequest, http.Timeout?.Idle, flavor);
+        WarnOfAnIdleTimeoutGrpcIgnores(context, http.Timeout?.Idle, flavor, where);
         SetRetry(action, Retries.Http(http.RetryPolicy, where, context), flavor, context, where);
         return new Route { Name = name, Match = match, Route_ = action };
     }
@@ -321,6 +323,7 @@ internal static class ServiceRouting
         }
 
         ApplyTimeouts(action, grpc.Timeout?.PerRequest, grpc.Timeout?.Idle, flavor);
+        WarnOfAnIdleTimeoutGrpcIgnores(context, grpc.Timeout?.Idle, flavor, where);
         SetRetry(action, Retries.Grpc(grpc.RetryPolicy, where, context), flavor, context, where);
         return new Route { Name = name, Match = Matches.Grpc(grpc.Match), Route_ = action };
     }
@@ -338,6 +341,19 @@ internal static class ServiceRouting
             {
                 WarnOfWhatGrpcRetriesIgnore(policy, context, where);
             }
+        }
+    }
+
+    /// <summary>
+    /// A proxyless client reads a route's <c>max_stream_duration</c> and nothing else of its timeouts (gRFC A31): an idle
+    /// timeout, which an Envoy applies to a stream that sends nothing for that long, never ends a gRPC call. Said, not
+    /// left to be found (an idle timeout of 0, which disables Envoy's, asks for nothing gRPC does not do).
+    /// </summary>
+    private static void WarnOfAnIdleTimeoutGrpcIgnores(TranslationContext context, Specs.Duration? idle, RouteFlavor flavor, string where)
+    {
+        if (flavor.Proxyless && idle?.ToTimeSpan() > TimeSpan.Zero)
+        {
+            context.Warn(WarningKind.SettingIgnored, $"{where}: proxyless gRPC clients ignore the idle timeout (of a route's timeouts they apply only perRequest, as a deadline)");
         }
     }
 

@@ -807,6 +807,37 @@ public sealed class MeshTranslatorTests
     }
 
     [Fact]
+    public void ForProxylessClients_AnIdleTimeout_IsSaidToBeIgnored_AndOnlyForThem()
+    {
+        var graph = Http2RouterGraph(
+            ("web", """{"http2Route":{"match":{"prefix":"/"},"timeout":{"idle":{"unit":"s","value":30}},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}"""),
+            ("off", """{"http2Route":{"match":{"prefix":"/off"},"timeout":{"idle":{"unit":"s","value":0}},"action":{"weightedTargets":[{"virtualNode":"a","weight":1}]}}}"""));
+
+        var warnings = new MeshTranslator().Translate(graph, ProxyTarget.Proxyless("svc", "svc:50051")).Warnings;
+
+        var warning = Assert.Single(warnings, w => w.Message.Contains("idle timeout", StringComparison.Ordinal));
+        Assert.Equal(WarningKind.SettingIgnored, warning.Kind);
+        Assert.EndsWith("virtualRouter/r/route/web: proxyless gRPC clients ignore the idle timeout (of a route's timeouts they apply only perRequest, as a deadline)", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(new MeshTranslator().Translate(graph, ProxyTarget.VirtualNode("client")).Warnings, w => w.Message.Contains("idle timeout", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ForProxylessClients_ANodeProvidersListenerIdleTimeout_IsSaidToBeIgnored()
+    {
+        var graph = MeshGraph.Build(
+        [
+            new("mesh", null, "m", 1, "{}"),
+            new("virtualNode", null, "client", 1, """{"backends":[{"virtualService":{"virtualServiceName":"svc"}}]}"""),
+            new("virtualNode", null, "a", 1, """{"listeners":[{"portMapping":{"port":50051,"protocol":"grpc"},"timeout":{"grpc":{"idle":{"unit":"s","value":30}}}}],"serviceDiscovery":{"dns":{"hostname":"a.local"}}}"""),
+            new("virtualService", null, "svc", 1, """{"provider":{"virtualNode":{"virtualNodeName":"a"}}}"""),
+        ]);
+
+        var warnings = new MeshTranslator().Translate(graph, ProxyTarget.Proxyless("svc")).Warnings.Messages();
+
+        Assert.Contains(warnings, w => w.EndsWith("virtualNode/a listener 50051: proxyless gRPC clients ignore the idle timeout (of a route's timeouts they apply only perRequest, as a deadline)", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void ForProxylessClients_ARetryPolicyWithoutGrpcStatuses_IsSaidToRetryNothing()
     {
         var graph = Http2RouterGraph(
