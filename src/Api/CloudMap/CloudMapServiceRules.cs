@@ -25,6 +25,19 @@ public static class CloudMapServiceRules
         }
 
         CheckHealthCheck(input["HealthCheckConfig"] as JsonObject, "HealthCheckConfig", violations);
+        CheckCnameHealthCheck(input["DnsConfig"]?["DnsRecords"] as JsonArray, input["HealthCheckConfig"] is not null, "HealthCheckConfig", violations);
+        return violations;
+    }
+
+    /// <summary>
+    /// The refusals of the service an UpdateService change leaves (its DNS configuration and Route 53 health check as
+    /// stored after the change), which neither the change nor the held service shows alone.
+    /// </summary>
+    public static List<Violation> OfUpdatedService(string? dnsConfig, string? healthCheckConfig)
+    {
+        var violations = new List<Violation>();
+        var records = dnsConfig is null ? null : JsonNode.Parse(dnsConfig)?["DnsRecords"] as JsonArray;
+        CheckCnameHealthCheck(records, healthCheckConfig is not null, "Service.HealthCheckConfig", violations);
         return violations;
     }
 
@@ -64,6 +77,18 @@ public static class CloudMapServiceRules
         if (types.Contains("CNAME") && routingPolicy == "MULTIVALUE")
         {
             violations.Add(new Violation(path, "a CNAME record needs the WEIGHTED routing policy, not MULTIVALUE"));
+        }
+    }
+
+    /// <summary>
+    /// HealthCheckConfig: "You can't specify settings for HealthCheckConfig when the DNSConfig includes CNAME for the
+    /// value of Type" (Route 53 checks the IP address of an A or AAAA record; a CNAME has none).
+    /// </summary>
+    private static void CheckCnameHealthCheck(JsonArray? records, bool routeFiftyThreeCheck, string path, List<Violation> violations)
+    {
+        if (routeFiftyThreeCheck && records is not null && records.Any(r => r?["Type"]?.GetValue<string>() == "CNAME"))
+        {
+            violations.Add(new Violation(path, "a service with a CNAME record takes no Route 53 health check"));
         }
     }
 

@@ -174,6 +174,11 @@ public sealed class CloudMapServices(
                 service.HealthCheckConfig = check.ToJsonString();
             }
 
+            if (CloudMapServiceRules.OfUpdatedService(service.DnsConfig, service.HealthCheckConfig) is { Count: > 0 } left)
+            {
+                throw CloudMapErrors.Invalid(left);
+            }
+
             var namespaceName = await CloudMapLookups.NamespaceNameAsync(db, service.NamespaceId, ct);
             db.Changes.Add(CloudMapChanges.Create(call.AccountId, CloudMapChanges.ServiceKind, namespaceName, service.Name, service.Revision, "update", now));
             var operation = await CloudMapOperationLog.BeginAsync(db, call.AccountId, "UPDATE_SERVICE", null, input, now, ct);

@@ -442,6 +442,7 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
     [InlineData(""","DnsConfig":{"RoutingPolicy":"WEIGHTED","DnsRecords":[{"Type":"CNAME","TTL":60},{"Type":"A","TTL":60}]}""", "a CNAME record must be the service's only record")]
     [InlineData(""","HealthCheckConfig":{"Type":"TCP","ResourcePath":"/x"}""", "HealthCheckConfig.ResourcePath: is for HTTP and HTTPS health checks")]
     [InlineData(""","DnsConfig":{"NamespaceId":"ns-other","DnsRecords":[{"Type":"A","TTL":60}]}""", "DnsConfig.NamespaceId: names namespace ns-other")]
+    [InlineData(""","DnsConfig":{"RoutingPolicy":"WEIGHTED","DnsRecords":[{"Type":"CNAME","TTL":60}]},"HealthCheckConfig":{"Type":"HTTP"}""", "HealthCheckConfig: a service with a CNAME record takes no Route 53 health check")]
     public async Task AServiceCloudMapWouldNotHold_IsRefused(string extra, string expected)
     {
         using var client = CloudMapClient(api.AdminKey);
@@ -451,6 +452,23 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
         Assert.Equal("InvalidInput", answer!["__type"]!.GetValue<string>());
         Assert.Contains(expected, answer["message"]!.GetValue<string>());
         Assert.Empty((await SendAsync(client, "ListServices", $$$"""{"Filters":[{"Name":"NAMESPACE_ID","Values":["{{{namespaceId}}}"]}]}""")).Body!["Services"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task UpdateService_CannotPairACnameRecordWithARouteFiftyThreeHealthCheck()
+    {
+        // HealthCheckConfig: "You can't specify settings for HealthCheckConfig when the DNSConfig includes CNAME".
+        using var client = CloudMapClient(api.AdminKey);
+        var (ns, _) = await CreateNamespaceAsync(client, "CreatePublicDnsNamespace", $$"""{"Name":"cname-{{Guid.NewGuid():N}}.example"}""");
+        const string cname = "\"DnsConfig\":{\"RoutingPolicy\":\"WEIGHTED\",\"DnsRecords\":[{\"Type\":\"CNAME\",\"TTL\":60}]}";
+        const string check = "\"HealthCheckConfig\":{\"Type\":\"HTTP\",\"ResourcePath\":\"/health\"}";
+        var id = (await SendAsync(client, "CreateService", "{\"Name\":\"web\",\"NamespaceId\":\"" + ns + "\"," + cname + "}")).Body!["Service"]!["Id"]!.GetValue<string>();
+
+        var (status, _, answer) = await SendAsync(client, "UpdateService", "{\"Id\":\"" + id + "\",\"Service\":{" + cname + "," + check + "}}");
+        Assert.Equal(400, status);
+        Assert.Equal("InvalidInput", answer!["__type"]!.GetValue<string>());
+        Assert.Contains("CNAME", answer["message"]!.GetValue<string>());
+        Assert.Null((await SendAsync(client, "GetService", "{\"Id\":\"" + id + "\"}")).Body!["Service"]!["HealthCheckConfig"]);
     }
 
     [Fact]
