@@ -42,7 +42,7 @@ public sealed class CloudMapInstances(
 
             var service = await CloudMapLookups.ServiceAsync(db, call.AccountId, serviceId, CloudMapLookups.Lock.Update, ct);
             var customHealth = service.HealthCheckCustomConfig is not null;
-            InstanceAttributes.Check(attributes, service.DnsConfig, customHealth);
+            InstanceAttributes.Check(attributes, service.DnsConfig, customHealth, routeFiftyThreeCheck: service.HealthCheckConfig is not null);
             var initial = customHealth ? attributes[InstanceAttributes.InitHealthStatus]?.GetValue<string>() : null;
             var instance = await db.CloudMapInstances.SingleOrDefaultAsync(i => i.ServiceId == service.Id && i.InstanceId == instanceId, ct);
             if (instance is null)

@@ -25,7 +25,12 @@ public static class InstanceAttributes
     /// <summary>Cloud Map's limit on an instance's attributes together: every key's and value's characters.</summary>
     public const int MaxTotalCharacters = 5_000;
 
-    public static void Check(JsonObject attributes, string? dnsConfig, bool customHealth)
+    /// <summary>
+    /// Refuses the attributes Cloud Map would refuse for a service with <paramref name="dnsConfig"/> (its records),
+    /// custom health checks (<paramref name="customHealth"/>) or a Route 53 health check
+    /// (<paramref name="routeFiftyThreeCheck"/>), naming each bad attribute in one InvalidInput.
+    /// </summary>
+    public static void Check(JsonObject attributes, string? dnsConfig, bool customHealth, bool routeFiftyThreeCheck)
     {
         var violations = new List<Violation>();
         string? Value(string name) => attributes[name]?.GetValue<string>();
@@ -65,6 +70,13 @@ public static class InstanceAttributes
             {
                 violations.Add(new Violation($"Attributes[\"{InitHealthStatus}\"]", "applies only to a service with HealthCheckCustomConfig"));
             }
+        }
+
+        // RegisterInstance, AWS_INSTANCE_PORT: "required if you specified settings for an SRV record or a Route 53
+        // health check". Nothing probes it here, but a registration Cloud Map refuses is refused here too.
+        if (routeFiftyThreeCheck && Value(Port) is null)
+        {
+            violations.Add(new Violation("Attributes", $"the service's Route 53 health check needs {Port}"));
         }
 
         if (dnsConfig is not null)

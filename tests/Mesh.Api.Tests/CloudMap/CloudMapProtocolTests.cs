@@ -471,6 +471,24 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
         Assert.Null((await SendAsync(client, "GetService", "{\"Id\":\"" + id + "\"}")).Body!["Service"]!["HealthCheckConfig"]);
     }
 
+    [Theory]
+    [InlineData("CreateHttpNamespace", """{"Name":"port-{0}"}""", "")]
+    [InlineData("CreatePublicDnsNamespace", """{"Name":"port-{0}.example"}""", ""","DnsConfig":{"DnsRecords":[{"Type":"A","TTL":60}]}""")]
+    public async Task AnInstanceOfAServiceWithARouteFiftyThreeHealthCheck_NeedsAPort(string operation, string namespaceBody, string records)
+    {
+        // RegisterInstance, AWS_INSTANCE_PORT: "required if you specified settings for an SRV record or a Route 53 health check".
+        using var client = CloudMapClient(api.AdminKey);
+        var (ns, _) = await CreateNamespaceAsync(client, operation, namespaceBody.Replace("{0}", Guid.NewGuid().ToString("N")));
+        var service = (await SendAsync(client, "CreateService", "{\"Name\":\"web\",\"NamespaceId\":\"" + ns + "\"" + records + ",\"HealthCheckConfig\":{\"Type\":\"TCP\"}}")).Body!["Service"]!["Id"]!.GetValue<string>();
+        string Register(string attributes) => $$$"""{"ServiceId":"{{{service}}}","InstanceId":"i-1","Attributes":{{{attributes}}}}""";
+
+        var (status, _, answer) = await SendAsync(client, "RegisterInstance", Register("""{"AWS_INSTANCE_IPV4":"10.0.0.1"}"""));
+        Assert.Equal(400, status);
+        Assert.Equal("InvalidInput", answer!["__type"]!.GetValue<string>());
+        Assert.Contains("the service's Route 53 health check needs AWS_INSTANCE_PORT", answer["message"]!.GetValue<string>());
+        Assert.Equal(200, (await SendAsync(client, "RegisterInstance", Register("""{"AWS_INSTANCE_IPV4":"10.0.0.1","AWS_INSTANCE_PORT":"8080"}"""))).Status);
+    }
+
     [Fact]
     public async Task InstanceAttributes_HoldAtMostFiveThousandCharacters()
     {
