@@ -48,7 +48,7 @@ public sealed class CloudMapDiscovery(IDbContextFactory<MeshDbContext> contexts)
                 ["InstanceId"] = p.Instance.InstanceId,
                 ["NamespaceName"] = namespaceName,
                 ["ServiceName"] = service.Name,
-                ["HealthStatus"] = p.Instance.HealthStatus,
+                ["HealthStatus"] = CloudMapWire.HealthStatus(service, p.Instance),
                 ["Attributes"] = p.Attributes.DeepClone(),
             }).ToArray()),
             ["InstancesRevision"] = service.Revision,

@@ -15,7 +15,8 @@ namespace Mesh.Api.CloudMap;
 /// Health is the custom health status (UpdateInstanceCustomHealthStatus) for a service with
 /// HealthCheckCustomConfig, starting from AWS_INIT_HEALTH_STATUS (HEALTHY when not given). A service without custom
 /// health checks has healthy instances: no Route 53 health checker runs here, so a HealthCheckConfig is stored and
-/// served but never probes anything.
+/// served but never probes anything. The instances of a service with no health check at all are reported UNKNOWN, as
+/// Cloud Map reports them (<see cref="CloudMapWire.HealthStatus"/>), and served as healthy.
 /// </remarks>
 public sealed class CloudMapInstances(
     IDbContextFactory<MeshDbContext> contexts,
@@ -168,7 +169,7 @@ public sealed class CloudMapInstances(
         return CloudMapPages.Answer(
             new JsonObject
             {
-                ["Status"] = new JsonObject(page.Select(i => KeyValuePair.Create(i.InstanceId, (JsonNode?)JsonValue.Create(i.HealthStatus)))),
+                ["Status"] = new JsonObject(page.Select(i => KeyValuePair.Create(i.InstanceId, (JsonNode?)JsonValue.Create(CloudMapWire.HealthStatus(service, i))))),
             },
             next);
     }

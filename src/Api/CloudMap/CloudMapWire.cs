@@ -73,6 +73,14 @@ public static class CloudMapWire
         return result;
     }
 
+    /// <summary>
+    /// An instance's health as DiscoverInstances and GetInstancesHealthStatus report it: UNKNOWN when its service has
+    /// no health check of either kind, as Cloud Map answers (such an instance is stored HEALTHY, so that the HEALTHY
+    /// filter and the xDS endpoints keep it: Cloud Map routes to it "regardless of the instances' health status").
+    /// </summary>
+    public static string HealthStatus(CloudMapServiceEntity service, CloudMapInstanceEntity instance) =>
+        service.HealthCheckConfig is null && service.HealthCheckCustomConfig is null ? "UNKNOWN" : instance.HealthStatus;
+
     public static JsonObject Operation(CloudMapOperationEntity operation) => new()
     {
         ["Id"] = operation.Id,

@@ -384,6 +384,26 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
     }
 
     [Fact]
+    public async Task InstancesOfAServiceWithNoHealthCheck_AreUnknown_AndStillDiscoveredAsHealthy()
+    {
+        // Cloud Map answers UNKNOWN for an instance nothing checks, and routes to it "regardless of the instances' health
+        // status": the default HEALTHY query returns it, an UNHEALTHY one does not.
+        using var client = CloudMapClient(api.AdminKey);
+        var name = $"unknown-{Guid.NewGuid():N}"[..20];
+        var service = await ServiceAsync(client, name);
+        Assert.Equal(200, (await SendAsync(client, "RegisterInstance", $$$"""{"ServiceId":"{{{service}}}","InstanceId":"i-1","Attributes":{"AWS_INSTANCE_IPV4":"10.0.0.1"}}""")).Status);
+
+        async Task<string[]> DiscoverAsync(string health) =>
+            (await SendAsync(client, "DiscoverInstances", $$"""{"NamespaceName":"{{name}}","ServiceName":"web","HealthStatus":"{{health}}"}"""))
+                .Body!["Instances"]!.AsArray().Select(i => $"{i!["InstanceId"]}:{i["HealthStatus"]}").ToArray();
+        Assert.Equal(["i-1:UNKNOWN"], await DiscoverAsync("HEALTHY"));
+        Assert.Equal(["i-1:UNKNOWN"], await DiscoverAsync("HEALTHY_OR_ELSE_ALL"));
+        Assert.Equal(["i-1:UNKNOWN"], await DiscoverAsync("ALL"));
+        Assert.Empty(await DiscoverAsync("UNHEALTHY"));
+        Assert.Equal("UNKNOWN", (await SendAsync(client, "GetInstancesHealthStatus", $$"""{"ServiceId":"{{service}}"}""")).Body!["Status"]!["i-1"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task AnOwnerAccountOtherThanTheCallers_NamesNoNamespace_AndSaysWhy()
     {
         using var client = CloudMapClient(api.AdminKey);
