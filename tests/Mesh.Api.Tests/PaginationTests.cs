@@ -1,5 +1,8 @@
+using System.Security.Cryptography;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mesh.Api.Tests.Infrastructure;
+using Npgsql;
 
 namespace Mesh.Api.Tests;
 
@@ -56,6 +59,68 @@ public sealed class PaginationTests(ApiServer api) : IClassFixture<ApiServer>
         var tampered = token[..^2] + (token[^2] == 'A' ? "BA" : "AA");
         (await api.SendAsync(HttpMethod.Get, Paths.VirtualNodes(one.Mesh) + "?nextToken=" + Uri.EscapeDataString(tampered)))
             .AssertError(400, "BadRequestException");
+    }
+
+    [Fact]
+    public async Task Pages_OfLongNonAsciiNames_FollowEveryNextToken()
+    {
+        // Names of up to 255 characters of any script: a token that carried its list's names as escaped JSON grew past
+        // what the API reads back (each 'é' six characters, \u00E9), and the API refused the token it had issued.
+        var mesh = await MeshBuilder.CreateAsync(api, new string('é', 200) + Guid.NewGuid().ToString("N")[..6]);
+        var names = Enumerable.Range(0, 3).Select(i => new string('é', 250) + i).ToList();
+        foreach (var name in names)
+        {
+            await mesh.NodeAsync(name);
+        }
+
+        Assert.Equal(names, await ReadAllAsync(Paths.VirtualNodes(mesh.Mesh), pageSize: 1));
+    }
+
+    [Fact]
+    public async Task TagPages_OfLongNonAsciiKeys_FollowEveryNextToken()
+    {
+        var mesh = await MeshBuilder.CreateAsync(api, new string('é', 200) + Guid.NewGuid().ToString("N")[..6]);
+        var arn = (await mesh.NodeAsync(new string('é', 255)))["metadata"]!["arn"]!.GetValue<string>();
+        var keys = Enumerable.Range(0, 3).Select(i => new string('ü', 127) + i).ToArray();
+        (await api.SendAsync(HttpMethod.Put, Paths.Tag(arn), new JsonObject { ["tags"] = OperationTests.TagList(keys.Select(k => (k, "v")).ToArray()) }))
+            .AssertOk();
+
+        var listed = new List<string>();
+        string? next = null;
+        do
+        {
+            var url = Paths.Tags(arn) + "&limit=1" + (next is null ? "" : "&nextToken=" + Uri.EscapeDataString(next));
+            var page = (await api.SendAsync(HttpMethod.Get, url)).AssertOk();
+            listed.AddRange(page.Body!["tags"]!.AsArray().Select(t => t!["key"]!.GetValue<string>()));
+            next = page.Body["nextToken"]?.GetValue<string>();
+        }
+        while (next is not null && listed.Count <= keys.Length);
+
+        Assert.Equal(keys, listed);
+    }
+
+    [Fact]
+    public async Task TokenOfTheEarlierFormat_StillReadsTheNextPage_OnlyOfItsList()
+    {
+        // Before the scope was signed rather than carried, a token was the JSON of the list's scope and last key and
+        // the HMAC of that JSON: a listing begun before an upgrade goes on after it.
+        var mesh = await MeshBuilder.CreateAsync(api);
+        var other = await MeshBuilder.CreateAsync(api);
+        foreach (var name in new[] { "a", "b", "c" })
+        {
+            await mesh.NodeAsync(name);
+        }
+
+        (await api.SendAsync(HttpMethod.Get, Paths.VirtualNodes(mesh.Mesh) + "?limit=1")).AssertOk(); // the signing key is made
+        await using var connection = new NpgsqlConnection(api.ConnectionString);
+        await connection.OpenAsync();
+        await using var read = new NpgsqlCommand("SELECT value FROM settings WHERE key = 'page_token_key'", connection);
+        var key = Convert.FromBase64String((string)(await read.ExecuteScalarAsync())!);
+        var payload = JsonSerializer.SerializeToUtf8Bytes(new { Scope = $"virtualNode/{mesh.Mesh}/", After = "a" });
+        var token = $"{Base64Url(payload)}.{Base64Url(HMACSHA256.HashData(key, payload)[..16])}";
+
+        Assert.Equal(["b", "c"], await ReadAllAsync(Paths.VirtualNodes(mesh.Mesh), pageSize: 2, startToken: token));
+        (await api.SendAsync(HttpMethod.Get, Paths.VirtualNodes(other.Mesh) + "?nextToken=" + token)).AssertError(400, "BadRequestException");
     }
 
     [Fact]
@@ -116,6 +181,8 @@ public sealed class PaginationTests(ApiServer api) : IClassFixture<ApiServer>
 
         return names;
     }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     private static IEnumerable<string> Names(ApiResponse page) =>
         page.Body!["virtualNodes"]!.AsArray().Select(n => n!["virtualNodeName"]!.GetValue<string>());

@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Mesh.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -6,10 +8,16 @@ using Microsoft.EntityFrameworkCore;
 namespace Mesh.Api.Resources;
 
 /// <summary>
-/// Opaque, signed nextToken values for keyset pagination. A token names the last key returned and the
-/// list it belongs to; the HMAC (keyed by a secret kept in the database, so every replica agrees)
-/// makes a forged or garbled token detectable, and keyset paging stays correct under concurrent writes.
+/// Opaque, signed nextToken values for keyset pagination. A token carries the last key returned (its UTF-8) and an
+/// HMAC of that key and the list it belongs to (keyed by a secret kept in the database, so every replica agrees), which
+/// makes a forged or garbled token, or one of another list, detectable; keyset paging stays correct under concurrent writes.
 /// </summary>
+/// <remarks>
+/// The list's scope is signed, not carried: a token is then at most about 1,050 characters (a key of 255 characters of
+/// the Basic Multilingual Plane, or a tag key of 128 of any plane), however long the list's mesh and parent names or
+/// its ARN are. A token that carried both as JSON escaped every non-ASCII character as six (<c>\u00E9</c>), grew past
+/// what <see cref="TryDecode"/> reads back, and the API refused the tokens it had issued for such lists.
+/// </remarks>
 public sealed class PageTokens(IDbContextFactory<MeshDbContext> contexts)
 {
     private const string KeySetting = "page_token_key";
@@ -17,9 +25,9 @@ public sealed class PageTokens(IDbContextFactory<MeshDbContext> contexts)
 
     public async Task<string> IssueAsync(string scope, string lastKey, CancellationToken cancellationToken)
     {
-        var payload = JsonSerializer.SerializeToUtf8Bytes(new TokenPayload(scope, lastKey));
-        var signature = HMACSHA256.HashData(await KeyAsync(cancellationToken), payload);
-        return $"{Base64Url(payload)}.{Base64Url(signature.AsSpan(0, 16).ToArray())}";
+        var after = Encoding.UTF8.GetBytes(lastKey);
+        var signature = Sign(await KeyAsync(cancellationToken), scope, after);
+        return $"{Base64Url(after)}.{Base64Url(signature)}";
     }
 
     /// <summary>The last key of the previous page, or a BadRequest if the token was not issued for this list.</summary>
@@ -28,18 +36,49 @@ public sealed class PageTokens(IDbContextFactory<MeshDbContext> contexts)
         var parts = token.Split('.');
         if (parts.Length == 2 && TryDecode(parts[0], out var payload) && TryDecode(parts[1], out var signature))
         {
-            var expected = HMACSHA256.HashData(await KeyAsync(cancellationToken), payload).AsSpan(0, 16);
-            if (CryptographicOperations.FixedTimeEquals(expected, signature))
+            var secret = await KeyAsync(cancellationToken);
+            if (CryptographicOperations.FixedTimeEquals(Sign(secret, scope, payload), signature))
             {
-                var decoded = JsonSerializer.Deserialize<TokenPayload>(payload);
-                if (decoded is not null && decoded.Scope == scope)
-                {
-                    return decoded.After;
-                }
+                return Encoding.UTF8.GetString(payload);
+            }
+
+            if (ReadEarlierFormat(secret, payload, signature, scope) is { } after)
+            {
+                return after;
             }
         }
 
         throw Protocol.AppMeshException.BadRequest("nextToken: is not a token this API issued for this list; pass the nextToken of the previous page unchanged.");
+    }
+
+    /// <summary>
+    /// The first 16 bytes of the HMAC of the scope's UTF-8, preceded by its length (so no scope and key run into
+    /// another pair's), and the key's UTF-8.
+    /// </summary>
+    private static byte[] Sign(byte[] secret, string scope, byte[] after)
+    {
+        var scopeLength = Encoding.UTF8.GetByteCount(scope);
+        var message = new byte[sizeof(int) + scopeLength + after.Length];
+        BinaryPrimitives.WriteInt32BigEndian(message, scopeLength);
+        Encoding.UTF8.GetBytes(scope, message.AsSpan(sizeof(int)));
+        after.CopyTo(message.AsSpan(sizeof(int) + scopeLength));
+        return HMACSHA256.HashData(secret, message).AsSpan(0, 16).ToArray();
+    }
+
+    /// <summary>
+    /// The key of a token in the earlier format (the JSON of its scope and key, and the HMAC of that JSON), so a listing
+    /// that began before an upgrade goes on. Its JSON never starts as a signed message does (with the scope's length, a
+    /// zero byte first), so neither format's signature passes for the other's.
+    /// </summary>
+    private static string? ReadEarlierFormat(byte[] secret, byte[] payload, byte[] signature, string scope)
+    {
+        if (!CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(secret, payload).AsSpan(0, 16), signature))
+        {
+            return null;
+        }
+
+        var decoded = JsonSerializer.Deserialize<EarlierPayload>(payload);
+        return decoded is not null && decoded.Scope == scope ? decoded.After : null;
     }
 
     private async Task<byte[]> KeyAsync(CancellationToken cancellationToken)
@@ -84,5 +123,5 @@ public sealed class PageTokens(IDbContextFactory<MeshDbContext> contexts)
         }
     }
 
-    private sealed record TokenPayload(string Scope, string After);
+    private sealed record EarlierPayload(string Scope, string After);
 }
