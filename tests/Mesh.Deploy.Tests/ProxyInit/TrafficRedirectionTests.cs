@@ -130,6 +130,20 @@ public sealed class TrafficRedirectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RunningAgainWithIpv6Off_RemovesTheIpv6RulesItHadInstalled()
+    {
+        await ApplyAsync(("APPMESH_ENABLE_IPV6", "1"));
+
+        await ApplyAsync(("APPMESH_ENABLE_IPV6", "0"));
+
+        var ip6 = await _pod.ExecAsync(["ip6tables", "-w", "-t", "nat", "-S"]);
+        Assert.DoesNotContain("APPMESH", ip6.Output);
+        Assert.Contains("-A APPMESH_EGRESS -p tcp -j REDIRECT --to-ports 15001", await NatRulesAsync());
+        Assert.Equal("outside", (await ConnectFromInsideAsync(ApplicationUid, new IPEndPoint(_pod.OutsideV6, UpstreamPort))).Listener);
+        Assert.Equal("application", (await ConnectFromOutsideAsync(new IPEndPoint(_pod.InsideV6, ApplicationPort))).Listener);
+    }
+
+    [Fact]
     public async Task Clean_RemovesEveryRule_AndTrafficFlowsDirectlyAgain()
     {
         var before = await NatRulesAsync();
@@ -148,6 +162,11 @@ public sealed class TrafficRedirectionTests : IAsyncLifetime
     [InlineData("APPMESH_APP_PORTS", "8080,http", "APPMESH_APP_PORTS must be comma-separated ports (1-65535), got 'http'")]
     [InlineData("APPMESH_EGRESS_IGNORED_PORTS", "70000", "APPMESH_EGRESS_IGNORED_PORTS must be comma-separated ports (1-65535), got '70000'")]
     [InlineData("APPMESH_EGRESS_IGNORED_IP", "10.0.0.0/8,metadata", "APPMESH_EGRESS_IGNORED_IP: 'metadata' is not an IPv4 address or CIDR")]
+    [InlineData("APPMESH_EGRESS_IGNORED_IP", "192.0.2.300", "APPMESH_EGRESS_IGNORED_IP: '192.0.2.300' is not an IPv4 address or CIDR")]
+    [InlineData("APPMESH_EGRESS_IGNORED_IP", "10.0.0.0/33", "APPMESH_EGRESS_IGNORED_IP: '10.0.0.0/33' is not an IPv4 address or CIDR")]
+    [InlineData("APPMESH_EGRESS_IGNORED_IP", "2001:db8:::1", "APPMESH_EGRESS_IGNORED_IP: '2001:db8:::1' is not an IPv6 address or CIDR")]
+    [InlineData("APPMESH_EGRESS_IGNORED_IP", "2001:db8::/129", "APPMESH_EGRESS_IGNORED_IP: '2001:db8::/129' is not an IPv6 address or CIDR")]
+    [InlineData("APPMESH_EGRESS_IGNORED_IP", "1:2:3:4:5:6:7:8:9", "APPMESH_EGRESS_IGNORED_IP: '1:2:3:4:5:6:7:8:9' is not an IPv6 address or CIDR")]
     [InlineData("APPMESH_ENVOY_INGRESS_PORT", "0", "APPMESH_ENVOY_INGRESS_PORT must be a port (1-65535), got '0'")]
     [InlineData("APPMESH_IGNORE_UID", "envoy", "APPMESH_IGNORE_UID must be a numeric UID, got 'envoy'")]
     [InlineData("APPMESH_ENABLE_IPV6", "yes", "APPMESH_ENABLE_IPV6 must be 0 or 1, got 'yes'")]
