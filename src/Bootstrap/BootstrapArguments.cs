@@ -16,6 +16,8 @@ public static class BootstrapArguments
             [--xds <host:port>]               the xDS server's gRPC port (default: Mesh:Bootstrap:Xds, else 127.0.0.1:18000)
             [--delta]                         incremental (DELTA_GRPC) instead of state-of-the-world ADS
             [--admin-port 9901] [--admin-address 0.0.0.0] [--admin-access-log /dev/null]
+            [--outlier-event-log <path>]      where outlier-ejection events go (default /dev/stdout; empty: nowhere).
+                                              Under systemd stdout is a socket Envoy cannot open: give a file
             [--initial-fetch-timeout <seconds>]   0 (default) waits for the first configuration forever
             [--xds-tls --ca <pem file> [--server-name <name>] [--cert <pem file> --key <pem file>]]
             [--sigv4 [--region <region>] [--signing-name appmesh]]   needs --xds-tls; AWS keys come from the proxy's environment
@@ -44,6 +46,7 @@ public static class BootstrapArguments
         "node", "cluster", "xds", "admin-port", "admin-address", "admin-access-log", "initial-fetch-timeout", "ca", "server-name",
         "cert", "key", "region", "signing-name", "tracing", "tracing-address", "service-name", "sds-socket", "format", "stats-tags",
         "register-instance", "instance-id", "dogstatsd", "stats-flush-interval",
+        "outlier-event-log",
     };
 
     public static bool IsFlag(string name) => FlagNames.Contains(name);
@@ -170,6 +173,12 @@ public static class BootstrapArguments
         if (Last(values, "admin-access-log") is { Length: > 0 } adminLog)
         {
             options = options with { AdminAccessLogPath = adminLog };
+        }
+
+        // Given empty, no event log at all: Envoy opens the path as a file at start and refuses to start if it cannot.
+        if (Last(values, "outlier-event-log") is { } outlierLog)
+        {
+            options = options with { OutlierEventLogPath = outlierLog.Length > 0 ? outlierLog : null };
         }
 
         if (Last(values, "initial-fetch-timeout") is { } timeout)

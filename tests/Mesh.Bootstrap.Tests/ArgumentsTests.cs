@@ -38,7 +38,8 @@ public sealed class ArgumentsTests
             "--xds-tls", "--ca", "/ca.pem", "--server-name", "xds", "--cert", "/c.pem", "--key", "/k.pem",
             "--sigv4", "--region", "eu-west-1", "--signing-name", "appmesh-preview",
             "--tracing", "otel", "--tracing-address", "collector:4317", "--service-name", "edge",
-            "--sds-socket", "/run/sds.sock", "--no-stats-tags", "--dogstatsd", "10.0.0.9:8125", "--stats-flush-interval", "2500ms");
+            "--sds-socket", "/run/sds.sock", "--no-stats-tags", "--dogstatsd", "10.0.0.9:8125", "--stats-flush-interval", "2500ms",
+            "--outlier-event-log", "/var/log/mesh-envoy/outlier-events.log");
         Assert.Equal("edges", options.Cluster);
         Assert.Equal(new HostPort("::1", 18443), options.Xds);
         Assert.True(options.Delta);
@@ -51,6 +52,17 @@ public sealed class ArgumentsTests
         Assert.Equal(StatsTagsStyle.None, options.StatsTags);
         Assert.Equal(new DogStatsdTarget { Address = new HostPort("10.0.0.9", 8125) }, options.DogStatsd);
         Assert.Equal(TimeSpan.FromMilliseconds(2500), options.StatsFlushInterval);
+        Assert.Equal("/var/log/mesh-envoy/outlier-events.log", options.OutlierEventLogPath);
+    }
+
+    [Fact]
+    public void OutlierEventLog_DefaultsToStdout_AndEmptyWritesNone()
+    {
+        // Under systemd, stdout is the journal's socket, which Envoy cannot open as a file (docs/vms.md).
+        Assert.Equal("/dev/stdout", Parse("--node", "mesh/demo/virtualNode/web").OutlierEventLogPath);
+        var none = Parse("--node", "mesh/demo/virtualNode/web", "--outlier-event-log", "");
+        Assert.Null(none.OutlierEventLogPath);
+        Assert.DoesNotContain("event_log_path", EnvoyBootstrap.ToYaml(none));
     }
 
     [Theory]

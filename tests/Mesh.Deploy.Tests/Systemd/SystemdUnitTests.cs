@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Mesh.Deploy.Tests.Support;
 
 namespace Mesh.Deploy.Tests.Systemd;
@@ -19,6 +20,24 @@ public sealed class SystemdUnitTests
             .Where(line => !InstalledLater.Any(binary => line.EndsWith($"Command {binary} is not executable: No such file or directory", StringComparison.Ordinal)))
             .ToList();
         Assert.True(complaints.Count == 0, string.Join('\n', complaints));
+    }
+
+    [Fact]
+    public void TheBootstrapTheDocsWrite_LogsOutlierEventsInTheUnitsLogsDirectory_NotToTheJournalsSocket()
+    {
+        // Under systemd, stdout is the journal's socket: Envoy opens event_log_path as a file, cannot open a socket,
+        // and would not start with the bootstrap's default /dev/stdout. ProtectSystem=strict leaves it only the
+        // unit's LogsDirectory= to write to.
+        var docs = File.ReadAllText(Repository.PathOf("docs/vms.md"));
+        var unit = File.ReadAllText(Repository.PathOf("deploy/systemd/mesh-envoy.service"));
+
+        var bootstrapUrl = Regex.Match(docs, @"'(http://[^']*/envoy/bootstrap\?[^']*)'");
+        Assert.True(bootstrapUrl.Success, "docs/vms.md fetches no bootstrap from /envoy/bootstrap");
+        var eventLog = Regex.Match(bootstrapUrl.Groups[1].Value, "[?&]outlier-event-log=([^&]+)");
+        Assert.True(eventLog.Success, $"the bootstrap leaves outlier events on /dev/stdout: {bootstrapUrl.Groups[1].Value}");
+        var logsDirectory = Regex.Match(unit, @"^LogsDirectory=(\S+)$", RegexOptions.Multiline);
+        Assert.True(logsDirectory.Success, "mesh-envoy.service has no LogsDirectory= for Envoy to write to");
+        Assert.StartsWith($"/var/log/{logsDirectory.Groups[1].Value}/", eventLog.Groups[1].Value);
     }
 
     [Fact]
