@@ -175,6 +175,9 @@ public sealed class XdsMetrics : IDisposable
     private const string AcksHelp = "Responses a client accepted.";
     private const string Nacks = "mesh_xds_nacks_total";
     private const string NacksHelp = "Responses a client rejected (error_detail set).";
+    private const string MissingResourcesRequested = "mesh_xds_missing_resources_requested_total";
+    private const string MissingRequestedHelp =
+        "Names a client asked for that its proxy's configuration does not have (each counted once per stream while it stays missing; proxy status lists them as missing): a proxyless client dialling a service that is none of its node's backends, or an Envoy asking for a resource since removed.";
     private const string StaleRequests = "mesh_xds_stale_requests_total";
     private const string StaleRequestsHelp = "Requests whose ACK or NACK was ignored: SotW, a nonce not the latest (the whole request is ignored); delta, a nonce of no response awaiting an answer (its subscription changes still count).";
     private const string StreamsOpened = "mesh_xds_streams_opened_total";
@@ -257,6 +260,7 @@ public sealed class XdsMetrics : IDisposable
             Increment(DeltaFirstResponsesShared, DeltaFirstResponsesSharedHelp, TypeLabel(type), by: 0);
             Increment(Nacks, NacksHelp, TypeLabel(type), by: 0);
             Increment(StaleRequests, StaleRequestsHelp, TypeLabel(type), by: 0);
+            Increment(MissingResourcesRequested, MissingRequestedHelp, TypeLabel(type), by: 0);
         }
 
         // A stream's variant is the service it came on (XdsStreams' callers), not sotw/delta as a response's is.
@@ -319,6 +323,8 @@ public sealed class XdsMetrics : IDisposable
     public void Nack(string type) => Increment(Nacks, NacksHelp, TypeLabel(type));
 
     public void StaleNonce(string type) => Increment(StaleRequests, StaleRequestsHelp, TypeLabel(type));
+
+    public void MissingRequested(string type) => Increment(MissingResourcesRequested, MissingRequestedHelp, TypeLabel(type));
 
     public void StreamOpened(string variant) => Increment(StreamsOpened, StreamsOpenedHelp, VariantLabel(variant));
 

@@ -558,6 +558,7 @@ internal sealed class DeltaSession(
             {
                 state.ReportedMissing(name);
                 Status.DoesNotExist(state.ClientHas, name, sent);
+                AskedForMissing(typeUrl, name);
             }
             else
             {

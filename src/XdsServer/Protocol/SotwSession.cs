@@ -94,6 +94,11 @@ internal sealed class SotwSession(
             state.ClientVersion = null;
         }
 
+        if (namesChanged)
+        {
+            Status.Names(typeUrl, state.Wildcard ? null : state.Names);
+        }
+
         if (Snapshot is null)
         {
             return;
@@ -109,6 +114,11 @@ internal sealed class SotwSession(
         {
             // Sent or not, the names it no longer asks for are no longer held.
             Status.AsksOnlyFor(typeUrl, state.Names);
+        }
+
+        if (namesChanged)
+        {
+            ReportMissing(typeUrl, state, Snapshot[typeUrl]);
         }
     }
 
@@ -163,6 +173,28 @@ internal sealed class SotwSession(
         foreach (var (typeUrl, state, final) in removals)
         {
             await SendIfChangedAsync(typeUrl, state, final, snapshot, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Logs and counts each name the client just asked for that the proxy's configuration does not have, once while it
+    /// stays missing (a name asked for again after it existed, or after the client stopped asking, is logged again).
+    /// Only on a change of names: the names an ACK repeats were looked at when they were asked for.
+    /// </summary>
+    private void ReportMissing(string typeUrl, SotwTypeState state, ResourceSet set)
+    {
+        state.ReportedMissing?.RemoveWhere(n => Array.BinarySearch(state.Names, n, StringComparer.Ordinal) < 0 || set.ByName.ContainsKey(n));
+        if (state.Wildcard)
+        {
+            return;
+        }
+
+        foreach (var name in state.Names)
+        {
+            if (!set.ByName.ContainsKey(name) && (state.ReportedMissing ??= new(StringComparer.Ordinal)).Add(name))
+            {
+                AskedForMissing(typeUrl, name);
+            }
         }
     }
 

@@ -22,6 +22,9 @@ internal sealed class SotwTypeState
     /// <summary>The client's <c>resource_names</c> as it last sent them, so an unchanged list (every ACK) is recognised without allocating.</summary>
     private string[] _requestedNames = [];
 
+    /// <summary>Names asked for that were logged as missing, so each is logged once while it stays missing; null when none.</summary>
+    public HashSet<string>? ReportedMissing { get; set; }
+
     /// <summary>The nonce of the latest response; a request that echoes any other nonce is stale.</summary>
     public string? SentNonce { get; set; }
 

@@ -27,6 +27,7 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
     private readonly Lock _lock = new();
     private readonly List<string> _requestedTypes = new(4);
     private readonly List<SotwTypeStatus> _sets = new(4);
+    private Dictionary<string, string[]>? _named; // SotW: what each subscription that names resources asks for
     private List<DeltaHoldings>? _delta;
 
     public long Id { get; } = id;
@@ -141,6 +142,37 @@ public sealed class StreamStatus(long id, string variant, TimeProvider clock)
                 {
                     set.KeepOnly(requested);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// State of the world: the names (sorted) the client's subscription to <paramref name="typeUrl"/> asks for, or null
+    /// when it asks for everything. Proxy status reads which of them the proxy's configuration does not have.
+    /// </summary>
+    public void Names(string typeUrl, string[]? names)
+    {
+        lock (_lock)
+        {
+            if (names is null)
+            {
+                _named?.Remove(typeUrl);
+            }
+            else
+            {
+                (_named ??= new(StringComparer.Ordinal))[typeUrl] = names;
+            }
+        }
+    }
+
+    /// <summary>State of the world: the names each subscription that names resources asks for, by type URL.</summary>
+    public IReadOnlyDictionary<string, string[]> NamedSubscriptions
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _named is null ? new Dictionary<string, string[]>() : new Dictionary<string, string[]>(_named, StringComparer.Ordinal);
             }
         }
     }

@@ -1,5 +1,6 @@
 using Envoy.Config.Core.V3;
 using Grpc.Core;
+using Mesh.Model.Identity;
 using Mesh.XdsServer.Diagnostics;
 using Mesh.XdsServer.Identity;
 using Mesh.XdsServer.Resources;
@@ -68,6 +69,20 @@ internal abstract class XdsSession<TRequest> : IDisposable
     }
 
     /// <summary>Counts a response written to the stream, for the metrics.</summary>
+    /// <summary>
+    /// The client asks for <paramref name="name"/> of <paramref name="typeUrl"/>, which the proxy's configuration does
+    /// not have: logged and counted (the caller does so once per name while it stays missing).
+    /// </summary>
+    protected void AskedForMissing(string typeUrl, string name)
+    {
+        var type = TypeUrls.ShortName(typeUrl);
+        Context.Metrics.MissingRequested(type);
+        var hint = typeUrl == TypeUrls.Listener && Identity?.Kind == ProxyKind.VirtualNode
+            ? "; a proxyless gRPC client's target (xds:///name[:port]) must be a virtual service among the node's backends, on a port its provider listens on"
+            : "";
+        Context.Logger.MissingRequested(Status.Id, ProxyName, type, name, hint);
+    }
+
     protected void ResponseWritten(string typeUrl, string variant)
     {
         _responses++;

@@ -115,7 +115,36 @@ public sealed class ProxyStatusCollector(
             stream.Registration,
             stream.UnsupportedTypes,
             warnings?.GroupBy(w => w.Kind.Label(), StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
-            warnings?.Select(w => new WarningDetail(w.Kind.Label(), w.Message)).ToList());
+            warnings?.Select(w => new WarningDetail(w.Kind.Label(), w.Message)).ToList(),
+            MissingOf(stream, identity, resources));
+    }
+
+    /// <summary>
+    /// The names the proxy asks for that its configuration does not have, by type (cds, lds, …; each list sorted),
+    /// null when none: over SotW, its subscriptions' names the snapshot it is served lacks (none while it has no
+    /// snapshot: <c>waiting</c> says why); over delta, the names it was told do not exist.
+    /// </summary>
+    private SortedDictionary<string, IReadOnlyList<string>>? MissingOf(StreamStatus stream, ProxyIdentity? identity, IReadOnlyDictionary<(string Type, string Name), ResourceStatus> resources)
+    {
+        SortedDictionary<string, IReadOnlyList<string>>? missing = null;
+        if (identity is not null && cache.Current(identity) is { } snapshot)
+        {
+            foreach (var (typeUrl, names) in stream.NamedSubscriptions)
+            {
+                var set = snapshot[typeUrl];
+                if (names.Where(n => !set.ByName.ContainsKey(n)).ToList() is { Count: > 0 } absent)
+                {
+                    (missing ??= new(StringComparer.Ordinal))[TypeUrls.ShortName(typeUrl)] = absent;
+                }
+            }
+        }
+
+        foreach (var group in resources.Where(r => r.Value.ClientStatus == ClientResourceStatus.DoesNotExist).GroupBy(r => r.Key.Type))
+        {
+            (missing ??= new(StringComparer.Ordinal))[TypeUrls.ShortName(group.Key)] = group.Select(g => g.Key.Name).Order(StringComparer.Ordinal).ToList();
+        }
+
+        return missing;
     }
 
     /// <summary>

@@ -130,6 +130,11 @@ public static class ProxyStatusCommand
                 text.AppendLine(CultureInfo.InvariantCulture, $"UNSUPPORTED {p.NodeId} asked for types this server does not serve: {string.Join(", ", unsupported)}");
             }
 
+            foreach (var (type, names) in p.Missing ?? new Dictionary<string, IReadOnlyList<string>>())
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"MISSING {p.NodeId} asks for {type.ToUpperInvariant()} its configuration does not have: {string.Join(", ", names)}");
+            }
+
             if (p.WarningDetails is { } details)
             {
                 foreach (var warning in details)

@@ -46,6 +46,7 @@ public sealed record ProxyStatusReport(
                 ?? NullIn($"{at}.warnings", p.Warnings, optional: true)
                 ?? NullIn($"{at}.unsupportedTypes", p.UnsupportedTypes, optional: true)
                 ?? NullIn($"{at}.warningDetails", p.WarningDetails, optional: true)
+                ?? p.Missing?.Select(m => NullIn($"{at}.missing.{m.Key}", m.Value)).FirstOrDefault(n => n is not null)
                 ?? p.WarningDetails?.Select((d, j) => NullAt($"{at}.warningDetails[{j}]", ("kind", d.Kind), ("message", d.Message))).FirstOrDefault(n => n is not null)
                 ?? (p.Registration is { } r ? NullAt($"{at}.registration", ("state", r.State)) : null);
         }
@@ -79,7 +80,8 @@ public sealed record UnreachableReplica(string Url, string Error);
 /// (sorted); <see cref="WarningKinds"/> counts them by kind, as the warning metrics' <c>kind</c> label names it, and
 /// <see cref="WarningDetails"/> gives each of <see cref="Warnings"/>, in the same order, with its kind. Warnings stays
 /// a list of plain messages for the readers written before kinds were given per message (an older replica's report,
-/// read by a newer one, has no details).
+/// read by a newer one, has no details). <see cref="Missing"/> names, by type, what the proxy asks for that its
+/// configuration does not have (a proxyless client's target that is none of its node's backends).
 /// </summary>
 public sealed record ProxyStatusEntry(
     string Replica,
@@ -96,7 +98,8 @@ public sealed record ProxyStatusEntry(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Registration.RegistrationStatus? Registration = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? UnsupportedTypes = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, int>? WarningKinds = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<WarningDetail>? WarningDetails = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<WarningDetail>? WarningDetails = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, IReadOnlyList<string>>? Missing = null);
 
 /// <summary>One translation warning of a stream: its <see cref="Kind"/> as the warning metrics' <c>kind</c> label names it, and its message.</summary>
 public sealed record WarningDetail(string Kind, string Message);

@@ -7,6 +7,9 @@ using Mesh.XdsServer.Diagnostics;
 using Mesh.XdsServer.Resources;
 using Mesh.XdsServer.ProxyStatus;
 using Mesh.XdsServer.Tests.Support;
+using Mesh.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Mesh.XdsServer.Tests.ProxyStatus;
 
@@ -17,6 +20,7 @@ namespace Mesh.XdsServer.Tests.ProxyStatus;
 /// </summary>
 public sealed class ProxyStatusTests : IAsyncLifetime
 {
+    private readonly CapturingLoggerProvider _logs = new();
     private XdsTestHost _host = null!;
     private AdsClient _web = null!;
     private AdsClient _api = null!;
@@ -26,7 +30,9 @@ public sealed class ProxyStatusTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _host = await XdsTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Xds:ProxyStatus:ReplicaId"] = "xds-a" });
+        _host = await XdsTestHost.StartAsync(
+            settings: new Dictionary<string, string?> { ["Xds:ProxyStatus:ReplicaId"] = "xds-a", ["Logging:LogLevel:Mesh.XdsServer.Protocol"] = "Information" },
+            services: s => s.AddSingleton<ILoggerProvider>(_logs));
         var mesh = MeshRows.Demo();
         _host.Producer.SetMesh(mesh.Key, mesh.Graph);
 
@@ -145,6 +151,12 @@ public sealed class ProxyStatusTests : IAsyncLifetime
         Assert.Equal(new TypeStatus("NOT_SENT", 0, 0, null, null, null, null), sent.Types["eds"]);
         Assert.Equal(new TypeStatus("NOT_SENT", 0, 0, null, null, null, null), sent.Types["lds"]);
 
+        // What it asks for that does not exist is named, logged and counted (once per name).
+        Assert.Equal([missing], sent.Missing!["eds"]);
+        Assert.Equal([listener], sent.Missing!["lds"]);
+        Assert.Equal(1, _host.Metrics.Get("mesh_xds_missing_resources_requested_total", "type=\"lds\""));
+        Assert.Equal(1, _host.Metrics.Get("mesh_xds_missing_resources_requested_total", "type=\"eds\""));
+
         var acks = _host.Metrics.Get("mesh_xds_acks_total", "type=\"lds\"");
         await delta.AckAsync(eds);
         await delta.AckAsync(lds);
@@ -159,6 +171,38 @@ public sealed class ProxyStatusTests : IAsyncLifetime
         await _host.ProcessedAsync(TypeUrls.Endpoint, existing, Envoy.Admin.V3.ClientResourceStatus.Acked);
         var both = (await StatusAsync()).Types["eds"];
         Assert.Equal(("SYNCED", 1, 1), (both.Sync, both.Resources, both.Acked));
+        Assert.Equal(1, _host.Metrics.Get("mesh_xds_missing_resources_requested_total", "type=\"eds\""));
+    }
+
+    [Fact]
+    public async Task A_Sotw_Client_Asking_For_A_Listener_That_Does_Not_Exist_Is_Shown_Logged_And_Counted_Once()
+    {
+        // A proxyless client dialling xds:///nope.demo.local:8080, a name none of web's backends has: gRPC fails the
+        // channel with "does not exist", and only the server can say which name its node lacks.
+        await using var grpc = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        grpc.UserAgentName = "gRPC Node Pure JS";
+        await grpc.SendAsync(TypeUrls.Listener, ["nope.demo.local:8080"]);
+        var lds = await grpc.NextAsync();
+        Assert.Empty(lds.Resources);
+        await grpc.SendAsync(TypeUrls.Listener, ["api.demo.local:9080", "nope.demo.local:8080"], version: lds.VersionInfo, nonce: lds.Nonce);
+        lds = await grpc.NextAsync();
+        Assert.Single(lds.Resources);
+
+        async Task<ProxyStatusEntry> StatusAsync() =>
+            (await _host.Admin.GetFromJsonAsync<ProxyStatusReport>("/proxy-status", ProxyStatusJson.Options, TaskTimeouts.Token()).DefaultTimeout())!
+                .Proxies.Single(p => p.Variant == "ads" && p.Types.ContainsKey("lds"));
+        Assert.Equal(["nope.demo.local:8080"], (await StatusAsync()).Missing!["lds"]);
+        var report = (await _host.Admin.GetFromJsonAsync<ProxyStatusReport>("/proxy-status", ProxyStatusJson.Options, TaskTimeouts.Token()))!;
+        Assert.Contains("MISSING mesh/demo/virtualNode/web asks for LDS its configuration does not have: nope.demo.local:8080", ProxyStatusCommand.Render(report));
+        Assert.Equal(1, _host.Metrics.Get("mesh_xds_missing_resources_requested_total", "type=\"lds\""));
+        var logged = Assert.Single(_logs.Entries, e => e.Event.Id == 39);
+        Assert.Matches(
+            @"^Stream \d+ \(111122223333:mesh/demo/virtualNode/web\) asks for lds nope\.demo\.local:8080, which its configuration does not have; a proxyless gRPC client's target \(xds:///name\[:port\]\) must be a virtual service among the node's backends",
+            logged.Message);
+
+        // Once it no longer asks for it, nothing is missing.
+        await grpc.SendAsync(TypeUrls.Listener, ["api.demo.local:9080"], version: lds.VersionInfo, nonce: lds.Nonce);
+        await Eventually.TrueAsync(async () => (await StatusAsync()).Missing is null);
     }
 
     [Fact]
