@@ -189,6 +189,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "gateway");
         Assert.Contains("gateway: passed", output);
     }
+
+    [Fact]
+    public async Task Two_Streams_Of_One_Node_Id_Are_Told_Apart_By_Their_Stream_Ids_And_Replicas()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "streams");
+        Assert.Contains("streams: passed", output);
+    }
 }
 
 [CollectionDefinition(Name)]

@@ -199,17 +199,21 @@ export function strayProxies(data) {
   return (data.status.proxies || []).filter(p => !drawn.has(`${p.kind}/${p.name}`));
 }
 
+/**
+ * A proxy's rows: one per xDS stream. Two streams may share a node id (a proxy reconnected to another replica, two
+ * proxies started with one id), so each row names its stream and the xDS replica holding it.
+ */
 function proxyRows(proxies) {
   return proxies.map(p => {
     const st = proxyState(p);
     return h('tr', { class: `proxy ${st.state}` },
-      h('td', null, p.nodeId), h('td', null, p.replica), h('td', { 'data-state': st.state }, st.label), h('td', { class: 'nack-error' }, st.error || ''));
+      h('td', null, p.nodeId), h('td', null, String(p.streamId ?? '')), h('td', null, p.replica), h('td', { 'data-state': st.state }, st.label), h('td', { class: 'nack-error' }, st.error || ''));
   });
 }
 
 function proxyTable(rows, attrs) {
   return h('table', { class: 'proxies', ...attrs },
-    h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Node id'), h('th', { scope: 'col' }, 'xDS replica'), h('th', { scope: 'col' }, 'Sync'), h('th', { scope: 'col' }, 'Error'))),
+    h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Node id'), h('th', { scope: 'col' }, 'Stream'), h('th', { scope: 'col' }, 'xDS replica'), h('th', { scope: 'col' }, 'Sync'), h('th', { scope: 'col' }, 'Error'))),
     h('tbody', null, rows));
 }
 

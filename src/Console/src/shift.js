@@ -109,10 +109,14 @@ export async function shiftPage({ mesh, router, route, canWrite }) {
       const none = !report.configured ? 'Proxy status is not configured on the API host.'
         : unreachable.length ? 'No connected proxy seen routes through this router; some xDS servers did not answer.'
           : 'No connected proxy routes through this router.';
+      // Two streams may share a node id: each row names its stream, and its xDS replica when there are several.
+      const replicas = new Set(rows.map(r => r.p.replica)).size > 1;
       acks.replaceChildren(...[missing,
         rows.length
-          ? h('table', { class: 'proxies' }, h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Proxy'), h('th', { scope: 'col' }, 'Route configuration'))),
-            h('tbody', null, rows.map(r => h('tr', { class: r.acked ? 'synced' : r.nacked ? 'nacked' : 'waiting' }, h('td', null, r.p.nodeId), h('td', { 'data-ack': r.acked ? 'acked' : r.nacked ? 'nacked' : 'waiting' }, r.label)))))
+          ? h('table', { class: 'proxies' }, h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Proxy'), h('th', { scope: 'col' }, 'Stream'),
+            replicas ? h('th', { scope: 'col' }, 'xDS replica') : null, h('th', { scope: 'col' }, 'Route configuration'))),
+            h('tbody', null, rows.map(r => h('tr', { class: r.acked ? 'synced' : r.nacked ? 'nacked' : 'waiting' }, h('td', null, r.p.nodeId), h('td', null, String(r.p.streamId ?? '')),
+              replicas ? h('td', null, r.p.replica) : null, h('td', { 'data-ack': r.acked ? 'acked' : r.nacked ? 'nacked' : 'waiting' }, r.label)))))
           : h('p', null, none)].filter(Boolean));
       const allAcked = rows.length > 0 && rows.every(r => r.acked);
       if (allAcked && unreachable.length === 0) {

@@ -1,7 +1,7 @@
 // Drives the web console in Debian's headless Chromium through puppeteer-core, one scenario per run:
 //   node console.test.mjs resources | shift | readonly | backends | ports | errors | unfollowed | unreachable |
 //   signout | identity | late | refresh | warnings | expired | deeplink | audit | emptymap | narrow |
-//   strays | conflict | jsonspec | addresses | mapnames | focus | shiftpair | gateway | benchmark
+//   strays | conflict | jsonspec | addresses | mapnames | focus | shiftpair | gateway | streams | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -1022,6 +1022,27 @@ async function gateway(browser) {
   await capture(page, 'map-gateway-nacked');
 }
 
+/** Two streams of one node id (a proxy reconnected, or two run with one id) are told apart by their stream ids. */
+async function streams(browser) {
+  const page = await newPage(browser);
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const mesh = await navMesh(page);
+  const proxy = (replica, streamId) => ({ replica, streamId, nodeId: `mesh/${mesh}/virtualNode/node`, mesh, kind: 'virtualNode', name: 'node', types: { cds: { sync: 'SYNCED' } } });
+  const status = { configured: true, unreachable: [], proxies: [proxy('xds-1', 3), proxy('xds-1', 4), proxy('xds-2', 3)] };
+  await page.setRequestInterception(true);
+  page.on('request', request => (request.url().includes('/console/api/proxy-status')
+    ? request.respond({ status: 200, contentType: 'application/json', body: JSON.stringify(status) })
+    : request.continue()));
+  await go(page, `#/map?mesh=${mesh}`, 'map');
+  await page.click('g.node[data-id="vn:node"]');
+  await page.waitForSelector('#detail table.proxies');
+  const rows = await page.$$eval('#detail table.proxies tbody tr', trs => trs.map(tr => tr.textContent));
+  expect(rows.length === 3 && new Set(rows).size === 3, `each stream has a row of its own, and no two read alike (${JSON.stringify(rows)})`);
+  const headers = await page.$$eval('#detail table.proxies thead th', ths => ths.map(th => th.textContent));
+  expect(headers.includes('Stream') && headers.includes('xDS replica'), `the table has stream and replica columns (${headers})`);
+  await capture(page, 'map-streams');
+}
+
 /** The navigation mesh: one virtual node. */
 async function navMesh(page) {
   await ensure(page, '/meshes', { meshName: NAV, spec: {} });
@@ -1076,7 +1097,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, strays, conflict, jsonspec, addresses, mapnames, focus, shiftpair, gateway, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, strays, conflict, jsonspec, addresses, mapnames, focus, shiftpair, gateway, streams, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
