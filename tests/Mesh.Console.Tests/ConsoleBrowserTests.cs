@@ -191,6 +191,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
     }
 
     [Fact]
+    public async Task A_Describe_That_Fails_While_The_Map_Loads_Leaves_The_Rest_Of_The_Map_And_Names_What_Could_Not_Be_Read()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "partialmap");
+        Assert.Contains("partialmap: passed", output);
+    }
+
+    [Fact]
     public async Task Two_Streams_Of_One_Node_Id_Are_Told_Apart_By_Their_Stream_Ids_And_Replicas()
     {
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "streams");

@@ -4,7 +4,7 @@ import { h, show } from './dom.js';
 import { auditRecords, session as sessionApi, useSession } from './api.js';
 import { KINDS, MESH_CHILD_KINDS, list, remove } from './kinds.js';
 import { editorPage } from './editor.js';
-import { detailPanel, loadMesh, renderMap, strayProxiesSection } from './map.js';
+import { detailPanel, loadMesh, renderMap, strayProxiesSection, unreadSection } from './map.js';
 import { shiftPage } from './shift.js';
 
 const main = document.getElementById('main');
@@ -190,6 +190,7 @@ async function mapPage(mesh) {
       h('h1', null, `Service map: ${mesh}`),
       h('p', { id: 'map-empty' }, 'This mesh has no virtual nodes, services, routers or gateways yet: there is nothing to draw. ',
         h('a', { href: `#/mesh?mesh=${q(mesh)}` }, 'Resources')),
+      unreadSection(data),
       strayProxiesSection(data),
     ];
   }
@@ -218,6 +219,7 @@ async function mapPage(mesh) {
       h('a', { href: `#/map?mesh=${q(mesh)}`, id: 'refresh', onclick: event => { event.preventDefault(); render(); } }, 'Refresh'), ' ', fit),
     data.status.configured ? null : h('p', { class: 'notice' }, 'Proxy status is not configured on the API host (Mesh:Console:ProxyStatusUrls): no proxies are shown.'),
     unreachable.length ? h('p', { class: 'notice' }, `Proxy status missing from: ${unreachable.map(u => `${u.url} (${u.error})`).join('; ')}`) : null,
+    unreadSection(data),
     h('p', { class: 'legend' }, h('span', { class: 'sync synced' }, '■ in sync'), ' ', h('span', { class: 'sync waiting' }, '■ waiting'), ' ', h('span', { class: 'sync nacked' }, '■ NACKed')),
     container,
     strayProxiesSection(data),

@@ -4,7 +4,7 @@
 import dagre from '@dagrejs/dagre';
 import { h, s } from './dom.js';
 import { inParallel, proxyStatus } from './api.js';
-import { GATEWAY_ROUTE_TYPES, describe, list, targetLabel, weightedTargetsOf } from './kinds.js';
+import { GATEWAY_ROUTE_TYPES, KINDS, describe, list, targetLabel, weightedTargetsOf } from './kinds.js';
 
 const WIDTH = 220;
 // Virtual nodes and gateways run proxies: their boxes have two more lines, the proxies' state and the warnings.
@@ -18,8 +18,17 @@ export async function loadMesh(mesh) {
     ['virtualNode', 'virtualService', 'virtualRouter', 'virtualGateway'].map(kind => list(kind, mesh)));
   const routeRefs = (await Promise.all(routers.map(r => list('route', mesh, r.virtualRouterName)))).flat();
   const gatewayRouteRefs = (await Promise.all(gateways.map(g => list('gatewayRoute', mesh, g.virtualGatewayName)))).flat();
-  const describeAll = (kind, refs, parent, nameOf) =>
-    inParallel(refs, width, ref => describe(kind, mesh, parent ? ref[parent] : undefined, nameOf(ref)));
+  // A describe that fails (a resource deleted since the list, a throttle that outlasts the retries) leaves that one
+  // resource off the map, named under it, rather than failing the whole map.
+  const unread = [];
+  const describeAll = async (kind, refs, parent, nameOf) => (await inParallel(refs, width, async ref => {
+    try {
+      return await describeRetrying(kind, mesh, parent ? ref[parent] : undefined, nameOf(ref));
+    } catch (e) {
+      unread.push({ kind, parent: parent ? ref[parent] : undefined, name: nameOf(ref), error: `${e.code || 'Error'}: ${e.message}` });
+      return null;
+    }
+  })).filter(Boolean);
   const [n, sv, r, g, rt, gr, status] = await Promise.all([
     describeAll('virtualNode', nodes, null, x => x.virtualNodeName),
     describeAll('virtualService', services, null, x => x.virtualServiceName),
@@ -29,7 +38,30 @@ export async function loadMesh(mesh) {
     describeAll('gatewayRoute', gatewayRouteRefs, 'virtualGatewayName', x => x.gatewayRouteName),
     proxyStatus(mesh).catch(e => ({ configured: true, proxies: [], unreachable: [{ url: 'API host', error: e.message }] })),
   ]);
-  return { mesh, nodes: n, services: sv, routers: r, gateways: g, routes: rt, gatewayRoutes: gr, status };
+  return { mesh, nodes: n, services: sv, routers: r, gateways: g, routes: rt, gatewayRoutes: gr, status, unread };
+}
+
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
+
+/** A describe, asked again after a 429 with a growing pause (as an SDK would), a few times before giving up. */
+async function describeRetrying(kind, mesh, parent, name) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await describe(kind, mesh, parent, name);
+    } catch (e) {
+      if (e.status !== 429 || attempt === 3) throw e;
+      await sleep(500 * 2 ** attempt);
+    }
+  }
+}
+
+/** The resources the map could not read, or null when it read them all. */
+export function unreadSection(data) {
+  if (data.unread.length === 0) return null;
+  return h('div', { class: 'notice', id: 'map-unread', role: 'alert' },
+    h('p', null, `${data.unread.length === 1 ? '1 resource' : `${data.unread.length} resources`} could not be read and ${data.unread.length === 1 ? 'is' : 'are'} not on the map (Refresh reads the mesh again):`),
+    h('ul', null, data.unread.map(u => h('li', null,
+      `${KINDS[u.kind].label.toLowerCase()} ${u.name}${u.parent ? ` (in ${KINDS[KINDS[u.kind].parent].label.toLowerCase()} ${u.parent})` : ''}: ${u.error}`))));
 }
 
 /** One proxy's state over all its resource types: NACKED beats waiting beats in sync. */
@@ -195,6 +227,8 @@ export function strayProxies(data) {
   const drawn = new Set([
     ...data.nodes.map(n => `virtualNode/${n.virtualNodeName}`),
     ...data.gateways.map(g => `virtualGateway/${g.virtualGatewayName}`),
+    // One the map could not read is there all the same: its proxies are not strays.
+    ...data.unread.filter(u => u.kind === 'virtualNode' || u.kind === 'virtualGateway').map(u => `${u.kind}/${u.name}`),
   ]);
   return (data.status.proxies || []).filter(p => !drawn.has(`${p.kind}/${p.name}`));
 }
