@@ -203,6 +203,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "streams");
         Assert.Contains("streams: passed", output);
     }
+
+    [Fact]
+    public async Task An_Out_Of_Range_Weight_Is_Named_In_The_Shift_Pages_Status_Line()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "shiftrange");
+        Assert.Contains("shiftrange: passed", output);
+    }
 }
 
 [CollectionDefinition(Name)]

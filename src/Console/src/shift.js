@@ -72,6 +72,15 @@ export async function shiftPage({ mesh, router, route, canWrite }) {
     status.dataset.state = state;
   };
 
+  // The browser refuses a weight out of 0-100 (or not whole) with a bubble of its own, which goes as soon as it is
+  // shown and is not in the page: the status line says which weights are wrong too.
+  const refuse = () => {
+    const wrong = inputs.filter(i => !i.number.validity.valid)
+      .map(i => `${targetLabel(i.target)} (${i.number.value === '' ? 'empty' : i.number.value})`);
+    setStatus(`Nothing applied: each weight must be a whole number from 0 to 100, which ${wrong.join(', ')} ${wrong.length === 1 ? 'is' : 'are'} not.`, 'invalid');
+  };
+  inputs.forEach(i => i.number.addEventListener('invalid', refuse));
+
   /**
    * Polls the proxy status until every affected proxy has ACKed the route configuration written at `changedAt`. An
    * xDS server that did not answer may hold affected proxies this page cannot see: while any is missing, the change

@@ -2,7 +2,7 @@
 //   node console.test.mjs resources | shift | readonly | backends | ports | errors | unfollowed | unreachable |
 //   signout | identity | late | refresh | warnings | expired | deeplink | audit | emptymap | narrow |
 //   strays | conflict | jsonspec | addresses | mapnames | focus | shiftpair | gateway | partialmap | streams |
-//   benchmark
+//   shiftrange | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -1073,6 +1073,28 @@ async function streams(browser) {
   await capture(page, 'map-streams');
 }
 
+/** A weight out of 0-100 is refused with a message in the page's status line, not only the browser's bubble. */
+async function shiftrange(browser) {
+  const page = await newPage(browser);
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const mesh = await navMesh(page);
+  const listeners = [{ portMapping: { port: 8080, protocol: 'http' } }];
+  await ensure(page, `/meshes/${mesh}/virtualNodes`, { virtualNodeName: 'node2', spec: { listeners, serviceDiscovery: { dns: { hostname: 'node2.local' } } } });
+  await ensure(page, `/meshes/${mesh}/virtualRouters`, { virtualRouterName: 'range-router', spec: { listeners } });
+  await ensure(page, `/meshes/${mesh}/virtualRouter/range-router/routes`, {
+    routeName: 'ranged', spec: { httpRoute: { match: { prefix: '/' }, action: { weightedTargets: [{ virtualNode: 'node', weight: 60 }, { virtualNode: 'node2', weight: 40 }] } } },
+  });
+  await go(page, `#/shift?mesh=${mesh}&router=range-router&route=ranged`, 'shift');
+  await setField(page, '#w-0', '150');
+  await page.click('#apply');
+  await page.waitForFunction(() => document.querySelector('#shift-status').textContent !== '', { timeout: 5000 }).catch(() => {});
+  const status = await page.$eval('#shift-status', e => `${e.dataset.state}: ${e.textContent}`);
+  expect(status.startsWith('invalid:') && status.includes('node (150)') && status.includes('0 to 100'), `the status line says which weight is out of range (${status})`);
+  const weights = (await must(page, 'GET', `/meshes/${mesh}/virtualRouter/range-router/routes/ranged`)).spec.httpRoute.action.weightedTargets.map(t => t.weight).join('/');
+  expect(weights === '60/40', `the route is not changed (${weights})`);
+  await capture(page, 'shift-out-of-range');
+}
+
 /** The navigation mesh: one virtual node. */
 async function navMesh(page) {
   await ensure(page, '/meshes', { meshName: NAV, spec: {} });
@@ -1127,7 +1149,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, strays, conflict, jsonspec, addresses, mapnames, focus, shiftpair, gateway, partialmap, streams, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, strays, conflict, jsonspec, addresses, mapnames, focus, shiftpair, gateway, partialmap, streams, shiftrange, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
