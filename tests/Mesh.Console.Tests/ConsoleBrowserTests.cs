@@ -210,6 +210,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack)
         var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "shiftrange");
         Assert.Contains("shiftrange: passed", output);
     }
+
+    [Fact]
+    public async Task Page_Titles_Name_The_Resource_And_The_Navigation_Marks_The_Current_Page()
+    {
+        var output = await BrowserScript.RunAsync(stack, "console.test.mjs", "titles");
+        Assert.Contains("titles: passed", output);
+    }
 }
 
 [CollectionDefinition(Name)]

@@ -51,11 +51,18 @@ async function rereadSession() {
   renderNav();
 }
 
+/** A navigation link, marked as the current page's for screen readers (and the style) when it is. */
+function navLink(href, text) {
+  const path = location.hash.split('?')[0];
+  const current = href === path || (href === '#/meshes' && (path === '' || path === '#' || path === '#/'));
+  return h('a', { href, 'aria-current': current ? 'page' : null }, text);
+}
+
 function renderNav() {
   show(nav, session
     ? [
-      h('a', { href: '#/meshes' }, 'Meshes'),
-      h('a', { href: '#/audit' }, 'Audit log'),
+      navLink('#/meshes', 'Meshes'),
+      navLink('#/audit', 'Audit log'),
       h('span', { class: 'who', id: 'who' }, `${session.accessKeyId || 'no authentication'} · account ${session.accountId}${session.canWrite ? '' : ' · read-only'}`),
       session.authMode === 'None' ? null : h('button', { type: 'button', id: 'signout', onclick: signOut }, 'Sign out'),
       sessionNotice ? h('p', { role: 'alert', class: 'notice', id: 'session-notice' }, sessionNotice) : null,
@@ -350,6 +357,9 @@ async function render() {
     if (!current()) return;
     show(main, content);
     main.dataset.page = path.slice(1);
+    // The heading names the page's resource (a mesh, a route): so does the window's title, which names the tab.
+    const heading = main.querySelector('h1')?.textContent;
+    if (heading) document.title = `${heading} · Mesh console`;
   } catch (e) {
     if (!current()) return;
     show(main, h('h1', null, 'Error'), h('p', { role: 'alert', class: 'status' }, `${e.code || 'Error'}: ${e.message}`));

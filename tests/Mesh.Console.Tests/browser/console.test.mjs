@@ -2,7 +2,7 @@
 //   node console.test.mjs resources | shift | readonly | backends | ports | errors | unfollowed | unreachable |
 //   signout | identity | late | refresh | warnings | expired | deeplink | audit | emptymap | narrow |
 //   strays | conflict | jsonspec | addresses | mapnames | focus | shiftpair | gateway | partialmap | streams |
-//   shiftrange | benchmark
+//   shiftrange | titles | benchmark
 // Environment: MESH_API_URL, MESH_ADMIN_KEY_ID/SECRET, MESH_READONLY_KEY_ID/SECRET, MESH_XDS_GRPC (host:port, for
 // the proxyless client), MESH_SCREENSHOTS (a directory), CHROMIUM (default /usr/bin/chromium).
 // Every page visited is screenshotted and checked by axe-core; a serious or critical violation fails the run.
@@ -1095,6 +1095,27 @@ async function shiftrange(browser) {
   await capture(page, 'shift-out-of-range');
 }
 
+/** The window's title names the page's resource, and the navigation marks the page it is on. */
+async function titles(browser) {
+  const page = await newPage(browser);
+  await signIn(page, process.env.MESH_ADMIN_KEY_ID, process.env.MESH_ADMIN_SECRET);
+  const mesh = await navMesh(page);
+  const current = () => page.$$eval('nav a[aria-current="page"]', links => links.map(a => a.textContent).join(','));
+  expect(await current() === 'Meshes', `on the meshes page, the Meshes link is marked current (${await current()})`);
+  for (const [hash, name, title] of [
+    [`#/mesh?mesh=${mesh}`, 'mesh', `Mesh ${mesh}`],
+    [`#/map?mesh=${mesh}`, 'map', `Service map: ${mesh}`],
+    [`#/edit?mesh=${mesh}&kind=virtualNode&name=node`, 'edit', 'Virtual node node']]) {
+    await go(page, hash, name);
+    const said = await page.title();
+    expect(said === `${title} · Mesh console`, `the ${name} page's title names its resource (${said})`);
+    expect(await current() === '', `no navigation link is marked current on the ${name} page (${await current()})`);
+  }
+  await go(page, '#/audit', 'audit');
+  expect(await current() === 'Audit log', `on the audit page, only the Audit log link is marked current (${await current()})`);
+  await capture(page, 'audit-current');
+}
+
 /** The navigation mesh: one virtual node. */
 async function navMesh(page) {
   await ensure(page, '/meshes', { meshName: NAV, spec: {} });
@@ -1149,7 +1170,7 @@ async function benchmark(browser) {
   console.log(JSON.stringify({ mesh, resources: runs[0].nodes, virtualNodes: nodes, runs: measured.length, medianRenderMs: median('renderMs'), medianLayoutMs: median('layoutMs'), medianDrawMs: median('drawMs'), medianFetchMs: median('fetchMs'), maxRenderMs: Math.max(...measured.map(r => r.renderMs)) }));
 }
 
-const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, strays, conflict, jsonspec, addresses, mapnames, focus, shiftpair, gateway, partialmap, streams, shiftrange, benchmark };
+const scenarios = { resources, shift, readonly, backends, ports, errors, unfollowed, unreachable, signout, identity, late, refresh, warnings, expired, deeplink, audit, emptymap, narrow, strays, conflict, jsonspec, addresses, mapnames, focus, shiftpair, gateway, partialmap, streams, shiftrange, titles, benchmark };
 if (!scenarios[scenario]) {
   console.error(`usage: node console.test.mjs ${Object.keys(scenarios).join('|')}`);
   process.exit(2);
