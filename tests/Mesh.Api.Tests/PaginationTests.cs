@@ -124,6 +124,30 @@ public sealed class PaginationTests(ApiServer api) : IClassFixture<ApiServer>
     }
 
     [Fact]
+    public async Task TokenWhoseSignedMessageIsPassedAsAnEarlierFormatPayload_IsABadRequest()
+    {
+        // A token's signature is the HMAC of its scope's length, scope and key: sent as an earlier-format payload, that
+        // message passes the earlier format's HMAC check, and is not the JSON the earlier format reads.
+        var mesh = await MeshBuilder.CreateAsync(api);
+        foreach (var name in new[] { "a", "b" })
+        {
+            await mesh.NodeAsync(name);
+        }
+
+        var first = (await api.SendAsync(HttpMethod.Get, Paths.VirtualNodes(mesh.Mesh) + "?limit=1")).AssertOk();
+        var parts = first.Body!["nextToken"]!.GetValue<string>().Split('.');
+        var scope = System.Text.Encoding.UTF8.GetBytes($"virtualNode/{mesh.Mesh}/");
+        var after = Base64UrlDecode(parts[0]);
+        var message = new byte[4 + scope.Length + after.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(message, scope.Length);
+        scope.CopyTo(message, 4);
+        after.CopyTo(message, 4 + scope.Length);
+
+        (await api.SendAsync(HttpMethod.Get, Paths.VirtualNodes(mesh.Mesh) + "?nextToken=" + $"{Base64Url(message)}.{parts[1]}"))
+            .AssertError(400, "BadRequestException");
+    }
+
+    [Fact]
     public async Task Tags_Paginate()
     {
         var mesh = await MeshBuilder.CreateAsync(api);
@@ -180,6 +204,12 @@ public sealed class PaginationTests(ApiServer api) : IClassFixture<ApiServer>
         }
 
         return names;
+    }
+
+    private static byte[] Base64UrlDecode(string text)
+    {
+        var padded = text.Replace('-', '+').Replace('_', '/');
+        return Convert.FromBase64String(padded + new string('=', (4 - padded.Length % 4) % 4));
     }
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');

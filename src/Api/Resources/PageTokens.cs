@@ -68,7 +68,8 @@ public sealed class PageTokens(IDbContextFactory<MeshDbContext> contexts)
     /// <summary>
     /// The key of a token in the earlier format (the JSON of its scope and key, and the HMAC of that JSON), so a listing
     /// that began before an upgrade goes on. Its JSON never starts as a signed message does (with the scope's length, a
-    /// zero byte first), so neither format's signature passes for the other's.
+    /// zero byte first), so no earlier token passes as one of the current format; and a current token's signed message
+    /// sent as an earlier payload, whose HMAC it carries, is no JSON, and is refused.
     /// </summary>
     private static string? ReadEarlierFormat(byte[] secret, byte[] payload, byte[] signature, string scope)
     {
@@ -77,8 +78,17 @@ public sealed class PageTokens(IDbContextFactory<MeshDbContext> contexts)
             return null;
         }
 
-        var decoded = JsonSerializer.Deserialize<EarlierPayload>(payload);
-        return decoded is not null && decoded.Scope == scope ? decoded.After : null;
+        // The signature passes for a payload that is not JSON too: a token of the current format whose payload is
+        // replaced by its whole signed message (scope length, scope, key) carries the HMAC of that message.
+        try
+        {
+            var decoded = JsonSerializer.Deserialize<EarlierPayload>(payload);
+            return decoded is not null && decoded.Scope == scope ? decoded.After : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private async Task<byte[]> KeyAsync(CancellationToken cancellationToken)
