@@ -68,7 +68,6 @@ internal abstract class XdsSession<TRequest> : IDisposable
         return true;
     }
 
-    /// <summary>Counts a response written to the stream, for the metrics.</summary>
     /// <summary>
     /// The client asks for <paramref name="name"/> of <paramref name="typeUrl"/>, which the proxy's configuration does
     /// not have: logged and counted (the caller does so once per name while it stays missing).
@@ -83,6 +82,7 @@ internal abstract class XdsSession<TRequest> : IDisposable
         Context.Logger.MissingRequested(Status.Id, ProxyName, type, name, hint);
     }
 
+    /// <summary>Counts a response written to the stream, for the metrics.</summary>
     protected void ResponseWritten(string typeUrl, string variant)
     {
         _responses++;
