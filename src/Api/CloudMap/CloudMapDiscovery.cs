@@ -24,7 +24,10 @@ public sealed class CloudMapDiscovery(IDbContextFactory<MeshDbContext> contexts)
         var query = Pairs(input["QueryParameters"]);
         var matching = parsed.Where(p => Matches(p.Attributes, query)).ToList();
         var healthy = matching.Where(p => p.Instance.HealthStatus == "HEALTHY").ToList();
-        var selected = (input["HealthStatus"]?.GetValue<string>() ?? "HEALTHY") switch
+        // HealthStatus "is ignored for services that don't have a health check configured, and all instances are
+        // returned" (their instances are reported UNKNOWN, and stored HEALTHY).
+        var noHealthCheck = service.HealthCheckConfig is null && service.HealthCheckCustomConfig is null;
+        var selected = (noHealthCheck ? "ALL" : input["HealthStatus"]?.GetValue<string>() ?? "HEALTHY") switch
         {
             "HEALTHY" => healthy,
             "UNHEALTHY" => matching.Where(p => p.Instance.HealthStatus == "UNHEALTHY").ToList(),

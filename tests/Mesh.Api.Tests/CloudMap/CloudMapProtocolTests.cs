@@ -387,7 +387,8 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
     public async Task InstancesOfAServiceWithNoHealthCheck_AreUnknown_AndStillDiscoveredAsHealthy()
     {
         // Cloud Map answers UNKNOWN for an instance nothing checks, and routes to it "regardless of the instances' health
-        // status": the default HEALTHY query returns it, an UNHEALTHY one does not.
+        // status": DiscoverInstances' HealthStatus "is ignored for services that don't have a health check configured,
+        // and all instances are returned", by an UNHEALTHY query too.
         using var client = CloudMapClient(api.AdminKey);
         var name = $"unknown-{Guid.NewGuid():N}"[..20];
         var service = await ServiceAsync(client, name);
@@ -399,7 +400,7 @@ public sealed class CloudMapProtocolTests(ApiServer api) : IClassFixture<ApiServ
         Assert.Equal(["i-1:UNKNOWN"], await DiscoverAsync("HEALTHY"));
         Assert.Equal(["i-1:UNKNOWN"], await DiscoverAsync("HEALTHY_OR_ELSE_ALL"));
         Assert.Equal(["i-1:UNKNOWN"], await DiscoverAsync("ALL"));
-        Assert.Empty(await DiscoverAsync("UNHEALTHY"));
+        Assert.Equal(["i-1:UNKNOWN"], await DiscoverAsync("UNHEALTHY"));
         Assert.Equal("UNKNOWN", (await SendAsync(client, "GetInstancesHealthStatus", $$"""{"ServiceId":"{{service}}"}""")).Body!["Status"]!["i-1"]!.GetValue<string>());
     }
 
