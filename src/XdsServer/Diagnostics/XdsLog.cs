@@ -23,8 +23,9 @@ internal static partial class XdsLog
     public static partial void MalformedRequestRejected(this ILogger logger, string method, string reason);
 
     // Information: a proxyless client dialling a name that is none of its node's backends waits out gRPC's 15 s timer
-    // and fails with "does not exist", and only this says which name; an Envoy asks for one only after a removal.
-    // Once per stream and name while it stays missing.
+    // and fails with "does not exist", and only this says which name; an Envoy rarely names one it never held (one a
+    // push removes while it still names it is an ordinary removal, not logged). Once per stream and name while it
+    // stays missing.
     [LoggerMessage(EventId = 39, Level = LogLevel.Information, Message = "Stream {StreamId} ({Proxy}) asks for {Type} {Name}, which its configuration does not have{Hint}")]
     public static partial void MissingRequested(this ILogger logger, long streamId, string proxy, string type, string name, string hint);
 

@@ -177,7 +177,7 @@ public sealed class XdsMetrics : IDisposable
     private const string NacksHelp = "Responses a client rejected (error_detail set).";
     private const string MissingResourcesRequested = "mesh_xds_missing_resources_requested_total";
     private const string MissingRequestedHelp =
-        "Names a client asked for that its proxy's configuration does not have (each counted once per stream while it stays missing; proxy status lists them as missing): a proxyless client dialling a service that is none of its node's backends, or an Envoy asking for a resource since removed.";
+        "Names a client asked for that its proxy's configuration does not have (each counted once per stream while it stays missing; proxy status lists them as missing): a proxyless client dialling a service that is none of its node's backends, or an Envoy naming one it never held. A resource a push removes while the client still names it is not counted.";
     private const string StaleRequests = "mesh_xds_stale_requests_total";
     private const string StaleRequestsHelp = "Requests whose ACK or NACK was ignored: SotW, a nonce not the latest (the whole request is ignored); delta, a nonce of no response awaiting an answer (its subscription changes still count).";
     private const string StreamsOpened = "mesh_xds_streams_opened_total";

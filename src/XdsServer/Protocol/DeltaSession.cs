@@ -556,9 +556,16 @@ internal sealed class DeltaSession(
             // What the client held of a removed name is kept until it answers: refused, it still runs that (CSDS shows it).
             if (state.IsNamed(name))
             {
+                // Logged and counted only when the client held nothing of it: a resource a push removes while the
+                // client still names it (an Envoy's route configuration, until the listener update lands) is an
+                // ordinary removal, which would otherwise log once for every proxy the push reaches.
+                var held = state.ClientHas.Holds(name);
                 state.ReportedMissing(name);
                 Status.DoesNotExist(state.ClientHas, name, sent);
-                AskedForMissing(typeUrl, name);
+                if (!held)
+                {
+                    AskedForMissing(typeUrl, name);
+                }
             }
             else
             {

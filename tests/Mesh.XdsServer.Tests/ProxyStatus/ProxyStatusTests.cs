@@ -175,6 +175,28 @@ public sealed class ProxyStatusTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_Delta_Removal_Of_A_Named_Resource_The_Client_Held_Is_No_Missing_Name_Logged_Or_Counted()
+    {
+        // A push that removes what an Envoy still names (until its other updates land) reaches every such proxy: an
+        // ordinary removal, not a name asked for that never existed, so not one line per proxy.
+        const string assignment = "cds_proxyless_demo_api-v2_http_9080";
+        await using var delta = DeltaAdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
+        await delta.SendAsync(TypeUrls.Endpoint, subscribe: [assignment]);
+        var eds = await delta.NextAsync();
+        Assert.Equal([assignment], eds.Resources.Select(r => r.Name));
+        await delta.AckAsync(eds);
+        await _host.ProcessedAsync(TypeUrls.Endpoint, assignment, Envoy.Admin.V3.ClientResourceStatus.Acked);
+
+        var mesh = MeshRows.Demo().HttpRoute("api-router", "default", "/", ("api-v1", 100)).Delete("virtualNode", "", "api-v2");
+        _host.Producer.SetMesh(mesh.Key, mesh.Graph);
+        var removal = await delta.NextAsync();
+
+        Assert.Equal([assignment], removal.RemovedResources);
+        Assert.Equal(0, _host.Metrics.Get("mesh_xds_missing_resources_requested_total", "type=\"eds\""));
+        Assert.DoesNotContain(_logs.Entries, e => e.Event.Id == 39);
+    }
+
+    [Fact]
     public async Task A_Sotw_Client_Asking_For_A_Listener_That_Does_Not_Exist_Is_Shown_Logged_And_Counted_Once()
     {
         // A proxyless client dialling xds:///nope.demo.local:8080, a name none of web's backends has: gRPC fails the
