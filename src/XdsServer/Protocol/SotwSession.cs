@@ -106,8 +106,9 @@ internal sealed class SotwSession(
 
         // xDS "Knowing When a Requested Resource Does Not Exist": an LDS or CDS response carries every resource the
         // client asks for, so a response without a name it just added says that name does not exist. It is answered
-        // even when what it holds is all there is: unanswered, a gRPC client waits out its does-not-exist timer
-        // (15 s) before failing the channel. Not when it refused what it holds: a refused version is never re-sent.
+        // even when what it holds is all there is: unanswered, a client that follows the protocol could not tell
+        // (gRPC libraries rely on their own 15 s timer for a name they never held, and lose nothing by the answer).
+        // Not when it refused what it holds: a refused version is never re-sent.
         var answerAnyway = namesChanged && TypeUrls.IsFullState(typeUrl) && !state.Wildcard && state.EverSent && !state.SentNacked;
         await SendIfChangedAsync(typeUrl, state, Select(typeUrl, state, Snapshot), Snapshot, cancellationToken, answerAnyway);
         if (namesChanged && !state.Wildcard)

@@ -44,7 +44,7 @@ public sealed class SotwTests : IAsyncLifetime
     {
         // xDS "Knowing When a Requested Resource Does Not Exist": LDS and CDS responses carry every resource asked for,
         // so one without the new name says it does not exist. Left unanswered (what the client holds is all there is),
-        // a gRPC client that adds a second target to its stream waits out its 15 s does-not-exist timer.
+        // a client that adds a name to its stream could not tell that it does not exist.
         await using var client = AdsClient.Connect(_host.Channel, MeshRows.NodeId("web"));
         await client.SendAsync(typeUrl, [held]);
         var first = await client.NextAsync();
