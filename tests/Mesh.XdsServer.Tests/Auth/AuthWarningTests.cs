@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Mesh.Testing;
 using Mesh.XdsServer.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,27 +20,5 @@ public sealed class AuthWarningTests
 
         var warning = Assert.Single(logs.Entries, e => e.Category == "Mesh.XdsServer.Auth" && e.Level == LogLevel.Warning);
         Assert.Contains("xDS proxy authentication is OFF (Xds:Auth:Mode=None)", warning.Message);
-    }
-
-    private sealed class CapturingLoggerProvider : ILoggerProvider
-    {
-        public ConcurrentQueue<(string Category, LogLevel Level, string Message)> Entries { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, Entries);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(string category, ConcurrentQueue<(string, LogLevel, string)> entries) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                entries.Enqueue((category, logLevel, formatter(state, exception)));
-        }
     }
 }

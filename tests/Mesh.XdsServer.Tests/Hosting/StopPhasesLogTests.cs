@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Mesh.Testing;
 using Mesh.XdsServer.Resources;
 using Mesh.XdsServer.Tests.Support;
@@ -35,38 +34,16 @@ public sealed class StopPhasesLogTests
         }
 
         var stop = logs.Entries.Where(e => e.Category == "Mesh.XdsServer.Hosting").Select(e => (e.Event, e.Level, e.Message)).ToList();
-        var closed = Assert.Single(stop, e => e.Event == 33);
-        var stopped = Assert.Single(stop, e => e.Event == 35);
+        var closed = Assert.Single(stop, e => e.Event.Id == 33);
+        var stopped = Assert.Single(stop, e => e.Event.Id == 35);
         Assert.Equal(LogLevel.Information, closed.Level);
         Assert.Matches(@"^Stopped listening: every connection closed \d+ ms after the stop began$", closed.Message);
         Assert.Matches(@"^Stopped: the host's services stopped \d+ ms after the stop began$", stopped.Message);
-        Assert.DoesNotContain(stop, e => e.Event == 34);
+        Assert.DoesNotContain(stop, e => e.Event.Id == 34);
 
         // What the stop cost, logged once the host stopped: numbers the fleet's storm reads.
-        var cost = Assert.Single(stop, e => e.Event == 37);
+        var cost = Assert.Single(stop, e => e.Event.Id == 37);
         Assert.Equal(LogLevel.Information, cost.Level);
         Assert.Matches(@"^Stopped: the stop cost \d+ ms of process CPU and \d+ MB allocated; \d+ garbage collections \(\d+ of generation 1 or 2, \d+ of generation 2\) paused the process \d+ ms$", cost.Message);
-    }
-
-    private sealed class CapturingLoggerProvider : ILoggerProvider
-    {
-        public ConcurrentQueue<(string Category, int Event, LogLevel Level, string Message)> Entries { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, Entries);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(string category, ConcurrentQueue<(string, int, LogLevel, string)> entries) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                entries.Enqueue((category, eventId.Id, logLevel, formatter(state, exception)));
-        }
     }
 }

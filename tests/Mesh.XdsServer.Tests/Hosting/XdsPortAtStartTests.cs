@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Grpc.Net.Client;
@@ -61,7 +60,7 @@ public sealed class XdsPortAtStartTests
         var clusters = await client.NextAsync();
         Assert.NotEmpty(clusters.Resources);
 
-        var listening = Assert.Single(logs.Entries, e => e.Event == 70);
+        var listening = Assert.Single(logs.Entries, e => e.Event.Id == 70);
         Assert.Matches($@"^xDS port 127\.0\.0\.1:{grpcPort} listening \d+ ms after the process started: its connections wait in the backlog \(up to 4096\) until the server accepts them$", listening.Message);
         await app.StopAsync(TaskTimeouts.Token());
     }
@@ -79,7 +78,7 @@ public sealed class XdsPortAtStartTests
 
             // Kestrel's listener is closed by the stop (StopListeningFirst, event 33): nothing is accepted any more.
             app.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
-            await UntilAsync(() => logs.Entries.Any(e => e.Event == 33));
+            await UntilAsync(() => logs.Entries.Any(e => e.Event.Id == 33));
 
             // A proxy reconnecting now is not refused: the kernel completes its handshake into the held port's backlog.
             using var waiting = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -88,7 +87,7 @@ public sealed class XdsPortAtStartTests
 
             // The host's stop says what waits (event 36), and the exit (the container's disposal) resets it.
             await app.StopAsync(TaskTimeouts.Token());
-            var held = Assert.Single(logs.Entries, e => e.Event == 36);
+            var held = Assert.Single(logs.Entries, e => e.Event.Id == 36);
             Assert.Equal(
                 $"xDS port 127.0.0.1:{grpcPort} stays listening, unaccepted, until the process exits (Xds:HoldPortWhileStopping): 1 connections waiting in its backlog are reset then, and their proxies reconnect to the next server",
                 held.Message);
@@ -113,11 +112,11 @@ public sealed class XdsPortAtStartTests
         Assert.False(app.Services.GetRequiredService<XdsPortAtStart>().Held);
 
         app.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
-        await UntilAsync(() => logs.Entries.Any(e => e.Event == 33));
+        await UntilAsync(() => logs.Entries.Any(e => e.Event.Id == 33));
 
         await AssertRefusedAsync(grpcPort);
         await app.StopAsync(TaskTimeouts.Token());
-        Assert.DoesNotContain(logs.Entries, e => e.Event == 36);
+        Assert.DoesNotContain(logs.Entries, e => e.Event.Id == 36);
     }
 
     private static async Task<WebApplication> StartAsync(int grpcPort, CapturingLoggerProvider logs, bool? holdPort)
@@ -186,27 +185,5 @@ public sealed class XdsPortAtStartTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private sealed class CapturingLoggerProvider : ILoggerProvider
-    {
-        public ConcurrentQueue<(int Event, string Message)> Entries { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(Entries);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(ConcurrentQueue<(int, string)> entries) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                entries.Enqueue((eventId.Id, formatter(state, exception)));
-        }
     }
 }

@@ -21,11 +21,7 @@ public sealed class FullTranslationRealClientTests
         await using var one = await NamedBackend.StartAsync("backend-1");
         await using var two = await NamedBackend.StartAsync("backend-2");
         await using var host = await StartHostAsync();
-        var mesh = new MeshRows()
-            .Node("web", "10.0.0.1", 8080, "http", "api.demo.local")
-            .Node("api-v1", "127.0.0.1", one.Port, "grpc")
-            .Node("api-v2", "127.0.0.1", two.Port, "grpc")
-            .Router("api-router", 7000, "grpc")
+        var mesh = TwoBackends(one, two)
             .GrpcRoute("api-router", "default", Service, ("api-v1", 80), ("api-v2", 20))
             .ServiceByRouter("api.demo.local", "api-router");
         host.Producer.SetMesh(mesh.Key, mesh.Graph);
@@ -48,11 +44,7 @@ public sealed class FullTranslationRealClientTests
         await using var one = await NamedBackend.StartAsync("backend-1");
         await using var two = await NamedBackend.StartAsync("backend-2");
         await using var host = await StartHostAsync();
-        var mesh = new MeshRows()
-            .Node("web", "10.0.0.1", 8080, "http", "api.demo.local")
-            .Node("api-v1", "127.0.0.1", one.Port, "grpc")
-            .Node("api-v2", "127.0.0.1", two.Port, "grpc")
-            .Router("api-router", 7000, "grpc")
+        var mesh = TwoBackends(one, two)
             .GrpcRoute("api-router", "default", Service, ("api-v1", 100))
             .Put("route", "api-router", "by-method",
                 "{\"grpcRoute\":{\"match\":{\"serviceName\":\"" + Service + "\",\"methodName\":\"FetchClientStatus\"},\"action\":{\"weightedTargets\":[{\"virtualNode\":\"api-v2\",\"weight\":1}]}}}")
@@ -71,11 +63,7 @@ public sealed class FullTranslationRealClientTests
         await using var one = await NamedBackend.StartAsync("backend-1");
         await using var two = await NamedBackend.StartAsync("backend-2");
         await using var host = await StartHostAsync();
-        var mesh = new MeshRows()
-            .Node("web", "10.0.0.1", 8080, "http", "api.demo.local")
-            .Node("api-v1", "127.0.0.1", one.Port, "grpc")
-            .Node("api-v2", "127.0.0.1", two.Port, "grpc")
-            .Router("api-router", 7000, "grpc")
+        var mesh = TwoBackends(one, two)
             .GrpcRoute("api-router", "default", Service, ("api-v1", 100))
             .Put("route", "api-router", "canary",
                 "{\"grpcRoute\":{\"match\":{\"serviceName\":\"" + Service + "\",\"metadata\":["
@@ -243,6 +231,13 @@ public sealed class FullTranslationRealClientTests
         "{\"grpcRoute\":{\"match\":{\"serviceName\":\"" + Service + "\"},"
         + "\"timeout\":{\"perRequest\":{\"unit\":\"ms\",\"value\":" + milliseconds + "}},"
         + "\"action\":{\"weightedTargets\":[{\"virtualNode\":\"api-v1\",\"weight\":1}]}}}";
+
+    /// <summary>web calls api.demo.local, whose router (grpc, 7000) routes to api-v1 (<paramref name="one"/>) and api-v2 (<paramref name="two"/>) by the routes a test adds.</summary>
+    private static MeshRows TwoBackends(NamedBackend one, NamedBackend two) => new MeshRows()
+        .Node("web", "10.0.0.1", 8080, "http", "api.demo.local")
+        .Node("api-v1", "127.0.0.1", one.Port, "grpc")
+        .Node("api-v2", "127.0.0.1", two.Port, "grpc")
+        .Router("api-router", 7000, "grpc");
 
     private static string RetryRoute(int maxRetries) =>
         "{\"grpcRoute\":{\"match\":{\"serviceName\":\"" + Service + "\"},"
