@@ -65,7 +65,7 @@ public sealed class ProxyStatusTests : IAsyncLifetime
     [Fact]
     public async Task The_Endpoint_Lists_Synced_Nacked_And_Waiting_Proxies()
     {
-        var report = await _host.Admin.GetFromJsonAsync<ProxyStatusReport>("/proxy-status", ProxyStatusJson.Options, TaskTimeouts.Token()).DefaultTimeout();
+        var report = await ReportAsync();
         Assert.NotNull(report);
         Assert.Equal(["xds-a"], report.Replicas);
         Assert.Empty(report.Unreachable);
@@ -113,7 +113,7 @@ public sealed class ProxyStatusTests : IAsyncLifetime
         Assert.Empty(deltaCds.Resources);
 
         ProxyStatusEntry[] Edges(ProxyStatusReport report) => [.. report.Proxies.Where(p => p.NodeId == edge).OrderBy(p => p.Variant, StringComparer.Ordinal)];
-        var sent = await _host.Admin.GetFromJsonAsync<ProxyStatusReport>("/proxy-status", ProxyStatusJson.Options, TaskTimeouts.Token()).DefaultTimeout();
+        var sent = await ReportAsync();
         Assert.All(Edges(sent!), p => Assert.Equal("STALE", p.Types["cds"].Sync));
 
         await sotw.AckAsync(cds);
@@ -144,9 +144,7 @@ public sealed class ProxyStatusTests : IAsyncLifetime
         var lds = await delta.NextAsync();
         Assert.Equal([listener], lds.RemovedResources);
 
-        async Task<ProxyStatusEntry> StatusAsync() =>
-            (await _host.Admin.GetFromJsonAsync<ProxyStatusReport>("/proxy-status", ProxyStatusJson.Options, TaskTimeouts.Token()).DefaultTimeout())!
-                .Proxies.Single(p => p.Variant == "ads-delta");
+        async Task<ProxyStatusEntry> StatusAsync() => (await ReportAsync()).Proxies.Single(p => p.Variant == "ads-delta");
         var sent = await StatusAsync();
         Assert.Equal(new TypeStatus("NOT_SENT", 0, 0, null, null, null, null), sent.Types["eds"]);
         Assert.Equal(new TypeStatus("NOT_SENT", 0, 0, null, null, null, null), sent.Types["lds"]);
@@ -210,11 +208,9 @@ public sealed class ProxyStatusTests : IAsyncLifetime
         lds = await grpc.NextAsync();
         Assert.Single(lds.Resources);
 
-        async Task<ProxyStatusEntry> StatusAsync() =>
-            (await _host.Admin.GetFromJsonAsync<ProxyStatusReport>("/proxy-status", ProxyStatusJson.Options, TaskTimeouts.Token()).DefaultTimeout())!
-                .Proxies.Single(p => p.Variant == "ads" && p.Types.ContainsKey("lds"));
+        async Task<ProxyStatusEntry> StatusAsync() => (await ReportAsync()).Proxies.Single(p => p.Variant == "ads" && p.Types.ContainsKey("lds"));
         Assert.Equal(["nope.demo.local:8080"], (await StatusAsync()).Missing!["lds"]);
-        var report = (await _host.Admin.GetFromJsonAsync<ProxyStatusReport>("/proxy-status", ProxyStatusJson.Options, TaskTimeouts.Token()))!;
+        var report = await ReportAsync();
         Assert.Contains("MISSING mesh/demo/virtualNode/web asks for LDS its configuration does not have: nope.demo.local:8080", ProxyStatusCommand.Render(report));
         Assert.Equal(1, _host.Metrics.Get("mesh_xds_missing_resources_requested_total", "type=\"lds\""));
         var logged = Assert.Single(_logs.Entries, e => e.Event.Id == 39);
@@ -245,7 +241,7 @@ public sealed class ProxyStatusTests : IAsyncLifetime
         await grpc.SendAsync(TypeUrls.Listener, ["grpc/server?xds.resource.listening_address=0.0.0.0:50051"]);
         await grpc.NextAsync();
 
-        var report = await _host.Admin.GetFromJsonAsync<ProxyStatusReport>("/proxy-status", ProxyStatusJson.Options, TaskTimeouts.Token()).DefaultTimeout();
+        var report = await ReportAsync();
         var streams = report!.Proxies.Where(p => p.Name == "grpc-api").ToList();
         Assert.Equal(2, streams.Count);
         const string notOffered = "virtualNode/grpc-api listener 50051: proxyless gRPC servers are not offered its listener, so they do not serve on it: it is STRICT, and its certificate is SDS, and gRPC servers take file certificates only";
@@ -331,26 +327,12 @@ public sealed class ProxyStatusTests : IAsyncLifetime
     [Fact]
     public async Task A_Peer_Whose_Report_Leaves_Out_A_Proxys_NodeId_Is_Named_Unreachable()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        await using var peer = builder.Build();
-        peer.MapGet("/proxy-status", () => Results.Text(
-            """{"generatedAt": "2026-12-07T00:00:00Z", "replicas": ["old"], "proxies": [{"replica": "old", "streamId": 1, "variant": "ads", "types": {}}], "unreachable": []}""",
-            "application/json"));
-        await peer.StartAsync(TaskTimeouts.Token());
-        var peerUrl = peer.Urls.Single();
-        await using var other = await XdsTestHost.StartAsync(settings: new Dictionary<string, string?>
+        var (peerUrl, unreachable) = await UnreachablePeerAsync(async context =>
         {
-            ["Xds:ProxyStatus:ReplicaId"] = "xds-b",
-            ["Xds:ProxyStatus:Peers:0"] = peerUrl,
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync("""{"generatedAt": "2026-12-07T00:00:00Z", "replicas": ["old"], "proxies": [{"replica": "old", "streamId": 1, "variant": "ads", "types": {}}], "unreachable": []}""");
         });
 
-        using var answer = await other.Admin.GetAsync("/proxy-status", TaskTimeouts.Token()).DefaultTimeout();
-
-        Assert.Equal(System.Net.HttpStatusCode.OK, answer.StatusCode);
-        var report = (await answer.Content.ReadFromJsonAsync<ProxyStatusReport>(ProxyStatusJson.Options, TaskTimeouts.Token()))!;
-        Assert.Equal(["xds-b"], report.Replicas);
-        var unreachable = Assert.Single(report.Unreachable);
         Assert.Equal(peerUrl, unreachable.Url);
         Assert.Equal("its report holds null at proxies[0].nodeId", unreachable.Error);
     }
@@ -363,14 +345,26 @@ public sealed class ProxyStatusTests : IAsyncLifetime
     [Fact]
     public async Task A_Peer_Answering_An_Unknown_Charset_Is_Named_Unreachable()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        await using var peer = builder.Build();
-        peer.MapGet("/proxy-status", async (HttpContext context) =>
+        var (peerUrl, unreachable) = await UnreachablePeerAsync(async context =>
         {
             context.Response.ContentType = "application/json; charset=no-such-charset";
             await context.Response.WriteAsync("""{"generatedAt": "2026-12-07T00:00:00Z", "replicas": ["odd"], "proxies": [], "unreachable": []}""");
         });
+
+        Assert.Equal(peerUrl, unreachable.Url);
+        Assert.Contains("character set", unreachable.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Starts a peer whose <c>/proxy-status</c> answers as <paramref name="answer"/> does, and a replica naming it; the
+    /// replica's own report must still be whole (200, itself its only replica) and name the peer as its one unreachable.
+    /// </summary>
+    private static async Task<(string PeerUrl, UnreachableReplica Unreachable)> UnreachablePeerAsync(RequestDelegate answer)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var peer = builder.Build();
+        peer.MapGet("/proxy-status", answer);
         await peer.StartAsync(TaskTimeouts.Token());
         var peerUrl = peer.Urls.Single();
         await using var other = await XdsTestHost.StartAsync(settings: new Dictionary<string, string?>
@@ -379,15 +373,16 @@ public sealed class ProxyStatusTests : IAsyncLifetime
             ["Xds:ProxyStatus:Peers:0"] = peerUrl,
         });
 
-        using var answer = await other.Admin.GetAsync("/proxy-status", TaskTimeouts.Token()).DefaultTimeout();
+        using var response = await other.Admin.GetAsync("/proxy-status", TaskTimeouts.Token()).DefaultTimeout();
 
-        Assert.Equal(System.Net.HttpStatusCode.OK, answer.StatusCode);
-        var report = (await answer.Content.ReadFromJsonAsync<ProxyStatusReport>(ProxyStatusJson.Options, TaskTimeouts.Token()))!;
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        var report = (await response.Content.ReadFromJsonAsync<ProxyStatusReport>(ProxyStatusJson.Options, TaskTimeouts.Token()))!;
         Assert.Equal(["xds-b"], report.Replicas);
-        var unreachable = Assert.Single(report.Unreachable);
-        Assert.Equal(peerUrl, unreachable.Url);
-        Assert.Contains("character set", unreachable.Error, StringComparison.Ordinal);
+        return (peerUrl, Assert.Single(report.Unreachable));
     }
+
+    private async Task<ProxyStatusReport> ReportAsync() =>
+        (await _host.Admin.GetFromJsonAsync<ProxyStatusReport>("/proxy-status", ProxyStatusJson.Options, TaskTimeouts.Token()).DefaultTimeout())!;
 
     /// <summary>A URL the command cannot ask (its http:// left out, another scheme) is named unreachable, not a crash.</summary>
     [Theory]
