@@ -103,7 +103,9 @@ public sealed class ShutdownTests : IAsyncLifetime
         // at once, before the host's other services, rather than leaving its port open to reconnecting proxies.
         _host.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
 
-        Assert.Equal(StatusCode.Unavailable, (await client.ClosedAsync()).StatusCode);
+        // The stream's ending (the server's UNAVAILABLE, checked over 40 streams above) may lose the .NET client's
+        // race at the connection's close, as there; this test is about the port.
+        StopEndings.AssertEndedByTheStop(await client.ClosedAsync());
         await Eventually.TrueAsync(async () => !await AcceptsAsync(_host.GrpcUri));
     }
 

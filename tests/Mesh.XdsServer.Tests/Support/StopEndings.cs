@@ -20,11 +20,14 @@ public static class StopEndings
     /// </summary>
     public static void AssertEndedByTheServer(IReadOnlyCollection<RpcException> endings)
     {
-        Assert.All(endings, e => Assert.True(
-            IsServersUnavailable(e) || (e.StatusCode == StatusCode.Internal && e.Status.Detail.Contains(ClientRaceDetail, StringComparison.Ordinal)),
-            $"{e.StatusCode}: {e.Status.Detail}"));
+        Assert.All(endings, AssertEndedByTheStop);
         Assert.Contains(endings, IsServersUnavailable);
     }
+
+    /// <summary>The stream ended with the server's UNAVAILABLE or with the client's own race at the connection's close.</summary>
+    public static void AssertEndedByTheStop(RpcException e) => Assert.True(
+        IsServersUnavailable(e) || (e.StatusCode == StatusCode.Internal && e.Status.Detail.Contains(ClientRaceDetail, StringComparison.Ordinal)),
+        $"{e.StatusCode}: {e.Status.Detail}");
 
     private static bool IsServersUnavailable(RpcException e) =>
         e.StatusCode == StatusCode.Unavailable && e.Status.Detail.Contains("shutting down", StringComparison.Ordinal) && e.Status.DebugException is null;
